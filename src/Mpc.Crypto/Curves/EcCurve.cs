@@ -1,0 +1,211 @@
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Asn1.X9;
+using Org.BouncyCastle.Crypto.EC;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Math.EC;
+using Org.BouncyCastle.Math.EC.Multiplier;
+using Org.BouncyCastle.Utilities;
+using RandomNumberGenerator = System.Security.Cryptography.RandomNumberGenerator;
+using CryptographicOperations = System.Security.Cryptography.CryptographicOperations;
+
+namespace Mpc.Crypto.Curves;
+
+/// <summary>The curves this service signs on.</summary>
+public enum CurveKind
+{
+    Secp256k1 = 1,
+    P256 = 2,
+    P384 = 3,
+}
+
+/// <summary>
+/// One elliptic curve: validated point decoding, range-checked scalars and the digest-to-scalar rule.
+/// All three supported curves have cofactor 1, so every valid non-identity point has order q.
+/// </summary>
+public sealed class EcCurve
+{
+    private static readonly EcCurve Secp256k1Curve = new(CurveKind.Secp256k1, "secp256k1", "secp256k1");
+    private static readonly EcCurve P256Curve = new(CurveKind.P256, "P-256", "secp256r1");
+    private static readonly EcCurve P384Curve = new(CurveKind.P384, "P-384", "secp384r1");
+
+    private readonly X9ECParameters _parameters;
+    private readonly FixedPointCombMultiplier _baseMultiplier = new();
+
+    private EcCurve(CurveKind kind, string name, string bouncyCastleName)
+    {
+        Kind = kind;
+        Name = name;
+        _parameters = CustomNamedCurves.GetByName(bouncyCastleName);
+        Order = _parameters.N;
+        G = _parameters.G;
+        ScalarLength = (Order.BitLength + 7) / 8;
+        FieldLength = (_parameters.Curve.FieldSize + 7) / 8;
+        HalfOrder = Order.ShiftRight(1);
+        if (!_parameters.H.Equals(BigInteger.One))
+        {
+            throw new InvalidOperationException("Only prime-order curves are supported.");
+        }
+    }
+
+    public CurveKind Kind { get; }
+
+    /// <summary>"secp256k1", "P-256" or "P-384".</summary>
+    public string Name { get; }
+
+    /// <summary>The group order q.</summary>
+    public BigInteger Order { get; }
+
+    public BigInteger HalfOrder { get; }
+
+    public ECPoint G { get; }
+
+    public ECDomainParameters DomainParameters => new(_parameters);
+
+    public int ScalarLength { get; }
+
+    public int FieldLength { get; }
+
+    /// <summary>Length of a SEC1 compressed point.</summary>
+    public int PointLength => FieldLength + 1;
+
+    public static EcCurve Get(CurveKind kind) => kind switch
+    {
+        CurveKind.Secp256k1 => Secp256k1Curve,
+        CurveKind.P256 => P256Curve,
+        CurveKind.P384 => P384Curve,
+        _ => throw new MpcProtocolException(MpcErrorCode.UnsupportedCurve, $"Curve {(int)kind} is not supported."),
+    };
+
+    public static string NameOf(CurveKind kind) => Get(kind).Name;
+
+    /// <summary>Parses "secp256k1", "p256"/"P-256"/"prime256v1", "p384"/"P-384"/"secp384r1".</summary>
+    public static CurveKind Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "secp256k1" => CurveKind.Secp256k1,
+        "p256" or "p-256" or "secp256r1" or "prime256v1" => CurveKind.P256,
+        "p384" or "p-384" or "secp384r1" => CurveKind.P384,
+        _ => throw new MpcProtocolException(MpcErrorCode.UnsupportedCurve,
+            $"Unsupported curve '{name}'; use secp256k1, p256 or p384."),
+    };
+
+    /// <summary>
+    /// Decodes a SEC1 compressed point and refuses anything else: wrong length, not on the curve,
+    /// the identity, or a non-canonical x coordinate.
+    /// </summary>
+    public ECPoint DecodePoint(ReadOnlySpan<byte> encoded, string field)
+    {
+        if (encoded.Length != PointLength || (encoded[0] != 0x02 && encoded[0] != 0x03))
+        {
+            throw new MpcProtocolException(MpcErrorCode.InvalidPoint, $"{field} is not a compressed {Name} point.");
+        }
+        ECPoint point;
+        try
+        {
+            // BouncyCastle rejects x ≥ p and x with no square root (not on the curve).
+            point = _parameters.Curve.DecodePoint(encoded.ToArray()).Normalize();
+        }
+        catch (ArgumentException)
+        {
+            throw new MpcProtocolException(MpcErrorCode.InvalidPoint, $"{field} is not on {Name}.");
+        }
+        ValidatePoint(point, field);
+        return point;
+    }
+
+    /// <summary>Checks a point computed or received in another form: on this curve, valid, not the identity.</summary>
+    public void ValidatePoint(ECPoint point, string field)
+    {
+        if (point.IsInfinity)
+        {
+            throw new MpcProtocolException(MpcErrorCode.InvalidPoint, $"{field} is the identity point.");
+        }
+        if (!point.Curve.Equals(_parameters.Curve) || !point.IsValid())
+        {
+            throw new MpcProtocolException(MpcErrorCode.InvalidPoint, $"{field} is not a valid {Name} point.");
+        }
+    }
+
+    public byte[] EncodePoint(ECPoint point) => point.GetEncoded(true);
+
+    /// <summary>k·G with a fixed-pattern comb multiplier.</summary>
+    public ECPoint MultiplyBase(BigInteger k) => _baseMultiplier.Multiply(G, k.Mod(Order)).Normalize();
+
+    /// <summary>A uniformly random scalar in [1, q-1] from the platform CSPRNG.</summary>
+    public BigInteger RandomScalar()
+    {
+        Span<byte> buffer = stackalloc byte[ScalarLength + 16];
+        try
+        {
+            while (true)
+            {
+                RandomNumberGenerator.Fill(buffer);
+                // 128 extra bits make the reduction bias negligible; zero is rejected.
+                BigInteger k = new BigInteger(1, buffer.ToArray()).Mod(Order);
+                if (k.SignValue != 0)
+                {
+                    return k;
+                }
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(buffer);
+        }
+    }
+
+    /// <summary>Decodes a fixed-length big-endian scalar and requires it in [1, q-1].</summary>
+    public BigInteger DecodeScalar(ReadOnlySpan<byte> encoded, string field)
+    {
+        if (encoded.Length != ScalarLength)
+        {
+            throw new MpcProtocolException(MpcErrorCode.ScalarOutOfRange, $"{field} must be {ScalarLength} bytes.");
+        }
+        var value = new BigInteger(1, encoded.ToArray());
+        RequireScalar(value, field);
+        return value;
+    }
+
+    /// <summary>Requires 1 ≤ value ≤ q-1.</summary>
+    public void RequireScalar(BigInteger value, string field)
+    {
+        if (value.SignValue <= 0 || value.CompareTo(Order) >= 0)
+        {
+            throw new MpcProtocolException(MpcErrorCode.ScalarOutOfRange, $"{field} is outside [1, q-1].");
+        }
+    }
+
+    public byte[] EncodeScalar(BigInteger value) => BigIntegers.AsUnsignedByteArray(ScalarLength, value);
+
+    /// <summary>
+    /// The ECDSA message representative: the leftmost bit-length-of-q bits of the digest, reduced mod q
+    /// (SEC1 4.1.3 step 5). Digests of 32, 48 or 64 bytes are accepted.
+    /// </summary>
+    public BigInteger DigestToScalar(ReadOnlySpan<byte> digest)
+    {
+        if (digest.Length is not (32 or 48 or 64))
+        {
+            throw new MpcProtocolException(MpcErrorCode.InvalidDigest,
+                $"Digest must be 32, 48 or 64 bytes (was {digest.Length}).");
+        }
+        var e = new BigInteger(1, digest.ToArray());
+        int excess = digest.Length * 8 - Order.BitLength;
+        if (excess > 0)
+        {
+            e = e.ShiftRight(excess);
+        }
+        return e.Mod(Order);
+    }
+
+    /// <summary>Standard ECDSA verification against public key <paramref name="publicKey"/>.</summary>
+    public bool Verify(ECPoint publicKey, ReadOnlySpan<byte> digest, BigInteger r, BigInteger s)
+    {
+        if (r.SignValue <= 0 || r.CompareTo(Order) >= 0 || s.SignValue <= 0 || s.CompareTo(Order) >= 0)
+        {
+            return false;
+        }
+        BigInteger e = DigestToScalar(digest);
+        BigInteger w = s.ModInverse(Order);
+        ECPoint point = ECAlgorithms.SumOfTwoMultiplies(G, e.Multiply(w).Mod(Order), publicKey, r.Multiply(w).Mod(Order)).Normalize();
+        return !point.IsInfinity && point.AffineXCoord.ToBigInteger().Mod(Order).Equals(r);
+    }
+}

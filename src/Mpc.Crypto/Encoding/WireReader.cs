@@ -1,0 +1,112 @@
+using System.Buffers.Binary;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Crypto.Encoding;
+
+/// <summary>Reads what <see cref="WireWriter"/> wrote; any deviation is a <see cref="MpcErrorCode.MalformedMessage"/>.</summary>
+public ref struct WireReader
+{
+    /// <summary>No single field of any message is larger than this (a 128-round proof is ~70 KiB in total).</summary>
+    public const int MaxFieldLength = 1 << 20;
+
+    private ReadOnlySpan<byte> _remaining;
+
+    public WireReader(ReadOnlySpan<byte> data) => _remaining = data;
+
+    public readonly bool IsEmpty => _remaining.IsEmpty;
+
+    public ReadOnlySpan<byte> ReadBytes(string field)
+    {
+        if (_remaining.Length < 4)
+        {
+            throw Error.Malformed($"{field} is truncated");
+        }
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(_remaining);
+        if (length > MaxFieldLength || length > (uint)(_remaining.Length - 4))
+        {
+            throw Error.Malformed($"{field} has an invalid length");
+        }
+        ReadOnlySpan<byte> value = _remaining.Slice(4, (int)length);
+        _remaining = _remaining[(4 + (int)length)..];
+        return value;
+    }
+
+    public byte[] ReadByteArray(string field, int exactLength = -1, int maxLength = MaxFieldLength)
+    {
+        ReadOnlySpan<byte> value = ReadBytes(field);
+        if (exactLength >= 0 && value.Length != exactLength)
+        {
+            throw Error.Malformed($"{field} must be {exactLength} bytes");
+        }
+        if (value.Length > maxLength)
+        {
+            throw Error.Malformed($"{field} is too long");
+        }
+        return value.ToArray();
+    }
+
+    public string ReadString(string field, int maxLength = 256)
+    {
+        ReadOnlySpan<byte> value = ReadBytes(field);
+        if (value.Length > maxLength)
+        {
+            throw Error.Malformed($"{field} is too long");
+        }
+        return System.Text.Encoding.UTF8.GetString(value);
+    }
+
+    public uint ReadUInt32(string field)
+    {
+        ReadOnlySpan<byte> value = ReadBytes(field);
+        if (value.Length != 4)
+        {
+            throw Error.Malformed($"{field} must be 4 bytes");
+        }
+        return BinaryPrimitives.ReadUInt32BigEndian(value);
+    }
+
+    /// <summary>Reads a signed integer and insists on the minimal encoding, so every value has exactly one form.</summary>
+    public BigInteger ReadBigInteger(string field, int maxBits)
+    {
+        ReadOnlySpan<byte> value = ReadBytes(field);
+        if (value.IsEmpty)
+        {
+            throw Error.Malformed($"{field} is empty");
+        }
+        var result = new BigInteger(value.ToArray());
+        if (result.BitLength > maxBits)
+        {
+            throw Error.Malformed($"{field} is larger than {maxBits} bits");
+        }
+        if (result.ToByteArray().Length != value.Length)
+        {
+            throw Error.Malformed($"{field} is not minimally encoded");
+        }
+        return result;
+    }
+
+    public IReadOnlyList<T> ReadList<T>(string field, int exactCount, ReadItem<T> readItem)
+    {
+        uint count = ReadUInt32(field + " count");
+        if (count != (uint)exactCount)
+        {
+            throw Error.Malformed($"{field} must have {exactCount} entries");
+        }
+        var items = new T[exactCount];
+        for (int i = 0; i < exactCount; i++)
+        {
+            items[i] = readItem(ref this);
+        }
+        return items;
+    }
+
+    public readonly void EnsureEnd(string message)
+    {
+        if (!_remaining.IsEmpty)
+        {
+            throw Error.Malformed($"{message} has trailing bytes");
+        }
+    }
+
+    public delegate T ReadItem<T>(ref WireReader reader);
+}
