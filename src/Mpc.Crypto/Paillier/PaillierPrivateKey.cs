@@ -92,7 +92,7 @@ public sealed class PaillierPrivateKey : IDisposable
     }
 
     /// <summary>Encrypts with a known nonce using the CRT; the result equals <see cref="PaillierPublicKey.EncryptWithNonce"/>.</summary>
-    internal BigInteger EncryptWithNonce(BigInteger plaintext, BigInteger nonce) =>
+    public BigInteger EncryptWithNonce(BigInteger plaintext, BigInteger nonce) =>
         PublicKey.GPow(plaintext).Multiply(NoncePower(nonce)).Mod(PublicKey.NSquared);
 
     /// <summary>
