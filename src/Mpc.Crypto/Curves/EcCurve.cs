@@ -197,15 +197,31 @@ public sealed class EcCurve
     }
 
     /// <summary>Standard ECDSA verification against public key <paramref name="publicKey"/>.</summary>
-    public bool Verify(ECPoint publicKey, ReadOnlySpan<byte> digest, BigInteger r, BigInteger s)
+    public bool Verify(ECPoint publicKey, ReadOnlySpan<byte> digest, BigInteger r, BigInteger s) =>
+        VerificationPoint(publicKey, digest, r, s) is not null;
+
+    /// <summary>
+    /// The point s⁻¹·(e·G + r·Q) when (r, s) verifies, else null. It is the signature's R for this s,
+    /// so its y parity and x overflow give the recovery id whether or not s was normalised.
+    /// </summary>
+    public ECPoint? VerificationPoint(ECPoint publicKey, ReadOnlySpan<byte> digest, BigInteger r, BigInteger s)
     {
         if (r.SignValue <= 0 || r.CompareTo(Order) >= 0 || s.SignValue <= 0 || s.CompareTo(Order) >= 0)
         {
-            return false;
+            return null;
         }
         BigInteger e = DigestToScalar(digest);
         BigInteger w = s.ModInverse(Order);
         ECPoint point = ECAlgorithms.SumOfTwoMultiplies(G, e.Multiply(w).Mod(Order), publicKey, r.Multiply(w).Mod(Order)).Normalize();
-        return !point.IsInfinity && point.AffineXCoord.ToBigInteger().Mod(Order).Equals(r);
+        return !point.IsInfinity && point.AffineXCoord.ToBigInteger().Mod(Order).Equals(r) ? point : null;
+    }
+
+    /// <summary>Recovery id of a signature whose nonce point (for this s) is <paramref name="r"/>: bit 0 the parity of y, bit 1 set when x ≥ q.</summary>
+    public int RecoveryId(ECPoint r)
+    {
+        ECPoint normalized = r.Normalize();
+        int parity = normalized.AffineYCoord.ToBigInteger().TestBit(0) ? 1 : 0;
+        int overflow = normalized.AffineXCoord.ToBigInteger().CompareTo(Order) >= 0 ? 2 : 0;
+        return parity | overflow;
     }
 }

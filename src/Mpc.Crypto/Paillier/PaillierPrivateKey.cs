@@ -1,4 +1,5 @@
 using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Encoding;
 using Org.BouncyCastle.Math;
 
 namespace Mpc.Crypto.Paillier;
@@ -70,6 +71,22 @@ public sealed class PaillierPrivateKey : IDisposable
 
     /// <summary>Builds a key from given primes without checking them: tests use it to forge malformed moduli.</summary>
     internal static PaillierPrivateKey FromPrimesUnchecked(BigInteger p, BigInteger q, IBigNumBackend backend) => new(p, q, backend);
+
+    /// <summary>Writes the primes for encrypted storage (AEAD-protected by the caller).</summary>
+    public void WriteSecretTo(WireWriter writer) => writer.WriteBigInteger(P).WriteBigInteger(Q);
+
+    /// <summary>Reads what <see cref="WriteSecretTo"/> wrote, with the structural checks that are cheap.</summary>
+    public static PaillierPrivateKey ReadSecretFrom(ref WireReader reader, IBigNumBackend backend)
+    {
+        int maxPrimeBits = PaillierPublicKey.MaximumModulusBits / 2;
+        BigInteger p = reader.ReadBigInteger("Paillier p", maxPrimeBits);
+        BigInteger q = reader.ReadBigInteger("Paillier q", maxPrimeBits);
+        if (p.SignValue <= 0 || q.SignValue <= 0 || p.Equals(q) || !p.TestBit(1) || !q.TestBit(1) || !p.TestBit(0) || !q.TestBit(0))
+        {
+            throw Error.Malformed("stored Paillier primes are not distinct Blum primes");
+        }
+        return new PaillierPrivateKey(p, q, backend);
+    }
 
     /// <summary>Decrypts a ciphertext in Z*_{N²} (checked) to a plaintext in [0, N).</summary>
     public BigInteger Decrypt(BigInteger ciphertext)

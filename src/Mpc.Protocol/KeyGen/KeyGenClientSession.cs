@@ -1,0 +1,114 @@
+using RandomNumberGenerator = System.Security.Cryptography.RandomNumberGenerator;
+using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Hashing;
+using Mpc.Crypto.Paillier;
+using Mpc.Crypto.Proofs;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Math.EC;
+
+namespace Mpc.Protocol.KeyGen;
+
+/// <summary>
+/// The client's (P2's) side of distributed key generation. The client verifies every claim the server
+/// makes about its Paillier key and c_key before accepting the key.
+/// </summary>
+public sealed class KeyGenClientSession : IDisposable
+{
+    private enum State { Initial, Requested, SharedNonce, Completed, Failed }
+
+    private readonly SessionGate<State> _gate = new(State.Initial, State.Failed);
+    private readonly EcCurve _curve;
+    private readonly RingPedersenSecret _auxiliary;
+    private readonly IBigNumBackend _backend;
+    private byte[]? _clientNonce;
+    private string? _keyId;
+    private byte[]? _commitment;
+    private ProofContext? _serverContext;
+    private BigInteger? _x2;
+
+    /// <param name="curve">The curve of the new key.</param>
+    /// <param name="auxiliary">
+    /// The client's ring-Pedersen secret: generated once per device (safe primes are slow) and reused,
+    /// since these parameters protect only the client, who made them.
+    /// </param>
+    /// <param name="backend">Big-number backend for verifying the server's proofs.</param>
+    public KeyGenClientSession(CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend)
+    {
+        _curve = EcCurve.Get(curve);
+        _auxiliary = auxiliary;
+        _backend = backend;
+    }
+
+    /// <summary>Round 1: the curve and a fresh client nonce.</summary>
+    public KeyGenRequest Start() =>
+        _gate.Step("start", State.Initial, State.Requested, () =>
+        {
+            _clientNonce = RandomNumberGenerator.GetBytes(ProtocolLimits.NonceLength);
+            return new KeyGenRequest(_curve.Kind, _clientNonce);
+        });
+
+    /// <summary>Round 2 → 3: records the server's commitment, then reveals Q2 and the auxiliary parameters.</summary>
+    public KeyGenClientShare HandleCommitment(KeyGenCommitment message) =>
+        _gate.Step(nameof(KeyGenCommitment), State.Requested, State.SharedNonce, () =>
+        {
+            KeyIds.Require(message.KeyId);
+            if (message.ServerNonce.Length != ProtocolLimits.NonceLength || message.Commitment.Length != HashCommitment.DigestLength)
+            {
+                throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Malformed message: key generation commitment fields have wrong sizes.");
+            }
+            _keyId = message.KeyId;
+            _commitment = message.Commitment;
+            byte[] sessionId = SessionIds.ForKeyGen(_clientNonce, message.ServerNonce, _keyId, _curve.Kind);
+            var clientContext = new ProofContext(sessionId, PartyRole.Client, _keyId, _curve.Kind);
+            _serverContext = clientContext.ForProver(PartyRole.Server);
+
+            _x2 = _curve.RandomScalar();
+            ECPoint q2 = _curve.MultiplyBase(_x2);
+            return new KeyGenClientShare(
+                _curve.EncodePoint(q2),
+                DlogProof.Prove(_curve, _x2, q2, clientContext, ProofPurposes.KeyShare),
+                _auxiliary.Parameters,
+                RingPedersenProof.Prove(_auxiliary, clientContext));
+        });
+
+    /// <summary>
+    /// Round 4: opens and checks Q1, then the Paillier modulus (Paillier–Blum, no small factor, size for the
+    /// ranges), then that c_key encrypts log_G(Q1) in range. Only then is the key accepted.
+    /// </summary>
+    public ClientKeyShare HandleServerShare(KeyGenServerShare message) =>
+        _gate.Step(nameof(KeyGenServerShare), State.SharedNonce, State.Completed, () =>
+        {
+            ProofContext context = _serverContext!;
+            if (!HashCommitment.Verify(context, ProofPurposes.KeyShare, _commitment, message.CommittedPayload(), message.CommitmentSalt))
+            {
+                throw ProtocolError.CommitmentMismatch("Q1");
+            }
+            ECPoint q1 = _curve.DecodePoint(message.Q1, "Q1");
+            message.Q1Proof.Verify(_curve, q1, context, ProofPurposes.KeyShare);
+
+            var paillier = new PaillierPublicKey(message.PaillierModulus, _backend);
+            if (paillier.BitLength < RangeParameters.MinimumPaillierBits(_curve))
+            {
+                throw new MpcProtocolException(MpcErrorCode.PaillierModulusTooSmall,
+                    $"Paillier modulus has {paillier.BitLength} bits; {_curve.Name} needs at least {RangeParameters.MinimumPaillierBits(_curve)}.");
+            }
+            message.ModulusProof.Verify(paillier, context);
+            message.NoSmallFactorProof.Verify(paillier, _auxiliary.Parameters, context);
+            paillier.RequireCiphertext(message.EncryptedShare, "c_key");
+            message.EncryptedShareProof.Verify(_curve, paillier, message.EncryptedShare, q1, _auxiliary.Parameters, context);
+
+            BigInteger x2 = _x2!;
+            ECPoint publicKey = q1.Multiply(x2).Normalize();
+            _curve.ValidatePoint(publicKey, "joint public key");
+            _x2 = null;
+            return new ClientKeyShare(_keyId!, _curve.Kind, x2, paillier, message.EncryptedShare, publicKey);
+        });
+
+    public void Dispose() => _x2 = null;
+
+    public override string ToString() => $"KeyGenClientSession({_keyId ?? "new"}, {_gate.State})";
+}

@@ -1,0 +1,121 @@
+using RandomNumberGenerator = System.Security.Cryptography.RandomNumberGenerator;
+using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Hashing;
+using Mpc.Crypto.Paillier;
+using Mpc.Crypto.Proofs;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Math.EC;
+
+namespace Mpc.Protocol.KeyGen;
+
+/// <summary>
+/// The server's (P1's) side of distributed key generation. No party ever holds the whole key:
+/// the server ends with x1 and the Paillier secret key, the client with x2, both with Q = x1·x2·G.
+/// </summary>
+public sealed class KeyGenServerSession : IDisposable
+{
+    private enum State { AwaitingRequest, Committed, Completed, Failed }
+
+    private readonly SessionGate<State> _gate = new(State.AwaitingRequest, State.Failed);
+    private readonly IBigNumBackend _backend;
+    private readonly int _paillierModulusBits;
+    private EcCurve? _curve;
+    private ProofContext? _serverContext;
+    private ProofContext? _clientContext;
+    private BigInteger? _x1;
+    private ECPoint? _q1;
+    private DlogProof? _q1Proof;
+    private byte[]? _salt;
+
+    /// <param name="keyId">1–64 characters from [A-Za-z0-9_-]; chosen by the server.</param>
+    /// <param name="backend">Big-number backend for the Paillier work.</param>
+    /// <param name="paillierModulusBits">2048 (default) or 3072.</param>
+    public KeyGenServerSession(string keyId, IBigNumBackend backend, int paillierModulusBits = 2048)
+    {
+        KeyIds.Require(keyId);
+        KeyId = keyId;
+        _backend = backend;
+        _paillierModulusBits = paillierModulusBits;
+    }
+
+    public string KeyId { get; }
+
+    /// <summary>Round 1 → 2: fixes x1 and commits to Q1 and its proof before seeing anything of x2.</summary>
+    public KeyGenCommitment HandleRequest(KeyGenRequest request) =>
+        _gate.Step(nameof(KeyGenRequest), State.AwaitingRequest, State.Committed, () =>
+        {
+            if (request.ClientNonce.Length != ProtocolLimits.NonceLength)
+            {
+                throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Malformed message: client nonce must be 32 bytes.");
+            }
+            _curve = EcCurve.Get(request.Curve);
+            byte[] serverNonce = RandomNumberGenerator.GetBytes(ProtocolLimits.NonceLength);
+            byte[] sessionId = SessionIds.ForKeyGen(request.ClientNonce, serverNonce, KeyId, _curve.Kind);
+            _serverContext = new ProofContext(sessionId, PartyRole.Server, KeyId, _curve.Kind);
+            _clientContext = _serverContext.ForProver(PartyRole.Client);
+
+            _x1 = _curve.RandomScalar();
+            _q1 = _curve.MultiplyBase(_x1);
+            _q1Proof = DlogProof.Prove(_curve, _x1, _q1, _serverContext, ProofPurposes.KeyShare);
+            byte[] commitment = HashCommitment.Commit(_serverContext, ProofPurposes.KeyShare,
+                KeyGenServerShare.CommittedPayload(_curve.EncodePoint(_q1), _q1Proof), out _salt);
+            return new KeyGenCommitment(KeyId, serverNonce, commitment);
+        });
+
+    /// <summary>
+    /// Round 3 → 4: checks Q2 and its proof, checks the client's ring-Pedersen parameters and their proof,
+    /// then opens Q1 and sends N, c_key = Enc(x1) and the proofs about them.
+    /// </summary>
+    public KeyGenServerOutput HandleClientShare(KeyGenClientShare message) =>
+        _gate.Step(nameof(KeyGenClientShare), State.Committed, State.Completed, () =>
+        {
+            EcCurve curve = _curve!;
+            ECPoint q2 = curve.DecodePoint(message.Q2, "Q2");
+            message.Q2Proof.Verify(curve, q2, _clientContext!, ProofPurposes.KeyShare);
+            RingPedersenParameters auxiliary = message.RingPedersen;
+            auxiliary.Validate();
+            message.RingPedersenProof.Verify(auxiliary, _clientContext!, _backend);
+
+            BigInteger x1 = _x1!;
+            ECPoint publicKey = q2.Multiply(x1).Normalize();
+            curve.ValidatePoint(publicKey, "joint public key");
+
+            PaillierPrivateKey paillier = PaillierPrivateKey.Generate(_backend, _paillierModulusBits);
+            BigInteger nonce = paillier.PublicKey.RandomUnit();
+            BigInteger encryptedShare = paillier.EncryptWithNonce(x1, nonce);
+            var reply = new KeyGenServerShare(
+                curve.EncodePoint(_q1!),
+                _q1Proof!,
+                _salt!,
+                paillier.PublicKey.N,
+                encryptedShare,
+                PaillierBlumModulusProof.Prove(paillier, _serverContext!),
+                NoSmallFactorProof.Prove(paillier, auxiliary, _serverContext!),
+                EncryptedDlogProof.Prove(curve, paillier, encryptedShare, x1, nonce, auxiliary, _serverContext!));
+            var share = new ServerKeyShare(KeyId, curve.Kind, x1, paillier, encryptedShare, publicKey);
+            _x1 = null;
+            return new KeyGenServerOutput(reply, share);
+        });
+
+    public void Dispose()
+    {
+        _x1 = null;
+        _salt = null;
+    }
+
+    public override string ToString() => $"KeyGenServerSession({KeyId}, {_gate.State})";
+}
+
+/// <summary>The server's last key generation message and the share it keeps.</summary>
+public sealed class KeyGenServerOutput(KeyGenServerShare message, ServerKeyShare share)
+{
+    public KeyGenServerShare Message { get; } = message;
+
+    public ServerKeyShare Share { get; } = share;
+
+    public override string ToString() => $"KeyGenServerOutput({Share})";
+}

@@ -1,0 +1,82 @@
+using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Paillier;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Math.EC;
+
+namespace Mpc.Protocol.Keys;
+
+/// <summary>
+/// The client's (P2's) half of a key: x2, the server's Paillier public key, c_key and the joint public key Q.
+/// Never printed; exported only as bytes that the caller must encrypt before storing and zero afterwards.
+/// </summary>
+public sealed class ClientKeyShare : IDisposable
+{
+    private const uint ExportVersion = 1;
+    private BigInteger _x2;
+
+    internal ClientKeyShare(string keyId, CurveKind curve, BigInteger x2, PaillierPublicKey paillier, BigInteger encryptedServerShare, ECPoint publicKey)
+    {
+        KeyId = keyId;
+        Curve = curve;
+        _x2 = x2;
+        Paillier = paillier;
+        EncryptedServerShare = encryptedServerShare;
+        PublicKey = publicKey;
+    }
+
+    public string KeyId { get; }
+
+    public CurveKind Curve { get; }
+
+    /// <summary>The joint public key Q = x1·x2·G.</summary>
+    public ECPoint PublicKey { get; }
+
+    /// <summary>The server's Paillier public key; precompute encryption randomness against it.</summary>
+    public PaillierPublicKey Paillier { get; }
+
+    /// <summary>c_key = Enc(x1), proven at key generation to encrypt the discrete log of Q1.</summary>
+    public BigInteger EncryptedServerShare { get; }
+
+    internal BigInteger X2 => _x2.SignValue != 0 ? _x2 : throw new ObjectDisposedException(nameof(ClientKeyShare));
+
+    /// <summary>Serialises the share for encrypted storage. The caller zeroes the returned buffer.</summary>
+    public byte[] ExportSecret()
+    {
+        EcCurve curve = EcCurve.Get(Curve);
+        return new WireWriter()
+            .WriteUInt32(ExportVersion)
+            .WriteString(KeyId)
+            .WriteUInt32((uint)Curve)
+            .WriteBytes(curve.EncodeScalar(X2))
+            .WriteBigInteger(Paillier.N)
+            .WriteBigInteger(EncryptedServerShare)
+            .WriteBytes(curve.EncodePoint(PublicKey))
+            .ToArray();
+    }
+
+    /// <summary>Rebuilds a share from <see cref="ExportSecret"/> output.</summary>
+    public static ClientKeyShare ImportSecret(ReadOnlySpan<byte> data, IBigNumBackend backend)
+    {
+        var reader = new WireReader(data);
+        if (reader.ReadUInt32("version") != ExportVersion)
+        {
+            throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Unsupported client key share version.");
+        }
+        string keyId = reader.ReadString("key id", ProtocolLimits.MaxKeyIdLength);
+        EcCurve curve = EcCurve.Get((CurveKind)reader.ReadUInt32("curve"));
+        BigInteger x2 = curve.DecodeScalar(reader.ReadBytes("x2"), "x2");
+        var paillier = new PaillierPublicKey(reader.ReadBigInteger("N", ProtocolLimits.MaxModulusBits), backend);
+        BigInteger encryptedShare = reader.ReadBigInteger("c_key", ProtocolLimits.MaxCiphertextBits);
+        paillier.RequireCiphertext(encryptedShare, "c_key");
+        ECPoint publicKey = curve.DecodePoint(reader.ReadBytes("Q"), "Q");
+        reader.EnsureEnd("client key share");
+        return new ClientKeyShare(keyId, curve.Kind, x2, paillier, encryptedShare, publicKey);
+    }
+
+    public void Dispose() => _x2 = BigInteger.Zero;
+
+    public override string ToString() => $"ClientKeyShare({KeyId}, {EcCurve.NameOf(Curve)})";
+}

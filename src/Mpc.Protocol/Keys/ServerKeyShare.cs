@@ -1,0 +1,89 @@
+using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Paillier;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Math.EC;
+
+namespace Mpc.Protocol.Keys;
+
+/// <summary>
+/// The server's (P1's) half of a key: x1, the Paillier secret key, c_key = Enc(x1) and the joint public key Q.
+/// Never printed; exported only as bytes that the caller must encrypt before storing and zero afterwards.
+/// </summary>
+public sealed class ServerKeyShare : IDisposable
+{
+    private const uint ExportVersion = 1;
+    private BigInteger _x1;
+
+    internal ServerKeyShare(string keyId, CurveKind curve, BigInteger x1, PaillierPrivateKey paillier, BigInteger encryptedShare, ECPoint publicKey)
+    {
+        KeyId = keyId;
+        Curve = curve;
+        _x1 = x1;
+        Paillier = paillier;
+        EncryptedShare = encryptedShare;
+        PublicKey = publicKey;
+    }
+
+    public string KeyId { get; }
+
+    public CurveKind Curve { get; }
+
+    /// <summary>The joint public key Q = x1·x2·G.</summary>
+    public ECPoint PublicKey { get; }
+
+    /// <summary>c_key = Enc(x1) under the server's Paillier key.</summary>
+    public BigInteger EncryptedShare { get; }
+
+    internal PaillierPrivateKey Paillier { get; }
+
+    internal BigInteger X1 => _x1.SignValue != 0 ? _x1 : throw new ObjectDisposedException(nameof(ServerKeyShare));
+
+    /// <summary>Serialises every secret for encrypted storage. The caller zeroes the returned buffer.</summary>
+    public byte[] ExportSecret()
+    {
+        EcCurve curve = EcCurve.Get(Curve);
+        var writer = new WireWriter()
+            .WriteUInt32(ExportVersion)
+            .WriteString(KeyId)
+            .WriteUInt32((uint)Curve)
+            .WriteBytes(curve.EncodeScalar(X1));
+        Paillier.WriteSecretTo(writer);
+        return writer
+            .WriteBigInteger(EncryptedShare)
+            .WriteBytes(curve.EncodePoint(PublicKey))
+            .ToArray();
+    }
+
+    /// <summary>Rebuilds a share from <see cref="ExportSecret"/> output, re-checking its consistency.</summary>
+    public static ServerKeyShare ImportSecret(ReadOnlySpan<byte> data, IBigNumBackend backend)
+    {
+        var reader = new WireReader(data);
+        if (reader.ReadUInt32("version") != ExportVersion)
+        {
+            throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Unsupported server key share version.");
+        }
+        string keyId = reader.ReadString("key id", ProtocolLimits.MaxKeyIdLength);
+        EcCurve curve = EcCurve.Get((CurveKind)reader.ReadUInt32("curve"));
+        BigInteger x1 = curve.DecodeScalar(reader.ReadBytes("x1"), "x1");
+        var paillier = PaillierPrivateKey.ReadSecretFrom(ref reader, backend);
+        BigInteger encryptedShare = reader.ReadBigInteger("c_key", ProtocolLimits.MaxCiphertextBits);
+        ECPoint publicKey = curve.DecodePoint(reader.ReadBytes("Q"), "Q");
+        reader.EnsureEnd("server key share");
+        if (!paillier.Decrypt(encryptedShare).Equals(x1))
+        {
+            throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Server key share is inconsistent: c_key does not decrypt to x1.");
+        }
+        return new ServerKeyShare(keyId, curve.Kind, x1, paillier, encryptedShare, publicKey);
+    }
+
+    public void Dispose()
+    {
+        _x1 = BigInteger.Zero;
+        Paillier.Dispose();
+    }
+
+    public override string ToString() => $"ServerKeyShare({KeyId}, {EcCurve.NameOf(Curve)})";
+}

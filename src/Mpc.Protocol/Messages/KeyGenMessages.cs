@@ -1,0 +1,125 @@
+using Mpc.Crypto;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Proofs;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Protocol.Messages;
+
+/// <summary>Key generation round 1, client → server: the curve and the client's session nonce.</summary>
+public sealed record KeyGenRequest(CurveKind Curve, byte[] ClientNonce)
+{
+    public byte[] Encode() => new WireWriter().WriteUInt32((uint)Curve).WriteBytes(ClientNonce).ToArray();
+
+    public static KeyGenRequest Decode(ReadOnlySpan<byte> data)
+    {
+        var reader = new WireReader(data);
+        CurveKind curve = EcCurve.Get((CurveKind)reader.ReadUInt32("curve")).Kind;
+        byte[] nonce = reader.ReadByteArray("client nonce", ProtocolLimits.NonceLength);
+        reader.EnsureEnd(nameof(KeyGenRequest));
+        return new KeyGenRequest(curve, nonce);
+    }
+}
+
+/// <summary>
+/// Key generation round 2, server → client: the key id, the server's nonce, and a commitment to
+/// (Q1, proof of x1) so the server's share cannot depend on the client's.
+/// </summary>
+public sealed record KeyGenCommitment(string KeyId, byte[] ServerNonce, byte[] Commitment)
+{
+    public byte[] Encode() => new WireWriter().WriteString(KeyId).WriteBytes(ServerNonce).WriteBytes(Commitment).ToArray();
+
+    public static KeyGenCommitment Decode(ReadOnlySpan<byte> data)
+    {
+        var reader = new WireReader(data);
+        var message = new KeyGenCommitment(
+            reader.ReadString("key id", ProtocolLimits.MaxKeyIdLength),
+            reader.ReadByteArray("server nonce", ProtocolLimits.NonceLength),
+            reader.ReadByteArray("commitment", Crypto.Hashing.HashCommitment.DigestLength));
+        reader.EnsureEnd(nameof(KeyGenCommitment));
+        return message;
+    }
+}
+
+/// <summary>
+/// Key generation round 3, client → server: Q2 = x2·G with its Schnorr proof, and the client's own
+/// ring-Pedersen parameters (for the server's proofs to the client) with their well-formedness proof.
+/// </summary>
+public sealed record KeyGenClientShare(byte[] Q2, DlogProof Q2Proof, RingPedersenParameters RingPedersen, RingPedersenProof RingPedersenProof)
+{
+    public byte[] Encode()
+    {
+        var writer = new WireWriter().WriteBytes(Q2);
+        Q2Proof.WriteTo(writer);
+        RingPedersen.WriteTo(writer);
+        RingPedersenProof.WriteTo(writer);
+        return writer.ToArray();
+    }
+
+    public static KeyGenClientShare Decode(ReadOnlySpan<byte> data, CurveKind curveKind)
+    {
+        EcCurve curve = EcCurve.Get(curveKind);
+        var reader = new WireReader(data);
+        var message = new KeyGenClientShare(
+            reader.ReadByteArray("Q2", curve.PointLength),
+            DlogProof.ReadFrom(ref reader, curve),
+            RingPedersenParameters.ReadFrom(ref reader),
+            RingPedersenProof.ReadFrom(ref reader));
+        reader.EnsureEnd(nameof(KeyGenClientShare));
+        return message;
+    }
+}
+
+/// <summary>
+/// Key generation round 4, server → client: the opening of the round-2 commitment (Q1, its proof, the salt),
+/// the Paillier modulus N with its Paillier–Blum and no-small-factor proofs, and c_key = Enc(x1) with the
+/// proof that it encrypts the discrete log of Q1 within range.
+/// </summary>
+public sealed record KeyGenServerShare(
+    byte[] Q1,
+    DlogProof Q1Proof,
+    byte[] CommitmentSalt,
+    BigInteger PaillierModulus,
+    BigInteger EncryptedShare,
+    PaillierBlumModulusProof ModulusProof,
+    NoSmallFactorProof NoSmallFactorProof,
+    EncryptedDlogProof EncryptedShareProof)
+{
+    public byte[] Encode()
+    {
+        var writer = new WireWriter().WriteBytes(Q1);
+        Q1Proof.WriteTo(writer);
+        writer.WriteBytes(CommitmentSalt).WriteBigInteger(PaillierModulus).WriteBigInteger(EncryptedShare);
+        ModulusProof.WriteTo(writer);
+        NoSmallFactorProof.WriteTo(writer);
+        EncryptedShareProof.WriteTo(writer);
+        return writer.ToArray();
+    }
+
+    public static KeyGenServerShare Decode(ReadOnlySpan<byte> data, CurveKind curveKind)
+    {
+        EcCurve curve = EcCurve.Get(curveKind);
+        var reader = new WireReader(data);
+        var message = new KeyGenServerShare(
+            reader.ReadByteArray("Q1", curve.PointLength),
+            DlogProof.ReadFrom(ref reader, curve),
+            reader.ReadByteArray("commitment salt", Crypto.Hashing.HashCommitment.SaltLength),
+            reader.ReadBigInteger("Paillier modulus", ProtocolLimits.MaxModulusBits),
+            reader.ReadBigInteger("encrypted share", ProtocolLimits.MaxCiphertextBits),
+            PaillierBlumModulusProof.ReadFrom(ref reader),
+            NoSmallFactorProof.ReadFrom(ref reader),
+            EncryptedDlogProof.ReadFrom(ref reader, curve));
+        reader.EnsureEnd(nameof(KeyGenServerShare));
+        return message;
+    }
+
+    /// <summary>The bytes the round-2 commitment covers: Q1 and its proof.</summary>
+    internal static byte[] CommittedPayload(byte[] q1, DlogProof proof)
+    {
+        var writer = new WireWriter().WriteBytes(q1);
+        proof.WriteTo(writer);
+        return writer.ToArray();
+    }
+
+    internal byte[] CommittedPayload() => CommittedPayload(Q1, Q1Proof);
+}

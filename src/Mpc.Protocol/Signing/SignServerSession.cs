@@ -1,0 +1,172 @@
+using Mpc.Crypto;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Hashing;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Math.EC;
+using CryptographicOperations = System.Security.Cryptography.CryptographicOperations;
+using RandomNumberGenerator = System.Security.Cryptography.RandomNumberGenerator;
+
+namespace Mpc.Protocol.Signing;
+
+/// <summary>
+/// The server's (P1's) side of one signature. The nonce k1 lives only in this object, is committed to
+/// before the client's R2 exists, and is spent by exactly one pass through the rounds: any replayed,
+/// repeated or out-of-order message is refused and the session cannot be resumed.
+/// </summary>
+public sealed class SignServerSession
+{
+    private enum State { Committed, Opened, Finished, Failed }
+
+    private readonly SessionGate<State> _gate = new(State.Committed, State.Failed);
+    private readonly ServerKeyShare _key;
+    private readonly EcCurve _curve;
+    private readonly byte[] _serverSessionId;
+    private readonly ProofContext _commitmentContext;
+    private BigInteger? _k1;
+    private ECPoint? _r1;
+    private byte[]? _salt;
+    private byte[]? _digest;
+    private bool _lowS;
+    private ECPoint? _r;
+
+    public SignServerSession(ServerKeyShare key)
+    {
+        _key = key;
+        _curve = EcCurve.Get(key.Curve);
+        _serverSessionId = RandomNumberGenerator.GetBytes(ProtocolLimits.ServerSessionIdLength);
+        _commitmentContext = new ProofContext(CommitmentSessionId(_serverSessionId), PartyRole.Server, key.KeyId, key.Curve);
+        _k1 = _curve.RandomScalar();
+        _r1 = _curve.MultiplyBase(_k1);
+        byte[] commitment = HashCommitment.Commit(_commitmentContext, ProofPurposes.SigningNonce, _curve.EncodePoint(_r1), out _salt);
+        Commitment = new SignCommitment((byte[])_serverSessionId.Clone(), commitment);
+    }
+
+    /// <summary>Round 1: the commitment to R1, ready to hand out before the client asks.</summary>
+    public SignCommitment Commitment { get; }
+
+    /// <summary>Hex of the server's session id: the handle transports route later rounds by.</summary>
+    public string SessionId => Convert.ToHexStringLower(_serverSessionId);
+
+    /// <summary>
+    /// Round 2 → 3: checks the digest, R2 and its proof (bound to the joint session id), then opens R1
+    /// with a proof of k1 bound to the same session.
+    /// </summary>
+    public SignOpening HandleNonce(SignNonce message) =>
+        _gate.Step(nameof(SignNonce), State.Committed, State.Opened, () =>
+        {
+            RequireSession(message.ServerSessionId);
+            if (message.ClientNonce.Length != ProtocolLimits.NonceLength)
+            {
+                throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Malformed message: client nonce must be 32 bytes.");
+            }
+            _curve.DigestToScalar(message.Digest);
+            ECPoint r2 = _curve.DecodePoint(message.R2, "R2");
+            byte[] sessionId = SessionIds.ForSigning(_serverSessionId, message.ClientNonce, _key.KeyId, _key.Curve);
+            var serverContext = new ProofContext(sessionId, PartyRole.Server, _key.KeyId, _key.Curve);
+            message.R2Proof.Verify(_curve, r2, serverContext.ForProver(PartyRole.Client), ProofPurposes.SigningNonce);
+
+            BigInteger k1 = _k1!;
+            ECPoint r = r2.Multiply(k1).Normalize();
+            _curve.ValidatePoint(r, "R");
+            if (r.AffineXCoord.ToBigInteger().Mod(_curve.Order).SignValue == 0)
+            {
+                throw new MpcProtocolException(MpcErrorCode.ScalarOutOfRange, "R has x ≡ 0 (mod q); start a new session.");
+            }
+            _r = r;
+            _digest = (byte[])message.Digest.Clone();
+            _lowS = message.LowS;
+            var proof = Crypto.Proofs.DlogProof.Prove(_curve, k1, _r1!, serverContext, ProofPurposes.SigningNonce);
+            return new SignOpening(_curve.EncodePoint(_r1!), _salt!, proof);
+        });
+
+    /// <summary>
+    /// Round 4 → 5: decrypts c3, finishes s = k1⁻¹·s' and verifies (r, s) against the public key before
+    /// releasing it. A signature that does not verify means the client deviated (the Lindell17 abort
+    /// attack): the outcome is <see cref="SignServerOutcome.KeyMustBeFrozen"/> and no signature leaves.
+    /// </summary>
+    public SignServerOutcome HandleCiphertext(SignCiphertext message)
+    {
+        try
+        {
+            return _gate.Step(nameof(SignCiphertext), State.Opened, State.Finished, () =>
+            {
+                BigInteger k1 = _k1!;
+                _k1 = null;
+                // Refused before decryption: not a unit of Z*_{N²} is malformed, not an attack on the share.
+                _key.Paillier.PublicKey.RequireCiphertext(message.C3, "c3");
+                BigInteger sPrime = _key.Paillier.Decrypt(message.C3).Mod(_curve.Order);
+                BigInteger s = k1.ModInverse(_curve.Order).Multiply(sPrime).Mod(_curve.Order);
+                BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(_curve.Order);
+                if (s.SignValue == 0 || !_curve.Verify(_key.PublicKey, _digest, r, s))
+                {
+                    return SignServerOutcome.Frozen();
+                }
+                var signature = new EcdsaSignature(r, s, _curve.RecoveryId(_r!));
+                if (_lowS)
+                {
+                    signature = signature.NormalizeLowS(_curve);
+                }
+                return SignServerOutcome.Signed(signature, _curve);
+            });
+        }
+        finally
+        {
+            _k1 = null;
+            if (_salt is not null)
+            {
+                CryptographicOperations.ZeroMemory(_salt);
+            }
+        }
+    }
+
+    public override string ToString() => $"SignServerSession({_key.KeyId}, {SessionId}, {_gate.State})";
+
+    private void RequireSession(byte[] serverSessionId)
+    {
+        if (!CryptographicOperations.FixedTimeEquals(serverSessionId, _serverSessionId))
+        {
+            throw ProtocolError.SessionMismatch("The signing nonce message");
+        }
+    }
+
+    /// <summary>The commitment is made before the client contributes, so it binds the server's id alone (padded to 32 bytes).</summary>
+    private static byte[] CommitmentSessionId(byte[] serverSessionId)
+    {
+        byte[] id = new byte[32];
+        serverSessionId.CopyTo(id, 0);
+        return id;
+    }
+
+    internal static ProofContext CommitmentContext(byte[] serverSessionId, ClientKeyShare key) =>
+        new(CommitmentSessionId(serverSessionId), PartyRole.Server, key.KeyId, key.Curve);
+}
+
+/// <summary>What the server's final round produced: a verified signature, or the instruction to freeze the key.</summary>
+public sealed class SignServerOutcome
+{
+    private SignServerOutcome(EcdsaSignature? signature, SignResult? message)
+    {
+        Signature = signature;
+        Message = message;
+    }
+
+    /// <summary>
+    /// True when the decrypted signature did not verify. The caller must durably mark the key frozen
+    /// before it answers anyone, and abort the key's other sessions.
+    /// </summary>
+    public bool KeyMustBeFrozen => Signature is null;
+
+    public EcdsaSignature? Signature { get; }
+
+    /// <summary>The reply for the client; null when the key must be frozen.</summary>
+    public SignResult? Message { get; }
+
+    internal static SignServerOutcome Frozen() => new(null, null);
+
+    internal static SignServerOutcome Signed(EcdsaSignature signature, EcCurve curve) =>
+        new(signature, new SignResult(curve.EncodeScalar(signature.R), curve.EncodeScalar(signature.S), signature.RecoveryId));
+
+    public override string ToString() => KeyMustBeFrozen ? "SignServerOutcome(key must be frozen)" : "SignServerOutcome(signed)";
+}
