@@ -44,6 +44,9 @@ public sealed class KeyGenServerSession : IDisposable
 
     public string KeyId { get; }
 
+    /// <summary>Where the Paillier key comes from; tests substitute malformed keys to play a cheating server.</summary>
+    internal Func<IBigNumBackend, int, PaillierPrivateKey> PaillierFactory { get; init; } = PaillierPrivateKey.Generate;
+
     /// <summary>Round 1 → 2: fixes x1 and commits to Q1 and its proof before seeing anything of x2.</summary>
     public KeyGenCommitment HandleRequest(KeyGenRequest request) =>
         _gate.Step(nameof(KeyGenRequest), State.AwaitingRequest, State.Committed, () =>
@@ -84,7 +87,7 @@ public sealed class KeyGenServerSession : IDisposable
             ECPoint publicKey = q2.Multiply(x1).Normalize();
             curve.ValidatePoint(publicKey, "joint public key");
 
-            PaillierPrivateKey paillier = PaillierPrivateKey.Generate(_backend, _paillierModulusBits);
+            PaillierPrivateKey paillier = PaillierFactory(_backend, _paillierModulusBits);
             BigInteger nonce = paillier.PublicKey.RandomUnit();
             BigInteger encryptedShare = paillier.EncryptWithNonce(x1, nonce);
             var reply = new KeyGenServerShare(
