@@ -33,8 +33,14 @@ public sealed class RingPedersenProof
     {
         ArgumentNullException.ThrowIfNull(secret);
         ArgumentNullException.ThrowIfNull(context);
+        secret.Parameters.Validate();
+        return ProveCore(secret, context);
+    }
+
+    /// <summary>The prover's algorithm without the parameter checks: tests use it on parameters verification must refuse.</summary>
+    internal static RingPedersenProof ProveCore(RingPedersenSecret secret, ProofContext context)
+    {
         RingPedersenParameters parameters = secret.Parameters;
-        parameters.Validate();
         int m = ProofParameters.BinaryChallengeRounds;
         BigInteger phi = secret.Phi;
         BigInteger lambda = secret.Lambda;
