@@ -1,0 +1,239 @@
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Hashing;
+using Mpc.Crypto.Paillier;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Crypto.Proofs;
+
+/// <summary>
+/// Πmod (CGGMP21, fig. 16): the Paillier modulus N is a Paillier–Blum modulus — N = p·q with p ≡ q ≡ 3 (mod 4)
+/// and gcd(N, φ(N)) = 1. Proved by the Paillier key owner (the server, P1). Part of the BitForge defence,
+/// together with <see cref="NoSmallFactorProof"/>. <see cref="ProofParameters.BinaryChallengeRounds"/> rounds.
+/// </summary>
+public sealed class PaillierBlumModulusProof
+{
+    public const string Name = "Πmod";
+    private const string Purpose = "paillier-blum-modulus/Πmod";
+
+    public PaillierBlumModulusProof(BigInteger w, IReadOnlyList<Round> rounds)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(rounds);
+        W = w;
+        Rounds = [.. rounds];
+    }
+
+    /// <summary>One round for challenge y_i: x_i⁴ ≡ (-1)^a·w^b·y_i and z_i^N ≡ y_i (mod N).</summary>
+    public sealed record Round(BigInteger X, bool A, bool B, BigInteger Z)
+    {
+        public override string ToString() => $"Round(a={(A ? 1 : 0)}, b={(B ? 1 : 0)})";
+    }
+
+    /// <summary>w with Jacobi symbol (w/N) = -1.</summary>
+    public BigInteger W { get; }
+
+    public IReadOnlyList<Round> Rounds { get; }
+
+    /// <summary>Proves the key's modulus is Paillier–Blum; refuses (InvalidPaillierModulus) a key whose primes are not ≡ 3 (mod 4).</summary>
+    public static PaillierBlumModulusProof Prove(PaillierPrivateKey key, ProofContext context)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (!key.P.TestBit(1) || !key.Q.TestBit(1))
+        {
+            throw Error.Of(MpcErrorCode.InvalidPaillierModulus, "Πmod: the Paillier primes are not both ≡ 3 (mod 4).");
+        }
+        return ProveCore(key, context);
+    }
+
+    /// <summary>
+    /// The prover's algorithm without the Blum precondition: for a malformed key it still produces an attempt
+    /// (some rounds have no valid fourth root), which tests feed to <see cref="Verify"/>.
+    /// </summary>
+    internal static PaillierBlumModulusProof ProveCore(PaillierPrivateKey key, ProofContext context)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(context);
+        BigInteger n = key.PublicKey.N;
+        BigInteger p = key.P, q = key.Q;
+        IBigNumBackend backend = key.PublicKey.Backend;
+        BigInteger qInverseModP = q.ModInverse(p);
+        BigInteger pMinus1 = p.Subtract(BigInteger.One), qMinus1 = q.Subtract(BigInteger.One);
+
+        BigInteger w;
+        do
+        {
+            w = PaillierPublicKey.RandomUnit(n);
+        }
+        while (ProofMath.Jacobi(w, n) != -1);
+
+        int minusOneP = Legendre(backend, n.Subtract(BigInteger.One), p), minusOneQ = Legendre(backend, n.Subtract(BigInteger.One), q);
+        int wP = Legendre(backend, w, p), wQ = Legendre(backend, w, q);
+
+        // Fourth roots of quadratic residues modulo a prime ≡ 3 (mod 4): r^(((p+1)/4)²), which is itself a residue.
+        BigInteger rootP = Square(p.Add(BigInteger.One).ShiftRight(2)).Mod(pMinus1);
+        BigInteger rootQ = Square(q.Add(BigInteger.One).ShiftRight(2)).Mod(qMinus1);
+        BigInteger nInverseP, nInverseQ;
+        try
+        {
+            nInverseP = n.Mod(pMinus1).ModInverse(pMinus1);
+            nInverseQ = n.Mod(qMinus1).ModInverse(qMinus1);
+        }
+        catch (ArithmeticException)
+        {
+            throw Error.Of(MpcErrorCode.InvalidPaillierModulus, "Πmod: gcd(N, φ(N)) ≠ 1.");
+        }
+
+        Transcript transcript = StartTranscript(n, w, context);
+        var rounds = new Round[ProofParameters.BinaryChallengeRounds];
+        for (int i = 0; i < rounds.Length; i++)
+        {
+            BigInteger y = transcript.ChallengeBelow(ChallengeLabel(i), n);
+            int yP = Legendre(backend, y, p), yQ = Legendre(backend, y, q);
+            bool a = false, b = false;
+            for (int candidate = 0; candidate < 4; candidate++)
+            {
+                bool ca = (candidate & 1) == 1, cb = (candidate & 2) == 2;
+                int sp = yP * (ca ? minusOneP : 1) * (cb ? wP : 1);
+                int sq = yQ * (ca ? minusOneQ : 1) * (cb ? wQ : 1);
+                if (sp == 1 && sq == 1)
+                {
+                    (a, b) = (ca, cb);
+                    break;
+                }
+            }
+            BigInteger adjusted = Adjust(y, w, a, b, n);
+            BigInteger x = ProofMath.Crt(
+                backend.ModPow(adjusted.Mod(p), rootP, p), p,
+                backend.ModPow(adjusted.Mod(q), rootQ, q), q, qInverseModP);
+            BigInteger z = ProofMath.Crt(
+                backend.ModPow(y.Mod(p), nInverseP, p), p,
+                backend.ModPow(y.Mod(q), nInverseQ, q), q, qInverseModP);
+            rounds[i] = new Round(x, a, b, z);
+        }
+        return new PaillierBlumModulusProof(w, rounds);
+    }
+
+    /// <summary>Verifies the proof for <paramref name="key"/>'s modulus; throws <see cref="MpcProtocolException"/> on any failure.</summary>
+    public void Verify(PaillierPublicKey key, ProofContext context)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(context);
+        BigInteger n = key.N;
+        IBigNumBackend backend = key.Backend;
+        if (n.CompareTo(BigInteger.One) <= 0 || !n.TestBit(0))
+        {
+            throw Error.ProofFailed(Name, "N is not an odd integer greater than one");
+        }
+        if (backend.IsProbablePrime(n))
+        {
+            throw Error.ProofFailed(Name, "N is prime");
+        }
+        if (Rounds.Count != ProofParameters.BinaryChallengeRounds)
+        {
+            throw Error.ProofFailed(Name, $"round count is not {ProofParameters.BinaryChallengeRounds}");
+        }
+        if (!ProofMath.IsUnitBelow(W, n))
+        {
+            throw Error.ProofFailed(Name, "w is not a unit in [1, N)");
+        }
+        if (ProofMath.Jacobi(W, n) != -1)
+        {
+            throw Error.ProofFailed(Name, "Jacobi symbol of w is not -1");
+        }
+        Transcript transcript = StartTranscript(n, W, context);
+        for (int i = 0; i < Rounds.Count; i++)
+        {
+            Round round = Rounds[i];
+            BigInteger y = transcript.ChallengeBelow(ChallengeLabel(i), n);
+            if (round.X.SignValue <= 0 || round.X.CompareTo(n) >= 0)
+            {
+                throw Error.ProofFailed(Name, $"x[{i}] is outside [1, N)");
+            }
+            if (round.Z.SignValue <= 0 || round.Z.CompareTo(n) >= 0)
+            {
+                throw Error.ProofFailed(Name, $"z[{i}] is outside [1, N)");
+            }
+            if (!backend.ModPow(round.Z, n, n).Equals(y))
+            {
+                throw Error.ProofFailed(Name, $"z[{i}]^N ≢ y[{i}] (mod N)");
+            }
+            BigInteger x2 = round.X.Multiply(round.X).Mod(n);
+            if (!x2.Multiply(x2).Mod(n).Equals(Adjust(y, W, round.A, round.B, n)))
+            {
+                throw Error.ProofFailed(Name, $"x[{i}]^4 ≢ (-1)^a·w^b·y[{i}] (mod N)");
+            }
+        }
+    }
+
+    public void WriteTo(WireWriter w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.WriteBigInteger(W);
+        w.WriteList(Rounds, static (ww, round) => ww
+            .WriteBigInteger(round.X)
+            .WriteBytes([round.A ? (byte)1 : (byte)0])
+            .WriteBytes([round.B ? (byte)1 : (byte)0])
+            .WriteBigInteger(round.Z));
+    }
+
+    /// <summary>Reads a proof for a modulus of at most <paramref name="maxModulusBits"/> bits; exactly 128 rounds.</summary>
+    public static PaillierBlumModulusProof ReadFrom(ref WireReader r, int maxModulusBits = PaillierPublicKey.MaximumModulusBits)
+    {
+        BigInteger w = r.ReadBigInteger("Πmod w", maxModulusBits);
+        IReadOnlyList<Round> rounds = r.ReadList("Πmod rounds", ProofParameters.BinaryChallengeRounds, (ref WireReader rr) =>
+        {
+            BigInteger x = rr.ReadBigInteger("Πmod x", maxModulusBits);
+            bool a = ReadBit(ref rr, "Πmod a");
+            bool b = ReadBit(ref rr, "Πmod b");
+            BigInteger z = rr.ReadBigInteger("Πmod z", maxModulusBits);
+            return new Round(x, a, b, z);
+        });
+        return new PaillierBlumModulusProof(w, rounds);
+    }
+
+    public override string ToString() => $"PaillierBlumModulusProof({Rounds.Count} rounds)";
+
+    private static bool ReadBit(ref WireReader r, string field)
+    {
+        byte[] value = r.ReadByteArray(field, exactLength: 1);
+        return value[0] switch
+        {
+            0 => false,
+            1 => true,
+            _ => throw Error.Malformed($"{field} must be 0 or 1"),
+        };
+    }
+
+    private static Transcript StartTranscript(BigInteger n, BigInteger w, ProofContext context) =>
+        Transcript.Start(Purpose, context)
+            .Append("Πmod/N", n)
+            .Append("Πmod/w", w)
+            .Append("Πmod/rounds", (uint)ProofParameters.BinaryChallengeRounds);
+
+    private static string ChallengeLabel(int i) => $"Πmod/y[{i}]";
+
+    /// <summary>(-1)^a·w^b·y mod N.</summary>
+    private static BigInteger Adjust(BigInteger y, BigInteger w, bool a, bool b, BigInteger n)
+    {
+        BigInteger value = b ? y.Multiply(w).Mod(n) : y;
+        return a ? n.Subtract(value).Mod(n) : value;
+    }
+
+    private static BigInteger Square(BigInteger value) => value.Multiply(value);
+
+    /// <summary>Legendre symbol by Euler's criterion through the constant-time backend (the prime is secret).</summary>
+    private static int Legendre(IBigNumBackend backend, BigInteger value, BigInteger prime)
+    {
+        BigInteger e = backend.ModPow(value.Mod(prime), prime.Subtract(BigInteger.One).ShiftRight(1), prime);
+        if (e.Equals(BigInteger.One))
+        {
+            return 1;
+        }
+        if (e.Equals(prime.Subtract(BigInteger.One)))
+        {
+            return -1;
+        }
+        throw Error.Of(MpcErrorCode.InvalidPaillierModulus, "Πmod: a challenge shares a factor with N.");
+    }
+}

@@ -1,0 +1,133 @@
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Hashing;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Crypto.Proofs;
+
+/// <summary>
+/// Πprm (CGGMP21, fig. 17): the ring-Pedersen parameters are well formed, i.e. s ∈ ⟨t⟩ mod N̂. Proved by the
+/// party that generated the parameters (the client, P2) to the party that will prove statements against them.
+/// <see cref="ProofParameters.BinaryChallengeRounds"/> rounds of a binary challenge: soundness error 2^-128.
+/// </summary>
+public sealed class RingPedersenProof
+{
+    public const string Name = "Πprm";
+    private const string Purpose = "ring-pedersen-parameters/Πprm";
+
+    public RingPedersenProof(IReadOnlyList<BigInteger> commitments, IReadOnlyList<BigInteger> responses)
+    {
+        ArgumentNullException.ThrowIfNull(commitments);
+        ArgumentNullException.ThrowIfNull(responses);
+        Commitments = [.. commitments];
+        Responses = [.. responses];
+    }
+
+    /// <summary>A_i = t^{a_i} mod N̂.</summary>
+    public IReadOnlyList<BigInteger> Commitments { get; }
+
+    /// <summary>z_i = a_i + e_i·λ mod φ(N̂).</summary>
+    public IReadOnlyList<BigInteger> Responses { get; }
+
+    public static RingPedersenProof Prove(RingPedersenSecret secret, ProofContext context)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentNullException.ThrowIfNull(context);
+        secret.Parameters.Validate();
+        return ProveCore(secret, context);
+    }
+
+    /// <summary>The prover's algorithm without the parameter checks: tests use it on parameters verification must refuse.</summary>
+    internal static RingPedersenProof ProveCore(RingPedersenSecret secret, ProofContext context)
+    {
+        RingPedersenParameters parameters = secret.Parameters;
+        int m = ProofParameters.BinaryChallengeRounds;
+        BigInteger phi = secret.Phi;
+        BigInteger lambda = secret.Lambda;
+        var masks = new BigInteger[m];
+        var commitments = new BigInteger[m];
+        for (int i = 0; i < m; i++)
+        {
+            masks[i] = ProofRandom.Below(phi);
+            commitments[i] = secret.PowCrt(parameters.T, masks[i]);
+        }
+        bool[] e = Challenge(parameters, commitments, context);
+        var responses = new BigInteger[m];
+        for (int i = 0; i < m; i++)
+        {
+            // Both branches cost the same big-number work; e_i is public anyway.
+            BigInteger withLambda = masks[i].Add(lambda).Mod(phi);
+            responses[i] = e[i] ? withLambda : masks[i];
+        }
+        return new RingPedersenProof(commitments, responses);
+    }
+
+    /// <summary>Verifies the proof for <paramref name="parameters"/>; throws <see cref="MpcProtocolException"/> on any failure.</summary>
+    public void Verify(RingPedersenParameters parameters, ProofContext context, IBigNumBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(backend);
+        parameters.Validate();
+        int m = ProofParameters.BinaryChallengeRounds;
+        if (Commitments.Count != m || Responses.Count != m)
+        {
+            throw Error.ProofFailed(Name, $"round count is not {m}");
+        }
+        BigInteger n = parameters.N;
+        for (int i = 0; i < m; i++)
+        {
+            if (!ProofMath.IsUnitBelow(Commitments[i], n))
+            {
+                throw Error.ProofFailed(Name, $"A[{i}] is not a unit in [1, N̂)");
+            }
+            if (Responses[i].SignValue < 0 || Responses[i].CompareTo(n) >= 0)
+            {
+                throw Error.ProofFailed(Name, $"z[{i}] is outside [0, N̂)");
+            }
+        }
+        bool[] e = Challenge(parameters, Commitments, context);
+        for (int i = 0; i < m; i++)
+        {
+            BigInteger left = backend.ModPow(parameters.T, Responses[i], n);
+            BigInteger right = e[i] ? Commitments[i].Multiply(parameters.S).Mod(n) : Commitments[i];
+            if (!left.Equals(right))
+            {
+                throw Error.ProofFailed(Name, $"t^z[{i}] ≠ A[{i}]·s^e[{i}]");
+            }
+        }
+    }
+
+    public void WriteTo(WireWriter w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.WriteList(Commitments, static (ww, a) => ww.WriteBigInteger(a));
+        w.WriteList(Responses, static (ww, z) => ww.WriteBigInteger(z));
+    }
+
+    /// <summary>Reads exactly <see cref="ProofParameters.BinaryChallengeRounds"/> rounds of integers of at most <paramref name="maxBits"/> bits.</summary>
+    public static RingPedersenProof ReadFrom(ref WireReader r, int maxBits = ProofParameters.RingPedersenMaximumBits)
+    {
+        IReadOnlyList<BigInteger> commitments = r.ReadList(
+            "Πprm A", ProofParameters.BinaryChallengeRounds, (ref WireReader rr) => rr.ReadBigInteger("Πprm A", maxBits));
+        IReadOnlyList<BigInteger> responses = r.ReadList(
+            "Πprm z", ProofParameters.BinaryChallengeRounds, (ref WireReader rr) => rr.ReadBigInteger("Πprm z", maxBits));
+        return new RingPedersenProof(commitments, responses);
+    }
+
+    public override string ToString() => $"RingPedersenProof({Commitments.Count} rounds)";
+
+    private static bool[] Challenge(RingPedersenParameters parameters, IReadOnlyList<BigInteger> commitments, ProofContext context)
+    {
+        Transcript transcript = Transcript.Start(Purpose, context)
+            .Append("Πprm/N", parameters.N)
+            .Append("Πprm/s", parameters.S)
+            .Append("Πprm/t", parameters.T)
+            .Append("Πprm/rounds", (uint)commitments.Count);
+        foreach (BigInteger a in commitments)
+        {
+            transcript.Append("Πprm/A", a);
+        }
+        return transcript.ChallengeBits("Πprm/e", commitments.Count);
+    }
+}
