@@ -70,6 +70,10 @@ public sealed class EncryptedDlogProof
         ArgumentNullException.ThrowIfNull(nonce);
         ArgumentNullException.ThrowIfNull(verifierParameters);
         ArgumentNullException.ThrowIfNull(context);
+        if (context.Curve != curve.Kind)
+        {
+            throw new ArgumentException("The proof context names another curve.", nameof(context));
+        }
         verifierParameters.Validate();
         PaillierPublicKey publicKey = key.PublicKey;
         IBigNumBackend backend = publicKey.Backend;
@@ -111,6 +115,10 @@ public sealed class EncryptedDlogProof
         ArgumentNullException.ThrowIfNull(X);
         ArgumentNullException.ThrowIfNull(verifierParameters);
         ArgumentNullException.ThrowIfNull(context);
+        if (context.Curve != curve.Kind)
+        {
+            throw Error.ProofFailed(Name, "the context names another curve");
+        }
         verifierParameters.Validate();
         IBigNumBackend backend = key.Backend;
         BigInteger n0 = key.N, n0Squared = key.NSquared;

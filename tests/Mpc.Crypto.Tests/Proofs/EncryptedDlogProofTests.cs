@@ -139,6 +139,13 @@ public sealed class EncryptedDlogProofTests(ProofFixture fixture, ITestOutputHel
     }
 
     [Fact]
+    public void ContextForAnotherCurveIsRejected()
+    {
+        var p256 = new ProofContext(fixture.ServerContext.SessionId, PartyRole.Server, "key-1", CurveKind.P256);
+        AssertRejected(MpcErrorCode.ProofFailed, () => Verify(Proof, p256));
+    }
+
+    [Fact]
     public void ReadFromRejectsMalformedInput()
     {
         byte[] bytes = Encode(Proof.WriteTo);

@@ -115,3 +115,18 @@ public sealed class NoSmallFactorProofTests(ProofFixture fixture)
         Assert.Equal(BigInteger.Four, ProofMath.IntegerSqrt(BigInteger.ValueOf(16)));
     }
 }
+
+[Collection(ProofCollection.Name)]
+public sealed class ManagedBackendVerificationTests(ProofFixture fixture)
+{
+    [Fact]
+    public void ProofsMadeWithOpenSslVerifyWithTheManagedBackend()
+    {
+        var managed = new Mpc.Crypto.BigNum.ManagedBigNumBackend();
+        var publicKey = new PaillierPublicKey(fixture.Key.PublicKey.N, managed);
+        fixture.FactorProof.Verify(publicKey, fixture.Parameters, fixture.ServerContext);
+        fixture.DlogProof.Verify(fixture.Curve, publicKey, fixture.ShareCiphertext, fixture.SharePoint, fixture.Parameters, fixture.ServerContext);
+        AssertRejected(MpcErrorCode.ProofFailed, () =>
+            fixture.DlogProof.Verify(fixture.Curve, publicKey, fixture.ShareCiphertext, fixture.SharePoint.Negate().Normalize(), fixture.Parameters, fixture.ServerContext));
+    }
+}
