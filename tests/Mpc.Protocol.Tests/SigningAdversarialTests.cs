@@ -61,10 +61,26 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     [Fact]
     public void R2_from_another_curve_is_refused()
     {
-        // A secp256k1 point is (overwhelmingly) not on P-256; same length, so only the curve check stops it.
-        byte[] foreign = EcCurve.Get(CurveKind.Secp256k1).EncodePoint(EcCurve.Get(CurveKind.Secp256k1).MultiplyBase(BigInteger.ValueOf(7)));
+        // Same length as a P-256 point; pick a secp256k1 point whose x has no square root on P-256.
+        EcCurve k1 = EcCurve.Get(CurveKind.Secp256k1);
+        byte[] foreign = Enumerable.Range(2, 64)
+            .Select(i => k1.EncodePoint(k1.MultiplyBase(BigInteger.ValueOf(i))))
+            .First(encoded => !DecodesOn(C, encoded));
         (SignServerSession server, _, SignNonce nonce) = AtNonce();
         Assert.Equal(MpcErrorCode.InvalidPoint, Refusal(() => server.HandleNonce(nonce with { R2 = foreign })));
+    }
+
+    private static bool DecodesOn(EcCurve curve, byte[] encoded)
+    {
+        try
+        {
+            curve.DecodePoint(encoded, "probe");
+            return true;
+        }
+        catch (MpcProtocolException)
+        {
+            return false;
+        }
     }
 
     [Fact]
