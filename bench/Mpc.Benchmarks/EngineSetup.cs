@@ -1,0 +1,57 @@
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Proofs;
+using Mpc.Protocol.KeyGen;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+using Mpc.Protocol.Signing;
+
+namespace Mpc.Benchmarks;
+
+/// <summary>Key material for the engine benchmarks: one joint key made by the real key generation.</summary>
+internal sealed class EngineSetup : IDisposable
+{
+    public EngineSetup(CurveKind curve, BigNumBackendKind backendKind)
+    {
+        Backend = BigNumBackends.Create(backendKind);
+        Auxiliary = RingPedersenSecret.Generate(Backend);
+        (Server, Client) = KeyGen(curve, Auxiliary, Backend);
+        Digest = System.Security.Cryptography.SHA512.HashData("benchmark document"u8)[..EcCurve.Get(curve).ScalarLength];
+    }
+
+    public IBigNumBackend Backend { get; }
+
+    public RingPedersenSecret Auxiliary { get; }
+
+    public ServerKeyShare Server { get; }
+
+    public ClientKeyShare Client { get; }
+
+    public byte[] Digest { get; }
+
+    public static (ServerKeyShare Server, ClientKeyShare Client) KeyGen(CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend)
+    {
+        var server = new KeyGenServerSession(Protocol.KeyIds.New(), backend);
+        var client = new KeyGenClientSession(curve, auxiliary, backend);
+        KeyGenClientShare share = client.HandleCommitment(server.HandleRequest(client.Start()));
+        KeyGenServerOutput output = server.HandleClientShare(share);
+        return (output.Share, client.HandleServerShare(output.Message));
+    }
+
+    /// <summary>A full signature, both parties in this process, no encoding and no network.</summary>
+    public EcdsaSignature Sign(Crypto.Paillier.PaillierRandomness? randomness)
+    {
+        var server = new SignServerSession(Server);
+        var client = new SignClientSession(Client, Digest, lowS: false, randomness);
+        SignOpening opening = server.HandleNonce(client.HandleCommitment(server.Commitment));
+        SignServerOutcome outcome = server.HandleCiphertext(client.HandleOpening(opening));
+        return client.HandleResult(outcome.Message ?? throw new InvalidOperationException("key must be frozen"));
+    }
+
+    public void Dispose()
+    {
+        Auxiliary.Dispose();
+        Server.Dispose();
+        Client.Dispose();
+    }
+}

@@ -1,0 +1,74 @@
+using BenchmarkDotNet.Attributes;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Paillier;
+
+namespace Mpc.Benchmarks;
+
+/// <summary>
+/// Engine-only signing: both parties in one process, no network. "Inline" computes the client's
+/// Paillier randomness r^N mod N² during the signature; "Precomputed" takes it from a pool filled
+/// before each iteration, as the SDK's background precomputation does. The baseline is a plain
+/// single-party ECDSA signature on the same curve, so the ratio column is the threshold overhead.
+/// </summary>
+[InvocationCount(16, unrollFactor: 1)]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet disposes through [GlobalCleanup].")]
+public class EngineSigningBenchmarks
+{
+    private EngineSetup _setup = null!;
+    private readonly Queue<PaillierRandomness> _pool = new();
+    private System.Security.Cryptography.ECDsa? _platform;
+    private Org.BouncyCastle.Crypto.Signers.ECDsaSigner? _bouncy;
+
+    [Params(CurveKind.Secp256k1, CurveKind.P256, CurveKind.P384)]
+    public CurveKind Curve { get; set; }
+
+    [Params(BigNumBackendKind.OpenSsl)]
+    public BigNumBackendKind Backend { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _setup = new EngineSetup(Curve, Backend);
+        if (Curve == CurveKind.Secp256k1)
+        {
+            var generator = new Org.BouncyCastle.Crypto.Generators.ECKeyPairGenerator();
+            generator.Init(new Org.BouncyCastle.Crypto.Parameters.ECKeyGenerationParameters(EcCurve.Get(Curve).DomainParameters, new Org.BouncyCastle.Security.SecureRandom()));
+            _bouncy = new Org.BouncyCastle.Crypto.Signers.ECDsaSigner();
+            _bouncy.Init(true, generator.GenerateKeyPair().Private);
+        }
+        else
+        {
+            _platform = System.Security.Cryptography.ECDsa.Create(Curve == CurveKind.P256
+                ? System.Security.Cryptography.ECCurve.NamedCurves.nistP256
+                : System.Security.Cryptography.ECCurve.NamedCurves.nistP384);
+        }
+    }
+
+    [IterationSetup(Target = nameof(SignPrecomputed))]
+    public void FillPool()
+    {
+        while (_pool.Count < 16)
+        {
+            _pool.Enqueue(_setup.Client.Paillier.CreateRandomness());
+        }
+    }
+
+    [Benchmark(Baseline = true, Description = "single-party ECDSA (baseline)")]
+    public object SinglePartyBaseline() => _platform is not null
+        ? _platform.SignHash(_setup.Digest)
+        : _bouncy!.GenerateSignature(_setup.Digest);
+
+    [Benchmark(Description = "2P sign, randomness inline")]
+    public EcdsaSignature SignInline() => _setup.Sign(null);
+
+    [Benchmark(Description = "2P sign, randomness precomputed")]
+    public EcdsaSignature SignPrecomputed() => _setup.Sign(_pool.Dequeue());
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _platform?.Dispose();
+        _setup.Dispose();
+    }
+}
