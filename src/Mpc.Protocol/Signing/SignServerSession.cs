@@ -94,8 +94,8 @@ public sealed class SignServerSession
             {
                 BigInteger k1 = _k1!;
                 _k1 = null;
-                // Refused before decryption: not a unit of Z*_{N²} is malformed, not an attack on the share.
-                _key.Paillier.PublicKey.RequireCiphertext(message.C3, "c3");
+                // Decrypt refuses c3 outside Z*_{N²} before any exponentiation: malformed, not an attack on the share,
+                // so that refusal throws instead of freezing.
                 BigInteger sPrime = _key.Paillier.Decrypt(message.C3).Mod(_curve.Order);
                 BigInteger s = k1.ModInverse(_curve.Order).Multiply(sPrime).Mod(_curve.Order);
                 BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(_curve.Order);
