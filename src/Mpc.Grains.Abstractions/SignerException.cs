@@ -1,0 +1,45 @@
+namespace Mpc.Grains;
+
+/// <summary>What kind of refusal a grain answered with; the gRPC layer maps each to one status code.</summary>
+public enum SignerErrorKind
+{
+    /// <summary>Malformed or invalid input (InvalidArgument).</summary>
+    InvalidArgument = 1,
+
+    /// <summary>Unknown key or session, or a session that has already finished (NotFound).</summary>
+    NotFound = 2,
+
+    /// <summary>The key is frozen, or a round arrived out of order (FailedPrecondition).</summary>
+    FailedPrecondition = 3,
+
+    /// <summary>The key belongs to another user (PermissionDenied).</summary>
+    PermissionDenied = 4,
+
+    /// <summary>Too many open sessions for one key (ResourceExhausted).</summary>
+    ResourceExhausted = 5,
+
+    /// <summary>The server failed, for example storage was unavailable (Internal).</summary>
+    Internal = 6,
+}
+
+/// <summary>A refusal from a grain. Its message is safe to show a caller: it never carries secrets.</summary>
+[GenerateSerializer, Alias("mpc.SignerException")]
+public sealed class SignerException : Exception
+{
+    public SignerException(SignerErrorKind kind, string message) : base(message) => Kind = kind;
+
+    public SignerException()
+    {
+    }
+
+    public SignerException(string message) : base(message)
+    {
+    }
+
+    public SignerException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+
+    [Id(0)]
+    public SignerErrorKind Kind { get; private set; } = SignerErrorKind.Internal;
+}

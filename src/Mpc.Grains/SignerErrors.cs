@@ -1,0 +1,22 @@
+using Mpc.Crypto;
+
+namespace Mpc.Grains;
+
+/// <summary>The one mapping from protocol refusals to grain error kinds.</summary>
+internal static class SignerErrors
+{
+    public static SignerException From(MpcProtocolException e) => new(e.Code switch
+    {
+        MpcErrorCode.UnexpectedMessage => SignerErrorKind.FailedPrecondition,
+        MpcErrorCode.BackendUnavailable => SignerErrorKind.Internal,
+        _ => SignerErrorKind.InvalidArgument,
+    }, e.Message);
+
+    public static SignerException UnknownKey(string keyId) => new(SignerErrorKind.NotFound, $"Key '{keyId}' does not exist.");
+
+    public static SignerException UnknownSession() =>
+        new(SignerErrorKind.NotFound, "Unknown, expired or finished signing session; start a new one.");
+
+    public static SignerException Frozen(string keyId) =>
+        new(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' is frozen after a failed signature check; it must be refreshed before it signs again.");
+}

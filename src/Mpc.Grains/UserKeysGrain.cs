@@ -1,0 +1,317 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Sealing;
+using Mpc.Protocol;
+using Mpc.Protocol.KeyGen;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+using Mpc.Protocol.Signing;
+using Orleans.Storage;
+
+namespace Mpc.Grains;
+
+/// <summary>
+/// The server's side of one user's keys. Shares are sealed before they reach storage and unsealed
+/// into memory on first use. Protocol sessions, and with them every nonce, exist only in this
+/// activation's memory for a short lifetime and are consumed by one pass through their rounds.
+/// A failed final signature check freezes the key in storage before the caller hears anything.
+/// </summary>
+public sealed class UserKeysGrain(
+    [PersistentState("keys", StorageNames.Keys)] IPersistentState<UserKeysState> state,
+    ShareSealer sealer,
+    IBigNumBackend backend,
+    IOptions<SignerOptions> options,
+    TimeProvider time,
+    ILogger<UserKeysGrain> logger) : Grain, IUserKeysGrain
+{
+    private const string SharePurpose = "server-key-share";
+
+    private readonly SignerOptions _options = options.Value;
+    private readonly Dictionary<string, PendingKeyGen> _keyGens = [];
+    private readonly Dictionary<string, PendingSign> _signs = [];
+    private readonly Dictionary<string, ServerKeyShare> _shares = [];
+
+    private string UserId => this.GetPrimaryKeyString();
+
+    public Task<byte[]> BeginKeyGen(string keyId, byte[] request)
+    {
+        RequireKeyId(keyId);
+        if (state.State.Keys.ContainsKey(keyId) || _keyGens.ContainsKey(keyId))
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
+        }
+        PurgeExpired();
+        KeyGenRequest decoded = Decode(() => KeyGenRequest.Decode(request));
+        var session = new KeyGenServerSession(keyId, backend, _options.PaillierModulusBits);
+        KeyGenCommitment commitment = Protocol(() => session.HandleRequest(decoded));
+        _keyGens[keyId] = new PendingKeyGen(session, decoded.Curve, time.GetUtcNow() + _options.KeyGenSessionLifetime);
+        return Task.FromResult(commitment.Encode());
+    }
+
+    public async Task<KeyGenCompletion> CompleteKeyGen(string keyId, byte[] clientShare)
+    {
+        RequireKeyId(keyId);
+        PurgeExpired();
+        if (!_keyGens.Remove(keyId, out PendingKeyGen? pending))
+        {
+            throw new SignerException(SignerErrorKind.NotFound, "Unknown, expired or finished key generation session.");
+        }
+        using KeyGenServerSession session = pending.Session;
+        KeyGenClientShare decoded = Decode(() => KeyGenClientShare.Decode(clientShare, pending.Curve));
+        // Paillier key generation and the proofs take about a second: keep them off the silo's scheduler threads.
+        KeyGenServerOutput output = await Task.Run(() => Protocol(() => session.HandleClientShare(decoded)));
+
+        EcCurve curve = EcCurve.Get(pending.Curve);
+        byte[] secret = output.Share.ExportSecret();
+        byte[] sealedShare;
+        try
+        {
+            sealedShare = await sealer.SealAsync(secret, new SealContext(UserId, keyId, SharePurpose), CancellationToken.None);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+        var stored = new StoredKey
+        {
+            KeyId = keyId,
+            Curve = (int)pending.Curve,
+            PublicKey = curve.EncodePoint(output.Share.PublicKey),
+            Status = KeyStatus.Active,
+            CreatedAt = time.GetUtcNow(),
+            SealedShare = sealedShare,
+        };
+        state.State.Keys[keyId] = stored;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e) when (e is not SignerException)
+        {
+            state.State.Keys.Remove(keyId);
+            logger.LogError(e, "Storing new key {KeyId} for a user failed", keyId);
+            throw new SignerException(SignerErrorKind.Internal, "The key could not be stored; nothing was kept. Try again.");
+        }
+        _shares[keyId] = output.Share;
+        logger.LogInformation("Created key {KeyId} on {Curve}", keyId, curve.Name);
+        return new KeyGenCompletion(output.Message.Encode(), Summarize(stored));
+    }
+
+    public async Task<byte[]> BeginSign(string keyId)
+    {
+        StoredKey key = RequireSignableKey(keyId);
+        PurgeExpired();
+        SignServerSession session = await OpenSession(key);
+        return session.Commitment.Encode();
+    }
+
+    public Task<byte[]> SignNonce(string keyId, byte[] nonce)
+    {
+        StoredKey key = RequireSignableKey(keyId);
+        SignNonce decoded = Decode(() => Mpc.Protocol.Messages.SignNonce.Decode(nonce, (CurveKind)key.Curve));
+        string sessionId = Convert.ToHexStringLower(decoded.ServerSessionId);
+        if (!_signs.TryGetValue(sessionId, out PendingSign? pending) || pending.KeyId != keyId || pending.ExpiresAt < time.GetUtcNow())
+        {
+            throw SignerErrors.UnknownSession();
+        }
+        try
+        {
+            return Task.FromResult(pending.Session.HandleNonce(decoded).Encode());
+        }
+        catch (MpcProtocolException e)
+        {
+            // A refused round burns the session: its nonce is never offered again.
+            _signs.Remove(sessionId);
+            throw SignerErrors.From(e);
+        }
+    }
+
+    public async Task<SignCompletion> SignFinish(string keyId, byte[] sessionId, byte[] ciphertext, bool wantNextCommitment)
+    {
+        StoredKey key = RequireSignableKey(keyId);
+        string id = sessionId.Length == ProtocolLimits.ServerSessionIdLength ? Convert.ToHexStringLower(sessionId) : "";
+        if (!_signs.TryGetValue(id, out PendingSign? pending) || pending.KeyId != keyId || pending.ExpiresAt < time.GetUtcNow())
+        {
+            throw SignerErrors.UnknownSession();
+        }
+        SignCiphertext decoded = Decode(() => SignCiphertext.Decode(ciphertext));
+        SignServerOutcome outcome;
+        try
+        {
+            outcome = pending.Session.HandleCiphertext(decoded);
+        }
+        catch (MpcProtocolException e)
+        {
+            _signs.Remove(id);
+            throw SignerErrors.From(e);
+        }
+        _signs.Remove(id);
+        if (outcome.KeyMustBeFrozen)
+        {
+            await Freeze(keyId, "final signature check failed");
+            throw SignerErrors.Frozen(keyId);
+        }
+        byte[]? next = null;
+        if (wantNextCommitment && CountSessions(keyId) < _options.MaxOpenSessionsPerKey)
+        {
+            next = (await OpenSession(key)).Commitment.Encode();
+        }
+        return new SignCompletion(outcome.Message!.Encode(), next);
+    }
+
+    public Task<KeySummary?> GetKey(string keyId) =>
+        Task.FromResult(state.State.Keys.TryGetValue(keyId, out StoredKey? key) ? Summarize(key) : null);
+
+    public Task<IReadOnlyList<KeySummary>> ListKeys() =>
+        Task.FromResult<IReadOnlyList<KeySummary>>([.. state.State.Keys.Values.OrderBy(k => k.CreatedAt).Select(Summarize)]);
+
+    private async Task<SignServerSession> OpenSession(StoredKey key)
+    {
+        if (CountSessions(key.KeyId) >= _options.MaxOpenSessionsPerKey)
+        {
+            throw new SignerException(SignerErrorKind.ResourceExhausted,
+                $"Key '{key.KeyId}' has {_options.MaxOpenSessionsPerKey} open signing sessions; finish or let some expire.");
+        }
+        ServerKeyShare share = await Share(key);
+        var session = new SignServerSession(share);
+        _signs[session.SessionId] = new PendingSign(key.KeyId, session, time.GetUtcNow() + _options.SignSessionLifetime);
+        return session;
+    }
+
+    private async Task<ServerKeyShare> Share(StoredKey key)
+    {
+        if (_shares.TryGetValue(key.KeyId, out ServerKeyShare? cached))
+        {
+            return cached;
+        }
+        byte[] secret;
+        try
+        {
+            secret = await sealer.OpenAsync(key.SealedShare, new SealContext(UserId, key.KeyId, SharePurpose), CancellationToken.None);
+        }
+        catch (SealedDataException e)
+        {
+            logger.LogError(e, "The sealed share of key {KeyId} could not be opened", key.KeyId);
+            throw new SignerException(SignerErrorKind.Internal, $"The stored share of key '{key.KeyId}' cannot be opened with the configured key-encryption key.");
+        }
+        try
+        {
+            ServerKeyShare share = ServerKeyShare.ImportSecret(secret, backend);
+            _shares[key.KeyId] = share;
+            return share;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>
+    /// Makes the frozen status durable before anyone is answered. A concurrent activation's write (stale ETag)
+    /// is re-read and the freeze applied again; if storage still refuses, the key stays frozen in this
+    /// activation and the caller gets Internal, never a signature.
+    /// </summary>
+    private async Task Freeze(string keyId, string reason)
+    {
+        logger.LogWarning("Freezing key {KeyId}: {Reason}", keyId, reason);
+        foreach (string session in _signs.Where(s => s.Value.KeyId == keyId).Select(s => s.Key).ToList())
+        {
+            _signs.Remove(session);
+        }
+        if (_shares.Remove(keyId, out ServerKeyShare? share))
+        {
+            share.Dispose();
+        }
+        for (int attempt = 0; ; attempt++)
+        {
+            if (!state.State.Keys.TryGetValue(keyId, out StoredKey? key))
+            {
+                throw SignerErrors.UnknownKey(keyId);
+            }
+            key.Status = KeyStatus.Frozen;
+            key.FrozenAt ??= time.GetUtcNow();
+            key.FrozenReason ??= reason;
+            try
+            {
+                await state.WriteStateAsync();
+                return;
+            }
+            catch (InconsistentStateException) when (attempt < 3)
+            {
+                await state.ReadStateAsync();
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Persisting the freeze of key {KeyId} failed; the key stays frozen in memory", keyId);
+                throw new SignerException(SignerErrorKind.Internal, "The key could not be frozen durably; it refuses to sign. Contact the operator.");
+            }
+        }
+    }
+
+    private StoredKey RequireSignableKey(string keyId)
+    {
+        RequireKeyId(keyId);
+        if (!state.State.Keys.TryGetValue(keyId, out StoredKey? key))
+        {
+            throw SignerErrors.UnknownKey(keyId);
+        }
+        if (key.Status == KeyStatus.Frozen)
+        {
+            throw SignerErrors.Frozen(keyId);
+        }
+        return key;
+    }
+
+    private int CountSessions(string keyId) => _signs.Values.Count(s => s.KeyId == keyId);
+
+    private void PurgeExpired()
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        foreach (string id in _signs.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
+        {
+            _signs.Remove(id);
+        }
+        foreach (string id in _keyGens.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
+        {
+            _keyGens.Remove(id, out PendingKeyGen? expired);
+            expired?.Session.Dispose();
+        }
+    }
+
+    private static KeySummary Summarize(StoredKey key)
+    {
+        EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
+        byte[] spki = PublicKeyEncoding.ToSubjectPublicKeyInfo(curve, curve.DecodePoint(key.PublicKey, "public key"));
+        return new KeySummary(key.KeyId, key.Curve, spki, key.Status, key.CreatedAt);
+    }
+
+    private static void RequireKeyId(string keyId)
+    {
+        if (!KeyIds.IsValid(keyId))
+        {
+            throw new SignerException(SignerErrorKind.InvalidArgument, "Key id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'.");
+        }
+    }
+
+    private static T Decode<T>(Func<T> decode) => Protocol(decode);
+
+    private static T Protocol<T>(Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (MpcProtocolException e)
+        {
+            throw SignerErrors.From(e);
+        }
+    }
+
+    private sealed record PendingKeyGen(KeyGenServerSession Session, CurveKind Curve, DateTimeOffset ExpiresAt);
+
+    private sealed record PendingSign(string KeyId, SignServerSession Session, DateTimeOffset ExpiresAt);
+}

@@ -1,0 +1,85 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Mpc.Server;
+
+/// <summary>
+/// The embedded mode's token issuer: an ECDSA P-256 key kept owner-only in the data directory, created on
+/// first start, that signs ES256 bearer tokens for named users. For development and demos; production
+/// deployments validate tokens from their own identity provider (<see cref="AuthOptions.PublicKeyFile"/>).
+/// </summary>
+public sealed class DevelopmentTokens : IDisposable
+{
+    public const string KeyFileName = "dev-token-signing-key.pem";
+
+    private readonly ECDsa _key;
+
+    private DevelopmentTokens(ECDsa key) => _key = key;
+
+    public SecurityKey ValidationKey => new ECDsaSecurityKey(_key);
+
+    /// <summary>Loads the development key from <paramref name="dataDirectory"/>, creating it if <paramref name="create"/>.</summary>
+    public static DevelopmentTokens Open(string dataDirectory, bool create)
+    {
+        string path = Path.Combine(dataDirectory, KeyFileName);
+        var key = ECDsa.Create();
+        if (File.Exists(path))
+        {
+            key.ImportFromPem(File.ReadAllText(path));
+            return new DevelopmentTokens(key);
+        }
+        if (!create)
+        {
+            key.Dispose();
+            throw new FileNotFoundException(
+                $"No development token key in '{dataDirectory}'. Start 'mpc server --data {dataDirectory}' once to create it.", path);
+        }
+        Directory.CreateDirectory(dataDirectory);
+        key.GenerateKey(ECCurve.NamedCurves.nistP256);
+        SecureFiles.WriteAllTextAtomic(path, key.ExportPkcs8PrivateKeyPem());
+        return new DevelopmentTokens(key);
+    }
+
+    /// <summary>An ES256 token whose subject is <paramref name="userId"/>.</summary>
+    public string Mint(string userId, TimeSpan lifetime, string issuer = AuthOptions.DevelopmentIssuer, string audience = "mpc-signer")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            Subject = new ClaimsIdentity([new Claim(JwtRegisteredClaimNames.Sub, userId)]),
+            IssuedAt = DateTime.UtcNow,
+            NotBefore = DateTime.UtcNow.AddSeconds(-5),
+            Expires = DateTime.UtcNow.Add(lifetime),
+            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(_key), SecurityAlgorithms.EcdsaSha256),
+        };
+        return new JsonWebTokenHandler().CreateToken(descriptor);
+    }
+
+    public void Dispose() => _key.Dispose();
+}
+
+/// <summary>Files that hold secrets: owner-only on Unix, written to a temporary name and renamed into place.</summary>
+internal static class SecureFiles
+{
+    public static void WriteAllTextAtomic(string path, string contents)
+    {
+        string temporary = path + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(temporary, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(contents);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,126 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Mpc.Crypto.Curves;
+using Mpc.Grains;
+using Mpc.Protocol;
+using Mpc.Transport.V1;
+
+namespace Mpc.Server;
+
+/// <summary>
+/// The gRPC front end: authenticates the caller (the token's subject is the user), checks key ownership,
+/// and forwards each protocol round to the user's grain. Any silo can serve any user.
+/// </summary>
+[Authorize]
+internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
+{
+    private const int MaxUserIdLength = 128;
+
+    public override async Task<BeginKeyGenResponse> BeginKeyGen(BeginKeyGenRequest request, ServerCallContext context)
+    {
+        string user = UserOf(context);
+        string keyId = KeyIds.New();
+        if (!await grains.GetGrain<IKeyOwnerGrain>(keyId).Claim(user))
+        {
+            throw new RpcException(new Status(StatusCode.Internal, "Key id collision; try again."));
+        }
+        byte[] commitment = await UserGrain(user).BeginKeyGen(keyId, request.Request.ToByteArray());
+        return new BeginKeyGenResponse { KeyId = keyId, Commitment = ByteString.CopyFrom(commitment) };
+    }
+
+    public override async Task<CompleteKeyGenResponse> CompleteKeyGen(CompleteKeyGenRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        KeyGenCompletion completion = await UserGrain(user).CompleteKeyGen(request.KeyId, request.ClientShare.ToByteArray());
+        return new CompleteKeyGenResponse { ServerShare = ByteString.CopyFrom(completion.ServerShare), Key = ToKeyInfo(completion.Key) };
+    }
+
+    public override async Task<BeginSignResponse> BeginSign(BeginSignRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        byte[] commitment = await UserGrain(user).BeginSign(request.KeyId);
+        return new BeginSignResponse { Commitment = ByteString.CopyFrom(commitment) };
+    }
+
+    public override async Task<SignNonceResponse> SignNonce(SignNonceRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        byte[] opening = await UserGrain(user).SignNonce(request.KeyId, request.Nonce.ToByteArray());
+        return new SignNonceResponse { Opening = ByteString.CopyFrom(opening) };
+    }
+
+    public override async Task<SignFinishResponse> SignFinish(SignFinishRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        SignCompletion completion = await UserGrain(user).SignFinish(
+            request.KeyId, request.SessionId.ToByteArray(), request.Ciphertext.ToByteArray(), request.WantNextCommitment);
+        return new SignFinishResponse
+        {
+            Result = ByteString.CopyFrom(completion.Result),
+            NextCommitment = completion.NextCommitment is null ? ByteString.Empty : ByteString.CopyFrom(completion.NextCommitment),
+        };
+    }
+
+    public override async Task<KeyInfo> GetKey(GetKeyRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        KeySummary key = await UserGrain(user).GetKey(request.KeyId)
+            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Key '{request.KeyId}' does not exist."));
+        return ToKeyInfo(key);
+    }
+
+    public override async Task<ListKeysResponse> ListKeys(ListKeysRequest request, ServerCallContext context)
+    {
+        IReadOnlyList<KeySummary> keys = await UserGrain(UserOf(context)).ListKeys();
+        var response = new ListKeysResponse();
+        response.Keys.AddRange(keys.Select(ToKeyInfo));
+        return response;
+    }
+
+    private IUserKeysGrain UserGrain(string user) => grains.GetGrain<IUserKeysGrain>(user);
+
+    /// <summary>The caller's user id and a check that the key exists and is theirs.</summary>
+    private async Task<string> RequireOwner(string keyId, ServerCallContext context)
+    {
+        string user = UserOf(context);
+        if (!KeyIds.IsValid(keyId))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "key_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'."));
+        }
+        string? owner = await grains.GetGrain<IKeyOwnerGrain>(keyId).GetOwner();
+        if (owner is null)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"Key '{keyId}' does not exist."));
+        }
+        if (owner != user)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Key '{keyId}' belongs to another user."));
+        }
+        return user;
+    }
+
+    private static string UserOf(ServerCallContext context)
+    {
+        string? user = context.GetHttpContext().User.FindFirst("sub")?.Value;
+        if (string.IsNullOrWhiteSpace(user) || user.Length > MaxUserIdLength)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "The token has no usable subject."));
+        }
+        return user;
+    }
+
+    private static KeyInfo ToKeyInfo(KeySummary key)
+    {
+        EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
+        return new KeyInfo
+        {
+            KeyId = key.KeyId,
+            Curve = curve.Name,
+            PublicKey = ByteString.CopyFrom(key.PublicKey),
+            PublicKeyPem = new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", key.PublicKey)) + "\n",
+            Status = key.Status == Grains.KeyStatus.Frozen ? Transport.V1.KeyStatus.Frozen : Transport.V1.KeyStatus.Active,
+            CreatedUnixMs = key.CreatedAt.ToUnixTimeMilliseconds(),
+        };
+    }
+}
