@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using Mpc.Crypto.Curves;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Client;
+
+/// <summary>
+/// An <see cref="ECDsa"/> backed by a split key: <see cref="SignHash(byte[])"/> runs the two-party protocol
+/// with the server, so it plugs into <c>SignedCms</c>, <c>CertificateRequest</c> and anything else that
+/// takes an <see cref="ECDsa"/>. The private key cannot be exported: no party has it.
+/// </summary>
+public sealed class MpcECDsa : ECDsa
+{
+    private readonly MpcSignerClient _client;
+    private readonly MpcKey _key;
+    private readonly EcCurve _curve;
+
+    internal MpcECDsa(MpcSignerClient client, MpcKey key)
+    {
+        _client = client;
+        _key = key;
+        _curve = EcCurve.Get(key.Curve);
+        KeySizeValue = _curve.Order.BitLength;
+        LegalKeySizesValue = [new KeySizes(KeySizeValue, KeySizeValue, 0)];
+    }
+
+    /// <summary>Signs with the server; blocks the calling thread (prefer <see cref="MpcSignerClient.SignDigestAsync"/> in async code).</summary>
+    public override byte[] SignHash(byte[] hash) =>
+        _client.SignDigestAsync(_key, hash).GetAwaiter().GetResult().ToP1363(_curve.ScalarLength);
+
+    public override bool VerifyHash(byte[] hash, byte[] signature)
+    {
+        if (signature.Length != 2 * _curve.ScalarLength)
+        {
+            return false;
+        }
+        var r = new BigInteger(1, signature, 0, _curve.ScalarLength);
+        var s = new BigInteger(1, signature, _curve.ScalarLength, _curve.ScalarLength);
+        return _curve.Verify(_key.PublicKey, hash, r, s);
+    }
+
+    public override ECParameters ExportParameters(bool includePrivateParameters)
+    {
+        if (includePrivateParameters)
+        {
+            throw new CryptographicException("A split key has no private key to export.");
+        }
+        Org.BouncyCastle.Math.EC.ECPoint q = _key.PublicKey.Normalize();
+        return new ECParameters
+        {
+            Curve = _key.Curve switch
+            {
+                CurveKind.P256 => ECCurve.NamedCurves.nistP256,
+                CurveKind.P384 => ECCurve.NamedCurves.nistP384,
+                _ => ECCurve.CreateFromFriendlyName("secp256k1"),
+            },
+            Q = new System.Security.Cryptography.ECPoint { X = q.AffineXCoord.GetEncoded(), Y = q.AffineYCoord.GetEncoded() },
+        };
+    }
+
+    public override ECParameters ExportExplicitParameters(bool includePrivateParameters) =>
+        throw new PlatformNotSupportedException("Only named-curve parameters are exported.");
+
+    public override void ImportParameters(ECParameters parameters) =>
+        throw new NotSupportedException("A split key cannot import parameters.");
+
+    public override void GenerateKey(ECCurve curve) =>
+        throw new NotSupportedException("Create split keys with MpcSignerClient.CreateKeyAsync.");
+
+    public override byte[] ExportSubjectPublicKeyInfo() => _key.SubjectPublicKeyInfo;
+
+    protected override byte[] HashData(byte[] data, int offset, int count, HashAlgorithmName hashAlgorithm) =>
+        CryptographicOperations.HashData(hashAlgorithm, data.AsSpan(offset, count));
+
+    protected override byte[] HashData(Stream data, HashAlgorithmName hashAlgorithm) =>
+        CryptographicOperations.HashData(hashAlgorithm, data);
+}

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Paillier;
+using Mpc.Protocol.Keys;
+using Org.BouncyCastle.Math.EC;
+
+namespace Mpc.Client;
+
+/// <summary>
+/// A key as the client holds it: its share (x2), the public key, and the work prepared for the next
+/// signature (Paillier randomness computed in the background, the server's next nonce commitment).
+/// Dispose it when done; persist it with <c>ClientKeyFile</c>.
+/// </summary>
+public sealed class MpcKey : IDisposable
+{
+    private readonly ConcurrentQueue<PaillierRandomness> _randomness = new();
+    private readonly ConcurrentQueue<byte[]> _commitments = new();
+    private readonly int _randomnessTarget;
+    private readonly CancellationTokenSource _disposed = new();
+    private int _refilling;
+
+    public MpcKey(ClientKeyShare share, int precomputedRandomness = 2)
+    {
+        Share = share;
+        _randomnessTarget = Math.Max(0, precomputedRandomness);
+        Refill();
+    }
+
+    public string KeyId => Share.KeyId;
+
+    public CurveKind Curve => Share.Curve;
+
+    /// <summary>The joint public key Q.</summary>
+    public ECPoint PublicKey => Share.PublicKey;
+
+    /// <summary>The public key as "BEGIN PUBLIC KEY" PEM.</summary>
+    public string PublicKeyPem => PublicKeyEncoding.ToPem(EcCurve.Get(Curve), PublicKey);
+
+    /// <summary>The public key as X.509 SubjectPublicKeyInfo DER.</summary>
+    public byte[] SubjectPublicKeyInfo => PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(Curve), PublicKey);
+
+    /// <summary>The client's share. Handle as a secret.</summary>
+    public ClientKeyShare Share { get; }
+
+    internal PaillierRandomness? TakeRandomness()
+    {
+        PaillierRandomness? taken = _randomness.TryDequeue(out PaillierRandomness? value) ? value : null;
+        Refill();
+        return taken;
+    }
+
+    internal byte[]? TakeCommitment() => _commitments.TryDequeue(out byte[]? commitment) ? commitment : null;
+
+    internal void AddCommitment(byte[] commitment)
+    {
+        // A few spare commitments cover concurrent signers; more would only expire on the server.
+        if (_commitments.Count < 8)
+        {
+            _commitments.Enqueue(commitment);
+        }
+    }
+
+    /// <summary>Tops the randomness pool up on a background thread: r^N mod N² is the client's one expensive step.</summary>
+    private void Refill()
+    {
+        if (_randomness.Count >= _randomnessTarget || _disposed.IsCancellationRequested || Interlocked.Exchange(ref _refilling, 1) == 1)
+        {
+            return;
+        }
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                while (_randomness.Count < _randomnessTarget && !_disposed.IsCancellationRequested)
+                {
+                    _randomness.Enqueue(Share.Paillier.CreateRandomness());
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref _refilling, 0);
+            }
+        });
+    }
+
+    public void Dispose()
+    {
+        _disposed.Cancel();
+        _randomness.Clear();
+        _commitments.Clear();
+        Share.Dispose();
+        _disposed.Dispose();
+    }
+
+    public override string ToString() => $"MpcKey({KeyId}, {EcCurve.NameOf(Curve)})";
+}

@@ -1,0 +1,201 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Proofs;
+using Mpc.Protocol.KeyGen;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+using Mpc.Protocol.Signing;
+using Mpc.Transport.V1;
+
+namespace Mpc.Client;
+
+/// <summary>
+/// The client (P2) of the signing service: creates split keys and signs with them. The server never sees
+/// the client's share; every server message is checked before it is used, and every signature is verified
+/// before it is returned. Thread-safe; share one instance per server.
+/// </summary>
+public sealed class MpcSignerClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly bool _ownsChannel;
+    private readonly Signer.SignerClient _grpc;
+    private readonly Func<CancellationToken, ValueTask<string>> _token;
+    private readonly MpcSignerClientOptions _options;
+    private readonly IBigNumBackend _backend;
+    private readonly Lazy<Task<RingPedersenSecret>> _ringPedersen;
+
+    /// <summary>Connects to <paramref name="server"/> (for example http://127.0.0.1:7443) with a fixed bearer token.</summary>
+    public MpcSignerClient(Uri server, string token, MpcSignerClientOptions? options = null)
+        : this(CreateChannel(server), _ => ValueTask.FromResult(token), options, ownsChannel: true)
+    {
+    }
+
+    /// <summary>Connects with a token provider, called before every request (so tokens can be refreshed).</summary>
+    public MpcSignerClient(Uri server, Func<CancellationToken, ValueTask<string>> tokenProvider, MpcSignerClientOptions? options = null)
+        : this(CreateChannel(server), tokenProvider, options, ownsChannel: true)
+    {
+    }
+
+    /// <summary>Uses an existing channel (the caller disposes it).</summary>
+    public MpcSignerClient(GrpcChannel channel, Func<CancellationToken, ValueTask<string>> tokenProvider, MpcSignerClientOptions? options = null)
+        : this(channel, tokenProvider, options, ownsChannel: false)
+    {
+    }
+
+    private MpcSignerClient(GrpcChannel channel, Func<CancellationToken, ValueTask<string>> tokenProvider, MpcSignerClientOptions? options, bool ownsChannel)
+    {
+        _channel = channel;
+        _ownsChannel = ownsChannel;
+        _grpc = new Signer.SignerClient(channel);
+        _token = tokenProvider;
+        _options = options ?? new MpcSignerClientOptions();
+        _backend = _options.Backend ?? BigNumBackends.Default;
+        _ringPedersen = new Lazy<Task<RingPedersenSecret>>(() => _options.RingPedersen is { } given
+            ? Task.FromResult(given)
+            : Task.Run(() => RingPedersenSecret.Generate(_backend)));
+    }
+
+    /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>
+    public async Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default)
+    {
+        RingPedersenSecret ringPedersen = await _ringPedersen.Value.WaitAsync(cancellationToken);
+        using var session = new KeyGenClientSession(curve, ringPedersen, _backend);
+        BeginKeyGenResponse begin = await Call(async options => await _grpc.BeginKeyGenAsync(
+            new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options), cancellationToken);
+        KeyGenCommitment commitment = KeyGenCommitment.Decode(begin.Commitment.Span);
+        if (commitment.KeyId != begin.KeyId)
+        {
+            throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
+        }
+        KeyGenClientShare share = await Task.Run(() => session.HandleCommitment(commitment), cancellationToken);
+        CompleteKeyGenResponse complete = await Call(async options => await _grpc.CompleteKeyGenAsync(
+            new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()) }, options), cancellationToken);
+        // Verifying the server's modulus and range proofs is the client's heaviest step (~0.3 s).
+        ClientKeyShare clientShare = await Task.Run(
+            () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken);
+        if (!complete.Key.PublicKey.Span.SequenceEqual(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(curve), clientShare.PublicKey)))
+        {
+            clientShare.Dispose();
+            throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed, "The server reports a different public key than the protocol produced.");
+        }
+        return new MpcKey(clientShare, _options.PrecomputedRandomness);
+    }
+
+    /// <summary>Wraps a share loaded from storage so it can sign.</summary>
+    public MpcKey OpenKey(ClientKeyShare share) => new(share, _options.PrecomputedRandomness);
+
+    /// <summary>
+    /// Signs a 32-, 48- or 64-byte digest. Two round trips when the key holds a commitment from its previous
+    /// signature, three otherwise. The result is verified against the key's public key before it is returned.
+    /// </summary>
+    public async Task<EcdsaSignature> SignDigestAsync(MpcKey key, ReadOnlyMemory<byte> digest, MpcSignOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        bool lowS = options?.LowS ?? false;
+        byte[]? commitment = key.TakeCommitment();
+        if (commitment is not null)
+        {
+            try
+            {
+                return await SignWith(key, commitment, digest, lowS, cancellationToken);
+            }
+            catch (MpcSignerException e) when (e.Status == StatusCode.NotFound)
+            {
+                // The prepared commitment expired on the server (or the server restarted): start afresh.
+                // Nothing secret was used: the server never opened that commitment.
+            }
+        }
+        BeginSignResponse begin = await Call(async o => await _grpc.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, o), cancellationToken);
+        return await SignWith(key, begin.Commitment.ToByteArray(), digest, lowS, cancellationToken);
+    }
+
+    /// <summary>Hashes <paramref name="data"/> (SHA-256; SHA-384 on P-384) and signs the digest.</summary>
+    public Task<EcdsaSignature> SignDataAsync(MpcKey key, ReadOnlyMemory<byte> data, MpcSignOptions? options = null, CancellationToken cancellationToken = default) =>
+        SignDigestAsync(key, HashFor(key.Curve, data.Span), options, cancellationToken);
+
+    /// <summary>The digest this client signs for <paramref name="data"/> on <paramref name="curve"/>.</summary>
+    public static byte[] HashFor(CurveKind curve, ReadOnlySpan<byte> data) =>
+        curve == CurveKind.P384 ? SHA384.HashData(data) : SHA256.HashData(data);
+
+    /// <summary>The server's record of a key: public key and status (frozen or active).</summary>
+    public async Task<MpcKeyInfo> GetKeyAsync(string keyId, CancellationToken cancellationToken = default) =>
+        MpcKeyInfo.From(await Call(async o => await _grpc.GetKeyAsync(new GetKeyRequest { KeyId = keyId }, o), cancellationToken));
+
+    /// <summary>Every key of the authenticated user.</summary>
+    public async Task<IReadOnlyList<MpcKeyInfo>> ListKeysAsync(CancellationToken cancellationToken = default)
+    {
+        ListKeysResponse response = await Call(async o => await _grpc.ListKeysAsync(new ListKeysRequest(), o), cancellationToken);
+        return [.. response.Keys.Select(MpcKeyInfo.From)];
+    }
+
+    /// <summary>An <see cref="System.Security.Cryptography.ECDsa"/> whose signing runs the two-party protocol.</summary>
+    public MpcECDsa CreateECDsa(MpcKey key) => new(this, key);
+
+    public void Dispose()
+    {
+        if (_ownsChannel)
+        {
+            _channel.Dispose();
+        }
+    }
+
+    private async Task<EcdsaSignature> SignWith(MpcKey key, byte[] commitmentBytes, ReadOnlyMemory<byte> digest, bool lowS, CancellationToken cancellationToken)
+    {
+        CurveKind curve = key.Curve;
+        SignCommitment commitment = SignCommitment.Decode(commitmentBytes);
+        var session = new SignClientSession(key.Share, digest.Span, lowS, key.TakeRandomness());
+        SignNonce nonce = session.HandleCommitment(commitment);
+        SignNonceResponse opened = await Call(async o => await _grpc.SignNonceAsync(
+            new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, o), cancellationToken);
+        SignCiphertext ciphertext = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, curve));
+        SignFinishResponse finished = await Call(async o => await _grpc.SignFinishAsync(new SignFinishRequest
+        {
+            KeyId = key.KeyId,
+            SessionId = ByteString.CopyFrom(commitment.ServerSessionId),
+            Ciphertext = ByteString.CopyFrom(ciphertext.Encode()),
+            WantNextCommitment = true,
+        }, o), cancellationToken);
+        if (!finished.NextCommitment.IsEmpty)
+        {
+            key.AddCommitment(finished.NextCommitment.ToByteArray());
+        }
+        return session.HandleResult(SignResult.Decode(finished.Result.Span, curve));
+    }
+
+    private async Task<T> Call<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    {
+        string token = await _token(cancellationToken);
+        var headers = new Metadata { { "authorization", "Bearer " + token } };
+        var callOptions = new CallOptions(headers, DateTime.UtcNow.Add(_options.CallTimeout), cancellationToken);
+        try
+        {
+            return await call(callOptions);
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
+        {
+            throw MpcSignerException.From(e);
+        }
+    }
+
+    private static GrpcChannel CreateChannel(Uri server) => GrpcChannel.ForAddress(server, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = 1024 * 1024,
+        MaxSendMessageSize = 512 * 1024,
+    });
+}
+
+/// <summary>The server's public record of a key.</summary>
+public sealed record MpcKeyInfo(string KeyId, CurveKind Curve, string PublicKeyPem, byte[] SubjectPublicKeyInfo, bool Frozen, DateTimeOffset CreatedAt)
+{
+    internal static MpcKeyInfo From(KeyInfo info) => new(
+        info.KeyId,
+        EcCurve.Parse(info.Curve),
+        info.PublicKeyPem,
+        info.PublicKey.ToByteArray(),
+        info.Status == KeyStatus.Frozen,
+        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs));
+}

@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Mpc.Client;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Proofs;
+using Mpc.Server;
+
+namespace Mpc.Service.Tests.Service;
+
+/// <summary>A real server in this process: Kestrel on a loopback port, an Orleans silo, file storage in a temp directory.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("mpc-server-").FullName;
+
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>One device's ring-Pedersen parameters, shared by every client in the tests (safe primes are slow).</summary>
+    public RingPedersenSecret RingPedersen { get; } = RingPedersenSecret.Generate(BigNumBackends.Default);
+
+    public async Task InitializeAsync() => await StartAsync();
+
+    public async Task StartAsync()
+    {
+        _app = MpcServerHost.Build(new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0" });
+        await _app.StartAsync();
+        string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Address = new Uri(address);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+    }
+
+    /// <summary>Stops and starts the server on the same data directory: only what was stored survives.</summary>
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await StartAsync();
+    }
+
+    public string Token(string user, TimeSpan? lifetime = null)
+    {
+        using DevelopmentTokens tokens = DevelopmentTokens.Open(DataDirectory, create: false);
+        return tokens.Mint(user, lifetime ?? TimeSpan.FromHours(1));
+    }
+
+    public MpcSignerClient Client(string user) =>
+        new(Address, Token(user), new MpcSignerClientOptions { RingPedersen = RingPedersen });
+
+    public async Task DisposeAsync()
+    {
+        await StopAsync();
+        RingPedersen.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+[CollectionDefinition("server")]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>;
