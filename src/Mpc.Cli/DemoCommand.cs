@@ -1,123 +1,93 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Security.Cryptography;
-using Mpc.Crypto;
-using Mpc.Crypto.BigNum;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Mpc.Client;
 using Mpc.Crypto.Curves;
-using Mpc.Crypto.Proofs;
-using Mpc.Protocol;
-using Mpc.Protocol.KeyGen;
-using Mpc.Protocol.Keys;
-using Mpc.Protocol.Messages;
-using Mpc.Protocol.Signing;
+using Mpc.Server;
 
 namespace Mpc.Cli;
 
 /// <summary>
-/// `mpc demo`: both parties of the protocol in this one process, every message through its wire
-/// encoding: key generation, one signature over a sample document, and an independent check.
+/// `mpc demo`: the whole product in one process. Starts an embedded server on a free loopback port,
+/// creates a key through the real gRPC service, signs a sample document, verifies it, and prints
+/// what is needed to check the signature with OpenSSL.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
         var curveOption = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
-        var outOption = new Option<DirectoryInfo?>("--out") { Description = "Directory for the document, signature and public key (default: a new temporary directory)" };
-        var command = new Command("demo", "Generate a split key, sign a sample document and verify it, all in this process.")
-        {
-            curveOption,
-            outOption,
-        };
-        command.SetAction(parse => Run(parse.GetValue(curveOption)!, parse.GetValue(outOption)));
+        var outOption = new Option<DirectoryInfo?>("--out") { Description = "Directory for the server data, document, signature and public key (default: a new temporary directory)" };
+        var command = new Command("demo", "Start an embedded server, create a split key, sign a sample document and verify it.") { curveOption, outOption };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(() => Run(parse.GetValue(curveOption)!, parse.GetValue(outOption), cancellationToken)));
         return command;
     }
 
-    private static int Run(string curveName, DirectoryInfo? outDirectory)
+    private static async Task<int> Run(string curveName, DirectoryInfo? outDirectory, CancellationToken cancellationToken)
     {
-        try
+        CurveKind curveKind = EcCurve.Parse(curveName);
+        EcCurve curve = EcCurve.Get(curveKind);
+        string directory = outDirectory?.FullName ?? Directory.CreateTempSubdirectory("mpc-demo-").FullName;
+        Directory.CreateDirectory(directory);
+        string dataDirectory = Path.Combine(directory, "server-data");
+
+        var clock = Stopwatch.StartNew();
+        Step("Starting the embedded server (gRPC + Orleans silo, file storage)");
+        await using WebApplication server = MpcServerHost.Build(new MpcServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:0", Quiet = true });
+        await server.StartAsync(cancellationToken);
+        var address = new Uri(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        Done(clock, $"listening on {address}");
+
+        string token = server.Services.GetRequiredService<DevelopmentTokens>().Mint("demo-user", TimeSpan.FromHours(1));
+        using var client = new MpcSignerClient(address, token);
+
+        clock.Restart();
+        Step($"Distributed key generation on {curve.Name} (device parameters, Paillier key, Πprm, Πmod, Πfac, Πlog*)");
+        using MpcKey key = await client.CreateKeyAsync(curveKind, cancellationToken);
+        Done(clock, $"key {key.KeyId}");
+
+        byte[] document = System.Text.Encoding.UTF8.GetBytes(
+            $"Sample document signed by mpc-signer at {DateTimeOffset.UtcNow:O}.\nNeither the server nor this client ever held the whole key.\n");
+        clock.Restart();
+        Step("Two-party signature over gRPC");
+        EcdsaSignature signature = await client.SignDataAsync(key, document, cancellationToken: cancellationToken);
+        Done(clock, "signed");
+
+        byte[] digest = MpcSignerClient.HashFor(curveKind, document);
+        if (!curve.Verify(key.PublicKey, digest, signature.R, signature.S))
         {
-            CurveKind curveKind = EcCurve.Parse(curveName);
-            EcCurve curve = EcCurve.Get(curveKind);
-            IBigNumBackend backend = BigNumBackends.Default;
-            Console.WriteLine($"Big-number backend: {backend.Name}");
-
-            var clock = Stopwatch.StartNew();
-            Console.Write("Client: generating ring-Pedersen parameters (two safe primes, once per device)... ");
-            using RingPedersenSecret auxiliary = RingPedersenSecret.Generate(backend);
-            Console.WriteLine($"{clock.ElapsedMilliseconds} ms");
-
-            clock.Restart();
-            Console.Write($"Distributed key generation on {curve.Name} (Paillier key, Πprm, Πmod, Πfac, Πlog*)... ");
-            (ServerKeyShare serverKey, ClientKeyShare clientKey) = KeyGen(curveKind, auxiliary, backend);
-            Console.WriteLine($"{clock.ElapsedMilliseconds} ms");
-
-            byte[] document = System.Text.Encoding.UTF8.GetBytes(
-                $"Sample document signed by mpc-signer at {DateTimeOffset.UtcNow:O}.\nNeither party ever held the whole key.\n");
-            byte[] digest = curveKind == CurveKind.P384 ? SHA384.HashData(document) : SHA256.HashData(document);
-
-            clock.Restart();
-            Console.Write("Two-party signature (5 messages)... ");
-            EcdsaSignature signature = Sign(serverKey, clientKey, digest);
-            Console.WriteLine($"{clock.ElapsedMilliseconds} ms");
-
-            if (!curve.Verify(clientKey.PublicKey, digest, signature.R, signature.S))
-            {
-                Console.Error.WriteLine("error: the signature does not verify");
-                return 1;
-            }
-
-            string directory = outDirectory?.FullName ?? Directory.CreateTempSubdirectory("mpc-demo-").FullName;
-            Directory.CreateDirectory(directory);
-            string docPath = Path.Combine(directory, "document.txt");
-            string sigPath = Path.Combine(directory, "signature.der");
-            string pemPath = Path.Combine(directory, "public.pem");
-            File.WriteAllBytes(docPath, document);
-            File.WriteAllBytes(sigPath, signature.ToDer());
-            File.WriteAllText(pemPath, PublicKeyEncoding.ToPem(curve, clientKey.PublicKey));
-
-            Console.WriteLine();
-            Console.WriteLine($"Key id:     {clientKey.KeyId}");
-            Console.WriteLine($"Public key ({pemPath}):");
-            Console.Write(PublicKeyEncoding.ToPem(curve, clientKey.PublicKey));
-            Console.WriteLine($"Signature (DER, {sigPath}):");
-            Console.WriteLine($"  {Convert.ToHexStringLower(signature.ToDer())}");
-            Console.WriteLine($"Document:   {docPath}");
-            Console.WriteLine();
-            Console.WriteLine("Verify it independently with OpenSSL:");
-            string digestFlag = curveKind == CurveKind.P384 ? "-sha384" : "-sha256";
-            Console.WriteLine($"  openssl dgst {digestFlag} -verify {pemPath} -signature {sigPath} {docPath}");
-            serverKey.Dispose();
-            clientKey.Dispose();
-            return 0;
+            throw new CliException("the signature does not verify");
         }
-        catch (MpcProtocolException e)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
+        clock.Restart();
+        Step("Second signature (two round trips: the first one left a commitment ready)");
+        EcdsaSignature second = await client.SignDataAsync(key, document, cancellationToken: cancellationToken);
+        Done(clock, curve.Verify(key.PublicKey, digest, second.R, second.S) ? "signed and verified" : "FAILED");
+
+        string docPath = Path.Combine(directory, "document.txt");
+        string sigPath = Path.Combine(directory, "signature.der");
+        string pemPath = Path.Combine(directory, "public.pem");
+        await File.WriteAllBytesAsync(docPath, document, cancellationToken);
+        await File.WriteAllBytesAsync(sigPath, signature.ToDer(), cancellationToken);
+        await File.WriteAllTextAsync(pemPath, key.PublicKeyPem, cancellationToken);
+
+        Console.WriteLine();
+        Console.WriteLine($"Key id: {key.KeyId}");
+        Console.WriteLine($"Public key ({pemPath}):");
+        Console.Write(key.PublicKeyPem);
+        Console.WriteLine($"Signature, DER ({sigPath}):");
+        Console.WriteLine($"  {Convert.ToHexStringLower(signature.ToDer())}");
+        Console.WriteLine($"Document: {docPath}");
+        Console.WriteLine();
+        Console.WriteLine("Verify it independently with OpenSSL:");
+        Console.WriteLine($"  openssl dgst {(curveKind == CurveKind.P384 ? "-sha384" : "-sha256")} -verify {pemPath} -signature {sigPath} {docPath}");
+        await server.StopAsync(cancellationToken);
+        return 0;
     }
 
-    private static (ServerKeyShare, ClientKeyShare) KeyGen(CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend)
-    {
-        using var server = new KeyGenServerSession(KeyIds.New(), backend);
-        using var client = new KeyGenClientSession(curve, auxiliary, backend);
-        KeyGenRequest request = KeyGenRequest.Decode(client.Start().Encode());
-        KeyGenCommitment commitment = KeyGenCommitment.Decode(server.HandleRequest(request).Encode());
-        KeyGenClientShare share = KeyGenClientShare.Decode(client.HandleCommitment(commitment).Encode(), curve);
-        KeyGenServerOutput output = server.HandleClientShare(share);
-        return (output.Share, client.HandleServerShare(KeyGenServerShare.Decode(output.Message.Encode(), curve)));
-    }
+    private static void Step(string what) => Console.Error.Write($"{what}... ");
 
-    private static EcdsaSignature Sign(ServerKeyShare serverKey, ClientKeyShare clientKey, byte[] digest)
-    {
-        CurveKind curve = serverKey.Curve;
-        var server = new SignServerSession(serverKey);
-        var client = new SignClientSession(clientKey, digest);
-        SignNonce nonce = SignNonce.Decode(client.HandleCommitment(SignCommitment.Decode(server.Commitment.Encode())).Encode(), curve);
-        SignOpening opening = SignOpening.Decode(server.HandleNonce(nonce).Encode(), curve);
-        SignServerOutcome outcome = server.HandleCiphertext(SignCiphertext.Decode(client.HandleOpening(opening).Encode()));
-        SignResult result = outcome.Message ?? throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed,
-            "The server's final check failed; the key must be frozen.");
-        return client.HandleResult(SignResult.Decode(result.Encode(), curve));
-    }
+    private static void Done(Stopwatch clock, string result) => Console.Error.WriteLine($"{result} ({clock.ElapsedMilliseconds} ms)");
 }

@@ -1,6 +1,14 @@
 using System.CommandLine;
 using Mpc.Cli;
 
-var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is never whole anywhere.");
-root.Subcommands.Add(DemoCommand.Create());
+var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is never whole anywhere.")
+{
+    DemoCommand.Create(),
+    ServerCommands.Server(),
+    ServerCommands.Token(),
+    KeyCommands.KeyGen(),
+    KeyCommands.PublicKey(),
+    KeyCommands.Sign(),
+    KeyCommands.Verify(),
+};
 return await root.Parse(args).InvokeAsync();

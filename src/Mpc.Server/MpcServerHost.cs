@@ -33,6 +33,11 @@ public static class MpcServerHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        if (options.Quiet)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
         builder.WebHost.UseUrls(options.Urls);

@@ -16,6 +16,9 @@ public sealed class MpcServerOptions
     public int GatewayPort { get; set; }
 
     public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>Log only warnings and errors (the demo's setting).</summary>
+    public bool Quiet { get; set; }
 }
 
 /// <summary>Bearer-token validation. Without a public key file the server uses its development key.</summary>

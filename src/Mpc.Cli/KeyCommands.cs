@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Mpc.Client;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
+using Org.BouncyCastle.Crypto.Parameters;
+
+namespace Mpc.Cli;
+
+/// <summary>`mpc keygen`, `pubkey`, `sign`, `verify`.</summary>
+internal static class KeyCommands
+{
+    public static Command KeyGen()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var curve = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
+        var output = new Option<string>("--out") { Description = "Key file to write (the client share, encrypted)", Required = true };
+        var command = new Command("keygen", "Create a split key with the server; the client share goes to --out.")
+        {
+            server, token, curve, output, passphrase, passphraseEnv, unprotected,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            CurveKind curveKind = EcCurve.Parse(parse.GetValue(curve)!);
+            string outPath = parse.GetValue(output)!;
+            if (File.Exists(outPath))
+            {
+                throw new CliException($"{outPath} exists; choose another --out (a key file is never overwritten)");
+            }
+            string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
+            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), tokenValue);
+            Console.Error.WriteLine("Generating this device's proof parameters and running distributed key generation (a few seconds)...");
+            var clock = Stopwatch.StartNew();
+            using MpcKey key = await client.CreateKeyAsync(curveKind, cancellationToken);
+            ClientKeyFile.Save(outPath, key.Share, CommonOptions.UserOf(tokenValue), protection);
+            Console.Error.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s; client share written to {outPath}.");
+            Console.WriteLine($"Key id: {key.KeyId}");
+            Console.Write(key.PublicKeyPem);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command PublicKey()
+    {
+        var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
+        var command = new Command("pubkey", "Print a key file's public key (PEM); needs no passphrase.") { keyFile };
+        command.SetAction((parse, _) => CliErrors.Run(() =>
+        {
+            Console.Write(ClientKeyFile.ReadPublicInfo(parse.GetValue(keyFile)!).PublicKeyPem);
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    public static Command Sign()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
+        var input = new Option<string>("--in") { Description = "Document to sign", Required = true };
+        var output = new Option<string>("--out") { Description = "Where to write the DER signature", Required = true };
+        var lowS = new Option<bool>("--low-s") { Description = "Normalise s to the lower half (Bitcoin/Ethereum form)" };
+        var command = new Command("sign", "Sign a document (SHA-256; SHA-384 for P-384) with the server; writes a DER ECDSA signature.")
+        {
+            server, token, keyFile, input, output, passphrase, passphraseEnv, unprotected, lowS,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
+            KeyFileInfo info = ClientKeyFile.ReadPublicInfo(parse.GetValue(keyFile)!);
+            KeyFileProtection protection = info.IsProtected
+                ? CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), false, confirm: false)
+                : parse.GetValue(unprotected) ? KeyFileProtection.Unprotected() : throw new CliException("this key file is unprotected; pass --unprotected to use it");
+            ClientKeyShare share = ClientKeyFile.Load(parse.GetValue(keyFile)!, protection, BigNumBackends.Default);
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using MpcKey key = client.OpenKey(share);
+            EcdsaSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = parse.GetValue(lowS) }, cancellationToken);
+            await File.WriteAllBytesAsync(parse.GetValue(output)!, signature.ToDer(), cancellationToken);
+            Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId}; signature written to {parse.GetValue(output)}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Verify()
+    {
+        var publicKey = new Option<string>("--pub") { Description = "Public key PEM", Required = true };
+        var input = new Option<string>("--in") { Description = "Document", Required = true };
+        var signatureFile = new Option<string>("--sig") { Description = "DER signature", Required = true };
+        var command = new Command("verify", "Verify a DER ECDSA signature over a document (SHA-256; SHA-384 for P-384).") { publicKey, input, signatureFile };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint q) = ReadPublicKey(await File.ReadAllTextAsync(parse.GetValue(publicKey)!, cancellationToken));
+            byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
+            byte[] der = await File.ReadAllBytesAsync(parse.GetValue(signatureFile)!, cancellationToken);
+            (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = ParseDer(der);
+            bool ok = curve.Verify(q, MpcSignerClient.HashFor(curve.Kind, document), r, s);
+            Console.WriteLine(ok ? "Verified OK" : "Verification failure");
+            return ok ? 0 : 1;
+        }));
+        return command;
+    }
+
+    internal static (EcCurve Curve, Org.BouncyCastle.Math.EC.ECPoint Q) ReadPublicKey(string pem)
+    {
+        var reader = new Org.BouncyCastle.OpenSsl.PemReader(new StringReader(pem));
+        if (reader.ReadObject() is not ECPublicKeyParameters key || key.PublicKeyParamSet is null)
+        {
+            throw new CliException("--pub is not an EC public key PEM with a named curve");
+        }
+        string oid = key.PublicKeyParamSet.Id;
+        CurveKind kind = oid switch
+        {
+            "1.3.132.0.10" => CurveKind.Secp256k1,
+            "1.2.840.10045.3.1.7" => CurveKind.P256,
+            "1.3.132.0.34" => CurveKind.P384,
+            _ => throw new CliException($"unsupported curve {oid}"),
+        };
+        EcCurve curve = EcCurve.Get(kind);
+        return (curve, curve.DecodePoint(key.Q.GetEncoded(true), "public key"));
+    }
+
+    private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseDer(byte[] der)
+    {
+        try
+        {
+            var sequence = Org.BouncyCastle.Asn1.Asn1Sequence.GetInstance(der);
+            if (sequence.Count != 2)
+            {
+                throw new CliException("--sig is not a DER ECDSA signature");
+            }
+            return (Org.BouncyCastle.Asn1.DerInteger.GetInstance(sequence[0]).Value, Org.BouncyCastle.Asn1.DerInteger.GetInstance(sequence[1]).Value);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidCastException)
+        {
+            throw new CliException("--sig is not a DER ECDSA signature");
+        }
+    }
+}
