@@ -16,7 +16,8 @@ namespace Mpc.Grains.Storage;
 /// </summary>
 /// <remarks>
 /// <para>File format, in <see cref="WireWriter"/> framing: "mpc-signer/grain-state", format version (1),
-/// state name, grain id, ETag, payload (Orleans' binary serializer), then SHA-256 of everything before it.
+/// state name, grain type, grain key, version (uint64), ETag, payload (Orleans' binary serializer), then
+/// SHA-256 of everything before it.
 /// A file that fails any check is reported, never treated as missing.</para>
 /// <para>The ETag is "version-random": it never repeats, even after a clear, so an old activation
 /// holding a stale ETag cannot match a newer record.</para>
@@ -55,11 +56,16 @@ public sealed class FileGrainStorage : IGrainStorage
 
     /// <summary>
     /// The file for one grain's state: a readable prefix of the state name, then the hex SHA-256 of the
-    /// (state name, grain id) pair, so any grain id maps to a distinct, safe file name.
+    /// (state name, grain type, grain key) triple, so any grain id maps to a distinct, safe file name.
     /// </summary>
     public string GetFilePath(string stateName, GrainId grainId)
     {
-        byte[] digest = SHA256.HashData(new WireWriter().WriteString(stateName).WriteString(grainId.ToString()).WrittenSpan);
+        // Type and key separately: GrainId.ToString() joins them with '/', which is ambiguous ("a/b" + "c" vs "a" + "b/c").
+        byte[] digest = SHA256.HashData(new WireWriter()
+            .WriteString(stateName)
+            .WriteString(grainId.Type.ToString()!)
+            .WriteString(grainId.Key.ToString()!)
+            .WrittenSpan);
         return Path.Combine(Directory, $"{ReadablePrefix(stateName)}-{Convert.ToHexStringLower(digest)}{FileExtension}");
     }
 
@@ -239,7 +245,8 @@ public sealed class FileGrainStorage : IGrainStorage
             .WriteString(Magic)
             .WriteUInt32(FormatVersion)
             .WriteString(stateName)
-            .WriteString(grainId.ToString())
+            .WriteString(grainId.Type.ToString()!)
+            .WriteString(grainId.Key.ToString()!)
             .WriteBytes(versionBytes)
             .WriteString(etag)
             .WriteBytes(payload);
@@ -274,11 +281,12 @@ public sealed class FileGrainStorage : IGrainStorage
                 throw new CorruptGrainStateException(path, $"its format version {format} is not supported (expected {FormatVersion})");
             }
             string storedStateName = reader.ReadString("state name");
-            string storedGrainId = reader.ReadString("grain id", maxLength: 4096);
-            if (storedStateName != stateName || storedGrainId != grainId.ToString())
+            string storedType = reader.ReadString("grain type", maxLength: 4096);
+            string storedKey = reader.ReadString("grain key", maxLength: 4096);
+            if (storedStateName != stateName || storedType != grainId.Type.ToString() || storedKey != grainId.Key.ToString())
             {
                 throw new CorruptGrainStateException(
-                    path, $"it holds state '{storedStateName}' of {storedGrainId}, not '{stateName}' of {grainId}");
+                    path, $"it holds state '{storedStateName}' of {storedType}/{storedKey}, not '{stateName}' of {grainId}");
             }
             ulong version = BinaryPrimitives.ReadUInt64BigEndian(reader.ReadByteArray("version", exactLength: 8));
             string etag = reader.ReadString("etag");
@@ -308,7 +316,7 @@ public sealed class FileGrainStorage : IGrainStorage
 
     private static SemaphoreSlim StripeFor(string path)
     {
-        uint hash = (uint)StringComparer.Ordinal.GetHashCode(path);
+        uint hash = unchecked((uint)StringComparer.Ordinal.GetHashCode(path));
         return Stripes[hash % (uint)Stripes.Length];
     }
 
