@@ -1,0 +1,343 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Mpc.Crypto;
+using Mpc.Crypto.Encoding;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Mpc.Grains.Storage;
+
+/// <summary>
+/// Durable grain state on local disk: one owner-only file per (state name, grain id) under
+/// <c>&lt;dataDir&gt;/grains/</c>, written to a temporary file, flushed to disk and renamed over the old one.
+/// Writes and clears are ETag-checked, so a duplicate activation cannot silently overwrite a newer write.
+/// </summary>
+/// <remarks>
+/// <para>File format, in <see cref="WireWriter"/> framing: "mpc-signer/grain-state", format version (1),
+/// state name, grain type, grain key, version (uint64), ETag, payload (Orleans' binary serializer), then
+/// SHA-256 of everything before it.
+/// A file that fails any check is reported, never treated as missing.</para>
+/// <para>The ETag is "version-random": it never repeats, even after a clear, so an old activation
+/// holding a stale ETag cannot match a newer record.</para>
+/// <para>ETag checks are serialized within this process; a data directory belongs to one silo process.
+/// The payload of one grain state is at most <see cref="WireReader.MaxFieldLength"/> bytes.</para>
+/// </remarks>
+public sealed class FileGrainStorage : IGrainStorage
+{
+    public const string DirectoryName = "grains";
+    public const string FileExtension = ".grain";
+    private const string Magic = "mpc-signer/grain-state";
+    private const uint FormatVersion = 1;
+    private const int ChecksumFieldLength = 4 + 32;
+
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    // Striped, and shared by every instance in the process, so two providers on one directory still serialize.
+    private static readonly SemaphoreSlim[] Stripes = CreateStripes(64);
+
+    private readonly string _name;
+    private readonly Serializer _serializer;
+
+    public FileGrainStorage(string name, string dataDirectory, Serializer serializer)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        ArgumentNullException.ThrowIfNull(serializer);
+        _name = name;
+        _serializer = serializer;
+        Directory = Path.Combine(Path.GetFullPath(dataDirectory), DirectoryName);
+    }
+
+    /// <summary>The directory holding the state files.</summary>
+    public string Directory { get; }
+
+    /// <summary>
+    /// The file for one grain's state: a readable prefix of the state name, then the hex SHA-256 of the
+    /// (state name, grain type, grain key) triple, so any grain id maps to a distinct, safe file name.
+    /// </summary>
+    public string GetFilePath(string stateName, GrainId grainId)
+    {
+        // Type and key separately: GrainId.ToString() joins them with '/', which is ambiguous ("a/b" + "c" vs "a" + "b/c").
+        byte[] digest = SHA256.HashData(new WireWriter()
+            .WriteString(stateName)
+            .WriteString(grainId.Type.ToString()!)
+            .WriteString(grainId.Key.ToString()!)
+            .WrittenSpan);
+        return Path.Combine(Directory, $"{ReadablePrefix(stateName)}-{Convert.ToHexStringLower(digest)}{FileExtension}");
+    }
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        ReadStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        WriteStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        ClearStateAsync(stateName, grainId, grainState, CancellationToken.None);
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        string path = GetFilePath(stateName, grainId);
+        SemaphoreSlim stripe = StripeFor(path);
+        await stripe.WaitAsync(cancellationToken);
+        try
+        {
+            StoredRecord? record = await LoadAsync(path, stateName, grainId, cancellationToken);
+            if (record is null)
+            {
+                grainState.ETag = null;
+                grainState.RecordExists = false;
+                return;
+            }
+            T? state;
+            try
+            {
+                state = _serializer.Deserialize<T>(record.Payload);
+            }
+            catch (Exception ex)
+            {
+                throw new CorruptGrainStateException(path, $"its payload does not deserialize as {typeof(T).FullName}", ex);
+            }
+            grainState.State = state ?? Activator.CreateInstance<T>();
+            grainState.ETag = record.ETag;
+            grainState.RecordExists = true;
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        byte[] payload = _serializer.SerializeToArray(grainState.State);
+        if (payload.Length > WireReader.MaxFieldLength)
+        {
+            throw new InvalidOperationException(
+                $"Grain state '{stateName}' of {grainId} serializes to {payload.Length} bytes; {_name} stores at most {WireReader.MaxFieldLength}.");
+        }
+
+        string path = GetFilePath(stateName, grainId);
+        SemaphoreSlim stripe = StripeFor(path);
+        await stripe.WaitAsync(cancellationToken);
+        try
+        {
+            StoredRecord? current = await LoadAsync(path, stateName, grainId, cancellationToken);
+            CheckETag(current, grainState.ETag, stateName, grainId, "write");
+
+            ulong version = current is null ? 1 : checked(current.Version + 1);
+            string etag = $"{version}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
+            byte[] contents = Encode(stateName, grainId, version, etag, payload);
+            await WriteAtomicallyAsync(path, contents, cancellationToken);
+
+            grainState.ETag = etag;
+            grainState.RecordExists = true;
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        string path = GetFilePath(stateName, grainId);
+        SemaphoreSlim stripe = StripeFor(path);
+        await stripe.WaitAsync(cancellationToken);
+        try
+        {
+            StoredRecord? current = await LoadAsync(path, stateName, grainId, cancellationToken);
+            CheckETag(current, grainState.ETag, stateName, grainId, "clear");
+            if (current is not null)
+            {
+                File.Delete(path);
+            }
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    private void CheckETag(StoredRecord? current, string? expected, string stateName, GrainId grainId, string operation)
+    {
+        string? stored = current?.ETag;
+        if (!string.Equals(stored, expected, StringComparison.Ordinal))
+        {
+            throw new InconsistentStateException(
+                $"{_name}: refusing to {operation} state '{stateName}' of {grainId}: it changed since this activation read it " +
+                "(another activation wrote or cleared it).",
+                stored ?? "<none>",
+                expected ?? "<none>");
+        }
+    }
+
+    private async Task WriteAtomicallyAsync(string path, byte[] contents, CancellationToken cancellationToken)
+    {
+        EnsureDirectory();
+        string temp = $"{path}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp";
+        try
+        {
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                Share = FileShare.None,
+                Options = FileOptions.Asynchronous,
+            };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = OwnerOnlyFile;
+            }
+            await using (var stream = new FileStream(temp, options))
+            {
+                await stream.WriteAsync(contents, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    private void EnsureDirectory()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(Directory);
+        }
+        else
+        {
+            System.IO.Directory.CreateDirectory(Directory, OwnerOnlyDirectory);
+        }
+    }
+
+    private static async Task<StoredRecord?> LoadAsync(string path, string stateName, GrainId grainId, CancellationToken cancellationToken)
+    {
+        byte[] contents;
+        try
+        {
+            contents = await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        return Decode(path, contents, stateName, grainId);
+    }
+
+    private static byte[] Encode(string stateName, GrainId grainId, ulong version, string etag, byte[] payload)
+    {
+        Span<byte> versionBytes = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(versionBytes, version);
+        var writer = new WireWriter()
+            .WriteString(Magic)
+            .WriteUInt32(FormatVersion)
+            .WriteString(stateName)
+            .WriteString(grainId.Type.ToString()!)
+            .WriteString(grainId.Key.ToString()!)
+            .WriteBytes(versionBytes)
+            .WriteString(etag)
+            .WriteBytes(payload);
+        writer.WriteBytes(SHA256.HashData(writer.WrittenSpan));
+        return writer.ToArray();
+    }
+
+    private static StoredRecord Decode(string path, byte[] contents, string stateName, GrainId grainId)
+    {
+        if (contents.Length < ChecksumFieldLength)
+        {
+            throw new CorruptGrainStateException(path, $"it is {contents.Length} bytes long, too short to be a state file");
+        }
+        ReadOnlySpan<byte> body = contents.AsSpan(0, contents.Length - ChecksumFieldLength);
+        try
+        {
+            var trailer = new WireReader(contents.AsSpan(body.Length));
+            byte[] checksum = trailer.ReadByteArray("checksum", exactLength: 32);
+            if (!CryptographicOperations.FixedTimeEquals(checksum, SHA256.HashData(body)))
+            {
+                throw new CorruptGrainStateException(path, "its checksum does not match (truncated or altered)");
+            }
+
+            var reader = new WireReader(body);
+            if (reader.ReadString("magic") != Magic)
+            {
+                throw new CorruptGrainStateException(path, "it is not a grain state file");
+            }
+            uint format = reader.ReadUInt32("format version");
+            if (format != FormatVersion)
+            {
+                throw new CorruptGrainStateException(path, $"its format version {format} is not supported (expected {FormatVersion})");
+            }
+            string storedStateName = reader.ReadString("state name");
+            string storedType = reader.ReadString("grain type", maxLength: 4096);
+            string storedKey = reader.ReadString("grain key", maxLength: 4096);
+            if (storedStateName != stateName || storedType != grainId.Type.ToString() || storedKey != grainId.Key.ToString())
+            {
+                throw new CorruptGrainStateException(
+                    path, $"it holds state '{storedStateName}' of {storedType}/{storedKey}, not '{stateName}' of {grainId}");
+            }
+            ulong version = BinaryPrimitives.ReadUInt64BigEndian(reader.ReadByteArray("version", exactLength: 8));
+            string etag = reader.ReadString("etag");
+            byte[] payload = reader.ReadByteArray("payload");
+            reader.EnsureEnd("grain state file");
+            return new StoredRecord(version, etag, payload);
+        }
+        catch (MpcProtocolException ex)
+        {
+            throw new CorruptGrainStateException(path, ex.Message, ex);
+        }
+    }
+
+    private static string ReadablePrefix(string stateName)
+    {
+        var prefix = new StringBuilder(capacity: 32);
+        foreach (char c in stateName)
+        {
+            if (prefix.Length == 32)
+            {
+                break;
+            }
+            prefix.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_');
+        }
+        return prefix.Length == 0 ? "state" : prefix.ToString();
+    }
+
+    private static SemaphoreSlim StripeFor(string path)
+    {
+        uint hash = unchecked((uint)StringComparer.Ordinal.GetHashCode(path));
+        return Stripes[hash % (uint)Stripes.Length];
+    }
+
+    private static SemaphoreSlim[] CreateStripes(int count)
+    {
+        var stripes = new SemaphoreSlim[count];
+        for (int i = 0; i < count; i++)
+        {
+            stripes[i] = new SemaphoreSlim(1, 1);
+        }
+        return stripes;
+    }
+
+    private sealed record StoredRecord(ulong Version, string ETag, byte[] Payload);
+}
+
+/// <summary>A grain state file exists but cannot be used. The state is not reset: an operator must look.</summary>
+public sealed class CorruptGrainStateException : Exception
+{
+    public CorruptGrainStateException(string filePath, string reason, Exception? innerException = null)
+        : base($"Grain state file '{filePath}' is unusable: {reason}.", innerException) => FilePath = filePath;
+
+    public string FilePath { get; }
+}
