@@ -16,8 +16,6 @@ public sealed class EnvironmentCollection
 [Collection("environment")]
 public sealed class BigNumBackendsTests
 {
-    private static readonly string? OriginalValue = Environment.GetEnvironmentVariable(BigNumBackends.EnvironmentVariable);
-
     public BigNumBackendsTests() => _ = BigNumBackends.Default;
 
     [Theory]
@@ -77,6 +75,8 @@ public sealed class BigNumBackendsTests
 
     private static T WithVariable<T>(string? value, Func<T> action)
     {
+        // Read here, not in a static field: a beforefieldinit static may first be read after the change.
+        string? original = Environment.GetEnvironmentVariable(BigNumBackends.EnvironmentVariable);
         Environment.SetEnvironmentVariable(BigNumBackends.EnvironmentVariable, value);
         try
         {
@@ -84,7 +84,7 @@ public sealed class BigNumBackendsTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable(BigNumBackends.EnvironmentVariable, OriginalValue);
+            Environment.SetEnvironmentVariable(BigNumBackends.EnvironmentVariable, original);
         }
     }
 }
