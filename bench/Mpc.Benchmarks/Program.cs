@@ -1,0 +1,20 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Running;
+
+namespace Mpc.Benchmarks;
+
+/// <summary>
+/// Entry point: pick benchmarks on the command line, e.g.
+/// <c>dotnet run -c Release --project bench/Mpc.Benchmarks -- --filter '*Paillier*' --job short</c>.
+/// Results (markdown, csv, html) land in <c>BenchmarkDotNet.Artifacts/results</c>.
+/// </summary>
+public static class Program
+{
+    public static void Main(string[] args)
+    {
+        // The default config keeps its exporters (GitHub markdown, csv, html); we add allocation counts.
+        IConfig config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+    }
+}
