@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Running;
@@ -13,8 +14,11 @@ public static class Program
 {
     public static void Main(string[] args)
     {
-        // The default config keeps its exporters (GitHub markdown, csv, html); we add allocation counts.
-        IConfig config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
+        // The default config keeps its exporters (GitHub markdown, csv, html); we add allocation counts
+        // and always show the median, which shared or noisy machines make more telling than the mean.
+        IConfig config = DefaultConfig.Instance
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddColumn(StatisticColumn.Median);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }
 }

@@ -64,7 +64,8 @@ public sealed class ManagedBigNumBackend : IBigNumBackend
         }
     }
 
-    public bool IsProbablePrime(BigInteger candidate) => candidate.IsProbablePrime(PrimeCertainty);
+    // BouncyCastle tests |candidate|; a non-positive number is never prime (as in the OpenSSL backend).
+    public bool IsProbablePrime(BigInteger candidate) => candidate.SignValue > 0 && candidate.IsProbablePrime(PrimeCertainty);
 
     private BigInteger RandomOddWithTopBits(int bits) =>
         new BigInteger(bits, _random).SetBit(bits - 1).SetBit(bits - 2).SetBit(0);

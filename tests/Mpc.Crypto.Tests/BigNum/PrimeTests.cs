@@ -1,0 +1,119 @@
+using Mpc.Crypto.BigNum;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Crypto.Tests.BigNum;
+
+/// <summary>Each backend's primes are checked with the <em>other</em> backend's primality test.</summary>
+public sealed class PrimeTests
+{
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl, 256, false)]
+    [InlineData(BigNumBackendKind.OpenSsl, 257, true)]
+    [InlineData(BigNumBackendKind.OpenSsl, 512, true)]
+    [InlineData(BigNumBackendKind.OpenSsl, 1024, true)]
+    [InlineData(BigNumBackendKind.OpenSsl, 1024, false)]
+    [InlineData(BigNumBackendKind.Managed, 256, false)]
+    [InlineData(BigNumBackendKind.Managed, 257, true)]
+    [InlineData(BigNumBackendKind.Managed, 512, true)]
+    [InlineData(BigNumBackendKind.Managed, 1024, true)]
+    [InlineData(BigNumBackendKind.Managed, 1024, false)]
+    public void GeneratePrime_has_exact_size_top_two_bits_and_Blum_residue(BigNumBackendKind kind, int bits, bool blum)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        IBigNumBackend other = OtherThan(kind);
+
+        for (int i = 0; i < 3; i++)
+        {
+            BigInteger prime = backend.GeneratePrime(bits, blum);
+
+            Assert.Equal(bits, prime.BitLength);
+            Assert.True(prime.TestBit(bits - 1) && prime.TestBit(bits - 2), "top two bits must be set");
+            Assert.True(other.IsProbablePrime(prime), "the other backend must agree it is prime");
+            if (blum)
+            {
+                Assert.Equal(3, prime.Mod(BigInteger.Four).IntValue);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl)]
+    [InlineData(BigNumBackendKind.Managed)]
+    public void GenerateSafePrime_gives_p_with_prime_half(BigNumBackendKind kind)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        IBigNumBackend other = OtherThan(kind);
+
+        BigInteger p = backend.GenerateSafePrime(512);
+
+        Assert.Equal(512, p.BitLength);
+        Assert.True(p.TestBit(511) && p.TestBit(510), "top two bits must be set");
+        Assert.True(other.IsProbablePrime(p), "p must be prime");
+        Assert.True(other.IsProbablePrime(p.ShiftRight(1)), "(p - 1) / 2 must be prime");
+    }
+
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl, 15)]
+    [InlineData(BigNumBackendKind.OpenSsl, 8193)]
+    [InlineData(BigNumBackendKind.Managed, 15)]
+    [InlineData(BigNumBackendKind.Managed, 8193)]
+    public void Prime_sizes_out_of_range_are_refused(BigNumBackendKind kind, int bits)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.GeneratePrime(bits, blum: true));
+        Assert.Throws<ArgumentOutOfRangeException>(() => backend.GenerateSafePrime(bits));
+    }
+
+    public static TheoryData<string, bool> KnownNumbers() => new()
+    {
+        { "2", true },
+        { "3", true },
+        { "7919", true },
+        { "2305843009213693951", true },                           // 2^61 - 1
+        { "170141183460469231731687303715884105727", true },       // 2^127 - 1
+        // secp256k1's field prime and P-256's group order.
+        { "115792089237316195423570985008687907853269984665640564039457584007908834671663", true },
+        { "115792089210356248762697446949407573529996955224135760342422259061068512044369", true },
+        { "0", false },
+        { "1", false },
+        { "4", false },
+        { "561", false },                                          // Carmichael 3·11·17
+        { "1105", false },                                         // Carmichael
+        { "41041", false },                                        // Carmichael 7·11·13·41
+        { "2047", false },                                         // strong pseudoprime to base 2
+        { "3215031751", false },                                   // strong pseudoprime to bases 2, 3, 5, 7
+        { "147573952589676412927", false },                        // 2^67 - 1 = 193707721 · 761838257287
+        { "-7", false },
+        { "-2305843009213693951", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(KnownNumbers))]
+    public void IsProbablePrime_agrees_on_known_numbers(string number, bool isPrime)
+    {
+        var value = new BigInteger(number);
+
+        Assert.Equal(isPrime, TestNumbers.Backend(BigNumBackendKind.OpenSsl).IsProbablePrime(value));
+        Assert.Equal(isPrime, TestNumbers.Backend(BigNumBackendKind.Managed).IsProbablePrime(value));
+    }
+
+    [Fact]
+    public void IsProbablePrime_refuses_a_product_of_two_512_bit_primes_and_a_prime_square()
+    {
+        IBigNumBackend openSsl = TestNumbers.Backend(BigNumBackendKind.OpenSsl);
+        IBigNumBackend managed = TestNumbers.Backend(BigNumBackendKind.Managed);
+        BigInteger p = openSsl.GeneratePrime(512, blum: false);
+        BigInteger q = openSsl.GeneratePrime(512, blum: false);
+
+        foreach (BigInteger composite in new[] { p.Multiply(q), p.Multiply(p), p.ShiftLeft(1) })
+        {
+            Assert.False(openSsl.IsProbablePrime(composite));
+            Assert.False(managed.IsProbablePrime(composite));
+        }
+        Assert.True(openSsl.IsProbablePrime(q) && managed.IsProbablePrime(q));
+    }
+
+    private static IBigNumBackend OtherThan(BigNumBackendKind kind) =>
+        TestNumbers.Backend(kind == BigNumBackendKind.OpenSsl ? BigNumBackendKind.Managed : BigNumBackendKind.OpenSsl);
+}
