@@ -231,13 +231,13 @@ public static class ClientKeyFile
     }
 
     /// <summary>
-    /// Argon2id over the UTF-8 bytes of the NFC-normalised passphrase, so the same phrase typed on systems
-    /// that compose accents differently derives the same key.
+    /// Argon2id over the exact UTF-8 bytes of the passphrase. Deliberately not Unicode-normalised: under
+    /// InvariantGlobalization (our default) <see cref="string.Normalize()"/> does not normalise, so normalising
+    /// here would make the derived key depend on how the host process is configured.
     /// </summary>
     private static byte[] DeriveKey(string passphrase, Argon2idParameters kdf, byte[] salt)
     {
-        string normalized = passphrase.Normalize(NormalizationForm.FormC);
-        byte[] passphraseBytes = Encoding.UTF8.GetBytes(normalized);
+        byte[] passphraseBytes = Encoding.UTF8.GetBytes(passphrase);
         byte[] key = new byte[KeyFileFormat.KeyLength];
         try
         {
@@ -327,7 +327,8 @@ public static class ClientKeyFile
             {
                 throw KeyFileError.Corrupt($"not an {KeyFileFormat.Format} file");
             }
-            if (!root.TryGetProperty("version", out JsonElement version) || !version.TryGetInt64(out long versionNumber))
+            if (!root.TryGetProperty("version", out JsonElement version) || version.ValueKind != JsonValueKind.Number
+                || !version.TryGetInt64(out long versionNumber))
             {
                 throw KeyFileError.Corrupt("missing or malformed 'version'");
             }
