@@ -21,6 +21,9 @@ namespace Mpc.Grains.Storage;
 /// A file that fails any check is reported, never treated as missing.</para>
 /// <para>The ETag is "version-random": it never repeats, even after a clear, so an old activation
 /// holding a stale ETag cannot match a newer record.</para>
+/// <para>Files are owner-only but not encrypted: seal secrets (<c>ShareSealer</c>) before they reach grain state.
+/// The rename is atomic; the directory entry itself is not fsynced (.NET has no API for it), so a power
+/// loss right after a write can surface the previous version, never a torn one.</para>
 /// <para>ETag checks are serialized within this process; a data directory belongs to one silo process.
 /// The payload of one grain state is at most <see cref="WireReader.MaxFieldLength"/> bytes.</para>
 /// </remarks>
