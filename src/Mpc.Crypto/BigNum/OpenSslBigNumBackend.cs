@@ -87,13 +87,14 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
     public BigInteger ModPow(BigInteger value, BigInteger exponent, BigInteger modulus)
     {
         BigNumGuards.CheckModPowArguments(exponent, modulus);
-        IntPtr ctx = _ctxNew();
-        IntPtr a = ToBn(value.Mod(modulus));
-        IntPtr p = ToBn(exponent);
-        IntPtr m = ToBn(modulus);
-        IntPtr r = _bnNew();
+        IntPtr ctx = IntPtr.Zero, a = IntPtr.Zero, p = IntPtr.Zero, m = IntPtr.Zero, r = IntPtr.Zero;
         try
         {
+            ctx = _ctxNew();
+            a = ToBn(value.Mod(modulus));
+            p = ToBn(exponent);
+            m = ToBn(modulus);
+            r = _bnNew();
             if (ctx == IntPtr.Zero || r == IntPtr.Zero || _modExpConstTime(r, a, p, m, ctx, IntPtr.Zero) != 1)
             {
                 throw new CryptographicException("BN_mod_exp_mont_consttime failed.");
@@ -137,10 +138,11 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         {
             return false;
         }
-        IntPtr ctx = _ctxNew();
-        IntPtr bn = ToBn(candidate);
+        IntPtr ctx = IntPtr.Zero, bn = IntPtr.Zero;
         try
         {
+            ctx = _ctxNew();
+            bn = ToBn(candidate);
             int result = _checkPrime(bn, ctx, IntPtr.Zero);
             return result switch
             {

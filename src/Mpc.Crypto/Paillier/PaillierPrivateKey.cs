@@ -51,10 +51,15 @@ public sealed class PaillierPrivateKey : IDisposable
     /// <summary>Generates a key with a modulus of exactly <paramref name="modulusBits"/> bits (2048 by default, 3072 available).</summary>
     public static PaillierPrivateKey Generate(IBigNumBackend backend, int modulusBits = 2048)
     {
-        if (modulusBits < PaillierPublicKey.MinimumModulusBits || modulusBits > PaillierPublicKey.MaximumModulusBits || modulusBits % 2 != 0)
+        if (modulusBits < PaillierPublicKey.MinimumModulusBits)
         {
             throw Error.Of(MpcErrorCode.PaillierModulusTooSmall,
-                $"Paillier modulus size must be even and between {PaillierPublicKey.MinimumModulusBits} and {PaillierPublicKey.MaximumModulusBits} bits.");
+                $"Paillier modulus of {modulusBits} bits refused; at least {PaillierPublicKey.MinimumModulusBits} are required.");
+        }
+        if (modulusBits > PaillierPublicKey.MaximumModulusBits || modulusBits % 2 != 0)
+        {
+            throw Error.Of(MpcErrorCode.InvalidPaillierModulus,
+                $"Paillier modulus size must be even and at most {PaillierPublicKey.MaximumModulusBits} bits.");
         }
         int primeBits = modulusBits / 2;
         while (true)

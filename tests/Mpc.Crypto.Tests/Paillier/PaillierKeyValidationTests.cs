@@ -79,15 +79,16 @@ public sealed class PaillierKeyValidationTests(PaillierKeyFixture keys)
     }
 
     [Theory]
-    [InlineData(1024)]
-    [InlineData(2046)]
-    [InlineData(2049)]
-    public void Generate_refuses_sizes_below_the_minimum_or_odd(int bits)
+    [InlineData(1024, MpcErrorCode.PaillierModulusTooSmall)]
+    [InlineData(2046, MpcErrorCode.PaillierModulusTooSmall)]
+    [InlineData(2049, MpcErrorCode.InvalidPaillierModulus)]
+    [InlineData(4098, MpcErrorCode.InvalidPaillierModulus)]
+    public void Generate_refuses_sizes_below_the_minimum_odd_or_too_large(int bits, MpcErrorCode expected)
     {
         MpcProtocolException e = Assert.Throws<MpcProtocolException>(
             () => PaillierPrivateKey.Generate(TestNumbers.Backend(BigNumBackendKind.OpenSsl), bits));
 
-        Assert.Equal(MpcErrorCode.PaillierModulusTooSmall, e.Code);
+        Assert.Equal(expected, e.Code);
     }
 
     [Fact]
