@@ -14,13 +14,16 @@ internal static class ServerCommands
     {
         var urls = new Option<string>("--urls") { Description = "Where to listen (HTTP/2)", DefaultValueFactory = _ => "http://127.0.0.1:7443" };
         var data = new Option<string>("--data") { Description = "Data directory (sealed keys, master key, token key)", DefaultValueFactory = _ => DefaultDataDirectory };
-        var command = new Command("server", "Run the signing server: gRPC and an Orleans silo in one process, state in the data directory.") { urls, data };
+        var masterKeyDir = new Option<string?>("--master-key-dir") { Description = "Directory for the master key (default: <data>-kek, beside the data directory, never inside it)" };
+        var command = new Command("server", "Run the signing server: gRPC and an Orleans silo in one process, state in the data directory.") { urls, data, masterKeyDir };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            var options = new MpcServerOptions { Urls = parse.GetValue(urls)!, DataDirectory = parse.GetValue(data)! };
+            var options = new MpcServerOptions { Urls = parse.GetValue(urls)!, DataDirectory = parse.GetValue(data)!, MasterKeyDirectory = parse.GetValue(masterKeyDir) };
             await using WebApplication app = MpcServerHost.Build(options);
             await app.StartAsync(cancellationToken);
-            Console.WriteLine($"mpc server listening on {string.Join(", ", app.Urls)} (data: {Path.GetFullPath(options.DataDirectory)})");
+            Console.WriteLine($"mpc server listening on {string.Join(", ", app.Urls)}");
+            Console.WriteLine($"  data:       {Path.GetFullPath(options.DataDirectory)}");
+            Console.WriteLine($"  master key: {options.ResolvedMasterKeyDirectory} (keep it off the data directory's backups)");
             Console.WriteLine($"Tokens for this server: mpc token --data {options.DataDirectory} --user NAME");
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;

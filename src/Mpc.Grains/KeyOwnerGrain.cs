@@ -1,6 +1,7 @@
 namespace Mpc.Grains;
 
 /// <summary>Records which user owns a key id. The first claim wins and is stored before it is reported.</summary>
+[GrainType(GrainTypes.KeyOwner)]
 public sealed class KeyOwnerGrain(
     [PersistentState("owner", StorageNames.Keys)] IPersistentState<KeyOwnerState> state) : Grain, IKeyOwnerGrain
 {

@@ -24,3 +24,10 @@ public static class StorageNames
 {
     public const string Keys = "mpc-keys";
 }
+
+/// <summary>Grain type names, fixed so that renaming a class never orphans stored state.</summary>
+public static class GrainTypes
+{
+    public const string UserKeys = "mpc-userkeys";
+    public const string KeyOwner = "mpc-keyowner";
+}

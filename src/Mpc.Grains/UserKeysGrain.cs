@@ -20,6 +20,7 @@ namespace Mpc.Grains;
 /// activation's memory for a short lifetime and are consumed by one pass through their rounds.
 /// A failed final signature check freezes the key in storage before the caller hears anything.
 /// </summary>
+[GrainType(GrainTypes.UserKeys)]
 public sealed class UserKeysGrain(
     [PersistentState("keys", StorageNames.Keys)] IPersistentState<UserKeysState> state,
     ShareSealer sealer,

@@ -18,7 +18,15 @@ public sealed class DevelopmentTokens : IDisposable
 
     private DevelopmentTokens(ECDsa key) => _key = key;
 
-    public SecurityKey ValidationKey => new ECDsaSecurityKey(_key);
+    public SecurityKey ValidationKey => SecurityKeyFor(_key);
+
+    /// <summary>
+    /// IdentityModel caches signature providers by key thumbprint, so a provider holding an already
+    /// disposed ECDsa with the same key material could be reused (after a restart, or by a second
+    /// instance). Each of our keys gets its own, uncached provider factory.
+    /// </summary>
+    internal static ECDsaSecurityKey SecurityKeyFor(ECDsa key) =>
+        new(key) { CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
 
     /// <summary>Loads the development key from <paramref name="dataDirectory"/>, creating it if <paramref name="create"/>.</summary>
     public static DevelopmentTokens Open(string dataDirectory, bool create)
@@ -54,7 +62,7 @@ public sealed class DevelopmentTokens : IDisposable
             IssuedAt = DateTime.UtcNow,
             NotBefore = DateTime.UtcNow.AddSeconds(-5),
             Expires = DateTime.UtcNow.Add(lifetime),
-            SigningCredentials = new SigningCredentials(new ECDsaSecurityKey(_key), SecurityAlgorithms.EcdsaSha256),
+            SigningCredentials = new SigningCredentials(SecurityKeyFor(_key), SecurityAlgorithms.EcdsaSha256),
         };
         return new JsonWebTokenHandler().CreateToken(descriptor);
     }

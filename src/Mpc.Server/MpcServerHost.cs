@@ -51,7 +51,12 @@ public static class MpcServerHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IBigNumBackend>(_ => BigNumBackends.Default);
         builder.Services.AddOptions<SignerOptions>();
-        builder.Services.AddSingleton<IKeyEncryptionKeyProvider>(_ => new FileKeyEncryptionKeyProvider(dataDirectory));
+        string masterKeyDirectory = options.ResolvedMasterKeyDirectory;
+        if (masterKeyDirectory == dataDirectory)
+        {
+            throw new InvalidOperationException("The master key directory must not be the data directory: a copy of the data would then decrypt itself.");
+        }
+        builder.Services.AddSingleton<IKeyEncryptionKeyProvider>(_ => new FileKeyEncryptionKeyProvider(masterKeyDirectory));
         builder.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
 
         builder.UseOrleans(silo =>
@@ -90,7 +95,7 @@ public static class MpcServerHost
         {
             var key = System.Security.Cryptography.ECDsa.Create();
             key.ImportFromPem(File.ReadAllText(publicKeyFile));
-            signingKey = new ECDsaSecurityKey(key);
+            signingKey = DevelopmentTokens.SecurityKeyFor(key);
         }
         else
         {

@@ -6,6 +6,16 @@ public sealed class MpcServerOptions
     /// <summary>Where keys (sealed), the master key and the development token key live.</summary>
     public string DataDirectory { get; set; } = "mpc-data";
 
+    /// <summary>
+    /// Directory holding the file key-encryption key (master.key). Kept apart from <see cref="DataDirectory"/>
+    /// so that a copy of the data directory (a backup, a stolen disk image) decrypts nothing. Default:
+    /// a sibling directory named after the data directory with "-kek" appended.
+    /// </summary>
+    public string? MasterKeyDirectory { get; set; }
+
+    /// <summary>The directory that actually holds the master key.</summary>
+    public string ResolvedMasterKeyDirectory => Path.GetFullPath(MasterKeyDirectory ?? Path.GetFullPath(DataDirectory).TrimEnd(Path.DirectorySeparatorChar) + "-kek");
+
     /// <summary>gRPC endpoints (HTTP/2; plain http only on loopback or behind a TLS-terminating proxy).</summary>
     public string Urls { get; set; } = "http://127.0.0.1:7443";
 

@@ -16,6 +16,7 @@ public sealed class ServerKeyShare : IDisposable
 {
     private const uint ExportVersion = 1;
     private BigInteger _x1;
+    private SignatureVerifier? _verifier;
 
     internal ServerKeyShare(string keyId, CurveKind curve, BigInteger x1, PaillierPrivateKey paillier, BigInteger encryptedShare, ECPoint publicKey)
     {
@@ -38,6 +39,9 @@ public sealed class ServerKeyShare : IDisposable
     public BigInteger EncryptedShare { get; }
 
     internal PaillierPrivateKey Paillier { get; }
+
+    /// <summary>The final check of every signature; built once per key.</summary>
+    internal SignatureVerifier Verifier => _verifier ??= new SignatureVerifier(EcCurve.Get(Curve), PublicKey);
 
     internal BigInteger X1 => _x1.SignValue != 0 ? _x1 : throw new ObjectDisposedException(nameof(ServerKeyShare));
 
@@ -83,6 +87,7 @@ public sealed class ServerKeyShare : IDisposable
     {
         _x1 = BigInteger.Zero;
         Paillier.Dispose();
+        _verifier?.Dispose();
     }
 
     public override string ToString() => $"ServerKeyShare({KeyId}, {EcCurve.NameOf(Curve)})";

@@ -99,7 +99,7 @@ public sealed class SignServerSession
                 BigInteger sPrime = _key.Paillier.Decrypt(message.C3).Mod(_curve.Order);
                 BigInteger s = k1.ModInverse(_curve.Order).Multiply(sPrime).Mod(_curve.Order);
                 BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(_curve.Order);
-                if (s.SignValue == 0 || !_curve.Verify(_key.PublicKey, _digest, r, s))
+                if (s.SignValue == 0 || !_key.Verifier.Verify(_digest, r, s))
                 {
                     return SignServerOutcome.Frozen();
                 }

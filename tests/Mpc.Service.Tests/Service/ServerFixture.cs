@@ -16,6 +16,8 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("mpc-server-").FullName;
 
+    public string MasterKeyDirectory => DataDirectory + "-kek";
+
     public Uri Address { get; private set; } = null!;
 
     /// <summary>One device's ring-Pedersen parameters, shared by every client in the tests (safe primes are slow).</summary>
@@ -54,6 +56,9 @@ public sealed class ServerFixture : IAsyncLifetime
         return tokens.Mint(user, lifetime ?? TimeSpan.FromHours(1));
     }
 
+    /// <summary>A raw gRPC client for sending hand-made (and hostile) messages, with the given bearer token.</summary>
+    public RawSigner Raw(string? token) => new(Address, token);
+
     public MpcSignerClient Client(string user) =>
         new(Address, Token(user), new MpcSignerClientOptions { RingPedersen = RingPedersen });
 
@@ -61,12 +66,15 @@ public sealed class ServerFixture : IAsyncLifetime
     {
         await StopAsync();
         RingPedersen.Dispose();
-        try
+        foreach (string directory in new[] { DataDirectory, MasterKeyDirectory })
         {
-            Directory.Delete(DataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 }

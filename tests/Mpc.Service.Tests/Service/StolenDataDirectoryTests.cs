@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Mpc.Client;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Grains;
+using Mpc.Grains.Sealing;
+using Mpc.Grains.Storage;
+using Mpc.Protocol.Keys;
+using Orleans.Serialization;
+
+namespace Mpc.Service.Tests.Service;
+
+/// <summary>A thief with a full copy of the server's data directory, but not the key-encryption key, gets nothing.</summary>
+[Collection("server")]
+public sealed class StolenDataDirectoryTests(ServerFixture server)
+{
+    private const string Victim = "theft-victim";
+
+    [Fact]
+    public async Task A_copy_of_the_data_directory_contains_no_share_in_clear_and_decrypts_nothing()
+    {
+        using MpcSignerClient client = server.Client(Victim);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await client.SignDataAsync(key, "before the theft"u8.ToArray());
+
+        string copy = Directory.CreateTempSubdirectory("mpc-stolen-").FullName;
+        try
+        {
+            CopyDirectory(server.DataDirectory, copy);
+            Assert.Empty(Directory.GetFiles(copy, FileKeyEncryptionKeyProvider.FileName, SearchOption.AllDirectories));
+
+            // What the thief would look for: recovered here with the real master key, which the thief does not have.
+            var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+            var storage = new FileGrainStorage(StorageNames.Keys, copy, serializer);
+            var state = new Orleans.GrainState<UserKeysState>();
+            await storage.ReadStateAsync("keys", Orleans.Runtime.GrainId.Create(GrainTypes.UserKeys, Victim), state);
+            Assert.NotNull(state.State);
+            StoredKey stored = state.State.Keys[key.KeyId];
+            var context = new SealContext(Victim, key.KeyId, "server-key-share");
+            using var realMasterKey = new FileKeyEncryptionKeyProvider(server.MasterKeyDirectory);
+            byte[] secret = await new ShareSealer(realMasterKey).OpenAsync(stored.SealedShare, context, CancellationToken.None);
+            using ServerKeyShare share = ServerKeyShare.ImportSecret(secret, BigNumBackends.Default);
+
+            byte[][] needles =
+            [
+                EcCurve.Get(CurveKind.P256).EncodeScalar(share.X1),
+                share.Paillier.P.ToByteArrayUnsigned(),
+                share.Paillier.Q.ToByteArrayUnsigned(),
+                secret,
+            ];
+            foreach (string file in Directory.GetFiles(copy, "*", SearchOption.AllDirectories))
+            {
+                byte[] contents = await File.ReadAllBytesAsync(file);
+                string text = System.Text.Encoding.Latin1.GetString(contents);
+                foreach (byte[] needle in needles)
+                {
+                    Assert.False(contents.AsSpan().IndexOf(needle.AsSpan(0, 24)) >= 0, $"{Path.GetFileName(file)} holds a secret in binary");
+                    Assert.DoesNotContain(Convert.ToHexString(needle)[..40], text, StringComparison.OrdinalIgnoreCase);
+                    Assert.DoesNotContain(Convert.ToBase64String(needle)[..32], text, StringComparison.Ordinal);
+                }
+            }
+
+            // Without the master key the sealed share does not open: a thief's own master key gets an error, not data.
+            string thiefDirectory = Directory.CreateTempSubdirectory("mpc-thief-kek-").FullName;
+            using var thiefKey = new FileKeyEncryptionKeyProvider(thiefDirectory);
+            await Assert.ThrowsAsync<SealedDataException>(async () => await new ShareSealer(thiefKey).OpenAsync(stored.SealedShare, context, CancellationToken.None));
+            Directory.Delete(thiefDirectory, recursive: true);
+            CryptographicOperations.ZeroMemory(secret);
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (string directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(directory.Replace(from, to, StringComparison.Ordinal));
+        }
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
+        }
+    }
+}

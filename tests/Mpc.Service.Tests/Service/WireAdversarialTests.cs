@@ -1,0 +1,362 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Mpc.Client;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Paillier;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+using Mpc.Protocol.Signing;
+using Mpc.Server;
+using Mpc.Transport.V1;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Service.Tests.Service;
+
+/// <summary>Hostile input over the wire: each case asserts its exact status code, and the stored key survives.</summary>
+[Collection("server")]
+public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
+{
+    private const string Owner = "wire-owner";
+    private const string Intruder = "wire-intruder";
+    private MpcSignerClient _client = null!;
+    private MpcKey _key = null!;
+    private RawSigner _raw = null!;
+
+    // One key for the whole class (key generation takes a second or two); each test opens it afresh.
+    private static readonly SemaphoreSlim OwnerKeyLock = new(1, 1);
+    private static byte[]? s_ownerShare;
+
+    public async Task InitializeAsync()
+    {
+        _client = server.Client(Owner);
+        _raw = server.Raw(server.Token(Owner));
+        await OwnerKeyLock.WaitAsync();
+        try
+        {
+            if (s_ownerShare is null)
+            {
+                using MpcKey created = await _client.CreateKeyAsync(CurveKind.P256);
+                s_ownerShare = created.Share.ExportSecret();
+            }
+        }
+        finally
+        {
+            OwnerKeyLock.Release();
+        }
+        _key = _client.OpenKey(ClientKeyShare.ImportSecret(s_ownerShare, BigNumBackends.Default));
+    }
+
+    public Task DisposeAsync()
+    {
+        _raw.Dispose();
+        _key.Dispose();
+        _client.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private Signer.SignerClient Grpc => _raw.Client;
+
+    private Metadata Auth => _raw.Headers;
+
+    private Task<StatusCode> Status<T>(Func<Task<T>> call) => RawSigner.StatusOf(call);
+
+    private async Task AssertKeyStillSigns()
+    {
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        EcdsaSignature signature = await _client.SignDigestAsync(_key, digest);
+        Assert.True(Verifiers.Independent(CurveKind.P256, _key.SubjectPublicKeyInfo, digest, signature));
+        Assert.False((await _client.GetKeyAsync(_key.KeyId)).Frozen);
+    }
+
+    private async Task<SignCommitment> BeginSign() =>
+        SignCommitment.Decode((await Grpc.BeginSignAsync(new BeginSignRequest { KeyId = _key.KeyId }, Auth)).Commitment.Span);
+
+    /// <summary>Runs a signature up to the client's c3, returning the session to finish by hand.</summary>
+    private async Task<(SignCommitment Commitment, SignClientSession Session, SignCiphertext Ciphertext)> UpToCiphertext()
+    {
+        SignCommitment commitment = await BeginSign();
+        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        SignNonce nonce = session.HandleCommitment(commitment);
+        SignNonceResponse opened = await Grpc.SignNonceAsync(new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, Auth);
+        return (commitment, session, session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256)));
+    }
+
+    private SignFinishRequest Finish(SignCommitment commitment, byte[] ciphertext) => new()
+    {
+        KeyId = _key.KeyId,
+        SessionId = ByteString.CopyFrom(commitment.ServerSessionId),
+        Ciphertext = ByteString.CopyFrom(ciphertext),
+    };
+
+    // ---- authentication ----
+
+    [Fact]
+    public async Task Missing_token_is_unauthenticated()
+    {
+        using RawSigner anonymous = server.Raw(null);
+        Assert.Equal(StatusCode.Unauthenticated, await Status(async () => await anonymous.Client.ListKeysAsync(new ListKeysRequest())));
+    }
+
+    [Fact]
+    public async Task Expired_token_is_unauthenticated()
+    {
+        using RawSigner expired = server.Raw(server.Token(Owner, TimeSpan.FromMinutes(-5)));
+        Assert.Equal(StatusCode.Unauthenticated, await Status(async () => await expired.Client.ListKeysAsync(new ListKeysRequest(), expired.Headers)));
+    }
+
+    [Fact]
+    public async Task Token_signed_by_another_key_is_unauthenticated()
+    {
+        string other = Directory.CreateTempSubdirectory("mpc-forger-").FullName;
+        using DevelopmentTokens forger = DevelopmentTokens.Open(other, create: true);
+        using RawSigner forged = server.Raw(forger.Mint(Owner, TimeSpan.FromHours(1)));
+        Assert.Equal(StatusCode.Unauthenticated, await Status(async () => await forged.Client.ListKeysAsync(new ListKeysRequest(), forged.Headers)));
+        Directory.Delete(other, true);
+    }
+
+    [Fact]
+    public async Task Token_for_another_audience_is_unauthenticated()
+    {
+        using DevelopmentTokens tokens = DevelopmentTokens.Open(server.DataDirectory, create: false);
+        using RawSigner wrong = server.Raw(tokens.Mint(Owner, TimeSpan.FromHours(1), audience: "someone-else"));
+        Assert.Equal(StatusCode.Unauthenticated, await Status(async () => await wrong.Client.ListKeysAsync(new ListKeysRequest(), wrong.Headers)));
+    }
+
+    [Fact]
+    public async Task Garbage_token_is_unauthenticated()
+    {
+        using RawSigner garbage = server.Raw("not-a-jwt");
+        Assert.Equal(StatusCode.Unauthenticated, await Status(async () => await garbage.Client.ListKeysAsync(new ListKeysRequest(), garbage.Headers)));
+    }
+
+    // ---- ownership and unknown things ----
+
+    [Fact]
+    public async Task Someone_elses_key_is_permission_denied_for_every_call()
+    {
+        using RawSigner intruder = server.Raw(server.Token(Intruder));
+        Assert.Equal(StatusCode.PermissionDenied, await Status(async () => await intruder.Client.GetKeyAsync(new GetKeyRequest { KeyId = _key.KeyId }, intruder.Headers)));
+        Assert.Equal(StatusCode.PermissionDenied, await Status(async () => await intruder.Client.BeginSignAsync(new BeginSignRequest { KeyId = _key.KeyId }, intruder.Headers)));
+        Assert.Equal(StatusCode.PermissionDenied, await Status(async () => await intruder.Client.SignNonceAsync(new SignNonceRequest { KeyId = _key.KeyId }, intruder.Headers)));
+        Assert.Equal(StatusCode.PermissionDenied, await Status(async () => await intruder.Client.SignFinishAsync(new SignFinishRequest { KeyId = _key.KeyId }, intruder.Headers)));
+        Assert.Empty((await intruder.Client.ListKeysAsync(new ListKeysRequest(), intruder.Headers)).Keys);
+        await AssertKeyStillSigns();
+    }
+
+    [Fact]
+    public async Task Unknown_key_is_not_found() =>
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.BeginSignAsync(new BeginSignRequest { KeyId = "0123456789abcdef0123456789abcdef" }, Auth)));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("../../etc/passwd")]
+    [InlineData("key with spaces")]
+    public async Task Malformed_key_id_is_invalid_argument(string keyId) =>
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.GetKeyAsync(new GetKeyRequest { KeyId = keyId }, Auth)));
+
+    // ---- key generation ----
+
+    [Fact]
+    public async Task Empty_key_generation_request_is_invalid_argument() =>
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.BeginKeyGenAsync(new BeginKeyGenRequest(), Auth)));
+
+    [Fact]
+    public async Task Unsupported_curve_is_invalid_argument()
+    {
+        byte[] request = new WireWriter().WriteUInt32(42).WriteBytes(new byte[32]).ToArray();
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.BeginKeyGenAsync(new BeginKeyGenRequest { Request = ByteString.CopyFrom(request) }, Auth)));
+    }
+
+    [Fact]
+    public async Task Garbage_client_share_is_invalid_argument_and_the_session_is_gone()
+    {
+        byte[] request = new KeyGenRequest(CurveKind.P256, RandomNumberGenerator.GetBytes(32)).Encode();
+        BeginKeyGenResponse begin = await Grpc.BeginKeyGenAsync(new BeginKeyGenRequest { Request = ByteString.CopyFrom(request) }, Auth);
+        CompleteKeyGenRequest garbage = new() { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(500)) };
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.CompleteKeyGenAsync(garbage, Auth)));
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.CompleteKeyGenAsync(garbage, Auth)));
+    }
+
+    [Fact]
+    public async Task Completing_an_unknown_key_generation_is_not_found() =>
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.CompleteKeyGenAsync(
+            new CompleteKeyGenRequest { KeyId = "ffffffffffffffffffffffffffffffff", ClientShare = ByteString.CopyFrom(new byte[10]) }, Auth)));
+
+    [Fact]
+    public async Task Oversized_message_is_resource_exhausted()
+    {
+        var huge = new BeginKeyGenRequest { Request = ByteString.CopyFrom(new byte[MpcServerHost.MaxReceiveMessageBytes + 1]) };
+        Assert.Equal(StatusCode.ResourceExhausted, await Status(async () => await Grpc.BeginKeyGenAsync(huge, Auth)));
+    }
+
+    // ---- signing ----
+
+    [Fact]
+    public async Task Garbage_nonce_message_is_invalid_argument() =>
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignNonceAsync(
+            new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(90)) }, Auth)));
+
+    [Fact]
+    public async Task Nonce_for_an_unknown_session_is_not_found()
+    {
+        SignCommitment commitment = await BeginSign();
+        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        SignNonce nonce = session.HandleCommitment(commitment) with { ServerSessionId = RandomNumberGenerator.GetBytes(16) };
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignNonceAsync(
+            new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, Auth)));
+    }
+
+    [Fact]
+    public async Task Nonce_with_an_off_curve_R2_is_invalid_argument()
+    {
+        SignCommitment commitment = await BeginSign();
+        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        SignNonce nonce = session.HandleCommitment(commitment);
+        byte[] offCurve = (byte[])nonce.R2.Clone();
+        offCurve[0] = 0x05;
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignNonceAsync(
+            new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom((nonce with { R2 = offCurve }).Encode()) }, Auth)));
+        await AssertKeyStillSigns();
+    }
+
+    [Fact]
+    public async Task Nonce_with_a_short_digest_is_invalid_argument()
+    {
+        SignCommitment commitment = await BeginSign();
+        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        SignNonce nonce = session.HandleCommitment(commitment) with { Digest = new byte[31] };
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignNonceAsync(
+            new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, Auth)));
+    }
+
+    [Fact]
+    public async Task Nonce_encoded_for_another_curve_is_invalid_argument()
+    {
+        // A P-384 point where a P-256 key expects a P-256 one: the length alone is refused at decoding.
+        SignCommitment commitment = await BeginSign();
+        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        SignNonce nonce = session.HandleCommitment(commitment) with { R2 = EcCurve.Get(CurveKind.P384).EncodePoint(EcCurve.Get(CurveKind.P384).G) };
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignNonceAsync(
+            new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, Auth)));
+    }
+
+    [Fact]
+    public async Task Replayed_nonce_round_never_reopens_the_commitment()
+    {
+        SignCommitment commitment = await BeginSign();
+        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        var request = new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) };
+        await Grpc.SignNonceAsync(request, Auth);
+        Assert.Equal(StatusCode.FailedPrecondition, await Status(async () => await Grpc.SignNonceAsync(request, Auth)));
+        // The refused replay burned the session: it is gone for good.
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignNonceAsync(request, Auth)));
+    }
+
+    [Fact]
+    public async Task Finish_for_an_unknown_session_is_not_found()
+    {
+        (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
+        SignFinishRequest request = Finish(commitment, ciphertext.Encode());
+        request.SessionId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16));
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignFinishAsync(request, Auth)));
+    }
+
+    [Fact]
+    public async Task Finish_before_the_nonce_round_is_failed_precondition()
+    {
+        SignCommitment commitment = await BeginSign();
+        byte[] ciphertext = new SignCiphertext(BigInteger.Two).Encode();
+        Assert.Equal(StatusCode.FailedPrecondition, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, ciphertext), Auth)));
+    }
+
+    [Fact]
+    public async Task Garbage_ciphertext_is_invalid_argument()
+    {
+        (SignCommitment commitment, _, _) = await UpToCiphertext();
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, [1, 2, 3]), Auth)));
+        await AssertKeyStillSigns();
+    }
+
+    [Fact]
+    public async Task Ciphertext_outside_the_group_is_invalid_argument_and_does_not_freeze()
+    {
+        (SignCommitment commitment, _, _) = await UpToCiphertext();
+        byte[] zero = new WireWriter().WriteBigInteger(BigInteger.Zero).ToArray();
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, zero), Auth)));
+        await AssertKeyStillSigns();
+    }
+
+    [Fact]
+    public async Task Replayed_finish_is_not_found()
+    {
+        (SignCommitment commitment, SignClientSession session, SignCiphertext ciphertext) = await UpToCiphertext();
+        SignFinishRequest request = Finish(commitment, ciphertext.Encode());
+        SignFinishResponse response = await Grpc.SignFinishAsync(request, Auth);
+        EcdsaSignature signature = session.HandleResult(SignResult.Decode(response.Result.Span, CurveKind.P256));
+        Assert.NotNull(signature);
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignFinishAsync(request, Auth)));
+    }
+
+    [Fact]
+    public async Task Too_many_open_sessions_is_resource_exhausted()
+    {
+        using MpcSignerClient client = server.Client("hoarder");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.Secp256k1);
+        using RawSigner hoarder = server.Raw(server.Token("hoarder"));
+        for (int i = 0; i < 64; i++)
+        {
+            await hoarder.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, hoarder.Headers);
+        }
+        Assert.Equal(StatusCode.ResourceExhausted, await Status(async () =>
+            await hoarder.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, hoarder.Headers)));
+    }
+
+    [Fact]
+    public async Task Abort_attack_ciphertext_freezes_the_key_durably_before_the_reply()
+    {
+        using MpcSignerClient client = server.Client("victim");
+        MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        byte[] share = key.Share.ExportSecret();
+        using RawSigner raw = server.Raw(server.Token("victim"));
+
+        // Honest rounds up to c3, then c3 ⊕ c_key^(q·K): the Lindell17 abort-attack form, certain to wrap mod N.
+        SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
+        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) }, raw.Headers);
+        SignCiphertext honest = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256));
+        PaillierPublicKey paillier = key.Share.Paillier;
+        BigInteger k = BigInteger.One.ShiftLeft(paillier.BitLength - 256 - 200);
+        BigInteger crafted = paillier.Add(honest.C3, paillier.Multiply(key.Share.EncryptedServerShare, EcCurve.Get(CurveKind.P256).Order.Multiply(k)));
+        var request = new SignFinishRequest
+        {
+            KeyId = key.KeyId,
+            SessionId = ByteString.CopyFrom(commitment.ServerSessionId),
+            Ciphertext = ByteString.CopyFrom(new SignCiphertext(crafted).Encode()),
+        };
+        Assert.Equal(StatusCode.FailedPrecondition, await Status(async () => await raw.Client.SignFinishAsync(request, raw.Headers)));
+
+        Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.Status);
+        key.Dispose();
+
+        // Durable: a restarted server still refuses the key.
+        await server.RestartAsync();
+        using MpcSignerClient again = server.Client("victim");
+        using MpcKey reopened = again.OpenKey(ClientKeyShare.ImportSecret(share, BigNumBackends.Default));
+        Assert.True((await again.GetKeyAsync(reopened.KeyId)).Frozen);
+        MpcSignerException stillRefused = await Assert.ThrowsAsync<MpcSignerException>(() => again.SignDigestAsync(reopened, RandomNumberGenerator.GetBytes(32)));
+        Assert.Equal(StatusCode.FailedPrecondition, stillRefused.Status);
+        // The owner's key, untouched by the attack on another key, still signs after the restart.
+        _key.Dispose();
+        _client.Dispose();
+        _raw.Dispose();
+        _client = server.Client(Owner);
+        _raw = server.Raw(server.Token(Owner));
+        _key = _client.OpenKey(ClientKeyShare.ImportSecret(s_ownerShare!, BigNumBackends.Default));
+        await AssertKeyStillSigns();
+    }
+}
