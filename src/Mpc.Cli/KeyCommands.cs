@@ -31,12 +31,13 @@ internal static class KeyCommands
                 throw new CliException($"{outPath} exists; choose another --out (a key file is never overwritten)");
             }
             string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
+            string user = CommonOptions.UserOf(tokenValue);
             KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
             using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), tokenValue);
             Console.Error.WriteLine("Generating this device's proof parameters and running distributed key generation (a few seconds)...");
             var clock = Stopwatch.StartNew();
             using MpcKey key = await client.CreateKeyAsync(curveKind, cancellationToken);
-            ClientKeyFile.Save(outPath, key.Share, CommonOptions.UserOf(tokenValue), protection);
+            ClientKeyFile.Save(outPath, key.Share, user, protection);
             Console.Error.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s; client share written to {outPath}.");
             Console.WriteLine($"Key id: {key.KeyId}");
             Console.Write(key.PublicKeyPem);

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Mpc.Client;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+
+namespace Mpc.Service.Tests.Service;
+
+/// <summary>
+/// The real `mpc` program: a spawned `mpc server` on a loopback port, driven by `mpc token/keygen/pubkey/sign/verify`
+/// processes and by the SDK, with the server killed (SIGKILL) and restarted in between.
+/// </summary>
+public sealed class SpawnedServerTests : IDisposable
+{
+    private const string PassphraseVariable = "MPC_TEST_PASSPHRASE";
+    private readonly string _root = Directory.CreateTempSubdirectory("mpc-spawned-").FullName;
+    private readonly int _port = FreePort();
+    private Process? _server;
+
+    private string DataDirectory => Path.Combine(_root, "data");
+
+    private string Url => $"http://127.0.0.1:{_port}";
+
+    [Fact]
+    public async Task The_cli_and_the_sdk_drive_a_spawned_server_that_survives_a_kill()
+    {
+        await StartServer();
+        string token = Cli("token", "--data", DataDirectory, "--user", "cli-user").Stdout.Trim();
+        Assert.Equal(3, token.Split('.').Length);
+
+        var keyFiles = new Dictionary<CurveKind, string>();
+        foreach ((CurveKind curve, string name) in new[] { (CurveKind.Secp256k1, "secp256k1"), (CurveKind.P256, "p256"), (CurveKind.P384, "p384") })
+        {
+            string keyFile = Path.Combine(_root, $"{name}.key");
+            CliResult keygen = Cli("keygen", "--server", Url, "--token", token, "--curve", name, "--out", keyFile, "--passphrase-env", PassphraseVariable);
+            Assert.True(keygen.ExitCode == 0, keygen.Stderr);
+            Assert.Contains("Key id:", keygen.Stdout, StringComparison.Ordinal);
+            Assert.Contains("BEGIN PUBLIC KEY", keygen.Stdout, StringComparison.Ordinal);
+            keyFiles[curve] = keyFile;
+            SignAndVerifyWithCli(curve, keyFile, token, name);
+        }
+
+        // The SDK against the same process: 20 signatures per curve, each checked independently.
+        await SignWithSdk(keyFiles, token, 20);
+
+        // SIGKILL: no graceful shutdown, nothing flushed on the way out. Every key must still sign.
+        _server!.Kill(entireProcessTree: true);
+        await _server.WaitForExitAsync();
+        await StartServer();
+        await SignWithSdk(keyFiles, token, 10);
+        SignAndVerifyWithCli(CurveKind.P256, keyFiles[CurveKind.P256], token, "p256-after-kill");
+
+        // Clear one-line errors and non-zero exits.
+        CliResult wrongPassphrase = Cli(["sign", "--server", Url, "--token", token, "--key", keyFiles[CurveKind.P256], "--in", keyFiles[CurveKind.P256], "--out", Path.Combine(_root, "x.sig"), "--passphrase", "wrong"]);
+        Assert.NotEqual(0, wrongPassphrase.ExitCode);
+        Assert.StartsWith("error: ", wrongPassphrase.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.Single(wrongPassphrase.Stderr.Trim().Split('\n'));
+        CliResult badToken = Cli("keygen", "--server", Url, "--token", "not.a.token", "--out", Path.Combine(_root, "y.key"), "--unprotected");
+        Assert.Equal((1, "error: the token is not a JWT"), (badToken.ExitCode, badToken.Stderr.Trim()));
+        string forgedToken = token[..^4] + (token.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
+        CliResult refused = Cli("keygen", "--server", Url, "--token", forgedToken, "--out", Path.Combine(_root, "y.key"), "--unprotected");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.StartsWith("error: the server refused: Unauthenticated", refused.Stderr.Trim().Split('\n')[^1], StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_root, "y.key")));
+        CliResult badCurve = Cli("keygen", "--server", Url, "--token", token, "--curve", "ed25519", "--out", Path.Combine(_root, "z.key"), "--unprotected");
+        Assert.Equal("error: Unsupported curve 'ed25519'; use secp256k1, p256 or p384.", badCurve.Stderr.Trim());
+        Assert.False(File.Exists(Path.Combine(_root, "z.key")));
+    }
+
+    private void SignAndVerifyWithCli(CurveKind curve, string keyFile, string token, string name)
+    {
+        string document = Path.Combine(_root, $"{name}.txt");
+        File.WriteAllText(document, $"A document for {name}, {Guid.NewGuid()}.");
+        string signature = Path.Combine(_root, $"{name}.sig");
+        string publicKey = Path.Combine(_root, $"{name}.pem");
+        CliResult pubkey = Cli("pubkey", "--key", keyFile);
+        Assert.Equal(0, pubkey.ExitCode);
+        File.WriteAllText(publicKey, pubkey.Stdout);
+        CliResult sign = Cli("sign", "--server", Url, "--token", token, "--key", keyFile, "--in", document, "--out", signature, "--passphrase-env", PassphraseVariable);
+        Assert.True(sign.ExitCode == 0, sign.Stderr);
+
+        CliResult verify = Cli("verify", "--pub", publicKey, "--in", document, "--sig", signature);
+        Assert.Equal((0, "Verified OK"), (verify.ExitCode, verify.Stdout.Trim()));
+        CliResult openssl = Run("openssl", ["dgst", curve == CurveKind.P384 ? "-sha384" : "-sha256", "-verify", publicKey, "-signature", signature, document]);
+        Assert.True(openssl.Stdout.Contains("Verified OK", StringComparison.Ordinal), openssl.Stdout + openssl.Stderr);
+
+        File.AppendAllText(document, "tampered");
+        CliResult tampered = Cli("verify", "--pub", publicKey, "--in", document, "--sig", signature);
+        Assert.Equal((1, "Verification failure"), (tampered.ExitCode, tampered.Stdout.Trim()));
+    }
+
+    private async Task SignWithSdk(Dictionary<CurveKind, string> keyFiles, string token, int count)
+    {
+        using var client = new MpcSignerClient(new Uri(Url), token);
+        foreach ((CurveKind curve, string keyFile) in keyFiles)
+        {
+            using MpcKey key = client.OpenKey(ClientKeyFile.Load(keyFile, KeyFileProtection.Passphrase(Passphrase), BigNumBackends.Default));
+            for (int i = 0; i < count; i++)
+            {
+                byte[] document = RandomNumberGenerator.GetBytes(64);
+                EcdsaSignature signature = await client.SignDataAsync(key, document);
+                Assert.True(Verifiers.Independent(curve, key.SubjectPublicKeyInfo, MpcSignerClient.HashFor(curve, document), signature));
+            }
+        }
+    }
+
+    private const string Passphrase = "correct horse battery staple";
+
+    private async Task StartServer()
+    {
+        var start = new ProcessStartInfo("dotnet", [MpcDll, "server", "--urls", Url, "--data", DataDirectory])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        _server = Process.Start(start)!;
+        _server.OutputDataReceived += (_, _) => { };
+        _server.ErrorDataReceived += (_, _) => { };
+        _server.BeginOutputReadLine();
+        _server.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(_server.HasExited, "mpc server exited during start-up");
+            if (File.Exists(Path.Combine(DataDirectory, Mpc.Server.DevelopmentTokens.KeyFileName)) && await Answers())
+            {
+                return;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("mpc server did not become ready within 60 s");
+    }
+
+    private async Task<bool> Answers()
+    {
+        try
+        {
+            using Mpc.Server.DevelopmentTokens tokens = Mpc.Server.DevelopmentTokens.Open(DataDirectory, create: false);
+            using var client = new MpcSignerClient(new Uri(Url), tokens.Mint("probe", TimeSpan.FromMinutes(1)), new MpcSignerClientOptions { CallTimeout = TimeSpan.FromSeconds(5) });
+            await client.ListKeysAsync();
+            return true;
+        }
+        catch (Exception e) when (e is MpcSignerException or IOException or HttpRequestException or CryptographicException)
+        {
+            return false;
+        }
+    }
+
+    private static string MpcDll => Path.Combine(AppContext.BaseDirectory, "mpc.dll");
+
+    private CliResult Cli(params string[] args) => Run("dotnet", [MpcDll, .. args]);
+
+    private static CliResult Run(string program, string[] args)
+    {
+        var start = new ProcessStartInfo(program, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        start.Environment[PassphraseVariable] = Passphrase;
+        using Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish");
+        }
+        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public void Dispose()
+    {
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(entireProcessTree: true);
+            _server.WaitForExit();
+        }
+        _server?.Dispose();
+        foreach (string directory in new[] { _root, DataDirectory + "-kek" })
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private sealed record CliResult(int ExitCode, string Stdout, string Stderr);
+}
