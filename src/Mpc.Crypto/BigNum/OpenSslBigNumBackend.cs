@@ -12,12 +12,6 @@ namespace Mpc.Crypto.BigNum;
 /// </summary>
 public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
 {
-    private static readonly string[] LibraryNames = OperatingSystem.IsWindows()
-        ? ["libcrypto-3-x64.dll", "libcrypto-3.dll"]
-        : OperatingSystem.IsMacOS()
-            ? ["libcrypto.3.dylib", "/opt/homebrew/opt/openssl@3/lib/libcrypto.3.dylib", "/usr/local/opt/openssl@3/lib/libcrypto.3.dylib"]
-            : ["libcrypto.so.3", "libcrypto.so"];
-
     private readonly delegate* unmanaged<IntPtr> _bnNew;
     private readonly delegate* unmanaged<IntPtr, void> _bnClearFree;
     private readonly delegate* unmanaged<byte*, int, IntPtr, IntPtr> _bnBin2Bn;
@@ -51,17 +45,9 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
     public static bool TryCreate([NotNullWhen(true)] out IBigNumBackend? backend, [NotNullWhen(false)] out string? reason)
     {
         backend = null;
-        IntPtr library = IntPtr.Zero;
-        foreach (string name in LibraryNames)
+        if (!OpenSslLibrary.TryLoad(out IntPtr library))
         {
-            if (NativeLibrary.TryLoad(name, typeof(OpenSslBigNumBackend).Assembly, null, out library))
-            {
-                break;
-            }
-        }
-        if (library == IntPtr.Zero)
-        {
-            reason = $"none of {string.Join(", ", LibraryNames)} could be loaded";
+            reason = $"none of {string.Join(", ", OpenSslLibrary.Names)} could be loaded";
             return false;
         }
         try
@@ -212,5 +198,28 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         {
             CryptographicOperations.ZeroMemory(bytes);
         }
+    }
+}
+
+/// <summary>Finds the system's OpenSSL 3 libcrypto under its platform name.</summary>
+internal static class OpenSslLibrary
+{
+    public static readonly string[] Names = OperatingSystem.IsWindows()
+        ? ["libcrypto-3-x64.dll", "libcrypto-3.dll"]
+        : OperatingSystem.IsMacOS()
+            ? ["libcrypto.3.dylib", "/opt/homebrew/opt/openssl@3/lib/libcrypto.3.dylib", "/usr/local/opt/openssl@3/lib/libcrypto.3.dylib"]
+            : ["libcrypto.so.3", "libcrypto.so"];
+
+    public static bool TryLoad(out IntPtr library)
+    {
+        foreach (string name in Names)
+        {
+            if (NativeLibrary.TryLoad(name, typeof(OpenSslLibrary).Assembly, null, out library))
+            {
+                return true;
+            }
+        }
+        library = IntPtr.Zero;
+        return false;
     }
 }

@@ -29,7 +29,6 @@ public sealed class EcCurve
     private static readonly EcCurve P384Curve = new(CurveKind.P384, "P-384", "secp384r1");
 
     private readonly X9ECParameters _parameters;
-    private readonly FixedPointCombMultiplier _baseMultiplier = new();
 
     private EcCurve(CurveKind kind, string name, string bouncyCastleName)
     {
@@ -127,8 +126,22 @@ public sealed class EcCurve
 
     public byte[] EncodePoint(ECPoint point) => point.GetEncoded(true);
 
-    /// <summary>k·G with a fixed-pattern comb multiplier.</summary>
-    public ECPoint MultiplyBase(BigInteger k) => _baseMultiplier.Multiply(G, k.Mod(Order)).Normalize();
+    /// <summary>k·G for a secret k: constant-time through OpenSSL when available (see <see cref="SecretScalarMultipliers"/>).</summary>
+    public ECPoint MultiplyBase(BigInteger k) => MultiplySecret(null, k);
+
+    /// <summary>
+    /// k·P for a secret scalar k and a validated point P (null: the generator), constant-time through OpenSSL when
+    /// available. For public scalars (verification) plain BouncyCastle arithmetic is fine.
+    /// </summary>
+    public ECPoint MultiplySecret(ECPoint? point, BigInteger k)
+    {
+        BigInteger reduced = k.Mod(Order);
+        if (reduced.SignValue == 0)
+        {
+            throw new ArgumentException("Scalar is zero modulo the group order.", nameof(k));
+        }
+        return SecretScalarMultipliers.Default.Multiply(this, point, reduced);
+    }
 
     /// <summary>A uniformly random scalar in [1, q-1] from the platform CSPRNG.</summary>
     public BigInteger RandomScalar()

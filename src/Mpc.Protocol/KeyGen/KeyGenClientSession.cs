@@ -102,7 +102,7 @@ public sealed class KeyGenClientSession : IDisposable
             message.EncryptedShareProof.Verify(_curve, paillier, message.EncryptedShare, q1, _auxiliary.Parameters, context);
 
             BigInteger x2 = _x2!;
-            ECPoint publicKey = q1.Multiply(x2).Normalize();
+            ECPoint publicKey = _curve.MultiplySecret(q1, x2);
             _curve.ValidatePoint(publicKey, "joint public key");
             _x2 = null;
             return new ClientKeyShare(_keyId!, _curve.Kind, x2, paillier, message.EncryptedShare, publicKey);

@@ -84,7 +84,7 @@ public sealed class KeyGenServerSession : IDisposable
             message.RingPedersenProof.Verify(auxiliary, _clientContext!, _backend);
 
             BigInteger x1 = _x1!;
-            ECPoint publicKey = q2.Multiply(x1).Normalize();
+            ECPoint publicKey = curve.MultiplySecret(q2, x1);
             curve.ValidatePoint(publicKey, "joint public key");
 
             PaillierPrivateKey paillier = PaillierFactory(_backend, _paillierModulusBits);

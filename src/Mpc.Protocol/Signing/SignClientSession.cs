@@ -87,7 +87,7 @@ public sealed class SignClientSession
 
             BigInteger k2 = _k2!;
             _k2 = null;
-            ECPoint r = r1.Multiply(k2).Normalize();
+            ECPoint r = _curve.MultiplySecret(r1, k2);
             _curve.ValidatePoint(r, "R");
             BigInteger q = _curve.Order;
             BigInteger rx = r.AffineXCoord.ToBigInteger().Mod(q);

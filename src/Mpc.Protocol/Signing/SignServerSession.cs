@@ -68,7 +68,7 @@ public sealed class SignServerSession
             message.R2Proof.Verify(_curve, r2, serverContext.ForProver(PartyRole.Client), ProofPurposes.SigningNonce);
 
             BigInteger k1 = _k1!;
-            ECPoint r = r2.Multiply(k1).Normalize();
+            ECPoint r = _curve.MultiplySecret(r2, k1);
             _curve.ValidatePoint(r, "R");
             if (r.AffineXCoord.ToBigInteger().Mod(_curve.Order).SignValue == 0)
             {
