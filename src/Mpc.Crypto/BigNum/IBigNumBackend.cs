@@ -14,6 +14,9 @@ public interface IBigNumBackend
     /// <summary>value^exponent mod modulus, for an odd modulus &gt; 1 and exponent ≥ 0.</summary>
     BigInteger ModPow(BigInteger value, BigInteger exponent, BigInteger modulus);
 
+    /// <summary>value·factor mod modulus, for operands already in [0, modulus). Ciphertext products are hot in signing.</summary>
+    BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus) => value.Multiply(factor).Mod(modulus);
+
     /// <summary>A random prime of exactly <paramref name="bits"/> bits with the top two bits set, ≡ 3 (mod 4) when <paramref name="blum"/>.</summary>
     BigInteger GeneratePrime(int bits, bool blum);
 

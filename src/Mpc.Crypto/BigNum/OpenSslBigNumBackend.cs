@@ -22,6 +22,7 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
     private readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int> _modExpConstTime;
     private readonly delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr, IntPtr, int> _generatePrime;
     private readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> _checkPrime;
+    private readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int> _modMul;
 
     private OpenSslBigNumBackend(IntPtr library)
     {
@@ -37,6 +38,7 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         _generatePrime = (delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr, IntPtr, int>)
             NativeLibrary.GetExport(library, "BN_generate_prime_ex");
         _checkPrime = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_check_prime");
+        _modMul = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_mod_mul");
     }
 
     public string Name => "openssl";
@@ -91,6 +93,36 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         {
             _bnClearFree(a);
             _bnClearFree(p);
+            _bnClearFree(m);
+            _bnClearFree(r);
+            _ctxFree(ctx);
+        }
+    }
+
+    public BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus)
+    {
+        if (modulus.SignValue <= 0 || value.SignValue < 0 || factor.SignValue < 0)
+        {
+            throw new ArgumentException("ModMultiply takes non-negative operands and a positive modulus.");
+        }
+        IntPtr ctx = IntPtr.Zero, a = IntPtr.Zero, b = IntPtr.Zero, m = IntPtr.Zero, r = IntPtr.Zero;
+        try
+        {
+            ctx = _ctxNew();
+            a = ToBn(value);
+            b = ToBn(factor);
+            m = ToBn(modulus);
+            r = _bnNew();
+            if (ctx == IntPtr.Zero || r == IntPtr.Zero || _modMul(r, a, b, m, ctx) != 1)
+            {
+                throw new CryptographicException("BN_mod_mul failed.");
+            }
+            return FromBn(r);
+        }
+        finally
+        {
+            _bnClearFree(a);
+            _bnClearFree(b);
             _bnClearFree(m);
             _bnClearFree(r);
             _ctxFree(ctx);

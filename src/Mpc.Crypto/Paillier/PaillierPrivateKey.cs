@@ -131,7 +131,7 @@ public sealed class PaillierPrivateKey : IDisposable
 
     /// <summary>Encrypts with a known nonce using the CRT; the result equals <see cref="PaillierPublicKey.EncryptWithNonce"/>.</summary>
     public BigInteger EncryptWithNonce(BigInteger plaintext, BigInteger nonce) =>
-        PublicKey.GPow(plaintext).Multiply(NoncePower(nonce)).Mod(PublicKey.NSquared);
+        PublicKey.Backend.ModMultiply(PublicKey.GPow(plaintext), NoncePower(nonce), PublicKey.NSquared);
 
     /// <summary>
     /// Drops the references to the primes. BouncyCastle's immutable BigInteger cannot be wiped in place;

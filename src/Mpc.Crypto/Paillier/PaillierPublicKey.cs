@@ -51,24 +51,24 @@ public sealed class PaillierPublicKey
     public BigInteger Encrypt(BigInteger plaintext, PaillierRandomness randomness)
     {
         BigInteger rToN = randomness.Consume(N);
-        return GPow(plaintext).Multiply(rToN).Mod(NSquared);
+        return Backend.ModMultiply(GPow(plaintext), rToN, NSquared);
     }
 
     /// <summary>(1 + mN)·r^N mod N² for a given r: the form proofs need to recompute.</summary>
     public BigInteger EncryptWithNonce(BigInteger plaintext, BigInteger nonce) =>
-        GPow(plaintext).Multiply(Backend.ModPow(nonce, N, NSquared)).Mod(NSquared);
+        Backend.ModMultiply(GPow(plaintext), Backend.ModPow(nonce, N, NSquared), NSquared);
 
     /// <summary>Draws r ∈ Z*_N and computes r^N mod N²: the expensive, precomputable part of encryption.</summary>
     public PaillierRandomness CreateRandomness() => new(N, Backend.ModPow(RandomUnit(), N, NSquared));
 
     /// <summary>Homomorphic addition: Enc(a)·Enc(b) = Enc(a + b).</summary>
-    public BigInteger Add(BigInteger left, BigInteger right) => left.Multiply(right).Mod(NSquared);
+    public BigInteger Add(BigInteger left, BigInteger right) => Backend.ModMultiply(left.Mod(NSquared), right.Mod(NSquared), NSquared);
 
     /// <summary>Homomorphic scalar multiplication: Enc(a)^k = Enc(k·a), for k ≥ 0.</summary>
     public BigInteger Multiply(BigInteger ciphertext, BigInteger scalar) => Backend.ModPow(ciphertext, scalar, NSquared);
 
-    /// <summary>(1 + N)^m mod N² = 1 + mN mod N², for any integer m (negative m wraps mod N).</summary>
-    public BigInteger GPow(BigInteger plaintext) => BigInteger.One.Add(plaintext.Mod(N).Multiply(N)).Mod(NSquared);
+    /// <summary>(1 + N)^m mod N² = 1 + (m mod N)·N, already below N², for any integer m (negative m wraps mod N).</summary>
+    public BigInteger GPow(BigInteger plaintext) => BigInteger.One.Add(plaintext.Mod(N).Multiply(N));
 
     /// <summary>Requires a ciphertext in Z*_{N²}: 0 &lt; c &lt; N² and gcd(c, N) = 1.</summary>
     public void RequireCiphertext(BigInteger ciphertext, string field)
