@@ -76,7 +76,14 @@ public static class MpcServerHost
             grpc.MaxSendMessageSize = MaxSendMessageBytes;
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
         });
-        builder.Services.AddGrpcHealthChecks();
+        // Health answers live (no cache): SERVING once the Orleans silo is active, for "" and for the Signer service.
+        builder.Services.AddGrpcHealthChecks(health =>
+            {
+                health.UseHealthChecksCache = false;
+                health.Services.Map("", _ => true);
+                health.Services.Map("mpc.signer.v1.Signer", _ => true);
+            })
+            .AddCheck<SiloActiveHealthCheck>("orleans-silo");
         builder.Services.AddGrpcReflection();
 
         WebApplication app = builder.Build();

@@ -21,4 +21,22 @@ public sealed class EndToEndTests(ServerFixture server)
         Assert.Equal(key.PublicKeyPem, info.PublicKeyPem);
         Assert.False(info.Frozen);
     }
+
+    [Fact]
+    public async Task Health_and_reflection_answer_without_a_token()
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(server.Address);
+        var health = new Grpc.Health.V1.Health.HealthClient(channel);
+        Grpc.Health.V1.HealthCheckResponse status = await health.CheckAsync(new Grpc.Health.V1.HealthCheckRequest());
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, status.Status);
+
+        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(channel);
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("mpc.signer.v1.Signer", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
 }

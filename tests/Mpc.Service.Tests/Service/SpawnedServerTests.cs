@@ -70,6 +70,18 @@ public sealed class SpawnedServerTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_root, "z.key")));
     }
 
+    [Fact]
+    public void The_readme_demo_runs_to_the_end_and_openssl_verifies_its_signature()
+    {
+        string output = Path.Combine(_root, "demo");
+        CliResult demo = Cli("demo", "--out", output);
+        Assert.True(demo.ExitCode == 0, demo.Stderr);
+        Assert.Contains("openssl dgst -sha256 -verify", demo.Stdout, StringComparison.Ordinal);
+        CliResult openssl = Run("openssl", ["dgst", "-sha256", "-verify", Path.Combine(output, "public.pem"),
+            "-signature", Path.Combine(output, "signature.der"), Path.Combine(output, "document.txt")]);
+        Assert.Equal("Verified OK", openssl.Stdout.Trim());
+    }
+
     private void SignAndVerifyWithCli(CurveKind curve, string keyFile, string token, string name)
     {
         string document = Path.Combine(_root, $"{name}.txt");
