@@ -170,6 +170,23 @@ public sealed class UserKeysGrain(
     public Task<IReadOnlyList<KeySummary>> ListKeys() =>
         Task.FromResult<IReadOnlyList<KeySummary>>([.. state.State.Keys.Values.OrderBy(k => k.CreatedAt).Select(Summarize)]);
 
+    /// <summary>Drops every unsealed share and open session; nothing of them was ever written anywhere.</summary>
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        foreach (ServerKeyShare share in _shares.Values)
+        {
+            share.Dispose();
+        }
+        _shares.Clear();
+        _signs.Clear();
+        foreach (PendingKeyGen pending in _keyGens.Values)
+        {
+            pending.Session.Dispose();
+        }
+        _keyGens.Clear();
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
     private async Task<SignServerSession> OpenSession(StoredKey key)
     {
         if (CountSessions(key.KeyId) >= _options.MaxOpenSessionsPerKey)
