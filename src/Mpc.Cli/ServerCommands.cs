@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Mpc.Server;
 
@@ -12,16 +13,23 @@ internal static class ServerCommands
 
     public static Command Server()
     {
-        var urls = new Option<string>("--urls") { Description = "Where to listen (HTTP/2)", DefaultValueFactory = _ => "http://127.0.0.1:7443" };
-        var data = new Option<string>("--data") { Description = "Data directory (sealed keys, master key, token key)", DefaultValueFactory = _ => DefaultDataDirectory };
+        var urls = new Option<string?>("--urls") { Description = "Where to listen, HTTP/2 (default http://127.0.0.1:7443, or Mpc__Urls)" };
+        var data = new Option<string?>("--data") { Description = $"Data directory (default {DefaultDataDirectory}, or Mpc__DataDirectory)" };
         var masterKeyDir = new Option<string?>("--master-key-dir") { Description = "Directory for the master key (default: <data>-kek, beside the data directory, never inside it)" };
-        var command = new Command("server", "Run the signing server: gRPC and an Orleans silo in one process, state in the data directory.") { urls, data, masterKeyDir };
+        var command = new Command("server", "Run the signing server: gRPC and an Orleans silo in one process. Settings also come from Mpc__* environment variables (docs/operations.md).")
+        {
+            urls, data, masterKeyDir,
+        };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            var options = new MpcServerOptions { Urls = parse.GetValue(urls)!, DataDirectory = parse.GetValue(data)!, MasterKeyDirectory = parse.GetValue(masterKeyDir) };
+            var options = new MpcServerOptions { DataDirectory = DefaultDataDirectory };
+            new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection("Mpc").Bind(options);
+            options.Urls = parse.GetValue(urls) ?? options.Urls;
+            options.DataDirectory = parse.GetValue(data) ?? options.DataDirectory;
+            options.MasterKeyDirectory = parse.GetValue(masterKeyDir) ?? options.MasterKeyDirectory;
             await using WebApplication app = MpcServerHost.Build(options);
             await app.StartAsync(cancellationToken);
-            Console.WriteLine($"mpc server listening on {string.Join(", ", app.Urls)}");
+            Console.WriteLine($"mpc server listening on {string.Join(", ", app.Urls)} ({options.Cluster.Mode} mode)");
             Console.WriteLine($"  data:       {Path.GetFullPath(options.DataDirectory)}");
             Console.WriteLine($"  master key: {options.ResolvedMasterKeyDirectory} (keep it off the data directory's backups)");
             Console.WriteLine($"Tokens for this server: mpc token --data {options.DataDirectory} --user NAME");

@@ -7,6 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
+using Orleans.Configuration;
+using StackExchange.Redis;
 using Mpc.Crypto.BigNum;
 using Mpc.Grains;
 using Mpc.Grains.Sealing;
@@ -59,15 +61,7 @@ public static class MpcServerHost
         builder.Services.AddSingleton<IKeyEncryptionKeyProvider>(_ => new FileKeyEncryptionKeyProvider(masterKeyDirectory));
         builder.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
 
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(
-                siloPort: options.SiloPort == 0 ? FreeTcpPort() : options.SiloPort,
-                gatewayPort: options.GatewayPort == 0 ? FreeTcpPort() : options.GatewayPort,
-                serviceId: "mpc-signer",
-                clusterId: "embedded");
-            silo.AddFileGrainStorage(StorageNames.Keys, dataDirectory);
-        });
+        builder.UseOrleans(silo => ConfigureSilo(silo, options.Cluster, dataDirectory));
 
         ConfigureAuthentication(builder, options, dataDirectory);
         builder.Services.AddGrpc(grpc =>
@@ -82,6 +76,8 @@ public static class MpcServerHost
                 health.UseHealthChecksCache = false;
                 health.Services.Map("", _ => true);
                 health.Services.Map("mpc.signer.v1.Signer", _ => true);
+                // Liveness runs no check at all: it must not fail because Redis or a grain is slow.
+                health.Services.Map("liveness", _ => false);
             })
             .AddCheck<SiloActiveHealthCheck>("orleans-silo");
         builder.Services.AddGrpcReflection();
@@ -127,6 +123,69 @@ public static class MpcServerHost
             };
         });
     }
+
+    private static void ConfigureSilo(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)
+    {
+        if (!cluster.IsRedis)
+        {
+            if (!string.Equals(cluster.Mode, ClusterOptions.Embedded, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"Cluster mode '{cluster.Mode}' is unknown; use 'embedded' or 'redis'.");
+            }
+            silo.UseLocalhostClustering(
+                siloPort: cluster.SiloPort ?? FreeTcpPort(),
+                gatewayPort: cluster.GatewayPort ?? FreeTcpPort(),
+                serviceId: cluster.ServiceId,
+                clusterId: "embedded");
+            silo.AddFileGrainStorage(StorageNames.Keys, dataDirectory);
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(cluster.RedisConnectionString))
+        {
+            throw new InvalidOperationException("Redis cluster mode needs Mpc:Cluster:RedisConnectionString (env Mpc__Cluster__RedisConnectionString).");
+        }
+        var redis = ConfigurationOptions.Parse(cluster.RedisConnectionString);
+        // A key store must not give up on a brief Redis restart: keep retrying the connection.
+        redis.AbortOnConnectFail = false;
+        int siloPort = cluster.SiloPort ?? 11111;
+        int gatewayPort = cluster.GatewayPort ?? 30000;
+        IPAddress advertised = cluster.AdvertisedIPAddress is { Length: > 0 } text
+            ? IPAddress.Parse(text)
+            : FirstNonLoopbackAddress();
+        silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
+        {
+            o.ServiceId = cluster.ServiceId;
+            o.ClusterId = cluster.ClusterId;
+        });
+        silo.Configure<EndpointOptions>(o =>
+        {
+            o.AdvertisedIPAddress = advertised;
+            o.SiloPort = siloPort;
+            o.GatewayPort = gatewayPort;
+            o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
+            o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
+        });
+        // Declare a dead silo within about ten seconds, and give up on a call to it soon after,
+        // so a user's grain moves to a survivor quickly.
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(2);
+            o.NumMissedProbesLimit = 3;
+            o.NumVotesForDeathDeclaration = 2;
+        });
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+        silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
+        silo.AddRedisGrainStorage(StorageNames.Keys, o => o.ConfigurationOptions = redis.Clone());
+    }
+
+    private static IPAddress FirstNonLoopbackAddress() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+        ?? IPAddress.Loopback;
 
     private static int FreeTcpPort()
     {

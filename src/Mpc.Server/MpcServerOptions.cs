@@ -19,16 +19,44 @@ public sealed class MpcServerOptions
     /// <summary>gRPC endpoints (HTTP/2; plain http only on loopback or behind a TLS-terminating proxy).</summary>
     public string Urls { get; set; } = "http://127.0.0.1:7443";
 
-    /// <summary>Orleans silo-to-silo port; 0 picks a free one.</summary>
-    public int SiloPort { get; set; }
-
-    /// <summary>Orleans gateway port; 0 picks a free one.</summary>
-    public int GatewayPort { get; set; }
+    /// <summary>How silos find each other and where grain state lives.</summary>
+    public ClusterOptions Cluster { get; set; } = new();
 
     public AuthOptions Auth { get; set; } = new();
 
     /// <summary>Log only warnings and errors (the demo's setting).</summary>
     public bool Quiet { get; set; }
+}
+
+/// <summary>
+/// Embedded (one process, state in files under the data directory) or Redis (any number of silos sharing
+/// Redis for membership and grain state; every silo serves gRPC and reaches any user's grain).
+/// </summary>
+public sealed class ClusterOptions
+{
+    public const string Embedded = "embedded";
+    public const string Redis = "redis";
+
+    /// <summary>"embedded" (default) or "redis".</summary>
+    public string Mode { get; set; } = Embedded;
+
+    /// <summary>StackExchange.Redis connection string, e.g. "redis:6379"; required in Redis mode.</summary>
+    public string? RedisConnectionString { get; set; }
+
+    public string ServiceId { get; set; } = "mpc-signer";
+
+    public string ClusterId { get; set; } = "mpc-signer";
+
+    /// <summary>The address other silos reach this one at (Kubernetes: status.podIP); null picks the first non-loopback IPv4 address.</summary>
+    public string? AdvertisedIPAddress { get; set; }
+
+    /// <summary>Silo-to-silo port; null: 11111 in Redis mode, a free port in embedded mode.</summary>
+    public int? SiloPort { get; set; }
+
+    /// <summary>Orleans gateway port; null: 30000 in Redis mode, a free port in embedded mode.</summary>
+    public int? GatewayPort { get; set; }
+
+    public bool IsRedis => string.Equals(Mode, Redis, StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Bearer-token validation. Without a public key file the server uses its development key.</summary>

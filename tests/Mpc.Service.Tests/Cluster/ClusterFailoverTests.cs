@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Grpc.Core;
+using Mpc.Client;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Sealing;
+using Mpc.Protocol.Keys;
+using Mpc.Server;
+using Mpc.Service.Tests.Service;
+
+namespace Mpc.Service.Tests.Cluster;
+
+[CollectionDefinition("cluster", DisableParallelization = true)]
+public sealed class ClusterCollection;
+
+/// <summary>
+/// Three silo processes on one Redis, continuous signing from several users through different silos,
+/// one silo killed with SIGKILL and Redis restarted mid-run.
+/// </summary>
+[Collection("cluster")]
+public sealed class ClusterFailoverTests : IDisposable
+{
+    private const int Users = 6;
+    private readonly string _root = Directory.CreateTempSubdirectory("mpc-cluster-").FullName;
+    private readonly List<SiloProcess> _silos = [];
+    private readonly RedisProcess _redis;
+    private readonly ConcurrentDictionary<string, int> _rValues = new();
+    private readonly ConcurrentBag<(int User, DateTime At)> _successes = [];
+    private readonly ConcurrentBag<string> _errors = [];
+    private int _invalid;
+
+    private readonly Xunit.Abstractions.ITestOutputHelper _output;
+
+    public ClusterFailoverTests(Xunit.Abstractions.ITestOutputHelper output)
+    {
+        _output = output;
+        Directory.CreateDirectory(Path.Combine(_root, "redis"));
+        _redis = new RedisProcess(Path.Combine(_root, "redis"));
+    }
+
+    private string DataDirectory => Path.Combine(_root, "data");
+
+    private string MasterKeyDirectory => Path.Combine(_root, "kek");
+
+    [Fact]
+    public async Task Signing_survives_a_killed_silo_and_a_Redis_restart()
+    {
+        await _redis.StartAsync();
+        // Shared by every silo: made once up front so no two processes race to create them.
+        using (DevelopmentTokens.Open(DataDirectory, create: true))
+        using (var masterKey = new FileKeyEncryptionKeyProvider(MasterKeyDirectory))
+        {
+            Assert.NotEmpty(masterKey.KeyId);
+        }
+        string clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
+        for (int i = 0; i < 3; i++)
+        {
+            _silos.Add(new SiloProcess($"silo{i}", DataDirectory, MasterKeyDirectory, _redis.ConnectionString, clusterId));
+        }
+        await Task.WhenAll(_silos.Select(s => s.StartAsync()));
+
+        using DevelopmentTokens tokens = DevelopmentTokens.Open(DataDirectory, create: false);
+        using var ringPedersen = Crypto.Proofs.RingPedersenSecret.Generate(BigNumBackends.Default);
+        var shares = new byte[Users][];
+        var spkis = new byte[Users][];
+        for (int u = 0; u < Users; u++)
+        {
+            using var client = new MpcSignerClient(_silos[u % 3].Url, tokens.Mint($"cluster-user-{u}", TimeSpan.FromHours(1)),
+                new MpcSignerClientOptions { RingPedersen = ringPedersen });
+            using MpcKey key = await client.CreateKeyAsync(u % 2 == 0 ? CurveKind.P256 : CurveKind.Secp256k1);
+            shares[u] = key.Share.ExportSecret();
+            spkis[u] = key.SubjectPublicKeyInfo;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Task[] workers = [.. Enumerable.Range(0, Users).Select(u => Task.Run(() => Worker(u, shares[u], spkis[u], tokens, stop.Token)))];
+
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        int beforeKill = _successes.Count;
+        Assert.True(beforeKill > 0, "nothing signed before the kill: " + string.Join("; ", _errors.Take(5)));
+        DateTime killedAt = DateTime.UtcNow;
+        _silos[1].Kill();
+
+        await Task.Delay(TimeSpan.FromSeconds(32));
+        var recovery = new List<double>();
+        for (int u = 0; u < Users; u++)
+        {
+            DateTime? first = _successes.Where(s => s.User == u && s.At > killedAt).Select(s => (DateTime?)s.At).Min();
+            recovery.Add(((first ?? DateTime.MaxValue) - killedAt).TotalSeconds);
+            Assert.True(first is not null && first.Value - killedAt < TimeSpan.FromSeconds(30),
+                $"user {u} did not sign again within 30 s of the kill (first: {first - killedAt}); errors: {string.Join("; ", _errors.Take(5))}");
+        }
+
+        _output.WriteLine($"signatures before the kill: {beforeKill}; first signature after the kill per user (s): {string.Join(", ", recovery.Select(r => r.ToString("0.0")))}");
+
+        // Redis restarts (append-only file, fsync on every write): no key is lost.
+        await _redis.StopAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await _redis.StartAsync();
+        DateTime redisBackAt = DateTime.UtcNow;
+        await Task.Delay(TimeSpan.FromSeconds(15));
+        for (int u = 0; u < Users; u++)
+        {
+            Assert.True(_successes.Any(s => s.User == u && s.At > redisBackAt),
+                $"user {u} did not sign after the Redis restart; errors: {string.Join("; ", _errors.TakeLast(5))}");
+        }
+
+        // The killed silo rejoins and serves every user.
+        await _silos[1].StartAsync();
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        for (int u = 0; u < Users; u++)
+        {
+            using var client = new MpcSignerClient(_silos[1].Url, tokens.Mint($"cluster-user-{u}", TimeSpan.FromHours(1)));
+            using MpcKey key = client.OpenKey(ClientKeyShare.ImportSecret(shares[u], BigNumBackends.Default));
+            byte[] digest = RandomNumberGenerator.GetBytes(32);
+            EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+            Assert.True(Verifiers.Independent(key.Curve, spkis[u], digest, signature));
+            Assert.True(_rValues.TryAdd(signature.R.ToString(16), u));
+        }
+
+        _output.WriteLine($"signatures in total: {_successes.Count + Users}, transport errors: {_errors.Count}, invalid or repeated: {_invalid}");
+        Assert.Equal(0, _invalid);
+        Assert.Equal(_successes.Count + Users, _rValues.Count);
+    }
+
+    /// <summary>Signs in a loop through one silo; on a transport failure moves to the next silo, as a load balancer would.</summary>
+    private async Task Worker(int user, byte[] share, byte[] spki, DevelopmentTokens tokens, CancellationToken stop)
+    {
+        string token = tokens.Mint($"cluster-user-{user}", TimeSpan.FromHours(1));
+        using MpcKey key = new MpcSignerClient(_silos[0].Url, token).OpenKey(ClientKeyShare.ImportSecret(share, BigNumBackends.Default));
+        MpcSignerClient[] clients = [.. _silos.Select(s => new MpcSignerClient(s.Url, token, new MpcSignerClientOptions { CallTimeout = TimeSpan.FromSeconds(12) }))];
+        int current = user % 3;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                byte[] digest = RandomNumberGenerator.GetBytes(32);
+                try
+                {
+                    EcdsaSignature signature = await clients[current].SignDigestAsync(key, digest, cancellationToken: stop);
+                    if (!Verifiers.Independent(key.Curve, spki, digest, signature))
+                    {
+                        Interlocked.Increment(ref _invalid);
+                    }
+                    if (!_rValues.TryAdd(signature.R.ToString(16), user))
+                    {
+                        Interlocked.Increment(ref _invalid);
+                    }
+                    _successes.Add((user, DateTime.UtcNow));
+                }
+                catch (MpcSignerException e) when (e.Status is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown or StatusCode.NotFound or StatusCode.Cancelled)
+                {
+                    _errors.Add($"user {user} via silo{current}: {e.Status}");
+                    current = (current + 1) % clients.Length;
+                    await Task.Delay(200, CancellationToken.None);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException)
+                {
+                    _errors.Add($"user {user} via silo{current}: {e.GetType().Name}");
+                    current = (current + 1) % clients.Length;
+                    await Task.Delay(200, CancellationToken.None);
+                }
+                catch (Exception e) when (stop.IsCancellationRequested && e is OperationCanceledException or RpcException)
+                {
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            foreach (MpcSignerClient client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (SiloProcess silo in _silos)
+        {
+            silo.Dispose();
+        }
+        _redis.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
