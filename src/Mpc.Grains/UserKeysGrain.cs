@@ -5,6 +5,7 @@ using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Grains.Sealing;
+using Mpc.Grains.Telemetry;
 using Mpc.Protocol;
 using Mpc.Protocol.KeyGen;
 using Mpc.Protocol.Keys;
@@ -27,6 +28,7 @@ public sealed class UserKeysGrain(
     IBigNumBackend backend,
     IOptions<SignerOptions> options,
     TimeProvider time,
+    SignerMetrics metrics,
     ILogger<UserKeysGrain> logger) : Grain, IUserKeysGrain
 {
     private const string SharePurpose = "server-key-share";
@@ -38,7 +40,24 @@ public sealed class UserKeysGrain(
 
     private string UserId => this.GetPrimaryKeyString();
 
-    public Task<byte[]> BeginKeyGen(string keyId, byte[] request)
+    public Task<byte[]> BeginKeyGen(string keyId, byte[] request) => Observe(null, () => BeginKeyGenCore(keyId, request));
+
+    public Task<KeyGenCompletion> CompleteKeyGen(string keyId, byte[] clientShare) => Observe(null, () => CompleteKeyGenCore(keyId, clientShare));
+
+    public Task<byte[]> BeginSign(string keyId) => Observe("commit", () => BeginSignCore(keyId));
+
+    public Task<byte[]> SignNonce(string keyId, byte[] nonce) => Observe("nonce", () => SignNonceCore(keyId, nonce));
+
+    public Task<SignCompletion> SignFinish(string keyId, byte[] sessionId, byte[] ciphertext, bool wantNextCommitment) =>
+        Observe("finish", () => SignFinishCore(keyId, sessionId, ciphertext, wantNextCommitment));
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        metrics.GrainActivated();
+        return base.OnActivateAsync(cancellationToken);
+    }
+
+    private Task<byte[]> BeginKeyGenCore(string keyId, byte[] request)
     {
         RequireKeyId(keyId);
         if (state.State.Keys.ContainsKey(keyId) || _keyGens.ContainsKey(keyId))
@@ -53,7 +72,7 @@ public sealed class UserKeysGrain(
         return Task.FromResult(commitment.Encode());
     }
 
-    public async Task<KeyGenCompletion> CompleteKeyGen(string keyId, byte[] clientShare)
+    private async Task<KeyGenCompletion> CompleteKeyGenCore(string keyId, byte[] clientShare)
     {
         RequireKeyId(keyId);
         PurgeExpired();
@@ -102,7 +121,7 @@ public sealed class UserKeysGrain(
         return new KeyGenCompletion(output.Message.Encode(), Summarize(stored));
     }
 
-    public async Task<byte[]> BeginSign(string keyId)
+    private async Task<byte[]> BeginSignCore(string keyId)
     {
         StoredKey key = RequireSignableKey(keyId);
         PurgeExpired();
@@ -110,7 +129,7 @@ public sealed class UserKeysGrain(
         return session.Commitment.Encode();
     }
 
-    public Task<byte[]> SignNonce(string keyId, byte[] nonce)
+    private Task<byte[]> SignNonceCore(string keyId, byte[] nonce)
     {
         StoredKey key = RequireSignableKey(keyId);
         SignNonce decoded = Decode(() => Mpc.Protocol.Messages.SignNonce.Decode(nonce, (CurveKind)key.Curve));
@@ -121,7 +140,9 @@ public sealed class UserKeysGrain(
         }
         try
         {
-            return Task.FromResult(pending.Session.HandleNonce(decoded).Encode());
+            byte[] opening = pending.Session.HandleNonce(decoded).Encode();
+            pending.NonceAt = SignerMetrics.Start();
+            return Task.FromResult(opening);
         }
         catch (MpcProtocolException e)
         {
@@ -131,7 +152,7 @@ public sealed class UserKeysGrain(
         }
     }
 
-    public async Task<SignCompletion> SignFinish(string keyId, byte[] sessionId, byte[] ciphertext, bool wantNextCommitment)
+    private async Task<SignCompletion> SignFinishCore(string keyId, byte[] sessionId, byte[] ciphertext, bool wantNextCommitment)
     {
         StoredKey key = RequireSignableKey(keyId);
         string id = sessionId.Length == ProtocolLimits.ServerSessionIdLength ? Convert.ToHexStringLower(sessionId) : "";
@@ -156,6 +177,7 @@ public sealed class UserKeysGrain(
             await Freeze(keyId, "final signature check failed");
             throw SignerErrors.Frozen(keyId);
         }
+        metrics.Signed(EcCurve.NameOf((CurveKind)key.Curve), SignerMetrics.Since(pending.NonceAt ?? SignerMetrics.Start()));
         byte[]? next = null;
         if (wantNextCommitment && CountSessions(keyId) < _options.MaxOpenSessionsPerKey)
         {
@@ -178,13 +200,40 @@ public sealed class UserKeysGrain(
             share.Dispose();
         }
         _shares.Clear();
+        metrics.SessionsChanged(-_signs.Count);
         _signs.Clear();
+        metrics.GrainDeactivated();
         foreach (PendingKeyGen pending in _keyGens.Values)
         {
             pending.Session.Dispose();
         }
         _keyGens.Clear();
         return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    /// <summary>Times one call (per round), counts refusals by reason, and tracks the change in open sessions.</summary>
+    private async Task<T> Observe<T>(string? round, Func<Task<T>> call)
+    {
+        long start = SignerMetrics.Start();
+        int sessionsBefore = _signs.Count;
+        try
+        {
+            T result = await call();
+            if (round is not null)
+            {
+                metrics.Round(round, SignerMetrics.Since(start));
+            }
+            return result;
+        }
+        catch (SignerException e)
+        {
+            metrics.Failed(e.Kind);
+            throw;
+        }
+        finally
+        {
+            metrics.SessionsChanged(_signs.Count - sessionsBefore);
+        }
     }
 
     private async Task<SignServerSession> OpenSession(StoredKey key)
@@ -236,6 +285,7 @@ public sealed class UserKeysGrain(
     private async Task Freeze(string keyId, string reason)
     {
         logger.LogWarning("Freezing key {KeyId}: {Reason}", keyId, reason);
+        metrics.Frozen();
         foreach (string session in _signs.Where(s => s.Value.KeyId == keyId).Select(s => s.Key).ToList())
         {
             _signs.Remove(session);
@@ -331,5 +381,9 @@ public sealed class UserKeysGrain(
 
     private sealed record PendingKeyGen(KeyGenServerSession Session, CurveKind Curve, DateTimeOffset ExpiresAt);
 
-    private sealed record PendingSign(string KeyId, SignServerSession Session, DateTimeOffset ExpiresAt);
+    private sealed record PendingSign(string KeyId, SignServerSession Session, DateTimeOffset ExpiresAt)
+    {
+        /// <summary>When the nonce round finished: the start of the end-to-end latency.</summary>
+        public long? NonceAt { get; set; }
+    }
 }

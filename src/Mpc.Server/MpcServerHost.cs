@@ -13,6 +13,10 @@ using Mpc.Crypto.BigNum;
 using Mpc.Grains;
 using Mpc.Grains.Sealing;
 using Mpc.Grains.Storage;
+using Mpc.Grains.Telemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Mpc.Server;
 
@@ -51,6 +55,9 @@ public static class MpcServerHost
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<SignerMetrics>();
+        ConfigureTelemetry(builder);
         builder.Services.AddSingleton<IBigNumBackend>(_ => BigNumBackends.Default);
         builder.Services.AddOptions<SignerOptions>();
         string masterKeyDirectory = options.ResolvedMasterKeyDirectory;
@@ -122,6 +129,28 @@ public static class MpcServerHost
                 ClockSkew = TimeSpan.FromSeconds(30),
             };
         });
+    }
+
+    /// <summary>
+    /// OpenTelemetry export of the service's metrics and of ASP.NET Core/gRPC traces, switched on by the
+    /// standard OTEL_EXPORTER_OTLP_ENDPOINT variable (nothing is exported, and nothing dials out, without it).
+    /// </summary>
+    private static void ConfigureTelemetry(WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return;
+        }
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("mpc-signer"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(SignerMetrics.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddOtlpExporter())
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation()
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddOtlpExporter());
     }
 
     private static void ConfigureSilo(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)
