@@ -46,7 +46,12 @@ public sealed class DevelopmentTokens : IDisposable
         }
         Directory.CreateDirectory(dataDirectory);
         key.GenerateKey(ECCurve.NamedCurves.nistP256);
-        SecureFiles.WriteAllTextAtomic(path, key.ExportPkcs8PrivateKeyPem());
+        if (!SecureFiles.TryCreateAtomic(path, key.ExportPkcs8PrivateKeyPem()))
+        {
+            // Another process (a second silo starting at the same moment) created it first: use theirs,
+            // so every silo validates the same tokens.
+            key.ImportFromPem(File.ReadAllText(path));
+        }
         return new DevelopmentTokens(key);
     }
 
@@ -73,7 +78,23 @@ public sealed class DevelopmentTokens : IDisposable
 /// <summary>Files that hold secrets: owner-only on Unix, written to a temporary name and renamed into place.</summary>
 internal static class SecureFiles
 {
-    public static void WriteAllTextAtomic(string path, string contents)
+    /// <summary>Creates <paramref name="path"/> atomically unless it exists; false when another writer got there first.</summary>
+    public static bool TryCreateAtomic(string path, string contents)
+    {
+        string temporary = WriteTemporary(path, contents);
+        try
+        {
+            File.Move(temporary, path, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temporary);
+            return false;
+        }
+    }
+
+    private static string WriteTemporary(string path, string contents)
     {
         string temporary = path + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
@@ -88,6 +109,6 @@ internal static class SecureFiles
             writer.Flush();
             stream.Flush(flushToDisk: true);
         }
-        File.Move(temporary, path, overwrite: true);
+        return temporary;
     }
 }
