@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Mpc.Grains.Sealing;
 using Mpc.Server;
 
 namespace Mpc.Cli;
@@ -15,15 +17,50 @@ internal static class ServerCommands
         var urls = new Option<string>("--urls") { Description = "Where to listen (HTTP/2)", DefaultValueFactory = _ => "http://127.0.0.1:7443" };
         var data = new Option<string>("--data") { Description = "Data directory (sealed keys, master key, token key)", DefaultValueFactory = _ => DefaultDataDirectory };
         var masterKeyDir = new Option<string?>("--master-key-dir") { Description = "Directory for the master key (default: <data>-kek, beside the data directory, never inside it)" };
-        var command = new Command("server", "Run the signing server: gRPC and an Orleans silo in one process, state in the data directory.") { urls, data, masterKeyDir };
+        var kek = new Option<string>("--kek") { Description = "Master key provider: file (master.key beside the data) or pkcs11 (a key inside an HSM)", DefaultValueFactory = _ => KeyEncryptionOptions.FileProvider };
+        kek.AcceptOnlyFromAmong(KeyEncryptionOptions.FileProvider, KeyEncryptionOptions.Pkcs11Provider);
+        var pkcs11Library = new Option<string?>("--pkcs11-library") { Description = "PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so" };
+        var pkcs11Token = new Option<string?>("--pkcs11-token") { Description = "Label of the token holding the master key" };
+        var pkcs11KeyLabel = new Option<string>("--pkcs11-key-label") { Description = "Label of the master key in the token", DefaultValueFactory = _ => Pkcs11Options.DefaultKeyLabel };
+        var pkcs11PinFile = new Option<string?>("--pkcs11-pin-file") { Description = $"File holding the token's user PIN (mode 600); without it the PIN comes from ${Pkcs11ServerOptions.DefaultPinEnvironmentVariable}" };
+        var pkcs11CreateKey = new Option<bool>("--pkcs11-create-key") { Description = "Generate the master key in the token if it is missing (first set-up)" };
+        var command = new Command("server", "Run the signing server: gRPC and an Orleans silo in one process, state in the data directory.")
+        {
+            urls, data, masterKeyDir, kek, pkcs11Library, pkcs11Token, pkcs11KeyLabel, pkcs11PinFile, pkcs11CreateKey,
+        };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            var options = new MpcServerOptions { Urls = parse.GetValue(urls)!, DataDirectory = parse.GetValue(data)!, MasterKeyDirectory = parse.GetValue(masterKeyDir) };
+            var options = new MpcServerOptions
+            {
+                Urls = parse.GetValue(urls)!,
+                DataDirectory = parse.GetValue(data)!,
+                MasterKeyDirectory = parse.GetValue(masterKeyDir),
+                KeyEncryption = new KeyEncryptionOptions
+                {
+                    Provider = parse.GetValue(kek)!,
+                    Pkcs11 = new Pkcs11ServerOptions
+                    {
+                        LibraryPath = parse.GetValue(pkcs11Library),
+                        TokenLabel = parse.GetValue(pkcs11Token),
+                        KeyLabel = parse.GetValue(pkcs11KeyLabel)!,
+                        PinFile = parse.GetValue(pkcs11PinFile),
+                        CreateKeyIfMissing = parse.GetValue(pkcs11CreateKey),
+                    },
+                },
+            };
             await using WebApplication app = MpcServerHost.Build(options);
             await app.StartAsync(cancellationToken);
             Console.WriteLine($"mpc server listening on {string.Join(", ", app.Urls)}");
             Console.WriteLine($"  data:       {Path.GetFullPath(options.DataDirectory)}");
-            Console.WriteLine($"  master key: {options.ResolvedMasterKeyDirectory} (keep it off the data directory's backups)");
+            if (options.KeyEncryption.Provider == KeyEncryptionOptions.Pkcs11Provider)
+            {
+                string kekId = app.Services.GetRequiredService<IKeyEncryptionKeyProvider>().KeyId;
+                Console.WriteLine($"  master key: {kekId} (inside the PKCS#11 token)");
+            }
+            else
+            {
+                Console.WriteLine($"  master key: {options.ResolvedMasterKeyDirectory} (keep it off the data directory's backups)");
+            }
             Console.WriteLine($"Tokens for this server: mpc token --data {options.DataDirectory} --user NAME");
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
