@@ -48,7 +48,17 @@ internal static class ServerCommands
                     },
                 },
             };
-            await using WebApplication app = MpcServerHost.Build(options);
+            WebApplication built;
+            try
+            {
+                built = MpcServerHost.Build(options);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Configuration the server refuses at start-up (no PIN, no token label, master key inside the data).
+                throw new CliException(e.Message);
+            }
+            await using WebApplication app = built;
             await app.StartAsync(cancellationToken);
             Console.WriteLine($"mpc server listening on {string.Join(", ", app.Urls)}");
             Console.WriteLine($"  data:       {Path.GetFullPath(options.DataDirectory)}");
