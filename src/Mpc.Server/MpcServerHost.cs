@@ -60,12 +60,7 @@ public static class MpcServerHost
         ConfigureTelemetry(builder);
         builder.Services.AddSingleton<IBigNumBackend>(_ => BigNumBackends.Default);
         builder.Services.AddOptions<SignerOptions>();
-        string masterKeyDirectory = options.ResolvedMasterKeyDirectory;
-        if (masterKeyDirectory == dataDirectory)
-        {
-            throw new InvalidOperationException("The master key directory must not be the data directory: a copy of the data would then decrypt itself.");
-        }
-        builder.Services.AddSingleton<IKeyEncryptionKeyProvider>(_ => new FileKeyEncryptionKeyProvider(masterKeyDirectory));
+        builder.Services.AddSingleton(KeyEncryptionKeyProviderFactory(options, dataDirectory));
         builder.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
 
         builder.UseOrleans(silo => ConfigureSilo(silo, options.Cluster, dataDirectory));
@@ -90,12 +85,90 @@ public static class MpcServerHost
         builder.Services.AddGrpcReflection();
 
         WebApplication app = builder.Build();
+        // Open the master key now: a wrong PIN or a missing token fails start-up, not the first keygen.
+        // The container created the provider, so it disposes it (logout, library finalized) with the app.
+        _ = app.Services.GetRequiredService<IKeyEncryptionKeyProvider>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGrpcService<SignerService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
+    }
+
+    /// <summary>Chooses the KEK provider; configuration errors (no PIN, no token label) are thrown here, at start-up.</summary>
+    private static Func<IServiceProvider, IKeyEncryptionKeyProvider> KeyEncryptionKeyProviderFactory(MpcServerOptions options, string dataDirectory)
+    {
+        KeyEncryptionOptions kek = options.KeyEncryption;
+        switch (kek.Provider)
+        {
+            case KeyEncryptionOptions.FileProvider:
+                string masterKeyDirectory = options.ResolvedMasterKeyDirectory;
+                if (masterKeyDirectory == dataDirectory)
+                {
+                    throw new InvalidOperationException("The master key directory must not be the data directory: a copy of the data would then decrypt itself.");
+                }
+                return _ => new FileKeyEncryptionKeyProvider(masterKeyDirectory);
+            case KeyEncryptionOptions.Pkcs11Provider:
+                Pkcs11Options pkcs11 = Pkcs11Settings(kek.Pkcs11);
+                return _ => new Pkcs11KeyEncryptionKeyProvider(pkcs11);
+            default:
+                throw new InvalidOperationException(
+                    $"Unknown key-encryption provider '{kek.Provider}': use '{KeyEncryptionOptions.FileProvider}' or '{KeyEncryptionOptions.Pkcs11Provider}'.");
+        }
+    }
+
+    private static Pkcs11Options Pkcs11Settings(Pkcs11ServerOptions settings)
+    {
+        if (string.IsNullOrEmpty(settings.LibraryPath))
+        {
+            throw new InvalidOperationException("The pkcs11 key-encryption provider needs the PKCS#11 library path (--pkcs11-library).");
+        }
+        if (string.IsNullOrEmpty(settings.TokenLabel))
+        {
+            throw new InvalidOperationException("The pkcs11 key-encryption provider needs the token label (--pkcs11-token).");
+        }
+        return new Pkcs11Options(settings.LibraryPath, settings.TokenLabel, ReadPin(settings))
+        {
+            KeyLabel = settings.KeyLabel,
+            CreateKeyIfMissing = settings.CreateKeyIfMissing,
+        };
+    }
+
+    private static string ReadPin(Pkcs11ServerOptions settings)
+    {
+        if (settings.PinFile is { } pinFile)
+        {
+            if (!File.Exists(pinFile))
+            {
+                throw new InvalidOperationException($"The PKCS#11 PIN file '{pinFile}' does not exist.");
+            }
+            if (!OperatingSystem.IsWindows())
+            {
+                UnixFileMode mode = File.GetUnixFileMode(pinFile);
+                const UnixFileMode groupOrOther =
+                    UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+                    UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+                if ((mode & groupOrOther) != 0)
+                {
+                    throw new InvalidOperationException(
+                        $"Refusing the PKCS#11 PIN file '{pinFile}': it is readable or writable by group or others. Restrict it with `chmod 600 {pinFile}`.");
+                }
+            }
+            string fromFile = File.ReadAllText(pinFile).TrimEnd('\r', '\n');
+            if (fromFile.Length == 0)
+            {
+                throw new InvalidOperationException($"The PKCS#11 PIN file '{pinFile}' is empty.");
+            }
+            return fromFile;
+        }
+        string? fromEnvironment = Environment.GetEnvironmentVariable(settings.PinEnvironmentVariable);
+        if (string.IsNullOrEmpty(fromEnvironment))
+        {
+            throw new InvalidOperationException(
+                $"The pkcs11 key-encryption provider needs the token's user PIN: give a PIN file (--pkcs11-pin-file) or set the environment variable {settings.PinEnvironmentVariable}.");
+        }
+        return fromEnvironment;
     }
 
     private static void ConfigureAuthentication(WebApplicationBuilder builder, MpcServerOptions options, string dataDirectory)

@@ -24,6 +24,9 @@ public sealed class MpcServerOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>Which key-encryption key seals the server shares: the master key file (default) or a PKCS#11 token.</summary>
+    public KeyEncryptionOptions KeyEncryption { get; set; } = new();
+
     /// <summary>Log only warnings and errors (the demo's setting).</summary>
     public bool Quiet { get; set; }
 }
@@ -70,4 +73,41 @@ public sealed class AuthOptions
 
     /// <summary>PEM public key (EC or RSA) that signs tokens; null uses the data directory's development key.</summary>
     public string? PublicKeyFile { get; set; }
+}
+
+/// <summary>The key-encryption key (master key) that wraps every sealed share's data key.</summary>
+public sealed class KeyEncryptionOptions
+{
+    public const string FileProvider = "file";
+    public const string Pkcs11Provider = "pkcs11";
+
+    /// <summary>"file" (master.key in <see cref="MpcServerOptions.MasterKeyDirectory"/>) or "pkcs11" (a key inside an HSM).</summary>
+    public string Provider { get; set; } = FileProvider;
+
+    public Pkcs11ServerOptions Pkcs11 { get; set; } = new();
+}
+
+/// <summary>
+/// The PKCS#11 token holding the master key. The PIN is never part of the configuration itself: it is read
+/// from <see cref="PinFile"/> (owner-only) or, without one, from the environment variable
+/// <see cref="PinEnvironmentVariable"/>.
+/// </summary>
+public sealed class Pkcs11ServerOptions
+{
+    public const string DefaultPinEnvironmentVariable = "MPC_PKCS11_PIN";
+
+    /// <summary>The PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so.</summary>
+    public string? LibraryPath { get; set; }
+
+    public string? TokenLabel { get; set; }
+
+    public string KeyLabel { get; set; } = Mpc.Grains.Sealing.Pkcs11Options.DefaultKeyLabel;
+
+    /// <summary>A file holding the user PIN (trailing newline ignored); must not be readable by group or others.</summary>
+    public string? PinFile { get; set; }
+
+    public string PinEnvironmentVariable { get; set; } = DefaultPinEnvironmentVariable;
+
+    /// <summary>Generate the master key in the token if it is missing (first set-up).</summary>
+    public bool CreateKeyIfMissing { get; set; }
 }

@@ -115,6 +115,10 @@ public sealed class ShareSealer
         }
     }
 
+    /// <summary>The id of the KEK a sealed blob's data key is wrapped under (public metadata; nothing is decrypted).</summary>
+    /// <exception cref="SealedDataException">The blob is malformed.</exception>
+    public static string KekIdOf(ReadOnlyMemory<byte> sealedBlob) => Decode(sealedBlob.Span).KekId;
+
     private static async ValueTask<byte[]> UnwrapAsync(IKeyEncryptionKeyProvider provider, Envelope envelope, CancellationToken ct)
     {
         byte[] dataKey;
