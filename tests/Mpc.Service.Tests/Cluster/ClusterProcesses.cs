@@ -84,7 +84,8 @@ public sealed class RedisProcess : IDisposable
 }
 
 /// <summary>One `mpc server` process in Redis cluster mode.</summary>
-public sealed class SiloProcess(string name, string dataDirectory, string masterKeyDirectory, string redis, string clusterId) : IDisposable
+public sealed class SiloProcess(string name, string dataDirectory, string masterKeyDirectory, string redis, string clusterId,
+    IReadOnlyDictionary<string, string>? environment = null) : IDisposable
 {
     private Process? _process;
 
@@ -112,6 +113,10 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
         start.Environment["Mpc__Cluster__AdvertisedIPAddress"] = "127.0.0.1";
         start.Environment["Mpc__Cluster__SiloPort"] = SiloPort.ToString();
         start.Environment["Mpc__Cluster__GatewayPort"] = GatewayPort.ToString();
+        foreach ((string variable, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[variable] = value;
+        }
         _process = Process.Start(start)!;
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
