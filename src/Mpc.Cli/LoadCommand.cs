@@ -425,8 +425,9 @@ internal static class LoadRunner
                 }
                 catch (Exception e) when (ErrorCode(e) is { } code)
                 {
-                    if (abandon.IsCancellationRequested)
+                    if (stop.IsCancellationRequested)
                     {
+                        // Failures while stopping (Ctrl+C also stops a spawned server) are not the server's errors.
                         return;
                     }
                     counters.Failed(code);
