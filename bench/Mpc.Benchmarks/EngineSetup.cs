@@ -14,7 +14,7 @@ internal sealed class EngineSetup : IDisposable
     public EngineSetup(CurveKind curve, BigNumBackendKind backendKind)
     {
         Backend = BigNumBackends.Create(backendKind);
-        Auxiliary = RingPedersenSecret.Generate(Backend);
+        Auxiliary = SharedRingPedersen.For(Backend);
         (Server, Client) = KeyGen(curve, Auxiliary, Backend);
         Digest = System.Security.Cryptography.SHA512.HashData("benchmark document"u8)[..EcCurve.Get(curve).ScalarLength];
     }
@@ -48,9 +48,9 @@ internal sealed class EngineSetup : IDisposable
         return client.HandleResult(outcome.Message ?? throw new InvalidOperationException("key must be frozen"));
     }
 
+    /// <summary>Disposes the key shares; the shared ring-Pedersen parameters live as long as the process.</summary>
     public void Dispose()
     {
-        Auxiliary.Dispose();
         Server.Dispose();
         Client.Dispose();
     }

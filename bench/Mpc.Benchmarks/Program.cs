@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 
 namespace Mpc.Benchmarks;
@@ -12,13 +13,16 @@ namespace Mpc.Benchmarks;
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args)
+    /// <summary>Non-zero when a benchmark failed to build or run, so the CI smoke run can fail on it.</summary>
+    public static int Main(string[] args)
     {
         // The default config keeps its exporters (GitHub markdown, csv, html); we add allocation counts
         // and always show the median, which shared or noisy machines make more telling than the mean.
         IConfig config = DefaultConfig.Instance
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddColumn(StatisticColumn.Median);
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success) || s.Reports.Length < s.BenchmarksCases.Length);
+        return failed ? 1 : 0;
     }
 }

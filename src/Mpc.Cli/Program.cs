@@ -10,5 +10,6 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
     KeyCommands.PublicKey(),
     KeyCommands.Sign(),
     KeyCommands.Verify(),
+    LoadCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

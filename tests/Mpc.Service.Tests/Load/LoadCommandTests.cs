@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Mpc.Cli;
+using Mpc.Crypto.Curves;
+
+namespace Mpc.Service.Tests.Load;
+
+/// <summary>
+/// `mpc load --embedded` for a few seconds with two users: the spawned server, the result and its JSON.
+/// No timing thresholds here; speed targets live in the benchmarks and docs/benchmarks.md.
+/// </summary>
+public sealed class LoadCommandTests
+{
+    [Fact]
+    public async Task An_embedded_load_run_signs_without_errors_and_writes_ordered_percentiles()
+    {
+        var progress = new StringWriter();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        LoadResult result = await LoadRunner.RunAsync(new LoadOptions
+        {
+            Embedded = true,
+            Users = 2,
+            Curve = CurveKind.P256,
+            Warmup = TimeSpan.FromSeconds(0.5),
+            Duration = TimeSpan.FromSeconds(3),
+            MpcDll = Path.Combine(AppContext.BaseDirectory, "mpc.dll"),
+        }, progress, timeout.Token);
+
+        string json = LoadRunner.ToJson(result);
+        using JsonDocument document = JsonDocument.Parse(json);
+        JsonElement root = document.RootElement;
+        long signatures = root.GetProperty("signatures").GetInt64();
+        Assert.True(signatures > 0, progress.ToString());
+        Assert.Empty(root.GetProperty("errors").EnumerateObject());
+        JsonElement latency = root.GetProperty("latencyMs");
+        double p50 = latency.GetProperty("p50").GetDouble();
+        double p95 = latency.GetProperty("p95").GetDouble();
+        double p99 = latency.GetProperty("p99").GetDouble();
+        double max = latency.GetProperty("max").GetDouble();
+        Assert.True(0 < p50 && p50 <= p95 && p95 <= p99 && p99 <= max, $"p50 {p50}, p95 {p95}, p99 {p99}, max {max}");
+        Assert.True(root.GetProperty("throughputPerSecond").GetDouble() > 0);
+        Assert.True(root.GetProperty("serverCpuMsPerSignature").GetDouble() > 0, root.GetProperty("serverCpuNote").GetString());
+        Assert.True(root.GetProperty("machine").GetProperty("processorCount").GetInt32() > 0);
+        Assert.Equal("P-256", root.GetProperty("parameters").GetProperty("curve").GetString());
+        Assert.Equal(2, root.GetProperty("parameters").GetProperty("users").GetInt32());
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("machine").GetProperty("bigNumBackend").GetString()));
+
+        // The summary and a round trip through the reader of the same schema.
+        var summary = new StringWriter();
+        LoadRunner.PrintSummary(result, summary);
+        Assert.Contains("throughput", summary.ToString(), StringComparison.Ordinal);
+        Assert.Equal(signatures, LoadRunner.FromJson(json).Signatures);
+        Assert.Contains("measuring", progress.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("30s", 30)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("2m", 120)]
+    [InlineData("00:00:30", 30)]
+    public void Durations_parse(string text, double seconds)
+    {
+        Assert.True(LoadCommand.TryParseDuration(text, out TimeSpan value));
+        Assert.Equal(seconds, value.TotalSeconds, 6);
+    }
+
+    [Fact]
+    public async Task Embedded_and_an_explicit_server_exclude_each_other()
+    {
+        await Assert.ThrowsAsync<CliException>(() => LoadRunner.RunAsync(
+            new LoadOptions { Embedded = true, Servers = [new Uri("http://127.0.0.1:1")] }, TextWriter.Null, CancellationToken.None));
+    }
+}
