@@ -63,21 +63,21 @@ public sealed class MpcSignerClient : IDisposable
     /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>
     public async Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default)
     {
-        RingPedersenSecret ringPedersen = await _ringPedersen.Value.WaitAsync(cancellationToken);
+        RingPedersenSecret ringPedersen = await _ringPedersen.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         using var session = new KeyGenClientSession(curve, ringPedersen, _backend);
-        BeginKeyGenResponse begin = await Call(async options => await _grpc.BeginKeyGenAsync(
-            new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options), cancellationToken);
+        BeginKeyGenResponse begin = await Call(options => _grpc.BeginKeyGenAsync(
+            new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
         KeyGenCommitment commitment = KeyGenCommitment.Decode(begin.Commitment.Span);
         if (commitment.KeyId != begin.KeyId)
         {
             throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
         }
-        KeyGenClientShare share = await Task.Run(() => session.HandleCommitment(commitment), cancellationToken);
-        CompleteKeyGenResponse complete = await Call(async options => await _grpc.CompleteKeyGenAsync(
-            new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()) }, options), cancellationToken);
+        KeyGenClientShare share = await Task.Run(() => session.HandleCommitment(commitment), cancellationToken).ConfigureAwait(false);
+        CompleteKeyGenResponse complete = await Call(options => _grpc.CompleteKeyGenAsync(
+            new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()) }, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
         // Verifying the server's modulus and range proofs is the client's heaviest step (~0.3 s).
         ClientKeyShare clientShare = await Task.Run(
-            () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken);
+            () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken).ConfigureAwait(false);
         if (!complete.Key.PublicKey.Span.SequenceEqual(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(curve), clientShare.PublicKey)))
         {
             clientShare.Dispose();
@@ -101,7 +101,7 @@ public sealed class MpcSignerClient : IDisposable
         {
             try
             {
-                return await SignWith(key, commitment, digest, lowS, cancellationToken);
+                return await SignWith(key, commitment, digest, lowS, cancellationToken).ConfigureAwait(false);
             }
             catch (MpcSignerException e) when (e.Status == StatusCode.NotFound)
             {
@@ -109,8 +109,8 @@ public sealed class MpcSignerClient : IDisposable
                 // Nothing secret was used: the server never opened that commitment.
             }
         }
-        BeginSignResponse begin = await Call(async o => await _grpc.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, o), cancellationToken);
-        return await SignWith(key, begin.Commitment.ToByteArray(), digest, lowS, cancellationToken);
+        BeginSignResponse begin = await Call(o => _grpc.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        return await SignWith(key, begin.Commitment.ToByteArray(), digest, lowS, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Hashes <paramref name="data"/> (SHA-256; SHA-384 on P-384) and signs the digest.</summary>
@@ -123,12 +123,12 @@ public sealed class MpcSignerClient : IDisposable
 
     /// <summary>The server's record of a key: public key and status (frozen or active).</summary>
     public async Task<MpcKeyInfo> GetKeyAsync(string keyId, CancellationToken cancellationToken = default) =>
-        MpcKeyInfo.From(await Call(async o => await _grpc.GetKeyAsync(new GetKeyRequest { KeyId = keyId }, o), cancellationToken));
+        MpcKeyInfo.From(await Call(o => _grpc.GetKeyAsync(new GetKeyRequest { KeyId = keyId }, o).ResponseAsync, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Every key of the authenticated user.</summary>
     public async Task<IReadOnlyList<MpcKeyInfo>> ListKeysAsync(CancellationToken cancellationToken = default)
     {
-        ListKeysResponse response = await Call(async o => await _grpc.ListKeysAsync(new ListKeysRequest(), o), cancellationToken);
+        ListKeysResponse response = await Call(o => _grpc.ListKeysAsync(new ListKeysRequest(), o).ResponseAsync, cancellationToken).ConfigureAwait(false);
         return [.. response.Keys.Select(MpcKeyInfo.From)];
     }
 
@@ -149,16 +149,16 @@ public sealed class MpcSignerClient : IDisposable
         SignCommitment commitment = SignCommitment.Decode(commitmentBytes);
         var session = new SignClientSession(key.Share, digest.Span, lowS, key.TakeRandomness());
         SignNonce nonce = session.HandleCommitment(commitment);
-        SignNonceResponse opened = await Call(async o => await _grpc.SignNonceAsync(
-            new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, o), cancellationToken);
+        SignNonceResponse opened = await Call(o => _grpc.SignNonceAsync(
+            new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
         SignCiphertext ciphertext = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, curve));
-        SignFinishResponse finished = await Call(async o => await _grpc.SignFinishAsync(new SignFinishRequest
+        SignFinishResponse finished = await Call(o => _grpc.SignFinishAsync(new SignFinishRequest
         {
             KeyId = key.KeyId,
             SessionId = ByteString.CopyFrom(commitment.ServerSessionId),
             Ciphertext = ByteString.CopyFrom(ciphertext.Encode()),
             WantNextCommitment = true,
-        }, o), cancellationToken);
+        }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
         if (!finished.NextCommitment.IsEmpty)
         {
             key.AddCommitment(finished.NextCommitment.ToByteArray());
@@ -168,12 +168,12 @@ public sealed class MpcSignerClient : IDisposable
 
     private async Task<T> Call<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {
-        string token = await _token(cancellationToken);
+        string token = await _token(cancellationToken).ConfigureAwait(false);
         var headers = new Metadata { { "authorization", "Bearer " + token } };
         var callOptions = new CallOptions(headers, DateTime.UtcNow.Add(_options.CallTimeout), cancellationToken);
         try
         {
-            return await call(callOptions);
+            return await call(callOptions).ConfigureAwait(false);
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled || !cancellationToken.IsCancellationRequested)
         {

@@ -39,4 +39,43 @@ public sealed class EndToEndTests(ServerFixture server)
         Assert.Contains("mpc.signer.v1.Signer", services);
         Assert.Contains("grpc.health.v1.Health", services);
     }
+
+    [Fact]
+    public async Task SignHash_does_not_deadlock_on_a_single_threaded_synchronization_context()
+    {
+        using MpcSignerClient client = server.Client("ui-thread-user");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        using MpcECDsa ecdsa = client.CreateECDsa(key);
+        byte[] digest = SHA256.HashData("signed from a UI thread"u8);
+        byte[]? signature = null;
+        Exception? failure = null;
+        // A UI-like thread: its context queues continuations that can only run once the thread is free.
+        // If the SDK captured the context, SignHash would wait forever for its own continuation.
+        var thread = new Thread(() =>
+        {
+            SynchronizationContext.SetSynchronizationContext(new QueueOnlyContext());
+            try
+            {
+                signature = ecdsa.SignHash(digest);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromSeconds(30)), "SignHash deadlocked on a single-threaded synchronization context");
+        Assert.Null(failure);
+        Assert.True(ecdsa.VerifyHash(digest, signature!));
+    }
+
+    /// <summary>Accepts posted work and never runs it, like a UI thread that is blocked.</summary>
+    private sealed class QueueOnlyContext : SynchronizationContext
+    {
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+        }
+
+        public override void Send(SendOrPostCallback d, object? state) => d(state);
+    }
 }
