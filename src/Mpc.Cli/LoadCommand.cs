@@ -30,10 +30,15 @@ internal static class LoadCommand
         var warmup = new Option<TimeSpan>("--warmup") { Description = "Signing before measurement starts (not counted)", DefaultValueFactory = _ => TimeSpan.FromSeconds(5), CustomParser = ParseDuration };
         var curve = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
         var output = new Option<FileInfo?>("--out") { Description = "Write the result as JSON to this file" };
+        var precompute = new Option<int>("--precompute")
+        {
+            Description = "Paillier randomness values each simulated client prepares BEFORE the clock starts, as client devices do in idle time "
+                + "(default 0: only the SDK's small background pool). The server's work is the same either way.",
+        };
         var embedded = new Option<bool>("--embedded") { Description = "Start 'mpc server' as a child process on a free loopback port with a temporary data directory, and load it" };
         var command = new Command("load", "Load test: N simulated users sign random digests concurrently for a fixed time.")
         {
-            server, token, data, users, duration, warmup, curve, output, embedded,
+            server, token, data, users, duration, warmup, curve, output, embedded, precompute,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -47,6 +52,7 @@ internal static class LoadCommand
                 Warmup = parse.GetValue(warmup),
                 Curve = EcCurve.Parse(parse.GetValue(curve)!),
                 Embedded = parse.GetValue(embedded),
+                Precompute = parse.GetValue(precompute),
             };
             LoadResult result = await LoadRunner.RunAsync(options, Console.Out, cancellationToken);
             Console.WriteLine();
@@ -117,6 +123,9 @@ internal sealed class LoadOptions
 
     public bool Embedded { get; init; }
 
+    /// <summary>Randomness values each client prepares before measurement; 0 leaves the SDK default.</summary>
+    public int Precompute { get; init; }
+
     /// <summary>The `mpc` program to spawn for <see cref="Embedded"/>; default: the one running now.</summary>
     public string? MpcDll { get; init; }
 
@@ -149,7 +158,12 @@ internal static class LoadRunner
                 for (int i = 0; i < users.Length; i++)
                 {
                     string token = tokens?.Mint($"load-user-{i + 1:D3}", options.Warmup + options.Duration + TimeSpan.FromHours(1)) ?? options.Token!;
-                    var client = new MpcSignerClient(servers[i % servers.Count], token, new MpcSignerClientOptions { RingPedersen = ringPedersen });
+                    var clientOptions = new MpcSignerClientOptions { RingPedersen = ringPedersen };
+                    if (options.Precompute > 0)
+                    {
+                        clientOptions.PrecomputedRandomness = options.Precompute;
+                    }
+                    var client = new MpcSignerClient(servers[i % servers.Count], token, clientOptions);
                     users[i] = new SimulatedUser(client);
                 }
             }
@@ -167,6 +181,17 @@ internal static class LoadRunner
                     gate.Release();
                 }
             }));
+            if (options.Precompute > 0)
+            {
+                // Client devices prepare r^N mod N² in idle time; here every simulated device does it before the clock starts.
+                var precomputeClock = Stopwatch.StartNew();
+                while (users.Any(u => u.Key!.PreparedRandomness < options.Precompute))
+                {
+                    int ready = users.Sum(u => Math.Min(u.Key!.PreparedRandomness, options.Precompute));
+                    progress.WriteLine($"Precomputing client randomness: {ready}/{options.Precompute * users.Length} ({precomputeClock.Elapsed.TotalSeconds:F0} s)");
+                    await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+                }
+            }
             progress.WriteLine($"Keys ready in {setupClock.Elapsed.TotalSeconds:F1} s. Warm-up {options.Warmup.TotalSeconds:F0} s, then {options.Duration.TotalSeconds:F0} s measured, {options.Users} concurrent user(s).");
             return await MeasureAsync(options, servers, users, embedded, startedAt, progress, cancellationToken);
         }
@@ -298,7 +323,7 @@ internal static class LoadRunner
                 Curve = EcCurve.NameOf(options.Curve),
                 DurationSeconds = options.Duration.TotalSeconds,
                 WarmupSeconds = options.Warmup.TotalSeconds,
-                PrecomputedRandomness = new MpcSignerClientOptions().PrecomputedRandomness,
+                PrecomputedRandomness = options.Precompute > 0 ? options.Precompute : new MpcSignerClientOptions().PrecomputedRandomness,
                 TokenPerUser = options.Token is null,
             },
             StartedAt = startedAt,
@@ -498,7 +523,7 @@ internal static class LoadRunner
                 const string Prefix = "mpc server listening on ";
                 if (e.Data is { } line && line.StartsWith(Prefix, StringComparison.Ordinal))
                 {
-                    listening.TrySetResult(new Uri(line[Prefix.Length..].Split(',')[0].Trim()));
+                    listening.TrySetResult(new Uri(line[Prefix.Length..].Split(',')[0].Trim().Split(' ')[0]));
                 }
             };
             process.ErrorDataReceived += (_, e) =>

@@ -42,6 +42,9 @@ public sealed class MpcKey : IDisposable
     /// <summary>The client's share. Handle as a secret.</summary>
     public ClientKeyShare Share { get; }
 
+    /// <summary>How many precomputed Paillier randomness values are ready for the next signatures.</summary>
+    public int PreparedRandomness => _randomness.Count;
+
     internal PaillierRandomness? TakeRandomness()
     {
         PaillierRandomness? taken = _randomness.TryDequeue(out PaillierRandomness? value) ? value : null;
