@@ -27,8 +27,7 @@ public class EndToEndBenchmarks
     private MpcSignerClient? _client;
     private MpcKey? _key;
     private byte[] _digest = [];
-    private ECDsa? _platform;
-    private Org.BouncyCastle.Crypto.Signers.ECDsaSigner? _bouncy;
+    private SinglePartySigner? _baseline;
 
     [Params(CurveKind.P256, CurveKind.Secp256k1, CurveKind.P384)]
     public CurveKind Curve { get; set; }
@@ -40,17 +39,7 @@ public class EndToEndBenchmarks
     public void SetupBaseline()
     {
         _digest = RandomNumberGenerator.GetBytes(EcCurve.Get(Curve).ScalarLength);
-        if (Curve == CurveKind.Secp256k1)
-        {
-            var generator = new Org.BouncyCastle.Crypto.Generators.ECKeyPairGenerator();
-            generator.Init(new Org.BouncyCastle.Crypto.Parameters.ECKeyGenerationParameters(EcCurve.Get(Curve).DomainParameters, new Org.BouncyCastle.Security.SecureRandom()));
-            _bouncy = new Org.BouncyCastle.Crypto.Signers.ECDsaSigner();
-            _bouncy.Init(true, generator.GenerateKeyPair().Private);
-        }
-        else
-        {
-            _platform = ECDsa.Create(Curve == CurveKind.P256 ? ECCurve.NamedCurves.nistP256 : ECCurve.NamedCurves.nistP384);
-        }
+        _baseline = new SinglePartySigner(Curve);
     }
 
     private async Task SetupServerAsync()
@@ -71,7 +60,7 @@ public class EndToEndBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "single-party ECDSA (baseline)")]
-    public object SinglePartyBaseline() => _platform is not null ? _platform.SignHash(_digest) : _bouncy!.GenerateSignature(_digest);
+    public object SinglePartyBaseline() => _baseline!.Sign(_digest);
 
     /// <summary>
     /// Blocks on the SDK call, as a synchronous caller would. Returning the task instead made
@@ -84,7 +73,7 @@ public class EndToEndBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _platform?.Dispose();
+        _baseline?.Dispose();
         _key?.Dispose();
         _client?.Dispose();
         if (_server is not null)

@@ -17,8 +17,7 @@ public class EngineSigningBenchmarks
 {
     private EngineSetup _setup = null!;
     private readonly Queue<PaillierRandomness> _pool = new();
-    private System.Security.Cryptography.ECDsa? _platform;
-    private Org.BouncyCastle.Crypto.Signers.ECDsaSigner? _bouncy;
+    private SinglePartySigner _baseline = null!;
 
     [Params(CurveKind.Secp256k1, CurveKind.P256, CurveKind.P384)]
     public CurveKind Curve { get; set; }
@@ -30,19 +29,7 @@ public class EngineSigningBenchmarks
     public void Setup()
     {
         _setup = new EngineSetup(Curve, Backend);
-        if (Curve == CurveKind.Secp256k1)
-        {
-            var generator = new Org.BouncyCastle.Crypto.Generators.ECKeyPairGenerator();
-            generator.Init(new Org.BouncyCastle.Crypto.Parameters.ECKeyGenerationParameters(EcCurve.Get(Curve).DomainParameters, new Org.BouncyCastle.Security.SecureRandom()));
-            _bouncy = new Org.BouncyCastle.Crypto.Signers.ECDsaSigner();
-            _bouncy.Init(true, generator.GenerateKeyPair().Private);
-        }
-        else
-        {
-            _platform = System.Security.Cryptography.ECDsa.Create(Curve == CurveKind.P256
-                ? System.Security.Cryptography.ECCurve.NamedCurves.nistP256
-                : System.Security.Cryptography.ECCurve.NamedCurves.nistP384);
-        }
+        _baseline = new SinglePartySigner(Curve);
     }
 
     [IterationSetup(Target = nameof(SignPrecomputed))]
@@ -55,9 +42,7 @@ public class EngineSigningBenchmarks
     }
 
     [Benchmark(Baseline = true, Description = "single-party ECDSA (baseline)")]
-    public object SinglePartyBaseline() => _platform is not null
-        ? _platform.SignHash(_setup.Digest)
-        : _bouncy!.GenerateSignature(_setup.Digest);
+    public object SinglePartyBaseline() => _baseline.Sign(_setup.Digest);
 
     [Benchmark(Description = "2P sign, randomness inline")]
     public EcdsaSignature SignInline() => _setup.Sign(null);
@@ -68,7 +53,7 @@ public class EngineSigningBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _platform?.Dispose();
+        _baseline.Dispose();
         _setup.Dispose();
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Client.KeyStore;
@@ -17,7 +15,7 @@ public sealed class SpawnedServerTests : IDisposable
 {
     private const string PassphraseVariable = "MPC_TEST_PASSPHRASE";
     private readonly string _root = Directory.CreateTempSubdirectory("mpc-spawned-").FullName;
-    private readonly int _port = FreePort();
+    private readonly int _port = Cluster.ClusterPorts.Free();
     private Process? _server;
 
     private string DataDirectory => Path.Combine(_root, "data");
@@ -184,13 +182,6 @@ public sealed class SpawnedServerTests : IDisposable
             throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish");
         }
         return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose()
