@@ -5,6 +5,17 @@ internal static class ProofPurposes
 {
     public const string KeyShare = "lindell17/keygen/share";
     public const string SigningNonce = "lindell17/sign/nonce";
+    public const string RefreshFactor = "lindell17/refresh/factor";
+    public const string RefreshShare = "lindell17/refresh/share";
+}
+
+/// <summary>Device ids name one share pair of a key; like key ids they appear in transcripts and storage keys.</summary>
+public static class DeviceIds
+{
+    public static bool IsValid(string? deviceId) => KeyIds.IsValid(deviceId);
+
+    /// <summary>A fresh device id: a readable prefix and 64 random bits.</summary>
+    public static string New(string prefix) => prefix + "-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
 }
 
 /// <summary>Key ids appear in transcripts, storage keys and URLs: keep them short and plain.</summary>

@@ -11,6 +11,9 @@ internal static class ProtocolError
     public static MpcProtocolException SessionMismatch(string what) =>
         new(MpcErrorCode.SessionMismatch, $"{what} belongs to another session.");
 
+    public static MpcProtocolException Malformed(string what) =>
+        new(MpcErrorCode.MalformedMessage, $"Malformed message: {what}.");
+
     public static MpcProtocolException CommitmentMismatch(string what) =>
         new(MpcErrorCode.CommitmentMismatch, $"{what} does not open the earlier commitment.");
 }

@@ -28,4 +28,16 @@ internal static class SessionIds
             .WriteString(keyId)
             .WriteUInt32((uint)curve)
             .WrittenSpan);
+
+    public static byte[] ForRefresh(ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, string keyId, string targetDevice, CurveKind curve, string purpose, ReadOnlySpan<byte> publicKey) =>
+        SHA256.HashData(new WireWriter()
+            .WriteString("mpc-signer/refresh-session/v1")
+            .WriteBytes(clientNonce)
+            .WriteBytes(serverNonce)
+            .WriteString(keyId)
+            .WriteString(targetDevice)
+            .WriteUInt32((uint)curve)
+            .WriteString(purpose)
+            .WriteBytes(publicKey)
+            .WrittenSpan);
 }

@@ -90,16 +90,9 @@ public sealed class KeyGenClientSession : IDisposable
             ECPoint q1 = _curve.DecodePoint(message.Q1, "Q1");
             message.Q1Proof.Verify(_curve, q1, context, ProofPurposes.KeyShare);
 
-            var paillier = new PaillierPublicKey(message.PaillierModulus, _backend);
-            if (paillier.BitLength < RangeParameters.MinimumPaillierBits(_curve))
-            {
-                throw new MpcProtocolException(MpcErrorCode.PaillierModulusTooSmall,
-                    $"Paillier modulus has {paillier.BitLength} bits; {_curve.Name} needs at least {RangeParameters.MinimumPaillierBits(_curve)}.");
-            }
-            message.ModulusProof.Verify(paillier, context);
-            message.NoSmallFactorProof.Verify(paillier, _auxiliary.Parameters, context);
-            paillier.RequireCiphertext(message.EncryptedShare, "c_key");
-            message.EncryptedShareProof.Verify(_curve, paillier, message.EncryptedShare, q1, _auxiliary.Parameters, context);
+            PaillierPublicKey paillier = new EncryptedShareSetup(
+                    message.PaillierModulus, message.EncryptedShare, message.ModulusProof, message.NoSmallFactorProof, message.EncryptedShareProof)
+                .Verify(_curve, q1, _auxiliary.Parameters, context, _backend);
 
             BigInteger x2 = _x2!;
             ECPoint publicKey = _curve.MultiplySecret(q1, x2);

@@ -88,17 +88,17 @@ public sealed class KeyGenServerSession : IDisposable
             curve.ValidatePoint(publicKey, "joint public key");
 
             PaillierPrivateKey paillier = PaillierFactory(_backend, _paillierModulusBits);
-            BigInteger nonce = paillier.PublicKey.RandomUnit();
-            BigInteger encryptedShare = paillier.EncryptWithNonce(x1, nonce);
+            var setup = EncryptedShareSetup.Create(curve, paillier, x1, auxiliary, _serverContext!);
             var reply = new KeyGenServerShare(
                 curve.EncodePoint(_q1!),
                 _q1Proof!,
                 _salt!,
-                paillier.PublicKey.N,
-                encryptedShare,
-                PaillierBlumModulusProof.Prove(paillier, _serverContext!),
-                NoSmallFactorProof.Prove(paillier, auxiliary, _serverContext!),
-                EncryptedDlogProof.Prove(curve, paillier, encryptedShare, x1, nonce, auxiliary, _serverContext!));
+                setup.PaillierModulus,
+                setup.EncryptedShare,
+                setup.ModulusProof,
+                setup.NoSmallFactorProof,
+                setup.EncryptedShareProof);
+            BigInteger encryptedShare = setup.EncryptedShare;
             var share = new ServerKeyShare(KeyId, curve.Kind, x1, paillier, encryptedShare, publicKey);
             _x1 = null;
             return new KeyGenServerOutput(reply, share);

@@ -14,12 +14,16 @@ namespace Mpc.Protocol.Keys;
 /// </summary>
 public sealed class ClientKeyShare : IDisposable
 {
-    private const uint ExportVersion = 1;
+    /// <summary>The device id of shares made before devices existed: every key's first device.</summary>
+    public const string PrimaryDevice = "primary";
+
+    private const uint ExportVersion = 2;
     private BigInteger _x2;
 
-    internal ClientKeyShare(string keyId, CurveKind curve, BigInteger x2, PaillierPublicKey paillier, BigInteger encryptedServerShare, ECPoint publicKey)
+    internal ClientKeyShare(string keyId, CurveKind curve, BigInteger x2, PaillierPublicKey paillier, BigInteger encryptedServerShare, ECPoint publicKey, string deviceId = PrimaryDevice)
     {
         KeyId = keyId;
+        DeviceId = deviceId;
         Curve = curve;
         _x2 = x2;
         Paillier = paillier;
@@ -28,6 +32,12 @@ public sealed class ClientKeyShare : IDisposable
     }
 
     public string KeyId { get; }
+
+    /// <summary>Which of the key's devices this share belongs to; the server keeps one share pair per device.</summary>
+    public string DeviceId { get; }
+
+    /// <summary>The public name of this share pair (<see cref="ShareIds"/>); it changes with every refresh.</summary>
+    public byte[] ShareId => ShareIds.Of(Paillier.N, EncryptedServerShare);
 
     public CurveKind Curve { get; }
 
@@ -54,6 +64,7 @@ public sealed class ClientKeyShare : IDisposable
             .WriteBigInteger(Paillier.N)
             .WriteBigInteger(EncryptedServerShare)
             .WriteBytes(curve.EncodePoint(PublicKey))
+            .WriteString(DeviceId)
             .ToArray();
     }
 
@@ -61,7 +72,8 @@ public sealed class ClientKeyShare : IDisposable
     public static ClientKeyShare ImportSecret(ReadOnlySpan<byte> data, IBigNumBackend backend)
     {
         var reader = new WireReader(data);
-        if (reader.ReadUInt32("version") != ExportVersion)
+        uint version = reader.ReadUInt32("version");
+        if (version is not (1 or ExportVersion))
         {
             throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Unsupported client key share version.");
         }
@@ -72,11 +84,17 @@ public sealed class ClientKeyShare : IDisposable
         BigInteger encryptedShare = reader.ReadBigInteger("c_key", ProtocolLimits.MaxCiphertextBits);
         paillier.RequireCiphertext(encryptedShare, "c_key");
         ECPoint publicKey = curve.DecodePoint(reader.ReadBytes("Q"), "Q");
+        // Version 1 predates devices: such a share is its key's first device.
+        string deviceId = version == 1 ? PrimaryDevice : reader.ReadString("device id", ProtocolLimits.MaxKeyIdLength);
         reader.EnsureEnd("client key share");
-        return new ClientKeyShare(keyId, curve.Kind, x2, paillier, encryptedShare, publicKey);
+        if (!DeviceIds.IsValid(deviceId))
+        {
+            throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Malformed client key share: bad device id.");
+        }
+        return new ClientKeyShare(keyId, curve.Kind, x2, paillier, encryptedShare, publicKey, deviceId);
     }
 
     public void Dispose() => _x2 = BigInteger.Zero;
 
-    public override string ToString() => $"ClientKeyShare({KeyId}, {EcCurve.NameOf(Curve)})";
+    public override string ToString() => $"ClientKeyShare({KeyId}, {DeviceId}, {EcCurve.NameOf(Curve)})";
 }

@@ -38,6 +38,9 @@ public sealed class ServerKeyShare : IDisposable
     /// <summary>c_key = Enc(x1) under the server's Paillier key.</summary>
     public BigInteger EncryptedShare { get; }
 
+    /// <summary>The public name of this share pair (<see cref="ShareIds"/>).</summary>
+    public byte[] ShareId => ShareIds.Of(Paillier.PublicKey.N, EncryptedShare);
+
     internal PaillierPrivateKey Paillier { get; }
 
     /// <summary>The final check of every signature; built once per key.</summary>
