@@ -78,7 +78,8 @@ internal static class ServerCommands
         var data = new Option<string>("--data") { Description = "The server's data directory", DefaultValueFactory = _ => DefaultDataDirectory };
         var user = new Option<string>("--user") { Description = "The user the token is for (its subject)", Required = true };
         var lifetime = new Option<TimeSpan>("--lifetime") { Description = "Validity, e.g. 12:00:00", DefaultValueFactory = _ => TimeSpan.FromHours(12) };
-        var command = new Command("token", "Print a development bearer token for a user of the embedded server.") { data, user, lifetime };
+        var admin = new Option<bool>("--admin") { Description = "Add the operator scope (mpc.admin) for mpc admin commands" };
+        var command = new Command("token", "Print a development bearer token for a user of the embedded server.") { data, user, lifetime, admin };
         command.SetAction((parse, _) => CliErrors.Run(() =>
         {
             string name = parse.GetValue(user)!;
@@ -87,7 +88,7 @@ internal static class ServerCommands
                 throw new CliException("--user must be 1 to 128 characters");
             }
             using DevelopmentTokens tokens = DevelopmentTokens.Open(parse.GetValue(data)!, create: false);
-            Console.WriteLine(tokens.Mint(name, parse.GetValue(lifetime)));
+            Console.WriteLine(tokens.Mint(name, parse.GetValue(lifetime), admin: parse.GetValue(admin)));
             return Task.FromResult(0);
         }));
         return command;

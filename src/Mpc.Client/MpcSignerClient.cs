@@ -19,11 +19,12 @@ namespace Mpc.Client;
 /// the client's share; every server message is checked before it is used, and every signature is verified
 /// before it is returned. Thread-safe; share one instance per server.
 /// </summary>
-public sealed class MpcSignerClient : IDisposable
+public sealed partial class MpcSignerClient : IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly bool _ownsChannel;
     private readonly Signer.SignerClient _grpc;
+    private readonly SignerAdmin.SignerAdminClient _admin;
     private readonly Func<CancellationToken, ValueTask<string>> _token;
     private readonly MpcSignerClientOptions _options;
     private readonly IBigNumBackend _backend;
@@ -52,6 +53,7 @@ public sealed class MpcSignerClient : IDisposable
         _channel = channel;
         _ownsChannel = ownsChannel;
         _grpc = new Signer.SignerClient(channel);
+        _admin = new SignerAdmin.SignerAdminClient(channel);
         _token = tokenProvider;
         _options = options ?? new MpcSignerClientOptions();
         _backend = _options.Backend ?? BigNumBackends.Default;
@@ -109,7 +111,12 @@ public sealed class MpcSignerClient : IDisposable
                 // Nothing secret was used: the server never opened that commitment.
             }
         }
-        BeginSignResponse begin = await Call(o => _grpc.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        BeginSignResponse begin = await Call(o => _grpc.BeginSignAsync(new BeginSignRequest
+        {
+            KeyId = key.KeyId,
+            DeviceId = key.Share.DeviceId,
+            ShareId = ByteString.CopyFrom(key.Share.ShareId),
+        }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
         return await SignWith(key, begin.Commitment.ToByteArray(), digest, lowS, cancellationToken).ConfigureAwait(false);
     }
 
@@ -150,7 +157,13 @@ public sealed class MpcSignerClient : IDisposable
         var session = new SignClientSession(key.Share, digest.Span, lowS, key.TakeRandomness());
         SignNonce nonce = session.HandleCommitment(commitment);
         SignNonceResponse opened = await Call(o => _grpc.SignNonceAsync(
-            new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+            new SignNonceRequest
+            {
+                KeyId = key.KeyId,
+                Nonce = ByteString.CopyFrom(nonce.Encode()),
+                DeviceId = key.Share.DeviceId,
+                ShareId = ByteString.CopyFrom(key.Share.ShareId),
+            }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
         SignCiphertext ciphertext = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, curve));
         SignFinishResponse finished = await Call(o => _grpc.SignFinishAsync(new SignFinishRequest
         {
@@ -197,5 +210,11 @@ public sealed record MpcKeyInfo(string KeyId, CurveKind Curve, string PublicKeyP
         info.PublicKeyPem,
         info.PublicKey.ToByteArray(),
         info.Status == KeyStatus.Frozen,
-        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs));
+        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs))
+    {
+        Imported = info.Imported,
+    };
+
+    /// <summary>True when the key was imported from a key its owner once held whole.</summary>
+    public bool Imported { get; init; }
 }

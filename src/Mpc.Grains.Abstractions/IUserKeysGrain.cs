@@ -15,17 +15,44 @@ public interface IUserKeysGrain : IGrainWithStringKey
     [Alias("CompleteKeyGen")]
     Task<KeyGenCompletion> CompleteKeyGen(string keyId, [Immutable] byte[] clientShare);
 
-    /// <summary>Signing round 1: a fresh commitment (SignCommitment encoding).</summary>
+    /// <summary>Signing round 1: a fresh commitment (SignCommitment encoding) for one device's share pair.</summary>
     [Alias("BeginSign")]
-    Task<byte[]> BeginSign(string keyId);
+    Task<byte[]> BeginSign(string keyId, DeviceShare device);
 
     /// <summary>Signing rounds 2 → 3 (SignNonce → SignOpening).</summary>
     [Alias("SignNonce")]
-    Task<byte[]> SignNonce(string keyId, [Immutable] byte[] nonce);
+    Task<byte[]> SignNonce(string keyId, DeviceShare device, [Immutable] byte[] nonce);
 
     /// <summary>Signing rounds 4 → 5 (SignCiphertext → SignResult), optionally with the next commitment.</summary>
     [Alias("SignFinish")]
     Task<SignCompletion> SignFinish(string keyId, [Immutable] byte[] sessionId, [Immutable] byte[] ciphertext, bool wantNextCommitment);
+
+    /// <summary>Refresh rounds 1 → 2 from one of the key's devices (refresh, enrol, backup or restore).</summary>
+    [Alias("BeginRefresh")]
+    Task<RefreshStarted> BeginRefresh(string keyId, RefreshStart start);
+
+    /// <summary>Import rounds 1 → 2 for a key id already reserved for this user: the client's seed share starts the refresh.</summary>
+    [Alias("BeginImport")]
+    Task<RefreshStarted> BeginImport(string keyId, ImportStart start);
+
+    /// <summary>Refresh rounds 3 → 4 (RefreshContribution → RefreshServerShare).</summary>
+    [Alias("ContinueRefresh")]
+    Task<byte[]> ContinueRefresh(string keyId, string refreshId, [Immutable] byte[] contribution);
+
+    /// <summary>Refresh round 5: the new pair is stored (and the old one retired) before this returns.</summary>
+    [Alias("CompleteRefresh")]
+    Task<RefreshCompletion> CompleteRefresh(string keyId, string refreshId, [Immutable] byte[] confirmation);
+
+    [Alias("ListDevices")]
+    Task<IReadOnlyList<DeviceSummary>> ListDevices(string keyId);
+
+    /// <summary>Destroys a device's server-side share: its client share never signs again.</summary>
+    [Alias("RevokeDevice")]
+    Task<DeviceSummary> RevokeDevice(string keyId, string deviceId);
+
+    /// <summary>Operator only: lifts a freeze; every remaining pair must be refreshed before it signs.</summary>
+    [Alias("Unfreeze")]
+    Task<KeySummary> Unfreeze(string keyId, string? revokeDeviceId, string operatorName);
 
     [Alias("GetKey")]
     Task<KeySummary?> GetKey(string keyId);
@@ -62,7 +89,66 @@ public sealed record KeySummary(
     [property: Id(1)] int Curve,
     [property: Id(2)] byte[] PublicKey,
     [property: Id(3)] KeyStatus Status,
-    [property: Id(4)] DateTimeOffset CreatedAt);
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(6)] bool Imported = false);
+
+/// <summary>Which device's share pair a signing call uses; an empty share id skips the staleness check.</summary>
+[GenerateSerializer, Immutable, Alias("mpc.DeviceShare")]
+public sealed record DeviceShare(
+    [property: Id(0)] string DeviceId,
+    [property: Id(1)] byte[] ShareId)
+{
+    public static DeviceShare Primary { get; } = new("primary", []);
+}
+
+public enum DeviceRefreshPurpose
+{
+    Refresh = 1,
+    Enrol = 2,
+    Backup = 3,
+    Restore = 4,
+}
+
+[GenerateSerializer, Immutable, Alias("mpc.RefreshStart")]
+public sealed record RefreshStart(
+    [property: Id(0)] DeviceShare Source,
+    [property: Id(1)] DeviceRefreshPurpose Purpose,
+    [property: Id(2)] string Label,
+    [property: Id(3)] byte[] Request);
+
+[GenerateSerializer, Immutable, Alias("mpc.ImportStart")]
+public sealed record ImportStart(
+    [property: Id(0)] int Curve,
+    [property: Id(1)] byte[] PublicKey,
+    [property: Id(2)] byte[] SeedShare,
+    [property: Id(3)] byte[][] CertificateChain,
+    [property: Id(4)] string Label,
+    [property: Id(5)] byte[] Request)
+{
+    public override string ToString() => $"ImportStart(curve {Curve}, {CertificateChain.Length} certificates)";
+}
+
+[GenerateSerializer, Immutable, Alias("mpc.RefreshStarted")]
+public sealed record RefreshStarted(
+    [property: Id(0)] string RefreshId,
+    [property: Id(1)] byte[] Commitment);
+
+[GenerateSerializer, Immutable, Alias("mpc.RefreshCompletion")]
+public sealed record RefreshCompletion(
+    [property: Id(0)] KeySummary Key,
+    [property: Id(1)] DeviceSummary Device);
+
+/// <summary>The public facts about one device's share pair.</summary>
+[GenerateSerializer, Immutable, Alias("mpc.DeviceSummary")]
+public sealed record DeviceSummary(
+    [property: Id(0)] string DeviceId,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] string Label,
+    [property: Id(3)] DateTimeOffset CreatedAt,
+    [property: Id(4)] DateTimeOffset? RefreshedAt,
+    [property: Id(5)] DateTimeOffset? RevokedAt,
+    [property: Id(6)] bool MustRefresh,
+    [property: Id(7)] byte[] ShareId);
 
 [GenerateSerializer, Immutable, Alias("mpc.KeyGenCompletion")]
 public sealed record KeyGenCompletion(

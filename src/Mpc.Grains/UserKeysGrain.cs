@@ -22,7 +22,7 @@ namespace Mpc.Grains;
 /// A failed final signature check freezes the key in storage before the caller hears anything.
 /// </summary>
 [GrainType(GrainTypes.UserKeys)]
-public sealed class UserKeysGrain(
+public sealed partial class UserKeysGrain(
     [PersistentState("keys", StorageNames.Keys)] IPersistentState<UserKeysState> state,
     ShareSealer sealer,
     IBigNumBackend backend,
@@ -31,7 +31,8 @@ public sealed class UserKeysGrain(
     SignerMetrics metrics,
     ILogger<UserKeysGrain> logger) : Grain, IUserKeysGrain
 {
-    private const string SharePurpose = "server-key-share";
+    /// <summary>The seal purpose of shares stored before devices existed (one per key).</summary>
+    private const string LegacySharePurpose = "server-key-share";
 
     private readonly SignerOptions _options = options.Value;
     private readonly Dictionary<string, PendingKeyGen> _keyGens = [];
@@ -44,15 +45,16 @@ public sealed class UserKeysGrain(
 
     public Task<KeyGenCompletion> CompleteKeyGen(string keyId, byte[] clientShare) => Observe(null, () => CompleteKeyGenCore(keyId, clientShare));
 
-    public Task<byte[]> BeginSign(string keyId) => Observe("commit", () => BeginSignCore(keyId));
+    public Task<byte[]> BeginSign(string keyId, DeviceShare device) => Observe("commit", () => BeginSignCore(keyId, device));
 
-    public Task<byte[]> SignNonce(string keyId, byte[] nonce) => Observe("nonce", () => SignNonceCore(keyId, nonce));
+    public Task<byte[]> SignNonce(string keyId, DeviceShare device, byte[] nonce) => Observe("nonce", () => SignNonceCore(keyId, device, nonce));
 
     public Task<SignCompletion> SignFinish(string keyId, byte[] sessionId, byte[] ciphertext, bool wantNextCommitment) =>
         Observe("finish", () => SignFinishCore(keyId, sessionId, ciphertext, wantNextCommitment));
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        MigrateLegacyShares();
         metrics.GrainActivated();
         return base.OnActivateAsync(cancellationToken);
     }
@@ -86,25 +88,17 @@ public sealed class UserKeysGrain(
         KeyGenServerOutput output = await Task.Run(() => Protocol(() => session.HandleClientShare(decoded)));
 
         EcCurve curve = EcCurve.Get(pending.Curve);
-        byte[] secret = output.Share.ExportSecret();
-        byte[] sealedShare;
-        try
-        {
-            sealedShare = await sealer.SealAsync(secret, new SealContext(UserId, keyId, SharePurpose), CancellationToken.None);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(secret);
-        }
+        DateTimeOffset now = time.GetUtcNow();
         var stored = new StoredKey
         {
             KeyId = keyId,
             Curve = (int)pending.Curve,
             PublicKey = curve.EncodePoint(output.Share.PublicKey),
             Status = KeyStatus.Active,
-            CreatedAt = time.GetUtcNow(),
-            SealedShare = sealedShare,
+            CreatedAt = now,
         };
+        StoredDevice device = await SealDevice(keyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, "", output.Share, now);
+        stored.Devices[device.DeviceId] = device;
         state.State.Keys[keyId] = stored;
         try
         {
@@ -116,27 +110,35 @@ public sealed class UserKeysGrain(
             logger.LogError(e, "Storing new key {KeyId} for a user failed", keyId);
             throw new SignerException(SignerErrorKind.Internal, "The key could not be stored; nothing was kept. Try again.");
         }
-        _shares[keyId] = output.Share;
+        _shares[ShareCacheKey(keyId, device.DeviceId)] = output.Share;
         logger.LogInformation("Created key {KeyId} on {Curve}", keyId, curve.Name);
         return new KeyGenCompletion(output.Message.Encode(), Summarize(stored));
     }
 
-    private async Task<byte[]> BeginSignCore(string keyId)
+    private async Task<byte[]> BeginSignCore(string keyId, DeviceShare device)
     {
         StoredKey key = RequireSignableKey(keyId);
+        StoredDevice stored = RequireSigningDevice(key, device);
         PurgeExpired();
-        SignServerSession session = await OpenSession(key);
+        SignServerSession session = await OpenSession(key, stored);
         return session.Commitment.Encode();
     }
 
-    private Task<byte[]> SignNonceCore(string keyId, byte[] nonce)
+    private Task<byte[]> SignNonceCore(string keyId, DeviceShare device, byte[] nonce)
     {
         StoredKey key = RequireSignableKey(keyId);
+        StoredDevice stored = RequireSigningDevice(key, device);
         SignNonce decoded = Decode(() => Mpc.Protocol.Messages.SignNonce.Decode(nonce, (CurveKind)key.Curve));
         string sessionId = Convert.ToHexStringLower(decoded.ServerSessionId);
         if (!_signs.TryGetValue(sessionId, out PendingSign? pending) || pending.KeyId != keyId || pending.ExpiresAt < time.GetUtcNow())
         {
             throw SignerErrors.UnknownSession();
+        }
+        if (pending.DeviceId != stored.DeviceId)
+        {
+            // A commitment made for one device's pair must not be completed with another device's share.
+            throw new SignerException(SignerErrorKind.FailedPrecondition,
+                $"This signing session belongs to device '{pending.DeviceId}', not '{stored.DeviceId}'; start a new one.");
         }
         try
         {
@@ -174,14 +176,17 @@ public sealed class UserKeysGrain(
         _signs.Remove(id);
         if (outcome.KeyMustBeFrozen)
         {
-            await Freeze(keyId, "final signature check failed");
+            await Freeze(keyId, pending.DeviceId, "final signature check failed");
             throw SignerErrors.Frozen(keyId);
         }
         metrics.Signed(EcCurve.NameOf((CurveKind)key.Curve), SignerMetrics.Since(pending.NonceAt ?? SignerMetrics.Start()));
         byte[]? next = null;
         if (wantNextCommitment && CountSessions(keyId) < _options.MaxOpenSessionsPerKey)
         {
-            next = (await OpenSession(key)).Commitment.Encode();
+            if (key.Devices.TryGetValue(pending.DeviceId, out StoredDevice? device) && !device.Revoked)
+            {
+                next = (await OpenSession(key, device)).Commitment.Encode();
+            }
         }
         return new SignCompletion(outcome.Message!.Encode(), next);
     }
@@ -208,6 +213,7 @@ public sealed class UserKeysGrain(
             pending.Session.Dispose();
         }
         _keyGens.Clear();
+        DisposeRefreshes();
         return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -236,39 +242,40 @@ public sealed class UserKeysGrain(
         }
     }
 
-    private async Task<SignServerSession> OpenSession(StoredKey key)
+    private async Task<SignServerSession> OpenSession(StoredKey key, StoredDevice device)
     {
         if (CountSessions(key.KeyId) >= _options.MaxOpenSessionsPerKey)
         {
             throw new SignerException(SignerErrorKind.ResourceExhausted,
                 $"Key '{key.KeyId}' has {_options.MaxOpenSessionsPerKey} open signing sessions; finish or let some expire.");
         }
-        ServerKeyShare share = await Share(key);
+        ServerKeyShare share = await Share(key, device);
         var session = new SignServerSession(share);
-        _signs[session.SessionId] = new PendingSign(key.KeyId, session, time.GetUtcNow() + _options.SignSessionLifetime);
+        _signs[session.SessionId] = new PendingSign(key.KeyId, device.DeviceId, session, time.GetUtcNow() + _options.SignSessionLifetime);
         return session;
     }
 
-    private async Task<ServerKeyShare> Share(StoredKey key)
+    private async Task<ServerKeyShare> Share(StoredKey key, StoredDevice device)
     {
-        if (_shares.TryGetValue(key.KeyId, out ServerKeyShare? cached))
+        string cacheKey = ShareCacheKey(key.KeyId, device.DeviceId);
+        if (_shares.TryGetValue(cacheKey, out ServerKeyShare? cached))
         {
             return cached;
         }
         byte[] secret;
         try
         {
-            secret = await sealer.OpenAsync(key.SealedShare, new SealContext(UserId, key.KeyId, SharePurpose), CancellationToken.None);
+            secret = await sealer.OpenAsync(device.SealedShare, new SealContext(UserId, key.KeyId, device.SealPurpose), CancellationToken.None);
         }
         catch (SealedDataException e)
         {
-            logger.LogError(e, "The sealed share of key {KeyId} could not be opened", key.KeyId);
+            logger.LogError(e, "The sealed share of key {KeyId}, device {DeviceId} could not be opened", key.KeyId, device.DeviceId);
             throw new SignerException(SignerErrorKind.Internal, $"The stored share of key '{key.KeyId}' cannot be opened with the configured key-encryption key.");
         }
         try
         {
             ServerKeyShare share = ServerKeyShare.ImportSecret(secret, backend);
-            _shares[key.KeyId] = share;
+            _shares[cacheKey] = share;
             return share;
         }
         finally
@@ -282,18 +289,15 @@ public sealed class UserKeysGrain(
     /// is re-read and the freeze applied again; if storage still refuses, the key stays frozen in this
     /// activation and the caller gets Internal, never a signature.
     /// </summary>
-    private async Task Freeze(string keyId, string reason)
+    private async Task Freeze(string keyId, string deviceId, string reason)
     {
-        logger.LogWarning("Freezing key {KeyId}: {Reason}", keyId, reason);
+        logger.LogWarning("Freezing key {KeyId} (device {DeviceId}): {Reason}", keyId, deviceId, reason);
         metrics.Frozen();
         foreach (string session in _signs.Where(s => s.Value.KeyId == keyId).Select(s => s.Key).ToList())
         {
             _signs.Remove(session);
         }
-        if (_shares.Remove(keyId, out ServerKeyShare? share))
-        {
-            share.Dispose();
-        }
+        DropShares(keyId, deviceId: null);
         for (int attempt = 0; ; attempt++)
         {
             if (!state.State.Keys.TryGetValue(keyId, out StoredKey? key))
@@ -303,6 +307,7 @@ public sealed class UserKeysGrain(
             key.Status = KeyStatus.Frozen;
             key.FrozenAt ??= time.GetUtcNow();
             key.FrozenReason ??= reason;
+            key.FrozenDevice ??= deviceId;
             try
             {
                 await state.WriteStateAsync();
@@ -343,6 +348,7 @@ public sealed class UserKeysGrain(
         {
             _signs.Remove(id);
         }
+        PurgeExpiredRefreshes(now);
         foreach (string id in _keyGens.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
         {
             _keyGens.Remove(id, out PendingKeyGen? expired);
@@ -354,7 +360,7 @@ public sealed class UserKeysGrain(
     {
         EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
         byte[] spki = PublicKeyEncoding.ToSubjectPublicKeyInfo(curve, curve.DecodePoint(key.PublicKey, "public key"));
-        return new KeySummary(key.KeyId, key.Curve, spki, key.Status, key.CreatedAt);
+        return new KeySummary(key.KeyId, key.Curve, spki, key.Status, key.CreatedAt, key.Imported);
     }
 
     private static void RequireKeyId(string keyId)
@@ -381,7 +387,7 @@ public sealed class UserKeysGrain(
 
     private sealed record PendingKeyGen(KeyGenServerSession Session, CurveKind Curve, DateTimeOffset ExpiresAt);
 
-    private sealed record PendingSign(string KeyId, SignServerSession Session, DateTimeOffset ExpiresAt)
+    private sealed record PendingSign(string KeyId, string DeviceId, SignServerSession Session, DateTimeOffset ExpiresAt)
     {
         /// <summary>When the nonce round finished: the start of the end-to-end latency.</summary>
         public long? NonceAt { get; set; }

@@ -56,14 +56,19 @@ public sealed class DevelopmentTokens : IDisposable
     }
 
     /// <summary>An ES256 token whose subject is <paramref name="userId"/>.</summary>
-    public string Mint(string userId, TimeSpan lifetime, string issuer = AuthOptions.DevelopmentIssuer, string audience = "mpc-signer")
+    public string Mint(string userId, TimeSpan lifetime, string issuer = AuthOptions.DevelopmentIssuer, string audience = "mpc-signer", bool admin = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        List<Claim> claims = [new Claim(JwtRegisteredClaimNames.Sub, userId)];
+        if (admin)
+        {
+            claims.Add(new Claim("scope", SignerAdminService.AdminScope));
+        }
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = issuer,
             Audience = audience,
-            Subject = new ClaimsIdentity([new Claim(JwtRegisteredClaimNames.Sub, userId)]),
+            Subject = new ClaimsIdentity(claims),
             IssuedAt = DateTime.UtcNow,
             NotBefore = DateTime.UtcNow.AddSeconds(-5),
             Expires = DateTime.UtcNow.Add(lifetime),

@@ -91,6 +91,7 @@ public static class MpcServerHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGrpcService<SignerService>();
+        app.MapGrpcService<SignerAdminService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
@@ -186,7 +187,8 @@ public static class MpcServerHost
             builder.Services.AddSingleton(tokens);
             signingKey = tokens.ValidationKey;
         }
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorization(authorization => authorization.AddPolicy(SignerAdminService.AdminPolicy,
+            policy => policy.RequireAuthenticatedUser().RequireAssertion(context => SignerAdminService.HasAdminScope(context.User))));
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;

@@ -39,14 +39,14 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
     public override async Task<BeginSignResponse> BeginSign(BeginSignRequest request, ServerCallContext context)
     {
         string user = await RequireOwner(request.KeyId, context);
-        byte[] commitment = await UserGrain(user).BeginSign(request.KeyId);
+        byte[] commitment = await UserGrain(user).BeginSign(request.KeyId, DeviceOf(request.DeviceId, request.ShareId));
         return new BeginSignResponse { Commitment = ByteString.CopyFrom(commitment) };
     }
 
     public override async Task<SignNonceResponse> SignNonce(SignNonceRequest request, ServerCallContext context)
     {
         string user = await RequireOwner(request.KeyId, context);
-        byte[] opening = await UserGrain(user).SignNonce(request.KeyId, request.Nonce.ToByteArray());
+        byte[] opening = await UserGrain(user).SignNonce(request.KeyId, DeviceOf(request.DeviceId, request.ShareId), request.Nonce.ToByteArray());
         return new SignNonceResponse { Opening = ByteString.CopyFrom(opening) };
     }
 
@@ -77,6 +77,97 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         response.Keys.AddRange(keys.Select(ToKeyInfo));
         return response;
     }
+
+    public override async Task<BeginRefreshResponse> BeginRefresh(BeginRefreshRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        DeviceRefreshPurpose purpose = request.Purpose switch
+        {
+            Transport.V1.RefreshPurpose.Refresh => DeviceRefreshPurpose.Refresh,
+            Transport.V1.RefreshPurpose.Enrol => DeviceRefreshPurpose.Enrol,
+            Transport.V1.RefreshPurpose.Backup => DeviceRefreshPurpose.Backup,
+            Transport.V1.RefreshPurpose.Restore => DeviceRefreshPurpose.Restore,
+            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "purpose must be refresh, enrol, backup or restore.")),
+        };
+        RefreshStarted started = await UserGrain(user).BeginRefresh(request.KeyId,
+            new RefreshStart(DeviceOf(request.DeviceId, request.ShareId), purpose, request.Label, request.Request.ToByteArray()));
+        return new BeginRefreshResponse { KeyId = request.KeyId, RefreshId = started.RefreshId, Commitment = ByteString.CopyFrom(started.Commitment) };
+    }
+
+    public override async Task<BeginRefreshResponse> BeginImport(BeginImportRequest request, ServerCallContext context)
+    {
+        string user = UserOf(context);
+        CurveKind curve;
+        try
+        {
+            curve = EcCurve.Parse(request.Curve);
+        }
+        catch (Exception e) when (e is ArgumentException or Crypto.MpcProtocolException)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "curve must be secp256k1, P-256 or P-384."));
+        }
+        if (request.CertificateChain.Count > MaxCertificates || request.CertificateChain.Sum(c => c.Length) > MaxCertificateBytes)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"At most {MaxCertificates} certificates of {MaxCertificateBytes / 1024} KiB in all."));
+        }
+        string keyId = KeyIds.New();
+        if (!await grains.GetGrain<IKeyOwnerGrain>(keyId).Claim(user))
+        {
+            throw new RpcException(new Status(StatusCode.Internal, "Key id collision; try again."));
+        }
+        byte[] seed = request.SeedShare.ToByteArray();
+        RefreshStarted started = await UserGrain(user).BeginImport(keyId, new ImportStart(
+            (int)curve, request.PublicKey.ToByteArray(), seed, [.. request.CertificateChain.Select(c => c.ToByteArray())], request.Label, request.Request.ToByteArray()));
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(seed);
+        return new BeginRefreshResponse { KeyId = keyId, RefreshId = started.RefreshId, Commitment = ByteString.CopyFrom(started.Commitment) };
+    }
+
+    public override async Task<ContinueRefreshResponse> ContinueRefresh(ContinueRefreshRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        byte[] share = await UserGrain(user).ContinueRefresh(request.KeyId, request.RefreshId, request.Contribution.ToByteArray());
+        return new ContinueRefreshResponse { ServerShare = ByteString.CopyFrom(share) };
+    }
+
+    public override async Task<CompleteRefreshResponse> CompleteRefresh(CompleteRefreshRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        RefreshCompletion completion = await UserGrain(user).CompleteRefresh(request.KeyId, request.RefreshId, request.Confirmation.ToByteArray());
+        return new CompleteRefreshResponse { Key = ToKeyInfo(completion.Key), Device = ToDeviceInfo(completion.Device) };
+    }
+
+    public override async Task<ListDevicesResponse> ListDevices(ListDevicesRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        IReadOnlyList<DeviceSummary> devices = await UserGrain(user).ListDevices(request.KeyId);
+        var response = new ListDevicesResponse();
+        response.Devices.AddRange(devices.Select(ToDeviceInfo));
+        return response;
+    }
+
+    public override async Task<DeviceInfo> RevokeDevice(RevokeDeviceRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        return ToDeviceInfo(await UserGrain(user).RevokeDevice(request.KeyId, request.DeviceId));
+    }
+
+    private const int MaxCertificates = 10;
+    private const int MaxCertificateBytes = 64 * 1024;
+
+    private static DeviceShare DeviceOf(string deviceId, ByteString shareId) =>
+        new(string.IsNullOrEmpty(deviceId) ? DeviceShare.Primary.DeviceId : deviceId, shareId.ToByteArray());
+
+    internal static DeviceInfo ToDeviceInfo(DeviceSummary device) => new()
+    {
+        DeviceId = device.DeviceId,
+        Kind = device.Kind,
+        Label = device.Label,
+        CreatedUnixMs = device.CreatedAt.ToUnixTimeMilliseconds(),
+        RefreshedUnixMs = device.RefreshedAt?.ToUnixTimeMilliseconds() ?? 0,
+        RevokedUnixMs = device.RevokedAt?.ToUnixTimeMilliseconds() ?? 0,
+        MustRefresh = device.MustRefresh,
+        ShareId = ByteString.CopyFrom(device.ShareId),
+    };
 
     private IUserKeysGrain UserGrain(string user) => grains.GetGrain<IUserKeysGrain>(user);
 
@@ -110,7 +201,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         return user;
     }
 
-    private static KeyInfo ToKeyInfo(KeySummary key)
+    internal static KeyInfo ToKeyInfo(KeySummary key)
     {
         EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
         return new KeyInfo
@@ -121,6 +212,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
             PublicKeyPem = new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", key.PublicKey)) + "\n",
             Status = key.Status == Grains.KeyStatus.Frozen ? Transport.V1.KeyStatus.Frozen : Transport.V1.KeyStatus.Active,
             CreatedUnixMs = key.CreatedAt.ToUnixTimeMilliseconds(),
+            Imported = key.Imported,
         };
     }
 }

@@ -37,7 +37,9 @@ public sealed class ClientKeyShare : IDisposable
     public string DeviceId { get; }
 
     /// <summary>The public name of this share pair (<see cref="ShareIds"/>); it changes with every refresh.</summary>
-    public byte[] ShareId => ShareIds.Of(Paillier.N, EncryptedServerShare);
+    public byte[] ShareId => (byte[])(_shareId ??= ShareIds.Of(Paillier.N, EncryptedServerShare)).Clone();
+
+    private byte[]? _shareId;
 
     public CurveKind Curve { get; }
 

@@ -56,6 +56,13 @@ public sealed class ServerFixture : IAsyncLifetime
         return tokens.Mint(user, lifetime ?? TimeSpan.FromHours(1));
     }
 
+    /// <summary>An operator's token (scope mpc.admin).</summary>
+    public string AdminToken(string operatorName = "operator")
+    {
+        using DevelopmentTokens tokens = DevelopmentTokens.Open(DataDirectory, create: false);
+        return tokens.Mint(operatorName, TimeSpan.FromHours(1), admin: true);
+    }
+
     /// <summary>A raw gRPC client for sending hand-made (and hostile) messages, with the given bearer token.</summary>
     public RawSigner Raw(string? token) => new(Address, token);
 

@@ -322,21 +322,7 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
         byte[] share = key.Share.ExportSecret();
         using RawSigner raw = server.Raw(server.Token("victim"));
 
-        // Honest rounds up to c3, then c3 ⊕ c_key^(q·K): the Lindell17 abort-attack form, certain to wrap mod N.
-        SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
-        SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) }, raw.Headers);
-        SignCiphertext honest = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256));
-        PaillierPublicKey paillier = key.Share.Paillier;
-        BigInteger k = BigInteger.One.ShiftLeft(paillier.BitLength - 256 - 200);
-        BigInteger crafted = paillier.Add(honest.C3, paillier.Multiply(key.Share.EncryptedServerShare, EcCurve.Get(CurveKind.P256).Order.Multiply(k)));
-        var request = new SignFinishRequest
-        {
-            KeyId = key.KeyId,
-            SessionId = ByteString.CopyFrom(commitment.ServerSessionId),
-            Ciphertext = ByteString.CopyFrom(new SignCiphertext(crafted).Encode()),
-        };
-        Assert.Equal(StatusCode.FailedPrecondition, await Status(async () => await raw.Client.SignFinishAsync(request, raw.Headers)));
+        Assert.Equal(StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key));
 
         Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
         MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)));
