@@ -10,6 +10,9 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
     KeyCommands.PublicKey(),
     KeyCommands.Sign(),
     KeyCommands.Verify(),
+    CustodyCommands.Refresh(),
+    CustodyCommands.Device(),
+    CustodyCommands.Admin(),
     LoadCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Mpc.Client;
+using Mpc.Client.KeyStore;
+
+namespace Mpc.Cli;
+
+/// <summary>`mpc refresh`, `mpc device list|revoke`, `mpc admin unfreeze`: the life of a key after it is made.</summary>
+internal static class CustodyCommands
+{
+    public static Command Refresh()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var keyFile = new Option<string>("--key") { Description = "Key file; rewritten in place with the new share", Required = true };
+        var command = new Command("refresh",
+            "Replace this device's share pair with a fresh one (same public key). The old share, and every copy of it, stops working.")
+        {
+            server, token, keyFile, passphrase, passphraseEnv, unprotected,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using MpcKey key = client.OpenKey(opened.Share);
+            Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
+            var clock = Stopwatch.StartNew();
+            using MpcKey refreshed = await PendingRefresh.RunAsync(opened.PendingPath, opened.Path,
+                () => client.RefreshKeyAsync(key, opened.SavePendingTo(opened.PendingPath, opened.Protection), cancellationToken));
+            Console.Error.WriteLine($"Refreshed key {refreshed.KeyId} (device {refreshed.Share.DeviceId}) in {clock.Elapsed.TotalSeconds:0.0} s; {opened.Path} now holds the new share.");
+            Console.WriteLine($"Share id: {Convert.ToHexStringLower(refreshed.Share.ShareId)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Device()
+    {
+        var command = new Command("device", "A key's devices: each holds its own share pair for the same public key.")
+        {
+            ListDevices(),
+            RevokeDevice(),
+        };
+        return command;
+    }
+
+    private static Command ListDevices()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token();
+        var keyId = KeyIdOption();
+        var command = new Command("list", "List the key's devices and backups.") { server, token, keyId };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(parse.GetValue(keyId)!, cancellationToken);
+            Console.WriteLine($"{"DEVICE",-24} {"KIND",-7} {"STATE",-14} {"CREATED",-20} {"REFRESHED",-20} LABEL");
+            foreach (MpcDeviceInfo device in devices)
+            {
+                string stateText = device.Revoked ? "revoked" : device.MustRefresh ? "must-refresh" : "active";
+                Console.WriteLine($"{device.DeviceId,-24} {device.Kind,-7} {stateText,-14} {device.CreatedAt:yyyy-MM-dd HH:mm:ss}  {(device.RefreshedAt is { } r ? r.ToString("yyyy-MM-dd HH:mm:ss") : "-"),-20} {device.Label}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RevokeDevice()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token();
+        var keyId = KeyIdOption();
+        var device = new Option<string>("--device") { Description = "The device (or backup) id, from mpc device list", Required = true };
+        var command = new Command("revoke", "Destroy a device's server-side share: its client share never signs again.") { server, token, keyId, device };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            MpcDeviceInfo revoked = await client.RevokeDeviceAsync(parse.GetValue(keyId)!, parse.GetValue(device)!, cancellationToken);
+            Console.WriteLine($"Revoked {revoked.Kind} {revoked.DeviceId} at {revoked.RevokedAt:u}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Admin()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token();
+        var user = new Option<string>("--user") { Description = "The key's owner (the token subject of their requests)", Required = true };
+        var keyId = KeyIdOption();
+        var revoke = new Option<string?>("--revoke-device") { Description = "Also revoke this device (normally the one whose signature failed)" };
+        var unfreeze = new Command("unfreeze",
+            "Lift a freeze (operator token with scope mpc.admin). Every remaining device must refresh before it signs again.")
+        {
+            server, token, user, keyId, revoke,
+        };
+        unfreeze.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            MpcKeyInfo key = await client.UnfreezeKeyAsync(parse.GetValue(user)!, parse.GetValue(keyId)!, parse.GetValue(revoke), cancellationToken);
+            Console.WriteLine($"Key {key.KeyId} is unfrozen; each of its devices must run mpc refresh before it signs.");
+            return 0;
+        }));
+        return new Command("admin", "Operator commands.") { unfreeze };
+    }
+
+    private static Option<string> KeyIdOption() => new("--key-id") { Description = "Key id", Required = true };
+}
