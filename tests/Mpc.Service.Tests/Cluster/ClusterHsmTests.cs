@@ -111,7 +111,7 @@ public sealed class ClusterHsmTests : IDisposable
                 foreach ((string user, string keyId, _, _) in keys)
                 {
                     await Assert.ThrowsAsync<SealedDataException>(async () =>
-                        await sealer.OpenAsync(blob, new SealContext(user, keyId, "server-key-share"), CancellationToken.None));
+                        await sealer.OpenAsync(blob, new SealContext(user, keyId, "server-key-share/primary"), CancellationToken.None));
                 }
             }
         }

@@ -132,9 +132,9 @@ public sealed class HsmServerTests(SoftHsmFixture hsm) : IDisposable
         var state = new Orleans.GrainState<UserKeysState>();
         await storage.ReadStateAsync("keys", Orleans.Runtime.GrainId.Create(GrainTypes.UserKeys, User), state);
         Assert.NotNull(state.State);
-        StoredKey stored = state.State.Keys[keyId];
+        StoredDevice stored = state.State.Keys[keyId].Devices["primary"];
         Assert.Equal(kekId, ShareSealer.KekIdOf(stored.SealedShare));
-        var context = new SealContext(User, keyId, "server-key-share");
+        var context = new SealContext(User, keyId, stored.SealPurpose);
 
         using (var thief = new TempDirectory())
         using (var fileKey = new FileKeyEncryptionKeyProvider(thief.Path))

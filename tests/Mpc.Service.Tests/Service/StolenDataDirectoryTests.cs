@@ -36,8 +36,8 @@ public sealed class StolenDataDirectoryTests(ServerFixture server)
             var state = new Orleans.GrainState<UserKeysState>();
             await storage.ReadStateAsync("keys", Orleans.Runtime.GrainId.Create(GrainTypes.UserKeys, Victim), state);
             Assert.NotNull(state.State);
-            StoredKey stored = state.State.Keys[key.KeyId];
-            var context = new SealContext(Victim, key.KeyId, "server-key-share");
+            StoredDevice stored = state.State.Keys[key.KeyId].Devices["primary"];
+            var context = new SealContext(Victim, key.KeyId, stored.SealPurpose);
             using var realMasterKey = new FileKeyEncryptionKeyProvider(server.MasterKeyDirectory);
             byte[] secret = await new ShareSealer(realMasterKey).OpenAsync(stored.SealedShare, context, CancellationToken.None);
             using ServerKeyShare share = ServerKeyShare.ImportSecret(secret, BigNumBackends.Default);
