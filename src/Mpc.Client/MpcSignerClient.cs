@@ -19,7 +19,7 @@ namespace Mpc.Client;
 /// the client's share; every server message is checked before it is used, and every signature is verified
 /// before it is returned. Thread-safe; share one instance per server.
 /// </summary>
-public sealed class MpcSignerClient : IDisposable
+public sealed partial class MpcSignerClient : IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly bool _ownsChannel;
@@ -188,8 +188,10 @@ public sealed class MpcSignerClient : IDisposable
     });
 }
 
-/// <summary>The server's public record of a key.</summary>
-public sealed record MpcKeyInfo(string KeyId, CurveKind Curve, string PublicKeyPem, byte[] SubjectPublicKeyInfo, bool Frozen, DateTimeOffset CreatedAt)
+/// <summary>The server's public record of a key; <see cref="CertificateChain"/> is leaf first, empty when none was set.</summary>
+public sealed record MpcKeyInfo(
+    string KeyId, CurveKind Curve, string PublicKeyPem, byte[] SubjectPublicKeyInfo, bool Frozen, DateTimeOffset CreatedAt,
+    IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> CertificateChain)
 {
     internal static MpcKeyInfo From(KeyInfo info) => new(
         info.KeyId,
@@ -197,5 +199,6 @@ public sealed record MpcKeyInfo(string KeyId, CurveKind Curve, string PublicKeyP
         info.PublicKeyPem,
         info.PublicKey.ToByteArray(),
         info.Status == KeyStatus.Frozen,
-        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs));
+        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),
+        [.. info.CertificateChain.Select(c => System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(c.Span))]);
 }

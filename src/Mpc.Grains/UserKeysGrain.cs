@@ -22,7 +22,7 @@ namespace Mpc.Grains;
 /// A failed final signature check freezes the key in storage before the caller hears anything.
 /// </summary>
 [GrainType(GrainTypes.UserKeys)]
-public sealed class UserKeysGrain(
+public sealed partial class UserKeysGrain(
     [PersistentState("keys", StorageNames.Keys)] IPersistentState<UserKeysState> state,
     ShareSealer sealer,
     IBigNumBackend backend,
@@ -354,7 +354,7 @@ public sealed class UserKeysGrain(
     {
         EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
         byte[] spki = PublicKeyEncoding.ToSubjectPublicKeyInfo(curve, curve.DecodePoint(key.PublicKey, "public key"));
-        return new KeySummary(key.KeyId, key.Curve, spki, key.Status, key.CreatedAt);
+        return new KeySummary(key.KeyId, key.Curve, spki, key.Status, key.CreatedAt, [.. key.CertificateChain]);
     }
 
     private static void RequireKeyId(string keyId)

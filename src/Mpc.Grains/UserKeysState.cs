@@ -36,6 +36,10 @@ public sealed class StoredKey
 
     [Id(7)]
     public string? FrozenReason { get; set; }
+
+    /// <summary>The key's X.509 certificate chain, leaf first, DER; empty when none was set. Public data.</summary>
+    [Id(8)]
+    public List<byte[]> CertificateChain { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("mpc.KeyOwnerState")]

@@ -78,6 +78,13 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         return response;
     }
 
+    public override async Task<KeyInfo> SetCertificateChain(SetCertificateChainRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        KeySummary key = await UserGrain(user).SetCertificateChain(request.KeyId, [.. request.CertificateChain.Select(c => c.ToByteArray())]);
+        return ToKeyInfo(key);
+    }
+
     private IUserKeysGrain UserGrain(string user) => grains.GetGrain<IUserKeysGrain>(user);
 
     /// <summary>The caller's user id and a check that the key exists and is theirs.</summary>
@@ -121,6 +128,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
             PublicKeyPem = new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", key.PublicKey)) + "\n",
             Status = key.Status == Grains.KeyStatus.Frozen ? Transport.V1.KeyStatus.Frozen : Transport.V1.KeyStatus.Active,
             CreatedUnixMs = key.CreatedAt.ToUnixTimeMilliseconds(),
+            CertificateChain = { key.CertificateChain.Select(ByteString.CopyFrom) },
         };
     }
 }
