@@ -45,8 +45,10 @@ internal static class CertificateChains
             }
             for (int i = 0; i + 1 < certificates.Count; i++)
             {
-                // Only the order is checked here, not the signatures: trust is the verifier's decision.
-                if (!certificates[i].IssuerName.RawData.AsSpan().SequenceEqual(certificates[i + 1].SubjectName.RawData))
+                // Each certificate must be signed by the next one, so the stored chain is a chain; whether its top
+                // is trusted (and validity, revocation) stays the verifier's decision.
+                if (!certificates[i].IssuerName.RawData.AsSpan().SequenceEqual(certificates[i + 1].SubjectName.RawData)
+                    || !SignedBy(chainDer[i], chainDer[i + 1]))
                 {
                     throw Invalid($"Certificate {i + 2} did not issue certificate {i + 1}; order the chain leaf first, each followed by its issuer.");
                 }
@@ -60,6 +62,21 @@ internal static class CertificateChains
             {
                 certificate.Dispose();
             }
+        }
+    }
+
+    private static bool SignedBy(byte[] subjectDer, byte[] issuerDer)
+    {
+        try
+        {
+            var parser = new Org.BouncyCastle.X509.X509CertificateParser();
+            parser.ReadCertificate(subjectDer).Verify(parser.ReadCertificate(issuerDer).GetPublicKey());
+            return true;
+        }
+        catch (Exception e) when (e is Org.BouncyCastle.Security.GeneralSecurityException or Org.BouncyCastle.Security.Certificates.CertificateException
+            or Org.BouncyCastle.Security.InvalidKeyException or Org.BouncyCastle.Security.SecurityUtilityException or ArgumentException or InvalidOperationException or IOException)
+        {
+            return false;
         }
     }
 
