@@ -175,6 +175,11 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
         MpcKeyInfo after = await client.GetKeyAsync(key.KeyId);
         Assert.Equal(own.RawData, Assert.Single(after.CertificateChain).RawData);
 
+        // The chain is in storage, not only in the activation's memory.
+        await server.RestartAsync();
+        using MpcSignerClient afterRestart = server.Client("cms-chain");
+        Assert.Equal(own.RawData, Assert.Single((await afterRestart.GetKeyAsync(key.KeyId)).CertificateChain).RawData);
+
         // Someone else's key: PermissionDenied, as for every other call.
         using MpcSignerClient mallory = server.Client("cms-mallory");
         var denied = await Assert.ThrowsAsync<MpcSignerException>(() => mallory.SetCertificateChainAsync(key.KeyId, [own]));
