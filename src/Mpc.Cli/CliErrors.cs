@@ -26,7 +26,7 @@ internal static class CliErrors
 
     private static string? Describe(Exception e) => e switch
     {
-        CliException or KeyFileException or MpcProtocolException => e.Message,
+        CliException or KeyFileException or MpcProtocolException or Mpc.Client.Documents.DocumentSignatureException => e.Message,
         Mpc.Grains.Sealing.KeyEncryptionKeyException => $"master key: {e.Message}",
         MpcSignerException signer => $"the server refused: {signer.Message}",
         FileNotFoundException notFound => $"file not found: {notFound.FileName ?? notFound.Message}",

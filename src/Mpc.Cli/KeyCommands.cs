@@ -9,7 +9,7 @@ using Org.BouncyCastle.Crypto.Parameters;
 
 namespace Mpc.Cli;
 
-/// <summary>`mpc keygen`, `pubkey`, `sign`, `verify`.</summary>
+/// <summary>`mpc keygen`, `pubkey`, `sign`, `verify` (their CMS forms are in <see cref="DocumentCommands"/>).</summary>
 internal static class KeyCommands
 {
     public static Command KeyGen()
@@ -64,14 +64,21 @@ internal static class KeyCommands
         Option<bool> unprotected = CommonOptions.Unprotected();
         var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
         var input = new Option<string>("--in") { Description = "Document to sign", Required = true };
-        var output = new Option<string>("--out") { Description = "Where to write the DER signature", Required = true };
+        var output = new Option<string>("--out") { Description = "Where to write the signature", Required = true };
         var lowS = new Option<bool>("--low-s") { Description = "Normalise s to the lower half (Bitcoin/Ethereum form)" };
-        var command = new Command("sign", "Sign a document (SHA-256; SHA-384 for P-384) with the server; writes a DER ECDSA signature.")
+        Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES) with the key's certificate");
+        var cert = new Option<string?>("--cert") { Description = "With --format cms: signer certificate (PEM or DER; a PEM chain leaf first) instead of the key record's" };
+        var command = new Command("sign", "Sign a document (SHA-256; SHA-384 for P-384) with the server; writes a DER ECDSA signature, r||s, or a CMS.")
         {
-            server, token, keyFile, input, output, passphrase, passphraseEnv, unprotected, lowS,
+            server, token, keyFile, input, output, passphrase, passphraseEnv, unprotected, lowS, format, cert,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
+            string formatValue = parse.GetValue(format)!;
+            if (parse.GetValue(cert) is not null && formatValue != "cms")
+            {
+                throw new CliException("--cert applies only to --format cms");
+            }
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             KeyFileInfo info = ClientKeyFile.ReadPublicInfo(parse.GetValue(keyFile)!);
             KeyFileProtection protection = info.IsProtected
@@ -80,8 +87,14 @@ internal static class KeyCommands
             ClientKeyShare share = ClientKeyFile.Load(parse.GetValue(keyFile)!, protection, BigNumBackends.Default);
             using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
             using MpcKey key = client.OpenKey(share);
+            if (formatValue == "cms")
+            {
+                await DocumentCommands.SignCms(client, key, document, parse.GetValue(cert), parse.GetValue(output)!, cancellationToken);
+                return 0;
+            }
             EcdsaSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = parse.GetValue(lowS) }, cancellationToken);
-            await File.WriteAllBytesAsync(parse.GetValue(output)!, signature.ToDer(), cancellationToken);
+            byte[] encoded = formatValue == "raw" ? signature.ToP1363(EcCurve.Get(key.Curve).ScalarLength) : signature.ToDer();
+            await File.WriteAllBytesAsync(parse.GetValue(output)!, encoded, cancellationToken);
             Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId}; signature written to {parse.GetValue(output)}.");
             return 0;
         }));
@@ -90,16 +103,33 @@ internal static class KeyCommands
 
     public static Command Verify()
     {
-        var publicKey = new Option<string>("--pub") { Description = "Public key PEM", Required = true };
+        var publicKey = new Option<string?>("--pub") { Description = "Public key PEM (der and raw formats)" };
         var input = new Option<string>("--in") { Description = "Document", Required = true };
-        var signatureFile = new Option<string>("--sig") { Description = "DER signature", Required = true };
-        var command = new Command("verify", "Verify a DER ECDSA signature over a document (SHA-256; SHA-384 for P-384).") { publicKey, input, signatureFile };
+        var signatureFile = new Option<string>("--sig", "--signature") { Description = "Signature file", Required = true };
+        Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES)");
+        var ca = new Option<string?>("--ca") { Description = "With --format cms: trusted certificate(s), PEM or DER; the signer's certificate must chain to one" };
+        var untrusted = new Option<bool>("--untrusted") { Description = "With --format cms: check only that the document is intact, not who signed" };
+        var command = new Command("verify", "Verify a signature over a document (SHA-256; SHA-384 for P-384): DER or r||s ECDSA, or a CMS.")
+        {
+            publicKey, input, signatureFile, format, ca, untrusted,
+        };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint q) = ReadPublicKey(await File.ReadAllTextAsync(parse.GetValue(publicKey)!, cancellationToken));
+            if (parse.GetValue(format) == "cms")
+            {
+                return parse.GetValue(publicKey) is null
+                    ? await DocumentCommands.VerifyCms(parse.GetValue(input)!, parse.GetValue(signatureFile)!, parse.GetValue(ca), parse.GetValue(untrusted), cancellationToken)
+                    : throw new CliException("--pub does not apply to --format cms: the certificate is in the signature; pass --ca");
+            }
+            if (parse.GetValue(ca) is not null || parse.GetValue(untrusted))
+            {
+                throw new CliException("--ca and --untrusted apply only to --format cms");
+            }
+            string publicKeyFile = parse.GetValue(publicKey) ?? throw new CliException("--pub is required for --format der and raw");
+            (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint q) = ReadPublicKey(await File.ReadAllTextAsync(publicKeyFile, cancellationToken));
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             byte[] der = await File.ReadAllBytesAsync(parse.GetValue(signatureFile)!, cancellationToken);
-            (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = ParseDer(der);
+            (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = parse.GetValue(format) == "raw" ? ParseRaw(der, curve) : ParseDer(der);
             bool ok = curve.Verify(q, MpcSignerClient.HashFor(curve.Kind, document), r, s);
             Console.WriteLine(ok ? "Verified OK" : "Verification failure");
             return ok ? 0 : 1;
@@ -125,6 +155,18 @@ internal static class KeyCommands
         EcCurve curve = EcCurve.Get(kind);
         return (curve, curve.DecodePoint(key.Q.GetEncoded(true), "public key"));
     }
+
+    private static Option<string> Format(string description)
+    {
+        var format = new Option<string>("--format") { Description = description, DefaultValueFactory = _ => "der" };
+        format.AcceptOnlyFromAmong("der", "raw", "cms");
+        return format;
+    }
+
+    private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseRaw(byte[] raw, EcCurve curve) =>
+        raw.Length == 2 * curve.ScalarLength
+            ? (new Org.BouncyCastle.Math.BigInteger(1, raw, 0, curve.ScalarLength), new Org.BouncyCastle.Math.BigInteger(1, raw, curve.ScalarLength, curve.ScalarLength))
+            : throw new CliException($"--sig is not a {2 * curve.ScalarLength}-byte r||s signature");
 
     private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseDer(byte[] der)
     {

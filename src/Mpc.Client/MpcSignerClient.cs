@@ -201,8 +201,10 @@ public sealed partial class MpcSignerClient : IDisposable
     });
 }
 
-/// <summary>The server's public record of a key.</summary>
-public sealed record MpcKeyInfo(string KeyId, CurveKind Curve, string PublicKeyPem, byte[] SubjectPublicKeyInfo, bool Frozen, DateTimeOffset CreatedAt)
+/// <summary>The server's public record of a key; <see cref="CertificateChain"/> is leaf first, empty when none was set.</summary>
+public sealed record MpcKeyInfo(
+    string KeyId, CurveKind Curve, string PublicKeyPem, byte[] SubjectPublicKeyInfo, bool Frozen, DateTimeOffset CreatedAt,
+    IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> CertificateChain)
 {
     internal static MpcKeyInfo From(KeyInfo info) => new(
         info.KeyId,
@@ -210,7 +212,8 @@ public sealed record MpcKeyInfo(string KeyId, CurveKind Curve, string PublicKeyP
         info.PublicKeyPem,
         info.PublicKey.ToByteArray(),
         info.Status == KeyStatus.Frozen,
-        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs))
+        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),
+        [.. info.CertificateChain.Select(c => System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(c.Span))])
     {
         Imported = info.Imported,
     };

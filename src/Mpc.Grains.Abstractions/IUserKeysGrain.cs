@@ -59,6 +59,13 @@ public interface IUserKeysGrain : IGrainWithStringKey
 
     [Alias("ListKeys")]
     Task<IReadOnlyList<KeySummary>> ListKeys();
+
+    /// <summary>
+    /// Replaces the key's certificate chain (leaf first, DER). Refused (InvalidArgument) unless every certificate
+    /// parses, the chain is ordered and the leaf certifies exactly this key's public key. Allowed on frozen keys.
+    /// </summary>
+    [Alias("SetCertificateChain")]
+    Task<KeySummary> SetCertificateChain(string keyId, [Immutable] byte[][] chainDer);
 }
 
 /// <summary>
@@ -82,7 +89,7 @@ public enum KeyStatus
     Frozen = 2,
 }
 
-/// <summary>The public facts about a key.</summary>
+/// <summary>The public facts about a key; <see cref="CertificateChain"/> is leaf first, DER, empty when none was set.</summary>
 [GenerateSerializer, Immutable, Alias("mpc.KeySummary")]
 public sealed record KeySummary(
     [property: Id(0)] string KeyId,
@@ -90,6 +97,7 @@ public sealed record KeySummary(
     [property: Id(2)] byte[] PublicKey,
     [property: Id(3)] KeyStatus Status,
     [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] byte[][] CertificateChain,
     [property: Id(6)] bool Imported = false);
 
 /// <summary>Which device's share pair a signing call uses; an empty share id skips the staleness check.</summary>

@@ -115,6 +115,19 @@ public sealed partial class UserKeysGrain
         {
             CryptographicOperations.ZeroMemory(start.SeedShare);
         }
+        try
+        {
+            // Refuse a certificate for another key now, before the client does the refresh's work.
+            if (start.CertificateChain.Length > 0)
+            {
+                AssignCertificateChain(new StoredKey { Curve = (int)curve, PublicKey = start.PublicKey }, start.CertificateChain);
+            }
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
         return Task.FromResult(Open(new PendingRefresh(keyId, session, RefreshPurpose.Import, null, [], ClientKeyShare.PrimaryDevice, label, curve,
             time.GetUtcNow() + _options.KeyGenSessionLifetime, start), request));
     }
@@ -233,6 +246,10 @@ public sealed partial class UserKeysGrain
             CreatedAt = now,
             Imported = true,
         };
+        if (pending.Import!.CertificateChain.Length > 0)
+        {
+            AssignCertificateChain(stored, pending.Import.CertificateChain);
+        }
         StoredDevice device = await SealDevice(pending.KeyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, pending.Label, share, now);
         stored.Devices[device.DeviceId] = device;
         state.State.Keys[pending.KeyId] = stored;

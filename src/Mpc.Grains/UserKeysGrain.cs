@@ -360,7 +360,7 @@ public sealed partial class UserKeysGrain(
     {
         EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
         byte[] spki = PublicKeyEncoding.ToSubjectPublicKeyInfo(curve, curve.DecodePoint(key.PublicKey, "public key"));
-        return new KeySummary(key.KeyId, key.Curve, spki, key.Status, key.CreatedAt, key.Imported);
+        return new KeySummary(key.KeyId, key.Curve, spki, key.Status, key.CreatedAt, [.. key.CertificateChain], key.Imported);
     }
 
     private static void RequireKeyId(string keyId)

@@ -37,6 +37,10 @@ public sealed class StoredKey
     [Id(7)]
     public string? FrozenReason { get; set; }
 
+    /// <summary>The key's X.509 certificate chain, leaf first, DER; empty when none was set. Public data.</summary>
+    [Id(8)]
+    public List<byte[]> CertificateChain { get; set; } = [];
+
     /// <summary>Every share pair of the key, one per client device or backup; revoked ones stay as tombstones.</summary>
     [Id(9)]
     public Dictionary<string, StoredDevice> Devices { get; set; } = [];

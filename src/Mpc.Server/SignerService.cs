@@ -78,6 +78,13 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         return response;
     }
 
+    public override async Task<KeyInfo> SetCertificateChain(SetCertificateChainRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwner(request.KeyId, context);
+        KeySummary key = await UserGrain(user).SetCertificateChain(request.KeyId, [.. request.CertificateChain.Select(c => c.ToByteArray())]);
+        return ToKeyInfo(key);
+    }
+
     public override async Task<BeginRefreshResponse> BeginRefresh(BeginRefreshRequest request, ServerCallContext context)
     {
         string user = await RequireOwner(request.KeyId, context);
@@ -105,10 +112,6 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         catch (Exception e) when (e is ArgumentException or Crypto.MpcProtocolException)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "curve must be secp256k1, P-256 or P-384."));
-        }
-        if (request.CertificateChain.Count > MaxCertificates || request.CertificateChain.Sum(c => c.Length) > MaxCertificateBytes)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"At most {MaxCertificates} certificates of {MaxCertificateBytes / 1024} KiB in all."));
         }
         string keyId = KeyIds.New();
         if (!await grains.GetGrain<IKeyOwnerGrain>(keyId).Claim(user))
@@ -150,9 +153,6 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         string user = await RequireOwner(request.KeyId, context);
         return ToDeviceInfo(await UserGrain(user).RevokeDevice(request.KeyId, request.DeviceId));
     }
-
-    private const int MaxCertificates = 10;
-    private const int MaxCertificateBytes = 64 * 1024;
 
     private static DeviceShare DeviceOf(string deviceId, ByteString shareId) =>
         new(string.IsNullOrEmpty(deviceId) ? DeviceShare.Primary.DeviceId : deviceId, shareId.ToByteArray());
@@ -213,6 +213,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
             Status = key.Status == Grains.KeyStatus.Frozen ? Transport.V1.KeyStatus.Frozen : Transport.V1.KeyStatus.Active,
             CreatedUnixMs = key.CreatedAt.ToUnixTimeMilliseconds(),
             Imported = key.Imported,
+            CertificateChain = { key.CertificateChain.Select(ByteString.CopyFrom) },
         };
     }
 }

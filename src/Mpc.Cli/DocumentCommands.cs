@@ -1,0 +1,157 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Mpc.Client;
+using Mpc.Client.Documents;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.BigNum;
+using Mpc.Protocol.Keys;
+
+namespace Mpc.Cli;
+
+/// <summary>`mpc cert`, and the CMS (CAdES-BES) forms of `mpc sign` and `mpc verify`.</summary>
+internal static class DocumentCommands
+{
+    public static Command Cert()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
+        var subject = new Option<string>("--subject") { Description = "Distinguished name, e.g. \"CN=Alice,O=Example\"", Required = true };
+        var days = new Option<int>("--days") { Description = "Validity in days from now", DefaultValueFactory = _ => 365 };
+        var output = new Option<string>("--out") { Description = "Where to write the certificate (PEM)", Required = true };
+        var command = new Command("cert", "Make a self-signed certificate for a split key, store it in the server's key record and write it as PEM.")
+        {
+            server, token, keyFile, subject, days, output, passphrase, passphraseEnv, unprotected,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            X500DistinguishedName name = ParseSubject(parse.GetValue(subject)!);
+            int validDays = parse.GetValue(days);
+            if (validDays is < 1 or > 36500)
+            {
+                throw new CliException("--days must be between 1 and 36500");
+            }
+            ClientKeyShare share = LoadShare(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using MpcKey key = client.OpenKey(share);
+            // Back-dated a little so that a verifier whose clock is slightly behind accepts it at once.
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            using X509Certificate2 certificate = await client.CreateSelfSignedCertificateAsync(key, name, now.AddMinutes(-5), now.AddDays(validDays), cancellationToken);
+            await File.WriteAllTextAsync(parse.GetValue(output)!, SignerCertificates.ToPem([certificate]), cancellationToken);
+            Console.Error.WriteLine($"Certificate stored in the record of key {key.KeyId} and written to {parse.GetValue(output)}.");
+            Console.WriteLine($"Subject: {certificate.Subject}");
+            Console.WriteLine($"Serial: {certificate.SerialNumber}");
+            Console.WriteLine($"Valid: {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u}");
+            Console.WriteLine($"SHA-256 fingerprint: {certificate.GetCertHashString(HashAlgorithmName.SHA256)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>`mpc sign --format cms`: a detached DER CMS, with the key record's chain or the one in <paramref name="certificateFile"/>.</summary>
+    public static async Task SignCms(MpcSignerClient client, MpcKey key, byte[] document, string? certificateFile, string outPath, CancellationToken cancellationToken)
+    {
+        X509Certificate2[] chain;
+        if (certificateFile is not null)
+        {
+            chain = [.. ReadCertificates(certificateFile, "--cert")];
+        }
+        else
+        {
+            MpcKeyInfo info = await client.GetKeyAsync(key.KeyId, cancellationToken);
+            chain = info.CertificateChain.Count > 0
+                ? [.. info.CertificateChain]
+                : throw new CliException($"Key {key.KeyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert.");
+        }
+        try
+        {
+            byte[] cms = await client.SignCmsAsync(key, document, chain, cancellationToken);
+            await File.WriteAllBytesAsync(outPath, cms, cancellationToken);
+            Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId} as {chain[0].Subject}; CMS (CAdES-BES, detached) written to {outPath}.");
+        }
+        finally
+        {
+            foreach (X509Certificate2 certificate in chain)
+            {
+                certificate.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// `mpc verify --format cms`. Who signed is established only against --ca; --untrusted checks that the
+    /// document is intact and says plainly that the signer is unverified.
+    /// </summary>
+    public static async Task<int> VerifyCms(string documentFile, string signatureFile, string? caFile, bool untrusted, CancellationToken cancellationToken)
+    {
+        if (caFile is null && !untrusted)
+        {
+            throw new CliException("pass --ca CERT to check who signed, or --untrusted to check only that the document is intact");
+        }
+        if (caFile is not null && untrusted)
+        {
+            throw new CliException("--ca and --untrusted exclude each other");
+        }
+        byte[] document = await File.ReadAllBytesAsync(documentFile, cancellationToken);
+        byte[] signature = await File.ReadAllBytesAsync(signatureFile, cancellationToken);
+        X509Certificate2Collection? anchors = caFile is null ? null : ReadCertificates(caFile, "--ca");
+        CadesVerification result;
+        try
+        {
+            result = CadesSignature.Verify(document, signature, anchors);
+        }
+        catch (DocumentSignatureException e)
+        {
+            string message = e.Message.Replace("the given trust anchors", caFile, StringComparison.Ordinal);
+            Console.WriteLine($"Verification failure: {message}");
+            return 1;
+        }
+        string time = result.SigningTime is { } at ? $"; signing time {at.UtcDateTime:u} (as claimed by the signer)" : "";
+        if (result.ChainValidated)
+        {
+            Console.WriteLine($"Verified OK: signed by {result.SignerCertificate.Subject}, trusted through {caFile}{time}");
+        }
+        else
+        {
+            Console.WriteLine($"Signature intact; signer NOT verified: the certificate {result.SignerCertificate.Subject} was not checked against any trust anchor{time}");
+        }
+        return 0;
+    }
+
+    private static X500DistinguishedName ParseSubject(string subject)
+    {
+        try
+        {
+            var name = new X500DistinguishedName(subject);
+            return name.RawData.Length > 2 ? name : throw new CliException("--subject is empty; give a name such as \"CN=Alice,O=Example\"");
+        }
+        catch (CryptographicException)
+        {
+            throw new CliException($"--subject \"{subject}\" is not a distinguished name such as \"CN=Alice,O=Example\"");
+        }
+    }
+
+    private static X509Certificate2Collection ReadCertificates(string path, string option)
+    {
+        try
+        {
+            X509Certificate2Collection certificates = SignerCertificates.Read(File.ReadAllBytes(path));
+            return certificates.Count > 0 ? certificates : throw new CliException($"{option} {path} holds no certificate");
+        }
+        catch (CryptographicException)
+        {
+            throw new CliException($"{option} {path} is not a PEM or DER certificate");
+        }
+    }
+
+    /// <summary>The key file's share, with the passphrase rules of `mpc sign`.</summary>
+    private static ClientKeyShare LoadShare(string keyFile, string? passphrase, string? passphraseEnv, bool unprotected)
+    {
+        KeyFileInfo info = ClientKeyFile.ReadPublicInfo(keyFile);
+        KeyFileProtection protection = info.IsProtected
+            ? CommonOptions.Protection(passphrase, passphraseEnv, false, confirm: false)
+            : unprotected ? KeyFileProtection.Unprotected() : throw new CliException("this key file is unprotected; pass --unprotected to use it");
+        return ClientKeyFile.Load(keyFile, protection, BigNumBackends.Default);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Mpc.Client;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.Curves;
+using Mpc.Service.Tests.Service;
+
+namespace Mpc.Service.Tests.Documents;
+
+/// <summary>The real `mpc` program: `mpc cert`, `mpc sign --format cms`, `mpc verify --format cms` against the test server.</summary>
+[Collection("server")]
+public sealed class CmsCliTests(ServerFixture server) : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("mpc-cms-cli-").FullName;
+
+    [Fact]
+    public async Task Cert_sign_and_verify_as_cms_through_the_cli()
+    {
+        const string user = "cms-cli";
+        string token = server.Token(user);
+        string keyFile = Path.Combine(_root, "alice.key");
+        string keyId;
+        using (MpcSignerClient client = server.Client(user))
+        using (MpcKey key = await client.CreateKeyAsync(CurveKind.P256))
+        {
+            ClientKeyFile.Save(keyFile, key.Share, user, KeyFileProtection.Unprotected());
+            keyId = key.KeyId;
+        }
+        string document = Path.Combine(_root, "contract.txt");
+        File.WriteAllText(document, "I, Alice, agree.\n");
+        string signature = Path.Combine(_root, "contract.p7s");
+        string certificateFile = Path.Combine(_root, "alice.pem");
+        string[] connection = ["--server", server.Address.ToString(), "--token", token, "--key", keyFile, "--unprotected"];
+
+        Result noCertificate = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
+        Assert.Equal((1, $"error: Key {keyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert."),
+            (noCertificate.ExitCode, noCertificate.Stderr.Trim()));
+        Assert.False(File.Exists(signature));
+
+        Result cert = Cli(["cert", .. connection, "--subject", "CN=Alice,O=Example", "--days", "30", "--out", certificateFile]);
+        Assert.True(cert.ExitCode == 0, cert.Stderr);
+        Assert.Contains("Subject: CN=Alice, O=Example", cert.Stdout, StringComparison.Ordinal);
+        using X509Certificate2 certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificateFile));
+        Assert.InRange((certificate.NotAfter - DateTime.Now).TotalDays, 29.9, 30.1);
+        using (MpcSignerClient client = server.Client(user))
+        {
+            Assert.Equal(certificate.RawData, Assert.Single((await client.GetKeyAsync(keyId)).CertificateChain).RawData);
+        }
+
+        Result sign = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
+        Assert.True(sign.ExitCode == 0, sign.Stderr);
+        CmsSigningTests.Result openssl = CmsSigningTests.OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", document, "-CAfile", certificateFile, "-out", "/dev/null");
+        Assert.True(openssl.ExitCode == 0, openssl.Stderr);
+
+        Result verified = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
+        Assert.Equal(0, verified.ExitCode);
+        Assert.StartsWith("Verified OK: signed by CN=Alice, O=Example", verified.Stdout.Trim(), StringComparison.Ordinal);
+
+        Result noAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature);
+        Assert.Equal((1, "error: pass --ca CERT to check who signed, or --untrusted to check only that the document is intact"), (noAnchor.ExitCode, noAnchor.Stderr.Trim()));
+        Result intact = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted");
+        Assert.Equal(0, intact.ExitCode);
+        Assert.StartsWith("Signature intact; signer NOT verified", intact.Stdout.Trim(), StringComparison.Ordinal);
+
+        // Another certificate as the trust anchor, and another key's certificate as the signer: refused.
+        string otherFile = Path.Combine(_root, "other.pem");
+        using (var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        using (X509Certificate2 other = new CertificateRequest("CN=Alice,O=Example", otherKey, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)))
+        {
+            File.WriteAllText(otherFile, other.ExportCertificatePem());
+        }
+        Result wrongAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", otherFile);
+        Assert.Equal(1, wrongAnchor.ExitCode);
+        Assert.StartsWith($"Verification failure: The signature's certificate (CN=Alice, O=Example) is not trusted by {otherFile}", wrongAnchor.Stdout.Trim(), StringComparison.Ordinal);
+        string other2 = Path.Combine(_root, "other.p7s");
+        Result wrongCertificate = Cli(["sign", .. connection, "--format", "cms", "--cert", otherFile, "--in", document, "--out", other2]);
+        Assert.Equal((1, "error: The certificate CN=Alice, O=Example is not for this key: its public key differs."), (wrongCertificate.ExitCode, wrongCertificate.Stderr.Trim()));
+
+        File.AppendAllText(document, "!");
+        Result tampered = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
+        Assert.Equal((1, "Verification failure: The document does not match the signature."), (tampered.ExitCode, tampered.Stdout.Trim()));
+
+        // --cert with the stored certificate works as well, and the raw format still round-trips.
+        Result explicitCert = Cli(["sign", .. connection, "--format", "cms", "--cert", certificateFile, "--in", document, "--out", signature]);
+        Assert.True(explicitCert.ExitCode == 0, explicitCert.Stderr);
+        Assert.Equal(0, Cli("verify", "--format", "cms", "--in", document, "--sig", signature, "--ca", certificateFile).ExitCode);
+        string raw = Path.Combine(_root, "contract.raw");
+        string publicKey = Path.Combine(_root, "alice.pub.pem");
+        File.WriteAllText(publicKey, Cli("pubkey", "--key", keyFile).Stdout);
+        Assert.Equal(0, Cli(["sign", .. connection, "--format", "raw", "--in", document, "--out", raw]).ExitCode);
+        Assert.Equal(64, new FileInfo(raw).Length);
+        Assert.Equal((0, "Verified OK"), ResultOf(Cli("verify", "--format", "raw", "--pub", publicKey, "--in", document, "--sig", raw)));
+    }
+
+    private static (int, string) ResultOf(Result result) => (result.ExitCode, result.Stdout.Trim());
+
+    private static Result Cli(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mpc.dll"), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        using Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"mpc {string.Join(' ', args)} did not finish");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
