@@ -26,7 +26,8 @@ public static class ClientShareBackup
         Seal(shareSecret, identity, passphrase, KeyFileOptions.Default);
 
     /// <summary>The header, without the passphrase: checked for form, not authenticated (only <see cref="Open(ReadOnlySpan{byte}, ReadOnlySpan{char}, out BackupIdentity)"/> proves it).</summary>
-    public static BackupIdentity ReadIdentity(ReadOnlySpan<byte> file) => Parse(file, KeyFileOptions.Default).Header;
+    public static BackupIdentity ReadIdentity(ReadOnlySpan<byte> file) =>
+        PassphraseEnvelope.Parse(file, Format, Version, Kind, ReadHeader, minimum: null).Header;
 
     /// <summary>
     /// Unwraps the share; the caller zeroes the returned bytes (<see cref="CryptographicOperations.ZeroMemory"/>)

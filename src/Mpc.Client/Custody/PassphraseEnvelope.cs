@@ -50,11 +50,12 @@ internal static class PassphraseEnvelope
     }
 
     /// <summary>
-    /// Checks the whole file's form and the KDF parameters against <paramref name="minimum"/>; nothing here needs
-    /// the passphrase, and nothing expensive runs before the parameters are accepted.
+    /// Checks the whole file's form and the KDF parameters against <paramref name="minimum"/> (null: only the
+    /// structural limits, for showing the header); nothing here needs the passphrase, and nothing expensive runs
+    /// before the parameters are accepted.
     /// </summary>
     public static Envelope<T> Parse<T>(ReadOnlySpan<byte> file, string format, uint version, string kind,
-        WireReader.ReadItem<T> readHeader, Argon2idParameters minimum)
+        WireReader.ReadItem<T> readHeader, Argon2idParameters? minimum)
     {
         if (file.Length > MaxFileBytes)
         {
@@ -86,7 +87,7 @@ internal static class PassphraseEnvelope
                     $"{kind} asks for Argon2id parameters outside the range this client supports");
             }
             var kdf = Argon2idParameters.Unchecked((int)t, (int)m, (int)p, salt.Length);
-            if (!kdf.IsAtLeast(minimum))
+            if (minimum is not null && !kdf.IsAtLeast(minimum))
             {
                 throw new CustodyException(CustodyErrorReason.Downgrade, $"{kind} uses weaker Argon2id parameters than this client accepts");
             }
