@@ -76,8 +76,10 @@ public static class DeviceHandover
 
     /// <summary>
     /// New device: opens <paramref name="handover"/> with the pending request it was made for. Refuses an expired
-    /// request, a handover for another request and any modification. The caller disposes the result, deletes the
-    /// pending file (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>) and disposes <paramref name="pending"/>.
+    /// request, a handover for another request and any modification. On success the channel is used up:
+    /// <paramref name="pending"/> is disposed (its private key zeroed); the caller disposes the result and deletes
+    /// the pending file (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>). A refused handover leaves
+    /// <paramref name="pending"/> usable, so a badly copied handover can be pasted again.
     /// </summary>
     public static OpenedHandover Open(string handover, DeviceEnrolmentRequest pending, TimeProvider? timeProvider = null)
     {
@@ -117,7 +119,9 @@ public static class DeviceHandover
         {
             CryptographicOperations.ZeroMemory(key);
         }
-        return new OpenedHandover(share, parsed.Identity, AuthenticationString(request.RequestIdSpan, request.PublicKeySpan, parsed.SenderPublicKey));
+        var opened = new OpenedHandover(share, parsed.Identity, AuthenticationString(request.RequestIdSpan, request.PublicKeySpan, parsed.SenderPublicKey));
+        pending.Dispose();
+        return opened;
     }
 
     private static WireWriter WriteHeader(EnrolmentRequest request, byte[] senderPublic, HandoverIdentity identity, byte[] nonce) =>

@@ -59,7 +59,8 @@ public sealed class ImportedKey : IDisposable
     public BigInteger ToBigInteger()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return EcCurve.Get(Curve).DecodeScalar(_scalar, "private key");
+        // Not EcCurve.DecodeScalar, which copies the bytes into an array nobody zeroes; the range was checked on import.
+        return new BigInteger(1, _scalar);
     }
 
     public void Dispose()

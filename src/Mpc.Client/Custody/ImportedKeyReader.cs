@@ -134,7 +134,9 @@ public static class ImportedKeyReader
         char[] text;
         try
         {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetChars(file.ToArray());
+            var utf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
+            text = new char[utf8.GetCharCount(file)];
+            utf8.GetChars(file, text);
         }
         catch (DecoderFallbackException e)
         {
@@ -153,7 +155,13 @@ public static class ImportedKeyReader
             while (PemEncoding.TryFind(remaining, out PemFields fields))
             {
                 string label = remaining[fields.Label].ToString();
-                byte[] der = Convert.FromBase64String(remaining[fields.Base64Data].ToString());
+                // Decoded straight from our char buffer: a base64 string of the key could not be zeroed.
+                byte[] der = new byte[fields.DecodedDataLength];
+                if (!Convert.TryFromBase64Chars(remaining[fields.Base64Data], der, out int written) || written != der.Length)
+                {
+                    CryptographicOperations.ZeroMemory(der);
+                    throw new FormatException("PEM body is not base64");
+                }
                 switch (label)
                 {
                     case "PRIVATE KEY" or "ENCRYPTED PRIVATE KEY" or "EC PRIVATE KEY":
@@ -314,10 +322,11 @@ public static class ImportedKeyReader
             octets.CopyTo(scalar, curve.ScalarLength - octets.Length);
             try
             {
-                BigInteger d;
+                // Not EcCurve.DecodeScalar: it copies the bytes into an array nobody zeroes.
+                var d = new BigInteger(1, scalar);
                 try
                 {
-                    d = curve.DecodeScalar(scalar, "private key");
+                    curve.RequireScalar(d, "private key");
                 }
                 catch (MpcProtocolException e)
                 {

@@ -259,6 +259,19 @@ public sealed class DeviceHandoverTests
     }
 
     [Fact]
+    public void Opening_uses_up_the_pending_request_but_a_refused_handover_does_not()
+    {
+        using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(_time);
+        string handover = Seal(request).Text;
+        Refused(handover[..^2], request);
+
+        DeviceHandover.Open(handover, request, _time).Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => DeviceHandover.Open(handover, request, _time));
+        Assert.Throws<ObjectDisposedException>(() => request.ExportPending(Passphrase, Cheap));
+    }
+
+    [Fact]
     public void Disposed_request_cannot_open_a_handover()
     {
         DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(_time);
