@@ -25,8 +25,8 @@ public static class DeviceHandover
     private const int MaxTextLength = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Argon2id makes every guess at a matching code cost ~64 MiB and tens of milliseconds: an attacker who sits in
-    /// the middle and picks its key last could otherwise search 10⁸ keys for a colliding 8-digit code in seconds.
+    /// Argon2id makes every guess at a matching code cost 64 MiB and tens of milliseconds: an attacker who sits in
+    /// the middle and picks its key last could otherwise search ~10⁸ keys for a colliding 8-digit code in minutes.
     /// Fixed by the format version: both devices must compute the same code.
     /// </summary>
     private static readonly Argon2idParameters SasKdf = Argon2idParameters.Unchecked(1, 64 * 1024, 1, EnrolmentRequest.RequestIdLength);

@@ -21,11 +21,11 @@ internal static class PassphraseEnvelope
     public const int MaxFileBytes = 1024 * 1024;
 
     /// <summary>Every format the custody code writes, so a file of one kind given as another is named, not just refused.</summary>
-    private static readonly (string Format, string Kind)[] KnownKinds =
-    [
-        (ClientShareBackup.Format, ClientShareBackup.Kind),
-        (DeviceEnrolmentRequest.PendingFormat, DeviceEnrolmentRequest.PendingKind),
-    ];
+    private static IEnumerable<(string Format, string Kind)> KnownKinds()
+    {
+        yield return (ClientShareBackup.Format, ClientShareBackup.Kind);
+        yield return (DeviceEnrolmentRequest.PendingFormat, DeviceEnrolmentRequest.PendingKind);
+    }
 
     public static byte[] Seal(string format, uint version, Action<WireWriter> writeHeader, ReadOnlySpan<byte> plaintext,
         ReadOnlySpan<char> passphrase, Argon2idParameters kdf)
@@ -133,7 +133,7 @@ internal static class PassphraseEnvelope
         {
             throw new CustodyException(CustodyErrorReason.Corrupt, $"{kind} is truncated or corrupt");
         }
-        foreach ((string otherFormat, string otherKind) in KnownKinds)
+        foreach ((string otherFormat, string otherKind) in KnownKinds())
         {
             if (file.StartsWith(new WireWriter().WriteString(otherFormat).ToArray()))
             {
