@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
@@ -192,66 +191,19 @@ public static class ClientKeyFile
         file.Nonce = Convert.ToBase64String(nonce);
 
         byte[] associatedData = KeyFileFormat.AssociatedData(file, kdf, salt);
-        byte[] output = new byte[secret.Length + KeyFileFormat.TagLength];
-        byte[] key = DeriveKey(passphrase, kdf, salt);
-        try
-        {
-            using var aes = new AesGcm(key, KeyFileFormat.TagLength);
-            aes.Encrypt(nonce, secret, output.AsSpan(0, secret.Length), output.AsSpan(secret.Length), associatedData);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
-        }
-        file.Ciphertext = Convert.ToBase64String(output);
+        file.Ciphertext = Convert.ToBase64String(PassphraseAead.Seal(passphrase, kdf, salt, nonce, secret, associatedData));
     }
 
     private static byte[] Decrypt(ParsedFile parsed, string passphrase)
     {
-        byte[] ciphertext = parsed.Ciphertext!;
         byte[] associatedData = KeyFileFormat.AssociatedData(parsed.Dto, parsed.Info.Kdf!, parsed.Salt);
-        int length = ciphertext.Length - KeyFileFormat.TagLength;
-        byte[] plaintext = new byte[length];
-        byte[] key = DeriveKey(passphrase, parsed.Info.Kdf!, parsed.Salt!);
         try
         {
-            using var aes = new AesGcm(key, KeyFileFormat.TagLength);
-            aes.Decrypt(parsed.Nonce, ciphertext.AsSpan(0, length), ciphertext.AsSpan(length), plaintext, associatedData);
-            return plaintext;
+            return PassphraseAead.Open(passphrase, parsed.Info.Kdf!, parsed.Salt!, parsed.Nonce, parsed.Ciphertext, associatedData);
         }
         catch (AuthenticationTagMismatchException e)
         {
-            CryptographicOperations.ZeroMemory(plaintext);
             throw KeyFileError.WrongPassphrase(e);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
-        }
-    }
-
-    /// <summary>
-    /// Argon2id over the exact UTF-8 bytes of the passphrase. Deliberately not Unicode-normalised: under
-    /// InvariantGlobalization (our default) <see cref="string.Normalize()"/> does not normalise, so normalising
-    /// here would make the derived key depend on how the host process is configured.
-    /// </summary>
-    private static byte[] DeriveKey(string passphrase, Argon2idParameters kdf, byte[] salt)
-    {
-        byte[] passphraseBytes = Encoding.UTF8.GetBytes(passphrase);
-        byte[] key = new byte[KeyFileFormat.KeyLength];
-        try
-        {
-            kdf.Derive(passphraseBytes, salt, key);
-            return key;
-        }
-        catch
-        {
-            CryptographicOperations.ZeroMemory(key);
-            throw;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(passphraseBytes);
         }
     }
 
@@ -476,7 +428,7 @@ public static class ClientKeyFile
         }
     }
 
-    private static bool IsValidUserId(string? userId) =>
+    internal static bool IsValidUserId(string? userId) =>
         !string.IsNullOrEmpty(userId) && userId.Length <= MaxUserIdLength && !userId.Any(char.IsControl);
 
     /// <summary>

@@ -11,9 +11,9 @@ internal static class KeyFileFormat
     public const string ProtectionArgon2idAesGcm = "argon2id-aes256gcm";
     public const string ProtectionNone = "none";
     public const string Role = "client";
-    public const int KeyLength = 32;
-    public const int NonceLength = 12;
-    public const int TagLength = 16;
+    public const int KeyLength = PassphraseAead.KeyLength;
+    public const int NonceLength = PassphraseAead.NonceLength;
+    public const int TagLength = PassphraseAead.TagLength;
 
     /// <summary>A v1 file is a couple of kilobytes; anything far larger is not one of ours.</summary>
     public const int MaxFileBytes = 1024 * 1024;

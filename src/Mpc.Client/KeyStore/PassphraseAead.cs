@@ -1,0 +1,91 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Mpc.Client.KeyStore;
+
+/// <summary>
+/// The one passphrase encryption of the client: Argon2id (parameters given by the caller, pinned by its minimum)
+/// derives a 256-bit key, AES-256-GCM with a 96-bit nonce and a 128-bit tag seals the secret. The key file, the
+/// share backup and the pending device enrolment all use it, each with its own associated data.
+/// </summary>
+internal static class PassphraseAead
+{
+    public const int KeyLength = 32;
+    public const int NonceLength = 12;
+    public const int TagLength = 16;
+
+    /// <summary>Returns ciphertext ‖ tag.</summary>
+    public static byte[] Seal(ReadOnlySpan<char> passphrase, Argon2idParameters kdf, byte[] salt, ReadOnlySpan<byte> nonce,
+        ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    {
+        byte[] output = new byte[plaintext.Length + TagLength];
+        byte[] key = DeriveKey(passphrase, kdf, salt);
+        try
+        {
+            using var aes = new AesGcm(key, TagLength);
+            aes.Encrypt(nonce, plaintext, output.AsSpan(0, plaintext.Length), output.AsSpan(plaintext.Length), associatedData);
+            return output;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    /// <summary>
+    /// Opens ciphertext ‖ tag; the caller zeroes the result. A wrong passphrase and a modified input are the same
+    /// failure to GCM: <see cref="AuthenticationTagMismatchException"/>, which the caller words for its file.
+    /// </summary>
+    public static byte[] Open(ReadOnlySpan<char> passphrase, Argon2idParameters kdf, byte[] salt, ReadOnlySpan<byte> nonce,
+        ReadOnlySpan<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData)
+    {
+        if (ciphertextAndTag.Length < TagLength)
+        {
+            throw new ArgumentException("Ciphertext is shorter than the tag.", nameof(ciphertextAndTag));
+        }
+        int length = ciphertextAndTag.Length - TagLength;
+        byte[] plaintext = new byte[length];
+        byte[] key = DeriveKey(passphrase, kdf, salt);
+        try
+        {
+            using var aes = new AesGcm(key, TagLength);
+            aes.Decrypt(nonce, ciphertextAndTag[..length], ciphertextAndTag[length..], plaintext, associatedData);
+            return plaintext;
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+            throw;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    /// <summary>
+    /// Argon2id over the exact UTF-8 bytes of the passphrase. Deliberately not Unicode-normalised: under
+    /// InvariantGlobalization (our default) <see cref="string.Normalize()"/> does not normalise, so normalising
+    /// here would make the derived key depend on how the host process is configured.
+    /// </summary>
+    public static byte[] DeriveKey(ReadOnlySpan<char> passphrase, Argon2idParameters kdf, byte[] salt)
+    {
+        byte[] passphraseBytes = new byte[Encoding.UTF8.GetByteCount(passphrase)];
+        byte[] key = new byte[KeyLength];
+        try
+        {
+            Encoding.UTF8.GetBytes(passphrase, passphraseBytes);
+            kdf.Derive(passphraseBytes, salt, key);
+            return key;
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(key);
+            throw;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(passphraseBytes);
+        }
+    }
+}
