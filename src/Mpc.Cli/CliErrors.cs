@@ -26,7 +26,8 @@ internal static class CliErrors
 
     private static string? Describe(Exception e) => e switch
     {
-        CliException or KeyFileException or MpcProtocolException or Mpc.Client.Documents.DocumentSignatureException => e.Message,
+        CliException or KeyFileException or MpcProtocolException or Mpc.Client.Documents.DocumentSignatureException
+            or Mpc.Client.Custody.KeyImportException or Mpc.Client.Custody.CustodyException => e.Message,
         Mpc.Grains.Sealing.KeyEncryptionKeyException => $"master key: {e.Message}",
         MpcSignerException signer => $"the server refused: {signer.Message}",
         FileNotFoundException notFound => $"file not found: {notFound.FileName ?? notFound.Message}",

@@ -64,29 +64,38 @@ internal static class CommonOptions
         {
             return passphrase is null ? KeyFileProtection.Unprotected() : throw new CliException("--unprotected and --passphrase exclude each other");
         }
-        if (!string.IsNullOrEmpty(passphrase))
+        return KeyFileProtection.Passphrase(Secret(passphrase, passphraseEnv, PassphraseVariable, "Passphrase", confirm, "or --unprotected"));
+    }
+
+    /// <summary>
+    /// A passphrase or password from the option, the named (or default) environment variable, or a prompt
+    /// (repeated when <paramref name="confirm"/>). Never empty.
+    /// </summary>
+    public static string Secret(string? value, string? variableName, string defaultVariable, string label, bool confirm, string alternatives = "")
+    {
+        if (!string.IsNullOrEmpty(value))
         {
-            return KeyFileProtection.Passphrase(passphrase);
+            return value;
         }
-        string variable = passphraseEnv ?? PassphraseVariable;
+        string variable = variableName ?? defaultVariable;
         if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnvironment)
         {
-            return KeyFileProtection.Passphrase(fromEnvironment);
+            return fromEnvironment;
         }
-        if (passphraseEnv is not null)
+        if (variableName is not null)
         {
-            throw new CliException($"environment variable {passphraseEnv} is not set");
+            throw new CliException($"environment variable {variableName} is not set");
         }
         if (Console.IsInputRedirected)
         {
-            throw new CliException($"no passphrase: use --passphrase-env VAR, set {PassphraseVariable}, or --unprotected");
+            throw new CliException($"no {label.ToLowerInvariant()}: set {defaultVariable} or name a variable with the -env option{(alternatives.Length > 0 ? ", " + alternatives : "")}");
         }
-        string first = Prompt("Passphrase: ");
-        if (confirm && Prompt("Repeat passphrase: ") != first)
+        string first = Prompt(label + ": ");
+        if (confirm && Prompt("Repeat " + label.ToLowerInvariant() + ": ") != first)
         {
-            throw new CliException("the passphrases differ");
+            throw new CliException($"the {label.ToLowerInvariant()}s differ");
         }
-        return first.Length > 0 ? KeyFileProtection.Passphrase(first) : throw new CliException("empty passphrase");
+        return first.Length > 0 ? first : throw new CliException($"empty {label.ToLowerInvariant()}");
     }
 
     private static string Prompt(string label)

@@ -40,6 +40,9 @@ internal static class CustodyCommands
         {
             ListDevices(),
             RevokeDevice(),
+            TransferCommands.DeviceRequest(),
+            TransferCommands.DeviceHandoverCommand(),
+            TransferCommands.DeviceEnrol(),
         };
         return command;
     }

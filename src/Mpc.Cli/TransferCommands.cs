@@ -1,0 +1,373 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Mpc.Client;
+using Mpc.Client.Custody;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
+
+namespace Mpc.Cli;
+
+/// <summary>
+/// Moving a key into and between places the user controls: `mpc import`, `mpc backup`, `mpc restore`,
+/// `mpc passphrase`, and `mpc device request|handover|enrol`.
+/// </summary>
+internal static class TransferCommands
+{
+    public const string BackupPassphraseVariable = "MPC_BACKUP_PASSPHRASE";
+    public const string ImportPasswordVariable = "MPC_IMPORT_PASSWORD";
+
+    public static Command Import()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var input = new Option<string>("--in") { Description = "The key to import: PKCS#12 (.p12/.pfx), PKCS#8 PEM (encrypted or not) or SEC1 PEM", Required = true };
+        var passwordEnv = new Option<string?>("--password-env") { Description = $"Environment variable holding the file's password (default {ImportPasswordVariable}; none for an unencrypted PEM)" };
+        var output = new Option<string>("--out") { Description = "Key file to write (this device's share, encrypted)", Required = true };
+        var label = new Option<string>("--label") { Description = "A name for this device", DefaultValueFactory = _ => "" };
+        var command = new Command("import",
+            "Import an EC key you hold whole (P-256, P-384, secp256k1): it is split here and refreshed with the server, with its certificate chain.")
+        {
+            server, token, input, passwordEnv, output, label, passphrase, passphraseEnv, unprotected,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            string inPath = parse.GetValue(input)!;
+            string outPath = RequireNew(parse.GetValue(output)!);
+            string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
+            string user = CommonOptions.UserOf(tokenValue);
+            Uri serverUrl = CommonOptions.ServerUrl(parse.GetValue(server));
+            string password = ImportPassword(parse.GetValue(passwordEnv));
+            using ImportedKey imported = ReadKey(inPath, password);
+            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
+            X509Certificate2[] chain = [.. imported.CertificateChain.Select(c => X509CertificateLoader.LoadCertificate(c.Span))];
+            using MpcSignerClient client = CommonOptions.Client(serverUrl, tokenValue);
+            Console.Error.WriteLine($"Splitting the {EcCurve.NameOf(imported.Curve)} key and refreshing both parts with the server (a few seconds)...");
+            var clock = Stopwatch.StartNew();
+            byte[] scalar = imported.PrivateScalar.ToArray();
+            MpcKey key;
+            try
+            {
+                key = await PendingRefresh.RunAsync(outPath + ".pending", outPath, () => client.ImportKeyAsync(imported.Curve, scalar, chain, parse.GetValue(label)!,
+                    (share, _) => SaveKeyFile(outPath + ".pending", share, user, protection), cancellationToken));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(scalar);
+            }
+            using (key)
+            {
+                Console.Error.WriteLine($"Imported in {clock.Elapsed.TotalSeconds:0.0} s; this device's share is in {outPath}" +
+                    (chain.Length > 0 ? $"; {chain.Length} certificate(s) stored with the key." : "; the file had no certificate (mpc cert makes one)."));
+                Console.Error.WriteLine($"Now destroy {inPath} and every copy of it (e.g. shred -u {inPath}): whoever holds it can still sign without the server.");
+                Console.WriteLine($"Key id: {key.KeyId}");
+                Console.Write(key.PublicKeyPem);
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Backup()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var keyFile = new Option<string>("--key") { Description = "This device's key file", Required = true };
+        var output = new Option<string>("--out") { Description = "Backup file to write; keep it offline, away from the server", Required = true };
+        var backupEnv = BackupPassphraseEnv();
+        var label = new Option<string>("--label") { Description = "A name for the backup, e.g. where it is kept", DefaultValueFactory = _ => "backup" };
+        var command = new Command("backup",
+            "Make a passphrase-wrapped backup share of a key. The server keeps a matching half that never signs; a backup restores once.")
+        {
+            server, token, keyFile, output, backupEnv, label, passphrase, passphraseEnv, unprotected,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            string outPath = RequireNew(parse.GetValue(output)!);
+            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            string backupPassphrase = CommonOptions.Secret(null, parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: true);
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using MpcKey key = client.OpenKey(opened.Share);
+            bool written = false;
+            try
+            {
+                // The backup file is written before the server keeps its half, so a lost reply never leaves a
+                // server-side backup without its file; a refused confirmation removes the file again.
+                using ClientKeyShare backup = await client.CreateBackupAsync(key, parse.GetValue(label)!, (share, _) =>
+                {
+                    WriteBackup(outPath, share, opened.Info.UserId, backupPassphrase);
+                    written = true;
+                    return ValueTask.CompletedTask;
+                }, cancellationToken);
+                Console.Error.WriteLine($"Backup {backup.DeviceId} of key {backup.KeyId} written to {outPath}. Keep it offline; the server never sees it. It restores once (mpc restore).");
+                Console.WriteLine($"Backup id: {backup.DeviceId}");
+            }
+            catch (MpcSignerException e) when (written && e.Status is not (Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded or Grpc.Core.StatusCode.Internal or Grpc.Core.StatusCode.Unknown))
+            {
+                File.Delete(outPath);
+                throw;
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Restore()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var input = new Option<string>("--in") { Description = "Backup file (from mpc backup)", Required = true };
+        var backupEnv = BackupPassphraseEnv();
+        var output = new Option<string>("--out") { Description = "Key file to write for this device", Required = true };
+        var label = new Option<string>("--label") { Description = "A name for this device", DefaultValueFactory = _ => "" };
+        var command = new Command("restore",
+            "Restore a backup onto this device: a refresh gives the device its own share pair, and the backup is used up.")
+        {
+            server, token, input, backupEnv, output, label, passphrase, passphraseEnv, unprotected,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            string outPath = RequireNew(parse.GetValue(output)!);
+            byte[] file = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
+            BackupIdentity header = ClientShareBackup.ReadIdentity(file);
+            string backupPassphrase = CommonOptions.Secret(null, parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: false);
+            ClientKeyShare backup = OpenBackup(file, backupPassphrase);
+            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            Console.Error.WriteLine($"Restoring backup {header.DeviceId} of key {header.KeyId} (a few seconds)...");
+            using (backup)
+            using (MpcKey restored = await PendingRefresh.RunAsync(outPath + ".pending", outPath, () => client.RestoreBackupAsync(backup, parse.GetValue(label)!,
+                (share, _) => SaveKeyFile(outPath + ".pending", share, header.UserId, protection), cancellationToken)))
+            {
+                Console.Error.WriteLine($"Restored to device {restored.Share.DeviceId}; {outPath} holds its share. The backup is now used up: run mpc backup to make a new one.");
+                Console.WriteLine($"Device id: {restored.Share.DeviceId}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Passphrase()
+    {
+        var keyFile = new Option<string?>("--key") { Description = "A key file whose passphrase to change" };
+        var backupFile = new Option<string?>("--backup") { Description = "A backup file whose passphrase to change" };
+        var oldEnv = new Option<string?>("--old-env") { Description = "Environment variable holding the current passphrase (otherwise a prompt)" };
+        var newEnv = new Option<string?>("--new-env") { Description = "Environment variable holding the new passphrase (otherwise a prompt)" };
+        var command = new Command("passphrase", "Re-wrap a key file or a backup under a new passphrase (new salt, new nonce).") { keyFile, backupFile, oldEnv, newEnv };
+        command.SetAction((parse, _) => CliErrors.Run(() =>
+        {
+            string? key = parse.GetValue(keyFile), backup = parse.GetValue(backupFile);
+            if ((key is null) == (backup is null))
+            {
+                throw new CliException("give exactly one of --key FILE or --backup FILE");
+            }
+            string oldPassphrase = CommonOptions.Secret(null, parse.GetValue(oldEnv), "MPC_OLD_PASSPHRASE", "Current passphrase", confirm: false);
+            string newPassphrase = CommonOptions.Secret(null, parse.GetValue(newEnv), "MPC_NEW_PASSPHRASE", "New passphrase", confirm: true);
+            if (key is not null)
+            {
+                ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase), BigNumBackends.Default);
+                Console.Error.WriteLine($"{key} re-wrapped under the new passphrase.");
+            }
+            else
+            {
+                byte[] rewrapped = ClientShareBackup.ChangePassphrase(File.ReadAllBytes(backup!), oldPassphrase, newPassphrase);
+                WriteAtomically(backup!, rewrapped);
+                Console.Error.WriteLine($"{backup} re-wrapped under the new passphrase.");
+            }
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    public static Command DeviceRequest()
+    {
+        var output = new Option<string>("--pending") { Description = "Where this device keeps the request's private half until the handover arrives", Required = true };
+        var passphraseEnv = CommonOptions.PassphraseEnv();
+        var command = new Command("request",
+            "On the NEW device: start an enrolment. Prints a request to carry to an existing device (valid 15 minutes).") { output, passphraseEnv };
+        command.SetAction((parse, _) => CliErrors.Run(() =>
+        {
+            string pendingPath = RequireNew(parse.GetValue(output)!);
+            string secret = CommonOptions.Secret(null, parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: true);
+            using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create();
+            WriteAtomically(pendingPath, request.ExportPending(secret));
+            Console.Error.WriteLine("On an existing device run: mpc device handover --key KEYFILE --request <the line below> --out HANDOVER");
+            Console.WriteLine(request.Request.ToToken());
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    public static Command DeviceHandoverCommand()
+    {
+        Option<string?> passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var keyFile = new Option<string>("--key") { Description = "This (existing) device's key file", Required = true };
+        var request = new Option<string>("--request") { Description = "The request printed by mpc device request on the new device", Required = true };
+        var output = new Option<string>("--out") { Description = "Handover file to carry to the new device", Required = true };
+        var command = new Command("handover",
+            "On an EXISTING device: encrypt this device's share to a new device's request. Shows a code the new device must be given.")
+        {
+            keyFile, request, output, passphrase, passphraseEnv, unprotected,
+        };
+        command.SetAction((parse, _) => CliErrors.Run(() =>
+        {
+            string outPath = RequireNew(parse.GetValue(output)!);
+            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            using ClientKeyShare share = opened.Share;
+            byte[] secret = share.ExportSecret();
+            try
+            {
+                SealedHandover sealedHandover = DeviceHandover.Seal(parse.GetValue(request)!.Trim(), secret,
+                    new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, EcCurve.Get(share.Curve).EncodePoint(share.PublicKey)));
+                WriteAtomically(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"));
+                Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol with --code {sealedHandover.AuthenticationString}");
+                Console.WriteLine($"Code: {sealedHandover.AuthenticationString}");
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    public static Command DeviceEnrol()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
+        var pending = new Option<string>("--pending") { Description = "The file written by mpc device request", Required = true };
+        var handover = new Option<string>("--handover") { Description = "The file written by mpc device handover", Required = true };
+        var code = new Option<string>("--code") { Description = "The code mpc device handover showed on the existing device", Required = true };
+        var output = new Option<string>("--out") { Description = "Key file to write for this device", Required = true };
+        var label = new Option<string>("--label") { Description = "A name for this device", DefaultValueFactory = _ => "" };
+        var command = new Command("enrol",
+            "On the NEW device: open the handover, check the code, and refresh with the server into this device's own share pair.")
+        {
+            server, token, pending, handover, code, output, label, passphraseEnv,
+        };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            string outPath = RequireNew(parse.GetValue(output)!);
+            string pendingPath = parse.GetValue(pending)!;
+            string secret = CommonOptions.Secret(null, parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: false);
+            using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
+            using OpenedHandover opened = DeviceHandover.Open((await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim(), request);
+            if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(opened.AuthenticationString), System.Text.Encoding.ASCII.GetBytes(parse.GetValue(code)!.Trim())))
+            {
+                throw new CliException($"the code does not match ({opened.AuthenticationString} here): the request or the handover was substituted on the way; nothing was enrolled");
+            }
+            ClientKeyShare handedOver = ClientKeyShare.ImportSecret(opened.ShareSecret, BigNumBackends.Default);
+            if (handedOver.KeyId != opened.Identity.KeyId || handedOver.DeviceId != opened.Identity.SourceDeviceId)
+            {
+                handedOver.Dispose();
+                throw new CliException("the handover's share does not match its description; nothing was enrolled");
+            }
+            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
+            Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
+            using (handedOver)
+            using (MpcKey enrolled = await PendingRefresh.RunAsync(outPath + ".pending", outPath, () => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!,
+                (share, _) => SaveKeyFile(outPath + ".pending", share, opened.Identity.UserId, protection), cancellationToken)))
+            {
+                DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
+                Console.Error.WriteLine($"Enrolled as device {enrolled.Share.DeviceId}; {outPath} holds its share. Delete the handover file.");
+                Console.WriteLine($"Device id: {enrolled.Share.DeviceId}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Option<string?> BackupPassphraseEnv() =>
+        new("--backup-passphrase-env") { Description = $"Environment variable holding the backup passphrase (default {BackupPassphraseVariable}; otherwise a prompt)" };
+
+    private static string ImportPassword(string? variable)
+    {
+        string name = variable ?? ImportPasswordVariable;
+        string? value = Environment.GetEnvironmentVariable(name);
+        if (variable is not null && value is null)
+        {
+            throw new CliException($"environment variable {variable} is not set");
+        }
+        return value ?? "";
+    }
+
+    private static ImportedKey ReadKey(string path, string password)
+    {
+        byte[] file = File.ReadAllBytes(path);
+        try
+        {
+            return ImportedKeyReader.Read(file, password, Path.GetFileName(path));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(file);
+        }
+    }
+
+    private static ClientKeyShare OpenBackup(byte[] file, string passphrase)
+    {
+        byte[] secret = ClientShareBackup.Open(file, passphrase, out BackupIdentity identity);
+        try
+        {
+            ClientKeyShare share = ClientKeyShare.ImportSecret(secret, BigNumBackends.Default);
+            if (share.KeyId != identity.KeyId || share.DeviceId != identity.DeviceId
+                || !EcCurve.Get(share.Curve).EncodePoint(share.PublicKey).AsSpan().SequenceEqual(identity.PublicKey))
+            {
+                share.Dispose();
+                throw new CliException("the backup's share does not match its header; the file is not usable");
+            }
+            return share;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    private static void WriteBackup(string path, ClientKeyShare share, string userId, string passphrase)
+    {
+        byte[] secret = share.ExportSecret();
+        try
+        {
+            EcCurve curve = EcCurve.Get(share.Curve);
+            WriteAtomically(path, ClientShareBackup.Seal(secret,
+                new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, curve.EncodePoint(share.PublicKey), DateTimeOffset.UtcNow), passphrase));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    private static ValueTask SaveKeyFile(string path, ClientKeyShare share, string userId, KeyFileProtection protection)
+    {
+        ClientKeyFile.Save(path, share, userId, protection);
+        return ValueTask.CompletedTask;
+    }
+
+    private static string RequireNew(string path) =>
+        File.Exists(path) ? throw new CliException($"{path} exists; choose another path (nothing is overwritten)") : path;
+
+    /// <summary>Owner-only file written under a temporary name and renamed into place.</summary>
+    private static void WriteAtomically(string path, byte[] contents)
+    {
+        string full = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(temporary, options))
+        {
+            stream.Write(contents);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, full, overwrite: true);
+    }
+}
