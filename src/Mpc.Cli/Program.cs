@@ -10,6 +10,7 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
     KeyCommands.PublicKey(),
     KeyCommands.Sign(),
     KeyCommands.Verify(),
+    AuditCommand.Create(),
     LoadCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

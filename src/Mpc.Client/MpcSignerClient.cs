@@ -19,7 +19,7 @@ namespace Mpc.Client;
 /// the client's share; every server message is checked before it is used, and every signature is verified
 /// before it is returned. Thread-safe; share one instance per server.
 /// </summary>
-public sealed class MpcSignerClient : IDisposable
+public sealed partial class MpcSignerClient : IDisposable
 {
     private readonly GrpcChannel _channel;
     private readonly bool _ownsChannel;
