@@ -18,6 +18,7 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
     TransferCommands.Passphrase(),
     CustodyCommands.Device(),
     CustodyCommands.Admin(),
+    AuditCommand.Create(),
     LoadCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

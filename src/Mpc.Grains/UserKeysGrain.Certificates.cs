@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using Mpc.Grains.Audit;
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto.Curves;
 
@@ -32,6 +34,13 @@ public sealed partial class UserKeysGrain
             throw new SignerException(SignerErrorKind.Internal, "The certificate chain could not be stored; the previous one is kept. Try again.");
         }
         logger.LogInformation("Set a certificate chain of {Count} certificates on key {KeyId}", key.CertificateChain.Count, keyId);
+        string subject = "none";
+        if (key.CertificateChain.Count > 0)
+        {
+            using X509Certificate2 leaf = X509CertificateLoader.LoadCertificate(key.CertificateChain[0]);
+            subject = leaf.Subject;
+        }
+        audit.Record(keyId, AuditEventKind.Certificate, "", default, AuditOutcomes.Ok, subject);
         return Summarize(key);
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol;
 using Mpc.Protocol.Keys;
@@ -226,6 +227,15 @@ public sealed partial class UserKeysGrain
         DropShares(key.KeyId, source.DeviceId);
         _shares[ShareCacheKey(key.KeyId, target.DeviceId)] = share;
         logger.LogInformation("Key {KeyId}: {Purpose} from device {Source} to {Target}", key.KeyId, pending.Purpose, source.DeviceId, target.DeviceId);
+        AuditEventKind kind = pending.Purpose switch
+        {
+            RefreshPurpose.Refresh => AuditEventKind.Refresh,
+            RefreshPurpose.Enrol => AuditEventKind.DeviceEnrolled,
+            RefreshPurpose.Backup => AuditEventKind.Backup,
+            _ => AuditEventKind.Restore,
+        };
+        audit.Record(key.KeyId, kind, target.DeviceId, default, AuditOutcomes.Ok,
+            pending.Purpose == RefreshPurpose.Refresh ? $"share {Convert.ToHexStringLower(target.ShareId)}" : $"from {source.DeviceId}; label '{target.Label}'");
         return new RefreshCompletion(Summarize(key), SummarizeDevice(target));
     }
 
@@ -265,6 +275,8 @@ public sealed partial class UserKeysGrain
         }
         _shares[ShareCacheKey(pending.KeyId, device.DeviceId)] = share;
         logger.LogInformation("Imported key {KeyId} on {Curve}", pending.KeyId, curve.Name);
+        audit.Record(pending.KeyId, AuditEventKind.Import, device.DeviceId, default, AuditOutcomes.Ok,
+            $"{curve.Name}; {stored.CertificateChain.Count} certificate(s)");
         return new RefreshCompletion(Summarize(stored), SummarizeDevice(device));
     }
 
@@ -289,6 +301,7 @@ public sealed partial class UserKeysGrain
         await WriteOrRestore(key, snapshot, "The revocation could not be stored; try again.");
         DropShares(keyId, deviceId);
         logger.LogInformation("Key {KeyId}: revoked device {DeviceId}", keyId, deviceId);
+        audit.Record(keyId, AuditEventKind.DeviceRevoked, deviceId, default, AuditOutcomes.Ok, "revoked by the owner");
         return SummarizeDevice(key.Devices[deviceId]);
     }
 
@@ -327,6 +340,11 @@ public sealed partial class UserKeysGrain
         await WriteOrRestore(key, snapshot, "The unfreeze could not be stored; the key stays frozen.");
         DropShares(keyId, deviceId: null);
         logger.LogWarning("Key {KeyId} unfrozen by operator {Operator}; every device must refresh", keyId, operatorName);
+        if (!string.IsNullOrEmpty(revokeDeviceId))
+        {
+            audit.Record(keyId, AuditEventKind.DeviceRevoked, revokeDeviceId, default, AuditOutcomes.Ok, $"revoked by operator {operatorName}");
+        }
+        audit.Record(keyId, AuditEventKind.Unfreeze, "", default, AuditOutcomes.Ok, $"by operator {operatorName}; every device must refresh");
         return Summarize(key);
     }
 

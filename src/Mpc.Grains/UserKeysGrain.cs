@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol;
@@ -29,6 +30,7 @@ public sealed partial class UserKeysGrain(
     IOptions<SignerOptions> options,
     TimeProvider time,
     SignerMetrics metrics,
+    IKeyAuditTrail audit,
     ILogger<UserKeysGrain> logger) : Grain, IUserKeysGrain
 {
     /// <summary>The seal purpose of shares stored before devices existed (one per key).</summary>
@@ -38,6 +40,7 @@ public sealed partial class UserKeysGrain(
     private readonly Dictionary<string, PendingKeyGen> _keyGens = [];
     private readonly Dictionary<string, PendingSign> _signs = [];
     private readonly Dictionary<string, ServerKeyShare> _shares = [];
+    private readonly SigningRateLimiter _rate = new(options.Value, time);
 
     private string UserId => this.GetPrimaryKeyString();
 
@@ -111,6 +114,7 @@ public sealed partial class UserKeysGrain(
             throw new SignerException(SignerErrorKind.Internal, "The key could not be stored; nothing was kept. Try again.");
         }
         _shares[ShareCacheKey(keyId, device.DeviceId)] = output.Share;
+        audit.Record(keyId, AuditEventKind.KeyGen, device.DeviceId, default, AuditOutcomes.Ok, curve.Name);
         logger.LogInformation("Created key {KeyId} on {Curve}", keyId, curve.Name);
         return new KeyGenCompletion(output.Message.Encode(), Summarize(stored));
     }
@@ -142,8 +146,20 @@ public sealed partial class UserKeysGrain(
         }
         try
         {
+            _rate.Check(keyId, _signs.Values.Count(s => s.KeyId == keyId && s.NonceAt is not null));
+        }
+        catch (SignerException)
+        {
+            // Refused before the nonce is opened, so the session is burnt without spending anything.
+            _signs.Remove(sessionId);
+            audit.Record(keyId, AuditEventKind.Sign, stored.DeviceId, decoded.Digest, AuditOutcomes.RateLimited);
+            throw;
+        }
+        try
+        {
             byte[] opening = pending.Session.HandleNonce(decoded).Encode();
             pending.NonceAt = SignerMetrics.Start();
+            pending.Digest = decoded.Digest;
             return Task.FromResult(opening);
         }
         catch (MpcProtocolException e)
@@ -171,15 +187,19 @@ public sealed partial class UserKeysGrain(
         catch (MpcProtocolException e)
         {
             _signs.Remove(id);
+            audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused, e.Code.ToString());
             throw SignerErrors.From(e);
         }
         _signs.Remove(id);
         if (outcome.KeyMustBeFrozen)
         {
             await Freeze(keyId, pending.DeviceId, "final signature check failed");
+            audit.Record(keyId, AuditEventKind.Freeze, pending.DeviceId, pending.Digest, AuditOutcomes.Frozen, "final signature check failed");
             throw SignerErrors.Frozen(keyId);
         }
         metrics.Signed(EcCurve.NameOf((CurveKind)key.Curve), SignerMetrics.Since(pending.NonceAt ?? SignerMetrics.Start()));
+        _rate.Released(keyId);
+        audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Ok);
         byte[]? next = null;
         if (wantNextCommitment && CountSessions(keyId) < _options.MaxOpenSessionsPerKey)
         {
@@ -391,5 +411,8 @@ public sealed partial class UserKeysGrain(
     {
         /// <summary>When the nonce round finished: the start of the end-to-end latency.</summary>
         public long? NonceAt { get; set; }
+
+        /// <summary>The digest named in the nonce round, for the audit log.</summary>
+        public byte[]? Digest { get; set; }
     }
 }

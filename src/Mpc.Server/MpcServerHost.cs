@@ -11,6 +11,7 @@ using Orleans.Configuration;
 using StackExchange.Redis;
 using Mpc.Crypto.BigNum;
 using Mpc.Grains;
+using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Grains.Storage;
 using Mpc.Grains.Telemetry;
@@ -59,7 +60,8 @@ public static class MpcServerHost
         builder.Services.AddSingleton<SignerMetrics>();
         ConfigureTelemetry(builder);
         builder.Services.AddSingleton<IBigNumBackend>(_ => BigNumBackends.Default);
-        builder.Services.AddOptions<SignerOptions>();
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options.Signer));
+        builder.Services.AddSingleton<IKeyAuditTrail, KeyAuditTrail>();
         builder.Services.AddSingleton(KeyEncryptionKeyProviderFactory(options, dataDirectory));
         builder.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
 

@@ -29,6 +29,9 @@ public sealed class MpcServerOptions
 
     /// <summary>Log only warnings and errors (the demo's setting).</summary>
     public bool Quiet { get; set; }
+
+    /// <summary>Key and signing policy (Mpc__Signer__*): rate limit, session limits, audit flush interval.</summary>
+    public Mpc.Grains.SignerOptions Signer { get; set; } = new();
 }
 
 /// <summary>

@@ -169,6 +169,12 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         ShareId = ByteString.CopyFrom(device.ShareId),
     };
 
+    public override async Task<GetAuditResponse> GetAudit(GetAuditRequest request, ServerCallContext context)
+    {
+        await RequireOwner(request.KeyId, context);
+        return AuditMapping.ToResponse(await grains.GetGrain<IKeyAuditGrain>(request.KeyId).Read(request.FromSequence, request.MaxCount));
+    }
+
     private IUserKeysGrain UserGrain(string user) => grains.GetGrain<IUserKeysGrain>(user);
 
     /// <summary>The caller's user id and a check that the key exists and is theirs.</summary>

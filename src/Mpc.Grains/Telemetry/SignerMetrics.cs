@@ -18,6 +18,7 @@ public sealed class SignerMetrics
     private readonly Counter<long> _frozen;
     private readonly UpDownCounter<long> _sessions;
     private readonly UpDownCounter<long> _grains;
+    private readonly Counter<long> _auditFailures;
 
     public SignerMetrics(IMeterFactory meterFactory)
     {
@@ -29,6 +30,8 @@ public sealed class SignerMetrics
         _frozen = meter.CreateCounter<long>("mpc.keys.frozen", description: "Keys frozen after a failed final signature check");
         _sessions = meter.CreateUpDownCounter<long>("mpc.sessions.active", description: "Open signing sessions in grain memory");
         _grains = meter.CreateUpDownCounter<long>("mpc.grains.active", description: "Active user-key grain activations");
+        _auditFailures = meter.CreateCounter<long>("mpc.audit.failures",
+            description: "Audit persistence failures (reason=write|conflict|handoff|dropped|lost_on_deactivation); signing goes on regardless");
     }
 
     public void Round(string round, TimeSpan elapsed) => _duration.Record(elapsed.TotalMilliseconds, new KeyValuePair<string, object?>("round", round));
@@ -50,6 +53,8 @@ public sealed class SignerMetrics
             _sessions.Add(delta);
         }
     }
+
+    public void AuditFailed(string reason, long count = 1) => _auditFailures.Add(count, new KeyValuePair<string, object?>("reason", reason));
 
     public void GrainActivated() => _grains.Add(1);
 

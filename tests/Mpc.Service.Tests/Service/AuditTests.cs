@@ -1,0 +1,276 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using Mpc.Client;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Paillier;
+using Mpc.Grains;
+using Mpc.Grains.Audit;
+using Mpc.Grains.Storage;
+using Mpc.Grains.Telemetry;
+using Mpc.Protocol.Audit;
+using Mpc.Protocol.Messages;
+using Mpc.Protocol.Signing;
+using Mpc.Transport.V1;
+using Orleans.Serialization;
+using BigInteger = Org.BouncyCastle.Math.BigInteger;
+
+namespace Mpc.Service.Tests.Service;
+
+/// <summary>The per-key hash-chained audit log: complete, tamper-evident, owner-only, and off the signing path.</summary>
+[Collection("server")]
+public sealed class AuditTests(ServerFixture server)
+{
+    private static readonly Serializer Serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+
+    [Fact]
+    public async Task Keygen_signatures_and_an_abort_attack_freeze_are_chained_and_verify()
+    {
+        const string user = "audit-chain";
+        using MpcSignerClient client = server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        var digests = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            byte[] digest = RandomNumberGenerator.GetBytes(32);
+            await client.SignDigestAsync(key, digest);
+            digests.Add(Convert.ToHexStringLower(digest));
+        }
+        byte[] attacked = await AbortAttackAsync(key, user);
+
+        MpcAuditPage log = await WaitForEntriesAsync(client, key.KeyId, 5);
+
+        MpcAuditVerification result = MpcAuditLog.Verify(key.KeyId, log.Entries);
+        Assert.True(result.IsValid, result.Error);
+        Assert.Equal(5, result.Count);
+        Assert.Equal(log.HeadHash, result.HeadHash);
+        Assert.Equal(["keygen", "sign", "sign", "sign", "freeze"], log.Entries.Select(e => e.Event));
+        Assert.Equal(digests, log.Entries.Where(e => e.Event == "sign").Select(e => Convert.ToHexStringLower(e.Digest)));
+        Assert.All(log.Entries, e => Assert.Equal(AuditDevices.Primary, e.DeviceId));
+        Assert.All(log.Entries.Take(4), e => Assert.Equal("ok", e.Outcome));
+        Assert.Equal("frozen", log.Entries[4].Outcome);
+        Assert.Equal(attacked, log.Entries[4].Digest);
+        Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
+
+        // Bound to the key: the same entries do not verify as another key's chain.
+        Assert.False(MpcAuditLog.Verify(key.KeyId + "x", log.Entries).IsValid);
+
+        // Paging returns the same entries.
+        MpcAuditPage second = await client.GetAuditAsync(key.KeyId, fromSequence: 2, maxCount: 2);
+        Assert.Equal([2L, 3L], second.Entries.Select(e => e.Sequence));
+        Assert.Equal(log.Entries[1].Hash, second.Entries[0].Hash);
+    }
+
+    [Fact]
+    public async Task An_entry_edited_in_storage_is_detected_and_named()
+    {
+        const string user = "audit-tamper";
+        string keyId;
+        using (MpcSignerClient client = server.Client(user))
+        {
+            using MpcKey key = await client.CreateKeyAsync(CurveKind.Secp256k1);
+            keyId = key.KeyId;
+            await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+            await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+            Assert.True(MpcAuditLog.Verify(keyId, (await WaitForEntriesAsync(client, keyId, 3)).Entries).IsValid);
+        }
+
+        await server.StopAsync();
+        try
+        {
+            // What an insider with write access to the store would do: claim sequence 2 signed another digest.
+            var storage = new FileGrainStorage(StorageNames.Keys, server.DataDirectory, Serializer);
+            var head = new Orleans.GrainState<AuditHeadState>();
+            Orleans.Runtime.GrainId id = Orleans.Runtime.GrainId.Create(GrainTypes.KeyAudit, keyId);
+            await storage.ReadStateAsync("audit", id, head);
+            Grains.AuditEntry victim = Assert.Single(head.State!.Tail, e => e.Sequence == 2);
+            victim.Digest = RandomNumberGenerator.GetBytes(32);
+            await storage.WriteStateAsync("audit", id, head);
+        }
+        finally
+        {
+            await server.StartAsync();
+        }
+
+        using MpcSignerClient after = server.Client(user);
+        MpcAuditPage log = await after.GetAuditLogAsync(keyId);
+        MpcAuditVerification result = MpcAuditLog.Verify(keyId, log.Entries);
+        Assert.False(result.IsValid);
+        Assert.Equal(2, result.FirstBadSequence);
+        Assert.Contains("entry 2 was altered", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_removed_entry_a_truncated_chain_and_a_rewritten_chain_are_detected()
+    {
+        using MpcSignerClient client = server.Client("audit-remove");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        for (int i = 0; i < 4; i++)
+        {
+            await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+        }
+        MpcAuditPage log = await WaitForEntriesAsync(client, key.KeyId, 5);
+        Assert.True(MpcAuditLog.Verify(key.KeyId, log.Entries).IsValid);
+        var remembered = new MpcAuditHead(5, log.Entries[4].Hash);
+        Assert.True(MpcAuditLog.Verify(key.KeyId, log.Entries, remembered).IsValid);
+
+        List<MpcAuditEntry> removed = [.. log.Entries];
+        removed.RemoveAt(2);
+        MpcAuditVerification gap = MpcAuditLog.Verify(key.KeyId, removed);
+        Assert.False(gap.IsValid);
+        Assert.Equal(3, gap.FirstBadSequence);
+        Assert.Contains("entry 3 is missing", gap.Error, StringComparison.Ordinal);
+
+        // Dropping the newest entries leaves a valid chain: only a remembered head reveals it.
+        List<MpcAuditEntry> truncated = [.. log.Entries.Take(3)];
+        Assert.True(MpcAuditLog.Verify(key.KeyId, truncated).IsValid);
+        MpcAuditVerification cut = MpcAuditLog.Verify(key.KeyId, truncated, remembered);
+        Assert.False(cut.IsValid);
+        Assert.Equal(4, cut.FirstBadSequence);
+        Assert.False(MpcAuditLog.Verify(key.KeyId, truncated, remembered with { Sequence = 0 }).IsValid);
+
+        // A server that rewrites entry 2 and re-hashes everything after it: self-consistent, but not the chain seen before.
+        List<MpcAuditEntry> rewritten = Rehash(key.KeyId, [.. log.Entries.Select((e, i) => i == 1 ? e with { Digest = new byte[32] } : e)]);
+        Assert.True(MpcAuditLog.Verify(key.KeyId, rewritten).IsValid);
+        MpcAuditVerification forged = MpcAuditLog.Verify(key.KeyId, rewritten, remembered);
+        Assert.False(forged.IsValid);
+        Assert.Equal(5, forged.FirstBadSequence);
+    }
+
+    [Fact]
+    public async Task The_audit_log_of_another_users_key_is_permission_denied()
+    {
+        using MpcSignerClient owner = server.Client("audit-owner");
+        using MpcKey key = await owner.CreateKeyAsync(CurveKind.P256);
+        using MpcSignerClient intruder = server.Client("audit-intruder");
+        MpcSignerException e = await Assert.ThrowsAsync<MpcSignerException>(() => intruder.GetAuditAsync(key.KeyId));
+        Assert.Equal(Grpc.Core.StatusCode.PermissionDenied, e.Status);
+    }
+
+    [Fact]
+    public async Task Cli_prints_the_verdict_and_fails_on_a_head_the_chain_no_longer_holds()
+    {
+        using MpcSignerClient client = server.Client("audit-cli");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+        MpcAuditPage log = await WaitForEntriesAsync(client, key.KeyId, 2);
+        string head = Convert.ToHexStringLower(log.HeadHash);
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int exit = await Cli.AuditCommand.RunAsync(client, key.KeyId, json: false, Cli.AuditCommand.ParseHead("2:" + head), output, error, CancellationToken.None);
+        Assert.Equal(0, exit);
+        Assert.Contains($"chain verified: 2 entries, head {head}", output.ToString(), StringComparison.Ordinal);
+
+        var json = new StringWriter();
+        Assert.Equal(0, await Cli.AuditCommand.RunAsync(client, key.KeyId, json: true, null, json, error, CancellationToken.None));
+        Assert.Contains("\"verified\": true", json.ToString(), StringComparison.Ordinal);
+
+        var failed = new StringWriter();
+        exit = await Cli.AuditCommand.RunAsync(client, key.KeyId, json: false, Cli.AuditCommand.ParseHead("3:" + head), new StringWriter(), failed, CancellationToken.None);
+        Assert.Equal(1, exit);
+        Assert.Contains("BROKEN at sequence 3", failed.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Signing_goes_on_while_audit_storage_fails_and_the_queued_entries_are_persisted_afterwards()
+    {
+        var failures = new ConcurrentBag<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name == "mpc.audit.failures")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) => failures.Add(tags.ToArray().FirstOrDefault(t => t.Key == "reason").Value as string ?? ""));
+        listener.Start();
+
+        using MpcSignerClient client = server.Client("audit-fault");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await WaitForEntriesAsync(client, key.KeyId, 1);
+
+        // Corrupt the audit head record on disk: every read and write of it now fails, as with a broken store.
+        string path = new FileGrainStorage(StorageNames.Keys, server.DataDirectory, Serializer)
+            .GetFilePath("audit", Orleans.Runtime.GrainId.Create(GrainTypes.KeyAudit, key.KeyId));
+        byte[] original = await File.ReadAllBytesAsync(path);
+        byte[] corrupt = (byte[])original.Clone();
+        corrupt[^1] ^= 0xff;
+        await File.WriteAllBytesAsync(path, corrupt);
+        var digests = new List<byte[]>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                byte[] digest = RandomNumberGenerator.GetBytes(32);
+                EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+                Assert.True(Verifiers.Independent(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
+                digests.Add(digest);
+            }
+            MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.GetAuditAsync(key.KeyId));
+            Assert.Equal(Grpc.Core.StatusCode.Internal, refused.Status);
+            Assert.NotEmpty(failures);
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(path, original);
+        }
+
+        MpcAuditPage log = await WaitForEntriesAsync(client, key.KeyId, 4);
+        Assert.True(MpcAuditLog.Verify(key.KeyId, log.Entries).IsValid);
+        Assert.Equal(digests.Select(Convert.ToHexString), log.Entries.Skip(1).Select(e => Convert.ToHexString(e.Digest)));
+    }
+
+    /// <summary>Events reach the audit grain one-way, so a read right after the reply may not see them yet.</summary>
+    internal static async Task<MpcAuditPage> WaitForEntriesAsync(MpcSignerClient client, string keyId, int count)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            MpcAuditPage log = await client.GetAuditLogAsync(keyId);
+            if (log.Entries.Count >= count || attempt == 100)
+            {
+                return log;
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Sends a crafted c3 (a multiple of q·x1 added) so the server's final check fails and it freezes the key.</summary>
+    private async Task<byte[]> AbortAttackAsync(MpcKey key, string user)
+    {
+        using RawSigner raw = server.Raw(server.Token(user));
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
+        var session = new SignClientSession(key.Share, digest);
+        SignNonceResponse opened = await raw.Client.SignNonceAsync(
+            new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) }, raw.Headers);
+        SignCiphertext honest = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256));
+        PaillierPublicKey paillier = key.Share.Paillier;
+        BigInteger k = BigInteger.One.ShiftLeft(paillier.BitLength - 256 - 200);
+        BigInteger crafted = paillier.Add(honest.C3, paillier.Multiply(key.Share.EncryptedServerShare, EcCurve.Get(CurveKind.P256).Order.Multiply(k)));
+        var request = new SignFinishRequest
+        {
+            KeyId = key.KeyId,
+            SessionId = ByteString.CopyFrom(commitment.ServerSessionId),
+            Ciphertext = ByteString.CopyFrom(new SignCiphertext(crafted).Encode()),
+        };
+        Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, await RawSigner.StatusOf(async () => await raw.Client.SignFinishAsync(request, raw.Headers)));
+        return digest;
+    }
+
+    private static List<MpcAuditEntry> Rehash(string keyId, List<MpcAuditEntry> entries)
+    {
+        byte[] previous = AuditChain.GenesisHash();
+        var result = new List<MpcAuditEntry>();
+        foreach (MpcAuditEntry e in entries)
+        {
+            byte[] hash = AuditChain.Hash(keyId, e.Sequence, e.Timestamp.ToUnixTimeMilliseconds(), e.Event, e.DeviceId, e.Digest, e.Outcome, e.Detail, previous);
+            result.Add(e with { PreviousHash = previous, Hash = hash });
+            previous = hash;
+        }
+        return result;
+    }
+}
