@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Mpc.Client;
+using Mpc.Service.Tests.Service;
+
+namespace Mpc.Service.Tests.Custody;
+
+/// <summary>
+/// The key custody lifecycle through the real `mpc` program: an openssl-made PKCS#12 imported and used for a
+/// CMS document that openssl verifies; refresh, backup/restore and a second device, each leaving the old share
+/// refused; refusals of bad files that change nothing; the audit log over all of it.
+/// </summary>
+[Collection("server")]
+public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
+{
+    private const string User = "custody-cli";
+    private readonly string _root = Directory.CreateTempSubdirectory("mpc-custody-cli-").FullName;
+    private readonly Dictionary<string, string> _environment = new()
+    {
+        ["MPC_PASSPHRASE"] = "key file passphrase for the test",
+        ["MPC_BACKUP_PASSPHRASE"] = "backup passphrase for the test",
+        ["P12_PASSWORD"] = "pkcs12 password",
+    };
+
+    private string P(string name) => Path.Combine(_root, name);
+
+    private ProcessResult Mpc(params string[] args) => ProcessRunner.Mpc(_environment, args);
+
+    private ProcessResult OpenSsl(params string[] args) => ProcessRunner.Run("openssl", args, _environment);
+
+    private string[] Connection => ["--server", server.Address.ToString(), "--token", server.Token(User)];
+
+    private static void Succeeded(ProcessResult result) => Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
+
+    /// <summary>A refused command: exit 1 and exactly one "error: ..." line containing <paramref name="expected"/>.</summary>
+    private static void RefusedWith(ProcessResult result, string expected)
+    {
+        Assert.Equal(1, result.ExitCode);
+        string line = Assert.Single(result.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private string SignAndVerify(string keyFile, string publicKeyPem, string name)
+    {
+        string document = P(name + ".txt");
+        File.WriteAllText(document, $"document {name} {Guid.NewGuid()}\n");
+        string signature = P(name + ".sig");
+        Succeeded(Mpc(["sign", .. Connection, "--key", keyFile, "--in", document, "--out", signature]));
+        Succeeded(OpenSsl("dgst", "-sha256", "-verify", publicKeyPem, "-signature", signature, document));
+        return signature;
+    }
+
+    private string? KeyIdOf(ProcessResult result) => KeyIdLine().Match(result.Stdout) is { Success: true } m ? m.Groups[1].Value : null;
+
+    [GeneratedRegex(@"Key id: (\S+)")]
+    private static partial Regex KeyIdLine();
+
+    private async Task<int> KeyCount()
+    {
+        using MpcSignerClient client = server.Client(User);
+        return (await client.ListKeysAsync()).Count;
+    }
+
+    [Fact]
+    public async Task A_ca_issued_pkcs12_is_imported_signs_cms_that_openssl_verifies_and_survives_refresh_backup_and_devices()
+    {
+        // The user's key and certificate as a CA would issue them, packed by openssl.
+        Succeeded(OpenSsl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", P("alice-key.pem")));
+        Succeeded(OpenSsl("req", "-x509", "-new", "-key", P("alice-key.pem"), "-subj", "/CN=Alice Example/O=Gov Filings", "-days", "30", "-out", P("alice.crt")));
+        Succeeded(OpenSsl("pkcs12", "-export", "-inkey", P("alice-key.pem"), "-in", P("alice.crt"), "-out", P("alice.p12"), "-passout", "env:P12_PASSWORD"));
+        Succeeded(OpenSsl("pkey", "-in", P("alice-key.pem"), "-pubout", "-out", P("alice-pub.pem")));
+
+        // Bad inputs first: each a one-line error, no key file, no key on the server.
+        int keysBefore = await KeyCount();
+        byte[] p12 = File.ReadAllBytes(P("alice.p12"));
+        File.WriteAllBytes(P("truncated.p12"), p12[..(p12.Length / 2)]);
+        RefusedWith(Mpc(["import", .. Connection, "--in", P("truncated.p12"), "--password-env", "P12_PASSWORD", "--out", P("x.key")]), "corrupt");
+        _environment["WRONG_PASSWORD"] = "not the password";
+        RefusedWith(Mpc(["import", .. Connection, "--in", P("alice.p12"), "--password-env", "WRONG_PASSWORD", "--out", P("x.key")]), "wrong password");
+        Succeeded(OpenSsl("genrsa", "-out", P("rsa.pem"), "2048"));
+        RefusedWith(Mpc(["import", .. Connection, "--in", P("rsa.pem"), "--out", P("x.key")]), "RSA keys cannot be imported");
+        Succeeded(OpenSsl("ecparam", "-name", "brainpoolP256r1", "-genkey", "-noout", "-out", P("brainpool.pem")));
+        RefusedWith(Mpc(["import", .. Connection, "--in", P("brainpool.pem"), "--out", P("x.key")]), "brainpoolP256r1");
+        Assert.False(File.Exists(P("x.key")));
+        Assert.False(File.Exists(P("x.key.pending")));
+        Assert.Equal(keysBefore, await KeyCount());
+
+        // Import: the same public key as the original, the certificate kept with the key, a reminder to destroy the file.
+        ProcessResult imported = Mpc(["import", .. Connection, "--in", P("alice.p12"), "--password-env", "P12_PASSWORD", "--out", P("alice.key"), "--label", "phone"]);
+        Succeeded(imported);
+        Assert.Contains("destroy", imported.Stderr, StringComparison.Ordinal);
+        string keyId = KeyIdOf(imported) ?? throw new Xunit.Sdk.XunitException(imported.Stdout);
+        string importedPem = imported.Stdout[imported.Stdout.IndexOf("-----BEGIN PUBLIC KEY-----", StringComparison.Ordinal)..].Trim();
+        Assert.Equal(File.ReadAllText(P("alice-pub.pem")).Trim(), importedPem);
+        Assert.Equal(keysBefore + 1, await KeyCount());
+
+        // CMS through the key record's certificate, verified by openssl exactly as the issue asks.
+        File.WriteAllText(P("filing.xml"), "<filing><amount>1200.00</amount></filing>\n");
+        Succeeded(Mpc(["sign", .. Connection, "--key", P("alice.key"), "--format", "cms", "--in", P("filing.xml"), "--out", P("filing.p7s")]));
+        Succeeded(OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", P("filing.p7s"), "-content", P("filing.xml"), "-CAfile", P("alice.crt"), "-out", "/dev/null"));
+        Succeeded(Mpc("verify", "--format", "cms", "--in", P("filing.xml"), "--signature", P("filing.p7s"), "--ca", P("alice.crt")));
+
+        // Refresh: the old share is refused, the new one signs under the same public key.
+        File.Copy(P("alice.key"), P("alice-old.key"));
+        Succeeded(Mpc(["refresh", .. Connection, "--key", P("alice.key")]));
+        Assert.False(File.Exists(P("alice.key.pending")));
+        RefusedWith(Mpc(["sign", .. Connection, "--key", P("alice-old.key"), "--in", P("filing.xml"), "--out", P("old.sig")]), "replaced by a refresh");
+        SignAndVerify(P("alice.key"), P("alice-pub.pem"), "after-refresh");
+
+        // Backup and restore: bad passphrase and corrupt file change nothing; a restore uses the backup up.
+        Succeeded(Mpc(["backup", .. Connection, "--key", P("alice.key"), "--out", P("alice.backup"), "--label", "safe deposit box"]));
+        string devicesBefore = Mpc(["device", "list", .. Connection, "--key-id", keyId]).Stdout;
+        _environment["WRONG_BACKUP"] = "not the backup passphrase";
+        RefusedWith(Mpc(["restore", .. Connection, "--in", P("alice.backup"), "--backup-passphrase-env", "WRONG_BACKUP", "--out", P("restored.key")]), "wrong passphrase");
+        byte[] backup = File.ReadAllBytes(P("alice.backup"));
+        byte[] corrupt = (byte[])backup.Clone();
+        corrupt[corrupt.Length / 2] ^= 0x40;
+        File.WriteAllBytes(P("corrupt.backup"), corrupt);
+        RefusedWith(Mpc(["restore", .. Connection, "--in", P("corrupt.backup"), "--out", P("restored.key")]), "backup");
+        Assert.False(File.Exists(P("restored.key")));
+        Assert.Equal(devicesBefore, Mpc(["device", "list", .. Connection, "--key-id", keyId]).Stdout);
+        Succeeded(Mpc(["restore", .. Connection, "--in", P("alice.backup"), "--out", P("restored.key"), "--label", "new phone"]));
+        SignAndVerify(P("restored.key"), P("alice-pub.pem"), "after-restore");
+        RefusedWith(Mpc(["restore", .. Connection, "--in", P("alice.backup"), "--out", P("again.key")]), "restored to device");
+
+        // Changing a backup's passphrase re-wraps it: the old passphrase no longer opens it.
+        Succeeded(Mpc(["backup", .. Connection, "--key", P("alice.key"), "--out", P("second.backup")]));
+        _environment["NEW_BACKUP"] = "a new backup passphrase";
+        Succeeded(Mpc("passphrase", "--backup", P("second.backup"), "--old-env", "MPC_BACKUP_PASSPHRASE", "--new-env", "NEW_BACKUP"));
+        RefusedWith(Mpc(["restore", .. Connection, "--in", P("second.backup"), "--out", P("second.key")]), "wrong passphrase");
+        Succeeded(Mpc(["restore", .. Connection, "--in", P("second.backup"), "--backup-passphrase-env", "NEW_BACKUP", "--out", P("second.key")]));
+
+        // A second device: request on the new device, handover from the old one, enrol with the code.
+        ProcessResult request = Mpc("device", "request", "--pending", P("laptop.pending"));
+        Succeeded(request);
+        ProcessResult handover = Mpc("device", "handover", "--key", P("alice.key"), "--request", request.Stdout.Trim(), "--out", P("laptop.handover"));
+        Succeeded(handover);
+        string code = Regex.Match(handover.Stdout, @"Code: (\d{4}-\d{4})").Groups[1].Value;
+        RefusedWith(Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--code", "0000-0000", "--out", P("laptop.key")]), "does not match");
+        ProcessResult enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--code", code, "--out", P("laptop.key"), "--label", "laptop"]);
+        Succeeded(enrolled);
+        Assert.False(File.Exists(P("laptop.pending")));
+        string laptopDevice = Regex.Match(enrolled.Stdout, @"Device id: (\S+)").Groups[1].Value;
+        SignAndVerify(P("laptop.key"), P("alice-pub.pem"), "laptop");
+        SignAndVerify(P("alice.key"), P("alice-pub.pem"), "phone-still");
+
+        // Revoking the laptop: its share no longer signs; the phone's does.
+        Succeeded(Mpc(["device", "revoke", .. Connection, "--key-id", keyId, "--device", laptopDevice]));
+        RefusedWith(Mpc(["sign", .. Connection, "--key", P("laptop.key"), "--in", P("filing.xml"), "--out", P("laptop2.sig")]), "revoked");
+        SignAndVerify(P("alice.key"), P("alice-pub.pem"), "phone-after-revoke");
+        string devices = Mpc(["device", "list", .. Connection, "--key-id", keyId]).Stdout;
+        Assert.Contains(laptopDevice, devices, StringComparison.Ordinal);
+        Assert.Matches(new Regex($@"{laptopDevice}\s+device\s+revoked"), devices);
+
+        // The audit log holds every step, and its chain verifies.
+        ProcessResult audit = Mpc(["audit", .. Connection, "--key-id", keyId]);
+        Succeeded(audit);
+        foreach (string kind in new[] { "import", "sign", "refresh", "backup", "restore", "device-enrolled", "device-revoked" })
+        {
+            Assert.Contains(kind, audit.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Contains("chain verified", audit.Stdout, StringComparison.Ordinal);
+        await Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
