@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Mpc.Client;
+using Mpc.Client.KeyStore;
 using Mpc.Service.Tests.Service;
 
 namespace Mpc.Service.Tests.Custody;
@@ -32,11 +33,16 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
 
     private static void Succeeded(ProcessResult result) => Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
 
-    /// <summary>A refused command: exit 1 and exactly one "error: ..." line containing <paramref name="expected"/>.</summary>
+    /// <summary>
+    /// A refused command: exit 1, and stderr ends with exactly one "error: ..." line containing <paramref name="expected"/>
+    /// (progress lines may come before it).
+    /// </summary>
     private static void RefusedWith(ProcessResult result, string expected)
     {
         Assert.Equal(1, result.ExitCode);
-        string line = Assert.Single(result.Stderr.Trim().Split('\n'));
+        string[] lines = result.Stderr.Trim().Split('\n');
+        string line = Assert.Single(lines, l => l.StartsWith("error", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(lines[^1], line);
         Assert.StartsWith("error: ", line, StringComparison.Ordinal);
         Assert.Contains(expected, line, StringComparison.OrdinalIgnoreCase);
     }
@@ -161,7 +167,35 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
             Assert.Contains(kind, audit.Stdout, StringComparison.Ordinal);
         }
         Assert.Contains("chain verified", audit.Stdout, StringComparison.Ordinal);
-        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Only_an_operator_unfreezes_a_key_and_its_device_must_refresh_before_signing()
+    {
+        const string owner = "custody-cli-frozen";
+        string keyFile = P("frozen.key");
+        string keyId;
+        using (MpcSignerClient client = server.Client(owner))
+        using (MpcKey key = await client.CreateKeyAsync(Crypto.Curves.CurveKind.P256))
+        using (RawSigner raw = server.Raw(server.Token(owner)))
+        {
+            keyId = key.KeyId;
+            ClientKeyFile.Save(keyFile, key.Share, owner, KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"]));
+            Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key));
+        }
+        string[] ownerConnection = ["--server", server.Address.ToString(), "--token", server.Token(owner)];
+        File.WriteAllText(P("d.txt"), "after the freeze\n");
+        RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "frozen");
+        RefusedWith(Mpc(["refresh", .. ownerConnection, "--key", keyFile]), "only an operator");
+
+        RefusedWith(Mpc(["admin", "unfreeze", .. ownerConnection, "--user", owner, "--key-id", keyId]), "PermissionDenied");
+        ProcessResult unfrozen = Mpc("admin", "unfreeze", "--server", server.Address.ToString(), "--token", server.AdminToken(), "--user", owner, "--key-id", keyId);
+        Succeeded(unfrozen);
+        Assert.Contains("must run mpc refresh", unfrozen.Stdout, StringComparison.Ordinal);
+
+        RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "must be refreshed");
+        Succeeded(Mpc(["refresh", .. ownerConnection, "--key", keyFile]));
+        Succeeded(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]));
     }
 
     public void Dispose()
