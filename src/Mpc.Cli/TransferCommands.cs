@@ -43,25 +43,16 @@ internal static class TransferCommands
             string password = ImportPassword(parse.GetValue(passwordEnv));
             using ImportedKey imported = ReadKey(inPath, password);
             KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
-            X509Certificate2[] chain = [.. imported.CertificateChain.Select(c => X509CertificateLoader.LoadCertificate(c.Span))];
+            int certificates = imported.CertificateChain.Count;
             using MpcSignerClient client = CommonOptions.Client(serverUrl, tokenValue);
             Console.Error.WriteLine($"Splitting the {EcCurve.NameOf(imported.Curve)} key and refreshing both parts with the server (a few seconds)...");
             var clock = Stopwatch.StartNew();
-            byte[] scalar = imported.PrivateScalar.ToArray();
-            MpcKey key;
-            try
-            {
-                key = await PendingRefresh.RunAsync(outPath + ".pending", outPath, () => client.ImportKeyAsync(imported.Curve, scalar, chain, parse.GetValue(label)!,
-                    (share, _) => SaveKeyFile(outPath + ".pending", share, user, protection), cancellationToken));
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(scalar);
-            }
+            MpcKey key = await PendingRefresh.RunAsync(outPath + ".pending", outPath, () => client.ImportKeyAsync(imported, parse.GetValue(label)!,
+                (share, _) => SaveKeyFile(outPath + ".pending", share, user, protection), cancellationToken));
             using (key)
             {
                 Console.Error.WriteLine($"Imported in {clock.Elapsed.TotalSeconds:0.0} s; this device's share is in {outPath}" +
-                    (chain.Length > 0 ? $"; {chain.Length} certificate(s) stored with the key." : "; the file had no certificate (mpc cert makes one)."));
+                    (certificates > 0 ? $"; {certificates} certificate(s) stored with the key." : "; the file had no certificate (mpc cert makes one)."));
                 Console.Error.WriteLine($"Now destroy {inPath} and every copy of it (e.g. shred -u {inPath}): whoever holds it can still sign without the server.");
                 Console.WriteLine($"Key id: {key.KeyId}");
                 Console.Write(key.PublicKeyPem);

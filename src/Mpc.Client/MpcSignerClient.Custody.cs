@@ -26,15 +26,15 @@ public sealed partial class MpcSignerClient
     /// The old client share is refused by the server afterwards. Dispose <paramref name="key"/> when the
     /// returned key is saved.
     /// </summary>
-    public Task<MpcKey> RefreshKeyAsync(MpcKey key, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default) =>
-        RefreshFrom(key.Share, Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken);
+    public async Task<MpcKey> RefreshKeyAsync(MpcKey key, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default) =>
+        OpenKey(await RefreshFrom(key.Share, Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// Makes a new device's own share pair from a share another device handed over (see <c>DeviceHandover</c>).
     /// The handing-over device keeps its own pair; the new one gets a new device id.
     /// </summary>
-    public Task<MpcKey> EnrolDeviceAsync(ClientKeyShare handedOver, string label, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default) =>
-        RefreshFrom(handedOver, Transport.V1.RefreshPurpose.Enrol, label, savePending, cancellationToken);
+    public async Task<MpcKey> EnrolDeviceAsync(ClientKeyShare handedOver, string label, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default) =>
+        OpenKey(await RefreshFrom(handedOver, Transport.V1.RefreshPurpose.Enrol, label, savePending, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// Derives a backup share pair from <paramref name="key"/>'s. The server keeps its half as a backup that never
@@ -43,16 +43,15 @@ public sealed partial class MpcSignerClient
     /// </summary>
     public async Task<ClientKeyShare> CreateBackupAsync(MpcKey key, string label, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default)
     {
-        MpcKey backup = await RefreshFrom(key.Share, Transport.V1.RefreshPurpose.Backup, label, savePending, cancellationToken, openKey: false).ConfigureAwait(false);
-        return backup.Share;
+        return await RefreshFrom(key.Share, Transport.V1.RefreshPurpose.Backup, label, savePending, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Restores a backup share onto this device: a refresh makes this device's own pair, and the server destroys
     /// the backup's half, so the backup file is used up (make a new backup afterwards).
     /// </summary>
-    public Task<MpcKey> RestoreBackupAsync(ClientKeyShare backup, string label, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default) =>
-        RefreshFrom(backup, Transport.V1.RefreshPurpose.Restore, label, savePending, cancellationToken);
+    public async Task<MpcKey> RestoreBackupAsync(ClientKeyShare backup, string label, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default) =>
+        OpenKey(await RefreshFrom(backup, Transport.V1.RefreshPurpose.Restore, label, savePending, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// Imports a whole private key the user already holds (for example from a CA-issued PKCS#12): it is split here,
@@ -85,13 +84,36 @@ public sealed partial class MpcSignerClient
         {
             request.CertificateChain.Add(ByteString.CopyFrom(certificate.RawData));
         }
-        MpcKey key = await RunRefresh(session, curve, null, o => _grpc.BeginImportAsync(request, o).ResponseAsync, savePending, openKey: true, cancellationToken).ConfigureAwait(false);
-        if (!key.PublicKey.Equals(c.MultiplyBase(d)))
+        ClientKeyShare share = await RunRefresh(session, curve, null, o => _grpc.BeginImportAsync(request, o).ResponseAsync, savePending, cancellationToken).ConfigureAwait(false);
+        if (!share.PublicKey.Equals(c.MultiplyBase(d)))
         {
-            key.Dispose();
+            share.Dispose();
             throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed, "The imported key's public key differs from the original's.");
         }
-        return key;
+        return OpenKey(share);
+    }
+
+    /// <summary>
+    /// Imports a key read by <see cref="Custody.ImportedKeyReader"/>, with the certificate chain found in its file.
+    /// Dispose <paramref name="imported"/> afterwards (it zeroes the scalar) and destroy the original file.
+    /// </summary>
+    public async Task<MpcKey> ImportKeyAsync(Custody.ImportedKey imported, string label = "", PendingShareHandler? savePending = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(imported);
+        X509Certificate2[] chain = [.. imported.CertificateChain.Select(c => X509CertificateLoader.LoadCertificate(c.Span))];
+        byte[] scalar = imported.PrivateScalar.ToArray();
+        try
+        {
+            return await ImportKeyAsync(imported.Curve, scalar, chain, label, savePending, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(scalar);
+            foreach (X509Certificate2 certificate in chain)
+            {
+                certificate.Dispose();
+            }
+        }
     }
 
     /// <summary>The key's devices and backups, revoked ones included.</summary>
@@ -113,7 +135,7 @@ public sealed partial class MpcSignerClient
         MpcKeyInfo.From(await Call(o => _admin.UnfreezeKeyAsync(
             new UnfreezeKeyRequest { UserId = userId, KeyId = keyId, RevokeDeviceId = revokeDeviceId ?? "" }, o).ResponseAsync, cancellationToken).ConfigureAwait(false));
 
-    private async Task<MpcKey> RefreshFrom(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken, bool openKey = true)
+    private async Task<ClientKeyShare> RefreshFrom(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken)
     {
         RingPedersenSecret ringPedersen = await _ringPedersen.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         Protocol.Messages.RefreshPurpose protocolPurpose = purpose switch
@@ -133,16 +155,15 @@ public sealed partial class MpcSignerClient
             Label = label ?? "",
             Request = ByteString.CopyFrom(session.Start().Encode()),
         };
-        return await RunRefresh(session, source.Curve, source.KeyId, o => _grpc.BeginRefreshAsync(request, o).ResponseAsync, savePending, openKey, cancellationToken).ConfigureAwait(false);
+        return await RunRefresh(session, source.Curve, source.KeyId, o => _grpc.BeginRefreshAsync(request, o).ResponseAsync, savePending, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<MpcKey> RunRefresh(
+    private async Task<ClientKeyShare> RunRefresh(
         RefreshClientSession session,
         CurveKind curve,
         string? keyId,
         Func<Grpc.Core.CallOptions, Task<BeginRefreshResponse>> begin,
         PendingShareHandler? savePending,
-        bool openKey,
         CancellationToken cancellationToken)
     {
         BeginRefreshResponse started = await Call(begin, cancellationToken).ConfigureAwait(false);
@@ -185,7 +206,7 @@ public sealed partial class MpcSignerClient
             output.Share.Dispose();
             throw;
         }
-        return openKey ? new MpcKey(output.Share, _options.PrecomputedRandomness) : new MpcKey(output.Share, 0);
+        return output.Share;
     }
 }
 

@@ -21,6 +21,7 @@ public sealed partial class UserKeysGrain
 {
     private const int MaxDevicesPerKey = 16;
     private const int MaxOpenRefreshesPerKey = 4;
+    private const int MaxOpenImportsPerUser = 4;
     private const int RememberedReplacedShares = 16;
 
     private readonly Dictionary<string, PendingRefresh> _refreshes = [];
@@ -104,6 +105,11 @@ public sealed partial class UserKeysGrain
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
         }
         PurgeExpired();
+        if (_refreshes.Values.Count(r => r.Purpose == RefreshPurpose.Import) >= MaxOpenImportsPerUser)
+        {
+            throw new SignerException(SignerErrorKind.ResourceExhausted,
+                $"{MaxOpenImportsPerUser} imports are in progress for this user; finish them or let them expire.");
+        }
         string label = RequireLabel(start.Label);
         CurveKind curve = Protocol(() => EcCurve.Get((CurveKind)start.Curve).Kind);
         RefreshRequest request = Decode(() => RefreshRequest.Decode(start.Request));

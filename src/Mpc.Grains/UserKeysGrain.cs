@@ -295,6 +295,11 @@ public sealed partial class UserKeysGrain(
         try
         {
             ServerKeyShare share = ServerKeyShare.ImportSecret(secret, backend);
+            if (device.ShareId.Length == 0)
+            {
+                // A pair sealed before share ids existed: its id is derived data, written with the next state write.
+                device.ShareId = share.ShareId;
+            }
             _shares[cacheKey] = share;
             return share;
         }

@@ -1,0 +1,83 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Microsoft.Extensions.DependencyInjection;
+using Mpc.Client;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Grains;
+using Mpc.Grains.Sealing;
+using Mpc.Grains.Storage;
+using Mpc.Protocol.Keys;
+using Mpc.Service.Tests.Service;
+using Orleans.Serialization;
+
+namespace Mpc.Service.Tests.Custody;
+
+/// <summary>
+/// Data written before devices existed: a key with one share sealed on the key record (purpose
+/// "server-key-share"), and a version-1 client share without a device id. Both must keep signing and refresh.
+/// </summary>
+[Collection("server")]
+public sealed class LegacyDataTests(ServerFixture server)
+{
+    private const string User = "legacy-user";
+
+    [Fact]
+    public async Task A_key_stored_before_devices_existed_signs_and_refreshes_with_a_version_1_client_share()
+    {
+        byte[] exported;
+        string keyId;
+        byte[] spki;
+        using (MpcSignerClient client = server.Client(User))
+        using (MpcKey key = await client.CreateKeyAsync(CurveKind.P256))
+        {
+            exported = key.Share.ExportSecret();
+            keyId = key.KeyId;
+            spki = key.SubjectPublicKeyInfo;
+        }
+
+        // Rewrite the stored state and the client share into the previous release's forms.
+        await server.StopAsync();
+        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
+        var storage = new FileGrainStorage(StorageNames.Keys, server.DataDirectory, serializer);
+        var state = new Orleans.GrainState<UserKeysState>();
+        var grainId = Orleans.Runtime.GrainId.Create(GrainTypes.UserKeys, User);
+        await storage.ReadStateAsync("keys", grainId, state);
+        StoredKey stored = state.State!.Keys[keyId];
+        StoredDevice primary = stored.Devices["primary"];
+        using (var masterKey = new FileKeyEncryptionKeyProvider(server.MasterKeyDirectory))
+        {
+            var sealer = new ShareSealer(masterKey);
+            byte[] secret = await sealer.OpenAsync(primary.SealedShare, new SealContext(User, keyId, primary.SealPurpose), CancellationToken.None);
+            stored.SealedShare = await sealer.SealAsync(secret, new SealContext(User, keyId, "server-key-share"), CancellationToken.None);
+            CryptographicOperations.ZeroMemory(secret);
+        }
+        stored.Devices.Clear();
+        await storage.WriteStateAsync("keys", grainId, state);
+        byte[] version1 = ToVersion1(exported);
+        await server.StartAsync();
+
+        using MpcSignerClient again = server.Client(User);
+        using MpcKey legacy = again.OpenKey(ClientKeyShare.ImportSecret(version1, BigNumBackends.Default));
+        Assert.Equal("primary", legacy.Share.DeviceId);
+        byte[] document = RandomNumberGenerator.GetBytes(64);
+        Assert.True(Verifiers.Independent(CurveKind.P256, spki, MpcSignerClient.HashFor(CurveKind.P256, document), await again.SignDataAsync(legacy, document)));
+
+        MpcDeviceInfo device = Assert.Single(await again.ListDevicesAsync(keyId));
+        Assert.Equal("primary", device.DeviceId);
+        using MpcKey refreshed = await again.RefreshKeyAsync(legacy);
+        Assert.True(Verifiers.Independent(CurveKind.P256, spki, MpcSignerClient.HashFor(CurveKind.P256, document), await again.SignDataAsync(refreshed, document)));
+        MpcSignerException stale = await Assert.ThrowsAsync<MpcSignerException>(() => again.SignDataAsync(legacy, document));
+        Assert.Contains("replaced by a refresh", stale.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The version-1 export: version 1 and no trailing device id field.</summary>
+    private static byte[] ToVersion1(byte[] version2)
+    {
+        int deviceField = 4 + "primary".Length;
+        byte[] version1 = version2[..^deviceField];
+        BinaryPrimitives.WriteUInt32BigEndian(version1.AsSpan(4), 1); // after the field's 4-byte length
+        Assert.Equal("primary"u8.ToArray(), version2[^"primary".Length..]);
+        return version1;
+    }
+}
