@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Mpc.Client;
@@ -33,12 +32,12 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         string certificateFile = Path.Combine(_root, "alice.pem");
         string[] connection = ["--server", server.Address.ToString(), "--token", token, "--key", keyFile, "--unprotected"];
 
-        Result noCertificate = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
+        ProcessResult noCertificate = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
         Assert.Equal((1, $"error: Key {keyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert."),
             (noCertificate.ExitCode, noCertificate.Stderr.Trim()));
         Assert.False(File.Exists(signature));
 
-        Result cert = Cli(["cert", .. connection, "--subject", "CN=Alice,O=Example", "--days", "30", "--out", certificateFile]);
+        ProcessResult cert = Cli(["cert", .. connection, "--subject", "CN=Alice,O=Example", "--days", "30", "--out", certificateFile]);
         Assert.True(cert.ExitCode == 0, cert.Stderr);
         Assert.Contains("Subject: CN=Alice, O=Example", cert.Stdout, StringComparison.Ordinal);
         using X509Certificate2 certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificateFile));
@@ -48,18 +47,18 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
             Assert.Equal(certificate.RawData, Assert.Single((await client.GetKeyAsync(keyId)).CertificateChain).RawData);
         }
 
-        Result sign = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
+        ProcessResult sign = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
         Assert.True(sign.ExitCode == 0, sign.Stderr);
-        CmsSigningTests.Result openssl = CmsSigningTests.OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", document, "-CAfile", certificateFile, "-out", "/dev/null");
+        ProcessResult openssl = CmsSigningTests.OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", document, "-CAfile", certificateFile, "-out", "/dev/null");
         Assert.True(openssl.ExitCode == 0, openssl.Stderr);
 
-        Result verified = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
+        ProcessResult verified = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
         Assert.Equal(0, verified.ExitCode);
         Assert.StartsWith("Verified OK: signed by CN=Alice, O=Example", verified.Stdout.Trim(), StringComparison.Ordinal);
 
-        Result noAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature);
+        ProcessResult noAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature);
         Assert.Equal((1, "error: pass --ca CERT to check who signed, or --untrusted to check only that the document is intact"), (noAnchor.ExitCode, noAnchor.Stderr.Trim()));
-        Result intact = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted");
+        ProcessResult intact = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted");
         Assert.Equal(0, intact.ExitCode);
         Assert.StartsWith("Signature intact; signer NOT verified", intact.Stdout.Trim(), StringComparison.Ordinal);
 
@@ -70,19 +69,19 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         {
             File.WriteAllText(otherFile, other.ExportCertificatePem());
         }
-        Result wrongAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", otherFile);
+        ProcessResult wrongAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", otherFile);
         Assert.Equal(1, wrongAnchor.ExitCode);
         Assert.StartsWith($"Verification failure: The signature's certificate (CN=Alice, O=Example) is not trusted by {otherFile}", wrongAnchor.Stdout.Trim(), StringComparison.Ordinal);
         string other2 = Path.Combine(_root, "other.p7s");
-        Result wrongCertificate = Cli(["sign", .. connection, "--format", "cms", "--cert", otherFile, "--in", document, "--out", other2]);
+        ProcessResult wrongCertificate = Cli(["sign", .. connection, "--format", "cms", "--cert", otherFile, "--in", document, "--out", other2]);
         Assert.Equal((1, "error: The certificate CN=Alice, O=Example is not for this key: its public key differs."), (wrongCertificate.ExitCode, wrongCertificate.Stderr.Trim()));
 
         File.AppendAllText(document, "!");
-        Result tampered = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
+        ProcessResult tampered = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
         Assert.Equal((1, "Verification failure: The document does not match the signature."), (tampered.ExitCode, tampered.Stdout.Trim()));
 
         // --cert with the stored certificate works as well, and the raw format still round-trips.
-        Result explicitCert = Cli(["sign", .. connection, "--format", "cms", "--cert", certificateFile, "--in", document, "--out", signature]);
+        ProcessResult explicitCert = Cli(["sign", .. connection, "--format", "cms", "--cert", certificateFile, "--in", document, "--out", signature]);
         Assert.True(explicitCert.ExitCode == 0, explicitCert.Stderr);
         Assert.Equal(0, Cli("verify", "--format", "cms", "--in", document, "--sig", signature, "--ca", certificateFile).ExitCode);
         string raw = Path.Combine(_root, "contract.raw");
@@ -93,29 +92,9 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.Equal((0, "Verified OK"), ResultOf(Cli("verify", "--format", "raw", "--pub", publicKey, "--in", document, "--sig", raw)));
     }
 
-    private static (int, string) ResultOf(Result result) => (result.ExitCode, result.Stdout.Trim());
+    private static (int, string) ResultOf(ProcessResult result) => (result.ExitCode, result.Stdout.Trim());
 
-    private static Result Cli(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mpc.dll"), .. args])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        using Process process = Process.Start(start)!;
-        process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"mpc {string.Join(' ', args)} did not finish");
-        }
-        return new Result(process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    private sealed record Result(int ExitCode, string Stdout, string Stderr);
+    private static ProcessResult Cli(params string[] args) => ProcessRunner.Mpc(null, args);
 
     public void Dispose()
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
@@ -34,11 +33,11 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
         byte[] cms = await client.SignCmsAsync(key, document);
 
         (string documentFile, string signatureFile, string certificateFile) = Write(document, cms, certificate);
-        Result verified = OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signatureFile, "-content", documentFile, "-CAfile", certificateFile, "-out", "/dev/null");
+        ProcessResult verified = OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signatureFile, "-content", documentFile, "-CAfile", certificateFile, "-out", "/dev/null");
         Assert.True(verified.ExitCode == 0, verified.Stderr);
         Assert.Contains("Verification successful", verified.Stderr, StringComparison.Ordinal);
 
-        Result printed = OpenSsl("cms", "-cmsout", "-print", "-inform", "DER", "-in", signatureFile);
+        ProcessResult printed = OpenSsl("cms", "-cmsout", "-print", "-inform", "DER", "-in", signatureFile);
         Assert.Equal(0, printed.ExitCode);
         Assert.Contains("id-smime-aa-signingCertificateV2", printed.Stdout, StringComparison.Ordinal);
         Assert.Contains("signingTime", printed.Stdout, StringComparison.Ordinal);
@@ -76,7 +75,7 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
 
         document[500] ^= 0x01;
         (string documentFile, string signatureFile, string certificateFile) = Write(document, cms, certificate);
-        Result openssl = OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signatureFile, "-content", documentFile, "-CAfile", certificateFile, "-out", "/dev/null");
+        ProcessResult openssl = OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signatureFile, "-content", documentFile, "-CAfile", certificateFile, "-out", "/dev/null");
         Assert.NotEqual(0, openssl.ExitCode);
         Assert.Contains("content verify error", openssl.Stderr, StringComparison.Ordinal);
         var refused = Assert.Throws<DocumentSignatureException>(() => CadesSignature.Verify(document, cms, [certificate]));
@@ -213,7 +212,7 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
         Assert.Equal(2, verified.IncludedCertificates.Count);
 
         (string documentFile, string signatureFile, string caFile) = Write(document, cms, ca);
-        Result openssl = OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signatureFile, "-content", documentFile, "-CAfile", caFile, "-out", "/dev/null");
+        ProcessResult openssl = OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signatureFile, "-content", documentFile, "-CAfile", caFile, "-out", "/dev/null");
         Assert.True(openssl.ExitCode == 0, openssl.Stderr);
     }
 
@@ -259,17 +258,7 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
         return (documentFile, signatureFile, certificateFile);
     }
 
-    internal static Result OpenSsl(params string[] args)
-    {
-        var start = new ProcessStartInfo("openssl", args) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(60_000), "openssl did not finish");
-        return new Result(process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    internal sealed record Result(int ExitCode, string Stdout, string Stderr);
+    internal static ProcessResult OpenSsl(params string[] args) => ProcessRunner.Run("openssl", args);
 
     public void Dispose()
     {

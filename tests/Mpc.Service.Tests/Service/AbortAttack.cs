@@ -15,12 +15,12 @@ namespace Mpc.Service.Tests.Service;
 public static class AbortAttack
 {
     /// <summary>Honest rounds up to c3, then c3 ⊕ c_key^(q·K), certain to wrap mod N; returns the status of the final call.</summary>
-    public static async Task<StatusCode> SendAsync(RawSigner raw, MpcKey key)
+    public static async Task<StatusCode> SendAsync(RawSigner raw, MpcKey key, byte[]? digest = null)
     {
         var device = new { key.Share.DeviceId, ShareId = ByteString.CopyFrom(key.Share.ShareId) };
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(
             new BeginSignRequest { KeyId = key.KeyId, DeviceId = device.DeviceId, ShareId = device.ShareId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(key.Share, digest ?? RandomNumberGenerator.GetBytes(32));
         SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest
         {
             KeyId = key.KeyId,

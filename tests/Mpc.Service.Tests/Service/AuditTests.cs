@@ -1,19 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
-using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
-using Mpc.Crypto.Paillier;
 using Mpc.Grains;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Storage;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol.Audit;
 using Mpc.Protocol.Messages;
-using Mpc.Protocol.Signing;
-using Mpc.Transport.V1;
 using Orleans.Serialization;
 using BigInteger = Org.BouncyCastle.Math.BigInteger;
 
@@ -243,21 +239,7 @@ public sealed class AuditTests(ServerFixture server)
     {
         using RawSigner raw = server.Raw(server.Token(user));
         byte[] digest = RandomNumberGenerator.GetBytes(32);
-        SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, digest);
-        SignNonceResponse opened = await raw.Client.SignNonceAsync(
-            new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) }, raw.Headers);
-        SignCiphertext honest = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256));
-        PaillierPublicKey paillier = key.Share.Paillier;
-        BigInteger k = BigInteger.One.ShiftLeft(paillier.BitLength - 256 - 200);
-        BigInteger crafted = paillier.Add(honest.C3, paillier.Multiply(key.Share.EncryptedServerShare, EcCurve.Get(CurveKind.P256).Order.Multiply(k)));
-        var request = new SignFinishRequest
-        {
-            KeyId = key.KeyId,
-            SessionId = ByteString.CopyFrom(commitment.ServerSessionId),
-            Ciphertext = ByteString.CopyFrom(new SignCiphertext(crafted).Encode()),
-        };
-        Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, await RawSigner.StatusOf(async () => await raw.Client.SignFinishAsync(request, raw.Headers)));
+        Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key, digest));
         return digest;
     }
 

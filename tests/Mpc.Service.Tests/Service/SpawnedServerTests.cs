@@ -33,7 +33,7 @@ public sealed class SpawnedServerTests : IDisposable
         foreach ((CurveKind curve, string name) in new[] { (CurveKind.Secp256k1, "secp256k1"), (CurveKind.P256, "p256"), (CurveKind.P384, "p384") })
         {
             string keyFile = Path.Combine(_root, $"{name}.key");
-            CliResult keygen = Cli("keygen", "--server", Url, "--token", token, "--curve", name, "--out", keyFile, "--passphrase-env", PassphraseVariable);
+            ProcessResult keygen = Cli("keygen", "--server", Url, "--token", token, "--curve", name, "--out", keyFile, "--passphrase-env", PassphraseVariable);
             Assert.True(keygen.ExitCode == 0, keygen.Stderr);
             Assert.Contains("Key id:", keygen.Stdout, StringComparison.Ordinal);
             Assert.Contains("BEGIN PUBLIC KEY", keygen.Stdout, StringComparison.Ordinal);
@@ -52,18 +52,18 @@ public sealed class SpawnedServerTests : IDisposable
         SignAndVerifyWithCli(CurveKind.P256, keyFiles[CurveKind.P256], token, "p256-after-kill");
 
         // Clear one-line errors and non-zero exits.
-        CliResult wrongPassphrase = Cli(["sign", "--server", Url, "--token", token, "--key", keyFiles[CurveKind.P256], "--in", keyFiles[CurveKind.P256], "--out", Path.Combine(_root, "x.sig"), "--passphrase", "wrong"]);
+        ProcessResult wrongPassphrase = Cli(["sign", "--server", Url, "--token", token, "--key", keyFiles[CurveKind.P256], "--in", keyFiles[CurveKind.P256], "--out", Path.Combine(_root, "x.sig"), "--passphrase", "wrong"]);
         Assert.NotEqual(0, wrongPassphrase.ExitCode);
         Assert.StartsWith("error: ", wrongPassphrase.Stderr.Trim(), StringComparison.Ordinal);
         Assert.Single(wrongPassphrase.Stderr.Trim().Split('\n'));
-        CliResult badToken = Cli("keygen", "--server", Url, "--token", "not.a.token", "--out", Path.Combine(_root, "y.key"), "--unprotected");
+        ProcessResult badToken = Cli("keygen", "--server", Url, "--token", "not.a.token", "--out", Path.Combine(_root, "y.key"), "--unprotected");
         Assert.Equal((1, "error: the token is not a JWT"), (badToken.ExitCode, badToken.Stderr.Trim()));
         string forgedToken = token[..^4] + (token.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
-        CliResult refused = Cli("keygen", "--server", Url, "--token", forgedToken, "--out", Path.Combine(_root, "y.key"), "--unprotected");
+        ProcessResult refused = Cli("keygen", "--server", Url, "--token", forgedToken, "--out", Path.Combine(_root, "y.key"), "--unprotected");
         Assert.NotEqual(0, refused.ExitCode);
         Assert.StartsWith("error: the server refused: Unauthenticated", refused.Stderr.Trim().Split('\n')[^1], StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_root, "y.key")));
-        CliResult badCurve = Cli("keygen", "--server", Url, "--token", token, "--curve", "ed25519", "--out", Path.Combine(_root, "z.key"), "--unprotected");
+        ProcessResult badCurve = Cli("keygen", "--server", Url, "--token", token, "--curve", "ed25519", "--out", Path.Combine(_root, "z.key"), "--unprotected");
         Assert.Equal("error: Unsupported curve 'ed25519'; use secp256k1, p256 or p384.", badCurve.Stderr.Trim());
         Assert.False(File.Exists(Path.Combine(_root, "z.key")));
     }
@@ -72,10 +72,10 @@ public sealed class SpawnedServerTests : IDisposable
     public void The_readme_demo_runs_to_the_end_and_openssl_verifies_its_signature()
     {
         string output = Path.Combine(_root, "demo");
-        CliResult demo = Cli("demo", "--out", output);
+        ProcessResult demo = Cli("demo", "--out", output);
         Assert.True(demo.ExitCode == 0, demo.Stderr);
         Assert.Contains("openssl dgst -sha256 -verify", demo.Stdout, StringComparison.Ordinal);
-        CliResult openssl = Run("openssl", ["dgst", "-sha256", "-verify", Path.Combine(output, "public.pem"),
+        ProcessResult openssl = Run("openssl", ["dgst", "-sha256", "-verify", Path.Combine(output, "public.pem"),
             "-signature", Path.Combine(output, "signature.der"), Path.Combine(output, "document.txt")]);
         Assert.Equal("Verified OK", openssl.Stdout.Trim());
     }
@@ -86,19 +86,19 @@ public sealed class SpawnedServerTests : IDisposable
         File.WriteAllText(document, $"A document for {name}, {Guid.NewGuid()}.");
         string signature = Path.Combine(_root, $"{name}.sig");
         string publicKey = Path.Combine(_root, $"{name}.pem");
-        CliResult pubkey = Cli("pubkey", "--key", keyFile);
+        ProcessResult pubkey = Cli("pubkey", "--key", keyFile);
         Assert.Equal(0, pubkey.ExitCode);
         File.WriteAllText(publicKey, pubkey.Stdout);
-        CliResult sign = Cli("sign", "--server", Url, "--token", token, "--key", keyFile, "--in", document, "--out", signature, "--passphrase-env", PassphraseVariable);
+        ProcessResult sign = Cli("sign", "--server", Url, "--token", token, "--key", keyFile, "--in", document, "--out", signature, "--passphrase-env", PassphraseVariable);
         Assert.True(sign.ExitCode == 0, sign.Stderr);
 
-        CliResult verify = Cli("verify", "--pub", publicKey, "--in", document, "--sig", signature);
+        ProcessResult verify = Cli("verify", "--pub", publicKey, "--in", document, "--sig", signature);
         Assert.Equal((0, "Verified OK"), (verify.ExitCode, verify.Stdout.Trim()));
-        CliResult openssl = Run("openssl", ["dgst", curve == CurveKind.P384 ? "-sha384" : "-sha256", "-verify", publicKey, "-signature", signature, document]);
+        ProcessResult openssl = Run("openssl", ["dgst", curve == CurveKind.P384 ? "-sha384" : "-sha256", "-verify", publicKey, "-signature", signature, document]);
         Assert.True(openssl.Stdout.Contains("Verified OK", StringComparison.Ordinal), openssl.Stdout + openssl.Stderr);
 
         File.AppendAllText(document, "tampered");
-        CliResult tampered = Cli("verify", "--pub", publicKey, "--in", document, "--sig", signature);
+        ProcessResult tampered = Cli("verify", "--pub", publicKey, "--in", document, "--sig", signature);
         Assert.Equal((1, "Verification failure"), (tampered.ExitCode, tampered.Stdout.Trim()));
     }
 
@@ -159,30 +159,12 @@ public sealed class SpawnedServerTests : IDisposable
         }
     }
 
-    private static string MpcDll => Path.Combine(AppContext.BaseDirectory, "mpc.dll");
+    private static string MpcDll => ProcessRunner.MpcDll;
 
-    private CliResult Cli(params string[] args) => Run("dotnet", [MpcDll, .. args]);
+    private ProcessResult Cli(params string[] args) => Run("dotnet", [MpcDll, .. args]);
 
-    private static CliResult Run(string program, string[] args)
-    {
-        var start = new ProcessStartInfo(program, args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        start.Environment[PassphraseVariable] = Passphrase;
-        using Process process = Process.Start(start)!;
-        process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish");
-        }
-        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static ProcessResult Run(string program, string[] args) =>
+        ProcessRunner.Run(program, args, new Dictionary<string, string> { [PassphraseVariable] = Passphrase });
 
     public void Dispose()
     {
@@ -204,5 +186,4 @@ public sealed class SpawnedServerTests : IDisposable
         }
     }
 
-    private sealed record CliResult(int ExitCode, string Stdout, string Stderr);
 }
