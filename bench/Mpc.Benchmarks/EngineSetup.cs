@@ -38,6 +38,15 @@ internal sealed class EngineSetup : IDisposable
         return (output.Share, client.HandleServerShare(output.Message));
     }
 
+    /// <summary>One share refresh of the pair, both parties; the pair itself stays as it was (the new one is returned).</summary>
+    public static (ServerKeyShare Server, ClientKeyShare Client) Refresh(ServerKeyShare serverShare, ClientKeyShare clientShare, RingPedersenSecret auxiliary, IBigNumBackend backend)
+    {
+        var server = Protocol.Refresh.RefreshServerSession.FromShare(serverShare, clientShare.DeviceId, RefreshPurpose.Refresh, backend);
+        var client = Protocol.Refresh.RefreshClientSession.FromShare(clientShare, RefreshPurpose.Refresh, auxiliary, backend);
+        Protocol.Refresh.RefreshClientOutput output = client.HandleServerShare(server.HandleContribution(client.HandleCommitment(server.HandleRequest(client.Start()))));
+        return (server.HandleConfirmation(output.Confirmation), output.Share);
+    }
+
     /// <summary>A full signature, both parties in this process, no encoding and no network.</summary>
     public EcdsaSignature Sign(Crypto.Paillier.PaillierRandomness? randomness)
     {

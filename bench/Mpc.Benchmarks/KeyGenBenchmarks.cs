@@ -37,6 +37,7 @@ public class KeyGenBenchmarks
 
     private IBigNumBackend _backend = null!;
     private RingPedersenSecret _auxiliary = null!;
+    private (Mpc.Protocol.Keys.ServerKeyShare Server, Mpc.Protocol.Keys.ClientKeyShare Client) _key;
 
     [Params(CurveKind.P256)]
     public CurveKind Curve { get; set; }
@@ -46,10 +47,15 @@ public class KeyGenBenchmarks
     {
         _backend = BigNumBackends.Create(BigNumBackendKind.OpenSsl);
         _auxiliary = SharedRingPedersen.For(_backend);
+        _key = EngineSetup.KeyGen(Curve, _auxiliary, _backend);
     }
 
     [Benchmark(Description = "keygen, both parties")]
     public object KeyGen() => EngineSetup.KeyGen(Curve, _auxiliary, _backend);
+
+    /// <summary>A share refresh (also the work of an import, enrolment, backup or restore): new Paillier key and proofs.</summary>
+    [Benchmark(Description = "refresh, both parties")]
+    public object Refresh() => EngineSetup.Refresh(_key.Server, _key.Client, _auxiliary, _backend);
 
     [Benchmark(Description = "client ring-Pedersen setup (once per device)")]
     public RingPedersenSecret RingPedersenSetup() => RingPedersenSecret.Generate(_backend);
