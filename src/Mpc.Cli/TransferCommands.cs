@@ -247,7 +247,7 @@ internal static class TransferCommands
             string secret = CommonOptions.Secret(null, parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: false);
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
             using OpenedHandover opened = DeviceHandover.Open((await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim(), request);
-            if (!CryptographicOperations.FixedTimeEquals(System.Text.Encoding.ASCII.GetBytes(opened.AuthenticationString), System.Text.Encoding.ASCII.GetBytes(parse.GetValue(code)!.Trim())))
+            if (!DeviceHandover.CodesMatch(opened.AuthenticationString, parse.GetValue(code)!))
             {
                 throw new CliException($"the code does not match ({opened.AuthenticationString} here): the request or the handover was substituted on the way; nothing was enrolled");
             }

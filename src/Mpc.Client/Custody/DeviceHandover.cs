@@ -25,8 +25,8 @@ public static class DeviceHandover
     private const int MaxTextLength = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Argon2id makes every guess at a matching code cost 64 MiB and tens of milliseconds: an attacker who sits in
-    /// the middle and picks its key last could otherwise search ~10⁸ keys for a colliding 8-digit code in minutes.
+    /// Argon2id makes every guess at a matching code cost 64 MiB and tens of milliseconds, on top of the 80-bit
+    /// code length, for an attacker who sits in the middle and picks its key last.
     /// Fixed by the format version: both devices must compute the same code.
     /// </summary>
     private static readonly Argon2idParameters SasKdf = Argon2idParameters.Unchecked(1, 64 * 1024, 1, EnrolmentRequest.RequestIdLength);
@@ -158,19 +158,51 @@ public static class DeviceHandover
     }
 
     /// <summary>
-    /// Eight decimal digits from both public keys and the request id, public values only: a man in the middle
-    /// would have to make both devices' codes collide, which <see cref="SasKdf"/> makes expensive within the lifetime.
+    /// 80 bits from both public keys and the request id, as 16 Crockford base-32 characters in groups of four
+    /// ("7K3F-9QXD-M2PA-R8TN"). Public values only: a man in the middle who substitutes both keys would have to
+    /// make the two devices' codes collide, and choosing its key last leaves it a 2^80 search (each try also an
+    /// Argon2id evaluation, <see cref="SasKdf"/>), where eight digits would have left 10^8.
     /// </summary>
     internal static string AuthenticationString(ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> requestPublic, ReadOnlySpan<byte> senderPublic)
     {
         byte[] transcript = SHA256.HashData(new WireWriter().WriteString(SasLabel).WriteUInt32(Version)
             .WriteBytes(requestId).WriteBytes(requestPublic).WriteBytes(senderPublic).WrittenSpan);
-        byte[] output = new byte[8];
+        byte[] output = new byte[SasBytes];
         SasKdf.Derive(transcript, requestId.ToArray(), output);
-        // 2^64 is 1.8·10^11 times 10^8, so the bias of the reduction is far below anything observable.
-        ulong code = BinaryPrimitives.ReadUInt64BigEndian(output) % 100_000_000UL;
-        return $"{code / 10_000:D4}-{code % 10_000:D4}";
+        var code = new System.Text.StringBuilder(SasCharacters + 3);
+        int buffer = 0, bits = 0;
+        foreach (byte b in output)
+        {
+            buffer = (buffer << 8) | b;
+            bits += 8;
+            while (bits >= 5)
+            {
+                bits -= 5;
+                if (code.Length is 4 or 9 or 14)
+                {
+                    code.Append('-');
+                }
+                code.Append(Crockford[(buffer >> bits) & 31]);
+            }
+        }
+        return code.ToString();
     }
+
+    /// <summary>
+    /// True when <paramref name="typed"/> is the code <paramref name="shown"/>, read the way people type it:
+    /// case, spaces and dashes do not matter, and O, I and L stand for 0, 1 and 1. Compared in constant time.
+    /// </summary>
+    public static bool CodesMatch(string shown, string typed)
+    {
+        static byte[] Normalise(string code) => System.Text.Encoding.ASCII.GetBytes(new string([.. code.ToUpperInvariant()
+            .Where(c => c is not ('-' or ' '))
+            .Select(c => c switch { 'O' => '0', 'I' or 'L' => '1', _ => c })]));
+        return CryptographicOperations.FixedTimeEquals(Normalise(shown), Normalise(typed));
+    }
+
+    private const int SasBytes = 10;
+    private const int SasCharacters = SasBytes * 8 / 5;
+    private const string Crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
     private static Parsed Parse(string handover)
     {

@@ -36,7 +36,7 @@ public sealed record HandoverIdentity(string UserId, string KeyId, string Source
 
 /// <summary>What the existing device produced: the handover text to carry, and the code to compare on both screens.</summary>
 /// <param name="Text"><c>mpc-handover1:</c> + base64url; holds the share only encrypted to the new device's request key.</param>
-/// <param name="AuthenticationString">Eight digits, "1234-5678": the new device must show the same before the user proceeds.</param>
+/// <param name="AuthenticationString">16 characters, "7K3F-9QXD-M2PA-R8TN": typed into the new device, which must compute the same before it proceeds.</param>
 public sealed record SealedHandover(string Text, string AuthenticationString);
 
 /// <summary>

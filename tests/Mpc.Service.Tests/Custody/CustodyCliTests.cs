@@ -142,8 +142,9 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         Succeeded(request);
         ProcessResult handover = Mpc("device", "handover", "--key", P("alice.key"), "--request", request.Stdout.Trim(), "--out", P("laptop.handover"));
         Succeeded(handover);
-        string code = Regex.Match(handover.Stdout, @"Code: (\d{4}-\d{4})").Groups[1].Value;
-        RefusedWith(Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--code", "0000-0000", "--out", P("laptop.key")]), "does not match");
+        string code = Regex.Match(handover.Stdout, @"Code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})").Groups[1].Value;
+        Assert.Equal(19, code.Length);
+        RefusedWith(Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--code", "0000-0000-0000-0000", "--out", P("laptop.key")]), "does not match");
         ProcessResult enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--code", code, "--out", P("laptop.key"), "--label", "laptop"]);
         Succeeded(enrolled);
         Assert.False(File.Exists(P("laptop.pending")));

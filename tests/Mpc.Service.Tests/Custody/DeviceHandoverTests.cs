@@ -40,7 +40,9 @@ public sealed class DeviceHandoverTests
         Assert.Equal(_share, opened.ShareSecret.ToArray());
         Assert.Equal(_identity, opened.Identity);
         Assert.Equal(sealedHandover.AuthenticationString, opened.AuthenticationString);
-        Assert.Matches(new Regex("^[0-9]{4}-[0-9]{4}$"), opened.AuthenticationString);
+        Assert.Matches(new Regex("^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$"), opened.AuthenticationString);
+        Assert.True(DeviceHandover.CodesMatch(opened.AuthenticationString, opened.AuthenticationString.ToLowerInvariant().Replace("-", " ")));
+        Assert.False(DeviceHandover.CodesMatch(opened.AuthenticationString, opened.AuthenticationString[..^1] + (opened.AuthenticationString[^1] == 'Z' ? 'Y' : 'Z')));
         Assert.StartsWith("mpc-handover1:", sealedHandover.Text);
         Assert.True(Base64Url.DecodeFromChars(sealedHandover.Text.AsSpan("mpc-handover1:".Length)).AsSpan().IndexOf(_share.AsSpan(0, 32)) < 0);
     }
