@@ -9,10 +9,11 @@ public interface IKeyAuditGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Queues an event for the chain and returns before anything is stored: signing never waits for, or fails
-    /// because of, audit storage. One-way, and interleaved with a running flush so a slow store never queues callers.
+    /// because of, audit storage. Acknowledged (not one-way) so that the sender can hand the event over again
+    /// when the audit grain's silo died; an event id already queued or persisted is ignored. Interleaved with a
+    /// running flush so a slow store never queues callers.
     /// </summary>
     [Alias("Append")]
-    [Orleans.Concurrency.OneWay]
     [Orleans.Concurrency.AlwaysInterleave]
     Task Append(AuditEvent auditEvent);
 

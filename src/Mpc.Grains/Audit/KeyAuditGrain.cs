@@ -96,6 +96,11 @@ public sealed class KeyAuditGrain : Grain, IKeyAuditGrain
             _metrics.AuditFailed("dropped");
             return Task.CompletedTask;
         }
+        // A re-sent event (its first hand-over arrived but the answer was lost) must not be chained twice.
+        if (_queue.Exists(e => e.EventId == auditEvent.EventId) || (_headKnown && _head.Tail.Exists(e => e.EventId == auditEvent.EventId)))
+        {
+            return Task.CompletedTask;
+        }
         _queue.Add(auditEvent);
         return Task.CompletedTask;
     }
