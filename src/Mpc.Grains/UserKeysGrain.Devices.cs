@@ -230,7 +230,11 @@ public sealed partial class UserKeysGrain
         }
         key.Devices[target.DeviceId] = target;
         await WriteOrRestore(key, snapshot, "The new share could not be stored; the old share remains in force. Try again.");
-        DropShares(key.KeyId, source.DeviceId);
+        if (pending.Purpose is RefreshPurpose.Refresh or RefreshPurpose.Restore)
+        {
+            // The source pair is gone; an enrolment's or backup's source keeps its pair and its open sessions.
+            DropShares(key.KeyId, source.DeviceId);
+        }
         _shares[ShareCacheKey(key.KeyId, target.DeviceId)] = share;
         logger.LogInformation("Key {KeyId}: {Purpose} from device {Source} to {Target}", key.KeyId, pending.Purpose, source.DeviceId, target.DeviceId);
         AuditEventKind kind = pending.Purpose switch
@@ -381,7 +385,12 @@ public sealed partial class UserKeysGrain
                 {
                     await state.ReadStateAsync();
                     MigrateLegacyShares();
+                    foreach (ServerKeyShare cached in _shares.Values)
+                    {
+                        cached.Dispose();
+                    }
                     _shares.Clear();
+                    _signs.Clear();
                 }
                 catch (Exception reread)
                 {
