@@ -1,15 +1,13 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
 using Mpc.Grains.Sealing;
-using Mpc.Grains.Storage;
 using Mpc.Protocol.Keys;
 using Mpc.Service.Tests.Service;
-using Orleans.Serialization;
+using Mpc.Service.Tests.Storage;
 
 namespace Mpc.Service.Tests.Custody;
 
@@ -38,12 +36,8 @@ public sealed class LegacyDataTests(ServerFixture server)
 
         // Rewrite the stored state and the client share into the previous release's forms.
         await server.StopAsync();
-        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
-        var storage = new FileGrainStorage(StorageNames.Keys, server.DataDirectory, serializer);
-        var state = new Orleans.GrainState<UserKeysState>();
-        var grainId = Orleans.Runtime.GrainId.Create(GrainTypes.UserKeys, User);
-        await storage.ReadStateAsync("keys", grainId, state);
-        StoredKey stored = state.State!.Keys[keyId];
+        StoredKeys storedKeys = await StoredKeys.ReadAsync(server.DataDirectory, User);
+        StoredKey stored = storedKeys.Keys.Keys[keyId];
         StoredDevice primary = stored.Devices["primary"];
         using (var masterKey = new FileKeyEncryptionKeyProvider(server.MasterKeyDirectory))
         {
@@ -53,7 +47,7 @@ public sealed class LegacyDataTests(ServerFixture server)
             CryptographicOperations.ZeroMemory(secret);
         }
         stored.Devices.Clear();
-        await storage.WriteStateAsync("keys", grainId, state);
+        await storedKeys.WriteAsync();
         byte[] version1 = ToVersion1(exported);
         await server.StartAsync();
 

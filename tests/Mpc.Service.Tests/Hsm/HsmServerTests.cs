@@ -8,11 +8,11 @@ using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
 using Mpc.Grains;
 using Mpc.Grains.Sealing;
-using Mpc.Grains.Storage;
 using Mpc.Protocol.Keys;
 using Mpc.Server;
 using Mpc.Service.Tests.Service;
-using Orleans.Serialization;
+
+using Mpc.Service.Tests.Storage;
 
 namespace Mpc.Service.Tests.Hsm;
 
@@ -127,12 +127,8 @@ public sealed class HsmServerTests(SoftHsmFixture hsm) : IDisposable
         Assert.Empty(Directory.GetFiles(_root.Path, FileKeyEncryptionKeyProvider.FileName, SearchOption.AllDirectories));
         Assert.False(Directory.Exists(options.ResolvedMasterKeyDirectory), "the pkcs11 server must not create a master key directory");
 
-        var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
-        var storage = new FileGrainStorage(StorageNames.Keys, copy, serializer);
-        var state = new Orleans.GrainState<UserKeysState>();
-        await storage.ReadStateAsync("keys", Orleans.Runtime.GrainId.Create(GrainTypes.UserKeys, User), state);
-        Assert.NotNull(state.State);
-        StoredDevice stored = state.State.Keys[keyId].Devices["primary"];
+        StoredKeys storedKeys = await StoredKeys.ReadAsync(copy, User);
+        StoredDevice stored = storedKeys.Keys.Keys[keyId].Devices["primary"];
         Assert.Equal(kekId, ShareSealer.KekIdOf(stored.SealedShare));
         var context = new SealContext(User, keyId, stored.SealPurpose);
 

@@ -1,13 +1,11 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
 using Mpc.Grains.Sealing;
-using Mpc.Grains.Storage;
 using Mpc.Protocol.Keys;
-using Orleans.Serialization;
+using Mpc.Service.Tests.Storage;
 
 namespace Mpc.Service.Tests.Service;
 
@@ -31,12 +29,8 @@ public sealed class StolenDataDirectoryTests(ServerFixture server)
             Assert.Empty(Directory.GetFiles(copy, FileKeyEncryptionKeyProvider.FileName, SearchOption.AllDirectories));
 
             // What the thief would look for: recovered here with the real master key, which the thief does not have.
-            var serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
-            var storage = new FileGrainStorage(StorageNames.Keys, copy, serializer);
-            var state = new Orleans.GrainState<UserKeysState>();
-            await storage.ReadStateAsync("keys", Orleans.Runtime.GrainId.Create(GrainTypes.UserKeys, Victim), state);
-            Assert.NotNull(state.State);
-            StoredDevice stored = state.State.Keys[key.KeyId].Devices["primary"];
+            StoredKeys storedKeys = await StoredKeys.ReadAsync(copy, Victim);
+            StoredDevice stored = storedKeys.Keys.Keys[key.KeyId].Devices["primary"];
             var context = new SealContext(Victim, key.KeyId, stored.SealPurpose);
             using var realMasterKey = new FileKeyEncryptionKeyProvider(server.MasterKeyDirectory);
             byte[] secret = await new ShareSealer(realMasterKey).OpenAsync(stored.SealedShare, context, CancellationToken.None);
