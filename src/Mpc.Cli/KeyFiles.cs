@@ -49,7 +49,11 @@ internal sealed class OpenedKeyFile
     };
 }
 
-/// <summary>Runs a refresh whose new share is saved to a pending file first, and settles that file afterwards.</summary>
+/// <summary>
+/// Runs a refresh whose new share is saved to a pending file before the confirmation is sent. The pending file is
+/// deleted only when the server's refusal proves it stored nothing; in every other case it is kept, because the
+/// server may now hold only the new pair.
+/// </summary>
 internal static class PendingRefresh
 {
     public static async Task<MpcKey> RunAsync(string pendingPath, string finalPath, Func<Task<MpcKey>> refresh)
@@ -58,21 +62,33 @@ internal static class PendingRefresh
         {
             throw new CliException($"{pendingPath} exists from an earlier refresh that may have completed: try signing with it, then delete it or move it over {finalPath}");
         }
+        MpcKey key;
         try
         {
-            MpcKey key = await refresh();
-            File.Move(pendingPath, finalPath, overwrite: true);
-            return key;
+            key = await refresh();
         }
-        catch (MpcSignerException e) when (File.Exists(pendingPath) && e.Status is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded or Grpc.Core.StatusCode.Internal or Grpc.Core.StatusCode.Unknown)
+        catch (MpcRefreshOutcomeUnknownException e)
         {
-            throw new CliException($"the refresh may or may not have completed ({e.Message}); the new share is kept at {pendingPath}: if the old key file is refused, use that one");
+            e.PendingShare?.Dispose();
+            throw new CliException(File.Exists(pendingPath)
+                ? $"{e.Message}; the new share is kept at {pendingPath}: if {finalPath} is refused, use that one"
+                : e.Message);
         }
-        catch
+        catch (MpcSignerException)
         {
-            // The server refused the confirmation or never got that far: the old share stays in force.
+            // A refusal that proves nothing was stored (the SDK wraps every other failure after the confirmation).
             File.Delete(pendingPath);
             throw;
         }
+        try
+        {
+            File.Move(pendingPath, finalPath, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            key.Dispose();
+            throw new CliException($"the refresh completed, but {finalPath} could not be replaced ({e.Message}): move {pendingPath} over it");
+        }
+        return key;
     }
 }

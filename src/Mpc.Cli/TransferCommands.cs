@@ -96,8 +96,14 @@ internal static class TransferCommands
                 Console.Error.WriteLine($"Backup {backup.DeviceId} of key {backup.KeyId} written to {outPath}. Keep it offline; the server never sees it. It restores once (mpc restore).");
                 Console.WriteLine($"Backup id: {backup.DeviceId}");
             }
-            catch (MpcSignerException e) when (written && e.Status is not (Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded or Grpc.Core.StatusCode.Internal or Grpc.Core.StatusCode.Unknown))
+            catch (MpcRefreshOutcomeUnknownException e)
             {
+                e.PendingShare?.Dispose();
+                throw new CliException($"{e.Message}; {outPath} is kept: if mpc device list shows the backup, it is good, otherwise delete it");
+            }
+            catch (MpcSignerException) when (written)
+            {
+                // A refusal that proves the server kept nothing: the file would restore nothing.
                 File.Delete(outPath);
                 throw;
             }

@@ -15,7 +15,8 @@ namespace Mpc.Client;
 /// <summary>
 /// Called with a refresh's new share after the client has checked it and before the server switches to it.
 /// Persist it here (beside the old one): if the server's acknowledgement is lost, the new share is the one
-/// the server expects.
+/// the server expects. Without a handler, a lost acknowledgement surfaces as
+/// <see cref="MpcRefreshOutcomeUnknownException"/>, which carries the new share.
 /// </summary>
 public delegate ValueTask PendingShareHandler(ClientKeyShare pending, CancellationToken cancellationToken);
 
@@ -200,6 +201,11 @@ public sealed partial class MpcSignerClient
             {
                 throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server reports a different key or share than the refresh produced.");
             }
+        }
+        catch (Exception e) when (!MpcRefreshOutcomeUnknownException.ProvesNothingStored(e))
+        {
+            // The confirmation may have been stored: the new share must not be thrown away.
+            throw new MpcRefreshOutcomeUnknownException(output.Share, e);
         }
         catch
         {

@@ -22,6 +22,7 @@ public sealed partial class UserKeysGrain
     private const int MaxDevicesPerKey = 16;
     private const int MaxOpenRefreshesPerKey = 4;
     private const int MaxOpenImportsPerUser = 4;
+    private const int MaxUnfreezesPerKey = 3;
     private const int RememberedReplacedShares = 16;
 
     private readonly Dictionary<string, PendingRefresh> _refreshes = [];
@@ -50,7 +51,7 @@ public sealed partial class UserKeysGrain
     private async Task<RefreshStarted> BeginRefreshCore(string keyId, RefreshStart start)
     {
         StoredKey key = RequireKey(keyId);
-        if (key.Status == KeyStatus.Frozen)
+        if (key.Status == KeyStatus.Frozen || _unpersistedFreezes.Contains(keyId))
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"Key '{keyId}' is frozen after a failed signature check; only an operator can unfreeze it (which forces a refresh).");
@@ -201,7 +202,7 @@ public sealed partial class UserKeysGrain
     private async Task<RefreshCompletion> StoreRefreshed(PendingRefresh pending, ServerKeyShare share)
     {
         StoredKey key = RequireKey(pending.KeyId);
-        if (key.Status == KeyStatus.Frozen)
+        if (key.Status == KeyStatus.Frozen || _unpersistedFreezes.Contains(pending.KeyId))
         {
             throw SignerErrors.Frozen(pending.KeyId);
         }
@@ -211,6 +212,17 @@ public sealed partial class UserKeysGrain
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"Device '{pending.SourceDeviceId}' changed while the refresh ran (refreshed or revoked elsewhere); nothing was stored.");
+        }
+        // Checked again at the end: an unfreeze or other enrolments may have happened while this refresh ran.
+        if (source.MustRefresh && pending.Purpose is RefreshPurpose.Enrol or RefreshPurpose.Backup)
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition,
+                $"Device '{source.DeviceId}' must be refreshed first (the key was unfrozen by an operator); nothing was stored.");
+        }
+        if (pending.Purpose != RefreshPurpose.Refresh && key.Devices.Values.Count(d => !d.Revoked) >= MaxDevicesPerKey + (pending.Purpose == RefreshPurpose.Restore ? 1 : 0))
+        {
+            throw new SignerException(SignerErrorKind.ResourceExhausted,
+                $"Key '{key.KeyId}' already has {MaxDevicesPerKey} devices and backups; revoke one first. Nothing was stored.");
         }
         DateTimeOffset now = time.GetUtcNow();
         StoredKey snapshot = key.Snapshot();
@@ -301,10 +313,11 @@ public sealed partial class UserKeysGrain
         {
             return SummarizeDevice(device);
         }
-        if (device.Kind == DeviceKind.Device && !key.Devices.Values.Any(d => d != device && !d.Revoked))
+        if (!key.Devices.Values.Any(d => d != device && !d.Revoked))
         {
+            // Backups count: with the last phone lost, the user revokes it and restores a backup.
             throw new SignerException(SignerErrorKind.FailedPrecondition,
-                $"'{deviceId}' is the key's last device: revoking it would leave nothing that can sign or restore.");
+                $"'{deviceId}' is the key's last live share pair: revoking it would leave nothing that can sign or restore.");
         }
         StoredKey snapshot = key.Snapshot();
         Retire(device, time.GetUtcNow(), "revoked by the owner");
@@ -321,6 +334,12 @@ public sealed partial class UserKeysGrain
         if (key.Status != KeyStatus.Frozen)
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' is not frozen.");
+        }
+        if (key.Unfreezes >= MaxUnfreezesPerKey)
+        {
+            // Each freeze may have leaked a bit of a server share, and a refresh does not take it back (docs/protocol.md).
+            throw new SignerException(SignerErrorKind.FailedPrecondition,
+                $"Key '{keyId}' has been unfrozen {key.Unfreezes} times already; it stays frozen. Replace it with a new key.");
         }
         StoredKey snapshot = key.Snapshot();
         DateTimeOffset now = time.GetUtcNow();
@@ -344,6 +363,7 @@ public sealed partial class UserKeysGrain
             device.MustRefresh = true;
         }
         key.Status = KeyStatus.Active;
+        key.Unfreezes++;
         key.FrozenAt = null;
         key.FrozenReason = null;
         key.FrozenDevice = null;
@@ -385,6 +405,10 @@ public sealed partial class UserKeysGrain
                 {
                     await state.ReadStateAsync();
                     MigrateLegacyShares();
+                    foreach (string frozen in _unpersistedFreezes.Where(state.State.Keys.ContainsKey))
+                    {
+                        state.State.Keys[frozen].Status = KeyStatus.Frozen;
+                    }
                     foreach (ServerKeyShare cached in _shares.Values)
                     {
                         cached.Dispose();
@@ -458,6 +482,12 @@ public sealed partial class UserKeysGrain
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"Device '{deviceId}' of key '{key.KeyId}' was {stored.RevokedReason} on {stored.RevokedAt:u}; its share no longer signs.");
+        }
+        if (device.ShareId.Length == 0 && stored.ReplacedShareIds.Count > 0)
+        {
+            // Without a share id a replaced share would only be noticed at the final signature check, which freezes the key.
+            throw new SignerException(SignerErrorKind.FailedPrecondition,
+                $"Device '{deviceId}' has been refreshed: name the share you hold (share_id), so a replaced one is refused before it is used.");
         }
         if (device.ShareId.Length > 0 && stored.ShareId.Length > 0 && !device.ShareId.AsSpan().SequenceEqual(stored.ShareId))
         {

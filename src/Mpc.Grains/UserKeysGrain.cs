@@ -40,6 +40,7 @@ public sealed partial class UserKeysGrain(
     private readonly Dictionary<string, PendingKeyGen> _keyGens = [];
     private readonly Dictionary<string, PendingSign> _signs = [];
     private readonly Dictionary<string, ServerKeyShare> _shares = [];
+    private readonly HashSet<string> _unpersistedFreezes = [];
     private readonly SigningRateLimiter _rate = new(options.Value, time);
 
     private string UserId => this.GetPrimaryKeyString();
@@ -344,6 +345,8 @@ public sealed partial class UserKeysGrain(
             }
             catch (Exception e)
             {
+                // Remembered for this activation: a later re-read of storage must not lift it (ReapplyUnpersistedFreezes).
+                _unpersistedFreezes.Add(keyId);
                 logger.LogError(e, "Persisting the freeze of key {KeyId} failed; the key stays frozen in memory", keyId);
                 throw new SignerException(SignerErrorKind.Internal, "The key could not be frozen durably; it refuses to sign. Contact the operator.");
             }
@@ -357,7 +360,7 @@ public sealed partial class UserKeysGrain(
         {
             throw SignerErrors.UnknownKey(keyId);
         }
-        if (key.Status == KeyStatus.Frozen)
+        if (key.Status == KeyStatus.Frozen || _unpersistedFreezes.Contains(keyId))
         {
             throw SignerErrors.Frozen(keyId);
         }

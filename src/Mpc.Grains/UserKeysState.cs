@@ -53,6 +53,10 @@ public sealed class StoredKey
     [Id(11)]
     public bool Imported { get; set; }
 
+    /// <summary>How many times an operator has lifted a freeze; capped, since each freeze may have leaked a bit.</summary>
+    [Id(12)]
+    public int Unfreezes { get; set; }
+
     /// <summary>A copy to restore if a write fails: devices are copied, byte arrays are never mutated in place.</summary>
     public StoredKey Snapshot()
     {

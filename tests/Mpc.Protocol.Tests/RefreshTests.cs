@@ -163,6 +163,16 @@ public sealed class RefreshTests(EngineFixture engine)
     }
 
     [Fact]
+    public void A_refresh_that_names_another_device_is_refused_by_the_client()
+    {
+        TwoPartyKey key = engine.Key(CurveKind.P256);
+        var server = RefreshServerSession.FromShare(key.Server, "device-other", RefreshPurpose.Refresh, engine.Backend);
+        var client = RefreshClientSession.FromShare(key.Client, RefreshPurpose.Refresh, engine.Auxiliary, engine.Backend);
+        RefreshCommitment commitment = server.HandleRequest(client.Start());
+        Assert.Equal(MpcErrorCode.SessionMismatch, Refusal(() => client.HandleCommitment(commitment)));
+    }
+
+    [Fact]
     public void Purpose_and_curve_mismatches_are_refused()
     {
         TwoPartyKey key = engine.Key(CurveKind.P256);

@@ -25,6 +25,7 @@ public sealed class RefreshClientSession : IDisposable
     private readonly EcCurve _curve;
     private readonly ECPoint _publicKey;
     private readonly string? _expectedKeyId;
+    private readonly string? _sourceDeviceId;
     private readonly RefreshPurpose _purpose;
     private readonly RingPedersenSecret _auxiliary;
     private readonly IBigNumBackend _backend;
@@ -37,9 +38,10 @@ public sealed class RefreshClientSession : IDisposable
     private ProofContext? _clientContext;
     private ProofContext? _serverContext;
 
-    private RefreshClientSession(string? keyId, EcCurve curve, BigInteger x2, ECPoint publicKey, RefreshPurpose purpose, RingPedersenSecret auxiliary, IBigNumBackend backend)
+    private RefreshClientSession(string? keyId, string? sourceDeviceId, EcCurve curve, BigInteger x2, ECPoint publicKey, RefreshPurpose purpose, RingPedersenSecret auxiliary, IBigNumBackend backend)
     {
         _expectedKeyId = keyId;
+        _sourceDeviceId = sourceDeviceId;
         _curve = curve;
         _x2 = x2;
         _publicKey = publicKey;
@@ -55,7 +57,7 @@ public sealed class RefreshClientSession : IDisposable
         {
             throw new ArgumentException("An import starts from a split key.", nameof(purpose));
         }
-        return new(source.KeyId, EcCurve.Get(source.Curve), source.X2, source.PublicKey, purpose, auxiliary, backend);
+        return new(source.KeyId, source.DeviceId, EcCurve.Get(source.Curve), source.X2, source.PublicKey, purpose, auxiliary, backend);
     }
 
     /// <summary>
@@ -72,7 +74,7 @@ public sealed class RefreshClientSession : IDisposable
         BigInteger x2 = privateKey.Multiply(seed.ModInverse(curve.Order)).Mod(curve.Order);
         seedShare = curve.EncodeScalar(seed);
         publicKey = curve.EncodePoint(q);
-        return new(null, curve, x2, q, RefreshPurpose.Import, auxiliary, backend);
+        return new(null, null, curve, x2, q, RefreshPurpose.Import, auxiliary, backend);
     }
 
     /// <summary>Round 1: the purpose, the curve and a fresh client nonce.</summary>
@@ -95,6 +97,10 @@ public sealed class RefreshClientSession : IDisposable
             if (!DeviceIds.IsValid(message.TargetDeviceId))
             {
                 throw ProtocolError.Malformed("device id");
+            }
+            if (_purpose == RefreshPurpose.Refresh && message.TargetDeviceId != _sourceDeviceId)
+            {
+                throw ProtocolError.SessionMismatch("a refresh for another device");
             }
             if (message.ServerNonce.Length != ProtocolLimits.NonceLength || message.Commitment.Length != HashCommitment.DigestLength)
             {

@@ -63,6 +63,12 @@ public sealed class CustodyServiceTests(ServerFixture server)
         Assert.Contains("replaced by a refresh", refused.Message);
         // A stale share is refused before any signing round: the key is not frozen by it.
         Assert.False((await client.GetKeyAsync(original.KeyId)).Frozen);
+        // A caller that does not name its share at all is refused too, once the device has been refreshed.
+        using (RawSigner raw = server.Raw(server.Token("refresher")))
+        {
+            Assert.Equal(StatusCode.FailedPrecondition, await RawSigner.StatusOf(async () =>
+                await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = original.KeyId }, raw.Headers)));
+        }
 
         byte[] exported = refreshed.Share.ExportSecret();
         await server.RestartAsync();
@@ -141,6 +147,69 @@ public sealed class CustodyServiceTests(ServerFixture server)
         // A device cannot "restore" from a device, nor a backup refresh itself.
         MpcSignerException wrongKind = await Refused(() => client.RestoreBackupAsync(Copy(client, key).Share, "x"));
         Assert.Equal(StatusCode.FailedPrecondition, wrongKind.Status);
+    }
+
+    [Fact]
+    public async Task The_last_live_pair_is_never_revoked_even_when_it_is_a_backup()
+    {
+        using MpcSignerClient client = server.Client("last-pair");
+        using MpcKey phone = await client.CreateKeyAsync(CurveKind.P256);
+        using ClientKeyShare backup = await client.CreateBackupAsync(phone, "drawer");
+        byte[] backupBytes = backup.ExportSecret();
+        // The phone is lost: revoking it is fine while the backup lives.
+        await client.RevokeDeviceAsync(phone.KeyId, phone.Share.DeviceId);
+        MpcSignerException refused = await Refused(() => client.RevokeDeviceAsync(phone.KeyId, backup.DeviceId));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.Status);
+        Assert.Contains("last live share pair", refused.Message);
+        using MpcKey restored = await client.RestoreBackupAsync(ClientKeyShare.ImportSecret(backupBytes, BigNumBackends.Default), "new phone");
+        await AssertSigns(client, restored, phone.SubjectPublicKeyInfo);
+    }
+
+    [Fact]
+    public async Task A_refresh_whose_confirmation_never_got_an_answer_hands_back_the_new_share()
+    {
+        using MpcSignerClient client = server.Client("unknown-outcome");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        using var cancel = new CancellationTokenSource();
+        // Cancelled just before the confirmation goes out: the SDK cannot know whether the server stored it.
+        MpcRefreshOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcRefreshOutcomeUnknownException>(() => client.RefreshKeyAsync(key, (_, _) =>
+        {
+            cancel.Cancel();
+            return ValueTask.CompletedTask;
+        }, cancel.Token));
+        using ClientKeyShare pending = unknown.PendingShare!;
+        Assert.Equal(key.Share.DeviceId, pending.DeviceId);
+        Assert.NotEqual(key.Share.ShareId, pending.ShareId);
+        // Here the confirmation never left, so the old share is still the one the server holds.
+        await AssertSigns(client, key, key.SubjectPublicKeyInfo);
+        using MpcKey notStored = client.OpenKey(ClientKeyShare.ImportSecret(pending.ExportSecret(), BigNumBackends.Default));
+        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => client.SignDigestAsync(notStored, RandomNumberGenerator.GetBytes(32)))).Status);
+    }
+
+    [Fact]
+    public async Task A_key_is_unfrozen_at_most_three_times()
+    {
+        using MpcSignerClient client = server.Client("serial-freezer");
+        MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        using var admin = new MpcSignerClient(server.Address, server.AdminToken());
+        using RawSigner raw = server.Raw(server.Token("serial-freezer"));
+        for (int round = 1; round <= 4; round++)
+        {
+            Assert.Equal(StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key));
+            if (round == 4)
+            {
+                MpcSignerException capped = await Refused(() => admin.UnfreezeKeyAsync("serial-freezer", key.KeyId));
+                Assert.Equal(StatusCode.FailedPrecondition, capped.Status);
+                Assert.Contains("Replace it with a new key", capped.Message);
+                Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
+                break;
+            }
+            Assert.False((await admin.UnfreezeKeyAsync("serial-freezer", key.KeyId)).Frozen);
+            MpcKey refreshed = await client.RefreshKeyAsync(key);
+            key.Dispose();
+            key = refreshed;
+        }
+        key.Dispose();
     }
 
     [Theory]
