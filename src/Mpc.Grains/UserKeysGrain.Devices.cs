@@ -23,6 +23,7 @@ public sealed partial class UserKeysGrain
     private const int MaxOpenRefreshesPerKey = 4;
     private const int MaxOpenImportsPerUser = 4;
     private const int MaxUnfreezesPerKey = 3;
+    private const int RememberedRevocations = 32;
     private const int RememberedReplacedShares = 16;
 
     private readonly Dictionary<string, PendingRefresh> _refreshes = [];
@@ -237,7 +238,7 @@ public sealed partial class UserKeysGrain
                 target.ReplacedShareIds = [.. source.ReplacedShareIds.TakeLast(RememberedReplacedShares - 1), source.ShareId];
                 break;
             case RefreshPurpose.Restore:
-                Retire(source, now, $"restored to device '{target.DeviceId}'");
+                Retire(key, source, now, $"restored to device '{target.DeviceId}'");
                 break;
         }
         key.Devices[target.DeviceId] = target;
@@ -320,7 +321,7 @@ public sealed partial class UserKeysGrain
                 $"'{deviceId}' is the key's last live share pair: revoking it would leave nothing that can sign or restore.");
         }
         StoredKey snapshot = key.Snapshot();
-        Retire(device, time.GetUtcNow(), "revoked by the owner");
+        Retire(key, device, time.GetUtcNow(), "revoked by the owner");
         await WriteOrRestore(key, snapshot, "The revocation could not be stored; try again.");
         DropShares(keyId, deviceId);
         logger.LogInformation("Key {KeyId}: revoked device {DeviceId}", keyId, deviceId);
@@ -349,7 +350,7 @@ public sealed partial class UserKeysGrain
             {
                 throw new SignerException(SignerErrorKind.NotFound, $"Key '{keyId}' has no device '{revokeDeviceId}'.");
             }
-            Retire(revoked, now, $"revoked by operator {operatorName} when unfreezing");
+            Retire(key, revoked, now, $"revoked by operator {operatorName} when unfreezing");
         }
         if (!key.Devices.Values.Any(d => !d.Revoked))
         {
@@ -378,13 +379,20 @@ public sealed partial class UserKeysGrain
         return Summarize(key);
     }
 
-    /// <summary>Destroys a pair's server share; the record stays so its client hears "revoked", not "unknown".</summary>
-    private static void Retire(StoredDevice device, DateTimeOffset now, string reason)
+    /// <summary>
+    /// Destroys a pair's server share; the record stays so its client hears "revoked", not "unknown". Only the
+    /// latest <see cref="RememberedRevocations"/> records are kept, so enrol/revoke churn cannot grow the state.
+    /// </summary>
+    private static void Retire(StoredKey key, StoredDevice device, DateTimeOffset now, string reason)
     {
         device.SealedShare = [];
         device.RevokedAt = now;
         device.RevokedReason = reason;
         device.MustRefresh = false;
+        foreach (StoredDevice old in key.Devices.Values.Where(d => d.Revoked).OrderByDescending(d => d.RevokedAt).Skip(RememberedRevocations).ToList())
+        {
+            key.Devices.Remove(old.DeviceId);
+        }
     }
 
     /// <summary>Writes the user's state; on any failure puts <paramref name="snapshot"/> back, so memory matches storage.</summary>
