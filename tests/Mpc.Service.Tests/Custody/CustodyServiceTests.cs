@@ -187,6 +187,42 @@ public sealed class CustodyServiceTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_refresh_whose_final_write_fails_keeps_the_old_pair_in_force_in_memory_and_in_storage()
+    {
+        const string user = "storage-fault";
+        using MpcSignerClient client = server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        byte[] exported = key.Share.ExportSecret();
+        string file = Storage.StoredKeys.FileOf(server.DataDirectory, user);
+        byte[] original = await File.ReadAllBytesAsync(file);
+
+        // The state file breaks just before the confirmation is sent, so the grain's one write of the new pair fails.
+        MpcRefreshOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcRefreshOutcomeUnknownException>(() => client.RefreshKeyAsync(key, async (_, cancellationToken) =>
+        {
+            byte[] corrupt = (byte[])original.Clone();
+            corrupt[^1] ^= 0xff;
+            await File.WriteAllBytesAsync(file, corrupt, cancellationToken);
+        }));
+        Assert.Equal(StatusCode.Internal, Assert.IsType<MpcSignerException>(unknown.InnerException).Status);
+        using ClientKeyShare notStored = unknown.PendingShare!;
+        await File.WriteAllBytesAsync(file, original);
+
+        // The grain put its old state back: the old share signs, the new one is not the device's share.
+        await AssertSigns(client, key, key.SubjectPublicKeyInfo);
+        using (MpcKey pending = client.OpenKey(ClientKeyShare.ImportSecret(notStored.ExportSecret(), BigNumBackends.Default)))
+        {
+            Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => client.SignDigestAsync(pending, RandomNumberGenerator.GetBytes(32)))).Status);
+        }
+        Assert.Equal(original, await File.ReadAllBytesAsync(file));
+
+        // And storage agrees after a restart.
+        await server.RestartAsync();
+        using MpcSignerClient again = server.Client(user);
+        using MpcKey reopened = again.OpenKey(ClientKeyShare.ImportSecret(exported, BigNumBackends.Default));
+        await AssertSigns(again, reopened, key.SubjectPublicKeyInfo);
+    }
+
+    [Fact]
     public async Task A_key_is_unfrozen_at_most_three_times()
     {
         using MpcSignerClient client = server.Client("serial-freezer");

@@ -35,6 +35,10 @@ public sealed class StoredKeys
         return new StoredKeys(storage, grainId, state);
     }
 
+    /// <summary>The file that holds the user's key grain state.</summary>
+    public static string FileOf(string dataDirectory, string user) =>
+        new FileGrainStorage(StorageNames.Keys, dataDirectory, Serializer).GetFilePath("keys", GrainId.Create(GrainTypes.UserKeys, user));
+
     /// <summary>Writes the (edited) state back, as an older release or an attacker with write access would have left it.</summary>
     public Task WriteAsync() => Storage.WriteStateAsync("keys", GrainId, State);
 }
