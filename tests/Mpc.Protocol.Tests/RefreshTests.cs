@@ -173,6 +173,20 @@ public sealed class RefreshTests(EngineFixture engine)
     }
 
     [Fact]
+    public void Identity_and_off_curve_points_in_refresh_messages_are_refused()
+    {
+        TwoPartyKey key = engine.Key(CurveKind.P256);
+        (RefreshServerSession server, RefreshClientSession client) = Sessions(key);
+        RefreshServerShare share = server.HandleContribution(client.HandleCommitment(server.HandleRequest(client.Start())));
+        Assert.Equal(MpcErrorCode.InvalidPoint, Refusal(() => client.HandleServerShare(share with { Q1 = new byte[33] })));
+
+        (server, client) = Sessions(key);
+        RefreshClientOutput output = client.HandleServerShare(server.HandleContribution(client.HandleCommitment(server.HandleRequest(client.Start()))));
+        Assert.Equal(MpcErrorCode.InvalidPoint, Refusal(() => server.HandleConfirmation(output.Confirmation with { Q2 = Points.OffCurve(CurveKind.P256) })));
+        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => server.HandleConfirmation(output.Confirmation)));
+    }
+
+    [Fact]
     public void Purpose_and_curve_mismatches_are_refused()
     {
         TwoPartyKey key = engine.Key(CurveKind.P256);

@@ -334,6 +334,32 @@ public sealed class CustodyServiceTests(ServerFixture server)
         Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(async () => await raw.Client.CompleteRefreshAsync(
             new CompleteRefreshRequest { KeyId = key.KeyId, RefreshId = started.RefreshId, Confirmation = ByteString.CopyFrom([1]) }, raw.Headers)));
 
+        // At most four refreshes in progress per key.
+        for (int i = 0; i < 4; i++)
+        {
+            await raw.Client.BeginRefreshAsync(Begin(new RefreshRequest(Protocol.Messages.RefreshPurpose.Refresh, CurveKind.P256, RandomNumberGenerator.GetBytes(32)).Encode()), raw.Headers);
+        }
+        Assert.Equal(StatusCode.ResourceExhausted, await RawSigner.StatusOf(async () => await raw.Client.BeginRefreshAsync(Begin(goodRequest), raw.Headers)));
+
+        // Someone else's refresh session: through their key id it is PermissionDenied, through one's own key NotFound.
+        using (MpcSignerClient otherClient = server.Client("refresh-neighbour"))
+        using (MpcKey otherKey = await otherClient.CreateKeyAsync(CurveKind.P256))
+        using (RawSigner neighbour = server.Raw(server.Token("refresh-neighbour")))
+        {
+            BeginRefreshResponse theirs = await neighbour.Client.BeginRefreshAsync(new BeginRefreshRequest
+            {
+                KeyId = otherKey.KeyId,
+                DeviceId = "primary",
+                ShareId = ByteString.CopyFrom(otherKey.Share.ShareId),
+                Purpose = RefreshPurpose.Refresh,
+                Request = ByteString.CopyFrom(goodRequest),
+            }, neighbour.Headers);
+            Assert.Equal(StatusCode.PermissionDenied, await RawSigner.StatusOf(async () => await raw.Client.ContinueRefreshAsync(
+                new ContinueRefreshRequest { KeyId = otherKey.KeyId, RefreshId = theirs.RefreshId, Contribution = ByteString.CopyFrom([1]) }, raw.Headers)));
+            Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(async () => await raw.Client.ContinueRefreshAsync(
+                new ContinueRefreshRequest { KeyId = key.KeyId, RefreshId = theirs.RefreshId, Contribution = ByteString.CopyFrom([1]) }, raw.Headers)));
+        }
+
         // Someone else's key.
         using RawSigner other = server.Raw(server.Token("not-the-owner"));
         Assert.Equal(StatusCode.PermissionDenied, await RawSigner.StatusOf(async () => await other.Client.BeginRefreshAsync(Begin(goodRequest), other.Headers)));
