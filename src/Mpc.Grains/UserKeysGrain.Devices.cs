@@ -269,34 +269,7 @@ public sealed partial class UserKeysGrain
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{pending.KeyId}' already exists.");
         }
         EcCurve curve = EcCurve.Get(pending.Curve);
-        DateTimeOffset now = time.GetUtcNow();
-        var stored = new StoredKey
-        {
-            KeyId = pending.KeyId,
-            Curve = (int)pending.Curve,
-            PublicKey = curve.EncodePoint(share.PublicKey),
-            Status = KeyStatus.Active,
-            CreatedAt = now,
-            Imported = true,
-        };
-        if (pending.Import!.CertificateChain.Length > 0)
-        {
-            AssignCertificateChain(stored, pending.Import.CertificateChain);
-        }
-        StoredDevice device = await SealDevice(pending.KeyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, pending.Label, share, now);
-        stored.Devices[device.DeviceId] = device;
-        state.State.Keys[pending.KeyId] = stored;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch (Exception e) when (e is not SignerException)
-        {
-            state.State.Keys.Remove(pending.KeyId);
-            logger.LogError(e, "Storing imported key {KeyId} failed", pending.KeyId);
-            throw new SignerException(SignerErrorKind.Internal, "The imported key could not be stored; nothing was kept. Try again.");
-        }
-        _shares[ShareCacheKey(pending.KeyId, device.DeviceId)] = share;
+        (StoredKey stored, StoredDevice device) = await StoreNewKey(pending.KeyId, share, pending.Label, imported: true, pending.Import!.CertificateChain);
         logger.LogInformation("Imported key {KeyId} on {Curve}", pending.KeyId, curve.Name);
         audit.Record(pending.KeyId, AuditEventKind.Import, device.DeviceId, default, AuditOutcomes.Ok,
             $"{curve.Name}; {stored.CertificateChain.Count} certificate(s)");
@@ -377,6 +350,44 @@ public sealed partial class UserKeysGrain
         }
         audit.Record(keyId, AuditEventKind.Unfreeze, "", default, AuditOutcomes.Ok, $"by operator {operatorName}; every device must refresh");
         return Summarize(key);
+    }
+
+    /// <summary>
+    /// Stores a new key (generated or imported) with its first device, "primary", in one write; a failed write
+    /// removes it again, so nothing is kept. The unsealed share is cached for the key's first signatures.
+    /// </summary>
+    private async Task<(StoredKey Key, StoredDevice Device)> StoreNewKey(string keyId, ServerKeyShare share, string label, bool imported, IReadOnlyList<byte[]> certificateChain)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        var stored = new StoredKey
+        {
+            KeyId = keyId,
+            Curve = (int)share.Curve,
+            PublicKey = EcCurve.Get(share.Curve).EncodePoint(share.PublicKey),
+            Status = KeyStatus.Active,
+            CreatedAt = now,
+            Imported = imported,
+        };
+        if (certificateChain.Count > 0)
+        {
+            AssignCertificateChain(stored, certificateChain);
+        }
+        StoredDevice device = await SealDevice(keyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, label, share, now);
+        stored.Devices[device.DeviceId] = device;
+        state.State.Keys[keyId] = stored;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e) when (e is not SignerException)
+        {
+            state.State.Keys.Remove(keyId);
+            logger.LogError(e, "Storing new key {KeyId} for a user failed", keyId);
+            throw new SignerException(SignerErrorKind.Internal,
+                imported ? "The imported key could not be stored; nothing was kept. Try again." : "The key could not be stored; nothing was kept. Try again.");
+        }
+        _shares[ShareCacheKey(keyId, device.DeviceId)] = share;
+        return (stored, device);
     }
 
     /// <summary>

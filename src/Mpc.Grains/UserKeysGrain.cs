@@ -92,29 +92,7 @@ public sealed partial class UserKeysGrain(
         KeyGenServerOutput output = await Task.Run(() => Protocol(() => session.HandleClientShare(decoded)));
 
         EcCurve curve = EcCurve.Get(pending.Curve);
-        DateTimeOffset now = time.GetUtcNow();
-        var stored = new StoredKey
-        {
-            KeyId = keyId,
-            Curve = (int)pending.Curve,
-            PublicKey = curve.EncodePoint(output.Share.PublicKey),
-            Status = KeyStatus.Active,
-            CreatedAt = now,
-        };
-        StoredDevice device = await SealDevice(keyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, "", output.Share, now);
-        stored.Devices[device.DeviceId] = device;
-        state.State.Keys[keyId] = stored;
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch (Exception e) when (e is not SignerException)
-        {
-            state.State.Keys.Remove(keyId);
-            logger.LogError(e, "Storing new key {KeyId} for a user failed", keyId);
-            throw new SignerException(SignerErrorKind.Internal, "The key could not be stored; nothing was kept. Try again.");
-        }
-        _shares[ShareCacheKey(keyId, device.DeviceId)] = output.Share;
+        (StoredKey stored, StoredDevice device) = await StoreNewKey(keyId, output.Share, "", imported: false, []);
         audit.Record(keyId, AuditEventKind.KeyGen, device.DeviceId, default, AuditOutcomes.Ok, curve.Name);
         logger.LogInformation("Created key {KeyId} on {Curve}", keyId, curve.Name);
         return new KeyGenCompletion(output.Message.Encode(), Summarize(stored));
