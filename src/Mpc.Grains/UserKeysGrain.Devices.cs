@@ -52,7 +52,7 @@ public sealed partial class UserKeysGrain
     private async Task<RefreshStarted> BeginRefreshCore(string keyId, RefreshStart start)
     {
         StoredKey key = RequireKey(keyId);
-        if (key.Status == KeyStatus.Frozen || _unpersistedFreezes.Contains(keyId))
+        if (key.Status == KeyStatus.Frozen)
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"Key '{keyId}' is frozen after a failed signature check; only an operator can unfreeze it (which forces a refresh).");
@@ -203,7 +203,7 @@ public sealed partial class UserKeysGrain
     private async Task<RefreshCompletion> StoreRefreshed(PendingRefresh pending, ServerKeyShare share)
     {
         StoredKey key = RequireKey(pending.KeyId);
-        if (key.Status == KeyStatus.Frozen || _unpersistedFreezes.Contains(pending.KeyId))
+        if (key.Status == KeyStatus.Frozen)
         {
             throw SignerErrors.Frozen(pending.KeyId);
         }
@@ -342,6 +342,7 @@ public sealed partial class UserKeysGrain
         key.FrozenReason = null;
         key.FrozenDevice = null;
         await WriteOrRestore(key, snapshot, "The unfreeze could not be stored; the key stays frozen.");
+        _unpersistedFreezes.Remove(keyId);
         DropShares(keyId, deviceId: null);
         logger.LogWarning("Key {KeyId} unfrozen by operator {Operator}; every device must refresh", keyId, operatorName);
         if (!string.IsNullOrEmpty(revokeDeviceId))
@@ -422,12 +423,7 @@ public sealed partial class UserKeysGrain
                 // Another activation wrote meanwhile: take its state rather than overwrite it later.
                 try
                 {
-                    await state.ReadStateAsync();
-                    MigrateLegacyShares();
-                    foreach (string frozen in _unpersistedFreezes.Where(state.State.Keys.ContainsKey))
-                    {
-                        state.State.Keys[frozen].Status = KeyStatus.Frozen;
-                    }
+                    await ReloadStateAsync();
                     foreach (ServerKeyShare cached in _shares.Values)
                     {
                         cached.Dispose();

@@ -315,19 +315,34 @@ public sealed partial class UserKeysGrain(
             try
             {
                 await state.WriteStateAsync();
+                _unpersistedFreezes.Remove(keyId);
                 return;
             }
             catch (InconsistentStateException) when (attempt < 3)
             {
-                await state.ReadStateAsync();
+                await ReloadStateAsync();
             }
             catch (Exception e)
             {
-                // Remembered for this activation: a later re-read of storage must not lift it (ReapplyUnpersistedFreezes).
+                // Remembered for this activation: a later re-read of storage must not lift it (ReloadStateAsync).
                 _unpersistedFreezes.Add(keyId);
                 logger.LogError(e, "Persisting the freeze of key {KeyId} failed; the key stays frozen in memory", keyId);
                 throw new SignerException(SignerErrorKind.Internal, "The key could not be frozen durably; it refuses to sign. Contact the operator.");
             }
+        }
+    }
+
+    /// <summary>
+    /// Replaces the in-memory state with storage's, read as every activation reads it: legacy shares become the
+    /// primary device, and a freeze this activation could not persist is applied again, so no re-read lifts it.
+    /// </summary>
+    private async Task ReloadStateAsync()
+    {
+        await state.ReadStateAsync();
+        MigrateLegacyShares();
+        foreach (string frozen in _unpersistedFreezes.Where(state.State.Keys.ContainsKey))
+        {
+            state.State.Keys[frozen].Status = KeyStatus.Frozen;
         }
     }
 
@@ -338,7 +353,7 @@ public sealed partial class UserKeysGrain(
         {
             throw SignerErrors.UnknownKey(keyId);
         }
-        if (key.Status == KeyStatus.Frozen || _unpersistedFreezes.Contains(keyId))
+        if (key.Status == KeyStatus.Frozen)
         {
             throw SignerErrors.Frozen(keyId);
         }
