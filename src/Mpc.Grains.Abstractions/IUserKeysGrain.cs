@@ -100,14 +100,14 @@ public sealed record KeySummary(
     [property: Id(5)] byte[][] CertificateChain,
     [property: Id(6)] bool Imported = false);
 
-/// <summary>Which device's share pair a signing call uses; an empty share id skips the staleness check.</summary>
+/// <summary>
+/// Which device's share pair a call uses. An empty device id means the key's first device, "primary"; an empty
+/// share id skips the staleness check until the device has been refreshed.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("mpc.DeviceShare")]
 public sealed record DeviceShare(
     [property: Id(0)] string DeviceId,
-    [property: Id(1)] byte[] ShareId)
-{
-    public static DeviceShare Primary { get; } = new("primary", []);
-}
+    [property: Id(1)] byte[] ShareId);
 
 public enum DeviceRefreshPurpose
 {

@@ -154,8 +154,8 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         return ToDeviceInfo(await UserGrain(user).RevokeDevice(request.KeyId, request.DeviceId));
     }
 
-    private static DeviceShare DeviceOf(string deviceId, ByteString shareId) =>
-        new(string.IsNullOrEmpty(deviceId) ? DeviceShare.Primary.DeviceId : deviceId, shareId.ToByteArray());
+    /// <summary>The grain reads an empty device id as the key's first device, "primary".</summary>
+    private static DeviceShare DeviceOf(string deviceId, ByteString shareId) => new(deviceId, shareId.ToByteArray());
 
     internal static DeviceInfo ToDeviceInfo(DeviceSummary device) => new()
     {

@@ -24,8 +24,9 @@ public sealed class KeyAuditTrail(IGrainFactory grains, TimeProvider time, Signe
                 shortDetail = shortDetail[..AuditChain.MaxDetailLength];
             }
             var auditEvent = new AuditEvent(Guid.NewGuid(), kind, time.GetUtcNow().ToUnixTimeMilliseconds(), deviceId ?? "", digest.ToArray(), outcome ?? "", shortDetail);
-            // Off the caller's grain scheduler: the caller is on the signing path and must not wait for this.
-            _ = Task.Run(() => HandOver(keyId, auditEvent));
+            // Not awaited: the caller is on the signing path. The first send happens here; retries continue on the
+            // thread pool (ConfigureAwait(false)), never on the caller's grain scheduler.
+            _ = HandOver(keyId, auditEvent);
         }
         catch (Exception e)
         {
@@ -40,14 +41,14 @@ public sealed class KeyAuditTrail(IGrainFactory grains, TimeProvider time, Signe
         {
             try
             {
-                await grains.GetGrain<IKeyAuditGrain>(keyId).Append(auditEvent);
+                await grains.GetGrain<IKeyAuditGrain>(keyId).Append(auditEvent).ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (attempt < RetryDelays.Length)
             {
                 metrics.AuditFailed("handoff_retry");
                 logger.LogDebug(e, "Handing an audit event of key {KeyId} over failed; retrying", keyId);
-                await Task.Delay(RetryDelays[attempt], time);
+                await Task.Delay(RetryDelays[attempt], time).ConfigureAwait(false);
             }
             catch (Exception e)
             {
