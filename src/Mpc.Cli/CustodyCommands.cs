@@ -25,8 +25,8 @@ internal static class CustodyCommands
             using MpcKey key = client.OpenKey(opened.Share);
             Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
             var clock = Stopwatch.StartNew();
-            using MpcKey refreshed = await PendingRefresh.RunAsync(opened.PendingPath, opened.Path,
-                () => client.RefreshKeyAsync(key, opened.SavePendingTo(opened.PendingPath, opened.Protection), cancellationToken));
+            using MpcKey refreshed = await PendingRefresh.RunAsync(opened.Path, opened.Info.UserId, opened.Protection,
+                save => client.RefreshKeyAsync(key, save, cancellationToken));
             Console.Error.WriteLine($"Refreshed key {refreshed.KeyId} (device {refreshed.Share.DeviceId}) in {clock.Elapsed.TotalSeconds:0.0} s; {opened.Path} now holds the new share.");
             Console.WriteLine($"Share id: {Convert.ToHexStringLower(refreshed.Share.ShareId)}");
             return 0;

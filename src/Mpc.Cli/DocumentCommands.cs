@@ -32,7 +32,7 @@ internal static class DocumentCommands
             {
                 throw new CliException("--days must be between 1 and 36500");
             }
-            ClientKeyShare share = LoadShare(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
             using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
             using MpcKey key = client.OpenKey(share);
             // Back-dated a little so that a verifier whose clock is slightly behind accepts it at once.
@@ -143,15 +143,5 @@ internal static class DocumentCommands
         {
             throw new CliException($"{option} {path} is not a PEM or DER certificate");
         }
-    }
-
-    /// <summary>The key file's share, with the passphrase rules of `mpc sign`.</summary>
-    private static ClientKeyShare LoadShare(string keyFile, string? passphrase, string? passphraseEnv, bool unprotected)
-    {
-        KeyFileInfo info = ClientKeyFile.ReadPublicInfo(keyFile);
-        KeyFileProtection protection = info.IsProtected
-            ? CommonOptions.Protection(passphrase, passphraseEnv, false, confirm: false)
-            : unprotected ? KeyFileProtection.Unprotected() : throw new CliException("this key file is unprotected; pass --unprotected to use it");
-        return ClientKeyFile.Load(keyFile, protection, BigNumBackends.Default);
     }
 }

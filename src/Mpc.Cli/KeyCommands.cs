@@ -80,11 +80,7 @@ internal static class KeyCommands
                 throw new CliException("--cert applies only to --format cms");
             }
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
-            KeyFileInfo info = ClientKeyFile.ReadPublicInfo(parse.GetValue(keyFile)!);
-            KeyFileProtection protection = info.IsProtected
-                ? CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), false, confirm: false)
-                : parse.GetValue(unprotected) ? KeyFileProtection.Unprotected() : throw new CliException("this key file is unprotected; pass --unprotected to use it");
-            ClientKeyShare share = ClientKeyFile.Load(parse.GetValue(keyFile)!, protection, BigNumBackends.Default);
+            ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
             using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
             using MpcKey key = client.OpenKey(share);
             if (formatValue == "cms")

@@ -7,8 +7,8 @@ using Mpc.Protocol.Keys;
 namespace Mpc.Cli;
 
 /// <summary>
-/// A key file opened for a command that may write its successor (refresh, restore): the protection the user
-/// chose is reused, and the successor is written beside the file before the server switches over.
+/// A key file opened by any command that uses its share (sign, cert, refresh, backup, handover), with one set of
+/// passphrase rules; its protection and user are kept so that a refresh writes the successor the same way.
 /// </summary>
 internal sealed class OpenedKeyFile
 {
@@ -28,9 +28,6 @@ internal sealed class OpenedKeyFile
 
     public ClientKeyShare Share { get; }
 
-    /// <summary>Where a refresh's new share waits until the server has switched to it.</summary>
-    public string PendingPath => Path + ".pending";
-
     public static OpenedKeyFile Open(string path, string? passphrase, string? passphraseEnv, bool unprotected)
     {
         KeyFileInfo info = ClientKeyFile.ReadPublicInfo(path);
@@ -40,13 +37,6 @@ internal sealed class OpenedKeyFile
         ClientKeyShare share = ClientKeyFile.Load(path, protection, BigNumBackends.Default);
         return new OpenedKeyFile(path, info, protection, share);
     }
-
-    /// <summary>The handler that writes a refresh's new share to <see cref="PendingPath"/> before it is confirmed.</summary>
-    public PendingShareHandler SavePendingTo(string pendingPath, KeyFileProtection protection) => (share, _) =>
-    {
-        ClientKeyFile.Save(pendingPath, share, Info.UserId, protection);
-        return ValueTask.CompletedTask;
-    };
 }
 
 /// <summary>
@@ -56,8 +46,13 @@ internal sealed class OpenedKeyFile
 /// </summary>
 internal static class PendingRefresh
 {
-    public static async Task<MpcKey> RunAsync(string pendingPath, string finalPath, Func<Task<MpcKey>> refresh)
+    /// <param name="finalPath">The key file the new share ends up in; it waits in <c>finalPath.pending</c> until then.</param>
+    /// <param name="userId">The user recorded in the key file.</param>
+    /// <param name="protection">The key file's protection.</param>
+    /// <param name="refresh">Runs the refresh with the handler that writes the pending file.</param>
+    public static async Task<MpcKey> RunAsync(string finalPath, string userId, KeyFileProtection protection, Func<PendingShareHandler, Task<MpcKey>> refresh)
     {
+        string pendingPath = finalPath + ".pending";
         if (File.Exists(pendingPath))
         {
             throw new CliException($"{pendingPath} exists from an earlier refresh that may have completed: try signing with it, then delete it or move it over {finalPath}");
@@ -65,7 +60,11 @@ internal static class PendingRefresh
         MpcKey key;
         try
         {
-            key = await refresh();
+            key = await refresh((share, _) =>
+            {
+                ClientKeyFile.Save(pendingPath, share, userId, protection);
+                return ValueTask.CompletedTask;
+            });
         }
         catch (MpcRefreshOutcomeUnknownException e)
         {

@@ -47,8 +47,8 @@ internal static class TransferCommands
             using MpcSignerClient client = CommonOptions.Client(serverUrl, tokenValue);
             Console.Error.WriteLine($"Splitting the {EcCurve.NameOf(imported.Curve)} key and refreshing both parts with the server (a few seconds)...");
             var clock = Stopwatch.StartNew();
-            MpcKey key = await PendingRefresh.RunAsync(outPath + ".pending", outPath, () => client.ImportKeyAsync(imported, parse.GetValue(label)!,
-                (share, _) => SaveKeyFile(outPath + ".pending", share, user, protection), cancellationToken));
+            MpcKey key = await PendingRefresh.RunAsync(outPath, user, protection,
+                save => client.ImportKeyAsync(imported, parse.GetValue(label)!, save, cancellationToken));
             using (key)
             {
                 Console.Error.WriteLine($"Imported in {clock.Elapsed.TotalSeconds:0.0} s; this device's share is in {outPath}" +
@@ -136,8 +136,8 @@ internal static class TransferCommands
             using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
             Console.Error.WriteLine($"Restoring backup {header.DeviceId} of key {header.KeyId} (a few seconds)...");
             using (backup)
-            using (MpcKey restored = await PendingRefresh.RunAsync(outPath + ".pending", outPath, () => client.RestoreBackupAsync(backup, parse.GetValue(label)!,
-                (share, _) => SaveKeyFile(outPath + ".pending", share, header.UserId, protection), cancellationToken)))
+            using (MpcKey restored = await PendingRefresh.RunAsync(outPath, header.UserId, protection,
+                save => client.RestoreBackupAsync(backup, parse.GetValue(label)!, save, cancellationToken)))
             {
                 Console.Error.WriteLine($"Restored to device {restored.Share.DeviceId}; {outPath} holds its share. The backup is now used up: run mpc backup to make a new one.");
                 Console.WriteLine($"Device id: {restored.Share.DeviceId}");
@@ -171,7 +171,7 @@ internal static class TransferCommands
             else
             {
                 byte[] rewrapped = ClientShareBackup.ChangePassphrase(File.ReadAllBytes(backup!), oldPassphrase, newPassphrase);
-                WriteAtomically(backup!, rewrapped);
+                SecretFile.WriteAtomically(backup!, rewrapped);
                 Console.Error.WriteLine($"{backup} re-wrapped under the new passphrase.");
             }
             return Task.FromResult(0);
@@ -190,7 +190,7 @@ internal static class TransferCommands
             string pendingPath = RequireNew(parse.GetValue(output)!);
             string secret = CommonOptions.Secret(null, parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: true);
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create();
-            WriteAtomically(pendingPath, request.ExportPending(secret));
+            SecretFile.WriteAtomically(pendingPath, request.ExportPending(secret));
             Console.Error.WriteLine("On an existing device run: mpc device handover --key KEYFILE --request <the line below> --out HANDOVER");
             Console.WriteLine(request.Request.ToToken());
             return Task.FromResult(0);
@@ -220,7 +220,7 @@ internal static class TransferCommands
             {
                 SealedHandover sealedHandover = DeviceHandover.Seal(parse.GetValue(request)!.Trim(), secret,
                     new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, EcCurve.Get(share.Curve).EncodePoint(share.PublicKey)));
-                WriteAtomically(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"));
+                SecretFile.WriteAtomically(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"));
                 Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol with --code {sealedHandover.AuthenticationString}");
                 Console.WriteLine($"Code: {sealedHandover.AuthenticationString}");
             }
@@ -267,8 +267,8 @@ internal static class TransferCommands
             KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
             Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
             using (handedOver)
-            using (MpcKey enrolled = await PendingRefresh.RunAsync(outPath + ".pending", outPath, () => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!,
-                (share, _) => SaveKeyFile(outPath + ".pending", share, opened.Identity.UserId, protection), cancellationToken)))
+            using (MpcKey enrolled = await PendingRefresh.RunAsync(outPath, opened.Identity.UserId, protection,
+                save => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!, save, cancellationToken)))
             {
                 DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
                 Console.Error.WriteLine($"Enrolled as device {enrolled.Share.DeviceId}; {outPath} holds its share. Delete the handover file.");
@@ -332,7 +332,7 @@ internal static class TransferCommands
         try
         {
             EcCurve curve = EcCurve.Get(share.Curve);
-            WriteAtomically(path, ClientShareBackup.Seal(secret,
+            SecretFile.WriteAtomically(path, ClientShareBackup.Seal(secret,
                 new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, curve.EncodePoint(share.PublicKey), DateTimeOffset.UtcNow), passphrase));
         }
         finally
@@ -341,30 +341,6 @@ internal static class TransferCommands
         }
     }
 
-    private static ValueTask SaveKeyFile(string path, ClientKeyShare share, string userId, KeyFileProtection protection)
-    {
-        ClientKeyFile.Save(path, share, userId, protection);
-        return ValueTask.CompletedTask;
-    }
-
     private static string RequireNew(string path) =>
         File.Exists(path) ? throw new CliException($"{path} exists; choose another path (nothing is overwritten)") : path;
-
-    /// <summary>Owner-only file written under a temporary name and renamed into place.</summary>
-    private static void WriteAtomically(string path, byte[] contents)
-    {
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp");
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var stream = new FileStream(temporary, options))
-        {
-            stream.Write(contents);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, full, overwrite: true);
-    }
 }
