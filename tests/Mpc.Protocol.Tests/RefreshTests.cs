@@ -66,11 +66,22 @@ public sealed class RefreshTests(EngineFixture engine)
         TwoPartyKey refreshed = Run(server, client, CurveKind.P256);
 
         // Signing with the stale client share fails the server's final check, which would freeze the key:
-        // that is why the service refuses a replaced share id before any signing round.
-        var session = new SignServerSession(refreshed.Server);
-        var stale = new SignClientSession(old.Client, RandomNumberGenerator.GetBytes(32));
-        SignOpening opening = session.HandleNonce(stale.HandleCommitment(session.Commitment));
-        Assert.True(session.HandleCiphertext(stale.HandleOpening(opening)).KeyMustBeFrozen);
+        // that is why the service refuses a replaced share id before any signing round. The stale c3 is made under
+        // the old Paillier modulus; now and then it is not below the new N'² and is refused as out of range before
+        // the final check, so the test takes the first attempt whose c3 fits the new key (almost always the first).
+        BigInteger newModulusSquared = refreshed.Server.Paillier.PublicKey.N.Pow(2);
+        SignCiphertext ciphertext;
+        SignServerSession session;
+        int attempts = 0;
+        do
+        {
+            session = new SignServerSession(refreshed.Server);
+            var stale = new SignClientSession(old.Client, RandomNumberGenerator.GetBytes(32));
+            ciphertext = stale.HandleOpening(session.HandleNonce(stale.HandleCommitment(session.Commitment)));
+            Assert.True(++attempts <= 20, "no stale c3 below the new N² in 20 attempts");
+        }
+        while (ciphertext.C3.CompareTo(newModulusSquared) >= 0);
+        Assert.True(session.HandleCiphertext(ciphertext).KeyMustBeFrozen);
         Assert.NotEqual(old.Client.ShareId, refreshed.Server.ShareId);
     }
 
