@@ -11,6 +11,13 @@ public interface IBigNumBackend
     /// <summary>Short name shown in benchmarks and logs ("openssl", "managed").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// True when every operation on secret values runs in time independent of those values (OpenSSL's
+    /// constant-time routines); false for the managed fallback. The server refuses a variable-time backend
+    /// unless it is named explicitly.
+    /// </summary>
+    bool IsConstantTime { get; }
+
     /// <summary>value^exponent mod modulus, for an odd modulus &gt; 1 and exponent ≥ 0.</summary>
     BigInteger ModPow(BigInteger value, BigInteger exponent, BigInteger modulus);
 
@@ -25,6 +32,28 @@ public interface IBigNumBackend
 
     /// <summary>Probabilistic primality with error below 2^-128.</summary>
     bool IsProbablePrime(BigInteger candidate);
+
+    /// <summary>
+    /// The per-key Paillier secret arithmetic (CRT decryption, the unit check, r^N mod N²) for N = p·q with
+    /// distinct odd primes; everything derived from p and q is computed once here and wiped on Dispose.
+    /// </summary>
+    internal IPaillierDecryptionContext CreateDecryptionContext(BigInteger p, BigInteger q);
+}
+
+/// <summary>
+/// Paillier operations that need the factorisation, behind one handle per key. Thread-safe; after
+/// <see cref="IDisposable.Dispose"/> every call throws <see cref="ObjectDisposedException"/>.
+/// </summary>
+internal interface IPaillierDecryptionContext : IDisposable
+{
+    /// <summary>gcd(c, N) = 1 for a ciphertext already known to lie in [1, N²); reduced by the secret primes.</summary>
+    bool IsUnit(BigInteger ciphertext);
+
+    /// <summary>The plaintext in [0, N) of a ciphertext in [1, N²); throws <see cref="MpcErrorCode.InvalidCiphertext"/> if it is not a unit.</summary>
+    BigInteger Decrypt(BigInteger ciphertext);
+
+    /// <summary>nonce^N mod N² through the CRT, for a nonce in [0, N).</summary>
+    BigInteger NoncePower(BigInteger nonce);
 }
 
 /// <summary>Which backend to use; <see cref="Auto"/> prefers OpenSSL and falls back to managed code.</summary>

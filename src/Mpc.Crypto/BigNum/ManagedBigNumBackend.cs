@@ -22,6 +22,11 @@ public sealed class ManagedBigNumBackend : IBigNumBackend
 
     public string Name => "managed";
 
+    public bool IsConstantTime => false;
+
+    IPaillierDecryptionContext IBigNumBackend.CreateDecryptionContext(BigInteger p, BigInteger q) =>
+        new ManagedPaillierDecryptionContext(this, p, q);
+
     public BigInteger ModPow(BigInteger value, BigInteger exponent, BigInteger modulus)
     {
         BigNumGuards.CheckModPowArguments(exponent, modulus);

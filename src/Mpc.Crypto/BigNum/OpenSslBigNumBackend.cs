@@ -7,41 +7,19 @@ namespace Mpc.Crypto.BigNum;
 
 /// <summary>
 /// Constant-time modular exponentiation and prime generation through the system's OpenSSL libcrypto
-/// (<c>BN_mod_exp_mont_consttime</c>, <c>BN_generate_prime_ex</c>). Loaded at run time so a machine
-/// without libcrypto falls back to <see cref="ManagedBigNumBackend"/> instead of failing.
+/// (<c>BN_mod_exp_mont_consttime</c>, <c>BN_generate_prime_ex</c>), and Paillier decryption entirely inside
+/// libcrypto (<see cref="OpenSslPaillierDecryptionContext"/>). Loaded at run time; where libcrypto is missing,
+/// <see cref="BigNumBackends"/> may choose <see cref="ManagedBigNumBackend"/>, which the server refuses unless named.
 /// </summary>
-public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
+public sealed class OpenSslBigNumBackend : IBigNumBackend
 {
-    private readonly delegate* unmanaged<IntPtr> _bnNew;
-    private readonly delegate* unmanaged<IntPtr, void> _bnClearFree;
-    private readonly delegate* unmanaged<byte*, int, IntPtr, IntPtr> _bnBin2Bn;
-    private readonly delegate* unmanaged<IntPtr, byte*, int> _bnBn2Bin;
-    private readonly delegate* unmanaged<IntPtr, int> _bnNumBits;
-    private readonly delegate* unmanaged<IntPtr> _ctxNew;
-    private readonly delegate* unmanaged<IntPtr, void> _ctxFree;
-    private readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int> _modExpConstTime;
-    private readonly delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr, IntPtr, int> _generatePrime;
-    private readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> _checkPrime;
-    private readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int> _modMul;
+    private readonly LibCrypto _crypto;
 
-    private OpenSslBigNumBackend(IntPtr library)
-    {
-        _bnNew = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(library, "BN_new");
-        _bnClearFree = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(library, "BN_clear_free");
-        _bnBin2Bn = (delegate* unmanaged<byte*, int, IntPtr, IntPtr>)NativeLibrary.GetExport(library, "BN_bin2bn");
-        _bnBn2Bin = (delegate* unmanaged<IntPtr, byte*, int>)NativeLibrary.GetExport(library, "BN_bn2bin");
-        _bnNumBits = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(library, "BN_num_bits");
-        _ctxNew = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(library, "BN_CTX_new");
-        _ctxFree = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(library, "BN_CTX_free");
-        _modExpConstTime = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int>)
-            NativeLibrary.GetExport(library, "BN_mod_exp_mont_consttime");
-        _generatePrime = (delegate* unmanaged<IntPtr, int, int, IntPtr, IntPtr, IntPtr, int>)
-            NativeLibrary.GetExport(library, "BN_generate_prime_ex");
-        _checkPrime = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_check_prime");
-        _modMul = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_mod_mul");
-    }
+    private OpenSslBigNumBackend(IntPtr library) => _crypto = new LibCrypto(library);
 
     public string Name => "openssl";
+
+    public bool IsConstantTime => true;
 
     /// <summary>Loads libcrypto 3 and checks it computes correctly; false (with a reason) when it cannot be used.</summary>
     public static bool TryCreate([NotNullWhen(true)] out IBigNumBackend? backend, [NotNullWhen(false)] out string? reason)
@@ -72,34 +50,38 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         }
     }
 
-    public BigInteger ModPow(BigInteger value, BigInteger exponent, BigInteger modulus)
+    /// <remarks>
+    /// Every operand is marked <c>BN_FLG_CONSTTIME</c> and a non-negative base is handed over unreduced, so the
+    /// reduction runs in OpenSSL's constant-time division rather than BouncyCastle's.
+    /// </remarks>
+    public unsafe BigInteger ModPow(BigInteger value, BigInteger exponent, BigInteger modulus)
     {
         BigNumGuards.CheckModPowArguments(exponent, modulus);
         IntPtr ctx = IntPtr.Zero, a = IntPtr.Zero, p = IntPtr.Zero, m = IntPtr.Zero, r = IntPtr.Zero;
         try
         {
-            ctx = _ctxNew();
-            a = ToBn(value.Mod(modulus));
-            p = ToBn(exponent);
-            m = ToBn(modulus);
-            r = _bnNew();
-            if (ctx == IntPtr.Zero || r == IntPtr.Zero || _modExpConstTime(r, a, p, m, ctx, IntPtr.Zero) != 1)
+            ctx = _crypto.CtxNew();
+            a = _crypto.ToBn(value.SignValue >= 0 ? value : value.Mod(modulus));
+            p = _crypto.ToBn(exponent);
+            m = _crypto.ToBn(modulus);
+            r = _crypto.NewSecret();
+            if (ctx == IntPtr.Zero || _crypto.ModExpConstTime(r, a, p, m, ctx, IntPtr.Zero) != 1)
             {
                 throw new CryptographicException("BN_mod_exp_mont_consttime failed.");
             }
-            return FromBn(r);
+            return _crypto.FromBn(r);
         }
         finally
         {
-            _bnClearFree(a);
-            _bnClearFree(p);
-            _bnClearFree(m);
-            _bnClearFree(r);
-            _ctxFree(ctx);
+            _crypto.BnClearFree(a);
+            _crypto.BnClearFree(p);
+            _crypto.BnClearFree(m);
+            _crypto.BnClearFree(r);
+            _crypto.CtxFree(ctx);
         }
     }
 
-    public BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus)
+    public unsafe BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus)
     {
         if (modulus.SignValue <= 0 || value.SignValue < 0 || factor.SignValue < 0)
         {
@@ -108,26 +90,29 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         IntPtr ctx = IntPtr.Zero, a = IntPtr.Zero, b = IntPtr.Zero, m = IntPtr.Zero, r = IntPtr.Zero;
         try
         {
-            ctx = _ctxNew();
-            a = ToBn(value);
-            b = ToBn(factor);
-            m = ToBn(modulus);
-            r = _bnNew();
-            if (ctx == IntPtr.Zero || r == IntPtr.Zero || _modMul(r, a, b, m, ctx) != 1)
+            ctx = _crypto.CtxNew();
+            a = _crypto.ToBn(value);
+            b = _crypto.ToBn(factor);
+            m = _crypto.ToBn(modulus);
+            r = _crypto.NewSecret();
+            if (ctx == IntPtr.Zero || _crypto.ModMul(r, a, b, m, ctx) != 1)
             {
                 throw new CryptographicException("BN_mod_mul failed.");
             }
-            return FromBn(r);
+            return _crypto.FromBn(r);
         }
         finally
         {
-            _bnClearFree(a);
-            _bnClearFree(b);
-            _bnClearFree(m);
-            _bnClearFree(r);
-            _ctxFree(ctx);
+            _crypto.BnClearFree(a);
+            _crypto.BnClearFree(b);
+            _crypto.BnClearFree(m);
+            _crypto.BnClearFree(r);
+            _crypto.CtxFree(ctx);
         }
     }
+
+    IPaillierDecryptionContext IBigNumBackend.CreateDecryptionContext(BigInteger p, BigInteger q) =>
+        new OpenSslPaillierDecryptionContext(_crypto, p, q);
 
     public BigInteger GeneratePrime(int bits, bool blum)
     {
@@ -150,7 +135,7 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         return Generate(bits, safe: true);
     }
 
-    public bool IsProbablePrime(BigInteger candidate)
+    public unsafe bool IsProbablePrime(BigInteger candidate)
     {
         if (candidate.SignValue <= 0)
         {
@@ -159,9 +144,9 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         IntPtr ctx = IntPtr.Zero, bn = IntPtr.Zero;
         try
         {
-            ctx = _ctxNew();
-            bn = ToBn(candidate);
-            int result = _checkPrime(bn, ctx, IntPtr.Zero);
+            ctx = _crypto.CtxNew();
+            bn = _crypto.ToBn(candidate);
+            int result = _crypto.CheckPrime(bn, ctx, IntPtr.Zero);
             return result switch
             {
                 1 => true,
@@ -171,64 +156,25 @@ public sealed unsafe class OpenSslBigNumBackend : IBigNumBackend
         }
         finally
         {
-            _bnClearFree(bn);
-            _ctxFree(ctx);
+            _crypto.BnClearFree(bn);
+            _crypto.CtxFree(ctx);
         }
     }
 
-    private BigInteger Generate(int bits, bool safe)
+    private unsafe BigInteger Generate(int bits, bool safe)
     {
-        IntPtr bn = _bnNew();
+        IntPtr bn = _crypto.NewSecret();
         try
         {
-            if (bn == IntPtr.Zero || _generatePrime(bn, bits, safe ? 1 : 0, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero) != 1)
+            if (_crypto.GeneratePrime(bn, bits, safe ? 1 : 0, IntPtr.Zero, IntPtr.Zero, IntPtr.Zero) != 1)
             {
                 throw new CryptographicException("BN_generate_prime_ex failed.");
             }
-            return FromBn(bn);
+            return _crypto.FromBn(bn);
         }
         finally
         {
-            _bnClearFree(bn);
-        }
-    }
-
-    private IntPtr ToBn(BigInteger value)
-    {
-        byte[] bytes = value.ToByteArrayUnsigned();
-        try
-        {
-            fixed (byte* ptr = bytes)
-            {
-                IntPtr bn = _bnBin2Bn(ptr, bytes.Length, IntPtr.Zero);
-                return bn != IntPtr.Zero ? bn : throw new CryptographicException("BN_bin2bn failed.");
-            }
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(bytes);
-        }
-    }
-
-    private BigInteger FromBn(IntPtr bn)
-    {
-        int length = (_bnNumBits(bn) + 7) / 8;
-        if (length == 0)
-        {
-            return BigInteger.Zero;
-        }
-        byte[] bytes = new byte[length];
-        try
-        {
-            fixed (byte* ptr = bytes)
-            {
-                _bnBn2Bin(bn, ptr);
-            }
-            return new BigInteger(1, bytes);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(bytes);
+            _crypto.BnClearFree(bn);
         }
     }
 }

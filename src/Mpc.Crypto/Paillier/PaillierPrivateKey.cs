@@ -13,14 +13,7 @@ public sealed class PaillierPrivateKey : IDisposable
 {
     private BigInteger _p;
     private BigInteger _q;
-    private readonly BigInteger _pSquared;
-    private readonly BigInteger _qSquared;
-    private readonly BigInteger _hp;
-    private readonly BigInteger _hq;
-    private readonly BigInteger _qInverseModP;
-    private readonly BigInteger _qSquaredInverseModPSquared;
-    private readonly BigInteger _nModPhiPSquared;
-    private readonly BigInteger _nModPhiQSquared;
+    private readonly IPaillierDecryptionContext _context;
     private bool _disposed;
 
     private PaillierPrivateKey(BigInteger p, BigInteger q, IBigNumBackend backend)
@@ -28,15 +21,9 @@ public sealed class PaillierPrivateKey : IDisposable
         _p = p;
         _q = q;
         PublicKey = new PaillierPublicKey(p.Multiply(q), backend);
-        _pSquared = p.Multiply(p);
-        _qSquared = q.Multiply(q);
-        // With g = N + 1, L_p(g^(p-1) mod p²) = (p-1)·q mod p, so hp is its inverse.
-        _hp = p.Subtract(BigInteger.One).Multiply(q).ModInverse(p);
-        _hq = q.Subtract(BigInteger.One).Multiply(p).ModInverse(q);
-        _qInverseModP = q.ModInverse(p);
-        _qSquaredInverseModPSquared = _qSquared.ModInverse(_pSquared);
-        _nModPhiPSquared = PublicKey.N.Mod(p.Multiply(p.Subtract(BigInteger.One)));
-        _nModPhiQSquared = PublicKey.N.Mod(q.Multiply(q.Subtract(BigInteger.One)));
+        // Every value derived from p and q (p², q², h_p, h_q, the inverses, N mod φ) lives in the backend's
+        // context: native and constant-time on OpenSSL, built once per key, wiped by Dispose.
+        _context = backend.CreateDecryptionContext(p, q);
     }
 
     public PaillierPublicKey PublicKey { get; }
@@ -96,58 +83,58 @@ public sealed class PaillierPrivateKey : IDisposable
     /// <summary>
     /// Requires a ciphertext in Z*_{N²}, like <see cref="PaillierPublicKey.RequireCiphertext"/>, but with the
     /// factors: gcd(c, N) = 1 exactly when neither p nor q divides c, and two remainders are far cheaper than a gcd.
+    /// The remainders by the secret primes are taken inside the backend's context (constant-time on OpenSSL).
     /// </summary>
     public void RequireCiphertext(BigInteger ciphertext, string field)
     {
-        if (ciphertext.SignValue <= 0 || ciphertext.CompareTo(PublicKey.NSquared) >= 0)
-        {
-            throw Error.Of(MpcErrorCode.InvalidCiphertext, $"{field} is outside [1, N²).");
-        }
-        if (ciphertext.Mod(P).SignValue == 0 || ciphertext.Mod(Q).SignValue == 0)
+        RequireRange(ciphertext, field);
+        if (!Live(_context).IsUnit(ciphertext))
         {
             throw Error.Of(MpcErrorCode.InvalidCiphertext, $"{field} is not a unit modulo N².");
         }
     }
 
-    /// <summary>Decrypts a ciphertext in Z*_{N²} (checked) to a plaintext in [0, N).</summary>
+    /// <summary>
+    /// Decrypts a ciphertext in Z*_{N²} (checked, before any exponentiation) to a plaintext in [0, N). On the
+    /// OpenSSL backend the whole computation runs in libcrypto's constant-time routines.
+    /// </summary>
     public BigInteger Decrypt(BigInteger ciphertext)
     {
-        RequireCiphertext(ciphertext, "ciphertext");
-        BigInteger p = P, q = Q;
-        IBigNumBackend backend = PublicKey.Backend;
-        BigInteger mp = L(backend.ModPow(ciphertext.Mod(_pSquared), p.Subtract(BigInteger.One), _pSquared), p).Multiply(_hp).Mod(p);
-        BigInteger mq = L(backend.ModPow(ciphertext.Mod(_qSquared), q.Subtract(BigInteger.One), _qSquared), q).Multiply(_hq).Mod(q);
-        return mq.Add(q.Multiply(mp.Subtract(mq).Multiply(_qInverseModP).Mod(p)));
+        IPaillierDecryptionContext context = Live(_context);
+        RequireRange(ciphertext, "ciphertext");
+        return context.Decrypt(ciphertext);
     }
 
     /// <summary>r^N mod N² through the CRT: about three times faster than the public-key path.</summary>
-    internal BigInteger NoncePower(BigInteger nonce)
-    {
-        IBigNumBackend backend = PublicKey.Backend;
-        BigInteger rp = backend.ModPow(nonce.Mod(_pSquared), _nModPhiPSquared, _pSquared);
-        BigInteger rq = backend.ModPow(nonce.Mod(_qSquared), _nModPhiQSquared, _qSquared);
-        return rq.Add(_qSquared.Multiply(rp.Subtract(rq).Multiply(_qSquaredInverseModPSquared).Mod(_pSquared)));
-    }
+    internal BigInteger NoncePower(BigInteger nonce) => Live(_context).NoncePower(nonce);
 
     /// <summary>Encrypts with a known nonce using the CRT; the result equals <see cref="PaillierPublicKey.EncryptWithNonce"/>.</summary>
     public BigInteger EncryptWithNonce(BigInteger plaintext, BigInteger nonce) =>
         PublicKey.Backend.ModMultiply(PublicKey.GPow(plaintext), NoncePower(nonce), PublicKey.NSquared);
 
     /// <summary>
-    /// Drops the references to the primes. BouncyCastle's immutable BigInteger cannot be wiped in place;
+    /// Wipes and frees every CRT value (the backend context; native memory through BN_clear_free on OpenSSL)
+    /// and drops the references to the primes. BouncyCastle's immutable BigInteger cannot be wiped in place;
     /// long-lived storage must hold the primes in encrypted form (see docs/protocol.md).
     /// </summary>
     public void Dispose()
     {
+        _disposed = true;
         _p = BigInteger.Zero;
         _q = BigInteger.Zero;
-        _disposed = true;
+        _context.Dispose();
     }
 
     public override string ToString() => $"PaillierPrivateKey({PublicKey.BitLength} bits)";
 
-    private BigInteger Live(BigInteger value) =>
+    private T Live<T>(T value) =>
         _disposed ? throw new ObjectDisposedException(nameof(PaillierPrivateKey)) : value;
 
-    private static BigInteger L(BigInteger x, BigInteger n) => x.Subtract(BigInteger.One).Divide(n);
+    private void RequireRange(BigInteger ciphertext, string field)
+    {
+        if (ciphertext.SignValue <= 0 || ciphertext.CompareTo(PublicKey.NSquared) >= 0)
+        {
+            throw Error.Of(MpcErrorCode.InvalidCiphertext, $"{field} is outside [1, N²).");
+        }
+    }
 }
