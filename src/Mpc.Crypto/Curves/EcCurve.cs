@@ -1,3 +1,4 @@
+using Mpc.Crypto.BigNum;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Asn1.X9;
 using Org.BouncyCastle.Crypto.EC;
@@ -141,6 +142,20 @@ public sealed class EcCurve
             throw new ArgumentException("Scalar is zero modulo the group order.", nameof(k));
         }
         return SecretScalarMultipliers.Default.Multiply(this, point, reduced);
+    }
+
+    /// <summary>
+    /// k⁻¹ mod q for a secret scalar k in [1, q-1], as k^(q-2) mod q (Fermat; q is a public prime) through the
+    /// backend's exponentiation: constant-time on OpenSSL, unlike BouncyCastle's extended-Euclid ModInverse,
+    /// whose running time leaks bits of a signing nonce (a hidden-number problem on the key share).
+    /// </summary>
+    public BigInteger InvertSecret(BigInteger k, IBigNumBackend backend)
+    {
+        if (k.SignValue <= 0 || k.CompareTo(Order) >= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(k), "A secret scalar to invert must lie in [1, q-1].");
+        }
+        return backend.ModPow(k, Order.Subtract(BigInteger.Two), Order);
     }
 
     /// <summary>A uniformly random scalar in [1, q-1] from the platform CSPRNG.</summary>

@@ -97,7 +97,7 @@ public sealed class SignClientSession
             }
             _r = r;
 
-            BigInteger k2Inverse = k2.ModInverse(q);
+            BigInteger k2Inverse = _curve.InvertSecret(k2, _key.Paillier.Backend);
             BigInteger messageTerm = k2Inverse.Multiply(_curve.DigestToScalar(_digest)).Mod(q);
             BigInteger shareTerm = k2Inverse.Multiply(rx).Multiply(_key.X2).Mod(q);
             BigInteger mask = RandomBelow(RangeParameters.MaskBits(_curve));

@@ -97,7 +97,7 @@ public sealed class SignServerSession
                 // Decrypt refuses c3 outside Z*_{N²} before any exponentiation: malformed, not an attack on the share,
                 // so that refusal throws instead of freezing.
                 BigInteger sPrime = _key.Paillier.Decrypt(message.C3).Mod(_curve.Order);
-                BigInteger s = k1.ModInverse(_curve.Order).Multiply(sPrime).Mod(_curve.Order);
+                BigInteger s = _curve.InvertSecret(k1, _key.Paillier.PublicKey.Backend).Multiply(sPrime).Mod(_curve.Order);
                 BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(_curve.Order);
                 if (s.SignValue == 0 || !_key.Verifier.Verify(_digest, r, s))
                 {
