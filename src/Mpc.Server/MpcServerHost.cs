@@ -29,8 +29,19 @@ public static class MpcServerHost
 
     public const int MaxSendMessageBytes = 1024 * 1024;
 
-    public static WebApplication Build(MpcServerOptions options, string[]? args = null)
+    public static WebApplication Build(MpcServerOptions options, string[]? args = null) =>
+        Build(options, args, BigNumBackends.Create);
+
+    /// <summary>
+    /// Builds the server with a given big-number backend factory (production: <see cref="BigNumBackends.Create"/>).
+    /// Tests pass one that fails like a missing libcrypto; configuration cannot reach this parameter, and the
+    /// constant-time rule of <see cref="ServerBigNumBackend"/> applies to whatever it returns.
+    /// </summary>
+    public static WebApplication Build(MpcServerOptions options, string[]? args, Func<BigNumBackendKind, IBigNumBackend> createBackend)
     {
+        // First, before anything touches the disk: a missing libcrypto refuses start-up unless managed is named.
+        ServerBigNumBackend bigNum = ServerBigNumBackend.Choose(
+            options.BigNum, Environment.GetEnvironmentVariable(BigNumBackends.EnvironmentVariable), createBackend);
         string dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
 
@@ -59,7 +70,8 @@ public static class MpcServerHost
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<SignerMetrics>();
         ConfigureTelemetry(builder);
-        builder.Services.AddSingleton<IBigNumBackend>(_ => BigNumBackends.Default);
+        builder.Services.AddSingleton(bigNum);
+        builder.Services.AddSingleton<IBigNumBackend>(bigNum.Backend);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options.Signer));
         builder.Services.AddSingleton<IKeyAuditTrail, KeyAuditTrail>();
         builder.Services.AddSingleton(KeyEncryptionKeyProviderFactory(options, dataDirectory));
@@ -87,6 +99,7 @@ public static class MpcServerHost
         builder.Services.AddGrpcReflection();
 
         WebApplication app = builder.Build();
+        LogBigNumBackend(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MpcServerHost)), bigNum);
         // Open the master key now: a wrong PIN or a missing token fails start-up, not the first keygen.
         // The container created the provider, so it disposes it (logout, library finalized) with the app.
         _ = app.Services.GetRequiredService<IKeyEncryptionKeyProvider>();
@@ -97,6 +110,19 @@ public static class MpcServerHost
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
+    }
+
+    private static void LogBigNumBackend(ILogger logger, ServerBigNumBackend bigNum)
+    {
+        if (bigNum.Backend.IsConstantTime)
+        {
+            logger.LogInformation("Big-number backend: {Backend}", bigNum.Description);
+        }
+        else
+        {
+            // A warning, so it shows even with Quiet: secret-dependent timing is an operator's explicit choice.
+            logger.LogWarning("Big-number backend: {Backend}; Paillier decryption and nonce inversion are not constant-time", bigNum.Description);
+        }
     }
 
     /// <summary>Chooses the KEK provider; configuration errors (no PIN, no token label) are thrown here, at start-up.</summary>

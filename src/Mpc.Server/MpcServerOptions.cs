@@ -32,6 +32,23 @@ public sealed class MpcServerOptions
 
     /// <summary>Key and signing policy (Mpc__Signer__*): rate limit, session limits, audit flush interval.</summary>
     public Mpc.Grains.SignerOptions Signer { get; set; } = new();
+
+    /// <summary>The big-number backend (Mpc__BigNum__Backend); the server refuses a variable-time one unless it is named.</summary>
+    public BigNumServerOptions BigNum { get; set; } = new();
+}
+
+/// <summary>Which big-number backend runs the Paillier and proof arithmetic.</summary>
+public sealed class BigNumServerOptions
+{
+    /// <summary>The configuration key, as an environment variable.</summary>
+    public const string Setting = "Mpc__BigNum__Backend";
+
+    /// <summary>
+    /// "openssl", "managed" or "auto"; unset falls back to MPC_BIGNUM_BACKEND, then "auto". Both "auto" and
+    /// "openssl" require libcrypto: the server starts on the managed (variable-time) backend only when
+    /// "managed" is named here or in MPC_BIGNUM_BACKEND.
+    /// </summary>
+    public string? Backend { get; set; }
 }
 
 /// <summary>

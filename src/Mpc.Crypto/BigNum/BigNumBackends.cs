@@ -11,18 +11,17 @@ public static class BigNumBackends
     /// <summary>The process-wide default: chosen once from the environment, immutable afterwards.</summary>
     public static IBigNumBackend Default => DefaultBackend.Value;
 
-    public static BigNumBackendKind FromEnvironment()
+    public static BigNumBackendKind FromEnvironment() =>
+        Parse(Environment.GetEnvironmentVariable(EnvironmentVariable), EnvironmentVariable);
+
+    /// <summary>Reads "openssl", "managed" or "auto" (empty: auto); <paramref name="setting"/> names the source in the error.</summary>
+    public static BigNumBackendKind Parse(string? value, string setting) => value?.Trim().ToLowerInvariant() switch
     {
-        string? value = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        return value?.Trim().ToLowerInvariant() switch
-        {
-            null or "" or "auto" => BigNumBackendKind.Auto,
-            "openssl" => BigNumBackendKind.OpenSsl,
-            "managed" => BigNumBackendKind.Managed,
-            _ => throw new InvalidOperationException(
-                $"{EnvironmentVariable} must be 'openssl', 'managed' or 'auto' (was '{value}')."),
-        };
-    }
+        null or "" or "auto" => BigNumBackendKind.Auto,
+        "openssl" => BigNumBackendKind.OpenSsl,
+        "managed" => BigNumBackendKind.Managed,
+        _ => throw new InvalidOperationException($"{setting} must be 'openssl', 'managed' or 'auto' (was '{value}')."),
+    };
 
     /// <summary>Creates a backend; <see cref="BigNumBackendKind.OpenSsl"/> throws if libcrypto cannot be loaded.</summary>
     public static IBigNumBackend Create(BigNumBackendKind kind) => kind switch
