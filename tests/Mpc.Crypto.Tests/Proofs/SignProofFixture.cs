@@ -14,11 +14,27 @@ namespace Mpc.Crypto.Tests.Proofs;
 /// </summary>
 public sealed class SignProofFixture : IDisposable
 {
+    private readonly Lazy<HonestProof> _honest;
+
     public SignProofFixture()
     {
         Backend = BigNumBackends.Create(BigNumBackendKind.Auto);
         Key = PaillierPrivateKey.Generate(Backend);
         RingPedersen = RingPedersenSecret.DeriveFromPaillier(Key);
+        _honest = new(() => Prove(NewInstance()));
+    }
+
+    /// <summary>One honest P-256 instance with its c3 and proof, shared by the adversarial tests (which only read it).</summary>
+    public HonestProof Honest => _honest.Value;
+
+    /// <summary>c3 and its proof for <paramref name="instance"/>, with fresh randomness.</summary>
+    public HonestProof Prove(SignInstance instance)
+    {
+        using SignCiphertextRandomness randomness = SignCiphertextRandomness.Create(instance.Curve, PublicKey, instance.EncryptedShare, Parameters);
+        BigInteger c3 = SignCiphertextProof.EncryptAndProve(
+            instance.Curve, PublicKey, Parameters, instance.EncryptedShare, instance.R2, instance.X1, instance.X2,
+            instance.Alpha, instance.Beta, randomness, instance.Context, instance.Binding, out SignCiphertextProof proof);
+        return new HonestProof(instance, c3, proof);
     }
 
     public IBigNumBackend Backend { get; }
@@ -42,6 +58,8 @@ public sealed class SignProofFixture : IDisposable
         Key.Dispose();
     }
 }
+
+public sealed record HonestProof(SignInstance Instance, BigInteger C3, SignCiphertextProof Proof);
 
 [CollectionDefinition(Name)]
 public sealed class SignProofCollection : ICollectionFixture<SignProofFixture>
