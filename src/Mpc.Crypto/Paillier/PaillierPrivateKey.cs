@@ -133,39 +133,6 @@ public sealed class PaillierPrivateKey : IDisposable
     public BigInteger EncryptWithNonce(BigInteger plaintext, BigInteger nonce) =>
         PublicKey.Backend.ModMultiply(PublicKey.GPow(plaintext), NoncePower(nonce), PublicKey.NSquared);
 
-    // --- CRT primitives for the c3 proof verifier (SignCiphertextProof); inputs are public, p and q are not. ---
-
-    /// <summary>value^exponent mod N² through the CRT (mod p², q²), for a unit value and exponent ≥ 0 (not reduced).</summary>
-    internal BigInteger PowModNSquaredCrt(BigInteger value, BigInteger exponent)
-    {
-        IBigNumBackend backend = PublicKey.Backend;
-        BigInteger xp = backend.ModPow(value.Mod(_pSquared), exponent, _pSquared);
-        BigInteger xq = backend.ModPow(value.Mod(_qSquared), exponent, _qSquared);
-        return xq.Add(_qSquared.Multiply(xp.Subtract(xq).Multiply(_qSquaredInverseModPSquared).Mod(_pSquared)));
-    }
-
-    /// <summary>
-    /// Whether a unit of Z*_{N²} is an N-th residue: x^(p-1) ≡ 1 (mod p²) and x^(q-1) ≡ 1 (mod q²). Z*_{p²} is cyclic of
-    /// order p(p-1) and gcd(N, p(p-1)) = p, so the N-th residues mod p² are the subgroup of order p-1.
-    /// </summary>
-    internal bool IsNthResidue(BigInteger value)
-    {
-        BigInteger p = P, q = Q;
-        IBigNumBackend backend = PublicKey.Backend;
-        return backend.ModPow(value.Mod(_pSquared), p.Subtract(BigInteger.One), _pSquared).Equals(BigInteger.One)
-            && backend.ModPow(value.Mod(_qSquared), q.Subtract(BigInteger.One), _qSquared).Equals(BigInteger.One);
-    }
-
-    /// <summary>value^exponent mod N through the CRT for a unit value and any integer exponent (reduced mod p-1, q-1).</summary>
-    internal BigInteger PowModNCrt(BigInteger value, BigInteger exponent)
-    {
-        BigInteger p = P, q = Q;
-        IBigNumBackend backend = PublicKey.Backend;
-        BigInteger xp = backend.ModPow(value.Mod(p), exponent.Mod(p.Subtract(BigInteger.One)), p);
-        BigInteger xq = backend.ModPow(value.Mod(q), exponent.Mod(q.Subtract(BigInteger.One)), q);
-        return xq.Add(q.Multiply(xp.Subtract(xq).Multiply(_qInverseModP).Mod(p)));
-    }
-
     /// <summary>
     /// Drops the references to the primes. BouncyCastle's immutable BigInteger cannot be wiped in place;
     /// long-lived storage must hold the primes in encrypted form (see docs/protocol.md).

@@ -206,11 +206,11 @@ public sealed class RingPedersenSecret : IDisposable
             for (uint attempt = 0; ; attempt++)
             {
                 BigInteger tau = Expand(prk, "tau", n, attempt).Mod(n);
-                BigInteger t = tau.Multiply(tau).Mod(n);
+                BigInteger t = key.PublicKey.Backend.ModMultiply(tau, tau, n);
                 BigInteger lambda = Expand(prk, "lambda", n, attempt).Mod(phi);
                 // Fails with probability about 2^-1000; the counter keeps the derivation deterministic anyway.
-                if (tau.Gcd(n).Equals(BigInteger.One) && t.CompareTo(BigInteger.Two) >= 0 && t.CompareTo(n.Subtract(BigInteger.Two)) <= 0
-                    && lambda.SignValue > 0)
+                // τ not a unit would factor N; Validate (before every Πprm proof) checks that s and t are units anyway.
+                if (t.CompareTo(BigInteger.Two) >= 0 && t.CompareTo(n.Subtract(BigInteger.Two)) <= 0 && lambda.SignValue > 0)
                 {
                     return (t, lambda);
                 }

@@ -161,14 +161,37 @@ public sealed class SignCiphertextProof
     /// <summary>
     /// The server's check, through the CRT with its own factorisation; throws <see cref="MpcErrorCode.ProofFailed"/>
     /// naming the failed check. <paramref name="verifierParameters"/> must be
-    /// <see cref="RingPedersenSecret.DeriveFromPaillier"/> of <paramref name="key"/>. Decrypt c3 only after this returns,
-    /// and centred (<see cref="DecryptCentred"/>).
+    /// <see cref="RingPedersenSecret.DeriveFromPaillier"/> of <paramref name="key"/>. Decrypts c_key once to learn x1;
+    /// a server that holds x1 saves that with <see cref="VerifyAndDecrypt"/>. Decrypt c3 only after this returns, and
+    /// centred (<see cref="DecryptCentred"/>).
     /// </summary>
     public void Verify(
         EcCurve curve, PaillierPrivateKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare, BigInteger c3,
         ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)
     {
         ArgumentNullException.ThrowIfNull(key);
+        VerifyWithKey(curve, key, verifierParameters, encryptedShare, shareOrNull: null, c3, r2, x1Point, x2Point, context, binding);
+    }
+
+    /// <summary>
+    /// The server's whole step: verifies the proof (as <see cref="Verify(EcCurve, PaillierPrivateKey, RingPedersenParameters, BigInteger, BigInteger, ECPoint, ECPoint, ECPoint, ProofContext, ReadOnlySpan{byte})"/>)
+    /// and only then decrypts c3, returning the centred plaintext α·x1 + β. <paramref name="serverShare"/> is x1, the
+    /// plaintext of <paramref name="encryptedShare"/> (the server's own stored pair); knowing it spares a decryption.
+    /// </summary>
+    public BigInteger VerifyAndDecrypt(
+        EcCurve curve, PaillierPrivateKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare, BigInteger serverShare,
+        BigInteger c3, ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(serverShare);
+        VerifyWithKey(curve, key, verifierParameters, encryptedShare, serverShare, c3, r2, x1Point, x2Point, context, binding);
+        return DecryptCentred(key, c3);
+    }
+
+    private void VerifyWithKey(
+        EcCurve curve, PaillierPrivateKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare, BigInteger? shareOrNull,
+        BigInteger c3, ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)
+    {
         ArgumentNullException.ThrowIfNull(verifierParameters);
         PaillierPublicKey publicKey = key.PublicKey;
         if (!verifierParameters.N.Equals(publicKey.N))
@@ -180,27 +203,36 @@ public sealed class SignCiphertextProof
         {
             throw new ArgumentException("The ring-Pedersen parameters are not the ones derived from this Paillier key.", nameof(verifierParameters));
         }
-        var checks = new Checks(curve, publicKey, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context);
-        BigInteger e = checks.Prepare(this, binding);
+        IBigNumBackend backend = publicKey.Backend;
+        var crt = new CrtArithmetic(key.P, key.Q, backend);
+        var checks = new Checks(curve, publicKey, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context, crt.IsUnit);
+        // t is derived (τ², a unit) and s enters only the transcript here, so the parameters' own gcd checks are skipped.
+        BigInteger e = checks.Prepare(this, binding, validateParameters: false);
         BigInteger n = publicKey.N, nSquared = publicKey.NSquared;
+        BigInteger x1 = shareOrNull ?? key.Decrypt(encryptedShare);
 
-        // Paillier, N-th-residue form: X = A·D^e·C^(-z1)·(1+N)^(-z2) must equal w^N mod N², i.e. X ≡ w^N (mod N) and
-        // X is an N-th residue mod N² (the residue class mod N then fixes it). Cheaper than w^N mod N².
-        BigInteger cBase = Z1.SignValue > 0 ? encryptedShare.ModInverse(nSquared) : encryptedShare;
-        BigInteger x = A.Multiply(key.PowModNSquaredCrt(c3, e)).Mod(nSquared)
-            .Multiply(key.PowModNSquaredCrt(cBase, Z1.Abs())).Mod(nSquared)
-            .Multiply(publicKey.GPow(Z2.Negate())).Mod(nSquared);
-        if (!x.Mod(n).Equals(key.PowModNCrt(W, n)) || !key.IsNthResidue(x))
+        // Paillier. Y := A·D^e = (1+N)^Dec(Y)·ρ_Y^N and C^z1·(1+N)^z2·w^N = (1+N)^(z1·x1+z2)·(r_C^z1·w)^N, so the equation
+        // mod N² holds exactly when the plaintexts agree mod N and the N-th-residue parts agree, i.e. Y ≡ C^z1·w^N (mod N)
+        // (x ↦ x^N is a bijection of Z*_N). One CRT decryption of Y instead of w^N mod N²; the mod-N part is checked mod p
+        // and mod q. D^e has a 128-bit exponent and a public modulus, so it needs no secret.
+        BigInteger y = backend.ModMultiply(A, backend.ModPow(c3, e, nSquared), nSquared);
+        Residues yResidues = crt.Reduce(y);
+        Residues cPower = crt.Pow(encryptedShare, Z1.Abs());
+        Residues wPower = crt.Pow(W, n);
+        bool residuesAgree = Z1.SignValue >= 0
+            ? yResidues.Equals(crt.Multiply(cPower, wPower))
+            : crt.Multiply(yResidues, cPower).Equals(wPower);
+        if (!residuesAgree || !key.Decrypt(y).Equals(Z1.Multiply(x1).Add(Z2).Mod(n)))
         {
             throw Error.ProofFailed(Name, "Paillier equality C^z1·(1+N)^z2·w^N ≡ A·D^e");
         }
         checks.Group(this, e);
-        // Ring-Pedersen with s = t^λ: s^z·t^z' = t^(λz+z'), one exponentiation per equation.
-        if (!key.PowModNCrt(t, lambda.Multiply(Z1).Add(Z3)).Equals(E.Multiply(key.PowModNCrt(S, e)).Mod(n)))
+        // Ring-Pedersen with s = t^λ: s^z·t^z' = t^(λz+z'), one exponentiation per prime and equation.
+        if (!crt.Pow(t, lambda.Multiply(Z1).Add(Z3)).Equals(crt.Multiply(crt.Reduce(E), crt.Pow(S, e))))
         {
             throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ E·S^e");
         }
-        if (!key.PowModNCrt(t, lambda.Multiply(Z2).Add(Z4)).Equals(F.Multiply(key.PowModNCrt(T, e)).Mod(n)))
+        if (!crt.Pow(t, lambda.Multiply(Z2).Add(Z4)).Equals(crt.Multiply(crt.Reduce(F), crt.Pow(T, e))))
         {
             throw Error.ProofFailed(Name, "ring-Pedersen equality s^z2·t^z4 ≡ F·T^e");
         }
@@ -214,25 +246,30 @@ public sealed class SignCiphertextProof
         EcCurve curve, PaillierPublicKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare, BigInteger c3,
         ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)
     {
-        var checks = new Checks(curve, key, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context);
-        BigInteger e = checks.Prepare(this, binding);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(verifierParameters);
+        BigInteger n = key.N;
+        var checks = new Checks(curve, key, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context,
+            value => value.Gcd(n).Equals(BigInteger.One));
+        BigInteger e = checks.Prepare(this, binding, validateParameters: true);
         IBigNumBackend backend = key.Backend;
         BigInteger nSquared = key.NSquared, nHat = verifierParameters.N;
-        BigInteger left = backend.ModPowSigned(encryptedShare, Z1, nSquared)
-            .Multiply(key.GPow(Z2)).Mod(nSquared)
-            .Multiply(backend.ModPow(W, key.N, nSquared)).Mod(nSquared);
-        BigInteger right = A.Multiply(backend.ModPow(c3, e, nSquared)).Mod(nSquared);
+        BigInteger left = backend.ModMultiply(
+            backend.ModMultiply(backend.ModPowSigned(encryptedShare, Z1, nSquared), key.GPow(Z2), nSquared),
+            backend.ModPow(W, n, nSquared),
+            nSquared);
+        BigInteger right = backend.ModMultiply(A, backend.ModPow(c3, e, nSquared), nSquared);
         if (!left.Equals(right))
         {
             throw Error.ProofFailed(Name, "Paillier equality C^z1·(1+N)^z2·w^N ≡ A·D^e");
         }
         checks.Group(this, e);
         BigInteger s = verifierParameters.S, t = verifierParameters.T;
-        if (!SignCiphertextRandomness.Commit(backend, s, Z1, t, Z3, nHat).Equals(E.Multiply(backend.ModPow(S, e, nHat)).Mod(nHat)))
+        if (!SignCiphertextRandomness.Commit(backend, s, Z1, t, Z3, nHat).Equals(backend.ModMultiply(E, backend.ModPow(S, e, nHat), nHat)))
         {
             throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ E·S^e");
         }
-        if (!SignCiphertextRandomness.Commit(backend, s, Z2, t, Z4, nHat).Equals(F.Multiply(backend.ModPow(T, e, nHat)).Mod(nHat)))
+        if (!SignCiphertextRandomness.Commit(backend, s, Z2, t, Z4, nHat).Equals(backend.ModMultiply(F, backend.ModPow(T, e, nHat), nHat)))
         {
             throw Error.ProofFailed(Name, "ring-Pedersen equality s^z2·t^z4 ≡ F·T^e");
         }
@@ -329,13 +366,13 @@ public sealed class SignCiphertextProof
     /// <summary>What both verifiers check the same way: shapes and ranges, the challenge, the group equations.</summary>
     private sealed class Checks(
         EcCurve curve, PaillierPublicKey key, RingPedersenParameters parameters, BigInteger encryptedShare, BigInteger c3,
-        ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context)
+        ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, Func<BigInteger, bool> isUnitModN)
     {
         private ECPoint? _bx;
         private ECPoint? _by;
 
         /// <summary>Step 1 (every field's shape and range) and step 2 (the challenge e).</summary>
-        public BigInteger Prepare(SignCiphertextProof proof, ReadOnlySpan<byte> binding)
+        public BigInteger Prepare(SignCiphertextProof proof, ReadOnlySpan<byte> binding, bool validateParameters)
         {
             ArgumentNullException.ThrowIfNull(curve);
             ArgumentNullException.ThrowIfNull(key);
@@ -355,19 +392,14 @@ public sealed class SignCiphertextProof
                 throw Error.ProofFailed(Name, "the context does not name the client as prover");
             }
             SignCiphertextProofParameters.RequirePaillierBits(curve, key.BitLength);
-            parameters.Validate();
-            BigInteger n = key.N, nSquared = key.NSquared, nHat = parameters.N;
+            if (validateParameters)
+            {
+                parameters.Validate();
+            }
             curve.ValidatePoint(r2, "R2");
             curve.ValidatePoint(x1Point, "X1");
             RequireValidOrIdentity(curve, x2Point, "X2");
-            RequireUnit(encryptedShare, nSquared, n, "c_key is not in Z*_{N²}");
-            RequireUnit(c3, nSquared, n, "c3 is not in Z*_{N²}");
-            RequireUnit(proof.A, nSquared, n, "A is not in Z*_{N²}");
-            RequireUnit(proof.E, nHat, nHat, "E is not a unit in [1, N̂)");
-            RequireUnit(proof.F, nHat, nHat, "F is not a unit in [1, N̂)");
-            RequireUnit(proof.S, nHat, nHat, "S is not a unit in [1, N̂)");
-            RequireUnit(proof.T, nHat, nHat, "T is not a unit in [1, N̂)");
-            RequireUnit(proof.W, n, n, "w is not a unit in [1, N)");
+            RequireUnits(proof);
             _bx = DecodePoint(proof._bx, "Bx");
             _by = DecodePoint(proof._by, "By");
             if (proof.Z1.Abs().BitLength > SignCiphertextProofParameters.Z1Bits(curve) - 1)
@@ -378,13 +410,13 @@ public sealed class SignCiphertextProof
             {
                 throw Error.ProofFailed(Name, "range check: |z2| is not below 2^(A_β+κ+σ+1)");
             }
-            int z3Bits = SignCiphertextProofParameters.Z3Bits(nHat.BitLength);
+            int z3Bits = SignCiphertextProofParameters.Z3Bits(parameters.N.BitLength);
             if (proof.Z3.Abs().BitLength > z3Bits || proof.Z4.Abs().BitLength > z3Bits)
             {
                 throw Error.ProofFailed(Name, "z3 or z4 is too large");
             }
             return Challenge(
-                curve, n, encryptedShare, c3, r2, x1Point, x2Point, parameters, binding,
+                curve, key.N, encryptedShare, c3, r2, x1Point, x2Point, parameters, binding,
                 proof.A, proof._bx, proof._by, proof.E, proof.F, proof.S, proof.T, context);
         }
 
@@ -418,13 +450,68 @@ public sealed class SignCiphertextProof
             }
         }
 
-        /// <summary>1 ≤ value &lt; bound and gcd(value, modulus) = 1 (for N² the gcd with N decides).</summary>
-        private static void RequireUnit(BigInteger value, BigInteger bound, BigInteger modulus, string failure)
+        /// <summary>
+        /// c_key, c3, A ∈ Z*_{N²} and E, F, S, T ∈ Z*_N̂, w ∈ Z*_N: each in range, and one gcd for all of them (a product
+        /// of residues is a unit exactly when each is); only a failure looks at them one by one, to name the culprit.
+        /// </summary>
+        private void RequireUnits(SignCiphertextProof proof)
         {
-            if (value.SignValue <= 0 || value.CompareTo(bound) >= 0 || !value.Gcd(modulus).Equals(BigInteger.One))
+            BigInteger n = key.N, nSquared = key.NSquared, nHat = parameters.N;
+            (BigInteger Value, BigInteger Bound, string Failure)[] paillier =
+            [
+                (encryptedShare, nSquared, "c_key is not in Z*_{N²}"),
+                (c3, nSquared, "c3 is not in Z*_{N²}"),
+                (proof.A, nSquared, "A is not in Z*_{N²}"),
+                (proof.W, n, "w is not a unit in [1, N)"),
+            ];
+            (BigInteger Value, BigInteger Bound, string Failure)[] ringPedersen =
+            [
+                (proof.E, nHat, "E is not a unit in [1, N̂)"),
+                (proof.F, nHat, "F is not a unit in [1, N̂)"),
+                (proof.S, nHat, "S is not a unit in [1, N̂)"),
+                (proof.T, nHat, "T is not a unit in [1, N̂)"),
+            ];
+            foreach ((BigInteger value, BigInteger bound, string failure) in paillier.Concat(ringPedersen))
             {
-                throw Error.ProofFailed(Name, failure);
+                if (value.SignValue <= 0 || value.CompareTo(bound) >= 0)
+                {
+                    throw Error.ProofFailed(Name, failure);
+                }
             }
+            BigInteger paillierProduct = Product(paillier, n);
+            BigInteger ringPedersenProduct = Product(ringPedersen, nHat);
+            bool allUnits = nHat.Equals(n)
+                ? isUnitModN(key.Backend.ModMultiply(paillierProduct, ringPedersenProduct, n))
+                : isUnitModN(paillierProduct) && ringPedersenProduct.Gcd(nHat).Equals(BigInteger.One);
+            if (allUnits)
+            {
+                return;
+            }
+            foreach ((BigInteger value, _, string failure) in paillier)
+            {
+                if (!value.Gcd(n).Equals(BigInteger.One))
+                {
+                    throw Error.ProofFailed(Name, failure);
+                }
+            }
+            foreach ((BigInteger value, _, string failure) in ringPedersen)
+            {
+                if (!value.Gcd(nHat).Equals(BigInteger.One))
+                {
+                    throw Error.ProofFailed(Name, failure);
+                }
+            }
+            throw new InvalidOperationException("A product of units was not a unit.");
+        }
+
+        private BigInteger Product((BigInteger Value, BigInteger Bound, string Failure)[] values, BigInteger modulus)
+        {
+            BigInteger product = BigInteger.One;
+            foreach ((BigInteger value, _, _) in values)
+            {
+                product = key.Backend.ModMultiply(product, value, modulus);
+            }
+            return product;
         }
     }
 }

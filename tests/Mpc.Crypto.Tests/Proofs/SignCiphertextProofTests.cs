@@ -54,6 +54,23 @@ public sealed class SignCiphertextProofTests(SignProofFixture fixture, ITestOutp
         Assert.Equal(instance.Plaintext.Mod(instance.Curve.Order), plaintext.Mod(instance.Curve.Order));
     }
 
+    [Theory]
+    [InlineData(CurveKind.P256)]
+    [InlineData(CurveKind.P384)]
+    public void VerifyAndDecryptReturnsTheCentredPlaintextAndFailsClosedOnAWrongShare(CurveKind kind)
+    {
+        HonestProof honest = fixture.Prove(fixture.NewInstance(kind));
+        SignInstance i = honest.Instance;
+        BigInteger plaintext = honest.Proof.VerifyAndDecrypt(i.Curve, fixture.Key, fixture.Parameters, i.EncryptedShare, i.X1Share,
+            honest.C3, i.R2, i.X1, i.X2, i.Context, i.Binding);
+        Assert.Equal(i.Plaintext, plaintext);
+        // A server share that does not belong to c_key makes the honest proof fail: the check never accepts on a mismatch.
+        MpcProtocolException e = Assert.Throws<MpcProtocolException>(() => honest.Proof.VerifyAndDecrypt(
+            i.Curve, fixture.Key, fixture.Parameters, i.EncryptedShare, i.X1Share.Add(BigInteger.One),
+            honest.C3, i.R2, i.X1, i.X2, i.Context, i.Binding));
+        Assert.Equal(MpcErrorCode.ProofFailed, e.Code);
+    }
+
     [Fact]
     public void NegativeWitnessDecryptsCentredToTheNegativeInteger()
     {
