@@ -48,7 +48,7 @@ internal sealed class EngineSetup : IDisposable
     }
 
     /// <summary>A full signature, both parties in this process, no encoding and no network.</summary>
-    public EcdsaSignature Sign(Crypto.Paillier.PaillierRandomness? randomness)
+    public EcdsaSignature Sign(SignCiphertextRandomness? randomness)
     {
         var server = new SignServerSession(Server);
         var client = new SignClientSession(Client, Digest, lowS: false, randomness);
@@ -56,6 +56,10 @@ internal sealed class EngineSetup : IDisposable
         SignServerOutcome outcome = server.HandleCiphertext(client.HandleOpening(opening));
         return client.HandleResult(outcome.Message ?? throw new InvalidOperationException("key must be frozen"));
     }
+
+    /// <summary>The client's single-use precomputed part of c3 and its proof, as the SDK prepares it in the background.</summary>
+    public SignCiphertextRandomness NewRandomness() =>
+        SignCiphertextRandomness.Create(EcCurve.Get(Client.Curve), Client.Paillier, Client.EncryptedServerShare, Client.ServerRingPedersen!);
 
     /// <summary>Disposes the key shares; the shared ring-Pedersen parameters live as long as the process.</summary>
     public void Dispose()

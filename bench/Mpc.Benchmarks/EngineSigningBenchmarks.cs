@@ -1,13 +1,13 @@
 using BenchmarkDotNet.Attributes;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
-using Mpc.Crypto.Paillier;
+using Mpc.Crypto.Proofs;
 
 namespace Mpc.Benchmarks;
 
 /// <summary>
 /// Engine-only signing: both parties in one process, no network. "Inline" computes the client's
-/// Paillier randomness r^N mod N² during the signature; "Precomputed" takes it from a pool filled
+/// c3 randomness and proof commitments during the signature; "Precomputed" takes them from a pool filled
 /// before each iteration, as the SDK's background precomputation does. The baseline is a plain
 /// single-party ECDSA signature on the same curve, so the ratio column is the threshold overhead.
 /// </summary>
@@ -16,7 +16,7 @@ namespace Mpc.Benchmarks;
 public class EngineSigningBenchmarks
 {
     private EngineSetup _setup = null!;
-    private readonly Queue<PaillierRandomness> _pool = new();
+    private readonly Queue<SignCiphertextRandomness> _pool = new();
     private SinglePartySigner _baseline = null!;
 
     [Params(CurveKind.Secp256k1, CurveKind.P256, CurveKind.P384)]
@@ -37,7 +37,7 @@ public class EngineSigningBenchmarks
     {
         while (_pool.Count < 16)
         {
-            _pool.Enqueue(_setup.Client.Paillier.CreateRandomness());
+            _pool.Enqueue(_setup.NewRandomness());
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Mpc.Crypto.Curves;
-using Mpc.Crypto.Paillier;
+using Mpc.Crypto.Proofs;
 using Mpc.Protocol.Keys;
 using Org.BouncyCastle.Math.EC;
 
@@ -8,12 +8,12 @@ namespace Mpc.Client;
 
 /// <summary>
 /// A key as the client holds it: its share (x2), the public key, and the work prepared for the next
-/// signature (Paillier randomness computed in the background, the server's next nonce commitment).
+/// signature (the randomness of c3 and its proof computed in the background, the server's next nonce commitment).
 /// Dispose it when done; persist it with <c>ClientKeyFile</c>.
 /// </summary>
 public sealed class MpcKey : IDisposable
 {
-    private readonly ConcurrentQueue<PaillierRandomness> _randomness = new();
+    private readonly ConcurrentQueue<SignCiphertextRandomness> _randomness = new();
     private readonly ConcurrentQueue<byte[]> _commitments = new();
     private readonly int _randomnessTarget;
     private readonly CancellationTokenSource _disposed = new();
@@ -42,12 +42,12 @@ public sealed class MpcKey : IDisposable
     /// <summary>The client's share. Handle as a secret.</summary>
     public ClientKeyShare Share { get; }
 
-    /// <summary>How many precomputed Paillier randomness values are ready for the next signatures.</summary>
+    /// <summary>How many precomputed c3-and-proof randomness values are ready for the next signatures.</summary>
     public int PreparedRandomness => _randomness.Count;
 
-    internal PaillierRandomness? TakeRandomness()
+    internal SignCiphertextRandomness? TakeRandomness()
     {
-        PaillierRandomness? taken = _randomness.TryDequeue(out PaillierRandomness? value) ? value : null;
+        SignCiphertextRandomness? taken = _randomness.TryDequeue(out SignCiphertextRandomness? value) ? value : null;
         Refill();
         return taken;
     }
@@ -63,10 +63,14 @@ public sealed class MpcKey : IDisposable
         }
     }
 
-    /// <summary>Tops the randomness pool up on a background thread: r^N mod N² is the client's one expensive step.</summary>
+    /// <summary>
+    /// Tops the randomness pool up on a background thread: the exponentiations of c3's randomness and of its proof's
+    /// commitments do not depend on the signature, and are most of the client's work. A share made before signing
+    /// proofs (<see cref="ClientKeyShare.CanSign"/> false) prepares nothing: it must be refreshed first.
+    /// </summary>
     private void Refill()
     {
-        if (_randomness.Count >= _randomnessTarget || _disposed.IsCancellationRequested || Interlocked.Exchange(ref _refilling, 1) == 1)
+        if (!Share.CanSign || _randomness.Count >= _randomnessTarget || _disposed.IsCancellationRequested || Interlocked.Exchange(ref _refilling, 1) == 1)
         {
             return;
         }
@@ -76,7 +80,8 @@ public sealed class MpcKey : IDisposable
             {
                 while (_randomness.Count < _randomnessTarget && !_disposed.IsCancellationRequested)
                 {
-                    _randomness.Enqueue(Share.Paillier.CreateRandomness());
+                    _randomness.Enqueue(SignCiphertextRandomness.Create(
+                        EcCurve.Get(Share.Curve), Share.Paillier, Share.EncryptedServerShare, Share.ServerRingPedersen!));
                 }
             }
             finally

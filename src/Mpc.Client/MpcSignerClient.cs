@@ -95,8 +95,13 @@ public sealed partial class MpcSignerClient : IDisposable
     /// Signs a 32-, 48- or 64-byte digest. Two round trips when the key holds a commitment from its previous
     /// signature, three otherwise. The result is verified against the key's public key before it is returned.
     /// </summary>
+    /// <exception cref="MpcProtocolException">
+    /// The share predates signing proofs (<see cref="ClientKeyShare.CanSign"/> false): refresh it with
+    /// <see cref="RefreshKeyAsync"/> first. Nothing is sent.
+    /// </exception>
     public async Task<EcdsaSignature> SignDigestAsync(MpcKey key, ReadOnlyMemory<byte> digest, MpcSignOptions? options = null, CancellationToken cancellationToken = default)
     {
+        key.Share.RequireSigningParameters();
         bool lowS = options?.LowS ?? false;
         byte[]? commitment = key.TakeCommitment();
         if (commitment is not null)

@@ -75,6 +75,9 @@ public static class AuditOutcomes
     public const string Ok = "ok";
     public const string Refused = "refused";
     public const string Frozen = "frozen";
+
+    /// <summary>A signing ciphertext refused because its proof failed: nothing was decrypted, the key was not frozen.</summary>
+    public const string ProofFailed = "proof-failed";
     public const string RateLimited = "rate-limited";
     public const string Dropped = "dropped";
 }

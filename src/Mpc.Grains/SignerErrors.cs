@@ -12,6 +12,11 @@ internal static class SignerErrors
         _ => SignerErrorKind.InvalidArgument,
     }, e.Message);
 
+    /// <summary>A c3 whose proof failed: refused before decryption, so the key stays active; the session is spent.</summary>
+    public static SignerException CiphertextProofFailed(MpcProtocolException e) =>
+        new(SignerErrorKind.InvalidArgument,
+            $"The signing ciphertext's proof was refused (ProofFailed: {e.Message}). Nothing was decrypted and the key is not frozen; this signing session is spent, start a new one.");
+
     public static SignerException UnknownKey(string keyId) => new(SignerErrorKind.NotFound, $"Key '{keyId}' does not exist.");
 
     public static SignerException UnknownSession() =>

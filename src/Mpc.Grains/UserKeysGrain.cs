@@ -157,7 +157,7 @@ public sealed partial class UserKeysGrain(
         {
             throw SignerErrors.UnknownSession();
         }
-        SignCiphertext decoded = Decode(() => SignCiphertext.Decode(ciphertext));
+        SignCiphertext decoded = Decode(() => SignCiphertext.Decode(ciphertext, (CurveKind)key.Curve, pending.Session.PaillierModulusBits));
         SignServerOutcome outcome;
         try
         {
@@ -165,9 +165,15 @@ public sealed partial class UserKeysGrain(
         }
         catch (MpcProtocolException e)
         {
+            // The session is spent either way (k1 is gone). A refused c3 proof decrypted nothing: no freeze, but audited.
             _signs.Remove(id);
-            audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused, e.Code.ToString());
-            throw SignerErrors.From(e);
+            bool proofFailed = e.Code == MpcErrorCode.ProofFailed;
+            if (proofFailed)
+            {
+                logger.LogWarning("Refused a signing ciphertext without a valid proof for key {KeyId} (device {DeviceId})", keyId, pending.DeviceId);
+            }
+            audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, proofFailed ? AuditOutcomes.ProofFailed : AuditOutcomes.Refused, e.Code.ToString());
+            throw proofFailed ? SignerErrors.CiphertextProofFailed(e) : SignerErrors.From(e);
         }
         _signs.Remove(id);
         if (outcome.KeyMustBeFrozen)
@@ -249,7 +255,7 @@ public sealed partial class UserKeysGrain(
                 $"Key '{key.KeyId}' has {_options.MaxOpenSessionsPerKey} open signing sessions; finish or let some expire.");
         }
         ServerKeyShare share = await Share(key, device);
-        var session = new SignServerSession(share);
+        var session = new SignServerSession(share, device.DeviceId);
         _signs[session.SessionId] = new PendingSign(key.KeyId, device.DeviceId, session, time.GetUtcNow() + _options.SignSessionLifetime);
         return session;
     }

@@ -35,6 +35,9 @@ public sealed class KeyGenAdversarialTests(EngineFixture engine)
 
     private static MpcErrorCode Refusal(Action action) => Assert.Throws<MpcProtocolException>(action).Code;
 
+    private static KeyGenServerShare WithSetup(KeyGenServerShare message, Func<Keys.EncryptedShareSetup, Keys.EncryptedShareSetup> tamper) =>
+        message with { Setup = tamper(message.Setup) };
+
     private MpcErrorCode ClientRefuses(Func<KeyGenServerShare, KeyGenServerShare> tamper)
     {
         Run run = Start();
@@ -61,18 +64,18 @@ public sealed class KeyGenAdversarialTests(EngineFixture engine)
     public void Paillier_modulus_below_2048_bits_is_refused()
     {
         BigInteger small = engine.Backend.GeneratePrime(512, blum: true).Multiply(engine.Backend.GeneratePrime(512, blum: true));
-        Assert.Equal(MpcErrorCode.PaillierModulusTooSmall, ClientRefuses(m => m with { PaillierModulus = small }));
+        Assert.Equal(MpcErrorCode.PaillierModulusTooSmall, ClientRefuses(m => m with { Setup = m.Setup with { PaillierModulus = small } }));
     }
 
     [Fact]
     public void Even_Paillier_modulus_is_refused() =>
-        Assert.Equal(MpcErrorCode.InvalidPaillierModulus, ClientRefuses(m => m with { PaillierModulus = m.PaillierModulus.Add(BigInteger.One) }));
+        Assert.Equal(MpcErrorCode.InvalidPaillierModulus, ClientRefuses(m => m with { Setup = m.Setup with { PaillierModulus = m.Setup.PaillierModulus.Add(BigInteger.One) } }));
 
     [Fact]
     public void Paillier_modulus_swapped_for_another_valid_one_fails_the_modulus_proof()
     {
         using PaillierPrivateKey other = PaillierPrivateKey.Generate(engine.Backend);
-        Assert.Equal(MpcErrorCode.ProofFailed, ClientRefuses(m => m with { PaillierModulus = other.PublicKey.N }));
+        Assert.Equal(MpcErrorCode.ProofFailed, ClientRefuses(m => m with { Setup = m.Setup with { PaillierModulus = other.PublicKey.N } }));
     }
 
     [Fact]
@@ -99,9 +102,9 @@ public sealed class KeyGenAdversarialTests(EngineFixture engine)
     public void Encrypted_share_of_a_different_value_is_refused()
     {
         Run run = Start();
-        var paillier = new PaillierPublicKey(run.Output.Message.PaillierModulus, engine.Backend);
+        var paillier = new PaillierPublicKey(run.Output.Message.Setup.PaillierModulus, engine.Backend);
         BigInteger forged = paillier.Encrypt(run.Output.Share.X1.Add(BigInteger.One));
-        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => run.Client.HandleServerShare(run.Output.Message with { EncryptedShare = forged })));
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => run.Client.HandleServerShare(WithSetup(run.Output.Message, s => s with { EncryptedShare = forged }))));
     }
 
     [Fact]
@@ -109,9 +112,9 @@ public sealed class KeyGenAdversarialTests(EngineFixture engine)
     {
         // x1 + q·2^800 has the same discrete log but is far outside the proven range.
         Run run = Start();
-        var paillier = new PaillierPublicKey(run.Output.Message.PaillierModulus, engine.Backend);
+        var paillier = new PaillierPublicKey(run.Output.Message.Setup.PaillierModulus, engine.Backend);
         BigInteger big = run.Output.Share.X1.Add(EcCurve.Get(Curve).Order.ShiftLeft(800));
-        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => run.Client.HandleServerShare(run.Output.Message with { EncryptedShare = paillier.Encrypt(big) })));
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => run.Client.HandleServerShare(WithSetup(run.Output.Message, s => s with { EncryptedShare = paillier.Encrypt(big) }))));
     }
 
     [Theory]
@@ -119,15 +122,15 @@ public sealed class KeyGenAdversarialTests(EngineFixture engine)
     [InlineData("N squared")]
     [InlineData("N")]
     public void Encrypted_share_outside_Z_N2_star_is_refused(string which) =>
-        Assert.Equal(MpcErrorCode.InvalidCiphertext, ClientRefuses(m => m with
+        Assert.Equal(MpcErrorCode.InvalidCiphertext, ClientRefuses(m => WithSetup(m, s => s with
         {
             EncryptedShare = which switch
             {
                 "zero" => BigInteger.Zero,
-                "N squared" => m.PaillierModulus.Multiply(m.PaillierModulus),
-                _ => m.PaillierModulus,
+                "N squared" => s.PaillierModulus.Multiply(s.PaillierModulus),
+                _ => s.PaillierModulus,
             },
-        }));
+        })));
 
     [Fact]
     public void Modulus_proof_from_another_session_is_refused()
@@ -137,7 +140,7 @@ public sealed class KeyGenAdversarialTests(EngineFixture engine)
         Run first = Start((_, _) => shared);
         Run second = Start((_, _) => shared);
         Assert.Equal(MpcErrorCode.ProofFailed,
-            Refusal(() => second.Client.HandleServerShare(second.Output.Message with { ModulusProof = first.Output.Message.ModulusProof })));
+            Refusal(() => second.Client.HandleServerShare(WithSetup(second.Output.Message, s => s with { ModulusProof = first.Output.Message.Setup.ModulusProof }))));
     }
 
     [Fact]
@@ -147,7 +150,7 @@ public sealed class KeyGenAdversarialTests(EngineFixture engine)
         Run first = Start((_, _) => shared);
         Run second = Start((_, _) => shared);
         Assert.Equal(MpcErrorCode.ProofFailed,
-            Refusal(() => second.Client.HandleServerShare(second.Output.Message with { NoSmallFactorProof = first.Output.Message.NoSmallFactorProof })));
+            Refusal(() => second.Client.HandleServerShare(WithSetup(second.Output.Message, s => s with { NoSmallFactorProof = first.Output.Message.Setup.NoSmallFactorProof }))));
     }
 
     [Fact]
@@ -156,7 +159,94 @@ public sealed class KeyGenAdversarialTests(EngineFixture engine)
         Run first = Start();
         Run second = Start();
         Assert.Equal(MpcErrorCode.ProofFailed,
-            Refusal(() => second.Client.HandleServerShare(second.Output.Message with { EncryptedShareProof = first.Output.Message.EncryptedShareProof })));
+            Refusal(() => second.Client.HandleServerShare(WithSetup(second.Output.Message, s => s with { EncryptedShareProof = first.Output.Message.Setup.EncryptedShareProof }))));
+    }
+
+    // ---- the server's ring-Pedersen parameters (against which the client proves every c3) ----
+
+    [Fact]
+    public void The_accepted_share_keeps_the_servers_ring_pedersen_parameters_over_N()
+    {
+        Run run = Start();
+        Keys.ClientKeyShare key = run.Client.HandleServerShare(run.Output.Message);
+        Assert.True(key.CanSign);
+        Assert.Equal(run.Output.Message.Setup.PaillierModulus, key.ServerRingPedersen!.N);
+        Assert.Equal(run.Output.Share.RingPedersen.Parameters, key.ServerRingPedersen);
+    }
+
+    [Fact]
+    public void Server_ring_pedersen_s_outside_the_subgroup_of_t_fails_the_prm_proof()
+    {
+        // A random unit s is (overwhelmingly) not in ⟨t⟩: commitments s^a·t^γ could then leak the client's α and β.
+        Run run = Start();
+        BigInteger n = run.Output.Message.Setup.PaillierModulus;
+        BigInteger s = PaillierPublicKey.RandomUnit(n);
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => run.Client.HandleServerShare(WithSetup(run.Output.Message, m => m with { RingPedersenS = s }))));
+    }
+
+    [Fact]
+    public void Server_ring_pedersen_with_s_and_t_swapped_is_refused()
+    {
+        Run run = Start();
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => run.Client.HandleServerShare(
+            WithSetup(run.Output.Message, m => m with { RingPedersenS = m.RingPedersenT, RingPedersenT = m.RingPedersenS }))));
+    }
+
+    [Theory]
+    [InlineData("one")]
+    [InlineData("N minus one")]
+    [InlineData("multiple of a factor")]
+    public void Server_ring_pedersen_t_of_the_wrong_shape_is_refused(string which)
+    {
+        Run run = Start();
+        BigInteger n = run.Output.Message.Setup.PaillierModulus;
+        BigInteger t = which switch
+        {
+            "one" => BigInteger.One,
+            "N minus one" => n.Subtract(BigInteger.One),
+            _ => run.Output.Share.Paillier.P.Multiply(BigInteger.Three),
+        };
+        Assert.Equal(MpcErrorCode.InvalidRingPedersenParameters,
+            Refusal(() => run.Client.HandleServerShare(WithSetup(run.Output.Message, m => m with { RingPedersenT = t }))));
+    }
+
+    [Fact]
+    public void Server_prm_proof_from_another_session_is_refused()
+    {
+        // One Paillier key (hence one derived s, t) in two sessions: the first Πprm is bound to its own session.
+        PaillierPrivateKey shared = PaillierPrivateKey.Generate(engine.Backend);
+        Run first = Start((_, _) => shared);
+        Run second = Start((_, _) => shared);
+        Assert.Equal(first.Output.Message.Setup.RingPedersenS, second.Output.Message.Setup.RingPedersenS);
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => second.Client.HandleServerShare(
+            WithSetup(second.Output.Message, m => m with { RingPedersenProof = first.Output.Message.Setup.RingPedersenProof }))));
+    }
+
+    [Fact]
+    public void Server_ring_pedersen_s_longer_than_N_is_malformed()
+    {
+        Run run = Start();
+        KeyGenServerShare message = WithSetup(run.Output.Message, m => m with { RingPedersenS = m.PaillierModulus.ShiftLeft(1) });
+        Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => KeyGenServerShare.Decode(message.Encode(), Curve)));
+    }
+
+    [Fact]
+    public void A_Paillier_key_too_small_for_the_c3_proof_is_never_used_by_the_server()
+    {
+        // 1024 bits: below 4ℓ + 390 for P-256. The server refuses before it encrypts x1 under it.
+        PaillierPrivateKey Small(IBigNumBackend backend, int bits)
+        {
+            while (true)
+            {
+                BigInteger p = backend.GeneratePrime(512, blum: true);
+                BigInteger q = backend.GeneratePrime(512, blum: true);
+                if (!p.Equals(q) && p.Multiply(q).BitLength == 1024)
+                {
+                    return PaillierPrivateKey.FromPrimesUnchecked(p, q, backend);
+                }
+            }
+        }
+        Assert.Equal(MpcErrorCode.PaillierModulusTooSmall, Refusal(() => Start(Small)));
     }
 
     [Fact]

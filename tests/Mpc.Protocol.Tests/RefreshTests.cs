@@ -65,24 +65,62 @@ public sealed class RefreshTests(EngineFixture engine)
         (RefreshServerSession server, RefreshClientSession client) = Sessions(old);
         TwoPartyKey refreshed = Run(server, client, CurveKind.P256);
 
-        // Signing with the stale client share fails the server's final check, which would freeze the key:
-        // that is why the service refuses a replaced share id before any signing round. The stale c3 is made under
-        // the old Paillier modulus; now and then it is not below the new N'² and is refused as out of range before
-        // the final check, so the test takes the first attempt whose c3 fits the new key (almost always the first).
-        BigInteger newModulusSquared = refreshed.Server.Paillier.PublicKey.N.Pow(2);
-        SignCiphertext ciphertext;
-        SignServerSession session;
-        int attempts = 0;
-        do
-        {
-            session = new SignServerSession(refreshed.Server);
-            var stale = new SignClientSession(old.Client, RandomNumberGenerator.GetBytes(32));
-            ciphertext = stale.HandleOpening(session.HandleNonce(stale.HandleCommitment(session.Commitment)));
-            Assert.True(++attempts <= 20, "no stale c3 below the new N² in 20 attempts");
-        }
-        while (ciphertext.C3.CompareTo(newModulusSquared) >= 0);
-        Assert.True(session.HandleCiphertext(ciphertext).KeyMustBeFrozen);
+        // The stale share proves its c3 against the old N, c_key, (s, t) and share id: the server refuses the proof
+        // before decrypting anything, so a stale device can no longer trip the freeze (the service also refuses a
+        // replaced share id before any signing round).
+        var session = new SignServerSession(refreshed.Server);
+        var stale = new SignClientSession(old.Client, RandomNumberGenerator.GetBytes(32));
+        SignCiphertext ciphertext = stale.HandleOpening(session.HandleNonce(stale.HandleCommitment(session.Commitment)));
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => session.HandleCiphertext(ciphertext)));
         Assert.NotEqual(old.Client.ShareId, refreshed.Server.ShareId);
+    }
+
+    [Theory]
+    [InlineData(1u)]
+    [InlineData(2u)]
+    public void A_share_from_before_signing_proofs_cannot_sign_until_it_is_refreshed(uint version)
+    {
+        TwoPartyKey current = TwoParty.KeyGen(CurveKind.P256, engine.Auxiliary, engine.Backend);
+        var legacy = new TwoPartyKey(current.Server, ClientKeyShare.ImportSecret(LegacyExport(current.Client, version), engine.Backend));
+        Assert.False(legacy.Client.CanSign);
+        Assert.Null(legacy.Client.ServerRingPedersen);
+
+        // Refused on the client, before any message exists.
+        MpcProtocolException refused = Assert.Throws<MpcProtocolException>(() => new SignClientSession(legacy.Client, RandomNumberGenerator.GetBytes(32)));
+        Assert.Equal(MpcErrorCode.InvalidRingPedersenParameters, refused.Code);
+        Assert.Contains("mpc refresh", refused.Message, StringComparison.Ordinal);
+        // Written back as version 2, never as a version 3 without parameters.
+        Assert.Equal(2u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(legacy.Client.ExportSecret().AsSpan(4)));
+
+        (RefreshServerSession server, RefreshClientSession client) = Sessions(legacy);
+        TwoPartyKey refreshed = Run(server, client, CurveKind.P256);
+        Assert.True(refreshed.Client.CanSign);
+        Assert.Equal(refreshed.Server.RingPedersen.Parameters, refreshed.Client.ServerRingPedersen);
+        AssertSigns(refreshed);
+        ClientKeyShare reloaded = ClientKeyShare.ImportSecret(refreshed.Client.ExportSecret(), engine.Backend);
+        Assert.Equal(3u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(refreshed.Client.ExportSecret().AsSpan(4)));
+        AssertSigns(new TwoPartyKey(refreshed.Server, reloaded));
+    }
+
+    [Fact]
+    public void A_version_3_share_with_s_and_t_cut_off_is_malformed()
+    {
+        TwoPartyKey key = engine.Key(CurveKind.P256);
+        byte[] exported = key.Client.ExportSecret();
+        byte[] withoutT = exported[..^(4 + key.Client.ServerRingPedersen!.T.ToByteArray().Length)];
+        Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => ClientKeyShare.ImportSecret(withoutT, engine.Backend)));
+    }
+
+    /// <summary>The export of the releases before signing proofs: version 2 (device id, no s and t) or 1 (neither).</summary>
+    private static byte[] LegacyExport(ClientKeyShare share, uint version)
+    {
+        byte[] exported = share.ExportSecret();
+        int ringPedersen = 4 + share.ServerRingPedersen!.S.ToByteArray().Length + 4 + share.ServerRingPedersen.T.ToByteArray().Length;
+        int device = version == 1 ? 4 + System.Text.Encoding.UTF8.GetByteCount(share.DeviceId) : 0;
+        byte[] legacy = exported[..^(ringPedersen + device)];
+        // The version is the first field: a 4-byte length, then the big-endian value.
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(legacy.AsSpan(4), version);
+        return legacy;
     }
 
     [Fact]

@@ -176,13 +176,30 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
         Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => SignNonce.Decode(encoded.AsSpan(0, encoded.Length - 1), Curve)));
     }
 
-    // ---- the server's checks of c3 ----
+    // ---- the server's checks of c3 and its proof (Πaff-g), all before any decryption ----
+
+    private PaillierPublicKey Paillier => Key.Client.Paillier;
+
+    /// <summary>c3 ⊕ c_key^multiplier: what every published abort-attack variant does to an honest c3.</summary>
+    private BigInteger Shifted(BigInteger c3, BigInteger multiplier) =>
+        Paillier.Add(c3, Paillier.Multiply(Key.Client.EncryptedServerShare, multiplier));
+
+    /// <summary>
+    /// A refusal of the c3 proof: the specific code, no outcome (so nothing was decrypted: a decrypted wrapping probe
+    /// would have come back as the freeze outcome), and the session spent (k1 gone, never reused).
+    /// </summary>
+    private static void AssertRefusedBeforeDecryption(SignServerSession server, SignCiphertext ciphertext, SignCiphertext honest)
+    {
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => server.HandleCiphertext(ciphertext)));
+        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => server.HandleCiphertext(honest)));
+    }
 
     [Fact]
     public void Ciphertext_before_nonce_is_refused()
     {
+        (_, _, SignCiphertext other) = AtCiphertext();
         (SignServerSession server, _, _) = AtNonce();
-        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => server.HandleCiphertext(new SignCiphertext(BigInteger.Two))));
+        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => server.HandleCiphertext(other)));
     }
 
     [Theory]
@@ -192,61 +209,229 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     [InlineData("multiple of p")]
     public void Ciphertext_outside_Z_N2_star_is_refused_without_freezing(string which)
     {
-        (SignServerSession server, _, _) = AtCiphertext();
-        PaillierPublicKey paillier = Key.Client.Paillier;
+        (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
         BigInteger c3 = which switch
         {
             "zero" => BigInteger.Zero,
-            "N squared" => paillier.NSquared,
+            "N squared" => Paillier.NSquared,
             "negative" => BigInteger.One.Negate(),
             _ => Key.Server.Paillier.P.Multiply(BigInteger.ValueOf(12345)),
         };
-        Assert.Equal(MpcErrorCode.InvalidCiphertext, Refusal(() => server.HandleCiphertext(new SignCiphertext(c3))));
+        AssertRefusedBeforeDecryption(server, ciphertext with { C3 = c3 }, ciphertext);
     }
 
     [Fact]
     public void Oversized_ciphertext_is_malformed()
     {
-        byte[] encoded = new WireWriter().WriteBigInteger(BigInteger.One.ShiftLeft(9000)).ToArray();
-        Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => SignCiphertext.Decode(encoded)));
+        (_, _, SignCiphertext ciphertext) = AtCiphertext();
+        byte[] encoded = (ciphertext with { C3 = BigInteger.One.ShiftLeft(9000) }).Encode();
+        Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => SignCiphertext.Decode(encoded, Curve, Key.Server.PaillierModulusBits)));
     }
 
     [Fact]
-    public void Altered_ciphertext_yields_the_freeze_outcome()
+    public void Ciphertext_longer_than_N_squared_is_malformed()
+    {
+        (_, _, SignCiphertext ciphertext) = AtCiphertext();
+        byte[] encoded = (ciphertext with { C3 = Paillier.NSquared.ShiftLeft(1) }).Encode();
+        Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => SignCiphertext.Decode(encoded, Curve, Key.Server.PaillierModulusBits)));
+    }
+
+    [Fact]
+    public void Ciphertext_with_trailing_bytes_or_cut_short_is_malformed()
+    {
+        (_, _, SignCiphertext ciphertext) = AtCiphertext();
+        byte[] encoded = ciphertext.Encode();
+        Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => SignCiphertext.Decode([.. encoded, 0], Curve, Key.Server.PaillierModulusBits)));
+        Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => SignCiphertext.Decode(encoded.AsSpan(0, encoded.Length - 1), Curve, Key.Server.PaillierModulusBits)));
+    }
+
+    [Fact]
+    public void Ciphertext_without_a_proof_is_malformed()
+    {
+        // The previous release's message: c3 alone. It no longer decodes, so it never reaches decryption.
+        (_, _, SignCiphertext ciphertext) = AtCiphertext();
+        byte[] bare = new WireWriter().WriteBigInteger(ciphertext.C3).ToArray();
+        Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => SignCiphertext.Decode(bare, Curve, Key.Server.PaillierModulusBits)));
+    }
+
+    [Fact]
+    public void Honest_ciphertext_and_proof_sign_through_the_wire_encoding()
+    {
+        (SignServerSession server, SignClientSession client, SignCiphertext ciphertext) = AtCiphertext();
+        SignServerOutcome outcome = server.HandleCiphertext(SignCiphertext.Decode(ciphertext.Encode(), Curve, Key.Server.PaillierModulusBits));
+        Assert.False(outcome.KeyMustBeFrozen);
+        Assert.Equal(outcome.Signature, client.HandleResult(outcome.Message!));
+    }
+
+    [Fact]
+    public void Altered_ciphertext_is_refused_before_decryption()
     {
         (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
-        PaillierPublicKey paillier = Key.Client.Paillier;
-        SignServerOutcome outcome = server.HandleCiphertext(new SignCiphertext(paillier.Add(ciphertext.C3, paillier.Encrypt(BigInteger.One))));
-        Assert.True(outcome.KeyMustBeFrozen);
-        Assert.Null(outcome.Message);
-        Assert.Null(outcome.Signature);
+        var altered = ciphertext with { C3 = Paillier.Add(ciphertext.C3, Paillier.Encrypt(BigInteger.One)) };
+        AssertRefusedBeforeDecryption(server, altered, ciphertext);
     }
 
     [Fact]
-    public void Abort_attack_ciphertext_yields_the_freeze_outcome()
+    public void Abort_attack_ciphertext_with_the_original_proof_is_refused_before_decryption()
     {
         // CVE-2023-33242: the client multiplies c_key by a + q·K instead of a. Mod q nothing changes, but when
         // x1·q·K exceeds N the plaintext wraps and the signature breaks: success or failure leaks a bit of x1.
-        // Here K makes the wrap certain, so the server must report the key for freezing, not a signature.
-        var attacker = new AbortAttackClient(Key);
-        var server = new SignServerSession(Key.Server);
-        SignOpening opening = server.HandleNonce(attacker.Nonce(server.Commitment));
-        int kBits = Key.Client.Paillier.BitLength - C.Order.BitLength - Key.Server.X1.BitLength + 2;
-        SignServerOutcome outcome = server.HandleCiphertext(attacker.Ciphertext(opening, BigInteger.One.ShiftLeft(kBits)));
-        Assert.True(outcome.KeyMustBeFrozen);
-        Assert.Null(outcome.Message);
+        // Here K makes the wrap certain: before the proof this was the freeze outcome; now it never gets that far.
+        (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
+        int kBits = Paillier.BitLength - C.Order.BitLength - Key.Server.X1.BitLength + 2;
+        var probe = ciphertext with { C3 = Shifted(ciphertext.C3, C.Order.ShiftLeft(kBits)) };
+        AssertRefusedBeforeDecryption(server, probe, ciphertext);
     }
 
     [Fact]
-    public void Abort_attack_probe_that_does_not_wrap_still_signs_which_is_why_one_failure_must_freeze()
+    public void Abort_attack_ciphertext_with_a_recomputed_proof_is_refused_before_decryption()
     {
-        // The same crafted multiplier with a small K does not wrap: the signature verifies. The only
-        // difference the attacker sees is success versus failure, so a single failure must end the key.
+        // The attacker proves its crafted multiplier honestly: the statement's points still hold (q·R2 = O), but
+        // α = a + q·K is far outside the range, so z1 = mask + e·α fails the range check.
         var attacker = new AbortAttackClient(Key);
         var server = new SignServerSession(Key.Server);
         SignOpening opening = server.HandleNonce(attacker.Nonce(server.Commitment));
-        SignServerOutcome outcome = server.HandleCiphertext(attacker.Ciphertext(opening, BigInteger.ValueOf(3)));
+        int kBits = Paillier.BitLength - C.Order.BitLength - Key.Server.X1.BitLength + 2;
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => server.HandleCiphertext(attacker.Ciphertext(opening, BigInteger.One.ShiftLeft(kBits)))));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(200)]
+    [InlineData(255)]
+    public void Bit_probe_of_x1_is_refused_before_decryption(int bit)
+    {
+        // The published bit probe: c3 ⊕ c_key^(q·⌊N/(q·2^(i+1))⌋) wraps exactly when x1 ≥ 2^(i+1) (more generally,
+        // with the lower bits already learnt, exactly when bit i of x1 is set). Refused with the original proof and
+        // with one recomputed for the crafted multiplier.
+        BigInteger k = Paillier.N.Divide(C.Order.ShiftLeft(bit + 1));
+        (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
+        AssertRefusedBeforeDecryption(server, ciphertext with { C3 = Shifted(ciphertext.C3, C.Order.Multiply(k)) }, ciphertext);
+
+        var attacker = new AbortAttackClient(Key);
+        var second = new SignServerSession(Key.Server);
+        SignOpening opening = second.HandleNonce(attacker.Nonce(second.Commitment));
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => second.HandleCiphertext(attacker.Ciphertext(opening, k))));
+    }
+
+    [Fact]
+    public void Threshold_probe_is_refused_before_decryption()
+    {
+        // c3·c_key^(q·K) with K = ⌈N / (q·T)⌉ makes "the signature verifies" mean "x1 < T": the probe that carried
+        // log2(S) bits per freeze. T = q/2 here; refused whatever x1 is, with the original or a recomputed proof.
+        BigInteger threshold = C.Order.ShiftRight(1);
+        BigInteger k = Paillier.N.Divide(C.Order.Multiply(threshold)).Add(BigInteger.One);
+        (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
+        AssertRefusedBeforeDecryption(server, ciphertext with { C3 = Shifted(ciphertext.C3, C.Order.Multiply(k)) }, ciphertext);
+
+        var attacker = new AbortAttackClient(Key);
+        var second = new SignServerSession(Key.Server);
+        SignOpening opening = second.HandleNonce(attacker.Nonce(second.Commitment));
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => second.HandleCiphertext(attacker.Ciphertext(opening, k))));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(-3)]
+    public void A_crafted_multiplier_the_proof_admits_signs_for_every_x1_so_it_tells_nothing(int k)
+    {
+        // Inside the proof's slack (|α| a few bits above q, even negative) the centred decryption is the exact
+        // integer α·x1 + β, which is right mod q whatever x1 is: the signature verifies, the outcome carries no bit.
+        var attacker = new AbortAttackClient(Key);
+        var server = new SignServerSession(Key.Server);
+        SignOpening opening = server.HandleNonce(attacker.Nonce(server.Commitment));
+        SignServerOutcome outcome = server.HandleCiphertext(attacker.Ciphertext(opening, BigInteger.ValueOf(k)));
         Assert.False(outcome.KeyMustBeFrozen);
+        Assert.True(IndependentVerifiers.BouncyCastle(Curve, Key.Client.PublicKey, attacker.Digest, outcome.Signature!));
+    }
+
+    [Fact]
+    public void Valid_ciphertext_with_one_tampered_proof_byte_is_refused()
+    {
+        // Flip one byte at a spread of positions inside the proof (never in c3): each copy either no longer decodes
+        // (a length or sign byte) or fails the proof. None is decrypted, none signs, none freezes.
+        (_, _, SignCiphertext template) = AtCiphertext();
+        int proofStart = 4 + template.C3.ToByteArray().Length;
+        int proofLength = template.Encode().Length - proofStart;
+        int failedProofs = 0;
+        for (int i = 0; i < 12; i++)
+        {
+            (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
+            byte[] encoded = ciphertext.Encode();
+            int position = proofStart + (int)((long)proofLength * (2 * i + 1) / 24);
+            encoded[position] ^= 0x01;
+            SignCiphertext tampered;
+            try
+            {
+                tampered = SignCiphertext.Decode(encoded, Curve, Key.Server.PaillierModulusBits);
+            }
+            catch (MpcProtocolException e) when (e.Code is MpcErrorCode.MalformedMessage or MpcErrorCode.InvalidPoint)
+            {
+                continue;
+            }
+            Assert.Equal(ciphertext.C3, tampered.C3);
+            AssertRefusedBeforeDecryption(server, tampered, ciphertext);
+            failedProofs++;
+        }
+        Assert.True(failedProofs >= 8, $"only {failedProofs} of 12 tampered proofs decoded; the test no longer reaches the verifier");
+    }
+
+    [Fact]
+    public void Ciphertext_and_proof_replayed_into_another_session_are_refused()
+    {
+        // Same key, same digest, another session: R2, r and the transcript's session id all differ.
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        var firstServer = new SignServerSession(Key.Server);
+        var firstClient = new SignClientSession(Key.Client, digest);
+        SignCiphertext old = firstClient.HandleOpening(firstServer.HandleNonce(firstClient.HandleCommitment(firstServer.Commitment)));
+        var server = new SignServerSession(Key.Server);
+        var client = new SignClientSession(Key.Client, digest);
+        SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(client.HandleCommitment(server.Commitment)));
+        AssertRefusedBeforeDecryption(server, old, ciphertext);
+    }
+
+    [Fact]
+    public void Proof_from_another_session_with_its_own_c3_swapped_in_is_refused()
+    {
+        (_, _, SignCiphertext old) = AtCiphertext();
+        (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
+        AssertRefusedBeforeDecryption(server, ciphertext with { Proof = old.Proof }, ciphertext);
+    }
+
+    [Fact]
+    public void Proof_for_another_digest_is_refused()
+    {
+        // The server is told another digest than the one the client proved for (the nonce message is not signed).
+        var server = new SignServerSession(Key.Server);
+        var client = new SignClientSession(Key.Client, RandomNumberGenerator.GetBytes(32));
+        SignNonce nonce = client.HandleCommitment(server.Commitment);
+        SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(nonce with { Digest = RandomNumberGenerator.GetBytes(32) }));
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => server.HandleCiphertext(ciphertext)));
+    }
+
+    [Fact]
+    public void Proof_bound_to_another_device_is_refused()
+    {
+        // Only the binding differs: same key pair, session and digest, but the server's session is for another device.
+        var server = new SignServerSession(Key.Server, "laptop-1");
+        var client = new SignClientSession(Key.Client, RandomNumberGenerator.GetBytes(32));
+        SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(client.HandleCommitment(server.Commitment)));
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => server.HandleCiphertext(ciphertext)));
+    }
+
+    [Fact]
+    public void Ciphertext_and_proof_for_another_key_are_refused()
+    {
+        TwoPartyKey second = TwoParty.KeyGen(Curve, engine.Auxiliary, engine.Backend);
+        (_, _, SignCiphertext foreign) = AtCiphertext();
+        var server = new SignServerSession(second.Server);
+        var client = new SignClientSession(second.Client, RandomNumberGenerator.GetBytes(32));
+        SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(client.HandleCommitment(server.Commitment)));
+        Assert.NotEqual(Key.Server.ShareId, second.Server.ShareId);
+        // c3 of the first key may not even be a unit mod the second N²: either way the proof check refuses it.
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => server.HandleCiphertext(foreign)));
+        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => server.HandleCiphertext(ciphertext)));
     }
 
     [Fact]
@@ -258,12 +443,25 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     }
 
     [Fact]
-    public void Ciphertext_after_a_freeze_is_refused()
+    public void Final_check_still_freezes_when_the_servers_own_c_key_does_not_hold_x1()
     {
-        (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
-        PaillierPublicKey paillier = Key.Client.Paillier;
-        Assert.True(server.HandleCiphertext(new SignCiphertext(paillier.Add(ciphertext.C3, paillier.Encrypt(BigInteger.Two)))).KeyMustBeFrozen);
-        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => server.HandleCiphertext(ciphertext)));
+        // The freeze stays as the second line. An honest client cannot reach it any more (its proof makes the
+        // plaintext right), so this corrupts the server's own record instead: c_key = Enc(x1 + 1) on both sides.
+        // The proof verifies (it is about c_key as stored), the decrypted s' is off by α, the signature fails.
+        TwoPartyKey key = Key;
+        EcCurve curve = C;
+        BigInteger wrongShare = key.Server.Paillier.PublicKey.Encrypt(key.Server.X1.Add(BigInteger.One));
+        var server = new Keys.ServerKeyShare(key.Server.KeyId, Curve, key.Server.X1, key.Server.Paillier, wrongShare, key.Server.PublicKey);
+        var client = new Keys.ClientKeyShare(
+            key.Client.KeyId, Curve, key.Client.X2, key.Client.Paillier, wrongShare, key.Client.PublicKey, key.Client.ServerRingPedersen, key.Client.DeviceId);
+        var serverSession = new SignServerSession(server);
+        var clientSession = new SignClientSession(client, RandomNumberGenerator.GetBytes(curve.ScalarLength));
+        SignCiphertext ciphertext = clientSession.HandleOpening(serverSession.HandleNonce(clientSession.HandleCommitment(serverSession.Commitment)));
+        SignServerOutcome outcome = serverSession.HandleCiphertext(ciphertext);
+        Assert.True(outcome.KeyMustBeFrozen);
+        Assert.Null(outcome.Message);
+        Assert.Null(outcome.Signature);
+        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => serverSession.HandleCiphertext(ciphertext)));
     }
 
     // ---- the client's checks of the server ----
@@ -376,21 +574,25 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
         Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => client.HandleOpening(opening)));
     }
 
-    /// <summary>A client that follows the protocol except for the multiplier it applies to c_key.</summary>
+    /// <summary>
+    /// A client that follows the protocol except for the multiplier it applies to c_key: α + q·K instead of α, with a
+    /// proof recomputed for that witness (the statement's points are unchanged, since q·R2 = O).
+    /// </summary>
     private sealed class AbortAttackClient(TwoPartyKey key)
     {
         private readonly BigInteger _k2 = C.RandomScalar();
         private ProofContext? _context;
+        private ECPoint? _r2;
 
         public SignNonce Nonce(SignCommitment commitment)
         {
             byte[] clientNonce = RandomNumberGenerator.GetBytes(32);
             byte[] sessionId = SessionIds.ForSigning(commitment.ServerSessionId, clientNonce, key.Client.KeyId, Curve);
             _context = new ProofContext(sessionId, PartyRole.Client, key.Client.KeyId, Curve);
-            ECPoint r2 = C.MultiplyBase(_k2);
+            _r2 = C.MultiplyBase(_k2);
             Digest = RandomNumberGenerator.GetBytes(32);
-            return new SignNonce(commitment.ServerSessionId, clientNonce, Digest, false, C.EncodePoint(r2),
-                DlogProof.Prove(C, _k2, r2, _context, ProofPurposes.SigningNonce));
+            return new SignNonce(commitment.ServerSessionId, clientNonce, Digest, false, C.EncodePoint(_r2),
+                DlogProof.Prove(C, _k2, _r2, _context, ProofPurposes.SigningNonce));
         }
 
         public byte[] Digest { get; private set; } = [];
@@ -401,12 +603,19 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
             BigInteger q = C.Order;
             BigInteger rx = r.AffineXCoord.ToBigInteger().Mod(q);
             BigInteger k2Inverse = _k2.ModInverse(q);
-            BigInteger a = k2Inverse.Multiply(rx).Multiply(key.Client.X2).Mod(q);
-            BigInteger b = k2Inverse.Multiply(C.DigestToScalar(Digest)).Mod(q);
+            BigInteger alpha = k2Inverse.Multiply(rx).Multiply(key.Client.X2).Mod(q).Add(q.Multiply(k));
+            BigInteger m = C.DigestToScalar(Digest);
+            BigInteger beta = k2Inverse.Multiply(m).Mod(q);
+            ECPoint x1Point = C.MultiplyBase(rx.Multiply(key.Client.X2).Mod(q));
+            ECPoint x2Point = C.G.Multiply(m).Normalize();
+            RingPedersenParameters verifier = key.Client.ServerRingPedersen!;
             PaillierPublicKey paillier = key.Client.Paillier;
-            BigInteger crafted = a.Add(q.Multiply(k));
-            BigInteger c3 = paillier.Add(paillier.Encrypt(b), paillier.Multiply(key.Client.EncryptedServerShare, crafted));
-            return new SignCiphertext(c3);
+            SignCiphertextRandomness randomness = SignCiphertextRandomness.Create(C, paillier, key.Client.EncryptedServerShare, verifier);
+            // The unchecked prover: the SDK's refuses a witness outside the proof's range before proving anything.
+            BigInteger c3 = SignCiphertextProof.EncryptAndProveUnchecked(
+                C, paillier, verifier, key.Client.EncryptedServerShare, _r2!, x1Point, x2Point, alpha, beta, randomness, _context!,
+                SignProofBinding.For(key.Client.DeviceId, Digest, key.Client.ShareId), out SignCiphertextProof proof);
+            return new SignCiphertext(c3, proof);
         }
     }
 }

@@ -81,7 +81,7 @@ public sealed class SigningTests(EngineFixture engine)
     public void Precomputed_randomness_gives_a_valid_signature_and_is_spent()
     {
         TwoPartyKey key = engine.Key(CurveKind.P256);
-        var randomness = key.Client.Paillier.CreateRandomness();
+        var randomness = TwoParty.Randomness(key.Client);
         byte[] digest = RandomNumberGenerator.GetBytes(32);
         EcdsaSignature signature = TwoParty.Sign(key, digest, randomness: randomness);
         Assert.True(IndependentVerifiers.Platform(CurveKind.P256, key.Client.PublicKey, digest, signature));
@@ -101,6 +101,9 @@ public sealed class SigningTests(EngineFixture engine)
         byte[] digest = RandomNumberGenerator.GetBytes(32);
         EcdsaSignature signature = TwoParty.Sign(restored, digest);
         Assert.True(IndependentVerifiers.Platform(CurveKind.P256, key.Client.PublicKey, digest, signature));
+        Assert.True(restored.Client.CanSign);
+        Assert.Equal(key.Client.ServerRingPedersen, restored.Client.ServerRingPedersen);
+        Assert.Equal(key.Server.RingPedersen.Parameters, restored.Client.ServerRingPedersen);
         Assert.DoesNotContain("X1", restored.Server.ToString(), StringComparison.OrdinalIgnoreCase);
     }
 }

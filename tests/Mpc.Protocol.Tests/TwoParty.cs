@@ -1,6 +1,5 @@
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
-using Mpc.Crypto.Paillier;
 using Mpc.Crypto.Proofs;
 using Mpc.Protocol.KeyGen;
 using Mpc.Protocol.Keys;
@@ -26,20 +25,25 @@ public static class TwoParty
         return new TwoPartyKey(output.Share, clientKey);
     }
 
-    public static EcdsaSignature Sign(TwoPartyKey key, byte[] digest, bool lowS = false, PaillierRandomness? randomness = null)
+    public static EcdsaSignature Sign(TwoPartyKey key, byte[] digest, bool lowS = false, SignCiphertextRandomness? randomness = null)
     {
         CurveKind curve = key.Server.Curve;
-        var server = new SignServerSession(key.Server);
+        // The server's session names the device whose pair it is (the grain passes the stored device's id).
+        var server = new SignServerSession(key.Server, key.Client.DeviceId);
         var client = new SignClientSession(key.Client, digest, lowS, randomness);
         SignNonce nonce = SignNonce.Decode(client.HandleCommitment(SignCommitment.Decode(server.Commitment.Encode())).Encode(), curve);
         SignOpening opening = SignOpening.Decode(server.HandleNonce(nonce).Encode(), curve);
-        SignCiphertext ciphertext = SignCiphertext.Decode(client.HandleOpening(opening).Encode());
+        SignCiphertext ciphertext = SignCiphertext.Decode(client.HandleOpening(opening).Encode(), curve, key.Server.PaillierModulusBits);
         SignServerOutcome outcome = server.HandleCiphertext(ciphertext);
         Assert.False(outcome.KeyMustBeFrozen);
         EcdsaSignature signature = client.HandleResult(SignResult.Decode(outcome.Message!.Encode(), curve));
         Assert.Equal(outcome.Signature, signature);
         return signature;
     }
+
+    /// <summary>The client's precomputed part of one signature's c3 and proof, as the SDK prepares it.</summary>
+    public static SignCiphertextRandomness Randomness(ClientKeyShare client) =>
+        SignCiphertextRandomness.Create(EcCurve.Get(client.Curve), client.Paillier, client.EncryptedServerShare, client.ServerRingPedersen!);
 
     public static byte[] DigestFor(CurveKind curve, byte[] document) =>
         curve == CurveKind.P384 ? System.Security.Cryptography.SHA384.HashData(document) : System.Security.Cryptography.SHA256.HashData(document);

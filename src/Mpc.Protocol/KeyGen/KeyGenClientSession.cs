@@ -77,7 +77,8 @@ public sealed class KeyGenClientSession : IDisposable
 
     /// <summary>
     /// Round 4: opens and checks Q1, then the Paillier modulus (Paillier–Blum, no small factor, size for the
-    /// ranges), then that c_key encrypts log_G(Q1) in range. Only then is the key accepted.
+    /// ranges), that c_key encrypts log_G(Q1) in range, and the server's ring-Pedersen parameters (Πprm).
+    /// Only then is the key accepted.
     /// </summary>
     public ClientKeyShare HandleServerShare(KeyGenServerShare message) =>
         _gate.Step(nameof(KeyGenServerShare), State.SharedNonce, State.Completed, () =>
@@ -90,15 +91,13 @@ public sealed class KeyGenClientSession : IDisposable
             ECPoint q1 = _curve.DecodePoint(message.Q1, "Q1");
             message.Q1Proof.Verify(_curve, q1, context, ProofPurposes.KeyShare);
 
-            PaillierPublicKey paillier = new EncryptedShareSetup(
-                    message.PaillierModulus, message.EncryptedShare, message.ModulusProof, message.NoSmallFactorProof, message.EncryptedShareProof)
-                .Verify(_curve, q1, _auxiliary.Parameters, context, _backend);
+            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary.Parameters, context, _backend);
 
             BigInteger x2 = _x2!;
             ECPoint publicKey = _curve.MultiplySecret(q1, x2);
             _curve.ValidatePoint(publicKey, "joint public key");
             _x2 = null;
-            return new ClientKeyShare(_keyId!, _curve.Kind, x2, paillier, message.EncryptedShare, publicKey);
+            return new ClientKeyShare(_keyId!, _curve.Kind, x2, paillier, message.Setup.EncryptedShare, publicKey, message.Setup.ServerRingPedersen);
         });
 
     public void Dispose() => _x2 = null;

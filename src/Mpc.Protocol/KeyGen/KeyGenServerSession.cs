@@ -71,7 +71,7 @@ public sealed class KeyGenServerSession : IDisposable
 
     /// <summary>
     /// Round 3 → 4: checks Q2 and its proof, checks the client's ring-Pedersen parameters and their proof,
-    /// then opens Q1 and sends N, c_key = Enc(x1) and the proofs about them.
+    /// then opens Q1 and sends N, c_key = Enc(x1), the server's ring-Pedersen (s, t) over N and the proofs about them.
     /// </summary>
     public KeyGenServerOutput HandleClientShare(KeyGenClientShare message) =>
         _gate.Step(nameof(KeyGenClientShare), State.Committed, State.Completed, () =>
@@ -88,18 +88,9 @@ public sealed class KeyGenServerSession : IDisposable
             curve.ValidatePoint(publicKey, "joint public key");
 
             PaillierPrivateKey paillier = PaillierFactory(_backend, _paillierModulusBits);
-            var setup = EncryptedShareSetup.Create(curve, paillier, x1, auxiliary, _serverContext!);
-            var reply = new KeyGenServerShare(
-                curve.EncodePoint(_q1!),
-                _q1Proof!,
-                _salt!,
-                setup.PaillierModulus,
-                setup.EncryptedShare,
-                setup.ModulusProof,
-                setup.NoSmallFactorProof,
-                setup.EncryptedShareProof);
-            BigInteger encryptedShare = setup.EncryptedShare;
-            var share = new ServerKeyShare(KeyId, curve.Kind, x1, paillier, encryptedShare, publicKey);
+            var setup = EncryptedShareSetup.Create(curve, paillier, x1, auxiliary, _serverContext!, out RingPedersenSecret ringPedersen);
+            var reply = new KeyGenServerShare(curve.EncodePoint(_q1!), _q1Proof!, _salt!, setup);
+            var share = new ServerKeyShare(KeyId, curve.Kind, x1, paillier, setup.EncryptedShare, publicKey, ringPedersen);
             _x1 = null;
             return new KeyGenServerOutput(reply, share);
         });

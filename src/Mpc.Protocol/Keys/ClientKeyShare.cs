@@ -3,13 +3,15 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Encoding;
 using Mpc.Crypto.Paillier;
+using Mpc.Crypto.Proofs;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Math.EC;
 
 namespace Mpc.Protocol.Keys;
 
 /// <summary>
-/// The client's (P2's) half of a key: x2, the server's Paillier public key, c_key and the joint public key Q.
+/// The client's (P2's) half of a key: x2, the server's Paillier public key, c_key, the joint public key Q and
+/// the server's ring-Pedersen parameters (proven at key generation or refresh) that every c3 proof is made against.
 /// Never printed; exported only as bytes that the caller must encrypt before storing and zero afterwards.
 /// </summary>
 public sealed class ClientKeyShare : IDisposable
@@ -17,10 +19,13 @@ public sealed class ClientKeyShare : IDisposable
     /// <summary>The device id of shares made before devices existed: every key's first device.</summary>
     public const string PrimaryDevice = "primary";
 
-    private const uint ExportVersion = 2;
+    /// <summary>Version 3 adds the server's ring-Pedersen (s, t); versions 1 and 2 still import but cannot sign.</summary>
+    private const uint ExportVersion = 3;
     private BigInteger _x2;
 
-    internal ClientKeyShare(string keyId, CurveKind curve, BigInteger x2, PaillierPublicKey paillier, BigInteger encryptedServerShare, ECPoint publicKey, string deviceId = PrimaryDevice)
+    internal ClientKeyShare(
+        string keyId, CurveKind curve, BigInteger x2, PaillierPublicKey paillier, BigInteger encryptedServerShare, ECPoint publicKey,
+        RingPedersenParameters? serverRingPedersen, string deviceId = PrimaryDevice)
     {
         KeyId = keyId;
         DeviceId = deviceId;
@@ -29,6 +34,7 @@ public sealed class ClientKeyShare : IDisposable
         Paillier = paillier;
         EncryptedServerShare = encryptedServerShare;
         PublicKey = publicKey;
+        ServerRingPedersen = serverRingPedersen;
     }
 
     public string KeyId { get; }
@@ -52,22 +58,43 @@ public sealed class ClientKeyShare : IDisposable
     /// <summary>c_key = Enc(x1), proven at key generation to encrypt the discrete log of Q1.</summary>
     public BigInteger EncryptedServerShare { get; }
 
+    /// <summary>
+    /// The server's ring-Pedersen parameters (N̂ = N, s, t), checked with Πprm when this share was made. Null for
+    /// shares exported before signing proofs existed (versions 1 and 2): such a share must be refreshed before it signs.
+    /// </summary>
+    public RingPedersenParameters? ServerRingPedersen { get; }
+
+    /// <summary>False for a share made before signing proofs existed; <c>mpc refresh</c> makes it signable again.</summary>
+    public bool CanSign => ServerRingPedersen is not null;
+
+    /// <summary>The parameters every c3 proof needs; refuses a share made before signing proofs, before anything is sent.</summary>
+    public RingPedersenParameters RequireSigningParameters() => ServerRingPedersen
+        ?? throw new MpcProtocolException(MpcErrorCode.InvalidRingPedersenParameters,
+            $"The client share of key '{KeyId}' predates signing proofs and cannot sign: refresh it first (mpc refresh, or MpcSignerClient.RefreshKeyAsync), then sign with the refreshed share.");
+
     internal BigInteger X2 => _x2.SignValue != 0 ? _x2 : throw new ObjectDisposedException(nameof(ClientKeyShare));
 
-    /// <summary>Serialises the share for encrypted storage. The caller zeroes the returned buffer.</summary>
+    /// <summary>
+    /// Serialises the share for encrypted storage. The caller zeroes the returned buffer. A share without the
+    /// server's ring-Pedersen parameters (imported from version 1 or 2) is written back as version 2.
+    /// </summary>
     public byte[] ExportSecret()
     {
         EcCurve curve = EcCurve.Get(Curve);
-        return new WireWriter()
-            .WriteUInt32(ExportVersion)
+        var writer = new WireWriter()
+            .WriteUInt32(ServerRingPedersen is null ? 2 : ExportVersion)
             .WriteString(KeyId)
             .WriteUInt32((uint)Curve)
             .WriteBytes(curve.EncodeScalar(X2))
             .WriteBigInteger(Paillier.N)
             .WriteBigInteger(EncryptedServerShare)
             .WriteBytes(curve.EncodePoint(PublicKey))
-            .WriteString(DeviceId)
-            .ToArray();
+            .WriteString(DeviceId);
+        if (ServerRingPedersen is { } ringPedersen)
+        {
+            writer.WriteBigInteger(ringPedersen.S).WriteBigInteger(ringPedersen.T);
+        }
+        return writer.ToArray();
     }
 
     /// <summary>Rebuilds a share from <see cref="ExportSecret"/> output.</summary>
@@ -75,7 +102,7 @@ public sealed class ClientKeyShare : IDisposable
     {
         var reader = new WireReader(data);
         uint version = reader.ReadUInt32("version");
-        if (version is not (1 or ExportVersion))
+        if (version is not (1 or 2 or ExportVersion))
         {
             throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Unsupported client key share version.");
         }
@@ -88,12 +115,18 @@ public sealed class ClientKeyShare : IDisposable
         ECPoint publicKey = curve.DecodePoint(reader.ReadBytes("Q"), "Q");
         // Version 1 predates devices: such a share is its key's first device.
         string deviceId = version == 1 ? PrimaryDevice : reader.ReadString("device id", ProtocolLimits.MaxKeyIdLength);
+        // Versions 1 and 2 predate signing proofs: no ring-Pedersen parameters, so the share must be refreshed to sign.
+        RingPedersenParameters? ringPedersen = version < ExportVersion ? null : new RingPedersenParameters(
+            paillier.N,
+            reader.ReadBigInteger("ring-Pedersen s", paillier.BitLength),
+            reader.ReadBigInteger("ring-Pedersen t", paillier.BitLength));
         reader.EnsureEnd("client key share");
         if (!DeviceIds.IsValid(deviceId))
         {
             throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Malformed client key share: bad device id.");
         }
-        return new ClientKeyShare(keyId, curve.Kind, x2, paillier, encryptedShare, publicKey, deviceId);
+        ringPedersen?.Validate();
+        return new ClientKeyShare(keyId, curve.Kind, x2, paillier, encryptedShare, publicKey, ringPedersen, deviceId);
     }
 
     public void Dispose() => _x2 = BigInteger.Zero;

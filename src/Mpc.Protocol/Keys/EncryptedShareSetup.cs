@@ -11,46 +11,78 @@ using Org.BouncyCastle.Math.EC;
 namespace Mpc.Protocol.Keys;
 
 /// <summary>
-/// The server's claims about a fresh Paillier key and c_key = Enc(x1): the modulus N, c_key, and the three
-/// proofs (Paillier–Blum, no small factor, c_key encrypts log_G(Q1) in range). Key generation and every
-/// refresh end with exactly this, so it is made and checked in one place.
+/// The server's claims about a fresh Paillier key and c_key = Enc(x1): the modulus N, c_key, the three
+/// proofs (Paillier–Blum, no small factor, c_key encrypts log_G(Q1) in range), and the server's own
+/// ring-Pedersen parameters (s, t) over N with their Πprm proof, against which the client later proves every c3.
+/// Key generation and every refresh end with exactly this, so it is made and checked in one place.
 /// </summary>
 public sealed record EncryptedShareSetup(
     BigInteger PaillierModulus,
     BigInteger EncryptedShare,
     PaillierBlumModulusProof ModulusProof,
     NoSmallFactorProof NoSmallFactorProof,
-    EncryptedDlogProof EncryptedShareProof)
+    EncryptedDlogProof EncryptedShareProof,
+    BigInteger RingPedersenS,
+    BigInteger RingPedersenT,
+    RingPedersenProof RingPedersenProof)
 {
-    /// <summary>Server side: encrypts <paramref name="x1"/> under <paramref name="paillier"/> and proves everything the client checks.</summary>
-    internal static EncryptedShareSetup Create(EcCurve curve, PaillierPrivateKey paillier, BigInteger x1, RingPedersenParameters clientParameters, ProofContext serverContext)
+    /// <summary>The server's ring-Pedersen parameters (N̂ = N, s, t) as sent; trusted only after <see cref="Verify"/>.</summary>
+    public RingPedersenParameters ServerRingPedersen => new(PaillierModulus, RingPedersenS, RingPedersenT);
+
+    /// <summary>
+    /// Server side: encrypts <paramref name="x1"/> under <paramref name="paillier"/> and proves everything the client
+    /// checks. <paramref name="serverRingPedersen"/> is derived from <paramref name="paillier"/>'s secret; the new
+    /// <see cref="ServerKeyShare"/> keeps it (and disposes it).
+    /// </summary>
+    internal static EncryptedShareSetup Create(
+        EcCurve curve, PaillierPrivateKey paillier, BigInteger x1, RingPedersenParameters clientParameters, ProofContext serverContext,
+        out RingPedersenSecret serverRingPedersen)
     {
+        // The c3 proof's no-wrap argument needs this size; a smaller key must never carry a share.
+        RequireLargeEnough(curve, paillier.PublicKey.BitLength);
+        serverRingPedersen = RingPedersenSecret.DeriveFromPaillier(paillier);
         BigInteger nonce = paillier.PublicKey.RandomUnit();
         BigInteger encryptedShare = paillier.EncryptWithNonce(x1, nonce);
+        RingPedersenParameters ringPedersen = serverRingPedersen.Parameters;
         return new EncryptedShareSetup(
             paillier.PublicKey.N,
             encryptedShare,
             PaillierBlumModulusProof.Prove(paillier, serverContext),
             NoSmallFactorProof.Prove(paillier, clientParameters, serverContext),
-            EncryptedDlogProof.Prove(curve, paillier, encryptedShare, x1, nonce, clientParameters, serverContext));
+            EncryptedDlogProof.Prove(curve, paillier, encryptedShare, x1, nonce, clientParameters, serverContext),
+            ringPedersen.S,
+            ringPedersen.T,
+            RingPedersenProof.Prove(serverRingPedersen, serverContext));
     }
 
     /// <summary>
     /// Client side: the modulus is large enough for the ranges, is a Paillier–Blum modulus without small
-    /// factors, and c_key is a valid ciphertext of log_G(<paramref name="q1"/>) in range. Returns the checked key.
+    /// factors, c_key is a valid ciphertext of log_G(<paramref name="q1"/>) in range, and the server's (s, t)
+    /// over N are well formed (s ∈ ⟨t⟩, which keeps the client's c3 proofs hiding). Returns the checked key;
+    /// <see cref="ServerRingPedersen"/> is then checked too.
     /// </summary>
     internal PaillierPublicKey Verify(EcCurve curve, ECPoint q1, RingPedersenParameters clientParameters, ProofContext serverContext, IBigNumBackend backend)
     {
         var paillier = new PaillierPublicKey(PaillierModulus, backend);
-        if (paillier.BitLength < RangeParameters.MinimumPaillierBits(curve))
+        RequireLargeEnough(curve, paillier.BitLength);
+        RingPedersenParameters serverRingPedersen = ServerRingPedersen;
+        serverRingPedersen.Validate();
+        // Πprm (128 exponentiations mod N) is the heaviest check and independent of the others: run it beside them.
+        Task ringPedersenCheck = Task.Run(() => RingPedersenProof.Verify(serverRingPedersen, serverContext, backend));
+        try
         {
-            throw new MpcProtocolException(MpcErrorCode.PaillierModulusTooSmall,
-                $"Paillier modulus has {paillier.BitLength} bits; {curve.Name} needs at least {RangeParameters.MinimumPaillierBits(curve)}.");
+            ModulusProof.Verify(paillier, serverContext);
+            NoSmallFactorProof.Verify(paillier, clientParameters, serverContext);
+            paillier.RequireCiphertext(EncryptedShare, "c_key");
+            EncryptedShareProof.Verify(curve, paillier, EncryptedShare, q1, clientParameters, serverContext);
         }
-        ModulusProof.Verify(paillier, serverContext);
-        NoSmallFactorProof.Verify(paillier, clientParameters, serverContext);
-        paillier.RequireCiphertext(EncryptedShare, "c_key");
-        EncryptedShareProof.Verify(curve, paillier, EncryptedShare, q1, clientParameters, serverContext);
+        catch
+        {
+            // The first refusal is the one reported; the other check's outcome no longer matters.
+            ringPedersenCheck.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            throw;
+        }
+        ringPedersenCheck.GetAwaiter().GetResult();
         return paillier;
     }
 
@@ -60,14 +92,39 @@ public sealed record EncryptedShareSetup(
         ModulusProof.WriteTo(writer);
         NoSmallFactorProof.WriteTo(writer);
         EncryptedShareProof.WriteTo(writer);
+        writer.WriteBigInteger(RingPedersenS).WriteBigInteger(RingPedersenT);
+        RingPedersenProof.WriteTo(writer);
     }
 
-    internal static EncryptedShareSetup ReadFrom(ref WireReader reader, EcCurve curve) => new(
-        reader.ReadBigInteger("Paillier modulus", ProtocolLimits.MaxModulusBits),
-        reader.ReadBigInteger("encrypted share", ProtocolLimits.MaxCiphertextBits),
-        PaillierBlumModulusProof.ReadFrom(ref reader),
-        NoSmallFactorProof.ReadFrom(ref reader),
-        EncryptedDlogProof.ReadFrom(ref reader, curve));
+    internal static EncryptedShareSetup ReadFrom(ref WireReader reader, EcCurve curve)
+    {
+        BigInteger modulus = reader.ReadBigInteger("Paillier modulus", ProtocolLimits.MaxModulusBits);
+        BigInteger encryptedShare = reader.ReadBigInteger("encrypted share", ProtocolLimits.MaxCiphertextBits);
+        PaillierBlumModulusProof modulusProof = PaillierBlumModulusProof.ReadFrom(ref reader);
+        NoSmallFactorProof noSmallFactorProof = NoSmallFactorProof.ReadFrom(ref reader);
+        EncryptedDlogProof encryptedShareProof = EncryptedDlogProof.ReadFrom(ref reader, curve);
+        // s, t and every Πprm value live modulo N: nothing longer than N is read.
+        int modulusBits = Math.Max(1, modulus.BitLength);
+        return new EncryptedShareSetup(
+            modulus,
+            encryptedShare,
+            modulusProof,
+            noSmallFactorProof,
+            encryptedShareProof,
+            reader.ReadBigInteger("ring-Pedersen s", modulusBits),
+            reader.ReadBigInteger("ring-Pedersen t", modulusBits),
+            RingPedersenProof.ReadFrom(ref reader, modulusBits));
+    }
+
+    private static void RequireLargeEnough(EcCurve curve, int modulusBits)
+    {
+        int minimum = RangeParameters.MinimumPaillierBits(curve);
+        if (modulusBits < minimum)
+        {
+            throw new MpcProtocolException(MpcErrorCode.PaillierModulusTooSmall,
+                $"Paillier modulus has {modulusBits} bits; {curve.Name} needs at least {minimum}.");
+        }
+    }
 }
 
 /// <summary>

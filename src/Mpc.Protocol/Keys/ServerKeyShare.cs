@@ -3,6 +3,7 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Encoding;
 using Mpc.Crypto.Paillier;
+using Mpc.Crypto.Proofs;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Math.EC;
 
@@ -17,8 +18,11 @@ public sealed class ServerKeyShare : IDisposable
     private const uint ExportVersion = 1;
     private BigInteger _x1;
     private SignatureVerifier? _verifier;
+    private RingPedersenSecret? _ringPedersen;
+    private ECPoint? _clientSharePoint;
 
-    internal ServerKeyShare(string keyId, CurveKind curve, BigInteger x1, PaillierPrivateKey paillier, BigInteger encryptedShare, ECPoint publicKey)
+    internal ServerKeyShare(
+        string keyId, CurveKind curve, BigInteger x1, PaillierPrivateKey paillier, BigInteger encryptedShare, ECPoint publicKey, RingPedersenSecret? ringPedersen = null)
     {
         KeyId = keyId;
         Curve = curve;
@@ -26,6 +30,7 @@ public sealed class ServerKeyShare : IDisposable
         Paillier = paillier;
         EncryptedShare = encryptedShare;
         PublicKey = publicKey;
+        _ringPedersen = ringPedersen;
     }
 
     public string KeyId { get; }
@@ -41,10 +46,36 @@ public sealed class ServerKeyShare : IDisposable
     /// <summary>The public name of this share pair (<see cref="ShareIds"/>).</summary>
     public byte[] ShareId => ShareIds.Of(Paillier.PublicKey.N, EncryptedShare);
 
+    /// <summary>Bit length of the Paillier modulus N: the decoding bound of every c3 and its proof for this key.</summary>
+    public int PaillierModulusBits => Paillier.PublicKey.BitLength;
+
     internal PaillierPrivateKey Paillier { get; }
 
     /// <summary>The final check of every signature; built once per key.</summary>
     internal SignatureVerifier Verifier => _verifier ??= new SignatureVerifier(EcCurve.Get(Curve), PublicKey);
+
+    /// <summary>
+    /// The server's ring-Pedersen secret over its own N, against which the client proves every c3. Derived
+    /// deterministically from the Paillier secret (nothing new is stored) once per loaded share.
+    /// </summary>
+    internal RingPedersenSecret RingPedersen
+    {
+        get
+        {
+            if (_ringPedersen is null)
+            {
+                RingPedersenSecret derived = RingPedersenSecret.DeriveFromPaillier(Paillier);
+                if (Interlocked.CompareExchange(ref _ringPedersen, derived, null) is not null)
+                {
+                    derived.Dispose();
+                }
+            }
+            return _ringPedersen!;
+        }
+    }
+
+    /// <summary>Q2 = x1⁻¹·Q, the client's public share: every c3 proof is checked against r·Q2. Computed once per key.</summary>
+    internal ECPoint ClientSharePoint => _clientSharePoint ??= ComputeClientSharePoint();
 
     internal BigInteger X1 => _x1.SignValue != 0 ? _x1 : throw new ObjectDisposedException(nameof(ServerKeyShare));
 
@@ -90,7 +121,18 @@ public sealed class ServerKeyShare : IDisposable
     {
         _x1 = BigInteger.Zero;
         Paillier.Dispose();
+        _ringPedersen?.Dispose();
         _verifier?.Dispose();
+    }
+
+    private ECPoint ComputeClientSharePoint()
+    {
+        EcCurve curve = EcCurve.Get(Curve);
+        // x1⁻¹ by Fermat (x1^(q-2)) through the constant-time path: x1 is the secret this proof protects.
+        BigInteger inverse = Paillier.PublicKey.Backend.ModPow(X1, curve.Order.Subtract(BigInteger.Two), curve.Order);
+        ECPoint q2 = curve.MultiplySecret(PublicKey, inverse);
+        curve.ValidatePoint(q2, "Q2");
+        return q2;
     }
 
     public override string ToString() => $"ServerKeyShare({KeyId}, {EcCurve.NameOf(Curve)})";

@@ -2,6 +2,7 @@ using Mpc.Crypto;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Encoding;
 using Mpc.Crypto.Proofs;
+using Mpc.Protocol.Keys;
 using Org.BouncyCastle.Math;
 
 namespace Mpc.Protocol.Messages;
@@ -71,28 +72,18 @@ public sealed record KeyGenClientShare(byte[] Q2, DlogProof Q2Proof, RingPederse
 }
 
 /// <summary>
-/// Key generation round 4, server → client: the opening of the round-2 commitment (Q1, its proof, the salt),
-/// the Paillier modulus N with its Paillier–Blum and no-small-factor proofs, and c_key = Enc(x1) with the
-/// proof that it encrypts the discrete log of Q1 within range.
+/// Key generation round 4, server → client: the opening of the round-2 commitment (Q1, its proof, the salt)
+/// and the <see cref="EncryptedShareSetup"/>: N with its Paillier–Blum and no-small-factor proofs, c_key = Enc(x1)
+/// with the proof that it encrypts the discrete log of Q1 within range, and the server's ring-Pedersen (s, t) with Πprm.
 /// </summary>
-public sealed record KeyGenServerShare(
-    byte[] Q1,
-    DlogProof Q1Proof,
-    byte[] CommitmentSalt,
-    BigInteger PaillierModulus,
-    BigInteger EncryptedShare,
-    PaillierBlumModulusProof ModulusProof,
-    NoSmallFactorProof NoSmallFactorProof,
-    EncryptedDlogProof EncryptedShareProof)
+public sealed record KeyGenServerShare(byte[] Q1, DlogProof Q1Proof, byte[] CommitmentSalt, EncryptedShareSetup Setup)
 {
     public byte[] Encode()
     {
         var writer = new WireWriter().WriteBytes(Q1);
         Q1Proof.WriteTo(writer);
-        writer.WriteBytes(CommitmentSalt).WriteBigInteger(PaillierModulus).WriteBigInteger(EncryptedShare);
-        ModulusProof.WriteTo(writer);
-        NoSmallFactorProof.WriteTo(writer);
-        EncryptedShareProof.WriteTo(writer);
+        writer.WriteBytes(CommitmentSalt);
+        Setup.WriteTo(writer);
         return writer.ToArray();
     }
 
@@ -104,11 +95,7 @@ public sealed record KeyGenServerShare(
             reader.ReadByteArray("Q1", curve.PointLength),
             DlogProof.ReadFrom(ref reader, curve),
             reader.ReadByteArray("commitment salt", Crypto.Hashing.HashCommitment.SaltLength),
-            reader.ReadBigInteger("Paillier modulus", ProtocolLimits.MaxModulusBits),
-            reader.ReadBigInteger("encrypted share", ProtocolLimits.MaxCiphertextBits),
-            PaillierBlumModulusProof.ReadFrom(ref reader),
-            NoSmallFactorProof.ReadFrom(ref reader),
-            EncryptedDlogProof.ReadFrom(ref reader, curve));
+            EncryptedShareSetup.ReadFrom(ref reader, curve));
         reader.EnsureEnd(nameof(KeyGenServerShare));
         return message;
     }

@@ -85,15 +85,28 @@ public sealed record SignOpening(byte[] R1, byte[] CommitmentSalt, DlogProof R1P
     }
 }
 
-/// <summary>Signing round 4, client → server: c3 = Enc(ρ·q + k2⁻¹·m') ⊕ c_key^(k2⁻¹·r·x2).</summary>
-public sealed record SignCiphertext(BigInteger C3)
+/// <summary>
+/// Signing round 4, client → server: c3 = c_key^α · Enc(ρ·q + k2⁻¹·m') with α = k2⁻¹·r·x2, and the proof (Πaff-g)
+/// that c3 has this shape with α, β in range, which the server checks before it decrypts anything.
+/// </summary>
+public sealed record SignCiphertext(BigInteger C3, SignCiphertextProof Proof)
 {
-    public byte[] Encode() => new WireWriter().WriteBigInteger(C3).ToArray();
-
-    public static SignCiphertext Decode(ReadOnlySpan<byte> data)
+    public byte[] Encode()
     {
+        var writer = new WireWriter().WriteBigInteger(C3);
+        Proof.WriteTo(writer);
+        return writer.ToArray();
+    }
+
+    /// <summary>Decodes with bounds from the key's own modulus: c3 below N², every proof field within its range.</summary>
+    public static SignCiphertext Decode(ReadOnlySpan<byte> data, CurveKind curveKind, int paillierModulusBits)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(paillierModulusBits, ProtocolLimits.MaxModulusBits);
+        EcCurve curve = EcCurve.Get(curveKind);
         var reader = new WireReader(data);
-        var message = new SignCiphertext(reader.ReadBigInteger("c3", ProtocolLimits.MaxCiphertextBits));
+        var message = new SignCiphertext(
+            reader.ReadBigInteger("c3", 2 * paillierModulusBits),
+            SignCiphertextProof.ReadFrom(ref reader, curve, paillierModulusBits));
         reader.EnsureEnd(nameof(SignCiphertext));
         return message;
     }

@@ -141,7 +141,7 @@ public sealed class RefreshClientSession : IDisposable
             }
             ECPoint q2 = _curve.MultiplyBase(x2);
             var confirmation = new RefreshConfirmation(_curve.EncodePoint(q2), DlogProof.Prove(_curve, x2, q2, _clientContext!, ProofPurposes.RefreshShare));
-            var share = new ClientKeyShare(_keyId!, _curve.Kind, x2, paillier, message.Setup.EncryptedShare, _publicKey, _deviceId!);
+            var share = new ClientKeyShare(_keyId!, _curve.Kind, x2, paillier, message.Setup.EncryptedShare, _publicKey, message.Setup.ServerRingPedersen, _deviceId!);
             _x2 = null;
             _r2 = null;
             return new RefreshClientOutput(confirmation, share);

@@ -122,8 +122,8 @@ public sealed class RefreshServerSession : IDisposable
             BigInteger x1 = _x1!.Multiply(r1).Multiply(r2).Mod(_curve.Order);
             ECPoint q1 = _curve.MultiplyBase(x1);
             PaillierPrivateKey paillier = PaillierFactory(_backend, _paillierModulusBits);
-            var setup = EncryptedShareSetup.Create(_curve, paillier, x1, auxiliary, _serverContext!);
-            _pending = new ServerKeyShare(KeyId, _curve.Kind, x1, paillier, setup.EncryptedShare, _publicKey);
+            var setup = EncryptedShareSetup.Create(_curve, paillier, x1, auxiliary, _serverContext!, out RingPedersenSecret ringPedersen);
+            _pending = new ServerKeyShare(KeyId, _curve.Kind, x1, paillier, setup.EncryptedShare, _publicKey, ringPedersen);
             _x1 = null;
             _r1 = null;
             return new RefreshServerShare(_curve.EncodeScalar(r1), _salt!, _curve.EncodePoint(q1), setup);

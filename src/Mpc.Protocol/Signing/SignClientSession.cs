@@ -13,7 +13,8 @@ namespace Mpc.Protocol.Signing;
 
 /// <summary>
 /// The client's (P2's) side of one signature: a fresh k2, a check of the server's opening, the homomorphic
-/// c3, and a final check that the server's signature verifies under the joint public key.
+/// c3 with its proof of well-formedness (Πaff-g), and a final check that the server's signature verifies under
+/// the joint public key.
 /// </summary>
 public sealed class SignClientSession
 {
@@ -24,29 +25,35 @@ public sealed class SignClientSession
     private readonly EcCurve _curve;
     private readonly byte[] _digest;
     private readonly bool _lowS;
-    private PaillierRandomness? _randomness;
+    private readonly RingPedersenParameters _serverRingPedersen;
+    private SignCiphertextRandomness? _randomness;
     private SignCommitment? _commitment;
     private ProofContext? _clientContext;
     private BigInteger? _k2;
+    private ECPoint? _r2;
     private ECPoint? _r;
 
     /// <param name="key">The client's key share.</param>
     /// <param name="digest">The 32-, 48- or 64-byte message digest to sign.</param>
     /// <param name="lowS">Normalise s to the lower half of the order (Bitcoin/Ethereum form).</param>
     /// <param name="randomness">
-    /// Precomputed single-use Paillier randomness for the server's modulus; null computes it inline
-    /// (the one expensive exponentiation of the client's round).
+    /// Precomputed single-use randomness of c3 and its proof for this share (<see cref="SignCiphertextRandomness"/>);
+    /// null computes it inline (most of the client's exponentiations).
     /// </param>
-    public SignClientSession(ClientKeyShare key, ReadOnlySpan<byte> digest, bool lowS = false, PaillierRandomness? randomness = null)
+    /// <exception cref="MpcProtocolException">
+    /// <see cref="MpcErrorCode.InvalidRingPedersenParameters"/> for a share made before signing proofs: refresh it first.
+    /// </exception>
+    public SignClientSession(ClientKeyShare key, ReadOnlySpan<byte> digest, bool lowS = false, SignCiphertextRandomness? randomness = null)
     {
+        _serverRingPedersen = key.RequireSigningParameters();
         _key = key;
         _curve = EcCurve.Get(key.Curve);
         _curve.DigestToScalar(digest);
         _digest = digest.ToArray();
         _lowS = lowS;
-        if (randomness is not null && (!randomness.IsFor(key.Paillier.N) || randomness.IsConsumed))
+        if (randomness is not null && (randomness.IsConsumed || !randomness.IsFor(_curve, key.Paillier, key.EncryptedServerShare, _serverRingPedersen)))
         {
-            throw new ArgumentException("Paillier randomness is used or belongs to another key.", nameof(randomness));
+            throw new ArgumentException("Signing randomness is used or belongs to another key share.", nameof(randomness));
         }
         _randomness = randomness;
     }
@@ -66,13 +73,16 @@ public sealed class SignClientSession
             BigInteger k2 = _curve.RandomScalar();
             _k2 = k2;
             ECPoint r2 = _curve.MultiplyBase(k2);
+            _r2 = r2;
             DlogProof proof = DlogProof.Prove(_curve, k2, r2, _clientContext, ProofPurposes.SigningNonce);
             return new SignNonce((byte[])message.ServerSessionId.Clone(), clientNonce, (byte[])_digest.Clone(), _lowS, _curve.EncodePoint(r2), proof);
         });
 
     /// <summary>
     /// Round 3 → 4: R1 must open the commitment and carry a valid proof; then
-    /// c3 = Enc(ρ·q + k2⁻¹·m') ⊕ c_key^(k2⁻¹·r·x2) with fresh randomness, which hides k2 and x2 from the server.
+    /// c3 = c_key^α · Enc(β) with α = k2⁻¹·r·x2 and β = ρ·q + k2⁻¹·m' (fresh ρ and Paillier randomness, which hide
+    /// k2 and x2 from the server), and the proof that c3 has exactly this shape: α·R2 = r·Q2, β·R2 = m'·G, α and β
+    /// in range. The server decrypts nothing without it.
     /// </summary>
     public SignCiphertext HandleOpening(SignOpening message) =>
         _gate.Step(nameof(SignOpening), State.NonceSent, State.CiphertextSent, () =>
@@ -98,14 +108,22 @@ public sealed class SignClientSession
             _r = r;
 
             BigInteger k2Inverse = _curve.InvertSecret(k2, _key.Paillier.Backend);
-            BigInteger messageTerm = k2Inverse.Multiply(_curve.DigestToScalar(_digest)).Mod(q);
-            BigInteger shareTerm = k2Inverse.Multiply(rx).Multiply(_key.X2).Mod(q);
-            BigInteger mask = RandomBelow(RangeParameters.MaskBits(_curve));
+            BigInteger messageScalar = _curve.DigestToScalar(_digest);
+            BigInteger messageTerm = k2Inverse.Multiply(messageScalar).Mod(q);
+            BigInteger alpha = k2Inverse.Multiply(rx).Multiply(_key.X2).Mod(q);
+            BigInteger beta = RandomBelow(RangeParameters.MaskBits(_curve)).Multiply(q).Add(messageTerm);
+            // The statement's public points: α·R2 = r·Q2 and β·R2 = m'·G.
+            ECPoint x1Point = _curve.MultiplyBase(rx.Multiply(_key.X2).Mod(q));
+            ECPoint x2Point = _curve.G.Multiply(messageScalar).Normalize();
             PaillierPublicKey paillier = _key.Paillier;
-            PaillierRandomness randomness = Interlocked.Exchange(ref _randomness, null) ?? paillier.CreateRandomness();
-            BigInteger masked = paillier.Encrypt(mask.Multiply(q).Add(messageTerm), randomness);
-            BigInteger c3 = paillier.Add(masked, paillier.Multiply(_key.EncryptedServerShare, shareTerm));
-            return new SignCiphertext(c3);
+            SignCiphertextRandomness randomness = Interlocked.Exchange(ref _randomness, null)
+                ?? SignCiphertextRandomness.Create(_curve, paillier, _key.EncryptedServerShare, _serverRingPedersen);
+            byte[] binding = SignProofBinding.For(_key.DeviceId, _digest, _key.ShareId);
+            BigInteger c3 = SignCiphertextProof.EncryptAndProve(
+                _curve, paillier, _serverRingPedersen, _key.EncryptedServerShare, _r2!, x1Point, x2Point, alpha, beta, randomness,
+                _clientContext, binding, out SignCiphertextProof proof);
+            _r2 = null;
+            return new SignCiphertext(c3, proof);
         });
 
     /// <summary>Round 5: accepts the server's signature only if it verifies, belongs to this session's R and honours low-S.</summary>

@@ -1,6 +1,7 @@
 using Mpc.Crypto;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Hashing;
+using Mpc.Crypto.Proofs;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
 using Org.BouncyCastle.Math;
@@ -24,16 +25,22 @@ public sealed class SignServerSession
     private readonly EcCurve _curve;
     private readonly byte[] _serverSessionId;
     private readonly ProofContext _commitmentContext;
+    private readonly string _deviceId;
     private BigInteger? _k1;
     private ECPoint? _r1;
     private byte[]? _salt;
     private byte[]? _digest;
     private bool _lowS;
     private ECPoint? _r;
+    private ECPoint? _r2;
+    private ProofContext? _clientContext;
 
-    public SignServerSession(ServerKeyShare key)
+    /// <param name="key">The server's share of the key pair the client signs with.</param>
+    /// <param name="deviceId">The device whose share pair this is; the client's c3 proof is bound to it.</param>
+    public SignServerSession(ServerKeyShare key, string deviceId = ClientKeyShare.PrimaryDevice)
     {
         _key = key;
+        _deviceId = deviceId;
         _curve = EcCurve.Get(key.Curve);
         _serverSessionId = RandomNumberGenerator.GetBytes(ProtocolLimits.ServerSessionIdLength);
         _commitmentContext = new ProofContext(CommitmentSessionId(_serverSessionId), PartyRole.Server, key.KeyId, key.Curve);
@@ -48,6 +55,9 @@ public sealed class SignServerSession
 
     /// <summary>Hex of the server's session id: the handle transports route later rounds by.</summary>
     public string SessionId => Convert.ToHexStringLower(_serverSessionId);
+
+    /// <summary>Bit length of the key's Paillier modulus: the bound for decoding this session's <see cref="SignCiphertext"/>.</summary>
+    public int PaillierModulusBits => _key.PaillierModulusBits;
 
     /// <summary>
     /// Round 2 → 3: checks the digest, R2 and its proof (bound to the joint session id), then opens R1
@@ -75,6 +85,8 @@ public sealed class SignServerSession
                 throw new MpcProtocolException(MpcErrorCode.ScalarOutOfRange, "R has x ≡ 0 (mod q); start a new session.");
             }
             _r = r;
+            _r2 = r2;
+            _clientContext = serverContext.ForProver(PartyRole.Client);
             _digest = (byte[])message.Digest.Clone();
             _lowS = message.LowS;
             var proof = Crypto.Proofs.DlogProof.Prove(_curve, k1, _r1!, serverContext, ProofPurposes.SigningNonce);
@@ -82,9 +94,12 @@ public sealed class SignServerSession
         });
 
     /// <summary>
-    /// Round 4 → 5: decrypts c3, finishes s = k1⁻¹·s' and verifies (r, s) against the public key before
-    /// releasing it. A signature that does not verify means the client deviated (the Lindell17 abort
-    /// attack): the outcome is <see cref="SignServerOutcome.KeyMustBeFrozen"/> and no signature leaves.
+    /// Round 4 → 5: first verifies the proof that c3 = c_key^α · Enc(β) with α·R2 = r·Q2, β·R2 = m'·G and α, β in
+    /// range (bound to this session, key, device, digest and share pair); a c3 without a valid proof is refused with
+    /// <see cref="MpcErrorCode.ProofFailed"/>, nothing is decrypted and the key is not frozen (nothing leaked). Only
+    /// then decrypts c3 (centred), finishes s = k1⁻¹·s' and verifies (r, s) against the public key before releasing
+    /// it. A signature that still does not verify is the second line against the Lindell17 abort attack: the outcome
+    /// is <see cref="SignServerOutcome.KeyMustBeFrozen"/> and no signature leaves. Either way k1 is spent.
     /// </summary>
     public SignServerOutcome HandleCiphertext(SignCiphertext message)
     {
@@ -94,11 +109,13 @@ public sealed class SignServerSession
             {
                 BigInteger k1 = _k1!;
                 _k1 = null;
-                // Decrypt refuses c3 outside Z*_{N²} before any exponentiation: malformed, not an attack on the share,
-                // so that refusal throws instead of freezing.
-                BigInteger sPrime = _key.Paillier.Decrypt(message.C3).Mod(_curve.Order);
-                BigInteger s = _curve.InvertSecret(k1, _key.Paillier.PublicKey.Backend).Multiply(sPrime).Mod(_curve.Order);
-                BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(_curve.Order);
+                BigInteger q = _curve.Order;
+                BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(q);
+                VerifyProof(message, r);
+
+                // Centred: an accepted proof makes this the exact integer α·x1 + β, so its residue mod q is right.
+                BigInteger sPrime = SignCiphertextProof.DecryptCentred(_key.Paillier, message.C3).Mod(q);
+                BigInteger s = _curve.InvertSecret(k1, _key.Paillier.PublicKey.Backend).Multiply(sPrime).Mod(q);
                 if (s.SignValue == 0 || !_key.Verifier.Verify(_digest, r, s))
                 {
                     return SignServerOutcome.Frozen();
@@ -119,6 +136,20 @@ public sealed class SignServerSession
                 CryptographicOperations.ZeroMemory(_salt);
             }
         }
+    }
+
+    /// <summary>
+    /// The statement's public points come from this session and the key alone: R2 and the digest as received in
+    /// round 2, X1 = r·Q2 with Q2 = x1⁻¹·Q (cached per key) and X2 = m'·G. Throws <see cref="MpcErrorCode.ProofFailed"/>
+    /// (or <see cref="MpcErrorCode.InvalidCiphertext"/> for a c3 outside Z*_{N²}) before anything is decrypted.
+    /// </summary>
+    private void VerifyProof(SignCiphertext message, BigInteger r)
+    {
+        ECPoint x1Point = _key.ClientSharePoint.Multiply(r).Normalize();
+        ECPoint x2Point = _curve.G.Multiply(_curve.DigestToScalar(_digest)).Normalize();
+        byte[] binding = SignProofBinding.For(_deviceId, _digest, _key.ShareId);
+        message.Proof.Verify(
+            _curve, _key.Paillier, _key.RingPedersen.Parameters, _key.EncryptedShare, message.C3, _r2!, x1Point, x2Point, _clientContext!, binding);
     }
 
     public override string ToString() => $"SignServerSession({_key.KeyId}, {SessionId}, {_gate.State})";

@@ -182,8 +182,10 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         {
             keyId = key.KeyId;
             ClientKeyFile.Save(keyFile, key.Share, owner, KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"]));
-            Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key));
+            // An abort-attack c3 is refused before decryption and freezes nothing; the freeze is written to storage.
+            Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, await AbortAttack.SendAsync(raw, key));
         }
+        await server.FreezeInStorageAsync(owner, keyId);
         string[] ownerConnection = ["--server", server.Address.ToString(), "--token", server.Token(owner)];
         File.WriteAllText(P("d.txt"), "after the freeze\n");
         RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "frozen");

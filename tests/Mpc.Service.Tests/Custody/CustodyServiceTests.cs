@@ -225,22 +225,27 @@ public sealed class CustodyServiceTests(ServerFixture server)
     [Fact]
     public async Task A_key_is_unfrozen_at_most_three_times()
     {
-        using MpcSignerClient client = server.Client("serial-freezer");
-        MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-        using var admin = new MpcSignerClient(server.Address, server.AdminToken());
-        using RawSigner raw = server.Raw(server.Token("serial-freezer"));
+        const string user = "serial-freezer";
+        MpcKey key;
+        using (MpcSignerClient creator = server.Client(user))
+        {
+            key = await creator.CreateKeyAsync(CurveKind.P256);
+        }
         for (int round = 1; round <= 4; round++)
         {
-            Assert.Equal(StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key));
+            // The freeze itself comes from storage: an abort-attack c3 is now refused before decryption (no freeze).
+            await server.FreezeInStorageAsync(user, key.KeyId);
+            using MpcSignerClient client = server.Client(user);
+            using var admin = new MpcSignerClient(server.Address, server.AdminToken());
             if (round == 4)
             {
-                MpcSignerException capped = await Refused(() => admin.UnfreezeKeyAsync("serial-freezer", key.KeyId));
+                MpcSignerException capped = await Refused(() => admin.UnfreezeKeyAsync(user, key.KeyId));
                 Assert.Equal(StatusCode.FailedPrecondition, capped.Status);
                 Assert.Contains("Replace it with a new key", capped.Message);
                 Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
                 break;
             }
-            Assert.False((await admin.UnfreezeKeyAsync("serial-freezer", key.KeyId)).Frozen);
+            Assert.False((await admin.UnfreezeKeyAsync(user, key.KeyId)).Frozen);
             MpcKey refreshed = await client.RefreshKeyAsync(key);
             key.Dispose();
             key = refreshed;
@@ -271,13 +276,15 @@ public sealed class CustodyServiceTests(ServerFixture server)
     [Fact]
     public async Task A_frozen_key_refuses_refresh_until_an_operator_unfreezes_it_and_then_every_device_must_refresh()
     {
-        using MpcSignerClient client = server.Client("frozen-owner");
-        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-        byte[] spki = key.SubjectPublicKeyInfo;
-        using (RawSigner raw = server.Raw(server.Token("frozen-owner")))
+        MpcKey created;
+        using (MpcSignerClient creator = server.Client("frozen-owner"))
         {
-            Assert.Equal(StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key));
+            created = await creator.CreateKeyAsync(CurveKind.P256);
         }
+        using MpcKey key = created;
+        byte[] spki = key.SubjectPublicKeyInfo;
+        await server.FreezeInStorageAsync("frozen-owner", key.KeyId);
+        using MpcSignerClient client = server.Client("frozen-owner");
         Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
         Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => client.RefreshKeyAsync(key))).Status);
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Crypto.BigNum;
+using Mpc.Crypto;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
 using Mpc.Grains.Sealing;
@@ -13,7 +14,8 @@ namespace Mpc.Service.Tests.Custody;
 
 /// <summary>
 /// Data written before devices existed: a key with one share sealed on the key record (purpose
-/// "server-key-share"), and a version-1 client share without a device id. Both must keep signing and refresh.
+/// "server-key-share"), and a version-1 client share without a device id (nor the server's ring-Pedersen parameters
+/// that signing proofs need). The key must refresh; the refreshed share signs; the old one is refused before any call.
 /// </summary>
 [Collection("server")]
 public sealed class LegacyDataTests(ServerFixture server)
@@ -54,24 +56,31 @@ public sealed class LegacyDataTests(ServerFixture server)
         using MpcSignerClient again = server.Client(User);
         using MpcKey legacy = again.OpenKey(ClientKeyShare.ImportSecret(version1, BigNumBackends.Default));
         Assert.Equal("primary", legacy.Share.DeviceId);
+        Assert.False(legacy.Share.CanSign);
         byte[] document = RandomNumberGenerator.GetBytes(64);
-        Assert.True(Verifiers.Independent(CurveKind.P256, spki, MpcSignerClient.HashFor(CurveKind.P256, document), await again.SignDataAsync(legacy, document)));
+        MpcProtocolException mustRefresh = await Assert.ThrowsAsync<MpcProtocolException>(() => again.SignDataAsync(legacy, document));
+        Assert.Contains("mpc refresh", mustRefresh.Message, StringComparison.Ordinal);
+        Assert.Equal(0, legacy.PreparedRandomness);
 
         MpcDeviceInfo device = Assert.Single(await again.ListDevicesAsync(keyId));
         Assert.Equal("primary", device.DeviceId);
         using MpcKey refreshed = await again.RefreshKeyAsync(legacy);
+        Assert.True(refreshed.Share.CanSign);
         Assert.True(Verifiers.Independent(CurveKind.P256, spki, MpcSignerClient.HashFor(CurveKind.P256, document), await again.SignDataAsync(refreshed, document)));
-        MpcSignerException stale = await Assert.ThrowsAsync<MpcSignerException>(() => again.SignDataAsync(legacy, document));
-        Assert.Contains("replaced by a refresh", stale.Message, StringComparison.Ordinal);
+        // The refreshed share survives its own export (version 3) and signs again.
+        using MpcKey reloaded = again.OpenKey(ClientKeyShare.ImportSecret(refreshed.Share.ExportSecret(), BigNumBackends.Default));
+        Assert.True(Verifiers.Independent(CurveKind.P256, spki, MpcSignerClient.HashFor(CurveKind.P256, document), await again.SignDataAsync(reloaded, document)));
     }
 
-    /// <summary>The version-1 export: version 1 and no trailing device id field.</summary>
-    private static byte[] ToVersion1(byte[] version2)
+    /// <summary>The version-1 export: version 1, no trailing device id field and no ring-Pedersen (s, t).</summary>
+    private static byte[] ToVersion1(byte[] version3)
     {
+        ClientKeyShare share = ClientKeyShare.ImportSecret(version3, BigNumBackends.Default);
+        int ringPedersen = 4 + share.ServerRingPedersen!.S.ToByteArray().Length + 4 + share.ServerRingPedersen.T.ToByteArray().Length;
         int deviceField = 4 + "primary".Length;
-        byte[] version1 = version2[..^deviceField];
+        byte[] version1 = version3[..^(ringPedersen + deviceField)];
         BinaryPrimitives.WriteUInt32BigEndian(version1.AsSpan(4), 1); // after the field's 4-byte length
-        Assert.Equal("primary"u8.ToArray(), version2[^"primary".Length..]);
+        Assert.Equal("primary"u8.ToArray(), version3[^(ringPedersen + "primary".Length)..^ringPedersen]);
         return version1;
     }
 }

@@ -22,7 +22,7 @@ public sealed class AuditTests(ServerFixture server)
     private static readonly Serializer Serializer = new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>();
 
     [Fact]
-    public async Task Keygen_signatures_and_an_abort_attack_freeze_are_chained_and_verify()
+    public async Task Keygen_signatures_and_a_refused_abort_attack_are_chained_and_verify()
     {
         const string user = "audit-chain";
         using MpcSignerClient client = server.Client(user);
@@ -42,13 +42,15 @@ public sealed class AuditTests(ServerFixture server)
         Assert.True(result.IsValid, result.Error);
         Assert.Equal(5, result.Count);
         Assert.Equal(log.HeadHash, result.HeadHash);
-        Assert.Equal(["keygen", "sign", "sign", "sign", "freeze"], log.Entries.Select(e => e.Event));
-        Assert.Equal(digests, log.Entries.Where(e => e.Event == "sign").Select(e => Convert.ToHexStringLower(e.Digest)));
+        // The refused c3 is a signing attempt on record (outcome proof-failed, reason ProofFailed), not a freeze.
+        Assert.Equal(["keygen", "sign", "sign", "sign", "sign"], log.Entries.Select(e => e.Event));
+        Assert.Equal(digests, log.Entries.Skip(1).Take(3).Select(e => Convert.ToHexStringLower(e.Digest)));
         Assert.All(log.Entries, e => Assert.Equal(AuditDevices.Primary, e.DeviceId));
         Assert.All(log.Entries.Take(4), e => Assert.Equal("ok", e.Outcome));
-        Assert.Equal("frozen", log.Entries[4].Outcome);
+        Assert.Equal(AuditOutcomes.ProofFailed, log.Entries[4].Outcome);
+        Assert.Equal("ProofFailed", log.Entries[4].Detail);
         Assert.Equal(attacked, log.Entries[4].Digest);
-        Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
+        Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
 
         // Bound to the key: the same entries do not verify as another key's chain.
         Assert.False(MpcAuditLog.Verify(key.KeyId + "x", log.Entries).IsValid);
@@ -234,12 +236,12 @@ public sealed class AuditTests(ServerFixture server)
         }
     }
 
-    /// <summary>Sends a crafted c3 (a multiple of q·x1 added) so the server's final check fails and it freezes the key.</summary>
+    /// <summary>Sends a crafted c3 (a multiple of q·x1 added) with the honest proof: the server refuses it before decryption.</summary>
     private async Task<byte[]> AbortAttackAsync(MpcKey key, string user)
     {
         using RawSigner raw = server.Raw(server.Token(user));
         byte[] digest = RandomNumberGenerator.GetBytes(32);
-        Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key, digest));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, await AbortAttack.SendAsync(raw, key, digest));
         return digest;
     }
 

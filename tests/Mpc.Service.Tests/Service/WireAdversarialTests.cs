@@ -267,8 +267,9 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     [Fact]
     public async Task Finish_before_the_nonce_round_is_failed_precondition()
     {
+        (_, _, SignCiphertext other) = await UpToCiphertext();
         SignCommitment commitment = await BeginSign();
-        byte[] ciphertext = new SignCiphertext(BigInteger.Two).Encode();
+        byte[] ciphertext = other.Encode();
         Assert.Equal(StatusCode.FailedPrecondition, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, ciphertext), Auth)));
     }
 
@@ -283,8 +284,8 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     [Fact]
     public async Task Ciphertext_outside_the_group_is_invalid_argument_and_does_not_freeze()
     {
-        (SignCommitment commitment, _, _) = await UpToCiphertext();
-        byte[] zero = new WireWriter().WriteBigInteger(BigInteger.Zero).ToArray();
+        (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
+        byte[] zero = (ciphertext with { C3 = BigInteger.Zero }).Encode();
         Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, zero), Auth)));
         await AssertKeyStillSigns();
     }
@@ -315,34 +316,44 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Abort_attack_ciphertext_freezes_the_key_durably_before_the_reply()
+    public async Task Abort_attack_ciphertext_is_refused_before_decryption_and_the_key_still_signs()
     {
-        using MpcSignerClient client = server.Client("victim");
-        MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-        byte[] share = key.Share.ExportSecret();
-        using RawSigner raw = server.Raw(server.Token("victim"));
+        const string user = "victim";
+        using MpcSignerClient client = server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        using RawSigner raw = server.Raw(server.Token(user));
 
-        Assert.Equal(StatusCode.FailedPrecondition, await AbortAttack.SendAsync(raw, key));
+        (StatusCode status, string detail) = await AbortAttack.SendForDetailAsync(raw, key);
 
-        Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
-        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)));
-        Assert.Equal(StatusCode.FailedPrecondition, refused.Status);
-        key.Dispose();
+        // InvalidArgument naming the proof (ProofFailed): nothing was decrypted, so nothing leaked and nothing froze.
+        Assert.Equal(StatusCode.InvalidArgument, status);
+        Assert.Contains("ProofFailed", detail, StringComparison.Ordinal);
+        Assert.Contains("Πaff-g", detail, StringComparison.Ordinal);
+        Assert.Contains("not frozen", detail, StringComparison.Ordinal);
+        Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        Assert.True(Verifiers.Independent(CurveKind.P256, key.SubjectPublicKeyInfo, digest, await client.SignDigestAsync(key, digest)));
+    }
 
-        // Durable: a restarted server still refuses the key.
-        await server.RestartAsync();
-        using MpcSignerClient again = server.Client("victim");
-        using MpcKey reopened = again.OpenKey(ClientKeyShare.ImportSecret(share, BigNumBackends.Default));
-        Assert.True((await again.GetKeyAsync(reopened.KeyId)).Frozen);
-        MpcSignerException stillRefused = await Assert.ThrowsAsync<MpcSignerException>(() => again.SignDigestAsync(reopened, RandomNumberGenerator.GetBytes(32)));
-        Assert.Equal(StatusCode.FailedPrecondition, stillRefused.Status);
-        // The owner's key, untouched by the attack on another key, still signs after the restart.
-        _key.Dispose();
-        _client.Dispose();
-        _raw.Dispose();
-        _client = server.Client(Owner);
-        _raw = server.Raw(server.Token(Owner));
-        _key = _client.OpenKey(ClientKeyShare.ImportSecret(s_ownerShare!, BigNumBackends.Default));
+    [Fact]
+    public async Task A_refused_proof_spends_the_signing_session()
+    {
+        (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
+        EcCurve curve = EcCurve.Get(CurveKind.P256);
+        BigInteger shifted = _key.Share.Paillier.Add(ciphertext.C3, _key.Share.Paillier.Multiply(_key.Share.EncryptedServerShare, curve.Order));
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, (ciphertext with { C3 = shifted }).Encode()), Auth)));
+        // The honest c3 of the same session finds no session: k1 was discarded with the refusal, never reused.
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, ciphertext.Encode()), Auth)));
+        await AssertKeyStillSigns();
+    }
+
+    [Fact]
+    public async Task Ciphertext_without_its_proof_is_invalid_argument()
+    {
+        // The previous release's SignFinish payload: c3 alone.
+        (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
+        byte[] bare = new WireWriter().WriteBigInteger(ciphertext.C3).ToArray();
+        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, bare), Auth)));
         await AssertKeyStillSigns();
     }
 }
