@@ -29,7 +29,8 @@ public static class MpcServerHost
 
     public const int MaxSendMessageBytes = 1024 * 1024;
 
-    public static WebApplication Build(MpcServerOptions options, string[]? args = null)
+    /// <summary>The server with its silo; <paramref name="configureSilo"/> runs after the silo is configured (tests wrap grain storage with it).</summary>
+    public static WebApplication Build(MpcServerOptions options, string[]? args = null, Action<ISiloBuilder>? configureSilo = null)
     {
         string dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
@@ -65,7 +66,11 @@ public static class MpcServerHost
         builder.Services.AddSingleton(KeyEncryptionKeyProviderFactory(options, dataDirectory));
         builder.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
 
-        builder.UseOrleans(silo => ConfigureSilo(silo, options.Cluster, dataDirectory));
+        builder.UseOrleans(silo =>
+        {
+            ConfigureSilo(silo, options.Cluster, dataDirectory);
+            configureSilo?.Invoke(silo);
+        });
 
         ConfigureAuthentication(builder, options, dataDirectory);
         builder.Services.AddGrpc(grpc =>
