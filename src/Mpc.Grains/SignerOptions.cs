@@ -28,6 +28,14 @@ public sealed class SignerOptions
     /// <summary>The sliding window of <see cref="MaxSignaturesPerKey"/>.</summary>
     public TimeSpan SignatureRateWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a user's grain stays idle before it clears the final-check markers of verified signatures
+    /// (docs/service.md, "Fail-closed final check"). Under load the next signature's marker write clears the last
+    /// one, so signing costs one small write; a silo killed within this time after a signature leaves a marker,
+    /// and its key frozen, behind.
+    /// </summary>
+    public TimeSpan FinalCheckMarkerClearDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>How often a key's audit grain persists queued events (also on every read and on deactivation).</summary>
     public TimeSpan AuditFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

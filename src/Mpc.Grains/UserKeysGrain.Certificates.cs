@@ -25,6 +25,15 @@ public sealed partial class UserKeysGrain
         AssignCertificateChain(key, chainDer);
         try
         {
+            UserStateLimits.RequireChainCapacity(state.State, keyId, key.CertificateChain);
+        }
+        catch
+        {
+            key.CertificateChain = previous;
+            throw;
+        }
+        try
+        {
             await state.WriteStateAsync();
         }
         catch (Exception e) when (e is not SignerException)

@@ -19,12 +19,12 @@ namespace Mpc.Grains;
 /// </summary>
 public sealed partial class UserKeysGrain
 {
-    private const int MaxDevicesPerKey = 16;
+    private const int MaxDevicesPerKey = UserStateLimits.MaxDevicesPerKey;
     private const int MaxOpenRefreshesPerKey = 4;
     private const int MaxOpenImportsPerUser = 4;
     private const int MaxUnfreezesPerKey = 3;
-    private const int RememberedRevocations = 32;
-    private const int RememberedReplacedShares = 16;
+    private const int RememberedRevocations = UserStateLimits.RememberedRevocationsPerKey;
+    private const int RememberedReplacedShares = UserStateLimits.RememberedReplacedSharesPerDevice;
 
     private readonly Dictionary<string, PendingRefresh> _refreshes = [];
 
@@ -52,7 +52,7 @@ public sealed partial class UserKeysGrain
     private async Task<RefreshStarted> BeginRefreshCore(string keyId, RefreshStart start)
     {
         StoredKey key = RequireKey(keyId);
-        if (key.Status == KeyStatus.Frozen)
+        if (_status.IsFrozen(key))
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"Key '{keyId}' is frozen after a failed signature check; only an operator can unfreeze it (which forces a refresh).");
@@ -90,6 +90,10 @@ public sealed partial class UserKeysGrain
             throw new SignerException(SignerErrorKind.ResourceExhausted,
                 $"Key '{keyId}' already has {MaxDevicesPerKey} devices and backups; revoke one first.");
         }
+        if (purpose is RefreshPurpose.Enrol or RefreshPurpose.Backup)
+        {
+            UserStateLimits.RequireDeviceCapacity(state.State);
+        }
         PurgeExpired();
         RequireRefreshCapacity(keyId);
         RefreshRequest request = Decode(() => RefreshRequest.Decode(start.Request));
@@ -112,6 +116,7 @@ public sealed partial class UserKeysGrain
             throw new SignerException(SignerErrorKind.ResourceExhausted,
                 $"{MaxOpenImportsPerUser} imports are in progress for this user; finish them or let them expire.");
         }
+        UserStateLimits.RequireKeyCapacity(state.State, _keyGens.Count + _refreshes.Values.Count(r => r.Purpose == RefreshPurpose.Import));
         string label = RequireLabel(start.Label);
         CurveKind curve = Protocol(() => EcCurve.Get((CurveKind)start.Curve).Kind);
         RefreshRequest request = Decode(() => RefreshRequest.Decode(start.Request));
@@ -203,7 +208,7 @@ public sealed partial class UserKeysGrain
     private async Task<RefreshCompletion> StoreRefreshed(PendingRefresh pending, ServerKeyShare share)
     {
         StoredKey key = RequireKey(pending.KeyId);
-        if (key.Status == KeyStatus.Frozen)
+        if (_status.IsFrozen(key))
         {
             throw SignerErrors.Frozen(pending.KeyId);
         }
@@ -224,6 +229,10 @@ public sealed partial class UserKeysGrain
         {
             throw new SignerException(SignerErrorKind.ResourceExhausted,
                 $"Key '{key.KeyId}' already has {MaxDevicesPerKey} devices and backups; revoke one first. Nothing was stored.");
+        }
+        if (pending.Purpose is RefreshPurpose.Enrol or RefreshPurpose.Backup)
+        {
+            UserStateLimits.RequireDeviceCapacity(state.State);
         }
         DateTimeOffset now = time.GetUtcNow();
         StoredKey snapshot = key.Snapshot();
@@ -305,16 +314,21 @@ public sealed partial class UserKeysGrain
     private async Task<KeySummary> UnfreezeCore(string keyId, string? revokeDeviceId, string operatorName)
     {
         StoredKey key = RequireKey(keyId);
-        if (key.Status != KeyStatus.Frozen)
+        string? frozenBy = _status.FrozenBy(key);
+        if (frozenBy is null)
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' is not frozen.");
         }
-        if (key.Unfreezes >= MaxUnfreezesPerKey)
+        int unfreezes = _status.UnfreezesOf(key);
+        if (unfreezes >= MaxUnfreezesPerKey)
         {
             // Each freeze may have leaked a bit of a server share, and a refresh does not take it back (docs/protocol.md).
             throw new SignerException(SignerErrorKind.FailedPrecondition,
-                $"Key '{keyId}' has been unfrozen {key.Unfreezes} times already; it stays frozen. Replace it with a new key.");
+                $"Key '{keyId}' has been unfrozen {unfreezes} times already; it stays frozen. Replace it with a new key.");
         }
+        // Lifting happens in the status record only: a freeze known only to the old blob is moved there first, so a
+        // failure between the two writes below leaves the key frozen.
+        await _status.MigrateLegacyFreezeAsync(key);
         StoredKey snapshot = key.Snapshot();
         DateTimeOffset now = time.GetUtcNow();
         if (!string.IsNullOrEmpty(revokeDeviceId))
@@ -337,14 +351,14 @@ public sealed partial class UserKeysGrain
             device.MustRefresh = true;
         }
         key.Status = KeyStatus.Active;
-        key.Unfreezes++;
         key.FrozenAt = null;
         key.FrozenReason = null;
         key.FrozenDevice = null;
+        // Devices first (must refresh), then the status: between the two writes the key is still frozen.
         await WriteOrRestore(key, snapshot, "The unfreeze could not be stored; the key stays frozen.");
-        _unpersistedFreezes.Remove(keyId);
+        await _status.UnfreezeAsync(key);
         DropShares(keyId, deviceId: null);
-        logger.LogWarning("Key {KeyId} unfrozen by operator {Operator}; every device must refresh", keyId, operatorName);
+        logger.LogWarning("Key {KeyId} ({FrozenBy}) unfrozen by operator {Operator}; every device must refresh", keyId, frozenBy, operatorName);
         if (!string.IsNullOrEmpty(revokeDeviceId))
         {
             audit.Record(keyId, AuditEventKind.DeviceRevoked, revokeDeviceId, default, AuditOutcomes.Ok, $"revoked by operator {operatorName}");
@@ -359,6 +373,8 @@ public sealed partial class UserKeysGrain
     /// </summary>
     private async Task<(StoredKey Key, StoredDevice Device)> StoreNewKey(string keyId, ServerKeyShare share, string label, bool imported, IReadOnlyList<byte[]> certificateChain)
     {
+        UserStateLimits.RequireKeyCapacity(state.State, inProgress: 0);
+        UserStateLimits.RequireDeviceCapacity(state.State);
         DateTimeOffset now = time.GetUtcNow();
         var stored = new StoredKey
         {
@@ -372,6 +388,7 @@ public sealed partial class UserKeysGrain
         if (certificateChain.Count > 0)
         {
             AssignCertificateChain(stored, certificateChain);
+            UserStateLimits.RequireChainCapacity(state.State, keyId, stored.CertificateChain);
         }
         StoredDevice device = await SealDevice(keyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, label, share, now);
         stored.Devices[device.DeviceId] = device;
@@ -399,8 +416,10 @@ public sealed partial class UserKeysGrain
     {
         device.SealedShare = [];
         device.RevokedAt = now;
-        device.RevokedReason = reason;
+        device.RevokedReason = reason.Length <= UserStateLimits.MaxReasonLength ? reason : reason[..UserStateLimits.MaxReasonLength];
         device.MustRefresh = false;
+        // A revoked device refuses every share; its replaced ids told stale shares from foreign ones, no longer needed.
+        device.ReplacedShareIds = [];
         foreach (StoredDevice old in key.Devices.Values.Where(d => d.Revoked).OrderByDescending(d => d.RevokedAt).Skip(RememberedRevocations).ToList())
         {
             key.Devices.Remove(old.DeviceId);

@@ -20,11 +20,14 @@ namespace Mpc.Grains;
 /// The server's side of one user's keys. Shares are sealed before they reach storage and unsealed
 /// into memory on first use. Protocol sessions, and with them every nonce, exist only in this
 /// activation's memory for a short lifetime and are consumed by one pass through their rounds.
-/// A failed final signature check freezes the key in storage before the caller hears anything.
+/// A failed final signature check freezes the key in storage before the caller hears anything; no c3 is
+/// decrypted before a final-check marker is stored (<see cref="KeyStatusRecord"/>), so even a freeze that cannot
+/// be written holds for every activation.
 /// </summary>
 [GrainType(GrainTypes.UserKeys)]
 public sealed partial class UserKeysGrain(
     [PersistentState("keys", StorageNames.Keys)] IPersistentState<UserKeysState> state,
+    [PersistentState("status", StorageNames.Keys)] IPersistentState<KeyStatusState> status,
     ShareSealer sealer,
     IBigNumBackend backend,
     IOptions<SignerOptions> options,
@@ -40,8 +43,9 @@ public sealed partial class UserKeysGrain(
     private readonly Dictionary<string, PendingKeyGen> _keyGens = [];
     private readonly Dictionary<string, PendingSign> _signs = [];
     private readonly Dictionary<string, ServerKeyShare> _shares = [];
-    private readonly HashSet<string> _unpersistedFreezes = [];
     private readonly SigningRateLimiter _rate = new(options.Value, time);
+    private readonly KeyStatusRecord _status = new(status, time, logger);
+    private IGrainTimer? _markerClear;
 
     private string UserId => this.GetPrimaryKeyString();
 
@@ -59,6 +63,11 @@ public sealed partial class UserKeysGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         MigrateLegacyShares();
+        foreach ((string keyId, PendingFinalCheck check) in _status.ForeignMarkers())
+        {
+            logger.LogWarning("Key {KeyId} is frozen: a final signature check (device {DeviceId}, started {Since:u}) never recorded its outcome. " +
+                "An operator unfreeze (which forces a refresh) lifts it", keyId, check.DeviceId, check.Since);
+        }
         metrics.GrainActivated();
         return base.OnActivateAsync(cancellationToken);
     }
@@ -71,6 +80,7 @@ public sealed partial class UserKeysGrain(
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
         }
         PurgeExpired();
+        UserStateLimits.RequireKeyCapacity(state.State, _keyGens.Count + _refreshes.Values.Count(r => r.Purpose == RefreshPurpose.Import));
         KeyGenRequest decoded = Decode(() => KeyGenRequest.Decode(request));
         var session = new KeyGenServerSession(keyId, backend, _options.PaillierModulusBits);
         KeyGenCommitment commitment = Protocol(() => session.HandleRequest(decoded));
@@ -158,15 +168,20 @@ public sealed partial class UserKeysGrain(
             throw SignerErrors.UnknownSession();
         }
         SignCiphertext decoded = Decode(() => SignCiphertext.Decode(ciphertext, (CurveKind)key.Curve, pending.Session.PaillierModulusBits));
+        // The session is spent whatever happens below: its nonce never meets a second c3.
+        _signs.Remove(id);
+        string checkId = await BeginFinalCheck(key, pending);
         SignServerOutcome outcome;
         try
         {
+            metrics.FinalCheckStarted();
             outcome = pending.Session.HandleCiphertext(decoded);
         }
         catch (MpcProtocolException e)
         {
-            // The session is spent either way (k1 is gone). A refused c3 proof decrypted nothing: no freeze, but audited.
-            _signs.Remove(id);
+            // Refused before a decrypted value was used: nothing was learnt, so the marker may go. A refused c3 proof
+            // decrypted nothing at all: no freeze, but audited.
+            FinalCheckFinished(checkId);
             bool proofFailed = e.Code == MpcErrorCode.ProofFailed;
             if (proofFailed)
             {
@@ -175,13 +190,19 @@ public sealed partial class UserKeysGrain(
             audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, proofFailed ? AuditOutcomes.ProofFailed : AuditOutcomes.Refused, e.Code.ToString());
             throw proofFailed ? SignerErrors.CiphertextProofFailed(e) : SignerErrors.From(e);
         }
-        _signs.Remove(id);
         if (outcome.KeyMustBeFrozen)
         {
-            await Freeze(keyId, pending.DeviceId, "final signature check failed");
-            audit.Record(keyId, AuditEventKind.Freeze, pending.DeviceId, pending.Digest, AuditOutcomes.Frozen, "final signature check failed");
+            try
+            {
+                await Freeze(keyId, pending.DeviceId, "final signature check failed");
+            }
+            finally
+            {
+                audit.Record(keyId, AuditEventKind.Freeze, pending.DeviceId, pending.Digest, AuditOutcomes.Frozen, "final signature check failed");
+            }
             throw SignerErrors.Frozen(keyId);
         }
+        FinalCheckFinished(checkId);
         metrics.Signed(EcCurve.NameOf((CurveKind)key.Curve), SignerMetrics.Since(pending.NonceAt ?? SignerMetrics.Start()));
         _rate.Released(keyId);
         audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Ok);
@@ -202,9 +223,54 @@ public sealed partial class UserKeysGrain(
     public Task<IReadOnlyList<KeySummary>> ListKeys() =>
         Task.FromResult<IReadOnlyList<KeySummary>>([.. state.State.Keys.Values.OrderBy(k => k.CreatedAt).Select(Summarize)]);
 
-    /// <summary>Drops every unsealed share and open session; nothing of them was ever written anywhere.</summary>
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the final-check marker before c3 is decrypted. Refusals here (Frozen once storage's record is read
+    /// again, Internal when storage fails) come before any decryption.
+    /// </summary>
+    private async Task<string> BeginFinalCheck(StoredKey key, PendingSign pending)
     {
+        try
+        {
+            return await _status.BeginFinalCheckAsync(key, pending.DeviceId);
+        }
+        catch (SignerException e)
+        {
+            if (e.Kind == SignerErrorKind.FailedPrecondition)
+            {
+                // Another activation froze the key: this one's sessions and shares of it are useless now.
+                DropShares(key.KeyId, deviceId: null);
+            }
+            audit.Record(key.KeyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused,
+                e.Kind == SignerErrorKind.FailedPrecondition ? "frozen in storage" : "final-check marker not stored");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The check ended without a failed verification. Its marker is cleared by the next marker write or, once
+    /// the grain has been idle for <see cref="SignerOptions.FinalCheckMarkerClearDelay"/>, by a timer: one write per
+    /// signature under load, two for a key that signs now and then.
+    /// </summary>
+    private void FinalCheckFinished(string checkId)
+    {
+        _status.Finished(checkId);
+        TimeSpan delay = _options.FinalCheckMarkerClearDelay;
+        if (_markerClear is null)
+        {
+            _markerClear = this.RegisterGrainTimer(_ => _status.ClearFinishedMarkersAsync(),
+                new GrainTimerCreationOptions(delay, Timeout.InfiniteTimeSpan) { Interleave = false, KeepAlive = false });
+        }
+        else
+        {
+            _markerClear.Change(delay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Drops every unsealed share and open session; nothing of them was ever written anywhere.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Best effort: a marker left behind by a crash freezes the key, one left by a clean stop should not.
+        await _status.ClearFinishedMarkersAsync();
         foreach (ServerKeyShare share in _shares.Values)
         {
             share.Dispose();
@@ -219,7 +285,7 @@ public sealed partial class UserKeysGrain(
         }
         _keyGens.Clear();
         DisposeRefreshes();
-        return base.OnDeactivateAsync(reason, cancellationToken);
+        await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     /// <summary>Times one call (per round), counts refusals by reason, and tracks the change in open sessions.</summary>
@@ -295,61 +361,23 @@ public sealed partial class UserKeysGrain(
     }
 
     /// <summary>
-    /// Makes the frozen status durable before anyone is answered. A concurrent activation's write (stale ETag)
-    /// is re-read and the freeze applied again; if storage still refuses, the key stays frozen in this
+    /// Makes the frozen status durable before anyone is answered, in the small status record. The key is frozen in
+    /// this activation first; if storage refuses, the final-check marker already stored keeps it frozen for every
     /// activation and the caller gets Internal, never a signature.
     /// </summary>
     private async Task Freeze(string keyId, string deviceId, string reason)
     {
         logger.LogWarning("Freezing key {KeyId} (device {DeviceId}): {Reason}", keyId, deviceId, reason);
         metrics.Frozen();
-        foreach (string session in _signs.Where(s => s.Value.KeyId == keyId).Select(s => s.Key).ToList())
-        {
-            _signs.Remove(session);
-        }
         DropShares(keyId, deviceId: null);
-        for (int attempt = 0; ; attempt++)
-        {
-            if (!state.State.Keys.TryGetValue(keyId, out StoredKey? key))
-            {
-                throw SignerErrors.UnknownKey(keyId);
-            }
-            key.Status = KeyStatus.Frozen;
-            key.FrozenAt ??= time.GetUtcNow();
-            key.FrozenReason ??= reason;
-            key.FrozenDevice ??= deviceId;
-            try
-            {
-                await state.WriteStateAsync();
-                _unpersistedFreezes.Remove(keyId);
-                return;
-            }
-            catch (InconsistentStateException) when (attempt < 3)
-            {
-                await ReloadStateAsync();
-            }
-            catch (Exception e)
-            {
-                // Remembered for this activation: a later re-read of storage must not lift it (ReloadStateAsync).
-                _unpersistedFreezes.Add(keyId);
-                logger.LogError(e, "Persisting the freeze of key {KeyId} failed; the key stays frozen in memory", keyId);
-                throw new SignerException(SignerErrorKind.Internal, "The key could not be frozen durably; it refuses to sign. Contact the operator.");
-            }
-        }
+        await _status.FreezeAsync(keyId, deviceId, reason);
     }
 
-    /// <summary>
-    /// Replaces the in-memory state with storage's, read as every activation reads it: legacy shares become the
-    /// primary device, and a freeze this activation could not persist is applied again, so no re-read lifts it.
-    /// </summary>
+    /// <summary>Replaces the in-memory state with storage's, read as every activation reads it (legacy shares become the primary device).</summary>
     private async Task ReloadStateAsync()
     {
         await state.ReadStateAsync();
         MigrateLegacyShares();
-        foreach (string frozen in _unpersistedFreezes.Where(state.State.Keys.ContainsKey))
-        {
-            state.State.Keys[frozen].Status = KeyStatus.Frozen;
-        }
     }
 
     private StoredKey RequireSignableKey(string keyId)
@@ -359,7 +387,7 @@ public sealed partial class UserKeysGrain(
         {
             throw SignerErrors.UnknownKey(keyId);
         }
-        if (key.Status == KeyStatus.Frozen)
+        if (_status.IsFrozen(key))
         {
             throw SignerErrors.Frozen(keyId);
         }
@@ -383,11 +411,11 @@ public sealed partial class UserKeysGrain(
         }
     }
 
-    private static KeySummary Summarize(StoredKey key)
+    private KeySummary Summarize(StoredKey key)
     {
         EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
         byte[] spki = PublicKeyEncoding.ToSubjectPublicKeyInfo(curve, curve.DecodePoint(key.PublicKey, "public key"));
-        return new KeySummary(key.KeyId, key.Curve, spki, key.Status, key.CreatedAt, [.. key.CertificateChain], key.Imported);
+        return new KeySummary(key.KeyId, key.Curve, spki, _status.StatusOf(key), key.CreatedAt, [.. key.CertificateChain], key.Imported);
     }
 
     private static void RequireKeyId(string keyId)

@@ -29,15 +29,17 @@ public static class MpcServerHost
 
     public const int MaxSendMessageBytes = 1024 * 1024;
 
-    public static WebApplication Build(MpcServerOptions options, string[]? args = null) =>
-        Build(options, args, BigNumBackends.Create);
+    /// <summary>The server with its silo; <paramref name="configureSilo"/> runs after the silo is configured (tests wrap grain storage with it).</summary>
+    public static WebApplication Build(MpcServerOptions options, string[]? args = null, Action<ISiloBuilder>? configureSilo = null) =>
+        Build(options, args, BigNumBackends.Create, configureSilo);
 
     /// <summary>
     /// Builds the server with a given big-number backend factory (production: <see cref="BigNumBackends.Create"/>).
     /// Tests pass one that fails like a missing libcrypto; configuration cannot reach this parameter, and the
     /// constant-time rule of <see cref="ServerBigNumBackend"/> applies to whatever it returns.
     /// </summary>
-    public static WebApplication Build(MpcServerOptions options, string[]? args, Func<BigNumBackendKind, IBigNumBackend> createBackend)
+    public static WebApplication Build(
+        MpcServerOptions options, string[]? args, Func<BigNumBackendKind, IBigNumBackend> createBackend, Action<ISiloBuilder>? configureSilo = null)
     {
         // First, before anything touches the disk: a missing libcrypto refuses start-up unless managed is named.
         ServerBigNumBackend bigNum = ServerBigNumBackend.Choose(
@@ -77,7 +79,11 @@ public static class MpcServerHost
         builder.Services.AddSingleton(KeyEncryptionKeyProviderFactory(options, dataDirectory));
         builder.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
 
-        builder.UseOrleans(silo => ConfigureSilo(silo, options.Cluster, dataDirectory));
+        builder.UseOrleans(silo =>
+        {
+            ConfigureSilo(silo, options.Cluster, dataDirectory);
+            configureSilo?.Invoke(silo);
+        });
 
         ConfigureAuthentication(builder, options, dataDirectory);
         builder.Services.AddGrpc(grpc =>

@@ -16,6 +16,7 @@ public sealed class SignerMetrics
     private readonly Counter<long> _signatures;
     private readonly Counter<long> _failures;
     private readonly Counter<long> _frozen;
+    private readonly Counter<long> _finalChecks;
     private readonly UpDownCounter<long> _sessions;
     private readonly UpDownCounter<long> _grains;
     private readonly Counter<long> _auditFailures;
@@ -28,6 +29,8 @@ public sealed class SignerMetrics
         _signatures = meter.CreateCounter<long>("mpc.signatures", description: "Signatures released, by curve");
         _failures = meter.CreateCounter<long>("mpc.sign.failures", description: "Refused or failed calls, by reason");
         _frozen = meter.CreateCounter<long>("mpc.keys.frozen", description: "Keys frozen after a failed final signature check");
+        _finalChecks = meter.CreateCounter<long>("mpc.sign.final_checks",
+            description: "c3 decryptions started (each after its final-check marker was stored)");
         _sessions = meter.CreateUpDownCounter<long>("mpc.sessions.active", description: "Open signing sessions in grain memory");
         _grains = meter.CreateUpDownCounter<long>("mpc.grains.active", description: "Active user-key grain activations");
         _auditFailures = meter.CreateCounter<long>("mpc.audit.failures",
@@ -45,6 +48,8 @@ public sealed class SignerMetrics
     public void Failed(SignerErrorKind kind) => _failures.Add(1, new KeyValuePair<string, object?>("reason", Reason(kind)));
 
     public void Frozen() => _frozen.Add(1);
+
+    public void FinalCheckStarted() => _finalChecks.Add(1);
 
     public void SessionsChanged(long delta)
     {

@@ -14,7 +14,15 @@ public sealed class ServerFixture : IAsyncLifetime
 {
     private WebApplication? _app;
 
-    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("mpc-server-").FullName;
+    public ServerFixture()
+        : this(Directory.CreateTempSubdirectory("mpc-server-").FullName)
+    {
+    }
+
+    /// <summary>A server on a data directory the caller made (to build storage around it before the server starts).</summary>
+    internal ServerFixture(string dataDirectory) => DataDirectory = dataDirectory;
+
+    public string DataDirectory { get; }
 
     public string MasterKeyDirectory => DataDirectory + "-kek";
 
@@ -25,9 +33,20 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => await StartAsync();
 
+    /// <summary>Applied to the silo on every start (fault-injecting storage in the freeze tests).</summary>
+    public Action<Orleans.Hosting.ISiloBuilder>? ConfigureSilo { get; init; }
+
+    /// <summary>Applied to the server options on every start.</summary>
+    public Action<MpcServerOptions>? ConfigureOptions { get; init; }
+
+    /// <summary>The running server's services (its grain factory, its meter factory).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not running.");
+
     public async Task StartAsync()
     {
-        _app = MpcServerHost.Build(new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0" });
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0" };
+        ConfigureOptions?.Invoke(options);
+        _app = MpcServerHost.Build(options, configureSilo: ConfigureSilo);
         await _app.StartAsync();
         string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(address);

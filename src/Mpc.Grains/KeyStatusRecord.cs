@@ -1,0 +1,290 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+
+namespace Mpc.Grains;
+
+/// <summary>
+/// The fail-closed gate in front of every c3 decryption, over the user's small status record
+/// (<see cref="KeyStatusState"/>). A key is frozen when any of these holds:
+/// <list type="bullet">
+/// <item>the status record says Frozen, or the user's old blob does (keys frozen before the record existed);</item>
+/// <item>the record holds a final-check marker this activation did not write and see finish: some activation
+/// decrypted for the key and never recorded a verified signature (its check failed and the freeze write failed,
+/// or it died mid-check);</item>
+/// <item>this activation froze the key and could not persist that yet.</item>
+/// </list>
+/// A decryption needs a marker written first, ETag-checked: an activation whose copy is stale fails that write,
+/// re-reads, and then sees what the other activation stored. So a freeze that could not be written still holds
+/// for every activation (the marker is in storage), and no activation decrypts for a key storage calls frozen.
+/// </summary>
+internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, TimeProvider time, ILogger logger)
+{
+    private const int ConflictRetries = 3;
+
+    /// <summary>Check ids of markers this activation wrote whose check ended without a failed verification.</summary>
+    private readonly HashSet<string> _finishedChecks = new(StringComparer.Ordinal);
+
+    /// <summary>Freezes made in this activation and not yet in storage (the marker there keeps them anyway).</summary>
+    private readonly Dictionary<string, KeyStatusEntry> _unpersistedFreezes = new(StringComparer.Ordinal);
+
+    public bool IsFrozen(StoredKey key) => FrozenBy(key) is not null;
+
+    public KeyStatus StatusOf(StoredKey key) => IsFrozen(key) ? KeyStatus.Frozen : KeyStatus.Active;
+
+    /// <summary>Why the key is frozen, for logs and operators; null when it is not.</summary>
+    public string? FrozenBy(StoredKey key)
+    {
+        if (_unpersistedFreezes.TryGetValue(key.KeyId, out KeyStatusEntry? unpersisted))
+        {
+            return unpersisted.FrozenReason + " (not yet stored; the final-check marker in storage holds it)";
+        }
+        if (state.State.Keys.TryGetValue(key.KeyId, out KeyStatusEntry? entry))
+        {
+            if (entry.Status == KeyStatus.Frozen)
+            {
+                return entry.FrozenReason ?? "frozen";
+            }
+            if (entry.PendingCheck is { } pending && !_finishedChecks.Contains(pending.CheckId))
+            {
+                return $"a final signature check (device '{pending.DeviceId}', {pending.Since:u}) never recorded its outcome";
+            }
+        }
+        return key.Status == KeyStatus.Frozen ? key.FrozenReason ?? "frozen" : null;
+    }
+
+    /// <summary>Unfreezes so far, also those counted in the old blob.</summary>
+    public int UnfreezesOf(StoredKey key) =>
+        Math.Max(key.Unfreezes, state.State.Keys.TryGetValue(key.KeyId, out KeyStatusEntry? entry) ? entry.Unfreezes : 0);
+
+    public bool HasFinishedMarkers => state.State.Keys.Values.Any(IsFinishedMarker);
+
+    /// <summary>Keys whose status storage holds as frozen by a marker nobody resolved (for the activation log).</summary>
+    public IEnumerable<(string KeyId, PendingFinalCheck Check)> ForeignMarkers() =>
+        state.State.Keys.Where(e => e.Value.Status != KeyStatus.Frozen && e.Value.PendingCheck is { } p && !_finishedChecks.Contains(p.CheckId))
+            .Select(e => (e.Key, e.Value.PendingCheck!));
+
+    /// <summary>
+    /// Stores the marker for one decryption of <paramref name="key"/> (clearing this activation's finished markers
+    /// in the same write) and returns its check id. Throws Frozen when storage says frozen, Internal when the marker
+    /// cannot be stored; either way nothing may be decrypted.
+    /// </summary>
+    public async Task<string> BeginFinalCheckAsync(StoredKey key, string deviceId)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            if (IsFrozen(key))
+            {
+                throw SignerErrors.Frozen(key.KeyId);
+            }
+            string checkId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            DropFinishedMarkers();
+            Entry(key.KeyId).PendingCheck = new PendingFinalCheck { CheckId = checkId, DeviceId = deviceId, Since = time.GetUtcNow() };
+            try
+            {
+                await WriteAsync();
+                return checkId;
+            }
+            catch (InconsistentStateException) when (attempt < ConflictRetries)
+            {
+                // Another activation wrote since this one read: decide again on what storage holds now.
+                await ReloadAsync();
+            }
+            catch (Exception e)
+            {
+                // Whether it landed is unknown; if it did, it is this activation's and nothing was decrypted.
+                _finishedChecks.Add(checkId);
+                logger.LogError(e, "Storing the final-check marker of key {KeyId} failed; nothing was decrypted", key.KeyId);
+                if (e is InconsistentStateException)
+                {
+                    await TryReloadAsync();
+                }
+                throw new SignerException(SignerErrorKind.Internal,
+                    "The server could not record the signing check; nothing was decrypted. Try again later.");
+            }
+        }
+    }
+
+    /// <summary>The check ended without a failed verification (a verified signature, or c3 refused before decryption).</summary>
+    public void Finished(string checkId) => _finishedChecks.Add(checkId);
+
+    /// <summary>
+    /// Makes a freeze durable. The key is frozen in this activation before the write is tried; when the write
+    /// fails, the key's marker (written before the decryption that failed the check) keeps it frozen in storage,
+    /// and the next successful write of this record stores the freeze too.
+    /// </summary>
+    public async Task FreezeAsync(string keyId, string? deviceId, string reason)
+    {
+        var facts = new KeyStatusEntry { Status = KeyStatus.Frozen, FrozenAt = time.GetUtcNow(), FrozenReason = reason, FrozenDevice = deviceId };
+        _unpersistedFreezes[keyId] = facts;
+        for (int attempt = 0; ; attempt++)
+        {
+            ApplyFreeze(keyId, facts);
+            try
+            {
+                await WriteAsync();
+                return;
+            }
+            catch (InconsistentStateException) when (attempt < ConflictRetries)
+            {
+                await ReloadAsync();
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Persisting the freeze of key {KeyId} failed; its final-check marker keeps it frozen", keyId);
+                throw new SignerException(SignerErrorKind.Internal,
+                    "The key is frozen, but the freeze could not be written yet; it refuses to sign everywhere until an operator unfreezes it.");
+            }
+        }
+    }
+
+    /// <summary>Stores as Frozen a key frozen only in the old blob, so that lifting it happens in one place.</summary>
+    public async Task MigrateLegacyFreezeAsync(StoredKey key)
+    {
+        if (key.Status != KeyStatus.Frozen || (state.State.Keys.TryGetValue(key.KeyId, out KeyStatusEntry? entry) && entry.Status == KeyStatus.Frozen))
+        {
+            return;
+        }
+        ApplyFreeze(key.KeyId, new KeyStatusEntry { FrozenAt = key.FrozenAt, FrozenReason = key.FrozenReason, FrozenDevice = key.FrozenDevice });
+        await WriteOrReload("The key's freeze could not be moved to its status record; it stays frozen. Try again.");
+    }
+
+    /// <summary>Operator unfreeze, after the devices were marked must-refresh: lifts the freeze and any marker.</summary>
+    public async Task UnfreezeAsync(StoredKey key)
+    {
+        int unfreezes = UnfreezesOf(key) + 1;
+        state.State.Keys.TryGetValue(key.KeyId, out KeyStatusEntry? before);
+        _unpersistedFreezes.Remove(key.KeyId, out KeyStatusEntry? unpersisted);
+        state.State.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Active, Unfreezes = unfreezes };
+        try
+        {
+            await WriteAsync();
+        }
+        catch (Exception e)
+        {
+            // Put back what was there, not what a re-read might (or might fail to) return: memory never runs ahead of storage.
+            logger.LogError(e, "Storing the unfreeze of key {KeyId} failed; it stays frozen", key.KeyId);
+            if (before is null)
+            {
+                state.State.Keys.Remove(key.KeyId);
+            }
+            else
+            {
+                state.State.Keys[key.KeyId] = before;
+            }
+            if (unpersisted is not null)
+            {
+                _unpersistedFreezes[key.KeyId] = unpersisted;
+            }
+            if (e is InconsistentStateException)
+            {
+                await TryReloadAsync();
+            }
+            throw new SignerException(SignerErrorKind.Internal, "The unfreeze could not be stored; the key stays frozen.");
+        }
+    }
+
+    /// <summary>Clears this activation's finished markers, if any are stored; failures only delay that.</summary>
+    public async Task ClearFinishedMarkersAsync()
+    {
+        if (!HasFinishedMarkers)
+        {
+            return;
+        }
+        DropFinishedMarkers();
+        try
+        {
+            await WriteAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Clearing final-check markers failed; they are cleared with the next write");
+            if (e is InconsistentStateException)
+            {
+                await TryReloadAsync();
+            }
+        }
+    }
+
+    private bool IsFinishedMarker(KeyStatusEntry entry) => entry.PendingCheck is { } p && _finishedChecks.Contains(p.CheckId);
+
+    private void DropFinishedMarkers()
+    {
+        foreach (KeyStatusEntry entry in state.State.Keys.Values.Where(IsFinishedMarker))
+        {
+            entry.PendingCheck = null;
+        }
+    }
+
+    private KeyStatusEntry Entry(string keyId)
+    {
+        if (!state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry))
+        {
+            entry = new KeyStatusEntry();
+            state.State.Keys[keyId] = entry;
+        }
+        return entry;
+    }
+
+    private void ApplyFreeze(string keyId, KeyStatusEntry facts)
+    {
+        KeyStatusEntry entry = Entry(keyId);
+        if (entry.Status != KeyStatus.Frozen)
+        {
+            entry.Status = KeyStatus.Frozen;
+            entry.FrozenAt = facts.FrozenAt;
+            entry.FrozenReason = facts.FrozenReason;
+            entry.FrozenDevice = facts.FrozenDevice;
+        }
+        // Frozen says more than the marker of the check that failed; an unfreeze clears both.
+        entry.PendingCheck = null;
+    }
+
+    private async Task WriteAsync()
+    {
+        await state.WriteStateAsync();
+        // Memory and storage agree now: freezes are stored, and ids of markers no longer stored are not needed.
+        foreach (string keyId in _unpersistedFreezes.Keys.Where(k => state.State.Keys.TryGetValue(k, out KeyStatusEntry? e) && e.Status == KeyStatus.Frozen).ToList())
+        {
+            _unpersistedFreezes.Remove(keyId);
+        }
+        HashSet<string> stored = [.. state.State.Keys.Values.Select(e => e.PendingCheck?.CheckId).OfType<string>()];
+        _finishedChecks.RemoveWhere(id => !stored.Contains(id));
+    }
+
+    private async Task WriteOrReload(string failure)
+    {
+        try
+        {
+            await WriteAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Writing the key status record failed");
+            await TryReloadAsync();
+            throw new SignerException(SignerErrorKind.Internal, failure);
+        }
+    }
+
+    /// <summary>Storage's record replaces memory's; freezes not yet stored are applied again, so no re-read lifts them.</summary>
+    public async Task ReloadAsync()
+    {
+        await state.ReadStateAsync();
+        foreach ((string keyId, KeyStatusEntry facts) in _unpersistedFreezes)
+        {
+            ApplyFreeze(keyId, facts);
+        }
+    }
+
+    private async Task TryReloadAsync()
+    {
+        try
+        {
+            await ReloadAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Re-reading the key status record failed");
+        }
+    }
+}

@@ -1,0 +1,56 @@
+namespace Mpc.Grains;
+
+/// <summary>
+/// The status of a user's keys, stored apart from <see cref="UserKeysState"/> ("status" beside "keys"): nothing the
+/// user controls (chains, labels, devices) lives here, so its writes cannot be made to fail by growing the record.
+/// About 250 bytes per key; <see cref="UserStateLimits.MaxKeysPerUser"/> keys at most.
+/// </summary>
+[GenerateSerializer, Alias("mpc.KeyStatusState")]
+public sealed class KeyStatusState
+{
+    [Id(0)]
+    public Dictionary<string, KeyStatusEntry> Keys { get; set; } = [];
+}
+
+[GenerateSerializer, Alias("mpc.KeyStatusEntry")]
+public sealed class KeyStatusEntry
+{
+    [Id(0)]
+    public KeyStatus Status { get; set; } = KeyStatus.Active;
+
+    [Id(1)]
+    public DateTimeOffset? FrozenAt { get; set; }
+
+    /// <summary>Server-chosen text (never caller input), so the record stays small.</summary>
+    [Id(2)]
+    public string? FrozenReason { get; set; }
+
+    [Id(3)]
+    public string? FrozenDevice { get; set; }
+
+    /// <summary>How many times an operator has lifted a freeze (of either kind); capped, since each may have leaked.</summary>
+    [Id(4)]
+    public int Unfreezes { get; set; }
+
+    /// <summary>
+    /// Written before c3 is decrypted and cleared (lazily) once the signature verified. Found by anyone but the
+    /// activation that wrote it and knows the check passed, it means "the check failed or was cut short": frozen.
+    /// </summary>
+    [Id(5)]
+    public PendingFinalCheck? PendingCheck { get; set; }
+}
+
+/// <summary>A final signature check in progress: decryption may have happened, its outcome is not recorded.</summary>
+[GenerateSerializer, Alias("mpc.PendingFinalCheck")]
+public sealed class PendingFinalCheck
+{
+    /// <summary>Random, per check: tells this activation's own finished checks from anyone else's.</summary>
+    [Id(0)]
+    public string CheckId { get; set; } = "";
+
+    [Id(1)]
+    public string DeviceId { get; set; } = "";
+
+    [Id(2)]
+    public DateTimeOffset Since { get; set; }
+}
