@@ -32,12 +32,15 @@ public sealed class SignClientSession
 
     /// <param name="key">The client's key share.</param>
     /// <param name="digest">The 32-, 48- or 64-byte message digest to sign.</param>
-    /// <param name="lowS">Normalise s to the lower half of the order (Bitcoin/Ethereum form).</param>
+    /// <param name="lowS">
+    /// Ask for s in the lower half of the order (default): the form libsecp256k1 and @noble/curves require on
+    /// every curve. False allows either half (plain ECDSA); the signature and its recovery id are checked either way.
+    /// </param>
     /// <param name="randomness">
     /// Precomputed single-use Paillier randomness for the server's modulus; null computes it inline
     /// (the one expensive exponentiation of the client's round).
     /// </param>
-    public SignClientSession(ClientKeyShare key, ReadOnlySpan<byte> digest, bool lowS = false, PaillierRandomness? randomness = null)
+    public SignClientSession(ClientKeyShare key, ReadOnlySpan<byte> digest, bool lowS = true, PaillierRandomness? randomness = null)
     {
         _key = key;
         _curve = EcCurve.Get(key.Curve);
