@@ -128,7 +128,7 @@ internal static class KeyCommands
             (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint q) = ReadPublicKey(await File.ReadAllTextAsync(publicKeyFile, cancellationToken));
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             byte[] der = await File.ReadAllBytesAsync(parse.GetValue(signatureFile)!, cancellationToken);
-            (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = parse.GetValue(format) == "raw" ? ParseRaw(der, curve) : ParseDer(der);
+            (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = parse.GetValue(format) == "raw" ? ParseRaw(der, curve) : ParseDer(der, curve);
             bool ok = curve.Verify(q, MpcSignerClient.HashFor(curve.Kind, document), r, s);
             Console.WriteLine(ok ? "Verified OK" : "Verification failure");
             return ok ? 0 : 1;
@@ -167,20 +167,15 @@ internal static class KeyCommands
             ? (new Org.BouncyCastle.Math.BigInteger(1, raw, 0, curve.ScalarLength), new Org.BouncyCastle.Math.BigInteger(1, raw, curve.ScalarLength, curve.ScalarLength))
             : throw new CliException($"--sig is not a {2 * curve.ScalarLength}-byte r||s signature");
 
-    private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseDer(byte[] der)
+    private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseDer(byte[] der, EcCurve curve)
     {
         try
         {
-            var sequence = Org.BouncyCastle.Asn1.Asn1Sequence.GetInstance(der);
-            if (sequence.Count != 2)
-            {
-                throw new CliException("--sig is not a DER ECDSA signature");
-            }
-            return (Org.BouncyCastle.Asn1.DerInteger.GetInstance(sequence[0]).Value, Org.BouncyCastle.Asn1.DerInteger.GetInstance(sequence[1]).Value);
+            return EcdsaDer.Decode(der, curve);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidCastException)
+        catch (Mpc.Crypto.MpcProtocolException e)
         {
-            throw new CliException("--sig is not a DER ECDSA signature");
+            throw new CliException($"--sig is {e.Message}");
         }
     }
 }
