@@ -65,12 +65,15 @@ internal static class KeyCommands
         var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
         var input = new Option<string>("--in") { Description = "Document to sign", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the signature", Required = true };
-        var lowS = new Option<bool>("--low-s") { Description = "Normalise s to the lower half (Bitcoin/Ethereum form)" };
+        var highSAllowed = new Option<bool>("--high-s-allowed")
+        {
+            Description = "Allow s in the upper half of the order (plain ECDSA); by default s is low, as libsecp256k1 and @noble/curves require",
+        };
         Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES) with the key's certificate");
         var cert = new Option<string?>("--cert") { Description = "With --format cms: signer certificate (PEM or DER; a PEM chain leaf first) instead of the key record's" };
         var command = new Command("sign", "Sign a document (SHA-256; SHA-384 for P-384) with the server; writes a DER ECDSA signature, r||s, or a CMS.")
         {
-            server, token, keyFile, input, output, passphrase, passphraseEnv, unprotected, lowS, format, cert,
+            server, token, keyFile, input, output, passphrase, passphraseEnv, unprotected, highSAllowed, format, cert,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -88,7 +91,7 @@ internal static class KeyCommands
                 await DocumentCommands.SignCms(client, key, document, parse.GetValue(cert), parse.GetValue(output)!, cancellationToken);
                 return 0;
             }
-            EcdsaSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = parse.GetValue(lowS) }, cancellationToken);
+            EcdsaSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = !parse.GetValue(highSAllowed) }, cancellationToken);
             byte[] encoded = formatValue == "raw" ? signature.ToP1363(EcCurve.Get(key.Curve).ScalarLength) : signature.ToDer();
             await File.WriteAllBytesAsync(parse.GetValue(output)!, encoded, cancellationToken);
             Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId}; signature written to {parse.GetValue(output)}.");
@@ -125,7 +128,7 @@ internal static class KeyCommands
             (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint q) = ReadPublicKey(await File.ReadAllTextAsync(publicKeyFile, cancellationToken));
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             byte[] der = await File.ReadAllBytesAsync(parse.GetValue(signatureFile)!, cancellationToken);
-            (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = parse.GetValue(format) == "raw" ? ParseRaw(der, curve) : ParseDer(der);
+            (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = parse.GetValue(format) == "raw" ? ParseRaw(der, curve) : ParseDer(der, curve);
             bool ok = curve.Verify(q, MpcSignerClient.HashFor(curve.Kind, document), r, s);
             Console.WriteLine(ok ? "Verified OK" : "Verification failure");
             return ok ? 0 : 1;
@@ -164,20 +167,15 @@ internal static class KeyCommands
             ? (new Org.BouncyCastle.Math.BigInteger(1, raw, 0, curve.ScalarLength), new Org.BouncyCastle.Math.BigInteger(1, raw, curve.ScalarLength, curve.ScalarLength))
             : throw new CliException($"--sig is not a {2 * curve.ScalarLength}-byte r||s signature");
 
-    private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseDer(byte[] der)
+    private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseDer(byte[] der, EcCurve curve)
     {
         try
         {
-            var sequence = Org.BouncyCastle.Asn1.Asn1Sequence.GetInstance(der);
-            if (sequence.Count != 2)
-            {
-                throw new CliException("--sig is not a DER ECDSA signature");
-            }
-            return (Org.BouncyCastle.Asn1.DerInteger.GetInstance(sequence[0]).Value, Org.BouncyCastle.Asn1.DerInteger.GetInstance(sequence[1]).Value);
+            return EcdsaDer.Decode(der, curve);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidCastException)
+        catch (Mpc.Crypto.MpcProtocolException e)
         {
-            throw new CliException("--sig is not a DER ECDSA signature");
+            throw new CliException($"--sig is {e.Message}");
         }
     }
 }

@@ -39,6 +39,24 @@ public sealed class MpcECDsa : ECDsa
         return _curve.Verify(_key.PublicKey, hash, r, s);
     }
 
+    /// <summary>DER signatures go through the project's strict parser (<see cref="EcdsaDer"/>): BER forms do not verify.</summary>
+    protected override bool VerifyHashCore(ReadOnlySpan<byte> hash, ReadOnlySpan<byte> signature, DSASignatureFormat signatureFormat)
+    {
+        if (signatureFormat != DSASignatureFormat.Rfc3279DerSequence)
+        {
+            return VerifyHash(hash.ToArray(), signature.ToArray());
+        }
+        try
+        {
+            (BigInteger r, BigInteger s) = EcdsaDer.Decode(signature, _curve);
+            return _curve.Verify(_key.PublicKey, hash.ToArray(), r, s);
+        }
+        catch (Mpc.Crypto.MpcProtocolException)
+        {
+            return false;
+        }
+    }
+
     public override ECParameters ExportParameters(bool includePrivateParameters)
     {
         if (includePrivateParameters)

@@ -21,6 +21,9 @@ namespace Mpc.Client;
 /// </summary>
 public sealed partial class MpcSignerClient : IDisposable
 {
+    /// <summary>Commitments tried per signature: one taken by a concurrent caller or expired costs one more BeginSign.</summary>
+    private const int MaxSessionAttempts = 4;
+
     private readonly GrpcChannel _channel;
     private readonly bool _ownsChannel;
     private readonly Signer.SignerClient _grpc;
@@ -94,6 +97,7 @@ public sealed partial class MpcSignerClient : IDisposable
     /// <summary>
     /// Signs a 32-, 48- or 64-byte digest. Two round trips when the key holds a commitment from its previous
     /// signature, three otherwise. The result is verified against the key's public key before it is returned.
+    /// s is in the lower half of the group order unless <see cref="MpcSignOptions.LowS"/> is false.
     /// </summary>
     /// <exception cref="MpcProtocolException">
     /// The share predates signing proofs (<see cref="ClientKeyShare.CanSign"/> false): refresh it with
@@ -102,27 +106,27 @@ public sealed partial class MpcSignerClient : IDisposable
     public async Task<EcdsaSignature> SignDigestAsync(MpcKey key, ReadOnlyMemory<byte> digest, MpcSignOptions? options = null, CancellationToken cancellationToken = default)
     {
         key.Share.RequireSigningParameters();
-        bool lowS = options?.LowS ?? false;
+        bool lowS = (options ?? MpcSignOptions.Default).LowS;
         byte[]? commitment = key.TakeCommitment();
-        if (commitment is not null)
+        for (int attempt = 1; ; attempt++)
         {
-            try
+            if (commitment is null)
             {
-                return await SignWith(key, commitment, digest, lowS, cancellationToken).ConfigureAwait(false);
+                BeginSignResponse begin = await Call(o => _grpc.BeginSignAsync(new BeginSignRequest
+                {
+                    KeyId = key.KeyId,
+                    DeviceId = key.Share.DeviceId,
+                    ShareId = ByteString.CopyFrom(key.Share.ShareId),
+                }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+                commitment = begin.Commitment.ToByteArray();
             }
-            catch (MpcSignerException e) when (e.Status == StatusCode.NotFound)
+            EcdsaSignature? signature = await SignWith(key, commitment, digest, lowS, mayRestart: attempt < MaxSessionAttempts, cancellationToken).ConfigureAwait(false);
+            if (signature is not null)
             {
-                // The prepared commitment expired on the server (or the server restarted): start afresh.
-                // Nothing secret was used: the server never opened that commitment.
+                return signature;
             }
+            commitment = null;
         }
-        BeginSignResponse begin = await Call(o => _grpc.BeginSignAsync(new BeginSignRequest
-        {
-            KeyId = key.KeyId,
-            DeviceId = key.Share.DeviceId,
-            ShareId = ByteString.CopyFrom(key.Share.ShareId),
-        }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
-        return await SignWith(key, begin.Commitment.ToByteArray(), digest, lowS, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Hashes <paramref name="data"/> (SHA-256; SHA-384 on P-384) and signs the digest.</summary>
@@ -155,20 +159,34 @@ public sealed partial class MpcSignerClient : IDisposable
         }
     }
 
-    private async Task<EcdsaSignature> SignWith(MpcKey key, byte[] commitmentBytes, ReadOnlyMemory<byte> digest, bool lowS, CancellationToken cancellationToken)
+    /// <summary>
+    /// One signature from a server commitment; null when the server no longer knows the commitment at SignNonce
+    /// (expired, restarted, or opened first by another caller it was also handed to) and <paramref name="mayRestart"/>.
+    /// Only then: nothing of the server's nonce was used, and a fresh BeginSign is safe. A NotFound at SignFinish
+    /// is never retried here.
+    /// </summary>
+    private async Task<EcdsaSignature?> SignWith(MpcKey key, byte[] commitmentBytes, ReadOnlyMemory<byte> digest, bool lowS, bool mayRestart, CancellationToken cancellationToken)
     {
         CurveKind curve = key.Curve;
         SignCommitment commitment = SignCommitment.Decode(commitmentBytes);
         var session = new SignClientSession(key.Share, digest.Span, lowS, key.TakeRandomness());
         SignNonce nonce = session.HandleCommitment(commitment);
-        SignNonceResponse opened = await Call(o => _grpc.SignNonceAsync(
-            new SignNonceRequest
-            {
-                KeyId = key.KeyId,
-                Nonce = ByteString.CopyFrom(nonce.Encode()),
-                DeviceId = key.Share.DeviceId,
-                ShareId = ByteString.CopyFrom(key.Share.ShareId),
-            }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        SignNonceResponse opened;
+        try
+        {
+            opened = await Call(o => _grpc.SignNonceAsync(
+                new SignNonceRequest
+                {
+                    KeyId = key.KeyId,
+                    Nonce = ByteString.CopyFrom(nonce.Encode()),
+                    DeviceId = key.Share.DeviceId,
+                    ShareId = ByteString.CopyFrom(key.Share.ShareId),
+                }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MpcSignerException e) when (e.Status == StatusCode.NotFound && mayRestart)
+        {
+            return null;
+        }
         SignCiphertext ciphertext = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, curve));
         SignFinishResponse finished = await Call(o => _grpc.SignFinishAsync(new SignFinishRequest
         {

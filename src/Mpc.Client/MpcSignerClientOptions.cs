@@ -25,6 +25,12 @@ public sealed class MpcSignerClientOptions
 /// <summary>Per-signature choices.</summary>
 public sealed record MpcSignOptions
 {
-    /// <summary>Normalise s to the lower half of the group order (required by Bitcoin and Ethereum).</summary>
-    public bool LowS { get; init; }
+    /// <summary>The defaults: low-S.</summary>
+    public static MpcSignOptions Default { get; } = new();
+
+    /// <summary>
+    /// Normalise s to the lower half of the group order (default true): libsecp256k1, Bitcoin, Ethereum and
+    /// @noble/curves refuse the other half. False allows either half (the form plain ECDSA verifiers accept).
+    /// </summary>
+    public bool LowS { get; init; } = true;
 }

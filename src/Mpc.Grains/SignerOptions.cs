@@ -10,12 +10,21 @@ public sealed class SignerOptions
     public TimeSpan KeyGenSessionLifetime { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// How long a signing session (and a commitment handed out for the next signature) stays usable.
+    /// How long an unopened commitment (from BeginSign, or handed out for the next signature) stays usable.
     /// Sessions live only in grain memory; an expired one is simply forgotten.
     /// </summary>
     public TimeSpan SignSessionLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Open signing sessions allowed per key, so no caller can make the grain hoard nonces.</summary>
+    /// <summary>How long a session whose nonce round ran (k1 is in use) may take to finish before it is forgotten.</summary>
+    public TimeSpan OpenedSignSessionLifetime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Unopened commitments kept per device; beyond it BeginSign (and SignFinish's next commitment) hands out an
+    /// existing one again, which is safe because its nonce has not been used (docs/protocol.md, "Signing sessions").
+    /// </summary>
+    public int MaxUnopenedCommitmentsPerDevice { get; set; } = 4;
+
+    /// <summary>Opened, unfinished signing sessions allowed per key (each expires after <see cref="OpenedSignSessionLifetime"/>).</summary>
     public int MaxOpenSessionsPerKey { get; set; } = 64;
 
     /// <summary>

@@ -34,14 +34,14 @@ public sealed partial class UserKeysGrain(
     TimeProvider time,
     SignerMetrics metrics,
     IKeyAuditTrail audit,
-    ILogger<UserKeysGrain> logger) : Grain, IUserKeysGrain
+    ILogger<UserKeysGrain> logger) : Grain, IUserKeysGrain, ISigningSessionsGrain
 {
     /// <summary>The seal purpose of shares stored before devices existed (one per key).</summary>
     private const string LegacySharePurpose = "server-key-share";
 
     private readonly SignerOptions _options = options.Value;
     private readonly Dictionary<string, PendingKeyGen> _keyGens = [];
-    private readonly Dictionary<string, PendingSign> _signs = [];
+    private readonly SigningSessions _signs = new(options.Value, time);
     private readonly Dictionary<string, ServerKeyShare> _shares = [];
     private readonly SigningRateLimiter _rate = new(options.Value, time);
     private readonly KeyStatusRecord _status = new(status, time, logger);
@@ -113,9 +113,11 @@ public sealed partial class UserKeysGrain(
         StoredKey key = RequireSignableKey(keyId);
         StoredDevice stored = RequireSigningDevice(key, device);
         PurgeExpired();
-        SignServerSession session = await OpenSession(key, stored);
+        SignServerSession session = (await _signs.CommitmentFor(keyId, stored.DeviceId, () => OpenSession(key, stored)))!;
         return session.Commitment.Encode();
     }
+
+    public Task<SigningSessionCounts> GetSigningSessionCounts(string keyId) => Task.FromResult(_signs.Counts(keyId));
 
     private Task<byte[]> SignNonceCore(string keyId, DeviceShare device, byte[] nonce)
     {
@@ -123,19 +125,23 @@ public sealed partial class UserKeysGrain(
         StoredDevice stored = RequireSigningDevice(key, device);
         SignNonce decoded = Decode(() => Mpc.Protocol.Messages.SignNonce.Decode(nonce, (CurveKind)key.Curve));
         string sessionId = Convert.ToHexStringLower(decoded.ServerSessionId);
-        if (!_signs.TryGetValue(sessionId, out PendingSign? pending) || pending.KeyId != keyId || pending.ExpiresAt < time.GetUtcNow())
-        {
-            throw SignerErrors.UnknownSession();
-        }
+        // An opened session is not found: its one nonce round has run (or runs now) for whoever opened it first.
+        PendingSign pending = _signs.Unopened(sessionId, keyId) ?? throw SignerErrors.UnknownSession();
         if (pending.DeviceId != stored.DeviceId)
         {
             // A commitment made for one device's pair must not be completed with another device's share.
             throw new SignerException(SignerErrorKind.FailedPrecondition,
-                $"This signing session belongs to device '{pending.DeviceId}', not '{stored.DeviceId}'; start a new one.");
+                $"This signing session belongs to device '{SignerErrors.Quote(pending.DeviceId)}', not '{SignerErrors.Quote(stored.DeviceId)}'; start a new one.");
+        }
+        int opened = _signs.OpenedCount(keyId);
+        if (opened >= _options.MaxOpenSessionsPerKey)
+        {
+            throw new SignerException(SignerErrorKind.ResourceExhausted,
+                $"Key '{keyId}' has {_options.MaxOpenSessionsPerKey} signatures in progress; finish them or wait a few seconds for them to expire.");
         }
         try
         {
-            _rate.Check(keyId, _signs.Values.Count(s => s.KeyId == keyId && s.NonceAt is not null));
+            _rate.Check(keyId, opened);
         }
         catch (SignerException)
         {
@@ -144,6 +150,7 @@ public sealed partial class UserKeysGrain(
             audit.Record(keyId, AuditEventKind.Sign, stored.DeviceId, decoded.Digest, AuditOutcomes.RateLimited);
             throw;
         }
+        _signs.MarkOpened(pending);
         try
         {
             byte[] opening = pending.Session.HandleNonce(decoded).Encode();
@@ -163,10 +170,7 @@ public sealed partial class UserKeysGrain(
     {
         StoredKey key = RequireSignableKey(keyId);
         string id = sessionId.Length == ProtocolLimits.ServerSessionIdLength ? Convert.ToHexStringLower(sessionId) : "";
-        if (!_signs.TryGetValue(id, out PendingSign? pending) || pending.KeyId != keyId || pending.ExpiresAt < time.GetUtcNow())
-        {
-            throw SignerErrors.UnknownSession();
-        }
+        PendingSign pending = _signs.Find(id, keyId) ?? throw SignerErrors.UnknownSession();
         SignCiphertext decoded = Decode(() => SignCiphertext.Decode(ciphertext, (CurveKind)key.Curve, pending.Session.PaillierModulusBits));
         // The session is spent whatever happens below: its nonce never meets a second c3.
         _signs.Remove(id);
@@ -207,12 +211,11 @@ public sealed partial class UserKeysGrain(
         _rate.Released(keyId);
         audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Ok);
         byte[]? next = null;
-        if (wantNextCommitment && CountSessions(keyId) < _options.MaxOpenSessionsPerKey)
+        if (wantNextCommitment && key.Devices.TryGetValue(pending.DeviceId, out StoredDevice? device) && !device.Revoked)
         {
-            if (key.Devices.TryGetValue(pending.DeviceId, out StoredDevice? device) && !device.Revoked)
-            {
-                next = (await OpenSession(key, device)).Commitment.Encode();
-            }
+            // One of the device's unopened commitments if it already holds the maximum, so a caller that
+            // throws the next commitment away (a one-shot process) never makes the pool grow.
+            next = (await _signs.CommitmentFor(keyId, device.DeviceId, () => OpenSession(key, device)))!.Commitment.Encode();
         }
         return new SignCompletion(outcome.Message!.Encode(), next);
     }
@@ -313,18 +316,8 @@ public sealed partial class UserKeysGrain(
         }
     }
 
-    private async Task<SignServerSession> OpenSession(StoredKey key, StoredDevice device)
-    {
-        if (CountSessions(key.KeyId) >= _options.MaxOpenSessionsPerKey)
-        {
-            throw new SignerException(SignerErrorKind.ResourceExhausted,
-                $"Key '{key.KeyId}' has {_options.MaxOpenSessionsPerKey} open signing sessions; finish or let some expire.");
-        }
-        ServerKeyShare share = await Share(key, device);
-        var session = new SignServerSession(share, device.DeviceId);
-        _signs[session.SessionId] = new PendingSign(key.KeyId, device.DeviceId, session, time.GetUtcNow() + _options.SignSessionLifetime);
-        return session;
-    }
+    /// <summary>A new session (fresh k1 and its commitment) for the device's pair; <see cref="SigningSessions"/> keeps it.</summary>
+    private async Task<SignServerSession> OpenSession(StoredKey key, StoredDevice device) => new(await Share(key, device), device.DeviceId);
 
     private async Task<ServerKeyShare> Share(StoredKey key, StoredDevice device)
     {
@@ -394,15 +387,10 @@ public sealed partial class UserKeysGrain(
         return key;
     }
 
-    private int CountSessions(string keyId) => _signs.Values.Count(s => s.KeyId == keyId);
-
     private void PurgeExpired()
     {
         DateTimeOffset now = time.GetUtcNow();
-        foreach (string id in _signs.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
-        {
-            _signs.Remove(id);
-        }
+        _signs.Purge();
         PurgeExpiredRefreshes(now);
         foreach (string id in _keyGens.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
         {
@@ -441,13 +429,4 @@ public sealed partial class UserKeysGrain(
     }
 
     private sealed record PendingKeyGen(KeyGenServerSession Session, CurveKind Curve, DateTimeOffset ExpiresAt);
-
-    private sealed record PendingSign(string KeyId, string DeviceId, SignServerSession Session, DateTimeOffset ExpiresAt)
-    {
-        /// <summary>When the nonce round finished: the start of the end-to-end latency.</summary>
-        public long? NonceAt { get; set; }
-
-        /// <summary>The digest named in the nonce round, for the audit log.</summary>
-        public byte[]? Digest { get; set; }
-    }
 }

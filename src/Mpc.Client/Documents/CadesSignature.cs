@@ -104,6 +104,18 @@ public static class CadesSignature
         }
         try
         {
+            // An ECDSA signature value (X9.62 OIDs) must be DER itself, not merely something the platform's converter tolerates.
+            if (signerInfo.SignatureAlgorithm.Value?.StartsWith("1.2.840.10045.", StringComparison.Ordinal) == true)
+            {
+                Mpc.Crypto.Curves.EcdsaDer.Decode(signerInfo.GetSignature());
+            }
+        }
+        catch (Mpc.Crypto.MpcProtocolException e)
+        {
+            throw new DocumentSignatureException($"The signature value is {e.Message}");
+        }
+        try
+        {
             signerInfo.CheckSignature(verifySignatureOnly: true);
         }
         catch (CryptographicException)

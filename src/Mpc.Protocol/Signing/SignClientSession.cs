@@ -35,7 +35,10 @@ public sealed class SignClientSession
 
     /// <param name="key">The client's key share.</param>
     /// <param name="digest">The 32-, 48- or 64-byte message digest to sign.</param>
-    /// <param name="lowS">Normalise s to the lower half of the order (Bitcoin/Ethereum form).</param>
+    /// <param name="lowS">
+    /// Ask for s in the lower half of the order (default): the form libsecp256k1 and @noble/curves require on
+    /// every curve. False allows either half (plain ECDSA); the signature and its recovery id are checked either way.
+    /// </param>
     /// <param name="randomness">
     /// Precomputed single-use randomness of c3 and its proof for this share (<see cref="SignCiphertextRandomness"/>);
     /// null computes it inline (most of the client's exponentiations).
@@ -43,7 +46,7 @@ public sealed class SignClientSession
     /// <exception cref="MpcProtocolException">
     /// <see cref="MpcErrorCode.InvalidRingPedersenParameters"/> for a share made before signing proofs: refresh it first.
     /// </exception>
-    public SignClientSession(ClientKeyShare key, ReadOnlySpan<byte> digest, bool lowS = false, SignCiphertextRandomness? randomness = null)
+    public SignClientSession(ClientKeyShare key, ReadOnlySpan<byte> digest, bool lowS = true, SignCiphertextRandomness? randomness = null)
     {
         _serverRingPedersen = key.RequireSigningParameters();
         _key = key;

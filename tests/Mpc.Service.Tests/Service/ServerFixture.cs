@@ -82,6 +82,9 @@ public sealed class ServerFixture : IAsyncLifetime
         return tokens.Mint(operatorName, TimeSpan.FromHours(1), admin: true);
     }
 
+    /// <summary>The server's grain factory, for looking into grain state (diagnostic views only).</summary>
+    public IGrainFactory Grains => _app!.Services.GetRequiredService<IGrainFactory>();
+
     /// <summary>A raw gRPC client for sending hand-made (and hostile) messages, with the given bearer token.</summary>
     public RawSigner Raw(string? token) => new(Address, token);
 

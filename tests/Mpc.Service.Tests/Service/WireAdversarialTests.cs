@@ -302,17 +302,20 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Too_many_open_sessions_is_resource_exhausted()
+    public async Task Hoarding_begin_sign_calls_keeps_four_unopened_commitments_and_never_locks_the_key()
     {
         using MpcSignerClient client = server.Client("hoarder");
         using MpcKey key = await client.CreateKeyAsync(CurveKind.Secp256k1);
         using RawSigner hoarder = server.Raw(server.Token("hoarder"));
-        for (int i = 0; i < 64; i++)
+        var sessions = new HashSet<string>();
+        for (int i = 0; i < 100; i++)
         {
-            await hoarder.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, hoarder.Headers);
+            BeginSignResponse begin = await hoarder.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, hoarder.Headers);
+            sessions.Add(Convert.ToHexString(SignCommitment.Decode(begin.Commitment.Span).ServerSessionId));
         }
-        Assert.Equal(StatusCode.ResourceExhausted, await Status(async () =>
-            await hoarder.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, hoarder.Headers)));
+        Assert.Equal(4, sessions.Count);
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        Assert.True(Verifiers.Independent(CurveKind.Secp256k1, key.SubjectPublicKeyInfo, digest, await client.SignDigestAsync(key, digest)));
     }
 
     [Fact]
