@@ -24,7 +24,7 @@ internal static class AuditCommand
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             MpcAuditHead? head = ParseHead(parse.GetValue(expectHead));
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             return await RunAsync(client, parse.GetValue(keyId)!, parse.GetValue(json), head, Console.Out, Console.Error, cancellationToken);
         }));
         return command;

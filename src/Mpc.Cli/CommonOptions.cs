@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Mpc.Client;
 using Mpc.Client.KeyStore;
@@ -12,17 +13,86 @@ internal static class CommonOptions
     public const string TokenVariable = "MPC_TOKEN";
     public const string PassphraseVariable = "MPC_PASSPHRASE";
 
-    public static Option<string?> Server() => new("--server") { Description = $"Server URL, e.g. http://127.0.0.1:7443 (or ${ServerVariable})" };
+    public const string InsecureHttpOption = "--insecure-http";
+    public const string CaCertOption = "--ca-cert";
+    private const string TokenFileOption = "--token-file";
+    private const string PassphraseEnvOption = "--passphrase-env";
 
-    public static Option<string?> Token() => new("--token") { Description = $"Bearer token (or ${TokenVariable})" };
+    public static Option<string?> Server() => new("--server") { Description = $"Server URL, e.g. https://signer.example:7443 (or ${ServerVariable}); plain http only to loopback unless {InsecureHttpOption}" };
 
-    public static Option<string?> Passphrase() => new("--passphrase") { Description = "Key file passphrase (prefer --passphrase-env or the prompt: options show in process lists)" };
+    /// <summary>The bearer token comes from a file or the environment, never from the command line (process lists, shell history).</summary>
+    public static Option<string?> Token() => new(TokenFileOption) { Description = $"File holding the bearer token (default: ${TokenVariable})" };
 
-    public static Option<string?> PassphraseEnv() => new("--passphrase-env") { Description = $"Name of an environment variable holding the passphrase (default {PassphraseVariable})" };
+    public static Option<string?> PassphraseEnv() => new(PassphraseEnvOption) { Description = $"Name of an environment variable holding the passphrase (default {PassphraseVariable}; otherwise a prompt)" };
 
     public static Option<bool> Unprotected() => new("--unprotected") { Description = "Store the client share without a passphrase (tests and throwaway keys only)" };
 
-    public static Uri ServerUrl(string? value)
+    /// <summary>
+    /// Adds, to every command that talks to a server, <c>--insecure-http</c> and <c>--ca-cert</c>; and to every command
+    /// that takes a token or passphrase, hidden <c>--token</c> / <c>--passphrase</c> options that exist only to be
+    /// refused with a pointer to the safe ways (<see cref="RefuseBeforeRunning"/>).
+    /// </summary>
+    public static void AddSafetyOptions(Command command)
+    {
+        bool Has(string name) => command.Options.Any(o => o.Name == name);
+        if (command.Options.Any(o => o.Name == "--server" && o is Option<string?>))
+        {
+            command.Options.Add(new Option<bool>(InsecureHttpOption) { Description = "Allow plain http to a host that is not loopback: the token and refresh randomisers travel in clear (a warning on every call)" });
+            command.Options.Add(new Option<string?>(CaCertOption) { Description = "PEM file of a private CA to trust for the server's TLS certificate (instead of the system's roots)" });
+        }
+        if (Has(TokenFileOption))
+        {
+            command.Options.Add(new Option<string?>("--token") { Hidden = true });
+        }
+        if (Has(PassphraseEnvOption))
+        {
+            command.Options.Add(new Option<string?>("--passphrase") { Hidden = true });
+        }
+        foreach (Command child in command.Subcommands)
+        {
+            AddSafetyOptions(child);
+        }
+    }
+
+    /// <summary>
+    /// What must be refused before a command runs (before a file is read or a name resolved): a secret given on the
+    /// command line, and a plain-http server that is not loopback without <c>--insecure-http</c>. Null when none.
+    /// </summary>
+    public static string? RefuseBeforeRunning(ParseResult parse)
+    {
+        Command command = parse.CommandResult.Command;
+        Option? Find(string name) => command.Options.FirstOrDefault(o => o.Name == name);
+        if (Find("--token") is Option<string?> token && Find(TokenFileOption) is not null && parse.GetResult(token) is not null)
+        {
+            return $"--token is refused: a token on the command line shows in process lists and shell history; set {TokenVariable} or use {TokenFileOption} FILE";
+        }
+        if (Find("--passphrase") is Option<string?> passphrase && parse.GetResult(passphrase) is not null)
+        {
+            return $"--passphrase is refused: a passphrase on the command line shows in process lists and shell history; set {PassphraseVariable}, name a variable with {PassphraseEnvOption}, or type it at the prompt";
+        }
+        if (Find("--server") is Option<string?> server && Find(InsecureHttpOption) is Option<bool> insecure)
+        {
+            try
+            {
+                string? value = parse.GetValue(server) ?? Environment.GetEnvironmentVariable(ServerVariable);
+                if (!string.IsNullOrWhiteSpace(value))
+                {
+                    ServerUrl(value, parse.GetValue(insecure));
+                }
+            }
+            catch (CliException e)
+            {
+                return e.Message;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The server URL from the option or <see cref="ServerVariable"/>. Plain http is refused for any host that is
+    /// not loopback unless <paramref name="allowInsecureHttp"/>: checked on the text, before any name is resolved.
+    /// </summary>
+    public static Uri ServerUrl(string? value, bool allowInsecureHttp = false)
     {
         string? url = value ?? Environment.GetEnvironmentVariable(ServerVariable);
         if (string.IsNullOrWhiteSpace(url))
@@ -33,15 +103,45 @@ internal static class CommonOptions
         {
             throw new CliException($"'{url}' is not an http(s) URL");
         }
+        if (uri.Scheme == "http" && !uri.IsLoopback && !allowInsecureHttp)
+        {
+            throw new CliException($"refusing plain http to {uri.Host}: the token and refresh randomisers would travel in clear; use https, or pass {InsecureHttpOption} to accept that");
+        }
         return uri;
     }
 
-    public static string TokenValue(string? value)
+    /// <summary>The token from <paramref name="tokenFile"/>, else <see cref="TokenVariable"/>.</summary>
+    public static string TokenValue(string? tokenFile)
     {
-        string? token = value ?? Environment.GetEnvironmentVariable(TokenVariable);
+        string? token = tokenFile is not null ? File.ReadAllText(tokenFile) : Environment.GetEnvironmentVariable(TokenVariable);
         return string.IsNullOrWhiteSpace(token)
-            ? throw new CliException($"no token given: use --token T or set {TokenVariable} (mpc token prints one for the embedded server)")
+            ? throw new CliException(tokenFile is not null
+                ? $"{tokenFile} holds no token"
+                : $"no token given: set {TokenVariable} or use {TokenFileOption} FILE (mpc token prints one for the embedded server)")
             : token.Trim();
+    }
+
+    /// <summary>A client for the command's --server, token, --insecure-http and --ca-cert.</summary>
+    public static MpcSignerClient Client(ParseResult parse, Option<string?> server, Option<string?> token) =>
+        Client(parse, server, TokenValue(parse.GetValue(token)));
+
+    /// <summary>A client for the command's --server, --insecure-http and --ca-cert, with a token already read.</summary>
+    public static MpcSignerClient Client(ParseResult parse, Option<string?> server, string token)
+    {
+        bool insecure = parse.GetValue<bool>(InsecureHttpOption);
+        Uri url = ServerUrl(parse.GetValue(server), insecure);
+        var options = new MpcSignerClientOptions { AllowInsecureHttp = insecure };
+        if (parse.GetValue<string?>(CaCertOption) is { } caFile)
+        {
+            var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            roots.ImportFromPemFile(caFile);
+            options.TrustedCaCertificates = roots.Count > 0 ? roots : throw new CliException($"{caFile} holds no PEM certificate");
+        }
+        if (insecure)
+        {
+            options.LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder => builder.AddProvider(new StderrWarnings()));
+        }
+        return new MpcSignerClient(url, token, options);
     }
 
     /// <summary>The token's subject, for labelling the key file; the server does the real validation.</summary>
@@ -57,26 +157,18 @@ internal static class CommonOptions
         }
     }
 
-    /// <summary>Passphrase from --passphrase, the named (or default) environment variable, or a prompt; or none with --unprotected.</summary>
-    public static KeyFileProtection Protection(string? passphrase, string? passphraseEnv, bool unprotected, bool confirm)
-    {
-        if (unprotected)
-        {
-            return passphrase is null ? KeyFileProtection.Unprotected() : throw new CliException("--unprotected and --passphrase exclude each other");
-        }
-        return KeyFileProtection.Passphrase(Secret(passphrase, passphraseEnv, PassphraseVariable, "Passphrase", confirm, "or --unprotected"));
-    }
+    /// <summary>Passphrase from the named (or default) environment variable or a prompt; or none with --unprotected.</summary>
+    public static KeyFileProtection Protection(string? passphraseEnv, bool unprotected, bool confirm) =>
+        unprotected
+            ? KeyFileProtection.Unprotected()
+            : KeyFileProtection.Passphrase(Secret(passphraseEnv, PassphraseVariable, "Passphrase", confirm, "or --unprotected"));
 
     /// <summary>
-    /// A passphrase or password from the option, the named (or default) environment variable, or a prompt
-    /// (repeated when <paramref name="confirm"/>). Never empty.
+    /// A passphrase or password from the named (or default) environment variable, or a prompt (repeated when
+    /// <paramref name="confirm"/>). Never empty, never from the command line.
     /// </summary>
-    public static string Secret(string? value, string? variableName, string defaultVariable, string label, bool confirm, string alternatives = "")
+    public static string Secret(string? variableName, string defaultVariable, string label, bool confirm, string alternatives = "")
     {
-        if (!string.IsNullOrEmpty(value))
-        {
-            return value;
-        }
         string variable = variableName ?? defaultVariable;
         if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnvironment)
         {
@@ -96,6 +188,17 @@ internal static class CommonOptions
             throw new CliException($"the {label.ToLowerInvariant()}s differ");
         }
         return first.Length > 0 ? first : throw new CliException($"empty {label.ToLowerInvariant()}");
+    }
+
+    /// <summary>A line typed at the terminal (shown as typed); without a terminal, an error naming <paramref name="option"/>.</summary>
+    public static string PromptLine(string label, string option)
+    {
+        if (Console.IsInputRedirected)
+        {
+            throw new CliException($"no terminal to ask for it: give {option}");
+        }
+        Console.Error.Write(label + ": ");
+        return Console.ReadLine() ?? throw new CliException($"no input: give {option}");
     }
 
     private static string Prompt(string label)
@@ -124,5 +227,28 @@ internal static class CommonOptions
         }
     }
 
-    public static MpcSignerClient Client(Uri server, string token) => new(server, token);
+}
+
+/// <summary>The SDK's warnings (insecure transport) as one "warning:" line each on stderr.</summary>
+internal sealed class StderrWarnings : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+{
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) =>
+        categoryName.StartsWith("Mpc.", StringComparison.Ordinal) ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception,
+        Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+        {
+            Console.Error.WriteLine($"warning: {formatter(state, exception)}");
+        }
+    }
+
+    public void Dispose()
+    {
+    }
 }

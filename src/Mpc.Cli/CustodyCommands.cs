@@ -10,18 +10,18 @@ internal static class CustodyCommands
 {
     public static Command Refresh()
     {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.Unprotected();
         var keyFile = new Option<string>("--key") { Description = "Key file; rewritten in place with the new share", Required = true };
         var command = new Command("refresh",
             "Replace this device's share pair with a fresh one (same public key). The old share, and every copy of it, stops working.")
         {
-            server, token, keyFile, passphrase, passphraseEnv, unprotected,
+            server, token, keyFile, passphraseEnv, unprotected,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             using MpcKey key = client.OpenKey(opened.Share);
             Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
             var clock = Stopwatch.StartNew();
@@ -54,7 +54,7 @@ internal static class CustodyCommands
         var command = new Command("list", "List the key's devices and backups.") { server, token, keyId };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(parse.GetValue(keyId)!, cancellationToken);
             Console.WriteLine($"{"DEVICE",-24} {"KIND",-7} {"STATE",-14} {"CREATED",-20} {"REFRESHED",-20} LABEL");
             foreach (MpcDeviceInfo device in devices)
@@ -75,7 +75,7 @@ internal static class CustodyCommands
         var command = new Command("revoke", "Destroy a device's server-side share: its client share never signs again.") { server, token, keyId, device };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             MpcDeviceInfo revoked = await client.RevokeDeviceAsync(parse.GetValue(keyId)!, parse.GetValue(device)!, cancellationToken);
             Console.WriteLine($"Revoked {revoked.Kind} {revoked.DeviceId} at {revoked.RevokedAt:u}.");
             return 0;
@@ -96,7 +96,7 @@ internal static class CustodyCommands
         };
         unfreeze.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             MpcKeyInfo key = await client.UnfreezeKeyAsync(parse.GetValue(user)!, parse.GetValue(keyId)!, parse.GetValue(revoke), cancellationToken);
             Console.WriteLine($"Key {key.KeyId} is unfrozen; each of its devices must run mpc refresh before it signs.");
             return 0;

@@ -14,7 +14,7 @@ internal static class DocumentCommands
 {
     public static Command Cert()
     {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.Unprotected();
         var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
         var subject = new Option<string>("--subject") { Description = "Distinguished name, e.g. \"CN=Alice,O=Example\"", Required = true };
@@ -22,7 +22,7 @@ internal static class DocumentCommands
         var output = new Option<string>("--out") { Description = "Where to write the certificate (PEM)", Required = true };
         var command = new Command("cert", "Make a self-signed certificate for a split key, store it in the server's key record and write it as PEM.")
         {
-            server, token, keyFile, subject, days, output, passphrase, passphraseEnv, unprotected,
+            server, token, keyFile, subject, days, output, passphraseEnv, unprotected,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -32,8 +32,8 @@ internal static class DocumentCommands
             {
                 throw new CliException("--days must be between 1 and 36500");
             }
-            ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             using MpcKey key = client.OpenKey(share);
             // Back-dated a little so that a verifier whose clock is slightly behind accepts it at once.
             DateTimeOffset now = DateTimeOffset.UtcNow;

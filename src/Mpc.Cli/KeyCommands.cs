@@ -14,13 +14,13 @@ internal static class KeyCommands
 {
     public static Command KeyGen()
     {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.Unprotected();
         var curve = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
         var output = new Option<string>("--out") { Description = "Key file to write (the client share, encrypted)", Required = true };
         var command = new Command("keygen", "Create a split key with the server; the client share goes to --out.")
         {
-            server, token, curve, output, passphrase, passphraseEnv, unprotected,
+            server, token, curve, output, passphraseEnv, unprotected,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -32,8 +32,8 @@ internal static class KeyCommands
             }
             string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
             string user = CommonOptions.UserOf(tokenValue);
-            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), tokenValue);
+            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue);
             Console.Error.WriteLine("Generating this device's proof parameters and running distributed key generation (a few seconds)...");
             var clock = Stopwatch.StartNew();
             using MpcKey key = await client.CreateKeyAsync(curveKind, cancellationToken);
@@ -60,7 +60,7 @@ internal static class KeyCommands
 
     public static Command Sign()
     {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.Unprotected();
         var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
         var input = new Option<string>("--in") { Description = "Document to sign", Required = true };
@@ -73,7 +73,7 @@ internal static class KeyCommands
         var cert = new Option<string?>("--cert") { Description = "With --format cms: signer certificate (PEM or DER; a PEM chain leaf first) instead of the key record's" };
         var command = new Command("sign", "Sign a document (SHA-256; SHA-384 for P-384) with the server; writes a DER ECDSA signature, r||s, or a CMS.")
         {
-            server, token, keyFile, input, output, passphrase, passphraseEnv, unprotected, highSAllowed, format, cert,
+            server, token, keyFile, input, output, passphraseEnv, unprotected, highSAllowed, format, cert,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -83,8 +83,8 @@ internal static class KeyCommands
                 throw new CliException("--cert applies only to --format cms");
             }
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
-            ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             using MpcKey key = client.OpenKey(share);
             if (formatValue == "cms")
             {

@@ -8,7 +8,8 @@ namespace Mpc.Cli;
 
 /// <summary>
 /// A key file opened by any command that uses its share (sign, cert, refresh, backup, handover), with one set of
-/// passphrase rules; its protection and user are kept so that a refresh writes the successor the same way.
+/// passphrase rules. Its protection (with the file's own Argon2id parameters) and its user, as authenticated by the
+/// decryption, are kept so that a refresh writes the successor the same way.
 /// </summary>
 internal sealed class OpenedKeyFile
 {
@@ -28,13 +29,19 @@ internal sealed class OpenedKeyFile
 
     public ClientKeyShare Share { get; }
 
-    public static OpenedKeyFile Open(string path, string? passphrase, string? passphraseEnv, bool unprotected)
+    public static OpenedKeyFile Open(string path, string? passphraseEnv, bool unprotected)
     {
-        KeyFileInfo info = ClientKeyFile.ReadPublicInfo(path);
-        KeyFileProtection protection = info.IsProtected
-            ? CommonOptions.Protection(passphrase, passphraseEnv, false, confirm: false)
+        // The clear header only decides whether to ask for a passphrase; everything kept comes from Load, which
+        // returns the header only after checking it against the decrypted share.
+        KeyFileProtection protection = ClientKeyFile.ReadPublicInfo(path).IsProtected
+            ? CommonOptions.Protection(passphraseEnv, false, confirm: false)
             : unprotected ? KeyFileProtection.Unprotected() : throw new CliException("this key file is unprotected; pass --unprotected to use it");
-        ClientKeyShare share = ClientKeyFile.Load(path, protection, BigNumBackends.Default);
+        ClientKeyShare share = ClientKeyFile.Load(path, protection, BigNumBackends.Default, out KeyFileInfo info);
+        if (info.Kdf is { } kdf)
+        {
+            // A refresh re-saves under the file's own (possibly stronger than default) Argon2id parameters.
+            protection = protection.WithKdf(kdf);
+        }
         return new OpenedKeyFile(path, info, protection, share);
     }
 }

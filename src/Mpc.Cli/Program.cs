@@ -21,4 +21,11 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
     AuditCommand.Create(),
     LoadCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+CommonOptions.AddSafetyOptions(root);
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count == 0 && CommonOptions.RefuseBeforeRunning(parsed) is { } refusal)
+{
+    Console.Error.WriteLine($"error: {refusal}");
+    return 1;
+}
+return await parsed.InvokeAsync();

@@ -22,7 +22,7 @@ internal static class TransferCommands
 
     public static Command Import()
     {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.Unprotected();
         var input = new Option<string>("--in") { Description = "The key to import: PKCS#12 (.p12/.pfx), PKCS#8 PEM (encrypted or not) or SEC1 PEM", Required = true };
         var passwordEnv = new Option<string?>("--password-env") { Description = $"Environment variable holding the file's password (default {ImportPasswordVariable}; none for an unencrypted PEM)" };
@@ -31,7 +31,7 @@ internal static class TransferCommands
         var command = new Command("import",
             "Import an EC key you hold whole (P-256, P-384, secp256k1): it is split here and refreshed with the server, with its certificate chain.")
         {
-            server, token, input, passwordEnv, output, label, passphrase, passphraseEnv, unprotected,
+            server, token, input, passwordEnv, output, label, passphraseEnv, unprotected,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -39,12 +39,11 @@ internal static class TransferCommands
             string outPath = RequireNew(parse.GetValue(output)!);
             string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
             string user = CommonOptions.UserOf(tokenValue);
-            Uri serverUrl = CommonOptions.ServerUrl(parse.GetValue(server));
             string password = ImportPassword(parse.GetValue(passwordEnv));
             using ImportedKey imported = ReadKey(inPath, password);
-            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
+            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
             int certificates = imported.CertificateChain.Count;
-            using MpcSignerClient client = CommonOptions.Client(serverUrl, tokenValue);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue);
             Console.Error.WriteLine($"Splitting the {EcCurve.NameOf(imported.Curve)} key and refreshing both parts with the server (a few seconds)...");
             var clock = Stopwatch.StartNew();
             MpcKey key = await PendingRefresh.RunAsync(outPath, user, protection,
@@ -64,7 +63,7 @@ internal static class TransferCommands
 
     public static Command Backup()
     {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.Unprotected();
         var keyFile = new Option<string>("--key") { Description = "This device's key file", Required = true };
         var output = new Option<string>("--out") { Description = "Backup file to write; keep it offline, away from the server", Required = true };
@@ -73,14 +72,14 @@ internal static class TransferCommands
         var command = new Command("backup",
             "Make a passphrase-wrapped backup share of a key. The server keeps a matching half that never signs; a backup restores once.")
         {
-            server, token, keyFile, output, backupEnv, label, passphrase, passphraseEnv, unprotected,
+            server, token, keyFile, output, backupEnv, label, passphraseEnv, unprotected,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             string outPath = RequireNew(parse.GetValue(output)!);
-            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
-            string backupPassphrase = CommonOptions.Secret(null, parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: true);
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: true);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             using MpcKey key = client.OpenKey(opened.Share);
             bool written = false;
             try
@@ -114,7 +113,7 @@ internal static class TransferCommands
 
     public static Command Restore()
     {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.Unprotected();
         var input = new Option<string>("--in") { Description = "Backup file (from mpc backup)", Required = true };
         var backupEnv = BackupPassphraseEnv();
@@ -123,17 +122,17 @@ internal static class TransferCommands
         var command = new Command("restore",
             "Restore a backup onto this device: a refresh gives the device its own share pair, and the backup is used up.")
         {
-            server, token, input, backupEnv, output, label, passphrase, passphraseEnv, unprotected,
+            server, token, input, backupEnv, output, label, passphraseEnv, unprotected,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             string outPath = RequireNew(parse.GetValue(output)!);
             byte[] file = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             BackupIdentity header = ClientShareBackup.ReadIdentity(file);
-            string backupPassphrase = CommonOptions.Secret(null, parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: false);
+            string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: false);
             ClientKeyShare backup = OpenBackup(file, backupPassphrase);
-            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             Console.Error.WriteLine($"Restoring backup {header.DeviceId} of key {header.KeyId} (a few seconds)...");
             using (backup)
             using (MpcKey restored = await PendingRefresh.RunAsync(outPath, header.UserId, protection,
@@ -161,8 +160,8 @@ internal static class TransferCommands
             {
                 throw new CliException("give exactly one of --key FILE or --backup FILE");
             }
-            string oldPassphrase = CommonOptions.Secret(null, parse.GetValue(oldEnv), "MPC_OLD_PASSPHRASE", "Current passphrase", confirm: false);
-            string newPassphrase = CommonOptions.Secret(null, parse.GetValue(newEnv), "MPC_NEW_PASSPHRASE", "New passphrase", confirm: true);
+            string oldPassphrase = CommonOptions.Secret(parse.GetValue(oldEnv), "MPC_OLD_PASSPHRASE", "Current passphrase", confirm: false);
+            string newPassphrase = CommonOptions.Secret(parse.GetValue(newEnv), "MPC_NEW_PASSPHRASE", "New passphrase", confirm: true);
             if (key is not null)
             {
                 ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase), BigNumBackends.Default);
@@ -182,17 +181,26 @@ internal static class TransferCommands
     public static Command DeviceRequest()
     {
         var output = new Option<string>("--pending") { Description = "Where this device keeps the request's private half until the handover arrives", Required = true };
+        var keyId = new Option<string>("--key-id") { Description = "The key to enrol this device for (mpc device list and the existing device show it)", Required = true };
         var passphraseEnv = CommonOptions.PassphraseEnv();
         var command = new Command("request",
-            "On the NEW device: start an enrolment. Prints a request to carry to an existing device (valid 15 minutes).") { output, passphraseEnv };
+            "On the NEW device: start an enrolment. Prints a request to carry to an existing device and a code to type there (valid 15 minutes).")
+        {
+            output, keyId, passphraseEnv,
+        };
         command.SetAction((parse, _) => CliErrors.Run(() =>
         {
             string pendingPath = RequireNew(parse.GetValue(output)!);
-            string secret = CommonOptions.Secret(null, parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: true);
-            using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create();
+            string key = parse.GetValue(keyId)!;
+            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: true);
+            using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(key);
             SecretFile.WriteAtomically(pendingPath, request.ExportPending(secret));
-            Console.Error.WriteLine("On an existing device run: mpc device handover --key KEYFILE --request <the line below> --out HANDOVER");
+            string code = request.Request.ConfirmationCode;
+            Console.Error.WriteLine("Carry the request below to an existing device, and read the code from THIS screen when you run there:");
+            Console.Error.WriteLine($"  mpc device handover --key KEYFILE --request <request> --out HANDOVER   (it asks for the code {code})");
+            Console.Error.WriteLine("Never copy the code from the channel that carried the request: it is what proves the request is this one.");
             Console.WriteLine(request.Request.ToToken());
+            Console.WriteLine($"Code: {code}");
             return Task.FromResult(0);
         }));
         return command;
@@ -200,70 +208,133 @@ internal static class TransferCommands
 
     public static Command DeviceHandoverCommand()
     {
-        Option<string?> passphrase = CommonOptions.Passphrase(), passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.Unprotected();
         var keyFile = new Option<string>("--key") { Description = "This (existing) device's key file", Required = true };
         var request = new Option<string>("--request") { Description = "The request printed by mpc device request on the new device", Required = true };
+        var code = new Option<string?>("--code") { Description = "The code mpc device request shows on the NEW device's screen (otherwise a prompt)" };
         var output = new Option<string>("--out") { Description = "Handover file to carry to the new device", Required = true };
+        var noWait = new Option<bool>("--no-wait") { Description = "Do not wait for the enrolment to refresh this device's pair (then run mpc refresh here once the new device is enrolled)" };
         var command = new Command("handover",
-            "On an EXISTING device: encrypt this device's share to a new device's request. Shows a code the new device must be given.")
+            "On an EXISTING device: after you type the code the new device shows, encrypt this device's share to its request; then wait for the enrolment and refresh this device's pair.")
         {
-            keyFile, request, output, passphrase, passphraseEnv, unprotected,
+            server, token, keyFile, request, code, output, noWait, passphraseEnv, unprotected,
         };
-        command.SetAction((parse, _) => CliErrors.Run(() =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             string outPath = RequireNew(parse.GetValue(output)!);
-            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphrase), parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
-            using ClientKeyShare share = opened.Share;
-            byte[] secret = share.ExportSecret();
-            try
+            // The code is checked before the key file is even opened: a substituted request gets nothing.
+            string typed = parse.GetValue(code) ?? CommonOptions.PromptLine("Code shown on the new device", "--code");
+            EnrolmentRequest confirmed = DeviceHandover.Confirm(parse.GetValue(request)!.Trim(), typed);
+            bool wait = !parse.GetValue(noWait);
+            MpcSignerClient? client = wait ? CommonOptions.Client(parse, server, token) : null;
+            using (client)
             {
-                SealedHandover sealedHandover = DeviceHandover.Seal(parse.GetValue(request)!.Trim(), secret,
-                    new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, EcCurve.Get(share.Curve).EncodePoint(share.PublicKey)));
-                SecretFile.WriteAtomically(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"));
-                Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol with --code {sealedHandover.AuthenticationString}");
-                Console.WriteLine($"Code: {sealedHandover.AuthenticationString}");
+                OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+                using ClientKeyShare share = opened.Share;
+                if (confirmed.KeyId != share.KeyId)
+                {
+                    throw new CliException($"the request asks for key {confirmed.KeyId}, but {opened.Path} holds key {share.KeyId}; nothing was sealed");
+                }
+                HashSet<string> devicesBefore = client is null ? [] : [.. (await client.ListDevicesAsync(share.KeyId, cancellationToken)).Select(d => d.DeviceId)];
+                byte[] secret = share.ExportSecret();
+                try
+                {
+                    SealedHandover sealedHandover = DeviceHandover.Seal(parse.GetValue(request)!.Trim(), typed, secret,
+                        new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, EcCurve.Get(share.Curve).EncodePoint(share.PublicKey)));
+                    SecretFile.WriteAtomically(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"));
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(secret);
+                }
+                Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol --pending PENDING --handover {Path.GetFileName(outPath)} --out KEYFILE");
+                if (client is null)
+                {
+                    Console.Error.WriteLine($"Once the new device is enrolled, run mpc refresh --key {opened.Path} here: until then the share inside the handover is this device's live share.");
+                    return 0;
+                }
+                string? enrolled = await WaitForEnrolment(client, share.KeyId, devicesBefore, confirmed.CreatedAt + DeviceEnrolmentRequest.Lifetime + EnrolGrace, cancellationToken);
+                if (enrolled is null)
+                {
+                    throw new CliException($"no new device enrolled before the request expired; delete {outPath} and run mpc refresh --key {opened.Path} if it may have been copied");
+                }
+                Console.Error.WriteLine($"Device {enrolled} is enrolled. Refreshing this device's pair, so the share that travelled in the handover stops working...");
+                using MpcKey key = client.OpenKey(share);
+                using MpcKey refreshed = await PendingRefresh.RunAsync(opened.Path, opened.Info.UserId, opened.Protection,
+                    save => client.RefreshKeyAsync(key, save, cancellationToken));
+                Console.Error.WriteLine($"Done: {opened.Path} holds this device's new share; delete {outPath}.");
+                Console.WriteLine($"Enrolled device: {enrolled}");
             }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(secret);
-            }
-            return Task.FromResult(0);
+            return 0;
         }));
         return command;
     }
+
+    /// <summary>How long after the request expires an enrolment that opened it in time may still reach the server.</summary>
+    private static readonly TimeSpan EnrolGrace = TimeSpan.FromMinutes(2);
+
+    /// <summary>Polls the key's devices until one that was not there before appears (not a backup), or <paramref name="deadline"/> passes.</summary>
+    private static async Task<string?> WaitForEnrolment(MpcSignerClient client, string keyId, HashSet<string> before, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        Console.Error.WriteLine($"Waiting for the new device to enrol (until {deadline.ToLocalTime():HH:mm}; Ctrl+C stops waiting, then run mpc refresh here yourself)...");
+        while (DateTimeOffset.UtcNow < deadline)
+        {
+            IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(keyId, cancellationToken);
+            if (devices.FirstOrDefault(d => !d.IsBackup && !d.Revoked && !before.Contains(d.DeviceId)) is { } added)
+            {
+                return added.DeviceId;
+            }
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+        return null;
+    }
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     public static Command DeviceEnrol()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         var pending = new Option<string>("--pending") { Description = "The file written by mpc device request", Required = true };
         var handover = new Option<string>("--handover") { Description = "The file written by mpc device handover", Required = true };
-        var code = new Option<string>("--code") { Description = "The code mpc device handover showed on the existing device", Required = true };
         var output = new Option<string>("--out") { Description = "Key file to write for this device", Required = true };
         var label = new Option<string>("--label") { Description = "A name for this device", DefaultValueFactory = _ => "" };
         var command = new Command("enrol",
-            "On the NEW device: open the handover, check the code, and refresh with the server into this device's own share pair.")
+            "On the NEW device: open the handover made for this device's request, check its share, and refresh with the server into this device's own share pair.")
         {
-            server, token, pending, handover, code, output, label, passphraseEnv,
+            server, token, pending, handover, output, label, passphraseEnv,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             string outPath = RequireNew(parse.GetValue(output)!);
             string pendingPath = parse.GetValue(pending)!;
-            string secret = CommonOptions.Secret(null, parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: false);
+            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: false);
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
-            using OpenedHandover opened = DeviceHandover.Open((await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim(), request);
-            if (!DeviceHandover.CodesMatch(opened.AuthenticationString, parse.GetValue(code)!))
+            string handoverText = (await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim();
+            OpenedHandover opened;
+            ClientKeyShare handedOver;
+            try
             {
-                throw new CliException($"the code does not match ({opened.AuthenticationString} here): the request or the handover was substituted on the way; nothing was enrolled");
+                opened = DeviceHandover.Open(handoverText, request);
             }
-            ClientKeyShare handedOver = ClientKeyShare.ImportSecret(opened.ShareSecret, BigNumBackends.Default);
-            if (handedOver.KeyId != opened.Identity.KeyId || handedOver.DeviceId != opened.Identity.SourceDeviceId)
+            catch (CustodyException e) when (e.Reason == CustodyErrorReason.HandoverRejected)
             {
-                handedOver.Dispose();
-                throw new CliException("the handover's share does not match its description; nothing was enrolled");
+                DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
+                throw;
             }
-            using MpcSignerClient client = CommonOptions.Client(CommonOptions.ServerUrl(parse.GetValue(server)), CommonOptions.TokenValue(parse.GetValue(token)));
+            using (opened)
+            {
+                try
+                {
+                    handedOver = opened.ImportShare(BigNumBackends.Default);
+                }
+                catch (CustodyException)
+                {
+                    DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
+                    throw;
+                }
+            }
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
             Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
             using (handedOver)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
@@ -32,20 +33,31 @@ public sealed partial class MpcSignerClient : IDisposable
     private readonly MpcSignerClientOptions _options;
     private readonly IBigNumBackend _backend;
     private readonly Lazy<Task<RingPedersenSecret>> _ringPedersen;
+    private readonly bool _insecure; // set by the Uri constructors only
+    private readonly ILogger? _logger;
 
-    /// <summary>Connects to <paramref name="server"/> (for example http://127.0.0.1:7443) with a fixed bearer token.</summary>
+    /// <summary>
+    /// Connects to <paramref name="server"/> (https://signer.example:7443; http only to loopback unless
+    /// <see cref="MpcSignerClientOptions.AllowInsecureHttp"/>) with a fixed bearer token.
+    /// </summary>
+    /// <exception cref="ArgumentException">A plain http address of a host that is not loopback, without <see cref="MpcSignerClientOptions.AllowInsecureHttp"/>.</exception>
     public MpcSignerClient(Uri server, string token, MpcSignerClientOptions? options = null)
-        : this(CreateChannel(server), _ => ValueTask.FromResult(token), options, ownsChannel: true)
+        : this(server, _ => ValueTask.FromResult(token), options)
     {
     }
 
     /// <summary>Connects with a token provider, called before every request (so tokens can be refreshed).</summary>
+    /// <exception cref="ArgumentException">A plain http address of a host that is not loopback, without <see cref="MpcSignerClientOptions.AllowInsecureHttp"/>.</exception>
     public MpcSignerClient(Uri server, Func<CancellationToken, ValueTask<string>> tokenProvider, MpcSignerClientOptions? options = null)
-        : this(CreateChannel(server), tokenProvider, options, ownsChannel: true)
+        : this(CreateChannel(TransportSecurity.Check(server, options), options), tokenProvider, options, ownsChannel: true)
     {
+        _insecure = TransportSecurity.IsInsecure(server);
     }
 
-    /// <summary>Uses an existing channel (the caller disposes it).</summary>
+    /// <summary>
+    /// Uses an existing channel (the caller disposes it). The channel does not reveal its scheme, so the http rule
+    /// of the other constructors cannot be applied here: the caller answers for the channel's transport security.
+    /// </summary>
     public MpcSignerClient(GrpcChannel channel, Func<CancellationToken, ValueTask<string>> tokenProvider, MpcSignerClientOptions? options = null)
         : this(channel, tokenProvider, options, ownsChannel: false)
     {
@@ -53,6 +65,8 @@ public sealed partial class MpcSignerClient : IDisposable
 
     private MpcSignerClient(GrpcChannel channel, Func<CancellationToken, ValueTask<string>> tokenProvider, MpcSignerClientOptions? options, bool ownsChannel)
     {
+        ArgumentNullException.ThrowIfNull(channel);
+        _logger = options?.LoggerFactory?.CreateLogger<MpcSignerClient>();
         _channel = channel;
         _ownsChannel = ownsChannel;
         _grpc = new Signer.SignerClient(channel);
@@ -204,6 +218,10 @@ public sealed partial class MpcSignerClient : IDisposable
 
     private async Task<T> Call<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {
+        if (_insecure)
+        {
+            TransportSecurity.WarnInsecure(_logger, _channel.Target);
+        }
         string token = await _token(cancellationToken).ConfigureAwait(false);
         var headers = new Metadata { { "authorization", "Bearer " + token } };
         var callOptions = new CallOptions(headers, DateTime.UtcNow.Add(_options.CallTimeout), cancellationToken);
@@ -217,10 +235,14 @@ public sealed partial class MpcSignerClient : IDisposable
         }
     }
 
-    private static GrpcChannel CreateChannel(Uri server) => GrpcChannel.ForAddress(server, new GrpcChannelOptions
+    private static GrpcChannel CreateChannel(Uri server, MpcSignerClientOptions? options) => GrpcChannel.ForAddress(server, new GrpcChannelOptions
     {
         MaxReceiveMessageSize = 1024 * 1024,
         MaxSendMessageSize = 512 * 1024,
+        HttpHandler = TransportSecurity.Handler(options),
+        // A handler made from TrustedCaCertificates is the client's; one the caller passed stays the caller's.
+        DisposeHttpClient = options?.HttpHandler is null,
+        LoggerFactory = options?.LoggerFactory,
     });
 }
 

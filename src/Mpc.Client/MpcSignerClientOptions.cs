@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Proofs;
 
@@ -20,6 +22,33 @@ public sealed class MpcSignerClientOptions
 
     /// <summary>Deadline for each call to the server.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Allows a plain <c>http://</c> server address that is not loopback. Off by default, and the client refuses
+    /// such an address when it is constructed, before anything is resolved or sent: a refresh, an import and a
+    /// restore carry their randomisers (and every call the bearer token) in clear, so a passive observer of an
+    /// import rebuilds the server's share and an observer of a refresh turns an old client share into the new one.
+    /// When allowed, every call logs a warning through <see cref="LoggerFactory"/>; without a logger factory
+    /// the warning is not shown anywhere, so set one. Loopback addresses (127.0.0.0/8, ::1, localhost) are always allowed.
+    /// </summary>
+    public bool AllowInsecureHttp { get; set; }
+
+    /// <summary>
+    /// Certificates of a private CA to trust for the server's TLS certificate, instead of the system's roots (the
+    /// certificate must still chain to one of them, be valid and name the host). Null: the system's trust store.
+    /// Ignored when <see cref="HttpHandler"/> is set.
+    /// </summary>
+    public X509Certificate2Collection? TrustedCaCertificates { get; set; }
+
+    /// <summary>
+    /// The HTTP handler for the client's own channel (for a client certificate, a proxy, custom validation); the
+    /// client disposes it with itself. Null: a handler with the platform's certificate validation
+    /// (or <see cref="TrustedCaCertificates"/>).
+    /// </summary>
+    public HttpMessageHandler? HttpHandler { get; set; }
+
+    /// <summary>Logging for the client and its gRPC channel (warnings such as insecure transport). Null: none.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 }
 
 /// <summary>Per-signature choices.</summary>

@@ -21,8 +21,17 @@ public enum CustodyErrorReason
     /// <summary>The enrolment request is older than its lifetime (or dated in the future).</summary>
     Expired,
 
-    /// <summary>The handover does not open with this pending enrolment: made for another request, or modified.</summary>
+    /// <summary>
+    /// The handover does not belong to this pending enrolment: made for another request or key, modified, or carrying
+    /// a share other than the one it names. The pending enrolment is used up (start a new request).
+    /// </summary>
     HandoverRejected,
+
+    /// <summary>The confirmation code typed into the existing device is not the request's: nothing was sealed.</summary>
+    CodeMismatch,
+
+    /// <summary>The request asks for a key other than the one being handed over.</summary>
+    WrongKey,
 }
 
 /// <summary>

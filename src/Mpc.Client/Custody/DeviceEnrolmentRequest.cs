@@ -14,7 +14,7 @@ namespace Mpc.Client.Custody;
 public sealed class DeviceEnrolmentRequest : IDisposable
 {
     internal const string PendingFormat = "mpc-signer/enrolment-pending";
-    internal const uint PendingVersion = 1;
+    internal const uint PendingVersion = 2;
     internal const string PendingKind = "a pending device enrolment";
     internal const int PrivateKeyLength = 32;
 
@@ -33,9 +33,14 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     /// <summary>The public part to carry to the existing device (<see cref="EnrolmentRequest.ToToken"/>).</summary>
     public EnrolmentRequest Request { get; }
 
-    /// <summary>A fresh key pair and request id from the platform CSPRNG, dated by <paramref name="timeProvider"/> (default: system clock).</summary>
-    public static DeviceEnrolmentRequest Create(TimeProvider? timeProvider = null)
+    /// <summary>
+    /// A fresh key pair and request id from the platform CSPRNG, for key <paramref name="keyId"/>, dated by
+    /// <paramref name="timeProvider"/> (default: system clock). Show the user both the token and
+    /// <see cref="EnrolmentRequest.ConfirmationCode"/>: the code must be typed into the existing device.
+    /// </summary>
+    public static DeviceEnrolmentRequest Create(string keyId, TimeProvider? timeProvider = null)
     {
+        CustodyFields.RequireKeyId(keyId, nameof(keyId));
         DateTimeOffset now = (timeProvider ?? TimeProvider.System).GetUtcNow();
         using ECDiffieHellman key = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         ECParameters parameters = key.ExportParameters(includePrivateParameters: true);
@@ -44,7 +49,7 @@ public sealed class DeviceEnrolmentRequest : IDisposable
             byte[] privateKey = new byte[PrivateKeyLength];
             parameters.D.AsSpan().CopyTo(privateKey.AsSpan(PrivateKeyLength - parameters.D!.Length));
             byte[] publicKey = P256.Compress(parameters.Q);
-            return new DeviceEnrolmentRequest(privateKey, new EnrolmentRequest(RandomNumberGenerator.GetBytes(EnrolmentRequest.RequestIdLength), publicKey, now));
+            return new DeviceEnrolmentRequest(privateKey, new EnrolmentRequest(RandomNumberGenerator.GetBytes(EnrolmentRequest.RequestIdLength), publicKey, keyId, now));
         }
         finally
         {
@@ -121,14 +126,15 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     public override string ToString() => $"DeviceEnrolmentRequest({Request})";
 
     private static void WriteHeader(WireWriter writer, EnrolmentRequest request) =>
-        writer.WriteBytes(request.RequestIdSpan).WriteBytes(request.PublicKeySpan).WriteTime(request.CreatedAt);
+        writer.WriteBytes(request.RequestIdSpan).WriteBytes(request.PublicKeySpan).WriteString(request.KeyId).WriteTime(request.CreatedAt);
 
     private static EnrolmentRequest ReadHeader(ref WireReader reader)
     {
         byte[] requestId = reader.ReadByteArray("request id", exactLength: EnrolmentRequest.RequestIdLength);
         byte[] publicKey = CustodyFields.ReadPoint(ref reader, CurveKind.P256, "request public key");
+        string keyId = CustodyFields.ReadKeyId(ref reader);
         DateTimeOffset createdAt = CustodyFields.ReadTime(ref reader, "created at");
-        return new EnrolmentRequest(requestId, publicKey, createdAt);
+        return new EnrolmentRequest(requestId, publicKey, keyId, createdAt);
     }
 }
 

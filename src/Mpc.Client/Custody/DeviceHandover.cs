@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using Mpc.Client.KeyStore;
@@ -9,35 +8,41 @@ using Mpc.Crypto.Encoding;
 namespace Mpc.Client.Custody;
 
 /// <summary>
-/// The one-time channel that moves a client share from an existing device to a new one. The existing device makes
-/// its own ephemeral P-256 key, agrees a secret with the request's key (ECDH), derives an AES-256-GCM key with
-/// HKDF-SHA256 bound to both public keys, the request id and the format version, and encrypts the share with the
-/// identity and request id as associated data. Both devices display the same authentication string only if
-/// each saw the other's genuine public key, which is how the user catches a substituted request.
-/// The new device then refreshes its share with the server alone, so the handed-over copy soon stops mattering.
+/// The one-time channel that moves a client share from an existing device to a new one. The new device makes an
+/// enrolment request (<see cref="DeviceEnrolmentRequest"/>) and shows its token and its confirmation code; the user
+/// carries the token by any channel and types the code into the existing device, which seals nothing unless the
+/// code matches the token (<see cref="Seal"/>). A substituted token therefore never receives anything. The existing
+/// device makes its own ephemeral P-256 key, agrees a secret with the request's key (ECDH), derives an AES-256-GCM
+/// key with HKDF-SHA256 bound to both public keys, the request id and the format version, and encrypts the share
+/// with the identity (which names the key the request asked for) and the request as associated data.
 /// </summary>
+/// <remarks>
+/// The new device then refreshes the handed-over share with the server into its own pair. The existing device's
+/// pair is not changed by that: it keeps working, and the share that travelled inside the handover is that pair's
+/// x2, live until the existing device refreshes (<c>mpc device handover</c> does so once the server reports the new
+/// device, or the user runs <c>mpc refresh</c> there). See docs/key-custody.md.
+/// </remarks>
 public static class DeviceHandover
 {
-    internal const string Prefix = "mpc-handover1:";
+    internal const string Prefix = "mpc-handover2:";
     internal const string Format = "mpc-signer/device-handover";
-    internal const uint Version = 1;
-    private const string SasLabel = "mpc-signer/device-handover/sas";
+    internal const uint Version = 2;
     private const int MaxTextLength = 4 * 1024 * 1024;
 
     /// <summary>
-    /// Argon2id makes every guess at a matching code cost 64 MiB and tens of milliseconds, on top of the 80-bit
-    /// code length, for an attacker who sits in the middle and picks its key last.
-    /// Fixed by the format version: both devices must compute the same code.
-    /// </summary>
-    private static readonly Argon2idParameters SasKdf = Argon2idParameters.Unchecked(1, 64 * 1024, 1, EnrolmentRequest.RequestIdLength);
-
-    /// <summary>
-    /// Existing device: encrypts <paramref name="shareSecret"/> to the request in <paramref name="requestToken"/>.
+    /// Existing device: checks that <paramref name="confirmationCode"/> (typed by the user from the new device's
+    /// screen) is the code of the request in <paramref name="requestToken"/> and that the request names
+    /// <paramref name="identity"/>'s key, and only then encrypts <paramref name="shareSecret"/> to the request.
     /// Refuses requests older than <see cref="DeviceEnrolmentRequest.Lifetime"/> by <paramref name="timeProvider"/>.
-    /// Show <see cref="SealedHandover.AuthenticationString"/> to the user and ask them to compare it with the new device.
     /// </summary>
-    public static SealedHandover Seal(string requestToken, ReadOnlySpan<byte> shareSecret, HandoverIdentity identity, TimeProvider? timeProvider = null)
+    /// <exception cref="CustodyException">
+    /// <see cref="CustodyErrorReason.CodeMismatch"/> (the expected code is never revealed), <see cref="CustodyErrorReason.WrongKey"/>,
+    /// an expired or malformed request; in every case nothing was sealed.
+    /// </exception>
+    public static SealedHandover Seal(string requestToken, string confirmationCode, ReadOnlySpan<byte> shareSecret, HandoverIdentity identity,
+        TimeProvider? timeProvider = null)
     {
+        ArgumentNullException.ThrowIfNull(confirmationCode);
         ArgumentNullException.ThrowIfNull(identity);
         if (shareSecret.IsEmpty)
         {
@@ -47,8 +52,12 @@ public static class DeviceHandover
         CustodyFields.RequireKeyId(identity.KeyId, nameof(identity));
         CustodyFields.RequireDeviceId(identity.SourceDeviceId, nameof(identity));
         CustodyFields.RequirePublicKey(identity.Curve, identity.PublicKey, nameof(identity));
-        EnrolmentRequest request = EnrolmentRequest.Parse(requestToken);
-        request.RequireFresh(timeProvider ?? TimeProvider.System, DeviceEnrolmentRequest.Lifetime);
+        EnrolmentRequest request = Confirm(requestToken, confirmationCode, timeProvider);
+        if (!string.Equals(request.KeyId, identity.KeyId, StringComparison.Ordinal))
+        {
+            throw new CustodyException(CustodyErrorReason.WrongKey,
+                $"the request asks for key {request.KeyId}, not key {identity.KeyId}; nothing was sealed");
+        }
 
         using ECDiffieHellman senderKey = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
         byte[] senderPublic = P256.Compress(senderKey.ExportParameters(includePrivateParameters: false).Q);
@@ -70,16 +79,31 @@ public static class DeviceHandover
         {
             CryptographicOperations.ZeroMemory(key);
         }
-        string text = Prefix + Base64Url.EncodeToString(header.WriteBytes(ciphertext).WrittenSpan);
-        return new SealedHandover(text, AuthenticationString(request.RequestIdSpan, request.PublicKeySpan, senderPublic));
+        return new SealedHandover(Prefix + Base64Url.EncodeToString(header.WriteBytes(ciphertext).WrittenSpan), request);
+    }
+
+    /// <summary>
+    /// Existing device, before it unlocks anything: parses <paramref name="requestToken"/>, refuses an expired one,
+    /// and refuses it unless <paramref name="confirmationCode"/> is its code (<see cref="CustodyErrorReason.CodeMismatch"/>;
+    /// the message never shows the expected code). <see cref="Seal"/> runs the same check.
+    /// </summary>
+    public static EnrolmentRequest Confirm(string requestToken, string confirmationCode, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(confirmationCode);
+        EnrolmentRequest request = EnrolmentRequest.Parse(requestToken);
+        request.RequireFresh(timeProvider ?? TimeProvider.System, DeviceEnrolmentRequest.Lifetime);
+        request.RequireConfirmed(confirmationCode);
+        return request;
     }
 
     /// <summary>
     /// New device: opens <paramref name="handover"/> with the pending request it was made for. Refuses an expired
-    /// request, a handover for another request and any modification. On success the channel is used up:
-    /// <paramref name="pending"/> is disposed (its private key zeroed); the caller disposes the result and deletes
-    /// the pending file (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>). A refused handover leaves
-    /// <paramref name="pending"/> usable, so a badly copied handover can be pasted again.
+    /// request, a handover for another request or another key, and any modification. The pending request is used up
+    /// by a successful open and by every refusal except a damaged copy (<see cref="CustodyErrorReason.Corrupt"/>, which
+    /// can be pasted again): <paramref name="pending"/> is disposed (its private key zeroed), and the caller deletes
+    /// the pending file (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>). A handover that authenticates
+    /// but does not belong to this request means someone is interfering: start again with a new request.
+    /// The caller disposes the result; <see cref="OpenedHandover.ImportShare"/> checks the share against its description.
     /// </summary>
     public static OpenedHandover Open(string handover, DeviceEnrolmentRequest pending, TimeProvider? timeProvider = null)
     {
@@ -91,8 +115,11 @@ public static class DeviceHandover
         if (!parsed.RequestId.AsSpan().SequenceEqual(request.RequestIdSpan)
             || !parsed.RequestPublicKey.AsSpan().SequenceEqual(request.PublicKeySpan))
         {
-            throw new CustodyException(CustodyErrorReason.HandoverRejected,
-                "this handover was made for another enrolment request (make the handover from this device's current request)");
+            throw Rejected(pending, "this handover was made for another enrolment request");
+        }
+        if (!string.Equals(parsed.Identity.KeyId, request.KeyId, StringComparison.Ordinal))
+        {
+            throw Rejected(pending, $"this handover carries key {parsed.Identity.KeyId}, not the requested key {request.KeyId}");
         }
 
         byte[] key;
@@ -112,16 +139,24 @@ public static class DeviceHandover
         catch (AuthenticationTagMismatchException e)
         {
             CryptographicOperations.ZeroMemory(share);
-            throw new CustodyException(CustodyErrorReason.HandoverRejected,
-                "handover does not open: it was modified, or made for another enrolment request", e);
+            throw Rejected(pending, "handover does not open: it was modified, or made for another enrolment request", e);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(key);
         }
-        var opened = new OpenedHandover(share, parsed.Identity, AuthenticationString(request.RequestIdSpan, request.PublicKeySpan, parsed.SenderPublicKey));
+        var opened = new OpenedHandover(share, parsed.Identity);
         pending.Dispose();
         return opened;
+    }
+
+    private static CustodyException Rejected(DeviceEnrolmentRequest pending, string reason, Exception? inner = null)
+    {
+        pending.Dispose();
+        string message = reason + "; this enrolment request is used up: make a new one on the new device";
+        return inner is null
+            ? new CustodyException(CustodyErrorReason.HandoverRejected, message)
+            : new CustodyException(CustodyErrorReason.HandoverRejected, message, inner);
     }
 
     private static WireWriter WriteHeader(EnrolmentRequest request, byte[] senderPublic, HandoverIdentity identity, byte[] nonce) =>
@@ -156,53 +191,6 @@ public static class DeviceHandover
             CryptographicOperations.ZeroMemory(shared);
         }
     }
-
-    /// <summary>
-    /// 80 bits from both public keys and the request id, as 16 Crockford base-32 characters in groups of four
-    /// ("7K3F-9QXD-M2PA-R8TN"). Public values only: a man in the middle who substitutes both keys would have to
-    /// make the two devices' codes collide, and choosing its key last leaves it a 2^80 search (each try also an
-    /// Argon2id evaluation, <see cref="SasKdf"/>), where eight digits would have left 10^8.
-    /// </summary>
-    internal static string AuthenticationString(ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> requestPublic, ReadOnlySpan<byte> senderPublic)
-    {
-        byte[] transcript = SHA256.HashData(new WireWriter().WriteString(SasLabel).WriteUInt32(Version)
-            .WriteBytes(requestId).WriteBytes(requestPublic).WriteBytes(senderPublic).WrittenSpan);
-        byte[] output = new byte[SasBytes];
-        SasKdf.Derive(transcript, requestId.ToArray(), output);
-        var code = new System.Text.StringBuilder(SasCharacters + 3);
-        int buffer = 0, bits = 0;
-        foreach (byte b in output)
-        {
-            buffer = (buffer << 8) | b;
-            bits += 8;
-            while (bits >= 5)
-            {
-                bits -= 5;
-                if (code.Length is 4 or 9 or 14)
-                {
-                    code.Append('-');
-                }
-                code.Append(Crockford[(buffer >> bits) & 31]);
-            }
-        }
-        return code.ToString();
-    }
-
-    /// <summary>
-    /// True when <paramref name="typed"/> is the code <paramref name="shown"/>, read the way people type it:
-    /// case, spaces and dashes do not matter, and O, I and L stand for 0, 1 and 1. Compared in constant time.
-    /// </summary>
-    public static bool CodesMatch(string shown, string typed)
-    {
-        static byte[] Normalise(string code) => System.Text.Encoding.ASCII.GetBytes(new string([.. code.ToUpperInvariant()
-            .Where(c => c is not ('-' or ' '))
-            .Select(c => c switch { 'O' => '0', 'I' or 'L' => '1', _ => c })]));
-        return CryptographicOperations.FixedTimeEquals(Normalise(shown), Normalise(typed));
-    }
-
-    private const int SasBytes = 10;
-    private const int SasCharacters = SasBytes * 8 / 5;
-    private const string Crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
     private static Parsed Parse(string handover)
     {

@@ -34,32 +34,28 @@ public sealed record HandoverIdentity(string UserId, string KeyId, string Source
     public override int GetHashCode() => HashCode.Combine(UserId, KeyId, SourceDeviceId, Curve, Convert.ToHexString(_publicKey));
 }
 
-/// <summary>What the existing device produced: the handover text to carry, and the code to compare on both screens.</summary>
-/// <param name="Text"><c>mpc-handover1:</c> + base64url; holds the share only encrypted to the new device's request key.</param>
-/// <param name="AuthenticationString">16 characters, "7K3F-9QXD-M2PA-R8TN": typed into the new device, which must compute the same before it proceeds.</param>
-public sealed record SealedHandover(string Text, string AuthenticationString);
+/// <summary>What the existing device produced: the handover text to carry to the new device, and the request it was sealed to.</summary>
+/// <param name="Text"><c>mpc-handover2:</c> + base64url; holds the share only encrypted to the new device's request key.</param>
+/// <param name="Request">The confirmed request (its key id, request id and creation time).</param>
+public sealed record SealedHandover(string Text, EnrolmentRequest Request);
 
 /// <summary>
 /// A handover opened by the new device. The share secret stays in a buffer this object zeroes on <see cref="Dispose"/>;
-/// proceed (import the share, refresh with the server) only after the user confirmed <see cref="AuthenticationString"/>.
+/// <see cref="ImportShare"/> checks it against <see cref="Identity"/> before it is used.
 /// </summary>
 public sealed class OpenedHandover : IDisposable
 {
     private readonly byte[] _shareSecret;
     private bool _disposed;
 
-    internal OpenedHandover(byte[] shareSecret, HandoverIdentity identity, string authenticationString)
+    internal OpenedHandover(byte[] shareSecret, HandoverIdentity identity)
     {
         _shareSecret = shareSecret;
         Identity = identity;
-        AuthenticationString = authenticationString;
     }
 
-    /// <summary>Whose share this is (authenticated together with the share).</summary>
+    /// <summary>Whose share this is (authenticated together with the share; its key id is the requested one).</summary>
     public HandoverIdentity Identity { get; }
-
-    /// <summary>Must equal the code the existing device displayed; otherwise someone substituted a request or handover.</summary>
-    public string AuthenticationString { get; }
 
     /// <summary>The share bytes (<c>ClientKeyShare.ExportSecret()</c> format), valid until <see cref="Dispose"/>.</summary>
     public ReadOnlySpan<byte> ShareSecret
@@ -69,6 +65,32 @@ public sealed class OpenedHandover : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             return _shareSecret;
         }
+    }
+
+    /// <summary>
+    /// The handed-over share, refused (<see cref="CustodyErrorReason.HandoverRejected"/>) unless its key id, device id,
+    /// curve and public key are the ones <see cref="Identity"/> names. The caller disposes it.
+    /// </summary>
+    public Mpc.Protocol.Keys.ClientKeyShare ImportShare(Mpc.Crypto.BigNum.IBigNumBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        Mpc.Protocol.Keys.ClientKeyShare share;
+        try
+        {
+            share = Mpc.Protocol.Keys.ClientKeyShare.ImportSecret(ShareSecret, backend);
+        }
+        catch (Mpc.Crypto.MpcProtocolException e)
+        {
+            throw new CustodyException(CustodyErrorReason.HandoverRejected, "the handover's share does not parse; nothing was enrolled", e);
+        }
+        if (share.KeyId != Identity.KeyId || share.DeviceId != Identity.SourceDeviceId || share.Curve != Identity.Curve
+            || !EcCurve.Get(share.Curve).EncodePoint(share.PublicKey).AsSpan().SequenceEqual(Identity.PublicKeySpan))
+        {
+            share.Dispose();
+            throw new CustodyException(CustodyErrorReason.HandoverRejected,
+                "the handover's share is not the one it names (key, device, curve or public key differ); nothing was enrolled");
+        }
+        return share;
     }
 
     public void Dispose()

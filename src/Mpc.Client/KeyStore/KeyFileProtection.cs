@@ -39,6 +39,17 @@ public sealed class KeyFileProtection
     }
 
     /// <summary>
+    /// The same passphrase saving with <paramref name="kdf"/>: pass the <see cref="KeyFileInfo.Kdf"/> of a loaded file
+    /// so that re-saving it (after a refresh) keeps its parameters instead of falling back to the default.
+    /// Unprotected stays unprotected.
+    /// </summary>
+    public KeyFileProtection WithKdf(Argon2idParameters kdf)
+    {
+        ArgumentNullException.ThrowIfNull(kdf);
+        return PassphraseText is null ? this : new KeyFileProtection(PassphraseText, kdf);
+    }
+
+    /// <summary>
     /// No protection: the share is written in clear and the file says so. For tests and throwaway keys only.
     /// </summary>
     public static KeyFileProtection Unprotected() => None;

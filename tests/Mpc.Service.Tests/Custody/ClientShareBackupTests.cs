@@ -165,7 +165,7 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
     [Fact]
     public void A_pending_enrolment_is_not_a_backup()
     {
-        using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create();
+        using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create("key-0123");
         CustodyException e = Refused(request.ExportPending(Passphrase, Cheap));
         Assert.Equal(CustodyErrorReason.WrongKind, e.Reason);
         Assert.Equal("this is a pending device enrolment, not a client share backup", e.Message);

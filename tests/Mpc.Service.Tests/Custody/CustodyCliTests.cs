@@ -29,7 +29,22 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
 
     private ProcessResult OpenSsl(params string[] args) => ProcessRunner.Run("openssl", args, _environment);
 
-    private string[] Connection => ["--server", server.Address.ToString(), "--token", server.Token(User)];
+    private string[] Connection
+    {
+        get
+        {
+            _environment["MPC_TOKEN"] = server.Token(User);
+            return ["--server", server.Address.ToString()];
+        }
+    }
+
+    /// <summary>A connection for another user: the token in a file (never on the command line).</summary>
+    private string[] ConnectionWithTokenFile(string token)
+    {
+        string file = P($"token-{Guid.NewGuid():N}");
+        File.WriteAllText(file, token + "\n");
+        return ["--server", server.Address.ToString(), "--token-file", file];
+    }
 
     private static void Succeeded(ProcessResult result) => Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
 
@@ -55,6 +70,12 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         Succeeded(Mpc(["sign", .. Connection, "--key", keyFile, "--in", document, "--out", signature]));
         Succeeded(OpenSsl("dgst", "-sha256", "-verify", publicKeyPem, "-signature", signature, document));
         return signature;
+    }
+
+    private static (string Token, string Code) RequestOf(ProcessResult result)
+    {
+        string[] lines = result.Stdout.Trim().Split('\n');
+        return (lines[0].Trim(), Regex.Match(result.Stdout, @"Code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})").Groups[1].Value);
     }
 
     private string? KeyIdOf(ProcessResult result) => KeyIdLine().Match(result.Stdout) is { Success: true } m ? m.Groups[1].Value : null;
@@ -137,20 +158,48 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         RefusedWith(Mpc(["restore", .. Connection, "--in", P("second.backup"), "--out", P("second.key")]), "wrong passphrase");
         Succeeded(Mpc(["restore", .. Connection, "--in", P("second.backup"), "--backup-passphrase-env", "NEW_BACKUP", "--out", P("second.key")]));
 
-        // A second device: request on the new device, handover from the old one, enrol with the code.
-        ProcessResult request = Mpc("device", "request", "--pending", P("laptop.pending"));
+        // A second device: the new device makes a request and shows its code; the old device is given the token and
+        // the code the user reads from the new device's screen.
+        ProcessResult request = Mpc("device", "request", "--pending", P("laptop.pending"), "--key-id", keyId);
         Succeeded(request);
-        ProcessResult handover = Mpc("device", "handover", "--key", P("alice.key"), "--request", request.Stdout.Trim(), "--out", P("laptop.handover"));
-        Succeeded(handover);
-        string code = Regex.Match(handover.Stdout, @"Code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})").Groups[1].Value;
-        Assert.Equal(19, code.Length);
-        RefusedWith(Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--code", "0000-0000-0000-0000", "--out", P("laptop.key")]), "does not match");
-        ProcessResult enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--code", code, "--out", P("laptop.key"), "--label", "laptop"]);
+        (string requestToken, string code) = RequestOf(request);
+
+        // Substituted in transit: the old device gets another request, the user types the genuine code. Refused
+        // before anything is sealed; the attacker's request never receives a handover.
+        ProcessResult attackerRequest = Mpc("device", "request", "--pending", P("attacker.pending"), "--key-id", keyId);
+        Succeeded(attackerRequest);
+        ProcessResult diverted = Mpc(["device", "handover", .. Connection, "--key", P("alice.key"), "--request", RequestOf(attackerRequest).Token, "--code", code, "--out", P("attacker.handover")]);
+        RefusedWith(diverted, "confirmation code does not match");
+        Assert.DoesNotContain(RequestOf(attackerRequest).Code, diverted.Stderr + diverted.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(P("attacker.handover")));
+
+        // A handover made for another request: enrol refuses it and destroys its own pending request.
+        ProcessResult spareRequest = Mpc("device", "request", "--pending", P("spare.pending"), "--key-id", keyId);
+        Succeeded(spareRequest);
+        Succeeded(Mpc(["device", "handover", .. Connection, "--key", P("alice.key"), "--request", RequestOf(attackerRequest).Token, "--code", RequestOf(attackerRequest).Code, "--out", P("other.handover"), "--no-wait"]));
+        RefusedWith(Mpc(["device", "enrol", .. Connection, "--pending", P("spare.pending"), "--handover", P("other.handover"), "--out", P("spare.key")]), "another enrolment request");
+        Assert.False(File.Exists(P("spare.pending")));
+        Assert.False(File.Exists(P("spare.key")));
+
+        // The genuine handover: the old device waits for the enrolment, then refreshes its own pair, so the share
+        // that travelled in the handover (and every earlier copy of the old device's file) stops signing.
+        File.Copy(P("alice.key"), P("alice-before-handover.key"));
+        string[] connection = Connection;
+        Task<ProcessResult> handingOver = Task.Run(() => Mpc(["device", "handover", .. connection, "--key", P("alice.key"), "--request", requestToken, "--code", code.ToLowerInvariant(), "--out", P("laptop.handover")]));
+        for (int i = 0; i < 600 && !File.Exists(P("laptop.handover")) && !handingOver.IsCompleted; i++)
+        {
+            await Task.Delay(100);
+        }
+        ProcessResult enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--out", P("laptop.key"), "--label", "laptop"]);
         Succeeded(enrolled);
         Assert.False(File.Exists(P("laptop.pending")));
         string laptopDevice = Regex.Match(enrolled.Stdout, @"Device id: (\S+)").Groups[1].Value;
+        ProcessResult handedOver = await handingOver;
+        Succeeded(handedOver);
+        Assert.Contains($"Enrolled device: {laptopDevice}", handedOver.Stdout, StringComparison.Ordinal);
         SignAndVerify(P("laptop.key"), P("alice-pub.pem"), "laptop");
         SignAndVerify(P("alice.key"), P("alice-pub.pem"), "phone-still");
+        RefusedWith(Mpc(["sign", .. Connection, "--key", P("alice-before-handover.key"), "--in", P("filing.xml"), "--out", P("stale.sig")]), "replaced by a refresh");
 
         // Revoking the laptop: its share no longer signs; the phone's does.
         Succeeded(Mpc(["device", "revoke", .. Connection, "--key-id", keyId, "--device", laptopDevice]));
@@ -186,19 +235,39 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
             Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, await AbortAttack.SendAsync(raw, key));
         }
         await server.FreezeInStorageAsync(owner, keyId);
-        string[] ownerConnection = ["--server", server.Address.ToString(), "--token", server.Token(owner)];
+        string[] ownerConnection = ConnectionWithTokenFile(server.Token(owner));
         File.WriteAllText(P("d.txt"), "after the freeze\n");
         RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "frozen");
         RefusedWith(Mpc(["refresh", .. ownerConnection, "--key", keyFile]), "only an operator");
 
         RefusedWith(Mpc(["admin", "unfreeze", .. ownerConnection, "--user", owner, "--key-id", keyId]), "PermissionDenied");
-        ProcessResult unfrozen = Mpc("admin", "unfreeze", "--server", server.Address.ToString(), "--token", server.AdminToken(), "--user", owner, "--key-id", keyId);
+        ProcessResult unfrozen = Mpc(["admin", "unfreeze", .. ConnectionWithTokenFile(server.AdminToken()), "--user", owner, "--key-id", keyId]);
         Succeeded(unfrozen);
         Assert.Contains("must run mpc refresh", unfrozen.Stdout, StringComparison.Ordinal);
 
         RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "must be refreshed");
         Succeeded(Mpc(["refresh", .. ownerConnection, "--key", keyFile]));
         Succeeded(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]));
+    }
+
+    [Fact]
+    public void Plain_http_to_a_remote_host_and_secrets_on_the_command_line_are_refused_before_anything_runs()
+    {
+        // The key file does not exist: a refusal that came later would name it (or a DNS failure) instead.
+        string[] sign = ["sign", "--key", P("missing.key"), "--in", P("missing.txt"), "--out", P("x.sig")];
+        ProcessResult http = Mpc([.. sign, "--server", "http://signer.example:7443"]);
+        RefusedWith(http, "refusing plain http to signer.example");
+        Assert.Contains("--insecure-http", http.Stderr, StringComparison.Ordinal);
+        Assert.Single(http.Stderr.Trim().Split('\n'));
+        _environment["MPC_SERVER"] = "http://10.1.2.3:7443";
+        RefusedWith(Mpc(["refresh", "--key", P("missing.key")]), "refusing plain http to 10.1.2.3");
+        _environment.Remove("MPC_SERVER");
+
+        RefusedWith(Mpc([.. sign, "--server", "https://signer.example:7443", "--token", "eyJhbGciOi.x.y"]), "--token is refused");
+        RefusedWith(Mpc([.. sign, "--server", "https://signer.example:7443", "--passphrase", "hunter2"]), "--passphrase is refused");
+        RefusedWith(Mpc("device", "request", "--pending", P("p"), "--key-id", "k", "--passphrase", "hunter2"), "--passphrase is refused");
+        Assert.False(File.Exists(P("p")));
+        Assert.False(File.Exists(P("x.sig")));
     }
 
     public void Dispose()

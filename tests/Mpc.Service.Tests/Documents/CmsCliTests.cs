@@ -30,7 +30,9 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         File.WriteAllText(document, "I, Alice, agree.\n");
         string signature = Path.Combine(_root, "contract.p7s");
         string certificateFile = Path.Combine(_root, "alice.pem");
-        string[] connection = ["--server", server.Address.ToString(), "--token", token, "--key", keyFile, "--unprotected"];
+        string tokenFile = Path.Combine(_root, "token");
+        File.WriteAllText(tokenFile, token);
+        string[] connection = ["--server", server.Address.ToString(), "--token-file", tokenFile, "--key", keyFile, "--unprotected"];
 
         ProcessResult noCertificate = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
         Assert.Equal((1, $"error: Key {keyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert."),

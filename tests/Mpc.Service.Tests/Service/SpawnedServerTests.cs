@@ -33,7 +33,7 @@ public sealed class SpawnedServerTests : IDisposable
         foreach ((CurveKind curve, string name) in new[] { (CurveKind.Secp256k1, "secp256k1"), (CurveKind.P256, "p256"), (CurveKind.P384, "p384") })
         {
             string keyFile = Path.Combine(_root, $"{name}.key");
-            ProcessResult keygen = Cli("keygen", "--server", Url, "--token", token, "--curve", name, "--out", keyFile, "--passphrase-env", PassphraseVariable);
+            ProcessResult keygen = Cli("keygen", "--server", Url, "--token-file", TokenFile(token), "--curve", name, "--out", keyFile, "--passphrase-env", PassphraseVariable);
             Assert.True(keygen.ExitCode == 0, keygen.Stderr);
             Assert.Contains("Key id:", keygen.Stdout, StringComparison.Ordinal);
             Assert.Contains("BEGIN PUBLIC KEY", keygen.Stdout, StringComparison.Ordinal);
@@ -52,18 +52,18 @@ public sealed class SpawnedServerTests : IDisposable
         SignAndVerifyWithCli(CurveKind.P256, keyFiles[CurveKind.P256], token, "p256-after-kill");
 
         // Clear one-line errors and non-zero exits.
-        ProcessResult wrongPassphrase = Cli(["sign", "--server", Url, "--token", token, "--key", keyFiles[CurveKind.P256], "--in", keyFiles[CurveKind.P256], "--out", Path.Combine(_root, "x.sig"), "--passphrase", "wrong"]);
+        ProcessResult wrongPassphrase = Cli(["sign", "--server", Url, "--token-file", TokenFile(token), "--key", keyFiles[CurveKind.P256], "--in", keyFiles[CurveKind.P256], "--out", Path.Combine(_root, "x.sig"), "--passphrase-env", "MPC_WRONG_PASSPHRASE"]);
         Assert.NotEqual(0, wrongPassphrase.ExitCode);
         Assert.StartsWith("error: ", wrongPassphrase.Stderr.Trim(), StringComparison.Ordinal);
         Assert.Single(wrongPassphrase.Stderr.Trim().Split('\n'));
-        ProcessResult badToken = Cli("keygen", "--server", Url, "--token", "not.a.token", "--out", Path.Combine(_root, "y.key"), "--unprotected");
+        ProcessResult badToken = Cli("keygen", "--server", Url, "--token-file", TokenFile("not.a.token"), "--out", Path.Combine(_root, "y.key"), "--unprotected");
         Assert.Equal((1, "error: the token is not a JWT"), (badToken.ExitCode, badToken.Stderr.Trim()));
         string forgedToken = token[..^4] + (token.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
-        ProcessResult refused = Cli("keygen", "--server", Url, "--token", forgedToken, "--out", Path.Combine(_root, "y.key"), "--unprotected");
+        ProcessResult refused = Cli("keygen", "--server", Url, "--token-file", TokenFile(forgedToken), "--out", Path.Combine(_root, "y.key"), "--unprotected");
         Assert.NotEqual(0, refused.ExitCode);
         Assert.StartsWith("error: the server refused: Unauthenticated", refused.Stderr.Trim().Split('\n')[^1], StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_root, "y.key")));
-        ProcessResult badCurve = Cli("keygen", "--server", Url, "--token", token, "--curve", "ed25519", "--out", Path.Combine(_root, "z.key"), "--unprotected");
+        ProcessResult badCurve = Cli("keygen", "--server", Url, "--token-file", TokenFile(token), "--curve", "ed25519", "--out", Path.Combine(_root, "z.key"), "--unprotected");
         Assert.Equal("error: Unsupported curve 'ed25519'; use secp256k1, p256 or p384.", badCurve.Stderr.Trim());
         Assert.False(File.Exists(Path.Combine(_root, "z.key")));
     }
@@ -89,7 +89,7 @@ public sealed class SpawnedServerTests : IDisposable
         ProcessResult pubkey = Cli("pubkey", "--key", keyFile);
         Assert.Equal(0, pubkey.ExitCode);
         File.WriteAllText(publicKey, pubkey.Stdout);
-        ProcessResult sign = Cli("sign", "--server", Url, "--token", token, "--key", keyFile, "--in", document, "--out", signature, "--passphrase-env", PassphraseVariable);
+        ProcessResult sign = Cli("sign", "--server", Url, "--token-file", TokenFile(token), "--key", keyFile, "--in", document, "--out", signature, "--passphrase-env", PassphraseVariable);
         Assert.True(sign.ExitCode == 0, sign.Stderr);
 
         ProcessResult verify = Cli("verify", "--pub", publicKey, "--in", document, "--sig", signature);
@@ -164,7 +164,15 @@ public sealed class SpawnedServerTests : IDisposable
     private ProcessResult Cli(params string[] args) => Run("dotnet", [MpcDll, .. args]);
 
     private static ProcessResult Run(string program, string[] args) =>
-        ProcessRunner.Run(program, args, new Dictionary<string, string> { [PassphraseVariable] = Passphrase });
+        ProcessRunner.Run(program, args, new Dictionary<string, string> { [PassphraseVariable] = Passphrase, ["MPC_WRONG_PASSPHRASE"] = "wrong" });
+
+    /// <summary>The token in a file: the CLI refuses tokens on the command line.</summary>
+    private string TokenFile(string token)
+    {
+        string path = Path.Combine(_root, $"token-{Guid.NewGuid():N}");
+        File.WriteAllText(path, token);
+        return path;
+    }
 
     public void Dispose()
     {
