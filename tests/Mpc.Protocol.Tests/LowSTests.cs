@@ -74,7 +74,7 @@ public sealed class LowSTests(EngineFixture engine)
         SignNonce nonce = SignNonce.Decode(client.HandleCommitment(SignCommitment.Decode(server.Commitment.Encode())).Encode(), curve);
         Assert.True(nonce.LowS);
         SignOpening opening = SignOpening.Decode(server.HandleNonce(nonce).Encode(), curve);
-        SignServerOutcome outcome = server.HandleCiphertext(SignCiphertext.Decode(client.HandleOpening(opening).Encode()));
+        SignServerOutcome outcome = server.HandleCiphertext(SignCiphertext.Decode(client.HandleOpening(opening).Encode(), curve, server.PaillierModulusBits));
         return client.HandleResult(SignResult.Decode(outcome.Message!.Encode(), curve));
     }
 }
