@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 
 namespace Mpc.Crypto.BigNum;
@@ -8,8 +7,8 @@ namespace Mpc.Crypto.BigNum;
 /// machine, now. An RSA-4096 CRT signature is two constant-time exponentiations with a 2048-bit modulus and a
 /// 2048-bit exponent, i.e. the same work as the two 2048-bit-modulus, 1024-bit-exponent exponentiations a CRT
 /// Paillier decryption with a 2048-bit N cannot avoid; so F is what `openssl speed rsa4096` reports as sign
-/// time, halved. Measured in-process through .NET's RSA (OpenSSL's libcrypto on Linux), so that it shares the
-/// machine's load and clock with the figure it is compared to.
+/// time, halved. Measured in-process through .NET's RSA (OpenSSL's libcrypto on Linux), on the same machine
+/// and at the same time as the figure it is compared to.
 /// </summary>
 public sealed class CostFloor : IDisposable
 {
@@ -37,21 +36,31 @@ public sealed class CostFloor : IDisposable
     /// <summary>One RSA-4096 private-key signature: two floors of work (benchmarks count it as two operations).</summary>
     public byte[] SignOnce() => _rsa.SignHash(Digest, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
 
-    /// <summary>The median of <paramref name="signatures"/> timed signatures, halved. The median resists a noisy, shared machine.</summary>
+    /// <summary>
+    /// CPU time per signature, halved: the median over batches of <see cref="BatchSize"/> signatures. CPU time
+    /// rather than wall time, like `openssl speed` (which divides by user CPU time unless told -elapsed) and like
+    /// the server CPU per signature it is compared to, so a busy shared machine inflates neither side.
+    /// </summary>
     public TimeSpan Measure(int signatures = 25)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(signatures, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(signatures, BatchSize);
         SignOnce();
-        var ticks = new long[signatures];
-        for (int i = 0; i < signatures; i++)
+        var batches = new TimeSpan[signatures / BatchSize];
+        for (int b = 0; b < batches.Length; b++)
         {
-            long start = Stopwatch.GetTimestamp();
-            SignOnce();
-            ticks[i] = Stopwatch.GetTimestamp() - start;
+            TimeSpan start = Environment.CpuUsage.TotalTime;
+            for (int i = 0; i < BatchSize; i++)
+            {
+                SignOnce();
+            }
+            batches[b] = Environment.CpuUsage.TotalTime - start;
         }
-        Array.Sort(ticks);
-        return Stopwatch.GetElapsedTime(0, ticks[signatures / 2]) / 2;
+        Array.Sort(batches);
+        return batches[batches.Length / 2] / (2 * BatchSize);
     }
+
+    /// <summary>Signatures per timed batch: long enough for the CPU-time clock's resolution.</summary>
+    public const int BatchSize = 5;
 
     public void Dispose() => _rsa.Dispose();
 }
