@@ -295,6 +295,8 @@ internal static class LoadRunner
 
         double[] latencies = [.. users.SelectMany(u => u.Latencies)];
         Array.Sort(latencies);
+        // The floor F, measured now that the load has stopped, on the same machine as the server's CPU time.
+        double floorMs = CostFloor.MeasureOnce().TotalMilliseconds;
         double measuredSeconds = measuring ? Math.Max(0.001, (stoppedAt - measureFrom).TotalSeconds) : 0;
         double? serverCpuPerSignature = null;
         string serverCpuNote;
@@ -337,6 +339,8 @@ internal static class LoadRunner
             Errors = counters.ErrorsByCode(),
             ServerCpuMsPerSignature = serverCpuPerSignature,
             ServerCpuNote = serverCpuNote,
+            FloorMs = floorMs,
+            ServerCpuPerSignatureOverFloor = serverCpuPerSignature / floorMs,
             ClientCpuMsPerSignature = latencies.Length > 0 ? clientCpu.TotalMilliseconds / latencies.Length : null,
         };
     }
@@ -362,6 +366,8 @@ internal static class LoadRunner
             ("latency max", FormattableString.Invariant($"{l.Max:F2} ms")),
             ("errors", errors),
             ("server CPU / signature", serverCpu),
+            ("floor F", FormattableString.Invariant($"{result.FloorMs:F2} ms (half an RSA-4096 signature, measured after the run)")),
+            ("server CPU / F", result.ServerCpuPerSignatureOverFloor is { } ratio ? FormattableString.Invariant($"{ratio:F2}") : "n/a"),
             ("client CPU / signature", clientCpu + " (this process: all simulated users)"),
         };
         int width = rows.Max(r => r.Name.Length);
@@ -631,6 +637,12 @@ internal sealed class LoadResult
     public double? ServerCpuMsPerSignature { get; init; }
 
     public string ServerCpuNote { get; init; } = "";
+
+    /// <summary>The cost floor F (half an RSA-4096 private-key signature, <see cref="CostFloor"/>) in milliseconds.</summary>
+    public double FloorMs { get; init; }
+
+    /// <summary>Server CPU per signature divided by F: the machine-independent figure the speed targets use.</summary>
+    public double? ServerCpuPerSignatureOverFloor { get; init; }
 
     /// <summary>CPU time of the load process (all simulated users' P2 work) per signature.</summary>
     public double? ClientCpuMsPerSignature { get; init; }

@@ -38,7 +38,11 @@ public sealed class LoadCommandTests
         double max = latency.GetProperty("max").GetDouble();
         Assert.True(0 < p50 && p50 <= p95 && p95 <= p99 && p99 <= max, $"p50 {p50}, p95 {p95}, p99 {p99}, max {max}");
         Assert.True(root.GetProperty("throughputPerSecond").GetDouble() > 0);
-        Assert.True(root.GetProperty("serverCpuMsPerSignature").GetDouble() > 0, root.GetProperty("serverCpuNote").GetString());
+        double serverCpu = root.GetProperty("serverCpuMsPerSignature").GetDouble();
+        Assert.True(serverCpu > 0, root.GetProperty("serverCpuNote").GetString());
+        double floor = root.GetProperty("floorMs").GetDouble();
+        Assert.True(floor > 0);
+        Assert.Equal(serverCpu / floor, root.GetProperty("serverCpuPerSignatureOverFloor").GetDouble(), 9);
         Assert.True(root.GetProperty("machine").GetProperty("processorCount").GetInt32() > 0);
         Assert.Equal("P-256", root.GetProperty("parameters").GetProperty("curve").GetString());
         Assert.Equal(2, root.GetProperty("parameters").GetProperty("users").GetInt32());
@@ -48,6 +52,8 @@ public sealed class LoadCommandTests
         var summary = new StringWriter();
         LoadRunner.PrintSummary(result, summary);
         Assert.Contains("throughput", summary.ToString(), StringComparison.Ordinal);
+        Assert.Contains("floor F", summary.ToString(), StringComparison.Ordinal);
+        Assert.Contains("server CPU / F", summary.ToString(), StringComparison.Ordinal);
         Assert.Equal(signatures, LoadRunner.FromJson(json).Signatures);
         Assert.Contains("measuring", progress.ToString(), StringComparison.Ordinal);
     }
