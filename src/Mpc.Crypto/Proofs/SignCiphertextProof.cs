@@ -420,22 +420,27 @@ public sealed class SignCiphertextProof
                 proof.A, proof._bx, proof._by, proof.E, proof.F, proof.S, proof.T, context);
         }
 
-        /// <summary>Step 4: z1·R2 = Bx + e·X1 and z2·R2 = By + e·X2 (scalars mod q; all public).</summary>
+        /// <summary>
+        /// Step 4: z1·R2 = Bx + e·X1 and z2·R2 = By + e·X2 (scalars mod q; all public). The multiplications go through
+        /// <see cref="EcCurve.MultiplySecret"/> only because OpenSSL's is ten times faster than BouncyCastle's.
+        /// </summary>
         public void Group(SignCiphertextProof proof, BigInteger e)
         {
-            BigInteger q = curve.Order;
-            BigInteger minusE = q.Subtract(e.Mod(q)).Mod(q);
-            if (!ECAlgorithms.SumOfTwoMultiplies(r2, proof.Z1.Mod(q), x1Point, minusE).Normalize().Equals(_bx!))
+            if (!Times(r2, proof.Z1).Equals(_bx!.Add(Times(x1Point, e)).Normalize()))
             {
                 throw Error.ProofFailed(Name, "group equality z1·R2 = Bx + e·X1");
             }
-            ECPoint byExpected = x2Point.IsInfinity
-                ? r2.Multiply(proof.Z2.Mod(q))
-                : ECAlgorithms.SumOfTwoMultiplies(r2, proof.Z2.Mod(q), x2Point, minusE);
-            if (!byExpected.Normalize().Equals(_by!))
+            if (!Times(r2, proof.Z2).Equals(_by!.Add(Times(x2Point, e)).Normalize()))
             {
                 throw Error.ProofFailed(Name, "group equality z2·R2 = By + e·X2");
             }
+        }
+
+        /// <summary>k·P for any integer k (reduced mod q) and a valid point or the identity.</summary>
+        private ECPoint Times(ECPoint point, BigInteger k)
+        {
+            BigInteger reduced = k.Mod(curve.Order);
+            return reduced.SignValue == 0 || point.IsInfinity ? curve.G.Curve.Infinity : curve.MultiplySecret(point, reduced);
         }
 
         private ECPoint DecodePoint(byte[] encoded, string field)
