@@ -308,18 +308,18 @@ public sealed class SignCiphertextProof
     public static SignCiphertextProof ReadFrom(ref WireReader r, EcCurve curve, int maxPaillierBits = PaillierPublicKey.MaximumModulusBits)
     {
         ArgumentNullException.ThrowIfNull(curve);
-        BigInteger a = r.ReadBigInteger("Πaff-g A", 2 * maxPaillierBits + 1);
+        BigInteger a = r.ReadBigInteger("Πaff-g A", 2 * maxPaillierBits);
         byte[] bx = r.ReadByteArray("Πaff-g Bx", exactLength: curve.PointLength);
         byte[] by = r.ReadByteArray("Πaff-g By", exactLength: curve.PointLength);
-        BigInteger e = r.ReadBigInteger("Πaff-g E", maxPaillierBits + 1);
-        BigInteger f = r.ReadBigInteger("Πaff-g F", maxPaillierBits + 1);
-        BigInteger s = r.ReadBigInteger("Πaff-g S", maxPaillierBits + 1);
-        BigInteger t = r.ReadBigInteger("Πaff-g T", maxPaillierBits + 1);
+        BigInteger e = r.ReadBigInteger("Πaff-g E", maxPaillierBits);
+        BigInteger f = r.ReadBigInteger("Πaff-g F", maxPaillierBits);
+        BigInteger s = r.ReadBigInteger("Πaff-g S", maxPaillierBits);
+        BigInteger t = r.ReadBigInteger("Πaff-g T", maxPaillierBits);
         BigInteger z1 = r.ReadBigInteger("Πaff-g z1", SignCiphertextProofParameters.Z1Bits(curve));
         BigInteger z2 = r.ReadBigInteger("Πaff-g z2", SignCiphertextProofParameters.Z2Bits(curve));
         BigInteger z3 = r.ReadBigInteger("Πaff-g z3", SignCiphertextProofParameters.Z3Bits(maxPaillierBits));
         BigInteger z4 = r.ReadBigInteger("Πaff-g z4", SignCiphertextProofParameters.Z3Bits(maxPaillierBits));
-        BigInteger w = r.ReadBigInteger("Πaff-g w", maxPaillierBits + 1);
+        BigInteger w = r.ReadBigInteger("Πaff-g w", maxPaillierBits);
         return new SignCiphertextProof(a, bx, by, e, f, s, t, z1, z2, z3, z4, w);
     }
 
@@ -402,11 +402,11 @@ public sealed class SignCiphertextProof
             RequireUnits(proof);
             _bx = DecodePoint(proof._bx, "Bx");
             _by = DecodePoint(proof._by, "By");
-            if (proof.Z1.Abs().BitLength > SignCiphertextProofParameters.Z1Bits(curve) - 1)
+            if (proof.Z1.Abs().BitLength > SignCiphertextProofParameters.Z1Bits(curve))
             {
                 throw Error.ProofFailed(Name, "range check: |z1| is not below 2^(A_α+κ+σ+1)");
             }
-            if (proof.Z2.Abs().BitLength > SignCiphertextProofParameters.Z2Bits(curve) - 1)
+            if (proof.Z2.Abs().BitLength > SignCiphertextProofParameters.Z2Bits(curve))
             {
                 throw Error.ProofFailed(Name, "range check: |z2| is not below 2^(A_β+κ+σ+1)");
             }
