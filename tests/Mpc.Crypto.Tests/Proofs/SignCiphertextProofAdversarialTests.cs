@@ -36,7 +36,7 @@ public sealed class SignCiphertextProofAdversarialTests(SignProofFixture fixture
     [InlineData(-1)]
     public void Z1AtTheRangeBoundIsRefused(int sign)
     {
-        BigInteger bound = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z1Bits(Curve) - 1);
+        BigInteger bound = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z1Bits(Curve));
         AssertRangeRefused(With(Proof, z1: sign > 0 ? bound : bound.Negate()), "z1");
     }
 
@@ -45,14 +45,14 @@ public sealed class SignCiphertextProofAdversarialTests(SignProofFixture fixture
     [InlineData(-1)]
     public void Z2AtTheRangeBoundIsRefused(int sign)
     {
-        BigInteger bound = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z2Bits(Curve) - 1);
+        BigInteger bound = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z2Bits(Curve));
         AssertRangeRefused(With(Proof, z2: sign > 0 ? bound : bound.Negate()), "z2");
     }
 
     [Fact]
     public void Z1JustInsideTheRangeIsStillCheckedByTheEquations()
     {
-        BigInteger inside = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z1Bits(Curve) - 1).Subtract(BigInteger.One);
+        BigInteger inside = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z1Bits(Curve)).Subtract(BigInteger.One);
         MpcProtocolException e = AssertRefused(() => Verify(With(Proof, z1: inside)));
         Assert.DoesNotContain("range", e.Message, StringComparison.Ordinal);
     }
