@@ -94,7 +94,10 @@ public sealed class MpcKey : IDisposable
     public void Dispose()
     {
         _disposed.Cancel();
-        _randomness.Clear();
+        while (_randomness.TryDequeue(out SignCiphertextRandomness? unused))
+        {
+            unused.Dispose();
+        }
         _commitments.Clear();
         Share.Dispose();
         _disposed.Dispose();

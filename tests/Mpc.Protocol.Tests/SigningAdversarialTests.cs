@@ -443,24 +443,20 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     }
 
     [Fact]
-    public void Final_check_still_freezes_when_the_servers_own_c_key_does_not_hold_x1()
+    public void A_c_key_that_does_not_hold_x1_is_caught_by_the_proof_before_decryption()
     {
-        // The freeze stays as the second line. An honest client cannot reach it any more (its proof makes the
-        // plaintext right), so this corrupts the server's own record instead: c_key = Enc(x1 + 1) on both sides.
-        // The proof verifies (it is about c_key as stored), the decrypted s' is off by α, the signature fails.
+        // The freeze stays in the code as the second line, but nothing honest reaches it any more: the server checks
+        // the proof against its own x1 (Dec(A·D^e) ≡ z1·x1 + z2), so even a record whose c_key = Enc(x1 + 1), which a
+        // client would otherwise turn into a failing signature, is refused before decryption.
         TwoPartyKey key = Key;
-        EcCurve curve = C;
         BigInteger wrongShare = key.Server.Paillier.PublicKey.Encrypt(key.Server.X1.Add(BigInteger.One));
         var server = new Keys.ServerKeyShare(key.Server.KeyId, Curve, key.Server.X1, key.Server.Paillier, wrongShare, key.Server.PublicKey);
         var client = new Keys.ClientKeyShare(
             key.Client.KeyId, Curve, key.Client.X2, key.Client.Paillier, wrongShare, key.Client.PublicKey, key.Client.ServerRingPedersen, key.Client.DeviceId);
         var serverSession = new SignServerSession(server);
-        var clientSession = new SignClientSession(client, RandomNumberGenerator.GetBytes(curve.ScalarLength));
+        var clientSession = new SignClientSession(client, RandomNumberGenerator.GetBytes(C.ScalarLength));
         SignCiphertext ciphertext = clientSession.HandleOpening(serverSession.HandleNonce(clientSession.HandleCommitment(serverSession.Commitment)));
-        SignServerOutcome outcome = serverSession.HandleCiphertext(ciphertext);
-        Assert.True(outcome.KeyMustBeFrozen);
-        Assert.Null(outcome.Message);
-        Assert.Null(outcome.Signature);
+        Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => serverSession.HandleCiphertext(ciphertext)));
         Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => serverSession.HandleCiphertext(ciphertext)));
     }
 

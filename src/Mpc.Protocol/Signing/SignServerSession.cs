@@ -111,10 +111,9 @@ public sealed class SignServerSession
                 _k1 = null;
                 BigInteger q = _curve.Order;
                 BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(q);
-                VerifyProof(message, r);
-
-                // Centred: an accepted proof makes this the exact integer α·x1 + β, so its residue mod q is right.
-                BigInteger sPrime = SignCiphertextProof.DecryptCentred(_key.Paillier, message.C3).Mod(q);
+                // Nothing is decrypted unless the proof holds; the plaintext is centred, so an accepted proof makes it the
+                // exact integer α·x1 + β and its residue mod q is right.
+                BigInteger sPrime = VerifyProofAndDecrypt(message, r).Mod(q);
                 BigInteger s = _curve.InvertSecret(k1, _key.Paillier.PublicKey.Backend).Multiply(sPrime).Mod(q);
                 if (s.SignValue == 0 || !_key.Verifier.Verify(_digest, r, s))
                 {
@@ -141,15 +140,15 @@ public sealed class SignServerSession
     /// <summary>
     /// The statement's public points come from this session and the key alone: R2 and the digest as received in
     /// round 2, X1 = r·Q2 with Q2 = x1⁻¹·Q (cached per key) and X2 = m'·G. Throws <see cref="MpcErrorCode.ProofFailed"/>
-    /// (or <see cref="MpcErrorCode.InvalidCiphertext"/> for a c3 outside Z*_{N²}) before anything is decrypted.
+    /// before anything is decrypted; returns the centred Dec(c3) only for an accepted proof.
     /// </summary>
-    private void VerifyProof(SignCiphertext message, BigInteger r)
+    private BigInteger VerifyProofAndDecrypt(SignCiphertext message, BigInteger r)
     {
         ECPoint x1Point = _key.ClientSharePoint.Multiply(r).Normalize();
         ECPoint x2Point = _curve.G.Multiply(_curve.DigestToScalar(_digest)).Normalize();
         byte[] binding = SignProofBinding.For(_deviceId, _digest, _key.ShareId);
-        message.Proof.Verify(
-            _curve, _key.Paillier, _key.RingPedersen.Parameters, _key.EncryptedShare, message.C3, _r2!, x1Point, x2Point, _clientContext!, binding);
+        return message.Proof.VerifyAndDecrypt(
+            _curve, _key.Paillier, _key.RingPedersen.Parameters, _key.EncryptedShare, _key.X1, message.C3, _r2!, x1Point, x2Point, _clientContext!, binding);
     }
 
     public override string ToString() => $"SignServerSession({_key.KeyId}, {SessionId}, {_gate.State})";
