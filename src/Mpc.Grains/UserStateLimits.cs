@@ -16,7 +16,7 @@ internal static class UserStateLimits
     public const int MaxDevicesPerUser = 64;
 
     /// <summary>Revoked pairs kept per key (so their clients hear "revoked", not "unknown"); older ones are dropped.</summary>
-    public const int RememberedRevocationsPerKey = 8;
+    public const int RememberedRevocationsPerKey = 4;
 
     public const int RememberedReplacedSharesPerDevice = 16;
 
@@ -25,7 +25,7 @@ internal static class UserStateLimits
     public const int MaxChainBytesPerUser = 128 * 1024;
 
     /// <summary>Revocation reasons quote an operator's name: cut to this many characters.</summary>
-    public const int MaxReasonLength = 160;
+    public const int MaxReasonLength = 120;
 
     /// <summary>Refuses a new key when the user has <see cref="MaxKeysPerUser"/> keys (counting those being created).</summary>
     public static void RequireKeyCapacity(UserKeysState state, int inProgress)

@@ -44,7 +44,10 @@ public sealed class SpawnedServerTests : IDisposable
         // The SDK against the same process: 20 signatures per curve, each checked independently.
         await SignWithSdk(keyFiles, token, 20);
 
-        // SIGKILL: no graceful shutdown, nothing flushed on the way out. Every key must still sign.
+        // SIGKILL: no graceful shutdown, nothing flushed on the way out. Every key must still sign. The kill comes
+        // after the idle clear of the last final-check marker: a kill while one is stored freezes its key (fail
+        // closed, docs/service.md; A_kill_while_a_final_check_marker_is_stored_leaves_the_key_frozen).
+        await Task.Delay(new Mpc.Grains.SignerOptions().FinalCheckMarkerClearDelay * 8);
         _server!.Kill(entireProcessTree: true);
         await _server.WaitForExitAsync();
         await StartServer();
@@ -66,6 +69,52 @@ public sealed class SpawnedServerTests : IDisposable
         ProcessResult badCurve = Cli("keygen", "--server", Url, "--token-file", TokenFile(token), "--curve", "ed25519", "--out", Path.Combine(_root, "z.key"), "--unprotected");
         Assert.Equal("error: Unsupported curve 'ed25519'; use secp256k1, p256 or p384.", badCurve.Stderr.Trim());
         Assert.False(File.Exists(Path.Combine(_root, "z.key")));
+    }
+
+    /// <summary>
+    /// A silo killed after c3 was decrypted and before the outcome was recorded leaves the final-check marker in
+    /// storage; the restarted server cannot tell a crash from a failed check whose freeze was never written, so the
+    /// key stays frozen (no decryption) until an operator unfreezes it and the device refreshes. The marker is held
+    /// in storage here by a long idle-clear delay: the same stored state a kill between a failed check and its
+    /// freeze write leaves behind.
+    /// </summary>
+    [Fact]
+    public async Task A_kill_while_a_final_check_marker_is_stored_leaves_the_key_frozen_until_an_operator_unfreeze()
+    {
+        var environment = new Dictionary<string, string> { ["Mpc__Signer__FinalCheckMarkerClearDelay"] = "01:00:00" };
+        await StartServer(environment);
+        string token;
+        string adminToken;
+        using (Mpc.Server.DevelopmentTokens tokens = Mpc.Server.DevelopmentTokens.Open(DataDirectory, create: false))
+        {
+            token = tokens.Mint("killed-mid-check", TimeSpan.FromHours(1));
+            adminToken = tokens.Mint("operator", TimeSpan.FromHours(1), admin: true);
+        }
+        byte[] share;
+        using (var client = new MpcSignerClient(new Uri(Url), token))
+        using (MpcKey key = await client.CreateKeyAsync(CurveKind.P256))
+        {
+            await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+            share = key.Share.ExportSecret();
+        }
+
+        _server!.Kill(entireProcessTree: true);
+        await _server.WaitForExitAsync();
+        await StartServer(environment);
+        using (var client = new MpcSignerClient(new Uri(Url), token))
+        using (MpcKey key = client.OpenKey(Mpc.Protocol.Keys.ClientKeyShare.ImportSecret(share, BigNumBackends.Default)))
+        {
+            Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
+            MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)));
+            Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, refused.Status);
+            Assert.Contains("frozen", refused.Message, StringComparison.Ordinal);
+
+            using var admin = new MpcSignerClient(new Uri(Url), adminToken);
+            Assert.False((await admin.UnfreezeKeyAsync("killed-mid-check", key.KeyId)).Frozen);
+            using MpcKey refreshed = await client.RefreshKeyAsync(key);
+            byte[] digest = RandomNumberGenerator.GetBytes(32);
+            Assert.True(Verifiers.Independent(CurveKind.P256, key.SubjectPublicKeyInfo, digest, await client.SignDigestAsync(refreshed, digest)));
+        }
     }
 
     [Fact]
@@ -119,13 +168,17 @@ public sealed class SpawnedServerTests : IDisposable
 
     private const string Passphrase = "correct horse battery staple";
 
-    private async Task StartServer()
+    private async Task StartServer(Dictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet", [MpcDll, "server", "--urls", Url, "--data", DataDirectory])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach ((string name, string value) in environment ?? [])
+        {
+            start.Environment[name] = value;
+        }
         _server = Process.Start(start)!;
         _server.OutputDataReceived += (_, _) => { };
         _server.ErrorDataReceived += (_, _) => { };
