@@ -12,16 +12,6 @@ internal static class SignerErrors
         _ => SignerErrorKind.InvalidArgument,
     }, e.Message);
 
-    /// <summary>Longest client-supplied identifier echoed in an error message; longer ones are cut.</summary>
-    public const int MaxEchoedIdentifierLength = 64;
-
-    /// <summary>A client-supplied identifier as it may appear in an error message: at most 64 characters, no control characters.</summary>
-    public static string Quote(string? identifier)
-    {
-        string text = new((identifier ?? "").Select(c => char.IsControl(c) ? '?' : c).Take(MaxEchoedIdentifierLength + 1).ToArray());
-        return text.Length > MaxEchoedIdentifierLength ? text[..MaxEchoedIdentifierLength] + "…" : text;
-    }
-
     public static SignerException UnknownKey(string keyId) => new(SignerErrorKind.NotFound, $"Key '{keyId}' does not exist.");
 
     public static SignerException UnknownSession() =>
