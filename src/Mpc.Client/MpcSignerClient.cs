@@ -22,8 +22,8 @@ namespace Mpc.Client;
 /// </summary>
 public sealed partial class MpcSignerClient : IDisposable
 {
-    /// <summary>Commitments tried per signature: one taken by a concurrent caller or expired costs one more BeginSign.</summary>
-    private const int MaxSessionAttempts = 4;
+    /// <summary>Commitments tried per signature: one opened first by a concurrent caller, or expired, costs one more BeginSign.</summary>
+    private const int MaxSessionAttempts = 8;
 
     private readonly GrpcChannel _channel;
     private readonly bool _ownsChannel;

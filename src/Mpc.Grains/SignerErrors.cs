@@ -17,16 +17,6 @@ internal static class SignerErrors
         new(SignerErrorKind.InvalidArgument,
             $"The signing ciphertext's proof was refused (ProofFailed: {e.Message}). Nothing was decrypted and the key is not frozen; this signing session is spent, start a new one.");
 
-    /// <summary>Longest client-supplied identifier echoed in an error message; longer ones are cut.</summary>
-    public const int MaxEchoedIdentifierLength = 64;
-
-    /// <summary>A client-supplied identifier as it may appear in an error message: at most 64 characters, no control characters.</summary>
-    public static string Quote(string? identifier)
-    {
-        string text = new((identifier ?? "").Select(c => char.IsControl(c) ? '?' : c).Take(MaxEchoedIdentifierLength + 1).ToArray());
-        return text.Length > MaxEchoedIdentifierLength ? text[..MaxEchoedIdentifierLength] + "…" : text;
-    }
-
     public static SignerException UnknownKey(string keyId) => new(SignerErrorKind.NotFound, $"Key '{keyId}' does not exist.");
 
     public static SignerException UnknownSession() =>

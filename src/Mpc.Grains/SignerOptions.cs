@@ -19,7 +19,8 @@ public sealed class SignerOptions
     public TimeSpan OpenedSignSessionLifetime { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Unopened commitments kept per device; beyond it BeginSign (and SignFinish's next commitment) hands out an
+    /// Unopened commitments kept per device (plus one per signature of the device in progress, so concurrent signers
+    /// rarely share one); beyond it BeginSign (and SignFinish's next commitment) hands out an
     /// existing one again, which is safe because its nonce has not been used (docs/protocol.md, "Signing sessions").
     /// </summary>
     public int MaxUnopenedCommitmentsPerDevice { get; set; } = 4;

@@ -7,7 +7,8 @@ namespace Mpc.Grains;
 /// The signing sessions of one user's grain, in memory only, keyed by the hex server session id.
 /// A session is <em>unopened</em> until its SignNonce: k1 is fixed but only its commitment has left the server,
 /// so handing one commitment to several callers reveals nothing. Each device keeps at most
-/// <see cref="SignerOptions.MaxUnopenedCommitmentsPerDevice"/> of them, and a caller beyond that gets one of the
+/// <see cref="SignerOptions.MaxUnopenedCommitmentsPerDevice"/> of them (plus one per signature of the device in
+/// progress), and a caller beyond that gets one of the
 /// existing ones (the one handed out longest ago) instead of a new one: clients that throw commitments away (a
 /// process that signs once and exits) cannot pile them up. The first SignNonce opens a session for good; it is
 /// never handed out or opened again (a second SignNonce for it is NotFound, as if it had never existed) and is
@@ -28,8 +29,12 @@ internal sealed class SigningSessions(SignerOptions options, TimeProvider time) 
     {
         Purge();
         DateTimeOffset now = time.GetUtcNow();
-        List<PendingSign> unopened = [.. _sessions.Values.Where(s => !s.Opened && s.KeyId == keyId && s.DeviceId == deviceId)];
-        if (unopened.Count >= Math.Max(1, options.MaxUnopenedCommitmentsPerDevice))
+        List<PendingSign> device = [.. _sessions.Values.Where(s => s.KeyId == keyId && s.DeviceId == deviceId)];
+        List<PendingSign> unopened = [.. device.Where(s => !s.Opened)];
+        // One more for each of the device's signatures in progress, so that concurrent signers (who hold their next
+        // commitment while others finish) rarely share one; opened sessions are themselves capped and short-lived.
+        int limit = Math.Max(1, options.MaxUnopenedCommitmentsPerDevice) + (device.Count - unopened.Count);
+        if (unopened.Count >= limit)
         {
             if (!reuse)
             {

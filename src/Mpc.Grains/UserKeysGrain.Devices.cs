@@ -290,7 +290,7 @@ public sealed partial class UserKeysGrain
         StoredKey key = RequireKey(keyId);
         if (!DeviceIds.IsValid(deviceId) || !key.Devices.TryGetValue(deviceId, out StoredDevice? device))
         {
-            throw new SignerException(SignerErrorKind.NotFound, $"Key '{keyId}' has no device '{deviceId}'.");
+            throw new SignerException(SignerErrorKind.NotFound, $"Key '{keyId}' has no device '{ClientText.Quote(deviceId)}'.");
         }
         if (device.Revoked)
         {
@@ -335,7 +335,7 @@ public sealed partial class UserKeysGrain
         {
             if (!key.Devices.TryGetValue(revokeDeviceId, out StoredDevice? revoked))
             {
-                throw new SignerException(SignerErrorKind.NotFound, $"Key '{keyId}' has no device '{revokeDeviceId}'.");
+                throw new SignerException(SignerErrorKind.NotFound, $"Key '{keyId}' has no device '{ClientText.Quote(revokeDeviceId)}'.");
             }
             Retire(key, revoked, now, $"revoked by operator {operatorName} when unfreezing");
         }
@@ -510,7 +510,7 @@ public sealed partial class UserKeysGrain
         string deviceId = string.IsNullOrEmpty(device.DeviceId) ? ClientKeyShare.PrimaryDevice : device.DeviceId;
         if (!DeviceIds.IsValid(deviceId) || !key.Devices.TryGetValue(deviceId, out StoredDevice? stored))
         {
-            throw new SignerException(SignerErrorKind.NotFound, $"Key '{key.KeyId}' has no device '{deviceId}'.");
+            throw new SignerException(SignerErrorKind.NotFound, $"Key '{key.KeyId}' has no device '{ClientText.Quote(deviceId)}'.");
         }
         if (stored.Revoked)
         {

@@ -131,7 +131,7 @@ public sealed partial class UserKeysGrain(
         {
             // A commitment made for one device's pair must not be completed with another device's share.
             throw new SignerException(SignerErrorKind.FailedPrecondition,
-                $"This signing session belongs to device '{SignerErrors.Quote(pending.DeviceId)}', not '{SignerErrors.Quote(stored.DeviceId)}'; start a new one.");
+                $"This signing session belongs to device '{ClientText.Quote(pending.DeviceId)}', not '{ClientText.Quote(stored.DeviceId)}'; start a new one.");
         }
         int opened = _signs.OpenedCount(keyId);
         if (opened >= _options.MaxOpenSessionsPerKey)

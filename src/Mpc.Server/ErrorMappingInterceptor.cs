@@ -18,11 +18,11 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
         }
         catch (SignerException e)
         {
-            throw new RpcException(new Status(ToStatusCode(e.Kind), e.Message));
+            throw new RpcException(new Status(ToStatusCode(e.Kind), Detail(e.Message)));
         }
         catch (MpcProtocolException e)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, Detail(e.Message)));
         }
         catch (Exception e) when (e is not RpcException and not OperationCanceledException)
         {
@@ -30,6 +30,14 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
             throw new RpcException(new Status(StatusCode.Internal, "Internal server error."));
         }
     }
+
+    /// <summary>
+    /// Longest status detail sent: identifiers in messages are already cut (<see cref="ClientText"/>); this bounds
+    /// anything else, so no reply can exceed a client's metadata limit.
+    /// </summary>
+    private const int MaxDetailLength = 512;
+
+    private static string Detail(string message) => message.Length <= MaxDetailLength ? message : message[..MaxDetailLength] + "…";
 
     public static StatusCode ToStatusCode(SignerErrorKind kind) => kind switch
     {

@@ -111,6 +111,7 @@ public static class MpcServerHost
         _ = app.Services.GetRequiredService<IKeyEncryptionKeyProvider>();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<MalformedRequestMiddleware>();
         app.MapGrpcService<SignerService>();
         app.MapGrpcService<SignerAdminService>();
         app.MapGrpcHealthChecksService();

@@ -26,7 +26,7 @@ internal sealed class SignerAdminService(IGrainFactory grains, ILogger<SignerAdm
         string? owner = await grains.GetGrain<IKeyOwnerGrain>(request.KeyId).GetOwner();
         if (owner is null || owner != request.UserId)
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"User '{request.UserId}' has no key '{request.KeyId}'."));
+            throw new RpcException(new Status(StatusCode.NotFound, $"User '{ClientText.Quote(request.UserId)}' has no key '{request.KeyId}'."));
         }
         logger.LogWarning("Operator {Operator} unfreezes key {KeyId} of a user", operatorName, request.KeyId);
         KeySummary key = await grains.GetGrain<IUserKeysGrain>(owner).Unfreeze(

@@ -247,12 +247,17 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     public async Task Replayed_nonce_round_never_reopens_the_commitment()
     {
         SignCommitment commitment = await BeginSign();
-        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        var session = new SignClientSession(_key.Share, digest);
         var request = new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) };
-        await Grpc.SignNonceAsync(request, Auth);
-        Assert.Equal(StatusCode.FailedPrecondition, await Status(async () => await Grpc.SignNonceAsync(request, Auth)));
-        // The refused replay burned the session: it is gone for good.
+        SignNonceResponse opened = await Grpc.SignNonceAsync(request, Auth);
+        // An opened session is not found by a second nonce round (docs/protocol.md, "Signing sessions on the server")...
         Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignNonceAsync(request, Auth)));
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignNonceAsync(request, Auth)));
+        // ...and the replays did not disturb it: the first opener finishes.
+        SignCiphertext ciphertext = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256));
+        SignFinishResponse finished = await Grpc.SignFinishAsync(Finish(commitment, ciphertext.Encode()), Auth);
+        Assert.True(Verifiers.Independent(CurveKind.P256, _key.SubjectPublicKeyInfo, digest, session.HandleResult(SignResult.Decode(finished.Result.Span, CurveKind.P256))));
     }
 
     [Fact]
