@@ -117,12 +117,14 @@ public sealed partial class MpcSignerClient : IDisposable
         {
             try
             {
-                return await SignWith(key, commitment, digest, lowS, cancellationToken).ConfigureAwait(false);
+                return await SignWith(key, commitment, digest, lowS, cancellationToken, prepared: true).ConfigureAwait(false);
             }
-            catch (MpcSignerException e) when (e.Status == StatusCode.NotFound)
+            catch (PreparedCommitmentExpiredException)
             {
-                // The prepared commitment expired on the server (or the server restarted): start afresh.
-                // Nothing secret was used: the server never opened that commitment.
+                // The prepared commitment expired on the server (or the server restarted) before SignNonce: start
+                // afresh. Nothing secret was used: the server never opened that commitment. A NotFound at any later
+                // step is not retried: the server may have opened R1, and a second signature of the same digest
+                // would be a new session the caller did not ask for.
             }
         }
         BeginSignResponse begin = await Call(o => _grpc.BeginSignAsync(new BeginSignRequest
@@ -164,20 +166,29 @@ public sealed partial class MpcSignerClient : IDisposable
         }
     }
 
-    private async Task<EcdsaSignature> SignWith(MpcKey key, byte[] commitmentBytes, ReadOnlyMemory<byte> digest, bool lowS, CancellationToken cancellationToken)
+    private async Task<EcdsaSignature> SignWith(MpcKey key, byte[] commitmentBytes, ReadOnlyMemory<byte> digest, bool lowS, CancellationToken cancellationToken,
+        bool prepared = false)
     {
         CurveKind curve = key.Curve;
         SignCommitment commitment = SignCommitment.Decode(commitmentBytes);
         var session = new SignClientSession(key.Share, digest.Span, lowS, key.TakeRandomness());
         SignNonce nonce = session.HandleCommitment(commitment);
-        SignNonceResponse opened = await Call(o => _grpc.SignNonceAsync(
-            new SignNonceRequest
-            {
-                KeyId = key.KeyId,
-                Nonce = ByteString.CopyFrom(nonce.Encode()),
-                DeviceId = key.Share.DeviceId,
-                ShareId = ByteString.CopyFrom(key.Share.ShareId),
-            }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        SignNonceResponse opened;
+        try
+        {
+            opened = await Call(o => _grpc.SignNonceAsync(
+                new SignNonceRequest
+                {
+                    KeyId = key.KeyId,
+                    Nonce = ByteString.CopyFrom(nonce.Encode()),
+                    DeviceId = key.Share.DeviceId,
+                    ShareId = ByteString.CopyFrom(key.Share.ShareId),
+                }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MpcSignerException e) when (prepared && e.Status == StatusCode.NotFound)
+        {
+            throw new PreparedCommitmentExpiredException(e);
+        }
         SignCiphertext ciphertext = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, curve));
         SignFinishResponse finished = await Call(o => _grpc.SignFinishAsync(new SignFinishRequest
         {
@@ -243,3 +254,6 @@ public sealed record MpcKeyInfo(
     /// <summary>True when the key was imported from a key its owner once held whole.</summary>
     public bool Imported { get; init; }
 }
+
+/// <summary>SignNonce found no session for a commitment prepared by an earlier signature: the one case a signature starts afresh.</summary>
+internal sealed class PreparedCommitmentExpiredException(Exception inner) : Exception("The prepared commitment expired on the server.", inner);
