@@ -25,7 +25,7 @@ internal static class CustodyCommands
             using MpcKey key = client.OpenKey(opened.Share);
             Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
             var clock = Stopwatch.StartNew();
-            using MpcKey refreshed = await PendingRefresh.RunAsync(opened.Path, opened.Info.UserId, opened.Protection,
+            using MpcKey refreshed = await PendingRefresh.RunAsync(client, opened.Path, opened.Info.UserId, opened.Protection,
                 save => client.RefreshKeyAsync(key, save, cancellationToken));
             Console.Error.WriteLine($"Refreshed key {refreshed.KeyId} (device {refreshed.Share.DeviceId}) in {clock.Elapsed.TotalSeconds:0.0} s; {opened.Path} now holds the new share.");
             Console.WriteLine($"Share id: {Convert.ToHexStringLower(refreshed.Share.ShareId)}");

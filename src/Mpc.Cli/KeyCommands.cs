@@ -49,10 +49,28 @@ internal static class KeyCommands
     public static Command PublicKey()
     {
         var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
-        var command = new Command("pubkey", "Print a key file's public key (PEM); needs no passphrase.") { keyFile };
+        Option<string?> passphraseEnv = CommonOptions.PassphraseEnv();
+        Option<bool> unprotected = CommonOptions.Unprotected();
+        var unverified = new Option<bool>("--unverified") { Description = "Print the file's clear header without the passphrase, marked UNVERIFIED (anyone who can edit the file can change it)" };
+        var command = new Command("pubkey", "Print a key file's public key (PEM), authenticated with the passphrase.") { keyFile, passphraseEnv, unprotected, unverified };
         command.SetAction((parse, _) => CliErrors.Run(() =>
         {
-            Console.Write(ClientKeyFile.ReadPublicInfo(parse.GetValue(keyFile)!).PublicKeyPem);
+            string path = parse.GetValue(keyFile)!;
+            if (parse.GetValue(unverified))
+            {
+                Console.Error.WriteLine("warning: UNVERIFIED public key: read from the clear header without the passphrase; do not publish or certify it");
+                Console.WriteLine("# UNVERIFIED: read without the passphrase; anyone who can edit the key file can change it");
+                Console.Write(ClientKeyFile.ReadPublicInfo(path).PublicKeyPem);
+                return Task.FromResult(0);
+            }
+            // Decrypting proves the header: the public key shown is the one the share belongs to.
+            OpenedKeyFile opened = OpenedKeyFile.Open(path, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            opened.Share.Dispose();
+            if (!opened.Info.IsProtected)
+            {
+                Console.Error.WriteLine("warning: this key file is unprotected, so nothing in it is authenticated: anyone who can edit it can change this key");
+            }
+            Console.Write(opened.Info.PublicKeyPem);
             return Task.FromResult(0);
         }));
         return command;

@@ -46,7 +46,7 @@ internal static class TransferCommands
             using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue);
             Console.Error.WriteLine($"Splitting the {EcCurve.NameOf(imported.Curve)} key and refreshing both parts with the server (a few seconds)...");
             var clock = Stopwatch.StartNew();
-            MpcKey key = await PendingRefresh.RunAsync(outPath, user, protection,
+            MpcKey key = await PendingRefresh.RunAsync(client, outPath, user, protection,
                 save => client.ImportKeyAsync(imported, parse.GetValue(label)!, save, cancellationToken));
             using (key)
             {
@@ -128,14 +128,15 @@ internal static class TransferCommands
         {
             string outPath = RequireNew(parse.GetValue(output)!);
             byte[] file = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
-            BackupIdentity header = ClientShareBackup.ReadIdentity(file);
+            ClientShareBackup.ReadIdentity(file); // a file of the wrong kind is named before the passphrase is asked for
             string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: false);
-            ClientKeyShare backup = OpenBackup(file, backupPassphrase);
+            // Only the authenticated header is used: the user it names goes into the new key file.
+            ClientKeyShare backup = OpenBackup(file, backupPassphrase, out BackupIdentity header);
             KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             Console.Error.WriteLine($"Restoring backup {header.DeviceId} of key {header.KeyId} (a few seconds)...");
             using (backup)
-            using (MpcKey restored = await PendingRefresh.RunAsync(outPath, header.UserId, protection,
+            using (MpcKey restored = await PendingRefresh.RunAsync(client, outPath, header.UserId, protection,
                 save => client.RestoreBackupAsync(backup, parse.GetValue(label)!, save, cancellationToken)))
             {
                 Console.Error.WriteLine($"Restored to device {restored.Share.DeviceId}; {outPath} holds its share. The backup is now used up: run mpc backup to make a new one.");
@@ -261,7 +262,7 @@ internal static class TransferCommands
                 }
                 Console.Error.WriteLine($"Device {enrolled} is enrolled. Refreshing this device's pair, so the share that travelled in the handover stops working...");
                 using MpcKey key = client.OpenKey(share);
-                using MpcKey refreshed = await PendingRefresh.RunAsync(opened.Path, opened.Info.UserId, opened.Protection,
+                using MpcKey refreshed = await PendingRefresh.RunAsync(client, opened.Path, opened.Info.UserId, opened.Protection,
                     save => client.RefreshKeyAsync(key, save, cancellationToken));
                 Console.Error.WriteLine($"Done: {opened.Path} holds this device's new share; delete {outPath}.");
                 Console.WriteLine($"Enrolled device: {enrolled}");
@@ -338,7 +339,7 @@ internal static class TransferCommands
             KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
             Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
             using (handedOver)
-            using (MpcKey enrolled = await PendingRefresh.RunAsync(outPath, opened.Identity.UserId, protection,
+            using (MpcKey enrolled = await PendingRefresh.RunAsync(client, outPath, opened.Identity.UserId, protection,
                 save => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!, save, cancellationToken)))
             {
                 DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
@@ -377,13 +378,13 @@ internal static class TransferCommands
         }
     }
 
-    private static ClientKeyShare OpenBackup(byte[] file, string passphrase)
+    private static ClientKeyShare OpenBackup(byte[] file, string passphrase, out BackupIdentity identity)
     {
-        byte[] secret = ClientShareBackup.Open(file, passphrase, out BackupIdentity identity);
+        byte[] secret = ClientShareBackup.Open(file, passphrase, out identity);
         try
         {
             ClientKeyShare share = ClientKeyShare.ImportSecret(secret, BigNumBackends.Default);
-            if (share.KeyId != identity.KeyId || share.DeviceId != identity.DeviceId
+            if (share.KeyId != identity.KeyId || share.DeviceId != identity.DeviceId || share.Curve != identity.Curve
                 || !EcCurve.Get(share.Curve).EncodePoint(share.PublicKey).AsSpan().SequenceEqual(identity.PublicKey))
             {
                 share.Dispose();

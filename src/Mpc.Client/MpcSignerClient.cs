@@ -266,3 +266,6 @@ public sealed record MpcKeyInfo(
     /// <summary>True when the key was imported from a key its owner once held whole.</summary>
     public bool Imported { get; init; }
 }
+
+/// <summary>SignNonce found no session for a commitment prepared by an earlier signature: the one case a signature starts afresh.</summary>
+internal sealed class PreparedCommitmentExpiredException(Exception inner) : Exception("The prepared commitment expired on the server.", inner);

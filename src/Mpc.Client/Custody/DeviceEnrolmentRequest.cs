@@ -81,7 +81,7 @@ public sealed class DeviceEnrolmentRequest : IDisposable
             stream.Write(zeros);
             stream.Flush(flushToDisk: true);
         }
-        File.Delete(path);
+        SecretFile.Delete(path);
     }
 
     internal byte[] ExportPending(ReadOnlySpan<char> passphrase, KeyFileOptions options)

@@ -84,7 +84,7 @@ internal static class PassphraseEnvelope
             if (!Argon2idParameters.IsWithinLimits(t, m, p, salt.Length))
             {
                 throw new CustodyException(CustodyErrorReason.Corrupt,
-                    $"{kind} asks for Argon2id parameters outside the range this client supports");
+                    $"{kind} asks for Argon2id parameters outside the range this client supports ({Argon2idParameters.LimitsText})");
             }
             var kdf = Argon2idParameters.Unchecked((int)t, (int)m, (int)p, salt.Length);
             if (minimum is not null && !kdf.IsAtLeast(minimum))

@@ -10,10 +10,17 @@ namespace Mpc.Client.KeyStore;
 /// </summary>
 public sealed record Argon2idParameters
 {
-    /// <summary>Upper bounds: a key file is untrusted input and must not make the client allocate without limit.</summary>
-    internal const int MaxIterations = 64;
-    internal const int MaxMemoryKiB = 4 * 1024 * 1024;
-    internal const int MaxParallelism = 64;
+    /// <summary>
+    /// Upper bounds: a key file, backup or pending enrolment is untrusted input, and a planted one must not make the
+    /// client allocate gigabytes or spin for minutes before the passphrase is even checked. 1 GiB and t = 16 are
+    /// well above RFC 9106's first recommended option (2 GiB would be t=1; we stay within 1 GiB for mobile clients).
+    /// </summary>
+    internal const int MaxIterations = 16;
+    internal const int MaxMemoryKiB = 1024 * 1024;
+    internal const int MaxParallelism = 16;
+
+    /// <summary>The limits, for one-line refusals.</summary>
+    internal static string LimitsText => $"at most t={MaxIterations}, m={MaxMemoryKiB / 1024} MiB, p={MaxParallelism}";
     internal const int MaxSaltLength = 64;
 
     /// <summary>RFC 9106 §4, second recommended option: t=3, m=64 MiB, p=4, 128-bit salt.</summary>

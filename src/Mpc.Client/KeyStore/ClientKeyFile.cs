@@ -344,7 +344,7 @@ public static class ClientKeyFile
                 }
                 if (!Argon2idParameters.IsWithinLimits(t, m, p, salt.Length))
                 {
-                    throw KeyFileError.Corrupt("Argon2id parameters are outside the range this client supports");
+                    throw KeyFileError.Corrupt($"Argon2id parameters are outside the range this client supports ({Argon2idParameters.LimitsText})");
                 }
                 var kdf = Argon2idParameters.Unchecked((int)t, (int)m, (int)p, salt.Length);
                 byte[] nonce = Base64(Require(dto.Nonce, "nonce"), "nonce");

@@ -251,6 +251,44 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public async Task Pubkey_authenticates_the_header_and_a_refresh_keeps_the_files_argon2id_parameters()
+    {
+        string keyFile = P("strong.key");
+        string otherPem;
+        var strong = Argon2idParameters.Create(4, 64 * 1024, 4, 16);
+        using (MpcSignerClient client = server.Client(User))
+        using (MpcKey key = await client.CreateKeyAsync(Crypto.Curves.CurveKind.P256))
+        using (MpcKey other = await client.CreateKeyAsync(Crypto.Curves.CurveKind.P256))
+        {
+            ClientKeyFile.Save(keyFile, key.Share, User, KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"], strong));
+            otherPem = other.PublicKeyPem;
+        }
+        string genuinePem = ClientKeyFile.ReadPublicInfo(keyFile).PublicKeyPem;
+
+        ProcessResult verified = Mpc("pubkey", "--key", keyFile);
+        Succeeded(verified);
+        Assert.Equal(genuinePem, verified.Stdout);
+
+        // Whoever can edit the file swaps in another key's public key: pubkey refuses, --unverified marks it.
+        var edited = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(keyFile))!;
+        edited["publicKeyPem"] = otherPem;
+        string tampered = P("tampered.key");
+        File.WriteAllText(tampered, edited.ToJsonString());
+        ProcessResult refused = Mpc("pubkey", "--key", tampered);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.DoesNotContain("BEGIN PUBLIC KEY", refused.Stdout, StringComparison.Ordinal);
+        ProcessResult unverified = Mpc("pubkey", "--key", tampered, "--unverified");
+        Succeeded(unverified);
+        Assert.StartsWith("# UNVERIFIED", unverified.Stdout, StringComparison.Ordinal);
+        Assert.Contains("UNVERIFIED", unverified.Stderr, StringComparison.Ordinal);
+
+        // A refresh writes the new share under the file's own (stronger than default) parameters.
+        Succeeded(Mpc(["refresh", .. Connection, "--key", keyFile]));
+        Assert.Equal(strong, ClientKeyFile.ReadPublicInfo(keyFile).Kdf);
+        Assert.NotEqual(Argon2idParameters.Recommended, strong);
+    }
+
+    [Fact]
     public void Plain_http_to_a_remote_host_and_secrets_on_the_command_line_are_refused_before_anything_runs()
     {
         // The key file does not exist: a refusal that came later would name it (or a DNS failure) instead.

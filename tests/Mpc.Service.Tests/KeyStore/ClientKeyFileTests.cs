@@ -271,6 +271,22 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         Assert.Equal(value == 0 ? KeyFileReason.Corrupt : KeyFileReason.Downgrade, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
+    [Theory]
+    [InlineData("m", 1024 * 1024 + 8)]
+    [InlineData("m", 4 * 1024 * 1024)]
+    [InlineData("t", 17)]
+    [InlineData("t", 64)]
+    [InlineData("p", 17)]
+    public void Costs_above_the_caps_are_refused_before_any_derivation(string field, int value)
+    {
+        // A planted file must not make the client allocate gigabytes before the passphrase is even checked.
+        string path = SaveProtected();
+        Edit(path, root => root["kdf"]![field] = value);
+        KeyFileException e = Refused(path, KeyFileProtection.Passphrase(Secret));
+        Assert.Equal(KeyFileReason.Corrupt, e.Reason);
+        Assert.Contains("at most t=16, m=1024 MiB, p=16", e.Message);
+    }
+
     [Fact]
     public void Shorter_salt_is_a_downgrade()
     {
