@@ -267,5 +267,3 @@ public sealed record MpcKeyInfo(
     public bool Imported { get; init; }
 }
 
-/// <summary>SignNonce found no session for a commitment prepared by an earlier signature: the one case a signature starts afresh.</summary>
-internal sealed class PreparedCommitmentExpiredException(Exception inner) : Exception("The prepared commitment expired on the server.", inner);
