@@ -239,7 +239,7 @@ public sealed class SignCiphertextProof
     }
 
     /// <summary>
-    /// The same check with public values only (no factorisation): about three times slower than the server's. For tests,
+    /// The same check with public values only (no factorisation): about twice as slow as the server's. For tests,
     /// benchmarks and a client that wants to check its own proof; any verifier parameters (N̂, s, t) work.
     /// </summary>
     public void Verify(

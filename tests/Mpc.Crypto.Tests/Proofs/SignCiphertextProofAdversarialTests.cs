@@ -257,6 +257,36 @@ public sealed class SignCiphertextProofAdversarialTests(SignProofFixture fixture
     }
 
     [Fact]
+    public void TheServerAndThePublicVerifierRefuseTheSameWellShapedForgeries()
+    {
+        // Each forgery passes the shape and range checks and reaches the equations; the server's CRT check (split into a
+        // plaintext part and an N-th-residue part) must refuse exactly what the literal equations refuse.
+        BigInteger n = N, nSquared = fixture.PublicKey.NSquared, t = fixture.Parameters.T;
+        SignCiphertextProof[] forgeries =
+        [
+            With(Proof, w: Proof.W.Multiply(BigInteger.Two).Mod(n)),
+            With(Proof, w: n.Subtract(Proof.W)),
+            With(Proof, a: Proof.A.Multiply(n.Add(BigInteger.One)).Mod(nSquared)),
+            With(Proof, a: Proof.A.Multiply(BigInteger.Two).Mod(nSquared)),
+            With(Proof, z1: Proof.Z1.Add(BigInteger.One)),
+            With(Proof, z1: Proof.Z1.Negate()),
+            With(Proof, z2: Proof.Z2.Add(BigInteger.One)),
+            With(Proof, z2: Proof.Z2.Add(n)),
+            With(Proof, z3: Proof.Z3.Add(BigInteger.One)),
+            With(Proof, z4: Proof.Z4.Subtract(BigInteger.One)),
+            With(Proof, e: Proof.E.Multiply(t).Mod(n)),
+            With(Proof, t: Proof.T.Multiply(t).Mod(n)),
+        ];
+        foreach (SignCiphertextProof forgery in forgeries)
+        {
+            AssertRefused(() => Verify(forgery));
+            AssertRefused(() => VerifyPublic(forgery));
+        }
+        Verify(Proof);
+        VerifyPublic(Proof);
+    }
+
+    [Fact]
     public void TheThresholdProbeWithTheOriginalProofIsRefused()
     {
         // c3·c_key^(q·K) decrypts to α·x1 + β + q·K·x1: with wrap-around mod N the signature verifies exactly when x1 < T.
