@@ -31,8 +31,6 @@ internal sealed unsafe class LibCrypto
     public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int> Mul;
     public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> UAdd;
     public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> USub;
-    public readonly delegate* unmanaged<IntPtr, ulong, int> SubWord;
-    public readonly delegate* unmanaged<IntPtr, ulong, int> AddWord;
     public readonly delegate* unmanaged<IntPtr, int> IsZero;
     public readonly delegate* unmanaged<IntPtr, int> IsOne;
     public readonly delegate* unmanaged<IntPtr> MontNew;
@@ -60,8 +58,6 @@ internal sealed unsafe class LibCrypto
         Mul = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_mul");
         UAdd = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_uadd");
         USub = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_usub");
-        SubWord = (delegate* unmanaged<IntPtr, ulong, int>)NativeLibrary.GetExport(library, "BN_sub_word");
-        AddWord = (delegate* unmanaged<IntPtr, ulong, int>)NativeLibrary.GetExport(library, "BN_add_word");
         IsZero = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(library, "BN_is_zero");
         IsOne = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(library, "BN_is_one");
         MontNew = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(library, "BN_MONT_CTX_new");
