@@ -198,6 +198,7 @@ public sealed class RingPedersenSecret : IDisposable
     {
         BigInteger p = key.P, q = key.Q, n = key.PublicKey.N;
         BigInteger phi = key.Phi;
+        IBigNumBackend backend = key.PublicKey.Backend;
         byte[] inputKey = new WireWriter().WriteBigInteger(p).WriteBigInteger(q).ToArray();
         byte[] prk = new byte[64];
         try
@@ -205,9 +206,10 @@ public sealed class RingPedersenSecret : IDisposable
             System.Security.Cryptography.HKDF.Extract(System.Security.Cryptography.HashAlgorithmName.SHA512, inputKey, [], prk);
             for (uint attempt = 0; ; attempt++)
             {
-                BigInteger tau = Expand(prk, "tau", n, attempt).Mod(n);
-                BigInteger t = key.PublicKey.Backend.ModMultiply(tau, tau, n);
-                BigInteger lambda = Expand(prk, "lambda", n, attempt).Mod(phi);
+                // The reductions go through the backend: the verifier derives λ on every check, and φ(N) is secret.
+                BigInteger tau = backend.ModMultiply(Expand(prk, "tau", n, attempt), BigInteger.One, n);
+                BigInteger t = backend.ModMultiply(tau, tau, n);
+                BigInteger lambda = backend.ModMultiply(Expand(prk, "lambda", n, attempt), BigInteger.One, phi);
                 // Fails with probability about 2^-1000; the counter keeps the derivation deterministic anyway.
                 // τ not a unit would factor N; Validate (before every Πprm proof) checks that s and t are units anyway.
                 if (t.CompareTo(BigInteger.Two) >= 0 && t.CompareTo(n.Subtract(BigInteger.Two)) <= 0 && lambda.SignValue > 0)

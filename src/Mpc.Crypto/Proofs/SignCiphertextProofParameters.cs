@@ -31,10 +31,10 @@ public static class SignCiphertextProofParameters
     /// <summary>The mask b is uniform in ±2^(A_β+κ+σ).</summary>
     public static int BetaMaskBits(EcCurve curve) => BetaBits(curve) + ChallengeBits + StatisticalBits;
 
-    /// <summary>The verifier accepts |z1| &lt; 2^Z1Bits only.</summary>
+    /// <summary>The verifier accepts |z1| &lt; 2^Z1Bits = 2^(A_α+κ+σ+1) only.</summary>
     public static int Z1Bits(EcCurve curve) => AlphaMaskBits(curve) + 1;
 
-    /// <summary>The verifier accepts |z2| &lt; 2^Z2Bits only.</summary>
+    /// <summary>The verifier accepts |z2| &lt; 2^Z2Bits = 2^(A_β+κ+σ+1) only.</summary>
     public static int Z2Bits(EcCurve curve) => BetaMaskBits(curve) + 1;
 
     /// <summary>

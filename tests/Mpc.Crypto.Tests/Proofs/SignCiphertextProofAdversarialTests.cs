@@ -36,7 +36,7 @@ public sealed class SignCiphertextProofAdversarialTests(SignProofFixture fixture
     [InlineData(-1)]
     public void Z1AtTheRangeBoundIsRefused(int sign)
     {
-        BigInteger bound = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z1Bits(Curve) - 1);
+        BigInteger bound = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z1Bits(Curve));
         AssertRangeRefused(With(Proof, z1: sign > 0 ? bound : bound.Negate()), "z1");
     }
 
@@ -45,14 +45,14 @@ public sealed class SignCiphertextProofAdversarialTests(SignProofFixture fixture
     [InlineData(-1)]
     public void Z2AtTheRangeBoundIsRefused(int sign)
     {
-        BigInteger bound = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z2Bits(Curve) - 1);
+        BigInteger bound = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z2Bits(Curve));
         AssertRangeRefused(With(Proof, z2: sign > 0 ? bound : bound.Negate()), "z2");
     }
 
     [Fact]
     public void Z1JustInsideTheRangeIsStillCheckedByTheEquations()
     {
-        BigInteger inside = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z1Bits(Curve) - 1).Subtract(BigInteger.One);
+        BigInteger inside = BigInteger.One.ShiftLeft(SignCiphertextProofParameters.Z1Bits(Curve)).Subtract(BigInteger.One);
         MpcProtocolException e = AssertRefused(() => Verify(With(Proof, z1: inside)));
         Assert.DoesNotContain("range", e.Message, StringComparison.Ordinal);
     }
@@ -254,6 +254,36 @@ public sealed class SignCiphertextProofAdversarialTests(SignProofFixture fixture
             });
             Assert.True(e.Code is MpcErrorCode.ProofFailed or MpcErrorCode.MalformedMessage, $"byte {position}: {e.Code} {e.Message}");
         }
+    }
+
+    [Fact]
+    public void TheServerAndThePublicVerifierRefuseTheSameWellShapedForgeries()
+    {
+        // Each forgery passes the shape and range checks and reaches the equations; the server's CRT check (split into a
+        // plaintext part and an N-th-residue part) must refuse exactly what the literal equations refuse.
+        BigInteger n = N, nSquared = fixture.PublicKey.NSquared, t = fixture.Parameters.T;
+        SignCiphertextProof[] forgeries =
+        [
+            With(Proof, w: Proof.W.Multiply(BigInteger.Two).Mod(n)),
+            With(Proof, w: n.Subtract(Proof.W)),
+            With(Proof, a: Proof.A.Multiply(n.Add(BigInteger.One)).Mod(nSquared)),
+            With(Proof, a: Proof.A.Multiply(BigInteger.Two).Mod(nSquared)),
+            With(Proof, z1: Proof.Z1.Add(BigInteger.One)),
+            With(Proof, z1: Proof.Z1.Negate()),
+            With(Proof, z2: Proof.Z2.Add(BigInteger.One)),
+            With(Proof, z2: Proof.Z2.Add(n)),
+            With(Proof, z3: Proof.Z3.Add(BigInteger.One)),
+            With(Proof, z4: Proof.Z4.Subtract(BigInteger.One)),
+            With(Proof, e: Proof.E.Multiply(t).Mod(n)),
+            With(Proof, t: Proof.T.Multiply(t).Mod(n)),
+        ];
+        foreach (SignCiphertextProof forgery in forgeries)
+        {
+            AssertRefused(() => Verify(forgery));
+            AssertRefused(() => VerifyPublic(forgery));
+        }
+        Verify(Proof);
+        VerifyPublic(Proof);
     }
 
     [Fact]

@@ -119,6 +119,21 @@ public sealed class SignCiphertextProofTests(SignProofFixture fixture, ITestOutp
     }
 
     [Fact]
+    public void TheManagedBackendDerivesTheSameParametersAndAcceptsTheSameProof()
+    {
+        // The same primes behind the variable-time fallback: the derivation and the CRT check must not depend on the backend.
+        using PaillierPrivateKey managed = PaillierPrivateKey.FromPrimesUnchecked(
+            fixture.Key.P, fixture.Key.Q, Mpc.Crypto.BigNum.BigNumBackends.Create(Mpc.Crypto.BigNum.BigNumBackendKind.Managed));
+        using RingPedersenSecret derived = RingPedersenSecret.DeriveFromPaillier(managed);
+        Assert.Equal(fixture.Parameters, derived.Parameters);
+        HonestProof honest = fixture.Honest;
+        SignInstance i = honest.Instance;
+        BigInteger plaintext = honest.Proof.VerifyAndDecrypt(i.Curve, managed, derived.Parameters, i.EncryptedShare, i.X1Share,
+            honest.C3, i.R2, i.X1, i.X2, i.Context, i.Binding);
+        Assert.Equal(i.Plaintext, plaintext);
+    }
+
+    [Fact]
     public void AnotherPaillierKeyDerivesOtherParameters()
     {
         using PaillierPrivateKey other = PaillierPrivateKey.Generate(fixture.Backend);
