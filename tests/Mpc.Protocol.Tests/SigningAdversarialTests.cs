@@ -229,10 +229,11 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     }
 
     [Fact]
-    public void Ciphertext_longer_than_N_squared_is_malformed()
+    public void Ciphertext_with_more_bits_than_N_squared_can_have_is_malformed()
     {
+        // N² < 2^(2·|N|): one bit more is refused at decoding, before any arithmetic.
         (_, _, SignCiphertext ciphertext) = AtCiphertext();
-        byte[] encoded = (ciphertext with { C3 = Paillier.NSquared.ShiftLeft(1) }).Encode();
+        byte[] encoded = (ciphertext with { C3 = BigInteger.One.ShiftLeft(2 * Key.Server.PaillierModulusBits) }).Encode();
         Assert.Equal(MpcErrorCode.MalformedMessage, Refusal(() => SignCiphertext.Decode(encoded, Curve, Key.Server.PaillierModulusBits)));
     }
 
