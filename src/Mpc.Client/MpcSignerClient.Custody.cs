@@ -31,8 +31,10 @@ public sealed partial class MpcSignerClient
         OpenKey(await RefreshFrom(key.Share, Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
-    /// Makes a new device's own share pair from a share another device handed over (see <c>DeviceHandover</c>).
-    /// The handing-over device keeps its own pair; the new one gets a new device id.
+    /// Makes a new device's own share pair from a share another device handed over (see <c>DeviceHandover</c>;
+    /// check it first with <c>OpenedHandover.ImportShare</c>). The new device gets a new device id. The handing-over
+    /// device keeps its own pair, whose x2 is the share that travelled in the handover: that device should refresh
+    /// (<see cref="RefreshKeyAsync"/>) once this enrolment shows in <see cref="ListDevicesAsync"/>.
     /// </summary>
     public async Task<MpcKey> EnrolDeviceAsync(ClientKeyShare handedOver, string label, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default) =>
         OpenKey(await RefreshFrom(handedOver, Transport.V1.RefreshPurpose.Enrol, label, savePending, cancellationToken).ConfigureAwait(false));

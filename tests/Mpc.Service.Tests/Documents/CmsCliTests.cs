@@ -88,7 +88,7 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.Equal(0, Cli("verify", "--format", "cms", "--in", document, "--sig", signature, "--ca", certificateFile).ExitCode);
         string raw = Path.Combine(_root, "contract.raw");
         string publicKey = Path.Combine(_root, "alice.pub.pem");
-        File.WriteAllText(publicKey, Cli("pubkey", "--key", keyFile).Stdout);
+        File.WriteAllText(publicKey, Cli("pubkey", "--key", keyFile, "--unprotected").Stdout);
         Assert.Equal(0, Cli(["sign", .. connection, "--format", "raw", "--in", document, "--out", raw]).ExitCode);
         Assert.Equal(64, new FileInfo(raw).Length);
         Assert.Equal((0, "Verified OK"), ResultOf(Cli("verify", "--format", "raw", "--pub", publicKey, "--in", document, "--sig", raw)));

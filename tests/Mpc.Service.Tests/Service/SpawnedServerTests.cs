@@ -135,7 +135,7 @@ public sealed class SpawnedServerTests : IDisposable
         File.WriteAllText(document, $"A document for {name}, {Guid.NewGuid()}.");
         string signature = Path.Combine(_root, $"{name}.sig");
         string publicKey = Path.Combine(_root, $"{name}.pem");
-        ProcessResult pubkey = Cli("pubkey", "--key", keyFile);
+        ProcessResult pubkey = Cli("pubkey", "--key", keyFile, "--passphrase-env", PassphraseVariable);
         Assert.Equal(0, pubkey.ExitCode);
         File.WriteAllText(publicKey, pubkey.Stdout);
         ProcessResult sign = Cli("sign", "--server", Url, "--token-file", TokenFile(token), "--key", keyFile, "--in", document, "--out", signature, "--passphrase-env", PassphraseVariable);
