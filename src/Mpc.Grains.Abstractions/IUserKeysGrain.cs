@@ -7,11 +7,11 @@ namespace Mpc.Grains;
 [Alias("mpc.IUserKeysGrain")]
 public interface IUserKeysGrain : IGrainWithStringKey
 {
-    /// <summary>Key generation rounds 1 → 2 for a key id already reserved for this user.</summary>
+    /// <summary>Key generation rounds 1 → 2 for a fresh key id; nothing is stored (at most 8 pending per user, else ResourceExhausted).</summary>
     [Alias("BeginKeyGen")]
     Task<byte[]> BeginKeyGen(string keyId, [Immutable] byte[] request);
 
-    /// <summary>Key generation rounds 3 → 4; the sealed share is stored before this returns.</summary>
+    /// <summary>Key generation rounds 3 → 4; the key id is claimed (<see cref="IKeyOwnerGrain"/>) and the sealed share stored before this returns.</summary>
     [Alias("CompleteKeyGen")]
     Task<KeyGenCompletion> CompleteKeyGen(string keyId, [Immutable] byte[] clientShare);
 
@@ -31,7 +31,7 @@ public interface IUserKeysGrain : IGrainWithStringKey
     [Alias("BeginRefresh")]
     Task<RefreshStarted> BeginRefresh(string keyId, RefreshStart start);
 
-    /// <summary>Import rounds 1 → 2 for a key id already reserved for this user: the client's seed share starts the refresh.</summary>
+    /// <summary>Import rounds 1 → 2 for a fresh key id (claimed only when the import completes): the client's seed share starts the refresh.</summary>
     [Alias("BeginImport")]
     Task<RefreshStarted> BeginImport(string keyId, ImportStart start);
 

@@ -278,6 +278,7 @@ public sealed partial class UserKeysGrain
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{pending.KeyId}' already exists.");
         }
         EcCurve curve = EcCurve.Get(pending.Curve);
+        await ClaimKeyId(pending.KeyId);
         (StoredKey stored, StoredDevice device) = await StoreNewKey(pending.KeyId, share, pending.Label, imported: true, pending.Import!.CertificateChain);
         logger.LogInformation("Imported key {KeyId} on {Curve}", pending.KeyId, curve.Name);
         audit.Record(pending.KeyId, AuditEventKind.Import, device.DeviceId, default, AuditOutcomes.Ok,

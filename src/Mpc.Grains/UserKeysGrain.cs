@@ -36,6 +36,9 @@ public sealed partial class UserKeysGrain(
     IKeyAuditTrail audit,
     ILogger<UserKeysGrain> logger) : Grain, IUserKeysGrain, ISigningSessionsGrain
 {
+    /// <summary>Key generations one user may have begun and not completed (each lives <see cref="SignerOptions.KeyGenSessionLifetime"/>).</summary>
+    private const int MaxPendingKeyGensPerUser = 8;
+
     /// <summary>The seal purpose of shares stored before devices existed (one per key).</summary>
     private const string LegacySharePurpose = "server-key-share";
 
@@ -80,6 +83,11 @@ public sealed partial class UserKeysGrain(
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
         }
         PurgeExpired();
+        if (_keyGens.Count >= MaxPendingKeyGensPerUser)
+        {
+            throw new SignerException(SignerErrorKind.ResourceExhausted,
+                $"{MaxPendingKeyGensPerUser} key generations are in progress for this user; finish them or let them expire.");
+        }
         UserStateLimits.RequireKeyCapacity(state.State, _keyGens.Count + _refreshes.Values.Count(r => r.Purpose == RefreshPurpose.Import));
         KeyGenRequest decoded = Decode(() => KeyGenRequest.Decode(request));
         var session = new KeyGenServerSession(keyId, backend, _options.PaillierModulusBits);
@@ -102,6 +110,15 @@ public sealed partial class UserKeysGrain(
         KeyGenServerOutput output = await Task.Run(() => Protocol(() => session.HandleClientShare(decoded)));
 
         EcCurve curve = EcCurve.Get(pending.Curve);
+        try
+        {
+            await ClaimKeyId(keyId);
+        }
+        catch
+        {
+            output.Share.Dispose();
+            throw;
+        }
         (StoredKey stored, StoredDevice device) = await StoreNewKey(keyId, output.Share, "", imported: false, []);
         audit.Record(keyId, AuditEventKind.KeyGen, device.DeviceId, default, AuditOutcomes.Ok, curve.Name);
         logger.LogInformation("Created key {KeyId} on {Curve}", keyId, curve.Name);
@@ -396,6 +413,28 @@ public sealed partial class UserKeysGrain(
         {
             _keyGens.Remove(id, out PendingKeyGen? expired);
             expired?.Session.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Records this user as the key id's owner, durably, just before the key itself is stored: an abandoned key
+    /// generation or import leaves no record. The id is 128 random bits, but if it were taken nothing is stored.
+    /// </summary>
+    private async Task ClaimKeyId(string keyId)
+    {
+        bool claimed;
+        try
+        {
+            claimed = await GrainFactory.GetGrain<IKeyOwnerGrain>(keyId).Claim(UserId);
+        }
+        catch (Exception e) when (e is not SignerException)
+        {
+            logger.LogError(e, "Claiming key id {KeyId} failed", keyId);
+            throw new SignerException(SignerErrorKind.Internal, "The key id could not be recorded; nothing was stored. Try again.");
+        }
+        if (!claimed)
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key id '{keyId}' is already taken; nothing was stored. Start again.");
         }
     }
 

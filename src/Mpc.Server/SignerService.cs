@@ -20,18 +20,15 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
     public override async Task<BeginKeyGenResponse> BeginKeyGen(BeginKeyGenRequest request, ServerCallContext context)
     {
         string user = UserOf(context);
+        // Nothing is stored until CompleteKeyGen: the key id (128 random bits) is claimed durably there.
         string keyId = KeyIds.New();
-        if (!await grains.GetGrain<IKeyOwnerGrain>(keyId).Claim(user))
-        {
-            throw new RpcException(new Status(StatusCode.Internal, "Key id collision; try again."));
-        }
         byte[] commitment = await UserGrain(user).BeginKeyGen(keyId, request.Request.ToByteArray());
         return new BeginKeyGenResponse { KeyId = keyId, Commitment = ByteString.CopyFrom(commitment) };
     }
 
     public override async Task<CompleteKeyGenResponse> CompleteKeyGen(CompleteKeyGenRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
+        string user = await RequireOwnerOrUnclaimed(request.KeyId, context);
         KeyGenCompletion completion = await UserGrain(user).CompleteKeyGen(request.KeyId, request.ClientShare.ToByteArray());
         return new CompleteKeyGenResponse { ServerShare = ByteString.CopyFrom(completion.ServerShare), Key = ToKeyInfo(completion.Key) };
     }
@@ -113,11 +110,8 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "curve must be secp256k1, P-256 or P-384."));
         }
+        // As for key generation, the key id is claimed only when the import completes.
         string keyId = KeyIds.New();
-        if (!await grains.GetGrain<IKeyOwnerGrain>(keyId).Claim(user))
-        {
-            throw new RpcException(new Status(StatusCode.Internal, "Key id collision; try again."));
-        }
         byte[] seed = request.SeedShare.ToByteArray();
         RefreshStarted started = await UserGrain(user).BeginImport(keyId, new ImportStart(
             (int)curve, request.PublicKey.ToByteArray(), seed, [.. request.CertificateChain.Select(c => c.ToByteArray())], request.Label, request.Request.ToByteArray()));
@@ -127,14 +121,14 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     public override async Task<ContinueRefreshResponse> ContinueRefresh(ContinueRefreshRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
+        string user = await RequireOwnerOrUnclaimed(request.KeyId, context);
         byte[] share = await UserGrain(user).ContinueRefresh(request.KeyId, request.RefreshId, request.Contribution.ToByteArray());
         return new ContinueRefreshResponse { ServerShare = ByteString.CopyFrom(share) };
     }
 
     public override async Task<CompleteRefreshResponse> CompleteRefresh(CompleteRefreshRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
+        string user = await RequireOwnerOrUnclaimed(request.KeyId, context);
         RefreshCompletion completion = await UserGrain(user).CompleteRefresh(request.KeyId, request.RefreshId, request.Confirmation.ToByteArray());
         return new CompleteRefreshResponse { Key = ToKeyInfo(completion.Key), Device = ToDeviceInfo(completion.Device) };
     }
@@ -191,6 +185,25 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
             throw new RpcException(new Status(StatusCode.NotFound, $"Key '{keyId}' does not exist."));
         }
         if (owner != user)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Key '{keyId}' belongs to another user."));
+        }
+        return user;
+    }
+
+    /// <summary>
+    /// The caller's user id for a round of a key generation or import still in progress: its key id is claimed only
+    /// when it completes, so an unclaimed id goes to the caller's own grain (which knows only its own sessions).
+    /// </summary>
+    private async Task<string> RequireOwnerOrUnclaimed(string keyId, ServerCallContext context)
+    {
+        string user = UserOf(context);
+        if (!KeyIds.IsValid(keyId))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "key_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'."));
+        }
+        string? owner = await grains.GetGrain<IKeyOwnerGrain>(keyId).GetOwner();
+        if (owner is not null && owner != user)
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Key '{keyId}' belongs to another user."));
         }

@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Mpc.Client;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Proofs;
+using Mpc.Grains;
+using Mpc.Protocol.Messages;
+using Mpc.Protocol.Signing;
+using Mpc.Server;
+using Mpc.Transport.V1;
+
+namespace Mpc.Service.Tests.Service;
+
+/// <summary>A separate server whose opened signing sessions expire after one second (the default is 30 s).</summary>
+public sealed class OpenedSessionExpiryTests : IAsyncLifetime
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("mpc-expiry-").FullName;
+    private readonly RingPedersenSecret _ringPedersen = RingPedersenSecret.Generate(BigNumBackends.Default);
+    private WebApplication? _app;
+    private Uri _address = null!;
+
+    public async Task InitializeAsync()
+    {
+        var options = new MpcServerOptions { DataDirectory = _dataDirectory, Urls = "http://127.0.0.1:0", Quiet = true };
+        options.Signer.OpenedSignSessionLifetime = TimeSpan.FromSeconds(1);
+        _app = MpcServerHost.Build(options);
+        await _app.StartAsync();
+        _address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        _ringPedersen.Dispose();
+        foreach (string directory in new[] { _dataDirectory, _dataDirectory + "-kek" })
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public async Task An_opened_session_left_unfinished_is_forgotten_after_its_short_lifetime_and_the_key_keeps_signing()
+    {
+        string token;
+        using (DevelopmentTokens tokens = DevelopmentTokens.Open(_dataDirectory, create: false))
+        {
+            token = tokens.Mint("expiry-user", TimeSpan.FromHours(1));
+        }
+        using var client = new MpcSignerClient(_address, token, new MpcSignerClientOptions { RingPedersen = _ringPedersen });
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        using var raw = new RawSigner(_address, token);
+        ISigningSessionsGrain sessions = _app!.Services.GetRequiredService<IGrainFactory>().GetGrain<ISigningSessionsGrain>("expiry-user");
+
+        SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
+        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        SignNonceResponse opened = await raw.Client.SignNonceAsync(
+            new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) }, raw.Headers);
+        Assert.Equal(1, (await sessions.GetSigningSessionCounts(key.KeyId)).Opened);
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(0, (await sessions.GetSigningSessionCounts(key.KeyId)).Opened);
+        SignCiphertext ciphertext = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256));
+        Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(async () => await raw.Client.SignFinishAsync(new SignFinishRequest
+        {
+            KeyId = key.KeyId,
+            SessionId = ByteString.CopyFrom(commitment.ServerSessionId),
+            Ciphertext = ByteString.CopyFrom(ciphertext.Encode()),
+        }, raw.Headers)));
+
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        Assert.True(Verifiers.Independent(CurveKind.P256, key.SubjectPublicKeyInfo, digest, await client.SignDigestAsync(key, digest)));
+        Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
+    }
+}
