@@ -1,3 +1,5 @@
+using Mpc.Protocol.Signing;
+
 namespace Mpc.Grains;
 
 /// <summary>
@@ -53,4 +55,23 @@ public sealed class PendingFinalCheck
 
     [Id(2)]
     public DateTimeOffset Since { get; set; }
+
+    // What re-running the check needs without k1 (FinalCheck.Recheck): c3 (its proof accepted before the marker was
+    // written), R2, r and the digest. All public or server-held; null in markers written before recovery existed,
+    // which stay frozen. About 600 bytes with a 2048-bit Paillier N.
+    [Id(3)]
+    public byte[]? C3 { get; set; }
+
+    [Id(4)]
+    public byte[]? R2 { get; set; }
+
+    [Id(5)]
+    public byte[]? R { get; set; }
+
+    [Id(6)]
+    public byte[]? Digest { get; set; }
+
+    /// <summary>The record to re-run the check from, or null for a marker that does not carry one (written by old code).</summary>
+    public FinalCheckRecord? ToRecord() =>
+        C3 is null || R2 is null || R is null || Digest is null ? null : new FinalCheckRecord(C3, R2, R, Digest);
 }
