@@ -303,6 +303,7 @@ public sealed partial class UserKeysGrain(
         FinalCheckRecord? record = marker.ToRecord();
         if (record is null || !key.Devices.TryGetValue(marker.DeviceId, out StoredDevice? device))
         {
+            metrics.FinalCheckRerun("not_run");
             logger.LogWarning("Key {KeyId} stays frozen: a final signature check (device {DeviceId}, started {Since:u}) never recorded its outcome " +
                 "and cannot be re-run ({Why}). An operator unfreeze (which forces a refresh) lifts it",
                 keyId, marker.DeviceId, marker.Since, record is null ? "the marker predates recovery" : "the device is gone");
@@ -315,9 +316,11 @@ public sealed partial class UserKeysGrain(
         }
         catch (Exception e) when (e is SignerException or MpcProtocolException)
         {
+            metrics.FinalCheckRerun("not_run");
             logger.LogError(e, "Key {KeyId} stays frozen: the interrupted final check (device {DeviceId}) could not be re-run", keyId, marker.DeviceId);
             return false;
         }
+        metrics.FinalCheckRerun(passed ? "passed" : "failed");
         if (!passed)
         {
             const string reason = "final signature check failed (re-run of an interrupted check)";
