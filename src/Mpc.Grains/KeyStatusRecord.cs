@@ -12,7 +12,8 @@ namespace Mpc.Grains;
 /// <item>the status record says Frozen, or the user's old blob does (keys frozen before the record existed);</item>
 /// <item>the record holds a final-check marker this activation did not write and see finish: some activation
 /// decrypted for the key and never recorded a verified signature (its check failed and the freeze write failed,
-/// or it died mid-check);</item>
+/// or it died mid-check). The grain re-runs that check from the marker and clears it when it passes
+/// (<see cref="ClearRecoveredMarkerAsync"/>) or freezes the key when it fails;</item>
 /// <item>this activation froze the key and could not persist that yet.</item>
 /// </list>
 /// A decryption needs a marker written first, ETag-checked: an activation whose copy is stale fails that write,

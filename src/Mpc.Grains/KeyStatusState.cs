@@ -36,7 +36,8 @@ public sealed class KeyStatusEntry
 
     /// <summary>
     /// Written before c3 is decrypted and cleared (lazily) once the signature verified. Found by anyone but the
-    /// activation that wrote it and knows the check passed, it means "the check failed or was cut short": frozen.
+    /// activation that wrote it and knows the check passed, it means "the check failed or was cut short": frozen
+    /// until the finder re-runs the check from it (passed: cleared; failed: Frozen).
     /// </summary>
     [Id(5)]
     public PendingFinalCheck? PendingCheck { get; set; }
