@@ -79,6 +79,9 @@ public static class AuditOutcomes
     /// <summary>A signing ciphertext refused because its proof failed: nothing was decrypted, the key was not frozen.</summary>
     public const string ProofFailed = "proof-failed";
     public const string RateLimited = "rate-limited";
+
+    /// <summary>A final check cut short (a crash) was re-run from its stored marker and passed: the key stays active.</summary>
+    public const string Recovered = "recovered";
     public const string Dropped = "dropped";
 }
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Mpc.Protocol.Signing;
 using Orleans.Storage;
 
 namespace Mpc.Grains;
@@ -11,7 +12,8 @@ namespace Mpc.Grains;
 /// <item>the status record says Frozen, or the user's old blob does (keys frozen before the record existed);</item>
 /// <item>the record holds a final-check marker this activation did not write and see finish: some activation
 /// decrypted for the key and never recorded a verified signature (its check failed and the freeze write failed,
-/// or it died mid-check);</item>
+/// or it died mid-check). The grain re-runs that check from the marker and clears it when it passes
+/// (<see cref="ClearRecoveredMarkerAsync"/>) or freezes the key when it fails;</item>
 /// <item>this activation froze the key and could not persist that yet.</item>
 /// </list>
 /// A decryption needs a marker written first, ETag-checked: an activation whose copy is stale fails that write,
@@ -69,7 +71,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     /// in the same write) and returns its check id. Throws Frozen when storage says frozen, Internal when the marker
     /// cannot be stored; either way nothing may be decrypted.
     /// </summary>
-    public async Task<string> BeginFinalCheckAsync(StoredKey key, string deviceId)
+    public async Task<string> BeginFinalCheckAsync(StoredKey key, string deviceId, FinalCheckRecord record)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -79,7 +81,11 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
             }
             string checkId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             DropFinishedMarkers();
-            Entry(key.KeyId).PendingCheck = new PendingFinalCheck { CheckId = checkId, DeviceId = deviceId, Since = time.GetUtcNow() };
+            Entry(key.KeyId).PendingCheck = new PendingFinalCheck
+            {
+                CheckId = checkId, DeviceId = deviceId, Since = time.GetUtcNow(),
+                C3 = record.C3, R2 = record.R2, R = record.R, Digest = record.Digest,
+            };
             try
             {
                 await WriteAsync();
@@ -102,6 +108,42 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
                 throw new SignerException(SignerErrorKind.Internal,
                     "The server could not record the signing check; nothing was decrypted. Try again later.");
             }
+        }
+    }
+
+    /// <summary>The marker of <paramref name="keyId"/> this activation did not write or see finish, if storage (as last read) holds one.</summary>
+    public PendingFinalCheck? ForeignMarker(string keyId) =>
+        state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) && entry.Status != KeyStatus.Frozen
+            && entry.PendingCheck is { } p && !_finishedChecks.Contains(p.CheckId) ? p : null;
+
+    /// <summary>
+    /// Clears a foreign marker whose check was re-run and passed. ETag-checked: true only when storage held exactly that
+    /// marker and now holds none; on any failure the marker stays (and the key frozen), and memory is re-read on a conflict.
+    /// </summary>
+    public async Task<bool> ClearRecoveredMarkerAsync(string keyId, string checkId)
+    {
+        if (ForeignMarker(keyId) is not { } marker || marker.CheckId != checkId)
+        {
+            return false;
+        }
+        state.State.Keys[keyId].PendingCheck = null;
+        try
+        {
+            await WriteAsync();
+            return true;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Clearing the recovered final-check marker of key {KeyId} failed; the key stays frozen until it is cleared", keyId);
+            if (state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) && entry.PendingCheck is null && entry.Status != KeyStatus.Frozen)
+            {
+                entry.PendingCheck = marker;
+            }
+            if (e is InconsistentStateException)
+            {
+                await TryReloadAsync();
+            }
+            return false;
         }
     }
 

@@ -1,3 +1,5 @@
+using Mpc.Protocol.Signing;
+
 namespace Mpc.Grains;
 
 /// <summary>
@@ -34,7 +36,8 @@ public sealed class KeyStatusEntry
 
     /// <summary>
     /// Written before c3 is decrypted and cleared (lazily) once the signature verified. Found by anyone but the
-    /// activation that wrote it and knows the check passed, it means "the check failed or was cut short": frozen.
+    /// activation that wrote it and knows the check passed, it means "the check failed or was cut short": frozen
+    /// until the finder re-runs the check from it (passed: cleared; failed: Frozen).
     /// </summary>
     [Id(5)]
     public PendingFinalCheck? PendingCheck { get; set; }
@@ -53,4 +56,23 @@ public sealed class PendingFinalCheck
 
     [Id(2)]
     public DateTimeOffset Since { get; set; }
+
+    // What re-running the check needs without k1 (FinalCheck.Recheck): c3 (its proof accepted before the marker was
+    // written), R2, r and the digest. All public or server-held; null in markers written before recovery existed,
+    // which stay frozen. About 600 bytes with a 2048-bit Paillier N.
+    [Id(3)]
+    public byte[]? C3 { get; set; }
+
+    [Id(4)]
+    public byte[]? R2 { get; set; }
+
+    [Id(5)]
+    public byte[]? R { get; set; }
+
+    [Id(6)]
+    public byte[]? Digest { get; set; }
+
+    /// <summary>The record to re-run the check from, or null for a marker that does not carry one (written by old code).</summary>
+    public FinalCheckRecord? ToRecord() =>
+        C3 is null || R2 is null || R is null || Digest is null ? null : new FinalCheckRecord(C3, R2, R, Digest);
 }

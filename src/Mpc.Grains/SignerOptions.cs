@@ -41,8 +41,8 @@ public sealed class SignerOptions
     /// <summary>
     /// How long a user's grain stays idle before it clears the final-check markers of verified signatures
     /// (docs/service.md, "Fail-closed final check"). Under load the next signature's marker write clears the last
-    /// one, so signing costs one small write; a silo killed within this time after a signature leaves a marker,
-    /// and its key frozen, behind.
+    /// one, so signing costs one small write; a silo killed within this time after a signature leaves a marker
+    /// behind, which the next activation re-runs (the same c3 decrypted again) and clears.
     /// </summary>
     public TimeSpan FinalCheckMarkerClearDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 

@@ -63,16 +63,13 @@ public sealed partial class UserKeysGrain(
     public Task<SignCompletion> SignFinish(string keyId, byte[] sessionId, byte[] ciphertext, bool wantNextCommitment) =>
         Observe("finish", () => SignFinishCore(keyId, sessionId, ciphertext, wantNextCommitment));
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         MigrateLegacyShares();
-        foreach ((string keyId, PendingFinalCheck check) in _status.ForeignMarkers())
-        {
-            logger.LogWarning("Key {KeyId} is frozen: a final signature check (device {DeviceId}, started {Since:u}) never recorded its outcome. " +
-                "An operator unfreeze (which forces a refresh) lifts it", keyId, check.DeviceId, check.Since);
-        }
+        // Markers left by an activation that died mid-check (or could not store its freeze): re-run their checks.
+        await RecoverMarkersAsync();
         metrics.GrainActivated();
-        return base.OnActivateAsync(cancellationToken);
+        await base.OnActivateAsync(cancellationToken);
     }
 
     private Task<byte[]> BeginKeyGenCore(string keyId, byte[] request)
@@ -191,18 +188,14 @@ public sealed partial class UserKeysGrain(
         SignCiphertext decoded = Decode(() => SignCiphertext.Decode(ciphertext, (CurveKind)key.Curve, pending.Session.PaillierModulusBits));
         // The session is spent whatever happens below: its nonce never meets a second c3.
         _signs.Remove(id);
-        string checkId = await BeginFinalCheck(key, pending);
-        SignServerOutcome outcome;
+        FinalCheckRecord record;
         try
         {
-            metrics.FinalCheckStarted();
-            outcome = pending.Session.HandleCiphertext(decoded);
+            // The proof first: a refused c3 costs no storage write, leaves no marker and decrypts nothing.
+            record = pending.Session.VerifyCiphertext(decoded);
         }
         catch (MpcProtocolException e)
         {
-            // Refused before a decrypted value was used: nothing was learnt, so the marker may go. A refused c3 proof
-            // decrypted nothing at all: no freeze, but audited.
-            FinalCheckFinished(checkId);
             bool proofFailed = e.Code == MpcErrorCode.ProofFailed;
             if (proofFailed)
             {
@@ -210,6 +203,20 @@ public sealed partial class UserKeysGrain(
             }
             audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, proofFailed ? AuditOutcomes.ProofFailed : AuditOutcomes.Refused, e.Code.ToString());
             throw proofFailed ? SignerErrors.CiphertextProofFailed(e) : SignerErrors.From(e);
+        }
+        string checkId = await BeginFinalCheck(key, pending, record);
+        SignServerOutcome outcome;
+        try
+        {
+            metrics.FinalCheckStarted();
+            outcome = pending.Session.DecryptAndVerify();
+        }
+        catch (MpcProtocolException e)
+        {
+            // Refused before a decrypted value was used: nothing was learnt, so the marker may go.
+            FinalCheckFinished(checkId);
+            audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused, e.Code.ToString());
+            throw SignerErrors.From(e);
         }
         if (outcome.KeyMustBeFrozen)
         {
@@ -244,25 +251,116 @@ public sealed partial class UserKeysGrain(
         Task.FromResult<IReadOnlyList<KeySummary>>([.. state.State.Keys.Values.OrderBy(k => k.CreatedAt).Select(Summarize)]);
 
     /// <summary>
-    /// Stores the final-check marker before c3 is decrypted. Refusals here (Frozen once storage's record is read
-    /// again, Internal when storage fails) come before any decryption.
+    /// Stores the final-check marker (with what a re-run of the check needs) before c3 is decrypted. A write that meets a
+    /// marker another activation left re-runs that check first (<see cref="RecoverMarker"/>) and tries once more when it
+    /// passed. Refusals here (Frozen once storage's record is read again, Internal when storage fails) come before any
+    /// decryption of this c3.
     /// </summary>
-    private async Task<string> BeginFinalCheck(StoredKey key, PendingSign pending)
+    private async Task<string> BeginFinalCheck(StoredKey key, PendingSign pending, FinalCheckRecord record)
     {
-        try
+        for (int attempt = 0; ; attempt++)
         {
-            return await _status.BeginFinalCheckAsync(key, pending.DeviceId);
-        }
-        catch (SignerException e)
-        {
-            if (e.Kind == SignerErrorKind.FailedPrecondition)
+            SignerException refusal;
+            try
+            {
+                return await _status.BeginFinalCheckAsync(key, pending.DeviceId, record);
+            }
+            catch (SignerException e)
+            {
+                refusal = e;
+            }
+            if (attempt == 0 && refusal.Kind == SignerErrorKind.FailedPrecondition
+                && _status.ForeignMarker(key.KeyId) is { } marker && await RecoverMarker(key.KeyId, marker))
+            {
+                // The interrupted check passed and its marker is cleared: this signature may go ahead.
+                continue;
+            }
+            if (refusal.Kind == SignerErrorKind.FailedPrecondition)
             {
                 // Another activation froze the key: this one's sessions and shares of it are useless now.
                 DropShares(key.KeyId, deviceId: null);
             }
             audit.Record(key.KeyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused,
-                e.Kind == SignerErrorKind.FailedPrecondition ? "frozen in storage" : "final-check marker not stored");
-            throw;
+                refusal.Kind == SignerErrorKind.FailedPrecondition ? "frozen in storage" : "final-check marker not stored");
+            throw refusal;
+        }
+    }
+
+    /// <summary>
+    /// Re-runs the final check a marker this activation did not write records (its activation crashed, or its freeze
+    /// write failed), from the stored c3 with the key's share: the outcome is the one the interrupted check had, and the
+    /// same c3 is decrypted again, so nothing new is learnt. Passed: the marker is cleared and the key stays active.
+    /// Failed: the key is frozen durably, as a failed check. Could not run (no such key or device, a share that cannot
+    /// be unsealed, a malformed record or one from before recovery existed, a storage failure): the marker stays, the
+    /// key stays frozen. Returns true only when the marker was cleared.
+    /// </summary>
+    private async Task<bool> RecoverMarker(string keyId, PendingFinalCheck marker)
+    {
+        if (!state.State.Keys.TryGetValue(keyId, out StoredKey? key) || key.Status == KeyStatus.Frozen)
+        {
+            return false;
+        }
+        FinalCheckRecord? record = marker.ToRecord();
+        if (record is null || !key.Devices.TryGetValue(marker.DeviceId, out StoredDevice? device))
+        {
+            metrics.FinalCheckRerun("not_run");
+            logger.LogWarning("Key {KeyId} stays frozen: a final signature check (device {DeviceId}, started {Since:u}) never recorded its outcome " +
+                "and cannot be re-run ({Why}). An operator unfreeze (which forces a refresh) lifts it",
+                keyId, marker.DeviceId, marker.Since, record is null ? "the marker predates recovery" : "the device is gone");
+            return false;
+        }
+        bool passed;
+        try
+        {
+            passed = FinalCheck.Recheck(await Share(key, device), record);
+        }
+        catch (Exception e) when (e is SignerException or MpcProtocolException)
+        {
+            metrics.FinalCheckRerun("not_run");
+            logger.LogError(e, "Key {KeyId} stays frozen: the interrupted final check (device {DeviceId}) could not be re-run", keyId, marker.DeviceId);
+            return false;
+        }
+        metrics.FinalCheckRerun(passed ? "passed" : "failed");
+        if (!passed)
+        {
+            const string reason = "final signature check failed (re-run of an interrupted check)";
+            try
+            {
+                await Freeze(keyId, marker.DeviceId, reason);
+            }
+            catch (SignerException)
+            {
+                // Logged by the status record; the marker in storage keeps the key frozen meanwhile.
+            }
+            finally
+            {
+                audit.Record(keyId, AuditEventKind.Freeze, marker.DeviceId, record.Digest, AuditOutcomes.Frozen, reason);
+            }
+            return false;
+        }
+        if (!await _status.ClearRecoveredMarkerAsync(keyId, marker.CheckId))
+        {
+            return false;
+        }
+        logger.LogWarning("Key {KeyId}: an interrupted final signature check (device {DeviceId}, started {Since:u}) was re-run and passed; " +
+            "its marker is cleared and the key signs again", keyId, marker.DeviceId, marker.Since);
+        audit.Record(keyId, AuditEventKind.Sign, marker.DeviceId, record.Digest, AuditOutcomes.Recovered, "interrupted final check re-run and passed");
+        return true;
+    }
+
+    /// <summary>Re-runs every marker storage holds that this activation did not write; never fails the activation.</summary>
+    private async Task RecoverMarkersAsync()
+    {
+        foreach ((string keyId, PendingFinalCheck check) in _status.ForeignMarkers().ToList())
+        {
+            try
+            {
+                await RecoverMarker(keyId, check);
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Re-running the interrupted final check of key {KeyId} failed; it stays frozen", keyId);
+            }
         }
     }
 
@@ -289,7 +387,7 @@ public sealed partial class UserKeysGrain(
     /// <summary>Drops every unsealed share and open session; nothing of them was ever written anywhere.</summary>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Best effort: a marker left behind by a crash freezes the key, one left by a clean stop should not.
+        // Best effort: a marker left behind (by a crash too) is re-run by the next activation; clearing it spares that.
         await _status.ClearFinishedMarkersAsync();
         foreach (ServerKeyShare share in _shares.Values)
         {

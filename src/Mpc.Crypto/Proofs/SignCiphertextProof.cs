@@ -188,6 +188,19 @@ public sealed class SignCiphertextProof
         return DecryptCentred(key, c3);
     }
 
+    /// <summary>
+    /// The server's check alone, with x1 known (its own stored pair), so c3 is not decrypted here: the caller can
+    /// record that a decryption is about to happen (and only for an accepted proof) before it decrypts.
+    /// </summary>
+    public void VerifyWithShare(
+        EcCurve curve, PaillierPrivateKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare, BigInteger serverShare,
+        BigInteger c3, ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(serverShare);
+        VerifyWithKey(curve, key, verifierParameters, encryptedShare, serverShare, c3, r2, x1Point, x2Point, context, binding);
+    }
+
     private void VerifyWithKey(
         EcCurve curve, PaillierPrivateKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare, BigInteger? shareOrNull,
         BigInteger c3, ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)

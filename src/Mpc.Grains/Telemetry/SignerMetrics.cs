@@ -17,6 +17,7 @@ public sealed class SignerMetrics
     private readonly Counter<long> _failures;
     private readonly Counter<long> _frozen;
     private readonly Counter<long> _finalChecks;
+    private readonly Counter<long> _finalCheckReruns;
     private readonly UpDownCounter<long> _sessions;
     private readonly UpDownCounter<long> _grains;
     private readonly Counter<long> _auditFailures;
@@ -31,6 +32,8 @@ public sealed class SignerMetrics
         _frozen = meter.CreateCounter<long>("mpc.keys.frozen", description: "Keys frozen after a failed final signature check");
         _finalChecks = meter.CreateCounter<long>("mpc.sign.final_checks",
             description: "c3 decryptions started (each after its final-check marker was stored)");
+        _finalCheckReruns = meter.CreateCounter<long>("mpc.sign.final_check_reruns",
+            description: "Interrupted final checks re-run from their stored marker (the same c3 decrypted again), by outcome=passed|failed|not_run");
         _sessions = meter.CreateUpDownCounter<long>("mpc.sessions.active", description: "Open signing sessions in grain memory");
         _grains = meter.CreateUpDownCounter<long>("mpc.grains.active", description: "Active user-key grain activations");
         _auditFailures = meter.CreateCounter<long>("mpc.audit.failures",
@@ -50,6 +53,8 @@ public sealed class SignerMetrics
     public void Frozen() => _frozen.Add(1);
 
     public void FinalCheckStarted() => _finalChecks.Add(1);
+
+    public void FinalCheckRerun(string outcome) => _finalCheckReruns.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void SessionsChanged(long delta)
     {

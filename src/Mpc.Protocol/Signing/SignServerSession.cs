@@ -18,7 +18,7 @@ namespace Mpc.Protocol.Signing;
 /// </summary>
 public sealed class SignServerSession
 {
-    private enum State { Committed, Opened, Finished, Failed }
+    private enum State { Committed, Opened, Verified, Finished, Failed }
 
     private readonly SessionGate<State> _gate = new(State.Committed, State.Failed);
     private readonly ServerKeyShare _key;
@@ -34,6 +34,7 @@ public sealed class SignServerSession
     private ECPoint? _r;
     private ECPoint? _r2;
     private ProofContext? _clientContext;
+    private BigInteger? _c3;
 
     /// <param name="key">The server's share of the key pair the client signs with.</param>
     /// <param name="deviceId">The device whose share pair this is; the client's c3 proof is bound to it.</param>
@@ -94,26 +95,60 @@ public sealed class SignServerSession
         });
 
     /// <summary>
-    /// Round 4 → 5: first verifies the proof that c3 = c_key^α · Enc(β) with α·R2 = r·Q2, β·R2 = m'·G and α, β in
-    /// range (bound to this session, key, device, digest and share pair); a c3 without a valid proof is refused with
-    /// <see cref="MpcErrorCode.ProofFailed"/>, nothing is decrypted and the key is not frozen (nothing leaked). Only
-    /// then decrypts c3 (centred), finishes s = k1⁻¹·s' and verifies (r, s) against the public key before releasing
-    /// it. A signature that still does not verify is the second line against the Lindell17 abort attack: the outcome
-    /// is <see cref="SignServerOutcome.KeyMustBeFrozen"/> and no signature leaves. Either way k1 is spent.
+    /// Round 4 → 5 in one call: <see cref="VerifyCiphertext"/> then <see cref="DecryptAndVerify"/>, for callers that
+    /// record nothing between the two.
     /// </summary>
     public SignServerOutcome HandleCiphertext(SignCiphertext message)
     {
+        VerifyCiphertext(message);
+        return DecryptAndVerify();
+    }
+
+    /// <summary>
+    /// Round 4, first half: verifies the proof that c3 = c_key^α · Enc(β) with α·R2 = r·Q2, β·R2 = m'·G and α, β in
+    /// range (bound to this session, key, device, digest and share pair). A c3 without a valid proof is refused with
+    /// <see cref="MpcErrorCode.ProofFailed"/>, nothing is decrypted, the key is not frozen (nothing leaked) and k1 is
+    /// spent. Decrypts nothing either way; returns what a re-run of the final check needs (stored before decryption).
+    /// </summary>
+    public FinalCheckRecord VerifyCiphertext(SignCiphertext message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
         try
         {
-            return _gate.Step(nameof(SignCiphertext), State.Opened, State.Finished, () =>
+            return _gate.Step(nameof(SignCiphertext), State.Opened, State.Verified, () =>
+            {
+                BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(_curve.Order);
+                VerifyProof(message, r);
+                _c3 = message.C3;
+                return new FinalCheckRecord(
+                    message.C3.ToByteArrayUnsigned(), _curve.EncodePoint(_r2!), _curve.EncodeScalar(r), (byte[])_digest!.Clone());
+            });
+        }
+        catch
+        {
+            Spend();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Round 4, second half (only after <see cref="VerifyCiphertext"/> accepted): decrypts c3 (centred; the accepted
+    /// proof makes it the exact integer α·x1 + β), finishes s = k1⁻¹·s' and verifies (r, s) against the public key before
+    /// releasing it. A signature that still does not verify is the second line against the Lindell17 abort attack: the
+    /// outcome is <see cref="SignServerOutcome.KeyMustBeFrozen"/> and no signature leaves. Either way k1 is spent.
+    /// </summary>
+    public SignServerOutcome DecryptAndVerify()
+    {
+        try
+        {
+            return _gate.Step("decryption", State.Verified, State.Finished, () =>
             {
                 BigInteger k1 = _k1!;
                 _k1 = null;
                 BigInteger q = _curve.Order;
                 BigInteger r = _r!.AffineXCoord.ToBigInteger().Mod(q);
-                // Nothing is decrypted unless the proof holds; the plaintext is centred, so an accepted proof makes it the
-                // exact integer α·x1 + β and its residue mod q is right.
-                BigInteger sPrime = VerifyProofAndDecrypt(message, r).Mod(q);
+                BigInteger sPrime = SignCiphertextProof.DecryptCentred(_key.Paillier, _c3!).Mod(q);
+                _c3 = null;
                 BigInteger s = _curve.InvertSecret(k1, _key.Paillier.PublicKey.Backend).Multiply(sPrime).Mod(q);
                 if (s.SignValue == 0 || !_key.Verifier.Verify(_digest, r, s))
                 {
@@ -129,25 +164,31 @@ public sealed class SignServerSession
         }
         finally
         {
-            _k1 = null;
-            if (_salt is not null)
-            {
-                CryptographicOperations.ZeroMemory(_salt);
-            }
+            Spend();
+        }
+    }
+
+    /// <summary>Forgets k1 (and the commitment salt): after round 4 begins, this session's nonce is never used again.</summary>
+    private void Spend()
+    {
+        _k1 = null;
+        if (_salt is not null)
+        {
+            CryptographicOperations.ZeroMemory(_salt);
         }
     }
 
     /// <summary>
     /// The statement's public points come from this session and the key alone: R2 and the digest as received in
     /// round 2, X1 = r·Q2 with Q2 = x1⁻¹·Q (cached per key) and X2 = m'·G. Throws <see cref="MpcErrorCode.ProofFailed"/>
-    /// before anything is decrypted; returns the centred Dec(c3) only for an accepted proof.
+    /// and decrypts nothing.
     /// </summary>
-    private BigInteger VerifyProofAndDecrypt(SignCiphertext message, BigInteger r)
+    private void VerifyProof(SignCiphertext message, BigInteger r)
     {
         ECPoint x1Point = _key.ClientSharePoint.Multiply(r).Normalize();
         ECPoint x2Point = _curve.G.Multiply(_curve.DigestToScalar(_digest)).Normalize();
         byte[] binding = SignProofBinding.For(_deviceId, _digest, _key.ShareId);
-        return message.Proof.VerifyAndDecrypt(
+        message.Proof.VerifyWithShare(
             _curve, _key.Paillier, _key.RingPedersen.Parameters, _key.EncryptedShare, _key.X1, message.C3, _r2!, x1Point, x2Point, _clientContext!, binding);
     }
 

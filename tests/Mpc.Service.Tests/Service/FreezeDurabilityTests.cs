@@ -30,6 +30,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
     private readonly FaultInjectingGrainStorage _storage;
     private readonly ServerFixture _server;
     private readonly FinalCheckCounter _decryptions;
+    private readonly FinalCheckCounter _reruns;
 
     public FreezeDurabilityTests()
     {
@@ -39,14 +40,19 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         {
             ConfigureSilo = silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Keys, _storage),
         };
-        _decryptions = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>());
+        _decryptions = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_checks");
+        _reruns = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_check_reruns");
     }
 
     public Task InitializeAsync() => _server.InitializeAsync();
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    public void Dispose() => _decryptions.Dispose();
+    public void Dispose()
+    {
+        _decryptions.Dispose();
+        _reruns.Dispose();
+    }
 
     [Fact]
     public async Task A_freeze_whose_write_fails_is_kept_by_the_stored_marker_across_a_restart_until_an_operator_unfreeze_and_refresh()
@@ -56,9 +62,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         _storage.FailWritesWhen(AnyFrozen);
 
-        long before = _decryptions.Count;
-        Assert.Equal(StatusCode.Internal, await FailFinalCheckAsync(user, key));
-        Assert.Equal(before + 1, _decryptions.Count);
+        Assert.Equal(StatusCode.FailedPrecondition, await FailFinalCheckAsync(user, key));
         Assert.True(_storage.FailedWrites > 0, "the freeze write was never attempted");
         KeyStatusEntry stored = (await ReadStatusAsync(user)).Keys[key.KeyId];
         Assert.Equal(KeyStatus.Active, stored.Status);
@@ -101,9 +105,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         Assert.InRange(stateBytes, 120 * 1024, 256 * 1024);
 
         // The probe: its freeze lands in the small status record, whatever the size of the user's blob.
-        long before = _decryptions.Count;
         Assert.Equal(StatusCode.FailedPrecondition, await FailFinalCheckAsync(user, first));
-        Assert.Equal(before + 1, _decryptions.Count);
         Assert.Equal(KeyStatus.Frozen, (await ReadStatusAsync(user)).Keys[first.KeyId].Status);
         await AssertNoFurtherDecryption(user, first);
         await _server.RestartAsync();
@@ -120,9 +122,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         using MpcSignerClient client = _server.Client(user);
         using MpcKey key = await client.CreateKeyAsync(CurveKind.Secp256k1);
         _storage.FailWritesWhen(AnyFrozen);
-        long before = _decryptions.Count;
-        Assert.Equal(StatusCode.Internal, await FailFinalCheckAsync(user, key));
-        Assert.Equal(before + 1, _decryptions.Count);
+        Assert.Equal(StatusCode.FailedPrecondition, await FailFinalCheckAsync(user, key));
 
         int reads = _storage.ReadsOf("status");
         await _server.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
@@ -164,15 +164,115 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>
-    /// The one place a test makes a key's final signature check fail. Today: the Lindell17 abort-attack c3. Once c3
-    /// carries a well-formedness proof (issue 10, item 1) that c3 is refused before decryption, so this helper must
-    /// then produce a failed check another way (for example a valid c3 and proof for a different digest's signature
-    /// check); the tests above only need "a decryption whose check failed".
+    /// The one place a test makes a key's final signature check fail. An abort-attack c3 is refused by its proof before
+    /// anything is decrypted, so the honest way to reach a failed check is the one a crash leaves: a stored final-check
+    /// marker whose c3 fails the check (β off by one), found by the next activation, which re-runs it and freezes the
+    /// key. Returns the status of an honest signature asked for right after; exactly one re-run happened and no new
+    /// c3 was decrypted.
     /// </summary>
     private async Task<StatusCode> FailFinalCheckAsync(string user, MpcKey key)
     {
+        await PlantMarkerAsync(user, key, passing: false);
+        long decryptions = _decryptions.Count, reruns = _reruns.Count;
+        using MpcSignerClient client = _server.Client(user);
+        StatusCode status = (await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)))).Status;
+        Assert.Equal(reruns + 1, _reruns.Count);
+        Assert.Equal(decryptions, _decryptions.Count);
+        return status;
+    }
+
+    /// <summary>Deactivates every idle grain (so the next call reads storage afresh), then stores a marker for the key.</summary>
+    private async Task<PendingFinalCheck> PlantMarkerAsync(string user, MpcKey key, bool passing)
+    {
+        // Let the idle clear of earlier markers run, so the outside write below is the only writer.
+        await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
+        await _server.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        PendingFinalCheck marker = FinalCheckMarkers.For(key, passing);
+        await FinalCheckMarkers.PlantAsync(_server.DataDirectory, user, key.KeyId, marker);
+        return marker;
+    }
+
+    [Fact]
+    public async Task A_marker_whose_c3_passes_the_rerun_is_cleared_and_the_key_keeps_signing_without_an_operator()
+    {
+        const string user = "marker-recovered";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+        PendingFinalCheck marker = await PlantMarkerAsync(user, key, passing: true);
+        Assert.Equal(marker.CheckId, (await ReadStatusAsync(user)).Keys[key.KeyId].PendingCheck?.CheckId);
+
+        long decryptions = _decryptions.Count, reruns = _reruns.Count;
+        using MpcSignerClient again = _server.Client(user);
+        Assert.False((await again.GetKeyAsync(key.KeyId)).Frozen);
+        Assert.Equal(reruns + 1, _reruns.Count);
+        Assert.Equal(decryptions, _decryptions.Count);
+        KeyStatusEntry stored = (await ReadStatusAsync(user)).Keys[key.KeyId];
+        Assert.Null(stored.PendingCheck);
+        Assert.Equal(KeyStatus.Active, stored.Status);
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        Assert.True(Verifiers.Independent(CurveKind.P256, key.SubjectPublicKeyInfo, digest, await again.SignDigestAsync(key, digest)));
+    }
+
+    [Fact]
+    public async Task A_marker_whose_c3_fails_the_rerun_freezes_the_key_durably_on_the_next_activation()
+    {
+        const string user = "marker-fails";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.Secp256k1);
+        using MpcKey other = await client.CreateKeyAsync(CurveKind.Secp256k1);
+        Assert.Equal(StatusCode.FailedPrecondition, await FailFinalCheckAsync(user, key));
+        KeyStatusEntry stored = (await ReadStatusAsync(user)).Keys[key.KeyId];
+        Assert.Equal(KeyStatus.Frozen, stored.Status);
+        Assert.Null(stored.PendingCheck);
+        Assert.Contains("re-run", stored.FrozenReason, StringComparison.Ordinal);
+        await AssertNoFurtherDecryption(user, key);
+        await _server.RestartAsync();
+        await AssertNoFurtherDecryption(user, key);
+        // A frozen key is never re-checked again, and the user's other key signs.
+        using MpcSignerClient again = _server.Client(user);
+        await again.SignDigestAsync(other, RandomNumberGenerator.GetBytes(32));
+    }
+
+    [Fact]
+    public async Task A_marker_that_cannot_be_rerun_keeps_the_key_frozen()
+    {
+        const string user = "marker-not-rerun";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey legacy = await client.CreateKeyAsync(CurveKind.P256);
+        using MpcKey malformed = await client.CreateKeyAsync(CurveKind.P256);
+        await PlantMarkerAsync(user, legacy, passing: true);
+        // As old code wrote it: no c3, R2, r or digest.
+        PendingFinalCheck old = FinalCheckMarkers.For(legacy, passing: true);
+        await FinalCheckMarkers.PlantAsync(_server.DataDirectory, user, legacy.KeyId, new PendingFinalCheck { CheckId = old.CheckId, DeviceId = old.DeviceId, Since = old.Since });
+        PendingFinalCheck broken = FinalCheckMarkers.For(malformed, passing: true);
+        broken.R2 = [0x05, .. broken.R2![1..]];
+        await FinalCheckMarkers.PlantAsync(_server.DataDirectory, user, malformed.KeyId, broken);
+
+        await AssertNoFurtherDecryption(user, legacy);
+        await AssertNoFurtherDecryption(user, malformed);
+        KeyStatusState stored = await ReadStatusAsync(user);
+        Assert.NotNull(stored.Keys[legacy.KeyId].PendingCheck);
+        Assert.NotNull(stored.Keys[malformed.KeyId].PendingCheck);
+        Assert.Equal(KeyStatus.Active, stored.Keys[malformed.KeyId].Status);
+    }
+
+    [Fact]
+    public async Task A_refused_c3_proof_writes_nothing_and_decrypts_nothing()
+    {
+        const string user = "proof-refused";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+        await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
         using RawSigner raw = _server.Raw(_server.Token(user));
-        return await AbortAttack.SendAsync(raw, key);
+        int writes = _storage.WritesOf("status");
+        long decryptions = _decryptions.Count;
+        Assert.Equal(StatusCode.InvalidArgument, await AbortAttack.SendAsync(raw, key));
+        Assert.Equal(writes, _storage.WritesOf("status"));
+        Assert.Equal(decryptions, _decryptions.Count);
+        Assert.Null((await ReadStatusAsync(user)).Keys[key.KeyId].PendingCheck);
+        await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
     }
 
     /// <summary>An honest signature and an abort probe are both refused as frozen, and nothing is decrypted.</summary>
@@ -204,13 +304,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
     private static bool AnyFrozen(string stateName, object? state) =>
         state is KeyStatusState status && status.Keys.Values.Any(e => e.Status == KeyStatus.Frozen);
 
-    private async Task<KeyStatusState> ReadStatusAsync(string user)
-    {
-        var status = new GrainState<KeyStatusState>();
-        await new FileGrainStorage(StorageNames.Keys, _server.DataDirectory, StoredKeys.Serializer)
-            .ReadStateAsync("status", GrainId.Create(GrainTypes.UserKeys, user), status);
-        return status.State ?? throw new InvalidOperationException("no status record stored for " + user);
-    }
+    private Task<KeyStatusState> ReadStatusAsync(string user) => FinalCheckMarkers.ReadAsync(_server.DataDirectory, user);
 
     /// <summary>Honest rounds up to c3, not sent: the session id and the ciphertext.</summary>
     private static async Task<(byte[] SessionId, SignCiphertext Ciphertext)> HonestCiphertextAsync(RawSigner raw, MpcKey key)
@@ -243,7 +337,8 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
     private static async Task<MpcSignerException> Refused(Func<Task> call) => await Assert.ThrowsAsync<MpcSignerException>(call);
 
     /// <summary>
-    /// Counts mpc.sign.final_checks (one per c3 decryption) of this test's server only: other tests' servers in the
+    /// Counts one of the server's counters (mpc.sign.final_checks: one per new c3 decrypted; mpc.sign.final_check_reruns:
+    /// one per re-run of an interrupted check) of this test's server only: other tests' servers in the
     /// same process have their own meter factories.
     /// </summary>
     private sealed class FinalCheckCounter : IDisposable
@@ -251,11 +346,11 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         private readonly MeterListener _listener = new();
         private long _count;
 
-        public FinalCheckCounter(Func<IMeterFactory> currentFactory)
+        public FinalCheckCounter(Func<IMeterFactory> currentFactory, string instrumentName)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name == "mpc.sign.final_checks")
+                if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name == instrumentName)
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
