@@ -23,7 +23,7 @@ internal static class LoadCommand
     public static Command Create()
     {
         var server = new Option<string[]>("--server") { Description = "Server URL; repeat it or give a comma-separated list for a cluster (users are spread round-robin)" };
-        var token = new Option<string?>("--token") { Description = "One bearer token for every simulated user (they then share one user's grain)" };
+        var token = new Option<string?>("--token-file") { Description = "File holding one bearer token for every simulated user (they then share one user's grain)" };
         var data = new Option<string?>("--data") { Description = "The server's data directory: mint a development token per simulated user" };
         var users = new Option<int>("--users") { Description = "Concurrent simulated users", DefaultValueFactory = _ => 16 };
         var duration = new Option<TimeSpan>("--duration") { Description = "Measured time after the warm-up, e.g. 30s, 2m or 00:00:30", DefaultValueFactory = _ => TimeSpan.FromSeconds(30), CustomParser = ParseDuration };
@@ -45,7 +45,7 @@ internal static class LoadCommand
             var options = new LoadOptions
             {
                 Servers = ParseServers(parse.GetValue(server)),
-                Token = parse.GetValue(token),
+                Token = parse.GetValue(token) is { } tokenFile ? CommonOptions.TokenValue(tokenFile) : null,
                 DataDirectory = parse.GetValue(data),
                 Users = parse.GetValue(users),
                 Duration = parse.GetValue(duration),
@@ -222,7 +222,7 @@ internal static class LoadRunner
         {
             if (options.Servers.Count > 0 || options.Token is not null || options.DataDirectory is not null)
             {
-                throw new CliException("--embedded starts its own server: leave out --server, --token and --data");
+                throw new CliException("--embedded starts its own server: leave out --server, --token-file and --data");
             }
             return;
         }
@@ -232,7 +232,7 @@ internal static class LoadRunner
         }
         if ((options.Token is null) == (options.DataDirectory is null))
         {
-            throw new CliException("give either --token T (one user for all) or --data DIR (a development token per user)");
+            throw new CliException("give either --token-file FILE (one user for all) or --data DIR (a development token per user)");
         }
     }
 
