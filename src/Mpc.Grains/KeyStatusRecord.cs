@@ -71,7 +71,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     /// in the same write) and returns its check id. Throws Frozen when storage says frozen, Internal when the marker
     /// cannot be stored; either way nothing may be decrypted.
     /// </summary>
-    public async Task<string> BeginFinalCheckAsync(StoredKey key, string deviceId, FinalCheckRecord record)
+    public async Task<string> BeginFinalCheckAsync(StoredKey key, string deviceId, FinalCheckRecord record, byte[] tag)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -84,7 +84,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
             Entry(key.KeyId).PendingCheck = new PendingFinalCheck
             {
                 CheckId = checkId, DeviceId = deviceId, Since = time.GetUtcNow(),
-                C3 = record.C3, R2 = record.R2, R = record.R, Digest = record.Digest,
+                C3 = record.C3, R2 = record.R2, R = record.R, Digest = record.Digest, Tag = tag,
             };
             try
             {

@@ -72,6 +72,13 @@ public sealed class PendingFinalCheck
     [Id(6)]
     public byte[]? Digest { get; set; }
 
+    /// <summary>
+    /// FinalCheck.Tag of the record under the server's share: only a marker this server wrote is ever re-run (decrypted).
+    /// Null in markers written before tags existed, which stay frozen.
+    /// </summary>
+    [Id(7)]
+    public byte[]? Tag { get; set; }
+
     /// <summary>The record to re-run the check from, or null for a marker that does not carry one (written by old code).</summary>
     public FinalCheckRecord? ToRecord() =>
         C3 is null || R2 is null || R is null || Digest is null ? null : new FinalCheckRecord(C3, R2, R, Digest);

@@ -263,7 +263,7 @@ public sealed partial class UserKeysGrain(
             SignerException refusal;
             try
             {
-                return await _status.BeginFinalCheckAsync(key, pending.DeviceId, record);
+                return await _status.BeginFinalCheckAsync(key, pending.DeviceId, record, pending.Session.FinalCheckTag(record));
             }
             catch (SignerException e)
             {
@@ -312,7 +312,18 @@ public sealed partial class UserKeysGrain(
         bool passed;
         try
         {
-            passed = FinalCheck.Recheck(await Share(key, device), record);
+            ServerKeyShare share = await Share(key, device);
+            // Before any decryption: a marker this server did not write (planted through storage, or altered) would make
+            // the re-run decrypt a c3 whose proof was never checked, one bit of x1 per re-run.
+            if (marker.Tag is null || !FinalCheck.IsAuthentic(share, marker.DeviceId, record, marker.Tag))
+            {
+                metrics.FinalCheckRerun("not_run");
+                logger.LogError("Key {KeyId} stays frozen: the final-check marker (device {DeviceId}, started {Since:u}) is not authentic " +
+                    "(its tag is {Tag}); it is not re-run. An operator unfreeze (which forces a refresh) lifts it",
+                    keyId, marker.DeviceId, marker.Since, marker.Tag is null ? "missing" : "wrong");
+                return false;
+            }
+            passed = FinalCheck.Recheck(share, marker.DeviceId, record, marker.Tag);
         }
         catch (Exception e) when (e is SignerException or MpcProtocolException)
         {

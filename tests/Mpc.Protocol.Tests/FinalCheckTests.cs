@@ -98,6 +98,52 @@ public sealed class FinalCheckTests(EngineFixture engine)
     }
 
     [Fact]
+    public void A_tagged_honest_record_passes_the_authenticated_recheck()
+    {
+        TwoPartyKey key = engine.Key(CurveKind.P256);
+        (SignServerSession server, FinalCheckRecord record) = Verified(key);
+        byte[] tag = server.FinalCheckTag(record);
+        Assert.Equal(FinalCheck.Tag(key.Server, key.Client.DeviceId, record), tag);
+        Assert.True(FinalCheck.IsAuthentic(key.Server, key.Client.DeviceId, record, tag));
+        Assert.True(FinalCheck.Recheck(key.Server, key.Client.DeviceId, record, tag));
+    }
+
+    [Fact]
+    public void A_changed_record_or_device_with_the_old_tag_is_refused_before_decryption()
+    {
+        TwoPartyKey key = engine.Key(CurveKind.P256);
+        (SignServerSession server, FinalCheckRecord record) = Verified(key);
+        byte[] tag = server.FinalCheckTag(record);
+        string device = key.Client.DeviceId;
+        PaillierPublicKey paillier = key.Server.Paillier.PublicKey;
+        BigInteger failing = paillier.Add(new BigInteger(1, record.C3), paillier.GPow(BigInteger.One));
+        // Values the re-run would refuse with another code (or answer false) once it decoded or decrypted them: the
+        // authenticity refusal shows nothing got that far.
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device, record with { C3 = failing.ToByteArrayUnsigned() }, tag));
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device, record with { C3 = paillier.NSquared.ToByteArrayUnsigned() }, tag));
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device, record with { Digest = new byte[20] }, tag));
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device, record with { R2 = [0x05, .. record.R2[1..]] }, tag));
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device, record with { R = new byte[32] }, tag));
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device + "-other", record, tag));
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device, record, []));
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device, record, tag.AsSpan(0, tag.Length - 1)));
+        byte[] flipped = (byte[])tag.Clone();
+        flipped[0] ^= 1;
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, device, record, flipped));
+    }
+
+    [Fact]
+    public void A_tag_made_with_another_keys_share_is_refused()
+    {
+        TwoPartyKey key = engine.Key(CurveKind.P256);
+        TwoPartyKey other = engine.Key(CurveKind.Secp256k1);
+        (_, FinalCheckRecord record) = Verified(key);
+        byte[] foreign = FinalCheck.Tag(other.Server, key.Client.DeviceId, record);
+        Assert.NotEqual(FinalCheck.Tag(key.Server, key.Client.DeviceId, record), foreign);
+        NotAuthentic(() => FinalCheck.Recheck(key.Server, key.Client.DeviceId, record, foreign));
+    }
+
+    [Fact]
     public void A_refused_proof_spends_the_session_and_yields_no_record()
     {
         TwoPartyKey key = engine.Key(CurveKind.P256);
@@ -129,6 +175,13 @@ public sealed class FinalCheckTests(EngineFixture engine)
         var client = new SignClientSession(key.Client, digest, false);
         SignOpening opening = server.HandleNonce(client.HandleCommitment(server.Commitment));
         return (server, server.VerifyCiphertext(client.HandleOpening(opening)));
+    }
+
+    private static void NotAuthentic(Func<bool> recheck)
+    {
+        MpcProtocolException refused = Assert.Throws<MpcProtocolException>(() => recheck());
+        Assert.Equal(MpcErrorCode.MalformedMessage, refused.Code);
+        Assert.Contains("not authentic", refused.Message, StringComparison.Ordinal);
     }
 
     private static MpcErrorCode Refusal(Action action) => Assert.Throws<MpcProtocolException>(action).Code;

@@ -11,7 +11,21 @@ namespace Mpc.Crypto.Encoding;
 /// </summary>
 public sealed class WireWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly ArrayBufferWriter<byte> _buffer;
+
+    public WireWriter()
+        : this(256)
+    {
+    }
+
+    /// <summary>
+    /// For secret input: a capacity the fields fit in means the buffer never grows, so <see cref="Clear"/> zeroes the
+    /// only copy.
+    /// </summary>
+    public WireWriter(int initialCapacity) => _buffer = new ArrayBufferWriter<byte>(initialCapacity);
+
+    /// <summary>Zeroes what was written (the current buffer only; earlier ones left behind by growth are not reachable).</summary>
+    public void Clear() => _buffer.Clear();
 
     public WireWriter WriteBytes(ReadOnlySpan<byte> value)
     {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
@@ -6,6 +7,7 @@ using Mpc.Crypto.Paillier;
 using Mpc.Crypto.Proofs;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Math.EC;
+using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
 
 namespace Mpc.Protocol.Keys;
 
@@ -16,10 +18,12 @@ namespace Mpc.Protocol.Keys;
 public sealed class ServerKeyShare : IDisposable
 {
     private const uint ExportVersion = 1;
+    private const string FinalCheckKeyLabel = "mpc-signer/final-check-marker/v1";
     private BigInteger _x1;
     private SignatureVerifier? _verifier;
     private RingPedersenSecret? _ringPedersen;
     private ECPoint? _clientSharePoint;
+    private byte[]? _finalCheckKey;
 
     internal ServerKeyShare(
         string keyId, CurveKind curve, BigInteger x1, PaillierPrivateKey paillier, BigInteger encryptedShare, ECPoint publicKey, RingPedersenSecret? ringPedersen = null)
@@ -77,6 +81,27 @@ public sealed class ServerKeyShare : IDisposable
     /// <summary>Q2 = x1⁻¹·Q, the client's public share: every c3 proof is checked against r·Q2. Computed once per key.</summary>
     internal ECPoint ClientSharePoint => _clientSharePoint ??= ComputeClientSharePoint();
 
+    /// <summary>
+    /// The MAC key of this key's final-check markers (<see cref="Signing.FinalCheck.Tag"/>). Derived from x1 and the Paillier
+    /// primes, so only a holder of the server's share can authenticate a marker: storage write access alone cannot make
+    /// the server decrypt a c3 whose proof it never checked. Derived once per loaded share, zeroed on dispose.
+    /// </summary>
+    internal byte[] FinalCheckKey
+    {
+        get
+        {
+            if (_finalCheckKey is null)
+            {
+                byte[] derived = DeriveFinalCheckKey();
+                if (Interlocked.CompareExchange(ref _finalCheckKey, derived, null) is not null)
+                {
+                    CryptographicOperations.ZeroMemory(derived);
+                }
+            }
+            return _finalCheckKey!;
+        }
+    }
+
     internal BigInteger X1 => _x1.SignValue != 0 ? _x1 : throw new ObjectDisposedException(nameof(ServerKeyShare));
 
     /// <summary>Serialises every secret for encrypted storage. The caller zeroes the returned buffer.</summary>
@@ -123,6 +148,31 @@ public sealed class ServerKeyShare : IDisposable
         Paillier.Dispose();
         _ringPedersen?.Dispose();
         _verifier?.Dispose();
+        if (_finalCheckKey is { } macKey)
+        {
+            CryptographicOperations.ZeroMemory(macKey);
+        }
+    }
+
+    private byte[] DeriveFinalCheckKey()
+    {
+        byte[] x1 = EcCurve.Get(Curve).EncodeScalar(X1);
+        // Sized so the writer never grows: Clear then zeroes the one buffer holding the secrets.
+        var secrets = new WireWriter(64 + (2 * PaillierModulusBits / 8) + x1.Length);
+        try
+        {
+            secrets.WriteBytes(x1);
+            Paillier.WriteSecretTo(secrets);
+            byte[] info = new WireWriter().WriteString(FinalCheckKeyLabel).WriteString(KeyId).ToArray();
+            byte[] macKey = new byte[32];
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, secrets.WrittenSpan, macKey, salt: [], info);
+            return macKey;
+        }
+        finally
+        {
+            secrets.Clear();
+            CryptographicOperations.ZeroMemory(x1);
+        }
     }
 
     private ECPoint ComputeClientSharePoint()

@@ -104,6 +104,9 @@ public sealed class SignServerSession
         return DecryptAndVerify();
     }
 
+    /// <summary>The tag a final-check marker of this session's record carries (<see cref="FinalCheck.Tag"/>).</summary>
+    public byte[] FinalCheckTag(FinalCheckRecord record) => FinalCheck.Tag(_key, _deviceId, record);
+
     /// <summary>
     /// Round 4, first half: verifies the proof that c3 = c_key^α · Enc(β) with α·R2 = r·Q2, β·R2 = m'·G and α, β in
     /// range (bound to this session, key, device, digest and share pair). A c3 without a valid proof is refused with

@@ -1,9 +1,13 @@
 using System.Security.Cryptography;
 using Mpc.Client;
+using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Paillier;
 using Mpc.Grains;
+using Mpc.Grains.Sealing;
 using Mpc.Grains.Storage;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Signing;
 using Mpc.Service.Tests.Storage;
 using Org.BouncyCastle.Math;
 using Orleans;
@@ -48,6 +52,28 @@ internal static class FinalCheckMarkers
             R = curve.EncodeScalar(r),
             Digest = digest,
         };
+    }
+
+    /// <summary>
+    /// Gives <paramref name="marker"/> the tag the server would have written, computed with the server's share as stored
+    /// (unsealed with the data directory's key-encryption key): what a marker the server itself wrote carries. Without
+    /// this, a planted marker is one the server never authenticated, and it is never re-run.
+    /// </summary>
+    public static async Task AuthenticateAsync(string dataDirectory, string masterKeyDirectory, string user, string keyId, PendingFinalCheck marker)
+    {
+        StoredKeys storedKeys = await StoredKeys.ReadAsync(dataDirectory, user);
+        StoredDevice device = storedKeys.Keys.Keys[keyId].Devices[marker.DeviceId];
+        using var masterKey = new FileKeyEncryptionKeyProvider(masterKeyDirectory);
+        byte[] secret = await new ShareSealer(masterKey).OpenAsync(device.SealedShare, new SealContext(user, keyId, device.SealPurpose), CancellationToken.None);
+        try
+        {
+            using ServerKeyShare share = ServerKeyShare.ImportSecret(secret, BigNumBackends.Default);
+            marker.Tag = FinalCheck.Tag(share, marker.DeviceId, marker.ToRecord()!);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
     }
 
     /// <summary>Stores <paramref name="marker"/> for the key in the user's status record (the grain must not be active).</summary>

@@ -31,6 +31,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
     private readonly ServerFixture _server;
     private readonly FinalCheckCounter _decryptions;
     private readonly FinalCheckCounter _reruns;
+    private readonly FinalCheckCounter _rerunsNotRun;
 
     public FreezeDurabilityTests()
     {
@@ -42,6 +43,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         };
         _decryptions = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_checks");
         _reruns = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_check_reruns");
+        _rerunsNotRun = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_check_reruns", outcome: "not_run");
     }
 
     public Task InitializeAsync() => _server.InitializeAsync();
@@ -52,6 +54,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
     {
         _decryptions.Dispose();
         _reruns.Dispose();
+        _rerunsNotRun.Dispose();
     }
 
     [Fact]
@@ -181,13 +184,21 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         return status;
     }
 
-    /// <summary>Deactivates every idle grain (so the next call reads storage afresh), then stores a marker for the key.</summary>
-    private async Task<PendingFinalCheck> PlantMarkerAsync(string user, MpcKey key, bool passing)
+    /// <summary>
+    /// Deactivates every idle grain (so the next call reads storage afresh), then stores a marker for the key; with
+    /// <paramref name="authentic"/>, tagged as the server itself would have written it.
+    /// </summary>
+    private async Task<PendingFinalCheck> PlantMarkerAsync(string user, MpcKey key, bool passing, bool authentic = true, Action<PendingFinalCheck>? alter = null)
     {
         // Let the idle clear of earlier markers run, so the outside write below is the only writer.
         await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
         await _server.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         PendingFinalCheck marker = FinalCheckMarkers.For(key, passing);
+        if (authentic)
+        {
+            await FinalCheckMarkers.AuthenticateAsync(_server.DataDirectory, _server.MasterKeyDirectory, user, key.KeyId, marker);
+        }
+        alter?.Invoke(marker);
         await FinalCheckMarkers.PlantAsync(_server.DataDirectory, user, key.KeyId, marker);
         return marker;
     }
@@ -247,6 +258,8 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         await FinalCheckMarkers.PlantAsync(_server.DataDirectory, user, legacy.KeyId, new PendingFinalCheck { CheckId = old.CheckId, DeviceId = old.DeviceId, Since = old.Since });
         PendingFinalCheck broken = FinalCheckMarkers.For(malformed, passing: true);
         broken.R2 = [0x05, .. broken.R2![1..]];
+        // Authentic, so the re-run gets as far as decoding R2 and refuses the record there.
+        await FinalCheckMarkers.AuthenticateAsync(_server.DataDirectory, _server.MasterKeyDirectory, user, malformed.KeyId, broken);
         await FinalCheckMarkers.PlantAsync(_server.DataDirectory, user, malformed.KeyId, broken);
 
         await AssertNoFurtherDecryption(user, legacy);
@@ -255,6 +268,35 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         Assert.NotNull(stored.Keys[legacy.KeyId].PendingCheck);
         Assert.NotNull(stored.Keys[malformed.KeyId].PendingCheck);
         Assert.Equal(KeyStatus.Active, stored.Keys[malformed.KeyId].Status);
+    }
+
+    [Fact]
+    public async Task An_unauthenticated_marker_planted_in_storage_is_never_decrypted()
+    {
+        // Storage write access and a device share, without the server's share: markers whose re-run would pass (untagged),
+        // and a marker the server tagged whose c3 was then swapped for one that fails (the abort-oracle probe). None may be
+        // re-run, since a re-run decrypts a c3 whose proof was never checked: each stays frozen, outcome not_run.
+        const string user = "marker-planted";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey untagged = await client.CreateKeyAsync(CurveKind.P256);
+        using MpcKey swapped = await client.CreateKeyAsync(CurveKind.Secp256k1);
+        await PlantMarkerAsync(user, untagged, passing: true, authentic: false);
+        byte[] failingC3 = FinalCheckMarkers.For(swapped, passing: false).C3!;
+        await PlantMarkerAsync(user, swapped, passing: true, authentic: true, alter: marker => marker.C3 = failingC3);
+
+        long notRun = _rerunsNotRun.Count, reruns = _reruns.Count;
+        await AssertNoFurtherDecryption(user, untagged);
+        await AssertNoFurtherDecryption(user, swapped);
+        // Every re-run attempt (one per marker at activation at least) ended not_run: none passed or failed.
+        Assert.True(_rerunsNotRun.Count - notRun >= 2);
+        Assert.Equal(_reruns.Count - reruns, _rerunsNotRun.Count - notRun);
+        KeyStatusState stored = await ReadStatusAsync(user);
+        foreach (MpcKey key in new[] { untagged, swapped })
+        {
+            // Kept, not turned into a failed check's freeze: nothing was decided from it.
+            Assert.NotNull(stored.Keys[key.KeyId].PendingCheck);
+            Assert.Equal(KeyStatus.Active, stored.Keys[key.KeyId].Status);
+        }
     }
 
     [Fact]
@@ -346,7 +388,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         private readonly MeterListener _listener = new();
         private long _count;
 
-        public FinalCheckCounter(Func<IMeterFactory> currentFactory, string instrumentName)
+        public FinalCheckCounter(Func<IMeterFactory> currentFactory, string instrumentName, string? outcome = null)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
@@ -355,9 +397,9 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
             {
-                if (ReferenceEquals(instrument.Meter.Scope, currentFactory()))
+                if (ReferenceEquals(instrument.Meter.Scope, currentFactory()) && (outcome is null || HasOutcome(tags, outcome)))
                 {
                     Interlocked.Add(ref _count, value);
                 }
@@ -366,6 +408,18 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         }
 
         public long Count => Interlocked.Read(ref _count);
+
+        private static bool HasOutcome(ReadOnlySpan<KeyValuePair<string, object?>> tags, string outcome)
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "outcome" && Equals(tag.Value, outcome))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
 
         public void Dispose() => _listener.Dispose();
     }
