@@ -24,12 +24,21 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, Detail(e.Message)));
         }
+        catch (TimeoutException e)
+        {
+            // An Orleans call that outlived its response timeout (a grain busy with key generation on a loaded machine):
+            // the request may still finish on the server, but this caller has no answer. Unavailable tells it to retry.
+            logger.LogWarning(e, "{Method} timed out inside the server", context.Method);
+            throw new RpcException(new Status(StatusCode.Unavailable, TimedOut));
+        }
         catch (Exception e) when (e is not RpcException and not OperationCanceledException)
         {
             logger.LogError(e, "Unhandled failure in {Method}", context.Method);
             throw new RpcException(new Status(StatusCode.Internal, "Internal server error."));
         }
     }
+
+    internal const string TimedOut = "The server did not answer in time (it may be overloaded); try again shortly.";
 
     /// <summary>
     /// Longest status detail sent: identifiers in messages are already cut (<see cref="ClientText"/>); this bounds

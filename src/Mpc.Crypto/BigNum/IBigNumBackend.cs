@@ -54,6 +54,15 @@ internal interface IPaillierDecryptionContext : IDisposable
 
     /// <summary>nonce^N mod N² through the CRT, for a nonce in [0, N).</summary>
     BigInteger NoncePower(BigInteger nonce);
+
+    /// <summary>Dec(a·c^e mod N²), with c^e computed mod p² and q²; a and c in [0, N²), checked to be units.</summary>
+    BigInteger DecryptProduct(BigInteger a, BigInteger c, BigInteger e);
+
+    /// <summary>
+    /// (value^exponentP mod p, value^exponentQ mod q) for value, exponents ≥ 0: the c3 proof verifier's CRT
+    /// exponentiations, with the key's own Montgomery contexts for p and q instead of one built per call.
+    /// </summary>
+    (BigInteger ModP, BigInteger ModQ) PowModPrimes(BigInteger value, BigInteger exponentP, BigInteger exponentQ);
 }
 
 /// <summary>Which backend to use; <see cref="Auto"/> prefers OpenSSL and falls back to managed code.</summary>

@@ -54,6 +54,24 @@ internal sealed class ManagedPaillierDecryptionContext : IPaillierDecryptionCont
         return mq.Add(v.Q.Multiply(mp.Subtract(mq).Multiply(v.QInverseModP).Mod(v.P)));
     }
 
+    public BigInteger DecryptProduct(BigInteger a, BigInteger c, BigInteger e)
+    {
+        Values v = Live();
+        if (!IsUnit(a) || !IsUnit(c))
+        {
+            throw Error.Of(MpcErrorCode.InvalidCiphertext, "ciphertext is not a unit modulo N².");
+        }
+        BigInteger yp = a.Mod(v.PSquared).Multiply(_backend.ModPow(c.Mod(v.PSquared), e, v.PSquared)).Mod(v.PSquared);
+        BigInteger yq = a.Mod(v.QSquared).Multiply(_backend.ModPow(c.Mod(v.QSquared), e, v.QSquared)).Mod(v.QSquared);
+        return Decrypt(yq.Add(v.QSquared.Multiply(yp.Subtract(yq).Multiply(v.QSquaredInverseModPSquared).Mod(v.PSquared))));
+    }
+
+    public (BigInteger ModP, BigInteger ModQ) PowModPrimes(BigInteger value, BigInteger exponentP, BigInteger exponentQ)
+    {
+        Values v = Live();
+        return (_backend.ModPow(value.Mod(v.P), exponentP, v.P), _backend.ModPow(value.Mod(v.Q), exponentQ, v.Q));
+    }
+
     public BigInteger NoncePower(BigInteger nonce)
     {
         Values v = Live();

@@ -41,6 +41,8 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
             k.QSquared = Product(k.Q, k.Q, ctx);
             k.MontPSquared = Montgomery(k.PSquared, ctx);
             k.MontQSquared = Montgomery(k.QSquared, ctx);
+            k.MontP = Montgomery(k.P, ctx);
+            k.MontQ = Montgomery(k.Q, ctx);
 
             // q⁻¹ mod p and p⁻¹ mod q by Fermat; h_p = ((p-1)·q)⁻¹ = -q⁻¹ (mod p), h_q = -p⁻¹ (mod q).
             k.QInverseModP = FermatInverse(k.Q, k.P, pMinus2, ctx);
@@ -118,27 +120,94 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
             IntPtr c = temporaries.Add(_crypto.ToBn(ciphertext));
             IntPtr cp = temporaries.Add(Remainder(c, k.PSquared, ctx));
             IntPtr cq = temporaries.Add(Remainder(c, k.QSquared, ctx));
-            // gcd(c, N) = 1 exactly when p ∤ c and q ∤ c; the residues mod p² and q² decide it cheaply.
-            if (!IsUnitModulo(cp, k.P, ctx) || !IsUnitModulo(cq, k.Q, ctx))
-            {
-                throw Error.Of(MpcErrorCode.InvalidCiphertext, "ciphertext is not a unit modulo N².");
-            }
-            IntPtr xp = temporaries.Add(_crypto.NewSecret());
-            IntPtr xq = temporaries.Add(_crypto.NewSecret());
-            LibCrypto.Check(_crypto.ModExpConstTimeX2(xp, cp, k.PMinus1, k.PSquared, k.MontPSquared,
-                xq, cq, k.QMinus1, k.QSquared, k.MontQSquared, ctx), "BN_mod_exp_mont_consttime_x2");
-            // x ≡ 1 (mod p) and x < p², so L(x) = (x - 1)/p = ⌊x/p⌋.
-            IntPtr lp = temporaries.Add(Quotient(xp, k.P, ctx));
-            IntPtr lq = temporaries.Add(Quotient(xq, k.Q, ctx));
-            IntPtr mp = temporaries.Add(ModMul(lp, k.Hp, k.P, ctx));
-            IntPtr mq = temporaries.Add(ModMul(lq, k.Hq, k.Q, ctx));
-            IntPtr m = temporaries.Add(Garner(mp, mq, k.P, k.Q, k.QInverseModP, ctx, temporaries));
-            return _crypto.FromBn(m);
+            return _crypto.FromBn(DecryptResidues(cp, cq, ctx, temporaries));
         }
         finally
         {
             temporaries.Free();
         }
+    }
+
+    public BigInteger DecryptProduct(BigInteger a, BigInteger c, BigInteger e)
+    {
+        using Lease lease = Acquire();
+        NativeKey k = _key;
+        IntPtr ctx = lease.Ctx;
+        var temporaries = new Temporaries(_crypto);
+        try
+        {
+            IntPtr aBn = temporaries.Add(_crypto.ToBn(a));
+            IntPtr cBn = temporaries.Add(_crypto.ToBn(c));
+            IntPtr exponent = temporaries.Add(_crypto.ToBn(e));
+            IntPtr ap = temporaries.Add(Remainder(aBn, k.PSquared, ctx));
+            IntPtr aq = temporaries.Add(Remainder(aBn, k.QSquared, ctx));
+            IntPtr cp = temporaries.Add(Remainder(cBn, k.PSquared, ctx));
+            IntPtr cq = temporaries.Add(Remainder(cBn, k.QSquared, ctx));
+            // Each factor is checked on its own (DecryptResidues sees only the product, and c^0 = 1 hides c).
+            if (!IsUnitModulo(ap, k.P, ctx) || !IsUnitModulo(aq, k.Q, ctx) || !IsUnitModulo(cp, k.P, ctx) || !IsUnitModulo(cq, k.Q, ctx))
+            {
+                throw Error.Of(MpcErrorCode.InvalidCiphertext, "ciphertext is not a unit modulo N².");
+            }
+            IntPtr tp = temporaries.Add(_crypto.NewSecret());
+            IntPtr tq = temporaries.Add(_crypto.NewSecret());
+            LibCrypto.Check(_crypto.ModExpConstTimeX2(tp, cp, exponent, k.PSquared, k.MontPSquared,
+                tq, cq, exponent, k.QSquared, k.MontQSquared, ctx), "BN_mod_exp_mont_consttime_x2");
+            IntPtr yp = temporaries.Add(ModMul(ap, tp, k.PSquared, ctx));
+            IntPtr yq = temporaries.Add(ModMul(aq, tq, k.QSquared, ctx));
+            return _crypto.FromBn(DecryptResidues(yp, yq, ctx, temporaries));
+        }
+        finally
+        {
+            temporaries.Free();
+        }
+    }
+
+    public (BigInteger ModP, BigInteger ModQ) PowModPrimes(BigInteger value, BigInteger exponentP, BigInteger exponentQ)
+    {
+        using Lease lease = Acquire();
+        NativeKey k = _key;
+        IntPtr ctx = lease.Ctx;
+        var temporaries = new Temporaries(_crypto);
+        try
+        {
+            IntPtr v = temporaries.Add(_crypto.ToBn(value));
+            IntPtr vp = temporaries.Add(Remainder(v, k.P, ctx));
+            IntPtr vq = temporaries.Add(Remainder(v, k.Q, ctx));
+            IntPtr ep = temporaries.Add(_crypto.ToBn(exponentP));
+            IntPtr eq = temporaries.Add(_crypto.ToBn(exponentQ));
+            IntPtr rp = temporaries.Add(_crypto.NewSecret());
+            IntPtr rq = temporaries.Add(_crypto.NewSecret());
+            // Both halves in one call with the cached Montgomery contexts; for 1024-bit primes and full-length exponents
+            // libcrypto runs them side by side (AVX-512 IFMA where the CPU has it).
+            LibCrypto.Check(_crypto.ModExpConstTimeX2(rp, vp, ep, k.P, k.MontP, rq, vq, eq, k.Q, k.MontQ, ctx),
+                "BN_mod_exp_mont_consttime_x2");
+            return (_crypto.FromBn(rp), _crypto.FromBn(rq));
+        }
+        finally
+        {
+            temporaries.Free();
+        }
+    }
+
+    /// <summary>The plaintext of the ciphertext whose residues mod p² and q² are cp and cq (native, owned by temporaries).</summary>
+    private IntPtr DecryptResidues(IntPtr cp, IntPtr cq, IntPtr ctx, Temporaries temporaries)
+    {
+        NativeKey k = _key;
+        // gcd(c, N) = 1 exactly when p ∤ c and q ∤ c; the residues mod p² and q² decide it cheaply.
+        if (!IsUnitModulo(cp, k.P, ctx) || !IsUnitModulo(cq, k.Q, ctx))
+        {
+            throw Error.Of(MpcErrorCode.InvalidCiphertext, "ciphertext is not a unit modulo N².");
+        }
+        IntPtr xp = temporaries.Add(_crypto.NewSecret());
+        IntPtr xq = temporaries.Add(_crypto.NewSecret());
+        LibCrypto.Check(_crypto.ModExpConstTimeX2(xp, cp, k.PMinus1, k.PSquared, k.MontPSquared,
+            xq, cq, k.QMinus1, k.QSquared, k.MontQSquared, ctx), "BN_mod_exp_mont_consttime_x2");
+        // x ≡ 1 (mod p) and x < p², so L(x) = (x - 1)/p = ⌊x/p⌋.
+        IntPtr lp = temporaries.Add(Quotient(xp, k.P, ctx));
+        IntPtr lq = temporaries.Add(Quotient(xq, k.Q, ctx));
+        IntPtr mp = temporaries.Add(ModMul(lp, k.Hp, k.P, ctx));
+        IntPtr mq = temporaries.Add(ModMul(lq, k.Hq, k.Q, ctx));
+        return temporaries.Add(Garner(mp, mq, k.P, k.Q, k.QInverseModP, ctx, temporaries));
     }
 
     public BigInteger NoncePower(BigInteger nonce)
@@ -374,6 +443,8 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
         public IntPtr NModPhiQSquared;
         public IntPtr MontPSquared;
         public IntPtr MontQSquared;
+        public IntPtr MontP;
+        public IntPtr MontQ;
 
         public override bool IsInvalid => handle == IntPtr.Zero;
 
@@ -389,8 +460,10 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
             // BN_MONT_CTX_free clears its copies of the modulus and R² (BN_clear_free) before freeing.
             crypto.MontFree(MontPSquared);
             crypto.MontFree(MontQSquared);
+            crypto.MontFree(MontP);
+            crypto.MontFree(MontQ);
             P = Q = PSquared = QSquared = PMinus1 = QMinus1 = Hp = Hq = QInverseModP = IntPtr.Zero;
-            QSquaredInverseModPSquared = NModPhiPSquared = NModPhiQSquared = MontPSquared = MontQSquared = IntPtr.Zero;
+            QSquaredInverseModPSquared = NModPhiPSquared = NModPhiQSquared = MontPSquared = MontQSquared = MontP = MontQ = IntPtr.Zero;
             return true;
         }
     }

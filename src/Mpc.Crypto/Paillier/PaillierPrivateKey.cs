@@ -105,6 +105,32 @@ public sealed class PaillierPrivateKey : IDisposable
         return context.Decrypt(ciphertext);
     }
 
+    /// <summary>
+    /// Dec(a·c^e mod N²) for a public exponent e ≥ 0, with c^e taken mod p² and mod q² (half the work of mod N²). For the
+    /// c3 proof's Paillier check (a = A, c = c3); both are checked to be units first, as in <see cref="Decrypt"/>.
+    /// </summary>
+    internal BigInteger DecryptProduct(BigInteger a, BigInteger c, BigInteger e)
+    {
+        IPaillierDecryptionContext context = Live(_context);
+        RequireRange(a, "A");
+        RequireRange(c, "ciphertext");
+        if (e.SignValue < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(e), "DecryptProduct takes a non-negative exponent.");
+        }
+        return context.DecryptProduct(a, c, e);
+    }
+
+    /// <summary>(value^exponentP mod p, value^exponentQ mod q), value and exponents ≥ 0; see <see cref="Mpc.Crypto.Proofs.CrtArithmetic"/>.</summary>
+    internal (BigInteger ModP, BigInteger ModQ) PowModPrimes(BigInteger value, BigInteger exponentP, BigInteger exponentQ)
+    {
+        if (value.SignValue < 0 || exponentP.SignValue < 0 || exponentQ.SignValue < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(value), "PowModPrimes takes non-negative values.");
+        }
+        return Live(_context).PowModPrimes(value, exponentP, exponentQ);
+    }
+
     /// <summary>r^N mod N² through the CRT: about three times faster than the public-key path.</summary>
     internal BigInteger NoncePower(BigInteger nonce) => Live(_context).NoncePower(nonce);
 

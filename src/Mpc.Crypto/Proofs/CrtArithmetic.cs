@@ -1,4 +1,5 @@
 using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Paillier;
 using Org.BouncyCastle.Math;
 
 namespace Mpc.Crypto.Proofs;
@@ -6,32 +7,48 @@ namespace Mpc.Crypto.Proofs;
 /// <summary>
 /// Arithmetic modulo the two primes of the server's own Paillier modulus, for the c3 proof verifier. Values stay as
 /// residue pairs (mod p, mod q) and are compared there, so nothing is recombined and no inverse is needed. Every
-/// reduction and exponentiation goes through the backend (constant-time on OpenSSL): the inputs are public, p and q
-/// are not. Made per verification from the key's primes; holds no state of its own.
+/// reduction and exponentiation runs in the backend (constant-time on OpenSSL): the inputs are public, p and q are not.
+/// The exponentiations go through the key's decryption context, which keeps Montgomery contexts for p and q and runs
+/// both halves in one call. Made per verification; holds no state of its own.
 /// </summary>
-internal sealed class CrtArithmetic(BigInteger p, BigInteger q, IBigNumBackend backend)
+internal sealed class CrtArithmetic(PaillierPrivateKey key)
 {
-    private readonly BigInteger _pMinusOne = p.Subtract(BigInteger.One);
-    private readonly BigInteger _qMinusOne = q.Subtract(BigInteger.One);
+    private readonly BigInteger _p = key.P;
+    private readonly BigInteger _q = key.Q;
+    private readonly BigInteger _pMinusOne = key.P.Subtract(BigInteger.One);
+    private readonly BigInteger _qMinusOne = key.Q.Subtract(BigInteger.One);
+    private readonly IBigNumBackend _backend = key.PublicKey.Backend;
 
     /// <summary>value mod p and mod q, for value ≥ 0.</summary>
     public Residues Reduce(BigInteger value) =>
-        new(backend.ModMultiply(value, BigInteger.One, p), backend.ModMultiply(value, BigInteger.One, q));
+        new(_backend.ModMultiply(value, BigInteger.One, _p), _backend.ModMultiply(value, BigInteger.One, _q));
 
     /// <summary>
-    /// value^exponent mod p and mod q for a value that is a unit mod N and any integer exponent: the exponent is reduced
-    /// mod p-1 and q-1 (Fermat), after adding a multiple of both so no branch depends on its sign.
+    /// value^exponent mod p and mod q for a value that is a unit mod N and a secret or negative exponent: the exponent is
+    /// reduced mod p-1 and q-1 (Fermat), after adding a multiple of both so no branch depends on its sign.
     /// </summary>
     public Residues Pow(BigInteger value, BigInteger exponent)
     {
-        Residues reduced = Reduce(value);
-        return new(
-            backend.ModPow(reduced.ModP, ReduceExponent(exponent, _pMinusOne), p),
-            backend.ModPow(reduced.ModQ, ReduceExponent(exponent, _qMinusOne), q));
+        (BigInteger modP, BigInteger modQ) = key.PowModPrimes(value, ReduceExponent(exponent, _pMinusOne), ReduceExponent(exponent, _qMinusOne));
+        return new(modP, modQ);
+    }
+
+    /// <summary>
+    /// value^exponent mod p and mod q for a public exponent ≥ 0 (e, |z1|), not reduced: its length is public, and a
+    /// reduced exponent would be as long as p. With a 128-bit e this is a fraction of <see cref="Pow"/>.
+    /// </summary>
+    public Residues PowPublic(BigInteger value, BigInteger exponent)
+    {
+        if (exponent.SignValue < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(exponent), "PowPublic takes a non-negative exponent.");
+        }
+        (BigInteger modP, BigInteger modQ) = key.PowModPrimes(value, exponent, exponent);
+        return new(modP, modQ);
     }
 
     public Residues Multiply(Residues left, Residues right) =>
-        new(backend.ModMultiply(left.ModP, right.ModP, p), backend.ModMultiply(left.ModQ, right.ModQ, q));
+        new(_backend.ModMultiply(left.ModP, right.ModP, _p), _backend.ModMultiply(left.ModQ, right.ModQ, _q));
 
     /// <summary>Whether value (≥ 0) is a unit mod N: neither p nor q divides it. Two remainders instead of a gcd.</summary>
     public bool IsUnit(BigInteger value)
@@ -41,7 +58,7 @@ internal sealed class CrtArithmetic(BigInteger p, BigInteger q, IBigNumBackend b
     }
 
     private BigInteger ReduceExponent(BigInteger exponent, BigInteger order) =>
-        backend.ModMultiply(exponent.Add(order.ShiftLeft(exponent.BitLength + 1)), BigInteger.One, order);
+        _backend.ModMultiply(exponent.Add(order.ShiftLeft(exponent.BitLength + 1)), BigInteger.One, order);
 }
 
 /// <summary>A value mod p and mod q.</summary>

@@ -192,7 +192,7 @@ public sealed class SignServerSession
         ECPoint x2Point = _curve.G.Multiply(_curve.DigestToScalar(_digest)).Normalize();
         byte[] binding = SignProofBinding.For(_deviceId, _digest, _key.ShareId);
         message.Proof.VerifyWithShare(
-            _curve, _key.Paillier, _key.RingPedersen.Parameters, _key.EncryptedShare, _key.X1, message.C3, _r2!, x1Point, x2Point, _clientContext!, binding);
+            _curve, _key.Paillier, _key.RingPedersen, _key.EncryptedShare, _key.X1, message.C3, _r2!, x1Point, x2Point, _clientContext!, binding);
     }
 
     public override string ToString() => $"SignServerSession({_key.KeyId}, {SessionId}, {_gate.State})";

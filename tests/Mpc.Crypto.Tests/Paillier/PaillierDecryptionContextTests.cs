@@ -77,6 +77,52 @@ public sealed class PaillierDecryptionContextTests(PaillierKeyFixture keys)
     }
 
     [Fact]
+    public void Decrypting_a_times_c_to_the_e_through_the_crt_equals_decrypting_the_product_mod_N_squared()
+    {
+        BigInteger nSquared = _openSsl.PublicKey.NSquared;
+        var random = new Random(13);
+        List<BigInteger> exponents = [BigInteger.Zero, BigInteger.One, BigInteger.Two.Pow(128).Subtract(BigInteger.One)];
+        exponents.AddRange(Enumerable.Range(0, 5).Select(_ => new BigInteger(128, new Org.BouncyCastle.Security.SecureRandom())));
+        foreach (BigInteger e in exponents)
+        {
+            BigInteger a = _openSsl.PublicKey.Encrypt(TestNumbers.BelowModulus(random, _openSsl.PublicKey.N));
+            // c is any unit (a client chooses c3 freely), not only an honest encryption.
+            BigInteger c = TestNumbers.BelowModulus(random, nSquared).Add(BigInteger.One);
+            BigInteger expected = _managed.Decrypt(a.Multiply(c.ModPow(e, nSquared)).Mod(nSquared));
+            Assert.Equal(expected, _openSsl.DecryptProduct(a, c, e));
+            Assert.Equal(expected, _managed.DecryptProduct(a, c, e));
+        }
+        BigInteger p = _openSsl.P;
+        foreach (PaillierPrivateKey key in new[] { _openSsl, _managed })
+        {
+            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProduct(p, BigInteger.Two, BigInteger.One)).Code);
+            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProduct(BigInteger.Two, p, BigInteger.One)).Code);
+            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProduct(BigInteger.Two, nSquared, BigInteger.One)).Code);
+        }
+    }
+
+    [Fact]
+    public void Powers_mod_the_primes_with_the_cached_montgomery_contexts_equal_plain_modpow()
+    {
+        BigInteger p = _openSsl.P, q = _openSsl.Q, nSquared = _openSsl.PublicKey.NSquared;
+        var random = new Random(14);
+        BigInteger full = p.Subtract(BigInteger.Two);
+        foreach ((BigInteger value, BigInteger exponentP, BigInteger exponentQ) in new[]
+        {
+            (TestNumbers.BelowModulus(random, nSquared), full, q.Subtract(BigInteger.Two)),
+            (TestNumbers.BelowModulus(random, nSquared), BigInteger.Two.Pow(128).Subtract(BigInteger.One), BigInteger.Two.Pow(128).Subtract(BigInteger.One)),
+            (TestNumbers.BelowModulus(random, p), BigInteger.Zero, BigInteger.One),
+            (p.Multiply(q), BigInteger.Three, BigInteger.Three),
+            (BigInteger.Zero, BigInteger.Seven, BigInteger.Zero),
+        })
+        {
+            (BigInteger ModP, BigInteger ModQ) expected = (value.ModPow(exponentP, p), value.ModPow(exponentQ, q));
+            Assert.Equal(expected, _openSsl.PowModPrimes(value, exponentP, exponentQ));
+            Assert.Equal(expected, _managed.PowModPrimes(value, exponentP, exponentQ));
+        }
+    }
+
+    [Fact]
     public void OpenSsl_nonce_power_equals_managed_and_the_public_path()
     {
         BigInteger n = _openSsl.PublicKey.N;
