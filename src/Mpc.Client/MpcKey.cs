@@ -65,12 +65,15 @@ public sealed class MpcKey : IDisposable
 
     /// <summary>
     /// Tops the randomness pool up on a background thread: the exponentiations of c3's randomness and of its proof's
-    /// commitments do not depend on the signature, and are most of the client's work. A share made before signing
-    /// proofs (<see cref="ClientKeyShare.CanSign"/> false) prepares nothing: it must be refreshed first.
+    /// commitments do not depend on the signature, and are most of the client's work. A large pool is refilled once
+    /// half of it is used, not after every signature, so a burst of signatures runs without that work beside it
+    /// (a pool of 1 or 2 refills after every use, as before). A share made before signing proofs
+    /// (<see cref="ClientKeyShare.CanSign"/> false) prepares nothing: it must be refreshed first.
     /// </summary>
     private void Refill()
     {
-        if (!Share.CanSign || _randomness.Count >= _randomnessTarget || _disposed.IsCancellationRequested || Interlocked.Exchange(ref _refilling, 1) == 1)
+        int lowWater = _randomnessTarget - Math.Max(1, _randomnessTarget / 2);
+        if (!Share.CanSign || _randomness.Count > lowWater || _disposed.IsCancellationRequested || Interlocked.Exchange(ref _refilling, 1) == 1)
         {
             return;
         }

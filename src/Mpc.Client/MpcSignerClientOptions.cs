@@ -17,7 +17,10 @@ public sealed class MpcSignerClientOptions
     /// </summary>
     public RingPedersenSecret? RingPedersen { get; set; }
 
-    /// <summary>Paillier randomness values each key keeps precomputed in the background (0 disables).</summary>
+    /// <summary>
+    /// Randomness values (c3's Paillier randomness and its proof's commitments) each key keeps precomputed in the
+    /// background (0 disables); refilled once half of them are used.
+    /// </summary>
     public int PrecomputedRandomness { get; set; } = 2;
 
     /// <summary>Deadline for each call to the server.</summary>

@@ -44,6 +44,26 @@ public sealed class SigningTests(EngineFixture engine)
     [InlineData(CurveKind.Secp256k1)]
     [InlineData(CurveKind.P256)]
     [InlineData(CurveKind.P384)]
+    public void Digests_whose_scalar_is_zero_mod_q_sign_and_verify(CurveKind curve)
+    {
+        // m' = 0 makes X2 = m'·G the identity in the c3 proof; a digest equal to q reduces to the same m'.
+        TwoPartyKey key = engine.Key(curve);
+        EcCurve c = EcCurve.Get(curve);
+        byte[] zeros = new byte[c.ScalarLength];
+        byte[] order = c.EncodeScalar(c.Order.Subtract(Org.BouncyCastle.Math.BigInteger.One));
+        order[^1]++;
+        foreach (byte[] digest in new[] { zeros, order })
+        {
+            Assert.Equal(0, c.DigestToScalar(digest).Mod(c.Order).SignValue);
+            EcdsaSignature signature = TwoParty.Sign(key, digest, lowS: true);
+            Assert.True(IndependentVerifiers.BouncyCastle(curve, key.Client.PublicKey, digest, signature));
+        }
+    }
+
+    [Theory]
+    [InlineData(CurveKind.Secp256k1)]
+    [InlineData(CurveKind.P256)]
+    [InlineData(CurveKind.P384)]
     public void Both_parties_derive_the_same_public_key_and_no_share_equals_it(CurveKind curve)
     {
         TwoPartyKey key = engine.Key(curve);

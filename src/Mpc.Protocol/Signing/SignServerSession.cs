@@ -188,8 +188,10 @@ public sealed class SignServerSession
     /// </summary>
     private void VerifyProof(SignCiphertext message, BigInteger r)
     {
-        ECPoint x1Point = _key.ClientSharePoint.Multiply(r).Normalize();
-        ECPoint x2Point = _curve.G.Multiply(_curve.DigestToScalar(_digest)).Normalize();
+        // Public scalars, but OpenSSL's multiplier is several times faster than BouncyCastle's (r ≠ 0 mod q; m' may be 0).
+        ECPoint x1Point = _curve.MultiplySecret(_key.ClientSharePoint, r);
+        BigInteger mPrime = _curve.DigestToScalar(_digest);
+        ECPoint x2Point = mPrime.Mod(_curve.Order).SignValue == 0 ? _curve.G.Curve.Infinity : _curve.MultiplyBase(mPrime);
         byte[] binding = SignProofBinding.For(_deviceId, _digest, _key.ShareId);
         message.Proof.VerifyWithShare(
             _curve, _key.Paillier, _key.RingPedersen, _key.EncryptedShare, _key.X1, message.C3, _r2!, x1Point, x2Point, _clientContext!, binding);
