@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
+using Mpc.Crypto.Proofs;
 using Mpc.Grains;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.Keys;
@@ -33,10 +34,13 @@ namespace Mpc.Service.Tests.Cluster;
 [Collection("cluster")]
 public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
 {
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private readonly string _root = Directory.CreateTempSubdirectory("mpc-duplicate-").FullName;
     private readonly RedisProcess _redis;
     private readonly ServerFixture _stale;
     private readonly ServerFixture _fresh;
+    /// <summary>The device's ring-Pedersen parameters, one set for both silos' clients (safe primes are slow).</summary>
+    private readonly RingPedersenSecret _ringPedersen = RingPedersenSecret.Generate(BigNumBackends.Default);
     private readonly RecordingFatalErrorHandler _staleFatal = new();
     private readonly RecordingFatalErrorHandler _freshFatal = new();
     private readonly Xunit.Abstractions.ITestOutputHelper _output;
@@ -61,15 +65,19 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
+        Log("constructed");
         await _redis.StartAsync();
         // One after the other: the first start creates the shared token key and master key.
         await _stale.InitializeAsync();
+        Log("A started");
         await _fresh.InitializeAsync();
+        Log("Redis and both silos started");
     }
 
     public async Task DisposeAsync()
     {
         // Bounded: a silo that was declared dead may take a while to give up on its peer.
+        Log($"stopping; A told it was declared dead: {_staleFatal.Called}");
         foreach (ServerFixture server in new[] { _fresh, _stale })
         {
             try
@@ -86,6 +94,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     public void Dispose()
     {
         _redis.Dispose();
+        _ringPedersen.Dispose();
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -105,10 +114,12 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
 
         SiloAddress staleSilo = _stale.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
         string user = await UserActivatedOnAsync(_stale, staleSilo);
+        Log("user placed on A");
         using MpcSignerClient staleClient = _stale.Client(user);
         using MpcKey key = await staleClient.CreateKeyAsync(CurveKind.P256);
         await staleClient.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
         Assert.Equal(staleSilo, await ActivationSiloAsync(_stale, user));
+        Log("key created and signed through A");
         // Let the idle clear of the signature's marker run: from here on A's copy of the status record is storage's.
         await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
 
@@ -125,7 +136,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
             await membership.Refresh();
             await Task.Delay(200);
         }
-
+        Log("B sees A dead");
         // B's activation will find a marker a crashed check left, whose c3 fails the check: its re-run freezes the key.
         var storage = _fresh.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Keys);
         await PlantFailingMarkerAsync(storage, _fresh.MasterKeyDirectory, user, key);
@@ -135,6 +146,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         Assert.True((await freshClient.GetKeyAsync(key.KeyId)).Frozen);
         Assert.Equal(1, freshFailedReruns.Count);
         Assert.Equal(freshDecryptionsBefore, freshDecryptions.Count);
+        Assert.Equal(_fresh.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress, await ActivationSiloAsync(_fresh, user));
         KeyStatusEntry stored = (await ReadStatusAsync(storage, user)).Keys[key.KeyId];
         Assert.Equal(KeyStatus.Frozen, stored.Status);
         Assert.Contains("re-run", stored.FrozenReason, StringComparison.Ordinal);
@@ -152,6 +164,8 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         Assert.Contains("frozen", finish.Status.Detail, StringComparison.Ordinal);
         Assert.False(_staleFatal.Called, "A learnt it was declared dead before the probe: " + _staleFatal.Context);
 
+        Log("B froze the key, A's activation refused its c3");
+
         // Every further probe, through either activation, is refused before anything is decrypted.
         for (int probe = 0; probe < 3; probe++)
         {
@@ -166,9 +180,11 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         Assert.Equal(1, freshFailedReruns.Count);
         Assert.Equal(KeyStatus.Frozen, (await ReadStatusAsync(storage, user)).Keys[key.KeyId].Status);
 
-        // The freeze is in the key's audit chain.
+        // The freeze is in the key's audit chain. A's refusal ("frozen in storage") reaches it only when A can still
+        // reach the key's audit grain across the partition, so it is reported, not required.
         MpcAuditPage audit = await AuditWithAsync(freshClient, key.KeyId, e => e.Event == "freeze" && e.Outcome == "frozen");
         Assert.True(MpcAuditLog.Verify(key.KeyId, audit.Entries).IsValid);
+        Log("audit: " + string.Join("; ", audit.Entries.Select(e => $"{e.Event}/{e.Outcome}/{e.Detail}")));
 
         // Until an operator unfreezes and the device refreshes.
         using (var admin = new MpcSignerClient(_fresh.Address, _fresh.AdminToken()))
@@ -180,6 +196,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         byte[] digest = RandomNumberGenerator.GetBytes(32);
         Assert.True(Verifiers.Independent(CurveKind.P256, key.SubjectPublicKeyInfo, digest, await freshClient.SignDigestAsync(refreshed, digest)));
         Assert.Equal(staleDecryptionsBefore, staleDecryptions.Count);
+        Log("unfrozen, refreshed and signed through B");
     }
 
     /// <summary>An honest signature and an abort probe through <paramref name="server"/>, both refused as frozen.</summary>
@@ -298,7 +315,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     }
 
     private ServerFixture Silo(string dataDirectory, string clusterId, RecordingFatalErrorHandler fatal, Action<ClusterMembershipOptions> membership) =>
-        new(dataDirectory)
+        new(dataDirectory, _ringPedersen)
         {
             ConfigureOptions = options =>
             {
@@ -320,6 +337,9 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
                 silo.Services.AddSingleton<IFatalErrorHandler>(fatal);
             },
         };
+
+    /// <summary>Progress with the time since the test class was made, so a slow run shows where the time went.</summary>
+    private void Log(string what) => _output.WriteLine($"{_clock.Elapsed.TotalSeconds:0.0} s: {what}");
 
     private sealed class RecordingFatalErrorHandler : IFatalErrorHandler
     {
