@@ -12,6 +12,7 @@ using Mpc.Grains.Sealing;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
 using Mpc.Protocol.Signing;
+using Mpc.Server;
 using Mpc.Service.Tests.Service;
 using Mpc.Transport.V1;
 using Orleans;
@@ -67,10 +68,13 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     {
         Log("constructed");
         await _redis.StartAsync();
-        // One after the other: the first start creates the shared token key and master key.
-        await _stale.InitializeAsync();
-        Log("A started");
-        await _fresh.InitializeAsync();
+        // Shared by both silos: made once up front so the two starts do not race to create them.
+        using (DevelopmentTokens.Open(_stale.DataDirectory, create: true))
+        using (var masterKey = new FileKeyEncryptionKeyProvider(_stale.MasterKeyDirectory))
+        {
+            Assert.NotEmpty(masterKey.KeyId);
+        }
+        await Task.WhenAll(_stale.InitializeAsync(), _fresh.InitializeAsync());
         Log("Redis and both silos started");
     }
 
