@@ -383,7 +383,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
     /// one per re-run of an interrupted check) of this test's server only: other tests' servers in the
     /// same process have their own meter factories.
     /// </summary>
-    private sealed class FinalCheckCounter : IDisposable
+    internal sealed class FinalCheckCounter : IDisposable
     {
         private readonly MeterListener _listener = new();
         private long _count;

@@ -12,6 +12,7 @@ namespace Mpc.Service.Tests.Service;
 /// <summary>A real server in this process: Kestrel on a loopback port, an Orleans silo, file storage in a temp directory.</summary>
 public sealed class ServerFixture : IAsyncLifetime
 {
+    private readonly bool _ownsRingPedersen;
     private WebApplication? _app;
 
     public ServerFixture()
@@ -19,8 +20,16 @@ public sealed class ServerFixture : IAsyncLifetime
     {
     }
 
-    /// <summary>A server on a data directory the caller made (to build storage around it before the server starts).</summary>
-    internal ServerFixture(string dataDirectory) => DataDirectory = dataDirectory;
+    /// <summary>
+    /// A server on a data directory the caller made (to build storage around it before the server starts); with
+    /// <paramref name="ringPedersen"/>, its clients use those parameters, which the caller owns (several silos of one test).
+    /// </summary>
+    internal ServerFixture(string dataDirectory, RingPedersenSecret? ringPedersen = null)
+    {
+        DataDirectory = dataDirectory;
+        _ownsRingPedersen = ringPedersen is null;
+        RingPedersen = ringPedersen ?? RingPedersenSecret.Generate(BigNumBackends.Default);
+    }
 
     public string DataDirectory { get; }
 
@@ -29,7 +38,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public Uri Address { get; private set; } = null!;
 
     /// <summary>One device's ring-Pedersen parameters, shared by every client in the tests (safe primes are slow).</summary>
-    public RingPedersenSecret RingPedersen { get; } = RingPedersenSecret.Generate(BigNumBackends.Default);
+    public RingPedersenSecret RingPedersen { get; }
 
     public async Task InitializeAsync() => await StartAsync();
 
@@ -94,7 +103,10 @@ public sealed class ServerFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await StopAsync();
-        RingPedersen.Dispose();
+        if (_ownsRingPedersen)
+        {
+            RingPedersen.Dispose();
+        }
         foreach (string directory in new[] { DataDirectory, MasterKeyDirectory })
         {
             try
