@@ -6,7 +6,8 @@ using Xunit.Abstractions;
 namespace Mpc.Service.Tests.Operations;
 
 /// <summary>The /metrics scrape endpoint (Mpc__Metrics__Port): what a Prometheus server gets from a running signer.</summary>
-public sealed class PrometheusEndpointTests(ScrapedServer scraped, ITestOutputHelper output) : IClassFixture<ScrapedServer>
+[Collection("scraped")]
+public sealed class PrometheusEndpointTests(ScrapedServer scraped, ITestOutputHelper output)
 {
     [Fact]
     public void A_scrape_after_signing_holds_signer_orleans_and_runtime_series()

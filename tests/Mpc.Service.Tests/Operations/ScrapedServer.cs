@@ -89,3 +89,7 @@ public sealed class ScrapedServer : IAsyncLifetime
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+/// <summary>One scraped server for the metrics and dashboard tests (its set-up signs, refuses and freezes).</summary>
+[CollectionDefinition("scraped")]
+public sealed class ScrapedCollection : ICollectionFixture<ScrapedServer>;
