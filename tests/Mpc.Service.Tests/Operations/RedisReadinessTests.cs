@@ -1,7 +1,5 @@
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using Mpc.Client;
-using Mpc.Crypto.Curves;
 using Mpc.Server;
 using Mpc.Service.Tests.Cluster;
 using Mpc.Service.Tests.Service;
@@ -53,12 +51,12 @@ public sealed class RedisReadinessTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_redis_outage_makes_readiness_not_serving_and_liveness_stays_serving_until_redis_returns()
     {
-        using (MpcSignerClient client = _server.Client("redis-health"))
+        // No key work here: a keygen on a loaded machine can outlast the Redis mode's 10 s grain-call timeout, and
+        // readiness needs none (its storage read goes straight to Redis).
+        foreach (string name in ServerHealth.ServiceNames)
         {
-            using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-            await client.SignDigestAsync(key, new byte[32]);
+            Assert.Equal(ServingStatus.Serving, await CheckAsync(name));
         }
-        Assert.Equal(ServingStatus.Serving, await CheckAsync(ServerHealth.Readiness));
 
         await _redis.StopAsync();
         foreach (string name in ServerHealth.ReadinessNames)
