@@ -15,9 +15,6 @@ using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Grains.Storage;
 using Mpc.Grains.Telemetry;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
-using OpenTelemetry.Trace;
 
 namespace Mpc.Server;
 
@@ -60,10 +57,10 @@ public static class MpcServerHost
         }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
-        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.UseUrls(ServerTelemetry.ListenUrls(options.Urls, options.Metrics));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = HttpProtocols.Http2);
+            kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = ServerTelemetry.ProtocolsFor(endpoint, options.Metrics));
             kestrel.Limits.MaxRequestBodySize = MaxReceiveMessageBytes + 1024;
         });
 
@@ -71,7 +68,7 @@ public static class MpcServerHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<SignerMetrics>();
-        ConfigureTelemetry(builder);
+        ServerTelemetry.Configure(builder, options.Metrics);
         builder.Services.AddSingleton(bigNum);
         builder.Services.AddSingleton<IBigNumBackend>(bigNum.Backend);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options.Signer));
@@ -92,16 +89,8 @@ public static class MpcServerHost
             grpc.MaxSendMessageSize = MaxSendMessageBytes;
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
         });
-        // Health answers live (no cache): SERVING once the Orleans silo is active, for "" and for the Signer service.
-        builder.Services.AddGrpcHealthChecks(health =>
-            {
-                health.UseHealthChecksCache = false;
-                health.Services.Map("", _ => true);
-                health.Services.Map("mpc.signer.v1.Signer", _ => true);
-                // Liveness runs no check at all: it must not fail because Redis or a grain is slow.
-                health.Services.Map("liveness", _ => false);
-            })
-            .AddCheck<SiloActiveHealthCheck>("orleans-silo");
+        // Health names and checks (liveness, readiness): ServerHealth.
+        builder.Services.AddServerHealthChecks();
         builder.Services.AddGrpcReflection();
 
         WebApplication app = builder.Build();
@@ -109,6 +98,7 @@ public static class MpcServerHost
         // Open the master key now: a wrong PIN or a missing token fails start-up, not the first keygen.
         // The container created the provider, so it disposes it (logout, library finalized) with the app.
         _ = app.Services.GetRequiredService<IKeyEncryptionKeyProvider>();
+        ServerTelemetry.MapScrapeEndpoint(app, options.Metrics);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<MalformedRequestMiddleware>();
@@ -239,28 +229,6 @@ public static class MpcServerHost
                 ClockSkew = TimeSpan.FromSeconds(30),
             };
         });
-    }
-
-    /// <summary>
-    /// OpenTelemetry export of the service's metrics and of ASP.NET Core/gRPC traces, switched on by the
-    /// standard OTEL_EXPORTER_OTLP_ENDPOINT variable (nothing is exported, and nothing dials out, without it).
-    /// </summary>
-    private static void ConfigureTelemetry(WebApplicationBuilder builder)
-    {
-        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            return;
-        }
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("mpc-signer"))
-            .WithMetrics(metrics => metrics
-                .AddMeter(SignerMetrics.MeterName)
-                .AddAspNetCoreInstrumentation()
-                .AddOtlpExporter())
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation()
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
-                .AddOtlpExporter());
     }
 
     private static void ConfigureSilo(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)

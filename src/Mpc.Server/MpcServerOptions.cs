@@ -33,6 +33,9 @@ public sealed class MpcServerOptions
     /// <summary>Key and signing policy (Mpc__Signer__*): rate limit, session limits, audit flush interval.</summary>
     public Mpc.Grains.SignerOptions Signer { get; set; } = new();
 
+    /// <summary>The Prometheus scrape endpoint (Mpc__Metrics__Port); off unless a port is given.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>The big-number backend (Mpc__BigNum__Backend); the server refuses a variable-time one unless it is named.</summary>
     public BigNumServerOptions BigNum { get; set; } = new();
 }
