@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Mpc.Grains.Sealing;
@@ -12,6 +11,12 @@ namespace Mpc.Cli;
 internal static class ServerCommands
 {
     public const string DefaultDataDirectory = "mpc-data";
+
+    /// <summary>Exit code of `mpc server` refusing a setting (the CLI's "usage" code: what was given must change).</summary>
+    public const int BadSettingExitCode = 2;
+
+    /// <summary>Exit code of `mpc server` finding its port or data directory taken (the CLI's "local resource unusable" code).</summary>
+    public const int InUseExitCode = 6;
 
     public static Command Server()
     {
@@ -25,36 +30,52 @@ internal static class ServerCommands
         var pkcs11KeyLabel = new Option<string?>("--pkcs11-key-label") { Description = $"Label of the master key in the token (default {Pkcs11Options.DefaultKeyLabel})" };
         var pkcs11PinFile = new Option<string?>("--pkcs11-pin-file") { Description = $"File holding the token's user PIN (mode 600); without it the PIN comes from ${Pkcs11ServerOptions.DefaultPinEnvironmentVariable}" };
         var pkcs11CreateKey = new Option<bool>("--pkcs11-create-key") { Description = "Generate the master key in the token if it is missing (first set-up)" };
-        var command = new Command("server", "Run the signing server: gRPC and an Orleans silo in one process. Settings also come from Mpc__* environment variables (docs/operations.md); options given here win.")
+        var command = new Command("server", "Run the signing server: gRPC and an Orleans silo in one process. Settings come from appsettings.json beside the program, Mpc__* environment variables and --Mpc:Section:Name=value arguments (docs/operations.md); the options here win.")
         {
             urls, data, masterKeyDir, kek, pkcs11Library, pkcs11Token, pkcs11KeyLabel, pkcs11PinFile, pkcs11CreateKey,
         };
+        // Extra tokens are configuration arguments (--Mpc:Signer:MaxSignaturesPerKey=100), checked below.
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            var options = new MpcServerOptions { DataDirectory = DefaultDataDirectory };
-            new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection("Mpc").Bind(options);
-            options.Urls = parse.GetValue(urls) ?? options.Urls;
-            options.DataDirectory = parse.GetValue(data) ?? options.DataDirectory;
-            options.MasterKeyDirectory = parse.GetValue(masterKeyDir) ?? options.MasterKeyDirectory;
-            options.KeyEncryption.Provider = parse.GetValue(kek) ?? options.KeyEncryption.Provider;
-            Pkcs11ServerOptions pkcs11 = options.KeyEncryption.Pkcs11;
-            pkcs11.LibraryPath = parse.GetValue(pkcs11Library) ?? pkcs11.LibraryPath;
-            pkcs11.TokenLabel = parse.GetValue(pkcs11Token) ?? pkcs11.TokenLabel;
-            pkcs11.KeyLabel = parse.GetValue(pkcs11KeyLabel) ?? pkcs11.KeyLabel;
-            pkcs11.PinFile = parse.GetValue(pkcs11PinFile) ?? pkcs11.PinFile;
-            pkcs11.CreateKeyIfMissing |= parse.GetValue(pkcs11CreateKey);
+            var arguments = new List<string>(ConfigurationArguments(parse.UnmatchedTokens));
+            void Set(string key, string? value)
+            {
+                if (value is not null)
+                {
+                    arguments.Add($"--{ServerSettings.Section}:{key}={value}");
+                }
+            }
+            Set("Urls", parse.GetValue(urls));
+            Set("DataDirectory", parse.GetValue(data));
+            Set("MasterKeyDirectory", parse.GetValue(masterKeyDir));
+            Set("KeyEncryption:Provider", parse.GetValue(kek));
+            Set("KeyEncryption:Pkcs11:LibraryPath", parse.GetValue(pkcs11Library));
+            Set("KeyEncryption:Pkcs11:TokenLabel", parse.GetValue(pkcs11Token));
+            Set("KeyEncryption:Pkcs11:KeyLabel", parse.GetValue(pkcs11KeyLabel));
+            Set("KeyEncryption:Pkcs11:PinFile", parse.GetValue(pkcs11PinFile));
+            Set("KeyEncryption:Pkcs11:CreateKeyIfMissing", parse.GetValue(pkcs11CreateKey) ? "true" : null);
             WebApplication built;
             try
             {
-                built = MpcServerHost.Build(options);
+                built = MpcServerHost.BuildFromConfiguration([.. arguments]);
             }
             catch (InvalidOperationException e)
             {
-                // Configuration the server refuses at start-up (no PIN, no token label, master key inside the data).
-                throw new CliException(e.Message);
+                // A setting the server refuses (one line each), a port or data directory in use, a PKCS#11 setting
+                // missing: nothing has started, and nothing here needs a stack trace.
+                return StartupRefused(e.Message, e is ServerStartupException { Reason: ServerStartupReason.InUse } ? InUseExitCode : BadSettingExitCode);
             }
             await using WebApplication app = built;
-            await app.StartAsync(cancellationToken);
+            MpcServerOptions options = app.Services.GetRequiredService<MpcServerOptions>();
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (Exception e) when (MpcServerHost.DescribeStartFailure(e) is { } message)
+            {
+                return StartupRefused(message, InUseExitCode);
+            }
             Console.WriteLine($"mpc server listening on {string.Join(", ", app.Urls)} ({options.Cluster.Mode} mode)");
             Console.WriteLine($"  data:       {Path.GetFullPath(options.DataDirectory)}");
             if (options.KeyEncryption.Provider == KeyEncryptionOptions.Pkcs11Provider)
@@ -71,6 +92,34 @@ internal static class ServerCommands
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The tokens System.CommandLine did not match: configuration arguments in the host's command-line syntax,
+    /// <c>--Mpc:Section:Name=value</c>. Anything else (a misspelt option) is a usage error, not a silently ignored key.
+    /// </summary>
+    internal static IReadOnlyList<string> ConfigurationArguments(IReadOnlyList<string> unmatched)
+    {
+        string prefix = $"--{ServerSettings.Section}:";
+        foreach (string token in unmatched)
+        {
+            if (!token.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || !token.Contains('=', StringComparison.Ordinal))
+            {
+                throw new CliException(
+                    $"unknown option or argument '{token}' for mpc server: settings on the command line take the form {prefix}Section:Name=value (docs/operations.md)");
+            }
+        }
+        return unmatched;
+    }
+
+    /// <summary>One "error: ..." line on stderr per problem, and the exit code: the server did not start.</summary>
+    private static int StartupRefused(string message, int exitCode)
+    {
+        foreach (string line in message.Split('\n'))
+        {
+            Console.Error.WriteLine($"error: {line}");
+        }
+        return exitCode;
     }
 
     public static Command Token()

@@ -26,29 +26,83 @@ public static class MpcServerHost
 
     public const int MaxSendMessageBytes = 1024 * 1024;
 
+    /// <summary>
+    /// The server configured the standard way: the <c>Mpc</c> section of appsettings.json,
+    /// appsettings.{Environment}.json (both beside the program, optional), environment variables (<c>Mpc__*</c>) and
+    /// <paramref name="args"/> (<c>--Mpc:Section:Name=value</c>), later sources winning. Every setting is checked
+    /// before anything starts; a bad one throws <see cref="ServerStartupException"/> naming it.
+    /// </summary>
+    public static WebApplication BuildFromConfiguration(string[] args)
+    {
+        WebApplicationBuilder builder = CreateBuilder(args);
+        MpcServerOptions options = MpcServerConfiguration.Bind(builder.Configuration);
+        return Build(builder, options, BigNumBackends.Create, configureSilo: null);
+    }
+
     /// <summary>The server with its silo; <paramref name="configureSilo"/> runs after the silo is configured (tests wrap grain storage with it).</summary>
     public static WebApplication Build(MpcServerOptions options, string[]? args = null, Action<ISiloBuilder>? configureSilo = null) =>
         Build(options, args, BigNumBackends.Create, configureSilo);
 
     /// <summary>
-    /// Builds the server with a given big-number backend factory (production: <see cref="BigNumBackends.Create"/>).
-    /// Tests pass one that fails like a missing libcrypto; configuration cannot reach this parameter, and the
-    /// constant-time rule of <see cref="ServerBigNumBackend"/> applies to whatever it returns.
+    /// Builds the server with given options (checked as configuration is) and a given big-number backend factory
+    /// (production: <see cref="BigNumBackends.Create"/>). Tests pass one that fails like a missing libcrypto;
+    /// configuration cannot reach this parameter, and the constant-time rule of <see cref="ServerBigNumBackend"/>
+    /// applies to whatever it returns.
     /// </summary>
     public static WebApplication Build(
         MpcServerOptions options, string[]? args, Func<BigNumBackendKind, IBigNumBackend> createBackend, Action<ISiloBuilder>? configureSilo = null)
     {
-        // First, before anything touches the disk: a missing libcrypto refuses start-up unless managed is named.
+        ArgumentNullException.ThrowIfNull(options);
+        return Build(CreateBuilder(args ?? []), options, createBackend, configureSilo);
+    }
+
+    /// <summary>The one-line message for a failure of <c>StartAsync</c> an operator can act on (a port taken at the last moment), or null.</summary>
+    public static string? DescribeStartFailure(Exception e) => ListenUrls.DescribeStartFailure(e);
+
+    private static WebApplicationBuilder CreateBuilder(string[] args) =>
+        // The content root (where appsettings.json is looked for) is the program's directory, not the working
+        // directory: the file ships with the program, and no file watcher lands on whatever directory the shell is in.
+        WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+    private static WebApplication Build(
+        WebApplicationBuilder builder, MpcServerOptions options, Func<BigNumBackendKind, IBigNumBackend> createBackend, Action<ISiloBuilder>? configureSilo)
+    {
+        MpcServerConfiguration.Validate(options);
+        // Then, before anything touches the disk: a missing libcrypto refuses start-up unless managed is named.
         ServerBigNumBackend bigNum = ServerBigNumBackend.Choose(
             options.BigNum, Environment.GetEnvironmentVariable(BigNumBackends.EnvironmentVariable), createBackend);
         string dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
-
-        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        // Embedded grain files belong to one process. Redis-mode silos keep no state there and may share it
+        // (compose shares the development token key that way), so they take no lock.
+        DataDirectoryLock? dataLock = options.Cluster.IsRedis ? null : DataDirectoryLock.Acquire(dataDirectory);
+        try
         {
-            Args = args ?? [],
-            ContentRootPath = AppContext.BaseDirectory,
-        });
+            // After the lock: starting the same server twice names the other server, not just its port.
+            ListenUrls.EnsureAvailable(options.Urls);
+            WebApplication app = Compose(builder, options, bigNum, dataDirectory, configureSilo, dataLock);
+            if (dataLock is not null)
+            {
+                // Resolved once so that the container owns it: disposing the app releases the lock.
+                _ = app.Services.GetRequiredService<DataDirectoryLock>();
+            }
+            return app;
+        }
+        catch
+        {
+            dataLock?.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication Compose(
+        WebApplicationBuilder builder, MpcServerOptions options, ServerBigNumBackend bigNum, string dataDirectory,
+        Action<ISiloBuilder>? configureSilo, DataDirectoryLock? dataLock)
+    {
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         if (options.Quiet)
@@ -65,6 +119,10 @@ public static class MpcServerHost
         });
 
         builder.Services.AddSingleton(options);
+        if (dataLock is not null)
+        {
+            builder.Services.AddSingleton(_ => dataLock);
+        }
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<SignerMetrics>();
@@ -132,7 +190,8 @@ public static class MpcServerHost
                 string masterKeyDirectory = options.ResolvedMasterKeyDirectory;
                 if (masterKeyDirectory == dataDirectory)
                 {
-                    throw new InvalidOperationException("The master key directory must not be the data directory: a copy of the data would then decrypt itself.");
+                    throw new ServerStartupException(
+                        $"setting Mpc__MasterKeyDirectory='{masterKeyDirectory}' is not allowed: the master key directory must not be the data directory (a copy of the data would then decrypt itself)");
                 }
                 return _ => new FileKeyEncryptionKeyProvider(masterKeyDirectory);
             case KeyEncryptionOptions.Pkcs11Provider:

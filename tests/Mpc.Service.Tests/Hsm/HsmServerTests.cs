@@ -197,7 +197,7 @@ public sealed class HsmServerTests(SoftHsmFixture hsm) : IDisposable
     {
         MpcServerOptions options = Options("never-used", null);
         options.KeyEncryption.Provider = "kms";
-        var ex = Assert.Throws<InvalidOperationException>(() => MpcServerHost.Build(options));
+        var ex = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options));
         Assert.Contains("'kms'", ex.Message);
     }
 

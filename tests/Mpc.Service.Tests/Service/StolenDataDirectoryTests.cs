@@ -5,6 +5,7 @@ using Mpc.Crypto.Curves;
 using Mpc.Grains;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.Keys;
+using Mpc.Server;
 using Mpc.Service.Tests.Storage;
 
 namespace Mpc.Service.Tests.Service;
@@ -74,7 +75,8 @@ public sealed class StolenDataDirectoryTests(ServerFixture server)
         {
             Directory.CreateDirectory(directory.Replace(from, to, StringComparison.Ordinal));
         }
-        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        // The running server's lock file is held with FileShare.None, which File.Copy respects; it is empty anyway.
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories).Where(f => Path.GetFileName(f) != DataDirectoryLock.FileName))
         {
             File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
         }

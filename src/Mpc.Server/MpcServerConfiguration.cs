@@ -1,0 +1,178 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Mpc.Crypto.Paillier;
+
+namespace Mpc.Server;
+
+/// <summary>
+/// Reads the <c>Mpc</c> section (appsettings.json, appsettings.{Environment}.json, environment variables, command
+/// line: the host builder's sources) into <see cref="MpcServerOptions"/>, refusing at start-up, one line per
+/// problem, every key that names no setting, every value that does not convert and every value out of range.
+/// </summary>
+public static class MpcServerConfiguration
+{
+    /// <summary>Binds and validates the section; throws <see cref="ServerStartupException"/> listing every problem.</summary>
+    public static MpcServerOptions Bind(IConfiguration configuration)
+    {
+        IConfigurationSection section = configuration.GetSection(ServerSettings.Section);
+        var unknown = new List<string>();
+        var unconvertible = new List<string>();
+        foreach ((string key, string? value) in section.AsEnumerable().OrderBy(pair => pair.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            if (value is null)
+            {
+                continue;
+            }
+            if (ServerSettings.Find(key) is not { } setting)
+            {
+                // The value is not echoed: a misspelt secret setting must not reach a log.
+                unknown.Add($"unknown setting {ServerSettings.EnvironmentVariable(key)}: no such setting (the settings are listed in docs/operations.md)");
+            }
+            else if (!setting.Accepts(value))
+            {
+                unconvertible.Add(MpcServerOptionsValidator.Describe(setting.Path, value, MpcServerOptionsValidator.AllowedFor(setting.Path) ?? setting.TypeDescription));
+            }
+        }
+        // A value that does not convert cannot be bound; anything else is bound and checked, so that one run lists every problem.
+        ThrowIfAny([.. unknown, .. unconvertible]);
+
+        var options = new MpcServerOptions();
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            // The checks above mirror the binder's conversions; this is the backstop for a shape they miss (lists).
+            throw new ServerStartupException(e.Message.ReplaceLineEndings(" "));
+        }
+        ThrowIfAny([.. unknown, .. Failures(options)]);
+        return options;
+    }
+
+    /// <summary>Checks options however they were made (bound, or built in code by tests and `mpc demo`).</summary>
+    public static void Validate(MpcServerOptions options) => ThrowIfAny(Failures(options));
+
+    private static List<string> Failures(MpcServerOptions options)
+    {
+        ValidateOptionsResult result = new MpcServerOptionsValidator().Validate(Options.DefaultName, options);
+        return result.Failed ? [.. result.Failures ?? []] : [];
+    }
+
+    private static void ThrowIfAny(List<string> problems)
+    {
+        if (problems.Count > 0)
+        {
+            throw new ServerStartupException(string.Join('\n', problems));
+        }
+    }
+}
+
+/// <summary>
+/// The allowed values of each server setting, in one table: the start-up check and the conversion errors of
+/// <see cref="MpcServerConfiguration.Bind"/> both say what is allowed from here.
+/// </summary>
+public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOptions>
+{
+    private static readonly TimeSpan OneDay = TimeSpan.FromDays(1);
+    private static readonly TimeSpan OneHour = TimeSpan.FromHours(1);
+
+    private static readonly ImmutableArray<Rule> Rules =
+    [
+        new("Urls", "one or more http:// or https:// listen URLs separated by ';', e.g. http://127.0.0.1:7443",
+            o => o.Urls, o => ListenUrls.TryParse(o.Urls, out _)),
+        new("DataDirectory", "a directory path",
+            o => o.DataDirectory, o => !string.IsNullOrWhiteSpace(o.DataDirectory)),
+        new("MasterKeyDirectory", "a directory path outside the data directory, or unset for <data>-kek",
+            o => o.MasterKeyDirectory, o => o.MasterKeyDirectory is null || !string.IsNullOrWhiteSpace(o.MasterKeyDirectory)),
+        new("Cluster:Mode", $"{ClusterOptions.Embedded} or {ClusterOptions.Redis}",
+            o => o.Cluster.Mode, o => o.Cluster.IsRedis || string.Equals(o.Cluster.Mode, ClusterOptions.Embedded, StringComparison.OrdinalIgnoreCase)),
+        new("Cluster:RedisConnectionString", "a StackExchange.Redis connection string such as redis:6379 (required when Mpc__Cluster__Mode=redis)",
+            o => o.Cluster.RedisConnectionString, o => !o.Cluster.IsRedis || !string.IsNullOrWhiteSpace(o.Cluster.RedisConnectionString)),
+        new("Cluster:ServiceId", "a non-empty name, the same on every silo",
+            o => o.Cluster.ServiceId, o => !string.IsNullOrWhiteSpace(o.Cluster.ServiceId)),
+        new("Cluster:ClusterId", "a non-empty name, the same on every silo",
+            o => o.Cluster.ClusterId, o => !string.IsNullOrWhiteSpace(o.Cluster.ClusterId)),
+        new("Cluster:AdvertisedIPAddress", "an IP address such as 10.0.0.5, or unset for the first non-loopback address",
+            o => o.Cluster.AdvertisedIPAddress, o => string.IsNullOrEmpty(o.Cluster.AdvertisedIPAddress) || IPAddress.TryParse(o.Cluster.AdvertisedIPAddress, out _)),
+        new("Cluster:SiloPort", "a port from 1 to 65535, or unset",
+            o => o.Cluster.SiloPort, o => o.Cluster.SiloPort is null or (>= 1 and <= 65535)),
+        new("Cluster:GatewayPort", "a port from 1 to 65535, or unset",
+            o => o.Cluster.GatewayPort, o => o.Cluster.GatewayPort is null or (>= 1 and <= 65535)),
+        new("KeyEncryption:Provider", $"{KeyEncryptionOptions.FileProvider} or {KeyEncryptionOptions.Pkcs11Provider}",
+            o => o.KeyEncryption.Provider, o => o.KeyEncryption.Provider is KeyEncryptionOptions.FileProvider or KeyEncryptionOptions.Pkcs11Provider),
+        new("KeyEncryption:Pkcs11:KeyLabel", "a non-empty label",
+            o => o.KeyEncryption.Pkcs11.KeyLabel, o => !string.IsNullOrWhiteSpace(o.KeyEncryption.Pkcs11.KeyLabel)),
+        new("KeyEncryption:Pkcs11:PinEnvironmentVariable", "the name of an environment variable",
+            o => o.KeyEncryption.Pkcs11.PinEnvironmentVariable, o => !string.IsNullOrWhiteSpace(o.KeyEncryption.Pkcs11.PinEnvironmentVariable)),
+        new("Signer:PaillierModulusBits",
+            $"an even number of bits from {PaillierPublicKey.MinimumModulusBits} to {PaillierPublicKey.MaximumModulusBits} (2048 or 3072 are usual)",
+            o => o.Signer.PaillierModulusBits,
+            o => o.Signer.PaillierModulusBits is >= PaillierPublicKey.MinimumModulusBits and <= PaillierPublicKey.MaximumModulusBits && o.Signer.PaillierModulusBits % 2 == 0),
+        Duration("Signer:KeyGenSessionLifetime", o => o.Signer.KeyGenSessionLifetime, OneDay),
+        Duration("Signer:SignSessionLifetime", o => o.Signer.SignSessionLifetime, OneDay),
+        Duration("Signer:OpenedSignSessionLifetime", o => o.Signer.OpenedSignSessionLifetime, OneDay),
+        new("Signer:MaxUnopenedCommitmentsPerDevice", "a whole number, 1 or more",
+            o => o.Signer.MaxUnopenedCommitmentsPerDevice, o => o.Signer.MaxUnopenedCommitmentsPerDevice >= 1),
+        new("Signer:MaxOpenSessionsPerKey", "a whole number, 1 or more",
+            o => o.Signer.MaxOpenSessionsPerKey, o => o.Signer.MaxOpenSessionsPerKey >= 1),
+        new("Signer:MaxSignaturesPerKey", "a whole number, 0 (no limit) or more",
+            o => o.Signer.MaxSignaturesPerKey, o => o.Signer.MaxSignaturesPerKey >= 0),
+        Duration("Signer:SignatureRateWindow", o => o.Signer.SignatureRateWindow, OneDay),
+        new("Signer:FinalCheckMarkerClearDelay", "a duration from 00:00:00 to 01:00:00",
+            o => o.Signer.FinalCheckMarkerClearDelay, o => o.Signer.FinalCheckMarkerClearDelay >= TimeSpan.Zero && o.Signer.FinalCheckMarkerClearDelay <= OneHour),
+        Duration("Signer:AuditFlushInterval", o => o.Signer.AuditFlushInterval, OneHour),
+    ];
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, MpcServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string[] failures = Rules.Where(rule => !rule.Holds(options)).Select(rule => Describe(rule.Path, rule.Value(options), rule.Allowed)).ToArray();
+        return failures.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>What a setting allows, by configuration path ("Mpc:Signer:MaxSignaturesPerKey"); null when any value of its type is fine.</summary>
+    public static string? AllowedFor(string path)
+    {
+        string relative = path.StartsWith(ServerSettings.Section + ":", StringComparison.OrdinalIgnoreCase)
+            ? path[(ServerSettings.Section.Length + 1)..]
+            : path;
+        return Rules.FirstOrDefault(rule => string.Equals(rule.Path, relative, StringComparison.OrdinalIgnoreCase))?.Allowed;
+    }
+
+    /// <summary>One line: the setting, its value (unless it may hold a secret) and what is allowed.</summary>
+    internal static string Describe(string path, object? value, string allowed)
+    {
+        string fullPath = path.StartsWith(ServerSettings.Section + ":", StringComparison.OrdinalIgnoreCase) ? path : ServerSettings.Section + ":" + path;
+        string setting = ServerSettings.EnvironmentVariable(fullPath);
+        string text = value switch
+        {
+            null => "",
+            TimeSpan duration => duration.ToString("c", CultureInfo.InvariantCulture),
+            IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return $"setting {setting} is not set: expected {allowed}";
+        }
+        string shown = MayHoldSecret(fullPath) ? "(value hidden)" : $"'{text.ReplaceLineEndings(" ")}'";
+        return $"setting {setting}={shown} is not allowed: expected {allowed}";
+    }
+
+    private static bool MayHoldSecret(string path) =>
+        path.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase) ||
+        path.Contains("Password", StringComparison.OrdinalIgnoreCase) ||
+        path.Contains("Secret", StringComparison.OrdinalIgnoreCase);
+
+    private static Rule Duration(string path, Func<MpcServerOptions, TimeSpan> value, TimeSpan maximum) =>
+        new(path, $"a duration above 00:00:00 and at most {maximum.ToString("c", CultureInfo.InvariantCulture)}",
+            o => value(o), o => value(o) > TimeSpan.Zero && value(o) <= maximum);
+
+    /// <summary>One setting's rule; <see cref="Path"/> is relative to the Mpc section.</summary>
+    private sealed record Rule(string Path, string Allowed, Func<MpcServerOptions, object?> Value, Func<MpcServerOptions, bool> Holds);
+}
