@@ -84,6 +84,7 @@ internal static class AuthenticationSetup
         });
         if (authority is not null)
         {
+            builder.Services.AddHostedService<IdentityProviderWarmUp>();
             // Runs after JwtBearer's own post-configuration, which creates the configuration manager. Without this a
             // key the provider withdrew (rotated out, or compromised) would still validate for an hour, from the
             // "last known good" configuration kept beside the current one.
@@ -142,9 +143,9 @@ internal static class AuthenticationSetup
         {
             context.ErrorDescription = description[..MaxReasonLength] + "…";
         }
-        string reason = context.ErrorDescription is { Length: > 0 } known
-            ? known
-            : "a bearer token is required (authorization: Bearer <JWT>)";
+        string reason = context.ErrorDescription is { Length: > 0 } known ? known
+            : context.AuthenticateFailure is null ? "a bearer token is required (authorization: Bearer <JWT>)"
+            : "the server could not validate the token; try again later";
         SetGrpcStatus(context.Response, Grpc.Core.StatusCode.Unauthenticated, reason);
         return Task.CompletedTask;
     }

@@ -135,6 +135,9 @@ public sealed class IdentityProviderTests(IdentityProviderFixture fixture) : ICl
         using MpcSignerClient client = Client(Provider.Token(fixture.Current, "claims", audience: "another-service"));
         MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.ListKeysAsync());
         Assert.Equal("Unauthenticated: the token was refused: it is for another service (its audience is not this server's); get a token for this server", refused.Message);
+        using MpcSignerClient otherIssuer = Client(Provider.Token(fixture.Current, "claims", issuer: "https://evil.example"));
+        refused = await Assert.ThrowsAsync<MpcSignerException>(() => otherIssuer.ListKeysAsync());
+        Assert.Equal("Unauthenticated: the token was refused: its issuer is not the identity provider this server trusts; get a token for this server", refused.Message);
         using MpcSignerClient foreign = Client(Provider.Token(unpublished, "claims"));
         refused = await Assert.ThrowsAsync<MpcSignerException>(() => foreign.ListKeysAsync());
         Assert.Equal("Unauthenticated: the token was refused: it is signed by a key this server does not know; get a token for this server", refused.Message);

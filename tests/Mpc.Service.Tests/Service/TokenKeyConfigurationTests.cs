@@ -57,6 +57,27 @@ public sealed class TokenKeyConfigurationTests : IDisposable
         await app.StopAsync();
     }
 
+    [Fact]
+    public async Task A_server_whose_identity_provider_is_unreachable_starts_and_refuses_tokens_until_it_answers()
+    {
+        int closedPort;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            closedPort = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        await using WebApplication app = MpcServerHost.Build(Options(a =>
+        {
+            a.Authority = $"http://127.0.0.1:{closedPort}";
+            a.RequireHttpsMetadata = false;
+        }));
+        await app.StartAsync();
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using TestIdentityProvider.SigningKey signer = TestIdentityProvider.SigningKey.NewEc();
+        Assert.Equal(StatusCode.Unauthenticated, await ListKeysStatus(address, new TestIdentityProvider().Token(signer, "u", issuer: $"http://127.0.0.1:{closedPort}")));
+        await app.StopAsync();
+    }
+
     private static async Task<StatusCode> ListKeysStatus(Uri address, string token)
     {
         using var client = new MpcSignerClient(address, token);
