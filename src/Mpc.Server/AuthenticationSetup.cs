@@ -56,7 +56,7 @@ internal static class AuthenticationSetup
             jwt.TokenValidationParameters = new TokenValidationParameters
             {
                 // With an authority and no configured issuer, the issuer of its discovery document is required.
-                ValidIssuer = auth.Issuer ?? (authority is null ? AuthOptions.DevelopmentIssuer : null),
+                ValidIssuer = auth.Issuer is { Length: > 0 } issuer ? issuer : authority is null ? AuthOptions.DevelopmentIssuer : null,
                 ValidAudience = auth.Audience,
                 ValidateIssuerSigningKey = true,
                 RequireExpirationTime = true,

@@ -75,6 +75,23 @@ public sealed class AuthErrorMessageTests(ServerFixture server) : IDisposable
             ErrorLine(result));
     }
 
+    [Fact]
+    public void Mpc_server_with_an_unreadable_token_key_stops_with_one_line_naming_the_setting_and_the_file()
+    {
+        string keyFile = Path.Combine(_root, "idp.pem");
+        using (var rsa = System.Security.Cryptography.RSA.Create(2048))
+        {
+            // The case: an RSA key (here its private half, which the server must not hold).
+            File.WriteAllText(keyFile, rsa.ExportRSAPrivateKeyPem());
+        }
+        ProcessResult result = ProcessRunner.Mpc(
+            new Dictionary<string, string> { ["Mpc__Auth__PublicKeyFile"] = keyFile },
+            ["server", "--data", Path.Combine(_root, "data"), "--urls", "http://127.0.0.1:0"]);
+        Assert.Equal(
+            $"error: Mpc__Auth__PublicKeyFile: '{keyFile}' holds a private key; give the server only the identity provider's public key (openssl pkey -pubout).",
+            ErrorLine(result));
+    }
+
     public void Dispose()
     {
         try
