@@ -61,6 +61,13 @@ internal static class AuthenticationSetup
                 ValidateIssuerSigningKey = true,
                 RequireExpirationTime = true,
                 RequireSignedTokens = true,
+                // Asymmetric signatures only: an HMAC "signed" with a public key is never a question.
+                ValidAlgorithms =
+                [
+                    SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+                    SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+                    SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+                ],
                 ClockSkew = TimeSpan.FromSeconds(30),
             };
             if (authority is null)
