@@ -64,14 +64,18 @@ public sealed class DevelopmentTokens : IDisposable
         {
             claims.Add(new Claim("scope", SignerAdminService.AdminScope));
         }
+        DateTime now = DateTime.UtcNow;
+        DateTime expires = now.Add(lifetime);
+        // A negative lifetime (tests) makes a token that was valid once: issued before it expired.
+        DateTime issued = expires < now ? expires.AddMinutes(-10) : now;
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = issuer,
             Audience = audience,
             Subject = new ClaimsIdentity(claims),
-            IssuedAt = DateTime.UtcNow,
-            NotBefore = DateTime.UtcNow.AddSeconds(-5),
-            Expires = DateTime.UtcNow.Add(lifetime),
+            IssuedAt = issued,
+            NotBefore = issued.AddSeconds(-5),
+            Expires = expires,
             SigningCredentials = new SigningCredentials(SecurityKeyFor(_key), SecurityAlgorithms.EcdsaSha256),
         };
         return new JsonWebTokenHandler().CreateToken(descriptor);

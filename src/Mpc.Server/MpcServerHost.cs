@@ -1,12 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.IdentityModel.Tokens;
 using Orleans.Configuration;
 using StackExchange.Redis;
 using Mpc.Crypto.BigNum;
@@ -140,7 +138,7 @@ public static class MpcServerHost
             configureSilo?.Invoke(silo);
         });
 
-        ConfigureAuthentication(builder, options, dataDirectory);
+        builder.AddMpcAuthentication(options, dataDirectory);
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes;
@@ -256,38 +254,6 @@ public static class MpcServerHost
         return fromEnvironment;
     }
 
-    private static void ConfigureAuthentication(WebApplicationBuilder builder, MpcServerOptions options, string dataDirectory)
-    {
-        SecurityKey signingKey;
-        if (options.Auth.PublicKeyFile is { } publicKeyFile)
-        {
-            var key = System.Security.Cryptography.ECDsa.Create();
-            key.ImportFromPem(File.ReadAllText(publicKeyFile));
-            signingKey = DevelopmentTokens.SecurityKeyFor(key);
-        }
-        else
-        {
-            var tokens = DevelopmentTokens.Open(dataDirectory, create: true);
-            builder.Services.AddSingleton(tokens);
-            signingKey = tokens.ValidationKey;
-        }
-        builder.Services.AddAuthorization(authorization => authorization.AddPolicy(SignerAdminService.AdminPolicy,
-            policy => policy.RequireAuthenticatedUser().RequireAssertion(context => SignerAdminService.HasAdminScope(context.User))));
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
-        {
-            jwt.MapInboundClaims = false;
-            jwt.RequireHttpsMetadata = false;
-            jwt.TokenValidationParameters = new TokenValidationParameters
-            {
-                ValidIssuer = options.Auth.Issuer,
-                ValidAudience = options.Auth.Audience,
-                IssuerSigningKey = signingKey,
-                ValidateIssuerSigningKey = true,
-                RequireExpirationTime = true,
-                RequireSignedTokens = true,
-                ClockSkew = TimeSpan.FromSeconds(30),
-            };
-        });
     }
 
     private static void ConfigureSilo(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)

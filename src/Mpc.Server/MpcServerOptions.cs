@@ -85,17 +85,54 @@ public sealed class ClusterOptions
     public bool IsRedis => string.Equals(Mode, Redis, StringComparison.OrdinalIgnoreCase);
 }
 
-/// <summary>Bearer-token validation. Without a public key file the server uses its development key.</summary>
+/// <summary>
+/// Bearer-token validation. Tokens are signed by one of: an OpenID Connect identity provider (<see cref="Authority"/>:
+/// discovery and JWKS, cached and refreshed), a static public key (<see cref="PublicKeyFile"/>), or, with neither,
+/// the data directory's development key.
+/// </summary>
 public sealed class AuthOptions
 {
     public const string DevelopmentIssuer = "mpc-signer-dev";
 
-    public string Issuer { get; set; } = DevelopmentIssuer;
+    public const string AuthoritySetting = "Mpc__Auth__Authority";
+    public const string MetadataAddressSetting = "Mpc__Auth__MetadataAddress";
+    public const string RequireHttpsMetadataSetting = "Mpc__Auth__RequireHttpsMetadata";
+    public const string PublicKeyFileSetting = "Mpc__Auth__PublicKeyFile";
+    public const string KeysRefreshIntervalSetting = "Mpc__Auth__KeysRefreshInterval";
+    public const string KeysMinimumRefreshIntervalSetting = "Mpc__Auth__KeysMinimumRefreshInterval";
+
+    /// <summary>
+    /// The token issuer required. Null: <see cref="DevelopmentIssuer"/> with the development or a static key;
+    /// the discovery document's issuer with an <see cref="Authority"/>.
+    /// </summary>
+    public string? Issuer { get; set; }
 
     public string Audience { get; set; } = "mpc-signer";
 
-    /// <summary>PEM public key (EC or RSA) that signs tokens; null uses the data directory's development key.</summary>
+    /// <summary>PEM public key (EC or RSA, or a certificate) that signs tokens; null uses the data directory's development key.</summary>
     public string? PublicKeyFile { get; set; }
+
+    /// <summary>
+    /// The OpenID Connect identity provider (its issuer URL, https): signing keys come from its discovery
+    /// document's jwks_uri, are cached and refetched (on schedule, and when a token names an unknown kid).
+    /// Exclusive with <see cref="PublicKeyFile"/>.
+    /// </summary>
+    public string? Authority { get; set; }
+
+    /// <summary>The discovery document's URL when it is not <see cref="Authority"/> + "/.well-known/openid-configuration".</summary>
+    public string? MetadataAddress { get; set; }
+
+    /// <summary>Metadata and keys over https only. False is accepted only for a loopback authority (a test identity provider).</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
+    /// <summary>How long fetched discovery metadata and keys are used before they are fetched again.</summary>
+    public TimeSpan KeysRefreshInterval { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// The shortest time between two fetches forced by a token signed with an unknown kid (a key rotation), so a
+    /// flood of such tokens cannot make the server hammer the identity provider. At least one second.
+    /// </summary>
+    public TimeSpan KeysMinimumRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>The key-encryption key (master key) that wraps every sealed share's data key.</summary>

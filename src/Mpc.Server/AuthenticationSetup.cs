@@ -1,0 +1,200 @@
+using System.Net;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Mpc.Server;
+
+/// <summary>
+/// Bearer-token validation: the development key, a static PEM key (EC or RSA), or an OpenID Connect
+/// authority whose JWKS is fetched, cached and refreshed by JwtBearer's configuration manager. Refusals
+/// answer as gRPC does (grpc-status in the response headers), so a client sees why its token was refused.
+/// </summary>
+internal static class AuthenticationSetup
+{
+    /// <summary>Longest refusal reason sent; a token's own audience or issuer can be echoed in it.</summary>
+    private const int MaxReasonLength = 512;
+
+    /// <summary>Registers authentication and the admin policy; every configuration error is thrown here, at start-up, as one line.</summary>
+    public static void AddMpcAuthentication(this WebApplicationBuilder builder, MpcServerOptions options, string dataDirectory)
+    {
+        AuthOptions auth = options.Auth;
+        SecurityKey? staticKey = null;
+        Uri? authority = null;
+        if (auth.Authority is { Length: > 0 } authorityText)
+        {
+            if (auth.PublicKeyFile is { Length: > 0 })
+            {
+                throw new InvalidOperationException(
+                    $"{AuthOptions.AuthoritySetting} and {AuthOptions.PublicKeyFileSetting} are both set; tokens come from one identity provider: keep one of them.");
+            }
+            authority = CheckAuthority(auth, authorityText);
+        }
+        else if (auth.PublicKeyFile is { Length: > 0 } publicKeyFile)
+        {
+            staticKey = TokenSigningKeys.LoadPublicKey(publicKeyFile, AuthOptions.PublicKeyFileSetting);
+        }
+        else
+        {
+            var tokens = DevelopmentTokens.Open(dataDirectory, create: true);
+            builder.Services.AddSingleton(tokens);
+            staticKey = tokens.ValidationKey;
+        }
+
+        builder.Services.AddSingleton<IAuthorizationHandler, AdminScopeRequirement>();
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcAuthorizationResultHandler>();
+        builder.Services.AddAuthorization(authorization => authorization.AddPolicy(SignerAdminService.AdminPolicy,
+            policy => policy.RequireAuthenticatedUser().AddRequirements(new AdminScopeRequirement())));
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+        {
+            jwt.MapInboundClaims = false;
+            jwt.IncludeErrorDetails = true;
+            jwt.TokenValidationParameters = new TokenValidationParameters
+            {
+                // With an authority and no configured issuer, the issuer of its discovery document is required.
+                ValidIssuer = auth.Issuer is { Length: > 0 } issuer ? issuer : authority is null ? AuthOptions.DevelopmentIssuer : null,
+                ValidAudience = auth.Audience,
+                ValidateIssuerSigningKey = true,
+                RequireExpirationTime = true,
+                RequireSignedTokens = true,
+                // Asymmetric signatures only: an HMAC "signed" with a public key is never a question.
+                ValidAlgorithms =
+                [
+                    SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
+                    SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
+                    SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,
+                ],
+                ClockSkew = TimeSpan.FromSeconds(30),
+            };
+            if (authority is null)
+            {
+                jwt.RequireHttpsMetadata = false; // no metadata is fetched
+                jwt.TokenValidationParameters.IssuerSigningKey = staticKey;
+            }
+            else
+            {
+                jwt.Authority = auth.Authority;
+                if (auth.MetadataAddress is { Length: > 0 } metadataAddress)
+                {
+                    jwt.MetadataAddress = metadataAddress;
+                }
+                jwt.RequireHttpsMetadata = auth.RequireHttpsMetadata;
+                jwt.RefreshOnIssuerKeyNotFound = true;
+                jwt.AutomaticRefreshInterval = auth.KeysRefreshInterval;
+                jwt.RefreshInterval = auth.KeysMinimumRefreshInterval;
+            }
+            jwt.Events = new JwtBearerEvents { OnChallenge = AnswerAsGrpc };
+        });
+        if (authority is not null)
+        {
+            builder.Services.AddHostedService<IdentityProviderWarmUp>();
+            // Runs after JwtBearer's own post-configuration, which creates the configuration manager. Without this a
+            // key the provider withdrew (rotated out, or compromised) would still validate for an hour, from the
+            // "last known good" configuration kept beside the current one.
+            builder.Services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
+            {
+                if (jwt.ConfigurationManager is Microsoft.IdentityModel.Tokens.BaseConfigurationManager manager)
+                {
+                    manager.UseLastKnownGoodConfiguration = false;
+                }
+            });
+        }
+    }
+
+    /// <summary>An absolute http(s) URL; plain http or unchecked-https metadata only for a loopback authority (tests).</summary>
+    private static Uri CheckAuthority(AuthOptions auth, string authorityText)
+    {
+        if (!Uri.TryCreate(authorityText, UriKind.Absolute, out Uri? authority) || (authority.Scheme != Uri.UriSchemeHttps && authority.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new InvalidOperationException(
+                $"{AuthOptions.AuthoritySetting} '{authorityText}' is not an absolute https URL (the identity provider's issuer, e.g. https://login.example.com/realms/mpc).");
+        }
+        Uri metadata = authority;
+        if (auth.MetadataAddress is { Length: > 0 } metadataText && !Uri.TryCreate(metadataText, UriKind.Absolute, out metadata!))
+        {
+            throw new InvalidOperationException($"{AuthOptions.MetadataAddressSetting} '{metadataText}' is not an absolute URL.");
+        }
+        bool loopback = authority.IsLoopback && metadata.IsLoopback;
+        if (!auth.RequireHttpsMetadata && !loopback)
+        {
+            throw new InvalidOperationException(
+                $"{AuthOptions.RequireHttpsMetadataSetting}=false is allowed only for a loopback authority (tests); {AuthOptions.AuthoritySetting} '{authorityText}' is not loopback.");
+        }
+        if (auth.RequireHttpsMetadata && (authority.Scheme != Uri.UriSchemeHttps || metadata.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new InvalidOperationException(
+                $"{(authority.Scheme != Uri.UriSchemeHttps ? AuthOptions.AuthoritySetting : AuthOptions.MetadataAddressSetting)} " +
+                $"'{(authority.Scheme != Uri.UriSchemeHttps ? authorityText : auth.MetadataAddress)}' is plain http: use https" +
+                (loopback ? $", or set {AuthOptions.RequireHttpsMetadataSetting}=false for a loopback test provider." : "."));
+        }
+        if (auth.KeysMinimumRefreshInterval < TimeSpan.FromSeconds(1) || auth.KeysRefreshInterval < auth.KeysMinimumRefreshInterval)
+        {
+            throw new InvalidOperationException(
+                $"{AuthOptions.KeysMinimumRefreshIntervalSetting} must be at least 00:00:01 and no longer than {AuthOptions.KeysRefreshIntervalSetting}.");
+        }
+        return authority;
+    }
+
+    /// <summary>
+    /// A refused token is answered with HTTP 401 and JwtBearer's WWW-Authenticate header (error="invalid_token",
+    /// error_description="The token expired at ..."), plus grpc-status UNAUTHENTICATED and the description as
+    /// grpc-message: gRPC clients then report the reason, and expose WWW-Authenticate among the trailers.
+    /// </summary>
+    private static Task AnswerAsGrpc(JwtBearerChallengeContext context)
+    {
+        if (context.ErrorDescription is { Length: > MaxReasonLength } description)
+        {
+            context.ErrorDescription = description[..MaxReasonLength] + "…";
+        }
+        string reason = context.ErrorDescription is { Length: > 0 } known ? known
+            : context.AuthenticateFailure is null ? "a bearer token is required (authorization: Bearer <JWT>)"
+            : "the server could not validate the token; try again later";
+        SetGrpcStatus(context.Response, Grpc.Core.StatusCode.Unauthenticated, reason);
+        return Task.CompletedTask;
+    }
+
+    internal static void SetGrpcStatus(HttpResponse response, Grpc.Core.StatusCode status, string message)
+    {
+        response.Headers["grpc-status"] = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = Uri.EscapeDataString(message.Length <= MaxReasonLength ? message : message[..MaxReasonLength] + "…");
+    }
+
+    /// <summary>Operator calls need the scope <see cref="SignerAdminService.AdminScope"/>; the failure says so.</summary>
+    private sealed class AdminScopeRequirement : AuthorizationHandler<AdminScopeRequirement>, IAuthorizationRequirement
+    {
+        protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, AdminScopeRequirement requirement)
+        {
+            if (SignerAdminService.HasAdminScope(context.User))
+            {
+                context.Succeed(requirement);
+            }
+            else
+            {
+                context.Fail(new AuthorizationFailureReason(this,
+                    $"this call is for operators: the token needs the scope '{SignerAdminService.AdminScope}'"));
+            }
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A forbidden call (valid token, missing scope) answers PERMISSION_DENIED with the reasons of the failed requirements.</summary>
+    private sealed class GrpcAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+    {
+        private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+        public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+        {
+            if (authorizeResult.Forbidden)
+            {
+                string reason = authorizeResult.AuthorizationFailure?.FailureReasons.Select(r => r.Message).FirstOrDefault()
+                    ?? "the token does not allow this call";
+                SetGrpcStatus(context.Response, Grpc.Core.StatusCode.PermissionDenied, reason);
+            }
+            return _default.HandleAsync(next, context, policy, authorizeResult);
+        }
+    }
+}
