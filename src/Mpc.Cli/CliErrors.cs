@@ -82,7 +82,7 @@ internal static class CliErrors
     /// <summary>One line for System.CommandLine's parse errors (unknown option, missing value...): a usage error.</summary>
     public static int ReportParseErrors(ParseResult parse)
     {
-        string errors = string.Join("; ", parse.Errors.Select(e => string.Join(' ', e.Message.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.')).Distinct());
+        string errors = string.Join("; ", parse.Errors.Select(e => OneLine(e.Message).TrimEnd('.')).Distinct());
         var names = new Stack<string>();
         for (SymbolResult? result = parse.CommandResult; result is CommandResult { Parent: not null } command; result = command.Parent)
         {
@@ -93,7 +93,15 @@ internal static class CliErrors
     }
 
     /// <summary>The exit code and the one-line message for a failure. Decided by type, reason and status code, never by message text.</summary>
-    internal static (CliExit Exit, string Message) Describe(Exception e, string? server) => e switch
+    internal static (CliExit Exit, string Message) Describe(Exception e, string? server)
+    {
+        (CliExit exit, string message) = Classify(e, server);
+        return (exit, OneLine(message));
+    }
+
+    private static string OneLine(string text) => string.Join(' ', text.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries));
+
+    private static (CliExit Exit, string Message) Classify(Exception e, string? server) => e switch
     {
         CliException cli => (cli.Exit, cli.Message),
         MpcSignerException { Status: StatusCode.Unavailable } => (CliExit.Unreachable, NotReachable(e, server)),
