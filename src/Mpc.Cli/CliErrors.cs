@@ -12,8 +12,7 @@ using Mpc.Crypto;
 namespace Mpc.Cli;
 
 /// <summary>
-/// How `mpc` ends. Stable: scripts branch on these, and README.md and docs/operations.md list them (a server
-/// start-up failure of `mpc server` uses the same numbers).
+/// How `mpc` ends. Stable: scripts branch on these, and README.md and docs/operations.md list them.
 /// </summary>
 internal enum CliExit
 {
@@ -114,7 +113,10 @@ internal static class CliErrors
         HttpRequestException => (CliExit.Unreachable, NotReachable(e, server)),
         KeyFileException keyFile => (CliExit.LocalInput, KeyFileHint(keyFile)),
         CustodyException { Reason: CustodyErrorReason.HandoverRejected or CustodyErrorReason.CodeMismatch } => (CliExit.VerificationFailed, e.Message),
-        CustodyException or KeyImportException or Mpc.Client.Documents.DocumentSignatureException => (CliExit.LocalInput, e.Message),
+        CustodyException custody => (CliExit.LocalInput, CustodyHint(custody)),
+        KeyImportException { Reason: KeyImportReason.UnrecognisedFormat } =>
+            (CliExit.LocalInput, $"{e.Message}: give --in a PKCS#12 (.p12/.pfx) or a PEM private key (PKCS#8 or SEC1)"),
+        KeyImportException or Mpc.Client.Documents.DocumentSignatureException => (CliExit.LocalInput, e.Message),
         MpcProtocolException { Code: MpcErrorCode.UnsupportedCurve } => (CliExit.Usage, e.Message),
         MpcProtocolException => (CliExit.Failed, e.Message),
         Mpc.Grains.Sealing.KeyEncryptionKeyException => (CliExit.LocalInput, $"master key: {e.Message}"),
@@ -161,6 +163,14 @@ internal static class CliErrors
         }
         return chain;
     }
+
+    private static string CustodyHint(CustodyException e) => e.Reason switch
+    {
+        CustodyErrorReason.WrongKind => $"{e.Message}: check which file or token you gave",
+        CustodyErrorReason.WrongPassphrase => $"{e.Message}; check the passphrase",
+        CustodyErrorReason.UnsupportedVersion => $"{e.Message}; use the mpc version that wrote it",
+        _ => e.Message,
+    };
 
     private static string KeyFileHint(KeyFileException e) => e.Reason switch
     {

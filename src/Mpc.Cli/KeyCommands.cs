@@ -58,9 +58,10 @@ internal static class KeyCommands
             string path = parse.GetValue(keyFile)!;
             if (parse.GetValue(unverified))
             {
+                string pem = ClientKeyFile.ReadPublicInfo(path).PublicKeyPem;
                 Console.Error.WriteLine("warning: UNVERIFIED public key: read from the clear header without the passphrase; do not publish or certify it");
                 Console.WriteLine("# UNVERIFIED: read without the passphrase; anyone who can edit the key file can change it");
-                Console.Write(ClientKeyFile.ReadPublicInfo(path).PublicKeyPem);
+                Console.Write(pem);
                 return Task.FromResult(0);
             }
             // Decrypting proves the header: the public key shown is the one the share belongs to.

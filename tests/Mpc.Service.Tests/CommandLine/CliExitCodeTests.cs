@@ -173,6 +173,10 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
         FailedWith(Mpc(Sign(P("garbage.key"))), CliExit.LocalInput, "not valid JSON");
         FailedWith(Mpc(Sign(keyFile, "missing.txt")), CliExit.LocalInput, "file not found", "missing.txt");
         FailedWith(Mpc([.. Sign(keyFile), "--token-file", P("missing-token")]), CliExit.LocalInput, "file not found", "missing-token");
+        FailedWith(Mpc(["restore", .. Connection, "--in", keyFile, "--out", P("restored.key")]), CliExit.LocalInput,
+            "this is a client key file, not a client share backup", "check which file or token you gave");
+        FailedWith(Mpc(["import", .. Connection, "--in", P("doc.txt"), "--out", P("imported.key")]), CliExit.LocalInput,
+            "neither PKCS#12 nor PEM", "give --in a PKCS#12");
 
         // The passphrase hints name options that exist.
         string unset = FailedWith(Mpc([.. Sign(keyFile), "--passphrase-env", "MPC_TEST_UNSET_VARIABLE"]), CliExit.LocalInput,
@@ -188,7 +192,7 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
             Assert.DoesNotContain("the -env option", line, StringComparison.Ordinal);
             Assert.DoesNotContain("--unprotected", line, StringComparison.Ordinal); // it opens no protected file
         }
-        Assert.False(File.Exists(P("doc.sig")) || File.Exists(P("x.backup")) || File.Exists(P("new.key")));
+        Assert.False(File.Exists(P("doc.sig")) || File.Exists(P("x.backup")) || File.Exists(P("new.key")) || File.Exists(P("restored.key")) || File.Exists(P("imported.key")));
     }
 
     [Fact]
