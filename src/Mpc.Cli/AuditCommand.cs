@@ -15,13 +15,13 @@ internal static class AuditCommand
         var json = new Option<bool>("--json") { Description = "Print the entries and the verdict as JSON" };
         var expectHead = new Option<string?>("--expect-head")
         {
-            Description = "A head remembered from an earlier run, as SEQ:HEX or HEX: fails if the chain no longer holds it (truncated or rewritten)",
+            Description = $"A head remembered from an earlier run, as {HeadFormat}: fails (exit 3) if the chain no longer holds it (truncated or rewritten)",
         };
-        var command = new Command("audit", "Print a key's hash-chained audit log and verify the chain (exit 1 if it does not verify).")
+        var command = new Command("audit", "Print a key's hash-chained audit log and verify the chain (exit 3 if it does not verify).")
         {
             server, token, keyId, json, expectHead,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             MpcAuditHead? head = ParseHead(parse.GetValue(expectHead));
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
@@ -35,6 +35,14 @@ internal static class AuditCommand
     {
         MpcAuditPage log = await client.GetAuditLogAsync(keyId, cancellationToken);
         MpcAuditVerification result = MpcAuditLog.Verify(keyId, log.Entries, expectedHead);
+        if (!result.IsValid && expectedHead is not null && MpcAuditLog.Verify(keyId, log.Entries).IsValid
+            && MisnumberedHead(log.Entries, expectedHead) is long actual)
+        {
+            // The chain is intact and the hash is one of its entries (each hash covers its own sequence number and the
+            // key), only not the one named: a typo in SEQ, not a rewritten chain.
+            throw CliException.Usage(
+                $"--expect-head names entry {expectedHead.Sequence}, but its hash is entry {actual}'s (the chain holds it): give --expect-head {actual}:{Convert.ToHexStringLower(expectedHead.Hash)}");
+        }
         if (json)
         {
             await output.WriteLineAsync(ToJson(log, result));
@@ -53,7 +61,7 @@ internal static class AuditCommand
         {
             string at = result.FirstBadSequence is long bad ? $" at sequence {bad}" : "";
             await error.WriteLineAsync($"error: audit chain of key {keyId} BROKEN{at}: {result.Error}");
-            return 1;
+            return (int)CliExit.VerificationFailed;
         }
         if (!json)
         {
@@ -66,9 +74,13 @@ internal static class AuditCommand
         return 0;
     }
 
+    /// <summary>The format --expect-head takes, quoted in every error about it.</summary>
+    private const string HeadFormat = "SEQ:HEX as N:H from the line 'chain verified: N entries, head H', or HEX alone";
+
+    /// <summary>The remembered head, or null without one. A malformed value is a usage error naming the format, never a broken chain.</summary>
     internal static MpcAuditHead? ParseHead(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text))
+        if (text is null)
         {
             return null;
         }
@@ -76,18 +88,28 @@ internal static class AuditCommand
         long sequence = 0;
         if (parts.Length > 2 || (parts.Length == 2 && (!long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out sequence) || sequence < 1)))
         {
-            throw new CliException("--expect-head must be SEQ:HEX or HEX (the head a previous `mpc audit` printed)");
+            throw CliException.Usage($"--expect-head '{text}' is not {HeadFormat}: SEQ is an entry number from 1");
         }
+        byte[] hash;
         try
         {
-            byte[] hash = Convert.FromHexString(parts[^1]);
-            return hash.Length == 32 ? new MpcAuditHead(sequence, hash) : throw new CliException("--expect-head: the hash must be 32 bytes (64 hex digits)");
+            hash = Convert.FromHexString(parts[^1]);
         }
         catch (FormatException)
         {
-            throw new CliException("--expect-head: the hash is not hex");
+            throw CliException.Usage($"--expect-head '{text}': the hash is not hex; give {HeadFormat}");
         }
+        return hash.Length == 32
+            ? new MpcAuditHead(sequence, hash)
+            : throw CliException.Usage($"--expect-head '{text}': the hash has {hash.Length} bytes, not 32 (64 hex digits); give {HeadFormat}");
     }
+
+    /// <summary>The sequence of the entry whose hash is the remembered one, when that is not the sequence the head names.</summary>
+    private static long? MisnumberedHead(IReadOnlyList<MpcAuditEntry> entries, MpcAuditHead? head) =>
+        head is { Sequence: > 0, Hash: { } hash } && entries.FirstOrDefault(e => e.Hash is not null && e.Hash.AsSpan().SequenceEqual(hash)) is { } entry
+            && entry.Sequence != head.Sequence
+            ? entry.Sequence
+            : null;
 
     private static string ToJson(MpcAuditPage log, MpcAuditVerification result) => JsonSerializer.Serialize(new
     {

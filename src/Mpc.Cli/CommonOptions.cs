@@ -16,7 +16,8 @@ internal static class CommonOptions
     public const string InsecureHttpOption = "--insecure-http";
     public const string CaCertOption = "--ca-cert";
     private const string TokenFileOption = "--token-file";
-    private const string PassphraseEnvOption = "--passphrase-env";
+    public const string PassphraseEnvOption = "--passphrase-env";
+    public const string UnprotectedOption = "--unprotected";
 
     public static Option<string?> Server() => new("--server") { Description = $"Server URL, e.g. https://signer.example:7443 (or ${ServerVariable}); plain http only to loopback unless {InsecureHttpOption}" };
 
@@ -25,7 +26,12 @@ internal static class CommonOptions
 
     public static Option<string?> PassphraseEnv() => new(PassphraseEnvOption) { Description = $"Name of an environment variable holding the passphrase (default {PassphraseVariable}; otherwise a prompt)" };
 
-    public static Option<bool> Unprotected() => new("--unprotected") { Description = "Store the client share without a passphrase (tests and throwaway keys only)" };
+    /// <summary>--unprotected on a command that writes a new key file.</summary>
+    public static Option<bool> StoreUnprotected() => new(UnprotectedOption) { Description = "Store the new client share without a passphrase (tests and throwaway keys only)" };
+
+    /// <summary>--unprotected on a command that reads a key file (<paramref name="more"/> says what happens to a file it rewrites).</summary>
+    public static Option<bool> OpenUnprotected(string more = "") =>
+        new(UnprotectedOption) { Description = $"Accept a key file stored without a passphrase (made with {UnprotectedOption}); without this such a file is refused{more}" };
 
     /// <summary>
     /// Adds, to every command that talks to a server, <c>--insecure-http</c> and <c>--ca-cert</c>; and to every command
@@ -97,15 +103,15 @@ internal static class CommonOptions
         string? url = value ?? Environment.GetEnvironmentVariable(ServerVariable);
         if (string.IsNullOrWhiteSpace(url))
         {
-            throw new CliException($"no server given: use --server URL or set {ServerVariable}");
+            throw CliException.Usage($"no server given: use --server URL or set {ServerVariable}");
         }
         if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
         {
-            throw new CliException($"'{url}' is not an http(s) URL");
+            throw CliException.Usage($"'{url}' is not an http(s) URL: give --server as https://HOST:PORT (or http://127.0.0.1:PORT for a local server)");
         }
         if (uri.Scheme == "http" && !uri.IsLoopback && !allowInsecureHttp)
         {
-            throw new CliException($"refusing plain http to {uri.Host}: the token and refresh randomisers would travel in clear; use https, or pass {InsecureHttpOption} to accept that");
+            throw CliException.Usage($"refusing plain http to {uri.Host}: the token and refresh randomisers would travel in clear; use https, or pass {InsecureHttpOption} to accept that");
         }
         return uri;
     }
@@ -115,9 +121,9 @@ internal static class CommonOptions
     {
         string? token = tokenFile is not null ? File.ReadAllText(tokenFile) : Environment.GetEnvironmentVariable(TokenVariable);
         return string.IsNullOrWhiteSpace(token)
-            ? throw new CliException(tokenFile is not null
-                ? $"{tokenFile} holds no token"
-                : $"no token given: set {TokenVariable} or use {TokenFileOption} FILE (mpc token prints one for the embedded server)")
+            ? throw (tokenFile is not null
+                ? CliException.LocalInput($"{tokenFile} holds no token: write the bearer token into it")
+                : CliException.Usage($"no token given: set {TokenVariable} or use {TokenFileOption} FILE (mpc token prints one for the embedded server)"))
             : token.Trim();
     }
 
@@ -135,7 +141,7 @@ internal static class CommonOptions
         {
             var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
             roots.ImportFromPemFile(caFile);
-            options.TrustedCaCertificates = roots.Count > 0 ? roots : throw new CliException($"{caFile} holds no PEM certificate");
+            options.TrustedCaCertificates = roots.Count > 0 ? roots : throw CliException.LocalInput($"{CaCertOption} {caFile} holds no PEM certificate: give the PEM file of the CA that issued the server's certificate");
         }
         if (insecure)
         {
@@ -149,45 +155,62 @@ internal static class CommonOptions
     {
         try
         {
-            return new JsonWebToken(token).Subject is { Length: > 0 } subject ? subject : throw new CliException("the token has no subject");
+            return new JsonWebToken(token).Subject is { Length: > 0 } subject ? subject : throw CliException.LocalInput("the token has no subject (sub claim): ask for a token issued to a user");
         }
         catch (ArgumentException)
         {
-            throw new CliException("the token is not a JWT");
+            throw CliException.LocalInput($"the token is not a JWT: check {TokenVariable} or the {TokenFileOption} file (it must hold the token only)");
         }
     }
 
-    /// <summary>Passphrase from the named (or default) environment variable or a prompt; or none with --unprotected.</summary>
+    /// <summary>
+    /// The protection of a key file about to be written: a passphrase from the named (or default) environment variable
+    /// or a prompt (asked twice); or none with --unprotected.
+    /// </summary>
     public static KeyFileProtection Protection(string? passphraseEnv, bool unprotected, bool confirm) =>
         unprotected
             ? KeyFileProtection.Unprotected()
-            : KeyFileProtection.Passphrase(Secret(passphraseEnv, PassphraseVariable, "Passphrase", confirm, "or --unprotected"));
+            : KeyFileProtection.Passphrase(Secret(passphraseEnv, PassphraseVariable, PassphraseEnvOption, "Passphrase", confirm,
+                $", or pass {UnprotectedOption} for a throwaway key"));
+
+    /// <summary>The passphrase of an existing key file, from the named (or default) environment variable or a prompt.</summary>
+    public static string KeyFilePassphrase(string? passphraseEnv) =>
+        Secret(passphraseEnv, PassphraseVariable, PassphraseEnvOption, "Passphrase", confirm: false);
 
     /// <summary>
-    /// A passphrase or password from the named (or default) environment variable, or a prompt (repeated when
-    /// <paramref name="confirm"/>). Never empty, never from the command line.
+    /// A passphrase or password from the variable named by <paramref name="envOption"/> (else <paramref name="defaultVariable"/>),
+    /// or a prompt (repeated when <paramref name="confirm"/>). Never empty, never from the command line.
     /// </summary>
-    public static string Secret(string? variableName, string defaultVariable, string label, bool confirm, string alternatives = "")
+    /// <param name="variableName">The variable the user named with <paramref name="envOption"/>, or null.</param>
+    /// <param name="defaultVariable">The variable read when none is named.</param>
+    /// <param name="envOption">The option that names a variable (--passphrase-env, --backup-passphrase-env...), for the errors.</param>
+    /// <param name="label">What is asked for, as the prompt shows it.</param>
+    /// <param name="confirm">Ask twice (a secret being set, not checked).</param>
+    /// <param name="alternatives">Other ways out, appended to the error when there is neither a variable nor a terminal (", or ...").</param>
+    public static string Secret(string? variableName, string defaultVariable, string envOption, string label, bool confirm, string alternatives = "")
     {
         string variable = variableName ?? defaultVariable;
+        string what = label.ToLowerInvariant();
         if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } fromEnvironment)
         {
             return fromEnvironment;
         }
         if (variableName is not null)
         {
-            throw new CliException($"environment variable {variableName} is not set");
+            throw CliException.LocalInput(
+                $"environment variable {variableName} (named by {envOption}) is not set or empty: export it, or leave out {envOption} to use {defaultVariable} or the prompt");
         }
         if (Console.IsInputRedirected)
         {
-            throw new CliException($"no {label.ToLowerInvariant()}: set {defaultVariable} or name a variable with the -env option{(alternatives.Length > 0 ? ", " + alternatives : "")}");
+            throw CliException.LocalInput(
+                $"no {what} and no terminal to ask for it: set {defaultVariable}, or name another variable with {envOption} NAME{alternatives}");
         }
         string first = Prompt(label + ": ");
-        if (confirm && Prompt("Repeat " + label.ToLowerInvariant() + ": ") != first)
+        if (confirm && Prompt("Repeat " + what + ": ") != first)
         {
-            throw new CliException($"the {label.ToLowerInvariant()}s differ");
+            throw CliException.LocalInput($"the {what}s differ: run the command again and type the same {what} twice");
         }
-        return first.Length > 0 ? first : throw new CliException($"empty {label.ToLowerInvariant()}");
+        return first.Length > 0 ? first : throw CliException.LocalInput($"empty {what}: type one, or set {defaultVariable}");
     }
 
     /// <summary>A line typed at the terminal (shown as typed); without a terminal, an error naming <paramref name="option"/>.</summary>
@@ -195,10 +218,10 @@ internal static class CommonOptions
     {
         if (Console.IsInputRedirected)
         {
-            throw new CliException($"no terminal to ask for it: give {option}");
+            throw CliException.Usage($"no terminal to ask for it: give {option}");
         }
         Console.Error.Write(label + ": ");
-        return Console.ReadLine() ?? throw new CliException($"no input: give {option}");
+        return Console.ReadLine() ?? throw CliException.Usage($"no input: give {option}");
     }
 
     private static string Prompt(string label)

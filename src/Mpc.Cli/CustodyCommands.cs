@@ -11,14 +11,14 @@ internal static class CustodyCommands
     public static Command Refresh()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.OpenUnprotected(" (the refreshed share is then stored without one too)");
         var keyFile = new Option<string>("--key") { Description = "Key file; rewritten in place with the new share", Required = true };
         var command = new Command("refresh",
             "Replace this device's share pair with a fresh one (same public key). The old share, and every copy of it, stops working.")
         {
             server, token, keyFile, passphraseEnv, unprotected,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
@@ -52,7 +52,7 @@ internal static class CustodyCommands
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token();
         var keyId = KeyIdOption();
         var command = new Command("list", "List the key's devices and backups.") { server, token, keyId };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(parse.GetValue(keyId)!, cancellationToken);
@@ -73,7 +73,7 @@ internal static class CustodyCommands
         var keyId = KeyIdOption();
         var device = new Option<string>("--device") { Description = "The device (or backup) id, from mpc device list", Required = true };
         var command = new Command("revoke", "Destroy a device's server-side share: its client share never signs again.") { server, token, keyId, device };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             MpcDeviceInfo revoked = await client.RevokeDeviceAsync(parse.GetValue(keyId)!, parse.GetValue(device)!, cancellationToken);
@@ -94,7 +94,7 @@ internal static class CustodyCommands
         {
             server, token, user, keyId, revoke,
         };
-        unfreeze.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        unfreeze.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             MpcKeyInfo key = await client.UnfreezeKeyAsync(parse.GetValue(user)!, parse.GetValue(keyId)!, parse.GetValue(revoke), cancellationToken);

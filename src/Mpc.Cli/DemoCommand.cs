@@ -59,7 +59,7 @@ internal static class DemoCommand
         byte[] digest = MpcSignerClient.HashFor(curveKind, document);
         if (!curve.Verify(key.PublicKey, digest, signature.R, signature.S))
         {
-            throw new CliException("the signature does not verify");
+            throw CliException.VerificationFailed("the signature does not verify (please report this)");
         }
         clock.Restart();
         Step("Second signature (two round trips: the first one left a commitment ready)");

@@ -15,7 +15,7 @@ internal static class DocumentCommands
     public static Command Cert()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.OpenUnprotected();
         var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
         var subject = new Option<string>("--subject") { Description = "Distinguished name, e.g. \"CN=Alice,O=Example\"", Required = true };
         var days = new Option<int>("--days") { Description = "Validity in days from now", DefaultValueFactory = _ => 365 };
@@ -24,13 +24,13 @@ internal static class DocumentCommands
         {
             server, token, keyFile, subject, days, output, passphraseEnv, unprotected,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             X500DistinguishedName name = ParseSubject(parse.GetValue(subject)!);
             int validDays = parse.GetValue(days);
             if (validDays is < 1 or > 36500)
             {
-                throw new CliException("--days must be between 1 and 36500");
+                throw CliException.Usage("--days must be between 1 and 36500");
             }
             ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
@@ -62,7 +62,7 @@ internal static class DocumentCommands
             MpcKeyInfo info = await client.GetKeyAsync(key.KeyId, cancellationToken);
             chain = info.CertificateChain.Count > 0
                 ? [.. info.CertificateChain]
-                : throw new CliException($"Key {key.KeyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert.");
+                : throw CliException.Usage($"Key {key.KeyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert.");
         }
         try
         {
@@ -87,11 +87,11 @@ internal static class DocumentCommands
     {
         if (caFile is null && !untrusted)
         {
-            throw new CliException("pass --ca CERT to check who signed, or --untrusted to check only that the document is intact");
+            throw CliException.Usage("pass --ca CERT to check who signed, or --untrusted to check only that the document is intact");
         }
         if (caFile is not null && untrusted)
         {
-            throw new CliException("--ca and --untrusted exclude each other");
+            throw CliException.Usage("--ca and --untrusted exclude each other: give one");
         }
         byte[] document = await File.ReadAllBytesAsync(documentFile, cancellationToken);
         byte[] signature = await File.ReadAllBytesAsync(signatureFile, cancellationToken);
@@ -105,7 +105,7 @@ internal static class DocumentCommands
         {
             string message = e.Message.Replace("the given trust anchors", caFile, StringComparison.Ordinal);
             Console.WriteLine($"Verification failure: {message}");
-            return 1;
+            return (int)CliExit.VerificationFailed;
         }
         string time = result.SigningTime is { } at ? $"; signing time {at.UtcDateTime:u} (as claimed by the signer)" : "";
         if (result.ChainValidated)
@@ -124,11 +124,11 @@ internal static class DocumentCommands
         try
         {
             var name = new X500DistinguishedName(subject);
-            return name.RawData.Length > 2 ? name : throw new CliException("--subject is empty; give a name such as \"CN=Alice,O=Example\"");
+            return name.RawData.Length > 2 ? name : throw CliException.Usage("--subject is empty; give a name such as \"CN=Alice,O=Example\"");
         }
         catch (CryptographicException)
         {
-            throw new CliException($"--subject \"{subject}\" is not a distinguished name such as \"CN=Alice,O=Example\"");
+            throw CliException.Usage($"--subject \"{subject}\" is not a distinguished name such as \"CN=Alice,O=Example\"");
         }
     }
 
@@ -137,11 +137,11 @@ internal static class DocumentCommands
         try
         {
             X509Certificate2Collection certificates = SignerCertificates.Read(File.ReadAllBytes(path));
-            return certificates.Count > 0 ? certificates : throw new CliException($"{option} {path} holds no certificate");
+            return certificates.Count > 0 ? certificates : throw CliException.LocalInput($"{option} {path} holds no certificate: give a PEM or DER certificate file");
         }
         catch (CryptographicException)
         {
-            throw new CliException($"{option} {path} is not a PEM or DER certificate");
+            throw CliException.LocalInput($"{option} {path} is not a PEM or DER certificate: give a certificate file");
         }
     }
 }

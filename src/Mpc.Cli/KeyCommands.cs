@@ -15,20 +15,20 @@ internal static class KeyCommands
     public static Command KeyGen()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.StoreUnprotected();
         var curve = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
         var output = new Option<string>("--out") { Description = "Key file to write (the client share, encrypted)", Required = true };
         var command = new Command("keygen", "Create a split key with the server; the client share goes to --out.")
         {
             server, token, curve, output, passphraseEnv, unprotected,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             CurveKind curveKind = EcCurve.Parse(parse.GetValue(curve)!);
             string outPath = parse.GetValue(output)!;
             if (File.Exists(outPath))
             {
-                throw new CliException($"{outPath} exists; choose another --out (a key file is never overwritten)");
+                throw CliException.LocalInput($"{outPath} exists; choose another --out (a key file is never overwritten)");
             }
             string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
             string user = CommonOptions.UserOf(tokenValue);
@@ -50,17 +50,18 @@ internal static class KeyCommands
     {
         var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
         Option<string?> passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.OpenUnprotected();
         var unverified = new Option<bool>("--unverified") { Description = "Print the file's clear header without the passphrase, marked UNVERIFIED (anyone who can edit the file can change it)" };
         var command = new Command("pubkey", "Print a key file's public key (PEM), authenticated with the passphrase.") { keyFile, passphraseEnv, unprotected, unverified };
-        command.SetAction((parse, _) => CliErrors.Run(() =>
+        command.SetAction((parse, _) => CliErrors.Run(parse, () =>
         {
             string path = parse.GetValue(keyFile)!;
             if (parse.GetValue(unverified))
             {
+                string pem = ClientKeyFile.ReadPublicInfo(path).PublicKeyPem;
                 Console.Error.WriteLine("warning: UNVERIFIED public key: read from the clear header without the passphrase; do not publish or certify it");
                 Console.WriteLine("# UNVERIFIED: read without the passphrase; anyone who can edit the key file can change it");
-                Console.Write(ClientKeyFile.ReadPublicInfo(path).PublicKeyPem);
+                Console.Write(pem);
                 return Task.FromResult(0);
             }
             // Decrypting proves the header: the public key shown is the one the share belongs to.
@@ -79,7 +80,7 @@ internal static class KeyCommands
     public static Command Sign()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.OpenUnprotected();
         var keyFile = new Option<string>("--key") { Description = "Key file", Required = true };
         var input = new Option<string>("--in") { Description = "Document to sign", Required = true };
         var output = new Option<string>("--out") { Description = "Where to write the signature", Required = true };
@@ -93,12 +94,12 @@ internal static class KeyCommands
         {
             server, token, keyFile, input, output, passphraseEnv, unprotected, highSAllowed, format, cert,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string formatValue = parse.GetValue(format)!;
             if (parse.GetValue(cert) is not null && formatValue != "cms")
             {
-                throw new CliException("--cert applies only to --format cms");
+                throw CliException.Usage("--cert applies only to --format cms");
             }
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
@@ -130,26 +131,26 @@ internal static class KeyCommands
         {
             publicKey, input, signatureFile, format, ca, untrusted,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             if (parse.GetValue(format) == "cms")
             {
                 return parse.GetValue(publicKey) is null
                     ? await DocumentCommands.VerifyCms(parse.GetValue(input)!, parse.GetValue(signatureFile)!, parse.GetValue(ca), parse.GetValue(untrusted), cancellationToken)
-                    : throw new CliException("--pub does not apply to --format cms: the certificate is in the signature; pass --ca");
+                    : throw CliException.Usage("--pub does not apply to --format cms: the certificate is in the signature; pass --ca");
             }
             if (parse.GetValue(ca) is not null || parse.GetValue(untrusted))
             {
-                throw new CliException("--ca and --untrusted apply only to --format cms");
+                throw CliException.Usage("--ca and --untrusted apply only to --format cms");
             }
-            string publicKeyFile = parse.GetValue(publicKey) ?? throw new CliException("--pub is required for --format der and raw");
+            string publicKeyFile = parse.GetValue(publicKey) ?? throw CliException.Usage("--pub is required for --format der and raw");
             (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint q) = ReadPublicKey(await File.ReadAllTextAsync(publicKeyFile, cancellationToken));
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             byte[] der = await File.ReadAllBytesAsync(parse.GetValue(signatureFile)!, cancellationToken);
             (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = parse.GetValue(format) == "raw" ? ParseRaw(der, curve) : ParseDer(der, curve);
             bool ok = curve.Verify(q, MpcSignerClient.HashFor(curve.Kind, document), r, s);
             Console.WriteLine(ok ? "Verified OK" : "Verification failure");
-            return ok ? 0 : 1;
+            return (int)(ok ? CliExit.Ok : CliExit.VerificationFailed);
         }));
         return command;
     }
@@ -159,7 +160,7 @@ internal static class KeyCommands
         var reader = new Org.BouncyCastle.OpenSsl.PemReader(new StringReader(pem));
         if (reader.ReadObject() is not ECPublicKeyParameters key || key.PublicKeyParamSet is null)
         {
-            throw new CliException("--pub is not an EC public key PEM with a named curve");
+            throw CliException.LocalInput("--pub is not an EC public key PEM with a named curve: give the public key keygen or pubkey printed");
         }
         string oid = key.PublicKeyParamSet.Id;
         CurveKind kind = oid switch
@@ -167,7 +168,7 @@ internal static class KeyCommands
             "1.3.132.0.10" => CurveKind.Secp256k1,
             "1.2.840.10045.3.1.7" => CurveKind.P256,
             "1.3.132.0.34" => CurveKind.P384,
-            _ => throw new CliException($"unsupported curve {oid}"),
+            _ => throw CliException.LocalInput($"--pub is on curve {oid}; mpc verifies P-256, P-384 and secp256k1 keys"),
         };
         EcCurve curve = EcCurve.Get(kind);
         return (curve, curve.DecodePoint(key.Q.GetEncoded(true), "public key"));
@@ -183,7 +184,7 @@ internal static class KeyCommands
     private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseRaw(byte[] raw, EcCurve curve) =>
         raw.Length == 2 * curve.ScalarLength
             ? (new Org.BouncyCastle.Math.BigInteger(1, raw, 0, curve.ScalarLength), new Org.BouncyCastle.Math.BigInteger(1, raw, curve.ScalarLength, curve.ScalarLength))
-            : throw new CliException($"--sig is not a {2 * curve.ScalarLength}-byte r||s signature");
+            : throw CliException.VerificationFailed($"--sig is not a {2 * curve.ScalarLength}-byte r||s signature, so it does not verify (check --format)");
 
     private static (Org.BouncyCastle.Math.BigInteger R, Org.BouncyCastle.Math.BigInteger S) ParseDer(byte[] der, EcCurve curve)
     {
@@ -193,7 +194,7 @@ internal static class KeyCommands
         }
         catch (Mpc.Crypto.MpcProtocolException e)
         {
-            throw new CliException($"--sig is {e.Message}");
+            throw CliException.VerificationFailed($"--sig is {e.Message.TrimEnd('.')}, so it does not verify (check --format)");
         }
     }
 }

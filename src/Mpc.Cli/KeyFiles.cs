@@ -34,8 +34,9 @@ internal sealed class OpenedKeyFile
         // The clear header only decides whether to ask for a passphrase; everything kept comes from Load, which
         // returns the header only after checking it against the decrypted share.
         KeyFileProtection protection = ClientKeyFile.ReadPublicInfo(path).IsProtected
-            ? CommonOptions.Protection(passphraseEnv, false, confirm: false)
-            : unprotected ? KeyFileProtection.Unprotected() : throw new CliException("this key file is unprotected; pass --unprotected to use it");
+            ? KeyFileProtection.Passphrase(CommonOptions.KeyFilePassphrase(passphraseEnv))
+            : unprotected ? KeyFileProtection.Unprotected()
+            : throw CliException.LocalInput($"{path} is stored without a passphrase; pass {CommonOptions.UnprotectedOption} to use it anyway");
         ClientKeyShare share = ClientKeyFile.Load(path, protection, BigNumBackends.Default, out KeyFileInfo info);
         if (info.Kdf is { } kdf)
         {
@@ -89,7 +90,7 @@ internal static class PendingRefresh
             e.PendingShare?.Dispose();
             throw new CliException(File.Exists(pendingPath)
                 ? $"{e.Message}; the new share is kept at {pendingPath}: run the command again (or mpc refresh --key {finalPath}) to settle which share the server holds"
-                : e.Message);
+                : $"{e.Message}; run the command again to settle it", CliExit.OutcomeUnknown);
         }
         catch (MpcSignerException)
         {
@@ -108,7 +109,7 @@ internal static class PendingRefresh
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             key.Dispose();
-            throw new CliException($"the refresh completed, but {finalPath} could not be replaced ({e.Message}): move {pendingPath} over it");
+            throw CliException.LocalInput($"the refresh completed, but {finalPath} could not be replaced ({e.Message}): move {pendingPath} over it");
         }
         return key;
     }

@@ -23,9 +23,14 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
 };
 CommonOptions.AddSafetyOptions(root);
 ParseResult parsed = root.Parse(args);
+if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction)
+{
+    // One line and the usage exit code, instead of the errors followed by the whole help text.
+    return CliErrors.ReportParseErrors(parsed);
+}
 if (parsed.Errors.Count == 0 && CommonOptions.RefuseBeforeRunning(parsed) is { } refusal)
 {
     Console.Error.WriteLine($"error: {refusal}");
-    return 1;
+    return (int)CliExit.Usage;
 }
 return await parsed.InvokeAsync();

@@ -19,11 +19,12 @@ internal static class TransferCommands
 {
     public const string BackupPassphraseVariable = "MPC_BACKUP_PASSPHRASE";
     public const string ImportPasswordVariable = "MPC_IMPORT_PASSWORD";
+    private const string BackupPassphraseEnvOption = "--backup-passphrase-env";
 
     public static Command Import()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.StoreUnprotected();
         var input = new Option<string>("--in") { Description = "The key to import: PKCS#12 (.p12/.pfx), PKCS#8 PEM (encrypted or not) or SEC1 PEM", Required = true };
         var passwordEnv = new Option<string?>("--password-env") { Description = $"Environment variable holding the file's password (default {ImportPasswordVariable}; none for an unencrypted PEM)" };
         var output = new Option<string>("--out") { Description = "Key file to write (this device's share, encrypted)", Required = true };
@@ -33,7 +34,7 @@ internal static class TransferCommands
         {
             server, token, input, passwordEnv, output, label, passphraseEnv, unprotected,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string inPath = parse.GetValue(input)!;
             string outPath = RequireNew(parse.GetValue(output)!);
@@ -64,7 +65,7 @@ internal static class TransferCommands
     public static Command Backup()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.OpenUnprotected();
         var keyFile = new Option<string>("--key") { Description = "This device's key file", Required = true };
         var output = new Option<string>("--out") { Description = "Backup file to write; keep it offline, away from the server", Required = true };
         var backupEnv = BackupPassphraseEnv();
@@ -74,11 +75,11 @@ internal static class TransferCommands
         {
             server, token, keyFile, output, backupEnv, label, passphraseEnv, unprotected,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string outPath = RequireNew(parse.GetValue(output)!);
             OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
-            string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: true);
+            string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, BackupPassphraseEnvOption, "Backup passphrase", confirm: true);
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             using MpcKey key = client.OpenKey(opened.Share);
             bool written = false;
@@ -98,7 +99,7 @@ internal static class TransferCommands
             catch (MpcRefreshOutcomeUnknownException e)
             {
                 e.PendingShare?.Dispose();
-                throw new CliException($"{e.Message}; {outPath} is kept: if mpc device list shows the backup, it is good, otherwise delete it");
+                throw new CliException($"{e.Message}; {outPath} is kept: if mpc device list shows the backup, it is good, otherwise delete it", CliExit.OutcomeUnknown);
             }
             catch (MpcSignerException) when (written)
             {
@@ -114,7 +115,7 @@ internal static class TransferCommands
     public static Command Restore()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.StoreUnprotected();
         var input = new Option<string>("--in") { Description = "Backup file (from mpc backup)", Required = true };
         var backupEnv = BackupPassphraseEnv();
         var output = new Option<string>("--out") { Description = "Key file to write for this device", Required = true };
@@ -124,12 +125,12 @@ internal static class TransferCommands
         {
             server, token, input, backupEnv, output, label, passphraseEnv, unprotected,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string outPath = RequireNew(parse.GetValue(output)!);
             byte[] file = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             ClientShareBackup.ReadIdentity(file); // a file of the wrong kind is named before the passphrase is asked for
-            string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, "Backup passphrase", confirm: false);
+            string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, BackupPassphraseEnvOption, "Backup passphrase", confirm: false);
             // Only the authenticated header is used: the user it names goes into the new key file.
             ClientKeyShare backup = OpenBackup(file, backupPassphrase, out BackupIdentity header);
             KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
@@ -154,15 +155,15 @@ internal static class TransferCommands
         var oldEnv = new Option<string?>("--old-env") { Description = "Environment variable holding the current passphrase (otherwise a prompt)" };
         var newEnv = new Option<string?>("--new-env") { Description = "Environment variable holding the new passphrase (otherwise a prompt)" };
         var command = new Command("passphrase", "Re-wrap a key file or a backup under a new passphrase (new salt, new nonce).") { keyFile, backupFile, oldEnv, newEnv };
-        command.SetAction((parse, _) => CliErrors.Run(() =>
+        command.SetAction((parse, _) => CliErrors.Run(parse, () =>
         {
             string? key = parse.GetValue(keyFile), backup = parse.GetValue(backupFile);
             if ((key is null) == (backup is null))
             {
-                throw new CliException("give exactly one of --key FILE or --backup FILE");
+                throw CliException.Usage("give exactly one of --key FILE or --backup FILE");
             }
-            string oldPassphrase = CommonOptions.Secret(parse.GetValue(oldEnv), "MPC_OLD_PASSPHRASE", "Current passphrase", confirm: false);
-            string newPassphrase = CommonOptions.Secret(parse.GetValue(newEnv), "MPC_NEW_PASSPHRASE", "New passphrase", confirm: true);
+            string oldPassphrase = CommonOptions.Secret(parse.GetValue(oldEnv), "MPC_OLD_PASSPHRASE", "--old-env", "Current passphrase", confirm: false);
+            string newPassphrase = CommonOptions.Secret(parse.GetValue(newEnv), "MPC_NEW_PASSPHRASE", "--new-env", "New passphrase", confirm: true);
             if (key is not null)
             {
                 ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase), BigNumBackends.Default);
@@ -189,11 +190,11 @@ internal static class TransferCommands
         {
             output, keyId, passphraseEnv,
         };
-        command.SetAction((parse, _) => CliErrors.Run(() =>
+        command.SetAction((parse, _) => CliErrors.Run(parse, () =>
         {
             string pendingPath = RequireNew(parse.GetValue(output)!);
             string key = parse.GetValue(keyId)!;
-            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: true);
+            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: true);
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(key);
             SecretFile.WriteAtomically(pendingPath, request.ExportPending(secret));
             string code = request.Request.ConfirmationCode;
@@ -210,7 +211,7 @@ internal static class TransferCommands
     public static Command DeviceHandoverCommand()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.Unprotected();
+        Option<bool> unprotected = CommonOptions.OpenUnprotected();
         var keyFile = new Option<string>("--key") { Description = "This (existing) device's key file", Required = true };
         var request = new Option<string>("--request") { Description = "The request printed by mpc device request on the new device", Required = true };
         var code = new Option<string?>("--code") { Description = "The code mpc device request shows on the NEW device's screen (otherwise a prompt)" };
@@ -221,7 +222,7 @@ internal static class TransferCommands
         {
             server, token, keyFile, request, code, output, noWait, passphraseEnv, unprotected,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string outPath = RequireNew(parse.GetValue(output)!);
             // The code is checked before the key file is even opened: a substituted request gets nothing.
@@ -235,7 +236,7 @@ internal static class TransferCommands
                 using ClientKeyShare share = opened.Share;
                 if (confirmed.KeyId != share.KeyId)
                 {
-                    throw new CliException($"the request asks for key {confirmed.KeyId}, but {opened.Path} holds key {share.KeyId}; nothing was sealed");
+                    throw CliException.LocalInput($"the request asks for key {confirmed.KeyId}, but {opened.Path} holds key {share.KeyId}; nothing was sealed: give --key the file of key {confirmed.KeyId}");
                 }
                 HashSet<string> devicesBefore = client is null ? [] : [.. (await client.ListDevicesAsync(share.KeyId, cancellationToken)).Select(d => d.DeviceId)];
                 byte[] secret = share.ExportSecret();
@@ -305,11 +306,11 @@ internal static class TransferCommands
         {
             server, token, pending, handover, output, label, passphraseEnv,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string outPath = RequireNew(parse.GetValue(output)!);
             string pendingPath = parse.GetValue(pending)!;
-            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, "Passphrase for this device's key file", confirm: false);
+            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: false);
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
             string handoverText = (await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim();
             OpenedHandover opened;
@@ -352,7 +353,7 @@ internal static class TransferCommands
     }
 
     private static Option<string?> BackupPassphraseEnv() =>
-        new("--backup-passphrase-env") { Description = $"Environment variable holding the backup passphrase (default {BackupPassphraseVariable}; otherwise a prompt)" };
+        new(BackupPassphraseEnvOption) { Description = $"Environment variable holding the backup passphrase (default {BackupPassphraseVariable}; otherwise a prompt)" };
 
     private static string ImportPassword(string? variable)
     {
@@ -360,7 +361,7 @@ internal static class TransferCommands
         string? value = Environment.GetEnvironmentVariable(name);
         if (variable is not null && value is null)
         {
-            throw new CliException($"environment variable {variable} is not set");
+            throw CliException.LocalInput($"environment variable {variable} (named by --password-env) is not set: export it, or leave out --password-env for an unencrypted file");
         }
         return value ?? "";
     }
@@ -388,7 +389,7 @@ internal static class TransferCommands
                 || !EcCurve.Get(share.Curve).EncodePoint(share.PublicKey).AsSpan().SequenceEqual(identity.PublicKey))
             {
                 share.Dispose();
-                throw new CliException("the backup's share does not match its header; the file is not usable");
+                throw CliException.VerificationFailed("the backup's share does not match its header; the file is not usable: use another backup or device");
             }
             return share;
         }
@@ -414,5 +415,5 @@ internal static class TransferCommands
     }
 
     private static string RequireNew(string path) =>
-        File.Exists(path) ? throw new CliException($"{path} exists; choose another path (nothing is overwritten)") : path;
+        File.Exists(path) ? throw CliException.LocalInput($"{path} exists; choose another path (nothing is overwritten)") : path;
 }

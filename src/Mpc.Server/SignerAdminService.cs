@@ -28,9 +28,20 @@ internal sealed class SignerAdminService(IGrainFactory grains, ILogger<SignerAdm
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"User '{ClientText.Quote(request.UserId)}' has no key '{request.KeyId}'."));
         }
-        logger.LogWarning("Operator {Operator} unfreezes key {KeyId} of a user", operatorName, request.KeyId);
-        KeySummary key = await grains.GetGrain<IUserKeysGrain>(owner).Unfreeze(
-            request.KeyId, string.IsNullOrEmpty(request.RevokeDeviceId) ? null : request.RevokeDeviceId, operatorName);
+        KeySummary key;
+        try
+        {
+            key = await grains.GetGrain<IUserKeysGrain>(owner).Unfreeze(
+                request.KeyId, string.IsNullOrEmpty(request.RevokeDeviceId) ? null : request.RevokeDeviceId, operatorName);
+        }
+        catch (Exception e)
+        {
+            // Logged only as what happened: a refusal's message is safe to show (SignerException), anything else by type.
+            logger.LogWarning("Operator {Operator} could not unfreeze key {KeyId} of a user: {Reason}",
+                operatorName, request.KeyId, e is SignerException refusal ? refusal.Message : e.GetType().Name);
+            throw;
+        }
+        logger.LogWarning("Operator {Operator} unfroze key {KeyId} of a user", operatorName, request.KeyId);
         return SignerService.ToKeyInfo(key);
     }
 

@@ -35,7 +35,7 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         string[] connection = ["--server", server.Address.ToString(), "--token-file", tokenFile, "--key", keyFile, "--unprotected"];
 
         ProcessResult noCertificate = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
-        Assert.Equal((1, $"error: Key {keyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert."),
+        Assert.Equal((2, $"error: Key {keyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert."),
             (noCertificate.ExitCode, noCertificate.Stderr.Trim()));
         Assert.False(File.Exists(signature));
 
@@ -59,7 +59,7 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.StartsWith("Verified OK: signed by CN=Alice, O=Example", verified.Stdout.Trim(), StringComparison.Ordinal);
 
         ProcessResult noAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature);
-        Assert.Equal((1, "error: pass --ca CERT to check who signed, or --untrusted to check only that the document is intact"), (noAnchor.ExitCode, noAnchor.Stderr.Trim()));
+        Assert.Equal((2, "error: pass --ca CERT to check who signed, or --untrusted to check only that the document is intact"), (noAnchor.ExitCode, noAnchor.Stderr.Trim()));
         ProcessResult intact = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted");
         Assert.Equal(0, intact.ExitCode);
         Assert.StartsWith("Signature intact; signer NOT verified", intact.Stdout.Trim(), StringComparison.Ordinal);
@@ -72,15 +72,15 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
             File.WriteAllText(otherFile, other.ExportCertificatePem());
         }
         ProcessResult wrongAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", otherFile);
-        Assert.Equal(1, wrongAnchor.ExitCode);
+        Assert.Equal(3, wrongAnchor.ExitCode);
         Assert.StartsWith($"Verification failure: The signature's certificate (CN=Alice, O=Example) is not trusted by {otherFile}", wrongAnchor.Stdout.Trim(), StringComparison.Ordinal);
         string other2 = Path.Combine(_root, "other.p7s");
         ProcessResult wrongCertificate = Cli(["sign", .. connection, "--format", "cms", "--cert", otherFile, "--in", document, "--out", other2]);
-        Assert.Equal((1, "error: The certificate CN=Alice, O=Example is not for this key: its public key differs."), (wrongCertificate.ExitCode, wrongCertificate.Stderr.Trim()));
+        Assert.Equal((6, "error: The certificate CN=Alice, O=Example is not for this key: its public key differs."), (wrongCertificate.ExitCode, wrongCertificate.Stderr.Trim()));
 
         File.AppendAllText(document, "!");
         ProcessResult tampered = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
-        Assert.Equal((1, "Verification failure: The document does not match the signature."), (tampered.ExitCode, tampered.Stdout.Trim()));
+        Assert.Equal((3, "Verification failure: The document does not match the signature."), (tampered.ExitCode, tampered.Stdout.Trim()));
 
         // --cert with the stored certificate works as well, and the raw format still round-trips.
         ProcessResult explicitCert = Cli(["sign", .. connection, "--format", "cms", "--cert", certificateFile, "--in", document, "--out", signature]);

@@ -167,8 +167,9 @@ public sealed class AuditTests(ServerFixture server)
         Assert.Contains("\"verified\": true", json.ToString(), StringComparison.Ordinal);
 
         var failed = new StringWriter();
-        exit = await Cli.AuditCommand.RunAsync(client, key.KeyId, json: false, Cli.AuditCommand.ParseHead("3:" + head), new StringWriter(), failed, CancellationToken.None);
-        Assert.Equal(1, exit);
+        string later = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)); // an entry 3 the chain no longer has
+        exit = await Cli.AuditCommand.RunAsync(client, key.KeyId, json: false, Cli.AuditCommand.ParseHead("3:" + later), new StringWriter(), failed, CancellationToken.None);
+        Assert.Equal(3, exit);
         Assert.Contains("BROKEN at sequence 3", failed.ToString(), StringComparison.Ordinal);
     }
 

@@ -58,7 +58,7 @@ public sealed class SpawnedServerTests : IDisposable
         Assert.StartsWith("error: ", wrongPassphrase.Stderr.Trim(), StringComparison.Ordinal);
         Assert.Single(wrongPassphrase.Stderr.Trim().Split('\n'));
         ProcessResult badToken = Cli("keygen", "--server", Url, "--token-file", TokenFile("not.a.token"), "--out", Path.Combine(_root, "y.key"), "--unprotected");
-        Assert.Equal((1, "error: the token is not a JWT"), (badToken.ExitCode, badToken.Stderr.Trim()));
+        Assert.Equal((6, "error: the token is not a JWT: check MPC_TOKEN or the --token-file file (it must hold the token only)"), (badToken.ExitCode, badToken.Stderr.Trim()));
         string forgedToken = token[..^4] + (token.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
         ProcessResult refused = Cli("keygen", "--server", Url, "--token-file", TokenFile(forgedToken), "--out", Path.Combine(_root, "y.key"), "--unprotected");
         Assert.NotEqual(0, refused.ExitCode);
@@ -146,7 +146,7 @@ public sealed class SpawnedServerTests : IDisposable
 
         File.AppendAllText(document, "tampered");
         ProcessResult tampered = Cli("verify", "--pub", publicKey, "--in", document, "--sig", signature);
-        Assert.Equal((1, "Verification failure"), (tampered.ExitCode, tampered.Stdout.Trim()));
+        Assert.Equal((3, "Verification failure"), (tampered.ExitCode, tampered.Stdout.Trim()));
     }
 
     private async Task SignWithSdk(Dictionary<CurveKind, string> keyFiles, string token, int count)
