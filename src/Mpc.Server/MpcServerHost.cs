@@ -222,28 +222,7 @@ public static class MpcServerHost
     {
         if (settings.PinFile is { } pinFile)
         {
-            if (!File.Exists(pinFile))
-            {
-                throw new InvalidOperationException($"The PKCS#11 PIN file '{pinFile}' does not exist.");
-            }
-            if (!OperatingSystem.IsWindows())
-            {
-                UnixFileMode mode = File.GetUnixFileMode(pinFile);
-                const UnixFileMode groupOrOther =
-                    UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
-                    UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-                if ((mode & groupOrOther) != 0)
-                {
-                    throw new InvalidOperationException(
-                        $"Refusing the PKCS#11 PIN file '{pinFile}': it is readable or writable by group or others. Restrict it with `chmod 600 {pinFile}`.");
-                }
-            }
-            string fromFile = File.ReadAllText(pinFile).TrimEnd('\r', '\n');
-            if (fromFile.Length == 0)
-            {
-                throw new InvalidOperationException($"The PKCS#11 PIN file '{pinFile}' is empty.");
-            }
-            return fromFile;
+            return PinFileAccess.ReadPin(pinFile);
         }
         string? fromEnvironment = Environment.GetEnvironmentVariable(settings.PinEnvironmentVariable);
         if (string.IsNullOrEmpty(fromEnvironment))

@@ -6,22 +6,27 @@ using Grpc.Net.Client;
 
 namespace Mpc.Service.Tests.Cluster;
 
-/// <summary>A redis-server process on a loopback port with append-only persistence (fsync on every write).</summary>
+/// <summary>
+/// A redis-server process on a loopback port with append-only persistence (fsync on every write), and
+/// with AUTH when given a password.
+/// </summary>
 public sealed class RedisProcess : IDisposable
 {
+    private readonly string? _password;
     private Process? _process;
 
-    public RedisProcess(string directory)
+    public RedisProcess(string directory, string? password = null)
     {
         Directory = directory;
         Port = ClusterPorts.Free();
+        _password = password;
     }
 
     public string Directory { get; }
 
     public int Port { get; }
 
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    public string ConnectionString => _password is null ? $"127.0.0.1:{Port}" : $"127.0.0.1:{Port},password={_password}";
 
     public async Task StartAsync()
     {
@@ -30,7 +35,8 @@ public sealed class RedisProcess : IDisposable
             throw new InvalidOperationException("redis-server is not installed; .ci/run installs it (apt-get install -y redis-server).");
         }
         _process = Process.Start(new ProcessStartInfo("/usr/bin/redis-server",
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"])
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
+             .. (_password is null ? Array.Empty<string>() : ["--requirepass", _password])])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -60,13 +66,22 @@ public sealed class RedisProcess : IDisposable
         }
     }
 
-    public string Cli(params string[] args)
+    /// <summary>redis-cli, authenticated when the server has a password.</summary>
+    public string Cli(params string[] args) => Cli(authenticate: true, args);
+
+    public string Cli(bool authenticate, params string[] args)
     {
-        using Process cli = Process.Start(new ProcessStartInfo("redis-cli", ["-p", Port.ToString(), .. args])
+        var start = new ProcessStartInfo("redis-cli", ["-p", Port.ToString(), .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-        })!;
+        };
+        start.Environment.Remove("REDISCLI_AUTH");
+        if (authenticate && _password is not null)
+        {
+            start.Environment["REDISCLI_AUTH"] = _password; // redis-cli's own variable: no password on the command line
+        }
+        using Process cli = Process.Start(start)!;
         string output = cli.StandardOutput.ReadToEnd();
         cli.WaitForExit();
         return output;

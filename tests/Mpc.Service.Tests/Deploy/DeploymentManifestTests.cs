@@ -8,14 +8,15 @@ using YamlDotNet.RepresentationModel;
 namespace Mpc.Service.Tests.Deploy;
 
 /// <summary>
-/// Static checks of deploy/: the Dockerfile, the compose file and the Kubernetes manifests agree with
-/// each other and with the configuration the server binds (no Docker engine or cluster needed).
+/// Static checks of deploy/: the Dockerfile, the compose file and the Kubernetes objects the Helm chart
+/// renders (deploy/helm/mpc-signer with ci/static-key-values.yaml, through <see cref="HelmTemplate"/>)
+/// agree with each other and with the configuration the server binds (no Docker engine or cluster needed).
 /// </summary>
 public sealed class DeploymentManifestTests
 {
     private const string ImageName = "mpc-signer";
     private const string ComposeFile = "deploy/compose/docker-compose.yml";
-    private const string SignerManifest = "deploy/k8s/signer.yaml";
+    private const string ChartDirectory = "deploy/helm/mpc-signer";
     private const string Dockerfile = "deploy/docker/Dockerfile";
     private const int GrpcPort = 7443;
     private const int SiloPort = 11111;
@@ -26,23 +27,29 @@ public sealed class DeploymentManifestTests
 
     public static TheoryData<string> YamlFiles() => new(YamlFileList());
 
-    /// <summary>Every .yaml and .yml file under deploy/, relative to the repository root.</summary>
+    /// <summary>
+    /// Every .yaml and .yml file under deploy/, relative to the repository root, except the chart's
+    /// templates (Go templates, checked once rendered by <see cref="HelmChartTests"/>).
+    /// </summary>
     private static string[] YamlFileList() =>
         Directory.EnumerateFiles(Path.Combine(Root, "deploy"), "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal))
+            .Where(f => !Path.GetRelativePath(Root, f).Replace('\\', '/').Contains("/templates/", StringComparison.Ordinal))
             .Select(f => Path.GetRelativePath(Root, f).Replace('\\', '/'))
             .Order(StringComparer.Ordinal)
             .ToArray();
 
     [Fact]
-    public void Deploy_folder_holds_the_dockerfile_compose_and_kubernetes_files()
+    public void Deploy_folder_holds_the_dockerfile_compose_and_the_helm_chart_only()
     {
         string[] yaml = YamlFileList();
         Assert.Contains(ComposeFile, yaml);
         Assert.Contains("deploy/compose/otel-collector.yaml", yaml);
-        Assert.Contains(SignerManifest, yaml);
-        Assert.Contains("deploy/k8s/kustomization.yaml", yaml);
+        Assert.Contains(ChartDirectory + "/Chart.yaml", yaml);
+        Assert.Contains(ChartDirectory + "/values.yaml", yaml);
         Assert.True(File.Exists(Path.Combine(Root, Dockerfile)));
+        // One source of the Kubernetes objects: no hand-written manifests beside the chart.
+        Assert.False(Directory.Exists(Path.Combine(Root, "deploy/k8s")), "deploy/k8s would be a second copy of what the chart renders");
     }
 
     [Theory]
@@ -51,28 +58,17 @@ public sealed class DeploymentManifestTests
     {
         IReadOnlyList<YamlMappingNode> documents = LoadDocuments(file);
         Assert.NotEmpty(documents);
-        if (file.StartsWith("deploy/k8s/", StringComparison.Ordinal) && !file.EndsWith("kustomization.yaml", StringComparison.Ordinal))
-        {
-            foreach (YamlMappingNode document in documents)
-            {
-                Assert.False(string.IsNullOrEmpty(ScalarAt(document, "apiVersion")), $"{file}: a document without apiVersion");
-                Assert.False(string.IsNullOrEmpty(ScalarAt(document, "kind")), $"{file}: a document without kind");
-                Assert.False(string.IsNullOrEmpty(ScalarAt(document, "metadata", "name")), $"{file}: a document without metadata.name");
-            }
-        }
     }
 
     [Fact]
-    public void Kustomization_lists_every_manifest()
+    public void Every_rendered_object_names_its_api_version_kind_and_name()
     {
-        YamlMappingNode kustomization = Assert.Single(LoadDocuments("deploy/k8s/kustomization.yaml"));
-        string[] listed = Sequence(kustomization, "resources").Select(Scalar).Order(StringComparer.Ordinal).ToArray();
-        string[] present = Directory.EnumerateFiles(Path.Combine(Root, "deploy/k8s"), "*.yaml")
-            .Select(f => Path.GetFileName(f))
-            .Where(name => name != "kustomization.yaml")
-            .Order(StringComparer.Ordinal)
-            .ToArray();
-        Assert.Equal(present, listed);
+        foreach (YamlMappingNode document in ChartObjects())
+        {
+            Assert.False(string.IsNullOrEmpty(ScalarAt(document, "apiVersion")), "an object without apiVersion");
+            Assert.False(string.IsNullOrEmpty(ScalarAt(document, "kind")), "an object without kind");
+            Assert.False(string.IsNullOrEmpty(ScalarAt(document, "metadata", "name")), "an object without metadata.name");
+        }
     }
 
     [Fact]
@@ -164,14 +160,14 @@ public sealed class DeploymentManifestTests
 
     [Theory]
     [InlineData(ComposeFile)]
-    [InlineData(SignerManifest)]
+    [InlineData(ChartDirectory)]
     [InlineData(Dockerfile)]
     public void Every_Mpc_environment_variable_names_an_options_property(string file)
     {
         IEnumerable<string> names = file switch
         {
             ComposeFile => ComposeSilos().SelectMany(silo => ComposeEnvironment(silo).Keys),
-            SignerManifest => KubernetesContainers().SelectMany(container => KubernetesEnvironment(container).Keys),
+            ChartDirectory => KubernetesContainers().SelectMany(container => KubernetesEnvironment(container).Keys),
             _ => DockerfileEnvironment(DockerfileFinalStage()).Keys,
         };
         string[] mpcNames = names.Where(n => n.StartsWith("Mpc__", StringComparison.OrdinalIgnoreCase)).Distinct().ToArray();
@@ -202,7 +198,7 @@ public sealed class DeploymentManifestTests
     [Fact]
     public void Disruption_budget_and_services_select_the_signer_pods()
     {
-        IReadOnlyList<YamlMappingNode> documents = LoadDocuments(SignerManifest);
+        IReadOnlyList<YamlMappingNode> documents = SignerObjects();
         YamlMappingNode statefulSet = Assert.Single(documents, d => ScalarAt(d, "kind") == "StatefulSet");
         Dictionary<string, string> podLabels = Labels(Node(statefulSet, "spec", "template", "metadata", "labels"));
         Dictionary<string, string> selector = Labels(Node(statefulSet, "spec", "selector", "matchLabels"));
@@ -216,7 +212,7 @@ public sealed class DeploymentManifestTests
         Assert.Equal(selector, pdbSelector);
         AssertSubset(pdbSelector, podLabels);
         Assert.Equal("3", ScalarAt(statefulSet, "spec", "replicas"));
-        Assert.Equal("2", ScalarAt(pdb, "spec", "minAvailable"));
+        Assert.Equal("1", ScalarAt(pdb, "spec", "maxUnavailable"));
 
         List<YamlMappingNode> services = documents.Where(d => ScalarAt(d, "kind") == "Service").ToList();
         Assert.Equal(["mpc-signer", "mpc-signer-headless"], services.Select(s => ScalarAt(s, "metadata", "name")).Order(StringComparer.Ordinal));
@@ -235,7 +231,7 @@ public sealed class DeploymentManifestTests
     [Fact]
     public void Kubernetes_silos_advertise_the_pod_ip_and_label_their_orleans_identity()
     {
-        YamlMappingNode statefulSet = Assert.Single(LoadDocuments(SignerManifest), d => ScalarAt(d, "kind") == "StatefulSet");
+        YamlMappingNode statefulSet = Assert.Single(SignerObjects(), d => ScalarAt(d, "kind") == "StatefulSet");
         Dictionary<string, string> podLabels = Labels(Node(statefulSet, "spec", "template", "metadata", "labels"));
         YamlMappingNode container = Assert.Single(KubernetesContainers());
 
@@ -267,7 +263,7 @@ public sealed class DeploymentManifestTests
     [Fact]
     public void Kubernetes_signer_runs_as_10001_on_a_read_only_root_with_the_pin_from_the_secret()
     {
-        YamlMappingNode statefulSet = Assert.Single(LoadDocuments(SignerManifest), d => ScalarAt(d, "kind") == "StatefulSet");
+        YamlMappingNode statefulSet = Assert.Single(SignerObjects(), d => ScalarAt(d, "kind") == "StatefulSet");
         YamlMappingNode pod = Assert.IsType<YamlMappingNode>(Node(statefulSet, "spec", "template", "spec"));
         YamlMappingNode container = Assert.Single(KubernetesContainers());
         Assert.Equal("true", ScalarAt(pod, "securityContext", "runAsNonRoot"));
@@ -289,10 +285,9 @@ public sealed class DeploymentManifestTests
         Assert.Equal("pkcs11-pin", ScalarAt(item, "key"));
         Assert.Equal(Path.GetFileName(pinFile), ScalarAt(item, "path"));
 
-        YamlMappingNode secret = Assert.Single(LoadDocuments("deploy/k8s/secret.yaml"));
-        Assert.Equal("Secret", ScalarAt(secret, "kind"));
-        Assert.Equal(ScalarAt(secret, "metadata", "name"), ScalarAt(pinVolume, "secret", "secretName"));
-        Assert.NotNull(Node(secret, "stringData", "pkcs11-pin"));
+        // The Secret is created out of band (the chart holds no secret): its name comes from the values.
+        Assert.Equal("mpc-signer-pkcs11", ScalarAt(pinVolume, "secret", "secretName"));
+        Assert.DoesNotContain(ChartObjects(), d => ScalarAt(d, "kind") == "Secret");
     }
 
     [Fact]
@@ -300,7 +295,7 @@ public sealed class DeploymentManifestTests
     {
         YamlMappingNode composeRedis = Assert.IsType<YamlMappingNode>(Node(Compose(), "services", "redis"));
         YamlMappingNode k8sRedis = Assert.Single(
-            LoadDocuments("deploy/k8s/redis.yaml").Where(d => ScalarAt(d, "kind") == "StatefulSet")
+            ChartObjects().Where(d => ScalarAt(d, "kind") == "StatefulSet" && ScalarAt(d, "metadata", "name") == "mpc-signer-redis")
                 .SelectMany(d => Sequence(d, "spec", "template", "spec", "containers").Cast<YamlMappingNode>()));
         foreach ((string? image, string[] args) in new[]
                  {
@@ -409,9 +404,24 @@ public sealed class DeploymentManifestTests
 
     // ---- Kubernetes -------------------------------------------------------------------------------
 
-    /// <summary>The containers of every workload in signer.yaml.</summary>
+    /// <summary>Every object the chart renders with ci/static-key-values.yaml as release mpc-signer in namespace mpc-signer.</summary>
+    private static List<YamlMappingNode> ChartObjects() =>
+        HelmTemplate.Render(Path.Combine(Root, ChartDirectory), "mpc-signer", "mpc-signer",
+                Path.Combine(Root, ChartDirectory, "ci", "static-key-values.yaml"))
+            .Select(o => o.Document)
+            .ToList();
+
+    /// <summary>The signer's objects (templates/signer.yaml): its StatefulSet, disruption budget and Services.</summary>
+    private static List<YamlMappingNode> SignerObjects() =>
+        HelmTemplate.Render(Path.Combine(Root, ChartDirectory), "mpc-signer", "mpc-signer",
+                Path.Combine(Root, ChartDirectory, "ci", "static-key-values.yaml"))
+            .Where(o => o.Template == "signer.yaml")
+            .Select(o => o.Document)
+            .ToList();
+
+    /// <summary>The containers of every workload in templates/signer.yaml.</summary>
     private static IEnumerable<YamlMappingNode> KubernetesContainers() =>
-        LoadDocuments(SignerManifest)
+        SignerObjects()
             .Where(d => ScalarAt(d, "kind") is "StatefulSet" or "Deployment")
             .SelectMany(d => Sequence(d, "spec", "template", "spec", "containers").Cast<YamlMappingNode>());
 

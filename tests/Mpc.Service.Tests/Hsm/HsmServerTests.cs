@@ -180,14 +180,14 @@ public sealed class HsmServerTests(SoftHsmFixture hsm) : IDisposable
     }
 
     [Fact]
-    public void Group_readable_pin_file_is_refused()
+    public void Group_writable_pin_file_is_refused()
     {
         if (OperatingSystem.IsWindows())
         {
             return;
         }
         string pinFile = PinFile();
-        File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
         var ex = Assert.Throws<InvalidOperationException>(() => MpcServerHost.Build(Options("never-used", pinFile)));
         Assert.Contains("chmod 600", ex.Message);
     }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine and for CI (.ci/run calls it).
+#
+#   ./build.sh deps   install what the tests need besides the .NET SDK: the openssl CLI and libcrypto 3,
+#                     redis-server (cluster tests), SoftHSM 2 (PKCS#11 tests), libsecp256k1 and node/npm
+#                     with @noble/curves (independent low-s verifiers); Debian/Ubuntu packages through
+#                     apt-get (as root, or through sudo)
+#   ./build.sh test   deps, then the whole test suite: dotnet test Mpc.sln -c Release
+#
+# Any further arguments after "test" go to dotnet test (e.g. --filter "FullyQualifiedName~HelmChartTests").
+set -uo pipefail
+cd "$(dirname "$0")"
+
+log() { printf '[build] %s\n' "$*" >&2; }
+
+packages=(openssl libssl3 redis-server softhsm2 libsecp256k1-1)
+
+install_dependencies() {
+  local sudo=""
+  if [ "$(id -u)" != "0" ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else sudo="none"; fi
+  fi
+  if command -v apt-get >/dev/null 2>&1 && [ "$sudo" != "none" ]; then
+    log "installing test dependencies with apt-get: ${packages[*]} (and nodejs npm if npm is missing)"
+    $sudo apt-get update -qq >/dev/null 2>&1 || log "apt-get update failed; continuing with what is installed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null 2>&1 \
+      || log "apt-get install failed; continuing with what is installed"
+    if ! command -v npm >/dev/null 2>&1; then
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null 2>&1 || log "installing node and npm failed"
+    fi
+  else
+    log "no apt-get (or no root and no sudo): install these yourself: ${packages[*]} nodejs npm"
+  fi
+
+  # @noble/curves, pinned by its package-lock.json, for the independent low-s verifier of tests/Mpc.Protocol.Tests.
+  if command -v npm >/dev/null 2>&1; then
+    npm ci --silent --no-audit --no-fund --prefix tests/Mpc.Protocol.Tests/noble >/dev/null 2>&1 \
+      || log "npm ci for tests/Mpc.Protocol.Tests/noble failed; the low-s interop test will say so"
+  fi
+
+  local missing=()
+  for command in openssl redis-server redis-cli softhsm2-util node; do
+    command -v "$command" >/dev/null 2>&1 || missing+=("$command")
+  done
+  [ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=("/usr/lib/softhsm/libsofthsm2.so")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "still missing: ${missing[*]}; the tests that need them will fail and name them"
+  fi
+}
+
+require_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    log "the .NET 10 SDK is not installed (global.json asks for $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' global.json)); install it first"
+    exit 1
+  fi
+}
+
+case "${1:-}" in
+  deps)
+    install_dependencies
+    ;;
+  test)
+    shift
+    require_dotnet
+    install_dependencies
+    export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+    exec dotnet test Mpc.sln -c Release "$@"
+    ;;
+  *)
+    echo "usage: ./build.sh deps | test [dotnet test arguments]" >&2
+    exit 2
+    ;;
+esac
