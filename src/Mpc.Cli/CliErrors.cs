@@ -120,6 +120,9 @@ internal static class CliErrors
         MpcProtocolException { Code: MpcErrorCode.UnsupportedCurve } => (CliExit.Usage, e.Message),
         MpcProtocolException => (CliExit.Failed, e.Message),
         Mpc.Grains.Sealing.KeyEncryptionKeyException => (CliExit.LocalInput, $"master key: {e.Message}"),
+        // A server that `mpc demo` or `mpc load --embedded` starts here refused a setting, a port or its data directory.
+        Mpc.Server.ServerStartupException { Reason: Mpc.Server.ServerStartupReason.InUse } => (CliExit.LocalInput, e.Message),
+        Mpc.Server.ServerStartupException => (CliExit.Usage, e.Message),
         FileNotFoundException notFound => (CliExit.LocalInput, $"file not found: {notFound.FileName ?? notFound.Message}; check the path"),
         DirectoryNotFoundException => (CliExit.LocalInput, $"{e.Message.TrimEnd('.')}: check the path"),
         UnauthorizedAccessException => (CliExit.LocalInput, $"{e.Message.TrimEnd('.')}: check the path and the file's permissions"),

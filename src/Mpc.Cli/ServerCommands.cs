@@ -13,10 +13,10 @@ internal static class ServerCommands
     public const string DefaultDataDirectory = "mpc-data";
 
     /// <summary>Exit code of `mpc server` refusing a setting (the CLI's "usage" code: what was given must change).</summary>
-    public const int BadSettingExitCode = 2;
+    public const int BadSettingExitCode = (int)CliExit.Usage;
 
     /// <summary>Exit code of `mpc server` finding its port or data directory taken (the CLI's "local resource unusable" code).</summary>
-    public const int InUseExitCode = 6;
+    public const int InUseExitCode = (int)CliExit.LocalInput;
 
     public static Command Server()
     {
