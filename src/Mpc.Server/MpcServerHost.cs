@@ -233,8 +233,6 @@ public static class MpcServerHost
         return fromEnvironment;
     }
 
-    }
-
     private static void ConfigureSilo(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)
     {
         if (!cluster.IsRedis)
