@@ -117,7 +117,9 @@ public sealed class DeploymentManifestTests
         YamlMappingNode container = Assert.Single(KubernetesContainers());
         var ports = Sequence(container, "ports").Cast<YamlMappingNode>()
             .ToDictionary(p => ScalarAt(p, "name")!, p => int.Parse(ScalarAt(p, "containerPort")!));
-        Assert.Equal(new Dictionary<string, int> { ["grpc"] = GrpcPort, ["silo"] = SiloPort, ["gateway"] = GatewayPort }, ports);
+        // The chart adds the Prometheus port (its default, 9464) on top of the contract ports of compose and the image.
+        Assert.Equal(new Dictionary<string, int> { ["grpc"] = GrpcPort, ["silo"] = SiloPort, ["gateway"] = GatewayPort, ["metrics"] = 9464 }, ports);
+        Assert.Equal("9464", KubernetesEnvironment(container)["Mpc__Metrics__Port"]);
         AssertEnvironmentPorts(KubernetesEnvironment(container));
     }
 

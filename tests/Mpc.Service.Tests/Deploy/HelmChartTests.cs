@@ -105,20 +105,26 @@ public sealed class HelmChartTests
         int grpc = new Uri(EnvValue(container, "Mpc__Urls")!).Port;
         int silo = int.Parse(EnvValue(container, "Mpc__Cluster__SiloPort")!);
         int gateway = int.Parse(EnvValue(container, "Mpc__Cluster__GatewayPort")!);
-        Assert.Equal(new Dictionary<string, int> { ["grpc"] = grpc, ["silo"] = silo, ["gateway"] = gateway }, containerPorts);
+        int metrics = int.Parse(EnvValue(container, "Mpc__Metrics__Port")!);
+        Assert.Equal(new Dictionary<string, int> { ["grpc"] = grpc, ["silo"] = silo, ["gateway"] = gateway, ["metrics"] = metrics }, containerPorts);
+        YamlNode annotations = Node(statefulSet, "spec", "template", "metadata", "annotations")!;
+        Assert.Equal(metrics.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(annotations, "prometheus.io/port"));
 
         YamlMappingNode policy = Object(objects, "NetworkPolicy", Release);
         AssertSelects(Labels(Node(policy, "spec", "podSelector", "matchLabels")), podLabels);
         Assert.Equal(["Ingress"], Sequence(policy, "spec", "policyTypes").Select(n => ((YamlScalarNode)n).Value));
         List<YamlMappingNode> rules = Sequence(policy, "spec", "ingress").Cast<YamlMappingNode>().ToList();
-        Assert.Equal(2, rules.Count);
+        Assert.Equal(3, rules.Count);
 
         // Rule 1: gRPC only; from anyone or from the configured peers, never from a pod selector of its own making.
         YamlMappingNode grpcRule = Assert.Single(rules, r => Ports(r).SequenceEqual([grpc]));
         Assert.All(rules.SelectMany(r => Sequence(r, "ports").Cast<YamlMappingNode>()), p => Assert.Equal("TCP", Scalar(p, "protocol")));
 
+        // Rule 3: the Prometheus scrape port alone.
+        YamlMappingNode metricsRule = Assert.Single(rules, r => Ports(r).SequenceEqual([metrics]));
+
         // Rule 2: silo and gateway, from signer pods only.
-        YamlMappingNode clusterRule = Assert.Single(rules, r => r != grpcRule);
+        YamlMappingNode clusterRule = Assert.Single(rules, r => r != grpcRule && r != metricsRule);
         Assert.Equal(new[] { silo, gateway }.Order(), Ports(clusterRule).Order());
         YamlMappingNode peer = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(clusterRule, "from")));
         Assert.Equal(["podSelector"], peer.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
