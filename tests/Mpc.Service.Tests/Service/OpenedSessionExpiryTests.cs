@@ -20,52 +20,27 @@ namespace Mpc.Service.Tests.Service;
 /// <summary>A separate server whose opened signing sessions expire after one second (the default is 30 s).</summary>
 public sealed class OpenedSessionExpiryTests : IAsyncLifetime
 {
-    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("mpc-expiry-").FullName;
-    private readonly RingPedersenSecret _ringPedersen = RingPedersenSecret.Generate(BigNumBackends.Default);
-    private WebApplication? _app;
-    private Uri _address = null!;
-
-    public async Task InitializeAsync()
+    private readonly ServerFixture _server = new()
     {
-        var options = new MpcServerOptions { DataDirectory = _dataDirectory, Urls = "http://127.0.0.1:0", Quiet = true };
-        options.Signer.OpenedSignSessionLifetime = TimeSpan.FromSeconds(1);
-        _app = MpcServerHost.Build(options);
-        await _app.StartAsync();
-        _address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-    }
+        ConfigureOptions = options =>
+        {
+            options.Quiet = true;
+            options.Signer.OpenedSignSessionLifetime = TimeSpan.FromSeconds(1);
+        },
+    };
 
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        _ringPedersen.Dispose();
-        foreach (string directory in new[] { _dataDirectory, _dataDirectory + "-kek" })
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
 
     [Fact]
     public async Task An_opened_session_left_unfinished_is_forgotten_after_its_short_lifetime_and_the_key_keeps_signing()
     {
-        string token;
-        using (DevelopmentTokens tokens = DevelopmentTokens.Open(_dataDirectory, create: false))
-        {
-            token = tokens.Mint("expiry-user", TimeSpan.FromHours(1));
-        }
-        using var client = new MpcSignerClient(_address, token, new MpcSignerClientOptions { RingPedersen = _ringPedersen });
+        string token = _server.Token("expiry-user");
+        using var client = new MpcSignerClient(_server.Address, token, new MpcSignerClientOptions { RingPedersen = _server.RingPedersen });
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-        using var raw = new RawSigner(_address, token);
-        ISigningSessionsGrain sessions = _app!.Services.GetRequiredService<IGrainFactory>().GetGrain<ISigningSessionsGrain>("expiry-user");
+        using var raw = new RawSigner(_server.Address, token);
+        ISigningSessionsGrain sessions = _server.Grains.GetGrain<ISigningSessionsGrain>("expiry-user");
 
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
         var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));

@@ -16,50 +16,24 @@ namespace Mpc.Service.Tests.Service;
 public sealed class RateLimitTests : IAsyncLifetime
 {
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(3);
-    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("mpc-ratelimit-").FullName;
-    private readonly RingPedersenSecret _ringPedersen = RingPedersenSecret.Generate(BigNumBackends.Default);
-    private WebApplication? _app;
-    private Uri _address = null!;
-
-    public async Task InitializeAsync()
+    private readonly ServerFixture _server = new()
     {
-        var options = new MpcServerOptions { DataDirectory = _dataDirectory, Urls = "http://127.0.0.1:0" };
-        options.Signer.MaxSignaturesPerKey = 3;
-        options.Signer.SignatureRateWindow = Window;
-        _app = MpcServerHost.Build(options);
-        await _app.StartAsync();
-        _address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-    }
+        ConfigureOptions = options =>
+        {
+            options.Signer.MaxSignaturesPerKey = 3;
+            options.Signer.SignatureRateWindow = Window;
+        },
+    };
 
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-        _ringPedersen.Dispose();
-        foreach (string directory in new[] { _dataDirectory, _dataDirectory + "-kek" })
-        {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
-    }
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
 
     [Fact]
     public async Task The_fourth_signature_in_a_window_is_ResourceExhausted_audited_and_the_key_signs_again_after_the_window()
     {
-        string token;
-        using (DevelopmentTokens tokens = DevelopmentTokens.Open(_dataDirectory, create: false))
-        {
-            token = tokens.Mint("rate-user", TimeSpan.FromHours(1));
-        }
-        using var client = new MpcSignerClient(_address, token, new MpcSignerClientOptions { RingPedersen = _ringPedersen });
+        string token = _server.Token("rate-user");
+        using var client = new MpcSignerClient(_server.Address, token, new MpcSignerClientOptions { RingPedersen = _server.RingPedersen });
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         for (int i = 0; i < 3; i++)
         {
