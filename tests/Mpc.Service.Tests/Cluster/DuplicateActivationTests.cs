@@ -226,8 +226,21 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     /// <summary>A user whose grain the first call through <paramref name="server"/> activated on that server's silo.</summary>
     private static async Task<string> UserActivatedOnAsync(ServerFixture server, SiloAddress silo)
     {
-        for (int attempt = 0; attempt < 32; attempt++)
+        // Right after start-up a silo may not yet see the other as active, and then places every grain on the one it
+        // sees: wait until membership shows both, and give the directory a moment between attempts.
+        IManagementGrain management = server.Grains.GetGrain<IManagementGrain>(0);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await management.GetHosts(onlyActive: true)).Count < 2)
         {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the two silos did not see each other as active in 60 s");
+            await Task.Delay(200);
+        }
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(100);
+            }
             string user = $"duplicate-{attempt}-{Guid.NewGuid():N}"[..40];
             using MpcSignerClient client = server.Client(user);
             Assert.Empty(await client.ListKeysAsync());
@@ -236,7 +249,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
                 return user;
             }
         }
-        throw new InvalidOperationException("no user grain was placed on the silo in 32 tries");
+        throw new InvalidOperationException("no user grain was placed on the silo in 64 tries");
     }
 
     private static async Task<SiloAddress?> ActivationSiloAsync(ServerFixture server, string user) =>
