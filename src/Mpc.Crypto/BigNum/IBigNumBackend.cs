@@ -55,14 +55,23 @@ internal interface IPaillierDecryptionContext : IDisposable
     /// <summary>nonce^N mod N² through the CRT, for a nonce in [0, N).</summary>
     BigInteger NoncePower(BigInteger nonce);
 
-    /// <summary>Dec(a·c^e mod N²), with c^e computed mod p² and q²; a and c in [0, N²), checked to be units.</summary>
-    BigInteger DecryptProduct(BigInteger a, BigInteger c, BigInteger e);
+    /// <summary>
+    /// (Dec(y) mod p, y mod p) for y = a·c^e mod p², a and c in [0, N²) checked to be units mod p, e ≥ 0: the c3 proof
+    /// verifier's Paillier check, which looks at one prime only (docs/protocol.md, "one prime").
+    /// </summary>
+    (BigInteger PlaintextModP, BigInteger ProductModP) DecryptProductModP(BigInteger a, BigInteger c, BigInteger e);
 
     /// <summary>
-    /// (value^exponentP mod p, value^exponentQ mod q) for value, exponents ≥ 0: the c3 proof verifier's CRT
-    /// exponentiations, with the key's own Montgomery contexts for p and q instead of one built per call.
+    /// (first^firstExponent mod p, second^secondExponent mod p) for values and exponents ≥ 0, in one call with the key's
+    /// own Montgomery context for p: the c3 proof verifier's exponentiations.
     /// </summary>
-    (BigInteger ModP, BigInteger ModQ) PowModPrimes(BigInteger value, BigInteger exponentP, BigInteger exponentQ);
+    (BigInteger First, BigInteger Second) PowPairModP(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent);
+
+    /// <summary>value mod p, for value ≥ 0.</summary>
+    BigInteger ReduceModP(BigInteger value);
+
+    /// <summary>left·right mod p, for left, right ≥ 0.</summary>
+    BigInteger MultiplyModP(BigInteger left, BigInteger right);
 }
 
 /// <summary>Which backend to use; <see cref="Auto"/> prefers OpenSSL and falls back to managed code.</summary>

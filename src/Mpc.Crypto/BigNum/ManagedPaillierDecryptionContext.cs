@@ -54,23 +54,27 @@ internal sealed class ManagedPaillierDecryptionContext : IPaillierDecryptionCont
         return mq.Add(v.Q.Multiply(mp.Subtract(mq).Multiply(v.QInverseModP).Mod(v.P)));
     }
 
-    public BigInteger DecryptProduct(BigInteger a, BigInteger c, BigInteger e)
+    public (BigInteger PlaintextModP, BigInteger ProductModP) DecryptProductModP(BigInteger a, BigInteger c, BigInteger e)
     {
         Values v = Live();
-        if (!IsUnit(a) || !IsUnit(c))
+        if (a.Mod(v.P).SignValue == 0 || c.Mod(v.P).SignValue == 0)
         {
             throw Error.Of(MpcErrorCode.InvalidCiphertext, "ciphertext is not a unit modulo N².");
         }
         BigInteger yp = a.Mod(v.PSquared).Multiply(_backend.ModPow(c.Mod(v.PSquared), e, v.PSquared)).Mod(v.PSquared);
-        BigInteger yq = a.Mod(v.QSquared).Multiply(_backend.ModPow(c.Mod(v.QSquared), e, v.QSquared)).Mod(v.QSquared);
-        return Decrypt(yq.Add(v.QSquared.Multiply(yp.Subtract(yq).Multiply(v.QSquaredInverseModPSquared).Mod(v.PSquared))));
+        BigInteger mp = L(_backend.ModPow(yp, v.P.Subtract(BigInteger.One), v.PSquared), v.P).Multiply(v.Hp).Mod(v.P);
+        return (mp, yp.Mod(v.P));
     }
 
-    public (BigInteger ModP, BigInteger ModQ) PowModPrimes(BigInteger value, BigInteger exponentP, BigInteger exponentQ)
+    public (BigInteger First, BigInteger Second) PowPairModP(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent)
     {
         Values v = Live();
-        return (_backend.ModPow(value.Mod(v.P), exponentP, v.P), _backend.ModPow(value.Mod(v.Q), exponentQ, v.Q));
+        return (_backend.ModPow(first.Mod(v.P), firstExponent, v.P), _backend.ModPow(second.Mod(v.P), secondExponent, v.P));
     }
+
+    public BigInteger ReduceModP(BigInteger value) => value.Mod(Live().P);
+
+    public BigInteger MultiplyModP(BigInteger left, BigInteger right) => left.Multiply(right).Mod(Live().P);
 
     public BigInteger NoncePower(BigInteger nonce)
     {

@@ -128,7 +128,7 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
         }
     }
 
-    public BigInteger DecryptProduct(BigInteger a, BigInteger c, BigInteger e)
+    public (BigInteger PlaintextModP, BigInteger ProductModP) DecryptProductModP(BigInteger a, BigInteger c, BigInteger e)
     {
         using Lease lease = Acquire();
         NativeKey k = _key;
@@ -140,21 +140,22 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
             IntPtr cBn = temporaries.Add(_crypto.ToBn(c));
             IntPtr exponent = temporaries.Add(_crypto.ToBn(e));
             IntPtr ap = temporaries.Add(Remainder(aBn, k.PSquared, ctx));
-            IntPtr aq = temporaries.Add(Remainder(aBn, k.QSquared, ctx));
             IntPtr cp = temporaries.Add(Remainder(cBn, k.PSquared, ctx));
-            IntPtr cq = temporaries.Add(Remainder(cBn, k.QSquared, ctx));
-            // Each factor is checked on its own (DecryptResidues sees only the product, and c^0 = 1 hides c).
-            if (!IsUnitModulo(ap, k.P, ctx) || !IsUnitModulo(aq, k.Q, ctx) || !IsUnitModulo(cp, k.P, ctx) || !IsUnitModulo(cq, k.Q, ctx))
+            // Each factor is checked on its own (the product alone would hide c when e = 0).
+            if (!IsUnitModulo(ap, k.P, ctx) || !IsUnitModulo(cp, k.P, ctx))
             {
                 throw Error.Of(MpcErrorCode.InvalidCiphertext, "ciphertext is not a unit modulo N².");
             }
             IntPtr tp = temporaries.Add(_crypto.NewSecret());
-            IntPtr tq = temporaries.Add(_crypto.NewSecret());
-            LibCrypto.Check(_crypto.ModExpConstTimeX2(tp, cp, exponent, k.PSquared, k.MontPSquared,
-                tq, cq, exponent, k.QSquared, k.MontQSquared, ctx), "BN_mod_exp_mont_consttime_x2");
+            LibCrypto.Check(_crypto.ModExpConstTime(tp, cp, exponent, k.PSquared, ctx, k.MontPSquared), "BN_mod_exp_mont_consttime");
             IntPtr yp = temporaries.Add(ModMul(ap, tp, k.PSquared, ctx));
-            IntPtr yq = temporaries.Add(ModMul(aq, tq, k.QSquared, ctx));
-            return _crypto.FromBn(DecryptResidues(yp, yq, ctx, temporaries));
+            IntPtr xp = temporaries.Add(_crypto.NewSecret());
+            LibCrypto.Check(_crypto.ModExpConstTime(xp, yp, k.PMinus1, k.PSquared, ctx, k.MontPSquared), "BN_mod_exp_mont_consttime");
+            // x ≡ 1 (mod p) and x < p², so L(x) = (x - 1)/p = ⌊x/p⌋.
+            IntPtr lp = temporaries.Add(Quotient(xp, k.P, ctx));
+            IntPtr mp = temporaries.Add(ModMul(lp, k.Hp, k.P, ctx));
+            IntPtr yModP = temporaries.Add(Remainder(yp, k.P, ctx));
+            return (_crypto.FromBn(mp), _crypto.FromBn(yModP));
         }
         finally
         {
@@ -162,7 +163,7 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
         }
     }
 
-    public (BigInteger ModP, BigInteger ModQ) PowModPrimes(BigInteger value, BigInteger exponentP, BigInteger exponentQ)
+    public (BigInteger First, BigInteger Second) PowPairModP(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent)
     {
         using Lease lease = Acquire();
         NativeKey k = _key;
@@ -170,22 +171,56 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
         var temporaries = new Temporaries(_crypto);
         try
         {
-            IntPtr v = temporaries.Add(_crypto.ToBn(value));
-            IntPtr vp = temporaries.Add(Remainder(v, k.P, ctx));
-            IntPtr vq = temporaries.Add(Remainder(v, k.Q, ctx));
-            IntPtr ep = temporaries.Add(_crypto.ToBn(exponentP));
-            IntPtr eq = temporaries.Add(_crypto.ToBn(exponentQ));
-            IntPtr rp = temporaries.Add(_crypto.NewSecret());
-            IntPtr rq = temporaries.Add(_crypto.NewSecret());
-            // Both halves in one call with the cached Montgomery contexts; for 1024-bit primes and full-length exponents
-            // libcrypto runs them side by side (AVX-512 IFMA where the CPU has it).
-            LibCrypto.Check(_crypto.ModExpConstTimeX2(rp, vp, ep, k.P, k.MontP, rq, vq, eq, k.Q, k.MontQ, ctx),
+            IntPtr v1 = temporaries.Add(Remainder(temporaries.Add(_crypto.ToBn(first)), k.P, ctx));
+            IntPtr v2 = temporaries.Add(Remainder(temporaries.Add(_crypto.ToBn(second)), k.P, ctx));
+            IntPtr e1 = temporaries.Add(_crypto.ToBn(firstExponent));
+            IntPtr e2 = temporaries.Add(_crypto.ToBn(secondExponent));
+            IntPtr r1 = temporaries.Add(_crypto.NewSecret());
+            IntPtr r2 = temporaries.Add(_crypto.NewSecret());
+            // Both powers in one call with the cached Montgomery context for p; for 1024-bit p and full-length exponents
+            // (the reduced ones) libcrypto runs them side by side (AVX-512 IFMA where the CPU has it).
+            LibCrypto.Check(_crypto.ModExpConstTimeX2(r1, v1, e1, k.P, k.MontP, r2, v2, e2, k.P, k.MontP, ctx),
                 "BN_mod_exp_mont_consttime_x2");
-            return (_crypto.FromBn(rp), _crypto.FromBn(rq));
+            return (_crypto.FromBn(r1), _crypto.FromBn(r2));
         }
         finally
         {
             temporaries.Free();
+        }
+    }
+
+    public BigInteger ReduceModP(BigInteger value)
+    {
+        using Lease lease = Acquire();
+        IntPtr v = _crypto.ToBn(value);
+        IntPtr r = IntPtr.Zero;
+        try
+        {
+            r = Remainder(v, _key.P, lease.Ctx);
+            return _crypto.FromBn(r);
+        }
+        finally
+        {
+            _crypto.BnClearFree(v);
+            _crypto.BnClearFree(r);
+        }
+    }
+
+    public BigInteger MultiplyModP(BigInteger left, BigInteger right)
+    {
+        using Lease lease = Acquire();
+        IntPtr a = _crypto.ToBn(left), b = _crypto.ToBn(right);
+        IntPtr r = IntPtr.Zero;
+        try
+        {
+            r = ModMul(a, b, _key.P, lease.Ctx);
+            return _crypto.FromBn(r);
+        }
+        finally
+        {
+            _crypto.BnClearFree(a);
+            _crypto.BnClearFree(b);
+            _crypto.BnClearFree(r);
         }
     }
 

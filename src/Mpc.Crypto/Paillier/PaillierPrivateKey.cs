@@ -106,30 +106,42 @@ public sealed class PaillierPrivateKey : IDisposable
     }
 
     /// <summary>
-    /// Dec(a·c^e mod N²) for a public exponent e ≥ 0, with c^e taken mod p² and mod q² (half the work of mod N²). For the
-    /// c3 proof's Paillier check (a = A, c = c3); both are checked to be units first, as in <see cref="Decrypt"/>.
+    /// (Dec(y) mod p, y mod p) for y = a·c^e, computed mod p² only, for a public exponent e ≥ 0: the c3 proof's Paillier
+    /// check, which looks at one prime (see <see cref="Mpc.Crypto.Proofs.OnePrimeArithmetic"/>). Both a and c are
+    /// checked to be in range and units mod p first.
     /// </summary>
-    internal BigInteger DecryptProduct(BigInteger a, BigInteger c, BigInteger e)
+    internal (BigInteger PlaintextModP, BigInteger ProductModP) DecryptProductModP(BigInteger a, BigInteger c, BigInteger e)
     {
         IPaillierDecryptionContext context = Live(_context);
         RequireRange(a, "A");
         RequireRange(c, "ciphertext");
         if (e.SignValue < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(e), "DecryptProduct takes a non-negative exponent.");
+            throw new ArgumentOutOfRangeException(nameof(e), "DecryptProductModP takes a non-negative exponent.");
         }
-        return context.DecryptProduct(a, c, e);
+        return context.DecryptProductModP(a, c, e);
     }
 
-    /// <summary>(value^exponentP mod p, value^exponentQ mod q), value and exponents ≥ 0; see <see cref="Mpc.Crypto.Proofs.CrtArithmetic"/>.</summary>
-    internal (BigInteger ModP, BigInteger ModQ) PowModPrimes(BigInteger value, BigInteger exponentP, BigInteger exponentQ)
+    /// <summary>(first^firstExponent mod p, second^secondExponent mod p), values and exponents ≥ 0.</summary>
+    internal (BigInteger First, BigInteger Second) PowPairModP(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent)
     {
-        if (value.SignValue < 0 || exponentP.SignValue < 0 || exponentQ.SignValue < 0)
+        if (first.SignValue < 0 || second.SignValue < 0 || firstExponent.SignValue < 0 || secondExponent.SignValue < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(value), "PowModPrimes takes non-negative values.");
+            throw new ArgumentOutOfRangeException(nameof(first), "PowPairModP takes non-negative values.");
         }
-        return Live(_context).PowModPrimes(value, exponentP, exponentQ);
+        return Live(_context).PowPairModP(first, firstExponent, second, secondExponent);
     }
+
+    /// <summary>value mod p (value ≥ 0), by the backend (constant-time on OpenSSL).</summary>
+    internal BigInteger ReduceModP(BigInteger value) =>
+        value.SignValue < 0 ? throw new ArgumentOutOfRangeException(nameof(value)) : Live(_context).ReduceModP(value);
+
+    /// <summary>left·right mod p (both ≥ 0), by the backend.</summary>
+    internal BigInteger MultiplyModP(BigInteger left, BigInteger right) =>
+        left.SignValue < 0 || right.SignValue < 0 ? throw new ArgumentOutOfRangeException(nameof(left)) : Live(_context).MultiplyModP(left, right);
+
+    /// <summary>Whether value (in [0, N²)) is a unit mod N: two remainders by the secret primes instead of a gcd.</summary>
+    internal bool IsUnit(BigInteger value) => value.SignValue > 0 && Live(_context).IsUnit(value);
 
     /// <summary>r^N mod N² through the CRT: about three times faster than the public-key path.</summary>
     internal BigInteger NoncePower(BigInteger nonce) => Live(_context).NoncePower(nonce);

@@ -159,7 +159,7 @@ public sealed class SignCiphertextProof
     }
 
     /// <summary>
-    /// The server's check, through the CRT with its own factorisation; throws <see cref="MpcErrorCode.ProofFailed"/>
+    /// The server's check, modulo one prime of its own factorisation; throws <see cref="MpcErrorCode.ProofFailed"/>
     /// naming the failed check. <paramref name="verifierParameters"/> must be
     /// <see cref="RingPedersenSecret.DeriveFromPaillier"/> of <paramref name="key"/>. Decrypts c_key once to learn x1;
     /// a server that holds x1 saves that with <see cref="VerifyAndDecrypt"/>. Decrypt c3 only after this returns, and
@@ -254,35 +254,33 @@ public sealed class SignCiphertextProof
         ProofContext context, ReadOnlySpan<byte> binding)
     {
         PaillierPublicKey publicKey = key.PublicKey;
-        var crt = new CrtArithmetic(key);
-        var checks = new Checks(curve, publicKey, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context, crt.IsUnit);
+        var modP = new OnePrimeArithmetic(key);
+        var checks = new Checks(curve, publicKey, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context, key.IsUnit);
         // t is derived (τ², a unit) and s enters only the transcript here, so the parameters' own gcd checks are skipped.
         BigInteger e = checks.Prepare(this, binding, validateParameters: false);
         BigInteger n = publicKey.N;
         BigInteger x1 = shareOrNull ?? key.Decrypt(encryptedShare);
 
-        // Paillier. Y := A·D^e = (1+N)^Dec(Y)·ρ_Y^N and C^z1·(1+N)^z2·w^N = (1+N)^(z1·x1+z2)·(r_C^z1·w)^N, so the equation
-        // mod N² holds exactly when the plaintexts agree mod N and the N-th-residue parts agree, i.e. Y ≡ C^z1·w^N (mod N)
-        // (x ↦ x^N is a bijection of Z*_N). One CRT decryption of Y instead of w^N mod N²; the mod-N part is checked mod p
-        // and mod q. Public exponents (e, |z1|) are used as they are: reducing them mod p-1 would make them as long as p.
-        Residues yResidues = crt.Multiply(crt.Reduce(A), crt.PowPublic(c3, e));
-        Residues cPower = crt.PowPublic(encryptedShare, Z1.Abs());
-        Residues wPower = crt.Pow(W, n);
-        bool residuesAgree = Z1.SignValue >= 0
-            ? yResidues.Equals(crt.Multiply(cPower, wPower))
-            : crt.Multiply(yResidues, cPower).Equals(wPower);
-        // Dec(A·D^e) with D^e taken mod p² and q² (never mod N²): half the work of the 4096-bit exponentiation.
-        if (!residuesAgree || !key.DecryptProduct(A, c3, e).Equals(Z1.Multiply(x1).Add(Z2).Mod(n)))
+        // Every equation is checked modulo ONE prime p of N (mod p² for the Paillier one): all its values are public, so
+        // one that holds mod p but not mod N gives its prover gcd(lhs − rhs, N) = p (docs/protocol.md, "one prime").
+        // Paillier, mod p²: u = C^z1·(1+N)^z2·w^N·(A·D^e)⁻¹ is 1 exactly when u ≡ 1 (mod p) and Dec_p(u) = 0, and
+        // Dec_p(C^z1·(1+N)^z2·w^N) = z1·x1 + z2 (w^N has plaintext 0), so: Y = A·D^e with Dec(Y) ≡ z1·x1 + z2 and
+        // Y ≡ C^z1·w^N (mod p) ((1+N) ≡ 1 mod p). One exponentiation mod p² (Y^(p−1)) instead of a decryption.
+        (BigInteger yPlaintext, BigInteger yModP) = key.DecryptProductModP(A, c3, e);
+        (BigInteger cPower, BigInteger wPower) = modP.PowPair(encryptedShare, Z1, W, n);
+        if (!yModP.Equals(modP.Multiply(cPower, wPower)) || !yPlaintext.Equals(modP.Reduce(Z1.Multiply(x1).Add(Z2).Mod(n))))
         {
             throw Error.ProofFailed(Name, "Paillier equality C^z1·(1+N)^z2·w^N ≡ A·D^e");
         }
         checks.Group(this, e);
-        // Ring-Pedersen with s = t^λ: s^z·t^z' = t^(λz+z'), one exponentiation per prime and equation.
-        if (!crt.Pow(t, lambda.Multiply(Z1).Add(Z3)).Equals(crt.Multiply(crt.Reduce(E), crt.PowPublic(S, e))))
+        // Ring-Pedersen mod p with s = t^λ: s^z·t^z' = t^(λz+z'); both equations' powers of t in one call, S^e and T^e in another.
+        (BigInteger first, BigInteger second) = modP.PowPair(t, lambda.Multiply(Z1).Add(Z3), t, lambda.Multiply(Z2).Add(Z4));
+        (BigInteger sPower, BigInteger tPower) = modP.PowPair(S, e, T, e);
+        if (!first.Equals(modP.Multiply(modP.Reduce(E), sPower)))
         {
             throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ E·S^e");
         }
-        if (!crt.Pow(t, lambda.Multiply(Z2).Add(Z4)).Equals(crt.Multiply(crt.Reduce(F), crt.PowPublic(T, e))))
+        if (!second.Equals(modP.Multiply(modP.Reduce(F), tPower)))
         {
             throw Error.ProofFailed(Name, "ring-Pedersen equality s^z2·t^z4 ≡ F·T^e");
         }

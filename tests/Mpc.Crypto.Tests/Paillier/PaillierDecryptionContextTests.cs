@@ -77,9 +77,10 @@ public sealed class PaillierDecryptionContextTests(PaillierKeyFixture keys)
     }
 
     [Fact]
-    public void Decrypting_a_times_c_to_the_e_through_the_crt_equals_decrypting_the_product_mod_N_squared()
+    public void Decrypting_a_times_c_to_the_e_mod_p_squared_equals_the_full_decryption_mod_p()
     {
         BigInteger nSquared = _openSsl.PublicKey.NSquared;
+        BigInteger p = _openSsl.P;
         var random = new Random(13);
         List<BigInteger> exponents = [BigInteger.Zero, BigInteger.One, BigInteger.Two.Pow(128).Subtract(BigInteger.One)];
         exponents.AddRange(Enumerable.Range(0, 5).Select(_ => new BigInteger(128, new Org.BouncyCastle.Security.SecureRandom())));
@@ -88,37 +89,66 @@ public sealed class PaillierDecryptionContextTests(PaillierKeyFixture keys)
             BigInteger a = _openSsl.PublicKey.Encrypt(TestNumbers.BelowModulus(random, _openSsl.PublicKey.N));
             // c is any unit (a client chooses c3 freely), not only an honest encryption.
             BigInteger c = TestNumbers.BelowModulus(random, nSquared).Add(BigInteger.One);
-            BigInteger expected = _managed.Decrypt(a.Multiply(c.ModPow(e, nSquared)).Mod(nSquared));
-            Assert.Equal(expected, _openSsl.DecryptProduct(a, c, e));
-            Assert.Equal(expected, _managed.DecryptProduct(a, c, e));
+            BigInteger product = a.Multiply(c.ModPow(e, nSquared)).Mod(nSquared);
+            (BigInteger, BigInteger) expected = (_managed.Decrypt(product).Mod(p), product.Mod(p));
+            Assert.Equal(expected, _openSsl.DecryptProductModP(a, c, e));
+            Assert.Equal(expected, _managed.DecryptProductModP(a, c, e));
         }
-        BigInteger p = _openSsl.P;
         foreach (PaillierPrivateKey key in new[] { _openSsl, _managed })
         {
-            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProduct(p, BigInteger.Two, BigInteger.One)).Code);
-            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProduct(BigInteger.Two, p, BigInteger.One)).Code);
-            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProduct(BigInteger.Two, nSquared, BigInteger.One)).Code);
+            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProductModP(p, BigInteger.Two, BigInteger.One)).Code);
+            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProductModP(BigInteger.Two, p.Multiply(BigInteger.Three), BigInteger.Zero)).Code);
+            Assert.Equal(MpcErrorCode.InvalidCiphertext, Assert.Throws<MpcProtocolException>(() => key.DecryptProductModP(BigInteger.Two, nSquared, BigInteger.One)).Code);
         }
     }
 
     [Fact]
-    public void Powers_mod_the_primes_with_the_cached_montgomery_contexts_equal_plain_modpow()
+    public void A_unit_of_Z_p_squared_is_one_exactly_when_it_is_one_mod_p_and_its_plaintext_mod_p_is_zero()
     {
-        BigInteger p = _openSsl.P, q = _openSsl.Q, nSquared = _openSsl.PublicKey.NSquared;
-        var random = new Random(14);
-        BigInteger full = p.Subtract(BigInteger.Two);
-        foreach ((BigInteger value, BigInteger exponentP, BigInteger exponentQ) in new[]
+        // The identity behind the one-prime Paillier check: u = 1 (mod p²) ⇔ u ≡ 1 (mod p) and u^(p−1) ≡ 1 (mod p²).
+        BigInteger p = _openSsl.P, q = _openSsl.Q, n = _openSsl.PublicKey.N, nSquared = _openSsl.PublicKey.NSquared;
+        BigInteger pSquared = p.Multiply(p);
+        var random = new Random(15);
+        BigInteger w = TestNumbers.BelowModulus(random, n).Add(BigInteger.One);
+        BigInteger wToN = w.ModPow(n, nSquared);
+        // (w^N)^(p−1) ≡ 1 (mod p²): p divides N, and Z*_{p²} has order p(p−1).
+        Assert.Equal(BigInteger.One, wToN.ModPow(p.Subtract(BigInteger.One), pSquared));
+        foreach ((BigInteger u, bool isOne) in new[]
         {
-            (TestNumbers.BelowModulus(random, nSquared), full, q.Subtract(BigInteger.Two)),
-            (TestNumbers.BelowModulus(random, nSquared), BigInteger.Two.Pow(128).Subtract(BigInteger.One), BigInteger.Two.Pow(128).Subtract(BigInteger.One)),
-            (TestNumbers.BelowModulus(random, p), BigInteger.Zero, BigInteger.One),
-            (p.Multiply(q), BigInteger.Three, BigInteger.Three),
-            (BigInteger.Zero, BigInteger.Seven, BigInteger.Zero),
+            (BigInteger.One, true),
+            (BigInteger.One.Add(pSquared.Multiply(q)), true),
+            // ≡ 1 mod p, not mod p²: a plaintext of 1 mod p (1 + N = (1+N)^1).
+            (BigInteger.One.Add(n), false),
+            // ≡ 1 mod p², not mod N²: the one-prime check accepts it, and gcd(u − 1, N) = p is what its maker holds.
+            (BigInteger.One.Add(pSquared), true),
+            // An N-th residue that is not 1: right plaintext (0), wrong residue mod p.
+            (wToN, wToN.Mod(pSquared).Equals(BigInteger.One)),
         })
         {
-            (BigInteger ModP, BigInteger ModQ) expected = (value.ModPow(exponentP, p), value.ModPow(exponentQ, q));
-            Assert.Equal(expected, _openSsl.PowModPrimes(value, exponentP, exponentQ));
-            Assert.Equal(expected, _managed.PowModPrimes(value, exponentP, exponentQ));
+            (BigInteger plaintext, BigInteger modP) = _openSsl.DecryptProductModP(u, BigInteger.One, BigInteger.Zero);
+            Assert.Equal(isOne, plaintext.SignValue == 0 && modP.Equals(BigInteger.One));
+            Assert.Equal(isOne, u.Mod(pSquared).Equals(BigInteger.One));
+        }
+        Assert.Equal(p, BigInteger.One.Add(pSquared).Subtract(BigInteger.One).Gcd(n));
+    }
+
+    [Fact]
+    public void Pairs_of_powers_mod_p_with_the_cached_montgomery_context_equal_plain_modpow()
+    {
+        BigInteger p = _openSsl.P, nSquared = _openSsl.PublicKey.NSquared;
+        var random = new Random(14);
+        BigInteger full = p.Subtract(BigInteger.Two);
+        foreach ((BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent) in new[]
+        {
+            (TestNumbers.BelowModulus(random, nSquared), full, TestNumbers.BelowModulus(random, nSquared), p.Subtract(BigInteger.Three)),
+            (TestNumbers.BelowModulus(random, nSquared), BigInteger.Two.Pow(128).Subtract(BigInteger.One), TestNumbers.BelowModulus(random, p), BigInteger.Two.Pow(128)),
+            (TestNumbers.BelowModulus(random, p), BigInteger.Zero, p, BigInteger.One),
+            (p.Multiply(_openSsl.Q), BigInteger.Three, BigInteger.Zero, BigInteger.Seven),
+        })
+        {
+            (BigInteger, BigInteger) expected = (first.ModPow(firstExponent, p), second.ModPow(secondExponent, p));
+            Assert.Equal(expected, _openSsl.PowPairModP(first, firstExponent, second, secondExponent));
+            Assert.Equal(expected, _managed.PowPairModP(first, firstExponent, second, secondExponent));
         }
     }
 

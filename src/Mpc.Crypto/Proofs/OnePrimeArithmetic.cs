@@ -1,0 +1,33 @@
+using Mpc.Crypto.Paillier;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Crypto.Proofs;
+
+/// <summary>
+/// Arithmetic modulo ONE prime factor p of the server's own Paillier modulus, for the c3 proof verifier. Every value
+/// in the proof's equations is public, so an equation that holds mod p (or mod p²) but not mod N (or N²) hands its
+/// prover the factor gcd(lhs − rhs, N): checking mod p is as sound as checking mod N for anyone who cannot factor
+/// N (the argument is in docs/protocol.md, "one prime"). Every reduction and exponentiation runs in the backend
+/// (constant-time on OpenSSL) through the key's decryption context, which keeps the Montgomery contexts for p and p².
+/// Made per verification; holds no state of its own.
+/// </summary>
+internal sealed class OnePrimeArithmetic(PaillierPrivateKey key)
+{
+    private readonly BigInteger _pMinusOne = key.P.Subtract(BigInteger.One);
+
+    /// <summary>value mod p, for value ≥ 0.</summary>
+    public BigInteger Reduce(BigInteger value) => key.ReduceModP(value);
+
+    public BigInteger Multiply(BigInteger left, BigInteger right) => key.MultiplyModP(left, right);
+
+    /// <summary>
+    /// (first^firstExponent, second^secondExponent) mod p for values that are units mod p and any integer exponents
+    /// (secret or negative): each exponent is reduced mod p − 1 (Fermat) after adding a multiple of p − 1 so no branch
+    /// depends on its sign. Reduced exponents are full length, so libcrypto runs both powers side by side.
+    /// </summary>
+    public (BigInteger First, BigInteger Second) PowPair(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent) =>
+        key.PowPairModP(first, ReduceExponent(firstExponent), second, ReduceExponent(secondExponent));
+
+    private BigInteger ReduceExponent(BigInteger exponent) =>
+        key.PublicKey.Backend.ModMultiply(exponent.Add(_pMinusOne.ShiftLeft(exponent.BitLength + 1)), BigInteger.One, _pMinusOne);
+}
