@@ -286,6 +286,77 @@ public sealed class SignCiphertextProofAdversarialTests(SignProofFixture fixture
         VerifyPublic(Proof);
     }
 
+    [Theory]
+    [InlineData("z1", "Paillier equality")]
+    [InlineData("z2", "Paillier equality")]
+    [InlineData("w", "Paillier equality")]
+    [InlineData("A", "Paillier equality")]
+    [InlineData("A plaintext", "Paillier equality")]
+    [InlineData("Bx", "group equality z1")]
+    [InlineData("By", "group equality z2")]
+    [InlineData("z3", "s^z1·t^z3")]
+    [InlineData("z4", "s^z2·t^z4")]
+    [InlineData("E", "s^z1·t^z3")]
+    [InlineData("F", "s^z2·t^z4")]
+    [InlineData("S", "s^z1·t^z3")]
+    [InlineData("T", "s^z2·t^z4")]
+    public void EachEquationOfTheOnePrimeCheckStillRefusesItsTamperedValue(string field, string failedCheck)
+    {
+        // The server checks every equation modulo one prime p of N only: each tampered value must still fail exactly the
+        // equation it belongs to (the challenge covers A, Bx, By, E, F, S, T, so those change e and fail an earlier check
+        // or their own; w and the z's are not hashed and reach their own equation directly).
+        BigInteger n = N, nSquared = fixture.PublicKey.NSquared, t = fixture.Parameters.T;
+        byte[] otherPoint = Curve.EncodePoint(Curve.MultiplyBase(BigInteger.Two));
+        SignCiphertextProof forgery = field switch
+        {
+            "z1" => With(Proof, z1: Proof.Z1.Subtract(BigInteger.One)),
+            "z2" => With(Proof, z2: Proof.Z2.Subtract(BigInteger.One)),
+            "w" => With(Proof, w: Proof.W.Multiply(BigInteger.Three).Mod(n)),
+            "A" => With(Proof, a: Proof.A.Multiply(BigInteger.Three).Mod(nSquared)),
+            "A plaintext" => With(Proof, a: Proof.A.Multiply(n.Add(BigInteger.One)).Mod(nSquared)),
+            "Bx" => With(Proof, bx: otherPoint),
+            "By" => With(Proof, by: otherPoint),
+            "z3" => With(Proof, z3: Proof.Z3.Add(BigInteger.One)),
+            "z4" => With(Proof, z4: Proof.Z4.Add(BigInteger.One)),
+            "E" => With(Proof, e: Proof.E.Multiply(t).Mod(n)),
+            "F" => With(Proof, f: Proof.F.Multiply(t).Mod(n)),
+            "S" => With(Proof, s: Proof.S.Multiply(t).Mod(n)),
+            "T" => With(Proof, t: Proof.T.Multiply(t).Mod(n)),
+            _ => throw new ArgumentOutOfRangeException(nameof(field)),
+        };
+        MpcProtocolException e = AssertRefused(() => Verify(forgery));
+        if (field is "z1" or "z2" or "w" or "z3" or "z4")
+        {
+            Assert.Contains(failedCheck, e.Message, StringComparison.Ordinal);
+        }
+        AssertRefused(() => VerifyPublic(forgery));
+    }
+
+    [Fact]
+    public void AForgeryTheOnePrimeCheckMissesHandsItsMakerTheFactorP()
+    {
+        // Only a maker who knows p can build this: w' ≡ w (mod p) but w' ≢ w (mod q). The server (checking mod p²) accepts
+        // it and the full check refuses it, and exactly then the public values of the Paillier equation factor N: this is
+        // the soundness argument of the one-prime check (docs/protocol.md), run on a concrete forgery.
+        BigInteger n = N, nSquared = fixture.PublicKey.NSquared, p = fixture.Key.P, q = fixture.Key.Q;
+        BigInteger wModQ = Proof.W.Multiply(BigInteger.Two).Mod(q);
+        BigInteger forgedW = Proof.W.Mod(p).Add(p.Multiply(wModQ.Subtract(Proof.W.Mod(p)).Multiply(p.ModInverse(q)).Mod(q)));
+        Assert.Equal(Proof.W.Mod(p), forgedW.Mod(p));
+        Assert.NotEqual(Proof.W.Mod(q), forgedW.Mod(q));
+        SignCiphertextProof forgery = With(Proof, w: forgedW);
+        Verify(forgery);
+        AssertRefused(() => VerifyPublic(forgery));
+
+        // Left sides of C^z1·(1+N)^z2·w^N ≡ A·D^e for the honest and the forged w, from public values only.
+        BigInteger common = Instance.EncryptedShare.ModPow(Proof.Z1, nSquared).Multiply(n.Add(BigInteger.One).ModPow(Proof.Z2, nSquared)).Mod(nSquared);
+        BigInteger honestLeft = common.Multiply(Proof.W.ModPow(n, nSquared)).Mod(nSquared);
+        BigInteger forgedLeft = common.Multiply(forgedW.ModPow(n, nSquared)).Mod(nSquared);
+        BigInteger d = forgedLeft.Subtract(honestLeft).Mod(nSquared).Gcd(nSquared);
+        BigInteger g = d.Gcd(n);
+        BigInteger factor = g.Equals(n) ? d.Divide(n) : g;
+        Assert.Equal(p, factor);
+    }
+
     [Fact]
     public void TheThresholdProbeWithTheOriginalProofIsRefused()
     {
