@@ -110,7 +110,7 @@ public class SignProofBenchmarks
         return Prove(randomness, out _);
     }
 
-    [Benchmark(Description = "server: verify (CRT, x1 known) + centred decrypt")]
+    [Benchmark(Description = "server: verify (one prime of N, x1 known) + centred decrypt")]
     public BigInteger SignProofVerify()
     {
         // What SignServerSession does: the check with the key's cached ring-Pedersen secret, then the centred decryption.
@@ -118,7 +118,7 @@ public class SignProofBenchmarks
         return SignCiphertextProof.DecryptCentred(_key, _c3);
     }
 
-    [Benchmark(Description = "server: verify only (CRT, decrypts c_key for x1)")]
+    [Benchmark(Description = "server: verify only (one prime of N, decrypts c_key for x1)")]
     public SignCiphertextProof SignProofVerifyWithoutShare()
     {
         _proof.Verify(_curve, _key, _parameters, _encryptedShare, _c3, _r2, _x1Point, _x2Point, _context, _binding);

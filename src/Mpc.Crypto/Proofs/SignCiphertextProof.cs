@@ -287,7 +287,7 @@ public sealed class SignCiphertextProof
     }
 
     /// <summary>
-    /// The same check with public values only (no factorisation): about twice as slow as the server's. For tests,
+    /// The same check with public values only (no factorisation): several times slower than the server's one-prime check. For tests,
     /// benchmarks and a client that wants to check its own proof; any verifier parameters (N̂, s, t) work.
     /// </summary>
     public void Verify(

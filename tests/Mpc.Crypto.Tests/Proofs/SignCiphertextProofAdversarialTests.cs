@@ -259,7 +259,7 @@ public sealed class SignCiphertextProofAdversarialTests(SignProofFixture fixture
     [Fact]
     public void TheServerAndThePublicVerifierRefuseTheSameWellShapedForgeries()
     {
-        // Each forgery passes the shape and range checks and reaches the equations; the server's CRT check (split into a
+        // Each forgery passes the shape and range checks and reaches the equations; the server's one-prime check (split into a
         // plaintext part and an N-th-residue part) must refuse exactly what the literal equations refuse.
         BigInteger n = N, nSquared = fixture.PublicKey.NSquared, t = fixture.Parameters.T;
         SignCiphertextProof[] forgeries =

@@ -121,7 +121,7 @@ public sealed class SignCiphertextProofTests(SignProofFixture fixture, ITestOutp
     [Fact]
     public void TheManagedBackendDerivesTheSameParametersAndAcceptsTheSameProof()
     {
-        // The same primes behind the variable-time fallback: the derivation and the CRT check must not depend on the backend.
+        // The same primes behind the variable-time fallback: the derivation and the one-prime check must not depend on the backend.
         using PaillierPrivateKey managed = PaillierPrivateKey.FromPrimesUnchecked(
             fixture.Key.P, fixture.Key.Q, Mpc.Crypto.BigNum.BigNumBackends.Create(Mpc.Crypto.BigNum.BigNumBackendKind.Managed));
         using RingPedersenSecret derived = RingPedersenSecret.DeriveFromPaillier(managed);
