@@ -13,7 +13,6 @@ namespace Mpc.Browser;
 [SupportedOSPlatform("browser")]
 public sealed class JsBigIntBackend : IBigNumBackend
 {
-    private const int HexRadix = 16;
     private readonly IBigNumBackend _managed;
 
     public JsBigIntBackend()
@@ -38,7 +37,7 @@ public sealed class JsBigIntBackend : IBigNumBackend
         }
         // JS BigInt's % keeps the dividend's sign: reduce here so the module only ever sees values in [0, modulus).
         BigInteger reduced = value.Mod(modulus);
-        return new BigInteger(JsBigInt.ModPow(reduced.ToString(HexRadix), exponent.ToString(HexRadix), modulus.ToString(HexRadix)), HexRadix);
+        return new BigInteger(1, JsBigInt.ModPow(reduced.ToByteArrayUnsigned(), exponent.ToByteArrayUnsigned(), modulus.ToByteArrayUnsigned()));
     }
 
     public BigInteger GeneratePrime(int bits, bool blum) => _managed.GeneratePrime(bits, blum);

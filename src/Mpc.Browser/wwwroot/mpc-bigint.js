@@ -1,11 +1,35 @@
 // Modular exponentiation in the JavaScript engine's native BigInt, imported by the .NET code as "mpc-bigint"
-// (JsBigIntBackend). Numbers arrive and leave as lower-case hexadecimal without a prefix.
+// (JsBigIntBackend). Numbers arrive as memory views of unsigned big-endian bytes and leave as an array of bytes.
 
 const WINDOW_BITS = 5;
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
-/** value^exponent mod modulus for hexadecimal value in [0, modulus), exponent ≥ 0, odd modulus > 1. */
-export function modPow(valueHex, exponentHex, modulusHex) {
-  return modPowBigInt(BigInt('0x' + valueHex), BigInt('0x' + exponentHex), BigInt('0x' + modulusHex)).toString(16);
+/** Unsigned big-endian bytes (a Uint8Array or a .NET memory view, read before this returns) as a BigInt. */
+export function bytesToBigInt(bytes) {
+  const view = typeof bytes.slice === 'function' && !(bytes instanceof Uint8Array) ? bytes.slice() : bytes;
+  let hex = '0x0';
+  for (let i = 0; i < view.length; i++) {
+    hex += HEX[view[i]];
+  }
+  return BigInt(hex);
+}
+
+/** A non-negative BigInt as unsigned big-endian bytes, without leading zeros (zero is one byte). */
+export function bigIntToBytes(value) {
+  let hex = value.toString(16);
+  if (hex.length % 2) {
+    hex = '0' + hex;
+  }
+  const bytes = new Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) {
+    bytes[i] = parseInt(hex.substr(2 * i, 2), 16);
+  }
+  return bytes;
+}
+
+/** value^exponent mod modulus for unsigned big-endian value in [0, modulus), exponent ≥ 0, odd modulus > 1. */
+export function modPowBytes(value, exponent, modulus) {
+  return bigIntToBytes(modPowBigInt(bytesToBigInt(value), bytesToBigInt(exponent), bytesToBigInt(modulus)));
 }
 
 /**
