@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -20,14 +21,14 @@ public static class GrpcWebSetup
     public static readonly TimeSpan PreflightMaxAge = TimeSpan.FromMinutes(10);
 
     /// <summary>Request headers a gRPC-Web client sends beyond the CORS-safelisted ones.</summary>
-    public static readonly string[] AllowedRequestHeaders =
+    public static readonly ImmutableArray<string> AllowedRequestHeaders =
         ["authorization", "content-type", "x-grpc-web", "x-user-agent", "grpc-timeout", "grpc-accept-encoding"];
 
     /// <summary>
     /// Response headers a page's script must be able to read: the gRPC status (in headers on a trailers-only answer)
     /// and the bearer challenge that says why a token was refused.
     /// </summary>
-    public static readonly string[] ExposedResponseHeaders =
+    public static readonly ImmutableArray<string> ExposedResponseHeaders =
         ["grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding", "grpc-accept-encoding", "www-authenticate"];
 
     /// <summary>
@@ -77,8 +78,8 @@ public static class GrpcWebSetup
             services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy => policy
                 .WithOrigins([.. origins.Origins])
                 .WithMethods(HttpMethods.Post)
-                .WithHeaders(AllowedRequestHeaders)
-                .WithExposedHeaders(ExposedResponseHeaders)
+                .WithHeaders([.. AllowedRequestHeaders])
+                .WithExposedHeaders([.. ExposedResponseHeaders])
                 .SetPreflightMaxAge(PreflightMaxAge)));
         }
         return services;
