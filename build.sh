@@ -3,7 +3,8 @@
 #
 #   ./build.sh deps   install what the tests need besides the .NET SDK: the openssl CLI and libcrypto 3,
 #                     redis-server (cluster tests), SoftHSM 2 (PKCS#11 tests), libsecp256k1 and node/npm
-#                     with @noble/curves (independent low-s verifiers); Debian/Ubuntu packages through
+#                     with @noble/curves (independent low-s verifiers), chromium (headless browser tests of
+#                     tests/Mpc.Browser.Tests); Debian/Ubuntu packages through
 #                     apt-get (as root, or through sudo)
 #   ./build.sh test   deps, then the whole test suite: dotnet test Mpc.sln -c Release
 #
@@ -13,7 +14,7 @@ cd "$(dirname "$0")"
 
 log() { printf '[build] %s\n' "$*" >&2; }
 
-packages=(openssl libssl3 redis-server softhsm2 libsecp256k1-1)
+packages=(openssl libssl3 redis-server softhsm2 libsecp256k1-1 chromium)
 
 install_dependencies() {
   local sudo=""

@@ -84,6 +84,12 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
     [
         new("Urls", "one or more http:// or https:// listen URLs separated by ';', e.g. http://127.0.0.1:7443",
             o => o.Urls, o => ListenUrls.TryParse(o.Urls, out _)),
+        new("Web:AllowedOrigins",
+            "origins separated by ';' such as https://app.example.com (https, or http on localhost or a loopback address; no path, no wildcard), or unset for no gRPC-Web",
+            o => o.Web.AllowedOrigins, o => WebOrigins.TryParse(o.Web.AllowedOrigins, out _)),
+        new("Web:Port",
+            "a port from 1 to 65535 that is neither a gRPC port nor the metrics port; required with Mpc__Web__AllowedOrigins and only with it",
+            o => o.Web.Port, GrpcWebSetup.IsPortValid),
         new("DataDirectory", "a directory path",
             o => o.DataDirectory, o => !string.IsNullOrWhiteSpace(o.DataDirectory)),
         new("MasterKeyDirectory", "a directory path outside the data directory, or unset for <data>-kek",

@@ -109,10 +109,10 @@ public static class MpcServerHost
         }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
-        builder.WebHost.UseUrls(ServerTelemetry.ListenUrls(options.Urls, options.Metrics));
+        builder.WebHost.UseUrls(GrpcWebSetup.ListenUrls(ServerTelemetry.ListenUrls(options.Urls, options.Metrics), options.Urls, options.Web));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = ServerTelemetry.ProtocolsFor(endpoint, options.Metrics));
+            kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = GrpcWebSetup.Protocols(endpoint, ServerTelemetry.ProtocolsFor(endpoint, options.Metrics), options.Web));
             kestrel.Limits.MaxRequestBodySize = MaxReceiveMessageBytes + 1024;
         });
 
@@ -145,6 +145,7 @@ public static class MpcServerHost
             grpc.MaxSendMessageSize = MaxSendMessageBytes;
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
         });
+        builder.Services.AddMpcGrpcWeb(options.Web);
         // Health names and checks (liveness, readiness): ServerHealth.
         builder.Services.AddServerHealthChecks();
         builder.Services.AddGrpcReflection();
@@ -155,11 +156,12 @@ public static class MpcServerHost
         // The container created the provider, so it disposes it (logout, library finalized) with the app.
         _ = app.Services.GetRequiredService<IKeyEncryptionKeyProvider>();
         ServerTelemetry.MapScrapeEndpoint(app, options.Metrics);
+        app.UseMpcGrpcWeb(options.Web);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<MalformedRequestMiddleware>();
-        app.MapGrpcService<SignerService>();
-        app.MapGrpcService<SignerAdminService>();
+        app.MapGrpcService<SignerService>().WithMpcGrpcWeb(options.Web);
+        app.MapGrpcService<SignerAdminService>().WithMpcGrpcWeb(options.Web);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;

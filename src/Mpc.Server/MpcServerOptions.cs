@@ -36,6 +36,9 @@ public sealed class MpcServerOptions
     /// <summary>The Prometheus scrape endpoint (Mpc__Metrics__Port); off unless a port is given.</summary>
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>gRPC-Web for browser clients (Mpc__Web__AllowedOrigins); off unless an origin is given.</summary>
+    public WebOptions Web { get; set; } = new();
+
     /// <summary>The big-number backend (Mpc__BigNum__Backend); the server refuses a variable-time one unless it is named.</summary>
     public BigNumServerOptions BigNum { get; set; } = new();
 }
