@@ -8,7 +8,8 @@ namespace Mpc.Cli;
 /// and `mpc-load --embedded` run. A separate program, so `mpc` carries no server code (no Orleans, no ASP.NET), and
 /// the server's CPU time is its own. Stopping it (dispose, also on Ctrl+C) kills the child and waits for it.
 /// Found through <see cref="PathVariable"/> or beside the running program; this file is also compiled into
-/// bench/Mpc.LoadTest, so both tools find and start the server the same way.
+/// bench/Mpc.LoadTest, so both tools find and start the server the same way. If this process ends without disposing
+/// (SIGTERM, an unhandled exception), its exit handler kills the child; only a SIGKILL of this process leaves it running.
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
@@ -31,6 +32,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         _program = program;
         _prefixArguments = prefixArguments;
         DataDirectory = dataDirectory;
+        AppDomain.CurrentDomain.ProcessExit += KillOnExit;
     }
 
     public Uri Address { get; private set; } = null!;
@@ -169,8 +171,21 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    private void KillOnExit(object? sender, EventArgs e)
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        AppDomain.CurrentDomain.ProcessExit -= KillOnExit;
         try
         {
             if (!_process.HasExited)
