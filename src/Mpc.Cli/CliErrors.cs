@@ -119,10 +119,8 @@ internal static class CliErrors
         KeyImportException or Mpc.Client.Documents.DocumentSignatureException => (CliExit.LocalInput, e.Message),
         MpcProtocolException { Code: MpcErrorCode.UnsupportedCurve } => (CliExit.Usage, e.Message),
         MpcProtocolException => (CliExit.Failed, e.Message),
-        Mpc.Grains.Sealing.KeyEncryptionKeyException => (CliExit.LocalInput, $"master key: {e.Message}"),
-        // A server that `mpc demo` or `mpc load --embedded` starts here refused a setting, a port or its data directory.
-        Mpc.Server.ServerStartupException { Reason: Mpc.Server.ServerStartupReason.InUse } => (CliExit.LocalInput, e.Message),
-        Mpc.Server.ServerStartupException => (CliExit.Usage, e.Message),
+        // The mpc-server program `mpc demo` starts is missing or did not start.
+        ServerProcessException => (CliExit.LocalInput, e.Message),
         FileNotFoundException notFound => (CliExit.LocalInput, $"file not found: {notFound.FileName ?? notFound.Message}; check the path"),
         DirectoryNotFoundException => (CliExit.LocalInput, $"{e.Message.TrimEnd('.')}: check the path"),
         UnauthorizedAccessException => (CliExit.LocalInput, $"{e.Message.TrimEnd('.')}: check the path and the file's permissions"),

@@ -123,7 +123,7 @@ internal static class CommonOptions
         return string.IsNullOrWhiteSpace(token)
             ? throw (tokenFile is not null
                 ? CliException.LocalInput($"{tokenFile} holds no token: write the bearer token into it")
-                : CliException.Usage($"no token given: set {TokenVariable} or use {TokenFileOption} FILE (mpc token prints one for the embedded server)"))
+                : CliException.Usage($"no token given: set {TokenVariable} or use {TokenFileOption} FILE (mpc-server token prints one for a development server)"))
             : token.Trim();
     }
 
@@ -145,7 +145,7 @@ internal static class CommonOptions
         }
         if (insecure)
         {
-            options.LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder => builder.AddProvider(new StderrWarnings()));
+            options.LoggerFactory = new StderrWarnings();
         }
         return new MpcSignerClient(url, token, options);
     }
@@ -253,8 +253,13 @@ internal static class CommonOptions
 }
 
 /// <summary>The SDK's warnings (insecure transport) as one "warning:" line each on stderr.</summary>
-internal sealed class StderrWarnings : Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
+internal sealed class StderrWarnings : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILoggerProvider, Microsoft.Extensions.Logging.ILogger
 {
+    // Its own factory: the CLI needs no logging framework (Microsoft.Extensions.Logging) for one stderr line.
+    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+    {
+    }
+
     public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) =>
         categoryName.StartsWith("Mpc.", StringComparison.Ordinal) ? this : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 

@@ -1,19 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
-using Mpc.Server;
 
 namespace Mpc.Cli;
 
 /// <summary>
-/// `mpc demo`: the whole product in one process. Starts an embedded server on a free loopback port,
-/// creates a key through the real gRPC service, signs a sample document, verifies it, and prints
-/// what is needed to check the signature with OpenSSL.
+/// `mpc demo`: the whole product on one machine. Starts the `mpc-server` program as a child process on a
+/// free loopback port (<see cref="ServerProcess"/>), creates a key through the real gRPC service, signs a
+/// sample document, verifies it, prints what is needed to check the signature with OpenSSL, and stops the server.
 /// </summary>
 internal static class DemoCommand
 {
@@ -21,13 +16,14 @@ internal static class DemoCommand
     {
         var curveOption = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
         var outOption = new Option<DirectoryInfo?>("--out") { Description = "Directory for the server data, document, signature and public key (default: a new temporary directory)" };
-        var command = new Command("demo", "Start an embedded server, create a split key, sign a sample document and verify it.") { curveOption, outOption };
+        var command = new Command("demo", "Start mpc-server on a loopback port, create a split key, sign a sample document and verify it.") { curveOption, outOption };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(() => Run(parse.GetValue(curveOption)!, parse.GetValue(outOption), cancellationToken)));
         return command;
     }
 
     private static async Task<int> Run(string curveName, DirectoryInfo? outDirectory, CancellationToken cancellationToken)
     {
+        ServerProgram program = ServerProcess.Locate(); // first, so a missing server is the only line printed
         CurveKind curveKind = EcCurve.Parse(curveName);
         EcCurve curve = EcCurve.Get(curveKind);
         string directory = outDirectory?.FullName ?? Directory.CreateTempSubdirectory("mpc-demo-").FullName;
@@ -35,14 +31,12 @@ internal static class DemoCommand
         string dataDirectory = Path.Combine(directory, "server-data");
 
         var clock = Stopwatch.StartNew();
-        Step("Starting the embedded server (gRPC + Orleans silo, file storage)");
-        await using WebApplication server = MpcServerHost.Build(new MpcServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:0", Quiet = true });
-        await server.StartAsync(cancellationToken);
-        var address = new Uri(server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        Done(clock, $"listening on {address}");
+        Step("Starting mpc-server (gRPC + Orleans silo, file storage) as a child process");
+        await using ServerProcess server = await ServerProcess.StartAsync(program, dataDirectory, cancellationToken);
+        Done(clock, $"listening on {server.Address}");
 
-        string token = server.Services.GetRequiredService<DevelopmentTokens>().Mint("demo-user", TimeSpan.FromHours(1));
-        using var client = new MpcSignerClient(address, token);
+        string token = await server.MintTokenAsync("demo-user", TimeSpan.FromHours(1), cancellationToken);
+        using var client = new MpcSignerClient(server.Address, token);
 
         clock.Restart();
         Step($"Distributed key generation on {curve.Name} (device parameters, Paillier key, Πprm, Πmod, Πfac, Πlog*)");
@@ -83,7 +77,6 @@ internal static class DemoCommand
         Console.WriteLine();
         Console.WriteLine("Verify it independently with OpenSSL:");
         Console.WriteLine($"  openssl dgst {(curveKind == CurveKind.P384 ? "-sha384" : "-sha256")} -verify {pemPath} -signature {sigPath} {docPath}");
-        await server.StopAsync(cancellationToken);
         return 0;
     }
 

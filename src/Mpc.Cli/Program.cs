@@ -4,8 +4,6 @@ using Mpc.Cli;
 var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is never whole anywhere.")
 {
     DemoCommand.Create(),
-    ServerCommands.Server(),
-    ServerCommands.Token(),
     KeyCommands.KeyGen(),
     KeyCommands.PublicKey(),
     KeyCommands.Sign(),
@@ -19,7 +17,6 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
     CustodyCommands.Device(),
     CustodyCommands.Admin(),
     AuditCommand.Create(),
-    LoadCommand.Create(),
 };
 CommonOptions.AddSafetyOptions(root);
 ParseResult parsed = root.Parse(args);

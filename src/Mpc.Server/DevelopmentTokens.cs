@@ -42,7 +42,7 @@ public sealed class DevelopmentTokens : IDisposable
         {
             key.Dispose();
             throw new FileNotFoundException(
-                $"No development token key in '{dataDirectory}'. Start 'mpc server --data {dataDirectory}' once to create it.", path);
+                $"No development token key in '{dataDirectory}'. Start 'mpc-server --data {dataDirectory}' once to create it.", path);
         }
         Directory.CreateDirectory(dataDirectory);
         key.GenerateKey(ECCurve.NamedCurves.nistP256);

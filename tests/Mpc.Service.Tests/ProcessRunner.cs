@@ -9,13 +9,21 @@ public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
     public string ErrorLine => Stderr.Trim();
 }
 
-/// <summary>Runs `mpc` (the built CLI next to the tests) or any other program, with extra environment variables.</summary>
+/// <summary>Runs `mpc` or `mpc-server` (the built programs next to the tests) or any other program, with extra environment variables.</summary>
 public static class ProcessRunner
 {
     public static string MpcDll => Path.Combine(AppContext.BaseDirectory, "mpc.dll");
 
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "mpc-server.dll");
+
+    /// <summary>The first line `mpc-server` prints once it listens, followed by its addresses.</summary>
+    public const string ListeningLine = "mpc-server listening on ";
+
     public static ProcessResult Mpc(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
         Run("dotnet", [MpcDll, .. args], environment);
+
+    public static ProcessResult Server(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Run("dotnet", [ServerDll, .. args], environment);
 
     public static ProcessResult Run(string program, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {

@@ -98,7 +98,7 @@ public sealed class RedisProcess : IDisposable
     }
 }
 
-/// <summary>One `mpc server` process in Redis cluster mode.</summary>
+/// <summary>One `mpc-server` process in Redis cluster mode.</summary>
 public sealed class SiloProcess(string name, string dataDirectory, string masterKeyDirectory, string redis, string clusterId,
     IReadOnlyDictionary<string, string>? environment = null) : IDisposable
 {
@@ -116,7 +116,7 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
 
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mpc.dll"), "server",
+        var start = new ProcessStartInfo("dotnet", [ProcessRunner.ServerDll,
             "--urls", Url.ToString().TrimEnd('/'), "--data", dataDirectory, "--master-key-dir", masterKeyDirectory])
         {
             RedirectStandardOutput = true,

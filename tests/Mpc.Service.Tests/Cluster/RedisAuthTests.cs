@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Mpc.Service.Tests.Cluster;
 
 /// <summary>
-/// Redis with AUTH, as the Helm chart runs it (<c>--requirepass</c> from a Secret), and an `mpc server`
+/// Redis with AUTH, as the Helm chart runs it (<c>--requirepass</c> from a Secret), and an `mpc-server`
 /// silo connecting through its ordinary setting <c>Mpc__Cluster__RedisConnectionString=host:port,password=...</c>.
 /// </summary>
 public sealed class RedisAuthTests : IDisposable

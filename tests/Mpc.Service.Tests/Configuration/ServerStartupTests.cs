@@ -5,10 +5,9 @@ using Mpc.Server;
 
 namespace Mpc.Service.Tests.Configuration;
 
-/// <summary>A real `mpc server` process, started once for the tests that need a server already running.</summary>
+/// <summary>A real `mpc-server` process, started once for the tests that need a server already running.</summary>
 public sealed class RunningServerFixture : IAsyncLifetime, IDisposable
 {
-    private const string ListeningLine = "mpc server listening on ";
     private readonly TempDirectory _root = new();
     private readonly StringBuilder _stdout = new();
     private Process? _process;
@@ -33,7 +32,7 @@ public sealed class RunningServerFixture : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        var start = new ProcessStartInfo("dotnet", [ProcessRunner.MpcDll, "server", "--urls", "http://127.0.0.1:0", "--data", DataDirectory])
+        var start = new ProcessStartInfo("dotnet", [ProcessRunner.ServerDll, "--urls", "http://127.0.0.1:0", "--data", DataDirectory])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -50,16 +49,16 @@ public sealed class RunningServerFixture : IAsyncLifetime, IDisposable
             {
                 _stdout.AppendLine(line.Data);
             }
-            if (line.Data.StartsWith(ListeningLine, StringComparison.Ordinal))
+            if (line.Data.StartsWith(ProcessRunner.ListeningLine, StringComparison.Ordinal))
             {
-                listening.TrySetResult(new Uri(line.Data[ListeningLine.Length..].Split(' ', ',')[0]));
+                listening.TrySetResult(new Uri(line.Data[ProcessRunner.ListeningLine.Length..].Split(' ', ',')[0]));
             }
         };
         _process.ErrorDataReceived += (_, line) =>
         {
             if (line.Data is not null)
             {
-                listening.TrySetException(new InvalidOperationException($"mpc server failed to start: {line.Data}"));
+                listening.TrySetException(new InvalidOperationException($"mpc-server failed to start: {line.Data}"));
             }
         };
         _process.BeginOutputReadLine();
@@ -85,7 +84,7 @@ public sealed class RunningServerFixture : IAsyncLifetime, IDisposable
 }
 
 /// <summary>
-/// `mpc server` refusing to start: one line on stderr per problem, nothing else printed, a distinct exit code
+/// `mpc-server` refusing to start: one line on stderr per problem, nothing else printed, a distinct exit code
 /// (2: a setting; 6: its port or data directory taken). Real processes, because the point is what an operator sees.
 /// </summary>
 public sealed class ServerStartupTests(RunningServerFixture running) : IClassFixture<RunningServerFixture>, IDisposable
@@ -99,7 +98,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     [Fact]
     public void A_second_server_on_the_same_port_is_one_line_naming_the_port()
     {
-        ProcessResult result = ProcessRunner.Mpc(null, "server", "--urls", running.Address.ToString(), "--data", FreshData);
+        ProcessResult result = ProcessRunner.Server(null, "--urls", running.Address.ToString(), "--data", FreshData);
 
         Assert.Equal(6, result.ExitCode);
         Assert.Equal(
@@ -111,7 +110,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     [Fact]
     public void A_second_server_on_the_same_data_directory_is_one_line_naming_the_directory_and_the_first_server()
     {
-        ProcessResult result = ProcessRunner.Mpc(null, "server", "--urls", "http://127.0.0.1:0", "--data", running.DataDirectory);
+        ProcessResult result = ProcessRunner.Server(null, "--urls", "http://127.0.0.1:0", "--data", running.DataDirectory);
 
         Assert.Equal(6, result.ExitCode);
         string line = SingleLine(result.Stderr);
@@ -123,15 +122,15 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     public void The_running_server_uses_server_gc_and_orleans_does_not_warn()
     {
         Assert.DoesNotContain("ServerGC", running.Stdout, StringComparison.Ordinal);
-        using JsonDocument runtimeConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "mpc.runtimeconfig.json")));
+        using JsonDocument runtimeConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "mpc-server.runtimeconfig.json")));
         Assert.True(runtimeConfig.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").GetProperty("System.GC.Server").GetBoolean());
     }
 
     [Fact]
     public void A_word_for_a_number_in_the_environment_is_one_line_and_exit_code_2()
     {
-        ProcessResult result = ProcessRunner.Mpc(
-            new Dictionary<string, string> { ["Mpc__Signer__MaxSignaturesPerKey"] = "lots" }, "server", "--data", FreshData);
+        ProcessResult result = ProcessRunner.Server(
+            new Dictionary<string, string> { ["Mpc__Signer__MaxSignaturesPerKey"] = "lots" }, "--data", FreshData);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Equal(
@@ -143,7 +142,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     [Fact]
     public void The_command_line_wins_over_the_environment_which_wins_over_appsettings()
     {
-        // An environment-specific settings file beside mpc.dll, as an operator would add appsettings.Production.json.
+        // An environment-specific settings file beside mpc-server.dll, as an operator would add appsettings.Production.json.
         string environment = "ConfigTest" + Guid.NewGuid().ToString("N")[..8];
         string file = Path.Combine(AppContext.BaseDirectory, $"appsettings.{environment}.json");
         File.WriteAllText(file, """{ "Mpc": { "Signer": { "MaxSignaturesPerKey": -1 } } }""");
@@ -152,9 +151,9 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
             var fromFile = new Dictionary<string, string> { ["DOTNET_ENVIRONMENT"] = environment };
             var fromEnvironment = new Dictionary<string, string>(fromFile) { ["Mpc__Signer__MaxSignaturesPerKey"] = "-2" };
 
-            Assert.Contains("MaxSignaturesPerKey='-1'", SingleLine(ProcessRunner.Mpc(fromFile, "server", "--data", FreshData).Stderr));
-            Assert.Contains("MaxSignaturesPerKey='-2'", SingleLine(ProcessRunner.Mpc(fromEnvironment, "server", "--data", FreshData).Stderr));
-            ProcessResult fromCommandLine = ProcessRunner.Mpc(fromEnvironment, "server", "--data", FreshData, "--Mpc:Signer:MaxSignaturesPerKey=-3");
+            Assert.Contains("MaxSignaturesPerKey='-1'", SingleLine(ProcessRunner.Server(fromFile, "--data", FreshData).Stderr));
+            Assert.Contains("MaxSignaturesPerKey='-2'", SingleLine(ProcessRunner.Server(fromEnvironment, "--data", FreshData).Stderr));
+            ProcessResult fromCommandLine = ProcessRunner.Server(fromEnvironment, "--data", FreshData, "--Mpc:Signer:MaxSignaturesPerKey=-3");
             Assert.Contains("MaxSignaturesPerKey='-3'", SingleLine(fromCommandLine.Stderr));
             Assert.Equal(2, fromCommandLine.ExitCode);
         }
@@ -167,8 +166,8 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     [Fact]
     public void Server_options_win_over_the_same_setting_given_as_configuration()
     {
-        ProcessResult result = ProcessRunner.Mpc(
-            new Dictionary<string, string> { ["Mpc__Urls"] = "not a url" }, "server", "--data", FreshData, "--Mpc:Urls=also not", "--urls", "grpc://127.0.0.1:1");
+        ProcessResult result = ProcessRunner.Server(
+            new Dictionary<string, string> { ["Mpc__Urls"] = "not a url" }, "--data", FreshData, "--Mpc:Urls=also not", "--urls", "grpc://127.0.0.1:1");
 
         Assert.Contains("setting Mpc__Urls='grpc://127.0.0.1:1' is not allowed", SingleLine(result.Stderr));
     }
@@ -176,7 +175,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     [Fact]
     public void A_misspelt_option_is_a_usage_error_not_an_ignored_setting()
     {
-        ProcessResult result = ProcessRunner.Mpc(null, "server", "--data", FreshData, "--dta", "x");
+        ProcessResult result = ProcessRunner.Server(null, "--data", FreshData, "--dta", "x");
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Contains("'--dta'", SingleLine(result.Stderr));

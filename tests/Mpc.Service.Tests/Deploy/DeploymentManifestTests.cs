@@ -14,7 +14,7 @@ namespace Mpc.Service.Tests.Deploy;
 /// </summary>
 public sealed class DeploymentManifestTests
 {
-    private const string ImageName = "mpc-signer";
+    private const string ImageName = "mpc-server";
     private const string ComposeFile = "deploy/compose/docker-compose.yml";
     private const string ChartDirectory = "deploy/helm/mpc-signer";
     private const string Dockerfile = "deploy/docker/Dockerfile";
@@ -136,7 +136,7 @@ public sealed class DeploymentManifestTests
         Assert.Equal(ContainerPorts.Order(), exposed);
 
         string entrypoint = Assert.Single(stage, i => i.Instruction == "ENTRYPOINT").Arguments;
-        Assert.Equal(["dotnet", "mpc.dll", "server"], JsonSerializer.Deserialize<string[]>(entrypoint) ?? []);
+        Assert.Equal(["dotnet", "mpc-server.dll"], JsonSerializer.Deserialize<string[]>(entrypoint) ?? []);
 
         Assert.Equal("/app", stage.Last(i => i.Instruction == "WORKDIR").Arguments);
         Assert.Equal("10001", stage.Last(i => i.Instruction == "USER").Arguments.Split(':')[0]);

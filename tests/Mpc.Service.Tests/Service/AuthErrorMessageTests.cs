@@ -84,9 +84,9 @@ public sealed class AuthErrorMessageTests(ServerFixture server) : IDisposable
             // The case: an RSA key (here its private half, which the server must not hold).
             File.WriteAllText(keyFile, rsa.ExportRSAPrivateKeyPem());
         }
-        ProcessResult result = ProcessRunner.Mpc(
+        ProcessResult result = ProcessRunner.Server(
             new Dictionary<string, string> { ["Mpc__Auth__PublicKeyFile"] = keyFile },
-            ["server", "--data", Path.Combine(_root, "data"), "--urls", "http://127.0.0.1:0"]);
+            ["--data", Path.Combine(_root, "data"), "--urls", "http://127.0.0.1:0"]);
         Assert.Equal(
             $"error: Mpc__Auth__PublicKeyFile: '{keyFile}' holds a private key; give the server only the identity provider's public key (openssl pkey -pubout).",
             ErrorLine(result));

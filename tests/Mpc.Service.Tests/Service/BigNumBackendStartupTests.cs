@@ -78,7 +78,7 @@ public sealed class BigNumBackendStartupTests : IDisposable
     public async Task A_spawned_server_with_managed_named_starts_and_logs_the_variable_time_backend()
     {
         int port = Cluster.ClusterPorts.Free();
-        var start = new ProcessStartInfo("dotnet", [ProcessRunner.MpcDll, "server", "--urls", $"http://127.0.0.1:{port}", "--data", DataDirectory])
+        var start = new ProcessStartInfo("dotnet", [ProcessRunner.ServerDll, "--urls", $"http://127.0.0.1:{port}", "--data", DataDirectory])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -120,8 +120,8 @@ public sealed class BigNumBackendStartupTests : IDisposable
     [Fact]
     public void A_spawned_server_refuses_an_unknown_backend_with_one_line()
     {
-        ProcessResult result = ProcessRunner.Mpc(new Dictionary<string, string> { ["Mpc__BigNum__Backend"] = "gmp" },
-            "server", "--urls", $"http://127.0.0.1:{Cluster.ClusterPorts.Free()}", "--data", DataDirectory);
+        ProcessResult result = ProcessRunner.Server(new Dictionary<string, string> { ["Mpc__BigNum__Backend"] = "gmp" },
+            "--urls", $"http://127.0.0.1:{Cluster.ClusterPorts.Free()}", "--data", DataDirectory);
 
         Assert.NotEqual(0, result.ExitCode);
         Assert.Equal("error: Mpc__BigNum__Backend must be 'openssl', 'managed' or 'auto' (was 'gmp').", result.ErrorLine);

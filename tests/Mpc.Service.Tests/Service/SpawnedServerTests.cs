@@ -8,7 +8,7 @@ using Mpc.Crypto.Curves;
 namespace Mpc.Service.Tests.Service;
 
 /// <summary>
-/// The real `mpc` program: a spawned `mpc server` on a loopback port, driven by `mpc token/keygen/pubkey/sign/verify`
+/// The real programs: a spawned `mpc-server` on a loopback port (tokens from `mpc-server token`), driven by `mpc keygen/pubkey/sign/verify`
 /// processes and by the SDK, with the server killed (SIGKILL) and restarted in between.
 /// </summary>
 public sealed class SpawnedServerTests : IDisposable
@@ -26,7 +26,7 @@ public sealed class SpawnedServerTests : IDisposable
     public async Task The_cli_and_the_sdk_drive_a_spawned_server_that_survives_a_kill()
     {
         await StartServer();
-        string token = Cli("token", "--data", DataDirectory, "--user", "cli-user").Stdout.Trim();
+        string token = Run("dotnet", [ProcessRunner.ServerDll, "token", "--data", DataDirectory, "--user", "cli-user"]).Stdout.Trim();
         Assert.Equal(3, token.Split('.').Length);
 
         var keyFiles = new Dictionary<CurveKind, string>();
@@ -168,7 +168,7 @@ public sealed class SpawnedServerTests : IDisposable
 
     private async Task StartServer(Dictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet", [MpcDll, "server", "--urls", Url, "--data", DataDirectory])
+        var start = new ProcessStartInfo("dotnet", [ProcessRunner.ServerDll, "--urls", Url, "--data", DataDirectory])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -185,14 +185,14 @@ public sealed class SpawnedServerTests : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
-            Assert.False(_server.HasExited, "mpc server exited during start-up");
+            Assert.False(_server.HasExited, "mpc-server exited during start-up");
             if (File.Exists(Path.Combine(DataDirectory, Mpc.Server.DevelopmentTokens.KeyFileName)) && await Answers())
             {
                 return;
             }
             await Task.Delay(200);
         }
-        throw new TimeoutException("mpc server did not become ready within 60 s");
+        throw new TimeoutException("mpc-server did not become ready within 60 s");
     }
 
     private async Task<bool> Answers()
