@@ -49,6 +49,13 @@ public sealed class DeviceProfile : IDisposable
         return new DeviceProfile(deviceId, CustodyFields.Truncate((timeProvider ?? TimeProvider.System).GetUtcNow()), secret);
     }
 
+    /// <summary>A profile around existing parameters (tests reuse one set: safe primes are slow). The caller keeps ownership.</summary>
+    internal static DeviceProfile From(string deviceId, RingPedersenSecret ringPedersen, DateTimeOffset createdAt)
+    {
+        CustodyFields.RequireDeviceId(deviceId, nameof(deviceId));
+        return new DeviceProfile(deviceId, CustodyFields.Truncate(createdAt), ringPedersen);
+    }
+
     /// <summary>
     /// The profile as bytes for a store to seal: format, version, device id, creation time and the ring-Pedersen
     /// secret, framed by <see cref="WireWriter"/>. Secret: the caller seals them and zeroes the array.
