@@ -25,6 +25,7 @@ internal static class CustodyCommands
             bool isVerbose = parse.GetValue(verbose);
             using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, isVerbose));
             using MpcKey key = client.OpenKey(opened.Share);
+            await DeviceProfileCli.PrepareAsync(client, isVerbose, cancellationToken);
             Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
             var clock = Stopwatch.StartNew();
             TimeSpan keyFileTime = TimeSpan.Zero;

@@ -51,6 +51,21 @@ internal static class DeviceProfileCli
         }
     };
 
+    /// <summary>
+    /// Loads (or creates) the device profile before a command prints its progress line, so a refused profile is the
+    /// command's only line. With <paramref name="verbose"/>, prints how long that took (the SDK's own line then
+    /// shows the parameters as already loaded).
+    /// </summary>
+    public static async Task PrepareAsync(MpcSignerClient client, bool verbose, CancellationToken cancellationToken)
+    {
+        long start = Stopwatch.GetTimestamp();
+        DeviceProfileSource source = await client.PrepareDeviceProfileAsync(cancellationToken);
+        if (verbose)
+        {
+            Console.Error.WriteLine($"time: device setup {Seconds(Stopwatch.GetElapsedTime(start))} ({Describe(source)})");
+        }
+    }
+
     /// <summary>The command's own share of the time, after the SDK's line: the key file and the whole process.</summary>
     public static void PrintLocal(bool verbose, TimeSpan keyFile)
     {
@@ -64,17 +79,18 @@ internal static class DeviceProfileCli
     private static void PrintTimings(MpcOperationTimings t)
     {
         TimeSpan other = t.Total - t.DeviceSetup - t.Server - t.ClientProofs - t.Verification;
-        string setup = t.DeviceProfile switch
-        {
-            DeviceProfileSource.Loaded => "profile loaded",
-            DeviceProfileSource.Created => "profile created",
-            DeviceProfileSource.Ephemeral => "made for this run",
-            DeviceProfileSource.Cached => "already loaded",
-            _ => "given",
-        };
-        Console.Error.WriteLine($"time ({t.Operation}): device setup {Seconds(t.DeviceSetup)} ({setup}), server {Seconds(t.Server)} ({t.RoundTrips} round trips), " +
+        Console.Error.WriteLine($"time ({t.Operation}): device setup {Seconds(t.DeviceSetup)} ({Describe(t.DeviceProfile)}), server {Seconds(t.Server)} ({t.RoundTrips} round trips), " +
             $"client proofs {Seconds(t.ClientProofs)}, verification {Seconds(t.Verification)}, other {Seconds(other)}, total {Seconds(t.Total)}");
     }
+
+    private static string Describe(DeviceProfileSource source) => source switch
+    {
+        DeviceProfileSource.Loaded => "profile loaded",
+        DeviceProfileSource.Created => "profile created",
+        DeviceProfileSource.Ephemeral => "made for this run",
+        DeviceProfileSource.Cached => "already loaded",
+        _ => "given",
+    };
 
     private static string Seconds(TimeSpan time) => $"{time.TotalSeconds:0.000} s";
 
@@ -117,6 +133,39 @@ internal static class DeviceProfileCli
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// After `mpc passphrase --key FILE`: the profile beside FILE, if it opens with the old passphrase, is re-sealed
+    /// under the new one, so the next command with that key file still opens it. One that does not open with the old
+    /// passphrase (sealed under another, or already re-sealed by an earlier change) is left as it is.
+    /// </summary>
+    public static async Task ResealBeside(string keyFile, string oldPassphrase, string newPassphrase, CancellationToken cancellationToken)
+    {
+        string path = PathNextTo(keyFile);
+        if (!File.Exists(path))
+        {
+            return;
+        }
+        string deviceId = DeviceId();
+        DeviceProfile? profile;
+        try
+        {
+            profile = await new DeviceProfileFile(path, deviceId, KeyFileProtection.Passphrase(oldPassphrase)).LoadAsync(cancellationToken);
+        }
+        catch (CustodyException)
+        {
+            Console.Error.WriteLine($"{path} does not open with the old passphrase; it is left as it is.");
+            return;
+        }
+        using (profile)
+        {
+            if (profile is not null)
+            {
+                await new DeviceProfileFile(path, deviceId, KeyFileProtection.Passphrase(newPassphrase)).SaveAsync(profile, cancellationToken);
+                Console.Error.WriteLine($"{path} (this device's proof parameters) re-sealed under the new passphrase too.");
+            }
+        }
     }
 
     private static void Print(string path, DeviceProfile profile)

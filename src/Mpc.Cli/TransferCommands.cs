@@ -47,6 +47,7 @@ internal static class TransferCommands
             int certificates = imported.CertificateChain.Count;
             bool isVerbose = parse.GetValue(verbose);
             using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue, DeviceProfileCli.For(outPath, protection, isVerbose));
+            await DeviceProfileCli.PrepareAsync(client, isVerbose, cancellationToken);
             Console.Error.WriteLine($"Splitting the {EcCurve.NameOf(imported.Curve)} key and refreshing both parts with the server (a few seconds)...");
             var clock = Stopwatch.StartNew();
             TimeSpan keyFileTime = TimeSpan.Zero;
@@ -144,6 +145,7 @@ internal static class TransferCommands
             ClientKeyShare backup = OpenBackup(file, backupPassphrase, out BackupIdentity header);
             KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
             using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
+            await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
             Console.Error.WriteLine($"Restoring backup {header.DeviceId} of key {header.KeyId} (a few seconds)...");
             using (backup)
             using (MpcKey restored = await PendingRefresh.RunAsync(client, outPath, header.UserId, protection,
@@ -163,8 +165,8 @@ internal static class TransferCommands
         var backupFile = new Option<string?>("--backup") { Description = "A backup file whose passphrase to change" };
         var oldEnv = new Option<string?>("--old-env") { Description = "Environment variable holding the current passphrase (otherwise a prompt)" };
         var newEnv = new Option<string?>("--new-env") { Description = "Environment variable holding the new passphrase (otherwise a prompt)" };
-        var command = new Command("passphrase", "Re-wrap a key file or a backup under a new passphrase (new salt, new nonce).") { keyFile, backupFile, oldEnv, newEnv };
-        command.SetAction((parse, _) => CliErrors.Run(parse, () =>
+        var command = new Command("passphrase", $"Re-wrap a key file or a backup under a new passphrase (new salt, new nonce); the device profile beside a key file ({DeviceProfileCli.FileName}) too, if it opens with the old one.") { keyFile, backupFile, oldEnv, newEnv };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string? key = parse.GetValue(keyFile), backup = parse.GetValue(backupFile);
             if ((key is null) == (backup is null))
@@ -177,6 +179,7 @@ internal static class TransferCommands
             {
                 ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase), BigNumBackends.Default);
                 Console.Error.WriteLine($"{key} re-wrapped under the new passphrase.");
+                await DeviceProfileCli.ResealBeside(key, oldPassphrase, newPassphrase, cancellationToken);
             }
             else
             {
@@ -184,7 +187,7 @@ internal static class TransferCommands
                 SecretFile.WriteAtomically(backup!, rewrapped);
                 Console.Error.WriteLine($"{backup} re-wrapped under the new passphrase.");
             }
-            return Task.FromResult(0);
+            return 0;
         }));
         return command;
     }
@@ -347,6 +350,7 @@ internal static class TransferCommands
             }
             KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
             using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
+            await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
             Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
             using (handedOver)
             using (MpcKey enrolled = await PendingRefresh.RunAsync(client, outPath, opened.Identity.UserId, protection,

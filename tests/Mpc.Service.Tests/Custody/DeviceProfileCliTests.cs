@@ -85,6 +85,22 @@ public sealed class DeviceProfileCliTests(ServerFixture server) : IDisposable
         ProcessResult shown = Mpc(ThisDevice, "device", "profile", "--dir", _root.Path);
         Succeeded(shown);
         Assert.Contains("Device: device-cli-a", shown.Stdout);
-        Assert.Contains(regenerated.Stdout.Split('\n').Single(l => l.Contains("fingerprint")), shown.Stdout);
+        string fingerprint = regenerated.Stdout.Split('\n').Single(l => l.Contains("fingerprint"));
+        Assert.Contains(fingerprint, shown.Stdout);
+
+        // A passphrase change of a key file beside it re-seals the profile under the new passphrase.
+        ProcessResult changed = ProcessRunner.Mpc(new Dictionary<string, string>
+        {
+            ["MPC_OLD_PASSPHRASE"] = "device profile cli passphrase",
+            ["MPC_NEW_PASSPHRASE"] = "a new passphrase",
+            ["MPC_DEVICE_ID"] = ThisDevice,
+        }, "passphrase", "--key", P("after.key"));
+        Succeeded(changed);
+        Assert.Contains("re-sealed under the new passphrase", changed.Stderr);
+        RefusedLocally(Mpc(ThisDevice, "device", "profile", "--dir", _root.Path), "passphrase");
+        ProcessResult underNew = ProcessRunner.Mpc(new Dictionary<string, string> { ["NEW"] = "a new passphrase", ["MPC_DEVICE_ID"] = ThisDevice },
+            "device", "profile", "--dir", _root.Path, "--passphrase-env", "NEW");
+        Succeeded(underNew);
+        Assert.Contains(fingerprint, underNew.Stdout);
     }
 }
