@@ -128,11 +128,14 @@ internal static class CommonOptions
     }
 
     /// <summary>A client for the command's --server, token, --insecure-http and --ca-cert.</summary>
-    public static MpcSignerClient Client(ParseResult parse, Option<string?> server, Option<string?> token) =>
-        Client(parse, server, TokenValue(parse.GetValue(token)));
+    public static MpcSignerClient Client(ParseResult parse, Option<string?> server, Option<string?> token, Action<MpcSignerClientOptions>? configure = null) =>
+        Client(parse, server, TokenValue(parse.GetValue(token)), configure);
 
-    /// <summary>A client for the command's --server, --insecure-http and --ca-cert, with a token already read.</summary>
-    public static MpcSignerClient Client(ParseResult parse, Option<string?> server, string token)
+    /// <summary>
+    /// A client for the command's --server, --insecure-http and --ca-cert, with a token already read;
+    /// <paramref name="configure"/> adds the rest (the device profile: <see cref="DeviceProfileCli.For"/>).
+    /// </summary>
+    public static MpcSignerClient Client(ParseResult parse, Option<string?> server, string token, Action<MpcSignerClientOptions>? configure = null)
     {
         bool insecure = parse.GetValue<bool>(InsecureHttpOption);
         Uri url = ServerUrl(parse.GetValue(server), insecure);
@@ -147,6 +150,7 @@ internal static class CommonOptions
         {
             options.LoggerFactory = new StderrWarnings();
         }
+        configure?.Invoke(options);
         return new MpcSignerClient(url, token, options);
     }
 

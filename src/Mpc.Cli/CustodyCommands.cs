@@ -13,20 +13,30 @@ internal static class CustodyCommands
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
         Option<bool> unprotected = CommonOptions.OpenUnprotected(" (the refreshed share is then stored without one too)");
         var keyFile = new Option<string>("--key") { Description = "Key file; rewritten in place with the new share", Required = true };
+        Option<bool> verbose = DeviceProfileCli.Verbose();
         var command = new Command("refresh",
             "Replace this device's share pair with a fresh one (same public key). The old share, and every copy of it, stops working.")
         {
-            server, token, keyFile, passphraseEnv, unprotected,
+            server, token, keyFile, passphraseEnv, unprotected, verbose,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
+            bool isVerbose = parse.GetValue(verbose);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, isVerbose));
             using MpcKey key = client.OpenKey(opened.Share);
+            await DeviceProfileCli.PrepareAsync(client, isVerbose, cancellationToken);
             Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
             var clock = Stopwatch.StartNew();
+            TimeSpan keyFileTime = TimeSpan.Zero;
             using MpcKey refreshed = await PendingRefresh.RunAsync(client, opened.Path, opened.Info.UserId, opened.Protection,
-                save => client.RefreshKeyAsync(key, save, cancellationToken));
+                save => client.RefreshKeyAsync(key, async (share, ct) =>
+                {
+                    long saving = Stopwatch.GetTimestamp();
+                    await save(share, ct);
+                    keyFileTime = Stopwatch.GetElapsedTime(saving);
+                }, cancellationToken));
+            DeviceProfileCli.PrintLocal(isVerbose, keyFileTime);
             Console.Error.WriteLine($"Refreshed key {refreshed.KeyId} (device {refreshed.Share.DeviceId}) in {clock.Elapsed.TotalSeconds:0.0} s; {opened.Path} now holds the new share.");
             Console.WriteLine($"Share id: {Convert.ToHexStringLower(refreshed.Share.ShareId)}");
             return 0;
@@ -40,6 +50,7 @@ internal static class CustodyCommands
         {
             ListDevices(),
             RevokeDevice(),
+            DeviceProfileCli.Command(),
             TransferCommands.DeviceRequest(),
             TransferCommands.DeviceHandoverCommand(),
             TransferCommands.DeviceEnrol(),

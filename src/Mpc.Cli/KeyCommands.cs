@@ -18,9 +18,11 @@ internal static class KeyCommands
         Option<bool> unprotected = CommonOptions.StoreUnprotected();
         var curve = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
         var output = new Option<string>("--out") { Description = "Key file to write (the client share, encrypted)", Required = true };
-        var command = new Command("keygen", "Create a split key with the server; the client share goes to --out.")
+        Option<bool> verbose = DeviceProfileCli.Verbose();
+        var command = new Command("keygen",
+            $"Create a split key with the server; the client share goes to --out. This device's proof parameters are kept in {DeviceProfileCli.FileName} beside it (made on first use).")
         {
-            server, token, curve, output, passphraseEnv, unprotected,
+            server, token, curve, output, passphraseEnv, unprotected, verbose,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
@@ -33,11 +35,13 @@ internal static class KeyCommands
             string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
             string user = CommonOptions.UserOf(tokenValue);
             KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
-            using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue);
-            Console.Error.WriteLine("Generating this device's proof parameters and running distributed key generation (a few seconds)...");
+            bool isVerbose = parse.GetValue(verbose);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue, DeviceProfileCli.For(outPath, protection, isVerbose));
             var clock = Stopwatch.StartNew();
             using MpcKey key = await client.CreateKeyAsync(curveKind, cancellationToken);
+            long saving = Stopwatch.GetTimestamp();
             ClientKeyFile.Save(outPath, key.Share, user, protection);
+            DeviceProfileCli.PrintLocal(isVerbose, Stopwatch.GetElapsedTime(saving));
             Console.Error.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s; client share written to {outPath}.");
             Console.WriteLine($"Key id: {key.KeyId}");
             Console.Write(key.PublicKeyPem);

@@ -29,10 +29,11 @@ internal static class TransferCommands
         var passwordEnv = new Option<string?>("--password-env") { Description = $"Environment variable holding the file's password (default {ImportPasswordVariable}; none for an unencrypted PEM)" };
         var output = new Option<string>("--out") { Description = "Key file to write (this device's share, encrypted)", Required = true };
         var label = new Option<string>("--label") { Description = "A name for this device", DefaultValueFactory = _ => "" };
+        Option<bool> verbose = DeviceProfileCli.Verbose();
         var command = new Command("import",
             "Import an EC key you hold whole (P-256, P-384, secp256k1): it is split here and refreshed with the server, with its certificate chain.")
         {
-            server, token, input, passwordEnv, output, label, passphraseEnv, unprotected,
+            server, token, input, passwordEnv, output, label, passphraseEnv, unprotected, verbose,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
@@ -44,11 +45,20 @@ internal static class TransferCommands
             using ImportedKey imported = ReadKey(inPath, password);
             KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
             int certificates = imported.CertificateChain.Count;
-            using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue);
+            bool isVerbose = parse.GetValue(verbose);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue, DeviceProfileCli.For(outPath, protection, isVerbose));
+            await DeviceProfileCli.PrepareAsync(client, isVerbose, cancellationToken);
             Console.Error.WriteLine($"Splitting the {EcCurve.NameOf(imported.Curve)} key and refreshing both parts with the server (a few seconds)...");
             var clock = Stopwatch.StartNew();
+            TimeSpan keyFileTime = TimeSpan.Zero;
             MpcKey key = await PendingRefresh.RunAsync(client, outPath, user, protection,
-                save => client.ImportKeyAsync(imported, parse.GetValue(label)!, save, cancellationToken));
+                save => client.ImportKeyAsync(imported, parse.GetValue(label)!, async (share, ct) =>
+                {
+                    long saving = Stopwatch.GetTimestamp();
+                    await save(share, ct);
+                    keyFileTime = Stopwatch.GetElapsedTime(saving);
+                }, cancellationToken));
+            DeviceProfileCli.PrintLocal(isVerbose, keyFileTime);
             using (key)
             {
                 Console.Error.WriteLine($"Imported in {clock.Elapsed.TotalSeconds:0.0} s; this device's share is in {outPath}" +
@@ -80,7 +90,7 @@ internal static class TransferCommands
             string outPath = RequireNew(parse.GetValue(output)!);
             OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
             string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, BackupPassphraseEnvOption, "Backup passphrase", confirm: true);
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, verbose: false));
             using MpcKey key = client.OpenKey(opened.Share);
             bool written = false;
             try
@@ -134,7 +144,8 @@ internal static class TransferCommands
             // Only the authenticated header is used: the user it names goes into the new key file.
             ClientKeyShare backup = OpenBackup(file, backupPassphrase, out BackupIdentity header);
             KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
+            await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
             Console.Error.WriteLine($"Restoring backup {header.DeviceId} of key {header.KeyId} (a few seconds)...");
             using (backup)
             using (MpcKey restored = await PendingRefresh.RunAsync(client, outPath, header.UserId, protection,
@@ -154,8 +165,8 @@ internal static class TransferCommands
         var backupFile = new Option<string?>("--backup") { Description = "A backup file whose passphrase to change" };
         var oldEnv = new Option<string?>("--old-env") { Description = "Environment variable holding the current passphrase (otherwise a prompt)" };
         var newEnv = new Option<string?>("--new-env") { Description = "Environment variable holding the new passphrase (otherwise a prompt)" };
-        var command = new Command("passphrase", "Re-wrap a key file or a backup under a new passphrase (new salt, new nonce).") { keyFile, backupFile, oldEnv, newEnv };
-        command.SetAction((parse, _) => CliErrors.Run(parse, () =>
+        var command = new Command("passphrase", $"Re-wrap a key file or a backup under a new passphrase (new salt, new nonce); the device profile beside a key file ({DeviceProfileCli.FileName}) too, if it opens with the old one.") { keyFile, backupFile, oldEnv, newEnv };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string? key = parse.GetValue(keyFile), backup = parse.GetValue(backupFile);
             if ((key is null) == (backup is null))
@@ -168,6 +179,7 @@ internal static class TransferCommands
             {
                 ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase), BigNumBackends.Default);
                 Console.Error.WriteLine($"{key} re-wrapped under the new passphrase.");
+                await DeviceProfileCli.ResealBeside(key, oldPassphrase, newPassphrase, cancellationToken);
             }
             else
             {
@@ -175,7 +187,7 @@ internal static class TransferCommands
                 SecretFile.WriteAtomically(backup!, rewrapped);
                 Console.Error.WriteLine($"{backup} re-wrapped under the new passphrase.");
             }
-            return Task.FromResult(0);
+            return 0;
         }));
         return command;
     }
@@ -229,10 +241,10 @@ internal static class TransferCommands
             string typed = parse.GetValue(code) ?? CommonOptions.PromptLine("Code shown on the new device", "--code");
             EnrolmentRequest confirmed = DeviceHandover.Confirm(parse.GetValue(request)!.Trim(), typed);
             bool wait = !parse.GetValue(noWait);
-            MpcSignerClient? client = wait ? CommonOptions.Client(parse, server, token) : null;
+            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            MpcSignerClient? client = wait ? CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, verbose: false)) : null;
             using (client)
             {
-                OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
                 using ClientKeyShare share = opened.Share;
                 if (confirmed.KeyId != share.KeyId)
                 {
@@ -336,8 +348,9 @@ internal static class TransferCommands
                     throw;
                 }
             }
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
             KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
+            await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
             Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
             using (handedOver)
             using (MpcKey enrolled = await PendingRefresh.RunAsync(client, outPath, opened.Identity.UserId, protection,

@@ -72,7 +72,8 @@ public sealed partial class MpcSignerClient
     {
         EcCurve c = EcCurve.Get(curve);
         BigInteger d = c.DecodeScalar(privateKey.Span, "private key");
-        RingPedersenSecret ringPedersen = await _ringPedersen.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var clock = new OperationClock("import");
+        RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
         using var session = RefreshClientSession.ForImport(curve, d, ringPedersen, _backend, out byte[] seed, out byte[] publicKey);
         var request = new BeginImportRequest
         {
@@ -87,7 +88,7 @@ public sealed partial class MpcSignerClient
         {
             request.CertificateChain.Add(ByteString.CopyFrom(certificate.RawData));
         }
-        ClientKeyShare share = await RunRefresh(session, curve, null, o => _grpc.BeginImportAsync(request, o).ResponseAsync, savePending, cancellationToken).ConfigureAwait(false);
+        ClientKeyShare share = await RunRefresh(session, curve, null, o => _grpc.BeginImportAsync(request, o).ResponseAsync, savePending, clock, cancellationToken).ConfigureAwait(false);
         if (!share.PublicKey.Equals(c.MultiplyBase(d)))
         {
             share.Dispose();
@@ -140,7 +141,8 @@ public sealed partial class MpcSignerClient
 
     private async Task<ClientKeyShare> RefreshFrom(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken)
     {
-        RingPedersenSecret ringPedersen = await _ringPedersen.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var clock = new OperationClock(purpose.ToString().ToLowerInvariant());
+        RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
         Protocol.Messages.RefreshPurpose protocolPurpose = purpose switch
         {
             Transport.V1.RefreshPurpose.Refresh => Protocol.Messages.RefreshPurpose.Refresh,
@@ -158,7 +160,7 @@ public sealed partial class MpcSignerClient
             Label = label ?? "",
             Request = ByteString.CopyFrom(session.Start().Encode()),
         };
-        return await RunRefresh(session, source.Curve, source.KeyId, o => _grpc.BeginRefreshAsync(request, o).ResponseAsync, savePending, cancellationToken).ConfigureAwait(false);
+        return await RunRefresh(session, source.Curve, source.KeyId, o => _grpc.BeginRefreshAsync(request, o).ResponseAsync, savePending, clock, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<ClientKeyShare> RunRefresh(
@@ -167,36 +169,37 @@ public sealed partial class MpcSignerClient
         string? keyId,
         Func<Grpc.Core.CallOptions, Task<BeginRefreshResponse>> begin,
         PendingShareHandler? savePending,
+        OperationClock clock,
         CancellationToken cancellationToken)
     {
-        BeginRefreshResponse started = await Call(begin, cancellationToken).ConfigureAwait(false);
+        BeginRefreshResponse started = await clock.Server(() => Call(begin, cancellationToken)).ConfigureAwait(false);
         RefreshCommitment commitment = RefreshCommitment.Decode(started.Commitment.Span);
         if (commitment.KeyId != started.KeyId || (keyId is not null && keyId != started.KeyId))
         {
             throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
         }
-        RefreshContribution contribution = await Task.Run(() => session.HandleCommitment(commitment), cancellationToken).ConfigureAwait(false);
-        ContinueRefreshResponse continued = await Call(o => _grpc.ContinueRefreshAsync(new ContinueRefreshRequest
+        RefreshContribution contribution = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment), cancellationToken)).ConfigureAwait(false);
+        ContinueRefreshResponse continued = await clock.Server(() => Call(o => _grpc.ContinueRefreshAsync(new ContinueRefreshRequest
         {
             KeyId = started.KeyId,
             RefreshId = started.RefreshId,
             Contribution = ByteString.CopyFrom(contribution.Encode()),
-        }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
-        // Checking the new Paillier key's proofs is the client's heaviest step (~0.3 s).
-        RefreshClientOutput output = await Task.Run(
-            () => session.HandleServerShare(RefreshServerShare.Decode(continued.ServerShare.Span, curve)), cancellationToken).ConfigureAwait(false);
+        }, o).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+        // Checking the new Paillier key's proofs is the client's heaviest step.
+        RefreshClientOutput output = await clock.Verification(() => Task.Run(
+            () => session.HandleServerShare(RefreshServerShare.Decode(continued.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
         try
         {
             if (savePending is not null)
             {
                 await savePending(output.Share, cancellationToken).ConfigureAwait(false);
             }
-            CompleteRefreshResponse completed = await Call(o => _grpc.CompleteRefreshAsync(new CompleteRefreshRequest
+            CompleteRefreshResponse completed = await clock.Server(() => Call(o => _grpc.CompleteRefreshAsync(new CompleteRefreshRequest
             {
                 KeyId = started.KeyId,
                 RefreshId = started.RefreshId,
                 Confirmation = ByteString.CopyFrom(output.Confirmation.Encode()),
-            }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+            }, o).ResponseAsync, cancellationToken)).ConfigureAwait(false);
             if (!completed.Key.PublicKey.Span.SequenceEqual(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(curve), output.Share.PublicKey))
                 || completed.Device.DeviceId != output.Share.DeviceId
                 || !completed.Device.ShareId.Span.SequenceEqual(output.Share.ShareId))
@@ -214,6 +217,7 @@ public sealed partial class MpcSignerClient
             output.Share.Dispose();
             throw;
         }
+        clock.Report(_options.Timings);
         return output.Share;
     }
 }

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
@@ -32,7 +33,9 @@ public sealed partial class MpcSignerClient : IDisposable
     private readonly Func<CancellationToken, ValueTask<string>> _token;
     private readonly MpcSignerClientOptions _options;
     private readonly IBigNumBackend _backend;
-    private readonly Lazy<Task<RingPedersenSecret>> _ringPedersen;
+    private readonly SemaphoreSlim _deviceProfileLock = new(1, 1);
+    private RingPedersenSecret? _deviceParameters; // loaded or created once per instance, under _deviceProfileLock
+    private readonly List<DeviceProfile> _ownedProfiles = []; // disposed with the client
     private readonly bool _insecure; // set by the Uri constructors only
     private readonly ILogger? _logger;
 
@@ -74,34 +77,33 @@ public sealed partial class MpcSignerClient : IDisposable
         _token = tokenProvider;
         _options = options ?? new MpcSignerClientOptions();
         _backend = _options.Backend ?? BigNumBackends.Default;
-        _ringPedersen = new Lazy<Task<RingPedersenSecret>>(() => _options.RingPedersen is { } given
-            ? Task.FromResult(given)
-            : Task.Run(() => RingPedersenSecret.Generate(_backend)));
     }
 
     /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>
     public async Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default)
     {
-        RingPedersenSecret ringPedersen = await _ringPedersen.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var clock = new OperationClock("keygen");
+        RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
         using var session = new KeyGenClientSession(curve, ringPedersen, _backend);
-        BeginKeyGenResponse begin = await Call(options => _grpc.BeginKeyGenAsync(
-            new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        BeginKeyGenResponse begin = await clock.Server(() => Call(options => _grpc.BeginKeyGenAsync(
+            new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
         KeyGenCommitment commitment = KeyGenCommitment.Decode(begin.Commitment.Span);
         if (commitment.KeyId != begin.KeyId)
         {
             throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
         }
-        KeyGenClientShare share = await Task.Run(() => session.HandleCommitment(commitment), cancellationToken).ConfigureAwait(false);
-        CompleteKeyGenResponse complete = await Call(options => _grpc.CompleteKeyGenAsync(
-            new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()) }, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
-        // Verifying the server's modulus and range proofs is the client's heaviest step (~0.3 s).
-        ClientKeyShare clientShare = await Task.Run(
-            () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken).ConfigureAwait(false);
+        KeyGenClientShare share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment), cancellationToken)).ConfigureAwait(false);
+        CompleteKeyGenResponse complete = await clock.Server(() => Call(options => _grpc.CompleteKeyGenAsync(
+            new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()) }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+        // Verifying the server's modulus and range proofs is the client's heaviest step.
+        ClientKeyShare clientShare = await clock.Verification(() => Task.Run(
+            () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
         if (!complete.Key.PublicKey.Span.SequenceEqual(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(curve), clientShare.PublicKey)))
         {
             clientShare.Dispose();
             throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed, "The server reports a different public key than the protocol produced.");
         }
+        clock.Report(_options.Timings);
         return new MpcKey(clientShare, _options.PrecomputedRandomness);
     }
 
@@ -170,6 +172,14 @@ public sealed partial class MpcSignerClient : IDisposable
         if (_ownsChannel)
         {
             _channel.Dispose();
+        }
+        lock (_ownedProfiles)
+        {
+            foreach (DeviceProfile profile in _ownedProfiles)
+            {
+                profile.Dispose();
+            }
+            _ownedProfiles.Clear();
         }
     }
 

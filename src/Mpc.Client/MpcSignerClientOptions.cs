@@ -12,10 +12,26 @@ public sealed class MpcSignerClientOptions
     public IBigNumBackend? Backend { get; set; }
 
     /// <summary>
-    /// This device's ring-Pedersen parameters for key generation. Null generates them on first use
-    /// (two safe primes, 0.1–3 s) and reuses them for the client's lifetime.
+    /// This device's ring-Pedersen parameters for key generation and refresh, held in memory by the caller (who
+    /// disposes them). When set, <see cref="DeviceProfileStore"/> is not used. Null: they come from the store.
     /// </summary>
     public RingPedersenSecret? RingPedersen { get; set; }
+
+    /// <summary>
+    /// Where this device keeps its proof parameters between processes (<see cref="DeviceProfiles.DeviceProfileFile"/>
+    /// for a sealed file). The client loads them before its first key generation or refresh; when the store has none
+    /// it creates them (two safe primes, about a second, sometimes several; <see cref="Progress"/> says so first) and
+    /// saves them, once per device. A stored profile that fails its checks makes the operation fail: it is replaced
+    /// only by <see cref="MpcSignerClient.RegenerateDeviceProfileAsync"/>. Null (and no <see cref="RingPedersen"/>):
+    /// parameters are created on first use and kept for this client instance only.
+    /// </summary>
+    public DeviceProfiles.IDeviceProfileStore? DeviceProfileStore { get; set; }
+
+    /// <summary>Called with a one-line note before a slow local step (creating the device's proof parameters). Null: silent.</summary>
+    public Action<string>? Progress { get; set; }
+
+    /// <summary>Called after each key generation, refresh and import with where its time went. Null: not reported.</summary>
+    public Action<MpcOperationTimings>? Timings { get; set; }
 
     /// <summary>
     /// Randomness values (c3's Paillier randomness and its proof's commitments) each key keeps precomputed in the

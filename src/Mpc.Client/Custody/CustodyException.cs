@@ -1,6 +1,6 @@
 namespace Mpc.Client.Custody;
 
-/// <summary>Why a backup, enrolment request, pending enrolment or handover was refused. Stable: the CLI maps these to hints.</summary>
+/// <summary>Why a backup, enrolment request, pending enrolment, handover or device profile was refused. Stable: the CLI maps these to hints.</summary>
 public enum CustodyErrorReason
 {
     /// <summary>Truncated, malformed or internally inconsistent input.</summary>
@@ -32,6 +32,9 @@ public enum CustodyErrorReason
 
     /// <summary>The request asks for a key other than the one being handed over.</summary>
     WrongKey,
+
+    /// <summary>A device profile made for another device (copied from it): refused, never used or replaced silently.</summary>
+    OtherDevice,
 }
 
 /// <summary>

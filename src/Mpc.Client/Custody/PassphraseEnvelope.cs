@@ -25,6 +25,7 @@ internal static class PassphraseEnvelope
     {
         yield return (ClientShareBackup.Format, ClientShareBackup.Kind);
         yield return (DeviceEnrolmentRequest.PendingFormat, DeviceEnrolmentRequest.PendingKind);
+        yield return (DeviceProfiles.DeviceProfile.Format, DeviceProfiles.DeviceProfileFile.Kind);
     }
 
     public static byte[] Seal(string format, uint version, Action<WireWriter> writeHeader, ReadOnlySpan<byte> plaintext,

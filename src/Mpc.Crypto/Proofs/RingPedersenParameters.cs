@@ -250,6 +250,65 @@ public sealed class RingPedersenSecret : IDisposable
         return ProofMath.Crt(xp, p, xq, q, _qInverseModP);
     }
 
+    /// <summary>Version of <see cref="ExportSecret"/>'s layout; a new layout gets a new number.</summary>
+    private const uint ExportVersion = 1;
+
+    /// <summary>
+    /// The secret as bytes (u32 version, N̂, s, t, p̂, q̂, λ framed by <see cref="WireWriter"/>), for the device profile
+    /// that keeps one device's parameters sealed between processes. The caller seals them and zeroes the array.
+    /// </summary>
+    public byte[] ExportSecret() =>
+        new WireWriter().WriteUInt32(ExportVersion)
+            .WriteBigInteger(Parameters.N).WriteBigInteger(Parameters.S).WriteBigInteger(Parameters.T)
+            .WriteBigInteger(P).WriteBigInteger(Q).WriteBigInteger(Lambda)
+            .ToArray();
+
+    /// <summary>
+    /// Reads <see cref="ExportSecret"/>'s bytes and checks them before anything uses them: N̂ = p̂·q̂ with p̂ ≠ q̂ odd,
+    /// the public shape (<see cref="RingPedersenParameters.Validate"/>), λ ∈ [1, φ(N̂)), and s = t^λ both directly
+    /// mod N̂ and through the CRT (which agree only when p̂ and q̂ are prime, short of a prime test).
+    /// Throws <see cref="MpcErrorCode.InvalidRingPedersenParameters"/> otherwise.
+    /// </summary>
+    public static RingPedersenSecret ImportSecret(ReadOnlySpan<byte> secret, IBigNumBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        const int maxBits = ProofParameters.RingPedersenMaximumBits;
+        BigInteger n, s, t, p, q, lambda;
+        var reader = new WireReader(secret);
+        if (reader.ReadUInt32("ring-Pedersen secret version") != ExportVersion)
+        {
+            throw Error.Of(MpcErrorCode.InvalidRingPedersenParameters, "Ring-Pedersen secret has an unknown layout version.");
+        }
+        n = reader.ReadBigInteger("ring-Pedersen N̂", maxBits);
+        s = reader.ReadBigInteger("ring-Pedersen s", maxBits);
+        t = reader.ReadBigInteger("ring-Pedersen t", maxBits);
+        p = reader.ReadBigInteger("ring-Pedersen p̂", maxBits);
+        q = reader.ReadBigInteger("ring-Pedersen q̂", maxBits);
+        lambda = reader.ReadBigInteger("ring-Pedersen λ", maxBits);
+        reader.EnsureEnd("ring-Pedersen secret");
+
+        var stated = new RingPedersenParameters(n, s, t);
+        stated.Validate();
+        if (p.CompareTo(BigInteger.Two) <= 0 || q.CompareTo(BigInteger.Two) <= 0 || !p.TestBit(0) || !q.TestBit(0)
+            || p.Equals(q) || !p.Multiply(q).Equals(n) || !p.Gcd(q).Equals(BigInteger.One))
+        {
+            throw Error.Of(MpcErrorCode.InvalidRingPedersenParameters, "Ring-Pedersen secret rejected: its primes do not make N̂.");
+        }
+        BigInteger phi = p.Subtract(BigInteger.One).Multiply(q.Subtract(BigInteger.One));
+        if (lambda.SignValue <= 0 || lambda.CompareTo(phi) >= 0)
+        {
+            throw Error.Of(MpcErrorCode.InvalidRingPedersenParameters, "Ring-Pedersen secret rejected: λ is outside [1, φ(N̂)).");
+        }
+        // The constructor computes s = t^λ through the CRT; the stored s must equal it and the direct power.
+        var imported = new RingPedersenSecret(p, q, lambda, t, backend);
+        if (!imported.Parameters.Equals(stated) || !backend.ModPow(t, lambda, n).Equals(s))
+        {
+            imported.Dispose();
+            throw Error.Of(MpcErrorCode.InvalidRingPedersenParameters, "Ring-Pedersen secret rejected: s is not t^λ.");
+        }
+        return imported;
+    }
+
     public void Dispose()
     {
         _p = BigInteger.Zero;

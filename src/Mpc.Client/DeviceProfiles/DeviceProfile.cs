@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using Mpc.Client.Custody;
+using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Proofs;
+
+namespace Mpc.Client.DeviceProfiles;
+
+/// <summary>
+/// One device's long-lived proof parameters: the ring-Pedersen trapdoor (N̂ = p̂·q̂ from two safe primes, s = t^λ) the
+/// client, as verifier, hands the server for every key generation and refresh. Creating it costs two safe primes
+/// (0.8–1.6 s, sometimes several seconds), so a device makes it once and keeps it sealed in an
+/// <see cref="IDeviceProfileStore"/>. Reusing it across keys is safe: the parameters are the verifier's own, Πprm is
+/// proven afresh in every session and bound to it, and the server learns nothing from seeing N̂ twice except that the
+/// two keys belong to one device (docs/key-custody.md, "Device profile").
+/// </summary>
+public sealed class DeviceProfile : IDisposable
+{
+    /// <summary>The payload's format name and version; both are inside the sealed bytes and in the file's associated data.</summary>
+    internal const string Format = "mpc-signer/device-profile";
+    internal const uint Version = 1;
+
+    private DeviceProfile(string deviceId, DateTimeOffset createdAt, RingPedersenSecret ringPedersen)
+    {
+        DeviceId = deviceId;
+        CreatedAt = createdAt;
+        RingPedersen = ringPedersen;
+    }
+
+    /// <summary>The device this profile belongs to; a store refuses a profile that names another device.</summary>
+    public string DeviceId { get; }
+
+    /// <summary>When the parameters were generated (whole milliseconds, UTC).</summary>
+    public DateTimeOffset CreatedAt { get; }
+
+    /// <summary>The ring-Pedersen trapdoor; never leaves the device.</summary>
+    public RingPedersenSecret RingPedersen { get; }
+
+    /// <summary>A short public fingerprint of N̂ (first 16 hex digits of its SHA-256), to tell two profiles apart.</summary>
+    public string Fingerprint => Convert.ToHexStringLower(SHA256.HashData(RingPedersen.Parameters.N.ToByteArrayUnsigned()))[..16];
+
+    /// <summary>Generates a new profile for <paramref name="deviceId"/> (two safe primes: about a second, sometimes several).</summary>
+    /// <exception cref="ArgumentException">The device id is empty, longer than 128 characters or has control characters.</exception>
+    public static DeviceProfile Create(string deviceId, IBigNumBackend? backend = null, TimeProvider? timeProvider = null)
+    {
+        CustodyFields.RequireDeviceId(deviceId, nameof(deviceId));
+        RingPedersenSecret secret = RingPedersenSecret.Generate(backend ?? BigNumBackends.Default);
+        return new DeviceProfile(deviceId, CustodyFields.Truncate((timeProvider ?? TimeProvider.System).GetUtcNow()), secret);
+    }
+
+    /// <summary>A profile around existing parameters (tests reuse one set: safe primes are slow). The caller keeps ownership.</summary>
+    internal static DeviceProfile From(string deviceId, RingPedersenSecret ringPedersen, DateTimeOffset createdAt)
+    {
+        CustodyFields.RequireDeviceId(deviceId, nameof(deviceId));
+        return new DeviceProfile(deviceId, CustodyFields.Truncate(createdAt), ringPedersen);
+    }
+
+    /// <summary>
+    /// The profile as bytes for a store to seal: format, version, device id, creation time and the ring-Pedersen
+    /// secret, framed by <see cref="WireWriter"/>. Secret: the caller seals them and zeroes the array.
+    /// </summary>
+    public byte[] ExportSecret()
+    {
+        byte[] ringPedersen = RingPedersen.ExportSecret();
+        try
+        {
+            return new WireWriter().WriteString(Format).WriteUInt32(Version).WriteString(DeviceId).WriteTime(CreatedAt)
+                .WriteBytes(ringPedersen).ToArray();
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(ringPedersen);
+        }
+    }
+
+    /// <summary>
+    /// Reads <see cref="ExportSecret"/>'s bytes for <paramref name="expectedDeviceId"/> and checks the parameters
+    /// (<see cref="RingPedersenSecret.ImportSecret"/>: their public shape and t^λ = s) before anything uses them.
+    /// </summary>
+    /// <exception cref="CustodyException">
+    /// <see cref="CustodyErrorReason.OtherDevice"/> for another device's profile; <see cref="CustodyErrorReason.UnsupportedVersion"/>;
+    /// <see cref="CustodyErrorReason.Corrupt"/> for bytes that do not parse or parameters that fail the checks.
+    /// </exception>
+    public static DeviceProfile ImportSecret(ReadOnlySpan<byte> secret, string expectedDeviceId, IBigNumBackend? backend = null)
+    {
+        CustodyFields.RequireDeviceId(expectedDeviceId, nameof(expectedDeviceId));
+        try
+        {
+            var reader = new WireReader(secret);
+            if (reader.ReadString("format", 64) != Format)
+            {
+                throw new CustodyException(CustodyErrorReason.WrongKind, "not a device profile");
+            }
+            uint version = reader.ReadUInt32("version");
+            if (version != Version)
+            {
+                throw new CustodyException(CustodyErrorReason.UnsupportedVersion, $"device profile version {version} is not supported by this client (expected {Version})");
+            }
+            string deviceId = CustodyFields.ReadDeviceId(ref reader, "device id");
+            if (deviceId != expectedDeviceId)
+            {
+                throw OtherDevice(deviceId, expectedDeviceId);
+            }
+            DateTimeOffset createdAt = CustodyFields.ReadTime(ref reader, "created at");
+            RingPedersenSecret ringPedersen = RingPedersenSecret.ImportSecret(reader.ReadBytes("ring-Pedersen secret"), backend ?? BigNumBackends.Default);
+            try
+            {
+                reader.EnsureEnd("device profile");
+            }
+            catch
+            {
+                ringPedersen.Dispose();
+                throw;
+            }
+            return new DeviceProfile(deviceId, createdAt, ringPedersen);
+        }
+        catch (Exception e) when (e is MpcProtocolException or FormatException or ArgumentException)
+        {
+            throw new CustodyException(CustodyErrorReason.Corrupt, $"device profile is corrupt or its parameters fail their checks ({e.Message.TrimEnd('.')})", e);
+        }
+    }
+
+    internal static CustodyException OtherDevice(string profileDevice, string thisDevice) =>
+        new(CustodyErrorReason.OtherDevice, $"device profile belongs to device {profileDevice}, not to this device ({thisDevice})");
+
+    /// <summary>Forgets the trapdoor (the big integers are dropped; they cannot be wiped in place).</summary>
+    public void Dispose() => RingPedersen.Dispose();
+
+    public override string ToString() => $"DeviceProfile({DeviceId}, {Fingerprint})";
+}
