@@ -122,7 +122,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         string keyId = KeyIds.New();
         byte[] seed = request.SeedShare.ToByteArray();
         RefreshStarted started = await UserGrain(user).BeginImport(keyId, new ImportStart(
-            (int)curve, request.PublicKey.ToByteArray(), seed, [.. request.CertificateChain.Select(c => c.ToByteArray())], request.Label, request.Request.ToByteArray()));
+            curve, request.PublicKey.ToByteArray(), seed, [.. request.CertificateChain.Select(c => c.ToByteArray())], request.Label, request.Request.ToByteArray()));
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(seed);
         return new BeginRefreshResponse { KeyId = keyId, RefreshId = started.RefreshId, Commitment = ByteString.CopyFrom(started.Commitment) };
     }
@@ -253,7 +253,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     internal static KeyInfo ToKeyInfo(KeySummary key)
     {
-        EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
+        EcCurve curve = EcCurve.Get(key.Curve);
         return new KeyInfo
         {
             KeyId = key.KeyId,
