@@ -1,3 +1,5 @@
+using Mpc.Crypto.Curves;
+
 namespace Mpc.Grains;
 
 /// <summary>
@@ -93,7 +95,7 @@ public enum KeyStatus
 [GenerateSerializer, Immutable, Alias("mpc.KeySummary")]
 public sealed record KeySummary(
     [property: Id(0)] string KeyId,
-    [property: Id(1)] int Curve,
+    [property: Id(1)] CurveKind Curve,
     [property: Id(2)] byte[] PublicKey,
     [property: Id(3)] KeyStatus Status,
     [property: Id(4)] DateTimeOffset CreatedAt,
@@ -126,7 +128,7 @@ public sealed record RefreshStart(
 
 [GenerateSerializer, Immutable, Alias("mpc.ImportStart")]
 public sealed record ImportStart(
-    [property: Id(0)] int Curve,
+    [property: Id(0)] CurveKind Curve,
     [property: Id(1)] byte[] PublicKey,
     [property: Id(2)] byte[] SeedShare,
     [property: Id(3)] byte[][] CertificateChain,

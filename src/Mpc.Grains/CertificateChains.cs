@@ -17,6 +17,13 @@ internal static class CertificateChains
     public const int MaxTotalBytes = 64 * 1024;
 
     /// <summary>
+    /// Validates <paramref name="chainDer"/> against <paramref name="key"/> and assigns it, without writing state.
+    /// On refusal (<see cref="SignerException"/>, InvalidArgument) the key is unchanged.
+    /// </summary>
+    public static void Assign(StoredKey key, IReadOnlyList<byte[]> chainDer) =>
+        key.CertificateChain = Parse(chainDer, key.CurveKind, key.PublicKey);
+
+    /// <summary>
     /// Checks <paramref name="chainDer"/> (leaf first, DER) against the key's curve and public key and returns
     /// copies of the certificates to store. Throws <see cref="SignerException"/> (InvalidArgument) otherwise.
     /// </summary>

@@ -14,8 +14,11 @@ public sealed class StoredKey
     [Id(0)]
     public string KeyId { get; set; } = "";
 
+    /// <summary>The key's <see cref="Mpc.Crypto.Curves.CurveKind"/>, stored as its number (the stored format since the first release).</summary>
     [Id(1)]
     public int Curve { get; set; }
+
+    public Mpc.Crypto.Curves.CurveKind CurveKind => (Mpc.Crypto.Curves.CurveKind)Curve;
 
     /// <summary>The joint public key, SEC1 compressed.</summary>
     [Id(2)]

@@ -9,8 +9,10 @@ using Mpc.Transport.V1;
 namespace Mpc.Server;
 
 /// <summary>
-/// The gRPC front end: authenticates the caller (the token's subject is the user), checks key ownership,
-/// and forwards each protocol round to the user's grain. Any silo can serve any user.
+/// The gRPC front end: authenticates the caller (the token's subject is the user) and forwards each protocol round
+/// to the user's grain, which knows only the user's own keys: a round on the user's key costs one grain call. The
+/// key-owner grain is asked only when the user's grain answers NotFound, so that a key id of another user is still
+/// refused with PermissionDenied (<see cref="OnOwnKey{T}"/>). Any silo can serve any user.
 /// </summary>
 [Authorize]
 internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
@@ -35,23 +37,21 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     public override async Task<BeginSignResponse> BeginSign(BeginSignRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
-        byte[] commitment = await UserGrain(user).BeginSign(request.KeyId, DeviceOf(request.DeviceId, request.ShareId));
+        byte[] commitment = await OnOwnKey(request.KeyId, context, grain => grain.BeginSign(request.KeyId, DeviceOf(request.DeviceId, request.ShareId)));
         return new BeginSignResponse { Commitment = ByteString.CopyFrom(commitment) };
     }
 
     public override async Task<SignNonceResponse> SignNonce(SignNonceRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
-        byte[] opening = await UserGrain(user).SignNonce(request.KeyId, DeviceOf(request.DeviceId, request.ShareId), request.Nonce.ToByteArray());
+        byte[] opening = await OnOwnKey(request.KeyId, context,
+            grain => grain.SignNonce(request.KeyId, DeviceOf(request.DeviceId, request.ShareId), request.Nonce.ToByteArray()));
         return new SignNonceResponse { Opening = ByteString.CopyFrom(opening) };
     }
 
     public override async Task<SignFinishResponse> SignFinish(SignFinishRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
-        SignCompletion completion = await UserGrain(user).SignFinish(
-            request.KeyId, request.SessionId.ToByteArray(), request.Ciphertext.ToByteArray(), request.WantNextCommitment);
+        SignCompletion completion = await OnOwnKey(request.KeyId, context, grain => grain.SignFinish(
+            request.KeyId, request.SessionId.ToByteArray(), request.Ciphertext.ToByteArray(), request.WantNextCommitment));
         return new SignFinishResponse
         {
             Result = ByteString.CopyFrom(completion.Result),
@@ -61,9 +61,12 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     public override async Task<KeyInfo> GetKey(GetKeyRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
-        KeySummary key = await UserGrain(user).GetKey(request.KeyId)
-            ?? throw new RpcException(new Status(StatusCode.NotFound, $"Key '{request.KeyId}' does not exist."));
+        KeySummary? key = await OnOwnKey(request.KeyId, context, grain => grain.GetKey(request.KeyId));
+        if (key is null)
+        {
+            await RequireOwner(request.KeyId, context);
+            throw new RpcException(new Status(StatusCode.NotFound, $"Key '{request.KeyId}' does not exist."));
+        }
         return ToKeyInfo(key);
     }
 
@@ -77,24 +80,29 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     public override async Task<KeyInfo> SetCertificateChain(SetCertificateChainRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
-        KeySummary key = await UserGrain(user).SetCertificateChain(request.KeyId, [.. request.CertificateChain.Select(c => c.ToByteArray())]);
+        KeySummary key = await OnOwnKey(request.KeyId, context,
+            grain => grain.SetCertificateChain(request.KeyId, [.. request.CertificateChain.Select(c => c.ToByteArray())]));
         return ToKeyInfo(key);
     }
 
     public override async Task<BeginRefreshResponse> BeginRefresh(BeginRefreshRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
-        DeviceRefreshPurpose purpose = request.Purpose switch
+        DeviceRefreshPurpose? purpose = request.Purpose switch
         {
             Transport.V1.RefreshPurpose.Refresh => DeviceRefreshPurpose.Refresh,
             Transport.V1.RefreshPurpose.Enrol => DeviceRefreshPurpose.Enrol,
             Transport.V1.RefreshPurpose.Backup => DeviceRefreshPurpose.Backup,
             Transport.V1.RefreshPurpose.Restore => DeviceRefreshPurpose.Restore,
-            _ => throw new RpcException(new Status(StatusCode.InvalidArgument, "purpose must be refresh, enrol, backup or restore.")),
+            _ => null,
         };
-        RefreshStarted started = await UserGrain(user).BeginRefresh(request.KeyId,
-            new RefreshStart(DeviceOf(request.DeviceId, request.ShareId), purpose, request.Label, request.Request.ToByteArray()));
+        if (purpose is null)
+        {
+            // Ownership is refused first, as for every other call on a key.
+            await RequireOwner(request.KeyId, context);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "purpose must be refresh, enrol, backup or restore."));
+        }
+        RefreshStarted started = await OnOwnKey(request.KeyId, context, grain => grain.BeginRefresh(request.KeyId,
+            new RefreshStart(DeviceOf(request.DeviceId, request.ShareId), purpose.Value, request.Label, request.Request.ToByteArray())));
         return new BeginRefreshResponse { KeyId = request.KeyId, RefreshId = started.RefreshId, Commitment = ByteString.CopyFrom(started.Commitment) };
     }
 
@@ -114,7 +122,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         string keyId = KeyIds.New();
         byte[] seed = request.SeedShare.ToByteArray();
         RefreshStarted started = await UserGrain(user).BeginImport(keyId, new ImportStart(
-            (int)curve, request.PublicKey.ToByteArray(), seed, [.. request.CertificateChain.Select(c => c.ToByteArray())], request.Label, request.Request.ToByteArray()));
+            curve, request.PublicKey.ToByteArray(), seed, [.. request.CertificateChain.Select(c => c.ToByteArray())], request.Label, request.Request.ToByteArray()));
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(seed);
         return new BeginRefreshResponse { KeyId = keyId, RefreshId = started.RefreshId, Commitment = ByteString.CopyFrom(started.Commitment) };
     }
@@ -135,8 +143,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     public override async Task<ListDevicesResponse> ListDevices(ListDevicesRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
-        IReadOnlyList<DeviceSummary> devices = await UserGrain(user).ListDevices(request.KeyId);
+        IReadOnlyList<DeviceSummary> devices = await OnOwnKey(request.KeyId, context, grain => grain.ListDevices(request.KeyId));
         var response = new ListDevicesResponse();
         response.Devices.AddRange(devices.Select(ToDeviceInfo));
         return response;
@@ -144,8 +151,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     public override async Task<DeviceInfo> RevokeDevice(RevokeDeviceRequest request, ServerCallContext context)
     {
-        string user = await RequireOwner(request.KeyId, context);
-        return ToDeviceInfo(await UserGrain(user).RevokeDevice(request.KeyId, request.DeviceId));
+        return ToDeviceInfo(await OnOwnKey(request.KeyId, context, grain => grain.RevokeDevice(request.KeyId, request.DeviceId)));
     }
 
     /// <summary>The grain reads an empty device id as the key's first device, "primary".</summary>
@@ -171,43 +177,68 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     private IUserKeysGrain UserGrain(string user) => grains.GetGrain<IUserKeysGrain>(user);
 
-    /// <summary>The caller's user id and a check that the key exists and is theirs.</summary>
+    /// <summary>
+    /// Runs one call on the caller's own grain. Key ids are unique across users (claimed at creation, <see cref="IKeyOwnerGrain"/>),
+    /// and a grain holds only its user's keys and sessions, so a key id of another user always ends in NotFound there: only
+    /// then is the owner asked, and a foreign key is PermissionDenied, an unknown one the grain's NotFound.
+    /// </summary>
+    private async Task<T> OnOwnKey<T>(string keyId, ServerCallContext context, Func<IUserKeysGrain, Task<T>> call)
+    {
+        string user = UserOf(context);
+        RequireKeyIdFormat(keyId);
+        try
+        {
+            return await call(UserGrain(user));
+        }
+        catch (SignerException e) when (e.Kind == SignerErrorKind.NotFound)
+        {
+            await RefuseForeignKey(keyId, user);
+            throw;
+        }
+    }
+
+    /// <summary>The caller's user id and a check that the key exists and is theirs (one owner-grain call).</summary>
     private async Task<string> RequireOwner(string keyId, ServerCallContext context)
     {
         string user = UserOf(context);
-        if (!KeyIds.IsValid(keyId))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "key_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'."));
-        }
-        string? owner = await grains.GetGrain<IKeyOwnerGrain>(keyId).GetOwner();
+        RequireKeyIdFormat(keyId);
+        string? owner = await RefuseForeignKey(keyId, user);
         if (owner is null)
         {
             throw new RpcException(new Status(StatusCode.NotFound, $"Key '{keyId}' does not exist."));
-        }
-        if (owner != user)
-        {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"Key '{keyId}' belongs to another user."));
         }
         return user;
     }
 
     /// <summary>
-    /// The caller's user id for a round of a key generation or import still in progress: its key id is claimed only
-    /// when it completes, so an unclaimed id goes to the caller's own grain (which knows only its own sessions).
+    /// The caller's user id for a round of a key generation, import or refresh still in progress: a new key id is claimed
+    /// only when it completes, and one claimed meanwhile by another user is refused here (PermissionDenied) before any work.
     /// </summary>
     private async Task<string> RequireOwnerOrUnclaimed(string keyId, ServerCallContext context)
     {
         string user = UserOf(context);
-        if (!KeyIds.IsValid(keyId))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "key_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'."));
-        }
+        RequireKeyIdFormat(keyId);
+        await RefuseForeignKey(keyId, user);
+        return user;
+    }
+
+    /// <summary>PermissionDenied when another user owns the key id; otherwise returns its owner (null when unclaimed).</summary>
+    private async Task<string?> RefuseForeignKey(string keyId, string user)
+    {
         string? owner = await grains.GetGrain<IKeyOwnerGrain>(keyId).GetOwner();
         if (owner is not null && owner != user)
         {
             throw new RpcException(new Status(StatusCode.PermissionDenied, $"Key '{keyId}' belongs to another user."));
         }
-        return user;
+        return owner;
+    }
+
+    private static void RequireKeyIdFormat(string keyId)
+    {
+        if (!KeyIds.IsValid(keyId))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "key_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'."));
+        }
     }
 
     private static string UserOf(ServerCallContext context)
@@ -222,7 +253,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     internal static KeyInfo ToKeyInfo(KeySummary key)
     {
-        EcCurve curve = EcCurve.Get((CurveKind)key.Curve);
+        EcCurve curve = EcCurve.Get(key.Curve);
         return new KeyInfo
         {
             KeyId = key.KeyId,

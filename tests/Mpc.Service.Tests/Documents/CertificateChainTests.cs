@@ -14,7 +14,7 @@ public sealed class CertificateChainTests
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var stored = new StoredKey { KeyId = "k1", Curve = (int)CurveKind.P256, PublicKey = Compressed(key) };
         using X509Certificate2 own = SelfSigned("CN=Own", key);
-        UserKeysGrain.AssignCertificateChain(stored, [own.RawData]);
+        CertificateChains.Assign(stored, [own.RawData]);
         Assert.Equal(own.RawData, Assert.Single(stored.CertificateChain));
 
         using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -33,7 +33,7 @@ public sealed class CertificateChainTests
             [new byte[70 * 1024]],
         })
         {
-            SignerException e = Assert.Throws<SignerException>(() => UserKeysGrain.AssignCertificateChain(stored, refused));
+            SignerException e = Assert.Throws<SignerException>(() => CertificateChains.Assign(stored, refused));
             Assert.Equal(SignerErrorKind.InvalidArgument, e.Kind);
             Assert.DoesNotContain('\n', e.Message);
             Assert.Equal(own.RawData, Assert.Single(stored.CertificateChain));

@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Logging;
+using Mpc.Crypto;
+using Mpc.Grains.Audit;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Signing;
+
+namespace Mpc.Grains;
+
+/// <summary>
+/// Re-runs the final checks that markers this activation did not write record (their activation crashed, or its
+/// freeze write failed), from the stored c3 with the key's share: the outcome is the one the interrupted check had,
+/// and the same c3 is decrypted again, so nothing new is learnt.
+/// </summary>
+internal sealed class FinalCheckRecovery(UserKeysContext context)
+{
+    /// <summary>
+    /// Passed: the marker is cleared and the key stays active. Failed: the key is frozen durably, as a failed check.
+    /// Could not run (no such key or device, a share that cannot be unsealed, a malformed record or one from before
+    /// recovery existed, a storage failure): the marker stays, the key stays frozen. Returns true only when the marker
+    /// was cleared.
+    /// </summary>
+    public async Task<bool> Recover(string keyId, PendingFinalCheck marker)
+    {
+        ILogger logger = context.Logger;
+        if (context.Keys.Find(keyId) is not { } key || key.Status == KeyStatus.Frozen)
+        {
+            return false;
+        }
+        FinalCheckRecord? record = marker.ToRecord();
+        if (record is null || !key.Devices.TryGetValue(marker.DeviceId, out StoredDevice? device))
+        {
+            context.Metrics.FinalCheckRerun("not_run");
+            logger.LogWarning("Key {KeyId} stays frozen: a final signature check (device {DeviceId}, started {Since:u}) never recorded its outcome " +
+                "and cannot be re-run ({Why}). An operator unfreeze (which forces a refresh) lifts it",
+                keyId, marker.DeviceId, marker.Since, record is null ? "the marker predates recovery" : "the device is gone");
+            return false;
+        }
+        bool passed;
+        try
+        {
+            ServerKeyShare share = await context.Shares.Open(key, device);
+            // Before any decryption: a marker this server did not write (planted through storage, or altered) would make
+            // the re-run decrypt a c3 whose proof was never checked, one bit of x1 per re-run.
+            if (marker.Tag is null || !FinalCheck.IsAuthentic(share, marker.DeviceId, record, marker.Tag))
+            {
+                context.Metrics.FinalCheckRerun("not_run");
+                logger.LogError("Key {KeyId} stays frozen: the final-check marker (device {DeviceId}, started {Since:u}) is not authentic " +
+                    "(its tag is {Tag}); it is not re-run. An operator unfreeze (which forces a refresh) lifts it",
+                    keyId, marker.DeviceId, marker.Since, marker.Tag is null ? "missing" : "wrong");
+                return false;
+            }
+            passed = FinalCheck.Recheck(share, marker.DeviceId, record, marker.Tag);
+        }
+        catch (Exception e) when (e is SignerException or MpcProtocolException)
+        {
+            context.Metrics.FinalCheckRerun("not_run");
+            logger.LogError(e, "Key {KeyId} stays frozen: the interrupted final check (device {DeviceId}) could not be re-run", keyId, marker.DeviceId);
+            return false;
+        }
+        context.Metrics.FinalCheckRerun(passed ? "passed" : "failed");
+        if (!passed)
+        {
+            const string reason = "final signature check failed (re-run of an interrupted check)";
+            try
+            {
+                await context.Freeze(keyId, marker.DeviceId, reason);
+            }
+            catch (SignerException)
+            {
+                // Logged by the status record; the marker in storage keeps the key frozen meanwhile.
+            }
+            finally
+            {
+                context.Audit.Record(keyId, AuditEventKind.Freeze, marker.DeviceId, record.Digest, AuditOutcomes.Frozen, reason);
+            }
+            return false;
+        }
+        if (!await context.Status.ClearRecoveredMarkerAsync(keyId, marker.CheckId))
+        {
+            return false;
+        }
+        logger.LogWarning("Key {KeyId}: an interrupted final signature check (device {DeviceId}, started {Since:u}) was re-run and passed; " +
+            "its marker is cleared and the key signs again", keyId, marker.DeviceId, marker.Since);
+        context.Audit.Record(keyId, AuditEventKind.Sign, marker.DeviceId, record.Digest, AuditOutcomes.Recovered, "interrupted final check re-run and passed");
+        return true;
+    }
+
+    /// <summary>Re-runs every marker storage holds that this activation did not write; never fails the activation.</summary>
+    public async Task RecoverAll()
+    {
+        foreach ((string keyId, PendingFinalCheck check) in context.Status.ForeignMarkers().ToList())
+        {
+            try
+            {
+                await Recover(keyId, check);
+            }
+            catch (Exception e)
+            {
+                context.Logger.LogError(e, "Re-running the interrupted final check of key {KeyId} failed; it stays frozen", keyId);
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Logging;
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Audit;
+using Mpc.Protocol.KeyGen;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+
+namespace Mpc.Grains;
+
+/// <summary>Key generation for one user, and the one way a new key (generated or imported) is stored.</summary>
+internal sealed class KeyCreation(UserKeysContext context)
+{
+    public byte[] BeginKeyGen(string keyId, byte[] request)
+    {
+        Identifiers.RequireKeyId(keyId);
+        if (context.Keys.Contains(keyId) || context.KeyGens.Contains(keyId))
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
+        }
+        context.PurgeExpired();
+        context.KeyGens.RequireRoom();
+        UserStateLimits.RequireKeyCapacity(context.Keys.State, context.KeyGens.Count + context.Refreshes.Imports);
+        KeyGenRequest decoded = UserKeysContext.Protocol(() => KeyGenRequest.Decode(request));
+        var session = new KeyGenServerSession(keyId, context.Backend, context.Options.PaillierModulusBits);
+        KeyGenCommitment commitment;
+        try
+        {
+            commitment = UserKeysContext.Protocol(() => session.HandleRequest(decoded));
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+        context.KeyGens.Add(keyId, session, decoded.Curve);
+        return commitment.Encode();
+    }
+
+    public async Task<KeyGenCompletion> CompleteKeyGen(string keyId, byte[] clientShare)
+    {
+        Identifiers.RequireKeyId(keyId);
+        context.PurgeExpired();
+        PendingKeyGen pending = context.KeyGens.Take(keyId);
+        using KeyGenServerSession session = pending.Session;
+        KeyGenClientShare decoded = UserKeysContext.Protocol(() => KeyGenClientShare.Decode(clientShare, pending.Curve));
+        // Paillier key generation and the proofs take about a second: keep them off the silo's scheduler threads.
+        KeyGenServerOutput output = await Task.Run(() => UserKeysContext.Protocol(() => session.HandleClientShare(decoded)));
+
+        EcCurve curve = EcCurve.Get(pending.Curve);
+        try
+        {
+            await ClaimKeyId(keyId);
+        }
+        catch
+        {
+            output.Share.Dispose();
+            throw;
+        }
+        (StoredKey stored, StoredDevice device) = await StoreNewKey(keyId, output.Share, "", imported: false, []);
+        context.Audit.Record(keyId, AuditEventKind.KeyGen, device.DeviceId, default, AuditOutcomes.Ok, curve.Name);
+        context.Logger.LogInformation("Created key {KeyId} on {Curve}", keyId, curve.Name);
+        return new KeyGenCompletion(output.Message.Encode(), context.Summarize(stored));
+    }
+
+    /// <summary>
+    /// Records this user as the key id's owner, durably, just before the key itself is stored: an abandoned key
+    /// generation or import leaves no record. The id is 128 random bits, but if it were taken nothing is stored.
+    /// </summary>
+    public async Task ClaimKeyId(string keyId)
+    {
+        bool claimed;
+        try
+        {
+            claimed = await context.ClaimKeyId(keyId);
+        }
+        catch (Exception e) when (e is not SignerException)
+        {
+            context.Logger.LogError(e, "Claiming key id {KeyId} failed", keyId);
+            throw new SignerException(SignerErrorKind.Internal, "The key id could not be recorded; nothing was stored. Try again.");
+        }
+        if (!claimed)
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key id '{keyId}' is already taken; nothing was stored. Start again.");
+        }
+    }
+
+    /// <summary>
+    /// Stores a new key (generated or imported) with its first device, "primary", in one commit; a failed write keeps
+    /// nothing. The unsealed share is cached for the key's first signatures.
+    /// </summary>
+    public async Task<(StoredKey Key, StoredDevice Device)> StoreNewKey(string keyId, ServerKeyShare share, string label, bool imported, IReadOnlyList<byte[]> certificateChain)
+    {
+        UserStateLimits.RequireKeyCapacity(context.Keys.State, inProgress: 0);
+        UserStateLimits.RequireDeviceCapacity(context.Keys.State);
+        DateTimeOffset now = context.Time.GetUtcNow();
+        IReadOnlyList<byte[]> chain = certificateChain.Count > 0
+            ? CertificateChains.Parse(certificateChain, share.Curve, EcCurve.Get(share.Curve).EncodePoint(share.PublicKey))
+            : [];
+        if (chain.Count > 0)
+        {
+            UserStateLimits.RequireChainCapacity(context.Keys.State, keyId, chain);
+        }
+        StoredDevice device = await context.Shares.Seal(keyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, label, share, now);
+        StoredKey stored = await context.Keys.CommitAsync(new KeyChange(keyId, _ =>
+        {
+            var key = new StoredKey
+            {
+                KeyId = keyId,
+                Curve = (int)share.Curve,
+                PublicKey = EcCurve.Get(share.Curve).EncodePoint(share.PublicKey),
+                Status = KeyStatus.Active,
+                CreatedAt = now,
+                Imported = imported,
+                CertificateChain = [.. chain],
+            };
+            key.Devices[device.DeviceId] = device;
+            return key;
+        }, imported ? "The imported key could not be stored; nothing was kept. Try again." : "The key could not be stored; nothing was kept. Try again."));
+        context.Shares.Keep(keyId, device.DeviceId, share);
+        return (stored, device);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Audit;
+using Mpc.Protocol.Keys;
+using Mpc.Protocol.Messages;
+using Mpc.Protocol.Refresh;
+
+namespace Mpc.Grains;
+
+/// <summary>
+/// Importing a key the user held whole: the client's seed share starts a refresh (<see cref="DeviceRefresh"/> runs its
+/// rounds), and the key is stored, claimed and audited when the refresh completes.
+/// </summary>
+internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
+{
+    public RefreshStarted Begin(string keyId, ImportStart start, Func<PendingRefresh, RefreshRequest, RefreshStarted> open)
+    {
+        Identifiers.RequireKeyId(keyId);
+        if (context.Keys.Contains(keyId) || context.Refreshes.AnyFor(keyId))
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
+        }
+        context.PurgeExpired();
+        context.Refreshes.RequireRoomForImport();
+        UserStateLimits.RequireKeyCapacity(context.Keys.State, context.KeyGens.Count + context.Refreshes.Imports);
+        string label = Identifiers.RequireLabel(start.Label);
+        CurveKind curve = UserKeysContext.Protocol(() => EcCurve.Get(start.Curve).Kind);
+        RefreshRequest request = UserKeysContext.Protocol(() => RefreshRequest.Decode(start.Request));
+        RefreshServerSession session;
+        try
+        {
+            session = UserKeysContext.Protocol(() => RefreshServerSession.FromImportedSeed(
+                keyId, curve, start.SeedShare, start.PublicKey, context.Backend, context.Options.PaillierModulusBits));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(start.SeedShare);
+        }
+        try
+        {
+            // Refuse a certificate for another key now, before the client does the refresh's work.
+            if (start.CertificateChain.Length > 0)
+            {
+                CertificateChains.Parse(start.CertificateChain, curve, start.PublicKey);
+            }
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+        return open(new PendingRefresh(keyId, session, RefreshPurpose.Import, null, [], ClientKeyShare.PrimaryDevice, label, curve,
+            context.Refreshes.NewExpiry(), start), request);
+    }
+
+    public async Task<RefreshCompletion> Store(PendingRefresh pending, ServerKeyShare share)
+    {
+        if (context.Keys.Contains(pending.KeyId))
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{pending.KeyId}' already exists.");
+        }
+        EcCurve curve = EcCurve.Get(pending.Curve);
+        await creation.ClaimKeyId(pending.KeyId);
+        (StoredKey stored, StoredDevice device) = await creation.StoreNewKey(pending.KeyId, share, pending.Label, imported: true, pending.Import!.CertificateChain);
+        context.Logger.LogInformation("Imported key {KeyId} on {Curve}", pending.KeyId, curve.Name);
+        context.Audit.Record(pending.KeyId, AuditEventKind.Import, device.DeviceId, default, AuditOutcomes.Ok,
+            $"{curve.Name}; {stored.CertificateChain.Count} certificate(s)");
+        return new RefreshCompletion(context.Summarize(stored), DeviceRules.Summarize(device));
+    }
+}

@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Logging;
+using Mpc.Crypto;
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Audit;
+using Mpc.Grains.Telemetry;
+using Mpc.Protocol;
+using Mpc.Protocol.Messages;
+using Mpc.Protocol.Signing;
+
+namespace Mpc.Grains;
+
+/// <summary>
+/// The server's signing rounds for one user. Sessions, and with them every nonce, exist only in memory and are consumed
+/// by one pass through their rounds. No c3 is decrypted before a final-check marker is stored
+/// (<see cref="KeyStatusRecord"/>); a failed final check freezes the key in storage before the caller hears anything.
+/// </summary>
+/// <param name="context">The activation's state and services.</param>
+/// <param name="recovery">Re-runs a check another activation left unfinished, when a marker write meets it.</param>
+/// <param name="checkFinished">Called when a check ended without a failed verification (the grain clears its marker later).</param>
+internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery recovery, Action<string> checkFinished)
+{
+    public async Task<byte[]> BeginSign(string keyId, DeviceShare device)
+    {
+        StoredKey key = context.RequireSignableKey(keyId);
+        StoredDevice stored = DeviceRules.RequireSigning(key, device);
+        context.PurgeExpired();
+        SignServerSession session = (await context.Signs.CommitmentFor(keyId, stored.DeviceId, () => OpenSession(key, stored)))!;
+        return session.Commitment.Encode();
+    }
+
+    public byte[] SignNonce(string keyId, DeviceShare device, byte[] nonce)
+    {
+        StoredKey key = context.RequireSignableKey(keyId);
+        StoredDevice stored = DeviceRules.RequireSigning(key, device);
+        SignNonce decoded = UserKeysContext.Protocol(() => Mpc.Protocol.Messages.SignNonce.Decode(nonce, key.CurveKind));
+        string sessionId = Convert.ToHexStringLower(decoded.ServerSessionId);
+        // An opened session is not found: its one nonce round has run (or runs now) for whoever opened it first.
+        PendingSign pending = context.Signs.Unopened(sessionId, keyId) ?? throw SignerErrors.UnknownSession();
+        if (pending.DeviceId != stored.DeviceId)
+        {
+            // A commitment made for one device's pair must not be completed with another device's share.
+            throw new SignerException(SignerErrorKind.FailedPrecondition,
+                $"This signing session belongs to device '{ClientText.Quote(pending.DeviceId)}', not '{ClientText.Quote(stored.DeviceId)}'; start a new one.");
+        }
+        int opened = context.Signs.OpenedCount(keyId);
+        if (opened >= context.Options.MaxOpenSessionsPerKey)
+        {
+            throw new SignerException(SignerErrorKind.ResourceExhausted,
+                $"Key '{keyId}' has {context.Options.MaxOpenSessionsPerKey} signatures in progress; finish them or wait a few seconds for them to expire.");
+        }
+        try
+        {
+            context.Rate.Check(keyId, opened);
+        }
+        catch (SignerException)
+        {
+            // Refused before the nonce is opened, so the session is burnt without spending anything.
+            context.Signs.Remove(sessionId);
+            context.Audit.Record(keyId, AuditEventKind.Sign, stored.DeviceId, decoded.Digest, AuditOutcomes.RateLimited);
+            throw;
+        }
+        context.Signs.MarkOpened(pending);
+        try
+        {
+            byte[] opening = pending.Session.HandleNonce(decoded).Encode();
+            pending.NonceAt = SignerMetrics.Start();
+            pending.Digest = decoded.Digest;
+            return opening;
+        }
+        catch (MpcProtocolException e)
+        {
+            // A refused round burns the session: its nonce is never offered again.
+            context.Signs.Remove(sessionId);
+            throw SignerErrors.From(e);
+        }
+    }
+
+    public async Task<SignCompletion> SignFinish(string keyId, byte[] sessionId, byte[] ciphertext, bool wantNextCommitment)
+    {
+        StoredKey key = context.RequireSignableKey(keyId);
+        string id = sessionId.Length == ProtocolLimits.ServerSessionIdLength ? Convert.ToHexStringLower(sessionId) : "";
+        PendingSign pending = context.Signs.Find(id, keyId) ?? throw SignerErrors.UnknownSession();
+        SignCiphertext decoded = UserKeysContext.Protocol(() => SignCiphertext.Decode(ciphertext, key.CurveKind, pending.Session.PaillierModulusBits));
+        // The session is spent whatever happens below: its nonce never meets a second c3.
+        context.Signs.Remove(id);
+        FinalCheckRecord record;
+        try
+        {
+            // The proof first: a refused c3 costs no storage write, leaves no marker and decrypts nothing.
+            record = pending.Session.VerifyCiphertext(decoded);
+        }
+        catch (MpcProtocolException e)
+        {
+            bool proofFailed = e.Code == MpcErrorCode.ProofFailed;
+            if (proofFailed)
+            {
+                context.Logger.LogWarning("Refused a signing ciphertext without a valid proof for key {KeyId} (device {DeviceId})", keyId, pending.DeviceId);
+            }
+            context.Audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, proofFailed ? AuditOutcomes.ProofFailed : AuditOutcomes.Refused, e.Code.ToString());
+            throw proofFailed ? SignerErrors.CiphertextProofFailed(e) : SignerErrors.From(e);
+        }
+        string checkId = await BeginFinalCheck(key, pending, record);
+        SignServerOutcome outcome;
+        try
+        {
+            context.Metrics.FinalCheckStarted();
+            outcome = pending.Session.DecryptAndVerify();
+        }
+        catch (MpcProtocolException e)
+        {
+            // Refused before a decrypted value was used: nothing was learnt, so the marker may go.
+            checkFinished(checkId);
+            context.Audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused, e.Code.ToString());
+            throw SignerErrors.From(e);
+        }
+        if (outcome.KeyMustBeFrozen)
+        {
+            try
+            {
+                await context.Freeze(keyId, pending.DeviceId, "final signature check failed");
+            }
+            finally
+            {
+                context.Audit.Record(keyId, AuditEventKind.Freeze, pending.DeviceId, pending.Digest, AuditOutcomes.Frozen, "final signature check failed");
+            }
+            throw SignerErrors.Frozen(keyId);
+        }
+        checkFinished(checkId);
+        context.Metrics.Signed(EcCurve.NameOf(key.CurveKind), SignerMetrics.Since(pending.NonceAt ?? SignerMetrics.Start()));
+        context.Rate.Released(keyId);
+        context.Audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Ok);
+        byte[]? next = null;
+        if (wantNextCommitment && key.Devices.TryGetValue(pending.DeviceId, out StoredDevice? device) && !device.Revoked)
+        {
+            // One of the device's unopened commitments if it already holds the maximum, so a caller that
+            // throws the next commitment away (a one-shot process) never makes the pool grow.
+            next = (await context.Signs.CommitmentFor(keyId, device.DeviceId, () => OpenSession(key, device)))!.Commitment.Encode();
+        }
+        return new SignCompletion(outcome.Message!.Encode(), next);
+    }
+
+    /// <summary>
+    /// Stores the final-check marker (with what a re-run of the check needs) before c3 is decrypted. A write that meets a
+    /// marker another activation left re-runs that check first (<see cref="FinalCheckRecovery"/>) and tries once more when
+    /// it passed. Refusals here (Frozen once storage's record is read again, Internal when storage fails) come before any
+    /// decryption of this c3.
+    /// </summary>
+    private async Task<string> BeginFinalCheck(StoredKey key, PendingSign pending, FinalCheckRecord record)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            SignerException refusal;
+            try
+            {
+                return await context.Status.BeginFinalCheckAsync(key, pending.DeviceId, record, pending.Session.FinalCheckTag(record));
+            }
+            catch (SignerException e)
+            {
+                refusal = e;
+            }
+            if (attempt == 0 && refusal.Kind == SignerErrorKind.FailedPrecondition
+                && context.Status.ForeignMarker(key.KeyId) is { } marker && await recovery.Recover(key.KeyId, marker))
+            {
+                // The interrupted check passed and its marker is cleared: this signature may go ahead.
+                continue;
+            }
+            if (refusal.Kind == SignerErrorKind.FailedPrecondition)
+            {
+                // Another activation froze the key: this one's sessions and shares of it are useless now.
+                context.DropShares(key.KeyId, deviceId: null);
+            }
+            context.Audit.Record(key.KeyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused,
+                refusal.Kind == SignerErrorKind.FailedPrecondition ? "frozen in storage" : "final-check marker not stored");
+            throw refusal;
+        }
+    }
+
+    /// <summary>A new session (fresh k1 and its commitment) for the device's pair; <see cref="SigningSessions"/> keeps it.</summary>
+    private async Task<SignServerSession> OpenSession(StoredKey key, StoredDevice device) => new(await context.Shares.Open(key, device), device.DeviceId);
+}

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Grains.Audit;
+using Mpc.Grains.Telemetry;
+
+namespace Mpc.Grains;
+
+/// <summary>
+/// What one activation of a user's grain holds, shared by the classes the grain routes to: the stored key record and
+/// status record, the in-memory sessions and unsealed shares, and the services they use. Plain: no grain in here.
+/// </summary>
+internal sealed class UserKeysContext
+{
+    public required string UserId { get; init; }
+
+    public required KeyRecord Keys { get; init; }
+
+    public required KeyStatusRecord Status { get; init; }
+
+    public required ShareCache Shares { get; init; }
+
+    public required SigningSessions Signs { get; init; }
+
+    public required KeyGenSessions KeyGens { get; init; }
+
+    public required RefreshSessions Refreshes { get; init; }
+
+    public required SigningRateLimiter Rate { get; init; }
+
+    public required SignerOptions Options { get; init; }
+
+    public required TimeProvider Time { get; init; }
+
+    public required IBigNumBackend Backend { get; init; }
+
+    public required SignerMetrics Metrics { get; init; }
+
+    public required IKeyAuditTrail Audit { get; init; }
+
+    public required ILogger Logger { get; init; }
+
+    /// <summary>Records a new key id's owner durably (true when this user owns it now).</summary>
+    public required Func<string, Task<bool>> ClaimKeyId { get; init; }
+
+    /// <summary>The key, not frozen (NotFound, Frozen otherwise).</summary>
+    public StoredKey RequireSignableKey(string keyId)
+    {
+        StoredKey key = Keys.Require(keyId);
+        return Status.IsFrozen(key) ? throw SignerErrors.Frozen(keyId) : key;
+    }
+
+    public KeySummary Summarize(StoredKey key) => KeyRecord.Summarize(key, Status.StatusOf(key));
+
+    /// <summary>Forgets unsealed shares and open signing sessions of one device, or of every device of the key.</summary>
+    public void DropShares(string keyId, string? deviceId)
+    {
+        Shares.Drop(keyId, deviceId);
+        foreach (string session in Signs.Where(s => s.Value.KeyId == keyId && (deviceId is null || s.Value.DeviceId == deviceId)).Select(s => s.Key).ToList())
+        {
+            Signs.Remove(session);
+        }
+    }
+
+    /// <summary>Forgets every unsealed share and signing session (the stored state they came from was replaced).</summary>
+    public void DropAll()
+    {
+        Shares.Clear();
+        Signs.Clear();
+    }
+
+    public void PurgeExpired()
+    {
+        Signs.Purge();
+        Refreshes.Purge();
+        KeyGens.Purge();
+    }
+
+    /// <summary>
+    /// Makes the frozen status durable before anyone is answered, in the small status record. The key is frozen in
+    /// this activation first; if storage refuses, the final-check marker already stored keeps it frozen for every
+    /// activation and the caller gets Internal, never a signature.
+    /// </summary>
+    public async Task Freeze(string keyId, string deviceId, string reason)
+    {
+        Logger.LogWarning("Freezing key {KeyId} (device {DeviceId}): {Reason}", keyId, deviceId, reason);
+        Metrics.Frozen();
+        DropShares(keyId, deviceId: null);
+        await Status.FreezeAsync(keyId, deviceId, reason);
+    }
+
+    /// <summary>Runs one protocol step; its refusal becomes the grain's (<see cref="SignerErrors.From"/>).</summary>
+    public static T Protocol<T>(Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (MpcProtocolException e)
+        {
+            throw SignerErrors.From(e);
+        }
+    }
+}
