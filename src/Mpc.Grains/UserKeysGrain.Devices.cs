@@ -99,6 +99,7 @@ public sealed partial class UserKeysGrain
         RefreshRequest request = Decode(() => RefreshRequest.Decode(start.Request));
         ServerKeyShare share = await Share(key, source);
         RefreshServerSession session = Protocol(() => RefreshServerSession.FromShare(share, target, purpose, backend, _options.PaillierModulusBits));
+        session.PaillierKeys = PaillierKeys;
         return Open(new PendingRefresh(keyId, session, purpose, source.DeviceId, source.ShareId, target, label, (CurveKind)key.Curve,
             time.GetUtcNow() + _options.KeyGenSessionLifetime, Import: null), request);
     }
@@ -124,6 +125,7 @@ public sealed partial class UserKeysGrain
         try
         {
             session = Protocol(() => RefreshServerSession.FromImportedSeed(keyId, curve, start.SeedShare, start.PublicKey, backend, _options.PaillierModulusBits));
+            session.PaillierKeys = PaillierKeys;
         }
         finally
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
+using Mpc.Crypto.Paillier;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Grains.Telemetry;
@@ -52,6 +53,9 @@ public sealed partial class UserKeysGrain(
 
     private string UserId => this.GetPrimaryKeyString();
 
+    /// <summary>The server's pool of ready Paillier keys when the host registers one; inline generation otherwise.</summary>
+    private IPaillierKeySource PaillierKeys => ServiceProvider.GetService(typeof(IPaillierKeySource)) as IPaillierKeySource ?? FreshPaillierKeys.Instance;
+
     public Task<byte[]> BeginKeyGen(string keyId, byte[] request) => Observe(null, () => BeginKeyGenCore(keyId, request));
 
     public Task<KeyGenCompletion> CompleteKeyGen(string keyId, byte[] clientShare) => Observe(null, () => CompleteKeyGenCore(keyId, clientShare));
@@ -87,7 +91,7 @@ public sealed partial class UserKeysGrain(
         }
         UserStateLimits.RequireKeyCapacity(state.State, _keyGens.Count + _refreshes.Values.Count(r => r.Purpose == RefreshPurpose.Import));
         KeyGenRequest decoded = Decode(() => KeyGenRequest.Decode(request));
-        var session = new KeyGenServerSession(keyId, backend, _options.PaillierModulusBits);
+        var session = new KeyGenServerSession(keyId, backend, _options.PaillierModulusBits) { PaillierKeys = PaillierKeys };
         KeyGenCommitment commitment = Protocol(() => session.HandleRequest(decoded));
         _keyGens[keyId] = new PendingKeyGen(session, decoded.Curve, time.GetUtcNow() + _options.KeyGenSessionLifetime);
         return Task.FromResult(commitment.Encode());
