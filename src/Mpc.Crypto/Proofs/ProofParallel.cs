@@ -18,7 +18,13 @@ internal static class ProofParallel
         {
             return results;
         }
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, MaxDegree) };
+        // The thread pool explicitly: inside an Orleans grain TaskScheduler.Current is the grain's one-at-a-time
+        // scheduler, on which the extra workers would only queue behind the blocked turn.
+        var options = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, MaxDegree),
+            TaskScheduler = TaskScheduler.Default,
+        };
         // Chunks rather than single rounds: one exponentiation is too short to pay for a work item each.
         int chunk = Math.Max(1, count / (options.MaxDegreeOfParallelism * 4));
         try
