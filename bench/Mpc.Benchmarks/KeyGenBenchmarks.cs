@@ -17,7 +17,7 @@ namespace Mpc.Benchmarks;
 /// iterations; a job named on the command line (<c>--job dry</c>, <c>--job short</c>) replaces that.
 /// </summary>
 [Config(typeof(MonitoringUnlessJobGiven))]
-public sealed class KeyGenBenchmarks : IDisposable
+public class KeyGenBenchmarks
 {
     /// <summary>
     /// A job attribute would run in addition to a command-line job (BenchmarkDotNet unions them), turning
@@ -53,9 +53,12 @@ public sealed class KeyGenBenchmarks : IDisposable
         _floor = CostFloor.Create();
         // The server's pool of ready Paillier keys, filled before each iteration (IterationSetup, outside the
         // measurement) as the server's background thread keeps it full between requests.
-        _pool = new PaillierKeyPool(_backend, 2048, capacity: 1);
+        _pool = CreatePool(_backend);
         _key = EngineSetup.KeyGen(Curve, _auxiliary, _backend);
     }
+
+    /// <summary>BenchmarkDotNet's GlobalCleanup disposes it (benchmark classes cannot be sealed disposables).</summary>
+    private static PaillierKeyPool CreatePool(IBigNumBackend backend) => new(backend, 2048, capacity: 1);
 
     [IterationSetup(Targets = [nameof(KeyGenWarm), nameof(RefreshWarm)])]
     public void FillPool() => _pool.RefillOne();
@@ -65,13 +68,8 @@ public sealed class KeyGenBenchmarks : IDisposable
     {
         // Misses mean an iteration ran more than one invocation: its extra calls generated inline like the cold rows.
         Console.WriteLine($"// Paillier key pool: {_pool.Hits} hits, {_pool.Misses} misses");
-        Dispose();
-    }
-
-    public void Dispose()
-    {
-        _pool?.Dispose();
-        _floor?.Dispose();
+        _pool.Dispose();
+        _floor.Dispose();
     }
 
     /// <summary>F: half of one RSA-4096 signature (`openssl speed rsa4096` sign time / 2); the Ratio column is "row / F".</summary>
