@@ -1,5 +1,6 @@
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
+using Mpc.Crypto.Paillier;
 using Mpc.Crypto.Proofs;
 using Mpc.Protocol.KeyGen;
 using Mpc.Protocol.Keys;
@@ -29,9 +30,9 @@ internal sealed class EngineSetup : IDisposable
 
     public byte[] Digest { get; }
 
-    public static (ServerKeyShare Server, ClientKeyShare Client) KeyGen(CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend)
+    public static (ServerKeyShare Server, ClientKeyShare Client) KeyGen(CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend, IPaillierKeySource? paillierKeys = null)
     {
-        var server = new KeyGenServerSession(Protocol.KeyIds.New(), backend);
+        var server = new KeyGenServerSession(Protocol.KeyIds.New(), backend) { PaillierKeys = paillierKeys ?? FreshPaillierKeys.Instance };
         var client = new KeyGenClientSession(curve, auxiliary, backend);
         KeyGenClientShare share = client.HandleCommitment(server.HandleRequest(client.Start()));
         KeyGenServerOutput output = server.HandleClientShare(share);
@@ -39,9 +40,10 @@ internal sealed class EngineSetup : IDisposable
     }
 
     /// <summary>One share refresh of the pair, both parties; the pair itself stays as it was (the new one is returned).</summary>
-    public static (ServerKeyShare Server, ClientKeyShare Client) Refresh(ServerKeyShare serverShare, ClientKeyShare clientShare, RingPedersenSecret auxiliary, IBigNumBackend backend)
+    public static (ServerKeyShare Server, ClientKeyShare Client) Refresh(ServerKeyShare serverShare, ClientKeyShare clientShare, RingPedersenSecret auxiliary, IBigNumBackend backend, IPaillierKeySource? paillierKeys = null)
     {
         var server = Protocol.Refresh.RefreshServerSession.FromShare(serverShare, clientShare.DeviceId, RefreshPurpose.Refresh, backend);
+        server.PaillierKeys = paillierKeys ?? FreshPaillierKeys.Instance;
         var client = Protocol.Refresh.RefreshClientSession.FromShare(clientShare, RefreshPurpose.Refresh, auxiliary, backend);
         Protocol.Refresh.RefreshClientOutput output = client.HandleServerShare(server.HandleContribution(client.HandleCommitment(server.HandleRequest(client.Start()))));
         return (server.HandleConfirmation(output.Confirmation), output.Share);

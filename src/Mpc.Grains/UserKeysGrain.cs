@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Paillier;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Grains.Telemetry;
@@ -53,6 +54,7 @@ public sealed class UserKeysGrain : Grain, IUserKeysGrain, ISigningSessionsGrain
             Options = options.Value,
             Time = time,
             Backend = backend,
+            PaillierKeys = ServiceProvider.GetService(typeof(IPaillierKeySource)) as IPaillierKeySource ?? FreshPaillierKeys.Instance,
             Metrics = metrics,
             Audit = audit,
             Logger = logger,

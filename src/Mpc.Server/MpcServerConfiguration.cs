@@ -131,7 +131,12 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
         new("Signer:FinalCheckMarkerClearDelay", "a duration from 00:00:00 to 01:00:00",
             o => o.Signer.FinalCheckMarkerClearDelay, o => o.Signer.FinalCheckMarkerClearDelay >= TimeSpan.Zero && o.Signer.FinalCheckMarkerClearDelay <= OneHour),
         Duration("Signer:AuditFlushInterval", o => o.Signer.AuditFlushInterval, OneHour),
+        new("KeyGen:PrimePoolSize", $"a whole number from 0 (no pool) to {MaxPrimePoolSize}",
+            o => o.KeyGen.PrimePoolSize, o => o.KeyGen.PrimePoolSize is >= 0 and <= MaxPrimePoolSize),
     ];
+
+    /// <summary>Each pooled key holds two primes and their CRT contexts (a few KiB) and costs a prime search to make.</summary>
+    private const int MaxPrimePoolSize = 256;
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, MpcServerOptions options)

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using StackExchange.Redis;
 using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Paillier;
 using Mpc.Grains;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
@@ -127,6 +128,9 @@ public static class MpcServerHost
         ServerTelemetry.Configure(builder, options.Metrics);
         builder.Services.AddSingleton(bigNum);
         builder.Services.AddSingleton<IBigNumBackend>(bigNum.Backend);
+        builder.Services.AddSingleton(new PaillierKeyPool(bigNum.Backend, options.Signer.PaillierModulusBits, options.KeyGen.PrimePoolSize));
+        builder.Services.AddSingleton<IPaillierKeySource>(sp => sp.GetRequiredService<PaillierKeyPool>());
+        builder.Services.AddHostedService<PaillierKeyPoolService>();
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options.Signer));
         builder.Services.AddSingleton<IKeyAuditTrail, KeyAuditTrail>();
         builder.Services.AddSingleton(KeyEncryptionKeyProviderFactory(options, dataDirectory));

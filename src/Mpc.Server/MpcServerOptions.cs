@@ -41,6 +41,22 @@ public sealed class MpcServerOptions
 
     /// <summary>The big-number backend (Mpc__BigNum__Backend); the server refuses a variable-time one unless it is named.</summary>
     public BigNumServerOptions BigNum { get; set; } = new();
+
+    /// <summary>The pool of ready Paillier keys for key generation and refresh (Mpc__KeyGen__PrimePoolSize, Mpc__KeyGen__PrimePoolRefill).</summary>
+    public KeyGenServerOptions KeyGen { get; set; } = new();
+}
+
+/// <summary>
+/// Paillier keys (Blum prime pairs) made ahead of time, in memory only, so no prime search is on a key
+/// generation's or refresh's critical path. A request the pool cannot serve generates inline.
+/// </summary>
+public sealed class KeyGenServerOptions
+{
+    /// <summary>The most ready keys held (0 turns the pool off); each is the size of Signer:PaillierModulusBits.</summary>
+    public int PrimePoolSize { get; set; } = 4;
+
+    /// <summary>Whether a low-priority background thread keeps the pool full; off leaves it empty (every request generates inline).</summary>
+    public bool PrimePoolRefill { get; set; } = true;
 }
 
 /// <summary>Which big-number backend runs the Paillier and proof arithmetic.</summary>

@@ -154,20 +154,22 @@ public sealed class EncryptedDlogProof
         }
 
         BigInteger e = Challenge(curve, n0, ciphertext, X, verifierParameters, S, A, _y, D, context);
-        BigInteger left = key.GPow(Z1).Multiply(backend.ModPow(Z2, n0, n0Squared)).Mod(n0Squared);
-        BigInteger right = A.Multiply(backend.ModPow(ciphertext, e, n0Squared)).Mod(n0Squared);
-        if (!left.Equals(right))
+        // The three equalities are independent: all cores; the first failing one in order is reported.
+        int failed = ProofParallel.FirstFailure(3, i => i switch
         {
-            throw Error.ProofFailed(Name, "Paillier equality (1+N0)^z1·z2^N0 ≡ A·C^e");
-        }
-        ECPoint expected = bigY.Add(X.Multiply(e)).Normalize();
-        if (!curve.MultiplyBase(Z1).Equals(expected))
+            0 => key.GPow(Z1).Multiply(backend.ModPow(Z2, n0, n0Squared)).Mod(n0Squared)
+                .Equals(A.Multiply(backend.ModPow(ciphertext, e, n0Squared)).Mod(n0Squared)),
+            1 => curve.MultiplyBase(Z1).Equals(bigY.Add(X.Multiply(e)).Normalize()),
+            _ => Commit(backend, s, Z1, t, Z3, nHat).Equals(D.Multiply(backend.ModPow(S, e, nHat)).Mod(nHat)),
+        });
+        switch (failed)
         {
-            throw Error.ProofFailed(Name, "group equality z1·G = Y + e·X");
-        }
-        if (!Commit(backend, s, Z1, t, Z3, nHat).Equals(D.Multiply(backend.ModPow(S, e, nHat)).Mod(nHat)))
-        {
-            throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ D·S^e");
+            case 0:
+                throw Error.ProofFailed(Name, "Paillier equality (1+N0)^z1·z2^N0 ≡ A·C^e");
+            case 1:
+                throw Error.ProofFailed(Name, "group equality z1·G = Y + e·X");
+            case 2:
+                throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ D·S^e");
         }
     }
 

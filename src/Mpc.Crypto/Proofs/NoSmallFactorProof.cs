@@ -136,18 +136,23 @@ public sealed class NoSmallFactorProof
         }
 
         BigInteger e = Challenge(n0, verifierParameters, P, Q, A, B, T, Sigma, context);
-        BigInteger r = Commit(backend, s, n0, t, Sigma, nHat);
-        if (!Commit(backend, s, Z1, t, W1, nHat).Equals(A.Multiply(backend.ModPow(P, e, nHat)).Mod(nHat)))
+        // The three equalities are independent (two or three exponentiations mod N̂ each): all cores, and the
+        // first failing one in order is reported, as a sequential check would.
+        int failed = ProofParallel.FirstFailure(3, i => i switch
         {
-            throw Error.ProofFailed(Name, "first equality s^z1·t^w1 ≡ A·P^e");
-        }
-        if (!Commit(backend, s, Z2, t, W2, nHat).Equals(B.Multiply(backend.ModPow(Q, e, nHat)).Mod(nHat)))
+            0 => Commit(backend, s, Z1, t, W1, nHat).Equals(A.Multiply(backend.ModPow(P, e, nHat)).Mod(nHat)),
+            1 => Commit(backend, s, Z2, t, W2, nHat).Equals(B.Multiply(backend.ModPow(Q, e, nHat)).Mod(nHat)),
+            _ => Commit(backend, Q, Z1, t, V, nHat).Equals(
+                T.Multiply(backend.ModPow(Commit(backend, s, n0, t, Sigma, nHat), e, nHat)).Mod(nHat)),
+        });
+        switch (failed)
         {
-            throw Error.ProofFailed(Name, "second equality s^z2·t^w2 ≡ B·Q^e");
-        }
-        if (!Commit(backend, Q, Z1, t, V, nHat).Equals(T.Multiply(backend.ModPow(r, e, nHat)).Mod(nHat)))
-        {
-            throw Error.ProofFailed(Name, "third equality Q^z1·t^v ≡ T·R^e");
+            case 0:
+                throw Error.ProofFailed(Name, "first equality s^z1·t^w1 ≡ A·P^e");
+            case 1:
+                throw Error.ProofFailed(Name, "second equality s^z2·t^w2 ≡ B·Q^e");
+            case 2:
+                throw Error.ProofFailed(Name, "third equality Q^z1·t^v ≡ T·R^e");
         }
     }
 

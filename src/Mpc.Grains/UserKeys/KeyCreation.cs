@@ -21,7 +21,7 @@ internal sealed class KeyCreation(UserKeysContext context)
         context.KeyGens.RequireRoom();
         UserStateLimits.RequireKeyCapacity(context.Keys.State, context.KeyGens.Count + context.Refreshes.Imports);
         KeyGenRequest decoded = UserKeysContext.Protocol(() => KeyGenRequest.Decode(request));
-        var session = new KeyGenServerSession(keyId, context.Backend, context.Options.PaillierModulusBits);
+        var session = new KeyGenServerSession(keyId, context.Backend, context.Options.PaillierModulusBits) { PaillierKeys = context.PaillierKeys };
         KeyGenCommitment commitment;
         try
         {

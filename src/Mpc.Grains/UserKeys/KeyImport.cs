@@ -32,6 +32,7 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
         {
             session = UserKeysContext.Protocol(() => RefreshServerSession.FromImportedSeed(
                 keyId, curve, start.SeedShare, start.PublicKey, context.Backend, context.Options.PaillierModulusBits));
+            session.PaillierKeys = context.PaillierKeys;
         }
         finally
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Paillier;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Telemetry;
 
@@ -33,6 +34,9 @@ internal sealed class UserKeysContext
     public required TimeProvider Time { get; init; }
 
     public required IBigNumBackend Backend { get; init; }
+
+    /// <summary>The server's pool of ready Paillier keys when the host registers one; inline generation otherwise.</summary>
+    public required IPaillierKeySource PaillierKeys { get; init; }
 
     public required SignerMetrics Metrics { get; init; }
 

@@ -44,8 +44,14 @@ public sealed class KeyGenServerSession : IDisposable
 
     public string KeyId { get; }
 
-    /// <summary>Where the Paillier key comes from; tests substitute malformed keys to play a cheating server.</summary>
-    internal Func<IBigNumBackend, int, PaillierPrivateKey> PaillierFactory { get; init; } = PaillierPrivateKey.Generate;
+    /// <summary>
+    /// Where the fresh Paillier key comes from: the server's pool of ready keys (<see cref="PaillierKeyPool"/>), or
+    /// inline generation by default. Each key taken is used for this session only.
+    /// </summary>
+    public IPaillierKeySource PaillierKeys { get; init; } = FreshPaillierKeys.Instance;
+
+    /// <summary>Overrides <see cref="PaillierKeys"/>: tests substitute malformed keys to play a cheating server.</summary>
+    internal Func<IBigNumBackend, int, PaillierPrivateKey>? PaillierFactory { get; init; }
 
     /// <summary>Round 1 → 2: fixes x1 and commits to Q1 and its proof before seeing anything of x2.</summary>
     public KeyGenCommitment HandleRequest(KeyGenRequest request) =>
@@ -87,7 +93,7 @@ public sealed class KeyGenServerSession : IDisposable
             ECPoint publicKey = curve.MultiplySecret(q2, x1);
             curve.ValidatePoint(publicKey, "joint public key");
 
-            PaillierPrivateKey paillier = PaillierFactory(_backend, _paillierModulusBits);
+            PaillierPrivateKey paillier = PaillierFactory is { } factory ? factory(_backend, _paillierModulusBits) : PaillierKeys.Take(_backend, _paillierModulusBits);
             var setup = EncryptedShareSetup.Create(curve, paillier, x1, auxiliary, _serverContext!, out RingPedersenSecret ringPedersen);
             var reply = new KeyGenServerShare(curve.EncodePoint(_q1!), _q1Proof!, _salt!, setup);
             var share = new ServerKeyShare(KeyId, curve.Kind, x1, paillier, setup.EncryptedShare, publicKey, ringPedersen);

@@ -71,8 +71,10 @@ public sealed record EncryptedShareSetup(
         Task ringPedersenCheck = Task.Run(() => RingPedersenProof.Verify(serverRingPedersen, serverContext, backend));
         try
         {
-            ModulusProof.Verify(paillier, serverContext);
+            // Πfac first: the batched check inside Πmod.Verify is sound only for a modulus without small factors
+            // (docs/protocol.md, "Batch verification of Πmod").
             NoSmallFactorProof.Verify(paillier, clientParameters, serverContext);
+            ModulusProof.Verify(paillier, serverContext);
             paillier.RequireCiphertext(EncryptedShare, "c_key");
             EncryptedShareProof.Verify(curve, paillier, EncryptedShare, q1, clientParameters, serverContext);
         }

@@ -78,8 +78,14 @@ public sealed class RefreshServerSession : IDisposable
 
     public string TargetDeviceId { get; }
 
-    /// <summary>Where the Paillier key comes from; tests substitute malformed keys to play a cheating server.</summary>
-    internal Func<IBigNumBackend, int, PaillierPrivateKey> PaillierFactory { get; set; } = PaillierPrivateKey.Generate;
+    /// <summary>
+    /// Where the fresh Paillier key comes from: the server's pool of ready keys (<see cref="PaillierKeyPool"/>), or
+    /// inline generation by default. Each key taken is used for this session only.
+    /// </summary>
+    public IPaillierKeySource PaillierKeys { get; set; } = FreshPaillierKeys.Instance;
+
+    /// <summary>Overrides <see cref="PaillierKeys"/>: tests substitute malformed keys to play a cheating server.</summary>
+    internal Func<IBigNumBackend, int, PaillierPrivateKey>? PaillierFactory { get; set; }
 
     /// <summary>Round 1 → 2: fixes r1 and commits to it.</summary>
     public RefreshCommitment HandleRequest(RefreshRequest request) =>
@@ -121,7 +127,7 @@ public sealed class RefreshServerSession : IDisposable
             BigInteger r1 = _r1!;
             BigInteger x1 = _x1!.Multiply(r1).Multiply(r2).Mod(_curve.Order);
             ECPoint q1 = _curve.MultiplyBase(x1);
-            PaillierPrivateKey paillier = PaillierFactory(_backend, _paillierModulusBits);
+            PaillierPrivateKey paillier = PaillierFactory is { } factory ? factory(_backend, _paillierModulusBits) : PaillierKeys.Take(_backend, _paillierModulusBits);
             var setup = EncryptedShareSetup.Create(_curve, paillier, x1, auxiliary, _serverContext!, out RingPedersenSecret ringPedersen);
             _pending = new ServerKeyShare(KeyId, _curve.Kind, x1, paillier, setup.EncryptedShare, _publicKey, ringPedersen);
             _x1 = null;

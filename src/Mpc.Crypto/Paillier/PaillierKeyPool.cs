@@ -1,0 +1,185 @@
+using Mpc.Crypto.BigNum;
+
+namespace Mpc.Crypto.Paillier;
+
+/// <summary>Where a key generation or refresh gets its fresh Paillier key.</summary>
+public interface IPaillierKeySource
+{
+    /// <summary>A Paillier key never handed out before, owned (and disposed) by the caller.</summary>
+    PaillierPrivateKey Take(IBigNumBackend backend, int modulusBits);
+}
+
+/// <summary>Generates every key inline, on the caller's thread: the prime search is on the critical path.</summary>
+public sealed class FreshPaillierKeys : IPaillierKeySource
+{
+    public static FreshPaillierKeys Instance { get; } = new();
+
+    private FreshPaillierKeys()
+    {
+    }
+
+    public PaillierPrivateKey Take(IBigNumBackend backend, int modulusBits) => PaillierPrivateKey.Generate(backend, modulusBits);
+}
+
+/// <summary>
+/// A bounded in-memory pool of ready Paillier keys (Paillier–Blum prime pairs with their CRT contexts), so the prime
+/// search happens before a key generation or refresh asks for one. Everything in the pool is independent of any
+/// session: the session-bound proofs are computed per session on the taken key. Each key is handed out at most once
+/// and leaves the pool when taken; <see cref="Dispose"/> wipes the ones never taken. Never persisted.
+/// A request the pool cannot serve (empty, another size or backend) generates inline, as without a pool.
+/// Thread-safe: takers run on grain threads, <see cref="RefillOne"/> on a background thread.
+/// </summary>
+public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<PaillierPrivateKey> _ready = new();
+    private readonly SemaphoreSlim _demand = new(0);
+    private readonly IBigNumBackend _backend;
+    private long _hits;
+    private long _misses;
+    private long _generated;
+    private bool _disposed;
+
+    /// <param name="backend">The backend the pooled keys are made with; a request for another backend is a miss.</param>
+    /// <param name="modulusBits">The modulus size pooled; a request for another size is a miss.</param>
+    /// <param name="capacity">The most keys held at once (0 turns the pool into inline generation).</param>
+    public PaillierKeyPool(IBigNumBackend backend, int modulusBits, int capacity)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        _backend = backend;
+        ModulusBits = modulusBits;
+        Capacity = capacity;
+    }
+
+    public int ModulusBits { get; }
+
+    public int Capacity { get; }
+
+    /// <summary>Keys ready now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _ready.Count;
+            }
+        }
+    }
+
+    /// <summary>Requests served from the pool.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    /// <summary>Requests that generated inline.</summary>
+    public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>Keys the refill has put into the pool.</summary>
+    public long Generated => Interlocked.Read(ref _generated);
+
+    public PaillierPrivateKey Take(IBigNumBackend backend, int modulusBits)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (ReferenceEquals(backend, _backend) && modulusBits == ModulusBits)
+        {
+            lock (_gate)
+            {
+                if (!_disposed && _ready.TryDequeue(out PaillierPrivateKey? key))
+                {
+                    Interlocked.Increment(ref _hits);
+                    _demand.Release();
+                    return key;
+                }
+            }
+        }
+        Interlocked.Increment(ref _misses);
+        WakeRefill();
+        return PaillierPrivateKey.Generate(backend, modulusBits);
+    }
+
+    /// <summary>Generates one key into the pool if it has room; false when it is full or disposed. Call off the request path.</summary>
+    public bool RefillOne()
+    {
+        if (!HasRoom())
+        {
+            return false;
+        }
+        PaillierPrivateKey key = PaillierPrivateKey.Generate(_backend, ModulusBits);
+        lock (_gate)
+        {
+            if (!_disposed && _ready.Count < Capacity)
+            {
+                _ready.Enqueue(key);
+                Interlocked.Increment(ref _generated);
+                return true;
+            }
+        }
+        key.Dispose();
+        return false;
+    }
+
+    /// <summary>
+    /// Keeps the pool full until <paramref name="cancellationToken"/> is cancelled: generates while there is room,
+    /// then sleeps until a key is taken. Blocking and CPU-bound: run it on a dedicated thread, not a grain's.
+    /// </summary>
+    public void RunRefill(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (!RefillOne())
+            {
+                try
+                {
+                    _demand.Wait(cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            while (_ready.TryDequeue(out PaillierPrivateKey? key))
+            {
+                key.Dispose();
+            }
+        }
+        _demand.Release();
+    }
+
+    public override string ToString() => $"PaillierKeyPool({ModulusBits} bits, {Count}/{Capacity})";
+
+    private bool HasRoom()
+    {
+        lock (_gate)
+        {
+            return !_disposed && _ready.Count < Capacity;
+        }
+    }
+
+    private void WakeRefill()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+        }
+        _demand.Release();
+    }
+}

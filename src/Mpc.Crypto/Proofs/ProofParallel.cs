@@ -1,0 +1,56 @@
+namespace Mpc.Crypto.Proofs;
+
+/// <summary>
+/// Runs the independent rounds of a proof (prover or verifier work) on a bounded number of cores. Each round writes
+/// only its own slot, so results are the same as a sequential loop; the Fiat–Shamir transcript is never touched
+/// from inside a round.
+/// </summary>
+internal static class ProofParallel
+{
+    /// <summary>At most this many threads per proof: enough for the 2–4 core machines this runs on, and a bound on one session's share of a busy server.</summary>
+    private const int MaxDegree = 4;
+
+    /// <summary>Computes <paramref name="round"/>(i) for every i in [0, count).</summary>
+    public static T[] Map<T>(int count, Func<int, T> round)
+    {
+        var results = new T[count];
+        if (count == 0)
+        {
+            return results;
+        }
+        // The thread pool explicitly: inside an Orleans grain TaskScheduler.Current is the grain's one-at-a-time
+        // scheduler, on which the extra workers would only queue behind the blocked turn.
+        var options = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, MaxDegree),
+            TaskScheduler = TaskScheduler.Default,
+        };
+        // Chunks rather than single rounds: one exponentiation is too short to pay for a work item each.
+        int chunk = Math.Max(1, count / (options.MaxDegreeOfParallelism * 4));
+        try
+        {
+            Parallel.For(0, (count + chunk - 1) / chunk, options, c =>
+            {
+                int end = Math.Min(count, (c + 1) * chunk);
+                for (int i = c * chunk; i < end; i++)
+                {
+                    results[i] = round(i);
+                }
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Callers see the round's own error (an MpcProtocolException with its code), as in a sequential loop.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
+        return results;
+    }
+
+    /// <summary>The smallest i in [0, count) whose <paramref name="holds"/>(i) is false, or -1: the same round a sequential check reports first.</summary>
+    public static int FirstFailure(int count, Func<int, bool> holds)
+    {
+        bool[] ok = Map(count, holds);
+        return Array.IndexOf(ok, false);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Mpc.Crypto.Paillier;
+using Mpc.Grains.Telemetry;
+
+namespace Mpc.Server;
+
+/// <summary>
+/// Keeps the server's <see cref="PaillierKeyPool"/> full from a dedicated below-normal-priority thread, off the
+/// Orleans scheduler and the thread pool that serve requests, and reports the pool on the signer's meter:
+/// mpc.keygen.prime_pool.size (gauge), mpc.keygen.prime_pool.hits and .misses (counters). The pool lives in
+/// memory only and is wiped on shutdown.
+/// </summary>
+internal sealed class PaillierKeyPoolService : IHostedService, IDisposable
+{
+    private readonly PaillierKeyPool _pool;
+    private readonly KeyGenServerOptions _options;
+    private readonly ILogger<PaillierKeyPoolService> _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private Thread? _refill;
+
+    public PaillierKeyPoolService(PaillierKeyPool pool, MpcServerOptions options, IMeterFactory meterFactory, ILogger<PaillierKeyPoolService> logger)
+    {
+        _pool = pool;
+        _options = options.KeyGen;
+        _logger = logger;
+        Meter meter = meterFactory.Create(SignerMetrics.MeterName);
+        meter.CreateObservableGauge("mpc.keygen.prime_pool.size", () => _pool.Count, description: "Ready Paillier keys in the pool");
+        meter.CreateObservableCounter("mpc.keygen.prime_pool.hits", () => _pool.Hits, description: "Key generations and refreshes served from the pool");
+        meter.CreateObservableCounter("mpc.keygen.prime_pool.misses", () => _pool.Misses, description: "Key generations and refreshes that generated their Paillier key inline");
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_options.PrimePoolRefill && _pool.Capacity > 0)
+        {
+            // Below normal so a burst of refills yields to request work on a busy node (where the OS honours it).
+            _refill = new Thread(() => Refill(_stopping.Token)) { IsBackground = true, Name = "paillier-key-pool", Priority = ThreadPriority.BelowNormal };
+            _refill.Start();
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping.Cancel();
+        // The thread finishes the prime search it is in (a second or so) and exits; shutdown does not wait for it.
+        _pool.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _pool.Dispose();
+        _stopping.Dispose();
+    }
+
+    private void Refill(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _pool.RunRefill(cancellationToken);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Inline generation still serves every request; the pool only makes them faster.
+            _logger.LogError(e, "The Paillier key pool stopped refilling; key generations generate their keys inline.");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Paillier;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Crypto.Tests.Paillier;
+
+public sealed class PaillierKeyPoolTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    private readonly IBigNumBackend _backend = BigNumBackends.Default;
+
+    [Fact]
+    public void TakenKeysAreDistinctLeaveThePoolAndAMissGeneratesInline()
+    {
+        using var pool = new PaillierKeyPool(_backend, 2048, capacity: 2);
+        Assert.True(pool.RefillOne());
+        Assert.True(pool.RefillOne());
+        Assert.False(pool.RefillOne()); // full
+        Assert.Equal(2, pool.Count);
+        Assert.Equal(2, pool.Generated);
+
+        using PaillierPrivateKey first = pool.Take(_backend, 2048);
+        using PaillierPrivateKey second = pool.Take(_backend, 2048);
+        Assert.Equal(0, pool.Count);
+        Assert.Equal(2, pool.Hits);
+        Assert.Equal(0, pool.Misses);
+
+        using PaillierPrivateKey third = pool.Take(_backend, 2048); // empty: generated inline
+        Assert.Equal(1, pool.Misses);
+        Assert.Equal(2048, third.PublicKey.BitLength);
+        BigInteger[] moduli = [first.PublicKey.N, second.PublicKey.N, third.PublicKey.N];
+        Assert.Equal(3, moduli.Distinct().Count());
+    }
+
+    [Fact]
+    public void ARequestForAnotherSizeIsAMissAndLeavesThePoolAlone()
+    {
+        using var pool = new PaillierKeyPool(_backend, 2048, capacity: 1);
+        Assert.True(pool.RefillOne());
+        using PaillierPrivateKey other = pool.Take(_backend, 2050);
+        Assert.Equal(2050, other.PublicKey.BitLength);
+        Assert.Equal(1, pool.Misses);
+        Assert.Equal(0, pool.Hits);
+        Assert.Equal(1, pool.Count);
+    }
+
+    [Fact]
+    public void AnEmptyPoolOfCapacityZeroAlwaysGeneratesInline()
+    {
+        using var pool = new PaillierKeyPool(_backend, 2048, capacity: 0);
+        Assert.False(pool.RefillOne());
+        using PaillierPrivateKey key = pool.Take(_backend, 2048);
+        Assert.Equal(1, pool.Misses);
+        Assert.Equal(0, pool.Count);
+    }
+
+    [Fact]
+    public async Task BackgroundRefillRefillsAfterATakeAndStopsOnCancellation()
+    {
+        using var pool = new PaillierKeyPool(_backend, 2048, capacity: 2);
+        using var stop = new CancellationTokenSource();
+        Task refill = Task.Factory.StartNew(() => pool.RunRefill(stop.Token), TaskCreationOptions.LongRunning);
+        await WaitUntil(() => pool.Count == 2);
+        using PaillierPrivateKey taken = pool.Take(_backend, 2048);
+        Assert.Equal(1, pool.Hits);
+        await WaitUntil(() => pool.Count == 2 && pool.Generated == 3);
+        stop.Cancel();
+        await refill.WaitAsync(Patience);
+        Assert.True(refill.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void DisposeEmptiesThePoolAndStopsServingIt()
+    {
+        var pool = new PaillierKeyPool(_backend, 2048, capacity: 1);
+        Assert.True(pool.RefillOne());
+        using PaillierPrivateKey before = pool.Take(_backend, 2048);
+        Assert.True(pool.RefillOne());
+        pool.Dispose();
+        Assert.Equal(0, pool.Count);
+        Assert.False(pool.RefillOne());
+        using PaillierPrivateKey after = pool.Take(_backend, 2048);
+        Assert.Equal(1, pool.Misses);
+        // A key taken before disposal belongs to its taker and still works.
+        Assert.Equal(BigInteger.Two, before.Decrypt(before.PublicKey.Encrypt(BigInteger.Two)));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        DateTime deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the pool did not refill in time");
+            await Task.Delay(50);
+        }
+    }
+}
