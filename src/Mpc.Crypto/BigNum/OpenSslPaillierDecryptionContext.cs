@@ -42,7 +42,6 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
             k.MontPSquared = Montgomery(k.PSquared, ctx);
             k.MontQSquared = Montgomery(k.QSquared, ctx);
             k.MontP = Montgomery(k.P, ctx);
-            k.MontQ = Montgomery(k.Q, ctx);
 
             // q⁻¹ mod p and p⁻¹ mod q by Fermat; h_p = ((p-1)·q)⁻¹ = -q⁻¹ (mod p), h_q = -p⁻¹ (mod q).
             k.QInverseModP = FermatInverse(k.Q, k.P, pMinus2, ctx);
@@ -479,7 +478,6 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
         public IntPtr MontPSquared;
         public IntPtr MontQSquared;
         public IntPtr MontP;
-        public IntPtr MontQ;
 
         public override bool IsInvalid => handle == IntPtr.Zero;
 
@@ -496,9 +494,8 @@ internal sealed unsafe class OpenSslPaillierDecryptionContext : IPaillierDecrypt
             crypto.MontFree(MontPSquared);
             crypto.MontFree(MontQSquared);
             crypto.MontFree(MontP);
-            crypto.MontFree(MontQ);
             P = Q = PSquared = QSquared = PMinus1 = QMinus1 = Hp = Hq = QInverseModP = IntPtr.Zero;
-            QSquaredInverseModPSquared = NModPhiPSquared = NModPhiQSquared = MontPSquared = MontQSquared = MontP = MontQ = IntPtr.Zero;
+            QSquaredInverseModPSquared = NModPhiPSquared = NModPhiQSquared = MontPSquared = MontQSquared = MontP = IntPtr.Zero;
             return true;
         }
     }
