@@ -14,10 +14,16 @@ using Orleans.TestingHost;
 
 namespace Mpc.Grains.Tests;
 
-/// <summary>One silo of an in-process Orleans test cluster with the user grain, in-memory storage that fails on demand, and a recording audit trail.</summary>
+/// <summary>
+/// One silo of Orleans' <see cref="InProcessTestCluster"/> (silo and client in this process, in-memory membership, ports
+/// the test host allocates) with the user grain, in-memory storage that fails on demand, and a recording audit trail.
+/// </summary>
 public sealed class GrainClusterFixture : IAsyncLifetime
 {
-    public TestCluster Cluster { get; private set; } = null!;
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>The cluster's client: grain references as the gRPC service gets them.</summary>
+    public IGrainFactory GrainFactory => Cluster.Client;
 
     public RingPedersenSecret RingPedersen { get; } = RingPedersenSecret.Generate(BigNumBackends.Default);
 
@@ -25,12 +31,12 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 
     internal RecordingAudit Audit => Silo.GetRequiredService<RecordingAudit>();
 
-    private IServiceProvider Silo => ((InProcessSiloHandle)Cluster.Primary!).SiloHost!.Services;
+    private IServiceProvider Silo => Cluster.Silos[0].ServiceProvider;
 
     public async Task InitializeAsync()
     {
-        var builder = new TestClusterBuilder(1);
-        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) => ConfigureSilo(silo));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -42,22 +48,19 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         RingPedersen.Dispose();
     }
 
-    private sealed class SiloConfigurator : ISiloConfigurator
+    private static void ConfigureSilo(ISiloBuilder silo)
     {
-        public void Configure(ISiloBuilder silo)
-        {
-            silo.Services.AddMetrics();
-            silo.Services.AddSingleton(TimeProvider.System);
-            silo.Services.AddSingleton<Telemetry.SignerMetrics>();
-            silo.Services.AddSingleton(BigNumBackends.Default);
-            silo.Services.AddSingleton(Options.Create(new SignerOptions()));
-            silo.Services.AddSingleton<RecordingAudit>();
-            silo.Services.AddSingleton<IKeyAuditTrail>(sp => sp.GetRequiredService<RecordingAudit>());
-            silo.Services.AddSingleton<IKeyEncryptionKeyProvider, InMemoryKeyEncryptionKey>();
-            silo.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
-            silo.Services.AddSingleton(sp => new FlakyGrainStorage(sp.GetRequiredService<Serializer>()));
-            silo.Services.AddGrainStorage(StorageNames.Keys, (sp, _) => sp.GetRequiredService<FlakyGrainStorage>());
-        }
+        silo.Services.AddMetrics();
+        silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton<Telemetry.SignerMetrics>();
+        silo.Services.AddSingleton(BigNumBackends.Default);
+        silo.Services.AddSingleton(Options.Create(new SignerOptions()));
+        silo.Services.AddSingleton<RecordingAudit>();
+        silo.Services.AddSingleton<IKeyAuditTrail>(sp => sp.GetRequiredService<RecordingAudit>());
+        silo.Services.AddSingleton<IKeyEncryptionKeyProvider, InMemoryKeyEncryptionKey>();
+        silo.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
+        silo.Services.AddSingleton(sp => new FlakyGrainStorage(sp.GetRequiredService<Serializer>()));
+        silo.Services.AddGrainStorage(StorageNames.Keys, (sp, _) => sp.GetRequiredService<FlakyGrainStorage>());
     }
 }
 
@@ -67,7 +70,7 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
     [Fact]
     public async Task A_key_whose_store_fails_is_not_kept_and_a_second_key_generation_stores_it()
     {
-        IUserKeysGrain grain = fixture.Cluster.GrainFactory.GetGrain<IUserKeysGrain>("rollback-user");
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("rollback-user");
         fixture.Storage.FailingStates["keys"] = true;
         try
         {
@@ -90,7 +93,7 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
     [Fact]
     public async Task A_user_may_begin_eight_key_generations_and_the_ninth_is_ResourceExhausted()
     {
-        IUserKeysGrain grain = fixture.Cluster.GrainFactory.GetGrain<IUserKeysGrain>("cap-user");
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("cap-user");
         using var client = new KeyGenClientSession(CurveKind.P256, fixture.RingPedersen, BigNumBackends.Default);
         byte[] request = client.Start().Encode();
         for (int i = 0; i < KeyGenSessions.MaxPending; i++)
@@ -100,14 +103,14 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
         SignerException e = await Assert.ThrowsAsync<SignerException>(() => grain.BeginKeyGen("cap-8", request));
         Assert.Equal(SignerErrorKind.ResourceExhausted, e.Kind);
         // Another user's grain has its own cap.
-        await fixture.Cluster.GrainFactory.GetGrain<IUserKeysGrain>("cap-user-2").BeginKeyGen("cap-other", request);
+        await fixture.GrainFactory.GetGrain<IUserKeysGrain>("cap-user-2").BeginKeyGen("cap-other", request);
     }
 
     [Fact]
     public async Task A_key_frozen_in_its_status_record_refuses_signing_and_an_unfreeze_that_cannot_be_stored_leaves_it_frozen()
     {
         const string user = "freeze-user";
-        IUserKeysGrain grain = fixture.Cluster.GrainFactory.GetGrain<IUserKeysGrain>(user);
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>(user);
         await CreateKey(grain, "key-freeze");
         var primary = new DeviceShare("", []);
         Assert.NotEmpty(await grain.BeginSign("key-freeze", primary));
@@ -117,7 +120,7 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
         {
             Status = KeyStatus.Frozen, FrozenAt = DateTimeOffset.UtcNow, FrozenReason = "final signature check failed", FrozenDevice = "primary",
         });
-        await fixture.Cluster.GrainFactory.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await fixture.GrainFactory.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
 
         SignerException refused = await Assert.ThrowsAsync<SignerException>(() => grain.BeginSign("key-freeze", primary));
         Assert.Equal(SignerErrorKind.FailedPrecondition, refused.Kind);

@@ -83,12 +83,7 @@ public static partial class LowSVerifiers
 
     private static string NobleDirectory()
     {
-        DirectoryInfo? directory = new(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mpc.sln")))
-        {
-            directory = directory.Parent;
-        }
-        string noble = Path.Combine(directory?.FullName ?? throw new InvalidOperationException("repository root not found"), "tests", "Mpc.Protocol.Tests", "noble");
+        string noble = Repository.PathOf("tests", "Mpc.Protocol.Tests", "noble");
         return Directory.Exists(Path.Combine(noble, "node_modules", "@noble", "curves"))
             ? noble
             : throw new InvalidOperationException($"@noble/curves is not installed: run `npm ci --prefix {noble}` (.ci/run does).");

@@ -1,0 +1,314 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Mpc.Client;
+using Mpc.Client.KeyStore;
+
+namespace Mpc.Cli.Tests.Custody;
+
+/// <summary>
+/// The key custody lifecycle through the real `mpc` program: an openssl-made PKCS#12 imported and used for a
+/// CMS document that openssl verifies; refresh, backup/restore and a second device, each leaving the old share
+/// refused; refusals of bad files that change nothing; the audit log over all of it.
+/// </summary>
+[Collection("server")]
+public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
+{
+    private const string User = "custody-cli";
+    private readonly TempDirectory _root = new("mpc-custody-cli-");
+    private readonly Dictionary<string, string> _environment = new()
+    {
+        ["MPC_PASSPHRASE"] = "key file passphrase for the test",
+        ["MPC_BACKUP_PASSPHRASE"] = "backup passphrase for the test",
+        ["P12_PASSWORD"] = "pkcs12 password",
+    };
+
+    private string P(string name) => Path.Combine(_root.Path, name);
+
+    private ProcessResult Mpc(params string[] args) => ProcessRunner.Mpc(_environment, args);
+
+    private ProcessResult OpenSsl(params string[] args) => ProcessRunner.Run("openssl", args, _environment);
+
+    private string[] Connection
+    {
+        get
+        {
+            _environment["MPC_TOKEN"] = server.Token(User);
+            return ["--server", server.Address.ToString()];
+        }
+    }
+
+    /// <summary>A connection for another user: the token in a file (never on the command line).</summary>
+    private string[] ConnectionWithTokenFile(string token)
+    {
+        string file = P($"token-{Guid.NewGuid():N}");
+        File.WriteAllText(file, token + "\n");
+        return ["--server", server.Address.ToString(), "--token-file", file];
+    }
+
+    private static void Succeeded(ProcessResult result) => Assert.True(result.ExitCode == 0, result.Stderr + result.Stdout);
+
+    /// <summary>
+    /// A refused command: a failure's exit code (2 to 7 by its kind; CliExitCodeTests checks which), and stderr ends with exactly one "error: ..." line containing <paramref name="expected"/>
+    /// (progress lines may come before it).
+    /// </summary>
+    private static void RefusedWith(ProcessResult result, string expected)
+    {
+        Assert.InRange(result.ExitCode, 2, 7);
+        string[] lines = result.Stderr.Trim().Split('\n');
+        string line = Assert.Single(lines, l => l.StartsWith("error", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(lines[^1], line);
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private string SignAndVerify(string keyFile, string publicKeyPem, string name)
+    {
+        string document = P(name + ".txt");
+        File.WriteAllText(document, $"document {name} {Guid.NewGuid()}\n");
+        string signature = P(name + ".sig");
+        Succeeded(Mpc(["sign", .. Connection, "--key", keyFile, "--in", document, "--out", signature]));
+        Succeeded(OpenSsl("dgst", "-sha256", "-verify", publicKeyPem, "-signature", signature, document));
+        return signature;
+    }
+
+    private static (string Token, string Code) RequestOf(ProcessResult result)
+    {
+        string[] lines = result.Stdout.Trim().Split('\n');
+        return (lines[0].Trim(), Regex.Match(result.Stdout, @"Code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})").Groups[1].Value);
+    }
+
+    private string? KeyIdOf(ProcessResult result) => KeyIdLine().Match(result.Stdout) is { Success: true } m ? m.Groups[1].Value : null;
+
+    [GeneratedRegex(@"Key id: (\S+)")]
+    private static partial Regex KeyIdLine();
+
+    private async Task<int> KeyCount()
+    {
+        using MpcSignerClient client = server.Client(User);
+        return (await client.ListKeysAsync()).Count;
+    }
+
+    [Fact]
+    public async Task A_ca_issued_pkcs12_is_imported_signs_cms_that_openssl_verifies_and_survives_refresh_backup_and_devices()
+    {
+        // The user's key and certificate as a CA would issue them, packed by openssl.
+        Succeeded(OpenSsl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", P("alice-key.pem")));
+        Succeeded(OpenSsl("req", "-x509", "-new", "-key", P("alice-key.pem"), "-subj", "/CN=Alice Example/O=Gov Filings", "-days", "30", "-out", P("alice.crt")));
+        Succeeded(OpenSsl("pkcs12", "-export", "-inkey", P("alice-key.pem"), "-in", P("alice.crt"), "-out", P("alice.p12"), "-passout", "env:P12_PASSWORD"));
+        Succeeded(OpenSsl("pkey", "-in", P("alice-key.pem"), "-pubout", "-out", P("alice-pub.pem")));
+
+        // Bad inputs first: each a one-line error, no key file, no key on the server.
+        int keysBefore = await KeyCount();
+        byte[] p12 = File.ReadAllBytes(P("alice.p12"));
+        File.WriteAllBytes(P("truncated.p12"), p12[..(p12.Length / 2)]);
+        RefusedWith(Mpc(["import", .. Connection, "--in", P("truncated.p12"), "--password-env", "P12_PASSWORD", "--out", P("x.key")]), "corrupt");
+        _environment["WRONG_PASSWORD"] = "not the password";
+        RefusedWith(Mpc(["import", .. Connection, "--in", P("alice.p12"), "--password-env", "WRONG_PASSWORD", "--out", P("x.key")]), "wrong password");
+        Succeeded(OpenSsl("genrsa", "-out", P("rsa.pem"), "2048"));
+        RefusedWith(Mpc(["import", .. Connection, "--in", P("rsa.pem"), "--out", P("x.key")]), "RSA keys cannot be imported");
+        Succeeded(OpenSsl("ecparam", "-name", "brainpoolP256r1", "-genkey", "-noout", "-out", P("brainpool.pem")));
+        RefusedWith(Mpc(["import", .. Connection, "--in", P("brainpool.pem"), "--out", P("x.key")]), "brainpoolP256r1");
+        Assert.False(File.Exists(P("x.key")));
+        Assert.False(File.Exists(P("x.key.pending")));
+        Assert.Equal(keysBefore, await KeyCount());
+
+        // Import: the same public key as the original, the certificate kept with the key, a reminder to destroy the file.
+        ProcessResult imported = Mpc(["import", .. Connection, "--in", P("alice.p12"), "--password-env", "P12_PASSWORD", "--out", P("alice.key"), "--label", "phone"]);
+        Succeeded(imported);
+        Assert.Contains("destroy", imported.Stderr, StringComparison.Ordinal);
+        string keyId = KeyIdOf(imported) ?? throw new Xunit.Sdk.XunitException(imported.Stdout);
+        string importedPem = imported.Stdout[imported.Stdout.IndexOf("-----BEGIN PUBLIC KEY-----", StringComparison.Ordinal)..].Trim();
+        Assert.Equal(File.ReadAllText(P("alice-pub.pem")).Trim(), importedPem);
+        Assert.Equal(keysBefore + 1, await KeyCount());
+
+        // CMS through the key record's certificate, verified by openssl exactly as the issue asks.
+        File.WriteAllText(P("filing.xml"), "<filing><amount>1200.00</amount></filing>\n");
+        Succeeded(Mpc(["sign", .. Connection, "--key", P("alice.key"), "--format", "cms", "--in", P("filing.xml"), "--out", P("filing.p7s")]));
+        Succeeded(OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", P("filing.p7s"), "-content", P("filing.xml"), "-CAfile", P("alice.crt"), "-out", "/dev/null"));
+        Succeeded(Mpc("verify", "--format", "cms", "--in", P("filing.xml"), "--signature", P("filing.p7s"), "--ca", P("alice.crt")));
+
+        // Refresh: the old share is refused, the new one signs under the same public key.
+        File.Copy(P("alice.key"), P("alice-old.key"));
+        Succeeded(Mpc(["refresh", .. Connection, "--key", P("alice.key")]));
+        Assert.False(File.Exists(P("alice.key.pending")));
+        RefusedWith(Mpc(["sign", .. Connection, "--key", P("alice-old.key"), "--in", P("filing.xml"), "--out", P("old.sig")]), "replaced by a refresh");
+        SignAndVerify(P("alice.key"), P("alice-pub.pem"), "after-refresh");
+
+        // Backup and restore: bad passphrase and corrupt file change nothing; a restore uses the backup up.
+        Succeeded(Mpc(["backup", .. Connection, "--key", P("alice.key"), "--out", P("alice.backup"), "--label", "safe deposit box"]));
+        string devicesBefore = Mpc(["device", "list", .. Connection, "--key-id", keyId]).Stdout;
+        _environment["WRONG_BACKUP"] = "not the backup passphrase";
+        RefusedWith(Mpc(["restore", .. Connection, "--in", P("alice.backup"), "--backup-passphrase-env", "WRONG_BACKUP", "--out", P("restored.key")]), "wrong passphrase");
+        byte[] backup = File.ReadAllBytes(P("alice.backup"));
+        byte[] corrupt = (byte[])backup.Clone();
+        corrupt[corrupt.Length / 2] ^= 0x40;
+        File.WriteAllBytes(P("corrupt.backup"), corrupt);
+        RefusedWith(Mpc(["restore", .. Connection, "--in", P("corrupt.backup"), "--out", P("restored.key")]), "backup");
+        Assert.False(File.Exists(P("restored.key")));
+        Assert.Equal(devicesBefore, Mpc(["device", "list", .. Connection, "--key-id", keyId]).Stdout);
+        Succeeded(Mpc(["restore", .. Connection, "--in", P("alice.backup"), "--out", P("restored.key"), "--label", "new phone"]));
+        SignAndVerify(P("restored.key"), P("alice-pub.pem"), "after-restore");
+        RefusedWith(Mpc(["restore", .. Connection, "--in", P("alice.backup"), "--out", P("again.key")]), "restored to device");
+
+        // Changing a backup's passphrase re-wraps it: the old passphrase no longer opens it.
+        Succeeded(Mpc(["backup", .. Connection, "--key", P("alice.key"), "--out", P("second.backup")]));
+        _environment["NEW_BACKUP"] = "a new backup passphrase";
+        Succeeded(Mpc("passphrase", "--backup", P("second.backup"), "--old-env", "MPC_BACKUP_PASSPHRASE", "--new-env", "NEW_BACKUP"));
+        RefusedWith(Mpc(["restore", .. Connection, "--in", P("second.backup"), "--out", P("second.key")]), "wrong passphrase");
+        Succeeded(Mpc(["restore", .. Connection, "--in", P("second.backup"), "--backup-passphrase-env", "NEW_BACKUP", "--out", P("second.key")]));
+
+        // A second device: the new device makes a request and shows its code; the old device is given the token and
+        // the code the user reads from the new device's screen.
+        ProcessResult request = Mpc("device", "request", "--pending", P("laptop.pending"), "--key-id", keyId);
+        Succeeded(request);
+        (string requestToken, string code) = RequestOf(request);
+
+        // Substituted in transit: the old device gets another request, the user types the genuine code. Refused
+        // before anything is sealed; the attacker's request never receives a handover.
+        ProcessResult attackerRequest = Mpc("device", "request", "--pending", P("attacker.pending"), "--key-id", keyId);
+        Succeeded(attackerRequest);
+        ProcessResult diverted = Mpc(["device", "handover", .. Connection, "--key", P("alice.key"), "--request", RequestOf(attackerRequest).Token, "--code", code, "--out", P("attacker.handover")]);
+        RefusedWith(diverted, "confirmation code does not match");
+        Assert.DoesNotContain(RequestOf(attackerRequest).Code, diverted.Stderr + diverted.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(P("attacker.handover")));
+
+        // A handover made for another request: enrol refuses it and destroys its own pending request.
+        ProcessResult spareRequest = Mpc("device", "request", "--pending", P("spare.pending"), "--key-id", keyId);
+        Succeeded(spareRequest);
+        Succeeded(Mpc(["device", "handover", .. Connection, "--key", P("alice.key"), "--request", RequestOf(attackerRequest).Token, "--code", RequestOf(attackerRequest).Code, "--out", P("other.handover"), "--no-wait"]));
+        RefusedWith(Mpc(["device", "enrol", .. Connection, "--pending", P("spare.pending"), "--handover", P("other.handover"), "--out", P("spare.key")]), "another enrolment request");
+        Assert.False(File.Exists(P("spare.pending")));
+        Assert.False(File.Exists(P("spare.key")));
+
+        // The genuine handover: the old device waits for the enrolment, then refreshes its own pair, so the share
+        // that travelled in the handover (and every earlier copy of the old device's file) stops signing.
+        File.Copy(P("alice.key"), P("alice-before-handover.key"));
+        string[] connection = Connection;
+        Task<ProcessResult> handingOver = Task.Run(() => Mpc(["device", "handover", .. connection, "--key", P("alice.key"), "--request", requestToken, "--code", code.ToLowerInvariant(), "--out", P("laptop.handover")]));
+        for (int i = 0; i < 600 && !File.Exists(P("laptop.handover")) && !handingOver.IsCompleted; i++)
+        {
+            await Task.Delay(100);
+        }
+        ProcessResult enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--out", P("laptop.key"), "--label", "laptop"]);
+        Succeeded(enrolled);
+        Assert.False(File.Exists(P("laptop.pending")));
+        string laptopDevice = Regex.Match(enrolled.Stdout, @"Device id: (\S+)").Groups[1].Value;
+        ProcessResult handedOver = await handingOver;
+        Succeeded(handedOver);
+        Assert.Contains($"Enrolled device: {laptopDevice}", handedOver.Stdout, StringComparison.Ordinal);
+        SignAndVerify(P("laptop.key"), P("alice-pub.pem"), "laptop");
+        SignAndVerify(P("alice.key"), P("alice-pub.pem"), "phone-still");
+        RefusedWith(Mpc(["sign", .. Connection, "--key", P("alice-before-handover.key"), "--in", P("filing.xml"), "--out", P("stale.sig")]), "replaced by a refresh");
+
+        // Revoking the laptop: its share no longer signs; the phone's does.
+        Succeeded(Mpc(["device", "revoke", .. Connection, "--key-id", keyId, "--device", laptopDevice]));
+        RefusedWith(Mpc(["sign", .. Connection, "--key", P("laptop.key"), "--in", P("filing.xml"), "--out", P("laptop2.sig")]), "revoked");
+        SignAndVerify(P("alice.key"), P("alice-pub.pem"), "phone-after-revoke");
+        string devices = Mpc(["device", "list", .. Connection, "--key-id", keyId]).Stdout;
+        Assert.Contains(laptopDevice, devices, StringComparison.Ordinal);
+        Assert.Matches(new Regex($@"{laptopDevice}\s+device\s+revoked"), devices);
+
+        // The audit log holds every step, and its chain verifies.
+        ProcessResult audit = Mpc(["audit", .. Connection, "--key-id", keyId]);
+        Succeeded(audit);
+        foreach (string kind in new[] { "import", "sign", "refresh", "backup", "restore", "device-enrolled", "device-revoked" })
+        {
+            Assert.Contains(kind, audit.Stdout, StringComparison.Ordinal);
+        }
+        Assert.Contains("chain verified", audit.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_an_operator_unfreezes_a_key_and_its_device_must_refresh_before_signing()
+    {
+        const string owner = "custody-cli-frozen";
+        string keyFile = P("frozen.key");
+        string keyId;
+        using (MpcSignerClient client = server.Client(owner))
+        using (MpcKey key = await client.CreateKeyAsync(Crypto.Curves.CurveKind.P256))
+        using (RawSigner raw = server.Raw(server.Token(owner)))
+        {
+            keyId = key.KeyId;
+            ClientKeyFile.Save(keyFile, key.Share, owner, KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"]));
+            // An abort-attack c3 is refused before decryption and freezes nothing; the freeze is written to storage.
+            Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, await AbortAttack.SendAsync(raw, key));
+        }
+        await server.FreezeInStorageAsync(owner, keyId);
+        string[] ownerConnection = ConnectionWithTokenFile(server.Token(owner));
+        File.WriteAllText(P("d.txt"), "after the freeze\n");
+        RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "frozen");
+        RefusedWith(Mpc(["refresh", .. ownerConnection, "--key", keyFile]), "only an operator");
+
+        RefusedWith(Mpc(["admin", "unfreeze", .. ownerConnection, "--user", owner, "--key-id", keyId]), "PermissionDenied");
+        ProcessResult unfrozen = Mpc(["admin", "unfreeze", .. ConnectionWithTokenFile(server.AdminToken()), "--user", owner, "--key-id", keyId]);
+        Succeeded(unfrozen);
+        Assert.Contains("must run mpc refresh", unfrozen.Stdout, StringComparison.Ordinal);
+
+        RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "must be refreshed");
+        Succeeded(Mpc(["refresh", .. ownerConnection, "--key", keyFile]));
+        Succeeded(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]));
+    }
+
+    [Fact]
+    public async Task Pubkey_authenticates_the_header_and_a_refresh_keeps_the_files_argon2id_parameters()
+    {
+        string keyFile = P("strong.key");
+        string otherPem;
+        var strong = Argon2idParameters.Create(4, 64 * 1024, 4, 16);
+        using (MpcSignerClient client = server.Client(User))
+        using (MpcKey key = await client.CreateKeyAsync(Crypto.Curves.CurveKind.P256))
+        using (MpcKey other = await client.CreateKeyAsync(Crypto.Curves.CurveKind.P256))
+        {
+            ClientKeyFile.Save(keyFile, key.Share, User, KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"], strong));
+            otherPem = other.PublicKeyPem;
+        }
+        string genuinePem = ClientKeyFile.ReadPublicInfo(keyFile).PublicKeyPem;
+
+        ProcessResult verified = Mpc("pubkey", "--key", keyFile);
+        Succeeded(verified);
+        Assert.Equal(genuinePem, verified.Stdout);
+
+        // Whoever can edit the file swaps in another key's public key: pubkey refuses, --unverified marks it.
+        var edited = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(keyFile))!;
+        edited["publicKeyPem"] = otherPem;
+        string tampered = P("tampered.key");
+        File.WriteAllText(tampered, edited.ToJsonString());
+        ProcessResult refused = Mpc("pubkey", "--key", tampered);
+        Assert.Equal(6, refused.ExitCode);
+        Assert.DoesNotContain("BEGIN PUBLIC KEY", refused.Stdout, StringComparison.Ordinal);
+        ProcessResult unverified = Mpc("pubkey", "--key", tampered, "--unverified");
+        Succeeded(unverified);
+        Assert.StartsWith("# UNVERIFIED", unverified.Stdout, StringComparison.Ordinal);
+        Assert.Contains("UNVERIFIED", unverified.Stderr, StringComparison.Ordinal);
+
+        // A refresh writes the new share under the file's own (stronger than default) parameters.
+        Succeeded(Mpc(["refresh", .. Connection, "--key", keyFile]));
+        Assert.Equal(strong, ClientKeyFile.ReadPublicInfo(keyFile).Kdf);
+        Assert.NotEqual(Argon2idParameters.Recommended, strong);
+    }
+
+    [Fact]
+    public void Plain_http_to_a_remote_host_and_secrets_on_the_command_line_are_refused_before_anything_runs()
+    {
+        // The key file does not exist: a refusal that came later would name it (or a DNS failure) instead.
+        string[] sign = ["sign", "--key", P("missing.key"), "--in", P("missing.txt"), "--out", P("x.sig")];
+        ProcessResult http = Mpc([.. sign, "--server", "http://signer.example:7443"]);
+        RefusedWith(http, "refusing plain http to signer.example");
+        Assert.Contains("--insecure-http", http.Stderr, StringComparison.Ordinal);
+        Assert.Single(http.Stderr.Trim().Split('\n'));
+        _environment["MPC_SERVER"] = "http://10.1.2.3:7443";
+        RefusedWith(Mpc(["refresh", "--key", P("missing.key")]), "refusing plain http to 10.1.2.3");
+        _environment.Remove("MPC_SERVER");
+
+        RefusedWith(Mpc([.. sign, "--server", "https://signer.example:7443", "--token", "eyJhbGciOi.x.y"]), "--token is refused");
+        RefusedWith(Mpc([.. sign, "--server", "https://signer.example:7443", "--passphrase", "hunter2"]), "--passphrase is refused");
+        RefusedWith(Mpc("device", "request", "--pending", P("p"), "--key-id", "k", "--passphrase", "hunter2"), "--passphrase is refused");
+        Assert.False(File.Exists(P("p")));
+        Assert.False(File.Exists(P("x.sig")));
+    }
+
+    public void Dispose()
+    {
+        _root.Dispose();
+    }
+}

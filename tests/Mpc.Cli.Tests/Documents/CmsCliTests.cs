@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Mpc.Client;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.Curves;
+
+namespace Mpc.Cli.Tests.Documents;
+
+/// <summary>The real `mpc` program: `mpc cert`, `mpc sign --format cms`, `mpc verify --format cms` against the test server.</summary>
+[Collection("server")]
+public sealed class CmsCliTests(ServerFixture server) : IDisposable
+{
+    private readonly TempDirectory _root = new("mpc-cms-cli-");
+
+    [Fact]
+    public async Task Cert_sign_and_verify_as_cms_through_the_cli()
+    {
+        const string user = "cms-cli";
+        string token = server.Token(user);
+        string keyFile = _root.File("alice.key");
+        string keyId;
+        using (MpcSignerClient client = server.Client(user))
+        using (MpcKey key = await client.CreateKeyAsync(CurveKind.P256))
+        {
+            ClientKeyFile.Save(keyFile, key.Share, user, KeyFileProtection.Unprotected());
+            keyId = key.KeyId;
+        }
+        string document = _root.File("contract.txt");
+        File.WriteAllText(document, "I, Alice, agree.\n");
+        string signature = _root.File("contract.p7s");
+        string certificateFile = _root.File("alice.pem");
+        string tokenFile = _root.File("token");
+        File.WriteAllText(tokenFile, token);
+        string[] connection = ["--server", server.Address.ToString(), "--token-file", tokenFile, "--key", keyFile, "--unprotected"];
+
+        ProcessResult noCertificate = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
+        Assert.Equal((2, $"error: Key {keyId} has no certificate: run mpc cert or import a PKCS#12 with one, or pass --cert."),
+            (noCertificate.ExitCode, noCertificate.Stderr.Trim()));
+        Assert.False(File.Exists(signature));
+
+        ProcessResult cert = Cli(["cert", .. connection, "--subject", "CN=Alice,O=Example", "--days", "30", "--out", certificateFile]);
+        Assert.True(cert.ExitCode == 0, cert.Stderr);
+        Assert.Contains("Subject: CN=Alice, O=Example", cert.Stdout, StringComparison.Ordinal);
+        using X509Certificate2 certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificateFile));
+        Assert.InRange((certificate.NotAfter - DateTime.Now).TotalDays, 29.9, 30.1);
+        using (MpcSignerClient client = server.Client(user))
+        {
+            Assert.Equal(certificate.RawData, Assert.Single((await client.GetKeyAsync(keyId)).CertificateChain).RawData);
+        }
+
+        ProcessResult sign = Cli(["sign", .. connection, "--format", "cms", "--in", document, "--out", signature]);
+        Assert.True(sign.ExitCode == 0, sign.Stderr);
+        ProcessResult openssl = ProcessRunner.OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", document, "-CAfile", certificateFile, "-out", "/dev/null");
+        Assert.True(openssl.ExitCode == 0, openssl.Stderr);
+
+        ProcessResult verified = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
+        Assert.Equal(0, verified.ExitCode);
+        Assert.StartsWith("Verified OK: signed by CN=Alice, O=Example", verified.Stdout.Trim(), StringComparison.Ordinal);
+
+        ProcessResult noAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature);
+        Assert.Equal((2, "error: pass --ca CERT to check who signed, or --untrusted to check only that the document is intact"), (noAnchor.ExitCode, noAnchor.Stderr.Trim()));
+        ProcessResult intact = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted");
+        Assert.Equal(0, intact.ExitCode);
+        Assert.StartsWith("Signature intact; signer NOT verified", intact.Stdout.Trim(), StringComparison.Ordinal);
+
+        // Another certificate as the trust anchor, and another key's certificate as the signer: refused.
+        string otherFile = _root.File("other.pem");
+        using (var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        using (X509Certificate2 other = new CertificateRequest("CN=Alice,O=Example", otherKey, HashAlgorithmName.SHA256).CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1)))
+        {
+            File.WriteAllText(otherFile, other.ExportCertificatePem());
+        }
+        ProcessResult wrongAnchor = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", otherFile);
+        Assert.Equal(3, wrongAnchor.ExitCode);
+        Assert.StartsWith($"Verification failure: The signature's certificate (CN=Alice, O=Example) is not trusted by {otherFile}", wrongAnchor.Stdout.Trim(), StringComparison.Ordinal);
+        string other2 = _root.File("other.p7s");
+        ProcessResult wrongCertificate = Cli(["sign", .. connection, "--format", "cms", "--cert", otherFile, "--in", document, "--out", other2]);
+        Assert.Equal((6, "error: The certificate CN=Alice, O=Example is not for this key: its public key differs."), (wrongCertificate.ExitCode, wrongCertificate.Stderr.Trim()));
+
+        File.AppendAllText(document, "!");
+        ProcessResult tampered = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile);
+        Assert.Equal((3, "Verification failure: The document does not match the signature."), (tampered.ExitCode, tampered.Stdout.Trim()));
+
+        // --cert with the stored certificate works as well, and the raw format still round-trips.
+        ProcessResult explicitCert = Cli(["sign", .. connection, "--format", "cms", "--cert", certificateFile, "--in", document, "--out", signature]);
+        Assert.True(explicitCert.ExitCode == 0, explicitCert.Stderr);
+        Assert.Equal(0, Cli("verify", "--format", "cms", "--in", document, "--sig", signature, "--ca", certificateFile).ExitCode);
+        string raw = _root.File("contract.raw");
+        string publicKey = _root.File("alice.pub.pem");
+        File.WriteAllText(publicKey, Cli("pubkey", "--key", keyFile, "--unprotected").Stdout);
+        Assert.Equal(0, Cli(["sign", .. connection, "--format", "raw", "--in", document, "--out", raw]).ExitCode);
+        Assert.Equal(64, new FileInfo(raw).Length);
+        Assert.Equal((0, "Verified OK"), ResultOf(Cli("verify", "--format", "raw", "--pub", publicKey, "--in", document, "--sig", raw)));
+    }
+
+    private static (int, string) ResultOf(ProcessResult result) => (result.ExitCode, result.Stdout.Trim());
+
+    private static ProcessResult Cli(params string[] args) => ProcessRunner.Mpc(null, args);
+
+    public void Dispose()
+    {
+        _root.Dispose();
+    }
+}

@@ -1,0 +1,226 @@
+using System.Security.Cryptography;
+using Mpc.Cli;
+using Mpc.Client;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
+
+namespace Mpc.Cli.Tests.KeyStore;
+
+/// <summary>
+/// A refresh, an enrolment and a restore stopped at every point between a durable write and a server call (before
+/// each request is sent, after each reply arrives, after the pending file is written, after it replaces the key
+/// file). The stop is an exception no clean-up path handles (the CLI deletes a pending file only on a server
+/// refusal), so the files are left as a killed process leaves them. Then a fresh client runs the CLI's recovery
+/// (<see cref="PendingRefresh.RecoverAsync"/>), re-runs the command if the server never took the new share, and
+/// must end with a key file that signs.
+/// </summary>
+[Collection("server")]
+public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
+{
+    private const string User = "crash-recovery";
+    private readonly TempDirectory _root = new("mpc-crash-");
+    private static readonly KeyFileProtection Protection = KeyFileProtection.Unprotected();
+
+    [Fact]
+    public async Task A_refresh_stopped_at_any_point_recovers_to_a_share_that_signs()
+    {
+        string keyFile = "";
+        IReadOnlyList<string> points = await CrashEverywhere(async run =>
+        {
+            keyFile = Path.Combine(_root.Path, $"refresh-{run}.key");
+            using MpcSignerClient setup = server.Client(User);
+            using MpcKey created = await setup.CreateKeyAsync(CurveKind.P256);
+            ClientKeyFile.Save(keyFile, created.Share, User, Protection);
+            return keyFile;
+        }, async (client, step) =>
+        {
+            using MpcKey current = client.OpenKey(ClientKeyFile.Load(keyFile, Protection, BigNumBackends.Default));
+            return await PendingRefresh.RunAsync(client, keyFile, User, Protection, save => client.RefreshKeyAsync(current, save), step);
+        }, rerunIfMissing: false);
+        Assert.Equal(["send BeginRefresh", "reply BeginRefresh", "send ContinueRefresh", "reply ContinueRefresh", PendingRefresh.PendingWritten,
+            "send CompleteRefresh", "reply CompleteRefresh", PendingRefresh.FinalReplaced], points);
+    }
+
+    [Fact]
+    public async Task An_enrolment_stopped_at_any_point_recovers_to_a_share_that_signs()
+    {
+        using MpcSignerClient setup = server.Client(User);
+        var sources = new List<MpcKey>();
+        string keyFile = "";
+        IReadOnlyList<string> points = await CrashEverywhere(async run =>
+        {
+            sources.Add(await setup.CreateKeyAsync(CurveKind.Secp256k1));
+            return keyFile = Path.Combine(_root.Path, $"enrolled-{run}.key");
+        }, async (client, step) =>
+        {
+            using ClientKeyShare handedOver = ClientKeyShare.ImportSecret(sources[^1].Share.ExportSecret(), BigNumBackends.Default);
+            return await PendingRefresh.RunAsync(client, keyFile, User, Protection, save => client.EnrolDeviceAsync(handedOver, "laptop", save), step);
+        });
+        Assert.Contains("reply CompleteRefresh", points);
+        // The source device's own pair is untouched by an enrolment, interrupted or not.
+        foreach (MpcKey source in sources)
+        {
+            Assert.True(await Signs(setup, source));
+            source.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_restore_stopped_at_any_point_recovers_to_a_share_that_signs()
+    {
+        using MpcSignerClient setup = server.Client(User);
+        string keyFile = "";
+        ClientKeyShare? backup = null;
+        IReadOnlyList<string> points = await CrashEverywhere(async run =>
+        {
+            using MpcKey source = await setup.CreateKeyAsync(CurveKind.P256);
+            backup?.Dispose();
+            backup = await setup.CreateBackupAsync(source, $"backup {run}");
+            return keyFile = Path.Combine(_root.Path, $"restored-{run}.key");
+        }, async (client, step) =>
+        {
+            using ClientKeyShare copy = ClientKeyShare.ImportSecret(backup!.ExportSecret(), BigNumBackends.Default);
+            return await PendingRefresh.RunAsync(client, keyFile, User, Protection, save => client.RestoreBackupAsync(copy, "new phone", save), step);
+        });
+        backup?.Dispose();
+        Assert.Contains(PendingRefresh.FinalReplaced, points);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> once per stopping point (1, 2, ... until a run passes every point), each on
+    /// a fresh key made by <paramref name="prepare"/> (an abandoned refresh stays in progress on the server until it
+    /// expires, and a key allows only a few); after each stop, recovers, re-runs when the server never took the new
+    /// share, and signs with the key file. Returns the points of the run that was not stopped.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> CrashEverywhere(Func<int, Task<string>> prepare, Func<MpcSignerClient, Action<string>, Task<MpcKey>> operation,
+        bool rerunIfMissing = true)
+    {
+        for (int stopAt = 1; ; stopAt++)
+        {
+            string keyFile = await prepare(stopAt);
+            var plan = new StopPlan(stopAt);
+            var options = new MpcSignerClientOptions
+            {
+                RingPedersen = server.RingPedersen,
+                HttpHandler = new StoppingHandler(plan) { InnerHandler = new HttpClientHandler() },
+            };
+            using (var crashing = new MpcSignerClient(server.Address, server.Token(User), options))
+            {
+                try
+                {
+                    (await operation(crashing, plan.Event)).Dispose();
+                }
+                catch (Exception e) when (plan.Stopped && IsStop(e))
+                {
+                    // The process "died" here: whatever was written stays as it is.
+                }
+            }
+            if (!plan.Stopped)
+            {
+                Assert.True(File.Exists(keyFile));
+                Assert.True(await SignsWithFile(keyFile));
+                return plan.Seen;
+            }
+
+            using MpcSignerClient restarted = server.Client(User);
+            using (MpcKey? recovered = await PendingRefresh.RecoverAsync(restarted, keyFile, Protection, CancellationToken.None))
+            {
+                Assert.False(File.Exists(keyFile + ".pending"), $"stopped at {plan.StoppedAt}: the pending file was not settled");
+                if (recovered is not null)
+                {
+                    Assert.True(await Signs(restarted, recovered), $"stopped at {plan.StoppedAt}: the recovered share does not sign");
+                }
+            }
+            if (!File.Exists(keyFile))
+            {
+                Assert.True(rerunIfMissing, $"stopped at {plan.StoppedAt}: the key file is gone");
+                (await operation(restarted, _ => { })).Dispose();
+            }
+            Assert.True(await SignsWithFile(keyFile), $"stopped at {plan.StoppedAt} ({stopAt}): the key file does not sign after recovery");
+        }
+    }
+
+    private async Task<bool> SignsWithFile(string keyFile)
+    {
+        using MpcSignerClient client = server.Client(User);
+        using MpcKey key = client.OpenKey(ClientKeyFile.Load(keyFile, Protection, BigNumBackends.Default));
+        return await Signs(client, key);
+    }
+
+    private static async Task<bool> Signs(MpcSignerClient client, MpcKey key)
+    {
+        // The SDK verifies the signature against the public key before returning it.
+        EcdsaSignature signature = await client.SignDigestAsync(key, SHA256.HashData(RandomNumberGenerator.GetBytes(16)));
+        return signature is not null;
+    }
+
+    private static bool IsStop(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            if (current is SimulatedStop)
+            {
+                return true;
+            }
+        }
+        // A stop inside a gRPC call surfaces as the call's failure (the handler's exception is not always kept as inner).
+        return e is MpcSignerException or MpcRefreshOutcomeUnknownException or CliException;
+    }
+
+    public void Dispose()
+    {
+        _root.Dispose();
+    }
+
+    private sealed class SimulatedStop(string point) : Exception($"simulated crash at {point}");
+
+    /// <summary>Counts the points a run passes and throws at the chosen one.</summary>
+    private sealed class StopPlan(int stopAt)
+    {
+        private readonly List<string> _seen = [];
+
+        public IReadOnlyList<string> Seen => _seen;
+
+        public bool Stopped => StoppedAt is not null;
+
+        public string? StoppedAt { get; private set; }
+
+        public void Event(string point)
+        {
+            lock (_seen)
+            {
+                _seen.Add(point);
+                if (_seen.Count != stopAt)
+                {
+                    return;
+                }
+                StoppedAt = point;
+            }
+            throw new SimulatedStop(point);
+        }
+    }
+
+    /// <summary>A point before every request and after every reply of the refresh calls.</summary>
+    private sealed class StoppingHandler(StopPlan plan) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            string method = request.RequestUri!.AbsolutePath.Split('/')[^1];
+            bool counted = method is "BeginRefresh" or "ContinueRefresh" or "CompleteRefresh";
+            if (counted)
+            {
+                plan.Event("send " + method);
+            }
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (counted)
+            {
+                // gRPC replies in the body: read it whole so the server has finished before the "crash".
+                await response.Content.LoadIntoBufferAsync(cancellationToken);
+                plan.Event("reply " + method);
+            }
+            return response;
+        }
+    }
+}

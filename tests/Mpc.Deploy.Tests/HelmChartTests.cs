@@ -1,0 +1,291 @@
+using Mpc.Server;
+using StackExchange.Redis;
+using YamlDotNet.RepresentationModel;
+
+namespace Mpc.Deploy.Tests;
+
+/// <summary>
+/// The Helm chart in deploy/helm/mpc-signer, rendered with each of its ci/*-values.yaml files: the PIN
+/// mount passes the server's own PIN file rule, the NetworkPolicy admits exactly the server's ports,
+/// Redis requires a password from a Secret and the signer connects with it. <see cref="DeploymentManifestTests"/>
+/// checks the rest (ports, probes, images, environment names) against the same rendering.
+/// </summary>
+public sealed class HelmChartTests
+{
+    private const string Release = "mpc-signer";
+    private const string Namespace = "signing";
+    private static readonly string Root = Repository.Root;
+    private static readonly string Chart = Path.Combine(Root, "deploy", "helm", "mpc-signer");
+
+    public static TheoryData<string> CiValueFiles() =>
+        new(Directory.EnumerateFiles(Path.Combine(Chart, "ci"), "*-values.yaml").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal));
+
+    private static List<YamlMappingNode> Render(string ciValues) =>
+        HelmTemplate.Render(Chart, Release, Namespace, Path.Combine(Chart, "ci", ciValues)).Select(o => o.Document).ToList();
+
+    private static YamlMappingNode Object(List<YamlMappingNode> objects, string kind, string name) =>
+        Assert.Single(objects, o => Scalar(o, "kind") == kind && Scalar(o, "metadata", "name") == name);
+
+    private static YamlMappingNode SignerContainer(List<YamlMappingNode> objects) =>
+        Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(Object(objects, "StatefulSet", Release), "spec", "template", "spec", "containers")));
+
+    private static List<YamlMappingNode> Env(YamlMappingNode container) => Sequence(container, "env").Cast<YamlMappingNode>().ToList();
+
+    private static string? EnvValue(YamlMappingNode container, string name) =>
+        Env(container).Where(e => Scalar(e, "name") == name).Select(e => Scalar(e, "value")).SingleOrDefault();
+
+    [Theory]
+    [MemberData(nameof(CiValueFiles))]
+    public void Every_template_renders_objects_in_the_release_namespace(string ciValues)
+    {
+        List<HelmTemplate.RenderedObject> rendered = HelmTemplate.Render(Chart, Release, Namespace, Path.Combine(Chart, "ci", ciValues));
+        Assert.Contains(rendered, o => o.Template == "signer.yaml");
+        Assert.Contains(rendered, o => o.Template == "networkpolicy.yaml");
+        Assert.All(rendered, o => Assert.Equal(Namespace, Scalar(o.Document, "metadata", "namespace")));
+        Assert.All(rendered, o => Assert.Equal("mpc-signer", Scalar(o.Document, "metadata", "labels", "app.kubernetes.io/part-of")));
+        string[] names = rendered.Select(o => Scalar(o.Document, "kind") + "/" + Scalar(o.Document, "metadata", "name")).ToArray();
+        Assert.Equal(names.Length, names.Distinct().Count());
+    }
+
+    [Fact]
+    public void Default_values_alone_do_not_render_a_signer_without_its_hsm_and_issuer()
+    {
+        var ex = Assert.Throws<RequiredValueException>(() => HelmTemplate.Render(Chart, Release, Namespace));
+        Assert.Contains("auth.publicKey", ex.Message);
+
+        using var directory = new TempDirectory();
+        string authOnly = Path.Combine(directory.Path, "auth-only.yaml");
+        File.WriteAllText(authOnly, "auth:\n  authority: https://login.example.com\n");
+        ex = Assert.Throws<RequiredValueException>(() => HelmTemplate.Render(Chart, Release, Namespace, authOnly));
+        Assert.Contains("hsm.modulePath", ex.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(CiValueFiles))]
+    public void Pin_secret_mount_passes_the_servers_pin_file_rule(string ciValues)
+    {
+        List<YamlMappingNode> objects = Render(ciValues);
+        YamlMappingNode pod = Assert.IsType<YamlMappingNode>(Node(Object(objects, "StatefulSet", Release), "spec", "template", "spec"));
+        YamlMappingNode container = SignerContainer(objects);
+        string pinFile = EnvValue(container, "Mpc__KeyEncryption__Pkcs11__PinFile")!;
+
+        YamlMappingNode mount = Assert.Single(Sequence(container, "volumeMounts").Cast<YamlMappingNode>(),
+            m => Scalar(m, "mountPath") == Path.GetDirectoryName(pinFile));
+        Assert.Equal("true", Scalar(mount, "readOnly"));
+        YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "name") == Scalar(mount, "name"));
+        YamlMappingNode item = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(volume, "secret", "items")));
+        Assert.Equal(Path.GetFileName(pinFile), Scalar(item, "path"));
+
+        // What the kubelet makes of it: the file's group is fsGroup and its mode defaultMode | 0440
+        // (a read-only volume with fsGroup); the container runs in runAsGroup and, as a supplementary
+        // group, in fsGroup.
+        UnixFileMode defaultMode = (UnixFileMode)ParseMode(Scalar(volume, "secret", "defaultMode")!);
+        uint fsGroup = uint.Parse(Scalar(pod, "securityContext", "fsGroup")!);
+        uint runAsGroup = uint.Parse(Scalar(pod, "securityContext", "runAsGroup")!);
+        UnixFileMode mounted = defaultMode | UnixFileMode.UserRead | UnixFileMode.GroupRead;
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.GroupRead, mounted);
+        Assert.Null(PinFileAccess.Refusal(mounted, fsGroup, [runAsGroup, fsGroup]));
+
+        // The same check fails where it should: Kubernetes' default mode (0644) or no fsGroup at all.
+        Assert.NotNull(PinFileAccess.Refusal((UnixFileMode)Convert.ToInt32("644", 8), fsGroup, [runAsGroup, fsGroup]));
+        Assert.NotNull(PinFileAccess.Refusal(mounted, fileGroup: 0, [runAsGroup]));
+    }
+
+    [Theory]
+    [MemberData(nameof(CiValueFiles))]
+    public void Network_policy_admits_grpc_from_outside_and_silo_and_gateway_only_from_signer_pods(string ciValues)
+    {
+        List<YamlMappingNode> objects = Render(ciValues);
+        YamlMappingNode statefulSet = Object(objects, "StatefulSet", Release);
+        var podLabels = Labels(Node(statefulSet, "spec", "template", "metadata", "labels"));
+        YamlMappingNode container = SignerContainer(objects);
+        var containerPorts = Sequence(container, "ports").Cast<YamlMappingNode>()
+            .ToDictionary(p => Scalar(p, "name")!, p => int.Parse(Scalar(p, "containerPort")!));
+        // The ports the server listens on, as it is configured by the same rendering.
+        int grpc = new Uri(EnvValue(container, "Mpc__Urls")!).Port;
+        int silo = int.Parse(EnvValue(container, "Mpc__Cluster__SiloPort")!);
+        int gateway = int.Parse(EnvValue(container, "Mpc__Cluster__GatewayPort")!);
+        int metrics = int.Parse(EnvValue(container, "Mpc__Metrics__Port")!);
+        Assert.Equal(new Dictionary<string, int> { ["grpc"] = grpc, ["silo"] = silo, ["gateway"] = gateway, ["metrics"] = metrics }, containerPorts);
+        YamlNode annotations = Node(statefulSet, "spec", "template", "metadata", "annotations")!;
+        Assert.Equal(metrics.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(annotations, "prometheus.io/port"));
+
+        YamlMappingNode policy = Object(objects, "NetworkPolicy", Release);
+        AssertSelects(Labels(Node(policy, "spec", "podSelector", "matchLabels")), podLabels);
+        Assert.Equal(["Ingress"], Sequence(policy, "spec", "policyTypes").Select(n => ((YamlScalarNode)n).Value));
+        List<YamlMappingNode> rules = Sequence(policy, "spec", "ingress").Cast<YamlMappingNode>().ToList();
+        Assert.Equal(3, rules.Count);
+
+        // Rule 1: gRPC only; from anyone or from the configured peers, never from a pod selector of its own making.
+        YamlMappingNode grpcRule = Assert.Single(rules, r => Ports(r).SequenceEqual([grpc]));
+        Assert.All(rules.SelectMany(r => Sequence(r, "ports").Cast<YamlMappingNode>()), p => Assert.Equal("TCP", Scalar(p, "protocol")));
+
+        // Rule 3: the Prometheus scrape port alone.
+        YamlMappingNode metricsRule = Assert.Single(rules, r => Ports(r).SequenceEqual([metrics]));
+
+        // Rule 2: silo and gateway, from signer pods only.
+        YamlMappingNode clusterRule = Assert.Single(rules, r => r != grpcRule && r != metricsRule);
+        Assert.Equal(new[] { silo, gateway }.Order(), Ports(clusterRule).Order());
+        YamlMappingNode peer = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(clusterRule, "from")));
+        Assert.Equal(["podSelector"], peer.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
+        AssertSelects(Labels(Node(peer, "podSelector", "matchLabels")), podLabels);
+
+        // No port of the signer is left out of the policy, and none is open that the server does not use.
+        Assert.Equal(containerPorts.Values.Order(), rules.SelectMany(Ports).Order());
+    }
+
+    [Fact]
+    public void Grpc_sources_come_from_the_values_when_given()
+    {
+        YamlMappingNode policy = Object(Render("authority-external-redis-values.yaml"), "NetworkPolicy", Release);
+        YamlMappingNode grpcRule = Sequence(policy, "spec", "ingress").Cast<YamlMappingNode>().First();
+        YamlMappingNode peer = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(grpcRule, "from")));
+        Assert.Equal("payments", Scalar(peer, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name"));
+
+        YamlMappingNode open = Object(Render("static-key-values.yaml"), "NetworkPolicy", Release);
+        Assert.Null(Node(Sequence(open, "spec", "ingress").Cast<YamlMappingNode>().First(), "from"));
+    }
+
+    [Fact]
+    public void Bundled_redis_requires_the_password_from_the_secret_and_the_signer_connects_with_it()
+    {
+        List<YamlMappingNode> objects = Render("static-key-values.yaml");
+        string redisName = Release + "-redis";
+        YamlMappingNode redisSet = Object(objects, "StatefulSet", redisName);
+        YamlMappingNode redis = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(redisSet, "spec", "template", "spec", "containers")));
+        string[] args = Sequence(redis, "args").Select(n => ((YamlScalarNode)n).Value!).ToArray();
+        int requirepass = Array.IndexOf(args, "--requirepass");
+        Assert.True(requirepass >= 0, "redis-server runs without --requirepass");
+        Assert.Equal("$(REDIS_PASSWORD)", args[requirepass + 1]);
+        (string secret, string key) = SecretRef(redis, "REDIS_PASSWORD");
+        Assert.Equal(("mpc-signer-redis", "password"), (secret, key));
+        Assert.Equal((secret, key), SecretRef(redis, "REDISCLI_AUTH"));
+        int port = int.Parse(args[Array.IndexOf(args, "--port") + 1]);
+
+        YamlMappingNode service = Object(objects, "Service", redisName);
+        Assert.Equal(port.ToString(), Scalar(Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(service, "spec", "ports"))), "port"));
+
+        // The signer reads the same Secret into a variable defined before the connection string that
+        // refers to it (Kubernetes expands $(VAR) only for variables defined earlier in the list).
+        YamlMappingNode signer = SignerContainer(objects);
+        Assert.Equal((secret, key), SecretRef(signer, "MPC_REDIS_PASSWORD"));
+        List<string?> order = Env(signer).Select(e => Scalar(e, "name")).ToList();
+        Assert.True(order.IndexOf("MPC_REDIS_PASSWORD") < order.IndexOf("Mpc__Cluster__RedisConnectionString"));
+        string connection = EnvValue(signer, "Mpc__Cluster__RedisConnectionString")!;
+        ConfigurationOptions parsed = ConfigurationOptions.Parse(connection.Replace("$(MPC_REDIS_PASSWORD)", "0123abcd", StringComparison.Ordinal));
+        Assert.Equal("0123abcd", parsed.Password);
+        Assert.Equal($"{redisName}:{port}", Assert.Single(parsed.EndPoints).ToString()!.Replace("Unspecified/", "", StringComparison.Ordinal));
+
+        // Only signer pods reach Redis.
+        YamlMappingNode policy = Object(objects, "NetworkPolicy", redisName);
+        YamlMappingNode rule = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(policy, "spec", "ingress")));
+        Assert.Equal([port], Ports(rule));
+        YamlMappingNode peer = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(rule, "from")));
+        AssertSelects(Labels(Node(peer, "podSelector", "matchLabels")),
+            Labels(Node(Object(objects, "StatefulSet", Release), "spec", "template", "metadata", "labels")));
+    }
+
+    [Fact]
+    public void Authority_and_external_redis_values_change_only_what_they_name()
+    {
+        List<YamlMappingNode> objects = Render("authority-external-redis-values.yaml");
+        YamlMappingNode signer = SignerContainer(objects);
+        Assert.Equal("https://login.example.com/realms/signing", EnvValue(signer, "Mpc__Auth__Authority"));
+        Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == "Mpc__Auth__PublicKeyFile");
+        Assert.DoesNotContain(objects, o => Scalar(o, "kind") == "ConfigMap");
+        Assert.DoesNotContain(objects, o => Scalar(o, "metadata", "name") == Release + "-redis");
+        Assert.Equal("redis.storage.svc.cluster.local:6379,password=$(MPC_REDIS_PASSWORD)", EnvValue(signer, "Mpc__Cluster__RedisConnectionString"));
+        Assert.Equal("5", Scalar(Object(objects, "StatefulSet", Release), "spec", "replicas"));
+        Assert.Equal("/opt/pkcs11/libvendor.so", EnvValue(signer, "Mpc__KeyEncryption__Pkcs11__LibraryPath"));
+        Assert.Equal("signing-partition", EnvValue(signer, "Mpc__KeyEncryption__Pkcs11__TokenLabel"));
+
+        List<YamlMappingNode> staticKey = Render("static-key-values.yaml");
+        YamlMappingNode configMap = Object(staticKey, "ConfigMap", Release + "-auth");
+        string pem = Scalar(configMap, "data", "issuer.pem")!;
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        key.ImportFromPem(pem); // the PEM survives the template's indentation intact
+        Assert.Equal("/etc/mpc-signer/auth/issuer.pem", EnvValue(SignerContainer(staticKey), "Mpc__Auth__PublicKeyFile"));
+    }
+
+    // ---- the renderer's own semantics, against what Helm prints for the same templates -----------------
+
+    [Theory]
+    [InlineData("a:\n{{- if .Values.on }}\n  b: 1\n{{- end }}\nc: 2\n", "a:\n  b: 1\nc: 2\n")]
+    [InlineData("a:\n{{- if .Values.off }}\n  b: 1\n{{- else }}\n  b: 0\n{{- end }}\n", "a:\n  b: 0\n")]
+    [InlineData("x: {{ .Values.n }} {{ .Values.s | quote }} {{ .Values.missing }}|", "x: 3 \"two words\" |")]
+    [InlineData("r:\n  {{- toYaml .Values.map | nindent 2 }}\n", "r:\n  a: \"2\"\n  b:\n  - x\n  - true\n  c:\n  - k: v\n    l: w\n")]
+    [InlineData("{{ default \"d\" .Values.empty }}/{{ default \"d\" .Values.s }}/{{ not .Values.off }}", "d/two words/true")]
+    [InlineData("{{- /* a comment */ -}}\n  v: {{ .Values.octal }}", "v: 288")]
+    public void Renderer_matches_helm_on_the_subset(string template, string expected)
+    {
+        var values = new Dictionary<string, object?>
+        {
+            ["on"] = true, ["off"] = false, ["n"] = 3d, ["s"] = "two words", ["empty"] = "", ["octal"] = 288d,
+            ["map"] = new Dictionary<string, object?>
+            {
+                ["c"] = new List<object?> { new Dictionary<string, object?> { ["l"] = "w", ["k"] = "v" } },
+                ["b"] = new List<object?> { "x", true },
+                ["a"] = "2",
+            },
+        };
+        string rendered = HelmTemplate.RenderText(template, new Dictionary<string, object?> { ["Values"] = values });
+        Assert.Equal(expected, rendered);
+    }
+
+    [Theory]
+    [InlineData("{{ range .Values.list }}x{{ end }}")]
+    [InlineData("{{ include \"helper\" . }}")]
+    [InlineData("{{ .Values.n | b64enc }}")]
+    [InlineData("{{ .Values.big }}")]
+    public void Renderer_refuses_what_it_does_not_implement(string template)
+    {
+        var values = new Dictionary<string, object?> { ["list"] = new List<object?> { 1d }, ["n"] = 1d, ["big"] = 2000000d };
+        Assert.Throws<NotSupportedException>(() => HelmTemplate.RenderText(template, new Dictionary<string, object?> { ["Values"] = values }));
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------
+
+    private static (string Secret, string Key) SecretRef(YamlMappingNode container, string variable)
+    {
+        YamlMappingNode entry = Assert.Single(Env(container), e => Scalar(e, "name") == variable);
+        Assert.Null(Node(entry, "value"));
+        return (Scalar(entry, "valueFrom", "secretKeyRef", "name")!, Scalar(entry, "valueFrom", "secretKeyRef", "key")!);
+    }
+
+    private static int[] Ports(YamlMappingNode rule) =>
+        Sequence(rule, "ports").Cast<YamlMappingNode>().Select(p => int.Parse(Scalar(p, "port")!)).ToArray();
+
+    /// <summary>YAML 1.1 integers as Kubernetes reads them: a leading 0 is octal (0440 = 288).</summary>
+    private static int ParseMode(string text) =>
+        text.StartsWith("0o", StringComparison.Ordinal) ? Convert.ToInt32(text[2..], 8)
+        : text.Length > 1 && text[0] == '0' ? Convert.ToInt32(text, 8)
+        : int.Parse(text);
+
+    private static Dictionary<string, string> Labels(YamlNode? node) =>
+        Assert.IsType<YamlMappingNode>(node).Children.ToDictionary(e => ((YamlScalarNode)e.Key).Value!, e => ((YamlScalarNode)e.Value).Value!);
+
+    private static void AssertSelects(Dictionary<string, string> selector, Dictionary<string, string> labels)
+    {
+        Assert.NotEmpty(selector);
+        Assert.All(selector, pair => Assert.Equal(pair.Value, labels.GetValueOrDefault(pair.Key)));
+    }
+
+    private static YamlNode? Node(YamlNode node, params string[] path)
+    {
+        YamlNode? current = node;
+        foreach (string key in path)
+        {
+            if (current is not YamlMappingNode map || !map.Children.TryGetValue(new YamlScalarNode(key), out YamlNode? next))
+            {
+                return null;
+            }
+            current = next;
+        }
+        return current;
+    }
+
+    private static string? Scalar(YamlNode node, params string[] path) => (Node(node, path) as YamlScalarNode)?.Value;
+
+    private static YamlSequenceNode Sequence(YamlNode node, params string[] path) =>
+        Node(node, path) as YamlSequenceNode ?? throw new Xunit.Sdk.XunitException($"no sequence at {string.Join('.', path)}");
+}

@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Mpc.Client;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Proofs;
+using Mpc.Server;
+
+namespace Mpc.Server.Tests.Service;
+
+/// <summary>A separate in-process server whose keys may sign 3 times per 3-second window.</summary>
+public sealed class RateLimitTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(3);
+    private readonly ServerFixture _server = new()
+    {
+        ConfigureOptions = options =>
+        {
+            options.Signer.MaxSignaturesPerKey = 3;
+            options.Signer.SignatureRateWindow = Window;
+        },
+    };
+
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    [Fact]
+    public async Task The_fourth_signature_in_a_window_is_ResourceExhausted_audited_and_the_key_signs_again_after_the_window()
+    {
+        string token = _server.Token("rate-user");
+        using var client = new MpcSignerClient(_server.Address, token, new MpcSignerClientOptions { RingPedersen = _server.RingPedersen });
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        for (int i = 0; i < 3; i++)
+        {
+            byte[] digest = RandomNumberGenerator.GetBytes(32);
+            EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+            Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
+        }
+        byte[] refusedDigest = RandomNumberGenerator.GetBytes(32);
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignDigestAsync(key, refusedDigest));
+        Assert.Equal(StatusCode.ResourceExhausted, refused.Status);
+        Assert.Contains("limit of 3 signatures per 3 s; retry in", refused.Message, StringComparison.Ordinal);
+        Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
+
+        // Every refusal is in the chain, with the digest it refused.
+        MpcAuditPage log = await AuditLogs.WaitForEntriesAsync(client, key.KeyId, 5);
+        Assert.True(MpcAuditLog.Verify(key.KeyId, log.Entries).IsValid);
+        MpcAuditEntry entry = Assert.Single(log.Entries, e => e.Outcome == "rate-limited");
+        Assert.Equal("sign", entry.Event);
+        Assert.Equal(refusedDigest, entry.Digest);
+
+        // The window slides: once the earlier signatures are older than it, the key signs again.
+        await Task.Delay(Window + TimeSpan.FromMilliseconds(200));
+        byte[] later = RandomNumberGenerator.GetBytes(32);
+        Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, later, await client.SignDigestAsync(key, later)));
+    }
+}

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace Mpc.Testing;
+
+/// <summary>The outcome of a finished process.</summary>
+public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
+{
+    /// <summary>The error line of a failed `mpc` command (all of stderr, which must be one line).</summary>
+    public string ErrorLine => Stderr.Trim();
+}
+
+/// <summary>Runs `mpc` or `mpc-server` (the built programs next to the tests) or any other program, with extra environment variables.</summary>
+public static class ProcessRunner
+{
+    public static string MpcDll => Path.Combine(AppContext.BaseDirectory, "mpc.dll");
+
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "mpc-server.dll");
+
+    /// <summary>The first line `mpc-server` prints once it listens, followed by its addresses.</summary>
+    public const string ListeningLine = "mpc-server listening on ";
+
+    public static ProcessResult Mpc(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Run("dotnet", [MpcDll, .. args], environment);
+
+    public static ProcessResult Server(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        Run("dotnet", [ServerDll, .. args], environment);
+
+    /// <summary>The openssl CLI: the independent verifier of CMS and DER output.</summary>
+    public static ProcessResult OpenSsl(params string[] args) => Run("openssl", args);
+
+    public static ProcessResult Run(string program, string[] args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(program, args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        using Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(180_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish");
+        }
+        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
