@@ -6,7 +6,9 @@ using Mpc.Crypto.Proofs;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.KeyGen;
+using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
+using Mpc.Protocol.Signing;
 using Orleans.Hosting;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
@@ -64,7 +66,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     }
 }
 
-/// <summary>The user grain through its interface: the router, its key record's roll-back, its session cap, and a freeze.</summary>
+/// <summary>The user grain through its interface: the router (a whole signature), its key record's roll-back, its session cap, and a freeze.</summary>
 public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : IClassFixture<GrainClusterFixture>
 {
     [Fact]
@@ -146,14 +148,53 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
         Assert.Contains("must be refreshed", mustRefresh.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_signature_takes_one_grain_call_per_round_trip_and_verifies_outside_the_engine()
+    {
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("router-user");
+        (KeySummary key, ClientKeyShare share) = await CreateKeyWithShare(grain, "key-router");
+        using (share)
+        {
+            var device = new DeviceShare(share.DeviceId, share.ShareId);
+            byte[] digest = System.Security.Cryptography.SHA256.HashData("routed"u8);
+            var client = new SignClientSession(share, digest);
+
+            // BeginSign hands out the commitment the SDK keeps ready; the signature itself is the two calls after it.
+            SignCommitment commitment = SignCommitment.Decode(await grain.BeginSign(key.KeyId, device));
+            SignNonce nonce = client.HandleCommitment(commitment);
+            SignOpening opening = SignOpening.Decode(await grain.SignNonce(key.KeyId, device, nonce.Encode()), key.Curve);
+            SignCiphertext ciphertext = client.HandleOpening(opening);
+            SignCompletion completion = await grain.SignFinish(key.KeyId, commitment.ServerSessionId, ciphertext.Encode(), wantNextCommitment: true);
+            EcdsaSignature signature = client.HandleResult(SignResult.Decode(completion.Result, key.Curve));
+
+            Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(key.Curve, key.PublicKey, digest, signature));
+            Assert.NotNull(completion.NextCommitment);
+            Assert.Contains(fixture.Audit.Events, e => e.KeyId == key.KeyId && e.Kind == AuditEventKind.Sign);
+
+            // The session is spent: the same ciphertext again is NotFound, and the key stays active.
+            SignerException replay = await Assert.ThrowsAsync<SignerException>(
+                () => grain.SignFinish(key.KeyId, commitment.ServerSessionId, ciphertext.Encode(), wantNextCommitment: false));
+            Assert.Equal(SignerErrorKind.NotFound, replay.Kind);
+            Assert.Equal(KeyStatus.Active, (await grain.GetKey(key.KeyId))!.Status);
+        }
+    }
+
     /// <summary>Key generation rounds 1-4 through the grain (the client's side in process).</summary>
     private async Task<KeySummary> CreateKey(IUserKeysGrain grain, string keyId)
+    {
+        (KeySummary key, ClientKeyShare share) = await CreateKeyWithShare(grain, keyId);
+        share.Dispose();
+        return key;
+    }
+
+    /// <summary>Key generation rounds 1-4 through the grain, keeping the client's share for signing.</summary>
+    private async Task<(KeySummary Key, ClientKeyShare Share)> CreateKeyWithShare(IUserKeysGrain grain, string keyId)
     {
         using var client = new KeyGenClientSession(CurveKind.P256, fixture.RingPedersen, BigNumBackends.Default);
         byte[] commitment = await grain.BeginKeyGen(keyId, client.Start().Encode());
         KeyGenClientShare share = client.HandleCommitment(KeyGenCommitment.Decode(commitment));
         KeyGenCompletion completion = await grain.CompleteKeyGen(keyId, share.Encode());
-        Assert.NotEmpty(completion.ServerShare);
-        return completion.Key;
+        ClientKeyShare clientShare = client.HandleServerShare(KeyGenServerShare.Decode(completion.ServerShare, CurveKind.P256));
+        return (completion.Key, clientShare);
     }
 }

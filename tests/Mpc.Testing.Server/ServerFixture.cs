@@ -24,7 +24,7 @@ public sealed class ServerFixture : IAsyncLifetime
     /// A server on a data directory the caller made (to build storage around it before the server starts); with
     /// <paramref name="ringPedersen"/>, its clients use those parameters, which the caller owns (several silos of one test).
     /// </summary>
-    public ServerFixture(string dataDirectory, RingPedersenSecret? ringPedersen = null)
+    internal ServerFixture(string dataDirectory, RingPedersenSecret? ringPedersen = null)
     {
         DataDirectory = dataDirectory;
         _ownsRingPedersen = ringPedersen is null;
