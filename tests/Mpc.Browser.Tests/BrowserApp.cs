@@ -42,6 +42,9 @@ public sealed class BrowserApp : IAsyncLifetime
     /// <summary>The mpc-server child process, started on first use with this page's origin allowed.</summary>
     public SigningServer Server { get; } = new();
 
+    /// <summary>A second mpc-server that serves the published site itself (Mpc__Web__ServeExample=true).</summary>
+    public SigningServer ExampleServer { get; } = new();
+
     public IBrowser Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -71,6 +74,7 @@ public sealed class BrowserApp : IAsyncLifetime
         }
         _playwright?.Dispose();
         await Server.DisposeAsync();
+        await ExampleServer.DisposeAsync();
         if (_site is not null)
         {
             await _site.StopAsync();

@@ -20,8 +20,11 @@ public sealed class SigningServer : IAsyncDisposable
     /// <summary>Where browsers call (the web port).</summary>
     public Uri WebAddress { get; private set; } = null!;
 
-    /// <summary>Starts the server once, allowing <paramref name="origin"/>; later calls return at once.</summary>
-    public async Task StartAsync(string origin)
+    /// <summary>
+    /// Starts the server once, allowing <paramref name="origin"/> (null: the web port's own origin), and serving the
+    /// example site from <paramref name="exampleDirectory"/> when given; later calls return at once.
+    /// </summary>
+    public async Task StartAsync(string? origin, string? exampleDirectory = null)
     {
         await _startLock.WaitAsync();
         try
@@ -33,7 +36,12 @@ public sealed class SigningServer : IAsyncDisposable
             int webPort = FreeTcpPort();
             ProcessStartInfo start = Describe(["--urls", "http://127.0.0.1:0", "--data", _dataDirectory]);
             start.Environment["Mpc__Web__Port"] = webPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            start.Environment["Mpc__Web__AllowedOrigins"] = origin;
+            start.Environment["Mpc__Web__AllowedOrigins"] = origin ?? $"http://127.0.0.1:{webPort}";
+            if (exampleDirectory is not null)
+            {
+                start.Environment["Mpc__Web__ServeExample"] = "true";
+                start.Environment["Mpc__Web__ExampleDirectory"] = exampleDirectory;
+            }
             var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             Process process = Process.Start(start)!;
             _process = process;

@@ -1,6 +1,6 @@
 // The share at rest: IndexedDB database "mpc-signer" holds a non-extractable AES-256-GCM key (a CryptoKey made with
-// extractable: false; IndexedDB stores the handle, and no script can export its bytes) and, per key, the share sealed
-// under it. The associated data names the record (format, version, key id), so a record moved to another key id or a
+// extractable: false: no script can export its bytes, though the browser keeps them in the profile's IndexedDB files)
+// and, per key, the share sealed under it. The associated data names the record (format, version, key id), so a record moved to another key id or a
 // changed byte fails to open. docs/key-custody.md ("In the browser") says what this does and does not protect.
 
 const DATABASE = 'mpc-signer';
