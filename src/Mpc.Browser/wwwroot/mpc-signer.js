@@ -86,6 +86,11 @@ export class MpcSigner {
     this.#pending.clear();
   }
 
+  /** @internal the browser benchmark: median milliseconds of one EC scalar multiplication in WebAssembly. */
+  scalarMultiplyMs(curve = 'p256', runs = 9) {
+    return this.#call('scalarMultiplyMs', { curve, runs });
+  }
+
   /** @internal for the browser tests; present only in builds with test hooks. */
   shareScalarHexForTest(keyId) {
     return this.#call('shareScalarHexForTest', { keyId });

@@ -8,6 +8,7 @@ import * as vault from './mpc-vault.js';
 const progress = (stage, detail = {}) => postMessage({ progress: { stage, ...detail } });
 
 let exportsPromise;
+let benchmarks;
 function runtime() {
   exportsPromise ??= (async () => {
     progress('loading', { note: 'starting the .NET runtime' });
@@ -15,6 +16,7 @@ function runtime() {
     setModuleImports('mpc-bigint', bigint);
     const assembly = await getAssemblyExports(getConfig().mainAssemblyName);
     progress('loaded');
+    benchmarks = assembly.Mpc.Browser.BrowserBenchmarks;
     return assembly.Mpc.Browser.BrowserSigner;
   })();
   return exportsPromise;
@@ -91,6 +93,12 @@ const operations = {
 
   async listKeys() {
     return JSON.parse(await (await runtime()).ListKeys());
+  },
+
+  /** Median milliseconds of one EC scalar multiplication in WebAssembly (docs/benchmarks.md, "Browser"). */
+  async scalarMultiplyMs({ curve, runs }) {
+    await runtime();
+    return benchmarks.ScalarMultiply(curve ?? 'p256', runs ?? 9);
   },
 
   async shareScalarHexForTest({ keyId }) {
