@@ -21,4 +21,18 @@ internal static partial class JsBigInt
         [JSMarshalAs<JSType.MemoryView>] Span<byte> value,
         [JSMarshalAs<JSType.MemoryView>] Span<byte> exponent,
         [JSMarshalAs<JSType.MemoryView>] Span<byte> modulus);
+
+    /// <summary>A random prime of exactly <paramref name="bits"/> bits, ≡ 3 mod 4 when <paramref name="blum"/> (sieve, Fermat, 40 Miller–Rabin rounds in JS).</summary>
+    [JSImport("generatePrimeBytes", ModuleName)]
+    [return: JSMarshalAs<JSType.Array<JSType.Number>>]
+    public static partial byte[] GeneratePrime(int bits, bool blum);
+
+    /// <summary>A safe prime 2q + 1 of exactly <paramref name="bits"/> bits (q proven by Miller–Rabin, p by Pocklington).</summary>
+    [JSImport("generateSafePrimeBytes", ModuleName)]
+    [return: JSMarshalAs<JSType.Array<JSType.Number>>]
+    public static partial byte[] GenerateSafePrime(int bits);
+
+    /// <summary>Trial division then 40 Miller–Rabin rounds with random bases.</summary>
+    [JSImport("isProbablePrimeBytes", ModuleName)]
+    public static partial bool IsProbablePrime([JSMarshalAs<JSType.MemoryView>] Span<byte> candidate);
 }

@@ -5,9 +5,9 @@ using Org.BouncyCastle.Math;
 namespace Mpc.Browser;
 
 /// <summary>
-/// The browser's big-number backend: modular exponentiation in the JavaScript engine's native BigInt (about 8× faster
-/// than BouncyCastle interpreted in WebAssembly; docs/benchmarks.md, "Browser"), everything else from the managed
-/// backend. Variable-time, like the managed backend: JS BigInt arithmetic gives no timing guarantee (the module uses a
+/// The browser's big-number backend: modular exponentiation and prime search in the JavaScript engine's native BigInt
+/// (about 8× faster than BouncyCastle interpreted in WebAssembly; docs/benchmarks.md, "Browser"), Paillier decryption
+/// (never needed by the client) from the managed backend. Variable-time, like the managed backend: JS BigInt arithmetic gives no timing guarantee (the module uses a
 /// fixed window, so the sequence of squarings and multiplications does not depend on the exponent's bits).
 /// </summary>
 [SupportedOSPlatform("browser")]
@@ -40,11 +40,17 @@ public sealed class JsBigIntBackend : IBigNumBackend
         return new BigInteger(1, JsBigInt.ModPow(reduced.ToByteArrayUnsigned(), exponent.ToByteArrayUnsigned(), modulus.ToByteArrayUnsigned()));
     }
 
-    public BigInteger GeneratePrime(int bits, bool blum) => _managed.GeneratePrime(bits, blum);
+    // The prime searches run whole in JS: one exponentiation per candidate, hundreds of candidates per prime; from
+    // here each would cross the interop boundary and BouncyCastle's radix conversion (docs/benchmarks.md, "Browser").
+    public BigInteger GeneratePrime(int bits, bool blum) => new(1, JsBigInt.GeneratePrime(bits, blum));
 
-    public BigInteger GenerateSafePrime(int bits) => _managed.GenerateSafePrime(bits);
+    public BigInteger GenerateSafePrime(int bits) => new(1, JsBigInt.GenerateSafePrime(bits));
 
-    public bool IsProbablePrime(BigInteger candidate) => _managed.IsProbablePrime(candidate);
+    public bool IsProbablePrime(BigInteger candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return candidate.SignValue > 0 && JsBigInt.IsProbablePrime(candidate.ToByteArrayUnsigned());
+    }
 
     IPaillierDecryptionContext IBigNumBackend.CreateDecryptionContext(BigInteger p, BigInteger q) => _managed.CreateDecryptionContext(p, q);
 }

@@ -16,9 +16,65 @@ internal static class DemoCommand
     {
         var curveOption = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
         var outOption = new Option<DirectoryInfo?>("--out") { Description = "Directory for the server data, document, signature and public key (default: a new temporary directory)" };
-        var command = new Command("demo", "Start mpc-server on a loopback port, create a split key, sign a sample document and verify it.") { curveOption, outOption };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(() => Run(parse.GetValue(curveOption)!, parse.GetValue(outOption), cancellationToken)));
+        var browserOption = new Option<bool>("--browser") { Description = "Serve the browser example page (sign in the browser) instead, print its URL, and run until Ctrl+C" };
+        var siteOption = new Option<DirectoryInfo?>("--site") { Description = $"With --browser: the published browser client's wwwroot (dotnet publish src/Mpc.Browser -c Release -o DIR; then DIR/wwwroot); default ${BrowserSiteVariable}, else browser/wwwroot beside mpc" };
+        var command = new Command("demo", "Start mpc-server on a loopback port, create a split key, sign a sample document and verify it.") { curveOption, outOption, browserOption, siteOption };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(() => parse.GetValue(browserOption)
+            ? RunBrowser(parse.GetValue(siteOption), parse.GetValue(outOption), cancellationToken)
+            : Run(parse.GetValue(curveOption)!, parse.GetValue(outOption), cancellationToken)));
         return command;
+    }
+
+    /// <summary>Where `mpc demo --browser` finds the published browser client when --site is not given.</summary>
+    public const string BrowserSiteVariable = "MPC_BROWSER_SITE";
+
+    /// <summary>
+    /// `mpc demo --browser`: mpc-server with gRPC-Web and the example page on one loopback port (the page's origin is
+    /// the only one allowed), a development token, and the URL to open; runs until Ctrl+C.
+    /// </summary>
+    private static async Task<int> RunBrowser(DirectoryInfo? site, DirectoryInfo? outDirectory, CancellationToken cancellationToken)
+    {
+        ServerProgram program = ServerProcess.Locate();
+        string siteDirectory = site?.FullName
+            ?? (Environment.GetEnvironmentVariable(BrowserSiteVariable) is { Length: > 0 } configured ? Path.GetFullPath(configured) : Path.Combine(AppContext.BaseDirectory, "browser", "wwwroot"));
+        if (!File.Exists(Path.Combine(siteDirectory, "issue.html")))
+        {
+            throw new ServerProcessException(
+                $"no browser client in {siteDirectory}: publish it with `dotnet publish src/Mpc.Browser -c Release -o artifacts/browser` and pass --site artifacts/browser/wwwroot");
+        }
+        string directory = outDirectory?.FullName ?? Directory.CreateTempSubdirectory("mpc-demo-").FullName;
+        int webPort = FreeLoopbackPort();
+        string origin = $"http://127.0.0.1:{webPort}";
+        Step("Starting mpc-server with gRPC-Web and the example page");
+        var clock = Stopwatch.StartNew();
+        await using ServerProcess server = await ServerProcess.StartAsync(program, Path.Combine(directory, "server-data"), cancellationToken, new Dictionary<string, string>
+        {
+            ["Mpc__Web__Port"] = webPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Mpc__Web__AllowedOrigins"] = origin,
+            ["Mpc__Web__ServeExample"] = "true",
+            ["Mpc__Web__ExampleDirectory"] = siteDirectory,
+        });
+        Done(clock, $"gRPC on {server.Address}, browsers on {origin}");
+        string token = await server.MintTokenAsync("demo-user", TimeSpan.FromHours(8), cancellationToken);
+        Console.WriteLine();
+        Console.WriteLine("Open this page (the token is a development token for user demo-user, valid 8 hours):");
+        Console.WriteLine($"  {origin}/?token={Uri.EscapeDataString(token)}");
+        Console.WriteLine("The first visit creates this browser's proof parameters and a key; press Ctrl+C here to stop the server.");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return 0;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<int> Run(string curveName, DirectoryInfo? outDirectory, CancellationToken cancellationToken)

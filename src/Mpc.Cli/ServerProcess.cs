@@ -43,13 +43,18 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="server"/> (<see cref="Locate"/>) as `mpc-server --urls http://127.0.0.1:0 --data
-    /// <paramref name="dataDirectory"/>` and waits until it listens. Throws <see cref="ServerProcessException"/>
+    /// <paramref name="dataDirectory"/>` (with <paramref name="environment"/> added to its environment) and waits until it listens. Throws <see cref="ServerProcessException"/>
     /// (one line) if it exits during start-up or does not listen in time.
     /// </summary>
-    public static async Task<ServerProcess> StartAsync(ServerProgram server, string dataDirectory, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(
+        ServerProgram server, string dataDirectory, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         (string program, string[] prefix) = server;
         var start = Describe(program, [.. prefix, "--urls", "http://127.0.0.1:0", "--data", dataDirectory]);
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         Process process = Process.Start(start) ?? throw new ServerProcessException($"could not start {program}");
         var child = new ServerProcess(process, program, prefix, dataDirectory);
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);

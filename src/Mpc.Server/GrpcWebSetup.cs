@@ -104,6 +104,7 @@ public static class GrpcWebSetup
         });
         if (origins.IsEnabled)
         {
+            app.UseMpcExampleSite(web); // static files need no token: before authentication, after the origin check
             app.UseGrpcWeb();
             app.UseCors();
         }

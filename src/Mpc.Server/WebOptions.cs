@@ -26,4 +26,22 @@ public sealed class WebOptions
     /// plain text. Required with <see cref="AllowedOrigins"/>, and only with it.
     /// </summary>
     public int? Port { get; set; }
+
+    public const string ServeExampleSetting = "Mpc__Web__ServeExample";
+
+    /// <summary>
+    /// Serve the browser client's static files (the published src/Mpc.Browser: the "issue a document" example page
+    /// issue.html, mpc-signer.js and the WebAssembly runtime) on <see cref="Port"/>, the same origin as gRPC-Web, so
+    /// the page needs no other web server. Needs gRPC-Web on, and that origin in <see cref="AllowedOrigins"/>.
+    /// </summary>
+    public bool ServeExample { get; set; }
+
+    /// <summary>
+    /// The published browser client's wwwroot (<c>dotnet publish src/Mpc.Browser -c Release -o DIR</c>, then
+    /// DIR/wwwroot). Unset: <c>browser</c> beside the server program.
+    /// </summary>
+    public string? ExampleDirectory { get; set; }
+
+    /// <summary><see cref="ExampleDirectory"/>, or its default.</summary>
+    public string ResolvedExampleDirectory => Path.GetFullPath(ExampleDirectory ?? Path.Combine(AppContext.BaseDirectory, "browser"));
 }

@@ -8,7 +8,8 @@ namespace Mpc.Browser.Tests;
 /// The JS BigInt backend in a real browser: it agrees with BouncyCastle on random operands, and the medians it prints
 /// are the "Browser" figures of docs/benchmarks.md.
 /// </summary>
-public sealed class BigIntBackendTests(BrowserApp app, ITestOutputHelper output) : IClassFixture<BrowserApp>
+[Collection(BrowserCollection.Name)]
+public sealed class BigIntBackendTests(BrowserApp app, ITestOutputHelper output)
 {
     [ChromiumFact]
     public async Task JS_BigInt_modPow_agrees_with_BouncyCastle_in_wasm_and_the_medians_are_printed()

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
@@ -14,6 +15,8 @@ namespace Mpc.Browser.Tests;
 /// <summary>
 /// src/Mpc.Browser published once into a temp directory, served by Kestrel on a loopback port, and a headless
 /// Chromium (the Debian package, through Playwright) to open it. <see cref="SkipReason"/> says why the tests cannot run.
+/// Published with the test hooks (<c>-p:MpcBrowserTestHooks=true</c>: BrowserSigner.ShareScalarHexForTest), once for
+/// every test class of the "browser" collection.
 /// </summary>
 public sealed class BrowserApp : IAsyncLifetime
 {
@@ -29,6 +32,18 @@ public sealed class BrowserApp : IAsyncLifetime
         : $"headless Chromium is needed at {ChromiumPath} (Debian: apt-get install chromium); browser tests skipped";
 
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>The page's origin as browsers send it (no trailing slash).</summary>
+    public string Origin => Address.GetLeftPart(UriPartial.Authority);
+
+    /// <summary>The published static files (wwwroot).</summary>
+    public string SiteDirectory => Path.Combine(_publishDirectory, "wwwroot");
+
+    /// <summary>The mpc-server child process, started on first use with this page's origin allowed.</summary>
+    public SigningServer Server { get; } = new();
+
+    /// <summary>A second mpc-server that serves the published site itself (Mpc__Web__ServeExample=true).</summary>
+    public SigningServer ExampleServer { get; } = new();
 
     public IBrowser Browser { get; private set; } = null!;
 
@@ -58,6 +73,8 @@ public sealed class BrowserApp : IAsyncLifetime
             await Browser.DisposeAsync();
         }
         _playwright?.Dispose();
+        await Server.DisposeAsync();
+        await ExampleServer.DisposeAsync();
         if (_site is not null)
         {
             await _site.StopAsync();
@@ -75,7 +92,7 @@ public sealed class BrowserApp : IAsyncLifetime
     private async Task PublishAsync()
     {
         string project = Path.Combine(RepositoryRoot(), "src", "Mpc.Browser", "Mpc.Browser.csproj");
-        var start = new ProcessStartInfo("dotnet", ["publish", project, "-c", "Release", "-o", _publishDirectory, "--nologo"])
+        var start = new ProcessStartInfo("dotnet", ["publish", project, "-c", "Release", "-o", _publishDirectory, "--nologo", "-p:MpcBrowserTestHooks=true"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -104,10 +121,12 @@ public sealed class BrowserApp : IAsyncLifetime
         var files = new PhysicalFileProvider(root);
         site.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         site.UseStaticFiles(new StaticFileOptions { FileProvider = files, ContentTypeProvider = types, ServeUnknownFileTypes = false });
+        // An empty page at the app's origin: the tests import mpc-signer.js into it.
+        site.MapGet("/harness.html", () => Results.Content("<!DOCTYPE html><html><head><title>harness</title></head><body></body></html>", "text/html"));
         return site;
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
@@ -118,4 +137,11 @@ public sealed class BrowserApp : IAsyncLifetime
         }
         throw new InvalidOperationException("Mpc.sln not found above " + AppContext.BaseDirectory);
     }
+}
+
+/// <summary>The browser test classes share one published app, one Chromium and one server.</summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserApp>
+{
+    public const string Name = "browser";
 }

@@ -58,3 +58,190 @@ export function modPowBigInt(value, exponent, modulus) {
   }
   return result;
 }
+
+// Prime search for the device's ring-Pedersen parameters: the whole search runs here, in native BigInt, because each
+// candidate costs one exponentiation and a safe prime takes on the order of a thousand candidates (the .NET
+// interpreter would take minutes). Randomness from crypto.getRandomValues (the browser's CSPRNG).
+
+const SIEVE_BOUND = 1 << 15;
+const SIEVE_LENGTH = 1 << 16;
+const MILLER_RABIN_ROUNDS = 40;
+
+const SMALL_ODD_PRIMES = (() => {
+  const composite = new Uint8Array(SIEVE_BOUND);
+  const primes = [];
+  for (let i = 3; i < SIEVE_BOUND; i += 2) {
+    if (!composite[i]) {
+      primes.push(i);
+      for (let j = i * i; j < SIEVE_BOUND; j += 2 * i) {
+        composite[j] = 1;
+      }
+    }
+  }
+  return primes;
+})();
+
+function randomBits(bits) {
+  const bytes = crypto.getRandomValues(new Uint8Array(Math.ceil(bits / 8)));
+  let value = bytesToBigInt(bytes);
+  return value & ((1n << BigInt(bits)) - 1n);
+}
+
+function bitLength(value) {
+  return value === 0n ? 0 : value.toString(2).length;
+}
+
+/** A uniform value in [low, high] (rejection sampling). */
+function randomBetween(low, high) {
+  const span = high - low + 1n;
+  const bits = bitLength(span);
+  for (;;) {
+    const candidate = randomBits(bits);
+    if (candidate < span) {
+      return low + candidate;
+    }
+  }
+}
+
+/** Miller–Rabin with random bases; n odd > 3. */
+export function millerRabin(n, rounds = MILLER_RABIN_ROUNDS) {
+  const nMinusOne = n - 1n;
+  let d = nMinusOne;
+  let r = 0;
+  while ((d & 1n) === 0n) {
+    d >>= 1n;
+    r++;
+  }
+  for (let round = 0; round < rounds; round++) {
+    let x = modPowBigInt(randomBetween(2n, n - 2n), d, n);
+    if (x === 1n || x === nMinusOne) {
+      continue;
+    }
+    let witness = true;
+    for (let i = 1; i < r && witness; i++) {
+      x = (x * x) % n;
+      if (x === nMinusOne) {
+        witness = false;
+      }
+    }
+    if (witness) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Unsigned big-endian candidate (odd, > 3): true when it passes trial division and Miller–Rabin. */
+export function isProbablePrimeBytes(candidate) {
+  const n = bytesToBigInt(candidate);
+  if (n < 2n) {
+    return false;
+  }
+  for (const prime of [2, ...SMALL_ODD_PRIMES.slice(0, 200)]) {
+    const p = BigInt(prime);
+    if (n === p) {
+      return true;
+    }
+    if (n % p === 0n) {
+      return false;
+    }
+  }
+  return millerRabin(n);
+}
+
+/**
+ * A safe prime p = 2q + 1 of exactly `bits` bits (its two top bits set, so a product of two has 2·bits bits), as
+ * unsigned big-endian bytes. Sieves a window of q candidates against the odd primes below 2^15 (for q and for 2q + 1),
+ * then per survivor: Fermat base 2 on q, Fermat base 2 on p, Miller–Rabin (40 random bases) on q. With q prime,
+ * 2^(p−1) ≡ 1 (mod p) and gcd(2² − 1, p) = 1 prove p prime (Pocklington, q > √p). `onProgress(candidatesTested)`
+ * is called every 256 exponentiations.
+ */
+export function generateSafePrime(bits, onProgress) {
+  if (bits < 16) {
+    throw new RangeError('safe primes of at least 16 bits');
+  }
+  const qBits = bits - 1;
+  const top = (1n << BigInt(qBits - 1)) | (1n << BigInt(qBits - 2));
+  let tested = 0;
+  for (;;) {
+    const base = randomBits(qBits) | top | 1n;
+    // k marks q = base + 2k; struck out when q or 2q + 1 has a small factor.
+    const struck = new Uint8Array(SIEVE_LENGTH);
+    for (const prime of SMALL_ODD_PRIMES) {
+      const residue = Number(base % BigInt(prime));
+      const halfInverse = (prime + 1) / 2; // 2⁻¹ mod prime
+      // q ≡ 0: 2k ≡ −residue; 2q + 1 ≡ 0 ⇔ q ≡ (prime − 1)/2: 2k ≡ (prime − 1)/2 − residue.
+      for (const target of [(prime - residue) % prime, ((prime - 1) / 2 - residue + prime) % prime]) {
+        for (let k = (target * halfInverse) % prime; k < SIEVE_LENGTH; k += prime) {
+          struck[k] = 1;
+        }
+      }
+    }
+    for (let k = 0; k < SIEVE_LENGTH; k++) {
+      if (struck[k]) {
+        continue;
+      }
+      const q = base + 2n * BigInt(k);
+      if (bitLength(q) !== qBits) {
+        break;
+      }
+      if (++tested % 256 === 0 && onProgress) {
+        onProgress(tested);
+      }
+      if (modPowBigInt(2n, q - 1n, q) !== 1n) {
+        continue;
+      }
+      const p = 2n * q + 1n;
+      if (modPowBigInt(2n, p - 1n, p) !== 1n || !millerRabin(q)) {
+        continue;
+      }
+      return p;
+    }
+  }
+}
+
+/** generateSafePrime as unsigned big-endian bytes, reporting progress through the registered hook. */
+export function generateSafePrimeBytes(bits) {
+  return bigIntToBytes(generateSafePrime(bits, tested => globalThis.mpcPrimeProgress?.(bits, tested)));
+}
+
+/**
+ * A random prime of exactly `bits` bits with its two top bits set (≡ 3 mod 4 when `blum`), as a BigInt: a window of
+ * candidates sieved by the odd primes below 2^15, then Fermat base 2 and Miller–Rabin (40 random bases).
+ */
+export function generatePrime(bits, blum) {
+  if (bits < 16) {
+    throw new RangeError('primes of at least 16 bits');
+  }
+  const top = (1n << BigInt(bits - 1)) | (1n << BigInt(bits - 2));
+  const step = blum ? 4 : 2;
+  for (;;) {
+    const base = randomBits(bits) | top | (blum ? 3n : 1n);
+    // k marks base + step·k; struck out when it has a small factor.
+    const struck = new Uint8Array(SIEVE_LENGTH);
+    for (const prime of SMALL_ODD_PRIMES) {
+      const residue = Number(base % BigInt(prime));
+      const stepInverse = Number(modPowBigInt(BigInt(step % prime), BigInt(prime - 2), BigInt(prime)));
+      for (let k = (((prime - residue) % prime) * stepInverse) % prime; k < SIEVE_LENGTH; k += prime) {
+        struck[k] = 1;
+      }
+    }
+    for (let k = 0; k < SIEVE_LENGTH; k++) {
+      if (struck[k]) {
+        continue;
+      }
+      const candidate = base + BigInt(step) * BigInt(k);
+      if (bitLength(candidate) !== bits) {
+        break;
+      }
+      if (modPowBigInt(2n, candidate - 1n, candidate) === 1n && millerRabin(candidate)) {
+        return candidate;
+      }
+    }
+  }
+}
+
+/** generatePrime as unsigned big-endian bytes. */
+export function generatePrimeBytes(bits, blum) {
+  return bigIntToBytes(generatePrime(bits, blum));
+}

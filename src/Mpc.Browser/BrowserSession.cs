@@ -1,0 +1,60 @@
+using System.Runtime.Versioning;
+using Grpc.Net.Client.Web;
+using Mpc.Client;
+using Mpc.Crypto.Proofs;
+
+namespace Mpc.Browser;
+
+/// <summary>
+/// One server and token, this device's parameters and the keys opened so far. The client is made when first needed,
+/// and again after the device parameters change (the SDK reads them from its options).
+/// </summary>
+[SupportedOSPlatform("browser")]
+internal sealed class BrowserSession(Uri server, string token) : IDisposable
+{
+    private readonly Dictionary<string, MpcKey> _keys = new(StringComparer.Ordinal);
+    private RingPedersenSecret? _device;
+    private MpcSignerClient? _client;
+
+    public RingPedersenSecret Device => _device ?? throw new InvalidOperationException("No device parameters: run device setup first.");
+
+    public MpcSignerClient Client => _client ??= new MpcSignerClient(server, token, new MpcSignerClientOptions
+    {
+        Backend = new JsBigIntBackend(),
+        RingPedersen = _device,
+        // The browser's fetch (HttpClientHandler is BrowserHttpHandler here) carrying gRPC-Web, binary framing.
+        HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
+    });
+
+    public void UseDevice(RingPedersenSecret device)
+    {
+        _device?.Dispose();
+        _device = device;
+        _client?.Dispose();
+        _client = null;
+    }
+
+    public void Add(MpcKey key)
+    {
+        if (_keys.Remove(key.KeyId, out MpcKey? previous))
+        {
+            previous.Dispose();
+        }
+        _keys[key.KeyId] = key;
+    }
+
+    public MpcKey Key(string keyId) => _keys.TryGetValue(keyId, out MpcKey? key)
+        ? key
+        : throw new InvalidOperationException($"Key '{keyId}' is not open in this browser: create it or open its stored share.");
+
+    public void Dispose()
+    {
+        foreach (MpcKey key in _keys.Values)
+        {
+            key.Dispose();
+        }
+        _keys.Clear();
+        _client?.Dispose();
+        _device?.Dispose();
+    }
+}

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices.JavaScript;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Mpc.Client;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Paillier;
+using Mpc.Crypto.Proofs;
+using Mpc.Protocol.Keys;
+
+namespace Mpc.Browser;
+
+/// <summary>
+/// The browser client's entry points, called by wwwroot/mpc-worker.js inside a Web Worker: the SDK's
+/// <see cref="MpcSignerClient"/> over gRPC-Web (the browser's fetch), with <see cref="JsBigIntBackend"/>. The worker
+/// seals every secret these methods hand out (<see cref="ExportDevice"/>, <see cref="ExportShare"/>) before it
+/// stores it, and zeroes its copy; nothing here touches storage.
+/// </summary>
+[SupportedOSPlatform("browser")]
+public static partial class BrowserSigner
+{
+    // [JSExport] methods are static, so the one session of this runtime (one per worker) lives here; a worker
+    // serves one page's signer, and the page starts a new worker for another server or user.
+    private static BrowserSession? _session;
+
+    private static BrowserSession Session => _session ?? throw new InvalidOperationException("Not connected: call connect(server, token) first.");
+
+    /// <summary>Sets the server (the gRPC-Web address) and the bearer token for the calls that follow.</summary>
+    [JSExport]
+    public static void Connect(string server, string token)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(server);
+        ArgumentException.ThrowIfNullOrWhiteSpace(token);
+        _session?.Dispose();
+        _session = new BrowserSession(new Uri(server), token);
+    }
+
+    /// <summary>
+    /// Creates this device's ring-Pedersen parameters (the client is their verifier): two 1024-bit Blum primes found in
+    /// JS BigInt, (s, t) derived from them as the server derives its own (docs/protocol.md, "The client's parameters
+    /// in the browser"). Returns the milliseconds it took.
+    /// </summary>
+    [JSExport]
+    public static double SetupDevice()
+    {
+        long start = Stopwatch.GetTimestamp();
+        var backend = new JsBigIntBackend();
+        using PaillierPrivateKey primes = PaillierPrivateKey.Generate(backend, ProofParameters.RingPedersenMinimumBits);
+        Session.UseDevice(RingPedersenSecret.DeriveFromPaillier(primes));
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    /// <summary>The device parameters as secret bytes, for the worker to seal (it zeroes the array after).</summary>
+    [JSExport]
+    [return: JSMarshalAs<JSType.Array<JSType.Number>>]
+    public static byte[] ExportDevice() => Session.Device.ExportSecret();
+
+    /// <summary>Loads device parameters that <see cref="ExportDevice"/> wrote, after checking them.</summary>
+    [JSExport]
+    public static void ImportDevice([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret)
+    {
+        try
+        {
+            Session.UseDevice(RingPedersenSecret.ImportSecret(secret, new JsBigIntBackend()));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>Distributed key generation on <paramref name="curve"/> ("p256", "p384", "secp256k1"); JSON of the key.</summary>
+    [JSExport]
+    public static async Task<string> CreateKey(string curve)
+    {
+        _ = Session.Device; // never let the SDK fall back to its own (safe-prime) device setup here
+        MpcKey key = await Session.Client.CreateKeyAsync(EcCurve.Parse(curve)).ConfigureAwait(false);
+        Session.Add(key);
+        return Describe(key);
+    }
+
+    /// <summary>The share of <paramref name="keyId"/> as secret bytes (<see cref="ClientKeyShare.ExportSecret"/>), for the worker to seal.</summary>
+    [JSExport]
+    [return: JSMarshalAs<JSType.Array<JSType.Number>>]
+    public static byte[] ExportShare(string keyId) => Session.Key(keyId).Share.ExportSecret();
+
+    /// <summary>Opens a share that <see cref="ExportShare"/> wrote (unsealed by the worker); JSON of the key.</summary>
+    [JSExport]
+    public static string OpenShare([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret)
+    {
+        try
+        {
+            MpcKey key = Session.Client.OpenKey(ClientKeyShare.ImportSecret(secret, new JsBigIntBackend()));
+            Session.Add(key);
+            return Describe(key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>Signs <paramref name="data"/> (SHA-256; SHA-384 on P-384) with the two-party protocol; the DER signature, verified.</summary>
+    [JSExport]
+    public static async Task<string> Sign(string keyId, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] data)
+    {
+        MpcKey key = Session.Key(keyId);
+        EcdsaSignature signature = await Session.Client.SignDataAsync(key, data).ConfigureAwait(false);
+        return Convert.ToBase64String(signature.ToDer());
+    }
+
+    /// <summary>How many signatures of <paramref name="keyId"/> have their randomness prepared (it is computed when the worker is idle).</summary>
+    [JSExport]
+    public static int PreparedRandomness(string keyId) => Session.Key(keyId).PreparedRandomness;
+
+    /// <summary>The server's keys of this user, as JSON: key id, curve, public key PEM, frozen, created.</summary>
+    [JSExport]
+    public static async Task<string> ListKeys()
+    {
+        IReadOnlyList<MpcKeyInfo> keys = await Session.Client.ListKeysAsync().ConfigureAwait(false);
+        return JsonSerializer.Serialize(keys.Select(k => new Dictionary<string, object>
+        {
+            ["keyId"] = k.KeyId,
+            ["curve"] = EcCurve.NameOf(k.Curve),
+            ["publicKeyPem"] = k.PublicKeyPem,
+            ["frozen"] = k.Frozen,
+            ["createdAt"] = k.CreatedAt.ToString("O", CultureInfo.InvariantCulture),
+        }).ToList(), BrowserJson.Default.ListDictionaryStringObject);
+    }
+
+#if MPC_BROWSER_TEST_HOOKS
+    /// <summary>
+    /// Test builds only (-p:MpcBrowserTestHooks=true): x2 of <paramref name="keyId"/> in hexadecimal, so a test can
+    /// search the browser's storage for it. The normal build has no such method.
+    /// </summary>
+    [JSExport]
+    public static string ShareScalarHexForTest(string keyId)
+    {
+        byte[] secret = Session.Key(keyId).Share.ExportSecret();
+        var reader = new Mpc.Crypto.Encoding.WireReader(secret);
+        reader.ReadUInt32("version");
+        reader.ReadString("key id", 256);
+        reader.ReadUInt32("curve");
+        return Convert.ToHexStringLower(reader.ReadBytes("x2"));
+    }
+#endif
+
+    private static string Describe(MpcKey key) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["keyId"] = key.KeyId,
+        ["curve"] = EcCurve.NameOf(key.Curve),
+        ["publicKeyPem"] = key.PublicKeyPem,
+    }, BrowserJson.Default.DictionaryStringObject);
+}

@@ -1,0 +1,64 @@
+// TypeScript declarations for mpc-signer.js, the browser API of mpc-signer (README.md, "Signing in the browser").
+
+export type Curve = 'p256' | 'p384' | 'secp256k1';
+
+/** What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done". */
+export interface Progress {
+  stage: string;
+  note?: string;
+  /** device-setup: bits of the prime being searched and candidates tested so far. */
+  bits?: number;
+  tested?: number;
+  /** device-ready: how long the device parameters took. */
+  milliseconds?: number;
+  keyId?: string;
+}
+
+export interface KeyDescription {
+  keyId: string;
+  curve: Curve;
+  /** The joint public key, "BEGIN PUBLIC KEY" PEM. */
+  publicKeyPem: string;
+}
+
+export interface ServerKey extends KeyDescription {
+  frozen: boolean;
+  /** ISO 8601. */
+  createdAt: string;
+}
+
+export interface OpenOptions {
+  /** The signing service's gRPC-Web address, e.g. "https://signer.example:7444". */
+  server: string | URL;
+  /** The user's bearer token. */
+  token: string;
+  onProgress?: (progress: Progress) => void;
+  /** Where mpc-worker.js is; by default beside mpc-signer.js. */
+  workerUrl?: string | URL;
+}
+
+export declare class MpcSigner {
+  /** Starts the worker, connects, and loads (or creates once) this browser's device parameters. */
+  static open(options: OpenOptions): Promise<MpcSigner>;
+  /** Whether open() created the device parameters, and how long that took. */
+  readonly device: { created: boolean; milliseconds: number };
+  /** A new split key; its share is sealed in IndexedDB under a non-extractable AES-GCM key. */
+  createKey(options?: { curve?: Curve }): Promise<KeyDescription>;
+  /** Opens the shares stored in this browser; rejects naming the key when a stored record was changed. */
+  openStoredKeys(): Promise<KeyDescription[]>;
+  /** The DER ECDSA signature of the bytes (a string is UTF-8 encoded), hashed with SHA-256 (SHA-384 on P-384). */
+  sign(keyId: string, bytes: Uint8Array | ArrayBuffer | string): Promise<Uint8Array>;
+  /** sign() with the worker's time in milliseconds. */
+  signTimed(keyId: string, bytes: Uint8Array | ArrayBuffer | string): Promise<{ der: Uint8Array; milliseconds: number }>;
+  /** Signatures of the key whose randomness is already prepared. */
+  preparedRandomness(keyId: string): Promise<number>;
+  /** The user's keys as the server knows them. */
+  listKeys(): Promise<ServerKey[]>;
+  /** Stops the worker. */
+  close(): void;
+}
+
+/** The openssl command that checks a DER signature of a document against the PEM public key. */
+export declare function opensslCommands(files?: { documentFile?: string; signatureFile?: string; publicKeyFile?: string }): string;
+
+export declare function toBase64(bytes: Uint8Array): string;

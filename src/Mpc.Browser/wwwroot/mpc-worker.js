@@ -1,0 +1,123 @@
+// The signer's Web Worker: runs the .NET runtime (the SDK compiled to WebAssembly) off the page's thread, and keeps
+// the shares at rest in IndexedDB sealed under a non-extractable AES-GCM key (./mpc-vault.js). Messages in:
+// { id, op, args }; out: { id, result } or { id, error }, and { progress: { stage, ... } } while work runs.
+import { dotnet } from './_framework/dotnet.js';
+import * as bigint from './mpc-bigint.js';
+import * as vault from './mpc-vault.js';
+
+const progress = (stage, detail = {}) => postMessage({ progress: { stage, ...detail } });
+
+let exportsPromise;
+let benchmarks;
+function runtime() {
+  exportsPromise ??= (async () => {
+    progress('loading', { note: 'starting the .NET runtime' });
+    const { setModuleImports, getAssemblyExports, getConfig } = await dotnet.create();
+    setModuleImports('mpc-bigint', bigint);
+    const assembly = await getAssemblyExports(getConfig().mainAssemblyName);
+    progress('loaded');
+    benchmarks = assembly.Mpc.Browser.BrowserBenchmarks;
+    return assembly.Mpc.Browser.BrowserSigner;
+  })();
+  return exportsPromise;
+}
+
+globalThis.mpcPrimeProgress = (bits, tested) => progress('device-setup', { bits, tested });
+
+const operations = {
+  async connect({ server, token }) {
+    (await runtime()).Connect(server, token);
+    return true;
+  },
+
+  /** Loads the sealed device parameters, or creates and seals them once (the slow step: prime search). */
+  async setupDevice() {
+    const signer = await runtime();
+    const stored = await vault.openDevice();
+    if (stored) {
+      signer.ImportDevice(Array.from(stored));
+      stored.fill(0);
+      return { created: false, milliseconds: 0 };
+    }
+    progress('device-setup', { note: 'creating this device\'s proof parameters (once per browser profile)' });
+    const milliseconds = signer.SetupDevice();
+    const secret = Uint8Array.from(signer.ExportDevice());
+    try {
+      await vault.sealDevice(secret);
+    } finally {
+      secret.fill(0);
+    }
+    progress('device-ready', { milliseconds });
+    return { created: true, milliseconds };
+  },
+
+  async createKey({ curve }) {
+    const signer = await runtime();
+    progress('keygen', { note: 'generating the key with the server' });
+    const key = JSON.parse(await signer.CreateKey(curve ?? 'p256'));
+    const secret = Uint8Array.from(signer.ExportShare(key.keyId));
+    try {
+      await vault.sealShare(key, secret);
+    } finally {
+      secret.fill(0);
+    }
+    progress('keygen-done', { keyId: key.keyId });
+    return key;
+  },
+
+  /** Opens every stored share (after a reload); a record that fails its check is an error naming the key. */
+  async openStoredKeys() {
+    const signer = await runtime();
+    const keys = [];
+    for (const record of await vault.listShares()) {
+      const secret = await vault.openShare(record);
+      try {
+        keys.push(JSON.parse(signer.OpenShare(Array.from(secret))));
+      } finally {
+        secret.fill(0);
+      }
+    }
+    return keys;
+  },
+
+  async sign({ keyId, data }) {
+    const signer = await runtime();
+    const started = performance.now();
+    const der = Uint8Array.from(atob(await signer.Sign(keyId, Array.from(data))), c => c.charCodeAt(0));
+    return { der, milliseconds: performance.now() - started };
+  },
+
+  async preparedRandomness({ keyId }) {
+    return (await runtime()).PreparedRandomness(keyId);
+  },
+
+  async listKeys() {
+    return JSON.parse(await (await runtime()).ListKeys());
+  },
+
+  /** Median milliseconds of one EC scalar multiplication in WebAssembly (docs/benchmarks.md, "Browser"). */
+  async scalarMultiplyMs({ curve, runs }) {
+    await runtime();
+    return benchmarks.ScalarMultiply(curve ?? 'p256', runs ?? 9);
+  },
+
+  async shareScalarHexForTest({ keyId }) {
+    const signer = await runtime();
+    if (typeof signer.ShareScalarHexForTest !== 'function') {
+      throw new Error('this build has no test hooks');
+    }
+    return signer.ShareScalarHexForTest(keyId);
+  },
+};
+
+onmessage = async ({ data: { id, op, args } }) => {
+  try {
+    const operation = operations[op];
+    if (!operation) {
+      throw new Error(`unknown operation ${op}`);
+    }
+    postMessage({ id, result: await operation(args ?? {}) });
+  } catch (e) {
+    postMessage({ id, error: e instanceof Error ? e.message : String(e) });
+  }
+};

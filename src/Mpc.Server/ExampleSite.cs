@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
+
+namespace Mpc.Server;
+
+/// <summary>
+/// The browser client's static files (Mpc__Web__ServeExample=true) on the web port only: the "issue a document" page
+/// at "/", its scripts and the .NET WebAssembly runtime, from the same origin as gRPC-Web (so the page's calls need no
+/// other CORS entry than that origin). Nothing else is served from the directory: unknown file types are not.
+/// </summary>
+public static class ExampleSite
+{
+    /// <summary>The page "/" opens.</summary>
+    public const string Page = "issue.html";
+
+    internal static bool IsValid(MpcServerOptions options) =>
+        !options.Web.ServeExample
+        || (options.Web.Port is not null && WebOrigins.TryParse(options.Web.AllowedOrigins, out WebOrigins origins) && origins.IsEnabled
+            && File.Exists(Path.Combine(options.Web.ResolvedExampleDirectory, Page)));
+
+    /// <summary>Serves the files (when asked to) for requests that arrived on the web port.</summary>
+    public static WebApplication UseMpcExampleSite(this WebApplication app, WebOptions web)
+    {
+        if (!web.ServeExample || web.Port is not { } port)
+        {
+            return app;
+        }
+        var files = new PhysicalFileProvider(web.ResolvedExampleDirectory);
+        var types = new FileExtensionContentTypeProvider();
+        types.Mappings[".wasm"] = "application/wasm";
+        types.Mappings[".dat"] = "application/octet-stream";
+        types.Mappings[".webcil"] = "application/octet-stream";
+        types.Mappings[".ts"] = "text/plain";
+        app.UseWhen(context => context.Connection.LocalPort == port, site =>
+        {
+            site.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, DefaultFileNames = [Page] });
+            site.UseStaticFiles(new StaticFileOptions { FileProvider = files, ContentTypeProvider = types, ServeUnknownFileTypes = false });
+        });
+        return app;
+    }
+}

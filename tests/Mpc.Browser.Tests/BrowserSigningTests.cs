@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Mpc.Browser.Tests;
+
+/// <summary>
+/// The browser client end to end against a spawned mpc-server over gRPC-Web: device setup, key generation and signing
+/// in a Web Worker; the signature checked by the openssl command line; the share sealed in IndexedDB and used again
+/// after a reload; no plaintext x2 in IndexedDB; a changed record refused. The medians printed are docs/benchmarks.md's
+/// "Browser" figures.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output)
+{
+    private const int TimeoutMs = 300_000;
+
+    /// <summary>Opens the signer in the page (as window.signer) for the test server and <paramref name="token"/>.</summary>
+    private const string OpenSigner = """
+        async ([server, token]) => {
+          const { MpcSigner, toBase64 } = await import('./mpc-signer.js');
+          window.toBase64 = toBase64;
+          window.progress = [];
+          const started = performance.now();
+          window.signer = await MpcSigner.open({ server, token, onProgress: p => window.progress.push(p) });
+          return { ...window.signer.device, openMs: performance.now() - started, stages: [...new Set(window.progress.map(p => p.stage))] };
+        }
+        """;
+
+    /// <summary>Every record of every IndexedDB store, bytes as hex, a CryptoKey as its algorithm and extractable flag.</summary>
+    private const string DumpIndexedDb = """
+        async () => {
+          const request = indexedDB.open('mpc-signer');
+          const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
+          const hex = bytes => Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
+          const show = v => v instanceof CryptoKey ? { cryptoKey: v.algorithm.name, extractable: v.extractable }
+            : v instanceof Uint8Array ? hex(v) : v instanceof ArrayBuffer ? hex(new Uint8Array(v))
+            : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, show(x)])) : v;
+          const stores = {};
+          for (const name of db.objectStoreNames) {
+            const all = db.transaction(name).objectStore(name).getAll();
+            stores[name] = (await new Promise((resolve, reject) => { all.onsuccess = () => resolve(all.result); all.onerror = () => reject(all.error); })).map(show);
+          }
+          db.close();
+          return JSON.stringify(stores);
+        }
+        """;
+
+    [ChromiumFact]
+    public async Task A_page_sets_up_the_device_makes_a_key_and_signs_a_document_that_openssl_verifies_and_signs_again_after_a_reload()
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context);
+
+        JsonElement opened = await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        Assert.True(opened.GetProperty("created").GetBoolean());
+        Assert.Contains("device-setup", opened.GetProperty("stages").EnumerateArray().Select(s => s.GetString()));
+        double deviceSetupMs = opened.GetProperty("milliseconds").GetDouble();
+
+        JsonElement key = await Evaluate(page, """
+            async () => { const t = performance.now(); const key = await window.signer.createKey({ curve: 'p256' }); return { ...key, keygenMs: performance.now() - t }; }
+            """);
+        string keyId = key.GetProperty("keyId").GetString()!;
+        string pem = key.GetProperty("publicKeyPem").GetString()!;
+        double keygenMs = key.GetProperty("keygenMs").GetDouble();
+
+        const string document = "Certificate no. 1: the bearer completed the course.";
+        byte[] der = await Sign(page, keyId, document);
+        AssertOpensslVerifies(pem, document, der);
+
+        // The server lists the key with the same public key.
+        JsonElement listed = await Evaluate(page, "async () => await window.signer.listKeys()");
+        Assert.Contains(listed.EnumerateArray(), k => k.GetProperty("keyId").GetString() == keyId && k.GetProperty("publicKeyPem").GetString()!.Trim() == pem.Trim());
+
+        // IndexedDB: the sealing key is a non-extractable AES-GCM CryptoKey, and neither x2 nor its complement appears.
+        string x2 = (await Evaluate(page, "async keyId => await window.signer.shareScalarHexForTest(keyId)", keyId)).GetString()!;
+        Assert.Equal(64, x2.Length);
+        string stored = (await Evaluate(page, DumpIndexedDb)).GetString()!;
+        Assert.Contains("\"extractable\":false", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"extractable\":true", stored, StringComparison.Ordinal);
+        Assert.Contains(keyId, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(x2, stored, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(x2.TrimStart('0'), stored, StringComparison.OrdinalIgnoreCase);
+
+        // Sign p50 with prepared randomness (the worker prepares it while idle).
+        var signTimes = new List<double>();
+        for (int i = 0; i < 7; i++)
+        {
+            await page.WaitForFunctionAsync("async keyId => (await window.signer.preparedRandomness(keyId)) > 0", keyId, new PageWaitForFunctionOptions { Timeout = TimeoutMs, PollingInterval = 100 });
+            JsonElement timed = await Evaluate(page, "async ([keyId, text]) => { const r = await window.signer.signTimed(keyId, text); return { der: window.toBase64(r.der), ms: r.milliseconds }; }",
+                new[] { keyId, $"document {i}" });
+            signTimes.Add(timed.GetProperty("ms").GetDouble());
+            AssertOpensslVerifies(pem, $"document {i}", Convert.FromBase64String(timed.GetProperty("der").GetString()!));
+        }
+
+        // Reload: the device parameters and the share come back from IndexedDB, and the key signs again.
+        await page.ReloadAsync();
+        JsonElement reopened = await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        Assert.False(reopened.GetProperty("created").GetBoolean());
+        JsonElement keys = await Evaluate(page, "async () => await window.signer.openStoredKeys()");
+        Assert.Equal(keyId, Assert.Single(keys.EnumerateArray()).GetProperty("keyId").GetString());
+        const string second = "Certificate no. 2, signed after a reload.";
+        AssertOpensslVerifies(pem, second, await Sign(page, keyId, second));
+
+        double scalarMultiplyMs = (await Evaluate(page, "async () => await window.signer.scalarMultiplyMs('p256', 9)")).GetDouble();
+        string figures = string.Create(CultureInfo.InvariantCulture,
+            $"browser signing (headless chromium): device setup {deviceSetupMs:F0} ms, key generation {keygenMs:F0} ms, sign p50 {Median(signTimes):F0} ms, P-256 scalar multiplication in wasm {scalarMultiplyMs:F1} ms (runs: {string.Join(", ", signTimes.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))}), download {DownloadSize()}");
+        output.WriteLine(figures);
+        Console.WriteLine(figures);
+    }
+
+    [ChromiumFact]
+    public async Task A_changed_share_record_in_IndexedDB_is_refused_with_a_clear_error_naming_the_key()
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-tamper-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context);
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        string keyId = (await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })")).GetProperty("keyId").GetString()!;
+
+        // Flip one bit of the sealed share, as someone editing the profile's IndexedDB files would.
+        await Evaluate(page, """
+            async keyId => {
+              const request = indexedDB.open('mpc-signer');
+              const db = await new Promise(resolve => { request.onsuccess = () => resolve(request.result); });
+              const tx = db.transaction('shares', 'readwrite');
+              const store = tx.objectStore('shares');
+              const get = store.get(keyId);
+              await new Promise(resolve => { get.onsuccess = resolve; });
+              const record = get.result;
+              record.sealed[40] ^= 1;
+              store.put(record);
+              await new Promise(resolve => { tx.oncomplete = resolve; });
+              db.close();
+              return true;
+            }
+            """, keyId);
+        await page.ReloadAsync();
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        string error = (await Evaluate(page, "async () => { try { await window.signer.openStoredKeys(); return 'opened'; } catch (e) { return e.message; } }")).GetString()!;
+        Assert.Contains($"share {keyId} fails its integrity check", error, StringComparison.Ordinal);
+    }
+
+    private async Task<IPage> OpenHarness(IBrowserContext context)
+    {
+        IPage page = await context.NewPageAsync();
+        page.SetDefaultTimeout(TimeoutMs);
+        page.Console += (_, message) => output.WriteLine($"console.{message.Type}: {message.Text}");
+        await page.GotoAsync(new Uri(app.Address, "harness.html").ToString());
+        return page;
+    }
+
+    private static async Task<JsonElement> Evaluate(IPage page, string expression, object? argument = null)
+    {
+        JsonElement? result = await page.EvaluateAsync(expression, argument);
+        return result ?? default;
+    }
+
+    private static async Task<byte[]> Sign(IPage page, string keyId, string text) =>
+        Convert.FromBase64String((await Evaluate(page, "async ([keyId, text]) => window.toBase64(await window.signer.sign(keyId, text))", new[] { keyId, text })).GetString()!);
+
+    /// <summary>`openssl dgst -sha256 -verify pub.pem -signature sig.der doc.txt` says "Verified OK".</summary>
+    private static void AssertOpensslVerifies(string publicKeyPem, string document, byte[] der)
+    {
+        string directory = Directory.CreateTempSubdirectory("mpc-browser-openssl-").FullName;
+        try
+        {
+            string pem = Path.Combine(directory, "pub.pem"), signature = Path.Combine(directory, "sig.der"), text = Path.Combine(directory, "doc.txt");
+            File.WriteAllText(pem, publicKeyPem);
+            File.WriteAllBytes(signature, der);
+            File.WriteAllBytes(text, Encoding.UTF8.GetBytes(document));
+            using Process openssl = Process.Start(new ProcessStartInfo("openssl", ["dgst", "-sha256", "-verify", pem, "-signature", signature, text])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            string stdout = openssl.StandardOutput.ReadToEnd() + openssl.StandardError.ReadToEnd();
+            openssl.WaitForExit();
+            Assert.True(openssl.ExitCode == 0 && stdout.Contains("Verified OK", StringComparison.Ordinal), $"openssl: {stdout}");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The bytes a browser downloads to sign: the page's scripts and _framework, as Brotli where published so.</summary>
+    private string DownloadSize()
+    {
+        long raw = 0, compressed = 0;
+        foreach (string file in Directory.EnumerateFiles(app.SiteDirectory, "*", SearchOption.AllDirectories))
+        {
+            if (file.EndsWith(".br", StringComparison.Ordinal) || file.EndsWith(".gz", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            long size = new FileInfo(file).Length;
+            raw += size;
+            compressed += File.Exists(file + ".br") ? new FileInfo(file + ".br").Length : size;
+        }
+        return string.Create(CultureInfo.InvariantCulture, $"{raw / 1048576.0:F1} MB, {compressed / 1048576.0:F1} MB as Brotli");
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Mpc.Browser.Tests;
+
+/// <summary>
+/// The "issue a document" page served by mpc-server itself (Mpc__Web__ServeExample=true): same origin as gRPC-Web,
+/// the page makes a key, signs the typed text, and shows a signature that openssl verifies.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class ExamplePageTests(BrowserApp app, ITestOutputHelper output)
+{
+    private SigningServer Server => app.ExampleServer;
+
+    [ChromiumFact]
+    public async Task The_server_serves_the_example_page_which_signs_typed_text_with_a_signature_openssl_verifies()
+    {
+        await Server.StartAsync(origin: null, exampleDirectory: app.SiteDirectory);
+        string token = await Server.TokenAsync("example-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await context.NewPageAsync();
+        page.SetDefaultTimeout(300_000);
+        page.Console += (_, message) => output.WriteLine($"console.{message.Type}: {message.Text}");
+
+        // "/" is the example page, from the server's web port: the page's origin is the one allowed.
+        await page.GotoAsync(new Uri(Server.WebAddress, "/?token=" + Uri.EscapeDataString(token)).ToString());
+        await page.WaitForFunctionAsync("() => window.mpcExample !== undefined");
+        Assert.Null(await page.EvaluateAsync<string?>("() => window.mpcExample.error ?? null"));
+
+        const string text = "Diploma no. 7, issued in the browser.";
+        await page.FillAsync("#document", text);
+        await page.ClickAsync("#sign");
+        await page.WaitForFunctionAsync("() => document.getElementById('signature').textContent.length > 0");
+        string pem = await page.TextContentAsync("#public-key") ?? "";
+        byte[] der = Convert.FromBase64String(await page.TextContentAsync("#signature") ?? "");
+        Assert.Contains("openssl dgst -sha256 -verify public.pem -signature signature.der document.txt", await page.TextContentAsync("#check"), StringComparison.Ordinal);
+
+        string directory = Directory.CreateTempSubdirectory("mpc-example-openssl-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(directory, "public.pem"), pem);
+            File.WriteAllBytes(Path.Combine(directory, "signature.der"), der);
+            File.WriteAllBytes(Path.Combine(directory, "document.txt"), Encoding.UTF8.GetBytes(text));
+            using Process openssl = Process.Start(new ProcessStartInfo("openssl", ["dgst", "-sha256", "-verify", "public.pem", "-signature", "signature.der", "document.txt"])
+            {
+                WorkingDirectory = directory,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            string said = openssl.StandardOutput.ReadToEnd() + openssl.StandardError.ReadToEnd();
+            openssl.WaitForExit();
+            Assert.True(openssl.ExitCode == 0 && said.Contains("Verified OK", StringComparison.Ordinal), $"openssl: {said}");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
