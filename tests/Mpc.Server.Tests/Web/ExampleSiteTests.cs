@@ -1,5 +1,4 @@
 using Mpc.Server;
-using Mpc.Testing;
 
 namespace Mpc.Server.Tests.Web;
 
