@@ -58,4 +58,27 @@ public sealed class ExamplePageTests(BrowserApp app, ITestOutputHelper output)
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    [ChromiumFact]
+    public async Task A_page_from_another_origin_cannot_make_a_key_on_that_server()
+    {
+        await Server.StartAsync(origin: null, exampleDirectory: app.SiteDirectory); // allows only its own web origin
+        string token = await Server.TokenAsync("other-origin-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await context.NewPageAsync();
+        page.SetDefaultTimeout(300_000);
+        await page.GotoAsync(new Uri(app.Address, "harness.html").ToString()); // the test site's origin, not the server's
+
+        string outcome = await page.EvaluateAsync<string>("""
+            async ([server, token]) => {
+              const { MpcSigner } = await import('./mpc-signer.js');
+              const signer = await MpcSigner.open({ server, token });
+              try { await signer.createKey({ curve: 'p256' }); return 'created'; } catch (e) { return 'refused: ' + e.message; }
+            }
+            """, new[] { Server.WebAddress.ToString(), token });
+
+        output.WriteLine(outcome);
+        Assert.StartsWith("refused: ", outcome, StringComparison.Ordinal);
+        Assert.DoesNotContain("created", outcome, StringComparison.Ordinal);
+    }
 }
