@@ -5,14 +5,6 @@ using Orleans.Storage;
 
 namespace Mpc.Grains.Tests;
 
-/// <summary>A clock the test moves by hand.</summary>
-internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = start;
-
-    public override DateTimeOffset GetUtcNow() => Now;
-}
-
 /// <summary>One grain's persistent state in memory, whose writes fail while <see cref="FailWrites"/> says so.</summary>
 internal sealed class FlakyState<T>(T state) : IPersistentState<T>
 {

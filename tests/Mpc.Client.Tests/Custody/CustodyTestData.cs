@@ -22,11 +22,3 @@ internal static class CustodyTestData
         Assert.DoesNotContain('\r', e.Message);
     }
 }
-
-/// <summary>A clock the test moves by hand.</summary>
-internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = now;
-
-    public override DateTimeOffset GetUtcNow() => Now;
-}
