@@ -25,14 +25,9 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
                 $"Key '{keyId}' is frozen after a failed signature check; only an operator can unfreeze it (which forces a refresh).");
         }
         StoredDevice source = DeviceRules.Require(key, start.Source);
-        RefreshPurpose purpose = start.Purpose switch
-        {
-            DeviceRefreshPurpose.Refresh => RefreshPurpose.Refresh,
-            DeviceRefreshPurpose.Enrol => RefreshPurpose.Enrol,
-            DeviceRefreshPurpose.Backup => RefreshPurpose.Backup,
-            DeviceRefreshPurpose.Restore => RefreshPurpose.Restore,
-            _ => throw new SignerException(SignerErrorKind.InvalidArgument, "Unknown refresh purpose."),
-        };
+        RefreshPurpose purpose = start.Purpose is RefreshPurpose.Refresh or RefreshPurpose.Enrol or RefreshPurpose.Backup or RefreshPurpose.Restore
+            ? start.Purpose
+            : throw new SignerException(SignerErrorKind.InvalidArgument, "Unknown refresh purpose.");
         bool fromBackup = source.Kind == DeviceKind.Backup;
         if (fromBackup != (purpose == RefreshPurpose.Restore))
         {

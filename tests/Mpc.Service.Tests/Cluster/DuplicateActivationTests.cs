@@ -320,7 +320,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         ByteString shareId = ByteString.CopyFrom(key.Share.ShareId);
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(
             new BeginSignRequest { KeyId = key.KeyId, DeviceId = key.Share.DeviceId, ShareId = shareId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest
         {
             KeyId = key.KeyId,

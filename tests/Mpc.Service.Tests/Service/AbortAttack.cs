@@ -32,7 +32,7 @@ public static class AbortAttack
         var device = new { key.Share.DeviceId, ShareId = ByteString.CopyFrom(key.Share.ShareId) };
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(
             new BeginSignRequest { KeyId = key.KeyId, DeviceId = device.DeviceId, ShareId = device.ShareId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, digest ?? RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(key.Share, Digest.Parse(digest ?? RandomNumberGenerator.GetBytes(32)));
         SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest
         {
             KeyId = key.KeyId,

@@ -31,7 +31,7 @@ internal static class FinalCheckMarkers
         BigInteger rho = curve.RandomScalar();
         BigInteger r = curve.RandomScalar();
         byte[] digest = RandomNumberGenerator.GetBytes(key.Curve == CurveKind.P384 ? 48 : 32);
-        BigInteger m = curve.DigestToScalar(digest);
+        BigInteger m = curve.DigestToScalar(Digest.Parse(digest));
         BigInteger rhoInverse = rho.ModInverse(q);
         BigInteger alpha = rhoInverse.Multiply(r).Multiply(key.Share.X2).Mod(q);
         BigInteger beta = rhoInverse.Multiply(m).Mod(q);

@@ -43,7 +43,7 @@ public sealed class OpenedSessionExpiryTests : IAsyncLifetime
         ISigningSessionsGrain sessions = _server.Grains.GetGrain<ISigningSessionsGrain>("expiry-user");
 
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonceResponse opened = await raw.Client.SignNonceAsync(
             new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) }, raw.Headers);
         Assert.Equal(1, (await sessions.GetSigningSessionCounts(key.KeyId)).Opened);
