@@ -1,6 +1,6 @@
 using Mpc.Crypto.Curves;
 
-namespace Mpc.Grains;
+namespace Mpc.Grains.Abstractions;
 
 /// <summary>
 /// How a <see cref="Digest"/> crosses a grain call: its bytes, parsed again on arrival (Mpc.Crypto knows nothing of

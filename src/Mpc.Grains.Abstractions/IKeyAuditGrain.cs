@@ -1,6 +1,6 @@
 using Mpc.Crypto.Curves;
 
-namespace Mpc.Grains;
+namespace Mpc.Grains.Abstractions;
 
 /// <summary>
 /// One key's hash-chained audit log: one grain per key id (key ids are unique across users). It is the only

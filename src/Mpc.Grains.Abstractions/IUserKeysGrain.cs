@@ -1,7 +1,7 @@
 using Mpc.Crypto.Curves;
 using RefreshPurpose = Mpc.Protocol.Messages.RefreshPurpose;
 
-namespace Mpc.Grains;
+namespace Mpc.Grains.Abstractions;
 
 /// <summary>
 /// One grain per user: the server's side of every key the user owns. Protocol payloads are the protocol's

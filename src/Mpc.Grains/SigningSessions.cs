@@ -1,5 +1,6 @@
 using System.Collections;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Signing;
 
 namespace Mpc.Grains;

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol;
 using Mpc.Transport.V1;
 

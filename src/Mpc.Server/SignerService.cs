@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol;
 using Mpc.Transport.V1;
 
@@ -261,7 +262,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
             Curve = curve.Name,
             PublicKey = ByteString.CopyFrom(key.PublicKey),
             PublicKeyPem = new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", key.PublicKey)) + "\n",
-            Status = key.Status == Grains.KeyStatus.Frozen ? Transport.V1.KeyStatus.Frozen : Transport.V1.KeyStatus.Active,
+            Status = key.Status == Grains.Abstractions.KeyStatus.Frozen ? Transport.V1.KeyStatus.Frozen : Transport.V1.KeyStatus.Active,
             CreatedUnixMs = key.CreatedAt.ToUnixTimeMilliseconds(),
             Imported = key.Imported,
             CertificateChain = { key.CertificateChain.Select(ByteString.CopyFrom) },

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Orleans.Storage;

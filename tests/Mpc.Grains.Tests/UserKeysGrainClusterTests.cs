@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.KeyGen;

@@ -1,4 +1,5 @@
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 
 namespace Mpc.Grains.Audit;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol.Audit;
 using Orleans.Storage;

@@ -1,5 +1,6 @@
 using Mpc.Crypto.Curves;
 using Microsoft.Extensions.Logging;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol.Audit;
 

@@ -1,3 +1,4 @@
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol;
 using Mpc.Protocol.Keys;
 

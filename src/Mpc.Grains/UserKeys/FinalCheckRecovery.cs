@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Signing;

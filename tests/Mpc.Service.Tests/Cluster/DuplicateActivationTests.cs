@@ -8,6 +8,7 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
@@ -19,7 +20,7 @@ using Orleans;
 using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Storage;
-using KeyStatus = Mpc.Grains.KeyStatus;
+using KeyStatus = Mpc.Grains.Abstractions.KeyStatus;
 
 namespace Mpc.Service.Tests.Cluster;
 

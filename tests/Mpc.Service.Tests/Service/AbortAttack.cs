@@ -5,6 +5,7 @@ using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Paillier;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Messages;
 using Mpc.Protocol.Signing;
 using Mpc.Service.Tests.Storage;
@@ -77,7 +78,7 @@ public static class FrozenKeys
         {
             StoredKeys stored = await StoredKeys.ReadAsync(server.DataDirectory, user);
             StoredKey key = stored.Keys.Keys[keyId];
-            key.Status = Mpc.Grains.KeyStatus.Frozen;
+            key.Status = Mpc.Grains.Abstractions.KeyStatus.Frozen;
             key.FrozenAt ??= DateTimeOffset.UtcNow;
             key.FrozenReason ??= "final signature check failed";
             key.FrozenDevice ??= deviceId;

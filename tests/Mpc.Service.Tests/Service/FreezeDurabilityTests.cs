@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Storage;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol.Messages;
@@ -16,7 +17,7 @@ using Mpc.Transport.V1;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
-using KeyStatus = Mpc.Grains.KeyStatus;
+using KeyStatus = Mpc.Grains.Abstractions.KeyStatus;
 
 namespace Mpc.Service.Tests.Service;
 

@@ -6,6 +6,7 @@ using Mpc.Client.KeyStore;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
 using Mpc.Protocol.Signing;

@@ -1,5 +1,6 @@
 using Mpc.Crypto.Encoding;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Orleans.Serialization;
 
 namespace Mpc.Service.Tests.Storage;
