@@ -59,7 +59,7 @@ public class CurveBenchmarks : IDisposable
             _s = new BigInteger(1, _dotnetSignature, _curve.ScalarLength, _curve.ScalarLength);
         }
         _encodedPoint = _curve.EncodePoint(_curve.MultiplyBase(_curve.RandomScalar()));
-        if (!_curve.Verify(_publicKey, _digest, _r, _s))
+        if (!_curve.Verify(_publicKey, Digest.Parse(_digest), _r, _s))
         {
             throw new InvalidOperationException("Setup produced a signature that does not verify.");
         }
@@ -87,7 +87,7 @@ public class CurveBenchmarks : IDisposable
     public ECPoint DecodePoint() => _curve.DecodePoint(_encodedPoint, "point");
 
     [Benchmark]
-    public bool Verify() => _curve.Verify(_publicKey, _digest, _r, _s);
+    public bool Verify() => _curve.Verify(_publicKey, Digest.Parse(_digest), _r, _s);
 
     /// <summary>Baseline: one ordinary single-party ECDSA signature.</summary>
     [Benchmark(Baseline = true)]

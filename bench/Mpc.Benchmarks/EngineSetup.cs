@@ -53,7 +53,7 @@ internal sealed class EngineSetup : IDisposable
     public EcdsaSignature Sign(SignCiphertextRandomness? randomness)
     {
         var server = new SignServerSession(Server);
-        var client = new SignClientSession(Client, Digest, lowS: false, randomness);
+        var client = new SignClientSession(Client, Mpc.Crypto.Curves.Digest.Parse(Digest), lowS: false, randomness);
         SignOpening opening = server.HandleNonce(client.HandleCommitment(server.Commitment));
         SignServerOutcome outcome = server.HandleCiphertext(client.HandleOpening(opening));
         return client.HandleResult(outcome.Message ?? throw new InvalidOperationException("key must be frozen"));

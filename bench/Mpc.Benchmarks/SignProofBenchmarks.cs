@@ -63,7 +63,7 @@ public class SignProofBenchmarks
         _x1 = _curve.RandomScalar();
         _encryptedShare = _key.PublicKey.Encrypt(_x1);
         BigInteger x2 = _curve.RandomScalar(), k2 = _curve.RandomScalar(), r = _curve.RandomScalar();
-        BigInteger mPrime = _curve.DigestToScalar(new byte[32] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 });
+        BigInteger mPrime = _curve.DigestToScalar(Digest.Parse(new byte[32] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 }));
         BigInteger k2Inverse = k2.ModInverse(q);
         _r2 = _curve.MultiplyBase(k2);
         _alpha = k2Inverse.Multiply(r).Multiply(x2).Mod(q);

@@ -37,7 +37,7 @@ public class SigningRoundBenchmarks
         for (int i = _atNonce.Count; i < Batch; i++)
         {
             var server = new SignServerSession(_setup.Server);
-            var client = new SignClientSession(_setup.Client, _setup.Digest);
+            var client = new SignClientSession(_setup.Client, Digest.Parse(_setup.Digest));
             _atNonce.Enqueue((server, client.HandleCommitment(server.Commitment)));
         }
     }
@@ -48,7 +48,7 @@ public class SigningRoundBenchmarks
         for (int i = _atCiphertext.Count; i < Batch; i++)
         {
             var server = new SignServerSession(_setup.Server);
-            var client = new SignClientSession(_setup.Client, _setup.Digest);
+            var client = new SignClientSession(_setup.Client, Digest.Parse(_setup.Digest));
             SignOpening opening = server.HandleNonce(client.HandleCommitment(server.Commitment));
             _atCiphertext.Enqueue((server, client.HandleOpening(opening)));
         }
@@ -60,7 +60,7 @@ public class SigningRoundBenchmarks
         for (int i = _atCommitment.Count; i < Batch; i++)
         {
             var server = new SignServerSession(_setup.Server);
-            _atCommitment.Enqueue((new SignClientSession(_setup.Client, _setup.Digest), server.Commitment));
+            _atCommitment.Enqueue((new SignClientSession(_setup.Client, Digest.Parse(_setup.Digest)), server.Commitment));
         }
     }
 
@@ -70,7 +70,7 @@ public class SigningRoundBenchmarks
         for (int i = _atOpening.Count; i < Batch; i++)
         {
             var server = new SignServerSession(_setup.Server);
-            var client = new SignClientSession(_setup.Client, _setup.Digest, randomness: _setup.NewRandomness());
+            var client = new SignClientSession(_setup.Client, Digest.Parse(_setup.Digest), randomness: _setup.NewRandomness());
             _atOpening.Enqueue((client, server.HandleNonce(client.HandleCommitment(server.Commitment))));
         }
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Mpc.Client;
 
 namespace Mpc.Cli;
@@ -120,21 +121,31 @@ internal static class AuditCommand
         firstBadSequence = result.FirstBadSequence,
         error = result.Error,
         unpersisted = log.Unpersisted,
-        entries = log.Entries.Select(e => new
-        {
-            sequence = e.Sequence,
-            timestamp = e.Timestamp.ToUnixTimeMilliseconds(),
-            @event = e.Event,
-            deviceId = e.DeviceId,
-            digest = Convert.ToHexStringLower(e.Digest),
-            outcome = e.Outcome,
-            detail = e.Detail,
-            previousHash = Convert.ToHexStringLower(e.PreviousHash),
-            hash = Convert.ToHexStringLower(e.Hash),
-        }),
+        // The SDK's entries as they are: camelCase names, byte arrays as lower-case hex, times as Unix milliseconds.
+        entries = log.Entries,
     }, IndentedJson);
 
-    private static readonly JsonSerializerOptions IndentedJson = ReadOnly(new JsonSerializerOptions { WriteIndented = true });
+    private static readonly JsonSerializerOptions IndentedJson = ReadOnly(new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new HexBytes(), new UnixMilliseconds() },
+    });
+
+    private sealed class HexBytes : JsonConverter<byte[]>
+    {
+        public override byte[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Convert.FromHexString(reader.GetString()!);
+
+        public override void Write(Utf8JsonWriter writer, byte[] value, JsonSerializerOptions options) => writer.WriteStringValue(Convert.ToHexStringLower(value));
+    }
+
+    private sealed class UnixMilliseconds : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64());
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteNumberValue(value.ToUnixTimeMilliseconds());
+    }
 
     private static JsonSerializerOptions ReadOnly(JsonSerializerOptions options)
     {

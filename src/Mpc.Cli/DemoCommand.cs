@@ -107,14 +107,14 @@ internal static class DemoCommand
         Done(clock, "signed");
 
         byte[] digest = MpcSignerClient.HashFor(curveKind, document);
-        if (!curve.Verify(key.PublicKey, digest, signature.R, signature.S))
+        if (!curve.Verify(key.PublicKey, Digest.Parse(digest), signature.R, signature.S))
         {
             throw CliException.VerificationFailed("the signature does not verify (please report this)");
         }
         clock.Restart();
         Step("Second signature (two round trips: the first one left a commitment ready)");
         EcdsaSignature second = await client.SignDataAsync(key, document, cancellationToken: cancellationToken);
-        Done(clock, curve.Verify(key.PublicKey, digest, second.R, second.S) ? "signed and verified" : "FAILED");
+        Done(clock, curve.Verify(key.PublicKey, Digest.Parse(digest), second.R, second.S) ? "signed and verified" : "FAILED");
 
         string docPath = Path.Combine(directory, "document.txt");
         string sigPath = Path.Combine(directory, "signature.der");

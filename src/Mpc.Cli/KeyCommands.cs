@@ -152,7 +152,7 @@ internal static class KeyCommands
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             byte[] der = await File.ReadAllBytesAsync(parse.GetValue(signatureFile)!, cancellationToken);
             (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = parse.GetValue(format) == "raw" ? ParseRaw(der, curve) : ParseDer(der, curve);
-            bool ok = curve.Verify(q, MpcSignerClient.HashFor(curve.Kind, document), r, s);
+            bool ok = curve.Verify(q, Digest.Parse(MpcSignerClient.HashFor(curve.Kind, document)), r, s);
             Console.WriteLine(ok ? "Verified OK" : "Verification failure");
             return (int)(ok ? CliExit.Ok : CliExit.VerificationFailed);
         }));

@@ -36,7 +36,7 @@ public sealed class MpcECDsa : ECDsa
         }
         var r = new BigInteger(1, signature, 0, _curve.ScalarLength);
         var s = new BigInteger(1, signature, _curve.ScalarLength, _curve.ScalarLength);
-        return _curve.Verify(_key.PublicKey, hash, r, s);
+        return _curve.Verify(_key.PublicKey, Digest.Parse(hash), r, s);
     }
 
     /// <summary>DER signatures go through the project's strict parser (<see cref="EcdsaDer"/>): BER forms do not verify.</summary>
@@ -49,7 +49,7 @@ public sealed class MpcECDsa : ECDsa
         try
         {
             (BigInteger r, BigInteger s) = EcdsaDer.Decode(signature, _curve);
-            return _curve.Verify(_key.PublicKey, hash.ToArray(), r, s);
+            return _curve.Verify(_key.PublicKey, Digest.Parse(hash), r, s);
         }
         catch (Mpc.Crypto.MpcProtocolException)
         {

@@ -116,11 +116,12 @@ public sealed partial class MpcSignerClient : IDisposable
     /// s is in the lower half of the group order unless <see cref="MpcSignOptions.LowS"/> is false.
     /// </summary>
     /// <exception cref="MpcProtocolException">
-    /// The share predates signing proofs (<see cref="ClientKeyShare.CanSign"/> false): refresh it with
-    /// <see cref="RefreshKeyAsync"/> first. Nothing is sent.
+    /// The digest has another length (<see cref="MpcErrorCode.InvalidDigest"/>), or the share predates signing proofs
+    /// (<see cref="ClientKeyShare.CanSign"/> false): refresh it with <see cref="RefreshKeyAsync"/> first. Nothing is sent.
     /// </exception>
     public async Task<EcdsaSignature> SignDigestAsync(MpcKey key, ReadOnlyMemory<byte> digest, MpcSignOptions? options = null, CancellationToken cancellationToken = default)
     {
+        Digest parsed = Digest.Parse(digest.Span);
         key.Share.RequireSigningParameters();
         bool lowS = (options ?? MpcSignOptions.Default).LowS;
         byte[]? commitment = key.TakeCommitment();
@@ -136,7 +137,7 @@ public sealed partial class MpcSignerClient : IDisposable
                 }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
                 commitment = begin.Commitment.ToByteArray();
             }
-            EcdsaSignature? signature = await SignWith(key, commitment, digest, lowS, mayRestart: attempt < MaxSessionAttempts, cancellationToken).ConfigureAwait(false);
+            EcdsaSignature? signature = await SignWith(key, commitment, parsed, lowS, mayRestart: attempt < MaxSessionAttempts, cancellationToken).ConfigureAwait(false);
             if (signature is not null)
             {
                 return signature;
@@ -189,11 +190,11 @@ public sealed partial class MpcSignerClient : IDisposable
     /// Only then: nothing of the server's nonce was used, and a fresh BeginSign is safe. A NotFound at SignFinish
     /// is never retried here.
     /// </summary>
-    private async Task<EcdsaSignature?> SignWith(MpcKey key, byte[] commitmentBytes, ReadOnlyMemory<byte> digest, bool lowS, bool mayRestart, CancellationToken cancellationToken)
+    private async Task<EcdsaSignature?> SignWith(MpcKey key, byte[] commitmentBytes, Digest digest, bool lowS, bool mayRestart, CancellationToken cancellationToken)
     {
         CurveKind curve = key.Curve;
         SignCommitment commitment = SignCommitment.Decode(commitmentBytes);
-        var session = new SignClientSession(key.Share, digest.Span, lowS, key.TakeRandomness());
+        var session = new SignClientSession(key.Share, digest, lowS, key.TakeRandomness());
         SignNonce nonce = session.HandleCommitment(commitment);
         SignNonceResponse opened;
         try

@@ -1,4 +1,4 @@
-namespace Mpc.Grains;
+namespace Mpc.Grains.Abstractions;
 
 /// <summary>
 /// The one way a client-supplied identifier (device id, user id, …) appears in an error message: cut to

@@ -1,4 +1,6 @@
-namespace Mpc.Grains;
+using Mpc.Crypto.Curves;
+
+namespace Mpc.Grains.Abstractions;
 
 /// <summary>
 /// One key's hash-chained audit log: one grain per key id (key ids are unique across users). It is the only
@@ -95,14 +97,14 @@ public static class AuditDevices
     public const string Server = "server";
 }
 
-/// <summary>An event not yet in the chain: no sequence number, no hash.</summary>
+/// <summary>An event not yet in the chain: no sequence number, no hash. <see cref="Digest"/> is null when the event names none.</summary>
 [GenerateSerializer, Immutable, Alias("mpc.AuditEvent")]
 public sealed record AuditEvent(
     [property: Id(0)] Guid EventId,
     [property: Id(1)] AuditEventKind Kind,
     [property: Id(2)] long TimestampUnixMs,
     [property: Id(3)] string DeviceId,
-    [property: Id(4)] byte[] Digest,
+    [property: Id(4)] Digest? Digest,
     [property: Id(5)] string Outcome,
     [property: Id(6)] string Detail);
 

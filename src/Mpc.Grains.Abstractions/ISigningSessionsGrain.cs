@@ -1,4 +1,4 @@
-namespace Mpc.Grains;
+namespace Mpc.Grains.Abstractions;
 
 /// <summary>
 /// Read-only view of a user's in-memory signing sessions (implemented by the user's key grain), for operators'

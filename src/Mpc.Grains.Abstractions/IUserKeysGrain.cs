@@ -1,6 +1,7 @@
 using Mpc.Crypto.Curves;
+using RefreshPurpose = Mpc.Protocol.Messages.RefreshPurpose;
 
-namespace Mpc.Grains;
+namespace Mpc.Grains.Abstractions;
 
 /// <summary>
 /// One grain per user: the server's side of every key the user owns. Protocol payloads are the protocol's
@@ -111,18 +112,14 @@ public sealed record DeviceShare(
     [property: Id(0)] string DeviceId,
     [property: Id(1)] byte[] ShareId);
 
-public enum DeviceRefreshPurpose
-{
-    Refresh = 1,
-    Enrol = 2,
-    Backup = 3,
-    Restore = 4,
-}
-
+/// <summary>
+/// A device refresh to begin. <see cref="Purpose"/> is the protocol's own <see cref="RefreshPurpose"/> (translated once, from
+/// the wire, by the front end); <see cref="RefreshPurpose.Import"/> is refused here: an import begins with <see cref="ImportStart"/>.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("mpc.RefreshStart")]
 public sealed record RefreshStart(
     [property: Id(0)] DeviceShare Source,
-    [property: Id(1)] DeviceRefreshPurpose Purpose,
+    [property: Id(1)] RefreshPurpose Purpose,
     [property: Id(2)] string Label,
     [property: Id(3)] byte[] Request);
 

@@ -1,4 +1,4 @@
-namespace Mpc.Grains;
+namespace Mpc.Grains.Abstractions;
 
 /// <summary>What kind of refusal a grain answered with; the gRPC layer maps each to one status code.</summary>
 public enum SignerErrorKind

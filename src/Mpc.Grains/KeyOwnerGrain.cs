@@ -1,3 +1,5 @@
+using Mpc.Grains.Abstractions;
+
 namespace Mpc.Grains;
 
 /// <summary>Records which user owns a key id. The first claim wins and is stored before it is reported.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Signing;
 using Orleans.Storage;
 

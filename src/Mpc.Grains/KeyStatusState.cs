@@ -1,3 +1,4 @@
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Signing;
 
 namespace Mpc.Grains;

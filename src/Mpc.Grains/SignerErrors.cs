@@ -1,4 +1,5 @@
 using Mpc.Crypto;
+using Mpc.Grains.Abstractions;
 
 namespace Mpc.Grains;
 

@@ -1,4 +1,6 @@
 using System.Collections;
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Signing;
 
 namespace Mpc.Grains;
@@ -125,5 +127,5 @@ internal sealed class PendingSign(string keyId, string deviceId, SignServerSessi
     public long? NonceAt { get; set; }
 
     /// <summary>The digest named in the nonce round, for the audit log.</summary>
-    public byte[]? Digest { get; set; }
+    public Digest? Digest { get; set; }
 }

@@ -1,3 +1,5 @@
+using Mpc.Grains.Abstractions;
+
 namespace Mpc.Grains;
 
 /// <summary>What a user's grain persists: public facts in clear, the server share only sealed.</summary>

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Transport.V1;
 
 namespace Mpc.Server;

@@ -3,6 +3,7 @@ using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 
 namespace Mpc.Server;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;

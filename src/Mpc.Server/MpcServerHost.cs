@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Mpc.Grains.Abstractions;
 using Orleans.Configuration;
 using StackExchange.Redis;
 using Mpc.Crypto.BigNum;

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol;
 using Mpc.Transport.V1;
 
@@ -21,7 +22,7 @@ internal sealed class SignerAdminService(IGrainFactory grains, ILogger<SignerAdm
         string operatorName = context.GetHttpContext().User.FindFirst("sub")?.Value ?? "unknown";
         if (!KeyIds.IsValid(request.KeyId))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "key_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'."));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, KeyIds.Invalid));
         }
         string? owner = await grains.GetGrain<IKeyOwnerGrain>(request.KeyId).GetOwner();
         if (owner is null || owner != request.UserId)

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol;
 using Mpc.Transport.V1;
 
@@ -87,12 +88,13 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 
     public override async Task<BeginRefreshResponse> BeginRefresh(BeginRefreshRequest request, ServerCallContext context)
     {
-        DeviceRefreshPurpose? purpose = request.Purpose switch
+        // The one translation on the server: wire enum to the protocol's purpose, which the grain and the session use as is.
+        Protocol.Messages.RefreshPurpose? purpose = request.Purpose switch
         {
-            Transport.V1.RefreshPurpose.Refresh => DeviceRefreshPurpose.Refresh,
-            Transport.V1.RefreshPurpose.Enrol => DeviceRefreshPurpose.Enrol,
-            Transport.V1.RefreshPurpose.Backup => DeviceRefreshPurpose.Backup,
-            Transport.V1.RefreshPurpose.Restore => DeviceRefreshPurpose.Restore,
+            Transport.V1.RefreshPurpose.Refresh => Protocol.Messages.RefreshPurpose.Refresh,
+            Transport.V1.RefreshPurpose.Enrol => Protocol.Messages.RefreshPurpose.Enrol,
+            Transport.V1.RefreshPurpose.Backup => Protocol.Messages.RefreshPurpose.Backup,
+            Transport.V1.RefreshPurpose.Restore => Protocol.Messages.RefreshPurpose.Restore,
             _ => null,
         };
         if (purpose is null)
@@ -237,7 +239,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
     {
         if (!KeyIds.IsValid(keyId))
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "key_id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'."));
+            throw new RpcException(new Status(StatusCode.InvalidArgument, KeyIds.Invalid));
         }
     }
 
@@ -260,7 +262,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
             Curve = curve.Name,
             PublicKey = ByteString.CopyFrom(key.PublicKey),
             PublicKeyPem = new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", key.PublicKey)) + "\n",
-            Status = key.Status == Grains.KeyStatus.Frozen ? Transport.V1.KeyStatus.Frozen : Transport.V1.KeyStatus.Active,
+            Status = key.Status == Grains.Abstractions.KeyStatus.Frozen ? Transport.V1.KeyStatus.Frozen : Transport.V1.KeyStatus.Active,
             CreatedUnixMs = key.CreatedAt.ToUnixTimeMilliseconds(),
             Imported = key.Imported,
             CertificateChain = { key.CertificateChain.Select(ByteString.CopyFrom) },

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Mpc.Grains.Abstractions;
 using Orleans.Serialization;
 using Orleans.Storage;
 

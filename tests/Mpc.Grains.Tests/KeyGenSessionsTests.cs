@@ -1,5 +1,6 @@
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.KeyGen;
 
 namespace Mpc.Grains.Tests;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Orleans.Storage;
 
 namespace Mpc.Grains.Tests;

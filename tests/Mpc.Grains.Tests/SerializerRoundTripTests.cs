@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Orleans.Serialization;
 
@@ -15,6 +16,8 @@ namespace Mpc.Grains.Tests;
 public sealed partial class SerializerRoundTripTests
 {
     private static readonly DateTimeOffset Created = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly byte[] SampleDigest = [.. Enumerable.Range(1, 32).Select(i => (byte)i)];
 
     private readonly Serializer _serializer = new ServiceCollection()
         .AddSerializer(builder => builder.AddAssembly(typeof(UserKeysState).Assembly).AddAssembly(typeof(KeySummary).Assembly))
@@ -42,6 +45,26 @@ public sealed partial class SerializerRoundTripTests
             .Where(t => t.GetCustomAttribute<GenerateSerializerAttribute>() is not null && !t.IsEnum);
         HashSet<Type> covered = [.. Samples().Values.Select(s => s.GetType()), typeof(SignerException)];
         Assert.Empty(generated.Where(t => !covered.Contains(t)).Select(t => t.FullName));
+    }
+
+    [Theory]
+    [InlineData(32)]
+    [InlineData(48)]
+    [InlineData(64)]
+    public void A_digest_crosses_a_grain_call_as_the_same_digest(int length)
+    {
+        Digest digest = Digest.Parse(System.Security.Cryptography.RandomNumberGenerator.GetBytes(length));
+        Digest back = _serializer.Deserialize<Digest>(_serializer.SerializeToArray(digest))!;
+        Assert.Equal(digest, back);
+        Assert.True(back.Span.SequenceEqual(digest.Span));
+    }
+
+    [Fact]
+    public void A_digest_of_another_length_does_not_arrive_as_a_digest()
+    {
+        // Serialized bytes are parsed again on arrival: what a peer cannot send as a Digest cannot appear as one.
+        var refused = Assert.Throws<Mpc.Crypto.MpcProtocolException>(() => new DigestSurrogateConverter().ConvertFromSurrogate(new DigestSurrogate(new byte[31])));
+        Assert.Equal(Mpc.Crypto.MpcErrorCode.InvalidDigest, refused.Code);
     }
 
     [Fact]
@@ -86,7 +109,20 @@ public sealed partial class SerializerRoundTripTests
     [GeneratedRegex(@"\[GenerateSerializer\b[^\]]*\]\s*(?:\[[^\]]*\]\s*)*(?:(?:public|internal|sealed|abstract|partial|readonly)\s+)*(?:record\s+(?:struct\s+|class\s+)?|class\s+|struct\s+|enum\s+)(?<name>\w+)")]
     private static partial Regex SerializableDeclaration();
 
-    private static string Json(object value) => JsonSerializer.Serialize(value, value.GetType());
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { Converters = { new DigestAsHex() } };
+
+    private static string Json(object value) => JsonSerializer.Serialize(value, value.GetType(), JsonOptions);
+
+    /// <summary>A digest compared by its bytes (its span cannot go through System.Text.Json).</summary>
+    private sealed class DigestAsHex : System.Text.Json.Serialization.JsonConverter<Digest>
+    {
+        public override Digest Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            Digest.Parse(Convert.FromHexString(reader.GetString()!));
+
+        public override void Write(Utf8JsonWriter writer, Digest value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(Convert.ToHexString(value.Span));
+    }
 
     private static StoredDevice Device() => new()
     {
@@ -159,12 +195,14 @@ public sealed partial class SerializerRoundTripTests
             ["AuditHeadState"] = new AuditHeadState { Count = 3, HeadHash = [1, 2], SealedSegments = 1, Tail = [Entry()] },
             ["AuditSegmentState"] = new AuditSegmentState { Entries = [Entry(), Entry()] },
             ["AuditEntry"] = Entry(),
-            ["AuditEvent"] = new AuditEvent(Guid.NewGuid(), AuditEventKind.Freeze, 1_700_000_000_000, "primary", [1, 2, 3], AuditOutcomes.Frozen, "detail"),
+            ["AuditEvent"] = new AuditEvent(Guid.NewGuid(), AuditEventKind.Freeze, 1_700_000_000_000, "primary", Digest.Parse(SampleDigest), AuditOutcomes.Frozen, "detail"),
+            ["AuditEvent without a digest"] = new AuditEvent(Guid.NewGuid(), AuditEventKind.KeyGen, 1_700_000_000_000, "primary", null, AuditOutcomes.Ok, ""),
+            ["DigestSurrogate"] = new DigestSurrogate(SampleDigest),
             ["AuditPage"] = new AuditPage([Entry()], 7, [1, 2], 1),
             ["SigningSessionCounts"] = new SigningSessionCounts(3, 2, 1),
             ["KeySummary"] = summary,
             ["DeviceShare"] = new DeviceShare("device-1", [1, 2]),
-            ["RefreshStart"] = new RefreshStart(new DeviceShare("backup-1", [3]), DeviceRefreshPurpose.Restore, "label", [4, 5]),
+            ["RefreshStart"] = new RefreshStart(new DeviceShare("backup-1", [3]), Mpc.Protocol.Messages.RefreshPurpose.Restore, "label", [4, 5]),
             ["ImportStart"] = new ImportStart(CurveKind.P256, [2, 1], [7, 7], [[0x30, 4]], "imported", [6]),
             ["RefreshStarted"] = new RefreshStarted("00aa", [1]),
             ["RefreshCompletion"] = new RefreshCompletion(summary, device),

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Orleans.Storage;
@@ -64,7 +66,7 @@ internal sealed class RecordingAudit : IKeyAuditTrail
         }
     }
 
-    public void Record(string keyId, AuditEventKind kind, string deviceId, ReadOnlySpan<byte> digest, string outcome, string detail = "")
+    public void Record(string keyId, AuditEventKind kind, string deviceId, Digest? digest, string outcome, string detail = "")
     {
         lock (_events)
         {

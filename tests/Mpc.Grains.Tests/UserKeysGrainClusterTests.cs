@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.KeyGen;
@@ -157,7 +158,7 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
         {
             var device = new DeviceShare(share.DeviceId, share.ShareId);
             byte[] digest = System.Security.Cryptography.SHA256.HashData("routed"u8);
-            var client = new SignClientSession(share, digest);
+            var client = new SignClientSession(share, Digest.Parse(digest));
 
             // BeginSign hands out the commitment the SDK keeps ready; the signature itself is the two calls after it.
             SignCommitment commitment = SignCommitment.Decode(await grain.BeginSign(key.KeyId, device));

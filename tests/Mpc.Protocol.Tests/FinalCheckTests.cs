@@ -148,7 +148,7 @@ public sealed class FinalCheckTests(EngineFixture engine)
     {
         TwoPartyKey key = engine.Key(CurveKind.P256);
         var server = new SignServerSession(key.Server, key.Client.DeviceId);
-        var client = new SignClientSession(key.Client, RandomNumberGenerator.GetBytes(32), false);
+        var client = new SignClientSession(key.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32)), false);
         SignOpening opening = server.HandleNonce(client.HandleCommitment(server.Commitment));
         SignCiphertext honest = client.HandleOpening(opening);
         PaillierPublicKey paillier = key.Server.Paillier.PublicKey;
@@ -163,7 +163,7 @@ public sealed class FinalCheckTests(EngineFixture engine)
     {
         TwoPartyKey key = engine.Key(CurveKind.P256);
         var server = new SignServerSession(key.Server, key.Client.DeviceId);
-        var client = new SignClientSession(key.Client, RandomNumberGenerator.GetBytes(32), false);
+        var client = new SignClientSession(key.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32)), false);
         server.HandleNonce(client.HandleCommitment(server.Commitment));
         Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => server.DecryptAndVerify()));
     }
@@ -172,7 +172,7 @@ public sealed class FinalCheckTests(EngineFixture engine)
     {
         var server = new SignServerSession(key.Server, key.Client.DeviceId);
         byte[] digest = TwoParty.DigestFor(key.Server.Curve, RandomNumberGenerator.GetBytes(40));
-        var client = new SignClientSession(key.Client, digest, false);
+        var client = new SignClientSession(key.Client, Digest.Parse(digest), false);
         SignOpening opening = server.HandleNonce(client.HandleCommitment(server.Commitment));
         return (server, server.VerifyCiphertext(client.HandleOpening(opening)));
     }

@@ -70,7 +70,7 @@ public sealed class LowSTests(EngineFixture engine)
     {
         CurveKind curve = key.Server.Curve;
         var server = new SignServerSession(key.Server);
-        var client = new SignClientSession(key.Client, digest);
+        var client = new SignClientSession(key.Client, Digest.Parse(digest));
         SignNonce nonce = SignNonce.Decode(client.HandleCommitment(SignCommitment.Decode(server.Commitment.Encode())).Encode(), curve);
         Assert.True(nonce.LowS);
         SignOpening opening = SignOpening.Decode(server.HandleNonce(nonce).Encode(), curve);

@@ -69,7 +69,7 @@ public sealed class RefreshTests(EngineFixture engine)
         // before decrypting anything, so a stale device can no longer trip the freeze (the service also refuses a
         // replaced share id before any signing round).
         var session = new SignServerSession(refreshed.Server);
-        var stale = new SignClientSession(old.Client, RandomNumberGenerator.GetBytes(32));
+        var stale = new SignClientSession(old.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignCiphertext ciphertext = stale.HandleOpening(session.HandleNonce(stale.HandleCommitment(session.Commitment)));
         Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => session.HandleCiphertext(ciphertext)));
         Assert.NotEqual(old.Client.ShareId, refreshed.Server.ShareId);
@@ -86,7 +86,7 @@ public sealed class RefreshTests(EngineFixture engine)
         Assert.Null(legacy.Client.ServerRingPedersen);
 
         // Refused on the client, before any message exists.
-        MpcProtocolException refused = Assert.Throws<MpcProtocolException>(() => new SignClientSession(legacy.Client, RandomNumberGenerator.GetBytes(32)));
+        MpcProtocolException refused = Assert.Throws<MpcProtocolException>(() => new SignClientSession(legacy.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32))));
         Assert.Equal(MpcErrorCode.InvalidRingPedersenParameters, refused.Code);
         Assert.Contains("mpc refresh", refused.Message, StringComparison.Ordinal);
         // Written back as version 2, never as a version 3 without parameters.

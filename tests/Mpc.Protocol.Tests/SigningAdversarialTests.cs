@@ -26,7 +26,7 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     private (SignServerSession Server, SignClientSession Client, SignNonce Nonce) AtNonce(bool lowS = false)
     {
         var server = new SignServerSession(Key.Server);
-        var client = new SignClientSession(Key.Client, RandomNumberGenerator.GetBytes(32), lowS);
+        var client = new SignClientSession(Key.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32)), lowS);
         return (server, client, client.HandleCommitment(server.Commitment));
     }
 
@@ -147,15 +147,20 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     [InlineData(20)]
     [InlineData(31)]
     [InlineData(33)]
-    public void Digest_of_wrong_length_is_refused(int length)
+    [InlineData(65)]
+    [InlineData(200)]
+    public void Digest_of_wrong_length_is_refused_when_the_nonce_is_decoded(int length)
     {
-        (SignServerSession server, _, SignNonce nonce) = AtNonce();
-        Assert.Equal(MpcErrorCode.InvalidDigest, Refusal(() => server.HandleNonce(nonce with { Digest = new byte[length] })));
+        (_, _, SignNonce nonce) = AtNonce();
+        byte[] encoded = SignNonceWire.WithDigest(nonce, new byte[length]);
+        MpcProtocolException refused = Assert.Throws<MpcProtocolException>(() => SignNonce.Decode(encoded, Curve));
+        Assert.Equal(MpcErrorCode.InvalidDigest, refused.Code);
+        Assert.Equal($"{Digest.LengthRule} (was {length}).", refused.Message);
     }
 
     [Fact]
     public void Client_session_refuses_a_bad_digest_up_front() =>
-        Assert.Equal(MpcErrorCode.InvalidDigest, Refusal(() => _ = new SignClientSession(Key.Client, new byte[31])));
+        Assert.Equal(MpcErrorCode.InvalidDigest, Refusal(() => _ = new SignClientSession(Key.Client, Digest.Parse(new byte[31]))));
 
     [Fact]
     public void Low_s_flag_other_than_zero_or_one_is_malformed()
@@ -384,10 +389,10 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
         // Same key, same digest, another session: R2, r and the transcript's session id all differ.
         byte[] digest = RandomNumberGenerator.GetBytes(32);
         var firstServer = new SignServerSession(Key.Server);
-        var firstClient = new SignClientSession(Key.Client, digest);
+        var firstClient = new SignClientSession(Key.Client, Digest.Parse(digest));
         SignCiphertext old = firstClient.HandleOpening(firstServer.HandleNonce(firstClient.HandleCommitment(firstServer.Commitment)));
         var server = new SignServerSession(Key.Server);
-        var client = new SignClientSession(Key.Client, digest);
+        var client = new SignClientSession(Key.Client, Digest.Parse(digest));
         SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(client.HandleCommitment(server.Commitment)));
         AssertRefusedBeforeDecryption(server, old, ciphertext);
     }
@@ -405,9 +410,9 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     {
         // The server is told another digest than the one the client proved for (the nonce message is not signed).
         var server = new SignServerSession(Key.Server);
-        var client = new SignClientSession(Key.Client, RandomNumberGenerator.GetBytes(32));
+        var client = new SignClientSession(Key.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonce nonce = client.HandleCommitment(server.Commitment);
-        SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(nonce with { Digest = RandomNumberGenerator.GetBytes(32) }));
+        SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(nonce with { Digest = Digest.Parse(RandomNumberGenerator.GetBytes(32)) }));
         Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => server.HandleCiphertext(ciphertext)));
     }
 
@@ -416,7 +421,7 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     {
         // Only the binding differs: same key pair, session and digest, but the server's session is for another device.
         var server = new SignServerSession(Key.Server, "laptop-1");
-        var client = new SignClientSession(Key.Client, RandomNumberGenerator.GetBytes(32));
+        var client = new SignClientSession(Key.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(client.HandleCommitment(server.Commitment)));
         Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => server.HandleCiphertext(ciphertext)));
     }
@@ -427,7 +432,7 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
         TwoPartyKey second = TwoParty.KeyGen(Curve, engine.Auxiliary, engine.Backend);
         (_, _, SignCiphertext foreign) = AtCiphertext();
         var server = new SignServerSession(second.Server);
-        var client = new SignClientSession(second.Client, RandomNumberGenerator.GetBytes(32));
+        var client = new SignClientSession(second.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignCiphertext ciphertext = client.HandleOpening(server.HandleNonce(client.HandleCommitment(server.Commitment)));
         Assert.NotEqual(Key.Server.ShareId, second.Server.ShareId);
         // c3 of the first key may not even be a unit mod the second N²: either way the proof check refuses it.
@@ -455,7 +460,7 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
         var client = new Keys.ClientKeyShare(
             key.Client.KeyId, Curve, key.Client.X2, key.Client.Paillier, wrongShare, key.Client.PublicKey, key.Client.ServerRingPedersen, key.Client.DeviceId);
         var serverSession = new SignServerSession(server);
-        var clientSession = new SignClientSession(client, RandomNumberGenerator.GetBytes(C.ScalarLength));
+        var clientSession = new SignClientSession(client, Digest.Parse(RandomNumberGenerator.GetBytes(C.ScalarLength)));
         SignCiphertext ciphertext = clientSession.HandleOpening(serverSession.HandleNonce(clientSession.HandleCommitment(serverSession.Commitment)));
         Assert.Equal(MpcErrorCode.ProofFailed, Refusal(() => serverSession.HandleCiphertext(ciphertext)));
         Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => serverSession.HandleCiphertext(ciphertext)));
@@ -567,7 +572,7 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     public void Opening_before_commitment_is_refused_by_the_client()
     {
         (_, _, SignOpening opening) = AtOpening();
-        var client = new SignClientSession(Key.Client, RandomNumberGenerator.GetBytes(32));
+        var client = new SignClientSession(Key.Client, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => client.HandleOpening(opening)));
     }
 
@@ -588,7 +593,7 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
             _context = new ProofContext(sessionId, PartyRole.Client, key.Client.KeyId, Curve);
             _r2 = C.MultiplyBase(_k2);
             Digest = RandomNumberGenerator.GetBytes(32);
-            return new SignNonce(commitment.ServerSessionId, clientNonce, Digest, false, C.EncodePoint(_r2),
+            return new SignNonce(commitment.ServerSessionId, clientNonce, Mpc.Crypto.Curves.Digest.Parse(Digest), false, C.EncodePoint(_r2),
                 DlogProof.Prove(C, _k2, _r2, _context, ProofPurposes.SigningNonce));
         }
 
@@ -601,7 +606,7 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
             BigInteger rx = r.AffineXCoord.ToBigInteger().Mod(q);
             BigInteger k2Inverse = _k2.ModInverse(q);
             BigInteger alpha = k2Inverse.Multiply(rx).Multiply(key.Client.X2).Mod(q).Add(q.Multiply(k));
-            BigInteger m = C.DigestToScalar(Digest);
+            BigInteger m = C.DigestToScalar(Mpc.Crypto.Curves.Digest.Parse(Digest));
             BigInteger beta = k2Inverse.Multiply(m).Mod(q);
             ECPoint x1Point = C.MultiplyBase(rx.Multiply(key.Client.X2).Mod(q));
             ECPoint x2Point = C.G.Multiply(m).Normalize();

@@ -54,7 +54,7 @@ public sealed class SigningTests(EngineFixture engine)
         order[^1]++;
         foreach (byte[] digest in new[] { zeros, order })
         {
-            Assert.Equal(0, c.DigestToScalar(digest).Mod(c.Order).SignValue);
+            Assert.Equal(0, c.DigestToScalar(Digest.Parse(digest)).Mod(c.Order).SignValue);
             EcdsaSignature signature = TwoParty.Sign(key, digest, lowS: true);
             Assert.True(IndependentVerifiers.BouncyCastle(curve, key.Client.PublicKey, digest, signature));
         }
@@ -90,7 +90,7 @@ public sealed class SigningTests(EngineFixture engine)
             compressed[0] = (byte)(0x02 | (signature.RecoveryId & 1));
             c.EncodeScalar(signature.R).CopyTo(compressed, 1);
             Org.BouncyCastle.Math.EC.ECPoint r = c.DecodePoint(compressed, "R");
-            Org.BouncyCastle.Math.BigInteger e = c.DigestToScalar(digest);
+            Org.BouncyCastle.Math.BigInteger e = c.DigestToScalar(Digest.Parse(digest));
             Org.BouncyCastle.Math.EC.ECPoint recovered = r.Multiply(signature.S).Subtract(c.G.Multiply(e))
                 .Multiply(signature.R.ModInverse(c.Order)).Normalize();
             Assert.Equal(key.Client.PublicKey, recovered);
@@ -106,7 +106,7 @@ public sealed class SigningTests(EngineFixture engine)
         EcdsaSignature signature = TwoParty.Sign(key, digest, randomness: randomness);
         Assert.True(IndependentVerifiers.Platform(CurveKind.P256, key.Client.PublicKey, digest, signature));
         Assert.True(randomness.IsConsumed);
-        Assert.Throws<ArgumentException>(() => new Signing.SignClientSession(key.Client, digest, randomness: randomness));
+        Assert.Throws<ArgumentException>(() => new Signing.SignClientSession(key.Client, Digest.Parse(digest), randomness: randomness));
     }
 
     [Fact]

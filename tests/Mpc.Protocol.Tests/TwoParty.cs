@@ -30,7 +30,7 @@ public static class TwoParty
         CurveKind curve = key.Server.Curve;
         // The server's session names the device whose pair it is (the grain passes the stored device's id).
         var server = new SignServerSession(key.Server, key.Client.DeviceId);
-        var client = new SignClientSession(key.Client, digest, lowS, randomness);
+        var client = new SignClientSession(key.Client, Digest.Parse(digest), lowS, randomness);
         SignNonce nonce = SignNonce.Decode(client.HandleCommitment(SignCommitment.Decode(server.Commitment.Encode())).Encode(), curve);
         SignOpening opening = SignOpening.Decode(server.HandleNonce(nonce).Encode(), curve);
         SignCiphertext ciphertext = SignCiphertext.Decode(client.HandleOpening(opening).Encode(), curve, key.Server.PaillierModulusBits);

@@ -106,7 +106,7 @@ public sealed class SpawnedServerTests : IDisposable
             Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
             Mpc.Grains.KeyStatusEntry after = (await FinalCheckMarkers.ReadAsync(DataDirectory, "killed-mid-check")).Keys[keyId];
             Assert.Null(after.PendingCheck);
-            Assert.Equal(Mpc.Grains.KeyStatus.Active, after.Status);
+            Assert.Equal(Mpc.Grains.Abstractions.KeyStatus.Active, after.Status);
             for (int i = 0; i < 3; i++)
             {
                 byte[] digest = RandomNumberGenerator.GetBytes(32);

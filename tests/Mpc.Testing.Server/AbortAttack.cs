@@ -5,6 +5,7 @@ using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Paillier;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Messages;
 using Mpc.Protocol.Signing;
 using Mpc.Transport.V1;
@@ -31,7 +32,7 @@ public static class AbortAttack
         var device = new { key.Share.DeviceId, ShareId = ByteString.CopyFrom(key.Share.ShareId) };
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(
             new BeginSignRequest { KeyId = key.KeyId, DeviceId = device.DeviceId, ShareId = device.ShareId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, digest ?? RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(key.Share, Digest.Parse(digest ?? RandomNumberGenerator.GetBytes(32)));
         SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest
         {
             KeyId = key.KeyId,
@@ -76,7 +77,7 @@ public static class FrozenKeys
         {
             StoredKeys stored = await StoredKeys.ReadAsync(server.DataDirectory, user);
             StoredKey key = stored.Keys.Keys[keyId];
-            key.Status = Mpc.Grains.KeyStatus.Frozen;
+            key.Status = Mpc.Grains.Abstractions.KeyStatus.Frozen;
             key.FrozenAt ??= DateTimeOffset.UtcNow;
             key.FrozenReason ??= "final signature check failed";
             key.FrozenDevice ??= deviceId;

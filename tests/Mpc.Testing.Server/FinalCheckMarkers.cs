@@ -4,6 +4,7 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Paillier;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Sealing;
 using Mpc.Grains.Storage;
 using Mpc.Protocol.Keys;
@@ -30,7 +31,7 @@ public static class FinalCheckMarkers
         BigInteger rho = curve.RandomScalar();
         BigInteger r = curve.RandomScalar();
         byte[] digest = RandomNumberGenerator.GetBytes(key.Curve == CurveKind.P384 ? 48 : 32);
-        BigInteger m = curve.DigestToScalar(digest);
+        BigInteger m = curve.DigestToScalar(Digest.Parse(digest));
         BigInteger rhoInverse = rho.ModInverse(q);
         BigInteger alpha = rhoInverse.Multiply(r).Multiply(key.Share.X2).Mod(q);
         BigInteger beta = rhoInverse.Multiply(m).Mod(q);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Storage;
 using Orleans.Runtime;
 using Orleans.Serialization;

@@ -14,25 +14,4 @@ namespace Mpc.Client.Custody;
 /// <param name="PublicKey">The joint public key, compressed SEC1. Copied in and out, so the record stays immutable.</param>
 /// <param name="CreatedAt">When the backup was written; stored to the millisecond, read back in UTC.</param>
 public sealed record BackupIdentity(string UserId, string KeyId, string DeviceId, CurveKind Curve, byte[] PublicKey, DateTimeOffset CreatedAt)
-{
-    private readonly byte[] _publicKey = (PublicKey ?? throw new ArgumentNullException(nameof(PublicKey))).ToArray();
-
-    public byte[] PublicKey
-    {
-        get => _publicKey.ToArray();
-        init => _publicKey = (value ?? throw new ArgumentNullException(nameof(value))).ToArray();
-    }
-
-    internal ReadOnlySpan<byte> PublicKeySpan => _publicKey;
-
-    public bool Equals(BackupIdentity? other) =>
-        other is not null
-        && string.Equals(UserId, other.UserId, StringComparison.Ordinal)
-        && string.Equals(KeyId, other.KeyId, StringComparison.Ordinal)
-        && string.Equals(DeviceId, other.DeviceId, StringComparison.Ordinal)
-        && Curve == other.Curve
-        && _publicKey.AsSpan().SequenceEqual(other._publicKey)
-        && CreatedAt.Equals(other.CreatedAt);
-
-    public override int GetHashCode() => HashCode.Combine(UserId, KeyId, DeviceId, Curve, Convert.ToHexString(_publicKey), CreatedAt);
-}
+    : KeyShareIdentity(UserId, KeyId, Curve, PublicKey);

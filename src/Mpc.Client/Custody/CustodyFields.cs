@@ -27,7 +27,7 @@ internal static class CustodyFields
     {
         if (!KeyIds.IsValid(keyId))
         {
-            throw new ArgumentException("Key id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'.", parameter);
+            throw new ArgumentException(KeyIds.Invalid, parameter);
         }
     }
 

@@ -12,27 +12,7 @@ namespace Mpc.Client.Custody;
 /// <param name="Curve">The key's curve.</param>
 /// <param name="PublicKey">The joint public key, compressed SEC1. Copied in and out, so the record stays immutable.</param>
 public sealed record HandoverIdentity(string UserId, string KeyId, string SourceDeviceId, CurveKind Curve, byte[] PublicKey)
-{
-    private readonly byte[] _publicKey = (PublicKey ?? throw new ArgumentNullException(nameof(PublicKey))).ToArray();
-
-    public byte[] PublicKey
-    {
-        get => _publicKey.ToArray();
-        init => _publicKey = (value ?? throw new ArgumentNullException(nameof(value))).ToArray();
-    }
-
-    internal ReadOnlySpan<byte> PublicKeySpan => _publicKey;
-
-    public bool Equals(HandoverIdentity? other) =>
-        other is not null
-        && string.Equals(UserId, other.UserId, StringComparison.Ordinal)
-        && string.Equals(KeyId, other.KeyId, StringComparison.Ordinal)
-        && string.Equals(SourceDeviceId, other.SourceDeviceId, StringComparison.Ordinal)
-        && Curve == other.Curve
-        && _publicKey.AsSpan().SequenceEqual(other._publicKey);
-
-    public override int GetHashCode() => HashCode.Combine(UserId, KeyId, SourceDeviceId, Curve, Convert.ToHexString(_publicKey));
-}
+    : KeyShareIdentity(UserId, KeyId, Curve, PublicKey);
 
 /// <summary>What the existing device produced: the handover text to carry to the new device, and the request it was sealed to.</summary>
 /// <param name="Text"><c>mpc-handover2:</c> + base64url; holds the share only encrypted to the new device's request key.</param>

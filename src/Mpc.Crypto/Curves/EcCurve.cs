@@ -206,16 +206,11 @@ public sealed class EcCurve
 
     /// <summary>
     /// The ECDSA message representative: the leftmost bit-length-of-q bits of the digest, reduced mod q
-    /// (SEC1 4.1.3 step 5). Digests of 32, 48 or 64 bytes are accepted.
+    /// (SEC1 4.1.3 step 5). The digest's length was checked when it was parsed (<see cref="Digest.Parse"/>).
     /// </summary>
-    public BigInteger DigestToScalar(ReadOnlySpan<byte> digest)
+    public BigInteger DigestToScalar(Digest digest)
     {
-        if (digest.Length is not (32 or 48 or 64))
-        {
-            throw new MpcProtocolException(MpcErrorCode.InvalidDigest,
-                $"Digest must be 32, 48 or 64 bytes (was {digest.Length}).");
-        }
-        var e = new BigInteger(1, digest.ToArray());
+        var e = new BigInteger(1, digest.Span);
         int excess = digest.Length * 8 - Order.BitLength;
         if (excess > 0)
         {
@@ -225,14 +220,14 @@ public sealed class EcCurve
     }
 
     /// <summary>Standard ECDSA verification against public key <paramref name="publicKey"/>.</summary>
-    public bool Verify(ECPoint publicKey, ReadOnlySpan<byte> digest, BigInteger r, BigInteger s) =>
+    public bool Verify(ECPoint publicKey, Digest digest, BigInteger r, BigInteger s) =>
         VerificationPoint(publicKey, digest, r, s) is not null;
 
     /// <summary>
     /// The point s⁻¹·(e·G + r·Q) when (r, s) verifies, else null. It is the signature's R for this s,
     /// so its y parity and x overflow give the recovery id whether or not s was normalised.
     /// </summary>
-    public ECPoint? VerificationPoint(ECPoint publicKey, ReadOnlySpan<byte> digest, BigInteger r, BigInteger s)
+    public ECPoint? VerificationPoint(ECPoint publicKey, Digest digest, BigInteger r, BigInteger s)
     {
         if (r.SignValue <= 0 || r.CompareTo(Order) >= 0 || s.SignValue <= 0 || s.CompareTo(Order) >= 0)
         {

@@ -35,7 +35,7 @@ public sealed class SignatureVerifier : IDisposable
         }
     }
 
-    public bool Verify(ReadOnlySpan<byte> digest, BigInteger r, BigInteger s)
+    public bool Verify(Digest digest, BigInteger r, BigInteger s)
     {
         if (r.SignValue <= 0 || r.CompareTo(_curve.Order) >= 0 || s.SignValue <= 0 || s.CompareTo(_curve.Order) >= 0)
         {
@@ -45,12 +45,11 @@ public sealed class SignatureVerifier : IDisposable
         {
             return _curve.Verify(_publicKey, digest, r, s);
         }
-        // Digest-length rules are ours (32, 48 or 64 bytes), then the platform truncates exactly as SEC1 says.
-        _curve.DigestToScalar(digest);
+        // The digest's length was checked when it was parsed; the platform truncates exactly as SEC1 says.
         Span<byte> signature = stackalloc byte[2 * _curve.ScalarLength];
         _curve.EncodeScalar(r).CopyTo(signature);
         _curve.EncodeScalar(s).CopyTo(signature[_curve.ScalarLength..]);
-        return _platform.VerifyHash(digest, signature);
+        return _platform.VerifyHash(digest.Span, signature);
     }
 
     public void Dispose() => _platform?.Dispose();

@@ -1,3 +1,6 @@
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
+
 namespace Mpc.Grains.Audit;
 
 /// <summary>
@@ -13,5 +16,5 @@ public interface IKeyAuditTrail
     /// <param name="digest">The digest signed or refused; null when the event names none.</param>
     /// <param name="outcome">"ok", "refused", "frozen", "rate-limited" (<see cref="AuditOutcomes"/>) or another short word.</param>
     /// <param name="detail">A short public note (cut to 200 characters). Never a secret: the log is shown to auditors.</param>
-    void Record(string keyId, AuditEventKind kind, string deviceId, ReadOnlySpan<byte> digest, string outcome, string detail = "");
+    void Record(string keyId, AuditEventKind kind, string deviceId, Digest? digest, string outcome, string detail = "");
 }

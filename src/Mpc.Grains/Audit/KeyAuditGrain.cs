@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol.Audit;
 using Orleans.Storage;
@@ -178,7 +179,7 @@ public sealed class KeyAuditGrain : Grain, IKeyAuditGrain
             {
                 // Chained in place of what was lost, so the log itself says that events are missing.
                 _queue.Insert(0, new AuditEvent(Guid.NewGuid(), AuditEventKind.AuditGap, _time.GetUtcNow().ToUnixTimeMilliseconds(),
-                    AuditDevices.Server, [], AuditOutcomes.Dropped, $"{_dropped} events dropped: audit queue full while storage was failing"));
+                    AuditDevices.Server, null, AuditOutcomes.Dropped, $"{_dropped} events dropped: audit queue full while storage was failing"));
                 _dropped = 0;
             }
             int take = Math.Min(_queue.Count, MaxBatch);
@@ -209,14 +210,15 @@ public sealed class KeyAuditGrain : Grain, IKeyAuditGrain
         long sequence = head.Count + 1;
         byte[] previous = head.Count == 0 ? AuditChain.GenesisHash() : head.HeadHash;
         string name = AuditEventNames.Of(e.Kind);
-        byte[] hash = AuditChain.Hash(KeyId, sequence, e.TimestampUnixMs, name, e.DeviceId, e.Digest, e.Outcome, e.Detail, previous);
+        byte[] digest = e.Digest?.ToArray() ?? [];
+        byte[] hash = AuditChain.Hash(KeyId, sequence, e.TimestampUnixMs, name, e.DeviceId, digest, e.Outcome, e.Detail, previous);
         head.Tail.Add(new AuditEntry
         {
             Sequence = sequence,
             TimestampUnixMs = e.TimestampUnixMs,
             Event = name,
             DeviceId = e.DeviceId,
-            Digest = e.Digest,
+            Digest = digest,
             Outcome = e.Outcome,
             Detail = e.Detail,
             PreviousHash = previous,

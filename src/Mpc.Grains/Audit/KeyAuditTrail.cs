@@ -1,4 +1,6 @@
+using Mpc.Crypto.Curves;
 using Microsoft.Extensions.Logging;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol.Audit;
 
@@ -14,7 +16,7 @@ public sealed class KeyAuditTrail(IGrainFactory grains, TimeProvider time, Signe
     /// <summary>Enough to outlast failure detection (about 10 s) plus a grain-call timeout or two.</summary>
     private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15)];
 
-    public void Record(string keyId, AuditEventKind kind, string deviceId, ReadOnlySpan<byte> digest, string outcome, string detail = "")
+    public void Record(string keyId, AuditEventKind kind, string deviceId, Digest? digest, string outcome, string detail = "")
     {
         try
         {
@@ -23,7 +25,7 @@ public sealed class KeyAuditTrail(IGrainFactory grains, TimeProvider time, Signe
             {
                 shortDetail = shortDetail[..AuditChain.MaxDetailLength];
             }
-            var auditEvent = new AuditEvent(Guid.NewGuid(), kind, time.GetUtcNow().ToUnixTimeMilliseconds(), deviceId ?? "", digest.ToArray(), outcome ?? "", shortDetail);
+            var auditEvent = new AuditEvent(Guid.NewGuid(), kind, time.GetUtcNow().ToUnixTimeMilliseconds(), deviceId ?? "", digest, outcome ?? "", shortDetail);
             // Not awaited: the caller is on the signing path. The first send happens here; retries continue on the
             // thread pool (ConfigureAwait(false)), never on the caller's grain scheduler.
             _ = HandOver(keyId, auditEvent);

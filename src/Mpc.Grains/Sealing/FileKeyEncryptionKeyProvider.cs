@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Mpc.Grains.Abstractions;
 
 namespace Mpc.Grains.Sealing;
 

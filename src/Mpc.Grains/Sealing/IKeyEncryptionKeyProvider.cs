@@ -1,3 +1,5 @@
+using Mpc.Grains.Abstractions;
+
 namespace Mpc.Grains.Sealing;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Mpc.Grains.Abstractions;
 
 namespace Mpc.Grains.Sealing;
 

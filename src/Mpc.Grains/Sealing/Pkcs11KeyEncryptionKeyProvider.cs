@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Mpc.Grains.Abstractions;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
 using Net.Pkcs11Interop.HighLevelAPI.MechanismParams;

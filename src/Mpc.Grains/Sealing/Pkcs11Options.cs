@@ -1,3 +1,5 @@
+using Mpc.Grains.Abstractions;
+
 namespace Mpc.Grains.Sealing;
 
 /// <summary>Where the PKCS#11 master key lives and how to log in to its token.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Mpc.Crypto;
 using Mpc.Crypto.Encoding;
+using Mpc.Grains.Abstractions;
 
 namespace Mpc.Grains.Sealing;
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Mpc.Crypto;
 using Mpc.Crypto.Encoding;
+using Mpc.Grains.Abstractions;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Mpc.Grains.Abstractions;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 

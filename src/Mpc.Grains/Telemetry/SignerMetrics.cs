@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Mpc.Grains.Abstractions;
 
 namespace Mpc.Grains.Telemetry;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Protocol;
 using Mpc.Protocol.Keys;
@@ -25,14 +26,9 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
                 $"Key '{keyId}' is frozen after a failed signature check; only an operator can unfreeze it (which forces a refresh).");
         }
         StoredDevice source = DeviceRules.Require(key, start.Source);
-        RefreshPurpose purpose = start.Purpose switch
-        {
-            DeviceRefreshPurpose.Refresh => RefreshPurpose.Refresh,
-            DeviceRefreshPurpose.Enrol => RefreshPurpose.Enrol,
-            DeviceRefreshPurpose.Backup => RefreshPurpose.Backup,
-            DeviceRefreshPurpose.Restore => RefreshPurpose.Restore,
-            _ => throw new SignerException(SignerErrorKind.InvalidArgument, "Unknown refresh purpose."),
-        };
+        RefreshPurpose purpose = start.Purpose is RefreshPurpose.Refresh or RefreshPurpose.Enrol or RefreshPurpose.Backup or RefreshPurpose.Restore
+            ? start.Purpose
+            : throw new SignerException(SignerErrorKind.InvalidArgument, "Unknown refresh purpose.");
         bool fromBackup = source.Kind == DeviceKind.Backup;
         if (fromBackup != (purpose == RefreshPurpose.Restore))
         {

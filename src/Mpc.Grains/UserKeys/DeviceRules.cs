@@ -1,3 +1,4 @@
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol;
 using Mpc.Protocol.Keys;
 
@@ -19,20 +20,42 @@ internal static class DeviceRules
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"Device '{deviceId}' of key '{key.KeyId}' was {stored.RevokedReason} on {stored.RevokedAt:u}; its share no longer signs.");
         }
-        if (device.ShareId.Length == 0 && stored.ReplacedShareIds.Count > 0)
+        RequireCurrentShare(stored, device.ShareId);
+        return stored;
+    }
+
+    /// <summary>
+    /// The caller of a session's later round names the device pair the session was made for (<paramref name="sessionDeviceId"/>):
+    /// a commitment made for one device's pair must not be completed with another device's share.
+    /// </summary>
+    public static StoredDevice RequireSessionPair(StoredKey key, string sessionDeviceId, DeviceShare caller)
+    {
+        string deviceId = string.IsNullOrEmpty(caller.DeviceId) ? ClientKeyShare.PrimaryDevice : caller.DeviceId;
+        if (deviceId != sessionDeviceId || !key.Devices.TryGetValue(sessionDeviceId, out StoredDevice? stored))
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition,
+                $"This signing session belongs to device '{ClientText.Quote(sessionDeviceId)}', not '{ClientText.Quote(deviceId)}'; start a new one.");
+        }
+        RequireCurrentShare(stored, caller.ShareId);
+        return stored;
+    }
+
+    private static void RequireCurrentShare(StoredDevice stored, byte[] shareId)
+    {
+        string deviceId = stored.DeviceId;
+        if (shareId.Length == 0 && stored.ReplacedShareIds.Count > 0)
         {
             // Without a share id a replaced share would only be noticed at the final signature check, which freezes the key.
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"Device '{deviceId}' has been refreshed: name the share you hold (share_id), so a replaced one is refused before it is used.");
         }
-        if (device.ShareId.Length > 0 && stored.ShareId.Length > 0 && !device.ShareId.AsSpan().SequenceEqual(stored.ShareId))
+        if (shareId.Length > 0 && stored.ShareId.Length > 0 && !shareId.AsSpan().SequenceEqual(stored.ShareId))
         {
-            bool replaced = stored.ReplacedShareIds.Any(id => id.AsSpan().SequenceEqual(device.ShareId));
+            bool replaced = stored.ReplacedShareIds.Any(id => id.AsSpan().SequenceEqual(shareId));
             throw new SignerException(SignerErrorKind.FailedPrecondition, replaced
                 ? $"This share of device '{deviceId}' was replaced by a refresh on {stored.RefreshedAt:u}; use the refreshed key file."
                 : $"This share is not device '{deviceId}''s current share; use the device's latest key file.");
         }
-        return stored;
     }
 
     /// <summary>As <see cref="Require"/>, and the pair may sign: not a backup, not waiting for a refresh after an unfreeze.</summary>

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
+using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Signing;
@@ -71,7 +73,7 @@ internal sealed class FinalCheckRecovery(UserKeysContext context)
             }
             finally
             {
-                context.Audit.Record(keyId, AuditEventKind.Freeze, marker.DeviceId, record.Digest, AuditOutcomes.Frozen, reason);
+                context.Audit.Record(keyId, AuditEventKind.Freeze, marker.DeviceId, AuditDigest(record), AuditOutcomes.Frozen, reason);
             }
             return false;
         }
@@ -81,9 +83,12 @@ internal sealed class FinalCheckRecovery(UserKeysContext context)
         }
         logger.LogWarning("Key {KeyId}: an interrupted final signature check (device {DeviceId}, started {Since:u}) was re-run and passed; " +
             "its marker is cleared and the key signs again", keyId, marker.DeviceId, marker.Since);
-        context.Audit.Record(keyId, AuditEventKind.Sign, marker.DeviceId, record.Digest, AuditOutcomes.Recovered, "interrupted final check re-run and passed");
+        context.Audit.Record(keyId, AuditEventKind.Sign, marker.DeviceId, AuditDigest(record), AuditOutcomes.Recovered, "interrupted final check re-run and passed");
         return true;
     }
+
+    /// <summary>The stored digest for the audit entry; none if storage holds one of no valid length (the re-run refused it then).</summary>
+    private static Digest? AuditDigest(FinalCheckRecord record) => Digest.TryParse(record.Digest, out Digest? digest) ? digest : null;
 
     /// <summary>Re-runs every marker storage holds that this activation did not write; never fails the activation.</summary>
     public async Task RecoverAll()

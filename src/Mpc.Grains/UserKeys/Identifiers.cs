@@ -1,3 +1,4 @@
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol;
 
 namespace Mpc.Grains;
@@ -11,7 +12,7 @@ internal static class Identifiers
     {
         if (!KeyIds.IsValid(keyId))
         {
-            throw new SignerException(SignerErrorKind.InvalidArgument, "Key id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'.");
+            throw new SignerException(SignerErrorKind.InvalidArgument, KeyIds.Invalid);
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Protocol.KeyGen;
 using Mpc.Protocol.Keys;

@@ -1,4 +1,5 @@
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.KeyGen;
 
 namespace Mpc.Grains;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Keys;
 using Orleans.Storage;
 

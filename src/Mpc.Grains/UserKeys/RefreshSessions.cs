@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
 using Mpc.Protocol.Refresh;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
 using Mpc.Crypto.Curves;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol;
@@ -31,17 +32,13 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
     public byte[] SignNonce(string keyId, DeviceShare device, byte[] nonce)
     {
         StoredKey key = context.RequireSignableKey(keyId);
-        StoredDevice stored = DeviceRules.RequireSigning(key, device);
         SignNonce decoded = UserKeysContext.Protocol(() => Mpc.Protocol.Messages.SignNonce.Decode(nonce, key.CurveKind));
         string sessionId = Convert.ToHexStringLower(decoded.ServerSessionId);
         // An opened session is not found: its one nonce round has run (or runs now) for whoever opened it first.
         PendingSign pending = context.Signs.Unopened(sessionId, keyId) ?? throw SignerErrors.UnknownSession();
-        if (pending.DeviceId != stored.DeviceId)
-        {
-            // A commitment made for one device's pair must not be completed with another device's share.
-            throw new SignerException(SignerErrorKind.FailedPrecondition,
-                $"This signing session belongs to device '{ClientText.Quote(pending.DeviceId)}', not '{ClientText.Quote(stored.DeviceId)}'; start a new one.");
-        }
+        // The session was made at BeginSign for a pair that could sign, and a revocation, refresh or unfreeze drops the
+        // device's sessions: the caller only has to be the pair the session was made for.
+        StoredDevice stored = DeviceRules.RequireSessionPair(key, pending.DeviceId, device);
         int opened = context.Signs.OpenedCount(keyId);
         if (opened >= context.Options.MaxOpenSessionsPerKey)
         {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Paillier;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Telemetry;
 

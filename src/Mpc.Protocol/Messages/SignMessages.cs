@@ -29,14 +29,14 @@ public sealed record SignCommitment(byte[] ServerSessionId, byte[] Commitment)
 /// Signing round 2, client → server: the digest to sign, the client's session nonce, R2 = k2·G with its
 /// Schnorr proof, and whether the client wants the low-S form.
 /// </summary>
-public sealed record SignNonce(byte[] ServerSessionId, byte[] ClientNonce, byte[] Digest, bool LowS, byte[] R2, DlogProof R2Proof)
+public sealed record SignNonce(byte[] ServerSessionId, byte[] ClientNonce, Digest Digest, bool LowS, byte[] R2, DlogProof R2Proof)
 {
     public byte[] Encode()
     {
         var writer = new WireWriter()
             .WriteBytes(ServerSessionId)
             .WriteBytes(ClientNonce)
-            .WriteBytes(Digest)
+            .WriteBytes(Digest.Span)
             .WriteUInt32(LowS ? 1u : 0u)
             .WriteBytes(R2);
         R2Proof.WriteTo(writer);
@@ -49,7 +49,8 @@ public sealed record SignNonce(byte[] ServerSessionId, byte[] ClientNonce, byte[
         var reader = new WireReader(data);
         byte[] sessionId = reader.ReadByteArray("server session id", ProtocolLimits.ServerSessionIdLength);
         byte[] nonce = reader.ReadByteArray("client nonce", ProtocolLimits.NonceLength);
-        byte[] digest = reader.ReadByteArray("digest", maxLength: 64);
+        // Read at the wire's own bound, so a digest of any wrong length, over-long included, gets the one digest refusal.
+        Digest digest = Digest.Parse(reader.ReadBytes("digest"));
         uint lowS = reader.ReadUInt32("low-S flag");
         if (lowS > 1)
         {

@@ -18,7 +18,7 @@ namespace Mpc.Protocol.Signing;
 /// <param name="C3">c3, unsigned big-endian.</param>
 /// <param name="R2">R2, compressed SEC1 point.</param>
 /// <param name="R">r, the curve's fixed-length scalar encoding.</param>
-/// <param name="Digest">The digest as the client sent it.</param>
+/// <param name="Digest">The digest as the client sent it (its bytes: the record is stored; parsed again on a re-check).</param>
 public sealed record FinalCheckRecord(byte[] C3, byte[] R2, byte[] R, byte[] Digest)
 {
     public override string ToString() => "FinalCheckRecord";
@@ -87,7 +87,7 @@ public static class FinalCheck
         }
         EcCurve curve = EcCurve.Get(share.Curve);
         BigInteger q = curve.Order;
-        BigInteger m = curve.DigestToScalar(record.Digest);
+        BigInteger m = curve.DigestToScalar(Digest.Parse(record.Digest));
         ECPoint r2 = curve.DecodePoint(record.R2, "R2");
         BigInteger r = curve.DecodeScalar(record.R, "r");
         // Range-checked (0 < c3 < N², a unit) by the decryption itself.

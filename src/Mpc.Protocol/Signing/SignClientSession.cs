@@ -23,7 +23,7 @@ public sealed class SignClientSession
     private readonly SessionGate<State> _gate = new(State.AwaitingCommitment, State.Failed);
     private readonly ClientKeyShare _key;
     private readonly EcCurve _curve;
-    private readonly byte[] _digest;
+    private readonly Digest _digest;
     private readonly bool _lowS;
     private readonly RingPedersenParameters _serverRingPedersen;
     private SignCiphertextRandomness? _randomness;
@@ -34,7 +34,7 @@ public sealed class SignClientSession
     private ECPoint? _r;
 
     /// <param name="key">The client's key share.</param>
-    /// <param name="digest">The 32-, 48- or 64-byte message digest to sign.</param>
+    /// <param name="digest">The message digest to sign.</param>
     /// <param name="lowS">
     /// Ask for s in the lower half of the order (default): the form libsecp256k1 and @noble/curves require on
     /// every curve. False allows either half (plain ECDSA); the signature and its recovery id are checked either way.
@@ -46,13 +46,12 @@ public sealed class SignClientSession
     /// <exception cref="MpcProtocolException">
     /// <see cref="MpcErrorCode.InvalidRingPedersenParameters"/> for a share made before signing proofs: refresh it first.
     /// </exception>
-    public SignClientSession(ClientKeyShare key, ReadOnlySpan<byte> digest, bool lowS = true, SignCiphertextRandomness? randomness = null)
+    public SignClientSession(ClientKeyShare key, Digest digest, bool lowS = true, SignCiphertextRandomness? randomness = null)
     {
         _serverRingPedersen = key.RequireSigningParameters();
         _key = key;
         _curve = EcCurve.Get(key.Curve);
-        _curve.DigestToScalar(digest);
-        _digest = digest.ToArray();
+        _digest = digest;
         _lowS = lowS;
         if (randomness is not null && (randomness.IsConsumed || !randomness.IsFor(_curve, key.Paillier, key.EncryptedServerShare, _serverRingPedersen)))
         {
@@ -78,7 +77,7 @@ public sealed class SignClientSession
             ECPoint r2 = _curve.MultiplyBase(k2);
             _r2 = r2;
             DlogProof proof = DlogProof.Prove(_curve, k2, r2, _clientContext, ProofPurposes.SigningNonce);
-            return new SignNonce((byte[])message.ServerSessionId.Clone(), clientNonce, (byte[])_digest.Clone(), _lowS, _curve.EncodePoint(r2), proof);
+            return new SignNonce((byte[])message.ServerSessionId.Clone(), clientNonce, _digest, _lowS, _curve.EncodePoint(r2), proof);
         });
 
     /// <summary>
@@ -121,7 +120,7 @@ public sealed class SignClientSession
             PaillierPublicKey paillier = _key.Paillier;
             SignCiphertextRandomness randomness = Interlocked.Exchange(ref _randomness, null)
                 ?? SignCiphertextRandomness.Create(_curve, paillier, _key.EncryptedServerShare, _serverRingPedersen);
-            byte[] binding = SignProofBinding.For(_key.DeviceId, _digest, _key.ShareId);
+            byte[] binding = SignProofBinding.For(_key.DeviceId, _digest.Span, _key.ShareId);
             BigInteger c3 = SignCiphertextProof.EncryptAndProve(
                 _curve, paillier, _serverRingPedersen, _key.EncryptedServerShare, _r2!, x1Point, x2Point, alpha, beta, randomness,
                 _clientContext, binding, out SignCiphertextProof proof);

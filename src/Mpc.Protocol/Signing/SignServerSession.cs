@@ -29,7 +29,7 @@ public sealed class SignServerSession
     private BigInteger? _k1;
     private ECPoint? _r1;
     private byte[]? _salt;
-    private byte[]? _digest;
+    private Digest? _digest;
     private bool _lowS;
     private ECPoint? _r;
     private ECPoint? _r2;
@@ -61,7 +61,7 @@ public sealed class SignServerSession
     public int PaillierModulusBits => _key.PaillierModulusBits;
 
     /// <summary>
-    /// Round 2 → 3: checks the digest, R2 and its proof (bound to the joint session id), then opens R1
+    /// Round 2 → 3: checks R2 and its proof (the digest was checked when the message was decoded) (bound to the joint session id), then opens R1
     /// with a proof of k1 bound to the same session.
     /// </summary>
     public SignOpening HandleNonce(SignNonce message) =>
@@ -72,7 +72,6 @@ public sealed class SignServerSession
             {
                 throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Malformed message: client nonce must be 32 bytes.");
             }
-            _curve.DigestToScalar(message.Digest);
             ECPoint r2 = _curve.DecodePoint(message.R2, "R2");
             byte[] sessionId = SessionIds.ForSigning(_serverSessionId, message.ClientNonce, _key.KeyId, _key.Curve);
             var serverContext = new ProofContext(sessionId, PartyRole.Server, _key.KeyId, _key.Curve);
@@ -88,7 +87,7 @@ public sealed class SignServerSession
             _r = r;
             _r2 = r2;
             _clientContext = serverContext.ForProver(PartyRole.Client);
-            _digest = (byte[])message.Digest.Clone();
+            _digest = message.Digest;
             _lowS = message.LowS;
             var proof = Crypto.Proofs.DlogProof.Prove(_curve, k1, _r1!, serverContext, ProofPurposes.SigningNonce);
             return new SignOpening(_curve.EncodePoint(_r1!), _salt!, proof);
@@ -124,7 +123,7 @@ public sealed class SignServerSession
                 VerifyProof(message, r);
                 _c3 = message.C3;
                 return new FinalCheckRecord(
-                    message.C3.ToByteArrayUnsigned(), _curve.EncodePoint(_r2!), _curve.EncodeScalar(r), (byte[])_digest!.Clone());
+                    message.C3.ToByteArrayUnsigned(), _curve.EncodePoint(_r2!), _curve.EncodeScalar(r), _digest!.ToArray());
             });
         }
         catch
@@ -153,7 +152,7 @@ public sealed class SignServerSession
                 BigInteger sPrime = SignCiphertextProof.DecryptCentred(_key.Paillier, _c3!).Mod(q);
                 _c3 = null;
                 BigInteger s = _curve.InvertSecret(k1, _key.Paillier.PublicKey.Backend).Multiply(sPrime).Mod(q);
-                if (s.SignValue == 0 || !_key.Verifier.Verify(_digest, r, s))
+                if (s.SignValue == 0 || !_key.Verifier.Verify(_digest!, r, s))
                 {
                     return SignServerOutcome.Frozen();
                 }
@@ -190,9 +189,9 @@ public sealed class SignServerSession
     {
         // Public scalars, but OpenSSL's multiplier is several times faster than BouncyCastle's (r ≠ 0 mod q; m' may be 0).
         ECPoint x1Point = _curve.MultiplySecret(_key.ClientSharePoint, r);
-        BigInteger mPrime = _curve.DigestToScalar(_digest);
+        BigInteger mPrime = _curve.DigestToScalar(_digest!);
         ECPoint x2Point = mPrime.Mod(_curve.Order).SignValue == 0 ? _curve.G.Curve.Infinity : _curve.MultiplyBase(mPrime);
-        byte[] binding = SignProofBinding.For(_deviceId, _digest, _key.ShareId);
+        byte[] binding = SignProofBinding.For(_deviceId, _digest!.Span, _key.ShareId);
         message.Proof.VerifyWithShare(
             _curve, _key.Paillier, _key.RingPedersen, _key.EncryptedShare, _key.X1, message.C3, _r2!, x1Point, x2Point, _clientContext!, binding);
     }

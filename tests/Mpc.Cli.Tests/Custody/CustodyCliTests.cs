@@ -216,6 +216,23 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
             Assert.Contains(kind, audit.Stdout, StringComparison.Ordinal);
         }
         Assert.Contains("chain verified", audit.Stdout, StringComparison.Ordinal);
+
+        // The JSON form: the SDK's entries with camelCase names, bytes as lower-case hex, times as Unix milliseconds.
+        ProcessResult json = Mpc(["audit", .. Connection, "--key-id", keyId, "--json"]);
+        Succeeded(json);
+        using var document = System.Text.Json.JsonDocument.Parse(json.Stdout);
+        System.Text.Json.JsonElement root = document.RootElement;
+        Assert.True(root.GetProperty("verified").GetBoolean());
+        System.Text.Json.JsonElement[] entries = [.. root.GetProperty("entries").EnumerateArray()];
+        Assert.Equal(root.GetProperty("entryCount").GetInt32(), entries.Length);
+        Assert.Equal(
+            ["sequence", "timestamp", "event", "deviceId", "digest", "outcome", "detail", "previousHash", "hash"],
+            entries[0].EnumerateObject().Select(p => p.Name));
+        Assert.Equal(1, entries[0].GetProperty("sequence").GetInt64());
+        Assert.True(entries[0].GetProperty("timestamp").GetInt64() > 1_700_000_000_000);
+        Assert.Equal(new string('0', 64), entries[0].GetProperty("previousHash").GetString());
+        Assert.Equal(root.GetProperty("head").GetString(), entries[^1].GetProperty("hash").GetString());
+        Assert.Contains(entries, e => e.GetProperty("event").GetString() == "sign" && e.GetProperty("digest").GetString() is { Length: 64 } hex && hex.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c)));
     }
 
     [Fact]

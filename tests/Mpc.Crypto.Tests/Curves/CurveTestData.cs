@@ -57,7 +57,7 @@ internal static class CurveTestData
         BigInteger rx = r.AffineXCoord.ToBigInteger();
         BigInteger rScalar = rx.Mod(curve.Order);
         BigInteger s = nonce.ModInverse(curve.Order)
-            .Multiply(curve.DigestToScalar(digest).Add(rScalar.Multiply(privateKey))).Mod(curve.Order);
+            .Multiply(curve.DigestToScalar(Digest.Parse(digest)).Add(rScalar.Multiply(privateKey))).Mod(curve.Order);
         int recoveryId = (r.AffineYCoord.TestBitZero() ? 1 : 0) | (rx.CompareTo(curve.Order) >= 0 ? 2 : 0);
         return new EcdsaSignature(rScalar, s, recoveryId);
     }
@@ -69,7 +69,7 @@ internal static class CurveTestData
         ECPoint r = curve.DecodePoint(Compressed(curve, (byte)(0x02 | (signature.RecoveryId & 1)), x), "R");
         BigInteger rInverse = signature.R.ModInverse(curve.Order);
         ECPoint sR = r.Multiply(signature.S);
-        ECPoint eG = curve.MultiplyBase(curve.DigestToScalar(digest));
+        ECPoint eG = curve.MultiplyBase(curve.DigestToScalar(Digest.Parse(digest)));
         return sR.Subtract(eG).Multiply(rInverse).Normalize();
     }
 }

@@ -63,7 +63,7 @@ public sealed class EcdsaSignatureTests
             Assert.True(normalized.IsLowS(curve));
             Assert.True(normalized.S.CompareTo(curve.HalfOrder) <= 0);
             Assert.Equal(signature.R, normalized.R);
-            Assert.True(curve.Verify(publicKey, digest, normalized.R, normalized.S));
+            Assert.True(curve.Verify(publicKey, Digest.Parse(digest), normalized.R, normalized.S));
             Assert.Equal(publicKey, CurveTestData.RecoverPublicKey(curve, normalized, digest));
             if (signature.IsLowS(curve))
             {

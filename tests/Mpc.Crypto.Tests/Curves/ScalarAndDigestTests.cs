@@ -61,14 +61,14 @@ public sealed class ScalarAndDigestTests
         byte[] d32 = d64[..32];
 
         // P-256 and a 48-byte (SHA-384) digest: the first 32 bytes, reduced mod q.
-        Assert.Equal(new BigInteger(1, d48[..32]).Mod(p256.Order), p256.DigestToScalar(d48));
-        Assert.NotEqual(new BigInteger(1, d48).Mod(p256.Order), p256.DigestToScalar(d48));
-        Assert.Equal(new BigInteger(1, d64[..32]).Mod(p256.Order), p256.DigestToScalar(d64));
-        Assert.Equal(new BigInteger(1, d64[..48]).Mod(p384.Order), p384.DigestToScalar(d64));
-        Assert.Equal(new BigInteger(1, d64[..32]).Mod(k1.Order), k1.DigestToScalar(d64));
+        Assert.Equal(new BigInteger(1, d48[..32]).Mod(p256.Order), p256.DigestToScalar(Digest.Parse(d48)));
+        Assert.NotEqual(new BigInteger(1, d48).Mod(p256.Order), p256.DigestToScalar(Digest.Parse(d48)));
+        Assert.Equal(new BigInteger(1, d64[..32]).Mod(p256.Order), p256.DigestToScalar(Digest.Parse(d64)));
+        Assert.Equal(new BigInteger(1, d64[..48]).Mod(p384.Order), p384.DigestToScalar(Digest.Parse(d64)));
+        Assert.Equal(new BigInteger(1, d64[..32]).Mod(k1.Order), k1.DigestToScalar(Digest.Parse(d64)));
         // A digest shorter than the order is taken whole (no padding shift).
-        Assert.Equal(new BigInteger(1, d32), p384.DigestToScalar(d32));
-        Assert.Equal(new BigInteger(1, d32).Mod(k1.Order), k1.DigestToScalar(d32));
+        Assert.Equal(new BigInteger(1, d32), p384.DigestToScalar(Digest.Parse(d32)));
+        Assert.Equal(new BigInteger(1, d32).Mod(k1.Order), k1.DigestToScalar(Digest.Parse(d32)));
     }
 
     [Theory]
@@ -80,19 +80,30 @@ public sealed class ScalarAndDigestTests
         BigInteger value = new(1, allOnes);
         Assert.True(value.CompareTo(curve.Order) >= 0);
 
-        Assert.Equal(value.Subtract(curve.Order), curve.DigestToScalar(allOnes));
+        Assert.Equal(value.Subtract(curve.Order), curve.DigestToScalar(Digest.Parse(allOnes)));
     }
 
     [Theory]
     [MemberData(nameof(Curves))]
-    public void DigestToScalar_refuses_other_lengths(CurveKind kind)
+    public void A_digest_of_another_length_is_refused_before_any_curve_sees_it(CurveKind kind)
     {
         EcCurve curve = EcCurve.Get(kind);
 
         foreach (int length in new[] { 0, 20, 31, 33, 47, 63, 65 })
         {
-            MpcProtocolException e = Assert.Throws<MpcProtocolException>(() => curve.DigestToScalar(new byte[length]));
+            MpcProtocolException e = Assert.Throws<MpcProtocolException>(() => curve.DigestToScalar(Digest.Parse(new byte[length])));
             Assert.Equal(MpcErrorCode.InvalidDigest, e.Code);
+            Assert.Equal($"Digest must be 32, 48 or 64 bytes (was {length}).", e.Message);
+            Assert.False(Digest.TryParse(new byte[length], out _));
+        }
+        foreach (int length in new[] { 32, 48, 64 })
+        {
+            byte[] bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(length);
+            Digest digest = Digest.Parse(bytes);
+            Assert.True(digest.Span.SequenceEqual(bytes));
+            Assert.Equal(Digest.Parse(bytes), digest);
+            bytes[0] ^= 1;
+            Assert.False(digest.Span.SequenceEqual(bytes), "the digest holds its own copy");
         }
     }
 

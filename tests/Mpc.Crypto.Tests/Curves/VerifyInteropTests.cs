@@ -30,12 +30,12 @@ public sealed class VerifyInteropTests
             BigInteger r = new(1, p1363, 0, curve.ScalarLength);
             BigInteger s = new(1, p1363, curve.ScalarLength, curve.ScalarLength);
 
-            Assert.True(curve.Verify(publicKey, digest, r, s), "a valid .NET signature must verify");
-            Assert.True(curve.Verify(publicKey, digest, r, curve.Order.Subtract(s)), "(r, q - s) is valid too");
-            Assert.False(curve.Verify(publicKey, Flip(digest, i), r, s), "a changed digest must not verify");
-            Assert.False(curve.Verify(publicKey, digest, r, s.Add(BigInteger.One)), "a changed s must not verify");
-            Assert.False(curve.Verify(publicKey, digest, r.Add(BigInteger.One), s), "a changed r must not verify");
-            Assert.False(curve.Verify(curve.MultiplyBase(curve.RandomScalar()), digest, r, s), "another key must not verify");
+            Assert.True(curve.Verify(publicKey, Digest.Parse(digest), r, s), "a valid .NET signature must verify");
+            Assert.True(curve.Verify(publicKey, Digest.Parse(digest), r, curve.Order.Subtract(s)), "(r, q - s) is valid too");
+            Assert.False(curve.Verify(publicKey, Digest.Parse(Flip(digest, i)), r, s), "a changed digest must not verify");
+            Assert.False(curve.Verify(publicKey, Digest.Parse(digest), r, s.Add(BigInteger.One)), "a changed s must not verify");
+            Assert.False(curve.Verify(publicKey, Digest.Parse(digest), r.Add(BigInteger.One), s), "a changed r must not verify");
+            Assert.False(curve.Verify(curve.MultiplyBase(curve.RandomScalar()), Digest.Parse(digest), r, s), "another key must not verify");
         }
     }
 
@@ -52,9 +52,9 @@ public sealed class VerifyInteropTests
             byte[] digest = RandomNumberGenerator.GetBytes(32);
             BigInteger[] rs = signer.GenerateSignature(digest);
 
-            Assert.True(curve.Verify(publicKey, digest, rs[0], rs[1]));
-            Assert.False(curve.Verify(publicKey, Flip(digest, i), rs[0], rs[1]));
-            Assert.False(curve.Verify(publicKey, digest, rs[1], rs[0]));
+            Assert.True(curve.Verify(publicKey, Digest.Parse(digest), rs[0], rs[1]));
+            Assert.False(curve.Verify(publicKey, Digest.Parse(Flip(digest, i)), rs[0], rs[1]));
+            Assert.False(curve.Verify(publicKey, Digest.Parse(digest), rs[1], rs[0]));
         }
     }
 
@@ -74,7 +74,7 @@ public sealed class VerifyInteropTests
         EcdsaSignature signature = CurveTestData.SignWithNonce(curve, d, curve.RandomScalar(), digest);
 
         Assert.True(verifier.VerifySignature(digest, signature.R, signature.S));
-        Assert.True(curve.Verify(publicKey, digest, signature.R, signature.S));
+        Assert.True(curve.Verify(publicKey, Digest.Parse(digest), signature.R, signature.S));
     }
 
     [Theory]
@@ -88,14 +88,14 @@ public sealed class VerifyInteropTests
         ECPoint publicKey = curve.MultiplyBase(d);
         byte[] digest = RandomNumberGenerator.GetBytes(32);
         EcdsaSignature good = CurveTestData.SignWithNonce(curve, d, curve.RandomScalar(), digest);
-        Assert.True(curve.Verify(publicKey, digest, good.R, good.S));
+        Assert.True(curve.Verify(publicKey, Digest.Parse(digest), good.R, good.S));
 
-        Assert.False(curve.Verify(publicKey, digest, BigInteger.Zero, good.S));
-        Assert.False(curve.Verify(publicKey, digest, good.R, BigInteger.Zero));
-        Assert.False(curve.Verify(publicKey, digest, good.R.Add(curve.Order), good.S));
-        Assert.False(curve.Verify(publicKey, digest, good.R, good.S.Add(curve.Order)));
-        Assert.False(curve.Verify(publicKey, digest, good.R.Negate(), good.S));
-        Assert.False(curve.Verify(publicKey, digest, curve.Order, good.S));
+        Assert.False(curve.Verify(publicKey, Digest.Parse(digest), BigInteger.Zero, good.S));
+        Assert.False(curve.Verify(publicKey, Digest.Parse(digest), good.R, BigInteger.Zero));
+        Assert.False(curve.Verify(publicKey, Digest.Parse(digest), good.R.Add(curve.Order), good.S));
+        Assert.False(curve.Verify(publicKey, Digest.Parse(digest), good.R, good.S.Add(curve.Order)));
+        Assert.False(curve.Verify(publicKey, Digest.Parse(digest), good.R.Negate(), good.S));
+        Assert.False(curve.Verify(publicKey, Digest.Parse(digest), curve.Order, good.S));
     }
 
     [Theory]

@@ -93,7 +93,7 @@ public sealed record SignInstance(
         ECPoint r2 = curve.MultiplyBase(k2);
         BigInteger r = curve.RandomScalar();
         byte[] digest = System.Security.Cryptography.RandomNumberGenerator.GetBytes(curve.ScalarLength == 48 ? 48 : 32);
-        BigInteger mPrime = curve.DigestToScalar(digest);
+        BigInteger mPrime = curve.DigestToScalar(Digest.Parse(digest));
         BigInteger k2Inverse = k2.ModInverse(q);
         BigInteger alpha = k2Inverse.Multiply(r).Multiply(x2).Mod(q);
         BigInteger mask = new BigInteger(SignCiphertextProofParameters.MaskBits(curve), new Org.BouncyCastle.Security.SecureRandom());

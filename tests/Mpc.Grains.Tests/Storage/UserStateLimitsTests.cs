@@ -1,6 +1,7 @@
 using Mpc.Crypto.Encoding;
 using Mpc.Grains;
 using Microsoft.Extensions.DependencyInjection;
+using Mpc.Grains.Abstractions;
 using Orleans.Serialization;
 
 namespace Mpc.Grains.Tests.Storage;

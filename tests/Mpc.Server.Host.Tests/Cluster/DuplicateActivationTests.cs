@@ -8,6 +8,7 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
@@ -18,7 +19,7 @@ using Orleans;
 using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Storage;
-using KeyStatus = Mpc.Grains.KeyStatus;
+using KeyStatus = Mpc.Grains.Abstractions.KeyStatus;
 
 namespace Mpc.Server.Host.Tests.Cluster;
 
@@ -313,7 +314,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         ByteString shareId = ByteString.CopyFrom(key.Share.ShareId);
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(
             new BeginSignRequest { KeyId = key.KeyId, DeviceId = key.Share.DeviceId, ShareId = shareId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest
         {
             KeyId = key.KeyId,

@@ -116,6 +116,43 @@ public sealed class CustodyServiceTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_signing_session_made_for_one_device_refuses_the_nonce_of_another_device_of_the_key()
+    {
+        // SignNonce no longer re-checks the device as BeginSign does: the session's binding to its device pair refuses a
+        // live, signing second device of the same key that presents the first device's commitment.
+        using MpcSignerClient phone = server.Client("session-binding");
+        using MpcKey first = await phone.CreateKeyAsync(CurveKind.P256);
+        using MpcSignerClient laptop = server.Client("session-binding");
+        using MpcKey handedOver = Copy(laptop, first);
+        using MpcKey second = await laptop.EnrolDeviceAsync(handedOver.Share, "laptop");
+        using RawSigner raw = server.Raw(server.Token("session-binding"));
+
+        BeginSignResponse begun = await raw.Client.BeginSignAsync(new BeginSignRequest
+        {
+            KeyId = first.KeyId, DeviceId = first.Share.DeviceId, ShareId = ByteString.CopyFrom(first.Share.ShareId),
+        }, raw.Headers);
+        SignCommitment commitment = SignCommitment.Decode(begun.Commitment.Span);
+        SignNonce nonce = new Protocol.Signing.SignClientSession(second.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32))).HandleCommitment(commitment);
+        RpcException refused = await Assert.ThrowsAsync<RpcException>(async () => await raw.Client.SignNonceAsync(new SignNonceRequest
+        {
+            KeyId = first.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()),
+            DeviceId = second.Share.DeviceId, ShareId = ByteString.CopyFrom(second.Share.ShareId),
+        }, raw.Headers));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Contains($"belongs to device '{first.Share.DeviceId}', not '{second.Share.DeviceId}'", refused.Status.Detail, StringComparison.Ordinal);
+
+        // The session is not spent by the refusal: its own device still completes it.
+        SignNonce own = new Protocol.Signing.SignClientSession(first.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32))).HandleCommitment(commitment);
+        SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest
+        {
+            KeyId = first.KeyId, Nonce = ByteString.CopyFrom(own.Encode()),
+            DeviceId = first.Share.DeviceId, ShareId = ByteString.CopyFrom(first.Share.ShareId),
+        }, raw.Headers);
+        Assert.False(opened.Opening.IsEmpty);
+        await AssertSigns(laptop, second, first.SubjectPublicKeyInfo);
+    }
+
+    [Fact]
     public async Task A_backup_never_signs_restores_once_to_a_new_device_and_is_then_used_up()
     {
         using MpcSignerClient client = server.Client("backer-upper");

@@ -5,6 +5,7 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.Keys;
 

@@ -7,6 +7,7 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.Keys;
 using Mpc.Server;

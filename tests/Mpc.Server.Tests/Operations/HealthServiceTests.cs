@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Storage;
 using Mpc.Server;
 using Orleans.Runtime;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Orleans;
 
 namespace Mpc.Server.Tests.Operations;

@@ -10,6 +10,7 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.KeyGen;
 using Mpc.Server;
 using Mpc.Transport.V1;

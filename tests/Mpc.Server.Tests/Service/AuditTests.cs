@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Storage;
 using Mpc.Grains.Telemetry;
@@ -83,7 +84,7 @@ public sealed class AuditTests(ServerFixture server)
             var head = new Orleans.GrainState<AuditHeadState>();
             Orleans.Runtime.GrainId id = Orleans.Runtime.GrainId.Create(GrainTypes.KeyAudit, keyId);
             await storage.ReadStateAsync("audit", id, head);
-            Grains.AuditEntry victim = Assert.Single(head.State!.Tail, e => e.Sequence == 2);
+            Grains.Abstractions.AuditEntry victim = Assert.Single(head.State!.Tail, e => e.Sequence == 2);
             victim.Digest = RandomNumberGenerator.GetBytes(32);
             await storage.WriteStateAsync("audit", id, head);
         }

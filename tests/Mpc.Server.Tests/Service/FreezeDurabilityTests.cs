@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Storage;
 using Mpc.Grains.Telemetry;
 using Mpc.Protocol.Messages;
@@ -15,7 +16,7 @@ using Mpc.Transport.V1;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Storage;
-using KeyStatus = Mpc.Grains.KeyStatus;
+using KeyStatus = Mpc.Grains.Abstractions.KeyStatus;
 
 namespace Mpc.Server.Tests.Service;
 
@@ -353,7 +354,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         ByteString shareId = ByteString.CopyFrom(key.Share.ShareId);
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(
             new BeginSignRequest { KeyId = key.KeyId, DeviceId = key.Share.DeviceId, ShareId = shareId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest
         {
             KeyId = key.KeyId,

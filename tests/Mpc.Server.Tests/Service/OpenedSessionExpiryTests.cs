@@ -10,6 +10,7 @@ using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Messages;
 using Mpc.Protocol.Signing;
 using Mpc.Server;
@@ -43,7 +44,7 @@ public sealed class OpenedSessionExpiryTests : IAsyncLifetime
         ISigningSessionsGrain sessions = _server.Grains.GetGrain<ISigningSessionsGrain>("expiry-user");
 
         SignCommitment commitment = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
-        var session = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonceResponse opened = await raw.Client.SignNonceAsync(
             new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) }, raw.Headers);
         Assert.Equal(1, (await sessions.GetSigningSessionCounts(key.KeyId)).Opened);

@@ -6,6 +6,7 @@ using Mpc.Client.KeyStore;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
 using Mpc.Protocol.Signing;
@@ -117,8 +118,8 @@ public sealed class SigningSessionTests(ServerFixture server) : IDisposable
 
         // Both callers run the nonce round on it; the first opens it, the second finds nothing.
         byte[] digest = RandomNumberGenerator.GetBytes(32);
-        var first = new SignClientSession(key.Share, digest);
-        var second = new SignClientSession(key.Share, RandomNumberGenerator.GetBytes(32));
+        var first = new SignClientSession(key.Share, Digest.Parse(digest));
+        var second = new SignClientSession(key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonce firstNonce = first.HandleCommitment(shared), secondNonce = second.HandleCommitment(shared);
         SignNonceResponse opened = await raw.Client.SignNonceAsync(new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(firstNonce.Encode()) }, raw.Headers);
         Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(async () =>

@@ -3,6 +3,7 @@ using Mpc.Client;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Grains;
+using Mpc.Grains.Abstractions;
 using Mpc.Grains.Sealing;
 using Mpc.Protocol.Keys;
 using Mpc.Server;

@@ -78,7 +78,7 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     private async Task<(SignCommitment Commitment, SignClientSession Session, SignCiphertext Ciphertext)> UpToCiphertext()
     {
         SignCommitment commitment = await BeginSign();
-        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(_key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonce nonce = session.HandleCommitment(commitment);
         SignNonceResponse opened = await Grpc.SignNonceAsync(new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, Auth);
         return (commitment, session, session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256)));
@@ -202,7 +202,7 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     public async Task Nonce_for_an_unknown_session_is_not_found()
     {
         SignCommitment commitment = await BeginSign();
-        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(_key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonce nonce = session.HandleCommitment(commitment) with { ServerSessionId = RandomNumberGenerator.GetBytes(16) };
         Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignNonceAsync(
             new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, Auth)));
@@ -212,7 +212,7 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     public async Task Nonce_with_an_off_curve_R2_is_invalid_argument()
     {
         SignCommitment commitment = await BeginSign();
-        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(_key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonce nonce = session.HandleCommitment(commitment);
         byte[] offCurve = (byte[])nonce.R2.Clone();
         offCurve[0] = 0x05;
@@ -221,14 +221,23 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
         await AssertKeyStillSigns();
     }
 
-    [Fact]
-    public async Task Nonce_with_a_short_digest_is_invalid_argument()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(31)]
+    [InlineData(33)]
+    [InlineData(65)]
+    [InlineData(4096)]
+    public async Task Nonce_with_a_digest_of_another_length_is_invalid_argument_with_the_one_digest_message(int length)
     {
+        // Empty, wrong for every curve, over-long: one refusal, worded once (Digest.Parse), and the key still signs.
         SignCommitment commitment = await BeginSign();
-        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
-        SignNonce nonce = session.HandleCommitment(commitment) with { Digest = new byte[31] };
-        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignNonceAsync(
-            new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, Auth)));
+        var session = new SignClientSession(_key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
+        byte[] encoded = SignNonceWire.WithDigest(session.HandleCommitment(commitment), new byte[length]);
+        RpcException refused = await Assert.ThrowsAsync<RpcException>(async () => await Grpc.SignNonceAsync(
+            new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(encoded) }, Auth));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Equal($"{Digest.LengthRule} (was {length}).", refused.Status.Detail);
+        await AssertKeyStillSigns();
     }
 
     [Fact]
@@ -236,7 +245,7 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     {
         // A P-384 point where a P-256 key expects a P-256 one: the length alone is refused at decoding.
         SignCommitment commitment = await BeginSign();
-        var session = new SignClientSession(_key.Share, RandomNumberGenerator.GetBytes(32));
+        var session = new SignClientSession(_key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
         SignNonce nonce = session.HandleCommitment(commitment) with { R2 = EcCurve.Get(CurveKind.P384).EncodePoint(EcCurve.Get(CurveKind.P384).G) };
         Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignNonceAsync(
             new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(nonce.Encode()) }, Auth)));
@@ -247,7 +256,7 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     {
         SignCommitment commitment = await BeginSign();
         byte[] digest = RandomNumberGenerator.GetBytes(32);
-        var session = new SignClientSession(_key.Share, digest);
+        var session = new SignClientSession(_key.Share, Digest.Parse(digest));
         var request = new SignNonceRequest { KeyId = _key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) };
         SignNonceResponse opened = await Grpc.SignNonceAsync(request, Auth);
         // An opened session is not found by a second nonce round (docs/protocol.md, "Signing sessions on the server")...
