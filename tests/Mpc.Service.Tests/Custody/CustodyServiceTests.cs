@@ -19,7 +19,7 @@ public sealed class CustodyServiceTests(ServerFixture server)
     private static async Task AssertSigns(MpcSignerClient client, MpcKey key, byte[] expectedSpki)
     {
         byte[] document = RandomNumberGenerator.GetBytes(200);
-        EcdsaSignature signature = await client.SignDataAsync(key, document);
+        MpcSignature signature = await client.SignDataAsync(key, document);
         Assert.True(Verifiers.Independent(key.Curve, expectedSpki, MpcSignerClient.HashFor(key.Curve, document), signature));
     }
 
