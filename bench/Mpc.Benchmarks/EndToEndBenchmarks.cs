@@ -68,7 +68,7 @@ public class EndToEndBenchmarks
     /// (docs/benchmarks.md); the blocking form measures 9 ms.
     /// </summary>
     [Benchmark(Description = "2P sign via SDK, loopback gRPC (2 round trips)")]
-    public EcdsaSignature SignDigest() => _client!.SignDigestAsync(_key!, _digest).GetAwaiter().GetResult();
+    public MpcSignature SignDigest() => _client!.SignDigestAsync(_key!, _digest).GetAwaiter().GetResult();
 
     [GlobalCleanup]
     public void Cleanup()

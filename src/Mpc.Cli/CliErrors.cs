@@ -103,20 +103,21 @@ internal static class CliErrors
     private static (CliExit Exit, string Message) Classify(Exception e, string? server) => e switch
     {
         CliException cli => (cli.Exit, cli.Message),
+        MpcRefreshOutcomeUnknownException => (CliExit.OutcomeUnknown, $"{e.Message}; run the same command again to settle it"),
         MpcSignerException { Status: StatusCode.Unavailable } => (CliExit.Unreachable, NotReachable(e, server)),
-        MpcSignerException when Causes(e).Any(c => c is HttpRequestException or AuthenticationException or SocketException) =>
+        MpcSignerException { Status: not null } when Causes(e).Any(c => c is HttpRequestException or AuthenticationException or SocketException) =>
             (CliExit.Unreachable, NotReachable(e, server)), // "Error starting gRPC call" comes as Internal: no server answered
         MpcSignerException { Status: StatusCode.DeadlineExceeded } =>
             (CliExit.Unreachable, $"{TheServer(server)} did not answer in time: check that it is running and not overloaded, then try again"),
-        MpcSignerException signer => (CliExit.Refused, $"the server refused: {signer.Message}"),
-        MpcRefreshOutcomeUnknownException => (CliExit.OutcomeUnknown, $"{e.Message}; run the same command again to settle it"),
+        MpcSignerException { Status: not null } signer => (CliExit.Refused, $"the server refused: {signer.Message}"),
         HttpRequestException => (CliExit.Unreachable, NotReachable(e, server)),
-        KeyFileException keyFile => (CliExit.LocalInput, KeyFileHint(keyFile)),
-        CustodyException { Reason: CustodyErrorReason.HandoverRejected or CustodyErrorReason.CodeMismatch } => (CliExit.VerificationFailed, e.Message),
-        CustodyException custody => (CliExit.LocalInput, CustodyHint(custody)),
-        KeyImportException { Reason: KeyImportReason.UnrecognisedFormat } =>
+        // From here on, failures this side detected: decided by reason.
+        MpcSignerException { Reason: MpcErrorReason.HandoverRejected or MpcErrorReason.CodeMismatch } => (CliExit.VerificationFailed, e.Message),
+        MpcSignerException { Reason: MpcErrorReason.UnrecognisedFormat } =>
             (CliExit.LocalInput, $"{e.Message}: give --in a PKCS#12 (.p12/.pfx) or a PEM private key (PKCS#8 or SEC1)"),
-        KeyImportException or Mpc.Client.Documents.DocumentSignatureException => (CliExit.LocalInput, e.Message),
+        MpcSignerException { Reason: MpcErrorReason.UnsupportedCurve } => (CliExit.Usage, e.Message),
+        MpcSignerException local when IsLocalInput(local.Reason) => (CliExit.LocalInput, Hint(local)),
+        MpcSignerException => (CliExit.Failed, e.Message), // a protocol check of the server's answer failed
         MpcProtocolException { Code: MpcErrorCode.UnsupportedCurve } => (CliExit.Usage, e.Message),
         MpcProtocolException => (CliExit.Failed, e.Message),
         // The mpc-server program `mpc demo` starts is missing or did not start.
@@ -165,20 +166,16 @@ internal static class CliErrors
         return chain;
     }
 
-    private static string CustodyHint(CustodyException e) => e.Reason switch
-    {
-        CustodyErrorReason.WrongKind => $"{e.Message}: check which file or token you gave",
-        CustodyErrorReason.WrongPassphrase => $"{e.Message}; check the passphrase",
-        CustodyErrorReason.UnsupportedVersion => $"{e.Message}; use the mpc version that wrote it",
-        _ => e.Message,
-    };
+    /// <summary>A file or input on this side that cannot be used (key file, backup, handover, profile, key to import, document signature).</summary>
+    private static bool IsLocalInput(MpcErrorReason reason) => (int)reason >= (int)MpcErrorReason.KeyFileNotFound;
 
-    private static string KeyFileHint(KeyFileException e) => e.Reason switch
+    private static string Hint(MpcSignerException e) => e.Reason switch
     {
-        KeyFileReason.NotFound => $"{e.Message}; check --key",
-        KeyFileReason.WrongPassphrase => $"{e.Message}; check the passphrase",
-        KeyFileReason.Corrupt or KeyFileReason.Inconsistent => $"{e.Message}; restore the key from a backup (mpc restore) or another device",
-        KeyFileReason.UnsupportedVersion => $"{e.Message}; use the mpc version that wrote it",
+        MpcErrorReason.KeyFileNotFound => $"{e.Message}; check --key",
+        MpcErrorReason.WrongKind => $"{e.Message}: check which file or token you gave",
+        MpcErrorReason.WrongPassphrase => $"{e.Message}; check the passphrase",
+        MpcErrorReason.KeyFileCorrupt or MpcErrorReason.KeyFileInconsistent => $"{e.Message}; restore the key from a backup (mpc restore) or another device",
+        MpcErrorReason.UnsupportedVersion => $"{e.Message}; use the mpc version that wrote it",
         _ => e.Message,
     };
 

@@ -103,18 +103,18 @@ internal static class DemoCommand
             $"Sample document signed by mpc-signer at {DateTimeOffset.UtcNow:O}.\nNeither the server nor this client ever held the whole key.\n");
         clock.Restart();
         Step("Two-party signature over gRPC");
-        EcdsaSignature signature = await client.SignDataAsync(key, document, cancellationToken: cancellationToken);
+        MpcSignature signature = await client.SignDataAsync(key, document, cancellationToken: cancellationToken);
         Done(clock, "signed");
 
         byte[] digest = MpcSignerClient.HashFor(curveKind, document);
-        if (!curve.Verify(key.PublicKey, Digest.Parse(digest), signature.R, signature.S))
+        if (!key.VerifyDigest(digest, signature))
         {
             throw CliException.VerificationFailed("the signature does not verify (please report this)");
         }
         clock.Restart();
         Step("Second signature (two round trips: the first one left a commitment ready)");
-        EcdsaSignature second = await client.SignDataAsync(key, document, cancellationToken: cancellationToken);
-        Done(clock, curve.Verify(key.PublicKey, Digest.Parse(digest), second.R, second.S) ? "signed and verified" : "FAILED");
+        MpcSignature second = await client.SignDataAsync(key, document, cancellationToken: cancellationToken);
+        Done(clock, key.VerifyDigest(digest, second) ? "signed and verified" : "FAILED");
 
         string docPath = Path.Combine(directory, "document.txt");
         string sigPath = Path.Combine(directory, "signature.der");

@@ -153,7 +153,7 @@ internal static class DeviceProfileCli
         {
             profile = await new DeviceProfileFile(path, deviceId, KeyFileProtection.Passphrase(oldPassphrase)).LoadAsync(cancellationToken);
         }
-        catch (CustodyException)
+        catch (MpcSignerException)
         {
             Console.Error.WriteLine($"{path} does not open with the old passphrase; it is left as it is.");
             return;
@@ -187,13 +187,13 @@ internal static class DeviceProfileCli
             {
                 return await file.LoadAsync(cancellationToken);
             }
-            catch (CustodyException e)
+            catch (MpcSignerException e)
             {
                 string regenerate = $"mpc device profile --dir {Path.GetDirectoryName(file.Path)} --regenerate";
                 throw CliException.LocalInput(e.Reason switch
                 {
-                    CustodyErrorReason.OtherDevice => $"{e.Message}: it was copied from there; run {regenerate} to give this device its own (keys are not affected)",
-                    CustodyErrorReason.WrongPassphrase => $"{e.Message}: give the passphrase it was sealed with (that of the key files beside it), or run {regenerate}",
+                    MpcErrorReason.OtherDevice => $"{e.Message}: it was copied from there; run {regenerate} to give this device its own (keys are not affected)",
+                    MpcErrorReason.WrongPassphrase => $"{e.Message}: give the passphrase it was sealed with (that of the key files beside it), or run {regenerate}",
                     _ => $"{e.Message}; run {regenerate} to replace it (keys are not affected)",
                 });
             }

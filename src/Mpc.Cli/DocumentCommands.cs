@@ -101,7 +101,7 @@ internal static class DocumentCommands
         {
             result = CadesSignature.Verify(document, signature, anchors);
         }
-        catch (DocumentSignatureException e)
+        catch (MpcSignerException e)
         {
             string message = e.Message.Replace("the given trust anchors", caFile, StringComparison.Ordinal);
             Console.WriteLine($"Verification failure: {message}");

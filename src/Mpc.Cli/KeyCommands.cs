@@ -114,8 +114,8 @@ internal static class KeyCommands
                 await DocumentCommands.SignCms(client, key, document, parse.GetValue(cert), parse.GetValue(output)!, cancellationToken);
                 return 0;
             }
-            EcdsaSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = !parse.GetValue(highSAllowed) }, cancellationToken);
-            byte[] encoded = formatValue == "raw" ? signature.ToP1363(EcCurve.Get(key.Curve).ScalarLength) : signature.ToDer();
+            MpcSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = !parse.GetValue(highSAllowed) }, cancellationToken);
+            byte[] encoded = formatValue == "raw" ? signature.ToP1363() : signature.ToDer();
             await File.WriteAllBytesAsync(parse.GetValue(output)!, encoded, cancellationToken);
             Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId}; signature written to {parse.GetValue(output)}.");
             return 0;

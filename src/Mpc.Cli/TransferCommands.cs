@@ -331,7 +331,7 @@ internal static class TransferCommands
             {
                 opened = DeviceHandover.Open(handoverText, request);
             }
-            catch (CustodyException e) when (e.Reason == CustodyErrorReason.HandoverRejected)
+            catch (MpcSignerException e) when (e.Reason == MpcErrorReason.HandoverRejected)
             {
                 DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
                 throw;
@@ -342,7 +342,7 @@ internal static class TransferCommands
                 {
                     handedOver = opened.ImportShare(BigNumBackends.Default);
                 }
-                catch (CustodyException)
+                catch (MpcSignerException)
                 {
                     DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
                     throw;

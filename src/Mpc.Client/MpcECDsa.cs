@@ -11,12 +11,15 @@ namespace Mpc.Client;
 /// </summary>
 public sealed class MpcECDsa : ECDsa
 {
-    private readonly MpcSignerClient _client;
+    private readonly IMpcSignerClient _client;
     private readonly MpcKey _key;
     private readonly EcCurve _curve;
 
-    internal MpcECDsa(MpcSignerClient client, MpcKey key)
+    /// <summary>Signs with <paramref name="key"/> through <paramref name="client"/> (usually <see cref="IMpcSignerClient.CreateECDsa"/> makes it).</summary>
+    public MpcECDsa(IMpcSignerClient client, MpcKey key)
     {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(key);
         _client = client;
         _key = key;
         _curve = EcCurve.Get(key.Curve);
@@ -26,7 +29,7 @@ public sealed class MpcECDsa : ECDsa
 
     /// <summary>Signs with the server; blocks the calling thread (prefer <see cref="MpcSignerClient.SignDigestAsync"/> in async code).</summary>
     public override byte[] SignHash(byte[] hash) =>
-        _client.SignDigestAsync(_key, hash).GetAwaiter().GetResult().ToP1363(_curve.ScalarLength);
+        _client.SignDigestAsync(_key, hash).GetAwaiter().GetResult().ToP1363();
 
     public override bool VerifyHash(byte[] hash, byte[] signature)
     {
@@ -36,7 +39,7 @@ public sealed class MpcECDsa : ECDsa
         }
         var r = new BigInteger(1, signature, 0, _curve.ScalarLength);
         var s = new BigInteger(1, signature, _curve.ScalarLength, _curve.ScalarLength);
-        return _curve.Verify(_key.PublicKey, Digest.Parse(hash), r, s);
+        return _curve.Verify(_key.PublicPoint, Digest.Parse(hash), r, s);
     }
 
     /// <summary>DER signatures go through the project's strict parser (<see cref="EcdsaDer"/>): BER forms do not verify.</summary>
@@ -49,7 +52,7 @@ public sealed class MpcECDsa : ECDsa
         try
         {
             (BigInteger r, BigInteger s) = EcdsaDer.Decode(signature, _curve);
-            return _curve.Verify(_key.PublicKey, Digest.Parse(hash), r, s);
+            return _curve.Verify(_key.PublicPoint, Digest.Parse(hash), r, s);
         }
         catch (Mpc.Crypto.MpcProtocolException)
         {
@@ -57,24 +60,10 @@ public sealed class MpcECDsa : ECDsa
         }
     }
 
-    public override ECParameters ExportParameters(bool includePrivateParameters)
-    {
-        if (includePrivateParameters)
-        {
-            throw new CryptographicException("A split key has no private key to export.");
-        }
-        Org.BouncyCastle.Math.EC.ECPoint q = _key.PublicKey.Normalize();
-        return new ECParameters
-        {
-            Curve = _key.Curve switch
-            {
-                CurveKind.P256 => ECCurve.NamedCurves.nistP256,
-                CurveKind.P384 => ECCurve.NamedCurves.nistP384,
-                _ => ECCurve.CreateFromFriendlyName("secp256k1"),
-            },
-            Q = new System.Security.Cryptography.ECPoint { X = q.AffineXCoord.GetEncoded(), Y = q.AffineYCoord.GetEncoded() },
-        };
-    }
+    /// <summary>The public key's parameters (<see cref="MpcKey.ExportParameters"/>); asking for the private part throws.</summary>
+    public override ECParameters ExportParameters(bool includePrivateParameters) => includePrivateParameters
+        ? throw new CryptographicException("A split key has no private key to export.")
+        : _key.ExportParameters();
 
     public override ECParameters ExportExplicitParameters(bool includePrivateParameters) =>
         throw new PlatformNotSupportedException("Only named-curve parameters are exported.");

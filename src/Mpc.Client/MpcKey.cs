@@ -3,6 +3,7 @@ using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
 using Mpc.Protocol.Keys;
 using Org.BouncyCastle.Math.EC;
+using ECParameters = System.Security.Cryptography.ECParameters;
 
 namespace Mpc.Client;
 
@@ -19,6 +20,7 @@ public sealed class MpcKey : IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private int _refilling;
 
+    /// <summary>Wraps <paramref name="share"/> (it is disposed with this key) and starts preparing <paramref name="precomputedRandomness"/> signatures' randomness.</summary>
     public MpcKey(ClientKeyShare share, int precomputedRandomness = 2)
     {
         Share = share;
@@ -26,18 +28,47 @@ public sealed class MpcKey : IDisposable
         Refill();
     }
 
+    /// <summary>The key's id, the same on the server and on every device.</summary>
     public string KeyId => Share.KeyId;
 
+    /// <summary>The key's curve.</summary>
     public CurveKind Curve => Share.Curve;
 
-    /// <summary>The joint public key Q.</summary>
-    public ECPoint PublicKey => Share.PublicKey;
+    /// <summary>The joint public key Q, for the protocol code inside the SDK.</summary>
+    internal ECPoint PublicPoint => Share.PublicKey;
 
     /// <summary>The public key as "BEGIN PUBLIC KEY" PEM.</summary>
-    public string PublicKeyPem => PublicKeyEncoding.ToPem(EcCurve.Get(Curve), PublicKey);
+    public string PublicKeyPem => PublicKeyEncoding.ToPem(EcCurve.Get(Curve), PublicPoint);
 
     /// <summary>The public key as X.509 SubjectPublicKeyInfo DER.</summary>
-    public byte[] SubjectPublicKeyInfo => PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(Curve), PublicKey);
+    public byte[] SubjectPublicKeyInfo => PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(Curve), PublicPoint);
+
+    /// <summary>The public key as .NET named-curve parameters (no private part: no party has the private key).</summary>
+    public ECParameters ExportParameters()
+    {
+        ECPoint q = PublicPoint.Normalize();
+        return new ECParameters
+        {
+            Curve = Curve switch
+            {
+                CurveKind.P256 => System.Security.Cryptography.ECCurve.NamedCurves.nistP256,
+                CurveKind.P384 => System.Security.Cryptography.ECCurve.NamedCurves.nistP384,
+                _ => System.Security.Cryptography.ECCurve.CreateFromFriendlyName("secp256k1"),
+            },
+            Q = new System.Security.Cryptography.ECPoint { X = q.AffineXCoord.GetEncoded(), Y = q.AffineYCoord.GetEncoded() },
+        };
+    }
+
+    /// <summary>A platform <see cref="System.Security.Cryptography.ECDsa"/> holding only the public key, to verify signatures. Dispose it.</summary>
+    public System.Security.Cryptography.ECDsa CreateVerifier() => System.Security.Cryptography.ECDsa.Create(ExportParameters());
+
+    /// <summary>Whether <paramref name="signature"/> is a valid signature of <paramref name="digest"/> by this key (the project's strict verifier; any s accepted). A digest of another length than 32, 48 or 64 bytes is not valid.</summary>
+    public bool VerifyDigest(ReadOnlySpan<byte> digest, MpcSignature signature)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        return signature.Curve == Curve && Digest.TryParse(digest, out Digest? parsed) && EcCurve.Get(Curve).Verify(
+            PublicPoint, parsed, new Org.BouncyCastle.Math.BigInteger(1, signature.R), new Org.BouncyCastle.Math.BigInteger(1, signature.S));
+    }
 
     /// <summary>The client's share. Handle as a secret.</summary>
     public ClientKeyShare Share { get; }
@@ -94,6 +125,7 @@ public sealed class MpcKey : IDisposable
         });
     }
 
+    /// <summary>Stops the background work and zeroes the share.</summary>
     public void Dispose()
     {
         _disposed.Cancel();

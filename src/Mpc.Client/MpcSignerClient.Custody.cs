@@ -62,13 +62,22 @@ public sealed partial class MpcSignerClient
     /// chosen by one party alone. <paramref name="privateKey"/> is the big-endian scalar; the caller zeroes it
     /// and should destroy the original file. The certificate chain (leaf first), if any, is stored with the key.
     /// </summary>
-    public async Task<MpcKey> ImportKeyAsync(
+    public Task<MpcKey> ImportKeyAsync(
         CurveKind curve,
         ReadOnlyMemory<byte> privateKey,
         IReadOnlyList<X509Certificate2>? certificateChain = null,
         string label = "",
         PendingShareHandler? savePending = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        Checked(() => ImportCore(curve, privateKey, certificateChain, label, savePending, cancellationToken));
+
+    private async Task<MpcKey> ImportCore(
+        CurveKind curve,
+        ReadOnlyMemory<byte> privateKey,
+        IReadOnlyList<X509Certificate2>? certificateChain,
+        string label,
+        PendingShareHandler? savePending,
+        CancellationToken cancellationToken)
     {
         EcCurve c = EcCurve.Get(curve);
         BigInteger d = c.DecodeScalar(privateKey.Span, "private key");
@@ -139,7 +148,10 @@ public sealed partial class MpcSignerClient
         MpcKeyInfo.From(await Call(o => _admin.UnfreezeKeyAsync(
             new UnfreezeKeyRequest { UserId = userId, KeyId = keyId, RevokeDeviceId = revokeDeviceId ?? "" }, o).ResponseAsync, cancellationToken).ConfigureAwait(false));
 
-    private async Task<ClientKeyShare> RefreshFrom(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken)
+    private Task<ClientKeyShare> RefreshFrom(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken) =>
+        Checked(() => RefreshCore(source, purpose, label, savePending, cancellationToken));
+
+    private async Task<ClientKeyShare> RefreshCore(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken)
     {
         var clock = new OperationClock(purpose.ToString().ToLowerInvariant());
         RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
@@ -236,6 +248,7 @@ public sealed record MpcDeviceInfo(
     /// <summary>True for a backup (it never signs; restoring consumes it).</summary>
     public bool IsBackup => Kind == "backup";
 
+    /// <summary>True once the device's server-side share is destroyed.</summary>
     public bool Revoked => RevokedAt is not null;
 
     internal static MpcDeviceInfo From(DeviceInfo info) => new(

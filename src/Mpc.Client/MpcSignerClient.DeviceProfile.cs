@@ -71,7 +71,7 @@ public sealed partial class MpcSignerClient
                 if (loaded is not null && loaded.DeviceId != store.DeviceId)
                 {
                     loaded.Dispose();
-                    throw new Custody.CustodyException(Custody.CustodyErrorReason.OtherDevice,
+                    throw new MpcSignerException(MpcErrorReason.OtherDevice,
                         $"the device profile store returned device {loaded.DeviceId}'s profile for device {store.DeviceId}");
                 }
                 if (loaded is not null)

@@ -45,7 +45,7 @@ public sealed partial class MpcSignerClient
             MpcKeyInfo info = await GetKeyAsync(key.KeyId, cancellationToken).ConfigureAwait(false);
             chain = info.CertificateChain.Count > 0
                 ? info.CertificateChain
-                : throw new DocumentSignatureException($"Key {key.KeyId} has no certificate: store one with SetCertificateChainAsync or pass a chain.");
+                : throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"Key {key.KeyId} has no certificate: store one with SetCertificateChainAsync or pass a chain.");
         }
         return await Task.Run(() =>
         {

@@ -21,7 +21,7 @@ namespace Mpc.Client;
 /// the client's share; every server message is checked before it is used, and every signature is verified
 /// before it is returned. Thread-safe; share one instance per server.
 /// </summary>
-public sealed partial class MpcSignerClient : IDisposable
+public sealed partial class MpcSignerClient : IMpcSignerClient
 {
     /// <summary>Commitments tried per signature: one opened first by a concurrent caller, or expired, costs one more BeginSign.</summary>
     private const int MaxSessionAttempts = 8;
@@ -80,7 +80,10 @@ public sealed partial class MpcSignerClient : IDisposable
     }
 
     /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>
-    public async Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default)
+    public Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default) =>
+        Checked(() => CreateKeyCore(curve, cancellationToken));
+
+    private async Task<MpcKey> CreateKeyCore(CurveKind curve, CancellationToken cancellationToken)
     {
         var clock = new OperationClock("keygen");
         RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
@@ -115,11 +118,18 @@ public sealed partial class MpcSignerClient : IDisposable
     /// signature, three otherwise. The result is verified against the key's public key before it is returned.
     /// s is in the lower half of the group order unless <see cref="MpcSignOptions.LowS"/> is false.
     /// </summary>
-    /// <exception cref="MpcProtocolException">
-    /// The digest has another length (<see cref="MpcErrorCode.InvalidDigest"/>), or the share predates signing proofs
-    /// (<see cref="ClientKeyShare.CanSign"/> false): refresh it with <see cref="RefreshKeyAsync"/> first. Nothing is sent.
+    /// <exception cref="MpcSignerException">
+    /// <see cref="MpcErrorReason.InvalidDigest"/>: the digest has another length; or
+    /// <see cref="MpcErrorReason.InvalidRingPedersenParameters"/>: the share predates signing proofs
+    /// (<see cref="ClientKeyShare.CanSign"/> false); refresh it with <see cref="RefreshKeyAsync"/> first. Nothing is sent.
     /// </exception>
-    public async Task<EcdsaSignature> SignDigestAsync(MpcKey key, ReadOnlyMemory<byte> digest, MpcSignOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<MpcSignature> SignDigestAsync(MpcKey key, ReadOnlyMemory<byte> digest, MpcSignOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Checked(async () => new MpcSignature(key.Curve, await SignCore(key, digest, options, cancellationToken).ConfigureAwait(false)));
+    }
+
+    private async Task<EcdsaSignature> SignCore(MpcKey key, ReadOnlyMemory<byte> digest, MpcSignOptions? options, CancellationToken cancellationToken)
     {
         Digest parsed = Digest.Parse(digest.Span);
         key.Share.RequireSigningParameters();
@@ -147,7 +157,7 @@ public sealed partial class MpcSignerClient : IDisposable
     }
 
     /// <summary>Hashes <paramref name="data"/> (SHA-256; SHA-384 on P-384) and signs the digest.</summary>
-    public Task<EcdsaSignature> SignDataAsync(MpcKey key, ReadOnlyMemory<byte> data, MpcSignOptions? options = null, CancellationToken cancellationToken = default) =>
+    public Task<MpcSignature> SignDataAsync(MpcKey key, ReadOnlyMemory<byte> data, MpcSignOptions? options = null, CancellationToken cancellationToken = default) =>
         SignDigestAsync(key, HashFor(key.Curve, data.Span), options, cancellationToken);
 
     /// <summary>The digest this client signs for <paramref name="data"/> on <paramref name="curve"/>.</summary>
@@ -168,6 +178,7 @@ public sealed partial class MpcSignerClient : IDisposable
     /// <summary>An <see cref="System.Security.Cryptography.ECDsa"/> whose signing runs the two-party protocol.</summary>
     public MpcECDsa CreateECDsa(MpcKey key) => new(this, key);
 
+    /// <summary>Closes the channel when this client made it, and zeroes the device parameters it created.</summary>
     public void Dispose()
     {
         if (_ownsChannel)
@@ -225,6 +236,22 @@ public sealed partial class MpcSignerClient : IDisposable
             key.AddCommitment(finished.NextCommitment.ToByteArray());
         }
         return session.HandleResult(SignResult.Decode(finished.Result.Span, curve));
+    }
+
+    /// <summary>
+    /// Runs an operation so that a protocol check failing on this side (a proof of the server's, a malformed reply, the
+    /// final signature check) reaches the caller as <see cref="MpcSignerException"/>, like a server refusal.
+    /// </summary>
+    private static async Task<T> Checked<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation().ConfigureAwait(false);
+        }
+        catch (MpcProtocolException e)
+        {
+            throw MpcSignerException.From(e);
+        }
     }
 
     private async Task<T> Call<T>(Func<CallOptions, Task<T>> call, CancellationToken cancellationToken)

@@ -2,10 +2,33 @@ using Grpc.Core;
 
 namespace Mpc.Client;
 
-/// <summary>The server refused a call. <see cref="Status"/> says why (NotFound, FailedPrecondition for a frozen key, ...).</summary>
-public sealed class MpcSignerException : Exception
+/// <summary>
+/// The one exception the SDK throws for a failed operation, whether the server refused it (<see cref="Status"/> set,
+/// <see cref="Reason"/> from the reply's <c>google.rpc.ErrorInfo</c>), this client refused the server's answer (a proof
+/// or final check failed, a malformed reply), or a local file or input was unusable (a key file, backup, handover,
+/// imported key or document signature). Switch on <see cref="Reason"/>, never on the message: messages are single
+/// lines for people and never contain a secret.
+/// </summary>
+public class MpcSignerException : Exception
 {
-    public MpcSignerException(StatusCode status, string message, Exception? inner = null) : base(message, inner) => Status = status;
+    /// <summary>A failure this client detected itself (no server status).</summary>
+    public MpcSignerException(MpcErrorReason reason, string message, Exception? innerException = null)
+        : base(message, innerException) => Reason = reason;
+
+    /// <summary>A server refusal with <paramref name="status"/>; the reason is the one that status code implies (for tests and mocks).</summary>
+    public MpcSignerException(StatusCode status, string message, Exception? innerException = null)
+        : this(ReasonOf(status), status, message, null, innerException)
+    {
+    }
+
+    /// <summary>A server refusal with everything a reply can carry.</summary>
+    public MpcSignerException(MpcErrorReason reason, StatusCode? status, string message, TimeSpan? retryAfter, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Reason = reason;
+        Status = status;
+        RetryAfter = retryAfter;
+    }
 
     public MpcSignerException()
     {
@@ -19,10 +42,62 @@ public sealed class MpcSignerException : Exception
     {
     }
 
-    public StatusCode Status { get; }
+    /// <summary>Why the operation failed: stable, documented on each <see cref="MpcErrorReason"/> value.</summary>
+    public MpcErrorReason Reason { get; }
 
-    /// <summary>The one translation of a server's refusal into the message a user reads.</summary>
-    internal static MpcSignerException From(RpcException e) => new(e.StatusCode, $"{e.StatusCode}: {Explain(e)}", e);
+    /// <summary>The gRPC status of the server's reply; null for a failure detected on this side.</summary>
+    public StatusCode? Status { get; }
+
+    /// <summary>When the server says the call may be retried (a rate limit's <c>google.rpc.RetryInfo</c>); null otherwise.</summary>
+    public TimeSpan? RetryAfter { get; }
+
+    /// <summary>The one translation of a server's refusal: status, the reason and retry delay of its google.rpc details, and the message a user reads.</summary>
+    internal static MpcSignerException From(RpcException e)
+    {
+        Google.Rpc.Status? details = null;
+        try
+        {
+            details = e.GetRpcStatus();
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            // A details trailer that does not parse is ignored: the status code still says what kind of refusal it is.
+        }
+        MpcErrorReason reason = details?.GetDetail<Google.Rpc.ErrorInfo>() is { Domain: ErrorDomain } info
+            ? ParseReason(info.Reason) ?? ReasonOf(e.StatusCode)
+            : ReasonOf(e.StatusCode);
+        TimeSpan? retryAfter = details?.GetDetail<Google.Rpc.RetryInfo>()?.RetryDelay is { } delay ? delay.ToTimeSpan() : null;
+        return new(reason, e.StatusCode, $"{e.StatusCode}: {Explain(e)}", retryAfter, e);
+    }
+
+    /// <summary>A protocol check that failed on this side (a proof of the server's, a malformed reply, the final signature check).</summary>
+    internal static MpcSignerException From(Mpc.Crypto.MpcProtocolException e) =>
+        new(Enum.TryParse(e.Code.ToString(), out MpcErrorReason reason) ? reason : MpcErrorReason.Unknown, e.Message, e);
+
+    /// <summary>The ErrorInfo domain of the signing service's refusals; reasons of other domains (a proxy's) are not ours to read.</summary>
+    internal const string ErrorDomain = "mpc-signer";
+
+    /// <summary>UPPER_SNAKE_CASE (KEY_FROZEN) to the enum value of the same name (KeyFrozen); null for a reason this version does not know.</summary>
+    internal static MpcErrorReason? ParseReason(string reason)
+    {
+        string pascal = string.Concat(reason.Split('_', StringSplitOptions.RemoveEmptyEntries)
+            .Select(word => char.ToUpperInvariant(word[0]) + word[1..].ToLowerInvariant()));
+        return pascal.Length > 0 && char.IsLetter(pascal[0]) && Enum.TryParse(pascal, out MpcErrorReason parsed) ? parsed : null;
+    }
+
+    private static MpcErrorReason ReasonOf(StatusCode status) => status switch
+    {
+        StatusCode.InvalidArgument => MpcErrorReason.InvalidArgument,
+        StatusCode.NotFound => MpcErrorReason.NotFound,
+        StatusCode.FailedPrecondition => MpcErrorReason.FailedPrecondition,
+        StatusCode.PermissionDenied => MpcErrorReason.PermissionDenied,
+        StatusCode.Unauthenticated => MpcErrorReason.Unauthenticated,
+        StatusCode.ResourceExhausted => MpcErrorReason.ResourceExhausted,
+        StatusCode.DeadlineExceeded => MpcErrorReason.Timeout,
+        StatusCode.Unavailable => MpcErrorReason.Unavailable,
+        StatusCode.Internal => MpcErrorReason.Internal,
+        _ => MpcErrorReason.Unknown,
+    };
 
     private static string Explain(RpcException e) =>
         e.StatusCode == StatusCode.Unauthenticated && BearerChallenge.Description(e.Trailers) is { } description
@@ -84,20 +159,28 @@ internal static partial class BearerChallenge
 /// server may already hold the new pair, so <see cref="PendingShare"/> is the share to keep (beside the old one)
 /// until a signature shows which one the server accepts. Dispose it when it is no longer needed.
 /// </summary>
-public sealed class MpcRefreshOutcomeUnknownException : Exception
+/// <remarks>
+/// A type of its own (deriving from <see cref="MpcSignerException"/>, <see cref="MpcErrorReason.OutcomeUnknown"/>) because
+/// callers need <see cref="PendingShare"/>; <see cref="MpcSignerException.Status"/> is that of the failed call, if it was one.
+/// </remarks>
+public sealed class MpcRefreshOutcomeUnknownException : MpcSignerException
 {
     public MpcRefreshOutcomeUnknownException(Protocol.Keys.ClientKeyShare pendingShare, Exception inner)
-        : base($"The refresh may or may not have completed: {inner.Message}", inner) => PendingShare = pendingShare;
+        : base(MpcErrorReason.OutcomeUnknown, (inner as MpcSignerException)?.Status,
+            $"The refresh may or may not have completed: {inner.Message}", (inner as MpcSignerException)?.RetryAfter, inner) =>
+        PendingShare = pendingShare;
 
     public MpcRefreshOutcomeUnknownException()
+        : base(MpcErrorReason.OutcomeUnknown, "The refresh may or may not have completed.")
     {
     }
 
-    public MpcRefreshOutcomeUnknownException(string message) : base(message)
+    public MpcRefreshOutcomeUnknownException(string message) : base(MpcErrorReason.OutcomeUnknown, message)
     {
     }
 
-    public MpcRefreshOutcomeUnknownException(string message, Exception innerException) : base(message, innerException)
+    public MpcRefreshOutcomeUnknownException(string message, Exception innerException)
+        : base(MpcErrorReason.OutcomeUnknown, message, innerException)
     {
     }
 
@@ -108,7 +191,7 @@ public sealed class MpcRefreshOutcomeUnknownException : Exception
     /// True for the server's refusals that prove it stored nothing (the request was checked and turned down before
     /// any write). Internal errors, timeouts, cancellation and transport failures prove nothing.
     /// </summary>
-    internal static bool ProvesNothingStored(Exception e) => e is MpcSignerException
+    internal static bool ProvesNothingStored(Exception e) => e is not MpcRefreshOutcomeUnknownException and MpcSignerException
     {
         Status: StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition or StatusCode.PermissionDenied
             or StatusCode.Unauthenticated or StatusCode.ResourceExhausted,

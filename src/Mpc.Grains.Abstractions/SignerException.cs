@@ -42,4 +42,15 @@ public sealed class SignerException : Exception
 
     [Id(0)]
     public SignerErrorKind Kind { get; private set; } = SignerErrorKind.Internal;
+
+    /// <summary>
+    /// The stable reason a client reads from the reply's <c>google.rpc.ErrorInfo</c> (UPPER_SNAKE_CASE, for example
+    /// KEY_FROZEN); null lets the server's error mapping derive it from <see cref="Kind"/>.
+    /// </summary>
+    [Id(1)]
+    public string? Reason { get; init; }
+
+    /// <summary>When a refused call may be retried (a rate limit); sent as <c>google.rpc.RetryInfo</c>.</summary>
+    [Id(2)]
+    public TimeSpan? RetryAfter { get; init; }
 }

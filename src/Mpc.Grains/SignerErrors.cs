@@ -11,12 +11,15 @@ internal static class SignerErrors
         MpcErrorCode.UnexpectedMessage => SignerErrorKind.FailedPrecondition,
         MpcErrorCode.BackendUnavailable => SignerErrorKind.Internal,
         _ => SignerErrorKind.InvalidArgument,
-    }, e.Message);
+    }, e.Message) { Reason = ErrorReasons.Of(e.Code) };
 
     /// <summary>A c3 whose proof failed: refused before decryption, so the key stays active; the session is spent.</summary>
     public static SignerException CiphertextProofFailed(MpcProtocolException e) =>
         new(SignerErrorKind.InvalidArgument,
-            $"The signing ciphertext's proof was refused (ProofFailed: {e.Message}). Nothing was decrypted and the key is not frozen; this signing session is spent, start a new one.");
+            $"The signing ciphertext's proof was refused (ProofFailed: {e.Message}). Nothing was decrypted and the key is not frozen; this signing session is spent, start a new one.")
+        {
+            Reason = ErrorReasons.Of(MpcErrorCode.ProofFailed),
+        };
 
     public static SignerException UnknownKey(string keyId) => new(SignerErrorKind.NotFound, $"Key '{keyId}' does not exist.");
 
@@ -24,5 +27,8 @@ internal static class SignerErrors
         new(SignerErrorKind.NotFound, "Unknown, expired or finished signing session; start a new one.");
 
     public static SignerException Frozen(string keyId) =>
-        new(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' is frozen after a failed signature check; it must be refreshed before it signs again.");
+        new(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' is frozen after a failed signature check; it must be refreshed before it signs again.")
+        {
+            Reason = ErrorReasons.KeyFrozen,
+        };
 }

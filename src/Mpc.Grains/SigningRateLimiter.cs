@@ -31,7 +31,11 @@ internal sealed class SigningRateLimiter(SignerOptions options, TimeProvider tim
         DateTimeOffset freesAt = window.Count > 0 ? window.Peek() + options.SignatureRateWindow : now + options.SignatureRateWindow;
         int seconds = Math.Max(1, (int)Math.Ceiling((freesAt - now).TotalSeconds));
         throw new SignerException(SignerErrorKind.ResourceExhausted,
-            $"Key '{keyId}' reached its limit of {limit} signatures per {Describe(options.SignatureRateWindow)}; retry in {seconds} s.");
+            $"Key '{keyId}' reached its limit of {limit} signatures per {Describe(options.SignatureRateWindow)}; retry in {seconds} s.")
+        {
+            Reason = ErrorReasons.RateLimited,
+            RetryAfter = TimeSpan.FromSeconds(seconds),
+        };
     }
 
     public void Released(string keyId)

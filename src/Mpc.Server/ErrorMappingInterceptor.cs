@@ -1,3 +1,5 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
@@ -7,7 +9,12 @@ using Mpc.Grains.Abstractions;
 
 namespace Mpc.Server;
 
-/// <summary>The one mapping from server-side failures to gRPC status codes.</summary>
+/// <summary>
+/// The one mapping from server-side failures to gRPC status codes. Every refusal also carries a
+/// <c>google.rpc.Status</c> (trailer grpc-status-details-bin) with a <see cref="ErrorInfo"/> (domain
+/// <see cref="ErrorReasons.Domain"/>, a stable reason from <see cref="ErrorReasons"/>, no secrets) and, for a rate limit,
+/// a <see cref="RetryInfo"/> with the delay.
+/// </summary>
 internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
@@ -19,24 +26,41 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
         }
         catch (SignerException e)
         {
-            throw new RpcException(new Status(ToStatusCode(e.Kind), Detail(e.Message)));
+            throw Refusal(ToStatusCode(e.Kind), e.Message, e.Reason ?? ErrorReasons.Of(e.Kind), e.RetryAfter);
         }
         catch (MpcProtocolException e)
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, Detail(e.Message)));
+            throw Refusal(StatusCode.InvalidArgument, e.Message, ErrorReasons.Of(e.Code));
+        }
+        catch (RpcException e) when (e.StatusCode is not StatusCode.OK and not StatusCode.Cancelled && e.GetRpcStatus() is null)
+        {
+            // A refusal the service raised itself (an unknown key id, a malformed field): same details as any other.
+            throw Refusal(e.StatusCode, e.Status.Detail, ReasonOf(e.StatusCode));
         }
         catch (TimeoutException e)
         {
             // An Orleans call that outlived its response timeout (a grain busy with key generation on a loaded machine):
             // the request may still finish on the server, but this caller has no answer. Unavailable tells it to retry.
             logger.LogWarning(e, "{Method} timed out inside the server", context.Method);
-            throw new RpcException(new Status(StatusCode.Unavailable, TimedOut));
+            throw Refusal(StatusCode.Unavailable, TimedOut, ErrorReasons.Timeout);
         }
         catch (Exception e) when (e is not RpcException and not OperationCanceledException)
         {
             logger.LogError(e, "Unhandled failure in {Method}", context.Method);
-            throw new RpcException(new Status(StatusCode.Internal, "Internal server error."));
+            throw Refusal(StatusCode.Internal, "Internal server error.", ErrorReasons.Internal);
         }
+    }
+
+    /// <summary>The reply to a refused call: its status code and detail, with the reason (and retry delay) as google.rpc details.</summary>
+    internal static RpcException Refusal(StatusCode code, string message, string reason, TimeSpan? retryAfter = null)
+    {
+        var status = new Google.Rpc.Status { Code = (int)code, Message = Detail(message) };
+        status.Details.Add(Any.Pack(new ErrorInfo { Reason = reason, Domain = ErrorReasons.Domain }));
+        if (retryAfter is { } delay)
+        {
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(delay) }));
+        }
+        return status.ToRpcException();
     }
 
     internal const string TimedOut = "The server did not answer in time (it may be overloaded); try again shortly.";
@@ -48,6 +72,18 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
     private const int MaxDetailLength = 512;
 
     private static string Detail(string message) => message.Length <= MaxDetailLength ? message : message[..MaxDetailLength] + "…";
+
+    private static string ReasonOf(StatusCode code) => code switch
+    {
+        StatusCode.InvalidArgument => ErrorReasons.InvalidArgument,
+        StatusCode.NotFound => ErrorReasons.NotFound,
+        StatusCode.FailedPrecondition => ErrorReasons.FailedPrecondition,
+        StatusCode.PermissionDenied => ErrorReasons.PermissionDenied,
+        StatusCode.Unauthenticated => ErrorReasons.Unauthenticated,
+        StatusCode.ResourceExhausted => ErrorReasons.ResourceExhausted,
+        StatusCode.Unavailable or StatusCode.DeadlineExceeded => ErrorReasons.Timeout,
+        _ => ErrorReasons.Internal,
+    };
 
     public static StatusCode ToStatusCode(SignerErrorKind kind) => kind switch
     {

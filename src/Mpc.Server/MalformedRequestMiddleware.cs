@@ -128,5 +128,12 @@ internal sealed class MalformedRequestMiddleware(RequestDelegate next)
         context.Response.ContentType = "application/grpc";
         context.Response.Headers["grpc-status"] = ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.Headers["grpc-message"] = message;
+        // The same google.rpc details as every other refusal (ErrorMappingInterceptor.Refusal), in the same trailer.
+        RpcException refusal = ErrorMappingInterceptor.Refusal(code, message,
+            code == StatusCode.ResourceExhausted ? Grains.Abstractions.ErrorReasons.RequestTooLarge : Grains.Abstractions.ErrorReasons.MalformedRequest);
+        foreach (Metadata.Entry entry in refusal.Trailers)
+        {
+            context.Response.Headers[entry.Key] = Convert.ToBase64String(entry.ValueBytes);
+        }
     }
 }

@@ -158,7 +158,7 @@ public sealed class SpawnedServerTests : IDisposable
             for (int i = 0; i < count; i++)
             {
                 byte[] document = RandomNumberGenerator.GetBytes(64);
-                EcdsaSignature signature = await client.SignDataAsync(key, document);
+                MpcSignature signature = await client.SignDataAsync(key, document);
                 Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(curve, key.SubjectPublicKeyInfo, MpcSignerClient.HashFor(curve, document), signature));
             }
         }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
@@ -49,6 +50,11 @@ public static class IndependentVerifiers
         ecdsa.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
         return ecdsa.VerifyHash(digest, signature.ToP1363(EcCurve.Get(curve).ScalarLength));
     }
+
+    /// <summary>An SDK signature, converted here (the SDK exposes no BouncyCastle type).</summary>
+    public static bool FromSubjectPublicKeyInfo(CurveKind curve, byte[] subjectPublicKeyInfo, byte[] digest, MpcSignature signature) =>
+        FromSubjectPublicKeyInfo(curve, subjectPublicKeyInfo, digest, new EcdsaSignature(
+            new Org.BouncyCastle.Math.BigInteger(1, signature.R), new Org.BouncyCastle.Math.BigInteger(1, signature.S), signature.RecoveryId));
 
     public static bool BouncyCastle(CurveKind curve, ECPoint publicKey, byte[] digest, EcdsaSignature signature)
     {

@@ -11,7 +11,7 @@ namespace Mpc.Client.Custody;
 /// never taken for a backup and an edited header does not decrypt. The signing server never receives this file:
 /// holding it would let the server guess the passphrase offline and then hold both shares.
 /// </summary>
-/// <remarks>Layout: docs/key-custody.md. Errors are <see cref="CustodyException"/>s with one-line messages.</remarks>
+/// <remarks>Layout: docs/key-custody.md. Errors are <see cref="MpcSignerException"/>s with one-line messages.</remarks>
 public static class ClientShareBackup
 {
     internal const string Format = "mpc-signer/client-share-backup";

@@ -98,7 +98,7 @@ public sealed class DeviceEnrolmentRequest : IDisposable
         {
             if (privateKey.Length != PrivateKeyLength || !P256.IsKeyPair(privateKey, envelope.Header.PublicKeySpan))
             {
-                throw new CustodyException(CustodyErrorReason.Corrupt, "pending enrolment file is inconsistent: its key pair does not match");
+                throw new MpcSignerException(MpcErrorReason.CorruptInput, "pending enrolment file is inconsistent: its key pair does not match");
             }
             return new DeviceEnrolmentRequest(privateKey, envelope.Header);
         }

@@ -35,8 +35,8 @@ public static class DeviceHandover
     /// <paramref name="identity"/>'s key, and only then encrypts <paramref name="shareSecret"/> to the request.
     /// Refuses requests older than <see cref="DeviceEnrolmentRequest.Lifetime"/> by <paramref name="timeProvider"/>.
     /// </summary>
-    /// <exception cref="CustodyException">
-    /// <see cref="CustodyErrorReason.CodeMismatch"/> (the expected code is never revealed), <see cref="CustodyErrorReason.WrongKey"/>,
+    /// <exception cref="MpcSignerException">
+    /// <see cref="MpcErrorReason.CodeMismatch"/> (the expected code is never revealed), <see cref="MpcErrorReason.WrongKey"/>,
     /// an expired or malformed request; in every case nothing was sealed.
     /// </exception>
     public static SealedHandover Seal(string requestToken, string confirmationCode, ReadOnlySpan<byte> shareSecret, HandoverIdentity identity,
@@ -55,7 +55,7 @@ public static class DeviceHandover
         EnrolmentRequest request = Confirm(requestToken, confirmationCode, timeProvider);
         if (!string.Equals(request.KeyId, identity.KeyId, StringComparison.Ordinal))
         {
-            throw new CustodyException(CustodyErrorReason.WrongKey,
+            throw new MpcSignerException(MpcErrorReason.WrongKey,
                 $"the request asks for key {request.KeyId}, not key {identity.KeyId}; nothing was sealed");
         }
 
@@ -84,7 +84,7 @@ public static class DeviceHandover
 
     /// <summary>
     /// Existing device, before it unlocks anything: parses <paramref name="requestToken"/>, refuses an expired one,
-    /// and refuses it unless <paramref name="confirmationCode"/> is its code (<see cref="CustodyErrorReason.CodeMismatch"/>;
+    /// and refuses it unless <paramref name="confirmationCode"/> is its code (<see cref="MpcErrorReason.CodeMismatch"/>;
     /// the message never shows the expected code). <see cref="Seal"/> runs the same check.
     /// </summary>
     public static EnrolmentRequest Confirm(string requestToken, string confirmationCode, TimeProvider? timeProvider = null)
@@ -99,7 +99,7 @@ public static class DeviceHandover
     /// <summary>
     /// New device: opens <paramref name="handover"/> with the pending request it was made for. Refuses an expired
     /// request, a handover for another request or another key, and any modification. The pending request is used up
-    /// by a successful open and by every refusal except a damaged copy (<see cref="CustodyErrorReason.Corrupt"/>, which
+    /// by a successful open and by every refusal except a damaged copy (<see cref="MpcErrorReason.CorruptInput"/>, which
     /// can be pasted again): <paramref name="pending"/> is disposed (its private key zeroed), and the caller deletes
     /// the pending file (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>). A handover that authenticates
     /// but does not belong to this request means someone is interfering: start again with a new request.
@@ -150,13 +150,13 @@ public static class DeviceHandover
         return opened;
     }
 
-    private static CustodyException Rejected(DeviceEnrolmentRequest pending, string reason, Exception? inner = null)
+    private static MpcSignerException Rejected(DeviceEnrolmentRequest pending, string reason, Exception? inner = null)
     {
         pending.Dispose();
         string message = reason + "; this enrolment request is used up: make a new one on the new device";
         return inner is null
-            ? new CustodyException(CustodyErrorReason.HandoverRejected, message)
-            : new CustodyException(CustodyErrorReason.HandoverRejected, message, inner);
+            ? new MpcSignerException(MpcErrorReason.HandoverRejected, message)
+            : new MpcSignerException(MpcErrorReason.HandoverRejected, message, inner);
     }
 
     private static WireWriter WriteHeader(EnrolmentRequest request, byte[] senderPublic, HandoverIdentity identity, byte[] nonce) =>
@@ -201,7 +201,7 @@ public static class DeviceHandover
         }
         if (text.Length > MaxTextLength)
         {
-            throw new CustodyException(CustodyErrorReason.Corrupt, "device handover is far too long");
+            throw new MpcSignerException(MpcErrorReason.CorruptInput, "device handover is far too long");
         }
         try
         {
@@ -228,7 +228,7 @@ public static class DeviceHandover
         }
         catch (Exception e) when (e is FormatException or MpcProtocolException)
         {
-            throw new CustodyException(CustodyErrorReason.Corrupt, "device handover is damaged (copy it again in full)", e);
+            throw new MpcSignerException(MpcErrorReason.CorruptInput, "device handover is damaged (copy it again in full)", e);
         }
     }
 

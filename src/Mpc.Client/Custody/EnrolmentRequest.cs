@@ -65,7 +65,7 @@ public sealed record EnrolmentRequest
         .WrittenSpan);
 
     /// <summary>Parses a token as <see cref="ToToken"/> writes it (surrounding white space is ignored).</summary>
-    /// <exception cref="CustodyException">The text is not an enrolment request token of this version, or is damaged.</exception>
+    /// <exception cref="MpcSignerException">The text is not an enrolment request token of this version, or is damaged.</exception>
     public static EnrolmentRequest Parse(string token)
     {
         ArgumentNullException.ThrowIfNull(token);
@@ -76,7 +76,7 @@ public sealed record EnrolmentRequest
         }
         if (text.Length > MaxTokenLength)
         {
-            throw new CustodyException(CustodyErrorReason.Corrupt, "enrolment request token is far too long");
+            throw new MpcSignerException(MpcErrorReason.CorruptInput, "enrolment request token is far too long");
         }
         try
         {
@@ -91,7 +91,7 @@ public sealed record EnrolmentRequest
         }
         catch (Exception e) when (e is FormatException or MpcProtocolException)
         {
-            throw new CustodyException(CustodyErrorReason.Corrupt, "enrolment request token is damaged (copy it again in full)", e);
+            throw new MpcSignerException(MpcErrorReason.CorruptInput, "enrolment request token is damaged (copy it again in full)", e);
         }
     }
 
@@ -101,12 +101,12 @@ public sealed record EnrolmentRequest
         DateTimeOffset now = timeProvider.GetUtcNow();
         if (CreatedAt < now - lifetime)
         {
-            throw new CustodyException(CustodyErrorReason.Expired,
+            throw new MpcSignerException(MpcErrorReason.Expired,
                 $"enrolment request expired: requests last {lifetime.TotalMinutes:0} minutes; make a new one on the new device");
         }
         if (CreatedAt > now + Tokens.MaxClockSkew)
         {
-            throw new CustodyException(CustodyErrorReason.Expired,
+            throw new MpcSignerException(MpcErrorReason.Expired,
                 "enrolment request is dated in the future: check both devices' clocks and make a new request");
         }
     }
@@ -120,7 +120,7 @@ public sealed record EnrolmentRequest
     {
         if (string.IsNullOrWhiteSpace(typedCode) || !Custody.ConfirmationCode.Matches(ConfirmationCode, typedCode))
         {
-            throw new CustodyException(CustodyErrorReason.CodeMismatch,
+            throw new MpcSignerException(MpcErrorReason.CodeMismatch,
                 "the confirmation code does not match this request: it was mistyped, or the request was substituted on its way; nothing was sealed");
         }
     }
@@ -143,20 +143,20 @@ internal static class Tokens
     /// <summary>How far ahead of the reader's clock a request may be dated (two devices' clocks differ).</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
 
-    public static CustodyException Unexpected(string text, string expected, string familyPrefix)
+    public static MpcSignerException Unexpected(string text, string expected, string familyPrefix)
     {
         if (text.StartsWith(DeviceHandover.Prefix, StringComparison.Ordinal) && familyPrefix != "mpc-handover")
         {
-            return new CustodyException(CustodyErrorReason.WrongKind, $"this is a device handover, not {expected}");
+            return new MpcSignerException(MpcErrorReason.WrongKind, $"this is a device handover, not {expected}");
         }
         if (text.StartsWith(EnrolmentRequest.TokenPrefix, StringComparison.Ordinal) && familyPrefix != "mpc-enrol")
         {
-            return new CustodyException(CustodyErrorReason.WrongKind, $"this is an enrolment request token, not {expected}");
+            return new MpcSignerException(MpcErrorReason.WrongKind, $"this is an enrolment request token, not {expected}");
         }
         if (text.StartsWith(familyPrefix, StringComparison.Ordinal))
         {
-            return new CustodyException(CustodyErrorReason.UnsupportedVersion, $"{expected} of a version this client does not support");
+            return new MpcSignerException(MpcErrorReason.UnsupportedVersion, $"{expected} of a version this client does not support");
         }
-        return new CustodyException(CustodyErrorReason.WrongKind, $"not {expected}");
+        return new MpcSignerException(MpcErrorReason.WrongKind, $"not {expected}");
     }
 }

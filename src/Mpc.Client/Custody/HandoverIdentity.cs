@@ -48,7 +48,7 @@ public sealed class OpenedHandover : IDisposable
     }
 
     /// <summary>
-    /// The handed-over share, refused (<see cref="CustodyErrorReason.HandoverRejected"/>) unless its key id, device id,
+    /// The handed-over share, refused (<see cref="MpcErrorReason.HandoverRejected"/>) unless its key id, device id,
     /// curve and public key are the ones <see cref="Identity"/> names. The caller disposes it.
     /// </summary>
     public Mpc.Protocol.Keys.ClientKeyShare ImportShare(Mpc.Crypto.BigNum.IBigNumBackend backend)
@@ -61,13 +61,13 @@ public sealed class OpenedHandover : IDisposable
         }
         catch (Mpc.Crypto.MpcProtocolException e)
         {
-            throw new CustodyException(CustodyErrorReason.HandoverRejected, "the handover's share does not parse; nothing was enrolled", e);
+            throw new MpcSignerException(MpcErrorReason.HandoverRejected, "the handover's share does not parse; nothing was enrolled", e);
         }
         if (share.KeyId != Identity.KeyId || share.DeviceId != Identity.SourceDeviceId || share.Curve != Identity.Curve
             || !EcCurve.Get(share.Curve).EncodePoint(share.PublicKey).AsSpan().SequenceEqual(Identity.PublicKeySpan))
         {
             share.Dispose();
-            throw new CustodyException(CustodyErrorReason.HandoverRejected,
+            throw new MpcSignerException(MpcErrorReason.HandoverRejected,
                 "the handover's share is not the one it names (key, device, curve or public key differ); nothing was enrolled");
         }
         return share;

@@ -56,7 +56,7 @@ public sealed class ImportedKey : IDisposable
     /// d as the protocol layer's BouncyCastle integer. BouncyCastle's BigInteger is immutable and cannot be
     /// zeroed: call this at the last moment and keep the result no longer than needed.
     /// </summary>
-    public BigInteger ToBigInteger()
+    internal BigInteger ToBigInteger()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         // Not EcCurve.DecodeScalar, which copies the bytes into an array nobody zeroes; the range was checked on import.

@@ -32,17 +32,17 @@ public static class ImportedKeyReader
     /// unencrypted key, and is ignored when the key is not encrypted. <paramref name="fileName"/> only names the
     /// file in error messages. The caller disposes the result.
     /// </summary>
-    /// <exception cref="KeyImportException">The file cannot be imported; the message says why in one line.</exception>
+    /// <exception cref="MpcSignerException">The file cannot be imported; the message says why in one line.</exception>
     public static ImportedKey Read(ReadOnlySpan<byte> file, ReadOnlySpan<char> password, string fileName = "the file")
     {
         ArgumentNullException.ThrowIfNull(fileName);
         if (file.IsEmpty)
         {
-            throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName} is empty");
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName} is empty");
         }
         if (file.Length > MaxFileBytes)
         {
-            throw new KeyImportException(KeyImportReason.UnrecognisedFormat, $"{fileName} is far too large to be a key file");
+            throw new MpcSignerException(MpcErrorReason.UnrecognisedFormat, $"{fileName} is far too large to be a key file");
         }
         return file.IndexOf("-----BEGIN "u8) >= 0 ? ReadPem(file, password, fileName) : ReadPkcs12(file, password, fileName);
     }
@@ -61,8 +61,8 @@ public static class ImportedKeyReader
             catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException)
             {
                 throw file[0] == 0x30
-                    ? new KeyImportException(KeyImportReason.Corrupt, $"{fileName} is truncated or corrupt (not a readable PKCS#12 file)", e)
-                    : new KeyImportException(KeyImportReason.UnrecognisedFormat, $"{fileName} is neither PKCS#12 nor PEM", e);
+                    ? new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName} is truncated or corrupt (not a readable PKCS#12 file)", e)
+                    : new MpcSignerException(MpcErrorReason.UnrecognisedFormat, $"{fileName} is neither PKCS#12 nor PEM", e);
             }
             try
             {
@@ -70,7 +70,7 @@ public static class ImportedKeyReader
             }
             catch (Exception e) when (e is ArgumentException or InvalidCastException or InvalidOperationException)
             {
-                throw new KeyImportException(KeyImportReason.UnrecognisedFormat, $"{fileName} is neither PKCS#12 nor PEM", e);
+                throw new MpcSignerException(MpcErrorReason.UnrecognisedFormat, $"{fileName} is neither PKCS#12 nor PEM", e);
             }
 
             Pkcs12Store store = new Pkcs12StoreBuilder().Build();
@@ -82,26 +82,26 @@ public static class ImportedKeyReader
             {
                 // The structure parsed, so a failing MAC means the password (or, rarely, a modified file inside the MAC).
                 throw password.IsEmpty
-                    ? new KeyImportException(KeyImportReason.PasswordRequired, $"{fileName}'s PKCS#12 is password-protected: give its password", e)
-                    : new KeyImportException(KeyImportReason.WrongPassword, $"wrong password for {fileName}'s PKCS#12", e);
+                    ? new MpcSignerException(MpcErrorReason.ImportPasswordRequired, $"{fileName}'s PKCS#12 is password-protected: give its password", e)
+                    : new MpcSignerException(MpcErrorReason.ImportWrongPassword, $"wrong password for {fileName}'s PKCS#12", e);
             }
             catch (Exception e) when (e is InvalidCipherTextException or CryptoException)
             {
                 // No MAC, but the encrypted bag does not decrypt: again the password.
                 throw password.IsEmpty
-                    ? new KeyImportException(KeyImportReason.PasswordRequired, $"{fileName}'s PKCS#12 is password-protected: give its password", e)
-                    : new KeyImportException(KeyImportReason.WrongPassword, $"wrong password for {fileName}'s PKCS#12", e);
+                    ? new MpcSignerException(MpcErrorReason.ImportPasswordRequired, $"{fileName}'s PKCS#12 is password-protected: give its password", e)
+                    : new MpcSignerException(MpcErrorReason.ImportWrongPassword, $"wrong password for {fileName}'s PKCS#12", e);
             }
             catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException
                 or SecurityUtilityException or NotSupportedException)
             {
-                throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName}'s PKCS#12 content is corrupt or uses an unsupported algorithm", e);
+                throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s PKCS#12 content is corrupt or uses an unsupported algorithm", e);
             }
 
             string[] keyAliases = store.Aliases.Where(store.IsKeyEntry).ToArray();
             if (keyAliases.Length == 0)
             {
-                throw new KeyImportException(KeyImportReason.NoPrivateKey, $"{fileName}'s PKCS#12 holds no private key");
+                throw new MpcSignerException(MpcErrorReason.NoPrivateKey, $"{fileName}'s PKCS#12 holds no private key");
             }
             if (keyAliases.Length > 1)
             {
@@ -118,7 +118,7 @@ public static class ImportedKeyReader
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
-                throw new KeyImportException(KeyImportReason.UnsupportedAlgorithm, $"{fileName}'s PKCS#12 key is of an algorithm this client cannot import", e);
+                throw new MpcSignerException(MpcErrorReason.UnsupportedAlgorithm, $"{fileName}'s PKCS#12 key is of an algorithm this client cannot import", e);
             }
             return FromPrivateKeyInfo(info, certificates, ImportedKeyFormat.Pkcs12, fileName);
         }
@@ -140,7 +140,7 @@ public static class ImportedKeyReader
         }
         catch (DecoderFallbackException e)
         {
-            throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName} is not a text PEM file", e);
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName} is not a text PEM file", e);
         }
         var keyBlocks = new List<(string Label, byte[] Der)>();
         var certificates = new List<byte[]>();
@@ -148,7 +148,7 @@ public static class ImportedKeyReader
         {
             if (text.AsSpan().IndexOf("Proc-Type: 4,ENCRYPTED") >= 0)
             {
-                throw new KeyImportException(KeyImportReason.LegacyPemEncryption,
+                throw new MpcSignerException(MpcErrorReason.LegacyPemEncryption,
                     $"{fileName} uses old OpenSSL PEM encryption; convert it with 'openssl pkcs8 -topk8 -v2 aes-256-cbc'");
             }
             ReadOnlySpan<char> remaining = text;
@@ -172,7 +172,7 @@ public static class ImportedKeyReader
                         throw Rsa(fileName);
                     case "DSA PRIVATE KEY" or "OPENSSH PRIVATE KEY":
                         CryptographicOperations.ZeroMemory(der);
-                        throw new KeyImportException(KeyImportReason.UnsupportedAlgorithm,
+                        throw new MpcSignerException(MpcErrorReason.UnsupportedAlgorithm,
                             $"{fileName} holds a {label}; only EC keys on P-256, P-384 and secp256k1 can be imported");
                     case "CERTIFICATE":
                         certificates.Add(der);
@@ -187,8 +187,8 @@ public static class ImportedKeyReader
             if (keyBlocks.Count == 0)
             {
                 throw text.AsSpan().IndexOf("PRIVATE KEY-----") >= 0
-                    ? new KeyImportException(KeyImportReason.Corrupt, $"{fileName}'s private key block is truncated or corrupt")
-                    : new KeyImportException(KeyImportReason.NoPrivateKey, $"{fileName} holds no private key");
+                    ? new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s private key block is truncated or corrupt")
+                    : new MpcSignerException(MpcErrorReason.NoPrivateKey, $"{fileName} holds no private key");
             }
             if (keyBlocks.Count > 1)
             {
@@ -205,7 +205,7 @@ public static class ImportedKeyReader
         catch (FormatException e)
         {
             // PemEncoding only matches well-formed blocks, so this is a base64 body it accepted but that does not decode.
-            throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName} has a corrupt PEM block", e);
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName} has a corrupt PEM block", e);
         }
         finally
         {
@@ -225,7 +225,7 @@ public static class ImportedKeyReader
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException)
         {
-            throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName}'s private key is truncated or corrupt", e);
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s private key is truncated or corrupt", e);
         }
     }
 
@@ -238,11 +238,11 @@ public static class ImportedKeyReader
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException)
         {
-            throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName}'s encrypted private key is truncated or corrupt", e);
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s encrypted private key is truncated or corrupt", e);
         }
         if (password.IsEmpty)
         {
-            throw new KeyImportException(KeyImportReason.PasswordRequired, $"{fileName}'s private key is encrypted: give its password");
+            throw new MpcSignerException(MpcErrorReason.ImportPasswordRequired, $"{fileName}'s private key is encrypted: give its password");
         }
         char[] passwordChars = password.ToArray();
         try
@@ -251,12 +251,12 @@ public static class ImportedKeyReader
         }
         catch (Exception e) when (e is SecurityUtilityException or NotSupportedException)
         {
-            throw new KeyImportException(KeyImportReason.UnsupportedAlgorithm, $"{fileName}'s private key is encrypted with an algorithm this client does not support", e);
+            throw new MpcSignerException(MpcErrorReason.UnsupportedAlgorithm, $"{fileName}'s private key is encrypted with an algorithm this client does not support", e);
         }
         catch (Exception e) when (e is InvalidCipherTextException or CryptoException or IOException or ArgumentException or InvalidCastException or InvalidOperationException)
         {
             // The envelope parsed; garbage after decryption (bad padding, or rarely good padding over nonsense) is the password.
-            throw new KeyImportException(KeyImportReason.WrongPassword, $"wrong password for {fileName}'s encrypted private key", e);
+            throw new MpcSignerException(MpcErrorReason.ImportWrongPassword, $"wrong password for {fileName}'s encrypted private key", e);
         }
         finally
         {
@@ -277,7 +277,7 @@ public static class ImportedKeyReader
                 : algorithm.Equals(EdECObjectIdentifiers.id_Ed448) ? "Ed448"
                 : algorithm.Equals(X9ObjectIdentifiers.IdDsa) ? "DSA"
                 : $"OID {algorithm.Id}";
-            throw new KeyImportException(KeyImportReason.UnsupportedAlgorithm,
+            throw new MpcSignerException(MpcErrorReason.UnsupportedAlgorithm,
                 $"{fileName} holds a {name} key; only EC keys on P-256, P-384 and secp256k1 can be imported");
         }
         X962Parameters? parameters;
@@ -289,7 +289,7 @@ public static class ImportedKeyReader
         }
         catch (Exception e) when (e is ArgumentException or InvalidCastException or InvalidOperationException)
         {
-            throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName}'s private key is corrupt", e);
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s private key is corrupt", e);
         }
         return FromSec1(sec1, parameters, certificates, format, fileName);
     }
@@ -306,7 +306,7 @@ public static class ImportedKeyReader
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException)
         {
-            throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName}'s EC private key is truncated or corrupt", e);
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s EC private key is truncated or corrupt", e);
         }
         byte[] octets = structure.PrivateKey.GetOctets();
         try
@@ -316,7 +316,7 @@ public static class ImportedKeyReader
             // RFC 5915 fixes the length to the order's; tolerate shorter (leading zeros dropped by some writers), never longer.
             if (octets.Length == 0 || octets.Length > curve.ScalarLength)
             {
-                throw new KeyImportException(KeyImportReason.InconsistentKey, $"{fileName}'s private key has the wrong length for {curve.Name}");
+                throw new MpcSignerException(MpcErrorReason.InconsistentKey, $"{fileName}'s private key has the wrong length for {curve.Name}");
             }
             byte[] scalar = new byte[curve.ScalarLength];
             octets.CopyTo(scalar, curve.ScalarLength - octets.Length);
@@ -330,12 +330,12 @@ public static class ImportedKeyReader
                 }
                 catch (MpcProtocolException e)
                 {
-                    throw new KeyImportException(KeyImportReason.InconsistentKey, $"{fileName}'s private key is outside [1, q-1] for {curve.Name}", e);
+                    throw new MpcSignerException(MpcErrorReason.InconsistentKey, $"{fileName}'s private key is outside [1, q-1] for {curve.Name}", e);
                 }
                 ECPoint q = curve.MultiplyBase(d);
                 if (structure.PublicKey is { } stored && !SamePoint(curve, stored.GetOctets(), q))
                 {
-                    throw new KeyImportException(KeyImportReason.InconsistentKey, $"{fileName}'s stored public key does not match its private key");
+                    throw new MpcSignerException(MpcErrorReason.InconsistentKey, $"{fileName}'s stored public key does not match its private key");
                 }
                 IReadOnlyList<ReadOnlyMemory<byte>> chain = CheckCertificates(certificates, kind, q, fileName);
                 return new ImportedKey(kind, scalar, curve.EncodePoint(q), chain, format);
@@ -358,18 +358,18 @@ public static class ImportedKeyReader
     private static CurveKind CurveOf(X962Parameters? outer, X962Parameters? inner, string fileName)
     {
         X962Parameters parameters = outer ?? inner
-            ?? throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName}'s EC private key does not name its curve");
+            ?? throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s EC private key does not name its curve");
         if (!parameters.IsNamedCurve)
         {
-            throw new KeyImportException(KeyImportReason.UnsupportedCurve,
+            throw new MpcSignerException(MpcErrorReason.ImportUnsupportedCurve,
                 $"{fileName}'s key uses explicit curve parameters; only the named curves P-256, P-384 and secp256k1 can be imported");
         }
         DerObjectIdentifier oid = parameters.NamedCurve;
         if (outer is not null && inner is not null && (!inner.IsNamedCurve || !inner.NamedCurve.Equals(oid)))
         {
-            throw new KeyImportException(KeyImportReason.InconsistentKey, $"{fileName}'s key names two different curves");
+            throw new MpcSignerException(MpcErrorReason.InconsistentKey, $"{fileName}'s key names two different curves");
         }
-        return CurveOfOrNull(oid) ?? throw new KeyImportException(KeyImportReason.UnsupportedCurve,
+        return CurveOfOrNull(oid) ?? throw new MpcSignerException(MpcErrorReason.ImportUnsupportedCurve,
             $"{fileName}'s key is on {CurveName(oid)}; only P-256, P-384 and secp256k1 keys can be imported");
     }
 
@@ -416,7 +416,7 @@ public static class ImportedKeyReader
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException)
         {
-            throw new KeyImportException(KeyImportReason.Corrupt, $"{fileName} has a corrupt certificate", e);
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName} has a corrupt certificate", e);
         }
         EcCurve curve = EcCurve.Get(kind);
         bool matches = leafKey.Algorithm.Algorithm.Equals(X9ObjectIdentifiers.IdECPublicKey)
@@ -425,7 +425,7 @@ public static class ImportedKeyReader
             && SamePoint(curve, leafKey.PublicKey.GetOctets(), q);
         if (!matches)
         {
-            throw new KeyImportException(KeyImportReason.CertificateMismatch,
+            throw new MpcSignerException(MpcErrorReason.CertificateMismatch,
                 $"{fileName}'s certificate ({subject}) is for another key than the private key in the file");
         }
         return certificates.Select(der => (ReadOnlyMemory<byte>)der).ToArray();
@@ -437,10 +437,10 @@ public static class ImportedKeyReader
         : oid.Equals(SecObjectIdentifiers.SecP384r1) ? CurveKind.P384
         : null;
 
-    private static KeyImportException Rsa(string fileName) =>
-        new(KeyImportReason.RsaKey, $"RSA keys cannot be imported yet: only EC keys on P-256, P-384 and secp256k1 ({fileName} holds an RSA key)");
+    private static MpcSignerException Rsa(string fileName) =>
+        new(MpcErrorReason.RsaKey, $"RSA keys cannot be imported yet: only EC keys on P-256, P-384 and secp256k1 ({fileName} holds an RSA key)");
 
-    private static KeyImportException SeveralKeys(string fileName, int count) =>
-        new(KeyImportReason.SeveralPrivateKeys,
+    private static MpcSignerException SeveralKeys(string fileName, int count) =>
+        new(MpcErrorReason.SeveralPrivateKeys,
             $"{fileName} holds {count} private keys; export the one to import into a file of its own");
 }

@@ -60,7 +60,7 @@ internal static class PassphraseEnvelope
     {
         if (file.Length > MaxFileBytes)
         {
-            throw new CustodyException(CustodyErrorReason.WrongKind, $"not {kind}: the file is far too large");
+            throw new MpcSignerException(MpcErrorReason.WrongKind, $"not {kind}: the file is far too large");
         }
         RequireFormat(file, format, kind);
         try
@@ -70,7 +70,7 @@ internal static class PassphraseEnvelope
             uint fileVersion = reader.ReadUInt32("version");
             if (fileVersion != version)
             {
-                throw new CustodyException(CustodyErrorReason.UnsupportedVersion,
+                throw new MpcSignerException(MpcErrorReason.UnsupportedVersion,
                     $"{kind} version {fileVersion} is not supported by this client (expected {version})");
             }
             T header = readHeader(ref reader);
@@ -84,13 +84,13 @@ internal static class PassphraseEnvelope
             byte[] salt = reader.ReadByteArray("salt", maxLength: Argon2idParameters.MaxSaltLength);
             if (!Argon2idParameters.IsWithinLimits(t, m, p, salt.Length))
             {
-                throw new CustodyException(CustodyErrorReason.Corrupt,
+                throw new MpcSignerException(MpcErrorReason.CorruptInput,
                     $"{kind} asks for Argon2id parameters outside the range this client supports ({Argon2idParameters.LimitsText})");
             }
             var kdf = Argon2idParameters.Unchecked((int)t, (int)m, (int)p, salt.Length);
             if (minimum is not null && !kdf.IsAtLeast(minimum))
             {
-                throw new CustodyException(CustodyErrorReason.Downgrade, $"{kind} uses weaker Argon2id parameters than this client accepts");
+                throw new MpcSignerException(MpcErrorReason.KdfDowngrade, $"{kind} uses weaker Argon2id parameters than this client accepts");
             }
             byte[] nonce = reader.ReadByteArray("nonce", exactLength: PassphraseAead.NonceLength);
             byte[] ciphertext = reader.ReadByteArray("ciphertext");
@@ -105,7 +105,7 @@ internal static class PassphraseEnvelope
         }
         catch (Exception e) when (e is MpcProtocolException or FormatException or ArgumentException)
         {
-            throw new CustodyException(CustodyErrorReason.Corrupt, $"{kind} is truncated or corrupt", e);
+            throw new MpcSignerException(MpcErrorReason.CorruptInput, $"{kind} is truncated or corrupt", e);
         }
     }
 
@@ -118,7 +118,7 @@ internal static class PassphraseEnvelope
         }
         catch (AuthenticationTagMismatchException e)
         {
-            throw new CustodyException(CustodyErrorReason.WrongPassphrase, $"wrong passphrase, or the {kind} was modified", e);
+            throw new MpcSignerException(MpcErrorReason.WrongPassphrase, $"wrong passphrase, or the {kind} was modified", e);
         }
     }
 
@@ -132,20 +132,20 @@ internal static class PassphraseEnvelope
         }
         if (expected.AsSpan().StartsWith(file))
         {
-            throw new CustodyException(CustodyErrorReason.Corrupt, $"{kind} is truncated or corrupt");
+            throw new MpcSignerException(MpcErrorReason.CorruptInput, $"{kind} is truncated or corrupt");
         }
         foreach ((string otherFormat, string otherKind) in KnownKinds())
         {
             if (file.StartsWith(new WireWriter().WriteString(otherFormat).ToArray()))
             {
-                throw new CustodyException(CustodyErrorReason.WrongKind, $"this is {otherKind}, not {kind}");
+                throw new MpcSignerException(MpcErrorReason.WrongKind, $"this is {otherKind}, not {kind}");
             }
         }
         if (file.IndexOf(Encoding.UTF8.GetBytes(KeyFileFormat.Format)) >= 0)
         {
-            throw new CustodyException(CustodyErrorReason.WrongKind, $"this is a client key file, not {kind}");
+            throw new MpcSignerException(MpcErrorReason.WrongKind, $"this is a client key file, not {kind}");
         }
-        throw new CustodyException(CustodyErrorReason.WrongKind, $"not {kind}");
+        throw new MpcSignerException(MpcErrorReason.WrongKind, $"not {kind}");
     }
 }
 

@@ -78,9 +78,9 @@ public sealed class DeviceProfile : IDisposable
     /// Reads <see cref="ExportSecret"/>'s bytes for <paramref name="expectedDeviceId"/> and checks the parameters
     /// (<see cref="RingPedersenSecret.ImportSecret"/>: their public shape and t^λ = s) before anything uses them.
     /// </summary>
-    /// <exception cref="CustodyException">
-    /// <see cref="CustodyErrorReason.OtherDevice"/> for another device's profile; <see cref="CustodyErrorReason.UnsupportedVersion"/>;
-    /// <see cref="CustodyErrorReason.Corrupt"/> for bytes that do not parse or parameters that fail the checks.
+    /// <exception cref="MpcSignerException">
+    /// <see cref="MpcErrorReason.OtherDevice"/> for another device's profile; <see cref="MpcErrorReason.UnsupportedVersion"/>;
+    /// <see cref="MpcErrorReason.CorruptInput"/> for bytes that do not parse or parameters that fail the checks.
     /// </exception>
     public static DeviceProfile ImportSecret(ReadOnlySpan<byte> secret, string expectedDeviceId, IBigNumBackend? backend = null)
     {
@@ -90,12 +90,12 @@ public sealed class DeviceProfile : IDisposable
             var reader = new WireReader(secret);
             if (reader.ReadString("format", 64) != Format)
             {
-                throw new CustodyException(CustodyErrorReason.WrongKind, "not a device profile");
+                throw new MpcSignerException(MpcErrorReason.WrongKind, "not a device profile");
             }
             uint version = reader.ReadUInt32("version");
             if (version != Version)
             {
-                throw new CustodyException(CustodyErrorReason.UnsupportedVersion, $"device profile version {version} is not supported by this client (expected {Version})");
+                throw new MpcSignerException(MpcErrorReason.UnsupportedVersion, $"device profile version {version} is not supported by this client (expected {Version})");
             }
             string deviceId = CustodyFields.ReadDeviceId(ref reader, "device id");
             if (deviceId != expectedDeviceId)
@@ -117,12 +117,12 @@ public sealed class DeviceProfile : IDisposable
         }
         catch (Exception e) when (e is MpcProtocolException or FormatException or ArgumentException)
         {
-            throw new CustodyException(CustodyErrorReason.Corrupt, $"device profile is corrupt or its parameters fail their checks ({e.Message.TrimEnd('.')})", e);
+            throw new MpcSignerException(MpcErrorReason.CorruptInput, $"device profile is corrupt or its parameters fail their checks ({e.Message.TrimEnd('.')})", e);
         }
     }
 
-    internal static CustodyException OtherDevice(string profileDevice, string thisDevice) =>
-        new(CustodyErrorReason.OtherDevice, $"device profile belongs to device {profileDevice}, not to this device ({thisDevice})");
+    internal static MpcSignerException OtherDevice(string profileDevice, string thisDevice) =>
+        new(MpcErrorReason.OtherDevice, $"device profile belongs to device {profileDevice}, not to this device ({thisDevice})");
 
     /// <summary>Forgets the trapdoor (the big integers are dropped; they cannot be wiped in place).</summary>
     public void Dispose() => RingPedersen.Dispose();

@@ -57,10 +57,10 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
     public string DeviceId => _deviceId;
 
     /// <summary>Null when the file does not exist; otherwise the checked profile.</summary>
-    /// <exception cref="CustodyException">
-    /// <see cref="CustodyErrorReason.OtherDevice"/>: made for another device. <see cref="CustodyErrorReason.WrongPassphrase"/>:
-    /// another passphrase, or a modified file (GCM cannot tell which). <see cref="CustodyErrorReason.Corrupt"/>,
-    /// <see cref="CustodyErrorReason.WrongKind"/>, <see cref="CustodyErrorReason.UnsupportedVersion"/>, <see cref="CustodyErrorReason.Downgrade"/>.
+    /// <exception cref="MpcSignerException">
+    /// <see cref="MpcErrorReason.OtherDevice"/>: made for another device. <see cref="MpcErrorReason.WrongPassphrase"/>:
+    /// another passphrase, or a modified file (GCM cannot tell which). <see cref="MpcErrorReason.CorruptInput"/>,
+    /// <see cref="MpcErrorReason.WrongKind"/>, <see cref="MpcErrorReason.UnsupportedVersion"/>, <see cref="MpcErrorReason.KdfDowngrade"/>.
     /// Every message names the file and is one line.
     /// </exception>
     public async Task<DeviceProfile?> LoadAsync(CancellationToken cancellationToken)
@@ -86,9 +86,9 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
             secret = PassphraseEnvelope.Open(envelope, _protection.PassphraseText, "device profile");
             return DeviceProfile.ImportSecret(secret, _deviceId, _backend);
         }
-        catch (CustodyException e)
+        catch (MpcSignerException e)
         {
-            throw new CustodyException(e.Reason, $"{Path}: {e.Message}", e);
+            throw new MpcSignerException(e.Reason, $"{Path}: {e.Message}", e);
         }
         finally
         {

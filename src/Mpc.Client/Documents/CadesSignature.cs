@@ -27,12 +27,12 @@ public static class CadesSignature
         ArgumentNullException.ThrowIfNull(chain);
         if (chain.Count == 0)
         {
-            throw new DocumentSignatureException("A CMS signature needs the signer's certificate; the certificate chain is empty.");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "A CMS signature needs the signer's certificate; the certificate chain is empty.");
         }
         X509Certificate2 signerCertificate = chain[0];
         if (!signerCertificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
         {
-            throw new DocumentSignatureException($"The certificate {signerCertificate.Subject} is not for this key: its public key differs.");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The certificate {signerCertificate.Subject} is not for this key: its public key differs.");
         }
 
         // The signer gets the ECDsa itself: SignedCms calls its SignHash, so the split key is never needed whole
@@ -72,7 +72,7 @@ public static class CadesSignature
     /// <paramref name="trustAnchors"/> the signer's certificate must also chain to one of them at
     /// <paramref name="verificationTime"/> (default now; revocation is not checked). Without them nothing about
     /// who the signer is has been established: <see cref="CadesVerification.ChainValidated"/> is false.
-    /// Throws <see cref="DocumentSignatureException"/> on any failure.
+    /// Throws <see cref="MpcSignerException"/> on any failure.
     /// </summary>
     public static CadesVerification Verify(ReadOnlySpan<byte> document, ReadOnlySpan<byte> signature, X509Certificate2Collection? trustAnchors = null, DateTimeOffset? verificationTime = null)
     {
@@ -83,24 +83,24 @@ public static class CadesSignature
         }
         catch (CryptographicException)
         {
-            throw new DocumentSignatureException("The signature is not a DER CMS SignedData.");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature is not a DER CMS SignedData.");
         }
         if (cms.SignerInfos.Count != 1)
         {
-            throw new DocumentSignatureException($"The signature has {cms.SignerInfos.Count} signers; exactly one is supported.");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signature has {cms.SignerInfos.Count} signers; exactly one is supported.");
         }
         SignerInfo signerInfo = cms.SignerInfos[0];
         X509Certificate2 certificate = signerInfo.Certificate
-            ?? throw new DocumentSignatureException("The signature does not include its signer's certificate.");
+            ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature does not include its signer's certificate.");
 
         HashAlgorithmName digestAlgorithm = DigestByOid(signerInfo.DigestAlgorithm.Value);
         byte[] messageDigest = SignedAttribute(signerInfo, "1.2.840.113549.1.9.4") is { } digestAttribute
             ? ReadOctetString(digestAttribute.RawData)
-            : throw new DocumentSignatureException("The signature has no signed attributes, so it is not CAdES-BES.");
+            : throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature has no signed attributes, so it is not CAdES-BES.");
         // Checked before the signature value so that a changed document is reported as such.
         if (!CryptographicOperations.FixedTimeEquals(messageDigest, CryptographicOperations.HashData(digestAlgorithm, document)))
         {
-            throw new DocumentSignatureException("The document does not match the signature.");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The document does not match the signature.");
         }
         try
         {
@@ -112,7 +112,7 @@ public static class CadesSignature
         }
         catch (Mpc.Crypto.MpcProtocolException e)
         {
-            throw new DocumentSignatureException($"The signature value is {e.Message}");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signature value is {e.Message}");
         }
         try
         {
@@ -120,18 +120,18 @@ public static class CadesSignature
         }
         catch (CryptographicException)
         {
-            throw new DocumentSignatureException($"The signature value is not valid for the signer's certificate ({certificate.Subject}).");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signature value is not valid for the signer's certificate ({certificate.Subject}).");
         }
         AsnEncodedData signingCertificate = SignedAttribute(signerInfo, SigningCertificateV2.Oid)
-            ?? throw new DocumentSignatureException("The signature has no signing-certificate-v2 attribute, so it is not CAdES-BES.");
+            ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature has no signing-certificate-v2 attribute, so it is not CAdES-BES.");
         if (!SigningCertificateV2.Names(signingCertificate.RawData, certificate))
         {
-            throw new DocumentSignatureException("The signing-certificate-v2 attribute names another certificate than the one that signed.");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signing-certificate-v2 attribute names another certificate than the one that signed.");
         }
         if (certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } usage
             && (usage.KeyUsages & (X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.NonRepudiation)) == 0)
         {
-            throw new DocumentSignatureException($"The signer's certificate ({certificate.Subject}) does not allow signing (key usage).");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signer's certificate ({certificate.Subject}) does not allow signing (key usage).");
         }
         DateTimeOffset? signingTime = SignedAttribute(signerInfo, "1.2.840.113549.1.9.5") is { } time
             ? new Pkcs9SigningTime(time.RawData).SigningTime
@@ -169,7 +169,7 @@ public static class CadesSignature
         Sha256Oid => HashAlgorithmName.SHA256,
         Sha384Oid => HashAlgorithmName.SHA384,
         Sha512Oid => HashAlgorithmName.SHA512,
-        _ => throw new DocumentSignatureException($"The signature uses digest algorithm {oid}; SHA-256, SHA-384 or SHA-512 is required."),
+        _ => throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signature uses digest algorithm {oid}; SHA-256, SHA-384 or SHA-512 is required."),
     };
 
     private static byte[] ReadOctetString(byte[] der)
@@ -177,11 +177,11 @@ public static class CadesSignature
         try
         {
             byte[] value = System.Formats.Asn1.AsnDecoder.ReadOctetString(der, System.Formats.Asn1.AsnEncodingRules.DER, out int consumed);
-            return consumed == der.Length ? value : throw new DocumentSignatureException("The message-digest attribute is malformed.");
+            return consumed == der.Length ? value : throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The message-digest attribute is malformed.");
         }
         catch (System.Formats.Asn1.AsnContentException)
         {
-            throw new DocumentSignatureException("The message-digest attribute is malformed.");
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The message-digest attribute is malformed.");
         }
     }
 
@@ -194,7 +194,7 @@ public static class CadesSignature
                 // CMS allows several values per attribute; every attribute used here is single-valued.
                 return attribute.Values.Count == 1
                     ? attribute.Values[0]
-                    : throw new DocumentSignatureException($"The signed attribute {oid} has {attribute.Values.Count} values; exactly one is allowed.");
+                    : throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signed attribute {oid} has {attribute.Values.Count} values; exactly one is allowed.");
             }
         }
         return null;
@@ -214,7 +214,7 @@ public static class CadesSignature
         if (!chain.Build(certificate))
         {
             string reasons = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
-            throw new DocumentSignatureException(
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, 
                 $"The signature's certificate ({certificate.Subject}) is not trusted by the given trust anchors{(reasons.Length > 0 ? ": " + reasons : "")}.");
         }
         return [.. chain.ChainElements.Select(e => e.Certificate)];

@@ -26,7 +26,7 @@ internal sealed record KeyFileOptions(Argon2idParameters Kdf, Argon2idParameters
 /// Writes are atomic: a temporary file in the same directory (owner-only on Unix), flushed, then renamed.
 /// </summary>
 /// <remarks>
-/// Errors about the file itself are <see cref="KeyFileException"/>s; an unreadable path (permissions, I/O) surfaces
+/// Errors about the file itself are <see cref="MpcSignerException"/>s; an unreadable path (permissions, I/O) surfaces
 /// as the platform's <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>.
 /// </remarks>
 public static class ClientKeyFile
@@ -217,8 +217,8 @@ public static class ClientKeyFile
         {
             // An authenticated share that does not parse was written wrongly; an unauthenticated one was damaged.
             throw authenticated
-                ? new KeyFileException(KeyFileReason.Inconsistent, "key file is inconsistent: the decrypted share does not parse", e)
-                : new KeyFileException(KeyFileReason.Corrupt, "key file is corrupt: the share does not parse", e);
+                ? new MpcSignerException(MpcErrorReason.KeyFileInconsistent, "key file is inconsistent: the decrypted share does not parse", e)
+                : new MpcSignerException(MpcErrorReason.KeyFileCorrupt, "key file is corrupt: the share does not parse", e);
         }
     }
 
@@ -295,7 +295,7 @@ public static class ClientKeyFile
             }
             catch (JsonException e)
             {
-                throw new KeyFileException(KeyFileReason.Corrupt, "key file is corrupt: unexpected or mistyped field", e);
+                throw new MpcSignerException(MpcErrorReason.KeyFileCorrupt, "key file is corrupt: unexpected or mistyped field", e);
             }
         }
         catch (JsonException e)
@@ -424,7 +424,7 @@ public static class ClientKeyFile
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or IOException or MpcProtocolException)
         {
-            throw new KeyFileException(KeyFileReason.Corrupt, "key file is corrupt: 'publicKeyPem' is not a valid public key", e);
+            throw new MpcSignerException(MpcErrorReason.KeyFileCorrupt, "key file is corrupt: 'publicKeyPem' is not a valid public key", e);
         }
     }
 

@@ -229,11 +229,11 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
         Assert.Equal(CliExit.Refused, Exit(new MpcSignerException(StatusCode.PermissionDenied, "Unavailable: Error connecting to subchannel.")));
         Assert.Equal(CliExit.Refused, Exit(new MpcSignerException(StatusCode.Internal, "Internal: storage failed")));
         Assert.Equal(CliExit.OutcomeUnknown, Exit(new MpcRefreshOutcomeUnknownException("The refresh may or may not have completed: timeout")));
-        Assert.Equal(CliExit.VerificationFailed, Exit(new CustodyException(CustodyErrorReason.CodeMismatch, "the code does not match")));
-        Assert.Equal(CliExit.VerificationFailed, Exit(new CustodyException(CustodyErrorReason.HandoverRejected, "not for this request")));
-        Assert.Equal(CliExit.LocalInput, Exit(new CustodyException(CustodyErrorReason.WrongPassphrase, "wrong passphrase")));
-        Assert.Equal(CliExit.LocalInput, Exit(new KeyImportException(KeyImportReason.WrongPassword, "wrong password")));
-        Assert.Equal(CliExit.LocalInput, Exit(new KeyFileException(KeyFileReason.Downgrade, "weaker")));
+        Assert.Equal(CliExit.VerificationFailed, Exit(new MpcSignerException(MpcErrorReason.CodeMismatch, "the code does not match")));
+        Assert.Equal(CliExit.VerificationFailed, Exit(new MpcSignerException(MpcErrorReason.HandoverRejected, "not for this request")));
+        Assert.Equal(CliExit.LocalInput, Exit(new MpcSignerException(MpcErrorReason.WrongPassphrase, "wrong passphrase")));
+        Assert.Equal(CliExit.LocalInput, Exit(new MpcSignerException(MpcErrorReason.ImportWrongPassword, "wrong password")));
+        Assert.Equal(CliExit.LocalInput, Exit(new MpcSignerException(MpcErrorReason.KdfDowngrade, "weaker")));
         Assert.Equal(CliExit.Cancelled, Exit(new OperationCanceledException()));
         Assert.Equal(130, (int)CliExit.Cancelled);
         (CliExit unexpected, string text) = CliErrors.Describe(new InvalidOperationException("first line\nsecond line"), url);

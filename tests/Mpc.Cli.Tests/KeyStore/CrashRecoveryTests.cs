@@ -152,7 +152,7 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
     private static async Task<bool> Signs(MpcSignerClient client, MpcKey key)
     {
         // The SDK verifies the signature against the public key before returning it.
-        EcdsaSignature signature = await client.SignDigestAsync(key, SHA256.HashData(RandomNumberGenerator.GetBytes(16)));
+        MpcSignature signature = await client.SignDigestAsync(key, SHA256.HashData(RandomNumberGenerator.GetBytes(16)));
         return signature is not null;
     }
 

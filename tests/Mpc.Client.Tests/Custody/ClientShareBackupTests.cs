@@ -6,6 +6,7 @@ using Mpc.Crypto.Encoding;
 using Mpc.Protocol.Keys;
 using Mpc.Client.Tests.KeyStore;
 using static Mpc.Client.Tests.Custody.CustodyTestData;
+using Mpc.Client;
 
 namespace Mpc.Client.Tests.Custody;
 
@@ -21,9 +22,9 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
 
     private byte[] Seal(string passphrase = Passphrase) => ClientShareBackup.Seal(_share, _identity, passphrase, Cheap);
 
-    private static CustodyException Refused(byte[] file, string passphrase = Passphrase, KeyFileOptions? options = null)
+    private static MpcSignerException Refused(byte[] file, string passphrase = Passphrase, KeyFileOptions? options = null)
     {
-        CustodyException e = Assert.Throws<CustodyException>(() => ClientShareBackup.Open(file, passphrase, out _, options ?? Cheap));
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => ClientShareBackup.Open(file, passphrase, out _, options ?? Cheap));
         AssertOneLine(e);
         return e;
     }
@@ -76,8 +77,8 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
     [Fact]
     public void Wrong_passphrase_is_refused_with_the_documented_message()
     {
-        CustodyException e = Refused(Seal(), "Correct horse battery staple");
-        Assert.Equal(CustodyErrorReason.WrongPassphrase, e.Reason);
+        MpcSignerException e = Refused(Seal(), "Correct horse battery staple");
+        Assert.Equal(MpcErrorReason.WrongPassphrase, e.Reason);
         Assert.Equal("wrong passphrase, or the backup file was modified", e.Message);
     }
 
@@ -85,7 +86,7 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
     public void Every_single_flipped_byte_is_refused()
     {
         byte[] file = Seal();
-        var reasons = new HashSet<CustodyErrorReason>();
+        var reasons = new HashSet<MpcErrorReason>();
         for (int i = 0; i < file.Length; i++)
         {
             byte[] edited = file.ToArray();
@@ -93,8 +94,8 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
             reasons.Add(Refused(edited).Reason);
         }
         // Framing edits are corrupt, clear-field edits fail GCM, KDF edits below the floor are downgrades.
-        Assert.Contains(CustodyErrorReason.WrongPassphrase, reasons);
-        Assert.Contains(CustodyErrorReason.Corrupt, reasons);
+        Assert.Contains(MpcErrorReason.WrongPassphrase, reasons);
+        Assert.Contains(MpcErrorReason.CorruptInput, reasons);
     }
 
     [Fact]
@@ -105,7 +106,7 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
         file[at + "alice-laptop".Length - 1] = (byte)'q';
 
         Assert.Equal("alice-laptoq", ClientShareBackup.ReadIdentity(file).DeviceId);
-        Assert.Equal(CustodyErrorReason.WrongPassphrase, Refused(file).Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(file).Reason);
     }
 
     [Fact]
@@ -116,7 +117,7 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
         {
             byte[] edited = file.ToArray();
             edited[^fromEnd] ^= 0x80;
-            Assert.Equal(CustodyErrorReason.WrongPassphrase, Refused(edited).Reason);
+            Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(edited).Reason);
         }
     }
 
@@ -126,15 +127,15 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
         byte[] file = Seal();
         for (int length = 0; length < file.Length; length++)
         {
-            CustodyException e = Refused(file[..length]);
-            Assert.Equal(CustodyErrorReason.Corrupt, e.Reason);
+            MpcSignerException e = Refused(file[..length]);
+            Assert.Equal(MpcErrorReason.CorruptInput, e.Reason);
         }
     }
 
     [Fact]
     public void Trailing_bytes_are_corrupt()
     {
-        Assert.Equal(CustodyErrorReason.Corrupt, Refused([.. Seal(), 0]).Reason);
+        Assert.Equal(MpcErrorReason.CorruptInput, Refused([.. Seal(), 0]).Reason);
     }
 
     [Fact]
@@ -144,10 +145,10 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
         string path = dir.File("key.json");
         ClientKeyFile.Save(path, fixture.Share, "alice@example.com", KeyFileProtection.Passphrase(Passphrase), Cheap);
 
-        CustodyException e = Refused(File.ReadAllBytes(path));
-        Assert.Equal(CustodyErrorReason.WrongKind, e.Reason);
+        MpcSignerException e = Refused(File.ReadAllBytes(path));
+        Assert.Equal(MpcErrorReason.WrongKind, e.Reason);
         Assert.Equal("this is a client key file, not a client share backup", e.Message);
-        Assert.Throws<CustodyException>(() => ClientShareBackup.ReadIdentity(File.ReadAllBytes(path)));
+        Assert.Throws<MpcSignerException>(() => ClientShareBackup.ReadIdentity(File.ReadAllBytes(path)));
     }
 
     [Fact]
@@ -157,17 +158,17 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
         string path = dir.File("backup.bin");
         File.WriteAllBytes(path, Seal());
 
-        KeyFileException e = Assert.Throws<KeyFileException>(() =>
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() =>
             ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Passphrase), fixture.Backend, out _, Cheap).Dispose());
-        Assert.Equal(KeyFileReason.Corrupt, e.Reason);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, e.Reason);
     }
 
     [Fact]
     public void A_pending_enrolment_is_not_a_backup()
     {
         using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create("key-0123");
-        CustodyException e = Refused(request.ExportPending(Passphrase, Cheap));
-        Assert.Equal(CustodyErrorReason.WrongKind, e.Reason);
+        MpcSignerException e = Refused(request.ExportPending(Passphrase, Cheap));
+        Assert.Equal(MpcErrorReason.WrongKind, e.Reason);
         Assert.Equal("this is a pending device enrolment, not a client share backup", e.Message);
     }
 
@@ -176,25 +177,25 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
     [InlineData("not a backup at all")]
     public void Other_bytes_are_not_a_backup(string text)
     {
-        Assert.Equal(CustodyErrorReason.WrongKind, Refused(System.Text.Encoding.UTF8.GetBytes(text + "\n")).Reason);
+        Assert.Equal(MpcErrorReason.WrongKind, Refused(System.Text.Encoding.UTF8.GetBytes(text + "\n")).Reason);
     }
 
     [Fact]
     public void Production_minimum_refuses_weak_parameters_before_deriving()
     {
-        CustodyException e = Refused(Seal(), options: KeyFileOptions.Default);
-        Assert.Equal(CustodyErrorReason.Downgrade, e.Reason);
+        MpcSignerException e = Refused(Seal(), options: KeyFileOptions.Default);
+        Assert.Equal(MpcErrorReason.KdfDowngrade, e.Reason);
     }
 
     [Theory]
     [InlineData(3u, 64u * 1024, 4u, 16, null)]
-    [InlineData(2u, 64u * 1024, 4u, 16, CustodyErrorReason.Downgrade)]
-    [InlineData(3u, 32u * 1024, 4u, 16, CustodyErrorReason.Downgrade)]
-    [InlineData(3u, 64u * 1024, 1u, 16, CustodyErrorReason.Downgrade)]
-    [InlineData(3u, 64u * 1024, 4u, 8, CustodyErrorReason.Downgrade)]
-    [InlineData(3u, uint.MaxValue, 4u, 16, CustodyErrorReason.Corrupt)]
-    [InlineData(1000u, 64u * 1024, 4u, 16, CustodyErrorReason.Corrupt)]
-    public void Hand_built_file_with_given_parameters_is_checked_against_the_pinned_minimum(uint t, uint m, uint p, int saltLength, CustodyErrorReason? expected)
+    [InlineData(2u, 64u * 1024, 4u, 16, MpcErrorReason.KdfDowngrade)]
+    [InlineData(3u, 32u * 1024, 4u, 16, MpcErrorReason.KdfDowngrade)]
+    [InlineData(3u, 64u * 1024, 1u, 16, MpcErrorReason.KdfDowngrade)]
+    [InlineData(3u, 64u * 1024, 4u, 8, MpcErrorReason.KdfDowngrade)]
+    [InlineData(3u, uint.MaxValue, 4u, 16, MpcErrorReason.CorruptInput)]
+    [InlineData(1000u, 64u * 1024, 4u, 16, MpcErrorReason.CorruptInput)]
+    public void Hand_built_file_with_given_parameters_is_checked_against_the_pinned_minimum(uint t, uint m, uint p, int saltLength, MpcErrorReason? expected)
     {
         byte[] file = HandBuilt(ClientShareBackup.Version, t, m, p, saltLength);
         if (expected is null)
@@ -209,8 +210,8 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
     [Fact]
     public void Newer_version_is_unsupported()
     {
-        CustodyException e = Refused(HandBuilt(2, 3, 64 * 1024, 4, 16), options: KeyFileOptions.Default);
-        Assert.Equal(CustodyErrorReason.UnsupportedVersion, e.Reason);
+        MpcSignerException e = Refused(HandBuilt(2, 3, 64 * 1024, 4, 16), options: KeyFileOptions.Default);
+        Assert.Equal(MpcErrorReason.UnsupportedVersion, e.Reason);
         Assert.Equal("a client share backup version 2 is not supported by this client (expected 1)", e.Message);
     }
 
@@ -222,7 +223,7 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
 
         Assert.Equal(_share, ClientShareBackup.Open(changed, "a new passphrase", out BackupIdentity identity, Cheap));
         Assert.Equal(_identity, identity);
-        Assert.Equal(CustodyErrorReason.WrongPassphrase, Refused(changed, Passphrase).Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(changed, Passphrase).Reason);
         var before = Parse(original);
         var after = Parse(changed);
         Assert.NotEqual(before.Salt, after.Salt);
@@ -233,8 +234,8 @@ public sealed class ClientShareBackupTests(KeyStoreFixture fixture) : IClassFixt
     [Fact]
     public void Changing_the_passphrase_needs_the_old_one()
     {
-        CustodyException e = Assert.Throws<CustodyException>(() => ClientShareBackup.ChangePassphrase(Seal(), "guess", "new", Cheap));
-        Assert.Equal(CustodyErrorReason.WrongPassphrase, e.Reason);
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => ClientShareBackup.ChangePassphrase(Seal(), "guess", "new", Cheap));
+        Assert.Equal(MpcErrorReason.WrongPassphrase, e.Reason);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Mpc.Client.Custody;
 using Mpc.Crypto.Encoding;
 using Mpc.Crypto.Curves;
 using static Mpc.Client.Tests.Custody.CustodyTestData;
+using Mpc.Client;
 
 namespace Mpc.Client.Tests.Custody;
 
@@ -24,9 +25,9 @@ public sealed class DeviceHandoverTests
     private SealedHandover Seal(DeviceEnrolmentRequest request) =>
         DeviceHandover.Seal(request.Request.ToToken(), request.Request.ConfirmationCode, _share, _identity, _time);
 
-    private CustodyException Refused(string handover, DeviceEnrolmentRequest pending)
+    private MpcSignerException Refused(string handover, DeviceEnrolmentRequest pending)
     {
-        CustodyException e = Assert.Throws<CustodyException>(() => DeviceHandover.Open(handover, pending, _time).Dispose());
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => DeviceHandover.Open(handover, pending, _time).Dispose());
         AssertOneLine(e);
         return e;
     }
@@ -83,8 +84,8 @@ public sealed class DeviceHandoverTests
         ];
         foreach (string substitute in substitutes)
         {
-            CustodyException e = Assert.Throws<CustodyException>(() => DeviceHandover.Seal(substitute, shownOnTheNewDevice, _share, _identity, _time));
-            Assert.Equal(CustodyErrorReason.CodeMismatch, e.Reason);
+            MpcSignerException e = Assert.Throws<MpcSignerException>(() => DeviceHandover.Seal(substitute, shownOnTheNewDevice, _share, _identity, _time));
+            Assert.Equal(MpcErrorReason.CodeMismatch, e.Reason);
             AssertOneLine(e);
             Assert.Contains("nothing was sealed", e.Message);
             // The refusal never reveals the code the substitute would need.
@@ -93,7 +94,7 @@ public sealed class DeviceHandoverTests
         }
         // The genuine token with the same typed code is sealed, and only the victim's device opens it.
         SealedHandover genuine = DeviceHandover.Seal(victim.Request.ToToken(), shownOnTheNewDevice, _share, _identity, _time);
-        Assert.Equal(CustodyErrorReason.HandoverRejected, Refused(genuine.Text, attacker).Reason);
+        Assert.Equal(MpcErrorReason.HandoverRejected, Refused(genuine.Text, attacker).Reason);
         using OpenedHandover opened = DeviceHandover.Open(genuine.Text, victim, _time);
         Assert.Equal(_share, opened.ShareSecret.ToArray());
     }
@@ -102,8 +103,8 @@ public sealed class DeviceHandoverTests
     public void A_request_for_another_key_is_refused_even_with_its_right_code()
     {
         using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create("key-9999", _time);
-        CustodyException e = Assert.Throws<CustodyException>(() => Seal(request));
-        Assert.Equal(CustodyErrorReason.WrongKey, e.Reason);
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => Seal(request));
+        Assert.Equal(MpcErrorReason.WrongKey, e.Reason);
         Assert.Equal("the request asks for key key-9999, not key key-0123; nothing was sealed", e.Message);
     }
 
@@ -116,9 +117,9 @@ public sealed class DeviceHandoverTests
         var attackerIdentity = _identity with { KeyId = "attacker-key" };
         SealedHandover forged = DeviceHandover.Seal(forgedToken, EnrolmentRequest.Parse(forgedToken).ConfirmationCode, _share, attackerIdentity, _time);
 
-        CustodyException e = Refused(forged.Text, victim);
+        MpcSignerException e = Refused(forged.Text, victim);
 
-        Assert.Equal(CustodyErrorReason.HandoverRejected, e.Reason);
+        Assert.Equal(MpcErrorReason.HandoverRejected, e.Reason);
         Assert.Contains("not the requested key key-0123", e.Message);
         Assert.Throws<ObjectDisposedException>(() => victim.ExportPending(Passphrase, Cheap));
     }
@@ -137,8 +138,8 @@ public sealed class DeviceHandoverTests
     {
         using DeviceEnrolmentRequest request = NewRequest();
         using OpenedHandover opened = DeviceHandover.Open(Seal(request).Text, request, _time);
-        CustodyException e = Assert.Throws<CustodyException>(() => opened.ImportShare(Mpc.Crypto.BigNum.BigNumBackends.Default));
-        Assert.Equal(CustodyErrorReason.HandoverRejected, e.Reason);
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => opened.ImportShare(Mpc.Crypto.BigNum.BigNumBackends.Default));
+        Assert.Equal(MpcErrorReason.HandoverRejected, e.Reason);
     }
 
     [Fact]
@@ -162,8 +163,8 @@ public sealed class DeviceHandoverTests
         using DeviceEnrolmentRequest other = NewRequest();
         string handover = Seal(other).Text;
 
-        CustodyException e = Refused(handover, mine);
-        Assert.Equal(CustodyErrorReason.HandoverRejected, e.Reason);
+        MpcSignerException e = Refused(handover, mine);
+        Assert.Equal(MpcErrorReason.HandoverRejected, e.Reason);
         Assert.Contains("another enrolment request", e.Message);
         Assert.Contains("make a new one", e.Message);
         Assert.Throws<ObjectDisposedException>(() => DeviceHandover.Open(Seal(mine).Text, mine, _time));
@@ -176,7 +177,7 @@ public sealed class DeviceHandoverTests
         byte[] pendingFile = created.ExportPending(Passphrase, Cheap);
         string text = Seal(created).Text;
         byte[] blob = Base64Url.DecodeFromChars(text.AsSpan(Prefix.Length));
-        var reasons = new HashSet<CustodyErrorReason>();
+        var reasons = new HashSet<MpcErrorReason>();
         for (int i = 0; i < blob.Length; i++)
         {
             byte[] edited = blob.ToArray();
@@ -185,8 +186,8 @@ public sealed class DeviceHandoverTests
             using DeviceEnrolmentRequest pending = DeviceEnrolmentRequest.ImportPending(pendingFile, Passphrase, Cheap);
             reasons.Add(Refused(Prefix + Base64Url.EncodeToString(edited), pending).Reason);
         }
-        Assert.Contains(CustodyErrorReason.HandoverRejected, reasons);
-        Assert.Contains(CustodyErrorReason.Corrupt, reasons);
+        Assert.Contains(MpcErrorReason.HandoverRejected, reasons);
+        Assert.Contains(MpcErrorReason.CorruptInput, reasons);
     }
 
     [Fact]
@@ -198,7 +199,7 @@ public sealed class DeviceHandoverTests
         {
             Refused(text[..length], request);
         }
-        Assert.Equal(CustodyErrorReason.Corrupt, Refused(text[..^1], request).Reason);
+        Assert.Equal(MpcErrorReason.CorruptInput, Refused(text[..^1], request).Reason);
         DeviceHandover.Open(text, request, _time).Dispose();
     }
 
@@ -210,11 +211,11 @@ public sealed class DeviceHandoverTests
         string handover = Seal(request).Text;
 
         _time.Now = Start + TimeSpan.FromMinutes(16);
-        CustodyException sender = Assert.Throws<CustodyException>(() => Seal(request));
-        CustodyException receiver = Refused(handover, request);
+        MpcSignerException sender = Assert.Throws<MpcSignerException>(() => Seal(request));
+        MpcSignerException receiver = Refused(handover, request);
 
-        Assert.Equal(CustodyErrorReason.Expired, sender.Reason);
-        Assert.Equal(CustodyErrorReason.Expired, receiver.Reason);
+        Assert.Equal(MpcErrorReason.Expired, sender.Reason);
+        Assert.Equal(MpcErrorReason.Expired, receiver.Reason);
         Assert.Equal("enrolment request expired: requests last 15 minutes; make a new one on the new device", sender.Message);
     }
 
@@ -223,21 +224,21 @@ public sealed class DeviceHandoverTests
     {
         using DeviceEnrolmentRequest request = NewRequest();
         _time.Now = Start - TimeSpan.FromMinutes(10);
-        Assert.Equal(CustodyErrorReason.Expired, Assert.Throws<CustodyException>(() => Seal(request)).Reason);
+        Assert.Equal(MpcErrorReason.Expired, Assert.Throws<MpcSignerException>(() => Seal(request)).Reason);
     }
 
     [Theory]
-    [InlineData("", CustodyErrorReason.WrongKind)]
-    [InlineData("hello", CustodyErrorReason.WrongKind)]
-    [InlineData("mpc-enrol2:", CustodyErrorReason.Corrupt)]
-    [InlineData("mpc-enrol2:!!!!", CustodyErrorReason.Corrupt)]
-    [InlineData("mpc-enrol2:AAAAEAAAAAAAAAAAAAAAAAAAAAAA", CustodyErrorReason.Corrupt)]
-    [InlineData("mpc-enrol1:AAAA", CustodyErrorReason.UnsupportedVersion)]
-    [InlineData("mpc-enrol3:AAAA", CustodyErrorReason.UnsupportedVersion)]
-    [InlineData("mpc-handover2:AAAA", CustodyErrorReason.WrongKind)]
-    public void Malformed_request_tokens_give_one_line_errors(string token, CustodyErrorReason reason)
+    [InlineData("", MpcErrorReason.WrongKind)]
+    [InlineData("hello", MpcErrorReason.WrongKind)]
+    [InlineData("mpc-enrol2:", MpcErrorReason.CorruptInput)]
+    [InlineData("mpc-enrol2:!!!!", MpcErrorReason.CorruptInput)]
+    [InlineData("mpc-enrol2:AAAAEAAAAAAAAAAAAAAAAAAAAAAA", MpcErrorReason.CorruptInput)]
+    [InlineData("mpc-enrol1:AAAA", MpcErrorReason.UnsupportedVersion)]
+    [InlineData("mpc-enrol3:AAAA", MpcErrorReason.UnsupportedVersion)]
+    [InlineData("mpc-handover2:AAAA", MpcErrorReason.WrongKind)]
+    public void Malformed_request_tokens_give_one_line_errors(string token, MpcErrorReason reason)
     {
-        CustodyException e = Assert.Throws<CustodyException>(() => DeviceHandover.Seal(token, "0000-0000-0000-0000", _share, _identity, _time));
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => DeviceHandover.Seal(token, "0000-0000-0000-0000", _share, _identity, _time));
         AssertOneLine(e);
         Assert.Equal(reason, e.Reason);
     }
@@ -251,8 +252,8 @@ public sealed class DeviceHandoverTests
         using DeviceEnrolmentRequest request = NewRequest();
         byte[] bytes = Base64Url.DecodeFromChars(request.Request.ToToken().AsSpan("mpc-enrol2:".Length));
         bytes[4 + 16 + 4] = prefix; // the SEC1 prefix of the public key
-        CustodyException e = Assert.Throws<CustodyException>(() => EnrolmentRequest.Parse("mpc-enrol2:" + Base64Url.EncodeToString(bytes)));
-        Assert.Equal(CustodyErrorReason.Corrupt, e.Reason);
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => EnrolmentRequest.Parse("mpc-enrol2:" + Base64Url.EncodeToString(bytes)));
+        Assert.Equal(MpcErrorReason.CorruptInput, e.Reason);
     }
 
     [Fact]
@@ -262,8 +263,8 @@ public sealed class DeviceHandoverTests
         string token = request.Request.ToToken();
         for (int cut = 1; cut < token.Length - "mpc-enrol2:".Length; cut += 5)
         {
-            CustodyException e = Assert.Throws<CustodyException>(() => EnrolmentRequest.Parse(token[..^cut]));
-            Assert.Equal(CustodyErrorReason.Corrupt, e.Reason);
+            MpcSignerException e = Assert.Throws<MpcSignerException>(() => EnrolmentRequest.Parse(token[..^cut]));
+            Assert.Equal(MpcErrorReason.CorruptInput, e.Reason);
         }
     }
 
@@ -271,8 +272,8 @@ public sealed class DeviceHandoverTests
     public void Request_token_given_as_handover_is_named()
     {
         using DeviceEnrolmentRequest request = NewRequest();
-        CustodyException e = Refused(request.Request.ToToken(), request);
-        Assert.Equal(CustodyErrorReason.WrongKind, e.Reason);
+        MpcSignerException e = Refused(request.Request.ToToken(), request);
+        Assert.Equal(MpcErrorReason.WrongKind, e.Reason);
         Assert.Equal("this is an enrolment request token, not a device handover", e.Message);
     }
 
@@ -300,18 +301,18 @@ public sealed class DeviceHandoverTests
         using DeviceEnrolmentRequest created = NewRequest();
         byte[] pendingFile = created.ExportPending(Passphrase, Cheap);
 
-        CustodyException wrong = Assert.Throws<CustodyException>(() => DeviceEnrolmentRequest.ImportPending(pendingFile, "guess", Cheap));
-        Assert.Equal(CustodyErrorReason.WrongPassphrase, wrong.Reason);
+        MpcSignerException wrong = Assert.Throws<MpcSignerException>(() => DeviceEnrolmentRequest.ImportPending(pendingFile, "guess", Cheap));
+        Assert.Equal(MpcErrorReason.WrongPassphrase, wrong.Reason);
         Assert.Equal("wrong passphrase, or the pending enrolment file was modified", wrong.Message);
 
         for (int i = 0; i < pendingFile.Length; i++)
         {
             byte[] edited = pendingFile.ToArray();
             edited[i] ^= 0x01;
-            Assert.Throws<CustodyException>(() => DeviceEnrolmentRequest.ImportPending(edited, Passphrase, Cheap));
+            Assert.Throws<MpcSignerException>(() => DeviceEnrolmentRequest.ImportPending(edited, Passphrase, Cheap));
         }
-        Assert.Equal(CustodyErrorReason.Downgrade,
-            Assert.Throws<CustodyException>(() => DeviceEnrolmentRequest.ImportPending(pendingFile, Passphrase)).Reason);
+        Assert.Equal(MpcErrorReason.KdfDowngrade,
+            Assert.Throws<MpcSignerException>(() => DeviceEnrolmentRequest.ImportPending(pendingFile, Passphrase)).Reason);
     }
 
     [Fact]
@@ -319,7 +320,7 @@ public sealed class DeviceHandoverTests
     {
         var identity = new BackupIdentity("a", "k", "d", CurveKind.P256, RandomPublicKey(CurveKind.P256), Start);
         byte[] backup = ClientShareBackup.Seal(_share, identity, Passphrase, Cheap);
-        CustodyException e = Assert.Throws<CustodyException>(() => DeviceEnrolmentRequest.ImportPending(backup, Passphrase, Cheap));
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => DeviceEnrolmentRequest.ImportPending(backup, Passphrase, Cheap));
         Assert.Equal("this is a client share backup, not a pending device enrolment", e.Message);
     }
 
@@ -341,7 +342,7 @@ public sealed class DeviceHandoverTests
     {
         using DeviceEnrolmentRequest request = NewRequest();
         string handover = Seal(request).Text;
-        Assert.Equal(CustodyErrorReason.Corrupt, Refused(handover[..^2], request).Reason);
+        Assert.Equal(MpcErrorReason.CorruptInput, Refused(handover[..^2], request).Reason);
 
         DeviceHandover.Open(handover, request, _time).Dispose();
 

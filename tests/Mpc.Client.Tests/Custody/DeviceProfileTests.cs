@@ -51,9 +51,9 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
     {
         await Store("device-test-other").SaveAsync(SharedProfile("device-test-other"), CancellationToken.None);
 
-        CustodyException refused = await Assert.ThrowsAsync<CustodyException>(() => Store().LoadAsync(CancellationToken.None));
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => Store().LoadAsync(CancellationToken.None));
 
-        Assert.Equal(CustodyErrorReason.OtherDevice, refused.Reason);
+        Assert.Equal(MpcErrorReason.OtherDevice, refused.Reason);
         Assert.Contains("device-test-other", refused.Message);
         Assert.Contains(Device, refused.Message);
         Assert.DoesNotContain('\n', refused.Message);
@@ -71,7 +71,7 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
             tampered[index] ^= 0x01;
             await File.WriteAllBytesAsync(ProfilePath, tampered);
 
-            CustodyException refused = await Assert.ThrowsAsync<CustodyException>(() => Store().LoadAsync(CancellationToken.None));
+            MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => Store().LoadAsync(CancellationToken.None));
 
             Assert.DoesNotContain('\n', refused.Message);
             Assert.StartsWith(ProfilePath, refused.Message);
@@ -86,9 +86,9 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
     {
         await Store().SaveAsync(SharedProfile(), CancellationToken.None);
 
-        CustodyException refused = await Assert.ThrowsAsync<CustodyException>(() => Store(passphrase: "not the passphrase").LoadAsync(CancellationToken.None));
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => Store(passphrase: "not the passphrase").LoadAsync(CancellationToken.None));
 
-        Assert.Equal(CustodyErrorReason.WrongPassphrase, refused.Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
         // The last byte belongs to λ: a changed λ no longer gives s = t^λ.
         secret[^1] ^= 0x02;
 
-        CustodyException refused = Assert.Throws<CustodyException>(() => DeviceProfile.ImportSecret(secret, Device));
+        MpcSignerException refused = Assert.Throws<MpcSignerException>(() => DeviceProfile.ImportSecret(secret, Device));
 
-        Assert.Equal(CustodyErrorReason.Corrupt, refused.Reason);
+        Assert.Equal(MpcErrorReason.CorruptInput, refused.Reason);
         Assert.Contains("t^λ", refused.Message);
     }
 
@@ -135,7 +135,7 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
     {
         await Store("device-test-other").SaveAsync(SharedProfile("device-test-other"), CancellationToken.None);
         using var client = new MpcSignerClient(server.Address, server.Token("profile-user"), new MpcSignerClientOptions { DeviceProfileStore = Store() });
-        await Assert.ThrowsAsync<CustodyException>(() => client.PrepareDeviceProfileAsync());
+        await Assert.ThrowsAsync<MpcSignerException>(() => client.PrepareDeviceProfileAsync());
 
         string fingerprint = await client.RegenerateDeviceProfileAsync();
 

@@ -4,6 +4,7 @@ using Mpc.Client.Custody;
 using Mpc.Crypto.Curves;
 using Org.BouncyCastle.Asn1.X509;
 using static Mpc.Client.Tests.Custody.CustodyTestData;
+using Mpc.Client;
 
 namespace Mpc.Client.Tests.Custody;
 
@@ -106,11 +107,11 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
 
     private ImportedKey Read(string name, string password = "") => ImportedKeyReader.Read(files.Bytes(name), password, name);
 
-    private KeyImportException Refused(string name, string password = "") => Refused(files.Bytes(name), name, password);
+    private MpcSignerException Refused(string name, string password = "") => Refused(files.Bytes(name), name, password);
 
-    private static KeyImportException Refused(byte[] bytes, string name, string password = "")
+    private static MpcSignerException Refused(byte[] bytes, string name, string password = "")
     {
-        KeyImportException e = Assert.Throws<KeyImportException>(() => ImportedKeyReader.Read(bytes, password, name).Dispose());
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => ImportedKeyReader.Read(bytes, password, name).Dispose());
         AssertOneLine(e);
         Assert.DoesNotContain(Password, e.Message);
         return e;
@@ -175,9 +176,9 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
     public void Certificate_for_another_key_is_refused()
     {
         string name = files.Write("mismatch.pem", files.Text("p256.pem") + files.Text("k1.crt"));
-        KeyImportException e = Refused(name);
+        MpcSignerException e = Refused(name);
 
-        Assert.Equal(KeyImportReason.CertificateMismatch, e.Reason);
+        Assert.Equal(MpcErrorReason.CertificateMismatch, e.Reason);
         Assert.Equal("mismatch.pem's certificate (CN=Bob) is for another key than the private key in the file", e.Message);
     }
 
@@ -186,36 +187,36 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
     {
         // The CA certificate certifies the P-384 key: given first, it is the leaf and does not match the P-256 key.
         string name = files.Write("wrong-leaf.pem", files.Text("p256.pem") + files.Text("ca.crt"));
-        Assert.Equal(KeyImportReason.CertificateMismatch, Refused(name).Reason);
+        Assert.Equal(MpcErrorReason.CertificateMismatch, Refused(name).Reason);
     }
 
     [Fact]
     public void Wrong_pkcs12_password_says_so()
     {
-        KeyImportException e = Refused("p256.p12", "not the password");
-        Assert.Equal(KeyImportReason.WrongPassword, e.Reason);
+        MpcSignerException e = Refused("p256.p12", "not the password");
+        Assert.Equal(MpcErrorReason.ImportWrongPassword, e.Reason);
         Assert.Equal("wrong password for p256.p12's PKCS#12", e.Message);
     }
 
     [Fact]
     public void Wrong_password_for_a_legacy_pkcs12_says_so()
     {
-        Assert.Equal(KeyImportReason.WrongPassword, Refused("k1.legacy.p12", "not the password").Reason);
+        Assert.Equal(MpcErrorReason.ImportWrongPassword, Refused("k1.legacy.p12", "not the password").Reason);
     }
 
     [Fact]
     public void Missing_pkcs12_password_asks_for_it()
     {
-        KeyImportException e = Refused("p256.p12");
-        Assert.Equal(KeyImportReason.PasswordRequired, e.Reason);
+        MpcSignerException e = Refused("p256.p12");
+        Assert.Equal(MpcErrorReason.ImportPasswordRequired, e.Reason);
     }
 
     [Fact]
     public void Wrong_and_missing_password_for_encrypted_pkcs8()
     {
-        Assert.Equal(KeyImportReason.WrongPassword, Refused("k1.enc.pem", "not the password").Reason);
-        KeyImportException missing = Refused("k1.enc.pem");
-        Assert.Equal(KeyImportReason.PasswordRequired, missing.Reason);
+        Assert.Equal(MpcErrorReason.ImportWrongPassword, Refused("k1.enc.pem", "not the password").Reason);
+        MpcSignerException missing = Refused("k1.enc.pem");
+        Assert.Equal(MpcErrorReason.ImportPasswordRequired, missing.Reason);
         Assert.Equal("k1.enc.pem's private key is encrypted: give its password", missing.Message);
     }
 
@@ -226,8 +227,8 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
     public void Truncated_pkcs12_is_corrupt_not_a_wrong_password(double fraction)
     {
         byte[] bytes = files.Bytes("p256.p12");
-        KeyImportException e = Refused(bytes[..(int)(bytes.Length * fraction)], "cut.p12", Password);
-        Assert.Equal(KeyImportReason.Corrupt, e.Reason);
+        MpcSignerException e = Refused(bytes[..(int)(bytes.Length * fraction)], "cut.p12", Password);
+        Assert.Equal(MpcErrorReason.ImportCorrupt, e.Reason);
     }
 
     [Fact]
@@ -235,7 +236,7 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
     {
         string text = files.Text("p256.pem");
         string name = files.Write("cut.pem", text[..(text.Length / 2)]);
-        Assert.Equal(KeyImportReason.Corrupt, Refused(name).Reason);
+        Assert.Equal(MpcErrorReason.ImportCorrupt, Refused(name).Reason);
     }
 
     [Fact]
@@ -244,7 +245,7 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
         string text = files.Text("p256.pem");
         int body = text.IndexOf('\n') + 1;
         string name = files.Write("damaged.pem", text[..body] + "AAAA" + text[(body + 4)..]);
-        Assert.Equal(KeyImportReason.Corrupt, Refused(name).Reason);
+        Assert.Equal(MpcErrorReason.ImportCorrupt, Refused(name).Reason);
     }
 
     [Theory]
@@ -253,8 +254,8 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
     [InlineData("rsa.p12")]
     public void Rsa_keys_are_refused_with_the_documented_message(string name)
     {
-        KeyImportException e = Refused(name, name.EndsWith(".p12", StringComparison.Ordinal) ? Password : "");
-        Assert.Equal(KeyImportReason.RsaKey, e.Reason);
+        MpcSignerException e = Refused(name, name.EndsWith(".p12", StringComparison.Ordinal) ? Password : "");
+        Assert.Equal(MpcErrorReason.RsaKey, e.Reason);
         Assert.StartsWith("RSA keys cannot be imported yet: only EC keys on P-256, P-384 and secp256k1", e.Message);
     }
 
@@ -263,44 +264,44 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
     [InlineData("p521.pem", "secp521r1 (P-521)")]
     public void Unsupported_curves_are_named(string name, string curve)
     {
-        KeyImportException e = Refused(name);
-        Assert.Equal(KeyImportReason.UnsupportedCurve, e.Reason);
+        MpcSignerException e = Refused(name);
+        Assert.Equal(MpcErrorReason.ImportUnsupportedCurve, e.Reason);
         Assert.Equal($"{name}'s key is on {curve}; only P-256, P-384 and secp256k1 keys can be imported", e.Message);
     }
 
     [Fact]
     public void Explicit_curve_parameters_are_refused()
     {
-        Assert.Equal(KeyImportReason.UnsupportedCurve, Refused("p256.explicit.pem").Reason);
+        Assert.Equal(MpcErrorReason.ImportUnsupportedCurve, Refused("p256.explicit.pem").Reason);
     }
 
     [Fact]
     public void Ed25519_is_another_algorithm()
     {
-        KeyImportException e = Refused("ed25519.pem");
-        Assert.Equal(KeyImportReason.UnsupportedAlgorithm, e.Reason);
+        MpcSignerException e = Refused("ed25519.pem");
+        Assert.Equal(MpcErrorReason.UnsupportedAlgorithm, e.Reason);
         Assert.Contains("Ed25519", e.Message);
     }
 
     [Fact]
     public void Legacy_pem_encryption_points_to_the_conversion()
     {
-        Assert.Equal(KeyImportReason.LegacyPemEncryption, Refused("k1.legacy-encrypted.pem", Password).Reason);
+        Assert.Equal(MpcErrorReason.LegacyPemEncryption, Refused("k1.legacy-encrypted.pem", Password).Reason);
     }
 
     [Fact]
     public void File_without_a_private_key_says_so()
     {
-        Assert.Equal(KeyImportReason.NoPrivateKey, Refused("leaf.crt").Reason);
-        Assert.Equal(KeyImportReason.NoPrivateKey, Refused("certs-only.p12", Password).Reason);
+        Assert.Equal(MpcErrorReason.NoPrivateKey, Refused("leaf.crt").Reason);
+        Assert.Equal(MpcErrorReason.NoPrivateKey, Refused("certs-only.p12", Password).Reason);
     }
 
     [Fact]
     public void Several_private_keys_are_refused()
     {
         string name = files.Write("two.pem", files.Text("p256.pem") + files.Text("p384.pem"));
-        KeyImportException e = Refused(name);
-        Assert.Equal(KeyImportReason.SeveralPrivateKeys, e.Reason);
+        MpcSignerException e = Refused(name);
+        Assert.Equal(MpcErrorReason.SeveralPrivateKeys, e.Reason);
         Assert.Equal("two.pem holds 2 private keys; export the one to import into a file of its own", e.Message);
     }
 
@@ -317,7 +318,7 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
         b.AsSpan(b.Length - 65).CopyTo(a.AsSpan(a.Length - 65));
         string name = files.Write("spliced.pem", new string(System.Security.Cryptography.PemEncoding.Write("EC PRIVATE KEY", a)));
 
-        Assert.Equal(KeyImportReason.InconsistentKey, Refused(name).Reason);
+        Assert.Equal(MpcErrorReason.InconsistentKey, Refused(name).Reason);
     }
 
     [Theory]
@@ -325,8 +326,8 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
     [InlineData("hello world")]
     public void Other_files_are_refused(string text)
     {
-        KeyImportException e = Refused(Encoding.UTF8.GetBytes(text), "x.bin");
-        Assert.True(e.Reason is KeyImportReason.Corrupt or KeyImportReason.UnrecognisedFormat);
+        MpcSignerException e = Refused(Encoding.UTF8.GetBytes(text), "x.bin");
+        Assert.True(e.Reason is MpcErrorReason.ImportCorrupt or MpcErrorReason.UnrecognisedFormat);
     }
 
     [Fact]

@@ -77,9 +77,9 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
         ProcessResult openssl = ProcessRunner.OpenSsl("cms", "-verify", "-binary", "-inform", "DER", "-in", signatureFile, "-content", documentFile, "-CAfile", certificateFile, "-out", "/dev/null");
         Assert.NotEqual(0, openssl.ExitCode);
         Assert.Contains("content verify error", openssl.Stderr, StringComparison.Ordinal);
-        var refused = Assert.Throws<DocumentSignatureException>(() => CadesSignature.Verify(document, cms, [certificate]));
+        var refused = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, cms, [certificate]));
         Assert.Equal("The document does not match the signature.", refused.Message);
-        refused = Assert.Throws<DocumentSignatureException>(() => CadesSignature.Verify(document, cms));
+        refused = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, cms));
         Assert.Equal("The document does not match the signature.", refused.Message);
     }
 
@@ -94,7 +94,7 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
         byte[] cms = await client.SignCmsAsync(key, document);
 
         using X509Certificate2 stranger = SoftwareCertificate("CN=Stranger", out _);
-        var untrusted = Assert.Throws<DocumentSignatureException>(() => CadesSignature.Verify(document, cms, [stranger]));
+        var untrusted = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, cms, [stranger]));
         Assert.StartsWith("The signature's certificate (CN=Carol) is not trusted by the given trust anchors", untrusted.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', untrusted.Message);
 
@@ -104,7 +104,7 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
         Assert.Equal("CN=Carol", unanchored.SignerCertificate.Subject);
 
         // An expired certificate is not trusted either.
-        var later = Assert.Throws<DocumentSignatureException>(() => CadesSignature.Verify(document, cms, [certificate], DateTimeOffset.UtcNow.AddDays(2)));
+        var later = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, cms, [certificate], DateTimeOffset.UtcNow.AddDays(2)));
         Assert.Contains("not trusted", later.Message, StringComparison.Ordinal);
     }
 
@@ -117,21 +117,21 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
             byte[] document = "plain"u8.ToArray();
             var cms = new SignedCms(new ContentInfo(document), detached: true);
             cms.ComputeSignature(new CmsSigner(SubjectIdentifierType.IssuerAndSerialNumber, certificate, key), silent: true);
-            var refused = Assert.Throws<DocumentSignatureException>(() => CadesSignature.Verify(document, cms.Encode(), [certificate]));
+            var refused = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, cms.Encode(), [certificate]));
             Assert.Equal("The signature has no signed attributes, so it is not CAdES-BES.", refused.Message);
 
             var withTime = new SignedCms(new ContentInfo(document), detached: true);
             var signer = new CmsSigner(SubjectIdentifierType.IssuerAndSerialNumber, certificate, key);
             signer.SignedAttributes.Add(new Pkcs9SigningTime(DateTime.UtcNow));
             withTime.ComputeSignature(signer, silent: true);
-            refused = Assert.Throws<DocumentSignatureException>(() => CadesSignature.Verify(document, withTime.Encode(), [certificate]));
+            refused = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, withTime.Encode(), [certificate]));
             Assert.Equal("The signature has no signing-certificate-v2 attribute, so it is not CAdES-BES.", refused.Message);
 
             // The same key, signing-certificate-v2 naming a different certificate for it: refused.
             using X509Certificate2 other = SoftwareCertificate("CN=Other", key);
             byte[] swapped = CadesSignature.Sign(document, key, [other]);
             Assert.NotNull(CadesSignature.Verify(document, swapped, [other]));
-            Assert.Throws<DocumentSignatureException>(() => CadesSignature.Verify(document, RewriteSigningCertificate(document, key, certificate, other), [certificate]));
+            Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, RewriteSigningCertificate(document, key, certificate, other), [certificate]));
         }
     }
 

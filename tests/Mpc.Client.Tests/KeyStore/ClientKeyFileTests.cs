@@ -6,6 +6,7 @@ using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
 using Mpc.Protocol.Keys;
 using Xunit.Abstractions;
+using Mpc.Client;
 
 namespace Mpc.Client.Tests.KeyStore;
 
@@ -38,8 +39,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     private ClientKeyShare Load(string path, KeyFileProtection protection, KeyFileOptions? options = null) =>
         ClientKeyFile.Load(path, protection, fixture.Backend, out _, options ?? _cheap);
 
-    private KeyFileException Refused(string path, KeyFileProtection protection, KeyFileOptions? options = null) =>
-        Assert.Throws<KeyFileException>(() => Load(path, protection, options).Dispose());
+    private MpcSignerException Refused(string path, KeyFileProtection protection, KeyFileOptions? options = null) =>
+        Assert.Throws<MpcSignerException>(() => Load(path, protection, options).Dispose());
 
     private static void Edit(string path, Action<JsonObject> edit)
     {
@@ -170,7 +171,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = SaveProtected(passphrase: composed);
         using ClientKeyShare loaded = Load(path, KeyFileProtection.Passphrase(composed));
         AssertSameShare(loaded);
-        Assert.Equal(KeyFileReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(decomposed)).Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(decomposed)).Reason);
     }
 
     // ---- passphrase and tampering ----
@@ -179,8 +180,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     public void Wrong_passphrase_is_refused()
     {
         string path = SaveProtected();
-        KeyFileException e = Refused(path, KeyFileProtection.Passphrase("Correct horse battery staple"));
-        Assert.Equal(KeyFileReason.WrongPassphrase, e.Reason);
+        MpcSignerException e = Refused(path, KeyFileProtection.Passphrase("Correct horse battery staple"));
+        Assert.Equal(MpcErrorReason.WrongPassphrase, e.Reason);
         Assert.Contains("wrong passphrase or corrupted key file", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("horse", e.Message, StringComparison.OrdinalIgnoreCase);
     }
@@ -203,11 +204,11 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         if (field == "curve")
         {
             Edit(path, root => root["curve"] = replacement);
-            Assert.Equal(KeyFileReason.Corrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+            Assert.Equal(MpcErrorReason.KeyFileCorrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
             return;
         }
         Edit(path, root => root[field] = replacement);
-        Assert.Equal(KeyFileReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Fact]
@@ -221,7 +222,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
             root["curve"] = "P-256";
             root["publicKeyPem"] = p256Pem;
         });
-        Assert.Equal(KeyFileReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Theory]
@@ -244,8 +245,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
             AssertSameShare(loaded);
             return;
         }
-        KeyFileException e = Refused(path, KeyFileProtection.Unprotected());
-        Assert.Equal(field == "curve" ? KeyFileReason.Corrupt : KeyFileReason.Inconsistent, e.Reason);
+        MpcSignerException e = Refused(path, KeyFileProtection.Unprotected());
+        Assert.Equal(field == "curve" ? MpcErrorReason.KeyFileCorrupt : MpcErrorReason.KeyFileInconsistent, e.Reason);
     }
 
     [Fact]
@@ -255,8 +256,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = _dir.File("key.json");
         ClientKeyFile.Save(path, Share, UserId, KeyFileProtection.Passphrase(Secret), strict);
         Edit(path, root => root["kdf"]!["t"] = 1);
-        KeyFileException e = Refused(path, KeyFileProtection.Passphrase(Secret), strict);
-        Assert.Equal(KeyFileReason.Downgrade, e.Reason);
+        MpcSignerException e = Refused(path, KeyFileProtection.Passphrase(Secret), strict);
+        Assert.Equal(MpcErrorReason.KdfDowngrade, e.Reason);
         Assert.Equal("key file uses weaker Argon2id parameters than this client accepts", e.Message);
     }
 
@@ -268,7 +269,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = SaveProtected();
         Edit(path, root => root["kdf"]![field] = value);
         // p=0 is structurally invalid (corrupt); m below the minimum is a downgrade.
-        Assert.Equal(value == 0 ? KeyFileReason.Corrupt : KeyFileReason.Downgrade, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(value == 0 ? MpcErrorReason.KeyFileCorrupt : MpcErrorReason.KdfDowngrade, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Theory]
@@ -282,8 +283,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         // A planted file must not make the client allocate gigabytes before the passphrase is even checked.
         string path = SaveProtected();
         Edit(path, root => root["kdf"]![field] = value);
-        KeyFileException e = Refused(path, KeyFileProtection.Passphrase(Secret));
-        Assert.Equal(KeyFileReason.Corrupt, e.Reason);
+        MpcSignerException e = Refused(path, KeyFileProtection.Passphrase(Secret));
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, e.Reason);
         Assert.Contains("at most t=16, m=1024 MiB, p=16", e.Message);
     }
 
@@ -292,16 +293,16 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         Edit(path, root => root["kdf"]!["salt"] = Convert.ToBase64String(new byte[8]));
-        Assert.Equal(KeyFileReason.Downgrade, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.KdfDowngrade, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Fact]
     public void Production_minimum_refuses_a_file_made_with_test_parameters()
     {
         string path = SaveProtected();
-        KeyFileException e = Assert.Throws<KeyFileException>(() =>
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() =>
             ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), fixture.Backend).Dispose());
-        Assert.Equal(KeyFileReason.Downgrade, e.Reason);
+        Assert.Equal(MpcErrorReason.KdfDowngrade, e.Reason);
     }
 
     [Fact]
@@ -309,7 +310,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         Edit(path, root => root["kdf"]!["t"] = 2);
-        Assert.Equal(KeyFileReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Theory]
@@ -326,7 +327,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
             bytes[0] ^= 0x01;
             holder[field] = Convert.ToBase64String(bytes);
         });
-        Assert.Equal(KeyFileReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     // ---- malformed files ----
@@ -337,8 +338,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = SaveProtected();
         byte[] bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        KeyFileException e = Refused(path, KeyFileProtection.Passphrase(Secret));
-        Assert.Equal(KeyFileReason.Corrupt, e.Reason);
+        MpcSignerException e = Refused(path, KeyFileProtection.Passphrase(Secret));
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, e.Reason);
         Assert.Equal("key file is not valid JSON", e.Message);
     }
 
@@ -353,8 +354,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = _dir.File("junk.json");
         File.WriteAllText(path, text);
-        Assert.Equal(KeyFileReason.Corrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
-        Assert.Equal(KeyFileReason.Corrupt, Assert.Throws<KeyFileException>(() => ClientKeyFile.ReadPublicInfo(path)).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Assert.Throws<MpcSignerException>(() => ClientKeyFile.ReadPublicInfo(path)).Reason);
     }
 
     public static TheoryData<string> ProtectedFields => new()
@@ -378,8 +379,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
                 root.Remove(field);
             }
         });
-        KeyFileException e = Refused(path, KeyFileProtection.Passphrase(Secret));
-        Assert.Equal(KeyFileReason.Corrupt, e.Reason);
+        MpcSignerException e = Refused(path, KeyFileProtection.Passphrase(Secret));
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, e.Reason);
     }
 
     [Fact]
@@ -387,7 +388,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         Edit(path, root => root["comment"] = "hello");
-        Assert.Equal(KeyFileReason.Corrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Fact]
@@ -396,7 +397,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = SaveProtected();
         string text = File.ReadAllText(path);
         File.WriteAllText(path, text.Replace("\"userId\":", "\"userId\": \"mallory\", \"userId\":", StringComparison.Ordinal));
-        Assert.Equal(KeyFileReason.Corrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Fact]
@@ -404,7 +405,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         Edit(path, root => root["share"] = Convert.ToBase64String(new byte[4]));
-        Assert.Equal(KeyFileReason.Corrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Fact]
@@ -416,16 +417,16 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
             root["version"] = 2;
             root["newField"] = true;
         });
-        KeyFileException e = Refused(path, KeyFileProtection.Passphrase(Secret));
-        Assert.Equal(KeyFileReason.UnsupportedVersion, e.Reason);
+        MpcSignerException e = Refused(path, KeyFileProtection.Passphrase(Secret));
+        Assert.Equal(MpcErrorReason.UnsupportedVersion, e.Reason);
     }
 
     [Fact]
     public void Missing_file_is_not_found()
     {
-        KeyFileException e = Refused(_dir.File("absent.json"), KeyFileProtection.Passphrase(Secret));
-        Assert.Equal(KeyFileReason.NotFound, e.Reason);
-        Assert.Equal(KeyFileReason.NotFound, Assert.Throws<KeyFileException>(() => ClientKeyFile.ReadPublicInfo(_dir.File("absent.json"))).Reason);
+        MpcSignerException e = Refused(_dir.File("absent.json"), KeyFileProtection.Passphrase(Secret));
+        Assert.Equal(MpcErrorReason.KeyFileNotFound, e.Reason);
+        Assert.Equal(MpcErrorReason.KeyFileNotFound, Assert.Throws<MpcSignerException>(() => ClientKeyFile.ReadPublicInfo(_dir.File("absent.json"))).Reason);
     }
 
     // ---- protection mismatch ----
@@ -434,14 +435,14 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     public void Unprotected_file_loaded_with_a_passphrase_is_a_mismatch()
     {
         string path = SaveUnprotected();
-        Assert.Equal(KeyFileReason.ProtectionMismatch, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileProtectionMismatch, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
     }
 
     [Fact]
     public void Protected_file_loaded_as_unprotected_is_a_mismatch()
     {
         string path = SaveProtected();
-        Assert.Equal(KeyFileReason.ProtectionMismatch, Refused(path, KeyFileProtection.Unprotected()).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileProtectionMismatch, Refused(path, KeyFileProtection.Unprotected()).Reason);
     }
 
     [Fact]
@@ -458,7 +459,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
             root.Remove("ciphertext");
             root["share"] = ciphertext;
         });
-        Assert.Equal(KeyFileReason.Corrupt, Refused(path, KeyFileProtection.Unprotected()).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Refused(path, KeyFileProtection.Unprotected()).Reason);
     }
 
     // ---- public info, secrecy, permissions, atomicity ----
@@ -483,7 +484,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         Edit(path, root => root["publicKeyPem"] = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
-        Assert.Equal(KeyFileReason.Corrupt, Assert.Throws<KeyFileException>(() => ClientKeyFile.ReadPublicInfo(path)).Reason);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Assert.Throws<MpcSignerException>(() => ClientKeyFile.ReadPublicInfo(path)).Reason);
     }
 
     [Fact]
@@ -570,7 +571,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         Assert.Equal(UserId, info.UserId);
         Assert.NotEqual((string?)before["kdf"]!["salt"], (string?)after["kdf"]!["salt"]);
         Assert.NotEqual((string?)before["nonce"], (string?)after["nonce"]);
-        Assert.Equal(KeyFileReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
         using ClientKeyShare loaded = Load(path, KeyFileProtection.Passphrase("a new passphrase"));
         AssertSameShare(loaded);
         Assert.Equal([path], Directory.GetFiles(_dir.Path));
@@ -581,9 +582,9 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         byte[] before = File.ReadAllBytes(path);
-        KeyFileException e = Assert.Throws<KeyFileException>(() => ClientKeyFile.ChangePassphrase(path,
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => ClientKeyFile.ChangePassphrase(path,
             KeyFileProtection.Passphrase("guess"), KeyFileProtection.Passphrase("a new passphrase"), fixture.Backend, _cheap));
-        Assert.Equal(KeyFileReason.WrongPassphrase, e.Reason);
+        Assert.Equal(MpcErrorReason.WrongPassphrase, e.Reason);
         Assert.Equal(before, File.ReadAllBytes(path));
     }
 

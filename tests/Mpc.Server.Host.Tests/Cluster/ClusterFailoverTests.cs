@@ -117,9 +117,9 @@ public sealed class ClusterFailoverTests : IDisposable
             using var client = new MpcSignerClient(_silos[1].Url, tokens.Mint($"cluster-user-{u}", TimeSpan.FromHours(1)));
             using MpcKey key = client.OpenKey(ClientKeyShare.ImportSecret(shares[u], BigNumBackends.Default));
             byte[] digest = RandomNumberGenerator.GetBytes(32);
-            EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+            MpcSignature signature = await client.SignDigestAsync(key, digest);
             Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(key.Curve, spkis[u], digest, signature));
-            Assert.True(_rValues.TryAdd(signature.R.ToString(16), u));
+            Assert.True(_rValues.TryAdd(Convert.ToHexString(signature.R), u));
         }
 
         // A refresh through one silo is seen by the others: the new share signs through another silo, the old one
@@ -134,9 +134,9 @@ public sealed class ClusterFailoverTests : IDisposable
         using (MpcKey stale = third.OpenKey(ClientKeyShare.ImportSecret(shares[0], BigNumBackends.Default)))
         {
             byte[] digest = RandomNumberGenerator.GetBytes(32);
-            EcdsaSignature signature = await second.SignDigestAsync(moved, digest);
+            MpcSignature signature = await second.SignDigestAsync(moved, digest);
             Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(moved.Curve, spkis[0], digest, signature));
-            Assert.True(_rValues.TryAdd(signature.R.ToString(16), 0));
+            Assert.True(_rValues.TryAdd(Convert.ToHexString(signature.R), 0));
             MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => third.SignDigestAsync(stale, digest));
             Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, refused.Status);
         }
@@ -175,12 +175,12 @@ public sealed class ClusterFailoverTests : IDisposable
                 byte[] digest = RandomNumberGenerator.GetBytes(32);
                 try
                 {
-                    EcdsaSignature signature = await clients[current].SignDigestAsync(key, digest, cancellationToken: stop);
+                    MpcSignature signature = await clients[current].SignDigestAsync(key, digest, cancellationToken: stop);
                     if (!IndependentVerifiers.FromSubjectPublicKeyInfo(key.Curve, spki, digest, signature))
                     {
                         Interlocked.Increment(ref _invalid);
                     }
-                    if (!_rValues.TryAdd(signature.R.ToString(16), user))
+                    if (!_rValues.TryAdd(Convert.ToHexString(signature.R), user))
                     {
                         Interlocked.Increment(ref _invalid);
                     }

@@ -128,7 +128,7 @@ public sealed class ClusterHsmTests : IDisposable
             using var client = new MpcSignerClient(_silos[1].Url, tokens.Mint(user, TimeSpan.FromHours(1)));
             using MpcKey key = client.OpenKey(ClientKeyShare.ImportSecret(share, BigNumBackends.Default));
             byte[] digest = RandomNumberGenerator.GetBytes(32);
-            EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+            MpcSignature signature = await client.SignDigestAsync(key, digest);
             Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, spki, digest, signature));
         }
     }

@@ -18,7 +18,7 @@ public sealed class CustodyServiceTests(ServerFixture server)
     private static async Task AssertSigns(MpcSignerClient client, MpcKey key, byte[] expectedSpki)
     {
         byte[] document = RandomNumberGenerator.GetBytes(200);
-        EcdsaSignature signature = await client.SignDataAsync(key, document);
+        MpcSignature signature = await client.SignDataAsync(key, document);
         Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(key.Curve, expectedSpki, MpcSignerClient.HashFor(key.Curve, document), signature));
     }
 

@@ -57,8 +57,10 @@ public sealed class LegacyDataTests(ServerFixture server)
         Assert.Equal("primary", legacy.Share.DeviceId);
         Assert.False(legacy.Share.CanSign);
         byte[] document = RandomNumberGenerator.GetBytes(64);
-        MpcProtocolException mustRefresh = await Assert.ThrowsAsync<MpcProtocolException>(() => again.SignDataAsync(legacy, document));
+        MpcSignerException mustRefresh = await Assert.ThrowsAsync<MpcSignerException>(() => again.SignDataAsync(legacy, document));
         Assert.Contains("mpc refresh", mustRefresh.Message, StringComparison.Ordinal);
+        Assert.Equal(MpcErrorReason.InvalidRingPedersenParameters, mustRefresh.Reason);
+        Assert.Null(mustRefresh.Status);
         Assert.Equal(0, legacy.PreparedRandomness);
 
         MpcDeviceInfo device = Assert.Single(await again.ListDevicesAsync(keyId));

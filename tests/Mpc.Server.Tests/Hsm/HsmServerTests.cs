@@ -95,7 +95,7 @@ public sealed class HsmServerTests(SoftHsmFixture hsm) : IDisposable
             exported = key.Share.ExportSecret();
             spki = key.SubjectPublicKeyInfo;
             keyId = key.KeyId;
-            EcdsaSignature signature = await client.SignDataAsync(key, document);
+            MpcSignature signature = await client.SignDataAsync(key, document);
             Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, spki, MpcSignerClient.HashFor(CurveKind.P256, document), signature));
         }
         finally
@@ -111,7 +111,7 @@ public sealed class HsmServerTests(SoftHsmFixture hsm) : IDisposable
             Assert.Equal(kekId, app.Services.GetRequiredService<IKeyEncryptionKeyProvider>().KeyId);
             using var client = new MpcSignerClient(address, Token(), clientOptions);
             using MpcKey key = client.OpenKey(ClientKeyShare.ImportSecret(exported, BigNumBackends.Default));
-            EcdsaSignature signature = await client.SignDataAsync(key, document);
+            MpcSignature signature = await client.SignDataAsync(key, document);
             Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, spki, MpcSignerClient.HashFor(CurveKind.P256, document), signature));
         }
         finally

@@ -180,7 +180,7 @@ public sealed class AuditTests(ServerFixture server)
             for (int i = 0; i < 3; i++)
             {
                 byte[] digest = RandomNumberGenerator.GetBytes(32);
-                EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+                MpcSignature signature = await client.SignDigestAsync(key, digest);
                 Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
                 digests.Add(digest);
             }

@@ -13,10 +13,10 @@ public sealed class EndToEndTests(ServerFixture server)
         using MpcSignerClient client = server.Client("alice");
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         byte[] document = RandomNumberGenerator.GetBytes(100);
-        EcdsaSignature signature = await client.SignDataAsync(key, document);
+        MpcSignature signature = await client.SignDataAsync(key, document);
         using var verifier = ECDsa.Create();
         verifier.ImportSubjectPublicKeyInfo(key.SubjectPublicKeyInfo, out _);
-        Assert.True(verifier.VerifyData(document, signature.ToP1363(32), HashAlgorithmName.SHA256));
+        Assert.True(verifier.VerifyData(document, signature.ToP1363(), HashAlgorithmName.SHA256));
         MpcKeyInfo info = await client.GetKeyAsync(key.KeyId);
         Assert.Equal(key.PublicKeyPem, info.PublicKeyPem);
         Assert.False(info.Frozen);

@@ -178,7 +178,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         await PlantMarkerAsync(user, key, passing: false);
         long decryptions = _decryptions.Count, reruns = _reruns.Count;
         using MpcSignerClient client = _server.Client(user);
-        StatusCode status = (await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)))).Status;
+        StatusCode status = (await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)))).Status!.Value;
         Assert.Equal(reruns + 1, _reruns.Count);
         Assert.Equal(decryptions, _decryptions.Count);
         return status;

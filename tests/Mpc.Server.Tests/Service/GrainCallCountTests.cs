@@ -32,7 +32,7 @@ public sealed class GrainCallCountTests : IAsyncLifetime
 
         _calls.Reset();
         byte[] digest = RandomNumberGenerator.GetBytes(32);
-        EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+        MpcSignature signature = await client.SignDigestAsync(key, digest);
         Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
 
         Assert.Equal(["IUserKeysGrain.SignNonce", "IUserKeysGrain.SignFinish"], _calls.OnSigningPath());

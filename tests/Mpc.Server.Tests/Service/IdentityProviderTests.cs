@@ -63,7 +63,7 @@ public sealed class IdentityProviderTests(IdentityProviderFixture fixture) : ICl
         }
         catch (MpcSignerException e)
         {
-            return e.Status;
+            return e.Status!.Value;
         }
     }
 
@@ -73,11 +73,11 @@ public sealed class IdentityProviderTests(IdentityProviderFixture fixture) : ICl
         using MpcSignerClient client = Client(Provider.Token(fixture.Current, "jwks-signer"));
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         byte[] digest = SHA256.HashData("signed with a token from the identity provider"u8);
-        EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+        MpcSignature signature = await client.SignDigestAsync(key, digest);
 
         using ECDsa verifier = ECDsa.Create();
         verifier.ImportSubjectPublicKeyInfo((await client.GetKeyAsync(key.KeyId)).SubjectPublicKeyInfo, out _);
-        Assert.True(verifier.VerifyHash(digest, signature.ToP1363(32)));
+        Assert.True(verifier.VerifyHash(digest, signature.ToP1363()));
     }
 
     [Fact]

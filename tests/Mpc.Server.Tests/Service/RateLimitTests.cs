@@ -38,13 +38,17 @@ public sealed class RateLimitTests : IAsyncLifetime
         for (int i = 0; i < 3; i++)
         {
             byte[] digest = RandomNumberGenerator.GetBytes(32);
-            EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+            MpcSignature signature = await client.SignDigestAsync(key, digest);
             Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
         }
         byte[] refusedDigest = RandomNumberGenerator.GetBytes(32);
         MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignDigestAsync(key, refusedDigest));
         Assert.Equal(StatusCode.ResourceExhausted, refused.Status);
         Assert.Contains("limit of 3 signatures per 3 s; retry in", refused.Message, StringComparison.Ordinal);
+        // The reply's google.rpc details: the stable reason, and a RetryInfo no longer than the window.
+        Assert.Equal(MpcErrorReason.RateLimited, refused.Reason);
+        Assert.NotNull(refused.RetryAfter);
+        Assert.InRange(refused.RetryAfter.Value, TimeSpan.FromSeconds(1), Window);
         Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
 
         // Every refusal is in the chain, with the digest it refused.

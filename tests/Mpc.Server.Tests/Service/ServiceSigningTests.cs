@@ -82,9 +82,9 @@ public sealed class ServiceSigningTests(ServerFixture server)
             for (int i = 0; i < 4; i++)
             {
                 byte[] digest = RandomNumberGenerator.GetBytes(32);
-                EcdsaSignature signature = await pair.Client.SignDigestAsync(pair.Key, digest);
+                MpcSignature signature = await pair.Client.SignDigestAsync(pair.Key, digest);
                 Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(pair.Key.Curve, pair.Key.SubjectPublicKeyInfo, digest, signature));
-                Assert.True(rValues.TryAdd(signature.R.ToString(16), 0), "an r value repeated");
+                Assert.True(rValues.TryAdd(Convert.ToHexString(signature.R), 0), "an r value repeated");
             }
         }))];
         start.Set();
@@ -121,9 +121,9 @@ public sealed class ServiceSigningTests(ServerFixture server)
         for (int i = 0; i < count; i++)
         {
             byte[] document = RandomNumberGenerator.GetBytes(50 + i);
-            EcdsaSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = curve == CurveKind.Secp256k1 });
+            MpcSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = curve == CurveKind.Secp256k1 });
             Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(curve, spki, MpcSignerClient.HashFor(curve, document), signature), $"signature {i} on {curve} failed");
-            Assert.True(rValues.Add(signature.R.ToString(16)), "an r value repeated");
+            Assert.True(rValues.Add(Convert.ToHexString(signature.R)), "an r value repeated");
         }
     }
 }

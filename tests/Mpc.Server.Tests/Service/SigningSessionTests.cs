@@ -45,7 +45,7 @@ public sealed class SigningSessionTests(ServerFixture server) : IDisposable
             // A fresh key object per signature: the next commitment SignFinish hands out is thrown away each time.
             using MpcKey key = client.OpenKey(ClientKeyShare.ImportSecret(share, BigNumBackends.Default));
             byte[] digest = RandomNumberGenerator.GetBytes(32);
-            EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+            MpcSignature signature = await client.SignDigestAsync(key, digest);
             Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.Secp256k1, key.SubjectPublicKeyInfo, digest, signature), $"signature {i}");
             SigningSessionCounts counts = await sessions.GetSigningSessionCounts(keyId);
             mostUnopened = Math.Max(mostUnopened, counts.MostUnopenedOnOneDevice);

@@ -88,7 +88,7 @@ public sealed class TokenKeyConfigurationTests : IDisposable
         }
         catch (MpcSignerException e)
         {
-            return e.Status;
+            return e.Status!.Value;
         }
     }
 

@@ -66,7 +66,7 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     private async Task AssertKeyStillSigns()
     {
         byte[] digest = RandomNumberGenerator.GetBytes(32);
-        EcdsaSignature signature = await _client.SignDigestAsync(_key, digest);
+        MpcSignature signature = await _client.SignDigestAsync(_key, digest);
         Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, _key.SubjectPublicKeyInfo, digest, signature));
         Assert.False((await _client.GetKeyAsync(_key.KeyId)).Frozen);
     }

@@ -69,7 +69,7 @@ public sealed class GrpcWebTests(GrpcWebServerFixture web) : IClassFixture<GrpcW
 
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         byte[] digest = RandomNumberGenerator.GetBytes(32);
-        EcdsaSignature signature = await client.SignDigestAsync(key, digest);
+        MpcSignature signature = await client.SignDigestAsync(key, digest);
 
         Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
         Assert.NotEmpty(seen.Responses);
