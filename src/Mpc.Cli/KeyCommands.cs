@@ -166,14 +166,8 @@ internal static class KeyCommands
         {
             throw CliException.LocalInput("--pub is not an EC public key PEM with a named curve: give the public key keygen or pubkey printed");
         }
-        string oid = key.PublicKeyParamSet.Id;
-        CurveKind kind = oid switch
-        {
-            "1.3.132.0.10" => CurveKind.Secp256k1,
-            "1.2.840.10045.3.1.7" => CurveKind.P256,
-            "1.3.132.0.34" => CurveKind.P384,
-            _ => throw CliException.LocalInput($"--pub is on curve {oid}; mpc verifies P-256, P-384 and secp256k1 keys"),
-        };
+        CurveKind kind = PublicKeyEncoding.CurveOf(key.PublicKeyParamSet)
+            ?? throw CliException.LocalInput($"--pub is on curve {key.PublicKeyParamSet.Id}; mpc verifies P-256, P-384 and secp256k1 keys");
         EcCurve curve = EcCurve.Get(kind);
         return (curve, curve.DecodePoint(key.Q.GetEncoded(true), "public key"));
     }

@@ -81,7 +81,7 @@ public sealed partial class MpcSignerClient
     {
         EcCurve c = EcCurve.Get(curve);
         BigInteger d = c.DecodeScalar(privateKey.Span, "private key");
-        var clock = new OperationClock("import");
+        using var clock = new OperationClock("import", _logger, curve);
         RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
         using var session = RefreshClientSession.ForImport(curve, d, ringPedersen, _backend, out byte[] seed, out byte[] publicKey);
         var request = new BeginImportRequest
@@ -153,7 +153,7 @@ public sealed partial class MpcSignerClient
 
     private async Task<ClientKeyShare> RefreshCore(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken)
     {
-        var clock = new OperationClock(purpose.ToString().ToLowerInvariant());
+        using var clock = new OperationClock(purpose.ToString().ToLowerInvariant(), _logger, source.Curve, source.KeyId);
         RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
         Protocol.Messages.RefreshPurpose protocolPurpose = purpose switch
         {
@@ -185,6 +185,7 @@ public sealed partial class MpcSignerClient
         CancellationToken cancellationToken)
     {
         BeginRefreshResponse started = await clock.Server(() => Call(begin, cancellationToken)).ConfigureAwait(false);
+        clock.KeyId = started.KeyId;
         RefreshCommitment commitment = RefreshCommitment.Decode(started.Commitment.Span);
         if (commitment.KeyId != started.KeyId || (keyId is not null && keyId != started.KeyId))
         {

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Mpc.Client.DeviceProfiles;
+using Mpc.Client.Diagnostics;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
@@ -26,8 +28,11 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     /// <summary>Commitments tried per signature: one opened first by a concurrent caller, or expired, costs one more BeginSign.</summary>
     private const int MaxSessionAttempts = 8;
 
-    private readonly GrpcChannel _channel;
-    private readonly bool _ownsChannel;
+    /// <summary>Message size limits of every channel the client makes (its own, or AddMpcSigner's).</summary>
+    internal const int MaxReceiveMessageSize = 1024 * 1024, MaxSendMessageSize = 512 * 1024;
+
+    private readonly GrpcChannel? _ownedChannel; // null when the caller or IHttpClientFactory owns the connection
+    private readonly string _target;
     private readonly Signer.SignerClient _grpc;
     private readonly SignerAdmin.SignerAdminClient _admin;
     private readonly Func<CancellationToken, ValueTask<string>> _token;
@@ -36,7 +41,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     private readonly SemaphoreSlim _deviceProfileLock = new(1, 1);
     private RingPedersenSecret? _deviceParameters; // loaded or created once per instance, under _deviceProfileLock
     private readonly List<DeviceProfile> _ownedProfiles = []; // disposed with the client
-    private readonly bool _insecure; // set by the Uri constructors only
+    private readonly bool _insecure; // set by the Uri constructors and AddMpcSigner only
     private readonly ILogger? _logger;
 
     /// <summary>
@@ -67,13 +72,19 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     }
 
     private MpcSignerClient(GrpcChannel channel, Func<CancellationToken, ValueTask<string>> tokenProvider, MpcSignerClientOptions? options, bool ownsChannel)
+        : this((channel ?? throw new ArgumentNullException(nameof(channel))).CreateCallInvoker(), channel.Target, tokenProvider, options)
     {
-        ArgumentNullException.ThrowIfNull(channel);
+        _ownedChannel = ownsChannel ? channel : null;
+    }
+
+    /// <summary>The one place every constructor ends: all calls go through the telemetry interceptor (<see cref="ClientTelemetry"/>).</summary>
+    private MpcSignerClient(CallInvoker invoker, string target, Func<CancellationToken, ValueTask<string>> tokenProvider, MpcSignerClientOptions? options)
+    {
         _logger = options?.LoggerFactory?.CreateLogger<MpcSignerClient>();
-        _channel = channel;
-        _ownsChannel = ownsChannel;
-        _grpc = new Signer.SignerClient(channel);
-        _admin = new SignerAdmin.SignerAdminClient(channel);
+        _target = target;
+        CallInvoker observed = invoker.Intercept(new ClientTelemetryInterceptor(_logger));
+        _grpc = new Signer.SignerClient(observed);
+        _admin = new SignerAdmin.SignerAdminClient(observed);
         _token = tokenProvider;
         _options = options ?? new MpcSignerClientOptions();
         _backend = _options.Backend ?? BigNumBackends.Default;
@@ -85,11 +96,12 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
 
     private async Task<MpcKey> CreateKeyCore(CurveKind curve, CancellationToken cancellationToken)
     {
-        var clock = new OperationClock("keygen");
+        using var clock = new OperationClock("keygen", _logger, curve);
         RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
         using var session = new KeyGenClientSession(curve, ringPedersen, _backend);
         BeginKeyGenResponse begin = await clock.Server(() => Call(options => _grpc.BeginKeyGenAsync(
             new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+        clock.KeyId = begin.KeyId;
         KeyGenCommitment commitment = KeyGenCommitment.Decode(begin.Commitment.Span);
         if (commitment.KeyId != begin.KeyId)
         {
@@ -133,6 +145,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     {
         Digest parsed = Digest.Parse(digest.Span);
         key.Share.RequireSigningParameters();
+        using var clock = new OperationClock("sign", _logger, key.Curve, key.KeyId);
         bool lowS = (options ?? MpcSignOptions.Default).LowS;
         byte[]? commitment = key.TakeCommitment();
         for (int attempt = 1; ; attempt++)
@@ -150,6 +163,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             EcdsaSignature? signature = await SignWith(key, commitment, parsed, lowS, mayRestart: attempt < MaxSessionAttempts, cancellationToken).ConfigureAwait(false);
             if (signature is not null)
             {
+                clock.Report(null);
                 return signature;
             }
             commitment = null;
@@ -181,10 +195,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     /// <summary>Closes the channel when this client made it, and zeroes the device parameters it created.</summary>
     public void Dispose()
     {
-        if (_ownsChannel)
-        {
-            _channel.Dispose();
-        }
+        _ownedChannel?.Dispose();
         lock (_ownedProfiles)
         {
             foreach (DeviceProfile profile in _ownedProfiles)
@@ -258,7 +269,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     {
         if (_insecure)
         {
-            TransportSecurity.WarnInsecure(_logger, _channel.Target);
+            TransportSecurity.WarnInsecure(_logger, _target);
         }
         string token = await _token(cancellationToken).ConfigureAwait(false);
         var headers = new Metadata { { "authorization", "Bearer " + token } };
@@ -275,8 +286,8 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
 
     private static GrpcChannel CreateChannel(Uri server, MpcSignerClientOptions? options) => GrpcChannel.ForAddress(server, new GrpcChannelOptions
     {
-        MaxReceiveMessageSize = 1024 * 1024,
-        MaxSendMessageSize = 512 * 1024,
+        MaxReceiveMessageSize = MaxReceiveMessageSize,
+        MaxSendMessageSize = MaxSendMessageSize,
         HttpHandler = TransportSecurity.Handler(options),
         // A handler made from TrustedCaCertificates is the client's; one the caller passed stays the caller's.
         DisposeHttpClient = options?.HttpHandler is null,

@@ -1,12 +1,25 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mpc.Client.Diagnostics;
+using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
 
 namespace Mpc.Client;
 
-/// <summary>Adds up one operation's time by kind of work, for <see cref="MpcSignerClientOptions.Timings"/>. One per operation; not shared.</summary>
-internal sealed class OperationClock(string operation)
+/// <summary>
+/// Adds up one operation's time by kind of work, for <see cref="MpcSignerClientOptions.Timings"/>, and is the
+/// operation's activity and log line (<see cref="ClientTelemetry"/>): created at the start, <see cref="Report"/>ed on
+/// success, disposed on every path (an operation disposed without a report failed). One per operation; not shared.
+/// </summary>
+internal sealed class OperationClock(string operation, ILogger? logger = null, CurveKind? curve = null, string? keyId = null) : IDisposable
 {
     private readonly Stopwatch _total = Stopwatch.StartNew();
+    private readonly Activity? _activity = ClientTelemetry.StartOperation(operation, curve, keyId);
+    private bool _succeeded, _ended;
+
+    /// <summary>The key's id, once known (key generation and import learn it from the server's first reply).</summary>
+    public string? KeyId { get; set; } = keyId;
     private TimeSpan _deviceSetup, _server, _clientProofs, _verification;
     private int _roundTrips;
     private DeviceProfileSource _source;
@@ -49,6 +62,20 @@ internal sealed class OperationClock(string operation)
         return result;
     }
 
-    public void Report(Action<MpcOperationTimings>? sink) =>
+    /// <summary>Marks the operation successful and hands its timings to <paramref name="sink"/> (null: only the log and the activity).</summary>
+    public void Report(Action<MpcOperationTimings>? sink)
+    {
+        _succeeded = true;
         sink?.Invoke(new MpcOperationTimings(operation, _deviceSetup, _source, _server, _roundTrips, _clientProofs, _verification, _total.Elapsed));
+    }
+
+    public void Dispose()
+    {
+        if (_ended)
+        {
+            return;
+        }
+        _ended = true;
+        ClientTelemetry.EndOperation(_activity, logger ?? NullLogger.Instance, operation, curve, KeyId, _succeeded, _total.Elapsed);
+    }
 }

@@ -431,11 +431,7 @@ public static class ImportedKeyReader
         return certificates.Select(der => (ReadOnlyMemory<byte>)der).ToArray();
     }
 
-    private static CurveKind? CurveOfOrNull(DerObjectIdentifier oid) =>
-        oid.Equals(SecObjectIdentifiers.SecP256k1) ? CurveKind.Secp256k1
-        : oid.Equals(SecObjectIdentifiers.SecP256r1) ? CurveKind.P256
-        : oid.Equals(SecObjectIdentifiers.SecP384r1) ? CurveKind.P384
-        : null;
+    private static CurveKind? CurveOfOrNull(DerObjectIdentifier oid) => PublicKeyEncoding.CurveOf(oid);
 
     private static MpcSignerException Rsa(string fileName) =>
         new(MpcErrorReason.RsaKey, $"RSA keys cannot be imported yet: only EC keys on P-256, P-384 and secp256k1 ({fileName} holds an RSA key)");

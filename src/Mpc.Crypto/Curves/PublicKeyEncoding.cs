@@ -19,6 +19,10 @@ public static class PublicKeyEncoding
     public static string ToPem(EcCurve curve, ECPoint publicKey) =>
         new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", ToSubjectPublicKeyInfo(curve, publicKey))) + "\n";
 
+    /// <summary>The curve a named-curve OID stands for; null for any curve the service does not sign on. The one OID table, both ways.</summary>
+    public static CurveKind? CurveOf(DerObjectIdentifier oid) =>
+        Enum.GetValues<CurveKind>().Select(kind => (CurveKind?)kind).FirstOrDefault(kind => CurveOid(kind!.Value).Equals(oid));
+
     private static DerObjectIdentifier CurveOid(CurveKind kind) => kind switch
     {
         CurveKind.Secp256k1 => Org.BouncyCastle.Asn1.Sec.SecObjectIdentifiers.SecP256k1,

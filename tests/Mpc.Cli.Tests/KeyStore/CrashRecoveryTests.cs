@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Mpc.Cli;
 using Mpc.Client;
 using Mpc.Client.KeyStore;
 using Mpc.Crypto.BigNum;
@@ -11,9 +10,9 @@ namespace Mpc.Cli.Tests.KeyStore;
 /// <summary>
 /// A refresh, an enrolment and a restore stopped at every point between a durable write and a server call (before
 /// each request is sent, after each reply arrives, after the pending file is written, after it replaces the key
-/// file). The stop is an exception no clean-up path handles (the CLI deletes a pending file only on a server
-/// refusal), so the files are left as a killed process leaves them. Then a fresh client runs the CLI's recovery
-/// (<see cref="PendingRefresh.RecoverAsync"/>), re-runs the command if the server never took the new share, and
+/// file). The stop is an exception no clean-up path handles (the SDK deletes a pending file only on a server
+/// refusal), so the files are left as a killed process leaves them. Then a fresh client runs the SDK's recovery
+/// (<see cref="PendingKeyFile.RecoverAsync"/>), re-runs the command if the server never took the new share, and
 /// must end with a key file that signs.
 /// </summary>
 [Collection("server")]
@@ -37,10 +36,10 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using MpcKey current = client.OpenKey(ClientKeyFile.Load(keyFile, Protection, BigNumBackends.Default));
-            return await PendingRefresh.RunAsync(client, keyFile, User, Protection, save => client.RefreshKeyAsync(current, save), step);
+            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.RefreshKeyAsync(current, save), notice: null, step, CancellationToken.None);
         }, rerunIfMissing: false);
-        Assert.Equal(["send BeginRefresh", "reply BeginRefresh", "send ContinueRefresh", "reply ContinueRefresh", PendingRefresh.PendingWritten,
-            "send CompleteRefresh", "reply CompleteRefresh", PendingRefresh.FinalReplaced], points);
+        Assert.Equal(["send BeginRefresh", "reply BeginRefresh", "send ContinueRefresh", "reply ContinueRefresh", PendingKeyFile.PendingWritten,
+            "send CompleteRefresh", "reply CompleteRefresh", PendingKeyFile.FinalReplaced], points);
     }
 
     [Fact]
@@ -56,7 +55,7 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using ClientKeyShare handedOver = ClientKeyShare.ImportSecret(sources[^1].Share.ExportSecret(), BigNumBackends.Default);
-            return await PendingRefresh.RunAsync(client, keyFile, User, Protection, save => client.EnrolDeviceAsync(handedOver, "laptop", save), step);
+            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.EnrolDeviceAsync(handedOver, "laptop", save), notice: null, step, CancellationToken.None);
         });
         Assert.Contains("reply CompleteRefresh", points);
         // The source device's own pair is untouched by an enrolment, interrupted or not.
@@ -82,10 +81,10 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using ClientKeyShare copy = ClientKeyShare.ImportSecret(backup!.ExportSecret(), BigNumBackends.Default);
-            return await PendingRefresh.RunAsync(client, keyFile, User, Protection, save => client.RestoreBackupAsync(copy, "new phone", save), step);
+            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.RestoreBackupAsync(copy, "new phone", save), notice: null, step, CancellationToken.None);
         });
         backup?.Dispose();
-        Assert.Contains(PendingRefresh.FinalReplaced, points);
+        Assert.Contains(PendingKeyFile.FinalReplaced, points);
     }
 
     /// <summary>
@@ -125,7 +124,7 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
             }
 
             using MpcSignerClient restarted = server.Client(User);
-            using (MpcKey? recovered = await PendingRefresh.RecoverAsync(restarted, keyFile, Protection, CancellationToken.None))
+            using (MpcKey? recovered = await PendingKeyFile.RecoverAsync(restarted, keyFile, Protection, notice: null, CancellationToken.None))
             {
                 Assert.False(File.Exists(keyFile + ".pending"), $"stopped at {plan.StoppedAt}: the pending file was not settled");
                 if (recovered is not null)
@@ -166,7 +165,7 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
             }
         }
         // A stop inside a gRPC call surfaces as the call's failure (the handler's exception is not always kept as inner).
-        return e is MpcSignerException or MpcRefreshOutcomeUnknownException or CliException;
+        return e is MpcSignerException or MpcRefreshOutcomeUnknownException;
     }
 
     public void Dispose()

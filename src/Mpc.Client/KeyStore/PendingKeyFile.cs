@@ -1,0 +1,132 @@
+using Mpc.Crypto.BigNum;
+using Mpc.Protocol.Keys;
+
+namespace Mpc.Client.KeyStore;
+
+/// <summary>
+/// Crash-safe replacement of a key file by a refresh (or an enrolment, restore or import): the new share is saved,
+/// durably, to <c>FILE.pending</c> before the server is asked to confirm it, then moved over <c>FILE</c>. A pending
+/// file left by an interrupted run (a crash, a power cut, a lost reply) is settled first by asking the server which
+/// share it holds (<see cref="RecoverAsync"/>). Whatever stops the process, one of the two files holds the share
+/// the server expects, and nothing is deleted that the server might still hold.
+/// </summary>
+public static class PendingKeyFile
+{
+    /// <summary>The named points between writes, for tests that stop a run there.</summary>
+    internal const string PendingWritten = "pending-written";
+    internal const string FinalReplaced = "final-replaced";
+
+    /// <summary>Where <paramref name="keyFile"/>'s successor waits until the server has confirmed it.</summary>
+    public static string PendingPathOf(string keyFile) => keyFile + ".pending";
+
+    /// <summary>Where a pending file the server never took is moved aside (never deleted: a confirmation may still be in flight).</summary>
+    public static string UnconfirmedPathOf(string keyFile) => PendingPathOf(keyFile) + ".unconfirmed";
+
+    /// <summary>
+    /// Settles an earlier interrupted run (<see cref="RecoverAsync"/>), then runs <paramref name="refresh"/> with a
+    /// handler that writes the pending file, and moves it over <paramref name="keyFile"/> once the server has confirmed.
+    /// </summary>
+    /// <param name="client">The server connection (also used to settle a pending file left by an earlier run).</param>
+    /// <param name="keyFile">The key file the new share ends up in.</param>
+    /// <param name="userId">The user recorded in the key file.</param>
+    /// <param name="protection">The key file's protection (with its own Argon2id parameters).</param>
+    /// <param name="refresh">Runs the operation with the handler that writes the pending file (pass it as <c>savePending</c>).</param>
+    /// <param name="notice">Told, in one line, when an earlier run is settled (the CLI prints it). Null: silent.</param>
+    /// <param name="cancellationToken">Cancels the settling of an earlier run's pending file.</param>
+    /// <returns>The new key; or, when an earlier interrupted run had already completed, that run's key.</returns>
+    /// <exception cref="MpcRefreshOutcomeUnknownException">
+    /// The confirmation's outcome is unknown: the pending file (if written) is kept; run again to settle it.
+    /// </exception>
+    /// <exception cref="IOException">The server took the new share, but the key file could not be replaced: move the pending file over it.</exception>
+    public static Task<MpcKey> UpdateAsync(IMpcSignerClient client, string keyFile, string userId, KeyFileProtection protection,
+        Func<PendingShareHandler, Task<MpcKey>> refresh, Action<string>? notice = null, CancellationToken cancellationToken = default) =>
+        UpdateAsync(client, keyFile, userId, protection, refresh, notice, step: null, cancellationToken);
+
+    /// <summary>The update, with <paramref name="step"/> called after each durable write (tests stop the run there).</summary>
+    internal static async Task<MpcKey> UpdateAsync(IMpcSignerClient client, string keyFile, string userId, KeyFileProtection protection,
+        Func<PendingShareHandler, Task<MpcKey>> refresh, Action<string>? notice, Action<string>? step, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(refresh);
+        string pendingPath = PendingPathOf(keyFile);
+        if (await RecoverAsync(client, keyFile, protection, notice, cancellationToken).ConfigureAwait(false) is { } completedEarlier)
+        {
+            notice?.Invoke($"An earlier interrupted run had completed: {keyFile} now holds the share the server expects.");
+            return completedEarlier;
+        }
+        MpcKey key;
+        try
+        {
+            key = await refresh((share, _) =>
+            {
+                ClientKeyFile.Save(pendingPath, share, userId, protection);
+                step?.Invoke(PendingWritten);
+                return ValueTask.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+        catch (MpcRefreshOutcomeUnknownException)
+        {
+            // The server may hold the pending share: keep it for the next run's RecoverAsync.
+            throw;
+        }
+        catch (MpcSignerException)
+        {
+            // A refusal that proves nothing was stored (the SDK wraps every other failure after the confirmation).
+            if (File.Exists(pendingPath))
+            {
+                SecretFile.Delete(pendingPath);
+            }
+            throw;
+        }
+        try
+        {
+            SecretFile.Replace(pendingPath, keyFile);
+            step?.Invoke(FinalReplaced);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            key.Dispose();
+            throw new IOException($"The refresh completed, but {keyFile} could not be replaced ({e.Message.TrimEnd('.')}): move {pendingPath} over it.", e);
+        }
+        return key;
+    }
+
+    /// <summary>
+    /// Settles a <c>keyFile.pending</c> left by an interrupted run: the server's device list says which share (by
+    /// share id) each device holds. The pending share, if the server holds it, replaces the key file and is returned.
+    /// If the server holds the key file's share instead (or does not know the pending device: the run stopped before
+    /// the confirmation), the pending file is moved aside to <see cref="UnconfirmedPathOf"/>, never deleted, in case a
+    /// confirmation still in flight lands later. Null when there was nothing to settle or the pending share is not the server's.
+    /// </summary>
+    public static async Task<MpcKey?> RecoverAsync(IMpcSignerClient client, string keyFile, KeyFileProtection protection,
+        Action<string>? notice = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        string pendingPath = PendingPathOf(keyFile);
+        if (!File.Exists(pendingPath))
+        {
+            return null;
+        }
+        ClientKeyShare? pending = ClientKeyFile.Load(pendingPath, protection, BigNumBackends.Default);
+        try
+        {
+            IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(pending.KeyId, cancellationToken).ConfigureAwait(false);
+            MpcDeviceInfo? device = devices.FirstOrDefault(d => d.DeviceId == pending.DeviceId && !d.Revoked);
+            if (device is not null && device.ShareId == Convert.ToHexStringLower(pending.ShareId))
+            {
+                SecretFile.Replace(pendingPath, keyFile);
+                MpcKey recovered = client.OpenKey(pending);
+                pending = null;
+                return recovered;
+            }
+        }
+        finally
+        {
+            pending?.Dispose();
+        }
+        string aside = UnconfirmedPathOf(keyFile);
+        SecretFile.Replace(pendingPath, aside);
+        notice?.Invoke($"The server never took the share in {pendingPath} (the earlier run stopped before its confirmation); it is moved to {aside}: delete it once this run succeeds.");
+        return null;
+    }
+}
