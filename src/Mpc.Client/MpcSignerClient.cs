@@ -143,9 +143,10 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
 
     private async Task<EcdsaSignature> SignCore(MpcKey key, ReadOnlyMemory<byte> digest, MpcSignOptions? options, CancellationToken cancellationToken)
     {
+        // The clock starts first so a call refused before anything is sent (a digest of the wrong length) is a failed sign in traces too.
+        using var clock = new OperationClock("sign", _logger, key.Curve, key.KeyId);
         Digest parsed = Digest.Parse(digest.Span);
         key.Share.RequireSigningParameters();
-        using var clock = new OperationClock("sign", _logger, key.Curve, key.KeyId);
         bool lowS = (options ?? MpcSignOptions.Default).LowS;
         byte[]? commitment = key.TakeCommitment();
         for (int attempt = 1; ; attempt++)
