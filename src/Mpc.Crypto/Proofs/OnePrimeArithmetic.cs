@@ -28,6 +28,14 @@ internal sealed class OnePrimeArithmetic(PaillierPrivateKey key)
     public (BigInteger First, BigInteger Second) PowPair(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent) =>
         key.PowPairModP(first, ReduceExponent(firstExponent), second, ReduceExponent(secondExponent));
 
+    /// <summary>
+    /// (first^firstExponent, second^secondExponent) mod p for PUBLIC non-negative exponents (the 128-bit challenge e),
+    /// used as they are: padding a 128-bit exponent to p's length so the pair can share one AVX-512 call costs more than
+    /// two short powers (0.13 F against 0.04 F, docs/protocol.md). The modulus p stays secret and in the constant-time path.
+    /// </summary>
+    public (BigInteger First, BigInteger Second) PowPairPublicExponents(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent) =>
+        key.PowPairModP(first, firstExponent, second, secondExponent);
+
     private BigInteger ReduceExponent(BigInteger exponent) =>
         key.PublicKey.Backend.ModMultiply(exponent.Add(_pMinusOne.ShiftLeft(exponent.BitLength + 1)), BigInteger.One, _pMinusOne);
 }

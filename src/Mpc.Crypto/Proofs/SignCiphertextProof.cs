@@ -273,9 +273,10 @@ public sealed class SignCiphertextProof
             throw Error.ProofFailed(Name, "Paillier equality C^z1·(1+N)^z2·w^N ≡ A·D^e");
         }
         checks.Group(this, e);
-        // Ring-Pedersen mod p with s = t^λ: s^z·t^z' = t^(λz+z'); both equations' powers of t in one call, S^e and T^e in another.
+        // Ring-Pedersen mod p with s = t^λ: s^z·t^z' = t^(λz+z'); both equations' powers of t in one call; S^e and T^e with
+        // the 128-bit e as it is (public), not padded to p's length.
         (BigInteger first, BigInteger second) = modP.PowPair(t, lambda.Multiply(Z1).Add(Z3), t, lambda.Multiply(Z2).Add(Z4));
-        (BigInteger sPower, BigInteger tPower) = modP.PowPair(S, e, T, e);
+        (BigInteger sPower, BigInteger tPower) = modP.PowPairPublicExponents(S, e, T, e);
         if (!first.Equals(modP.Multiply(modP.Reduce(E), sPower)))
         {
             throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ E·S^e");

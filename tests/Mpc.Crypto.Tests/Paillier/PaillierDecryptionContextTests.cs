@@ -153,6 +153,26 @@ public sealed class PaillierDecryptionContextTests(PaillierKeyFixture keys)
     }
 
     [Fact]
+    public void The_verifiers_short_public_exponent_pair_equals_the_padded_pair_and_plain_modpow()
+    {
+        // S^e and T^e of the c3 check take the 128-bit challenge as it is; the padded path (exponent + k·(p − 1))
+        // must give the same residues for every e, including 0 and the largest challenge.
+        BigInteger p = _openSsl.P, n = _openSsl.PublicKey.N;
+        var random = new Random(15);
+        foreach (PaillierPrivateKey key in new[] { _openSsl, _managed })
+        {
+            var modP = new Mpc.Crypto.Proofs.OnePrimeArithmetic(key);
+            foreach (BigInteger e in new[] { BigInteger.Zero, BigInteger.One, BigInteger.Two.Pow(128).Subtract(BigInteger.One), new BigInteger(128, new Org.BouncyCastle.Security.SecureRandom()) })
+            {
+                BigInteger s = TestNumbers.BelowModulus(random, n).Add(BigInteger.One), t = TestNumbers.BelowModulus(random, n).Add(BigInteger.One);
+                (BigInteger, BigInteger) expected = (s.ModPow(e, p), t.ModPow(e, p));
+                Assert.Equal(expected, modP.PowPairPublicExponents(s, e, t, e));
+                Assert.Equal(expected, modP.PowPair(s, e, t, e));
+            }
+        }
+    }
+
+    [Fact]
     public void OpenSsl_nonce_power_equals_managed_and_the_public_path()
     {
         BigInteger n = _openSsl.PublicKey.N;
