@@ -107,7 +107,7 @@ public static partial class BrowserSigner
     public static async Task<string> Sign(string keyId, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] data)
     {
         MpcKey key = Session.Key(keyId);
-        EcdsaSignature signature = await Session.Client.SignDataAsync(key, data).ConfigureAwait(false);
+        MpcSignature signature = await Session.Client.SignDataAsync(key, data).ConfigureAwait(false);
         return Convert.ToBase64String(signature.ToDer());
     }
 

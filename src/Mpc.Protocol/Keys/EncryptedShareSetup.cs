@@ -66,9 +66,14 @@ public sealed record EncryptedShareSetup(
         var paillier = new PaillierPublicKey(PaillierModulus, backend);
         RequireLargeEnough(curve, paillier.BitLength);
         RingPedersenParameters serverRingPedersen = ServerRingPedersen;
-        serverRingPedersen.Validate();
         // Πprm (128 exponentiations mod N) is the heaviest check and independent of the others: run it beside them.
-        Task ringPedersenCheck = Task.Run(() => RingPedersenProof.Verify(serverRingPedersen, serverContext, backend));
+        // The range checks of (s, t) run inside it, so a refusal of the modulus always wins over one of (s, t): a
+        // swapped N is reported by its proofs whichever of the two numbers happens to be larger.
+        Task ringPedersenCheck = Task.Run(() =>
+        {
+            serverRingPedersen.Validate();
+            RingPedersenProof.Verify(serverRingPedersen, serverContext, backend);
+        });
         try
         {
             // Πfac first: the batched check inside Πmod.Verify is sound only for a modulus without small factors
