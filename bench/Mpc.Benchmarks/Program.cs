@@ -20,7 +20,10 @@ public static class Program
         // and always show the median, which shared or noisy machines make more telling than the mean.
         IConfig config = DefaultConfig.Instance
             .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddColumn(StatisticColumn.Median);
+            .AddColumn(StatisticColumn.Median)
+            // Each benchmark class is built as its own project; BenchmarkDotNet's 2-minute default is too short for
+            // that on a loaded 2-core machine (a CI smoke run lost every benchmark of a class to it).
+            .WithBuildTimeout(TimeSpan.FromMinutes(10));
         IEnumerable<Summary> summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success) || s.Reports.Length < s.BenchmarksCases.Length);
         return failed ? 1 : 0;

@@ -149,7 +149,6 @@ public sealed class RawHttp2Tests(ServerFixture server) : IDisposable
         foreach ((string method, IMessage request) in new (string, IMessage)[]
         {
             ("BeginSign", new BeginSignRequest { KeyId = key.KeyId, DeviceId = hugeId }),
-            ("SignNonce", new SignNonceRequest { KeyId = key.KeyId, DeviceId = hugeId, Nonce = ByteString.CopyFrom(new byte[8]) }),
             ("RevokeDevice", new RevokeDeviceRequest { KeyId = key.KeyId, DeviceId = hugeId }),
             ("BeginRefresh", new BeginRefreshRequest { KeyId = key.KeyId, DeviceId = hugeId, Purpose = RefreshPurpose.Refresh }),
         })
@@ -160,6 +159,14 @@ public sealed class RawHttp2Tests(ServerFixture server) : IDisposable
             Assert.InRange(headerLength, 1, 512);
             Assert.Contains(new string('d', 64) + "…", message, StringComparison.Ordinal);
         }
+
+        // SignNonce checks the device through the session it names (the session binds the device), so this undecodable
+        // nonce is refused as malformed before any device lookup, and the id is not echoed either.
+        (StatusCode nonceStatus, string nonceMessage, int nonceHeader) = await Post(
+            "SignNonce", Frame(new SignNonceRequest { KeyId = key.KeyId, DeviceId = hugeId, Nonce = ByteString.CopyFrom(new byte[8]) }.ToByteArray()), token);
+        Assert.Equal(StatusCode.InvalidArgument, nonceStatus);
+        Assert.DoesNotContain(new string('d', 65), nonceMessage, StringComparison.Ordinal);
+        Assert.InRange(nonceHeader, 1, 512);
     }
 
     public void Dispose() => _http.Dispose();
