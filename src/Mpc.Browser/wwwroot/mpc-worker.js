@@ -24,6 +24,16 @@ function runtime() {
 
 globalThis.mpcPrimeProgress = (bits, tested) => progress('device-setup', { bits, tested });
 
+/** Seals the open share of `key` into IndexedDB (replacing its record), zeroing the JS copy. */
+async function sealOpenShare(signer, key) {
+  const secret = Uint8Array.from(signer.ExportShare(key.keyId));
+  try {
+    await vault.sealShare(key, secret);
+  } finally {
+    secret.fill(0);
+  }
+}
+
 const operations = {
   async connect({ server, token }) {
     (await runtime()).Connect(server, token);
@@ -55,12 +65,7 @@ const operations = {
     const signer = await runtime();
     progress('keygen', { note: 'generating the key with the server' });
     const key = JSON.parse(await signer.CreateKey(curve ?? 'p256'));
-    const secret = Uint8Array.from(signer.ExportShare(key.keyId));
-    try {
-      await vault.sealShare(key, secret);
-    } finally {
-      secret.fill(0);
-    }
+    await sealOpenShare(signer, key);
     progress('keygen-done', { keyId: key.keyId });
     return key;
   },
@@ -80,11 +85,45 @@ const operations = {
     return keys;
   },
 
+  /** A fresh share pair for the key (same public key); the new share replaces the sealed record. */
+  async refresh({ keyId }) {
+    const signer = await runtime();
+    progress('refresh', { keyId });
+    const key = JSON.parse(await signer.Refresh(keyId));
+    await sealOpenShare(signer, key);
+    return key;
+  },
+
+  /** The SDK's backup file (Argon2id + AES-256-GCM under the passphrase): the same bytes mpc restore reads. */
+  async backup({ keyId, userId, passphrase, label }) {
+    const signer = await runtime();
+    progress('backup', { keyId });
+    const started = performance.now();
+    const file = Uint8Array.from(atob(await signer.CreateBackup(keyId, userId, passphrase, label ?? 'browser backup')), c => c.charCodeAt(0));
+    return { file, milliseconds: performance.now() - started };
+  },
+
+  /** Restores a backup file onto this browser (it is used up) and seals the new share. */
+  async restore({ file, passphrase, label }) {
+    const signer = await runtime();
+    progress('restore');
+    const started = performance.now();
+    const key = JSON.parse(await signer.RestoreBackup(Array.from(file), passphrase, label ?? 'browser'));
+    await sealOpenShare(signer, key);
+    return { ...key, milliseconds: performance.now() - started };
+  },
+
   async sign({ keyId, data }) {
     const signer = await runtime();
     const started = performance.now();
     const der = Uint8Array.from(atob(await signer.Sign(keyId, Array.from(data))), c => c.charCodeAt(0));
     return { der, milliseconds: performance.now() - started };
+  },
+
+  async signCms({ keyId, data, chain }) {
+    const signer = await runtime();
+    const cms = Uint8Array.from(atob(await signer.SignCms(keyId, Array.from(data), chain.join(','))), c => c.charCodeAt(0));
+    return { cms };
   },
 
   async preparedRandomness({ keyId }) {
