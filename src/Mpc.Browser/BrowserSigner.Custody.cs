@@ -95,6 +95,69 @@ public static partial class BrowserSigner
         }
     }
 
+    /// <summary>
+    /// New device: starts an enrolment for <paramref name="keyId"/> (<see cref="DeviceEnrolmentRequest"/>). Returns JSON
+    /// <c>{ request, code }</c>: the request token to carry to the existing device, and the code to show on this
+    /// screen for the user to type there. The pending private key stays in this worker's memory only (a reload
+    /// drops it; start again), for <see cref="DeviceEnrolmentRequest.Lifetime"/>.
+    /// </summary>
+    [JSExport]
+    public static string RequestEnrolment(string keyId)
+    {
+        DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(keyId);
+        Session.StartEnrolment(request);
+        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["request"] = request.Request.ToToken(),
+            ["code"] = request.Request.ConfirmationCode,
+        }, BrowserJson.Default.DictionaryStringObject);
+    }
+
+    /// <summary>
+    /// New device: opens the existing device's handover (<c>mpc device handover</c>'s output, or
+    /// <see cref="HandOver"/>'s) with the pending request, and enrols this browser as a device of the key
+    /// (<see cref="MpcSignerClient.EnrolDeviceAsync"/>: its own share pair). The worker seals the share. JSON of the key.
+    /// </summary>
+    [JSExport]
+    public static async Task<string> AcceptHandover(string handover, string label)
+    {
+        _ = Session.Device;
+        ClientKeyShare handedOver;
+        using (DeviceEnrolmentRequest pending = Session.TakeEnrolment())
+        using (OpenedHandover opened = DeviceHandover.Open(handover, pending))
+        {
+            handedOver = opened.ImportShare(new JsBigIntBackend());
+        }
+        using (handedOver)
+        {
+            MpcKey enrolled = await Session.Client.EnrolDeviceAsync(handedOver, label).ConfigureAwait(false);
+            Session.Add(enrolled);
+            return Describe(enrolled);
+        }
+    }
+
+    /// <summary>
+    /// Existing device: seals <paramref name="keyId"/>'s share to the new device's request, after checking that
+    /// <paramref name="code"/> (typed by the user from the new device's screen) belongs to it
+    /// (<see cref="DeviceHandover.Seal"/>). Returns the handover text to carry to the new device. Until this browser
+    /// refreshes (<see cref="Refresh"/>, once the new device shows as enrolled) the share inside the handover is live.
+    /// </summary>
+    [JSExport]
+    public static string HandOver(string keyId, string request, string code, string userId)
+    {
+        MpcKey key = Session.Key(keyId);
+        byte[] secret = key.Share.ExportSecret();
+        try
+        {
+            return DeviceHandover.Seal(request, code, secret,
+                new HandoverIdentity(userId, key.KeyId, key.Share.DeviceId, key.Curve, CompressedPublicKey(key))).Text;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
     /// <summary>The joint public key, compressed SEC1, read from the key's public SubjectPublicKeyInfo.</summary>
     private static byte[] CompressedPublicKey(MpcKey key)
     {

@@ -2,7 +2,7 @@
 
 export type Curve = 'p256' | 'p384' | 'secp256k1';
 
-/** What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done", "refresh", "backup", "restore". */
+/** What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done", "refresh", "backup", "restore", "enrol". */
 export interface Progress {
   stage: string;
   note?: string;
@@ -87,6 +87,13 @@ export declare class MpcSigner {
   /** Restores a backup file (this API's or `mpc backup`'s) onto this browser; the backup is used up. */
   restore(file: Uint8Array | ArrayBuffer, options: RestoreOptions): Promise<KeyDescription>;
   restoreTimed(file: Uint8Array | ArrayBuffer, options: RestoreOptions): Promise<KeyDescription & { milliseconds: number }>;
+  /** New device: starts an enrolment; carry `request` to the existing device, show `code` here (valid 15 minutes, in memory only). */
+  requestEnrolment(keyId: string): Promise<{ request: string; code: string }>;
+  /** New device: opens the existing device's handover (`mpc device handover` or handOver()), enrols this browser, seals the share. */
+  acceptHandover(handover: string, options?: { label?: string }): Promise<KeyDescription>;
+  acceptHandoverTimed(handover: string, options?: { label?: string }): Promise<KeyDescription & { milliseconds: number }>;
+  /** Existing device: the handover for a new device's request, if `code` is its code; refresh(keyId) here once the new device is enrolled. */
+  handOver(keyId: string, options: { request: string; code: string; userId?: string }): Promise<string>;
   /** The user's keys as the server knows them. */
   listKeys(): Promise<ServerKey[]>;
   /** Stops the worker. */

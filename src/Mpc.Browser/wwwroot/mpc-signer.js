@@ -131,6 +131,41 @@ export class MpcSigner {
     return this.#call('restore', { file: new Uint8Array(file), passphrase, label });
   }
 
+  /**
+   * New device, step 1 of an enrolment (the SDK's DeviceEnrolmentRequest; `mpc device request` on the CLI): returns
+   * `{ request, code }`. Carry `request` to the existing device by any channel and show `code` here: the user types it
+   * there. The pending key lives in the worker only (valid 15 minutes; a reload loses it).
+   */
+  requestEnrolment(keyId) {
+    return this.#call('requestEnrolment', { keyId });
+  }
+
+  /**
+   * New device, step 2: opens the handover the existing device made (`mpc device handover` or handOver()), enrols
+   * this browser as a device of the key (its own share pair) and seals the share. The handover opens once.
+   */
+  async acceptHandover(handover, { label = 'browser' } = {}) {
+    const { milliseconds, ...key } = await this.#call('acceptHandover', { handover: String(handover).trim(), label });
+    return key;
+  }
+
+  /** acceptHandover() with the worker's time in milliseconds. */
+  acceptHandoverTimed(handover, { label = 'browser' } = {}) {
+    return this.#call('acceptHandover', { handover: String(handover).trim(), label });
+  }
+
+  /**
+   * Existing device: the handover text for a new device's `request`, sealed only if `code` (typed by the user from
+   * the NEW device's screen) is that request's code. Once the new device is enrolled, call refresh(keyId) here: until
+   * then the share inside the handover is this browser's live share.
+   */
+  handOver(keyId, { request, code, userId = this.#userId }) {
+    if (!userId) {
+      return Promise.reject(new Error('handOver needs the user id (the token has no "sub"): pass { userId }'));
+    }
+    return this.#call('handOver', { keyId, request: String(request).trim(), code: String(code).trim(), userId });
+  }
+
   /** The user's keys as the server knows them. */
   listKeys() {
     return this.#call('listKeys');

@@ -113,6 +113,26 @@ const operations = {
     return { ...key, milliseconds: performance.now() - started };
   },
 
+  /** New device: an enrolment request for the key; { request, code }. */
+  async requestEnrolment({ keyId }) {
+    return JSON.parse((await runtime()).RequestEnrolment(keyId));
+  },
+
+  /** New device: opens the existing device's handover, enrols this browser and seals its share. */
+  async acceptHandover({ handover, label }) {
+    const signer = await runtime();
+    progress('enrol');
+    const started = performance.now();
+    const key = JSON.parse(await signer.AcceptHandover(handover, label ?? 'browser'));
+    await sealOpenShare(signer, key);
+    return { ...key, milliseconds: performance.now() - started };
+  },
+
+  /** Existing device: the handover text for a request whose code the user typed. */
+  async handOver({ keyId, request, code, userId }) {
+    return (await runtime()).HandOver(keyId, request, code, userId);
+  },
+
   async sign({ keyId, data }) {
     const signer = await runtime();
     const started = performance.now();

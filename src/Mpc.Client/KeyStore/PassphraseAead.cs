@@ -61,9 +61,10 @@ internal static class PassphraseAead
         }
     }
 
-    // The platform's AES-GCM where it has one; BouncyCastle's GCM in browser WebAssembly, where .NET has no AES
-    // (src/Mpc.Browser opens and writes backup files). Same algorithm, same bytes: the tag check fails the same way.
-    private static void Encrypt(byte[] key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData)
+    // AES-256-GCM (96-bit nonce, 128-bit tag), also for the device handover: the platform's where it has one;
+    // BouncyCastle's in browser WebAssembly, where .NET has no AES (src/Mpc.Browser writes and opens backups and
+    // handovers). Same algorithm, same bytes: a failed tag check is AuthenticationTagMismatchException either way.
+    internal static void Encrypt(byte[] key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData)
     {
         if (AesGcm.IsSupported)
         {
@@ -76,7 +77,7 @@ internal static class PassphraseAead
         gcm.DoFinal(ciphertextAndTag[written..]);
     }
 
-    private static void Decrypt(byte[] key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertextAndTag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    internal static void Decrypt(byte[] key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertextAndTag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
         int length = ciphertextAndTag.Length - TagLength;
         if (AesGcm.IsSupported)
