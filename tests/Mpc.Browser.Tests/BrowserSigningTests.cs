@@ -134,6 +134,53 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
         Assert.Contains($"share {keyId} fails its integrity check", error, StringComparison.Ordinal);
     }
 
+    [ChromiumFact]
+    public async Task A_share_sealed_also_under_a_passphrase_opens_only_with_it_and_then_signs()
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-passphrase-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context, app, output);
+        const string openWith = """
+            async ([server, token, passphrase]) => {
+              const { MpcSigner, toBase64 } = await import('./mpc-signer.js');
+              window.toBase64 = toBase64;
+              window.signer = await MpcSigner.open({ server, token, passphrase: passphrase || undefined });
+              try {
+                const started = performance.now();
+                const keys = await window.signer.openStoredKeys();
+                return { keys: keys.map(k => k.keyId), ms: performance.now() - started };
+              } catch (e) {
+                return { error: e.message };
+              }
+            }
+            """;
+        string server = app.Server.WebAddress.ToString();
+        await Evaluate(page, openWith, new[] { server, token, "correct horse" });
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        string keyId = key.GetProperty("keyId").GetString()!;
+        string pem = key.GetProperty("publicKeyPem").GetString()!;
+        string stored = (await Evaluate(page, DumpIndexedDb)).GetString()!;
+        Assert.Contains("\"kdf\":\"PBKDF2-SHA256\"", stored, StringComparison.Ordinal);
+
+        // The same profile (so the same non-extractable key) without the passphrase, and with a wrong one: refused.
+        await page.ReloadAsync();
+        JsonElement without = await Evaluate(page, openWith, new[] { server, token, "" });
+        Assert.Contains($"share {keyId} is also sealed under a passphrase", without.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await page.ReloadAsync();
+        JsonElement wrong = await Evaluate(page, openWith, new[] { server, token, "wrong horse" });
+        Assert.Contains($"share {keyId} does not open with this passphrase", wrong.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        await page.ReloadAsync();
+        JsonElement right = await Evaluate(page, openWith, new[] { server, token, "correct horse" });
+        Assert.Equal(keyId, Assert.Single(right.GetProperty("keys").EnumerateArray()).GetString());
+        AssertOpensslVerifies(pem, "signed with a passphrase-sealed share", await Sign(page, keyId, "signed with a passphrase-sealed share"));
+        string figures = string.Create(CultureInfo.InvariantCulture,
+            $"browser passphrase layer (headless chromium): openStoredKeys with PBKDF2-SHA256 600000 iterations, one share {right.GetProperty("ms").GetDouble():F0} ms");
+        output.WriteLine(figures);
+        Console.WriteLine(figures);
+    }
+
     /// <summary>The bytes a browser downloads to sign: the page's scripts and _framework, as Brotli where published so.</summary>
     private string DownloadSize()
     {

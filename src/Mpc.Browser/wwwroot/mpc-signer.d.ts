@@ -32,6 +32,11 @@ export interface OpenOptions {
   server: string | URL;
   /** The user's bearer token. */
   token: string;
+  /**
+   * Optional: seal the shares this signer stores also under this passphrase (PBKDF2-SHA256, 600 000 iterations,
+   * AES-256-GCM, inside the non-extractable key's layer); needed by openStoredKeys() for shares sealed with one.
+   */
+  passphrase?: string;
   onProgress?: (progress: Progress) => void;
   /** Where mpc-worker.js is; by default beside mpc-signer.js. */
   workerUrl?: string | URL;

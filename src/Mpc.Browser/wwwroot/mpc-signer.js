@@ -37,12 +37,14 @@ export class MpcSigner {
 
   /**
    * Starts the worker, connects it to `server` (the signing service's gRPC-Web address) with `token`, and loads this
-   * browser's device parameters, creating them the first time (progress stage "device-setup").
+   * browser's device parameters, creating them the first time (progress stage "device-setup"). With `passphrase`,
+   * shares sealed from now on carry a second layer under it (PBKDF2-SHA256, 600 000 iterations, AES-GCM), and
+   * openStoredKeys() needs it for such shares.
    */
-  static async open({ server, token, onProgress, workerUrl = new URL('./mpc-worker.js', import.meta.url) }) {
+  static async open({ server, token, passphrase, onProgress, workerUrl = new URL('./mpc-worker.js', import.meta.url) }) {
     const signer = new MpcSigner(new Worker(workerUrl, { type: 'module' }), onProgress);
     signer.#userId = subjectOf(token);
-    await signer.#call('connect', { server: String(server), token });
+    await signer.#call('connect', { server: String(server), token, passphrase });
     signer.device = await signer.#call('setupDevice');
     return signer;
   }

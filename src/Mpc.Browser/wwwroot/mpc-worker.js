@@ -24,19 +24,24 @@ function runtime() {
 
 globalThis.mpcPrimeProgress = (bits, tested) => progress('device-setup', { bits, tested });
 
+// The passphrase of the optional second layer over the shares (mpc-vault.js), for this worker's life; a JS string,
+// which cannot be wiped.
+let sharePassphrase;
+
 /** Seals the open share of `key` into IndexedDB (replacing its record), zeroing the JS copy. */
 async function sealOpenShare(signer, key) {
   const secret = Uint8Array.from(signer.ExportShare(key.keyId));
   try {
-    await vault.sealShare(key, secret);
+    await vault.sealShare(key, secret, sharePassphrase);
   } finally {
     secret.fill(0);
   }
 }
 
 const operations = {
-  async connect({ server, token }) {
+  async connect({ server, token, passphrase }) {
     (await runtime()).Connect(server, token);
+    sharePassphrase = passphrase || undefined;
     return true;
   },
 
@@ -75,7 +80,7 @@ const operations = {
     const signer = await runtime();
     const keys = [];
     for (const record of await vault.listShares()) {
-      const secret = await vault.openShare(record);
+      const secret = await vault.openShare(record, sharePassphrase);
       try {
         keys.push(JSON.parse(signer.OpenShare(Array.from(secret))));
       } finally {
