@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Grpc.Net.Client.Web;
 using Mpc.Client;
+using Mpc.Client.Custody;
 using Mpc.Crypto.Proofs;
 
 namespace Mpc.Browser;
@@ -15,6 +16,7 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
     private readonly Dictionary<string, MpcKey> _keys = new(StringComparer.Ordinal);
     private RingPedersenSecret? _device;
     private MpcSignerClient? _client;
+    private DeviceEnrolmentRequest? _enrolment;
 
     public RingPedersenSecret Device => _device ?? throw new InvalidOperationException("No device parameters: run device setup first.");
 
@@ -32,6 +34,21 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
         _device = device;
         _client?.Dispose();
         _client = null;
+    }
+
+    /// <summary>Keeps a new device's pending enrolment (replacing, and zeroing, an earlier one).</summary>
+    public void StartEnrolment(DeviceEnrolmentRequest request)
+    {
+        _enrolment?.Dispose();
+        _enrolment = request;
+    }
+
+    /// <summary>The pending enrolment, handed to the caller (who disposes it): a handover is opened once.</summary>
+    public DeviceEnrolmentRequest TakeEnrolment()
+    {
+        DeviceEnrolmentRequest request = _enrolment ?? throw new InvalidOperationException("No enrolment is pending in this browser: call requestEnrolment(keyId) first.");
+        _enrolment = null;
+        return request;
     }
 
     public void Add(MpcKey key)
@@ -56,5 +73,6 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
         _keys.Clear();
         _client?.Dispose();
         _device?.Dispose();
+        _enrolment?.Dispose();
     }
 }

@@ -111,6 +111,20 @@ public static partial class BrowserSigner
         return Convert.ToBase64String(signature.ToDer());
     }
 
+    /// <summary>
+    /// Signs <paramref name="data"/> as a detached CMS (CAdES-BES attributes, <see cref="BrowserCms"/>) with the
+    /// certificates in <paramref name="chainBase64"/> (DER, base64, the signer's first, separated by commas); the CMS as base64.
+    /// </summary>
+    [JSExport]
+    public static async Task<string> SignCms(string keyId, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] data, string chainBase64)
+    {
+        MpcKey key = Session.Key(keyId);
+        byte[][] chain = chainBase64.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Convert.FromBase64String).ToArray();
+        var cms = new BrowserCms(data, key.Curve, key.SubjectPublicKeyInfo, chain, DateTimeOffset.UtcNow);
+        MpcSignature signature = await Session.Client.SignDataAsync(key, cms.SignedAttributes).ConfigureAwait(false);
+        return Convert.ToBase64String(cms.Assemble(signature.ToDer()));
+    }
+
     /// <summary>How many signatures of <paramref name="keyId"/> have their randomness prepared (it is computed when the worker is idle).</summary>
     [JSExport]
     public static int PreparedRandomness(string keyId) => Session.Key(keyId).PreparedRandomness;

@@ -17,7 +17,7 @@ internal static class DemoCommand
         var curveOption = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
         var outOption = new Option<DirectoryInfo?>("--out") { Description = "Directory for the server data, document, signature and public key (default: a new temporary directory)" };
         var browserOption = new Option<bool>("--browser") { Description = "Serve the browser example page (sign in the browser) instead, print its URL, and run until Ctrl+C" };
-        var siteOption = new Option<DirectoryInfo?>("--site") { Description = $"With --browser: the published browser client's wwwroot (dotnet publish src/Mpc.Browser -c Release -o DIR; then DIR/wwwroot); default ${BrowserSiteVariable}, else browser/wwwroot beside mpc" };
+        var siteOption = new Option<DirectoryInfo?>("--site") { Description = $"With --browser: the published browser client's wwwroot (dotnet publish src/Mpc.Browser -c Release -o DIR; then DIR/wwwroot); default ${BrowserSiteVariable}, else browser/wwwroot beside mpc, else (in a source checkout) published once into {BrowserSite.CacheDirectory}" };
         var command = new Command("demo", "Start mpc-server on a loopback port, create a split key, sign a sample document and verify it.") { curveOption, outOption, browserOption, siteOption };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(() => parse.GetValue(browserOption)
             ? RunBrowser(parse.GetValue(siteOption), parse.GetValue(outOption), cancellationToken)
@@ -26,7 +26,7 @@ internal static class DemoCommand
     }
 
     /// <summary>Where `mpc demo --browser` finds the published browser client when --site is not given.</summary>
-    public const string BrowserSiteVariable = "MPC_BROWSER_SITE";
+    public const string BrowserSiteVariable = BrowserSite.Variable;
 
     /// <summary>
     /// `mpc demo --browser`: mpc-server with gRPC-Web and the example page on one loopback port (the page's origin is
@@ -35,13 +35,10 @@ internal static class DemoCommand
     private static async Task<int> RunBrowser(DirectoryInfo? site, DirectoryInfo? outDirectory, CancellationToken cancellationToken)
     {
         ServerProgram program = ServerProcess.Locate();
-        string siteDirectory = site?.FullName
-            ?? (Environment.GetEnvironmentVariable(BrowserSiteVariable) is { Length: > 0 } configured ? Path.GetFullPath(configured) : Path.Combine(AppContext.BaseDirectory, "browser", "wwwroot"));
-        if (!File.Exists(Path.Combine(siteDirectory, "issue.html")))
-        {
-            throw new ServerProcessException(
-                $"no browser client in {siteDirectory}: publish it with `dotnet publish src/Mpc.Browser -c Release -o artifacts/browser` and pass --site artifacts/browser/wwwroot");
-        }
+        BrowserSite browserSite = BrowserSite.Resolve(site?.FullName, Environment.GetEnvironmentVariable(BrowserSiteVariable),
+            AppContext.BaseDirectory, Environment.CurrentDirectory);
+        await browserSite.PublishAsync(cancellationToken);
+        string siteDirectory = browserSite.Directory;
         string directory = outDirectory?.FullName ?? Directory.CreateTempSubdirectory("mpc-demo-").FullName;
         int webPort = FreeLoopbackPort();
         string origin = $"http://127.0.0.1:{webPort}";

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
+using static Mpc.Browser.Tests.BrowserPage;
 
 namespace Mpc.Browser.Tests;
 
@@ -16,20 +17,6 @@ namespace Mpc.Browser.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output)
 {
-    private const int TimeoutMs = 300_000;
-
-    /// <summary>Opens the signer in the page (as window.signer) for the test server and <paramref name="token"/>.</summary>
-    private const string OpenSigner = """
-        async ([server, token]) => {
-          const { MpcSigner, toBase64 } = await import('./mpc-signer.js');
-          window.toBase64 = toBase64;
-          window.progress = [];
-          const started = performance.now();
-          window.signer = await MpcSigner.open({ server, token, onProgress: p => window.progress.push(p) });
-          return { ...window.signer.device, openMs: performance.now() - started, stages: [...new Set(window.progress.map(p => p.stage))] };
-        }
-        """;
-
     /// <summary>Every record of every IndexedDB store, bytes as hex, a CryptoKey as its algorithm and extractable flag.</summary>
     private const string DumpIndexedDb = """
         async () => {
@@ -55,7 +42,7 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
         await app.Server.StartAsync(app.Origin);
         string token = await app.Server.TokenAsync("browser-user");
         await using IBrowserContext context = await app.Browser.NewContextAsync();
-        IPage page = await OpenHarness(context);
+        IPage page = await OpenHarness(context, app, output);
 
         JsonElement opened = await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
         Assert.True(opened.GetProperty("created").GetBoolean());
@@ -120,7 +107,7 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
         await app.Server.StartAsync(app.Origin);
         string token = await app.Server.TokenAsync("browser-tamper-user");
         await using IBrowserContext context = await app.Browser.NewContextAsync();
-        IPage page = await OpenHarness(context);
+        IPage page = await OpenHarness(context, app, output);
         await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
         string keyId = (await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })")).GetProperty("keyId").GetString()!;
 
@@ -147,47 +134,51 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
         Assert.Contains($"share {keyId} fails its integrity check", error, StringComparison.Ordinal);
     }
 
-    private async Task<IPage> OpenHarness(IBrowserContext context)
+    [ChromiumFact]
+    public async Task A_share_sealed_also_under_a_passphrase_opens_only_with_it_and_then_signs()
     {
-        IPage page = await context.NewPageAsync();
-        page.SetDefaultTimeout(TimeoutMs);
-        page.Console += (_, message) => output.WriteLine($"console.{message.Type}: {message.Text}");
-        await page.GotoAsync(new Uri(app.Address, "harness.html").ToString());
-        return page;
-    }
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-passphrase-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context, app, output);
+        const string openWith = """
+            async ([server, token, passphrase]) => {
+              const { MpcSigner, toBase64 } = await import('./mpc-signer.js');
+              window.toBase64 = toBase64;
+              window.signer = await MpcSigner.open({ server, token, passphrase: passphrase || undefined });
+              try {
+                const started = performance.now();
+                const keys = await window.signer.openStoredKeys();
+                return { keys: keys.map(k => k.keyId), ms: performance.now() - started };
+              } catch (e) {
+                return { error: e.message };
+              }
+            }
+            """;
+        string server = app.Server.WebAddress.ToString();
+        await Evaluate(page, openWith, new[] { server, token, "correct horse" });
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        string keyId = key.GetProperty("keyId").GetString()!;
+        string pem = key.GetProperty("publicKeyPem").GetString()!;
+        string stored = (await Evaluate(page, DumpIndexedDb)).GetString()!;
+        Assert.Contains("\"kdf\":\"PBKDF2-SHA256\"", stored, StringComparison.Ordinal);
 
-    private static async Task<JsonElement> Evaluate(IPage page, string expression, object? argument = null)
-    {
-        JsonElement? result = await page.EvaluateAsync(expression, argument);
-        return result ?? default;
-    }
+        // The same profile (so the same non-extractable key) without the passphrase, and with a wrong one: refused.
+        await page.ReloadAsync();
+        JsonElement without = await Evaluate(page, openWith, new[] { server, token, "" });
+        Assert.Contains($"share {keyId} is also sealed under a passphrase", without.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await page.ReloadAsync();
+        JsonElement wrong = await Evaluate(page, openWith, new[] { server, token, "wrong horse" });
+        Assert.Contains($"share {keyId} does not open with this passphrase", wrong.GetProperty("error").GetString(), StringComparison.Ordinal);
 
-    private static async Task<byte[]> Sign(IPage page, string keyId, string text) =>
-        Convert.FromBase64String((await Evaluate(page, "async ([keyId, text]) => window.toBase64(await window.signer.sign(keyId, text))", new[] { keyId, text })).GetString()!);
-
-    /// <summary>`openssl dgst -sha256 -verify pub.pem -signature sig.der doc.txt` says "Verified OK".</summary>
-    private static void AssertOpensslVerifies(string publicKeyPem, string document, byte[] der)
-    {
-        string directory = Directory.CreateTempSubdirectory("mpc-browser-openssl-").FullName;
-        try
-        {
-            string pem = Path.Combine(directory, "pub.pem"), signature = Path.Combine(directory, "sig.der"), text = Path.Combine(directory, "doc.txt");
-            File.WriteAllText(pem, publicKeyPem);
-            File.WriteAllBytes(signature, der);
-            File.WriteAllBytes(text, Encoding.UTF8.GetBytes(document));
-            using Process openssl = Process.Start(new ProcessStartInfo("openssl", ["dgst", "-sha256", "-verify", pem, "-signature", signature, text])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            string stdout = openssl.StandardOutput.ReadToEnd() + openssl.StandardError.ReadToEnd();
-            openssl.WaitForExit();
-            Assert.True(openssl.ExitCode == 0 && stdout.Contains("Verified OK", StringComparison.Ordinal), $"openssl: {stdout}");
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        await page.ReloadAsync();
+        JsonElement right = await Evaluate(page, openWith, new[] { server, token, "correct horse" });
+        Assert.Equal(keyId, Assert.Single(right.GetProperty("keys").EnumerateArray()).GetString());
+        AssertOpensslVerifies(pem, "signed with a passphrase-sealed share", await Sign(page, keyId, "signed with a passphrase-sealed share"));
+        string figures = string.Create(CultureInfo.InvariantCulture,
+            $"browser passphrase layer (headless chromium): openStoredKeys with PBKDF2-SHA256 600000 iterations, one share {right.GetProperty("ms").GetDouble():F0} ms");
+        output.WriteLine(figures);
+        Console.WriteLine(figures);
     }
 
     /// <summary>The bytes a browser downloads to sign: the page's scripts and _framework, as Brotli where published so.</summary>

@@ -17,6 +17,9 @@ public sealed class SigningServer : IAsyncDisposable
     private readonly SemaphoreSlim _startLock = new(1, 1);
     private Process? _process;
 
+    /// <summary>Where the CLI calls (plain gRPC over HTTP/2, the first address the server reports).</summary>
+    public Uri GrpcAddress { get; private set; } = null!;
+
     /// <summary>Where browsers call (the web port).</summary>
     public Uri WebAddress { get; private set; } = null!;
 
@@ -49,6 +52,9 @@ public sealed class SigningServer : IAsyncDisposable
             {
                 if (e.Data?.StartsWith(ListeningPrefix, StringComparison.Ordinal) == true)
                 {
+                    string webPortText = $":{webPort}";
+                    GrpcAddress = new Uri(e.Data[ListeningPrefix.Length..].Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)
+                        .First(url => url.StartsWith("http", StringComparison.Ordinal) && !url.TrimEnd('/').EndsWith(webPortText, StringComparison.Ordinal)));
                     listening.TrySetResult();
                 }
             };

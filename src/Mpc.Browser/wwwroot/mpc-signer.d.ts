@@ -2,7 +2,7 @@
 
 export type Curve = 'p256' | 'p384' | 'secp256k1';
 
-/** What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done". */
+/** What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done", "refresh", "backup", "restore", "enrol". */
 export interface Progress {
   stage: string;
   note?: string;
@@ -32,9 +32,35 @@ export interface OpenOptions {
   server: string | URL;
   /** The user's bearer token. */
   token: string;
+  /**
+   * Optional: seal the shares this signer stores also under this passphrase (PBKDF2-SHA256, 600 000 iterations,
+   * AES-256-GCM, inside the non-extractable key's layer); needed by openStoredKeys() for shares sealed with one.
+   */
+  passphrase?: string;
   onProgress?: (progress: Progress) => void;
   /** Where mpc-worker.js is; by default beside mpc-signer.js. */
   workerUrl?: string | URL;
+}
+
+export interface SignOptions {
+  /** 'der' (default): DER ECDSA signature. 'cms': detached CMS SignedData, `openssl cms -verify -binary -content FILE`. */
+  format?: 'der' | 'cms';
+  /** For 'cms': the signer's certificate first, then its issuers; DER bytes or PEM text (a PEM text may hold several). */
+  certificates?: Array<Uint8Array | ArrayBuffer | string>;
+}
+
+export interface BackupOptions {
+  passphrase: string;
+  /** Written into the backup's header; by default the bearer token's "sub". */
+  userId?: string;
+  /** A name for the backup at the server (default "browser backup"). */
+  label?: string;
+}
+
+export interface RestoreOptions {
+  passphrase: string;
+  /** A name for this browser as a device (default "browser"). */
+  label?: string;
 }
 
 export declare class MpcSigner {
@@ -46,12 +72,33 @@ export declare class MpcSigner {
   createKey(options?: { curve?: Curve }): Promise<KeyDescription>;
   /** Opens the shares stored in this browser; rejects naming the key when a stored record was changed. */
   openStoredKeys(): Promise<KeyDescription[]>;
-  /** The DER ECDSA signature of the bytes (a string is UTF-8 encoded), hashed with SHA-256 (SHA-384 on P-384). */
-  sign(keyId: string, bytes: Uint8Array | ArrayBuffer | string): Promise<Uint8Array>;
+  /**
+   * Signs the bytes (a string is UTF-8 encoded), hashed with SHA-256 (SHA-384 on P-384): the DER ECDSA signature, or
+   * with format 'cms' a detached CMS SignedData (CAdES-BES) carrying the certificates.
+   */
+  sign(keyId: string, bytes: Uint8Array | ArrayBuffer | string, options?: SignOptions): Promise<Uint8Array>;
   /** sign() with the worker's time in milliseconds. */
   signTimed(keyId: string, bytes: Uint8Array | ArrayBuffer | string): Promise<{ der: Uint8Array; milliseconds: number }>;
   /** Signatures of the key whose randomness is already prepared. */
   preparedRandomness(keyId: string): Promise<number>;
+  /** A fresh share pair for the key (same public key); the old client share is refused by the server afterwards. */
+  refresh(keyId: string): Promise<KeyDescription>;
+  /**
+   * A backup file in the SDK's format (what `mpc backup` writes, `mpc restore` reads), wrapped under the passphrase
+   * (Argon2id t=3, 64 MiB, p=4; AES-256-GCM). userId defaults to the token's "sub". Restores once.
+   */
+  backup(keyId: string, options: BackupOptions): Promise<Uint8Array>;
+  backupTimed(keyId: string, options: BackupOptions): Promise<{ file: Uint8Array; milliseconds: number }>;
+  /** Restores a backup file (this API's or `mpc backup`'s) onto this browser; the backup is used up. */
+  restore(file: Uint8Array | ArrayBuffer, options: RestoreOptions): Promise<KeyDescription>;
+  restoreTimed(file: Uint8Array | ArrayBuffer, options: RestoreOptions): Promise<KeyDescription & { milliseconds: number }>;
+  /** New device: starts an enrolment; carry `request` to the existing device, show `code` here (valid 15 minutes, in memory only). */
+  requestEnrolment(keyId: string): Promise<{ request: string; code: string }>;
+  /** New device: opens the existing device's handover (`mpc device handover` or handOver()), enrols this browser, seals the share. */
+  acceptHandover(handover: string, options?: { label?: string }): Promise<KeyDescription>;
+  acceptHandoverTimed(handover: string, options?: { label?: string }): Promise<KeyDescription & { milliseconds: number }>;
+  /** Existing device: the handover for a new device's request, if `code` is its code; refresh(keyId) here once the new device is enrolled. */
+  handOver(keyId: string, options: { request: string; code: string; userId?: string }): Promise<string>;
   /** The user's keys as the server knows them. */
   listKeys(): Promise<ServerKey[]>;
   /** Stops the worker. */

@@ -8,6 +8,7 @@ export class MpcSigner {
   #nextId = 1;
   #pending = new Map();
   #onProgress;
+  #userId;
 
   constructor(worker, onProgress) {
     this.#worker = worker;
@@ -36,11 +37,14 @@ export class MpcSigner {
 
   /**
    * Starts the worker, connects it to `server` (the signing service's gRPC-Web address) with `token`, and loads this
-   * browser's device parameters, creating them the first time (progress stage "device-setup").
+   * browser's device parameters, creating them the first time (progress stage "device-setup"). With `passphrase`,
+   * shares sealed from now on carry a second layer under it (PBKDF2-SHA256, 600 000 iterations, AES-GCM), and
+   * openStoredKeys() needs it for such shares.
    */
-  static async open({ server, token, onProgress, workerUrl = new URL('./mpc-worker.js', import.meta.url) }) {
+  static async open({ server, token, passphrase, onProgress, workerUrl = new URL('./mpc-worker.js', import.meta.url) }) {
     const signer = new MpcSigner(new Worker(workerUrl, { type: 'module' }), onProgress);
-    await signer.#call('connect', { server: String(server), token });
+    signer.#userId = subjectOf(token);
+    await signer.#call('connect', { server: String(server), token, passphrase });
     signer.device = await signer.#call('setupDevice');
     return signer;
   }
@@ -55,10 +59,25 @@ export class MpcSigner {
     return this.#call('openStoredKeys');
   }
 
-  /** The DER ECDSA signature of `bytes` (hashed with SHA-256, SHA-384 on P-384), verified before it is returned. */
-  async sign(keyId, bytes) {
+  /**
+   * Signs `bytes` (a string is UTF-8 encoded; hashed with SHA-256, SHA-384 on P-384). format 'der' (the default): the
+   * DER ECDSA signature, verified before it is returned. format 'cms': a detached CMS SignedData (CAdES-BES attributes)
+   * with `certificates` (the signer's first; DER bytes or PEM text, a PEM text may hold the whole chain), which
+   * `openssl cms -verify -binary -content FILE` checks.
+   */
+  async sign(keyId, bytes, { format = 'der', certificates = [] } = {}) {
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : new Uint8Array(bytes);
-    return (await this.#call('sign', { keyId, data })).der;
+    if (format === 'der') {
+      return (await this.#call('sign', { keyId, data })).der;
+    }
+    if (format !== 'cms') {
+      throw new Error(`unknown signature format ${format}: 'der' or 'cms'`);
+    }
+    const chain = certificates.flatMap(derCertificates);
+    if (chain.length === 0) {
+      throw new Error("a CMS signature needs the signer's certificate: pass { certificates: [leaf, ...issuers] }");
+    }
+    return (await this.#call('signCms', { keyId, data, chain: chain.map(toBase64) })).cms;
   }
 
   /** sign() with the time the worker spent, in milliseconds. */
@@ -70,6 +89,83 @@ export class MpcSigner {
   /** How many signatures of the key have their randomness prepared (computed while the worker is idle). */
   preparedRandomness(keyId) {
     return this.#call('preparedRandomness', { keyId });
+  }
+
+  /**
+   * Replaces the key's share pair with a fresh one (same public key): the server refuses the old client share
+   * afterwards, and the sealed record holds the new one.
+   */
+  refresh(keyId) {
+    return this.#call('refresh', { keyId });
+  }
+
+  /**
+   * A backup of the key in the SDK's backup format (what `mpc backup` writes; `mpc restore` and restore() read it),
+   * wrapped under `passphrase` (Argon2id, AES-256-GCM). `userId` is written into its header; by default the token's
+   * "sub". Keep the file off the server. It restores once.
+   */
+  async backup(keyId, { passphrase, userId = this.#userId, label = 'browser backup' } = {}) {
+    if (!passphrase) {
+      throw new Error('backup needs a passphrase');
+    }
+    if (!userId) {
+      throw new Error('backup needs the user id (the token has no "sub"): pass { userId }');
+    }
+    return (await this.#call('backup', { keyId, userId, passphrase, label })).file;
+  }
+
+  /** backup() with the worker's time in milliseconds. */
+  backupTimed(keyId, { passphrase, userId = this.#userId, label = 'browser backup' } = {}) {
+    return this.#call('backup', { keyId, userId, passphrase, label });
+  }
+
+  /**
+   * Restores a backup file (from backup() or `mpc backup`) onto this browser: it gets its own share pair, sealed in
+   * IndexedDB, and the backup is used up (make a new one).
+   */
+  async restore(file, { passphrase, label = 'browser' } = {}) {
+    const { milliseconds, ...key } = await this.#call('restore', { file: new Uint8Array(file), passphrase, label });
+    return key;
+  }
+
+  /** restore() with the worker's time in milliseconds. */
+  restoreTimed(file, { passphrase, label = 'browser' } = {}) {
+    return this.#call('restore', { file: new Uint8Array(file), passphrase, label });
+  }
+
+  /**
+   * New device, step 1 of an enrolment (the SDK's DeviceEnrolmentRequest; `mpc device request` on the CLI): returns
+   * `{ request, code }`. Carry `request` to the existing device by any channel and show `code` here: the user types it
+   * there. The pending key lives in the worker only (valid 15 minutes; a reload loses it).
+   */
+  requestEnrolment(keyId) {
+    return this.#call('requestEnrolment', { keyId });
+  }
+
+  /**
+   * New device, step 2: opens the handover the existing device made (`mpc device handover` or handOver()), enrols
+   * this browser as a device of the key (its own share pair) and seals the share. The handover opens once.
+   */
+  async acceptHandover(handover, { label = 'browser' } = {}) {
+    const { milliseconds, ...key } = await this.#call('acceptHandover', { handover: String(handover).trim(), label });
+    return key;
+  }
+
+  /** acceptHandover() with the worker's time in milliseconds. */
+  acceptHandoverTimed(handover, { label = 'browser' } = {}) {
+    return this.#call('acceptHandover', { handover: String(handover).trim(), label });
+  }
+
+  /**
+   * Existing device: the handover text for a new device's `request`, sealed only if `code` (typed by the user from
+   * the NEW device's screen) is that request's code. Once the new device is enrolled, call refresh(keyId) here: until
+   * then the share inside the handover is this browser's live share.
+   */
+  handOver(keyId, { request, code, userId = this.#userId }) {
+    if (!userId) {
+      return Promise.reject(new Error('handOver needs the user id (the token has no "sub"): pass { userId }'));
+    }
+    return this.#call('handOver', { keyId, request: String(request).trim(), code: String(code).trim(), userId });
   }
 
   /** The user's keys as the server knows them. */
@@ -106,6 +202,25 @@ export class MpcSigner {
 }
 
 /** A DER signature as base64, and the commands that check it with OpenSSL. */
+/** The DER certificates in one item of sign()'s `certificates`: DER bytes as they are, PEM text split into its blocks. */
+function derCertificates(item) {
+  if (typeof item !== 'string') {
+    return [new Uint8Array(item)];
+  }
+  return [...item.matchAll(/-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/g)]
+    .map(([, body]) => Uint8Array.from(atob(body.replace(/\s+/g, '')), c => c.charCodeAt(0)));
+}
+
+/** The "sub" of a JWT bearer token, or undefined (the token is opaque to the signer otherwise). */
+function subjectOf(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), '='))).sub;
+  } catch {
+    return undefined;
+  }
+}
+
 export function opensslCommands({ documentFile = 'document.txt', signatureFile = 'signature.der', publicKeyFile = 'public.pem' } = {}) {
   return `openssl dgst -sha256 -verify ${publicKeyFile} -signature ${signatureFile} ${documentFile}`;
 }

@@ -74,8 +74,33 @@ async function open(kind, name, record) {
   }
 }
 
-export async function sealShare(key, secret) {
-  const record = { keyId: key.keyId, curve: key.curve, publicKeyPem: key.publicKeyPem, ...await seal('share', key.keyId, secret) };
+// The optional passphrase layer: the share is first sealed under a key derived from the user's passphrase
+// (PBKDF2-HMAC-SHA256 through WebCrypto, OWASP's 600 000 iterations, 16-byte salt; Argon2id in interpreted .NET
+// WebAssembly costs seconds per derivation), then under the profile's non-extractable key as before. A copy of the
+// profile (the IndexedDB files with that key) then opens only to the passphrase-sealed layer.
+const PASSPHRASE_KDF = 'PBKDF2-SHA256';
+const PASSPHRASE_ITERATIONS = 600000;
+
+async function passphraseKey(passphrase, salt, iterations, usage) {
+  const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
+  return await crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, material,
+    { name: 'AES-GCM', length: 256 }, false, [usage]);
+}
+
+export async function sealShare(key, secret, passphrase) {
+  let inner = secret;
+  let layer;
+  if (passphrase) {
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    inner = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: associatedData('share-passphrase', key.keyId) },
+      await passphraseKey(passphrase, salt, PASSPHRASE_ITERATIONS, 'encrypt'), secret));
+    layer = { kdf: PASSPHRASE_KDF, iterations: PASSPHRASE_ITERATIONS, salt, iv };
+  }
+  const record = { keyId: key.keyId, curve: key.curve, publicKeyPem: key.publicKeyPem, ...await seal('share', key.keyId, inner) };
+  if (layer) {
+    record.passphrase = layer;
+  }
   await run(SHARES, 'readwrite', store => store.put(record));
 }
 
@@ -83,8 +108,28 @@ export async function listShares() {
   return await run(SHARES, 'readonly', store => store.getAll());
 }
 
-export async function openShare(record) {
-  return await open('share', record.keyId, record);
+export async function openShare(record, passphrase) {
+  const opened = await open('share', record.keyId, record);
+  const layer = record.passphrase;
+  if (!layer) {
+    return opened;
+  }
+  try {
+    if (layer.kdf !== PASSPHRASE_KDF || !(layer.iterations >= PASSPHRASE_ITERATIONS) || !(layer.salt instanceof Uint8Array) || !(layer.iv instanceof Uint8Array)) {
+      throw new VaultError(`the stored share ${record.keyId} has a passphrase layer this version does not accept`);
+    }
+    if (!passphrase) {
+      throw new VaultError(`the stored share ${record.keyId} is also sealed under a passphrase: open the signer with { passphrase }`);
+    }
+    try {
+      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: layer.iv, additionalData: associatedData('share-passphrase', record.keyId) },
+        await passphraseKey(passphrase, layer.salt, layer.iterations, 'decrypt'), opened));
+    } catch {
+      throw new VaultError(`the stored share ${record.keyId} does not open with this passphrase (wrong passphrase, or the record was changed)`);
+    }
+  } finally {
+    opened.fill(0);
+  }
 }
 
 export async function sealDevice(secret) {

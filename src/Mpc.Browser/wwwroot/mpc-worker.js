@@ -24,9 +24,24 @@ function runtime() {
 
 globalThis.mpcPrimeProgress = (bits, tested) => progress('device-setup', { bits, tested });
 
+// The passphrase of the optional second layer over the shares (mpc-vault.js), for this worker's life; a JS string,
+// which cannot be wiped.
+let sharePassphrase;
+
+/** Seals the open share of `key` into IndexedDB (replacing its record), zeroing the JS copy. */
+async function sealOpenShare(signer, key) {
+  const secret = Uint8Array.from(signer.ExportShare(key.keyId));
+  try {
+    await vault.sealShare(key, secret, sharePassphrase);
+  } finally {
+    secret.fill(0);
+  }
+}
+
 const operations = {
-  async connect({ server, token }) {
+  async connect({ server, token, passphrase }) {
     (await runtime()).Connect(server, token);
+    sharePassphrase = passphrase || undefined;
     return true;
   },
 
@@ -55,12 +70,7 @@ const operations = {
     const signer = await runtime();
     progress('keygen', { note: 'generating the key with the server' });
     const key = JSON.parse(await signer.CreateKey(curve ?? 'p256'));
-    const secret = Uint8Array.from(signer.ExportShare(key.keyId));
-    try {
-      await vault.sealShare(key, secret);
-    } finally {
-      secret.fill(0);
-    }
+    await sealOpenShare(signer, key);
     progress('keygen-done', { keyId: key.keyId });
     return key;
   },
@@ -70,7 +80,7 @@ const operations = {
     const signer = await runtime();
     const keys = [];
     for (const record of await vault.listShares()) {
-      const secret = await vault.openShare(record);
+      const secret = await vault.openShare(record, sharePassphrase);
       try {
         keys.push(JSON.parse(signer.OpenShare(Array.from(secret))));
       } finally {
@@ -80,11 +90,65 @@ const operations = {
     return keys;
   },
 
+  /** A fresh share pair for the key (same public key); the new share replaces the sealed record. */
+  async refresh({ keyId }) {
+    const signer = await runtime();
+    progress('refresh', { keyId });
+    const key = JSON.parse(await signer.Refresh(keyId));
+    await sealOpenShare(signer, key);
+    return key;
+  },
+
+  /** The SDK's backup file (Argon2id + AES-256-GCM under the passphrase): the same bytes mpc restore reads. */
+  async backup({ keyId, userId, passphrase, label }) {
+    const signer = await runtime();
+    progress('backup', { keyId });
+    const started = performance.now();
+    const file = Uint8Array.from(atob(await signer.CreateBackup(keyId, userId, passphrase, label ?? 'browser backup')), c => c.charCodeAt(0));
+    return { file, milliseconds: performance.now() - started };
+  },
+
+  /** Restores a backup file onto this browser (it is used up) and seals the new share. */
+  async restore({ file, passphrase, label }) {
+    const signer = await runtime();
+    progress('restore');
+    const started = performance.now();
+    const key = JSON.parse(await signer.RestoreBackup(Array.from(file), passphrase, label ?? 'browser'));
+    await sealOpenShare(signer, key);
+    return { ...key, milliseconds: performance.now() - started };
+  },
+
+  /** New device: an enrolment request for the key; { request, code }. */
+  async requestEnrolment({ keyId }) {
+    return JSON.parse((await runtime()).RequestEnrolment(keyId));
+  },
+
+  /** New device: opens the existing device's handover, enrols this browser and seals its share. */
+  async acceptHandover({ handover, label }) {
+    const signer = await runtime();
+    progress('enrol');
+    const started = performance.now();
+    const key = JSON.parse(await signer.AcceptHandover(handover, label ?? 'browser'));
+    await sealOpenShare(signer, key);
+    return { ...key, milliseconds: performance.now() - started };
+  },
+
+  /** Existing device: the handover text for a request whose code the user typed. */
+  async handOver({ keyId, request, code, userId }) {
+    return (await runtime()).HandOver(keyId, request, code, userId);
+  },
+
   async sign({ keyId, data }) {
     const signer = await runtime();
     const started = performance.now();
     const der = Uint8Array.from(atob(await signer.Sign(keyId, Array.from(data))), c => c.charCodeAt(0));
     return { der, milliseconds: performance.now() - started };
+  },
+
+  async signCms({ keyId, data, chain }) {
+    const signer = await runtime();
+    const cms = Uint8Array.from(atob(await signer.SignCms(keyId, Array.from(data), chain.join(','))), c => c.charCodeAt(0));
+    return { cms };
   },
 
   async preparedRandomness({ keyId }) {

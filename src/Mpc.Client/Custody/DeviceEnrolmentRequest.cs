@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Encoding;
+using Org.BouncyCastle.Math;
+using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
 
 namespace Mpc.Client.Custody;
 
@@ -42,19 +44,8 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     {
         CustodyFields.RequireKeyId(keyId, nameof(keyId));
         DateTimeOffset now = (timeProvider ?? TimeProvider.System).GetUtcNow();
-        using ECDiffieHellman key = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        ECParameters parameters = key.ExportParameters(includePrivateParameters: true);
-        try
-        {
-            byte[] privateKey = new byte[PrivateKeyLength];
-            parameters.D.AsSpan().CopyTo(privateKey.AsSpan(PrivateKeyLength - parameters.D!.Length));
-            byte[] publicKey = P256.Compress(parameters.Q);
-            return new DeviceEnrolmentRequest(privateKey, new EnrolmentRequest(RandomNumberGenerator.GetBytes(EnrolmentRequest.RequestIdLength), publicKey, keyId, now));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(parameters.D);
-        }
+        (byte[] privateKey, byte[] publicKey) = P256.NewKeyPair();
+        return new DeviceEnrolmentRequest(privateKey, new EnrolmentRequest(RandomNumberGenerator.GetBytes(EnrolmentRequest.RequestIdLength), publicKey, keyId, now));
     }
 
     /// <summary>
@@ -109,14 +100,14 @@ public sealed class DeviceEnrolmentRequest : IDisposable
         }
     }
 
-    /// <summary>An ECDH object for this key; the caller disposes it. The private key is copied in and that copy zeroed.</summary>
-    internal ECDiffieHellman CreateKeyAgreement()
+    /// <summary>The ECDH shared secret (x coordinate) with <paramref name="peerPublicKey"/>; the caller zeroes it.</summary>
+    internal byte[] AgreeWith(ReadOnlySpan<byte> peerPublicKey)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return P256.Import(_privateKey, Request.PublicKeySpan);
+        return P256.Agree(_privateKey, peerPublicKey);
     }
 
-    /// <summary>Zeroes the private key. The OpenSSL copies made for each key agreement are freed (and cleared by OpenSSL) as those objects are disposed.</summary>
+    /// <summary>Zeroes the private key (BouncyCastle's immutable big integers made from it during an agreement cannot be wiped).</summary>
     public void Dispose()
     {
         CryptographicOperations.ZeroMemory(_privateKey);
@@ -138,57 +129,55 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     }
 }
 
-/// <summary>P-256 keys moved between the platform's ECDH (which does the agreement) and compressed SEC1 (what we carry).</summary>
+/// <summary>
+/// The P-256 ECDH of the enrolment channel, through Mpc.Crypto's curve code (BouncyCastle) rather than the platform's
+/// ECDiffieHellman, so it also runs in browser WebAssembly (src/Mpc.Browser), where .NET has no ECDH. Keys are a
+/// 32-byte big-endian scalar and a compressed SEC1 point; the agreement is the x coordinate of d·P, as the platform's
+/// raw secret agreement (DeriveRawSecretAgreement) gives it.
+/// </summary>
 internal static class P256
 {
-    private const int FieldLength = 32;
+    private static EcCurve Curve => EcCurve.Get(CurveKind.P256);
 
-    public static byte[] Compress(ECPoint q)
+    /// <summary>A fresh key pair: d uniformly in [1, n-1] from the platform CSPRNG, and d·G compressed.</summary>
+    public static (byte[] PrivateKey, byte[] PublicKey) NewKeyPair()
     {
-        byte[] compressed = new byte[1 + FieldLength];
-        compressed[0] = (byte)(0x02 | (q.Y![^1] & 1));
-        q.X.AsSpan().CopyTo(compressed.AsSpan(1 + FieldLength - q.X!.Length));
-        return compressed;
-    }
-
-    /// <summary>Decompresses a point already validated by <see cref="EcCurve.DecodePoint"/> (on the curve, not the identity).</summary>
-    public static ECPoint Decompress(ReadOnlySpan<byte> compressed)
-    {
-        Org.BouncyCastle.Math.EC.ECPoint point = EcCurve.Get(CurveKind.P256).DecodePoint(compressed, "P-256 public key");
-        return new ECPoint
+        BigInteger d = Curve.RandomScalar();
+        byte[] privateKey = d.ToByteArrayUnsigned();
+        if (privateKey.Length < DeviceEnrolmentRequest.PrivateKeyLength)
         {
-            X = point.AffineXCoord.GetEncoded(),
-            Y = point.AffineYCoord.GetEncoded(),
-        };
-    }
-
-    public static ECDiffieHellman ImportPublic(ReadOnlySpan<byte> compressed) =>
-        ECDiffieHellman.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = Decompress(compressed) });
-
-    public static ECDiffieHellman Import(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey)
-    {
-        var parameters = new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = Decompress(publicKey), D = privateKey.ToArray() };
-        try
-        {
-            // The platform checks that D and Q belong together (and that Q is on the curve).
-            return ECDiffieHellman.Create(parameters);
+            byte[] padded = new byte[DeviceEnrolmentRequest.PrivateKeyLength];
+            privateKey.CopyTo(padded.AsSpan(padded.Length - privateKey.Length));
+            CryptographicOperations.ZeroMemory(privateKey);
+            privateKey = padded;
         }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(parameters.D);
-        }
+        return (privateKey, Curve.EncodePoint(Curve.MultiplyBase(d)));
     }
 
+    /// <summary>x(d·P) for a peer point that <see cref="EcCurve.DecodePoint"/> accepts (on the curve, not the identity).</summary>
+    public static byte[] Agree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> peerPublicKey)
+    {
+        ECPoint peer = Curve.DecodePoint(peerPublicKey, "P-256 public key");
+        ECPoint shared = Curve.MultiplySecret(peer, Scalar(privateKey));
+        return shared.AffineXCoord.GetEncoded();
+    }
+
+    /// <summary>Whether <paramref name="publicKey"/> is d·G for <paramref name="privateKey"/> d in [1, n-1].</summary>
     public static bool IsKeyPair(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey)
     {
-        try
-        {
-            using ECDiffieHellman key = Import(privateKey, publicKey);
-            return true;
-        }
-        catch (CryptographicException)
+        BigInteger d = new(1, privateKey);
+        if (d.SignValue <= 0 || d.CompareTo(Curve.Order) >= 0)
         {
             return false;
         }
+        return CryptographicOperations.FixedTimeEquals(Curve.EncodePoint(Curve.MultiplyBase(d)), publicKey);
+    }
+
+    private static BigInteger Scalar(ReadOnlySpan<byte> privateKey)
+    {
+        BigInteger d = new(1, privateKey);
+        return d.SignValue > 0 && d.CompareTo(Curve.Order) < 0
+            ? d
+            : throw new MpcSignerException(MpcErrorReason.CorruptInput, "enrolment private key is out of range");
     }
 }

@@ -12,7 +12,7 @@ namespace Mpc.Client.Custody;
 /// enrolment request (<see cref="DeviceEnrolmentRequest"/>) and shows its token and its confirmation code; the user
 /// carries the token by any channel and types the code into the existing device, which seals nothing unless the
 /// code matches the token (<see cref="Seal"/>). A substituted token therefore never receives anything. The existing
-/// device makes its own ephemeral P-256 key, agrees a secret with the request's key (ECDH), derives an AES-256-GCM
+/// device makes its own ephemeral P-256 key, agrees a secret with the request's key (ECDH, <see cref="P256"/>), derives an AES-256-GCM
 /// key with HKDF-SHA256 bound to both public keys, the request id and the format version, and encrypts the share
 /// with the identity (which names the key the request asked for) and the request as associated data.
 /// </summary>
@@ -59,21 +59,16 @@ public static class DeviceHandover
                 $"the request asks for key {request.KeyId}, not key {identity.KeyId}; nothing was sealed");
         }
 
-        using ECDiffieHellman senderKey = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
-        byte[] senderPublic = P256.Compress(senderKey.ExportParameters(includePrivateParameters: false).Q);
+        (byte[] senderPrivate, byte[] senderPublic) = P256.NewKeyPair();
         byte[] nonce = RandomNumberGenerator.GetBytes(PassphraseAead.NonceLength);
         WireWriter header = WriteHeader(request, senderPublic, identity, nonce);
         byte[] ciphertext = new byte[shareSecret.Length + PassphraseAead.TagLength];
-        byte[] key;
-        using (ECDiffieHellman requestKey = P256.ImportPublic(request.PublicKeySpan))
-        {
-            key = DeriveKey(senderKey, requestKey, request.RequestIdSpan, request.PublicKeySpan, senderPublic);
-        }
+        byte[] shared = P256.Agree(senderPrivate, request.PublicKeySpan);
+        CryptographicOperations.ZeroMemory(senderPrivate);
+        byte[] key = DeriveKey(shared, request.RequestIdSpan, request.PublicKeySpan, senderPublic);
         try
         {
-            using var aes = new AesGcm(key, PassphraseAead.TagLength);
-            aes.Encrypt(nonce, shareSecret, ciphertext.AsSpan(0, shareSecret.Length), ciphertext.AsSpan(shareSecret.Length),
-                AssociatedData(header.WrittenSpan));
+            PassphraseAead.Encrypt(key, nonce, shareSecret, ciphertext, AssociatedData(header.WrittenSpan));
         }
         finally
         {
@@ -122,19 +117,12 @@ public static class DeviceHandover
             throw Rejected(pending, $"this handover carries key {parsed.Identity.KeyId}, not the requested key {request.KeyId}");
         }
 
-        byte[] key;
-        using (ECDiffieHellman own = pending.CreateKeyAgreement())
-        using (ECDiffieHellman sender = P256.ImportPublic(parsed.SenderPublicKey))
-        {
-            key = DeriveKey(own, sender, request.RequestIdSpan, request.PublicKeySpan, parsed.SenderPublicKey);
-        }
+        byte[] key = DeriveKey(pending.AgreeWith(parsed.SenderPublicKey), request.RequestIdSpan, request.PublicKeySpan, parsed.SenderPublicKey);
         int length = parsed.Ciphertext.Length - PassphraseAead.TagLength;
         byte[] share = new byte[length];
         try
         {
-            using var aes = new AesGcm(key, PassphraseAead.TagLength);
-            aes.Decrypt(parsed.Nonce, parsed.Ciphertext.AsSpan(0, length), parsed.Ciphertext.AsSpan(length), share,
-                AssociatedData(parsed.Header));
+            PassphraseAead.Decrypt(key, parsed.Nonce, parsed.Ciphertext, share, AssociatedData(parsed.Header));
         }
         catch (AuthenticationTagMismatchException e)
         {
@@ -175,11 +163,9 @@ public static class DeviceHandover
     private static byte[] AssociatedData(ReadOnlySpan<byte> header) =>
         new WireWriter().WriteString(Format).WriteUInt32(Version).WriteBytes(header).ToArray();
 
-    /// <summary>ECDH, then HKDF-SHA256 with the request id as salt and both public keys in the info; the shared secret is zeroed.</summary>
-    private static byte[] DeriveKey(ECDiffieHellman own, ECDiffieHellman other, ReadOnlySpan<byte> requestId,
-        ReadOnlySpan<byte> requestPublic, ReadOnlySpan<byte> senderPublic)
+    /// <summary>HKDF-SHA256 of the ECDH secret <paramref name="shared"/> with the request id as salt and both public keys in the info; <paramref name="shared"/> is zeroed.</summary>
+    private static byte[] DeriveKey(byte[] shared, ReadOnlySpan<byte> requestId, ReadOnlySpan<byte> requestPublic, ReadOnlySpan<byte> senderPublic)
     {
-        byte[] shared = own.DeriveRawSecretAgreement(other.PublicKey);
         try
         {
             byte[] info = new WireWriter().WriteString(Format).WriteUInt32(Version)

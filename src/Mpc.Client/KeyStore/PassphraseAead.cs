@@ -22,8 +22,7 @@ internal static class PassphraseAead
         byte[] key = DeriveKey(passphrase, kdf, salt);
         try
         {
-            using var aes = new AesGcm(key, TagLength);
-            aes.Encrypt(nonce, plaintext, output.AsSpan(0, plaintext.Length), output.AsSpan(plaintext.Length), associatedData);
+            Encrypt(key, nonce, plaintext, output, associatedData);
             return output;
         }
         finally
@@ -48,8 +47,7 @@ internal static class PassphraseAead
         byte[] key = DeriveKey(passphrase, kdf, salt);
         try
         {
-            using var aes = new AesGcm(key, TagLength);
-            aes.Decrypt(nonce, ciphertextAndTag[..length], ciphertextAndTag[length..], plaintext, associatedData);
+            Decrypt(key, nonce, ciphertextAndTag, plaintext, associatedData);
             return plaintext;
         }
         catch
@@ -61,6 +59,58 @@ internal static class PassphraseAead
         {
             CryptographicOperations.ZeroMemory(key);
         }
+    }
+
+    // AES-256-GCM (96-bit nonce, 128-bit tag), also for the device handover: the platform's where it has one;
+    // BouncyCastle's in browser WebAssembly, where .NET has no AES (src/Mpc.Browser writes and opens backups and
+    // handovers). Same algorithm, same bytes: a failed tag check is AuthenticationTagMismatchException either way.
+    internal static void Encrypt(byte[] key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData)
+    {
+        if (AesGcm.IsSupported)
+        {
+            using var aes = new AesGcm(key, TagLength);
+            aes.Encrypt(nonce, plaintext, ciphertextAndTag[..plaintext.Length], ciphertextAndTag[plaintext.Length..], associatedData);
+            return;
+        }
+        Org.BouncyCastle.Crypto.Modes.GcmBlockCipher gcm = ManagedGcm(key, nonce, associatedData, forEncryption: true);
+        int written = gcm.ProcessBytes(plaintext, ciphertextAndTag);
+        gcm.DoFinal(ciphertextAndTag[written..]);
+    }
+
+    internal static void Decrypt(byte[] key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertextAndTag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    {
+        int length = ciphertextAndTag.Length - TagLength;
+        if (AesGcm.IsSupported)
+        {
+            using var aes = new AesGcm(key, TagLength);
+            aes.Decrypt(nonce, ciphertextAndTag[..length], ciphertextAndTag[length..], plaintext, associatedData);
+            return;
+        }
+        Org.BouncyCastle.Crypto.Modes.GcmBlockCipher gcm = ManagedGcm(key, nonce, associatedData, forEncryption: false);
+        // BouncyCastle buffers the plaintext until the tag is checked, so nothing unauthenticated reaches the caller.
+        byte[] output = new byte[length + TagLength];
+        try
+        {
+            int written = gcm.ProcessBytes(ciphertextAndTag, output);
+            written += gcm.DoFinal(output.AsSpan(written));
+            output.AsSpan(0, length).CopyTo(plaintext);
+        }
+        catch (Org.BouncyCastle.Crypto.InvalidCipherTextException e)
+        {
+            throw new AuthenticationTagMismatchException(e.Message, e);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(output);
+        }
+    }
+
+    private static Org.BouncyCastle.Crypto.Modes.GcmBlockCipher ManagedGcm(byte[] key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, bool forEncryption)
+    {
+        var gcm = new Org.BouncyCastle.Crypto.Modes.GcmBlockCipher(new Org.BouncyCastle.Crypto.Engines.AesEngine());
+        gcm.Init(forEncryption, new Org.BouncyCastle.Crypto.Parameters.AeadParameters(
+            new Org.BouncyCastle.Crypto.Parameters.KeyParameter(key), TagLength * 8, nonce.ToArray(), associatedData.ToArray()));
+        return gcm;
     }
 
     /// <summary>

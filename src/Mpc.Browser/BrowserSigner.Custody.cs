@@ -1,0 +1,171 @@
+using System.Runtime.InteropServices.JavaScript;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using Mpc.Client;
+using Mpc.Client.Custody;
+using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
+using Org.BouncyCastle.Asn1.X509;
+
+namespace Mpc.Browser;
+
+/// <summary>
+/// Refresh, backup and restore from the browser, through the SDK's flows and the SDK's backup format (the file
+/// <c>mpc backup</c> writes and <c>mpc restore</c> reads, so a backup made here restores with the CLI and back).
+/// </summary>
+public static partial class BrowserSigner
+{
+    /// <summary>
+    /// Replaces <paramref name="keyId"/>'s share pair with a fresh one (same public key); the worker seals the new share
+    /// (<see cref="ExportShare"/>) over the old record. JSON of the key.
+    /// </summary>
+    [JSExport]
+    public static async Task<string> Refresh(string keyId)
+    {
+        MpcKey old = Session.Key(keyId);
+        MpcKey refreshed = await Session.Client.RefreshKeyAsync(old).ConfigureAwait(false);
+        Session.Add(refreshed);
+        return Describe(refreshed);
+    }
+
+    /// <summary>
+    /// Makes a backup share of <paramref name="keyId"/> and returns it wrapped under <paramref name="passphrase"/> in
+    /// the SDK's backup format (<see cref="ClientShareBackup"/>: Argon2id, AES-256-GCM), naming <paramref name="userId"/>, as base64.
+    /// The file is made before the server keeps its half (as <c>mpc backup</c> does), so a lost reply never leaves a
+    /// server-side backup without its file. The server never receives the file.
+    /// </summary>
+    [JSExport]
+    public static async Task<string> CreateBackup(string keyId, string userId, string passphrase, string label)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(passphrase);
+        MpcKey key = Session.Key(keyId);
+        byte[]? file = null;
+        using ClientKeyShare backup = await Session.Client.CreateBackupAsync(key, label, (share, _) =>
+        {
+            byte[] secret = share.ExportSecret();
+            try
+            {
+                file = ClientShareBackup.Seal(secret,
+                    new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, CompressedPublicKey(key), DateTimeOffset.UtcNow), passphrase);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
+            return ValueTask.CompletedTask;
+        }).ConfigureAwait(false);
+        // Base64: the generated interop marshals no Task of a byte array. The file holds no secret in clear.
+        return Convert.ToBase64String(file ?? throw new InvalidOperationException("the backup was not written"));
+    }
+
+    /// <summary>
+    /// Opens a backup file (from <see cref="CreateBackup"/> or <c>mpc backup</c>) with <paramref name="passphrase"/>, and
+    /// restores it onto this browser: a refresh gives the browser its own share pair and the server destroys the
+    /// backup's half (the file is used up). The worker seals the new share. JSON of the key, with the backup's user.
+    /// </summary>
+    [JSExport]
+    public static async Task<string> RestoreBackup([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] file, string passphrase, string label)
+    {
+        _ = Session.Device;
+        byte[] secret = ClientShareBackup.Open(file, passphrase, out BackupIdentity identity);
+        ClientKeyShare backup;
+        try
+        {
+            backup = ClientKeyShare.ImportSecret(secret, new JsBigIntBackend());
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+        using (backup)
+        {
+            if (backup.KeyId != identity.KeyId || backup.DeviceId != identity.DeviceId || backup.Curve != identity.Curve)
+            {
+                throw new MpcSignerException(MpcErrorReason.CorruptInput, "the backup's share does not match its header; the file is not usable");
+            }
+            MpcKey restored = await Session.Client.RestoreBackupAsync(backup, label).ConfigureAwait(false);
+            // The restored key's public key is the one the server holds for the key id: the header must name it too.
+            if (!CompressedPublicKey(restored).AsSpan().SequenceEqual(identity.PublicKey))
+            {
+                restored.Dispose();
+                throw new MpcSignerException(MpcErrorReason.CorruptInput, "the backup's header names another public key than the restored key's");
+            }
+            Session.Add(restored);
+            return Describe(restored);
+        }
+    }
+
+    /// <summary>
+    /// New device: starts an enrolment for <paramref name="keyId"/> (<see cref="DeviceEnrolmentRequest"/>). Returns JSON
+    /// <c>{ request, code }</c>: the request token to carry to the existing device, and the code to show on this
+    /// screen for the user to type there. The pending private key stays in this worker's memory only (a reload
+    /// drops it; start again), for <see cref="DeviceEnrolmentRequest.Lifetime"/>.
+    /// </summary>
+    [JSExport]
+    public static string RequestEnrolment(string keyId)
+    {
+        DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(keyId);
+        Session.StartEnrolment(request);
+        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["request"] = request.Request.ToToken(),
+            ["code"] = request.Request.ConfirmationCode,
+        }, BrowserJson.Default.DictionaryStringObject);
+    }
+
+    /// <summary>
+    /// New device: opens the existing device's handover (<c>mpc device handover</c>'s output, or
+    /// <see cref="HandOver"/>'s) with the pending request, and enrols this browser as a device of the key
+    /// (<see cref="MpcSignerClient.EnrolDeviceAsync"/>: its own share pair). The worker seals the share. JSON of the key.
+    /// </summary>
+    [JSExport]
+    public static async Task<string> AcceptHandover(string handover, string label)
+    {
+        _ = Session.Device;
+        ClientKeyShare handedOver;
+        using (DeviceEnrolmentRequest pending = Session.TakeEnrolment())
+        using (OpenedHandover opened = DeviceHandover.Open(handover, pending))
+        {
+            handedOver = opened.ImportShare(new JsBigIntBackend());
+        }
+        using (handedOver)
+        {
+            MpcKey enrolled = await Session.Client.EnrolDeviceAsync(handedOver, label).ConfigureAwait(false);
+            Session.Add(enrolled);
+            return Describe(enrolled);
+        }
+    }
+
+    /// <summary>
+    /// Existing device: seals <paramref name="keyId"/>'s share to the new device's request, after checking that
+    /// <paramref name="code"/> (typed by the user from the new device's screen) belongs to it
+    /// (<see cref="DeviceHandover.Seal"/>). Returns the handover text to carry to the new device. Until this browser
+    /// refreshes (<see cref="Refresh"/>, once the new device shows as enrolled) the share inside the handover is live.
+    /// </summary>
+    [JSExport]
+    public static string HandOver(string keyId, string request, string code, string userId)
+    {
+        MpcKey key = Session.Key(keyId);
+        byte[] secret = key.Share.ExportSecret();
+        try
+        {
+            return DeviceHandover.Seal(request, code, secret,
+                new HandoverIdentity(userId, key.KeyId, key.Share.DeviceId, key.Curve, CompressedPublicKey(key))).Text;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>The joint public key, compressed SEC1, read from the key's public SubjectPublicKeyInfo.</summary>
+    private static byte[] CompressedPublicKey(MpcKey key)
+    {
+        // SubjectPublicKeyInfo holds the uncompressed point 04 ‖ X ‖ Y; compressed is (02 | Y's parity) ‖ X.
+        byte[] point = SubjectPublicKeyInfo.GetInstance(key.SubjectPublicKeyInfo).PublicKey.GetBytes();
+        EcCurve curve = EcCurve.Get(key.Curve);
+        byte[] compressed = [(byte)(0x02 | (point[^1] & 1)), .. point.AsSpan(1, curve.FieldLength)];
+        curve.DecodePoint(compressed, "public key"); // checks it (on the curve, not the identity)
+        return compressed;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Mpc.Browser.Tests;
+
+/// <summary>What the browser tests do with a page: open the harness, open the signer, evaluate, sign, check with openssl.</summary>
+internal static class BrowserPage
+{
+    public const int TimeoutMs = 300_000;
+
+    /// <summary>Opens the signer in the page (as window.signer) for the test server and <paramref name="token"/>.</summary>
+    public const string OpenSigner = """
+        async ([server, token]) => {
+          const { MpcSigner, toBase64 } = await import('./mpc-signer.js');
+          window.toBase64 = toBase64;
+          window.progress = [];
+          const started = performance.now();
+          window.signer = await MpcSigner.open({ server, token, onProgress: p => window.progress.push(p) });
+          return { ...window.signer.device, openMs: performance.now() - started, stages: [...new Set(window.progress.map(p => p.stage))] };
+        }
+        """;
+
+    public static async Task<IPage> OpenHarness(IBrowserContext context, BrowserApp app, ITestOutputHelper output)
+    {
+        IPage page = await context.NewPageAsync();
+        page.SetDefaultTimeout(TimeoutMs);
+        page.Console += (_, message) => output.WriteLine($"console.{message.Type}: {message.Text}");
+        await page.GotoAsync(new Uri(app.Address, "harness.html").ToString());
+        return page;
+    }
+
+    public static async Task<JsonElement> Evaluate(IPage page, string expression, object? argument = null)
+    {
+        JsonElement? result = await page.EvaluateAsync(expression, argument);
+        return result ?? default;
+    }
+
+    public static async Task<byte[]> Sign(IPage page, string keyId, string text) =>
+        Convert.FromBase64String((await Evaluate(page, "async ([keyId, text]) => window.toBase64(await window.signer.sign(keyId, text))", new[] { keyId, text })).GetString()!);
+
+    /// <summary>`openssl dgst -sha256 -verify pub.pem -signature sig.der doc.txt` says "Verified OK".</summary>
+    public static void AssertOpensslVerifies(string publicKeyPem, string document, byte[] der)
+    {
+        string directory = Directory.CreateTempSubdirectory("mpc-browser-openssl-").FullName;
+        try
+        {
+            string pem = Path.Combine(directory, "pub.pem"), signature = Path.Combine(directory, "sig.der"), text = Path.Combine(directory, "doc.txt");
+            File.WriteAllText(pem, publicKeyPem);
+            File.WriteAllBytes(signature, der);
+            File.WriteAllBytes(text, Encoding.UTF8.GetBytes(document));
+            using Process openssl = Process.Start(new ProcessStartInfo("openssl", ["dgst", "-sha256", "-verify", pem, "-signature", signature, text])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            string stdout = openssl.StandardOutput.ReadToEnd() + openssl.StandardError.ReadToEnd();
+            openssl.WaitForExit();
+            Assert.True(openssl.ExitCode == 0 && stdout.Contains("Verified OK", StringComparison.Ordinal), $"openssl: {stdout}");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}

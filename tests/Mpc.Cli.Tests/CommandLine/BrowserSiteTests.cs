@@ -1,0 +1,88 @@
+namespace Mpc.Cli.Tests.CommandLine;
+
+/// <summary>
+/// How `mpc demo --browser` finds the browser client: --site, $MPC_BROWSER_SITE, beside mpc, else a publish cached in a
+/// source checkout's artifacts/browser-site (published when missing or older than the sources). No publish runs here:
+/// the tests build fake checkouts and sites and check which directory is chosen and whether a publish is planned.
+/// </summary>
+public sealed class BrowserSiteTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("mpc-browser-site-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void A_site_given_with_site_is_used_and_one_without_the_page_is_refused_naming_the_directory()
+    {
+        string site = Page(Path.Combine(_root, "given"));
+        BrowserSite chosen = BrowserSite.Resolve(site, configured: "/ignored", toolDirectory: _root, workingDirectory: _root);
+        Assert.Equal(site, chosen.Directory);
+        Assert.False(chosen.NeedsPublish);
+
+        string empty = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
+        var error = Assert.Throws<ServerProcessException>(() => BrowserSite.Resolve(empty, null, _root, _root));
+        Assert.Contains(empty, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void In_a_checkout_without_a_published_site_a_publish_into_artifacts_is_planned()
+    {
+        string checkout = Checkout();
+        BrowserSite chosen = BrowserSite.Resolve(null, null, toolDirectory: Path.Combine(_root, "tool"), workingDirectory: Path.Combine(checkout, "docs"));
+        Assert.True(chosen.NeedsPublish);
+        Assert.Equal(Path.Combine(checkout, "src", "Mpc.Browser", "Mpc.Browser.csproj"), chosen.PublishProject);
+        Assert.Equal(Path.Combine(checkout, "artifacts", "browser-site"), chosen.PublishOutput);
+        Assert.Equal(Path.Combine(checkout, "artifacts", "browser-site", "wwwroot"), chosen.Directory);
+    }
+
+    [Fact]
+    public void A_cached_publish_newer_than_the_sources_is_used_and_a_changed_source_makes_it_published_again()
+    {
+        string checkout = Checkout();
+        string source = Path.Combine(checkout, "src", "Mpc.Browser", "BrowserSigner.cs");
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(checkout, "src"), "*", SearchOption.AllDirectories))
+        {
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddHours(-2));
+        }
+        string cached = Page(Path.Combine(checkout, "artifacts", "browser-site", "wwwroot"));
+        // A publish copies issue.html with its source's time: only the stamp says when the publish ran.
+        File.SetLastWriteTimeUtc(Path.Combine(cached, "issue.html"), DateTime.UtcNow.AddHours(-3));
+        Assert.True(BrowserSite.Resolve(null, null, Path.Combine(_root, "tool"), checkout).NeedsPublish); // no stamp yet
+        string stamp = Path.Combine(checkout, "artifacts", "browser-site", BrowserSite.StampFile);
+        File.WriteAllText(stamp, "");
+        File.SetLastWriteTimeUtc(stamp, DateTime.UtcNow.AddHours(-1));
+
+        BrowserSite fresh = BrowserSite.Resolve(null, null, Path.Combine(_root, "tool"), checkout);
+        Assert.False(fresh.NeedsPublish);
+        Assert.Equal(cached, fresh.Directory);
+
+        File.SetLastWriteTimeUtc(source, DateTime.UtcNow);
+        Assert.True(BrowserSite.Resolve(null, null, Path.Combine(_root, "tool"), checkout).NeedsPublish);
+    }
+
+    [Fact]
+    public void Without_a_checkout_or_a_site_the_error_says_how_to_publish()
+    {
+        string nowhere = Directory.CreateDirectory(Path.Combine(_root, "nowhere")).FullName;
+        var error = Assert.Throws<ServerProcessException>(() => BrowserSite.Resolve(null, null, nowhere, nowhere));
+        Assert.Contains("dotnet publish src/Mpc.Browser", error.Message, StringComparison.Ordinal);
+    }
+
+    private string Checkout()
+    {
+        string checkout = Directory.CreateDirectory(Path.Combine(_root, "checkout")).FullName;
+        File.WriteAllText(Path.Combine(checkout, "Mpc.sln"), "");
+        Directory.CreateDirectory(Path.Combine(checkout, "docs"));
+        string project = Directory.CreateDirectory(Path.Combine(checkout, "src", "Mpc.Browser")).FullName;
+        File.WriteAllText(Path.Combine(project, "Mpc.Browser.csproj"), "<Project />");
+        File.WriteAllText(Path.Combine(project, "BrowserSigner.cs"), "// source");
+        return checkout;
+    }
+
+    private static string Page(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "issue.html"), "<!DOCTYPE html>");
+        return directory;
+    }
+}
