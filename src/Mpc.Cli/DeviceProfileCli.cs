@@ -173,7 +173,7 @@ internal static class DeviceProfileCli
         Console.WriteLine($"Profile: {path}");
         Console.WriteLine($"Device: {profile.DeviceId}");
         Console.WriteLine($"Created: {profile.CreatedAt:u}");
-        Console.WriteLine($"Ring-Pedersen N: {profile.RingPedersen.Parameters.N.BitLength} bits, fingerprint {profile.Fingerprint}");
+        Console.WriteLine($"Ring-Pedersen N: {profile.ModulusBits} bits, fingerprint {profile.Fingerprint}");
     }
 
     /// <summary>The file store, with a refused profile turned into one line that says how to get out.</summary>

@@ -255,7 +255,7 @@ internal static class TransferCommands
                 try
                 {
                     SealedHandover sealedHandover = DeviceHandover.Seal(parse.GetValue(request)!.Trim(), typed, secret,
-                        new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, EcCurve.Get(share.Curve).EncodePoint(share.PublicKey)));
+                        new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, share.EncodedPublicKey));
                     SecretFile.WriteAtomically(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"));
                 }
                 finally
@@ -399,7 +399,7 @@ internal static class TransferCommands
         {
             ClientKeyShare share = ClientKeyShare.ImportSecret(secret, BigNumBackends.Default);
             if (share.KeyId != identity.KeyId || share.DeviceId != identity.DeviceId || share.Curve != identity.Curve
-                || !EcCurve.Get(share.Curve).EncodePoint(share.PublicKey).AsSpan().SequenceEqual(identity.PublicKey))
+                || !share.EncodedPublicKey.AsSpan().SequenceEqual(identity.PublicKey))
             {
                 share.Dispose();
                 throw CliException.VerificationFailed("the backup's share does not match its header; the file is not usable: use another backup or device");
@@ -417,9 +417,8 @@ internal static class TransferCommands
         byte[] secret = share.ExportSecret();
         try
         {
-            EcCurve curve = EcCurve.Get(share.Curve);
             SecretFile.WriteAtomically(path, ClientShareBackup.Seal(secret,
-                new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, curve.EncodePoint(share.PublicKey), DateTimeOffset.UtcNow), passphrase));
+                new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, share.EncodedPublicKey, DateTimeOffset.UtcNow), passphrase));
         }
         finally
         {

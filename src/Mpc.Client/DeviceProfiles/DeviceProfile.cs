@@ -34,8 +34,11 @@ public sealed class DeviceProfile : IDisposable
     /// <summary>When the parameters were generated (whole milliseconds, UTC).</summary>
     public DateTimeOffset CreatedAt { get; }
 
-    /// <summary>The ring-Pedersen trapdoor; never leaves the device.</summary>
-    public RingPedersenSecret RingPedersen { get; }
+    /// <summary>The ring-Pedersen trapdoor; never leaves the device (and, being BouncyCastle-typed, never leaves the SDK's internals).</summary>
+    internal RingPedersenSecret RingPedersen { get; }
+
+    /// <summary>The bit length of the ring-Pedersen modulus N̂ (public), for display.</summary>
+    public int ModulusBits => RingPedersen.Parameters.N.BitLength;
 
     /// <summary>A short public fingerprint of N̂ (first 16 hex digits of its SHA-256), to tell two profiles apart.</summary>
     public string Fingerprint => Convert.ToHexStringLower(SHA256.HashData(RingPedersen.Parameters.N.ToByteArrayUnsigned()))[..16];

@@ -14,6 +14,12 @@ namespace Mpc.Protocol.Keys;
 /// the server's ring-Pedersen parameters (proven at key generation or refresh) that every c3 proof is made against.
 /// Never printed; exported only as bytes that the caller must encrypt before storing and zero afterwards.
 /// </summary>
+/// <remarks>
+/// Public as an opaque handle that the SDK hands out and takes back (key id, device, curve, public key as bytes,
+/// <see cref="CanSign"/>, export/import, <see cref="Dispose"/>). Its BouncyCastle-typed parts (Q as a point, the
+/// Paillier key, c_key, the ring-Pedersen parameters) are internal: the protocol sessions use them, and the SDK
+/// (Mpc.Client, through InternalsVisibleTo) for signing precomputation; no public signature shows a BouncyCastle type.
+/// </remarks>
 public sealed class ClientKeyShare : IDisposable
 {
     /// <summary>The device id of shares made before devices existed: every key's first device.</summary>
@@ -49,26 +55,32 @@ public sealed class ClientKeyShare : IDisposable
 
     public CurveKind Curve { get; }
 
+    /// <summary>The joint public key Q = x1·x2·G as a DER SubjectPublicKeyInfo (what <c>ECDsa.ImportSubjectPublicKeyInfo</c> reads); a fresh copy.</summary>
+    public byte[] SubjectPublicKeyInfo => PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(Curve), PublicKey);
+
+    /// <summary>The joint public key Q as a compressed SEC1 point, the form custody identities (backup, handover) carry; a fresh copy.</summary>
+    public byte[] EncodedPublicKey => EcCurve.Get(Curve).EncodePoint(PublicKey);
+
     /// <summary>The joint public key Q = x1·x2·G.</summary>
-    public ECPoint PublicKey { get; }
+    internal ECPoint PublicKey { get; }
 
     /// <summary>The server's Paillier public key; precompute encryption randomness against it.</summary>
-    public PaillierPublicKey Paillier { get; }
+    internal PaillierPublicKey Paillier { get; }
 
     /// <summary>c_key = Enc(x1), proven at key generation to encrypt the discrete log of Q1.</summary>
-    public BigInteger EncryptedServerShare { get; }
+    internal BigInteger EncryptedServerShare { get; }
 
     /// <summary>
     /// The server's ring-Pedersen parameters (N̂ = N, s, t), checked with Πprm when this share was made. Null for
     /// shares exported before signing proofs existed (versions 1 and 2): such a share must be refreshed before it signs.
     /// </summary>
-    public RingPedersenParameters? ServerRingPedersen { get; }
+    internal RingPedersenParameters? ServerRingPedersen { get; }
 
     /// <summary>False for a share made before signing proofs existed; <c>mpc refresh</c> makes it signable again.</summary>
     public bool CanSign => ServerRingPedersen is not null;
 
     /// <summary>The parameters every c3 proof needs; refuses a share made before signing proofs, before anything is sent.</summary>
-    public RingPedersenParameters RequireSigningParameters() => ServerRingPedersen
+    internal RingPedersenParameters RequireSigningParameters() => ServerRingPedersen
         ?? throw new MpcProtocolException(MpcErrorCode.InvalidRingPedersenParameters,
             $"The client share of key '{KeyId}' predates signing proofs and cannot sign: refresh it first (mpc refresh, or MpcSignerClient.RefreshKeyAsync), then sign with the refreshed share.");
 

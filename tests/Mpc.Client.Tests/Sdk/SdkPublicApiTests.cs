@@ -1,42 +1,62 @@
 using System.Reflection;
 using Mpc.Client;
 using Mpc.Crypto;
+using Mpc.Crypto.BigNum;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Proofs;
 using Mpc.Grains.Abstractions;
 
 namespace Mpc.Client.Tests.Sdk;
 
 /// <summary>
 /// The SDK's public surface, read by reflection from Mpc.Client.dll: no BouncyCastle type may appear in it (callers
-/// get SPKI bytes, <c>ECParameters</c>, an <c>ECDsa</c>, DER/P1363 bytes). Protocol-layer types that remain public
-/// on purpose (ClientKeyShare, CurveKind) are not banned here; see the report of issue 12.
+/// get SPKI bytes, <c>ECParameters</c>, an <c>ECDsa</c>, DER/P1363 bytes). No exemptions: the walk follows every
+/// project type the SDK shows (ClientKeyShare from Mpc.Protocol, CurveKind from Mpc.Crypto, ...) into its own public
+/// members, so a lower-layer type the SDK hands out is held to the same rule. CurveKind stays: a plain enum. Two
+/// crypto-engine plug-in points are not yet replaced (<see cref="PluginPointsStillToReplace"/>).
 /// </summary>
 public sealed class SdkPublicApiTests
 {
     private static readonly string[] BannedNamespaces = ["Org.BouncyCastle"];
 
+    /// <summary>
+    /// Crypto-engine plug-in points the SDK still takes from the caller (a big-number backend; in-memory ring-Pedersen
+    /// parameters). Their own members are BouncyCastle-typed; an SDK-level replacement (an opaque backend choice, a
+    /// DeviceProfile option) is still to do. The walk does not look inside them, and the test below keeps this list
+    /// exact: a type the SDK stops exposing must leave it. The SDK's own members are checked with no exception.
+    /// </summary>
+    private static readonly Type[] PluginPointsStillToReplace = [typeof(IBigNumBackend), typeof(RingPedersenSecret)];
+
     [Fact]
     public void No_public_or_protected_member_of_the_SDK_exposes_a_BouncyCastle_type()
     {
-        List<string> leaks = [];
-        foreach (Type type in typeof(MpcSignerClient).Assembly.GetExportedTypes())
-        {
-            foreach ((string where, Type exposed) in Exposed(type))
-            {
-                if (Banned(exposed) is { } banned)
-                {
-                    leaks.Add($"{type.FullName}.{where} exposes {banned.FullName}");
-                }
-            }
-        }
-        Assert.True(leaks.Count == 0, "BouncyCastle in the SDK's public API:\n" + string.Join('\n', leaks.Distinct()));
+        IReadOnlyList<string> leaks = Leaks(typeof(MpcSignerClient).Assembly.GetExportedTypes());
+        Assert.True(leaks.Count == 0, "BouncyCastle in the SDK's public API:\n" + string.Join('\n', leaks));
+    }
+
+    [Fact]
+    public void The_walk_reaches_the_lower_layer_types_the_SDK_hands_out()
+    {
+        // Without this the test above could pass by never looking at ClientKeyShare, the type that used to leak.
+        Dictionary<Type, string> reached = Reachable(typeof(MpcSignerClient).Assembly.GetExportedTypes());
+        Assert.Contains(typeof(Mpc.Protocol.Keys.ClientKeyShare), reached.Keys);
+        Assert.Contains(typeof(CurveKind), reached.Keys);
+        Assert.All(PluginPointsStillToReplace, plugin => Assert.Contains(plugin, reached.Keys));
     }
 
     [Fact]
     public void The_check_finds_a_BouncyCastle_type_where_one_is_exposed()
     {
-        // The test above must be able to fail: the same walk over a type that exposes ECPoint finds it.
-        Assert.Contains(Exposed(typeof(LeakyExample)), member => Banned(member.Type) is not null && member.Where.StartsWith("Point", StringComparison.Ordinal));
-        Assert.Contains(Exposed(typeof(LeakyExample)), member => Banned(member.Type) is not null && member.Where.StartsWith("Take", StringComparison.Ordinal));
+        // The test above must be able to fail: the same check over types that expose BouncyCastle types finds each.
+        IReadOnlyList<string> leaks = Leaks([typeof(LeakyExample), typeof(LeakyBase), typeof(LeakyHandle)]);
+        Assert.Contains(leaks, l => l.Contains("LeakyExample.Point exposes Org.BouncyCastle.Math.EC.ECPoint", StringComparison.Ordinal));
+        Assert.Contains(leaks, l => l.Contains("LeakyExample.Take(values) exposes Org.BouncyCastle.Math.BigInteger", StringComparison.Ordinal));
+        Assert.Contains(leaks, l => l.Contains("LeakyExample.Modulus exposes Org.BouncyCastle.Math.BigInteger", StringComparison.Ordinal));
+        Assert.Contains(leaks, l => l.Contains("LeakyBase.(interface) exposes", StringComparison.Ordinal));
+        // Reached only through LeakyExample.Handle: a non-BouncyCastle type whose own member leaks.
+        Assert.Contains(leaks, l => l.Contains("LeakyHandle.X2 exposes Org.BouncyCastle.Math.BigInteger", StringComparison.Ordinal));
+        Assert.Contains(Leaks([typeof(LeakyExample)]), l => l.Contains("LeakyHandle.X2", StringComparison.Ordinal));
+        Assert.Empty(Leaks([typeof(CleanExample)]));
     }
 
     [Fact]
@@ -138,10 +158,92 @@ public sealed class SdkPublicApiTests
         return type.Namespace is { } ns && BannedNamespaces.Any(b => ns == b || ns.StartsWith(b + ".", StringComparison.Ordinal)) ? type : null;
     }
 
+    /// <summary>Every leak in <paramref name="roots"/> and in the project types they expose, one line each, with how it was reached.</summary>
+    private static List<string> Leaks(IEnumerable<Type> roots)
+    {
+        List<string> leaks = [];
+        foreach ((Type type, string via) in Reachable(roots).Where(r => !PluginPointsStillToReplace.Contains(r.Key)))
+        {
+            foreach ((string where, Type exposed) in Exposed(type))
+            {
+                if (Banned(exposed) is { } banned)
+                {
+                    leaks.Add($"{type.FullName}.{where} exposes {banned.FullName}{via}");
+                }
+            }
+        }
+        return [.. leaks.Distinct()];
+    }
+
+    /// <summary>
+    /// <paramref name="roots"/> and, transitively, every type of this project (an Mpc.* assembly) that a public member of
+    /// a reached type shows (a caller holding such a value can reach its public members too), each with the member that led to it.
+    /// </summary>
+    private static Dictionary<Type, string> Reachable(IEnumerable<Type> roots)
+    {
+        Dictionary<Type, string> reached = [];
+        Queue<(Type Type, string Via)> pending = new(roots.Select(r => (r, "")));
+        while (pending.TryDequeue(out (Type Type, string Via) next))
+        {
+            if (!reached.TryAdd(next.Type, next.Via) || PluginPointsStillToReplace.Contains(next.Type))
+            {
+                continue;
+            }
+            foreach ((string where, Type exposed) in Exposed(next.Type))
+            {
+                foreach (Type part in Parts(exposed).Where(IsProjectType).Where(p => !reached.ContainsKey(p)))
+                {
+                    pending.Enqueue((part, $" (reached through {next.Type.Name}.{where})"));
+                }
+            }
+        }
+        return reached;
+    }
+
+    private static bool IsProjectType(Type type) =>
+        !type.IsGenericParameter && (type.Assembly.GetName().Name?.StartsWith("Mpc.", StringComparison.Ordinal) ?? false);
+
+    /// <summary>The type itself, its element type and its generic arguments, as definitions.</summary>
+    private static IEnumerable<Type> Parts(Type type)
+    {
+        if (type.HasElementType)
+        {
+            return Parts(type.GetElementType()!);
+        }
+        if (type.IsGenericType && !type.IsGenericTypeDefinition)
+        {
+            return [type.GetGenericTypeDefinition(), .. type.GetGenericArguments().SelectMany(Parts)];
+        }
+        return [type];
+    }
+
     private sealed class LeakyExample
     {
         public Org.BouncyCastle.Math.EC.ECPoint? Point { get; set; }
 
+        public Org.BouncyCastle.Math.BigInteger? Modulus = Org.BouncyCastle.Math.BigInteger.Two;
+
+        public LeakyHandle? Handle { get; set; }
+
         public static void Take(IReadOnlyList<Org.BouncyCastle.Math.BigInteger> values) => _ = values;
+    }
+
+    private sealed class LeakyHandle
+    {
+        public Org.BouncyCastle.Math.BigInteger X2 => Org.BouncyCastle.Math.BigInteger.One;
+    }
+
+    private abstract class LeakyBase : IComparable<Org.BouncyCastle.Math.BigInteger>
+    {
+        public abstract int CompareTo(Org.BouncyCastle.Math.BigInteger? other);
+    }
+
+    private sealed class CleanExample
+    {
+        public byte[] SubjectPublicKeyInfo { get; } = [];
+
+        public CurveKind Curve { get; }
+
+        internal Org.BouncyCastle.Math.BigInteger Hidden => Org.BouncyCastle.Math.BigInteger.One;
     }
 }
