@@ -127,6 +127,14 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     }
 
     [Fact]
+    public void The_server_runtime_config_stops_idle_thread_pool_workers_from_spinning()
+    {
+        using JsonDocument runtimeConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "mpc-server.runtimeconfig.json")));
+        JsonElement properties = runtimeConfig.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+    }
+
+    [Fact]
     public void A_word_for_a_number_in_the_environment_is_one_line_and_exit_code_2()
     {
         ProcessResult result = ProcessRunner.Server(
