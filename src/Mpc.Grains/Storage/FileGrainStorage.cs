@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Mpc.Crypto;
 using Mpc.Crypto.Encoding;
 using Mpc.Grains.Abstractions;
 using Orleans.Runtime;
@@ -16,9 +14,7 @@ namespace Mpc.Grains.Storage;
 /// Writes and clears are ETag-checked, so a duplicate activation cannot silently overwrite a newer write.
 /// </summary>
 /// <remarks>
-/// <para>File format, in <see cref="WireWriter"/> framing: "mpc-signer/grain-state", format version (1),
-/// state name, grain type, grain key, version (uint64), ETag, payload (Orleans' binary serializer), then
-/// SHA-256 of everything before it.
+/// <para>File format: see <see cref="GrainStateFileFormat"/>.
 /// A file that fails any check is reported, never treated as missing.</para>
 /// <para>The ETag is "version-random": it never repeats, even after a clear, so an old activation
 /// holding a stale ETag cannot match a newer record.</para>
@@ -32,9 +28,6 @@ public sealed class FileGrainStorage : IGrainStorage
 {
     public const string DirectoryName = "grains";
     public const string FileExtension = ".grain";
-    private const string Magic = "mpc-signer/grain-state";
-    private const uint FormatVersion = 1;
-    private const int ChecksumFieldLength = 4 + 32;
 
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -90,7 +83,7 @@ public sealed class FileGrainStorage : IGrainStorage
         await stripe.WaitAsync(cancellationToken);
         try
         {
-            StoredRecord? record = await LoadAsync(path, stateName, grainId, cancellationToken);
+            GrainStateFileFormat.StoredRecord? record = await LoadAsync(path, stateName, grainId, cancellationToken);
             if (record is null)
             {
                 grainState.ETag = null;
@@ -131,12 +124,12 @@ public sealed class FileGrainStorage : IGrainStorage
         await stripe.WaitAsync(cancellationToken);
         try
         {
-            StoredRecord? current = await LoadAsync(path, stateName, grainId, cancellationToken);
+            GrainStateFileFormat.StoredRecord? current = await LoadAsync(path, stateName, grainId, cancellationToken);
             CheckETag(current, grainState.ETag, stateName, grainId, "write");
 
             ulong version = current is null ? 1 : checked(current.Version + 1);
             string etag = $"{version}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}";
-            byte[] contents = Encode(stateName, grainId, version, etag, payload);
+            byte[] contents = GrainStateFileFormat.Encode(stateName, grainId, version, etag, payload);
             await WriteAtomicallyAsync(path, contents, cancellationToken);
 
             grainState.ETag = etag;
@@ -156,7 +149,7 @@ public sealed class FileGrainStorage : IGrainStorage
         await stripe.WaitAsync(cancellationToken);
         try
         {
-            StoredRecord? current = await LoadAsync(path, stateName, grainId, cancellationToken);
+            GrainStateFileFormat.StoredRecord? current = await LoadAsync(path, stateName, grainId, cancellationToken);
             CheckETag(current, grainState.ETag, stateName, grainId, "clear");
             if (current is not null)
             {
@@ -171,7 +164,7 @@ public sealed class FileGrainStorage : IGrainStorage
         }
     }
 
-    private void CheckETag(StoredRecord? current, string? expected, string stateName, GrainId grainId, string operation)
+    private void CheckETag(GrainStateFileFormat.StoredRecord? current, string? expected, string stateName, GrainId grainId, string operation)
     {
         string? stored = current?.ETag;
         if (!string.Equals(stored, expected, StringComparison.Ordinal))
@@ -227,7 +220,7 @@ public sealed class FileGrainStorage : IGrainStorage
         }
     }
 
-    private static async Task<StoredRecord?> LoadAsync(string path, string stateName, GrainId grainId, CancellationToken cancellationToken)
+    private static async Task<GrainStateFileFormat.StoredRecord?> LoadAsync(string path, string stateName, GrainId grainId, CancellationToken cancellationToken)
     {
         byte[] contents;
         try
@@ -238,70 +231,7 @@ public sealed class FileGrainStorage : IGrainStorage
         {
             return null;
         }
-        return Decode(path, contents, stateName, grainId);
-    }
-
-    private static byte[] Encode(string stateName, GrainId grainId, ulong version, string etag, byte[] payload)
-    {
-        Span<byte> versionBytes = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(versionBytes, version);
-        var writer = new WireWriter()
-            .WriteString(Magic)
-            .WriteUInt32(FormatVersion)
-            .WriteString(stateName)
-            .WriteString(grainId.Type.ToString()!)
-            .WriteString(grainId.Key.ToString()!)
-            .WriteBytes(versionBytes)
-            .WriteString(etag)
-            .WriteBytes(payload);
-        writer.WriteBytes(SHA256.HashData(writer.WrittenSpan));
-        return writer.ToArray();
-    }
-
-    private static StoredRecord Decode(string path, byte[] contents, string stateName, GrainId grainId)
-    {
-        if (contents.Length < ChecksumFieldLength)
-        {
-            throw new CorruptGrainStateException(path, $"it is {contents.Length} bytes long, too short to be a state file");
-        }
-        ReadOnlySpan<byte> body = contents.AsSpan(0, contents.Length - ChecksumFieldLength);
-        try
-        {
-            var trailer = new WireReader(contents.AsSpan(body.Length));
-            byte[] checksum = trailer.ReadByteArray("checksum", exactLength: 32);
-            if (!CryptographicOperations.FixedTimeEquals(checksum, SHA256.HashData(body)))
-            {
-                throw new CorruptGrainStateException(path, "its checksum does not match (truncated or altered)");
-            }
-
-            var reader = new WireReader(body);
-            if (reader.ReadString("magic") != Magic)
-            {
-                throw new CorruptGrainStateException(path, "it is not a grain state file");
-            }
-            uint format = reader.ReadUInt32("format version");
-            if (format != FormatVersion)
-            {
-                throw new CorruptGrainStateException(path, $"its format version {format} is not supported (expected {FormatVersion})");
-            }
-            string storedStateName = reader.ReadString("state name");
-            string storedType = reader.ReadString("grain type", maxLength: 4096);
-            string storedKey = reader.ReadString("grain key", maxLength: 4096);
-            if (storedStateName != stateName || storedType != grainId.Type.ToString() || storedKey != grainId.Key.ToString())
-            {
-                throw new CorruptGrainStateException(
-                    path, $"it holds state '{storedStateName}' of {storedType}/{storedKey}, not '{stateName}' of {grainId}");
-            }
-            ulong version = BinaryPrimitives.ReadUInt64BigEndian(reader.ReadByteArray("version", exactLength: 8));
-            string etag = reader.ReadString("etag");
-            byte[] payload = reader.ReadByteArray("payload");
-            reader.EnsureEnd("grain state file");
-            return new StoredRecord(version, etag, payload);
-        }
-        catch (MpcProtocolException ex)
-        {
-            throw new CorruptGrainStateException(path, ex.Message, ex);
-        }
+        return GrainStateFileFormat.Decode(path, contents, stateName, grainId);
     }
 
     private static string ReadablePrefix(string stateName)
@@ -333,15 +263,4 @@ public sealed class FileGrainStorage : IGrainStorage
         }
         return stripes;
     }
-
-    private sealed record StoredRecord(ulong Version, string ETag, byte[] Payload);
-}
-
-/// <summary>A grain state file exists but cannot be used. The state is not reset: an operator must look.</summary>
-public sealed class CorruptGrainStateException : Exception
-{
-    public CorruptGrainStateException(string filePath, string reason, Exception? innerException = null)
-        : base($"Grain state file '{filePath}' is unusable: {reason}.", innerException) => FilePath = filePath;
-
-    public string FilePath { get; }
 }
