@@ -25,11 +25,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
 {
     private const int ConflictRetries = 3;
 
-    /// <summary>Check ids of markers this activation wrote whose check ended without a failed verification.</summary>
-    private readonly HashSet<string> _finishedChecks = new(StringComparer.Ordinal);
-
-    /// <summary>Freezes made in this activation and not yet in storage (the marker there keeps them anyway).</summary>
-    private readonly Dictionary<string, KeyStatusEntry> _unpersistedFreezes = new(StringComparer.Ordinal);
+    private readonly ActivationStatusMemory _memory = new();
 
     public bool IsFrozen(StoredKey key) => FrozenBy(key) is not null;
 
@@ -38,7 +34,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     /// <summary>Why the key is frozen, for logs and operators; null when it is not.</summary>
     public string? FrozenBy(StoredKey key)
     {
-        if (_unpersistedFreezes.TryGetValue(key.KeyId, out KeyStatusEntry? unpersisted))
+        if (_memory.TryGetUnpersistedFreeze(key.KeyId, out KeyStatusEntry? unpersisted))
         {
             return unpersisted.FrozenReason + " (not yet stored; the final-check marker in storage holds it)";
         }
@@ -48,7 +44,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
             {
                 return entry.FrozenReason ?? "frozen";
             }
-            if (entry.PendingCheck is { } pending && !_finishedChecks.Contains(pending.CheckId))
+            if (entry.PendingCheck is { } pending && !_memory.IsFinished(pending.CheckId))
             {
                 return $"a final signature check (device '{pending.DeviceId}', {pending.Since:u}) never recorded its outcome";
             }
@@ -60,11 +56,11 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     public int UnfreezesOf(StoredKey key) =>
         Math.Max(key.Unfreezes, state.State.Keys.TryGetValue(key.KeyId, out KeyStatusEntry? entry) ? entry.Unfreezes : 0);
 
-    public bool HasFinishedMarkers => state.State.Keys.Values.Any(IsFinishedMarker);
+    public bool HasFinishedMarkers => state.State.Keys.Values.Any(_memory.IsFinishedMarker);
 
     /// <summary>Keys whose status storage holds as frozen by a marker nobody resolved (for the activation log).</summary>
     public IEnumerable<(string KeyId, PendingFinalCheck Check)> ForeignMarkers() =>
-        state.State.Keys.Where(e => e.Value.Status != KeyStatus.Frozen && e.Value.PendingCheck is { } p && !_finishedChecks.Contains(p.CheckId))
+        state.State.Keys.Where(e => e.Value.Status != KeyStatus.Frozen && e.Value.PendingCheck is { } p && !_memory.IsFinished(p.CheckId))
             .Select(e => (e.Key, e.Value.PendingCheck!));
 
     /// <summary>
@@ -82,7 +78,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
             }
             string checkId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             DropFinishedMarkers();
-            Entry(key.KeyId).PendingCheck = new PendingFinalCheck
+            state.State.EntryFor(key.KeyId).PendingCheck = new PendingFinalCheck
             {
                 CheckId = checkId, DeviceId = deviceId, Since = time.GetUtcNow(),
                 C3 = record.C3, R2 = record.R2, R = record.R, Digest = record.Digest, Tag = tag,
@@ -100,7 +96,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
             catch (Exception e)
             {
                 // Whether it landed is unknown; if it did, it is this activation's and nothing was decrypted.
-                _finishedChecks.Add(checkId);
+                _memory.Finished(checkId);
                 logger.LogError(e, "Storing the final-check marker of key {KeyId} failed; nothing was decrypted", key.KeyId);
                 if (e is InconsistentStateException)
                 {
@@ -115,7 +111,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     /// <summary>The marker of <paramref name="keyId"/> this activation did not write or see finish, if storage (as last read) holds one.</summary>
     public PendingFinalCheck? ForeignMarker(string keyId) =>
         state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) && entry.Status != KeyStatus.Frozen
-            && entry.PendingCheck is { } p && !_finishedChecks.Contains(p.CheckId) ? p : null;
+            && entry.PendingCheck is { } p && !_memory.IsFinished(p.CheckId) ? p : null;
 
     /// <summary>
     /// Clears a foreign marker whose check was re-run and passed. ETag-checked: true only when storage held exactly that
@@ -149,7 +145,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     }
 
     /// <summary>The check ended without a failed verification (a verified signature, or c3 refused before decryption).</summary>
-    public void Finished(string checkId) => _finishedChecks.Add(checkId);
+    public void Finished(string checkId) => _memory.Finished(checkId);
 
     /// <summary>
     /// Makes a freeze durable. The key is frozen in this activation before the write is tried; when the write
@@ -159,10 +155,10 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     public async Task FreezeAsync(string keyId, string? deviceId, string reason)
     {
         var facts = new KeyStatusEntry { Status = KeyStatus.Frozen, FrozenAt = time.GetUtcNow(), FrozenReason = reason, FrozenDevice = deviceId };
-        _unpersistedFreezes[keyId] = facts;
+        _memory.FrozeUnpersisted(keyId, facts);
         for (int attempt = 0; ; attempt++)
         {
-            ApplyFreeze(keyId, facts);
+            state.State.ApplyFreeze(keyId, facts);
             try
             {
                 await WriteAsync();
@@ -188,7 +184,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
         {
             return;
         }
-        ApplyFreeze(key.KeyId, new KeyStatusEntry { FrozenAt = key.FrozenAt, FrozenReason = key.FrozenReason, FrozenDevice = key.FrozenDevice });
+        state.State.ApplyFreeze(key.KeyId, new KeyStatusEntry { FrozenAt = key.FrozenAt, FrozenReason = key.FrozenReason, FrozenDevice = key.FrozenDevice });
         await WriteOrReload("The key's freeze could not be moved to its status record; it stays frozen. Try again.");
     }
 
@@ -197,7 +193,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     {
         int unfreezes = UnfreezesOf(key) + 1;
         state.State.Keys.TryGetValue(key.KeyId, out KeyStatusEntry? before);
-        _unpersistedFreezes.Remove(key.KeyId, out KeyStatusEntry? unpersisted);
+        _memory.ForgetFreeze(key.KeyId, out KeyStatusEntry? unpersisted);
         state.State.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Active, Unfreezes = unfreezes };
         try
         {
@@ -217,7 +213,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
             }
             if (unpersisted is not null)
             {
-                _unpersistedFreezes[key.KeyId] = unpersisted;
+                _memory.FrozeUnpersisted(key.KeyId, unpersisted);
             }
             if (e is InconsistentStateException)
             {
@@ -249,50 +245,18 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
         }
     }
 
-    private bool IsFinishedMarker(KeyStatusEntry entry) => entry.PendingCheck is { } p && _finishedChecks.Contains(p.CheckId);
-
     private void DropFinishedMarkers()
     {
-        foreach (KeyStatusEntry entry in state.State.Keys.Values.Where(IsFinishedMarker))
+        foreach (KeyStatusEntry entry in state.State.Keys.Values.Where(_memory.IsFinishedMarker))
         {
             entry.PendingCheck = null;
         }
     }
 
-    private KeyStatusEntry Entry(string keyId)
-    {
-        if (!state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry))
-        {
-            entry = new KeyStatusEntry();
-            state.State.Keys[keyId] = entry;
-        }
-        return entry;
-    }
-
-    private void ApplyFreeze(string keyId, KeyStatusEntry facts)
-    {
-        KeyStatusEntry entry = Entry(keyId);
-        if (entry.Status != KeyStatus.Frozen)
-        {
-            entry.Status = KeyStatus.Frozen;
-            entry.FrozenAt = facts.FrozenAt;
-            entry.FrozenReason = facts.FrozenReason;
-            entry.FrozenDevice = facts.FrozenDevice;
-        }
-        // Frozen says more than the marker of the check that failed; an unfreeze clears both.
-        entry.PendingCheck = null;
-    }
-
     private async Task WriteAsync()
     {
         await state.WriteStateAsync();
-        // Memory and storage agree now: freezes are stored, and ids of markers no longer stored are not needed.
-        foreach (string keyId in _unpersistedFreezes.Keys.Where(k => state.State.Keys.TryGetValue(k, out KeyStatusEntry? e) && e.Status == KeyStatus.Frozen).ToList())
-        {
-            _unpersistedFreezes.Remove(keyId);
-        }
-        HashSet<string> stored = [.. state.State.Keys.Values.Select(e => e.PendingCheck?.CheckId).OfType<string>()];
-        _finishedChecks.RemoveWhere(id => !stored.Contains(id));
+        _memory.Stored(state.State);
     }
 
     private async Task WriteOrReload(string failure)
@@ -313,9 +277,9 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     public async Task ReloadAsync()
     {
         await state.ReadStateAsync();
-        foreach ((string keyId, KeyStatusEntry facts) in _unpersistedFreezes)
+        foreach ((string keyId, KeyStatusEntry facts) in _memory.UnpersistedFreezes)
         {
-            ApplyFreeze(keyId, facts);
+            state.State.ApplyFreeze(keyId, facts);
         }
     }
 

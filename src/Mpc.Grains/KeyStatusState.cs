@@ -13,6 +13,32 @@ public sealed class KeyStatusState
 {
     [Id(0)]
     public Dictionary<string, KeyStatusEntry> Keys { get; set; } = [];
+
+    /// <summary>The entry of <paramref name="keyId"/>, added (Active, no marker) when there is none.</summary>
+    public KeyStatusEntry EntryFor(string keyId)
+    {
+        if (!Keys.TryGetValue(keyId, out KeyStatusEntry? entry))
+        {
+            entry = new KeyStatusEntry();
+            Keys[keyId] = entry;
+        }
+        return entry;
+    }
+
+    /// <summary>Marks the key Frozen with <paramref name="facts"/>' details, keeping the first freeze's details if it already is.</summary>
+    public void ApplyFreeze(string keyId, KeyStatusEntry facts)
+    {
+        KeyStatusEntry entry = EntryFor(keyId);
+        if (entry.Status != KeyStatus.Frozen)
+        {
+            entry.Status = KeyStatus.Frozen;
+            entry.FrozenAt = facts.FrozenAt;
+            entry.FrozenReason = facts.FrozenReason;
+            entry.FrozenDevice = facts.FrozenDevice;
+        }
+        // Frozen says more than the marker of the check that failed; an unfreeze clears both.
+        entry.PendingCheck = null;
+    }
 }
 
 [GenerateSerializer, Alias("mpc.KeyStatusEntry")]
