@@ -44,15 +44,14 @@ public sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, 
 
     private const byte MechanismAesGcm = 1;
     private const int DataKeySize = 32;
-    private const int MasterKeySize = 32;
     private const int IvSize = 12;
     private const int TagSize = 16;
-    private const int CkaIdSize = 16;
     private const string AssociatedDataPrefix = "mpc-signer/kek-wrap/pkcs11/v1|";
 
     private readonly Lock _gate = new();
     private readonly Pkcs11Module _module;
     private readonly ISession _session;
+    private readonly Pkcs11MasterKeyObjects _masterKeys;
     private readonly ulong _slotId;
     private readonly string _tokenLabel;
     private readonly IObjectHandle _currentKey;
@@ -87,8 +86,9 @@ public sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, 
             _module.Login(session, _slotId, _tokenLabel, options.Pin);
             loggedIn = true;
             _session = session;
+            _masterKeys = new Pkcs11MasterKeyObjects(session, _tokenLabel);
 
-            (IObjectHandle Handle, byte[] Id)? current = FindKey(options.KeyLabel);
+            (IObjectHandle Handle, byte[] Id)? current = _masterKeys.Find(options.KeyLabel);
             if (current is null)
             {
                 if (!options.CreateKeyIfMissing)
@@ -96,10 +96,10 @@ public sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, 
                     throw new KeyEncryptionKeyException(
                         $"Token '{_tokenLabel}' holds no AES key labelled '{options.KeyLabel}'. Create it (first set-up: CreateKeyIfMissing, `--pkcs11-create-key`) or fix the label.");
                 }
-                current = GenerateKey(options.KeyLabel);
+                current = _masterKeys.Generate(options.KeyLabel);
             }
             _currentKey = current.Value.Handle;
-            KeyId = FormatKeyId(options.KeyLabel, current.Value.Id);
+            KeyId = _masterKeys.FormatKeyId(options.KeyLabel, current.Value.Id);
             _keys[KeyId] = _currentKey;
         }
         catch
@@ -284,8 +284,8 @@ public sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, 
             throw new KeyEncryptionKeyException($"The KEK id '{kekId}' is malformed.");
         }
         string label = rest[..slash];
-        (IObjectHandle Handle, byte[] Id)? found = FindKey(label, kekId);
-        if (found is null || !string.Equals(FormatKeyId(label, found.Value.Id), kekId, StringComparison.Ordinal))
+        (IObjectHandle Handle, byte[] Id)? found = _masterKeys.Find(label, kekId);
+        if (found is null || !string.Equals(_masterKeys.FormatKeyId(label, found.Value.Id), kekId, StringComparison.Ordinal))
         {
             throw new KeyEncryptionKeyException(
                 $"The data key was wrapped under KEK '{kekId}', but token '{_tokenLabel}' no longer holds that key (current KEK '{KeyId}').");
@@ -293,104 +293,4 @@ public sealed class Pkcs11KeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, 
         _keys[kekId] = found.Value.Handle;
         return found.Value.Handle;
     }
-
-    /// <summary>The AES key labelled <paramref name="label"/>; with <paramref name="kekId"/>, the one whose CKA_ID matches it.</summary>
-    private (IObjectHandle Handle, byte[] Id)? FindKey(string label, string? kekId = null)
-    {
-        var attributes = _session.Factories.ObjectAttributeFactory;
-        List<IObjectHandle> handles = _session.FindAllObjects(
-        [
-            attributes.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
-            attributes.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
-            attributes.Create(CKA.CKA_LABEL, label),
-        ]);
-        var candidates = handles.Select(h => (Handle: h, Id: ReadId(h))).ToList();
-        if (kekId is not null)
-        {
-            candidates = candidates.Where(c => string.Equals(FormatKeyId(label, c.Id), kekId, StringComparison.Ordinal)).ToList();
-        }
-        if (candidates.Count == 0)
-        {
-            return null;
-        }
-        if (candidates.Count > 1)
-        {
-            throw new KeyEncryptionKeyException($"Token '{_tokenLabel}' holds {candidates.Count} AES keys labelled '{label}'; the label must name one key.");
-        }
-        CheckKeyObject(candidates[0].Handle, label);
-        return candidates[0];
-    }
-
-    private byte[] ReadId(IObjectHandle handle)
-    {
-        byte[] id = _session.GetAttributeValue(handle, [CKA.CKA_ID])[0].GetValueAsByteArray() ?? [];
-        return id;
-    }
-
-    /// <summary>Refuses a key object that is not a token-resident, sensitive, non-extractable AES-256 key.</summary>
-    private void CheckKeyObject(IObjectHandle handle, string label)
-    {
-        List<IObjectAttribute> values = _session.GetAttributeValue(handle,
-            [CKA.CKA_TOKEN, CKA.CKA_SENSITIVE, CKA.CKA_EXTRACTABLE, CKA.CKA_VALUE_LEN, CKA.CKA_ENCRYPT, CKA.CKA_DECRYPT, CKA.CKA_ID]);
-        var problems = new List<string>();
-        if (!values[0].GetValueAsBool())
-        {
-            problems.Add("not a token object");
-        }
-        if (!values[1].GetValueAsBool())
-        {
-            problems.Add("not sensitive");
-        }
-        if (values[2].GetValueAsBool())
-        {
-            problems.Add("extractable");
-        }
-        if (values[3].GetValueAsUlong() != MasterKeySize)
-        {
-            problems.Add($"{values[3].GetValueAsUlong()} bytes, not {MasterKeySize}");
-        }
-        if (!values[4].GetValueAsBool() || !values[5].GetValueAsBool())
-        {
-            problems.Add("not usable for encrypt and decrypt");
-        }
-        if ((values[6].GetValueAsByteArray() ?? []).Length == 0)
-        {
-            problems.Add("no CKA_ID");
-        }
-        if (problems.Count > 0)
-        {
-            throw new KeyEncryptionKeyException($"The key labelled '{label}' in token '{_tokenLabel}' is unsuitable as a master key: {string.Join(", ", problems)}.");
-        }
-    }
-
-    private (IObjectHandle Handle, byte[] Id) GenerateKey(string label)
-    {
-        var attributes = _session.Factories.ObjectAttributeFactory;
-        byte[] id = RandomNumberGenerator.GetBytes(CkaIdSize);
-        using IMechanism mechanism = _session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
-        IObjectHandle handle = _session.GenerateKey(mechanism,
-        [
-            attributes.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
-            attributes.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
-            attributes.Create(CKA.CKA_VALUE_LEN, (ulong)MasterKeySize),
-            attributes.Create(CKA.CKA_LABEL, label),
-            attributes.Create(CKA.CKA_ID, id),
-            attributes.Create(CKA.CKA_TOKEN, true),
-            attributes.Create(CKA.CKA_PRIVATE, true),
-            attributes.Create(CKA.CKA_SENSITIVE, true),
-            attributes.Create(CKA.CKA_EXTRACTABLE, false),
-            attributes.Create(CKA.CKA_MODIFIABLE, false),
-            attributes.Create(CKA.CKA_ENCRYPT, true),
-            attributes.Create(CKA.CKA_DECRYPT, true),
-            attributes.Create(CKA.CKA_WRAP, false),
-            attributes.Create(CKA.CKA_UNWRAP, false),
-            attributes.Create(CKA.CKA_SIGN, false),
-            attributes.Create(CKA.CKA_VERIFY, false),
-            attributes.Create(CKA.CKA_DERIVE, false),
-        ]);
-        return (handle, id);
-    }
-
-    private string FormatKeyId(string label, byte[] ckaId) =>
-        KeyIdPrefix + _tokenLabel + "/" + label + "/" + Convert.ToHexStringLower(SHA256.HashData(ckaId).AsSpan(0, 8));
 }
