@@ -1,19 +1,14 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Mpc.Grains.Abstractions;
-using Orleans.Configuration;
-using StackExchange.Redis;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Paillier;
 using Mpc.Grains;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
-using Mpc.Grains.Storage;
 using Mpc.Grains.Telemetry;
 
 namespace Mpc.Server;
@@ -134,12 +129,12 @@ public static class MpcServerHost
         builder.Services.AddHostedService<PaillierKeyPoolService>();
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options.Signer));
         builder.Services.AddSingleton<IKeyAuditTrail, KeyAuditTrail>();
-        builder.Services.AddSingleton(KeyEncryptionKeyProviderFactory(options, dataDirectory));
+        builder.Services.AddSingleton(KeyEncryptionSetup.ProviderFactory(options, dataDirectory));
         builder.Services.AddSingleton(sp => new ShareSealer(sp.GetRequiredService<IKeyEncryptionKeyProvider>()));
 
         builder.UseOrleans(silo =>
         {
-            ConfigureSilo(silo, options.Cluster, dataDirectory);
+            SiloSetup.Configure(silo, options.Cluster, dataDirectory);
             configureSilo?.Invoke(silo);
         });
 
@@ -183,130 +178,5 @@ public static class MpcServerHost
             // A warning, so it shows even with Quiet: secret-dependent timing is an operator's explicit choice.
             logger.LogWarning("Big-number backend: {Backend}; Paillier decryption and nonce inversion are not constant-time", bigNum.Description);
         }
-    }
-
-    /// <summary>Chooses the KEK provider; configuration errors (no PIN, no token label) are thrown here, at start-up.</summary>
-    private static Func<IServiceProvider, IKeyEncryptionKeyProvider> KeyEncryptionKeyProviderFactory(MpcServerOptions options, string dataDirectory)
-    {
-        KeyEncryptionOptions kek = options.KeyEncryption;
-        switch (kek.Provider)
-        {
-            case KeyEncryptionOptions.FileProvider:
-                string masterKeyDirectory = options.ResolvedMasterKeyDirectory;
-                if (masterKeyDirectory == dataDirectory)
-                {
-                    throw new ServerStartupException(
-                        $"setting Mpc__MasterKeyDirectory='{masterKeyDirectory}' is not allowed: the master key directory must not be the data directory (a copy of the data would then decrypt itself)");
-                }
-                return _ => new FileKeyEncryptionKeyProvider(masterKeyDirectory);
-            case KeyEncryptionOptions.Pkcs11Provider:
-                Pkcs11Options pkcs11 = Pkcs11Settings(kek.Pkcs11);
-                return _ => new Pkcs11KeyEncryptionKeyProvider(pkcs11);
-            default:
-                throw new InvalidOperationException(
-                    $"Unknown key-encryption provider '{kek.Provider}': use '{KeyEncryptionOptions.FileProvider}' or '{KeyEncryptionOptions.Pkcs11Provider}'.");
-        }
-    }
-
-    private static Pkcs11Options Pkcs11Settings(Pkcs11ServerOptions settings)
-    {
-        if (string.IsNullOrEmpty(settings.LibraryPath))
-        {
-            throw new InvalidOperationException("The pkcs11 key-encryption provider needs the PKCS#11 library path (--pkcs11-library).");
-        }
-        if (string.IsNullOrEmpty(settings.TokenLabel))
-        {
-            throw new InvalidOperationException("The pkcs11 key-encryption provider needs the token label (--pkcs11-token).");
-        }
-        return new Pkcs11Options(settings.LibraryPath, settings.TokenLabel, ReadPin(settings))
-        {
-            KeyLabel = settings.KeyLabel,
-            CreateKeyIfMissing = settings.CreateKeyIfMissing,
-        };
-    }
-
-    private static string ReadPin(Pkcs11ServerOptions settings)
-    {
-        if (settings.PinFile is { } pinFile)
-        {
-            return PinFileAccess.ReadPin(pinFile);
-        }
-        string? fromEnvironment = Environment.GetEnvironmentVariable(settings.PinEnvironmentVariable);
-        if (string.IsNullOrEmpty(fromEnvironment))
-        {
-            throw new InvalidOperationException(
-                $"The pkcs11 key-encryption provider needs the token's user PIN: give a PIN file (--pkcs11-pin-file) or set the environment variable {settings.PinEnvironmentVariable}.");
-        }
-        return fromEnvironment;
-    }
-
-    private static void ConfigureSilo(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)
-    {
-        if (!cluster.IsRedis)
-        {
-            if (!string.Equals(cluster.Mode, ClusterOptions.Embedded, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidOperationException($"Cluster mode '{cluster.Mode}' is unknown; use 'embedded' or 'redis'.");
-            }
-            silo.UseLocalhostClustering(
-                siloPort: cluster.SiloPort ?? FreeTcpPort(),
-                gatewayPort: cluster.GatewayPort ?? FreeTcpPort(),
-                serviceId: cluster.ServiceId,
-                clusterId: "embedded");
-            silo.AddFileGrainStorage(StorageNames.Keys, dataDirectory);
-            return;
-        }
-
-        if (string.IsNullOrWhiteSpace(cluster.RedisConnectionString))
-        {
-            throw new InvalidOperationException("Redis cluster mode needs Mpc:Cluster:RedisConnectionString (env Mpc__Cluster__RedisConnectionString).");
-        }
-        var redis = ConfigurationOptions.Parse(cluster.RedisConnectionString);
-        // A key store must not give up on a brief Redis restart: keep retrying the connection.
-        redis.AbortOnConnectFail = false;
-        int siloPort = cluster.SiloPort ?? 11111;
-        int gatewayPort = cluster.GatewayPort ?? 30000;
-        IPAddress advertised = cluster.AdvertisedIPAddress is { Length: > 0 } text
-            ? IPAddress.Parse(text)
-            : FirstNonLoopbackAddress();
-        silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
-        {
-            o.ServiceId = cluster.ServiceId;
-            o.ClusterId = cluster.ClusterId;
-        });
-        silo.Configure<EndpointOptions>(o =>
-        {
-            o.AdvertisedIPAddress = advertised;
-            o.SiloPort = siloPort;
-            o.GatewayPort = gatewayPort;
-            o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
-            o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
-        });
-        // Declare a dead silo within about ten seconds, and give up on a call to it soon after,
-        // so a user's grain moves to a survivor quickly.
-        silo.Configure<ClusterMembershipOptions>(o =>
-        {
-            o.ProbeTimeout = TimeSpan.FromSeconds(2);
-            o.NumMissedProbesLimit = 3;
-            o.NumVotesForDeathDeclaration = 2;
-        });
-        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
-        silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
-        silo.AddRedisGrainStorage(StorageNames.Keys, o => o.ConfigurationOptions = redis.Clone());
-    }
-
-    private static IPAddress FirstNonLoopbackAddress() =>
-        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address)
-            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
-        ?? IPAddress.Loopback;
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

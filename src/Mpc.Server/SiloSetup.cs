@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Sockets;
+using Mpc.Grains;
+using Mpc.Grains.Storage;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace Mpc.Server;
+
+/// <summary>The Orleans silo of the server: embedded (localhost clustering, grain files in the data directory) or Redis.</summary>
+internal static class SiloSetup
+{
+    public static void Configure(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)
+    {
+        if (!cluster.IsRedis)
+        {
+            if (!string.Equals(cluster.Mode, ClusterOptions.Embedded, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"Cluster mode '{cluster.Mode}' is unknown; use 'embedded' or 'redis'.");
+            }
+            silo.UseLocalhostClustering(
+                siloPort: cluster.SiloPort ?? FreeTcpPort(),
+                gatewayPort: cluster.GatewayPort ?? FreeTcpPort(),
+                serviceId: cluster.ServiceId,
+                clusterId: "embedded");
+            silo.AddFileGrainStorage(StorageNames.Keys, dataDirectory);
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(cluster.RedisConnectionString))
+        {
+            throw new InvalidOperationException("Redis cluster mode needs Mpc:Cluster:RedisConnectionString (env Mpc__Cluster__RedisConnectionString).");
+        }
+        var redis = ConfigurationOptions.Parse(cluster.RedisConnectionString);
+        // A key store must not give up on a brief Redis restart: keep retrying the connection.
+        redis.AbortOnConnectFail = false;
+        int siloPort = cluster.SiloPort ?? 11111;
+        int gatewayPort = cluster.GatewayPort ?? 30000;
+        IPAddress advertised = cluster.AdvertisedIPAddress is { Length: > 0 } text
+            ? IPAddress.Parse(text)
+            : FirstNonLoopbackAddress();
+        silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
+        {
+            o.ServiceId = cluster.ServiceId;
+            o.ClusterId = cluster.ClusterId;
+        });
+        silo.Configure<EndpointOptions>(o =>
+        {
+            o.AdvertisedIPAddress = advertised;
+            o.SiloPort = siloPort;
+            o.GatewayPort = gatewayPort;
+            o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
+            o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
+        });
+        // Declare a dead silo within about ten seconds, and give up on a call to it soon after,
+        // so a user's grain moves to a survivor quickly.
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(2);
+            o.NumMissedProbesLimit = 3;
+            o.NumVotesForDeathDeclaration = 2;
+        });
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+        silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
+        silo.AddRedisGrainStorage(StorageNames.Keys, o => o.ConfigurationOptions = redis.Clone());
+    }
+
+    private static IPAddress FirstNonLoopbackAddress() =>
+        System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(n => n.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+        ?? IPAddress.Loopback;
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
