@@ -51,9 +51,9 @@ internal static class CustodyCommands
             ListDevices(),
             RevokeDevice(),
             DeviceProfileCli.Command(),
-            TransferCommands.DeviceRequest(),
-            TransferCommands.DeviceHandoverCommand(),
-            TransferCommands.DeviceEnrol(),
+            DeviceEnrolmentCommands.Request(),
+            DeviceEnrolmentCommands.Handover(),
+            DeviceEnrolmentCommands.Enrol(),
         };
         return command;
     }

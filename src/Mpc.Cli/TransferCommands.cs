@@ -12,8 +12,8 @@ using Mpc.Protocol.Keys;
 namespace Mpc.Cli;
 
 /// <summary>
-/// Moving a key into and between places the user controls: `mpc import`, `mpc backup`, `mpc restore`,
-/// `mpc passphrase`, and `mpc device request|handover|enrol`.
+/// Moving a key into and between places the user controls: `mpc import`, `mpc backup`, `mpc restore` and
+/// `mpc passphrase` (`mpc device request|handover|enrol`: <see cref="DeviceEnrolmentCommands"/>).
 /// </summary>
 internal static class TransferCommands
 {
@@ -192,179 +192,6 @@ internal static class TransferCommands
         return command;
     }
 
-    public static Command DeviceRequest()
-    {
-        var output = new Option<string>("--pending") { Description = "Where this device keeps the request's private half until the handover arrives", Required = true };
-        var keyId = new Option<string>("--key-id") { Description = "The key to enrol this device for (mpc device list and the existing device show it)", Required = true };
-        var passphraseEnv = CommonOptions.PassphraseEnv();
-        var command = new Command("request",
-            "On the NEW device: start an enrolment. Prints a request to carry to an existing device and a code to type there (valid 15 minutes).")
-        {
-            output, keyId, passphraseEnv,
-        };
-        command.SetAction((parse, _) => CliErrors.Run(parse, () =>
-        {
-            string pendingPath = RequireNew(parse.GetValue(output)!);
-            string key = parse.GetValue(keyId)!;
-            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: true);
-            using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(key);
-            SecretFile.WriteAtomically(pendingPath, request.ExportPending(secret));
-            string code = request.Request.ConfirmationCode;
-            Console.Error.WriteLine("Carry the request below to an existing device, and read the code from THIS screen when you run there:");
-            Console.Error.WriteLine($"  mpc device handover --key KEYFILE --request <request> --out HANDOVER   (it asks for the code {code})");
-            Console.Error.WriteLine("Never copy the code from the channel that carried the request: it is what proves the request is this one.");
-            Console.WriteLine(request.Request.ToToken());
-            Console.WriteLine($"Code: {code}");
-            return Task.FromResult(0);
-        }));
-        return command;
-    }
-
-    public static Command DeviceHandoverCommand()
-    {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        Option<bool> unprotected = CommonOptions.OpenUnprotected();
-        var keyFile = new Option<string>("--key") { Description = "This (existing) device's key file", Required = true };
-        var request = new Option<string>("--request") { Description = "The request printed by mpc device request on the new device", Required = true };
-        var code = new Option<string?>("--code") { Description = "The code mpc device request shows on the NEW device's screen (otherwise a prompt)" };
-        var output = new Option<string>("--out") { Description = "Handover file to carry to the new device", Required = true };
-        var noWait = new Option<bool>("--no-wait") { Description = "Do not wait for the enrolment to refresh this device's pair (then run mpc refresh here once the new device is enrolled)" };
-        var command = new Command("handover",
-            "On an EXISTING device: after you type the code the new device shows, encrypt this device's share to its request; then wait for the enrolment and refresh this device's pair.")
-        {
-            server, token, keyFile, request, code, output, noWait, passphraseEnv, unprotected,
-        };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
-        {
-            string outPath = RequireNew(parse.GetValue(output)!);
-            // The code is checked before the key file is even opened: a substituted request gets nothing.
-            string typed = parse.GetValue(code) ?? CommonOptions.PromptLine("Code shown on the new device", "--code");
-            EnrolmentRequest confirmed = DeviceHandover.Confirm(parse.GetValue(request)!.Trim(), typed);
-            bool wait = !parse.GetValue(noWait);
-            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
-            MpcSignerClient? client = wait ? CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, verbose: false)) : null;
-            using (client)
-            {
-                using ClientKeyShare share = opened.Share;
-                if (confirmed.KeyId != share.KeyId)
-                {
-                    throw CliException.LocalInput($"the request asks for key {confirmed.KeyId}, but {opened.Path} holds key {share.KeyId}; nothing was sealed: give --key the file of key {confirmed.KeyId}");
-                }
-                HashSet<string> devicesBefore = client is null ? [] : [.. (await client.ListDevicesAsync(share.KeyId, cancellationToken)).Select(d => d.DeviceId)];
-                byte[] secret = share.ExportSecret();
-                try
-                {
-                    SealedHandover sealedHandover = DeviceHandover.Seal(parse.GetValue(request)!.Trim(), typed, secret,
-                        new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, share.EncodedPublicKey));
-                    SecretFile.WriteAtomically(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"));
-                }
-                finally
-                {
-                    CryptographicOperations.ZeroMemory(secret);
-                }
-                Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol --pending PENDING --handover {Path.GetFileName(outPath)} --out KEYFILE");
-                if (client is null)
-                {
-                    Console.Error.WriteLine($"Once the new device is enrolled, run mpc refresh --key {opened.Path} here: until then the share inside the handover is this device's live share.");
-                    return 0;
-                }
-                string? enrolled = await WaitForEnrolment(client, share.KeyId, devicesBefore, confirmed.CreatedAt + DeviceEnrolmentRequest.Lifetime + EnrolGrace, cancellationToken);
-                if (enrolled is null)
-                {
-                    throw new CliException($"no new device enrolled before the request expired; delete {outPath} and run mpc refresh --key {opened.Path} if it may have been copied");
-                }
-                Console.Error.WriteLine($"Device {enrolled} is enrolled. Refreshing this device's pair, so the share that travelled in the handover stops working...");
-                using MpcKey key = client.OpenKey(share);
-                using MpcKey refreshed = await PendingRefresh.RunAsync(client, opened.Path, opened.Info.UserId, opened.Protection,
-                    save => client.RefreshKeyAsync(key, save, cancellationToken));
-                Console.Error.WriteLine($"Done: {opened.Path} holds this device's new share; delete {outPath}.");
-                Console.WriteLine($"Enrolled device: {enrolled}");
-            }
-            return 0;
-        }));
-        return command;
-    }
-
-    /// <summary>How long after the request expires an enrolment that opened it in time may still reach the server.</summary>
-    private static readonly TimeSpan EnrolGrace = TimeSpan.FromMinutes(2);
-
-    /// <summary>Polls the key's devices until one that was not there before appears (not a backup), or <paramref name="deadline"/> passes.</summary>
-    private static async Task<string?> WaitForEnrolment(MpcSignerClient client, string keyId, HashSet<string> before, DateTimeOffset deadline, CancellationToken cancellationToken)
-    {
-        Console.Error.WriteLine($"Waiting for the new device to enrol (until {deadline.ToLocalTime():HH:mm}; Ctrl+C stops waiting, then run mpc refresh here yourself)...");
-        while (DateTimeOffset.UtcNow < deadline)
-        {
-            IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(keyId, cancellationToken);
-            if (devices.FirstOrDefault(d => !d.IsBackup && !d.Revoked && !before.Contains(d.DeviceId)) is { } added)
-            {
-                return added.DeviceId;
-            }
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-        return null;
-    }
-
-    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
-
-    public static Command DeviceEnrol()
-    {
-        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();
-        var pending = new Option<string>("--pending") { Description = "The file written by mpc device request", Required = true };
-        var handover = new Option<string>("--handover") { Description = "The file written by mpc device handover", Required = true };
-        var output = new Option<string>("--out") { Description = "Key file to write for this device", Required = true };
-        var label = new Option<string>("--label") { Description = "A name for this device", DefaultValueFactory = _ => "" };
-        var command = new Command("enrol",
-            "On the NEW device: open the handover made for this device's request, check its share, and refresh with the server into this device's own share pair.")
-        {
-            server, token, pending, handover, output, label, passphraseEnv,
-        };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
-        {
-            string outPath = RequireNew(parse.GetValue(output)!);
-            string pendingPath = parse.GetValue(pending)!;
-            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: false);
-            using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
-            string handoverText = (await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim();
-            OpenedHandover opened;
-            ClientKeyShare handedOver;
-            try
-            {
-                opened = DeviceHandover.Open(handoverText, request);
-            }
-            catch (MpcSignerException e) when (e.Reason == MpcErrorReason.HandoverRejected)
-            {
-                DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
-                throw;
-            }
-            using (opened)
-            {
-                try
-                {
-                    handedOver = opened.ImportShare(BigNumBackends.Default);
-                }
-                catch (MpcSignerException)
-                {
-                    DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
-                    throw;
-                }
-            }
-            KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
-            await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
-            Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
-            using (handedOver)
-            using (MpcKey enrolled = await PendingRefresh.RunAsync(client, outPath, opened.Identity.UserId, protection,
-                save => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!, save, cancellationToken)))
-            {
-                DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
-                Console.Error.WriteLine($"Enrolled as device {enrolled.Share.DeviceId}; {outPath} holds its share. Delete the handover file.");
-                Console.WriteLine($"Device id: {enrolled.Share.DeviceId}");
-            }
-            return 0;
-        }));
-        return command;
-    }
-
     private static Option<string?> BackupPassphraseEnv() =>
         new(BackupPassphraseEnvOption) { Description = $"Environment variable holding the backup passphrase (default {BackupPassphraseVariable}; otherwise a prompt)" };
 
@@ -426,6 +253,7 @@ internal static class TransferCommands
         }
     }
 
-    private static string RequireNew(string path) =>
+    /// <summary>The path, when nothing is there yet: no command overwrites a file.</summary>
+    internal static string RequireNew(string path) =>
         File.Exists(path) ? throw CliException.LocalInput($"{path} exists; choose another path (nothing is overwritten)") : path;
 }

@@ -206,7 +206,7 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
         }
         foreach (System.CommandLine.Command reads in new[]
         {
-            KeyCommands.PublicKey(), KeyCommands.Sign(), DocumentCommands.Cert(), TransferCommands.Backup(), TransferCommands.DeviceHandoverCommand(),
+            KeyCommands.PublicKey(), KeyCommands.Sign(), DocumentCommands.Cert(), TransferCommands.Backup(), DeviceEnrolmentCommands.Handover(),
             CustodyCommands.Refresh(),
         })
         {
