@@ -130,9 +130,8 @@ export async function sealPendingShare(key, secret, passphrase) {
 
 /** The pending records (from runs whose reply never came), not the ones kept aside. */
 export async function listPendingShares() {
-  const records = await run(PENDING, 'readonly', store => store.getAll());
-  const names = await run(PENDING, 'readonly', store => store.getAllKeys());
-  return records.filter((_, i) => String(names[i]).startsWith('pending:'));
+  const pending = IDBKeyRange.bound('pending:', 'pending:\uffff');
+  return await run(PENDING, 'readonly', store => store.getAll(pending));
 }
 
 /**
