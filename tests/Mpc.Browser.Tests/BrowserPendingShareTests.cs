@@ -60,4 +60,49 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
         await Evaluate(page, "async keyId => await window.signer.refresh(keyId)", keyId);
         AssertOpensslVerifies(pem, "signed after the next refresh", await Sign(page, keyId, "signed after the next refresh"));
     }
+
+    [ChromiumFact]
+    public async Task A_restore_whose_reply_is_lost_is_settled_by_the_next_refresh_in_the_same_worker_and_the_key_signs()
+    {
+        const string Passphrase = "correct horse battery staple";
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-pending-restore-user");
+        string keyId, pem, backup;
+        await using (IBrowserContext first = await app.Browser.NewContextAsync())
+        {
+            IPage page = await OpenHarness(first, app, output);
+            await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+            JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+            keyId = key.GetProperty("keyId").GetString()!;
+            pem = key.GetProperty("publicKeyPem").GetString()!;
+            backup = (await Evaluate(page, "async ([keyId, passphrase]) => window.toBase64(await window.signer.backup(keyId, { passphrase }))",
+                new[] { keyId, Passphrase })).GetString()!;
+        }
+
+        // A new profile restores the backup; the reply is lost after the server switched to the restored pair.
+        await using IBrowserContext second = await app.Browser.NewContextAsync();
+        IPage fresh = await OpenHarness(second, app, output);
+        await Evaluate(fresh, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        await Evaluate(fresh, "async () => await window.signer.loseNextReplyForTest()");
+        string failure = (await Evaluate(fresh, """
+            async ([file, passphrase]) => { try { await window.signer.restore(Uint8Array.from(atob(file), c => c.charCodeAt(0)), { passphrase }); return 'restored'; } catch (e) { return e.message; } }
+            """, new[] { backup, Passphrase })).GetString()!;
+        Assert.Contains("reply was lost", failure, StringComparison.Ordinal);
+        using JsonDocument before = JsonDocument.Parse((await Evaluate(fresh, DumpIndexedDb)).GetString()!);
+        Assert.Empty(before.RootElement.GetProperty("shares").EnumerateArray());
+        Assert.Equal(keyId, Assert.Single(before.RootElement.GetProperty("pending").EnumerateArray()).GetProperty("keyId").GetString());
+
+        // No reload: the next refresh of that key settles the pending share first and reports it as the key's share.
+        JsonElement settled = await Evaluate(fresh, "async keyId => await window.signer.refresh(keyId)", keyId);
+        Assert.Equal(pem, settled.GetProperty("publicKeyPem").GetString());
+        AssertOpensslVerifies(pem, "signed after a lost restore reply", await Sign(fresh, keyId, "signed after a lost restore reply"));
+        string x2 = (await Evaluate(fresh, "async keyId => await window.signer.shareScalarHexForTest(keyId)", keyId)).GetString()!;
+        Assert.DoesNotContain(x2, before.RootElement.GetRawText(), StringComparison.OrdinalIgnoreCase);
+
+        // The settled record is the current one: after a reload it opens and signs.
+        await fresh.ReloadAsync();
+        await Evaluate(fresh, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        Assert.Equal(keyId, Assert.Single((await Evaluate(fresh, "async () => await window.signer.openStoredKeys()")).EnumerateArray()).GetProperty("keyId").GetString());
+        AssertOpensslVerifies(pem, "signed after a lost restore reply and a reload", await Sign(fresh, keyId, "signed after a lost restore reply and a reload"));
+    }
 }
