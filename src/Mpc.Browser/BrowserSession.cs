@@ -64,6 +64,31 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
         ? key
         : throw new InvalidOperationException($"Key '{keyId}' is not open in this browser: create it or open its stored share.");
 
+#if MPC_BROWSER_TEST_HOOKS
+    private bool _loseNextReply;
+
+    /// <summary>Test builds only: the next refresh, restore or enrolment loses its reply after the server has switched.</summary>
+    public void LoseNextReplyForTest() => _loseNextReply = true;
+#endif
+
+    /// <summary>
+    /// In test builds, when asked: drops <paramref name="key"/> and fails as a reply lost after the server's switch
+    /// would. Otherwise nothing.
+    /// </summary>
+    public void LoseReplyIfAskedForTest(MpcKey key)
+    {
+#if MPC_BROWSER_TEST_HOOKS
+        if (_loseNextReply)
+        {
+            _loseNextReply = false;
+            key.Dispose();
+            throw new MpcSignerException(MpcErrorReason.OutcomeUnknown, "test hook: the reply was lost after the server switched to the new share");
+        }
+#else
+        _ = key;
+#endif
+    }
+
     public void Dispose()
     {
         foreach (MpcKey key in _keys.Values)

@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Client.Custody;
+using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
 using Mpc.Protocol.Keys;
 using Org.BouncyCastle.Asn1.X509;
@@ -16,16 +17,54 @@ namespace Mpc.Browser;
 public static partial class BrowserSigner
 {
     /// <summary>
-    /// Replaces <paramref name="keyId"/>'s share pair with a fresh one (same public key); the worker seals the new share
-    /// (<see cref="ExportShare"/>) over the old record. JSON of the key.
+    /// Replaces <paramref name="keyId"/>'s share pair with a fresh one (same public key). The new share is sealed as the
+    /// key's pending record before the server switches (<see cref="BrowserVault"/>); the worker makes it the current
+    /// record once this returns, or <see cref="SettlePending"/> does on the next open. JSON of the key.
     /// </summary>
     [JSExport]
     public static async Task<string> Refresh(string keyId)
     {
         MpcKey old = Session.Key(keyId);
-        MpcKey refreshed = await Session.Client.RefreshKeyAsync(old).ConfigureAwait(false);
+        MpcKey refreshed = await Session.Client.RefreshKeyAsync(old, BrowserVault.StorePendingAsync).ConfigureAwait(false);
+        Session.LoseReplyIfAskedForTest(refreshed);
         Session.Add(refreshed);
         return Describe(refreshed);
+    }
+
+    /// <summary>
+    /// Settles a pending share left by an interrupted refresh, restore or enrolment (the worker unsealed it): when the
+    /// server holds it (<see cref="PendingKeyFile.ServerHoldsAsync"/>, the SDK's test for a pending key file) the share
+    /// is opened and the JSON of the key returned; an empty string when the server never took it (the run stopped
+    /// before the switch).
+    /// </summary>
+    [JSExport]
+    public static async Task<string> SettlePending([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret)
+    {
+        ClientKeyShare pending;
+        try
+        {
+            pending = ClientKeyShare.ImportSecret(secret, new JsBigIntBackend());
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+        try
+        {
+            if (!await PendingKeyFile.ServerHoldsAsync(Session.Client, pending).ConfigureAwait(false))
+            {
+                pending.Dispose();
+                return "";
+            }
+        }
+        catch
+        {
+            pending.Dispose();
+            throw;
+        }
+        MpcKey key = Session.Client.OpenKey(pending);
+        Session.Add(key);
+        return Describe(key);
     }
 
     /// <summary>
@@ -83,7 +122,8 @@ public static partial class BrowserSigner
             {
                 throw new MpcSignerException(MpcErrorReason.CorruptInput, "the backup's share does not match its header; the file is not usable");
             }
-            MpcKey restored = await Session.Client.RestoreBackupAsync(backup, label).ConfigureAwait(false);
+            MpcKey restored = await Session.Client.RestoreBackupAsync(backup, label, BrowserVault.StorePendingAsync).ConfigureAwait(false);
+            Session.LoseReplyIfAskedForTest(restored);
             // The restored key's public key is the one the server holds for the key id: the header must name it too.
             if (!CompressedPublicKey(restored).AsSpan().SequenceEqual(identity.PublicKey))
             {
@@ -130,7 +170,8 @@ public static partial class BrowserSigner
         }
         using (handedOver)
         {
-            MpcKey enrolled = await Session.Client.EnrolDeviceAsync(handedOver, label).ConfigureAwait(false);
+            MpcKey enrolled = await Session.Client.EnrolDeviceAsync(handedOver, label, BrowserVault.StorePendingAsync).ConfigureAwait(false);
+            Session.LoseReplyIfAskedForTest(enrolled);
             Session.Add(enrolled);
             return Describe(enrolled);
         }

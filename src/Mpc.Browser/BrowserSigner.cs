@@ -146,6 +146,13 @@ public static partial class BrowserSigner
 
 #if MPC_BROWSER_TEST_HOOKS
     /// <summary>
+    /// Test builds only (-p:MpcBrowserTestHooks=true): the next refresh, restore or enrolment fails after the server
+    /// switched, as a lost reply would. The normal build has no such method.
+    /// </summary>
+    [JSExport]
+    public static void LoseNextReplyForTest() => Session.LoseNextReplyForTest();
+
+    /// <summary>
     /// Test builds only (-p:MpcBrowserTestHooks=true): x2 of <paramref name="keyId"/> in hexadecimal, so a test can
     /// search the browser's storage for it. The normal build has no such method.
     /// </summary>

@@ -17,25 +17,6 @@ namespace Mpc.Browser.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output)
 {
-    /// <summary>Every record of every IndexedDB store, bytes as hex, a CryptoKey as its algorithm and extractable flag.</summary>
-    private const string DumpIndexedDb = """
-        async () => {
-          const request = indexedDB.open('mpc-signer');
-          const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
-          const hex = bytes => Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
-          const show = v => v instanceof CryptoKey ? { cryptoKey: v.algorithm.name, extractable: v.extractable }
-            : v instanceof Uint8Array ? hex(v) : v instanceof ArrayBuffer ? hex(new Uint8Array(v))
-            : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, show(x)])) : v;
-          const stores = {};
-          for (const name of db.objectStoreNames) {
-            const all = db.transaction(name).objectStore(name).getAll();
-            stores[name] = (await new Promise((resolve, reject) => { all.onsuccess = () => resolve(all.result); all.onerror = () => reject(all.error); })).map(show);
-          }
-          db.close();
-          return JSON.stringify(stores);
-        }
-        """;
-
     [ChromiumFact]
     public async Task A_page_sets_up_the_device_makes_a_key_and_signs_a_document_that_openssl_verifies_and_signs_again_after_a_reload()
     {

@@ -70,7 +70,10 @@ export declare class MpcSigner {
   readonly device: { created: boolean; milliseconds: number };
   /** A new split key; its share is sealed in IndexedDB under a non-extractable AES-GCM key. */
   createKey(options?: { curve?: Curve }): Promise<KeyDescription>;
-  /** Opens the shares stored in this browser; rejects naming the key when a stored record was changed. */
+  /**
+   * Opens the shares stored in this browser, first settling a pending share left by a refresh, restore or enrolment
+   * whose reply was lost (the server says which share it holds); rejects naming the key when a stored record was changed.
+   */
   openStoredKeys(): Promise<KeyDescription[]>;
   /**
    * Signs the bytes (a string is UTF-8 encoded), hashed with SHA-256 (SHA-384 on P-384): the DER ECDSA signature, or
@@ -81,7 +84,10 @@ export declare class MpcSigner {
   signTimed(keyId: string, bytes: Uint8Array | ArrayBuffer | string): Promise<{ der: Uint8Array; milliseconds: number }>;
   /** Signatures of the key whose randomness is already prepared. */
   preparedRandomness(keyId: string): Promise<number>;
-  /** A fresh share pair for the key (same public key); the old client share is refused by the server afterwards. */
+  /**
+   * A fresh share pair for the key (same public key); the old client share is refused by the server afterwards. The
+   * new share is sealed as a pending record before the server switches (crash-safe: a lost reply is settled later).
+   */
   refresh(keyId: string): Promise<KeyDescription>;
   /**
    * A backup file in the SDK's format (what `mpc backup` writes, `mpc restore` reads), wrapped under the passphrase

@@ -54,7 +54,10 @@ export class MpcSigner {
     return this.#call('createKey', { curve });
   }
 
-  /** Opens the shares stored in this browser (after a reload); throws if a stored record was changed. */
+  /**
+   * Opens the shares stored in this browser (after a reload); throws if a stored record was changed. A pending share
+   * (a refresh, restore or enrolment whose reply was lost) is settled first: the server says which share it holds.
+   */
   openStoredKeys() {
     return this.#call('openStoredKeys');
   }
@@ -185,6 +188,11 @@ export class MpcSigner {
   /** @internal the browser benchmark: median milliseconds of one EC scalar multiplication in WebAssembly. */
   scalarMultiplyMs(curve = 'p256', runs = 9) {
     return this.#call('scalarMultiplyMs', { curve, runs });
+  }
+
+  /** @internal for the browser tests; present only in builds with test hooks: the next refresh loses its reply. */
+  loseNextReplyForTest() {
+    return this.#call('loseNextReplyForTest');
   }
 
   /** @internal for the browser tests; present only in builds with test hooks. */

@@ -4,10 +4,12 @@
 // changed byte fails to open. docs/key-custody.md ("In the browser") says what this does and does not protect.
 
 const DATABASE = 'mpc-signer';
-const VERSION = 1;
+const VERSION = 2;
 const WRAPPING = 'wrapping';
 const SHARES = 'shares';
 const DEVICE = 'device';
+// Version 2: a refresh, restore or enrolment seals its new share here before the server switches (see sealPendingShare).
+const PENDING = 'pending';
 const FORMAT = 'mpc-signer/browser-seal/v1';
 
 export class VaultError extends Error {}
@@ -17,9 +19,11 @@ function database() {
     const request = indexedDB.open(DATABASE, VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
-      db.createObjectStore(WRAPPING);
-      db.createObjectStore(SHARES, { keyPath: 'keyId' });
-      db.createObjectStore(DEVICE);
+      for (const [name, options] of [[WRAPPING], [SHARES, { keyPath: 'keyId' }], [DEVICE], [PENDING]]) {
+        if (!db.objectStoreNames.contains(name)) {
+          db.createObjectStore(name, options);
+        }
+      }
     };
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
@@ -31,7 +35,8 @@ async function run(store, mode, action) {
   try {
     return await new Promise((resolve, reject) => {
       const transaction = db.transaction(store, mode);
-      const request = action(transaction.objectStore(store));
+      // One store: the action gets it; several (an array): the action gets the transaction, so its writes commit together.
+      const request = action(Array.isArray(store) ? transaction : transaction.objectStore(store));
       transaction.oncomplete = () => resolve(request?.result);
       transaction.onerror = () => reject(transaction.error);
       transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
@@ -87,7 +92,8 @@ async function passphraseKey(passphrase, salt, iterations, usage) {
     { name: 'AES-GCM', length: 256 }, false, [usage]);
 }
 
-export async function sealShare(key, secret, passphrase) {
+/** The share record (not yet stored) of `key`: sealed under the profile's key, and first under `passphrase` if given. */
+async function shareRecord(key, secret, passphrase) {
   let inner = secret;
   let layer;
   if (passphrase) {
@@ -97,11 +103,65 @@ export async function sealShare(key, secret, passphrase) {
       await passphraseKey(passphrase, salt, PASSPHRASE_ITERATIONS, 'encrypt'), secret));
     layer = { kdf: PASSPHRASE_KDF, iterations: PASSPHRASE_ITERATIONS, salt, iv };
   }
-  const record = { keyId: key.keyId, curve: key.curve, publicKeyPem: key.publicKeyPem, ...await seal('share', key.keyId, inner) };
+  const record = { keyId: key.keyId, curve: key.curve, ...(key.publicKeyPem ? { publicKeyPem: key.publicKeyPem } : {}), ...await seal('share', key.keyId, inner) };
   if (layer) {
     record.passphrase = layer;
   }
+  return record;
+}
+
+export async function sealShare(key, secret, passphrase) {
+  const record = await shareRecord(key, secret, passphrase);
   await run(SHARES, 'readwrite', store => store.put(record));
+}
+
+// Pending shares: the browser's PendingKeyFile (src/Mpc.Client/KeyStore/PendingKeyFile.cs). A refresh, restore or
+// enrolment seals its new share as the key's pending record (sealed exactly as a current record, same associated data)
+// before the server switches to it; once the server confirms, the pending record moves over the current one in one
+// transaction. If the reply is lost, the next open asks the server which share it holds (settlePending in the worker):
+// the pending record becomes current, or, never taken, is kept aside ('unconfirmed:' + key id), never deleted.
+const pendingName = keyId => `pending:${keyId}`;
+const unconfirmedName = keyId => `unconfirmed:${keyId}`;
+
+export async function sealPendingShare(key, secret, passphrase) {
+  const record = await shareRecord(key, secret, passphrase);
+  await run(PENDING, 'readwrite', store => store.put(record, pendingName(key.keyId)));
+}
+
+/** The pending records (from runs whose reply never came), not the ones kept aside. */
+export async function listPendingShares() {
+  const pending = IDBKeyRange.bound('pending:', 'pending:\uffff');
+  return await run(PENDING, 'readonly', store => store.getAll(pending));
+}
+
+/**
+ * The server holds the pending share of `key`: it replaces the key's current record, in one transaction, with the
+ * key's public key added (outside the sealed bytes, as in every share record: sealed before the key was known).
+ */
+export async function confirmPendingShare(key) {
+  await run([PENDING, SHARES], 'readwrite', transaction => {
+    const pending = transaction.objectStore(PENDING);
+    const read = pending.get(pendingName(key.keyId));
+    read.onsuccess = () => {
+      if (read.result) {
+        transaction.objectStore(SHARES).put({ ...read.result, publicKeyPem: key.publicKeyPem });
+        pending.delete(pendingName(key.keyId));
+      }
+    };
+  });
+}
+
+/** The server never took the pending share: it is kept aside (a confirmation still in flight may land later). */
+export async function setAsidePendingShare(keyId) {
+  await run(PENDING, 'readwrite', store => {
+    const read = store.get(pendingName(keyId));
+    read.onsuccess = () => {
+      if (read.result) {
+        store.put(read.result, unconfirmedName(keyId));
+        store.delete(pendingName(keyId));
+      }
+    };
+  });
 }
 
 export async function listShares() {

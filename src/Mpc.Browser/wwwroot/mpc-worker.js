@@ -14,6 +14,7 @@ function runtime() {
     progress('loading', { note: 'starting the .NET runtime' });
     const { setModuleImports, getAssemblyExports, getConfig } = await dotnet.create();
     setModuleImports('mpc-bigint', bigint);
+    setModuleImports('mpc-custody', custody);
     const assembly = await getAssemblyExports(getConfig().mainAssemblyName);
     progress('loaded');
     benchmarks = assembly.Mpc.Browser.BrowserBenchmarks;
@@ -27,6 +28,50 @@ globalThis.mpcPrimeProgress = (bits, tested) => progress('device-setup', { bits,
 // The passphrase of the optional second layer over the shares (mpc-vault.js), for this worker's life; a JS string,
 // which cannot be wiped.
 let sharePassphrase;
+
+/** What the .NET side calls (BrowserVault.cs): seal a new share as its key's pending record before the server switches. */
+const custody = {
+  async storePending(keyId, curve, secret) {
+    const bytes = Uint8Array.from(secret);
+    secret.fill?.(0);
+    try {
+      await vault.sealPendingShare({ keyId, curve }, bytes, sharePassphrase);
+    } finally {
+      bytes.fill(0);
+    }
+  },
+};
+
+/**
+ * Settles the pending records left by runs whose reply never came: the SDK asks the server which share it holds
+ * (BrowserSigner.SettlePending). Held: the pending record becomes current (and the key is open); not held: set aside.
+ * The keys settled to their pending share.
+ */
+async function settlePending(signer) {
+  const settled = [];
+  for (const record of await vault.listPendingShares()) {
+    const secret = await vault.openShare(record, sharePassphrase);
+    let current;
+    try {
+      current = await signer.SettlePending(Array.from(secret));
+    } finally {
+      secret.fill(0);
+    }
+    if (current) {
+      const key = JSON.parse(current);
+      await vault.confirmPendingShare(key);
+      settled.push(key);
+    } else {
+      await vault.setAsidePendingShare(record.keyId);
+    }
+  }
+  return settled;
+}
+
+/** After the server confirmed a new share: the pending record becomes the key's current one. */
+async function confirmOpenShare(key) {
+  await vault.confirmPendingShare(key);
+}
 
 /** Seals the open share of `key` into IndexedDB (replacing its record), zeroing the JS copy. */
 async function sealOpenShare(signer, key) {
@@ -78,6 +123,7 @@ const operations = {
   /** Opens every stored share (after a reload); a record that fails its check is an error naming the key. */
   async openStoredKeys() {
     const signer = await runtime();
+    await settlePending(signer);
     const keys = [];
     for (const record of await vault.listShares()) {
       const secret = await vault.openShare(record, sharePassphrase);
@@ -94,8 +140,13 @@ const operations = {
   async refresh({ keyId }) {
     const signer = await runtime();
     progress('refresh', { keyId });
+    // An earlier refresh whose reply was lost may have completed: then its share is this key's current one.
+    const completedEarlier = (await settlePending(signer)).find(key => key.keyId === keyId);
+    if (completedEarlier) {
+      return completedEarlier;
+    }
     const key = JSON.parse(await signer.Refresh(keyId));
-    await sealOpenShare(signer, key);
+    await confirmOpenShare(key);
     return key;
   },
 
@@ -113,8 +164,9 @@ const operations = {
     const signer = await runtime();
     progress('restore');
     const started = performance.now();
+    await settlePending(signer);
     const key = JSON.parse(await signer.RestoreBackup(Array.from(file), passphrase, label ?? 'browser'));
-    await sealOpenShare(signer, key);
+    await confirmOpenShare(key);
     return { ...key, milliseconds: performance.now() - started };
   },
 
@@ -128,8 +180,9 @@ const operations = {
     const signer = await runtime();
     progress('enrol');
     const started = performance.now();
+    await settlePending(signer);
     const key = JSON.parse(await signer.AcceptHandover(handover, label ?? 'browser'));
-    await sealOpenShare(signer, key);
+    await confirmOpenShare(key);
     return { ...key, milliseconds: performance.now() - started };
   },
 
@@ -163,6 +216,15 @@ const operations = {
   async scalarMultiplyMs({ curve, runs }) {
     await runtime();
     return benchmarks.ScalarMultiply(curve ?? 'p256', runs ?? 9);
+  },
+
+  async loseNextReplyForTest() {
+    const signer = await runtime();
+    if (typeof signer.LoseNextReplyForTest !== 'function') {
+      throw new Error('this build has no test hooks');
+    }
+    signer.LoseNextReplyForTest();
+    return true;
   },
 
   async shareScalarHexForTest({ keyId }) {

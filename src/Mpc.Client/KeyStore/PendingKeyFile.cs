@@ -110,9 +110,7 @@ public static class PendingKeyFile
         ClientKeyShare? pending = ClientKeyFile.Load(pendingPath, protection, BigNumBackends.Default);
         try
         {
-            IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(pending.KeyId, cancellationToken).ConfigureAwait(false);
-            MpcDeviceInfo? device = devices.FirstOrDefault(d => d.DeviceId == pending.DeviceId && !d.Revoked);
-            if (device is not null && device.ShareId == Convert.ToHexStringLower(pending.ShareId))
+            if (await ServerHoldsAsync(client, pending, cancellationToken).ConfigureAwait(false))
             {
                 SecretFile.Replace(pendingPath, keyFile);
                 MpcKey recovered = client.OpenKey(pending);
@@ -128,5 +126,19 @@ public static class PendingKeyFile
         SecretFile.Replace(pendingPath, aside);
         notice?.Invoke($"The server never took the share in {pendingPath} (the earlier run stopped before its confirmation); it is moved to {aside}: delete it once this run succeeds.");
         return null;
+    }
+
+    /// <summary>
+    /// Whether the server's device list names <paramref name="share"/> (its device, not revoked, and its share id) as
+    /// the share it holds: how a pending share left by an interrupted run is settled, in a file (<see cref="RecoverAsync"/>)
+    /// or in any other store (the browser's IndexedDB).
+    /// </summary>
+    public static async Task<bool> ServerHoldsAsync(IMpcSignerClient client, ClientKeyShare share, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(share);
+        IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(share.KeyId, cancellationToken).ConfigureAwait(false);
+        MpcDeviceInfo? device = devices.FirstOrDefault(d => d.DeviceId == share.DeviceId && !d.Revoked);
+        return device is not null && device.ShareId == Convert.ToHexStringLower(share.ShareId);
     }
 }

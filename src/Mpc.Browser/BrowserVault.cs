@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices.JavaScript;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using Mpc.Client;
+using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
+
+namespace Mpc.Browser;
+
+/// <summary>
+/// The worker's share store (wwwroot/mpc-vault.js, registered as module <c>mpc-custody</c>), as the SDK's
+/// <see cref="PendingShareHandler"/>: a refresh, restore or enrolment seals its new share into IndexedDB as the key's
+/// pending record before the server is asked to switch to it, as <c>PendingKeyFile</c> does with <c>FILE.pending</c>.
+/// </summary>
+[SupportedOSPlatform("browser")]
+internal static partial class BrowserVault
+{
+    private const string ModuleName = "mpc-custody";
+
+    /// <summary>Seals <paramref name="pending"/> (the worker zeroes its copy) as its key's pending record; resolves once stored.</summary>
+    public static async ValueTask StorePendingAsync(ClientKeyShare pending, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        byte[] secret = pending.ExportSecret();
+        try
+        {
+            await StorePending(pending.KeyId, EcCurve.NameOf(pending.Curve), secret).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    [JSImport("storePending", ModuleName)]
+    private static partial Task StorePending(string keyId, string curve, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret);
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using static Mpc.Browser.Tests.BrowserPage;
+
+namespace Mpc.Browser.Tests;
+
+/// <summary>
+/// The browser's crash-safe refresh (the browser's PendingKeyFile): the new share is sealed in IndexedDB as a pending
+/// record before the server switches to it, so a reply lost after the switch leaves a working share. The loss is made
+/// with the test build's hook (<c>-p:MpcBrowserTestHooks=true</c>: the refresh fails after the server call returned).
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper output)
+{
+    [ChromiumFact]
+    public async Task A_refresh_whose_reply_is_lost_after_the_switch_leaves_a_sealed_pending_share_that_signs_after_a_reload()
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-pending-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context, app, output);
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        string keyId = key.GetProperty("keyId").GetString()!;
+        string pem = key.GetProperty("publicKeyPem").GetString()!;
+        string oldX2 = (await Evaluate(page, "async keyId => await window.signer.shareScalarHexForTest(keyId)", keyId)).GetString()!;
+
+        await Evaluate(page, "async () => await window.signer.loseNextReplyForTest()");
+        string failure = (await Evaluate(page, """
+            async keyId => { try { await window.signer.refresh(keyId); return 'refreshed'; } catch (e) { return e.message; } }
+            """, keyId)).GetString()!;
+        Assert.Contains("reply was lost", failure, StringComparison.Ordinal);
+
+        // The server switched; the new share waits sealed in the pending store, beside the (now dead) current record.
+        using JsonDocument before = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        JsonElement pending = Assert.Single(before.RootElement.GetProperty("pending").EnumerateArray());
+        Assert.Equal(keyId, pending.GetProperty("keyId").GetString());
+        string pendingSealed = pending.GetProperty("sealed").GetString()!;
+        Assert.NotEqual(pendingSealed, Assert.Single(before.RootElement.GetProperty("shares").EnumerateArray()).GetProperty("sealed").GetString());
+        string storedBefore = before.RootElement.GetRawText();
+
+        // Reload: opening the stored keys asks the server which share it holds, and the pending one becomes current.
+        await page.ReloadAsync();
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        Assert.Equal(keyId, Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray()).GetProperty("keyId").GetString());
+        AssertOpensslVerifies(pem, "signed after a lost refresh reply", await Sign(page, keyId, "signed after a lost refresh reply"));
+
+        string newX2 = (await Evaluate(page, "async keyId => await window.signer.shareScalarHexForTest(keyId)", keyId)).GetString()!;
+        Assert.NotEqual(oldX2, newX2);
+        // The pending record held the new share sealed, never in clear.
+        Assert.DoesNotContain(newX2, storedBefore, StringComparison.OrdinalIgnoreCase);
+        using JsonDocument after = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        Assert.Empty(after.RootElement.GetProperty("pending").EnumerateArray());
+        JsonElement current = Assert.Single(after.RootElement.GetProperty("shares").EnumerateArray());
+        Assert.Equal(pendingSealed, current.GetProperty("sealed").GetString());
+        Assert.Equal(pem, current.GetProperty("publicKeyPem").GetString());
+
+        // And the settled key refreshes normally afterwards.
+        await Evaluate(page, "async keyId => await window.signer.refresh(keyId)", keyId);
+        AssertOpensslVerifies(pem, "signed after the next refresh", await Sign(page, keyId, "signed after the next refresh"));
+    }
+
+    [ChromiumFact]
+    public async Task A_restore_whose_reply_is_lost_is_settled_by_the_next_refresh_in_the_same_worker_and_the_key_signs()
+    {
+        const string Passphrase = "correct horse battery staple";
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-pending-restore-user");
+        string keyId, pem, backup;
+        await using (IBrowserContext first = await app.Browser.NewContextAsync())
+        {
+            IPage page = await OpenHarness(first, app, output);
+            await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+            JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+            keyId = key.GetProperty("keyId").GetString()!;
+            pem = key.GetProperty("publicKeyPem").GetString()!;
+            backup = (await Evaluate(page, "async ([keyId, passphrase]) => window.toBase64(await window.signer.backup(keyId, { passphrase }))",
+                new[] { keyId, Passphrase })).GetString()!;
+        }
+
+        // A new profile restores the backup; the reply is lost after the server switched to the restored pair.
+        await using IBrowserContext second = await app.Browser.NewContextAsync();
+        IPage fresh = await OpenHarness(second, app, output);
+        await Evaluate(fresh, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        await Evaluate(fresh, "async () => await window.signer.loseNextReplyForTest()");
+        string failure = (await Evaluate(fresh, """
+            async ([file, passphrase]) => { try { await window.signer.restore(Uint8Array.from(atob(file), c => c.charCodeAt(0)), { passphrase }); return 'restored'; } catch (e) { return e.message; } }
+            """, new[] { backup, Passphrase })).GetString()!;
+        Assert.Contains("reply was lost", failure, StringComparison.Ordinal);
+        using JsonDocument before = JsonDocument.Parse((await Evaluate(fresh, DumpIndexedDb)).GetString()!);
+        Assert.Empty(before.RootElement.GetProperty("shares").EnumerateArray());
+        Assert.Equal(keyId, Assert.Single(before.RootElement.GetProperty("pending").EnumerateArray()).GetProperty("keyId").GetString());
+
+        // No reload: the next refresh of that key settles the pending share first and reports it as the key's share.
+        JsonElement settled = await Evaluate(fresh, "async keyId => await window.signer.refresh(keyId)", keyId);
+        Assert.Equal(pem, settled.GetProperty("publicKeyPem").GetString());
+        AssertOpensslVerifies(pem, "signed after a lost restore reply", await Sign(fresh, keyId, "signed after a lost restore reply"));
+        string x2 = (await Evaluate(fresh, "async keyId => await window.signer.shareScalarHexForTest(keyId)", keyId)).GetString()!;
+        Assert.DoesNotContain(x2, before.RootElement.GetRawText(), StringComparison.OrdinalIgnoreCase);
+
+        // The settled record is the current one: after a reload it opens and signs.
+        await fresh.ReloadAsync();
+        await Evaluate(fresh, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        Assert.Equal(keyId, Assert.Single((await Evaluate(fresh, "async () => await window.signer.openStoredKeys()")).EnumerateArray()).GetProperty("keyId").GetString());
+        AssertOpensslVerifies(pem, "signed after a lost restore reply and a reload", await Sign(fresh, keyId, "signed after a lost restore reply and a reload"));
+    }
+}
