@@ -8,12 +8,18 @@ namespace Mpc.Testing;
 /// one per re-run of an interrupted check) of this test's server only: other tests' servers in the
 /// same process have their own meter factories.
 /// </summary>
+/// <remarks>
+/// The listener sees every server in the test process, and its callback runs inside whichever grain records the
+/// measurement: it must never throw. It once did (asking a stopped server for its services), and the exception surfaced
+/// in another test's signature, between its final-check marker and the decryption: an <c>Internal</c> reply and a key
+/// refused as frozen for the rest of that activation.
+/// </remarks>
 public sealed class FinalCheckCounter : IDisposable
 {
     private readonly MeterListener _listener = new();
     private long _count;
 
-    public FinalCheckCounter(Func<IMeterFactory> currentFactory, string instrumentName, string? outcome = null)
+    public FinalCheckCounter(ServerFixture server, string instrumentName, string? outcome = null)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
@@ -24,7 +30,8 @@ public sealed class FinalCheckCounter : IDisposable
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            if (ReferenceEquals(instrument.Meter.Scope, currentFactory()) && (outcome is null || HasOutcome(tags, outcome)))
+            // Null while this test's server is stopped (a restart): nothing of it is measured then.
+            if (server.MeterFactory is { } factory && ReferenceEquals(instrument.Meter.Scope, factory) && (outcome is null || HasOutcome(tags, outcome)))
             {
                 Interlocked.Add(ref _count, value);
             }

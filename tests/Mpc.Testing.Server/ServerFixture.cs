@@ -14,6 +14,7 @@ public sealed class ServerFixture : IAsyncLifetime
 {
     private readonly bool _ownsRingPedersen;
     private WebApplication? _app;
+    private System.Diagnostics.Metrics.IMeterFactory? _meterFactory;
 
     public ServerFixture()
         : this(Directory.CreateTempSubdirectory("mpc-server-").FullName)
@@ -51,11 +52,22 @@ public sealed class ServerFixture : IAsyncLifetime
     /// <summary>The running server's services (its grain factory, its meter factory).</summary>
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not running.");
 
+    /// <summary>The running server's meter factory; null while it is stopped. Safe from any thread (metric callbacks).</summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory => Volatile.Read(ref _meterFactory);
+
     public async Task StartAsync()
     {
         var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0" };
         ConfigureOptions?.Invoke(options);
-        _app = MpcServerHost.Build(options, configureSilo: ConfigureSilo);
+        _app = MpcServerHost.Build(options, configureSilo: silo =>
+        {
+            if (ServerLogFile.FromEnvironment() is { } logFile)
+            {
+                silo.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logFile);
+            }
+            ConfigureSilo?.Invoke(silo);
+        });
+        Volatile.Write(ref _meterFactory, _app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         await _app.StartAsync();
         string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(address);
@@ -63,6 +75,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task StopAsync()
     {
+        Volatile.Write(ref _meterFactory, null);
         if (_app is not null)
         {
             await _app.StopAsync();

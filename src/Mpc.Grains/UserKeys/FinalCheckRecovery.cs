@@ -9,12 +9,16 @@ using Mpc.Protocol.Signing;
 namespace Mpc.Grains;
 
 /// <summary>
-/// Re-runs the final checks that markers this activation did not write record (their activation crashed, or its
-/// freeze write failed), from the stored c3 with the key's share: the outcome is the one the interrupted check had,
-/// and the same c3 is decrypted again, so nothing new is learnt.
+/// Re-runs the final checks that markers record whose outcome this activation never saw (their activation crashed, its
+/// freeze write failed, or a check of this activation ended in an unexpected exception), from the stored c3 with the
+/// key's share: the outcome is the one the interrupted check had, and the same c3 is decrypted again, so nothing new
+/// is learnt. Run for every such marker when the grain activates, and once per marker when a signature is begun.
 /// </summary>
 internal sealed class FinalCheckRecovery(UserKeysContext context)
 {
+    /// <summary>Check ids of markers <see cref="RecoverOnce"/> has re-run (or tried to) in this activation.</summary>
+    private readonly HashSet<string> _attempted = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Passed: the marker is cleared and the key stays active. Failed: the key is frozen durably, as a failed check.
     /// Could not run (no such key or device, a share that cannot be unsealed, a malformed record or one from before
@@ -90,6 +94,28 @@ internal sealed class FinalCheckRecovery(UserKeysContext context)
     /// <summary>The stored digest for the audit entry; none if storage holds one of no valid length (the re-run refused it then).</summary>
     private static Digest? AuditDigest(FinalCheckRecord record) => Digest.TryParse(record.Digest, out Digest? digest) ? digest : null;
 
+    /// <summary>
+    /// <see cref="Recover"/> for a marker not yet re-run in this activation; later calls for the same marker do nothing
+    /// (it stays frozen), so a marker that cannot be re-run is not retried, and logged, on every signing attempt. The
+    /// re-run decrypts the same authenticated c3 as the interrupted check, so it tells nobody anything new.
+    /// </summary>
+    public async Task<bool> RecoverOnce(string keyId, PendingFinalCheck marker)
+    {
+        if (!_attempted.Add(marker.CheckId))
+        {
+            return false;
+        }
+        try
+        {
+            return await Recover(keyId, marker);
+        }
+        catch (Exception e)
+        {
+            context.Logger.LogError(e, "Re-running the interrupted final check of key {KeyId} failed; it stays frozen", keyId);
+            return false;
+        }
+    }
+
     /// <summary>Re-runs every marker storage holds that this activation did not write; never fails the activation.</summary>
     public async Task RecoverAll()
     {
@@ -97,6 +123,7 @@ internal sealed class FinalCheckRecovery(UserKeysContext context)
         {
             try
             {
+                _attempted.Add(check.CheckId);
                 await Recover(keyId, check);
             }
             catch (Exception e)

@@ -22,6 +22,12 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
 {
     public async Task<byte[]> BeginSign(string keyId, DeviceShare device)
     {
+        if (context.Status.ForeignMarker(keyId) is { } unresolved)
+        {
+            // A check that never recorded its outcome in this activation (an unexpected failure between the marker and
+            // the verdict) would otherwise keep the key refused until the grain is next activated.
+            await recovery.RecoverOnce(keyId, unresolved);
+        }
         StoredKey key = context.RequireSignableKey(keyId);
         StoredDevice stored = DeviceRules.RequireSigning(key, device);
         context.PurgeExpired();

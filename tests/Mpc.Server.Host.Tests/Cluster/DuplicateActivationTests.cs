@@ -105,10 +105,10 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_duplicate_activation_on_a_partitioned_silo_never_decrypts_for_a_key_the_other_activation_froze()
     {
-        using var staleDecryptions = new FinalCheckCounter(() => _stale.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_checks");
-        using var staleReruns = new FinalCheckCounter(() => _stale.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_check_reruns");
-        using var freshDecryptions = new FinalCheckCounter(() => _fresh.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_checks");
-        using var freshFailedReruns = new FinalCheckCounter(() => _fresh.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_check_reruns", outcome: "failed");
+        using var staleDecryptions = new FinalCheckCounter(_stale, "mpc.sign.final_checks");
+        using var staleReruns = new FinalCheckCounter(_stale, "mpc.sign.final_check_reruns");
+        using var freshDecryptions = new FinalCheckCounter(_fresh, "mpc.sign.final_checks");
+        using var freshFailedReruns = new FinalCheckCounter(_fresh, "mpc.sign.final_check_reruns", outcome: "failed");
 
         SiloAddress staleSilo = _stale.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
         string user = await UserActivatedOnAsync(_stale, staleSilo);

@@ -41,9 +41,9 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         {
             ConfigureSilo = silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Keys, _storage),
         };
-        _decryptions = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_checks");
-        _reruns = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_check_reruns");
-        _rerunsNotRun = new FinalCheckCounter(() => _server.Services.GetRequiredService<IMeterFactory>(), "mpc.sign.final_check_reruns", outcome: "not_run");
+        _decryptions = new FinalCheckCounter(_server, "mpc.sign.final_checks");
+        _reruns = new FinalCheckCounter(_server, "mpc.sign.final_check_reruns");
+        _rerunsNotRun = new FinalCheckCounter(_server, "mpc.sign.final_check_reruns", outcome: "not_run");
     }
 
     public Task InitializeAsync() => _server.InitializeAsync();
@@ -116,6 +116,46 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         // The user's other keys are not affected.
         using MpcSignerClient again = _server.Client(user);
         await again.SignDigestAsync(second, RandomNumberGenerator.GetBytes(32));
+    }
+
+    [Fact]
+    public async Task A_check_cut_short_by_an_unexpected_failure_is_re_run_at_the_next_signature_not_at_the_next_activation()
+    {
+        const string user = "check-cut-short";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+
+        // Something other than the protocol throws between the stored marker and the verdict (a metric listener did,
+        // in another test): the caller hears Internal, and the marker is left without an outcome.
+        IMeterFactory factory = _server.MeterFactory!;
+        int thrown = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name == "mpc.sign.final_checks" && ReferenceEquals(instrument.Meter.Scope, factory))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (Interlocked.Exchange(ref thrown, 1) == 0)
+            {
+                throw new InvalidOperationException("injected failure between the marker and the verdict");
+            }
+        });
+        listener.Start();
+        Assert.Equal(StatusCode.Internal, (await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)))).Status);
+        Assert.NotNull((await ReadStatusAsync(user)).Keys[key.KeyId].PendingCheck);
+
+        // The next signature re-runs that check from its marker first (same c3: nothing new is learnt), it passes, the
+        // marker is cleared and the signature goes ahead, in the same activation.
+        long reruns = _reruns.Count;
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        MpcSignature signature = await client.SignDigestAsync(key, digest);
+        Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
+        Assert.Equal(reruns + 1, _reruns.Count);
+        Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
     }
 
     [Fact]
