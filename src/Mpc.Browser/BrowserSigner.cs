@@ -5,6 +5,7 @@ using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Mpc.Client;
+using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Paillier;
 using Mpc.Crypto.Proofs;
@@ -92,7 +93,7 @@ public static partial class BrowserSigner
     {
         try
         {
-            MpcKey key = Session.Client.OpenKey(ClientKeyShare.ImportSecret(secret, new JsBigIntBackend()));
+            MpcKey key = Session.Client.OpenKey(ClientShareSecret.Import(secret, BrowserSession.Arithmetic));
             Session.Add(key);
             return Describe(key);
         }
