@@ -31,6 +31,15 @@ public sealed class MpcArithmetic
     /// <summary>BouncyCastle's managed arithmetic: runs everywhere, but variable-time and slower; named explicitly, never chosen silently by this type.</summary>
     public static MpcArithmetic Managed { get; } = new("managed", () => BigNumBackends.Create(BigNumBackendKind.Managed));
 
+    /// <summary>The choice named <paramref name="choice"/> (<c>default</c>, <c>openssl</c>, <c>managed</c>; any case), or null for another name.</summary>
+    public static MpcArithmetic? FromName(string? choice) => choice?.Trim().ToLowerInvariant() switch
+    {
+        "default" or "" => Default,
+        "openssl" => OpenSsl,
+        "managed" => Managed,
+        _ => null,
+    };
+
     /// <summary>What was asked for: <c>default</c>, <c>openssl</c>, <c>managed</c> (or the name of an internal engine).</summary>
     public string Choice { get; }
 

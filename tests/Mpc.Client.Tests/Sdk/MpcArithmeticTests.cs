@@ -1,3 +1,4 @@
+using Mpc.Client.DependencyInjection;
 using Mpc.Crypto.BigNum;
 
 namespace Mpc.Client.Tests.Sdk;
@@ -26,5 +27,24 @@ public sealed class MpcArithmeticTests
         Assert.Equal(BigNumBackends.Default.Name, MpcArithmetic.Default.Name);
         Assert.Same(BigNumBackends.Default, MpcArithmetic.Default.Backend);
         Assert.Same(MpcArithmetic.Default, new MpcSignerClientOptions().Arithmetic);
+    }
+
+    [Theory]
+    [InlineData("openssl", "openssl")]
+    [InlineData("Managed", "managed")]
+    [InlineData("default", "default")]
+    public void The_configuration_names_each_choice(string configured, string choice) =>
+        Assert.Equal(choice, MpcArithmetic.FromName(configured)!.Choice);
+
+    [Fact]
+    public void An_unknown_arithmetic_in_configuration_fails_validation_naming_the_setting_and_the_choices()
+    {
+        var options = new MpcSignerOptions { Address = new Uri("https://signer.example"), Token = "t", Arithmetic = "fast" };
+
+        var result = new MpcSignerOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("MpcSigner:Arithmetic must be 'default', 'openssl' or 'managed', not 'fast'", result.FailureMessage);
+        Assert.Null(MpcArithmetic.FromName("fast"));
     }
 }
