@@ -12,9 +12,9 @@ namespace Mpc.Client.Documents;
 /// </summary>
 public static class CadesSignature
 {
-    private const string Sha256Oid = "2.16.840.1.101.3.4.2.1";
-    private const string Sha384Oid = "2.16.840.1.101.3.4.2.2";
-    private const string Sha512Oid = "2.16.840.1.101.3.4.2.3";
+    internal const string Sha256Oid = "2.16.840.1.101.3.4.2.1";
+    internal const string Sha384Oid = "2.16.840.1.101.3.4.2.2";
+    internal const string Sha512Oid = "2.16.840.1.101.3.4.2.3";
 
     /// <summary>
     /// Signs <paramref name="document"/> and returns the DER CMS (a ".p7s"). <paramref name="chain"/> is the signer's

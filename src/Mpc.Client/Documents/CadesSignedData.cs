@@ -40,9 +40,9 @@ internal sealed class CadesSignedData
         }
         (_digestOid, _signatureOid) = digest.Name switch
         {
-            "SHA256" => ("2.16.840.1.101.3.4.2.1", "1.2.840.10045.4.3.2"),
-            "SHA384" => ("2.16.840.1.101.3.4.2.2", "1.2.840.10045.4.3.3"),
-            "SHA512" => ("2.16.840.1.101.3.4.2.3", "1.2.840.10045.4.3.4"),
+            "SHA256" => (CadesSignature.Sha256Oid, "1.2.840.10045.4.3.2"),
+            "SHA384" => (CadesSignature.Sha384Oid, "1.2.840.10045.4.3.3"),
+            "SHA512" => (CadesSignature.Sha512Oid, "1.2.840.10045.4.3.4"),
             _ => throw new ArgumentException($"Digest {digest.Name} is not used for CMS signatures here (SHA-256, SHA-384, SHA-512).", nameof(digest)),
         };
         DigestAlgorithm = digest;
@@ -190,7 +190,7 @@ internal sealed class CadesSignedData
             }
         }
 
-        /// <summary>The subject as text for messages ("CN=..."), or a placeholder where the platform cannot format names.</summary>
+        /// <summary>The subject as text for messages ("CN=..."), or a placeholder where the platform cannot format names (browser WebAssembly).</summary>
         public string SubjectText
         {
             get
@@ -199,7 +199,7 @@ internal sealed class CadesSignedData
                 {
                     return new X500DistinguishedName(Subject.Span).Name;
                 }
-                catch (Exception e) when (e is PlatformNotSupportedException or CryptographicException)
+                catch (Exception e) when (e is PlatformNotSupportedException or TypeInitializationException or CryptographicException)
                 {
                     return "(the signer's certificate)";
                 }
