@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Mpc.Client;
 using Mpc.Client.KeyStore;
-using Mpc.Crypto.BigNum;
 using Mpc.Protocol.Keys;
 
 namespace Mpc.Cli;
@@ -37,7 +36,7 @@ internal sealed class OpenedKeyFile
             ? KeyFileProtection.Passphrase(CommonOptions.KeyFilePassphrase(passphraseEnv))
             : unprotected ? KeyFileProtection.Unprotected()
             : throw CliException.LocalInput($"{path} is stored without a passphrase; pass {CommonOptions.UnprotectedOption} to use it anyway");
-        ClientKeyShare share = ClientKeyFile.Load(path, protection, BigNumBackends.Default, out KeyFileInfo info);
+        ClientKeyShare share = ClientKeyFile.Load(path, protection, MpcArithmetic.Default, out KeyFileInfo info);
         if (info.Kdf is { } kdf)
         {
             // A refresh re-saves under the file's own (possibly stronger than default) Argon2id parameters.

@@ -3,9 +3,6 @@ namespace Mpc.Client;
 /// <summary>Where this device's proof parameters came from for one operation.</summary>
 public enum DeviceProfileSource
 {
-    /// <summary><see cref="MpcSignerClientOptions.RingPedersen"/> was given.</summary>
-    Given,
-
     /// <summary>Already loaded or created by this client instance.</summary>
     Cached,
 

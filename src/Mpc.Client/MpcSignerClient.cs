@@ -87,7 +87,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         _admin = new SignerAdmin.SignerAdminClient(observed);
         _token = tokenProvider;
         _options = options ?? new MpcSignerClientOptions();
-        _backend = _options.Backend ?? BigNumBackends.Default;
+        _backend = (_options.Arithmetic ?? MpcArithmetic.Default).Backend;
     }
 
     /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>

@@ -28,8 +28,8 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
     /// <paramref name="protection"/> is <see cref="KeyFileProtection.Unprotected"/> (a profile is always sealed), or the
     /// device id is empty, longer than 128 characters or has control characters.
     /// </exception>
-    public DeviceProfileFile(string path, string deviceId, KeyFileProtection protection, IBigNumBackend? backend = null)
-        : this(path, deviceId, protection, backend, KeyFileOptions.Default)
+    public DeviceProfileFile(string path, string deviceId, KeyFileProtection protection, MpcArithmetic? arithmetic = null)
+        : this(path, deviceId, protection, (arithmetic ?? MpcArithmetic.Default).Backend, KeyFileOptions.Default)
     {
     }
 

@@ -36,16 +36,16 @@ public static class ClientKeyFile
         Save(path, share, userId, protection, KeyFileOptions.Default);
 
     /// <summary>Loads and checks a key file; the caller disposes the returned share.</summary>
-    public static ClientKeyShare Load(string path, KeyFileProtection protection, IBigNumBackend backend) =>
-        Load(path, protection, backend, out _, KeyFileOptions.Default);
+    public static ClientKeyShare Load(string path, KeyFileProtection protection, MpcArithmetic? arithmetic = null) =>
+        Load(path, protection, (arithmetic ?? MpcArithmetic.Default).Backend, out _, KeyFileOptions.Default);
 
     /// <summary>Loads and checks a key file; <paramref name="info"/> is verified against the decrypted share.</summary>
-    public static ClientKeyShare Load(string path, KeyFileProtection protection, IBigNumBackend backend, out KeyFileInfo info) =>
-        Load(path, protection, backend, out info, KeyFileOptions.Default);
+    public static ClientKeyShare Load(string path, KeyFileProtection protection, MpcArithmetic? arithmetic, out KeyFileInfo info) =>
+        Load(path, protection, (arithmetic ?? MpcArithmetic.Default).Backend, out info, KeyFileOptions.Default);
 
     /// <summary>
     /// The clear fields, without a passphrase (for showing the public key). They are checked for form, not
-    /// authenticated: only <see cref="Load(string, KeyFileProtection, IBigNumBackend, out KeyFileInfo)"/> proves them.
+    /// authenticated: only <see cref="Load(string, KeyFileProtection, MpcArithmetic, out KeyFileInfo)"/> proves them.
     /// </summary>
     public static KeyFileInfo ReadPublicInfo(string path)
     {
@@ -61,8 +61,8 @@ public static class ClientKeyFile
     }
 
     /// <summary>Re-encrypts the file under <paramref name="newProtection"/> with a fresh salt and nonce, atomically.</summary>
-    public static KeyFileInfo ChangePassphrase(string path, KeyFileProtection oldProtection, KeyFileProtection newProtection, IBigNumBackend backend) =>
-        ChangePassphrase(path, oldProtection, newProtection, backend, KeyFileOptions.Default);
+    public static KeyFileInfo ChangePassphrase(string path, KeyFileProtection oldProtection, KeyFileProtection newProtection, MpcArithmetic? arithmetic = null) =>
+        ChangePassphrase(path, oldProtection, newProtection, (arithmetic ?? MpcArithmetic.Default).Backend, KeyFileOptions.Default);
 
     internal static KeyFileInfo ChangePassphrase(string path, KeyFileProtection oldProtection, KeyFileProtection newProtection, IBigNumBackend backend, KeyFileOptions options)
     {

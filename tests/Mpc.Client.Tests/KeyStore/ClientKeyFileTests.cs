@@ -143,7 +143,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = _dir.File("recommended.json");
         var total = Stopwatch.StartNew();
         ClientKeyFile.Save(path, Share, UserId, KeyFileProtection.Passphrase(Secret));
-        using ClientKeyShare loaded = ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), fixture.Backend, out KeyFileInfo info);
+        using ClientKeyShare loaded = ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), MpcArithmetic.From(fixture.Backend), out KeyFileInfo info);
         total.Stop();
         output.WriteLine($"Save + Load with recommended parameters: {total.ElapsedMilliseconds} ms");
         AssertSameShare(loaded);
@@ -301,7 +301,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         MpcSignerException e = Assert.Throws<MpcSignerException>(() =>
-            ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), fixture.Backend).Dispose());
+            ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), MpcArithmetic.From(fixture.Backend)).Dispose());
         Assert.Equal(MpcErrorReason.KdfDowngrade, e.Reason);
     }
 
