@@ -21,7 +21,9 @@ public sealed class MpcArithmetic
     /// <summary>
     /// The process default: OpenSSL's constant-time routines when libcrypto can be loaded, otherwise the managed
     /// (variable-time) arithmetic; the <c>MPC_BIGNUM_BACKEND</c> environment variable (<c>openssl</c>, <c>managed</c>,
-    /// <c>auto</c>) overrides the choice for the whole process.
+    /// <c>auto</c>) overrides the choice for the whole process. Falling back is right on the client, which holds no
+    /// Paillier secret of the server's; the server never falls back silently (Mpc.Server's ServerBigNumBackend refuses
+    /// to start on the managed backend unless it is named).
     /// </summary>
     public static MpcArithmetic Default { get; } = new("default", () => BigNumBackends.Default);
 
