@@ -91,31 +91,38 @@ public sealed class PaillierBlumModulusProof
         {
             challenges[i] = transcript.ChallengeBelow(ChallengeLabel(i), n);
         }
-        Round[] rounds = ProofParallel.Map(challenges.Length, i =>
+        // Batched per prime (one Montgomery set-up per prime and core): first the Legendre symbols of every y_i, which
+        // choose (a_i, b_i), then the fourth roots and the N-th roots of all rounds together.
+        int m = challenges.Length;
+        int[] yP = Legendres(backend, challenges, p), yQ = Legendres(backend, challenges, q);
+        var adjusted = new BigInteger[m];
+        var bits = new (bool A, bool B)[m];
+        for (int i = 0; i < m; i++)
         {
-            BigInteger y = challenges[i];
-            int yP = Legendre(backend, y, p), yQ = Legendre(backend, y, q);
             bool a = false, b = false;
             for (int candidate = 0; candidate < 4; candidate++)
             {
                 bool ca = (candidate & 1) == 1, cb = (candidate & 2) == 2;
-                int sp = yP * (ca ? minusOneP : 1) * (cb ? wP : 1);
-                int sq = yQ * (ca ? minusOneQ : 1) * (cb ? wQ : 1);
+                int sp = yP[i] * (ca ? minusOneP : 1) * (cb ? wP : 1);
+                int sq = yQ[i] * (ca ? minusOneQ : 1) * (cb ? wQ : 1);
                 if (sp == 1 && sq == 1)
                 {
                     (a, b) = (ca, cb);
                     break;
                 }
             }
-            BigInteger adjusted = Adjust(y, w, a, b, n);
-            BigInteger x = ProofMath.Crt(
-                backend.ModPow(adjusted.Mod(p), rootP, p), p,
-                backend.ModPow(adjusted.Mod(q), rootQ, q), q, qInverseModP);
-            BigInteger z = ProofMath.Crt(
-                backend.ModPow(y.Mod(p), nInverseP, p), p,
-                backend.ModPow(y.Mod(q), nInverseQ, q), q, qInverseModP);
-            return new Round(x, a, b, z);
-        });
+            bits[i] = (a, b);
+            adjusted[i] = Adjust(challenges[i], w, a, b, n);
+        }
+        BigInteger[] rootsP = RootsModPrime(backend, adjusted, rootP, challenges, nInverseP, p);
+        BigInteger[] rootsQ = RootsModPrime(backend, adjusted, rootQ, challenges, nInverseQ, q);
+        var rounds = new Round[m];
+        for (int i = 0; i < m; i++)
+        {
+            BigInteger x = ProofMath.Crt(rootsP[i], p, rootsQ[i], q, qInverseModP);
+            BigInteger z = ProofMath.Crt(rootsP[m + i], p, rootsQ[m + i], q, qInverseModP);
+            rounds[i] = new Round(x, bits[i].A, bits[i].B, z);
+        }
         return new PaillierBlumModulusProof(w, rounds);
     }
 
@@ -286,9 +293,33 @@ public sealed class PaillierBlumModulusProof
     private static BigInteger Square(BigInteger value) => value.Multiply(value);
 
     /// <summary>Legendre symbol by Euler's criterion through the constant-time backend (the prime is secret).</summary>
-    private static int Legendre(IBigNumBackend backend, BigInteger value, BigInteger prime)
+    private static int Legendre(IBigNumBackend backend, BigInteger value, BigInteger prime) =>
+        LegendreOf(backend.ModPow(value.Mod(prime), prime.Subtract(BigInteger.One).ShiftRight(1), prime), prime);
+
+    /// <summary>The Legendre symbols of all values modulo one secret prime, as one batch of backend powers.</summary>
+    private static int[] Legendres(IBigNumBackend backend, IReadOnlyList<BigInteger> values, BigInteger prime)
     {
-        BigInteger e = backend.ModPow(value.Mod(prime), prime.Subtract(BigInteger.One).ShiftRight(1), prime);
+        BigInteger half = prime.Subtract(BigInteger.One).ShiftRight(1);
+        BigInteger[] powers = ProofParallel.ModPowMany(
+            backend, [.. values.Select(v => v.Mod(prime))], Enumerable.Repeat(half, values.Count).ToArray(), prime);
+        return [.. powers.Select(e => LegendreOf(e, prime))];
+    }
+
+    /// <summary>
+    /// Modulo one prime: adjusted[i]^fourthRoot for every round, then challenges[i]^nInverse (the halves of x_i and z_i),
+    /// in one batch: entries [0, m) are the x halves, [m, 2m) the z halves.
+    /// </summary>
+    private static BigInteger[] RootsModPrime(
+        IBigNumBackend backend, BigInteger[] adjusted, BigInteger fourthRoot, BigInteger[] challenges, BigInteger nInverse, BigInteger prime)
+    {
+        int m = adjusted.Length;
+        BigInteger[] values = [.. adjusted.Select(v => v.Mod(prime)), .. challenges.Select(y => y.Mod(prime))];
+        BigInteger[] exponents = [.. Enumerable.Repeat(fourthRoot, m), .. Enumerable.Repeat(nInverse, m)];
+        return ProofParallel.ModPowMany(backend, values, exponents, prime);
+    }
+
+    private static int LegendreOf(BigInteger e, BigInteger prime)
+    {
         if (e.Equals(BigInteger.One))
         {
             return 1;

@@ -162,6 +162,26 @@ public sealed class RingPedersenSecret : IDisposable
         return ProofMath.Crt(xp, p, xq, q, _qInverseModP);
     }
 
+    /// <summary>
+    /// value^exponents[i] mod N̂ for every i (exponents ≥ 0) through the CRT, on all cores: each half is one batch of
+    /// constant-time backend powers against one prime (one Montgomery set-up per prime and core).
+    /// </summary>
+    internal BigInteger[] PowCrtMany(BigInteger value, IReadOnlyList<BigInteger> exponents)
+    {
+        BigInteger p = P, q = Q;
+        BigInteger pMinus1 = p.Subtract(BigInteger.One), qMinus1 = q.Subtract(BigInteger.One);
+        BigInteger[] valueModP = Enumerable.Repeat(value.Mod(p), exponents.Count).ToArray();
+        BigInteger[] valueModQ = Enumerable.Repeat(value.Mod(q), exponents.Count).ToArray();
+        BigInteger[] xp = ProofParallel.ModPowMany(Backend, valueModP, [.. exponents.Select(e => e.Mod(pMinus1))], p);
+        BigInteger[] xq = ProofParallel.ModPowMany(Backend, valueModQ, [.. exponents.Select(e => e.Mod(qMinus1))], q);
+        var results = new BigInteger[exponents.Count];
+        for (int i = 0; i < results.Length; i++)
+        {
+            results[i] = ProofMath.Crt(xp[i], p, xq[i], q, _qInverseModP);
+        }
+        return results;
+    }
+
     /// <summary>Version of <see cref="ExportSecret"/>'s layout; a new layout gets a new number.</summary>
     private const uint ExportVersion = 1;
 
