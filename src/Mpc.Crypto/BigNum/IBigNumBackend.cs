@@ -38,6 +38,14 @@ public interface IBigNumBackend
         return results;
     }
 
+    /// <summary>
+    /// value^exponents[i] mod modulus for every i, for PUBLIC values and exponents only (variable time): one base raised
+    /// to many exponents, as a verifier does with a ring-Pedersen t. Same guards and results as <see cref="ModPowMany"/>.
+    /// </summary>
+    /// <remarks>The default is <see cref="ModPowMany"/>; OpenSSL uses a fixed-base table (Yao's method) built once per call.</remarks>
+    BigInteger[] PublicFixedBasePowMany(BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus) =>
+        ModPowMany(Enumerable.Repeat(value, exponents.Count).ToArray(), exponents, modulus);
+
     /// <summary>value·factor mod modulus, for operands already in [0, modulus). Ciphertext products are hot in signing.</summary>
     BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus) => value.Multiply(factor).Mod(modulus);
 

@@ -137,6 +137,124 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
         }
     }
 
+    /// <summary>Bits per digit of <see cref="PublicFixedBasePowMany"/>: ⌈L/6⌉ + 63 multiplications per power, near the minimum for L = 2048.</summary>
+    private const int FixedBaseDigitBits = 6;
+
+    /// <remarks>
+    /// Yao's fixed-base method: T_j = value^(2^(6j)) in Montgomery form for each 6-bit digit position (one chain of
+    /// squarings per call), then value^e = ∏_{d=63..1} (∏_{j: e_j ≥ d} T_j), about L/6 + 63 Montgomery multiplications
+    /// per power instead of the L squarings of a full exponentiation. It branches on the exponents' digits and is
+    /// must never see a secret: callers pass public values only (a verifier's t and the prover's responses).
+    /// </remarks>
+    public unsafe BigInteger[] PublicFixedBasePowMany(BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        BigNumGuards.CheckModPowManyArguments(exponents, exponents, modulus);
+        var results = new BigInteger[exponents.Count];
+        if (results.Length == 0)
+        {
+            return results;
+        }
+        int maxBits = Math.Max(1, exponents.Max(e => e.BitLength));
+        int positions = (maxBits + FixedBaseDigitBits - 1) / FixedBaseDigitBits;
+        var table = new IntPtr[positions];
+        IntPtr ctx = IntPtr.Zero, m = IntPtr.Zero, mont = IntPtr.Zero, one = IntPtr.Zero, acc = IntPtr.Zero, run = IntPtr.Zero, r = IntPtr.Zero;
+        try
+        {
+            ctx = _crypto.CtxNew();
+            mont = _crypto.MontNew();
+            if (ctx == IntPtr.Zero || mont == IntPtr.Zero)
+            {
+                throw new CryptographicException("BN_CTX_new or BN_MONT_CTX_new failed.");
+            }
+            m = _crypto.ToBn(modulus);
+            LibCrypto.Check(_crypto.MontSet(mont, m, ctx), "BN_MONT_CTX_set");
+            one = _crypto.ToBn(BigInteger.One);
+            LibCrypto.Check(_crypto.ToMont(one, one, mont, ctx), "BN_to_montgomery");
+            IntPtr reduced = _crypto.ToBn(value.Mod(modulus));
+            table[0] = reduced;
+            LibCrypto.Check(_crypto.ToMont(table[0], reduced, mont, ctx), "BN_to_montgomery");
+            for (int j = 1; j < positions; j++)
+            {
+                table[j] = _crypto.NewSecret();
+                CheckCopy(_crypto.Copy(table[j], table[j - 1]));
+                for (int k = 0; k < FixedBaseDigitBits; k++)
+                {
+                    LibCrypto.Check(_crypto.MontMul(table[j], table[j], table[j], mont, ctx), "BN_mod_mul_montgomery");
+                }
+            }
+            acc = _crypto.NewSecret();
+            run = _crypto.NewSecret();
+            r = _crypto.NewSecret();
+            int[] digits = new int[positions];
+            for (int i = 0; i < results.Length; i++)
+            {
+                FillDigits(exponents[i], digits);
+                CheckCopy(_crypto.Copy(acc, one));
+                CheckCopy(_crypto.Copy(run, one));
+                for (int d = (1 << FixedBaseDigitBits) - 1; d >= 1; d--)
+                {
+                    for (int j = 0; j < positions; j++)
+                    {
+                        if (digits[j] == d)
+                        {
+                            LibCrypto.Check(_crypto.MontMul(run, run, table[j], mont, ctx), "BN_mod_mul_montgomery");
+                        }
+                    }
+                    LibCrypto.Check(_crypto.MontMul(acc, acc, run, mont, ctx), "BN_mod_mul_montgomery");
+                }
+                LibCrypto.Check(_crypto.FromMont(r, acc, mont, ctx), "BN_from_montgomery");
+                results[i] = _crypto.FromBn(r);
+            }
+            return results;
+        }
+        finally
+        {
+            foreach (IntPtr entry in table)
+            {
+                _crypto.BnClearFree(entry);
+            }
+            _crypto.BnClearFree(one);
+            _crypto.BnClearFree(acc);
+            _crypto.BnClearFree(run);
+            _crypto.BnClearFree(r);
+            _crypto.BnClearFree(m);
+            if (mont != IntPtr.Zero)
+            {
+                _crypto.MontFree(mont);
+            }
+            _crypto.CtxFree(ctx);
+        }
+    }
+
+    private static void CheckCopy(IntPtr copied)
+    {
+        if (copied == IntPtr.Zero)
+        {
+            throw new CryptographicException("BN_copy failed.");
+        }
+    }
+
+    /// <summary>The exponent's 6-bit digits, least significant first; positions past its length are zero.</summary>
+    private static void FillDigits(BigInteger exponent, int[] digits)
+    {
+        byte[] bytes = exponent.ToByteArrayUnsigned();
+        int bits = bytes.Length * 8;
+        for (int j = 0; j < digits.Length; j++)
+        {
+            int digit = 0;
+            for (int k = 0; k < FixedBaseDigitBits; k++)
+            {
+                int bit = j * FixedBaseDigitBits + k;
+                if (bit < bits && (bytes[bytes.Length - 1 - bit / 8] >> (bit % 8) & 1) == 1)
+                {
+                    digit |= 1 << k;
+                }
+            }
+            digits[j] = digit;
+        }
+    }
+
     public unsafe BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus)
     {
         if (modulus.SignValue <= 0 || value.SignValue < 0 || factor.SignValue < 0)

@@ -74,6 +74,31 @@ internal static class ProofParallel
         return results;
     }
 
+    /// <summary>
+    /// value^exponents[i] mod modulus for PUBLIC values and exponents, on all cores: one
+    /// <see cref="IBigNumBackend.PublicFixedBasePowMany"/> call (one fixed-base table) per core.
+    /// </summary>
+    public static BigInteger[] PublicFixedBasePowMany(IBigNumBackend backend, BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        int count = exponents.Count;
+        int slices = Math.Max(1, Math.Min(Options().MaxDegreeOfParallelism, count));
+        if (slices == 1)
+        {
+            return backend.PublicFixedBasePowMany(value, exponents, modulus);
+        }
+        var results = new BigInteger[count];
+        int sliceLength = (count + slices - 1) / slices;
+        Map(slices, s =>
+        {
+            int start = s * sliceLength, length = Math.Max(0, Math.Min(count, start + sliceLength) - start);
+            BigInteger[] part = backend.PublicFixedBasePowMany(value, Slice(exponents, start, length), modulus);
+            Array.Copy(part, 0, results, start, length);
+            return true;
+        });
+        return results;
+    }
+
     private static BigInteger[] Slice(IReadOnlyList<BigInteger> list, int start, int length)
     {
         var slice = new BigInteger[length];

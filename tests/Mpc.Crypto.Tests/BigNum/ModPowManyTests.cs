@@ -80,4 +80,43 @@ public sealed class ModPowManyTests
         Assert.Throws<ArgumentException>(() => backend.ModPowMany([BigInteger.Two, BigInteger.Three], [BigInteger.One, BigInteger.One.Negate()], m));
         Assert.Throws<ArgumentException>(() => backend.ModPowMany([BigInteger.Two, BigInteger.Three], [BigInteger.One], m));
     }
+
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl, 256)]
+    [InlineData(BigNumBackendKind.OpenSsl, 2048)]
+    [InlineData(BigNumBackendKind.OpenSsl, 3072)]
+    [InlineData(BigNumBackendKind.Managed, 512)]
+    public void Fixed_base_powers_equal_ModPow_call_by_call(BigNumBackendKind kind, int modulusBits)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        var random = new Random(modulusBits * 11 + (int)kind);
+        BigInteger modulus = TestNumbers.OddModulus(random, modulusBits);
+        foreach (BigInteger value in new[] { TestNumbers.BelowModulus(random, modulus), BigInteger.Zero, BigInteger.One, modulus.Add(BigInteger.Two), BigInteger.Three.Negate() })
+        {
+            var exponents = new List<BigInteger> { BigInteger.Zero, BigInteger.One, BigInteger.ValueOf(63), BigInteger.ValueOf(64), modulus, TestNumbers.Exactly(random, modulusBits + 70) };
+            for (int i = 0; i < 12; i++)
+            {
+                exponents.Add(TestNumbers.Below(random, 1 + random.Next(modulusBits)));
+            }
+
+            BigInteger[] powers = backend.PublicFixedBasePowMany(value, exponents, modulus);
+
+            Assert.Equal(exponents.Count, powers.Length);
+            for (int i = 0; i < exponents.Count; i++)
+            {
+                Assert.Equal(value.Mod(modulus).ModPow(exponents[i], modulus), powers[i]);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BadModuli))]
+    public void Fixed_base_powers_refuse_a_bad_modulus_like_ModPow(BigNumBackendKind kind, long modulus)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        BigInteger m = BigInteger.ValueOf(modulus);
+        Assert.Throws<ArgumentException>(() => backend.PublicFixedBasePowMany(BigInteger.Three, [BigInteger.ValueOf(5)], m));
+        Assert.Throws<ArgumentException>(() => backend.PublicFixedBasePowMany(BigInteger.Three, [], m));
+        Assert.Throws<ArgumentException>(() => backend.PublicFixedBasePowMany(BigInteger.Three, [BigInteger.One.Negate()], BigInteger.ValueOf(1_000_003)));
+    }
 }
