@@ -67,8 +67,9 @@ public sealed class PaillierBlumModulusProof
         }
         while (ProofMath.Jacobi(w, n) != -1);
 
-        int minusOneP = Legendre(backend, n.Subtract(BigInteger.One), p), minusOneQ = Legendre(backend, n.Subtract(BigInteger.One), q);
-        int wP = Legendre(backend, w, p), wQ = Legendre(backend, w, q);
+        BigInteger minusOne = n.Subtract(BigInteger.One);
+        int minusOneP = BlumPrimeArithmetic.Legendre(backend, minusOne, p), minusOneQ = BlumPrimeArithmetic.Legendre(backend, minusOne, q);
+        int wP = BlumPrimeArithmetic.Legendre(backend, w, p), wQ = BlumPrimeArithmetic.Legendre(backend, w, q);
 
         // Fourth roots of quadratic residues modulo a prime ≡ 3 (mod 4): r^(((p+1)/4)²), which is itself a residue.
         BigInteger rootP = Square(p.Add(BigInteger.One).ShiftRight(2)).Mod(pMinus1);
@@ -94,7 +95,7 @@ public sealed class PaillierBlumModulusProof
         // Batched per prime (one Montgomery set-up per prime and core): first the Legendre symbols of every y_i, which
         // choose (a_i, b_i), then the fourth roots and the N-th roots of all rounds together.
         int m = challenges.Length;
-        int[] yP = Legendres(backend, challenges, p), yQ = Legendres(backend, challenges, q);
+        int[] yP = BlumPrimeArithmetic.Legendres(backend, challenges, p), yQ = BlumPrimeArithmetic.Legendres(backend, challenges, q);
         var adjusted = new BigInteger[m];
         var bits = new (bool A, bool B)[m];
         for (int i = 0; i < m; i++)
@@ -114,8 +115,8 @@ public sealed class PaillierBlumModulusProof
             bits[i] = (a, b);
             adjusted[i] = Adjust(challenges[i], w, a, b, n);
         }
-        BigInteger[] rootsP = RootsModPrime(backend, adjusted, rootP, challenges, nInverseP, p);
-        BigInteger[] rootsQ = RootsModPrime(backend, adjusted, rootQ, challenges, nInverseQ, q);
+        BigInteger[] rootsP = BlumPrimeArithmetic.RootsModPrime(backend, adjusted, rootP, challenges, nInverseP, p);
+        BigInteger[] rootsQ = BlumPrimeArithmetic.RootsModPrime(backend, adjusted, rootQ, challenges, nInverseQ, q);
         var rounds = new Round[m];
         for (int i = 0; i < m; i++)
         {
@@ -291,43 +292,4 @@ public sealed class PaillierBlumModulusProof
     }
 
     private static BigInteger Square(BigInteger value) => value.Multiply(value);
-
-    /// <summary>Legendre symbol by Euler's criterion through the constant-time backend (the prime is secret).</summary>
-    private static int Legendre(IBigNumBackend backend, BigInteger value, BigInteger prime) =>
-        LegendreOf(backend.ModPow(value.Mod(prime), prime.Subtract(BigInteger.One).ShiftRight(1), prime), prime);
-
-    /// <summary>The Legendre symbols of all values modulo one secret prime, as one batch of backend powers.</summary>
-    private static int[] Legendres(IBigNumBackend backend, IReadOnlyList<BigInteger> values, BigInteger prime)
-    {
-        BigInteger half = prime.Subtract(BigInteger.One).ShiftRight(1);
-        BigInteger[] powers = ProofParallel.ModPowMany(
-            backend, [.. values.Select(v => v.Mod(prime))], Enumerable.Repeat(half, values.Count).ToArray(), prime);
-        return [.. powers.Select(e => LegendreOf(e, prime))];
-    }
-
-    /// <summary>
-    /// Modulo one prime: adjusted[i]^fourthRoot for every round, then challenges[i]^nInverse (the halves of x_i and z_i),
-    /// in one batch: entries [0, m) are the x halves, [m, 2m) the z halves.
-    /// </summary>
-    private static BigInteger[] RootsModPrime(
-        IBigNumBackend backend, BigInteger[] adjusted, BigInteger fourthRoot, BigInteger[] challenges, BigInteger nInverse, BigInteger prime)
-    {
-        int m = adjusted.Length;
-        BigInteger[] values = [.. adjusted.Select(v => v.Mod(prime)), .. challenges.Select(y => y.Mod(prime))];
-        BigInteger[] exponents = [.. Enumerable.Repeat(fourthRoot, m), .. Enumerable.Repeat(nInverse, m)];
-        return ProofParallel.ModPowMany(backend, values, exponents, prime);
-    }
-
-    private static int LegendreOf(BigInteger e, BigInteger prime)
-    {
-        if (e.Equals(BigInteger.One))
-        {
-            return 1;
-        }
-        if (e.Equals(prime.Subtract(BigInteger.One)))
-        {
-            return -1;
-        }
-        throw Error.Of(MpcErrorCode.InvalidPaillierModulus, "Πmod: a challenge shares a factor with N.");
-    }
 }
