@@ -29,10 +29,8 @@ internal sealed class OpenedKeyFile
 
     public ClientKeyShare Share { get; }
 
-    /// <param name="derivedKeys">
-    /// The command's Argon2id outputs (owned by the command): with it, the device profile and the file this command
-    /// writes share one derivation where their salts allow (<see cref="PassphraseKeyCache"/>).
-    /// </param>
+    // derivedKeys: the command's Argon2id outputs (owned by the command); with it, the device profile and the file
+    // the command writes share one derivation where their salts allow (PassphraseKeyCache).
     public static OpenedKeyFile Open(string path, string? passphraseEnv, bool unprotected, PassphraseKeyCache? derivedKeys = null)
     {
         // The clear header only decides whether to ask for a passphrase; everything kept comes from Load, which
