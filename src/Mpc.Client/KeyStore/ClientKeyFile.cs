@@ -105,7 +105,7 @@ public static class ClientKeyFile
             }
             else
             {
-                Encrypt(file, secret, protection.PassphraseText!, kdf);
+                Encrypt(file, secret, protection.PassphraseText!, kdf, protection.DerivedKeys);
             }
             json = JsonSerializer.SerializeToUtf8Bytes(file, KeyFileJsonContext.Default.KeyFileDto);
             SecretFile.WriteAtomically(path, json);
@@ -148,7 +148,7 @@ public static class ClientKeyFile
                 {
                     throw KeyFileError.Downgrade();
                 }
-                secret = Decrypt(parsed, protection.PassphraseText!);
+                secret = Decrypt(parsed, protection.PassphraseText!, protection.DerivedKeys);
                 share = Import(secret, backend, authenticated: true);
             }
             else
@@ -179,24 +179,25 @@ public static class ClientKeyFile
         }
     }
 
-    private static void Encrypt(KeyFileDto file, byte[] secret, string passphrase, Argon2idParameters kdf)
+    private static void Encrypt(KeyFileDto file, byte[] secret, string passphrase, Argon2idParameters kdf, PassphraseKeyCache? derivedKeys)
     {
-        byte[] salt = RandomNumberGenerator.GetBytes(kdf.SaltLength);
+        // The device profile's salt when this command already derived its key (one Argon2id per command); the nonce is always fresh.
+        byte[] salt = PassphraseAead.SaltFor(passphrase, kdf, derivedKeys);
         byte[] nonce = RandomNumberGenerator.GetBytes(KeyFileFormat.NonceLength);
         file.Protection = KeyFileFormat.ProtectionArgon2idAesGcm;
         file.Kdf = new KdfDto { T = kdf.Iterations, M = kdf.MemoryKiB, P = kdf.Parallelism, Salt = Convert.ToBase64String(salt) };
         file.Nonce = Convert.ToBase64String(nonce);
 
         byte[] associatedData = KeyFileFormat.AssociatedData(file, kdf, salt);
-        file.Ciphertext = Convert.ToBase64String(PassphraseAead.Seal(passphrase, kdf, salt, nonce, secret, associatedData));
+        file.Ciphertext = Convert.ToBase64String(PassphraseAead.Seal(passphrase, kdf, salt, nonce, secret, associatedData, derivedKeys));
     }
 
-    private static byte[] Decrypt(KeyFileReader.ParsedFile parsed, string passphrase)
+    private static byte[] Decrypt(KeyFileReader.ParsedFile parsed, string passphrase, PassphraseKeyCache? derivedKeys)
     {
         byte[] associatedData = KeyFileFormat.AssociatedData(parsed.Dto, parsed.Info.Kdf!, parsed.Salt);
         try
         {
-            return PassphraseAead.Open(passphrase, parsed.Info.Kdf!, parsed.Salt!, parsed.Nonce, parsed.Ciphertext, associatedData);
+            return PassphraseAead.Open(passphrase, parsed.Info.Kdf!, parsed.Salt!, parsed.Nonce, parsed.Ciphertext, associatedData, derivedKeys);
         }
         catch (AuthenticationTagMismatchException e)
         {

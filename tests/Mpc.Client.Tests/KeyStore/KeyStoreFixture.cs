@@ -18,9 +18,12 @@ public sealed class KeyStoreFixture : IDisposable
     public KeyStoreFixture()
     {
         Backend = BigNumBackends.Create(BigNumBackendKind.Auto);
-        using RingPedersenSecret auxiliary = RingPedersenSecret.Generate(Backend);
-        Share = KeyGen(CurveKind.Secp256k1, auxiliary, Backend);
+        RingPedersen = RingPedersenSecret.Generate(Backend);
+        Share = KeyGen(CurveKind.Secp256k1, RingPedersen, Backend);
     }
+
+    /// <summary>The client's ring-Pedersen secret the share was made with (for device profiles in tests).</summary>
+    public RingPedersenSecret RingPedersen { get; }
 
     public IBigNumBackend Backend { get; }
 
@@ -47,5 +50,9 @@ public sealed class KeyStoreFixture : IDisposable
         return client.HandleServerShare(KeyGenServerShare.Decode(output.Message.Encode(), curve));
     }
 
-    public void Dispose() => Share.Dispose();
+    public void Dispose()
+    {
+        Share.Dispose();
+        RingPedersen.Dispose();
+    }
 }
