@@ -55,23 +55,8 @@ internal static class ProofParallel
         {
             throw new ArgumentException("One exponent per value.", nameof(exponents));
         }
-        int count = values.Count;
-        ParallelOptions options = Options();
-        int slices = Math.Max(1, Math.Min(options.MaxDegreeOfParallelism, count));
-        if (slices == 1)
-        {
-            return backend.ModPowMany(values, exponents, modulus);
-        }
-        var results = new BigInteger[count];
-        int sliceLength = (count + slices - 1) / slices;
-        Map(slices, s =>
-        {
-            int start = s * sliceLength, length = Math.Max(0, Math.Min(count, start + sliceLength) - start);
-            BigInteger[] part = backend.ModPowMany(Slice(values, start, length), Slice(exponents, start, length), modulus);
-            Array.Copy(part, 0, results, start, length);
-            return true;
-        });
-        return results;
+        return InSlices(values.Count, (start, length) =>
+            backend.ModPowMany(Slice(values, start, length), Slice(exponents, start, length), modulus));
     }
 
     /// <summary>
@@ -81,18 +66,27 @@ internal static class ProofParallel
     public static BigInteger[] PublicFixedBasePowMany(IBigNumBackend backend, BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        int count = exponents.Count;
+        return InSlices(exponents.Count, (start, length) =>
+            backend.PublicFixedBasePowMany(value, Slice(exponents, start, length), modulus));
+    }
+
+    /// <summary>
+    /// Splits <paramref name="count"/> results into one contiguous slice per core and joins what
+    /// <paramref name="slice"/>(start, length) returns for each: batch calls keep their per-call set-up per slice.
+    /// </summary>
+    private static BigInteger[] InSlices(int count, Func<int, int, BigInteger[]> slice)
+    {
         int slices = Math.Max(1, Math.Min(Options().MaxDegreeOfParallelism, count));
         if (slices == 1)
         {
-            return backend.PublicFixedBasePowMany(value, exponents, modulus);
+            return slice(0, count);
         }
         var results = new BigInteger[count];
         int sliceLength = (count + slices - 1) / slices;
         Map(slices, s =>
         {
             int start = s * sliceLength, length = Math.Max(0, Math.Min(count, start + sliceLength) - start);
-            BigInteger[] part = backend.PublicFixedBasePowMany(value, Slice(exponents, start, length), modulus);
+            BigInteger[] part = slice(start, length);
             Array.Copy(part, 0, results, start, length);
             return true;
         });

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Mpc.Client.KeyStore;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
@@ -28,6 +29,22 @@ public sealed class KeyStoreFixture : IDisposable
     public IBigNumBackend Backend { get; }
 
     public ClientKeyShare Share { get; }
+
+    /// <summary>Asserts <paramref name="loaded"/> holds exactly <see cref="Share"/>'s secret (both exports zeroed after).</summary>
+    public void AssertSameShare(ClientKeyShare loaded)
+    {
+        byte[] expected = Share.ExportSecret();
+        byte[] actual = loaded.ExportSecret();
+        try
+        {
+            Assert.Equal(expected, actual);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(expected);
+            CryptographicOperations.ZeroMemory(actual);
+        }
+    }
 
     /// <summary>Cheap Argon2id for most tests: t=1, 1 MiB, p=1, 16-byte salt; the loader's minimum lowered to match.</summary>
     internal static KeyFileOptions Cheap { get; } = CheapOptions(1);

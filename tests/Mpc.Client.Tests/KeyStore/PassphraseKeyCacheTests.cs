@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Mpc.Client.DeviceProfiles;
 using Mpc.Client.KeyStore;
@@ -42,21 +41,6 @@ public sealed class PassphraseKeyCacheTests(KeyStoreFixture fixture) : IClassFix
         return ((string)root["kdf"]!["salt"]!, (string)root["nonce"]!);
     }
 
-    private void AssertFixtureShare(ClientKeyShare loaded)
-    {
-        byte[] expected = fixture.Share.ExportSecret();
-        byte[] actual = loaded.ExportSecret();
-        try
-        {
-            Assert.Equal(expected, actual);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(expected);
-            CryptographicOperations.ZeroMemory(actual);
-        }
-    }
-
     [Fact]
     public async Task A_key_file_written_after_the_profile_is_sealed_under_its_derivation_and_opens_with_one_Argon2id()
     {
@@ -80,12 +64,12 @@ public sealed class PassphraseKeyCacheTests(KeyStoreFixture fixture) : IClassFix
         using DeviceProfile? loaded = await ProfileStore(Protection(reading)).LoadAsync(CancellationToken.None);
         Assert.NotNull(loaded);
         using ClientKeyShare share = Load(_dir.File("a.key"), Protection(reading));
-        AssertFixtureShare(share);
+        fixture.AssertSameShare(share);
         Assert.Equal(1, reading.Derivations);
 
         // Without a cache the same file still opens (the format is unchanged).
         using ClientKeyShare plain = Load(_dir.File("b.key"), Protection(null));
-        AssertFixtureShare(plain);
+        fixture.AssertSameShare(plain);
     }
 
     [Fact]
@@ -99,7 +83,7 @@ public sealed class PassphraseKeyCacheTests(KeyStoreFixture fixture) : IClassFix
         using DeviceProfile? loaded = await ProfileStore(Protection(cache)).LoadAsync(CancellationToken.None);
         using ClientKeyShare share = Load(older, Protection(cache));
 
-        AssertFixtureShare(share);
+        fixture.AssertSameShare(share);
         Assert.Equal(2, cache.Derivations);
         // Re-saved through the cache (what a refresh does), it moves to the profile's salt: one derivation next time.
         ClientKeyFile.Save(older, share, UserId, Protection(cache), _cheap);
@@ -121,7 +105,7 @@ public sealed class PassphraseKeyCacheTests(KeyStoreFixture fixture) : IClassFix
         Assert.Equal(2, cache.Derivations);
         Assert.NotEqual(SaltAndNonce(_dir.File("cheap.key")).Salt, SaltAndNonce(_dir.File("stronger.key")).Salt);
         using ClientKeyShare share = Load(_dir.File("stronger.key"), Protection(null));
-        AssertFixtureShare(share);
+        fixture.AssertSameShare(share);
     }
 
     [Fact]
