@@ -16,17 +16,9 @@ public sealed class PaillierKeyPoolMetricsTests(ServerFixture server)
     [Fact]
     public async Task Key_generation_takes_from_the_pool_and_the_pool_is_measured()
     {
-        var measurements = new ConcurrentDictionary<string, long>();
-        using MeterListener listener = Listen("mpc.keygen.prime_pool.", measurements);
+        (long before, long after, IReadOnlyDictionary<string, long> last) = await AroundOneKeyGeneration("mpc.keygen.prime_pool.", "pool-metrics-user");
 
-        listener.RecordObservableInstruments();
-        long before = measurements.GetValueOrDefault("mpc.keygen.prime_pool.hits") + measurements.GetValueOrDefault("mpc.keygen.prime_pool.misses");
-        using MpcSignerClient client = server.Client("pool-metrics-user");
-        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-        listener.RecordObservableInstruments();
-
-        Assert.True(measurements.ContainsKey("mpc.keygen.prime_pool.size"));
-        long after = measurements["mpc.keygen.prime_pool.hits"] + measurements["mpc.keygen.prime_pool.misses"];
+        Assert.True(last.ContainsKey("mpc.keygen.prime_pool.size"));
         // Each key generation takes exactly one key: from the pool if it was ready, generated inline otherwise.
         Assert.True(after >= before + 1, $"hits + misses went from {before} to {after}");
     }
@@ -34,25 +26,19 @@ public sealed class PaillierKeyPoolMetricsTests(ServerFixture server)
     [Fact]
     public async Task Key_generation_consults_the_memory_of_verified_client_parameters_and_it_is_measured()
     {
-        var measurements = new ConcurrentDictionary<string, long>();
-        using MeterListener listener = Listen("mpc.keygen.known_parameters.", measurements);
-
-        listener.RecordObservableInstruments();
-        long before = measurements.GetValueOrDefault("mpc.keygen.known_parameters.hits") + measurements.GetValueOrDefault("mpc.keygen.known_parameters.misses");
-        using MpcSignerClient client = server.Client("known-parameters-metrics-user");
-        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-        listener.RecordObservableInstruments();
+        (long before, long after, IReadOnlyDictionary<string, long> last) = await AroundOneKeyGeneration("mpc.keygen.known_parameters.", "known-parameters-metrics-user");
 
         // Every key generation checks the client's parameters once: recognised (hit) or verified with Πprm (miss),
         // after which they are remembered, so the memory is not empty.
-        long after = measurements["mpc.keygen.known_parameters.hits"] + measurements["mpc.keygen.known_parameters.misses"];
         Assert.True(after >= before + 1, $"hits + misses went from {before} to {after}");
-        Assert.True(measurements["mpc.keygen.known_parameters.size"] >= 1);
+        Assert.True(last["mpc.keygen.known_parameters.size"] >= 1);
     }
 
-    private static MeterListener Listen(string prefix, ConcurrentDictionary<string, long> measurements)
+    /// <summary>The instruments named <paramref name="prefix"/>*: hits + misses before and after one key generation, and the last values.</summary>
+    private async Task<(long Before, long After, IReadOnlyDictionary<string, long> Last)> AroundOneKeyGeneration(string prefix, string userId)
     {
-        var listener = new MeterListener();
+        var measurements = new ConcurrentDictionary<string, long>();
+        using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name.StartsWith(prefix, StringComparison.Ordinal))
@@ -63,6 +49,13 @@ public sealed class PaillierKeyPoolMetricsTests(ServerFixture server)
         listener.SetMeasurementEventCallback<long>((i, v, _, _) => measurements[i.Name] = v);
         listener.SetMeasurementEventCallback<int>((i, v, _, _) => measurements[i.Name] = v);
         listener.Start();
-        return listener;
+
+        listener.RecordObservableInstruments();
+        long before = measurements.GetValueOrDefault(prefix + "hits") + measurements.GetValueOrDefault(prefix + "misses");
+        using MpcSignerClient client = server.Client(userId);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        listener.RecordObservableInstruments();
+        long after = measurements[prefix + "hits"] + measurements[prefix + "misses"];
+        return (before, after, new Dictionary<string, long>(measurements));
     }
 }
