@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
+using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Server;
@@ -49,7 +50,7 @@ public class EndToEndBenchmarks
         await _server.StartAsync();
         var address = new Uri(_server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         string token = _server.Services.GetRequiredService<DevelopmentTokens>().Mint("bench-user", TimeSpan.FromHours(24));
-        _client = new MpcSignerClient(address, token, new MpcSignerClientOptions { RingPedersen = SharedRingPedersen.For(BigNumBackends.Default) });
+        _client = new MpcSignerClient(address, token, new MpcSignerClientOptions { DeviceProfileStore = InMemoryDeviceProfileStore.Around(SharedRingPedersen.For(BigNumBackends.Default)) });
         _key = await _client.CreateKeyAsync(Curve);
         _digest = MpcSignerClient.HashFor(Curve, "end-to-end benchmark document"u8);
         // The first signature takes three round trips and leaves the next commitment with the key.

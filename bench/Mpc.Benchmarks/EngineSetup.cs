@@ -20,6 +20,9 @@ internal sealed class EngineSetup : IDisposable
         Digest = System.Security.Cryptography.SHA512.HashData("benchmark document"u8)[..EcCurve.Get(curve).ScalarLength];
     }
 
+    /// <summary>The user the benchmarks' server sessions act for.</summary>
+    private const string BenchmarkUser = "benchmark";
+
     public IBigNumBackend Backend { get; }
 
     public RingPedersenSecret Auxiliary { get; }
@@ -30,9 +33,15 @@ internal sealed class EngineSetup : IDisposable
 
     public byte[] Digest { get; }
 
-    public static (ServerKeyShare Server, ClientKeyShare Client) KeyGen(CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend, IPaillierKeySource? paillierKeys = null)
+    /// <param name="knownParameters">The server's memory of verified client ring-Pedersen parameters (null: verify every time).</param>
+    public static (ServerKeyShare Server, ClientKeyShare Client) KeyGen(
+        CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend, IPaillierKeySource? paillierKeys = null, VerifiedRingPedersenCache? knownParameters = null)
     {
-        var server = new KeyGenServerSession(Protocol.KeyIds.New(), backend) { PaillierKeys = paillierKeys ?? FreshPaillierKeys.Instance };
+        var server = new KeyGenServerSession(Protocol.KeyIds.New(), backend)
+        {
+            PaillierKeys = paillierKeys ?? FreshPaillierKeys.Instance,
+            KnownClientParameters = knownParameters?.For(BenchmarkUser),
+        };
         var client = new KeyGenClientSession(curve, auxiliary, backend);
         KeyGenClientShare share = client.HandleCommitment(server.HandleRequest(client.Start()));
         KeyGenServerOutput output = server.HandleClientShare(share);
@@ -40,10 +49,13 @@ internal sealed class EngineSetup : IDisposable
     }
 
     /// <summary>One share refresh of the pair, both parties; the pair itself stays as it was (the new one is returned).</summary>
-    public static (ServerKeyShare Server, ClientKeyShare Client) Refresh(ServerKeyShare serverShare, ClientKeyShare clientShare, RingPedersenSecret auxiliary, IBigNumBackend backend, IPaillierKeySource? paillierKeys = null)
+    public static (ServerKeyShare Server, ClientKeyShare Client) Refresh(
+        ServerKeyShare serverShare, ClientKeyShare clientShare, RingPedersenSecret auxiliary, IBigNumBackend backend,
+        IPaillierKeySource? paillierKeys = null, VerifiedRingPedersenCache? knownParameters = null)
     {
         var server = Protocol.Refresh.RefreshServerSession.FromShare(serverShare, clientShare.DeviceId, RefreshPurpose.Refresh, backend);
         server.PaillierKeys = paillierKeys ?? FreshPaillierKeys.Instance;
+        server.KnownClientParameters = knownParameters?.For(BenchmarkUser);
         var client = Protocol.Refresh.RefreshClientSession.FromShare(clientShare, RefreshPurpose.Refresh, auxiliary, backend);
         Protocol.Refresh.RefreshClientOutput output = client.HandleServerShare(server.HandleContribution(client.HandleCommitment(server.HandleRequest(client.Start()))));
         return (server.HandleConfirmation(output.Confirmation), output.Share);

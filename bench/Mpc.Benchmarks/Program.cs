@@ -16,6 +16,10 @@ public static class Program
     /// <summary>Non-zero when a benchmark failed to build or run, so the CI smoke run can fail on it.</summary>
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--keygen-cpu")
+        {
+            return KeyGenCpuHarness.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+        }
         // The default config keeps its exporters (GitHub markdown, csv, html); we add allocation counts
         // and always show the median, which shared or noisy machines make more telling than the mean.
         IConfig config = DefaultConfig.Instance

@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using Mpc.Cli;
 using Mpc.Client;
-using Mpc.Crypto.BigNum;
+using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto.Curves;
-using Mpc.Crypto.Proofs;
 using Mpc.Server;
 
 namespace Mpc.LoadTest;
@@ -47,7 +46,9 @@ internal static class LoadRunner
     {
         progress.WriteLine($"Creating {options.Users} key(s) on {EcCurve.NameOf(options.Curve)} across {servers.Count} server(s)...");
         var setupClock = Stopwatch.StartNew();
-        using RingPedersenSecret ringPedersen = RingPedersenSecret.Generate(BigNumBackends.Default);
+        // One device profile for every simulated user (made once: safe primes are slow), as the old shared parameters were.
+        using DeviceProfile device = DeviceProfile.Create("mpc-load");
+        using var deviceProfiles = new InMemoryDeviceProfileStore(device);
         var users = new SimulatedUser[options.Users];
         try
         {
@@ -56,7 +57,7 @@ internal static class LoadRunner
                 for (int i = 0; i < users.Length; i++)
                 {
                     string token = tokens?.Mint($"load-user-{i + 1:D3}", options.Warmup + options.Duration + TimeSpan.FromHours(1)) ?? options.Token!;
-                    var clientOptions = new MpcSignerClientOptions { RingPedersen = ringPedersen };
+                    var clientOptions = new MpcSignerClientOptions { DeviceProfileStore = deviceProfiles };
                     if (options.Precompute > 0)
                     {
                         clientOptions.PrecomputedRandomness = options.Precompute;

@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using Grpc.Net.Client.Web;
 using Mpc.Client;
 using Mpc.Client.Custody;
+using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto.Proofs;
 
 namespace Mpc.Browser;
@@ -18,12 +19,20 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
     private MpcSignerClient? _client;
     private DeviceEnrolmentRequest? _enrolment;
 
+    /// <summary>The device id of this browser's profile, local to the SDK's store (the server never sees it).</summary>
+    private const string DeviceId = "this-browser";
+
     public RingPedersenSecret Device => _device ?? throw new InvalidOperationException("No device parameters: run device setup first.");
+
+    /// <summary>The SDK's arithmetic choice for this runtime: modular exponentiation in JS BigInt (<see cref="JsBigIntBackend"/>).</summary>
+    public static MpcArithmetic Arithmetic { get; } = MpcArithmetic.From(new JsBigIntBackend());
 
     public MpcSignerClient Client => _client ??= new MpcSignerClient(server, token, new MpcSignerClientOptions
     {
-        Backend = new JsBigIntBackend(),
-        RingPedersen = _device,
+        Arithmetic = Arithmetic,
+        // The parameters this browser made (or unsealed) itself, handed to the SDK as its device profile; the worker,
+        // not the SDK, keeps them sealed in IndexedDB, so the store is only this session's memory.
+        DeviceProfileStore = _device is null ? null : new InMemoryDeviceProfileStore(DeviceProfile.From(DeviceId, _device, DateTimeOffset.UnixEpoch)),
         // The browser's fetch (HttpClientHandler is BrowserHttpHandler here) carrying gRPC-Web, binary framing.
         HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
     });

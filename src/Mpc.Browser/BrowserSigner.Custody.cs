@@ -43,7 +43,7 @@ public static partial class BrowserSigner
         ClientKeyShare pending;
         try
         {
-            pending = ClientKeyShare.ImportSecret(secret, new JsBigIntBackend());
+            pending = ClientShareSecret.Import(secret, BrowserSession.Arithmetic);
         }
         finally
         {
@@ -110,7 +110,7 @@ public static partial class BrowserSigner
         ClientKeyShare backup;
         try
         {
-            backup = ClientKeyShare.ImportSecret(secret, new JsBigIntBackend());
+            backup = ClientShareSecret.Import(secret, BrowserSession.Arithmetic);
         }
         finally
         {
@@ -166,7 +166,7 @@ public static partial class BrowserSigner
         using (DeviceEnrolmentRequest pending = Session.TakeEnrolment())
         using (OpenedHandover opened = DeviceHandover.Open(handover, pending))
         {
-            handedOver = opened.ImportShare(new JsBigIntBackend());
+            handedOver = opened.ImportShare(BrowserSession.Arithmetic);
         }
         using (handedOver)
         {

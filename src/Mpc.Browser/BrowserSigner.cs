@@ -5,6 +5,8 @@ using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Mpc.Client;
+using Mpc.Client.Documents;
+using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Paillier;
 using Mpc.Crypto.Proofs;
@@ -92,7 +94,7 @@ public static partial class BrowserSigner
     {
         try
         {
-            MpcKey key = Session.Client.OpenKey(ClientKeyShare.ImportSecret(secret, new JsBigIntBackend()));
+            MpcKey key = Session.Client.OpenKey(ClientShareSecret.Import(secret, BrowserSession.Arithmetic));
             Session.Add(key);
             return Describe(key);
         }
@@ -112,7 +114,7 @@ public static partial class BrowserSigner
     }
 
     /// <summary>
-    /// Signs <paramref name="data"/> as a detached CMS (CAdES-BES attributes, <see cref="BrowserCms"/>) with the
+    /// Signs <paramref name="data"/> as a detached CMS (CAdES-BES attributes, the SDK's <c>CadesSignedData</c>) with the
     /// certificates in <paramref name="chainBase64"/> (DER, base64, the signer's first, separated by commas); the CMS as base64.
     /// </summary>
     [JSExport]
@@ -120,8 +122,10 @@ public static partial class BrowserSigner
     {
         MpcKey key = Session.Key(keyId);
         byte[][] chain = chainBase64.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Convert.FromBase64String).ToArray();
-        var cms = new BrowserCms(data, key.Curve, key.SubjectPublicKeyInfo, chain, DateTimeOffset.UtcNow);
-        MpcSignature signature = await Session.Client.SignDataAsync(key, cms.SignedAttributes).ConfigureAwait(false);
+        // The SDK's CMS builder, in two halves so the two-party signature runs asynchronously between them.
+        HashAlgorithmName digest = key.Curve == CurveKind.P384 ? HashAlgorithmName.SHA384 : HashAlgorithmName.SHA256;
+        var cms = new CadesSignedData(data, digest, key.SubjectPublicKeyInfo, chain, DateTimeOffset.UtcNow);
+        MpcSignature signature = await Session.Client.SignDigestAsync(key, cms.DigestToSign).ConfigureAwait(false);
         return Convert.ToBase64String(cms.Assemble(signature.ToDer()));
     }
 

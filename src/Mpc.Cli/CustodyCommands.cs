@@ -21,7 +21,10 @@ internal static class CustodyCommands
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
-            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
+            // The key file's Argon2id and the profile's are one when the file was written under the profile's
+            // derivation; the refreshed file is written under it (docs/key-custody.md, "One Argon2id per command").
+            using var derivedKeys = new PassphraseKeyCache();
+            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected), derivedKeys);
             bool isVerbose = parse.GetValue(verbose);
             using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, isVerbose));
             using MpcKey key = client.OpenKey(opened.Share);

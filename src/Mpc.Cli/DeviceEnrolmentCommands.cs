@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Client.Custody;
 using Mpc.Client.KeyStore;
-using Mpc.Crypto.BigNum;
 using Mpc.Protocol.Keys;
 
 namespace Mpc.Cli;
@@ -162,7 +161,7 @@ internal static class DeviceEnrolmentCommands
             {
                 try
                 {
-                    handedOver = opened.ImportShare(BigNumBackends.Default);
+                    handedOver = opened.ImportShare();
                 }
                 catch (MpcSignerException)
                 {

@@ -34,7 +34,10 @@ internal static class KeyCommands
             }
             string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
             string user = CommonOptions.UserOf(tokenValue);
-            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true);
+            // One Argon2id for the command: the key file is sealed under the device profile's derivation (docs/key-custody.md).
+            using var derivedKeys = new PassphraseKeyCache();
+            KeyFileProtection protection = CommonOptions.Protection(parse.GetValue(passphraseEnv), parse.GetValue(unprotected), confirm: true)
+                .WithDerivedKeys(derivedKeys);
             bool isVerbose = parse.GetValue(verbose);
             using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue, DeviceProfileCli.For(outPath, protection, isVerbose));
             var clock = Stopwatch.StartNew();

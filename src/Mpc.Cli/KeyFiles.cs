@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Mpc.Client;
 using Mpc.Client.KeyStore;
-using Mpc.Crypto.BigNum;
 using Mpc.Protocol.Keys;
 
 namespace Mpc.Cli;
@@ -29,7 +28,9 @@ internal sealed class OpenedKeyFile
 
     public ClientKeyShare Share { get; }
 
-    public static OpenedKeyFile Open(string path, string? passphraseEnv, bool unprotected)
+    // derivedKeys: the command's Argon2id outputs (owned by the command); with it, the device profile and the file
+    // the command writes share one derivation where their salts allow (PassphraseKeyCache).
+    public static OpenedKeyFile Open(string path, string? passphraseEnv, bool unprotected, PassphraseKeyCache? derivedKeys = null)
     {
         // The clear header only decides whether to ask for a passphrase; everything kept comes from Load, which
         // returns the header only after checking it against the decrypted share.
@@ -37,7 +38,11 @@ internal sealed class OpenedKeyFile
             ? KeyFileProtection.Passphrase(CommonOptions.KeyFilePassphrase(passphraseEnv))
             : unprotected ? KeyFileProtection.Unprotected()
             : throw CliException.LocalInput($"{path} is stored without a passphrase; pass {CommonOptions.UnprotectedOption} to use it anyway");
-        ClientKeyShare share = ClientKeyFile.Load(path, protection, BigNumBackends.Default, out KeyFileInfo info);
+        if (derivedKeys is not null)
+        {
+            protection = protection.WithDerivedKeys(derivedKeys);
+        }
+        ClientKeyShare share = ClientKeyFile.Load(path, protection, MpcArithmetic.Default, out KeyFileInfo info);
         if (info.Kdf is { } kdf)
         {
             // A refresh re-saves under the file's own (possibly stronger than default) Argon2id parameters.

@@ -5,7 +5,6 @@ using System.Security.Cryptography.X509Certificates;
 using Mpc.Client;
 using Mpc.Client.Custody;
 using Mpc.Client.KeyStore;
-using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Protocol.Keys;
 
@@ -177,7 +176,7 @@ internal static class TransferCommands
             string newPassphrase = CommonOptions.Secret(parse.GetValue(newEnv), "MPC_NEW_PASSPHRASE", "--new-env", "New passphrase", confirm: true);
             if (key is not null)
             {
-                ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase), BigNumBackends.Default);
+                ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase));
                 Console.Error.WriteLine($"{key} re-wrapped under the new passphrase.");
                 await DeviceProfileCli.ResealBeside(key, oldPassphrase, newPassphrase, cancellationToken);
             }
@@ -224,7 +223,7 @@ internal static class TransferCommands
         byte[] secret = ClientShareBackup.Open(file, passphrase, out identity);
         try
         {
-            ClientKeyShare share = ClientKeyShare.ImportSecret(secret, BigNumBackends.Default);
+            ClientKeyShare share = ClientShareSecret.Import(secret);
             if (share.KeyId != identity.KeyId || share.DeviceId != identity.DeviceId || share.Curve != identity.Curve
                 || !share.EncodedPublicKey.AsSpan().SequenceEqual(identity.PublicKey))
             {

@@ -66,8 +66,12 @@ public sealed class MpcKey : IDisposable
     public bool VerifyDigest(ReadOnlySpan<byte> digest, MpcSignature signature)
     {
         ArgumentNullException.ThrowIfNull(signature);
-        return signature.Curve == Curve && Digest.TryParse(digest, out Digest? parsed) && EcCurve.Get(Curve).Verify(
-            PublicPoint, parsed, new Org.BouncyCastle.Math.BigInteger(1, signature.R), new Org.BouncyCastle.Math.BigInteger(1, signature.S));
+        if (signature.Curve != Curve || !Digest.TryParse(digest, out Digest? parsed))
+        {
+            return false;
+        }
+        EcdsaSignature rs = signature.ToEcdsaSignature();
+        return EcCurve.Get(Curve).Verify(PublicPoint, parsed, rs.R, rs.S);
     }
 
     /// <summary>The client's share. Handle as a secret.</summary>

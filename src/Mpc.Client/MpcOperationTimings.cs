@@ -3,9 +3,6 @@ namespace Mpc.Client;
 /// <summary>Where this device's proof parameters came from for one operation.</summary>
 public enum DeviceProfileSource
 {
-    /// <summary><see cref="MpcSignerClientOptions.RingPedersen"/> was given.</summary>
-    Given,
-
     /// <summary>Already loaded or created by this client instance.</summary>
     Cached,
 
@@ -21,7 +18,8 @@ public enum DeviceProfileSource
 
 /// <summary>
 /// Where one key generation, refresh or import spent its time (wall clock, measured with <see cref="System.Diagnostics.Stopwatch"/>).
-/// The parts do not add up to <see cref="Total"/>: the rest is saving the pending share and other local work.
+/// The parts do not add up to <see cref="Total"/>: the rest is saving the pending share and other local work, and
+/// <see cref="DeviceSetupOverlapped"/> was spent during <see cref="Server"/>.
 /// </summary>
 /// <param name="Operation">"keygen", "refresh", "enrol", "backup", "restore" or "import".</param>
 /// <param name="DeviceSetup">Getting this device's proof parameters (load and check, or create and save).</param>
@@ -39,4 +37,11 @@ public sealed record MpcOperationTimings(
     int RoundTrips,
     TimeSpan ClientProofs,
     TimeSpan Verification,
-    TimeSpan Total);
+    TimeSpan Total)
+{
+    /// <summary>
+    /// The part of <see cref="DeviceSetup"/> that ran while the operation waited for the server's first reply (key
+    /// generation loads the device profile then); the operation waited only for the rest.
+    /// </summary>
+    public TimeSpan DeviceSetupOverlapped { get; init; }
+}

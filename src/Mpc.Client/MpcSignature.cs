@@ -24,6 +24,10 @@ public sealed class MpcSignature
         RecoveryId = signature.RecoveryId;
     }
 
+    /// <summary>(r, s) and the recovery id as the crypto layer's signature: the one conversion back, for verifiers.</summary>
+    internal EcdsaSignature ToEcdsaSignature() =>
+        new(new Org.BouncyCastle.Math.BigInteger(1, _r), new Org.BouncyCastle.Math.BigInteger(1, _s), RecoveryId);
+
     /// <summary>The curve of the key that signed.</summary>
     public CurveKind Curve { get; }
 

@@ -22,12 +22,12 @@ public sealed partial class MpcSignerClient
     /// to the old parameters. Existing keys are unaffected (the parameters are used only while a key is made or refreshed).
     /// </summary>
     /// <returns>The new profile's public fingerprint.</returns>
-    /// <exception cref="InvalidOperationException">No store is set, or <see cref="MpcSignerClientOptions.RingPedersen"/> is.</exception>
+    /// <exception cref="InvalidOperationException">No store is set.</exception>
     public async Task<string> RegenerateDeviceProfileAsync(CancellationToken cancellationToken = default)
     {
-        if (_options.RingPedersen is not null || _options.DeviceProfileStore is not { } store)
+        if (_options.DeviceProfileStore is not { } store)
         {
-            throw new InvalidOperationException("Regenerating needs MpcSignerClientOptions.DeviceProfileStore (and no RingPedersen).");
+            throw new InvalidOperationException("Regenerating needs MpcSignerClientOptions.DeviceProfileStore.");
         }
         await _deviceProfileLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -44,13 +44,9 @@ public sealed partial class MpcSignerClient
         }
     }
 
-    /// <summary>This device's ring-Pedersen parameters: given, cached, loaded from the store, or created (and saved) once.</summary>
+    /// <summary>This device's ring-Pedersen parameters: cached, loaded from the store, or created (and saved) once.</summary>
     private async Task<(RingPedersenSecret Secret, DeviceProfileSource Source)> DeviceParametersAsync(CancellationToken cancellationToken)
     {
-        if (_options.RingPedersen is { } given)
-        {
-            return (given, DeviceProfileSource.Given);
-        }
         if (Volatile.Read(ref _deviceParameters) is { } cached)
         {
             return (cached, DeviceProfileSource.Cached);

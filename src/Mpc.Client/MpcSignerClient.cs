@@ -87,7 +87,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         _admin = new SignerAdmin.SignerAdminClient(observed);
         _token = tokenProvider;
         _options = options ?? new MpcSignerClientOptions();
-        _backend = _options.Backend ?? BigNumBackends.Default;
+        _backend = (_options.Arithmetic ?? MpcArithmetic.Default).Backend;
     }
 
     /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>
@@ -97,17 +97,31 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     private async Task<MpcKey> CreateKeyCore(CurveKind curve, CancellationToken cancellationToken)
     {
         using var clock = new OperationClock("keygen", _logger, curve);
-        RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
-        using var session = new KeyGenClientSession(curve, ringPedersen, _backend);
-        BeginKeyGenResponse begin = await clock.Server(() => Call(options => _grpc.BeginKeyGenAsync(
-            new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+        // The device's parameters (loading the profile is an Argon2id) are needed only for the second message: they
+        // are loaded on another thread while the first round trip is in flight. A refused profile still fails the
+        // operation before the second message; the server then only holds an abandoned first round.
+        Task<RingPedersenSecret> deviceSetup = Task.Run(() => clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)), cancellationToken);
+        using var session = new KeyGenClientSession(curve, _backend);
+        BeginKeyGenResponse begin;
+        try
+        {
+            begin = await clock.Server(() => Call(options => _grpc.BeginKeyGenAsync(
+                new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not left running unobserved: its own failure (a refused profile) is the more useful error to report.
+            await deviceSetup.ConfigureAwait(false);
+            throw;
+        }
+        RingPedersenSecret ringPedersen = await clock.AfterOverlap(deviceSetup).ConfigureAwait(false);
         clock.KeyId = begin.KeyId;
         KeyGenCommitment commitment = KeyGenCommitment.Decode(begin.Commitment.Span);
         if (commitment.KeyId != begin.KeyId)
         {
             throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
         }
-        KeyGenClientShare share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment), cancellationToken)).ConfigureAwait(false);
+        KeyGenClientShare share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, ringPedersen), cancellationToken)).ConfigureAwait(false);
         CompleteKeyGenResponse complete = await clock.Server(() => Call(options => _grpc.CompleteKeyGenAsync(
             new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()) }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
         // Verifying the server's modulus and range proofs is the client's heaviest step.

@@ -1,29 +1,26 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using Mpc.Crypto.BigNum;
-using Mpc.Crypto.Proofs;
 
 namespace Mpc.Client;
 
 /// <summary>Settings for <see cref="MpcSignerClient"/>; the defaults suit most applications.</summary>
 public sealed class MpcSignerClientOptions
 {
-    /// <summary>Big-number backend; null uses the process default (OpenSSL when available).</summary>
-    public IBigNumBackend? Backend { get; set; }
-
     /// <summary>
-    /// This device's ring-Pedersen parameters for key generation and refresh, held in memory by the caller (who
-    /// disposes them). When set, <see cref="DeviceProfileStore"/> is not used. Null: they come from the store.
+    /// The big-number arithmetic for the client's Paillier and proof work: <see cref="MpcArithmetic.Default"/>
+    /// (OpenSSL's constant-time routines when libcrypto loads), <see cref="MpcArithmetic.OpenSsl"/> (required), or
+    /// <see cref="MpcArithmetic.Managed"/> (variable-time, named explicitly).
     /// </summary>
-    public RingPedersenSecret? RingPedersen { get; set; }
+    public MpcArithmetic Arithmetic { get; set; } = MpcArithmetic.Default;
 
     /// <summary>
     /// Where this device keeps its proof parameters between processes (<see cref="DeviceProfiles.DeviceProfileFile"/>
     /// for a sealed file). The client loads them before its first key generation or refresh; when the store has none
     /// it creates them (two safe primes, about a second, sometimes several; <see cref="Progress"/> says so first) and
     /// saves them, once per device. A stored profile that fails its checks makes the operation fail: it is replaced
-    /// only by <see cref="MpcSignerClient.RegenerateDeviceProfileAsync"/>. Null (and no <see cref="RingPedersen"/>):
-    /// parameters are created on first use and kept for this client instance only.
+    /// only by <see cref="MpcSignerClient.RegenerateDeviceProfileAsync"/>. Several clients in one process can share
+    /// one <see cref="DeviceProfiles.InMemoryDeviceProfileStore"/> (made once, kept in memory). Null: parameters are
+    /// created on first use and kept for this client instance only.
     /// </summary>
     public DeviceProfiles.IDeviceProfileStore? DeviceProfileStore { get; set; }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Paillier;
+using Mpc.Protocol.Keys;
 using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
@@ -56,6 +57,7 @@ public sealed class UserKeysGrain : Grain, IUserKeysGrain, ISigningSessionsGrain
             Time = time,
             Backend = backend,
             PaillierKeys = ServiceProvider.GetService(typeof(IPaillierKeySource)) as IPaillierKeySource ?? FreshPaillierKeys.Instance,
+            KnownClientParameters = (ServiceProvider.GetService(typeof(VerifiedRingPedersenCache)) as VerifiedRingPedersenCache)?.For(userId),
             Metrics = metrics,
             Audit = audit,
             Logger = logger,

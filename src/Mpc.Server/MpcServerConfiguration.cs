@@ -136,7 +136,12 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
         Duration("Signer:AuditFlushInterval", o => o.Signer.AuditFlushInterval, OneHour),
         new("KeyGen:PrimePoolSize", $"a whole number from 0 (no pool) to {MaxPrimePoolSize}",
             o => o.KeyGen.PrimePoolSize, o => o.KeyGen.PrimePoolSize is >= 0 and <= MaxPrimePoolSize),
+        new("KeyGen:VerifiedParametersCacheSize", $"a whole number from 0 (verify every time) to {MaxVerifiedParametersCacheSize}",
+            o => o.KeyGen.VerifiedParametersCacheSize, o => o.KeyGen.VerifiedParametersCacheSize is >= 0 and <= MaxVerifiedParametersCacheSize),
     ];
+
+    /// <summary>Each remembered parameter set is one 64-character fingerprint and a list node (about 250 bytes).</summary>
+    private const int MaxVerifiedParametersCacheSize = 1_000_000;
 
     /// <summary>Each pooled key holds two primes and their CRT contexts (a few KiB) and costs a prime search to make.</summary>
     private const int MaxPrimePoolSize = 256;

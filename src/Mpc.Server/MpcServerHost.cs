@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Mpc.Grains.Abstractions;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Paillier;
+using Mpc.Protocol.Keys;
 using Mpc.Grains;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Sealing;
@@ -126,6 +127,7 @@ public static class MpcServerHost
         builder.Services.AddSingleton<IBigNumBackend>(bigNum.Backend);
         builder.Services.AddSingleton(new PaillierKeyPool(bigNum.Backend, options.Signer.PaillierModulusBits, options.KeyGen.PrimePoolSize));
         builder.Services.AddSingleton<IPaillierKeySource>(sp => sp.GetRequiredService<PaillierKeyPool>());
+        builder.Services.AddSingleton(new VerifiedRingPedersenCache(options.KeyGen.VerifiedParametersCacheSize));
         builder.Services.AddHostedService<PaillierKeyPoolService>();
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options.Signer));
         builder.Services.AddSingleton<IKeyAuditTrail, KeyAuditTrail>();

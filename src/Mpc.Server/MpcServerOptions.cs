@@ -42,7 +42,7 @@ public sealed class MpcServerOptions
     /// <summary>The big-number backend (Mpc__BigNum__Backend); the server refuses a variable-time one unless it is named.</summary>
     public BigNumServerOptions BigNum { get; set; } = new();
 
-    /// <summary>The pool of ready Paillier keys for key generation and refresh (Mpc__KeyGen__PrimePoolSize, Mpc__KeyGen__PrimePoolRefill).</summary>
+    /// <summary>The pool of ready Paillier keys for key generation and refresh (Mpc__KeyGen__PrimePoolSize, Mpc__KeyGen__PrimePoolRefill), and the memory of verified client parameters.</summary>
     public KeyGenServerOptions KeyGen { get; set; } = new();
 }
 
@@ -57,6 +57,12 @@ public sealed class KeyGenServerOptions
 
     /// <summary>Whether a low-priority background thread keeps the pool full; off leaves it empty (every request generates inline).</summary>
     public bool PrimePoolRefill { get; set; } = true;
+
+    /// <summary>
+    /// How many client ring-Pedersen parameter sets (per user, per silo) the server remembers as verified, so a device
+    /// that reuses its parameters skips their Πprm verification (0 verifies every time; Mpc__KeyGen__VerifiedParametersCacheSize).
+    /// </summary>
+    public int VerifiedParametersCacheSize { get; set; } = 10_000;
 }
 
 /// <summary>Which big-number backend runs the Paillier and proof arithmetic.</summary>

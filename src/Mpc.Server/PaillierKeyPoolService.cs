@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Mpc.Crypto.Paillier;
+using Mpc.Protocol.Keys;
 using Mpc.Grains.Telemetry;
 
 namespace Mpc.Server;
@@ -9,8 +10,8 @@ namespace Mpc.Server;
 /// <summary>
 /// Keeps the server's <see cref="PaillierKeyPool"/> full from a dedicated below-normal-priority thread, off the
 /// Orleans scheduler and the thread pool that serve requests, and reports the pool on the signer's meter:
-/// mpc.keygen.prime_pool.size (gauge), mpc.keygen.prime_pool.hits and .misses (counters). The pool lives in
-/// memory only and is wiped on shutdown.
+/// mpc.keygen.prime_pool.size (gauge), mpc.keygen.prime_pool.hits and .misses (counters), and the memory of verified client
+/// ring-Pedersen parameters: mpc.keygen.known_parameters.size (gauge), .hits and .misses. The pool lives in memory only and is wiped on shutdown.
 /// </summary>
 internal sealed class PaillierKeyPoolService : IHostedService, IDisposable
 {
@@ -20,7 +21,8 @@ internal sealed class PaillierKeyPoolService : IHostedService, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Thread? _refill;
 
-    public PaillierKeyPoolService(PaillierKeyPool pool, MpcServerOptions options, IMeterFactory meterFactory, ILogger<PaillierKeyPoolService> logger)
+    public PaillierKeyPoolService(
+        PaillierKeyPool pool, VerifiedRingPedersenCache knownParameters, MpcServerOptions options, IMeterFactory meterFactory, ILogger<PaillierKeyPoolService> logger)
     {
         _pool = pool;
         _options = options.KeyGen;
@@ -29,6 +31,9 @@ internal sealed class PaillierKeyPoolService : IHostedService, IDisposable
         meter.CreateObservableGauge("mpc.keygen.prime_pool.size", () => _pool.Count, description: "Ready Paillier keys in the pool");
         meter.CreateObservableCounter("mpc.keygen.prime_pool.hits", () => _pool.Hits, description: "Key generations and refreshes served from the pool");
         meter.CreateObservableCounter("mpc.keygen.prime_pool.misses", () => _pool.Misses, description: "Key generations and refreshes that generated their Paillier key inline");
+        meter.CreateObservableGauge("mpc.keygen.known_parameters.size", () => knownParameters.Count, description: "Client ring-Pedersen parameter sets remembered as verified");
+        meter.CreateObservableCounter("mpc.keygen.known_parameters.hits", () => knownParameters.Hits, description: "Client ring-Pedersen parameter sets recognised as verified (Πprm skipped)");
+        meter.CreateObservableCounter("mpc.keygen.known_parameters.misses", () => knownParameters.Misses, description: "Client ring-Pedersen parameter sets verified");
     }
 
     public Task StartAsync(CancellationToken cancellationToken)

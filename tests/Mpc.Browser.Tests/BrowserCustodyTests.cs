@@ -84,24 +84,13 @@ public sealed class BrowserCustodyTests(BrowserApp app, ITestOutputHelper output
     [ChromiumFact]
     public async Task A_key_made_in_the_browser_signs_from_the_command_line_and_a_key_made_with_the_command_line_signs_in_the_browser()
     {
-        await app.Server.StartAsync(app.Origin);
-        const string user = "browser-cli-user";
-        string token = await app.Server.TokenAsync(user);
-        using var cli = new MpcCli();
-        var environment = new Dictionary<string, string>
-        {
-            ["MPC_SERVER"] = app.Server.GrpcAddress.ToString(),
-            ["MPC_TOKEN"] = token,
-            ["MPC_BACKUP_PASSPHRASE"] = Passphrase,
-        };
-        await using IBrowserContext context = await app.Browser.NewContextAsync();
-        IPage page = await OpenHarness(context, app, output);
-        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page) =
+            await BrowserBesideCliAsync("browser-cli-user", "MPC_BACKUP_PASSPHRASE");
+        using MpcCli ownedCli = cli;
+        await using IBrowserContext ownedContext = context;
 
         // Browser → CLI: the browser's backup restored by mpc restore; mpc sign; openssl checks against the browser's key.
-        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
-        string browserKeyId = key.GetProperty("keyId").GetString()!;
-        string browserPem = key.GetProperty("publicKeyPem").GetString()!;
+        (string browserKeyId, string browserPem) = await CreateKeyInBrowserAsync(page);
         string backup = (await Evaluate(page, "async ([keyId, passphrase]) => window.toBase64(await window.signer.backup(keyId, { passphrase }))",
             new[] { browserKeyId, Passphrase })).GetString()!;
         await File.WriteAllBytesAsync(cli.PathOf("browser.backup"), Convert.FromBase64String(backup));
@@ -127,24 +116,14 @@ public sealed class BrowserCustodyTests(BrowserApp app, ITestOutputHelper output
     [ChromiumFact]
     public async Task A_key_made_in_the_browser_signs_from_the_command_line_after_a_device_enrolment_and_a_command_line_key_signs_in_the_browser_after_one()
     {
-        await app.Server.StartAsync(app.Origin);
-        string token = await app.Server.TokenAsync("browser-enrol-user");
-        using var cli = new MpcCli();
-        var environment = new Dictionary<string, string>
-        {
-            ["MPC_SERVER"] = app.Server.GrpcAddress.ToString(),
-            ["MPC_TOKEN"] = token,
-            ["MPC_PASSPHRASE"] = Passphrase,
-        };
-        await using IBrowserContext context = await app.Browser.NewContextAsync();
-        IPage page = await OpenHarness(context, app, output);
-        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page) =
+            await BrowserBesideCliAsync("browser-enrol-user", "MPC_PASSPHRASE");
+        using MpcCli ownedCli = cli;
+        await using IBrowserContext ownedContext = context;
 
         // The browser is the existing device: mpc device request on the CLI, handOver() in the browser with the code
         // the CLI showed, mpc device enrol; the CLI signs; the browser refreshes (its handed-over share dies) and signs.
-        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
-        string browserKeyId = key.GetProperty("keyId").GetString()!;
-        string browserPem = key.GetProperty("publicKeyPem").GetString()!;
+        (string browserKeyId, string browserPem) = await CreateKeyInBrowserAsync(page);
         string[] requested = (await cli.RunAsync(environment, "device", "request", "--pending", "cli.pending", "--key-id", browserKeyId))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         string request = requested[0], code = requested[1]["Code: ".Length..];
@@ -182,5 +161,43 @@ public sealed class BrowserCustodyTests(BrowserApp app, ITestOutputHelper output
             $"browser enrolment (headless chromium): acceptHandover (open, enrolment refresh, seal) {enrolled.GetProperty("milliseconds").GetDouble():F0} ms");
         output.WriteLine(figures);
         Console.WriteLine(figures);
+    }
+
+    /// <summary>
+    /// The server started for <paramref name="user"/>, the CLI with its environment (server, token, and
+    /// <see cref="Passphrase"/> under <paramref name="passphraseVariable"/>), and the harness page connected as the same
+    /// user; the caller disposes the CLI and the browser context.
+    /// </summary>
+    private async Task<(MpcCli Cli, Dictionary<string, string> Environment, IBrowserContext Context, IPage Page)> BrowserBesideCliAsync(string user, string passphraseVariable)
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync(user);
+        var environment = new Dictionary<string, string>
+        {
+            ["MPC_SERVER"] = app.Server.GrpcAddress.ToString(),
+            ["MPC_TOKEN"] = token,
+            [passphraseVariable] = Passphrase,
+        };
+        var cli = new MpcCli();
+        IBrowserContext context = await app.Browser.NewContextAsync();
+        try
+        {
+            IPage page = await OpenHarness(context, app, output);
+            await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+            return (cli, environment, context, page);
+        }
+        catch
+        {
+            await context.DisposeAsync();
+            cli.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A P-256 key made in the browser: its id and public key PEM.</summary>
+    private static async Task<(string KeyId, string PublicKeyPem)> CreateKeyInBrowserAsync(IPage page)
+    {
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        return (key.GetProperty("keyId").GetString()!, key.GetProperty("publicKeyPem").GetString()!);
     }
 }

@@ -154,7 +154,7 @@ public sealed class SpawnedServerTests : IDisposable
         using var client = new MpcSignerClient(new Uri(Url), token);
         foreach ((CurveKind curve, string keyFile) in keyFiles)
         {
-            using MpcKey key = client.OpenKey(ClientKeyFile.Load(keyFile, KeyFileProtection.Passphrase(Passphrase), BigNumBackends.Default));
+            using MpcKey key = client.OpenKey(ClientKeyFile.Load(keyFile, KeyFileProtection.Passphrase(Passphrase)));
             for (int i = 0; i < count; i++)
             {
                 byte[] document = RandomNumberGenerator.GetBytes(64);

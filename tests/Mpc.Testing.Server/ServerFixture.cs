@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
+using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Proofs;
 using Mpc.Server;
@@ -30,6 +31,7 @@ public sealed class ServerFixture : IAsyncLifetime
         DataDirectory = dataDirectory;
         _ownsRingPedersen = ringPedersen is null;
         RingPedersen = ringPedersen ?? RingPedersenSecret.Generate(BigNumBackends.Default);
+        DeviceProfiles = InMemoryDeviceProfileStore.Around(RingPedersen);
     }
 
     public string DataDirectory { get; }
@@ -40,6 +42,9 @@ public sealed class ServerFixture : IAsyncLifetime
 
     /// <summary>One device's ring-Pedersen parameters, shared by every client in the tests (safe primes are slow).</summary>
     public RingPedersenSecret RingPedersen { get; }
+
+    /// <summary>A device-profile store holding <see cref="RingPedersen"/>, for <see cref="MpcSignerClientOptions.DeviceProfileStore"/>.</summary>
+    public InMemoryDeviceProfileStore DeviceProfiles { get; }
 
     public async Task InitializeAsync() => await StartAsync();
 
@@ -111,7 +116,7 @@ public sealed class ServerFixture : IAsyncLifetime
     public RawSigner Raw(string? token) => new(Address, token);
 
     public MpcSignerClient Client(string user) =>
-        new(Address, Token(user), new MpcSignerClientOptions { RingPedersen = RingPedersen });
+        new(Address, Token(user), new MpcSignerClientOptions { DeviceProfileStore = DeviceProfiles });
 
     public async Task DisposeAsync()
     {

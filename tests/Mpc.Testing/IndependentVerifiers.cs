@@ -53,8 +53,7 @@ public static class IndependentVerifiers
 
     /// <summary>An SDK signature, converted here (the SDK exposes no BouncyCastle type).</summary>
     public static bool FromSubjectPublicKeyInfo(CurveKind curve, byte[] subjectPublicKeyInfo, byte[] digest, MpcSignature signature) =>
-        FromSubjectPublicKeyInfo(curve, subjectPublicKeyInfo, digest, new EcdsaSignature(
-            new Org.BouncyCastle.Math.BigInteger(1, signature.R), new Org.BouncyCastle.Math.BigInteger(1, signature.S), signature.RecoveryId));
+        FromSubjectPublicKeyInfo(curve, subjectPublicKeyInfo, digest, signature.ToEcdsaSignature());
 
     public static bool BouncyCastle(CurveKind curve, ECPoint publicKey, byte[] digest, EcdsaSignature signature)
     {

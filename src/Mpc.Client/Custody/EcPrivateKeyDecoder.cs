@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Mpc.Crypto;
 using Mpc.Crypto.Curves;
 using Org.BouncyCastle.Asn1;
@@ -14,6 +13,7 @@ using Org.BouncyCastle.Pkcs;
 using Org.BouncyCastle.Security;
 using BigInteger = Org.BouncyCastle.Math.BigInteger;
 using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
+
 namespace Mpc.Client.Custody;
 
 /// <summary>

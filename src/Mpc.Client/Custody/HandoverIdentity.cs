@@ -51,9 +51,9 @@ public sealed class OpenedHandover : IDisposable
     /// The handed-over share, refused (<see cref="MpcErrorReason.HandoverRejected"/>) unless its key id, device id,
     /// curve and public key are the ones <see cref="Identity"/> names. The caller disposes it.
     /// </summary>
-    public Mpc.Protocol.Keys.ClientKeyShare ImportShare(Mpc.Crypto.BigNum.IBigNumBackend backend)
+    public Mpc.Protocol.Keys.ClientKeyShare ImportShare(MpcArithmetic? arithmetic = null)
     {
-        ArgumentNullException.ThrowIfNull(backend);
+        Mpc.Crypto.BigNum.IBigNumBackend backend = (arithmetic ?? MpcArithmetic.Default).Backend;
         Mpc.Protocol.Keys.ClientKeyShare share;
         try
         {

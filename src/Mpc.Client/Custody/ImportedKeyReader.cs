@@ -1,19 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
-using Mpc.Crypto;
-using Mpc.Crypto.Curves;
 using Org.BouncyCastle.Asn1;
-using Org.BouncyCastle.Asn1.EdEC;
-using Org.BouncyCastle.Asn1.Nist;
 using Org.BouncyCastle.Asn1.Pkcs;
-using Org.BouncyCastle.Asn1.Sec;
-using Org.BouncyCastle.Asn1.X509;
-using Org.BouncyCastle.Asn1.X9;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Pkcs;
 using Org.BouncyCastle.Security;
-using BigInteger = Org.BouncyCastle.Math.BigInteger;
-using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
 
 namespace Mpc.Client.Custody;
 

@@ -29,13 +29,13 @@ internal static class PassphraseEnvelope
     }
 
     public static byte[] Seal(string format, uint version, Action<WireWriter> writeHeader, ReadOnlySpan<byte> plaintext,
-        ReadOnlySpan<char> passphrase, Argon2idParameters kdf)
+        ReadOnlySpan<char> passphrase, Argon2idParameters kdf, PassphraseKeyCache? derivedKeys = null, bool preferForSealing = false)
     {
         if (passphrase.IsEmpty)
         {
             throw new ArgumentException("A passphrase is required.", nameof(passphrase));
         }
-        byte[] salt = RandomNumberGenerator.GetBytes(kdf.SaltLength);
+        byte[] salt = PassphraseAead.SaltFor(passphrase, kdf, derivedKeys);
         byte[] nonce = RandomNumberGenerator.GetBytes(PassphraseAead.NonceLength);
         var writer = new WireWriter().WriteString(format).WriteUInt32(version);
         writeHeader(writer);
@@ -46,7 +46,7 @@ internal static class PassphraseEnvelope
             .WriteUInt32(checked((uint)kdf.Parallelism))
             .WriteBytes(salt)
             .WriteBytes(nonce);
-        byte[] ciphertext = PassphraseAead.Seal(passphrase, kdf, salt, nonce, plaintext, writer.WrittenSpan);
+        byte[] ciphertext = PassphraseAead.Seal(passphrase, kdf, salt, nonce, plaintext, writer.WrittenSpan, derivedKeys, preferForSealing);
         return writer.WriteBytes(ciphertext).ToArray();
     }
 
@@ -110,11 +110,13 @@ internal static class PassphraseEnvelope
     }
 
     /// <summary>Opens a parsed envelope; the caller zeroes the result.</summary>
-    public static byte[] Open<T>(Envelope<T> envelope, ReadOnlySpan<char> passphrase, string kind)
+    public static byte[] Open<T>(Envelope<T> envelope, ReadOnlySpan<char> passphrase, string kind,
+        PassphraseKeyCache? derivedKeys = null, bool preferForSealing = false)
     {
         try
         {
-            return PassphraseAead.Open(passphrase, envelope.Kdf, envelope.Salt, envelope.Nonce, envelope.Ciphertext, envelope.AssociatedData);
+            return PassphraseAead.Open(passphrase, envelope.Kdf, envelope.Salt, envelope.Nonce, envelope.Ciphertext, envelope.AssociatedData,
+                derivedKeys, preferForSealing);
         }
         catch (AuthenticationTagMismatchException e)
         {

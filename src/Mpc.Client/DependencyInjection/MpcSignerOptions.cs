@@ -34,6 +34,12 @@ public sealed class MpcSignerOptions
     /// <summary>See <see cref="MpcSignerClientOptions.CallTimeout"/>; positive.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// See <see cref="MpcSignerClientOptions.Arithmetic"/>: <c>default</c> (OpenSSL when libcrypto loads), <c>openssl</c>
+    /// (required) or <c>managed</c> (variable-time, only when named). Null: default.
+    /// </summary>
+    public string? Arithmetic { get; set; }
+
     /// <summary>See <see cref="MpcSignerClientOptions.PrecomputedRandomness"/>; 0 to 64.</summary>
     public int PrecomputedRandomness { get; set; } = 2;
 
@@ -57,8 +63,8 @@ public sealed class MpcSignerOptions
     public string? DeviceId { get; set; }
 
     /// <summary>
-    /// Runs last on the client's <see cref="MpcSignerClientOptions"/>, for what configuration cannot carry (a backend,
-    /// in-memory proof parameters, a timings sink). Not bindable.
+    /// Runs last on the client's <see cref="MpcSignerClientOptions"/>, for what configuration cannot carry (a shared
+    /// <see cref="InMemoryDeviceProfileStore"/>, a timings sink). Not bindable.
     /// </summary>
     public Action<MpcSignerClientOptions>? ConfigureClient { get; set; }
 }

@@ -37,6 +37,10 @@ internal sealed class MpcSignerOptionsValidator : IValidateOptions<MpcSignerOpti
         {
             failures.Add($"{Prefix}{nameof(MpcSignerOptions.CallTimeout)} must be positive, not {options.CallTimeout}.");
         }
+        if (options.Arithmetic is { } arithmetic && MpcArithmetic.FromName(arithmetic) is null)
+        {
+            failures.Add($"{Prefix}{nameof(MpcSignerOptions.Arithmetic)} must be 'default', 'openssl' or 'managed', not '{arithmetic}'.");
+        }
         if (options.PrecomputedRandomness is < 0 or > 64)
         {
             failures.Add($"{Prefix}{nameof(MpcSignerOptions.PrecomputedRandomness)} must be between 0 and 64, not {options.PrecomputedRandomness}.");

@@ -100,6 +100,8 @@ public static class MpcSignerServiceCollectionExtensions
             AllowInsecureHttp = settings.AllowInsecureHttp,
             CallTimeout = settings.CallTimeout,
             PrecomputedRandomness = settings.PrecomputedRandomness,
+            // Checked by the validator: an unknown name never gets here.
+            Arithmetic = MpcArithmetic.FromName(settings.Arithmetic) ?? MpcArithmetic.Default,
             LoggerFactory = loggerFactory,
             DeviceProfileStore = settings.DeviceProfilePath is { } path
             ? new DeviceProfileFile(path, settings.DeviceId ?? LocalDeviceId.OfThisMachine(), KeyFileProtection.Passphrase(settings.DeviceProfilePassphrase!))

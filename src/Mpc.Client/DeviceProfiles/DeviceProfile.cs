@@ -45,10 +45,13 @@ public sealed class DeviceProfile : IDisposable
 
     /// <summary>Generates a new profile for <paramref name="deviceId"/> (two safe primes: about a second, sometimes several).</summary>
     /// <exception cref="ArgumentException">The device id is empty, longer than 128 characters or has control characters.</exception>
-    public static DeviceProfile Create(string deviceId, IBigNumBackend? backend = null, TimeProvider? timeProvider = null)
+    public static DeviceProfile Create(string deviceId, MpcArithmetic? arithmetic = null, TimeProvider? timeProvider = null) =>
+        Create(deviceId, (arithmetic ?? MpcArithmetic.Default).Backend, timeProvider);
+
+    internal static DeviceProfile Create(string deviceId, IBigNumBackend backend, TimeProvider? timeProvider = null)
     {
         CustodyFields.RequireDeviceId(deviceId, nameof(deviceId));
-        RingPedersenSecret secret = RingPedersenSecret.Generate(backend ?? BigNumBackends.Default);
+        RingPedersenSecret secret = RingPedersenSecret.Generate(backend);
         return new DeviceProfile(deviceId, CustodyFields.Truncate((timeProvider ?? TimeProvider.System).GetUtcNow()), secret);
     }
 
@@ -85,7 +88,10 @@ public sealed class DeviceProfile : IDisposable
     /// <see cref="MpcErrorReason.OtherDevice"/> for another device's profile; <see cref="MpcErrorReason.UnsupportedVersion"/>;
     /// <see cref="MpcErrorReason.CorruptInput"/> for bytes that do not parse or parameters that fail the checks.
     /// </exception>
-    public static DeviceProfile ImportSecret(ReadOnlySpan<byte> secret, string expectedDeviceId, IBigNumBackend? backend = null)
+    public static DeviceProfile ImportSecret(ReadOnlySpan<byte> secret, string expectedDeviceId, MpcArithmetic? arithmetic = null) =>
+        ImportSecret(secret, expectedDeviceId, (arithmetic ?? MpcArithmetic.Default).Backend);
+
+    internal static DeviceProfile ImportSecret(ReadOnlySpan<byte> secret, string expectedDeviceId, IBigNumBackend backend)
     {
         CustodyFields.RequireDeviceId(expectedDeviceId, nameof(expectedDeviceId));
         try
@@ -106,7 +112,7 @@ public sealed class DeviceProfile : IDisposable
                 throw OtherDevice(deviceId, expectedDeviceId);
             }
             DateTimeOffset createdAt = CustodyFields.ReadTime(ref reader, "created at");
-            RingPedersenSecret ringPedersen = RingPedersenSecret.ImportSecret(reader.ReadBytes("ring-Pedersen secret"), backend ?? BigNumBackends.Default);
+            RingPedersenSecret ringPedersen = RingPedersenSecret.ImportSecret(reader.ReadBytes("ring-Pedersen secret"), backend);
             try
             {
                 reader.EnsureEnd("device profile");

@@ -28,8 +28,8 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
     /// <paramref name="protection"/> is <see cref="KeyFileProtection.Unprotected"/> (a profile is always sealed), or the
     /// device id is empty, longer than 128 characters or has control characters.
     /// </exception>
-    public DeviceProfileFile(string path, string deviceId, KeyFileProtection protection, IBigNumBackend? backend = null)
-        : this(path, deviceId, protection, backend, KeyFileOptions.Default)
+    public DeviceProfileFile(string path, string deviceId, KeyFileProtection protection, MpcArithmetic? arithmetic = null)
+        : this(path, deviceId, protection, (arithmetic ?? MpcArithmetic.Default).Backend, KeyFileOptions.Default)
     {
     }
 
@@ -83,7 +83,8 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
             {
                 throw DeviceProfile.OtherDevice(envelope.Header.DeviceId, _deviceId);
             }
-            secret = PassphraseEnvelope.Open(envelope, _protection.PassphraseText, "device profile");
+            // The profile's derivation is the one later key files of this command are sealed under (PassphraseKeyCache).
+            secret = PassphraseEnvelope.Open(envelope, _protection.PassphraseText, "device profile", _protection.DerivedKeys, preferForSealing: true);
             return DeviceProfile.ImportSecret(secret, _deviceId, _backend);
         }
         catch (MpcSignerException e)
@@ -115,7 +116,7 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
         {
             byte[] sealedFile = PassphraseEnvelope.Seal(DeviceProfile.Format, DeviceProfile.Version,
                 writer => writer.WriteString(profile.DeviceId).WriteTime(profile.CreatedAt),
-                secret, _protection.PassphraseText, _protection.Kdf ?? _options.Kdf);
+                secret, _protection.PassphraseText, _protection.Kdf ?? _options.Kdf, _protection.DerivedKeys, preferForSealing: true);
             SecretFile.WriteAtomically(Path, sealedFile);
         }
         finally

@@ -12,9 +12,9 @@ namespace Mpc.Client.Documents;
 /// </summary>
 public static class CadesSignature
 {
-    private const string Sha256Oid = "2.16.840.1.101.3.4.2.1";
-    private const string Sha384Oid = "2.16.840.1.101.3.4.2.2";
-    private const string Sha512Oid = "2.16.840.1.101.3.4.2.3";
+    internal const string Sha256Oid = "2.16.840.1.101.3.4.2.1";
+    internal const string Sha384Oid = "2.16.840.1.101.3.4.2.2";
+    internal const string Sha512Oid = "2.16.840.1.101.3.4.2.3";
 
     /// <summary>
     /// Signs <paramref name="document"/> and returns the DER CMS (a ".p7s"). <paramref name="chain"/> is the signer's
@@ -25,42 +25,18 @@ public static class CadesSignature
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(chain);
-        if (chain.Count == 0)
-        {
-            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "A CMS signature needs the signer's certificate; the certificate chain is empty.");
-        }
-        X509Certificate2 signerCertificate = chain[0];
-        if (!signerCertificate.PublicKey.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(key.ExportSubjectPublicKeyInfo()))
-        {
-            throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The certificate {signerCertificate.Subject} is not for this key: its public key differs.");
-        }
-
-        // The signer gets the ECDsa itself: SignedCms calls its SignHash, so the split key is never needed whole
-        // (CopyWithPrivateKey, by contrast, only accepts keys the platform can export or reference).
-        var signer = new CmsSigner(SubjectIdentifierType.IssuerAndSerialNumber, signerCertificate, key)
-        {
-            DigestAlgorithm = new Oid(DigestOidFor(key)),
-            // The chain as given, not as the platform would build it: no trust store is consulted while signing.
-            IncludeOption = X509IncludeOption.EndCertOnly,
-        };
-        for (int i = 1; i < chain.Count; i++)
-        {
-            signer.Certificates.Add(chain[i]);
-        }
-        // SignedCms adds content-type and message-digest itself.
-        signer.SignedAttributes.Add(new Pkcs9SigningTime((signingTime ?? DateTimeOffset.UtcNow).UtcDateTime));
-        signer.SignedAttributes.Add(new AsnEncodedData(SigningCertificateV2.Oid, SigningCertificateV2.Encode(signerCertificate)));
-
-        var cms = new SignedCms(new ContentInfo(document.ToArray()), detached: true);
-        cms.ComputeSignature(signer, silent: true);
-        return cms.Encode();
+        // One builder for the SDK and the browser (CadesSignedData); the ECDsa signs the attributes' digest, so the
+        // split key is never needed whole.
+        var signedData = new CadesSignedData(document, HashFor(key), key.ExportSubjectPublicKeyInfo(),
+            [.. chain.Select(certificate => certificate.RawData)], signingTime ?? DateTimeOffset.UtcNow);
+        return signedData.Assemble(key.SignHash(signedData.DigestToSign, DSASignatureFormat.Rfc3279DerSequence));
     }
 
     /// <summary>Reads <paramref name="document"/> to its end and signs it; see <see cref="Sign(ReadOnlySpan{byte}, ECDsa, IReadOnlyList{X509Certificate2}, DateTimeOffset?)"/>.</summary>
     public static byte[] Sign(Stream document, ECDsa key, IReadOnlyList<X509Certificate2> chain, DateTimeOffset? signingTime = null)
     {
         ArgumentNullException.ThrowIfNull(document);
-        // SignedCms needs the content in one array to compute the message digest.
+        // The message digest is computed over the content in one span.
         using var buffer = new MemoryStream();
         document.CopyTo(buffer);
         return Sign(buffer.GetBuffer().AsSpan(0, checked((int)buffer.Length)), key, chain, signingTime);
@@ -156,13 +132,6 @@ public static class CadesSignature
             _ => HashAlgorithmName.SHA256,
         };
     }
-
-    private static string DigestOidFor(ECDsa key) => HashFor(key).Name switch
-    {
-        "SHA512" => Sha512Oid,
-        "SHA384" => Sha384Oid,
-        _ => Sha256Oid,
-    };
 
     private static HashAlgorithmName DigestByOid(string? oid) => oid switch
     {

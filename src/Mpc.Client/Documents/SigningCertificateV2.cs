@@ -21,7 +21,11 @@ internal static class SigningCertificateV2
     private static readonly Asn1Tag DirectoryName = new(TagClass.ContextSpecific, 4, isConstructed: true);
 
     /// <summary>One ESSCertIDv2 with a SHA-256 hash (so hashAlgorithm is omitted: DER leaves out a DEFAULT) and issuerSerial.</summary>
-    public static byte[] Encode(X509Certificate2 certificate)
+    public static byte[] Encode(X509Certificate2 certificate) =>
+        Encode(certificate.RawData, certificate.IssuerName.RawData, certificate.SerialNumberBytes.Span);
+
+    /// <summary>The same from the certificate's DER, its issuer Name (DER) and serial number (the INTEGER's content bytes).</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> certificate, ReadOnlySpan<byte> issuerName, ReadOnlySpan<byte> serialNumber)
     {
         var writer = new AsnWriter(AsnEncodingRules.DER);
         using (writer.PushSequence())
@@ -30,17 +34,17 @@ internal static class SigningCertificateV2
             {
                 using (writer.PushSequence())
                 {
-                    writer.WriteOctetString(SHA256.HashData(certificate.RawData));
+                    writer.WriteOctetString(SHA256.HashData(certificate));
                     using (writer.PushSequence())
                     {
                         using (writer.PushSequence())
                         {
                             using (writer.PushSequence(DirectoryName))
                             {
-                                writer.WriteEncodedValue(certificate.IssuerName.RawData);
+                                writer.WriteEncodedValue(issuerName);
                             }
                         }
-                        writer.WriteInteger(certificate.SerialNumberBytes.Span);
+                        writer.WriteInteger(serialNumber);
                     }
                 }
             }

@@ -1,4 +1,3 @@
-using Mpc.Crypto.BigNum;
 using Mpc.Protocol;
 using Mpc.Protocol.Keys;
 
@@ -39,9 +38,9 @@ public sealed class ClientKeyDirectory
         return ClientKeyFile.Save(PathOf(share.KeyId), share, userId, protection);
     }
 
-    /// <summary>Loads and checks <paramref name="keyId"/>'s share (see <see cref="ClientKeyFile.Load(string, KeyFileProtection, IBigNumBackend)"/>).</summary>
-    public ClientKeyShare Load(string keyId, KeyFileProtection protection, IBigNumBackend? backend = null) =>
-        ClientKeyFile.Load(PathOf(keyId), protection, backend ?? BigNumBackends.Default);
+    /// <summary>Loads and checks <paramref name="keyId"/>'s share (see <see cref="ClientKeyFile.Load(string, KeyFileProtection, MpcArithmetic)"/>).</summary>
+    public ClientKeyShare Load(string keyId, KeyFileProtection protection, MpcArithmetic? arithmetic = null) =>
+        ClientKeyFile.Load(PathOf(keyId), protection, arithmetic);
 
     /// <summary>
     /// Refreshes <paramref name="key"/> so that its file always holds a share the server accepts, whatever stops the

@@ -36,16 +36,16 @@ public static class ClientKeyFile
         Save(path, share, userId, protection, KeyFileOptions.Default);
 
     /// <summary>Loads and checks a key file; the caller disposes the returned share.</summary>
-    public static ClientKeyShare Load(string path, KeyFileProtection protection, IBigNumBackend backend) =>
-        Load(path, protection, backend, out _, KeyFileOptions.Default);
+    public static ClientKeyShare Load(string path, KeyFileProtection protection, MpcArithmetic? arithmetic = null) =>
+        Load(path, protection, (arithmetic ?? MpcArithmetic.Default).Backend, out _, KeyFileOptions.Default);
 
     /// <summary>Loads and checks a key file; <paramref name="info"/> is verified against the decrypted share.</summary>
-    public static ClientKeyShare Load(string path, KeyFileProtection protection, IBigNumBackend backend, out KeyFileInfo info) =>
-        Load(path, protection, backend, out info, KeyFileOptions.Default);
+    public static ClientKeyShare Load(string path, KeyFileProtection protection, MpcArithmetic? arithmetic, out KeyFileInfo info) =>
+        Load(path, protection, (arithmetic ?? MpcArithmetic.Default).Backend, out info, KeyFileOptions.Default);
 
     /// <summary>
     /// The clear fields, without a passphrase (for showing the public key). They are checked for form, not
-    /// authenticated: only <see cref="Load(string, KeyFileProtection, IBigNumBackend, out KeyFileInfo)"/> proves them.
+    /// authenticated: only <see cref="Load(string, KeyFileProtection, MpcArithmetic, out KeyFileInfo)"/> proves them.
     /// </summary>
     public static KeyFileInfo ReadPublicInfo(string path)
     {
@@ -61,8 +61,8 @@ public static class ClientKeyFile
     }
 
     /// <summary>Re-encrypts the file under <paramref name="newProtection"/> with a fresh salt and nonce, atomically.</summary>
-    public static KeyFileInfo ChangePassphrase(string path, KeyFileProtection oldProtection, KeyFileProtection newProtection, IBigNumBackend backend) =>
-        ChangePassphrase(path, oldProtection, newProtection, backend, KeyFileOptions.Default);
+    public static KeyFileInfo ChangePassphrase(string path, KeyFileProtection oldProtection, KeyFileProtection newProtection, MpcArithmetic? arithmetic = null) =>
+        ChangePassphrase(path, oldProtection, newProtection, (arithmetic ?? MpcArithmetic.Default).Backend, KeyFileOptions.Default);
 
     internal static KeyFileInfo ChangePassphrase(string path, KeyFileProtection oldProtection, KeyFileProtection newProtection, IBigNumBackend backend, KeyFileOptions options)
     {
@@ -105,7 +105,7 @@ public static class ClientKeyFile
             }
             else
             {
-                Encrypt(file, secret, protection.PassphraseText!, kdf);
+                Encrypt(file, secret, protection.PassphraseText!, kdf, protection.DerivedKeys);
             }
             json = JsonSerializer.SerializeToUtf8Bytes(file, KeyFileJsonContext.Default.KeyFileDto);
             SecretFile.WriteAtomically(path, json);
@@ -148,7 +148,7 @@ public static class ClientKeyFile
                 {
                     throw KeyFileError.Downgrade();
                 }
-                secret = Decrypt(parsed, protection.PassphraseText!);
+                secret = Decrypt(parsed, protection.PassphraseText!, protection.DerivedKeys);
                 share = Import(secret, backend, authenticated: true);
             }
             else
@@ -179,24 +179,25 @@ public static class ClientKeyFile
         }
     }
 
-    private static void Encrypt(KeyFileDto file, byte[] secret, string passphrase, Argon2idParameters kdf)
+    private static void Encrypt(KeyFileDto file, byte[] secret, string passphrase, Argon2idParameters kdf, PassphraseKeyCache? derivedKeys)
     {
-        byte[] salt = RandomNumberGenerator.GetBytes(kdf.SaltLength);
+        // The device profile's salt when this command already derived its key (one Argon2id per command); the nonce is always fresh.
+        byte[] salt = PassphraseAead.SaltFor(passphrase, kdf, derivedKeys);
         byte[] nonce = RandomNumberGenerator.GetBytes(KeyFileFormat.NonceLength);
         file.Protection = KeyFileFormat.ProtectionArgon2idAesGcm;
         file.Kdf = new KdfDto { T = kdf.Iterations, M = kdf.MemoryKiB, P = kdf.Parallelism, Salt = Convert.ToBase64String(salt) };
         file.Nonce = Convert.ToBase64String(nonce);
 
         byte[] associatedData = KeyFileFormat.AssociatedData(file, kdf, salt);
-        file.Ciphertext = Convert.ToBase64String(PassphraseAead.Seal(passphrase, kdf, salt, nonce, secret, associatedData));
+        file.Ciphertext = Convert.ToBase64String(PassphraseAead.Seal(passphrase, kdf, salt, nonce, secret, associatedData, derivedKeys));
     }
 
-    private static byte[] Decrypt(KeyFileReader.ParsedFile parsed, string passphrase)
+    private static byte[] Decrypt(KeyFileReader.ParsedFile parsed, string passphrase, PassphraseKeyCache? derivedKeys)
     {
         byte[] associatedData = KeyFileFormat.AssociatedData(parsed.Dto, parsed.Info.Kdf!, parsed.Salt);
         try
         {
-            return PassphraseAead.Open(passphrase, parsed.Info.Kdf!, parsed.Salt!, parsed.Nonce, parsed.Ciphertext, associatedData);
+            return PassphraseAead.Open(passphrase, parsed.Info.Kdf!, parsed.Salt!, parsed.Nonce, parsed.Ciphertext, associatedData, derivedKeys);
         }
         catch (AuthenticationTagMismatchException e)
         {

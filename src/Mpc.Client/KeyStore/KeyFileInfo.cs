@@ -4,7 +4,7 @@ namespace Mpc.Client.KeyStore;
 
 /// <summary>
 /// The clear fields of a client key file. Read without a passphrase they are unauthenticated;
-/// <see cref="ClientKeyFile.Load(string, KeyFileProtection, Mpc.Crypto.BigNum.IBigNumBackend, out KeyFileInfo)"/>
+/// <see cref="ClientKeyFile.Load(string, KeyFileProtection, MpcArithmetic, out KeyFileInfo)"/>
 /// returns them only after checking them against the decrypted share.
 /// </summary>
 /// <param name="KeyId">The key's id at the signing service.</param>

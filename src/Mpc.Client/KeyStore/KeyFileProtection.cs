@@ -9,10 +9,11 @@ public sealed class KeyFileProtection
 {
     private static readonly KeyFileProtection None = new(null, null);
 
-    private KeyFileProtection(string? passphrase, Argon2idParameters? kdf)
+    private KeyFileProtection(string? passphrase, Argon2idParameters? kdf, PassphraseKeyCache? derivedKeys = null)
     {
         PassphraseText = passphrase;
         Kdf = kdf;
+        DerivedKeys = derivedKeys;
     }
 
     /// <summary>True when the file is (to be) encrypted under a passphrase.</summary>
@@ -23,6 +24,25 @@ public sealed class KeyFileProtection
 
     /// <summary>Parameters to save with; null means the store's default (<see cref="Argon2idParameters.Recommended"/>).</summary>
     internal Argon2idParameters? Kdf { get; }
+
+    /// <summary>
+    /// Argon2id outputs this command already holds for the passphrase (owned and disposed by the caller): files
+    /// opened and written through this protection share one derivation where their salt and parameters allow.
+    /// </summary>
+    internal PassphraseKeyCache? DerivedKeys { get; }
+
+    /// <summary>The same protection remembering its Argon2id outputs in <paramref name="derivedKeys"/>; unprotected stays unprotected.</summary>
+    /// <exception cref="InvalidOperationException"><paramref name="derivedKeys"/> already serves another passphrase.</exception>
+    internal KeyFileProtection WithDerivedKeys(PassphraseKeyCache derivedKeys)
+    {
+        ArgumentNullException.ThrowIfNull(derivedKeys);
+        if (PassphraseText is null)
+        {
+            return this;
+        }
+        derivedKeys.Bind(PassphraseText);
+        return new KeyFileProtection(PassphraseText, Kdf, derivedKeys);
+    }
 
     /// <summary>Protect with a passphrase and the recommended Argon2id parameters.</summary>
     public static KeyFileProtection Passphrase(string passphrase) => Passphrase(passphrase, null);
@@ -46,7 +66,7 @@ public sealed class KeyFileProtection
     public KeyFileProtection WithKdf(Argon2idParameters kdf)
     {
         ArgumentNullException.ThrowIfNull(kdf);
-        return PassphraseText is null ? this : new KeyFileProtection(PassphraseText, kdf);
+        return PassphraseText is null ? this : new KeyFileProtection(PassphraseText, kdf, DerivedKeys);
     }
 
     /// <summary>

@@ -16,10 +16,10 @@ internal static class PassphraseAead
 
     /// <summary>Returns ciphertext ‖ tag.</summary>
     public static byte[] Seal(ReadOnlySpan<char> passphrase, Argon2idParameters kdf, byte[] salt, ReadOnlySpan<byte> nonce,
-        ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
+        ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, PassphraseKeyCache? derivedKeys = null, bool preferForSealing = false)
     {
         byte[] output = new byte[plaintext.Length + TagLength];
-        byte[] key = DeriveKey(passphrase, kdf, salt);
+        byte[] key = DeriveKey(passphrase, kdf, salt, derivedKeys, preferForSealing);
         try
         {
             Encrypt(key, nonce, plaintext, output, associatedData);
@@ -36,7 +36,7 @@ internal static class PassphraseAead
     /// failure to GCM: <see cref="AuthenticationTagMismatchException"/>, which the caller words for its file.
     /// </summary>
     public static byte[] Open(ReadOnlySpan<char> passphrase, Argon2idParameters kdf, byte[] salt, ReadOnlySpan<byte> nonce,
-        ReadOnlySpan<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData)
+        ReadOnlySpan<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData, PassphraseKeyCache? derivedKeys = null, bool preferForSealing = false)
     {
         if (ciphertextAndTag.Length < TagLength)
         {
@@ -44,7 +44,7 @@ internal static class PassphraseAead
         }
         int length = ciphertextAndTag.Length - TagLength;
         byte[] plaintext = new byte[length];
-        byte[] key = DeriveKey(passphrase, kdf, salt);
+        byte[] key = DeriveKey(passphrase, kdf, salt, derivedKeys, preferForSealing);
         try
         {
             Decrypt(key, nonce, ciphertextAndTag, plaintext, associatedData);
@@ -112,6 +112,16 @@ internal static class PassphraseAead
             new Org.BouncyCastle.Crypto.Parameters.KeyParameter(key), TagLength * 8, nonce.ToArray(), associatedData.ToArray()));
         return gcm;
     }
+
+    /// <summary>
+    /// The salt for a new file: the one whose derivation <paramref name="derivedKeys"/> already holds for these
+    /// parameters (one Argon2id per command, see <see cref="PassphraseKeyCache"/>), otherwise a fresh random one.
+    /// </summary>
+    public static byte[] SaltFor(ReadOnlySpan<char> passphrase, Argon2idParameters kdf, PassphraseKeyCache? derivedKeys) =>
+        derivedKeys?.SealingSalt(passphrase, kdf) ?? RandomNumberGenerator.GetBytes(kdf.SaltLength);
+
+    private static byte[] DeriveKey(ReadOnlySpan<char> passphrase, Argon2idParameters kdf, byte[] salt, PassphraseKeyCache? derivedKeys, bool preferForSealing) =>
+        derivedKeys is null ? DeriveKey(passphrase, kdf, salt) : derivedKeys.KeyFor(passphrase, kdf, salt, preferForSealing);
 
     /// <summary>
     /// Argon2id over the exact UTF-8 bytes of the passphrase. Deliberately not Unicode-normalised: under

@@ -1,4 +1,3 @@
-using Mpc.Crypto.BigNum;
 using Mpc.Protocol.Keys;
 
 namespace Mpc.Client.KeyStore;
@@ -107,7 +106,7 @@ public static class PendingKeyFile
         {
             return null;
         }
-        ClientKeyShare? pending = ClientKeyFile.Load(pendingPath, protection, BigNumBackends.Default);
+        ClientKeyShare? pending = ClientKeyFile.Load(pendingPath, protection);
         try
         {
             if (await ServerHoldsAsync(client, pending, cancellationToken).ConfigureAwait(false))

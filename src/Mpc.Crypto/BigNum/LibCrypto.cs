@@ -36,6 +36,10 @@ internal sealed unsafe class LibCrypto
     public readonly delegate* unmanaged<IntPtr> MontNew;
     public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, int> MontSet;
     public readonly delegate* unmanaged<IntPtr, void> MontFree;
+    public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int> MontMul;
+    public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int> ToMont;
+    public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int> FromMont;
+    public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr> Copy;
 
     public LibCrypto(IntPtr library)
     {
@@ -63,6 +67,10 @@ internal sealed unsafe class LibCrypto
         MontNew = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(library, "BN_MONT_CTX_new");
         MontSet = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_MONT_CTX_set");
         MontFree = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(library, "BN_MONT_CTX_free");
+        MontMul = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_mod_mul_montgomery");
+        ToMont = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_to_montgomery");
+        FromMont = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_from_montgomery");
+        Copy = (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)NativeLibrary.GetExport(library, "BN_copy");
     }
 
     /// <summary>A new BIGNUM holding <paramref name="value"/> (≥ 0), marked constant-time; the byte copy is wiped.</summary>

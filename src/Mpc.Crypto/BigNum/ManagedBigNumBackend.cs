@@ -90,6 +90,23 @@ internal static class BigNumGuards
         }
     }
 
+    public static void CheckModPowManyArguments(IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentNullException.ThrowIfNull(exponents);
+        ArgumentNullException.ThrowIfNull(modulus);
+        if (values.Count != exponents.Count)
+        {
+            throw new ArgumentException("One exponent per value.", nameof(exponents));
+        }
+        // The modulus is checked even for an empty list, so a bad modulus never passes unnoticed.
+        CheckModPowArguments(BigInteger.Zero, modulus);
+        foreach (BigInteger exponent in exponents)
+        {
+            CheckModPowArguments(exponent, modulus);
+        }
+    }
+
     public static void CheckPrimeBits(int bits)
     {
         if (bits < 16 || bits > 8192)

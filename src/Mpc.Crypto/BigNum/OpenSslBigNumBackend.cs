@@ -81,6 +81,66 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
         }
     }
 
+    /// <remarks>
+    /// One BN_CTX and one Montgomery context for the modulus (built from a constant-time BIGNUM, so a secret prime's
+    /// set-up takes OpenSSL's constant-time path) serve every power; each power is <c>BN_mod_exp_mont_consttime</c>
+    /// with that context, as in <see cref="ModPow"/>. Operands are marked constant-time and cleared when freed.
+    /// </remarks>
+    public unsafe BigInteger[] ModPowMany(IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        BigNumGuards.CheckModPowManyArguments(values, exponents, modulus);
+        var results = new BigInteger[values.Count];
+        if (results.Length == 0)
+        {
+            return results;
+        }
+        IntPtr ctx = IntPtr.Zero, m = IntPtr.Zero, mont = IntPtr.Zero, r = IntPtr.Zero;
+        try
+        {
+            ctx = _crypto.CtxNew();
+            m = _crypto.ToBn(modulus);
+            mont = _crypto.MontNew();
+            r = _crypto.NewSecret();
+            if (ctx == IntPtr.Zero || mont == IntPtr.Zero)
+            {
+                throw new CryptographicException("BN_CTX_new or BN_MONT_CTX_new failed.");
+            }
+            LibCrypto.Check(_crypto.MontSet(mont, m, ctx), "BN_MONT_CTX_set");
+            for (int i = 0; i < results.Length; i++)
+            {
+                IntPtr a = IntPtr.Zero, p = IntPtr.Zero;
+                try
+                {
+                    BigInteger value = values[i];
+                    a = _crypto.ToBn(value.SignValue >= 0 ? value : value.Mod(modulus));
+                    p = _crypto.ToBn(exponents[i]);
+                    LibCrypto.Check(_crypto.ModExpConstTime(r, a, p, m, ctx, mont), "BN_mod_exp_mont_consttime");
+                    results[i] = _crypto.FromBn(r);
+                }
+                finally
+                {
+                    _crypto.BnClearFree(a);
+                    _crypto.BnClearFree(p);
+                }
+            }
+            return results;
+        }
+        finally
+        {
+            _crypto.BnClearFree(r);
+            _crypto.BnClearFree(m);
+            if (mont != IntPtr.Zero)
+            {
+                _crypto.MontFree(mont);
+            }
+            _crypto.CtxFree(ctx);
+        }
+    }
+
+    /// <remarks>Yao's fixed-base method for public values only; see <see cref="OpenSslFixedBasePowers"/>.</remarks>
+    public BigInteger[] PublicFixedBasePowMany(BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus) =>
+        OpenSslFixedBasePowers.Compute(_crypto, value, exponents, modulus);
+
     public unsafe BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus)
     {
         if (modulus.SignValue <= 0 || value.SignValue < 0 || factor.SignValue < 0)

@@ -7,6 +7,12 @@ public interface IPaillierKeySource
 {
     /// <summary>A Paillier key never handed out before, owned (and disposed) by the caller.</summary>
     PaillierPrivateKey Take(IBigNumBackend backend, int modulusBits);
+
+    /// <summary>
+    /// A Paillier key never handed out before, with whatever session-independent work the source did ahead
+    /// (<see cref="PreparedPaillierKey"/>); owned by the caller. By default nothing is prepared.
+    /// </summary>
+    PreparedPaillierKey TakePrepared(IBigNumBackend backend, int modulusBits) => PreparedPaillierKey.Inline(Take(backend, modulusBits));
 }
 
 /// <summary>Generates every key inline, on the caller's thread: the prime search is on the critical path.</summary>
@@ -23,16 +29,18 @@ public sealed class FreshPaillierKeys : IPaillierKeySource
 
 /// <summary>
 /// A bounded in-memory pool of ready Paillier keys (Paillier–Blum prime pairs with their CRT contexts), so the prime
-/// search happens before a key generation or refresh asks for one. Everything in the pool is independent of any
-/// session: the session-bound proofs are computed per session on the taken key. Each key is handed out at most once
-/// and leaves the pool when taken; <see cref="Dispose"/> wipes the ones never taken. Never persisted.
+/// search happens before a key generation or refresh asks for one. With each key the refill also derives its
+/// ring-Pedersen parameters and one set of Πprm masks and commitments (<see cref="PreparedPaillierKey"/>). Everything
+/// in the pool is independent of any session: the session-bound proofs (and Πprm's challenge and responses) are
+/// computed per session on the taken key. Each key, and so each set of commitments, is handed out at most once and
+/// leaves the pool when taken; <see cref="Dispose"/> wipes the ones never taken. Never persisted.
 /// A request the pool cannot serve (empty, another size or backend) generates inline, as without a pool.
 /// Thread-safe: takers run on grain threads, <see cref="RefillOne"/> on a background thread.
 /// </summary>
 public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
 {
     private readonly Lock _gate = new();
-    private readonly Queue<PaillierPrivateKey> _ready = new();
+    private readonly Queue<PreparedPaillierKey> _ready = new();
     private readonly SemaphoreSlim _demand = new(0);
     private readonly IBigNumBackend _backend;
     private long _hits;
@@ -77,14 +85,24 @@ public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
     /// <summary>Keys the refill has put into the pool.</summary>
     public long Generated => Interlocked.Read(ref _generated);
 
+    /// <summary>A key alone: its prepared ring-Pedersen work is wiped unused.</summary>
     public PaillierPrivateKey Take(IBigNumBackend backend, int modulusBits)
+    {
+        PreparedPaillierKey prepared = TakePrepared(backend, modulusBits);
+        prepared.Commitments?.Dispose();
+        prepared.RingPedersen?.Dispose();
+        return prepared.Key;
+    }
+
+    /// <summary>A pooled key with its ring-Pedersen work done, removed from the pool; a miss generates inline with nothing prepared.</summary>
+    public PreparedPaillierKey TakePrepared(IBigNumBackend backend, int modulusBits)
     {
         ArgumentNullException.ThrowIfNull(backend);
         if (ReferenceEquals(backend, _backend) && modulusBits == ModulusBits)
         {
             lock (_gate)
             {
-                if (!_disposed && _ready.TryDequeue(out PaillierPrivateKey? key))
+                if (!_disposed && _ready.TryDequeue(out PreparedPaillierKey? key))
                 {
                     Interlocked.Increment(ref _hits);
                     _demand.Release();
@@ -94,7 +112,7 @@ public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
         }
         Interlocked.Increment(ref _misses);
         WakeRefill();
-        return PaillierPrivateKey.Generate(backend, modulusBits);
+        return PreparedPaillierKey.Inline(PaillierPrivateKey.Generate(backend, modulusBits));
     }
 
     /// <summary>Generates one key into the pool if it has room; false when it is full or disposed. Call off the request path.</summary>
@@ -104,7 +122,8 @@ public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
         {
             return false;
         }
-        PaillierPrivateKey key = PaillierPrivateKey.Generate(_backend, ModulusBits);
+        // The ring-Pedersen derivation and Πprm commitments (≈ 130 CRT exponentiations) ride along, off the request path.
+        PreparedPaillierKey key = PreparedPaillierKey.Prepare(PaillierPrivateKey.Generate(_backend, ModulusBits));
         lock (_gate)
         {
             if (!_disposed && _ready.Count < Capacity)
@@ -153,7 +172,7 @@ public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
                 return;
             }
             _disposed = true;
-            while (_ready.TryDequeue(out PaillierPrivateKey? key))
+            while (_ready.TryDequeue(out PreparedPaillierKey? key))
             {
                 key.Dispose();
             }

@@ -67,8 +67,9 @@ public sealed class PaillierBlumModulusProof
         }
         while (ProofMath.Jacobi(w, n) != -1);
 
-        int minusOneP = Legendre(backend, n.Subtract(BigInteger.One), p), minusOneQ = Legendre(backend, n.Subtract(BigInteger.One), q);
-        int wP = Legendre(backend, w, p), wQ = Legendre(backend, w, q);
+        BigInteger minusOne = n.Subtract(BigInteger.One);
+        int minusOneP = BlumPrimeArithmetic.Legendre(backend, minusOne, p), minusOneQ = BlumPrimeArithmetic.Legendre(backend, minusOne, q);
+        int wP = BlumPrimeArithmetic.Legendre(backend, w, p), wQ = BlumPrimeArithmetic.Legendre(backend, w, q);
 
         // Fourth roots of quadratic residues modulo a prime ≡ 3 (mod 4): r^(((p+1)/4)²), which is itself a residue.
         BigInteger rootP = Square(p.Add(BigInteger.One).ShiftRight(2)).Mod(pMinus1);
@@ -91,31 +92,38 @@ public sealed class PaillierBlumModulusProof
         {
             challenges[i] = transcript.ChallengeBelow(ChallengeLabel(i), n);
         }
-        Round[] rounds = ProofParallel.Map(challenges.Length, i =>
+        // Batched per prime (one Montgomery set-up per prime and core): first the Legendre symbols of every y_i, which
+        // choose (a_i, b_i), then the fourth roots and the N-th roots of all rounds together.
+        int m = challenges.Length;
+        int[] yP = BlumPrimeArithmetic.Legendres(backend, challenges, p), yQ = BlumPrimeArithmetic.Legendres(backend, challenges, q);
+        var adjusted = new BigInteger[m];
+        var bits = new (bool A, bool B)[m];
+        for (int i = 0; i < m; i++)
         {
-            BigInteger y = challenges[i];
-            int yP = Legendre(backend, y, p), yQ = Legendre(backend, y, q);
             bool a = false, b = false;
             for (int candidate = 0; candidate < 4; candidate++)
             {
                 bool ca = (candidate & 1) == 1, cb = (candidate & 2) == 2;
-                int sp = yP * (ca ? minusOneP : 1) * (cb ? wP : 1);
-                int sq = yQ * (ca ? minusOneQ : 1) * (cb ? wQ : 1);
+                int sp = yP[i] * (ca ? minusOneP : 1) * (cb ? wP : 1);
+                int sq = yQ[i] * (ca ? minusOneQ : 1) * (cb ? wQ : 1);
                 if (sp == 1 && sq == 1)
                 {
                     (a, b) = (ca, cb);
                     break;
                 }
             }
-            BigInteger adjusted = Adjust(y, w, a, b, n);
-            BigInteger x = ProofMath.Crt(
-                backend.ModPow(adjusted.Mod(p), rootP, p), p,
-                backend.ModPow(adjusted.Mod(q), rootQ, q), q, qInverseModP);
-            BigInteger z = ProofMath.Crt(
-                backend.ModPow(y.Mod(p), nInverseP, p), p,
-                backend.ModPow(y.Mod(q), nInverseQ, q), q, qInverseModP);
-            return new Round(x, a, b, z);
-        });
+            bits[i] = (a, b);
+            adjusted[i] = Adjust(challenges[i], w, a, b, n);
+        }
+        BigInteger[] rootsP = BlumPrimeArithmetic.RootsModPrime(backend, adjusted, rootP, challenges, nInverseP, p);
+        BigInteger[] rootsQ = BlumPrimeArithmetic.RootsModPrime(backend, adjusted, rootQ, challenges, nInverseQ, q);
+        var rounds = new Round[m];
+        for (int i = 0; i < m; i++)
+        {
+            BigInteger x = ProofMath.Crt(rootsP[i], p, rootsQ[i], q, qInverseModP);
+            BigInteger z = ProofMath.Crt(rootsP[m + i], p, rootsQ[m + i], q, qInverseModP);
+            rounds[i] = new Round(x, bits[i].A, bits[i].B, z);
+        }
         return new PaillierBlumModulusProof(w, rounds);
     }
 
@@ -284,19 +292,4 @@ public sealed class PaillierBlumModulusProof
     }
 
     private static BigInteger Square(BigInteger value) => value.Multiply(value);
-
-    /// <summary>Legendre symbol by Euler's criterion through the constant-time backend (the prime is secret).</summary>
-    private static int Legendre(IBigNumBackend backend, BigInteger value, BigInteger prime)
-    {
-        BigInteger e = backend.ModPow(value.Mod(prime), prime.Subtract(BigInteger.One).ShiftRight(1), prime);
-        if (e.Equals(BigInteger.One))
-        {
-            return 1;
-        }
-        if (e.Equals(prime.Subtract(BigInteger.One)))
-        {
-            return -1;
-        }
-        throw Error.Of(MpcErrorCode.InvalidPaillierModulus, "Πmod: a challenge shares a factor with N.");
-    }
 }

@@ -1,3 +1,6 @@
+using Mpc.Crypto.BigNum;
+using Org.BouncyCastle.Math;
+
 namespace Mpc.Crypto.Proofs;
 
 /// <summary>
@@ -18,13 +21,7 @@ internal static class ProofParallel
         {
             return results;
         }
-        // The thread pool explicitly: inside an Orleans grain TaskScheduler.Current is the grain's one-at-a-time
-        // scheduler, on which the extra workers would only queue behind the blocked turn.
-        var options = new ParallelOptions
-        {
-            MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, MaxDegree),
-            TaskScheduler = TaskScheduler.Default,
-        };
+        ParallelOptions options = Options();
         // Chunks rather than single rounds: one exponentiation is too short to pay for a work item each.
         int chunk = Math.Max(1, count / (options.MaxDegreeOfParallelism * 4));
         try
@@ -46,6 +43,73 @@ internal static class ProofParallel
         }
         return results;
     }
+
+    /// <summary>
+    /// values[i]^exponents[i] mod modulus for every i, on all cores: one <see cref="IBigNumBackend.ModPowMany"/> call per
+    /// core, so the modulus is set up once per core rather than once per power.
+    /// </summary>
+    public static BigInteger[] ModPowMany(IBigNumBackend backend, IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (values.Count != exponents.Count)
+        {
+            throw new ArgumentException("One exponent per value.", nameof(exponents));
+        }
+        return InSlices(values.Count, (start, length) =>
+            backend.ModPowMany(Slice(values, start, length), Slice(exponents, start, length), modulus));
+    }
+
+    /// <summary>
+    /// value^exponents[i] mod modulus for PUBLIC values and exponents, on all cores: one
+    /// <see cref="IBigNumBackend.PublicFixedBasePowMany"/> call (one fixed-base table) per core.
+    /// </summary>
+    public static BigInteger[] PublicFixedBasePowMany(IBigNumBackend backend, BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        return InSlices(exponents.Count, (start, length) =>
+            backend.PublicFixedBasePowMany(value, Slice(exponents, start, length), modulus));
+    }
+
+    /// <summary>
+    /// Splits <paramref name="count"/> results into one contiguous slice per core and joins what
+    /// <paramref name="slice"/>(start, length) returns for each: batch calls keep their per-call set-up per slice.
+    /// </summary>
+    private static BigInteger[] InSlices(int count, Func<int, int, BigInteger[]> slice)
+    {
+        int slices = Math.Max(1, Math.Min(Options().MaxDegreeOfParallelism, count));
+        if (slices == 1)
+        {
+            return slice(0, count);
+        }
+        var results = new BigInteger[count];
+        int sliceLength = (count + slices - 1) / slices;
+        Map(slices, s =>
+        {
+            int start = s * sliceLength, length = Math.Max(0, Math.Min(count, start + sliceLength) - start);
+            BigInteger[] part = slice(start, length);
+            Array.Copy(part, 0, results, start, length);
+            return true;
+        });
+        return results;
+    }
+
+    private static BigInteger[] Slice(IReadOnlyList<BigInteger> list, int start, int length)
+    {
+        var slice = new BigInteger[length];
+        for (int i = 0; i < length; i++)
+        {
+            slice[i] = list[start + i];
+        }
+        return slice;
+    }
+
+    // The thread pool explicitly: inside an Orleans grain TaskScheduler.Current is the grain's one-at-a-time
+    // scheduler, on which the extra workers would only queue behind the blocked turn.
+    private static ParallelOptions Options() => new()
+    {
+        MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, MaxDegree),
+        TaskScheduler = TaskScheduler.Default,
+    };
 
     /// <summary>The smallest i in [0, count) whose <paramref name="holds"/>(i) is false, or -1: the same round a sequential check reports first.</summary>
     public static int FirstFailure(int count, Func<int, bool> holds)

@@ -19,10 +19,7 @@ namespace Mpc.Crypto.Proofs;
 public sealed class SignCiphertextProof
 {
     public const string Name = "Πaff-g";
-    private const string Purpose = "sign-ciphertext/Πaff-g";
-
-    /// <summary>Longest SEC1 compressed point any supported curve produces (P-384: 49 bytes).</summary>
-    private const int MaxPointLength = 1 + 48;
+    internal const string Purpose = "sign-ciphertext/Πaff-g";
 
     private readonly byte[] _bx;
     private readonly byte[] _by;
@@ -81,6 +78,10 @@ public sealed class SignCiphertextProof
     /// <summary>w = r̃·ρ^e mod N.</summary>
     public BigInteger W { get; }
 
+    internal byte[] EncodedBx => _bx;
+
+    internal byte[] EncodedBy => _by;
+
     /// <summary>
     /// Computes c3 = C^α·(1+N)^β·ρ^N mod N² and its proof with precomputed single-use <paramref name="randomness"/>.
     /// <paramref name="x1Point"/> = α·R2 = r·Q2 and <paramref name="x2Point"/> = β·R2 = m'·G are the statement's points;
@@ -102,7 +103,7 @@ public sealed class SignCiphertextProof
         {
             throw new ArgumentOutOfRangeException(nameof(beta), "β is outside the range the c3 proof covers.");
         }
-        return EncryptAndProveUnchecked(
+        return SignCiphertextProver.EncryptAndProve(
             curve, key, verifierParameters, encryptedShare, r2, x1Point, x2Point, alpha, beta, randomness, context, binding, out proof);
     }
 
@@ -110,53 +111,9 @@ public sealed class SignCiphertextProof
     internal static BigInteger EncryptAndProveUnchecked(
         EcCurve curve, PaillierPublicKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare,
         ECPoint r2, ECPoint x1Point, ECPoint x2Point, BigInteger alpha, BigInteger beta,
-        SignCiphertextRandomness randomness, ProofContext context, ReadOnlySpan<byte> binding, out SignCiphertextProof proof)
-    {
-        ArgumentNullException.ThrowIfNull(curve);
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(verifierParameters);
-        ArgumentNullException.ThrowIfNull(encryptedShare);
-        ArgumentNullException.ThrowIfNull(r2);
-        ArgumentNullException.ThrowIfNull(x1Point);
-        ArgumentNullException.ThrowIfNull(x2Point);
-        ArgumentNullException.ThrowIfNull(alpha);
-        ArgumentNullException.ThrowIfNull(beta);
-        ArgumentNullException.ThrowIfNull(randomness);
-        ArgumentNullException.ThrowIfNull(context);
-        if (context.Curve != curve.Kind || context.Prover != PartyRole.Client)
-        {
-            throw new ArgumentException("The c3 proof is the client's, on the context's curve.", nameof(context));
-        }
-        curve.ValidatePoint(r2, "R2");
-        curve.ValidatePoint(x1Point, "X1");
-        RequireValidOrIdentity(curve, x2Point, "X2");
-        SignCiphertextRandomness.Secrets secrets = randomness.Consume(curve, key, encryptedShare, verifierParameters);
-
-        IBigNumBackend backend = key.Backend;
-        BigInteger n = key.N, nSquared = key.NSquared;
-        BigInteger nHat = verifierParameters.N, s = verifierParameters.S;
-        BigInteger c3 = backend.ModMultiply(
-            backend.ModMultiply(backend.ModPowSigned(encryptedShare, alpha, nSquared), key.GPow(beta), nSquared),
-            secrets.RhoPowN,
-            nSquared);
-
-        byte[] bx = curve.EncodePoint(curve.MultiplySecret(r2, secrets.A));
-        byte[] by = curve.EncodePoint(curve.MultiplySecret(r2, secrets.B));
-        BigInteger bigS = backend.ModMultiply(backend.ModPowSigned(s, alpha, nHat), secrets.TPowM, nHat);
-        BigInteger bigT = backend.ModMultiply(backend.ModPowSigned(s, beta, nHat), secrets.TPowMu, nHat);
-
-        BigInteger e = Challenge(
-            curve, n, encryptedShare, c3, r2, x1Point, x2Point, verifierParameters, binding,
-            secrets.CommitmentA, bx, by, secrets.E, secrets.F, bigS, bigT, context);
-        proof = new SignCiphertextProof(
-            secrets.CommitmentA, bx, by, secrets.E, secrets.F, bigS, bigT,
-            z1: secrets.A.Add(e.Multiply(alpha)),
-            z2: secrets.B.Add(e.Multiply(beta)),
-            z3: secrets.Gamma.Add(e.Multiply(secrets.M)),
-            z4: secrets.Delta.Add(e.Multiply(secrets.Mu)),
-            w: backend.ModMultiply(secrets.RTilde, backend.ModPow(secrets.Rho, e, n), n));
-        return c3;
-    }
+        SignCiphertextRandomness randomness, ProofContext context, ReadOnlySpan<byte> binding, out SignCiphertextProof proof) =>
+        SignCiphertextProver.EncryptAndProve(
+            curve, key, verifierParameters, encryptedShare, r2, x1Point, x2Point, alpha, beta, randomness, context, binding, out proof);
 
     /// <summary>
     /// The server's check, modulo one prime of its own factorisation; throws <see cref="MpcErrorCode.ProofFailed"/>
@@ -170,7 +127,7 @@ public sealed class SignCiphertextProof
         ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)
     {
         ArgumentNullException.ThrowIfNull(key);
-        VerifyWithKey(curve, key, verifierParameters, encryptedShare, shareOrNull: null, c3, r2, x1Point, x2Point, context, binding);
+        SignCiphertextVerifier.VerifyWithKey(this, curve, key, verifierParameters, encryptedShare, shareOrNull: null, c3, r2, x1Point, x2Point, context, binding);
     }
 
     /// <summary>
@@ -184,7 +141,7 @@ public sealed class SignCiphertextProof
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(serverShare);
-        VerifyWithKey(curve, key, verifierParameters, encryptedShare, serverShare, c3, r2, x1Point, x2Point, context, binding);
+        SignCiphertextVerifier.VerifyWithKey(this, curve, key, verifierParameters, encryptedShare, serverShare, c3, r2, x1Point, x2Point, context, binding);
         return DecryptCentred(key, c3);
     }
 
@@ -198,7 +155,7 @@ public sealed class SignCiphertextProof
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(serverShare);
-        VerifyWithKey(curve, key, verifierParameters, encryptedShare, serverShare, c3, r2, x1Point, x2Point, context, binding);
+        SignCiphertextVerifier.VerifyWithKey(this, curve, key, verifierParameters, encryptedShare, serverShare, c3, r2, x1Point, x2Point, context, binding);
     }
 
     /// <summary>
@@ -213,78 +170,7 @@ public sealed class SignCiphertextProof
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(verifierSecret);
         ArgumentNullException.ThrowIfNull(serverShare);
-        RingPedersenParameters parameters = verifierSecret.Parameters;
-        RequireOwnModulus(key, parameters);
-        if (!verifierSecret.P.Equals(key.P))
-        {
-            throw new ArgumentException("The ring-Pedersen secret is not the one derived from this Paillier key.", nameof(verifierSecret));
-        }
-        VerifyWithTrapdoor(curve, key, parameters, parameters.T, verifierSecret.Lambda, encryptedShare, serverShare, c3, r2, x1Point, x2Point, context, binding);
-    }
-
-    private void VerifyWithKey(
-        EcCurve curve, PaillierPrivateKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare, BigInteger? shareOrNull,
-        BigInteger c3, ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)
-    {
-        ArgumentNullException.ThrowIfNull(verifierParameters);
-        RequireOwnModulus(key, verifierParameters);
-        (BigInteger t, BigInteger lambda) = RingPedersenSecret.DeriveTrapdoor(key);
-        if (!t.Equals(verifierParameters.T))
-        {
-            throw new ArgumentException("The ring-Pedersen parameters are not the ones derived from this Paillier key.", nameof(verifierParameters));
-        }
-        VerifyWithTrapdoor(curve, key, verifierParameters, t, lambda, encryptedShare, shareOrNull, c3, r2, x1Point, x2Point, context, binding);
-    }
-
-    private static void RequireOwnModulus(PaillierPrivateKey key, RingPedersenParameters verifierParameters)
-    {
-        if (!verifierParameters.N.Equals(key.PublicKey.N))
-        {
-            throw new ArgumentException("The server's c3 proof parameters live over its own Paillier modulus.", nameof(verifierParameters));
-        }
-    }
-
-    /// <summary>
-    /// The check itself, with the verifier's trapdoor (t, λ with s = t^λ) already at hand: a server that keeps its
-    /// <see cref="RingPedersenSecret"/> per loaded key passes it here instead of deriving it again for every signature.
-    /// </summary>
-    private void VerifyWithTrapdoor(
-        EcCurve curve, PaillierPrivateKey key, RingPedersenParameters verifierParameters, BigInteger t, BigInteger lambda,
-        BigInteger encryptedShare, BigInteger? shareOrNull, BigInteger c3, ECPoint r2, ECPoint x1Point, ECPoint x2Point,
-        ProofContext context, ReadOnlySpan<byte> binding)
-    {
-        PaillierPublicKey publicKey = key.PublicKey;
-        var modP = new OnePrimeArithmetic(key);
-        var checks = new Checks(curve, publicKey, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context, key.IsUnit);
-        // t is derived (τ², a unit) and s enters only the transcript here, so the parameters' own gcd checks are skipped.
-        BigInteger e = checks.Prepare(this, binding, validateParameters: false);
-        BigInteger n = publicKey.N;
-        BigInteger x1 = shareOrNull ?? key.Decrypt(encryptedShare);
-
-        // Every equation is checked modulo ONE prime p of N (mod p² for the Paillier one): all its values are public, so
-        // one that holds mod p but not mod N gives its prover gcd(lhs − rhs, N) = p (docs/protocol.md, "one prime").
-        // Paillier, mod p²: u = C^z1·(1+N)^z2·w^N·(A·D^e)⁻¹ is 1 exactly when u ≡ 1 (mod p) and Dec_p(u) = 0, and
-        // Dec_p(C^z1·(1+N)^z2·w^N) = z1·x1 + z2 (w^N has plaintext 0), so: Y = A·D^e with Dec(Y) ≡ z1·x1 + z2 and
-        // Y ≡ C^z1·w^N (mod p) ((1+N) ≡ 1 mod p). One exponentiation mod p² (Y^(p−1)) instead of a decryption.
-        (BigInteger yPlaintext, BigInteger yModP) = key.DecryptProductModP(A, c3, e);
-        (BigInteger cPower, BigInteger wPower) = modP.PowPair(encryptedShare, Z1, W, n);
-        if (!yModP.Equals(modP.Multiply(cPower, wPower)) || !yPlaintext.Equals(modP.Reduce(Z1.Multiply(x1).Add(Z2).Mod(n))))
-        {
-            throw Error.ProofFailed(Name, "Paillier equality C^z1·(1+N)^z2·w^N ≡ A·D^e");
-        }
-        checks.Group(this, e);
-        // Ring-Pedersen mod p with s = t^λ: s^z·t^z' = t^(λz+z'); both equations' powers of t in one call; S^e and T^e with
-        // the 128-bit e as it is (public), not padded to p's length.
-        (BigInteger first, BigInteger second) = modP.PowPair(t, lambda.Multiply(Z1).Add(Z3), t, lambda.Multiply(Z2).Add(Z4));
-        (BigInteger sPower, BigInteger tPower) = modP.PowPairPublicExponents(S, e, T, e);
-        if (!first.Equals(modP.Multiply(modP.Reduce(E), sPower)))
-        {
-            throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ E·S^e");
-        }
-        if (!second.Equals(modP.Multiply(modP.Reduce(F), tPower)))
-        {
-            throw Error.ProofFailed(Name, "ring-Pedersen equality s^z2·t^z4 ≡ F·T^e");
-        }
+        SignCiphertextVerifier.VerifyWithSecret(this, curve, key, verifierSecret, encryptedShare, serverShare, c3, r2, x1Point, x2Point, context, binding);
     }
 
     /// <summary>
@@ -295,33 +181,7 @@ public sealed class SignCiphertextProof
         EcCurve curve, PaillierPublicKey key, RingPedersenParameters verifierParameters, BigInteger encryptedShare, BigInteger c3,
         ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, ReadOnlySpan<byte> binding)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(verifierParameters);
-        BigInteger n = key.N;
-        var checks = new Checks(curve, key, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context,
-            value => value.Gcd(n).Equals(BigInteger.One));
-        BigInteger e = checks.Prepare(this, binding, validateParameters: true);
-        IBigNumBackend backend = key.Backend;
-        BigInteger nSquared = key.NSquared, nHat = verifierParameters.N;
-        BigInteger left = backend.ModMultiply(
-            backend.ModMultiply(backend.ModPowSigned(encryptedShare, Z1, nSquared), key.GPow(Z2), nSquared),
-            backend.ModPow(W, n, nSquared),
-            nSquared);
-        BigInteger right = backend.ModMultiply(A, backend.ModPow(c3, e, nSquared), nSquared);
-        if (!left.Equals(right))
-        {
-            throw Error.ProofFailed(Name, "Paillier equality C^z1·(1+N)^z2·w^N ≡ A·D^e");
-        }
-        checks.Group(this, e);
-        BigInteger s = verifierParameters.S, t = verifierParameters.T;
-        if (!SignCiphertextRandomness.Commit(backend, s, Z1, t, Z3, nHat).Equals(backend.ModMultiply(E, backend.ModPow(S, e, nHat), nHat)))
-        {
-            throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ E·S^e");
-        }
-        if (!SignCiphertextRandomness.Commit(backend, s, Z2, t, Z4, nHat).Equals(backend.ModMultiply(F, backend.ModPow(T, e, nHat), nHat)))
-        {
-            throw Error.ProofFailed(Name, "ring-Pedersen equality s^z2·t^z4 ≡ F·T^e");
-        }
+        SignCiphertextVerifier.VerifyPublic(this, curve, key, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context, binding);
     }
 
     /// <summary>
@@ -373,199 +233,4 @@ public sealed class SignCiphertextProof
     }
 
     public override string ToString() => "SignCiphertextProof";
-
-    private static void RequireValidOrIdentity(EcCurve curve, ECPoint point, string field)
-    {
-        // X2 = m'·G is the identity only for a digest ≡ 0 (mod q); the statement still holds (β ≡ 0), so it is allowed.
-        if (!point.IsInfinity)
-        {
-            curve.ValidatePoint(point, field);
-        }
-        else if (!point.Curve.Equals(curve.G.Curve))
-        {
-            throw new MpcProtocolException(MpcErrorCode.InvalidPoint, $"{field} is not a {curve.Name} point.");
-        }
-    }
-
-    private static BigInteger Challenge(
-        EcCurve curve, BigInteger n, BigInteger c, BigInteger d, ECPoint r2, ECPoint x1, ECPoint x2,
-        RingPedersenParameters parameters, ReadOnlySpan<byte> binding,
-        BigInteger a, ReadOnlySpan<byte> bx, ReadOnlySpan<byte> by, BigInteger e, BigInteger f, BigInteger s, BigInteger t,
-        ProofContext context) =>
-        Transcript.Start(Purpose, context)
-            .Append("Πaff-g/N", n)
-            .Append("Πaff-g/C", c)
-            .Append("Πaff-g/D", d)
-            .Append("Πaff-g/R2", r2)
-            .Append("Πaff-g/X1", x1)
-            .Append("Πaff-g/X2", x2)
-            .Append("Πaff-g/N̂", parameters.N)
-            .Append("Πaff-g/s", parameters.S)
-            .Append("Πaff-g/t", parameters.T)
-            .Append("Πaff-g/binding", binding)
-            .Append("Πaff-g/A", a)
-            .Append("Πaff-g/Bx", bx)
-            .Append("Πaff-g/By", by)
-            .Append("Πaff-g/E", e)
-            .Append("Πaff-g/F", f)
-            .Append("Πaff-g/S", s)
-            .Append("Πaff-g/T", t)
-            .ChallengeBelow("Πaff-g/e", BigInteger.One.ShiftLeft(SignCiphertextProofParameters.ChallengeBits));
-
-    /// <summary>What both verifiers check the same way: shapes and ranges, the challenge, the group equations.</summary>
-    private sealed class Checks(
-        EcCurve curve, PaillierPublicKey key, RingPedersenParameters parameters, BigInteger encryptedShare, BigInteger c3,
-        ECPoint r2, ECPoint x1Point, ECPoint x2Point, ProofContext context, Func<BigInteger, bool> isUnitModN)
-    {
-        private ECPoint? _bx;
-        private ECPoint? _by;
-
-        /// <summary>Step 1 (every field's shape and range) and step 2 (the challenge e).</summary>
-        public BigInteger Prepare(SignCiphertextProof proof, ReadOnlySpan<byte> binding, bool validateParameters)
-        {
-            ArgumentNullException.ThrowIfNull(curve);
-            ArgumentNullException.ThrowIfNull(key);
-            ArgumentNullException.ThrowIfNull(parameters);
-            ArgumentNullException.ThrowIfNull(encryptedShare);
-            ArgumentNullException.ThrowIfNull(c3);
-            ArgumentNullException.ThrowIfNull(r2);
-            ArgumentNullException.ThrowIfNull(x1Point);
-            ArgumentNullException.ThrowIfNull(x2Point);
-            ArgumentNullException.ThrowIfNull(context);
-            if (context.Curve != curve.Kind)
-            {
-                throw Error.ProofFailed(Name, "the context names another curve");
-            }
-            if (context.Prover != PartyRole.Client)
-            {
-                throw Error.ProofFailed(Name, "the context does not name the client as prover");
-            }
-            SignCiphertextProofParameters.RequirePaillierBits(curve, key.BitLength);
-            if (validateParameters)
-            {
-                parameters.Validate();
-            }
-            curve.ValidatePoint(r2, "R2");
-            curve.ValidatePoint(x1Point, "X1");
-            RequireValidOrIdentity(curve, x2Point, "X2");
-            RequireUnits(proof);
-            _bx = DecodePoint(proof._bx, "Bx");
-            _by = DecodePoint(proof._by, "By");
-            if (proof.Z1.Abs().BitLength > SignCiphertextProofParameters.Z1Bits(curve))
-            {
-                throw Error.ProofFailed(Name, "range check: |z1| is not below 2^(A_α+κ+σ+1)");
-            }
-            if (proof.Z2.Abs().BitLength > SignCiphertextProofParameters.Z2Bits(curve))
-            {
-                throw Error.ProofFailed(Name, "range check: |z2| is not below 2^(A_β+κ+σ+1)");
-            }
-            int z3Bits = SignCiphertextProofParameters.Z3Bits(parameters.N.BitLength);
-            if (proof.Z3.Abs().BitLength > z3Bits || proof.Z4.Abs().BitLength > z3Bits)
-            {
-                throw Error.ProofFailed(Name, "z3 or z4 is too large");
-            }
-            return Challenge(
-                curve, key.N, encryptedShare, c3, r2, x1Point, x2Point, parameters, binding,
-                proof.A, proof._bx, proof._by, proof.E, proof.F, proof.S, proof.T, context);
-        }
-
-        /// <summary>
-        /// Step 4: z1·R2 = Bx + e·X1 and z2·R2 = By + e·X2 (scalars mod q; all public). The multiplications go through
-        /// <see cref="EcCurve.MultiplySecret"/> only because OpenSSL's is ten times faster than BouncyCastle's.
-        /// </summary>
-        public void Group(SignCiphertextProof proof, BigInteger e)
-        {
-            if (!Times(r2, proof.Z1).Equals(_bx!.Add(Times(x1Point, e)).Normalize()))
-            {
-                throw Error.ProofFailed(Name, "group equality z1·R2 = Bx + e·X1");
-            }
-            if (!Times(r2, proof.Z2).Equals(_by!.Add(Times(x2Point, e)).Normalize()))
-            {
-                throw Error.ProofFailed(Name, "group equality z2·R2 = By + e·X2");
-            }
-        }
-
-        /// <summary>k·P for any integer k (reduced mod q) and a valid point or the identity.</summary>
-        private ECPoint Times(ECPoint point, BigInteger k)
-        {
-            BigInteger reduced = k.Mod(curve.Order);
-            return reduced.SignValue == 0 || point.IsInfinity ? curve.G.Curve.Infinity : curve.MultiplySecret(point, reduced);
-        }
-
-        private ECPoint DecodePoint(byte[] encoded, string field)
-        {
-            try
-            {
-                return curve.DecodePoint(encoded, $"{Name} {field}");
-            }
-            catch (MpcProtocolException)
-            {
-                throw Error.ProofFailed(Name, $"{field} is not a valid non-identity point");
-            }
-        }
-
-        /// <summary>
-        /// c_key, c3, A ∈ Z*_{N²} and E, F, S, T ∈ Z*_N̂, w ∈ Z*_N: each in range, and one gcd for all of them (a product
-        /// of residues is a unit exactly when each is); only a failure looks at them one by one, to name the culprit.
-        /// </summary>
-        private void RequireUnits(SignCiphertextProof proof)
-        {
-            BigInteger n = key.N, nSquared = key.NSquared, nHat = parameters.N;
-            (BigInteger Value, BigInteger Bound, string Failure)[] paillier =
-            [
-                (encryptedShare, nSquared, "c_key is not in Z*_{N²}"),
-                (c3, nSquared, "c3 is not in Z*_{N²}"),
-                (proof.A, nSquared, "A is not in Z*_{N²}"),
-                (proof.W, n, "w is not a unit in [1, N)"),
-            ];
-            (BigInteger Value, BigInteger Bound, string Failure)[] ringPedersen =
-            [
-                (proof.E, nHat, "E is not a unit in [1, N̂)"),
-                (proof.F, nHat, "F is not a unit in [1, N̂)"),
-                (proof.S, nHat, "S is not a unit in [1, N̂)"),
-                (proof.T, nHat, "T is not a unit in [1, N̂)"),
-            ];
-            foreach ((BigInteger value, BigInteger bound, string failure) in paillier.Concat(ringPedersen))
-            {
-                if (value.SignValue <= 0 || value.CompareTo(bound) >= 0)
-                {
-                    throw Error.ProofFailed(Name, failure);
-                }
-            }
-            BigInteger paillierProduct = Product(paillier, n);
-            BigInteger ringPedersenProduct = Product(ringPedersen, nHat);
-            bool allUnits = nHat.Equals(n)
-                ? isUnitModN(key.Backend.ModMultiply(paillierProduct, ringPedersenProduct, n))
-                : isUnitModN(paillierProduct) && ringPedersenProduct.Gcd(nHat).Equals(BigInteger.One);
-            if (allUnits)
-            {
-                return;
-            }
-            foreach ((BigInteger value, _, string failure) in paillier)
-            {
-                if (!value.Gcd(n).Equals(BigInteger.One))
-                {
-                    throw Error.ProofFailed(Name, failure);
-                }
-            }
-            foreach ((BigInteger value, _, string failure) in ringPedersen)
-            {
-                if (!value.Gcd(nHat).Equals(BigInteger.One))
-                {
-                    throw Error.ProofFailed(Name, failure);
-                }
-            }
-            throw new InvalidOperationException("A product of units was not a unit.");
-        }
-
-        private BigInteger Product((BigInteger Value, BigInteger Bound, string Failure)[] values, BigInteger modulus)
-        {
-            BigInteger product = BigInteger.One;
-            foreach ((BigInteger value, _, _) in values)
-            {
-                product = key.Backend.ModMultiply(product, value, modulus);
-            }
-            return product;
-        }
-    }
 }

@@ -62,6 +62,7 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
         ServerKeyShare share = await context.Shares.Open(key, source);
         RefreshServerSession session = UserKeysContext.Protocol(() => RefreshServerSession.FromShare(share, target, purpose, context.Backend, context.Options.PaillierModulusBits));
         session.PaillierKeys = context.PaillierKeys;
+        session.KnownClientParameters = context.KnownClientParameters;
         return Open(new PendingRefresh(keyId, session, purpose, source.DeviceId, source.ShareId, target, label, key.CurveKind,
             context.Refreshes.NewExpiry(), Import: null), request);
     }

@@ -22,7 +22,7 @@ internal sealed class KeyCreation(UserKeysContext context)
         context.KeyGens.RequireRoom();
         UserStateLimits.RequireKeyCapacity(context.Keys.State, context.KeyGens.Count + context.Refreshes.Imports);
         KeyGenRequest decoded = UserKeysContext.Protocol(() => KeyGenRequest.Decode(request));
-        var session = new KeyGenServerSession(keyId, context.Backend, context.Options.PaillierModulusBits) { PaillierKeys = context.PaillierKeys };
+        var session = new KeyGenServerSession(keyId, context.Backend, context.Options.PaillierModulusBits) { PaillierKeys = context.PaillierKeys, KnownClientParameters = context.KnownClientParameters };
         KeyGenCommitment commitment;
         try
         {

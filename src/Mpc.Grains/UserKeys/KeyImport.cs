@@ -34,6 +34,7 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
             session = UserKeysContext.Protocol(() => RefreshServerSession.FromImportedSeed(
                 keyId, curve, start.SeedShare, start.PublicKey, context.Backend, context.Options.PaillierModulusBits));
             session.PaillierKeys = context.PaillierKeys;
+            session.KnownClientParameters = context.KnownClientParameters;
         }
         finally
         {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Paillier;
+using Mpc.Protocol.Keys;
 using Mpc.Grains.Abstractions;
 using Mpc.Grains.Audit;
 using Mpc.Grains.Telemetry;
@@ -38,6 +39,9 @@ internal sealed class UserKeysContext
 
     /// <summary>The server's pool of ready Paillier keys when the host registers one; inline generation otherwise.</summary>
     public required IPaillierKeySource PaillierKeys { get; init; }
+
+    /// <summary>This user's client ring-Pedersen parameters the silo already verified, when the host keeps them; null verifies every time.</summary>
+    public VerifiedRingPedersenScope? KnownClientParameters { get; init; }
 
     public required SignerMetrics Metrics { get; init; }
 

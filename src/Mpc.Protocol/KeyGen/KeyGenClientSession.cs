@@ -22,7 +22,7 @@ public sealed class KeyGenClientSession : IDisposable
 
     private readonly SessionGate<State> _gate = new(State.Initial, State.Failed);
     private readonly EcCurve _curve;
-    private readonly RingPedersenSecret _auxiliary;
+    private RingPedersenSecret? _auxiliary;
     private readonly IBigNumBackend _backend;
     private byte[]? _clientNonce;
     private string? _keyId;
@@ -37,9 +37,18 @@ public sealed class KeyGenClientSession : IDisposable
     /// </param>
     /// <param name="backend">Big-number backend for verifying the server's proofs.</param>
     public KeyGenClientSession(CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend)
+        : this(curve, backend)
+    {
+        _auxiliary = auxiliary;
+    }
+
+    /// <summary>
+    /// A session whose ring-Pedersen secret is given to <see cref="HandleCommitment(KeyGenCommitment, RingPedersenSecret)"/>:
+    /// round 1 does not use it, so a client can load it (an Argon2id) while its first message is in flight.
+    /// </summary>
+    public KeyGenClientSession(CurveKind curve, IBigNumBackend backend)
     {
         _curve = EcCurve.Get(curve);
-        _auxiliary = auxiliary;
         _backend = backend;
     }
 
@@ -53,8 +62,18 @@ public sealed class KeyGenClientSession : IDisposable
 
     /// <summary>Round 2 → 3: records the server's commitment, then reveals Q2 and the auxiliary parameters.</summary>
     public KeyGenClientShare HandleCommitment(KeyGenCommitment message) =>
+        HandleCommitment(message, _auxiliary ?? throw new InvalidOperationException("This session was made without its ring-Pedersen secret: pass it here."));
+
+    /// <summary>Round 2 → 3 with the client's ring-Pedersen secret given now (see <see cref="KeyGenClientSession(CurveKind, IBigNumBackend)"/>).</summary>
+    public KeyGenClientShare HandleCommitment(KeyGenCommitment message, RingPedersenSecret auxiliary) =>
         _gate.Step(nameof(KeyGenCommitment), State.Requested, State.SharedNonce, () =>
         {
+            ArgumentNullException.ThrowIfNull(auxiliary);
+            if (_auxiliary is not null && !ReferenceEquals(_auxiliary, auxiliary))
+            {
+                throw new ArgumentException("This session was made with another ring-Pedersen secret.", nameof(auxiliary));
+            }
+            _auxiliary = auxiliary;
             KeyIds.Require(message.KeyId);
             if (message.ServerNonce.Length != ProtocolLimits.NonceLength || message.Commitment.Length != HashCommitment.DigestLength)
             {
@@ -71,8 +90,8 @@ public sealed class KeyGenClientSession : IDisposable
             return new KeyGenClientShare(
                 _curve.EncodePoint(q2),
                 DlogProof.Prove(_curve, _x2, q2, clientContext, ProofPurposes.KeyShare),
-                _auxiliary.Parameters,
-                RingPedersenProof.Prove(_auxiliary, clientContext));
+                auxiliary.Parameters,
+                RingPedersenProof.Prove(auxiliary, clientContext));
         });
 
     /// <summary>
@@ -91,7 +110,7 @@ public sealed class KeyGenClientSession : IDisposable
             ECPoint q1 = _curve.DecodePoint(message.Q1, "Q1");
             message.Q1Proof.Verify(_curve, q1, context, ProofPurposes.KeyShare);
 
-            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary.Parameters, context, _backend);
+            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary!.Parameters, context, _backend);
 
             BigInteger x2 = _x2!;
             ECPoint publicKey = _curve.MultiplySecret(q1, x2);

@@ -50,6 +50,12 @@ public sealed class KeyGenServerSession : IDisposable
     /// </summary>
     public IPaillierKeySource PaillierKeys { get; init; } = FreshPaillierKeys.Instance;
 
+    /// <summary>
+    /// The client ring-Pedersen parameters this server already verified for the user (<see cref="VerifiedRingPedersenCache"/>):
+    /// a known set skips its Πprm verification, never its shape checks. Null verifies every time.
+    /// </summary>
+    public VerifiedRingPedersenScope? KnownClientParameters { get; init; }
+
     /// <summary>Overrides <see cref="PaillierKeys"/>: tests substitute malformed keys to play a cheating server.</summary>
     internal Func<IBigNumBackend, int, PaillierPrivateKey>? PaillierFactory { get; init; }
 
@@ -86,15 +92,25 @@ public sealed class KeyGenServerSession : IDisposable
             ECPoint q2 = curve.DecodePoint(message.Q2, "Q2");
             message.Q2Proof.Verify(curve, q2, _clientContext!, ProofPurposes.KeyShare);
             RingPedersenParameters auxiliary = message.RingPedersen;
-            auxiliary.Validate();
-            message.RingPedersenProof.Verify(auxiliary, _clientContext!, _backend);
+            if (KnownClientParameters is { } known)
+            {
+                known.Verify(auxiliary, message.RingPedersenProof, _clientContext!, _backend);
+            }
+            else
+            {
+                auxiliary.Validate();
+                message.RingPedersenProof.Verify(auxiliary, _clientContext!, _backend);
+            }
 
             BigInteger x1 = _x1!;
             ECPoint publicKey = curve.MultiplySecret(q2, x1);
             curve.ValidatePoint(publicKey, "joint public key");
 
-            PaillierPrivateKey paillier = PaillierFactory is { } factory ? factory(_backend, _paillierModulusBits) : PaillierKeys.Take(_backend, _paillierModulusBits);
-            var setup = EncryptedShareSetup.Create(curve, paillier, x1, auxiliary, _serverContext!, out RingPedersenSecret ringPedersen);
+            PreparedPaillierKey prepared = PaillierFactory is { } factory
+                ? PreparedPaillierKey.Inline(factory(_backend, _paillierModulusBits))
+                : PaillierKeys.TakePrepared(_backend, _paillierModulusBits);
+            PaillierPrivateKey paillier = prepared.Key;
+            var setup = EncryptedShareSetup.Create(curve, prepared, x1, auxiliary, _serverContext!, out RingPedersenSecret ringPedersen);
             var reply = new KeyGenServerShare(curve.EncodePoint(_q1!), _q1Proof!, _salt!, setup);
             var share = new ServerKeyShare(KeyId, curve.Kind, x1, paillier, setup.EncryptedShare, publicKey, ringPedersen);
             _x1 = null;

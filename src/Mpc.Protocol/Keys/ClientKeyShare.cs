@@ -16,7 +16,7 @@ namespace Mpc.Protocol.Keys;
 /// </summary>
 /// <remarks>
 /// Public as an opaque handle that the SDK hands out and takes back (key id, device, curve, public key as bytes,
-/// <see cref="CanSign"/>, export/import, <see cref="Dispose"/>). Its BouncyCastle-typed parts (Q as a point, the
+/// <see cref="CanSign"/>, export, <see cref="Dispose"/>; the SDK imports it, with its own arithmetic choice). Its BouncyCastle-typed parts (Q as a point, the
 /// Paillier key, c_key, the ring-Pedersen parameters) are internal: the protocol sessions use them, and the SDK
 /// (Mpc.Client, through InternalsVisibleTo) for signing precomputation; no public signature shows a BouncyCastle type.
 /// </remarks>
@@ -110,7 +110,7 @@ public sealed class ClientKeyShare : IDisposable
     }
 
     /// <summary>Rebuilds a share from <see cref="ExportSecret"/> output.</summary>
-    public static ClientKeyShare ImportSecret(ReadOnlySpan<byte> data, IBigNumBackend backend)
+    internal static ClientKeyShare ImportSecret(ReadOnlySpan<byte> data, IBigNumBackend backend)
     {
         var reader = new WireReader(data);
         uint version = reader.ReadUInt32("version");

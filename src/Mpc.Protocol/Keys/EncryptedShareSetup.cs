@@ -30,17 +30,18 @@ public sealed record EncryptedShareSetup(
     public RingPedersenParameters ServerRingPedersen => new(PaillierModulus, RingPedersenS, RingPedersenT);
 
     /// <summary>
-    /// Server side: encrypts <paramref name="x1"/> under <paramref name="paillier"/> and proves everything the client
-    /// checks. <paramref name="serverRingPedersen"/> is derived from <paramref name="paillier"/>'s secret; the new
-    /// <see cref="ServerKeyShare"/> keeps it (and disposes it).
+    /// Server side: encrypts <paramref name="x1"/> under the prepared key and proves everything the client checks. The
+    /// server's ring-Pedersen parameters come from the key's secret (prepared by the pool, or derived here); the new
+    /// <see cref="ServerKeyShare"/> keeps them (and disposes them). The pool's Πprm commitments, if any, are used up here.
     /// </summary>
     internal static EncryptedShareSetup Create(
-        EcCurve curve, PaillierPrivateKey paillier, BigInteger x1, RingPedersenParameters clientParameters, ProofContext serverContext,
+        EcCurve curve, PreparedPaillierKey prepared, BigInteger x1, RingPedersenParameters clientParameters, ProofContext serverContext,
         out RingPedersenSecret serverRingPedersen)
     {
+        PaillierPrivateKey paillier = prepared.Key;
         // The c3 proof's no-wrap argument needs this size; a smaller key must never carry a share.
         RequireLargeEnough(curve, paillier.PublicKey.BitLength);
-        serverRingPedersen = RingPedersenSecret.DeriveFromPaillier(paillier);
+        serverRingPedersen = prepared.RingPedersen ?? RingPedersenSecret.DeriveFromPaillier(paillier);
         BigInteger nonce = paillier.PublicKey.RandomUnit();
         BigInteger encryptedShare = paillier.EncryptWithNonce(x1, nonce);
         RingPedersenParameters ringPedersen = serverRingPedersen.Parameters;
@@ -52,7 +53,7 @@ public sealed record EncryptedShareSetup(
             EncryptedDlogProof.Prove(curve, paillier, encryptedShare, x1, nonce, clientParameters, serverContext),
             ringPedersen.S,
             ringPedersen.T,
-            RingPedersenProof.Prove(serverRingPedersen, serverContext));
+            RingPedersenProof.Prove(serverRingPedersen, serverContext, prepared.Commitments));
     }
 
     /// <summary>

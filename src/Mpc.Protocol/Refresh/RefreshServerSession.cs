@@ -84,6 +84,12 @@ public sealed class RefreshServerSession : IDisposable
     /// </summary>
     public IPaillierKeySource PaillierKeys { get; set; } = FreshPaillierKeys.Instance;
 
+    /// <summary>
+    /// The client ring-Pedersen parameters this server already verified for the user (<see cref="VerifiedRingPedersenCache"/>):
+    /// a known set skips its Πprm verification, never its shape checks. Null verifies every time.
+    /// </summary>
+    public VerifiedRingPedersenScope? KnownClientParameters { get; set; }
+
     /// <summary>Overrides <see cref="PaillierKeys"/>: tests substitute malformed keys to play a cheating server.</summary>
     internal Func<IBigNumBackend, int, PaillierPrivateKey>? PaillierFactory { get; set; }
 
@@ -121,14 +127,24 @@ public sealed class RefreshServerSession : IDisposable
         {
             BigInteger r2 = _curve.DecodeScalar(message.Factor, "factor r2");
             RingPedersenParameters auxiliary = message.RingPedersen;
-            auxiliary.Validate();
-            message.RingPedersenProof.Verify(auxiliary, _clientContext!, _backend);
+            if (KnownClientParameters is { } known)
+            {
+                known.Verify(auxiliary, message.RingPedersenProof, _clientContext!, _backend);
+            }
+            else
+            {
+                auxiliary.Validate();
+                message.RingPedersenProof.Verify(auxiliary, _clientContext!, _backend);
+            }
 
             BigInteger r1 = _r1!;
             BigInteger x1 = _x1!.Multiply(r1).Multiply(r2).Mod(_curve.Order);
             ECPoint q1 = _curve.MultiplyBase(x1);
-            PaillierPrivateKey paillier = PaillierFactory is { } factory ? factory(_backend, _paillierModulusBits) : PaillierKeys.Take(_backend, _paillierModulusBits);
-            var setup = EncryptedShareSetup.Create(_curve, paillier, x1, auxiliary, _serverContext!, out RingPedersenSecret ringPedersen);
+            PreparedPaillierKey prepared = PaillierFactory is { } factory
+                ? PreparedPaillierKey.Inline(factory(_backend, _paillierModulusBits))
+                : PaillierKeys.TakePrepared(_backend, _paillierModulusBits);
+            PaillierPrivateKey paillier = prepared.Key;
+            var setup = EncryptedShareSetup.Create(_curve, prepared, x1, auxiliary, _serverContext!, out RingPedersenSecret ringPedersen);
             _pending = new ServerKeyShare(KeyId, _curve.Kind, x1, paillier, setup.EncryptedShare, _publicKey, ringPedersen);
             _x1 = null;
             _r1 = null;

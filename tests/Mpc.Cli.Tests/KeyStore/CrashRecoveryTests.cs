@@ -35,7 +35,7 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
             return keyFile;
         }, async (client, step) =>
         {
-            using MpcKey current = client.OpenKey(ClientKeyFile.Load(keyFile, Protection, BigNumBackends.Default));
+            using MpcKey current = client.OpenKey(ClientKeyFile.Load(keyFile, Protection));
             return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.RefreshKeyAsync(current, save), notice: null, step, CancellationToken.None);
         }, rerunIfMissing: false);
         Assert.Equal(["send BeginRefresh", "reply BeginRefresh", "send ContinueRefresh", "reply ContinueRefresh", PendingKeyFile.PendingWritten,
@@ -102,7 +102,7 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
             var plan = new StopPlan(stopAt);
             var options = new MpcSignerClientOptions
             {
-                RingPedersen = server.RingPedersen,
+                DeviceProfileStore = server.DeviceProfiles,
                 HttpHandler = new StoppingHandler(plan) { InnerHandler = new HttpClientHandler() },
             };
             using (var crashing = new MpcSignerClient(server.Address, server.Token(User), options))
@@ -144,7 +144,7 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
     private async Task<bool> SignsWithFile(string keyFile)
     {
         using MpcSignerClient client = server.Client(User);
-        using MpcKey key = client.OpenKey(ClientKeyFile.Load(keyFile, Protection, BigNumBackends.Default));
+        using MpcKey key = client.OpenKey(ClientKeyFile.Load(keyFile, Protection));
         return await Signs(client, key);
     }
 

@@ -138,7 +138,7 @@ public sealed class DeviceHandoverTests
     {
         using DeviceEnrolmentRequest request = NewRequest();
         using OpenedHandover opened = DeviceHandover.Open(Seal(request).Text, request, _time);
-        MpcSignerException e = Assert.Throws<MpcSignerException>(() => opened.ImportShare(Mpc.Crypto.BigNum.BigNumBackends.Default));
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => opened.ImportShare());
         Assert.Equal(MpcErrorReason.HandoverRejected, e.Reason);
     }
 

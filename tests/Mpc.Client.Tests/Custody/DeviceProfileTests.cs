@@ -131,6 +131,39 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public async Task Clients_sharing_an_in_memory_store_make_the_profile_once_and_outlive_the_client_that_made_it()
+    {
+        using var store = new InMemoryDeviceProfileStore(Device);
+        MpcSignerClientOptions Options() => new() { DeviceProfileStore = store };
+        using (var first = new MpcSignerClient(server.Address, server.Token("profile-user"), Options()))
+        {
+            Assert.Equal(DeviceProfileSource.Created, await first.PrepareDeviceProfileAsync());
+        }
+        DeviceProfile? kept = await store.LoadAsync(CancellationToken.None);
+
+        // The creator disposed its own instance with itself; the store's copy still works for the next client.
+        using var second = new MpcSignerClient(server.Address, server.Token("profile-user"), Options());
+        Assert.Equal(DeviceProfileSource.Loaded, await second.PrepareDeviceProfileAsync());
+        using MpcKey key = await second.CreateKeyAsync(CurveKind.P256);
+
+        Assert.NotNull(kept);
+        Assert.Equal(Device, kept.DeviceId);
+        Assert.NotEqual(server.RingPedersen.Parameters, kept.RingPedersen.Parameters);
+        Assert.True(key.Share.CanSign);
+    }
+
+    [Fact]
+    public async Task An_in_memory_store_refuses_another_devices_profile()
+    {
+        using var store = new InMemoryDeviceProfileStore(Device);
+
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => store.SaveAsync(SharedProfile("device-test-other"), CancellationToken.None));
+
+        Assert.Equal(MpcErrorReason.OtherDevice, refused.Reason);
+        Assert.Null(await store.LoadAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Regenerating_through_the_client_replaces_a_refused_profile()
     {
         await Store("device-test-other").SaveAsync(SharedProfile("device-test-other"), CancellationToken.None);

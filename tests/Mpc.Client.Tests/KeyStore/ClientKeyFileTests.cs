@@ -49,21 +49,6 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         File.WriteAllText(path, root.ToJsonString());
     }
 
-    private void AssertSameShare(ClientKeyShare loaded)
-    {
-        byte[] expected = Share.ExportSecret();
-        byte[] actual = loaded.ExportSecret();
-        try
-        {
-            Assert.Equal(expected, actual);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(expected);
-            CryptographicOperations.ZeroMemory(actual);
-        }
-    }
-
     private string ExpectedPem => PublicKeyEncoding.ToPem(EcCurve.Get(Share.Curve), Share.PublicKey);
 
     /// <summary>A valid public key on the same curve that is not this share's.</summary>
@@ -80,7 +65,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         using ClientKeyShare loaded = ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), fixture.Backend, out KeyFileInfo info, _cheap);
-        AssertSameShare(loaded);
+        fixture.AssertSameShare(loaded);
         Assert.Equal(Share.KeyId, info.KeyId);
         Assert.Equal(UserId, info.UserId);
         Assert.Equal(Share.Curve, info.Curve);
@@ -94,7 +79,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveUnprotected();
         using ClientKeyShare loaded = ClientKeyFile.Load(path, KeyFileProtection.Unprotected(), fixture.Backend, out KeyFileInfo info, _cheap);
-        AssertSameShare(loaded);
+        fixture.AssertSameShare(loaded);
         Assert.False(info.IsProtected);
         Assert.Null(info.Kdf);
         JsonObject root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
@@ -143,10 +128,10 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = _dir.File("recommended.json");
         var total = Stopwatch.StartNew();
         ClientKeyFile.Save(path, Share, UserId, KeyFileProtection.Passphrase(Secret));
-        using ClientKeyShare loaded = ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), fixture.Backend, out KeyFileInfo info);
+        using ClientKeyShare loaded = ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), MpcArithmetic.From(fixture.Backend), out KeyFileInfo info);
         total.Stop();
         output.WriteLine($"Save + Load with recommended parameters: {total.ElapsedMilliseconds} ms");
-        AssertSameShare(loaded);
+        fixture.AssertSameShare(loaded);
         Assert.Equal(Argon2idParameters.Recommended, info.Kdf);
     }
 
@@ -170,7 +155,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string decomposed = "pa\u0302te\u0301 secret";
         string path = SaveProtected(passphrase: composed);
         using ClientKeyShare loaded = Load(path, KeyFileProtection.Passphrase(composed));
-        AssertSameShare(loaded);
+        fixture.AssertSameShare(loaded);
         Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(decomposed)).Reason);
     }
 
@@ -242,7 +227,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         {
             // The user id is not inside the share: an unprotected file cannot detect this edit. Protection can.
             using ClientKeyShare loaded = Load(path, KeyFileProtection.Unprotected());
-            AssertSameShare(loaded);
+            fixture.AssertSameShare(loaded);
             return;
         }
         MpcSignerException e = Refused(path, KeyFileProtection.Unprotected());
@@ -301,7 +286,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     {
         string path = SaveProtected();
         MpcSignerException e = Assert.Throws<MpcSignerException>(() =>
-            ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), fixture.Backend).Dispose());
+            ClientKeyFile.Load(path, KeyFileProtection.Passphrase(Secret), MpcArithmetic.From(fixture.Backend)).Dispose());
         Assert.Equal(MpcErrorReason.KdfDowngrade, e.Reason);
     }
 
@@ -573,7 +558,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         Assert.NotEqual((string?)before["nonce"], (string?)after["nonce"]);
         Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
         using ClientKeyShare loaded = Load(path, KeyFileProtection.Passphrase("a new passphrase"));
-        AssertSameShare(loaded);
+        fixture.AssertSameShare(loaded);
         Assert.Equal([path], Directory.GetFiles(_dir.Path));
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Mpc.Client.KeyStore;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
@@ -18,13 +19,32 @@ public sealed class KeyStoreFixture : IDisposable
     public KeyStoreFixture()
     {
         Backend = BigNumBackends.Create(BigNumBackendKind.Auto);
-        using RingPedersenSecret auxiliary = RingPedersenSecret.Generate(Backend);
-        Share = KeyGen(CurveKind.Secp256k1, auxiliary, Backend);
+        RingPedersen = RingPedersenSecret.Generate(Backend);
+        Share = KeyGen(CurveKind.Secp256k1, RingPedersen, Backend);
     }
+
+    /// <summary>The client's ring-Pedersen secret the share was made with (for device profiles in tests).</summary>
+    public RingPedersenSecret RingPedersen { get; }
 
     public IBigNumBackend Backend { get; }
 
     public ClientKeyShare Share { get; }
+
+    /// <summary>Asserts <paramref name="loaded"/> holds exactly <see cref="Share"/>'s secret (both exports zeroed after).</summary>
+    public void AssertSameShare(ClientKeyShare loaded)
+    {
+        byte[] expected = Share.ExportSecret();
+        byte[] actual = loaded.ExportSecret();
+        try
+        {
+            Assert.Equal(expected, actual);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(expected);
+            CryptographicOperations.ZeroMemory(actual);
+        }
+    }
 
     /// <summary>Cheap Argon2id for most tests: t=1, 1 MiB, p=1, 16-byte salt; the loader's minimum lowered to match.</summary>
     internal static KeyFileOptions Cheap { get; } = CheapOptions(1);
@@ -47,5 +67,9 @@ public sealed class KeyStoreFixture : IDisposable
         return client.HandleServerShare(KeyGenServerShare.Decode(output.Message.Encode(), curve));
     }
 
-    public void Dispose() => Share.Dispose();
+    public void Dispose()
+    {
+        Share.Dispose();
+        RingPedersen.Dispose();
+    }
 }

@@ -12,20 +12,13 @@ namespace Mpc.Client.Tests.Sdk;
 /// The SDK's public surface, read by reflection from Mpc.Client.dll: no BouncyCastle type may appear in it (callers
 /// get SPKI bytes, <c>ECParameters</c>, an <c>ECDsa</c>, DER/P1363 bytes). No exemptions: the walk follows every
 /// project type the SDK shows (ClientKeyShare from Mpc.Protocol, CurveKind from Mpc.Crypto, ...) into its own public
-/// members, so a lower-layer type the SDK hands out is held to the same rule. CurveKind stays: a plain enum. Two
-/// crypto-engine plug-in points are not yet replaced (<see cref="PluginPointsStillToReplace"/>).
+/// members, so a lower-layer type the SDK hands out is held to the same rule. CurveKind stays: a plain enum. The
+/// crypto engine is chosen through the opaque <see cref="MpcArithmetic"/> and the device's parameters come from an
+/// <see cref="DeviceProfiles.IDeviceProfileStore"/>: neither a big-number backend nor ring-Pedersen parameters are reachable.
 /// </summary>
 public sealed class SdkPublicApiTests
 {
     private static readonly string[] BannedNamespaces = ["Org.BouncyCastle"];
-
-    /// <summary>
-    /// Crypto-engine plug-in points the SDK still takes from the caller (a big-number backend; in-memory ring-Pedersen
-    /// parameters). Their own members are BouncyCastle-typed; an SDK-level replacement (an opaque backend choice, a
-    /// DeviceProfile option) is still to do. The walk does not look inside them, and the test below keeps this list
-    /// exact: a type the SDK stops exposing must leave it. The SDK's own members are checked with no exception.
-    /// </summary>
-    private static readonly Type[] PluginPointsStillToReplace = [typeof(IBigNumBackend), typeof(RingPedersenSecret)];
 
     [Fact]
     public void No_public_or_protected_member_of_the_SDK_exposes_a_BouncyCastle_type()
@@ -41,7 +34,11 @@ public sealed class SdkPublicApiTests
         Dictionary<Type, string> reached = Reachable(typeof(MpcSignerClient).Assembly.GetExportedTypes());
         Assert.Contains(typeof(Mpc.Protocol.Keys.ClientKeyShare), reached.Keys);
         Assert.Contains(typeof(CurveKind), reached.Keys);
-        Assert.All(PluginPointsStillToReplace, plugin => Assert.Contains(plugin, reached.Keys));
+        Assert.Contains(typeof(MpcArithmetic), reached.Keys);
+        Assert.Contains(typeof(DeviceProfiles.InMemoryDeviceProfileStore), reached.Keys);
+        // The engine types the SDK used to take from callers are no longer reachable at all.
+        Assert.DoesNotContain(typeof(IBigNumBackend), reached.Keys);
+        Assert.DoesNotContain(typeof(RingPedersenSecret), reached.Keys);
     }
 
     [Fact]
@@ -162,7 +159,7 @@ public sealed class SdkPublicApiTests
     private static List<string> Leaks(IEnumerable<Type> roots)
     {
         List<string> leaks = [];
-        foreach ((Type type, string via) in Reachable(roots).Where(r => !PluginPointsStillToReplace.Contains(r.Key)))
+        foreach ((Type type, string via) in Reachable(roots))
         {
             foreach ((string where, Type exposed) in Exposed(type))
             {
@@ -185,7 +182,7 @@ public sealed class SdkPublicApiTests
         Queue<(Type Type, string Via)> pending = new(roots.Select(r => (r, "")));
         while (pending.TryDequeue(out (Type Type, string Via) next))
         {
-            if (!reached.TryAdd(next.Type, next.Via) || PluginPointsStillToReplace.Contains(next.Type))
+            if (!reached.TryAdd(next.Type, next.Via))
             {
                 continue;
             }

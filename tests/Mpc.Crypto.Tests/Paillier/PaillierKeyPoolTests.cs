@@ -1,5 +1,6 @@
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Paillier;
+using Mpc.Crypto.Proofs;
 using Org.BouncyCastle.Math;
 
 namespace Mpc.Crypto.Tests.Paillier;
@@ -31,6 +32,34 @@ public sealed class PaillierKeyPoolTests
         Assert.Equal(2048, third.PublicKey.BitLength);
         BigInteger[] moduli = [first.PublicKey.N, second.PublicKey.N, third.PublicKey.N];
         Assert.Equal(3, moduli.Distinct().Count());
+    }
+
+    [Fact]
+    public void APooledKeyComesWithItsRingPedersenWorkDoneOnceAndAMissDoesItInline()
+    {
+        using var pool = new PaillierKeyPool(_backend, 2048, capacity: 2);
+        Assert.True(pool.RefillOne());
+        Assert.True(pool.RefillOne());
+
+        using PreparedPaillierKey first = pool.TakePrepared(_backend, 2048);
+        using PreparedPaillierKey second = pool.TakePrepared(_backend, 2048);
+        Assert.Equal(0, pool.Count); // taken sets left the pool
+        Assert.NotNull(first.RingPedersen);
+        Assert.NotNull(first.Commitments);
+        Assert.False(first.Commitments.IsUsed);
+        Assert.Equal(first.Key.PublicKey.N, first.RingPedersen.Parameters.N);
+        Assert.Equal(first.RingPedersen.Parameters, first.Commitments.Parameters);
+        // The derivation is deterministic per key and matches what a session would derive inline.
+        using (RingPedersenSecret derived = RingPedersenSecret.DeriveFromPaillier(first.Key))
+        {
+            Assert.Equal(derived.Parameters, first.RingPedersen.Parameters);
+        }
+        Assert.NotEqual(first.Key.PublicKey.N, second.Key.PublicKey.N);
+
+        using PreparedPaillierKey missed = pool.TakePrepared(_backend, 2048); // empty: generated inline, nothing prepared
+        Assert.Equal(1, pool.Misses);
+        Assert.Null(missed.RingPedersen);
+        Assert.Null(missed.Commitments);
     }
 
     [Fact]

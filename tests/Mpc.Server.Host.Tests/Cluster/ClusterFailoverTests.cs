@@ -68,7 +68,7 @@ public sealed class ClusterFailoverTests : IDisposable
         for (int u = 0; u < Users; u++)
         {
             using var client = new MpcSignerClient(_silos[u % 3].Url, tokens.Mint($"cluster-user-{u}", TimeSpan.FromHours(1)),
-                new MpcSignerClientOptions { RingPedersen = ringPedersen });
+                new MpcSignerClientOptions { DeviceProfileStore = Mpc.Client.DeviceProfiles.InMemoryDeviceProfileStore.Around(ringPedersen) });
             using MpcKey key = await client.CreateKeyAsync(u % 2 == 0 ? CurveKind.P256 : CurveKind.Secp256k1);
             shares[u] = key.Share.ExportSecret();
             spkis[u] = key.SubjectPublicKeyInfo;

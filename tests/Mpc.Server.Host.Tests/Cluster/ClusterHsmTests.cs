@@ -67,7 +67,7 @@ public sealed class ClusterHsmTests : IDisposable
         for (int u = 0; u < 3; u++)
         {
             string user = $"hsm-user-{u}";
-            using var client = new MpcSignerClient(_silos[u % 2].Url, tokens.Mint(user, TimeSpan.FromHours(1)), new MpcSignerClientOptions { RingPedersen = ringPedersen });
+            using var client = new MpcSignerClient(_silos[u % 2].Url, tokens.Mint(user, TimeSpan.FromHours(1)), new MpcSignerClientOptions { DeviceProfileStore = Mpc.Client.DeviceProfiles.InMemoryDeviceProfileStore.Around(ringPedersen) });
             using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
             await client.SignDataAsync(key, "before the dump"u8.ToArray());
             keys.Add((user, key.KeyId, key.Share.ExportSecret(), key.SubjectPublicKeyInfo));

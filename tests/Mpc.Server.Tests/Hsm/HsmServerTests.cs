@@ -78,7 +78,7 @@ public sealed class HsmServerTests(SoftHsmFixture hsm) : IDisposable
         string keyLabel = "server-" + Guid.NewGuid().ToString("N")[..8];
         MpcServerOptions options = Options(keyLabel, PinFile());
         using var ringPedersen = RingPedersenSecret.Generate(BigNumBackends.Default);
-        var clientOptions = new MpcSignerClientOptions { RingPedersen = ringPedersen };
+        var clientOptions = new MpcSignerClientOptions { DeviceProfileStore = Mpc.Client.DeviceProfiles.InMemoryDeviceProfileStore.Around(ringPedersen) };
         byte[] document = "signed with the master key in the HSM"u8.ToArray();
 
         byte[] exported;

@@ -26,7 +26,7 @@ public sealed class AddMpcSignerTests(ServerFixture server)
         {
             o.Address = server.Address;
             o.Token = server.Token(User);
-            o.ConfigureClient = client => client.RingPedersen = server.RingPedersen;
+            o.ConfigureClient = client => client.DeviceProfileStore = server.DeviceProfiles;
         });
         await using ServiceProvider provider = services.BuildServiceProvider();
         MpcSignerClient client = provider.GetRequiredService<MpcSignerClient>();
@@ -55,7 +55,7 @@ public sealed class AddMpcSignerTests(ServerFixture server)
             ["MpcSigner:KeyStoreDirectory"] = Path.Combine(keys.Path, "keys"),
         }).Build();
         var services = new ServiceCollection();
-        services.AddMpcSigner(configuration, o => o.ConfigureClient = client => client.RingPedersen = server.RingPedersen);
+        services.AddMpcSigner(configuration, o => o.ConfigureClient = client => client.DeviceProfileStore = server.DeviceProfiles);
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         MpcSignerOptions bound = provider.GetRequiredService<IOptions<MpcSignerOptions>>().Value;

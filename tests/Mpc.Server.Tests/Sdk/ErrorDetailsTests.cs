@@ -74,7 +74,7 @@ public sealed class ErrorDetailsTests(ServerFixture server)
     {
         var reply = new BeginKeyGenResponse { KeyId = "forged-key", Commitment = ByteString.CopyFrom([0x01, 0x02, 0x03]) };
         using var channel = GrpcChannel.ForAddress("http://127.0.0.1:9", new GrpcChannelOptions { HttpHandler = new ReplyHandler(reply) });
-        using var client = new MpcSignerClient(channel, _ => ValueTask.FromResult("token"), new MpcSignerClientOptions { RingPedersen = server.RingPedersen });
+        using var client = new MpcSignerClient(channel, _ => ValueTask.FromResult("token"), new MpcSignerClientOptions { DeviceProfileStore = server.DeviceProfiles });
         MpcSignerException e = await Assert.ThrowsAsync<MpcSignerException>(() => client.CreateKeyAsync(CurveKind.P256));
         Assert.Equal(MpcErrorReason.MalformedMessage, e.Reason);
         Assert.Null(e.Status);

@@ -42,7 +42,7 @@ public sealed class AbandonedKeyGenTests : IAsyncLifetime
     public async Task Five_hundred_abandoned_key_generations_leave_storage_as_it_was()
     {
         // One completed key first, so storage holds a real user and key record to compare against.
-        using (var client = new MpcSignerClient(_server.Address, _server.Token("abandon-0"), new MpcSignerClientOptions { RingPedersen = _server.RingPedersen }))
+        using (var client = new MpcSignerClient(_server.Address, _server.Token("abandon-0"), new MpcSignerClientOptions { DeviceProfileStore = _server.DeviceProfiles }))
         using (MpcKey key = await client.CreateKeyAsync(CurveKind.P256))
         {
             Assert.NotNull(await client.GetKeyAsync(key.KeyId));
@@ -105,7 +105,7 @@ public sealed class AbandonedKeyGenTests : IAsyncLifetime
     [Fact]
     public async Task A_key_id_claimed_by_another_user_before_completion_stores_nothing()
     {
-        using var client = new MpcSignerClient(_server.Address, _server.Token("claim-race"), new MpcSignerClientOptions { RingPedersen = _server.RingPedersen });
+        using var client = new MpcSignerClient(_server.Address, _server.Token("claim-race"), new MpcSignerClientOptions { DeviceProfileStore = _server.DeviceProfiles });
         using var session = new KeyGenClientSession(CurveKind.P256, _server.RingPedersen, BigNumBackends.Default);
         using RawSigner raw = new(_server.Address, _server.Token("claim-race"));
         BeginKeyGenResponse begun = await raw.Client.BeginKeyGenAsync(new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, raw.Headers);

@@ -51,7 +51,7 @@ public sealed class IdentityProviderTests(IdentityProviderFixture fixture) : ICl
     private TestIdentityProvider Provider => fixture.Provider;
 
     private MpcSignerClient Client(string token) =>
-        new(fixture.Server.Address, token, new MpcSignerClientOptions { RingPedersen = fixture.Server.RingPedersen });
+        new(fixture.Server.Address, token, new MpcSignerClientOptions { DeviceProfileStore = fixture.Server.DeviceProfiles });
 
     private async Task<StatusCode> ListKeysStatus(string token)
     {

@@ -38,7 +38,7 @@ public sealed class OpenedSessionExpiryTests : IAsyncLifetime
     public async Task An_opened_session_left_unfinished_is_forgotten_after_its_short_lifetime_and_the_key_keeps_signing()
     {
         string token = _server.Token("expiry-user");
-        using var client = new MpcSignerClient(_server.Address, token, new MpcSignerClientOptions { RingPedersen = _server.RingPedersen });
+        using var client = new MpcSignerClient(_server.Address, token, new MpcSignerClientOptions { DeviceProfileStore = _server.DeviceProfiles });
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         using var raw = new RawSigner(_server.Address, token);
         ISigningSessionsGrain sessions = _server.Grains.GetGrain<ISigningSessionsGrain>("expiry-user");

@@ -6,18 +6,42 @@ using Mpc.Grains.Telemetry;
 
 namespace Mpc.Server.Tests.Service;
 
-/// <summary>The server's pool of ready Paillier keys serves key generation and reports itself on the signer meter.</summary>
+/// <summary>
+/// The server's pool of ready Paillier keys and its memory of verified client ring-Pedersen parameters serve key
+/// generation and report themselves on the signer meter.
+/// </summary>
 [Collection("server")]
 public sealed class PaillierKeyPoolMetricsTests(ServerFixture server)
 {
     [Fact]
     public async Task Key_generation_takes_from_the_pool_and_the_pool_is_measured()
     {
+        (long before, long after, IReadOnlyDictionary<string, long> last) = await AroundOneKeyGeneration("mpc.keygen.prime_pool.", "pool-metrics-user");
+
+        Assert.True(last.ContainsKey("mpc.keygen.prime_pool.size"));
+        // Each key generation takes exactly one key: from the pool if it was ready, generated inline otherwise.
+        Assert.True(after >= before + 1, $"hits + misses went from {before} to {after}");
+    }
+
+    [Fact]
+    public async Task Key_generation_consults_the_memory_of_verified_client_parameters_and_it_is_measured()
+    {
+        (long before, long after, IReadOnlyDictionary<string, long> last) = await AroundOneKeyGeneration("mpc.keygen.known_parameters.", "known-parameters-metrics-user");
+
+        // Every key generation checks the client's parameters once: recognised (hit) or verified with Πprm (miss),
+        // after which they are remembered, so the memory is not empty.
+        Assert.True(after >= before + 1, $"hits + misses went from {before} to {after}");
+        Assert.True(last["mpc.keygen.known_parameters.size"] >= 1);
+    }
+
+    /// <summary>The instruments named <paramref name="prefix"/>*: hits + misses before and after one key generation, and the last values.</summary>
+    private async Task<(long Before, long After, IReadOnlyDictionary<string, long> Last)> AroundOneKeyGeneration(string prefix, string userId)
+    {
         var measurements = new ConcurrentDictionary<string, long>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name.StartsWith("mpc.keygen.prime_pool.", StringComparison.Ordinal))
+            if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name.StartsWith(prefix, StringComparison.Ordinal))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -27,14 +51,11 @@ public sealed class PaillierKeyPoolMetricsTests(ServerFixture server)
         listener.Start();
 
         listener.RecordObservableInstruments();
-        long before = measurements.GetValueOrDefault("mpc.keygen.prime_pool.hits") + measurements.GetValueOrDefault("mpc.keygen.prime_pool.misses");
-        using MpcSignerClient client = server.Client("pool-metrics-user");
+        long before = measurements.GetValueOrDefault(prefix + "hits") + measurements.GetValueOrDefault(prefix + "misses");
+        using MpcSignerClient client = server.Client(userId);
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         listener.RecordObservableInstruments();
-
-        Assert.True(measurements.ContainsKey("mpc.keygen.prime_pool.size"));
-        long after = measurements["mpc.keygen.prime_pool.hits"] + measurements["mpc.keygen.prime_pool.misses"];
-        // Each key generation takes exactly one key: from the pool if it was ready, generated inline otherwise.
-        Assert.True(after >= before + 1, $"hits + misses went from {before} to {after}");
+        long after = measurements[prefix + "hits"] + measurements[prefix + "misses"];
+        return (before, after, new Dictionary<string, long>(measurements));
     }
 }

@@ -33,7 +33,7 @@ public sealed class RateLimitTests : IAsyncLifetime
     public async Task The_fourth_signature_in_a_window_is_ResourceExhausted_audited_and_the_key_signs_again_after_the_window()
     {
         string token = _server.Token("rate-user");
-        using var client = new MpcSignerClient(_server.Address, token, new MpcSignerClientOptions { RingPedersen = _server.RingPedersen });
+        using var client = new MpcSignerClient(_server.Address, token, new MpcSignerClientOptions { DeviceProfileStore = _server.DeviceProfiles });
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         for (int i = 0; i < 3; i++)
         {

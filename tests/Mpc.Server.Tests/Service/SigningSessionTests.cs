@@ -38,7 +38,7 @@ public sealed class SigningSessionTests(ServerFixture server) : IDisposable
         }
         ISigningSessionsGrain sessions = server.Grains.GetGrain<ISigningSessionsGrain>(user);
         using var client = new MpcSignerClient(server.Address, server.Token(user),
-            new MpcSignerClientOptions { RingPedersen = server.RingPedersen, PrecomputedRandomness = 0 });
+            new MpcSignerClientOptions { DeviceProfileStore = server.DeviceProfiles, PrecomputedRandomness = 0 });
         int mostUnopened = 0, mostOpened = 0;
         for (int i = 0; i < 500; i++)
         {

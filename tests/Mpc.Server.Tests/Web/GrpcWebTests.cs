@@ -63,7 +63,7 @@ public sealed class GrpcWebTests(GrpcWebServerFixture web) : IClassFixture<GrpcW
         var seen = new RecordingHandler(GrpcWebServerFixture.AppOrigin, HttpVersion.Version11);
         using var client = new MpcSignerClient(web.WebAddress, Server.Token("web-user"), new MpcSignerClientOptions
         {
-            RingPedersen = Server.RingPedersen,
+            DeviceProfileStore = Server.DeviceProfiles,
             HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, seen),
         });
 

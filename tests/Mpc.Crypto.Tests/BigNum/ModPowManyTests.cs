@@ -1,0 +1,122 @@
+using Mpc.Crypto.BigNum;
+using Org.BouncyCastle.Math;
+
+namespace Mpc.Crypto.Tests.BigNum;
+
+/// <summary>The batch call against one modulus gives exactly what ModPow gives call by call, and refuses what ModPow refuses.</summary>
+public sealed class ModPowManyTests
+{
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl, 256)]
+    [InlineData(BigNumBackendKind.OpenSsl, 1024)]
+    [InlineData(BigNumBackendKind.OpenSsl, 2048)]
+    [InlineData(BigNumBackendKind.Managed, 256)]
+    [InlineData(BigNumBackendKind.Managed, 2048)]
+    public void Batch_equals_ModPow_call_by_call_on_random_inputs(BigNumBackendKind kind, int modulusBits)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        var random = new Random(modulusBits * 7 + (int)kind);
+        BigInteger modulus = TestNumbers.OddModulus(random, modulusBits);
+        var values = new List<BigInteger>
+        {
+            BigInteger.Zero, BigInteger.One, modulus, modulus.ShiftLeft(40).Add(BigInteger.Three),
+            TestNumbers.Exactly(random, modulusBits - 3).Negate(),
+        };
+        var exponents = new List<BigInteger> { BigInteger.Zero, TestNumbers.Exactly(random, 100), BigInteger.Ten, TestNumbers.Exactly(random, 64), TestNumbers.Exactly(random, 128) };
+        for (int i = 0; i < 20; i++)
+        {
+            values.Add(TestNumbers.BelowModulus(random, modulus));
+            exponents.Add(TestNumbers.Below(random, i % 2 == 0 ? 128 : modulusBits));
+        }
+
+        BigInteger[] batch = backend.ModPowMany(values, exponents, modulus);
+
+        Assert.Equal(values.Count, batch.Length);
+        for (int i = 0; i < values.Count; i++)
+        {
+            Assert.Equal(backend.ModPow(values[i], exponents[i], modulus), batch[i]);
+            Assert.Equal(values[i].Mod(modulus).ModPow(exponents[i], modulus), batch[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl)]
+    [InlineData(BigNumBackendKind.Managed)]
+    public void An_empty_batch_is_empty(BigNumBackendKind kind) =>
+        Assert.Empty(TestNumbers.Backend(kind).ModPowMany([], [], BigInteger.ValueOf(1_000_003)));
+
+    public static TheoryData<BigNumBackendKind, long> BadModuli()
+    {
+        var data = new TheoryData<BigNumBackendKind, long>();
+        foreach (BigNumBackendKind kind in new[] { BigNumBackendKind.OpenSsl, BigNumBackendKind.Managed })
+        {
+            data.Add(kind, 1_000_000);
+            data.Add(kind, 2);
+            data.Add(kind, 1);
+            data.Add(kind, 0);
+            data.Add(kind, -7);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(BadModuli))]
+    public void A_bad_modulus_is_refused_like_ModPow(BigNumBackendKind kind, long modulus)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        BigInteger m = BigInteger.ValueOf(modulus);
+        Assert.Throws<ArgumentException>(() => backend.ModPow(BigInteger.Three, BigInteger.ValueOf(5), m));
+        Assert.Throws<ArgumentException>(() => backend.ModPowMany([BigInteger.Three], [BigInteger.ValueOf(5)], m));
+        Assert.Throws<ArgumentException>(() => backend.ModPowMany([], [], m));
+    }
+
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl)]
+    [InlineData(BigNumBackendKind.Managed)]
+    public void A_negative_exponent_or_a_missing_exponent_is_refused(BigNumBackendKind kind)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        BigInteger m = BigInteger.ValueOf(1_000_003);
+        Assert.Throws<ArgumentException>(() => backend.ModPowMany([BigInteger.Two, BigInteger.Three], [BigInteger.One, BigInteger.One.Negate()], m));
+        Assert.Throws<ArgumentException>(() => backend.ModPowMany([BigInteger.Two, BigInteger.Three], [BigInteger.One], m));
+    }
+
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl, 256)]
+    [InlineData(BigNumBackendKind.OpenSsl, 2048)]
+    [InlineData(BigNumBackendKind.OpenSsl, 3072)]
+    [InlineData(BigNumBackendKind.Managed, 512)]
+    public void Fixed_base_powers_equal_ModPow_call_by_call(BigNumBackendKind kind, int modulusBits)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        var random = new Random(modulusBits * 11 + (int)kind);
+        BigInteger modulus = TestNumbers.OddModulus(random, modulusBits);
+        foreach (BigInteger value in new[] { TestNumbers.BelowModulus(random, modulus), BigInteger.Zero, BigInteger.One, modulus.Add(BigInteger.Two), BigInteger.Three.Negate() })
+        {
+            var exponents = new List<BigInteger> { BigInteger.Zero, BigInteger.One, BigInteger.ValueOf(63), BigInteger.ValueOf(64), modulus, TestNumbers.Exactly(random, modulusBits + 70) };
+            for (int i = 0; i < 12; i++)
+            {
+                exponents.Add(TestNumbers.Below(random, 1 + random.Next(modulusBits)));
+            }
+
+            BigInteger[] powers = backend.PublicFixedBasePowMany(value, exponents, modulus);
+
+            Assert.Equal(exponents.Count, powers.Length);
+            for (int i = 0; i < exponents.Count; i++)
+            {
+                Assert.Equal(value.Mod(modulus).ModPow(exponents[i], modulus), powers[i]);
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BadModuli))]
+    public void Fixed_base_powers_refuse_a_bad_modulus_like_ModPow(BigNumBackendKind kind, long modulus)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        BigInteger m = BigInteger.ValueOf(modulus);
+        Assert.Throws<ArgumentException>(() => backend.PublicFixedBasePowMany(BigInteger.Three, [BigInteger.ValueOf(5)], m));
+        Assert.Throws<ArgumentException>(() => backend.PublicFixedBasePowMany(BigInteger.Three, [], m));
+        Assert.Throws<ArgumentException>(() => backend.PublicFixedBasePowMany(BigInteger.Three, [BigInteger.One.Negate()], BigInteger.ValueOf(1_000_003)));
+    }
+}
