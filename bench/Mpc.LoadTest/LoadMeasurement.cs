@@ -10,8 +10,10 @@ internal sealed class LoadMeasurement
     /// <summary>How long in-flight signatures may finish after the run stops (duration reached or Ctrl+C).</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(1);
 
-    private LoadMeasurement(LongHistogram latencies, SignatureCounters counters, TimeSpan measured, DateTimeOffset measuredFrom, TimeSpan clientCpu, ServerCpuWindow? serverCpu)
+    private LoadMeasurement(
+        LongHistogram latencies, SignatureCounters counters, TimeSpan measured, DateTimeOffset measuredFrom, TimeSpan clientCpu, ServerCpuWindow? serverCpu, int? randomnessLeft)
     {
+        PreparedRandomnessLeft = randomnessLeft;
         Latencies = latencies;
         Counters = counters;
         Measured = measured;
@@ -35,6 +37,13 @@ internal sealed class LoadMeasurement
 
     /// <summary>CPU time of the spawned server over the measured window, with the signatures completed in it; null without one.</summary>
     public ServerCpuWindow? ServerCpu { get; }
+
+    /// <summary>
+    /// With <c>--precompute</c>: the fewest prepared randomness values any simulated user held after a signature of this
+    /// run. At or below half of <c>--precompute</c> the SDK refills its pool in the background, so the clients' r^N work
+    /// ran during the run and competed with the server for the same cores.
+    /// </summary>
+    public int? PreparedRandomnessLeft { get; }
 
     public static async Task<LoadMeasurement> RunAsync(
         LoadOptions options, SimulatedUser[] users, ServerProcess? server, TextWriter progress, CancellationToken cancellationToken)
@@ -102,7 +111,8 @@ internal sealed class LoadMeasurement
             : new ServerCpuWindow(server.ProcessId, serverFrom is { } from && serverLast is { } last && last.Signatures > from.Signatures
                 ? (last.Cpu - from.Cpu, last.Signatures - from.Signatures)
                 : null);
-        return new LoadMeasurement(latencies, counters, measuring ? stoppedAt - measureFrom : TimeSpan.Zero, measuredFromAt, clientCpu, serverCpu);
+        int? randomnessLeft = options.Precompute > 0 && users.Length > 0 ? users.Min(u => Math.Min(u.FewestPreparedRandomness, u.PreparedRandomness)) : null;
+        return new LoadMeasurement(latencies, counters, measuring ? stoppedAt - measureFrom : TimeSpan.Zero, measuredFromAt, clientCpu, serverCpu, randomnessLeft);
     }
 
     /// <summary>The server's CPU time now, with the measured signature count it goes with; null without a live server.</summary>

@@ -44,6 +44,12 @@ internal static class LoadReport
             ("server CPU / F", result.ServerCpuPerSignatureOverFloor is { } ratio ? FormattableString.Invariant($"{ratio:F2}") : "n/a"),
             ("client CPU / signature", clientCpu + " (this process: all simulated users)"),
         };
+        if (result.PreparedRandomnessLeft is { } left)
+        {
+            rows = [.. rows, ("randomness left", result.RandomnessRefilledDuringRun
+                ? $"{left} of {p.PrecomputedRandomness} at the fewest: the clients refilled it during the run, on the server's cores; shorten --warmup and --duration or raise --precompute"
+                : $"{left} of {p.PrecomputedRandomness} at the fewest (no refill ran during the run)")];
+        }
         int width = rows.Max(r => r.Name.Length);
         foreach ((string name, string value) in rows)
         {

@@ -45,6 +45,19 @@ internal sealed class LoadResult
     /// <summary>CPU time of the load process (all simulated users' P2 work) per signature.</summary>
     public double? ClientCpuMsPerSignature { get; init; }
 
+    /// <summary>With --precompute: the fewest prepared randomness values a simulated user held after a signature of the run.</summary>
+    public int? PreparedRandomnessLeft { get; init; }
+
+    /// <summary>True when some user's prepared randomness fell to half of --precompute, where the SDK refills it during the run.</summary>
+    public bool RandomnessRefilledDuringRun { get; init; }
+
+    /// <summary>
+    /// Whether the SDK refilled a key's prepared randomness during the run: it starts a refill when a signature leaves
+    /// half of the target (<c>MpcKey</c>'s low-water mark) or less, so the fewest values seen tell.
+    /// </summary>
+    public static bool RefillRan(int? fewestLeft, int precompute) =>
+        precompute > 0 && fewestLeft is { } left && left <= precompute - Math.Max(1, precompute / 2);
+
     public static LoadResult From(
         LoadOptions options, IReadOnlyList<Uri> servers, ServerProcess? embedded, LoadMeasurement measurement, DateTimeOffset startedAt, bool stoppedEarly)
     {
@@ -88,6 +101,8 @@ internal sealed class LoadResult
             FloorMs = floorMs,
             ServerCpuPerSignatureOverFloor = serverCpuPerSignature / floorMs,
             ClientCpuMsPerSignature = signatures > 0 ? measurement.ClientCpu.TotalMilliseconds / signatures : null,
+            PreparedRandomnessLeft = measurement.PreparedRandomnessLeft,
+            RandomnessRefilledDuringRun = RefillRan(measurement.PreparedRandomnessLeft, options.Precompute),
         };
     }
 }

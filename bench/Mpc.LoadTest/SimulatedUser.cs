@@ -20,6 +20,9 @@ internal sealed class SimulatedUser(MpcSignerClient client) : IDisposable
 
     public int PreparedRandomness => _key?.PreparedRandomness ?? 0;
 
+    /// <summary>The fewest prepared randomness values this user's key held after any of its signatures in this run.</summary>
+    public int FewestPreparedRandomness { get; private set; } = int.MaxValue;
+
     public async Task CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken) =>
         _key = await client.CreateKeyAsync(curve, cancellationToken);
 
@@ -33,6 +36,8 @@ internal sealed class SimulatedUser(MpcSignerClient client) : IDisposable
             try
             {
                 await client.SignDigestAsync(_key!, digest, cancellationToken: abandon);
+                // The SDK refills in the background once a signature leaves half of its target or less.
+                FewestPreparedRandomness = Math.Min(FewestPreparedRandomness, PreparedRandomness);
                 bool measured = started >= measureFrom;
                 if (measured)
                 {

@@ -59,6 +59,29 @@ public sealed class LoadToolTests
         Assert.Contains("mpc-server", root.GetProperty("serverCpuNote").GetString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(400, 201, false)]
+    [InlineData(400, 200, true)]
+    [InlineData(400, 0, true)]
+    [InlineData(1, 0, true)]
+    [InlineData(1, 1, false)]
+    [InlineData(0, 0, false)]
+    public void A_run_that_used_up_half_of_its_prepared_randomness_is_flagged(int precompute, int fewestLeft, bool flagged)
+    {
+        Assert.Equal(flagged, LoadResult.RefillRan(fewestLeft, precompute));
+        var result = new LoadResult
+        {
+            Parameters = new LoadParameters { PrecomputedRandomness = precompute },
+            PreparedRandomnessLeft = precompute > 0 ? fewestLeft : null,
+            RandomnessRefilledDuringRun = flagged,
+        };
+        var summary = new StringWriter();
+        LoadReport.PrintSummary(result, summary);
+        Assert.Equal(flagged, summary.ToString().Contains("refilled it during the run", StringComparison.Ordinal));
+        Assert.Equal(precompute > 0, summary.ToString().Contains("randomness left", StringComparison.Ordinal));
+        Assert.Equal(flagged, LoadReport.FromJson(LoadReport.ToJson(result)).RandomnessRefilledDuringRun);
+    }
+
     [Fact]
     public void Latency_percentiles_come_from_the_histogram_in_milliseconds()
     {

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `mpc keygen` as a user waits for it: a Release mpc-server on 127.0.0.1 with a fresh data directory, then one
+# keygen that creates the device profile and ten more in a row (each a new process, MPC_PASSPHRASE set so the
+# profile and key files are sealed with Argon2id). Prints each run's wall clock and --verbose split, the median and
+# the slowest of the ten, and F (half an RSA-4096 signature by `openssl speed`, before and after the runs).
+# Usage: bench/keygen-ten.sh [work-dir]   (after `dotnet build src/Mpc.Cli -c Release`; docs/benchmarks.md)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=${1:-$(mktemp -d)}
+bin=$repo/src/Mpc.Cli/bin/Release/net10.0
+port=${MPC_BENCH_PORT:-7493}
+mkdir -p "$work/keys"
+floor() { openssl speed -seconds 3 rsa4096 2>/dev/null | awk '/^rsa 4096/ { sub("s", "", $4); print $4 / 2 * 1000 }'; }
+f_before=$(floor)
+dotnet "$bin/mpc-server.dll" --urls "http://127.0.0.1:$port" --data "$work/data" >"$work/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do grep -q "Now listening\|listening on" "$work/server.log" 2>/dev/null && break; sleep 0.5; done
+MPC_TOKEN=$(dotnet "$bin/mpc-server.dll" token --data "$work/data" --user keygen-bench)
+export MPC_TOKEN MPC_PASSPHRASE=${MPC_PASSPHRASE:-keygen-bench-passphrase}
+times=()
+for i in $(seq 0 10); do
+  start=$(date +%s.%N)
+  (cd "$work" && dotnet "$bin/mpc.dll" keygen --server "http://127.0.0.1:$port" --verbose --out "keys/k$i.key") >"$work/run$i.log" 2>&1
+  end=$(date +%s.%N)
+  t=$(echo "$end - $start" | bc)
+  printf '%2d %6.2f s  %s\n' "$i" "$t" "$(grep -h 'time (keygen)' "$work/run$i.log" | head -1)"
+  [ "$i" -gt 0 ] && times+=("$t")
+done
+kill $server 2>/dev/null || true
+wait $server 2>/dev/null || true
+f_after=$(floor)
+f=$(echo "($f_before + $f_after) / 2" | bc -l)
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print (a[5] + a[6]) / 2 }')
+slowest=$(echo "$sorted" | tail -1)
+printf 'F = %.2f ms (%.2f before, %.2f after)\n' "$f" "$f_before" "$f_after"
+printf 'median of 10: %.2f s = %.0f F; slowest: %.2f s = %.0f F\n' "$median" "$(echo "$median * 1000 / $f" | bc -l)" "$slowest" "$(echo "$slowest * 1000 / $f" | bc -l)"
