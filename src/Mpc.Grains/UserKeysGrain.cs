@@ -79,7 +79,7 @@ public sealed class UserKeysGrain : Grain, IUserKeysGrain, ISigningSessionsGrain
     public Task<byte[]> BeginSign(string keyId, DeviceShare device) => Observe("commit", () => _signing.BeginSign(keyId, device));
 
     public Task<byte[]> SignNonce(string keyId, DeviceShare device, byte[] nonce) =>
-        Observe("nonce", () => Task.FromResult(_signing.SignNonce(keyId, device, nonce)));
+        Observe("nonce", () => _signing.SignNonce(keyId, device, nonce));
 
     public Task<SignCompletion> SignFinish(string keyId, byte[] sessionId, byte[] ciphertext, bool wantNextCommitment) =>
         Observe("finish", () => _signing.SignFinish(keyId, sessionId, ciphertext, wantNextCommitment));

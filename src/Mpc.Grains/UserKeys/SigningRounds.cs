@@ -22,12 +22,7 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
 {
     public async Task<byte[]> BeginSign(string keyId, DeviceShare device)
     {
-        if (context.Status.ForeignMarker(keyId) is { } unresolved)
-        {
-            // A check that never recorded its outcome in this activation (an unexpected failure between the marker and
-            // the verdict) would otherwise keep the key refused until the grain is next activated.
-            await recovery.RecoverOnce(keyId, unresolved);
-        }
+        await ReRunInterruptedCheck(keyId);
         StoredKey key = context.RequireSignableKey(keyId);
         StoredDevice stored = DeviceRules.RequireSigning(key, device);
         context.PurgeExpired();
@@ -35,8 +30,10 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         return session.Commitment.Encode();
     }
 
-    public byte[] SignNonce(string keyId, DeviceShare device, byte[] nonce)
+    public async Task<byte[]> SignNonce(string keyId, DeviceShare device, byte[] nonce)
     {
+        // Also here: a client holding a commitment from an earlier signature starts at this round.
+        await ReRunInterruptedCheck(keyId);
         StoredKey key = context.RequireSignableKey(keyId);
         SignNonce decoded = UserKeysContext.Protocol(() => Mpc.Protocol.Messages.SignNonce.Decode(nonce, key.CurveKind));
         string sessionId = Convert.ToHexStringLower(decoded.ServerSessionId);
@@ -175,6 +172,18 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
             context.Audit.Record(key.KeyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused,
                 refusal.Kind == SignerErrorKind.FailedPrecondition ? "frozen in storage" : "final-check marker not stored");
             throw refusal;
+        }
+    }
+
+    /// <summary>
+    /// A check that never recorded its outcome in this activation (an unexpected failure between the marker and the
+    /// verdict) would otherwise keep the key refused until the grain is next activated: re-run it once from its marker.
+    /// </summary>
+    private async Task ReRunInterruptedCheck(string keyId)
+    {
+        if (context.Status.ForeignMarker(keyId) is { } unresolved)
+        {
+            await recovery.RecoverOnce(keyId, unresolved);
         }
     }
 
