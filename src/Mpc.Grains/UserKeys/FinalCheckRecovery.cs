@@ -121,15 +121,7 @@ internal sealed class FinalCheckRecovery(UserKeysContext context)
     {
         foreach ((string keyId, PendingFinalCheck check) in context.Status.ForeignMarkers().ToList())
         {
-            try
-            {
-                _attempted.Add(check.CheckId);
-                await Recover(keyId, check);
-            }
-            catch (Exception e)
-            {
-                context.Logger.LogError(e, "Re-running the interrupted final check of key {KeyId} failed; it stays frozen", keyId);
-            }
+            await RecoverOnce(keyId, check);
         }
     }
 }
