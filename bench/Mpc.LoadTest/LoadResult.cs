@@ -49,7 +49,7 @@ internal sealed class LoadResult
     public int? PreparedRandomnessLeft { get; init; }
 
     /// <summary>True when some user's prepared randomness fell to half of --precompute, where the SDK refills it during the run.</summary>
-    public bool RandomnessRefilledDuringRun { get; init; }
+    public bool RandomnessRefilledDuringRun => RefillRan(PreparedRandomnessLeft, Parameters.PrecomputedRandomness);
 
     /// <summary>
     /// Whether the SDK refilled a key's prepared randomness during the run: it starts a refill when a signature leaves
@@ -102,7 +102,6 @@ internal sealed class LoadResult
             ServerCpuPerSignatureOverFloor = serverCpuPerSignature / floorMs,
             ClientCpuMsPerSignature = signatures > 0 ? measurement.ClientCpu.TotalMilliseconds / signatures : null,
             PreparedRandomnessLeft = measurement.PreparedRandomnessLeft,
-            RandomnessRefilledDuringRun = RefillRan(measurement.PreparedRandomnessLeft, options.Precompute),
         };
     }
 }

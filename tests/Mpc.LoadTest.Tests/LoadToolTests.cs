@@ -73,7 +73,6 @@ public sealed class LoadToolTests
         {
             Parameters = new LoadParameters { PrecomputedRandomness = precompute },
             PreparedRandomnessLeft = precompute > 0 ? fewestLeft : null,
-            RandomnessRefilledDuringRun = flagged,
         };
         var summary = new StringWriter();
         LoadReport.PrintSummary(result, summary);
