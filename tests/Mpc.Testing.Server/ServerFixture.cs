@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Mpc.Client;
 using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto.BigNum;
@@ -15,7 +17,7 @@ public sealed class ServerFixture : IAsyncLifetime
 {
     private readonly bool _ownsRingPedersen;
     private WebApplication? _app;
-    private System.Diagnostics.Metrics.IMeterFactory? _meterFactory;
+    private IMeterFactory? _meterFactory;
 
     public ServerFixture()
         : this(Directory.CreateTempSubdirectory("mpc-server-").FullName)
@@ -58,7 +60,14 @@ public sealed class ServerFixture : IAsyncLifetime
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server is not running.");
 
     /// <summary>The running server's meter factory; null while it is stopped. Safe from any thread (metric callbacks).</summary>
-    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory => Volatile.Read(ref _meterFactory);
+    public IMeterFactory? MeterFactory => Volatile.Read(ref _meterFactory);
+
+    /// <summary>
+    /// Whether <paramref name="instrument"/> is this running server's: a <see cref="MeterListener"/> sees the instruments
+    /// of every server in the test process, and a test that counts or compares measurements must take its own server's
+    /// only. False while the server is stopped. Never throws (metric callbacks run inside other servers' grains).
+    /// </summary>
+    public bool Measures(Instrument instrument) => MeterFactory is { } factory && ReferenceEquals(instrument.Meter.Scope, factory);
 
     public async Task StartAsync()
     {
@@ -68,11 +77,11 @@ public sealed class ServerFixture : IAsyncLifetime
         {
             if (ServerLogFile.FromEnvironment() is { } logFile)
             {
-                silo.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logFile);
+                silo.Services.AddSingleton<ILoggerProvider>(logFile);
             }
             ConfigureSilo?.Invoke(silo);
         });
-        Volatile.Write(ref _meterFactory, _app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        Volatile.Write(ref _meterFactory, _app.Services.GetRequiredService<IMeterFactory>());
         await _app.StartAsync();
         string address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Address = new Uri(address);

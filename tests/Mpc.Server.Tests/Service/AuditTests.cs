@@ -155,7 +155,7 @@ public sealed class AuditTests(ServerFixture server)
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name == "mpc.audit.failures")
+            if (server.Measures(instrument) && instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name == "mpc.audit.failures")
             {
                 l.EnableMeasurementEvents(instrument);
             }

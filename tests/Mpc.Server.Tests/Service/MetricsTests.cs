@@ -18,7 +18,7 @@ public sealed class MetricsTests(ServerFixture server)
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == SignerMetrics.MeterName)
+            if (server.Measures(instrument) && instrument.Meter.Name == SignerMetrics.MeterName)
             {
                 l.EnableMeasurementEvents(instrument);
             }

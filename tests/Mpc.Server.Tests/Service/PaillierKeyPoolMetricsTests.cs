@@ -41,7 +41,7 @@ public sealed class PaillierKeyPoolMetricsTests(ServerFixture server)
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name.StartsWith(prefix, StringComparison.Ordinal))
+            if (server.Measures(instrument) && instrument.Meter.Name == SignerMetrics.MeterName && instrument.Name.StartsWith(prefix, StringComparison.Ordinal))
             {
                 l.EnableMeasurementEvents(instrument);
             }
