@@ -61,7 +61,7 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
         try
         {
             ctx = _crypto.CtxNew();
-            a = _crypto.ToBn(value.SignValue >= 0 ? value : value.Mod(modulus));
+            a = _crypto.ToBn(NonNegative(value, modulus));
             p = _crypto.ToBn(exponent);
             m = _crypto.ToBn(modulus);
             r = _crypto.NewSecret();
@@ -83,8 +83,13 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
 
     /// <remarks>
     /// One BN_CTX and one Montgomery context for the modulus (built from a constant-time BIGNUM, so a secret prime's
-    /// set-up takes OpenSSL's constant-time path) serve every power; each power is <c>BN_mod_exp_mont_consttime</c>
-    /// with that context, as in <see cref="ModPow"/>. Operands are marked constant-time and cleared when freed.
+    /// set-up takes OpenSSL's constant-time path) serve every power. The powers go two at a time through
+    /// <c>BN_mod_exp_mont_consttime_x2</c>: for a 1024-bit modulus and full-length operands (a Blum prime's batches in
+    /// Πmod, the CRT halves of Πprm) libcrypto runs the pair side by side with AVX-512 IFMA where the CPU has it, about
+    /// 2.3× the speed of two single powers on this project's machines (<c>openssl speed rsa2048</c> with and without
+    /// IFMA); for anything else it computes the two one after the other, as <see cref="ModPow"/> would. Bases are
+    /// reduced first in OpenSSL's constant-time division (the fast path wants them below the modulus). Operands are
+    /// marked constant-time and cleared when freed.
     /// </remarks>
     public unsafe BigInteger[] ModPowMany(IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
     {
@@ -106,13 +111,33 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
                 throw new CryptographicException("BN_CTX_new or BN_MONT_CTX_new failed.");
             }
             LibCrypto.Check(_crypto.MontSet(mont, m, ctx), "BN_MONT_CTX_set");
-            for (int i = 0; i < results.Length; i++)
+            var ops = new SecretBigNums(_crypto);
+            int i = 0;
+            for (; i + 1 < results.Length; i += 2)
+            {
+                var temporaries = new SecretTemporaries(_crypto);
+                try
+                {
+                    IntPtr a1 = temporaries.Add(ops.Remainder(temporaries.Add(_crypto.ToBn(NonNegative(values[i], modulus))), m, ctx));
+                    IntPtr a2 = temporaries.Add(ops.Remainder(temporaries.Add(_crypto.ToBn(NonNegative(values[i + 1], modulus))), m, ctx));
+                    IntPtr p1 = temporaries.Add(_crypto.ToBn(exponents[i]));
+                    IntPtr p2 = temporaries.Add(_crypto.ToBn(exponents[i + 1]));
+                    IntPtr r2 = temporaries.Add(_crypto.NewSecret());
+                    LibCrypto.Check(_crypto.ModExpConstTimeX2(r, a1, p1, m, mont, r2, a2, p2, m, mont, ctx), "BN_mod_exp_mont_consttime_x2");
+                    results[i] = _crypto.FromBn(r);
+                    results[i + 1] = _crypto.FromBn(r2);
+                }
+                finally
+                {
+                    temporaries.Free();
+                }
+            }
+            if (i < results.Length)
             {
                 IntPtr a = IntPtr.Zero, p = IntPtr.Zero;
                 try
                 {
-                    BigInteger value = values[i];
-                    a = _crypto.ToBn(value.SignValue >= 0 ? value : value.Mod(modulus));
+                    a = _crypto.ToBn(NonNegative(values[i], modulus));
                     p = _crypto.ToBn(exponents[i]);
                     LibCrypto.Check(_crypto.ModExpConstTime(r, a, p, m, ctx, mont), "BN_mod_exp_mont_consttime");
                     results[i] = _crypto.FromBn(r);
@@ -136,6 +161,9 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
             _crypto.CtxFree(ctx);
         }
     }
+
+    /// <summary>A non-negative base goes to OpenSSL unreduced, so its reduction runs in OpenSSL's constant-time division.</summary>
+    private static BigInteger NonNegative(BigInteger value, BigInteger modulus) => value.SignValue >= 0 ? value : value.Mod(modulus);
 
     /// <remarks>Yao's fixed-base method for public values only; see <see cref="OpenSslFixedBasePowers"/>.</remarks>
     public BigInteger[] PublicFixedBasePowMany(BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus) =>

@@ -39,6 +39,38 @@ public sealed class ModPowManyTests
         }
     }
 
+    /// <summary>
+    /// OpenSSL takes the side-by-side (AVX-512 IFMA) path for a pair only with a 1024-bit modulus and full-length bases
+    /// and exponents, as in Πmod's batches: such pairs, an odd last power, and bases at or above the modulus (reduced
+    /// before the pair) all agree with BouncyCastle.
+    /// </summary>
+    [Theory]
+    [InlineData(1024, 31)]
+    [InlineData(1024, 2)]
+    [InlineData(1536, 9)]
+    public void Pairs_of_full_length_powers_agree_with_BouncyCastle(int modulusBits, int count)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(BigNumBackendKind.OpenSsl);
+        var random = new Random(modulusBits + count);
+        BigInteger modulus = TestNumbers.OddModulus(random, modulusBits);
+        var values = new List<BigInteger>();
+        var exponents = new List<BigInteger>();
+        for (int i = 0; i < count; i++)
+        {
+            // Every fifth base is at or above the modulus but still modulusBits long.
+            BigInteger below = TestNumbers.BelowModulus(random, modulus);
+            values.Add(i % 5 == 4 ? modulus.Add(below).Mod(BigInteger.One.ShiftLeft(modulusBits)).Max(modulus) : below);
+            exponents.Add(TestNumbers.Exactly(random, modulusBits));
+        }
+
+        BigInteger[] batch = backend.ModPowMany(values, exponents, modulus);
+
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(values[i].Mod(modulus).ModPow(exponents[i], modulus), batch[i]);
+        }
+    }
+
     [Theory]
     [InlineData(BigNumBackendKind.OpenSsl)]
     [InlineData(BigNumBackendKind.Managed)]
