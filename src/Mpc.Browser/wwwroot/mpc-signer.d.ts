@@ -91,7 +91,7 @@ export interface HandOverOptions {
   wait?: boolean;
 }
 
-export interface HandOver {
+export interface HandOverResult {
   /** The handover text ("mpc-handover2:..."), to carry to the new device. */
   handover: string;
   /** When the wait ends (ISO 8601: the request's lifetime plus two minutes); null with `wait: false`. */
@@ -155,7 +155,7 @@ export declare class MpcSigner {
    * Existing device: the handover for a new device's request, if `code` is its code, and `completion`: this browser
    * waits for the new device to enrol and then refreshes its own pair, as `mpc device handover` does.
    */
-  handOver(keyId: string, options: HandOverOptions): Promise<HandOver>;
+  handOver(keyId: string, options: HandOverOptions): Promise<HandOverResult>;
   /** The user's keys as the server knows them. */
   listKeys(): Promise<ServerKey[]>;
   /** Stops the worker. */
