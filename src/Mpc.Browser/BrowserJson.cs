@@ -7,4 +7,5 @@ namespace Mpc.Browser;
 [JsonSerializable(typeof(List<Dictionary<string, object>>))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
+[JsonSerializable(typeof(int))]
 internal sealed partial class BrowserJson : JsonSerializerContext;

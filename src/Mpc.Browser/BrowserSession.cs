@@ -17,7 +17,8 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
     private readonly Dictionary<string, MpcKey> _keys = new(StringComparer.Ordinal);
     private RingPedersenSecret? _device;
     private MpcSignerClient? _client;
-    private DeviceEnrolmentRequest? _enrolment;
+    private readonly Dictionary<int, NewDeviceWatch> _watches = [];
+    private int _lastWatch;
 
     /// <summary>The device id of this browser's profile, local to the SDK's store (the server never sees it).</summary>
     private const string DeviceId = "this-browser";
@@ -45,20 +46,16 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
         _client = null;
     }
 
-    /// <summary>Keeps a new device's pending enrolment (replacing, and zeroing, an earlier one).</summary>
-    public void StartEnrolment(DeviceEnrolmentRequest request)
+    /// <summary>Keeps a handover's <see cref="NewDeviceWatch"/> until <see cref="TakeWatch"/>; the handle the worker passes back.</summary>
+    public int AddWatch(NewDeviceWatch watch)
     {
-        _enrolment?.Dispose();
-        _enrolment = request;
+        _watches[++_lastWatch] = watch;
+        return _lastWatch;
     }
 
-    /// <summary>The pending enrolment, handed to the caller (who disposes it): a handover is opened once.</summary>
-    public DeviceEnrolmentRequest TakeEnrolment()
-    {
-        DeviceEnrolmentRequest request = _enrolment ?? throw new InvalidOperationException("No enrolment is pending in this browser: call requestEnrolment(keyId) first.");
-        _enrolment = null;
-        return request;
-    }
+    public NewDeviceWatch TakeWatch(int handle) => _watches.Remove(handle, out NewDeviceWatch? watch)
+        ? watch
+        : throw new InvalidOperationException("No handover is waiting under this handle: each handover's completion is awaited once.");
 
     public void Add(MpcKey key)
     {
@@ -72,6 +69,26 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
     public MpcKey Key(string keyId) => _keys.TryGetValue(keyId, out MpcKey? key)
         ? key
         : throw new InvalidOperationException($"Key '{keyId}' is not open in this browser: create it or open its stored share.");
+
+#if MPC_BROWSER_TEST_HOOKS
+    private readonly ShiftedClock _clock = new();
+
+    /// <summary>The clock enrolment requests are dated and checked by; test builds can move it forward.</summary>
+    public TimeProvider Clock => _clock;
+
+    /// <summary>Test builds only: moves this session's clock forward, so an enrolment request or a handover's wait expires.</summary>
+    public void AdvanceClockForTest(TimeSpan by) => _clock.Offset += by;
+
+    private sealed class ShiftedClock : TimeProvider
+    {
+        public TimeSpan Offset { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Offset;
+    }
+#else
+    /// <summary>The clock enrolment requests are dated and checked by.</summary>
+    public TimeProvider Clock => TimeProvider.System;
+#endif
 
 #if MPC_BROWSER_TEST_HOOKS
     private bool _loseNextReply;
@@ -107,6 +124,5 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
         _keys.Clear();
         _client?.Dispose();
         _device?.Dispose();
-        _enrolment?.Dispose();
     }
 }

@@ -11,7 +11,7 @@ using Org.BouncyCastle.Asn1.X509;
 namespace Mpc.Browser;
 
 /// <summary>
-/// Refresh, backup and restore from the browser, through the SDK's flows and the SDK's backup format (the file
+/// Refresh, backup and restore from the browser (device enrolment: BrowserSigner.Enrolment.cs), through the SDK's flows and the SDK's backup format (the file
 /// <c>mpc backup</c> writes and <c>mpc restore</c> reads, so a backup made here restores with the CLI and back).
 /// </summary>
 public static partial class BrowserSigner
@@ -132,70 +132,6 @@ public static partial class BrowserSigner
             }
             Session.Add(restored);
             return Describe(restored);
-        }
-    }
-
-    /// <summary>
-    /// New device: starts an enrolment for <paramref name="keyId"/> (<see cref="DeviceEnrolmentRequest"/>). Returns JSON
-    /// <c>{ request, code }</c>: the request token to carry to the existing device, and the code to show on this
-    /// screen for the user to type there. The pending private key stays in this worker's memory only (a reload
-    /// drops it; start again), for <see cref="DeviceEnrolmentRequest.Lifetime"/>.
-    /// </summary>
-    [JSExport]
-    public static string RequestEnrolment(string keyId)
-    {
-        DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(keyId);
-        Session.StartEnrolment(request);
-        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["request"] = request.Request.ToToken(),
-            ["code"] = request.Request.ConfirmationCode,
-        }, BrowserJson.Default.DictionaryStringObject);
-    }
-
-    /// <summary>
-    /// New device: opens the existing device's handover (<c>mpc device handover</c>'s output, or
-    /// <see cref="HandOver"/>'s) with the pending request, and enrols this browser as a device of the key
-    /// (<see cref="MpcSignerClient.EnrolDeviceAsync"/>: its own share pair). The worker seals the share. JSON of the key.
-    /// </summary>
-    [JSExport]
-    public static async Task<string> AcceptHandover(string handover, string label)
-    {
-        _ = Session.Device;
-        ClientKeyShare handedOver;
-        using (DeviceEnrolmentRequest pending = Session.TakeEnrolment())
-        using (OpenedHandover opened = DeviceHandover.Open(handover, pending))
-        {
-            handedOver = opened.ImportShare(BrowserSession.Arithmetic);
-        }
-        using (handedOver)
-        {
-            MpcKey enrolled = await Session.Client.EnrolDeviceAsync(handedOver, label, BrowserVault.StorePendingAsync).ConfigureAwait(false);
-            Session.LoseReplyIfAskedForTest(enrolled);
-            Session.Add(enrolled);
-            return Describe(enrolled);
-        }
-    }
-
-    /// <summary>
-    /// Existing device: seals <paramref name="keyId"/>'s share to the new device's request, after checking that
-    /// <paramref name="code"/> (typed by the user from the new device's screen) belongs to it
-    /// (<see cref="DeviceHandover.Seal"/>). Returns the handover text to carry to the new device. Until this browser
-    /// refreshes (<see cref="Refresh"/>, once the new device shows as enrolled) the share inside the handover is live.
-    /// </summary>
-    [JSExport]
-    public static string HandOver(string keyId, string request, string code, string userId)
-    {
-        MpcKey key = Session.Key(keyId);
-        byte[] secret = key.Share.ExportSecret();
-        try
-        {
-            return DeviceHandover.Seal(request, code, secret,
-                new HandoverIdentity(userId, key.KeyId, key.Share.DeviceId, key.Curve, CompressedPublicKey(key))).Text;
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(secret);
         }
     }
 

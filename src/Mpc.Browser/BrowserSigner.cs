@@ -170,6 +170,32 @@ public static partial class BrowserSigner
         reader.ReadUInt32("curve");
         return Convert.ToHexStringLower(reader.ReadBytes("x2"));
     }
+
+    /// <summary>
+    /// Test builds only (-p:MpcBrowserTestHooks=true): this worker's clock moves <paramref name="minutes"/> forward, so a
+    /// pending enrolment or a handover's wait expires without waiting. The normal build has no such method.
+    /// </summary>
+    [JSExport]
+    public static void AdvanceClockForTest(double minutes) => Session.AdvanceClockForTest(TimeSpan.FromMinutes(minutes));
+
+    /// <summary>
+    /// Test builds only (-p:MpcBrowserTestHooks=true): the private key of a pending enrolment the worker unsealed
+    /// (<paramref name="secret"/>, zeroed here), in hexadecimal, so a test can search the browser's storage for it.
+    /// </summary>
+    [JSExport]
+    public static string PendingEnrolmentKeyHexForTest([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret)
+    {
+        try
+        {
+            // Parsed (and its key pair checked) first; the private key is the last field of ExportSecret's layout.
+            Mpc.Client.Custody.DeviceEnrolmentRequest.ImportSecret(secret).Dispose();
+            return Convert.ToHexStringLower(secret.AsSpan(secret.Length - 32));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
 #endif
 
     private static string Describe(MpcKey key) => JsonSerializer.Serialize(new Dictionary<string, object>

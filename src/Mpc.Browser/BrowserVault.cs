@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Runtime.InteropServices.JavaScript;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using Mpc.Client;
+using Mpc.Client.Custody;
 using Mpc.Crypto.Curves;
 using Mpc.Protocol.Keys;
 
@@ -10,7 +12,8 @@ namespace Mpc.Browser;
 /// <summary>
 /// The worker's share store (wwwroot/mpc-vault.js, registered as module <c>mpc-custody</c>), as the SDK's
 /// <see cref="PendingShareHandler"/>: a refresh, restore or enrolment seals its new share into IndexedDB as the key's
-/// pending record before the server is asked to switch to it, as <c>PendingKeyFile</c> does with <c>FILE.pending</c>.
+/// pending record before the server is asked to switch to it, as <c>PendingKeyFile</c> does with <c>FILE.pending</c>;
+/// a new device's pending enrolment is sealed there too, as <c>mpc device request</c> writes its pending file.
 /// </summary>
 [SupportedOSPlatform("browser")]
 internal static partial class BrowserVault
@@ -31,6 +34,32 @@ internal static partial class BrowserVault
             CryptographicOperations.ZeroMemory(secret);
         }
     }
+
+    /// <summary>
+    /// Seals a new device's pending enrolment (<see cref="DeviceEnrolmentRequest.ExportSecret"/>; the worker zeroes its
+    /// copy) as the browser's one pending enrolment, with its expiry beside it; resolves once stored.
+    /// </summary>
+    public static async ValueTask StorePendingEnrolmentAsync(DeviceEnrolmentRequest request)
+    {
+        byte[] secret = request.ExportSecret();
+        try
+        {
+            await StorePendingEnrolment(request.Request.KeyId, request.ExpiresAt.ToString("O", CultureInfo.InvariantCulture), secret).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>Deletes the sealed pending enrolment: the browser's <see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>.</summary>
+    public static async ValueTask DestroyPendingEnrolmentAsync() => await DestroyPendingEnrolment().ConfigureAwait(false);
+
+    [JSImport("storePendingEnrolment", ModuleName)]
+    private static partial Task StorePendingEnrolment(string keyId, string expiresAt, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret);
+
+    [JSImport("destroyPendingEnrolment", ModuleName)]
+    private static partial Task DestroyPendingEnrolment();
 
     [JSImport("storePending", ModuleName)]
     private static partial Task StorePending(string keyId, string curve, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret);

@@ -71,7 +71,7 @@ internal static class DeviceEnrolmentCommands
                 {
                     throw CliException.LocalInput($"the request asks for key {confirmed.KeyId}, but {opened.Path} holds key {share.KeyId}; nothing was sealed: give --key the file of key {confirmed.KeyId}");
                 }
-                HashSet<string> devicesBefore = client is null ? [] : [.. (await client.ListDevicesAsync(share.KeyId, cancellationToken)).Select(d => d.DeviceId)];
+                NewDeviceWatch? watch = client is null ? null : await NewDeviceWatch.StartAsync(client, confirmed, cancellationToken);
                 byte[] secret = share.ExportSecret();
                 try
                 {
@@ -84,12 +84,13 @@ internal static class DeviceEnrolmentCommands
                     CryptographicOperations.ZeroMemory(secret);
                 }
                 Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol --pending PENDING --handover {Path.GetFileName(outPath)} --out KEYFILE");
-                if (client is null)
+                if (client is null || watch is null)
                 {
                     Console.Error.WriteLine($"Once the new device is enrolled, run mpc refresh --key {opened.Path} here: until then the share inside the handover is this device's live share.");
                     return 0;
                 }
-                string? enrolled = await WaitForEnrolment(client, share.KeyId, devicesBefore, confirmed.CreatedAt + DeviceEnrolmentRequest.Lifetime + EnrolGrace, cancellationToken);
+                Console.Error.WriteLine($"Waiting for the new device to enrol (until {watch.Deadline.ToLocalTime():HH:mm}; Ctrl+C stops waiting, then run mpc refresh here yourself)...");
+                string? enrolled = await watch.WaitAsync(cancellationToken: cancellationToken);
                 if (enrolled is null)
                 {
                     throw new CliException($"no new device enrolled before the request expired; delete {outPath} and run mpc refresh --key {opened.Path} if it may have been copied");
@@ -105,27 +106,6 @@ internal static class DeviceEnrolmentCommands
         }));
         return command;
     }
-
-    /// <summary>How long after the request expires an enrolment that opened it in time may still reach the server.</summary>
-    private static readonly TimeSpan EnrolGrace = TimeSpan.FromMinutes(2);
-
-    /// <summary>Polls the key's devices until one that was not there before appears (not a backup), or <paramref name="deadline"/> passes.</summary>
-    private static async Task<string?> WaitForEnrolment(MpcSignerClient client, string keyId, HashSet<string> before, DateTimeOffset deadline, CancellationToken cancellationToken)
-    {
-        Console.Error.WriteLine($"Waiting for the new device to enrol (until {deadline.ToLocalTime():HH:mm}; Ctrl+C stops waiting, then run mpc refresh here yourself)...");
-        while (DateTimeOffset.UtcNow < deadline)
-        {
-            IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(keyId, cancellationToken);
-            if (devices.FirstOrDefault(d => !d.IsBackup && !d.Revoked && !before.Contains(d.DeviceId)) is { } added)
-            {
-                return added.DeviceId;
-            }
-            await Task.Delay(PollInterval, cancellationToken);
-        }
-        return null;
-    }
-
-    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
     public static Command Enrol()
     {

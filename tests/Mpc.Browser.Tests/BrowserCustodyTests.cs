@@ -84,13 +84,13 @@ public sealed class BrowserCustodyTests(BrowserApp app, ITestOutputHelper output
     [ChromiumFact]
     public async Task A_key_made_in_the_browser_signs_from_the_command_line_and_a_key_made_with_the_command_line_signs_in_the_browser()
     {
-        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page) =
-            await BrowserBesideCliAsync("browser-cli-user", "MPC_BACKUP_PASSPHRASE");
+        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page, _) =
+            await BrowserBesideCli.StartAsync(app, output, "browser-cli-user", "MPC_BACKUP_PASSPHRASE", Passphrase);
         using MpcCli ownedCli = cli;
         await using IBrowserContext ownedContext = context;
 
         // Browser → CLI: the browser's backup restored by mpc restore; mpc sign; openssl checks against the browser's key.
-        (string browserKeyId, string browserPem) = await CreateKeyInBrowserAsync(page);
+        (string browserKeyId, string browserPem) = await BrowserBesideCli.CreateKeyInBrowserAsync(page);
         string backup = (await Evaluate(page, "async ([keyId, passphrase]) => window.toBase64(await window.signer.backup(keyId, { passphrase }))",
             new[] { browserKeyId, Passphrase })).GetString()!;
         await File.WriteAllBytesAsync(cli.PathOf("browser.backup"), Convert.FromBase64String(backup));
@@ -111,93 +111,5 @@ public sealed class BrowserCustodyTests(BrowserApp app, ITestOutputHelper output
         Assert.Equal(cliPem.Trim(), restored.GetProperty("publicKeyPem").GetString()!.Trim());
         const string second = "Certificate no. 8, signed in the browser with a key made on the command line.";
         AssertOpensslVerifies(cliPem, second, await Sign(page, cliKeyId, second));
-    }
-
-    [ChromiumFact]
-    public async Task A_key_made_in_the_browser_signs_from_the_command_line_after_a_device_enrolment_and_a_command_line_key_signs_in_the_browser_after_one()
-    {
-        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page) =
-            await BrowserBesideCliAsync("browser-enrol-user", "MPC_PASSPHRASE");
-        using MpcCli ownedCli = cli;
-        await using IBrowserContext ownedContext = context;
-
-        // The browser is the existing device: mpc device request on the CLI, handOver() in the browser with the code
-        // the CLI showed, mpc device enrol; the CLI signs; the browser refreshes (its handed-over share dies) and signs.
-        (string browserKeyId, string browserPem) = await CreateKeyInBrowserAsync(page);
-        string[] requested = (await cli.RunAsync(environment, "device", "request", "--pending", "cli.pending", "--key-id", browserKeyId))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        string request = requested[0], code = requested[1]["Code: ".Length..];
-        string wrongCode = (await Evaluate(page, """
-            async ([keyId, request]) => { try { await window.signer.handOver(keyId, { request, code: '000-000' }); return 'sealed'; } catch (e) { return e.message; } }
-            """, new[] { browserKeyId, request })).GetString()!;
-        Assert.NotEqual("sealed", wrongCode);
-        string handover = (await Evaluate(page, "async ([keyId, request, code]) => await window.signer.handOver(keyId, { request, code })",
-            new[] { browserKeyId, request, code })).GetString()!;
-        await File.WriteAllTextAsync(cli.PathOf("browser.handover"), handover);
-        await cli.RunAsync(environment, "device", "enrol", "--pending", "cli.pending", "--handover", "browser.handover", "--out", "enrolled.key");
-        const string document = "Certificate no. 9, signed from the command line after enrolling from the browser.";
-        await File.WriteAllTextAsync(cli.PathOf("document.txt"), document);
-        await cli.RunAsync(environment, "sign", "--key", "enrolled.key", "--in", "document.txt", "--out", "document.sig");
-        AssertOpensslVerifies(browserPem, document, await File.ReadAllBytesAsync(cli.PathOf("document.sig")));
-        await Evaluate(page, "async keyId => await window.signer.refresh(keyId)", browserKeyId);
-        AssertOpensslVerifies(browserPem, "the browser after handing over", await Sign(page, browserKeyId, "the browser after handing over"));
-
-        // The browser is the new device: requestEnrolment() in the browser, mpc device handover with its code,
-        // acceptHandover() in the browser, which signs.
-        string[] made = (await cli.RunAsync(environment, "keygen", "--out", "cli.key")).Split('\n', 2);
-        string cliKeyId = made[0]["Key id: ".Length..].Trim();
-        string cliPem = made[1];
-        JsonElement enrolment = await Evaluate(page, "async keyId => await window.signer.requestEnrolment(keyId)", cliKeyId);
-        await cli.RunAsync(environment, "device", "handover", "--key", "cli.key", "--request", enrolment.GetProperty("request").GetString()!,
-            "--code", enrolment.GetProperty("code").GetString()!, "--out", "cli.handover", "--no-wait");
-        JsonElement enrolled = await Evaluate(page, "async handover => await window.signer.acceptHandoverTimed(handover)",
-            await File.ReadAllTextAsync(cli.PathOf("cli.handover")));
-        Assert.Equal(cliKeyId, enrolled.GetProperty("keyId").GetString());
-        Assert.Equal(cliPem.Trim(), enrolled.GetProperty("publicKeyPem").GetString()!.Trim());
-        const string second = "Certificate no. 10, signed in the browser after enrolling from the command line.";
-        AssertOpensslVerifies(cliPem, second, await Sign(page, cliKeyId, second));
-
-        string figures = string.Create(CultureInfo.InvariantCulture,
-            $"browser enrolment (headless chromium): acceptHandover (open, enrolment refresh, seal) {enrolled.GetProperty("milliseconds").GetDouble():F0} ms");
-        output.WriteLine(figures);
-        Console.WriteLine(figures);
-    }
-
-    /// <summary>
-    /// The server started for <paramref name="user"/>, the CLI with its environment (server, token, and
-    /// <see cref="Passphrase"/> under <paramref name="passphraseVariable"/>), and the harness page connected as the same
-    /// user; the caller disposes the CLI and the browser context.
-    /// </summary>
-    private async Task<(MpcCli Cli, Dictionary<string, string> Environment, IBrowserContext Context, IPage Page)> BrowserBesideCliAsync(string user, string passphraseVariable)
-    {
-        await app.Server.StartAsync(app.Origin);
-        string token = await app.Server.TokenAsync(user);
-        var environment = new Dictionary<string, string>
-        {
-            ["MPC_SERVER"] = app.Server.GrpcAddress.ToString(),
-            ["MPC_TOKEN"] = token,
-            [passphraseVariable] = Passphrase,
-        };
-        var cli = new MpcCli();
-        IBrowserContext context = await app.Browser.NewContextAsync();
-        try
-        {
-            IPage page = await OpenHarness(context, app, output);
-            await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
-            return (cli, environment, context, page);
-        }
-        catch
-        {
-            await context.DisposeAsync();
-            cli.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>A P-256 key made in the browser: its id and public key PEM.</summary>
-    private static async Task<(string KeyId, string PublicKeyPem)> CreateKeyInBrowserAsync(IPage page)
-    {
-        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
-        return (key.GetProperty("keyId").GetString()!, key.GetProperty("publicKeyPem").GetString()!);
     }
 }

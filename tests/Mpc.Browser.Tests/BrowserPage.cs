@@ -11,14 +11,14 @@ internal static class BrowserPage
 {
     public const int TimeoutMs = 300_000;
 
-    /// <summary>Opens the signer in the page (as window.signer) for the test server and <paramref name="token"/>.</summary>
+    /// <summary>Opens the signer in the page (as window.signer) for [server, token] and, if given third, a passphrase.</summary>
     public const string OpenSigner = """
-        async ([server, token]) => {
+        async ([server, token, passphrase]) => {
           const { MpcSigner, toBase64 } = await import('./mpc-signer.js');
           window.toBase64 = toBase64;
           window.progress = [];
           const started = performance.now();
-          window.signer = await MpcSigner.open({ server, token, onProgress: p => window.progress.push(p) });
+          window.signer = await MpcSigner.open({ server, token, passphrase: passphrase || undefined, onProgress: p => window.progress.push(p) });
           return { ...window.signer.device, openMs: performance.now() - started, stages: [...new Set(window.progress.map(p => p.stage))] };
         }
         """;

@@ -2,7 +2,11 @@
 
 export type Curve = 'p256' | 'p384' | 'secp256k1';
 
-/** What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done", "refresh", "backup", "restore", "enrol". */
+/**
+ * What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done",
+ * "refresh", "backup", "restore", "enrol", and after handOver(): "handover-wait" (with `until`), "handover-enrolled"
+ * and "handover-done" (with `deviceId`).
+ */
 export interface Progress {
   stage: string;
   note?: string;
@@ -12,6 +16,10 @@ export interface Progress {
   /** device-ready: how long the device parameters took. */
   milliseconds?: number;
   keyId?: string;
+  /** handover-wait: when the wait for the new device ends (ISO 8601). */
+  until?: string;
+  /** handover-enrolled, handover-done: the new device's id. */
+  deviceId?: string;
 }
 
 export interface KeyDescription {
@@ -63,6 +71,39 @@ export interface RestoreOptions {
   label?: string;
 }
 
+export interface EnrolmentRequest {
+  /** The request token ("mpc-enrol2:..."), to carry to the existing device by any channel. */
+  request: string;
+  /** The confirmation code to show on this screen; the user types it on the existing device. */
+  code: string;
+  /** When the request stops opening handovers (ISO 8601, 15 minutes after it was made). */
+  expiresAt: string;
+}
+
+export interface HandOverOptions {
+  /** The new device's request token. */
+  request: string;
+  /** The code the user read from the NEW device's screen. */
+  code: string;
+  /** Written into the handover; by default the bearer token's "sub". */
+  userId?: string;
+  /** Default true: wait for the new device to enrol, then refresh this browser's pair (`completion`). */
+  wait?: boolean;
+}
+
+export interface HandOverResult {
+  /** The handover text ("mpc-handover2:..."), to carry to the new device. */
+  handover: string;
+  /** When the wait ends (ISO 8601: the request's lifetime plus two minutes); null with `wait: false`. */
+  until: string | null;
+  /**
+   * Resolves once the new device has enrolled and this browser has refreshed its pair (the share inside the handover
+   * then no longer works); rejects when no new device enrolled before `until` ("... call refresh(keyId) on this device
+   * after the new device has enrolled") or the refresh failed. Null with `wait: false`: call refresh(keyId) yourself.
+   */
+  completion: Promise<KeyDescription & { refreshed: true; deviceId: string }> | null;
+}
+
 export declare class MpcSigner {
   /** Starts the worker, connects, and loads (or creates once) this browser's device parameters. */
   static open(options: OpenOptions): Promise<MpcSigner>;
@@ -98,13 +139,23 @@ export declare class MpcSigner {
   /** Restores a backup file (this API's or `mpc backup`'s) onto this browser; the backup is used up. */
   restore(file: Uint8Array | ArrayBuffer, options: RestoreOptions): Promise<KeyDescription>;
   restoreTimed(file: Uint8Array | ArrayBuffer, options: RestoreOptions): Promise<KeyDescription & { milliseconds: number }>;
-  /** New device: starts an enrolment; carry `request` to the existing device, show `code` here (valid 15 minutes, in memory only). */
-  requestEnrolment(keyId: string): Promise<{ request: string; code: string }>;
-  /** New device: opens the existing device's handover (`mpc device handover` or handOver()), enrols this browser, seals the share. */
+  /**
+   * New device: starts an enrolment; carry `request` to the existing device, show `code` here. Valid 15 minutes; its
+   * private key is sealed in IndexedDB like a share, so a reload keeps it (one per browser: a new request replaces it).
+   */
+  requestEnrolment(keyId: string): Promise<EnrolmentRequest>;
+  /**
+   * New device: opens the existing device's handover (`mpc device handover` or handOver()) with the pending request
+   * (also after a reload), enrols this browser, seals the share. The request is used once; an expired or used one is
+   * refused with a message saying to call requestEnrolment(keyId) again.
+   */
   acceptHandover(handover: string, options?: { label?: string }): Promise<KeyDescription>;
   acceptHandoverTimed(handover: string, options?: { label?: string }): Promise<KeyDescription & { milliseconds: number }>;
-  /** Existing device: the handover for a new device's request, if `code` is its code; refresh(keyId) here once the new device is enrolled. */
-  handOver(keyId: string, options: { request: string; code: string; userId?: string }): Promise<string>;
+  /**
+   * Existing device: the handover for a new device's request, if `code` is its code, and `completion`: this browser
+   * waits for the new device to enrol and then refreshes its own pair, as `mpc device handover` does.
+   */
+  handOver(keyId: string, options: HandOverOptions): Promise<HandOverResult>;
   /** The user's keys as the server knows them. */
   listKeys(): Promise<ServerKey[]>;
   /** Stops the worker. */

@@ -138,16 +138,19 @@ export class MpcSigner {
 
   /**
    * New device, step 1 of an enrolment (the SDK's DeviceEnrolmentRequest; `mpc device request` on the CLI): returns
-   * `{ request, code }`. Carry `request` to the existing device by any channel and show `code` here: the user types it
-   * there. The pending key lives in the worker only (valid 15 minutes; a reload loses it).
+   * `{ request, code, expiresAt }`. Carry `request` to the existing device by any channel and show `code` here: the
+   * user types it there. The request's private key is sealed in IndexedDB like a share (valid 15 minutes, so a reload
+   * keeps it; one per browser: a new request replaces it).
    */
   requestEnrolment(keyId) {
     return this.#call('requestEnrolment', { keyId });
   }
 
   /**
-   * New device, step 2: opens the handover the existing device made (`mpc device handover` or handOver()), enrols
-   * this browser as a device of the key (its own share pair) and seals the share. The handover opens once.
+   * New device, step 2: opens the handover the existing device made (`mpc device handover` or handOver()) with the
+   * pending request sealed in IndexedDB (also after a reload), enrols this browser as a device of the key (its own
+   * share pair) and seals the share. The request is used once: it is deleted once enrolled, when the handover is
+   * refused, or when it has expired.
    */
   async acceptHandover(handover, { label = 'browser' } = {}) {
     const { milliseconds, ...key } = await this.#call('acceptHandover', { handover: String(handover).trim(), label });
@@ -160,15 +163,23 @@ export class MpcSigner {
   }
 
   /**
-   * Existing device: the handover text for a new device's `request`, sealed only if `code` (typed by the user from
-   * the NEW device's screen) is that request's code. Once the new device is enrolled, call refresh(keyId) here: until
-   * then the share inside the handover is this browser's live share.
+   * Existing device: `{ handover, until, completion }`. `handover` is the text for a new device's `request`, sealed
+   * only if `code` (typed by the user from the NEW device's screen) is that request's code. As `mpc device handover`
+   * does, this browser then waits for the new device to enrol (polling the server's device list until `until`: the
+   * request's 15 minutes plus 2) and refreshes its own pair, so the share inside the handover stops working:
+   * `completion` resolves to the key with `{ refreshed: true, deviceId }` (the new device's id), or rejects when no new
+   * device enrolled in time (then call refresh(keyId) here once it has). Progress stages "handover-wait",
+   * "handover-enrolled", "refresh", "handover-done". With `{ wait: false }` there is no wait (`completion` is null):
+   * call refresh(keyId) here after the enrolment.
    */
-  handOver(keyId, { request, code, userId = this.#userId }) {
+  async handOver(keyId, { request, code, userId = this.#userId, wait = true }) {
     if (!userId) {
-      return Promise.reject(new Error('handOver needs the user id (the token has no "sub"): pass { userId }'));
+      throw new Error('handOver needs the user id (the token has no "sub"): pass { userId }');
     }
-    return this.#call('handOver', { keyId, request: String(request).trim(), code: String(code).trim(), userId });
+    const { handover, watch, until } = await this.#call('handOver', { keyId, request: String(request).trim(), code: String(code).trim(), userId, wait: Boolean(wait) });
+    return wait
+      ? { handover, until, completion: this.#call('completeHandover', { keyId, watch, until }) }
+      : { handover, until: null, completion: null };
   }
 
   /** The user's keys as the server knows them. */
@@ -198,6 +209,16 @@ export class MpcSigner {
   /** @internal for the browser tests; present only in builds with test hooks. */
   shareScalarHexForTest(keyId) {
     return this.#call('shareScalarHexForTest', { keyId });
+  }
+
+  /** @internal for the browser tests; present only in builds with test hooks: moves the worker's clock forward. */
+  advanceClockForTest(minutes) {
+    return this.#call('advanceClockForTest', { minutes });
+  }
+
+  /** @internal for the browser tests; present only in builds with test hooks: the sealed pending enrolment's private key. */
+  pendingEnrolmentKeyHexForTest() {
+    return this.#call('pendingEnrolmentKeyHexForTest');
   }
 
   #call(op, args) {

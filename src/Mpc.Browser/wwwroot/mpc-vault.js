@@ -4,12 +4,14 @@
 // changed byte fails to open. docs/key-custody.md ("In the browser") says what this does and does not protect.
 
 const DATABASE = 'mpc-signer';
-const VERSION = 2;
+const VERSION = 3;
 const WRAPPING = 'wrapping';
 const SHARES = 'shares';
 const DEVICE = 'device';
 // Version 2: a refresh, restore or enrolment seals its new share here before the server switches (see sealPendingShare).
 const PENDING = 'pending';
+// Version 3: a new device's pending enrolment request (see sealPendingEnrolment).
+const ENROLMENT = 'enrolment';
 const FORMAT = 'mpc-signer/browser-seal/v1';
 
 export class VaultError extends Error {}
@@ -19,7 +21,7 @@ function database() {
     const request = indexedDB.open(DATABASE, VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
-      for (const [name, options] of [[WRAPPING], [SHARES, { keyPath: 'keyId' }], [DEVICE], [PENDING]]) {
+      for (const [name, options] of [[WRAPPING], [SHARES, { keyPath: 'keyId' }], [DEVICE], [PENDING], [ENROLMENT]]) {
         if (!db.objectStoreNames.contains(name)) {
           db.createObjectStore(name, options);
         }
@@ -67,7 +69,7 @@ async function seal(kind, name, plaintext) {
   return { format: FORMAT, iv, sealed: new Uint8Array(sealed) };
 }
 
-async function open(kind, name, record) {
+async function open(kind, name, record, remedy = 'restore it from a backup') {
   if (record?.format !== FORMAT || !(record.iv instanceof Uint8Array) || !(record.sealed instanceof Uint8Array)) {
     throw new VaultError(`the stored ${kind} ${name} is not a sealed record of this version`);
   }
@@ -75,7 +77,7 @@ async function open(kind, name, record) {
     return new Uint8Array(await crypto.subtle.decrypt(
       { name: 'AES-GCM', iv: record.iv, additionalData: associatedData(kind, name) }, await sealingKey(), record.sealed));
   } catch {
-    throw new VaultError(`the stored ${kind} ${name} fails its integrity check (changed, corrupt, or sealed in another browser profile): restore it from a backup`);
+    throw new VaultError(`the stored ${kind} ${name} fails its integrity check (changed, corrupt, or sealed in another browser profile): ${remedy}`);
   }
 }
 
@@ -92,22 +94,46 @@ async function passphraseKey(passphrase, salt, iterations, usage) {
     { name: 'AES-GCM', length: 256 }, false, [usage]);
 }
 
-/** The share record (not yet stored) of `key`: sealed under the profile's key, and first under `passphrase` if given. */
+/** `secret` sealed as a `kind` record named `name`: under the profile's key, and first under `passphrase` if given. */
+async function sealLayers(kind, name, secret, passphrase) {
+  if (!passphrase) {
+    return await seal(kind, name, secret);
+  }
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const inner = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: associatedData(`${kind}-passphrase`, name) },
+    await passphraseKey(passphrase, salt, PASSPHRASE_ITERATIONS, 'encrypt'), secret));
+  return { ...await seal(kind, name, inner), passphrase: { kdf: PASSPHRASE_KDF, iterations: PASSPHRASE_ITERATIONS, salt, iv } };
+}
+
+/** Opens what sealLayers() sealed: the profile's layer, then the passphrase layer if the record has one. */
+async function openLayers(kind, name, record, passphrase, remedy) {
+  const opened = await open(kind, name, record, remedy);
+  const layer = record.passphrase;
+  if (!layer) {
+    return opened;
+  }
+  try {
+    if (layer.kdf !== PASSPHRASE_KDF || !(layer.iterations >= PASSPHRASE_ITERATIONS) || !(layer.salt instanceof Uint8Array) || !(layer.iv instanceof Uint8Array)) {
+      throw new VaultError(`the stored ${kind} ${name} has a passphrase layer this version does not accept`);
+    }
+    if (!passphrase) {
+      throw new VaultError(`the stored ${kind} ${name} is also sealed under a passphrase: open the signer with { passphrase }`);
+    }
+    try {
+      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: layer.iv, additionalData: associatedData(`${kind}-passphrase`, name) },
+        await passphraseKey(passphrase, layer.salt, layer.iterations, 'decrypt'), opened));
+    } catch {
+      throw new VaultError(`the stored ${kind} ${name} does not open with this passphrase (wrong passphrase, or the record was changed)`);
+    }
+  } finally {
+    opened.fill(0);
+  }
+}
+
+/** The share record (not yet stored) of `key`: the key's description in clear beside the sealed share. */
 async function shareRecord(key, secret, passphrase) {
-  let inner = secret;
-  let layer;
-  if (passphrase) {
-    const salt = crypto.getRandomValues(new Uint8Array(16));
-    const iv = crypto.getRandomValues(new Uint8Array(12));
-    inner = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: associatedData('share-passphrase', key.keyId) },
-      await passphraseKey(passphrase, salt, PASSPHRASE_ITERATIONS, 'encrypt'), secret));
-    layer = { kdf: PASSPHRASE_KDF, iterations: PASSPHRASE_ITERATIONS, salt, iv };
-  }
-  const record = { keyId: key.keyId, curve: key.curve, ...(key.publicKeyPem ? { publicKeyPem: key.publicKeyPem } : {}), ...await seal('share', key.keyId, inner) };
-  if (layer) {
-    record.passphrase = layer;
-  }
-  return record;
+  return { keyId: key.keyId, curve: key.curve, ...(key.publicKeyPem ? { publicKeyPem: key.publicKeyPem } : {}), ...await sealLayers('share', key.keyId, secret, passphrase) };
 }
 
 export async function sealShare(key, secret, passphrase) {
@@ -169,27 +195,29 @@ export async function listShares() {
 }
 
 export async function openShare(record, passphrase) {
-  const opened = await open('share', record.keyId, record);
-  const layer = record.passphrase;
-  if (!layer) {
-    return opened;
-  }
-  try {
-    if (layer.kdf !== PASSPHRASE_KDF || !(layer.iterations >= PASSPHRASE_ITERATIONS) || !(layer.salt instanceof Uint8Array) || !(layer.iv instanceof Uint8Array)) {
-      throw new VaultError(`the stored share ${record.keyId} has a passphrase layer this version does not accept`);
-    }
-    if (!passphrase) {
-      throw new VaultError(`the stored share ${record.keyId} is also sealed under a passphrase: open the signer with { passphrase }`);
-    }
-    try {
-      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: layer.iv, additionalData: associatedData('share-passphrase', record.keyId) },
-        await passphraseKey(passphrase, layer.salt, layer.iterations, 'decrypt'), opened));
-    } catch {
-      throw new VaultError(`the stored share ${record.keyId} does not open with this passphrase (wrong passphrase, or the record was changed)`);
-    }
-  } finally {
-    opened.fill(0);
-  }
+  return await openLayers('share', record.keyId, record, passphrase);
+}
+
+// A new device's pending enrolment request (the CLI's pending file, DeviceEnrolmentRequest.ExportSecret): sealed with
+// the same layers as a share, one per browser (a new request replaces it), deleted once the handover opened, was
+// refused, or the request expired. Its key id and expiry sit in clear beside it; the expiry that counts is the one
+// inside the sealed bytes, checked by the SDK.
+const ENROLMENT_RECORD = 'request';
+const ENROLMENT_REMEDY = 'call requestEnrolment(keyId) again';
+
+export async function sealPendingEnrolment(keyId, expiresAt, secret, passphrase) {
+  const record = { keyId, expiresAt, ...await sealLayers('enrolment', keyId, secret, passphrase) };
+  await run(ENROLMENT, 'readwrite', store => store.put(record, ENROLMENT_RECORD));
+}
+
+/** The pending enrolment's secret bytes (the caller zeroes them), or null when none is stored. */
+export async function openPendingEnrolment(passphrase) {
+  const record = await run(ENROLMENT, 'readonly', store => store.get(ENROLMENT_RECORD));
+  return record ? await openLayers('enrolment', record.keyId, record, passphrase, ENROLMENT_REMEDY) : null;
+}
+
+export async function deletePendingEnrolment() {
+  await run(ENROLMENT, 'readwrite', store => store.delete(ENROLMENT_RECORD));
 }
 
 export async function sealDevice(secret) {

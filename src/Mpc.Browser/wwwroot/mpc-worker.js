@@ -29,18 +29,50 @@ globalThis.mpcPrimeProgress = (bits, tested) => progress('device-setup', { bits,
 // which cannot be wiped.
 let sharePassphrase;
 
-/** What the .NET side calls (BrowserVault.cs): seal a new share as its key's pending record before the server switches. */
+/**
+ * What the .NET side calls (BrowserVault.cs): seal a new share as its key's pending record before the server switches;
+ * seal, or delete, a new device's pending enrolment request.
+ */
 const custody = {
   async storePending(keyId, curve, secret) {
-    const bytes = Uint8Array.from(secret);
-    secret.fill?.(0);
-    try {
-      await vault.sealPendingShare({ keyId, curve }, bytes, sharePassphrase);
-    } finally {
-      bytes.fill(0);
-    }
+    await withBytes(secret, bytes => vault.sealPendingShare({ keyId, curve }, bytes, sharePassphrase));
+  },
+  async storePendingEnrolment(keyId, expiresAt, secret) {
+    await withBytes(secret, bytes => vault.sealPendingEnrolment(keyId, expiresAt, bytes, sharePassphrase));
+  },
+  async destroyPendingEnrolment() {
+    await vault.deletePendingEnrolment();
   },
 };
+
+/** Runs `action` on a Uint8Array copy of the secret the .NET side passed, zeroing both after. */
+async function withBytes(secret, action) {
+  const bytes = Uint8Array.from(secret);
+  secret.fill?.(0);
+  try {
+    await action(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
+/**
+ * The sealed pending enrolment of this browser, handed to `use` as the numbers the .NET side takes; every JS copy is
+ * zeroed after. Rejects when none is stored.
+ */
+async function withPendingEnrolment(use) {
+  const secret = await vault.openPendingEnrolment(sharePassphrase);
+  if (!secret) {
+    throw new Error('no enrolment request is pending in this browser (it was used by an earlier acceptHandover(), expired, or never made): call requestEnrolment(keyId), then have the existing device hand over to the new request');
+  }
+  const numbers = Array.from(secret);
+  secret.fill(0);
+  try {
+    return await use(numbers);
+  } finally {
+    numbers.fill(0);
+  }
+}
 
 /**
  * Settles the pending records left by runs whose reply never came: the SDK asks the server which share it holds
@@ -170,25 +202,42 @@ const operations = {
     return { ...key, milliseconds: performance.now() - started };
   },
 
-  /** New device: an enrolment request for the key; { request, code }. */
+  /** New device: an enrolment request for the key, its private part sealed in IndexedDB; { request, code, expiresAt }. */
   async requestEnrolment({ keyId }) {
-    return JSON.parse((await runtime()).RequestEnrolment(keyId));
+    return JSON.parse(await (await runtime()).RequestEnrolment(keyId));
   },
 
-  /** New device: opens the existing device's handover, enrols this browser and seals its share. */
+  /** New device: opens the existing device's handover with the sealed pending request, enrols this browser and seals its share. */
   async acceptHandover({ handover, label }) {
     const signer = await runtime();
     progress('enrol');
     const started = performance.now();
     await settlePending(signer);
-    const key = JSON.parse(await signer.AcceptHandover(handover, label ?? 'browser'));
+    const key = JSON.parse(await withPendingEnrolment(pending => signer.AcceptHandover(handover, label ?? 'browser', pending)));
     await confirmOpenShare(key);
     return { ...key, milliseconds: performance.now() - started };
   },
 
-  /** Existing device: the handover text for a request whose code the user typed. */
-  async handOver({ keyId, request, code, userId }) {
-    return (await runtime()).HandOver(keyId, request, code, userId);
+  /** Existing device: the handover text for a request whose code the user typed; { handover, watch, until } when waiting. */
+  async handOver({ keyId, request, code, userId, wait }) {
+    return JSON.parse(await (await runtime()).HandOver(keyId, request, code, userId, wait));
+  },
+
+  /**
+   * Existing device, after handOver: waits for the new device to enrol (the server's device list, polled), then
+   * refreshes this browser's pair through refresh() (pending record first), so the handed-over share stops working.
+   */
+  async completeHandover({ keyId, watch, until }) {
+    const signer = await runtime();
+    progress('handover-wait', { keyId, until });
+    const deviceId = await signer.WaitForNewDevice(watch);
+    if (!deviceId) {
+      throw new Error(`no new device enrolled for key ${keyId} before its enrolment request expired (${until}): call refresh(keyId) on this device after the new device has enrolled`);
+    }
+    progress('handover-enrolled', { keyId, deviceId });
+    const key = await operations.refresh({ keyId });
+    progress('handover-done', { keyId, deviceId });
+    return { ...key, refreshed: true, deviceId };
   },
 
   async sign({ keyId, data }) {
@@ -218,23 +267,32 @@ const operations = {
     return benchmarks.ScalarMultiply(curve ?? 'p256', runs ?? 9);
   },
 
+  // Test hooks, present only in builds with test hooks (BrowserSigner.cs, MPC_BROWSER_TEST_HOOKS).
   async loseNextReplyForTest() {
-    const signer = await runtime();
-    if (typeof signer.LoseNextReplyForTest !== 'function') {
-      throw new Error('this build has no test hooks');
-    }
-    signer.LoseNextReplyForTest();
-    return true;
+    return callTestHook(await runtime(), 'LoseNextReplyForTest') ?? true;
+  },
+
+  async advanceClockForTest({ minutes }) {
+    return callTestHook(await runtime(), 'AdvanceClockForTest', minutes) ?? true;
   },
 
   async shareScalarHexForTest({ keyId }) {
+    return callTestHook(await runtime(), 'ShareScalarHexForTest', keyId);
+  },
+
+  async pendingEnrolmentKeyHexForTest() {
     const signer = await runtime();
-    if (typeof signer.ShareScalarHexForTest !== 'function') {
-      throw new Error('this build has no test hooks');
-    }
-    return signer.ShareScalarHexForTest(keyId);
+    return await withPendingEnrolment(pending => callTestHook(signer, 'PendingEnrolmentKeyHexForTest', pending));
   },
 };
+
+/** Calls a test hook of the .NET side; a build without test hooks has none. */
+function callTestHook(signer, name, ...args) {
+  if (typeof signer[name] !== 'function') {
+    throw new Error('this build has no test hooks');
+  }
+  return signer[name](...args);
+}
 
 onmessage = async ({ data: { id, op, args } }) => {
   try {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Mpc.Client.KeyStore;
+using Mpc.Crypto;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Encoding;
 using Org.BouncyCastle.Math;
@@ -18,6 +19,8 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     internal const string PendingFormat = "mpc-signer/enrolment-pending";
     internal const uint PendingVersion = 2;
     internal const string PendingKind = "a pending device enrolment";
+    internal const string SecretFormat = "mpc-signer/enrolment-pending-secret";
+    internal const uint SecretVersion = 1;
     internal const int PrivateKeyLength = 32;
 
     /// <summary>How long a request may be used: long enough to carry a token between two devices, short enough to bound exposure.</summary>
@@ -34,6 +37,9 @@ public sealed class DeviceEnrolmentRequest : IDisposable
 
     /// <summary>The public part to carry to the existing device (<see cref="EnrolmentRequest.ToToken"/>).</summary>
     public EnrolmentRequest Request { get; }
+
+    /// <summary>When the request stops opening handovers (<see cref="Lifetime"/> after it was made).</summary>
+    public DateTimeOffset ExpiresAt => Request.CreatedAt + Lifetime;
 
     /// <summary>
     /// A fresh key pair and request id from the platform CSPRNG, for key <paramref name="keyId"/>, dated by
@@ -75,6 +81,53 @@ public sealed class DeviceEnrolmentRequest : IDisposable
         SecretFile.Delete(path);
     }
 
+    /// <summary>
+    /// The pending enrolment unprotected (the pending file's header fields and the private key, under format
+    /// <c>mpc-signer/enrolment-pending-secret</c>), for a caller that seals it itself, as the browser's vault does
+    /// with <see cref="Mpc.Protocol.Keys.ClientKeyShare.ExportSecret"/>. The caller zeroes the result.
+    /// </summary>
+    public byte[] ExportSecret()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        // Sized so the buffer never grows: Clear() then zeroes the only copy besides the returned one.
+        var writer = new WireWriter(1024).WriteString(SecretFormat).WriteUInt32(SecretVersion);
+        WriteHeader(writer, Request);
+        try
+        {
+            return writer.WriteBytes(_privateKey).ToArray();
+        }
+        finally
+        {
+            writer.Clear();
+        }
+    }
+
+    /// <summary>Restores a pending enrolment written by <see cref="ExportSecret"/>; the caller disposes it and zeroes <paramref name="secret"/>.</summary>
+    /// <exception cref="MpcSignerException"><see cref="MpcErrorReason.CorruptInput"/>: not such bytes, or the key pair does not match.</exception>
+    public static DeviceEnrolmentRequest ImportSecret(ReadOnlySpan<byte> secret)
+    {
+        const string Kind = "pending enrolment";
+        EnrolmentRequest header;
+        byte[]? privateKey = null;
+        try
+        {
+            var reader = new WireReader(secret);
+            if (reader.ReadString("format", 64) != SecretFormat || reader.ReadUInt32("version") != SecretVersion)
+            {
+                throw new MpcSignerException(MpcErrorReason.WrongKind, $"not a {Kind} of this version");
+            }
+            header = ReadHeader(ref reader);
+            privateKey = reader.ReadByteArray("private key", exactLength: PrivateKeyLength);
+            reader.EnsureEnd(Kind);
+        }
+        catch (MpcProtocolException e)
+        {
+            CryptographicOperations.ZeroMemory(privateKey);
+            throw new MpcSignerException(MpcErrorReason.CorruptInput, $"{Kind} is truncated or corrupt", e);
+        }
+        return FromParts(privateKey, header, Kind);
+    }
+
     internal byte[] ExportPending(ReadOnlySpan<char> passphrase, KeyFileOptions options)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -85,13 +138,19 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     {
         Envelope<EnrolmentRequest> envelope = PassphraseEnvelope.Parse(file, PendingFormat, PendingVersion, PendingKind, ReadHeader, options.Minimum);
         byte[] privateKey = PassphraseEnvelope.Open(envelope, passphrase, "pending enrolment file");
+        return FromParts(privateKey, envelope.Header, "pending enrolment file");
+    }
+
+    /// <summary>The request from its private key and header, once they form a key pair; zeroes the key otherwise.</summary>
+    private static DeviceEnrolmentRequest FromParts(byte[] privateKey, EnrolmentRequest header, string kind)
+    {
         try
         {
-            if (privateKey.Length != PrivateKeyLength || !P256.IsKeyPair(privateKey, envelope.Header.PublicKeySpan))
+            if (privateKey.Length != PrivateKeyLength || !P256.IsKeyPair(privateKey, header.PublicKeySpan))
             {
-                throw new MpcSignerException(MpcErrorReason.CorruptInput, "pending enrolment file is inconsistent: its key pair does not match");
+                throw new MpcSignerException(MpcErrorReason.CorruptInput, $"{kind} is inconsistent: its key pair does not match");
             }
-            return new DeviceEnrolmentRequest(privateKey, envelope.Header);
+            return new DeviceEnrolmentRequest(privateKey, header);
         }
         catch
         {

@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+using static Mpc.Browser.Tests.BrowserBesideCli;
+using static Mpc.Browser.Tests.BrowserPage;
+
+namespace Mpc.Browser.Tests;
+
+/// <summary>
+/// Device enrolment between the browser and the mpc command line, with the browser as either device: as the existing
+/// device it waits for the new one and refreshes itself (as mpc device handover does); as the new device its pending
+/// request is sealed in IndexedDB, so it survives a reload and is used once. Every signature is checked by openssl.
+/// Expiry is reached with the test build's clock hook (advanceClockForTest).
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper output)
+{
+    private const string Passphrase = "correct horse battery staple";
+
+    /// <summary>handOver() in the page, its completion kept as window.completion; { handover, until }.</summary>
+    private const string HandOverKeepingCompletion = """
+        async ([keyId, request, code]) => {
+          const { handover, until, completion } = await window.signer.handOver(keyId, { request, code });
+          window.completion = completion.then(key => ({ key }), e => ({ error: e.message }));
+          return { handover, until };
+        }
+        """;
+
+    [ChromiumFact]
+    public async Task The_browser_as_the_existing_device_refreshes_itself_once_the_command_line_device_has_enrolled_and_both_sign()
+    {
+        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page, _) =
+            await StartAsync(app, output, "browser-handover-user", "MPC_PASSPHRASE", Passphrase);
+        using MpcCli ownedCli = cli;
+        await using IBrowserContext ownedContext = context;
+        (string keyId, string pem) = await CreateKeyInBrowserAsync(page);
+        string x2Before = await ShareScalarHexAsync(page, keyId);
+
+        (string request, string code) = await RequestWithCliAsync(cli, environment, keyId);
+        string wrongCode = (await Evaluate(page, """
+            async ([keyId, request]) => { try { await window.signer.handOver(keyId, { request, code: '000-000' }); return 'sealed'; } catch (e) { return e.message; } }
+            """, new[] { keyId, request })).GetString()!;
+        Assert.Contains("confirmation code does not match", wrongCode, StringComparison.Ordinal);
+
+        JsonElement made = await Evaluate(page, HandOverKeepingCompletion, new[] { keyId, request, code });
+        DateTimeOffset until = DateTimeOffset.Parse(made.GetProperty("until").GetString()!, CultureInfo.InvariantCulture);
+        Assert.InRange(until, DateTimeOffset.UtcNow.AddMinutes(15), DateTimeOffset.UtcNow.AddMinutes(18));
+        await File.WriteAllTextAsync(cli.PathOf("browser.handover"), made.GetProperty("handover").GetString());
+        string enrolledOutput = await cli.RunAsync(environment, "device", "enrol", "--pending", "cli.pending", "--handover", "browser.handover", "--out", "enrolled.key");
+        string cliDeviceId = enrolledOutput.Trim()["Device id: ".Length..];
+
+        // The browser saw the new device and refreshed itself: completion names it, and the browser's x2 changed.
+        JsonElement completion = await Evaluate(page, "async () => await window.completion");
+        Assert.False(completion.TryGetProperty("error", out JsonElement error), error.ToString());
+        JsonElement completed = completion.GetProperty("key");
+        Assert.True(completed.GetProperty("refreshed").GetBoolean());
+        Assert.Equal(cliDeviceId, completed.GetProperty("deviceId").GetString());
+        Assert.Equal(pem, completed.GetProperty("publicKeyPem").GetString());
+        Assert.NotEqual(x2Before, await ShareScalarHexAsync(page, keyId));
+        string[] stages = [.. (await Evaluate(page, "async () => window.progress.map(p => p.stage)")).EnumerateArray().Select(s => s.GetString()!)];
+        Assert.Equal(["handover-wait", "handover-enrolled", "refresh", "handover-done"],
+            stages.SkipWhile(s => s != "handover-wait").Where(s => s.StartsWith("handover", StringComparison.Ordinal) || s == "refresh"));
+        // The refreshed share is the sealed one: nothing is left pending.
+        using JsonDocument stored = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        Assert.Empty(stored.RootElement.GetProperty("pending").EnumerateArray());
+
+        AssertOpensslVerifies(pem, "the browser after handing over", await Sign(page, keyId, "the browser after handing over"));
+        const string document = "Certificate no. 9, signed from the command line after enrolling from the browser.";
+        await File.WriteAllTextAsync(cli.PathOf("document.txt"), document);
+        await cli.RunAsync(environment, "sign", "--key", "enrolled.key", "--in", "document.txt", "--out", "document.sig");
+        AssertOpensslVerifies(pem, document, await File.ReadAllBytesAsync(cli.PathOf("document.sig")));
+    }
+
+    [ChromiumFact]
+    public async Task A_handover_whose_new_device_never_enrols_rejects_its_completion_saying_to_refresh_and_the_browser_still_signs()
+    {
+        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page, _) =
+            await StartAsync(app, output, "browser-handover-timeout-user", "MPC_PASSPHRASE", Passphrase);
+        using MpcCli ownedCli = cli;
+        await using IBrowserContext ownedContext = context;
+        (string keyId, string pem) = await CreateKeyInBrowserAsync(page);
+        (string request, string code) = await RequestWithCliAsync(cli, environment, keyId);
+        await Evaluate(page, HandOverKeepingCompletion, new[] { keyId, request, code });
+
+        // Past the request's lifetime and the grace after it, with no enrolment: the wait gives up.
+        await Evaluate(page, "async () => await window.signer.advanceClockForTest(18)");
+        string message = (await Evaluate(page, "async () => (await window.completion).error ?? 'resolved'")).GetString()!;
+        Assert.Contains("no new device enrolled", message, StringComparison.Ordinal);
+        Assert.Contains("call refresh(keyId) on this device after the new device has enrolled", message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', message);
+
+        await Evaluate(page, "async keyId => await window.signer.refresh(keyId)", keyId);
+        AssertOpensslVerifies(pem, "refreshed by hand", await Sign(page, keyId, "refreshed by hand"));
+    }
+
+    [ChromiumFact]
+    public async Task The_browser_as_the_new_device_keeps_its_request_sealed_across_a_reload_signs_after_the_handover_and_refuses_to_reuse_it()
+    {
+        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page, string token) =
+            await StartAsync(app, output, "browser-enrol-reload-user", "MPC_PASSPHRASE", Passphrase, signerPassphrase: Passphrase);
+        using MpcCli ownedCli = cli;
+        await using IBrowserContext ownedContext = context;
+        (string keyId, string pem) = await CreateKeyWithCliAsync(cli, environment, "cli.key");
+
+        JsonElement enrolment = await Evaluate(page, "async keyId => await window.signer.requestEnrolment(keyId)", keyId);
+        string privateKeyHex = (await Evaluate(page, "async () => await window.signer.pendingEnrolmentKeyHexForTest()")).GetString()!;
+        Assert.Equal(64, privateKeyHex.Length);
+        string storedBefore = await AssertEnrolmentSealedAsync(page, keyId, privateKeyHex);
+        Assert.Contains("\"passphrase\"", storedBefore, StringComparison.Ordinal); // the signer's passphrase layer too
+
+        // A reload (a new worker): the request is found in IndexedDB.
+        await page.ReloadAsync();
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token, Passphrase });
+        Assert.Equal(storedBefore, await AssertEnrolmentSealedAsync(page, keyId, privateKeyHex));
+        string handover = await HandOverWithCliAsync(cli, environment, enrolment);
+        JsonElement enrolled = await Evaluate(page, "async handover => await window.signer.acceptHandoverTimed(handover)", handover);
+        Assert.Equal(keyId, enrolled.GetProperty("keyId").GetString());
+        Assert.Equal(pem.Trim(), enrolled.GetProperty("publicKeyPem").GetString()!.Trim());
+        const string document = "Certificate no. 10, signed in the browser after enrolling from the command line.";
+        AssertOpensslVerifies(pem, document, await Sign(page, keyId, document));
+
+        // Used once: the sealed request is gone, and the same handover is refused with what to do.
+        using (JsonDocument after = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!))
+        {
+            Assert.Empty(after.RootElement.GetProperty("enrolment").EnumerateArray());
+        }
+        string again = await AcceptHandoverErrorAsync(page, handover);
+        Assert.Contains("no enrolment request is pending in this browser", again, StringComparison.Ordinal);
+        Assert.Contains("call requestEnrolment(keyId)", again, StringComparison.Ordinal);
+
+        string figures = string.Create(CultureInfo.InvariantCulture,
+            $"browser enrolment (headless chromium): acceptHandover (open, enrolment refresh, seal) {enrolled.GetProperty("milliseconds").GetDouble():F0} ms");
+        output.WriteLine(figures);
+        Console.WriteLine(figures);
+    }
+
+    [ChromiumFact]
+    public async Task An_expired_pending_enrolment_is_deleted_and_refused_with_a_clear_message_after_a_reload()
+    {
+        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page, string token) =
+            await StartAsync(app, output, "browser-enrol-expired-user", "MPC_PASSPHRASE", Passphrase);
+        using MpcCli ownedCli = cli;
+        await using IBrowserContext ownedContext = context;
+        (string keyId, _) = await CreateKeyWithCliAsync(cli, environment, "cli.key");
+        JsonElement enrolment = await Evaluate(page, "async keyId => await window.signer.requestEnrolment(keyId)", keyId);
+        string handover = await HandOverWithCliAsync(cli, environment, enrolment);
+
+        await page.ReloadAsync();
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        await Evaluate(page, "async () => await window.signer.advanceClockForTest(16)");
+        string expired = await AcceptHandoverErrorAsync(page, handover);
+        Assert.Contains("enrolment request expired", expired, StringComparison.Ordinal);
+        Assert.Contains("deleted", expired, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', expired);
+        using (JsonDocument after = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!))
+        {
+            Assert.Empty(after.RootElement.GetProperty("enrolment").EnumerateArray());
+        }
+        Assert.Contains("no enrolment request is pending", await AcceptHandoverErrorAsync(page, handover), StringComparison.Ordinal);
+    }
+
+    /// <summary>`mpc device request` for <paramref name="keyId"/> into cli.pending: the request token and the code.</summary>
+    private static async Task<(string Request, string Code)> RequestWithCliAsync(MpcCli cli, IReadOnlyDictionary<string, string> environment, string keyId)
+    {
+        string[] lines = (await cli.RunAsync(environment, "device", "request", "--pending", "cli.pending", "--key-id", keyId))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return (lines[0], lines[1]["Code: ".Length..]);
+    }
+
+    /// <summary>`mpc device handover --no-wait` of cli.key for the browser's request (with its code): the handover text.</summary>
+    private static async Task<string> HandOverWithCliAsync(MpcCli cli, IReadOnlyDictionary<string, string> environment, JsonElement enrolment)
+    {
+        await cli.RunAsync(environment, "device", "handover", "--key", "cli.key", "--request", enrolment.GetProperty("request").GetString()!,
+            "--code", enrolment.GetProperty("code").GetString()!, "--out", "cli.handover", "--no-wait");
+        return await File.ReadAllTextAsync(cli.PathOf("cli.handover"));
+    }
+
+    private static async Task<string> AcceptHandoverErrorAsync(IPage page, string handover) => (await Evaluate(page, """
+        async handover => { try { await window.signer.acceptHandover(handover); return 'enrolled'; } catch (e) { return e.message; } }
+        """, handover)).GetString()!;
+
+    /// <summary>
+    /// The one enrolment record names the key and is sealed: its private key appears nowhere in IndexedDB. The
+    /// record as JSON.
+    /// </summary>
+    private static async Task<string> AssertEnrolmentSealedAsync(IPage page, string keyId, string privateKeyHex)
+    {
+        string dump = (await Evaluate(page, DumpIndexedDb)).GetString()!;
+        Assert.DoesNotContain(privateKeyHex, dump, StringComparison.OrdinalIgnoreCase);
+        using JsonDocument stored = JsonDocument.Parse(dump);
+        JsonElement record = Assert.Single(stored.RootElement.GetProperty("enrolment").EnumerateArray());
+        Assert.Equal(keyId, record.GetProperty("keyId").GetString());
+        Assert.True(record.TryGetProperty("sealed", out _));
+        return record.GetRawText();
+    }
+}
