@@ -48,6 +48,15 @@ internal static class KeyGenCpuHarness
             rows.Add(($"{name}: keygen {Median(keyGen):F0} ms", keyGen));
             rows.Add(($"{name}: refresh {Median(refresh):F0} ms", refresh));
         }
+        var steps = new Dictionary<string, List<double>>();
+        for (int i = 0; i < runs; i++)
+        {
+            pool.RefillOne();
+            foreach ((string step, double ms) in KeyGenSteps(auxiliary, backend, pool, known))
+            {
+                (steps.TryGetValue(step, out List<double>? list) ? list : steps[step] = []).Add(ms);
+            }
+        }
         floors.Add(floor.Measure().TotalMilliseconds);
         double f = Median([.. floors]);
         Console.WriteLine($"F = {f:F2} ms (thread CPU, median of {floors.Count}); pool {pool.Hits} hits, {pool.Misses} misses; known parameters {known.Hits} hits, {known.Misses} misses");
@@ -55,7 +64,83 @@ internal static class KeyGenCpuHarness
         {
             Console.WriteLine($"{label} CPU = {Median(values) / f:F0} F (min {values.Min() / f:F0} F, max {values.Max() / f:F0} F)");
         }
+        Console.WriteLine("key generation by step (pool with Πprm commitments + known parameters), CPU medians:");
+        foreach ((string step, List<double> values) in steps)
+        {
+            Console.WriteLine($"  {step}: {Median([.. values]) / f:F0} F");
+        }
+        ProofSteps(auxiliary, backend, pool, f, runs);
         return 0;
+    }
+
+    /// <summary>Each proof of key generation proved and verified on its own: which one to make cheaper next.</summary>
+    private static void ProofSteps(RingPedersenSecret auxiliary, IBigNumBackend backend, PaillierKeyPool pool, double f, int runs)
+    {
+        var curve = EcCurve.Get(CurveKind.P256);
+        var context = new Mpc.Crypto.Hashing.ProofContext(new byte[16], Mpc.Crypto.Hashing.PartyRole.Server, "k", CurveKind.P256);
+        var steps = new Dictionary<string, List<double>>();
+        void Timed(string step, Action operation)
+        {
+            TimeSpan start = Environment.CpuUsage.TotalTime;
+            long wall = System.Diagnostics.Stopwatch.GetTimestamp();
+            operation();
+            (steps.TryGetValue(step, out List<double>? list) ? list : steps[step] = []).Add((Environment.CpuUsage.TotalTime - start).TotalMilliseconds);
+            (steps.TryGetValue(step + " (wall clock)", out List<double>? wallList) ? wallList : steps[step + " (wall clock)"] = []).Add(System.Diagnostics.Stopwatch.GetElapsedTime(wall).TotalMilliseconds);
+        }
+        for (int i = 0; i < runs; i++)
+        {
+            pool.RefillOne();
+            using PreparedPaillierKey prepared = pool.TakePrepared(backend, 2048);
+            PaillierPrivateKey key = prepared.Key;
+            var x = curve.RandomScalar();
+            var nonce = key.PublicKey.RandomUnit();
+            var c = key.EncryptWithNonce(x, nonce);
+            var X = curve.G.Multiply(x).Normalize();
+            PaillierBlumModulusProof mod = null!; NoSmallFactorProof fac = null!; EncryptedDlogProof log = null!; RingPedersenProof prm = null!;
+            RingPedersenSecret rp = prepared.RingPedersen ?? RingPedersenSecret.DeriveFromPaillier(key);
+            Timed("prove Πmod", () => mod = PaillierBlumModulusProof.Prove(key, context));
+            Timed("prove Πfac", () => fac = NoSmallFactorProof.Prove(key, auxiliary.Parameters, context));
+            Timed("prove Πlog*", () => log = EncryptedDlogProof.Prove(curve, key, c, x, nonce, auxiliary.Parameters, context));
+            Timed("prove Πprm (server, pooled commitments)", () => prm = RingPedersenProof.Prove(rp, context, prepared.Commitments));
+            Timed("verify Πmod", () => mod.Verify(key.PublicKey, context));
+            Timed("verify Πfac", () => fac.Verify(key.PublicKey, auxiliary.Parameters, context));
+            Timed("verify Πlog*", () => log.Verify(curve, key.PublicKey, c, X, auxiliary.Parameters, context));
+            Timed("verify Πprm (server's)", () => prm.Verify(rp.Parameters, context, backend));
+            RingPedersenProof own = null!;
+            Timed("prove Πprm (client's)", () => own = RingPedersenProof.Prove(auxiliary, context));
+            Timed("verify Πprm (client's)", () => own.Verify(auxiliary.Parameters, context, backend));
+        }
+        Console.WriteLine("each proof on its own (P-256, 2048-bit N, device parameters as in key generation), medians, CPU and wall clock:");
+        foreach ((string step, List<double> values) in steps)
+        {
+            Console.WriteLine($"  {step}: {Median([.. values]) / f:F0} F");
+        }
+    }
+
+    /// <summary>One key generation with each message's handling timed on its own: where the CPU goes.</summary>
+    private static List<(string Step, double Milliseconds)> KeyGenSteps(
+        RingPedersenSecret auxiliary, IBigNumBackend backend, IPaillierKeySource keys, VerifiedRingPedersenCache known)
+    {
+        var timings = new List<(string, double)>();
+        T Timed<T>(string step, Func<T> operation)
+        {
+            TimeSpan start = Environment.CpuUsage.TotalTime;
+            T result = operation();
+            timings.Add((step, (Environment.CpuUsage.TotalTime - start).TotalMilliseconds));
+            return result;
+        }
+        using var server = new Mpc.Protocol.KeyGen.KeyGenServerSession(Mpc.Protocol.KeyIds.New(), backend)
+        {
+            PaillierKeys = keys,
+            KnownClientParameters = known.For("benchmark"),
+        };
+        var client = new Mpc.Protocol.KeyGen.KeyGenClientSession(CurveKind.P256, auxiliary, backend);
+        var request = Timed("client: start", client.Start);
+        var commitment = Timed("server: request (commitment to Q1, its DLog proof)", () => server.HandleRequest(request));
+        var share = Timed("client: commitment (Q2 and its proof, the device's Πprm)", () => client.HandleCommitment(commitment));
+        var output = Timed("server: client share (checks Q2 and the device's parameters; Paillier key, Πmod, Πfac, Πlog*, Πprm)", () => server.HandleClientShare(share));
+        Timed("client: server share (checks of the server's proofs)", () => client.HandleServerShare(output.Message));
+        return timings;
     }
 
     /// <summary>The pool's keys without their prepared ring-Pedersen work: what the session then does inline.</summary>

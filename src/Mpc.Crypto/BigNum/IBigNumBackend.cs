@@ -46,8 +46,27 @@ public interface IBigNumBackend
     BigInteger[] PublicFixedBasePowMany(BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus) =>
         ModPowMany(Enumerable.Repeat(value, exponents.Count).ToArray(), exponents, modulus);
 
-    /// <summary>value·factor mod modulus, for operands already in [0, modulus). Ciphertext products are hot in signing.</summary>
-    BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus) => value.Multiply(factor).Mod(modulus);
+    /// <summary>
+    /// ∏ values[i]^exponents[i] mod modulus for PUBLIC values and exponents only (variable time): the batch checks of a
+    /// verifier. Same guards as <see cref="ModPowMany"/>; 1 for an empty list.
+    /// </summary>
+    /// <remarks>The default multiplies the separate powers; OpenSSL uses Pippenger's bucket method (one pass for all bases).</remarks>
+    BigInteger PublicProductOfPowers(IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        BigInteger product = BigInteger.One;
+        foreach (BigInteger power in ModPowMany(values, exponents, modulus))
+        {
+            product = ModMultiply(product, power, modulus);
+        }
+        return product;
+    }
+
+    /// <summary>
+    /// value·factor mod modulus for non-negative operands of any size and a positive modulus (odd or even; with factor 1
+    /// it is the reduction value mod modulus). Ciphertext products are hot in signing, and the proofs reduce hundreds of
+    /// products: never BouncyCastle's bit-by-bit remainder for those.
+    /// </summary>
+    BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus) => NumericsArithmetic.ModMultiply(value, factor, modulus);
 
     /// <summary>A random prime of exactly <paramref name="bits"/> bits with the top two bits set, ≡ 3 (mod 4) when <paramref name="blum"/>.</summary>
     BigInteger GeneratePrime(int bits, bool blum);

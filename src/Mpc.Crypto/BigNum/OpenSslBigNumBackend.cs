@@ -169,6 +169,10 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
     public BigInteger[] PublicFixedBasePowMany(BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus) =>
         OpenSslFixedBasePowers.Compute(_crypto, value, exponents, modulus);
 
+    /// <remarks>Pippenger's bucket method for public values only; see <see cref="OpenSslProductOfPowers"/>.</remarks>
+    public BigInteger PublicProductOfPowers(IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents, BigInteger modulus) =>
+        OpenSslProductOfPowers.Compute(_crypto, values, exponents, modulus);
+
     public unsafe BigInteger ModMultiply(BigInteger value, BigInteger factor, BigInteger modulus)
     {
         if (modulus.SignValue <= 0 || value.SignValue < 0 || factor.SignValue < 0)

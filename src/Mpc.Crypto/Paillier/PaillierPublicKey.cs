@@ -77,7 +77,7 @@ public sealed class PaillierPublicKey
         {
             throw Error.Of(MpcErrorCode.InvalidCiphertext, $"{field} is outside [1, N²).");
         }
-        if (!ciphertext.Gcd(N).Equals(BigInteger.One))
+        if (!NumericsArithmetic.AreCoprime(ciphertext, N))
         {
             throw Error.Of(MpcErrorCode.InvalidCiphertext, $"{field} is not a unit modulo N².");
         }
@@ -95,7 +95,7 @@ public sealed class PaillierPublicKey
             {
                 RandomNumberGenerator.Fill(buffer);
                 BigInteger r = new BigInteger(1, buffer).Mod(modulus);
-                if (r.SignValue > 0 && r.Gcd(modulus).Equals(BigInteger.One))
+                if (r.SignValue > 0 && NumericsArithmetic.AreCoprime(r, modulus))
                 {
                     return r;
                 }

@@ -100,7 +100,7 @@ public sealed class EncryptedDlogProof
         return new EncryptedDlogProof(
             bigS, bigA, bigY, bigD,
             z1: alpha.Add(e.Multiply(x)),
-            z2: r.Multiply(backend.ModPow(nonce, e, n0)).Mod(n0),
+            z2: backend.ModMultiply(r, backend.ModPow(nonce, e, n0), n0),
             z3: gamma.Add(e.Multiply(mu)));
     }
 
@@ -157,10 +157,10 @@ public sealed class EncryptedDlogProof
         // The three equalities are independent: all cores; the first failing one in order is reported.
         int failed = ProofParallel.FirstFailure(3, i => i switch
         {
-            0 => key.GPow(Z1).Multiply(backend.ModPow(Z2, n0, n0Squared)).Mod(n0Squared)
-                .Equals(A.Multiply(backend.ModPow(ciphertext, e, n0Squared)).Mod(n0Squared)),
+            0 => backend.ModMultiply(key.GPow(Z1), backend.ModPow(Z2, n0, n0Squared), n0Squared)
+                .Equals(backend.ModMultiply(A, backend.ModPow(ciphertext, e, n0Squared), n0Squared)),
             1 => curve.MultiplyBase(Z1).Equals(bigY.Add(X.Multiply(e)).Normalize()),
-            _ => Commit(backend, s, Z1, t, Z3, nHat).Equals(D.Multiply(backend.ModPow(S, e, nHat)).Mod(nHat)),
+            _ => Commit(backend, s, Z1, t, Z3, nHat).Equals(backend.ModMultiply(D, backend.ModPow(S, e, nHat), nHat)),
         });
         switch (failed)
         {
@@ -225,5 +225,5 @@ public sealed class EncryptedDlogProof
 
     /// <summary>g^a·h^b mod n for signed exponents.</summary>
     private static BigInteger Commit(IBigNumBackend backend, BigInteger g, BigInteger a, BigInteger h, BigInteger b, BigInteger n) =>
-        backend.ModPowSigned(g, a, n).Multiply(backend.ModPowSigned(h, b, n)).Mod(n);
+        backend.ModMultiply(backend.ModPowSigned(g, a, n), backend.ModPowSigned(h, b, n), n);
 }

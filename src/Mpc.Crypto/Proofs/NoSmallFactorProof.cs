@@ -140,10 +140,10 @@ public sealed class NoSmallFactorProof
         // first failing one in order is reported, as a sequential check would.
         int failed = ProofParallel.FirstFailure(3, i => i switch
         {
-            0 => Commit(backend, s, Z1, t, W1, nHat).Equals(A.Multiply(backend.ModPow(P, e, nHat)).Mod(nHat)),
-            1 => Commit(backend, s, Z2, t, W2, nHat).Equals(B.Multiply(backend.ModPow(Q, e, nHat)).Mod(nHat)),
+            0 => Commit(backend, s, Z1, t, W1, nHat).Equals(backend.ModMultiply(A, backend.ModPow(P, e, nHat), nHat)),
+            1 => Commit(backend, s, Z2, t, W2, nHat).Equals(backend.ModMultiply(B, backend.ModPow(Q, e, nHat), nHat)),
             _ => Commit(backend, Q, Z1, t, V, nHat).Equals(
-                T.Multiply(backend.ModPow(Commit(backend, s, n0, t, Sigma, nHat), e, nHat)).Mod(nHat)),
+                backend.ModMultiply(T, backend.ModPow(Commit(backend, s, n0, t, Sigma, nHat), e, nHat), nHat)),
         });
         switch (failed)
         {
@@ -217,7 +217,7 @@ public sealed class NoSmallFactorProof
 
     /// <summary>g^a·h^b mod n for signed exponents.</summary>
     private static BigInteger Commit(IBigNumBackend backend, BigInteger g, BigInteger a, BigInteger h, BigInteger b, BigInteger n) =>
-        backend.ModPowSigned(g, a, n).Multiply(backend.ModPowSigned(h, b, n)).Mod(n);
+        backend.ModMultiply(backend.ModPowSigned(g, a, n), backend.ModPowSigned(h, b, n), n);
 
     private static void RequireUnit(BigInteger value, BigInteger modulus, string field)
     {

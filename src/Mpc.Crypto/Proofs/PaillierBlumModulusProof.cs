@@ -113,15 +113,15 @@ public sealed class PaillierBlumModulusProof
                 }
             }
             bits[i] = (a, b);
-            adjusted[i] = Adjust(challenges[i], w, a, b, n);
+            adjusted[i] = Adjust(backend, challenges[i], w, a, b, n);
         }
         BigInteger[] rootsP = BlumPrimeArithmetic.RootsModPrime(backend, adjusted, rootP, challenges, nInverseP, p);
         BigInteger[] rootsQ = BlumPrimeArithmetic.RootsModPrime(backend, adjusted, rootQ, challenges, nInverseQ, q);
         var rounds = new Round[m];
         for (int i = 0; i < m; i++)
         {
-            BigInteger x = ProofMath.Crt(rootsP[i], p, rootsQ[i], q, qInverseModP);
-            BigInteger z = ProofMath.Crt(rootsP[m + i], p, rootsQ[m + i], q, qInverseModP);
+            BigInteger x = ProofMath.Crt(backend, rootsP[i], p, rootsQ[i], q, qInverseModP);
+            BigInteger z = ProofMath.Crt(backend, rootsP[m + i], p, rootsQ[m + i], q, qInverseModP);
             rounds[i] = new Round(x, bits[i].A, bits[i].B, z);
         }
         return new PaillierBlumModulusProof(w, rounds);
@@ -228,8 +228,8 @@ public sealed class PaillierBlumModulusProof
         for (int i = 0; i < Rounds.Count; i++)
         {
             Round round = Rounds[i];
-            BigInteger x2 = round.X.Multiply(round.X).Mod(n);
-            if (!x2.Multiply(x2).Mod(n).Equals(Adjust(challenges[i], W, round.A, round.B, n)))
+            BigInteger x2 = backend.ModMultiply(round.X, round.X, n);
+            if (!backend.ModMultiply(x2, x2, n).Equals(Adjust(backend, challenges[i], W, round.A, round.B, n)))
             {
                 throw Error.ProofFailed(Name, $"x[{i}]^4 ≢ (-1)^a·w^b·y[{i}] (mod N)");
             }
@@ -285,10 +285,11 @@ public sealed class PaillierBlumModulusProof
     private static string ChallengeLabel(int i) => $"Πmod/y[{i}]";
 
     /// <summary>(-1)^a·w^b·y mod N.</summary>
-    private static BigInteger Adjust(BigInteger y, BigInteger w, bool a, bool b, BigInteger n)
+    private static BigInteger Adjust(IBigNumBackend backend, BigInteger y, BigInteger w, bool a, bool b, BigInteger n)
     {
-        BigInteger value = b ? y.Multiply(w).Mod(n) : y;
-        return a ? n.Subtract(value).Mod(n) : value;
+        BigInteger value = b ? backend.ModMultiply(y, w, n) : y;
+        // value is in [0, N): its negative is N − value, except for 0.
+        return a && value.SignValue != 0 ? n.Subtract(value) : value;
     }
 
     private static BigInteger Square(BigInteger value) => value.Multiply(value);

@@ -60,11 +60,21 @@ internal static class ProofMath
 
     /// <summary>1 ≤ value &lt; modulus and gcd(value, modulus) = 1.</summary>
     public static bool IsUnitBelow(BigInteger value, BigInteger modulus) =>
-        value.SignValue > 0 && value.CompareTo(modulus) < 0 && value.Gcd(modulus).Equals(BigInteger.One);
+        value.SignValue > 0 && value.CompareTo(modulus) < 0 && NumericsArithmetic.AreCoprime(value, modulus);
 
-    /// <summary>Combines residues modulo coprime p and q: the x mod p·q with x ≡ xp (p), x ≡ xq (q).</summary>
-    public static BigInteger Crt(BigInteger xp, BigInteger p, BigInteger xq, BigInteger q, BigInteger qInverseModP) =>
-        xq.Add(q.Multiply(xp.Subtract(xq).Multiply(qInverseModP).Mod(p)));
+    /// <summary>
+    /// Combines residues xp ∈ [0, p) and xq ∈ [0, q) modulo coprime p and q: the x mod p·q with x ≡ xp (p), x ≡ xq (q)
+    /// (Garner). The reductions run in the backend, not in BouncyCastle's remainder.
+    /// </summary>
+    public static BigInteger Crt(IBigNumBackend backend, BigInteger xp, BigInteger p, BigInteger xq, BigInteger q, BigInteger qInverseModP)
+    {
+        BigInteger difference = xp.Subtract(backend.ModMultiply(xq, BigInteger.One, p));
+        if (difference.SignValue < 0)
+        {
+            difference = difference.Add(p);
+        }
+        return xq.Add(q.Multiply(backend.ModMultiply(difference, qInverseModP, p)));
+    }
 
     /// <summary>Trial-division bound of <see cref="HasNoSmallPrimeFactor"/>.</summary>
     public const int SmallPrimeBound = 1 << 12;
@@ -73,12 +83,13 @@ internal static class ProofMath
     private static readonly BigInteger SmallPrimeProduct = ComputeSmallPrimeProduct();
 
     /// <summary>No odd prime below <see cref="SmallPrimeBound"/> divides <paramref name="n"/> (one gcd).</summary>
-    public static bool HasNoSmallPrimeFactor(BigInteger n) => n.Gcd(SmallPrimeProduct).Equals(BigInteger.One);
+    public static bool HasNoSmallPrimeFactor(BigInteger n) => NumericsArithmetic.AreCoprime(n, SmallPrimeProduct);
 
     /// <summary>
-    /// ∏ bases[i]^exponents[i] mod modulus, for public values only (variable time). The powers are backend
-    /// exponentiations with short exponents, one batch call per core (one Montgomery set-up each); measured faster than a managed Straus
-    /// multi-exponentiation with shared squarings (<see cref="ProductOfPowersStraus"/>), see docs/benchmarks.md.
+    /// ∏ bases[i]^exponents[i] mod modulus, for public values only (variable time): one
+    /// <see cref="IBigNumBackend.PublicProductOfPowers"/> per core over a share of the bases, then the partial products
+    /// multiplied. On OpenSSL that is Pippenger's bucket method, about a quarter of the multiplications of separate
+    /// powers for the Πmod batch check (docs/benchmarks.md).
     /// </summary>
     public static BigInteger ProductOfPowers(IBigNumBackend backend, IReadOnlyList<BigInteger> bases, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
     {
@@ -86,53 +97,12 @@ internal static class ProofMath
         {
             throw new ArgumentException("One exponent per base.", nameof(exponents));
         }
-        BigInteger[] powers = ProofParallel.ModPowMany(backend, bases, exponents, modulus);
         BigInteger product = BigInteger.One;
-        foreach (BigInteger power in powers)
+        foreach (BigInteger part in ProofParallel.PublicProductsOfPowers(backend, bases, exponents, modulus))
         {
-            product = product.Multiply(power).Mod(modulus);
+            product = backend.ModMultiply(product, part, modulus);
         }
         return product;
-    }
-
-    /// <summary>
-    /// The same product by Straus's method with 4-bit windows: one shared chain of squarings for all bases and a
-    /// table of 15 powers per base, in managed arithmetic. Kept for the measurement against <see cref="ProductOfPowers"/>.
-    /// </summary>
-    internal static BigInteger ProductOfPowersStraus(IReadOnlyList<BigInteger> bases, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
-    {
-        const int window = 4;
-        int count = bases.Count;
-        var tables = new BigInteger[count][];
-        int maxBits = 0;
-        for (int i = 0; i < count; i++)
-        {
-            var table = new BigInteger[1 << window];
-            table[1] = bases[i].Mod(modulus);
-            for (int k = 2; k < table.Length; k++)
-            {
-                table[k] = table[k - 1].Multiply(table[1]).Mod(modulus);
-            }
-            tables[i] = table;
-            maxBits = Math.Max(maxBits, exponents[i].BitLength);
-        }
-        BigInteger accumulator = BigInteger.One;
-        for (int top = (maxBits + window - 1) / window * window - window; top >= 0; top -= window)
-        {
-            for (int k = 0; k < window; k++)
-            {
-                accumulator = accumulator.Multiply(accumulator).Mod(modulus);
-            }
-            for (int i = 0; i < count; i++)
-            {
-                int digit = exponents[i].ShiftRight(top).IntValue & ((1 << window) - 1);
-                if (digit != 0)
-                {
-                    accumulator = accumulator.Multiply(tables[i][digit]).Mod(modulus);
-                }
-            }
-        }
-        return accumulator;
     }
 
     private static BigInteger ComputeSmallPrimeProduct()

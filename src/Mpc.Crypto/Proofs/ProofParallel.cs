@@ -71,6 +71,26 @@ internal static class ProofParallel
     }
 
     /// <summary>
+    /// One partial product ∏ values[i]^exponents[i] per core over a contiguous share of the values (public values only):
+    /// their product is the whole product.
+    /// </summary>
+    public static BigInteger[] PublicProductsOfPowers(IBigNumBackend backend, IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (values.Count != exponents.Count)
+        {
+            throw new ArgumentException("One exponent per value.", nameof(exponents));
+        }
+        int slices = Math.Max(1, Math.Min(Options().MaxDegreeOfParallelism, values.Count));
+        int sliceLength = (values.Count + slices - 1) / slices;
+        return Map(slices, s =>
+        {
+            int start = s * sliceLength, length = Math.Max(0, Math.Min(values.Count, start + sliceLength) - start);
+            return backend.PublicProductOfPowers(Slice(values, start, length), Slice(exponents, start, length), modulus);
+        });
+    }
+
+    /// <summary>
     /// Splits <paramref name="count"/> results into one contiguous slice per core and joins what
     /// <paramref name="slice"/>(start, length) returns for each: batch calls keep their per-call set-up per slice.
     /// </summary>

@@ -1,3 +1,4 @@
+using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Encoding;
 using Org.BouncyCastle.Math;
 
@@ -51,11 +52,11 @@ public sealed class RingPedersenParameters
         {
             throw Invalid("t is outside [2, N̂-2]");
         }
-        if (!S.Gcd(N).Equals(BigInteger.One))
+        if (!NumericsArithmetic.AreCoprime(S, N))
         {
             throw Invalid("s is not a unit modulo N̂");
         }
-        if (!T.Gcd(N).Equals(BigInteger.One))
+        if (!NumericsArithmetic.AreCoprime(T, N))
         {
             throw Invalid("t is not a unit modulo N̂");
         }

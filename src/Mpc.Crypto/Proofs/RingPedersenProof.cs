@@ -121,7 +121,7 @@ public sealed class RingPedersenProof
         BigInteger[] lefts = ProofParallel.PublicFixedBasePowMany(backend, parameters.T, Responses, n);
         int failed = ProofParallel.FirstFailure(m, i =>
         {
-            BigInteger right = e[i] ? Commitments[i].Multiply(parameters.S).Mod(n) : Commitments[i];
+            BigInteger right = e[i] ? backend.ModMultiply(Commitments[i], parameters.S, n) : Commitments[i];
             return lefts[i].Equals(right);
         });
         if (failed >= 0)

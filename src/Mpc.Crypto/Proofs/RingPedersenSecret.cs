@@ -159,9 +159,9 @@ public sealed class RingPedersenSecret : IDisposable
     internal BigInteger PowCrt(BigInteger value, BigInteger exponent)
     {
         BigInteger p = P, q = Q;
-        BigInteger xp = Backend.ModPow(value.Mod(p), exponent.Mod(p.Subtract(BigInteger.One)), p);
-        BigInteger xq = Backend.ModPow(value.Mod(q), exponent.Mod(q.Subtract(BigInteger.One)), q);
-        return ProofMath.Crt(xp, p, xq, q, _qInverseModP);
+        BigInteger xp = Backend.ModPow(value, Backend.ModMultiply(exponent, BigInteger.One, p.Subtract(BigInteger.One)), p);
+        BigInteger xq = Backend.ModPow(value, Backend.ModMultiply(exponent, BigInteger.One, q.Subtract(BigInteger.One)), q);
+        return ProofMath.Crt(Backend, xp, p, xq, q, _qInverseModP);
     }
 
     /// <summary>
@@ -172,14 +172,16 @@ public sealed class RingPedersenSecret : IDisposable
     {
         BigInteger p = P, q = Q;
         BigInteger pMinus1 = p.Subtract(BigInteger.One), qMinus1 = q.Subtract(BigInteger.One);
-        BigInteger[] valueModP = Enumerable.Repeat(value.Mod(p), exponents.Count).ToArray();
-        BigInteger[] valueModQ = Enumerable.Repeat(value.Mod(q), exponents.Count).ToArray();
-        BigInteger[] xp = ProofParallel.ModPowMany(Backend, valueModP, [.. exponents.Select(e => e.Mod(pMinus1))], p);
-        BigInteger[] xq = ProofParallel.ModPowMany(Backend, valueModQ, [.. exponents.Select(e => e.Mod(qMinus1))], q);
+        // Every reduction (the base and the exponents modulo the secret primes and p̂ − 1, q̂ − 1) runs in the backend:
+        // BouncyCastle's remainder is bit by bit and took more time than the powers themselves.
+        BigInteger[] valueModP = Enumerable.Repeat(Backend.ModMultiply(value, BigInteger.One, p), exponents.Count).ToArray();
+        BigInteger[] valueModQ = Enumerable.Repeat(Backend.ModMultiply(value, BigInteger.One, q), exponents.Count).ToArray();
+        BigInteger[] xp = ProofParallel.ModPowMany(Backend, valueModP, [.. exponents.Select(e => Backend.ModMultiply(e, BigInteger.One, pMinus1))], p);
+        BigInteger[] xq = ProofParallel.ModPowMany(Backend, valueModQ, [.. exponents.Select(e => Backend.ModMultiply(e, BigInteger.One, qMinus1))], q);
         var results = new BigInteger[exponents.Count];
         for (int i = 0; i < results.Length; i++)
         {
-            results[i] = ProofMath.Crt(xp[i], p, xq[i], q, _qInverseModP);
+            results[i] = ProofMath.Crt(Backend, xp[i], p, xq[i], q, _qInverseModP);
         }
         return results;
     }

@@ -173,21 +173,21 @@ internal sealed class SignCiphertextChecks(
         BigInteger ringPedersenProduct = Product(ringPedersen, nHat);
         bool allUnits = nHat.Equals(n)
             ? isUnitModN(key.Backend.ModMultiply(paillierProduct, ringPedersenProduct, n))
-            : isUnitModN(paillierProduct) && ringPedersenProduct.Gcd(nHat).Equals(BigInteger.One);
+            : isUnitModN(paillierProduct) && NumericsArithmetic.AreCoprime(ringPedersenProduct, nHat);
         if (allUnits)
         {
             return;
         }
         foreach ((BigInteger value, _, string failure) in paillier)
         {
-            if (!value.Gcd(n).Equals(BigInteger.One))
+            if (!NumericsArithmetic.AreCoprime(value, n))
             {
                 throw Error.ProofFailed(SignCiphertextProof.Name, failure);
             }
         }
         foreach ((BigInteger value, _, string failure) in ringPedersen)
         {
-            if (!value.Gcd(nHat).Equals(BigInteger.One))
+            if (!NumericsArithmetic.AreCoprime(value, nHat))
             {
                 throw Error.ProofFailed(SignCiphertextProof.Name, failure);
             }

@@ -120,7 +120,7 @@ public sealed class SignCiphertextRandomness : IDisposable
 
     /// <summary>g^x·h^y mod n for signed exponents.</summary>
     internal static BigInteger Commit(IBigNumBackend backend, BigInteger g, BigInteger x, BigInteger h, BigInteger y, BigInteger n) =>
-        backend.ModPowSigned(g, x, n).Multiply(backend.ModPowSigned(h, y, n)).Mod(n);
+        backend.ModMultiply(backend.ModPowSigned(g, x, n), backend.ModPowSigned(h, y, n), n);
 
     internal sealed record Secrets(
         BigInteger A,

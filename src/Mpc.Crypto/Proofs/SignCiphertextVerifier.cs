@@ -112,7 +112,7 @@ internal static class SignCiphertextVerifier
         ArgumentNullException.ThrowIfNull(verifierParameters);
         BigInteger n = key.N;
         var checks = new SignCiphertextChecks(curve, key, verifierParameters, encryptedShare, c3, r2, x1Point, x2Point, context,
-            value => value.Gcd(n).Equals(BigInteger.One));
+            value => NumericsArithmetic.AreCoprime(value, n));
         BigInteger e = checks.Prepare(proof, binding, validateParameters: true);
         IBigNumBackend backend = key.Backend;
         BigInteger nSquared = key.NSquared, nHat = verifierParameters.N;

@@ -151,4 +151,60 @@ public sealed class ModPowManyTests
         Assert.Throws<ArgumentException>(() => backend.PublicFixedBasePowMany(BigInteger.Three, [], m));
         Assert.Throws<ArgumentException>(() => backend.PublicFixedBasePowMany(BigInteger.Three, [BigInteger.One.Negate()], BigInteger.ValueOf(1_000_003)));
     }
+
+    /// <summary>
+    /// Pippenger's bucket method (OpenSSL) and the default (separate powers) give the product of the definition: the Πmod
+    /// batch's shape (128 bases, 128-bit weights), few bases, zero and one-bit exponents, bases at or above the modulus,
+    /// zero and negative bases, exponents longer than the modulus, and only zero exponents.
+    /// </summary>
+    [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl, 2048, 128, 128)]
+    [InlineData(BigNumBackendKind.OpenSsl, 1024, 3, 1100)]
+    [InlineData(BigNumBackendKind.OpenSsl, 256, 1, 64)]
+    [InlineData(BigNumBackendKind.OpenSsl, 256, 40, 1)]
+    [InlineData(BigNumBackendKind.Managed, 512, 20, 128)]
+    public void Product_of_powers_equals_the_definition(BigNumBackendKind kind, int modulusBits, int count, int exponentBits)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        var random = new Random(modulusBits * 13 + count + exponentBits);
+        BigInteger modulus = TestNumbers.OddModulus(random, modulusBits);
+        var values = new List<BigInteger>();
+        var exponents = new List<BigInteger>();
+        for (int i = 0; i < count; i++)
+        {
+            values.Add((i % 9) switch
+            {
+                4 => modulus.Add(TestNumbers.BelowModulus(random, modulus)),
+                7 => TestNumbers.BelowModulus(random, modulus).Negate(),
+                8 => BigInteger.Zero,
+                _ => TestNumbers.BelowModulus(random, modulus),
+            });
+            exponents.Add((i % 11) switch
+            {
+                3 => BigInteger.Zero,
+                5 => BigInteger.One,
+                _ => TestNumbers.Below(random, exponentBits),
+            });
+        }
+        BigInteger expected = BigInteger.One;
+        for (int i = 0; i < count; i++)
+        {
+            expected = expected.Multiply(values[i].Mod(modulus).ModPow(exponents[i], modulus)).Mod(modulus);
+        }
+
+        Assert.Equal(expected, backend.PublicProductOfPowers(values, exponents, modulus));
+        Assert.Equal(BigInteger.One, backend.PublicProductOfPowers(values, [.. exponents.Select(_ => BigInteger.Zero)], modulus));
+        Assert.Equal(BigInteger.One, backend.PublicProductOfPowers([], [], modulus));
+    }
+
+    [Theory]
+    [MemberData(nameof(BadModuli))]
+    public void Product_of_powers_refuses_what_ModPowMany_refuses(BigNumBackendKind kind, long modulus)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        Assert.Throws<ArgumentException>(() => backend.PublicProductOfPowers([BigInteger.Three], [BigInteger.ValueOf(5)], BigInteger.ValueOf(modulus)));
+        BigInteger m = BigInteger.ValueOf(1_000_003);
+        Assert.Throws<ArgumentException>(() => backend.PublicProductOfPowers([BigInteger.Two], [BigInteger.One.Negate()], m));
+        Assert.Throws<ArgumentException>(() => backend.PublicProductOfPowers([BigInteger.Two, BigInteger.Three], [BigInteger.One], m));
+    }
 }
