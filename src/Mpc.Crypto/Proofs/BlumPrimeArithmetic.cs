@@ -4,49 +4,53 @@ using Org.BouncyCastle.Math;
 namespace Mpc.Crypto.Proofs;
 
 /// <summary>
-/// The Πmod prover's arithmetic modulo one secret Blum prime: Legendre symbols by Euler's criterion and the batches of
-/// fourth roots and N-th roots, all through the backend's constant-time exponentiation, one batch per prime and core.
-/// The values (all below N, non-negative) go to the backend unreduced: reducing them modulo the secret prime is the
+/// The Πmod prover's arithmetic modulo one secret Blum prime p, all through the backend's constant-time
+/// exponentiation, one batch per prime and core. With e = ((p+1)/4)² mod (p−1), g = y^e is the fourth root of y when y
+/// is a fourth power, and g⁴ = y^((p+1)/2) = y·(y/p): the same power gives the Legendre symbol (Euler's criterion would
+/// be a third power per round). Values go to the backend unreduced: reducing them modulo the secret prime is the
 /// backend's job (OpenSSL's constant-time division), not BouncyCastle's variable-time remainder.
 /// </summary>
 internal static class BlumPrimeArithmetic
 {
-    /// <summary>Legendre symbol by Euler's criterion through the constant-time backend (the prime is secret).</summary>
-    public static int Legendre(IBigNumBackend backend, BigInteger value, BigInteger prime) =>
-        LegendreOf(backend.ModPow(value, prime.Subtract(BigInteger.One).ShiftRight(1), prime), prime);
+    /// <summary>What one prime contributes to every round: y_i^e and y_i^(N⁻¹) mod p, (y_i/p), and the same for −1 and w.</summary>
+    public sealed record PrimeHalves(
+        BigInteger[] FourthRoots, BigInteger[] NthRoots, int[] Legendres, BigInteger MinusOneRoot, int MinusOneLegendre, BigInteger WRoot, int WLegendre);
 
-    /// <summary>The Legendre symbols of all values modulo one secret prime, as one batch of backend powers.</summary>
-    public static int[] Legendres(IBigNumBackend backend, IReadOnlyList<BigInteger> values, BigInteger prime)
+    /// <summary>
+    /// For the challenges y_i modulo <paramref name="prime"/>: y_i^fourthRoot, y_i^nInverse and (y_i/p), and (−1)^fourthRoot,
+    /// w^fourthRoot with their symbols, in one batch of 2m + 2 powers. A challenge divisible by p is refused.
+    /// </summary>
+    public static PrimeHalves Compute(
+        IBigNumBackend backend, BigInteger[] challenges, BigInteger minusOne, BigInteger w, BigInteger fourthRoot, BigInteger nInverse, BigInteger prime)
     {
-        BigInteger half = prime.Subtract(BigInteger.One).ShiftRight(1);
-        BigInteger[] powers = ProofParallel.ModPowMany(
-            backend, values, Enumerable.Repeat(half, values.Count).ToArray(), prime);
-        return [.. powers.Select(e => LegendreOf(e, prime))];
+        int m = challenges.Length;
+        BigInteger[] values = [minusOne, w, .. challenges, .. challenges];
+        BigInteger[] exponents = [.. Enumerable.Repeat(fourthRoot, m + 2), .. Enumerable.Repeat(nInverse, m)];
+        BigInteger[] powers = ProofParallel.ModPowMany(backend, values, exponents, prime);
+        var legendres = new int[m];
+        for (int i = 0; i < m; i++)
+        {
+            legendres[i] = LegendreFromRoot(backend, challenges[i], powers[i + 2], prime);
+        }
+        return new PrimeHalves(
+            powers[2..(m + 2)], powers[(m + 2)..], legendres,
+            powers[0], LegendreFromRoot(backend, minusOne, powers[0], prime),
+            powers[1], LegendreFromRoot(backend, w, powers[1], prime));
     }
 
     /// <summary>
-    /// Modulo one prime: adjusted[i]^fourthRoot for every round, then challenges[i]^nInverse (the halves of x_i and z_i),
-    /// in one batch: entries [0, m) are the x halves, [m, 2m) the z halves.
+    /// (v/p) from g = v^e: g⁴ ≡ v·(v/p) (mod p) for a Blum prime. For a prime that is not ≡ 3 (mod 4) (a malformed key run
+    /// through the honest algorithm by tests) neither may hold; that counts as 1, and the resulting proof fails to verify.
     /// </summary>
-    public static BigInteger[] RootsModPrime(
-        IBigNumBackend backend, BigInteger[] adjusted, BigInteger fourthRoot, BigInteger[] challenges, BigInteger nInverse, BigInteger prime)
+    private static int LegendreFromRoot(IBigNumBackend backend, BigInteger value, BigInteger root, BigInteger prime)
     {
-        int m = adjusted.Length;
-        BigInteger[] values = [.. adjusted, .. challenges];
-        BigInteger[] exponents = [.. Enumerable.Repeat(fourthRoot, m), .. Enumerable.Repeat(nInverse, m)];
-        return ProofParallel.ModPowMany(backend, values, exponents, prime);
-    }
-
-    private static int LegendreOf(BigInteger e, BigInteger prime)
-    {
-        if (e.Equals(BigInteger.One))
+        BigInteger reduced = backend.ModMultiply(value, BigInteger.One, prime);
+        if (reduced.SignValue == 0)
         {
-            return 1;
+            throw Error.Of(MpcErrorCode.InvalidPaillierModulus, "Πmod: a challenge shares a factor with N.");
         }
-        if (e.Equals(prime.Subtract(BigInteger.One)))
-        {
-            return -1;
-        }
-        throw Error.Of(MpcErrorCode.InvalidPaillierModulus, "Πmod: a challenge shares a factor with N.");
+        BigInteger square = backend.ModMultiply(root, root, prime);
+        BigInteger fourth = backend.ModMultiply(square, square, prime);
+        return fourth.Equals(prime.Subtract(reduced)) ? -1 : 1;
     }
 }

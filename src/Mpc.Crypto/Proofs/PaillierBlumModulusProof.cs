@@ -68,9 +68,6 @@ public sealed class PaillierBlumModulusProof
         while (ProofMath.Jacobi(w, n) != -1);
 
         BigInteger minusOne = n.Subtract(BigInteger.One);
-        int minusOneP = BlumPrimeArithmetic.Legendre(backend, minusOne, p), minusOneQ = BlumPrimeArithmetic.Legendre(backend, minusOne, q);
-        int wP = BlumPrimeArithmetic.Legendre(backend, w, p), wQ = BlumPrimeArithmetic.Legendre(backend, w, q);
-
         // Fourth roots of quadratic residues modulo a prime ≡ 3 (mod 4): r^(((p+1)/4)²), which is itself a residue.
         BigInteger rootP = Square(p.Add(BigInteger.One).ShiftRight(2)).Mod(pMinus1);
         BigInteger rootQ = Square(q.Add(BigInteger.One).ShiftRight(2)).Mod(qMinus1);
@@ -92,37 +89,32 @@ public sealed class PaillierBlumModulusProof
         {
             challenges[i] = transcript.ChallengeBelow(ChallengeLabel(i), n);
         }
-        // Batched per prime (one Montgomery set-up per prime and core): first the Legendre symbols of every y_i, which
-        // choose (a_i, b_i), then the fourth roots and the N-th roots of all rounds together.
+        // Per prime, one batch: y_i^e (the fourth root of y_i if it is one, and its Legendre symbol) and y_i^(N⁻¹). The
+        // fourth root of the adjusted (−1)^a·w^b·y_i is then (−1)^(a·e)·(w^e)^b·y_i^e: exponentiation is multiplicative,
+        // so (a_i, b_i) can be chosen after the powers.
         int m = challenges.Length;
-        int[] yP = BlumPrimeArithmetic.Legendres(backend, challenges, p), yQ = BlumPrimeArithmetic.Legendres(backend, challenges, q);
-        var adjusted = new BigInteger[m];
-        var bits = new (bool A, bool B)[m];
+        BlumPrimeArithmetic.PrimeHalves halvesP = BlumPrimeArithmetic.Compute(backend, challenges, minusOne, w, rootP, nInverseP, p);
+        BlumPrimeArithmetic.PrimeHalves halvesQ = BlumPrimeArithmetic.Compute(backend, challenges, minusOne, w, rootQ, nInverseQ, q);
+        var rounds = new Round[m];
         for (int i = 0; i < m; i++)
         {
             bool a = false, b = false;
             for (int candidate = 0; candidate < 4; candidate++)
             {
                 bool ca = (candidate & 1) == 1, cb = (candidate & 2) == 2;
-                int sp = yP[i] * (ca ? minusOneP : 1) * (cb ? wP : 1);
-                int sq = yQ[i] * (ca ? minusOneQ : 1) * (cb ? wQ : 1);
+                int sp = halvesP.Legendres[i] * (ca ? halvesP.MinusOneLegendre : 1) * (cb ? halvesP.WLegendre : 1);
+                int sq = halvesQ.Legendres[i] * (ca ? halvesQ.MinusOneLegendre : 1) * (cb ? halvesQ.WLegendre : 1);
                 if (sp == 1 && sq == 1)
                 {
                     (a, b) = (ca, cb);
                     break;
                 }
             }
-            bits[i] = (a, b);
-            adjusted[i] = Adjust(backend, challenges[i], w, a, b, n);
-        }
-        BigInteger[] rootsP = BlumPrimeArithmetic.RootsModPrime(backend, adjusted, rootP, challenges, nInverseP, p);
-        BigInteger[] rootsQ = BlumPrimeArithmetic.RootsModPrime(backend, adjusted, rootQ, challenges, nInverseQ, q);
-        var rounds = new Round[m];
-        for (int i = 0; i < m; i++)
-        {
-            BigInteger x = ProofMath.Crt(backend, rootsP[i], p, rootsQ[i], q, qInverseModP);
-            BigInteger z = ProofMath.Crt(backend, rootsP[m + i], p, rootsQ[m + i], q, qInverseModP);
-            rounds[i] = new Round(x, bits[i].A, bits[i].B, z);
+            BigInteger xP = AdjustRoot(backend, halvesP.FourthRoots[i], halvesP.MinusOneRoot, halvesP.WRoot, a, b, p);
+            BigInteger xQ = AdjustRoot(backend, halvesQ.FourthRoots[i], halvesQ.MinusOneRoot, halvesQ.WRoot, a, b, q);
+            BigInteger x = ProofMath.Crt(backend, xP, p, xQ, q, qInverseModP);
+            BigInteger z = ProofMath.Crt(backend, halvesP.NthRoots[i], p, halvesQ.NthRoots[i], q, qInverseModP);
+            rounds[i] = new Round(x, a, b, z);
         }
         return new PaillierBlumModulusProof(w, rounds);
     }
@@ -290,6 +282,13 @@ public sealed class PaillierBlumModulusProof
         BigInteger value = b ? backend.ModMultiply(y, w, n) : y;
         // value is in [0, N): its negative is N − value, except for 0.
         return a && value.SignValue != 0 ? n.Subtract(value) : value;
+    }
+
+    /// <summary>((−1)^a·w^b·y)^e mod p from y^e, (−1)^e and w^e.</summary>
+    private static BigInteger AdjustRoot(IBigNumBackend backend, BigInteger root, BigInteger minusOneRoot, BigInteger wRoot, bool a, bool b, BigInteger prime)
+    {
+        BigInteger value = a ? backend.ModMultiply(root, minusOneRoot, prime) : root;
+        return b ? backend.ModMultiply(value, wRoot, prime) : value;
     }
 
     private static BigInteger Square(BigInteger value) => value.Multiply(value);
