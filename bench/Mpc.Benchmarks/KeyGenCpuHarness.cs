@@ -109,8 +109,10 @@ internal static class KeyGenCpuHarness
             Timed("prove Πlog*", () => log = EncryptedDlogProof.Prove(curve, key, c, x, nonce, auxiliary.Parameters, context));
             Timed("prove Πprm (server, pooled commitments)", () => prm = RingPedersenProof.Prove(rp, context, prepared.Commitments));
             Timed("verify Πmod", () => mod.Verify(key.PublicKey, context));
-            Timed("verify Πfac", () => fac.Verify(key.PublicKey, auxiliary.Parameters, context));
-            Timed("verify Πlog*", () => log.Verify(curve, key.PublicKey, c, X, auxiliary.Parameters, context));
+            Timed("verify Πfac (mod N̂)", () => fac.Verify(key.PublicKey, auxiliary.Parameters, context));
+            Timed("verify Πfac (the device: one own prime)", () => fac.Verify(key.PublicKey, auxiliary.Parameters, context, auxiliary));
+            Timed("verify Πlog* (mod N̂)", () => log.Verify(curve, key.PublicKey, c, X, auxiliary.Parameters, context));
+            Timed("verify Πlog* (the device: one own prime)", () => log.Verify(curve, key.PublicKey, c, X, auxiliary.Parameters, context, auxiliary));
             Timed("verify Πprm (server's)", () => prm.Verify(rp.Parameters, context, backend));
             RingPedersenProof own = null!;
             Timed("prove Πprm (client's)", () => own = RingPedersenProof.Prove(auxiliary, context));

@@ -104,10 +104,14 @@ public sealed class EncryptedDlogProof
             z3: gamma.Add(e.Multiply(mu)));
     }
 
-    /// <summary>Verifies that <paramref name="ciphertext"/> encrypts the discrete log of <paramref name="X"/>, in range; throws on failure.</summary>
+    /// <summary>
+    /// Verifies that <paramref name="ciphertext"/> encrypts the discrete log of <paramref name="X"/>, in range; throws on
+    /// failure. With <paramref name="verifierSecret"/> (the trapdoor of the verifier's own parameters) the ring-Pedersen
+    /// equality is checked modulo one of its primes as t^(λz1+z3) ≡ D·S^e (docs/protocol.md).
+    /// </summary>
     public void Verify(
         EcCurve curve, PaillierPublicKey key, BigInteger ciphertext, ECPoint X,
-        RingPedersenParameters verifierParameters, ProofContext context)
+        RingPedersenParameters verifierParameters, ProofContext context, RingPedersenSecret? verifierSecret = null)
     {
         ArgumentNullException.ThrowIfNull(curve);
         ArgumentNullException.ThrowIfNull(key);
@@ -118,6 +122,10 @@ public sealed class EncryptedDlogProof
         if (context.Curve != curve.Kind)
         {
             throw Error.ProofFailed(Name, "the context names another curve");
+        }
+        if (verifierSecret is not null && !verifierSecret.Parameters.Equals(verifierParameters))
+        {
+            throw new ArgumentException("The verifier's secret belongs to other parameters.", nameof(verifierSecret));
         }
         verifierParameters.Validate();
         IBigNumBackend backend = key.Backend;
@@ -160,7 +168,9 @@ public sealed class EncryptedDlogProof
             0 => backend.ModMultiply(key.GPow(Z1), backend.ModPow(Z2, n0, n0Squared), n0Squared)
                 .Equals(backend.ModMultiply(A, backend.ModPow(ciphertext, e, n0Squared), n0Squared)),
             1 => curve.MultiplyBase(Z1).Equals(bigY.Add(X.Multiply(e)).Normalize()),
-            _ => Commit(backend, s, Z1, t, Z3, nHat).Equals(backend.ModMultiply(D, backend.ModPow(S, e, nHat), nHat)),
+            _ => verifierSecret is null
+                ? Commit(backend, s, Z1, t, Z3, nHat).Equals(backend.ModMultiply(D, backend.ModPow(S, e, nHat), nHat))
+                : RingPedersenHoldsModOwnPrime(verifierSecret, e),
         });
         switch (failed)
         {
@@ -171,6 +181,12 @@ public sealed class EncryptedDlogProof
             case 2:
                 throw Error.ProofFailed(Name, "ring-Pedersen equality s^z1·t^z3 ≡ D·S^e");
         }
+    }
+
+    private bool RingPedersenHoldsModOwnPrime(RingPedersenSecret secret, BigInteger e)
+    {
+        BigInteger[] powers = secret.PowsModP([secret.Parameters.T, S], [secret.CommitmentExponent(Z1, Z3), e]);
+        return powers[0].Equals(secret.MultiplyModP(D, powers[1]));
     }
 
     public void WriteTo(WireWriter w)

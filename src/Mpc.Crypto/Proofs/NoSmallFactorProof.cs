@@ -103,12 +103,21 @@ public sealed class NoSmallFactorProof
             v: r.Add(e.Multiply(sigmaHat)));
     }
 
-    /// <summary>Verifies the proof for <paramref name="key"/>'s modulus; throws <see cref="MpcProtocolException"/> on any failure.</summary>
-    public void Verify(PaillierPublicKey key, RingPedersenParameters verifierParameters, ProofContext context)
+    /// <summary>
+    /// Verifies the proof for <paramref name="key"/>'s modulus; throws <see cref="MpcProtocolException"/> on any failure.
+    /// A verifier that holds the trapdoor of its parameters passes it as <paramref name="verifierSecret"/>: the three
+    /// ring-Pedersen equalities are then checked modulo one of its primes, with s^a·t^b = t^(λa+b) (as sound as the
+    /// check modulo N̂ against a prover that cannot factor N̂; docs/protocol.md).
+    /// </summary>
+    public void Verify(PaillierPublicKey key, RingPedersenParameters verifierParameters, ProofContext context, RingPedersenSecret? verifierSecret = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(verifierParameters);
         ArgumentNullException.ThrowIfNull(context);
+        if (verifierSecret is not null && !verifierSecret.Parameters.Equals(verifierParameters))
+        {
+            throw new ArgumentException("The verifier's secret belongs to other parameters.", nameof(verifierSecret));
+        }
         verifierParameters.Validate();
         IBigNumBackend backend = key.Backend;
         BigInteger n0 = key.N;
@@ -136,15 +145,7 @@ public sealed class NoSmallFactorProof
         }
 
         BigInteger e = Challenge(n0, verifierParameters, P, Q, A, B, T, Sigma, context);
-        // The three equalities are independent (two or three exponentiations mod N̂ each): all cores, and the
-        // first failing one in order is reported, as a sequential check would.
-        int failed = ProofParallel.FirstFailure(3, i => i switch
-        {
-            0 => Commit(backend, s, Z1, t, W1, nHat).Equals(backend.ModMultiply(A, backend.ModPow(P, e, nHat), nHat)),
-            1 => Commit(backend, s, Z2, t, W2, nHat).Equals(backend.ModMultiply(B, backend.ModPow(Q, e, nHat), nHat)),
-            _ => Commit(backend, Q, Z1, t, V, nHat).Equals(
-                backend.ModMultiply(T, backend.ModPow(Commit(backend, s, n0, t, Sigma, nHat), e, nHat), nHat)),
-        });
+        int failed = verifierSecret is null ? FailedEqualityModNHat(backend, e, n0, nHat, s, t) : FailedEqualityModOwnPrime(verifierSecret, e, n0);
         switch (failed)
         {
             case 0:
@@ -154,6 +155,44 @@ public sealed class NoSmallFactorProof
             case 2:
                 throw Error.ProofFailed(Name, "third equality Q^z1·t^v ≡ T·R^e");
         }
+    }
+
+    /// <summary>
+    /// The three equalities modulo one prime p̂ of the verifier's own N̂, in one batch of six powers:
+    /// t^(λz1+w1) ≡ A·P^e, t^(λz2+w2) ≡ B·Q^e and Q^z1 ≡ T·t^((λN0+σ)e − v). Returns the first that fails, or −1.
+    /// </summary>
+    private int FailedEqualityModOwnPrime(RingPedersenSecret secret, BigInteger e, BigInteger n0)
+    {
+        BigInteger t = secret.Parameters.T;
+        BigInteger[] powers = secret.PowsModP(
+            [t, t, Q, t, P, Q],
+            [
+                secret.CommitmentExponent(Z1, W1), secret.CommitmentExponent(Z2, W2),
+                Z1, secret.CommitmentExponent(n0, Sigma).Multiply(e).Subtract(V),
+                e, e,
+            ]);
+        if (!powers[0].Equals(secret.MultiplyModP(A, powers[4])))
+        {
+            return 0;
+        }
+        if (!powers[1].Equals(secret.MultiplyModP(B, powers[5])))
+        {
+            return 1;
+        }
+        return powers[2].Equals(secret.MultiplyModP(T, powers[3])) ? -1 : 2;
+    }
+
+    private int FailedEqualityModNHat(IBigNumBackend backend, BigInteger e, BigInteger n0, BigInteger nHat, BigInteger s, BigInteger t)
+    {
+        // The three equalities are independent (two or three exponentiations mod N̂ each): all cores, and the
+        // first failing one in order is reported, as a sequential check would.
+        return ProofParallel.FirstFailure(3, i => i switch
+        {
+            0 => Commit(backend, s, Z1, t, W1, nHat).Equals(backend.ModMultiply(A, backend.ModPow(P, e, nHat), nHat)),
+            1 => Commit(backend, s, Z2, t, W2, nHat).Equals(backend.ModMultiply(B, backend.ModPow(Q, e, nHat), nHat)),
+            _ => Commit(backend, Q, Z1, t, V, nHat).Equals(
+                backend.ModMultiply(T, backend.ModPow(Commit(backend, s, n0, t, Sigma, nHat), e, nHat), nHat)),
+        });
     }
 
     public void WriteTo(WireWriter w)

@@ -155,6 +155,26 @@ public sealed class RingPedersenSecret : IDisposable
         }
     }
 
+    /// <summary>
+    /// For the verifier's checks modulo one of its own primes (docs/protocol.md, "The device checks … modulo one of its
+    /// primes"): values[i]^exponents[i] mod p̂ in one batch, for values that are units mod N̂ and any integer exponents
+    /// (signed, or containing λ). Each exponent is reduced mod p̂ − 1 after adding a multiple of p̂ − 1, so no branch
+    /// depends on its sign and every power is full length (libcrypto pairs them).
+    /// </summary>
+    internal BigInteger[] PowsModP(IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents)
+    {
+        BigInteger p = P;
+        BigInteger pMinus1 = p.Subtract(BigInteger.One);
+        BigInteger[] reduced = [.. exponents.Select(e => Backend.ModMultiply(e.Add(pMinus1.ShiftLeft(e.BitLength + 1)), BigInteger.One, pMinus1))];
+        return Backend.ModPowMany(values, reduced, p);
+    }
+
+    /// <summary>left·right mod p̂ for non-negative values: the other half of <see cref="PowsModP"/>'s checks.</summary>
+    internal BigInteger MultiplyModP(BigInteger left, BigInteger right) => Backend.ModMultiply(left, right, P);
+
+    /// <summary>The exponent of t in s^a·t^b (= t^(λa + b), as s = t^λ).</summary>
+    internal BigInteger CommitmentExponent(BigInteger sExponent, BigInteger tExponent) => Lambda.Multiply(sExponent).Add(tExponent);
+
     /// <summary>base^exponent mod N̂ for exponent ≥ 0, through the CRT (the exponent is reduced mod p̂-1 and q̂-1).</summary>
     internal BigInteger PowCrt(BigInteger value, BigInteger exponent)
     {

@@ -110,7 +110,7 @@ public sealed class KeyGenClientSession : IDisposable
             ECPoint q1 = _curve.DecodePoint(message.Q1, "Q1");
             message.Q1Proof.Verify(_curve, q1, context, ProofPurposes.KeyShare);
 
-            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary!.Parameters, context, _backend);
+            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary!, context, _backend);
 
             BigInteger x2 = _x2!;
             ECPoint publicKey = _curve.MultiplySecret(q1, x2);

@@ -57,13 +57,14 @@ public sealed record EncryptedShareSetup(
     }
 
     /// <summary>
-    /// Client side: the modulus is large enough for the ranges, is a Paillier–Blum modulus without small
+    /// Client side (<paramref name="clientRingPedersen"/> the device's own parameters with their trapdoor): the modulus is large enough for the ranges, is a Paillier–Blum modulus without small
     /// factors, c_key is a valid ciphertext of log_G(<paramref name="q1"/>) in range, and the server's (s, t)
     /// over N are well formed (s ∈ ⟨t⟩, which keeps the client's c3 proofs hiding). Returns the checked key;
     /// <see cref="ServerRingPedersen"/> is then checked too.
     /// </summary>
-    internal PaillierPublicKey Verify(EcCurve curve, ECPoint q1, RingPedersenParameters clientParameters, ProofContext serverContext, IBigNumBackend backend)
+    internal PaillierPublicKey Verify(EcCurve curve, ECPoint q1, RingPedersenSecret clientRingPedersen, ProofContext serverContext, IBigNumBackend backend)
     {
+        RingPedersenParameters clientParameters = clientRingPedersen.Parameters;
         var paillier = new PaillierPublicKey(PaillierModulus, backend);
         RequireLargeEnough(curve, paillier.BitLength);
         RingPedersenParameters serverRingPedersen = ServerRingPedersen;
@@ -79,10 +80,12 @@ public sealed record EncryptedShareSetup(
         {
             // Πfac first: the batched check inside Πmod.Verify is sound only for a modulus without small factors
             // (docs/protocol.md, "Batch verification of Πmod").
-            NoSmallFactorProof.Verify(paillier, clientParameters, serverContext);
+            // The client holds the trapdoor of its own parameters: the ring-Pedersen equalities of Πfac and Πlog* are
+            // checked modulo one of its primes (docs/protocol.md, "The device checks … modulo one of its primes").
+            NoSmallFactorProof.Verify(paillier, clientParameters, serverContext, clientRingPedersen);
             ModulusProof.Verify(paillier, serverContext);
             paillier.RequireCiphertext(EncryptedShare, "c_key");
-            EncryptedShareProof.Verify(curve, paillier, EncryptedShare, q1, clientParameters, serverContext);
+            EncryptedShareProof.Verify(curve, paillier, EncryptedShare, q1, clientParameters, serverContext, clientRingPedersen);
         }
         catch
         {

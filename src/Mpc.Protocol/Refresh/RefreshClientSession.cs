@@ -133,7 +133,7 @@ public sealed class RefreshClientSession : IDisposable
             BigInteger r = r1.Multiply(_r2!).Mod(_curve.Order);
             BigInteger x2 = _x2!.Multiply(r.ModInverse(_curve.Order)).Mod(_curve.Order);
             ECPoint q1 = _curve.DecodePoint(message.Q1, "Q1");
-            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary.Parameters, context, _backend);
+            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary, context, _backend);
             if (!_curve.MultiplySecret(q1, x2).Equals(_publicKey))
             {
                 throw new MpcProtocolException(MpcErrorCode.SessionMismatch,

@@ -22,8 +22,20 @@ public sealed class EncryptedDlogProofTests(ProofFixture fixture, ITestOutputHel
 
     private EcCurve Curve => fixture.Curve;
 
-    private void Verify(EncryptedDlogProof proof, ProofContext? context = null) =>
-        proof.Verify(Curve, PublicKey, fixture.ShareCiphertext, fixture.SharePoint, Parameters, context ?? fixture.ServerContext);
+    /// <summary>Both ways a verifier checks: modulo N̂, and modulo one of its own primes (with the trapdoor); both must agree.</summary>
+    private void Verify(EncryptedDlogProof proof, ProofContext? context = null)
+    {
+        Exception? withoutSecret = Record.Exception(() =>
+            proof.Verify(Curve, PublicKey, fixture.ShareCiphertext, fixture.SharePoint, Parameters, context ?? fixture.ServerContext));
+        Exception? withSecret = Record.Exception(() =>
+            proof.Verify(Curve, PublicKey, fixture.ShareCiphertext, fixture.SharePoint, Parameters, context ?? fixture.ServerContext, fixture.RingPedersen));
+        Assert.Equal(withoutSecret?.GetType(), withSecret?.GetType());
+        Assert.Equal(withoutSecret?.Message, withSecret?.Message);
+        if (withoutSecret is not null)
+        {
+            throw withoutSecret;
+        }
+    }
 
     [Fact]
     public void HonestProofVerifies() => Verify(Proof);

@@ -17,7 +17,19 @@ public sealed class NoSmallFactorProofTests(ProofFixture fixture)
     private RingPedersenParameters Parameters => fixture.Parameters;
 
     [Fact]
-    public void HonestProofVerifies() => Proof.Verify(PublicKey, Parameters, fixture.ServerContext);
+    public void HonestProofVerifies()
+    {
+        Proof.Verify(PublicKey, Parameters, fixture.ServerContext);
+        // The device's own check: the ring-Pedersen equalities modulo one of its primes, with s = t^λ.
+        Proof.Verify(PublicKey, Parameters, fixture.ServerContext, fixture.RingPedersen);
+    }
+
+    [Fact]
+    public void A_verifier_secret_of_other_parameters_is_refused()
+    {
+        using RingPedersenSecret other = RingPedersenSecret.DeriveFromPaillier(fixture.Key);
+        Assert.Throws<ArgumentException>(() => Proof.Verify(PublicKey, Parameters, fixture.ServerContext, other));
+    }
 
     [Fact]
     public void WireRoundTripVerifies()
@@ -52,6 +64,7 @@ public sealed class NoSmallFactorProofTests(ProofFixture fixture)
         foreach (NoSmallFactorProof proof in tampered)
         {
             AssertRejected(MpcErrorCode.ProofFailed, () => proof.Verify(PublicKey, Parameters, fixture.ServerContext));
+            AssertRejected(MpcErrorCode.ProofFailed, () => proof.Verify(PublicKey, Parameters, fixture.ServerContext, fixture.RingPedersen));
         }
     }
 
@@ -78,6 +91,7 @@ public sealed class NoSmallFactorProofTests(ProofFixture fixture)
         PaillierPrivateKey bad = fixture.SmallFactorKey;
         Assert.Equal(2048, bad.PublicKey.N.BitLength);
         NoSmallFactorProof proof = NoSmallFactorProof.Prove(bad, Parameters, fixture.ServerContext);
+        Assert.Throws<MpcProtocolException>(() => proof.Verify(bad.PublicKey, Parameters, fixture.ServerContext, fixture.RingPedersen));
         MpcProtocolException e = Assert.Throws<MpcProtocolException>(() => proof.Verify(bad.PublicKey, Parameters, fixture.ServerContext));
         Assert.Equal(MpcErrorCode.ProofFailed, e.Code);
         Assert.Contains("outside ±√N0", e.Message, StringComparison.Ordinal);
