@@ -4,7 +4,7 @@
 #   ./build.sh deps   install what the tests need besides the .NET SDK: the openssl CLI and libcrypto 3,
 #                     redis-server (cluster tests), SoftHSM 2 (PKCS#11 tests), libsecp256k1 and node/npm
 #                     with @noble/curves (independent low-s verifiers), chromium (headless browser tests of
-#                     tests/Mpc.Browser.Tests); Debian/Ubuntu packages through
+#                     tests/Mpc.Browser.Tests), libargon2 (the client's fast Argon2id); Debian/Ubuntu packages through
 #                     apt-get (as root, or through sudo)
 #   ./build.sh test   deps, then the whole test suite: dotnet test Mpc.sln -c Release
 #
@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 log() { printf '[build] %s\n' "$*" >&2; }
 
-packages=(openssl libssl3 redis-server softhsm2 libsecp256k1-1 chromium)
+packages=(openssl libssl3 redis-server softhsm2 libsecp256k1-1 libargon2-1 chromium)
 
 install_dependencies() {
   local sudo=""
@@ -44,6 +44,7 @@ install_dependencies() {
     command -v "$command" >/dev/null 2>&1 || missing+=("$command")
   done
   [ -e /usr/lib/softhsm/libsofthsm2.so ] || missing+=("/usr/lib/softhsm/libsofthsm2.so")
+  ldconfig -p 2>/dev/null | grep -q 'libargon2\.so\.1' || missing+=("libargon2.so.1")
   if [ "${#missing[@]}" -gt 0 ]; then
     log "still missing: ${missing[*]}; the tests that need them will fail and name them"
   fi
