@@ -130,6 +130,18 @@ internal sealed unsafe class LibCrypto
         }
     }
 
+    /// <summary>A BN_CTX and a Montgomery context for <paramref name="modulus"/> (marked constant-time before the set-up).</summary>
+    public MontgomeryModulus OpenMontgomery(BigInteger modulus) => new(this, modulus);
+
+    /// <summary>Throws when BN_copy reported failure (null).</summary>
+    public static void CheckCopy(IntPtr copied)
+    {
+        if (copied == IntPtr.Zero)
+        {
+            throw new CryptographicException("BN_copy failed.");
+        }
+    }
+
     /// <summary>Throws when an OpenSSL call reported failure (0); the name says which.</summary>
     public static void Check(int result, string function)
     {
@@ -137,5 +149,52 @@ internal sealed unsafe class LibCrypto
         {
             throw new CryptographicException($"{function} failed.");
         }
+    }
+}
+
+/// <summary>One modulus set up for Montgomery multiplication: its BIGNUM, a BN_CTX and the BN_MONT_CTX; freed together.</summary>
+internal sealed unsafe class MontgomeryModulus : IDisposable
+{
+    private readonly LibCrypto _crypto;
+
+    public MontgomeryModulus(LibCrypto crypto, BigInteger modulus)
+    {
+        _crypto = crypto;
+        try
+        {
+            Ctx = crypto.CtxNew();
+            Mont = crypto.MontNew();
+            if (Ctx == IntPtr.Zero || Mont == IntPtr.Zero)
+            {
+                throw new CryptographicException("BN_CTX_new or BN_MONT_CTX_new failed.");
+            }
+            Modulus = crypto.ToBn(modulus);
+            LibCrypto.Check(crypto.MontSet(Mont, Modulus, Ctx), "BN_MONT_CTX_set");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public IntPtr Ctx { get; }
+
+    public IntPtr Mont { get; }
+
+    public IntPtr Modulus { get; }
+
+    /// <summary>target = target·factor in Montgomery form.</summary>
+    public void MultiplyInto(IntPtr target, IntPtr factor) =>
+        LibCrypto.Check(_crypto.MontMul(target, target, factor, Mont, Ctx), "BN_mod_mul_montgomery");
+
+    public void Dispose()
+    {
+        _crypto.BnClearFree(Modulus);
+        if (Mont != IntPtr.Zero)
+        {
+            _crypto.MontFree(Mont);
+        }
+        _crypto.CtxFree(Ctx);
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Org.BouncyCastle.Math;
 
 namespace Mpc.Crypto.BigNum;
@@ -30,29 +29,22 @@ internal static class OpenSslFixedBasePowers
         int maxBits = Math.Max(1, exponents.Max(e => e.BitLength));
         int positions = (maxBits + FixedBaseDigitBits - 1) / FixedBaseDigitBits;
         var table = new IntPtr[positions];
-        IntPtr ctx = IntPtr.Zero, m = IntPtr.Zero, mont = IntPtr.Zero, one = IntPtr.Zero, acc = IntPtr.Zero, run = IntPtr.Zero, r = IntPtr.Zero;
+        IntPtr one = IntPtr.Zero, acc = IntPtr.Zero, run = IntPtr.Zero, r = IntPtr.Zero;
+        using MontgomeryModulus m = crypto.OpenMontgomery(modulus);
         try
         {
-            ctx = crypto.CtxNew();
-            mont = crypto.MontNew();
-            if (ctx == IntPtr.Zero || mont == IntPtr.Zero)
-            {
-                throw new CryptographicException("BN_CTX_new or BN_MONT_CTX_new failed.");
-            }
-            m = crypto.ToBn(modulus);
-            LibCrypto.Check(crypto.MontSet(mont, m, ctx), "BN_MONT_CTX_set");
             one = crypto.ToBn(BigInteger.One);
-            LibCrypto.Check(crypto.ToMont(one, one, mont, ctx), "BN_to_montgomery");
+            LibCrypto.Check(crypto.ToMont(one, one, m.Mont, m.Ctx), "BN_to_montgomery");
             IntPtr reduced = crypto.ToBn(value.Mod(modulus));
             table[0] = reduced;
-            LibCrypto.Check(crypto.ToMont(table[0], reduced, mont, ctx), "BN_to_montgomery");
+            LibCrypto.Check(crypto.ToMont(table[0], reduced, m.Mont, m.Ctx), "BN_to_montgomery");
             for (int j = 1; j < positions; j++)
             {
                 table[j] = crypto.NewSecret();
-                CheckCopy(crypto.Copy(table[j], table[j - 1]));
+                LibCrypto.CheckCopy(crypto.Copy(table[j], table[j - 1]));
                 for (int k = 0; k < FixedBaseDigitBits; k++)
                 {
-                    LibCrypto.Check(crypto.MontMul(table[j], table[j], table[j], mont, ctx), "BN_mod_mul_montgomery");
+                    m.MultiplyInto(table[j], table[j]);
                 }
             }
             acc = crypto.NewSecret();
@@ -62,20 +54,20 @@ internal static class OpenSslFixedBasePowers
             for (int i = 0; i < results.Length; i++)
             {
                 FillDigits(exponents[i], digits);
-                CheckCopy(crypto.Copy(acc, one));
-                CheckCopy(crypto.Copy(run, one));
+                LibCrypto.CheckCopy(crypto.Copy(acc, one));
+                LibCrypto.CheckCopy(crypto.Copy(run, one));
                 for (int d = (1 << FixedBaseDigitBits) - 1; d >= 1; d--)
                 {
                     for (int j = 0; j < positions; j++)
                     {
                         if (digits[j] == d)
                         {
-                            LibCrypto.Check(crypto.MontMul(run, run, table[j], mont, ctx), "BN_mod_mul_montgomery");
+                            m.MultiplyInto(run, table[j]);
                         }
                     }
-                    LibCrypto.Check(crypto.MontMul(acc, acc, run, mont, ctx), "BN_mod_mul_montgomery");
+                    m.MultiplyInto(acc, run);
                 }
-                LibCrypto.Check(crypto.FromMont(r, acc, mont, ctx), "BN_from_montgomery");
+                LibCrypto.Check(crypto.FromMont(r, acc, m.Mont, m.Ctx), "BN_from_montgomery");
                 results[i] = crypto.FromBn(r);
             }
             return results;
@@ -90,20 +82,6 @@ internal static class OpenSslFixedBasePowers
             crypto.BnClearFree(acc);
             crypto.BnClearFree(run);
             crypto.BnClearFree(r);
-            crypto.BnClearFree(m);
-            if (mont != IntPtr.Zero)
-            {
-                crypto.MontFree(mont);
-            }
-            crypto.CtxFree(ctx);
-        }
-    }
-
-    private static void CheckCopy(IntPtr copied)
-    {
-        if (copied == IntPtr.Zero)
-        {
-            throw new CryptographicException("BN_copy failed.");
         }
     }
 

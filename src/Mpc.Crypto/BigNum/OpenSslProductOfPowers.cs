@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Org.BouncyCastle.Math;
 
 namespace Mpc.Crypto.BigNum;
@@ -29,24 +28,17 @@ internal static class OpenSslProductOfPowers
         var bases = new IntPtr[count];
         var buckets = new IntPtr[1 << window];
         var filled = new bool[buckets.Length];
-        IntPtr ctx = IntPtr.Zero, m = IntPtr.Zero, mont = IntPtr.Zero, acc = IntPtr.Zero, running = IntPtr.Zero, sum = IntPtr.Zero, r = IntPtr.Zero;
+        IntPtr acc = IntPtr.Zero, running = IntPtr.Zero, sum = IntPtr.Zero, r = IntPtr.Zero;
+        using MontgomeryModulus m = crypto.OpenMontgomery(modulus);
         try
         {
-            ctx = crypto.CtxNew();
-            mont = crypto.MontNew();
-            if (ctx == IntPtr.Zero || mont == IntPtr.Zero)
-            {
-                throw new CryptographicException("BN_CTX_new or BN_MONT_CTX_new failed.");
-            }
-            m = crypto.ToBn(modulus);
-            LibCrypto.Check(crypto.MontSet(mont, m, ctx), "BN_MONT_CTX_set");
             for (int i = 0; i < count; i++)
             {
                 // Montgomery multiplication wants operands below the modulus: reduce, then convert.
                 IntPtr value = crypto.ToBn(values[i].SignValue >= 0 ? values[i] : values[i].Mod(modulus));
                 bases[i] = value;
-                LibCrypto.Check(crypto.Div(IntPtr.Zero, value, value, m, ctx), "BN_div");
-                LibCrypto.Check(crypto.ToMont(value, value, mont, ctx), "BN_to_montgomery");
+                LibCrypto.Check(crypto.Div(IntPtr.Zero, value, value, m.Modulus, m.Ctx), "BN_div");
+                LibCrypto.Check(crypto.ToMont(value, value, m.Mont, m.Ctx), "BN_to_montgomery");
             }
             for (int d = 1; d < buckets.Length; d++)
             {
@@ -60,29 +52,17 @@ internal static class OpenSslProductOfPowers
             int[][] digits = [.. exponents.Select(e => Digits(e, window, windows))];
             for (int w = windows - 1; w >= 0; w--)
             {
-                if (accSet)
+                for (int k = 0; accSet && k < window; k++)
                 {
-                    for (int k = 0; k < window; k++)
-                    {
-                        LibCrypto.Check(crypto.MontMul(acc, acc, acc, mont, ctx), "BN_mod_mul_montgomery");
-                    }
+                    m.MultiplyInto(acc, acc);
                 }
                 Array.Clear(filled);
                 for (int i = 0; i < count; i++)
                 {
                     int d = digits[i][w];
-                    if (d == 0)
+                    if (d != 0)
                     {
-                        continue;
-                    }
-                    if (filled[d])
-                    {
-                        LibCrypto.Check(crypto.MontMul(buckets[d], buckets[d], bases[i], mont, ctx), "BN_mod_mul_montgomery");
-                    }
-                    else
-                    {
-                        CheckCopy(crypto.Copy(buckets[d], bases[i]));
-                        filled[d] = true;
+                        MultiplyOrCopy(crypto, m, buckets[d], ref filled[d], bases[i]);
                     }
                 }
                 // Σ d·bucket[d] in multiplicative form: running = ∏_{j ≥ d} bucket[j], sum = ∏_d running.
@@ -91,49 +71,23 @@ internal static class OpenSslProductOfPowers
                 {
                     if (filled[d])
                     {
-                        if (runningSet)
-                        {
-                            LibCrypto.Check(crypto.MontMul(running, running, buckets[d], mont, ctx), "BN_mod_mul_montgomery");
-                        }
-                        else
-                        {
-                            CheckCopy(crypto.Copy(running, buckets[d]));
-                            runningSet = true;
-                        }
+                        MultiplyOrCopy(crypto, m, running, ref runningSet, buckets[d]);
                     }
-                    if (!runningSet)
+                    if (runningSet)
                     {
-                        continue;
-                    }
-                    if (sumSet)
-                    {
-                        LibCrypto.Check(crypto.MontMul(sum, sum, running, mont, ctx), "BN_mod_mul_montgomery");
-                    }
-                    else
-                    {
-                        CheckCopy(crypto.Copy(sum, running));
-                        sumSet = true;
+                        MultiplyOrCopy(crypto, m, sum, ref sumSet, running);
                     }
                 }
-                if (!sumSet)
+                if (sumSet)
                 {
-                    continue;
-                }
-                if (accSet)
-                {
-                    LibCrypto.Check(crypto.MontMul(acc, acc, sum, mont, ctx), "BN_mod_mul_montgomery");
-                }
-                else
-                {
-                    CheckCopy(crypto.Copy(acc, sum));
-                    accSet = true;
+                    MultiplyOrCopy(crypto, m, acc, ref accSet, sum);
                 }
             }
             if (!accSet)
             {
-                return BigInteger.One.Mod(modulus);
+                return BigInteger.One;
             }
-            LibCrypto.Check(crypto.FromMont(r, acc, mont, ctx), "BN_from_montgomery");
+            LibCrypto.Check(crypto.FromMont(r, acc, m.Mont, m.Ctx), "BN_from_montgomery");
             return crypto.FromBn(r);
         }
         finally
@@ -150,13 +104,19 @@ internal static class OpenSslProductOfPowers
             crypto.BnClearFree(running);
             crypto.BnClearFree(sum);
             crypto.BnClearFree(r);
-            crypto.BnClearFree(m);
-            if (mont != IntPtr.Zero)
-            {
-                crypto.MontFree(mont);
-            }
-            crypto.CtxFree(ctx);
         }
+    }
+
+    /// <summary>target ·= factor, or target = factor while target still stands for 1 (then it is set).</summary>
+    private static unsafe void MultiplyOrCopy(LibCrypto crypto, MontgomeryModulus m, IntPtr target, ref bool set, IntPtr factor)
+    {
+        if (set)
+        {
+            m.MultiplyInto(target, factor);
+            return;
+        }
+        LibCrypto.CheckCopy(crypto.Copy(target, factor));
+        set = true;
     }
 
     /// <summary>The window c minimising windows·(count + 2·2^c + c): 5 for 128 bases of 128 bits, smaller for few bases.</summary>
@@ -192,13 +152,5 @@ internal static class OpenSslProductOfPowers
             digits[w] = digit;
         }
         return digits;
-    }
-
-    private static void CheckCopy(IntPtr copied)
-    {
-        if (copied == IntPtr.Zero)
-        {
-            throw new CryptographicException("BN_copy failed.");
-        }
     }
 }
