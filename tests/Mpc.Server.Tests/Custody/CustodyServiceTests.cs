@@ -24,19 +24,6 @@ public sealed class CustodyServiceTests(ServerFixture server)
 
     private static async Task<MpcSignerException> Refused(Func<Task> call) => await Assert.ThrowsAsync<MpcSignerException>(call);
 
-    private static MpcKey Copy(MpcSignerClient client, MpcKey key)
-    {
-        byte[] exported = key.Share.ExportSecret();
-        try
-        {
-            return client.OpenKey(ClientKeyShare.ImportSecret(exported, BigNumBackends.Default));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(exported);
-        }
-    }
-
     [Fact]
     public async Task After_refresh_the_old_share_is_refused_and_the_new_one_signs_under_the_same_key_across_a_restart()
     {
@@ -44,7 +31,7 @@ public sealed class CustodyServiceTests(ServerFixture server)
         using MpcKey original = await client.CreateKeyAsync(CurveKind.P256);
         byte[] spki = original.SubjectPublicKeyInfo;
         await AssertSigns(client, original, spki);
-        using MpcKey stale = Copy(client, original);
+        using MpcKey stale = ShareCopies.Copy(client, original);
 
         ClientKeyShare? pending = null;
         using MpcKey refreshed = await client.RefreshKeyAsync(original, (share, _) =>
@@ -74,7 +61,7 @@ public sealed class CustodyServiceTests(ServerFixture server)
         using MpcSignerClient again = server.Client("refresher");
         using MpcKey reopened = again.OpenKey(ClientKeyShare.ImportSecret(exported, BigNumBackends.Default));
         await AssertSigns(again, reopened, spki);
-        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => again.SignDigestAsync(Copy(again, stale), RandomNumberGenerator.GetBytes(32)))).Status);
+        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => again.SignDigestAsync(ShareCopies.Copy(again, stale), RandomNumberGenerator.GetBytes(32)))).Status);
         IReadOnlyList<MpcDeviceInfo> devices = await again.ListDevicesAsync(original.KeyId);
         MpcDeviceInfo primary = Assert.Single(devices);
         Assert.NotNull(primary.RefreshedAt);
@@ -90,7 +77,7 @@ public sealed class CustodyServiceTests(ServerFixture server)
 
         // The laptop gets the phone's share (over the handover channel in real use) and derives its own pair.
         using MpcSignerClient laptop = server.Client("two-devices");
-        using MpcKey handedOver = Copy(laptop, first);
+        using MpcKey handedOver = ShareCopies.Copy(laptop, first);
         using MpcKey second = await laptop.EnrolDeviceAsync(handedOver.Share, "laptop");
         Assert.NotEqual(first.Share.DeviceId, second.Share.DeviceId);
         Assert.StartsWith("device-", second.Share.DeviceId);
@@ -123,7 +110,7 @@ public sealed class CustodyServiceTests(ServerFixture server)
         using MpcSignerClient phone = server.Client("session-binding");
         using MpcKey first = await phone.CreateKeyAsync(CurveKind.P256);
         using MpcSignerClient laptop = server.Client("session-binding");
-        using MpcKey handedOver = Copy(laptop, first);
+        using MpcKey handedOver = ShareCopies.Copy(laptop, first);
         using MpcKey second = await laptop.EnrolDeviceAsync(handedOver.Share, "laptop");
         using RawSigner raw = server.Raw(server.Token("session-binding"));
 
@@ -181,7 +168,7 @@ public sealed class CustodyServiceTests(ServerFixture server)
         Assert.Contains(devices, d => d.IsBackup && d.Revoked);
 
         // A device cannot "restore" from a device, nor a backup refresh itself.
-        MpcSignerException wrongKind = await Refused(() => client.RestoreBackupAsync(Copy(client, key).Share, "x"));
+        MpcSignerException wrongKind = await Refused(() => client.RestoreBackupAsync(ShareCopies.Copy(client, key).Share, "x"));
         Assert.Equal(StatusCode.FailedPrecondition, wrongKind.Status);
     }
 

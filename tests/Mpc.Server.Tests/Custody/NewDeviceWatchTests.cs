@@ -1,7 +1,5 @@
-using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Client.Custody;
-using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Protocol.Keys;
 
@@ -15,26 +13,13 @@ namespace Mpc.Server.Tests.Custody;
 [Collection("server")]
 public sealed class NewDeviceWatchTests(ServerFixture server)
 {
-    private static MpcKey Copy(MpcSignerClient client, MpcKey key)
-    {
-        byte[] exported = key.Share.ExportSecret();
-        try
-        {
-            return client.OpenKey(ClientKeyShare.ImportSecret(exported, BigNumBackends.Default));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(exported);
-        }
-    }
-
     [Fact]
     public async Task The_watch_names_the_enrolled_device_and_ignores_a_backup_and_the_devices_already_there()
     {
         using MpcSignerClient phone = server.Client("watch-enrol");
         using MpcKey key = await phone.CreateKeyAsync(CurveKind.P256);
         using MpcSignerClient laptop = server.Client("watch-enrol");
-        using MpcKey earlier = await laptop.EnrolDeviceAsync(Copy(laptop, key).Share, "earlier laptop");
+        using MpcKey earlier = await laptop.EnrolDeviceAsync(ShareCopies.Copy(laptop, key).Share, "earlier laptop");
         using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(key.KeyId);
 
         NewDeviceWatch watch = await NewDeviceWatch.StartAsync(phone, request.Request);
@@ -46,7 +31,7 @@ public sealed class NewDeviceWatchTests(ServerFixture server)
         await Task.Delay(TimeSpan.FromMilliseconds(1500));
         Assert.False(waiting.IsCompleted, "the watch ended before any device enrolled");
 
-        using MpcKey enrolled = await laptop.EnrolDeviceAsync(Copy(laptop, key).Share, "new laptop");
+        using MpcKey enrolled = await laptop.EnrolDeviceAsync(ShareCopies.Copy(laptop, key).Share, "new laptop");
 
         Assert.Equal(enrolled.Share.DeviceId, await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.NotEqual(earlier.Share.DeviceId, enrolled.Share.DeviceId);
