@@ -95,23 +95,25 @@ public sealed record Argon2idParameters
     /// </summary>
     internal void Derive(byte[] passphrase, byte[] salt, byte[] output)
     {
-        if (salt.Length != SaltLength)
-        {
-            throw new ArgumentException("Salt length does not match the parameters.", nameof(salt));
-        }
+        RequireSaltLength(salt);
         if (!NativeArgon2id.TryDerive(Iterations, MemoryKiB, Parallelism, passphrase, salt, output))
         {
             DeriveManaged(passphrase, salt, output);
         }
     }
 
-    /// <summary>BouncyCastle's Argon2id: the fallback, and the reference the native path is tested against.</summary>
-    internal void DeriveManaged(byte[] passphrase, byte[] salt, byte[] output)
+    private void RequireSaltLength(byte[] salt)
     {
         if (salt.Length != SaltLength)
         {
             throw new ArgumentException("Salt length does not match the parameters.", nameof(salt));
         }
+    }
+
+    /// <summary>BouncyCastle's Argon2id: the fallback, and the reference the native path is tested against.</summary>
+    internal void DeriveManaged(byte[] passphrase, byte[] salt, byte[] output)
+    {
+        RequireSaltLength(salt);
         Argon2Parameters parameters = new Argon2Parameters.Builder(Argon2Parameters.Argon2id)
             .WithVersion(Argon2Parameters.Version13)
             .WithIterations(Iterations)

@@ -99,18 +99,11 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
         {
             return results;
         }
-        IntPtr ctx = IntPtr.Zero, m = IntPtr.Zero, mont = IntPtr.Zero, r = IntPtr.Zero;
+        using MontgomeryModulus montgomery = _crypto.OpenMontgomery(modulus);
+        IntPtr ctx = montgomery.Ctx, m = montgomery.Modulus, mont = montgomery.Mont, r = IntPtr.Zero;
         try
         {
-            ctx = _crypto.CtxNew();
-            m = _crypto.ToBn(modulus);
-            mont = _crypto.MontNew();
             r = _crypto.NewSecret();
-            if (ctx == IntPtr.Zero || mont == IntPtr.Zero)
-            {
-                throw new CryptographicException("BN_CTX_new or BN_MONT_CTX_new failed.");
-            }
-            LibCrypto.Check(_crypto.MontSet(mont, m, ctx), "BN_MONT_CTX_set");
             var ops = new SecretBigNums(_crypto);
             int i = 0;
             for (; i + 1 < results.Length; i += 2)
@@ -153,12 +146,6 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
         finally
         {
             _crypto.BnClearFree(r);
-            _crypto.BnClearFree(m);
-            if (mont != IntPtr.Zero)
-            {
-                _crypto.MontFree(mont);
-            }
-            _crypto.CtxFree(ctx);
         }
     }
 

@@ -123,10 +123,7 @@ public sealed class EncryptedDlogProof
         {
             throw Error.ProofFailed(Name, "the context names another curve");
         }
-        if (verifierSecret is not null && !verifierSecret.Parameters.Equals(verifierParameters))
-        {
-            throw new ArgumentException("The verifier's secret belongs to other parameters.", nameof(verifierSecret));
-        }
+        verifierSecret?.RequireParameters(verifierParameters, nameof(verifierSecret));
         verifierParameters.Validate();
         IBigNumBackend backend = key.Backend;
         BigInteger n0 = key.N, n0Squared = key.NSquared;

@@ -114,10 +114,7 @@ public sealed class NoSmallFactorProof
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(verifierParameters);
         ArgumentNullException.ThrowIfNull(context);
-        if (verifierSecret is not null && !verifierSecret.Parameters.Equals(verifierParameters))
-        {
-            throw new ArgumentException("The verifier's secret belongs to other parameters.", nameof(verifierSecret));
-        }
+        verifierSecret?.RequireParameters(verifierParameters, nameof(verifierSecret));
         verifierParameters.Validate();
         IBigNumBackend backend = key.Backend;
         BigInteger n0 = key.N;

@@ -36,6 +36,5 @@ internal sealed class OnePrimeArithmetic(PaillierPrivateKey key)
     public (BigInteger First, BigInteger Second) PowPairPublicExponents(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent) =>
         key.PowPairModP(first, firstExponent, second, secondExponent);
 
-    private BigInteger ReduceExponent(BigInteger exponent) =>
-        key.PublicKey.Backend.ModMultiply(exponent.Add(_pMinusOne.ShiftLeft(exponent.BitLength + 1)), BigInteger.One, _pMinusOne);
+    private BigInteger ReduceExponent(BigInteger exponent) => ProofMath.ReduceExponent(key.PublicKey.Backend, exponent, _pMinusOne);
 }

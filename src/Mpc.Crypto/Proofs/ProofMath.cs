@@ -76,6 +76,14 @@ internal static class ProofMath
         return xq.Add(q.Multiply(backend.ModMultiply(difference, qInverseModP, p)));
     }
 
+    /// <summary>
+    /// exponent mod order in [0, order) for any integer exponent (signed, secret): a multiple of the order larger than
+    /// |exponent| is added first, so no branch depends on the exponent's sign, and the reduction runs in the backend.
+    /// With order = p − 1 for a prime p, the result is a full-length exponent with the same powers of units mod p (Fermat).
+    /// </summary>
+    public static BigInteger ReduceExponent(IBigNumBackend backend, BigInteger exponent, BigInteger order) =>
+        backend.ModMultiply(exponent.Add(order.ShiftLeft(exponent.BitLength + 1)), BigInteger.One, order);
+
     /// <summary>Trial-division bound of <see cref="HasNoSmallPrimeFactor"/>.</summary>
     public const int SmallPrimeBound = 1 << 12;
 

@@ -81,11 +81,10 @@ internal static class ProofParallel
         {
             throw new ArgumentException("One exponent per value.", nameof(exponents));
         }
-        int slices = Math.Max(1, Math.Min(Options().MaxDegreeOfParallelism, values.Count));
-        int sliceLength = (values.Count + slices - 1) / slices;
-        return Map(slices, s =>
+        (int Start, int Length)[] shares = Shares(values.Count);
+        return Map(shares.Length, s =>
         {
-            int start = s * sliceLength, length = Math.Max(0, Math.Min(values.Count, start + sliceLength) - start);
+            (int start, int length) = shares[s];
             return backend.PublicProductOfPowers(Slice(values, start, length), Slice(exponents, start, length), modulus);
         });
     }
@@ -96,21 +95,34 @@ internal static class ProofParallel
     /// </summary>
     private static BigInteger[] InSlices(int count, Func<int, int, BigInteger[]> slice)
     {
-        int slices = Math.Max(1, Math.Min(Options().MaxDegreeOfParallelism, count));
-        if (slices == 1)
+        (int Start, int Length)[] shares = Shares(count);
+        if (shares.Length == 1)
         {
             return slice(0, count);
         }
         var results = new BigInteger[count];
-        int sliceLength = (count + slices - 1) / slices;
-        Map(slices, s =>
+        Map(shares.Length, s =>
         {
-            int start = s * sliceLength, length = Math.Max(0, Math.Min(count, start + sliceLength) - start);
+            (int start, int length) = shares[s];
             BigInteger[] part = slice(start, length);
             Array.Copy(part, 0, results, start, length);
             return true;
         });
         return results;
+    }
+
+    /// <summary>[0, count) cut into one contiguous (start, length) share per core (one share for a small count or one core).</summary>
+    private static (int Start, int Length)[] Shares(int count)
+    {
+        int slices = Math.Max(1, Math.Min(Options().MaxDegreeOfParallelism, count));
+        int sliceLength = (count + slices - 1) / slices;
+        var shares = new (int Start, int Length)[slices];
+        for (int s = 0; s < slices; s++)
+        {
+            int start = s * sliceLength;
+            shares[s] = (start, Math.Max(0, Math.Min(count, start + sliceLength) - start));
+        }
+        return shares;
     }
 
     private static BigInteger[] Slice(IReadOnlyList<BigInteger> list, int start, int length)

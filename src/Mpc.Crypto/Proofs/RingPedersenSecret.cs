@@ -165,8 +165,17 @@ public sealed class RingPedersenSecret : IDisposable
     {
         BigInteger p = P;
         BigInteger pMinus1 = p.Subtract(BigInteger.One);
-        BigInteger[] reduced = [.. exponents.Select(e => Backend.ModMultiply(e.Add(pMinus1.ShiftLeft(e.BitLength + 1)), BigInteger.One, pMinus1))];
+        BigInteger[] reduced = [.. exponents.Select(e => ProofMath.ReduceExponent(Backend, e, pMinus1))];
         return Backend.ModPowMany(values, reduced, p);
+    }
+
+    /// <summary>Refuses a verifier secret handed in for parameters other than its own (a caller's mistake, not input).</summary>
+    internal void RequireParameters(RingPedersenParameters parameters, string parameterName)
+    {
+        if (!Parameters.Equals(parameters))
+        {
+            throw new ArgumentException("The verifier's secret belongs to other parameters.", parameterName);
+        }
     }
 
     /// <summary>left·right mod p̂ for non-negative values: the other half of <see cref="PowsModP"/>'s checks.</summary>
