@@ -4,7 +4,8 @@
 # profile and key files are sealed with Argon2id). Prints each run's wall clock and --verbose split, the median and
 # the slowest of the ten, and F (half an RSA-4096 signature by `openssl speed`, before and after the runs).
 # Usage: bench/keygen-ten.sh [work-dir]   (after `dotnet build src/Mpc.Cli -c Release`; docs/benchmarks.md)
-# MPC_DLL=path/to/mpc.dll runs another build of the client (e.g. a ReadyToRun publish) against the same server.
+# MPC_CLI=artifacts/native/mpc runs the natively compiled client (`./build.sh native`) instead of `dotnet mpc.dll`;
+# MPC_DLL=path/to/mpc.dll another framework-dependent build (e.g. a ReadyToRun publish), against the same server.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$(mktemp -d)}
@@ -19,10 +20,12 @@ trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do grep -q "Now listening\|listening on" "$work/server.log" 2>/dev/null && break; sleep 0.5; done
 MPC_TOKEN=$(dotnet "$bin/mpc-server.dll" token --data "$work/data" --user keygen-bench)
 export MPC_TOKEN MPC_PASSPHRASE=${MPC_PASSPHRASE:-keygen-bench-passphrase}
+cli=(dotnet "${MPC_DLL:-$bin/mpc.dll}")
+[ -n "${MPC_CLI:-}" ] && cli=("$(cd "$(dirname "$MPC_CLI")" && pwd)/$(basename "$MPC_CLI")")
 times=()
 for i in $(seq 0 10); do
   start=$(date +%s.%N)
-  (cd "$work" && dotnet "${MPC_DLL:-$bin/mpc.dll}" keygen --server "http://127.0.0.1:$port" --verbose --out "keys/k$i.key") >"$work/run$i.log" 2>&1
+  (cd "$work" && "${cli[@]}" keygen --server "http://127.0.0.1:$port" --verbose --out "keys/k$i.key") >"$work/run$i.log" 2>&1
   end=$(date +%s.%N)
   t=$(echo "$end - $start" | bc)
   printf '%2d %6.2f s  %s\n' "$i" "$t" "$(grep -h 'time (keygen)' "$work/run$i.log" | head -1)"

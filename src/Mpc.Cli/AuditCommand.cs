@@ -7,7 +7,7 @@ using Mpc.Client;
 namespace Mpc.Cli;
 
 /// <summary>`mpc audit`: fetch a key's audit log, print it, verify the chain on this machine.</summary>
-internal static class AuditCommand
+internal static partial class AuditCommand
 {
     public static Command Create()
     {
@@ -112,25 +112,20 @@ internal static class AuditCommand
             ? entry.Sequence
             : null;
 
-    private static string ToJson(MpcAuditPage log, MpcAuditVerification result) => JsonSerializer.Serialize(new
-    {
-        keyId = log.KeyId,
-        verified = result.IsValid,
-        entryCount = result.Count,
-        head = Convert.ToHexStringLower(result.HeadHash),
-        firstBadSequence = result.FirstBadSequence,
-        error = result.Error,
-        unpersisted = log.Unpersisted,
-        // The SDK's entries as they are: camelCase names, byte arrays as lower-case hex, times as Unix milliseconds.
-        entries = log.Entries,
-    }, IndentedJson);
+    private static string ToJson(MpcAuditPage log, MpcAuditVerification result) => JsonSerializer.Serialize(
+        new AuditJson(log.KeyId, result.IsValid, result.Count, Convert.ToHexStringLower(result.HeadHash), result.FirstBadSequence, result.Error, log.Unpersisted, log.Entries),
+        AuditJsonContext.Default.AuditJson);
 
-    private static readonly JsonSerializerOptions IndentedJson = ReadOnly(new JsonSerializerOptions
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new HexBytes(), new UnixMilliseconds() },
-    });
+    /// <summary>
+    /// The --json document. The SDK's entries as they are: camelCase names, byte arrays as lower-case hex, times as
+    /// Unix milliseconds. Serialized through generated code, not reflection, so the natively compiled `mpc` prints the same.
+    /// </summary>
+    internal sealed record AuditJson(
+        string KeyId, bool Verified, int EntryCount, string Head, long? FirstBadSequence, string? Error, int Unpersisted, IReadOnlyList<MpcAuditEntry> Entries);
+
+    [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(HexBytes), typeof(UnixMilliseconds)])]
+    [JsonSerializable(typeof(AuditJson))]
+    internal sealed partial class AuditJsonContext : JsonSerializerContext;
 
     private sealed class HexBytes : JsonConverter<byte[]>
     {
@@ -145,11 +140,5 @@ internal static class AuditCommand
             DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64());
 
         public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteNumberValue(value.ToUnixTimeMilliseconds());
-    }
-
-    private static JsonSerializerOptions ReadOnly(JsonSerializerOptions options)
-    {
-        options.MakeReadOnly(populateMissingResolver: true);
-        return options;
     }
 }

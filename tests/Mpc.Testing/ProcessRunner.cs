@@ -19,8 +19,16 @@ public static class ProcessRunner
     /// <summary>The first line `mpc-server` prints once it listens, followed by its addresses.</summary>
     public const string ListeningLine = "mpc-server listening on ";
 
+    /// <summary>
+    /// A natively compiled `mpc` to run instead of `dotnet mpc.dll` (`./build.sh native`): .ci/run runs the CLI tests a
+    /// second time with it, so the program users get from that build passes the same tests.
+    /// </summary>
+    public const string NativeCliVariable = "MPC_TEST_NATIVE_CLI";
+
     public static ProcessResult Mpc(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
-        Run("dotnet", [MpcDll, .. args], environment);
+        Environment.GetEnvironmentVariable(NativeCliVariable) is { Length: > 0 } native
+            ? Run(native, args, environment)
+            : Run("dotnet", [MpcDll, .. args], environment);
 
     public static ProcessResult Server(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
         Run("dotnet", [ServerDll, .. args], environment);
