@@ -8,7 +8,7 @@ using Mpc.Grains.Telemetry;
 namespace Mpc.Server;
 
 /// <summary>
-/// Keeps the server's <see cref="PaillierKeyPool"/> full from a dedicated below-normal-priority thread, off the
+/// Keeps the server's <see cref="PaillierKeyPool"/> full from a dedicated lowest-priority thread (nice 19 on Linux), off the
 /// Orleans scheduler and the thread pool that serve requests, and reports the pool on the signer's meter:
 /// mpc.keygen.prime_pool.size (gauge), mpc.keygen.prime_pool.hits and .misses (counters), and the memory of verified client
 /// ring-Pedersen parameters: mpc.keygen.known_parameters.size (gauge), .hits and .misses. The pool lives in memory only and is wiped on shutdown.
@@ -40,8 +40,7 @@ internal sealed class PaillierKeyPoolService : IHostedService, IDisposable
     {
         if (_options.PrimePoolRefill && _pool.Capacity > 0)
         {
-            // Below normal so a burst of refills yields to request work on a busy node (where the OS honours it).
-            _refill = new Thread(() => Refill(_stopping.Token)) { IsBackground = true, Name = "paillier-key-pool", Priority = ThreadPriority.BelowNormal };
+            _refill = new Thread(() => Refill(_stopping.Token)) { IsBackground = true, Name = "paillier-key-pool" };
             _refill.Start();
         }
         return Task.CompletedTask;
@@ -64,6 +63,12 @@ internal sealed class PaillierKeyPoolService : IHostedService, IDisposable
 
     private void Refill(CancellationToken cancellationToken)
     {
+        // The refill runs on what requests leave idle: otherwise, on a small node, the key generation that took a key
+        // shares its cores with the search for that key's replacement.
+        if (!BackgroundThreadPriority.LowerCurrentThread())
+        {
+            _logger.LogWarning("Could not lower the Paillier key pool's thread priority; its refills compete with requests for the CPU.");
+        }
         try
         {
             _pool.RunRefill(cancellationToken);

@@ -34,6 +34,22 @@ public sealed class PaillierKeyPoolMetricsTests(ServerFixture server)
         Assert.True(last["mpc.keygen.known_parameters.size"] >= 1);
     }
 
+    [Fact]
+    public void The_pool_refills_at_the_lowest_priority_so_it_runs_on_what_requests_leave_idle()
+    {
+        _ = server.Address;
+        // Linux shows each thread of this process (the test server runs in it) with its name, cut to 15 characters,
+        // and its nice value (field 19 of stat; the fields after the parenthesised name are space-separated).
+        var refills = Directory.GetDirectories("/proc/self/task")
+            .Where(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == "paillier-key-po")
+            .Select(task => File.ReadAllText(Path.Combine(task, "stat")))
+            .Select(stat => int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+
+        Assert.NotEmpty(refills);
+        Assert.All(refills, nice => Assert.Equal(19, nice));
+    }
+
     /// <summary>The instruments named <paramref name="prefix"/>*: hits + misses before and after one key generation, and the last values.</summary>
     private async Task<(long Before, long After, IReadOnlyDictionary<string, long> Last)> AroundOneKeyGeneration(string prefix, string userId)
     {
