@@ -27,14 +27,17 @@ public sealed class PreparedPaillierKey : IDisposable
     /// <summary>One unused set of Πprm commitments for <see cref="RingPedersen"/>, or null to compute them inline.</summary>
     public RingPedersenCommitments? Commitments { get; }
 
-    /// <summary>Derives the ring-Pedersen parameters and one set of Πprm commitments: the pool's refill, off the request path.</summary>
+    /// <summary>
+    /// Derives the ring-Pedersen parameters and one set of Πprm commitments: the pool's refill, off the request path,
+    /// all of it on the calling thread (the refill's low priority would not carry over to the thread pool).
+    /// </summary>
     public static PreparedPaillierKey Prepare(PaillierPrivateKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
         RingPedersenSecret ringPedersen = RingPedersenSecret.DeriveFromPaillier(key);
         try
         {
-            return new PreparedPaillierKey(key, ringPedersen, RingPedersenCommitments.Compute(ringPedersen));
+            return new PreparedPaillierKey(key, ringPedersen, RingPedersenCommitments.Compute(ringPedersen, onCallingThread: true));
         }
         catch
         {

@@ -37,12 +37,15 @@ public sealed class RingPedersenCommitments : IDisposable
         }
     }
 
-    /// <summary>Fresh masks and their commitments for <paramref name="secret"/>'s parameters (128 CRT exponentiations).</summary>
-    public static RingPedersenCommitments Compute(RingPedersenSecret secret)
+    /// <summary>
+    /// Fresh masks and their commitments for <paramref name="secret"/>'s parameters (128 CRT exponentiations), on all
+    /// cores or, with <paramref name="onCallingThread"/>, on the calling thread only (a low-priority background thread).
+    /// </summary>
+    public static RingPedersenCommitments Compute(RingPedersenSecret secret, bool onCallingThread = false)
     {
         ArgumentNullException.ThrowIfNull(secret);
         BigInteger[] masks = RingPedersenProof.NewMasks(secret);
-        return new RingPedersenCommitments(secret.Parameters, masks, secret.PowCrtMany(secret.Parameters.T, masks));
+        return new RingPedersenCommitments(secret.Parameters, masks, secret.PowCrtMany(secret.Parameters.T, masks, onCallingThread));
     }
 
     /// <summary>The masks and commitments, exactly once; later calls throw <see cref="InvalidOperationException"/>.</summary>

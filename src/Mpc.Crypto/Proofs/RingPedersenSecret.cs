@@ -194,10 +194,12 @@ public sealed class RingPedersenSecret : IDisposable
     }
 
     /// <summary>
-    /// value^exponents[i] mod N̂ for every i (exponents ≥ 0) through the CRT, on all cores: each half is one batch of
-    /// constant-time backend powers against one prime (one Montgomery set-up per prime and core).
+    /// value^exponents[i] mod N̂ for every i (exponents ≥ 0) through the CRT, on all cores (or, with
+    /// <paramref name="onCallingThread"/>, on the calling thread only: background work at a low priority must not
+    /// hand its powers to the thread pool's normal-priority threads): each half is one batch of constant-time backend
+    /// powers against one prime (one Montgomery set-up per prime and core).
     /// </summary>
-    internal BigInteger[] PowCrtMany(BigInteger value, IReadOnlyList<BigInteger> exponents)
+    internal BigInteger[] PowCrtMany(BigInteger value, IReadOnlyList<BigInteger> exponents, bool onCallingThread = false)
     {
         BigInteger p = P, q = Q;
         BigInteger pMinus1 = p.Subtract(BigInteger.One), qMinus1 = q.Subtract(BigInteger.One);
@@ -205,8 +207,10 @@ public sealed class RingPedersenSecret : IDisposable
         // BouncyCastle's remainder is bit by bit and took more time than the powers themselves.
         BigInteger[] valueModP = Enumerable.Repeat(Backend.ModMultiply(value, BigInteger.One, p), exponents.Count).ToArray();
         BigInteger[] valueModQ = Enumerable.Repeat(Backend.ModMultiply(value, BigInteger.One, q), exponents.Count).ToArray();
-        BigInteger[] xp = ProofParallel.ModPowMany(Backend, valueModP, [.. exponents.Select(e => Backend.ModMultiply(e, BigInteger.One, pMinus1))], p);
-        BigInteger[] xq = ProofParallel.ModPowMany(Backend, valueModQ, [.. exponents.Select(e => Backend.ModMultiply(e, BigInteger.One, qMinus1))], q);
+        BigInteger[] exponentsModP = [.. exponents.Select(e => Backend.ModMultiply(e, BigInteger.One, pMinus1))];
+        BigInteger[] exponentsModQ = [.. exponents.Select(e => Backend.ModMultiply(e, BigInteger.One, qMinus1))];
+        BigInteger[] xp = onCallingThread ? Backend.ModPowMany(valueModP, exponentsModP, p) : ProofParallel.ModPowMany(Backend, valueModP, exponentsModP, p);
+        BigInteger[] xq = onCallingThread ? Backend.ModPowMany(valueModQ, exponentsModQ, q) : ProofParallel.ModPowMany(Backend, valueModQ, exponentsModQ, q);
         var results = new BigInteger[exponents.Count];
         for (int i = 0; i < results.Length; i++)
         {
