@@ -74,6 +74,17 @@ public interface IBigNumBackend
     /// <summary>A random safe prime p = 2p' + 1 of exactly <paramref name="bits"/> bits with the top two bits set.</summary>
     BigInteger GenerateSafePrime(int bits);
 
+    /// <summary>
+    /// <paramref name="count"/> random safe primes as <see cref="GenerateSafePrime"/> makes them, on all cores. By default
+    /// one search per prime side by side, so the wait is the slowest of them.
+    /// </summary>
+    BigInteger[] GenerateSafePrimes(int bits, int count)
+    {
+        var primes = new BigInteger[count];
+        Parallel.For(0, count, i => primes[i] = GenerateSafePrime(bits));
+        return primes;
+    }
+
     /// <summary>Probabilistic primality with error below 2^-128.</summary>
     bool IsProbablePrime(BigInteger candidate);
 

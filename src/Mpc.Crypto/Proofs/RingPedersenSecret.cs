@@ -66,9 +66,8 @@ public sealed class RingPedersenSecret : IDisposable
         int primeBits = modulusBits / 2;
         while (true)
         {
-            // The two searches are independent and each takes a second or more: on two cores the wait is the slower of
-            // the two rather than their sum.
-            BigInteger[] primes = ProofParallel.Map(2, _ => backend.GenerateSafePrime(primeBits));
+            // Each search takes a second or so and runs on every core (the backend's GenerateSafePrimes).
+            BigInteger[] primes = backend.GenerateSafePrimes(primeBits, 2);
             BigInteger p = primes[0], q = primes[1];
             BigInteger n = p.Multiply(q);
             if (p.Equals(q) || n.BitLength != modulusBits)

@@ -53,6 +53,44 @@ public sealed class PrimeTests
     }
 
     [Theory]
+    [InlineData(BigNumBackendKind.OpenSsl, 1)]
+    [InlineData(BigNumBackendKind.OpenSsl, 2)]
+    [InlineData(BigNumBackendKind.OpenSsl, 5)]
+    [InlineData(BigNumBackendKind.Managed, 2)]
+    public void GenerateSafePrimes_gives_as_many_distinct_safe_primes_as_asked(BigNumBackendKind kind, int count)
+    {
+        IBigNumBackend backend = TestNumbers.Backend(kind);
+        IBigNumBackend other = OtherThan(kind);
+
+        // More than the searches running side by side (5): the searches that found one go on until all are found.
+        BigInteger[] primes = backend.GenerateSafePrimes(384, count);
+
+        Assert.Equal(count, primes.Length);
+        Assert.Equal(count, primes.Distinct().Count());
+        Assert.All(primes, p =>
+        {
+            Assert.Equal(384, p.BitLength);
+            Assert.True(p.TestBit(383) && p.TestBit(382), "top two bits must be set");
+            Assert.True(other.IsProbablePrime(p), "p must be prime");
+            Assert.True(other.IsProbablePrime(p.ShiftRight(1)), "(p - 1) / 2 must be prime");
+        });
+    }
+
+    [Fact]
+    public void GenerateSafePrimes_stops_the_searches_left_over_and_runs_again_cleanly()
+    {
+        // The searches still running when enough are found are stopped through OpenSSL's callback (an OpenSSL error
+        // that must not leak into the next call): many rounds in a row, each returning its primes.
+        IBigNumBackend backend = TestNumbers.Backend(BigNumBackendKind.OpenSsl);
+        for (int round = 0; round < 20; round++)
+        {
+            BigInteger[] primes = backend.GenerateSafePrimes(256, 2);
+            Assert.Equal(2, primes.Length);
+            Assert.True(backend.IsProbablePrime(primes[0]) && backend.IsProbablePrime(primes[1]));
+        }
+    }
+
+    [Theory]
     [InlineData(BigNumBackendKind.OpenSsl, 15)]
     [InlineData(BigNumBackendKind.OpenSsl, 8193)]
     [InlineData(BigNumBackendKind.Managed, 15)]
