@@ -4,6 +4,8 @@
 # profile and key files are sealed with Argon2id). Prints each run's wall clock and --verbose split, the median and
 # the slowest of the ten, and F (half an RSA-4096 signature by `openssl speed`, before and after the runs).
 # Usage: bench/keygen-ten.sh [work-dir]   (after `dotnet build src/Mpc.Cli -c Release`; docs/benchmarks.md)
+# Then, against the same warm server: ten `mpc refresh` of those keys in a row, and MPC_BENCH_FIRST_USE (default 5)
+# keygens each in a new directory, so each creates a device profile (a new device's first command).
 # MPC_CLI=artifacts/native/mpc runs the natively compiled client (`./build.sh native`) instead of `dotnet mpc.dll`;
 # MPC_DLL=path/to/mpc.dll another framework-dependent build (e.g. a ReadyToRun publish), against the same server.
 set -euo pipefail
@@ -31,12 +33,38 @@ for i in $(seq 0 10); do
   printf '%2d %6.2f s  %s\n' "$i" "$t" "$(grep -h 'time (keygen)' "$work/run$i.log" | head -1)"
   [ "$i" -gt 0 ] && times+=("$t")
 done
+refreshes=()
+for i in $(seq 1 10); do
+  start=$(date +%s.%N)
+  (cd "$work" && "${cli[@]}" refresh --server "http://127.0.0.1:$port" --verbose --key "keys/k$i.key") >"$work/refresh$i.log" 2>&1
+  end=$(date +%s.%N)
+  t=$(echo "$end - $start" | bc)
+  printf 'refresh %2d %6.2f s  %s\n' "$i" "$t" "$(grep -h 'time (refresh)' "$work/refresh$i.log" | head -1)"
+  refreshes+=("$t")
+done
+firsts=()
+for i in $(seq 1 "${MPC_BENCH_FIRST_USE:-5}"); do
+  mkdir -p "$work/device$i"
+  start=$(date +%s.%N)
+  (cd "$work" && "${cli[@]}" keygen --server "http://127.0.0.1:$port" --verbose --out "device$i/k.key") >"$work/first$i.log" 2>&1
+  end=$(date +%s.%N)
+  t=$(echo "$end - $start" | bc)
+  printf 'first use %d %6.2f s  %s\n' "$i" "$t" "$(grep -h 'time (keygen)' "$work/first$i.log" | head -1)"
+  firsts+=("$t")
+done
 kill $server 2>/dev/null || true
 wait $server 2>/dev/null || true
 f_after=$(floor)
 f=$(echo "($f_before + $f_after) / 2" | bc -l)
-sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print (a[5] + a[6]) / 2 }')
-slowest=$(echo "$sorted" | tail -1)
 printf 'F = %.2f ms (%.2f before, %.2f after)\n' "$f" "$f_before" "$f_after"
-printf 'median of 10: %.2f s = %.0f F; slowest: %.2f s = %.0f F\n' "$median" "$(echo "$median * 1000 / $f" | bc -l)" "$slowest" "$(echo "$slowest * 1000 / $f" | bc -l)"
+summary() {
+  local name=$1; shift
+  local sorted median slowest
+  sorted=$(printf '%s\n' "$@" | sort -n)
+  median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+  slowest=$(echo "$sorted" | tail -1)
+  printf '%s: median of %d %.2f s = %.0f F; slowest: %.2f s = %.0f F\n' "$name" "$#" "$median" "$(echo "$median * 1000 / $f" | bc -l)" "$slowest" "$(echo "$slowest * 1000 / $f" | bc -l)"
+}
+summary keygen "${times[@]}"
+summary refresh "${refreshes[@]}"
+summary "first use" "${firsts[@]}"
