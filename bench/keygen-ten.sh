@@ -24,6 +24,11 @@ MPC_TOKEN=$(dotnet "$bin/mpc-server.dll" token --data "$work/data" --user keygen
 export MPC_TOKEN MPC_PASSPHRASE=${MPC_PASSPHRASE:-keygen-bench-passphrase}
 cli=(dotnet "${MPC_DLL:-$bin/mpc.dll}")
 [ -n "${MPC_CLI:-}" ] && cli=("$(cd "$(dirname "$MPC_CLI")" && pwd)/$(basename "$MPC_CLI")")
+# MPC_BENCH_WARMUP=N: N keygens of a warm-up device first (not counted), so the server has run its JIT's later tiers.
+mkdir -p "$work/warmup"
+for i in $(seq 1 "${MPC_BENCH_WARMUP:-0}"); do
+  (cd "$work" && "${cli[@]}" keygen --server "http://127.0.0.1:$port" --out "warmup/k$i.key") >/dev/null 2>&1
+done
 times=()
 for i in $(seq 0 10); do
   start=$(date +%s.%N)
