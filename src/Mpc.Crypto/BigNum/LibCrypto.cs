@@ -40,10 +40,6 @@ internal sealed unsafe class LibCrypto
     public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int> ToMont;
     public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int> FromMont;
     public readonly delegate* unmanaged<IntPtr, IntPtr, IntPtr> Copy;
-    public readonly delegate* unmanaged<IntPtr> GenCbNew;
-    public readonly delegate* unmanaged<IntPtr, void> GenCbFree;
-    public readonly delegate* unmanaged<IntPtr, delegate* unmanaged<int, int, IntPtr, int>, IntPtr, void> GenCbSet;
-    public readonly delegate* unmanaged<void> ErrClear;
 
     public LibCrypto(IntPtr library)
     {
@@ -75,10 +71,6 @@ internal sealed unsafe class LibCrypto
         ToMont = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_to_montgomery");
         FromMont = (delegate* unmanaged<IntPtr, IntPtr, IntPtr, IntPtr, int>)NativeLibrary.GetExport(library, "BN_from_montgomery");
         Copy = (delegate* unmanaged<IntPtr, IntPtr, IntPtr>)NativeLibrary.GetExport(library, "BN_copy");
-        GenCbNew = (delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(library, "BN_GENCB_new");
-        GenCbFree = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(library, "BN_GENCB_free");
-        GenCbSet = (delegate* unmanaged<IntPtr, delegate* unmanaged<int, int, IntPtr, int>, IntPtr, void>)NativeLibrary.GetExport(library, "BN_GENCB_set");
-        ErrClear = (delegate* unmanaged<void>)NativeLibrary.GetExport(library, "ERR_clear_error");
     }
 
     /// <summary>A new BIGNUM holding <paramref name="value"/> (≥ 0), marked constant-time; the byte copy is wiped.</summary>

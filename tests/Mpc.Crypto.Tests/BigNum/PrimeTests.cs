@@ -76,6 +76,31 @@ public sealed class PrimeTests
         });
     }
 
+    [Theory]
+    [InlineData(40)]
+    [InlineData(80)]
+    [InlineData(130)]
+    public void The_safe_prime_sieve_strikes_exactly_the_q_with_a_small_factor_in_q_or_2q_plus_1(int startBits)
+    {
+        // Every q of the window that the sieve keeps has no odd prime factor below 2^16 in q or 2q + 1, and every q it
+        // strikes has one: so no safe prime is ever struck out. Checked by trial division, independently of the sieve.
+        IBigNumBackend backend = TestNumbers.Backend(BigNumBackendKind.OpenSsl);
+        BigInteger start = backend.GeneratePrime(startBits, blum: false);
+        const int window = 512;
+        int[] oddPrimes = [.. Enumerable.Range(3, (1 << 16) - 3).Where(r => r % 2 == 1 && backend.IsProbablePrime(BigInteger.ValueOf(r)))];
+
+        bool[] struck = SafePrimeSearch.Sieve(start, window);
+
+        Assert.Equal(window, struck.Length);
+        var first = System.Numerics.BigInteger.Parse(start.ToString(), System.Globalization.CultureInfo.InvariantCulture);
+        for (int k = 0; k < window; k++)
+        {
+            System.Numerics.BigInteger q = first + 2 * k, p = 2 * q + 1;
+            bool hasSmallFactor = oddPrimes.Any(r => q % r == 0 || p % r == 0);
+            Assert.True(struck[k] == hasSmallFactor, $"k = {k}: struck {struck[k]}, small factor {hasSmallFactor}");
+        }
+    }
+
     [Fact]
     public void GenerateSafePrimes_stops_the_searches_left_over_and_runs_again_cleanly()
     {
