@@ -29,33 +29,32 @@ mkdir -p "$work/warmup"
 for i in $(seq 1 "${MPC_BENCH_WARMUP:-0}"); do
   (cd "$work" && "${cli[@]}" keygen --server "http://127.0.0.1:$port" --out "warmup/k$i.key") >/dev/null 2>&1
 done
+# timed LABEL LOG OPERATION ARGS...: runs one `mpc` command in $work (its output to LOG), prints its wall clock with
+# its `time (OPERATION)` line, and leaves the seconds in $elapsed.
+timed() {
+  local label=$1 log=$2 operation=$3; shift 3
+  local start end
+  start=$(date +%s.%N)
+  (cd "$work" && "${cli[@]}" "$operation" --server "http://127.0.0.1:$port" --verbose "$@") >"$log" 2>&1
+  end=$(date +%s.%N)
+  elapsed=$(echo "$end - $start" | bc)
+  printf '%s %6.2f s  %s\n' "$label" "$elapsed" "$(grep -h "time ($operation)" "$log" | head -1)"
+}
 times=()
 for i in $(seq 0 10); do
-  start=$(date +%s.%N)
-  (cd "$work" && "${cli[@]}" keygen --server "http://127.0.0.1:$port" --verbose --out "keys/k$i.key") >"$work/run$i.log" 2>&1
-  end=$(date +%s.%N)
-  t=$(echo "$end - $start" | bc)
-  printf '%2d %6.2f s  %s\n' "$i" "$t" "$(grep -h 'time (keygen)' "$work/run$i.log" | head -1)"
-  [ "$i" -gt 0 ] && times+=("$t")
+  timed "$(printf '%2d' "$i")" "$work/run$i.log" keygen --out "keys/k$i.key"
+  [ "$i" -gt 0 ] && times+=("$elapsed")
 done
 refreshes=()
 for i in $(seq 1 10); do
-  start=$(date +%s.%N)
-  (cd "$work" && "${cli[@]}" refresh --server "http://127.0.0.1:$port" --verbose --key "keys/k$i.key") >"$work/refresh$i.log" 2>&1
-  end=$(date +%s.%N)
-  t=$(echo "$end - $start" | bc)
-  printf 'refresh %2d %6.2f s  %s\n' "$i" "$t" "$(grep -h 'time (refresh)' "$work/refresh$i.log" | head -1)"
-  refreshes+=("$t")
+  timed "$(printf 'refresh %2d' "$i")" "$work/refresh$i.log" refresh --key "keys/k$i.key"
+  refreshes+=("$elapsed")
 done
 firsts=()
 for i in $(seq 1 "${MPC_BENCH_FIRST_USE:-5}"); do
   mkdir -p "$work/device$i"
-  start=$(date +%s.%N)
-  (cd "$work" && "${cli[@]}" keygen --server "http://127.0.0.1:$port" --verbose --out "device$i/k.key") >"$work/first$i.log" 2>&1
-  end=$(date +%s.%N)
-  t=$(echo "$end - $start" | bc)
-  printf 'first use %d %6.2f s  %s\n' "$i" "$t" "$(grep -h 'time (keygen)' "$work/first$i.log" | head -1)"
-  firsts+=("$t")
+  timed "first use $i" "$work/first$i.log" keygen --out "device$i/k.key"
+  firsts+=("$elapsed")
 done
 kill $server 2>/dev/null || true
 wait $server 2>/dev/null || true
