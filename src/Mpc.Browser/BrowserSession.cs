@@ -18,6 +18,7 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
     private RingPedersenSecret? _device;
     private MpcSignerClient? _client;
     private readonly Dictionary<int, NewDeviceWatch> _watches = [];
+    private readonly Dictionary<int, CancellationTokenSource> _watchCancellations = [];
     private int _lastWatch;
 
     /// <summary>The device id of this browser's profile, local to the SDK's store (the server never sees it).</summary>
@@ -46,16 +47,39 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
         _client = null;
     }
 
-    /// <summary>Keeps a handover's <see cref="NewDeviceWatch"/> until <see cref="TakeWatch"/>; the handle the worker passes back.</summary>
+    /// <summary>
+    /// Keeps a handover's <see cref="NewDeviceWatch"/> until <see cref="TakeWatch"/>, with the cancellation
+    /// <see cref="CancelWatch"/> triggers (the page's AbortSignal); the handle the worker passes back.
+    /// </summary>
     public int AddWatch(NewDeviceWatch watch)
     {
         _watches[++_lastWatch] = watch;
+        _watchCancellations[_lastWatch] = new CancellationTokenSource();
         return _lastWatch;
     }
 
-    public NewDeviceWatch TakeWatch(int handle) => _watches.Remove(handle, out NewDeviceWatch? watch)
-        ? watch
-        : throw new InvalidOperationException("No handover is waiting under this handle: each handover's completion is awaited once.");
+    /// <summary>The watch and its cancellation, once: each handover's completion is awaited once (<see cref="EndWatch"/> after).</summary>
+    public (NewDeviceWatch Watch, CancellationToken Cancellation) TakeWatch(int handle) =>
+        _watches.Remove(handle, out NewDeviceWatch? watch) && _watchCancellations.TryGetValue(handle, out CancellationTokenSource? cancellation)
+            ? (watch, cancellation.Token)
+            : throw new InvalidOperationException("No handover is waiting under this handle: each handover's completion is awaited once.");
+
+    /// <summary>Stops the wait of <paramref name="handle"/>, whether it has started or not; nothing once it has ended.</summary>
+    public void CancelWatch(int handle)
+    {
+        if (_watchCancellations.TryGetValue(handle, out CancellationTokenSource? cancellation))
+        {
+            cancellation.Cancel();
+        }
+    }
+
+    public void EndWatch(int handle)
+    {
+        if (_watchCancellations.Remove(handle, out CancellationTokenSource? cancellation))
+        {
+            cancellation.Dispose();
+        }
+    }
 
     public void Add(MpcKey key)
     {

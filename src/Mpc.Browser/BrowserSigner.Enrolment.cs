@@ -131,9 +131,24 @@ public static partial class BrowserSigner
 
     /// <summary>
     /// Existing device, after <see cref="HandOver"/>: polls the key's devices until the new device has enrolled; its
-    /// device id, or an empty string once the request's lifetime and the grace after it have passed.
+    /// device id, or an empty string once the request's lifetime and the grace after it have passed. Cancelled by
+    /// <see cref="CancelWaitForNewDevice"/> (the page's AbortSignal).
     /// </summary>
     [JSExport]
-    public static async Task<string> WaitForNewDevice(int watch) =>
-        await Session.TakeWatch(watch).WaitAsync(Session.Clock).ConfigureAwait(false) ?? "";
+    public static async Task<string> WaitForNewDevice(int watch)
+    {
+        (NewDeviceWatch newDevice, CancellationToken cancellation) = Session.TakeWatch(watch);
+        try
+        {
+            return await newDevice.WaitAsync(Session.Clock, cancellation).ConfigureAwait(false) ?? "";
+        }
+        finally
+        {
+            Session.EndWatch(watch);
+        }
+    }
+
+    /// <summary>Stops <see cref="WaitForNewDevice"/> for <paramref name="watch"/> (started or not yet); the handover stays valid.</summary>
+    [JSExport]
+    public static void CancelWaitForNewDevice(int watch) => Session.CancelWatch(watch);
 }

@@ -95,6 +95,55 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
     }
 
     [ChromiumFact]
+    public async Task A_handover_wait_stopped_by_its_AbortSignal_rejects_with_the_reason_the_handover_stays_valid_and_both_devices_sign()
+    {
+        (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page, _) =
+            await StartAsync(app, output, "browser-handover-abort-user", "MPC_PASSPHRASE", Passphrase);
+        using MpcCli ownedCli = cli;
+        await using IBrowserContext ownedContext = context;
+        (string keyId, string pem) = await CreateKeyInBrowserAsync(page);
+        (string request, string code) = await RequestWithCliAsync(cli, environment, keyId);
+
+        // A signal aborted before the call: refused with its reason, nothing sealed.
+        string early = (await Evaluate(page, """
+            async ([keyId, request, code]) => {
+              try { await window.signer.handOver(keyId, { request, code, signal: AbortSignal.abort() }); return 'sealed'; }
+              catch (e) { return e.name; }
+            }
+            """, new[] { keyId, request, code })).GetString()!;
+        Assert.Equal("AbortError", early);
+
+        // Aborted during the wait (which would otherwise last the request's 15 minutes and two more): the completion
+        // rejects with the signal's reason within seconds (a 60-second race keeps a failure from hanging the test).
+        JsonElement stopped = await Evaluate(page, """
+            async ([keyId, request, code]) => {
+              const controller = new AbortController();
+              const { handover, completion } = await window.signer.handOver(keyId, { request, code, signal: controller.signal });
+              controller.abort();
+              const timeout = new Promise(resolve => setTimeout(() => resolve({ outcome: 'still waiting' }), 60000));
+              const outcome = await Promise.race([
+                completion.then(() => ({ outcome: 'resolved' }), e => ({ outcome: 'rejected', name: e.name })),
+                timeout]);
+              return { handover, ...outcome };
+            }
+            """, new[] { keyId, request, code });
+        Assert.Equal("rejected", stopped.GetProperty("outcome").GetString());
+        Assert.Equal("AbortError", stopped.GetProperty("name").GetString());
+
+        // The handover stays valid: the command line enrols with it, and the browser, which still signs, refreshes by
+        // hand as the rejection says.
+        await File.WriteAllTextAsync(cli.PathOf("browser.handover"), stopped.GetProperty("handover").GetString());
+        await cli.RunAsync(environment, "device", "enrol", "--pending", "cli.pending", "--handover", "browser.handover", "--out", "enrolled.key");
+        AssertOpensslVerifies(pem, "the browser after a stopped wait", await Sign(page, keyId, "the browser after a stopped wait"));
+        await Evaluate(page, "async keyId => await window.signer.refresh(keyId)", keyId);
+        AssertOpensslVerifies(pem, "refreshed after the stopped wait", await Sign(page, keyId, "refreshed after the stopped wait"));
+        const string document = "Certificate no. 11, signed from the command line after a stopped handover wait.";
+        await File.WriteAllTextAsync(cli.PathOf("document.txt"), document);
+        await cli.RunAsync(environment, "sign", "--key", "enrolled.key", "--in", "document.txt", "--out", "document.sig");
+        AssertOpensslVerifies(pem, document, await File.ReadAllBytesAsync(cli.PathOf("document.sig")));
+    }
+
+    [ChromiumFact]
     public async Task The_browser_as_the_new_device_keeps_its_request_sealed_across_a_reload_signs_after_the_handover_and_refuses_to_reuse_it()
     {
         (MpcCli cli, Dictionary<string, string> environment, IBrowserContext context, IPage page, string token) =

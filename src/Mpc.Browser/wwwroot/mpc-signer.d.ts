@@ -89,6 +89,11 @@ export interface HandOverOptions {
   userId?: string;
   /** Default true: wait for the new device to enrol, then refresh this browser's pair (`completion`). */
   wait?: boolean;
+  /**
+   * Stops the wait: `completion` rejects with the signal's reason (an AbortError by default) and the handover stays
+   * valid (call refresh(keyId) once the new device has enrolled). Already aborted: handOver rejects, nothing sealed.
+   */
+  signal?: AbortSignal;
 }
 
 export interface HandOverResult {

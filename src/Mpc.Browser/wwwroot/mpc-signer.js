@@ -170,16 +170,32 @@ export class MpcSigner {
    * `completion` resolves to the key with `{ refreshed: true, deviceId }` (the new device's id), or rejects when no new
    * device enrolled in time (then call refresh(keyId) here once it has). Progress stages "handover-wait",
    * "handover-enrolled", "refresh", "handover-done". With `{ wait: false }` there is no wait (`completion` is null):
-   * call refresh(keyId) here after the enrolment.
+   * call refresh(keyId) here after the enrolment. `signal` (an AbortSignal) stops the wait: `completion` then rejects
+   * with the signal's reason (an AbortError by default), and the handover stays valid (call refresh(keyId) here once
+   * the new device has enrolled); a signal already aborted refuses before anything is sealed.
    */
-  async handOver(keyId, { request, code, userId = this.#userId, wait = true }) {
+  async handOver(keyId, { request, code, userId = this.#userId, wait = true, signal }) {
+    signal?.throwIfAborted();
     if (!userId) {
       throw new Error('handOver needs the user id (the token has no "sub"): pass { userId }');
     }
     const { handover, watch, until } = await this.#call('handOver', { keyId, request: String(request).trim(), code: String(code).trim(), userId, wait: Boolean(wait) });
-    return wait
-      ? { handover, until, completion: this.#call('completeHandover', { keyId, watch, until }) }
-      : { handover, until: null, completion: null };
+    if (!wait) {
+      return { handover, until: null, completion: null };
+    }
+    const waiting = this.#call('completeHandover', { keyId, watch, until });
+    if (!signal) {
+      return { handover, until, completion: waiting };
+    }
+    const cancel = () => this.#call('cancelHandover', { watch }).catch(() => {});
+    signal.addEventListener('abort', cancel, { once: true });
+    if (signal.aborted) {
+      cancel();
+    }
+    const completion = waiting.then(
+      key => { signal.removeEventListener('abort', cancel); return key; },
+      error => { signal.removeEventListener('abort', cancel); throw signal.aborted ? signal.reason : error; });
+    return { handover, until, completion };
   }
 
   /** The user's keys as the server knows them. */

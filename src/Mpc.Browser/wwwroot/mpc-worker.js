@@ -227,6 +227,12 @@ const operations = {
    * Existing device, after handOver: waits for the new device to enrol (the server's device list, polled), then
    * refreshes this browser's pair through refresh() (pending record first), so the handed-over share stops working.
    */
+  /** Stops completeHandover's wait for `watch` (the page's AbortSignal); the handover text stays valid. */
+  async cancelHandover({ watch }) {
+    (await runtime()).CancelWaitForNewDevice(watch);
+    return null;
+  },
+
   async completeHandover({ keyId, watch, until }) {
     const signer = await runtime();
     progress('handover-wait', { keyId, until });
