@@ -112,21 +112,33 @@ public sealed class MpcKey : IDisposable
         {
             return;
         }
-        _ = Task.Run(() =>
+        // A large pool keeps its thread busy for seconds or minutes: on a thread of its own, not one of the thread
+        // pool's, where it would hold back the continuations of the caller's I/O (gRPC replies among them) for as long
+        // (a load test with 16 keys of 400 each starved its later key generations). Browser WebAssembly has one thread.
+        if (OperatingSystem.IsBrowser())
         {
-            try
+            _ = Task.Run(FillRandomness);
+        }
+        else
+        {
+            _ = Task.Factory.StartNew(FillRandomness, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+    }
+
+    private void FillRandomness()
+    {
+        try
+        {
+            while (_randomness.Count < _randomnessTarget && !_disposed.IsCancellationRequested)
             {
-                while (_randomness.Count < _randomnessTarget && !_disposed.IsCancellationRequested)
-                {
-                    _randomness.Enqueue(SignCiphertextRandomness.Create(
-                        EcCurve.Get(Share.Curve), Share.Paillier, Share.EncryptedServerShare, Share.ServerRingPedersen!));
-                }
+                _randomness.Enqueue(SignCiphertextRandomness.Create(
+                    EcCurve.Get(Share.Curve), Share.Paillier, Share.EncryptedServerShare, Share.ServerRingPedersen!));
             }
-            finally
-            {
-                Volatile.Write(ref _refilling, 0);
-            }
-        });
+        }
+        finally
+        {
+            Volatile.Write(ref _refilling, 0);
+        }
     }
 
     /// <summary>Stops the background work and zeroes the share.</summary>
