@@ -75,15 +75,10 @@ public interface IBigNumBackend
     BigInteger GenerateSafePrime(int bits);
 
     /// <summary>
-    /// <paramref name="count"/> random safe primes as <see cref="GenerateSafePrime"/> makes them, on all cores. By default
-    /// one search per prime side by side, so the wait is the slowest of them.
+    /// <paramref name="count"/> distinct random safe primes of exactly <paramref name="bits"/> bits (top two set): the
+    /// first found by a sieved search per core (<see cref="SafePrimeSearch"/>), powers and primality tests through this backend.
     /// </summary>
-    BigInteger[] GenerateSafePrimes(int bits, int count)
-    {
-        var primes = new BigInteger[count];
-        Parallel.For(0, count, i => primes[i] = GenerateSafePrime(bits));
-        return primes;
-    }
+    BigInteger[] GenerateSafePrimes(int bits, int count) => SafePrimeSearch.FirstFound(this, bits, count);
 
     /// <summary>Probabilistic primality with error below 2^-128.</summary>
     bool IsProbablePrime(BigInteger candidate);

@@ -50,9 +50,6 @@ public sealed class ManagedBigNumBackend : IBigNumBackend
         }
     }
 
-    /// <summary>The first <paramref name="count"/> safe primes of a sieved search per core (<see cref="SafePrimeSearch"/>).</summary>
-    public BigInteger[] GenerateSafePrimes(int bits, int count) => SafePrimeSearch.FirstFound(this, bits, count);
-
     public BigInteger GenerateSafePrime(int bits)
     {
         BigNumGuards.CheckPrimeBits(bits);

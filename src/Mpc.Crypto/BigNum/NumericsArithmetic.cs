@@ -39,7 +39,7 @@ internal static class NumericsArithmetic
         return System.Numerics.BigInteger.GreatestCommonDivisor(ToNumerics(left), ToNumerics(right)).IsOne;
     }
 
-    private static System.Numerics.BigInteger ToNumerics(BigInteger value)
+    internal static System.Numerics.BigInteger ToNumerics(BigInteger value)
     {
         byte[] bytes = value.ToByteArrayUnsigned();
         try

@@ -214,9 +214,6 @@ public sealed class OpenSslBigNumBackend : IBigNumBackend
         return Generate(bits, safe: true);
     }
 
-    /// <summary>The first <paramref name="count"/> safe primes of a sieved search per core (<see cref="SafePrimeSearch"/>), powers in libcrypto.</summary>
-    public BigInteger[] GenerateSafePrimes(int bits, int count) => SafePrimeSearch.FirstFound(this, bits, count);
-
     public unsafe bool IsProbablePrime(BigInteger candidate)
     {
         if (candidate.SignValue <= 0)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using Mpc.Crypto.Proofs;
 using Org.BouncyCastle.Math;
 
 namespace Mpc.Crypto.BigNum;
@@ -36,8 +37,8 @@ internal static class SafePrimeSearch
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var found = new List<BigInteger>(count);
         var stop = new StrongBox<int>();
-        int searches = Math.Clamp(Environment.ProcessorCount, 1, 4);
-        Parallel.For(0, searches, new ParallelOptions { MaxDegreeOfParallelism = searches }, _ =>
+        ParallelOptions options = ProofParallel.Options();
+        Parallel.For(0, options.MaxDegreeOfParallelism, options, _ =>
         {
             while (Volatile.Read(ref stop.Value) == 0)
             {
@@ -97,7 +98,7 @@ internal static class SafePrimeSearch
     internal static bool[] Sieve(BigInteger start, int window)
     {
         var struck = new bool[window];
-        uint[] limbs = Limbs(start);
+        System.Numerics.BigInteger first = NumericsArithmetic.ToNumerics(start);
         // Only primes below q itself, so that q (and 2q + 1) is never struck for being that prime: this limits the
         // sieve only at the smallest sizes (tests), where q < 2^16.
         int bound = start.BitLength - 1 >= 17 ? SieveBound : 1 << (start.BitLength - 1);
@@ -107,16 +108,16 @@ internal static class SafePrimeSearch
             {
                 break;
             }
-            long m = Remainder(limbs, (uint)r);
+            long m = (long)(first % r);
             long half = (r + 1) / 2;
             // q = start + 2k ≡ 0 (mod r)  ⇔  k ≡ −m·2⁻¹;  2q + 1 ≡ 0  ⇔  q ≡ (r − 1)/2  ⇔  k ≡ ((r − 1)/2 − m)·2⁻¹.
-            long first = (r - m) % r * half % r;
-            long second = ((((r - 1) / 2) - m) % r + r) % r * half % r;
-            for (long k = first; k < window; k += r)
+            long divisibleQ = (r - m) % r * half % r;
+            long divisibleP = ((((r - 1) / 2) - m) % r + r) % r * half % r;
+            for (long k = divisibleQ; k < window; k += r)
             {
                 struck[k] = true;
             }
-            for (long k = second; k < window; k += r)
+            for (long k = divisibleP; k < window; k += r)
             {
                 struck[k] = true;
             }
@@ -163,31 +164,6 @@ internal static class SafePrimeSearch
     /// <summary>2^(n−1) ≡ 1 (mod n): a cheap filter; every candidate that passes is confirmed by the full test.</summary>
     private static bool IsFermatProbablePrime(IBigNumBackend backend, BigInteger n) =>
         backend.ModPow(BigInteger.Two, n.Subtract(BigInteger.One), n).Equals(BigInteger.One);
-
-    /// <summary>The value's 32-bit limbs, most significant first.</summary>
-    private static uint[] Limbs(BigInteger value)
-    {
-        byte[] bytes = value.ToByteArrayUnsigned();
-        int count = (bytes.Length + 3) / 4;
-        var limbs = new uint[count];
-        int offset = count * 4 - bytes.Length;
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int position = i + offset;
-            limbs[position / 4] |= (uint)bytes[i] << (8 * (3 - (position % 4)));
-        }
-        return limbs;
-    }
-
-    private static long Remainder(uint[] limbs, uint divisor)
-    {
-        ulong remainder = 0;
-        foreach (uint limb in limbs)
-        {
-            remainder = ((remainder << 32) | limb) % divisor;
-        }
-        return (long)remainder;
-    }
 
     private static int[] OddPrimesBelow(int bound)
     {

@@ -137,7 +137,7 @@ internal static class ProofParallel
 
     // The thread pool explicitly: inside an Orleans grain TaskScheduler.Current is the grain's one-at-a-time
     // scheduler, on which the extra workers would only queue behind the blocked turn.
-    private static ParallelOptions Options() => new()
+    internal static ParallelOptions Options() => new()
     {
         MaxDegreeOfParallelism = Math.Clamp(Environment.ProcessorCount, 1, MaxDegree),
         TaskScheduler = TaskScheduler.Default,
