@@ -31,10 +31,6 @@ internal static class BackgroundThreadPriority
         }
     }
 
-    /// <summary>The calling thread's nice value on Linux (tests); null elsewhere.</summary>
-    public static int? CurrentNice() =>
-        OperatingSystem.IsLinux() ? Native.GetPriority(Native.PrioProcess, Native.GetThreadId()) : null;
-
     private static class Native
     {
         public const int PrioProcess = 0;
@@ -46,9 +42,5 @@ internal static class BackgroundThreadPriority
         [DllImport("libc", EntryPoint = "setpriority", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         public static extern int SetPriority(int which, int who, int priority);
-
-        [DllImport("libc", EntryPoint = "getpriority", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int GetPriority(int which, int who);
     }
 }

@@ -60,8 +60,8 @@ public sealed record EncryptedShareSetup(
         catch
         {
             // The first failure is the one reported; the other proofs' outcomes no longer matter.
-            noSmallFactor.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-            encryptedDlog.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            Abandon(noSmallFactor);
+            Abandon(encryptedDlog);
             throw;
         }
         return new EncryptedShareSetup(
@@ -109,7 +109,7 @@ public sealed record EncryptedShareSetup(
         catch
         {
             // The first refusal is the one reported; the other check's outcome no longer matters.
-            ringPedersenCheck.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            Abandon(ringPedersenCheck);
             throw;
         }
         ringPedersenCheck.GetAwaiter().GetResult();
@@ -145,6 +145,9 @@ public sealed record EncryptedShareSetup(
             reader.ReadBigInteger("ring-Pedersen t", modulusBits),
             RingPedersenProof.ReadFrom(ref reader, modulusBits));
     }
+
+    /// <summary>Lets <paramref name="task"/> finish unawaited: its failure, if any, is observed and dropped.</summary>
+    private static void Abandon(Task task) => task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
 
     private static void RequireLargeEnough(EcCurve curve, int modulusBits)
     {
