@@ -146,6 +146,11 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
             key.Dispose();
         }
         _keys.Clear();
+        foreach (CancellationTokenSource cancellation in _watchCancellations.Values)
+        {
+            cancellation.Dispose();
+        }
+        _watchCancellations.Clear();
         _client?.Dispose();
         _device?.Dispose();
     }
