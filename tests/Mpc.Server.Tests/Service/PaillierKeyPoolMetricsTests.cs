@@ -39,15 +39,29 @@ public sealed class PaillierKeyPoolMetricsTests(ServerFixture server)
     {
         _ = server.Address;
         // Linux shows each thread of this process (the test server runs in it) with its name, cut to 15 characters,
-        // and its nice value (field 19 of stat; the fields after the parenthesised name are space-separated).
+        // and its nice value (field 19 of stat; the fields after the parenthesised name are space-separated). Other
+        // threads come and go while the directory is read: one that has ended meanwhile is skipped.
         var refills = Directory.GetDirectories("/proc/self/task")
-            .Where(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == "paillier-key-po")
-            .Select(task => File.ReadAllText(Path.Combine(task, "stat")))
+            .Where(task => ReadIfAlive(Path.Combine(task, "comm"))?.Trim() == "paillier-key-po")
+            .Select(task => ReadIfAlive(Path.Combine(task, "stat")))
+            .OfType<string>()
             .Select(stat => int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture))
             .ToList();
 
         Assert.NotEmpty(refills);
         Assert.All(refills, nice => Assert.Equal(19, nice));
+    }
+
+    private static string? ReadIfAlive(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The instruments named <paramref name="prefix"/>*: hits + misses before and after one key generation, and the last values.</summary>
