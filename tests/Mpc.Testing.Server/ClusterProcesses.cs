@@ -102,6 +102,7 @@ public sealed class RedisProcess : IDisposable
 public sealed class SiloProcess(string name, string dataDirectory, string masterKeyDirectory, string redis, string clusterId,
     IReadOnlyDictionary<string, string>? environment = null) : IDisposable
 {
+    private readonly StartupOutput _output = new();
     private Process? _process;
 
     public string Name { get; } = name;
@@ -132,7 +133,11 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
         {
             start.Environment[variable] = value;
         }
-        _process = Process.Start(start)!;
+        _output.Clear();
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, line) => _output.Add(line.Data);
+        _process.ErrorDataReceived += (_, line) => _output.Add(line.Data);
+        _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         DateTime deadline = DateTime.UtcNow.AddSeconds(90);
@@ -140,7 +145,8 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"{Name} exited during start-up with code {_process.ExitCode}");
+                _process.WaitForExit(); // drains the redirected output
+                throw new InvalidOperationException($"{Name} exited during start-up with code {_process.ExitCode}; its last output:\n{_output}");
             }
             if (await IsServingAsync())
             {
@@ -178,12 +184,78 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
     public void Dispose() => Kill();
 }
 
+/// <summary>The last lines a child process wrote, kept so that a failed start-up says why.</summary>
+internal sealed class StartupOutput
+{
+    private const int Kept = 40;
+    private readonly Queue<string> _lines = new();
+
+    public void Add(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_lines)
+        {
+            _lines.Enqueue(line);
+            if (_lines.Count > Kept)
+            {
+                _lines.Dequeue();
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_lines)
+        {
+            _lines.Clear();
+        }
+    }
+
+    public override string ToString()
+    {
+        lock (_lines)
+        {
+            return string.Join('\n', _lines);
+        }
+    }
+}
+
+/// <summary>
+/// Loopback ports for servers the tests start, stop and start again on the same endpoint. They come from below the
+/// kernel's ephemeral range (32768 and up on Linux), because a port the kernel handed out once as ephemeral can be
+/// given to any outgoing connection (a Redis client, an HTTP call) while a killed silo is down, and the silo's restart
+/// on that port then fails with "address in use" (seen in CI: exit code 6).
+/// </summary>
 public static class ClusterPorts
 {
+    private const int First = 20000, End = 32768;
+
+    // Ports already handed out by this test process, so two servers started together never get the same one.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, byte> HandedOut = new();
+
     public static int Free()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (int attempt = 0; attempt < 1000; attempt++)
+        {
+            int port = Random.Shared.Next(First, End);
+            if (!HandedOut.TryAdd(port, 0))
+            {
+                continue;
+            }
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken by someone else; keep it marked so it is not tried again.
+            }
+        }
+        throw new InvalidOperationException($"no free loopback port between {First} and {End}");
     }
 }
