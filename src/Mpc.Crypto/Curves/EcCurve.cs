@@ -127,7 +127,7 @@ public sealed class EcCurve
 
     public byte[] EncodePoint(ECPoint point) => point.GetEncoded(true);
 
-    /// <summary>k·G for a secret k: constant-time through OpenSSL when available (see <see cref="SecretScalarMultipliers"/>).</summary>
+    /// <summary>k·G for a secret k: constant-time through OpenSSL when available (see <see cref="ScalarMultipliers"/>).</summary>
     public ECPoint MultiplyBase(BigInteger k) => MultiplySecret(null, k);
 
     /// <summary>
@@ -141,8 +141,26 @@ public sealed class EcCurve
         {
             throw new ArgumentException("Scalar is zero modulo the group order.", nameof(k));
         }
-        return SecretScalarMultipliers.Default.Multiply(this, point, reduced);
+        return ScalarMultipliers.Default.Multiply(this, point, reduced);
     }
+
+    /// <summary>
+    /// a·G + b·P for PUBLIC scalars (verification equations) and a validated point P: the identity when the terms
+    /// cancel. Through OpenSSL when available, for speed; not for secrets (no promise of constant time here).
+    /// </summary>
+    public ECPoint SumOfTwoMultiplies(BigInteger a, ECPoint point, BigInteger b)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        return point.IsInfinity ? MultiplyPublicBase(a) : ScalarMultipliers.Default.SumOfTwoMultiplies(this, a.Mod(Order), point, b.Mod(Order));
+    }
+
+    private ECPoint MultiplyPublicBase(BigInteger a) => G.Multiply(a.Mod(Order)).Normalize();
+
+    /// <summary>The identity point of this curve.</summary>
+    internal ECPoint Infinity => _parameters.Curve.Infinity;
+
+    /// <summary>An uncompressed point computed by OpenSSL from valid inputs (BouncyCastle still checks the curve equation).</summary>
+    internal ECPoint DecodeTrusted(byte[] uncompressed) => _parameters.Curve.DecodePoint(uncompressed);
 
     /// <summary>
     /// k⁻¹ mod q for a secret scalar k in [1, q-1], as k^(q-2) mod q (Fermat; q is a public prime) through the
@@ -235,7 +253,7 @@ public sealed class EcCurve
         }
         BigInteger e = DigestToScalar(digest);
         BigInteger w = s.ModInverse(Order);
-        ECPoint point = ECAlgorithms.SumOfTwoMultiplies(G, e.Multiply(w).Mod(Order), publicKey, r.Multiply(w).Mod(Order)).Normalize();
+        ECPoint point = SumOfTwoMultiplies(e.Multiply(w), publicKey, r.Multiply(w));
         return !point.IsInfinity && point.AffineXCoord.ToBigInteger().Mod(Order).Equals(r) ? point : null;
     }
 

@@ -45,8 +45,8 @@ public sealed class DlogProof
         ECPoint commitment = curve.DecodePoint(Commitment, $"{purpose} proof commitment");
         BigInteger z = curve.DecodeScalar(Response, $"{purpose} proof response");
         BigInteger e = Challenge(curve, publicPoint, commitment, context, purpose);
-        // z·G − e·X = A, with both multiplications in one pass (Shamir's trick).
-        ECPoint recomputed = ECAlgorithms.SumOfTwoMultiplies(curve.G, z, publicPoint, curve.Order.Subtract(e)).Normalize();
+        // z·G − e·X = A, with both multiplications in one pass.
+        ECPoint recomputed = curve.SumOfTwoMultiplies(z, publicPoint, curve.Order.Subtract(e));
         if (!recomputed.Equals(commitment))
         {
             throw Error.ProofFailed($"{purpose} Schnorr", "z·G ≠ A + e·X");

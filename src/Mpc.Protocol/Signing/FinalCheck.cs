@@ -96,7 +96,7 @@ public static class FinalCheck
         {
             return false;
         }
-        ECPoint expected = curve.G.Multiply(m).Add(share.PublicKey.Multiply(r)).Normalize();
+        ECPoint expected = curve.SumOfTwoMultiplies(m, share.PublicKey, r);
         ECPoint actual = curve.MultiplySecret(r2, sPrime).Normalize();
         return !expected.IsInfinity && (expected.Equals(actual) || expected.Equals(actual.Negate().Normalize()));
     }
