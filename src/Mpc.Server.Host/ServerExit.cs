@@ -15,6 +15,12 @@ internal enum ServerExit
     /// <summary>Something local the server needs is unusable: its port or data directory is taken, the master key or a file is missing.</summary>
     LocalResource = 6,
 
+    /// <summary>
+    /// A service the silo needs did not answer during start-up: Redis, or the other active silos of the cluster
+    /// (sysexits' EX_UNAVAILABLE). Starting again later may work; an orchestrator should restart it.
+    /// </summary>
+    Unavailable = 69,
+
     /// <summary>Interrupted before it was running, as shells report SIGINT.</summary>
     Cancelled = 130,
 }

@@ -41,7 +41,7 @@ internal static class StartupErrors
     }
 
     /// <summary>Decided by type and reason, never by message text.</summary>
-    internal static (ServerExit Exit, string Message) Classify(Exception e) => e switch
+    internal static (ServerExit Exit, string Message) Classify(Exception e) => Unavailable(e) ?? e switch
     {
         ServerStartupException { Reason: ServerStartupReason.InUse } => (ServerExit.LocalResource, e.Message),
         ServerStartupException => (ServerExit.Usage, e.Message),
@@ -52,6 +52,28 @@ internal static class StartupErrors
         OperationCanceledException => (ServerExit.Cancelled, "cancelled"),
         _ => (ServerExit.Failed, $"unexpected {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} (please report this)"),
     };
+
+    /// <summary>
+    /// Redis or the cluster's other silos not answering at start-up, wherever it sits in the exception chain: a
+    /// condition of the deployment, not a bug, so one line that says what to check instead of Redis's diagnostics.
+    /// </summary>
+    private static (ServerExit Exit, string Message)? Unavailable(Exception e)
+    {
+        for (Exception? cause = e; cause is not null; cause = cause.InnerException)
+        {
+            switch (cause)
+            {
+                case StackExchange.Redis.RedisConnectionException redis:
+                    return (ServerExit.Unavailable,
+                        $"Redis did not answer ({redis.FailureType}): check that it runs and that Mpc__Cluster__RedisConnectionString names it");
+                case Orleans.Runtime.MembershipService.OrleansClusterConnectivityCheckFailedException:
+                    return (ServerExit.Unavailable,
+                        "the silos the membership table lists as active did not answer within the join timeout: start them, or wait until " +
+                        "the dead ones are declared dead (about ten seconds), then start this silo again");
+            }
+        }
+        return null;
+    }
 }
 
 /// <summary>A command line `mpc-server` cannot use; one line, exit code 2.</summary>

@@ -108,6 +108,25 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     }
 
     [Fact]
+    public void A_silo_whose_Redis_does_not_answer_is_one_line_and_exit_code_69()
+    {
+        // A port nothing listens on (below the ephemeral range, checked free): Redis "is down".
+        int closed = ClusterPorts.Free();
+        ProcessResult result = ProcessRunner.Server(new Dictionary<string, string>
+        {
+            ["Mpc__Cluster__Mode"] = "redis",
+            ["Mpc__Cluster__RedisConnectionString"] = $"127.0.0.1:{closed},password=not-in-the-message",
+            ["Mpc__Cluster__ClusterId"] = "unreachable",
+        }, "--urls", "http://127.0.0.1:0", "--data", FreshData);
+
+        Assert.Equal(69, result.ExitCode);
+        Assert.Equal(
+            "error: Redis did not answer (UnableToConnect): check that it runs and that Mpc__Cluster__RedisConnectionString names it",
+            SingleLine(result.Stderr));
+        Assert.DoesNotContain("not-in-the-message", result.Stderr + result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_second_server_on_the_same_data_directory_is_one_line_naming_the_directory_and_the_first_server()
     {
         ProcessResult result = ProcessRunner.Server(null, "--urls", "http://127.0.0.1:0", "--data", running.DataDirectory);

@@ -115,7 +115,24 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
 
     public Uri Url => new($"http://127.0.0.1:{GrpcPort}");
 
+    /// <summary>
+    /// Starts the silo and waits until it reports SERVING. A silo that gives up joining because the silos the membership
+    /// table lists as active did not answer in time (exit code 69: after a full restart, its peer was slower to come
+    /// back than the join timeout) is started once more, as an orchestrator's restart policy would.
+    /// </summary>
     public async Task StartAsync()
+    {
+        try
+        {
+            await StartOnceAsync();
+        }
+        catch (SiloExitedException e) when (e.ExitCode == 69)
+        {
+            await StartOnceAsync();
+        }
+    }
+
+    private async Task StartOnceAsync()
     {
         var start = new ProcessStartInfo("dotnet", [ProcessRunner.ServerDll,
             "--urls", Url.ToString().TrimEnd('/'), "--data", dataDirectory, "--master-key-dir", masterKeyDirectory])
@@ -146,7 +163,7 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
             if (_process.HasExited)
             {
                 _process.WaitForExit(); // drains the redirected output
-                throw new InvalidOperationException($"{Name} exited during start-up with code {_process.ExitCode}; its last output:\n{_output}");
+                throw new SiloExitedException(Name, _process.ExitCode, _output.ToString());
             }
             if (await IsServingAsync())
             {
@@ -182,6 +199,13 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
     }
 
     public void Dispose() => Kill();
+}
+
+/// <summary>A silo process that ended before it reported SERVING, with what it printed last.</summary>
+public sealed class SiloExitedException(string name, int exitCode, string output)
+    : InvalidOperationException($"{name} exited during start-up with code {exitCode}; its last output:\n{output}")
+{
+    public int ExitCode { get; } = exitCode;
 }
 
 /// <summary>The last lines a child process wrote, kept so that a failed start-up says why.</summary>
@@ -247,7 +271,7 @@ public static class ClusterPorts
             }
             try
             {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
+                using var listener = new TcpListener(IPAddress.Any, port); // silos listen on every interface
                 listener.Start();
                 return port;
             }
