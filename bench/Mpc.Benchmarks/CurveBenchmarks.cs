@@ -27,6 +27,8 @@ public class CurveBenchmarks : IDisposable
     private byte[] _dotnetSignature = [];
     private ECDsaSigner? _bcSigner;
     private ECDsaSigner? _bcVerifier;
+    private byte[][] _freshPoints = [];
+    private int _nextFresh;
 
     [Params(CurveKind.Secp256k1, CurveKind.P256, CurveKind.P384)]
     public CurveKind Curve { get; set; } = CurveKind.Secp256k1;
@@ -59,6 +61,7 @@ public class CurveBenchmarks : IDisposable
             _s = new BigInteger(1, _dotnetSignature, _curve.ScalarLength, _curve.ScalarLength);
         }
         _encodedPoint = _curve.EncodePoint(_curve.MultiplyBase(_curve.RandomScalar()));
+        _freshPoints = [.. Enumerable.Range(0, 256).Select(_ => _curve.EncodePoint(_curve.MultiplyBase(_curve.RandomScalar())))];
         if (!_curve.Verify(_publicKey, Digest.Parse(_digest), _r, _s))
         {
             throw new InvalidOperationException("Setup produced a signature that does not verify.");
@@ -88,6 +91,24 @@ public class CurveBenchmarks : IDisposable
 
     [Benchmark]
     public bool Verify() => _curve.Verify(_publicKey, Digest.Parse(_digest), _r, _s);
+
+    /// <summary>
+    /// a·G + b·P for public scalars as the verifiers compute it (<see cref="EcCurve.SumOfTwoMultiplies"/>), P decoded
+    /// fresh each time as a received point is (so no precomputation cached on P helps; the decoding is in both rows).
+    /// </summary>
+    [Benchmark]
+    public ECPoint SumOfTwoMultiplies() => _curve.SumOfTwoMultiplies(_r, NextFreshPoint(), _s);
+
+    /// <summary>The same sum by BouncyCastle (Shamir's trick with wNAF tables, GLV on secp256k1), for comparison.</summary>
+    [Benchmark]
+    public ECPoint SumOfTwoMultipliesBouncyCastle() =>
+        Org.BouncyCastle.Math.EC.ECAlgorithms.SumOfTwoMultiplies(_curve.G, _r, NextFreshPoint(), _s).Normalize();
+
+    private ECPoint NextFreshPoint()
+    {
+        _nextFresh = (_nextFresh + 1) % _freshPoints.Length;
+        return _curve.DecodePoint(_freshPoints[_nextFresh], "point");
+    }
 
     /// <summary>Baseline: one ordinary single-party ECDSA signature.</summary>
     [Benchmark(Baseline = true)]

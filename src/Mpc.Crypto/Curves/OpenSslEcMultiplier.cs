@@ -11,8 +11,7 @@ namespace Mpc.Crypto.Curves;
 /// <summary>
 /// Scalar multiplication. OpenSSL's <c>EC_POINT_mul</c> is constant-time in a secret scalar (a Montgomery ladder,
 /// or nistz256 on P-256) and several times faster than BouncyCastle; BouncyCastle's variable-base wNAF multiplier,
-/// the fallback, is neither. Verifications (public scalars) use OpenSSL too, for speed alone: BouncyCastle's
-/// Shamir's trick on a fresh point costs about ten OpenSSL ECDSA verifications.
+/// the fallback, is neither. Verification sums (public scalars) use whichever is faster on the curve.
 /// </summary>
 internal interface IScalarMultiplier
 {
@@ -56,6 +55,7 @@ internal sealed unsafe class OpenSslEcMultiplier : IScalarMultiplier
     private const int Uncompressed = 4;
 
     private readonly Dictionary<CurveKind, IntPtr> _groups = [];
+    private readonly ManagedScalarMultiplier _managed = new();
     private readonly delegate* unmanaged<IntPtr, IntPtr> _pointNew;
     private readonly delegate* unmanaged<IntPtr, void> _pointClearFree;
     private readonly delegate* unmanaged<IntPtr, IntPtr, byte*, nuint, IntPtr, int> _oct2Point;
@@ -125,7 +125,12 @@ internal sealed unsafe class OpenSslEcMultiplier : IScalarMultiplier
     public ECPoint Multiply(EcCurve curve, ECPoint? point, BigInteger k) =>
         point is null ? Mul(curve, k, null, null) : Mul(curve, null, point, k);
 
-    public ECPoint SumOfTwoMultiplies(EcCurve curve, BigInteger a, ECPoint point, BigInteger b) => Mul(curve, a, point, b);
+    /// <summary>
+    /// OpenSSL on P-256 and P-384; BouncyCastle on secp256k1, whose GLV endomorphism makes it twice as fast there as
+    /// OpenSSL's generic wNAF (CurveBenchmarks, fresh points: 173 µs against 339 µs; P-256 73 µs against 249 µs).
+    /// </summary>
+    public ECPoint SumOfTwoMultiplies(EcCurve curve, BigInteger a, ECPoint point, BigInteger b) =>
+        curve.Kind == CurveKind.Secp256k1 ? _managed.SumOfTwoMultiplies(curve, a, point, b) : Mul(curve, a, point, b);
 
     /// <summary>EC_POINT_mul: generatorScalar·G + pointScalar·point, either term absent when its scalar is null.</summary>
     private ECPoint Mul(EcCurve curve, BigInteger? generatorScalar, ECPoint? point, BigInteger? pointScalar)

@@ -6,8 +6,9 @@ namespace Mpc.Crypto.Curves;
 
 /// <summary>
 /// Standard ECDSA verification for one public key, built once and reused. P-256 and P-384 go through the
-/// platform's verifier (OpenSSL: about 45 µs), secp256k1 through <see cref="EcCurve.Verify"/>, whose
-/// u1·G + u2·Q is OpenSSL's too when libcrypto is loaded. Either answers exactly "does (r, s) verify", as any ECDSA verifier would.
+/// platform's verifier (OpenSSL: about 45 µs), secp256k1 through <see cref="EcCurve.Verify"/>, which is
+/// as fast there (BouncyCastle with the curve's GLV endomorphism). Either answers exactly "does (r, s)
+/// verify", as any ECDSA verifier would.
 /// </summary>
 public sealed class SignatureVerifier : IDisposable
 {
