@@ -7,14 +7,10 @@ namespace Mpc.Crypto.Tests.Curves;
 public sealed class ScalarMultiplierTests
 {
     [Theory]
-    [InlineData(CurveKind.Secp256k1)]
-    [InlineData(CurveKind.P256)]
-    [InlineData(CurveKind.P384)]
+    [MemberData(nameof(CurveTestData.AllCurves), MemberType = typeof(CurveTestData))]
     public void OpenSSL_and_BouncyCastle_agree_on_random_scalars_and_points(CurveKind kind)
     {
-        Assert.True(OpenSslEcMultiplier.TryCreate(out IScalarMultiplier? openssl));
-        var managed = new ManagedScalarMultiplier();
-        EcCurve curve = EcCurve.Get(kind);
+        (IScalarMultiplier openssl, ManagedScalarMultiplier managed, EcCurve curve) = Both(kind);
         BigInteger[] edgeScalars = [BigInteger.One, BigInteger.Two, curve.Order.Subtract(BigInteger.One), curve.HalfOrder];
         for (int i = 0; i < 24; i++)
         {
@@ -26,14 +22,10 @@ public sealed class ScalarMultiplierTests
     }
 
     [Theory]
-    [InlineData(CurveKind.Secp256k1)]
-    [InlineData(CurveKind.P256)]
-    [InlineData(CurveKind.P384)]
+    [MemberData(nameof(CurveTestData.AllCurves), MemberType = typeof(CurveTestData))]
     public void OpenSSL_and_BouncyCastle_agree_on_sums_of_two_multiplies_including_zero_scalars_and_the_identity(CurveKind kind)
     {
-        Assert.True(OpenSslEcMultiplier.TryCreate(out IScalarMultiplier? openssl));
-        var managed = new ManagedScalarMultiplier();
-        EcCurve curve = EcCurve.Get(kind);
+        (IScalarMultiplier openssl, ManagedScalarMultiplier managed, EcCurve curve) = Both(kind);
         for (int i = 0; i < 24; i++)
         {
             BigInteger k = curve.RandomScalar();
@@ -63,5 +55,11 @@ public sealed class ScalarMultiplierTests
     {
         EcCurve curve = EcCurve.Get(CurveKind.P256);
         Assert.Throws<ArgumentException>(() => curve.MultiplySecret(curve.G, curve.Order));
+    }
+
+    private static (IScalarMultiplier OpenSsl, ManagedScalarMultiplier Managed, EcCurve Curve) Both(CurveKind kind)
+    {
+        Assert.True(OpenSslEcMultiplier.TryCreate(out IScalarMultiplier? openssl));
+        return (openssl, new ManagedScalarMultiplier(), EcCurve.Get(kind));
     }
 }
