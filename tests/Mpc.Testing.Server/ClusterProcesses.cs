@@ -163,7 +163,10 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
             if (_process.HasExited)
             {
                 _process.WaitForExit(); // drains the redirected output
-                throw new SiloExitedException(Name, _process.ExitCode, _output.ToString());
+                int exitCode = _process.ExitCode;
+                _process.Dispose();
+                _process = null;
+                throw new SiloExitedException(Name, exitCode, _output.ToString());
             }
             if (await IsServingAsync())
             {

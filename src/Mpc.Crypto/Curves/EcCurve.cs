@@ -146,15 +146,16 @@ public sealed class EcCurve
 
     /// <summary>
     /// a·G + b·P for PUBLIC scalars (verification equations) and a validated point P: the identity when the terms
-    /// cancel. Through OpenSSL when available, for speed; not for secrets (no promise of constant time here).
+    /// cancel. By whichever library is faster on this curve (<see cref="OpenSslEcMultiplier.SumOfTwoMultiplies"/>);
+    /// not for secrets (no promise of constant time here).
     /// </summary>
     public ECPoint SumOfTwoMultiplies(BigInteger a, ECPoint point, BigInteger b)
     {
         ArgumentNullException.ThrowIfNull(point);
-        return point.IsInfinity ? MultiplyPublicBase(a) : ScalarMultipliers.Default.SumOfTwoMultiplies(this, a.Mod(Order), point, b.Mod(Order));
+        return point.IsInfinity
+            ? G.Multiply(a.Mod(Order)).Normalize()
+            : ScalarMultipliers.Default.SumOfTwoMultiplies(this, a.Mod(Order), point, b.Mod(Order));
     }
-
-    private ECPoint MultiplyPublicBase(BigInteger a) => G.Multiply(a.Mod(Order)).Normalize();
 
     /// <summary>The identity point of this curve.</summary>
     internal ECPoint Infinity => _parameters.Curve.Infinity;
