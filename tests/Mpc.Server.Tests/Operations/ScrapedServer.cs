@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,7 +19,7 @@ public sealed class ScrapedServer : IAsyncLifetime
 
     public ScrapedServer()
     {
-        MetricsPort = FreeTcpPort();
+        MetricsPort = ClusterPorts.Free();
         Server = new ServerFixture { ConfigureOptions = options => options.Metrics.Port = MetricsPort };
     }
 
@@ -80,13 +78,6 @@ public sealed class ScrapedServer : IAsyncLifetime
         MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)));
         Assert.Equal(StatusCode.FailedPrecondition, refused.Status);
         Assert.True((await client.GetKeyAsync(key.KeyId)).Frozen);
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -19,7 +19,7 @@ public sealed class GrpcWebServerFixture : IAsyncLifetime
 
     public GrpcWebServerFixture()
     {
-        WebPort = FreeTcpPort();
+        WebPort = ClusterPorts.Free();
         Server = new ServerFixture
         {
             ConfigureOptions = options =>
@@ -37,13 +37,6 @@ public sealed class GrpcWebServerFixture : IAsyncLifetime
 
     /// <summary>Where browsers call: the gRPC host at the web port.</summary>
     public Uri WebAddress => new($"http://127.0.0.1:{WebPort}");
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public Task InitializeAsync() => Server.InitializeAsync();
 
