@@ -23,10 +23,20 @@ internal sealed class OnePrimeArithmetic(PaillierPrivateKey key)
     /// <summary>
     /// (first^firstExponent, second^secondExponent) mod p for values that are units mod p and any integer exponents
     /// (secret or negative): each exponent is reduced mod p − 1 (Fermat) after adding a multiple of p − 1 so no branch
-    /// depends on its sign. Reduced exponents are full length, so libcrypto runs both powers side by side.
+    /// depends on its sign. Such exponents (λ·z + z') reduce to full length, so libcrypto runs both powers side by side.
     /// </summary>
     public (BigInteger First, BigInteger Second) PowPair(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent) =>
         key.PowPairModP(first, ReduceExponent(firstExponent), second, ReduceExponent(secondExponent));
+
+    /// <summary>
+    /// (first^firstExponent, second^secondExponent) mod p for PUBLIC exponents of any sign and size (z1, N): reduced mod
+    /// p − 1 like <see cref="PowPair"/>, then lengthened by p − 1 where that keeps them within p's length. A short
+    /// exponent (z1 ≥ 0 reduces to its own 514 bits) would otherwise take both powers off libcrypto's AVX-512 pair,
+    /// which runs only when bases, exponents and moduli all have p's word length: 0.44 ms against 0.24 ms here. The
+    /// branch looks only at public exponents (the secret ones of <see cref="PowPair"/> never take it).
+    /// </summary>
+    public (BigInteger First, BigInteger Second) PowPairPublic(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent) =>
+        key.PowPairModP(first, FullLength(ReduceExponent(firstExponent)), second, FullLength(ReduceExponent(secondExponent)));
 
     /// <summary>
     /// (first^firstExponent, second^secondExponent) mod p for PUBLIC non-negative exponents (the 128-bit challenge e),
@@ -35,6 +45,12 @@ internal sealed class OnePrimeArithmetic(PaillierPrivateKey key)
     /// </summary>
     public (BigInteger First, BigInteger Second) PowPairPublicExponents(BigInteger first, BigInteger firstExponent, BigInteger second, BigInteger secondExponent) =>
         key.PowPairModP(first, firstExponent, second, secondExponent);
+
+    private BigInteger FullLength(BigInteger reduced)
+    {
+        BigInteger lengthened = reduced.Add(_pMinusOne);
+        return lengthened.BitLength <= _pMinusOne.BitLength ? lengthened : reduced;
+    }
 
     private BigInteger ReduceExponent(BigInteger exponent) => ProofMath.ReduceExponent(key.PublicKey.Backend, exponent, _pMinusOne);
 }

@@ -79,7 +79,7 @@ internal static class SignCiphertextVerifier
         // Dec_p(C^z1·(1+N)^z2·w^N) = z1·x1 + z2 (w^N has plaintext 0), so: Y = A·D^e with Dec(Y) ≡ z1·x1 + z2 and
         // Y ≡ C^z1·w^N (mod p) ((1+N) ≡ 1 mod p). One exponentiation mod p² (Y^(p−1)) instead of a decryption.
         (BigInteger yPlaintext, BigInteger yModP) = key.DecryptProductModP(proof.A, c3, e);
-        (BigInteger cPower, BigInteger wPower) = modP.PowPair(encryptedShare, proof.Z1, proof.W, n);
+        (BigInteger cPower, BigInteger wPower) = modP.PowPairPublic(encryptedShare, proof.Z1, proof.W, n);
         if (!yModP.Equals(modP.Multiply(cPower, wPower)) || !yPlaintext.Equals(modP.Reduce(proof.Z1.Multiply(x1).Add(proof.Z2).Mod(n))))
         {
             throw Error.ProofFailed(SignCiphertextProof.Name, "Paillier equality C^z1·(1+N)^z2·w^N ≡ A·D^e");

@@ -173,6 +173,36 @@ public sealed class PaillierDecryptionContextTests(PaillierKeyFixture keys)
     }
 
     [Fact]
+    public void The_verifiers_lengthened_public_exponent_pair_equals_plain_modpow_for_every_sign_and_size()
+    {
+        // C^z1·w^N of the c3 check: z1 ≥ 0 reduces to itself (514 bits) and is lengthened by p − 1, a negative z1
+        // reduces to nearly p's length, N to q mod (p − 1); the residues must not depend on which path ran.
+        BigInteger p = _openSsl.P, n = _openSsl.PublicKey.N;
+        var random = new Random(16);
+        var secure = new Org.BouncyCastle.Security.SecureRandom();
+        BigInteger z1 = new BigInteger(514, secure);
+        BigInteger[] exponents =
+        [
+            BigInteger.Zero, BigInteger.One, z1, z1.Negate(), n, n.Negate(), p.Subtract(BigInteger.One), p.Subtract(BigInteger.Two),
+            p, BigInteger.Two.Pow(p.BitLength).Subtract(BigInteger.One), n.Multiply(n).Add(z1),
+        ];
+        foreach (PaillierPrivateKey key in new[] { _openSsl, _managed })
+        {
+            var modP = new Mpc.Crypto.Proofs.OnePrimeArithmetic(key);
+            foreach (BigInteger exponent in exponents)
+            {
+                BigInteger c = TestNumbers.BelowModulus(random, n.Multiply(n)).Add(BigInteger.One), w = TestNumbers.BelowModulus(random, n).Add(BigInteger.One);
+                (BigInteger, BigInteger) expected = (Power(c, exponent, p), Power(w, n, p));
+                Assert.Equal(expected, modP.PowPairPublic(c, exponent, w, n));
+                Assert.Equal(expected, modP.PowPair(c, exponent, w, n));
+            }
+        }
+
+        static BigInteger Power(BigInteger value, BigInteger exponent, BigInteger modulus) =>
+            exponent.SignValue >= 0 ? value.ModPow(exponent, modulus) : value.ModInverse(modulus).ModPow(exponent.Negate(), modulus);
+    }
+
+    [Fact]
     public void OpenSsl_nonce_power_equals_managed_and_the_public_path()
     {
         BigInteger n = _openSsl.PublicKey.N;
