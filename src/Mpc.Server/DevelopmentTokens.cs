@@ -94,6 +94,7 @@ internal static class SecureFiles
         try
         {
             File.Move(temporary, path, overwrite: false);
+            Mpc.Storage.DirectoryFlush.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
             return true;
         }
         catch (IOException) when (File.Exists(path))

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace Mpc.Client.KeyStore;
@@ -64,35 +63,8 @@ public static partial class SecretFile
         SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
-    /// <summary>
-    /// fsync on the directory, which is what makes a rename or a new name durable on Unix file systems (a file's own
-    /// fsync does not cover its directory entry). Windows has no directory handle to flush this way; NTFS journals
-    /// the rename's metadata itself, so it is skipped there.
-    /// </summary>
-    internal static void SyncDirectory(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-        int descriptor = Native.Open(directory, Native.ReadOnly);
-        if (descriptor < 0)
-        {
-            throw new IOException($"cannot open directory {directory} to flush it (errno {Marshal.GetLastPInvokeError()})");
-        }
-        try
-        {
-            // EINVAL: this file system cannot sync directories (some network and FUSE mounts); nothing more can be done.
-            if (Native.FSync(descriptor) != 0 && Marshal.GetLastPInvokeError() is int error && error != Native.InvalidArgument)
-            {
-                throw new IOException($"cannot flush directory {directory} (errno {error})");
-            }
-        }
-        finally
-        {
-            _ = Native.Close(descriptor);
-        }
-    }
+    /// <summary>Flushes the directory (<see cref="Mpc.Storage.DirectoryFlush"/>): what makes a rename or a new name durable.</summary>
+    internal static void SyncDirectory(string directory) => Mpc.Storage.DirectoryFlush.Flush(directory);
 
     private static void TryDelete(string path)
     {
@@ -108,23 +80,5 @@ public static partial class SecretFile
         {
             // Best effort: the original error matters more.
         }
-    }
-
-    private static class Native
-    {
-        public const int ReadOnly = 0;
-        public const int InvalidArgument = 22;
-
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int FSync(int descriptor);
-
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Close(int descriptor);
     }
 }

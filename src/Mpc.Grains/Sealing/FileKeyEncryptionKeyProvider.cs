@@ -188,6 +188,8 @@ public sealed class FileKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, ID
             catch (IOException) when (File.Exists(path))
             {
             }
+            // Shares are sealed under this key right after: a power cut must not keep them and lose the key's name.
+            Mpc.Storage.DirectoryFlush.Flush(_directory);
         }
         finally
         {

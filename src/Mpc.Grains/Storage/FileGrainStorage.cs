@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Mpc.Crypto.Encoding;
 using Mpc.Grains.Abstractions;
+using Mpc.Storage;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -19,8 +20,9 @@ namespace Mpc.Grains.Storage;
 /// <para>The ETag is "version-random": it never repeats, even after a clear, so an old activation
 /// holding a stale ETag cannot match a newer record.</para>
 /// <para>Files are owner-only but not encrypted: seal secrets (<c>ShareSealer</c>) before they reach grain state.
-/// The rename is atomic; the directory entry itself is not fsynced (.NET has no API for it), so a power
-/// loss right after a write can surface the previous version, never a torn one.</para>
+/// The rename is atomic, and the directory is flushed after it (and after a clear's delete) before the call returns:
+/// an acknowledged write, a freeze above all, survives a power cut; an interrupted one leaves the previous version,
+/// never a torn one.</para>
 /// <para>ETag checks are serialized within this process; a data directory belongs to one silo process.
 /// The payload of one grain state is at most <see cref="WireReader.MaxFieldLength"/> bytes.</para>
 /// </remarks>
@@ -37,14 +39,23 @@ public sealed class FileGrainStorage : IGrainStorage
 
     private readonly string _name;
     private readonly Serializer _serializer;
+    private readonly Action<string> _flushDirectory;
 
     public FileGrainStorage(string name, string dataDirectory, Serializer serializer)
+        : this(name, dataDirectory, serializer, DirectoryFlush.Flush)
+    {
+    }
+
+    /// <summary>The same, with the directory fsync replaced: tests observe when it runs.</summary>
+    internal FileGrainStorage(string name, string dataDirectory, Serializer serializer, Action<string> flushDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentNullException.ThrowIfNull(serializer);
+        ArgumentNullException.ThrowIfNull(flushDirectory);
         _name = name;
         _serializer = serializer;
+        _flushDirectory = flushDirectory;
         Directory = Path.Combine(Path.GetFullPath(dataDirectory), DirectoryName);
     }
 
@@ -154,6 +165,7 @@ public sealed class FileGrainStorage : IGrainStorage
             if (current is not null)
             {
                 File.Delete(path);
+                _flushDirectory(Directory);
             }
             grainState.ETag = null;
             grainState.RecordExists = false;
@@ -206,10 +218,15 @@ public sealed class FileGrainStorage : IGrainStorage
             File.Delete(temp);
             throw;
         }
+        _flushDirectory(Directory);
     }
 
     private void EnsureDirectory()
     {
+        if (System.IO.Directory.Exists(Directory))
+        {
+            return;
+        }
         if (OperatingSystem.IsWindows())
         {
             System.IO.Directory.CreateDirectory(Directory);
@@ -218,6 +235,8 @@ public sealed class FileGrainStorage : IGrainStorage
         {
             System.IO.Directory.CreateDirectory(Directory, OwnerOnlyDirectory);
         }
+        // The new directory's own name must be as durable as the files about to be written into it.
+        _flushDirectory(Path.GetDirectoryName(Directory)!);
     }
 
     private static async Task<GrainStateFileFormat.StoredRecord?> LoadAsync(string path, string stateName, GrainId grainId, CancellationToken cancellationToken)

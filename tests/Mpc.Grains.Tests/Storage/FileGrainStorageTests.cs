@@ -294,6 +294,89 @@ public sealed class FileGrainStorageTests : IDisposable
         Assert.Equal(1, results.Count(r => r));
     }
 
+    [Fact]
+    public async Task A_write_flushes_the_directory_after_the_rename_and_before_it_returns()
+    {
+        // A power cut after the reply must not bring back the previous record (a freeze, above all): the new name is
+        // durable only once its directory is flushed, so the flush must see the renamed file and precede completion.
+        var flushes = new List<(string Directory, string? NameSeen, bool TemporaryLeft)>();
+        FileGrainStorage? storage = null;
+        storage = new FileGrainStorage("test", _dir.Path, Serializer, directory =>
+        {
+            // Read the file itself: the provider's own read would wait for the lock this write holds.
+            string path = storage!.GetFilePath(StateName, _grain);
+            string? name = File.Exists(path)
+                ? Serializer.Deserialize<TestState>(GrainStateFileFormat.Decode(path, File.ReadAllBytes(path), StateName, _grain).Payload)!.Name
+                : null;
+            flushes.Add((directory, name, System.IO.Directory.EnumerateFiles(directory, "*.tmp").Any()));
+        });
+
+        await storage.WriteStateAsync(StateName, _grain, With("first", 1));
+        var state = With("second", 2);
+        state.ETag = (await ReadBack()).ETag;
+        await storage.WriteStateAsync(StateName, _grain, state);
+
+        // The first write also created the directory, so its parent (the data directory) was flushed first.
+        Assert.Equal(
+            [(Path.GetFullPath(_dir.Path), null, false), (storage.Directory, "first", false), (storage.Directory, "second", false)],
+            flushes.Select(f => (f.Directory, f.NameSeen, f.TemporaryLeft)).ToArray());
+    }
+
+    [Fact]
+    public async Task A_clear_flushes_the_directory_after_the_delete()
+    {
+        var flushes = new List<bool>();
+        FileGrainStorage? storage = null;
+        storage = new FileGrainStorage("test", _dir.Path, Serializer, _ => flushes.Add(File.Exists(storage!.GetFilePath(StateName, _grain))));
+        var state = With("alice", 1);
+        await storage.WriteStateAsync(StateName, _grain, state);
+        flushes.Clear();
+
+        await storage.ClearStateAsync(StateName, _grain, state);
+
+        Assert.Equal([false], flushes);
+    }
+
+    [Fact]
+    public async Task A_directory_that_cannot_be_flushed_fails_the_write()
+    {
+        // The caller must not take the write as durable: a freeze whose flush failed stays "not yet durable" (fail closed).
+        var storage = new FileGrainStorage("test", _dir.Path, Serializer, directory =>
+        {
+            if (directory.EndsWith(FileGrainStorage.DirectoryName, StringComparison.Ordinal))
+            {
+                throw new IOException($"cannot flush directory {directory} (errno 5)");
+            }
+        });
+        var state = With("alice", 1);
+
+        IOException error = await Assert.ThrowsAsync<IOException>(() => storage.WriteStateAsync(StateName, _grain, state));
+
+        Assert.Contains("errno 5", error.Message);
+        Assert.Null(state.ETag);
+        Assert.False(state.RecordExists);
+    }
+
+    [Fact]
+    public void The_libc_directory_flush_works_on_a_directory_and_names_one_it_cannot_open()
+    {
+        Mpc.Storage.DirectoryFlush.Flush(_dir.Path);
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        string missing = Path.Combine(_dir.Path, "missing");
+        IOException error = Assert.Throws<IOException>(() => Mpc.Storage.DirectoryFlush.Flush(missing));
+        Assert.Contains(missing, error.Message);
+    }
+
+    private async Task<FakeGrainState> ReadBack()
+    {
+        var read = Fresh();
+        await NewStorage().ReadStateAsync(StateName, _grain, read);
+        return read;
+    }
+
     private static byte[] Flip(byte[] data, int position)
     {
         byte[] copy = (byte[])data.Clone();
