@@ -17,7 +17,7 @@ internal sealed record BrowserSite(string Directory, string? PublishProject, str
     public const string StampFile = "published.stamp";
 
     /// <summary>The source folders the browser client is built from: a change in any makes the cached publish stale.</summary>
-    private static readonly string[] SourceFolders = ["src/Mpc.Browser", "src/Mpc.Client", "src/Mpc.Protocol", "src/Mpc.Crypto"];
+    private static readonly string[] SourceFolders = ["src/Mpc.Browser", "src/Mpc.Client", "src/Mpc.Protocol", "src/Mpc.Crypto", "src/Shared"];
 
     /// <summary>True when the site must be published (into <see cref="PublishOutput"/>) before it is served.</summary>
     public bool NeedsPublish => PublishProject is not null;

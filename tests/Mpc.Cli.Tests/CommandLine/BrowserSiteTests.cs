@@ -61,6 +61,28 @@ public sealed class BrowserSiteTests : IDisposable
     }
 
     [Fact]
+    public void A_changed_shared_source_linked_into_the_sdk_makes_the_cached_publish_stale()
+    {
+        // src/Shared is compiled into Mpc.Client (and so into the browser client) without being a project of its own.
+        string checkout = Checkout();
+        string shared = Path.Combine(Directory.CreateDirectory(Path.Combine(checkout, "src", "Shared")).FullName, "DirectoryFlush.cs");
+        File.WriteAllText(shared, "// source");
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(checkout, "src"), "*", SearchOption.AllDirectories))
+        {
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddHours(-2));
+        }
+        Page(Path.Combine(checkout, "artifacts", "browser-site", "wwwroot"));
+        string stamp = Path.Combine(checkout, "artifacts", "browser-site", BrowserSite.StampFile);
+        File.WriteAllText(stamp, "");
+        File.SetLastWriteTimeUtc(stamp, DateTime.UtcNow.AddHours(-1));
+        Assert.False(BrowserSite.Resolve(null, null, Path.Combine(_root, "tool"), checkout).NeedsPublish);
+
+        File.SetLastWriteTimeUtc(shared, DateTime.UtcNow);
+
+        Assert.True(BrowserSite.Resolve(null, null, Path.Combine(_root, "tool"), checkout).NeedsPublish);
+    }
+
+    [Fact]
     public void Without_a_checkout_or_a_site_the_error_says_how_to_publish()
     {
         string nowhere = Directory.CreateDirectory(Path.Combine(_root, "nowhere")).FullName;
