@@ -153,7 +153,13 @@ public static class MpcServerHost
         builder.Services.AddGrpcReflection();
 
         WebApplication app = builder.Build();
-        LogBigNumBackend(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MpcServerHost)), bigNum);
+        ILogger startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MpcServerHost));
+        LogBigNumBackend(startupLogger, bigNum);
+        if (options.Cluster.IsRedis)
+        {
+            // Before the silo runs, and as one line: the silo writes freezes to this Redis.
+            RedisDurabilityCheck.Verify(options.Cluster, startupLogger);
+        }
         // Open the master key now: a wrong PIN or a missing token fails start-up, not the first keygen.
         // The container created the provider, so it disposes it (logout, library finalized) with the app.
         _ = app.Services.GetRequiredService<IKeyEncryptionKeyProvider>();

@@ -107,6 +107,14 @@ public sealed class ClusterOptions
     /// <summary>Orleans gateway port; null: 30000 in Redis mode, a free port in embedded mode.</summary>
     public int? GatewayPort { get; set; }
 
+    public const string AllowNonDurableRedisSetting = "Mpc__Cluster__AllowNonDurableRedis";
+
+    /// <summary>
+    /// Start on a Redis that does not write every acknowledged write to disk before replying (appendonly yes,
+    /// appendfsync always). Off by default: on such a Redis a freeze can be lost when it restarts.
+    /// </summary>
+    public bool AllowNonDurableRedis { get; set; }
+
     public bool IsRedis => string.Equals(Mode, Redis, StringComparison.OrdinalIgnoreCase);
 }
 

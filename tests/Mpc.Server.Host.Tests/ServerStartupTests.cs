@@ -127,6 +127,35 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     }
 
     [Fact]
+    public async Task A_silo_on_a_Redis_that_flushes_once_a_second_refuses_to_start_unless_told_to_accept_it()
+    {
+        // appendfsync everysec: Redis acknowledges a freeze up to a second before it is on disk, so a Redis restart
+        // can bring the key back as active. The server names the settings and the override, in one line.
+        using var redis = new RedisProcess(Directory.CreateDirectory(Path.Combine(_root.Path, "redis")).FullName, appendFsync: "everysec");
+        await redis.StartAsync();
+        var cluster = new Dictionary<string, string>
+        {
+            ["Mpc__Cluster__Mode"] = "redis",
+            ["Mpc__Cluster__RedisConnectionString"] = redis.ConnectionString,
+            ["Mpc__Cluster__ClusterId"] = "not-durable",
+        };
+
+        ProcessResult refused = ProcessRunner.Server(cluster, "--urls", "http://127.0.0.1:0", "--data", FreshData);
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Equal(
+            $"error: Redis at 127.0.0.1:{redis.Port} runs with appendonly yes and appendfsync everysec: a write it acknowledged, a freeze " +
+            "above all, can be lost when it restarts; run it with appendonly yes and appendfsync always (docs/operations.md), " +
+            "or set Mpc__Cluster__AllowNonDurableRedis=true to accept that",
+            SingleLine(refused.Stderr));
+
+        using var accepted = new SiloProcess("accepted", FreshData, Path.Combine(_root.Path, "kek"), redis.ConnectionString, "not-durable",
+            new Dictionary<string, string> { ["Mpc__Cluster__AllowNonDurableRedis"] = "true" });
+        await accepted.StartAsync();
+        Assert.True(await accepted.IsServingAsync());
+    }
+
+    [Fact]
     public void A_second_server_on_the_same_data_directory_is_one_line_naming_the_directory_and_the_first_server()
     {
         ProcessResult result = ProcessRunner.Server(null, "--urls", "http://127.0.0.1:0", "--data", running.DataDirectory);

@@ -7,19 +7,21 @@ using Grpc.Net.Client;
 namespace Mpc.Testing;
 
 /// <summary>
-/// A redis-server process on a loopback port with append-only persistence (fsync on every write), and
-/// with AUTH when given a password.
+/// A redis-server process on a loopback port with append-only persistence (fsync on every write unless
+/// <c>appendFsync</c> names another policy), and with AUTH when given a password.
 /// </summary>
 public sealed class RedisProcess : IDisposable
 {
     private readonly string? _password;
+    private readonly string _appendFsync;
     private Process? _process;
 
-    public RedisProcess(string directory, string? password = null)
+    public RedisProcess(string directory, string? password = null, string appendFsync = "always")
     {
         Directory = directory;
         Port = ClusterPorts.Free();
         _password = password;
+        _appendFsync = appendFsync;
     }
 
     public string Directory { get; }
@@ -35,7 +37,7 @@ public sealed class RedisProcess : IDisposable
             throw new InvalidOperationException("redis-server is not installed; .ci/run installs it (apt-get install -y redis-server).");
         }
         _process = Process.Start(new ProcessStartInfo("/usr/bin/redis-server",
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Directory, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
+            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Directory, "--appendonly", "yes", "--appendfsync", _appendFsync, "--save", "", "--daemonize", "no",
              .. (_password is null ? Array.Empty<string>() : ["--requirepass", _password])])
         {
             RedirectStandardOutput = true,
