@@ -60,18 +60,22 @@ public sealed class DataDirectoryLockTests : IDisposable
     public async Task Redis_mode_silos_may_share_a_data_directory()
     {
         // Compose runs its silos on one shared volume: in Redis mode the grain state is not in the directory.
-        await using WebApplication first = MpcServerHost.Build(Options(redis: true));
-        await using WebApplication second = MpcServerHost.Build(Options(redis: true));
+        // Building checks that Redis is durable (RedisDurabilityCheck), so a real one answers.
+        using var redis = new Mpc.Testing.RedisProcess(_root.File("redis"));
+        Directory.CreateDirectory(redis.Directory);
+        await redis.StartAsync();
+        await using WebApplication first = MpcServerHost.Build(Options(redis.ConnectionString));
+        await using WebApplication second = MpcServerHost.Build(Options(redis.ConnectionString));
         Assert.False(File.Exists(Path.Combine(DataDirectory, DataDirectoryLock.FileName)));
     }
 
-    private MpcServerOptions Options(bool redis = false)
+    private MpcServerOptions Options(string? redis = null)
     {
         var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0", Quiet = true };
-        if (redis)
+        if (redis is not null)
         {
             options.Cluster.Mode = ClusterOptions.Redis;
-            options.Cluster.RedisConnectionString = "127.0.0.1:1";
+            options.Cluster.RedisConnectionString = redis;
             options.Cluster.SiloPort = 1;
             options.Cluster.GatewayPort = 2;
         }
