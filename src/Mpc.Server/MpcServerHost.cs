@@ -158,7 +158,15 @@ public static class MpcServerHost
         if (options.Cluster.IsRedis)
         {
             // Before the silo runs, and as one line: the silo writes freezes to this Redis.
-            RedisDurabilityCheck.Verify(options.Cluster, startupLogger);
+            try
+            {
+                RedisDurabilityCheck.Verify(options.Cluster, startupLogger);
+            }
+            catch
+            {
+                ((IDisposable)app).Dispose();
+                throw;
+            }
         }
         // Open the master key now: a wrong PIN or a missing token fails start-up, not the first keygen.
         // The container created the provider, so it disposes it (logout, library finalized) with the app.
