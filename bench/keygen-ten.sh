@@ -64,6 +64,7 @@ printf 'F = %.2f ms (%.2f before, %.2f after)\n' "$f" "$f_before" "$f_after"
 summary() {
   local name=$1; shift
   local sorted median slowest
+  [ "$#" -gt 0 ] || return 0 # e.g. MPC_BENCH_FIRST_USE=0: nothing to summarise
   sorted=$(printf '%s\n' "$@" | sort -n)
   median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
   slowest=$(echo "$sorted" | tail -1)
