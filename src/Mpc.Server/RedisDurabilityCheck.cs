@@ -8,13 +8,17 @@ namespace Mpc.Server;
 /// always</c>, the setting the freeze-before-reply rule relies on (a freeze Redis acknowledged but kept only in memory,
 /// or in an append-only file flushed once a second, is gone after Redis restarts). Otherwise the server refuses to start,
 /// naming the settings, unless <see cref="ClusterOptions.AllowNonDurableRedis"/> accepts that. A Redis that refuses
-/// CONFIG (a managed service, a renamed command, an ACL) cannot be checked: that is logged, not refused. Redis not
-/// answering ends start-up as the silo's own connection would (<see cref="RedisConnectionException"/>, exit code 69).
+/// CONFIG (a managed service, a renamed command, an ACL) cannot be checked, nor can an endpoint that does not answer
+/// while another does: each is logged, not refused. Redis not answering at all ends start-up as the silo's own
+/// connection would (<see cref="RedisConnectionException"/>, exit code 69).
 /// </summary>
-internal static class RedisDurabilityCheck
+public static class RedisDurabilityCheck
 {
+    /// <summary>Checks every primary <paramref name="cluster"/>'s connection string names; throws <see cref="ServerStartupException"/> on a non-durable one.</summary>
     public static void Verify(ClusterOptions cluster, ILogger logger)
     {
+        ArgumentNullException.ThrowIfNull(cluster);
+        ArgumentNullException.ThrowIfNull(logger);
         ConfigurationOptions redis = ConfigurationOptions.Parse(cluster.RedisConnectionString!);
         redis.AbortOnConnectFail = true;
         redis.AllowAdmin = true; // CONFIG GET; this connection runs nothing else and is closed before the silo starts
@@ -22,7 +26,15 @@ internal static class RedisDurabilityCheck
         foreach (System.Net.EndPoint endpoint in connection.GetEndPoints())
         {
             IServer server = connection.GetServer(endpoint);
-            if (!server.IsConnected || server.IsReplica)
+            if (!server.IsConnected)
+            {
+                // Another endpoint answered, so start-up goes on; this one's settings stay unknown until someone looks.
+                logger.LogWarning(
+                    "Cannot check that Redis at {Endpoint} is durable (not connected at start-up); it must run with appendonly yes and appendfsync always, or a freeze can be lost when it restarts",
+                    endpoint);
+                continue;
+            }
+            if (server.IsReplica)
             {
                 continue;
             }
