@@ -8,6 +8,10 @@ namespace Mpc.Server;
 /// The browser client's static files (Mpc__Web__ServeExample=true) on the web port only: the "issue a document" page
 /// at "/", its scripts and the .NET WebAssembly runtime, from the same origin as gRPC-Web (so the page's calls need no
 /// other CORS entry than that origin). Nothing else is served from the directory: unknown file types are not.
+/// Loopback only (every listen URL and every allowed origin): the served scripts are what holds the browser's share, so
+/// serving them from the signing server would let whoever controls that server (the one party the split key guards
+/// against) ship a script that reads the share on the next page load. A deployed web app serves its own copy from its
+/// own origin; this page is for <c>mpc demo --browser</c> and trying the client on one machine.
 /// </summary>
 public static class ExampleSite
 {
@@ -17,6 +21,8 @@ public static class ExampleSite
     internal static bool IsValid(MpcServerOptions options) =>
         !options.Web.ServeExample
         || (options.Web.Port is not null && WebOrigins.TryParse(options.Web.AllowedOrigins, out WebOrigins origins) && origins.IsEnabled
+            && origins.Origins.All(origin => new Uri(origin).IsLoopback)
+            && ListenUrls.TryParse(options.Urls, out var urls) && urls.All(url => url.Port < 0 || ListenUrls.IsLoopbackHost(url.Host))
             && File.Exists(Path.Combine(options.Web.ResolvedExampleDirectory, Page)));
 
     /// <summary>Serves the files (when asked to) for requests that arrived on the web port.</summary>

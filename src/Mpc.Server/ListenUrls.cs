@@ -83,6 +83,11 @@ internal static class ListenUrls
         _ => $"cannot listen on port {url.Port} on {url.Host} ({detail}); {Remedy}",
     };
 
+    /// <summary>Whether Kestrel binds only loopback addresses for a host: localhost, 127.0.0.0/8 or [::1] (not "*", "+" or a name).</summary>
+    public static bool IsLoopbackHost(string host) =>
+        string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? address) && IPAddress.IsLoopback(address));
+
     /// <summary>The address Kestrel binds for a host: loopback for localhost, the address itself, else every address.</summary>
     private static IPAddress ProbeAddress(string host)
     {

@@ -91,7 +91,7 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
             "a port from 1 to 65535 that is neither a gRPC port nor the metrics port; required with Mpc__Web__AllowedOrigins and only with it",
             o => o.Web.Port, GrpcWebSetup.IsPortValid),
         new("Web:ServeExample",
-            "true only with gRPC-Web on (Mpc__Web__Port, Mpc__Web__AllowedOrigins) and Mpc__Web__ExampleDirectory (default: browser beside mpc-server) holding the published src/Mpc.Browser wwwroot (issue.html)",
+            "true only on loopback (every listen URL and allowed origin: the page holds the browser's share, so a server that serves it could take that share), with gRPC-Web on (Mpc__Web__Port, Mpc__Web__AllowedOrigins) and Mpc__Web__ExampleDirectory (default: browser beside mpc-server) holding the published src/Mpc.Browser wwwroot (issue.html)",
             o => o.Web.ServeExample, ExampleSite.IsValid),
         new("DataDirectory", "a directory path",
             o => o.DataDirectory, o => !string.IsNullOrWhiteSpace(o.DataDirectory)),

@@ -42,4 +42,43 @@ public sealed class ExampleSiteTests
             });
         }
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:7443", "https://app.example.com")]
+    [InlineData("http://127.0.0.1:7443", "http://127.0.0.1:7080;https://app.example.com")]
+    [InlineData("http://0.0.0.0:7443", "http://127.0.0.1:7080")]
+    [InlineData("https://*:7443", "http://127.0.0.1:7080")]
+    [InlineData("http://127.0.0.1:7443;http://10.0.0.5:7443", "http://localhost:7080")]
+    [InlineData("http://signer.internal:7443", "http://127.0.0.1:7080")]
+    public void Serving_the_example_beyond_loopback_is_refused_because_the_page_holds_the_browsers_share(string urls, string origins)
+    {
+        // Whoever controls the signing server would control the script that opens the browser's share.
+        using var temp = new TempDirectory("mpc-example-site-");
+        File.WriteAllText(Path.Combine(temp.Path, ExampleSite.Page), "<!DOCTYPE html>");
+        var options = new MpcServerOptions
+        {
+            Urls = urls,
+            Web = { AllowedOrigins = origins, Port = 7080, ServeExample = true, ExampleDirectory = temp.Path },
+        };
+
+        string line = Assert.Single(Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Validate(options)).Problems);
+
+        Assert.StartsWith("setting " + WebOptions.ServeExampleSetting, line, StringComparison.Ordinal);
+        Assert.Contains("only on loopback", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:7443", "http://localhost:7080")]
+    [InlineData("http://[::1]:7443", "http://[::1]:7080")]
+    [InlineData("http://127.0.0.2:7443", "http://127.0.0.1:7080")]
+    public void Every_loopback_form_may_serve_the_example(string urls, string origins)
+    {
+        using var temp = new TempDirectory("mpc-example-site-");
+        File.WriteAllText(Path.Combine(temp.Path, ExampleSite.Page), "<!DOCTYPE html>");
+        MpcServerConfiguration.Validate(new MpcServerOptions
+        {
+            Urls = urls,
+            Web = { AllowedOrigins = origins, Port = 7080, ServeExample = true, ExampleDirectory = temp.Path },
+        });
+    }
 }
