@@ -90,8 +90,20 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
             }
             catch (InconsistentStateException) when (attempt < ConflictRetries)
             {
-                // Another activation wrote since this one read: decide again on what storage holds now.
-                await ReloadAsync();
+                // Another activation wrote since this one read: decide again on what storage holds now. If storage cannot
+                // be read, this marker (never stored) must not linger in memory looking like an interrupted check, which
+                // the next signature would re-run, decrypting on a status nobody confirmed.
+                try
+                {
+                    await ReloadAsync();
+                }
+                catch (Exception e)
+                {
+                    _memory.Finished(checkId);
+                    logger.LogError(e, "Re-reading the key status record after a conflicting write failed; nothing was decrypted for key {KeyId}", key.KeyId);
+                    throw new SignerException(SignerErrorKind.Internal,
+                        "The server could not record the signing check; nothing was decrypted. Try again later.");
+                }
             }
             catch (Exception e)
             {
@@ -112,6 +124,26 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     public PendingFinalCheck? ForeignMarker(string keyId) =>
         state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) && entry.Status != KeyStatus.Frozen
             && entry.PendingCheck is { } p && !_memory.IsFinished(p.CheckId) ? p : null;
+
+    /// <summary>
+    /// Whether storage, read now, still holds exactly the marker <paramref name="checkId"/> for <paramref name="keyId"/>
+    /// and the key is not frozen there: a re-run decrypts only on that, never on what this activation last read (another
+    /// activation may have frozen the key or settled the check since). False, logged, when storage cannot be read.
+    /// </summary>
+    public async Task<bool> IsStillPendingInStorageAsync(string keyId, string checkId)
+    {
+        try
+        {
+            await ReloadAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Re-reading the key status record before re-running a final check of key {KeyId} failed; it is not re-run", keyId);
+            return false;
+        }
+        return state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) && entry.Status != KeyStatus.Frozen
+            && entry.PendingCheck?.CheckId == checkId;
+    }
 
     /// <summary>
     /// Clears a foreign marker whose check was re-run and passed. ETag-checked: true only when storage held exactly that

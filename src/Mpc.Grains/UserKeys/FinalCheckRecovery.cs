@@ -55,6 +55,15 @@ internal sealed class FinalCheckRecovery(UserKeysContext context)
                     keyId, marker.DeviceId, marker.Since, marker.Tag is null ? "missing" : "wrong");
                 return false;
             }
+            // Decryption is gated on storage, not on memory: a stale activation (or a marker this activation never managed
+            // to store) must not decrypt for a key another activation froze or whose check it already settled.
+            if (!await context.Status.IsStillPendingInStorageAsync(keyId, marker.CheckId))
+            {
+                context.Metrics.FinalCheckRerun("not_run");
+                logger.LogWarning("The interrupted final check of key {KeyId} (device {DeviceId}) is not re-run: storage no longer holds it for an active key",
+                    keyId, marker.DeviceId);
+                return false;
+            }
             passed = FinalCheck.Recheck(share, marker.DeviceId, record, marker.Tag);
         }
         catch (Exception e) when (e is SignerException or MpcProtocolException)

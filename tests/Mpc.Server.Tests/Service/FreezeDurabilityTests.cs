@@ -206,6 +206,74 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         await AssertNoFurtherDecryption(user, key);
     }
 
+    [Fact]
+    public async Task A_marker_write_that_conflicts_while_storage_cannot_be_read_leaves_nothing_a_later_signature_would_decrypt()
+    {
+        const string user = "conflict-then-blip";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+        await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
+
+        // Another activation freezes the key; this one's marker write conflicts, and the re-read that would have shown
+        // the freeze fails. The marker was never stored: nothing may treat it as an interrupted check to re-run.
+        using RawSigner raw = _server.Raw(_server.Token(user));
+        (byte[] sessionId, SignCiphertext honest) = await HonestCiphertextAsync(raw, key);
+        var grainId = GrainId.Create(GrainTypes.UserKeys, user);
+        var other = new FileGrainStorage(StorageNames.Keys, _server.DataDirectory, StoredKeys.Serializer);
+        var status = new GrainState<KeyStatusState>();
+        await other.ReadStateAsync("status", grainId, status);
+        status.State!.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Frozen, FrozenReason = "final signature check failed (another activation)" };
+        await other.WriteStateAsync("status", grainId, status);
+        _storage.FailNextReads("status", 1);
+
+        long decryptions = _decryptions.Count, reruns = _reruns.Count;
+        StatusCode finish = await RawSigner.StatusOf(async () => await raw.Client.SignFinishAsync(new SignFinishRequest
+        {
+            KeyId = key.KeyId,
+            SessionId = ByteString.CopyFrom(sessionId),
+            Ciphertext = ByteString.CopyFrom(honest.Encode()),
+        }, raw.Headers));
+        Assert.Equal(StatusCode.Internal, finish);
+
+        // The next signatures of this (stale) activation re-run nothing and decrypt nothing: storage says frozen.
+        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)))).Status);
+        Assert.Equal(reruns, _reruns.Count);
+        Assert.Equal(decryptions, _decryptions.Count);
+        await AssertNoFurtherDecryption(user, key);
+    }
+
+    [Fact]
+    public async Task A_marker_rerun_waits_for_storage_and_decrypts_nothing_once_another_activation_froze_the_key()
+    {
+        const string user = "rerun-reads-storage";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        // A passing marker is stored; this activation reads it (and would re-run it)...
+        await PlantMarkerAsync(user, key, passing: true);
+        // ...but the re-run reads storage first, where another activation has frozen the key since.
+        var grainId = GrainId.Create(GrainTypes.UserKeys, user);
+        var other = new FileGrainStorage(StorageNames.Keys, _server.DataDirectory, StoredKeys.Serializer);
+        var status = new GrainState<KeyStatusState>();
+        await other.ReadStateAsync("status", grainId, status);
+        PendingFinalCheck stored = status.State!.Keys[key.KeyId].PendingCheck!;
+        long decryptions = _decryptions.Count, notRun = _rerunsNotRun.Count;
+
+        // The activation reads the marker, then (before its re-run) storage changes under it.
+        _storage.BeforeNextRead("status", async () =>
+        {
+            var now = new GrainState<KeyStatusState>();
+            await other.ReadStateAsync("status", grainId, now);
+            now.State!.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Frozen, FrozenReason = "frozen by another activation", PendingCheck = stored };
+            await other.WriteStateAsync("status", grainId, now);
+        }, skip: 1);
+
+        Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)))).Status);
+        Assert.Equal(decryptions, _decryptions.Count);
+        Assert.True(_rerunsNotRun.Count > notRun, "the re-run was not refused");
+        await AssertNoFurtherDecryption(user, key);
+    }
+
     /// <summary>
     /// The one place a test makes a key's final signature check fail. An abort-attack c3 is refused by its proof before
     /// anything is decrypted, so the honest way to reach a failed check is the one a crash leaves: a stored final-check
