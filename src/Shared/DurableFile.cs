@@ -132,7 +132,8 @@ internal static class DurableFile
                 TryDelete(temporary);
                 return true;
             }
-            if (Marshal.GetLastPInvokeError() == Native.AlreadyExists)
+            // A directory of that name is an error, not a winner to read: the File.Move below reports it.
+            if (Marshal.GetLastPInvokeError() == Native.AlreadyExists && File.Exists(fullPath))
             {
                 TryDelete(temporary);
                 return false;
