@@ -85,7 +85,7 @@ public sealed class DurableFileTests : IDisposable
     }
 
     [Fact]
-    public void Create_only_against_concurrent_creators_lets_exactly_one_win()
+    public async Task Create_only_against_concurrent_creators_lets_exactly_one_win()
     {
         // rename(2) after a look for the target (what File.Move(overwrite: false) does on Unix) lets two creators both
         // win, the later one replacing what the earlier one already uses; only one may.
@@ -95,19 +95,13 @@ public sealed class DurableFileTests : IDisposable
             string path = _dir.File($"race-{round}");
             using var start = new Barrier(Writers);
             var placed = new bool[Writers];
-            Thread[] threads = Enumerable.Range(0, Writers).Select(i => new Thread(() =>
+            // Threads of their own (LongRunning), so all reach the barrier; a failure surfaces from WhenAll.
+            Task[] creators = Enumerable.Range(0, Writers).Select(i => Task.Factory.StartNew(() =>
             {
                 start.SignalAndWait();
                 placed[i] = DurableFile.Write(path, Bytes($"writer {i}"), overwrite: false, ownerOnly: true, _ => { });
-            })).ToArray();
-            foreach (Thread thread in threads)
-            {
-                thread.Start();
-            }
-            foreach (Thread thread in threads)
-            {
-                thread.Join();
-            }
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            await Task.WhenAll(creators);
 
             int winner = Assert.Single(Enumerable.Range(0, Writers), i => placed[i]);
             Assert.Equal($"writer {winner}", File.ReadAllText(path));
