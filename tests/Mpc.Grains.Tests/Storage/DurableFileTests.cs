@@ -93,15 +93,9 @@ public sealed class DurableFileTests : IDisposable
         for (int round = 0; round < 40; round++)
         {
             string path = _dir.File($"race-{round}");
-            using var start = new Barrier(Writers);
             var placed = new bool[Writers];
-            // Threads of their own (LongRunning), so all reach the barrier; a failure surfaces from WhenAll.
-            Task[] creators = Enumerable.Range(0, Writers).Select(i => Task.Factory.StartNew(() =>
-            {
-                start.SignalAndWait();
-                placed[i] = DurableFile.Write(path, Bytes($"writer {i}"), overwrite: false, ownerOnly: true, _ => { });
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
-            await Task.WhenAll(creators);
+            await Simultaneously.RunAsync(Writers, i =>
+                placed[i] = DurableFile.Write(path, Bytes($"writer {i}"), overwrite: false, ownerOnly: true, _ => { }));
 
             int winner = Assert.Single(Enumerable.Range(0, Writers), i => placed[i]);
             Assert.Equal($"writer {winner}", File.ReadAllText(path));

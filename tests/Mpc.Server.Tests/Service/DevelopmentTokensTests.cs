@@ -46,16 +46,12 @@ public sealed class DevelopmentTokensTests : IDisposable
         for (int round = 0; round < 10; round++)
         {
             string directory = _dir.Subdirectory($"data-{round}");
-            using var start = new Barrier(Openers);
             var keys = new byte[Openers][];
-            // Threads of their own (LongRunning), so all reach the barrier; a failure surfaces from WhenAll.
-            Task[] creators = Enumerable.Range(0, Openers).Select(i => Task.Factory.StartNew(() =>
+            await Simultaneously.RunAsync(Openers, i =>
             {
-                start.SignalAndWait();
                 using DevelopmentTokens tokens = DevelopmentTokens.Open(directory, create: true);
                 keys[i] = PublicKey(tokens);
-            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
-            await Task.WhenAll(creators);
+            });
 
             byte[] onDisk = PublicKeyOnDisk(directory);
             Assert.All(keys, key => Assert.Equal(onDisk, key));
