@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Mpc.Storage;
 
 namespace Mpc.Server;
 
@@ -46,7 +48,7 @@ public sealed class DevelopmentTokens : IDisposable
         }
         Directory.CreateDirectory(dataDirectory);
         key.GenerateKey(ECCurve.NamedCurves.nistP256);
-        if (!SecureFiles.TryCreateAtomic(path, key.ExportPkcs8PrivateKeyPem()))
+        if (!DurableFile.Write(path, Encoding.UTF8.GetBytes(key.ExportPkcs8PrivateKeyPem()), overwrite: false, ownerOnly: true))
         {
             // Another process (a second silo starting at the same moment) created it first: use theirs,
             // so every silo validates the same tokens.
@@ -84,41 +86,3 @@ public sealed class DevelopmentTokens : IDisposable
     public void Dispose() => _key.Dispose();
 }
 
-/// <summary>Files that hold secrets: owner-only on Unix, written to a temporary name and renamed into place.</summary>
-internal static class SecureFiles
-{
-    /// <summary>Creates <paramref name="path"/> atomically unless it exists; false when another writer got there first.</summary>
-    public static bool TryCreateAtomic(string path, string contents)
-    {
-        string temporary = WriteTemporary(path, contents);
-        try
-        {
-            File.Move(temporary, path, overwrite: false);
-            Mpc.Storage.DirectoryFlush.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            return true;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temporary);
-            return false;
-        }
-    }
-
-    private static string WriteTemporary(string path, string contents)
-    {
-        string temporary = path + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        using (var stream = new FileStream(temporary, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(contents);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        return temporary;
-    }
-}

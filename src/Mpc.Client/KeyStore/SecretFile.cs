@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Mpc.Client.KeyStore;
 
 /// <summary>
@@ -11,40 +9,12 @@ public static partial class SecretFile
     /// <summary>
     /// Writes a sibling temporary file (created new, owner read/write only on Unix), flushes it to disk (fsync),
     /// renames it over <paramref name="path"/> and flushes the directory, so that once this returns the new file
-    /// survives a power cut: callers send a refresh's confirmation right after saving its share. A failure at any step
-    /// removes the temporary file and leaves the old file as it was.
+    /// survives a power cut: callers send a refresh's confirmation right after saving its share
+    /// (<see cref="Mpc.Storage.DurableFile"/>). A failure at any step removes the temporary file; one before the rename
+    /// leaves the old file as it was, and a failed directory flush fails the write although the new file is in place.
     /// </summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> contents)
-    {
-        string fullPath = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException("Path has no directory.", nameof(path));
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp");
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        try
-        {
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(contents);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temporary);
-            throw;
-        }
-        SyncDirectory(directory);
-    }
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> contents) =>
+        Mpc.Storage.DurableFile.Write(path, contents, overwrite: true, ownerOnly: true);
 
     /// <summary>
     /// Renames <paramref name="source"/> over <paramref name="destination"/> (same directory) and flushes the directory,
@@ -65,20 +35,4 @@ public static partial class SecretFile
 
     /// <summary>Flushes the directory (<see cref="Mpc.Storage.DirectoryFlush"/>): what makes a rename or a new name durable.</summary>
     internal static void SyncDirectory(string directory) => Mpc.Storage.DirectoryFlush.Flush(directory);
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the original error matters more.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Best effort: the original error matters more.
-        }
-    }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Mpc.Grains.Abstractions;
+using Mpc.Storage;
 
 namespace Mpc.Grains.Sealing;
 
@@ -17,7 +18,6 @@ public sealed class FileKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, ID
     private const int TagSize = 16;
     private const string AssociatedDataPrefix = "mpc-signer/kek-wrap/v1|";
 
-    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode GroupOrOther =
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
@@ -165,36 +165,18 @@ public sealed class FileKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, ID
             Directory.CreateDirectory(_directory, OwnerOnlyDirectory);
         }
 
-        string temp = Path.Combine(_directory, $"{FileName}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp");
         byte[] fresh = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
         try
         {
             RandomNumberGenerator.Fill(fresh);
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = OwnerOnlyFile;
-            }
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(fresh);
-                stream.Flush(flushToDisk: true);
-            }
-            try
-            {
-                // No overwrite: if another process created the key meanwhile, theirs wins and we read it.
-                File.Move(temp, path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-            }
-            // Shares are sealed under this key right after: a power cut must not keep them and lose the key's name.
-            Mpc.Storage.DirectoryFlush.Flush(_directory);
+            // Create-only: if another process created the key meanwhile, theirs wins and is read next. The routine
+            // flushes the directory either way: shares are sealed under this key right after, and a power cut must
+            // not keep them and lose the key's name.
+            _ = DurableFile.Write(path, fresh, overwrite: false, ownerOnly: true);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(fresh);
-            File.Delete(temp);
         }
     }
 

@@ -31,7 +31,6 @@ public sealed class FileGrainStorage : IGrainStorage
     public const string DirectoryName = "grains";
     public const string FileExtension = ".grain";
 
-    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     // Striped, and shared by every instance in the process, so two providers on one directory still serialize.
@@ -192,33 +191,7 @@ public sealed class FileGrainStorage : IGrainStorage
     private async Task WriteAtomicallyAsync(string path, byte[] contents, CancellationToken cancellationToken)
     {
         EnsureDirectory();
-        string temp = $"{path}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}.tmp";
-        try
-        {
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                Options = FileOptions.Asynchronous,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = OwnerOnlyFile;
-            }
-            await using (var stream = new FileStream(temp, options))
-            {
-                await stream.WriteAsync(contents, cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-        _flushDirectory(Directory);
+        await DurableFile.WriteAsync(path, contents, overwrite: true, ownerOnly: true, _flushDirectory, cancellationToken);
     }
 
     private void EnsureDirectory()
