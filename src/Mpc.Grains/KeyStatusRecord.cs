@@ -277,6 +277,22 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
         }
     }
 
+    /// <summary>
+    /// Clears <paramref name="keyId"/>'s finished marker now, before a change that replaces or retires the share a
+    /// re-run of it would need (a refresh or restore of its device, a revocation). Left to the idle clear, a crash in
+    /// between would leave a marker that no later activation can re-run (its tag and c3 belong to the old share), and the
+    /// key frozen until an operator acts. Throws Internal, changing nothing, when the write fails.
+    /// </summary>
+    public async Task ClearFinishedMarkerOfAsync(string keyId)
+    {
+        if (!state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) || !_memory.IsFinishedMarker(entry))
+        {
+            return;
+        }
+        entry.PendingCheck = null;
+        await WriteOrReload("The server could not settle the key's last signing check; nothing was changed. Try again.");
+    }
+
     private void DropFinishedMarkers()
     {
         foreach (KeyStatusEntry entry in state.State.Keys.Values.Where(_memory.IsFinishedMarker))

@@ -115,6 +115,60 @@ public sealed class SpawnedServerTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A refresh or a revocation right after a signature, while that signature's (finished) marker still waits for its
+    /// idle clear, then a kill: the marker would name a share that no longer exists, so no restart could re-run it and
+    /// the key would stay frozen until an operator acts. The change clears the marker first.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_refresh_or_revocation_right_after_a_signature_leaves_the_key_signing_after_a_kill(bool revoke)
+    {
+        string user = revoke ? "revoked-after-sign" : "refreshed-after-sign";
+        var environment = new Dictionary<string, string> { ["Mpc__Signer__FinalCheckMarkerClearDelay"] = "01:00:00" };
+        await StartServer(environment);
+        string token;
+        using (Mpc.Server.DevelopmentTokens tokens = Mpc.Server.DevelopmentTokens.Open(DataDirectory, create: false))
+        {
+            token = tokens.Mint(user, TimeSpan.FromHours(1));
+        }
+        byte[] share;
+        string keyId;
+        using (var client = new MpcSignerClient(new Uri(Url), token))
+        using (MpcKey key = await client.CreateKeyAsync(CurveKind.P256))
+        {
+            // With a revocation the backup signs afterwards: it is restored onto this client below.
+            using Mpc.Protocol.Keys.ClientKeyShare? backup = revoke ? await client.CreateBackupAsync(key, "backup") : null;
+            await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+            Assert.NotNull((await FinalCheckMarkers.ReadAsync(DataDirectory, user)).Keys[key.KeyId].PendingCheck);
+            if (revoke)
+            {
+                await client.RevokeDeviceAsync(key.KeyId, key.Share.DeviceId);
+                share = backup!.ExportSecret();
+            }
+            else
+            {
+                using MpcKey refreshed = await client.RefreshKeyAsync(key);
+                share = refreshed.Share.ExportSecret();
+            }
+            keyId = key.KeyId;
+        }
+        Assert.Null((await FinalCheckMarkers.ReadAsync(DataDirectory, user)).Keys[keyId].PendingCheck);
+
+        _server!.Kill(entireProcessTree: true);
+        await _server.WaitForExitAsync();
+        await StartServer(environment);
+        using (var client = new MpcSignerClient(new Uri(Url), token))
+        using (Mpc.Protocol.Keys.ClientKeyShare imported = Mpc.Protocol.Keys.ClientKeyShare.ImportSecret(share, BigNumBackends.Default))
+        using (MpcKey key = revoke ? await client.RestoreBackupAsync(imported, "restored") : client.OpenKey(imported))
+        {
+            Assert.False((await client.GetKeyAsync(keyId)).Frozen);
+            byte[] digest = RandomNumberGenerator.GetBytes(32);
+            Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, await client.SignDigestAsync(key, digest)));
+        }
+    }
+
     [Fact]
     public void The_readme_demo_runs_to_the_end_and_openssl_verifies_its_signature()
     {

@@ -151,6 +151,10 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
         {
             UserStateLimits.RequireDeviceCapacity(context.Keys.State);
         }
+        if (pending.Purpose is RefreshPurpose.Refresh or RefreshPurpose.Restore)
+        {
+            await context.Status.ClearFinishedMarkerOfAsync(key.KeyId);
+        }
         DateTimeOffset now = context.Time.GetUtcNow();
         StoredDevice target = await context.Shares.Seal(key.KeyId, pending.TargetDeviceId,
             pending.Purpose == RefreshPurpose.Backup ? DeviceKind.Backup : DeviceKind.Device,

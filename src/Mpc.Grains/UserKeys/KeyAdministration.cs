@@ -33,6 +33,7 @@ internal sealed class KeyAdministration(UserKeysContext context)
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"'{deviceId}' is the key's last live share pair: revoking it would leave nothing that can sign or restore.");
         }
+        await context.Status.ClearFinishedMarkerOfAsync(keyId);
         key = await context.Keys.CommitAsync(new KeyChange(keyId, current =>
         {
             DeviceRules.Retire(current!, current!.Devices[deviceId], context.Time.GetUtcNow(), "revoked by the owner");
