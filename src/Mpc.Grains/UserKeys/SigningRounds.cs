@@ -79,7 +79,9 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
     {
         StoredKey key = context.RequireSignableKey(keyId);
         string id = sessionId.Length == ProtocolLimits.ServerSessionIdLength ? Convert.ToHexStringLower(sessionId) : "";
-        PendingSign pending = context.Signs.Find(id, keyId) ?? throw SignerErrors.UnknownSession();
+        // Only an opened session finishes: a c3 sent for one whose nonce round never ran (a guessed or copied session id)
+        // is told NotFound and burns nothing, so the device that holds that commitment can still use it.
+        PendingSign pending = context.Signs.Find(id, keyId) is { Opened: true } opened ? opened : throw SignerErrors.UnknownSession();
         SignCiphertext decoded = UserKeysContext.Protocol(() => SignCiphertext.Decode(ciphertext, key.CurveKind, pending.Session.PaillierModulusBits));
         // The session is spent whatever happens below: its nonce never meets a second c3.
         context.Signs.Remove(id);
