@@ -178,6 +178,8 @@ internal static class TransferCommands
             {
                 ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase));
                 Console.Error.WriteLine($"{key} re-wrapped under the new passphrase.");
+                // Same share, new wrapping: an old copy of the file still opens with the old passphrase and still signs.
+                Console.Error.WriteLine($"Copies of the old file (backups, synced folders) still open with the old passphrase and sign; if it may be known, run `mpc refresh --key {key}` so they stop working.");
                 await DeviceProfileCli.ResealBeside(key, oldPassphrase, newPassphrase, cancellationToken);
             }
             else
@@ -185,6 +187,7 @@ internal static class TransferCommands
                 byte[] rewrapped = ClientShareBackup.ChangePassphrase(File.ReadAllBytes(backup!), oldPassphrase, newPassphrase);
                 SecretFile.WriteAtomically(backup!, rewrapped);
                 Console.Error.WriteLine($"{backup} re-wrapped under the new passphrase.");
+                Console.Error.WriteLine("Copies of the old file still open with the old passphrase and restore; if it may be known, make a new backup and revoke this one (`mpc device revoke`).");
             }
             return 0;
         }));

@@ -153,7 +153,9 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         // Changing a backup's passphrase re-wraps it: the old passphrase no longer opens it.
         Succeeded(Mpc(["backup", .. Connection, "--key", P("alice.key"), "--out", P("second.backup")]));
         _environment["NEW_BACKUP"] = "a new backup passphrase";
-        Succeeded(Mpc("passphrase", "--backup", P("second.backup"), "--old-env", "MPC_BACKUP_PASSPHRASE", "--new-env", "NEW_BACKUP"));
+        ProcessResult rewrapped = Mpc("passphrase", "--backup", P("second.backup"), "--old-env", "MPC_BACKUP_PASSPHRASE", "--new-env", "NEW_BACKUP");
+        Succeeded(rewrapped);
+        Assert.Contains("make a new backup and revoke this one", rewrapped.Stderr);
         RefusedWith(Mpc(["restore", .. Connection, "--in", P("second.backup"), "--out", P("second.key")]), "wrong passphrase");
         Succeeded(Mpc(["restore", .. Connection, "--in", P("second.backup"), "--backup-passphrase-env", "NEW_BACKUP", "--out", P("second.key")]));
 

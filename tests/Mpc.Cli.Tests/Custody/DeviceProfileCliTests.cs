@@ -102,6 +102,8 @@ public sealed class DeviceProfileCliTests(ServerFixture server) : IDisposable
         }, "passphrase", "--key", P("after.key"));
         Succeeded(changed);
         Assert.Contains("re-sealed under the new passphrase", changed.Stderr);
+        // The share itself is unchanged, so the user is told how to make old copies of the file useless.
+        Assert.Contains($"run `mpc refresh --key {P("after.key")}` so they stop working", changed.Stderr);
         RefusedLocally(Mpc(ThisDevice, "device", "profile", "--dir", _root.Path), "passphrase");
         ProcessResult underNew = ProcessRunner.Mpc(new Dictionary<string, string> { ["NEW"] = "a new passphrase", ["MPC_DEVICE_ID"] = ThisDevice },
             "device", "profile", "--dir", _root.Path, "--passphrase-env", "NEW");
