@@ -32,14 +32,16 @@ public static partial class BrowserSigner
     }
 
     /// <summary>
-    /// Settles a pending share left by an interrupted refresh, restore or enrolment (the worker unsealed it): when the
+    /// Settles a pending share left by an interrupted refresh, restore or enrolment (the worker unsealed it and hands it
+    /// over, <see cref="BrowserSecrets.Take"/>): when the
     /// server holds it (<see cref="PendingKeyFile.ServerHoldsAsync"/>, the SDK's test for a pending key file) the share
     /// is opened and the JSON of the key returned; an empty string when the server never took it (the run stopped
     /// before the switch).
     /// </summary>
     [JSExport]
-    public static async Task<string> SettlePending([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret)
+    public static async Task<string> SettlePending()
     {
+        byte[] secret = BrowserSecrets.Take(); // before the first await: the worker zeroes its copy when this returns
         ClientKeyShare pending;
         try
         {

@@ -37,18 +37,19 @@ public static partial class BrowserSigner
 
     /// <summary>
     /// New device: opens the existing device's handover (<c>mpc device handover</c>'s output, or <see cref="HandOver"/>'s)
-    /// with the pending request the worker unsealed (<paramref name="pendingSecret"/>, zeroed here), and enrols this
+    /// with the pending request the worker unsealed (handed over, <see cref="BrowserSecrets.Take"/>, and zeroed here), and enrols this
     /// browser as a device of the key (<see cref="MpcSignerClient.EnrolDeviceAsync"/>: its own share pair). The sealed
     /// request is deleted where <c>mpc device enrol</c> destroys its pending file: expired, used up by a refused
     /// handover, or enrolled. The worker seals the share. JSON of the key.
     /// </summary>
     [JSExport]
-    public static async Task<string> AcceptHandover(string handover, string label, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] pendingSecret)
+    public static async Task<string> AcceptHandover(string handover, string label)
     {
-        _ = Session.Device;
+        byte[] pendingSecret = BrowserSecrets.Take(); // first: the worker zeroes its copy when this call returns
         DeviceEnrolmentRequest pending;
         try
         {
+            _ = Session.Device;
             pending = DeviceEnrolmentRequest.ImportSecret(pendingSecret);
         }
         finally

@@ -18,7 +18,8 @@ namespace Mpc.Browser;
 /// The browser client's entry points, called by wwwroot/mpc-worker.js inside a Web Worker: the SDK's
 /// <see cref="MpcSignerClient"/> over gRPC-Web (the browser's fetch), with <see cref="JsBigIntBackend"/>. The worker
 /// seals every secret these methods hand out (<see cref="ExportDevice"/>, <see cref="ExportShare"/>) before it
-/// stores it, and zeroes its copy; nothing here touches storage.
+/// stores it, and zeroes its copy; nothing here touches storage. Secrets cross to and from the worker only through
+/// <see cref="BrowserSecrets"/>, never as marshalled byte arrays.
 /// </summary>
 [SupportedOSPlatform("browser")]
 public static partial class BrowserSigner
@@ -54,15 +55,18 @@ public static partial class BrowserSigner
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
-    /// <summary>The device parameters as secret bytes, for the worker to seal (it zeroes the array after).</summary>
+    /// <summary>
+    /// Hands the device parameters as secret bytes to the worker, to seal (<see cref="BrowserSecrets.Hand"/>: the worker
+    /// zeroes its copy after, this side at once).
+    /// </summary>
     [JSExport]
-    [return: JSMarshalAs<JSType.Array<JSType.Number>>]
-    public static byte[] ExportDevice() => Session.Device.ExportSecret();
+    public static void ExportDevice() => BrowserSecrets.Hand(Session.Device.ExportSecret());
 
-    /// <summary>Loads device parameters that <see cref="ExportDevice"/> wrote, after checking them.</summary>
+    /// <summary>Loads device parameters that <see cref="ExportDevice"/> wrote (handed over by the worker, <see cref="BrowserSecrets.Take"/>), after checking them.</summary>
     [JSExport]
-    public static void ImportDevice([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret)
+    public static void ImportDevice()
     {
+        byte[] secret = BrowserSecrets.Take();
         try
         {
             Session.UseDevice(RingPedersenSecret.ImportSecret(secret, new JsBigIntBackend()));
@@ -83,15 +87,18 @@ public static partial class BrowserSigner
         return Describe(key);
     }
 
-    /// <summary>The share of <paramref name="keyId"/> as secret bytes (<see cref="ClientKeyShare.ExportSecret"/>), for the worker to seal.</summary>
+    /// <summary>
+    /// Hands the share of <paramref name="keyId"/> as secret bytes (<see cref="ClientKeyShare.ExportSecret"/>) to the
+    /// worker, to seal (<see cref="BrowserSecrets.Hand"/>).
+    /// </summary>
     [JSExport]
-    [return: JSMarshalAs<JSType.Array<JSType.Number>>]
-    public static byte[] ExportShare(string keyId) => Session.Key(keyId).Share.ExportSecret();
+    public static void ExportShare(string keyId) => BrowserSecrets.Hand(Session.Key(keyId).Share.ExportSecret());
 
-    /// <summary>Opens a share that <see cref="ExportShare"/> wrote (unsealed by the worker); JSON of the key.</summary>
+    /// <summary>Opens a share that <see cref="ExportShare"/> wrote (unsealed and handed over by the worker, <see cref="BrowserSecrets.Take"/>); JSON of the key.</summary>
     [JSExport]
-    public static string OpenShare([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret)
+    public static string OpenShare()
     {
+        byte[] secret = BrowserSecrets.Take();
         try
         {
             MpcKey key = Session.Client.OpenKey(ClientShareSecret.Import(secret, BrowserSession.Arithmetic));
@@ -180,11 +187,13 @@ public static partial class BrowserSigner
 
     /// <summary>
     /// Test builds only (-p:MpcBrowserTestHooks=true): the private key of a pending enrolment the worker unsealed
-    /// (<paramref name="secret"/>, zeroed here), in hexadecimal, so a test can search the browser's storage for it.
+    /// (handed over, <see cref="BrowserSecrets.Take"/>, and zeroed here), in hexadecimal, so a test can search the
+    /// browser's storage for it.
     /// </summary>
     [JSExport]
-    public static string PendingEnrolmentKeyHexForTest([JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret)
+    public static string PendingEnrolmentKeyHexForTest()
     {
+        byte[] secret = BrowserSecrets.Take();
         try
         {
             // Parsed (and its key pair checked) first; the private key is the last field of ExportSecret's layout.
@@ -195,6 +204,18 @@ public static partial class BrowserSigner
         {
             CryptographicOperations.ZeroMemory(secret);
         }
+    }
+
+    /// <summary>
+    /// Test builds only (-p:MpcBrowserTestHooks=true): JSON <c>{ count, notZeroed }</c> of every array that crossed
+    /// between this side and the worker (<see cref="BrowserSecrets"/>), as they are now.
+    /// </summary>
+    [JSExport]
+    public static string SecretCopiesForTest()
+    {
+        (int count, int notZeroed) = BrowserSecrets.CrossedForTest();
+        return JsonSerializer.Serialize(new Dictionary<string, object> { ["count"] = count, ["notZeroed"] = notZeroed },
+            BrowserJson.Default.DictionaryStringObject);
     }
 #endif
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices.JavaScript;
 using System.Runtime.Versioning;
-using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Client.Custody;
 using Mpc.Crypto.Curves;
@@ -20,47 +19,36 @@ internal static partial class BrowserVault
 {
     private const string ModuleName = "mpc-custody";
 
-    /// <summary>Seals <paramref name="pending"/> (the worker zeroes its copy) as its key's pending record; resolves once stored.</summary>
+    /// <summary>
+    /// Seals <paramref name="pending"/> as its key's pending record; resolves once stored. The secret is handed over
+    /// (<see cref="BrowserSecrets.Hand"/>, zeroed here at once) just before the call that takes it; the worker zeroes its copy.
+    /// </summary>
     public static async ValueTask StorePendingAsync(ClientKeyShare pending, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        byte[] secret = pending.ExportSecret();
-        try
-        {
-            await StorePending(pending.KeyId, EcCurve.NameOf(pending.Curve), secret).ConfigureAwait(false);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(secret);
-        }
+        BrowserSecrets.Hand(pending.ExportSecret());
+        await StorePending(pending.KeyId, EcCurve.NameOf(pending.Curve)).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Seals a new device's pending enrolment (<see cref="DeviceEnrolmentRequest.ExportSecret"/>; the worker zeroes its
-    /// copy) as the browser's one pending enrolment, with its expiry beside it; resolves once stored.
+    /// copy; <see cref="BrowserSecrets.Hand"/>) as the browser's one pending enrolment, with its expiry beside it; resolves once stored.
     /// </summary>
     public static async ValueTask StorePendingEnrolmentAsync(DeviceEnrolmentRequest request)
     {
-        byte[] secret = request.ExportSecret();
-        try
-        {
-            await StorePendingEnrolment(request.Request.KeyId, request.ExpiresAt.ToString("O", CultureInfo.InvariantCulture), secret).ConfigureAwait(false);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(secret);
-        }
+        BrowserSecrets.Hand(request.ExportSecret());
+        await StorePendingEnrolment(request.Request.KeyId, request.ExpiresAt.ToString("O", CultureInfo.InvariantCulture)).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the sealed pending enrolment: the browser's <see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>.</summary>
     public static async ValueTask DestroyPendingEnrolmentAsync() => await DestroyPendingEnrolment().ConfigureAwait(false);
 
     [JSImport("storePendingEnrolment", ModuleName)]
-    private static partial Task StorePendingEnrolment(string keyId, string expiresAt, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret);
+    private static partial Task StorePendingEnrolment(string keyId, string expiresAt);
 
     [JSImport("destroyPendingEnrolment", ModuleName)]
     private static partial Task DestroyPendingEnrolment();
 
     [JSImport("storePending", ModuleName)]
-    private static partial Task StorePending(string keyId, string curve, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] secret);
+    private static partial Task StorePending(string keyId, string curve);
 }

@@ -132,6 +132,14 @@ internal static class DeviceEnrolmentCommands
             {
                 opened = DeviceHandover.Open(handoverText, request);
             }
+            catch (MpcSignerException e) when (e.Reason == MpcErrorReason.Expired)
+            {
+                // Expiry is only this device's clock check: the pending file's key would still open the handover
+                // (or any other sealed to the request), so it goes too, as the browser deletes its sealed request.
+                DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
+                throw new MpcSignerException(e.Reason,
+                    $"{e.Message} (mpc device request --pending PENDING --key-id {request.Request.KeyId}); the pending request {pendingPath} was deleted", e);
+            }
             catch (MpcSignerException e) when (e.Reason == MpcErrorReason.HandoverRejected)
             {
                 DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);

@@ -237,6 +237,14 @@ export class MpcSigner {
     return this.#call('pendingEnrolmentKeyHexForTest');
   }
 
+  /**
+   * @internal for the browser tests; present only in builds with test hooks: how many secret arrays crossed between
+   * the worker and .NET, and how many are not all zeros now ({ dotnet: { count, notZeroed }, worker: { ... } }).
+   */
+  secretCopiesForTest() {
+    return this.#call('secretCopiesForTest');
+  }
+
   #call(op, args) {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {

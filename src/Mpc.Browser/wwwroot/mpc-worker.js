@@ -18,7 +18,9 @@ function runtime() {
     const assembly = await getAssemblyExports(getConfig().mainAssemblyName);
     progress('loaded');
     benchmarks = assembly.Mpc.Browser.BrowserBenchmarks;
-    return assembly.Mpc.Browser.BrowserSigner;
+    const signer = assembly.Mpc.Browser.BrowserSigner;
+    secretCopiesForTest = typeof signer.SecretCopiesForTest === 'function' ? [] : undefined;
+    return signer;
   })();
   return exportsPromise;
 }
@@ -29,49 +31,89 @@ globalThis.mpcPrimeProgress = (bits, tested) => progress('device-setup', { bits,
 // which cannot be wiped.
 let sharePassphrase;
 
+// Secret bytes cross between this worker and .NET only through a view of the .NET array during one synchronous call
+// (BrowserSecrets.cs), never as a marshalled byte array: the runtime would copy that into a buffer on the WebAssembly
+// heap and free it without zeroing. One crossing at a time: each is made and taken in one synchronous stretch.
+let toDotnet; // the secret handToDotnet is passing to a .NET call, which copies it into its own array
+let fromDotnet; // the copy of the secret .NET handed over last, until takeFromDotnet takes it
+// Test builds only (the .NET side has SecretCopiesForTest): every secret array this worker held at the boundary.
+let secretCopiesForTest;
+
 /**
- * What the .NET side calls (BrowserVault.cs): seal a new share as its key's pending record before the server switches;
- * seal, or delete, a new device's pending enrolment request.
+ * What the .NET side calls (BrowserSecrets.cs, BrowserVault.cs): take or give a secret; seal a new share (handed over
+ * just before) as its key's pending record before the server switches; seal, or delete, a new device's pending
+ * enrolment request.
  */
 const custody = {
-  async storePending(keyId, curve, secret) {
-    await withBytes(secret, bytes => vault.sealPendingShare({ keyId, curve }, bytes, sharePassphrase));
+  receiveSecret(view) {
+    fromDotnet?.fill(0);
+    fromDotnet = recordForTest(view.slice());
   },
-  async storePendingEnrolment(keyId, expiresAt, secret) {
-    await withBytes(secret, bytes => vault.sealPendingEnrolment(keyId, expiresAt, bytes, sharePassphrase));
+  secretLength() {
+    return toDotnet?.length ?? -1;
+  },
+  copySecretTo(view) {
+    view.set(toDotnet);
+  },
+  async storePending(keyId, curve) {
+    await withSecret(takeFromDotnet(), secret => vault.sealPendingShare({ keyId, curve }, secret, sharePassphrase));
+  },
+  async storePendingEnrolment(keyId, expiresAt) {
+    await withSecret(takeFromDotnet(), secret => vault.sealPendingEnrolment(keyId, expiresAt, secret, sharePassphrase));
   },
   async destroyPendingEnrolment() {
     await vault.deletePendingEnrolment();
   },
 };
 
-/** Runs `action` on a Uint8Array copy of the secret the .NET side passed, zeroing both after. */
-async function withBytes(secret, action) {
-  const bytes = Uint8Array.from(secret);
-  secret.fill?.(0);
+function recordForTest(secret) {
+  secretCopiesForTest?.push(secret);
+  return secret;
+}
+
+/** The secret .NET has just handed over (BrowserSecrets.Hand); the caller zeroes it. */
+function takeFromDotnet() {
+  const secret = fromDotnet;
+  fromDotnet = undefined;
+  if (!secret) {
+    throw new Error('internal error: the .NET side handed over no secret');
+  }
+  return secret;
+}
+
+/** Runs `use` on `secret`, zeroing it after. */
+async function withSecret(secret, use) {
   try {
-    await action(bytes);
+    return await use(secret);
   } finally {
-    bytes.fill(0);
+    secret.fill(0);
   }
 }
 
 /**
- * The sealed pending enrolment of this browser, handed to `use` as the numbers the .NET side takes; every JS copy is
- * zeroed after. Rejects when none is stored.
+ * Calls .NET (`call`, synchronously) with `secret` to take (BrowserSecrets.Take copies it into .NET's own array
+ * during the call); `secret` is zeroed as soon as the call returns, a promise for an async call included.
  */
-async function withPendingEnrolment(use) {
+function handToDotnet(secret, call) {
+  toDotnet = recordForTest(secret);
+  try {
+    return call();
+  } finally {
+    toDotnet = undefined;
+    secret.fill(0);
+  }
+}
+
+/**
+ * Unseals this browser's pending enrolment and makes `call` with it handed to .NET (handToDotnet), zeroing this
+ * worker's copy. Rejects when none is stored.
+ */
+async function withPendingEnrolment(call) {
   const secret = await vault.openPendingEnrolment(sharePassphrase);
   if (!secret) {
     throw new Error('no enrolment request is pending in this browser (it was used by an earlier acceptHandover(), expired, or never made): call requestEnrolment(keyId), then have the existing device hand over to the new request');
   }
-  const numbers = Array.from(secret);
-  secret.fill(0);
-  try {
-    return await use(numbers);
-  } finally {
-    numbers.fill(0);
-  }
+  return await handToDotnet(secret, call);
 }
 
 /**
@@ -83,12 +125,7 @@ async function settlePending(signer) {
   const settled = [];
   for (const record of await vault.listPendingShares()) {
     const secret = await vault.openShare(record, sharePassphrase);
-    let current;
-    try {
-      current = await signer.SettlePending(Array.from(secret));
-    } finally {
-      secret.fill(0);
-    }
+    const current = await handToDotnet(secret, () => signer.SettlePending());
     if (current) {
       const key = JSON.parse(current);
       await vault.confirmPendingShare(key);
@@ -107,12 +144,8 @@ async function confirmOpenShare(key) {
 
 /** Seals the open share of `key` into IndexedDB (replacing its record), zeroing the JS copy. */
 async function sealOpenShare(signer, key) {
-  const secret = Uint8Array.from(signer.ExportShare(key.keyId));
-  try {
-    await vault.sealShare(key, secret, sharePassphrase);
-  } finally {
-    secret.fill(0);
-  }
+  signer.ExportShare(key.keyId);
+  await withSecret(takeFromDotnet(), secret => vault.sealShare(key, secret, sharePassphrase));
 }
 
 const operations = {
@@ -127,18 +160,13 @@ const operations = {
     const signer = await runtime();
     const stored = await vault.openDevice();
     if (stored) {
-      signer.ImportDevice(Array.from(stored));
-      stored.fill(0);
+      handToDotnet(stored, () => signer.ImportDevice());
       return { created: false, milliseconds: 0 };
     }
     progress('device-setup', { note: 'creating this device\'s proof parameters (once per browser profile)' });
     const milliseconds = signer.SetupDevice();
-    const secret = Uint8Array.from(signer.ExportDevice());
-    try {
-      await vault.sealDevice(secret);
-    } finally {
-      secret.fill(0);
-    }
+    signer.ExportDevice();
+    await withSecret(takeFromDotnet(), secret => vault.sealDevice(secret));
     progress('device-ready', { milliseconds });
     return { created: true, milliseconds };
   },
@@ -159,11 +187,7 @@ const operations = {
     const keys = [];
     for (const record of await vault.listShares()) {
       const secret = await vault.openShare(record, sharePassphrase);
-      try {
-        keys.push(JSON.parse(signer.OpenShare(Array.from(secret))));
-      } finally {
-        secret.fill(0);
-      }
+      keys.push(JSON.parse(handToDotnet(secret, () => signer.OpenShare())));
     }
     return keys;
   },
@@ -213,7 +237,7 @@ const operations = {
     progress('enrol');
     const started = performance.now();
     await settlePending(signer);
-    const key = JSON.parse(await withPendingEnrolment(pending => signer.AcceptHandover(handover, label ?? 'browser', pending)));
+    const key = JSON.parse(await withPendingEnrolment(() => signer.AcceptHandover(handover, label ?? 'browser')));
     await confirmOpenShare(key);
     return { ...key, milliseconds: performance.now() - started };
   },
@@ -288,7 +312,17 @@ const operations = {
 
   async pendingEnrolmentKeyHexForTest() {
     const signer = await runtime();
-    return await withPendingEnrolment(pending => callTestHook(signer, 'PendingEnrolmentKeyHexForTest', pending));
+    return await withPendingEnrolment(() => callTestHook(signer, 'PendingEnrolmentKeyHexForTest'));
+  },
+
+  /**
+   * Every secret array that crossed between this worker and .NET so far, as they are now: { dotnet: { count,
+   * notZeroed } (the .NET arrays), worker: { count, notZeroed } (this worker's copies) }.
+   */
+  async secretCopiesForTest() {
+    const dotnetSide = JSON.parse(callTestHook(await runtime(), 'SecretCopiesForTest'));
+    const copies = secretCopiesForTest ?? [];
+    return { dotnet: dotnetSide, worker: { count: copies.length, notZeroed: copies.filter(c => c.some(b => b !== 0)).length } };
   },
 };
 

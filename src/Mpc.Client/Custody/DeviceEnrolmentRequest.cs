@@ -38,7 +38,10 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     /// <summary>The public part to carry to the existing device (<see cref="EnrolmentRequest.ToToken"/>).</summary>
     public EnrolmentRequest Request { get; }
 
-    /// <summary>When the request stops opening handovers (<see cref="Lifetime"/> after it was made).</summary>
+    /// <summary>
+    /// When <see cref="DeviceHandover.Seal"/> and <see cref="DeviceHandover.Open"/> start refusing the request by their
+    /// clocks (<see cref="Lifetime"/> after it was made). Its key itself never expires: destroy it (<see cref="DestroyPendingFile"/>).
+    /// </summary>
     public DateTimeOffset ExpiresAt => Request.CreatedAt + Lifetime;
 
     /// <summary>
@@ -65,9 +68,12 @@ public sealed class DeviceEnrolmentRequest : IDisposable
         ImportPending(file, passphrase, KeyFileOptions.Default);
 
     /// <summary>
-    /// Overwrites the pending file with zeros, flushes and deletes it. On flash storage and copy-on-write file
-    /// systems the old blocks may survive the overwrite; what keeps them useless is the passphrase and the
-    /// request's 15-minute lifetime.
+    /// Overwrites the pending file with zeros, flushes and deletes it. Callers destroy it once it has served or can
+    /// no longer serve: enrolled, handover refused, or request expired. On flash storage and copy-on-write file
+    /// systems the old blocks may survive the overwrite, and the request's 15-minute lifetime does not make them
+    /// useless: it is a check of the devices' clocks, not of the file, so whoever recovers the file and its
+    /// passphrase can open a handover sealed to the request at any time. What protects such leftovers is the
+    /// passphrase, and the existing device's refresh after the enrolment, which retires the share a handover carried.
     /// </summary>
     public static void DestroyPendingFile(string path)
     {

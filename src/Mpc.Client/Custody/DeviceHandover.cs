@@ -96,7 +96,9 @@ public static class DeviceHandover
     /// request, a handover for another request or another key, and any modification. The pending request is used up
     /// by a successful open and by every refusal except a damaged copy (<see cref="MpcErrorReason.CorruptInput"/>, which
     /// can be pasted again): <paramref name="pending"/> is disposed (its private key zeroed), and the caller deletes
-    /// the pending file (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>). A handover that authenticates
+    /// the pending file (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>). An expired request is refused
+    /// (<see cref="MpcErrorReason.Expired"/>) before the handover is read; the caller destroys the pending file then too,
+    /// since expiry is this clock's check, not the key's: the key would still open the handover. A handover that authenticates
     /// but does not belong to this request means someone is interfering: start again with a new request.
     /// The caller disposes the result; <see cref="OpenedHandover.ImportShare"/> checks the share against its description.
     /// </summary>

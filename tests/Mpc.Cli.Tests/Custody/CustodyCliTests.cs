@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Mpc.Client;
+using Mpc.Client.Custody;
 using Mpc.Client.KeyStore;
+using Mpc.Crypto.Curves;
 
 namespace Mpc.Cli.Tests.Custody;
 
@@ -304,6 +306,33 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         Succeeded(Mpc(["refresh", .. Connection, "--key", keyFile]));
         Assert.Equal(strong, ClientKeyFile.ReadPublicInfo(keyFile).Kdf);
         Assert.NotEqual(Argon2idParameters.Recommended, strong);
+    }
+
+    [Fact]
+    public void Enrol_with_an_expired_request_refuses_and_destroys_the_pending_file()
+    {
+        // A request made 20 minutes ago, and a genuine handover sealed to it while it was fresh: only the clock
+        // check stands between them, so the pending file (whose key opens the handover at any time) must go.
+        var then = new ManualTime(DateTimeOffset.UtcNow - DeviceEnrolmentRequest.Lifetime - TimeSpan.FromMinutes(5));
+        const string keyId = "key-expired-enrolment";
+        string pending = P("expired.pending");
+        EcCurve curve = EcCurve.Get(CurveKind.P256);
+        var identity = new HandoverIdentity(User, keyId, "device-0123456789abcdef", CurveKind.P256, curve.EncodePoint(curve.MultiplyBase(curve.RandomScalar())));
+        using (DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(keyId, then))
+        {
+            File.WriteAllBytes(pending, request.ExportPending(_environment["MPC_PASSPHRASE"]));
+            SealedHandover sealedHandover = DeviceHandover.Seal(request.Request.ToToken(), request.Request.ConfirmationCode,
+                RandomNumberGenerator.GetBytes(96), identity, then);
+            File.WriteAllText(P("expired.handover"), sealedHandover.Text + "\n");
+        }
+
+        ProcessResult enrol = Mpc(["device", "enrol", .. Connection, "--pending", pending, "--handover", P("expired.handover"), "--out", P("expired.key")]);
+
+        RefusedWith(enrol, "enrolment request expired");
+        Assert.Equal(6, enrol.ExitCode);
+        Assert.Contains($"(mpc device request --pending PENDING --key-id {keyId}); the pending request {pending} was deleted", enrol.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(pending));
+        Assert.False(File.Exists(P("expired.key")));
     }
 
     [Fact]
