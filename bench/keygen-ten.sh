@@ -24,10 +24,13 @@ MPC_TOKEN=$(dotnet "$bin/mpc-server.dll" token --data "$work/data" --user keygen
 export MPC_TOKEN MPC_PASSPHRASE=${MPC_PASSPHRASE:-keygen-bench-passphrase}
 cli=(dotnet "${MPC_DLL:-$bin/mpc.dll}")
 [ -n "${MPC_CLI:-}" ] && cli=("$(cd "$(dirname "$MPC_CLI")" && pwd)/$(basename "$MPC_CLI")")
-# MPC_BENCH_WARMUP=N: N keygens of a warm-up device first (not counted), so the server has run its JIT's later tiers.
+# MPC_BENCH_WARMUP=N: N keygens and N refreshes of a warm-up device first (not counted), so the server has run its
+# JIT's later tiers for both, as a server that has been up for a while has (a fresh process spends its first seconds
+# of CPU compiling, on the same cores as the commands).
 mkdir -p "$work/warmup"
 for i in $(seq 1 "${MPC_BENCH_WARMUP:-0}"); do
   (cd "$work" && "${cli[@]}" keygen --server "http://127.0.0.1:$port" --out "warmup/k$i.key") >/dev/null 2>&1
+  (cd "$work" && "${cli[@]}" refresh --server "http://127.0.0.1:$port" --key "warmup/k$i.key") >/dev/null 2>&1
 done
 # timed LABEL LOG OPERATION ARGS...: runs one `mpc` command in $work (its output to LOG), prints its wall clock with
 # its `time (OPERATION)` line, and leaves the seconds in $elapsed.

@@ -187,20 +187,10 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         // freezes the key. The ETag-checked marker write fails, the record is read again, and nothing is decrypted.
         using RawSigner raw = _server.Raw(_server.Token(user));
         (byte[] sessionId, SignCiphertext honest) = await HonestCiphertextAsync(raw, key);
-        var grainId = GrainId.Create(GrainTypes.UserKeys, user);
-        var other = new FileGrainStorage(StorageNames.Keys, _server.DataDirectory, StoredKeys.Serializer);
-        var status = new GrainState<KeyStatusState>();
-        await other.ReadStateAsync("status", grainId, status);
-        status.State!.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Frozen, FrozenReason = "final signature check failed (another activation)" };
-        await other.WriteStateAsync("status", grainId, status);
+        await FreezeAsAnotherActivationAsync(user, key.KeyId);
 
         long before = _decryptions.Count;
-        StatusCode finish = await RawSigner.StatusOf(async () => await raw.Client.SignFinishAsync(new SignFinishRequest
-        {
-            KeyId = key.KeyId,
-            SessionId = ByteString.CopyFrom(sessionId),
-            Ciphertext = ByteString.CopyFrom(honest.Encode()),
-        }, raw.Headers));
+        StatusCode finish = await RawSigner.StatusOf(() => raw.SignFinishAsync(key.KeyId, sessionId, honest));
         Assert.Equal(StatusCode.FailedPrecondition, finish);
         Assert.Equal(before, _decryptions.Count);
         await AssertNoFurtherDecryption(user, key);
@@ -219,21 +209,11 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         // the freeze fails. The marker was never stored: nothing may treat it as an interrupted check to re-run.
         using RawSigner raw = _server.Raw(_server.Token(user));
         (byte[] sessionId, SignCiphertext honest) = await HonestCiphertextAsync(raw, key);
-        var grainId = GrainId.Create(GrainTypes.UserKeys, user);
-        var other = new FileGrainStorage(StorageNames.Keys, _server.DataDirectory, StoredKeys.Serializer);
-        var status = new GrainState<KeyStatusState>();
-        await other.ReadStateAsync("status", grainId, status);
-        status.State!.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Frozen, FrozenReason = "final signature check failed (another activation)" };
-        await other.WriteStateAsync("status", grainId, status);
+        await FreezeAsAnotherActivationAsync(user, key.KeyId);
         _storage.FailNextReads("status", 1);
 
         long decryptions = _decryptions.Count, reruns = _reruns.Count;
-        StatusCode finish = await RawSigner.StatusOf(async () => await raw.Client.SignFinishAsync(new SignFinishRequest
-        {
-            KeyId = key.KeyId,
-            SessionId = ByteString.CopyFrom(sessionId),
-            Ciphertext = ByteString.CopyFrom(honest.Encode()),
-        }, raw.Headers));
+        StatusCode finish = await RawSigner.StatusOf(() => raw.SignFinishAsync(key.KeyId, sessionId, honest));
         Assert.Equal(StatusCode.Internal, finish);
 
         // The next signatures of this (stale) activation re-run nothing and decrypt nothing: storage says frozen.
@@ -251,27 +231,31 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         // A passing marker is stored; this activation reads it (and would re-run it)...
         await PlantMarkerAsync(user, key, passing: true);
-        // ...but the re-run reads storage first, where another activation has frozen the key since.
-        var grainId = GrainId.Create(GrainTypes.UserKeys, user);
-        var other = new FileGrainStorage(StorageNames.Keys, _server.DataDirectory, StoredKeys.Serializer);
-        var status = new GrainState<KeyStatusState>();
-        await other.ReadStateAsync("status", grainId, status);
-        PendingFinalCheck stored = status.State!.Keys[key.KeyId].PendingCheck!;
+        // ...but the re-run reads storage first, where another activation has frozen the key since: the activation reads
+        // the marker, then (before its re-run) storage changes under it.
         long decryptions = _decryptions.Count, notRun = _rerunsNotRun.Count;
-
-        // The activation reads the marker, then (before its re-run) storage changes under it.
-        _storage.BeforeNextRead("status", async () =>
-        {
-            var now = new GrainState<KeyStatusState>();
-            await other.ReadStateAsync("status", grainId, now);
-            now.State!.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Frozen, FrozenReason = "frozen by another activation", PendingCheck = stored };
-            await other.WriteStateAsync("status", grainId, now);
-        }, skip: 1);
+        _storage.BeforeNextRead("status", () => FreezeAsAnotherActivationAsync(user, key.KeyId), skip: 1);
 
         Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)))).Status);
         Assert.Equal(decryptions, _decryptions.Count);
         Assert.True(_rerunsNotRun.Count > notRun, "the re-run was not refused");
         await AssertNoFurtherDecryption(user, key);
+    }
+
+    /// <summary>Another activation (here: the test, as storage sees it) freezes the key in the stored status record.</summary>
+    private async Task FreezeAsAnotherActivationAsync(string user, string keyId)
+    {
+        var grainId = GrainId.Create(GrainTypes.UserKeys, user);
+        var other = new FileGrainStorage(StorageNames.Keys, _server.DataDirectory, StoredKeys.Serializer);
+        var status = new GrainState<KeyStatusState>();
+        await other.ReadStateAsync("status", grainId, status);
+        if (!status.State!.Keys.TryGetValue(keyId, out KeyStatusEntry? entry))
+        {
+            status.State.Keys[keyId] = entry = new KeyStatusEntry();
+        }
+        entry.Status = KeyStatus.Frozen;
+        entry.FrozenReason = "final signature check failed (another activation)";
+        await other.WriteStateAsync("status", grainId, status);
     }
 
     /// <summary>

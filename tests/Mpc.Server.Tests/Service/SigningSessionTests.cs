@@ -102,32 +102,21 @@ public sealed class SigningSessionTests(ServerFixture server) : IDisposable
         using MpcSignerClient client = server.Client(user);
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         using RawSigner raw = server.Raw(server.Token(user));
-        SignCommitment opened = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
-        SignCommitment untouched = SignCommitment.Decode((await raw.Client.BeginSignAsync(new BeginSignRequest { KeyId = key.KeyId }, raw.Headers)).Commitment.Span);
+        SignCommitment opened = await raw.BeginSignAsync(key.KeyId), untouched = await raw.BeginSignAsync(key.KeyId);
         Assert.NotEqual(opened.ServerSessionId, untouched.ServerSessionId);
 
         // A well-formed c3 (from the first session) sent for the second session, which nobody opened.
         var first = new SignClientSession(key.Share, Digest.Parse(RandomNumberGenerator.GetBytes(32)));
-        SignNonceResponse opening = await raw.Client.SignNonceAsync(new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(first.HandleCommitment(opened).Encode()) }, raw.Headers);
-        SignCiphertext ciphertext = first.HandleOpening(SignOpening.Decode(opening.Opening.Span, CurveKind.P256));
-        Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(async () => await raw.Client.SignFinishAsync(new SignFinishRequest
-        {
-            KeyId = key.KeyId,
-            SessionId = ByteString.CopyFrom(untouched.ServerSessionId),
-            Ciphertext = ByteString.CopyFrom(ciphertext.Encode()),
-        }, raw.Headers)));
+        byte[] opening = await raw.SignNonceAsync(key.KeyId, first.HandleCommitment(opened));
+        SignCiphertext ciphertext = first.HandleOpening(SignOpening.Decode(opening, CurveKind.P256));
+        Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(() => raw.SignFinishAsync(key.KeyId, untouched.ServerSessionId, ciphertext)));
 
         // The device holding the second commitment still signs with it.
         byte[] digest = RandomNumberGenerator.GetBytes(32);
         var second = new SignClientSession(key.Share, Digest.Parse(digest));
-        SignNonceResponse secondOpening = await raw.Client.SignNonceAsync(new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(second.HandleCommitment(untouched).Encode()) }, raw.Headers);
-        SignFinishResponse finished = await raw.Client.SignFinishAsync(new SignFinishRequest
-        {
-            KeyId = key.KeyId,
-            SessionId = ByteString.CopyFrom(untouched.ServerSessionId),
-            Ciphertext = ByteString.CopyFrom(second.HandleOpening(SignOpening.Decode(secondOpening.Opening.Span, CurveKind.P256)).Encode()),
-        }, raw.Headers);
-        EcdsaSignature signature = second.HandleResult(SignResult.Decode(finished.Result.Span, CurveKind.P256));
+        byte[] secondOpening = await raw.SignNonceAsync(key.KeyId, second.HandleCommitment(untouched));
+        byte[] result = await raw.SignFinishAsync(key.KeyId, untouched.ServerSessionId, second.HandleOpening(SignOpening.Decode(secondOpening, CurveKind.P256)));
+        EcdsaSignature signature = second.HandleResult(SignResult.Decode(result, CurveKind.P256));
         Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
     }
 
