@@ -14,7 +14,8 @@ namespace Mpc.Grains;
 /// existing ones (the one handed out longest ago) instead of a new one: clients that throw commitments away (a
 /// process that signs once and exits) cannot pile them up. The first SignNonce opens a session for good; it is
 /// never handed out or opened again (a second SignNonce for it is NotFound, as if it had never existed) and is
-/// forgotten <see cref="SignerOptions.OpenedSignSessionLifetime"/> later if it does not finish.
+/// forgotten <see cref="SignerOptions.OpenedSignSessionLifetime"/> later if it does not finish. A session forgotten
+/// here (removed, expired, cleared) is disposed, which spends it: its k1 and commitment salt do not outlive it.
 /// </summary>
 internal sealed class SigningSessions(SignerOptions options, TimeProvider time) : IEnumerable<KeyValuePair<string, PendingSign>>
 {
@@ -75,9 +76,29 @@ internal sealed class SigningSessions(SignerOptions options, TimeProvider time) 
 
     public bool TryGetValue(string sessionId, out PendingSign? pending) => _sessions.TryGetValue(sessionId, out pending);
 
-    public bool Remove(string sessionId) => _sessions.Remove(sessionId);
+    /// <summary>Forgets the session and spends it.</summary>
+    public bool Remove(string sessionId)
+    {
+        if (!_sessions.Remove(sessionId, out PendingSign? pending))
+        {
+            return false;
+        }
+        pending.Session.Dispose();
+        return true;
+    }
 
-    public void Clear() => _sessions.Clear();
+    /// <summary>Forgets the session without spending it: the caller is finishing it, and disposes it when done.</summary>
+    public void Detach(string sessionId) => _sessions.Remove(sessionId);
+
+    /// <summary>Forgets and spends every session.</summary>
+    public void Clear()
+    {
+        foreach (PendingSign pending in _sessions.Values)
+        {
+            pending.Session.Dispose();
+        }
+        _sessions.Clear();
+    }
 
     /// <summary>Opened sessions of the key that have not finished: the ones that hold the key's rate-limit slots.</summary>
     public int OpenedCount(string keyId) => _sessions.Values.Count(s => s.Opened && s.KeyId == keyId);
@@ -97,7 +118,7 @@ internal sealed class SigningSessions(SignerOptions options, TimeProvider time) 
         DateTimeOffset now = time.GetUtcNow();
         foreach (string id in _sessions.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
         {
-            _sessions.Remove(id);
+            Remove(id);
         }
     }
 

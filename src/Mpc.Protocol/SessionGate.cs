@@ -14,6 +14,15 @@ internal sealed class SessionGate<TState> where TState : struct, Enum
 
     public TState State { get; private set; }
 
+    /// <summary>Ends the session where it stands (waiting for a step in progress): every later step is refused.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            State = _failed;
+        }
+    }
+
     public T Step<T>(string message, TState expected, TState next, Func<T> transition)
     {
         lock (_lock)

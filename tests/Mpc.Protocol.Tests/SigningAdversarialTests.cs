@@ -132,6 +132,33 @@ public sealed class SigningAdversarialTests(EngineFixture engine)
     }
 
     [Fact]
+    public void A_disposed_session_is_spent_and_refuses_its_rounds()
+    {
+        (SignServerSession unopened, _, SignNonce nonce) = AtNonce();
+        Assert.False(unopened.IsSpent);
+        unopened.Dispose();
+        Assert.True(unopened.IsSpent);
+        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => unopened.HandleNonce(nonce)));
+        unopened.Dispose();
+
+        (SignServerSession opened, _, SignCiphertext ciphertext) = AtCiphertext();
+        Assert.False(opened.IsSpent);
+        opened.Dispose();
+        Assert.True(opened.IsSpent);
+        Assert.Equal(MpcErrorCode.UnexpectedMessage, Refusal(() => opened.HandleCiphertext(ciphertext)));
+    }
+
+    [Fact]
+    public void A_finished_session_is_spent_before_it_is_disposed()
+    {
+        (SignServerSession server, _, SignCiphertext ciphertext) = AtCiphertext();
+        Assert.False(server.HandleCiphertext(ciphertext).KeyMustBeFrozen);
+        Assert.True(server.IsSpent);
+        server.Dispose();
+        Assert.True(server.IsSpent);
+    }
+
+    [Fact]
     public void Second_nonce_with_a_different_R2_is_refused()
     {
         // Two R2 against one k1 would give two equations in k1⁻¹ and k1⁻¹·x: the key would leak.

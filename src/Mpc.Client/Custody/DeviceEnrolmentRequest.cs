@@ -95,17 +95,11 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     public byte[] ExportSecret()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        // Sized so the buffer never grows: Clear() then zeroes the only copy besides the returned one.
-        var writer = new WireWriter(1024).WriteString(SecretFormat).WriteUInt32(SecretVersion);
-        WriteHeader(writer, Request);
-        try
+        return WireWriter.ToSecretArray(writer =>
         {
-            return writer.WriteBytes(_privateKey).ToArray();
-        }
-        finally
-        {
-            writer.Clear();
-        }
+            WriteHeader(writer.WriteString(SecretFormat).WriteUInt32(SecretVersion), Request);
+            writer.WriteBytes(_privateKey);
+        });
     }
 
     /// <summary>Restores a pending enrolment written by <see cref="ExportSecret"/>; the caller disposes it and zeroes <paramref name="secret"/>.</summary>

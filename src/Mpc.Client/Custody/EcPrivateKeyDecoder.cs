@@ -128,11 +128,10 @@ internal static class EcPrivateKeyDecoder
             octets.CopyTo(scalar, curve.ScalarLength - octets.Length);
             try
             {
-                // Not EcCurve.DecodeScalar: it copies the bytes into an array nobody zeroes.
-                var d = new BigInteger(1, scalar);
+                BigInteger d;
                 try
                 {
-                    curve.RequireScalar(d, "private key");
+                    d = curve.DecodeScalar(scalar, "private key");
                 }
                 catch (MpcProtocolException e)
                 {

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Mpc.Crypto.Curves;
-using BigInteger = Org.BouncyCastle.Math.BigInteger;
 
 namespace Mpc.Client.Custody;
 
@@ -50,17 +49,6 @@ public sealed class ImportedKey : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             return _scalar;
         }
-    }
-
-    /// <summary>
-    /// d as the protocol layer's BouncyCastle integer. BouncyCastle's BigInteger is immutable and cannot be
-    /// zeroed: call this at the last moment and keep the result no longer than needed.
-    /// </summary>
-    internal BigInteger ToBigInteger()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        // Not EcCurve.DecodeScalar, which copies the bytes into an array nobody zeroes; the range was checked on import.
-        return new BigInteger(1, _scalar);
     }
 
     public void Dispose()

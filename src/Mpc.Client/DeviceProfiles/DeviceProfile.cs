@@ -71,8 +71,8 @@ public sealed class DeviceProfile : IDisposable
         byte[] ringPedersen = RingPedersen.ExportSecret();
         try
         {
-            return new WireWriter().WriteString(Format).WriteUInt32(Version).WriteString(DeviceId).WriteTime(CreatedAt)
-                .WriteBytes(ringPedersen).ToArray();
+            return WireWriter.ToSecretArray(writer => writer.WriteString(Format).WriteUInt32(Version).WriteString(DeviceId).WriteTime(CreatedAt)
+                .WriteBytes(ringPedersen));
         }
         finally
         {

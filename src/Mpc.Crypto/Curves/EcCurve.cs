@@ -186,8 +186,9 @@ public sealed class EcCurve
             while (true)
             {
                 RandomNumberGenerator.Fill(buffer);
-                // 128 extra bits make the reduction bias negligible; zero is rejected.
-                BigInteger k = new BigInteger(1, buffer.ToArray()).Mod(Order);
+                // 128 extra bits make the reduction bias negligible; zero is rejected. Read straight from the
+                // stack buffer: no heap copy of the random bytes is made (k1, k2 and proof nonces come from here).
+                BigInteger k = new BigInteger(1, buffer).Mod(Order);
                 if (k.SignValue != 0)
                 {
                     return k;
@@ -200,14 +201,17 @@ public sealed class EcCurve
         }
     }
 
-    /// <summary>Decodes a fixed-length big-endian scalar and requires it in [1, q-1].</summary>
+    /// <summary>
+    /// Decodes a fixed-length big-endian scalar and requires it in [1, q-1]. Secrets (x1, x2, an imported key) are
+    /// decoded here: straight from <paramref name="encoded"/>, with no copy of the bytes left to zero.
+    /// </summary>
     public BigInteger DecodeScalar(ReadOnlySpan<byte> encoded, string field)
     {
         if (encoded.Length != ScalarLength)
         {
             throw new MpcProtocolException(MpcErrorCode.ScalarOutOfRange, $"{field} must be {ScalarLength} bytes.");
         }
-        var value = new BigInteger(1, encoded.ToArray());
+        var value = new BigInteger(1, encoded);
         RequireScalar(value, field);
         return value;
     }

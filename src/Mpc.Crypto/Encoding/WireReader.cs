@@ -65,7 +65,11 @@ public ref struct WireReader
         return BinaryPrimitives.ReadUInt32BigEndian(value);
     }
 
-    /// <summary>Reads a signed integer and insists on the minimal encoding, so every value has exactly one form.</summary>
+    /// <summary>
+    /// Reads a signed integer and insists on the minimal encoding, so every value has exactly one form. Secrets (Paillier
+    /// primes, ring-Pedersen trapdoors) are read here too: a non-negative value is decoded straight from the input, and
+    /// the copy BouncyCastle's signed constructor needs for a negative one is zeroed.
+    /// </summary>
     public BigInteger ReadBigInteger(string field, int maxBits)
     {
         ReadOnlySpan<byte> value = ReadBytes(field);
@@ -73,12 +77,12 @@ public ref struct WireReader
         {
             throw Error.Malformed($"{field} is empty");
         }
-        var result = new BigInteger(value.ToArray());
+        BigInteger result = value[0] < 0x80 ? new BigInteger(1, value) : Negative(value);
         if (result.BitLength > maxBits)
         {
             throw Error.Malformed($"{field} is larger than {maxBits} bits");
         }
-        if (result.ToByteArray().Length != value.Length)
+        if (result.GetLengthofByteArray() != value.Length)
         {
             throw Error.Malformed($"{field} is not minimally encoded");
         }
@@ -109,4 +113,17 @@ public ref struct WireReader
     }
 
     public delegate T ReadItem<T>(ref WireReader reader);
+
+    private static BigInteger Negative(ReadOnlySpan<byte> twosComplement)
+    {
+        byte[] copy = twosComplement.ToArray();
+        try
+        {
+            return new BigInteger(copy);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(copy);
+        }
+    }
 }

@@ -11,28 +11,71 @@ namespace Mpc.Crypto.Encoding;
 /// </summary>
 public sealed class WireWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer;
+    private const int PrefixLength = 4;
+
+    [ThreadStatic]
+    private static int t_growths;
+
+    /// <summary>Null for the counting pass of <see cref="ToSecretArray"/>, which only adds up field lengths.</summary>
+    private readonly ArrayBufferWriter<byte>? _buffer;
+
+    /// <summary>A writer for secrets: growing would abandon a copy of what was written, so it refuses to.</summary>
+    private readonly bool _fixedSize;
+
+    private int _counted;
 
     public WireWriter()
         : this(256)
     {
     }
 
-    /// <summary>
-    /// For secret input: a capacity the fields fit in means the buffer never grows, so <see cref="Clear"/> zeroes the
-    /// only copy.
-    /// </summary>
+    /// <summary>A writer whose buffer starts at <paramref name="initialCapacity"/> bytes and grows as needed; for secrets use <see cref="ToSecretArray"/>.</summary>
     public WireWriter(int initialCapacity) => _buffer = new ArrayBufferWriter<byte>(initialCapacity);
 
+    private WireWriter(ArrayBufferWriter<byte>? buffer, bool fixedSize)
+    {
+        _buffer = buffer;
+        _fixedSize = fixedSize;
+    }
+
+    /// <summary>
+    /// How many times a writer on this thread has had to grow its buffer (each growth leaves the old buffer, with
+    /// everything written so far, behind uncleared): tests check that secret exports never do.
+    /// </summary>
+    internal static int GrowthsOnThisThread => t_growths;
+
+    /// <summary>
+    /// Encodes secret fields: <paramref name="write"/> runs once to count their length and once to write them into a
+    /// buffer of exactly that size, which never grows (a second pass that writes more than the first throws
+    /// <see cref="InvalidOperationException"/>) and is zeroed before this returns. The caller zeroes the result.
+    /// </summary>
+    public static byte[] ToSecretArray(Action<WireWriter> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var counter = new WireWriter(null, fixedSize: false);
+        write(counter);
+        var writer = new WireWriter(new ArrayBufferWriter<byte>(Math.Max(1, counter._counted)), fixedSize: true);
+        try
+        {
+            write(writer);
+            return writer.ToArray();
+        }
+        finally
+        {
+            writer.Clear();
+        }
+    }
+
     /// <summary>Zeroes what was written (the current buffer only; earlier ones left behind by growth are not reachable).</summary>
-    public void Clear() => _buffer.Clear();
+    public void Clear() => _buffer?.Clear();
 
     public WireWriter WriteBytes(ReadOnlySpan<byte> value)
     {
-        Span<byte> prefix = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(prefix, checked((uint)value.Length));
-        _buffer.Write(prefix);
-        _buffer.Write(value);
+        if (BeginField(value.Length, out Span<byte> destination))
+        {
+            value.CopyTo(destination);
+            EndField(value.Length);
+        }
         return this;
     }
 
@@ -45,8 +88,20 @@ public sealed class WireWriter
         return WriteBytes(buf);
     }
 
-    /// <summary>Signed integers in minimal two's-complement big-endian form.</summary>
-    public WireWriter WriteBigInteger(BigInteger value) => WriteBytes(value.ToByteArray());
+    /// <summary>
+    /// Signed integers in minimal two's-complement big-endian form, encoded straight into the buffer: no temporary
+    /// array is made, so secrets (Paillier primes, ring-Pedersen trapdoors) go through here too.
+    /// </summary>
+    public WireWriter WriteBigInteger(BigInteger value)
+    {
+        int length = value.GetLengthofByteArray();
+        if (BeginField(length, out Span<byte> destination))
+        {
+            value.ToByteArray(destination);
+            EndField(length);
+        }
+        return this;
+    }
 
     public WireWriter WriteList<T>(IReadOnlyList<T> items, Action<WireWriter, T> writeItem)
     {
@@ -58,7 +113,39 @@ public sealed class WireWriter
         return this;
     }
 
-    public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+    public byte[] ToArray() => Written.WrittenSpan.ToArray();
 
-    public ReadOnlySpan<byte> WrittenSpan => _buffer.WrittenSpan;
+    public ReadOnlySpan<byte> WrittenSpan => Written.WrittenSpan;
+
+    private ArrayBufferWriter<byte> Written => _buffer ?? throw new InvalidOperationException("A counting writer holds no bytes.");
+
+    /// <summary>
+    /// Writes the length prefix of a field of <paramref name="length"/> bytes and hands out where its bytes go; false
+    /// (nothing to write) on the counting pass.
+    /// </summary>
+    private bool BeginField(int length, out Span<byte> destination)
+    {
+        int total = checked(PrefixLength + length);
+        if (_buffer is null)
+        {
+            _counted = checked(_counted + total);
+            destination = default;
+            return false;
+        }
+        if (_buffer.FreeCapacity < total)
+        {
+            t_growths++;
+            if (_fixedSize)
+            {
+                Clear();
+                throw new InvalidOperationException("A writer sized for secrets would have to grow: the fields written differ from the fields counted.");
+            }
+        }
+        Span<byte> field = _buffer.GetSpan(total);
+        BinaryPrimitives.WriteUInt32BigEndian(field, checked((uint)length));
+        destination = field.Slice(PrefixLength, length);
+        return true;
+    }
+
+    private void EndField(int length) => _buffer!.Advance(PrefixLength + length);
 }

@@ -64,7 +64,10 @@ public sealed class PaillierPrivateKey : IDisposable
     /// <summary>Builds a key from given primes without checking them: tests use it to forge malformed moduli.</summary>
     internal static PaillierPrivateKey FromPrimesUnchecked(BigInteger p, BigInteger q, IBigNumBackend backend) => new(p, q, backend);
 
-    /// <summary>Writes the primes for encrypted storage (AEAD-protected by the caller).</summary>
+    /// <summary>
+    /// Writes the primes for encrypted storage (AEAD-protected by the caller), straight into the writer's buffer:
+    /// use a writer from <see cref="WireWriter.ToSecretArray"/>, which never grows and is zeroed.
+    /// </summary>
     public void WriteSecretTo(WireWriter writer) => writer.WriteBigInteger(P).WriteBigInteger(Q);
 
     /// <summary>Reads what <see cref="WriteSecretTo"/> wrote, with the structural checks that are cheap.</summary>

@@ -14,7 +14,11 @@ internal static class BlumPrimeArithmetic
 {
     /// <summary>What one prime contributes to every round: y_i^e and y_i^(N⁻¹) mod p, (y_i/p), and the same for −1 and w.</summary>
     public sealed record PrimeHalves(
-        BigInteger[] FourthRoots, BigInteger[] NthRoots, int[] Legendres, BigInteger MinusOneRoot, int MinusOneLegendre, BigInteger WRoot, int WLegendre);
+        BigInteger[] FourthRoots, BigInteger[] NthRoots, int[] Legendres, BigInteger MinusOneRoot, int MinusOneLegendre, BigInteger WRoot, int WLegendre)
+    {
+        // A record prints its members by default: residues mod a secret prime (gcd(WRoot⁴ ∓ w, N) is that prime).
+        public override string ToString() => nameof(PrimeHalves);
+    }
 
     /// <summary>
     /// For the challenges y_i modulo <paramref name="prime"/>: y_i^fourthRoot, y_i^nInverse and (y_i/p), and (−1)^fourthRoot,

@@ -226,10 +226,9 @@ public sealed class RingPedersenSecret : IDisposable
     /// that keeps one device's parameters sealed between processes. The caller seals them and zeroes the array.
     /// </summary>
     public byte[] ExportSecret() =>
-        new WireWriter().WriteUInt32(ExportVersion)
+        WireWriter.ToSecretArray(writer => writer.WriteUInt32(ExportVersion)
             .WriteBigInteger(Parameters.N).WriteBigInteger(Parameters.S).WriteBigInteger(Parameters.T)
-            .WriteBigInteger(P).WriteBigInteger(Q).WriteBigInteger(Lambda)
-            .ToArray();
+            .WriteBigInteger(P).WriteBigInteger(Q).WriteBigInteger(Lambda));
 
     /// <summary>
     /// Reads <see cref="ExportSecret"/>'s bytes and checks them before anything uses them: N̂ = p̂·q̂ with p̂ ≠ q̂ odd,

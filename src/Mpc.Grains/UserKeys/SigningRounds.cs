@@ -54,7 +54,7 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         }
         catch (SignerException)
         {
-            // Refused before the nonce is opened, so the session is burnt without spending anything.
+            // Refused before the nonce is opened: the session is burnt (and spent) having revealed nothing.
             context.Signs.Remove(sessionId);
             context.Audit.Record(keyId, AuditEventKind.Sign, stored.DeviceId, decoded.Digest, AuditOutcomes.RateLimited);
             throw;
@@ -83,13 +83,15 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         // is told NotFound and burns nothing, so the device that holds that commitment can still use it.
         PendingSign pending = context.Signs.Find(id, keyId) is { Opened: true } opened ? opened : throw SignerErrors.UnknownSession();
         SignCiphertext decoded = UserKeysContext.Protocol(() => SignCiphertext.Decode(ciphertext, key.CurveKind, pending.Session.PaillierModulusBits));
-        // The session is spent whatever happens below: its nonce never meets a second c3.
-        context.Signs.Remove(id);
+        // The session is spent whatever happens below: its nonce never meets a second c3. Out of the sessions now, it is
+        // still used until this call ends, when it is disposed (spent) on every path, a refused final check included.
+        context.Signs.Detach(id);
+        using SignServerSession session = pending.Session;
         FinalCheckRecord record;
         try
         {
             // The proof first: a refused c3 costs no storage write, leaves no marker and decrypts nothing.
-            record = pending.Session.VerifyCiphertext(decoded);
+            record = session.VerifyCiphertext(decoded);
         }
         catch (MpcProtocolException e)
         {
@@ -106,7 +108,7 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         try
         {
             context.Metrics.FinalCheckStarted();
-            outcome = pending.Session.DecryptAndVerify();
+            outcome = session.DecryptAndVerify();
         }
         catch (MpcProtocolException e)
         {

@@ -6,6 +6,7 @@ using Mpc.Crypto.Paillier;
 using Mpc.Crypto.Proofs;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Math.EC;
+using CryptographicOperations = System.Security.Cryptography.CryptographicOperations;
 
 namespace Mpc.Protocol.Keys;
 
@@ -93,20 +94,31 @@ public sealed class ClientKeyShare : IDisposable
     public byte[] ExportSecret()
     {
         EcCurve curve = EcCurve.Get(Curve);
-        var writer = new WireWriter()
-            .WriteUInt32(ServerRingPedersen is null ? 2 : ExportVersion)
-            .WriteString(KeyId)
-            .WriteUInt32((uint)Curve)
-            .WriteBytes(curve.EncodeScalar(X2))
-            .WriteBigInteger(Paillier.N)
-            .WriteBigInteger(EncryptedServerShare)
-            .WriteBytes(curve.EncodePoint(PublicKey))
-            .WriteString(DeviceId);
-        if (ServerRingPedersen is { } ringPedersen)
+        byte[] x2 = curve.EncodeScalar(X2);
+        byte[] publicKey = curve.EncodePoint(PublicKey);
+        try
         {
-            writer.WriteBigInteger(ringPedersen.S).WriteBigInteger(ringPedersen.T);
+            // Written into a buffer sized to fit, zeroed before this returns: no copy of x2 is left behind.
+            return WireWriter.ToSecretArray(writer =>
+            {
+                writer.WriteUInt32(ServerRingPedersen is null ? 2 : ExportVersion)
+                    .WriteString(KeyId)
+                    .WriteUInt32((uint)Curve)
+                    .WriteBytes(x2)
+                    .WriteBigInteger(Paillier.N)
+                    .WriteBigInteger(EncryptedServerShare)
+                    .WriteBytes(publicKey)
+                    .WriteString(DeviceId);
+                if (ServerRingPedersen is { } ringPedersen)
+                {
+                    writer.WriteBigInteger(ringPedersen.S).WriteBigInteger(ringPedersen.T);
+                }
+            });
         }
-        return writer.ToArray();
+        finally
+        {
+            CryptographicOperations.ZeroMemory(x2);
+        }
     }
 
     /// <summary>Rebuilds a share from <see cref="ExportSecret"/> output.</summary>

@@ -108,16 +108,22 @@ public sealed class ServerKeyShare : IDisposable
     public byte[] ExportSecret()
     {
         EcCurve curve = EcCurve.Get(Curve);
-        var writer = new WireWriter()
-            .WriteUInt32(ExportVersion)
-            .WriteString(KeyId)
-            .WriteUInt32((uint)Curve)
-            .WriteBytes(curve.EncodeScalar(X1));
-        Paillier.WriteSecretTo(writer);
-        return writer
-            .WriteBigInteger(EncryptedShare)
-            .WriteBytes(curve.EncodePoint(PublicKey))
-            .ToArray();
+        byte[] x1 = curve.EncodeScalar(X1);
+        byte[] publicKey = curve.EncodePoint(PublicKey);
+        try
+        {
+            // Written into a buffer sized to fit, zeroed before this returns: no copy of x1, p or q is left behind.
+            return WireWriter.ToSecretArray(writer =>
+            {
+                writer.WriteUInt32(ExportVersion).WriteString(KeyId).WriteUInt32((uint)Curve).WriteBytes(x1);
+                Paillier.WriteSecretTo(writer);
+                writer.WriteBigInteger(EncryptedShare).WriteBytes(publicKey);
+            });
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(x1);
+        }
     }
 
     /// <summary>Rebuilds a share from <see cref="ExportSecret"/> output, re-checking its consistency.</summary>
@@ -157,20 +163,22 @@ public sealed class ServerKeyShare : IDisposable
     private byte[] DeriveFinalCheckKey()
     {
         byte[] x1 = EcCurve.Get(Curve).EncodeScalar(X1);
-        // Sized so the writer never grows: Clear then zeroes the one buffer holding the secrets.
-        var secrets = new WireWriter(64 + (2 * PaillierModulusBits / 8) + x1.Length);
+        byte[]? secrets = null;
         try
         {
-            secrets.WriteBytes(x1);
-            Paillier.WriteSecretTo(secrets);
+            secrets = WireWriter.ToSecretArray(writer =>
+            {
+                writer.WriteBytes(x1);
+                Paillier.WriteSecretTo(writer);
+            });
             byte[] info = new WireWriter().WriteString(FinalCheckKeyLabel).WriteString(KeyId).ToArray();
             byte[] macKey = new byte[32];
-            HKDF.DeriveKey(HashAlgorithmName.SHA256, secrets.WrittenSpan, macKey, salt: [], info);
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, secrets, macKey, salt: [], info);
             return macKey;
         }
         finally
         {
-            secrets.Clear();
+            CryptographicOperations.ZeroMemory(secrets);
             CryptographicOperations.ZeroMemory(x1);
         }
     }

@@ -14,9 +14,10 @@ namespace Mpc.Protocol.Signing;
 /// <summary>
 /// The server's (P1's) side of one signature. The nonce k1 lives only in this object, is committed to
 /// before the client's R2 exists, and is spent by exactly one pass through the rounds: any replayed,
-/// repeated or out-of-order message is refused and the session cannot be resumed.
+/// repeated or out-of-order message is refused and the session cannot be resumed. Whoever drops a session before it
+/// finishes disposes it, which spends it the same way.
 /// </summary>
-public sealed class SignServerSession
+public sealed class SignServerSession : IDisposable
 {
     private enum State { Committed, Opened, Verified, Finished, Failed }
 
@@ -169,6 +170,19 @@ public sealed class SignServerSession
             Spend();
         }
     }
+
+    /// <summary>
+    /// Spends a session dropped before it finished (or after; idempotent): k1 is forgotten, the commitment salt zeroed
+    /// and every later round refused.
+    /// </summary>
+    public void Dispose()
+    {
+        _gate.Close();
+        Spend();
+    }
+
+    /// <summary>Whether k1 is forgotten and the commitment salt zeroed (tests look).</summary>
+    internal bool IsSpent => _k1 is null && !_salt.AsSpan().ContainsAnyExcept((byte)0);
 
     /// <summary>Forgets k1 (and the commitment salt): after round 4 begins, this session's nonce is never used again.</summary>
     private void Spend()

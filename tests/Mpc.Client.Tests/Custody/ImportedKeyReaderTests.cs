@@ -143,7 +143,7 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
         Assert.Equal(format, key.Format);
         Assert.Equal(files.Scalar(keyFile, scalarLength), key.PrivateScalar.ToArray());
         Assert.Equal(files.PublicKey(keyFile, EcCurve.Get(curve).PointLength), key.PublicKey);
-        Assert.Equal(key.PublicKey, EcCurve.Get(curve).EncodePoint(EcCurve.Get(curve).MultiplyBase(key.ToBigInteger())));
+        Assert.Equal(key.PublicKey, EcCurve.Get(curve).EncodePoint(EcCurve.Get(curve).MultiplyBase(EcCurve.Get(curve).DecodeScalar(key.PrivateScalar, "d"))));
     }
 
     [Fact]
@@ -336,7 +336,6 @@ public sealed class ImportedKeyReaderTests(OpenSslFiles files) : IClassFixture<O
         ImportedKey key = Read("p256.pem");
         key.Dispose();
         Assert.Throws<ObjectDisposedException>(() => key.PrivateScalar.Length);
-        Assert.Throws<ObjectDisposedException>(() => key.ToBigInteger());
         Assert.DoesNotContain(Convert.ToHexStringLower(files.Scalar("p256.pem", 32)), key.ToString());
     }
 

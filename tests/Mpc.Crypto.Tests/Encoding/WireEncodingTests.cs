@@ -148,6 +148,66 @@ public sealed class WireEncodingTests
         Assert.Equal(257, new WireReader(longString).ReadString("s", maxLength: 257).Length);
     }
 
+    [Fact]
+    public void BigIntegers_are_written_as_ToByteArray_encodes_them_and_read_back()
+    {
+        var random = new Random(7);
+        BigInteger[] values =
+        [
+            .. Integers,
+            .. Enumerable.Range(1, 300).Select(bits => new BigInteger(bits, random)),
+            .. Enumerable.Range(1, 300).Select(bits => new BigInteger(bits, random).Negate()),
+            BigInteger.One.ShiftLeft(2047).Add(BigInteger.One), BigInteger.One.ShiftLeft(2048).Subtract(BigInteger.One).Negate(),
+        ];
+        foreach (BigInteger value in values)
+        {
+            byte[] expected = value.ToByteArray();
+            byte[] written = new WireWriter().WriteBigInteger(value).ToArray();
+            byte[] prefix = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(prefix, expected.Length);
+            Assert.Equal([.. prefix, .. expected], written);
+            Assert.Equal(value, new WireReader(written).ReadBigInteger("n", 2048));
+        }
+    }
+
+    [Fact]
+    public void A_secret_array_holds_the_same_bytes_from_a_buffer_that_never_grows()
+    {
+        // Three 2048-bit integers: the default 256-byte writer has to grow to hold them.
+        var random = new Random(11);
+        BigInteger[] secrets = [.. Enumerable.Range(0, 3).Select(_ => new BigInteger(2048, random))];
+        void Write(WireWriter writer) => writer.WriteUInt32(1).WriteString("key id").WriteBytes([1, 2, 3]).WriteBytes([])
+            .WriteList(secrets, (w, v) => w.WriteBigInteger(v));
+
+        int before = WireWriter.GrowthsOnThisThread;
+        var plain = new WireWriter();
+        Write(plain);
+        Assert.True(WireWriter.GrowthsOnThisThread > before);
+
+        before = WireWriter.GrowthsOnThisThread;
+        byte[] secret = WireWriter.ToSecretArray(Write);
+        Assert.Equal(before, WireWriter.GrowthsOnThisThread);
+        Assert.Equal(plain.ToArray(), secret);
+
+        Assert.Equal(new WireWriter().WriteBytes([]).ToArray(), WireWriter.ToSecretArray(w => w.WriteBytes([])));
+    }
+
+    [Fact]
+    public void A_secret_writer_refuses_to_grow_past_what_was_counted()
+    {
+        int passes = 0;
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => WireWriter.ToSecretArray(writer =>
+        {
+            writer.WriteBytes([1, 2, 3]);
+            if (++passes == 2)
+            {
+                writer.WriteBytes([4]);
+            }
+        }));
+        Assert.Contains("grow", e.Message, StringComparison.Ordinal);
+        Assert.Equal(2, passes);
+    }
+
     private static void AssertMalformed(Action action)
     {
         MpcProtocolException e = Assert.Throws<MpcProtocolException>(action);
