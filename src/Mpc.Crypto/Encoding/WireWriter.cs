@@ -13,9 +13,6 @@ public sealed class WireWriter
 {
     private const int PrefixLength = 4;
 
-    [ThreadStatic]
-    private static int t_growths;
-
     /// <summary>Null for the counting pass of <see cref="ToSecretArray"/>, which only adds up field lengths.</summary>
     private readonly ArrayBufferWriter<byte>? _buffer;
 
@@ -39,10 +36,10 @@ public sealed class WireWriter
     }
 
     /// <summary>
-    /// How many times a writer on this thread has had to grow its buffer (each growth leaves the old buffer, with
-    /// everything written so far, behind uncleared): tests check that secret exports never do.
+    /// How many times this writer has had to grow its buffer (each growth leaves the old buffer, with everything written
+    /// so far, behind uncleared). A writer from <see cref="ToSecretArray"/> never does: it throws instead.
     /// </summary>
-    internal static int GrowthsOnThisThread => t_growths;
+    internal int Growths { get; private set; }
 
     /// <summary>
     /// Encodes secret fields: <paramref name="write"/> runs once to count their length and once to write them into a
@@ -134,7 +131,7 @@ public sealed class WireWriter
         }
         if (_buffer.FreeCapacity < total)
         {
-            t_growths++;
+            Growths++;
             if (_fixedSize)
             {
                 Clear();
