@@ -156,6 +156,7 @@ public sealed class FileKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, ID
 
     private void CreateKeyFile(string path)
     {
+        bool existed = Directory.Exists(_directory);
         if (OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(_directory);
@@ -163,6 +164,11 @@ public sealed class FileKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, ID
         else
         {
             Directory.CreateDirectory(_directory, OwnerOnlyDirectory);
+        }
+        if (!existed)
+        {
+            // The new directory's own name must be as durable as the key file about to be written into it.
+            DirectoryFlush.Flush(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(_directory)))!);
         }
 
         byte[] fresh = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
