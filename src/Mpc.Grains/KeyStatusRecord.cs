@@ -93,14 +93,9 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
                 // Another activation wrote since this one read: decide again on what storage holds now. If storage cannot
                 // be read, this marker (never stored) must not linger in memory looking like an interrupted check, which
                 // the next signature would re-run, decrypting on a status nobody confirmed.
-                try
-                {
-                    await ReloadAsync();
-                }
-                catch (Exception e)
+                if (!await TryReloadAsync())
                 {
                     _memory.Finished(checkId);
-                    logger.LogError(e, "Re-reading the key status record after a conflicting write failed; nothing was decrypted for key {KeyId}", key.KeyId);
                     throw new SignerException(SignerErrorKind.Internal,
                         "The server could not record the signing check; nothing was decrypted. Try again later.");
                 }
@@ -130,20 +125,8 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     /// and the key is not frozen there: a re-run decrypts only on that, never on what this activation last read (another
     /// activation may have frozen the key or settled the check since). False, logged, when storage cannot be read.
     /// </summary>
-    public async Task<bool> IsStillPendingInStorageAsync(string keyId, string checkId)
-    {
-        try
-        {
-            await ReloadAsync();
-        }
-        catch (Exception e)
-        {
-            logger.LogError(e, "Re-reading the key status record before re-running a final check of key {KeyId} failed; it is not re-run", keyId);
-            return false;
-        }
-        return state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) && entry.Status != KeyStatus.Frozen
-            && entry.PendingCheck?.CheckId == checkId;
-    }
+    public async Task<bool> IsStillPendingInStorageAsync(string keyId, string checkId) =>
+        await TryReloadAsync() && ForeignMarker(keyId)?.CheckId == checkId;
 
     /// <summary>
     /// Clears a foreign marker whose check was re-run and passed. ETag-checked: true only when storage held exactly that
@@ -331,15 +314,18 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
         }
     }
 
-    private async Task TryReloadAsync()
+    /// <summary><see cref="ReloadAsync"/>; false, logged, when storage cannot be read (memory then keeps what it had).</summary>
+    private async Task<bool> TryReloadAsync()
     {
         try
         {
             await ReloadAsync();
+            return true;
         }
         catch (Exception e)
         {
             logger.LogError(e, "Re-reading the key status record failed");
+            return false;
         }
     }
 }
