@@ -67,6 +67,28 @@ internal static class DurableFile
         return Publish(temporary, fullPath, directory, overwrite, flushDirectory ?? DirectoryFlush.Flush);
     }
 
+    /// <summary>
+    /// Creates <paramref name="directory"/> (owner read/write/search only on Unix) if it does not exist, and then flushes
+    /// its parent: the new directory's own name must be as durable as the files about to be written into it. A
+    /// <paramref name="flushDirectory"/> replaces <see cref="DirectoryFlush.Flush"/>, as for <see cref="Write"/>.
+    /// </summary>
+    public static void CreateOwnerOnlyDirectory(string directory, Action<string>? flushDirectory = null)
+    {
+        if (System.IO.Directory.Exists(directory))
+        {
+            return;
+        }
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        (flushDirectory ?? DirectoryFlush.Flush)(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)))!);
+    }
+
     private static (string FullPath, string Directory, string Temporary) Names(string path)
     {
         string fullPath = Path.GetFullPath(path);

@@ -18,7 +18,6 @@ public sealed class FileKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, ID
     private const int TagSize = 16;
     private const string AssociatedDataPrefix = "mpc-signer/kek-wrap/v1|";
 
-    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode GroupOrOther =
         UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
         UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
@@ -156,20 +155,7 @@ public sealed class FileKeyEncryptionKeyProvider : IKeyEncryptionKeyProvider, ID
 
     private void CreateKeyFile(string path)
     {
-        bool existed = Directory.Exists(_directory);
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(_directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(_directory, OwnerOnlyDirectory);
-        }
-        if (!existed)
-        {
-            // The new directory's own name must be as durable as the key file about to be written into it.
-            DirectoryFlush.Flush(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(_directory)))!);
-        }
+        DurableFile.CreateOwnerOnlyDirectory(_directory);
 
         byte[] fresh = GC.AllocateUninitializedArray<byte>(KeySize, pinned: true);
         try

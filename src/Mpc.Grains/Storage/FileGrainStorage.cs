@@ -31,7 +31,6 @@ public sealed class FileGrainStorage : IGrainStorage
     public const string DirectoryName = "grains";
     public const string FileExtension = ".grain";
 
-    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     // Striped, and shared by every instance in the process, so two providers on one directory still serialize.
     private static readonly SemaphoreSlim[] Stripes = CreateStripes(64);
@@ -194,23 +193,7 @@ public sealed class FileGrainStorage : IGrainStorage
         await DurableFile.WriteAsync(path, contents, overwrite: true, ownerOnly: true, _flushDirectory, cancellationToken);
     }
 
-    private void EnsureDirectory()
-    {
-        if (System.IO.Directory.Exists(Directory))
-        {
-            return;
-        }
-        if (OperatingSystem.IsWindows())
-        {
-            System.IO.Directory.CreateDirectory(Directory);
-        }
-        else
-        {
-            System.IO.Directory.CreateDirectory(Directory, OwnerOnlyDirectory);
-        }
-        // The new directory's own name must be as durable as the files about to be written into it.
-        _flushDirectory(Path.GetDirectoryName(Directory)!);
-    }
+    private void EnsureDirectory() => DurableFile.CreateOwnerOnlyDirectory(Directory, _flushDirectory);
 
     private static async Task<GrainStateFileFormat.StoredRecord?> LoadAsync(string path, string stateName, GrainId grainId, CancellationToken cancellationToken)
     {
