@@ -89,6 +89,22 @@ public ref struct WireReader
         return result;
     }
 
+    /// <summary>A list of 0 to <paramref name="maxCount"/> entries; a longer count is refused before any entry is read.</summary>
+    public IReadOnlyList<T> ReadListOfAtMost<T>(string field, int maxCount, ReadItem<T> readItem)
+    {
+        uint count = ReadUInt32(field + " count");
+        if (count > (uint)maxCount)
+        {
+            throw Error.Malformed($"{field} may have at most {maxCount} entries");
+        }
+        var items = new T[count];
+        for (int i = 0; i < items.Length; i++)
+        {
+            items[i] = readItem(ref this);
+        }
+        return items;
+    }
+
     public IReadOnlyList<T> ReadList<T>(string field, int exactCount, ReadItem<T> readItem)
     {
         uint count = ReadUInt32(field + " count");

@@ -81,6 +81,20 @@ public sealed class RingPedersenParameters
         return new RingPedersenParameters(n, s, t);
     }
 
+    /// <summary>Length of <see cref="Fingerprint"/> in bytes.</summary>
+    public const int FingerprintLength = 32;
+
+    /// <summary>
+    /// SHA-256 of a label and the length-prefixed (N̂, s, t): how a verifier names a set it has seen proved well formed,
+    /// so the prover can leave out a proof the verifier would not check (docs/protocol.md, "Known device parameters").
+    /// </summary>
+    public byte[] Fingerprint()
+    {
+        var writer = new WireWriter().WriteString("mpc-signer/ring-pedersen-fingerprint/v1");
+        WriteTo(writer);
+        return System.Security.Cryptography.SHA256.HashData(writer.WrittenSpan);
+    }
+
     public override bool Equals(object? obj) =>
         obj is RingPedersenParameters other && N.Equals(other.N) && S.Equals(other.S) && T.Equals(other.T);
 

@@ -91,7 +91,9 @@ public sealed class KeyGenClientSession : IDisposable
                 _curve.EncodePoint(q2),
                 DlogProof.Prove(_curve, _x2, q2, clientContext, ProofPurposes.KeyShare),
                 auxiliary.Parameters,
-                RingPedersenProof.Prove(auxiliary, clientContext));
+                // Proved again only when the server does not already hold them as verified: the proof is the device's
+                // heaviest step of this round (docs/protocol.md, "Known device parameters").
+                KnownParameterSets.Includes(message.KnownClientParameters, auxiliary.Parameters) ? null : RingPedersenProof.Prove(auxiliary, clientContext));
         });
 
     /// <summary>

@@ -30,6 +30,7 @@ public sealed class KeyGenServerSession : IDisposable
     private ECPoint? _q1;
     private DlogProof? _q1Proof;
     private byte[]? _salt;
+    private IReadOnlyList<byte[]> _knownAtStart = [];
 
     /// <param name="keyId">1–64 characters from [A-Za-z0-9_-]; chosen by the server.</param>
     /// <param name="backend">Big-number backend for the Paillier work.</param>
@@ -78,7 +79,8 @@ public sealed class KeyGenServerSession : IDisposable
             _q1Proof = DlogProof.Prove(_curve, _x1, _q1, _serverContext, ProofPurposes.KeyShare);
             byte[] commitment = HashCommitment.Commit(_serverContext, ProofPurposes.KeyShare,
                 KeyGenServerShare.CommittedPayload(_curve.EncodePoint(_q1), _q1Proof), out _salt);
-            return new KeyGenCommitment(KeyId, serverNonce, commitment);
+            _knownAtStart = KnownClientParameters?.Known() ?? [];
+            return new KeyGenCommitment(KeyId, serverNonce, commitment, _knownAtStart);
         });
 
     /// <summary>
@@ -94,12 +96,12 @@ public sealed class KeyGenServerSession : IDisposable
             RingPedersenParameters auxiliary = message.RingPedersen;
             if (KnownClientParameters is { } known)
             {
-                known.Verify(auxiliary, message.RingPedersenProof, _clientContext!, _backend);
+                known.Verify(auxiliary, message.RingPedersenProof, _knownAtStart, _clientContext!, _backend);
             }
             else
             {
                 auxiliary.Validate();
-                message.RingPedersenProof.Verify(auxiliary, _clientContext!, _backend);
+                (message.RingPedersenProof ?? throw KnownParameterSets.MissingProof()).Verify(auxiliary, _clientContext!, _backend);
             }
 
             BigInteger x1 = _x1!;

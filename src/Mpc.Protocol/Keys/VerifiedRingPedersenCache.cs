@@ -1,5 +1,6 @@
+using Mpc.Crypto;
+using Mpc.Protocol.Messages;
 using Mpc.Crypto.BigNum;
-using Mpc.Crypto.Encoding;
 using Mpc.Crypto.Hashing;
 using Mpc.Crypto.Proofs;
 
@@ -7,20 +8,20 @@ namespace Mpc.Protocol.Keys;
 
 /// <summary>
 /// The client ring-Pedersen parameter sets (N̂, s, t) this server has already seen proved well formed (Πprm), per user,
-/// so a device that reuses its parameters for every key and refresh is not re-verified each time. The statement Πprm
-/// proves, s ∈ ⟨t⟩ mod N̂, depends on the parameters only, never on the session, so a verified set stays verified; a
-/// set that differs in any of N̂, s or t has another fingerprint and is verified again. The range and structure checks
-/// (<see cref="RingPedersenParameters.Validate"/>) run on every use. Entries are SHA-256 fingerprints of public values,
-/// held in memory only (per silo: a user served by another silo is simply verified there) and bounded: the least
-/// recently used entry goes first. Thread-safe.
+/// so a device that reuses its parameters for every key and refresh is not re-verified each time, and need not even
+/// prove them again: round 2 of a key generation or refresh names the user's remembered sets (<see cref="Known"/>), and
+/// a client whose set is among them sends it without Πprm. The statement Πprm proves, s ∈ ⟨t⟩ mod N̂, depends on the
+/// parameters only, never on the session, so a verified set stays verified; a set that differs in any of N̂, s or t
+/// has another fingerprint (<see cref="RingPedersenParameters.Fingerprint"/>) and is proved and verified again. The range
+/// and structure checks (<see cref="RingPedersenParameters.Validate"/>) run on every use. Entries are fingerprints of
+/// public values, held in memory only (per silo: a user served by another silo is simply verified there) and bounded:
+/// the least recently used entry goes first. Thread-safe.
 /// </summary>
 public sealed class VerifiedRingPedersenCache
 {
-    private const string FingerprintLabel = "mpc-signer/verified-ring-pedersen/v1";
-
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, LinkedListNode<string>> _entries = new(StringComparer.Ordinal);
-    private readonly LinkedList<string> _recency = new();
+    private readonly Dictionary<(string UserId, string Fingerprint), LinkedListNode<(string UserId, string Fingerprint)>> _entries = new();
+    private readonly LinkedList<(string UserId, string Fingerprint)> _recency = new();
     private long _hits;
     private long _misses;
 
@@ -44,7 +45,7 @@ public sealed class VerifiedRingPedersenCache
         }
     }
 
-    /// <summary>Parameter sets recognised, whose Πprm verification was skipped.</summary>
+    /// <summary>Parameter sets recognised, whose Πprm verification was skipped (sent with or without the proof).</summary>
     public long Hits => Interlocked.Read(ref _hits);
 
     /// <summary>Parameter sets verified because they were not (or no longer) remembered.</summary>
@@ -58,15 +59,50 @@ public sealed class VerifiedRingPedersenCache
     }
 
     /// <summary>
-    /// Checks the client's parameters: always their shape, then Πprm unless this user's sessions already verified exactly
-    /// these parameters. A set is remembered only after its proof verified.
+    /// The fingerprints of this user's remembered sets, most recently used first, at most
+    /// <see cref="ProtocolLimits.MaxKnownParameterSets"/> (a user has a few devices; the list goes into a message).
     /// </summary>
-    internal void Verify(string userId, RingPedersenParameters parameters, RingPedersenProof proof, ProofContext context, IBigNumBackend backend)
+    internal IReadOnlyList<byte[]> Known(string userId)
+    {
+        var known = new List<byte[]>();
+        lock (_gate)
+        {
+            for (var node = _recency.First; node is not null && known.Count < ProtocolLimits.MaxKnownParameterSets; node = node.Next)
+            {
+                if (node.Value.UserId == userId)
+                {
+                    known.Add(Convert.FromHexString(node.Value.Fingerprint));
+                }
+            }
+        }
+        return known;
+    }
+
+    /// <summary>
+    /// Checks the client's parameters: always their shape, then Πprm unless this user's sessions already verified exactly
+    /// these parameters. Without a proof, the set must be one <paramref name="knownAtStart"/> named (what round 2 told
+    /// the client); otherwise the message is refused. A set is remembered only after its proof verified.
+    /// </summary>
+    internal void Verify(string userId, RingPedersenParameters parameters, RingPedersenProof? proof, IReadOnlyList<byte[]> knownAtStart,
+        ProofContext context, IBigNumBackend backend)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        ArgumentNullException.ThrowIfNull(proof);
+        ArgumentNullException.ThrowIfNull(knownAtStart);
         parameters.Validate();
-        string key = Key(userId, parameters);
+        byte[] fingerprint = parameters.Fingerprint();
+        var key = (userId, Convert.ToHexString(fingerprint));
+        if (proof is null)
+        {
+            // Only the snapshot sent in round 2 counts: an eviction since then does not fail a session the client
+            // started in good faith, and a set remembered only since then was never offered.
+            if (!KnownParameterSets.Includes(knownAtStart, parameters))
+            {
+                throw KnownParameterSets.MissingProof();
+            }
+            Touch(key);
+            Interlocked.Increment(ref _hits);
+            return;
+        }
         if (Recall(key))
         {
             Interlocked.Increment(ref _hits);
@@ -77,11 +113,11 @@ public sealed class VerifiedRingPedersenCache
         Remember(key);
     }
 
-    private bool Recall(string key)
+    private bool Recall((string, string) key)
     {
         lock (_gate)
         {
-            if (!_entries.TryGetValue(key, out LinkedListNode<string>? node))
+            if (!_entries.TryGetValue(key, out var node))
             {
                 return false;
             }
@@ -91,7 +127,17 @@ public sealed class VerifiedRingPedersenCache
         }
     }
 
-    private void Remember(string key)
+    // A set used without its proof stays remembered as recently used (or comes back, if evicted since round 2: it was
+    // verified then, and the statement does not expire).
+    private void Touch((string, string) key)
+    {
+        if (!Recall(key))
+        {
+            Remember(key);
+        }
+    }
+
+    private void Remember((string, string) key)
     {
         if (Capacity == 0)
         {
@@ -112,14 +158,6 @@ public sealed class VerifiedRingPedersenCache
         }
     }
 
-    /// <summary>User id and a SHA-256 fingerprint of the length-prefixed (N̂, s, t).</summary>
-    private static string Key(string userId, RingPedersenParameters parameters)
-    {
-        var writer = new WireWriter().WriteString(FingerprintLabel).WriteString(userId);
-        parameters.WriteTo(writer);
-        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(writer.WrittenSpan));
-    }
-
     public override string ToString() => $"VerifiedRingPedersenCache({Count}/{Capacity})";
 }
 
@@ -135,9 +173,12 @@ public sealed class VerifiedRingPedersenScope
         _userId = userId;
     }
 
+    /// <summary>See <see cref="VerifiedRingPedersenCache.Known"/>.</summary>
+    public IReadOnlyList<byte[]> Known() => _cache.Known(_userId);
+
     /// <summary>See <see cref="VerifiedRingPedersenCache"/>: the shape always, Πprm unless already verified for this user.</summary>
-    public void Verify(RingPedersenParameters parameters, RingPedersenProof proof, ProofContext context, IBigNumBackend backend) =>
-        _cache.Verify(_userId, parameters, proof, context, backend);
+    public void Verify(RingPedersenParameters parameters, RingPedersenProof? proof, IReadOnlyList<byte[]> knownAtStart, ProofContext context, IBigNumBackend backend) =>
+        _cache.Verify(_userId, parameters, proof, knownAtStart, context, backend);
 
     public override string ToString() => "VerifiedRingPedersenScope";
 }

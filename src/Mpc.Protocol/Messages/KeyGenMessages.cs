@@ -23,12 +23,18 @@ public sealed record KeyGenRequest(CurveKind Curve, byte[] ClientNonce)
 }
 
 /// <summary>
-/// Key generation round 2, server → client: the key id, the server's nonce, and a commitment to
-/// (Q1, proof of x1) so the server's share cannot depend on the client's.
+/// Key generation round 2, server → client: the key id, the server's nonce, a commitment to (Q1, proof of x1) so the
+/// server's share cannot depend on the client's, and the fingerprints of the client ring-Pedersen parameter sets the
+/// server has already verified for this user (<see cref="VerifiedRingPedersenCache"/>): a client whose set is among
+/// them leaves its Πprm out of round 3.
 /// </summary>
-public sealed record KeyGenCommitment(string KeyId, byte[] ServerNonce, byte[] Commitment)
+public sealed record KeyGenCommitment(string KeyId, byte[] ServerNonce, byte[] Commitment, IReadOnlyList<byte[]>? KnownClientParameters = null)
 {
-    public byte[] Encode() => new WireWriter().WriteString(KeyId).WriteBytes(ServerNonce).WriteBytes(Commitment).ToArray();
+    public byte[] Encode()
+    {
+        var writer = new WireWriter().WriteString(KeyId).WriteBytes(ServerNonce).WriteBytes(Commitment);
+        return KnownParameterSets.Write(writer, KnownClientParameters).ToArray();
+    }
 
     public static KeyGenCommitment Decode(ReadOnlySpan<byte> data)
     {
@@ -36,24 +42,26 @@ public sealed record KeyGenCommitment(string KeyId, byte[] ServerNonce, byte[] C
         var message = new KeyGenCommitment(
             reader.ReadString("key id", ProtocolLimits.MaxKeyIdLength),
             reader.ReadByteArray("server nonce", ProtocolLimits.NonceLength),
-            reader.ReadByteArray("commitment", Crypto.Hashing.HashCommitment.DigestLength));
+            reader.ReadByteArray("commitment", Crypto.Hashing.HashCommitment.DigestLength),
+            KnownParameterSets.Read(ref reader));
         reader.EnsureEnd(nameof(KeyGenCommitment));
         return message;
     }
 }
 
 /// <summary>
-/// Key generation round 3, client → server: Q2 = x2·G with its Schnorr proof, and the client's own
-/// ring-Pedersen parameters (for the server's proofs to the client) with their well-formedness proof.
+/// Key generation round 3, client → server: Q2 = x2·G with its Schnorr proof, and the client's own ring-Pedersen
+/// parameters (for the server's proofs to the client) with their well-formedness proof, which is null when round 2
+/// named these parameters as already verified.
 /// </summary>
-public sealed record KeyGenClientShare(byte[] Q2, DlogProof Q2Proof, RingPedersenParameters RingPedersen, RingPedersenProof RingPedersenProof)
+public sealed record KeyGenClientShare(byte[] Q2, DlogProof Q2Proof, RingPedersenParameters RingPedersen, RingPedersenProof? RingPedersenProof)
 {
     public byte[] Encode()
     {
         var writer = new WireWriter().WriteBytes(Q2);
         Q2Proof.WriteTo(writer);
         RingPedersen.WriteTo(writer);
-        RingPedersenProof.WriteTo(writer);
+        KnownParameterSets.WriteProof(writer, RingPedersenProof);
         return writer.ToArray();
     }
 
@@ -65,7 +73,7 @@ public sealed record KeyGenClientShare(byte[] Q2, DlogProof Q2Proof, RingPederse
             reader.ReadByteArray("Q2", curve.PointLength),
             DlogProof.ReadFrom(ref reader, curve),
             RingPedersenParameters.ReadFrom(ref reader),
-            RingPedersenProof.ReadFrom(ref reader));
+            KnownParameterSets.ReadProof(ref reader));
         reader.EnsureEnd(nameof(KeyGenClientShare));
         return message;
     }

@@ -48,11 +48,16 @@ public sealed record RefreshRequest(RefreshPurpose Purpose, CurveKind Curve, byt
 
 /// <summary>
 /// Refresh round 2, server → client: the key and the device the new share pair will belong to, the server's
-/// nonce, and a commitment to its random factor r1, fixed before the client's factor is seen.
+/// nonce, a commitment to its random factor r1, fixed before the client's factor is seen, and the fingerprints of
+/// the client ring-Pedersen parameter sets already verified for this user (as in <see cref="KeyGenCommitment"/>).
 /// </summary>
-public sealed record RefreshCommitment(string KeyId, string TargetDeviceId, byte[] ServerNonce, byte[] Commitment)
+public sealed record RefreshCommitment(string KeyId, string TargetDeviceId, byte[] ServerNonce, byte[] Commitment, IReadOnlyList<byte[]>? KnownClientParameters = null)
 {
-    public byte[] Encode() => new WireWriter().WriteString(KeyId).WriteString(TargetDeviceId).WriteBytes(ServerNonce).WriteBytes(Commitment).ToArray();
+    public byte[] Encode()
+    {
+        var writer = new WireWriter().WriteString(KeyId).WriteString(TargetDeviceId).WriteBytes(ServerNonce).WriteBytes(Commitment);
+        return KnownParameterSets.Write(writer, KnownClientParameters).ToArray();
+    }
 
     public static RefreshCommitment Decode(ReadOnlySpan<byte> data)
     {
@@ -61,23 +66,24 @@ public sealed record RefreshCommitment(string KeyId, string TargetDeviceId, byte
             reader.ReadString("key id", ProtocolLimits.MaxKeyIdLength),
             reader.ReadString("device id", ProtocolLimits.MaxKeyIdLength),
             reader.ReadByteArray("server nonce", ProtocolLimits.NonceLength),
-            reader.ReadByteArray("commitment", HashCommitment.DigestLength));
+            reader.ReadByteArray("commitment", HashCommitment.DigestLength),
+            KnownParameterSets.Read(ref reader));
         reader.EnsureEnd(nameof(RefreshCommitment));
         return message;
     }
 }
 
 /// <summary>
-/// Refresh round 3, client → server: the client's random factor r2 and its ring-Pedersen parameters (with their
-/// proof) for the server's proofs about the new Paillier key.
+/// Refresh round 3, client → server: the client's random factor r2 and its ring-Pedersen parameters for the server's
+/// proofs about the new Paillier key, with their proof unless round 2 named them as already verified (then null).
 /// </summary>
-public sealed record RefreshContribution(byte[] Factor, RingPedersenParameters RingPedersen, RingPedersenProof RingPedersenProof)
+public sealed record RefreshContribution(byte[] Factor, RingPedersenParameters RingPedersen, RingPedersenProof? RingPedersenProof)
 {
     public byte[] Encode()
     {
         var writer = new WireWriter().WriteBytes(Factor);
         RingPedersen.WriteTo(writer);
-        RingPedersenProof.WriteTo(writer);
+        KnownParameterSets.WriteProof(writer, RingPedersenProof);
         return writer.ToArray();
     }
 
@@ -88,7 +94,7 @@ public sealed record RefreshContribution(byte[] Factor, RingPedersenParameters R
         var message = new RefreshContribution(
             reader.ReadByteArray("factor r2", curve.ScalarLength),
             RingPedersenParameters.ReadFrom(ref reader),
-            RingPedersenProof.ReadFrom(ref reader));
+            KnownParameterSets.ReadProof(ref reader));
         reader.EnsureEnd(nameof(RefreshContribution));
         return message;
     }

@@ -113,7 +113,10 @@ public sealed class RefreshClientSession : IDisposable
             _clientContext = new ProofContext(sessionId, PartyRole.Client, _keyId, _curve.Kind);
             _serverContext = _clientContext.ForProver(PartyRole.Server);
             _r2 = _curve.RandomScalar();
-            return new RefreshContribution(_curve.EncodeScalar(_r2), _auxiliary.Parameters, RingPedersenProof.Prove(_auxiliary, _clientContext));
+            RingPedersenProof? proof = KnownParameterSets.Includes(message.KnownClientParameters, _auxiliary.Parameters)
+                ? null
+                : RingPedersenProof.Prove(_auxiliary, _clientContext);
+            return new RefreshContribution(_curve.EncodeScalar(_r2), _auxiliary.Parameters, proof);
         });
 
     /// <summary>

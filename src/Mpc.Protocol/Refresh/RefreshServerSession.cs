@@ -31,6 +31,7 @@ public sealed class RefreshServerSession : IDisposable
     private BigInteger? _x1;
     private BigInteger? _r1;
     private byte[]? _salt;
+    private IReadOnlyList<byte[]> _knownAtStart = [];
     private ProofContext? _serverContext;
     private ProofContext? _clientContext;
     private ServerKeyShare? _pending;
@@ -115,7 +116,8 @@ public sealed class RefreshServerSession : IDisposable
             _clientContext = _serverContext.ForProver(PartyRole.Client);
             _r1 = _curve.RandomScalar();
             byte[] commitment = HashCommitment.Commit(_serverContext, ProofPurposes.RefreshFactor, _curve.EncodeScalar(_r1), out _salt);
-            return new RefreshCommitment(KeyId, TargetDeviceId, serverNonce, commitment);
+            _knownAtStart = KnownClientParameters?.Known() ?? [];
+            return new RefreshCommitment(KeyId, TargetDeviceId, serverNonce, commitment, _knownAtStart);
         });
 
     /// <summary>
@@ -129,12 +131,12 @@ public sealed class RefreshServerSession : IDisposable
             RingPedersenParameters auxiliary = message.RingPedersen;
             if (KnownClientParameters is { } known)
             {
-                known.Verify(auxiliary, message.RingPedersenProof, _clientContext!, _backend);
+                known.Verify(auxiliary, message.RingPedersenProof, _knownAtStart, _clientContext!, _backend);
             }
             else
             {
                 auxiliary.Validate();
-                message.RingPedersenProof.Verify(auxiliary, _clientContext!, _backend);
+                (message.RingPedersenProof ?? throw KnownParameterSets.MissingProof()).Verify(auxiliary, _clientContext!, _backend);
             }
 
             BigInteger r1 = _r1!;
