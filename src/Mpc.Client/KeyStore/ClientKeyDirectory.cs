@@ -54,15 +54,6 @@ public sealed class ClientKeyDirectory
             save => client.RefreshKeyAsync(key, save, cancellationToken), cancellationToken: cancellationToken);
     }
 
-    private void EnsureDirectory()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            System.IO.Directory.CreateDirectory(Directory);
-        }
-        else
-        {
-            System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
+    // The directory's own name is flushed into its parent, like every file written into it (DurableFile).
+    private void EnsureDirectory() => Mpc.Storage.DurableFile.CreateOwnerOnlyDirectory(Directory);
 }
