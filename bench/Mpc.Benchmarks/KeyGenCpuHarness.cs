@@ -145,7 +145,7 @@ internal static class KeyGenCpuHarness
         var client = new Mpc.Protocol.KeyGen.KeyGenClientSession(CurveKind.P256, auxiliary, backend);
         var request = Timed("client: start", client.Start);
         var commitment = Timed("server: request (commitment to Q1, its DLog proof)", () => server.HandleRequest(request));
-        var share = Timed("client: commitment (Q2 and its proof, the device's Πprm)", () => client.HandleCommitment(commitment));
+        var share = Timed("client: commitment (Q2 and its proof, the device's Πprm unless round 2 named its parameters)", () => client.HandleCommitment(commitment));
         var output = Timed("server: client share (checks Q2 and the device's parameters; Paillier key, Πmod, Πfac, Πlog*, Πprm)", () => server.HandleClientShare(share));
         Timed("client: server share (checks of the server's proofs)", () => client.HandleServerShare(output.Message));
         return timings;
