@@ -261,6 +261,33 @@ public sealed class VerifiedRingPedersenCacheTests(EngineFixture engine)
         Assert.Equal(0, cache.Hits);
         Assert.Equal(3, cache.Misses);
         Assert.Equal(1, cache.Count);
+        // The evicted entries are gone from what round 2 names too.
+        Assert.Equal([engine.Auxiliary.Parameters.Fingerprint()], cache.For("alice").Known());
+        Assert.Empty(cache.For("bob").Known());
+    }
+
+    [Fact]
+    public void A_recalled_entry_outlives_older_ones_and_each_user_is_named_only_their_own()
+    {
+        var cache = new VerifiedRingPedersenCache(capacity: 2);
+        foreach (string user in new[] { "alice", "bob" })
+        {
+            (KeyGenServerSession server, _, KeyGenClientShare share) = AwaitingShare(cache, user);
+            server.HandleClientShare(share).Share.Dispose();
+        }
+        // Alice's set is used again (without its proof), so Bob's is now the least recently used ...
+        (KeyGenServerSession again, _, KeyGenClientShare againShare) = AwaitingShare(cache, "alice");
+        Assert.Null(againShare.RingPedersenProof);
+        again.HandleClientShare(againShare).Share.Dispose();
+        // ... and goes when Carol's arrives.
+        (KeyGenServerSession carol, _, KeyGenClientShare carolShare) = AwaitingShare(cache, "carol");
+        carol.HandleClientShare(carolShare).Share.Dispose();
+
+        byte[] fingerprint = engine.Auxiliary.Parameters.Fingerprint();
+        Assert.Equal([fingerprint], cache.For("alice").Known());
+        Assert.Empty(cache.For("bob").Known());
+        Assert.Equal([fingerprint], cache.For("carol").Known());
+        Assert.Equal(2, cache.Count);
     }
 
     [Fact]

@@ -20,8 +20,11 @@ namespace Mpc.Protocol.Keys;
 public sealed class VerifiedRingPedersenCache
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<(string UserId, string Fingerprint), LinkedListNode<(string UserId, string Fingerprint)>> _entries = new();
-    private readonly LinkedList<(string UserId, string Fingerprint)> _recency = new();
+    private readonly Dictionary<(string UserId, string Fingerprint), Entry> _entries = new();
+    // Least recently used last: what goes first when the cache is full.
+    private readonly LinkedList<Entry> _recency = new();
+    // The same entries per user, most recently used first, so naming a user's sets never walks the whole cache.
+    private readonly Dictionary<string, LinkedList<Entry>> _byUser = new(StringComparer.Ordinal);
     private long _hits;
     private long _misses;
 
@@ -67,11 +70,11 @@ public sealed class VerifiedRingPedersenCache
         var known = new List<byte[]>();
         lock (_gate)
         {
-            for (var node = _recency.First; node is not null && known.Count < ProtocolLimits.MaxKnownParameterSets; node = node.Next)
+            if (_byUser.TryGetValue(userId, out LinkedList<Entry>? entries))
             {
-                if (node.Value.UserId == userId)
+                for (var node = entries.First; node is not null && known.Count < ProtocolLimits.MaxKnownParameterSets; node = node.Next)
                 {
-                    known.Add(Convert.FromHexString(node.Value.Fingerprint));
+                    known.Add(Convert.FromHexString(node.Value.Key.Fingerprint));
                 }
             }
         }
@@ -117,12 +120,15 @@ public sealed class VerifiedRingPedersenCache
     {
         lock (_gate)
         {
-            if (!_entries.TryGetValue(key, out var node))
+            if (!_entries.TryGetValue(key, out Entry? entry))
             {
                 return false;
             }
-            _recency.Remove(node);
-            _recency.AddFirst(node);
+            _recency.Remove(entry.InCache);
+            _recency.AddFirst(entry.InCache);
+            LinkedList<Entry> ofUser = _byUser[entry.Key.UserId];
+            ofUser.Remove(entry.OfUser);
+            ofUser.AddFirst(entry.OfUser);
             return true;
         }
     }
@@ -151,14 +157,45 @@ public sealed class VerifiedRingPedersenCache
             }
             while (_entries.Count >= Capacity && _recency.Last is { } oldest)
             {
-                _entries.Remove(oldest.Value);
+                Entry evicted = oldest.Value;
+                _entries.Remove(evicted.Key);
                 _recency.RemoveLast();
+                LinkedList<Entry> ofEvictedUser = _byUser[evicted.Key.UserId];
+                ofEvictedUser.Remove(evicted.OfUser);
+                if (ofEvictedUser.Count == 0)
+                {
+                    _byUser.Remove(evicted.Key.UserId);
+                }
             }
-            _entries[key] = _recency.AddFirst(key);
+            var entry = new Entry(key);
+            _recency.AddFirst(entry.InCache);
+            if (!_byUser.TryGetValue(key.Item1, out LinkedList<Entry>? ofUser))
+            {
+                _byUser[key.Item1] = ofUser = new LinkedList<Entry>();
+            }
+            ofUser.AddFirst(entry.OfUser);
+            _entries[key] = entry;
         }
     }
 
     public override string ToString() => $"VerifiedRingPedersenCache({Count}/{Capacity})";
+
+    /// <summary>One remembered set, with its place in the whole cache's order and in its user's.</summary>
+    private sealed class Entry
+    {
+        public Entry((string UserId, string Fingerprint) key)
+        {
+            Key = key;
+            InCache = new LinkedListNode<Entry>(this);
+            OfUser = new LinkedListNode<Entry>(this);
+        }
+
+        public (string UserId, string Fingerprint) Key { get; }
+
+        public LinkedListNode<Entry> InCache { get; }
+
+        public LinkedListNode<Entry> OfUser { get; }
+    }
 }
 
 /// <summary>One user's view of <see cref="VerifiedRingPedersenCache"/>, handed to that user's key generations and refreshes.</summary>
