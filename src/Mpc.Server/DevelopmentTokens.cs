@@ -37,7 +37,7 @@ public sealed class DevelopmentTokens : IDisposable
         var key = ECDsa.Create();
         if (File.Exists(path))
         {
-            key.ImportFromPem(File.ReadAllText(path));
+            ImportPem(key, path);
             return new DevelopmentTokens(key);
         }
         if (!create)
@@ -48,13 +48,49 @@ public sealed class DevelopmentTokens : IDisposable
         }
         Directory.CreateDirectory(dataDirectory);
         key.GenerateKey(ECCurve.NamedCurves.nistP256);
-        if (!DurableFile.Write(path, Encoding.UTF8.GetBytes(key.ExportPkcs8PrivateKeyPem()), overwrite: false, ownerOnly: true))
+        if (!WritePem(key, path))
         {
             // Another process (a second silo starting at the same moment) created it first: use theirs,
             // so every silo validates the same tokens.
-            key.ImportFromPem(File.ReadAllText(path));
+            ImportPem(key, path);
         }
         return new DevelopmentTokens(key);
+    }
+
+    // The key's PEM passes through arrays that are zeroed after use, never through strings (which cannot be).
+    private static void ImportPem(ECDsa key, string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        char[] text = new char[Encoding.UTF8.GetCharCount(bytes)];
+        try
+        {
+            Encoding.UTF8.GetChars(bytes, text);
+            key.ImportFromPem(text);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+            Array.Clear(text);
+        }
+    }
+
+    /// <summary>Creates the key file (PKCS#8 PEM, owner-only); false when another process created it first.</summary>
+    private static bool WritePem(ECDsa key, string path)
+    {
+        byte[] der = key.ExportPkcs8PrivateKey();
+        char[] text = PemEncoding.Write("PRIVATE KEY", der);
+        byte[] bytes = new byte[Encoding.UTF8.GetByteCount(text)];
+        try
+        {
+            Encoding.UTF8.GetBytes(text, bytes);
+            return DurableFile.Write(path, bytes, overwrite: false, ownerOnly: true);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(der);
+            Array.Clear(text);
+            CryptographicOperations.ZeroMemory(bytes);
+        }
     }
 
     /// <summary>An ES256 token whose subject is <paramref name="userId"/>.</summary>

@@ -35,6 +35,10 @@ public sealed class DevelopmentTokensTests : IDisposable
         using DevelopmentTokens reopened = DevelopmentTokens.Open(_dir.Path, create: false);
         Assert.Equal(PublicKey(created), PublicKey(reopened));
         Assert.Equal(PublicKey(created), PublicKeyOnDisk(_dir.Path));
+        // Written without .NET's string export (its text cannot be zeroed), yet exactly the PKCS#8 PEM that export gives.
+        using var onDisk = ECDsa.Create();
+        onDisk.ImportFromPem(File.ReadAllText(path));
+        Assert.Equal(onDisk.ExportPkcs8PrivateKeyPem(), File.ReadAllText(path));
     }
 
     [Fact]
