@@ -12,7 +12,7 @@ namespace Mpc.Client.DeviceProfiles;
 /// client, as verifier, hands the server for every key generation and refresh. Creating it costs two safe primes
 /// (0.8–1.6 s, sometimes several seconds), so a device makes it once and keeps it sealed in an
 /// <see cref="IDeviceProfileStore"/>. Reusing it across keys is safe: the parameters are the verifier's own, Πprm is
-/// proven afresh in every session and bound to it, and the server learns nothing from seeing N̂ twice except that the
+/// proven bound to a session (and left out once the server holds them as verified), and the server learns nothing from seeing N̂ twice except that the
 /// two keys belong to one device (docs/key-custody.md, "Device profile").
 /// </summary>
 public sealed class DeviceProfile : IDisposable
