@@ -57,7 +57,8 @@ public sealed class VerifiedRingPedersenCacheTests(EngineFixture engine)
         var server = new KeyGenServerSession(KeyIds.New(), engine.Backend) { KnownClientParameters = cache.For(User) };
         var client = new KeyGenClientSession(Curve, engine.Auxiliary, engine.Backend);
         KeyGenCommitment commitment = KeyGenCommitment.Decode(server.HandleRequest(client.Start()).Encode());
-        Assert.Equal([engine.Auxiliary.Parameters.Fingerprint()], commitment.KnownClientParameters);
+        Assert.True(commitment.Names(engine.Auxiliary.Parameters));
+        Assert.Single(commitment.KnownClientParameters!);
         // A client shown round 2 without the list proves anyway, as one that predates the list would.
         KeyGenClientShare share = KeyGenClientShare.Decode(
             client.HandleCommitment(proofSentAnyway ? commitment with { KnownClientParameters = null } : commitment).Encode(), Curve);
@@ -126,24 +127,67 @@ public sealed class VerifiedRingPedersenCacheTests(EngineFixture engine)
     }
 
     [Fact]
-    public void Round_2_names_this_users_sets_most_recent_first_and_at_most_the_limit()
+    public void Round_2_names_this_users_most_recent_sets_up_to_the_limit_in_byte_order()
     {
         var cache = new VerifiedRingPedersenCache(capacity: 64);
-        var fingerprints = new List<byte[]>();
+        var devices = new List<RingPedersenParameters>();
         for (int i = 0; i < ProtocolLimits.MaxKnownParameterSets + 1; i++)
         {
             using PaillierPrivateKey paillier = PaillierPrivateKey.Generate(engine.Backend);
             using RingPedersenSecret device = RingPedersenSecret.DeriveFromPaillier(paillier);
             (KeyGenServerSession server, _, KeyGenClientShare share) = AwaitingShare(cache, auxiliary: device);
             server.HandleClientShare(share).Share.Dispose();
-            fingerprints.Add(device.Parameters.Fingerprint());
+            devices.Add(device.Parameters);
         }
         (KeyGenServerSession bob, _, KeyGenClientShare bobShare) = AwaitingShare(cache, user: "bob");
         bob.HandleClientShare(bobShare).Share.Dispose();
 
-        fingerprints.Reverse();
-        Assert.Equal(fingerprints.Take(ProtocolLimits.MaxKnownParameterSets), cache.For(User).Known());
+        devices.Reverse();
+        Assert.Equal(devices.Take(ProtocolLimits.MaxKnownParameterSets).Select(d => d.Fingerprint()), cache.For(User).Known());
         Assert.Equal([engine.Auxiliary.Parameters.Fingerprint()], cache.For("bob").Known());
+
+        KeyGenCommitment commitment = new KeyGenServerSession(KeyIds.New(), engine.Backend) { KnownClientParameters = cache.For(User) }
+            .HandleRequest(new KeyGenClientSession(Curve, engine.Auxiliary, engine.Backend).Start());
+        Assert.Equal(ProtocolLimits.MaxKnownParameterSets, commitment.KnownClientParameters!.Count);
+        Assert.All(devices.Take(ProtocolLimits.MaxKnownParameterSets), d => Assert.True(commitment.Names(d)));
+        Assert.False(commitment.Names(devices[^1]));
+        Assert.False(commitment.Names(engine.Auxiliary.Parameters));
+        // In byte order, so the list does not tell which set was used last.
+        Assert.Equal(commitment.KnownClientParameters.OrderBy(n => Convert.ToHexString(n)), commitment.KnownClientParameters);
+    }
+
+    [Fact]
+    public void Round_2_names_are_salted_per_session_so_lists_cannot_be_matched_across_sessions_or_users()
+    {
+        VerifiedRingPedersenCache cache = CacheKnowingTheDevice();
+        (KeyGenServerSession bob, KeyGenClientSession bobClient, KeyGenClientShare bobShare) = AwaitingShare(cache, user: "bob");
+        bob.HandleClientShare(bobShare).Share.Dispose();
+
+        KeyGenCommitment Round2(string user) => new KeyGenServerSession(KeyIds.New(), engine.Backend) { KnownClientParameters = cache.For(user) }
+            .HandleRequest(new KeyGenClientSession(Curve, engine.Auxiliary, engine.Backend).Start());
+        KeyGenCommitment[] lists = [Round2(User), Round2(User), Round2("bob")];
+
+        // The same device set for both users, named in all three, never with the same bytes.
+        Assert.All(lists, c => Assert.True(c.Names(engine.Auxiliary.Parameters)));
+        Assert.Equal(3, lists.Select(c => Convert.ToHexString(c.KnownClientParameters!.Single())).Distinct().Count());
+        Assert.DoesNotContain(lists, c => c.KnownClientParameters!.Single().AsSpan().SequenceEqual(engine.Auxiliary.Parameters.Fingerprint()));
+    }
+
+    [Fact]
+    public void What_round_2_pinned_decides_round_3_even_if_the_session_is_given_another_users_scope_in_between()
+    {
+        VerifiedRingPedersenCache cache = CacheKnowingTheDevice();
+        TwoPartyKey key = engine.Key(Curve);
+        (RefreshServerSession server, RefreshClientSession client) = Sessions(key, cache);
+        RefreshContribution contribution = client.HandleCommitment(server.HandleRequest(client.Start()));
+        Assert.Null(contribution.RingPedersenProof);
+
+        server.KnownClientParameters = cache.For("mallory");
+        server.HandleContribution(contribution);
+
+        // Recorded for the user it was named for, and nothing for the other scope.
+        Assert.Single(cache.For(User).Known());
+        Assert.Empty(cache.For("mallory").Known());
     }
 
     [Fact]
@@ -216,7 +260,8 @@ public sealed class VerifiedRingPedersenCacheTests(EngineFixture engine)
         Assert.Equal(1, cache.Count);
         (server, client) = Sessions(key, cache);
         RefreshCommitment commitment = RefreshCommitment.Decode(server.HandleRequest(client.Start()).Encode());
-        Assert.Equal([engine.Auxiliary.Parameters.Fingerprint()], commitment.KnownClientParameters);
+        Assert.True(commitment.Names(engine.Auxiliary.Parameters));
+        Assert.Single(commitment.KnownClientParameters!);
         contribution = RefreshContribution.Decode(client.HandleCommitment(commitment).Encode(), Curve);
         Assert.Null(contribution.RingPedersenProof);
         RefreshServerShare reply = server.HandleContribution(contribution);

@@ -86,7 +86,7 @@ public sealed class RingPedersenParameters
 
     /// <summary>
     /// SHA-256 of a label and the length-prefixed (N̂, s, t): how a verifier names a set it has seen proved well formed,
-    /// so the prover can leave out a proof the verifier would not check (docs/protocol.md, "Known device parameters").
+    /// so the prover can leave out a proof the verifier would not check (docs/protocol.md, "Client parameters the server already verified").
     /// </summary>
     public byte[] Fingerprint()
     {

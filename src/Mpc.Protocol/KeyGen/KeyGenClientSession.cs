@@ -92,8 +92,8 @@ public sealed class KeyGenClientSession : IDisposable
                 DlogProof.Prove(_curve, _x2, q2, clientContext, ProofPurposes.KeyShare),
                 auxiliary.Parameters,
                 // Proved again only when the server does not already hold them as verified: the proof is the device's
-                // heaviest step of this round (docs/protocol.md, "Known device parameters").
-                KnownParameterSets.Includes(message.KnownClientParameters, auxiliary.Parameters) ? null : RingPedersenProof.Prove(auxiliary, clientContext));
+                // heaviest step of this round (docs/protocol.md, "Client parameters the server already verified").
+                message.Names(auxiliary.Parameters) ? null : RingPedersenProof.Prove(auxiliary, clientContext));
         });
 
     /// <summary>

@@ -30,7 +30,7 @@ public sealed class KeyGenServerSession : IDisposable
     private ECPoint? _q1;
     private DlogProof? _q1Proof;
     private byte[]? _salt;
-    private IReadOnlyList<byte[]> _knownAtStart = [];
+    private KnownParametersPin? _pin;
 
     /// <param name="keyId">1–64 characters from [A-Za-z0-9_-]; chosen by the server.</param>
     /// <param name="backend">Big-number backend for the Paillier work.</param>
@@ -79,8 +79,8 @@ public sealed class KeyGenServerSession : IDisposable
             _q1Proof = DlogProof.Prove(_curve, _x1, _q1, _serverContext, ProofPurposes.KeyShare);
             byte[] commitment = HashCommitment.Commit(_serverContext, ProofPurposes.KeyShare,
                 KeyGenServerShare.CommittedPayload(_curve.EncodePoint(_q1), _q1Proof), out _salt);
-            _knownAtStart = KnownClientParameters?.Known() ?? [];
-            return new KeyGenCommitment(KeyId, serverNonce, commitment, _knownAtStart);
+            _pin = KnownClientParameters?.Pin();
+            return new KeyGenCommitment(KeyId, serverNonce, commitment, _pin?.NamesFor(serverNonce) ?? []);
         });
 
     /// <summary>
@@ -94,9 +94,10 @@ public sealed class KeyGenServerSession : IDisposable
             ECPoint q2 = curve.DecodePoint(message.Q2, "Q2");
             message.Q2Proof.Verify(curve, q2, _clientContext!, ProofPurposes.KeyShare);
             RingPedersenParameters auxiliary = message.RingPedersen;
-            if (KnownClientParameters is { } known)
+            // The pin of round 2, not the property: what was named then is what may come without a proof now.
+            if (_pin is { } known)
             {
-                known.Verify(auxiliary, message.RingPedersenProof, _knownAtStart, _clientContext!, _backend);
+                known.Verify(auxiliary, message.RingPedersenProof, _clientContext!, _backend);
             }
             else
             {

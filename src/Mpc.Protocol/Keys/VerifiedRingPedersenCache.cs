@@ -9,8 +9,8 @@ namespace Mpc.Protocol.Keys;
 /// <summary>
 /// The client ring-Pedersen parameter sets (N̂, s, t) this server has already seen proved well formed (Πprm), per user,
 /// so a device that reuses its parameters for every key and refresh is not re-verified each time, and need not even
-/// prove them again: round 2 of a key generation or refresh names the user's remembered sets (<see cref="Known"/>), and
-/// a client whose set is among them sends it without Πprm. The statement Πprm proves, s ∈ ⟨t⟩ mod N̂, depends on the
+/// prove them again: round 2 of a key generation or refresh names the user's remembered sets (<see cref="Known"/>,
+/// salted per session: <see cref="KnownParametersPin"/>), and a client whose set is among them sends it without Πprm. The statement Πprm proves, s ∈ ⟨t⟩ mod N̂, depends on the
 /// parameters only, never on the session, so a verified set stays verified; a set that differs in any of N̂, s or t
 /// has another fingerprint (<see cref="RingPedersenParameters.Fingerprint"/>) and is proved and verified again. The range
 /// and structure checks (<see cref="RingPedersenParameters.Validate"/>) run on every use. Entries are fingerprints of
@@ -63,7 +63,7 @@ public sealed class VerifiedRingPedersenCache
 
     /// <summary>
     /// The fingerprints of this user's remembered sets, most recently used first, at most
-    /// <see cref="ProtocolLimits.MaxKnownParameterSets"/> (a user has a few devices; the list goes into a message).
+    /// <see cref="ProtocolLimits.MaxKnownParameterSets"/> (a user has a few devices; round 2 names them, salted).
     /// </summary>
     internal IReadOnlyList<byte[]> Known(string userId)
     {
@@ -213,9 +213,35 @@ public sealed class VerifiedRingPedersenScope
     /// <summary>See <see cref="VerifiedRingPedersenCache.Known"/>.</summary>
     public IReadOnlyList<byte[]> Known() => _cache.Known(_userId);
 
-    /// <summary>See <see cref="VerifiedRingPedersenCache"/>: the shape always, Πprm unless already verified for this user.</summary>
-    public void Verify(RingPedersenParameters parameters, RingPedersenProof? proof, IReadOnlyList<byte[]> knownAtStart, ProofContext context, IBigNumBackend backend) =>
-        _cache.Verify(_userId, parameters, proof, knownAtStart, context, backend);
+    /// <summary>
+    /// What one session's round 2 names, fixed for that session together with this user: round 3 is checked against
+    /// exactly this, whatever the cache or the session's settings become in between.
+    /// </summary>
+    public KnownParametersPin Pin() => new(_cache, _userId, [.. Known()]);
 
     public override string ToString() => "VerifiedRingPedersenScope";
+}
+
+/// <summary>One session's snapshot of <see cref="VerifiedRingPedersenScope.Known"/> (see <see cref="VerifiedRingPedersenScope.Pin"/>).</summary>
+public sealed class KnownParametersPin
+{
+    private readonly VerifiedRingPedersenCache _cache;
+    private readonly string _userId;
+    private readonly byte[][] _fingerprints;
+
+    internal KnownParametersPin(VerifiedRingPedersenCache cache, string userId, byte[][] fingerprints)
+    {
+        _cache = cache;
+        _userId = userId;
+        _fingerprints = fingerprints;
+    }
+
+    /// <summary>Round 2's list: the pinned sets' names salted with the session's <paramref name="serverNonce"/>, in byte order.</summary>
+    public IReadOnlyList<byte[]> NamesFor(ReadOnlySpan<byte> serverNonce) => KnownParameterSets.Names(serverNonce, _fingerprints);
+
+    /// <summary>Round 3: the shape always, Πprm unless these parameters were verified for this user; no proof only for a pinned set.</summary>
+    public void Verify(RingPedersenParameters parameters, RingPedersenProof? proof, ProofContext context, IBigNumBackend backend) =>
+        _cache.Verify(_userId, parameters, proof, _fingerprints, context, backend);
+
+    public override string ToString() => $"KnownParametersPin({_fingerprints.Length})";
 }

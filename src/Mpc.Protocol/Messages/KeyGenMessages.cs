@@ -30,6 +30,9 @@ public sealed record KeyGenRequest(CurveKind Curve, byte[] ClientNonce)
 /// </summary>
 public sealed record KeyGenCommitment(string KeyId, byte[] ServerNonce, byte[] Commitment, IReadOnlyList<byte[]>? KnownClientParameters = null)
 {
+    /// <summary>Whether this round 2 names <paramref name="parameters"/> as already verified (then round 3 may leave out their Πprm).</summary>
+    public bool Names(RingPedersenParameters parameters) => KnownParameterSets.Names(KnownClientParameters, ServerNonce, parameters);
+
     public byte[] Encode()
     {
         var writer = new WireWriter().WriteString(KeyId).WriteBytes(ServerNonce).WriteBytes(Commitment);

@@ -5,7 +5,8 @@ namespace Mpc.Protocol.Messages;
 
 /// <summary>
 /// The one encoding of the "already verified" exchange shared by key generation and refresh: the server's list of
-/// ring-Pedersen fingerprints in round 2, and the client's Πprm in round 3, present (1) or left out (0).
+/// names of remembered ring-Pedersen sets in round 2 (<see cref="Name"/>), and the client's Πprm in round 3, present (1)
+/// or left out (0).
 /// </summary>
 internal static class KnownParameterSets
 {
@@ -41,13 +42,41 @@ internal static class KnownParameterSets
     public static Crypto.MpcProtocolException MissingProof() => new(Crypto.MpcErrorCode.ProofFailed,
         "Ring-Pedersen proof missing: this server has not verified these parameters for the user, so they need their proof (Πprm).");
 
-    /// <summary>Whether <paramref name="parameters"/> are among the sets the server named.</summary>
-    public static bool Includes(IReadOnlyList<byte[]>? fingerprints, RingPedersenParameters parameters)
+    /// <summary>
+    /// How round 2 names a remembered set: SHA-256 of a label, this session's server nonce and the set's fingerprint. Salted
+    /// per session, so the names in one round 2 cannot be matched with another's (another session, or another user's
+    /// account used from the same device); the list is sent in byte order, not in order of use.
+    /// </summary>
+    public static byte[] Name(ReadOnlySpan<byte> serverNonce, ReadOnlySpan<byte> fingerprint) =>
+        System.Security.Cryptography.SHA256.HashData(
+            new WireWriter().WriteString("mpc-signer/known-ring-pedersen/v1").WriteBytes(serverNonce).WriteBytes(fingerprint).WrittenSpan);
+
+    /// <summary>Round 2's list for these remembered fingerprints.</summary>
+    public static IReadOnlyList<byte[]> Names(ReadOnlySpan<byte> serverNonce, IReadOnlyList<byte[]> fingerprints)
     {
-        if (fingerprints is not { Count: > 0 })
+        var names = new List<byte[]>(fingerprints.Count);
+        foreach (byte[] fingerprint in fingerprints)
+        {
+            names.Add(Name(serverNonce, fingerprint));
+        }
+        names.Sort((a, b) => a.AsSpan().SequenceCompareTo(b));
+        return names;
+    }
+
+    /// <summary>Client side: whether round 2 (<paramref name="names"/>, salted with <paramref name="serverNonce"/>) names <paramref name="parameters"/>.</summary>
+    public static bool Names(IReadOnlyList<byte[]>? names, ReadOnlySpan<byte> serverNonce, RingPedersenParameters parameters)
+    {
+        if (names is not { Count: > 0 })
         {
             return false;
         }
+        byte[] own = Name(serverNonce, parameters.Fingerprint());
+        return names.Any(name => name.AsSpan().SequenceEqual(own));
+    }
+
+    /// <summary>Server side: whether <paramref name="parameters"/> are among the remembered <paramref name="fingerprints"/>.</summary>
+    public static bool Includes(IReadOnlyList<byte[]> fingerprints, RingPedersenParameters parameters)
+    {
         byte[] own = parameters.Fingerprint();
         return fingerprints.Any(f => f.AsSpan().SequenceEqual(own));
     }

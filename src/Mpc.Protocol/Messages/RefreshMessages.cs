@@ -53,6 +53,9 @@ public sealed record RefreshRequest(RefreshPurpose Purpose, CurveKind Curve, byt
 /// </summary>
 public sealed record RefreshCommitment(string KeyId, string TargetDeviceId, byte[] ServerNonce, byte[] Commitment, IReadOnlyList<byte[]>? KnownClientParameters = null)
 {
+    /// <summary>Whether this round 2 names <paramref name="parameters"/> as already verified (then round 3 may leave out their Πprm).</summary>
+    public bool Names(RingPedersenParameters parameters) => KnownParameterSets.Names(KnownClientParameters, ServerNonce, parameters);
+
     public byte[] Encode()
     {
         var writer = new WireWriter().WriteString(KeyId).WriteString(TargetDeviceId).WriteBytes(ServerNonce).WriteBytes(Commitment);

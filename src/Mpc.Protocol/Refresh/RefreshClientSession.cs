@@ -113,7 +113,7 @@ public sealed class RefreshClientSession : IDisposable
             _clientContext = new ProofContext(sessionId, PartyRole.Client, _keyId, _curve.Kind);
             _serverContext = _clientContext.ForProver(PartyRole.Server);
             _r2 = _curve.RandomScalar();
-            RingPedersenProof? proof = KnownParameterSets.Includes(message.KnownClientParameters, _auxiliary.Parameters)
+            RingPedersenProof? proof = message.Names(_auxiliary.Parameters)
                 ? null
                 : RingPedersenProof.Prove(_auxiliary, _clientContext);
             return new RefreshContribution(_curve.EncodeScalar(_r2), _auxiliary.Parameters, proof);

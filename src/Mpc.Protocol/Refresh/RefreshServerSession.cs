@@ -31,7 +31,7 @@ public sealed class RefreshServerSession : IDisposable
     private BigInteger? _x1;
     private BigInteger? _r1;
     private byte[]? _salt;
-    private IReadOnlyList<byte[]> _knownAtStart = [];
+    private KnownParametersPin? _pin;
     private ProofContext? _serverContext;
     private ProofContext? _clientContext;
     private ServerKeyShare? _pending;
@@ -87,7 +87,8 @@ public sealed class RefreshServerSession : IDisposable
 
     /// <summary>
     /// The client ring-Pedersen parameters this server already verified for the user (<see cref="VerifiedRingPedersenCache"/>):
-    /// a known set skips its Πprm verification, never its shape checks. Null verifies every time.
+    /// a known set skips its Πprm verification, never its shape checks. Null verifies every time. Read once, by
+    /// <see cref="HandleRequest"/> (<see cref="VerifiedRingPedersenScope.Pin"/>); setting it later changes nothing.
     /// </summary>
     public VerifiedRingPedersenScope? KnownClientParameters { get; set; }
 
@@ -116,8 +117,8 @@ public sealed class RefreshServerSession : IDisposable
             _clientContext = _serverContext.ForProver(PartyRole.Client);
             _r1 = _curve.RandomScalar();
             byte[] commitment = HashCommitment.Commit(_serverContext, ProofPurposes.RefreshFactor, _curve.EncodeScalar(_r1), out _salt);
-            _knownAtStart = KnownClientParameters?.Known() ?? [];
-            return new RefreshCommitment(KeyId, TargetDeviceId, serverNonce, commitment, _knownAtStart);
+            _pin = KnownClientParameters?.Pin();
+            return new RefreshCommitment(KeyId, TargetDeviceId, serverNonce, commitment, _pin?.NamesFor(serverNonce) ?? []);
         });
 
     /// <summary>
@@ -129,9 +130,10 @@ public sealed class RefreshServerSession : IDisposable
         {
             BigInteger r2 = _curve.DecodeScalar(message.Factor, "factor r2");
             RingPedersenParameters auxiliary = message.RingPedersen;
-            if (KnownClientParameters is { } known)
+            // The pin of round 2, not the property: what was named then is what may come without a proof now.
+            if (_pin is { } known)
             {
-                known.Verify(auxiliary, message.RingPedersenProof, _knownAtStart, _clientContext!, _backend);
+                known.Verify(auxiliary, message.RingPedersenProof, _clientContext!, _backend);
             }
             else
             {
