@@ -9,7 +9,7 @@ public static class ProtocolLimits
     public const int ServerSessionIdLength = 16;
     public const int MaxKeyIdLength = 64;
 
-    /// <summary>Most ring-Pedersen fingerprints a server names as already verified in round 2 of a key generation or refresh.</summary>
+    /// <summary>Most ring-Pedersen parameter sets a server names as already verified in round 2 of a key generation or refresh.</summary>
     public const int MaxKnownParameterSets = 8;
 
     /// <summary>Largest modulus-sized integer (N, N̂) in bits.</summary>

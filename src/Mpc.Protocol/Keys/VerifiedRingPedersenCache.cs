@@ -1,8 +1,7 @@
-using Mpc.Crypto;
-using Mpc.Protocol.Messages;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Hashing;
 using Mpc.Crypto.Proofs;
+using Mpc.Protocol.Messages;
 
 namespace Mpc.Protocol.Keys;
 
@@ -84,7 +83,8 @@ public sealed class VerifiedRingPedersenCache
     /// <summary>
     /// Checks the client's parameters: always their shape, then Πprm unless this user's sessions already verified exactly
     /// these parameters. Without a proof, the set must be one <paramref name="knownAtStart"/> named (what round 2 told
-    /// the client); otherwise the message is refused. A set is remembered only after its proof verified.
+    /// the client); otherwise the message is refused. A set is remembered after its proof verified, or again when a pinned
+    /// (so once verified) set comes back without one after its eviction.
     /// </summary>
     internal void Verify(string userId, RingPedersenParameters parameters, RingPedersenProof? proof, IReadOnlyList<byte[]> knownAtStart,
         ProofContext context, IBigNumBackend backend)
@@ -98,7 +98,7 @@ public sealed class VerifiedRingPedersenCache
         {
             // Only the snapshot sent in round 2 counts: an eviction since then does not fail a session the client
             // started in good faith, and a set remembered only since then was never offered.
-            if (!KnownParameterSets.Includes(knownAtStart, parameters))
+            if (!KnownParameterSets.Includes(knownAtStart, fingerprint))
             {
                 throw KnownParameterSets.MissingProof();
             }

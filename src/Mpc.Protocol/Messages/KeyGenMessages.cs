@@ -24,9 +24,9 @@ public sealed record KeyGenRequest(CurveKind Curve, byte[] ClientNonce)
 
 /// <summary>
 /// Key generation round 2, server → client: the key id, the server's nonce, a commitment to (Q1, proof of x1) so the
-/// server's share cannot depend on the client's, and the fingerprints of the client ring-Pedersen parameter sets the
-/// server has already verified for this user (<see cref="VerifiedRingPedersenCache"/>): a client whose set is among
-/// them leaves its Πprm out of round 3.
+/// server's share cannot depend on the client's, and the names (salted with the server nonce) of the client
+/// ring-Pedersen parameter sets the server has already verified for this user (<see cref="VerifiedRingPedersenCache"/>):
+/// a client whose set is named (<see cref="Names"/>) leaves its Πprm out of round 3.
 /// </summary>
 public sealed record KeyGenCommitment(string KeyId, byte[] ServerNonce, byte[] Commitment, IReadOnlyList<byte[]>? KnownClientParameters = null)
 {

@@ -10,19 +10,19 @@ namespace Mpc.Protocol.Messages;
 /// </summary>
 internal static class KnownParameterSets
 {
-    public static WireWriter Write(WireWriter writer, IReadOnlyList<byte[]>? fingerprints)
+    public static WireWriter Write(WireWriter writer, IReadOnlyList<byte[]>? names)
     {
-        IReadOnlyList<byte[]> list = fingerprints ?? [];
-        if (list.Count > ProtocolLimits.MaxKnownParameterSets || list.Any(f => f.Length != RingPedersenParameters.FingerprintLength))
+        IReadOnlyList<byte[]> list = names ?? [];
+        if (list.Count > ProtocolLimits.MaxKnownParameterSets || list.Any(n => n.Length != RingPedersenParameters.FingerprintLength))
         {
-            throw new ArgumentException("Too many known parameter sets, or a fingerprint of the wrong length.", nameof(fingerprints));
+            throw new ArgumentException("Too many known parameter sets, or a name of the wrong length.", nameof(names));
         }
-        return writer.WriteList(list, (w, fingerprint) => w.WriteBytes(fingerprint));
+        return writer.WriteList(list, (w, name) => w.WriteBytes(name));
     }
 
     public static IReadOnlyList<byte[]> Read(ref WireReader reader) =>
         reader.ReadListOfAtMost("known ring-Pedersen parameters", ProtocolLimits.MaxKnownParameterSets,
-            (ref WireReader r) => r.ReadByteArray("ring-Pedersen fingerprint", RingPedersenParameters.FingerprintLength));
+            (ref WireReader r) => r.ReadByteArray("ring-Pedersen set name", RingPedersenParameters.FingerprintLength));
 
     public static void WriteProof(WireWriter writer, RingPedersenProof? proof)
     {
@@ -74,10 +74,7 @@ internal static class KnownParameterSets
         return names.Any(name => name.AsSpan().SequenceEqual(own));
     }
 
-    /// <summary>Server side: whether <paramref name="parameters"/> are among the remembered <paramref name="fingerprints"/>.</summary>
-    public static bool Includes(IReadOnlyList<byte[]> fingerprints, RingPedersenParameters parameters)
-    {
-        byte[] own = parameters.Fingerprint();
-        return fingerprints.Any(f => f.AsSpan().SequenceEqual(own));
-    }
+    /// <summary>Server side: whether <paramref name="fingerprint"/> is among the remembered <paramref name="fingerprints"/>.</summary>
+    public static bool Includes(IReadOnlyList<byte[]> fingerprints, byte[] fingerprint) =>
+        fingerprints.Any(f => f.AsSpan().SequenceEqual(fingerprint));
 }

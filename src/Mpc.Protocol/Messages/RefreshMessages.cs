@@ -48,8 +48,8 @@ public sealed record RefreshRequest(RefreshPurpose Purpose, CurveKind Curve, byt
 
 /// <summary>
 /// Refresh round 2, server → client: the key and the device the new share pair will belong to, the server's
-/// nonce, a commitment to its random factor r1, fixed before the client's factor is seen, and the fingerprints of
-/// the client ring-Pedersen parameter sets already verified for this user (as in <see cref="KeyGenCommitment"/>).
+/// nonce, a commitment to its random factor r1, fixed before the client's factor is seen, and the names of the client
+/// ring-Pedersen parameter sets already verified for this user (as in <see cref="KeyGenCommitment"/>).
 /// </summary>
 public sealed record RefreshCommitment(string KeyId, string TargetDeviceId, byte[] ServerNonce, byte[] Commitment, IReadOnlyList<byte[]>? KnownClientParameters = null)
 {
