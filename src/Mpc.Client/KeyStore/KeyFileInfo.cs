@@ -13,10 +13,14 @@ namespace Mpc.Client.KeyStore;
 /// <param name="PublicKeyPem">The joint public key as a "PUBLIC KEY" PEM (SubjectPublicKeyInfo).</param>
 /// <param name="IsProtected">Whether the share is encrypted under a passphrase.</param>
 /// <param name="Kdf">The Argon2id parameters of a protected file; null when unprotected.</param>
+/// <param name="DeviceId">The device whose share the file holds; null in a version 1 file, which does not name it.</param>
+/// <param name="ShareId">The share pair's public id in lowercase hex (<c>ClientKeyShare.ShareId</c>); null in a version 1 file.</param>
 public sealed record KeyFileInfo(
     string KeyId,
     string UserId,
     CurveKind Curve,
     string PublicKeyPem,
     bool IsProtected,
-    Argon2idParameters? Kdf);
+    Argon2idParameters? Kdf,
+    string? DeviceId = null,
+    string? ShareId = null);
