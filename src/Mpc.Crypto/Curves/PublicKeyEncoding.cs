@@ -19,6 +19,42 @@ public static class PublicKeyEncoding
     public static string ToPem(EcCurve curve, ECPoint publicKey) =>
         new string(System.Security.Cryptography.PemEncoding.Write("PUBLIC KEY", ToSubjectPublicKeyInfo(curve, publicKey))) + "\n";
 
+    /// <summary>
+    /// The point in a PEM exactly as <see cref="ToPem"/> writes it for <paramref name="curve"/> (named-curve SPKI,
+    /// uncompressed valid point, same bytes when written again): one canonical spelling per key.
+    /// </summary>
+    /// <exception cref="FormatException">Anything else, in one line that names no key material.</exception>
+    public static ECPoint FromPem(EcCurve curve, string pem)
+    {
+        try
+        {
+            if (!System.Security.Cryptography.PemEncoding.TryFind(pem, out System.Security.Cryptography.PemFields fields)
+                || pem[fields.Label] is not "PUBLIC KEY")
+            {
+                throw new FormatException("not a PUBLIC KEY PEM");
+            }
+            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(Convert.FromBase64String(pem[fields.Base64Data].ToString())));
+            byte[] uncompressed = info.PublicKey.GetOctets();
+            if (uncompressed.Length != 1 + 2 * curve.FieldLength || uncompressed[0] != 0x04)
+            {
+                throw new FormatException("does not hold an uncompressed point");
+            }
+            byte[] compressed = new byte[1 + curve.FieldLength];
+            compressed[0] = (byte)(0x02 | (uncompressed[^1] & 1));
+            uncompressed.AsSpan(1, curve.FieldLength).CopyTo(compressed.AsSpan(1));
+            ECPoint point = curve.DecodePoint(compressed, "public key");
+            if (!string.Equals(ToPem(curve, point), pem, StringComparison.Ordinal))
+            {
+                throw new FormatException("not a canonical key on the named curve");
+            }
+            return point;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or MpcProtocolException)
+        {
+            throw new FormatException("not a valid public key", e);
+        }
+    }
+
     /// <summary>The curve a named-curve OID stands for; null for any curve the service does not sign on. The one OID table, both ways.</summary>
     public static CurveKind? CurveOf(DerObjectIdentifier oid) =>
         Enum.GetValues<CurveKind>().Select(kind => (CurveKind?)kind).FirstOrDefault(kind => CurveOid(kind!.Value).Equals(oid));

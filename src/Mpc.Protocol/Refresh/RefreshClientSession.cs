@@ -27,8 +27,10 @@ public sealed class RefreshClientSession : IDisposable
     private readonly string? _expectedKeyId;
     private readonly string? _sourceDeviceId;
     private readonly RefreshPurpose _purpose;
-    private readonly RingPedersenSecret _auxiliary;
+    private readonly RingPedersenParameters _parameters;
     private readonly IBigNumBackend _backend;
+    private RingPedersenSecret? _auxiliary; // null until supplied (Opening); needed for Πprm and the server's proofs
+    private byte[]? _shareId;
     private BigInteger? _x2;
     private BigInteger? _r2;
     private byte[]? _clientNonce;
@@ -38,7 +40,7 @@ public sealed class RefreshClientSession : IDisposable
     private ProofContext? _clientContext;
     private ProofContext? _serverContext;
 
-    private RefreshClientSession(string? keyId, string? sourceDeviceId, EcCurve curve, BigInteger x2, ECPoint publicKey, RefreshPurpose purpose, RingPedersenSecret auxiliary, IBigNumBackend backend)
+    private RefreshClientSession(string? keyId, string? sourceDeviceId, EcCurve curve, BigInteger? x2, ECPoint publicKey, RefreshPurpose purpose, RingPedersenParameters parameters, RingPedersenSecret? auxiliary, IBigNumBackend backend)
     {
         _expectedKeyId = keyId;
         _sourceDeviceId = sourceDeviceId;
@@ -46,6 +48,7 @@ public sealed class RefreshClientSession : IDisposable
         _x2 = x2;
         _publicKey = publicKey;
         _purpose = purpose;
+        _parameters = parameters;
         _auxiliary = auxiliary;
         _backend = backend;
     }
@@ -57,7 +60,66 @@ public sealed class RefreshClientSession : IDisposable
         {
             throw new ArgumentException("An import starts from a split key.", nameof(purpose));
         }
-        return new(source.KeyId, source.DeviceId, EcCurve.Get(source.Curve), source.X2, source.PublicKey, purpose, auxiliary, backend);
+        return new(source.KeyId, source.DeviceId, EcCurve.Get(source.Curve), source.X2, source.PublicKey, purpose, auxiliary.Parameters, auxiliary, backend);
+    }
+
+    /// <summary>
+    /// Refreshes a share that is still being opened (a key file's and a device profile's Argon2id), known meanwhile
+    /// by its public identity and the device's public parameters from clear headers. Rounds 1 to 3 need nothing
+    /// secret when round 2 names <paramref name="parameters"/> as verified (no Πprm); <see cref="Supply"/> hands over
+    /// the opened share and parameters, which must match what the session started from, before round 4 (and before
+    /// round 3 when the server asks for Πprm: <see cref="NeedsSecretsFor"/>). Nothing is committed before round 5, so
+    /// a share that fails to open or does not match leaves the server's key as it was.
+    /// </summary>
+    public static RefreshClientSession Opening(string keyId, string deviceId, ReadOnlySpan<byte> shareId, CurveKind curveKind, ECPoint publicKey, RingPedersenParameters parameters, IBigNumBackend backend)
+    {
+        KeyIds.Require(keyId);
+        if (!DeviceIds.IsValid(deviceId))
+        {
+            throw new ArgumentException("Not a valid device id.", nameof(deviceId));
+        }
+        if (shareId.Length != ShareIds.Length)
+        {
+            throw new ArgumentException($"A share id is {ShareIds.Length} bytes.", nameof(shareId));
+        }
+        EcCurve curve = EcCurve.Get(curveKind);
+        ArgumentNullException.ThrowIfNull(parameters);
+        return new(keyId, deviceId, curve, null, publicKey, RefreshPurpose.Refresh, parameters, null, backend)
+        {
+            _shareId = shareId.ToArray(),
+        };
+    }
+
+    /// <summary>Whether <see cref="HandleCommitment"/> needs the supplied secrets for <paramref name="message"/> (the server wants Πprm).</summary>
+    public bool NeedsSecretsFor(RefreshCommitment message) => _auxiliary is null && !message.Names(_parameters);
+
+    /// <summary>
+    /// Hands an <see cref="Opening"/> session the opened share and device parameters. Refused, and the session fails,
+    /// unless they are exactly the key, device, share, curve, public key and parameters it started from: the clear
+    /// headers they were read from are authenticated only by this opening.
+    /// </summary>
+    public void Supply(ClientKeyShare source, RingPedersenSecret auxiliary)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(auxiliary);
+        if (_auxiliary is not null || _shareId is null)
+        {
+            throw new InvalidOperationException("Only an opening refresh takes its share later, once.");
+        }
+        bool matches = source.KeyId == _expectedKeyId
+            && source.DeviceId == _sourceDeviceId
+            && source.Curve == _curve.Kind
+            && source.PublicKey.Equals(_publicKey)
+            && source.ShareId.AsSpan().SequenceEqual(_shareId)
+            && auxiliary.Parameters.Equals(_parameters);
+        if (!matches)
+        {
+            _gate.Close();
+            throw new MpcProtocolException(MpcErrorCode.SessionMismatch,
+                "Session mismatch: the opened share or device parameters differ from the clear header the refresh started from.");
+        }
+        _x2 = source.X2;
+        _auxiliary = auxiliary;
     }
 
     /// <summary>
@@ -74,7 +136,7 @@ public sealed class RefreshClientSession : IDisposable
         BigInteger x2 = privateKey.Multiply(seed.ModInverse(curve.Order)).Mod(curve.Order);
         seedShare = curve.EncodeScalar(seed);
         publicKey = curve.EncodePoint(q);
-        return new(null, null, curve, x2, q, RefreshPurpose.Import, auxiliary, backend);
+        return new(null, null, curve, x2, q, RefreshPurpose.Import, auxiliary.Parameters, auxiliary, backend);
     }
 
     /// <summary>Round 1: the purpose, the curve and a fresh client nonce.</summary>
@@ -112,11 +174,11 @@ public sealed class RefreshClientSession : IDisposable
             byte[] sessionId = SessionIds.ForRefresh(_clientNonce, message.ServerNonce, _keyId, _deviceId, _curve.Kind, _purpose.ToString(), _curve.EncodePoint(_publicKey));
             _clientContext = new ProofContext(sessionId, PartyRole.Client, _keyId, _curve.Kind);
             _serverContext = _clientContext.ForProver(PartyRole.Server);
-            _r2 = _curve.RandomScalar();
-            RingPedersenProof? proof = message.Names(_auxiliary.Parameters)
+            RingPedersenProof? proof = message.Names(_parameters)
                 ? null
-                : RingPedersenProof.Prove(_auxiliary, _clientContext);
-            return new RefreshContribution(_curve.EncodeScalar(_r2), _auxiliary.Parameters, proof);
+                : RingPedersenProof.Prove(_auxiliary ?? throw new InvalidOperationException("The server asks for Πprm: supply the device's parameters first."), _clientContext);
+            _r2 = _curve.RandomScalar();
+            return new RefreshContribution(_curve.EncodeScalar(_r2), _parameters, proof);
         });
 
     /// <summary>
@@ -128,13 +190,17 @@ public sealed class RefreshClientSession : IDisposable
         _gate.Step(nameof(RefreshServerShare), State.Contributed, State.Completed, () =>
         {
             ProofContext context = _serverContext!;
+            if (_x2 is null || _auxiliary is null)
+            {
+                throw new InvalidOperationException("Supply the opened share before the server's share is handled.");
+            }
             if (!HashCommitment.Verify(context, ProofPurposes.RefreshFactor, _commitment, message.Factor, message.CommitmentSalt))
             {
                 throw ProtocolError.CommitmentMismatch("r1");
             }
             BigInteger r1 = _curve.DecodeScalar(message.Factor, "factor r1");
             BigInteger r = r1.Multiply(_r2!).Mod(_curve.Order);
-            BigInteger x2 = _x2!.Multiply(r.ModInverse(_curve.Order)).Mod(_curve.Order);
+            BigInteger x2 = _x2.Multiply(r.ModInverse(_curve.Order)).Mod(_curve.Order);
             ECPoint q1 = _curve.DecodePoint(message.Q1, "Q1");
             PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary, context, _backend);
             if (!_curve.MultiplySecret(q1, x2).Equals(_publicKey))
