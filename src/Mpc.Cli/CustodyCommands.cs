@@ -23,24 +23,34 @@ internal static class CustodyCommands
         {
             // The key file's Argon2id and the profile's are one when the file was written under the profile's
             // derivation; the refreshed file is written under it (docs/key-custody.md, "One Argon2id per command").
+            // The file is decrypted on another thread while the refresh's first round trips run from its clear header
+            // (docs/key-custody.md, "A refresh while the key file opens").
             using var derivedKeys = new PassphraseKeyCache();
-            OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected), derivedKeys);
+            string path = parse.GetValue(keyFile)!;
+            KeyFileOpening opening = KeyFileOpening.Begin(path, parse.GetValue(passphraseEnv), parse.GetValue(unprotected), derivedKeys, inBackground: true);
             bool isVerbose = parse.GetValue(verbose);
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, isVerbose));
-            using MpcKey key = client.OpenKey(opened.Share);
-            await DeviceProfileCli.PrepareAsync(client, isVerbose, cancellationToken);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(path, opening.Protection, isVerbose));
             Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
             var clock = Stopwatch.StartNew();
             TimeSpan keyFileTime = TimeSpan.Zero;
-            using MpcKey refreshed = await PendingRefresh.RunAsync(client, opened.Path, opened.Info.UserId, opened.Protection,
-                save => client.RefreshKeyAsync(key, async (share, ct) =>
-                {
-                    long saving = Stopwatch.GetTimestamp();
-                    await save(share, ct);
-                    keyFileTime = Stopwatch.GetElapsedTime(saving);
-                }, cancellationToken));
+            MpcKey refreshed;
+            try
+            {
+                refreshed = await PendingRefresh.RunAsync(client, path, opening.Header.UserId, opening.Protection,
+                    save => client.RefreshKeyFileAsync(opening.Header, opening.Share, async (share, ct) =>
+                    {
+                        long saving = Stopwatch.GetTimestamp();
+                        await save(share, ct);
+                        keyFileTime = Stopwatch.GetElapsedTime(saving);
+                    }, cancellationToken));
+            }
+            finally
+            {
+                await opening.DisposeShareAsync();
+            }
+            using MpcKey _ = refreshed;
             DeviceProfileCli.PrintLocal(isVerbose, keyFileTime);
-            Console.Error.WriteLine($"Refreshed key {refreshed.KeyId} (device {refreshed.Share.DeviceId}) in {clock.Elapsed.TotalSeconds:0.0} s; {opened.Path} now holds the new share.");
+            Console.Error.WriteLine($"Refreshed key {refreshed.KeyId} (device {refreshed.Share.DeviceId}) in {clock.Elapsed.TotalSeconds:0.0} s; {path} now holds the new share.");
             Console.WriteLine($"Share id: {Convert.ToHexStringLower(refreshed.Share.ShareId)}");
             return 0;
         }));

@@ -4,6 +4,7 @@ using Mpc.Client;
 using Mpc.Client.Custody;
 using Mpc.Client.DeviceProfiles;
 using Mpc.Client.KeyStore;
+using Mpc.Crypto.Proofs;
 
 namespace Mpc.Cli;
 
@@ -178,8 +179,11 @@ internal static class DeviceProfileCli
     }
 
     /// <summary>The file store, with a refused profile turned into one line that says how to get out.</summary>
-    private sealed class Store(DeviceProfileFile file) : IDeviceProfileStore
+    private sealed class Store(DeviceProfileFile file) : IDeviceProfileStore, IDeviceProfilePeek
     {
+        public ValueTask<RingPedersenParameters?> PeekParametersAsync(CancellationToken cancellationToken) =>
+            ((object)file) is IDeviceProfilePeek peek ? peek.PeekParametersAsync(cancellationToken) : ValueTask.FromResult<RingPedersenParameters?>(null); // TEMP until DeviceProfileFile peeks
+
         public string DeviceId => file.DeviceId;
 
         public async Task<DeviceProfile?> LoadAsync(CancellationToken cancellationToken)

@@ -32,9 +32,37 @@ internal sealed class OpenedKeyFile
     // the command writes share one derivation where their salts allow (PassphraseKeyCache).
     public static OpenedKeyFile Open(string path, string? passphraseEnv, bool unprotected, PassphraseKeyCache? derivedKeys = null)
     {
-        // The clear header only decides whether to ask for a passphrase; everything kept comes from Load, which
-        // returns the header only after checking it against the decrypted share.
-        KeyFileProtection protection = ClientKeyFile.ReadPublicInfo(path).IsProtected
+        KeyFileOpening opening = KeyFileOpening.Begin(path, passphraseEnv, unprotected, derivedKeys, inBackground: false);
+        return new OpenedKeyFile(path, opening.Header, opening.Protection, opening.Share.GetAwaiter().GetResult());
+    }
+}
+
+/// <summary>
+/// A key file whose share is being decrypted (its Argon2id), on another thread when asked, while the command goes
+/// on with its clear header: a refresh starts its round trips meanwhile (<see cref="MpcSignerClient.RefreshKeyFileAsync"/>).
+/// The header is unauthenticated until <see cref="Share"/> completes: the decryption checks it against the share.
+/// </summary>
+internal sealed class KeyFileOpening
+{
+    private KeyFileOpening(KeyFileInfo header, KeyFileProtection protection, Task<ClientKeyShare> share)
+    {
+        Header = header;
+        Protection = protection;
+        Share = share;
+    }
+
+    public KeyFileInfo Header { get; }
+
+    /// <summary>The protection to write the successor with: the file's passphrase and its own Argon2id parameters.</summary>
+    public KeyFileProtection Protection { get; }
+
+    public Task<ClientKeyShare> Share { get; }
+
+    /// <summary>Asks for the passphrase here (never on another thread), then decrypts, on the thread pool when <paramref name="inBackground"/>.</summary>
+    public static KeyFileOpening Begin(string path, string? passphraseEnv, bool unprotected, PassphraseKeyCache? derivedKeys, bool inBackground)
+    {
+        KeyFileInfo header = ClientKeyFile.ReadPublicInfo(path);
+        KeyFileProtection protection = header.IsProtected
             ? KeyFileProtection.Passphrase(CommonOptions.KeyFilePassphrase(passphraseEnv))
             : unprotected ? KeyFileProtection.Unprotected()
             : throw CliException.LocalInput($"{path} is stored without a passphrase; pass {CommonOptions.UnprotectedOption} to use it anyway");
@@ -42,14 +70,42 @@ internal sealed class OpenedKeyFile
         {
             protection = protection.WithDerivedKeys(derivedKeys);
         }
-        ClientKeyShare share = ClientKeyFile.Load(path, protection, MpcArithmetic.Default, out KeyFileInfo info);
-        if (info.Kdf is { } kdf)
+        KeyFileProtection opener = protection;
+        Func<ClientKeyShare> decrypt = () =>
         {
-            // A refresh re-saves under the file's own (possibly stronger than default) Argon2id parameters.
+            ClientKeyShare opened = ClientKeyFile.Load(path, opener, MpcArithmetic.Default, out KeyFileInfo authenticated);
+            if (authenticated != header)
+            {
+                // The file was replaced between the two reads: the header the command went on with is not this share's.
+                opened.Dispose();
+                throw CliException.LocalInput($"{path} changed while it was being read: run the command again");
+            }
+            return opened;
+        };
+        Task<ClientKeyShare> share = inBackground ? Task.Run(decrypt) : FromResult(decrypt);
+        // A refresh re-saves under the file's own (possibly stronger than default) Argon2id parameters; the decryption
+        // refuses a header whose parameters were changed, so taking them from the header is as good as from Load.
+        if (header.Kdf is { } kdf)
+        {
             protection = protection.WithKdf(kdf);
         }
-        return new OpenedKeyFile(path, info, protection, share);
+        return new KeyFileOpening(header, protection, share);
     }
+
+    /// <summary>The share once opened, when the command no longer needs it; after a failure, nothing to dispose.</summary>
+    public async Task DisposeShareAsync()
+    {
+        try
+        {
+            (await Share).Dispose();
+        }
+        catch (Exception) when (!Share.IsCompletedSuccessfully)
+        {
+            // The opening's failure was the command's to report (the refresh awaits it first).
+        }
+    }
+
+    private static Task<ClientKeyShare> FromResult(Func<ClientKeyShare> decrypt) => Task.FromResult(decrypt());
 }
 
 /// <summary>

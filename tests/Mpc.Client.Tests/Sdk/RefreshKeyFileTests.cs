@@ -1,0 +1,169 @@
+using System.Security.Cryptography;
+using Mpc.Client;
+using Mpc.Client.DeviceProfiles;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.Curves;
+using Mpc.Crypto.Proofs;
+using Mpc.Protocol.Keys;
+
+namespace Mpc.Client.Tests.Sdk;
+
+/// <summary>
+/// <see cref="MpcSignerClient.RefreshKeyFileAsync"/>: a refresh that starts from a key file's clear header and the
+/// device's public parameters while the share is still being opened. The share is a task the test completes by hand,
+/// so "the round trips ran before the share was there" is observed (the server's second reply seen), not timed.
+/// </summary>
+[Collection("server")]
+public sealed class RefreshKeyFileTests(ServerFixture server)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+
+    /// <summary>Notes each call's method once its reply has arrived.</summary>
+    private sealed class CallLog : DelegatingHandler
+    {
+        private readonly TaskCompletionSource _continued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CallLog() : base(new SocketsHttpHandler()) { }
+
+        /// <summary>Completes when the server's round 4 (ContinueRefresh's reply) has reached the client.</summary>
+        public Task Continued => _continued.Task;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (request.RequestUri!.AbsolutePath.EndsWith("/ContinueRefresh", StringComparison.Ordinal))
+            {
+                // The body is streamed: the reply is complete once it is read, which grpc does after this returns.
+                _continued.TrySetResult();
+            }
+            return response;
+        }
+    }
+
+    /// <summary>The fixture's device parameters, with a clear header that says <paramref name="peeked"/> (null: a store that cannot peek).</summary>
+    private sealed class PeekingStore(IDeviceProfileStore inner, RingPedersenParameters? peeked) : IDeviceProfileStore, IDeviceProfilePeek
+    {
+        public string DeviceId => inner.DeviceId;
+
+        public Task<DeviceProfile?> LoadAsync(CancellationToken cancellationToken) => inner.LoadAsync(cancellationToken);
+
+        public Task SaveAsync(DeviceProfile profile, CancellationToken cancellationToken) => inner.SaveAsync(profile, cancellationToken);
+
+        public ValueTask<RingPedersenParameters?> PeekParametersAsync(CancellationToken cancellationToken) => ValueTask.FromResult(peeked);
+    }
+
+    private MpcSignerClient Client(string user, CallLog? calls = null, RingPedersenParameters? peeked = null, bool canPeek = true) =>
+        new(server.Address, server.Token(user), new MpcSignerClientOptions
+        {
+            DeviceProfileStore = canPeek ? new PeekingStore(server.DeviceProfiles, peeked ?? server.RingPedersen.Parameters) : server.DeviceProfiles,
+            HttpHandler = calls,
+        });
+
+    private static KeyFileInfo HeaderOf(MpcKey key, bool version1 = false) =>
+        new(key.KeyId, "user", key.Curve, key.PublicKeyPem, true, null,
+            version1 ? null : key.Share.DeviceId, version1 ? null : Convert.ToHexStringLower(key.Share.ShareId));
+
+    private static ClientKeyShare Copy(MpcKey key) => ClientKeyShare.ImportSecret(key.Share.ExportSecret(), Mpc.Crypto.BigNum.BigNumBackends.Default);
+
+    private static async Task AssertSigns(MpcSignerClient client, MpcKey key)
+    {
+        byte[] data = RandomNumberGenerator.GetBytes(64);
+        MpcSignature signature = await client.SignDataAsync(key, data);
+        using ECDsa verifier = ECDsa.Create();
+        verifier.ImportSubjectPublicKeyInfo(key.SubjectPublicKeyInfo, out _);
+        Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+    }
+
+    [Fact]
+    public async Task The_first_round_trips_and_the_servers_new_key_happen_while_the_share_is_still_opening()
+    {
+        const string user = "refresh-opening-a";
+        var calls = new CallLog();
+        using MpcSignerClient client = Client(user, calls);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        var opening = new TaskCompletionSource<ClientKeyShare>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<MpcKey> refreshing = client.RefreshKeyFileAsync(HeaderOf(key), opening.Task);
+        // Round 4 arrives although the share has not been handed over: the server's work overlapped the opening.
+        await calls.Continued.WaitAsync(Patience);
+        Assert.False(refreshing.IsCompleted);
+        using ClientKeyShare opened = Copy(key);
+        opening.SetResult(opened);
+        using MpcKey refreshed = await refreshing.WaitAsync(Patience);
+
+        Assert.Equal(key.PublicKeyPem, refreshed.PublicKeyPem);
+        Assert.NotEqual(key.Share.ShareId, refreshed.Share.ShareId);
+        await AssertSigns(client, refreshed);
+        MpcSignerException old = await Assert.ThrowsAsync<MpcSignerException>(() => AssertSigns(client, key));
+        Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, old.Status);
+    }
+
+    [Fact]
+    public async Task A_share_that_fails_to_open_is_the_error_reported_and_the_key_is_unchanged()
+    {
+        const string user = "refresh-opening-b";
+        var calls = new CallLog();
+        using MpcSignerClient client = Client(user, calls);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        var opening = new TaskCompletionSource<ClientKeyShare>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<MpcKey> refreshing = client.RefreshKeyFileAsync(HeaderOf(key), opening.Task);
+        await calls.Continued.WaitAsync(Patience);
+        opening.SetException(new MpcSignerException(MpcErrorReason.WrongPassphrase, "key file: wrong passphrase, or the file was modified"));
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => refreshing.WaitAsync(Patience));
+
+        Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
+        await AssertSigns(client, key);
+    }
+
+    [Fact]
+    public async Task A_share_other_than_the_header_named_is_refused_before_the_server_switches()
+    {
+        const string user = "refresh-opening-c";
+        using MpcSignerClient client = Client(user);
+        using MpcKey named = await client.CreateKeyAsync(CurveKind.P256);
+        using MpcKey other = await client.CreateKeyAsync(CurveKind.P256);
+        using ClientKeyShare otherShare = Copy(other);
+
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(
+            () => client.RefreshKeyFileAsync(HeaderOf(named), Task.FromResult(otherShare)));
+
+        Assert.Equal(MpcErrorReason.SessionMismatch, refused.Reason);
+        await AssertSigns(client, named);
+        await AssertSigns(client, other);
+    }
+
+    [Fact]
+    public async Task A_profile_header_naming_other_parameters_than_the_opened_profile_is_refused_and_the_key_is_unchanged()
+    {
+        const string user = "refresh-opening-d";
+        using MpcKey key = await Client(user).CreateKeyAsync(CurveKind.P256);
+        // Some other valid set: the server has not verified it, so the refresh waits for the profile, whose parameters differ.
+        using var paillier = Mpc.Crypto.Paillier.PaillierPrivateKey.Generate(Mpc.Crypto.BigNum.BigNumBackends.Default);
+        using RingPedersenSecret otherSet = RingPedersenSecret.DeriveFromPaillier(paillier);
+        using MpcSignerClient client = Client(user, peeked: otherSet.Parameters);
+        using ClientKeyShare opened = Copy(key);
+
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(
+            () => client.RefreshKeyFileAsync(HeaderOf(key), Task.FromResult(opened)));
+
+        Assert.Equal(MpcErrorReason.SessionMismatch, refused.Reason);
+        await AssertSigns(client, key);
+    }
+
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task A_version_1_header_or_a_store_that_cannot_peek_refreshes_after_the_opening(bool version1, bool canPeek)
+    {
+        string user = $"refresh-opening-e{version1}";
+        using MpcSignerClient client = Client(user, canPeek: canPeek);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        using ClientKeyShare opened = Copy(key);
+
+        using MpcKey refreshed = await client.RefreshKeyFileAsync(HeaderOf(key, version1), Task.FromResult(opened));
+
+        Assert.Equal(key.PublicKeyPem, refreshed.PublicKeyPem);
+        await AssertSigns(client, refreshed);
+    }
+}
