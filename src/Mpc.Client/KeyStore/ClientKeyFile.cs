@@ -18,8 +18,10 @@ internal sealed record KeyFileOptions(Argon2idParameters Kdf, Argon2idParameters
 
 /// <summary>
 /// Saves and loads the client's key share. A protected file holds the share encrypted with AES-256-GCM under a
-/// key derived from the passphrase with Argon2id; every clear field (key id, user, curve, public key, role,
-/// KDF parameters and salt) is associated data, so editing any of them makes the file undecryptable.
+/// key derived from the passphrase with Argon2id; every clear field (key id, user, curve, public key, device id,
+/// share id, role, KDF parameters and salt) is associated data, so editing any of them makes the file undecryptable.
+/// Files are written as version 2; version 1 files (without device and share id) still load, and are rewritten as
+/// version 2 by the next save (a passphrase change, a refresh).
 /// Writes are atomic: a temporary file in the same directory (owner-only on Unix), flushed, then renamed.
 /// </summary>
 /// <remarks>
@@ -91,6 +93,8 @@ public static class ClientKeyFile
             UserId = userId,
             Curve = curve.Name,
             PublicKeyPem = PublicKeyEncoding.ToPem(curve, share.PublicKey),
+            DeviceId = share.DeviceId,
+            ShareId = Convert.ToHexStringLower(share.ShareId),
         };
         Argon2idParameters? kdf = protection.IsProtected ? protection.Kdf ?? options.Kdf : null;
 
@@ -118,7 +122,7 @@ public static class ClientKeyFile
                 CryptographicOperations.ZeroMemory(json);
             }
         }
-        return new KeyFileInfo(share.KeyId, userId, share.Curve, file.PublicKeyPem, kdf is not null, kdf);
+        return new KeyFileInfo(share.KeyId, userId, share.Curve, file.PublicKeyPem, kdf is not null, kdf, file.DeviceId, file.ShareId);
     }
 
     internal static ClientKeyShare Load(string path, KeyFileProtection protection, IBigNumBackend backend, out KeyFileInfo info, KeyFileOptions options)
@@ -234,6 +238,16 @@ public static class ClientKeyFile
         if (!string.Equals(pem, info.PublicKeyPem, StringComparison.Ordinal))
         {
             throw KeyFileError.Inconsistent("the share's public key differs from the file's");
+        }
+        // Null only in a version 1 file. In an unprotected file nothing else catches an edited name, and a refresh
+        // that trusted it would speak for another device or a share the file does not hold.
+        if (info.DeviceId is not null && !string.Equals(share.DeviceId, info.DeviceId, StringComparison.Ordinal))
+        {
+            throw KeyFileError.Inconsistent("the share's device id differs from the file's");
+        }
+        if (info.ShareId is not null && !string.Equals(Convert.ToHexStringLower(share.ShareId), info.ShareId, StringComparison.Ordinal))
+        {
+            throw KeyFileError.Inconsistent("the share's share id differs from the file's");
         }
     }
 

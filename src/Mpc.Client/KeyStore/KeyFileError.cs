@@ -33,5 +33,5 @@ internal static class KeyFileError
         new(MpcErrorReason.KeyFileInconsistent, $"key file is inconsistent: {what}");
 
     public static MpcSignerException UnsupportedVersion(long version) =>
-        new(MpcErrorReason.UnsupportedVersion, $"key file version {version} is not supported by this client (expected {KeyFileFormat.Version})");
+        new(MpcErrorReason.UnsupportedVersion, $"key file version {version} is not supported by this client (expected {KeyFileFormat.Version1} or {KeyFileFormat.Version})");
 }

@@ -60,7 +60,7 @@ internal static class KeyFileReader
             {
                 throw KeyFileError.Corrupt("missing or malformed 'version'");
             }
-            if (versionNumber != KeyFileFormat.Version)
+            if (versionNumber is not (KeyFileFormat.Version1 or KeyFileFormat.Version))
             {
                 throw KeyFileError.UnsupportedVersion(versionNumber);
             }
@@ -92,6 +92,7 @@ internal static class KeyFileReader
         CurveKind curve = ParseCurve(Require(dto.Curve, "curve"));
         string pem = Require(dto.PublicKeyPem, "publicKeyPem");
         RequireCanonicalPem(curve, pem);
+        (string? deviceId, string? shareId) = ParseShareNames(dto);
 
         string protection = Require(dto.Protection, "protection");
         switch (protection)
@@ -103,7 +104,7 @@ internal static class KeyFileReader
                     throw KeyFileError.Corrupt("an unprotected file carries encryption fields");
                 }
                 byte[] share = Base64(Require(dto.Share, "share"), "share");
-                var info = new KeyFileInfo(keyId, userId, curve, pem, false, null);
+                var info = new KeyFileInfo(keyId, userId, curve, pem, false, null, deviceId, shareId);
                 return new ParsedFile(dto, info, null, null, null, share);
             }
             case KeyFileFormat.ProtectionArgon2idAesGcm:
@@ -133,13 +134,44 @@ internal static class KeyFileReader
                 {
                     throw KeyFileError.Corrupt("'ciphertext' is too short");
                 }
-                var info = new KeyFileInfo(keyId, userId, curve, pem, true, kdf);
+                var info = new KeyFileInfo(keyId, userId, curve, pem, true, kdf, deviceId, shareId);
                 return new ParsedFile(dto, info, salt, nonce, ciphertext, null);
             }
             default:
                 throw KeyFileError.Corrupt("unknown 'protection'");
         }
     }
+
+    /// <summary>
+    /// Version 2 names the device and the share pair (both required); version 1 does not, and one that does was
+    /// edited or mislabelled: its associated data could not cover them, so they are refused rather than ignored.
+    /// </summary>
+    private static (string? DeviceId, string? ShareId) ParseShareNames(KeyFileDto dto)
+    {
+        if (dto.Version == KeyFileFormat.Version1)
+        {
+            if (dto.DeviceId is not null || dto.ShareId is not null)
+            {
+                throw KeyFileError.Corrupt("a version 1 file carries 'deviceId' or 'shareId'");
+            }
+            return (null, null);
+        }
+        string deviceId = Require(dto.DeviceId, "deviceId");
+        if (!DeviceIds.IsValid(deviceId))
+        {
+            throw KeyFileError.Corrupt("'deviceId' is not a valid device id");
+        }
+        string shareId = Require(dto.ShareId, "shareId");
+        if (!IsLowercaseHex(shareId, KeyFileFormat.ShareIdHexLength))
+        {
+            throw KeyFileError.Corrupt($"'shareId' is not {KeyFileFormat.ShareIdHexLength} lowercase hex characters");
+        }
+        return (deviceId, shareId);
+    }
+
+    // One spelling only (what Convert.ToHexStringLower writes), so the clear name compares ordinally with the share's.
+    private static bool IsLowercaseHex(string value, int length) =>
+        value.Length == length && value.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
     private static string Require(string? value, string field) =>
         value ?? throw KeyFileError.Corrupt($"missing field '{field}'");

@@ -51,6 +51,28 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
 
     private string ExpectedPem => PublicKeyEncoding.ToPem(EcCurve.Get(Share.Curve), Share.PublicKey);
 
+    private string ExpectedShareId => Convert.ToHexStringLower(Share.ShareId);
+
+    /// <summary>A well-formed share id that is not this share's.</summary>
+    private string OtherShareId => (ExpectedShareId[0] == '0' ? "1" : "0") + ExpectedShareId[1..];
+
+    /// <summary>
+    /// A copy of a version 1 file from TestData. They were written by ClientKeyFile.Save as of commit 254b1de (the last
+    /// version 1 writer), with this class's passphrase, user and cheap Argon2id, for a throwaway in-process key of
+    /// device "primary": real old files, not rebuilt by today's code, so they pin the version 1 associated data.
+    /// </summary>
+    private string CopyVersion1(string name)
+    {
+        string path = _dir.File(name);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "KeyStore", "TestData", name), path);
+        return path;
+    }
+
+    private static KeyFileProtection ProtectionOf(string name) =>
+        name.Contains("unprotected", StringComparison.Ordinal) ? KeyFileProtection.Unprotected() : KeyFileProtection.Passphrase(Secret);
+
+    public static TheoryData<string> Version1Files => new() { "v1-protected.json", "v1-unprotected.json" };
+
     /// <summary>A valid public key on the same curve that is not this share's.</summary>
     private string OtherPem()
     {
@@ -72,6 +94,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         Assert.Equal(ExpectedPem, info.PublicKeyPem);
         Assert.True(info.IsProtected);
         Assert.Equal(_cheap.Kdf, info.Kdf);
+        Assert.Equal(Share.DeviceId, info.DeviceId);
+        Assert.Equal(ExpectedShareId, info.ShareId);
     }
 
     [Fact]
@@ -82,6 +106,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         fixture.AssertSameShare(loaded);
         Assert.False(info.IsProtected);
         Assert.Null(info.Kdf);
+        Assert.Equal(Share.DeviceId, info.DeviceId);
+        Assert.Equal(ExpectedShareId, info.ShareId);
         JsonObject root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         Assert.Equal("none", (string?)root["protection"]);
         Assert.Null(root["kdf"]);
@@ -94,11 +120,15 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = SaveProtected();
         JsonObject root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
         Assert.Equal("mpc-signer/client-key", (string?)root["format"]);
-        Assert.Equal(1, (int?)root["version"]);
+        Assert.Equal(2, (int?)root["version"]);
         Assert.Equal(Share.KeyId, (string?)root["keyId"]);
         Assert.Equal(UserId, (string?)root["userId"]);
         Assert.Equal("secp256k1", (string?)root["curve"]);
         Assert.Equal(ExpectedPem, (string?)root["publicKeyPem"]);
+        Assert.Equal(Share.DeviceId, (string?)root["deviceId"]);
+        Assert.Equal(ExpectedShareId, (string?)root["shareId"]);
+        Assert.Equal(["format", "version", "keyId", "userId", "curve", "publicKeyPem", "deviceId", "shareId", "protection", "kdf", "nonce", "ciphertext"],
+            root.Select(field => field.Key));
         Assert.Equal("argon2id-aes256gcm", (string?)root["protection"]);
         Assert.Equal(1, (int?)root["kdf"]!["t"]);
         Assert.Equal(1024, (int?)root["kdf"]!["m"]);
@@ -171,20 +201,24 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         Assert.DoesNotContain("horse", e.Message, StringComparison.OrdinalIgnoreCase);
     }
 
-    public static TheoryData<string> ClearFields => new() { "keyId", "userId", "curve", "publicKeyPem" };
+    public static TheoryData<string> ClearFields => new() { "keyId", "userId", "curve", "publicKeyPem", "deviceId", "shareId" };
+
+    private string Replacement(string field) => field switch
+    {
+        "keyId" => "0123456789abcdef0123456789abcdef",
+        "userId" => "mallory@example.com",
+        "curve" => "P-256",
+        "deviceId" => "mallory-laptop",
+        "shareId" => OtherShareId,
+        _ => OtherPem(),
+    };
 
     [Theory]
     [MemberData(nameof(ClearFields))]
     public void Protected_file_with_an_altered_clear_field_does_not_decrypt(string field)
     {
         string path = SaveProtected();
-        string replacement = field switch
-        {
-            "keyId" => "0123456789abcdef0123456789abcdef",
-            "userId" => "mallory@example.com",
-            "curve" => "P-256",
-            _ => OtherPem(),
-        };
+        string replacement = Replacement(field);
         // A secp256k1 PEM under "P-256" fails the form check before any decryption.
         if (field == "curve")
         {
@@ -215,13 +249,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
     public void Unprotected_file_with_an_altered_clear_field_is_inconsistent(string field)
     {
         string path = SaveUnprotected();
-        string replacement = field switch
-        {
-            "keyId" => "0123456789abcdef0123456789abcdef",
-            "userId" => "mallory@example.com",
-            "curve" => "P-256",
-            _ => OtherPem(),
-        };
+        string replacement = Replacement(field);
         Edit(path, root => root[field] = replacement);
         if (field == "userId")
         {
@@ -232,6 +260,11 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         }
         MpcSignerException e = Refused(path, KeyFileProtection.Unprotected());
         Assert.Equal(field == "curve" ? MpcErrorReason.KeyFileCorrupt : MpcErrorReason.KeyFileInconsistent, e.Reason);
+        if (field is "deviceId" or "shareId")
+        {
+            string name = field == "deviceId" ? "device id" : "share id";
+            Assert.Equal($"key file is inconsistent: the share's {name} differs from the file's", e.Message);
+        }
     }
 
     [Fact]
@@ -345,7 +378,7 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
 
     public static TheoryData<string> ProtectedFields => new()
     {
-        "keyId", "userId", "curve", "publicKeyPem", "protection", "kdf", "kdf.t", "kdf.m", "kdf.p", "kdf.salt", "nonce", "ciphertext",
+        "keyId", "userId", "curve", "publicKeyPem", "deviceId", "shareId", "protection", "kdf", "kdf.t", "kdf.m", "kdf.p", "kdf.salt", "nonce", "ciphertext",
     };
 
     [Theory]
@@ -399,11 +432,143 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         string path = SaveProtected();
         Edit(path, root =>
         {
-            root["version"] = 2;
+            root["version"] = 3;
             root["newField"] = true;
         });
         MpcSignerException e = Refused(path, KeyFileProtection.Passphrase(Secret));
         Assert.Equal(MpcErrorReason.UnsupportedVersion, e.Reason);
+        Assert.Equal("key file version 3 is not supported by this client (expected 1 or 2)", e.Message);
+        Assert.Equal(MpcErrorReason.UnsupportedVersion, Assert.Throws<MpcSignerException>(() => ClientKeyFile.ReadPublicInfo(path)).Reason);
+    }
+
+    // ---- version 2: device id and share id in the clear; version 1 still read ----
+
+    [Theory]
+    [MemberData(nameof(Version1Files))]
+    public void Version1_file_still_loads_and_names_no_device_or_share(string name)
+    {
+        string path = CopyVersion1(name);
+        KeyFileInfo publicInfo = ClientKeyFile.ReadPublicInfo(path);
+        using ClientKeyShare loaded = ClientKeyFile.Load(path, ProtectionOf(name), fixture.Backend, out KeyFileInfo info, _cheap);
+
+        Assert.Equal(1, (int?)JsonNode.Parse(File.ReadAllText(path))!["version"]);
+        Assert.Equal(publicInfo, info);
+        Assert.Null(info.DeviceId);
+        Assert.Null(info.ShareId);
+        Assert.Equal(name == "v1-protected.json", info.IsProtected);
+        Assert.Equal(UserId, info.UserId);
+        Assert.Equal(loaded.KeyId, info.KeyId);
+        Assert.Equal(PublicKeyEncoding.ToPem(EcCurve.Get(loaded.Curve), loaded.PublicKey), info.PublicKeyPem);
+        Assert.Equal("primary", loaded.DeviceId);
+    }
+
+    [Fact]
+    public void Version1_file_is_rewritten_as_version2_by_a_passphrase_change()
+    {
+        string path = CopyVersion1("v1-protected.json");
+        KeyFileInfo saved = ClientKeyFile.ChangePassphrase(path, KeyFileProtection.Passphrase(Secret),
+            KeyFileProtection.Passphrase("a new passphrase"), fixture.Backend, _cheap);
+        using ClientKeyShare loaded = ClientKeyFile.Load(path, KeyFileProtection.Passphrase("a new passphrase"), fixture.Backend, out KeyFileInfo info, _cheap);
+
+        JsonObject root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.Equal(2, (int?)root["version"]);
+        Assert.Equal(loaded.DeviceId, (string?)root["deviceId"]);
+        Assert.Equal(Convert.ToHexStringLower(loaded.ShareId), (string?)root["shareId"]);
+        Assert.Equal(saved, info);
+        Assert.Equal("primary", info.DeviceId);
+        Assert.Equal(Convert.ToHexStringLower(loaded.ShareId), info.ShareId);
+    }
+
+    [Theory]
+    [MemberData(nameof(Version1Files))]
+    public void Version1_file_carrying_a_device_or_share_id_is_corrupt(string name)
+    {
+        foreach (string field in new[] { "deviceId", "shareId" })
+        {
+            string path = CopyVersion1(name);
+            Edit(path, root => root[field] = field == "deviceId" ? "primary" : ExpectedShareId);
+            MpcSignerException e = Refused(path, ProtectionOf(name));
+            Assert.Equal(MpcErrorReason.KeyFileCorrupt, e.Reason);
+            Assert.Equal("key file is corrupt: a version 1 file carries 'deviceId' or 'shareId'", e.Message);
+            Assert.Equal(MpcErrorReason.KeyFileCorrupt, Assert.Throws<MpcSignerException>(() => ClientKeyFile.ReadPublicInfo(path)).Reason);
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Protected_version1_file_relabelled_as_version2_does_not_decrypt()
+    {
+        // The right names added and the version raised: still refused, since the version is associated data.
+        string path = CopyVersion1("v1-protected.json");
+        string shareId;
+        using (ClientKeyShare original = Load(path, KeyFileProtection.Passphrase(Secret)))
+        {
+            shareId = Convert.ToHexStringLower(original.ShareId);
+        }
+        Edit(path, root =>
+        {
+            root["version"] = 2;
+            root["deviceId"] = "primary";
+            root["shareId"] = shareId;
+        });
+        Assert.Equal(MpcErrorReason.WrongPassphrase, Refused(path, KeyFileProtection.Passphrase(Secret)).Reason);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Version2_file_without_a_share_id_is_corrupt(bool isProtected)
+    {
+        string path = isProtected ? SaveProtected() : SaveUnprotected();
+        Edit(path, root => root.Remove("shareId"));
+        MpcSignerException e = Refused(path, isProtected ? KeyFileProtection.Passphrase(Secret) : KeyFileProtection.Unprotected());
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, e.Reason);
+        Assert.Equal("key file is corrupt: missing field 'shareId'", e.Message);
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Assert.Throws<MpcSignerException>(() => ClientKeyFile.ReadPublicInfo(path)).Reason);
+    }
+
+    [Theory]
+    [InlineData("short")]
+    [InlineData("long")]
+    [InlineData("uppercase")]
+    [InlineData("not hex")]
+    [InlineData("empty")]
+    [InlineData("number")]
+    public void Malformed_share_id_is_corrupt_in_one_line(string kind)
+    {
+        string path = SaveUnprotected();
+        string id = ExpectedShareId;
+        JsonNode? malformed = kind switch
+        {
+            "short" => id[..30],
+            "long" => id + "00",
+            "uppercase" => id.Any(char.IsLetter) ? id.ToUpperInvariant() : "A" + id[1..],
+            "not hex" => "g" + id[1..],
+            "empty" => "",
+            _ => 12345,
+        };
+        Edit(path, root => root["shareId"] = malformed);
+        MpcSignerException e = Refused(path, KeyFileProtection.Unprotected());
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, e.Reason);
+        Assert.DoesNotContain("\n", e.Message, StringComparison.Ordinal);
+        if (kind != "number")
+        {
+            Assert.Equal("key file is corrupt: 'shareId' is not 32 lowercase hex characters", e.Message);
+        }
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, Assert.Throws<MpcSignerException>(() => ClientKeyFile.ReadPublicInfo(path)).Reason);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a b")]
+    [InlineData("../primary")]
+    public void Malformed_device_id_is_corrupt(string deviceId)
+    {
+        string path = SaveProtected();
+        Edit(path, root => root["deviceId"] = deviceId);
+        MpcSignerException e = Refused(path, KeyFileProtection.Passphrase(Secret));
+        Assert.Equal(MpcErrorReason.KeyFileCorrupt, e.Reason);
+        Assert.Equal("key file is corrupt: 'deviceId' is not a valid device id", e.Message);
     }
 
     [Fact]
@@ -460,6 +625,8 @@ public sealed class ClientKeyFileTests(KeyStoreFixture fixture, ITestOutputHelpe
         Assert.Equal(UserId, info.UserId);
         Assert.Equal(CurveKind.Secp256k1, info.Curve);
         Assert.True(info.IsProtected);
+        Assert.Equal(Share.DeviceId, info.DeviceId);
+        Assert.Equal(ExpectedShareId, info.ShareId);
         using var ecdsa = ECDsa.Create();
         ecdsa.ImportFromPem(info.PublicKeyPem);
     }
