@@ -56,7 +56,19 @@ internal static class PassphraseEnvelope
     /// before the parameters are accepted.
     /// </summary>
     public static Envelope<T> Parse<T>(ReadOnlySpan<byte> file, string format, uint version, string kind,
-        WireReader.ReadItem<T> readHeader, Argon2idParameters? minimum)
+        WireReader.ReadItem<T> readHeader, Argon2idParameters? minimum) =>
+        Parse(file, format, [version], kind, (ref WireReader reader, uint _) => readHeader(ref reader), minimum);
+
+    /// <summary>Reads a header whose fields depend on the file's version (one of those the caller accepts).</summary>
+    public delegate T ReadVersionedHeader<T>(ref WireReader reader, uint version);
+
+    /// <summary>
+    /// <see cref="Parse{T}(ReadOnlySpan{byte}, string, uint, string, WireReader.ReadItem{T}, Argon2idParameters?)"/> for a
+    /// format that reads several versions: <paramref name="versions"/> are those accepted, and the header reader is told
+    /// which one the file has.
+    /// </summary>
+    public static Envelope<T> Parse<T>(ReadOnlySpan<byte> file, string format, ReadOnlySpan<uint> versions, string kind,
+        ReadVersionedHeader<T> readHeader, Argon2idParameters? minimum)
     {
         if (file.Length > MaxFileBytes)
         {
@@ -68,12 +80,12 @@ internal static class PassphraseEnvelope
             var reader = new WireReader(file);
             reader.ReadString("format");
             uint fileVersion = reader.ReadUInt32("version");
-            if (fileVersion != version)
+            if (!versions.Contains(fileVersion))
             {
                 throw new MpcSignerException(MpcErrorReason.UnsupportedVersion,
-                    $"{kind} version {fileVersion} is not supported by this client (expected {version})");
+                    $"{kind} version {fileVersion} is not supported by this client (expected {string.Join(" or ", versions.ToArray())})");
             }
-            T header = readHeader(ref reader);
+            T header = readHeader(ref reader, fileVersion);
             if (reader.ReadString("protection", 64) != Protection || reader.ReadUInt32("Argon2 version") != Argon2Version)
             {
                 throw new FormatException("unknown protection");

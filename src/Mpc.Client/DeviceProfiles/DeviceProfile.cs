@@ -17,9 +17,21 @@ namespace Mpc.Client.DeviceProfiles;
 /// </summary>
 public sealed class DeviceProfile : IDisposable
 {
-    /// <summary>The payload's format name and version; both are inside the sealed bytes and in the file's associated data.</summary>
+    /// <summary>The format name, inside the sealed bytes and in the file's associated data.</summary>
     internal const string Format = "mpc-signer/device-profile";
-    internal const uint Version = 1;
+
+    /// <summary>
+    /// The file's version (<see cref="DeviceProfileFile"/>): 2 carries the public parameters in the clear header,
+    /// 1 (still read) does not.
+    /// </summary>
+    internal const uint Version = 2;
+
+    /// <summary>
+    /// The version of <see cref="ExportSecret"/>'s bytes, which stay as they were: version 2 changed only the file's
+    /// clear header, the sealed payload of either file version is the same, and these bytes are also what an app keeps
+    /// in the platform's key store, so bumping them would only make an older SDK refuse unchanged content.
+    /// </summary>
+    internal const uint SecretVersion = 1;
 
     private DeviceProfile(string deviceId, DateTimeOffset createdAt, RingPedersenSecret ringPedersen)
     {
@@ -71,7 +83,7 @@ public sealed class DeviceProfile : IDisposable
         byte[] ringPedersen = RingPedersen.ExportSecret();
         try
         {
-            return WireWriter.ToSecretArray(writer => writer.WriteString(Format).WriteUInt32(Version).WriteString(DeviceId).WriteTime(CreatedAt)
+            return WireWriter.ToSecretArray(writer => writer.WriteString(Format).WriteUInt32(SecretVersion).WriteString(DeviceId).WriteTime(CreatedAt)
                 .WriteBytes(ringPedersen));
         }
         finally
@@ -102,9 +114,9 @@ public sealed class DeviceProfile : IDisposable
                 throw new MpcSignerException(MpcErrorReason.WrongKind, "not a device profile");
             }
             uint version = reader.ReadUInt32("version");
-            if (version != Version)
+            if (version != SecretVersion)
             {
-                throw new MpcSignerException(MpcErrorReason.UnsupportedVersion, $"device profile version {version} is not supported by this client (expected {Version})");
+                throw new MpcSignerException(MpcErrorReason.UnsupportedVersion, $"device profile version {version} is not supported by this client (expected {SecretVersion})");
             }
             string deviceId = CustodyFields.ReadDeviceId(ref reader, "device id");
             if (deviceId != expectedDeviceId)

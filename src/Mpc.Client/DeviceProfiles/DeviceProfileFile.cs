@@ -1,21 +1,27 @@
 using System.Security.Cryptography;
 using Mpc.Client.Custody;
 using Mpc.Client.KeyStore;
+using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Proofs;
 
 namespace Mpc.Client.DeviceProfiles;
 
 /// <summary>
 /// A <see cref="DeviceProfile"/> in a file, sealed like a key file: Argon2id on the passphrase, then AES-256-GCM
 /// (<see cref="KeyFileProtection"/>, the client's one passphrase encryption), in the binary envelope of the share
-/// backup. Format name, version, device id and creation time are the clear header and the GCM associated data,
-/// and the sealed payload names the device id again, so a profile copied from another device, edited or opened
-/// with another passphrase is refused, never replaced: only a caller that asks for it (<c>Save</c> of a new profile)
-/// overwrites the file. Writes are atomic and durable (<see cref="SecretFile"/>).
+/// backup. Format name, version, device id, creation time and (version 2) the public parameters (N̂, s, t) are the
+/// clear header and the GCM associated data, and the sealed payload names the device id again, so a profile copied
+/// from another device, edited or opened with another passphrase is refused, never replaced: only a caller that asks
+/// for it (<c>Save</c> of a new profile) overwrites the file. Writes are atomic and durable (<see cref="SecretFile"/>).
+/// Version 1 files (no parameters in the header) are still read; every save writes version 2.
 /// </summary>
-public sealed class DeviceProfileFile : IDeviceProfileStore
+public sealed class DeviceProfileFile : IDeviceProfileStore, IDeviceProfilePeek
 {
+    /// <summary>The file versions read: 1 from before the parameters were in the header, and the one written.</summary>
+    private static readonly uint[] ReadVersions = [1, DeviceProfile.Version];
+
     internal const string Kind = "a device profile";
 
     private readonly string _deviceId;
@@ -59,7 +65,8 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
     /// <summary>Null when the file does not exist; otherwise the checked profile.</summary>
     /// <exception cref="MpcSignerException">
     /// <see cref="MpcErrorReason.OtherDevice"/>: made for another device. <see cref="MpcErrorReason.WrongPassphrase"/>:
-    /// another passphrase, or a modified file (GCM cannot tell which). <see cref="MpcErrorReason.CorruptInput"/>,
+    /// another passphrase, or a modified file (GCM cannot tell which). <see cref="MpcErrorReason.CorruptInput"/> (also:
+    /// the sealed parameters differ from the header's),
     /// <see cref="MpcErrorReason.WrongKind"/>, <see cref="MpcErrorReason.UnsupportedVersion"/>, <see cref="MpcErrorReason.KdfDowngrade"/>.
     /// Every message names the file and is one line.
     /// </exception>
@@ -77,7 +84,7 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
         byte[]? secret = null;
         try
         {
-            Envelope<ProfileHeader> envelope = PassphraseEnvelope.Parse(file, DeviceProfile.Format, DeviceProfile.Version, Kind, ReadHeader, _options.Minimum);
+            Envelope<ProfileHeader> envelope = Parse(file, _options.Minimum);
             // Checked before the passphrase: a foreign profile is named as such, without an Argon2id run.
             if (envelope.Header.DeviceId != _deviceId)
             {
@@ -85,7 +92,15 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
             }
             // The profile's derivation is the one later key files of this command are sealed under (PassphraseKeyCache).
             secret = PassphraseEnvelope.Open(envelope, _protection.PassphraseText, "device profile", _protection.DerivedKeys, preferForSealing: true);
-            return DeviceProfile.ImportSecret(secret, _deviceId, _backend);
+            DeviceProfile profile = DeviceProfile.ImportSecret(secret, _deviceId, _backend);
+            // GCM already refuses edited header parameters (they are associated data). Checked again because a refresh
+            // may have started on the header's parameters (the peek) before this opened: they must be the profile's own.
+            if (envelope.Header.Parameters is { } clear && !clear.Equals(profile.RingPedersen.Parameters))
+            {
+                profile.Dispose();
+                throw new MpcSignerException(MpcErrorReason.CorruptInput, "device profile is inconsistent: its clear parameters are not the sealed ones");
+            }
+            return profile;
         }
         catch (MpcSignerException e)
         {
@@ -115,7 +130,11 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
         try
         {
             byte[] sealedFile = PassphraseEnvelope.Seal(DeviceProfile.Format, DeviceProfile.Version,
-                writer => writer.WriteString(profile.DeviceId).WriteTime(profile.CreatedAt),
+                writer =>
+                {
+                    writer.WriteString(profile.DeviceId).WriteTime(profile.CreatedAt);
+                    profile.RingPedersen.Parameters.WriteTo(writer);
+                },
                 secret, _protection.PassphraseText, _protection.Kdf ?? _options.Kdf, _protection.DerivedKeys, preferForSealing: true);
             SecretFile.WriteAtomically(Path, sealedFile);
         }
@@ -126,15 +145,45 @@ public sealed class DeviceProfileFile : IDeviceProfileStore
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// The header's public parameters, read without the passphrase (no Argon2id), after their shape check; null when
+    /// there is no file, it is version 1, or it names another device. Null too when the file cannot be read or its
+    /// header does not parse: the peek only lets a refresh start early, and <see cref="LoadAsync"/>, which runs next
+    /// anyway, is where such a file is refused with a message that names it.
+    /// </summary>
+    async ValueTask<RingPedersenParameters?> IDeviceProfilePeek.PeekParametersAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            byte[] file = await File.ReadAllBytesAsync(Path, cancellationToken).ConfigureAwait(false);
+            ProfileHeader header = Parse(file, _options.Minimum).Header;
+            if (header.DeviceId != _deviceId || header.Parameters is null)
+            {
+                return null;
+            }
+            header.Parameters.Validate();
+            return header.Parameters;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MpcSignerException or MpcProtocolException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The clear header without the passphrase (for showing which device a file names): form-checked, not authenticated.</summary>
     public static (string DeviceId, DateTimeOffset CreatedAt) ReadHeader(string path)
     {
-        ProfileHeader header = PassphraseEnvelope.Parse(File.ReadAllBytes(path), DeviceProfile.Format, DeviceProfile.Version, Kind, ReadHeader, minimum: null).Header;
+        ProfileHeader header = Parse(File.ReadAllBytes(path), minimum: null).Header;
         return (header.DeviceId, header.CreatedAt);
     }
 
-    private static ProfileHeader ReadHeader(ref WireReader reader) =>
-        new(CustodyFields.ReadDeviceId(ref reader, "device id"), CustodyFields.ReadTime(ref reader, "created at"));
+    private static Envelope<ProfileHeader> Parse(ReadOnlySpan<byte> file, Argon2idParameters? minimum) =>
+        PassphraseEnvelope.Parse(file, DeviceProfile.Format, ReadVersions, Kind, ReadHeader, minimum);
 
-    private sealed record ProfileHeader(string DeviceId, DateTimeOffset CreatedAt);
+    private static ProfileHeader ReadHeader(ref WireReader reader, uint version) =>
+        new(CustodyFields.ReadDeviceId(ref reader, "device id"), CustodyFields.ReadTime(ref reader, "created at"),
+            version >= 2 ? RingPedersenParameters.ReadFrom(ref reader) : null);
+
+    /// <summary>The clear header; <see cref="Parameters"/> is null in a version 1 file.</summary>
+    private sealed record ProfileHeader(string DeviceId, DateTimeOffset CreatedAt, RingPedersenParameters? Parameters);
 }

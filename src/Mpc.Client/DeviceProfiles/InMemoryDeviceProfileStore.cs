@@ -11,7 +11,7 @@ namespace Mpc.Client.DeviceProfiles;
 /// keeps them, use <see cref="DeviceProfileFile"/> or the platform's key store). The store keeps its own copy of a
 /// saved profile and forgets it on <see cref="Dispose"/>.
 /// </summary>
-public sealed class InMemoryDeviceProfileStore : IDeviceProfileStore, IDisposable
+public sealed class InMemoryDeviceProfileStore : IDeviceProfileStore, IDeviceProfilePeek, IDisposable
 {
     private readonly Lock _gate = new();
     private DeviceProfile? _profile;
@@ -48,6 +48,15 @@ public sealed class InMemoryDeviceProfileStore : IDeviceProfileStore, IDisposabl
         lock (_gate)
         {
             return Task.FromResult(_profile);
+        }
+    }
+
+    /// <summary>The held profile's public parameters (nothing to open here), or null before one is saved.</summary>
+    ValueTask<RingPedersenParameters?> IDeviceProfilePeek.PeekParametersAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_profile?.RingPedersen.Parameters);
         }
     }
 

@@ -3,13 +3,15 @@ using Mpc.Client.Custody;
 using Mpc.Client.DeviceProfiles;
 using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
+using Mpc.Crypto.Encoding;
+using Mpc.Crypto.Proofs;
 using Mpc.Client.Tests.KeyStore;
 
 namespace Mpc.Client.Tests.Custody;
 
 /// <summary>
 /// The device profile in the SDK: the sealed file round trip, the refusals (another device, a flipped byte, another
-/// passphrase), and two client instances (two CLI runs) sharing one profile through the store: saved once, loaded after.
+/// passphrase, clear parameters that are not the sealed ones), version 1 files, the peek at the clear parameters, and two client instances (two CLI runs) sharing one profile through the store: saved once, loaded after.
 /// </summary>
 [Collection("server")]
 public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
@@ -41,9 +43,140 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
         Assert.Equal(saved.CreatedAt, loaded.CreatedAt);
         Assert.Equal(server.RingPedersen.Parameters, loaded.RingPedersen.Parameters);
         Assert.Equal(saved.Fingerprint, loaded.Fingerprint);
-        // Nothing of the trapdoor is in the file in clear.
         byte[] file = await File.ReadAllBytesAsync(ProfilePath);
-        Assert.Equal(-1, file.AsSpan().IndexOf(server.RingPedersen.Parameters.N.ToByteArrayUnsigned()));
+        Assert.Equal(2u, FileVersion(file));
+        // The public N̂ is in the clear header (version 2); nothing of the trapdoor is in the file in clear.
+        Assert.True(file.AsSpan().IndexOf(server.RingPedersen.Parameters.N.ToByteArrayUnsigned()) > 0);
+        foreach (Org.BouncyCastle.Math.BigInteger secret in new[] { server.RingPedersen.P, server.RingPedersen.Q, server.RingPedersen.Lambda })
+        {
+            Assert.Equal(-1, file.AsSpan().IndexOf(secret.ToByteArrayUnsigned()));
+        }
+        Assert.Equal((Device, saved.CreatedAt), DeviceProfileFile.ReadHeader(ProfilePath));
+    }
+
+    [Fact]
+    public async Task The_peek_gives_the_saved_parameters_without_the_passphrase()
+    {
+        await Store().SaveAsync(SharedProfile(), CancellationToken.None);
+        DeviceProfileFile wrongPassphrase = Store(passphrase: "not the passphrase");
+
+        RingPedersenParameters? peeked = await Peek(wrongPassphrase);
+
+        Assert.Equal(server.RingPedersen.Parameters, peeked);
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => wrongPassphrase.LoadAsync(CancellationToken.None));
+        Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
+    }
+
+    [Fact]
+    public async Task The_peek_is_null_without_a_file_or_for_another_devices_profile()
+    {
+        Assert.Null(await Peek(Store()));
+        Assert.Null(await Peek(new DeviceProfileFile(Path.Combine(_directory.Path, "missing", "mpc-device.profile"), Device,
+            KeyFileProtection.Passphrase("profile passphrase"), null, KeyStoreFixture.Cheap)));
+
+        await Store("device-test-other").SaveAsync(SharedProfile("device-test-other"), CancellationToken.None);
+
+        Assert.Null(await Peek(Store()));
+        Assert.Equal(server.RingPedersen.Parameters, await Peek(Store("device-test-other")));
+    }
+
+    [Fact]
+    public async Task A_version_1_profile_still_loads_and_peeks_null()
+    {
+        DeviceProfile profile = SharedProfile();
+        byte[] secret = profile.ExportSecret();
+        // Exactly what the version 1 DeviceProfileFile.SaveAsync wrote: the same envelope and payload, header without
+        // the parameters. The payload is unchanged by version 2 (DeviceProfile.SecretVersion), so ExportSecret is its v1 form.
+        byte[] v1 = PassphraseEnvelope.Seal(DeviceProfile.Format, 1, writer => writer.WriteString(Device).WriteTime(profile.CreatedAt),
+            secret, "profile passphrase", KeyStoreFixture.Cheap.Kdf);
+        await File.WriteAllBytesAsync(ProfilePath, v1);
+
+        using DeviceProfile? loaded = await Store().LoadAsync(CancellationToken.None);
+
+        Assert.NotNull(loaded);
+        Assert.Equal(server.RingPedersen.Parameters, loaded.RingPedersen.Parameters);
+        Assert.Equal(profile.CreatedAt, loaded.CreatedAt);
+        Assert.Null(await Peek(Store()));
+        Assert.Equal((Device, profile.CreatedAt), DeviceProfileFile.ReadHeader(ProfilePath));
+        // Saving again writes version 2, which the peek then reads.
+        await Store().SaveAsync(loaded, CancellationToken.None);
+        Assert.Equal(2u, FileVersion(await File.ReadAllBytesAsync(ProfilePath)));
+        Assert.Equal(server.RingPedersen.Parameters, await Peek(Store()));
+    }
+
+    [Fact]
+    public async Task Editing_the_clear_parameters_makes_the_profile_refused_as_modified()
+    {
+        await Store().SaveAsync(SharedProfile(), CancellationToken.None);
+        byte[] file = await File.ReadAllBytesAsync(ProfilePath);
+        int n = file.AsSpan().IndexOf(server.RingPedersen.Parameters.N.ToByteArrayUnsigned());
+        Assert.True(n > 0);
+        // A middle byte of N̂ in the header: still the shape of a modulus, but the associated data changed.
+        file[n + 100] ^= 0x01;
+        await File.WriteAllBytesAsync(ProfilePath, file);
+
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => Store().LoadAsync(CancellationToken.None));
+
+        Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
+        Assert.StartsWith(ProfilePath, refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+        // The peek is unauthenticated: whatever it shows, it is not the saved parameters.
+        Assert.NotEqual(server.RingPedersen.Parameters, await Peek(Store()));
+    }
+
+    [Fact]
+    public async Task A_profile_whose_clear_parameters_are_not_its_sealed_ones_is_refused_as_corrupt()
+    {
+        DeviceProfile profile = SharedProfile();
+        RingPedersenParameters real = server.RingPedersen.Parameters;
+        // A consistent envelope (header authenticated) around a header that names other parameters than the payload:
+        // what a writer with a bug, or anyone holding the passphrase, could make. s and t swapped keep the public shape.
+        var other = new RingPedersenParameters(real.N, real.T, real.S);
+        byte[] secret = profile.ExportSecret();
+        byte[] mismatched = PassphraseEnvelope.Seal(DeviceProfile.Format, DeviceProfile.Version, writer =>
+        {
+            writer.WriteString(Device).WriteTime(profile.CreatedAt);
+            other.WriteTo(writer);
+        }, secret, "profile passphrase", KeyStoreFixture.Cheap.Kdf);
+        await File.WriteAllBytesAsync(ProfilePath, mismatched);
+
+        Assert.Equal(other, await Peek(Store()));
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => Store().LoadAsync(CancellationToken.None));
+
+        Assert.Equal(MpcErrorReason.CorruptInput, refused.Reason);
+        Assert.Contains("clear parameters are not the sealed ones", refused.Message);
+        Assert.StartsWith(ProfilePath, refused.Message);
+        Assert.DoesNotContain('\n', refused.Message);
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_a_profile_peeks_null_and_is_refused_on_load()
+    {
+        await File.WriteAllBytesAsync(ProfilePath, [0, 0, 0, 3, 1, 2, 3]);
+
+        Assert.Null(await Peek(Store()));
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => Store().LoadAsync(CancellationToken.None));
+        Assert.Equal(MpcErrorReason.WrongKind, refused.Reason);
+    }
+
+    [Fact]
+    public async Task An_in_memory_store_peeks_the_profile_it_holds()
+    {
+        using var store = new InMemoryDeviceProfileStore(Device);
+        Assert.Null(await Peek(store));
+
+        await store.SaveAsync(SharedProfile(), CancellationToken.None);
+
+        Assert.Equal(server.RingPedersen.Parameters, await Peek(store));
+    }
+
+    private static ValueTask<RingPedersenParameters?> Peek(IDeviceProfilePeek store) => store.PeekParametersAsync(CancellationToken.None);
+
+    private static uint FileVersion(byte[] file)
+    {
+        var reader = new WireReader(file);
+        Assert.Equal(DeviceProfile.Format, reader.ReadString("format"));
+        return reader.ReadUInt32("version");
     }
 
     [Fact]
@@ -64,8 +197,11 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
     {
         await Store().SaveAsync(SharedProfile(), CancellationToken.None);
         byte[] original = await File.ReadAllBytesAsync(ProfilePath);
-        // A byte of the format name, of the device id, of the KDF header, and of the ciphertext.
-        foreach (int index in new[] { 6, 40, original.Length / 2, original.Length - 1 })
+        int parameters = original.AsSpan().IndexOf(server.RingPedersen.Parameters.N.ToByteArrayUnsigned());
+        int kdf = original.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(PassphraseEnvelope.Protection));
+        Assert.True(parameters > 0 && kdf > parameters);
+        // A byte of the format name, of the device id, of the header's parameters, of the KDF header, and of the ciphertext.
+        foreach (int index in new[] { 6, 40, parameters + 7, kdf + 2, original.Length - 1 })
         {
             byte[] tampered = (byte[])original.Clone();
             tampered[index] ^= 0x01;
