@@ -182,7 +182,7 @@ internal static class DeviceProfileCli
     private sealed class Store(DeviceProfileFile file) : IDeviceProfileStore, IDeviceProfilePeek
     {
         public ValueTask<RingPedersenParameters?> PeekParametersAsync(CancellationToken cancellationToken) =>
-            ((object)file) is IDeviceProfilePeek peek ? peek.PeekParametersAsync(cancellationToken) : ValueTask.FromResult<RingPedersenParameters?>(null); // TEMP until DeviceProfileFile peeks
+            ((IDeviceProfilePeek)file).PeekParametersAsync(cancellationToken);
 
         public string DeviceId => file.DeviceId;
 

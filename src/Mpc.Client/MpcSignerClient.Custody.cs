@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
+using Mpc.Client.DeviceProfiles;
+using Mpc.Client.KeyStore;
 using Mpc.Crypto;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
@@ -9,6 +11,7 @@ using Mpc.Protocol.Messages;
 using Mpc.Protocol.Refresh;
 using Mpc.Transport.V1;
 using Org.BouncyCastle.Math;
+using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
 
 namespace Mpc.Client;
 
@@ -29,6 +32,27 @@ public sealed partial class MpcSignerClient
     /// </summary>
     public async Task<MpcKey> RefreshKeyAsync(MpcKey key, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default) =>
         OpenKey(await RefreshFrom(key.Share, Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Refreshes the key of a key file while the file is still being decrypted: <paramref name="header"/> is the
+    /// file's clear header (<see cref="ClientKeyFile.ReadPublicInfo"/>), <paramref name="opening"/> its decryption
+    /// running meanwhile (<see cref="ClientKeyFile.Load(string, KeyFileProtection, MpcArithmetic?)"/> on another
+    /// thread). The first round trips need only public values, so they (and the server's work on the new Paillier key)
+    /// overlap the file's and the device profile's Argon2id. The refresh waits for the share before it checks the
+    /// server's new share and finishes only if the share and the device's parameters are exactly those the headers
+    /// named; otherwise nothing changes on the server. A version 1 header, which names no device, waits for the share
+    /// first. The caller disposes the opened share once the returned key is saved.
+    /// </summary>
+    /// <exception cref="MpcSignerException">
+    /// The opening's own failure (a wrong passphrase, a damaged file) rather than a later one; or
+    /// <see cref="MpcErrorReason.SessionMismatch"/>: the decrypted share does not match the header.
+    /// </exception>
+    public Task<MpcKey> RefreshKeyFileAsync(KeyFileInfo header, Task<ClientKeyShare> opening, PendingShareHandler? savePending = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(opening);
+        return Checked(async () => OpenKey(await RefreshOpeningCore(header, opening, savePending, cancellationToken).ConfigureAwait(false)));
+    }
 
     /// <summary>
     /// Makes a new device's own share pair from a share another device handed over (see <c>DeviceHandover</c>;
@@ -175,6 +199,89 @@ public sealed partial class MpcSignerClient
         return await RunRefresh(session, source.Curve, source.KeyId, o => _grpc.BeginRefreshAsync(request, o).ResponseAsync, savePending, clock, cancellationToken).ConfigureAwait(false);
     }
 
+    private async Task<ClientKeyShare> RefreshOpeningCore(KeyFileInfo header, Task<ClientKeyShare> opening, PendingShareHandler? savePending, CancellationToken cancellationToken)
+    {
+        if (header.DeviceId is null || header.ShareId is null)
+        {
+            return await RefreshCore(await opening.ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
+        }
+        using var clock = new OperationClock("refresh", _logger, header.Curve, header.KeyId);
+        // Device setup here is the profile and the key file together: whichever derives first, the other reuses its Argon2id.
+        Task<RingPedersenSecret> setup = Task.Run(() => clock.DeviceSetup(async () =>
+        {
+            (RingPedersenSecret Secret, DeviceProfileSource Source) parameters = await DeviceParametersAsync(cancellationToken).ConfigureAwait(false);
+            await opening.ConfigureAwait(false);
+            return parameters;
+        }), cancellationToken);
+        RingPedersenParameters? early = await PublicDeviceParametersAsync(cancellationToken).ConfigureAwait(false);
+        if (early is null)
+        {
+            // Nothing public to start from (a new device, or a profile that keeps its parameters sealed): today's order.
+            await setup.ConfigureAwait(false);
+            return await RefreshCore(await opening.ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
+        }
+        EcCurve curve = EcCurve.Get(header.Curve);
+        ECPoint publicKey;
+        byte[] shareId;
+        try
+        {
+            publicKey = PublicKeyEncoding.FromPem(curve, header.PublicKeyPem);
+            shareId = Convert.FromHexString(header.ShareId);
+        }
+        catch (FormatException e)
+        {
+            throw new MpcSignerException(MpcErrorReason.KeyFileCorrupt, "key file is corrupt: its clear header does not parse", e);
+        }
+        using var session = RefreshClientSession.Opening(header.KeyId, header.DeviceId, shareId, header.Curve, publicKey, early, _backend);
+        bool supplied = false;
+        async Task Supply()
+        {
+            if (!supplied)
+            {
+                RingPedersenSecret secret = await clock.AfterOverlap(setup).ConfigureAwait(false);
+                session.Supply(await opening.ConfigureAwait(false), secret);
+                supplied = true;
+            }
+        }
+        var request = new BeginRefreshRequest
+        {
+            KeyId = header.KeyId,
+            DeviceId = header.DeviceId,
+            ShareId = ByteString.CopyFrom(shareId),
+            Purpose = Transport.V1.RefreshPurpose.Refresh,
+            Request = ByteString.CopyFrom(session.Start().Encode()),
+        };
+        return await RunRefresh(session, header.Curve, header.KeyId, o => _grpc.BeginRefreshAsync(request, o).ResponseAsync, savePending, clock, cancellationToken, Supply).ConfigureAwait(false);
+    }
+
+    /// <summary>The device's public parameters without opening its profile: cached, or the store's clear header; null when neither has them.</summary>
+    private async ValueTask<RingPedersenParameters?> PublicDeviceParametersAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _deviceParameters) is { } cached)
+        {
+            return cached.Parameters;
+        }
+        if (_options.DeviceProfileStore is IDeviceProfilePeek peek)
+        {
+            try
+            {
+                return await peek.PeekParametersAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (MpcSignerException)
+            {
+                // A header that does not parse: opening the profile reports it properly.
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Rounds 1 to 5 of a refresh. <paramref name="supply"/>, for a session whose share is still being opened, hands
+    /// it over and is awaited before the session needs it (round 3 when the server asks for Πprm, round 4 always);
+    /// when a round trip fails before that it is awaited too, so the opening's own failure (a wrong passphrase) is the
+    /// one reported.
+    /// </summary>
     private async Task<ClientKeyShare> RunRefresh(
         RefreshClientSession session,
         CurveKind curve,
@@ -182,22 +289,41 @@ public sealed partial class MpcSignerClient
         Func<Grpc.Core.CallOptions, Task<BeginRefreshResponse>> begin,
         PendingShareHandler? savePending,
         OperationClock clock,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        Func<Task>? supply = null)
     {
-        BeginRefreshResponse started = await clock.Server(() => Call(begin, cancellationToken)).ConfigureAwait(false);
-        clock.KeyId = started.KeyId;
-        RefreshCommitment commitment = RefreshCommitment.Decode(started.Commitment.Span);
-        if (commitment.KeyId != started.KeyId || (keyId is not null && keyId != started.KeyId))
+        BeginRefreshResponse started;
+        ContinueRefreshResponse continued;
+        try
         {
-            throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
+            started = await clock.Server(() => Call(begin, cancellationToken)).ConfigureAwait(false);
+            clock.KeyId = started.KeyId;
+            RefreshCommitment commitment = RefreshCommitment.Decode(started.Commitment.Span);
+            if (commitment.KeyId != started.KeyId || (keyId is not null && keyId != started.KeyId))
+            {
+                throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
+            }
+            if (supply is not null && session.NeedsSecretsFor(commitment))
+            {
+                await supply().ConfigureAwait(false);
+            }
+            RefreshContribution contribution = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment), cancellationToken)).ConfigureAwait(false);
+            continued = await clock.Server(() => Call(o => _grpc.ContinueRefreshAsync(new ContinueRefreshRequest
+            {
+                KeyId = started.KeyId,
+                RefreshId = started.RefreshId,
+                Contribution = ByteString.CopyFrom(contribution.Encode()),
+            }, o).ResponseAsync, cancellationToken)).ConfigureAwait(false);
         }
-        RefreshContribution contribution = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment), cancellationToken)).ConfigureAwait(false);
-        ContinueRefreshResponse continued = await clock.Server(() => Call(o => _grpc.ContinueRefreshAsync(new ContinueRefreshRequest
+        catch when (supply is not null)
         {
-            KeyId = started.KeyId,
-            RefreshId = started.RefreshId,
-            Contribution = ByteString.CopyFrom(contribution.Encode()),
-        }, o).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+            await supply().ConfigureAwait(false);
+            throw;
+        }
+        if (supply is not null)
+        {
+            await supply().ConfigureAwait(false);
+        }
         // Checking the new Paillier key's proofs is the client's heaviest step.
         RefreshClientOutput output = await clock.Verification(() => Task.Run(
             () => session.HandleServerShare(RefreshServerShare.Decode(continued.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);

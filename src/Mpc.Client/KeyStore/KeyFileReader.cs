@@ -207,32 +207,13 @@ internal static class KeyFileReader
     /// </summary>
     private static void RequireCanonicalPem(CurveKind kind, string pem)
     {
-        EcCurve curve = EcCurve.Get(kind);
         try
         {
-            if (!PemEncoding.TryFind(pem, out PemFields fields) || pem[fields.Label] is not "PUBLIC KEY")
-            {
-                throw KeyFileError.Corrupt("'publicKeyPem' is not a PUBLIC KEY PEM");
-            }
-            byte[] der = Convert.FromBase64String(pem[fields.Base64Data].ToString());
-            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(der));
-            byte[] uncompressed = info.PublicKey.GetOctets();
-            if (uncompressed.Length != 1 + 2 * curve.FieldLength || uncompressed[0] != 0x04)
-            {
-                throw KeyFileError.Corrupt("'publicKeyPem' does not hold an uncompressed point");
-            }
-            byte[] compressed = new byte[1 + curve.FieldLength];
-            compressed[0] = (byte)(0x02 | (uncompressed[^1] & 1));
-            uncompressed.AsSpan(1, curve.FieldLength).CopyTo(compressed.AsSpan(1));
-            ECPoint point = curve.DecodePoint(compressed, "public key");
-            if (!string.Equals(PublicKeyEncoding.ToPem(curve, point), pem, StringComparison.Ordinal))
-            {
-                throw KeyFileError.Corrupt("'publicKeyPem' is not a canonical key on the named curve");
-            }
+            PublicKeyEncoding.FromPem(EcCurve.Get(kind), pem);
         }
-        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or IOException or MpcProtocolException)
+        catch (FormatException e)
         {
-            throw new MpcSignerException(MpcErrorReason.KeyFileCorrupt, "key file is corrupt: 'publicKeyPem' is not a valid public key", e);
+            throw new MpcSignerException(MpcErrorReason.KeyFileCorrupt, $"key file is corrupt: 'publicKeyPem' is {e.Message}", e);
         }
     }
 }

@@ -37,7 +37,7 @@ public static class PublicKeyEncoding
             byte[] uncompressed = info.PublicKey.GetOctets();
             if (uncompressed.Length != 1 + 2 * curve.FieldLength || uncompressed[0] != 0x04)
             {
-                throw new FormatException("does not hold an uncompressed point");
+                throw new FormatException("not an uncompressed point");
             }
             byte[] compressed = new byte[1 + curve.FieldLength];
             compressed[0] = (byte)(0x02 | (uncompressed[^1] & 1));
@@ -49,7 +49,8 @@ public static class PublicKeyEncoding
             }
             return point;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or MpcProtocolException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or MpcProtocolException
+            or Org.BouncyCastle.Asn1.Asn1Exception)
         {
             throw new FormatException("not a valid public key", e);
         }
