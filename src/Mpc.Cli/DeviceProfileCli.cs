@@ -80,7 +80,7 @@ internal static class DeviceProfileCli
     private static void PrintTimings(MpcOperationTimings t)
     {
         TimeSpan other = t.Total - (t.DeviceSetup - t.DeviceSetupOverlapped) - t.Server - t.ClientProofs - t.Verification;
-        string overlapped = t.DeviceSetupOverlapped > TimeSpan.Zero ? $", {Seconds(t.DeviceSetupOverlapped)} of it during the first round trip" : "";
+        string overlapped = t.DeviceSetupOverlapped > TimeSpan.Zero ? $", {Seconds(t.DeviceSetupOverlapped)} of it while waiting for the server" : "";
         Console.Error.WriteLine($"time ({t.Operation}): device setup {Seconds(t.DeviceSetup)} ({Describe(t.DeviceProfile)}{overlapped}), server {Seconds(t.Server)} ({t.RoundTrips} round trips), " +
             $"client proofs {Seconds(t.ClientProofs)}, verification {Seconds(t.Verification)}, other {Seconds(other)}, total {Seconds(t.Total)}");
     }

@@ -309,6 +309,39 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public void A_refresh_that_starts_before_its_key_file_opens_changes_nothing_when_the_file_does_not_open()
+    {
+        // The refresh's first round trips run while the file decrypts: a wrong passphrase or an edited clear header
+        // is still the one error reported, and the server keeps the share the untouched file holds.
+        string keyFile = P("opening.key");
+        ProcessResult made = Mpc(["keygen", .. Connection, "--out", keyFile]);
+        Succeeded(made);
+        string publicKeyPem = P("opening-pub.pem");
+        File.WriteAllText(publicKeyPem, ClientKeyFile.ReadPublicInfo(keyFile).PublicKeyPem);
+        byte[] original = File.ReadAllBytes(keyFile);
+
+        _environment["WRONG_PASSPHRASE"] = "not the key file's passphrase";
+        RefusedWith(Mpc(["refresh", .. Connection, "--key", keyFile, "--passphrase-env", "WRONG_PASSPHRASE"]), "wrong passphrase");
+        var edited = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(keyFile))!;
+        edited["deviceId"] = "device-someone-else";
+        string tampered = P("opening-tampered.key");
+        File.WriteAllText(tampered, edited.ToJsonString());
+        RefusedWith(Mpc(["refresh", .. Connection, "--key", tampered]), "modified file");
+
+        Assert.Equal(original, File.ReadAllBytes(keyFile));
+        Assert.False(File.Exists(keyFile + ".pending"));
+        SignAndVerify(keyFile, publicKeyPem, "after-refused-refreshes");
+
+        // And with the right passphrase, twice (the second from the file the first one wrote), the new share signs.
+        ProcessResult verbose = Mpc(["refresh", .. Connection, "--key", keyFile, "--verbose"]);
+        Succeeded(verbose);
+        Assert.Contains("while waiting for the server", verbose.Stderr, StringComparison.Ordinal);
+        Succeeded(Mpc(["refresh", .. Connection, "--key", keyFile]));
+        Assert.NotEqual(original, File.ReadAllBytes(keyFile));
+        SignAndVerify(keyFile, publicKeyPem, "after-opening-refreshes");
+    }
+
+    [Fact]
     public void Enrol_with_an_expired_request_refuses_and_destroys_the_pending_file()
     {
         // A request made 20 minutes ago, and a genuine handover sealed to it while it was fresh: only the clock
