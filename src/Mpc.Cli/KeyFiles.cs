@@ -82,7 +82,11 @@ internal sealed class KeyFileOpening
             }
             return opened;
         };
-        Task<ClientKeyShare> share = inBackground ? Task.Run(decrypt) : FromResult(decrypt);
+        // Its own thread, not the pool's: on 2 cores the pool starts with 2 threads, and the Argon2id here plus the
+        // profile's opening (which waits for this derivation) would leave none for the round trips' replies.
+        Task<ClientKeyShare> share = inBackground
+            ? Task.Factory.StartNew(decrypt, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : FromResult(decrypt);
         // A refresh re-saves under the file's own (possibly stronger than default) Argon2id parameters; the decryption
         // refuses a header whose parameters were changed, so taking them from the header is as good as from Load.
         if (header.Kdf is { } kdf)

@@ -205,6 +205,14 @@ public sealed partial class MpcSignerClient
         {
             return await RefreshCore(await opening.ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
         }
+        // Read before any opening work of this client starts: that work blocks threads (Argon2id, or waiting for the
+        // other's), and on a small machine an await here could wait for one of them to come free.
+        RingPedersenParameters? early = await PublicDeviceParametersAsync(cancellationToken).ConfigureAwait(false);
+        if (early is null)
+        {
+            // Nothing public to start from (a new device, or a profile that keeps its parameters sealed): today's order.
+            return await RefreshCore(await opening.ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
+        }
         using var clock = new OperationClock("refresh", _logger, header.Curve, header.KeyId);
         // Device setup here is the profile and the key file together: whichever derives first, the other reuses its Argon2id.
         Task<RingPedersenSecret> setup = Task.Run(() => clock.DeviceSetup(async () =>
@@ -213,13 +221,6 @@ public sealed partial class MpcSignerClient
             await opening.ConfigureAwait(false);
             return parameters;
         }), cancellationToken);
-        RingPedersenParameters? early = await PublicDeviceParametersAsync(cancellationToken).ConfigureAwait(false);
-        if (early is null)
-        {
-            // Nothing public to start from (a new device, or a profile that keeps its parameters sealed): today's order.
-            await setup.ConfigureAwait(false);
-            return await RefreshCore(await opening.ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
-        }
         EcCurve curve = EcCurve.Get(header.Curve);
         ECPoint publicKey;
         byte[] shareId;
