@@ -57,6 +57,10 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
             UserStateLimits.RequireDeviceCapacity(context.Keys.State);
         }
         context.PurgeExpired();
+        if (purpose == RefreshPurpose.Refresh)
+        {
+            context.Refreshes.ReplaceRefreshOf(keyId, source.DeviceId);
+        }
         context.Refreshes.RequireRoomFor(keyId);
         RefreshRequest request = UserKeysContext.Protocol(() => RefreshRequest.Decode(start.Request));
         ServerKeyShare share = await context.Shares.Open(key, source);

@@ -45,6 +45,21 @@ internal sealed class RefreshSessions(SignerOptions options, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// A device refreshes its own pair one session at a time: a new refresh forgets the one it left in progress
+    /// (abandoned by a crash, or by a client that started it while its key file was still opening and then could not
+    /// open it), so abandoned attempts never fill <see cref="MaxPerKey"/>. Only the same device's own refresh is
+    /// replaced: enrolments, backups and restores keep their slots.
+    /// </summary>
+    public void ReplaceRefreshOf(string keyId, string deviceId)
+    {
+        foreach (string id in _pending.Where(r => r.Value.KeyId == keyId && r.Value.Purpose == RefreshPurpose.Refresh && r.Value.SourceDeviceId == deviceId)
+                     .Select(r => r.Key).ToList())
+        {
+            Forget(id);
+        }
+    }
+
     /// <summary>Keeps the session under a new random refresh id and returns the id.</summary>
     public string Add(PendingRefresh pending)
     {

@@ -364,12 +364,23 @@ public sealed class CustodyServiceTests(ServerFixture server)
         Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(async () => await raw.Client.CompleteRefreshAsync(
             new CompleteRefreshRequest { KeyId = key.KeyId, RefreshId = started.RefreshId, Confirmation = ByteString.CopyFrom([1]) }, raw.Headers)));
 
-        // At most four refreshes in progress per key.
-        for (int i = 0; i < 4; i++)
+        // A device's new refresh replaces the one it left in progress: five abandoned ones leave one slot taken, and the
+        // earlier ones are gone.
+        BeginRefreshResponse[] abandoned = new BeginRefreshResponse[5];
+        for (int i = 0; i < abandoned.Length; i++)
         {
-            await raw.Client.BeginRefreshAsync(Begin(new RefreshRequest(Protocol.Messages.RefreshPurpose.Refresh, CurveKind.P256, RandomNumberGenerator.GetBytes(32)).Encode()), raw.Headers);
+            abandoned[i] = await raw.Client.BeginRefreshAsync(Begin(new RefreshRequest(Protocol.Messages.RefreshPurpose.Refresh, CurveKind.P256, RandomNumberGenerator.GetBytes(32)).Encode()), raw.Headers);
         }
-        Assert.Equal(StatusCode.ResourceExhausted, await RawSigner.StatusOf(async () => await raw.Client.BeginRefreshAsync(Begin(goodRequest), raw.Headers)));
+        Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(async () => await raw.Client.ContinueRefreshAsync(
+            new ContinueRefreshRequest { KeyId = key.KeyId, RefreshId = abandoned[3].RefreshId, Contribution = ByteString.CopyFrom([1]) }, raw.Headers)));
+
+        // At most four refreshes in progress per key: that one and three enrolments.
+        for (int i = 0; i < 3; i++)
+        {
+            await raw.Client.BeginRefreshAsync(Begin(new RefreshRequest(Protocol.Messages.RefreshPurpose.Enrol, CurveKind.P256, RandomNumberGenerator.GetBytes(32)).Encode(), RefreshPurpose.Enrol), raw.Headers);
+        }
+        Assert.Equal(StatusCode.ResourceExhausted, await RawSigner.StatusOf(async () => await raw.Client.BeginRefreshAsync(Begin(
+            new RefreshRequest(Protocol.Messages.RefreshPurpose.Enrol, CurveKind.P256, RandomNumberGenerator.GetBytes(32)).Encode(), RefreshPurpose.Enrol), raw.Headers)));
 
         // Someone else's refresh session: through their key id it is PermissionDenied, through one's own key NotFound.
         using (MpcSignerClient otherClient = server.Client("refresh-neighbour"))
