@@ -29,13 +29,13 @@ internal static class CustodyCommands
             string path = parse.GetValue(keyFile)!;
             KeyFileOpening opening = KeyFileOpening.Begin(path, parse.GetValue(passphraseEnv), parse.GetValue(unprotected), derivedKeys, inBackground: true);
             bool isVerbose = parse.GetValue(verbose);
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(path, opening.Protection, isVerbose));
-            Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
             var clock = Stopwatch.StartNew();
             TimeSpan keyFileTime = TimeSpan.Zero;
             MpcKey refreshed;
             try
             {
+                using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(path, opening.Protection, isVerbose));
+                Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
                 refreshed = await PendingRefresh.RunAsync(client, path, opening.Header.UserId, opening.Protection,
                     save => client.RefreshKeyFileAsync(opening.Header, opening.Share, async (share, ct) =>
                     {
@@ -46,6 +46,7 @@ internal static class CustodyCommands
             }
             finally
             {
+                // Whatever happened, the opening is awaited (its failure was the refresh's to report) and its share zeroed.
                 await opening.DisposeShareAsync();
             }
             using MpcKey _ = refreshed;

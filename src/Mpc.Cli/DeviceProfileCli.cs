@@ -54,7 +54,7 @@ internal static class DeviceProfileCli
 
     /// <summary>
     /// Loads (or creates) the device profile before a command prints its progress line, so a refused profile is the
-    /// command's only line. With <paramref name="verbose"/>, prints how long that took (the SDK's own line then
+    /// command's only line (`mpc refresh` opens it during its first round trips instead, after its progress line). With <paramref name="verbose"/>, prints how long that took (the SDK's own line then
     /// shows the parameters as already loaded).
     /// </summary>
     public static async Task PrepareAsync(MpcSignerClient client, bool verbose, CancellationToken cancellationToken)

@@ -40,8 +40,9 @@ public sealed partial class MpcSignerClient
     /// thread). The first round trips need only public values, so they (and the server's work on the new Paillier key)
     /// overlap the file's and the device profile's Argon2id. The refresh waits for the share before it checks the
     /// server's new share and finishes only if the share and the device's parameters are exactly those the headers
-    /// named; otherwise nothing changes on the server. A version 1 header, which names no device, waits for the share
-    /// first. The caller disposes the opened share once the returned key is saved.
+    /// named; otherwise the server's refresh is abandoned before its commit (and replaced by the device's next one). A
+    /// version 1 header, which names no device, waits for the share first. The caller owns <paramref name="opening"/>:
+    /// it awaits it and disposes the share whatever the outcome (this method may return before the opening ends).
     /// </summary>
     /// <exception cref="MpcSignerException">
     /// The opening's own failure (a wrong passphrase, a damaged file) rather than a later one; or
@@ -203,7 +204,7 @@ public sealed partial class MpcSignerClient
     {
         if (header.DeviceId is null || header.ShareId is null)
         {
-            return await RefreshCore(await opening.ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
+            return await RefreshCore(await opening.WaitAsync(cancellationToken).ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
         }
         // Read before any opening work of this client starts: that work blocks threads (Argon2id, or waiting for the
         // other's), and on a small machine an await here could wait for one of them to come free.
@@ -211,16 +212,10 @@ public sealed partial class MpcSignerClient
         if (early is null)
         {
             // Nothing public to start from (a new device, or a profile that keeps its parameters sealed): today's order.
-            return await RefreshCore(await opening.ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
+            return await RefreshCore(await opening.WaitAsync(cancellationToken).ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
         }
-        using var clock = new OperationClock("refresh", _logger, header.Curve, header.KeyId);
-        // Device setup here is the profile and the key file together: whichever derives first, the other reuses its Argon2id.
-        Task<RingPedersenSecret> setup = Task.Run(() => clock.DeviceSetup(async () =>
-        {
-            (RingPedersenSecret Secret, DeviceProfileSource Source) parameters = await DeviceParametersAsync(cancellationToken).ConfigureAwait(false);
-            await opening.ConfigureAwait(false);
-            return parameters;
-        }), cancellationToken);
+        // The header is checked, and the session made, before any profile work starts: a header that does not parse
+        // then leaves nothing of this client's running.
         EcCurve curve = EcCurve.Get(header.Curve);
         ECPoint publicKey;
         byte[] shareId;
@@ -234,6 +229,24 @@ public sealed partial class MpcSignerClient
             throw new MpcSignerException(MpcErrorReason.KeyFileCorrupt, "key file is corrupt: its clear header does not parse", e);
         }
         using var session = RefreshClientSession.Opening(header.KeyId, header.DeviceId, shareId, header.Curve, publicKey, early, _backend);
+        using var clock = new OperationClock("refresh", _logger, header.Curve, header.KeyId);
+        // Device setup here is the profile and the key file together: whichever derives first, the other reuses its
+        // Argon2id. The key file's failure comes first (a mistyped passphrase fails both, and it is the key file the
+        // user asked to open); the profile is still awaited, so nothing is left running unobserved.
+        Task<RingPedersenSecret> setup = Task.Run(() => clock.DeviceSetup(async () =>
+        {
+            Task<(RingPedersenSecret Secret, DeviceProfileSource Source)> profile = DeviceParametersAsync(cancellationToken, mayCreate: false);
+            try
+            {
+                await opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await ((Task)profile).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                throw;
+            }
+            return await profile.ConfigureAwait(false);
+        }), cancellationToken);
         bool supplied = false;
         async Task Supply()
         {

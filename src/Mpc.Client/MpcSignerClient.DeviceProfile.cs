@@ -44,8 +44,12 @@ public sealed partial class MpcSignerClient
         }
     }
 
-    /// <summary>This device's ring-Pedersen parameters: cached, loaded from the store, or created (and saved) once.</summary>
-    private async Task<(RingPedersenSecret Secret, DeviceProfileSource Source)> DeviceParametersAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// This device's ring-Pedersen parameters: cached, loaded from the store, or created (and saved) once. Not created
+    /// when <paramref name="mayCreate"/> is false: a refresh that started from a profile's clear header finds it gone
+    /// only if it was removed meanwhile, and must not seal a new one under a passphrase nothing has checked yet.
+    /// </summary>
+    private async Task<(RingPedersenSecret Secret, DeviceProfileSource Source)> DeviceParametersAsync(CancellationToken cancellationToken, bool mayCreate = true)
     {
         if (Volatile.Read(ref _deviceParameters) is { } cached)
         {
@@ -74,6 +78,11 @@ public sealed partial class MpcSignerClient
                 {
                     profile = loaded;
                     source = DeviceProfileSource.Loaded;
+                }
+                else if (!mayCreate)
+                {
+                    throw new MpcSignerException(MpcErrorReason.CorruptInput,
+                        "the device profile disappeared while the refresh started from it; run the refresh again");
                 }
                 else
                 {

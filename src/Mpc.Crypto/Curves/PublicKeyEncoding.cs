@@ -33,7 +33,16 @@ public static class PublicKeyEncoding
             {
                 throw new FormatException("not a PUBLIC KEY PEM");
             }
-            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(Convert.FromBase64String(pem[fields.Base64Data].ToString())));
+            byte[] der;
+            try
+            {
+                der = Convert.FromBase64String(pem[fields.Base64Data].ToString());
+            }
+            catch (FormatException)
+            {
+                throw new FormatException("not a valid public key");
+            }
+            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(der));
             byte[] uncompressed = info.PublicKey.GetOctets();
             if (uncompressed.Length != 1 + 2 * curve.FieldLength || uncompressed[0] != 0x04)
             {

@@ -83,6 +83,7 @@ public sealed class RefreshClientSession : IDisposable
             throw new ArgumentException($"A share id is {ShareIds.Length} bytes.", nameof(shareId));
         }
         EcCurve curve = EcCurve.Get(curveKind);
+        curve.ValidatePoint(publicKey, "public key");
         ArgumentNullException.ThrowIfNull(parameters);
         return new(keyId, deviceId, curve, null, publicKey, RefreshPurpose.Refresh, parameters, null, backend)
         {
@@ -96,7 +97,8 @@ public sealed class RefreshClientSession : IDisposable
     /// <summary>
     /// Hands an <see cref="Opening"/> session the opened share and device parameters. Refused, and the session fails,
     /// unless they are exactly the key, device, share, curve, public key and parameters it started from: the clear
-    /// headers they were read from are authenticated only by this opening.
+    /// headers they were read from are authenticated only by this opening. Call it between rounds, never while a
+    /// round is being handled (the SDK awaits every step in turn).
     /// </summary>
     public void Supply(ClientKeyShare source, RingPedersenSecret auxiliary)
     {

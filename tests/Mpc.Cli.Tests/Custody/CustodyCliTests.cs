@@ -321,7 +321,14 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         byte[] original = File.ReadAllBytes(keyFile);
 
         _environment["WRONG_PASSPHRASE"] = "not the key file's passphrase";
-        RefusedWith(Mpc(["refresh", .. Connection, "--key", keyFile, "--passphrase-env", "WRONG_PASSPHRASE"]), "wrong passphrase");
+        // The key file's error, not the profile's (both fail under a mistyped passphrase; the profile's would advise
+        // --regenerate, which would seal a new profile under the typo). Five times: abandoned refreshes do not pile up.
+        for (int i = 0; i < 5; i++)
+        {
+            ProcessResult mistyped = Mpc(["refresh", .. Connection, "--key", keyFile, "--passphrase-env", "WRONG_PASSPHRASE"]);
+            RefusedWith(mistyped, "wrong passphrase or corrupted key file");
+            Assert.DoesNotContain("regenerate", mistyped.Stderr, StringComparison.Ordinal);
+        }
         var edited = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(keyFile))!;
         edited["deviceId"] = "device-someone-else";
         string tampered = P("opening-tampered.key");

@@ -52,10 +52,23 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
         public ValueTask<RingPedersenParameters?> PeekParametersAsync(CancellationToken cancellationToken) => ValueTask.FromResult(peeked);
     }
 
-    private MpcSignerClient Client(string user, CallLog? calls = null, RingPedersenParameters? peeked = null, bool canPeek = true) =>
+    /// <summary>A profile whose header peeks fine but which does not open (as under a mistyped passphrase).</summary>
+    private sealed class RefusingStore(RingPedersenParameters peeked) : IDeviceProfileStore, IDeviceProfilePeek
+    {
+        public string DeviceId => "test-device";
+
+        public Task<DeviceProfile?> LoadAsync(CancellationToken cancellationToken) =>
+            throw new MpcSignerException(MpcErrorReason.WrongPassphrase, "device profile: wrong passphrase, or the device profile was modified");
+
+        public Task SaveAsync(DeviceProfile profile, CancellationToken cancellationToken) => throw new InvalidOperationException("never saved here");
+
+        public ValueTask<RingPedersenParameters?> PeekParametersAsync(CancellationToken cancellationToken) => ValueTask.FromResult<RingPedersenParameters?>(peeked);
+    }
+
+    private MpcSignerClient Client(string user, CallLog? calls = null, RingPedersenParameters? peeked = null, bool canPeek = true, IDeviceProfileStore? store = null) =>
         new(server.Address, server.Token(user), new MpcSignerClientOptions
         {
-            DeviceProfileStore = canPeek ? new PeekingStore(server.DeviceProfiles, peeked ?? server.RingPedersen.Parameters) : server.DeviceProfiles,
+            DeviceProfileStore = store ?? (canPeek ? new PeekingStore(server.DeviceProfiles, peeked ?? server.RingPedersen.Parameters) : server.DeviceProfiles),
             HttpHandler = calls,
         });
 
@@ -74,18 +87,26 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
         Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
     }
 
+    /// <summary>A new key of <paramref name="user"/>, and its refresh started with the share still opening, once round 4 has arrived.</summary>
+    private async Task<(MpcSignerClient Client, MpcKey Key, TaskCompletionSource<ClientKeyShare> Opening, Task<MpcKey> Refreshing)> AtRound4WithoutTheShare(string user)
+    {
+        var calls = new CallLog();
+        MpcSignerClient client = Client(user, calls);
+        MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        var opening = new TaskCompletionSource<ClientKeyShare>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<MpcKey> refreshing = client.RefreshKeyFileAsync(HeaderOf(key), opening.Task);
+        await calls.Continued.WaitAsync(Patience);
+        return (client, key, opening, refreshing);
+    }
+
     [Fact]
     public async Task The_first_round_trips_and_the_servers_new_key_happen_while_the_share_is_still_opening()
     {
-        const string user = "refresh-opening-a";
-        var calls = new CallLog();
-        using MpcSignerClient client = Client(user, calls);
-        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-        var opening = new TaskCompletionSource<ClientKeyShare>(TaskCreationOptions.RunContinuationsAsynchronously);
+        (MpcSignerClient client, MpcKey key, TaskCompletionSource<ClientKeyShare> opening, Task<MpcKey> refreshing) = await AtRound4WithoutTheShare("refresh-opening-a");
+        using MpcSignerClient _ = client;
+        using MpcKey __ = key;
 
-        Task<MpcKey> refreshing = client.RefreshKeyFileAsync(HeaderOf(key), opening.Task);
-        // Round 4 arrives although the share has not been handed over: the server's work overlapped the opening.
-        await calls.Continued.WaitAsync(Patience);
+        // Round 4 arrived although the share has not been handed over: the server's work overlapped the opening.
         Assert.False(refreshing.IsCompleted);
         using ClientKeyShare opened = Copy(key);
         opening.SetResult(opened);
@@ -101,19 +122,31 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
     [Fact]
     public async Task A_share_that_fails_to_open_is_the_error_reported_and_the_key_is_unchanged()
     {
-        const string user = "refresh-opening-b";
-        var calls = new CallLog();
-        using MpcSignerClient client = Client(user, calls);
-        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
-        var opening = new TaskCompletionSource<ClientKeyShare>(TaskCreationOptions.RunContinuationsAsynchronously);
+        (MpcSignerClient client, MpcKey key, TaskCompletionSource<ClientKeyShare> opening, Task<MpcKey> refreshing) = await AtRound4WithoutTheShare("refresh-opening-b");
+        using MpcSignerClient _ = client;
+        using MpcKey __ = key;
 
-        Task<MpcKey> refreshing = client.RefreshKeyFileAsync(HeaderOf(key), opening.Task);
-        await calls.Continued.WaitAsync(Patience);
         opening.SetException(new MpcSignerException(MpcErrorReason.WrongPassphrase, "key file: wrong passphrase, or the file was modified"));
         MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => refreshing.WaitAsync(Patience));
 
         Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
         await AssertSigns(client, key);
+    }
+
+    [Fact]
+    public async Task When_the_key_file_and_the_profile_both_fail_to_open_the_key_files_error_is_reported()
+    {
+        const string user = "refresh-opening-f";
+        using MpcKey key = await Client(user).CreateKeyAsync(CurveKind.P256);
+        using MpcSignerClient client = Client(user, store: new RefusingStore(server.RingPedersen.Parameters));
+        Task<ClientKeyShare> opening = Task.FromException<ClientKeyShare>(
+            new MpcSignerException(MpcErrorReason.WrongPassphrase, "wrong passphrase or corrupted key file (AES-GCM cannot tell a wrong passphrase from a modified file)"));
+
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.RefreshKeyFileAsync(HeaderOf(key), opening));
+
+        Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
+        Assert.StartsWith("wrong passphrase or corrupted key file", refused.Message, StringComparison.Ordinal);
+        await AssertSigns(Client(user), key);
     }
 
     [Fact]
