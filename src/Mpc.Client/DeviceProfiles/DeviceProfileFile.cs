@@ -100,6 +100,10 @@ public sealed class DeviceProfileFile : IDeviceProfileStore, IDeviceProfilePeek
                 profile.Dispose();
                 throw new MpcSignerException(MpcErrorReason.CorruptInput, "device profile is inconsistent: its clear parameters are not the sealed ones");
             }
+            if (envelope.Header.Parameters is null && _protection.DerivedKeys is not null)
+            {
+                UpgradeToVersion2(profile, envelope.Kdf);
+            }
             return profile;
         }
         catch (MpcSignerException e)
@@ -126,6 +130,12 @@ public sealed class DeviceProfileFile : IDeviceProfileStore, IDeviceProfilePeek
             throw new ArgumentException($"The profile belongs to device {profile.DeviceId}, not {_deviceId}.", nameof(profile));
         }
         cancellationToken.ThrowIfCancellationRequested();
+        Write(profile, _protection.Kdf ?? _options.Kdf);
+        return Task.CompletedTask;
+    }
+
+    private void Write(DeviceProfile profile, Argon2idParameters kdf)
+    {
         byte[] secret = profile.ExportSecret();
         try
         {
@@ -135,14 +145,31 @@ public sealed class DeviceProfileFile : IDeviceProfileStore, IDeviceProfilePeek
                     writer.WriteString(profile.DeviceId).WriteTime(profile.CreatedAt);
                     profile.RingPedersen.Parameters.WriteTo(writer);
                 },
-                secret, _protection.PassphraseText, _protection.Kdf ?? _options.Kdf, _protection.DerivedKeys, preferForSealing: true);
+                secret, _protection.PassphraseText, kdf, _protection.DerivedKeys, preferForSealing: true);
             SecretFile.WriteAtomically(Path, sealedFile);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(secret);
         }
-        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A version 1 profile just opened through a command's derived-key cache is re-sealed as version 2 under its own
+    /// Argon2id parameters, so with the salt and key just derived (no second Argon2id) and a fresh nonce: from then
+    /// on a refresh can start from its public parameters. Without a cache it stays version 1 (re-sealing would cost
+    /// a derivation); a file that cannot be rewritten (read-only directory) stays version 1 too, and still works.
+    /// </summary>
+    private void UpgradeToVersion2(DeviceProfile profile, Argon2idParameters kdf)
+    {
+        try
+        {
+            Write(profile, kdf);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Still a valid version 1 profile.
+        }
     }
 
     /// <summary>

@@ -80,16 +80,43 @@ public sealed class DeviceProfileTests(ServerFixture server) : IDisposable
         Assert.Equal(server.RingPedersen.Parameters, await Peek(Store("device-test-other")));
     }
 
-    [Fact]
-    public async Task A_version_1_profile_still_loads_and_peeks_null()
+    /// <summary>
+    /// Exactly what the version 1 DeviceProfileFile.SaveAsync wrote: the same envelope and payload, header without the
+    /// parameters. The payload is unchanged by version 2 (DeviceProfile.SecretVersion), so ExportSecret is its v1 form.
+    /// </summary>
+    private async Task<DeviceProfile> WriteVersion1()
     {
         DeviceProfile profile = SharedProfile();
         byte[] secret = profile.ExportSecret();
-        // Exactly what the version 1 DeviceProfileFile.SaveAsync wrote: the same envelope and payload, header without
-        // the parameters. The payload is unchanged by version 2 (DeviceProfile.SecretVersion), so ExportSecret is its v1 form.
         byte[] v1 = PassphraseEnvelope.Seal(DeviceProfile.Format, 1, writer => writer.WriteString(Device).WriteTime(profile.CreatedAt),
             secret, "profile passphrase", KeyStoreFixture.Cheap.Kdf);
         await File.WriteAllBytesAsync(ProfilePath, v1);
+        return profile;
+    }
+
+    [Fact]
+    public async Task A_version_1_profile_opened_through_a_commands_derived_keys_is_resealed_as_version_2_without_a_second_argon2id()
+    {
+        DeviceProfile profile = await WriteVersion1();
+        using var derivedKeys = new PassphraseKeyCache();
+        var store = new DeviceProfileFile(ProfilePath, Device, KeyFileProtection.Passphrase("profile passphrase").WithDerivedKeys(derivedKeys), null, KeyStoreFixture.Cheap);
+
+        using (DeviceProfile? loaded = await store.LoadAsync(CancellationToken.None))
+        {
+            Assert.Equal(server.RingPedersen.Parameters, loaded!.RingPedersen.Parameters);
+        }
+
+        Assert.Equal(2u, FileVersion(await File.ReadAllBytesAsync(ProfilePath)));
+        Assert.Equal(1, derivedKeys.Derivations);
+        Assert.Equal(server.RingPedersen.Parameters, await Peek(Store()));
+        using DeviceProfile? again = await Store().LoadAsync(CancellationToken.None);
+        Assert.Equal(profile.CreatedAt, again!.CreatedAt);
+    }
+
+    [Fact]
+    public async Task A_version_1_profile_still_loads_and_peeks_null()
+    {
+        DeviceProfile profile = await WriteVersion1();
 
         using DeviceProfile? loaded = await Store().LoadAsync(CancellationToken.None);
 
