@@ -109,9 +109,24 @@ internal static class KeyCommands
                 throw CliException.Usage("--cert applies only to --format cms");
             }
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
-            ClientKeyShare share = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected)).Share;
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
-            using MpcKey key = client.OpenKey(share);
+            // The key file decrypts on its own thread while the connection is made and the server's first commitment
+            // fetched (docs/key-custody.md, "A refresh while the key file opens": a signature gains the same way).
+            KeyFileOpening opening = KeyFileOpening.Begin(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected), derivedKeys: null, inBackground: true);
+            MpcSignerClient? connected = null;
+            MpcKey key;
+            try
+            {
+                connected = CommonOptions.Client(parse, server, token);
+                key = await connected.OpenKeyFileAsync(opening.Header, opening.Share, cancellationToken);
+            }
+            catch
+            {
+                connected?.Dispose();
+                await opening.DisposeShareAsync();
+                throw;
+            }
+            using MpcSignerClient client = connected;
+            using MpcKey _ = key;
             if (formatValue == "cms")
             {
                 await DocumentCommands.SignCms(client, key, document, parse.GetValue(cert), parse.GetValue(output)!, cancellationToken);

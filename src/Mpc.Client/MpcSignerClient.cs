@@ -140,6 +140,73 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     public MpcKey OpenKey(ClientKeyShare share) => new(share, _options.PrecomputedRandomness);
 
     /// <summary>
+    /// Opens the key of a key file for signing while the file is still being decrypted: <paramref name="header"/> is its
+    /// clear header (<see cref="KeyStore.ClientKeyFile.ReadPublicInfo"/>), <paramref name="opening"/> its decryption
+    /// running meanwhile (as for <see cref="RefreshKeyFileAsync"/>). The connection is made and the server's first
+    /// signing commitment fetched during the opening (asking for one needs only the header's key, device and share id),
+    /// so the key's first signature takes one round trip fewer afterwards. The commitment is kept only if the opened
+    /// share is the one the header named (a version 1 header names none). The returned key owns the share.
+    /// </summary>
+    /// <exception cref="MpcSignerException">The opening's failure (a wrong passphrase, a damaged file).</exception>
+    public async Task<MpcKey> OpenKeyFileAsync(KeyStore.KeyFileInfo header, Task<ClientKeyShare> opening, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(opening);
+        Task<byte[]>? prefetch = header is { DeviceId: { } deviceId, ShareId: { } shareId } && ShareIdOf(shareId) is { } id
+            ? Commitment(header.KeyId, deviceId, id, cancellationToken)
+            : null;
+        ClientKeyShare share;
+        try
+        {
+            share = await opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (prefetch is not null)
+            {
+                await ((Task)prefetch).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+            throw;
+        }
+        byte[]? commitment = null;
+        try
+        {
+            commitment = prefetch is null ? null : await prefetch.ConfigureAwait(false);
+        }
+        catch (MpcSignerException)
+        {
+            // The key's first signature asks again, and reports the refusal (a frozen key, a revoked device) itself.
+        }
+        catch
+        {
+            share.Dispose();
+            throw;
+        }
+        MpcKey key = OpenKey(share);
+        if (commitment is not null && share.KeyId == header.KeyId && share.DeviceId == header.DeviceId
+            && Convert.ToHexStringLower(share.ShareId) == header.ShareId)
+        {
+            key.AddCommitment(commitment);
+        }
+        return key;
+    }
+
+    /// <summary>A header's share id as bytes; null when it is not the lowercase hex of one (the signature then asks for its commitment itself).</summary>
+    private static byte[]? ShareIdOf(string hex) =>
+        hex.Length == 2 * ShareIds.Length && hex.All(char.IsAsciiHexDigitLower) ? Convert.FromHexString(hex) : null;
+
+    private async Task<byte[]> Commitment(string keyId, string deviceId, byte[] shareId, CancellationToken cancellationToken)
+    {
+        BeginSignResponse begin = await Call(o => _grpc.BeginSignAsync(new BeginSignRequest
+        {
+            KeyId = keyId,
+            DeviceId = deviceId,
+            ShareId = ByteString.CopyFrom(shareId),
+        }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
+        return begin.Commitment.ToByteArray();
+    }
+
+    /// <summary>
     /// Signs a 32-, 48- or 64-byte digest. Two round trips when the key holds a commitment from its previous
     /// signature, three otherwise. The result is verified against the key's public key before it is returned.
     /// s is in the lower half of the group order unless <see cref="MpcSignOptions.LowS"/> is false.
@@ -165,16 +232,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         byte[]? commitment = key.TakeCommitment();
         for (int attempt = 1; ; attempt++)
         {
-            if (commitment is null)
-            {
-                BeginSignResponse begin = await Call(o => _grpc.BeginSignAsync(new BeginSignRequest
-                {
-                    KeyId = key.KeyId,
-                    DeviceId = key.Share.DeviceId,
-                    ShareId = ByteString.CopyFrom(key.Share.ShareId),
-                }, o).ResponseAsync, cancellationToken).ConfigureAwait(false);
-                commitment = begin.Commitment.ToByteArray();
-            }
+            commitment ??= await Commitment(key.KeyId, key.Share.DeviceId, key.Share.ShareId, cancellationToken).ConfigureAwait(false);
             EcdsaSignature? signature = await SignWith(key, commitment, parsed, lowS, mayRestart: attempt < MaxSessionAttempts, cancellationToken).ConfigureAwait(false);
             if (signature is not null)
             {

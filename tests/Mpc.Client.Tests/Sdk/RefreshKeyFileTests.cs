@@ -9,9 +9,10 @@ using Mpc.Protocol.Keys;
 namespace Mpc.Client.Tests.Sdk;
 
 /// <summary>
-/// <see cref="MpcSignerClient.RefreshKeyFileAsync"/>: a refresh that starts from a key file's clear header and the
-/// device's public parameters while the share is still being opened. The share is a task the test completes by hand,
-/// so "the round trips ran before the share was there" is observed (the server's second reply seen), not timed.
+/// <see cref="MpcSignerClient.RefreshKeyFileAsync"/> and <see cref="MpcSignerClient.OpenKeyFileAsync"/>: a refresh, and
+/// a key's first signing commitment, started from a key file's clear header (and the device's public parameters) while
+/// the share is still being opened. The share is a task the test completes by hand, so "the round trips ran before the
+/// share was there" is observed (the server's reply seen), not timed.
 /// </summary>
 [Collection("server")]
 public sealed class RefreshKeyFileTests(ServerFixture server)
@@ -21,23 +22,50 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
     /// <summary>Notes each call's method once its reply has arrived.</summary>
     private sealed class CallLog : DelegatingHandler
     {
-        private readonly TaskCompletionSource _continued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _gate = new();
+        private readonly List<string> _methods = [];
+        private readonly Dictionary<string, TaskCompletionSource> _seen = [];
 
         public CallLog() : base(new SocketsHttpHandler()) { }
 
         /// <summary>Completes when the server's round 4 (ContinueRefresh's reply) has reached the client.</summary>
-        public Task Continued => _continued.Task;
+        public Task Continued => Seen("ContinueRefresh");
+
+        /// <summary>Completes once a reply to <paramref name="method"/> has reached the client.</summary>
+        public Task Seen(string method)
+        {
+            lock (_gate)
+            {
+                return Source(method).Task;
+            }
+        }
+
+        /// <summary>The methods answered so far, and forgets them.</summary>
+        public string[] Take()
+        {
+            lock (_gate)
+            {
+                string[] methods = [.. _methods];
+                _methods.Clear();
+                return methods;
+            }
+        }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
-            if (request.RequestUri!.AbsolutePath.EndsWith("/ContinueRefresh", StringComparison.Ordinal))
+            string method = request.RequestUri!.AbsolutePath[(request.RequestUri.AbsolutePath.LastIndexOf('/') + 1)..];
+            lock (_gate)
             {
-                // The body is streamed: the reply is complete once it is read, which grpc does after this returns.
-                _continued.TrySetResult();
+                _methods.Add(method);
+                Source(method).TrySetResult();
             }
             return response;
         }
+
+        private TaskCompletionSource Source(string method) =>
+            _seen.TryGetValue(method, out TaskCompletionSource? source) ? source
+                : _seen[method] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>The fixture's device parameters, with a clear header that says <paramref name="peeked"/> (null: a store that cannot peek).</summary>
@@ -182,6 +210,57 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
 
         Assert.Equal(MpcErrorReason.SessionMismatch, refused.Reason);
         await AssertSigns(client, key);
+    }
+
+    [Fact]
+    public async Task A_key_opened_from_its_file_fetches_its_first_commitment_during_the_opening_and_signs_in_two_round_trips()
+    {
+        const string user = "sign-opening-a";
+        var calls = new CallLog();
+        using MpcSignerClient client = Client(user, calls);
+        using MpcKey made = await client.CreateKeyAsync(CurveKind.P256);
+        var opening = new TaskCompletionSource<ClientKeyShare>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<MpcKey> opened = client.OpenKeyFileAsync(HeaderOf(made), opening.Task);
+        await calls.Seen("BeginSign").WaitAsync(Patience);
+        Assert.False(opened.IsCompleted);
+        opening.SetResult(Copy(made));
+        using MpcKey key = await opened.WaitAsync(Patience);
+        calls.Take();
+
+        await AssertSigns(client, key);
+        Assert.Equal(["SignNonce", "SignFinish"], calls.Take());
+    }
+
+    [Fact]
+    public async Task A_commitment_fetched_for_a_header_other_than_the_opened_share_is_dropped_and_the_key_still_signs()
+    {
+        const string user = "sign-opening-b";
+        var calls = new CallLog();
+        using MpcSignerClient client = Client(user, calls);
+        using MpcKey named = await client.CreateKeyAsync(CurveKind.P256);
+        using MpcKey other = await client.CreateKeyAsync(CurveKind.P256);
+
+        using MpcKey key = await client.OpenKeyFileAsync(HeaderOf(named), Task.FromResult(Copy(other)));
+        calls.Take();
+
+        Assert.Equal(other.KeyId, key.KeyId);
+        await AssertSigns(client, key);
+        Assert.Equal(["BeginSign", "SignNonce", "SignFinish"], calls.Take());
+    }
+
+    [Fact]
+    public async Task A_key_file_that_fails_to_open_for_signing_reports_its_own_error()
+    {
+        const string user = "sign-opening-c";
+        using MpcSignerClient client = Client(user);
+        using MpcKey made = await client.CreateKeyAsync(CurveKind.P256);
+        Task<ClientKeyShare> opening = Task.FromException<ClientKeyShare>(
+            new MpcSignerException(MpcErrorReason.WrongPassphrase, "wrong passphrase or corrupted key file (AES-GCM cannot tell a wrong passphrase from a modified file)"));
+
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.OpenKeyFileAsync(HeaderOf(made), opening));
+
+        Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
     }
 
     [Theory]
