@@ -115,12 +115,18 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
         Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
     }
 
-    /// <summary>A new key of <paramref name="user"/>, and its refresh started with the share still opening, once round 4 has arrived.</summary>
-    private async Task<(MpcSignerClient Client, MpcKey Key, TaskCompletionSource<ClientKeyShare> Opening, Task<MpcKey> Refreshing)> AtRound4WithoutTheShare(string user)
+    /// <summary>A client whose calls are logged, with a new key of <paramref name="user"/>.</summary>
+    private async Task<(CallLog Calls, MpcSignerClient Client, MpcKey Key)> Logged(string user)
     {
         var calls = new CallLog();
         MpcSignerClient client = Client(user, calls);
-        MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        return (calls, client, await client.CreateKeyAsync(CurveKind.P256));
+    }
+
+    /// <summary>A new key of <paramref name="user"/>, and its refresh started with the share still opening, once round 4 has arrived.</summary>
+    private async Task<(MpcSignerClient Client, MpcKey Key, TaskCompletionSource<ClientKeyShare> Opening, Task<MpcKey> Refreshing)> AtRound4WithoutTheShare(string user)
+    {
+        (CallLog calls, MpcSignerClient client, MpcKey key) = await Logged(user);
         var opening = new TaskCompletionSource<ClientKeyShare>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<MpcKey> refreshing = client.RefreshKeyFileAsync(HeaderOf(key), opening.Task);
         await calls.Continued.WaitAsync(Patience);
@@ -215,10 +221,9 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
     [Fact]
     public async Task A_key_opened_from_its_file_fetches_its_first_commitment_during_the_opening_and_signs_in_two_round_trips()
     {
-        const string user = "sign-opening-a";
-        var calls = new CallLog();
-        using MpcSignerClient client = Client(user, calls);
-        using MpcKey made = await client.CreateKeyAsync(CurveKind.P256);
+        (CallLog calls, MpcSignerClient client, MpcKey made) = await Logged("sign-opening-a");
+        using MpcSignerClient _ = client;
+        using MpcKey __ = made;
         var opening = new TaskCompletionSource<ClientKeyShare>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         Task<MpcKey> opened = client.OpenKeyFileAsync(HeaderOf(made), opening.Task);
@@ -235,10 +240,9 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
     [Fact]
     public async Task A_commitment_fetched_for_a_header_other_than_the_opened_share_is_dropped_and_the_key_still_signs()
     {
-        const string user = "sign-opening-b";
-        var calls = new CallLog();
-        using MpcSignerClient client = Client(user, calls);
-        using MpcKey named = await client.CreateKeyAsync(CurveKind.P256);
+        (CallLog calls, MpcSignerClient client, MpcKey named) = await Logged("sign-opening-b");
+        using MpcSignerClient _ = client;
+        using MpcKey __ = named;
         using MpcKey other = await client.CreateKeyAsync(CurveKind.P256);
 
         using MpcKey key = await client.OpenKeyFileAsync(HeaderOf(named), Task.FromResult(Copy(other)));
