@@ -86,7 +86,7 @@ internal sealed class KeyFileOpening
         // profile's opening (which waits for this derivation) would leave none for the round trips' replies.
         Task<ClientKeyShare> share = inBackground
             ? Task.Factory.StartNew(decrypt, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            : FromResult(decrypt);
+            : Task.FromResult(decrypt());
         // A refresh re-saves under the file's own (possibly stronger than default) Argon2id parameters; the decryption
         // refuses a header whose parameters were changed, so taking them from the header is as good as from Load.
         if (header.Kdf is { } kdf)
@@ -108,8 +108,6 @@ internal sealed class KeyFileOpening
             // The opening's failure was the command's to report (the refresh awaits it first).
         }
     }
-
-    private static Task<ClientKeyShare> FromResult(Func<ClientKeyShare> decrypt) => Task.FromResult(decrypt());
 }
 
 /// <summary>

@@ -202,33 +202,30 @@ public sealed partial class MpcSignerClient
 
     private async Task<ClientKeyShare> RefreshOpeningCore(KeyFileInfo header, Task<ClientKeyShare> opening, PendingShareHandler? savePending, CancellationToken cancellationToken)
     {
-        if (header.DeviceId is null || header.ShareId is null)
+        // The parameters are read before any opening work of this client starts: that work blocks threads (Argon2id, or
+        // waiting for the other's), and on a small machine an await here could wait for one of them to come free.
+        // Nothing public to start from (a version 1 header, a new device, a profile that keeps its parameters sealed):
+        // today's order.
+        if (header is not { DeviceId: { } deviceId, ShareId: not null }
+            || await PublicDeviceParametersAsync(cancellationToken).ConfigureAwait(false) is not { } early)
         {
-            return await RefreshCore(await opening.WaitAsync(cancellationToken).ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
-        }
-        // Read before any opening work of this client starts: that work blocks threads (Argon2id, or waiting for the
-        // other's), and on a small machine an await here could wait for one of them to come free.
-        RingPedersenParameters? early = await PublicDeviceParametersAsync(cancellationToken).ConfigureAwait(false);
-        if (early is null)
-        {
-            // Nothing public to start from (a new device, or a profile that keeps its parameters sealed): today's order.
             return await RefreshCore(await opening.WaitAsync(cancellationToken).ConfigureAwait(false), Transport.V1.RefreshPurpose.Refresh, "", savePending, cancellationToken).ConfigureAwait(false);
         }
         // The header is checked, and the session made, before any profile work starts: a header that does not parse
         // then leaves nothing of this client's running.
         EcCurve curve = EcCurve.Get(header.Curve);
         ECPoint publicKey;
-        byte[] shareId;
         try
         {
             publicKey = PublicKeyEncoding.FromPem(curve, header.PublicKeyPem);
-            shareId = Convert.FromHexString(header.ShareId);
         }
         catch (FormatException e)
         {
             throw new MpcSignerException(MpcErrorReason.KeyFileCorrupt, "key file is corrupt: its clear header does not parse", e);
         }
-        using var session = RefreshClientSession.Opening(header.KeyId, header.DeviceId, shareId, header.Curve, publicKey, early, _backend);
+        byte[] shareId = header.ShareIdBytes()
+            ?? throw new MpcSignerException(MpcErrorReason.KeyFileCorrupt, "key file is corrupt: its clear header does not parse");
+        using var session = RefreshClientSession.Opening(header.KeyId, deviceId, shareId, header.Curve, publicKey, early, _backend);
         using var clock = new OperationClock("refresh", _logger, header.Curve, header.KeyId);
         // Device setup here is the profile and the key file together: whichever derives first, the other reuses its
         // Argon2id. The key file's failure comes first (a mistyped passphrase fails both, and it is the key file the
@@ -260,7 +257,7 @@ public sealed partial class MpcSignerClient
         var request = new BeginRefreshRequest
         {
             KeyId = header.KeyId,
-            DeviceId = header.DeviceId,
+            DeviceId = deviceId,
             ShareId = ByteString.CopyFrom(shareId),
             Purpose = Transport.V1.RefreshPurpose.Refresh,
             Request = ByteString.CopyFrom(session.Start().Encode()),

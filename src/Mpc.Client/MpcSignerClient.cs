@@ -152,8 +152,8 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(opening);
-        Task<byte[]>? prefetch = header is { DeviceId: { } deviceId, ShareId: { } shareId } && ShareIdOf(shareId) is { } id
-            ? Commitment(header.KeyId, deviceId, id, cancellationToken)
+        Task<byte[]>? prefetch = header is { DeviceId: { } deviceId } && header.ShareIdBytes() is { } shareId
+            ? Commitment(header.KeyId, deviceId, shareId, cancellationToken)
             : null;
         ClientKeyShare share;
         try
@@ -190,10 +190,6 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         }
         return key;
     }
-
-    /// <summary>A header's share id as bytes; null when it is not the lowercase hex of one (the signature then asks for its commitment itself).</summary>
-    private static byte[]? ShareIdOf(string hex) =>
-        hex.Length == 2 * ShareIds.Length && hex.All(char.IsAsciiHexDigitLower) ? Convert.FromHexString(hex) : null;
 
     private async Task<byte[]> Commitment(string keyId, string deviceId, byte[] shareId, CancellationToken cancellationToken)
     {

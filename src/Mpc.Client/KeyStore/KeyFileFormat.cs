@@ -22,6 +22,13 @@ internal static class KeyFileFormat
     public const int NonceLength = PassphraseAead.NonceLength;
     public const int TagLength = PassphraseAead.TagLength;
 
+    /// <summary>
+    /// The one spelling of a share id in a header: lowercase hex as <c>Convert.ToHexStringLower</c> writes it, so the
+    /// clear name compares ordinally with the share's.
+    /// </summary>
+    public static bool IsShareIdHex(string value) =>
+        value.Length == ShareIdHexLength && value.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
+
     /// <summary>A key file is a few kilobytes; anything far larger is not one of ours.</summary>
     public const int MaxFileBytes = 1024 * 1024;
 

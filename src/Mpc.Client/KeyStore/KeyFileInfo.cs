@@ -23,4 +23,8 @@ public sealed record KeyFileInfo(
     bool IsProtected,
     Argon2idParameters? Kdf,
     string? DeviceId = null,
-    string? ShareId = null);
+    string? ShareId = null)
+{
+    /// <summary>The named share id as bytes; null when none is named or it is not in the one spelling the reader accepts.</summary>
+    internal byte[]? ShareIdBytes() => ShareId is { } hex && KeyFileFormat.IsShareIdHex(hex) ? Convert.FromHexString(hex) : null;
+}

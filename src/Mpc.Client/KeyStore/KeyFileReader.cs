@@ -162,16 +162,12 @@ internal static class KeyFileReader
             throw KeyFileError.Corrupt("'deviceId' is not a valid device id");
         }
         string shareId = Require(dto.ShareId, "shareId");
-        if (!IsLowercaseHex(shareId, KeyFileFormat.ShareIdHexLength))
+        if (!KeyFileFormat.IsShareIdHex(shareId))
         {
             throw KeyFileError.Corrupt($"'shareId' is not {KeyFileFormat.ShareIdHexLength} lowercase hex characters");
         }
         return (deviceId, shareId);
     }
-
-    // One spelling only (what Convert.ToHexStringLower writes), so the clear name compares ordinally with the share's.
-    private static bool IsLowercaseHex(string value, int length) =>
-        value.Length == length && value.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
     private static string Require(string? value, string field) =>
         value ?? throw KeyFileError.Corrupt($"missing field '{field}'");
