@@ -23,6 +23,7 @@ public sealed class KeyGenClientSession : IDisposable
     private readonly SessionGate<State> _gate = new(State.Initial, State.Failed);
     private readonly EcCurve _curve;
     private RingPedersenSecret? _auxiliary;
+    private RingPedersenParameters? _parameters; // set in round 3 when the secret is supplied later
     private readonly IBigNumBackend _backend;
     private byte[]? _clientNonce;
     private string? _keyId;
@@ -65,20 +66,64 @@ public sealed class KeyGenClientSession : IDisposable
         HandleCommitment(message, _auxiliary ?? throw new InvalidOperationException("This session was made without its ring-Pedersen secret: pass it here."));
 
     /// <summary>Round 2 → 3 with the client's ring-Pedersen secret given now (see <see cref="KeyGenClientSession(CurveKind, IBigNumBackend)"/>).</summary>
-    public KeyGenClientShare HandleCommitment(KeyGenCommitment message, RingPedersenSecret auxiliary) =>
+    public KeyGenClientShare HandleCommitment(KeyGenCommitment message, RingPedersenSecret auxiliary)
+    {
+        ArgumentNullException.ThrowIfNull(auxiliary);
+        if (_auxiliary is not null && !ReferenceEquals(_auxiliary, auxiliary))
+        {
+            throw new ArgumentException("This session was made with another ring-Pedersen secret.", nameof(auxiliary));
+        }
+        return Round3(message, auxiliary.Parameters, auxiliary);
+    }
+
+    /// <summary>
+    /// Round 2 → 3 while the client's ring-Pedersen secret is still being opened (a device profile's Argon2id): only
+    /// when the server names <paramref name="parameters"/> as verified, so that no Πprm is due (check with
+    /// <see cref="KeyGenCommitment.Names"/> first; otherwise this throws and the session stays as it was).
+    /// <see cref="Supply"/> must then hand over the matching secret before round 4, whose checks use it.
+    /// </summary>
+    public KeyGenClientShare HandleCommitment(KeyGenCommitment message, RingPedersenParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (_auxiliary is not null || !message.Names(parameters))
+        {
+            throw new InvalidOperationException("Round 3 without the secret needs a session made without it and parameters the server names as verified.");
+        }
+        return Round3(message, parameters, null);
+    }
+
+    /// <summary>
+    /// Hands the session of <see cref="HandleCommitment(KeyGenCommitment, RingPedersenParameters)"/> the secret it
+    /// went on without. Refused, and the session fails, unless its parameters are exactly the ones round 3 revealed:
+    /// they came from a clear header that only this opening authenticates.
+    /// </summary>
+    public void Supply(RingPedersenSecret auxiliary)
+    {
+        ArgumentNullException.ThrowIfNull(auxiliary);
+        if (_auxiliary is not null || _parameters is null)
+        {
+            throw new InvalidOperationException("Only a session that went on without its secret takes it later, once.");
+        }
+        if (!auxiliary.Parameters.Equals(_parameters))
+        {
+            _gate.Close();
+            throw new MpcProtocolException(MpcErrorCode.SessionMismatch,
+                "Session mismatch: the opened device parameters differ from the ones key generation started from.");
+        }
+        _auxiliary = auxiliary;
+    }
+
+    private KeyGenClientShare Round3(KeyGenCommitment message, RingPedersenParameters parameters, RingPedersenSecret? auxiliary) =>
         _gate.Step(nameof(KeyGenCommitment), State.Requested, State.SharedNonce, () =>
         {
-            ArgumentNullException.ThrowIfNull(auxiliary);
-            if (_auxiliary is not null && !ReferenceEquals(_auxiliary, auxiliary))
-            {
-                throw new ArgumentException("This session was made with another ring-Pedersen secret.", nameof(auxiliary));
-            }
-            _auxiliary = auxiliary;
             KeyIds.Require(message.KeyId);
             if (message.ServerNonce.Length != ProtocolLimits.NonceLength || message.Commitment.Length != HashCommitment.DigestLength)
             {
                 throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Malformed message: key generation commitment fields have wrong sizes.");
             }
+            _auxiliary = auxiliary;
+            _parameters = auxiliary is null ? parameters : null;
             _keyId = message.KeyId;
             _commitment = message.Commitment;
             byte[] sessionId = SessionIds.ForKeyGen(_clientNonce, message.ServerNonce, _keyId, _curve.Kind);
@@ -90,10 +135,10 @@ public sealed class KeyGenClientSession : IDisposable
             return new KeyGenClientShare(
                 _curve.EncodePoint(q2),
                 DlogProof.Prove(_curve, _x2, q2, clientContext, ProofPurposes.KeyShare),
-                auxiliary.Parameters,
+                parameters,
                 // Proved again only when the server does not already hold them as verified: the proof is the device's
                 // heaviest step of this round (docs/protocol.md, "Client parameters the server already verified").
-                message.Names(auxiliary.Parameters) ? null : RingPedersenProof.Prove(auxiliary, clientContext));
+                message.Names(parameters) ? null : RingPedersenProof.Prove(auxiliary!, clientContext));
         });
 
     /// <summary>
@@ -104,6 +149,8 @@ public sealed class KeyGenClientSession : IDisposable
     public ClientKeyShare HandleServerShare(KeyGenServerShare message) =>
         _gate.Step(nameof(KeyGenServerShare), State.SharedNonce, State.Completed, () =>
         {
+            RingPedersenSecret auxiliary = _auxiliary
+                ?? throw new InvalidOperationException("Supply the device's ring-Pedersen secret before the server's share is handled.");
             ProofContext context = _serverContext!;
             if (!HashCommitment.Verify(context, ProofPurposes.KeyShare, _commitment, message.CommittedPayload(), message.CommitmentSalt))
             {
@@ -112,7 +159,7 @@ public sealed class KeyGenClientSession : IDisposable
             ECPoint q1 = _curve.DecodePoint(message.Q1, "Q1");
             message.Q1Proof.Verify(_curve, q1, context, ProofPurposes.KeyShare);
 
-            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, _auxiliary!, context, _backend);
+            PaillierPublicKey paillier = message.Setup.Verify(_curve, q1, auxiliary, context, _backend);
 
             BigInteger x2 = _x2!;
             ECPoint publicKey = _curve.MultiplySecret(q1, x2);
