@@ -18,6 +18,17 @@ public interface IUserKeysGrain : IGrainWithStringKey
     [Alias("CompleteKeyGen")]
     Task<KeyGenCompletion> CompleteKeyGen(string keyId, [Immutable] byte[] clientShare);
 
+    /// <summary>
+    /// Key generation rounds 3 → 4 without storing: the server's share (KeyGenServerShare encoding) is returned and the
+    /// key waits in memory, unclaimed, for <see cref="ConfirmKeyGen"/> (it expires as a pending key generation does).
+    /// </summary>
+    [Alias("CompleteKeyGenToConfirm")]
+    Task<byte[]> CompleteKeyGenToConfirm(string keyId, [Immutable] byte[] clientShare);
+
+    /// <summary>Stores a key left waiting by <see cref="CompleteKeyGenToConfirm"/>, as CompleteKeyGen would have; NotFound once expired or confirmed.</summary>
+    [Alias("ConfirmKeyGen")]
+    Task<KeySummary> ConfirmKeyGen(string keyId);
+
     /// <summary>Signing round 1: a fresh commitment (SignCommitment encoding) for one device's share pair.</summary>
     [Alias("BeginSign")]
     Task<byte[]> BeginSign(string keyId, DeviceShare device);

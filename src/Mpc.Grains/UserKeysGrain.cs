@@ -76,6 +76,11 @@ public sealed class UserKeysGrain : Grain, IUserKeysGrain, ISigningSessionsGrain
 
     public Task<KeyGenCompletion> CompleteKeyGen(string keyId, byte[] clientShare) => Observe(null, () => _creation.CompleteKeyGen(keyId, clientShare));
 
+    public Task<byte[]> CompleteKeyGenToConfirm(string keyId, byte[] clientShare) =>
+        Observe(null, () => _creation.CompleteKeyGenToConfirm(keyId, clientShare));
+
+    public Task<KeySummary> ConfirmKeyGen(string keyId) => Observe(null, () => _creation.ConfirmKeyGen(keyId));
+
     public Task<byte[]> BeginSign(string keyId, DeviceShare device) => Observe("commit", () => _signing.BeginSign(keyId, device));
 
     public Task<byte[]> SignNonce(string keyId, DeviceShare device, byte[] nonce) =>

@@ -32,8 +32,19 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
     public override async Task<CompleteKeyGenResponse> CompleteKeyGen(CompleteKeyGenRequest request, ServerCallContext context)
     {
         string user = await RequireOwnerOrUnclaimed(request.KeyId, context);
+        if (request.ConfirmLater)
+        {
+            byte[] serverShare = await UserGrain(user).CompleteKeyGenToConfirm(request.KeyId, request.ClientShare.ToByteArray());
+            return new CompleteKeyGenResponse { ServerShare = ByteString.CopyFrom(serverShare), AwaitingConfirmation = true };
+        }
         KeyGenCompletion completion = await UserGrain(user).CompleteKeyGen(request.KeyId, request.ClientShare.ToByteArray());
         return new CompleteKeyGenResponse { ServerShare = ByteString.CopyFrom(completion.ServerShare), Key = ToKeyInfo(completion.Key) };
+    }
+
+    public override async Task<KeyInfo> ConfirmKeyGen(ConfirmKeyGenRequest request, ServerCallContext context)
+    {
+        string user = await RequireOwnerOrUnclaimed(request.KeyId, context);
+        return ToKeyInfo(await UserGrain(user).ConfirmKeyGen(request.KeyId));
     }
 
     public override async Task<BeginSignResponse> BeginSign(BeginSignRequest request, ServerCallContext context)

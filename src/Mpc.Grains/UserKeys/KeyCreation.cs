@@ -37,7 +37,25 @@ internal sealed class KeyCreation(UserKeysContext context)
         return commitment.Encode();
     }
 
+    /// <summary>Rounds 3 → 4: the key is stored before this returns.</summary>
     public async Task<KeyGenCompletion> CompleteKeyGen(string keyId, byte[] clientShare)
+    {
+        KeyGenServerOutput output = await Compute(keyId, clientShare);
+        return new KeyGenCompletion(output.Message.Encode(), await StoreGenerated(keyId, output.Share));
+    }
+
+    /// <summary>
+    /// Rounds 3 → 4 with the key left waiting, in memory and unclaimed, for <see cref="ConfirmKeyGen"/>: a client that
+    /// cannot keep its own share (a device profile that does not open) then leaves nothing behind. Returns round 4.
+    /// </summary>
+    public async Task<byte[]> CompleteKeyGenToConfirm(string keyId, byte[] clientShare)
+    {
+        KeyGenServerOutput output = await Compute(keyId, clientShare);
+        context.KeyGens.AwaitConfirmation(keyId, output.Share);
+        return output.Message.Encode();
+    }
+
+    private async Task<KeyGenServerOutput> Compute(string keyId, byte[] clientShare)
     {
         Identifiers.RequireKeyId(keyId);
         context.PurgeExpired();
@@ -45,22 +63,35 @@ internal sealed class KeyCreation(UserKeysContext context)
         using KeyGenServerSession session = pending.Session;
         KeyGenClientShare decoded = UserKeysContext.Protocol(() => KeyGenClientShare.Decode(clientShare, pending.Curve));
         // Paillier key generation and the proofs take about a second: keep them off the silo's scheduler threads.
-        KeyGenServerOutput output = await Task.Run(() => UserKeysContext.Protocol(() => session.HandleClientShare(decoded)));
+        return await Task.Run(() => UserKeysContext.Protocol(() => session.HandleClientShare(decoded)));
+    }
 
-        EcCurve curve = EcCurve.Get(pending.Curve);
+    /// <summary>Stores a key its completion left waiting for confirmation; NotFound once it has expired.</summary>
+    public async Task<KeySummary> ConfirmKeyGen(string keyId)
+    {
+        Identifiers.RequireKeyId(keyId);
+        return await StoreGenerated(keyId, context.KeyGens.TakeUnconfirmed(keyId));
+    }
+
+    /// <summary>Claims the key id and stores the generated key with its first device; on failure the share is disposed and nothing is kept.</summary>
+    private async Task<KeySummary> StoreGenerated(string keyId, ServerKeyShare share)
+    {
+        StoredKey stored;
+        StoredDevice device;
         try
         {
             await ClaimKeyId(keyId);
+            (stored, device) = await StoreNewKey(keyId, share, "", imported: false, []);
         }
         catch
         {
-            output.Share.Dispose();
+            share.Dispose();
             throw;
         }
-        (StoredKey stored, StoredDevice device) = await StoreNewKey(keyId, output.Share, "", imported: false, []);
-        context.Audit.Record(keyId, AuditEventKind.KeyGen, device.DeviceId, default, AuditOutcomes.Ok, curve.Name);
-        context.Logger.LogInformation("Created key {KeyId} on {Curve}", keyId, curve.Name);
-        return new KeyGenCompletion(output.Message.Encode(), context.Summarize(stored));
+        string curve = EcCurve.Get(share.Curve).Name;
+        context.Audit.Record(keyId, AuditEventKind.KeyGen, device.DeviceId, default, AuditOutcomes.Ok, curve);
+        context.Logger.LogInformation("Created key {KeyId} on {Curve}", keyId, curve);
+        return context.Summarize(stored);
     }
 
     /// <summary>

@@ -1,12 +1,15 @@
 using Mpc.Crypto.Curves;
 using Mpc.Grains.Abstractions;
 using Mpc.Protocol.KeyGen;
+using Mpc.Protocol.Keys;
 
 namespace Mpc.Grains;
 
 /// <summary>
 /// Key generations begun and not completed, in memory only: at most <see cref="MaxPending"/> per user, each forgotten
-/// (and its secrets disposed) <see cref="SignerOptions.KeyGenSessionLifetime"/> after it began.
+/// (and its secrets disposed) <see cref="SignerOptions.KeyGenSessionLifetime"/> after it began. A key completed with
+/// "confirm later" stays here too, as its finished share, until it is confirmed or the same lifetime has passed since
+/// its completion: it holds its slot meanwhile, so a client that never confirms still has at most eight.
 /// </summary>
 internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
 {
@@ -14,16 +17,17 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
     public const int MaxPending = 8;
 
     private readonly Dictionary<string, PendingKeyGen> _pending = [];
+    private readonly Dictionary<string, UnconfirmedKey> _unconfirmed = [];
 
-    public int Count => _pending.Count;
+    public int Count => _pending.Count + _unconfirmed.Count;
 
-    public bool Contains(string keyId) => _pending.ContainsKey(keyId);
+    public bool Contains(string keyId) => _pending.ContainsKey(keyId) || _unconfirmed.ContainsKey(keyId);
 
     /// <summary>Keeps <paramref name="session"/> for its key id; ResourceExhausted (and the session disposed) at the cap.</summary>
     public void Add(string keyId, KeyGenServerSession session, CurveKind curve)
     {
         Purge();
-        if (_pending.Count >= MaxPending)
+        if (Count >= MaxPending)
         {
             session.Dispose();
             throw new SignerException(SignerErrorKind.ResourceExhausted,
@@ -41,11 +45,27 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
             : throw new SignerException(SignerErrorKind.NotFound, "Unknown, expired or finished key generation session.");
     }
 
+    /// <summary>
+    /// Keeps the finished share of a key whose completion asked to confirm it later (it takes over the slot of the
+    /// session just taken out); forgotten and disposed a lifetime from now unless <see cref="TakeUnconfirmed"/> comes first.
+    /// </summary>
+    public void AwaitConfirmation(string keyId, ServerKeyShare share) =>
+        _unconfirmed[keyId] = new UnconfirmedKey(share, time.GetUtcNow() + options.KeyGenSessionLifetime);
+
+    /// <summary>Takes the unexpired, unconfirmed share of the key id out (the caller stores or disposes it); NotFound when there is none.</summary>
+    public ServerKeyShare TakeUnconfirmed(string keyId)
+    {
+        Purge();
+        return _unconfirmed.Remove(keyId, out UnconfirmedKey? unconfirmed)
+            ? unconfirmed.Share
+            : throw new SignerException(SignerErrorKind.NotFound, "Unknown, expired or already confirmed key generation: nothing was stored; generate the key again.");
+    }
+
     /// <summary>At the cap already? Checked before the request's work is done.</summary>
     public void RequireRoom()
     {
         Purge();
-        if (_pending.Count >= MaxPending)
+        if (Count >= MaxPending)
         {
             throw new SignerException(SignerErrorKind.ResourceExhausted,
                 $"{MaxPending} key generations are in progress for this user; finish them or let them expire.");
@@ -60,6 +80,11 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
             _pending.Remove(id, out PendingKeyGen? expired);
             expired?.Session.Dispose();
         }
+        foreach (string id in _unconfirmed.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
+        {
+            _unconfirmed.Remove(id, out UnconfirmedKey? expired);
+            expired?.Share.Dispose();
+        }
     }
 
     public void Clear()
@@ -69,7 +94,14 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
             pending.Session.Dispose();
         }
         _pending.Clear();
+        foreach (UnconfirmedKey unconfirmed in _unconfirmed.Values)
+        {
+            unconfirmed.Share.Dispose();
+        }
+        _unconfirmed.Clear();
     }
 }
 
 internal sealed record PendingKeyGen(KeyGenServerSession Session, CurveKind Curve, DateTimeOffset ExpiresAt);
+
+internal sealed record UnconfirmedKey(ServerKeyShare Share, DateTimeOffset ExpiresAt);
