@@ -46,8 +46,8 @@ public sealed partial class MpcSignerClient
 
     /// <summary>
     /// This device's ring-Pedersen parameters: cached, loaded from the store, or created (and saved) once. Not created
-    /// when <paramref name="mayCreate"/> is false: a refresh that started from a profile's clear header finds it gone
-    /// only if it was removed meanwhile, and must not seal a new one under a passphrase nothing has checked yet.
+    /// when <paramref name="mayCreate"/> is false: a key generation or refresh that started from a profile's clear header
+    /// finds it gone only if it was removed meanwhile, and must not seal a new one under a passphrase nothing has checked yet.
     /// </summary>
     private async Task<(RingPedersenSecret Secret, DeviceProfileSource Source)> DeviceParametersAsync(CancellationToken cancellationToken, bool mayCreate = true)
     {
@@ -82,7 +82,7 @@ public sealed partial class MpcSignerClient
                 else if (!mayCreate)
                 {
                     throw new MpcSignerException(MpcErrorReason.CorruptInput,
-                        "the device profile disappeared while the refresh started from it; run the refresh again");
+                        "the device profile disappeared after this operation started from it; run it again");
                 }
                 else
                 {

@@ -90,17 +90,24 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         _backend = (_options.Arithmetic ?? MpcArithmetic.Default).Backend;
     }
 
-    /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>
+    /// <summary>
+    /// Runs distributed key generation for a new key on <paramref name="curve"/>. The server stores the key only after
+    /// this client has checked the server's proofs with its device parameters, so a device profile that does not open
+    /// (a mistyped passphrase) leaves no key behind, even though the round trips run while it is being opened.
+    /// </summary>
     public Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default) =>
         Checked(() => CreateKeyCore(curve, cancellationToken));
 
     private async Task<MpcKey> CreateKeyCore(CurveKind curve, CancellationToken cancellationToken)
     {
         using var clock = new OperationClock("keygen", _logger, curve);
-        // The device's parameters (loading the profile is an Argon2id) are needed only for the second message: they
-        // are loaded on another thread while the first round trip is in flight. A refused profile still fails the
-        // operation before the second message; the server then only holds an abandoned first round.
-        Task<RingPedersenSecret> deviceSetup = Task.Run(() => clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)), cancellationToken);
+        // The device's public parameters (this client's cache, or the profile's clear header) are read before any
+        // opening work starts, as for a refresh (RefreshOpeningCore): that work blocks threads on a small machine.
+        RingPedersenParameters? early = await PublicDeviceParametersAsync(cancellationToken).ConfigureAwait(false);
+        // Loading the profile is an Argon2id: it runs on another thread while the round trips are in flight. With no
+        // clear header to start from it is needed for round 3 (Πprm, or a new device's profile), as before.
+        Task<RingPedersenSecret> deviceSetup = Task.Run(
+            () => clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken, mayCreate: early is null)), cancellationToken);
         using var session = new KeyGenClientSession(curve, _backend);
         BeginKeyGenResponse begin;
         try
@@ -114,23 +121,62 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             await deviceSetup.ConfigureAwait(false);
             throw;
         }
-        RingPedersenSecret ringPedersen = await clock.AfterOverlap(deviceSetup).ConfigureAwait(false);
         clock.KeyId = begin.KeyId;
         KeyGenCommitment commitment = KeyGenCommitment.Decode(begin.Commitment.Span);
         if (commitment.KeyId != begin.KeyId)
         {
             throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
         }
-        KeyGenClientShare share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, ringPedersen), cancellationToken)).ConfigureAwait(false);
-        CompleteKeyGenResponse complete = await clock.Server(() => Call(options => _grpc.CompleteKeyGenAsync(
-            new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()) }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+        // Round 3 needs only the public parameters when the server already holds them as verified (no Πprm). The key
+        // is then kept unstored until confirmed, after the profile has opened and the server's proofs are checked.
+        bool confirmLater = early is not null && !deviceSetup.IsCompleted && commitment.Names(early);
+        KeyGenClientShare share;
+        if (confirmLater)
+        {
+            share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, early!), cancellationToken)).ConfigureAwait(false);
+        }
+        else
+        {
+            RingPedersenSecret ringPedersen = await clock.AfterOverlap(deviceSetup).ConfigureAwait(false);
+            share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, ringPedersen), cancellationToken)).ConfigureAwait(false);
+        }
+        CompleteKeyGenResponse complete;
+        try
+        {
+            complete = await clock.Server(() => Call(options => _grpc.CompleteKeyGenAsync(
+                new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()), ConfirmLater = confirmLater },
+                options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+        }
+        catch when (confirmLater)
+        {
+            await deviceSetup.ConfigureAwait(false);
+            throw;
+        }
+        if (confirmLater)
+        {
+            // The profile's failure (a wrong passphrase, another device's profile) ends the operation here: the server's
+            // share waits unconfirmed and expires, and nothing is stored.
+            session.Supply(await clock.AfterOverlap(deviceSetup).ConfigureAwait(false));
+        }
         // Verifying the server's modulus and range proofs is the client's heaviest step.
         ClientKeyShare clientShare = await clock.Verification(() => Task.Run(
             () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
-        if (!complete.Key.PublicKey.Span.SequenceEqual(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(curve), clientShare.PublicKey)))
+        try
+        {
+            // A server that predates confirm_later stored the key already and says so by not awaiting confirmation.
+            KeyInfo? stored = complete.AwaitingConfirmation
+                ? await clock.Server(() => Call(options => _grpc.ConfirmKeyGenAsync(
+                    new ConfirmKeyGenRequest { KeyId = begin.KeyId }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false)
+                : complete.Key;
+            if (stored is null || !stored.PublicKey.Span.SequenceEqual(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(curve), clientShare.PublicKey)))
+            {
+                throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed, "The server reports a different public key than the protocol produced.");
+            }
+        }
+        catch
         {
             clientShare.Dispose();
-            throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed, "The server reports a different public key than the protocol produced.");
+            throw;
         }
         clock.Report(_options.Timings);
         return new MpcKey(clientShare, _options.PrecomputedRandomness);
