@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Google.Protobuf;
 using Mpc.Client;
 using Mpc.Client.DeviceProfiles;
@@ -66,31 +65,28 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         return (await client.ListKeysAsync()).Count;
     }
 
+    /// <summary>A key generation of <paramref name="user"/> (whose device the server knows) started with the profile held shut.</summary>
+    private async Task<(int KeysBefore, GatedStore Store, MpcSignerClient Client, Task<MpcKey> Creating)> StartedWhileShut(string user, HttpMessageHandler handler)
+    {
+        int before = await DeviceKnownTo(user);
+        var store = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
+        MpcSignerClient client = Client(user, store, handler);
+        return (before, store, client, client.CreateKeyAsync(CurveKind.P256));
+    }
+
     private async Task<int> KeysOf(string user)
     {
         using MpcSignerClient client = server.Client(user);
         return (await client.ListKeysAsync()).Count;
     }
 
-    private static async Task AssertSigns(MpcSignerClient client, MpcKey key)
-    {
-        byte[] data = RandomNumberGenerator.GetBytes(64);
-        MpcSignature signature = await client.SignDataAsync(key, data);
-        using ECDsa verifier = ECDsa.Create();
-        verifier.ImportSubjectPublicKeyInfo(key.SubjectPublicKeyInfo, out _);
-        Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
-    }
-
     [Fact]
     public async Task Both_round_trips_run_before_the_profile_opens_and_the_key_is_stored_only_when_confirmed()
     {
         const string user = "keygen-opening-a";
-        int before = await DeviceKnownTo(user);
         var calls = new CallLog();
-        var store = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
-        using MpcSignerClient client = Client(user, store, calls);
-
-        Task<MpcKey> creating = client.CreateKeyAsync(CurveKind.P256);
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, calls);
+        using MpcSignerClient _ = client;
         await calls.Seen("CompleteKeyGen").WaitAsync(Patience);
 
         Assert.False(creating.IsCompleted);
@@ -101,19 +97,16 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         Assert.Equal(["BeginKeyGen", "CompleteKeyGen", "ConfirmKeyGen"], calls.Take());
         Assert.Equal(before + 1, await KeysOf(user));
         Assert.Equal(key.PublicKeyPem, (await client.GetKeyAsync(key.KeyId)).PublicKeyPem);
-        await AssertSigns(client, key);
+        await OpeningChecks.AssertSigns(client, key);
     }
 
     [Fact]
     public async Task A_profile_that_does_not_open_after_both_round_trips_leaves_no_key_and_its_own_error_is_reported()
     {
         const string user = "keygen-opening-refused";
-        int before = await DeviceKnownTo(user);
         var calls = new CallLog();
-        var store = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
-        using MpcSignerClient client = Client(user, store, calls);
-
-        Task<MpcKey> creating = client.CreateKeyAsync(CurveKind.P256);
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, calls);
+        using MpcSignerClient _ = client;
         await calls.Seen("CompleteKeyGen").WaitAsync(Patience);
         store.Refuse();
         MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => creating.WaitAsync(Patience));
@@ -143,25 +136,22 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         using MpcKey key = await creating.WaitAsync(Patience);
 
         Assert.Equal(["CompleteKeyGen"], calls.Take());
-        await AssertSigns(client, key);
+        await OpeningChecks.AssertSigns(client, key);
     }
 
     [Fact]
     public async Task A_server_that_stores_at_completion_is_not_asked_to_confirm()
     {
         const string user = "keygen-opening-old-server";
-        int before = await DeviceKnownTo(user);
         var requests = new OldServerRequests();
-        var store = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
-        using MpcSignerClient client = Client(user, store, requests);
-
-        Task<MpcKey> creating = client.CreateKeyAsync(CurveKind.P256);
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, requests);
+        using MpcSignerClient _ = client;
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         store.Open();
         using MpcKey key = await creating.WaitAsync(Patience);
 
         Assert.Equal(1, requests.Stripped);
         Assert.Equal(before + 1, await KeysOf(user));
-        await AssertSigns(client, key);
+        await OpeningChecks.AssertSigns(client, key);
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto.Proofs;
@@ -109,4 +110,17 @@ internal sealed class GatedStore(IDeviceProfileStore inner, RingPedersenParamete
     public Task SaveAsync(DeviceProfile profile, CancellationToken cancellationToken) => inner.SaveAsync(profile, cancellationToken);
 
     public ValueTask<RingPedersenParameters?> PeekParametersAsync(CancellationToken cancellationToken) => ValueTask.FromResult<RingPedersenParameters?>(peeked);
+}
+
+internal static class OpeningChecks
+{
+    /// <summary>The key signs random data, and .NET's ECDsa verifies the signature under the key's public key.</summary>
+    public static async Task AssertSigns(MpcSignerClient client, MpcKey key)
+    {
+        byte[] data = RandomNumberGenerator.GetBytes(64);
+        MpcSignature signature = await client.SignDataAsync(key, data);
+        using ECDsa verifier = ECDsa.Create();
+        verifier.ImportSubjectPublicKeyInfo(key.SubjectPublicKeyInfo, out _);
+        Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+    }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Client.DeviceProfiles;
 using Mpc.Client.KeyStore;
@@ -31,15 +30,6 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
             version1 ? null : key.Share.DeviceId, version1 ? null : Convert.ToHexStringLower(key.Share.ShareId));
 
     private static ClientKeyShare Copy(MpcKey key) => ClientKeyShare.ImportSecret(key.Share.ExportSecret(), Mpc.Crypto.BigNum.BigNumBackends.Default);
-
-    private static async Task AssertSigns(MpcSignerClient client, MpcKey key)
-    {
-        byte[] data = RandomNumberGenerator.GetBytes(64);
-        MpcSignature signature = await client.SignDataAsync(key, data);
-        using ECDsa verifier = ECDsa.Create();
-        verifier.ImportSubjectPublicKeyInfo(key.SubjectPublicKeyInfo, out _);
-        Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
-    }
 
     /// <summary>A client whose calls are logged, with a new key of <paramref name="user"/>.</summary>
     private async Task<(CallLog Calls, MpcSignerClient Client, MpcKey Key)> Logged(string user)
@@ -74,8 +64,8 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
 
         Assert.Equal(key.PublicKeyPem, refreshed.PublicKeyPem);
         Assert.NotEqual(key.Share.ShareId, refreshed.Share.ShareId);
-        await AssertSigns(client, refreshed);
-        MpcSignerException old = await Assert.ThrowsAsync<MpcSignerException>(() => AssertSigns(client, key));
+        await OpeningChecks.AssertSigns(client, refreshed);
+        MpcSignerException old = await Assert.ThrowsAsync<MpcSignerException>(() => OpeningChecks.AssertSigns(client, key));
         Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, old.Status);
     }
 
@@ -90,7 +80,7 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
         MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => refreshing.WaitAsync(Patience));
 
         Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
-        await AssertSigns(client, key);
+        await OpeningChecks.AssertSigns(client, key);
     }
 
     [Fact]
@@ -106,7 +96,7 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
 
         Assert.Equal(MpcErrorReason.WrongPassphrase, refused.Reason);
         Assert.StartsWith("wrong passphrase or corrupted key file", refused.Message, StringComparison.Ordinal);
-        await AssertSigns(Client(user), key);
+        await OpeningChecks.AssertSigns(Client(user), key);
     }
 
     [Fact]
@@ -122,8 +112,8 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
             () => client.RefreshKeyFileAsync(HeaderOf(named), Task.FromResult(otherShare)));
 
         Assert.Equal(MpcErrorReason.SessionMismatch, refused.Reason);
-        await AssertSigns(client, named);
-        await AssertSigns(client, other);
+        await OpeningChecks.AssertSigns(client, named);
+        await OpeningChecks.AssertSigns(client, other);
     }
 
     [Fact]
@@ -141,7 +131,7 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
             () => client.RefreshKeyFileAsync(HeaderOf(key), Task.FromResult(opened)));
 
         Assert.Equal(MpcErrorReason.SessionMismatch, refused.Reason);
-        await AssertSigns(client, key);
+        await OpeningChecks.AssertSigns(client, key);
     }
 
     [Fact]
@@ -159,7 +149,7 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
         using MpcKey key = await opened.WaitAsync(Patience);
         calls.Take();
 
-        await AssertSigns(client, key);
+        await OpeningChecks.AssertSigns(client, key);
         Assert.Equal(["SignNonce", "SignFinish"], calls.Take());
     }
 
@@ -175,7 +165,7 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
         calls.Take();
 
         Assert.Equal(other.KeyId, key.KeyId);
-        await AssertSigns(client, key);
+        await OpeningChecks.AssertSigns(client, key);
         Assert.Equal(["BeginSign", "SignNonce", "SignFinish"], calls.Take());
     }
 
@@ -206,6 +196,6 @@ public sealed class RefreshKeyFileTests(ServerFixture server)
         using MpcKey refreshed = await client.RefreshKeyFileAsync(HeaderOf(key, version1), Task.FromResult(opened));
 
         Assert.Equal(key.PublicKeyPem, refreshed.PublicKeyPem);
-        await AssertSigns(client, refreshed);
+        await OpeningChecks.AssertSigns(client, refreshed);
     }
 }
