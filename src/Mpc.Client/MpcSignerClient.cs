@@ -110,45 +110,39 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             () => clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken, mayCreate: early is null)), cancellationToken);
         using var session = new KeyGenClientSession(curve, _backend);
         BeginKeyGenResponse begin;
+        bool confirmLater;
+        CompleteKeyGenResponse complete;
         try
         {
             begin = await clock.Server(() => Call(options => _grpc.BeginKeyGenAsync(
                 new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
-        }
-        catch
-        {
-            // Not left running unobserved: its own failure (a refused profile) is the more useful error to report.
-            await deviceSetup.ConfigureAwait(false);
-            throw;
-        }
-        clock.KeyId = begin.KeyId;
-        KeyGenCommitment commitment = KeyGenCommitment.Decode(begin.Commitment.Span);
-        if (commitment.KeyId != begin.KeyId)
-        {
-            throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
-        }
-        // Round 3 needs only the public parameters when the server already holds them as verified (no Πprm). The key
-        // is then kept unstored until confirmed, after the profile has opened and the server's proofs are checked.
-        bool confirmLater = early is not null && !deviceSetup.IsCompleted && commitment.Names(early);
-        KeyGenClientShare share;
-        if (confirmLater)
-        {
-            share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, early!), cancellationToken)).ConfigureAwait(false);
-        }
-        else
-        {
-            RingPedersenSecret ringPedersen = await clock.AfterOverlap(deviceSetup).ConfigureAwait(false);
-            share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, ringPedersen), cancellationToken)).ConfigureAwait(false);
-        }
-        CompleteKeyGenResponse complete;
-        try
-        {
+            clock.KeyId = begin.KeyId;
+            KeyGenCommitment commitment = KeyGenCommitment.Decode(begin.Commitment.Span);
+            if (commitment.KeyId != begin.KeyId)
+            {
+                throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
+            }
+            // Round 3 needs only the public parameters when the server already holds them as verified (no Πprm). The
+            // key is then kept unstored until confirmed, after the profile has opened and the server's proofs are
+            // checked; a server that would store it at once (one that predates confirm_later) gets today's order.
+            confirmLater = early is not null && begin.ConfirmLaterSupported && !deviceSetup.IsCompleted && commitment.Names(early);
+            KeyGenClientShare share;
+            if (confirmLater)
+            {
+                share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, early!), cancellationToken)).ConfigureAwait(false);
+            }
+            else
+            {
+                RingPedersenSecret ringPedersen = await clock.AfterOverlap(deviceSetup).ConfigureAwait(false);
+                share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, ringPedersen), cancellationToken)).ConfigureAwait(false);
+            }
             complete = await clock.Server(() => Call(options => _grpc.CompleteKeyGenAsync(
                 new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()), ConfirmLater = confirmLater },
                 options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
         }
-        catch when (confirmLater)
+        catch
         {
+            // Not left running unobserved: its own failure (a refused profile) is the more useful error to report.
             await deviceSetup.ConfigureAwait(false);
             throw;
         }
@@ -163,10 +157,9 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
         try
         {
-            // A server that predates confirm_later stored the key already and says so by not awaiting confirmation.
+            // A server that stored the key already says so by not awaiting confirmation.
             KeyInfo? stored = complete.AwaitingConfirmation
-                ? await clock.Server(() => Call(options => _grpc.ConfirmKeyGenAsync(
-                    new ConfirmKeyGenRequest { KeyId = begin.KeyId }, options).ResponseAsync, cancellationToken)).ConfigureAwait(false)
+                ? await clock.Server(() => ConfirmKeyGen(begin.KeyId, cancellationToken)).ConfigureAwait(false)
                 : complete.Key;
             if (stored is null || !stored.PublicKey.Span.SequenceEqual(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(curve), clientShare.PublicKey)))
             {
@@ -180,6 +173,28 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         }
         clock.Report(_options.Timings);
         return new MpcKey(clientShare, _options.PrecomputedRandomness);
+    }
+
+    /// <summary>
+    /// ConfirmKeyGen, asked again after a failure that does not prove the server stored nothing (a lost reply, a
+    /// storage error that may pass): the server answers a repeated confirmation with the key it stored, so the share
+    /// the device already holds is not thrown away for a transient error.
+    /// </summary>
+    private async Task<KeyInfo> ConfirmKeyGen(string keyId, CancellationToken cancellationToken)
+    {
+        TimeSpan[] pauses = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)];
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await Call(options => _grpc.ConfirmKeyGenAsync(new ConfirmKeyGenRequest { KeyId = keyId }, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MpcSignerException e) when (attempt < pauses.Length && !MpcRefreshOutcomeUnknownException.ProvesNothingStored(e))
+            {
+                _logger?.LogWarning("Confirming key {KeyId} failed ({Status}); asking again", keyId, e.Status);
+                await Task.Delay(pauses[attempt], cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>Wraps a share loaded from storage so it can sign.</summary>

@@ -26,7 +26,7 @@ internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
         // Nothing is stored until CompleteKeyGen: the key id (128 random bits) is claimed durably there.
         string keyId = KeyIds.New();
         byte[] commitment = await UserGrain(user).BeginKeyGen(keyId, request.Request.ToByteArray());
-        return new BeginKeyGenResponse { KeyId = keyId, Commitment = ByteString.CopyFrom(commitment) };
+        return new BeginKeyGenResponse { KeyId = keyId, Commitment = ByteString.CopyFrom(commitment), ConfirmLaterSupported = true };
     }
 
     public override async Task<CompleteKeyGenResponse> CompleteKeyGen(CompleteKeyGenRequest request, ServerCallContext context)

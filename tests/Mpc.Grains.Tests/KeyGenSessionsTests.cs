@@ -85,6 +85,23 @@ public sealed class KeyGenSessionsTests
     }
 
     [Fact]
+    public void At_most_two_keys_await_confirmation_and_a_confirmed_one_makes_room()
+    {
+        var sessions = new KeyGenSessions(_options, _time);
+        sessions.RequireConfirmationRoom();
+        sessions.AwaitConfirmation("key-a", Share("key-a"));
+        sessions.RequireConfirmationRoom();
+        sessions.AwaitConfirmation("key-b", Share("key-b"));
+
+        Assert.Equal(SignerErrorKind.ResourceExhausted, Assert.Throws<SignerException>(sessions.RequireConfirmationRoom).Kind);
+        // Pending key generations are not held up by them below the overall cap.
+        sessions.Add("key-c", Session("key-c"), CurveKind.P256);
+        sessions.TakeUnconfirmed("key-a").Dispose();
+        sessions.RequireConfirmationRoom();
+        sessions.Clear();
+    }
+
+    [Fact]
     public void Clearing_disposes_unconfirmed_keys_too()
     {
         var sessions = new KeyGenSessions(_options, _time);

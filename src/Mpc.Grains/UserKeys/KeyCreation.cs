@@ -50,6 +50,8 @@ internal sealed class KeyCreation(UserKeysContext context)
     /// </summary>
     public async Task<byte[]> CompleteKeyGenToConfirm(string keyId, byte[] clientShare)
     {
+        Identifiers.RequireKeyId(keyId);
+        context.KeyGens.RequireConfirmationRoom();
         KeyGenServerOutput output = await Compute(keyId, clientShare);
         context.KeyGens.AwaitConfirmation(keyId, output.Share);
         return output.Message.Encode();
@@ -66,15 +68,28 @@ internal sealed class KeyCreation(UserKeysContext context)
         return await Task.Run(() => UserKeysContext.Protocol(() => session.HandleClientShare(decoded)));
     }
 
-    /// <summary>Stores a key its completion left waiting for confirmation; NotFound once it has expired.</summary>
+    /// <summary>
+    /// Stores a key its completion left waiting for confirmation; NotFound once it has expired. Idempotent, so that a
+    /// device whose confirmation's reply was lost can ask again: a key of this user already stored is returned as it
+    /// is, and a key whose storing failed for a reason that may pass waits for the next confirmation.
+    /// </summary>
     public async Task<KeySummary> ConfirmKeyGen(string keyId)
     {
         Identifiers.RequireKeyId(keyId);
-        return await StoreGenerated(keyId, context.KeyGens.TakeUnconfirmed(keyId));
+        if (context.Keys.Find(keyId) is { } stored)
+        {
+            return context.Summarize(stored);
+        }
+        ServerKeyShare share = context.KeyGens.TakeUnconfirmed(keyId);
+        return await StoreGenerated(keyId, share, keepForRetry: true);
     }
 
-    /// <summary>Claims the key id and stores the generated key with its first device; on failure the share is disposed and nothing is kept.</summary>
-    private async Task<KeySummary> StoreGenerated(string keyId, ServerKeyShare share)
+    /// <summary>
+    /// Claims the key id and stores the generated key with its first device. On failure nothing is kept and the share
+    /// is disposed; with <paramref name="keepForRetry"/>, a failure that may pass (Internal: the claim or the write
+    /// failed) leaves it waiting for the next confirmation instead.
+    /// </summary>
+    private async Task<KeySummary> StoreGenerated(string keyId, ServerKeyShare share, bool keepForRetry = false)
     {
         StoredKey stored;
         StoredDevice device;
@@ -83,9 +98,16 @@ internal sealed class KeyCreation(UserKeysContext context)
             await ClaimKeyId(keyId);
             (stored, device) = await StoreNewKey(keyId, share, "", imported: false, []);
         }
-        catch
+        catch (Exception e)
         {
-            share.Dispose();
+            if (keepForRetry && e is SignerException { Kind: SignerErrorKind.Internal })
+            {
+                context.KeyGens.AwaitConfirmation(keyId, share);
+            }
+            else
+            {
+                share.Dispose();
+            }
             throw;
         }
         string curve = EcCurve.Get(share.Curve).Name;

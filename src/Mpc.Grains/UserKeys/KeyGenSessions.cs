@@ -16,6 +16,12 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
     /// <summary>Key generations one user may have begun and not completed.</summary>
     public const int MaxPending = 8;
 
+    /// <summary>
+    /// Of those, completed keys awaiting confirmation: a device has one at a time, and each cost the server a Paillier
+    /// key and its proofs without counting against the user's stored keys.
+    /// </summary>
+    public const int MaxUnconfirmed = 2;
+
     private readonly Dictionary<string, PendingKeyGen> _pending = [];
     private readonly Dictionary<string, UnconfirmedKey> _unconfirmed = [];
 
@@ -52,13 +58,24 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
     public void AwaitConfirmation(string keyId, ServerKeyShare share) =>
         _unconfirmed[keyId] = new UnconfirmedKey(share, time.GetUtcNow() + options.KeyGenSessionLifetime);
 
+    /// <summary>ResourceExhausted when <see cref="MaxUnconfirmed"/> keys already await confirmation; checked before a completion's work.</summary>
+    public void RequireConfirmationRoom()
+    {
+        Purge();
+        if (_unconfirmed.Count >= MaxUnconfirmed)
+        {
+            throw new SignerException(SignerErrorKind.ResourceExhausted,
+                $"{MaxUnconfirmed} new keys of this user await confirmation; confirm them or let them expire.");
+        }
+    }
+
     /// <summary>Takes the unexpired, unconfirmed share of the key id out (the caller stores or disposes it); NotFound when there is none.</summary>
     public ServerKeyShare TakeUnconfirmed(string keyId)
     {
         Purge();
         return _unconfirmed.Remove(keyId, out UnconfirmedKey? unconfirmed)
             ? unconfirmed.Share
-            : throw new SignerException(SignerErrorKind.NotFound, "Unknown, expired or already confirmed key generation: nothing was stored; generate the key again.");
+            : throw new SignerException(SignerErrorKind.NotFound, "Unknown or expired key generation: nothing was stored; generate the key again.");
     }
 
     /// <summary>At the cap already? Checked before the request's work is done.</summary>

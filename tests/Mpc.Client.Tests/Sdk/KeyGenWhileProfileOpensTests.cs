@@ -19,38 +19,74 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     /// <summary>
-    /// Sends CompleteKeyGen without confirm_later, as a client would to a server that predates it (whose reply then
-    /// cannot say it awaits confirmation): the SDK must accept the key stored at once.
+    /// Stands between the SDK and the server and plays an older server, or a bad network, on the key generation's
+    /// messages: each edit is off unless the test turns it on. Counts the calls it sees by method.
     /// </summary>
-    private sealed class OldServerRequests() : DelegatingHandler(new SocketsHttpHandler())
+    private sealed class KeyGenWire() : DelegatingHandler(new SocketsHttpHandler())
     {
-        public int Stripped { get; private set; }
+        private readonly Dictionary<string, int> _calls = [];
+
+        /// <summary>BeginKeyGen's reply does not offer confirm_later (a server that predates it).</summary>
+        public bool HideConfirmLater { get; init; }
+
+        /// <summary>CompleteKeyGen is sent without confirm_later (so the server stores the key at once).</summary>
+        public bool StripConfirmLater { get; init; }
+
+        /// <summary>The first ConfirmKeyGen reaches the server, but its reply is lost on the way back.</summary>
+        public bool LoseFirstConfirmation { get; init; }
+
+        public int Calls(string method)
+        {
+            lock (_calls)
+            {
+                return _calls.GetValueOrDefault(method);
+            }
+        }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            if (request.RequestUri!.AbsolutePath.EndsWith("/CompleteKeyGen", StringComparison.Ordinal))
+            string method = request.RequestUri!.AbsolutePath[(request.RequestUri.AbsolutePath.LastIndexOf('/') + 1)..];
+            int call;
+            lock (_calls)
             {
-                HttpContent original = request.Content!;
-                byte[] framed = await original.ReadAsByteArrayAsync(cancellationToken);
-                CompleteKeyGenRequest message = CompleteKeyGenRequest.Parser.ParseFrom(framed.AsSpan(5));
-                if (message.ConfirmLater)
-                {
-                    Stripped++;
-                }
-                message.ConfirmLater = false;
-                byte[] body = message.ToByteArray();
-                byte[] frame = new byte[5 + body.Length];
-                BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)body.Length);
-                body.CopyTo(frame, 5);
-                var content = new ByteArrayContent(frame);
-                foreach (KeyValuePair<string, IEnumerable<string>> header in original.Headers)
-                {
-                    content.Headers.TryAddWithoutValidation(header.Key, header.Value);
-                }
-                content.Headers.ContentLength = frame.Length;
-                request.Content = content;
+                call = _calls[method] = _calls.GetValueOrDefault(method) + 1;
             }
-            return await base.SendAsync(request, cancellationToken);
+            if (method == "CompleteKeyGen" && StripConfirmLater)
+            {
+                request.Content = await Edited(request.Content!, CompleteKeyGenRequest.Parser, m => m.ConfirmLater = false, cancellationToken);
+            }
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (method == "ConfirmKeyGen" && call == 1 && LoseFirstConfirmation)
+            {
+                await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                response.Dispose();
+                throw new HttpRequestException("the reply was lost (test)");
+            }
+            if (method == "BeginKeyGen" && HideConfirmLater)
+            {
+                response.Content = await Edited(response.Content, BeginKeyGenResponse.Parser, m => m.ConfirmLaterSupported = false, cancellationToken);
+            }
+            return response;
+        }
+
+        /// <summary>One gRPC-framed message (a 5-byte header, then the message), parsed, edited and framed again.</summary>
+        private static async Task<HttpContent> Edited<T>(HttpContent original, MessageParser<T> parser, Action<T> edit, CancellationToken cancellationToken)
+            where T : IMessage<T>
+        {
+            byte[] framed = await original.ReadAsByteArrayAsync(cancellationToken);
+            T message = parser.ParseFrom(framed.AsSpan(5));
+            edit(message);
+            byte[] body = message.ToByteArray();
+            byte[] frame = new byte[5 + body.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)body.Length);
+            body.CopyTo(frame, 5);
+            var content = new ByteArrayContent(frame);
+            foreach (KeyValuePair<string, IEnumerable<string>> header in original.Headers)
+            {
+                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+            content.Headers.ContentLength = frame.Length;
+            return content;
         }
     }
 
@@ -140,17 +176,58 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task A_server_that_stores_at_completion_is_not_asked_to_confirm()
+    public async Task A_server_whose_completion_does_not_await_confirmation_is_not_asked_to_confirm()
     {
-        const string user = "keygen-opening-old-server";
-        var requests = new OldServerRequests();
-        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, requests);
+        const string user = "keygen-opening-stored-at-once";
+        var wire = new KeyGenWire { StripConfirmLater = true };
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
         using MpcSignerClient _ = client;
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         store.Open();
         using MpcKey key = await creating.WaitAsync(Patience);
 
-        Assert.Equal(1, requests.Stripped);
+        Assert.Equal(1, wire.Calls("CompleteKeyGen"));
+        Assert.Equal(0, wire.Calls("ConfirmKeyGen"));
+        Assert.Equal(before + 1, await KeysOf(user));
+        await OpeningChecks.AssertSigns(client, key);
+    }
+
+    [Fact]
+    public async Task A_server_that_cannot_confirm_later_gets_round_3_only_once_the_profile_opened_so_a_refused_profile_leaves_no_key()
+    {
+        const string user = "keygen-opening-old-server";
+        var wire = new KeyGenWire { HideConfirmLater = true };
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
+        using MpcSignerClient _ = client;
+        while (wire.Calls("BeginKeyGen") == 0)
+        {
+            await Task.Delay(20);
+        }
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(0, wire.Calls("CompleteKeyGen"));
+
+        store.Refuse();
+
+        Assert.Equal(MpcErrorReason.WrongPassphrase, (await Assert.ThrowsAsync<MpcSignerException>(() => creating.WaitAsync(Patience))).Reason);
+        Assert.Equal(0, wire.Calls("CompleteKeyGen"));
+        Assert.Equal(before, await KeysOf(user));
+    }
+
+    [Fact]
+    public async Task A_confirmation_whose_reply_is_lost_is_sent_again_and_the_key_is_kept()
+    {
+        const string user = "keygen-opening-lost-reply";
+        var wire = new KeyGenWire { LoseFirstConfirmation = true };
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
+        using MpcSignerClient _ = client;
+        while (wire.Calls("CompleteKeyGen") == 0)
+        {
+            await Task.Delay(20);
+        }
+        store.Open();
+        using MpcKey key = await creating.WaitAsync(Patience);
+
+        Assert.Equal(2, wire.Calls("ConfirmKeyGen"));
         Assert.Equal(before + 1, await KeysOf(user));
         await OpeningChecks.AssertSigns(client, key);
     }

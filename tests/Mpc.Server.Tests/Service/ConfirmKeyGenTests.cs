@@ -39,6 +39,7 @@ public sealed class ConfirmKeyGenTests : IAsyncLifetime
     {
         var session = new KeyGenClientSession(CurveKind.P256, _server.RingPedersen, BigNumBackends.Default);
         BeginKeyGenResponse begun = await raw.Client.BeginKeyGenAsync(new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, raw.Headers);
+        Assert.True(begun.ConfirmLaterSupported);
         KeyGenClientShare share = session.HandleCommitment(KeyGenCommitment.Decode(begun.Commitment.Span));
         CompleteKeyGenResponse completed = await raw.Client.CompleteKeyGenAsync(
             new CompleteKeyGenRequest { KeyId = begun.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()), ConfirmLater = true }, raw.Headers);
@@ -52,7 +53,7 @@ public sealed class ConfirmKeyGenTests : IAsyncLifetime
         RawSigner.StatusOf(async () => await raw.Client.GetKeyAsync(new GetKeyRequest { KeyId = keyId }, raw.Headers));
 
     [Fact]
-    public async Task A_key_completed_to_confirm_later_is_stored_only_when_confirmed_once_and_then_signs()
+    public async Task A_key_completed_to_confirm_later_is_stored_only_when_confirmed_and_a_repeated_confirmation_returns_it()
     {
         const string user = "confirm-later";
         using RawSigner raw = _server.Raw(_server.Token(user));
@@ -71,7 +72,9 @@ public sealed class ConfirmKeyGenTests : IAsyncLifetime
         Assert.Equal(KeyStatus.Active, stored.Status);
         Assert.Equal(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(CurveKind.P256), share.PublicKey), stored.PublicKey.ToByteArray());
         Assert.Equal(StatusCode.OK, await Get(raw, keyId));
-        Assert.Equal(StatusCode.NotFound, await Confirm(raw, keyId));
+        // A device whose reply was lost asks again, and gets the same key (nothing stored twice).
+        KeyInfo again = await raw.Client.ConfirmKeyGenAsync(new ConfirmKeyGenRequest { KeyId = keyId }, raw.Headers);
+        Assert.Equal(stored, again);
 
         using var client = new MpcSignerClient(_server.Address, _server.Token(user));
         using MpcKey key = client.OpenKey(share);
@@ -135,6 +138,29 @@ public sealed class ConfirmKeyGenTests : IAsyncLifetime
         Assert.False(completed.AwaitingConfirmation);
         Assert.Equal(begun.KeyId, completed.Key.KeyId);
         Assert.Equal(StatusCode.OK, await Get(raw, begun.KeyId));
-        Assert.Equal(StatusCode.NotFound, await Confirm(raw, begun.KeyId));
+        Assert.Equal(StatusCode.OK, await Confirm(raw, begun.KeyId));
+        Assert.Single((await raw.Client.ListKeysAsync(new ListKeysRequest(), raw.Headers)).Keys);
+    }
+
+    [Fact]
+    public async Task A_third_key_awaiting_confirmation_is_resource_exhausted_before_any_work_and_its_key_generation_can_still_complete()
+    {
+        using RawSigner raw = _server.Raw(_server.Token("confirm-cap"));
+        for (int i = 0; i < 2; i++)
+        {
+            (KeyGenClientSession waiting, _, _) = await CompletedToConfirm(raw);
+            waiting.Dispose();
+        }
+        using var session = new KeyGenClientSession(CurveKind.P256, _server.RingPedersen, BigNumBackends.Default);
+        BeginKeyGenResponse begun = await raw.Client.BeginKeyGenAsync(new BeginKeyGenRequest { Request = ByteString.CopyFrom(session.Start().Encode()) }, raw.Headers);
+        ByteString share = ByteString.CopyFrom(session.HandleCommitment(KeyGenCommitment.Decode(begun.Commitment.Span)).Encode());
+
+        RpcException refused = await Assert.ThrowsAsync<RpcException>(async () => await raw.Client.CompleteKeyGenAsync(
+            new CompleteKeyGenRequest { KeyId = begun.KeyId, ClientShare = share, ConfirmLater = true }, raw.Headers));
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("await confirmation", refused.Status.Detail, StringComparison.Ordinal);
+        CompleteKeyGenResponse stored = await raw.Client.CompleteKeyGenAsync(new CompleteKeyGenRequest { KeyId = begun.KeyId, ClientShare = share }, raw.Headers);
+        Assert.Equal(begun.KeyId, stored.Key.KeyId);
     }
 }
