@@ -35,6 +35,15 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         /// <summary>The first ConfirmKeyGen reaches the server, but its reply is lost on the way back.</summary>
         public bool LoseFirstConfirmation { get; init; }
 
+        /// <summary>Completes once a request of <paramref name="method"/> has gone out (its reply may still be on its way).</summary>
+        public async Task Sent(string method)
+        {
+            while (Calls(method) == 0)
+            {
+                await Task.Delay(20);
+            }
+        }
+
         public int Calls(string method)
         {
             lock (_calls)
@@ -199,10 +208,7 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         var wire = new KeyGenWire { HideConfirmLater = true };
         (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
         using MpcSignerClient _ = client;
-        while (wire.Calls("BeginKeyGen") == 0)
-        {
-            await Task.Delay(20);
-        }
+        await wire.Sent("BeginKeyGen").WaitAsync(Patience);
         await Task.Delay(TimeSpan.FromMilliseconds(300));
         Assert.Equal(0, wire.Calls("CompleteKeyGen"));
 
@@ -220,10 +226,7 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         var wire = new KeyGenWire { LoseFirstConfirmation = true };
         (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
         using MpcSignerClient _ = client;
-        while (wire.Calls("CompleteKeyGen") == 0)
-        {
-            await Task.Delay(20);
-        }
+        await wire.Sent("CompleteKeyGen").WaitAsync(Patience);
         store.Open();
         using MpcKey key = await creating.WaitAsync(Patience);
 
