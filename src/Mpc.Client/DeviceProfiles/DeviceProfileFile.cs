@@ -175,7 +175,7 @@ public sealed class DeviceProfileFile : IDeviceProfileStore, IDeviceProfilePeek
     /// <summary>
     /// The header's public parameters, read without the passphrase (no Argon2id), after their shape check; null when
     /// there is no file, it is version 1, or it names another device. Null too when the file cannot be read or its
-    /// header does not parse: the peek only lets a refresh start early, and <see cref="LoadAsync"/>, which runs next
+    /// header does not parse: the peek only lets a key generation or refresh start early, and <see cref="LoadAsync"/>, which runs next
     /// anyway, is where such a file is refused with a message that names it.
     /// </summary>
     async ValueTask<RingPedersenParameters?> IDeviceProfilePeek.PeekParametersAsync(CancellationToken cancellationToken)

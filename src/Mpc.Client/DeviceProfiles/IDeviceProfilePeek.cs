@@ -11,8 +11,8 @@ internal interface IDeviceProfilePeek
     /// <summary>
     /// The stored profile's public parameters, or null when there is no profile, it names another device, or its
     /// format does not carry them in clear. Unauthenticated: <see cref="MpcSignerClient"/> uses them only to start a
-    /// refresh while the profile is still being opened, and refuses to finish it unless the opened profile holds
-    /// exactly these parameters.
+    /// key generation or refresh while the profile is still being opened, and refuses to finish it unless the opened
+    /// profile holds exactly these parameters.
     /// </summary>
     ValueTask<RingPedersenParameters?> PeekParametersAsync(CancellationToken cancellationToken);
 }

@@ -36,8 +36,7 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
         if (Count >= MaxPending)
         {
             session.Dispose();
-            throw new SignerException(SignerErrorKind.ResourceExhausted,
-                $"{MaxPending} key generations are in progress for this user; finish them or let them expire.");
+            throw Full();
         }
         _pending[keyId] = new PendingKeyGen(session, curve, time.GetUtcNow() + options.KeyGenSessionLifetime);
     }
@@ -84,38 +83,34 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
         Purge();
         if (Count >= MaxPending)
         {
-            throw new SignerException(SignerErrorKind.ResourceExhausted,
-                $"{MaxPending} key generations are in progress for this user; finish them or let them expire.");
+            throw Full();
         }
     }
+
+    private static SignerException Full() => new(SignerErrorKind.ResourceExhausted,
+        $"{MaxPending} key generations are in progress for this user; finish them or let them expire.");
 
     public void Purge()
     {
         DateTimeOffset now = time.GetUtcNow();
-        foreach (string id in _pending.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
-        {
-            _pending.Remove(id, out PendingKeyGen? expired);
-            expired?.Session.Dispose();
-        }
-        foreach (string id in _unconfirmed.Where(s => s.Value.ExpiresAt < now).Select(s => s.Key).ToList())
-        {
-            _unconfirmed.Remove(id, out UnconfirmedKey? expired);
-            expired?.Share.Dispose();
-        }
+        Forget(_pending, p => p.ExpiresAt < now, p => p.Session.Dispose());
+        Forget(_unconfirmed, u => u.ExpiresAt < now, u => u.Share.Dispose());
     }
 
     public void Clear()
     {
-        foreach (PendingKeyGen pending in _pending.Values)
+        Forget(_pending, _ => true, p => p.Session.Dispose());
+        Forget(_unconfirmed, _ => true, u => u.Share.Dispose());
+    }
+
+    /// <summary>Removes the entries <paramref name="which"/> selects and disposes their secrets.</summary>
+    private static void Forget<T>(Dictionary<string, T> entries, Func<T, bool> which, Action<T> dispose)
+    {
+        foreach ((string id, T entry) in entries.Where(e => which(e.Value)).ToList())
         {
-            pending.Session.Dispose();
+            entries.Remove(id);
+            dispose(entry);
         }
-        _pending.Clear();
-        foreach (UnconfirmedKey unconfirmed in _unconfirmed.Values)
-        {
-            unconfirmed.Share.Dispose();
-        }
-        _unconfirmed.Clear();
     }
 }
 
