@@ -102,7 +102,7 @@ public enum MpcErrorReason
 
     // Refresh (80-99).
 
-    /// <summary>A refresh-like call whose outcome is unknown: see <see cref="MpcRefreshOutcomeUnknownException"/>.</summary>
+    /// <summary>A call whose outcome is unknown: see <see cref="MpcRefreshOutcomeUnknownException"/> (refresh-like calls) and <see cref="MpcKeyGenOutcomeUnknownException"/> (key generation).</summary>
     OutcomeUnknown = 80,
 
     // Local files: key files (100-119).

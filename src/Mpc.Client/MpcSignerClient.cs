@@ -155,24 +155,66 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         // Verifying the server's modulus and range proofs is the client's heaviest step.
         ClientKeyShare clientShare = await clock.Verification(() => Task.Run(
             () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
+        bool handedOver = false;
         try
         {
             // A server that stored the key already says so by not awaiting confirmation.
-            KeyInfo? stored = complete.AwaitingConfirmation
-                ? await clock.Server(() => ConfirmKeyGen(begin.KeyId, cancellationToken)).ConfigureAwait(false)
-                : complete.Key;
-            if (stored is null || !stored.PublicKey.Span.SequenceEqual(PublicKeyEncoding.ToSubjectPublicKeyInfo(EcCurve.Get(curve), clientShare.PublicKey)))
+            KeyInfo? stored = complete.Key;
+            if (complete.AwaitingConfirmation)
             {
-                throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed, "The server reports a different public key than the protocol produced.");
+                try
+                {
+                    stored = await clock.Server(() => ConfirmKeyGen(begin.KeyId, cancellationToken)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!MpcRefreshOutcomeUnknownException.ProvesNothingStored(e))
+                {
+                    // The server may hold the key now, and this share is the only one that can sign with it: handed to the
+                    // caller to keep and settle (ConfirmKeyAsync), not destroyed.
+                    handedOver = true;
+                    throw new MpcKeyGenOutcomeUnknownException(begin.KeyId, clientShare, e);
+                }
             }
+            RequireSamePublicKey(stored, clientShare);
         }
         catch
         {
-            clientShare.Dispose();
+            if (!handedOver)
+            {
+                clientShare.Dispose();
+            }
             throw;
         }
         clock.Report(_options.Timings);
         return new MpcKey(clientShare, _options.PrecomputedRandomness);
+    }
+
+    /// <summary>
+    /// Settles a key generation that ended in <see cref="MpcKeyGenOutcomeUnknownException"/>: asks the server to store the
+    /// key of <paramref name="share"/> if its key generation still awaits the confirmation, or to say it already holds
+    /// it, and checks that the server's public key is the share's. Safe to call again. On success the returned key owns
+    /// the share; on failure the caller still does.
+    /// </summary>
+    /// <exception cref="MpcSignerException">
+    /// <see cref="MpcErrorReason.NotFound"/>: the server never stored the key and no longer can (its key generation
+    /// expired unconfirmed): the share signs nothing and may be deleted. Other failures leave the outcome open.
+    /// </exception>
+    public Task<MpcKey> ConfirmKeyAsync(ClientKeyShare share, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        return Checked(async () =>
+        {
+            KeyInfo stored = await ConfirmKeyGen(share.KeyId, cancellationToken).ConfigureAwait(false);
+            RequireSamePublicKey(stored, share);
+            return new MpcKey(share, _options.PrecomputedRandomness);
+        });
+    }
+
+    private static void RequireSamePublicKey(KeyInfo? stored, ClientKeyShare share)
+    {
+        if (stored is null || !stored.PublicKey.Span.SequenceEqual(share.SubjectPublicKeyInfo))
+        {
+            throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed, "The server reports a different public key than the protocol produced.");
+        }
     }
 
     /// <summary>

@@ -191,9 +191,47 @@ public sealed class MpcRefreshOutcomeUnknownException : MpcSignerException
     /// True for the server's refusals that prove it stored nothing (the request was checked and turned down before
     /// any write). Internal errors, timeouts, cancellation and transport failures prove nothing.
     /// </summary>
-    internal static bool ProvesNothingStored(Exception e) => e is not MpcRefreshOutcomeUnknownException and MpcSignerException
+    internal static bool ProvesNothingStored(Exception e) => e is not (MpcRefreshOutcomeUnknownException or MpcKeyGenOutcomeUnknownException) and MpcSignerException
     {
         Status: StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition or StatusCode.PermissionDenied
             or StatusCode.Unauthenticated or StatusCode.ResourceExhausted,
     };
+}
+
+/// <summary>
+/// A key generation whose confirmation was sent but whose outcome is unknown: every <c>ConfirmKeyGen</c> failed in a way
+/// that does not prove the server stored nothing (cancelled, timed out, lost in transport, a storage error). The server
+/// may hold the key, and <see cref="PendingShare"/>, already checked against the server's proofs, is the only share that
+/// can sign with it: keep it (sealed, like a key file) and settle with <see cref="MpcSignerClient.ConfirmKeyAsync"/>,
+/// which stores the key if it still awaits confirmation. Dispose the share when it is no longer needed.
+/// </summary>
+public sealed class MpcKeyGenOutcomeUnknownException : MpcSignerException
+{
+    public MpcKeyGenOutcomeUnknownException(string keyId, Protocol.Keys.ClientKeyShare pendingShare, Exception inner)
+        : base(MpcErrorReason.OutcomeUnknown, (inner as MpcSignerException)?.Status,
+            $"Key {keyId} may or may not have been stored: {inner.Message}", (inner as MpcSignerException)?.RetryAfter, inner)
+    {
+        KeyId = keyId;
+        PendingShare = pendingShare;
+    }
+
+    public MpcKeyGenOutcomeUnknownException()
+        : base(MpcErrorReason.OutcomeUnknown, "The key generation may or may not have completed.")
+    {
+    }
+
+    public MpcKeyGenOutcomeUnknownException(string message) : base(MpcErrorReason.OutcomeUnknown, message)
+    {
+    }
+
+    public MpcKeyGenOutcomeUnknownException(string message, Exception innerException)
+        : base(MpcErrorReason.OutcomeUnknown, message, innerException)
+    {
+    }
+
+    /// <summary>The key the server may now hold (the server's id for it).</summary>
+    public string? KeyId { get; }
+
+    /// <summary>The verified client share of that key. Never printed.</summary>
+    public Protocol.Keys.ClientKeyShare? PendingShare { get; }
 }

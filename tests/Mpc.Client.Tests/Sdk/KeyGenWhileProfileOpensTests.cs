@@ -32,8 +32,11 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         /// <summary>CompleteKeyGen is sent without confirm_later (so the server stores the key at once).</summary>
         public bool StripConfirmLater { get; init; }
 
-        /// <summary>The first ConfirmKeyGen reaches the server, but its reply is lost on the way back.</summary>
-        public bool LoseFirstConfirmation { get; init; }
+        /// <summary>The first this many ConfirmKeyGen calls reach the server, but their replies are lost on the way back.</summary>
+        public int LostConfirmationReplies { get; init; }
+
+        /// <summary>The first this many ConfirmKeyGen calls never reach the server.</summary>
+        public int BlockedConfirmations { get; init; }
 
         /// <summary>Completes once a request of <paramref name="method"/> has gone out (its reply may still be on its way).</summary>
         public async Task Sent(string method)
@@ -64,8 +67,12 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
             {
                 request.Content = await Edited(request.Content!, CompleteKeyGenRequest.Parser, m => m.ConfirmLater = false, cancellationToken);
             }
+            if (method == "ConfirmKeyGen" && call <= BlockedConfirmations)
+            {
+                throw new HttpRequestException("the request was lost (test)");
+            }
             HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
-            if (method == "ConfirmKeyGen" && call == 1 && LoseFirstConfirmation)
+            if (method == "ConfirmKeyGen" && call <= LostConfirmationReplies)
             {
                 await response.Content.ReadAsByteArrayAsync(cancellationToken);
                 response.Dispose();
@@ -223,7 +230,7 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
     public async Task A_confirmation_whose_reply_is_lost_is_sent_again_and_the_key_is_kept()
     {
         const string user = "keygen-opening-lost-reply";
-        var wire = new KeyGenWire { LoseFirstConfirmation = true };
+        var wire = new KeyGenWire { LostConfirmationReplies = 1 };
         (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
         using MpcSignerClient _ = client;
         await wire.Sent("CompleteKeyGen").WaitAsync(Patience);
@@ -233,5 +240,56 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         Assert.Equal(2, wire.Calls("ConfirmKeyGen"));
         Assert.Equal(before + 1, await KeysOf(user));
         await OpeningChecks.AssertSigns(client, key);
+    }
+
+    [Fact]
+    public async Task Confirmations_whose_replies_are_all_lost_hand_the_checked_share_over_and_confirming_it_again_returns_the_stored_key()
+    {
+        const string user = "keygen-opening-replies-lost";
+        var wire = new KeyGenWire { LostConfirmationReplies = int.MaxValue };
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
+        using MpcSignerClient _ = client;
+        await wire.Sent("CompleteKeyGen").WaitAsync(Patience);
+        store.Open();
+
+        MpcKeyGenOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcKeyGenOutcomeUnknownException>(() => creating.WaitAsync(Patience));
+
+        Assert.Equal(MpcErrorReason.OutcomeUnknown, unknown.Reason);
+        Assert.Equal(3, wire.Calls("ConfirmKeyGen"));
+        Assert.NotNull(unknown.PendingShare);
+        Assert.Equal(unknown.KeyId, unknown.PendingShare.KeyId);
+        Assert.DoesNotContain("PendingShare", unknown.ToString(), StringComparison.Ordinal);
+        // The first confirmation stored the key: settling finds it there and adds nothing.
+        Assert.Equal(before + 1, await KeysOf(user));
+        using MpcSignerClient settling = Client(user, server.DeviceProfiles);
+        using MpcKey key = await settling.ConfirmKeyAsync(unknown.PendingShare);
+        Assert.Equal(before + 1, await KeysOf(user));
+        await OpeningChecks.AssertSigns(settling, key);
+    }
+
+    [Fact]
+    public async Task Confirmations_that_never_reach_the_server_leave_the_key_unstored_until_the_handed_over_share_is_confirmed()
+    {
+        const string user = "keygen-opening-requests-lost";
+        var wire = new KeyGenWire { BlockedConfirmations = int.MaxValue };
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
+        using MpcSignerClient _ = client;
+        await wire.Sent("CompleteKeyGen").WaitAsync(Patience);
+        store.Open();
+
+        MpcKeyGenOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcKeyGenOutcomeUnknownException>(() => creating.WaitAsync(Patience));
+
+        Assert.Equal(before, await KeysOf(user));
+        // Another user's client is told NotFound, and the share stays the caller's: the owner's confirmation still works.
+        using (MpcSignerClient stranger = Client(user + "-stranger", server.DeviceProfiles))
+        {
+            MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => stranger.ConfirmKeyAsync(unknown.PendingShare!));
+            Assert.Equal(MpcErrorReason.NotFound, refused.Reason);
+        }
+        using MpcSignerClient settling = Client(user, server.DeviceProfiles);
+        using MpcKey key = await settling.ConfirmKeyAsync(unknown.PendingShare!);
+        Assert.Equal(before + 1, await KeysOf(user));
+        Assert.Equal(unknown.KeyId, key.KeyId);
+        await OpeningChecks.AssertSigns(settling, key);
     }
 }
