@@ -41,9 +41,11 @@ internal static class KeyCommands
             bool isVerbose = parse.GetValue(verbose);
             using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue, DeviceProfileCli.For(outPath, protection, isVerbose));
             var clock = Stopwatch.StartNew();
-            using MpcKey key = await client.CreateKeyAsync(curveKind, cancellationToken);
+            var unconfirmed = new UnconfirmedKeyFile(outPath, user, protection);
+            using MpcKey key = await unconfirmed.SettleAsync(client, cancellationToken) ?? await unconfirmed.CreateAsync(client, curveKind, cancellationToken);
             long saving = Stopwatch.GetTimestamp();
             ClientKeyFile.Save(outPath, key.Share, user, protection);
+            unconfirmed.Remove();
             DeviceProfileCli.PrintLocal(isVerbose, Stopwatch.GetElapsedTime(saving));
             Console.Error.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s; client share written to {outPath}.");
             Console.WriteLine($"Key id: {key.KeyId}");

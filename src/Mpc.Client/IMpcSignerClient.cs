@@ -15,6 +15,9 @@ public interface IMpcSignerClient : IDisposable
     /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>
     Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default);
 
+    /// <summary>Settles a key generation that ended in <see cref="MpcKeyGenOutcomeUnknownException"/> with its share.</summary>
+    Task<MpcKey> ConfirmKeyAsync(ClientKeyShare share, CancellationToken cancellationToken = default);
+
     /// <summary>Wraps a share loaded from storage so it can sign.</summary>
     MpcKey OpenKey(ClientKeyShare share);
 

@@ -1,0 +1,187 @@
+using System.Security.Cryptography;
+using Mpc.Client;
+using Mpc.Client.KeyStore;
+using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
+
+namespace Mpc.Cli.Tests.KeyStore;
+
+/// <summary>
+/// `mpc keygen` run again after a key generation whose confirmation went unanswered (the SDK's
+/// <see cref="MpcKeyGenOutcomeUnknownException"/>, which the command seals into OUT.unconfirmed): the file is settled
+/// before anything else, through the real CLI against a real server.
+/// </summary>
+[Collection("server")]
+public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
+{
+    private const string User = "unconfirmed-key-file";
+    private const string Passphrase = "unconfirmed key file passphrase";
+    private readonly TempDirectory _root = new("mpc-unconfirmed-");
+
+    public void Dispose() => _root.Dispose();
+
+    private string P(string name) => Path.Combine(_root.Path, name);
+
+    private ProcessResult KeyGen(string keyFile, string user = User) => ProcessRunner.Mpc(new Dictionary<string, string>
+    {
+        ["MPC_PASSPHRASE"] = Passphrase,
+        ["MPC_TOKEN"] = server.Token(user),
+    }, ["keygen", "--server", server.Address.ToString(), "--out", P(keyFile)]);
+
+    /// <summary>An unconfirmed file as `mpc keygen` leaves it, holding a share of a key <paramref name="owner"/> created.</summary>
+    private async Task<string> UnconfirmedFileOf(string owner, string keyFile)
+    {
+        using MpcSignerClient client = server.Client(owner);
+        using MpcKey created = await client.CreateKeyAsync(CurveKind.P256);
+        ClientKeyFile.Save(P(keyFile + ".unconfirmed"), created.Share, User, KeyFileProtection.Passphrase(Passphrase));
+        return created.KeyId;
+    }
+
+    [Fact]
+    public async Task A_key_the_server_holds_is_settled_into_the_key_file_and_no_new_key_is_made()
+    {
+        string keyId = await UnconfirmedFileOf(User, "held.key");
+        int before = await KeyCount();
+
+        ProcessResult result = KeyGen("held.key");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains($"Key {keyId} from an earlier run is stored on the server: settled.", result.Stderr);
+        Assert.Contains($"Key id: {keyId}", result.Stdout);
+        Assert.False(File.Exists(P("held.key.unconfirmed")));
+        Assert.Equal(keyId, ClientKeyFile.ReadPublicInfo(P("held.key")).KeyId);
+        Assert.Equal(before, await KeyCount());
+        using MpcSignerClient client = server.Client(User);
+        using MpcKey key = client.OpenKey(ClientKeyFile.Load(P("held.key"), KeyFileProtection.Passphrase(Passphrase)));
+        byte[] data = "settled"u8.ToArray();
+        MpcSignature signature = await client.SignDataAsync(key, data);
+        using ECDsa verifier = ECDsa.Create();
+        verifier.ImportSubjectPublicKeyInfo(key.SubjectPublicKeyInfo, out _);
+        Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+    }
+
+    [Fact]
+    public async Task A_key_the_server_cannot_store_is_removed_and_a_new_key_is_made()
+    {
+        // A share whose confirmations were all lost, so its key was never stored; another user's, so this user's server
+        // can never store it either (NotFound, as after its key generation expired unconfirmed).
+        using ClientKeyShare share = await UnstoredShareOf(User + "-other");
+        ClientKeyFile.Save(P("lost.key.unconfirmed"), share, User, KeyFileProtection.Passphrase(Passphrase));
+        int before = await KeyCount();
+
+        ProcessResult result = KeyGen("lost.key");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains($"The server does not hold key {share.KeyId} from an earlier run and can no longer store it", result.Stderr);
+        Assert.False(File.Exists(P("lost.key.unconfirmed")));
+        string created = ClientKeyFile.ReadPublicInfo(P("lost.key")).KeyId;
+        Assert.NotEqual(share.KeyId, created);
+        Assert.Contains($"Key id: {created}", result.Stdout);
+        Assert.Equal(before + 1, await KeyCount());
+    }
+
+    [Fact]
+    public async Task A_key_of_another_user_is_refused_by_the_server_and_the_file_is_kept()
+    {
+        await UnconfirmedFileOf(User + "-owner", "foreign.key");
+
+        ProcessResult result = KeyGen("foreign.key");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("belongs to another user", Assert.Single(result.ErrorLine.Split('\n')));
+        Assert.True(File.Exists(P("foreign.key.unconfirmed")));
+        Assert.False(File.Exists(P("foreign.key")));
+    }
+
+    [Fact]
+    public async Task An_unanswered_confirmation_seals_the_checked_share_into_the_unconfirmed_file_and_the_next_run_stores_the_key()
+    {
+        const string owner = User + "-unanswered";
+        using (MpcSignerClient known = server.Client(owner))
+        using (await known.CreateKeyAsync(CurveKind.P256))
+        {
+        }
+        var store = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
+        using var client = new MpcSignerClient(server.Address, server.Token(owner),
+            new MpcSignerClientOptions { DeviceProfileStore = store, HttpHandler = new ConfirmationsLost(store) });
+        var unconfirmed = new UnconfirmedKeyFile(P("unanswered.key"), owner, KeyFileProtection.Passphrase(Passphrase));
+
+        CliException outcome = await Assert.ThrowsAsync<CliException>(() => unconfirmed.CreateAsync(client, CurveKind.P256, CancellationToken.None));
+
+        Assert.Equal(CliExit.OutcomeUnknown, outcome.Exit);
+        Assert.Contains($"its share is kept in {unconfirmed.Path}: run the same command again to settle it", outcome.Message);
+        KeyFileInfo kept = ClientKeyFile.ReadPublicInfo(unconfirmed.Path);
+        Assert.Equal(owner, kept.UserId);
+        Assert.True(kept.IsProtected);
+        // Nothing is stored yet (every confirmation was lost); the same command, run again, stores it.
+        using MpcSignerClient ownerClient = server.Client(owner);
+        Assert.DoesNotContain(await ownerClient.ListKeysAsync(), k => k.KeyId == kept.KeyId);
+        ProcessResult again = ProcessRunner.Mpc(new Dictionary<string, string>
+        {
+            ["MPC_PASSPHRASE"] = Passphrase,
+            ["MPC_TOKEN"] = server.Token(owner),
+        }, ["keygen", "--server", server.Address.ToString(), "--out", P("unanswered.key")]);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains($"Key {kept.KeyId} from an earlier run is stored on the server: settled.", again.Stderr);
+        Assert.Contains(await ownerClient.ListKeysAsync(), k => k.KeyId == kept.KeyId);
+        Assert.False(File.Exists(unconfirmed.Path));
+    }
+
+    /// <summary>
+    /// The SDK's <see cref="MpcKeyGenOutcomeUnknownException"/> share of a key generation of <paramref name="owner"/>
+    /// whose every ConfirmKeyGen was lost before reaching the server (the key waits unconfirmed, unstored).
+    /// </summary>
+    private async Task<ClientKeyShare> UnstoredShareOf(string owner)
+    {
+        using (MpcSignerClient known = server.Client(owner))
+        using (await known.CreateKeyAsync(CurveKind.P256))
+        {
+            // The server now knows the fixture's device parameters for this user, so round 3 may go before the profile opens.
+        }
+        var store = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
+        var wire = new ConfirmationsLost(store);
+        using var client = new MpcSignerClient(server.Address, server.Token(owner),
+            new MpcSignerClientOptions { DeviceProfileStore = store, HttpHandler = wire });
+        MpcKeyGenOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcKeyGenOutcomeUnknownException>(
+            () => client.CreateKeyAsync(CurveKind.P256).WaitAsync(TimeSpan.FromSeconds(120)));
+        return unknown.PendingShare!;
+    }
+
+    /// <summary>Opens the profile once CompleteKeyGen has been answered; every ConfirmKeyGen is lost before it reaches the server.</summary>
+    private sealed class ConfirmationsLost(GatedStore store) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            string method = request.RequestUri!.AbsolutePath[(request.RequestUri.AbsolutePath.LastIndexOf('/') + 1)..];
+            if (method == "ConfirmKeyGen")
+            {
+                throw new HttpRequestException("the request was lost (test)");
+            }
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (method == "CompleteKeyGen")
+            {
+                store.Open();
+            }
+            return response;
+        }
+    }
+
+    [Fact]
+    public async Task An_unconfirmed_file_of_another_user_is_refused_in_one_line_and_kept()
+    {
+        await UnconfirmedFileOf(User, "mine.key");
+
+        ProcessResult result = KeyGen("mine.key", user: User + "-intruder");
+
+        Assert.Equal(6, result.ExitCode);
+        Assert.Contains($"holds a key of user '{User}'", Assert.Single(result.ErrorLine.Split('\n')));
+        Assert.True(File.Exists(P("mine.key.unconfirmed")));
+        Assert.False(File.Exists(P("mine.key")));
+    }
+
+    private async Task<int> KeyCount()
+    {
+        using MpcSignerClient client = server.Client(User);
+        return (await client.ListKeysAsync()).Count;
+    }
+}
