@@ -97,13 +97,7 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
     public async Task An_unanswered_confirmation_seals_the_checked_share_into_the_unconfirmed_file_and_the_next_run_stores_the_key()
     {
         const string owner = User + "-unanswered";
-        using (MpcSignerClient known = server.Client(owner))
-        using (await known.CreateKeyAsync(CurveKind.P256))
-        {
-        }
-        var store = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
-        using var client = new MpcSignerClient(server.Address, server.Token(owner),
-            new MpcSignerClientOptions { DeviceProfileStore = store, HttpHandler = new ConfirmationsLost(store) });
+        using MpcSignerClient client = await ClientWhoseConfirmationsAreLost(owner);
         var unconfirmed = new UnconfirmedKeyFile(P("unanswered.key"), owner, KeyFileProtection.Passphrase(Passphrase));
 
         CliException outcome = await Assert.ThrowsAsync<CliException>(() => unconfirmed.CreateAsync(client, CurveKind.P256, CancellationToken.None));
@@ -133,18 +127,23 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
     /// </summary>
     private async Task<ClientKeyShare> UnstoredShareOf(string owner)
     {
+        using MpcSignerClient client = await ClientWhoseConfirmationsAreLost(owner);
+        MpcKeyGenOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcKeyGenOutcomeUnknownException>(
+            () => client.CreateKeyAsync(CurveKind.P256).WaitAsync(TimeSpan.FromSeconds(120)));
+        return unknown.PendingShare!;
+    }
+
+    /// <summary>A client of <paramref name="owner"/> whose key generations ask to confirm later and whose confirmations are all lost.</summary>
+    private async Task<MpcSignerClient> ClientWhoseConfirmationsAreLost(string owner)
+    {
         using (MpcSignerClient known = server.Client(owner))
         using (await known.CreateKeyAsync(CurveKind.P256))
         {
             // The server now knows the fixture's device parameters for this user, so round 3 may go before the profile opens.
         }
         var store = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
-        var wire = new ConfirmationsLost(store);
-        using var client = new MpcSignerClient(server.Address, server.Token(owner),
-            new MpcSignerClientOptions { DeviceProfileStore = store, HttpHandler = wire });
-        MpcKeyGenOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcKeyGenOutcomeUnknownException>(
-            () => client.CreateKeyAsync(CurveKind.P256).WaitAsync(TimeSpan.FromSeconds(120)));
-        return unknown.PendingShare!;
+        return new MpcSignerClient(server.Address, server.Token(owner),
+            new MpcSignerClientOptions { DeviceProfileStore = store, HttpHandler = new ConfirmationsLost(store) });
     }
 
     /// <summary>Opens the profile once CompleteKeyGen has been answered; every ConfirmKeyGen is lost before it reaches the server.</summary>

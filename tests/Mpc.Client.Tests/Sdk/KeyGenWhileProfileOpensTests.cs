@@ -126,6 +126,16 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         return (before, store, client, client.CreateKeyAsync(CurveKind.P256));
     }
 
+    /// <summary>A key generation started with the profile shut, opened once CompleteKeyGen went out, that must end with an unknown outcome.</summary>
+    private async Task<(int KeysBefore, MpcKeyGenOutcomeUnknownException Unknown)> UnknownOutcome(string user, KeyGenWire wire)
+    {
+        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
+        using MpcSignerClient _ = client;
+        await wire.Sent("CompleteKeyGen").WaitAsync(Patience);
+        store.Open();
+        return (before, await Assert.ThrowsAsync<MpcKeyGenOutcomeUnknownException>(() => creating.WaitAsync(Patience)));
+    }
+
     private async Task<int> KeysOf(string user)
     {
         using MpcSignerClient client = server.Client(user);
@@ -247,12 +257,7 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
     {
         const string user = "keygen-opening-replies-lost";
         var wire = new KeyGenWire { LostConfirmationReplies = int.MaxValue };
-        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
-        using MpcSignerClient _ = client;
-        await wire.Sent("CompleteKeyGen").WaitAsync(Patience);
-        store.Open();
-
-        MpcKeyGenOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcKeyGenOutcomeUnknownException>(() => creating.WaitAsync(Patience));
+        (int before, MpcKeyGenOutcomeUnknownException unknown) = await UnknownOutcome(user, wire);
 
         Assert.Equal(MpcErrorReason.OutcomeUnknown, unknown.Reason);
         Assert.Equal(3, wire.Calls("ConfirmKeyGen"));
@@ -272,12 +277,7 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
     {
         const string user = "keygen-opening-requests-lost";
         var wire = new KeyGenWire { BlockedConfirmations = int.MaxValue };
-        (int before, GatedStore store, MpcSignerClient client, Task<MpcKey> creating) = await StartedWhileShut(user, wire);
-        using MpcSignerClient _ = client;
-        await wire.Sent("CompleteKeyGen").WaitAsync(Patience);
-        store.Open();
-
-        MpcKeyGenOutcomeUnknownException unknown = await Assert.ThrowsAsync<MpcKeyGenOutcomeUnknownException>(() => creating.WaitAsync(Patience));
+        (int before, MpcKeyGenOutcomeUnknownException unknown) = await UnknownOutcome(user, wire);
 
         Assert.Equal(before, await KeysOf(user));
         // Another user's client is told NotFound, and the share stays the caller's: the owner's confirmation still works.
