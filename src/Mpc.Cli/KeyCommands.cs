@@ -42,7 +42,7 @@ internal static class KeyCommands
             using MpcSignerClient client = CommonOptions.Client(parse, server, tokenValue, DeviceProfileCli.For(outPath, protection, isVerbose));
             var clock = Stopwatch.StartNew();
             var unconfirmed = new UnconfirmedKeyFile(outPath, user, protection);
-            using MpcKey key = await unconfirmed.SettleAsync(client, cancellationToken) ?? await unconfirmed.CreateAsync(client, curveKind, cancellationToken);
+            using MpcKey key = await unconfirmed.SettleAsync(client, curveKind, cancellationToken) ?? await unconfirmed.CreateAsync(client, curveKind, cancellationToken);
             long saving = Stopwatch.GetTimestamp();
             ClientKeyFile.Save(outPath, key.Share, user, protection);
             unconfirmed.Remove();

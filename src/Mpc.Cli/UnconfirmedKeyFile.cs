@@ -19,17 +19,19 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
     public string Path { get; } = outPath + Suffix;
 
     /// <summary>The key of a file left by an earlier run, confirmed; null when there is none or the server can no longer store it.</summary>
-    public async Task<MpcKey?> SettleAsync(MpcSignerClient client, CancellationToken cancellationToken)
+    public async Task<MpcKey?> SettleAsync(MpcSignerClient client, CurveKind curve, CancellationToken cancellationToken)
     {
         if (!File.Exists(Path))
         {
             return null;
         }
         ClientKeyShare share = ClientKeyFile.Load(Path, protection, MpcArithmetic.Default, out KeyFileInfo info);
-        if (info.UserId != user)
+        if (info.UserId != user || info.Curve != curve)
         {
             share.Dispose();
-            throw CliException.LocalInput($"{Path} holds a key of user '{info.UserId}', not of this token's user '{user}': settle it with that user's token");
+            throw CliException.LocalInput(info.UserId != user
+                ? $"{Path} holds a key of user '{info.UserId}', not of this token's user '{user}': settle it with that user's token"
+                : $"{Path} holds a {EcCurve.NameOf(info.Curve)} key from an earlier run, not {EcCurve.NameOf(curve)}: settle it with --curve {EcCurve.NameOf(info.Curve)}, or move it away");
         }
         try
         {

@@ -166,6 +166,23 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public async Task An_unconfirmed_file_of_another_curve_is_refused_in_one_line_and_kept()
+    {
+        await UnconfirmedFileOf(User, "p256.key");
+
+        ProcessResult result = ProcessRunner.Mpc(new Dictionary<string, string>
+        {
+            ["MPC_PASSPHRASE"] = Passphrase,
+            ["MPC_TOKEN"] = server.Token(User),
+        }, ["keygen", "--server", server.Address.ToString(), "--out", P("p256.key"), "--curve", "p384"]);
+
+        Assert.Equal(6, result.ExitCode);
+        Assert.Contains("holds a P-256 key from an earlier run, not P-384: settle it with --curve P-256", Assert.Single(result.ErrorLine.Split('\n')));
+        Assert.True(File.Exists(P("p256.key.unconfirmed")));
+        Assert.False(File.Exists(P("p256.key")));
+    }
+
+    [Fact]
     public async Task An_unconfirmed_file_of_another_user_is_refused_in_one_line_and_kept()
     {
         await UnconfirmedFileOf(User, "mine.key");
