@@ -136,6 +136,8 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
         Duration("Signer:AuditFlushInterval", o => o.Signer.AuditFlushInterval, OneHour),
         new("KeyGen:PrimePoolSize", $"a whole number from 0 (no pool) to {MaxPrimePoolSize}",
             o => o.KeyGen.PrimePoolSize, o => o.KeyGen.PrimePoolSize is >= 0 and <= MaxPrimePoolSize),
+        new("KeyGen:PrimePoolQuietPeriod", "a duration from 00:00:00 (never wait) to 00:01:00",
+            o => o.KeyGen.PrimePoolQuietPeriod, o => o.KeyGen.PrimePoolQuietPeriod >= TimeSpan.Zero && o.KeyGen.PrimePoolQuietPeriod <= TimeSpan.FromMinutes(1)),
         new("KeyGen:VerifiedParametersCacheSize", $"a whole number from 0 (verify every time) to {MaxVerifiedParametersCacheSize}",
             o => o.KeyGen.VerifiedParametersCacheSize, o => o.KeyGen.VerifiedParametersCacheSize is >= 0 and <= MaxVerifiedParametersCacheSize),
     ];
@@ -143,7 +145,7 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
     /// <summary>Each remembered parameter set is one 64-character fingerprint and a list node (about 250 bytes).</summary>
     private const int MaxVerifiedParametersCacheSize = 1_000_000;
 
-    /// <summary>Each pooled key holds two primes and their CRT contexts (a few KiB) and costs a prime search to make.</summary>
+    /// <summary>Each pooled key holds two primes, their CRT contexts and one set of Πprm commitments (about 70 KiB) and costs a prime search to make.</summary>
     private const int MaxPrimePoolSize = 256;
 
     /// <inheritdoc />

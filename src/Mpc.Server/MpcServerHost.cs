@@ -125,7 +125,7 @@ public static class MpcServerHost
         ServerTelemetry.Configure(builder, options.Metrics);
         builder.Services.AddSingleton(bigNum);
         builder.Services.AddSingleton<IBigNumBackend>(bigNum.Backend);
-        builder.Services.AddSingleton(new PaillierKeyPool(bigNum.Backend, options.Signer.PaillierModulusBits, options.KeyGen.PrimePoolSize));
+        builder.Services.AddSingleton(new PaillierKeyPool(bigNum.Backend, options.Signer.PaillierModulusBits, options.KeyGen.PrimePoolSize, options.KeyGen.PrimePoolQuietPeriod));
         builder.Services.AddSingleton<IPaillierKeySource>(sp => sp.GetRequiredService<PaillierKeyPool>());
         builder.Services.AddSingleton(new VerifiedRingPedersenCache(options.KeyGen.VerifiedParametersCacheSize));
         builder.Services.AddHostedService<PaillierKeyPoolService>();

@@ -42,7 +42,7 @@ public sealed class MpcServerOptions
     /// <summary>The big-number backend (Mpc__BigNum__Backend); the server refuses a variable-time one unless it is named.</summary>
     public BigNumServerOptions BigNum { get; set; } = new();
 
-    /// <summary>The pool of ready Paillier keys for key generation and refresh (Mpc__KeyGen__PrimePoolSize, Mpc__KeyGen__PrimePoolRefill), and the memory of verified client parameters.</summary>
+    /// <summary>The pool of ready Paillier keys for key generation and refresh (Mpc__KeyGen__PrimePoolSize, Mpc__KeyGen__PrimePoolRefill, Mpc__KeyGen__PrimePoolQuietPeriod), and the memory of verified client parameters.</summary>
     public KeyGenServerOptions KeyGen { get; set; } = new();
 }
 
@@ -53,7 +53,13 @@ public sealed class MpcServerOptions
 public sealed class KeyGenServerOptions
 {
     /// <summary>The most ready keys held (0 turns the pool off); each is the size of Signer:PaillierModulusBits.</summary>
-    public int PrimePoolSize { get; set; } = 4;
+    public int PrimePoolSize { get; set; } = 16;
+
+    /// <summary>
+    /// How long the refill waits after a key is taken before it searches for the next one, while more than a quarter of
+    /// the pool is left (Mpc__KeyGen__PrimePoolQuietPeriod): a burst of key generations then has the cores to itself.
+    /// </summary>
+    public TimeSpan PrimePoolQuietPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Whether a low-priority background thread keeps the pool full; off leaves it empty (every request generates inline).</summary>
     public bool PrimePoolRefill { get; set; } = true;

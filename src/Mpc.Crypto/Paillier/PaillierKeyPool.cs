@@ -35,7 +35,9 @@ public sealed class FreshPaillierKeys : IPaillierKeySource
 /// computed per session on the taken key. Each key, and so each set of commitments, is handed out at most once and
 /// leaves the pool when taken; <see cref="Dispose"/> wipes the ones never taken. Never persisted.
 /// A request the pool cannot serve (empty, another size or backend) generates inline, as without a pool.
-/// Thread-safe: takers run on grain threads, <see cref="RefillOne"/> on a background thread.
+/// <see cref="RunRefill"/> waits for a quiet period after each take (<see cref="RefillDelay"/>) while more than
+/// <see cref="LowWater"/> keys are left, so a burst of key generations does not share its cores with the search for
+/// their replacements. Thread-safe: takers run on grain threads, <see cref="RefillOne"/> on a background thread.
 /// </summary>
 public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
 {
@@ -43,21 +45,51 @@ public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
     private readonly Queue<PreparedPaillierKey> _ready = new();
     private readonly SemaphoreSlim _demand = new(0);
     private readonly IBigNumBackend _backend;
+    private readonly TimeSpan _quietPeriod;
+    private readonly TimeProvider _time;
     private long _hits;
     private long _misses;
     private long _generated;
+    private long _lastTake;
     private bool _disposed;
 
     /// <param name="backend">The backend the pooled keys are made with; a request for another backend is a miss.</param>
     /// <param name="modulusBits">The modulus size pooled; a request for another size is a miss.</param>
     /// <param name="capacity">The most keys held at once (0 turns the pool into inline generation).</param>
-    public PaillierKeyPool(IBigNumBackend backend, int modulusBits, int capacity)
+    /// <param name="quietPeriod">How long <see cref="RunRefill"/> waits after a take before its next search while more than <see cref="LowWater"/> keys are left (zero: never waits).</param>
+    /// <param name="time">The clock of that wait (the system's by default).</param>
+    public PaillierKeyPool(IBigNumBackend backend, int modulusBits, int capacity, TimeSpan quietPeriod = default, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        ArgumentOutOfRangeException.ThrowIfLessThan(quietPeriod, TimeSpan.Zero);
         _backend = backend;
         ModulusBits = modulusBits;
         Capacity = capacity;
+        _quietPeriod = quietPeriod;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// The fewest ready keys at which the refill stops waiting for quiet: a quarter of the capacity, at least one. Below
+    /// it, a steady stream of requests would empty the pool, and an empty pool puts a whole prime search on a request.
+    /// </summary>
+    public int LowWater => Math.Max(1, Capacity / 4);
+
+    /// <summary>
+    /// How long the refill should still wait before its next search: the rest of the quiet period since the last take,
+    /// or zero when nothing was taken yet, the period is over, or no more than <see cref="LowWater"/> keys are left.
+    /// A take comes at the start of a key generation or refresh, whose server work goes on for a fraction of a second.
+    /// </summary>
+    public TimeSpan RefillDelay()
+    {
+        long lastTake = Interlocked.Read(ref _lastTake);
+        if (_quietPeriod == TimeSpan.Zero || lastTake == 0 || Count <= LowWater)
+        {
+            return TimeSpan.Zero;
+        }
+        TimeSpan since = _time.GetElapsedTime(lastTake);
+        return since >= _quietPeriod ? TimeSpan.Zero : _quietPeriod - since;
     }
 
     public int ModulusBits { get; }
@@ -98,6 +130,8 @@ public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
     public PreparedPaillierKey TakePrepared(IBigNumBackend backend, int modulusBits)
     {
         ArgumentNullException.ThrowIfNull(backend);
+        // Never 0, which means "nothing taken yet".
+        Interlocked.Exchange(ref _lastTake, Math.Max(1, _time.GetTimestamp()));
         if (ReferenceEquals(backend, _backend) && modulusBits == ModulusBits)
         {
             lock (_gate)
@@ -138,27 +172,27 @@ public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
     }
 
     /// <summary>
-    /// Keeps the pool full until <paramref name="cancellationToken"/> is cancelled: generates while there is room,
-    /// then sleeps until a key is taken. Blocking and CPU-bound: run it on a dedicated thread, not a grain's.
+    /// Keeps the pool full until <paramref name="cancellationToken"/> is cancelled: generates while there is room, each
+    /// search after the quiet period of <see cref="RefillDelay"/>, then sleeps until a key is taken. Blocking and
+    /// CPU-bound: run it on a dedicated thread, not a grain's.
     /// </summary>
     public void RunRefill(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            if (!RefillOne())
+            TimeSpan delay = RefillDelay();
+            if (delay > TimeSpan.Zero)
             {
-                try
-                {
-                    _demand.Wait(cancellationToken);
-                }
-                catch (OperationCanceledException)
+                // A take during the wait starts the period again (the loop asks RefillDelay once more).
+                if (!WaitForDemand(delay, cancellationToken))
                 {
                     return;
                 }
-                catch (ObjectDisposedException)
-                {
-                    return;
-                }
+                continue;
+            }
+            if (!RefillOne() && !WaitForDemand(Timeout.InfiniteTimeSpan, cancellationToken))
+            {
+                return;
             }
         }
     }
@@ -181,6 +215,24 @@ public sealed class PaillierKeyPool : IPaillierKeySource, IDisposable
     }
 
     public override string ToString() => $"PaillierKeyPool({ModulusBits} bits, {Count}/{Capacity})";
+
+    /// <summary>Sleeps until a key is taken or <paramref name="timeout"/> passes; false once the refill must stop.</summary>
+    private bool WaitForDemand(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _demand.Wait(timeout, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
 
     private bool HasRoom()
     {

@@ -115,6 +115,91 @@ public sealed class PaillierKeyPoolTests
         Assert.Equal(BigInteger.Two, before.Decrypt(before.PublicKey.Encrypt(BigInteger.Two)));
     }
 
+    [Fact]
+    public void RefillDelayCountsTheQuietPeriodFromTheLastTakeAndIsZeroAtTheLowWaterMark()
+    {
+        var clock = new SteppedClock();
+        using var pool = new PaillierKeyPool(_backend, 2048, capacity: 4, quietPeriod: TimeSpan.FromSeconds(1), time: clock);
+        Assert.Equal(1, pool.LowWater);
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(pool.RefillOne());
+        }
+        Assert.Equal(TimeSpan.Zero, pool.RefillDelay()); // nothing taken yet: a new server fills at once
+
+        using (pool.TakePrepared(_backend, 2048))
+        {
+        }
+        Assert.Equal(TimeSpan.FromSeconds(1), pool.RefillDelay());
+        clock.Advance(TimeSpan.FromMilliseconds(400));
+        Assert.Equal(TimeSpan.FromMilliseconds(600), pool.RefillDelay());
+        clock.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.Equal(TimeSpan.Zero, pool.RefillDelay()); // quiet for the whole period
+
+        using (pool.TakePrepared(_backend, 2048))
+        {
+        }
+        Assert.Equal(TimeSpan.FromSeconds(1), pool.RefillDelay()); // a new take starts the period again
+        using (pool.TakePrepared(_backend, 2048))
+        {
+        }
+        Assert.Equal(pool.LowWater, pool.Count);
+        Assert.Equal(TimeSpan.Zero, pool.RefillDelay()); // down to the low-water mark: no more waiting
+    }
+
+    [Fact]
+    public void WithoutAQuietPeriodTheRefillNeverWaits()
+    {
+        using var pool = new PaillierKeyPool(_backend, 2048, capacity: 4);
+        Assert.True(pool.RefillOne());
+        Assert.True(pool.RefillOne());
+        Assert.True(pool.RefillOne());
+        using PaillierPrivateKey taken = pool.Take(_backend, 2048);
+        Assert.Equal(2, pool.Count);
+        Assert.Equal(TimeSpan.Zero, pool.RefillDelay());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PaillierKeyPool(_backend, 2048, 4, TimeSpan.FromSeconds(-1)));
+    }
+
+    [Fact]
+    public async Task BackgroundRefillHoldsOffDuringABurstRefillsAtTheLowWaterMarkAndFillsUpOnceQuiet()
+    {
+        var clock = new SteppedClock();
+        using var pool = new PaillierKeyPool(_backend, 2048, capacity: 4, quietPeriod: TimeSpan.FromMilliseconds(300), time: clock);
+        using var stop = new CancellationTokenSource();
+        Task refill = Task.Factory.StartNew(() => pool.RunRefill(stop.Token), TaskCreationOptions.LongRunning);
+        await WaitUntil(() => pool.Count == 4);
+
+        // A burst: three keys taken, and the clock (the refill's only sense of time) does not move.
+        for (int i = 0; i < 3; i++)
+        {
+            using PreparedPaillierKey taken = pool.TakePrepared(_backend, 2048);
+        }
+        // At the low-water mark the refill searches without waiting, up to one key above it, then waits for quiet.
+        await WaitUntil(() => pool.Generated == 5);
+        Assert.Equal(pool.LowWater + 1, pool.Count);
+        Assert.True(pool.RefillDelay() > TimeSpan.Zero);
+        Assert.Equal(5, pool.Generated);
+
+        // Quiet: the rest is refilled.
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        await WaitUntil(() => pool.Count == 4 && pool.Generated == 7);
+        stop.Cancel();
+        await refill.WaitAsync(Patience);
+        Assert.True(refill.IsCompletedSuccessfully);
+    }
+
+    /// <summary>A clock that moves only when the test says so (its timestamps are ticks).</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        private long _ticks = TimeSpan.TicksPerDay;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         DateTime deadline = DateTime.UtcNow + Patience;
