@@ -20,6 +20,11 @@ dotnet "$bin/mpc-server.dll" --urls "http://127.0.0.1:$port" --data "$work/data"
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do grep -q "Now listening\|listening on" "$work/server.log" 2>/dev/null && break; sleep 0.5; done
+# MPC_BENCH_SETTLE=S: wait S seconds after the server listens, and again before the refreshes and before the new
+# devices, so each series of runs starts with the server's Paillier key pool (16 keys by default) full, as on a server
+# that has been up for a while (default 10; 0 starts each series at once, with the pool refilling beside the runs).
+settle() { sleep "${MPC_BENCH_SETTLE:-10}"; }
+settle
 MPC_TOKEN=$(dotnet "$bin/mpc-server.dll" token --data "$work/data" --user keygen-bench)
 export MPC_TOKEN MPC_PASSPHRASE=${MPC_PASSPHRASE:-keygen-bench-passphrase}
 cli=(dotnet "${MPC_DLL:-$bin/mpc.dll}")
@@ -49,11 +54,13 @@ for i in $(seq 0 10); do
   [ "$i" -gt 0 ] && times+=("$elapsed")
 done
 refreshes=()
+settle
 for i in $(seq 1 10); do
   timed "$(printf 'refresh %2d' "$i")" "$work/refresh$i.log" refresh --key "keys/k$i.key"
   refreshes+=("$elapsed")
 done
 firsts=()
+[ "${MPC_BENCH_FIRST_USE:-5}" -gt 0 ] && settle
 for i in $(seq 1 "${MPC_BENCH_FIRST_USE:-5}"); do
   mkdir -p "$work/device$i"
   timed "first use $i" "$work/first$i.log" keygen --out "device$i/k.key"
