@@ -22,11 +22,20 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
 
     private string P(string name) => Path.Combine(_root.Path, name);
 
-    private ProcessResult KeyGen(string keyFile, string user = User) => ProcessRunner.Mpc(new Dictionary<string, string>
+    private ProcessResult KeyGen(string keyFile, string user = User, params string[] more) => ProcessRunner.Mpc(new Dictionary<string, string>
     {
         ["MPC_PASSPHRASE"] = Passphrase,
         ["MPC_TOKEN"] = server.Token(user),
-    }, ["keygen", "--server", server.Address.ToString(), "--out", P(keyFile)]);
+    }, ["keygen", "--server", server.Address.ToString(), "--out", P(keyFile), .. more]);
+
+    /// <summary>One error line naming <paramref name="expected"/>; the unconfirmed file is kept and no key file written.</summary>
+    private void RefusedAndKept(ProcessResult result, string expected, string keyFile)
+    {
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, Assert.Single(result.ErrorLine.Split('\n')));
+        Assert.True(File.Exists(P(keyFile + ".unconfirmed")));
+        Assert.False(File.Exists(P(keyFile)));
+    }
 
     /// <summary>An unconfirmed file as `mpc keygen` leaves it, holding a share of a key <paramref name="owner"/> created.</summary>
     private async Task<string> UnconfirmedFileOf(string owner, string keyFile)
@@ -85,12 +94,7 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
     {
         await UnconfirmedFileOf(User + "-owner", "foreign.key");
 
-        ProcessResult result = KeyGen("foreign.key");
-
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("belongs to another user", Assert.Single(result.ErrorLine.Split('\n')));
-        Assert.True(File.Exists(P("foreign.key.unconfirmed")));
-        Assert.False(File.Exists(P("foreign.key")));
+        RefusedAndKept(KeyGen("foreign.key"), "belongs to another user", "foreign.key");
     }
 
     [Fact]
@@ -110,11 +114,7 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
         // Nothing is stored yet (every confirmation was lost); the same command, run again, stores it.
         using MpcSignerClient ownerClient = server.Client(owner);
         Assert.DoesNotContain(await ownerClient.ListKeysAsync(), k => k.KeyId == kept.KeyId);
-        ProcessResult again = ProcessRunner.Mpc(new Dictionary<string, string>
-        {
-            ["MPC_PASSPHRASE"] = Passphrase,
-            ["MPC_TOKEN"] = server.Token(owner),
-        }, ["keygen", "--server", server.Address.ToString(), "--out", P("unanswered.key")]);
+        ProcessResult again = KeyGen("unanswered.key", owner);
         Assert.True(again.ExitCode == 0, again.Stderr);
         Assert.Contains($"Key {kept.KeyId} from an earlier run is stored on the server: settled.", again.Stderr);
         Assert.Contains(await ownerClient.ListKeysAsync(), k => k.KeyId == kept.KeyId);
@@ -170,16 +170,10 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
     {
         await UnconfirmedFileOf(User, "p256.key");
 
-        ProcessResult result = ProcessRunner.Mpc(new Dictionary<string, string>
-        {
-            ["MPC_PASSPHRASE"] = Passphrase,
-            ["MPC_TOKEN"] = server.Token(User),
-        }, ["keygen", "--server", server.Address.ToString(), "--out", P("p256.key"), "--curve", "p384"]);
+        ProcessResult result = KeyGen("p256.key", User, "--curve", "p384");
 
         Assert.Equal(6, result.ExitCode);
-        Assert.Contains("holds a P-256 key from an earlier run, not P-384: settle it with --curve P-256", Assert.Single(result.ErrorLine.Split('\n')));
-        Assert.True(File.Exists(P("p256.key.unconfirmed")));
-        Assert.False(File.Exists(P("p256.key")));
+        RefusedAndKept(result, "holds a P-256 key from an earlier run, not P-384: settle it with --curve P-256", "p256.key");
     }
 
     [Fact]
@@ -190,9 +184,7 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
         ProcessResult result = KeyGen("mine.key", user: User + "-intruder");
 
         Assert.Equal(6, result.ExitCode);
-        Assert.Contains($"holds a key of user '{User}'", Assert.Single(result.ErrorLine.Split('\n')));
-        Assert.True(File.Exists(P("mine.key.unconfirmed")));
-        Assert.False(File.Exists(P("mine.key")));
+        RefusedAndKept(result, $"holds a key of user '{User}'", "mine.key");
     }
 
     private async Task<int> KeyCount()
