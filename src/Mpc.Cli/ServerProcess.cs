@@ -35,6 +35,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         AppDomain.CurrentDomain.ProcessExit += KillOnExit;
     }
 
+    private const string PrimePoolSizeVariable = "Mpc__KeyGen__PrimePoolSize";
+
     public Uri Address { get; private set; } = null!;
 
     public string DataDirectory { get; }
@@ -51,6 +53,12 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         (string program, string[] prefix) = server;
         var start = Describe(program, [.. prefix, "--urls", "http://127.0.0.1:0", "--data", dataDirectory]);
+        // A child server lives for one demo or one load run: the full default key pool (16 prime searches, seconds of
+        // CPU at start) would share the cores with the very run it serves. Unless the caller sets the pool, 4 keys.
+        if (!start.Environment.ContainsKey(PrimePoolSizeVariable))
+        {
+            start.Environment[PrimePoolSizeVariable] = "4";
+        }
         foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;

@@ -36,6 +36,7 @@ public sealed class RunningServerFixture : IAsyncLifetime, IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            Environment = { [TestServerPool.Variable] = TestServerPool.Size.ToString() },
         };
         _process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -226,6 +226,7 @@ public sealed class SpawnedServerTests : IDisposable
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            Environment = { [TestServerPool.Variable] = TestServerPool.Size.ToString() },
         };
         foreach ((string name, string value) in environment ?? [])
         {

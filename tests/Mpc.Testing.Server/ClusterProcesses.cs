@@ -142,6 +142,7 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        start.Environment[TestServerPool.Variable] = TestServerPool.Size.ToString();
         start.Environment["Mpc__Cluster__Mode"] = "redis";
         start.Environment["Mpc__Cluster__RedisConnectionString"] = redis;
         start.Environment["Mpc__Cluster__ClusterId"] = clusterId;

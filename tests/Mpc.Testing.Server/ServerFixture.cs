@@ -71,7 +71,7 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task StartAsync()
     {
-        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0" };
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0", KeyGen = { PrimePoolSize = TestServerPool.Size } };
         ConfigureOptions?.Invoke(options);
         _app = MpcServerHost.Build(options, configureSilo: silo =>
         {

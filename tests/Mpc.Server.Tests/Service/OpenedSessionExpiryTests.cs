@@ -18,7 +18,7 @@ using Mpc.Transport.V1;
 
 namespace Mpc.Server.Tests.Service;
 
-/// <summary>A separate server whose opened signing sessions expire after one second (the default is 30 s).</summary>
+/// <summary>A separate server whose opened signing sessions expire after three seconds (the default is 30 s).</summary>
 public sealed class OpenedSessionExpiryTests : IAsyncLifetime
 {
     private readonly ServerFixture _server = new()
@@ -26,7 +26,8 @@ public sealed class OpenedSessionExpiryTests : IAsyncLifetime
         ConfigureOptions = options =>
         {
             options.Quiet = true;
-            options.Signer.OpenedSignSessionLifetime = TimeSpan.FromSeconds(1);
+            // Long enough that a loaded CI machine does not expire the session before the test has counted it.
+            options.Signer.OpenedSignSessionLifetime = TimeSpan.FromSeconds(3);
         },
     };
 
@@ -49,7 +50,7 @@ public sealed class OpenedSessionExpiryTests : IAsyncLifetime
             new SignNonceRequest { KeyId = key.KeyId, Nonce = ByteString.CopyFrom(session.HandleCommitment(commitment).Encode()) }, raw.Headers);
         Assert.Equal(1, (await sessions.GetSigningSessionCounts(key.KeyId)).Opened);
 
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(4));
         Assert.Equal(0, (await sessions.GetSigningSessionCounts(key.KeyId)).Opened);
         SignCiphertext ciphertext = session.HandleOpening(SignOpening.Decode(opened.Opening.Span, CurveKind.P256));
         Assert.Equal(StatusCode.NotFound, await RawSigner.StatusOf(async () => await raw.Client.SignFinishAsync(new SignFinishRequest
