@@ -26,15 +26,14 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
             return null;
         }
         ClientKeyShare share = ClientKeyFile.Load(Path, protection, MpcArithmetic.Default, out KeyFileInfo info);
-        if (info.UserId != user || info.Curve != curve)
-        {
-            share.Dispose();
-            throw CliException.LocalInput(info.UserId != user
-                ? $"{Path} holds a key of user '{info.UserId}', not of this token's user '{user}': settle it with that user's token"
-                : $"{Path} holds a {EcCurve.NameOf(info.Curve)} key from an earlier run, not {EcCurve.NameOf(curve)}: settle it with --curve {EcCurve.NameOf(info.Curve)}, or move it away");
-        }
         try
         {
+            if (info.UserId != user || info.Curve != curve)
+            {
+                throw CliException.LocalInput(info.UserId != user
+                    ? $"{Path} holds a key of user '{info.UserId}', not of this token's user '{user}': settle it with that user's token"
+                    : $"{Path} holds a {EcCurve.NameOf(info.Curve)} key from an earlier run, not {EcCurve.NameOf(curve)}: settle it with --curve {EcCurve.NameOf(info.Curve)}, or move it away");
+            }
             MpcKey key = await client.ConfirmKeyAsync(share, cancellationToken);
             Console.Error.WriteLine($"Key {info.KeyId} from an earlier run is stored on the server: settled.");
             return key;

@@ -155,7 +155,6 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         // Verifying the server's modulus and range proofs is the client's heaviest step.
         ClientKeyShare clientShare = await clock.Verification(() => Task.Run(
             () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
-        bool handedOver = false;
         try
         {
             // A server that stored the key already says so by not awaiting confirmation.
@@ -169,19 +168,15 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
                 catch (Exception e) when (!MpcRefreshOutcomeUnknownException.ProvesNothingStored(e))
                 {
                     // The server may hold the key now, and this share is the only one that can sign with it: handed to the
-                    // caller to keep and settle (ConfirmKeyAsync), not destroyed.
-                    handedOver = true;
+                    // caller to keep and settle (ConfirmKeyAsync), not destroyed below.
                     throw new MpcKeyGenOutcomeUnknownException(begin.KeyId, clientShare, e);
                 }
             }
             RequireSamePublicKey(stored, clientShare);
         }
-        catch
+        catch (Exception e) when (e is not MpcKeyGenOutcomeUnknownException)
         {
-            if (!handedOver)
-            {
-                clientShare.Dispose();
-            }
+            clientShare.Dispose();
             throw;
         }
         clock.Report(_options.Timings);

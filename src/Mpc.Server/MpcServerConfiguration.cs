@@ -79,6 +79,7 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
 {
     private static readonly TimeSpan OneDay = TimeSpan.FromDays(1);
     private static readonly TimeSpan OneHour = TimeSpan.FromHours(1);
+    private static readonly TimeSpan OneMinute = TimeSpan.FromMinutes(1);
 
     private static readonly ImmutableArray<Rule> Rules =
     [
@@ -131,13 +132,11 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
         new("Signer:MaxSignaturesPerKey", "a whole number, 0 (no limit) or more",
             o => o.Signer.MaxSignaturesPerKey, o => o.Signer.MaxSignaturesPerKey >= 0),
         Duration("Signer:SignatureRateWindow", o => o.Signer.SignatureRateWindow, OneDay),
-        new("Signer:FinalCheckMarkerClearDelay", "a duration from 00:00:00 to 01:00:00",
-            o => o.Signer.FinalCheckMarkerClearDelay, o => o.Signer.FinalCheckMarkerClearDelay >= TimeSpan.Zero && o.Signer.FinalCheckMarkerClearDelay <= OneHour),
+        DurationFromZero("Signer:FinalCheckMarkerClearDelay", o => o.Signer.FinalCheckMarkerClearDelay, OneHour),
         Duration("Signer:AuditFlushInterval", o => o.Signer.AuditFlushInterval, OneHour),
         new("KeyGen:PrimePoolSize", $"a whole number from 0 (no pool) to {MaxPrimePoolSize}",
             o => o.KeyGen.PrimePoolSize, o => o.KeyGen.PrimePoolSize is >= 0 and <= MaxPrimePoolSize),
-        new("KeyGen:PrimePoolQuietPeriod", "a duration from 00:00:00 (never wait) to 00:01:00",
-            o => o.KeyGen.PrimePoolQuietPeriod, o => o.KeyGen.PrimePoolQuietPeriod >= TimeSpan.Zero && o.KeyGen.PrimePoolQuietPeriod <= TimeSpan.FromMinutes(1)),
+        DurationFromZero("KeyGen:PrimePoolQuietPeriod", o => o.KeyGen.PrimePoolQuietPeriod, OneMinute, zeroMeans: "never wait"),
         new("KeyGen:VerifiedParametersCacheSize", $"a whole number from 0 (verify every time) to {MaxVerifiedParametersCacheSize}",
             o => o.KeyGen.VerifiedParametersCacheSize, o => o.KeyGen.VerifiedParametersCacheSize is >= 0 and <= MaxVerifiedParametersCacheSize),
     ];
@@ -193,6 +192,11 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
     private static Rule Duration(string path, Func<MpcServerOptions, TimeSpan> value, TimeSpan maximum) =>
         new(path, $"a duration above 00:00:00 and at most {maximum.ToString("c", CultureInfo.InvariantCulture)}",
             o => value(o), o => value(o) > TimeSpan.Zero && value(o) <= maximum);
+
+    /// <summary>A duration where zero is allowed (and means <paramref name="zeroMeans"/>, when given).</summary>
+    private static Rule DurationFromZero(string path, Func<MpcServerOptions, TimeSpan> value, TimeSpan maximum, string? zeroMeans = null) =>
+        new(path, $"a duration from 00:00:00{(zeroMeans is null ? "" : $" ({zeroMeans})")} to {maximum.ToString("c", CultureInfo.InvariantCulture)}",
+            o => value(o), o => value(o) >= TimeSpan.Zero && value(o) <= maximum);
 
     /// <summary>One setting's rule; <see cref="Path"/> is relative to the Mpc section.</summary>
     private sealed record Rule(string Path, string Allowed, Func<MpcServerOptions, object?> Value, Func<MpcServerOptions, bool> Holds);
