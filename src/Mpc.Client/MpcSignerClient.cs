@@ -92,8 +92,10 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
 
     /// <summary>
     /// Runs distributed key generation for a new key on <paramref name="curve"/>. The server stores the key only after
-    /// this client has checked the server's proofs with its device parameters, so a device profile that does not open
-    /// (a mistyped passphrase) leaves no key behind, even though the round trips run while it is being opened.
+    /// this client has checked the server's proofs with its device parameters and can keep its own share, so a device
+    /// profile that does not open (a mistyped passphrase), a failed check or a lost reply leaves no key behind, even
+    /// though the round trips run while the profile is being opened. (A server that predates confirm_later stores the
+    /// key as it answers the second round trip.)
     /// </summary>
     public Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default) =>
         Checked(() => CreateKeyCore(curve, cancellationToken));
@@ -110,7 +112,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             () => clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken, mayCreate: early is null)), cancellationToken);
         using var session = new KeyGenClientSession(curve, _backend);
         BeginKeyGenResponse begin;
-        bool confirmLater;
+        bool overlap;
         CompleteKeyGenResponse complete;
         try
         {
@@ -122,12 +124,12 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             {
                 throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server's key id and commitment disagree.");
             }
-            // Round 3 needs only the public parameters when the server already holds them as verified (no Πprm). The
-            // key is then kept unstored until confirmed, after the profile has opened and the server's proofs are
-            // checked; a server that would store it at once (one that predates confirm_later) gets today's order.
-            confirmLater = early is not null && begin.ConfirmLaterSupported && !deviceSetup.IsCompleted && commitment.Names(early);
+            // Round 3 needs only the public parameters when the server already holds them as verified (no Πprm), so it
+            // may go out before the profile has opened, but only to a server that keeps the key unstored until it is
+            // confirmed: one that predates confirm_later would store it at once, and gets round 3 after the opening.
+            overlap = early is not null && begin.ConfirmLaterSupported && !deviceSetup.IsCompleted && commitment.Names(early);
             KeyGenClientShare share;
-            if (confirmLater)
+            if (overlap)
             {
                 share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, early!), cancellationToken)).ConfigureAwait(false);
             }
@@ -137,7 +139,9 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
                 share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, ringPedersen), cancellationToken)).ConfigureAwait(false);
             }
             complete = await clock.Server(() => Call(options => _grpc.CompleteKeyGenAsync(
-                new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()), ConfirmLater = confirmLater },
+                // Confirmed later whenever the server can: a lost reply, a failed check of message 4 or a profile that
+                // does not open then leaves nothing stored, where a key stored at once would have no device share.
+                new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()), ConfirmLater = begin.ConfirmLaterSupported },
                 options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
         }
         catch
@@ -146,7 +150,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             await deviceSetup.ConfigureAwait(false);
             throw;
         }
-        if (confirmLater)
+        if (overlap)
         {
             // The profile's failure (a wrong passphrase, another device's profile) ends the operation here: the server's
             // share waits unconfirmed and expires, and nothing is stored.

@@ -42,7 +42,7 @@ public sealed class ClientTelemetryTests(ServerFixture server)
         Assert.Equal("P-384", keygen.GetTagItem(MpcClientDiagnostics.CurveTag));
         Assert.Equal("ok", keygen.GetTagItem(MpcClientDiagnostics.OutcomeTag));
         Assert.Equal(ActivityStatusCode.Ok, keygen.Status);
-        Assert.Equal(["mpc.rpc CompleteKeyGen"], ChildrenOf(keygen, mine));
+        Assert.Equal(["mpc.rpc CompleteKeyGen", "mpc.rpc ConfirmKeyGen"], ChildrenOf(keygen, mine));
 
         Activity[] signs = [.. mine.Where(a => a.OperationName == "mpc.sign")];
         Assert.Equal(2, signs.Length);
