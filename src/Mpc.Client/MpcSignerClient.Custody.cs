@@ -357,7 +357,7 @@ public sealed partial class MpcSignerClient
                 throw new MpcProtocolException(MpcErrorCode.SessionMismatch, "The server reports a different key or share than the refresh produced.");
             }
         }
-        catch (Exception e) when (!MpcRefreshOutcomeUnknownException.ProvesNothingStored(e))
+        catch (Exception e) when (!MpcOutcomeUnknownException.ProvesNothingStored(e))
         {
             // The confirmation may have been stored: the new share must not be thrown away.
             throw new MpcRefreshOutcomeUnknownException(output.Share, e);

@@ -169,7 +169,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
                 {
                     stored = await clock.Server(() => ConfirmKeyGen(begin.KeyId, cancellationToken)).ConfigureAwait(false);
                 }
-                catch (Exception e) when (!MpcRefreshOutcomeUnknownException.ProvesNothingStored(e))
+                catch (Exception e) when (!MpcOutcomeUnknownException.ProvesNothingStored(e))
                 {
                     // The server may hold the key now, and this share is the only one that can sign with it: handed to the
                     // caller to keep and settle (ConfirmKeyAsync), not destroyed below.
@@ -230,7 +230,7 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             {
                 return await Call(options => _grpc.ConfirmKeyGenAsync(new ConfirmKeyGenRequest { KeyId = keyId }, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
             }
-            catch (MpcSignerException e) when (attempt < pauses.Length && !MpcRefreshOutcomeUnknownException.ProvesNothingStored(e))
+            catch (MpcSignerException e) when (attempt < pauses.Length && !MpcOutcomeUnknownException.ProvesNothingStored(e))
             {
                 _logger?.LogWarning("Confirming key {KeyId} failed ({Status}); asking again", keyId, e.Status);
                 await Task.Delay(pauses[attempt], cancellationToken).ConfigureAwait(false);

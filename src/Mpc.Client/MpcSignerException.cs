@@ -154,44 +154,37 @@ internal static partial class BearerChallenge
 }
 
 /// <summary>
-/// A refresh (or import, enrolment, backup, restore) whose confirmation was sent but whose outcome is unknown: the
-/// call was cancelled, timed out, failed in transport or storage, or the server's answer did not check out. The
-/// server may already hold the new pair, so <see cref="PendingShare"/> is the share to keep (beside the old one)
-/// until a signature shows which one the server accepts. Dispose it when it is no longer needed.
+/// An operation whose last call was sent but whose outcome is unknown, and which leaves the caller a client share the
+/// server may now hold (<see cref="PendingShare"/>): catch this type to keep that share whichever operation it was.
+/// The two kinds are <see cref="MpcKeyGenOutcomeUnknownException"/> and <see cref="MpcRefreshOutcomeUnknownException"/>.
 /// </summary>
 /// <remarks>
-/// A type of its own (deriving from <see cref="MpcSignerException"/>, <see cref="MpcErrorReason.OutcomeUnknown"/>) because
-/// callers need <see cref="PendingShare"/>; <see cref="MpcSignerException.Status"/> is that of the failed call, if it was one.
+/// <see cref="MpcSignerException.Reason"/> is <see cref="MpcErrorReason.OutcomeUnknown"/>; <see cref="MpcSignerException.Status"/>
+/// is that of the failed call, if it was one.
 /// </remarks>
-public sealed class MpcRefreshOutcomeUnknownException : MpcSignerException
+public abstract class MpcOutcomeUnknownException : MpcSignerException
 {
-    public MpcRefreshOutcomeUnknownException(Protocol.Keys.ClientKeyShare pendingShare, Exception inner)
-        : base(MpcErrorReason.OutcomeUnknown, (inner as MpcSignerException)?.Status,
-            $"The refresh may or may not have completed: {inner.Message}", (inner as MpcSignerException)?.RetryAfter, inner) =>
+    private protected MpcOutcomeUnknownException(Protocol.Keys.ClientKeyShare pendingShare, string message, Exception inner)
+        : base(MpcErrorReason.OutcomeUnknown, (inner as MpcSignerException)?.Status, message, (inner as MpcSignerException)?.RetryAfter, inner) =>
         PendingShare = pendingShare;
 
-    public MpcRefreshOutcomeUnknownException()
-        : base(MpcErrorReason.OutcomeUnknown, "The refresh may or may not have completed.")
+    private protected MpcOutcomeUnknownException(string message) : base(MpcErrorReason.OutcomeUnknown, message)
     {
     }
 
-    public MpcRefreshOutcomeUnknownException(string message) : base(MpcErrorReason.OutcomeUnknown, message)
-    {
-    }
-
-    public MpcRefreshOutcomeUnknownException(string message, Exception innerException)
+    private protected MpcOutcomeUnknownException(string message, Exception innerException)
         : base(MpcErrorReason.OutcomeUnknown, message, innerException)
     {
     }
 
-    /// <summary>The new client share the server may now hold. Never printed.</summary>
+    /// <summary>The client share the server may now hold. Never printed.</summary>
     public Protocol.Keys.ClientKeyShare? PendingShare { get; }
 
     /// <summary>
     /// True for the server's refusals that prove it stored nothing (the request was checked and turned down before
-    /// any write). Internal errors, timeouts, cancellation and transport failures prove nothing.
+    /// any write). Internal errors, timeouts, cancellation, transport failures and unknown outcomes prove nothing.
     /// </summary>
-    internal static bool ProvesNothingStored(Exception e) => e is not (MpcRefreshOutcomeUnknownException or MpcKeyGenOutcomeUnknownException) and MpcSignerException
+    internal static bool ProvesNothingStored(Exception e) => e is not MpcOutcomeUnknownException and MpcSignerException
     {
         Status: StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition or StatusCode.PermissionDenied
             or StatusCode.Unauthenticated or StatusCode.ResourceExhausted,
@@ -199,39 +192,57 @@ public sealed class MpcRefreshOutcomeUnknownException : MpcSignerException
 }
 
 /// <summary>
+/// A refresh (or import, enrolment, backup, restore) whose confirmation was sent but whose outcome is unknown: the
+/// call was cancelled, timed out, failed in transport or storage, or the server's answer did not check out. The
+/// server may already hold the new pair, so <see cref="MpcOutcomeUnknownException.PendingShare"/> is the share to keep
+/// (beside the old one) until a signature shows which one the server accepts. Dispose it when it is no longer needed.
+/// </summary>
+public sealed class MpcRefreshOutcomeUnknownException : MpcOutcomeUnknownException
+{
+    public MpcRefreshOutcomeUnknownException(Protocol.Keys.ClientKeyShare pendingShare, Exception inner)
+        : base(pendingShare, $"The refresh may or may not have completed: {inner.Message}", inner)
+    {
+    }
+
+    public MpcRefreshOutcomeUnknownException() : base("The refresh may or may not have completed.")
+    {
+    }
+
+    public MpcRefreshOutcomeUnknownException(string message) : base(message)
+    {
+    }
+
+    public MpcRefreshOutcomeUnknownException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
 /// A key generation whose confirmation was sent but whose outcome is unknown: every <c>ConfirmKeyGen</c> failed in a way
 /// that does not prove the server stored nothing (cancelled, timed out, lost in transport, a storage error). The server
-/// may hold the key, and <see cref="PendingShare"/>, already checked against the server's proofs, is the only share that
-/// can sign with it: keep it (sealed, like a key file) and settle with <see cref="MpcSignerClient.ConfirmKeyAsync"/>,
-/// which stores the key if it still awaits confirmation. Dispose the share when it is no longer needed.
+/// may hold the key, and <see cref="MpcOutcomeUnknownException.PendingShare"/>, already checked against the server's
+/// proofs, is the only share that can sign with it: keep it (sealed, like a key file) and settle with
+/// <see cref="MpcSignerClient.ConfirmKeyAsync"/>, which stores the key if it still awaits confirmation. Dispose the
+/// share when it is no longer needed.
 /// </summary>
-public sealed class MpcKeyGenOutcomeUnknownException : MpcSignerException
+public sealed class MpcKeyGenOutcomeUnknownException : MpcOutcomeUnknownException
 {
     public MpcKeyGenOutcomeUnknownException(string keyId, Protocol.Keys.ClientKeyShare pendingShare, Exception inner)
-        : base(MpcErrorReason.OutcomeUnknown, (inner as MpcSignerException)?.Status,
-            $"Key {keyId} may or may not have been stored: {inner.Message}", (inner as MpcSignerException)?.RetryAfter, inner)
-    {
+        : base(pendingShare, $"Key {keyId} may or may not have been stored: {inner.Message}", inner) =>
         KeyId = keyId;
-        PendingShare = pendingShare;
-    }
 
-    public MpcKeyGenOutcomeUnknownException()
-        : base(MpcErrorReason.OutcomeUnknown, "The key generation may or may not have completed.")
+    public MpcKeyGenOutcomeUnknownException() : base("The key generation may or may not have completed.")
     {
     }
 
-    public MpcKeyGenOutcomeUnknownException(string message) : base(MpcErrorReason.OutcomeUnknown, message)
+    public MpcKeyGenOutcomeUnknownException(string message) : base(message)
     {
     }
 
-    public MpcKeyGenOutcomeUnknownException(string message, Exception innerException)
-        : base(MpcErrorReason.OutcomeUnknown, message, innerException)
+    public MpcKeyGenOutcomeUnknownException(string message, Exception innerException) : base(message, innerException)
     {
     }
 
     /// <summary>The key the server may now hold (the server's id for it).</summary>
     public string? KeyId { get; }
-
-    /// <summary>The verified client share of that key. Never printed.</summary>
-    public Protocol.Keys.ClientKeyShare? PendingShare { get; }
 }

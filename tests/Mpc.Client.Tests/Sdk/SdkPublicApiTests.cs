@@ -75,6 +75,29 @@ public sealed class SdkPublicApiTests
     }
 
     [Fact]
+    public void Both_unknown_outcomes_are_one_catchable_type_and_neither_proves_that_nothing_was_stored()
+    {
+        var lost = new MpcSignerException(Grpc.Core.StatusCode.Unavailable, "the reply was lost");
+        Exception[] unknown =
+        [
+            new MpcKeyGenOutcomeUnknownException("Key k may or may not have been stored", lost),
+            new MpcRefreshOutcomeUnknownException("The refresh may or may not have completed", lost),
+        ];
+        foreach (Exception e in unknown)
+        {
+            Assert.Equal(MpcErrorReason.OutcomeUnknown, Assert.IsAssignableFrom<MpcOutcomeUnknownException>(e).Reason);
+            Assert.False(MpcOutcomeUnknownException.ProvesNothingStored(e));
+        }
+        // A checked refusal proves nothing was stored; a failure in transport or storage, a timeout or a cancellation does not.
+        Assert.True(MpcOutcomeUnknownException.ProvesNothingStored(new MpcSignerException(Grpc.Core.StatusCode.NotFound, "unknown key generation")));
+        Assert.True(MpcOutcomeUnknownException.ProvesNothingStored(new MpcSignerException(Grpc.Core.StatusCode.ResourceExhausted, "too many")));
+        Assert.False(MpcOutcomeUnknownException.ProvesNothingStored(new MpcSignerException(Grpc.Core.StatusCode.Internal, "the write failed")));
+        Assert.False(MpcOutcomeUnknownException.ProvesNothingStored(new MpcSignerException(Grpc.Core.StatusCode.DeadlineExceeded, "timed out")));
+        Assert.False(MpcOutcomeUnknownException.ProvesNothingStored(lost));
+        Assert.False(MpcOutcomeUnknownException.ProvesNothingStored(new OperationCanceledException()));
+    }
+
+    [Fact]
     public void Every_public_SDK_type_is_documented_in_the_generated_xml()
     {
         Assembly sdk = typeof(MpcSignerClient).Assembly;
