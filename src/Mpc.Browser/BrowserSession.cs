@@ -117,7 +117,7 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
 #if MPC_BROWSER_TEST_HOOKS
     private bool _loseNextReply;
 
-    /// <summary>Test builds only: the next refresh, restore or enrolment loses its reply after the server has switched.</summary>
+    /// <summary>Test builds only: the next refresh, restore, enrolment or key generation loses its reply after the server has switched or stored.</summary>
     public void LoseNextReplyForTest() => _loseNextReply = true;
 #endif
 
@@ -133,6 +133,24 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
             _loseNextReply = false;
             key.Dispose();
             throw new MpcSignerException(MpcErrorReason.OutcomeUnknown, "test hook: the reply was lost after the server switched to the new share");
+        }
+#else
+        _ = key;
+#endif
+    }
+
+    /// <summary>
+    /// In test builds, when asked: fails as a key generation whose every confirmation reply was lost after the server
+    /// stored the key (<see cref="MpcKeyGenOutcomeUnknownException"/>, handing over <paramref name="key"/>'s share). Otherwise nothing.
+    /// </summary>
+    public void LoseKeyGenReplyIfAskedForTest(MpcKey key)
+    {
+#if MPC_BROWSER_TEST_HOOKS
+        if (_loseNextReply)
+        {
+            _loseNextReply = false;
+            throw new MpcKeyGenOutcomeUnknownException(key.KeyId, key.Share,
+                new MpcSignerException(MpcErrorReason.OutcomeUnknown, "test hook: the confirmation's reply was lost after the server stored the key"));
         }
 #else
         _ = key;

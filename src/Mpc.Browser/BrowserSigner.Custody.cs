@@ -32,7 +32,7 @@ public static partial class BrowserSigner
     }
 
     /// <summary>
-    /// Settles a pending share left by an interrupted refresh, restore or enrolment (the worker unsealed it and hands it
+    /// Settles a pending share left by an interrupted refresh, restore, enrolment or key generation (the worker unsealed it and hands it
     /// over, <see cref="BrowserSecrets.Take"/>): when the
     /// server holds it (<see cref="PendingKeyFile.ServerHoldsAsync"/>, the SDK's test for a pending key file) the share
     /// is opened and the JSON of the key returned; an empty string when the server never took it (the run stopped
@@ -51,22 +51,47 @@ public static partial class BrowserSigner
         {
             CryptographicOperations.ZeroMemory(secret);
         }
+        MpcKey? key;
         try
         {
-            if (!await PendingKeyFile.ServerHoldsAsync(Session.Client, pending).ConfigureAwait(false))
-            {
-                pending.Dispose();
-                return "";
-            }
+            key = await SettledKey(pending).ConfigureAwait(false);
         }
         catch
         {
             pending.Dispose();
             throw;
         }
-        MpcKey key = Session.Client.OpenKey(pending);
+        if (key is null)
+        {
+            pending.Dispose();
+            return "";
+        }
         Session.Add(key);
         return Describe(key);
+    }
+
+    /// <summary>
+    /// The key of <paramref name="pending"/> when the server holds that share, else null. A key the server does not know
+    /// is a key generation's whose confirmation went unanswered (<see cref="CreateKey"/>): confirmed now if the server
+    /// still awaits it (<see cref="MpcSignerClient.ConfirmKeyAsync"/>), null once it can no longer be stored.
+    /// </summary>
+    private static async Task<MpcKey?> SettledKey(ClientKeyShare pending)
+    {
+        try
+        {
+            return await PendingKeyFile.ServerHoldsAsync(Session.Client, pending).ConfigureAwait(false) ? Session.Client.OpenKey(pending) : null;
+        }
+        catch (MpcSignerException e) when (e.Status == Grpc.Core.StatusCode.NotFound)
+        {
+            try
+            {
+                return await Session.Client.ConfirmKeyAsync(pending).ConfigureAwait(false);
+            }
+            catch (MpcSignerException again) when (again.Status == Grpc.Core.StatusCode.NotFound)
+            {
+                return null;
+            }
+        }
     }
 
     /// <summary>

@@ -77,12 +77,35 @@ public static partial class BrowserSigner
         }
     }
 
-    /// <summary>Distributed key generation on <paramref name="curve"/> ("p256", "p384", "secp256k1"); JSON of the key.</summary>
+    /// <summary>
+    /// Distributed key generation on <paramref name="curve"/> ("p256", "p384", "secp256k1"); JSON of the key. When its
+    /// confirmation goes unanswered (<see cref="MpcKeyGenOutcomeUnknownException"/>) the server may hold the key, and the
+    /// checked share is its only client half: it is sealed as the key's pending record before the error is thrown, and
+    /// <see cref="SettlePending"/> stores or finds the key on the next open, as for a refresh whose reply was lost.
+    /// </summary>
     [JSExport]
     public static async Task<string> CreateKey(string curve)
     {
         _ = Session.Device; // never let the SDK fall back to its own (safe-prime) device setup here
-        MpcKey key = await Session.Client.CreateKeyAsync(EcCurve.Parse(curve)).ConfigureAwait(false);
+        MpcKey key;
+        try
+        {
+            key = await Session.Client.CreateKeyAsync(EcCurve.Parse(curve)).ConfigureAwait(false);
+            Session.LoseKeyGenReplyIfAskedForTest(key);
+        }
+        catch (MpcKeyGenOutcomeUnknownException e) when (e.PendingShare is { } pending)
+        {
+            try
+            {
+                await BrowserVault.StorePendingAsync(pending, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                pending.Dispose();
+            }
+            throw new MpcSignerException(MpcErrorReason.OutcomeUnknown,
+                $"{e.Message}; its share is sealed in this browser as pending: openStoredKeys() settles it", e);
+        }
         Session.Add(key);
         return Describe(key);
     }
@@ -158,7 +181,8 @@ public static partial class BrowserSigner
 #if MPC_BROWSER_TEST_HOOKS
     /// <summary>
     /// Test builds only (-p:MpcBrowserTestHooks=true): the next refresh, restore or enrolment fails after the server
-    /// switched, as a lost reply would. The normal build has no such method.
+    /// switched, or the next key generation after the server stored the key, as a lost reply would. The normal build
+    /// has no such method.
     /// </summary>
     [JSExport]
     public static void LoseNextReplyForTest() => Session.LoseNextReplyForTest();

@@ -62,6 +62,43 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
     }
 
     [ChromiumFact]
+    public async Task A_key_generation_whose_confirmation_reply_is_lost_leaves_a_sealed_pending_share_that_signs_after_a_reload()
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-pending-keygen-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context, app, output);
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+
+        await Evaluate(page, "async () => await window.signer.loseNextReplyForTest()");
+        string failure = (await Evaluate(page, """
+            async () => { try { await window.signer.createKey({ curve: 'p256' }); return 'created'; } catch (e) { return e.message; } }
+            """)).GetString()!;
+        Assert.Contains("may or may not have been stored", failure, StringComparison.Ordinal);
+        Assert.Contains("openStoredKeys() settles it", failure, StringComparison.Ordinal);
+
+        // The server stored the key; its only client share waits sealed in the pending store, and no current record exists.
+        using JsonDocument before = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        JsonElement pending = Assert.Single(before.RootElement.GetProperty("pending").EnumerateArray());
+        string keyId = pending.GetProperty("keyId").GetString()!;
+        string pendingSealed = pending.GetProperty("sealed").GetString()!;
+        Assert.Empty(before.RootElement.GetProperty("shares").EnumerateArray());
+
+        await page.ReloadAsync();
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        JsonElement opened = Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray());
+        Assert.Equal(keyId, opened.GetProperty("keyId").GetString());
+        string pem = opened.GetProperty("publicKeyPem").GetString()!;
+        AssertOpensslVerifies(pem, "signed after a lost key generation reply", await Sign(page, keyId, "signed after a lost key generation reply"));
+
+        using JsonDocument after = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        Assert.Empty(after.RootElement.GetProperty("pending").EnumerateArray());
+        JsonElement current = Assert.Single(after.RootElement.GetProperty("shares").EnumerateArray());
+        Assert.Equal(pendingSealed, current.GetProperty("sealed").GetString());
+        Assert.Equal(pem, current.GetProperty("publicKeyPem").GetString());
+    }
+
+    [ChromiumFact]
     public async Task A_restore_whose_reply_is_lost_is_settled_by_the_next_refresh_in_the_same_worker_and_the_key_signs()
     {
         const string Passphrase = "correct horse battery staple";

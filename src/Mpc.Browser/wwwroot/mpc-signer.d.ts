@@ -114,11 +114,16 @@ export declare class MpcSigner {
   static open(options: OpenOptions): Promise<MpcSigner>;
   /** Whether open() created the device parameters, and how long that took. */
   readonly device: { created: boolean; milliseconds: number };
-  /** A new split key; its share is sealed in IndexedDB under a non-extractable AES-GCM key. */
+  /**
+   * A new split key; its share is sealed in IndexedDB under a non-extractable AES-GCM key. If the server's confirmation
+   * goes unanswered ("... may or may not have been stored ..."), the checked share is sealed as the key's pending
+   * record before the promise rejects, and the next openStoredKeys() stores or finds the key.
+   */
   createKey(options?: { curve?: Curve }): Promise<KeyDescription>;
   /**
-   * Opens the shares stored in this browser, first settling a pending share left by a refresh, restore or enrolment
-   * whose reply was lost (the server says which share it holds); rejects naming the key when a stored record was changed.
+   * Opens the shares stored in this browser, first settling a pending share left by a refresh, restore, enrolment or
+   * key generation whose reply was lost (the server says which share it holds, or stores a key still awaiting its
+   * confirmation); rejects naming the key when a stored record was changed.
    */
   openStoredKeys(): Promise<KeyDescription[]>;
   /**
