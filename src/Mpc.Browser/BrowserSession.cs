@@ -36,7 +36,7 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
         // not the SDK, keeps them sealed in IndexedDB, so the store is only this session's memory.
         DeviceProfileStore = _device is null ? null : new InMemoryDeviceProfileStore(DeviceProfile.From(DeviceId, _device, DateTimeOffset.UnixEpoch)),
         // The browser's fetch (HttpClientHandler is BrowserHttpHandler here) carrying gRPC-Web, binary framing.
-        HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, new HttpClientHandler()),
+        HttpHandler = new GrpcWebHandler(GrpcWebMode.GrpcWeb, Transport()),
     });
 
     public void UseDevice(RingPedersenSecret device)
@@ -112,6 +112,25 @@ internal sealed class BrowserSession(Uri server, string token) : IDisposable
 #else
     /// <summary>The clock enrolment requests are dated and checked by.</summary>
     public TimeProvider Clock => TimeProvider.System;
+#endif
+
+#if MPC_BROWSER_TEST_HOOKS
+    private bool _dropConfirmations;
+
+    /// <summary>Test builds only: every later ConfirmKeyGen of this session fails before it is sent.</summary>
+    public void DropConfirmationsForTest() => _dropConfirmations = true;
+
+    private HttpMessageHandler Transport() => new ConfirmationDropper(this, new HttpClientHandler());
+
+    private sealed class ConfirmationDropper(BrowserSession session, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            session._dropConfirmations && request.RequestUri!.AbsolutePath.EndsWith("/ConfirmKeyGen", StringComparison.Ordinal)
+                ? Task.FromException<HttpResponseMessage>(new HttpRequestException("test hook: the confirmation was lost before it reached the server"))
+                : base.SendAsync(request, cancellationToken);
+    }
+#else
+    private static HttpMessageHandler Transport() => new HttpClientHandler();
 #endif
 
 #if MPC_BROWSER_TEST_HOOKS

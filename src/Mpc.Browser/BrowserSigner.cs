@@ -188,6 +188,14 @@ public static partial class BrowserSigner
     public static void LoseNextReplyForTest() => Session.LoseNextReplyForTest();
 
     /// <summary>
+    /// Test builds only (-p:MpcBrowserTestHooks=true): from now on in this worker, every ConfirmKeyGen is lost before it
+    /// reaches the server, so a key generation ends with its outcome unknown and its key unstored. The normal build has
+    /// no such method.
+    /// </summary>
+    [JSExport]
+    public static void DropConfirmationsForTest() => Session.DropConfirmationsForTest();
+
+    /// <summary>
     /// Test builds only (-p:MpcBrowserTestHooks=true): x2 of <paramref name="keyId"/> in hexadecimal, so a test can
     /// search the browser's storage for it. The normal build has no such method.
     /// </summary>

@@ -99,6 +99,37 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
     }
 
     [ChromiumFact]
+    public async Task A_key_generation_whose_confirmations_never_arrive_leaves_its_key_unstored_until_the_next_open_confirms_it()
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-unconfirmed-keygen-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context, app, output);
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+
+        await Evaluate(page, "async () => await window.signer.dropConfirmationsForTest()");
+        string failure = (await Evaluate(page, """
+            async () => { try { await window.signer.createKey({ curve: 'p256' }); return 'created'; } catch (e) { return e.message; } }
+            """)).GetString()!;
+        Assert.Contains("may or may not have been stored", failure, StringComparison.Ordinal);
+        using JsonDocument before = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        string keyId = Assert.Single(before.RootElement.GetProperty("pending").EnumerateArray()).GetProperty("keyId").GetString()!;
+        // Nothing reached the server's storage: the user has no key yet.
+        Assert.Empty((await Evaluate(page, "async () => await window.signer.listKeys()")).EnumerateArray());
+
+        // A new worker (the hook is gone): settling finds no such key and confirms it, and the key signs.
+        await page.ReloadAsync();
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        JsonElement opened = Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray());
+        Assert.Equal(keyId, opened.GetProperty("keyId").GetString());
+        Assert.Equal(keyId, Assert.Single((await Evaluate(page, "async () => await window.signer.listKeys()")).EnumerateArray()).GetProperty("keyId").GetString());
+        AssertOpensslVerifies(opened.GetProperty("publicKeyPem").GetString()!, "signed once confirmed", await Sign(page, keyId, "signed once confirmed"));
+        using JsonDocument after = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        Assert.Empty(after.RootElement.GetProperty("pending").EnumerateArray());
+        Assert.Single(after.RootElement.GetProperty("shares").EnumerateArray());
+    }
+
+    [ChromiumFact]
     public async Task A_restore_whose_reply_is_lost_is_settled_by_the_next_refresh_in_the_same_worker_and_the_key_signs()
     {
         const string Passphrase = "correct horse battery staple";

@@ -222,6 +222,11 @@ export class MpcSigner {
     return this.#call('loseNextReplyForTest');
   }
 
+  /** @internal for the browser tests; present only in builds with test hooks: key confirmations never reach the server. */
+  dropConfirmationsForTest() {
+    return this.#call('dropConfirmationsForTest');
+  }
+
   /** @internal for the browser tests; present only in builds with test hooks. */
   shareScalarHexForTest(keyId) {
     return this.#call('shareScalarHexForTest', { keyId });

@@ -302,6 +302,10 @@ const operations = {
     return callTestHook(await runtime(), 'LoseNextReplyForTest') ?? true;
   },
 
+  async dropConfirmationsForTest() {
+    return callTestHook(await runtime(), 'DropConfirmationsForTest') ?? true;
+  },
+
   async advanceClockForTest({ minutes }) {
     return callTestHook(await runtime(), 'AdvanceClockForTest', minutes) ?? true;
   },
