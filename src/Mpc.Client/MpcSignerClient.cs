@@ -138,11 +138,11 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
                 RingPedersenSecret ringPedersen = await clock.AfterOverlap(deviceSetup).ConfigureAwait(false);
                 share = await clock.ClientProofs(() => Task.Run(() => session.HandleCommitment(commitment, ringPedersen), cancellationToken)).ConfigureAwait(false);
             }
-            complete = await clock.Server(() => Call(options => _grpc.CompleteKeyGenAsync(
+            complete = await clock.Server(() => CompleteKeyGen(
                 // Confirmed later whenever the server can: a lost reply, a failed check of message 4 or a profile that
                 // does not open then leaves nothing stored, where a key stored at once would have no device share.
                 new CompleteKeyGenRequest { KeyId = begin.KeyId, ClientShare = ByteString.CopyFrom(share.Encode()), ConfirmLater = begin.ConfirmLaterSupported },
-                options).ResponseAsync, cancellationToken)).ConfigureAwait(false);
+                cancellationToken)).ConfigureAwait(false);
         }
         catch
         {
@@ -213,6 +213,29 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
         if (stored is null || !stored.PublicKey.Span.SequenceEqual(share.SubjectPublicKeyInfo))
         {
             throw new MpcProtocolException(MpcErrorCode.SignatureCheckFailed, "The server reports a different public key than the protocol produced.");
+        }
+    }
+
+    /// <summary>
+    /// CompleteKeyGen, sent again while the server refuses it because other keys of this user await their confirmation:
+    /// that refusal comes before any work, with a short RetryAfter, and leaves the key generation pending, and the other
+    /// keys are confirmed within moments (a device making several keys at once). Any other refusal ends the attempt.
+    /// </summary>
+    private async Task<CompleteKeyGenResponse> CompleteKeyGen(CompleteKeyGenRequest request, CancellationToken cancellationToken)
+    {
+        const int MaxAttempts = 12;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Call(options => _grpc.CompleteKeyGenAsync(request, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MpcSignerException e) when (attempt < MaxAttempts
+                && e is { Status: StatusCode.ResourceExhausted, RetryAfter: { } wait } && wait <= TimeSpan.FromSeconds(1))
+            {
+                _logger?.LogInformation("Completing key {KeyId} waits {Wait} for other keys' confirmations", request.KeyId, wait);
+                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

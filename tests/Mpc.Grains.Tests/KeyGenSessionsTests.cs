@@ -93,7 +93,9 @@ public sealed class KeyGenSessionsTests
         sessions.RequireConfirmationRoom();
         sessions.AwaitConfirmation("key-b", Share("key-b"));
 
-        Assert.Equal(SignerErrorKind.ResourceExhausted, Assert.Throws<SignerException>(sessions.RequireConfirmationRoom).Kind);
+        SignerException full = Assert.Throws<SignerException>(sessions.RequireConfirmationRoom);
+        Assert.Equal(SignerErrorKind.ResourceExhausted, full.Kind);
+        Assert.Equal(KeyGenSessions.ConfirmationRoomRetry, full.RetryAfter);
         // Pending key generations are not held up by them below the overall cap.
         sessions.Add("key-c", Session("key-c"), CurveKind.P256);
         sessions.TakeUnconfirmed("key-a").Dispose();

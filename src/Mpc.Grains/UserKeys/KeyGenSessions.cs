@@ -57,14 +57,28 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
     public void AwaitConfirmation(string keyId, ServerKeyShare share) =>
         _unconfirmed[keyId] = new UnconfirmedKey(share, time.GetUtcNow() + options.KeyGenSessionLifetime);
 
-    /// <summary>ResourceExhausted when <see cref="MaxUnconfirmed"/> keys already await confirmation; checked before a completion's work.</summary>
+    /// <summary>
+    /// How soon a completion refused for <see cref="MaxUnconfirmed"/> may be sent again: a device confirms its key as soon as
+    /// it has checked the server's share, within moments, so a client making several keys at once waits this long (the
+    /// SDK does) instead of failing.
+    /// </summary>
+    public static readonly TimeSpan ConfirmationRoomRetry = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// ResourceExhausted, with <see cref="ConfirmationRoomRetry"/> as its RetryAfter, when <see cref="MaxUnconfirmed"/> keys
+    /// already await confirmation; checked before a completion's work, so the key generation stays pending and the same
+    /// completion may be sent again.
+    /// </summary>
     public void RequireConfirmationRoom()
     {
         Purge();
         if (_unconfirmed.Count >= MaxUnconfirmed)
         {
             throw new SignerException(SignerErrorKind.ResourceExhausted,
-                $"{MaxUnconfirmed} new keys of this user await confirmation; confirm them or let them expire.");
+                $"{MaxUnconfirmed} new keys of this user await confirmation; send this completion again once they are confirmed or expired.")
+            {
+                RetryAfter = ConfirmationRoomRetry,
+            };
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Google.Protobuf;
+using Grpc.Core;
 using Mpc.Client;
 using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto.Curves;
@@ -25,6 +26,8 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
     private sealed class KeyGenWire() : DelegatingHandler(new SocketsHttpHandler())
     {
         private readonly Dictionary<string, int> _calls = [];
+        private readonly Dictionary<string, int> _refusals = [];
+        private readonly Dictionary<string, int> _answered = [];
 
         /// <summary>BeginKeyGen's reply does not offer confirm_later (a server that predates it).</summary>
         public bool HideConfirmLater { get; init; }
@@ -49,6 +52,38 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         {
             while (Calls(method) == 0)
             {
+                await Task.Delay(20);
+            }
+        }
+
+        /// <summary>Completes once the server has answered <paramref name="method"/> (its handler has returned).</summary>
+        public async Task Answered(string method)
+        {
+            while (true)
+            {
+                lock (_answered)
+                {
+                    if (_answered.GetValueOrDefault(method) > 0)
+                    {
+                        return;
+                    }
+                }
+                await Task.Delay(20);
+            }
+        }
+
+        /// <summary>Completes once a reply to <paramref name="method"/> has come back refused with gRPC status <paramref name="status"/>.</summary>
+        public async Task Refused(string method, StatusCode status)
+        {
+            while (true)
+            {
+                lock (_refusals)
+                {
+                    if (_refusals.GetValueOrDefault($"{method} {(int)status}") > 0)
+                    {
+                        return;
+                    }
+                }
                 await Task.Delay(20);
             }
         }
@@ -78,6 +113,18 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
                 throw new HttpRequestException("the request was lost (test)");
             }
             HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            lock (_answered)
+            {
+                _answered[method] = _answered.GetValueOrDefault(method) + 1;
+            }
+            // A refusal is a trailers-only reply: its grpc-status comes with the headers.
+            if (response.Headers.TryGetValues("grpc-status", out IEnumerable<string>? statuses) && statuses.FirstOrDefault() is { } refused && refused != "0")
+            {
+                lock (_refusals)
+                {
+                    _refusals[$"{method} {refused}"] = _refusals.GetValueOrDefault($"{method} {refused}") + 1;
+                }
+            }
             if (method == "ConfirmKeyGen" && call <= LostConfirmationReplies)
             {
                 await response.Content.ReadAsByteArrayAsync(cancellationToken);
@@ -363,5 +410,40 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
 
         Assert.IsAssignableFrom<MpcSignerException>(failure);
         Assert.Equal(before + 1, await KeysOf(user));
+    }
+
+    [Fact]
+    public async Task A_completion_refused_while_two_other_keys_await_confirmation_is_sent_again_once_they_are_confirmed()
+    {
+        const string user = "keygen-third-waits";
+        int before = await DeviceKnownTo(user);
+        var firstStore = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
+        var secondStore = new GatedStore(server.DeviceProfiles, server.RingPedersen.Parameters);
+        var firstWire = new KeyGenWire();
+        var secondWire = new KeyGenWire();
+        using MpcSignerClient first = Client(user, firstStore, firstWire);
+        using MpcSignerClient second = Client(user, secondStore, secondWire);
+        Task<MpcKey> firstCreating = first.CreateKeyAsync(CurveKind.P256);
+        Task<MpcKey> secondCreating = second.CreateKeyAsync(CurveKind.P256);
+        // Both completions answered, both keys awaiting their confirmation behind a profile held shut: the cap of 2.
+        await Task.WhenAll(firstWire.Answered("CompleteKeyGen"), secondWire.Answered("CompleteKeyGen")).WaitAsync(Patience);
+        Assert.False(firstCreating.IsCompleted || secondCreating.IsCompleted);
+
+        var thirdWire = new KeyGenWire();
+        using MpcSignerClient third = Client(user, server.DeviceProfiles, thirdWire);
+        Task<MpcKey> thirdCreating = third.CreateKeyAsync(CurveKind.P256);
+        await thirdWire.Refused("CompleteKeyGen", StatusCode.ResourceExhausted).WaitAsync(Patience);
+        Assert.False(thirdCreating.IsCompleted);
+
+        firstStore.Open();
+        secondStore.Open();
+        using MpcKey firstKey = await firstCreating.WaitAsync(Patience);
+        using MpcKey secondKey = await secondCreating.WaitAsync(Patience);
+        using MpcKey thirdKey = await thirdCreating.WaitAsync(Patience);
+
+        Assert.True(thirdWire.Calls("CompleteKeyGen") >= 2);
+        Assert.Equal(1, thirdWire.Calls("ConfirmKeyGen"));
+        Assert.Equal(before + 3, await KeysOf(user));
+        await OpeningChecks.AssertSigns(third, thirdKey);
     }
 }
