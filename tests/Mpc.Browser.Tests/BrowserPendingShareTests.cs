@@ -61,6 +61,25 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
         AssertOpensslVerifies(pem, "signed after the next refresh", await Sign(page, keyId, "signed after the next refresh"));
     }
 
+    /// <summary>Turns on the test hook <paramref name="hook"/>, then runs createKey(), which must fail: its message.</summary>
+    private static async Task<string> CreateKeyFailingAfter(IPage page, string hook)
+    {
+        await Evaluate(page, $"async () => await window.signer.{hook}()");
+        return (await Evaluate(page, """
+            async () => { try { await window.signer.createKey({ curve: 'p256' }); return 'created'; } catch (e) { return e.message; } }
+            """)).GetString()!;
+    }
+
+    /// <summary>Reloads the page (a new worker), opens the signer again and its stored keys: the one key, which must be <paramref name="keyId"/>.</summary>
+    private async Task<JsonElement> ReopenedKey(IPage page, string token, string keyId)
+    {
+        await page.ReloadAsync();
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        JsonElement opened = Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray());
+        Assert.Equal(keyId, opened.GetProperty("keyId").GetString());
+        return opened;
+    }
+
     [ChromiumFact]
     public async Task A_key_generation_whose_confirmation_reply_is_lost_leaves_a_sealed_pending_share_that_signs_after_a_reload()
     {
@@ -70,10 +89,7 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
         IPage page = await OpenHarness(context, app, output);
         await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
 
-        await Evaluate(page, "async () => await window.signer.loseNextReplyForTest()");
-        string failure = (await Evaluate(page, """
-            async () => { try { await window.signer.createKey({ curve: 'p256' }); return 'created'; } catch (e) { return e.message; } }
-            """)).GetString()!;
+        string failure = await CreateKeyFailingAfter(page, "loseNextReplyForTest");
         Assert.Contains("may or may not have been stored", failure, StringComparison.Ordinal);
         Assert.Contains("openStoredKeys() settles it", failure, StringComparison.Ordinal);
 
@@ -84,10 +100,7 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
         string pendingSealed = pending.GetProperty("sealed").GetString()!;
         Assert.Empty(before.RootElement.GetProperty("shares").EnumerateArray());
 
-        await page.ReloadAsync();
-        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
-        JsonElement opened = Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray());
-        Assert.Equal(keyId, opened.GetProperty("keyId").GetString());
+        JsonElement opened = await ReopenedKey(page, token, keyId);
         string pem = opened.GetProperty("publicKeyPem").GetString()!;
         AssertOpensslVerifies(pem, "signed after a lost key generation reply", await Sign(page, keyId, "signed after a lost key generation reply"));
 
@@ -107,10 +120,7 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
         IPage page = await OpenHarness(context, app, output);
         await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
 
-        await Evaluate(page, "async () => await window.signer.dropConfirmationsForTest()");
-        string failure = (await Evaluate(page, """
-            async () => { try { await window.signer.createKey({ curve: 'p256' }); return 'created'; } catch (e) { return e.message; } }
-            """)).GetString()!;
+        string failure = await CreateKeyFailingAfter(page, "dropConfirmationsForTest");
         Assert.Contains("may or may not have been stored", failure, StringComparison.Ordinal);
         using JsonDocument before = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
         string keyId = Assert.Single(before.RootElement.GetProperty("pending").EnumerateArray()).GetProperty("keyId").GetString()!;
@@ -118,10 +128,7 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
         Assert.Empty((await Evaluate(page, "async () => await window.signer.listKeys()")).EnumerateArray());
 
         // A new worker (the hook is gone): settling finds no such key and confirms it, and the key signs.
-        await page.ReloadAsync();
-        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
-        JsonElement opened = Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray());
-        Assert.Equal(keyId, opened.GetProperty("keyId").GetString());
+        JsonElement opened = await ReopenedKey(page, token, keyId);
         Assert.Equal(keyId, Assert.Single((await Evaluate(page, "async () => await window.signer.listKeys()")).EnumerateArray()).GetProperty("keyId").GetString());
         AssertOpensslVerifies(opened.GetProperty("publicKeyPem").GetString()!, "signed once confirmed", await Sign(page, keyId, "signed once confirmed"));
         using JsonDocument after = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);

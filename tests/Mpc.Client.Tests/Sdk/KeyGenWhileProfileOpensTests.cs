@@ -25,9 +25,8 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
     /// </summary>
     private sealed class KeyGenWire() : DelegatingHandler(new SocketsHttpHandler())
     {
-        private readonly Dictionary<string, int> _calls = [];
-        private readonly Dictionary<string, int> _refusals = [];
-        private readonly Dictionary<string, int> _answered = [];
+        /// <summary>What the wire has seen, counted: "sent M", "answered M" (the server's handler returned) and "refused M S" (gRPC status S).</summary>
+        private readonly Dictionary<string, int> _seen = [];
 
         /// <summary>BeginKeyGen's reply does not offer confirm_later (a server that predates it).</summary>
         public bool HideConfirmLater { get; init; }
@@ -48,62 +47,45 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         public int BlockedConfirmations { get; init; }
 
         /// <summary>Completes once a request of <paramref name="method"/> has gone out (its reply may still be on its way).</summary>
-        public async Task Sent(string method)
-        {
-            while (Calls(method) == 0)
-            {
-                await Task.Delay(20);
-            }
-        }
+        public Task Sent(string method) => Seen($"sent {method}");
 
         /// <summary>Completes once the server has answered <paramref name="method"/> (its handler has returned).</summary>
-        public async Task Answered(string method)
-        {
-            while (true)
-            {
-                lock (_answered)
-                {
-                    if (_answered.GetValueOrDefault(method) > 0)
-                    {
-                        return;
-                    }
-                }
-                await Task.Delay(20);
-            }
-        }
+        public Task Answered(string method) => Seen($"answered {method}");
 
         /// <summary>Completes once a reply to <paramref name="method"/> has come back refused with gRPC status <paramref name="status"/>.</summary>
-        public async Task Refused(string method, StatusCode status)
+        public Task Refused(string method, StatusCode status) => Seen($"refused {method} {(int)status}");
+
+        public int Calls(string method) => Count($"sent {method}");
+
+        private async Task Seen(string what)
         {
-            while (true)
+            while (Count(what) == 0)
             {
-                lock (_refusals)
-                {
-                    if (_refusals.GetValueOrDefault($"{method} {(int)status}") > 0)
-                    {
-                        return;
-                    }
-                }
                 await Task.Delay(20);
             }
         }
 
-        public int Calls(string method)
+        private int Count(string what)
         {
-            lock (_calls)
+            lock (_seen)
             {
-                return _calls.GetValueOrDefault(method);
+                return _seen.GetValueOrDefault(what);
+            }
+        }
+
+        /// <summary>Counts one more <paramref name="what"/>; returns how many there have been.</summary>
+        private int Note(string what)
+        {
+            lock (_seen)
+            {
+                return _seen[what] = _seen.GetValueOrDefault(what) + 1;
             }
         }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             string method = request.RequestUri!.AbsolutePath[(request.RequestUri.AbsolutePath.LastIndexOf('/') + 1)..];
-            int call;
-            lock (_calls)
-            {
-                call = _calls[method] = _calls.GetValueOrDefault(method) + 1;
-            }
+            int call = Note($"sent {method}");
             if (method == "CompleteKeyGen" && StripConfirmLater)
             {
                 request.Content = await Edited(request.Content!, CompleteKeyGenRequest.Parser, m => m.ConfirmLater = false, cancellationToken);
@@ -113,25 +95,13 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
                 throw new HttpRequestException("the request was lost (test)");
             }
             HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
-            lock (_answered)
-            {
-                _answered[method] = _answered.GetValueOrDefault(method) + 1;
-            }
+            Note($"answered {method}");
             // A refusal is a trailers-only reply: its grpc-status comes with the headers.
             if (response.Headers.TryGetValues("grpc-status", out IEnumerable<string>? statuses) && statuses.FirstOrDefault() is { } refused && refused != "0")
             {
-                lock (_refusals)
-                {
-                    _refusals[$"{method} {refused}"] = _refusals.GetValueOrDefault($"{method} {refused}") + 1;
-                }
+                Note($"refused {method} {refused}");
             }
-            if (method == "ConfirmKeyGen" && call <= LostConfirmationReplies)
-            {
-                await response.Content.ReadAsByteArrayAsync(cancellationToken);
-                response.Dispose();
-                throw new HttpRequestException("the reply was lost (test)");
-            }
-            if (method == "CompleteKeyGen" && LoseCompletionReply)
+            if ((method == "ConfirmKeyGen" && call <= LostConfirmationReplies) || (method == "CompleteKeyGen" && LoseCompletionReply))
             {
                 await response.Content.ReadAsByteArrayAsync(cancellationToken);
                 response.Dispose();
