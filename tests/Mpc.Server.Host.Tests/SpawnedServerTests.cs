@@ -11,11 +11,13 @@ namespace Mpc.Server.Host.Tests;
 /// The real programs: a spawned `mpc-server` on a loopback port (tokens from `mpc-server token`), driven by `mpc keygen/pubkey/sign/verify`
 /// processes and by the SDK, with the server killed (SIGKILL) and restarted in between.
 /// </summary>
-public sealed class SpawnedServerTests : IDisposable
+public sealed class SpawnedServerTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private const string PassphraseVariable = "MPC_TEST_PASSPHRASE";
     private readonly TempDirectory _root = new("mpc-spawned-");
     private readonly int _port = ClusterPorts.Free();
+    private readonly ProcessOutputTail _serverLog = new(kept: 600);
+    private int _serverRuns;
     private Process? _server;
 
     private string DataDirectory => _root.File("data");
@@ -232,9 +234,13 @@ public sealed class SpawnedServerTests : IDisposable
         {
             start.Environment[name] = value;
         }
-        _server = Process.Start(start)!;
-        _server.OutputDataReceived += (_, _) => { };
-        _server.ErrorDataReceived += (_, _) => { };
+        // Each request's start and end with its time, so a call that hits its deadline shows where the server was.
+        start.Environment["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
+        _server = new Process { StartInfo = start };
+        string run = $"server#{++_serverRuns}";
+        _server.OutputDataReceived += (_, line) => _serverLog.Add(line.Data, run);
+        _server.ErrorDataReceived += (_, line) => _serverLog.Add(line.Data, run);
+        _server.Start();
         _server.BeginOutputReadLine();
         _server.BeginErrorReadLine();
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -288,6 +294,8 @@ public sealed class SpawnedServerTests : IDisposable
             _server.WaitForExit();
         }
         _server?.Dispose();
+        // xunit shows a test's output when it fails: the servers' own account of what they were doing.
+        output.WriteLine("mpc-server output:\n" + _serverLog);
         // The master key directory (data-kek) sits beside the data directory, inside the root.
         _root.Dispose();
     }

@@ -104,7 +104,7 @@ public sealed class RedisProcess : IDisposable
 public sealed class SiloProcess(string name, string dataDirectory, string masterKeyDirectory, string redis, string clusterId,
     IReadOnlyDictionary<string, string>? environment = null) : IDisposable
 {
-    private readonly StartupOutput _output = new();
+    private readonly ProcessOutputTail _output = new(kept: 40);
     private Process? _process;
 
     public string Name { get; } = name;
@@ -212,45 +212,6 @@ public sealed class SiloExitedException(string name, int exitCode, string output
     : InvalidOperationException($"{name} exited during start-up with code {exitCode}; its last output:\n{output}")
 {
     public int ExitCode { get; } = exitCode;
-}
-
-/// <summary>The last lines a child process wrote, kept so that a failed start-up says why.</summary>
-internal sealed class StartupOutput
-{
-    private const int Kept = 40;
-    private readonly Queue<string> _lines = new();
-
-    public void Add(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (_lines)
-        {
-            _lines.Enqueue(line);
-            if (_lines.Count > Kept)
-            {
-                _lines.Dequeue();
-            }
-        }
-    }
-
-    public void Clear()
-    {
-        lock (_lines)
-        {
-            _lines.Clear();
-        }
-    }
-
-    public override string ToString()
-    {
-        lock (_lines)
-        {
-            return string.Join('\n', _lines);
-        }
-    }
 }
 
 /// <summary>
