@@ -136,6 +136,60 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
         Assert.Single(after.RootElement.GetProperty("shares").EnumerateArray());
     }
 
+    /// <summary>
+    /// The other end of settling a key generation: the server restarted before any confirmation reached it, so the key
+    /// it held unconfirmed (in memory only) is gone and can never be stored. The pending record is set aside (kept,
+    /// never deleted, never tried again), nothing is listed, and the user's next key generation works.
+    /// </summary>
+    [ChromiumFact]
+    public async Task A_key_generation_the_server_forgot_before_its_confirmation_is_set_aside_and_the_next_one_signs()
+    {
+        // A server of its own: this test restarts it.
+        await using var server = new SigningServer();
+        await server.StartAsync(app.Origin);
+        string token = await server.TokenAsync("browser-forgotten-keygen-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context, app, output);
+        await Evaluate(page, OpenSigner, new[] { server.WebAddress.ToString(), token });
+
+        string failure = await CreateKeyFailingAfter(page, "dropConfirmationsForTest");
+        Assert.Contains("may or may not have been stored", failure, StringComparison.Ordinal);
+        using JsonDocument before = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        JsonElement pending = Assert.Single(before.RootElement.GetProperty("pending").EnumerateArray());
+        string keyId = pending.GetProperty("keyId").GetString()!;
+        Assert.Equal([$"pending:{keyId}"], await PendingStoreNames(page));
+
+        await server.RestartAsync();
+        await page.ReloadAsync();
+        await Evaluate(page, OpenSigner, new[] { server.WebAddress.ToString(), token });
+        Assert.Empty((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray());
+        Assert.Empty((await Evaluate(page, "async () => await window.signer.listKeys()")).EnumerateArray());
+        // Set aside, byte for byte, under its own name: no later open tries it again.
+        Assert.Equal([$"unconfirmed:{keyId}"], await PendingStoreNames(page));
+        using JsonDocument after = JsonDocument.Parse((await Evaluate(page, DumpIndexedDb)).GetString()!);
+        Assert.Equal(pending.GetRawText(), Assert.Single(after.RootElement.GetProperty("pending").EnumerateArray()).GetRawText());
+        Assert.Empty(after.RootElement.GetProperty("shares").EnumerateArray());
+        Assert.Empty((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray());
+
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        string newKeyId = key.GetProperty("keyId").GetString()!;
+        Assert.NotEqual(keyId, newKeyId);
+        AssertOpensslVerifies(key.GetProperty("publicKeyPem").GetString()!, "signed after a forgotten key generation", await Sign(page, newKeyId, "signed after a forgotten key generation"));
+    }
+
+    /// <summary>The names of the records in the vault's pending store ("pending:" + key id, or "unconfirmed:" + key id once set aside).</summary>
+    private static async Task<string[]> PendingStoreNames(IPage page) =>
+        (await Evaluate(page, """
+            async () => {
+              const request = indexedDB.open('mpc-signer');
+              const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
+              const all = db.transaction('pending').objectStore('pending').getAllKeys();
+              const names = await new Promise((resolve, reject) => { all.onsuccess = () => resolve(all.result); all.onerror = () => reject(all.error); });
+              db.close();
+              return names;
+            }
+            """)).EnumerateArray().Select(name => name.GetString()!).ToArray();
+
     [ChromiumFact]
     public async Task A_restore_whose_reply_is_lost_is_settled_by_the_next_refresh_in_the_same_worker_and_the_key_signs()
     {

@@ -16,6 +16,9 @@ public sealed class SigningServer : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private readonly SemaphoreSlim _startLock = new(1, 1);
     private Process? _process;
+    private int _webPort;
+    private string _origin = "";
+    private string? _exampleDirectory;
 
     /// <summary>Where the CLI calls (plain gRPC over HTTP/2, the first address the server reports).</summary>
     public Uri GrpcAddress { get; private set; } = null!;
@@ -36,46 +39,76 @@ public sealed class SigningServer : IAsyncDisposable
             {
                 return;
             }
-            int webPort = FreeTcpPort();
-            ProcessStartInfo start = Describe(["--urls", "http://127.0.0.1:0", "--data", _dataDirectory]);
-            start.Environment["Mpc__Web__Port"] = webPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            start.Environment["Mpc__Web__AllowedOrigins"] = origin ?? $"http://127.0.0.1:{webPort}";
-            if (exampleDirectory is not null)
-            {
-                start.Environment["Mpc__Web__ServeExample"] = "true";
-                start.Environment["Mpc__Web__ExampleDirectory"] = exampleDirectory;
-            }
-            var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Process process = Process.Start(start)!;
-            _process = process;
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data?.StartsWith(ListeningPrefix, StringComparison.Ordinal) == true)
-                {
-                    string webPortText = $":{webPort}";
-                    GrpcAddress = new Uri(e.Data[ListeningPrefix.Length..].Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)
-                        .First(url => url.StartsWith("http", StringComparison.Ordinal) && !url.TrimEnd('/').EndsWith(webPortText, StringComparison.Ordinal)));
-                    listening.TrySetResult();
-                }
-            };
-            process.ErrorDataReceived += (_, e) =>
-            {
-                lock (_stderr)
-                {
-                    _stderr.AppendLine(e.Data);
-                }
-            };
-            process.EnableRaisingEvents = true;
-            process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"mpc-server exited: {ErrorOutput()}"));
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            await listening.Task.WaitAsync(TimeSpan.FromSeconds(120));
-            WebAddress = new Uri($"http://127.0.0.1:{webPort}");
+            _webPort = FreeTcpPort();
+            _origin = origin ?? $"http://127.0.0.1:{_webPort}";
+            _exampleDirectory = exampleDirectory;
+            await StartProcessAsync();
         }
         finally
         {
             _startLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Kills the server (SIGKILL: whatever it held only in memory is gone, as in a crash or a redeploy) and starts it
+    /// again on the same data directory and web port, so a page keeps calling the same address.
+    /// </summary>
+    public async Task RestartAsync()
+    {
+        await _startLock.WaitAsync();
+        try
+        {
+            Process process = _process ?? throw new InvalidOperationException("the server was never started");
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+            _process = null;
+            await StartProcessAsync();
+        }
+        finally
+        {
+            _startLock.Release();
+        }
+    }
+
+    private async Task StartProcessAsync()
+    {
+        int webPort = _webPort;
+        ProcessStartInfo start = Describe(["--urls", "http://127.0.0.1:0", "--data", _dataDirectory]);
+        start.Environment["Mpc__Web__Port"] = webPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["Mpc__Web__AllowedOrigins"] = _origin;
+        if (_exampleDirectory is not null)
+        {
+            start.Environment["Mpc__Web__ServeExample"] = "true";
+            start.Environment["Mpc__Web__ExampleDirectory"] = _exampleDirectory;
+        }
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Process process = Process.Start(start)!;
+        _process = process;
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.StartsWith(ListeningPrefix, StringComparison.Ordinal) == true)
+            {
+                string webPortText = $":{webPort}";
+                GrpcAddress = new Uri(e.Data[ListeningPrefix.Length..].Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)
+                    .First(url => url.StartsWith("http", StringComparison.Ordinal) && !url.TrimEnd('/').EndsWith(webPortText, StringComparison.Ordinal)));
+                listening.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_stderr)
+            {
+                _stderr.AppendLine(e.Data);
+            }
+        };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException($"mpc-server exited: {ErrorOutput()}"));
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await listening.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        WebAddress = new Uri($"http://127.0.0.1:{webPort}");
     }
 
     /// <summary>A development token for <paramref name="user"/> (`mpc-server token`).</summary>
