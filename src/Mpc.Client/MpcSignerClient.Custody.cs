@@ -16,10 +16,11 @@ using ECPoint = Org.BouncyCastle.Math.EC.ECPoint;
 namespace Mpc.Client;
 
 /// <summary>
-/// Called with a refresh's new share after the client has checked it and before the server switches to it.
-/// Persist it here (beside the old one): if the server's acknowledgement is lost, the new share is the one
-/// the server expects. Without a handler, a lost acknowledgement surfaces as
-/// <see cref="MpcRefreshOutcomeUnknownException"/>, which carries the new share.
+/// Called with a refresh's new share after the client has checked it and before the server switches to it, or with a
+/// new key's share before the server stores the key. Persist it here (beside the old one): if the server's
+/// acknowledgement is lost, or the process ends before the caller keeps the result, the new share is the one the server
+/// expects. Without a handler, a lost acknowledgement surfaces as <see cref="MpcRefreshOutcomeUnknownException"/> (or
+/// <see cref="MpcKeyGenOutcomeUnknownException"/>), which carries the new share.
 /// </summary>
 public delegate ValueTask PendingShareHandler(ClientKeyShare pending, CancellationToken cancellationToken);
 

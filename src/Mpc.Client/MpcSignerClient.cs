@@ -92,15 +92,28 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
 
     /// <summary>
     /// Runs distributed key generation for a new key on <paramref name="curve"/>. The server stores the key only after
-    /// this client has checked the server's proofs with its device parameters and can keep its own share, so a device
-    /// profile that does not open (a mistyped passphrase), a failed check or a lost reply leaves no key behind, even
-    /// though the round trips run while the profile is being opened. (A server that predates confirm_later stores the
-    /// key as it answers the second round trip.)
+    /// this client has checked the server's proofs with its device parameters, so a device profile that does not open
+    /// (a mistyped passphrase), a failed check or a lost reply leaves no key behind, even though the round trips run
+    /// while the profile is being opened. (A server that predates confirm_later stores the key as it answers the second
+    /// round trip.) A caller that keeps the share somewhere durable passes a handler to
+    /// <see cref="CreateKeyAsync(CurveKind, PendingShareHandler?, CancellationToken)"/>, so that a crash after the
+    /// server stored the key cannot leave it without a share.
     /// </summary>
     public Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default) =>
-        Checked(() => CreateKeyCore(curve, cancellationToken));
+        CreateKeyAsync(curve, savePending: null, cancellationToken);
 
-    private async Task<MpcKey> CreateKeyCore(CurveKind curve, CancellationToken cancellationToken)
+    /// <summary>
+    /// Key generation as <see cref="CreateKeyAsync(CurveKind, CancellationToken)"/>, with <paramref name="savePending"/>
+    /// called once with the new key's checked share before this client asks the server to store the key
+    /// (ConfirmKeyGen): persist it there, and a crash, a kill or a lost reply after that point leaves a share that
+    /// <see cref="ConfirmKeyAsync"/> settles. If the handler throws, nothing is confirmed: the key is stored only if the
+    /// share the handler kept is confirmed later, and otherwise expires.
+    /// (A server that predates confirm_later has stored the key already when the handler runs.)
+    /// </summary>
+    public Task<MpcKey> CreateKeyAsync(CurveKind curve, PendingShareHandler? savePending, CancellationToken cancellationToken = default) =>
+        Checked(() => CreateKeyCore(curve, savePending, cancellationToken));
+
+    private async Task<MpcKey> CreateKeyCore(CurveKind curve, PendingShareHandler? savePending, CancellationToken cancellationToken)
     {
         using var clock = new OperationClock("keygen", _logger, curve);
         // The device's public parameters (this client's cache, or the profile's clear header) are read before any
@@ -161,6 +174,11 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
         try
         {
+            // Kept by the caller before the server stores the key: from here on a crash leaves the share beside the key.
+            if (savePending is not null)
+            {
+                await savePending(clientShare, cancellationToken).ConfigureAwait(false);
+            }
             // A server that stored the key already says so by not awaiting confirmation.
             KeyInfo? stored = complete.Key;
             if (complete.AwaitingConfirmation)

@@ -3,7 +3,9 @@ using Google.Protobuf;
 using Grpc.Core;
 using Mpc.Client;
 using Mpc.Client.DeviceProfiles;
+using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
 using Mpc.Transport.V1;
 
 namespace Mpc.Client.Tests.Sdk;
@@ -301,7 +303,9 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         Assert.Equal(3, wire.Calls("ConfirmKeyGen"));
         Assert.NotNull(unknown.PendingShare);
         Assert.Equal(unknown.KeyId, unknown.PendingShare.KeyId);
-        Assert.DoesNotContain("PendingShare", unknown.ToString(), StringComparison.Ordinal);
+        // The share is not printed with the exception (its stack names PendingShareHandler, a type).
+        Assert.DoesNotContain("PendingShare =", unknown.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexString(unknown.PendingShare.ExportSecret()), unknown.ToString(), StringComparison.OrdinalIgnoreCase);
         // The first confirmation stored the key: settling finds it there and adds nothing.
         Assert.Equal(before + 1, await KeysOf(user));
         using MpcSignerClient settling = Client(user, server.DeviceProfiles);
@@ -379,6 +383,78 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
         (int before, Exception failure) = await FailedWithProfileOpen(user, wire);
 
         Assert.IsAssignableFrom<MpcSignerException>(failure);
+        Assert.Equal(before + 1, await KeysOf(user));
+    }
+
+    /// <summary>
+    /// A key generation whose pending-share handler writes the share to a key file: what the handler saw of the wire when
+    /// it ran, and the share it saved, which a new client (a restarted process) opens from the file alone.
+    /// </summary>
+    private async Task<(int KeysBefore, int ConfirmationsWhenSaved, string SavedFile, Task<MpcKey> Creating, MpcSignerClient Client, TempDirectory Directory)> CreatedWithSavedShare(
+        string user, KeyGenWire wire, Exception? endsAfterSaving = null)
+    {
+        int before = await DeviceKnownTo(user);
+        var directory = new TempDirectory();
+        string path = directory.File("new.key");
+        int confirmationsWhenSaved = -1;
+        MpcSignerClient client = Client(user, server.DeviceProfiles, wire);
+        Task<MpcKey> creating = client.CreateKeyAsync(CurveKind.P256, (share, _) =>
+        {
+            confirmationsWhenSaved = wire.Calls("ConfirmKeyGen");
+            ClientKeyFile.Save(path, share, user, KeyFileProtection.Unprotected());
+            return endsAfterSaving is null ? ValueTask.CompletedTask : ValueTask.FromException(endsAfterSaving);
+        });
+        await Task.WhenAny(creating, Task.Delay(Patience));
+        Assert.True(creating.IsCompleted, "the key generation did not end");
+        return (before, confirmationsWhenSaved, path, creating, client, directory);
+    }
+
+    /// <summary>The saved share, opened by a new client as a restarted process would, confirmed (or found stored), and signing.</summary>
+    private async Task<MpcKey> SettledFromFile(string user, string path)
+    {
+        using MpcSignerClient settling = Client(user, server.DeviceProfiles);
+        ClientKeyShare share = ClientKeyFile.Load(path, KeyFileProtection.Unprotected());
+        MpcKey key = await settling.ConfirmKeyAsync(share);
+        await OpeningChecks.AssertSigns(settling, key);
+        return key;
+    }
+
+    [Fact]
+    public async Task The_pending_share_handler_runs_before_the_confirmation_so_a_process_that_ends_after_it_leaves_a_share_that_stores_the_key()
+    {
+        const string user = "keygen-pending-handler-ends";
+        var wire = new KeyGenWire();
+        (int before, int confirmationsWhenSaved, string path, Task<MpcKey> creating, MpcSignerClient client, TempDirectory directory) =
+            await CreatedWithSavedShare(user, wire, new InvalidOperationException("the process ends here (test)"));
+        using MpcSignerClient _ = client;
+        using TempDirectory __ = directory;
+
+        Assert.Equal(0, confirmationsWhenSaved);
+        InvalidOperationException ended = await Assert.ThrowsAsync<InvalidOperationException>(() => creating);
+        Assert.Equal("the process ends here (test)", ended.Message);
+        // Nothing asked the server to store the key: it waits unconfirmed, and the saved share stores it.
+        Assert.Equal(0, wire.Calls("ConfirmKeyGen"));
+        Assert.Equal(before, await KeysOf(user));
+        using MpcKey key = await SettledFromFile(user, path);
+        Assert.Equal(before + 1, await KeysOf(user));
+    }
+
+    [Fact]
+    public async Task A_share_saved_by_the_pending_share_handler_opens_the_stored_key_when_the_caller_never_kept_the_result()
+    {
+        const string user = "keygen-pending-handler-stored";
+        var wire = new KeyGenWire();
+        (int before, int confirmationsWhenSaved, string path, Task<MpcKey> creating, MpcSignerClient client, TempDirectory directory) =
+            await CreatedWithSavedShare(user, wire);
+        using MpcSignerClient _ = client;
+        using TempDirectory __ = directory;
+
+        // The caller "crashes" after the key was stored, before it kept what CreateKeyAsync returned.
+        (await creating).Dispose();
+        Assert.Equal(0, confirmationsWhenSaved);
+        Assert.Equal(1, wire.Calls("ConfirmKeyGen"));
+        Assert.Equal(before + 1, await KeysOf(user));
+        using MpcKey key = await SettledFromFile(user, path);
         Assert.Equal(before + 1, await KeysOf(user));
     }
 
