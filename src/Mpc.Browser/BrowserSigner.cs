@@ -17,8 +17,8 @@ namespace Mpc.Browser;
 /// <summary>
 /// The browser client's entry points, called by wwwroot/mpc-worker.js inside a Web Worker: the SDK's
 /// <see cref="MpcSignerClient"/> over gRPC-Web (the browser's fetch), with <see cref="JsBigIntBackend"/>. The worker
-/// seals every secret these methods hand out (<see cref="ExportDevice"/>, <see cref="ExportShare"/>) before it
-/// stores it, and zeroes its copy; nothing here touches storage. Secrets cross to and from the worker only through
+/// seals every secret these methods hand out (<see cref="ExportDevice"/>, and each new share through
+/// <see cref="BrowserVault"/>) before it stores it, and zeroes its copy; nothing here touches storage directly. Secrets cross to and from the worker only through
 /// <see cref="BrowserSecrets"/>, never as marshalled byte arrays.
 /// </summary>
 [SupportedOSPlatform("browser")]
@@ -78,10 +78,11 @@ public static partial class BrowserSigner
     }
 
     /// <summary>
-    /// Distributed key generation on <paramref name="curve"/> ("p256", "p384", "secp256k1"); JSON of the key. When its
-    /// confirmation goes unanswered (<see cref="MpcKeyGenOutcomeUnknownException"/>) the server may hold the key, and the
-    /// checked share is its only client half: it is sealed as the key's pending record before the error is thrown, and
-    /// <see cref="SettlePending"/> stores or finds the key on the next open, as for a refresh whose reply was lost.
+    /// Distributed key generation on <paramref name="curve"/> ("p256", "p384", "secp256k1"); JSON of the key. The checked
+    /// share is sealed as the key's pending record before the server is asked to store the key (the SDK's pending-share
+    /// handler), so a tab closed, a worker lost or a confirmation unanswered (<see cref="MpcKeyGenOutcomeUnknownException"/>)
+    /// after that point leaves it in IndexedDB, and <see cref="SettlePending"/> stores or finds the key on the next open,
+    /// as for a refresh whose reply was lost. The worker makes the pending record current once this returns.
     /// </summary>
     [JSExport]
     public static async Task<string> CreateKey(string curve)
@@ -90,19 +91,12 @@ public static partial class BrowserSigner
         MpcKey key;
         try
         {
-            key = await Session.Client.CreateKeyAsync(EcCurve.Parse(curve)).ConfigureAwait(false);
+            key = await Session.Client.CreateKeyAsync(EcCurve.Parse(curve), BrowserVault.StorePendingAsync).ConfigureAwait(false);
             Session.LoseKeyGenReplyIfAskedForTest(key);
         }
-        catch (MpcKeyGenOutcomeUnknownException e) when (e.PendingShare is { } pending)
+        catch (MpcKeyGenOutcomeUnknownException e)
         {
-            try
-            {
-                await BrowserVault.StorePendingAsync(pending, CancellationToken.None).ConfigureAwait(false);
-            }
-            finally
-            {
-                pending.Dispose();
-            }
+            e.PendingShare?.Dispose(); // sealed already, by the handler
             throw new MpcSignerException(MpcErrorReason.OutcomeUnknown,
                 $"{e.Message}; its share is sealed in this browser as pending: openStoredKeys() settles it", e);
         }
@@ -110,14 +104,7 @@ public static partial class BrowserSigner
         return Describe(key);
     }
 
-    /// <summary>
-    /// Hands the share of <paramref name="keyId"/> as secret bytes (<see cref="ClientKeyShare.ExportSecret"/>) to the
-    /// worker, to seal (<see cref="BrowserSecrets.Hand"/>).
-    /// </summary>
-    [JSExport]
-    public static void ExportShare(string keyId) => BrowserSecrets.Hand(Session.Key(keyId).Share.ExportSecret());
-
-    /// <summary>Opens a share that <see cref="ExportShare"/> wrote (unsealed and handed over by the worker, <see cref="BrowserSecrets.Take"/>); JSON of the key.</summary>
+    /// <summary>Opens a stored share (<see cref="ClientKeyShare.ExportSecret"/>, unsealed and handed over by the worker, <see cref="BrowserSecrets.Take"/>); JSON of the key.</summary>
     [JSExport]
     public static string OpenShare()
     {

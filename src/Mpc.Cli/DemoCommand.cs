@@ -93,7 +93,17 @@ internal static class DemoCommand
 
         clock.Restart();
         Step($"Distributed key generation on {curve.Name} (device parameters, Paillier key, Πprm, Πmod, Πfac, Πlog*)");
-        using MpcKey key = await client.CreateKeyAsync(curveKind, cancellationToken);
+        MpcKey created;
+        try
+        {
+            created = await client.CreateKeyAsync(curveKind, cancellationToken);
+        }
+        catch (MpcOutcomeUnknownException e)
+        {
+            e.PendingShare?.Dispose(); // a throwaway key: its share is not kept
+            throw;
+        }
+        using MpcKey key = created;
         Done(clock, $"key {key.KeyId}");
 
         byte[] document = System.Text.Encoding.UTF8.GetBytes(

@@ -44,8 +44,7 @@ internal static class KeyCommands
             var unconfirmed = new UnconfirmedKeyFile(outPath, user, protection);
             using MpcKey key = await unconfirmed.SettleAsync(client, curveKind, cancellationToken) ?? await unconfirmed.CreateAsync(client, curveKind, cancellationToken);
             long saving = Stopwatch.GetTimestamp();
-            ClientKeyFile.Save(outPath, key.Share, user, protection);
-            unconfirmed.Remove();
+            unconfirmed.Keep(key);
             DeviceProfileCli.PrintLocal(isVerbose, Stopwatch.GetElapsedTime(saving));
             Console.Error.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s; client share written to {outPath}.");
             Console.WriteLine($"Key id: {key.KeyId}");

@@ -6,11 +6,11 @@ using Mpc.Protocol.Keys;
 namespace Mpc.Cli;
 
 /// <summary>
-/// `mpc keygen`'s answer to a key generation whose confirmation went unanswered (<see cref="MpcKeyGenOutcomeUnknownException"/>):
-/// the server may hold the key, and the checked share is the only one that can sign with it, so it is sealed into
-/// <c>OUT.unconfirmed</c> instead of being dropped. Running the same command again settles it before anything else:
-/// a key the server holds (or still awaits) is confirmed and its file becomes OUT; one the server can no longer store
-/// is removed, and a new key is made.
+/// `mpc keygen`'s guard against a key stored on the server with no client share: the checked share is sealed into
+/// <c>OUT.unconfirmed</c> (a durable write) before the server is asked to store the key, so a kill, a crash or a lost
+/// confirmation reply after that point leaves the share on disk. Running the same command again settles it before
+/// anything else: a key the server holds (or still awaits) is confirmed and its file becomes OUT; one the server can
+/// no longer store is removed, and a new key is made.
 /// </summary>
 internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFileProtection protection)
 {
@@ -52,27 +52,40 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
         }
     }
 
-    /// <summary>A new key; when its confirmation goes unanswered, its share is sealed into <see cref="Path"/> and the command ends with OutcomeUnknown.</summary>
+    /// <summary>
+    /// A new key, its share sealed into <see cref="Path"/> before the server stores it; when the confirmation goes
+    /// unanswered the command ends with OutcomeUnknown and the file settles the key on the next run.
+    /// </summary>
     public async Task<MpcKey> CreateAsync(MpcSignerClient client, CurveKind curve, CancellationToken cancellationToken)
     {
         try
         {
-            return await client.CreateKeyAsync(curve, cancellationToken);
+            return await client.CreateKeyAsync(curve, (share, _) =>
+            {
+                ClientKeyFile.Save(Path, share, user, protection);
+                return ValueTask.CompletedTask;
+            }, cancellationToken);
         }
-        catch (MpcKeyGenOutcomeUnknownException e) when (e.PendingShare is not null)
+        catch (MpcKeyGenOutcomeUnknownException e)
         {
-            using ClientKeyShare share = e.PendingShare;
-            ClientKeyFile.Save(Path, share, user, protection);
+            e.PendingShare?.Dispose();
             throw new CliException($"{e.Message}; its share is kept in {Path}: run the same command again to settle it", CliExit.OutcomeUnknown);
         }
     }
 
-    /// <summary>After the key file is written: the unconfirmed copy (if this run settled one) is no longer needed.</summary>
-    public void Remove()
+    /// <summary>
+    /// The stored key's file: <see cref="Path"/> renamed to OUT (it holds the same share, sealed the same way), or, had
+    /// nothing been written there, the share saved anew. Either way durable before this returns.
+    /// </summary>
+    public void Keep(MpcKey key)
     {
         if (File.Exists(Path))
         {
-            SecretFile.Delete(Path);
+            SecretFile.Replace(Path, outPath);
+        }
+        else
+        {
+            ClientKeyFile.Save(outPath, key.Share, user, protection);
         }
     }
 }

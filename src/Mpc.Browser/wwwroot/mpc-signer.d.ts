@@ -115,9 +115,10 @@ export declare class MpcSigner {
   /** Whether open() created the device parameters, and how long that took. */
   readonly device: { created: boolean; milliseconds: number };
   /**
-   * A new split key; its share is sealed in IndexedDB under a non-extractable AES-GCM key. If the server's confirmation
-   * goes unanswered ("... may or may not have been stored ..."), the checked share is sealed as the key's pending
-   * record before the promise rejects, and the next openStoredKeys() stores or finds the key.
+   * A new split key; its share is sealed in IndexedDB under a non-extractable AES-GCM key, as the key's pending record
+   * before the server is asked to store the key and as its current record once it is stored. If the server's
+   * confirmation goes unanswered ("... may or may not have been stored ...") or the page closes in between, the pending
+   * record stays, and the next openStoredKeys() stores or finds the key.
    */
   createKey(options?: { curve?: Curve }): Promise<KeyDescription>;
   /**

@@ -8,7 +8,8 @@ const VERSION = 3;
 const WRAPPING = 'wrapping';
 const SHARES = 'shares';
 const DEVICE = 'device';
-// Version 2: a refresh, restore or enrolment seals its new share here before the server switches (see sealPendingShare).
+// Version 2: a key generation, refresh, restore or enrolment seals its new share here before the server stores it or
+// switches to it (see sealPendingShare).
 const PENDING = 'pending';
 // Version 3: a new device's pending enrolment request (see sealPendingEnrolment).
 const ENROLMENT = 'enrolment';
@@ -136,13 +137,8 @@ async function shareRecord(key, secret, passphrase) {
   return { keyId: key.keyId, curve: key.curve, ...(key.publicKeyPem ? { publicKeyPem: key.publicKeyPem } : {}), ...await sealLayers('share', key.keyId, secret, passphrase) };
 }
 
-export async function sealShare(key, secret, passphrase) {
-  const record = await shareRecord(key, secret, passphrase);
-  await run(SHARES, 'readwrite', store => store.put(record));
-}
-
-// Pending shares: the browser's PendingKeyFile (src/Mpc.Client/KeyStore/PendingKeyFile.cs). A refresh, restore or
-// enrolment seals its new share as the key's pending record (sealed exactly as a current record, same associated data)
+// Pending shares: the browser's PendingKeyFile (src/Mpc.Client/KeyStore/PendingKeyFile.cs). A key generation, refresh,
+// restore or enrolment seals its new share as the key's pending record (sealed exactly as a current record, same associated data)
 // before the server switches to it; once the server confirms, the pending record moves over the current one in one
 // transaction. If the reply is lost, the next open asks the server which share it holds (settlePending in the worker):
 // the pending record becomes current, or, never taken, is kept aside ('unconfirmed:' + key id), never deleted.

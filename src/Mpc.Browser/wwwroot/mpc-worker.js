@@ -142,12 +142,6 @@ async function confirmOpenShare(key) {
   await vault.confirmPendingShare(key);
 }
 
-/** Seals the open share of `key` into IndexedDB (replacing its record), zeroing the JS copy. */
-async function sealOpenShare(signer, key) {
-  signer.ExportShare(key.keyId);
-  await withSecret(takeFromDotnet(), secret => vault.sealShare(key, secret, sharePassphrase));
-}
-
 const operations = {
   async connect({ server, token, passphrase }) {
     (await runtime()).Connect(server, token);
@@ -174,8 +168,9 @@ const operations = {
   async createKey({ curve }) {
     const signer = await runtime();
     progress('keygen', { note: 'generating the key with the server' });
+    // The share was sealed as the key's pending record before the server stored the key (BrowserSigner.CreateKey).
     const key = JSON.parse(await signer.CreateKey(curve ?? 'p256'));
-    await sealOpenShare(signer, key);
+    await confirmOpenShare(key);
     progress('keygen-done', { keyId: key.keyId });
     return key;
   },

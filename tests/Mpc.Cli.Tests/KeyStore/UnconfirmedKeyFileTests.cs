@@ -7,9 +7,10 @@ using Mpc.Protocol.Keys;
 namespace Mpc.Cli.Tests.KeyStore;
 
 /// <summary>
-/// `mpc keygen` run again after a key generation whose confirmation went unanswered (the SDK's
-/// <see cref="MpcKeyGenOutcomeUnknownException"/>, which the command seals into OUT.unconfirmed): the file is settled
-/// before anything else, through the real CLI against a real server.
+/// `mpc keygen`'s OUT.unconfirmed: the checked share sealed there before the server is asked to store the key, and the
+/// command run again after a key generation that ended before OUT was written (a kill, or the SDK's
+/// <see cref="MpcKeyGenOutcomeUnknownException"/>): the file is settled before anything else, through the real CLI
+/// against a real server.
 /// </summary>
 [Collection("server")]
 public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
@@ -119,6 +120,45 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
         Assert.Contains($"Key {kept.KeyId} from an earlier run is stored on the server: settled.", again.Stderr);
         Assert.Contains(await ownerClient.ListKeysAsync(), k => k.KeyId == kept.KeyId);
         Assert.False(File.Exists(unconfirmed.Path));
+    }
+
+    [Fact]
+    public async Task The_share_is_on_disk_before_the_server_is_asked_to_store_the_key_and_that_file_becomes_the_key_file()
+    {
+        const string owner = User + "-sealed-first";
+        var unconfirmed = new UnconfirmedKeyFile(P("first.key"), owner, KeyFileProtection.Passphrase(Passphrase));
+        var wire = new FileAtConfirmation(unconfirmed.Path);
+        using var client = new MpcSignerClient(server.Address, server.Token(owner), new MpcSignerClientOptions { HttpHandler = wire });
+
+        using MpcKey key = await unconfirmed.CreateAsync(client, CurveKind.P256, CancellationToken.None);
+
+        // A kill from here on leaves this file, which the next run settles (A_key_the_server_holds_is_settled...).
+        byte[] sealedBeforeConfirmation = Assert.Single(wire.Seen);
+        Assert.Equal(key.KeyId, ClientKeyFile.ReadPublicInfo(unconfirmed.Path).KeyId);
+        unconfirmed.Keep(key);
+        Assert.False(File.Exists(unconfirmed.Path));
+        Assert.Equal(sealedBeforeConfirmation, File.ReadAllBytes(P("first.key")));
+        using MpcKey opened = client.OpenKey(ClientKeyFile.Load(P("first.key"), KeyFileProtection.Passphrase(Passphrase)));
+        byte[] data = "sealed before the confirmation"u8.ToArray();
+        MpcSignature signature = await client.SignDataAsync(opened, data);
+        using ECDsa verifier = ECDsa.Create();
+        verifier.ImportSubjectPublicKeyInfo(key.SubjectPublicKeyInfo, out _);
+        Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+    }
+
+    /// <summary>Reads <paramref name="path"/> as each ConfirmKeyGen leaves (the file must exist by then).</summary>
+    private sealed class FileAtConfirmation(string path) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public List<byte[]> Seen { get; } = [];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/ConfirmKeyGen", StringComparison.Ordinal))
+            {
+                Seen.Add(File.ReadAllBytes(path));
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     /// <summary>
