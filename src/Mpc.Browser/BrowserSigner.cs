@@ -89,9 +89,14 @@ public static partial class BrowserSigner
     {
         _ = Session.Device; // never let the SDK fall back to its own (safe-prime) device setup here
         MpcKey key;
+        bool sealedPending = false;
         try
         {
-            key = await Session.Client.CreateKeyAsync(EcCurve.Parse(curve), BrowserVault.StorePendingAsync).ConfigureAwait(false);
+            key = await Session.Client.CreateKeyAsync(EcCurve.Parse(curve), async (share, cancellationToken) =>
+            {
+                await BrowserVault.StorePendingAsync(share, cancellationToken).ConfigureAwait(false);
+                sealedPending = true;
+            }).ConfigureAwait(false);
             Session.LoseKeyGenReplyIfAskedForTest(key);
         }
         catch (MpcKeyGenOutcomeUnknownException e)
@@ -99,6 +104,20 @@ public static partial class BrowserSigner
             e.PendingShare?.Dispose(); // sealed already, by the handler
             throw new MpcSignerException(MpcErrorReason.OutcomeUnknown,
                 $"{e.Message}; its share is sealed in this browser as pending: openStoredKeys() settles it", e);
+        }
+        if (!sealedPending)
+        {
+            // A server that stored the key without awaiting a confirmation (one that predates it): sealed now, as the
+            // pending record the worker makes current.
+            try
+            {
+                await BrowserVault.StorePendingAsync(key.Share, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                key.Dispose();
+                throw;
+            }
         }
         Session.Add(key);
         return Describe(key);

@@ -53,16 +53,19 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
     }
 
     /// <summary>
-    /// A new key, its share sealed into <see cref="Path"/> before the server stores it; when the confirmation goes
-    /// unanswered the command ends with OutcomeUnknown and the file settles the key on the next run.
+    /// A new key, its share sealed into <see cref="Path"/> before the server is asked to store it; when the confirmation
+    /// goes unanswered the command ends with OutcomeUnknown and the file settles the key on the next run. A refusal
+    /// after the file was written proves the key was not stored (or not as this share's), so the file goes with it.
     /// </summary>
     public async Task<MpcKey> CreateAsync(MpcSignerClient client, CurveKind curve, CancellationToken cancellationToken)
     {
+        bool saved = false;
         try
         {
             return await client.CreateKeyAsync(curve, (share, _) =>
             {
                 ClientKeyFile.Save(Path, share, user, protection);
+                saved = true;
                 return ValueTask.CompletedTask;
             }, cancellationToken);
         }
@@ -71,21 +74,27 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
             e.PendingShare?.Dispose();
             throw new CliException($"{e.Message}; its share is kept in {Path}: run the same command again to settle it", CliExit.OutcomeUnknown);
         }
+        catch when (saved)
+        {
+            SecretFile.Delete(Path);
+            throw;
+        }
     }
 
     /// <summary>
-    /// The stored key's file: <see cref="Path"/> renamed to OUT (it holds the same share, sealed the same way), or, had
-    /// nothing been written there, the share saved anew. Either way durable before this returns.
+    /// The stored key's file: <see cref="Path"/> renamed to OUT (it holds the same share, sealed the same way), or, when
+    /// nothing was written there (a server that stores the key without a confirmation), the share saved anew. Durable
+    /// before this returns; an OUT that appeared meanwhile is never replaced.
     /// </summary>
     public void Keep(MpcKey key)
     {
-        if (File.Exists(Path))
+        if (!File.Exists(Path))
         {
-            SecretFile.Replace(Path, outPath);
+            ClientKeyFile.Save(Path, key.Share, user, protection);
         }
-        else
+        if (!SecretFile.MoveNew(Path, outPath))
         {
-            ClientKeyFile.Save(outPath, key.Share, user, protection);
+            throw CliException.LocalInput($"{outPath} appeared while the key was made and is left as it is; the new key's share is in {Path}: rename it to a free name");
         }
     }
 }

@@ -15,7 +15,7 @@ public interface IMpcSignerClient : IDisposable
     /// <summary>Runs distributed key generation for a new key on <paramref name="curve"/>.</summary>
     Task<MpcKey> CreateKeyAsync(CurveKind curve, CancellationToken cancellationToken = default);
 
-    /// <summary>Key generation with the new share handed to <paramref name="savePending"/> before the server stores the key.</summary>
+    /// <summary>Key generation with the new share handed to <paramref name="savePending"/> before the server is asked to store the key.</summary>
     Task<MpcKey> CreateKeyAsync(CurveKind curve, PendingShareHandler? savePending, CancellationToken cancellationToken = default);
 
     /// <summary>Settles a key generation that ended in <see cref="MpcKeyGenOutcomeUnknownException"/> with its share.</summary>

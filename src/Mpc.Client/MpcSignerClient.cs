@@ -107,8 +107,8 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     /// called once with the new key's checked share before this client asks the server to store the key
     /// (ConfirmKeyGen): persist it there, and a crash, a kill or a lost reply after that point leaves a share that
     /// <see cref="ConfirmKeyAsync"/> settles. If the handler throws, nothing is confirmed: the key is stored only if the
-    /// share the handler kept is confirmed later, and otherwise expires.
-    /// (A server that predates confirm_later has stored the key already when the handler runs.)
+    /// share the handler kept is confirmed later, and otherwise expires. (A server that predates confirm_later stores
+    /// the key before the share is checked: the handler is not called, and the share comes only with the returned key.)
     /// </summary>
     public Task<MpcKey> CreateKeyAsync(CurveKind curve, PendingShareHandler? savePending, CancellationToken cancellationToken = default) =>
         Checked(() => CreateKeyCore(curve, savePending, cancellationToken));
@@ -174,15 +174,15 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
             () => session.HandleServerShare(KeyGenServerShare.Decode(complete.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
         try
         {
-            // Kept by the caller before the server stores the key: from here on a crash leaves the share beside the key.
-            if (savePending is not null)
-            {
-                await savePending(clientShare, cancellationToken).ConfigureAwait(false);
-            }
             // A server that stored the key already says so by not awaiting confirmation.
             KeyInfo? stored = complete.Key;
             if (complete.AwaitingConfirmation)
             {
+                // Kept by the caller before the server stores the key: from here on a crash leaves the share beside the key.
+                if (savePending is not null)
+                {
+                    await savePending(clientShare, cancellationToken).ConfigureAwait(false);
+                }
                 try
                 {
                     stored = await clock.Server(() => ConfirmKeyGen(begin.KeyId, cancellationToken)).ConfigureAwait(false);

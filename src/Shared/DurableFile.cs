@@ -68,6 +68,22 @@ internal static class DurableFile
     }
 
     /// <summary>
+    /// Renames <paramref name="source"/> (already flushed) to <paramref name="destination"/> in the same directory only if
+    /// no file has that name yet, in one step (link(2), then the source's name removed), and flushes the directory.
+    /// </summary>
+    /// <returns>False when <paramref name="destination"/> already exists: both files are left as they were.</returns>
+    public static bool MoveNew(string source, string destination, Action<string>? flushDirectory = null)
+    {
+        (string fullPath, string directory, _) = Names(destination);
+        bool placed = TryMove(Path.GetFullPath(source), fullPath);
+        if (placed)
+        {
+            (flushDirectory ?? DirectoryFlush.Flush)(directory);
+        }
+        return placed;
+    }
+
+    /// <summary>
     /// Creates <paramref name="directory"/> (owner read/write/search only on Unix) if it does not exist, and then flushes
     /// its parent: the new directory's own name must be as durable as the files about to be written into it. A
     /// <paramref name="flushDirectory"/> replaces <see cref="DirectoryFlush.Flush"/>, as for <see cref="Write"/>.
@@ -144,20 +160,30 @@ internal static class DurableFile
 
     private static bool TryCreate(string temporary, string fullPath)
     {
+        bool placed = TryMove(temporary, fullPath);
+        if (!placed)
+        {
+            TryDelete(temporary);
+        }
+        return placed;
+    }
+
+    /// <summary>Renames <paramref name="source"/> to <paramref name="fullPath"/> unless that name exists (then false, the source kept).</summary>
+    private static bool TryMove(string source, string fullPath)
+    {
         if (!OperatingSystem.IsWindows())
         {
             // File.Move(overwrite: false) looks for the target and then renames, and rename(2) replaces silently: two
             // creators could both see no file and both "create" it, the later one replacing a key the earlier one
             // already uses. link(2) fails with EEXIST instead, in one step.
-            if (Native.Link(temporary, fullPath) == 0)
+            if (Native.Link(source, fullPath) == 0)
             {
-                TryDelete(temporary);
+                TryDelete(source);
                 return true;
             }
             // A directory of that name is an error, not a winner to read: the File.Move below reports it.
             if (Marshal.GetLastPInvokeError() == Native.AlreadyExists && File.Exists(fullPath))
             {
-                TryDelete(temporary);
                 return false;
             }
             // No hard links here (FAT, some FUSE and network mounts): the check-then-rename below is all that is left,
@@ -166,12 +192,11 @@ internal static class DurableFile
         // On Windows this is MoveFileEx without MOVEFILE_REPLACE_EXISTING: the check and the rename are one step.
         try
         {
-            File.Move(temporary, fullPath, overwrite: false);
+            File.Move(source, fullPath, overwrite: false);
             return true;
         }
         catch (IOException) when (File.Exists(fullPath))
         {
-            TryDelete(temporary);
             return false;
         }
     }

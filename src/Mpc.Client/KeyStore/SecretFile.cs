@@ -26,6 +26,13 @@ public static partial class SecretFile
         SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(destination))!);
     }
 
+    /// <summary>
+    /// Renames <paramref name="source"/> to <paramref name="destination"/> (same directory) only if no file has that name
+    /// yet, in one step, and flushes the directory. The source must already be flushed.
+    /// </summary>
+    /// <returns>False when <paramref name="destination"/> exists: both files are left as they were.</returns>
+    public static bool MoveNew(string source, string destination) => Mpc.Storage.DurableFile.MoveNew(source, destination);
+
     /// <summary>Deletes <paramref name="path"/> and flushes its directory (a deleted pending file must stay deleted).</summary>
     public static void Delete(string path)
     {

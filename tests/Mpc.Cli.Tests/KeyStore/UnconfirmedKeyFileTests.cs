@@ -146,6 +146,59 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
         Assert.True(verifier.VerifyData(data, signature.ToDer(), HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
     }
 
+    [Fact]
+    public async Task A_key_file_that_appeared_while_the_key_was_made_is_not_replaced_and_the_share_stays_unconfirmed()
+    {
+        const string owner = User + "-raced";
+        var unconfirmed = new UnconfirmedKeyFile(P("raced.key"), owner, KeyFileProtection.Passphrase(Passphrase));
+        using MpcSignerClient client = server.Client(owner);
+        using MpcKey key = await unconfirmed.CreateAsync(client, CurveKind.P256, CancellationToken.None);
+        File.WriteAllText(P("raced.key"), "another run's key file");
+
+        CliException refused = Assert.Throws<CliException>(() => unconfirmed.Keep(key));
+
+        Assert.Equal(CliExit.LocalInput, refused.Exit);
+        Assert.Contains($"the new key's share is in {unconfirmed.Path}", refused.Message);
+        Assert.Equal("another run's key file", File.ReadAllText(P("raced.key")));
+        Assert.Equal(key.KeyId, ClientKeyFile.ReadPublicInfo(unconfirmed.Path).KeyId);
+    }
+
+    [Fact]
+    public async Task A_confirmation_refused_after_the_share_was_written_removes_the_file_with_the_error()
+    {
+        const string owner = User + "-refused";
+        var unconfirmed = new UnconfirmedKeyFile(P("refused.key"), owner, KeyFileProtection.Passphrase(Passphrase));
+        // ConfirmKeyGen goes out with another user's token: NotFound, which proves the key was not stored.
+        var wire = new ConfirmAsAnotherUser(server.Token(owner + "-stranger"));
+        using var client = new MpcSignerClient(server.Address, server.Token(owner), new MpcSignerClientOptions { HttpHandler = wire });
+
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => unconfirmed.CreateAsync(client, CurveKind.P256, CancellationToken.None));
+
+        Assert.Equal(MpcErrorReason.NotFound, refused.Reason);
+        Assert.True(wire.Confirmations > 0);
+        Assert.False(File.Exists(unconfirmed.Path));
+        Assert.False(File.Exists(P("refused.key")));
+        using MpcSignerClient ownerClient = server.Client(owner);
+        Assert.Empty(await ownerClient.ListKeysAsync());
+    }
+
+    /// <summary>Sends every ConfirmKeyGen with <paramref name="token"/> in place of the caller's.</summary>
+    private sealed class ConfirmAsAnotherUser(string token) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public int Confirmations { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/ConfirmKeyGen", StringComparison.Ordinal))
+            {
+                Confirmations++;
+                request.Headers.Remove("authorization");
+                request.Headers.TryAddWithoutValidation("authorization", "Bearer " + token);
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
     /// <summary>Reads <paramref name="path"/> as each ConfirmKeyGen leaves (the file must exist by then).</summary>
     private sealed class FileAtConfirmation(string path) : DelegatingHandler(new SocketsHttpHandler())
     {

@@ -459,6 +459,27 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Against_a_server_that_stores_at_once_the_pending_share_handler_is_not_called()
+    {
+        const string user = "keygen-pending-handler-old-server";
+        int before = await DeviceKnownTo(user);
+        var wire = new KeyGenWire { HideConfirmLater = true };
+        using MpcSignerClient client = Client(user, server.DeviceProfiles, wire);
+        int handled = 0;
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256, (_, _) =>
+        {
+            handled++;
+            return ValueTask.CompletedTask;
+        }).WaitAsync(Patience);
+
+        // The key was stored before its share was checked: nothing to keep ahead of a confirmation that never comes.
+        Assert.Equal(0, handled);
+        Assert.Equal(0, wire.Calls("ConfirmKeyGen"));
+        Assert.Equal(before + 1, await KeysOf(user));
+        await OpeningChecks.AssertSigns(client, key);
+    }
+
+    [Fact]
     public async Task A_completion_refused_while_two_other_keys_await_confirmation_is_sent_again_once_they_are_confirmed()
     {
         const string user = "keygen-third-waits";

@@ -104,6 +104,33 @@ public sealed class DurableFileTests : IDisposable
     }
 
     [Fact]
+    public void Move_new_renames_into_a_free_name_and_flushes_the_directory()
+    {
+        string source = _dir.File("source");
+        File.WriteAllText(source, "moved");
+
+        Assert.True(DurableFile.MoveNew(source, Target, RecordFlush));
+
+        Assert.Equal("moved", File.ReadAllText(Target));
+        Assert.False(File.Exists(source));
+        Assert.Equal([_dir.Path], _flushes);
+    }
+
+    [Fact]
+    public void Move_new_onto_an_existing_file_leaves_both_as_they_were()
+    {
+        string source = _dir.File("source");
+        File.WriteAllText(source, "mine");
+        File.WriteAllText(Target, "theirs");
+
+        Assert.False(DurableFile.MoveNew(source, Target, RecordFlush));
+
+        Assert.Equal("theirs", File.ReadAllText(Target));
+        Assert.Equal("mine", File.ReadAllText(source));
+        Assert.Empty(_flushes);
+    }
+
+    [Fact]
     public void Create_only_over_a_directory_fails_instead_of_reporting_a_winner()
     {
         Directory.CreateDirectory(Target);
