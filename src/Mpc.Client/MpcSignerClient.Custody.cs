@@ -20,7 +20,8 @@ namespace Mpc.Client;
 /// new key's share before the server stores the key. Persist it here (beside the old one): if the server's
 /// acknowledgement is lost, or the process ends before the caller keeps the result, the new share is the one the server
 /// expects. Without a handler, a lost acknowledgement surfaces as <see cref="MpcRefreshOutcomeUnknownException"/> (or
-/// <see cref="MpcKeyGenOutcomeUnknownException"/>), which carries the new share.
+/// <see cref="MpcKeyGenOutcomeUnknownException"/>), which carries the new share. A handler that throws ends the
+/// operation with its own exception before the server is asked anything, and the new share is disposed.
 /// </summary>
 public delegate ValueTask PendingShareHandler(ClientKeyShare pending, CancellationToken cancellationToken);
 
@@ -339,12 +340,22 @@ public sealed partial class MpcSignerClient
         // Checking the new Paillier key's proofs is the client's heaviest step.
         RefreshClientOutput output = await clock.Verification(() => Task.Run(
             () => session.HandleServerShare(RefreshServerShare.Decode(continued.ServerShare.Span, curve)), cancellationToken)).ConfigureAwait(false);
-        try
+        if (savePending is not null)
         {
-            if (savePending is not null)
+            // Before the try below: nothing has asked the server to switch yet, so a handler's failure (a full disk) is
+            // that failure, not an unknown outcome, and the new share signs nothing.
+            try
             {
                 await savePending(output.Share, cancellationToken).ConfigureAwait(false);
             }
+            catch
+            {
+                output.Share.Dispose();
+                throw;
+            }
+        }
+        try
+        {
             CompleteRefreshResponse completed = await clock.Server(() => Call(o => _grpc.CompleteRefreshAsync(new CompleteRefreshRequest
             {
                 KeyId = started.KeyId,

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Mpc.Client;
+using Mpc.Client.KeyStore;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Protocol.Keys;
@@ -207,6 +208,21 @@ public sealed class CustodyServiceTests(ServerFixture server)
         await AssertSigns(client, key, key.SubjectPublicKeyInfo);
         using MpcKey notStored = client.OpenKey(ClientKeyShare.ImportSecret(pending.ExportSecret(), BigNumBackends.Default));
         Assert.Equal(StatusCode.FailedPrecondition, (await Refused(() => client.SignDigestAsync(notStored, RandomNumberGenerator.GetBytes(32)))).Status);
+    }
+
+    [Fact]
+    public async Task A_pending_share_handler_that_fails_ends_the_refresh_with_its_own_error_before_the_server_is_asked_to_switch()
+    {
+        using MpcSignerClient client = server.Client("pending-handler-fails");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+
+        // A full disk while the new share is saved: nothing has asked the server to switch, so this is no unknown outcome.
+        IOException full = await Assert.ThrowsAsync<IOException>(() => client.RefreshKeyAsync(key, (_, _) =>
+            ValueTask.FromException(new IOException("No space left on device (test)"))));
+
+        Assert.Equal("No space left on device (test)", full.Message);
+        await AssertSigns(client, key, key.SubjectPublicKeyInfo);
+        Assert.True(await PendingKeyFile.ServerHoldsAsync(client, key.Share));
     }
 
     [Fact]
