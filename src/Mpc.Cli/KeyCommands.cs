@@ -43,9 +43,8 @@ internal static class KeyCommands
             var clock = Stopwatch.StartNew();
             var unconfirmed = new UnconfirmedKeyFile(outPath, user, protection);
             using MpcKey key = await unconfirmed.SettleAsync(client, curveKind, cancellationToken) ?? await unconfirmed.CreateAsync(client, curveKind, cancellationToken);
-            long saving = Stopwatch.GetTimestamp();
             unconfirmed.Keep(key);
-            DeviceProfileCli.PrintLocal(isVerbose, Stopwatch.GetElapsedTime(saving));
+            DeviceProfileCli.PrintLocal(isVerbose, unconfirmed.Writing);
             Console.Error.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s; client share written to {outPath}.");
             Console.WriteLine($"Key id: {key.KeyId}");
             Console.Write(key.PublicKeyPem);

@@ -18,6 +18,9 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
 
     public string Path { get; } = outPath + Suffix;
 
+    /// <summary>Time spent writing this run's key files: the seal before the confirmation and the move to OUT (for --verbose).</summary>
+    public TimeSpan Writing { get; private set; }
+
     /// <summary>The key of a file left by an earlier run, confirmed; null when there is none or the server can no longer store it.</summary>
     public async Task<MpcKey?> SettleAsync(MpcSignerClient client, CurveKind curve, CancellationToken cancellationToken)
     {
@@ -64,7 +67,7 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
         {
             return await client.CreateKeyAsync(curve, (share, _) =>
             {
-                ClientKeyFile.Save(Path, share, user, protection);
+                Timed(() => ClientKeyFile.Save(Path, share, user, protection));
                 saved = true;
                 return ValueTask.CompletedTask;
             }, cancellationToken);
@@ -86,7 +89,7 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
     /// nothing was written there (a server that stores the key without a confirmation), the share saved anew. Durable
     /// before this returns; an OUT that appeared meanwhile is never replaced.
     /// </summary>
-    public void Keep(MpcKey key)
+    public void Keep(MpcKey key) => Timed(() =>
     {
         if (!File.Exists(Path))
         {
@@ -95,6 +98,19 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
         if (!SecretFile.MoveNew(Path, outPath))
         {
             throw CliException.LocalInput($"{outPath} appeared while the key was made and is left as it is; the new key's share is in {Path}: rename it to a free name");
+        }
+    });
+
+    private void Timed(Action write)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            write();
+        }
+        finally
+        {
+            Writing += System.Diagnostics.Stopwatch.GetElapsedTime(start);
         }
     }
 }
