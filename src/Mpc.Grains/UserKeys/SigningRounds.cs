@@ -186,13 +186,13 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
 
     /// <summary>
     /// A check that never recorded its outcome in this activation (an unexpected failure between the marker and the
-    /// verdict) would otherwise keep the key refused until the grain is next activated: re-run it once from its marker.
+    /// verdict) would otherwise keep the key refused until the grain is next activated: re-run it from its marker.
     /// </summary>
     private async Task ReRunInterruptedCheck(string keyId)
     {
         if (context.Status.ForeignMarker(keyId) is { } unresolved)
         {
-            await recovery.RecoverOnce(keyId, unresolved);
+            await recovery.RecoverRunnable(keyId, unresolved);
         }
     }
 
