@@ -20,6 +20,9 @@ namespace Mpc.Grains;
 /// A decryption needs a marker written first, ETag-checked: an activation whose copy is stale fails that write,
 /// re-reads, and then sees what the other activation stored. So a freeze that could not be written still holds
 /// for every activation (the marker is in storage), and no activation decrypts for a key storage calls frozen.
+/// The same write carries the key's generation check: every change to which share pairs may sign advances the
+/// generation here first (<see cref="AdvanceGenerationAsync"/>), so no activation decrypts with a copy of the key's
+/// devices older than the last revocation, refresh, restore or unfreeze, wherever that was made.
 /// </summary>
 internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, TimeProvider time, ILogger logger)
 {
@@ -63,10 +66,14 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
         state.State.Keys.Where(e => e.Value.Status != KeyStatus.Frozen && e.Value.PendingCheck is { } p && !_memory.IsFinished(p.CheckId))
             .Select(e => (e.Key, e.Value.PendingCheck!));
 
+    /// <summary>The key's generation as this activation last read or wrote it; 0 when the record holds none.</summary>
+    public long GenerationOf(string keyId) => state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) ? entry.Generation : 0;
+
     /// <summary>
     /// Stores the marker for one decryption of <paramref name="key"/> (clearing this activation's finished markers
-    /// in the same write) and returns its check id. Throws Frozen when storage says frozen, Internal when the marker
-    /// cannot be stored; either way nothing may be decrypted.
+    /// in the same write) and returns its check id. Throws Frozen when storage says frozen, FailedPrecondition when
+    /// storage's generation of the key is not the one of <paramref name="key"/> (the activation's copy, which its
+    /// signing sessions were made from), Internal when the marker cannot be stored; in each case nothing may be decrypted.
     /// </summary>
     public async Task<string> BeginFinalCheckAsync(StoredKey key, string deviceId, FinalCheckRecord record, byte[] tag)
     {
@@ -75,6 +82,11 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
             if (IsFrozen(key))
             {
                 throw SignerErrors.Frozen(key.KeyId);
+            }
+            // Checked on what the write below is ETag-checked against: once it succeeds, storage held this generation.
+            if (GenerationOf(key.KeyId) != key.Generation)
+            {
+                throw SignerErrors.DevicesChanged(key.KeyId);
             }
             string checkId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             DropFinishedMarkers();
@@ -209,7 +221,7 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
         int unfreezes = UnfreezesOf(key) + 1;
         state.State.Keys.TryGetValue(key.KeyId, out KeyStatusEntry? before);
         _memory.ForgetFreeze(key.KeyId, out KeyStatusEntry? unpersisted);
-        state.State.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Active, Unfreezes = unfreezes };
+        state.State.Keys[key.KeyId] = new KeyStatusEntry { Status = KeyStatus.Active, Unfreezes = unfreezes, Generation = before?.Generation ?? 0 };
         try
         {
             await WriteAsync();
@@ -261,19 +273,25 @@ internal sealed class KeyStatusRecord(IPersistentState<KeyStatusState> state, Ti
     }
 
     /// <summary>
-    /// Clears <paramref name="keyId"/>'s finished marker now, before a change that replaces or retires the share a
-    /// re-run of it would need (a refresh or restore of its device, a revocation). Left to the idle clear, a crash in
-    /// between would leave a marker that no later activation can re-run (its tag and c3 belong to the old share), and the
-    /// key frozen until an operator acts. Throws Internal, changing nothing, when the write fails.
+    /// Advances the key's generation past the stored one and <paramref name="key"/>'s, and returns it: the first write of
+    /// every change to which share pairs may sign (<see cref="UserKeysContext.CommitPairChangeAsync"/>). Any activation
+    /// whose copy of the devices predates it then fails its next marker write or finds the new generation on re-reading,
+    /// and decrypts nothing. The same write clears this activation's finished marker of the key: left to the idle clear,
+    /// a crash after a change that replaces or retires the share a re-run of it needs would leave a marker no later
+    /// activation can re-run, and the key frozen until an operator acts. Throws Internal with <paramref name="failure"/>,
+    /// before the devices are changed, when the write fails.
     /// </summary>
-    public async Task ClearFinishedMarkerOfAsync(string keyId)
+    public async Task<long> AdvanceGenerationAsync(StoredKey key, string failure)
     {
-        if (!state.State.Keys.TryGetValue(keyId, out KeyStatusEntry? entry) || !_memory.IsFinishedMarker(entry))
+        KeyStatusEntry entry = state.State.EntryFor(key.KeyId);
+        long generation = Math.Max(entry.Generation, key.Generation) + 1;
+        entry.Generation = generation;
+        if (_memory.IsFinishedMarker(entry))
         {
-            return;
+            entry.PendingCheck = null;
         }
-        entry.PendingCheck = null;
-        await WriteOrReload("The server could not settle the key's last signing check; nothing was changed. Try again.");
+        await WriteOrReload(failure);
+        return generation;
     }
 
     private void DropFinishedMarkers()

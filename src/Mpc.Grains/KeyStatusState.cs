@@ -68,6 +68,16 @@ public sealed class KeyStatusEntry
     /// </summary>
     [Id(5)]
     public PendingFinalCheck? PendingCheck { get; set; }
+
+    /// <summary>
+    /// Advanced, ETag-checked, before every change to which of the key's share pairs may sign is written to the user's
+    /// <c>keys</c> record, which then stores it on the key (<see cref="StoredKey.Generation"/>). The marker write before a
+    /// decryption passes only while this equals the generation of the activation's copy of the key: an activation whose
+    /// copy predates a revocation, refresh, restore or unfreeze made elsewhere decrypts nothing for it. 0 in records
+    /// written before generations existed.
+    /// </summary>
+    [Id(6)]
+    public long Generation { get; set; }
 }
 
 /// <summary>A final signature check in progress: decryption may have happened, its outcome is not recorded.</summary>

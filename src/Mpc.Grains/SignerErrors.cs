@@ -26,6 +26,14 @@ internal static class SignerErrors
     public static SignerException UnknownSession() =>
         new(SignerErrorKind.NotFound, "Unknown, expired or finished signing session; start a new one.");
 
+    /// <summary>
+    /// Another activation changed which of the key's share pairs may sign after this one read them: the signing session
+    /// was made for pairs that may be revoked, replaced or waiting for a refresh. Refused before decryption.
+    /// </summary>
+    public static SignerException DevicesChanged(string keyId) =>
+        new(SignerErrorKind.FailedPrecondition,
+            $"The devices of key '{keyId}' were changed (revoked, refreshed, restored or unfrozen) while this signature was in progress; nothing was decrypted. Start a new signature.");
+
     public static SignerException Frozen(string keyId) =>
         new(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' is frozen after a failed signature check; it must be refreshed before it signs again.")
         {

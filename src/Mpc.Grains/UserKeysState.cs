@@ -62,6 +62,13 @@ public sealed class StoredKey
     [Id(12)]
     public int Unfreezes { get; set; }
 
+    /// <summary>
+    /// The status record's generation of the key (<see cref="KeyStatusEntry.Generation"/>) when its share pairs were last
+    /// changed; 0 in records written before generations existed.
+    /// </summary>
+    [Id(13)]
+    public long Generation { get; set; }
+
     /// <summary>A copy to restore if a write fails: devices are copied, byte arrays are never mutated in place.</summary>
     public StoredKey Snapshot()
     {

@@ -155,15 +155,11 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
         {
             UserStateLimits.RequireDeviceCapacity(context.Keys.State);
         }
-        if (pending.Purpose is RefreshPurpose.Refresh or RefreshPurpose.Restore)
-        {
-            await context.Status.ClearFinishedMarkerOfAsync(key.KeyId);
-        }
         DateTimeOffset now = context.Time.GetUtcNow();
         StoredDevice target = await context.Shares.Seal(key.KeyId, pending.TargetDeviceId,
             pending.Purpose == RefreshPurpose.Backup ? DeviceKind.Backup : DeviceKind.Device,
             pending.Purpose == RefreshPurpose.Refresh ? source.Label : pending.Label, share, now);
-        await context.Keys.CommitAsync(new KeyChange(key.KeyId, current =>
+        await context.CommitPairChangeAsync(new KeyChange(key.KeyId, current =>
         {
             switch (pending.Purpose)
             {

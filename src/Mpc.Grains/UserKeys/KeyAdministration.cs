@@ -33,8 +33,7 @@ internal sealed class KeyAdministration(UserKeysContext context)
             throw new SignerException(SignerErrorKind.FailedPrecondition,
                 $"'{deviceId}' is the key's last live share pair: revoking it would leave nothing that can sign or restore.");
         }
-        await context.Status.ClearFinishedMarkerOfAsync(keyId);
-        key = await context.Keys.CommitAsync(new KeyChange(keyId, current =>
+        key = await context.CommitPairChangeAsync(new KeyChange(keyId, current =>
         {
             DeviceRules.Retire(current!, current!.Devices[deviceId], context.Time.GetUtcNow(), "revoked by the owner");
             return current;
@@ -64,8 +63,8 @@ internal sealed class KeyAdministration(UserKeysContext context)
         // failure between the two writes below leaves the key frozen.
         await context.Status.MigrateLegacyFreezeAsync(key);
         DateTimeOffset now = context.Time.GetUtcNow();
-        // Devices first (must refresh), then the status: between the two writes the key is still frozen.
-        key = await context.Keys.CommitAsync(new KeyChange(keyId, current =>
+        // Devices first (must refresh, under a new generation), then the status: between the writes the key is still frozen.
+        key = await context.CommitPairChangeAsync(new KeyChange(keyId, current =>
         {
             if (!string.IsNullOrEmpty(revokeDeviceId))
             {

@@ -23,7 +23,7 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
     public async Task<byte[]> BeginSign(string keyId, DeviceShare device)
     {
         await ReRunInterruptedCheck(keyId);
-        StoredKey key = context.RequireSignableKey(keyId);
+        StoredKey key = await context.RequireCurrentSignableKeyAsync(keyId);
         StoredDevice stored = DeviceRules.RequireSigning(key, device);
         context.PurgeExpired();
         SignServerSession session = (await context.Signs.CommitmentFor(keyId, stored.DeviceId, () => OpenSession(key, stored)))!;
@@ -40,7 +40,8 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         // An opened session is not found: its one nonce round has run (or runs now) for whoever opened it first.
         PendingSign pending = context.Signs.Unopened(sessionId, keyId) ?? throw SignerErrors.UnknownSession();
         // The session was made at BeginSign for a pair that could sign, and a revocation, refresh or unfreeze drops the
-        // device's sessions: the caller only has to be the pair the session was made for.
+        // device's sessions (one made elsewhere fails the generation check before decryption): the caller only has to be
+        // the pair the session was made for.
         StoredDevice stored = DeviceRules.RequireSessionPair(key, pending.DeviceId, device);
         int opened = context.Signs.OpenedCount(keyId);
         if (opened >= context.Options.MaxOpenSessionsPerKey)
@@ -146,7 +147,8 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
     /// <summary>
     /// Stores the final-check marker (with what a re-run of the check needs) before c3 is decrypted. A write that meets a
     /// marker another activation left re-runs that check first (<see cref="FinalCheckRecovery"/>) and tries once more when
-    /// it passed. Refusals here (Frozen once storage's record is read again, Internal when storage fails) come before any
+    /// it passed. Refusals here (Frozen once storage's record is read again, FailedPrecondition when storage's generation
+    /// says the key's devices changed since this activation read them, Internal when storage fails) come before any
     /// decryption of this c3.
     /// </summary>
     private async Task<string> BeginFinalCheck(StoredKey key, PendingSign pending, FinalCheckRecord record)
@@ -170,24 +172,27 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
             }
             if (refusal.Kind == SignerErrorKind.FailedPrecondition)
             {
-                // Another activation froze the key: this one's sessions and shares of it are useless now.
+                // Another activation froze the key or changed its devices: this one's sessions and shares of it are useless
+                // now (the next BeginSign reads the devices again).
                 context.DropShares(key.KeyId, deviceId: null);
             }
-            context.Audit.Record(key.KeyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused,
-                refusal.Kind == SignerErrorKind.FailedPrecondition ? "frozen in storage" : "final-check marker not stored");
+            string detail = refusal.Kind != SignerErrorKind.FailedPrecondition ? "final-check marker not stored"
+                : refusal.Reason == ErrorReasons.KeyFrozen ? "frozen in storage"
+                : "devices changed in storage";
+            context.Audit.Record(key.KeyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Refused, detail);
             throw refusal;
         }
     }
 
     /// <summary>
     /// A check that never recorded its outcome in this activation (an unexpected failure between the marker and the
-    /// verdict) would otherwise keep the key refused until the grain is next activated: re-run it once from its marker.
+    /// verdict) would otherwise keep the key refused until the grain is next activated: re-run it from its marker.
     /// </summary>
     private async Task ReRunInterruptedCheck(string keyId)
     {
         if (context.Status.ForeignMarker(keyId) is { } unresolved)
         {
-            await recovery.RecoverOnce(keyId, unresolved);
+            await recovery.RecoverRunnable(keyId, unresolved);
         }
     }
 

@@ -59,6 +59,63 @@ internal sealed class UserKeysContext
         return Status.IsFrozen(key) ? throw SignerErrors.Frozen(keyId) : key;
     }
 
+    /// <summary>
+    /// <see cref="RequireSignableKey"/>, from a copy of the key's devices made under the generation the status record holds
+    /// (as this activation last read it), for a new signing session: only such a copy's sessions pass the marker write.
+    /// A copy of another generation is read again, with the status record; if the two still differ, the change
+    /// that advanced it never wrote them (its activation stopped between its two writes, or is between them now), and the
+    /// devices as stored are committed under a new generation. That write fences the unfinished change: if its own write
+    /// of the devices still comes, it meets this one's ETag and fails, so the pairs that sign are the ones stored here.
+    /// </summary>
+    public async Task<StoredKey> RequireCurrentSignableKeyAsync(string keyId)
+    {
+        StoredKey key = RequireSignableKey(keyId);
+        if (key.Generation == Status.GenerationOf(keyId))
+        {
+            return key;
+        }
+        try
+        {
+            // Another activation changed the devices: the shares and sessions of this copy go with it (Keys.Reloaded). The
+            // status record first: a change writes it first, so devices read after it are at least as new as its generation.
+            await Status.ReloadAsync();
+            await Keys.ReloadAsync();
+        }
+        catch (Exception e)
+        {
+            Logger.LogError(e, "Re-reading the devices and status of key {KeyId} after a change elsewhere failed", keyId);
+            throw new SignerException(SignerErrorKind.Internal, "The server could not read the key's devices; try again.");
+        }
+        key = RequireSignableKey(keyId);
+        if (key.Generation != Status.GenerationOf(keyId))
+        {
+            await CommitPairChangeAsync(new KeyChange(keyId, current => current!, "The server could not settle the key's devices; try again."));
+        }
+        return RequireSignableKey(keyId);
+    }
+
+    /// <summary>
+    /// The one way to commit a change to which of the key's share pairs may sign (a revocation; a refresh, restore,
+    /// enrolment or backup; an unfreeze's must-refresh): the key's generation is advanced in the status record first,
+    /// then the change is written to the key with it. A stale activation's copy of the devices then fails the marker
+    /// write's generation check before any decryption. A crash between the two writes fails closed and heals: sessions
+    /// made from the old copy are refused, and the next <see cref="RequireCurrentSignableKeyAsync"/> settles the devices
+    /// as stored. Throws Internal with the change's failure text when either write fails.
+    /// </summary>
+    public async Task<StoredKey> CommitPairChangeAsync(KeyChange change)
+    {
+        long generation = await Status.AdvanceGenerationAsync(Keys.Require(change.KeyId), change.Failure);
+        return await Keys.CommitAsync(change with
+        {
+            Apply = current =>
+            {
+                StoredKey changed = change.Apply(current);
+                changed.Generation = generation;
+                return changed;
+            },
+        });
+    }
+
     public KeySummary Summarize(StoredKey key) => KeyRecord.Summarize(key, Status.StatusOf(key));
 
     /// <summary>Forgets unsealed shares and open signing sessions of one device, or of every device of the key.</summary>

@@ -30,7 +30,9 @@ namespace Mpc.Server.Host.Tests.Cluster;
 /// activation of the same grain. B's activation freezes the key (it re-runs a stored final-check marker whose c3 fails
 /// the check). A's activation, whose copy of the status record is now stale, must not decrypt again: its marker write
 /// fails the Redis ETag check, it re-reads, sees Frozen and refuses, and so does every later probe, until an operator
-/// unfreeze and a refresh.
+/// unfreeze and a refresh. Likewise for a change of the key's devices made through B (a revocation, a refresh, an
+/// unfreeze's must-refresh): A's stale copy of the devices lets the rounds up to c3 through, and its marker write, which
+/// finds the key's generation advanced, refuses before anything is decrypted.
 /// </summary>
 [Collection("cluster")]
 public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
@@ -125,16 +127,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         using RawSigner staleRaw = _stale.Raw(_stale.Token(user));
         (byte[] sessionId, SignCiphertext honest) = await HonestCiphertextAsync(staleRaw, key);
 
-        // The partition: B declares A dead in the Redis membership table; A keeps running and is not told.
-        var membership = _fresh.Services.GetRequiredService<IClusterMembershipService>();
-        Assert.True(await membership.TryKill(staleSilo), "B could not declare A dead");
-        for (int attempt = 0; membership.CurrentSnapshot.GetSiloStatus(staleSilo) != SiloStatus.Dead; attempt++)
-        {
-            Assert.True(attempt < 50, "B did not see A dead within 10 s");
-            await membership.Refresh();
-            await Task.Delay(200);
-        }
-        Log("B sees A dead");
+        await PartitionAsync();
         // B's activation will find a marker a crashed check left, whose c3 fails the check: its re-run freezes the key.
         var storage = _fresh.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Keys);
         await PlantFailingMarkerAsync(storage, _fresh.MasterKeyDirectory, user, key);
@@ -195,6 +188,120 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, await freshClient.SignDigestAsync(refreshed, digest)));
         Assert.Equal(staleDecryptionsBefore, staleDecryptions.Count);
         Log("unfrozen, refreshed and signed through B");
+    }
+
+    [Fact]
+    public async Task A_device_revoked_through_the_other_activation_signs_nothing_through_the_stale_one()
+    {
+        (string user, MpcKey lost) = await KeyOnStaleSiloAsync();
+        using (lost)
+        {
+            // The owner's second pair, so that the lost device may be revoked.
+            using MpcSignerClient ownerOnStale = _stale.Client(user);
+            using ClientKeyShare backup = await ownerOnStale.CreateBackupAsync(lost, "safe");
+            await PartitionAsync();
+
+            using MpcSignerClient ownerOnFresh = _fresh.Client(user);
+            Assert.True((await ownerOnFresh.RevokeDeviceAsync(lost.KeyId, lost.Share.DeviceId)).Revoked);
+            Assert.Equal(_fresh.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress, await ActivationSiloAsync(_fresh, user));
+            Log("the lost device revoked through B");
+
+            await AssertStaleActivationDecryptsNothingAsync(user, lost, "revoked");
+        }
+    }
+
+    [Fact]
+    public async Task A_share_replaced_by_a_refresh_through_the_other_activation_signs_nothing_through_the_stale_one()
+    {
+        (string user, MpcKey old) = await KeyOnStaleSiloAsync();
+        using (old)
+        {
+            await PartitionAsync();
+            using MpcSignerClient ownerOnFresh = _fresh.Client(user);
+            using MpcKey refreshed = await ownerOnFresh.RefreshKeyAsync(old);
+            Log("the device refreshed through B");
+
+            await AssertStaleActivationDecryptsNothingAsync(user, old, "replaced by a refresh");
+
+            // A has read the devices again: the refreshed pair signs through it, nothing is left refusing the honest device.
+            using MpcSignerClient ownerOnStale = _stale.Client(user);
+            byte[] digest = RandomNumberGenerator.GetBytes(32);
+            Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, old.SubjectPublicKeyInfo, digest, await ownerOnStale.SignDigestAsync(refreshed, digest)));
+        }
+    }
+
+    [Fact]
+    public async Task A_pair_an_unfreeze_through_the_other_activation_marked_must_refresh_signs_nothing_through_the_stale_one()
+    {
+        (string user, MpcKey key) = await KeyOnStaleSiloAsync();
+        using (key)
+        {
+            await PartitionAsync();
+            // B freezes the key (a stored marker whose c3 fails the re-run) and an operator unfreezes it through B: every
+            // pair must refresh. A never saw the freeze; its copy of the key is active and its pair may sign.
+            await PlantFailingMarkerAsync(_fresh.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Keys), _fresh.MasterKeyDirectory, user, key);
+            using MpcSignerClient ownerOnFresh = _fresh.Client(user);
+            Assert.True((await ownerOnFresh.GetKeyAsync(key.KeyId)).Frozen);
+            using (var admin = new MpcSignerClient(_fresh.Address, _fresh.AdminToken()))
+            {
+                Assert.False((await admin.UnfreezeKeyAsync(user, key.KeyId)).Frozen);
+            }
+            Log("frozen and unfrozen through B");
+
+            await AssertStaleActivationDecryptsNothingAsync(user, key, "must be refreshed");
+        }
+    }
+
+    /// <summary>
+    /// A signature with <paramref name="share"/> (revoked, replaced or waiting for a refresh, as storage holds the key)
+    /// through A: A's stale copy of the devices lets BeginSign and SignNonce through, and SignFinish is refused before
+    /// decryption. The next attempt, after A read the devices again, is refused at BeginSign for <paramref name="why"/>.
+    /// A decrypts nothing.
+    /// </summary>
+    private async Task AssertStaleActivationDecryptsNothingAsync(string user, MpcKey share, string why)
+    {
+        using var staleDecryptions = new FinalCheckCounter(_stale, "mpc.sign.final_checks");
+        using RawSigner raw = _stale.Raw(_stale.Token(user));
+        (byte[] sessionId, SignCiphertext ciphertext) = await HonestCiphertextAsync(raw, share);
+        RpcException finish = await Assert.ThrowsAsync<RpcException>(() => raw.SignFinishAsync(share.KeyId, sessionId, ciphertext));
+        Assert.Equal(StatusCode.FailedPrecondition, finish.StatusCode);
+        Assert.Contains("nothing was decrypted", finish.Status.Detail, StringComparison.Ordinal);
+        Assert.False(_staleFatal.Called, "A learnt it was declared dead before the probe: " + _staleFatal.Context);
+
+        using MpcSignerClient client = _stale.Client(user);
+        MpcSignerException again = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignDigestAsync(share, RandomNumberGenerator.GetBytes(32)));
+        Assert.Equal(StatusCode.FailedPrecondition, again.Status);
+        Assert.Contains(why, again.Message, StringComparison.Ordinal);
+        Assert.Equal(0, staleDecryptions.Count);
+        Log($"A refused the share ({why}) and decrypted nothing");
+    }
+
+    /// <summary>A user whose grain is active on A, with a P-256 key created through A (not yet signed with: no marker stored).</summary>
+    private async Task<(string User, MpcKey Key)> KeyOnStaleSiloAsync()
+    {
+        string user = await UserActivatedOnAsync(_stale, _stale.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress);
+        using MpcSignerClient client = _stale.Client(user);
+        MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        Log("user placed on A, key created");
+        return (user, key);
+    }
+
+    /// <summary>
+    /// The partition: B declares A dead in the Redis membership table; A keeps running and is not told, so B's next call
+    /// for the user activates the grain a second time.
+    /// </summary>
+    private async Task PartitionAsync()
+    {
+        SiloAddress staleSilo = _stale.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        var membership = _fresh.Services.GetRequiredService<IClusterMembershipService>();
+        Assert.True(await membership.TryKill(staleSilo), "B could not declare A dead");
+        for (int attempt = 0; membership.CurrentSnapshot.GetSiloStatus(staleSilo) != SiloStatus.Dead; attempt++)
+        {
+            Assert.True(attempt < 50, "B did not see A dead within 10 s");
+            await membership.Refresh();
+            await Task.Delay(200);
+        }
+        Log("B sees A dead");
     }
 
     /// <summary>An honest signature and an abort probe through <paramref name="server"/>, both refused as frozen.</summary>

@@ -124,9 +124,52 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         const string user = "check-cut-short";
         using MpcSignerClient client = _server.Client(user);
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await InterruptFinalCheckAsync(user, client, key);
 
-        // Something other than the protocol throws between the stored marker and the verdict (a metric listener did,
-        // in another test): the caller hears Internal, and the marker is left without an outcome.
+        // The next signature re-runs that check from its marker first (same c3: nothing new is learnt), it passes, the
+        // marker is cleared and the signature goes ahead, in the same activation.
+        long reruns = _reruns.Count;
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        MpcSignature signature = await client.SignDigestAsync(key, digest);
+        Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
+        Assert.Equal(reruns + 1, _reruns.Count);
+        Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
+    }
+
+    [Fact]
+    public async Task A_rerun_that_storage_cuts_short_is_tried_again_at_the_next_signature_and_the_key_signs()
+    {
+        const string user = "rerun-storage-blip";
+        using MpcSignerClient client = _server.Client(user);
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await InterruptFinalCheckAsync(user, client, key);
+
+        // The next signature's re-run cannot read the status record (a storage blip): it decrypts nothing, the marker
+        // stays, and the key is refused as frozen.
+        _storage.FailNextReads("status", 1);
+        long decryptions = _decryptions.Count, reruns = _reruns.Count, notRun = _rerunsNotRun.Count;
+        MpcSignerException refused = await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.Status);
+        Assert.Equal(notRun + 1, _rerunsNotRun.Count);
+        Assert.Equal(decryptions, _decryptions.Count);
+
+        // Storage answers again: the signature after it re-runs the check (it passes), clears the marker and goes ahead in
+        // the same activation, instead of the key being refused until the grain is next activated.
+        byte[] digest = RandomNumberGenerator.GetBytes(32);
+        MpcSignature signature = await client.SignDigestAsync(key, digest);
+        Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
+        Assert.Equal(reruns + 2, _reruns.Count);
+        Assert.Equal(notRun + 1, _rerunsNotRun.Count);
+        Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
+    }
+
+    /// <summary>
+    /// A signature whose final check something other than the protocol cuts short between the stored marker and the
+    /// verdict (a metric listener throwing, as one did in another test): the caller hears Internal, and the marker is
+    /// left without an outcome in the activation that wrote it.
+    /// </summary>
+    private async Task InterruptFinalCheckAsync(string user, MpcSignerClient client, MpcKey key)
+    {
         IMeterFactory factory = _server.MeterFactory!;
         int thrown = 0;
         using var listener = new MeterListener();
@@ -147,15 +190,6 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         listener.Start();
         Assert.Equal(StatusCode.Internal, (await Refused(() => client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32)))).Status);
         Assert.NotNull((await ReadStatusAsync(user)).Keys[key.KeyId].PendingCheck);
-
-        // The next signature re-runs that check from its marker first (same c3: nothing new is learnt), it passes, the
-        // marker is cleared and the signature goes ahead, in the same activation.
-        long reruns = _reruns.Count;
-        byte[] digest = RandomNumberGenerator.GetBytes(32);
-        MpcSignature signature = await client.SignDigestAsync(key, digest);
-        Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
-        Assert.Equal(reruns + 1, _reruns.Count);
-        Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
     }
 
     [Fact]
