@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Core;
 using Mpc.Client;
@@ -189,6 +190,31 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     {
         var huge = new BeginKeyGenRequest { Request = ByteString.CopyFrom(new byte[MpcServerHost.MaxReceiveMessageBytes + 1]) };
         Assert.Equal(StatusCode.ResourceExhausted, await Status(async () => await Grpc.BeginKeyGenAsync(huge, Auth)));
+    }
+
+    // ---- certificate chains ----
+
+    [Fact]
+    public async Task Certificate_chain_with_an_oversized_pss_signature_is_invalid_argument_and_the_stored_chain_stays()
+    {
+        // A leaf whose RSASSA-PSS signature value exceeds the issuer's modulus: a malformed chain, so InvalidArgument
+        // (the .proto's promise), where the verifier's exception used to surface as Internal.
+        using RSA issuerKey = RSA.Create(2048);
+        X509SignatureGenerator pss = X509SignatureGenerator.CreateForRSA(issuerKey, RSASignaturePadding.Pss);
+        byte[] issuer = CraftedCertificates.SelfIssued("CN=Wire Issuer", new PublicKey(issuerKey), pss);
+        byte[] leaf = CraftedCertificates.Issue("CN=Wire Leaf", PublicKey.CreateFromSubjectPublicKeyInfo(_key.SubjectPublicKeyInfo, out _), "CN=Wire Issuer", pss);
+        byte[] oversized = CraftedCertificates.WithSignatureValue(leaf, Enumerable.Repeat((byte)0xFF, 256).ToArray());
+        KeyInfo before = await Grpc.GetKeyAsync(new GetKeyRequest { KeyId = _key.KeyId }, Auth);
+        var request = new SetCertificateChainRequest { KeyId = _key.KeyId };
+        request.CertificateChain.Add(ByteString.CopyFrom(oversized));
+        request.CertificateChain.Add(ByteString.CopyFrom(issuer));
+
+        RpcException refused = await Assert.ThrowsAsync<RpcException>(async () => await Grpc.SetCertificateChainAsync(request, Auth));
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.StartsWith("Certificate 1's signature cannot be checked with certificate 2's key", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before.CertificateChain, (await Grpc.GetKeyAsync(new GetKeyRequest { KeyId = _key.KeyId }, Auth)).CertificateChain);
+        await AssertKeyStillSigns();
     }
 
     // ---- signing ----
