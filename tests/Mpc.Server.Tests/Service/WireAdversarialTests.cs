@@ -314,10 +314,12 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Garbage_ciphertext_is_invalid_argument()
+    public async Task Garbage_ciphertext_is_invalid_argument_and_spends_the_session()
     {
-        (SignCommitment commitment, _, _) = await UpToCiphertext();
+        (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
         Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, [1, 2, 3]), Auth)));
+        // A refused round burns the session (docs/service.md): the honest c3 that follows finds none, so k1 never meets it.
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, ciphertext.Encode()), Auth)));
         await AssertKeyStillSigns();
     }
 
