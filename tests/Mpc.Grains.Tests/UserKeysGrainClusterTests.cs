@@ -254,6 +254,51 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
         Assert.Null(await fixture.GrainFactory.GetGrain<IKeyOwnerGrain>("chain-cap-import").GetOwner());
     }
 
+    [Fact]
+    public async Task A_backup_restores_onto_a_key_at_sixteen_live_pairs_since_the_restore_retires_it()
+    {
+        // The completion allows a restore one pair of slack (the backup it consumes is retired in the same write), so
+        // the first round must not refuse what the completion would store.
+        const string user = "restore-at-cap-user";
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>(user);
+        (KeySummary key, ClientKeyShare primary) = await CreateKeyWithShare(grain, "restore-at-cap");
+        using ClientKeyShare primaryShare = primary;
+        using ClientKeyShare backup = await Refresh(grain, primaryShare, RefreshPurpose.Backup, "backup");
+        // Fourteen more live pairs, as other devices' enrolments would have left them: sixteen with the primary and the backup.
+        fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state =>
+        {
+            for (int d = 0; d < UserStateLimits.MaxDevicesPerKey - 2; d++)
+            {
+                state.Keys[key.KeyId].Devices[$"device-{d}"] = new StoredDevice { DeviceId = $"device-{d}", SealedShare = [1], ShareId = [(byte)d], CreatedAt = DateTimeOffset.UtcNow };
+            }
+        });
+        await fixture.GrainFactory.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(UserStateLimits.MaxDevicesPerKey, (await grain.ListDevices(key.KeyId)).Count(d => d.RevokedAt is null));
+
+        using ClientKeyShare restored = await Refresh(grain, backup, RefreshPurpose.Restore, "new phone");
+
+        IReadOnlyList<DeviceSummary> devices = await grain.ListDevices(key.KeyId);
+        Assert.Equal(UserStateLimits.MaxDevicesPerKey, devices.Count(d => d.RevokedAt is null));
+        Assert.NotNull(devices.Single(d => d.DeviceId == backup.DeviceId).RevokedAt);
+        Assert.Null(devices.Single(d => d.DeviceId == restored.DeviceId).RevokedAt);
+        // An enrolment at the cap still has no place: only a restore frees one.
+        using var enrol = RefreshClientSession.FromShare(restored, RefreshPurpose.Enrol, fixture.RingPedersen, BigNumBackends.Default);
+        SignerException full = await Assert.ThrowsAsync<SignerException>(() => grain.BeginRefresh(key.KeyId,
+            new RefreshStart(new DeviceShare(restored.DeviceId, restored.ShareId), RefreshPurpose.Enrol, "tablet", enrol.Start().Encode())));
+        Assert.Equal(SignerErrorKind.ResourceExhausted, full.Kind);
+    }
+
+    /// <summary>Refresh rounds 1-5 through the grain from <paramref name="source"/>: the new pair's client share.</summary>
+    private async Task<ClientKeyShare> Refresh(IUserKeysGrain grain, ClientKeyShare source, RefreshPurpose purpose, string label)
+    {
+        using var session = RefreshClientSession.FromShare(source, purpose, fixture.RingPedersen, BigNumBackends.Default);
+        RefreshStarted started = await grain.BeginRefresh(source.KeyId, new RefreshStart(new DeviceShare(source.DeviceId, source.ShareId), purpose, label, session.Start().Encode()));
+        byte[] serverShare = await grain.ContinueRefresh(source.KeyId, started.RefreshId, session.HandleCommitment(RefreshCommitment.Decode(started.Commitment)).Encode());
+        RefreshClientOutput output = session.HandleServerShare(RefreshServerShare.Decode(serverShare, source.Curve));
+        await grain.CompleteRefresh(source.KeyId, started.RefreshId, output.Confirmation.Encode());
+        return output.Share;
+    }
+
     /// <summary>Keys with the given numbers of live pairs, as storage would hold them (the shares are never opened).</summary>
     private static void SeedKeys(UserKeysState state, int[] devicesPerKey)
     {
