@@ -326,9 +326,18 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     [Fact]
     public async Task Ciphertext_outside_the_group_is_invalid_argument_and_does_not_freeze()
     {
-        (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
-        byte[] zero = (ciphertext with { C3 = BigInteger.Zero }).Encode();
-        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, zero), Auth)));
+        // The group check is part of the proof's verification (SignCiphertextChecks): refused as a failed proof, with
+        // its reason and wording (docs/service.md, "Status codes").
+        foreach (BigInteger outside in new[] { BigInteger.Zero, _key.Share.Paillier.N.Multiply(_key.Share.Paillier.N) })
+        {
+            (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
+            byte[] encoded = (ciphertext with { C3 = outside }).Encode();
+            RpcException refused = await Assert.ThrowsAsync<RpcException>(async () => await Grpc.SignFinishAsync(Finish(commitment, encoded), Auth));
+            Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+            Assert.Equal("PROOF_FAILED", refused.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+            Assert.StartsWith("The signing ciphertext's proof was refused (ProofFailed: ", refused.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains("c3 is not in Z*_{N²}", refused.Status.Detail, StringComparison.Ordinal);
+        }
         await AssertKeyStillSigns();
     }
 
