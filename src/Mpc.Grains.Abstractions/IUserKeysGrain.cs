@@ -76,7 +76,8 @@ public interface IUserKeysGrain : IGrainWithStringKey
 
     /// <summary>
     /// Replaces the key's certificate chain (leaf first, DER). Refused (InvalidArgument) unless every certificate
-    /// parses, the chain is ordered and the leaf certifies exactly this key's public key. Allowed on frozen keys.
+    /// parses, the chain is ordered, the leaf certifies exactly this key's public key and every issuer's key is within
+    /// bounds (RSA of at most 4096 bits, EC on a named curve, Ed25519, Ed448). Allowed on frozen keys.
     /// </summary>
     [Alias("SetCertificateChain")]
     Task<KeySummary> SetCertificateChain(string keyId, [Immutable] byte[][] chainDer);

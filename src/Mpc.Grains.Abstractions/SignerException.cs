@@ -53,4 +53,22 @@ public sealed class SignerException : Exception
     /// <summary>When a refused call may be retried (a rate limit); sent as <c>google.rpc.RetryInfo</c>.</summary>
     [Id(2)]
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>
+    /// The one mapping from a refused protocol step to a refusal, for the grains and for a protocol exception that reaches
+    /// the gRPC front end unwrapped: a round out of order is FailedPrecondition, an unusable big-number backend is the
+    /// server's failure (Internal), anything else is the caller's message (InvalidArgument). The reason is the protocol's
+    /// error code (PROOF_FAILED, ...).
+    /// </summary>
+    public static SignerException FromProtocol(Mpc.Crypto.MpcProtocolException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        SignerErrorKind kind = e.Code switch
+        {
+            Mpc.Crypto.MpcErrorCode.UnexpectedMessage => SignerErrorKind.FailedPrecondition,
+            Mpc.Crypto.MpcErrorCode.BackendUnavailable => SignerErrorKind.Internal,
+            _ => SignerErrorKind.InvalidArgument,
+        };
+        return new SignerException(kind, e.Message) { Reason = ErrorReasons.Of(e.Code) };
+    }
 }

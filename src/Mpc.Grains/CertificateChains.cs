@@ -3,7 +3,11 @@ using System.Security.Cryptography.X509Certificates;
 using Mpc.Crypto.Curves;
 using Mpc.Grains.Abstractions;
 using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.EdEC;
+using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Asn1.X9;
+using Org.BouncyCastle.Math;
 
 namespace Mpc.Grains;
 
@@ -26,7 +30,8 @@ internal static class CertificateChains
 
     /// <summary>
     /// Checks <paramref name="chainDer"/> (leaf first, DER) against the key's curve and public key and returns
-    /// copies of the certificates to store. Throws <see cref="SignerException"/> (InvalidArgument) otherwise.
+    /// copies of the certificates to store. Throws <see cref="SignerException"/> (InvalidArgument, one line) otherwise,
+    /// whatever part of the chain fails to parse or verify.
     /// </summary>
     public static List<byte[]> Parse(IReadOnlyList<byte[]>? chainDer, CurveKind curveKind, byte[] compressedPublicKey)
     {
@@ -51,17 +56,32 @@ internal static class CertificateChains
             {
                 certificates.Add(Load(chainDer[i], i));
             }
+            // Cheap checks first, so a chain built to cost work (an issuer key whose BouncyCastle validation alone
+            // runs Miller-Rabin on a 16384-bit modulus, or verifies with a huge exponent) is refused before any of
+            // that work runs on the grain's scheduler.
+            RequireLeafKey(certificates[0], curveKind, compressedPublicKey);
+            var parsed = new List<Org.BouncyCastle.X509.X509Certificate>(certificates.Count);
+            for (int i = 0; i < certificates.Count; i++)
+            {
+                parsed.Add(ParseStructure(chainDer[i], i));
+                if (i > 0)
+                {
+                    RequireIssuerKey(parsed[i].CertificateStructure.SubjectPublicKeyInfo, i);
+                }
+            }
             for (int i = 0; i + 1 < certificates.Count; i++)
+            {
+                if (!certificates[i].IssuerName.RawData.AsSpan().SequenceEqual(certificates[i + 1].SubjectName.RawData))
+                {
+                    throw NotIssuedBy(i);
+                }
+            }
+            for (int i = 0; i + 1 < parsed.Count; i++)
             {
                 // Each certificate must be signed by the next one, so the stored chain is a chain; whether its top
                 // is trusted (and validity, revocation) stays the verifier's decision.
-                if (!certificates[i].IssuerName.RawData.AsSpan().SequenceEqual(certificates[i + 1].SubjectName.RawData)
-                    || !SignedBy(chainDer[i], chainDer[i + 1]))
-                {
-                    throw Invalid($"Certificate {i + 2} did not issue certificate {i + 1}; order the chain leaf first, each followed by its issuer.");
-                }
+                RequireSignedBy(parsed[i], parsed[i + 1], i);
             }
-            RequireLeafKey(certificates[0], curveKind, compressedPublicKey);
             return [.. certificates.Select(c => c.RawData)];
         }
         finally
@@ -73,20 +93,106 @@ internal static class CertificateChains
         }
     }
 
-    private static bool SignedBy(byte[] subjectDer, byte[] issuerDer)
+    /// <summary>
+    /// Largest RSA modulus accepted in an issuer's key. 4096 bits covers the CA keys in use (roots of 4096 bits are
+    /// the largest common ones); BouncyCastle's key validation costs about 0.1 s at that size, and 5 s at 16384.
+    /// </summary>
+    public const int MaxRsaIssuerBits = 4096;
+
+    /// <summary>Longest RSA public exponent accepted (FIPS 186-5 bounds e below 2^256); it bounds the verification's cost.</summary>
+    public const int MaxRsaExponentBits = 256;
+
+    /// <summary>
+    /// Bounds the work any issuer's key can cause before it is built: RSA within <see cref="MaxRsaIssuerBits"/> with a
+    /// sane exponent, EC only on a named curve (explicit parameters could describe any field), or EdDSA (fixed size).
+    /// Other key types (DSA, whose parameters are unbounded, GOST, ...) are refused.
+    /// </summary>
+    private static void RequireIssuerKey(SubjectPublicKeyInfo key, int index)
+    {
+        DerObjectIdentifier algorithm = key.Algorithm.Algorithm;
+        if (algorithm.Equals(PkcsObjectIdentifiers.RsaEncryption) || algorithm.Equals(PkcsObjectIdentifiers.IdRsassaPss))
+        {
+            RsaPublicKeyStructure rsa;
+            try
+            {
+                rsa = RsaPublicKeyStructure.GetInstance(key.ParsePublicKey());
+            }
+            catch (Exception e) when (IsRefusedInput(e))
+            {
+                throw Invalid($"Certificate {index + 1}'s RSA key is malformed ({OneLine(e)}).");
+            }
+            if (rsa.Modulus.SignValue <= 0 || rsa.Modulus.BitLength > MaxRsaIssuerBits)
+            {
+                throw Invalid($"Certificate {index + 1}'s RSA key has a {rsa.Modulus.BitLength}-bit modulus; issuer keys of at most {MaxRsaIssuerBits} bits are accepted.");
+            }
+            BigInteger exponent = rsa.PublicExponent;
+            if (exponent.CompareTo(BigInteger.Three) < 0 || !exponent.TestBit(0) || exponent.BitLength > MaxRsaExponentBits)
+            {
+                throw Invalid($"Certificate {index + 1}'s RSA public exponent ({exponent.BitLength} bits) is not an odd number from 3 to 2^{MaxRsaExponentBits} - 1.");
+            }
+            return;
+        }
+        if (algorithm.Equals(X9ObjectIdentifiers.IdECPublicKey))
+        {
+            if (key.Algorithm.Parameters is not DerObjectIdentifier curve || ECNamedCurveTable.GetName(curve) is null)
+            {
+                throw Invalid($"Certificate {index + 1}'s EC key is not on a named curve; issuer keys on a named curve only are accepted.");
+            }
+            return;
+        }
+        if (algorithm.Equals(EdECObjectIdentifiers.id_Ed25519) || algorithm.Equals(EdECObjectIdentifiers.id_Ed448))
+        {
+            return;
+        }
+        throw Invalid($"Certificate {index + 1}'s key ({algorithm.Id}) is not accepted for an issuer: RSA of at most {MaxRsaIssuerBits} bits, EC on a named curve, Ed25519 or Ed448.");
+    }
+
+    private static Org.BouncyCastle.X509.X509Certificate ParseStructure(byte[] der, int index)
     {
         try
         {
-            var parser = new Org.BouncyCastle.X509.X509CertificateParser();
-            parser.ReadCertificate(subjectDer).Verify(parser.ReadCertificate(issuerDer).GetPublicKey());
-            return true;
+            return new Org.BouncyCastle.X509.X509CertificateParser().ReadCertificate(der)
+                ?? throw Invalid($"Certificate {index + 1} of the chain is not a DER X.509 certificate.");
         }
-        catch (Exception e) when (e is Org.BouncyCastle.Security.GeneralSecurityException or Org.BouncyCastle.Security.Certificates.CertificateException
-            or Org.BouncyCastle.Security.InvalidKeyException or Org.BouncyCastle.Security.SecurityUtilityException or ArgumentException or InvalidOperationException or IOException)
+        catch (Exception e) when (IsRefusedInput(e))
         {
-            return false;
+            throw Invalid($"Certificate {index + 1} of the chain is not a DER X.509 certificate ({OneLine(e)}).");
         }
     }
+
+    private static void RequireSignedBy(Org.BouncyCastle.X509.X509Certificate subject, Org.BouncyCastle.X509.X509Certificate issuer, int index)
+    {
+        try
+        {
+            subject.Verify(issuer.GetPublicKey());
+        }
+        catch (Org.BouncyCastle.Security.InvalidKeyException)
+        {
+            // BouncyCastle's answer for a signature that does not verify.
+            throw NotIssuedBy(index);
+        }
+        catch (Exception e) when (IsRefusedInput(e))
+        {
+            throw Invalid($"Certificate {index + 1}'s signature cannot be checked with certificate {index + 2}'s key ({OneLine(e)}).");
+        }
+    }
+
+    /// <summary>
+    /// Whatever BouncyCastle throws while parsing or verifying the client's certificates is the client's mistake: the
+    /// types vary by algorithm (an RSASSA-PSS signature value above the modulus is a DataLengthException, a malformed
+    /// structure an InvalidCastException or IOException), and the only input is the chain. Running out of memory is not.
+    /// </summary>
+    private static bool IsRefusedInput(Exception e) => e is not (OutOfMemoryException or SignerException);
+
+    private static string OneLine(Exception e)
+    {
+        string message = string.Join(' ', e.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+        message = message.Length <= 160 ? message : message[..160] + "…";
+        return $"{e.GetType().Name}: {message}";
+    }
+
+    private static SignerException NotIssuedBy(int index) =>
+        Invalid($"Certificate {index + 2} did not issue certificate {index + 1}; order the chain leaf first, each followed by its issuer.");
 
     private static X509Certificate2 Load(byte[]? der, int index)
     {

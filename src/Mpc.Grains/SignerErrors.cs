@@ -3,15 +3,10 @@ using Mpc.Grains.Abstractions;
 
 namespace Mpc.Grains;
 
-/// <summary>The one mapping from protocol refusals to grain error kinds.</summary>
+/// <summary>The grains' refusals; a protocol refusal maps through the service's one mapping, <see cref="SignerException.FromProtocol"/>.</summary>
 internal static class SignerErrors
 {
-    public static SignerException From(MpcProtocolException e) => new(e.Code switch
-    {
-        MpcErrorCode.UnexpectedMessage => SignerErrorKind.FailedPrecondition,
-        MpcErrorCode.BackendUnavailable => SignerErrorKind.Internal,
-        _ => SignerErrorKind.InvalidArgument,
-    }, e.Message) { Reason = ErrorReasons.Of(e.Code) };
+    public static SignerException From(MpcProtocolException e) => SignerException.FromProtocol(e);
 
     /// <summary>A c3 whose proof failed: refused before decryption, so the key stays active; the session is spent.</summary>
     public static SignerException CiphertextProofFailed(MpcProtocolException e) =>

@@ -30,7 +30,15 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
         }
         catch (MpcProtocolException e)
         {
-            throw Refusal(StatusCode.InvalidArgument, e.Message, ErrorReasons.Of(e.Code));
+            // A protocol refusal that reached this point unwrapped gets the grains' status for it, not a blanket
+            // InvalidArgument: an out-of-order round is FailedPrecondition, and a server whose backend failed is not
+            // the caller's mistake.
+            SignerException refusal = SignerException.FromProtocol(e);
+            if (refusal.Kind == SignerErrorKind.Internal)
+            {
+                logger.LogError(e, "Protocol failure inside the server in {Method}", context.Method);
+            }
+            throw Refusal(ToStatusCode(refusal.Kind), refusal.Message, refusal.Reason ?? ErrorReasons.Of(refusal.Kind));
         }
         catch (RpcException e) when (e.StatusCode is not StatusCode.OK and not StatusCode.Cancelled && e.GetRpcStatus() is null)
         {

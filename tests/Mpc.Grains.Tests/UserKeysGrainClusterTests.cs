@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Mpc.Crypto.BigNum;
@@ -9,6 +11,7 @@ using Mpc.Grains.Sealing;
 using Mpc.Protocol.KeyGen;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
+using Mpc.Protocol.Refresh;
 using Mpc.Protocol.Signing;
 using Orleans.Hosting;
 using Orleans.Runtime.Hosting;
@@ -178,6 +181,149 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
             Assert.Equal(SignerErrorKind.NotFound, replay.Kind);
             Assert.Equal(KeyStatus.Active, (await grain.GetKey(key.KeyId))!.Status);
         }
+    }
+
+    [Fact]
+    public async Task A_user_at_the_device_cap_is_refused_at_BeginKeyGen_and_BeginImport_and_no_key_id_is_claimed()
+    {
+        // 64 live pairs over fewer than 32 keys: the key count alone lets a key generation begin, and its store (after
+        // a second of Paillier work on each side) would be refused.
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("device-cap-user");
+        fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state => SeedKeys(state, [16, 16, 16, 16]));
+        using var client = new KeyGenClientSession(CurveKind.P256, fixture.RingPedersen, BigNumBackends.Default);
+
+        SignerException keyGen = await Assert.ThrowsAsync<SignerException>(() => grain.BeginKeyGen("device-cap-keygen", client.Start().Encode()));
+        SignerException import = await Assert.ThrowsAsync<SignerException>(() => grain.BeginImport("device-cap-import", ImportOf(out _)));
+
+        foreach (SignerException e in new[] { keyGen, import })
+        {
+            Assert.Equal(SignerErrorKind.ResourceExhausted, e.Kind);
+            Assert.Equal("This user's keys have 64 devices and backups in all; at most 64 are allowed. Revoke some first.", e.Message);
+        }
+        Assert.Null(await fixture.GrainFactory.GetGrain<IKeyOwnerGrain>("device-cap-keygen").GetOwner());
+        Assert.Null(await fixture.GrainFactory.GetGrain<IKeyOwnerGrain>("device-cap-import").GetOwner());
+        Assert.Equal(4, (await grain.ListKeys()).Count);
+    }
+
+    [Fact]
+    public async Task A_store_refused_by_a_cap_reached_since_the_first_round_claims_no_key_id()
+    {
+        // 63 live pairs: two key generations begin, the first one's key takes the 64th place, and the second is refused
+        // before its id is claimed (a claim is durable: one per refused attempt would pile up in storage).
+        const string user = "device-race-user";
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>(user);
+        fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state => SeedKeys(state, [15, 16, 16, 16]));
+        using var first = new KeyGenClientSession(CurveKind.P256, fixture.RingPedersen, BigNumBackends.Default);
+        using var second = new KeyGenClientSession(CurveKind.P256, fixture.RingPedersen, BigNumBackends.Default);
+        byte[] firstCommitment = await grain.BeginKeyGen("device-race-1", first.Start().Encode());
+        byte[] secondCommitment = await grain.BeginKeyGen("device-race-2", second.Start().Encode());
+
+        KeyGenCompletion stored = await grain.CompleteKeyGen("device-race-1", first.HandleCommitment(KeyGenCommitment.Decode(firstCommitment)).Encode());
+        SignerException refused = await Assert.ThrowsAsync<SignerException>(
+            () => grain.CompleteKeyGen("device-race-2", second.HandleCommitment(KeyGenCommitment.Decode(secondCommitment)).Encode()));
+
+        Assert.Equal("device-race-1", stored.Key.KeyId);
+        Assert.Equal(user, await fixture.GrainFactory.GetGrain<IKeyOwnerGrain>("device-race-1").GetOwner());
+        Assert.Equal(SignerErrorKind.ResourceExhausted, refused.Kind);
+        Assert.Contains("64 devices and backups", refused.Message, StringComparison.Ordinal);
+        Assert.Null(await fixture.GrainFactory.GetGrain<IKeyOwnerGrain>("device-race-2").GetOwner());
+        Assert.Null(await grain.GetKey("device-race-2"));
+    }
+
+    [Fact]
+    public async Task An_import_whose_chain_passes_the_users_chain_cap_is_refused_at_BeginImport()
+    {
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("chain-cap-user");
+        fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state =>
+        {
+            SeedKeys(state, [1, 1]);
+            foreach (StoredKey key in state.Keys.Values)
+            {
+                key.CertificateChain = [new byte[UserStateLimits.MaxChainBytesPerKey]];
+            }
+        });
+
+        ImportStart start = ImportOf(out int chainBytes);
+
+        SignerException e = await Assert.ThrowsAsync<SignerException>(() => grain.BeginImport("chain-cap-import", start));
+
+        Assert.Equal(SignerErrorKind.ResourceExhausted, e.Kind);
+        Assert.Equal(
+            $"This user's certificate chains would take {UserStateLimits.MaxChainBytesPerUser + chainBytes} bytes; at most {UserStateLimits.MaxChainBytesPerUser} are allowed over all keys (the other keys' chains take {UserStateLimits.MaxChainBytesPerUser}).",
+            e.Message);
+        Assert.Null(await fixture.GrainFactory.GetGrain<IKeyOwnerGrain>("chain-cap-import").GetOwner());
+    }
+
+    [Fact]
+    public async Task A_backup_restores_onto_a_key_at_sixteen_live_pairs_since_the_restore_retires_it()
+    {
+        // The completion allows a restore one pair of slack (the backup it consumes is retired in the same write), so
+        // the first round must not refuse what the completion would store.
+        const string user = "restore-at-cap-user";
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>(user);
+        (KeySummary key, ClientKeyShare primary) = await CreateKeyWithShare(grain, "restore-at-cap");
+        using ClientKeyShare primaryShare = primary;
+        using ClientKeyShare backup = await Refresh(grain, primaryShare, RefreshPurpose.Backup, "backup");
+        // Fourteen more live pairs, as other devices' enrolments would have left them: sixteen with the primary and the backup.
+        fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state =>
+        {
+            for (int d = 0; d < UserStateLimits.MaxDevicesPerKey - 2; d++)
+            {
+                state.Keys[key.KeyId].Devices[$"device-{d}"] = new StoredDevice { DeviceId = $"device-{d}", SealedShare = [1], ShareId = [(byte)d], CreatedAt = DateTimeOffset.UtcNow };
+            }
+        });
+        await fixture.GrainFactory.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Equal(UserStateLimits.MaxDevicesPerKey, (await grain.ListDevices(key.KeyId)).Count(d => d.RevokedAt is null));
+
+        using ClientKeyShare restored = await Refresh(grain, backup, RefreshPurpose.Restore, "new phone");
+
+        IReadOnlyList<DeviceSummary> devices = await grain.ListDevices(key.KeyId);
+        Assert.Equal(UserStateLimits.MaxDevicesPerKey, devices.Count(d => d.RevokedAt is null));
+        Assert.NotNull(devices.Single(d => d.DeviceId == backup.DeviceId).RevokedAt);
+        Assert.Null(devices.Single(d => d.DeviceId == restored.DeviceId).RevokedAt);
+        // An enrolment at the cap still has no place: only a restore frees one.
+        using var enrol = RefreshClientSession.FromShare(restored, RefreshPurpose.Enrol, fixture.RingPedersen, BigNumBackends.Default);
+        SignerException full = await Assert.ThrowsAsync<SignerException>(() => grain.BeginRefresh(key.KeyId,
+            new RefreshStart(new DeviceShare(restored.DeviceId, restored.ShareId), RefreshPurpose.Enrol, "tablet", enrol.Start().Encode())));
+        Assert.Equal(SignerErrorKind.ResourceExhausted, full.Kind);
+    }
+
+    /// <summary>Refresh rounds 1-5 through the grain from <paramref name="source"/>: the new pair's client share.</summary>
+    private async Task<ClientKeyShare> Refresh(IUserKeysGrain grain, ClientKeyShare source, RefreshPurpose purpose, string label)
+    {
+        using var session = RefreshClientSession.FromShare(source, purpose, fixture.RingPedersen, BigNumBackends.Default);
+        RefreshStarted started = await grain.BeginRefresh(source.KeyId, new RefreshStart(new DeviceShare(source.DeviceId, source.ShareId), purpose, label, session.Start().Encode()));
+        byte[] serverShare = await grain.ContinueRefresh(source.KeyId, started.RefreshId, session.HandleCommitment(RefreshCommitment.Decode(started.Commitment)).Encode());
+        RefreshClientOutput output = session.HandleServerShare(RefreshServerShare.Decode(serverShare, source.Curve));
+        await grain.CompleteRefresh(source.KeyId, started.RefreshId, output.Confirmation.Encode());
+        return output.Share;
+    }
+
+    /// <summary>Keys with the given numbers of live pairs, as storage would hold them (the shares are never opened).</summary>
+    private static void SeedKeys(UserKeysState state, int[] devicesPerKey)
+    {
+        EcCurve curve = EcCurve.Get(CurveKind.P256);
+        for (int k = 0; k < devicesPerKey.Length; k++)
+        {
+            var key = new StoredKey { KeyId = $"seeded-{k}", Curve = (int)CurveKind.P256, PublicKey = curve.EncodePoint(curve.G), CreatedAt = DateTimeOffset.UtcNow };
+            for (int d = 0; d < devicesPerKey[k]; d++)
+            {
+                key.Devices[$"device-{d}"] = new StoredDevice { DeviceId = $"device-{d}", SealedShare = [1], ShareId = [(byte)d], CreatedAt = DateTimeOffset.UtcNow };
+            }
+            state.Keys[key.KeyId] = key;
+        }
+    }
+
+    /// <summary>An import's first round for a fresh P-256 key, with the key's own self-signed certificate as its chain.</summary>
+    private ImportStart ImportOf(out int chainBytes)
+    {
+        using var whole = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var d = new Org.BouncyCastle.Math.BigInteger(1, whole.ExportParameters(true).D);
+        using RefreshClientSession session = RefreshClientSession.ForImport(CurveKind.P256, d, fixture.RingPedersen, BigNumBackends.Default, out byte[] seed, out byte[] publicKey);
+        using X509Certificate2 certificate = new CertificateRequest("CN=Imported", whole, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        chainBytes = certificate.RawData.Length;
+        return new ImportStart(CurveKind.P256, publicKey, seed, [certificate.RawData], "imported", session.Start().Encode());
     }
 
     /// <summary>Key generation rounds 1-4 through the grain (the client's side in process).</summary>

@@ -119,7 +119,9 @@ public sealed class KeyAuditGrain : Grain, IKeyAuditGrain
         {
             await EnsureHeadAsync();
             AuditHeadState head = _head;
-            long last = Math.Min(head.Count, from + count - 1);
+            // A page past the end is empty, however far past: from + count - 1 would overflow near long.MaxValue, so
+            // the page is measured from the head down (head.Count - from cannot overflow, both being non-negative).
+            long last = head.Count - from < count ? head.Count : from + count - 1;
             var entries = new List<AuditEntry>();
             long sealedEnd = head.SealedSegments * SegmentSize;
             for (long sequence = from; sequence <= last;)

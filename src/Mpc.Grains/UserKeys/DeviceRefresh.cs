@@ -50,7 +50,8 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
         };
         if (purpose != RefreshPurpose.Refresh)
         {
-            DeviceRules.RequireRoom(key, slack: 0, suffix: "");
+            // As at completion: a restore retires the backup it consumes in the same write, so it needs no free place.
+            DeviceRules.RequireRoom(key, slack: purpose == RefreshPurpose.Restore ? 1 : 0, suffix: "");
         }
         if (purpose is RefreshPurpose.Enrol or RefreshPurpose.Backup)
         {

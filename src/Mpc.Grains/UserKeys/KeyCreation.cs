@@ -20,7 +20,9 @@ internal sealed class KeyCreation(UserKeysContext context)
         }
         context.PurgeExpired();
         context.KeyGens.RequireRoom();
+        // Every cap the store will check, before the client and the server spend a key generation on a refusal.
         UserStateLimits.RequireKeyCapacity(context.Keys.State, context.KeyGens.Count + context.Refreshes.Imports);
+        UserStateLimits.RequireDeviceCapacity(context.Keys.State);
         KeyGenRequest decoded = UserKeysContext.Protocol(() => KeyGenRequest.Decode(request));
         var session = new KeyGenServerSession(keyId, context.Backend, context.Options.PaillierModulusBits) { PaillierKeys = context.PaillierKeys, KnownClientParameters = context.KnownClientParameters };
         KeyGenCommitment commitment;
@@ -85,7 +87,7 @@ internal sealed class KeyCreation(UserKeysContext context)
     }
 
     /// <summary>
-    /// Claims the key id and stores the generated key with its first device. On failure nothing is kept and the share
+    /// Stores the generated key with its first device (claiming its id). On failure nothing is kept and the share
     /// is disposed; with <paramref name="keepForRetry"/>, a failure that may pass (Internal: the claim or the write
     /// failed) leaves it waiting for the next confirmation instead.
     /// </summary>
@@ -95,7 +97,6 @@ internal sealed class KeyCreation(UserKeysContext context)
         StoredDevice device;
         try
         {
-            await ClaimKeyId(keyId);
             (stored, device) = await StoreNewKey(keyId, share, "", imported: false, []);
         }
         catch (Exception e)
@@ -120,7 +121,7 @@ internal sealed class KeyCreation(UserKeysContext context)
     /// Records this user as the key id's owner, durably, just before the key itself is stored: an abandoned key
     /// generation or import leaves no record. The id is 128 random bits, but if it were taken nothing is stored.
     /// </summary>
-    public async Task ClaimKeyId(string keyId)
+    private async Task ClaimKeyId(string keyId)
     {
         bool claimed;
         try
@@ -140,7 +141,9 @@ internal sealed class KeyCreation(UserKeysContext context)
 
     /// <summary>
     /// Stores a new key (generated or imported) with its first device, "primary", in one commit; a failed write keeps
-    /// nothing. The unsealed share is cached for the key's first signatures.
+    /// nothing. The caps are checked again (other keys or devices may have been stored since the first round) before
+    /// the key id is claimed: a claim is durable, so one made for a store that is then refused would stay behind, once
+    /// per attempt. The unsealed share is cached for the key's first signatures.
     /// </summary>
     public async Task<(StoredKey Key, StoredDevice Device)> StoreNewKey(string keyId, ServerKeyShare share, string label, bool imported, IReadOnlyList<byte[]> certificateChain)
     {
@@ -154,6 +157,7 @@ internal sealed class KeyCreation(UserKeysContext context)
         {
             UserStateLimits.RequireChainCapacity(context.Keys.State, keyId, chain);
         }
+        await ClaimKeyId(keyId);
         StoredDevice device = await context.Shares.Seal(keyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, label, share, now);
         StoredKey stored = await context.Keys.CommitAsync(new KeyChange(keyId, _ =>
         {

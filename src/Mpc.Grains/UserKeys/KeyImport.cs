@@ -11,7 +11,7 @@ namespace Mpc.Grains;
 
 /// <summary>
 /// Importing a key the user held whole: the client's seed share starts a refresh (<see cref="DeviceRefresh"/> runs its
-/// rounds), and the key is stored, claimed and audited when the refresh completes.
+/// rounds), and the key is claimed, stored and audited when the refresh completes.
 /// </summary>
 internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
 {
@@ -24,7 +24,9 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
         }
         context.PurgeExpired();
         context.Refreshes.RequireRoomForImport();
+        // Every cap the store will check, before the client and the server spend a refresh on a refusal.
         UserStateLimits.RequireKeyCapacity(context.Keys.State, context.KeyGens.Count + context.Refreshes.Imports);
+        UserStateLimits.RequireDeviceCapacity(context.Keys.State);
         string label = Identifiers.RequireLabel(start.Label);
         CurveKind curve = UserKeysContext.Protocol(() => EcCurve.Get(start.Curve).Kind);
         RefreshRequest request = UserKeysContext.Protocol(() => RefreshRequest.Decode(start.Request));
@@ -42,10 +44,11 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
         }
         try
         {
-            // Refuse a certificate for another key now, before the client does the refresh's work.
+            // Refuse a certificate for another key, or one the user's chains have no room for, now, before the client
+            // does the refresh's work.
             if (start.CertificateChain.Length > 0)
             {
-                CertificateChains.Parse(start.CertificateChain, curve, start.PublicKey);
+                UserStateLimits.RequireChainCapacity(context.Keys.State, keyId, CertificateChains.Parse(start.CertificateChain, curve, start.PublicKey));
             }
         }
         catch
@@ -64,7 +67,6 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{pending.KeyId}' already exists.");
         }
         EcCurve curve = EcCurve.Get(pending.Curve);
-        await creation.ClaimKeyId(pending.KeyId);
         (StoredKey stored, StoredDevice device) = await creation.StoreNewKey(pending.KeyId, share, pending.Label, imported: true, pending.Import!.CertificateChain);
         context.Logger.LogInformation("Imported key {KeyId} on {Curve}", pending.KeyId, curve.Name);
         context.Audit.Record(pending.KeyId, AuditEventKind.Import, device.DeviceId, default, AuditOutcomes.Ok,

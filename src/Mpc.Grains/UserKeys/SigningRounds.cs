@@ -83,14 +83,15 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         // Only an opened session finishes: a c3 sent for one whose nonce round never ran (a guessed or copied session id)
         // is told NotFound and burns nothing, so the device that holds that commitment can still use it.
         PendingSign pending = context.Signs.Find(id, keyId) is { Opened: true } opened ? opened : throw SignerErrors.UnknownSession();
-        SignCiphertext decoded = UserKeysContext.Protocol(() => SignCiphertext.Decode(ciphertext, key.CurveKind, pending.Session.PaillierModulusBits));
-        // The session is spent whatever happens below: its nonce never meets a second c3. Out of the sessions now, it is
-        // still used until this call ends, when it is disposed (spent) on every path, a refused final check included.
+        // The session is spent whatever happens below, a c3 that does not even decode included: its nonce never meets a
+        // second c3 (docs/service.md, "a refused round burns the session"). Out of the sessions now, it is still used
+        // until this call ends, when it is disposed (spent) on every path, a refused final check included.
         context.Signs.Detach(id);
         using SignServerSession session = pending.Session;
         FinalCheckRecord record;
         try
         {
+            SignCiphertext decoded = SignCiphertext.Decode(ciphertext, key.CurveKind, session.PaillierModulusBits);
             // The proof first: a refused c3 costs no storage write, leaves no marker and decrypts nothing.
             record = session.VerifyCiphertext(decoded);
         }

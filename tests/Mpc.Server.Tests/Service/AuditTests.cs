@@ -63,6 +63,24 @@ public sealed class AuditTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_page_past_the_end_is_empty_however_far_past()
+    {
+        // from_sequence is the client's to choose: near long.MaxValue the page's last sequence used to overflow
+        // (checked arithmetic), which reached the caller as Internal "cannot be read right now".
+        using MpcSignerClient client = server.Client("audit-past-the-end");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        MpcAuditPage log = await AuditLogs.WaitForEntriesAsync(client, key.KeyId, 1);
+
+        foreach (long from in new[] { log.HeadSequence + 1, long.MaxValue - 998, long.MaxValue })
+        {
+            MpcAuditPage page = await client.GetAuditAsync(key.KeyId, fromSequence: from);
+            Assert.Empty(page.Entries);
+            Assert.Equal(log.HeadSequence, page.HeadSequence);
+            Assert.Equal(log.HeadHash, page.HeadHash);
+        }
+    }
+
+    [Fact]
     public async Task An_entry_edited_in_storage_is_detected_and_named()
     {
         const string user = "audit-tamper";

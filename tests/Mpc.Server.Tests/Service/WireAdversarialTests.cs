@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Core;
 using Mpc.Client;
@@ -191,6 +192,31 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
         Assert.Equal(StatusCode.ResourceExhausted, await Status(async () => await Grpc.BeginKeyGenAsync(huge, Auth)));
     }
 
+    // ---- certificate chains ----
+
+    [Fact]
+    public async Task Certificate_chain_with_an_oversized_pss_signature_is_invalid_argument_and_the_stored_chain_stays()
+    {
+        // A leaf whose RSASSA-PSS signature value exceeds the issuer's modulus: a malformed chain, so InvalidArgument
+        // (the .proto's promise), where the verifier's exception used to surface as Internal.
+        using RSA issuerKey = RSA.Create(2048);
+        X509SignatureGenerator pss = X509SignatureGenerator.CreateForRSA(issuerKey, RSASignaturePadding.Pss);
+        byte[] issuer = CraftedCertificates.SelfIssued("CN=Wire Issuer", new PublicKey(issuerKey), pss);
+        byte[] leaf = CraftedCertificates.Issue("CN=Wire Leaf", PublicKey.CreateFromSubjectPublicKeyInfo(_key.SubjectPublicKeyInfo, out _), "CN=Wire Issuer", pss);
+        byte[] oversized = CraftedCertificates.WithSignatureValue(leaf, Enumerable.Repeat((byte)0xFF, 256).ToArray());
+        KeyInfo before = await Grpc.GetKeyAsync(new GetKeyRequest { KeyId = _key.KeyId }, Auth);
+        var request = new SetCertificateChainRequest { KeyId = _key.KeyId };
+        request.CertificateChain.Add(ByteString.CopyFrom(oversized));
+        request.CertificateChain.Add(ByteString.CopyFrom(issuer));
+
+        RpcException refused = await Assert.ThrowsAsync<RpcException>(async () => await Grpc.SetCertificateChainAsync(request, Auth));
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.StartsWith("Certificate 1's signature cannot be checked with certificate 2's key", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before.CertificateChain, (await Grpc.GetKeyAsync(new GetKeyRequest { KeyId = _key.KeyId }, Auth)).CertificateChain);
+        await AssertKeyStillSigns();
+    }
+
     // ---- signing ----
 
     [Fact]
@@ -288,19 +314,30 @@ public sealed class WireAdversarialTests(ServerFixture server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Garbage_ciphertext_is_invalid_argument()
+    public async Task Garbage_ciphertext_is_invalid_argument_and_spends_the_session()
     {
-        (SignCommitment commitment, _, _) = await UpToCiphertext();
+        (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
         Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, [1, 2, 3]), Auth)));
+        // A refused round burns the session (docs/service.md): the honest c3 that follows finds none, so k1 never meets it.
+        Assert.Equal(StatusCode.NotFound, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, ciphertext.Encode()), Auth)));
         await AssertKeyStillSigns();
     }
 
     [Fact]
     public async Task Ciphertext_outside_the_group_is_invalid_argument_and_does_not_freeze()
     {
-        (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
-        byte[] zero = (ciphertext with { C3 = BigInteger.Zero }).Encode();
-        Assert.Equal(StatusCode.InvalidArgument, await Status(async () => await Grpc.SignFinishAsync(Finish(commitment, zero), Auth)));
+        // The group check is part of the proof's verification (SignCiphertextChecks): refused as a failed proof, with
+        // its reason and wording (docs/service.md, "Status codes").
+        foreach (BigInteger outside in new[] { BigInteger.Zero, _key.Share.Paillier.N.Multiply(_key.Share.Paillier.N) })
+        {
+            (SignCommitment commitment, _, SignCiphertext ciphertext) = await UpToCiphertext();
+            byte[] encoded = (ciphertext with { C3 = outside }).Encode();
+            RpcException refused = await Assert.ThrowsAsync<RpcException>(async () => await Grpc.SignFinishAsync(Finish(commitment, encoded), Auth));
+            Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+            Assert.Equal("PROOF_FAILED", refused.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+            Assert.StartsWith("The signing ciphertext's proof was refused (ProofFailed: ", refused.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains("c3 is not in Z*_{N²}", refused.Status.Detail, StringComparison.Ordinal);
+        }
         await AssertKeyStillSigns();
     }
 
