@@ -19,7 +19,7 @@ internal static class DeviceEnrolmentCommands
         var keyId = new Option<string>("--key-id") { Description = "The key to enrol this device for (mpc device list and the existing device show it)", Required = true };
         var passphraseEnv = CommonOptions.PassphraseEnv();
         var command = new Command("request",
-            "On the NEW device: start an enrolment. Prints a request to carry to an existing device and a code to type there (valid 15 minutes).")
+            "On the NEW device: start an enrolment. Prints a request (stdout) to carry to an existing device, and shows a code (on the terminal only) to type there yourself (valid 15 minutes).")
         {
             output, keyId, passphraseEnv,
         };
@@ -30,12 +30,13 @@ internal static class DeviceEnrolmentCommands
             string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: true);
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(key);
             SecretFile.WriteAtomically(pendingPath, request.ExportPending(secret));
-            string code = request.Request.ConfirmationCode;
-            Console.Error.WriteLine("Carry the request below to an existing device, and read the code from THIS screen when you run there:");
-            Console.Error.WriteLine($"  mpc device handover --key KEYFILE --request <request> --out HANDOVER   (it asks for the code {code})");
-            Console.Error.WriteLine("Never copy the code from the channel that carried the request: it is what proves the request is this one.");
+            // The code goes to the terminal (stderr) only, never to stdout with the request: stdout is what gets redirected
+            // to a file or pasted into a chat, and a code that travels with the request proves nothing about it.
+            Console.Error.WriteLine("Carry the request (printed on stdout) to an existing device and run there:");
+            Console.Error.WriteLine("  mpc device handover --key KEYFILE --request <request> --out HANDOVER");
+            Console.Error.WriteLine($"Confirmation code: {request.Request.ConfirmationCode}");
+            Console.Error.WriteLine("Read it from THIS screen and type it on the existing device yourself; never send it with the request, or by the same channel.");
             Console.WriteLine(request.Request.ToToken());
-            Console.WriteLine($"Code: {code}");
             return Task.FromResult(0);
         }));
         return command;

@@ -212,9 +212,11 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
     /// <summary>`mpc device request` for <paramref name="keyId"/> into cli.pending: the request token and the code.</summary>
     private static async Task<(string Request, string Code)> RequestWithCliAsync(MpcCli cli, IReadOnlyDictionary<string, string> environment, string keyId)
     {
-        string[] lines = (await cli.RunAsync(environment, "device", "request", "--pending", "cli.pending", "--key-id", keyId))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return (lines[0], lines[1]["Code: ".Length..]);
+        (string stdout, string stderr) = await cli.RunWithStderrAsync(environment, "device", "request", "--pending", "cli.pending", "--key-id", keyId);
+        // The code is on the terminal (stderr) only; stdout is the request alone.
+        const string CodeLine = "Confirmation code: ";
+        string code = stderr.Split('\n', StringSplitOptions.TrimEntries).Single(l => l.StartsWith(CodeLine, StringComparison.Ordinal))[CodeLine.Length..];
+        return (stdout.Trim(), code);
     }
 
     /// <summary>`mpc device handover --no-wait` of cli.key for the browser's request (with its code): the handover text.</summary>

@@ -75,8 +75,11 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
 
     private static (string Token, string Code) RequestOf(ProcessResult result)
     {
-        string[] lines = result.Stdout.Trim().Split('\n');
-        return (lines[0].Trim(), Regex.Match(result.Stdout, @"Code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})").Groups[1].Value);
+        // Stdout is the request alone: the code is shown on the terminal (stderr), never sent along with the request.
+        string code = Regex.Match(result.Stderr, @"Confirmation code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})").Groups[1].Value;
+        Assert.NotEmpty(code);
+        Assert.DoesNotContain(code, result.Stdout, StringComparison.Ordinal);
+        return (Assert.Single(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), code);
     }
 
     private string? KeyIdOf(ProcessResult result) => KeyIdLine().Match(result.Stdout) is { Success: true } m ? m.Groups[1].Value : null;
