@@ -63,6 +63,8 @@ internal static class DeviceEnrolmentCommands
             string typed = parse.GetValue(code) ?? CommonOptions.PromptLine("Code shown on the new device", "--code");
             EnrolmentRequest confirmed = DeviceHandover.Confirm(parse.GetValue(request)!.Trim(), typed);
             bool wait = !parse.GetValue(noWait);
+            // Waiting ends in a refresh of the key file: locked before it is read, until the refresh is done.
+            using KeyFileLock? held = wait ? KeyFileLocks.LockExisting(parse.GetValue(keyFile)!) : null;
             OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
             MpcSignerClient? client = wait ? CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, verbose: false)) : null;
             using (client)
@@ -85,7 +87,7 @@ internal static class DeviceEnrolmentCommands
                     CryptographicOperations.ZeroMemory(secret);
                 }
                 Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol --pending PENDING --handover {Path.GetFileName(outPath)} --out KEYFILE");
-                if (client is null || watch is null)
+                if (client is null || watch is null || held is null)
                 {
                     Console.Error.WriteLine($"Once the new device is enrolled, run mpc refresh --key {opened.Path} here: until then the share inside the handover is this device's live share.");
                     return 0;
@@ -98,8 +100,8 @@ internal static class DeviceEnrolmentCommands
                 }
                 Console.Error.WriteLine($"Device {enrolled} is enrolled. Refreshing this device's pair, so the share that travelled in the handover stops working...");
                 using MpcKey key = client.OpenKey(share);
-                using MpcKey refreshed = await PendingRefresh.RunAsync(client, opened.Path, opened.Info.UserId, opened.Protection,
-                    save => client.RefreshKeyAsync(key, save, cancellationToken));
+                using MpcKey refreshed = await PendingRefresh.RunAsync(client, held, opened.Info.UserId, opened.Protection,
+                    save => client.RefreshKeyAsync(key, save, cancellationToken), cancellationToken);
                 Console.Error.WriteLine($"Done: {opened.Path} holds this device's new share; delete {outPath}.");
                 Console.WriteLine($"Enrolled device: {enrolled}");
             }
@@ -122,7 +124,8 @@ internal static class DeviceEnrolmentCommands
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
-            string outPath = TransferCommands.RequireNew(parse.GetValue(output)!);
+            using KeyFileLock held = KeyFileLocks.LockNew(parse.GetValue(output)!);
+            string outPath = held.KeyFile;
             string pendingPath = parse.GetValue(pending)!;
             string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: false);
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
@@ -163,8 +166,8 @@ internal static class DeviceEnrolmentCommands
             await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
             Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
             using (handedOver)
-            using (MpcKey enrolled = await PendingRefresh.RunAsync(client, outPath, opened.Identity.UserId, protection,
-                save => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!, save, cancellationToken)))
+            using (MpcKey enrolled = await PendingRefresh.RunAsync(client, held, opened.Identity.UserId, protection,
+                save => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!, save, cancellationToken), cancellationToken))
             {
                 DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
                 Console.Error.WriteLine($"Enrolled as device {enrolled.Share.DeviceId}; {outPath} holds its share. Delete the handover file.");

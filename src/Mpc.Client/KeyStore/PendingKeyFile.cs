@@ -3,11 +3,12 @@ using Mpc.Protocol.Keys;
 namespace Mpc.Client.KeyStore;
 
 /// <summary>
-/// Crash-safe replacement of a key file by a refresh (or an enrolment, restore or import): the new share is saved,
-/// durably, to <c>FILE.pending</c> before the server is asked to confirm it, then moved over <c>FILE</c>. A pending
-/// file left by an interrupted run (a crash, a power cut, a lost reply) is settled first by asking the server which
-/// share it holds (<see cref="RecoverAsync"/>). Whatever stops the process, one of the two files holds the share
-/// the server expects, and nothing is deleted that the server might still hold.
+/// Crash-safe replacement of a key file by a refresh (or its creation by an enrolment, restore or import): the new
+/// share is saved, durably, to <c>FILE.pending</c> before the server is asked to confirm it, then moved over
+/// <c>FILE</c> (or, when there is no <c>FILE</c> yet, to that name only if it is still free). A pending file left by an
+/// interrupted run (a crash, a power cut, a lost reply) is settled first by asking the server which share it holds
+/// (<see cref="RecoverAsync"/>). Whatever stops the process, one of the files holds the share the server expects, and
+/// nothing is deleted that the server might still hold. All of it runs under the key file's <see cref="KeyFileLock"/>.
 /// </summary>
 public static class PendingKeyFile
 {
@@ -22,8 +23,10 @@ public static class PendingKeyFile
     public static string UnconfirmedPathOf(string keyFile) => PendingPathOf(keyFile) + ".unconfirmed";
 
     /// <summary>
-    /// Settles an earlier interrupted run (<see cref="RecoverAsync"/>), then runs <paramref name="refresh"/> with a
-    /// handler that writes the pending file, and moves it over <paramref name="keyFile"/> once the server has confirmed.
+    /// Takes <paramref name="keyFile"/>'s <see cref="KeyFileLock"/>, settles an earlier interrupted run
+    /// (<see cref="RecoverAsync"/>), then runs <paramref name="refresh"/> with a handler that writes the pending file,
+    /// and moves it over <paramref name="keyFile"/> once the server has confirmed (to a key file that does not exist
+    /// yet, only while the name is free).
     /// </summary>
     /// <param name="client">The server connection (also used to settle a pending file left by an earlier run).</param>
     /// <param name="keyFile">The key file the new share ends up in.</param>
@@ -33,26 +36,40 @@ public static class PendingKeyFile
     /// <param name="notice">Told, in one line, when an earlier run is settled (the CLI prints it). Null: silent.</param>
     /// <param name="cancellationToken">Cancels the settling of an earlier run's pending file.</param>
     /// <returns>The new key; or, when an earlier interrupted run had already completed, that run's key.</returns>
+    /// <exception cref="MpcSignerException">
+    /// <see cref="MpcErrorReason.KeyFileInUse"/>: another command or program is updating the same key file; nothing was done.
+    /// </exception>
     /// <exception cref="MpcRefreshOutcomeUnknownException">
     /// The confirmation's outcome is unknown: the pending file (if written) is kept; run again to settle it.
     /// </exception>
-    /// <exception cref="IOException">The server took the new share, but the key file could not be replaced: move the pending file over it.</exception>
-    public static Task<MpcKey> UpdateAsync(IMpcSignerClient client, string keyFile, string userId, KeyFileProtection protection,
-        Func<PendingShareHandler, Task<MpcKey>> refresh, Action<string>? notice = null, CancellationToken cancellationToken = default) =>
-        UpdateAsync(client, keyFile, userId, protection, refresh, notice, step: null, cancellationToken);
+    /// <exception cref="IOException">The server took the new share, but the key file could not be written: the message says where the share is.</exception>
+    public static async Task<MpcKey> UpdateAsync(IMpcSignerClient client, string keyFile, string userId, KeyFileProtection protection,
+        Func<PendingShareHandler, Task<MpcKey>> refresh, Action<string>? notice = null, CancellationToken cancellationToken = default)
+    {
+        using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+        return await UpdateLockedAsync(client, held, userId, protection, refresh, notice, step: null, cancellationToken).ConfigureAwait(false);
+    }
 
-    /// <summary>The update, with <paramref name="step"/> called after each durable write (tests stop the run there).</summary>
-    internal static async Task<MpcKey> UpdateAsync(IMpcSignerClient client, string keyFile, string userId, KeyFileProtection protection,
+    /// <summary>
+    /// The update, under a lock the caller already holds (the CLI holds it for the whole command), with
+    /// <paramref name="step"/> called after each durable write (tests stop the run there).
+    /// </summary>
+    internal static async Task<MpcKey> UpdateLockedAsync(IMpcSignerClient client, KeyFileLock held, string userId, KeyFileProtection protection,
         Func<PendingShareHandler, Task<MpcKey>> refresh, Action<string>? notice, Action<string>? step, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(held);
         ArgumentNullException.ThrowIfNull(refresh);
+        string keyFile = held.KeyFile;
         string pendingPath = PendingPathOf(keyFile);
-        if (await RecoverAsync(client, keyFile, protection, notice, cancellationToken).ConfigureAwait(false) is { } completedEarlier)
+        if (await RecoverLockedAsync(client, held, protection, notice, cancellationToken).ConfigureAwait(false) is { } completedEarlier)
         {
             notice?.Invoke($"An earlier interrupted run had completed: {keyFile} now holds the share the server expects.");
             return completedEarlier;
         }
+        // Decided before the server is asked: a key file that appears meanwhile (written by something that does not
+        // take the lock) is another key's, and is never replaced.
+        bool replacing = File.Exists(keyFile);
         MpcKey key;
         try
         {
@@ -70,7 +87,8 @@ public static class PendingKeyFile
         }
         catch (MpcSignerException)
         {
-            // A refusal that proves nothing was stored (the SDK wraps every other failure after the confirmation).
+            // A refusal that proves nothing was stored (the SDK wraps every other failure after the confirmation). The
+            // lock makes the pending file this run's own.
             if (File.Exists(pendingPath))
             {
                 SecretFile.Delete(pendingPath);
@@ -79,39 +97,54 @@ public static class PendingKeyFile
         }
         try
         {
-            SecretFile.Replace(pendingPath, keyFile);
+            Place(pendingPath, keyFile, replacing);
             step?.Invoke(FinalReplaced);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             key.Dispose();
-            throw new IOException($"The refresh completed, but {keyFile} could not be replaced ({e.Message.TrimEnd('.')}): move {pendingPath} over it.", e);
+            throw new IOException(replacing
+                ? $"The refresh completed, but {keyFile} could not be replaced ({e.Message.TrimEnd('.')}): move {pendingPath} over it."
+                : $"The server took the new share, but {keyFile} could not be written ({e.Message.TrimEnd('.')}); the share is in {pendingPath}: rename it to a free name.", e);
         }
         return key;
     }
 
     /// <summary>
-    /// Settles a <c>keyFile.pending</c> left by an interrupted run: the server's device list says which share (by
-    /// share id) each device holds. The pending share, if the server holds it, replaces the key file and is returned.
-    /// If the server holds the key file's share instead (or does not know the pending device: the run stopped before
-    /// the confirmation), the pending file is moved aside to <see cref="UnconfirmedPathOf"/>, never deleted, in case a
+    /// Takes <paramref name="keyFile"/>'s <see cref="KeyFileLock"/> and settles a <c>keyFile.pending</c> left by an
+    /// interrupted run: the server's device list says which share (by share id) each device holds. The pending share,
+    /// if the server holds it, replaces the key file (or becomes it, when there is none yet) and is returned. If the
+    /// server holds the key file's share instead (or does not know the pending device: the run stopped before the
+    /// confirmation), the pending file is moved aside to <see cref="UnconfirmedPathOf"/>, never deleted, in case a
     /// confirmation still in flight lands later. Null when there was nothing to settle or the pending share is not the server's.
     /// </summary>
+    /// <exception cref="MpcSignerException"><see cref="MpcErrorReason.KeyFileInUse"/>: another command or program is updating the same key file.</exception>
     public static async Task<MpcKey?> RecoverAsync(IMpcSignerClient client, string keyFile, KeyFileProtection protection,
         Action<string>? notice = null, CancellationToken cancellationToken = default)
     {
+        using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+        return await RecoverLockedAsync(client, held, protection, notice, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The settling, under a lock the caller already holds.</summary>
+    internal static async Task<MpcKey?> RecoverLockedAsync(IMpcSignerClient client, KeyFileLock held, KeyFileProtection protection,
+        Action<string>? notice, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(held);
+        string keyFile = held.KeyFile;
         string pendingPath = PendingPathOf(keyFile);
         if (!File.Exists(pendingPath))
         {
             return null;
         }
+        bool replacing = File.Exists(keyFile);
         ClientKeyShare? pending = ClientKeyFile.Load(pendingPath, protection);
         try
         {
             if (await ServerHoldsAsync(client, pending, cancellationToken).ConfigureAwait(false))
             {
-                SecretFile.Replace(pendingPath, keyFile);
+                Place(pendingPath, keyFile, replacing);
                 MpcKey recovered = client.OpenKey(pending);
                 pending = null;
                 return recovered;
@@ -139,5 +172,18 @@ public static class PendingKeyFile
         IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(share.KeyId, cancellationToken).ConfigureAwait(false);
         MpcDeviceInfo? device = devices.FirstOrDefault(d => d.DeviceId == share.DeviceId && !d.Revoked);
         return device is not null && device.ShareId == Convert.ToHexStringLower(share.ShareId);
+    }
+
+    /// <summary>Over an existing key file when <paramref name="replacing"/>; otherwise only to a free name.</summary>
+    private static void Place(string pendingPath, string keyFile, bool replacing)
+    {
+        if (replacing)
+        {
+            SecretFile.Replace(pendingPath, keyFile);
+        }
+        else if (!SecretFile.MoveNew(pendingPath, keyFile))
+        {
+            throw new IOException($"{keyFile} appeared meanwhile and is left as it is");
+        }
     }
 }

@@ -379,6 +379,65 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public async Task A_refresh_of_a_key_file_a_waiting_handover_holds_is_refused_and_runs_once_that_handover_is_killed()
+    {
+        string keyFile = P("held.key");
+        ProcessResult made = Mpc(["keygen", .. Connection, "--out", keyFile]);
+        Succeeded(made);
+        string publicKeyPem = P("held-pub.pem");
+        File.WriteAllText(publicKeyPem, ClientKeyFile.ReadPublicInfo(keyFile).PublicKeyPem);
+        ProcessResult request = Mpc("device", "request", "--pending", P("held-laptop.pending"), "--key-id", KeyIdOf(made)!);
+        Succeeded(request);
+        (string token, string code) = RequestOf(request);
+
+        // The handover waits for the enrolment (up to 17 minutes), holding the key file's lock: it ends in a refresh.
+        using System.Diagnostics.Process handover = ProcessRunner.StartMpc(_environment,
+            ["device", "handover", .. Connection, "--key", keyFile, "--request", token, "--code", code, "--out", P("held.handover")]);
+        try
+        {
+            ReadStderrUntil(handover, "Waiting for the new device to enrol");
+            byte[] before = File.ReadAllBytes(keyFile);
+
+            ProcessResult refused = Mpc(["refresh", .. Connection, "--key", keyFile]);
+            RefusedWith(refused, $"another mpc command (or program) is using {keyFile}");
+            Assert.Equal(6, refused.ExitCode);
+            Assert.Single(refused.Stderr.Trim().Split('\n'));
+            // The SDK's update, from this (another) process, is refused the same way.
+            using MpcSignerClient client = server.Client(User);
+            MpcSignerException sdkRefused = await Assert.ThrowsAsync<MpcSignerException>(() => PendingKeyFile.UpdateAsync(client, keyFile, User,
+                KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"]), _ => throw new InvalidOperationException("the refresh must not start")));
+            Assert.Equal(MpcErrorReason.KeyFileInUse, sdkRefused.Reason);
+
+            Assert.Equal(before, File.ReadAllBytes(keyFile));
+            Assert.False(File.Exists(keyFile + ".pending"));
+        }
+        finally
+        {
+            handover.Kill(entireProcessTree: true);
+            handover.WaitForExit();
+        }
+
+        // Killed while it held the lock: nothing is left that blocks the next command.
+        Succeeded(Mpc(["refresh", .. Connection, "--key", keyFile]));
+        SignAndVerify(keyFile, publicKeyPem, "after-killed-handover");
+    }
+
+    /// <summary>Reads <paramref name="process"/>'s stderr line by line until one contains <paramref name="expected"/> (fails if it ends first).</summary>
+    private static void ReadStderrUntil(System.Diagnostics.Process process, string expected)
+    {
+        var seen = new System.Text.StringBuilder();
+        while (process.StandardError.ReadLine() is { } line)
+        {
+            seen.AppendLine(line);
+            if (line.Contains(expected, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"mpc ended without \"{expected}\": {seen}");
+    }
+
+    [Fact]
     public void Plain_http_to_a_remote_host_and_secrets_on_the_command_line_are_refused_before_anything_runs()
     {
         // The key file does not exist: a refusal that came later would name it (or a DNS failure) instead.

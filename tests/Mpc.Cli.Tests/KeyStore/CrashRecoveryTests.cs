@@ -36,7 +36,8 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using MpcKey current = client.OpenKey(ClientKeyFile.Load(keyFile, Protection));
-            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.RefreshKeyAsync(current, save), notice: null, step, CancellationToken.None);
+            using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+            return await PendingKeyFile.UpdateLockedAsync(client, held, User, Protection, save => client.RefreshKeyAsync(current, save), notice: null, step, CancellationToken.None);
         }, rerunIfMissing: false);
         Assert.Equal(["send BeginRefresh", "reply BeginRefresh", "send ContinueRefresh", "reply ContinueRefresh", PendingKeyFile.PendingWritten,
             "send CompleteRefresh", "reply CompleteRefresh", PendingKeyFile.FinalReplaced], points);
@@ -55,7 +56,8 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using ClientKeyShare handedOver = ClientKeyShare.ImportSecret(sources[^1].Share.ExportSecret(), BigNumBackends.Default);
-            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.EnrolDeviceAsync(handedOver, "laptop", save), notice: null, step, CancellationToken.None);
+            using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+            return await PendingKeyFile.UpdateLockedAsync(client, held, User, Protection, save => client.EnrolDeviceAsync(handedOver, "laptop", save), notice: null, step, CancellationToken.None);
         });
         Assert.Contains("reply CompleteRefresh", points);
         // The source device's own pair is untouched by an enrolment, interrupted or not.
@@ -81,7 +83,8 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using ClientKeyShare copy = ClientKeyShare.ImportSecret(backup!.ExportSecret(), BigNumBackends.Default);
-            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.RestoreBackupAsync(copy, "new phone", save), notice: null, step, CancellationToken.None);
+            using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+            return await PendingKeyFile.UpdateLockedAsync(client, held, User, Protection, save => client.RestoreBackupAsync(copy, "new phone", save), notice: null, step, CancellationToken.None);
         });
         backup?.Dispose();
         Assert.Contains(PendingKeyFile.FinalReplaced, points);
