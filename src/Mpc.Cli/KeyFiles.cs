@@ -152,6 +152,8 @@ internal static class PendingRefresh
     {
         string finalPath = held.KeyFile;
         string pendingPath = PendingKeyFile.PendingPathOf(finalPath);
+        // `mpc refresh` settles a pending share only beside a key file it can open: no hint to it for a file not made yet.
+        bool keyFileExisted = File.Exists(finalPath);
         try
         {
             return await PendingKeyFile.UpdateLockedAsync(client, held, userId, protection, refresh, Console.Error.WriteLine, step: null, cancellationToken);
@@ -159,8 +161,9 @@ internal static class PendingRefresh
         catch (MpcRefreshOutcomeUnknownException e)
         {
             e.PendingShare?.Dispose();
+            string rerun = keyFileExisted ? $"run the command again (or mpc refresh --key {finalPath})" : "run the same command again";
             throw new CliException(File.Exists(pendingPath)
-                ? $"{e.Message}; the new share is kept at {pendingPath}: run the command again (or mpc refresh --key {finalPath}) to settle which share the server holds"
+                ? $"{e.Message}; the new share is kept at {pendingPath}: {rerun} to settle which share the server holds"
                 : $"{e.Message}; run the command again to settle it", CliExit.OutcomeUnknown);
         }
     }

@@ -114,8 +114,9 @@ public static class PendingKeyFile
     /// Takes <paramref name="keyFile"/>'s <see cref="KeyFileLock"/> and settles a <c>keyFile.pending</c> left by an
     /// interrupted run: the server's device list says which share (by share id) each device holds. The pending share,
     /// if the server holds it, replaces the key file (or becomes it, when there is none yet) and is returned. If the
-    /// server holds the key file's share instead (or does not know the pending device: the run stopped before the
-    /// confirmation), the pending file is moved aside to <see cref="UnconfirmedPathOf"/>, never deleted, in case a
+    /// server holds the key file's share instead, does not know the pending device (the run stopped before the
+    /// confirmation), or, when there is no key file yet, does not know the pending share's key at all (an import that
+    /// never completed), the pending file is moved aside to <see cref="UnconfirmedPathOf"/>, never deleted, in case a
     /// confirmation still in flight lands later. Null when there was nothing to settle or the pending share is not the server's.
     /// </summary>
     /// <exception cref="MpcSignerException"><see cref="MpcErrorReason.KeyFileInUse"/>: another command or program is updating the same key file.</exception>
@@ -142,7 +143,7 @@ public static class PendingKeyFile
         ClientKeyShare? pending = ClientKeyFile.Load(pendingPath, protection);
         try
         {
-            if (await ServerHoldsAsync(client, pending, cancellationToken).ConfigureAwait(false))
+            if (await ServerHoldsAsync(client, pending, unknownKeyIsNotHeld: !replacing, cancellationToken).ConfigureAwait(false))
             {
                 Place(pendingPath, keyFile, replacing);
                 MpcKey recovered = client.OpenKey(pending);
@@ -165,11 +166,27 @@ public static class PendingKeyFile
     /// the share it holds: how a pending share left by an interrupted run is settled, in a file (<see cref="RecoverAsync"/>)
     /// or in any other store (the browser's IndexedDB).
     /// </summary>
-    public static async Task<bool> ServerHoldsAsync(IMpcSignerClient client, ClientKeyShare share, CancellationToken cancellationToken = default)
+    public static Task<bool> ServerHoldsAsync(IMpcSignerClient client, ClientKeyShare share, CancellationToken cancellationToken = default) =>
+        ServerHoldsAsync(client, share, unknownKeyIsNotHeld: false, cancellationToken);
+
+    /// <summary>
+    /// As the public form; with <paramref name="unknownKeyIsNotHeld"/>, a key the server does not know is an answer
+    /// (not held) rather than a failure: for a pending share that was to create the key file, an import's, whose key
+    /// the server stores only when the import completes.
+    /// </summary>
+    private static async Task<bool> ServerHoldsAsync(IMpcSignerClient client, ClientKeyShare share, bool unknownKeyIsNotHeld, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(share);
-        IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(share.KeyId, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<MpcDeviceInfo> devices;
+        try
+        {
+            devices = await client.ListDevicesAsync(share.KeyId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MpcSignerException e) when (unknownKeyIsNotHeld && e.Reason == MpcErrorReason.NotFound)
+        {
+            return false;
+        }
         MpcDeviceInfo? device = devices.FirstOrDefault(d => d.DeviceId == share.DeviceId && !d.Revoked);
         return device is not null && device.ShareId == Convert.ToHexStringLower(share.ShareId);
     }
