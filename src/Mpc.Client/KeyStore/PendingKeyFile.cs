@@ -19,8 +19,16 @@ public static class PendingKeyFile
     /// <summary>Where <paramref name="keyFile"/>'s successor waits until the server has confirmed it.</summary>
     public static string PendingPathOf(string keyFile) => keyFile + ".pending";
 
-    /// <summary>Where a pending file the server never took is moved aside (never deleted: a confirmation may still be in flight).</summary>
-    public static string UnconfirmedPathOf(string keyFile) => PendingPathOf(keyFile) + ".unconfirmed";
+    /// <summary>
+    /// Where a pending file the server never took is moved aside: <c>FILE.pending.unconfirmed.SHAREID</c>, named by the
+    /// first 16 hex digits of its share id so that one set aside earlier is never replaced (and never deleted: a
+    /// confirmation may still be in flight).
+    /// </summary>
+    public static string UnconfirmedPathOf(string keyFile, ClientKeyShare share)
+    {
+        ArgumentNullException.ThrowIfNull(share);
+        return $"{PendingPathOf(keyFile)}.unconfirmed.{Convert.ToHexStringLower(share.ShareId)[..16]}";
+    }
 
     /// <summary>
     /// Takes <paramref name="keyFile"/>'s <see cref="KeyFileLock"/>, settles an earlier interrupted run
@@ -141,6 +149,7 @@ public static class PendingKeyFile
         }
         bool replacing = File.Exists(keyFile);
         ClientKeyShare? pending = ClientKeyFile.Load(pendingPath, protection);
+        string aside = UnconfirmedPathOf(keyFile, pending);
         try
         {
             if (await ServerHoldsAsync(client, pending, unknownKeyIsNotHeld: !replacing, cancellationToken).ConfigureAwait(false))
@@ -155,8 +164,7 @@ public static class PendingKeyFile
         {
             pending?.Dispose();
         }
-        string aside = UnconfirmedPathOf(keyFile);
-        SecretFile.Replace(pendingPath, aside);
+        aside = MoveAside(pendingPath, aside);
         notice?.Invoke($"The server never took the share in {pendingPath} (the earlier run stopped before its confirmation); it is moved to {aside}: delete it once this run succeeds.");
         return null;
     }
@@ -201,6 +209,19 @@ public static class PendingKeyFile
         else if (!SecretFile.MoveNew(pendingPath, keyFile))
         {
             throw new IOException($"{keyFile} appeared meanwhile and is left as it is");
+        }
+    }
+
+    /// <summary>To <paramref name="aside"/>, or, if a file of that name is there already, to the first free <c>aside.N</c>: never over another.</summary>
+    private static string MoveAside(string pendingPath, string aside)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            string name = attempt == 1 ? aside : $"{aside}.{attempt}";
+            if (SecretFile.MoveNew(pendingPath, name))
+            {
+                return name;
+            }
         }
     }
 }

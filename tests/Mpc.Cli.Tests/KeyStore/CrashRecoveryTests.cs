@@ -115,6 +115,36 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
             "send CompleteRefresh", "reply CompleteRefresh", PendingKeyFile.FinalReplaced], points);
     }
 
+    [Fact]
+    public async Task Pending_files_the_server_never_took_are_each_set_aside_under_their_own_name()
+    {
+        // Two interrupted refreshes of one key file, settled one after the other: the second set-aside file must not
+        // replace the first (a confirmation still in flight could make either one the server's).
+        using MpcSignerClient client = server.Client(User);
+        string keyFile = Path.Combine(_root.Path, "set-aside.key");
+        using MpcKey first = await client.CreateKeyAsync(CurveKind.P256);
+        using MpcKey second = await client.RefreshKeyAsync(first);
+        using MpcKey current = await client.RefreshKeyAsync(second);
+        ClientKeyFile.Save(keyFile, current.Share, User, Protection);
+        var setAside = new List<(string Path, byte[] Contents)>();
+        foreach (MpcKey stale in new[] { first, second })
+        {
+            string pending = PendingKeyFile.PendingPathOf(keyFile);
+            ClientKeyFile.Save(pending, stale.Share, User, Protection);
+            byte[] contents = File.ReadAllBytes(pending);
+            Assert.Null(await PendingKeyFile.RecoverAsync(client, keyFile, Protection));
+            Assert.False(File.Exists(pending));
+            string aside = PendingKeyFile.UnconfirmedPathOf(keyFile, stale.Share);
+            setAside.Add((aside, contents));
+        }
+        Assert.NotEqual(setAside[0].Path, setAside[1].Path);
+        foreach ((string path, byte[] contents) in setAside)
+        {
+            Assert.Equal(contents, File.ReadAllBytes(path));
+        }
+        Assert.True(await SignsWithFile(keyFile));
+    }
+
     /// <summary>
     /// Runs <paramref name="operation"/> once per stopping point (1, 2, ... until a run passes every point), each on
     /// a fresh key made by <paramref name="prepare"/> (an abandoned refresh stays in progress on the server until it
