@@ -128,6 +128,24 @@ internal static class DeviceEnrolmentCommands
             string outPath = held.KeyFile;
             string pendingPath = parse.GetValue(pending)!;
             string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: false);
+            KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
+            // An earlier run's new share is settled first: its request has often expired by the time the run is
+            // repeated, and an expired request is destroyed below before the enrolment would reach the settling.
+            if (File.Exists(PendingKeyFile.PendingPathOf(outPath))
+                && await PendingRefresh.SettleEarlierRunAsync(client, held, protection, cancellationToken) is { } enrolledEarlier)
+            {
+                using (enrolledEarlier)
+                {
+                    if (File.Exists(pendingPath))
+                    {
+                        DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
+                    }
+                    Console.Error.WriteLine($"An earlier interrupted run had completed: enrolled as device {enrolledEarlier.Share.DeviceId}; {outPath} holds its share. Delete the handover file.");
+                    Console.WriteLine($"Device id: {enrolledEarlier.Share.DeviceId}");
+                }
+                return 0;
+            }
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
             string handoverText = (await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim();
             OpenedHandover opened;
@@ -161,8 +179,6 @@ internal static class DeviceEnrolmentCommands
                     throw;
                 }
             }
-            KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
             await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
             Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
             using (handedOver)

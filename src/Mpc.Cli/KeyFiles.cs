@@ -167,4 +167,11 @@ internal static class PendingRefresh
                 : $"{e.Message}; run the command again to settle it", CliExit.OutcomeUnknown);
         }
     }
+
+    /// <summary>
+    /// Settles a pending share an interrupted run left beside <paramref name="held"/>'s key file, before the command reads
+    /// anything that may have expired since (an enrolment's request). Notices go to stderr.
+    /// </summary>
+    public static Task<MpcKey?> SettleEarlierRunAsync(MpcSignerClient client, KeyFileLock held, KeyFileProtection protection, CancellationToken cancellationToken) =>
+        PendingKeyFile.RecoverLockedAsync(client, held, protection, Console.Error.WriteLine, cancellationToken);
 }

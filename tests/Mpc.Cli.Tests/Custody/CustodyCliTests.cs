@@ -3,7 +3,9 @@ using System.Text.RegularExpressions;
 using Mpc.Client;
 using Mpc.Client.Custody;
 using Mpc.Client.KeyStore;
+using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
 
 namespace Mpc.Cli.Tests.Custody;
 
@@ -435,6 +437,45 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
             }
         }
         throw new Xunit.Sdk.XunitException($"mpc ended without \"{expected}\": {seen}");
+    }
+
+    [Fact]
+    public async Task An_enrolment_whose_reply_was_lost_is_settled_by_a_rerun_after_its_request_expired()
+    {
+        // The first run: its new share saved to OUT.pending, the server's commit made, then the reply (and the process)
+        // lost before the file became OUT. The user runs the command again twenty minutes later.
+        var then = new ManualTime(DateTimeOffset.UtcNow - DeviceEnrolmentRequest.Lifetime - TimeSpan.FromMinutes(5));
+        string pending = P("late.pending"), handover = P("late.handover"), keyFile = P("late.key");
+        using MpcSignerClient client = server.Client(User);
+        using MpcKey source = await client.CreateKeyAsync(CurveKind.P256);
+        File.WriteAllText(P("late-pub.pem"), source.PublicKeyPem);
+        byte[] secret = source.Share.ExportSecret();
+        using (DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(source.KeyId, then))
+        {
+            File.WriteAllBytes(pending, request.ExportPending(_environment["MPC_PASSPHRASE"]));
+            SealedHandover sealedHandover = DeviceHandover.Seal(request.Request.ToToken(), request.Request.ConfirmationCode, secret,
+                new HandoverIdentity(User, source.KeyId, source.Share.DeviceId, source.Share.Curve, source.Share.EncodedPublicKey), then);
+            File.WriteAllText(handover, sealedHandover.Text + "\n");
+        }
+        string enrolledDevice;
+        using (ClientKeyShare handedOver = ClientKeyShare.ImportSecret(secret, BigNumBackends.Default))
+        using (MpcKey enrolled = await client.EnrolDeviceAsync(handedOver, "laptop", (share, _) =>
+        {
+            ClientKeyFile.Save(PendingKeyFile.PendingPathOf(keyFile), share, User, KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"]));
+            return ValueTask.CompletedTask;
+        }))
+        {
+            enrolledDevice = enrolled.Share.DeviceId;
+        }
+        CryptographicOperations.ZeroMemory(secret);
+
+        ProcessResult rerun = Mpc(["device", "enrol", .. Connection, "--pending", pending, "--handover", handover, "--out", keyFile]);
+
+        Succeeded(rerun);
+        Assert.Contains($"Device id: {enrolledDevice}", rerun.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(PendingKeyFile.PendingPathOf(keyFile)));
+        Assert.False(File.Exists(pending));
+        SignAndVerify(keyFile, P("late-pub.pem"), "late-enrolment");
     }
 
     [Fact]
