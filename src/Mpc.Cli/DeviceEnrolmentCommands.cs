@@ -74,7 +74,7 @@ internal static class DeviceEnrolmentCommands
                 {
                     throw CliException.LocalInput($"the request asks for key {confirmed.KeyId}, but {opened.Path} holds key {share.KeyId}; nothing was sealed: give --key the file of key {confirmed.KeyId}");
                 }
-                NewDeviceWatch? watch = client is null ? null : await NewDeviceWatch.StartAsync(client, confirmed, cancellationToken);
+                NewDeviceWatch? watch = client is null ? null : await NewDeviceWatch.StartAsync(client, confirmed, cancellationToken: cancellationToken);
                 byte[] secret = share.ExportSecret();
                 try
                 {
@@ -93,7 +93,7 @@ internal static class DeviceEnrolmentCommands
                     return 0;
                 }
                 Console.Error.WriteLine($"Waiting for the new device to enrol (until {watch.Deadline.ToLocalTime():HH:mm}; Ctrl+C stops waiting, then run mpc refresh here yourself)...");
-                string? enrolled = await watch.WaitAsync(cancellationToken: cancellationToken);
+                string? enrolled = await watch.WaitAsync(cancellationToken);
                 if (enrolled is null)
                 {
                     throw new CliException($"no new device enrolled before the request expired; delete {outPath} and run mpc refresh --key {opened.Path} if it may have been copied");
