@@ -154,7 +154,15 @@ public static class PendingKeyFile
         {
             if (await ServerHoldsAsync(client, pending, unknownKeyIsNotHeld: !replacing, cancellationToken).ConfigureAwait(false))
             {
-                Place(pendingPath, keyFile, replacing);
+                try
+                {
+                    Place(pendingPath, keyFile, replacing);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new IOException($"The server holds the share in {pendingPath}, but {keyFile} could not be written ({e.Message.TrimEnd('.')}): " +
+                        (replacing ? "move it over the key file." : "rename it to a free name."), e);
+                }
                 MpcKey recovered = client.OpenKey(pending);
                 pending = null;
                 return recovered;
