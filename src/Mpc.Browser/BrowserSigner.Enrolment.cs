@@ -123,7 +123,7 @@ public static partial class BrowserSigner
         var result = new Dictionary<string, object> { ["handover"] = sealedHandover.Text };
         if (wait)
         {
-            NewDeviceWatch watch = await NewDeviceWatch.StartAsync(Session.Client, sealedHandover.Request).ConfigureAwait(false);
+            NewDeviceWatch watch = await NewDeviceWatch.StartAsync(Session.Client, sealedHandover.Request, Session.Clock).ConfigureAwait(false);
             result["watch"] = Session.AddWatch(watch);
             result["until"] = watch.Deadline.ToString("O", CultureInfo.InvariantCulture);
         }
@@ -141,7 +141,7 @@ public static partial class BrowserSigner
         (NewDeviceWatch newDevice, CancellationToken cancellation) = Session.TakeWatch(watch);
         try
         {
-            return await newDevice.WaitAsync(Session.Clock, cancellation).ConfigureAwait(false) ?? "";
+            return await newDevice.WaitAsync(cancellation).ConfigureAwait(false) ?? "";
         }
         finally
         {

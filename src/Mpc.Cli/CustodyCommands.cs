@@ -27,6 +27,8 @@ internal static class CustodyCommands
             // (docs/key-custody.md, "A refresh while the key file opens").
             using var derivedKeys = new PassphraseKeyCache();
             string path = parse.GetValue(keyFile)!;
+            // Taken before the file is read: the share refreshed must be the one a concurrent command leaves.
+            using KeyFileLock held = KeyFileLocks.LockExisting(path);
             KeyFileOpening opening = KeyFileOpening.Begin(path, parse.GetValue(passphraseEnv), parse.GetValue(unprotected), derivedKeys, inBackground: true);
             bool isVerbose = parse.GetValue(verbose);
             var clock = Stopwatch.StartNew();
@@ -36,13 +38,13 @@ internal static class CustodyCommands
             {
                 using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(path, opening.Protection, isVerbose));
                 Console.Error.WriteLine("Refreshing: a new Paillier key and proofs on the server, checks here (a few seconds)...");
-                refreshed = await PendingRefresh.RunAsync(client, path, opening.Header.UserId, opening.Protection,
+                refreshed = await PendingRefresh.RunAsync(client, held, opening.Header.UserId, opening.Protection,
                     save => client.RefreshKeyFileAsync(opening.Header, opening.Share, async (share, ct) =>
                     {
                         long saving = Stopwatch.GetTimestamp();
                         await save(share, ct);
                         keyFileTime = Stopwatch.GetElapsedTime(saving);
-                    }, cancellationToken));
+                    }, cancellationToken), cancellationToken);
             }
             finally
             {

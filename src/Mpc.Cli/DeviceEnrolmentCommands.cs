@@ -19,7 +19,7 @@ internal static class DeviceEnrolmentCommands
         var keyId = new Option<string>("--key-id") { Description = "The key to enrol this device for (mpc device list and the existing device show it)", Required = true };
         var passphraseEnv = CommonOptions.PassphraseEnv();
         var command = new Command("request",
-            "On the NEW device: start an enrolment. Prints a request to carry to an existing device and a code to type there (valid 15 minutes).")
+            "On the NEW device: start an enrolment. Prints a request (stdout) to carry to an existing device, and shows a code (on the terminal only) to type there yourself (valid 15 minutes).")
         {
             output, keyId, passphraseEnv,
         };
@@ -30,12 +30,13 @@ internal static class DeviceEnrolmentCommands
             string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: true);
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(key);
             SecretFile.WriteAtomically(pendingPath, request.ExportPending(secret));
-            string code = request.Request.ConfirmationCode;
-            Console.Error.WriteLine("Carry the request below to an existing device, and read the code from THIS screen when you run there:");
-            Console.Error.WriteLine($"  mpc device handover --key KEYFILE --request <request> --out HANDOVER   (it asks for the code {code})");
-            Console.Error.WriteLine("Never copy the code from the channel that carried the request: it is what proves the request is this one.");
+            // The code goes to the terminal (stderr) only, never to stdout with the request: stdout is what gets redirected
+            // to a file or pasted into a chat, and a code that travels with the request proves nothing about it.
+            Console.Error.WriteLine("Carry the request (printed on stdout) to an existing device and run there:");
+            Console.Error.WriteLine("  mpc device handover --key KEYFILE --request <request> --out HANDOVER");
+            Console.Error.WriteLine($"Confirmation code: {request.Request.ConfirmationCode}");
+            Console.Error.WriteLine("Read it from THIS screen and type it on the existing device yourself; never send it with the request, or by the same channel.");
             Console.WriteLine(request.Request.ToToken());
-            Console.WriteLine($"Code: {code}");
             return Task.FromResult(0);
         }));
         return command;
@@ -62,6 +63,8 @@ internal static class DeviceEnrolmentCommands
             string typed = parse.GetValue(code) ?? CommonOptions.PromptLine("Code shown on the new device", "--code");
             EnrolmentRequest confirmed = DeviceHandover.Confirm(parse.GetValue(request)!.Trim(), typed);
             bool wait = !parse.GetValue(noWait);
+            // Waiting ends in a refresh of the key file: locked before it is read, until the refresh is done.
+            using KeyFileLock? held = wait ? KeyFileLocks.LockExisting(parse.GetValue(keyFile)!) : null;
             OpenedKeyFile opened = OpenedKeyFile.Open(parse.GetValue(keyFile)!, parse.GetValue(passphraseEnv), parse.GetValue(unprotected));
             MpcSignerClient? client = wait ? CommonOptions.Client(parse, server, token, DeviceProfileCli.For(opened.Path, opened.Protection, verbose: false)) : null;
             using (client)
@@ -71,7 +74,7 @@ internal static class DeviceEnrolmentCommands
                 {
                     throw CliException.LocalInput($"the request asks for key {confirmed.KeyId}, but {opened.Path} holds key {share.KeyId}; nothing was sealed: give --key the file of key {confirmed.KeyId}");
                 }
-                NewDeviceWatch? watch = client is null ? null : await NewDeviceWatch.StartAsync(client, confirmed, cancellationToken);
+                NewDeviceWatch? watch = client is null ? null : await NewDeviceWatch.StartAsync(client, confirmed, cancellationToken: cancellationToken);
                 byte[] secret = share.ExportSecret();
                 try
                 {
@@ -84,21 +87,21 @@ internal static class DeviceEnrolmentCommands
                     CryptographicOperations.ZeroMemory(secret);
                 }
                 Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol --pending PENDING --handover {Path.GetFileName(outPath)} --out KEYFILE");
-                if (client is null || watch is null)
+                if (client is null || watch is null || held is null)
                 {
                     Console.Error.WriteLine($"Once the new device is enrolled, run mpc refresh --key {opened.Path} here: until then the share inside the handover is this device's live share.");
                     return 0;
                 }
                 Console.Error.WriteLine($"Waiting for the new device to enrol (until {watch.Deadline.ToLocalTime():HH:mm}; Ctrl+C stops waiting, then run mpc refresh here yourself)...");
-                string? enrolled = await watch.WaitAsync(cancellationToken: cancellationToken);
+                string? enrolled = await watch.WaitAsync(cancellationToken);
                 if (enrolled is null)
                 {
                     throw new CliException($"no new device enrolled before the request expired; delete {outPath} and run mpc refresh --key {opened.Path} if it may have been copied");
                 }
                 Console.Error.WriteLine($"Device {enrolled} is enrolled. Refreshing this device's pair, so the share that travelled in the handover stops working...");
                 using MpcKey key = client.OpenKey(share);
-                using MpcKey refreshed = await PendingRefresh.RunAsync(client, opened.Path, opened.Info.UserId, opened.Protection,
-                    save => client.RefreshKeyAsync(key, save, cancellationToken));
+                using MpcKey refreshed = await PendingRefresh.RunAsync(client, held, opened.Info.UserId, opened.Protection,
+                    save => client.RefreshKeyAsync(key, save, cancellationToken), cancellationToken);
                 Console.Error.WriteLine($"Done: {opened.Path} holds this device's new share; delete {outPath}.");
                 Console.WriteLine($"Enrolled device: {enrolled}");
             }
@@ -121,9 +124,28 @@ internal static class DeviceEnrolmentCommands
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
-            string outPath = TransferCommands.RequireNew(parse.GetValue(output)!);
+            using KeyFileLock held = KeyFileLocks.LockNew(parse.GetValue(output)!);
+            string outPath = held.KeyFile;
             string pendingPath = parse.GetValue(pending)!;
             string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: false);
+            KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
+            // An earlier run's new share is settled first: its request has often expired by the time the run is
+            // repeated, and an expired request is destroyed below before the enrolment would reach the settling.
+            if (File.Exists(PendingKeyFile.PendingPathOf(outPath))
+                && await PendingRefresh.SettleEarlierRunAsync(client, held, protection, cancellationToken) is { } enrolledEarlier)
+            {
+                using (enrolledEarlier)
+                {
+                    if (File.Exists(pendingPath))
+                    {
+                        DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
+                    }
+                    Console.Error.WriteLine($"An earlier interrupted run had completed: enrolled as device {enrolledEarlier.Share.DeviceId}; {outPath} holds its share. Delete the handover file.");
+                    Console.WriteLine($"Device id: {enrolledEarlier.Share.DeviceId}");
+                }
+                return 0;
+            }
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
             string handoverText = (await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim();
             OpenedHandover opened;
@@ -157,13 +179,11 @@ internal static class DeviceEnrolmentCommands
                     throw;
                 }
             }
-            KeyFileProtection protection = KeyFileProtection.Passphrase(secret);
-            using MpcSignerClient client = CommonOptions.Client(parse, server, token, DeviceProfileCli.For(outPath, protection, verbose: false));
             await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
             Console.Error.WriteLine($"Enrolling a new device for key {handedOver.KeyId} (a few seconds)...");
             using (handedOver)
-            using (MpcKey enrolled = await PendingRefresh.RunAsync(client, outPath, opened.Identity.UserId, protection,
-                save => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!, save, cancellationToken)))
+            using (MpcKey enrolled = await PendingRefresh.RunAsync(client, held, opened.Identity.UserId, protection,
+                save => client.EnrolDeviceAsync(handedOver, parse.GetValue(label)!, save, cancellationToken), cancellationToken))
             {
                 DeviceEnrolmentRequest.DestroyPendingFile(pendingPath);
                 Console.Error.WriteLine($"Enrolled as device {enrolled.Share.DeviceId}; {outPath} holds its share. Delete the handover file.");

@@ -28,6 +28,8 @@ internal static class KeyCommands
         {
             CurveKind curveKind = EcCurve.Parse(parse.GetValue(curve)!);
             string outPath = parse.GetValue(output)!;
+            // Held to the end: OUT.unconfirmed has a fixed name, and another keygen to OUT would replace its share.
+            using KeyFileLock held = KeyFileLock.Acquire(outPath);
             if (File.Exists(outPath))
             {
                 throw CliException.LocalInput($"{outPath} exists; choose another --out (a key file is never overwritten)");

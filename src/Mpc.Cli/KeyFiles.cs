@@ -110,26 +110,68 @@ internal sealed class KeyFileOpening
     }
 }
 
+/// <summary>The lock (<see cref="KeyFileLock"/>) a command that writes a key file holds from its start to its end.</summary>
+internal static class KeyFileLocks
+{
+    /// <summary>
+    /// The lock on an existing key file (refresh, handover, passphrase), taken before it is read: the share the command
+    /// replaces is then the one any other command left. A missing file is refused first, so no lock file is made for a typo.
+    /// </summary>
+    public static KeyFileLock LockExisting(string path) => File.Exists(path)
+        ? KeyFileLock.Acquire(path)
+        : throw CliException.LocalInput($"key file not found: {path}; check --key");
+
+    /// <summary>
+    /// The lock on a key file the command is about to create (import, restore, enrol), once no file has that name:
+    /// checked again under the lock, so no other mpc command makes one before this one ends.
+    /// </summary>
+    public static KeyFileLock LockNew(string path)
+    {
+        KeyFileLock held = KeyFileLock.Acquire(TransferCommands.RequireNew(path));
+        try
+        {
+            TransferCommands.RequireNew(path);
+            return held;
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+    }
+}
+
 /// <summary>
-/// The CLI's face of the SDK's crash-safe key file update (<see cref="PendingKeyFile"/>): its notices go to stderr,
-/// and an unknown outcome becomes the CLI's exit code with the next step to take.
+/// The CLI's face of the SDK's crash-safe key file update (<see cref="PendingKeyFile"/>), under the key file's lock the
+/// command holds: its notices go to stderr, and an unknown outcome becomes the CLI's exit code with the next step to take.
 /// </summary>
 internal static class PendingRefresh
 {
-    public static async Task<MpcKey> RunAsync(MpcSignerClient client, string finalPath, string userId, KeyFileProtection protection,
-        Func<PendingShareHandler, Task<MpcKey>> refresh)
+    public static async Task<MpcKey> RunAsync(MpcSignerClient client, KeyFileLock held, string userId, KeyFileProtection protection,
+        Func<PendingShareHandler, Task<MpcKey>> refresh, CancellationToken cancellationToken)
     {
+        string finalPath = held.KeyFile;
         string pendingPath = PendingKeyFile.PendingPathOf(finalPath);
+        // `mpc refresh` settles a pending share only beside a key file it can open: no hint to it for a file not made yet.
+        bool keyFileExisted = File.Exists(finalPath);
         try
         {
-            return await PendingKeyFile.UpdateAsync(client, finalPath, userId, protection, refresh, Console.Error.WriteLine);
+            return await PendingKeyFile.UpdateLockedAsync(client, held, userId, protection, refresh, Console.Error.WriteLine, step: null, cancellationToken);
         }
         catch (MpcRefreshOutcomeUnknownException e)
         {
             e.PendingShare?.Dispose();
+            string rerun = keyFileExisted ? $"run the command again (or mpc refresh --key {finalPath})" : "run the same command again";
             throw new CliException(File.Exists(pendingPath)
-                ? $"{e.Message}; the new share is kept at {pendingPath}: run the command again (or mpc refresh --key {finalPath}) to settle which share the server holds"
+                ? $"{e.Message}; the new share is kept at {pendingPath}: {rerun} to settle which share the server holds"
                 : $"{e.Message}; run the command again to settle it", CliExit.OutcomeUnknown);
         }
     }
+
+    /// <summary>
+    /// Settles a pending share an interrupted run left beside <paramref name="held"/>'s key file, before the command reads
+    /// anything that may have expired since (an enrolment's request). Notices go to stderr.
+    /// </summary>
+    public static Task<MpcKey?> SettleEarlierRunAsync(MpcSignerClient client, KeyFileLock held, KeyFileProtection protection, CancellationToken cancellationToken) =>
+        PendingKeyFile.RecoverLockedAsync(client, held, protection, Console.Error.WriteLine, cancellationToken);
 }

@@ -37,7 +37,8 @@ internal static class TransferCommands
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             string inPath = parse.GetValue(input)!;
-            string outPath = RequireNew(parse.GetValue(output)!);
+            using KeyFileLock held = KeyFileLocks.LockNew(parse.GetValue(output)!);
+            string outPath = held.KeyFile;
             string tokenValue = CommonOptions.TokenValue(parse.GetValue(token));
             string user = CommonOptions.UserOf(tokenValue);
             string password = ImportPassword(parse.GetValue(passwordEnv));
@@ -50,13 +51,13 @@ internal static class TransferCommands
             Console.Error.WriteLine($"Splitting the {EcCurve.NameOf(imported.Curve)} key and refreshing both parts with the server (a few seconds)...");
             var clock = Stopwatch.StartNew();
             TimeSpan keyFileTime = TimeSpan.Zero;
-            MpcKey key = await PendingRefresh.RunAsync(client, outPath, user, protection,
+            MpcKey key = await PendingRefresh.RunAsync(client, held, user, protection,
                 save => client.ImportKeyAsync(imported, parse.GetValue(label)!, async (share, ct) =>
                 {
                     long saving = Stopwatch.GetTimestamp();
                     await save(share, ct);
                     keyFileTime = Stopwatch.GetElapsedTime(saving);
-                }, cancellationToken));
+                }, cancellationToken), cancellationToken);
             DeviceProfileCli.PrintLocal(isVerbose, keyFileTime);
             using (key)
             {
@@ -136,7 +137,8 @@ internal static class TransferCommands
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
-            string outPath = RequireNew(parse.GetValue(output)!);
+            using KeyFileLock held = KeyFileLocks.LockNew(parse.GetValue(output)!);
+            string outPath = held.KeyFile;
             byte[] file = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             ClientShareBackup.ReadIdentity(file); // a file of the wrong kind is named before the passphrase is asked for
             string backupPassphrase = CommonOptions.Secret(parse.GetValue(backupEnv), BackupPassphraseVariable, BackupPassphraseEnvOption, "Backup passphrase", confirm: false);
@@ -147,8 +149,8 @@ internal static class TransferCommands
             await DeviceProfileCli.PrepareAsync(client, verbose: false, cancellationToken);
             Console.Error.WriteLine($"Restoring backup {header.DeviceId} of key {header.KeyId} (a few seconds)...");
             using (backup)
-            using (MpcKey restored = await PendingRefresh.RunAsync(client, outPath, header.UserId, protection,
-                save => client.RestoreBackupAsync(backup, parse.GetValue(label)!, save, cancellationToken)))
+            using (MpcKey restored = await PendingRefresh.RunAsync(client, held, header.UserId, protection,
+                save => client.RestoreBackupAsync(backup, parse.GetValue(label)!, save, cancellationToken), cancellationToken))
             {
                 Console.Error.WriteLine($"Restored to device {restored.Share.DeviceId}; {outPath} holds its share. The backup is now used up: run mpc backup to make a new one.");
                 Console.WriteLine($"Device id: {restored.Share.DeviceId}");
@@ -176,6 +178,8 @@ internal static class TransferCommands
             string newPassphrase = CommonOptions.Secret(parse.GetValue(newEnv), "MPC_NEW_PASSPHRASE", "--new-env", "New passphrase", confirm: true);
             if (key is not null)
             {
+                // A refresh meanwhile would be undone by the re-wrapped old share, which the server no longer holds.
+                using KeyFileLock held = KeyFileLocks.LockExisting(key);
                 ClientKeyFile.ChangePassphrase(key, KeyFileProtection.Passphrase(oldPassphrase), KeyFileProtection.Passphrase(newPassphrase));
                 Console.Error.WriteLine($"{key} re-wrapped under the new passphrase.");
                 // Same share, new wrapping: an old copy of the file still opens with the old passphrase and still signs.

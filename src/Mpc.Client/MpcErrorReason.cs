@@ -128,6 +128,9 @@ public enum MpcErrorReason
     /// <summary>A newer (or unknown) file format version.</summary>
     UnsupportedVersion = 106,
 
+    /// <summary>Another command or program holds the key file's lock (<see cref="KeyStore.KeyFileLock"/>): nothing was read or written.</summary>
+    KeyFileInUse = 107,
+
     // Custody: backups, enrolment requests, handovers, device profiles (120-139).
 
     /// <summary>A backup, request, handover or profile that is truncated, malformed or inconsistent.</summary>

@@ -45,7 +45,9 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
 
         JsonElement made = await Evaluate(page, HandOverKeepingCompletion, new[] { keyId, request, code });
         DateTimeOffset until = DateTimeOffset.Parse(made.GetProperty("until").GetString()!, CultureInfo.InvariantCulture);
-        Assert.InRange(until, DateTimeOffset.UtcNow.AddMinutes(15), DateTimeOffset.UtcNow.AddMinutes(18));
+        // The request (made a moment ago) lasts 15 minutes, the CLI's clock may be up to 5 behind this one, and the
+        // enrolment may land 2 minutes after it opened the handover: the wait ends by this browser's clock 22 minutes on.
+        Assert.InRange(until, DateTimeOffset.UtcNow.AddMinutes(20), DateTimeOffset.UtcNow.AddMinutes(22));
         await File.WriteAllTextAsync(cli.PathOf("browser.handover"), made.GetProperty("handover").GetString());
         string enrolledOutput = await cli.RunAsync(environment, "device", "enrol", "--pending", "cli.pending", "--handover", "browser.handover", "--out", "enrolled.key");
         string cliDeviceId = enrolledOutput.Trim()["Device id: ".Length..];
@@ -212,9 +214,11 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
     /// <summary>`mpc device request` for <paramref name="keyId"/> into cli.pending: the request token and the code.</summary>
     private static async Task<(string Request, string Code)> RequestWithCliAsync(MpcCli cli, IReadOnlyDictionary<string, string> environment, string keyId)
     {
-        string[] lines = (await cli.RunAsync(environment, "device", "request", "--pending", "cli.pending", "--key-id", keyId))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return (lines[0], lines[1]["Code: ".Length..]);
+        (string stdout, string stderr) = await cli.RunWithStderrAsync(environment, "device", "request", "--pending", "cli.pending", "--key-id", keyId);
+        // The code is on the terminal (stderr) only; stdout is the request alone.
+        const string CodeLine = "Confirmation code: ";
+        string code = stderr.Split('\n', StringSplitOptions.TrimEntries).Single(l => l.StartsWith(CodeLine, StringComparison.Ordinal))[CodeLine.Length..];
+        return (stdout.Trim(), code);
     }
 
     /// <summary>`mpc device handover --no-wait` of cli.key for the browser's request (with its code): the handover text.</summary>

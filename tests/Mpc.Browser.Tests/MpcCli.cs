@@ -13,7 +13,11 @@ public sealed class MpcCli : IDisposable
     public string PathOf(string name) => Path.Combine(Directory, name);
 
     /// <summary>Runs <c>mpc</c> with <paramref name="arguments"/>; stdout, or an exception with stderr when it fails.</summary>
-    public async Task<string> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public async Task<string> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        (await RunWithStderrAsync(environment, arguments)).Stdout;
+
+    /// <summary>As <see cref="RunAsync"/>, with stderr too (where mpc shows what is for the user's eyes only, like a confirmation code).</summary>
+    public async Task<(string Stdout, string Stderr)> RunWithStderrAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         string dll = Path.Combine(BrowserApp.RepositoryRoot(), "src", "Mpc.Cli", "bin", configuration, "net10.0", "mpc.dll");
@@ -36,7 +40,7 @@ public sealed class MpcCli : IDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(timeout.Token);
         return process.ExitCode == 0
-            ? await stdout
+            ? (await stdout, await stderr)
             : throw new InvalidOperationException($"mpc {string.Join(' ', arguments)} failed ({process.ExitCode}): {await stderr}");
     }
 

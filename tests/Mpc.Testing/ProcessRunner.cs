@@ -30,6 +30,20 @@ public static class ProcessRunner
             ? Run(native, args, environment)
             : Run("dotnet", [MpcDll, .. args], environment);
 
+    /// <summary>
+    /// Starts `mpc` (as <see cref="Mpc"/> runs it) and returns at once, for a test that acts while the command is still
+    /// running: its stdin is closed, its stdout and stderr are the caller's to read.
+    /// </summary>
+    public static Process StartMpc(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        ProcessStartInfo start = Environment.GetEnvironmentVariable(NativeCliVariable) is { Length: > 0 } native
+            ? StartInfo(native, args, environment)
+            : StartInfo("dotnet", [MpcDll, .. args], environment);
+        Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        return process;
+    }
+
     public static ProcessResult Server(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
         Run("dotnet", [ServerDll, .. args], environment);
 
@@ -37,6 +51,20 @@ public static class ProcessRunner
     public static ProcessResult OpenSsl(params string[] args) => Run("openssl", args);
 
     public static ProcessResult Run(string program, string[] args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        using Process process = Process.Start(StartInfo(program, args, environment))!;
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(180_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish");
+        }
+        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static ProcessStartInfo StartInfo(string program, string[] args, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo(program, args)
         {
@@ -48,15 +76,6 @@ public static class ProcessRunner
         {
             start.Environment[name] = value;
         }
-        using Process process = Process.Start(start)!;
-        process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(180_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish");
-        }
-        return new ProcessResult(process.ExitCode, stdout.Result, stderr.Result);
+        return start;
     }
 }

@@ -99,7 +99,7 @@ export interface HandOverOptions {
 export interface HandOverResult {
   /** The handover text ("mpc-handover2:..."), to carry to the new device. */
   handover: string;
-  /** When the wait ends (ISO 8601: the request's lifetime plus two minutes); null with `wait: false`. */
+  /** When the wait ends (ISO 8601: the request's lifetime plus the allowed clock skew and two minutes, by this browser's clock); null with `wait: false`. */
   until: string | null;
   /**
    * Resolves once the new device has enrolled and this browser has refreshed its pair (the share inside the handover

@@ -166,7 +166,7 @@ export class MpcSigner {
    * Existing device: `{ handover, until, completion }`. `handover` is the text for a new device's `request`, sealed
    * only if `code` (typed by the user from the NEW device's screen) is that request's code. As `mpc device handover`
    * does, this browser then waits for the new device to enrol (polling the server's device list until `until`: the
-   * request's 15 minutes plus 2) and refreshes its own pair, so the share inside the handover stops working:
+   * request's 15 minutes, plus 5 for the other device's clock, plus 2, by this browser's clock) and refreshes its own pair, so the share inside the handover stops working:
    * `completion` resolves to the key with `{ refreshed: true, deviceId }` (the new device's id), or rejects when no new
    * device enrolled in time (then call refresh(keyId) here once it has). Progress stages "handover-wait",
    * "handover-enrolled", "refresh", "handover-done". With `{ wait: false }` there is no wait (`completion` is null):

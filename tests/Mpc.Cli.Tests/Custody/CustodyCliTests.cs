@@ -3,7 +3,9 @@ using System.Text.RegularExpressions;
 using Mpc.Client;
 using Mpc.Client.Custody;
 using Mpc.Client.KeyStore;
+using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
+using Mpc.Protocol.Keys;
 
 namespace Mpc.Cli.Tests.Custody;
 
@@ -75,8 +77,11 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
 
     private static (string Token, string Code) RequestOf(ProcessResult result)
     {
-        string[] lines = result.Stdout.Trim().Split('\n');
-        return (lines[0].Trim(), Regex.Match(result.Stdout, @"Code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})").Groups[1].Value);
+        // Stdout is the request alone: the code is shown on the terminal (stderr), never sent along with the request.
+        string code = Regex.Match(result.Stderr, @"Confirmation code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})").Groups[1].Value;
+        Assert.NotEmpty(code);
+        Assert.DoesNotContain(code, result.Stdout, StringComparison.Ordinal);
+        return (Assert.Single(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), code);
     }
 
     private string? KeyIdOf(ProcessResult result) => KeyIdLine().Match(result.Stdout) is { Success: true } m ? m.Groups[1].Value : null;
@@ -373,6 +378,104 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         Assert.Contains($"(mpc device request --pending PENDING --key-id {keyId}); the pending request {pending} was deleted", enrol.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(pending));
         Assert.False(File.Exists(P("expired.key")));
+    }
+
+    [Fact]
+    public async Task A_refresh_of_a_key_file_a_waiting_handover_holds_is_refused_and_runs_once_that_handover_is_killed()
+    {
+        string keyFile = P("held.key");
+        ProcessResult made = Mpc(["keygen", .. Connection, "--out", keyFile]);
+        Succeeded(made);
+        string publicKeyPem = P("held-pub.pem");
+        File.WriteAllText(publicKeyPem, ClientKeyFile.ReadPublicInfo(keyFile).PublicKeyPem);
+        ProcessResult request = Mpc("device", "request", "--pending", P("held-laptop.pending"), "--key-id", KeyIdOf(made)!);
+        Succeeded(request);
+        (string token, string code) = RequestOf(request);
+
+        // The handover waits for the enrolment (up to 17 minutes), holding the key file's lock: it ends in a refresh.
+        using System.Diagnostics.Process handover = ProcessRunner.StartMpc(_environment,
+            ["device", "handover", .. Connection, "--key", keyFile, "--request", token, "--code", code, "--out", P("held.handover")]);
+        try
+        {
+            ReadStderrUntil(handover, "Waiting for the new device to enrol");
+            byte[] before = File.ReadAllBytes(keyFile);
+
+            ProcessResult refused = Mpc(["refresh", .. Connection, "--key", keyFile]);
+            RefusedWith(refused, $"another mpc command (or program) is using {keyFile}");
+            Assert.Equal(6, refused.ExitCode);
+            Assert.Single(refused.Stderr.Trim().Split('\n'));
+            // The SDK's update, from this (another) process, is refused the same way.
+            using MpcSignerClient client = server.Client(User);
+            MpcSignerException sdkRefused = await Assert.ThrowsAsync<MpcSignerException>(() => PendingKeyFile.UpdateAsync(client, keyFile, User,
+                KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"]), _ => throw new InvalidOperationException("the refresh must not start")));
+            Assert.Equal(MpcErrorReason.KeyFileInUse, sdkRefused.Reason);
+
+            Assert.Equal(before, File.ReadAllBytes(keyFile));
+            Assert.False(File.Exists(keyFile + ".pending"));
+        }
+        finally
+        {
+            handover.Kill(entireProcessTree: true);
+            handover.WaitForExit();
+        }
+
+        // Killed while it held the lock: nothing is left that blocks the next command.
+        Succeeded(Mpc(["refresh", .. Connection, "--key", keyFile]));
+        SignAndVerify(keyFile, publicKeyPem, "after-killed-handover");
+    }
+
+    /// <summary>Reads <paramref name="process"/>'s stderr line by line until one contains <paramref name="expected"/> (fails if it ends first).</summary>
+    private static void ReadStderrUntil(System.Diagnostics.Process process, string expected)
+    {
+        var seen = new System.Text.StringBuilder();
+        while (process.StandardError.ReadLine() is { } line)
+        {
+            seen.AppendLine(line);
+            if (line.Contains(expected, StringComparison.Ordinal))
+            {
+                return;
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"mpc ended without \"{expected}\": {seen}");
+    }
+
+    [Fact]
+    public async Task An_enrolment_whose_reply_was_lost_is_settled_by_a_rerun_after_its_request_expired()
+    {
+        // The first run: its new share saved to OUT.pending, the server's commit made, then the reply (and the process)
+        // lost before the file became OUT. The user runs the command again twenty minutes later.
+        var then = new ManualTime(DateTimeOffset.UtcNow - DeviceEnrolmentRequest.Lifetime - TimeSpan.FromMinutes(5));
+        string pending = P("late.pending"), handover = P("late.handover"), keyFile = P("late.key");
+        using MpcSignerClient client = server.Client(User);
+        using MpcKey source = await client.CreateKeyAsync(CurveKind.P256);
+        File.WriteAllText(P("late-pub.pem"), source.PublicKeyPem);
+        byte[] secret = source.Share.ExportSecret();
+        using (DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(source.KeyId, then))
+        {
+            File.WriteAllBytes(pending, request.ExportPending(_environment["MPC_PASSPHRASE"]));
+            SealedHandover sealedHandover = DeviceHandover.Seal(request.Request.ToToken(), request.Request.ConfirmationCode, secret,
+                new HandoverIdentity(User, source.KeyId, source.Share.DeviceId, source.Share.Curve, source.Share.EncodedPublicKey), then);
+            File.WriteAllText(handover, sealedHandover.Text + "\n");
+        }
+        string enrolledDevice;
+        using (ClientKeyShare handedOver = ClientKeyShare.ImportSecret(secret, BigNumBackends.Default))
+        using (MpcKey enrolled = await client.EnrolDeviceAsync(handedOver, "laptop", (share, _) =>
+        {
+            ClientKeyFile.Save(PendingKeyFile.PendingPathOf(keyFile), share, User, KeyFileProtection.Passphrase(_environment["MPC_PASSPHRASE"]));
+            return ValueTask.CompletedTask;
+        }))
+        {
+            enrolledDevice = enrolled.Share.DeviceId;
+        }
+        CryptographicOperations.ZeroMemory(secret);
+
+        ProcessResult rerun = Mpc(["device", "enrol", .. Connection, "--pending", pending, "--handover", handover, "--out", keyFile]);
+
+        Succeeded(rerun);
+        Assert.Contains($"Device id: {enrolledDevice}", rerun.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(PendingKeyFile.PendingPathOf(keyFile)));
+        Assert.False(File.Exists(pending));
+        SignAndVerify(keyFile, P("late-pub.pem"), "late-enrolment");
     }
 
     [Fact]

@@ -8,7 +8,7 @@ using Mpc.Protocol.Keys;
 namespace Mpc.Cli.Tests.KeyStore;
 
 /// <summary>
-/// A refresh, an enrolment and a restore stopped at every point between a durable write and a server call (before
+/// A refresh, an enrolment, a restore and an import stopped at every point between a durable write and a server call (before
 /// each request is sent, after each reply arrives, after the pending file is written, after it replaces the key
 /// file). The stop is an exception no clean-up path handles (the SDK deletes a pending file only on a server
 /// refusal), so the files are left as a killed process leaves them. Then a fresh client runs the SDK's recovery
@@ -18,7 +18,8 @@ namespace Mpc.Cli.Tests.KeyStore;
 [Collection("server")]
 public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
 {
-    private const string User = "crash-recovery";
+    // Each test its own user: every stopping point makes a key, and the server caps the keys of one user.
+    private string User { get; set; } = NewUser();
     private readonly TempDirectory _root = new("mpc-crash-");
     private static readonly KeyFileProtection Protection = KeyFileProtection.Unprotected();
 
@@ -36,7 +37,8 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using MpcKey current = client.OpenKey(ClientKeyFile.Load(keyFile, Protection));
-            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.RefreshKeyAsync(current, save), notice: null, step, CancellationToken.None);
+            using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+            return await PendingKeyFile.UpdateLockedAsync(client, held, User, Protection, save => client.RefreshKeyAsync(current, save), notice: null, step, CancellationToken.None);
         }, rerunIfMissing: false);
         Assert.Equal(["send BeginRefresh", "reply BeginRefresh", "send ContinueRefresh", "reply ContinueRefresh", PendingKeyFile.PendingWritten,
             "send CompleteRefresh", "reply CompleteRefresh", PendingKeyFile.FinalReplaced], points);
@@ -55,7 +57,8 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using ClientKeyShare handedOver = ClientKeyShare.ImportSecret(sources[^1].Share.ExportSecret(), BigNumBackends.Default);
-            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.EnrolDeviceAsync(handedOver, "laptop", save), notice: null, step, CancellationToken.None);
+            using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+            return await PendingKeyFile.UpdateLockedAsync(client, held, User, Protection, save => client.EnrolDeviceAsync(handedOver, "laptop", save), notice: null, step, CancellationToken.None);
         });
         Assert.Contains("reply CompleteRefresh", points);
         // The source device's own pair is untouched by an enrolment, interrupted or not.
@@ -81,10 +84,65 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }, async (client, step) =>
         {
             using ClientKeyShare copy = ClientKeyShare.ImportSecret(backup!.ExportSecret(), BigNumBackends.Default);
-            return await PendingKeyFile.UpdateAsync(client, keyFile, User, Protection, save => client.RestoreBackupAsync(copy, "new phone", save), notice: null, step, CancellationToken.None);
+            using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+            return await PendingKeyFile.UpdateLockedAsync(client, held, User, Protection, save => client.RestoreBackupAsync(copy, "new phone", save), notice: null, step, CancellationToken.None);
         });
         backup?.Dispose();
         Assert.Contains(PendingKeyFile.FinalReplaced, points);
+    }
+
+    [Fact]
+    public async Task An_import_stopped_at_any_point_recovers_to_a_share_that_signs()
+    {
+        // The server stores an imported key only when the import completes: until then it does not know the pending
+        // share's key at all, and the recovery must take that as "not held" rather than fail every rerun.
+        string keyFile = "";
+        byte[] privateKey = [];
+        IReadOnlyList<string> points = await CrashEverywhere(run =>
+        {
+            // An abandoned import stays in progress on the server until it expires, and a user may have only a few.
+            User = NewUser();
+            using var whole = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            privateKey = whole.ExportParameters(includePrivateParameters: true).D!;
+            return Task.FromResult(keyFile = Path.Combine(_root.Path, $"imported-{run}.key"));
+        }, async (client, step) =>
+        {
+            using KeyFileLock held = KeyFileLock.Acquire(keyFile);
+            return await PendingKeyFile.UpdateLockedAsync(client, held, User, Protection,
+                save => client.ImportKeyAsync(CurveKind.P256, privateKey, savePending: save), notice: null, step, CancellationToken.None);
+        });
+        Assert.Equal(["send BeginImport", "reply BeginImport", "send ContinueRefresh", "reply ContinueRefresh", PendingKeyFile.PendingWritten,
+            "send CompleteRefresh", "reply CompleteRefresh", PendingKeyFile.FinalReplaced], points);
+    }
+
+    [Fact]
+    public async Task Pending_files_the_server_never_took_are_each_set_aside_under_their_own_name()
+    {
+        // Two interrupted refreshes of one key file, settled one after the other: the second set-aside file must not
+        // replace the first (a confirmation still in flight could make either one the server's).
+        using MpcSignerClient client = server.Client(User);
+        string keyFile = Path.Combine(_root.Path, "set-aside.key");
+        using MpcKey first = await client.CreateKeyAsync(CurveKind.P256);
+        using MpcKey second = await client.RefreshKeyAsync(first);
+        using MpcKey current = await client.RefreshKeyAsync(second);
+        ClientKeyFile.Save(keyFile, current.Share, User, Protection);
+        var setAside = new List<(string Path, byte[] Contents)>();
+        foreach (MpcKey stale in new[] { first, second })
+        {
+            string pending = PendingKeyFile.PendingPathOf(keyFile);
+            ClientKeyFile.Save(pending, stale.Share, User, Protection);
+            byte[] contents = File.ReadAllBytes(pending);
+            Assert.Null(await PendingKeyFile.RecoverAsync(client, keyFile, Protection));
+            Assert.False(File.Exists(pending));
+            string aside = PendingKeyFile.UnconfirmedPathOf(keyFile, stale.Share);
+            setAside.Add((aside, contents));
+        }
+        Assert.NotEqual(setAside[0].Path, setAside[1].Path);
+        foreach ((string path, byte[] contents) in setAside)
+        {
+            Assert.Equal(contents, File.ReadAllBytes(path));
+        }
+        Assert.True(await SignsWithFile(keyFile));
     }
 
     /// <summary>
@@ -140,6 +198,8 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
             Assert.True(await SignsWithFile(keyFile), $"stopped at {plan.StoppedAt} ({stopAt}): the key file does not sign after recovery");
         }
     }
+
+    private static string NewUser() => "crash-recovery-" + Guid.NewGuid().ToString("N")[..12];
 
     private async Task<bool> SignsWithFile(string keyFile)
     {
@@ -201,13 +261,13 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         }
     }
 
-    /// <summary>A point before every request and after every reply of the refresh calls.</summary>
+    /// <summary>A point before every request and after every reply of the refresh (and import) calls.</summary>
     private sealed class StoppingHandler(StopPlan plan) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             string method = request.RequestUri!.AbsolutePath.Split('/')[^1];
-            bool counted = method is "BeginRefresh" or "ContinueRefresh" or "CompleteRefresh";
+            bool counted = method is "BeginRefresh" or "BeginImport" or "ContinueRefresh" or "CompleteRefresh";
             if (counted)
             {
                 plan.Event("send " + method);
