@@ -25,11 +25,8 @@ internal static class DeviceEnrolmentCommands
         };
         command.SetAction((parse, _) => CliErrors.Run(parse, () =>
         {
-            string pendingPath = TransferCommands.RequireNew(parse.GetValue(output)!);
-            string key = parse.GetValue(keyId)!;
-            string secret = CommonOptions.Secret(parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: true);
-            using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(key);
-            SecretFile.WriteAtomically(pendingPath, request.ExportPending(secret));
+            using DeviceEnrolmentRequest request = NewRequest(parse.GetValue(output)!, parse.GetValue(keyId)!, () => CommonOptions.Secret(
+                parse.GetValue(passphraseEnv), CommonOptions.PassphraseVariable, CommonOptions.PassphraseEnvOption, "Passphrase for this device's key file", confirm: true));
             // The code goes to the terminal (stderr) only, never to stdout with the request: stdout is what gets redirected
             // to a file or pasted into a chat, and a code that travels with the request proves nothing about it.
             Console.Error.WriteLine("Carry the request (printed on stdout) to an existing device and run there:");
@@ -40,6 +37,28 @@ internal static class DeviceEnrolmentCommands
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// `mpc device request`'s request for <paramref name="keyId"/>, its private half sealed under the passphrase into
+    /// <paramref name="pendingPath"/>: free when the command starts, and taken only if still free once the passphrase
+    /// (a prompt, which can take long) is known. Not yet printed, so a refusal at the end leaves nothing worth keeping.
+    /// </summary>
+    internal static DeviceEnrolmentRequest NewRequest(string pendingPath, string keyId, Func<string> passphrase)
+    {
+        TransferCommands.RequireNew(pendingPath);
+        string secret = passphrase();
+        DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(keyId);
+        try
+        {
+            TransferCommands.WriteNew(pendingPath, request.ExportPending(secret), "no request was made");
+            return request;
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
     }
 
     public static Command Handover()
@@ -80,7 +99,8 @@ internal static class DeviceEnrolmentCommands
                 {
                     SealedHandover sealedHandover = DeviceHandover.Seal(parse.GetValue(request)!.Trim(), typed, secret,
                         new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, share.EncodedPublicKey));
-                    SecretFile.WriteAtomically(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"));
+                    // The key file keeps the share: a handover that cannot be written is not kept anywhere else.
+                    TransferCommands.WriteNew(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"), "nothing was handed over");
                 }
                 finally
                 {

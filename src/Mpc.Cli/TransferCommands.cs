@@ -250,8 +250,10 @@ internal static class TransferCommands
         byte[] secret = share.ExportSecret();
         try
         {
-            SecretFile.WriteAtomically(path, ClientShareBackup.Seal(secret,
-                new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, share.EncodedPublicKey, DateTimeOffset.UtcNow), passphrase));
+            // Before the server keeps its half: a refusal here means the server is never asked to, so no backup exists.
+            WriteNew(path, ClientShareBackup.Seal(secret,
+                new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, share.EncodedPublicKey, DateTimeOffset.UtcNow), passphrase),
+                "no backup was made (the server was not asked to keep its half)");
         }
         finally
         {
@@ -262,4 +264,18 @@ internal static class TransferCommands
     /// <summary>The path, when nothing is there yet: no command overwrites a file.</summary>
     internal static string RequireNew(string path) =>
         File.Exists(path) ? throw CliException.LocalInput($"{path} exists; choose another path (nothing is overwritten)") : path;
+
+    /// <summary>
+    /// Writes the secret file a command creates (backup, pending enrolment, handover) only while its name is still free
+    /// (<see cref="SecretFile.WriteNew"/>): <see cref="RequireNew"/> looked at the start, and a file that appeared since
+    /// (another program, a copy) may be the only one of its kind, so it is never replaced. Its content is worth nothing
+    /// yet (nothing was confirmed, shown or sent), so none of it is kept; <paramref name="undone"/> says that in the error.
+    /// </summary>
+    internal static void WriteNew(string path, ReadOnlySpan<byte> contents, string undone)
+    {
+        if (!SecretFile.WriteNew(path, contents))
+        {
+            throw CliException.LocalInput($"{path} appeared while this command ran and is left as it is; {undone}: run the command again with another path");
+        }
+    }
 }

@@ -17,6 +17,15 @@ public static partial class SecretFile
         Mpc.Storage.DurableFile.Write(path, contents, overwrite: true, ownerOnly: true);
 
     /// <summary>
+    /// Writes <paramref name="path"/> as <see cref="WriteAtomically"/> does, but only while no file has that name: the
+    /// flushed temporary file takes the name by <see cref="MoveNew"/>'s single step, so a file that appeared after the
+    /// caller last looked is never replaced. For a file a command creates (a backup, a pending enrolment, a handover).
+    /// </summary>
+    /// <returns>False when <paramref name="path"/> exists: it is left as it was, and nothing of <paramref name="contents"/> stays on disk.</returns>
+    public static bool WriteNew(string path, ReadOnlySpan<byte> contents) =>
+        Mpc.Storage.DurableFile.Write(path, contents, overwrite: false, ownerOnly: true);
+
+    /// <summary>
     /// Renames <paramref name="source"/> over <paramref name="destination"/> (same directory) and flushes the directory,
     /// so the switch survives a power cut. The source must already be flushed (as <see cref="WriteAtomically"/> leaves it).
     /// </summary>

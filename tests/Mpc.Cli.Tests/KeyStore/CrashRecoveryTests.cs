@@ -145,6 +145,49 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
         Assert.True(await SignsWithFile(keyFile));
     }
 
+    [Fact]
+    public async Task A_settled_share_whose_key_file_appeared_meanwhile_stays_pending_and_the_error_says_where_it_is()
+    {
+        // An interrupted run that was to create the key file (an import, a restore, an enrolment): the server took the
+        // pending share, and no key file exists yet. Another program writes one while the server is asked.
+        string keyFile = Path.Combine(_root.Path, "appeared.key");
+        string pending = PendingKeyFile.PendingPathOf(keyFile);
+        using MpcSignerClient setup = server.Client(User);
+        using MpcKey created = await setup.CreateKeyAsync(CurveKind.P256);
+        using MpcKey refreshed = await setup.RefreshKeyAsync(created, (share, _) =>
+        {
+            ClientKeyFile.Save(pending, share, User, Protection);
+            return ValueTask.CompletedTask;
+        });
+        byte[] pendingBefore = File.ReadAllBytes(pending);
+        using var client = new MpcSignerClient(server.Address, server.Token(User),
+            new MpcSignerClientOptions { HttpHandler = new KeyFileWrittenAtListDevices(keyFile) { InnerHandler = new HttpClientHandler() } });
+
+        IOException refused = await Assert.ThrowsAsync<IOException>(() => PendingKeyFile.RecoverAsync(client, keyFile, Protection));
+
+        Assert.Equal($"The server holds the share in {pending}, but {keyFile} could not be written ({keyFile} appeared meanwhile and is left as it is): rename it to a free name.",
+            refused.Message);
+        Assert.Equal(KeyFileWrittenAtListDevices.Contents, File.ReadAllText(keyFile));
+        Assert.Equal(pendingBefore, File.ReadAllBytes(pending));
+        using ClientKeyShare kept = ClientKeyFile.Load(pending, Protection);
+        Assert.Equal(refreshed.Share.ShareId, kept.ShareId);
+    }
+
+    /// <summary>Writes <paramref name="keyFile"/> (as a program that takes no lock would) when ListDevices goes out.</summary>
+    private sealed class KeyFileWrittenAtListDevices(string keyFile) : DelegatingHandler
+    {
+        public const string Contents = "a key file written by another program";
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/ListDevices", StringComparison.Ordinal))
+            {
+                File.WriteAllText(keyFile, Contents);
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="operation"/> once per stopping point (1, 2, ... until a run passes every point), each on
     /// a fresh key made by <paramref name="prepare"/> (an abandoned refresh stays in progress on the server until it
