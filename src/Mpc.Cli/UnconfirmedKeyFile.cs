@@ -10,7 +10,8 @@ namespace Mpc.Cli;
 /// <c>OUT.unconfirmed</c> (a durable write) before the server is asked to store the key, so a kill, a crash or a lost
 /// confirmation reply after that point leaves the share on disk. Running the same command again settles it before
 /// anything else: a key the server holds (or still awaits) is confirmed and its file becomes OUT; one the server can
-/// no longer store is removed, and a new key is made.
+/// no longer store is removed, and a new key is made; one whose key id the server holds with another public key is
+/// set aside (<see cref="PendingKeyFile.UnconfirmedPathOf"/>, never deleted) with the error, so the next run is not blocked.
 /// </summary>
 internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFileProtection protection)
 {
@@ -22,6 +23,7 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
     public TimeSpan Writing { get; private set; }
 
     /// <summary>The key of a file left by an earlier run, confirmed; null when there is none or the server can no longer store it.</summary>
+    /// <exception cref="CliException">The file is another user's or curve's (kept), or the server holds another public key under its key id (set aside).</exception>
     public async Task<MpcKey?> SettleAsync(MpcSignerClient client, CurveKind curve, CancellationToken cancellationToken)
     {
         if (!File.Exists(Path))
@@ -47,6 +49,16 @@ internal sealed class UnconfirmedKeyFile(string outPath, string user, KeyFilePro
             SecretFile.Delete(Path);
             Console.Error.WriteLine($"The server does not hold key {info.KeyId} from an earlier run and can no longer store it (its key generation expired unconfirmed): removed {Path}; creating a new key.");
             return null;
+        }
+        catch (MpcSignerException e) when (e is { Reason: MpcErrorReason.SignatureCheckFailed, Status: null })
+        {
+            // The server reports another public key under this key id (ConfirmKeyAsync's own check): the file would fail
+            // the same way on every run. It holds a share, and the server's answer may be the fault, so it is set aside
+            // under a name never reused, not deleted.
+            string aside = PendingKeyFile.UnconfirmedPathOf(outPath, share);
+            share.Dispose();
+            aside = PendingKeyFile.MoveAside(Path, aside);
+            throw new CliException($"the server reports another public key for key {info.KeyId} than the share from an earlier run: {Path} is moved to {aside} (kept, never settled); run the same command again to create a new key");
         }
         catch
         {

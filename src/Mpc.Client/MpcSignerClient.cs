@@ -235,49 +235,25 @@ public sealed partial class MpcSignerClient : IMpcSignerClient
     }
 
     /// <summary>
-    /// CompleteKeyGen, sent again while the server refuses it because other keys of this user await their confirmation:
-    /// that refusal comes before any work, with a short RetryAfter, and leaves the key generation pending, and the other
-    /// keys are confirmed within moments (a device making several keys at once). Any other refusal ends the attempt.
+    /// CompleteKeyGen, sent again while the server refuses it because other keys of this user await their confirmation
+    /// (<see cref="RetryPolicy.KeyGenCompletion"/>). Any other refusal ends the attempt.
     /// </summary>
-    private async Task<CompleteKeyGenResponse> CompleteKeyGen(CompleteKeyGenRequest request, CancellationToken cancellationToken)
-    {
-        const int MaxAttempts = 12;
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await Call(options => _grpc.CompleteKeyGenAsync(request, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
-            }
-            catch (MpcSignerException e) when (attempt < MaxAttempts
-                && e is { Status: StatusCode.ResourceExhausted, RetryAfter: { } wait } && wait <= TimeSpan.FromSeconds(1))
-            {
-                _logger?.LogInformation("Completing key {KeyId} waits {Wait} for other keys' confirmations", request.KeyId, wait);
-                await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    private Task<CompleteKeyGenResponse> CompleteKeyGen(CompleteKeyGenRequest request, CancellationToken cancellationToken) =>
+        RetryPolicy.KeyGenCompletion.RunAsync(
+            token => Call(options => _grpc.CompleteKeyGenAsync(request, options).ResponseAsync, token),
+            (_, wait) => _logger?.LogInformation("Completing key {KeyId} waits {Wait} for other keys' confirmations", request.KeyId, wait),
+            cancellationToken);
 
     /// <summary>
     /// ConfirmKeyGen, asked again after a failure that does not prove the server stored nothing (a lost reply, a
-    /// storage error that may pass): the server answers a repeated confirmation with the key it stored, so the share
-    /// the device already holds is not thrown away for a transient error.
+    /// storage error that may pass; <see cref="RetryPolicy.KeyGenConfirmation"/>): the server answers a repeated
+    /// confirmation with the key it stored, so the share the device already holds is not thrown away for a transient error.
     /// </summary>
-    private async Task<KeyInfo> ConfirmKeyGen(string keyId, CancellationToken cancellationToken)
-    {
-        TimeSpan[] pauses = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)];
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await Call(options => _grpc.ConfirmKeyGenAsync(new ConfirmKeyGenRequest { KeyId = keyId }, options).ResponseAsync, cancellationToken).ConfigureAwait(false);
-            }
-            catch (MpcSignerException e) when (attempt < pauses.Length && !MpcOutcomeUnknownException.ProvesNothingStored(e))
-            {
-                _logger?.LogWarning("Confirming key {KeyId} failed ({Status}); asking again", keyId, e.Status);
-                await Task.Delay(pauses[attempt], cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    private Task<KeyInfo> ConfirmKeyGen(string keyId, CancellationToken cancellationToken) =>
+        RetryPolicy.KeyGenConfirmation.RunAsync(
+            token => Call(options => _grpc.ConfirmKeyGenAsync(new ConfirmKeyGenRequest { KeyId = keyId }, options).ResponseAsync, token),
+            (failure, _) => _logger?.LogWarning("Confirming key {KeyId} failed ({Status}); asking again", keyId, failure.Status),
+            cancellationToken);
 
     /// <summary>Wraps a share loaded from storage so it can sign.</summary>
     public MpcKey OpenKey(ClientKeyShare share) => new(share, _options.PrecomputedRandomness);

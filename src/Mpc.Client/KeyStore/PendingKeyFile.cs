@@ -220,8 +220,11 @@ public static class PendingKeyFile
         }
     }
 
-    /// <summary>To <paramref name="aside"/>, or, if a file of that name is there already, to the first free <c>aside.N</c>: never over another.</summary>
-    private static string MoveAside(string pendingPath, string aside)
+    /// <summary>
+    /// To <paramref name="aside"/>, or, if a file of that name is there already, to the first free <c>aside.N</c>: never
+    /// over another. Also how <c>mpc keygen</c> sets aside an unconfirmed key file that can never settle.
+    /// </summary>
+    internal static string MoveAside(string pendingPath, string aside)
     {
         for (int attempt = 1; ; attempt++)
         {

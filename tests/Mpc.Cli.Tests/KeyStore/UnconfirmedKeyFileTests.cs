@@ -97,6 +97,62 @@ public sealed class UnconfirmedKeyFileTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public async Task A_file_whose_key_id_the_server_holds_with_another_public_key_is_set_aside_byte_for_byte_and_the_next_run_makes_a_new_key()
+    {
+        string keyId = await UnconfirmedFileOf(User, "other.key");
+        string unconfirmedPath = P("other.key.unconfirmed");
+        byte[] sealedShare = File.ReadAllBytes(unconfirmedPath);
+        string aside = P($"other.key.pending.unconfirmed.{ClientKeyFile.ReadPublicInfo(unconfirmedPath).ShareId![..16]}");
+        var unconfirmed = new UnconfirmedKeyFile(P("other.key"), User, KeyFileProtection.Passphrase(Passphrase));
+        using var client = new MpcSignerClient(server.Address, server.Token(User), new MpcSignerClientOptions { HttpHandler = new AnotherPublicKey() });
+
+        CliException refused = await Assert.ThrowsAsync<CliException>(() => unconfirmed.SettleAsync(client, CurveKind.P256, CancellationToken.None));
+
+        (CliExit exit, string line) = CliErrors.Describe(refused, server: null);
+        Assert.Equal(CliExit.Failed, exit);
+        Assert.Equal(line, refused.Message); // already one line
+        Assert.Contains($"another public key for key {keyId}", line);
+        Assert.Contains($"{unconfirmedPath} is moved to {aside}", line);
+        Assert.False(File.Exists(unconfirmedPath));
+        Assert.Equal(sealedShare, File.ReadAllBytes(aside));
+
+        // The same file set aside again (copied back by hand, say) never replaces the first.
+        File.WriteAllBytes(unconfirmedPath, sealedShare);
+        CliException again = await Assert.ThrowsAsync<CliException>(() => unconfirmed.SettleAsync(client, CurveKind.P256, CancellationToken.None));
+        Assert.Contains($"is moved to {aside}.2", again.Message);
+        Assert.Equal(sealedShare, File.ReadAllBytes(aside));
+        Assert.Equal(sealedShare, File.ReadAllBytes(aside + ".2"));
+
+        // The next run, through the real CLI, is not blocked: it makes a new key and leaves the set-aside files alone.
+        int before = await KeyCount();
+        ProcessResult next = KeyGen("other.key");
+
+        Assert.True(next.ExitCode == 0, next.Stderr);
+        string created = ClientKeyFile.ReadPublicInfo(P("other.key")).KeyId;
+        Assert.NotEqual(keyId, created);
+        Assert.Equal(before + 1, await KeyCount());
+        Assert.Equal(sealedShare, File.ReadAllBytes(aside));
+        Assert.Equal(sealedShare, File.ReadAllBytes(aside + ".2"));
+    }
+
+    /// <summary>A server that answers every ConfirmKeyGen with another public key than the key's.</summary>
+    private sealed class AnotherPublicKey() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (request.RequestUri!.AbsolutePath.EndsWith("/ConfirmKeyGen", StringComparison.Ordinal))
+            {
+                using ECDsa other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                byte[] otherPublicKey = other.ExportSubjectPublicKeyInfo();
+                response.Content = await GrpcFrames.Edited(response.Content, Mpc.Transport.V1.KeyInfo.Parser,
+                    key => key.PublicKey = Google.Protobuf.ByteString.CopyFrom(otherPublicKey), cancellationToken);
+            }
+            return response;
+        }
+    }
+
+    [Fact]
     public async Task A_key_of_another_user_is_refused_by_the_server_and_the_file_is_kept()
     {
         await UnconfirmedFileOf(User + "-owner", "foreign.key");

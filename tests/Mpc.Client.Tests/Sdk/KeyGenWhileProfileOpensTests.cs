@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Google.Protobuf;
 using Grpc.Core;
 using Mpc.Client;
@@ -90,7 +89,7 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
             int call = Note($"sent {method}");
             if (method == "CompleteKeyGen" && StripConfirmLater)
             {
-                request.Content = await Edited(request.Content!, CompleteKeyGenRequest.Parser, m => m.ConfirmLater = false, cancellationToken);
+                request.Content = await GrpcFrames.Edited(request.Content!, CompleteKeyGenRequest.Parser, m => m.ConfirmLater = false, cancellationToken);
             }
             if (method == "ConfirmKeyGen" && call <= BlockedConfirmations)
             {
@@ -111,7 +110,7 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
             }
             if (method == "CompleteKeyGen" && TamperServerShare)
             {
-                response.Content = await Edited(response.Content, CompleteKeyGenResponse.Parser, m =>
+                response.Content = await GrpcFrames.Edited(response.Content, CompleteKeyGenResponse.Parser, m =>
                 {
                     byte[] share = m.ServerShare.ToByteArray();
                     share[share.Length / 2] ^= 0x01;
@@ -120,29 +119,9 @@ public sealed class KeyGenWhileProfileOpensTests(ServerFixture server)
             }
             if (method == "BeginKeyGen" && HideConfirmLater)
             {
-                response.Content = await Edited(response.Content, BeginKeyGenResponse.Parser, m => m.ConfirmLaterSupported = false, cancellationToken);
+                response.Content = await GrpcFrames.Edited(response.Content, BeginKeyGenResponse.Parser, m => m.ConfirmLaterSupported = false, cancellationToken);
             }
             return response;
-        }
-
-        /// <summary>One gRPC-framed message (a 5-byte header, then the message), parsed, edited and framed again.</summary>
-        private static async Task<HttpContent> Edited<T>(HttpContent original, MessageParser<T> parser, Action<T> edit, CancellationToken cancellationToken)
-            where T : IMessage<T>
-        {
-            byte[] framed = await original.ReadAsByteArrayAsync(cancellationToken);
-            T message = parser.ParseFrom(framed.AsSpan(5));
-            edit(message);
-            byte[] body = message.ToByteArray();
-            byte[] frame = new byte[5 + body.Length];
-            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)body.Length);
-            body.CopyTo(frame, 5);
-            var content = new ByteArrayContent(frame);
-            foreach (KeyValuePair<string, IEnumerable<string>> header in original.Headers)
-            {
-                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-            content.Headers.ContentLength = frame.Length;
-            return content;
         }
     }
 
