@@ -8,7 +8,10 @@ using Mpc.Client;
 using Mpc.Client.DeviceProfiles;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Proofs;
+using Mpc.Grains;
+using Mpc.Grains.Storage;
 using Mpc.Server;
+using Orleans.Storage;
 
 namespace Mpc.Testing;
 
@@ -34,6 +37,23 @@ public sealed class ServerFixture : IAsyncLifetime
         _ownsRingPedersen = ringPedersen is null;
         RingPedersen = ringPedersen ?? RingPedersenSecret.Generate(BigNumBackends.Default);
         DeviceProfiles = InMemoryDeviceProfileStore.Around(RingPedersen);
+    }
+
+    /// <summary>
+    /// A server on a fresh data directory whose key storage is the real file storage seen through <paramref name="wrap"/>
+    /// (storage that fails or hangs on demand), the same wrapper on every start; the wrapper is returned for the test to
+    /// drive.
+    /// </summary>
+    internal static (ServerFixture Server, TStorage Storage) WithWrappedKeyStorage<TStorage>(string directoryPrefix, Func<IGrainStorage, TStorage> wrap)
+        where TStorage : class, IGrainStorage
+    {
+        string dataDirectory = Directory.CreateTempSubdirectory(directoryPrefix).FullName;
+        TStorage storage = wrap(new FileGrainStorage(StorageNames.Keys, dataDirectory, StoredKeys.Serializer));
+        var server = new ServerFixture(dataDirectory)
+        {
+            ConfigureSilo = silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Keys, storage),
+        };
+        return (server, storage);
     }
 
     public string DataDirectory { get; }

@@ -120,8 +120,9 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         await staleClient.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
         Assert.Equal(staleSilo, await ActivationSiloAsync(_stale, user));
         Log("key created and signed through A");
-        // Let the idle clear of the signature's marker run: from here on A's copy of the status record is storage's.
-        await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
+        // Both silos' grain storage is the one Redis: B's reads what A wrote.
+        var storage = _fresh.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Keys);
+        await MarkerClearedAsync(storage, user, key.KeyId);
 
         // A signing session on A, up to c3: its nonce lives only in A's activation.
         using RawSigner staleRaw = _stale.Raw(_stale.Token(user));
@@ -129,7 +130,6 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
 
         await PartitionAsync();
         // B's activation will find a marker a crashed check left, whose c3 fails the check: its re-run freezes the key.
-        var storage = _fresh.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Keys);
         await PlantFailingMarkerAsync(storage, _fresh.MasterKeyDirectory, user, key);
 
         long freshDecryptionsBefore = freshDecryptions.Count;
@@ -406,6 +406,21 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         Assert.Null(entry.PendingCheck);
         entry.PendingCheck = marker;
         await storage.WriteStateAsync("status", grainId, status);
+    }
+
+    /// <summary>
+    /// Waits for A's idle timer to clear the signature's final-check marker in storage. The timer's write ends before A's
+    /// next call for the grain runs (timer and calls do not interleave), so from here on A's copy of the status record
+    /// is storage's.
+    /// </summary>
+    private static async Task MarkerClearedAsync(IGrainStorage storage, string user, string keyId)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await ReadStatusAsync(storage, user)).Keys.GetValueOrDefault(keyId)?.PendingCheck is not null)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "A's idle timer did not clear the signature's marker in 30 s");
+            await Task.Delay(50);
+        }
     }
 
     private static async Task<KeyStatusState> ReadStatusAsync(IGrainStorage storage, string user)

@@ -1,12 +1,9 @@
 using System.Text.RegularExpressions;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
-using Mpc.Grains;
 using Mpc.Grains.Abstractions;
-using Mpc.Grains.Storage;
 using Mpc.Server;
 using Orleans.Runtime;
 using Orleans.Storage;
@@ -23,15 +20,8 @@ public sealed class HealthServiceTests : IAsyncLifetime
     private readonly UnreachableStorage _storage;
     private readonly ServerFixture _server;
 
-    public HealthServiceTests()
-    {
-        string dataDirectory = Directory.CreateTempSubdirectory("mpc-health-").FullName;
-        _storage = new UnreachableStorage(new FileGrainStorage(StorageNames.Keys, dataDirectory, StoredKeys.Serializer));
-        _server = new ServerFixture(dataDirectory)
-        {
-            ConfigureSilo = silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Keys, _storage),
-        };
-    }
+    public HealthServiceTests() =>
+        (_server, _storage) = ServerFixture.WithWrappedKeyStorage("mpc-health-", inner => new UnreachableStorage(inner));
 
     public Task InitializeAsync() => _server.InitializeAsync();
 

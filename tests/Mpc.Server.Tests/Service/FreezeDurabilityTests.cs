@@ -15,7 +15,6 @@ using Mpc.Protocol.Signing;
 using Mpc.Transport.V1;
 using Orleans;
 using Orleans.Runtime;
-using Orleans.Storage;
 using KeyStatus = Mpc.Grains.Abstractions.KeyStatus;
 
 namespace Mpc.Server.Tests.Service;
@@ -35,12 +34,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
 
     public FreezeDurabilityTests()
     {
-        string dataDirectory = Directory.CreateTempSubdirectory("mpc-freeze-").FullName;
-        _storage = new FaultInjectingGrainStorage(new FileGrainStorage(StorageNames.Keys, dataDirectory, StoredKeys.Serializer));
-        _server = new ServerFixture(dataDirectory)
-        {
-            ConfigureSilo = silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Keys, _storage),
-        };
+        (_server, _storage) = ServerFixture.WithWrappedKeyStorage("mpc-freeze-", inner => new FaultInjectingGrainStorage(inner));
         _decryptions = new FinalCheckCounter(_server, "mpc.sign.final_checks");
         _reruns = new FinalCheckCounter(_server, "mpc.sign.final_check_reruns");
         _rerunsNotRun = new FinalCheckCounter(_server, "mpc.sign.final_check_reruns", outcome: "not_run");

@@ -1,12 +1,8 @@
 using System.Security.Cryptography;
 using Grpc.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
-using Mpc.Grains;
-using Mpc.Grains.Storage;
 using Mpc.Protocol.Keys;
-using Orleans.Storage;
 
 namespace Mpc.Server.Tests.Service;
 
@@ -20,15 +16,8 @@ public sealed class KeyGenerationTests : IAsyncLifetime
     private readonly FaultInjectingGrainStorage _storage;
     private readonly ServerFixture _server;
 
-    public KeyGenerationTests()
-    {
-        string dataDirectory = Directory.CreateTempSubdirectory("mpc-generation-").FullName;
-        _storage = new FaultInjectingGrainStorage(new FileGrainStorage(StorageNames.Keys, dataDirectory, StoredKeys.Serializer));
-        _server = new ServerFixture(dataDirectory)
-        {
-            ConfigureSilo = silo => silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Keys, _storage),
-        };
-    }
+    public KeyGenerationTests() =>
+        (_server, _storage) = ServerFixture.WithWrappedKeyStorage("mpc-generation-", inner => new FaultInjectingGrainStorage(inner));
 
     public Task InitializeAsync() => _server.InitializeAsync();
 
