@@ -93,6 +93,32 @@ public static class FinalCheckMarkers
         await storage.WriteStateAsync("status", grainId, status);
     }
 
+    /// <summary>
+    /// Waits until the key's final-check marker is gone from storage: the grain's idle timer clears it after the
+    /// signature (SignerOptions.FinalCheckMarkerClearDelay), and once that write is stored nothing of the grain's writes
+    /// it any more, so a write from outside is the only writer. Polls, since storage has nothing to wait on.
+    /// </summary>
+    public static async Task ClearedAsync(string dataDirectory, string user, string keyId)
+    {
+        var storage = new FileGrainStorage(StorageNames.Keys, dataDirectory, StoredKeys.Serializer);
+        var grainId = GrainId.Create(GrainTypes.UserKeys, user);
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var status = new GrainState<KeyStatusState>();
+            await storage.ReadStateAsync("status", grainId, status);
+            if (status.State?.Keys.GetValueOrDefault(keyId)?.PendingCheck is null)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the final-check marker of {user}'s key {keyId} was not cleared in 30 s");
+            }
+            await Task.Delay(50);
+        }
+    }
+
     public static async Task<KeyStatusState> ReadAsync(string dataDirectory, string user)
     {
         var status = new GrainState<KeyStatusState>();

@@ -70,7 +70,7 @@ public sealed class ScrapedServer : IAsyncLifetime
     private async Task FreezeAsync(MpcSignerClient client, MpcKey key)
     {
         // Let the idle clear of the earlier markers run, and deactivate the grain, so the planted marker is the only writer.
-        await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
+        await FinalCheckMarkers.ClearedAsync(Server.DataDirectory, User, key.KeyId);
         await Server.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         PendingFinalCheck marker = FinalCheckMarkers.For(key, passing: false);
         await FinalCheckMarkers.AuthenticateAsync(Server.DataDirectory, Server.MasterKeyDirectory, User, key.KeyId, marker);

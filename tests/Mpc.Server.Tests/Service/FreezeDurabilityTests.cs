@@ -211,7 +211,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
         // Let the idle clear of the marker run, so the outside write below is the only writer.
-        await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
+        await FinalCheckMarkers.ClearedAsync(_server.DataDirectory, user, key.KeyId);
 
         // This activation's rounds run on what it read; then another activation (here: the test, as storage sees it)
         // freezes the key. The ETag-checked marker write fails and the record is read again: it says frozen, or (a
@@ -295,7 +295,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
     private async Task<PendingFinalCheck> PlantMarkerAsync(string user, MpcKey key, bool passing, bool authentic = true, Action<PendingFinalCheck>? alter = null)
     {
         // Let the idle clear of earlier markers run, so the outside write below is the only writer.
-        await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
+        await FinalCheckMarkers.ClearedAsync(_server.DataDirectory, user, key.KeyId);
         await _server.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
         PendingFinalCheck marker = FinalCheckMarkers.For(key, passing);
         if (authentic)
@@ -410,7 +410,7 @@ public sealed class FreezeDurabilityTests : IAsyncLifetime, IDisposable
         using MpcSignerClient client = _server.Client(user);
         using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
         await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
-        await Task.Delay(new SignerOptions().FinalCheckMarkerClearDelay * 4);
+        await FinalCheckMarkers.ClearedAsync(_server.DataDirectory, user, key.KeyId);
         using RawSigner raw = _server.Raw(_server.Token(user));
         int writes = _storage.WritesOf("status");
         long decryptions = _decryptions.Count;
