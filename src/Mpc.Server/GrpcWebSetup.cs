@@ -46,7 +46,7 @@ public static class GrpcWebSetup
             return listenUrls;
         }
         IEnumerable<string> browser = grpc.Where(url => url.Port >= 0)
-            .Select(url => $"{url.Url[..url.Url.IndexOf("://", StringComparison.Ordinal)]}://{url.Host}:{port}")
+            .Select(url => $"{url.Scheme}://{url.Host}:{port}")
             .Distinct(StringComparer.OrdinalIgnoreCase);
         return string.Join(';', [listenUrls, .. browser]);
     }

@@ -3,11 +3,12 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Configuration;
 
 namespace Mpc.Server;
 
-/// <summary>One listen URL of <see cref="MpcServerOptions.Urls"/>: its host as written and its port (-1 for a Unix socket).</summary>
-internal sealed record ListenUrl(string Url, string Host, int Port);
+/// <summary>One listen URL of <see cref="MpcServerOptions.Urls"/>: its scheme (lower case), its host as written and its port (-1 for a Unix socket).</summary>
+internal sealed record ListenUrl(string Url, string Scheme, string Host, int Port);
 
 /// <summary>
 /// The listen URLs (Kestrel's syntax: scheme://host:port, host "*" or "+" for every address, "localhost" for
@@ -17,6 +18,9 @@ internal sealed record ListenUrl(string Url, string Host, int Port);
 internal static class ListenUrls
 {
     private const string Remedy = "choose another with --urls or Mpc__Urls";
+    private const string KestrelEndpoints = "Kestrel:Endpoints";
+    private const string DefaultCertificate = "Kestrel:Certificates:Default";
+    private static readonly string DefaultCertificatePath = ServerSettings.EnvironmentVariable(DefaultCertificate + ":Path");
 
     public static bool TryParse(string? urls, out ImmutableArray<ListenUrl> parsed)
     {
@@ -36,6 +40,33 @@ internal static class ListenUrls
         }
         parsed = list.ToImmutable();
         return parsed.Length > 0;
+    }
+
+    /// <summary>
+    /// Refuses, one line each, the Kestrel settings that would undo <paramref name="urls"/>: Kestrel__Endpoints replace
+    /// every listen URL (and with them the metrics and gRPC-Web ports and the plain-http rule); an https:// URL without
+    /// Kestrel__Certificates__Default would fall back to the developer certificate, or fail with a stack trace once the
+    /// silo is already up.
+    /// </summary>
+    public static void EnsureKestrelAgrees(IConfiguration configuration, string urls)
+    {
+        var problems = new List<string>();
+        foreach (IConfigurationSection endpoint in configuration.GetSection(KestrelEndpoints).GetChildren())
+        {
+            problems.Add($"setting {ServerSettings.EnvironmentVariable(endpoint.Path)} is not supported: Kestrel endpoints replace Mpc__Urls " +
+                $"(and with it the metrics and gRPC-Web ports); give the listen URLs in Mpc__Urls and an https:// URL's certificate in {DefaultCertificatePath}");
+        }
+        IConfigurationSection certificate = configuration.GetSection(DefaultCertificate);
+        if (TryParse(urls, out ImmutableArray<ListenUrl> parsed) && parsed.FirstOrDefault(url => url.Scheme == "https") is { } https
+            && string.IsNullOrEmpty(certificate["Path"]) && string.IsNullOrEmpty(certificate["Subject"]))
+        {
+            problems.Add($"setting Mpc__Urls='{https.Url}' needs a certificate: set {DefaultCertificatePath} " +
+                $"(a PEM certificate with its key in {ServerSettings.EnvironmentVariable(DefaultCertificate)}__KeyPath, or a .pfx with {ServerSettings.EnvironmentVariable(DefaultCertificate)}__Password)");
+        }
+        if (problems.Count > 0)
+        {
+            throw new ServerStartupException(string.Join('\n', problems));
+        }
     }
 
     /// <summary>Throws <see cref="ServerStartupException"/> when a fixed port (not 0) of the URLs cannot be bound.</summary>
@@ -83,6 +114,15 @@ internal static class ListenUrls
         _ => $"cannot listen on port {url.Port} on {url.Host} ({detail}); {Remedy}",
     };
 
+    /// <summary>
+    /// The plain http:// URLs reachable from other machines: on every address ("*", "+", 0.0.0.0, [::]), on a host
+    /// name (Kestrel binds every address for a name other than localhost) or on a non-loopback address.
+    /// </summary>
+    public static IEnumerable<ListenUrl> PlainHttpBeyondLoopback(string urls) =>
+        TryParse(urls, out ImmutableArray<ListenUrl> parsed)
+            ? parsed.Where(url => url.Scheme == "http" && url.Port >= 0 && !IsLoopbackHost(url.Host))
+            : [];
+
     /// <summary>Whether Kestrel binds only loopback addresses for a host: localhost, 127.0.0.0/8 or [::1] (not "*", "+" or a name).</summary>
     public static bool IsLoopbackHost(string host) =>
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
@@ -113,7 +153,7 @@ internal static class ListenUrls
         string rest = url[(schemeEnd + 3)..];
         if (rest.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
         {
-            return rest.Length > "unix:".Length ? new ListenUrl(url, "unix", -1) : null;
+            return rest.Length > "unix:".Length ? new ListenUrl(url, scheme, "unix", -1) : null;
         }
         int pathStart = rest.IndexOf('/', StringComparison.Ordinal);
         string authority = pathStart >= 0 ? rest[..pathStart] : rest;
@@ -149,6 +189,6 @@ internal static class ListenUrls
         {
             return null;
         }
-        return new ListenUrl(url, host, port);
+        return new ListenUrl(url, scheme, host, port);
     }
 }

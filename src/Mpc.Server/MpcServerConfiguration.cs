@@ -85,6 +85,10 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
     [
         new("Urls", "one or more http:// or https:// listen URLs separated by ';', e.g. http://127.0.0.1:7443",
             o => o.Urls, o => ListenUrls.TryParse(o.Urls, out _)),
+        // Every other listen URL (gRPC-Web, metrics) takes its scheme and host from these: one rule covers them all.
+        new("Urls",
+            $"https:// beyond loopback (plain http:// only on 127.0.0.1, [::1] or localhost), or {MpcServerOptions.PlainHttpBehindTlsProxySetting}=true when a TLS-terminating proxy is the only way in",
+            o => o.Urls, o => o.PlainHttpBehindTlsProxy || !ListenUrls.PlainHttpBeyondLoopback(o.Urls).Any()),
         new("Web:AllowedOrigins",
             "origins separated by ';' such as https://app.example.com (https, or http on localhost or a loopback address; no path, no wildcard), or unset for no gRPC-Web",
             o => o.Web.AllowedOrigins, o => WebOrigins.TryParse(o.Web.AllowedOrigins, out _)),
@@ -110,8 +114,6 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
             o => o.Cluster.AdvertisedIPAddress, o => string.IsNullOrEmpty(o.Cluster.AdvertisedIPAddress) || IPAddress.TryParse(o.Cluster.AdvertisedIPAddress, out _)),
         new("Cluster:SiloPort", "a port from 1 to 65535, or unset",
             o => o.Cluster.SiloPort, o => o.Cluster.SiloPort is null or (>= 1 and <= 65535)),
-        new("Cluster:GatewayPort", "a port from 1 to 65535, or unset",
-            o => o.Cluster.GatewayPort, o => o.Cluster.GatewayPort is null or (>= 1 and <= 65535)),
         new("KeyEncryption:Provider", $"{KeyEncryptionOptions.FileProvider} or {KeyEncryptionOptions.Pkcs11Provider}",
             o => o.KeyEncryption.Provider, o => o.KeyEncryption.Provider is KeyEncryptionOptions.FileProvider or KeyEncryptionOptions.Pkcs11Provider),
         new("KeyEncryption:Pkcs11:KeyLabel", "a non-empty label",

@@ -68,6 +68,7 @@ public static class MpcServerHost
         WebApplicationBuilder builder, MpcServerOptions options, Func<BigNumBackendKind, IBigNumBackend> createBackend, Action<ISiloBuilder>? configureSilo)
     {
         MpcServerConfiguration.Validate(options);
+        ListenUrls.EnsureKestrelAgrees(builder.Configuration, options.Urls);
         // Then, before anything touches the disk: a missing libcrypto refuses start-up unless managed is named.
         ServerBigNumBackend bigNum = ServerBigNumBackend.Choose(
             options.BigNum, Environment.GetEnvironmentVariable(BigNumBackends.EnvironmentVariable), createBackend);
@@ -107,7 +108,8 @@ public static class MpcServerHost
         }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
-        builder.WebHost.UseUrls(GrpcWebSetup.ListenUrls(ServerTelemetry.ListenUrls(options.Urls, options.Metrics), options.Urls, options.Web));
+        string listenUrls = GrpcWebSetup.ListenUrls(ServerTelemetry.ListenUrls(options.Urls, options.Metrics), options.Urls, options.Web);
+        builder.WebHost.UseUrls(listenUrls);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = GrpcWebSetup.Protocols(endpoint, ServerTelemetry.ProtocolsFor(endpoint, options.Metrics), options.Web));
@@ -155,6 +157,7 @@ public static class MpcServerHost
         WebApplication app = builder.Build();
         ILogger startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MpcServerHost));
         LogBigNumBackend(startupLogger, bigNum);
+        LogPlainHttpBeyondLoopback(startupLogger, listenUrls);
         if (options.Cluster.IsRedis)
         {
             // Before the silo runs, and as one line: the silo writes freezes to this Redis.
@@ -181,6 +184,21 @@ public static class MpcServerHost
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;
+    }
+
+    /// <summary>
+    /// The validator let plain http beyond loopback through only on the operator's word (PlainHttpBehindTlsProxy):
+    /// a warning, shown even with Quiet, so that a proxy that is not in fact there can be noticed in the log.
+    /// </summary>
+    private static void LogPlainHttpBeyondLoopback(ILogger logger, string listenUrls)
+    {
+        string[] plain = ListenUrls.PlainHttpBeyondLoopback(listenUrls).Select(url => url.Url).ToArray();
+        if (plain.Length > 0)
+        {
+            logger.LogWarning(
+                "Listening on plain http beyond loopback ({Urls}): {Setting}=true says a TLS-terminating proxy is the only way in; without one, tokens and key material cross the network in clear",
+                string.Join(", ", plain), MpcServerOptions.PlainHttpBehindTlsProxySetting);
+        }
     }
 
     private static void LogBigNumBackend(ILogger logger, ServerBigNumBackend bigNum)

@@ -16,8 +16,22 @@ public sealed class MpcServerOptions
     /// <summary>The directory that actually holds the master key.</summary>
     public string ResolvedMasterKeyDirectory => Path.GetFullPath(MasterKeyDirectory ?? Path.GetFullPath(DataDirectory).TrimEnd(Path.DirectorySeparatorChar) + "-kek");
 
-    /// <summary>gRPC endpoints (HTTP/2; plain http only on loopback or behind a TLS-terminating proxy).</summary>
+    /// <summary>
+    /// gRPC endpoints (HTTP/2): https:// (certificate from Kestrel__Certificates__Default__*), or plain http:// on
+    /// loopback; plain http:// beyond loopback only with <see cref="PlainHttpBehindTlsProxy"/>.
+    /// </summary>
     public string Urls { get; set; } = "http://127.0.0.1:7443";
+
+    /// <summary>The configuration key, as an environment variable.</summary>
+    public const string PlainHttpBehindTlsProxySetting = "Mpc__PlainHttpBehindTlsProxy";
+
+    /// <summary>
+    /// The operator's word that a TLS-terminating proxy (an ingress, a load balancer, a mesh sidecar) is the only way
+    /// clients reach a plain http:// listen URL beyond loopback. Off, such a URL is refused at start-up: bearer tokens,
+    /// refresh randomisers and import seed shares would otherwise cross the network in clear. On, the server starts and
+    /// logs one warning naming those URLs.
+    /// </summary>
+    public bool PlainHttpBehindTlsProxy { get; set; }
 
     /// <summary>How silos find each other and where grain state lives.</summary>
     public ClusterOptions Cluster { get; set; } = new();
@@ -107,11 +121,11 @@ public sealed class ClusterOptions
     /// <summary>The address other silos reach this one at (Kubernetes: status.podIP); null picks the first non-loopback IPv4 address.</summary>
     public string? AdvertisedIPAddress { get; set; }
 
-    /// <summary>Silo-to-silo port; null: 11111 in Redis mode, a free port in embedded mode.</summary>
+    /// <summary>
+    /// Silo-to-silo port (plain TCP, no TLS: keep it on a private network); null: 11111 in Redis mode, a free port in
+    /// embedded mode. There is no gateway port: the silo runs without an Orleans gateway.
+    /// </summary>
     public int? SiloPort { get; set; }
-
-    /// <summary>Orleans gateway port; null: 30000 in Redis mode, a free port in embedded mode.</summary>
-    public int? GatewayPort { get; set; }
 
     public const string AllowNonDurableRedisSetting = "Mpc__Cluster__AllowNonDurableRedis";
 

@@ -7,9 +7,16 @@ using StackExchange.Redis;
 
 namespace Mpc.Server;
 
-/// <summary>The Orleans silo of the server: embedded (localhost clustering, grain files in the data directory) or Redis.</summary>
+/// <summary>
+/// The Orleans silo of the server: embedded (localhost clustering, grain files in the data directory) or Redis.
+/// The silo runs no gateway: the gRPC service calls grains from inside the silo's own process, and a gateway would
+/// accept grain calls (import seed shares, refresh factors) from anyone reaching its port, with no token.
+/// </summary>
 internal static class SiloSetup
 {
+    /// <summary>Orleans' value for "no gateway" (<see cref="EndpointOptions.GatewayPort"/>).</summary>
+    private const int NoGateway = 0;
+
     public static void Configure(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)
     {
         if (!cluster.IsRedis)
@@ -20,7 +27,7 @@ internal static class SiloSetup
             }
             silo.UseLocalhostClustering(
                 siloPort: cluster.SiloPort ?? FreeTcpPort(),
-                gatewayPort: cluster.GatewayPort ?? FreeTcpPort(),
+                gatewayPort: NoGateway,
                 serviceId: cluster.ServiceId,
                 clusterId: "embedded");
             silo.AddFileGrainStorage(StorageNames.Keys, dataDirectory);
@@ -35,7 +42,6 @@ internal static class SiloSetup
         // A key store must not give up on a brief Redis restart: keep retrying the connection.
         redis.AbortOnConnectFail = false;
         int siloPort = cluster.SiloPort ?? 11111;
-        int gatewayPort = cluster.GatewayPort ?? 30000;
         IPAddress advertised = cluster.AdvertisedIPAddress is { Length: > 0 } text
             ? IPAddress.Parse(text)
             : FirstNonLoopbackAddress();
@@ -48,9 +54,8 @@ internal static class SiloSetup
         {
             o.AdvertisedIPAddress = advertised;
             o.SiloPort = siloPort;
-            o.GatewayPort = gatewayPort;
+            o.GatewayPort = NoGateway;
             o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, siloPort);
-            o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, gatewayPort);
         });
         // Declare a dead silo within about ten seconds, and give up on a call to it soon after,
         // so a user's grain moves to a survivor quickly.

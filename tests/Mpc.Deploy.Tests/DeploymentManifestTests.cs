@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Reflection;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Mpc.Server;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -20,9 +21,8 @@ public sealed class DeploymentManifestTests
     private const string Dockerfile = "deploy/docker/Dockerfile";
     private const int GrpcPort = 7443;
     private const int SiloPort = 11111;
-    private const int GatewayPort = 30000;
 
-    private static readonly int[] ContainerPorts = [GrpcPort, SiloPort, GatewayPort];
+    private static readonly int[] ContainerPorts = [GrpcPort, SiloPort];
     private static readonly string Root = Repository.Root;
 
     public static TheoryData<string> YamlFiles() => new(YamlFileList());
@@ -92,8 +92,9 @@ public sealed class DeploymentManifestTests
             var containerPorts = new SortedSet<int>();
             foreach (string mapping in Sequence(silo, "ports").Select(Scalar))
             {
-                // "HOST:CONTAINER" (optionally "IP:HOST:CONTAINER"); only gRPC may leave the network.
+                // "IP:HOST:CONTAINER"; only gRPC may leave the network, and only to the host's loopback: it is plain http.
                 string[] parts = mapping.Split(':');
+                Assert.True(parts is ["127.0.0.1", _, _], $"{ComposeFile} publishes {mapping}: publish gRPC on 127.0.0.1 only (127.0.0.1:HOST:CONTAINER)");
                 int container = int.Parse(parts[^1]);
                 Assert.Equal(GrpcPort, container);
                 published.Add(int.Parse(parts[^2]));
@@ -118,7 +119,7 @@ public sealed class DeploymentManifestTests
         var ports = Sequence(container, "ports").Cast<YamlMappingNode>()
             .ToDictionary(p => ScalarAt(p, "name")!, p => int.Parse(ScalarAt(p, "containerPort")!));
         // The chart adds the Prometheus port (its default, 9464) on top of the contract ports of compose and the image.
-        Assert.Equal(new Dictionary<string, int> { ["grpc"] = GrpcPort, ["silo"] = SiloPort, ["gateway"] = GatewayPort, ["metrics"] = 9464 }, ports);
+        Assert.Equal(new Dictionary<string, int> { ["grpc"] = GrpcPort, ["silo"] = SiloPort, ["metrics"] = 9464 }, ports);
         Assert.Equal("9464", KubernetesEnvironment(container)["Mpc__Metrics__Port"]);
         AssertEnvironmentPorts(KubernetesEnvironment(container));
     }
@@ -166,12 +167,7 @@ public sealed class DeploymentManifestTests
     [InlineData(Dockerfile)]
     public void Every_Mpc_environment_variable_names_an_options_property(string file)
     {
-        IEnumerable<string> names = file switch
-        {
-            ComposeFile => ComposeSilos().SelectMany(silo => ComposeEnvironment(silo).Keys),
-            ChartDirectory => KubernetesContainers().SelectMany(container => KubernetesEnvironment(container).Keys),
-            _ => DockerfileEnvironment(DockerfileFinalStage()).Keys,
-        };
+        IEnumerable<string> names = ServerEnvironments(file).SelectMany(env => env.Keys);
         string[] mpcNames = names.Where(n => n.StartsWith("Mpc__", StringComparison.OrdinalIgnoreCase)).Distinct().ToArray();
         Assert.NotEmpty(mpcNames);
 
@@ -179,6 +175,29 @@ public sealed class DeploymentManifestTests
         string[] unknown = mpcNames.Where(n => !known.Contains(n)).Order(StringComparer.Ordinal).ToArray();
         Assert.True(unknown.Length == 0,
             $"{file} sets {string.Join(", ", unknown)}, which MpcServerOptions does not bind. Known: {string.Join(", ", known.Order(StringComparer.Ordinal))}");
+    }
+
+    [Theory]
+    [InlineData(ComposeFile)]
+    [InlineData(ChartDirectory)]
+    [InlineData(Dockerfile)]
+    public void Each_deployment_states_its_plain_http_is_behind_a_tls_proxy_and_passes_the_servers_settings_check(string file)
+    {
+        foreach (Dictionary<string, string?> env in ServerEnvironments(file))
+        {
+            // Set in each file, not inherited from the image: each says why where it binds every address.
+            Assert.Equal("true", env.GetValueOrDefault(MpcServerOptions.PlainHttpBehindTlsProxySetting));
+            IConfiguration configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(env
+                    .Where(pair => pair.Key.StartsWith("Mpc__", StringComparison.Ordinal))
+                    .Select(pair => new KeyValuePair<string, string?>(pair.Key.Replace("__", ":", StringComparison.Ordinal), pair.Value)))
+                .Build();
+
+            // What the server checks at start-up, before it binds anything: a refusal names the setting.
+            MpcServerOptions options = MpcServerConfiguration.Bind(configuration);
+
+            Assert.Equal(GrpcPort, new Uri(options.Urls).Port);
+        }
     }
 
     [Fact]
@@ -365,11 +384,15 @@ public sealed class DeploymentManifestTests
         {
             Assert.Equal(SiloPort.ToString(), silo);
         }
-        if (env.TryGetValue("Mpc__Cluster__GatewayPort", out string? gateway))
-        {
-            Assert.Equal(GatewayPort.ToString(), gateway);
-        }
     }
+
+    /// <summary>The environment of each server a deployment file runs: every compose silo, every chart container, or the image's own.</summary>
+    private static List<Dictionary<string, string?>> ServerEnvironments(string file) => file switch
+    {
+        ComposeFile => ComposeSilos().Select(ComposeEnvironment).ToList(),
+        ChartDirectory => KubernetesContainers().Select(KubernetesEnvironment).ToList(),
+        _ => [DockerfileEnvironment(DockerfileFinalStage()).ToDictionary(pair => pair.Key, pair => (string?)pair.Value, StringComparer.Ordinal)],
+    };
 
     // ---- compose ----------------------------------------------------------------------------------
 

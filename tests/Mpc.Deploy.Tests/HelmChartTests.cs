@@ -93,7 +93,7 @@ public sealed class HelmChartTests
 
     [Theory]
     [MemberData(nameof(CiValueFiles))]
-    public void Network_policy_admits_grpc_from_outside_and_silo_and_gateway_only_from_signer_pods(string ciValues)
+    public void Network_policy_admits_grpc_from_outside_and_the_silo_port_only_from_signer_pods(string ciValues)
     {
         List<YamlMappingNode> objects = Render(ciValues);
         YamlMappingNode statefulSet = Object(objects, "StatefulSet", Release);
@@ -104,9 +104,8 @@ public sealed class HelmChartTests
         // The ports the server listens on, as it is configured by the same rendering.
         int grpc = new Uri(EnvValue(container, "Mpc__Urls")!).Port;
         int silo = int.Parse(EnvValue(container, "Mpc__Cluster__SiloPort")!);
-        int gateway = int.Parse(EnvValue(container, "Mpc__Cluster__GatewayPort")!);
         int metrics = int.Parse(EnvValue(container, "Mpc__Metrics__Port")!);
-        Assert.Equal(new Dictionary<string, int> { ["grpc"] = grpc, ["silo"] = silo, ["gateway"] = gateway, ["metrics"] = metrics }, containerPorts);
+        Assert.Equal(new Dictionary<string, int> { ["grpc"] = grpc, ["silo"] = silo, ["metrics"] = metrics }, containerPorts);
         YamlNode annotations = Node(statefulSet, "spec", "template", "metadata", "annotations")!;
         Assert.Equal(metrics.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(annotations, "prometheus.io/port"));
 
@@ -123,9 +122,9 @@ public sealed class HelmChartTests
         // Rule 3: the Prometheus scrape port alone.
         YamlMappingNode metricsRule = Assert.Single(rules, r => Ports(r).SequenceEqual([metrics]));
 
-        // Rule 2: silo and gateway, from signer pods only.
+        // Rule 2: the silo port (unencrypted silo-to-silo traffic), from signer pods only.
         YamlMappingNode clusterRule = Assert.Single(rules, r => r != grpcRule && r != metricsRule);
-        Assert.Equal(new[] { silo, gateway }.Order(), Ports(clusterRule).Order());
+        Assert.Equal([silo], Ports(clusterRule));
         YamlMappingNode peer = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(clusterRule, "from")));
         Assert.Equal(["podSelector"], peer.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
         AssertSelects(Labels(Node(peer, "podSelector", "matchLabels")), podLabels);

@@ -113,8 +113,6 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
 
     public int SiloPort { get; } = ClusterPorts.Free();
 
-    public int GatewayPort { get; } = ClusterPorts.Free();
-
     public Uri Url => new($"http://127.0.0.1:{GrpcPort}");
 
     /// <summary>
@@ -148,7 +146,6 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
         start.Environment["Mpc__Cluster__ClusterId"] = clusterId;
         start.Environment["Mpc__Cluster__AdvertisedIPAddress"] = "127.0.0.1";
         start.Environment["Mpc__Cluster__SiloPort"] = SiloPort.ToString();
-        start.Environment["Mpc__Cluster__GatewayPort"] = GatewayPort.ToString();
         foreach ((string variable, string value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[variable] = value;

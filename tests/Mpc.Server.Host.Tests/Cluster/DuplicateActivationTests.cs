@@ -457,7 +457,6 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
                 options.Cluster.ClusterId = clusterId;
                 options.Cluster.AdvertisedIPAddress = "127.0.0.1";
                 options.Cluster.SiloPort = ClusterPorts.Free();
-                options.Cluster.GatewayPort = ClusterPorts.Free();
                 options.Quiet = true;
             },
             ConfigureSilo = silo =>

@@ -77,7 +77,6 @@ public sealed class DataDirectoryLockTests : IDisposable
             options.Cluster.Mode = ClusterOptions.Redis;
             options.Cluster.RedisConnectionString = redis;
             options.Cluster.SiloPort = 1;
-            options.Cluster.GatewayPort = 2;
         }
         return options;
     }

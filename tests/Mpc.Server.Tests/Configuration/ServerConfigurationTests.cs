@@ -19,6 +19,11 @@ public sealed class ServerConfigurationTests
         return Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Bind(configuration));
     }
 
+    private static MpcServerOptions Bound(params (string Key, string Value)[] settings) =>
+        MpcServerConfiguration.Bind(new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
+            .Build());
+
     [Fact]
     public void A_number_setting_given_a_word_is_one_line_naming_the_setting_the_value_and_what_is_allowed()
     {
@@ -52,7 +57,6 @@ public sealed class ServerConfigurationTests
     [InlineData("Mpc:Signer:SignSessionLifetime", "ten minutes", "a duration")]
     [InlineData("Mpc:Quiet", "yes", "true or false")]
     [InlineData("Mpc:Cluster:SiloPort", "eleven", "a port from 1 to 65535")]
-    [InlineData("Mpc:Cluster:GatewayPort", "70000", "a port from 1 to 65535")]
     [InlineData("Mpc:Signer:PaillierModulusBits", "1024", "from 2048 to 4096")]
     [InlineData("Mpc:Signer:PaillierModulusBits", "2049", "an even number")]
     [InlineData("Mpc:Signer:KeyGenSessionLifetime", "2.00:00:00", "at most 1.00:00:00")]
@@ -106,8 +110,8 @@ public sealed class ServerConfigurationTests
     [Theory]
     [InlineData("http://127.0.0.1:7443", true)]
     [InlineData("http://127.0.0.1:0;https://[::1]:7444", true)]
-    [InlineData("http://0.0.0.0:7443", true)]
-    [InlineData("http://*:7443", true)]
+    [InlineData("https://0.0.0.0:7443", true)]
+    [InlineData("https://*:7443", true)]
     [InlineData("http://localhost:7443/", true)]
     [InlineData("https://signer.example.com", true)]
     [InlineData("127.0.0.1:7443", false)]
@@ -128,6 +132,45 @@ public sealed class ServerConfigurationTests
             string line = Assert.Single(Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Validate(options)).Problems);
             Assert.StartsWith("setting Mpc__Urls", line);
         }
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:7443")]
+    [InlineData("http://*:7443")]
+    [InlineData("http://[::]:7443")]
+    [InlineData("http://192.168.1.20:7443")]
+    [InlineData("http://signer.internal:7443")]
+    [InlineData("http://127.0.0.1:7443;http://10.0.0.5:7443")]
+    public void Plain_http_beyond_loopback_is_refused_in_one_line_naming_the_setting_that_would_allow_it(string urls)
+    {
+        string line = Assert.Single(Refused(("Mpc:Urls", urls)).Problems);
+
+        Assert.StartsWith($"setting Mpc__Urls='{urls}' is not allowed: expected https:// beyond loopback", line);
+        Assert.Contains(MpcServerOptions.PlainHttpBehindTlsProxySetting + "=true", line);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:7443")]
+    [InlineData("http://127.0.0.2:7443")]
+    [InlineData("http://[::1]:7443")]
+    [InlineData("http://localhost:7443")]
+    [InlineData("http://unix:/run/mpc-signer/grpc.sock")]
+    [InlineData("https://0.0.0.0:7443")]
+    [InlineData("https://192.168.1.20:7443;http://127.0.0.1:7444")]
+    [InlineData("https://signer.example.com")]
+    public void Plain_http_on_loopback_and_https_anywhere_are_accepted(string urls) =>
+        Assert.Equal(urls, Bound(("Mpc:Urls", urls)).Urls);
+
+    [Theory]
+    [InlineData("http://0.0.0.0:7443")]
+    [InlineData("http://192.168.1.20:7443")]
+    [InlineData("http://signer.internal:7443")]
+    public void Plain_http_beyond_loopback_is_accepted_when_the_operator_says_a_tls_proxy_is_in_front(string urls)
+    {
+        MpcServerOptions options = Bound(("Mpc:Urls", urls), ("Mpc:PlainHttpBehindTlsProxy", "true"));
+
+        Assert.Equal(urls, options.Urls);
+        Assert.True(options.PlainHttpBehindTlsProxy);
     }
 
     [Fact]

@@ -27,7 +27,6 @@ public sealed class RedisReadinessTests : IAsyncLifetime, IDisposable
                 options.Cluster.ClusterId = "health-" + Guid.NewGuid().ToString("N");
                 options.Cluster.AdvertisedIPAddress = "127.0.0.1";
                 options.Cluster.SiloPort = ClusterPorts.Free();
-                options.Cluster.GatewayPort = ClusterPorts.Free();
             },
         };
     }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Mpc.Client;
@@ -12,13 +11,13 @@ namespace Mpc.Server.Tests.Service;
 /// </summary>
 public sealed class UnfreezeLogTests : IAsyncLifetime
 {
-    private readonly ConcurrentQueue<string> _warnings = new();
+    private readonly CapturedWarnings _warnings = new();
     private readonly ServerFixture _server;
 
     public UnfreezeLogTests() =>
-        _server = new ServerFixture { ConfigureSilo = silo => silo.Services.AddSingleton<ILoggerProvider>(new CapturingProvider(_warnings)) };
+        _server = new ServerFixture { ConfigureSilo = silo => silo.Services.AddSingleton(_warnings.Provider()) };
 
-    private IEnumerable<string> Logged(string text) => _warnings.Where(m => m.Contains(text, StringComparison.Ordinal));
+    private IEnumerable<string> Logged(string text) => _warnings.Containing(text);
 
     public Task InitializeAsync() => _server.InitializeAsync();
 
@@ -52,27 +51,5 @@ public sealed class UnfreezeLogTests : IAsyncLifetime
         }
         Assert.Single(Logged($"Operator ops unfroze key {keyId}"));
         Assert.Single(Logged($"Operator ops could not unfreeze key {keyId}"));
-    }
-
-    /// <summary>Every warning the server logs, formatted, into <paramref name="messages"/>.</summary>
-    private sealed class CapturingProvider(ConcurrentQueue<string> messages) : ILoggerProvider, ILogger
-    {
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                messages.Enqueue(formatter(state, exception));
-            }
-        }
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -58,6 +58,7 @@ public sealed class ExampleSiteTests
         var options = new MpcServerOptions
         {
             Urls = urls,
+            PlainHttpBehindTlsProxy = true, // beyond loopback, so that only the example's own rule refuses
             Web = { AllowedOrigins = origins, Port = 7080, ServeExample = true, ExampleDirectory = temp.Path },
         };
 

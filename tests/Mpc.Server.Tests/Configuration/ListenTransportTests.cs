@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Mpc.Server;
+using Orleans.Runtime;
+using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
+
+namespace Mpc.Server.Tests.Configuration;
+
+/// <summary>
+/// How the server is reached: TLS straight from Kestrel's default certificate settings, plain http beyond loopback
+/// only on the operator's word (and then a warning), no Kestrel endpoints behind Mpc__Urls' back, and no Orleans gateway.
+/// </summary>
+public sealed class ListenTransportTests : IDisposable
+{
+    private readonly TempDirectory _root = new("mpc-listen-");
+
+    private string DataDirectory => _root.File("data");
+
+    [Fact]
+    public async Task An_https_url_serves_tls_with_the_certificate_in_kestrels_default_certificate_settings()
+    {
+        using X509Certificate2 certificate = SelfSignedLoopbackCertificate();
+        string certificateFile = _root.File("server.pem");
+        string keyFile = _root.File("server-key.pem");
+        File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+        using (ECDsa key = certificate.GetECDsaPrivateKey()!)
+        {
+            File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        }
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0", Quiet = true };
+
+        await using WebApplication app = MpcServerHost.Build(options,
+            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"]);
+        await app.StartAsync();
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+
+        string? presented = null;
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, remote, _, _) =>
+        {
+            presented = remote?.GetCertHashString();
+            return presented == certificate.GetCertHashString();
+        };
+        using GrpcChannel channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler });
+        HealthCheckResponse health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = "liveness" });
+
+        Assert.Equal("https", address.Scheme);
+        Assert.Equal(ServingStatus.Serving, health.Status);
+        Assert.Equal(certificate.GetCertHashString(), presented);
+    }
+
+    [Fact]
+    public void An_https_url_without_a_certificate_is_one_line_naming_the_certificate_setting_before_anything_touches_the_disk()
+    {
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0" };
+
+        var e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options));
+
+        Assert.Equal(
+            "setting Mpc__Urls='https://127.0.0.1:0' needs a certificate: set Kestrel__Certificates__Default__Path (a PEM certificate with its key in " +
+            "Kestrel__Certificates__Default__KeyPath, or a .pfx with Kestrel__Certificates__Default__Password)",
+            Assert.Single(e.Problems));
+        Assert.False(Directory.Exists(DataDirectory));
+    }
+
+    [Fact]
+    public void Kestrel_endpoints_are_refused_because_they_would_replace_the_listen_urls_and_their_checks()
+    {
+        var options = new MpcServerOptions { DataDirectory = DataDirectory };
+
+        var e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options, ["--Kestrel:Endpoints:Grpc:Url=http://0.0.0.0:7443"]));
+
+        string line = Assert.Single(e.Problems);
+        Assert.StartsWith("setting Kestrel__Endpoints__Grpc is not supported: Kestrel endpoints replace Mpc__Urls", line);
+        Assert.False(Directory.Exists(DataDirectory));
+    }
+
+    [Fact]
+    public async Task Plain_http_beyond_loopback_on_the_operators_word_logs_one_warning_naming_every_such_url()
+    {
+        int webPort = ClusterPorts.Free();
+        var warnings = new CapturedWarnings();
+        var options = new MpcServerOptions
+        {
+            DataDirectory = DataDirectory,
+            Urls = "http://0.0.0.0:0",
+            PlainHttpBehindTlsProxy = true,
+            Quiet = true,
+            Web = { AllowedOrigins = "https://app.example.com", Port = webPort },
+        };
+
+        await using WebApplication app = MpcServerHost.Build(options, configureSilo: silo => silo.Services.AddSingleton(warnings.Provider()));
+
+        string warning = Assert.Single(warnings.Containing("plain http"));
+        Assert.Contains($"(http://0.0.0.0:0, http://0.0.0.0:{webPort})", warning);
+        Assert.Contains(MpcServerOptions.PlainHttpBehindTlsProxySetting + "=true", warning);
+    }
+
+    [Fact]
+    public async Task The_setting_alone_logs_nothing_while_every_url_is_on_loopback()
+    {
+        var warnings = new CapturedWarnings();
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0;http://[::1]:0", PlainHttpBehindTlsProxy = true };
+
+        await using WebApplication app = MpcServerHost.Build(options, configureSilo: silo => silo.Services.AddSingleton(warnings.Provider()));
+
+        Assert.Empty(warnings.Containing("plain http"));
+    }
+
+    [Fact]
+    public async Task The_silo_runs_no_orleans_gateway_that_would_take_grain_calls_without_a_token()
+    {
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0", Quiet = true };
+        await using WebApplication app = MpcServerHost.Build(options);
+        await app.StartAsync();
+
+        ILocalSiloDetails silo = app.Services.GetRequiredService<ILocalSiloDetails>();
+
+        Assert.NotNull(silo.SiloAddress);
+        Assert.Null(silo.GatewayAddress);
+    }
+
+    [Fact]
+    public async Task A_redis_mode_silo_runs_no_orleans_gateway_either()
+    {
+        using var redis = new RedisProcess(_root.File("redis"));
+        Directory.CreateDirectory(redis.Directory);
+        await redis.StartAsync();
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0", Quiet = true };
+        options.Cluster.Mode = ClusterOptions.Redis;
+        options.Cluster.RedisConnectionString = redis.ConnectionString;
+        options.Cluster.AdvertisedIPAddress = "127.0.0.1";
+        options.Cluster.SiloPort = ClusterPorts.Free();
+
+        await using WebApplication app = MpcServerHost.Build(options);
+        ILocalSiloDetails silo = app.Services.GetRequiredService<ILocalSiloDetails>();
+
+        Assert.Equal(options.Cluster.SiloPort, silo.SiloAddress.Endpoint.Port);
+        Assert.Null(silo.GatewayAddress);
+    }
+
+    /// <summary>An EC certificate for 127.0.0.1 and localhost, valid for a day.</summary>
+    private static X509Certificate2 SelfSignedLoopbackCertificate()
+    {
+        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+    }
+
+    public void Dispose() => _root.Dispose();
+}
