@@ -177,10 +177,24 @@ public sealed class DeploymentManifestTests
             $"{file} sets {string.Join(", ", unknown)}, which MpcServerOptions does not bind. Known: {string.Join(", ", known.Order(StringComparer.Ordinal))}");
     }
 
+    [Fact]
+    public void The_image_alone_refuses_plain_http_on_every_address_until_a_deployment_says_what_is_in_front()
+    {
+        Dictionary<string, string> env = DockerfileEnvironment(DockerfileFinalStage());
+        Assert.False(env.ContainsKey(MpcServerOptions.PlainHttpBehindTlsProxySetting));
+        IConfiguration configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(env
+                .Where(pair => pair.Key.StartsWith("Mpc__", StringComparison.Ordinal))
+                .Select(pair => new KeyValuePair<string, string?>(pair.Key.Replace("__", ":", StringComparison.Ordinal), pair.Value)))
+            .Build();
+
+        ServerStartupException refused = Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Bind(configuration));
+        Assert.Contains(MpcServerOptions.PlainHttpBehindTlsProxySetting, refused.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(ComposeFile)]
     [InlineData(ChartDirectory)]
-    [InlineData(Dockerfile)]
     public void Each_deployment_states_its_plain_http_is_behind_a_tls_proxy_and_passes_the_servers_settings_check(string file)
     {
         foreach (Dictionary<string, string?> env in ServerEnvironments(file))
