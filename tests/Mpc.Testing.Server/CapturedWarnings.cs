@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Mpc.Testing;
 
 /// <summary>
-/// Every warning and error a server logs, formatted: add <see cref="Provider"/> to the server's services
+/// Every warning and error a server (or client) logs, formatted: add <see cref="Provider"/> to the server's services
 /// (<c>silo.Services.AddSingleton(warnings.Provider())</c>) before the server is built.
 /// </summary>
 public sealed class CapturedWarnings
