@@ -114,7 +114,7 @@ internal static class TransferCommands
             catch (MpcSignerException) when (written)
             {
                 // A refusal that proves the server kept nothing: the file would restore nothing.
-                File.Delete(outPath);
+                SecretFile.Delete(outPath);
                 throw;
             }
             return 0;
