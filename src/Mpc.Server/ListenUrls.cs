@@ -63,9 +63,33 @@ internal static class ListenUrls
             problems.Add($"setting Mpc__Urls='{https.Url}' needs a certificate: set {DefaultCertificatePath} " +
                 $"(a PEM certificate with its key in {ServerSettings.EnvironmentVariable(DefaultCertificate)}__KeyPath, or a .pfx with {ServerSettings.EnvironmentVariable(DefaultCertificate)}__Password)");
         }
+        else if (!parsed.IsDefaultOrEmpty && parsed.Any(url => url.Scheme == "https"))
+        {
+            // Kestrel opens these only once the silo is up, and then fails with a stack trace: say it first, in one line.
+            foreach (string part in (string[])["Path", "KeyPath"])
+            {
+                if (certificate[part] is { Length: > 0 } file && Unreadable(file) is { } why)
+                {
+                    problems.Add($"setting {ServerSettings.EnvironmentVariable(DefaultCertificate + ":" + part)}='{file}' cannot be read: {why}");
+                }
+            }
+        }
         if (problems.Count > 0)
         {
             throw new ServerStartupException(string.Join('\n', problems));
+        }
+    }
+
+    private static string? Unreadable(string file)
+    {
+        try
+        {
+            using FileStream opened = File.OpenRead(file);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message.ReplaceLineEndings(" ");
         }
     }
 

@@ -71,6 +71,20 @@ public sealed class ListenTransportTests : IDisposable
     }
 
     [Fact]
+    public void An_https_certificate_file_that_cannot_be_read_is_one_line_naming_its_setting_before_anything_touches_the_disk()
+    {
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0" };
+        string missing = Path.Combine(Path.GetTempPath(), "mpc-no-such-certificate-" + Guid.NewGuid().ToString("N") + ".pem");
+
+        var e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options, [$"--Kestrel:Certificates:Default:Path={missing}"]));
+
+        string line = Assert.Single(e.Problems);
+        Assert.StartsWith($"setting Kestrel__Certificates__Default__Path='{missing}' cannot be read: ", line);
+        Assert.DoesNotContain('\n', line);
+        Assert.False(Directory.Exists(DataDirectory));
+    }
+
+    [Fact]
     public void Kestrel_endpoints_are_refused_because_they_would_replace_the_listen_urls_and_their_checks()
     {
         var options = new MpcServerOptions { DataDirectory = DataDirectory };
