@@ -37,13 +37,14 @@ public static partial class BrowserSigner
 
     /// <summary>
     /// New device: opens the existing device's handover (<c>mpc device handover</c>'s output, or <see cref="HandOver"/>'s)
-    /// with the pending request the worker unsealed (handed over, <see cref="BrowserSecrets.Take"/>, and zeroed here), and enrols this
+    /// with the pending request the worker unsealed (handed over, <see cref="BrowserSecrets.Take"/>, and zeroed here), once
+    /// <paramref name="code"/> (typed by the user from the existing device's screen) is the handover's code, and enrols this
     /// browser as a device of the key (<see cref="MpcSignerClient.EnrolDeviceAsync"/>: its own share pair). The sealed
     /// request is deleted where <c>mpc device enrol</c> destroys its pending file: expired, used up by a refused
-    /// handover, or enrolled. The worker seals the share. JSON of the key.
+    /// handover, or enrolled; a code that does not match keeps it. The worker seals the share. JSON of the key.
     /// </summary>
     [JSExport]
-    public static async Task<string> AcceptHandover(string handover, string label)
+    public static async Task<string> AcceptHandover(string handover, string code, string label)
     {
         byte[] pendingSecret = BrowserSecrets.Take(); // first: the worker zeroes its copy when this call returns
         DeviceEnrolmentRequest pending;
@@ -62,7 +63,7 @@ public static partial class BrowserSigner
             OpenedHandover opened;
             try
             {
-                opened = DeviceHandover.Open(handover, pending, Session.Clock);
+                opened = DeviceHandover.Open(handover, code, pending, Session.Clock);
             }
             catch (MpcSignerException e) when (e.Reason == MpcErrorReason.Expired)
             {
@@ -102,8 +103,9 @@ public static partial class BrowserSigner
     /// <paramref name="code"/> (typed by the user from the new device's screen) belongs to it
     /// (<see cref="DeviceHandover.Seal"/>). With <paramref name="wait"/>, lists the key's devices before the handover
     /// leaves this browser (<see cref="NewDeviceWatch.StartAsync"/>) for <see cref="WaitForNewDevice"/>. JSON
-    /// <c>{ handover, watch, until }</c> (the last two with <paramref name="wait"/> only). Until this browser refreshes,
-    /// the share inside the handover is live.
+    /// <c>{ handover, code, watch, until }</c> (the last two with <paramref name="wait"/> only): <c>code</c> is the
+    /// handover's code (<see cref="SealedHandover.HandoverCode"/>) to show on this screen for the user to type on the new
+    /// device. Until this browser refreshes, the share inside the handover is live.
     /// </summary>
     [JSExport]
     public static async Task<string> HandOver(string keyId, string request, string code, string userId, bool wait)
@@ -120,7 +122,7 @@ public static partial class BrowserSigner
         {
             CryptographicOperations.ZeroMemory(secret);
         }
-        var result = new Dictionary<string, object> { ["handover"] = sealedHandover.Text };
+        var result = new Dictionary<string, object> { ["handover"] = sealedHandover.Text, ["code"] = sealedHandover.HandoverCode };
         if (wait)
         {
             NewDeviceWatch watch = await NewDeviceWatch.StartAsync(Session.Client, sealedHandover.Request, Session.Clock).ConfigureAwait(false);

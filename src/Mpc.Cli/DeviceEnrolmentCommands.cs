@@ -71,7 +71,7 @@ internal static class DeviceEnrolmentCommands
         var output = new Option<string>("--out") { Description = "Handover file to carry to the new device", Required = true };
         var noWait = new Option<bool>("--no-wait") { Description = "Do not wait for the enrolment to refresh this device's pair (then run mpc refresh here once the new device is enrolled)" };
         var command = new Command("handover",
-            "On an EXISTING device: after you type the code the new device shows, encrypt this device's share to its request; then wait for the enrolment and refresh this device's pair.")
+            "On an EXISTING device: after you type the code the new device shows, encrypt this device's share to its request and show a code (on the terminal only) to type there; then wait for the enrolment and refresh this device's pair.")
         {
             server, token, keyFile, request, code, output, noWait, passphraseEnv, unprotected,
         };
@@ -95,18 +95,23 @@ internal static class DeviceEnrolmentCommands
                 }
                 NewDeviceWatch? watch = client is null ? null : await NewDeviceWatch.StartAsync(client, confirmed, cancellationToken: cancellationToken);
                 byte[] secret = share.ExportSecret();
+                string handoverCode;
                 try
                 {
                     SealedHandover sealedHandover = DeviceHandover.Seal(parse.GetValue(request)!.Trim(), typed, secret,
                         new HandoverIdentity(opened.Info.UserId, share.KeyId, share.DeviceId, share.Curve, share.EncodedPublicKey));
                     // The key file keeps the share: a handover that cannot be written is not kept anywhere else.
                     TransferCommands.WriteNew(outPath, System.Text.Encoding.ASCII.GetBytes(sealedHandover.Text + "\n"), "nothing was handed over");
+                    handoverCode = sealedHandover.HandoverCode;
                 }
                 finally
                 {
                     CryptographicOperations.ZeroMemory(secret);
                 }
+                // As with the request's code: the terminal only, never stdout or the file, which travel to the new device.
                 Console.Error.WriteLine($"Handover written to {outPath}. On the new device run mpc device enrol --pending PENDING --handover {Path.GetFileName(outPath)} --out KEYFILE");
+                Console.Error.WriteLine($"Handover code: {handoverCode}");
+                Console.Error.WriteLine("Read it from THIS screen and type it on the new device when mpc device enrol asks; never send it with the handover, or by the same channel.");
                 if (client is null || watch is null || held is null)
                 {
                     Console.Error.WriteLine($"Once the new device is enrolled, run mpc refresh --key {opened.Path} here: until then the share inside the handover is this device's live share.");
@@ -136,11 +141,12 @@ internal static class DeviceEnrolmentCommands
         var pending = new Option<string>("--pending") { Description = "The file written by mpc device request", Required = true };
         var handover = new Option<string>("--handover") { Description = "The file written by mpc device handover", Required = true };
         var output = new Option<string>("--out") { Description = "Key file to write for this device", Required = true };
+        var handoverCode = new Option<string?>("--handover-code") { Description = "The code mpc device handover shows on the EXISTING device's screen (otherwise a prompt)" };
         var label = new Option<string>("--label") { Description = "A name for this device", DefaultValueFactory = _ => "" };
         var command = new Command("enrol",
-            "On the NEW device: open the handover made for this device's request, check its share, and refresh with the server into this device's own share pair.")
+            "On the NEW device: after you type the code the existing device shows, open the handover made for this device's request, check its share, and refresh with the server into this device's own share pair.")
         {
-            server, token, pending, handover, output, label, passphraseEnv,
+            server, token, pending, handover, handoverCode, output, label, passphraseEnv,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
@@ -168,11 +174,13 @@ internal static class DeviceEnrolmentCommands
             }
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
             string handoverText = (await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim();
+            string typed = parse.GetValue(handoverCode) ?? CommonOptions.PromptLine("Code shown on the existing device", "--handover-code");
             OpenedHandover opened;
             ClientKeyShare handedOver;
             try
             {
-                opened = DeviceHandover.Open(handoverText, request);
+                // A code that does not match (CodeMismatch) leaves the pending file as it is: the genuine handover still opens.
+                opened = DeviceHandover.Open(handoverText, typed, request);
             }
             catch (MpcSignerException e) when (e.Reason == MpcErrorReason.Expired)
             {

@@ -148,7 +148,11 @@ public enum MpcErrorReason
     /// </summary>
     HandoverRejected = 123,
 
-    /// <summary>The confirmation code typed into the existing device is not the request's: nothing was sealed.</summary>
+    /// <summary>
+    /// A typed code does not match: the confirmation code typed into the existing device is not the request's (nothing
+    /// was sealed), or the handover code typed into the new device is not the handover's (nothing was opened, and the
+    /// pending enrolment is kept for the genuine handover).
+    /// </summary>
     CodeMismatch = 124,
 
     /// <summary>The request asks for a key other than the one being handed over.</summary>

@@ -18,12 +18,12 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
 {
     private const string Passphrase = "correct horse battery staple";
 
-    /// <summary>handOver() in the page, its completion kept as window.completion; { handover, until }.</summary>
+    /// <summary>handOver() in the page, its completion kept as window.completion; { handover, code, until }.</summary>
     private const string HandOverKeepingCompletion = """
         async ([keyId, request, code]) => {
-          const { handover, until, completion } = await window.signer.handOver(keyId, { request, code });
+          const { handover, code: handoverCode, until, completion } = await window.signer.handOver(keyId, { request, code });
           window.completion = completion.then(key => ({ key }), e => ({ error: e.message }));
-          return { handover, until };
+          return { handover, code: handoverCode, until };
         }
         """;
 
@@ -49,7 +49,12 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         // enrolment may land 2 minutes after it opened the handover: the wait ends by this browser's clock 22 minutes on.
         Assert.InRange(until, DateTimeOffset.UtcNow.AddMinutes(20), DateTimeOffset.UtcNow.AddMinutes(22));
         await File.WriteAllTextAsync(cli.PathOf("browser.handover"), made.GetProperty("handover").GetString());
-        string enrolledOutput = await cli.RunAsync(environment, "device", "enrol", "--pending", "cli.pending", "--handover", "browser.handover", "--out", "enrolled.key");
+        // The handover's code is for this screen: the user types it on the command line device.
+        string handoverCode = made.GetProperty("code").GetString()!;
+        Assert.Matches("^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$", handoverCode);
+        Assert.DoesNotContain(handoverCode, made.GetProperty("handover").GetString()!, StringComparison.Ordinal);
+        string enrolledOutput = await cli.RunAsync(environment, "device", "enrol", "--pending", "cli.pending", "--handover", "browser.handover",
+            "--handover-code", handoverCode, "--out", "enrolled.key");
         string cliDeviceId = enrolledOutput.Trim()["Device id: ".Length..];
 
         // The browser saw the new device and refreshed itself: completion names it, and the browser's x2 changed.
@@ -120,13 +125,13 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         JsonElement stopped = await Evaluate(page, """
             async ([keyId, request, code]) => {
               const controller = new AbortController();
-              const { handover, completion } = await window.signer.handOver(keyId, { request, code, signal: controller.signal });
+              const { handover, code: handoverCode, completion } = await window.signer.handOver(keyId, { request, code, signal: controller.signal });
               controller.abort();
               const timeout = new Promise(resolve => setTimeout(() => resolve({ outcome: 'still waiting' }), 60000));
               const outcome = await Promise.race([
                 completion.then(() => ({ outcome: 'resolved' }), e => ({ outcome: 'rejected', name: e.name })),
                 timeout]);
-              return { handover, ...outcome };
+              return { handover, handoverCode, ...outcome };
             }
             """, new[] { keyId, request, code });
         Assert.Equal("rejected", stopped.GetProperty("outcome").GetString());
@@ -135,7 +140,8 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         // The handover stays valid: the command line enrols with it, and the browser, which still signs, refreshes by
         // hand as the rejection says.
         await File.WriteAllTextAsync(cli.PathOf("browser.handover"), stopped.GetProperty("handover").GetString());
-        await cli.RunAsync(environment, "device", "enrol", "--pending", "cli.pending", "--handover", "browser.handover", "--out", "enrolled.key");
+        await cli.RunAsync(environment, "device", "enrol", "--pending", "cli.pending", "--handover", "browser.handover",
+            "--handover-code", stopped.GetProperty("handoverCode").GetString()!, "--out", "enrolled.key");
         AssertOpensslVerifies(pem, "the browser after a stopped wait", await Sign(page, keyId, "the browser after a stopped wait"));
         await Evaluate(page, "async keyId => await window.signer.refresh(keyId)", keyId);
         AssertOpensslVerifies(pem, "refreshed after the stopped wait", await Sign(page, keyId, "refreshed after the stopped wait"));
@@ -164,8 +170,25 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         await page.ReloadAsync();
         await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token, Passphrase });
         Assert.Equal(storedBefore, await AssertEnrolmentSealedAsync(page, keyId, privateKeyHex));
-        string handover = await HandOverWithCliAsync(cli, environment, enrolment);
-        JsonElement enrolled = await Evaluate(page, "async handover => await window.signer.acceptHandoverTimed(handover)", handover);
+        (string handover, string handoverCode) = await HandOverWithCliAsync(cli, environment, enrolment);
+
+        // A mistyped code, the request's own code, or none: refused in one line, and the sealed request is kept as it was.
+        string mistyped = handoverCode[..^1] + (handoverCode[^1] == 'Z' ? 'Y' : 'Z');
+        foreach (string wrong in new[] { mistyped, enrolment.GetProperty("code").GetString()! })
+        {
+            string refused = await AcceptHandoverErrorAsync(page, handover, wrong);
+            Assert.Contains("the handover code does not match this handover", refused, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', refused);
+            Assert.Equal(storedBefore, await AssertEnrolmentSealedAsync(page, keyId, privateKeyHex));
+        }
+        string withoutCode = (await Evaluate(page, """
+            async handover => { try { await window.signer.acceptHandover(handover); return 'enrolled'; } catch (e) { return e.message; } }
+            """, handover)).GetString()!;
+        Assert.Contains("acceptHandover needs the handover code", withoutCode, StringComparison.Ordinal);
+        Assert.Equal(storedBefore, await AssertEnrolmentSealedAsync(page, keyId, privateKeyHex));
+
+        JsonElement enrolled = await Evaluate(page, "async ([handover, code]) => await window.signer.acceptHandoverTimed(handover, { code })",
+            new[] { handover, handoverCode.ToLowerInvariant() });
         Assert.Equal(keyId, enrolled.GetProperty("keyId").GetString());
         Assert.Equal(pem.Trim(), enrolled.GetProperty("publicKeyPem").GetString()!.Trim());
         const string document = "Certificate no. 10, signed in the browser after enrolling from the command line.";
@@ -176,7 +199,7 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         {
             Assert.Empty(after.RootElement.GetProperty("enrolment").EnumerateArray());
         }
-        string again = await AcceptHandoverErrorAsync(page, handover);
+        string again = await AcceptHandoverErrorAsync(page, handover, handoverCode);
         Assert.Contains("no enrolment request is pending in this browser", again, StringComparison.Ordinal);
         Assert.Contains("call requestEnrolment(keyId)", again, StringComparison.Ordinal);
 
@@ -195,12 +218,12 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         await using IBrowserContext ownedContext = context;
         (string keyId, _) = await CreateKeyWithCliAsync(cli, environment, "cli.key");
         JsonElement enrolment = await Evaluate(page, "async keyId => await window.signer.requestEnrolment(keyId)", keyId);
-        string handover = await HandOverWithCliAsync(cli, environment, enrolment);
+        (string handover, string handoverCode) = await HandOverWithCliAsync(cli, environment, enrolment);
 
         await page.ReloadAsync();
         await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
         await Evaluate(page, "async () => await window.signer.advanceClockForTest(16)");
-        string expired = await AcceptHandoverErrorAsync(page, handover);
+        string expired = await AcceptHandoverErrorAsync(page, handover, handoverCode);
         Assert.Contains("enrolment request expired", expired, StringComparison.Ordinal);
         Assert.Contains("deleted", expired, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', expired);
@@ -208,7 +231,7 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         {
             Assert.Empty(after.RootElement.GetProperty("enrolment").EnumerateArray());
         }
-        Assert.Contains("no enrolment request is pending", await AcceptHandoverErrorAsync(page, handover), StringComparison.Ordinal);
+        Assert.Contains("no enrolment request is pending", await AcceptHandoverErrorAsync(page, handover, handoverCode), StringComparison.Ordinal);
     }
 
     /// <summary>`mpc device request` for <paramref name="keyId"/> into cli.pending: the request token and the code.</summary>
@@ -221,17 +244,23 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         return (stdout.Trim(), code);
     }
 
-    /// <summary>`mpc device handover --no-wait` of cli.key for the browser's request (with its code): the handover text.</summary>
-    private static async Task<string> HandOverWithCliAsync(MpcCli cli, IReadOnlyDictionary<string, string> environment, JsonElement enrolment)
+    /// <summary>
+    /// `mpc device handover --no-wait` of cli.key for the browser's request (with its code): the handover text, and the
+    /// handover's code, which mpc shows on the terminal (stderr) only.
+    /// </summary>
+    private static async Task<(string Handover, string Code)> HandOverWithCliAsync(MpcCli cli, IReadOnlyDictionary<string, string> environment, JsonElement enrolment)
     {
-        await cli.RunAsync(environment, "device", "handover", "--key", "cli.key", "--request", enrolment.GetProperty("request").GetString()!,
+        (string stdout, string stderr) = await cli.RunWithStderrAsync(environment, "device", "handover", "--key", "cli.key", "--request", enrolment.GetProperty("request").GetString()!,
             "--code", enrolment.GetProperty("code").GetString()!, "--out", "cli.handover", "--no-wait");
-        return await File.ReadAllTextAsync(cli.PathOf("cli.handover"));
+        const string CodeLine = "Handover code: ";
+        string code = stderr.Split('\n', StringSplitOptions.TrimEntries).Single(l => l.StartsWith(CodeLine, StringComparison.Ordinal))[CodeLine.Length..];
+        Assert.DoesNotContain(code, stdout, StringComparison.Ordinal);
+        return (await File.ReadAllTextAsync(cli.PathOf("cli.handover")), code);
     }
 
-    private static async Task<string> AcceptHandoverErrorAsync(IPage page, string handover) => (await Evaluate(page, """
-        async handover => { try { await window.signer.acceptHandover(handover); return 'enrolled'; } catch (e) { return e.message; } }
-        """, handover)).GetString()!;
+    private static async Task<string> AcceptHandoverErrorAsync(IPage page, string handover, string code) => (await Evaluate(page, """
+        async ([handover, code]) => { try { await window.signer.acceptHandover(handover, { code }); return 'enrolled'; } catch (e) { return e.message; } }
+        """, new[] { handover, code })).GetString()!;
 
     /// <summary>
     /// The one enrolment record names the key and is sealed: its private key appears nowhere in IndexedDB. The

@@ -48,7 +48,7 @@ public sealed class BrowserSecretBoundaryTests(BrowserApp app, ITestOutputHelper
         // The worker to .NET: the unsealed pending enrolment, for a test hook and for a handover that fails to parse.
         Assert.Equal(64, (await Evaluate(page, "async () => await window.signer.pendingEnrolmentKeyHexForTest()")).GetString()!.Length);
         string damaged = (await Evaluate(page, """
-            async () => { try { await window.signer.acceptHandover('mpc-handover2:AAAA'); return 'accepted'; } catch (e) { return e.message; } }
+            async () => { try { await window.signer.acceptHandover('mpc-handover3:AAAA', { code: '0000-0000-0000-0000' }); return 'accepted'; } catch (e) { return e.message; } }
             """)).GetString()!;
         Assert.Contains("device handover is damaged", damaged, StringComparison.Ordinal);
         AllZeroed(await Evaluate(page, Copies), 5);

@@ -80,6 +80,16 @@ export interface EnrolmentRequest {
   expiresAt: string;
 }
 
+export interface AcceptHandoverOptions {
+  /**
+   * The handover's code, typed by the user from the EXISTING device's screen (`mpc device handover` shows it, or
+   * handOver() returns it there): it proves the handover, and the key's public key in it, came from that device.
+   */
+  code: string;
+  /** A name for this browser as a device (default "browser"). */
+  label?: string;
+}
+
 export interface HandOverOptions {
   /** The new device's request token. */
   request: string;
@@ -97,8 +107,13 @@ export interface HandOverOptions {
 }
 
 export interface HandOverResult {
-  /** The handover text ("mpc-handover2:..."), to carry to the new device. */
+  /** The handover text ("mpc-handover3:..."), to carry to the new device. */
   handover: string;
+  /**
+   * The handover's code, to show on this screen only (never with `handover`): the user types it on the new device,
+   * which opens nothing without it (acceptHandover(handover, { code }), `mpc device enrol --handover-code`).
+   */
+  code: string;
   /** When the wait ends (ISO 8601: the request's lifetime plus the allowed clock skew and two minutes, by this browser's clock); null with `wait: false`. */
   until: string | null;
   /**
@@ -157,11 +172,12 @@ export declare class MpcSigner {
   requestEnrolment(keyId: string): Promise<EnrolmentRequest>;
   /**
    * New device: opens the existing device's handover (`mpc device handover` or handOver()) with the pending request
-   * (also after a reload), enrols this browser, seals the share. The request is used once; an expired or used one is
-   * refused with a message saying to call requestEnrolment(keyId) again.
+   * (also after a reload) once `code` is the handover's code, enrols this browser, seals the share. The request is
+   * used once; an expired or used one is refused with a message saying to call requestEnrolment(keyId) again. A code
+   * that does not match is refused ("the handover code does not match this handover ...") and keeps the request.
    */
-  acceptHandover(handover: string, options?: { label?: string }): Promise<KeyDescription>;
-  acceptHandoverTimed(handover: string, options?: { label?: string }): Promise<KeyDescription & { milliseconds: number }>;
+  acceptHandover(handover: string, options: AcceptHandoverOptions): Promise<KeyDescription>;
+  acceptHandoverTimed(handover: string, options: AcceptHandoverOptions): Promise<KeyDescription & { milliseconds: number }>;
   /**
    * Existing device: the handover for a new device's request, if `code` is its code, and `completion`: this browser
    * waits for the new device to enrol and then refreshes its own pair, as `mpc device handover` does.

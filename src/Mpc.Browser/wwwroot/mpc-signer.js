@@ -148,23 +148,29 @@ export class MpcSigner {
 
   /**
    * New device, step 2: opens the handover the existing device made (`mpc device handover` or handOver()) with the
-   * pending request sealed in IndexedDB (also after a reload), enrols this browser as a device of the key (its own
-   * share pair) and seals the share. The request is used once: it is deleted once enrolled, when the handover is
-   * refused, or when it has expired.
+   * pending request sealed in IndexedDB (also after a reload), once `code` (typed by the user from the EXISTING
+   * device's screen) is the handover's code; then enrols this browser as a device of the key (its own share pair) and
+   * seals the share. The request is used once: it is deleted once enrolled, when the handover is refused, or when it
+   * has expired; a code that does not match keeps it, so the genuine handover can still be opened with its code.
    */
-  async acceptHandover(handover, { label = 'browser' } = {}) {
-    const { milliseconds, ...key } = await this.#call('acceptHandover', { handover: String(handover).trim(), label });
+  async acceptHandover(handover, { code, label = 'browser' } = {}) {
+    const { milliseconds, ...key } = await this.acceptHandoverTimed(handover, { code, label });
     return key;
   }
 
   /** acceptHandover() with the worker's time in milliseconds. */
-  acceptHandoverTimed(handover, { label = 'browser' } = {}) {
-    return this.#call('acceptHandover', { handover: String(handover).trim(), label });
+  acceptHandoverTimed(handover, { code, label = 'browser' } = {}) {
+    if (typeof code !== 'string' || !code.trim()) {
+      return Promise.reject(new Error('acceptHandover needs the handover code the existing device shows: pass { code }'));
+    }
+    return this.#call('acceptHandover', { handover: String(handover).trim(), code: code.trim(), label });
   }
 
   /**
-   * Existing device: `{ handover, until, completion }`. `handover` is the text for a new device's `request`, sealed
-   * only if `code` (typed by the user from the NEW device's screen) is that request's code. As `mpc device handover`
+   * Existing device: `{ handover, code, until, completion }`. `handover` is the text for a new device's `request`, sealed
+   * only if `code` (typed by the user from the NEW device's screen) is that request's code. The result's `code` is the
+   * handover's: show it on this screen only (never send it with `handover`); the user types it on the new device, which
+   * opens nothing without it (acceptHandover(handover, { code }), `mpc device enrol`). As `mpc device handover`
    * does, this browser then waits for the new device to enrol (polling the server's device list until `until`: the
    * request's 15 minutes, plus 5 for the other device's clock, plus 2, by this browser's clock) and refreshes its own pair, so the share inside the handover stops working:
    * `completion` resolves to the key with `{ refreshed: true, deviceId }` (the new device's id), or rejects when no new
@@ -179,13 +185,13 @@ export class MpcSigner {
     if (!userId) {
       throw new Error('handOver needs the user id (the token has no "sub"): pass { userId }');
     }
-    const { handover, watch, until } = await this.#call('handOver', { keyId, request: String(request).trim(), code: String(code).trim(), userId, wait: Boolean(wait) });
+    const { handover, code: handoverCode, watch, until } = await this.#call('handOver', { keyId, request: String(request).trim(), code: String(code).trim(), userId, wait: Boolean(wait) });
     if (!wait) {
-      return { handover, until: null, completion: null };
+      return { handover, code: handoverCode, until: null, completion: null };
     }
     const waiting = this.#call('completeHandover', { keyId, watch, until });
     if (!signal) {
-      return { handover, until, completion: waiting };
+      return { handover, code: handoverCode, until, completion: waiting };
     }
     const cancel = () => this.#call('cancelHandover', { watch }).catch(() => {});
     signal.addEventListener('abort', cancel, { once: true });
@@ -195,7 +201,7 @@ export class MpcSigner {
     const completion = waiting.then(
       key => { signal.removeEventListener('abort', cancel); return key; },
       error => { signal.removeEventListener('abort', cancel); throw signal.aborted ? signal.reason : error; });
-    return { handover, until, completion };
+    return { handover, code: handoverCode, until, completion };
   }
 
   /** The user's keys as the server knows them. */

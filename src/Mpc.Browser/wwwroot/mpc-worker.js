@@ -226,18 +226,18 @@ const operations = {
     return JSON.parse(await (await runtime()).RequestEnrolment(keyId));
   },
 
-  /** New device: opens the existing device's handover with the sealed pending request, enrols this browser and seals its share. */
-  async acceptHandover({ handover, label }) {
+  /** New device: opens the existing device's handover (if `code` is its code) with the sealed pending request, enrols this browser and seals its share. */
+  async acceptHandover({ handover, code, label }) {
     const signer = await runtime();
     progress('enrol');
     const started = performance.now();
     await settlePending(signer);
-    const key = JSON.parse(await withPendingEnrolment(() => signer.AcceptHandover(handover, label ?? 'browser')));
+    const key = JSON.parse(await withPendingEnrolment(() => signer.AcceptHandover(handover, code, label ?? 'browser')));
     await confirmOpenShare(key);
     return { ...key, milliseconds: performance.now() - started };
   },
 
-  /** Existing device: the handover text for a request whose code the user typed; { handover, watch, until } when waiting. */
+  /** Existing device: the handover text for a request whose code the user typed, and the handover's code; { handover, code, watch, until } when waiting. */
   async handOver({ keyId, request, code, userId, wait }) {
     return JSON.parse(await (await runtime()).HandOver(keyId, request, code, userId, wait));
   },

@@ -47,7 +47,8 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     /// <summary>
     /// A fresh key pair and request id from the platform CSPRNG, for key <paramref name="keyId"/>, dated by
     /// <paramref name="timeProvider"/> (default: system clock). Show the user both the token and
-    /// <see cref="EnrolmentRequest.ConfirmationCode"/>: the code must be typed into the existing device.
+    /// <see cref="EnrolmentRequest.ConfirmationCode"/>: the code must be typed into the existing device. The handover that
+    /// comes back opens only with the code the existing device shows in turn (<see cref="DeviceHandover.Open"/>).
     /// </summary>
     public static DeviceEnrolmentRequest Create(string keyId, TimeProvider? timeProvider = null)
     {

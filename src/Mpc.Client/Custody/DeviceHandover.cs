@@ -15,6 +15,10 @@ namespace Mpc.Client.Custody;
 /// device makes its own ephemeral P-256 key, agrees a secret with the request's key (ECDH, <see cref="P256"/>), derives an AES-256-GCM
 /// key with HKDF-SHA256 bound to both public keys, the request id and the format version, and encrypts the share
 /// with the identity (which names the key the request asked for) and the request as associated data.
+/// In the other direction the existing device shows the handover's own code (<see cref="SealedHandover.HandoverCode"/>),
+/// which the user types into the new device, and the new device opens nothing unless it matches (<see cref="Open"/>).
+/// The request token is public, so anyone, the signing server included, can seal some share to it; the handover code
+/// is what tells the new device that this handover, and the key's public key in it, came from the user's existing device.
 /// </summary>
 /// <remarks>
 /// The new device then refreshes the handed-over share with the server into its own pair. The existing device's
@@ -24,9 +28,11 @@ namespace Mpc.Client.Custody;
 /// </remarks>
 public static class DeviceHandover
 {
-    internal const string Prefix = "mpc-handover2:";
+    internal const string Prefix = "mpc-handover3:";
     internal const string Format = "mpc-signer/device-handover";
-    internal const uint Version = 2;
+
+    /// <summary>3: the handover comes with a code the new device requires (a version-2 sender showed none).</summary>
+    internal const uint Version = 3;
     private const int MaxTextLength = 4 * 1024 * 1024;
 
     /// <summary>
@@ -34,6 +40,8 @@ public static class DeviceHandover
     /// screen) is the code of the request in <paramref name="requestToken"/> and that the request names
     /// <paramref name="identity"/>'s key, and only then encrypts <paramref name="shareSecret"/> to the request.
     /// Refuses requests older than <see cref="DeviceEnrolmentRequest.Lifetime"/> by <paramref name="timeProvider"/>.
+    /// Show the result's <see cref="SealedHandover.HandoverCode"/> on this device's screen only: the user types it into
+    /// the new device, which opens nothing without it.
     /// </summary>
     /// <exception cref="MpcSignerException">
     /// <see cref="MpcErrorReason.CodeMismatch"/> (the expected code is never revealed), <see cref="MpcErrorReason.WrongKey"/>,
@@ -62,6 +70,7 @@ public static class DeviceHandover
         (byte[] senderPrivate, byte[] senderPublic) = P256.NewKeyPair();
         byte[] nonce = RandomNumberGenerator.GetBytes(PassphraseAead.NonceLength);
         WireWriter header = WriteHeader(request, senderPublic, identity, nonce);
+        string handoverCode = CodeOf(header.WrittenSpan, request.RequestIdSpan);
         byte[] ciphertext = new byte[shareSecret.Length + PassphraseAead.TagLength];
         byte[] shared = P256.Agree(senderPrivate, request.PublicKeySpan);
         CryptographicOperations.ZeroMemory(senderPrivate);
@@ -74,7 +83,7 @@ public static class DeviceHandover
         {
             CryptographicOperations.ZeroMemory(key);
         }
-        return new SealedHandover(Prefix + Base64Url.EncodeToString(header.WriteBytes(ciphertext).WrittenSpan), request);
+        return new SealedHandover(Prefix + Base64Url.EncodeToString(header.WriteBytes(ciphertext).WrittenSpan), request, handoverCode);
     }
 
     /// <summary>
@@ -92,23 +101,40 @@ public static class DeviceHandover
     }
 
     /// <summary>
-    /// New device: opens <paramref name="handover"/> with the pending request it was made for. Refuses an expired
-    /// request, a handover for another request or another key, and any modification. The pending request is used up
-    /// by a successful open and by every refusal except a damaged copy (<see cref="MpcErrorReason.CorruptInput"/>, which
-    /// can be pasted again): <paramref name="pending"/> is disposed (its private key zeroed), and the caller deletes
-    /// the pending file (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>). An expired request is refused
+    /// New device: opens <paramref name="handover"/> with the pending request it was made for, once
+    /// <paramref name="handoverCode"/> (typed by the user from the existing device's screen) is the handover's
+    /// <see cref="SealedHandover.HandoverCode"/>. Refuses an expired request, a handover whose code differs, a handover
+    /// for another request or another key, and any modification. A code that does not match
+    /// (<see cref="MpcErrorReason.CodeMismatch"/>; the expected code is never shown) and a damaged copy
+    /// (<see cref="MpcErrorReason.CorruptInput"/>) leave <paramref name="pending"/> usable, so the genuine handover can
+    /// still be opened with its code. A successful open and every other refusal use the pending request up:
+    /// <paramref name="pending"/> is disposed (its private key zeroed), and the caller deletes the pending file
+    /// (<see cref="DeviceEnrolmentRequest.DestroyPendingFile"/>). An expired request is refused
     /// (<see cref="MpcErrorReason.Expired"/>) before the handover is read; the caller destroys the pending file then too,
-    /// since expiry is this clock's check, not the key's: the key would still open the handover. A handover that authenticates
-    /// but does not belong to this request means someone is interfering: start again with a new request.
+    /// since expiry is this clock's check, not the key's: the key would still open the handover. A handover that matches
+    /// its code but does not belong to this request means someone is interfering: start again with a new request.
     /// The caller disposes the result; <see cref="OpenedHandover.ImportShare"/> checks the share against its description.
     /// </summary>
-    public static OpenedHandover Open(string handover, DeviceEnrolmentRequest pending, TimeProvider? timeProvider = null)
+    /// <exception cref="MpcSignerException">
+    /// <see cref="MpcErrorReason.CodeMismatch"/>, <see cref="MpcErrorReason.CorruptInput"/>, <see cref="MpcErrorReason.Expired"/>,
+    /// <see cref="MpcErrorReason.HandoverRejected"/>, or another kind of text (<see cref="MpcErrorReason.WrongKind"/>,
+    /// <see cref="MpcErrorReason.UnsupportedVersion"/>); in every case nothing was opened.
+    /// </exception>
+    public static OpenedHandover Open(string handover, string handoverCode, DeviceEnrolmentRequest pending, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(handover);
+        ArgumentNullException.ThrowIfNull(handoverCode);
         ArgumentNullException.ThrowIfNull(pending);
         EnrolmentRequest request = pending.Request;
         request.RequireFresh(timeProvider ?? TimeProvider.System, DeviceEnrolmentRequest.Lifetime);
         Parsed parsed = Parse(handover);
+        // Before anything uses the request up: a forged or mistyped handover must not cost the user the genuine one.
+        if (string.IsNullOrWhiteSpace(handoverCode)
+            || !ConfirmationCode.Matches(CodeOf(parsed.Header, parsed.RequestId), handoverCode))
+        {
+            throw new MpcSignerException(MpcErrorReason.CodeMismatch,
+                "the handover code does not match this handover: it was mistyped, or the handover did not come from your existing device; nothing was opened, and this enrolment request still waits for the genuine handover and its code");
+        }
         if (!parsed.RequestId.AsSpan().SequenceEqual(request.RequestIdSpan)
             || !parsed.RequestPublicKey.AsSpan().SequenceEqual(request.PublicKeySpan))
         {
@@ -160,6 +186,17 @@ public static class DeviceHandover
             .WriteCurve(identity.Curve)
             .WriteBytes(identity.PublicKeySpan)
             .WriteBytes(nonce);
+
+    /// <summary>
+    /// The handover code: over the associated data, so over everything the new device is about to trust in clear (the
+    /// request, the sender's ephemeral key, user, key id, source device, curve, the key's public key) and the format
+    /// version. A forger who holds its sender key's private half made a different sender key than the existing device
+    /// did, so its header must hit the genuine code: an 80-bit second preimage, each try an Argon2id. One that keeps the
+    /// genuine sender key cannot make a ciphertext that opens. Salted with the request id, so no work carries over
+    /// between requests.
+    /// </summary>
+    private static string CodeOf(ReadOnlySpan<byte> header, ReadOnlySpan<byte> requestId) =>
+        ConfirmationCode.Derive(ConfirmationCode.HandoverLabel, AssociatedData(header), requestId.ToArray());
 
     /// <summary>Format name and version first, so bytes of any other format can never authenticate as a handover.</summary>
     private static byte[] AssociatedData(ReadOnlySpan<byte> header) =>

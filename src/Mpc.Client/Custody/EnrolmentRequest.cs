@@ -40,7 +40,7 @@ public sealed record EnrolmentRequest
     /// on its way must find another key whose request gives the same code: a 2^80 search, each try an Argon2id
     /// evaluation. Computed on first use (about 0.1 s, 64 MiB).
     /// </summary>
-    public string ConfirmationCode => _confirmationCode ??= Custody.ConfirmationCode.Derive(
+    public string ConfirmationCode => _confirmationCode ??= Custody.ConfirmationCode.Derive(Custody.ConfirmationCode.RequestLabel,
         new WireWriter().WriteBytes(_requestId).WriteBytes(_publicKey).WriteString(KeyId).WrittenSpan, _requestId);
 
     /// <summary>16 random bytes naming this request; a handover is bound to it.</summary>

@@ -14,10 +14,19 @@ namespace Mpc.Client.Custody;
 public sealed record HandoverIdentity(string UserId, string KeyId, string SourceDeviceId, CurveKind Curve, byte[] PublicKey)
     : KeyShareIdentity(UserId, KeyId, Curve, PublicKey);
 
-/// <summary>What the existing device produced: the handover text to carry to the new device, and the request it was sealed to.</summary>
-/// <param name="Text"><c>mpc-handover2:</c> + base64url; holds the share only encrypted to the new device's request key.</param>
+/// <summary>
+/// What the existing device produced: the handover text to carry to the new device, the request it was sealed to, and
+/// the code to show on this device's screen for the user to type into the new device.
+/// </summary>
+/// <param name="Text"><c>mpc-handover3:</c> + base64url; holds the share only encrypted to the new device's request key.</param>
 /// <param name="Request">The confirmed request (its key id, request id and creation time).</param>
-public sealed record SealedHandover(string Text, EnrolmentRequest Request);
+/// <param name="HandoverCode">
+/// "7K3F-9QXD-M2PA-R8TN": 80 bits derived (SHA-256, then Argon2id, as <see cref="EnrolmentRequest.ConfirmationCode"/> but
+/// in its own domain) from everything the handover carries in clear, the sender's ephemeral key and the key's public key
+/// among them. Show it on this device only and never send it with <paramref name="Text"/>: it is what proves to the new
+/// device that the handover came from here (<see cref="DeviceHandover.Open"/> requires it).
+/// </param>
+public sealed record SealedHandover(string Text, EnrolmentRequest Request, string HandoverCode);
 
 /// <summary>
 /// A handover opened by the new device. The share secret stays in a buffer this object zeroes on <see cref="Dispose"/>;

@@ -84,6 +84,18 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         return (Assert.Single(result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)), code);
     }
 
+    /// <summary>The code `mpc device handover` shows on the terminal (stderr) only, never with the handover.</summary>
+    private static string HandoverCodeOf(string stderr, string stdout)
+    {
+        string code = HandoverCodeLine().Match(stderr).Groups[1].Value;
+        Assert.NotEmpty(code);
+        Assert.DoesNotContain(code, stdout, StringComparison.Ordinal);
+        return code;
+    }
+
+    [GeneratedRegex(@"Handover code: ([0-9A-Z]{4}(-[0-9A-Z]{4}){3})")]
+    private static partial Regex HandoverCodeLine();
+
     private string? KeyIdOf(ProcessResult result) => KeyIdLine().Match(result.Stdout) is { Success: true } m ? m.Groups[1].Value : null;
 
     [GeneratedRegex(@"Key id: (\S+)")]
@@ -184,8 +196,10 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         // A handover made for another request: enrol refuses it and destroys its own pending request.
         ProcessResult spareRequest = Mpc("device", "request", "--pending", P("spare.pending"), "--key-id", keyId);
         Succeeded(spareRequest);
-        Succeeded(Mpc(["device", "handover", .. Connection, "--key", P("alice.key"), "--request", RequestOf(attackerRequest).Token, "--code", RequestOf(attackerRequest).Code, "--out", P("other.handover"), "--no-wait"]));
-        RefusedWith(Mpc(["device", "enrol", .. Connection, "--pending", P("spare.pending"), "--handover", P("other.handover"), "--out", P("spare.key")]), "another enrolment request");
+        ProcessResult other = Mpc(["device", "handover", .. Connection, "--key", P("alice.key"), "--request", RequestOf(attackerRequest).Token, "--code", RequestOf(attackerRequest).Code, "--out", P("other.handover"), "--no-wait"]);
+        Succeeded(other);
+        Assert.DoesNotContain(HandoverCodeOf(other.Stderr, other.Stdout), File.ReadAllText(P("other.handover")), StringComparison.Ordinal);
+        RefusedWith(Mpc(["device", "enrol", .. Connection, "--pending", P("spare.pending"), "--handover", P("other.handover"), "--handover-code", HandoverCodeOf(other.Stderr, other.Stdout), "--out", P("spare.key")]), "another enrolment request");
         Assert.False(File.Exists(P("spare.pending")));
         Assert.False(File.Exists(P("spare.key")));
 
@@ -193,17 +207,32 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         // that travelled in the handover (and every earlier copy of the old device's file) stops signing.
         File.Copy(P("alice.key"), P("alice-before-handover.key"));
         string[] connection = Connection;
-        Task<ProcessResult> handingOver = Task.Run(() => Mpc(["device", "handover", .. connection, "--key", P("alice.key"), "--request", requestToken, "--code", code.ToLowerInvariant(), "--out", P("laptop.handover")]));
-        for (int i = 0; i < 600 && !File.Exists(P("laptop.handover")) && !handingOver.IsCompleted; i++)
+        // The user reads the handover code off the old device's terminal while it waits, and types it on the new one.
+        ProcessResult enrolled, handedOver;
+        string handoverCode;
+        using (System.Diagnostics.Process handingOver = ProcessRunner.StartMpc(_environment,
+            ["device", "handover", .. connection, "--key", P("alice.key"), "--request", requestToken, "--code", code.ToLowerInvariant(), "--out", P("laptop.handover")]))
         {
-            await Task.Delay(100);
+            try
+            {
+                string shownStderr = ReadStderrUntil(handingOver, "Handover code: ");
+                handoverCode = HandoverCodeOf(shownStderr, "");
+                enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--handover-code", handoverCode, "--out", P("laptop.key"), "--label", "laptop"]);
+                handedOver = await ResultOfAsync(handingOver, shownStderr);
+            }
+            finally
+            {
+                if (!handingOver.HasExited)
+                {
+                    handingOver.Kill(entireProcessTree: true);
+                }
+            }
         }
-        ProcessResult enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--out", P("laptop.key"), "--label", "laptop"]);
         Succeeded(enrolled);
         Assert.False(File.Exists(P("laptop.pending")));
         string laptopDevice = Regex.Match(enrolled.Stdout, @"Device id: (\S+)").Groups[1].Value;
-        ProcessResult handedOver = await handingOver;
         Succeeded(handedOver);
+        Assert.DoesNotContain(handoverCode, handedOver.Stdout, StringComparison.Ordinal);
         Assert.Contains($"Enrolled device: {laptopDevice}", handedOver.Stdout, StringComparison.Ordinal);
         SignAndVerify(P("laptop.key"), P("alice-pub.pem"), "laptop");
         SignAndVerify(P("alice.key"), P("alice-pub.pem"), "phone-still");
@@ -354,6 +383,47 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public void Enrol_refuses_a_wrong_or_missing_handover_code_in_one_line_and_keeps_the_pending_file_byte_for_byte()
+    {
+        string keyFile = P("coded.key"), pending = P("coded.pending"), newKeyFile = P("coded-new.key");
+        ProcessResult made = Mpc(["keygen", .. Connection, "--out", keyFile]);
+        Succeeded(made);
+        File.WriteAllText(P("coded-pub.pem"), ClientKeyFile.ReadPublicInfo(keyFile).PublicKeyPem);
+        ProcessResult request = Mpc("device", "request", "--pending", pending, "--key-id", KeyIdOf(made)!);
+        Succeeded(request);
+        (string token, string code) = RequestOf(request);
+        // Two handovers to the one request, each with its own code.
+        ProcessResult first = Mpc(["device", "handover", .. Connection, "--key", keyFile, "--request", token, "--code", code, "--out", P("first.handover"), "--no-wait"]);
+        ProcessResult second = Mpc(["device", "handover", .. Connection, "--key", keyFile, "--request", token, "--code", code, "--out", P("second.handover"), "--no-wait"]);
+        Succeeded(first);
+        Succeeded(second);
+        string firstCode = HandoverCodeOf(first.Stderr, first.Stdout), secondCode = HandoverCodeOf(second.Stderr, second.Stdout);
+        string mistyped = firstCode[..^1] + (firstCode[^1] == 'Z' ? 'Y' : 'Z');
+        byte[] pendingBefore = File.ReadAllBytes(pending);
+
+        foreach ((string handover, string typed) in new[] { ("first.handover", mistyped), ("first.handover", secondCode), ("second.handover", code) })
+        {
+            ProcessResult refused = Mpc(["device", "enrol", .. Connection, "--pending", pending, "--handover", P(handover), "--handover-code", typed, "--out", newKeyFile]);
+            RefusedWith(refused, "the handover code does not match this handover");
+            Assert.Contains("this enrolment request still waits for the genuine handover", refused.Stderr, StringComparison.Ordinal);
+            Assert.Single(refused.Stderr.Trim().Split('\n'));
+            Assert.Equal(pendingBefore, File.ReadAllBytes(pending));
+            Assert.False(File.Exists(newKeyFile));
+        }
+        // No code at all, and no terminal to ask on: refused before anything is opened.
+        ProcessResult missing = Mpc(["device", "enrol", .. Connection, "--pending", pending, "--handover", P("second.handover"), "--out", newKeyFile]);
+        RefusedWith(missing, "give --handover-code");
+        Assert.Equal(pendingBefore, File.ReadAllBytes(pending));
+        Assert.False(File.Exists(newKeyFile));
+
+        // The pending request still opens a handover with that handover's code, typed as people type it.
+        ProcessResult enrolled = Mpc(["device", "enrol", .. Connection, "--pending", pending, "--handover", P("second.handover"), "--handover-code", secondCode.ToLowerInvariant().Replace("-", " "), "--out", newKeyFile]);
+        Succeeded(enrolled);
+        Assert.False(File.Exists(pending));
+        SignAndVerify(newKeyFile, P("coded-pub.pem"), "after-handover-code");
+    }
+
+    [Fact]
     public void Enrol_with_an_expired_request_refuses_and_destroys_the_pending_file()
     {
         // A request made 20 minutes ago, and a genuine handover sealed to it while it was fresh: only the clock
@@ -363,15 +433,17 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         string pending = P("expired.pending");
         EcCurve curve = EcCurve.Get(CurveKind.P256);
         var identity = new HandoverIdentity(User, keyId, "device-0123456789abcdef", CurveKind.P256, curve.EncodePoint(curve.MultiplyBase(curve.RandomScalar())));
+        string handoverCode;
         using (DeviceEnrolmentRequest request = DeviceEnrolmentRequest.Create(keyId, then))
         {
             File.WriteAllBytes(pending, request.ExportPending(_environment["MPC_PASSPHRASE"]));
             SealedHandover sealedHandover = DeviceHandover.Seal(request.Request.ToToken(), request.Request.ConfirmationCode,
                 RandomNumberGenerator.GetBytes(96), identity, then);
             File.WriteAllText(P("expired.handover"), sealedHandover.Text + "\n");
+            handoverCode = sealedHandover.HandoverCode;
         }
 
-        ProcessResult enrol = Mpc(["device", "enrol", .. Connection, "--pending", pending, "--handover", P("expired.handover"), "--out", P("expired.key")]);
+        ProcessResult enrol = Mpc(["device", "enrol", .. Connection, "--pending", pending, "--handover", P("expired.handover"), "--handover-code", handoverCode, "--out", P("expired.key")]);
 
         RefusedWith(enrol, "enrolment request expired");
         Assert.Equal(6, enrol.ExitCode);
@@ -424,8 +496,11 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         SignAndVerify(keyFile, publicKeyPem, "after-killed-handover");
     }
 
-    /// <summary>Reads <paramref name="process"/>'s stderr line by line until one contains <paramref name="expected"/> (fails if it ends first).</summary>
-    private static void ReadStderrUntil(System.Diagnostics.Process process, string expected)
+    /// <summary>
+    /// Reads <paramref name="process"/>'s stderr line by line until one contains <paramref name="expected"/> (fails if it
+    /// ends first): the lines read, that one included.
+    /// </summary>
+    private static string ReadStderrUntil(System.Diagnostics.Process process, string expected)
     {
         var seen = new System.Text.StringBuilder();
         while (process.StandardError.ReadLine() is { } line)
@@ -433,10 +508,30 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
             seen.AppendLine(line);
             if (line.Contains(expected, StringComparison.Ordinal))
             {
-                return;
+                return seen.ToString();
             }
         }
         throw new Xunit.Sdk.XunitException($"mpc ended without \"{expected}\": {seen}");
+    }
+
+    /// <summary>
+    /// The result of <paramref name="process"/> once it ends, its stderr after <paramref name="stderrRead"/> (already
+    /// read); a process that has not ended within three minutes fails the test, as <see cref="ProcessRunner.Run"/> does.
+    /// </summary>
+    private static async Task<ProcessResult> ResultOfAsync(System.Diagnostics.Process process, string stderrRead)
+    {
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException("mpc did not finish");
+        }
+        return new ProcessResult(process.ExitCode, await stdout, stderrRead + await stderr);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class DeviceHandoverTests
 {
     private const string Passphrase = "pending passphrase";
     private const string KeyId = "key-0123";
-    private const string Prefix = "mpc-handover2:";
+    private const string Prefix = "mpc-handover3:";
     private static readonly DateTimeOffset Start = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
 
     private readonly ManualTime _time = new(Start);
@@ -25,9 +25,12 @@ public sealed class DeviceHandoverTests
     private SealedHandover Seal(DeviceEnrolmentRequest request) =>
         DeviceHandover.Seal(request.Request.ToToken(), request.Request.ConfirmationCode, _share, _identity, _time);
 
-    private MpcSignerException Refused(string handover, DeviceEnrolmentRequest pending)
+    private OpenedHandover Open(SealedHandover handover, DeviceEnrolmentRequest pending) =>
+        DeviceHandover.Open(handover.Text, handover.HandoverCode, pending, _time);
+
+    private MpcSignerException Refused(string handover, string code, DeviceEnrolmentRequest pending)
     {
-        MpcSignerException e = Assert.Throws<MpcSignerException>(() => DeviceHandover.Open(handover, pending, _time).Dispose());
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => DeviceHandover.Open(handover, code, pending, _time).Dispose());
         AssertOneLine(e);
         return e;
     }
@@ -45,10 +48,12 @@ public sealed class DeviceHandoverTests
         SealedHandover sealedHandover = DeviceHandover.Seal(request.Request.ToToken(), code.ToLowerInvariant().Replace("-", " "), _share, _identity, _time);
         _time.Now += TimeSpan.FromMinutes(3);
 
-        using OpenedHandover opened = DeviceHandover.Open(sealedHandover.Text, request, _time);
+        using OpenedHandover opened = DeviceHandover.Open(sealedHandover.Text, sealedHandover.HandoverCode.ToLowerInvariant().Replace("-", " "), request, _time);
 
         Assert.Equal(_share, opened.ShareSecret.ToArray());
         Assert.Equal(_identity, opened.Identity);
+        Assert.Matches(new Regex("^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$"), sealedHandover.HandoverCode);
+        Assert.NotEqual(code, sealedHandover.HandoverCode);
         Assert.Equal(request.Request.RequestId, sealedHandover.Request.RequestId);
         Assert.Matches(new Regex("^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$"), code);
         Assert.False(ConfirmationCode.Matches(code, code[..^1] + (code[^1] == 'Z' ? 'Y' : 'Z')));
@@ -94,9 +99,61 @@ public sealed class DeviceHandoverTests
         }
         // The genuine token with the same typed code is sealed, and only the victim's device opens it.
         SealedHandover genuine = DeviceHandover.Seal(victim.Request.ToToken(), shownOnTheNewDevice, _share, _identity, _time);
-        Assert.Equal(MpcErrorReason.HandoverRejected, Refused(genuine.Text, attacker).Reason);
-        using OpenedHandover opened = DeviceHandover.Open(genuine.Text, victim, _time);
+        Assert.Equal(MpcErrorReason.HandoverRejected, Refused(genuine.Text, genuine.HandoverCode, attacker).Reason);
+        using OpenedHandover opened = Open(genuine, victim);
         Assert.Equal(_share, opened.ShareSecret.ToArray());
+    }
+
+    [Fact]
+    public void A_mistyped_handover_code_is_refused_and_the_request_still_opens_the_handover_with_the_right_code()
+    {
+        using DeviceEnrolmentRequest request = NewRequest();
+        SealedHandover sealedHandover = Seal(request);
+        string code = sealedHandover.HandoverCode;
+        string mistyped = code[..^1] + (code[^1] == 'Z' ? 'Y' : 'Z');
+
+        foreach (string typed in new[] { mistyped, "", "   ", code[..^1] })
+        {
+            MpcSignerException e = Refused(sealedHandover.Text, typed, request);
+            Assert.Equal(MpcErrorReason.CodeMismatch, e.Reason);
+            Assert.Contains("nothing was opened", e.Message);
+            Assert.Contains("this enrolment request still waits for the genuine handover", e.Message);
+            Assert.DoesNotContain(code.Replace("-", ""), e.Message.Replace("-", ""));
+        }
+
+        using OpenedHandover opened = Open(sealedHandover, request);
+        Assert.Equal(_share, opened.ShareSecret.ToArray());
+    }
+
+    [Fact]
+    public void A_code_from_another_handover_or_the_requests_own_code_does_not_open_a_handover()
+    {
+        using DeviceEnrolmentRequest request = NewRequest();
+        // Two handovers to one request (two existing devices, or one sealing twice): each has its own sender key, so its own code.
+        SealedHandover first = Seal(request);
+        SealedHandover second = Seal(request);
+        Assert.NotEqual(first.HandoverCode, second.HandoverCode);
+
+        Assert.Equal(MpcErrorReason.CodeMismatch, Refused(second.Text, first.HandoverCode, request).Reason);
+        Assert.Equal(MpcErrorReason.CodeMismatch, Refused(first.Text, second.HandoverCode, request).Reason);
+        // The two directions' codes are in different domains: the code the new device showed never opens anything.
+        Assert.Equal(MpcErrorReason.CodeMismatch, Refused(first.Text, request.Request.ConfirmationCode, request).Reason);
+
+        using OpenedHandover opened = Open(second, request);
+        Assert.Equal(_share, opened.ShareSecret.ToArray());
+    }
+
+    [Fact]
+    public void A_version_2_handover_which_came_without_a_code_is_refused_as_unsupported()
+    {
+        using DeviceEnrolmentRequest request = NewRequest();
+        SealedHandover sealedHandover = Seal(request);
+        string older = "mpc-handover2:" + sealedHandover.Text[Prefix.Length..];
+
+        MpcSignerException e = Refused(older, sealedHandover.HandoverCode, request);
+
+        Assert.Equal(MpcErrorReason.UnsupportedVersion, e.Reason);
+        Assert.Equal("a device handover of a version this client does not support", e.Message);
     }
 
     [Fact]
@@ -117,7 +174,7 @@ public sealed class DeviceHandoverTests
         var attackerIdentity = _identity with { KeyId = "attacker-key" };
         SealedHandover forged = DeviceHandover.Seal(forgedToken, EnrolmentRequest.Parse(forgedToken).ConfirmationCode, _share, attackerIdentity, _time);
 
-        MpcSignerException e = Refused(forged.Text, victim);
+        MpcSignerException e = Refused(forged.Text, forged.HandoverCode, victim);
 
         Assert.Equal(MpcErrorReason.HandoverRejected, e.Reason);
         Assert.Contains("not the requested key key-0123", e.Message);
@@ -128,7 +185,7 @@ public sealed class DeviceHandoverTests
     public void Opened_handover_zeroes_its_share_on_dispose()
     {
         using DeviceEnrolmentRequest request = NewRequest();
-        OpenedHandover opened = DeviceHandover.Open(Seal(request).Text, request, _time);
+        OpenedHandover opened = Open(Seal(request), request);
         opened.Dispose();
         Assert.Throws<ObjectDisposedException>(() => opened.ShareSecret.Length);
     }
@@ -137,7 +194,7 @@ public sealed class DeviceHandoverTests
     public void A_share_that_does_not_parse_is_rejected_on_import()
     {
         using DeviceEnrolmentRequest request = NewRequest();
-        using OpenedHandover opened = DeviceHandover.Open(Seal(request).Text, request, _time);
+        using OpenedHandover opened = Open(Seal(request), request);
         MpcSignerException e = Assert.Throws<MpcSignerException>(() => opened.ImportShare());
         Assert.Equal(MpcErrorReason.HandoverRejected, e.Reason);
     }
@@ -161,13 +218,13 @@ public sealed class DeviceHandoverTests
     {
         using DeviceEnrolmentRequest mine = NewRequest();
         using DeviceEnrolmentRequest other = NewRequest();
-        string handover = Seal(other).Text;
+        SealedHandover handover = Seal(other);
 
-        MpcSignerException e = Refused(handover, mine);
+        MpcSignerException e = Refused(handover.Text, handover.HandoverCode, mine);
         Assert.Equal(MpcErrorReason.HandoverRejected, e.Reason);
         Assert.Contains("another enrolment request", e.Message);
         Assert.Contains("make a new one", e.Message);
-        Assert.Throws<ObjectDisposedException>(() => DeviceHandover.Open(Seal(mine).Text, mine, _time));
+        Assert.Throws<ObjectDisposedException>(() => Open(Seal(mine), mine));
     }
 
     [Fact]
@@ -175,8 +232,8 @@ public sealed class DeviceHandoverTests
     {
         using DeviceEnrolmentRequest created = NewRequest();
         byte[] pendingFile = created.ExportPending(Passphrase, Cheap);
-        string text = Seal(created).Text;
-        byte[] blob = Base64Url.DecodeFromChars(text.AsSpan(Prefix.Length));
+        SealedHandover sealedHandover = Seal(created);
+        byte[] blob = Base64Url.DecodeFromChars(sealedHandover.Text.AsSpan(Prefix.Length));
         var reasons = new HashSet<MpcErrorReason>();
         for (int i = 0; i < blob.Length; i++)
         {
@@ -184,23 +241,25 @@ public sealed class DeviceHandoverTests
             edited[i] ^= 0x04;
             // A rejection uses the pending request up, so each attempt opens a fresh copy of the pending file.
             using DeviceEnrolmentRequest pending = DeviceEnrolmentRequest.ImportPending(pendingFile, Passphrase, Cheap);
-            reasons.Add(Refused(Prefix + Base64Url.EncodeToString(edited), pending).Reason);
+            reasons.Add(Refused(Prefix + Base64Url.EncodeToString(edited), sealedHandover.HandoverCode, pending).Reason);
         }
-        Assert.Contains(MpcErrorReason.HandoverRejected, reasons);
-        Assert.Contains(MpcErrorReason.CorruptInput, reasons);
+        // The code covers every field in clear (CodeMismatch), the GCM tag the ciphertext (HandoverRejected).
+        MpcErrorReason[] expected = [MpcErrorReason.CodeMismatch, MpcErrorReason.CorruptInput, MpcErrorReason.HandoverRejected];
+        Assert.Equal(expected.Order(), reasons.Order());
     }
 
     [Fact]
     public void Every_truncation_of_the_handover_text_is_refused_as_damaged_and_keeps_the_request()
     {
         using DeviceEnrolmentRequest request = NewRequest();
-        string text = Seal(request).Text;
+        SealedHandover sealedHandover = Seal(request);
+        string text = sealedHandover.Text;
         for (int length = 0; length < text.Length; length += 7)
         {
-            Refused(text[..length], request);
+            Refused(text[..length], sealedHandover.HandoverCode, request);
         }
-        Assert.Equal(MpcErrorReason.CorruptInput, Refused(text[..^1], request).Reason);
-        DeviceHandover.Open(text, request, _time).Dispose();
+        Assert.Equal(MpcErrorReason.CorruptInput, Refused(text[..^1], sealedHandover.HandoverCode, request).Reason);
+        Open(sealedHandover, request).Dispose();
     }
 
     [Fact]
@@ -208,11 +267,11 @@ public sealed class DeviceHandoverTests
     {
         using DeviceEnrolmentRequest request = NewRequest();
         _time.Now = Start + TimeSpan.FromMinutes(14);
-        string handover = Seal(request).Text;
+        SealedHandover handover = Seal(request);
 
         _time.Now = Start + TimeSpan.FromMinutes(16);
         MpcSignerException sender = Assert.Throws<MpcSignerException>(() => Seal(request));
-        MpcSignerException receiver = Refused(handover, request);
+        MpcSignerException receiver = Refused(handover.Text, handover.HandoverCode, request);
 
         Assert.Equal(MpcErrorReason.Expired, sender.Reason);
         Assert.Equal(MpcErrorReason.Expired, receiver.Reason);
@@ -235,7 +294,7 @@ public sealed class DeviceHandoverTests
     [InlineData("mpc-enrol2:AAAAEAAAAAAAAAAAAAAAAAAAAAAA", MpcErrorReason.CorruptInput)]
     [InlineData("mpc-enrol1:AAAA", MpcErrorReason.UnsupportedVersion)]
     [InlineData("mpc-enrol3:AAAA", MpcErrorReason.UnsupportedVersion)]
-    [InlineData("mpc-handover2:AAAA", MpcErrorReason.WrongKind)]
+    [InlineData("mpc-handover3:AAAA", MpcErrorReason.WrongKind)]
     public void Malformed_request_tokens_give_one_line_errors(string token, MpcErrorReason reason)
     {
         MpcSignerException e = Assert.Throws<MpcSignerException>(() => DeviceHandover.Seal(token, "0000-0000-0000-0000", _share, _identity, _time));
@@ -272,7 +331,7 @@ public sealed class DeviceHandoverTests
     public void Request_token_given_as_handover_is_named()
     {
         using DeviceEnrolmentRequest request = NewRequest();
-        MpcSignerException e = Refused(request.Request.ToToken(), request);
+        MpcSignerException e = Refused(request.Request.ToToken(), "0000-0000-0000-0000", request);
         Assert.Equal(MpcErrorReason.WrongKind, e.Reason);
         Assert.Equal("this is an enrolment request token, not a device handover", e.Message);
     }
@@ -289,7 +348,7 @@ public sealed class DeviceHandoverTests
         SealedHandover sealedHandover = DeviceHandover.Seal(token, code, _share, _identity, _time);
         using DeviceEnrolmentRequest restored = DeviceEnrolmentRequest.ImportPending(pendingFile, Passphrase, Cheap);
         Assert.Equal(code, restored.Request.ConfirmationCode);
-        using OpenedHandover opened = DeviceHandover.Open(sealedHandover.Text, restored, _time);
+        using OpenedHandover opened = Open(sealedHandover, restored);
 
         Assert.Equal(_share, opened.ShareSecret.ToArray());
         Assert.Throws<ObjectDisposedException>(() => created.ExportPending(Passphrase, Cheap));
@@ -341,12 +400,12 @@ public sealed class DeviceHandoverTests
     public void Opening_uses_up_the_pending_request_but_a_damaged_copy_does_not()
     {
         using DeviceEnrolmentRequest request = NewRequest();
-        string handover = Seal(request).Text;
-        Assert.Equal(MpcErrorReason.CorruptInput, Refused(handover[..^2], request).Reason);
+        SealedHandover handover = Seal(request);
+        Assert.Equal(MpcErrorReason.CorruptInput, Refused(handover.Text[..^2], handover.HandoverCode, request).Reason);
 
-        DeviceHandover.Open(handover, request, _time).Dispose();
+        Open(handover, request).Dispose();
 
-        Assert.Throws<ObjectDisposedException>(() => DeviceHandover.Open(handover, request, _time));
+        Assert.Throws<ObjectDisposedException>(() => Open(handover, request));
         Assert.Throws<ObjectDisposedException>(() => request.ExportPending(Passphrase, Cheap));
     }
 
@@ -354,16 +413,16 @@ public sealed class DeviceHandoverTests
     public void Disposed_request_cannot_open_a_handover()
     {
         DeviceEnrolmentRequest request = NewRequest();
-        string handover = Seal(request).Text;
+        SealedHandover handover = Seal(request);
         request.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => DeviceHandover.Open(handover, request, _time));
+        Assert.Throws<ObjectDisposedException>(() => Open(handover, request));
     }
 
     [Fact]
     public void Nothing_secret_in_ToString()
     {
         using DeviceEnrolmentRequest request = NewRequest();
-        using OpenedHandover opened = DeviceHandover.Open(Seal(request).Text, request, _time);
+        using OpenedHandover opened = Open(Seal(request), request);
         Assert.DoesNotContain(Convert.ToHexStringLower(_share[..8]), opened.ToString());
         Assert.DoesNotContain(Convert.ToHexStringLower(_share[..8]), request.ToString());
     }

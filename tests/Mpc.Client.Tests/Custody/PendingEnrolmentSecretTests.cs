@@ -26,7 +26,7 @@ public sealed class PendingEnrolmentSecretTests
         using DeviceEnrolmentRequest restored = DeviceEnrolmentRequest.ImportSecret(secret);
         Assert.Equal(created.Request, restored.Request);
         Assert.Equal(Start + DeviceEnrolmentRequest.Lifetime, restored.ExpiresAt);
-        using OpenedHandover opened = DeviceHandover.Open(sealedHandover.Text, restored, _time);
+        using OpenedHandover opened = DeviceHandover.Open(sealedHandover.Text, sealedHandover.HandoverCode, restored, _time);
         Assert.Equal(share, opened.ShareSecret.ToArray());
     }
 
