@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Mpc.Server;
@@ -161,6 +162,23 @@ internal static class AuthenticationSetup
     {
         response.Headers["grpc-status"] = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["grpc-message"] = Uri.EscapeDataString(message.Length <= MaxReasonLength ? message : message[..MaxReasonLength] + "…");
+    }
+
+    /// <summary>
+    /// The warnings, shown even with Quiet, for what the settings check let through on the operator's word
+    /// (the development key beyond loopback).
+    /// </summary>
+    public static void LogStartupWarnings(ILogger logger, MpcServerOptions options)
+    {
+        AuthOptions auth = options.Auth;
+        string[] beyondLoopback = ListenUrls.BeyondLoopback(options.Urls).Select(url => url.Url).ToArray();
+        if (auth.UsesDevelopmentKey && beyondLoopback.Length > 0)
+        {
+            logger.LogWarning(
+                "Tokens are checked with the data directory's development key while listening beyond loopback ({Urls}) because {Setting}=true: " +
+                "whoever holds a copy of the data directory can mint tokens for any user and for operators; set {Authority} or {PublicKeyFile} for real users",
+                string.Join(", ", beyondLoopback), AuthOptions.AllowDevelopmentKeySetting, AuthOptions.AuthoritySetting, AuthOptions.PublicKeyFileSetting);
+        }
     }
 
     /// <summary>Operator calls need the scope <see cref="SignerAdminService.AdminScope"/>; the failure says so.</summary>
