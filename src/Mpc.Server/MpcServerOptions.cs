@@ -154,6 +154,7 @@ public sealed class AuthOptions
     public const string KeysRefreshIntervalSetting = "Mpc__Auth__KeysRefreshInterval";
     public const string KeysMinimumRefreshIntervalSetting = "Mpc__Auth__KeysMinimumRefreshInterval";
     public const string AllowDevelopmentKeySetting = "Mpc__Auth__AllowDevelopmentKey";
+    public const string AdminSubjectsSetting = "Mpc__Auth__AdminSubjects";
 
     /// <summary>
     /// The token issuer required. Null: <see cref="DevelopmentIssuer"/> with the development or a static key;
@@ -183,6 +184,13 @@ public sealed class AuthOptions
     /// operators. On, the server starts and logs one warning.
     /// </summary>
     public bool AllowDevelopmentKey { get; set; }
+
+    /// <summary>
+    /// The subjects (the tokens' "sub" claim) allowed to make operator calls, separated by ';'. Set, an operator call
+    /// needs both the scope mpc.admin and a listed subject; unset, the scope alone, and the identity provider must
+    /// then issue that scope only to a dedicated admin client.
+    /// </summary>
+    public string? AdminSubjects { get; set; }
 
     /// <summary>The discovery document's URL when it is not <see cref="Authority"/> + "/.well-known/openid-configuration".</summary>
     public string? MetadataAddress { get; set; }
