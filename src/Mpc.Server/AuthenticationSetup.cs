@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
@@ -5,6 +6,7 @@ using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Mpc.Server;
@@ -45,10 +47,12 @@ internal static class AuthenticationSetup
             staticKey = tokens.ValidationKey;
         }
 
-        builder.Services.AddSingleton<IAuthorizationHandler, AdminScopeRequirement>();
+        // The validator has already refused a malformed list.
+        _ = OperatorSubjects.TryParse(auth.AdminSubjects, out ImmutableHashSet<string> operators);
+        builder.Services.AddSingleton<IAuthorizationHandler, OperatorRequirementHandler>();
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, GrpcAuthorizationResultHandler>();
         builder.Services.AddAuthorization(authorization => authorization.AddPolicy(SignerAdminService.AdminPolicy,
-            policy => policy.RequireAuthenticatedUser().AddRequirements(new AdminScopeRequirement())));
+            policy => policy.RequireAuthenticatedUser().AddRequirements(new OperatorRequirement(operators))));
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;
@@ -163,19 +167,50 @@ internal static class AuthenticationSetup
         response.Headers["grpc-message"] = Uri.EscapeDataString(message.Length <= MaxReasonLength ? message : message[..MaxReasonLength] + "…");
     }
 
-    /// <summary>Operator calls need the scope <see cref="SignerAdminService.AdminScope"/>; the failure says so.</summary>
-    private sealed class AdminScopeRequirement : AuthorizationHandler<AdminScopeRequirement>, IAuthorizationRequirement
+    /// <summary>
+    /// The warnings, shown even with Quiet, for what the settings check let through on the operator's word
+    /// (the development key beyond loopback) or left to the identity provider (who may hold the admin scope).
+    /// </summary>
+    public static void LogStartupWarnings(ILogger logger, MpcServerOptions options)
     {
-        protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, AdminScopeRequirement requirement)
+        AuthOptions auth = options.Auth;
+        string[] beyondLoopback = ListenUrls.BeyondLoopback(options.Urls).Select(url => url.Url).ToArray();
+        if (auth.UsesDevelopmentKey && beyondLoopback.Length > 0)
         {
-            if (SignerAdminService.HasAdminScope(context.User))
-            {
-                context.Succeed(requirement);
-            }
-            else
+            logger.LogWarning(
+                "Tokens are checked with the data directory's development key while listening beyond loopback ({Urls}) because {Setting}=true: " +
+                "whoever holds a copy of the data directory can mint tokens for any user and for operators; set {Authority} or {PublicKeyFile} for real users",
+                string.Join(", ", beyondLoopback), AuthOptions.AllowDevelopmentKeySetting, AuthOptions.AuthoritySetting, AuthOptions.PublicKeyFileSetting);
+        }
+        if (!auth.UsesDevelopmentKey && string.IsNullOrWhiteSpace(auth.AdminSubjects))
+        {
+            logger.LogWarning(
+                "Operator calls are allowed to any token with the scope {Scope} ({Setting} is unset): the identity provider must issue that scope only to a dedicated confidential admin client",
+                SignerAdminService.AdminScope, AuthOptions.AdminSubjectsSetting);
+        }
+    }
+
+    /// <summary>Operator calls need the scope <see cref="SignerAdminService.AdminScope"/> and, when <see cref="AuthOptions.AdminSubjects"/> is set, a listed subject.</summary>
+    private sealed record OperatorRequirement(ImmutableHashSet<string> Subjects) : IAuthorizationRequirement;
+
+    /// <summary>Checks <see cref="OperatorRequirement"/>; the failure says which half is missing.</summary>
+    private sealed class OperatorRequirementHandler : AuthorizationHandler<OperatorRequirement>
+    {
+        protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, OperatorRequirement requirement)
+        {
+            if (!SignerAdminService.HasAdminScope(context.User))
             {
                 context.Fail(new AuthorizationFailureReason(this,
                     $"this call is for operators: the token needs the scope '{SignerAdminService.AdminScope}'"));
+            }
+            else if (!requirement.Subjects.IsEmpty && !requirement.Subjects.Contains(context.User.FindFirst("sub")?.Value ?? ""))
+            {
+                context.Fail(new AuthorizationFailureReason(this,
+                    $"this call is for operators: the token's subject is not one of {AuthOptions.AdminSubjectsSetting}"));
+            }
+            else
+            {
+                context.Succeed(requirement);
             }
             return Task.CompletedTask;
         }

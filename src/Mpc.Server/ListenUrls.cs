@@ -139,13 +139,17 @@ internal static class ListenUrls
     };
 
     /// <summary>
-    /// The plain http:// URLs reachable from other machines: on every address ("*", "+", 0.0.0.0, [::]), on a host
-    /// name (Kestrel binds every address for a name other than localhost) or on a non-loopback address.
+    /// The URLs reachable from other machines: on every address ("*", "+", 0.0.0.0, [::]), on a host name (Kestrel
+    /// binds every address for a name other than localhost) or on a non-loopback address. A Unix socket is not.
     /// </summary>
-    public static IEnumerable<ListenUrl> PlainHttpBeyondLoopback(string urls) =>
+    public static IEnumerable<ListenUrl> BeyondLoopback(string urls) =>
         TryParse(urls, out ImmutableArray<ListenUrl> parsed)
-            ? parsed.Where(url => url.Scheme == "http" && url.Port >= 0 && !IsLoopbackHost(url.Host))
+            ? parsed.Where(url => url.Port >= 0 && !IsLoopbackHost(url.Host))
             : [];
+
+    /// <summary>The plain http:// URLs of <see cref="BeyondLoopback"/>.</summary>
+    public static IEnumerable<ListenUrl> PlainHttpBeyondLoopback(string urls) =>
+        BeyondLoopback(urls).Where(url => url.Scheme == "http");
 
     /// <summary>Whether Kestrel binds only loopback addresses for a host: localhost, 127.0.0.0/8 or [::1] (not "*", "+" or a name).</summary>
     public static bool IsLoopbackHost(string host) =>

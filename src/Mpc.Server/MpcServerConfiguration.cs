@@ -89,6 +89,14 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
         new("Urls",
             $"https:// beyond loopback (plain http:// only on 127.0.0.1, [::1] or localhost), or {MpcServerOptions.PlainHttpBehindTlsProxySetting}=true when a TLS-terminating proxy is the only way in",
             o => o.Urls, o => o.PlainHttpBehindTlsProxy || !ListenUrls.PlainHttpBeyondLoopback(o.Urls).Any()),
+        new("Urls",
+            $"loopback only (127.0.0.1, [::1] or localhost) while tokens are checked with the data directory's development key: beyond loopback set " +
+            $"{AuthOptions.AuthoritySetting} or {AuthOptions.PublicKeyFileSetting}, or {AuthOptions.AllowDevelopmentKeySetting}=true " +
+            "if whoever holds a copy of the data directory may mint tokens for any user and for operators",
+            o => o.Urls, o => !o.Auth.UsesDevelopmentKey || o.Auth.AllowDevelopmentKey || !ListenUrls.BeyondLoopback(o.Urls).Any()),
+        new("Auth:AdminSubjects",
+            $"operator subjects (the tokens' sub values) separated by ';', each non-empty and at most {SignerService.MaxUserIdLength} characters, or unset for any token with the scope {SignerAdminService.AdminScope}",
+            o => o.Auth.AdminSubjects, o => OperatorSubjects.TryParse(o.Auth.AdminSubjects, out _)),
         new("Web:AllowedOrigins",
             "origins separated by ';' such as https://app.example.com (https, or http on localhost or a loopback address; no path, no wildcard), or unset for no gRPC-Web",
             o => o.Web.AllowedOrigins, o => WebOrigins.TryParse(o.Web.AllowedOrigins, out _)),

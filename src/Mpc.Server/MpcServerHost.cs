@@ -158,6 +158,7 @@ public static class MpcServerHost
         ILogger startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MpcServerHost));
         LogBigNumBackend(startupLogger, bigNum);
         LogPlainHttpBeyondLoopback(startupLogger, listenUrls);
+        AuthenticationSetup.LogStartupWarnings(startupLogger, options);
         if (options.Cluster.IsRedis)
         {
             // Before the silo runs, and as one line: the silo writes freezes to this Redis.

@@ -141,7 +141,7 @@ public sealed class ClusterOptions
 /// <summary>
 /// Bearer-token validation. Tokens are signed by one of: an OpenID Connect identity provider (<see cref="Authority"/>:
 /// discovery and JWKS, cached and refreshed), a static public key (<see cref="PublicKeyFile"/>), or, with neither,
-/// the data directory's development key.
+/// the data directory's development key (loopback only, unless <see cref="AllowDevelopmentKey"/>).
 /// </summary>
 public sealed class AuthOptions
 {
@@ -153,6 +153,8 @@ public sealed class AuthOptions
     public const string PublicKeyFileSetting = "Mpc__Auth__PublicKeyFile";
     public const string KeysRefreshIntervalSetting = "Mpc__Auth__KeysRefreshInterval";
     public const string KeysMinimumRefreshIntervalSetting = "Mpc__Auth__KeysMinimumRefreshInterval";
+    public const string AllowDevelopmentKeySetting = "Mpc__Auth__AllowDevelopmentKey";
+    public const string AdminSubjectsSetting = "Mpc__Auth__AdminSubjects";
 
     /// <summary>
     /// The token issuer required. Null: <see cref="DevelopmentIssuer"/> with the development or a static key;
@@ -171,6 +173,24 @@ public sealed class AuthOptions
     /// Exclusive with <see cref="PublicKeyFile"/>.
     /// </summary>
     public string? Authority { get; set; }
+
+    /// <summary>Neither <see cref="Authority"/> nor <see cref="PublicKeyFile"/>: tokens are checked with the data directory's development key.</summary>
+    public bool UsesDevelopmentKey => string.IsNullOrEmpty(Authority) && string.IsNullOrEmpty(PublicKeyFile);
+
+    /// <summary>
+    /// The operator's word that the development key may check tokens on a listen URL beyond loopback (a container
+    /// whose port is published on the host's loopback only). Off, such a start is refused: the development key's
+    /// private half lies in the data directory, so whoever holds a copy of it can mint tokens for any user and for
+    /// operators. On, the server starts and logs one warning.
+    /// </summary>
+    public bool AllowDevelopmentKey { get; set; }
+
+    /// <summary>
+    /// The subjects (the tokens' "sub" claim) allowed to make operator calls, separated by ';'. Set, an operator call
+    /// needs both the scope mpc.admin and a listed subject; unset, the scope alone, and the identity provider must
+    /// then issue that scope only to a dedicated admin client.
+    /// </summary>
+    public string? AdminSubjects { get; set; }
 
     /// <summary>The discovery document's URL when it is not <see cref="Authority"/> + "/.well-known/openid-configuration".</summary>
     public string? MetadataAddress { get; set; }

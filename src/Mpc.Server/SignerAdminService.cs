@@ -8,8 +8,9 @@ using Mpc.Transport.V1;
 namespace Mpc.Server;
 
 /// <summary>
-/// Operator calls. Only tokens with the scope <see cref="AdminScope"/> reach them; the operator acts on a
-/// user's key without owning it, and every such act is logged with the operator's subject.
+/// Operator calls. Only tokens with the scope <see cref="AdminScope"/> (and, when Mpc__Auth__AdminSubjects is set, a
+/// listed subject) reach them; the operator acts on a user's key without owning it, and every such act is logged
+/// with the operator's subject.
 /// </summary>
 [Authorize(Policy = AdminPolicy)]
 internal sealed class SignerAdminService(IGrainFactory grains, ILogger<SignerAdminService> logger) : SignerAdmin.SignerAdminBase

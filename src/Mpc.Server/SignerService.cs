@@ -18,7 +18,7 @@ namespace Mpc.Server;
 [Authorize]
 internal sealed class SignerService(IGrainFactory grains) : Signer.SignerBase
 {
-    private const int MaxUserIdLength = 128;
+    internal const int MaxUserIdLength = 128;
 
     public override async Task<BeginKeyGenResponse> BeginKeyGen(BeginKeyGenRequest request, ServerCallContext context)
     {

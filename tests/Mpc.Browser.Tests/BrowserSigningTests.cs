@@ -156,6 +156,28 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
         JsonElement right = await Evaluate(page, openWith, new[] { server, token, "correct horse" });
         Assert.Equal(keyId, Assert.Single(right.GetProperty("keys").EnumerateArray()).GetString());
         AssertOpensslVerifies(pem, "signed with a passphrase-sealed share", await Sign(page, keyId, "signed with a passphrase-sealed share"));
+
+        // The iteration count is stored in clear and unauthenticated: one above the cap is refused before any derivation.
+        await Evaluate(page, """
+            async keyId => {
+              const request = indexedDB.open('mpc-signer');
+              const db = await new Promise(resolve => { request.onsuccess = () => resolve(request.result); });
+              const tx = db.transaction('shares', 'readwrite');
+              const store = tx.objectStore('shares');
+              const get = store.get(keyId);
+              await new Promise(resolve => { get.onsuccess = resolve; });
+              const record = get.result;
+              record.passphrase.iterations = 10000001;
+              store.put(record);
+              await new Promise(resolve => { tx.oncomplete = resolve; });
+              db.close();
+              return true;
+            }
+            """, keyId);
+        await page.ReloadAsync();
+        JsonElement planted = await Evaluate(page, openWith, new[] { server, token, "correct horse" });
+        Assert.Contains($"share {keyId} asks for 10000001 passphrase iterations, more than the 10000000", planted.GetProperty("error").GetString(), StringComparison.Ordinal);
+
         string figures = string.Create(CultureInfo.InvariantCulture,
             $"browser passphrase layer (headless chromium): openStoredKeys with PBKDF2-SHA256 600000 iterations, one share {right.GetProperty("ms").GetDouble():F0} ms");
         output.WriteLine(figures);

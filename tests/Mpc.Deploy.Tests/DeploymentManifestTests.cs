@@ -192,6 +192,37 @@ public sealed class DeploymentManifestTests
         Assert.Contains(MpcServerOptions.PlainHttpBehindTlsProxySetting, refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_image_alone_refuses_the_development_key_on_every_address_until_a_deployment_names_a_token_issuer()
+    {
+        Dictionary<string, string> env = DockerfileEnvironment(DockerfileFinalStage());
+        Assert.DoesNotContain(env.Keys, key => key.StartsWith("Mpc__Auth__", StringComparison.Ordinal));
+        IConfiguration configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(env
+                .Where(pair => pair.Key.StartsWith("Mpc__", StringComparison.Ordinal))
+                .Select(pair => new KeyValuePair<string, string?>(pair.Key.Replace("__", ":", StringComparison.Ordinal), pair.Value)))
+            .AddInMemoryCollection([new KeyValuePair<string, string?>("Mpc:PlainHttpBehindTlsProxy", "true")])
+            .Build();
+
+        ServerStartupException refused = Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Bind(configuration));
+        Assert.Contains(AuthOptions.AllowDevelopmentKeySetting, Assert.Single(refused.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compose_says_it_checks_tokens_with_the_shared_development_key_and_the_chart_never_does()
+    {
+        foreach (Dictionary<string, string?> env in ServerEnvironments(ComposeFile))
+        {
+            Assert.Equal("true", env.GetValueOrDefault(AuthOptions.AllowDevelopmentKeySetting));
+            Assert.False(env.ContainsKey(AuthOptions.AuthoritySetting) || env.ContainsKey(AuthOptions.PublicKeyFileSetting));
+        }
+        foreach (Dictionary<string, string?> env in ServerEnvironments(ChartDirectory))
+        {
+            Assert.False(env.ContainsKey(AuthOptions.AllowDevelopmentKeySetting));
+            Assert.True(env.ContainsKey(AuthOptions.AuthoritySetting) || env.ContainsKey(AuthOptions.PublicKeyFileSetting));
+        }
+    }
+
     [Theory]
     [InlineData(ComposeFile)]
     [InlineData(ChartDirectory)]

@@ -190,6 +190,7 @@ public sealed class HelmChartTests
         List<YamlMappingNode> objects = Render("authority-external-redis-values.yaml");
         YamlMappingNode signer = SignerContainer(objects);
         Assert.Equal("https://login.example.com/realms/signing", EnvValue(signer, "Mpc__Auth__Authority"));
+        Assert.Equal("ops-alice;ops-bob", EnvValue(signer, "Mpc__Auth__AdminSubjects"));
         Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == "Mpc__Auth__PublicKeyFile");
         Assert.DoesNotContain(objects, o => Scalar(o, "kind") == "ConfigMap");
         Assert.DoesNotContain(objects, o => Scalar(o, "metadata", "name") == Release + "-redis");
@@ -204,6 +205,7 @@ public sealed class HelmChartTests
         using var key = System.Security.Cryptography.ECDsa.Create();
         key.ImportFromPem(pem); // the PEM survives the template's indentation intact
         Assert.Equal("/etc/mpc-signer/auth/issuer.pem", EnvValue(SignerContainer(staticKey), "Mpc__Auth__PublicKeyFile"));
+        Assert.DoesNotContain(Env(SignerContainer(staticKey)), e => Scalar(e, "name") == "Mpc__Auth__AdminSubjects");
     }
 
     // ---- the renderer's own semantics, against what Helm prints for the same templates -----------------

@@ -88,6 +88,9 @@ async function open(kind, name, record, remedy = 'restore it from a backup') {
 // profile (the IndexedDB files with that key) then opens only to the passphrase-sealed layer.
 const PASSPHRASE_KDF = 'PBKDF2-SHA256';
 const PASSPHRASE_ITERATIONS = 600000;
+// The record's KDF parameters are stored in clear beside the sealed share, unauthenticated: a planted record could
+// otherwise keep the page deriving for as long as it asks before the passphrase is even checked.
+const PASSPHRASE_MAX_ITERATIONS = 10000000;
 
 async function passphraseKey(passphrase, salt, iterations, usage) {
   const material = await crypto.subtle.importKey('raw', new TextEncoder().encode(passphrase), 'PBKDF2', false, ['deriveKey']);
@@ -117,6 +120,9 @@ async function openLayers(kind, name, record, passphrase, remedy) {
   try {
     if (layer.kdf !== PASSPHRASE_KDF || !(layer.iterations >= PASSPHRASE_ITERATIONS) || !(layer.salt instanceof Uint8Array) || !(layer.iv instanceof Uint8Array)) {
       throw new VaultError(`the stored ${kind} ${name} has a passphrase layer this version does not accept`);
+    }
+    if (!Number.isSafeInteger(layer.iterations) || layer.iterations > PASSPHRASE_MAX_ITERATIONS) {
+      throw new VaultError(`the stored ${kind} ${name} asks for ${layer.iterations} passphrase iterations, more than the ${PASSPHRASE_MAX_ITERATIONS} this version accepts (the record was changed)`);
     }
     if (!passphrase) {
       throw new VaultError(`the stored ${kind} ${name} is also sealed under a passphrase: open the signer with { passphrase }`);

@@ -108,6 +108,7 @@ public sealed class ListenTransportTests : IDisposable
             PlainHttpBehindTlsProxy = true,
             Quiet = true,
             Web = { AllowedOrigins = "https://app.example.com", Port = webPort },
+            Auth = { AllowDevelopmentKey = true },
         };
 
         await using WebApplication app = MpcServerHost.Build(options, configureSilo: silo => silo.Services.AddSingleton(warnings.Provider()));
@@ -115,6 +116,37 @@ public sealed class ListenTransportTests : IDisposable
         string warning = Assert.Single(warnings.Containing("plain http"));
         Assert.Contains($"(http://0.0.0.0:0, http://0.0.0.0:{webPort})", warning);
         Assert.Contains(MpcServerOptions.PlainHttpBehindTlsProxySetting + "=true", warning);
+    }
+
+    [Fact]
+    public async Task The_development_key_beyond_loopback_on_the_operators_word_logs_one_warning_even_when_quiet()
+    {
+        var warnings = new CapturedWarnings();
+        var options = new MpcServerOptions
+        {
+            DataDirectory = DataDirectory,
+            Urls = "http://0.0.0.0:0",
+            PlainHttpBehindTlsProxy = true,
+            Quiet = true,
+            Auth = { AllowDevelopmentKey = true },
+        };
+
+        await using WebApplication app = MpcServerHost.Build(options, configureSilo: silo => silo.Services.AddSingleton(warnings.Provider()));
+
+        string warning = Assert.Single(warnings.Containing("development key"));
+        Assert.Contains("(http://0.0.0.0:0)", warning, StringComparison.Ordinal);
+        Assert.Contains(AuthOptions.AllowDevelopmentKeySetting + "=true", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_development_key_beyond_loopback_is_refused_before_the_data_directory_is_made()
+    {
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://0.0.0.0:0", PlainHttpBehindTlsProxy = true, Quiet = true };
+
+        var e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options));
+
+        Assert.Contains(AuthOptions.AllowDevelopmentKeySetting, Assert.Single(e.Problems), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(DataDirectory));
     }
 
     [Fact]

@@ -122,7 +122,8 @@ public sealed class ServerConfigurationTests
     [InlineData(" ; ", false)]
     public void Listen_urls_are_checked(string urls, bool accepted)
     {
-        var options = new MpcServerOptions { Urls = urls };
+        // Tokens from an identity provider's key, so that only the URLs' own rules apply beyond loopback.
+        var options = new MpcServerOptions { Urls = urls, Auth = { PublicKeyFile = "issuer.pem" } };
         if (accepted)
         {
             MpcServerConfiguration.Validate(options);
@@ -143,7 +144,7 @@ public sealed class ServerConfigurationTests
     [InlineData("http://127.0.0.1:7443;http://10.0.0.5:7443")]
     public void Plain_http_beyond_loopback_is_refused_in_one_line_naming_the_setting_that_would_allow_it(string urls)
     {
-        string line = Assert.Single(Refused(("Mpc:Urls", urls)).Problems);
+        string line = Assert.Single(Refused(("Mpc:Urls", urls), ("Mpc:Auth:PublicKeyFile", "issuer.pem")).Problems);
 
         Assert.StartsWith($"setting Mpc__Urls='{urls}' is not allowed: expected https:// beyond loopback", line);
         Assert.Contains(MpcServerOptions.PlainHttpBehindTlsProxySetting + "=true", line);
@@ -159,7 +160,7 @@ public sealed class ServerConfigurationTests
     [InlineData("https://192.168.1.20:7443;http://127.0.0.1:7444")]
     [InlineData("https://signer.example.com")]
     public void Plain_http_on_loopback_and_https_anywhere_are_accepted(string urls) =>
-        Assert.Equal(urls, Bound(("Mpc:Urls", urls)).Urls);
+        Assert.Equal(urls, Bound(("Mpc:Urls", urls), ("Mpc:Auth:PublicKeyFile", "issuer.pem")).Urls);
 
     [Theory]
     [InlineData("http://0.0.0.0:7443")]
@@ -167,11 +168,41 @@ public sealed class ServerConfigurationTests
     [InlineData("http://signer.internal:7443")]
     public void Plain_http_beyond_loopback_is_accepted_when_the_operator_says_a_tls_proxy_is_in_front(string urls)
     {
-        MpcServerOptions options = Bound(("Mpc:Urls", urls), ("Mpc:PlainHttpBehindTlsProxy", "true"));
+        MpcServerOptions options = Bound(("Mpc:Urls", urls), ("Mpc:PlainHttpBehindTlsProxy", "true"), ("Mpc:Auth:PublicKeyFile", "issuer.pem"));
 
         Assert.Equal(urls, options.Urls);
         Assert.True(options.PlainHttpBehindTlsProxy);
     }
+
+    [Theory]
+    [InlineData("https://0.0.0.0:7443")]
+    [InlineData("https://*:7443")]
+    [InlineData("https://signer.example.com")]
+    [InlineData("https://127.0.0.1:7443;https://10.0.0.5:7443")]
+    public void The_development_key_beyond_loopback_is_refused_in_one_line_naming_the_three_ways_out(string urls)
+    {
+        // Its private half lies in the data directory: a copy of that directory would mint any user's and any operator's token.
+        string line = Assert.Single(Refused(("Mpc:Urls", urls)).Problems);
+
+        Assert.StartsWith($"setting Mpc__Urls='{urls}' is not allowed: expected loopback only", line, StringComparison.Ordinal);
+        Assert.Contains(AuthOptions.AuthoritySetting, line, StringComparison.Ordinal);
+        Assert.Contains(AuthOptions.PublicKeyFileSetting, line, StringComparison.Ordinal);
+        Assert.Contains(AuthOptions.AllowDevelopmentKeySetting + "=true", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Mpc:Auth:Authority", "https://login.example.com/realms/mpc")]
+    [InlineData("Mpc:Auth:PublicKeyFile", "issuer.pem")]
+    [InlineData("Mpc:Auth:AllowDevelopmentKey", "true")]
+    public void Beyond_loopback_tokens_need_an_identity_provider_or_the_operators_word_for_the_development_key(string key, string value) =>
+        Assert.Equal("https://0.0.0.0:7443", Bound(("Mpc:Urls", "https://0.0.0.0:7443"), (key, value)).Urls);
+
+    [Theory]
+    [InlineData("http://127.0.0.1:7443;http://[::1]:7444")]
+    [InlineData("http://localhost:7443")]
+    [InlineData("http://unix:/run/mpc-signer/grpc.sock")]
+    public void The_development_key_on_loopback_needs_no_setting(string urls) =>
+        Assert.True(Bound(("Mpc:Urls", urls)).Auth.UsesDevelopmentKey);
 
     [Fact]
     public void Options_built_in_code_are_checked_before_anything_touches_the_disk()

@@ -58,7 +58,9 @@ public sealed class ExampleSiteTests
         var options = new MpcServerOptions
         {
             Urls = urls,
-            PlainHttpBehindTlsProxy = true, // beyond loopback, so that only the example's own rule refuses
+            // Beyond loopback, so that only the example's own rule refuses.
+            PlainHttpBehindTlsProxy = true,
+            Auth = { AllowDevelopmentKey = true },
             Web = { AllowedOrigins = origins, Port = 7080, ServeExample = true, ExampleDirectory = temp.Path },
         };
 
