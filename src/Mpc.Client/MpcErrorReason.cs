@@ -34,7 +34,10 @@ public enum MpcErrorReason
     /// <summary>A cap on open sessions, devices or stored state was reached.</summary>
     ResourceExhausted = 7,
 
-    /// <summary>The key's signing rate limit was reached; <see cref="MpcSignerException.RetryAfter"/> says when to try again.</summary>
+    /// <summary>
+    /// A rate limit was reached: the key's signatures, or the user's key generations, refreshes, enrolments, backups,
+    /// restores and imports (each makes the server a new Paillier key); <see cref="MpcSignerException.RetryAfter"/> says when to try again.
+    /// </summary>
     RateLimited = 8,
 
     /// <summary>The request is larger than the server accepts.</summary>

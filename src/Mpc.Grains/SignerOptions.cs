@@ -41,6 +41,19 @@ public sealed class SignerOptions
     public TimeSpan SignatureRateWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// Rounds that make a new Paillier key and its proofs (a key generation's completion, and the continue round of a
+    /// refresh, enrolment, backup, restore or import) one user may run in any <see cref="PaillierKeyRateWindow"/>
+    /// (0: no limit). Each costs the server a pooled or newly generated key and about 0.3 s of CPU (seconds when the
+    /// pool is empty), and is counted when it runs, completed or not. The default, 20 per 10 minutes, is several times
+    /// what a person does (a few keys, a refresh, a device or a backup at a time) and holds one user to about 1% of a
+    /// core while the pool has keys. Counted in the user grain's memory only.
+    /// </summary>
+    public int MaxPaillierKeysPerUser { get; set; } = 20;
+
+    /// <summary>The sliding window of <see cref="MaxPaillierKeysPerUser"/>.</summary>
+    public TimeSpan PaillierKeyRateWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// How long a user's grain stays idle before it clears the final-check markers of verified signatures
     /// (docs/service.md, "Fail-closed final check"). Under load the next signature's marker write clears the last
     /// one, so signing costs one small write; a silo killed within this time after a signature leaves a marker

@@ -24,7 +24,7 @@ namespace Mpc.Grains.Tests;
 /// One silo of Orleans' <see cref="InProcessTestCluster"/> (silo and client in this process, in-memory membership, ports
 /// the test host allocates) with the user grain, in-memory storage that fails on demand, and a recording audit trail.
 /// </summary>
-public sealed class GrainClusterFixture : IAsyncLifetime
+public class GrainClusterFixture : IAsyncLifetime
 {
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
@@ -38,6 +38,12 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     internal RecordingAudit Audit => Silo.GetRequiredService<RecordingAudit>();
 
     private IServiceProvider Silo => Cluster.Silos[0].ServiceProvider;
+
+    /// <summary>The grain's clock: the system's, unless a fixture moves its own.</summary>
+    protected virtual TimeProvider Time => TimeProvider.System;
+
+    /// <summary>The grain's policy: the defaults, unless a fixture tightens a limit.</summary>
+    protected virtual SignerOptions Signer => new();
 
     public async Task InitializeAsync()
     {
@@ -54,13 +60,13 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         RingPedersen.Dispose();
     }
 
-    private static void ConfigureSilo(ISiloBuilder silo)
+    private void ConfigureSilo(ISiloBuilder silo)
     {
         silo.Services.AddMetrics();
-        silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton(Time);
         silo.Services.AddSingleton<Telemetry.SignerMetrics>();
         silo.Services.AddSingleton(BigNumBackends.Default);
-        silo.Services.AddSingleton(Options.Create(new SignerOptions()));
+        silo.Services.AddSingleton(Options.Create(Signer));
         silo.Services.AddSingleton<RecordingAudit>();
         silo.Services.AddSingleton<IKeyAuditTrail>(sp => sp.GetRequiredService<RecordingAudit>());
         silo.Services.AddSingleton<IKeyEncryptionKeyProvider, InMemoryKeyEncryptionKey>();

@@ -58,6 +58,8 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
             UserStateLimits.RequireDeviceCapacity(context.Keys.State);
         }
         context.PurgeExpired();
+        // Before the device's refresh in progress is replaced: a refused start leaves it as it was.
+        context.RequirePaillierKeyRoom();
         if (purpose == RefreshPurpose.Refresh)
         {
             context.Refreshes.ReplaceRefreshOf(keyId, source.DeviceId);
@@ -77,6 +79,8 @@ internal sealed class DeviceRefresh(UserKeysContext context, KeyImport import)
     public async Task<byte[]> Continue(string keyId, string refreshId, byte[] contribution)
     {
         PendingRefresh pending = context.Refreshes.Require(keyId, refreshId);
+        // Before the round's work: refused, the session stays as it was and the same contribution may be sent again.
+        context.ChargePaillierKey();
         try
         {
             RefreshContribution decoded = UserKeysContext.Protocol(() => RefreshContribution.Decode(contribution, pending.Curve));

@@ -23,6 +23,7 @@ internal sealed class KeyCreation(UserKeysContext context)
         // Every cap the store will check, before the client and the server spend a key generation on a refusal.
         UserStateLimits.RequireKeyCapacity(context.Keys.State, context.KeyGens.Count + context.Refreshes.Imports);
         UserStateLimits.RequireDeviceCapacity(context.Keys.State);
+        context.RequirePaillierKeyRoom();
         KeyGenRequest decoded = UserKeysContext.Protocol(() => KeyGenRequest.Decode(request));
         var session = new KeyGenServerSession(keyId, context.Backend, context.Options.PaillierModulusBits) { PaillierKeys = context.PaillierKeys, KnownClientParameters = context.KnownClientParameters };
         KeyGenCommitment commitment;
@@ -63,6 +64,12 @@ internal sealed class KeyCreation(UserKeysContext context)
     {
         Identifiers.RequireKeyId(keyId);
         context.PurgeExpired();
+        if (context.KeyGens.IsPending(keyId))
+        {
+            // Before the session is taken: refused, the key generation stays pending and the same completion may be
+            // sent again when the window frees a place (its RetryInfo), as after a refusal for confirmation room.
+            context.ChargePaillierKey();
+        }
         PendingKeyGen pending = context.KeyGens.Take(keyId);
         using KeyGenServerSession session = pending.Session;
         KeyGenClientShare decoded = UserKeysContext.Protocol(() => KeyGenClientShare.Decode(clientShare, pending.Curve));

@@ -41,6 +41,13 @@ internal sealed class KeyGenSessions(SignerOptions options, TimeProvider time)
         _pending[keyId] = new PendingKeyGen(session, curve, time.GetUtcNow() + options.KeyGenSessionLifetime);
     }
 
+    /// <summary>Has the key id an unexpired session waiting for its completion?</summary>
+    public bool IsPending(string keyId)
+    {
+        Purge();
+        return _pending.ContainsKey(keyId);
+    }
+
     /// <summary>Takes the unexpired session of the key id out (the caller disposes it); NotFound when there is none.</summary>
     public PendingKeyGen Take(string keyId)
     {

@@ -27,6 +27,7 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
         // Every cap the store will check, before the client and the server spend a refresh on a refusal.
         UserStateLimits.RequireKeyCapacity(context.Keys.State, context.KeyGens.Count + context.Refreshes.Imports);
         UserStateLimits.RequireDeviceCapacity(context.Keys.State);
+        context.RequirePaillierKeyRoom();
         string label = Identifiers.RequireLabel(start.Label);
         CurveKind curve = UserKeysContext.Protocol(() => EcCurve.Get(start.Curve).Kind);
         RefreshRequest request = UserKeysContext.Protocol(() => RefreshRequest.Decode(start.Request));

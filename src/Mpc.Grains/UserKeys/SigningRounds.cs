@@ -51,7 +51,7 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         }
         try
         {
-            context.Rate.Check(keyId, opened);
+            context.SigningRate.Check(keyId, $"Key '{keyId}'", opened);
         }
         catch (SignerException)
         {
@@ -133,7 +133,7 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         }
         checkFinished(checkId);
         context.Metrics.Signed(EcCurve.NameOf(key.CurveKind), SignerMetrics.Since(pending.NonceAt ?? SignerMetrics.Start()));
-        context.Rate.Released(keyId);
+        context.SigningRate.Record(keyId);
         context.Audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Ok);
         byte[]? next = null;
         if (wantNextCommitment && key.Devices.TryGetValue(pending.DeviceId, out StoredDevice? device) && !device.Revoked)

@@ -29,7 +29,11 @@ internal sealed class UserKeysContext
 
     public required RefreshSessions Refreshes { get; init; }
 
-    public required SigningRateLimiter Rate { get; init; }
+    /// <summary>Per key: signatures released (<see cref="SignerOptions.MaxSignaturesPerKey"/>).</summary>
+    public required SlidingWindowLimit SigningRate { get; init; }
+
+    /// <summary>For this user: rounds that make a new Paillier key (<see cref="SignerOptions.MaxPaillierKeysPerUser"/>).</summary>
+    public required SlidingWindowLimit PaillierKeyRate { get; init; }
 
     public required SignerOptions Options { get; init; }
 
@@ -115,6 +119,19 @@ internal sealed class UserKeysContext
             },
         });
     }
+
+    /// <summary>
+    /// Refuses a key generation, refresh or import at its start when this user's rounds that make a Paillier key are at
+    /// their limit, before the client does its part of the work for nothing. Counts nothing: its later round does.
+    /// </summary>
+    public void RequirePaillierKeyRoom() => PaillierKeyRate.Check(UserId, "This user");
+
+    /// <summary>
+    /// Counts a round that makes a new Paillier key and its proofs, or refuses it (ResourceExhausted, with when to
+    /// retry) at the limit. Charged as the round starts, whatever becomes of it: a session abandoned, replaced or
+    /// refused later has cost the server the same work.
+    /// </summary>
+    public void ChargePaillierKey() => PaillierKeyRate.Take(UserId, "This user");
 
     public KeySummary Summarize(StoredKey key) => KeyRecord.Summarize(key, Status.StatusOf(key));
 

@@ -17,7 +17,8 @@ namespace Mpc.Cli.Tests.Custody;
 [Collection("server")]
 public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
 {
-    private const string User = "custody-cli";
+    // Each test its own user: together they make more new Paillier keys than one user may in the server's rate window.
+    private readonly string User = "custody-cli-" + Guid.NewGuid().ToString("N")[..12];
     private readonly TempDirectory _root = new("mpc-custody-cli-");
     private readonly Dictionary<string, string> _environment = new()
     {

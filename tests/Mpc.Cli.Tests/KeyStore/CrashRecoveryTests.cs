@@ -47,24 +47,27 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
     [Fact]
     public async Task An_enrolment_stopped_at_any_point_recovers_to_a_share_that_signs()
     {
-        using MpcSignerClient setup = server.Client(User);
-        var sources = new List<MpcKey>();
+        var sources = new List<(string Owner, MpcKey Key)>();
         string keyFile = "";
         IReadOnlyList<string> points = await CrashEverywhere(async run =>
         {
-            sources.Add(await setup.CreateKeyAsync(CurveKind.Secp256k1));
+            // A user per stopping point: each makes two or three new Paillier keys, past one user's rate limit in all.
+            User = NewUser();
+            using MpcSignerClient setup = server.Client(User);
+            sources.Add((User, await setup.CreateKeyAsync(CurveKind.Secp256k1)));
             return keyFile = Path.Combine(_root.Path, $"enrolled-{run}.key");
         }, async (client, step) =>
         {
-            using ClientKeyShare handedOver = ClientKeyShare.ImportSecret(sources[^1].Share.ExportSecret(), BigNumBackends.Default);
+            using ClientKeyShare handedOver = ClientKeyShare.ImportSecret(sources[^1].Key.Share.ExportSecret(), BigNumBackends.Default);
             using KeyFileLock held = KeyFileLock.Acquire(keyFile);
             return await PendingKeyFile.UpdateLockedAsync(client, held, User, Protection, save => client.EnrolDeviceAsync(handedOver, "laptop", save), notice: null, step, CancellationToken.None);
         });
         Assert.Contains("reply CompleteRefresh", points);
         // The source device's own pair is untouched by an enrolment, interrupted or not.
-        foreach (MpcKey source in sources)
+        foreach ((string owner, MpcKey source) in sources)
         {
-            Assert.True(await Signs(setup, source));
+            using MpcSignerClient ownerClient = server.Client(owner);
+            Assert.True(await Signs(ownerClient, source));
             source.Dispose();
         }
     }
@@ -72,11 +75,13 @@ public sealed class CrashRecoveryTests(ServerFixture server) : IDisposable
     [Fact]
     public async Task A_restore_stopped_at_any_point_recovers_to_a_share_that_signs()
     {
-        using MpcSignerClient setup = server.Client(User);
         string keyFile = "";
         ClientKeyShare? backup = null;
         IReadOnlyList<string> points = await CrashEverywhere(async run =>
         {
+            // A user per stopping point: each makes three or four new Paillier keys, past one user's rate limit in all.
+            User = NewUser();
+            using MpcSignerClient setup = server.Client(User);
             using MpcKey source = await setup.CreateKeyAsync(CurveKind.P256);
             backup?.Dispose();
             backup = await setup.CreateBackupAsync(source, $"backup {run}");

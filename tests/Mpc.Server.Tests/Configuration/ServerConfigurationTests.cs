@@ -61,6 +61,9 @@ public sealed class ServerConfigurationTests
     [InlineData("Mpc:Signer:PaillierModulusBits", "2049", "an even number")]
     [InlineData("Mpc:Signer:KeyGenSessionLifetime", "2.00:00:00", "at most 1.00:00:00")]
     [InlineData("Mpc:Signer:MaxOpenSessionsPerKey", "0", "1 or more")]
+    [InlineData("Mpc:Signer:MaxPaillierKeysPerUser", "-1", "0 (no limit) or more")]
+    [InlineData("Mpc:Signer:PaillierKeyRateWindow", "00:00:00", "above 00:00:00")]
+    [InlineData("Mpc:Signer:PaillierKeyRateWindow", "2.00:00:00", "at most 1.00:00:00")]
     [InlineData("Mpc:Cluster:AdvertisedIPAddress", "pod-ip", "an IP address")]
     [InlineData("Mpc:KeyEncryption:Provider", "kms", "file or pkcs11")]
     public void A_bad_value_names_the_setting_and_what_it_allows(string key, string value, string allowed)
@@ -93,6 +96,8 @@ public sealed class ServerConfigurationTests
             {
                 ["Mpc:Signer:MaxSignaturesPerKey"] = "10",
                 ["mpc:signer:signaturerateWindow"] = "00:00:30",
+                ["Mpc:Signer:MaxPaillierKeysPerUser"] = "50",
+                ["Mpc:Signer:PaillierKeyRateWindow"] = "01:00:00",
                 ["Mpc:Cluster:SiloPort"] = "",
                 ["Mpc:Quiet"] = "True",
                 ["Logging:LogLevel:Default"] = "Warning",
@@ -103,6 +108,8 @@ public sealed class ServerConfigurationTests
 
         Assert.Equal(10, options.Signer.MaxSignaturesPerKey);
         Assert.Equal(TimeSpan.FromSeconds(30), options.Signer.SignatureRateWindow);
+        Assert.Equal(50, options.Signer.MaxPaillierKeysPerUser);
+        Assert.Equal(TimeSpan.FromHours(1), options.Signer.PaillierKeyRateWindow);
         Assert.Null(options.Cluster.SiloPort);
         Assert.True(options.Quiet);
     }

@@ -12,7 +12,7 @@ using Mpc.Server;
 
 namespace Mpc.Server.Tests.Service;
 
-/// <summary>A separate in-process server whose keys may sign 3 times per 3-second window.</summary>
+/// <summary>A separate in-process server whose keys may sign 3 times per 3-second window, and whose users may make one Paillier key per 10 minutes.</summary>
 public sealed class RateLimitTests : IAsyncLifetime
 {
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(3);
@@ -22,6 +22,7 @@ public sealed class RateLimitTests : IAsyncLifetime
         {
             options.Signer.MaxSignaturesPerKey = 3;
             options.Signer.SignatureRateWindow = Window;
+            options.Signer.MaxPaillierKeysPerUser = 1;
         },
     };
 
@@ -62,5 +63,20 @@ public sealed class RateLimitTests : IAsyncLifetime
         await Task.Delay(Window + TimeSpan.FromMilliseconds(200));
         byte[] later = RandomNumberGenerator.GetBytes(32);
         Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, later, await client.SignDigestAsync(key, later)));
+    }
+
+    [Fact]
+    public async Task A_key_generation_past_the_users_Paillier_key_limit_is_ResourceExhausted_with_RetryInfo_and_stores_nothing()
+    {
+        using var client = new MpcSignerClient(_server.Address, _server.Token("paillier-rate-user"), new MpcSignerClientOptions { DeviceProfileStore = _server.DeviceProfiles });
+        using MpcKey first = await client.CreateKeyAsync(CurveKind.P256);
+
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.CreateKeyAsync(CurveKind.P256));
+        Assert.Equal(StatusCode.ResourceExhausted, refused.Status);
+        Assert.Equal(MpcErrorReason.RateLimited, refused.Reason);
+        Assert.Contains("This user reached its limit of 1 new Paillier keys (key generations, refreshes, enrolments, backups, restores and imports) per 10 minutes; retry in ", refused.Message, StringComparison.Ordinal);
+        Assert.NotNull(refused.RetryAfter);
+        Assert.InRange(refused.RetryAfter.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        Assert.Equal([first.KeyId], (await client.ListKeysAsync()).Select(k => k.KeyId));
     }
 }
