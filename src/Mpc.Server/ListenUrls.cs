@@ -57,13 +57,13 @@ internal static class ListenUrls
                 $"(and with it the metrics and gRPC-Web ports); give the listen URLs in Mpc__Urls and an https:// URL's certificate in {DefaultCertificatePath}");
         }
         IConfigurationSection certificate = configuration.GetSection(DefaultCertificate);
-        if (TryParse(urls, out ImmutableArray<ListenUrl> parsed) && parsed.FirstOrDefault(url => url.Scheme == "https") is { } https
-            && string.IsNullOrEmpty(certificate["Path"]) && string.IsNullOrEmpty(certificate["Subject"]))
+        ListenUrl? https = TryParse(urls, out ImmutableArray<ListenUrl> parsed) ? parsed.FirstOrDefault(url => url.Scheme == "https") : null;
+        if (https is not null && string.IsNullOrEmpty(certificate["Path"]) && string.IsNullOrEmpty(certificate["Subject"]))
         {
             problems.Add($"setting Mpc__Urls='{https.Url}' needs a certificate: set {DefaultCertificatePath} " +
                 $"(a PEM certificate with its key in {ServerSettings.EnvironmentVariable(DefaultCertificate)}__KeyPath, or a .pfx with {ServerSettings.EnvironmentVariable(DefaultCertificate)}__Password)");
         }
-        else if (!parsed.IsDefaultOrEmpty && parsed.Any(url => url.Scheme == "https"))
+        else if (https is not null)
         {
             // Kestrel opens these only once the silo is up, and then fails with a stack trace: say it first, in one line.
             foreach (string part in (string[])["Path", "KeyPath"])
