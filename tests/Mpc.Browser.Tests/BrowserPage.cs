@@ -42,6 +42,27 @@ internal static class BrowserPage
         }
         """;
 
+    /// <summary>
+    /// Changes the stored record of <paramref name="keyId"/>'s share in the page's IndexedDB, as someone editing the
+    /// profile's files would: <paramref name="edit"/> is a JavaScript statement on <c>record</c>, e.g. <c>record.sealed[40] ^= 1;</c>.
+    /// </summary>
+    public static Task EditShareRecord(IPage page, string keyId, string edit) => Evaluate(page, $$"""
+        async keyId => {
+          const request = indexedDB.open('mpc-signer');
+          const db = await new Promise(resolve => { request.onsuccess = () => resolve(request.result); });
+          const tx = db.transaction('shares', 'readwrite');
+          const store = tx.objectStore('shares');
+          const get = store.get(keyId);
+          await new Promise(resolve => { get.onsuccess = resolve; });
+          const record = get.result;
+          {{edit}}
+          store.put(record);
+          await new Promise(resolve => { tx.oncomplete = resolve; });
+          db.close();
+          return true;
+        }
+        """, keyId);
+
     public static async Task<IPage> OpenHarness(IBrowserContext context, BrowserApp app, ITestOutputHelper output)
     {
         IPage page = await context.NewPageAsync();

@@ -93,22 +93,7 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
         string keyId = (await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })")).GetProperty("keyId").GetString()!;
 
         // Flip one bit of the sealed share, as someone editing the profile's IndexedDB files would.
-        await Evaluate(page, """
-            async keyId => {
-              const request = indexedDB.open('mpc-signer');
-              const db = await new Promise(resolve => { request.onsuccess = () => resolve(request.result); });
-              const tx = db.transaction('shares', 'readwrite');
-              const store = tx.objectStore('shares');
-              const get = store.get(keyId);
-              await new Promise(resolve => { get.onsuccess = resolve; });
-              const record = get.result;
-              record.sealed[40] ^= 1;
-              store.put(record);
-              await new Promise(resolve => { tx.oncomplete = resolve; });
-              db.close();
-              return true;
-            }
-            """, keyId);
+        await EditShareRecord(page, keyId, "record.sealed[40] ^= 1;");
         await page.ReloadAsync();
         await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
         string error = (await Evaluate(page, "async () => { try { await window.signer.openStoredKeys(); return 'opened'; } catch (e) { return e.message; } }")).GetString()!;
@@ -158,22 +143,7 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
         AssertOpensslVerifies(pem, "signed with a passphrase-sealed share", await Sign(page, keyId, "signed with a passphrase-sealed share"));
 
         // The iteration count is stored in clear and unauthenticated: one above the cap is refused before any derivation.
-        await Evaluate(page, """
-            async keyId => {
-              const request = indexedDB.open('mpc-signer');
-              const db = await new Promise(resolve => { request.onsuccess = () => resolve(request.result); });
-              const tx = db.transaction('shares', 'readwrite');
-              const store = tx.objectStore('shares');
-              const get = store.get(keyId);
-              await new Promise(resolve => { get.onsuccess = resolve; });
-              const record = get.result;
-              record.passphrase.iterations = 10000001;
-              store.put(record);
-              await new Promise(resolve => { tx.oncomplete = resolve; });
-              db.close();
-              return true;
-            }
-            """, keyId);
+        await EditShareRecord(page, keyId, "record.passphrase.iterations = 10000001;");
         await page.ReloadAsync();
         JsonElement planted = await Evaluate(page, openWith, new[] { server, token, "correct horse" });
         Assert.Contains($"share {keyId} asks for 10000001 passphrase iterations, more than the 10000000", planted.GetProperty("error").GetString(), StringComparison.Ordinal);
