@@ -174,11 +174,14 @@ internal static class DeviceEnrolmentCommands
             }
             using DeviceEnrolmentRequest request = DeviceEnrolmentRequest.ImportPending(await File.ReadAllBytesAsync(pendingPath, cancellationToken), secret);
             string handoverText = (await File.ReadAllTextAsync(parse.GetValue(handover)!, cancellationToken)).Trim();
-            string typed = parse.GetValue(handoverCode) ?? CommonOptions.PromptLine("Code shown on the existing device", "--handover-code");
             OpenedHandover opened;
             ClientKeyShare handedOver;
             try
             {
+                // Expiry before the code: an expired request cannot use it, and a script without --handover-code
+                // should hear that the request expired, not that a code is missing.
+                request.ThrowIfExpired();
+                string typed = parse.GetValue(handoverCode) ?? CommonOptions.PromptLine("Code shown on the existing device", "--handover-code");
                 // A code that does not match (CodeMismatch) leaves the pending file as it is: the genuine handover still opens.
                 opened = DeviceHandover.Open(handoverText, typed, request);
             }

@@ -45,6 +45,14 @@ public sealed class DeviceEnrolmentRequest : IDisposable
     public DateTimeOffset ExpiresAt => Request.CreatedAt + Lifetime;
 
     /// <summary>
+    /// Refuses the request (<see cref="MpcErrorReason.Expired"/>) as <see cref="DeviceHandover.Open"/> would by the same
+    /// clock, so a caller can tell the user before asking for the handover code an expired request could not use.
+    /// </summary>
+    /// <exception cref="MpcSignerException"><see cref="MpcErrorReason.Expired"/>: older than <see cref="Lifetime"/>, or dated ahead.</exception>
+    public void ThrowIfExpired(TimeProvider? timeProvider = null) =>
+        Request.RequireFresh(timeProvider ?? TimeProvider.System, Lifetime);
+
+    /// <summary>
     /// A fresh key pair and request id from the platform CSPRNG, for key <paramref name="keyId"/>, dated by
     /// <paramref name="timeProvider"/> (default: system clock). Show the user both the token and
     /// <see cref="EnrolmentRequest.ConfirmationCode"/>: the code must be typed into the existing device. The handover that
