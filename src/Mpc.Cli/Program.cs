@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Mpc.Cli;
 
+TerminalSafeWriter.Install();
 var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is never whole anywhere.")
 {
     DemoCommand.Create(),

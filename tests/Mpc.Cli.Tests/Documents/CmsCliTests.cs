@@ -93,6 +93,51 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.Equal((0, "Verified OK"), ResultOf(Cli("verify", "--format", "raw", "--pub", publicKey, "--in", document, "--sig", raw)));
     }
 
+    [Fact]
+    public async Task Control_characters_in_a_certificate_subject_reach_the_terminal_as_question_marks()
+    {
+        // A .p7s anyone can make and send: a certificate for the key's public key from any issuer, whose subject
+        // tries to move the cursor back over the line and print a verdict of its own, then reverse what follows.
+        const string user = "cms-cli-escapes";
+        string keyFile = _root.File("mallory.key");
+        byte[] subjectPublicKeyInfo;
+        using (MpcSignerClient client = server.Client(user))
+        using (MpcKey key = await client.CreateKeyAsync(CurveKind.P256))
+        {
+            ClientKeyFile.Save(keyFile, key.Share, user, KeyFileProtection.Unprotected());
+            subjectPublicKeyInfo = key.SubjectPublicKeyInfo;
+        }
+        var name = new X500DistinguishedNameBuilder();
+        name.AddCommonName("Mallory\u001b[2K\rVerified OK: signed by CN=Bank\u202egnp.");
+        string certificateFile = _root.File("mallory.pem");
+        using (var issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        using (X509Certificate2 certificate = new CertificateRequest(name.Build(), PublicKey.CreateFromSubjectPublicKeyInfo(subjectPublicKeyInfo, out _), HashAlgorithmName.SHA256)
+            .Create(new X500DistinguishedName("CN=Issuer"), X509SignatureGenerator.CreateForECDsa(issuer), DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(8)))
+        {
+            File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+        }
+        string document = _root.File("note.txt");
+        File.WriteAllText(document, "pay Mallory\n");
+        string signature = _root.File("note.p7s");
+        string tokenFile = _root.File("token");
+        File.WriteAllText(tokenFile, server.Token(user));
+
+        ProcessResult signed = Cli("sign", "--server", server.Address.ToString(), "--token-file", tokenFile, "--key", keyFile, "--unprotected",
+            "--format", "cms", "--cert", certificateFile, "--in", document, "--out", signature);
+        ProcessResult verified = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted");
+
+        Assert.True(signed.ExitCode == 0, signed.Stderr);
+        Assert.Equal(0, verified.ExitCode);
+        const string shown = "Mallory?[2K?Verified OK: signed by CN=Bank?gnp.";
+        Assert.Contains(shown, signed.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("Signature intact; signer NOT verified: the certificate ", verified.Stdout, StringComparison.Ordinal);
+        Assert.Contains(shown, verified.Stdout, StringComparison.Ordinal);
+        foreach (string printed in new[] { signed.Stdout, signed.Stderr, verified.Stdout, verified.Stderr })
+        {
+            Assert.DoesNotContain(printed, c => c is '\u001b' or '\r' or '\u202e');
+        }
+    }
+
     private static (int, string) ResultOf(ProcessResult result) => (result.ExitCode, result.Stdout.Trim());
 
     private static ProcessResult Cli(params string[] args) => ProcessRunner.Mpc(null, args);
