@@ -1,0 +1,57 @@
+using Google.Protobuf;
+using Mpc.Client;
+using Mpc.Crypto.Curves;
+using Mpc.Transport.V1;
+
+namespace Mpc.Client.Tests.Sdk;
+
+/// <summary>
+/// A server (or something on the way) whose answers to GetKey, ListKeys and GetAudit carry values this SDK cannot
+/// read: each is a <see cref="MpcSignerException"/> with <see cref="MpcErrorReason.MalformedMessage"/>, as every other
+/// reply that fails a check here, not a CryptographicException or ArgumentOutOfRangeException from deep inside.
+/// </summary>
+[Collection("server")]
+public sealed class MalformedServerRecordTests(ServerFixture server)
+{
+    /// <summary>Puts a certificate that does not parse into every KeyInfo, and a timestamp beyond year 9999 into every audit entry.</summary>
+    private sealed class LyingWire() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private static readonly ByteString NotACertificate = ByteString.CopyFrom(0x30, 0x03, 0x02, 0x01, 0x01);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            string method = request.RequestUri!.AbsolutePath[(request.RequestUri.AbsolutePath.LastIndexOf('/') + 1)..];
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            response.Content = method switch
+            {
+                "GetKey" => await GrpcFrames.Edited(response.Content, KeyInfo.Parser, k => k.CertificateChain.Add(NotACertificate), cancellationToken),
+                "ListKeys" => await GrpcFrames.Edited(response.Content, ListKeysResponse.Parser, l => l.Keys[0].CertificateChain.Add(NotACertificate), cancellationToken),
+                "GetAudit" => await GrpcFrames.Edited(response.Content, GetAuditResponse.Parser, a => a.Entries[0].TimestampUnixMs = long.MaxValue, cancellationToken),
+                _ => response.Content,
+            };
+            return response;
+        }
+    }
+
+    [Fact]
+    public async Task Key_records_and_audit_entries_that_do_not_parse_are_MalformedMessage()
+    {
+        const string user = "malformed-records";
+        string keyId;
+        using (MpcSignerClient honest = server.Client(user))
+        using (MpcKey key = await honest.CreateKeyAsync(CurveKind.P256))
+        {
+            keyId = key.KeyId;
+            await AuditLogs.WaitForEntriesAsync(honest, keyId, 1);
+        }
+        using var lying = new MpcSignerClient(server.Address, server.Token(user), new MpcSignerClientOptions { DeviceProfileStore = server.DeviceProfiles, HttpHandler = new LyingWire() });
+
+        MpcSignerException getKey = await Assert.ThrowsAsync<MpcSignerException>(() => lying.GetKeyAsync(keyId));
+        MpcSignerException listKeys = await Assert.ThrowsAsync<MpcSignerException>(() => lying.ListKeysAsync());
+        MpcSignerException audit = await Assert.ThrowsAsync<MpcSignerException>(() => lying.GetAuditAsync(keyId));
+
+        Assert.All(new[] { getKey, listKeys, audit }, e => Assert.Equal(MpcErrorReason.MalformedMessage, e.Reason));
+        Assert.Equal($"the server's record of key {keyId} does not parse (CryptographicException)", getKey.Message);
+        Assert.Equal("audit entry 1 has a timestamp out of range (9223372036854775807 ms)", audit.Message);
+    }
+}
