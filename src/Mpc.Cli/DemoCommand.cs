@@ -55,7 +55,7 @@ internal static class DemoCommand
         string token = await server.MintTokenAsync("demo-user", TimeSpan.FromHours(8), cancellationToken);
         Console.WriteLine();
         Console.WriteLine("Open this page (the token is a development token for user demo-user, valid 8 hours):");
-        Console.WriteLine($"  {origin}/?token={Uri.EscapeDataString(token)}");
+        Console.WriteLine($"  {origin}/#token={Uri.EscapeDataString(token)}");
         Console.WriteLine("The first visit creates this browser's proof parameters and a key; press Ctrl+C here to stop the server.");
         try
         {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 
@@ -17,6 +18,14 @@ public static class ExampleSite
 {
     /// <summary>The page "/" opens.</summary>
     public const string Page = "issue.html";
+
+    /// <summary>
+    /// Scripts, styles, workers and connections from this origin only, WebAssembly compiled from them
+    /// ('wasm-unsafe-eval' allows that and not eval()), no plugins, no &lt;base&gt;, and no framing (clickjacking the
+    /// Sign button). Sent with every response of the web port, the page's and its scripts' alike.
+    /// </summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     internal static bool IsValid(MpcServerOptions options) =>
         !options.Web.ServeExample
@@ -40,6 +49,15 @@ public static class ExampleSite
         types.Mappings[".ts"] = "text/plain";
         app.UseWhen(context => context.Connection.LocalPort == port, site =>
         {
+            site.Use((context, next) =>
+            {
+                IHeaderDictionary headers = context.Response.Headers;
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.XContentTypeOptions = "nosniff";
+                headers.XFrameOptions = "DENY";
+                headers["Referrer-Policy"] = "no-referrer";
+                return next(context);
+            });
             site.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, DefaultFileNames = [Page] });
             site.UseStaticFiles(new StaticFileOptions { FileProvider = files, ContentTypeProvider = types, ServeUnknownFileTypes = false });
         });

@@ -25,9 +25,16 @@ public sealed class ExamplePageTests(BrowserApp app, ITestOutputHelper output)
         page.Console += (_, message) => output.WriteLine($"console.{message.Type}: {message.Text}");
 
         // "/" is the example page, from the server's web port: the page's origin is the one allowed.
-        await page.GotoAsync(new Uri(Server.WebAddress, "/?token=" + Uri.EscapeDataString(token)).ToString());
+        IResponse? served = await page.GotoAsync(new Uri(Server.WebAddress, "/#token=" + Uri.EscapeDataString(token)).ToString());
+        // The page runs under its Content-Security-Policy (the rest of this test is what that policy must allow).
+        Dictionary<string, string> headers = (await served!.AllHeadersAsync()).ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
+        Assert.Equal("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            headers["content-security-policy"]);
+        Assert.Equal(("nosniff", "no-referrer", "DENY"), (headers["x-content-type-options"], headers["referrer-policy"], headers["x-frame-options"]));
         await page.WaitForFunctionAsync("() => window.mpcExample !== undefined");
         Assert.Null(await page.EvaluateAsync<string?>("() => window.mpcExample.error ?? null"));
+        // The token left the address bar and the history entry as soon as the page read it.
+        Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
 
         const string text = "Diploma no. 7, issued in the browser.";
         await page.FillAsync("#document", text);

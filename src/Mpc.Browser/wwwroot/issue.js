@@ -1,9 +1,11 @@
-// The "issue a document" example: opens the signer for the server and token in the query string (?server=&token=;
-// the server itself defaults to this page's origin), opens or creates a key, and signs what is typed.
+// The "issue a document" example: opens the signer for this page's own server with the token in the URL's fragment
+// (#token=...; a fragment is never sent to a server nor in a Referer, and it is removed from the address bar and the
+// history entry at once), opens or creates a key, and signs what is typed.
 // window.mpcExample exposes the signer to the browser tests.
 import { MpcSigner, toBase64 } from './mpc-signer.js';
 
-const params = new URLSearchParams(location.search);
+const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+history.replaceState(null, '', location.pathname);
 const status = document.getElementById('status');
 const bar = document.getElementById('progress');
 const button = document.getElementById('sign');
@@ -17,7 +19,7 @@ function onProgress(progress) {
 }
 
 async function main() {
-  const signer = await MpcSigner.open({ server: params.get('server') ?? location.origin, token: params.get('token') ?? '', onProgress });
+  const signer = await MpcSigner.open({ server: location.origin, token, onProgress });
   let [key] = await signer.openStoredKeys();
   key ??= await signer.createKey({ curve: 'p256' });
   bar.hidden = true;
