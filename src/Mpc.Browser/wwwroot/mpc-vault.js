@@ -41,7 +41,8 @@ async function run(store, mode, action) {
       // One store: the action gets it; several (an array): the action gets the transaction, so its writes commit together.
       const request = action(Array.isArray(store) ? transaction : transaction.objectStore(store));
       transaction.oncomplete = () => resolve(request?.result);
-      transaction.onerror = () => reject(transaction.error);
+      // The failed request's error: the transaction's own is set only once it aborts, after this event.
+      transaction.onerror = event => reject(event.target?.error ?? transaction.error);
       transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
     });
   } finally {
@@ -56,8 +57,14 @@ async function sealingKey() {
     return stored;
   }
   const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-  await run(WRAPPING, 'readwrite', store => store.add(key, 'aes-gcm'));
-  // Another tab may have added its key first (add fails then): use whichever is stored.
+  try {
+    await run(WRAPPING, 'readwrite', store => store.add(key, 'aes-gcm'));
+  } catch (e) {
+    // Another tab added its key between our read and our add: its key may already seal records, so ours is dropped.
+    if (e?.name !== 'ConstraintError') {
+      throw e;
+    }
+  }
   return await run(WRAPPING, 'readonly', store => store.get('aes-gcm'));
 }
 
