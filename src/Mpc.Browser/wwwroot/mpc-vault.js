@@ -154,9 +154,12 @@ async function shareRecord(key, secret, passphrase) {
 // restore or enrolment seals its new share as the key's pending record (sealed exactly as a current record, same associated data)
 // before the server switches to it; once the server confirms, the pending record moves over the current one in one
 // transaction. If the reply is lost, the next open asks the server which share it holds (settlePending in the worker):
-// the pending record becomes current, or, never taken, is kept aside ('unconfirmed:' + key id), never deleted.
+// the pending record becomes current, or, never taken, is kept aside, never deleted: under a name of its own
+// ('unconfirmed:' + key id + ':' + 16 random hex digits), since an earlier one of the same key may still be the share
+// the server ends up holding (a confirmation in flight may land later).
 const pendingName = keyId => `pending:${keyId}`;
-const unconfirmedName = keyId => `unconfirmed:${keyId}`;
+const unconfirmedName = keyId =>
+  `unconfirmed:${keyId}:${Array.from(crypto.getRandomValues(new Uint8Array(8)), b => b.toString(16).padStart(2, '0')).join('')}`;
 
 export async function sealPendingShare(key, secret, passphrase) {
   const record = await shareRecord(key, secret, passphrase);
@@ -192,7 +195,8 @@ export async function setAsidePendingShare(keyId) {
     const read = store.get(pendingName(keyId));
     read.onsuccess = () => {
       if (read.result) {
-        store.put(read.result, unconfirmedName(keyId));
+        // add, not put: a name already taken fails the transaction rather than replacing a set-aside share.
+        store.add(read.result, unconfirmedName(keyId));
         store.delete(pendingName(keyId));
       }
     };
