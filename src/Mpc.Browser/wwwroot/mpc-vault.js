@@ -233,13 +233,23 @@ export async function deletePendingEnrolment() {
   await run(ENROLMENT, 'readwrite', store => store.delete(ENROLMENT_RECORD));
 }
 
-export async function sealDevice(secret) {
-  const record = await seal('device', 'profile', secret);
+// The device record: this browser's ring-Pedersen trapdoor, under the same layers as a share. With the passphrase
+// layer, a copy of the profile opens only to the passphrase-sealed layer: the trapdoor (λ, p̂, q̂) would let a
+// server forge its range proofs at this browser's next key creation, refresh, restore or enrolment.
+export async function sealDevice(secret, passphrase) {
+  const record = await sealLayers('device', 'profile', secret, passphrase);
   await run(DEVICE, 'readwrite', store => store.put(record, 'profile'));
 }
 
-/** The device parameters, or null when none are stored yet. */
-export async function openDevice() {
+/**
+ * The device parameters, or null when none are stored yet, or when `passphrase` is given but the stored record has
+ * no passphrase layer (sealed before it was set, or before this version): a copy of the profile taken meanwhile
+ * already holds that trapdoor, so it is not sealed again but replaced by new parameters (the caller makes them).
+ */
+export async function openDevice(passphrase) {
   const record = await run(DEVICE, 'readonly', store => store.get('profile'));
-  return record ? await open('device', 'profile', record) : null;
+  if (!record || (passphrase && !record.passphrase)) {
+    return null;
+  }
+  return await openLayers('device', 'profile', record, passphrase);
 }
