@@ -145,18 +145,15 @@ public static partial class BrowserSigner
         }
         using (backup)
         {
-            if (backup.KeyId != identity.KeyId || backup.DeviceId != identity.DeviceId || backup.Curve != identity.Curve)
+            // Checked before the server is asked (as mpc restore does): once it switched, the pending share is the
+            // key's, and the next settling would make it current whatever this check said afterwards.
+            if (backup.KeyId != identity.KeyId || backup.DeviceId != identity.DeviceId || backup.Curve != identity.Curve
+                || !backup.EncodedPublicKey.AsSpan().SequenceEqual(identity.PublicKey))
             {
                 throw new MpcSignerException(MpcErrorReason.CorruptInput, "the backup's share does not match its header; the file is not usable");
             }
             MpcKey restored = await Session.Client.RestoreBackupAsync(backup, label, BrowserVault.StorePendingAsync).ConfigureAwait(false);
             Session.LoseReplyIfAskedForTest(restored);
-            // The restored key's public key is the one the server holds for the key id: the header must name it too.
-            if (!CompressedPublicKey(restored).AsSpan().SequenceEqual(identity.PublicKey))
-            {
-                restored.Dispose();
-                throw new MpcSignerException(MpcErrorReason.CorruptInput, "the backup's header names another public key than the restored key's");
-            }
             Session.Add(restored);
             return Describe(restored);
         }

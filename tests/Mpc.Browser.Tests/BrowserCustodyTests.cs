@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
+using Mpc.Client.Custody;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 using static Mpc.Browser.Tests.BrowserPage;
@@ -79,6 +81,53 @@ public sealed class BrowserCustodyTests(BrowserApp app, ITestOutputHelper output
         string figures = string.Create(CultureInfo.InvariantCulture, $"browser custody (headless chromium): backup {backupMs:F0} ms, restore {restoreMs:F0} ms");
         output.WriteLine(figures);
         Console.WriteLine(figures);
+    }
+
+    /// <summary>
+    /// The header's public key is checked against the share before the server is asked to restore: once the server
+    /// switched, the pending share would be the key's and the next settling would make it current anyway.
+    /// </summary>
+    [ChromiumFact]
+    public async Task A_backup_whose_header_names_another_public_key_is_refused_before_any_server_call_and_the_genuine_one_still_restores()
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-backup-header-user");
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context, app, output);
+        await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token });
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        string keyId = key.GetProperty("keyId").GetString()!;
+        string pem = key.GetProperty("publicKeyPem").GetString()!;
+        string backup = (await Evaluate(page, "async ([keyId, passphrase]) => window.toBase64(await window.signer.backup(keyId, { passphrase }))",
+            new[] { keyId, Passphrase })).GetString()!;
+
+        // The same share under a header naming -Q (the other compressed prefix): a valid point, another public key.
+        byte[] secret = ClientShareBackup.Open(Convert.FromBase64String(backup), Passphrase, out BackupIdentity identity);
+        string forged;
+        try
+        {
+            byte[] otherPublicKey = identity.PublicKey;
+            otherPublicKey[0] ^= 1;
+            forged = Convert.ToBase64String(ClientShareBackup.Seal(secret, identity with { PublicKey = otherPublicKey }, Passphrase));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+
+        const string restore = """
+            async ([file, passphrase]) => { try { return (await window.signer.restore(Uint8Array.from(atob(file), c => c.charCodeAt(0)), { passphrase })).keyId; } catch (e) { return e.message; } }
+            """;
+        string storedBefore = (await Evaluate(page, DumpIndexedDb)).GetString()!;
+        string refused = (await Evaluate(page, restore, new[] { forged, Passphrase })).GetString()!;
+        Assert.NotEqual(keyId, refused);
+        // Nothing sealed, not even a pending share for the next open to settle.
+        Assert.Equal(storedBefore, (await Evaluate(page, DumpIndexedDb)).GetString());
+
+        // The server was not asked: the backup's half (destroyed by a restore) is still there, so the genuine file restores.
+        Assert.Equal(keyId, (await Evaluate(page, restore, new[] { backup, Passphrase })).GetString());
+        AssertOpensslVerifies(pem, "signed after the genuine restore", await Sign(page, keyId, "signed after the genuine restore"));
+        Assert.Contains("the backup's share does not match its header", refused, StringComparison.Ordinal);
     }
 
     [ChromiumFact]

@@ -111,8 +111,8 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
             async ([server, token, passphrase]) => {
               const { MpcSigner, toBase64 } = await import('./mpc-signer.js');
               window.toBase64 = toBase64;
-              window.signer = await MpcSigner.open({ server, token, passphrase: passphrase || undefined });
               try {
+                window.signer = await MpcSigner.open({ server, token, passphrase: passphrase || undefined });
                 const started = performance.now();
                 const keys = await window.signer.openStoredKeys();
                 return { keys: keys.map(k => k.keyId), ms: performance.now() - started };
@@ -129,13 +129,14 @@ public sealed class BrowserSigningTests(BrowserApp app, ITestOutputHelper output
         string stored = (await Evaluate(page, DumpIndexedDb)).GetString()!;
         Assert.Contains("\"kdf\":\"PBKDF2-SHA256\"", stored, StringComparison.Ordinal);
 
-        // The same profile (so the same non-extractable key) without the passphrase, and with a wrong one: refused.
+        // The same profile (so the same non-extractable key) without the passphrase, and with a wrong one: refused, at
+        // the first record opened, the device parameters (under the same layers).
         await page.ReloadAsync();
         JsonElement without = await Evaluate(page, openWith, new[] { server, token, "" });
-        Assert.Contains($"share {keyId} is also sealed under a passphrase", without.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("device profile is also sealed under a passphrase: open the signer with { passphrase }", without.GetProperty("error").GetString(), StringComparison.Ordinal);
         await page.ReloadAsync();
         JsonElement wrong = await Evaluate(page, openWith, new[] { server, token, "wrong horse" });
-        Assert.Contains($"share {keyId} does not open with this passphrase", wrong.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("device profile does not open with this passphrase", wrong.GetProperty("error").GetString(), StringComparison.Ordinal);
 
         await page.ReloadAsync();
         JsonElement right = await Evaluate(page, openWith, new[] { server, token, "correct horse" });

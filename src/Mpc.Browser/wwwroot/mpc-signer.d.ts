@@ -41,8 +41,10 @@ export interface OpenOptions {
   /** The user's bearer token. */
   token: string;
   /**
-   * Optional: seal the shares this signer stores also under this passphrase (PBKDF2-SHA256, 600 000 iterations,
-   * AES-256-GCM, inside the non-extractable key's layer); needed by openStoredKeys() for shares sealed with one.
+   * Optional: seal the shares this signer stores, and the device parameters, also under this passphrase
+   * (PBKDF2-SHA256, 600 000 iterations, AES-256-GCM, inside the non-extractable key's layer); needed by
+   * openStoredKeys() for shares sealed with one, and by open() once the device parameters are. Device parameters
+   * stored without this layer are replaced by new ones (open() reports `created`).
    */
   passphrase?: string;
   onProgress?: (progress: Progress) => void;

@@ -39,7 +39,8 @@ export class MpcSigner {
    * Starts the worker, connects it to `server` (the signing service's gRPC-Web address) with `token`, and loads this
    * browser's device parameters, creating them the first time (progress stage "device-setup"). With `passphrase`,
    * shares sealed from now on carry a second layer under it (PBKDF2-SHA256, 600 000 iterations, AES-GCM), and
-   * openStoredKeys() needs it for such shares.
+   * openStoredKeys() needs it for such shares; the device parameters carry it too (open() needs it once they do),
+   * and ones stored without it are replaced by new ones.
    */
   static async open({ server, token, passphrase, onProgress, workerUrl = new URL('./mpc-worker.js', import.meta.url) }) {
     const signer = new MpcSigner(new Worker(workerUrl, { type: 'module' }), onProgress);

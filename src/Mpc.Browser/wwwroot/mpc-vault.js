@@ -41,7 +41,8 @@ async function run(store, mode, action) {
       // One store: the action gets it; several (an array): the action gets the transaction, so its writes commit together.
       const request = action(Array.isArray(store) ? transaction : transaction.objectStore(store));
       transaction.oncomplete = () => resolve(request?.result);
-      transaction.onerror = () => reject(transaction.error);
+      // The failed request's error: the transaction's own is set only once it aborts, after this event.
+      transaction.onerror = event => reject(event.target?.error ?? transaction.error);
       transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
     });
   } finally {
@@ -56,8 +57,14 @@ async function sealingKey() {
     return stored;
   }
   const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-  await run(WRAPPING, 'readwrite', store => store.add(key, 'aes-gcm'));
-  // Another tab may have added its key first (add fails then): use whichever is stored.
+  try {
+    await run(WRAPPING, 'readwrite', store => store.add(key, 'aes-gcm'));
+  } catch (e) {
+    // Another tab added its key between our read and our add: its key may already seal records, so ours is dropped.
+    if (e?.name !== 'ConstraintError') {
+      throw e;
+    }
+  }
   return await run(WRAPPING, 'readonly', store => store.get('aes-gcm'));
 }
 
@@ -147,9 +154,12 @@ async function shareRecord(key, secret, passphrase) {
 // restore or enrolment seals its new share as the key's pending record (sealed exactly as a current record, same associated data)
 // before the server switches to it; once the server confirms, the pending record moves over the current one in one
 // transaction. If the reply is lost, the next open asks the server which share it holds (settlePending in the worker):
-// the pending record becomes current, or, never taken, is kept aside ('unconfirmed:' + key id), never deleted.
+// the pending record becomes current, or, never taken, is kept aside, never deleted: under a name of its own
+// ('unconfirmed:' + key id + ':' + 16 random hex digits), since an earlier one of the same key may still be the share
+// the server ends up holding (a confirmation in flight may land later).
 const pendingName = keyId => `pending:${keyId}`;
-const unconfirmedName = keyId => `unconfirmed:${keyId}`;
+const unconfirmedName = keyId =>
+  `unconfirmed:${keyId}:${Array.from(crypto.getRandomValues(new Uint8Array(8)), b => b.toString(16).padStart(2, '0')).join('')}`;
 
 export async function sealPendingShare(key, secret, passphrase) {
   const record = await shareRecord(key, secret, passphrase);
@@ -185,7 +195,8 @@ export async function setAsidePendingShare(keyId) {
     const read = store.get(pendingName(keyId));
     read.onsuccess = () => {
       if (read.result) {
-        store.put(read.result, unconfirmedName(keyId));
+        // add, not put: a name already taken fails the transaction rather than replacing a set-aside share.
+        store.add(read.result, unconfirmedName(keyId));
         store.delete(pendingName(keyId));
       }
     };
@@ -222,13 +233,23 @@ export async function deletePendingEnrolment() {
   await run(ENROLMENT, 'readwrite', store => store.delete(ENROLMENT_RECORD));
 }
 
-export async function sealDevice(secret) {
-  const record = await seal('device', 'profile', secret);
+// The device record: this browser's ring-Pedersen trapdoor, under the same layers as a share. With the passphrase
+// layer, a copy of the profile opens only to the passphrase-sealed layer: the trapdoor (λ, p̂, q̂) would let a
+// server forge its range proofs at this browser's next key creation, refresh, restore or enrolment.
+export async function sealDevice(secret, passphrase) {
+  const record = await sealLayers('device', 'profile', secret, passphrase);
   await run(DEVICE, 'readwrite', store => store.put(record, 'profile'));
 }
 
-/** The device parameters, or null when none are stored yet. */
-export async function openDevice() {
+/**
+ * The device parameters, or null when none are stored yet, or when `passphrase` is given but the stored record has
+ * no passphrase layer (sealed before it was set, or before this version): a copy of the profile taken meanwhile
+ * already holds that trapdoor, so it is not sealed again but replaced by new parameters (the caller makes them).
+ */
+export async function openDevice(passphrase) {
   const record = await run(DEVICE, 'readonly', store => store.get('profile'));
-  return record ? await open('device', 'profile', record) : null;
+  if (!record || (passphrase && !record.passphrase)) {
+    return null;
+  }
+  return await openLayers('device', 'profile', record, passphrase);
 }

@@ -27,8 +27,8 @@ function runtime() {
 
 globalThis.mpcPrimeProgress = (bits, tested) => progress('device-setup', { bits, tested });
 
-// The passphrase of the optional second layer over the shares (mpc-vault.js), for this worker's life; a JS string,
-// which cannot be wiped.
+// The passphrase of the optional second layer over the shares and the device parameters (mpc-vault.js), for this
+// worker's life; a JS string, which cannot be wiped.
 let sharePassphrase;
 
 // Secret bytes cross between this worker and .NET only through a view of the .NET array during one synchronous call
@@ -149,10 +149,13 @@ const operations = {
     return true;
   },
 
-  /** Loads the sealed device parameters, or creates and seals them once (the slow step: prime search). */
+  /**
+   * Loads the sealed device parameters, or creates and seals them (the slow step: prime search): once per browser
+   * profile, and again when a passphrase is given but the stored ones lack its layer (vault.openDevice).
+   */
   async setupDevice() {
     const signer = await runtime();
-    const stored = await vault.openDevice();
+    const stored = await vault.openDevice(sharePassphrase);
     if (stored) {
       handToDotnet(stored, () => signer.ImportDevice());
       return { created: false, milliseconds: 0 };
@@ -160,7 +163,7 @@ const operations = {
     progress('device-setup', { note: 'creating this device\'s proof parameters (once per browser profile)' });
     const milliseconds = signer.SetupDevice();
     signer.ExportDevice();
-    await withSecret(takeFromDotnet(), secret => vault.sealDevice(secret));
+    await withSecret(takeFromDotnet(), secret => vault.sealDevice(secret, sharePassphrase));
     progress('device-ready', { milliseconds });
     return { created: true, milliseconds };
   },
