@@ -31,9 +31,10 @@ public sealed class SignerOptions
     public int MaxOpenSessionsPerKey { get; set; } = 64;
 
     /// <summary>
-    /// Signatures one key may release in any <see cref="SignatureRateWindow"/> (0: no limit). The default, 3000 a
-    /// minute (50/s), is five times what one key signs in the load benchmark and the cluster test (about 10/s),
-    /// and still caps what a stolen client share and token can sign. Counted in the key grain's memory only.
+    /// Signatures one key may attempt in any <see cref="SignatureRateWindow"/> (0: no limit): each counts when its nonce
+    /// round runs, released or not, so refused ones (each audited) are capped too. The default, 3000 a minute (50/s), is
+    /// five times what one key signs in the load benchmark and the cluster test (about 10/s), and still caps what a
+    /// stolen client share and token can sign. Counted in the key grain's memory only.
     /// </summary>
     public int MaxSignaturesPerKey { get; set; } = 3000;
 
