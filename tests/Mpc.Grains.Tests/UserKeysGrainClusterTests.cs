@@ -333,6 +333,27 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
     }
 
     /// <summary>Key generation rounds 1-4 through the grain (the client's side in process).</summary>
+    [Fact]
+    public async Task A_certificate_subject_with_control_and_bidi_characters_is_audited_without_them()
+    {
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("certificate-subject-user");
+        KeySummary key = await CreateKey(grain, "key-certificate-subject");
+        // A one-certificate chain needs only the key's own public key in its leaf; an unrelated key signs it.
+        var name = new X500DistinguishedNameBuilder();
+        name.AddCommonName("Alice\r\u001b[1A\u001b[2KMallory\u202Egnp.exe\u2066x\u0085");
+        using var issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(name.Build(), PublicKey.CreateFromSubjectPublicKeyInfo(key.PublicKey, out _), HashAlgorithmName.SHA256);
+        using X509Certificate2 leaf = request.Create(new X500DistinguishedName("CN=Issuer"), X509SignatureGenerator.CreateForECDsa(issuer),
+            DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), RandomNumberGenerator.GetBytes(16));
+        Assert.Contains('\u001b', leaf.Subject);
+
+        await grain.SetCertificateChain(key.KeyId, [leaf.RawData]);
+
+        string detail = Assert.Single(fixture.Audit.Events, e => e.KeyId == key.KeyId && e.Kind == AuditEventKind.Certificate).Detail;
+        Assert.DoesNotContain(detail, c => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069');
+        Assert.Contains("Alice??[1A?[2KMallory?gnp.exe?x?", detail, StringComparison.Ordinal);
+    }
+
     private async Task<KeySummary> CreateKey(IUserKeysGrain grain, string keyId)
     {
         (KeySummary key, ClientKeyShare share) = await CreateKeyWithShare(grain, keyId);

@@ -120,7 +120,9 @@ internal sealed class KeyAdministration(UserKeysContext context)
         if (key.CertificateChain.Count > 0)
         {
             using X509Certificate2 leaf = X509CertificateLoader.LoadCertificate(key.CertificateChain[0]);
-            subject = leaf.Subject;
+            // The subject is the user's text, and `mpc audit` prints the log: nothing in it may move a terminal's cursor or
+            // reorder what follows.
+            subject = ClientText.Printable(leaf.Subject);
         }
         context.Audit.Record(keyId, AuditEventKind.Certificate, "", default, AuditOutcomes.Ok, subject);
         return context.Summarize(key);
