@@ -55,6 +55,17 @@ public sealed class SignerOptions
     public TimeSpan PaillierKeyRateWindow { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
+    /// Certificate chains one user may set (<c>SetCertificateChain</c>) in any <see cref="CertificateChainRateWindow"/>
+    /// (0: no limit). Each rewrites the user's key record (up to about 440 KiB, docs/service.md "Limits") and adds an
+    /// audit entry. The default, 64 an hour, lets a user set a chain on each of their 32 keys twice in a row and is far
+    /// above renewals. Counted in the user grain's memory only.
+    /// </summary>
+    public int MaxCertificateChainsPerUser { get; set; } = 64;
+
+    /// <summary>The sliding window of <see cref="MaxCertificateChainsPerUser"/>.</summary>
+    public TimeSpan CertificateChainRateWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
     /// How long a user's grain stays idle before it clears the final-check markers of verified signatures
     /// (docs/service.md, "Fail-closed final check"). Under load the next signature's marker write clears the last
     /// one, so signing costs one small write; a silo killed within this time after a signature leaves a marker

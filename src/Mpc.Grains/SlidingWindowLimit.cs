@@ -23,6 +23,10 @@ internal sealed class SlidingWindowLimit(int limit, TimeSpan window, string coun
         new(options.MaxPaillierKeysPerUser, options.PaillierKeyRateWindow,
             "new Paillier keys (key generations, refreshes, enrolments, backups, restores and imports)", time);
 
+    /// <summary>The per-user limit on certificate chains set: a chain counts when its write starts, stored or not.</summary>
+    public static SlidingWindowLimit CertificateChains(SignerOptions options, TimeProvider time) =>
+        new(options.MaxCertificateChainsPerUser, options.CertificateChainRateWindow, "certificate chains set", time);
+
     /// <summary>Throws ResourceExhausted, naming <paramref name="holder"/> and when to retry, if one more for <paramref name="subject"/> would exceed the limit.</summary>
     public void Check(string subject, string holder)
     {

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
 using Mpc.Grains.Abstractions;
@@ -9,7 +10,7 @@ using Mpc.Protocol.Signing;
 
 namespace Mpc.Grains.Tests;
 
-/// <summary>The cluster with a clock the tests move, and keys allowed three signatures a minute.</summary>
+/// <summary>The cluster with a clock the tests move, keys allowed three signatures a minute, and users two certificate chains an hour.</summary>
 public sealed class SigningRateFixture : GrainClusterFixture
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
@@ -22,6 +23,7 @@ public sealed class SigningRateFixture : GrainClusterFixture
     protected override SignerOptions Signer => new()
     {
         MaxSignaturesPerKey = 3, SignatureRateWindow = Window, SignSessionLifetime = 3 * Window, OpenedSignSessionLifetime = 3 * Window,
+        MaxCertificateChainsPerUser = 2, CertificateChainRateWindow = TimeSpan.FromHours(1),
     };
 }
 
@@ -131,6 +133,42 @@ public sealed class SigningRateTests(SigningRateFixture fixture) : IClassFixture
 
         fixture.Clock.Now += SigningRateFixture.Window;
         await AssertSigns(grain, key, share, device);
+    }
+
+    [Fact]
+    public async Task A_third_certificate_chain_in_the_hour_is_refused_with_when_to_retry_and_keeps_the_stored_one()
+    {
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("certificate-rate");
+        (KeySummary key, ClientKeyShare share) = await CreateKey(grain, "certificate-rate");
+        using ClientKeyShare owned = share;
+        byte[] first = Certificate(key, "CN=First");
+        byte[] second = Certificate(key, "CN=Second");
+        await grain.SetCertificateChain(key.KeyId, [first]);
+        fixture.Clock.Now += TimeSpan.FromMinutes(10);
+        await grain.SetCertificateChain(key.KeyId, [second]);
+
+        // Each write rewrites the user's record and adds an audit entry: the third in the hour is refused before either.
+        SignerException refused = await Assert.ThrowsAsync<SignerException>(() => grain.SetCertificateChain(key.KeyId, [first]));
+        Assert.Equal(SignerErrorKind.ResourceExhausted, refused.Kind);
+        Assert.Equal(ErrorReasons.RateLimited, refused.Reason);
+        Assert.Equal(TimeSpan.FromMinutes(50), refused.RetryAfter);
+        Assert.Equal("This user reached its limit of 2 certificate chains set per 60 minutes; retry in 3000 s.", refused.Message);
+        Assert.Equal([second], (await grain.GetKey(key.KeyId))!.CertificateChain);
+        Assert.Equal(2, fixture.Audit.Events.Count(e => e.KeyId == key.KeyId && e.Kind == AuditEventKind.Certificate));
+
+        fixture.Clock.Now += TimeSpan.FromMinutes(50);
+        await grain.SetCertificateChain(key.KeyId, [first]);
+        Assert.Equal([first], (await grain.GetKey(key.KeyId))!.CertificateChain);
+    }
+
+    /// <summary>A one-certificate chain for the key: its leaf holds the key's public key (an unrelated key signs it).</summary>
+    private static byte[] Certificate(KeySummary key, string subject)
+    {
+        using var issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName(subject), PublicKey.CreateFromSubjectPublicKeyInfo(key.PublicKey, out _), HashAlgorithmName.SHA256);
+        using X509Certificate2 leaf = request.Create(new X500DistinguishedName("CN=Issuer"), X509SignatureGenerator.CreateForECDsa(issuer),
+            DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), RandomNumberGenerator.GetBytes(16));
+        return leaf.RawData;
     }
 
     private int AuditedFor(string keyId) => fixture.Audit.Events.Count(e => e.KeyId == keyId);

@@ -110,6 +110,8 @@ internal sealed class KeyAdministration(UserKeysContext context)
         StoredKey key = context.Keys.Require(keyId);
         List<byte[]> chain = CertificateChains.Parse(chainDer, key.CurveKind, key.PublicKey);
         UserStateLimits.RequireChainCapacity(context.Keys.State, keyId, chain);
+        // Each write rewrites the user's whole key record and adds an audit entry: charged as it starts, stored or not.
+        context.CertificateChainRate.Take(context.UserId, "This user");
         key = await context.Keys.CommitAsync(new KeyChange(keyId, current =>
         {
             current!.CertificateChain = chain;

@@ -35,6 +35,9 @@ internal sealed class UserKeysContext
     /// <summary>For this user: rounds that make a new Paillier key (<see cref="SignerOptions.MaxPaillierKeysPerUser"/>).</summary>
     public required SlidingWindowLimit PaillierKeyRate { get; init; }
 
+    /// <summary>For this user: certificate chains set (<see cref="SignerOptions.MaxCertificateChainsPerUser"/>).</summary>
+    public required SlidingWindowLimit CertificateChainRate { get; init; }
+
     public required SignerOptions Options { get; init; }
 
     public required TimeProvider Time { get; init; }
