@@ -44,7 +44,7 @@ internal sealed class SlidingWindowLimit(int limit, TimeSpan window, string coun
     /// <summary>Whether one more for <paramref name="subject"/> is within the limit now (<see cref="Check"/> would pass).</summary>
     public bool HasRoom(string subject) => WaitFor(subject) is null;
 
-    public void Record(string subject)
+    private void Record(string subject)
     {
         if (limit > 0)
         {

@@ -54,7 +54,9 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         }
         try
         {
-            context.SigningRate.Check(keyId, $"Key '{keyId}'");
+            // Charged as the nonce round starts, whatever becomes of the signature: released, refused at SignFinish
+            // (audited, after the server's proof check) or abandoned, it used a nonce and the server's work.
+            context.SigningRate.Take(keyId, $"Key '{keyId}'");
         }
         catch (SignerException)
         {
@@ -65,9 +67,6 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
             context.Audit.Record(keyId, AuditEventKind.Sign, stored.DeviceId, decoded.Digest, AuditOutcomes.RateLimited);
             throw;
         }
-        // Charged as the nonce round starts, whatever becomes of the signature: released, refused at SignFinish (audited,
-        // after the server's proof check) or abandoned, it used a nonce and the server's work.
-        context.SigningRate.Record(keyId);
         context.Signs.MarkOpened(pending);
         try
         {
