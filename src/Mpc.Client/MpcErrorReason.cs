@@ -35,8 +35,9 @@ public enum MpcErrorReason
     ResourceExhausted = 7,
 
     /// <summary>
-    /// A rate limit was reached: the key's signatures, or the user's key generations, refreshes, enrolments, backups,
-    /// restores and imports (each makes the server a new Paillier key); <see cref="MpcSignerException.RetryAfter"/> says when to try again.
+    /// A rate limit was reached: the key's signatures (released or refused), the user's key generations, refreshes,
+    /// enrolments, backups, restores and imports (each makes the server a new Paillier key), or the user's certificate
+    /// chains set; <see cref="MpcSignerException.RetryAfter"/> says when to try again.
     /// </summary>
     RateLimited = 8,
 

@@ -1,9 +1,11 @@
 namespace Mpc.Grains.Abstractions;
 
 /// <summary>
-/// The one way a client-supplied identifier (device id, user id, …) appears in an error message: cut to
-/// <see cref="MaxEchoedLength"/> characters plus "…", control characters replaced, so a hostile 10 kB value
-/// is never echoed whole (it would overflow the caller's metadata limit).
+/// The one way client-supplied text is made safe to show. <see cref="Printable"/> replaces what a terminal or viewer
+/// would act on instead of showing (control characters, which can move the cursor and erase lines, and the bidi
+/// embeddings, overrides and isolates, which reorder the text around them); <see cref="Quote"/> also cuts an identifier
+/// echoed in an error message to <see cref="MaxEchoedLength"/> characters plus "…", so a hostile 10 kB value is never
+/// echoed whole (it would overflow the caller's metadata limit).
 /// </summary>
 public static class ClientText
 {
@@ -11,7 +13,12 @@ public static class ClientText
 
     public static string Quote(string? identifier)
     {
-        string text = new([.. (identifier ?? "").Take(MaxEchoedLength + 1).Select(c => char.IsControl(c) ? '?' : c)]);
+        string text = Printable(new string([.. (identifier ?? "").Take(MaxEchoedLength + 1)]));
         return text.Length > MaxEchoedLength ? text[..MaxEchoedLength] + "…" : text;
     }
+
+    /// <summary><paramref name="text"/> with every control character and bidi formatting character (U+202A–U+202E, U+2066–U+2069) replaced by '?'.</summary>
+    public static string Printable(string? text) => new([.. (text ?? "").Select(c => IsHidden(c) ? '?' : c)]);
+
+    private static bool IsHidden(char c) => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
 }

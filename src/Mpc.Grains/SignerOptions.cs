@@ -31,9 +31,10 @@ public sealed class SignerOptions
     public int MaxOpenSessionsPerKey { get; set; } = 64;
 
     /// <summary>
-    /// Signatures one key may release in any <see cref="SignatureRateWindow"/> (0: no limit). The default, 3000 a
-    /// minute (50/s), is five times what one key signs in the load benchmark and the cluster test (about 10/s),
-    /// and still caps what a stolen client share and token can sign. Counted in the key grain's memory only.
+    /// Signatures one key may attempt in any <see cref="SignatureRateWindow"/> (0: no limit): each counts when its nonce
+    /// round runs, released or not, so refused ones (each audited) are capped too. The default, 3000 a minute (50/s), is
+    /// five times what one key signs in the load benchmark and the cluster test (about 10/s), and still caps what a
+    /// stolen client share and token can sign. Counted in the key grain's memory only.
     /// </summary>
     public int MaxSignaturesPerKey { get; set; } = 3000;
 
@@ -52,6 +53,17 @@ public sealed class SignerOptions
 
     /// <summary>The sliding window of <see cref="MaxPaillierKeysPerUser"/>.</summary>
     public TimeSpan PaillierKeyRateWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Certificate chains one user may set (<c>SetCertificateChain</c>) in any <see cref="CertificateChainRateWindow"/>
+    /// (0: no limit). Each rewrites the user's key record (up to about 440 KiB, docs/service.md "Limits") and adds an
+    /// audit entry. The default, 64 an hour, lets a user set a chain on each of their 32 keys twice in a row and is far
+    /// above renewals. Counted in the user grain's memory only.
+    /// </summary>
+    public int MaxCertificateChainsPerUser { get; set; } = 64;
+
+    /// <summary>The sliding window of <see cref="MaxCertificateChainsPerUser"/>.</summary>
+    public TimeSpan CertificateChainRateWindow { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
     /// How long a user's grain stays idle before it clears the final-check markers of verified signatures

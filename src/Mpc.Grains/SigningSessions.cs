@@ -87,6 +87,15 @@ internal sealed class SigningSessions(SignerOptions options, TimeProvider time) 
         return true;
     }
 
+    /// <summary>Forgets and spends every unopened session of the key (its commitments), whichever device holds them.</summary>
+    public void RemoveUnopened(string keyId)
+    {
+        foreach (string id in _sessions.Where(s => !s.Value.Opened && s.Value.KeyId == keyId).Select(s => s.Key).ToList())
+        {
+            Remove(id);
+        }
+    }
+
     /// <summary>Forgets the session without spending it: the caller is finishing it, and disposes it when done.</summary>
     public void Detach(string sessionId) => _sessions.Remove(sessionId);
 
@@ -100,7 +109,7 @@ internal sealed class SigningSessions(SignerOptions options, TimeProvider time) 
         _sessions.Clear();
     }
 
-    /// <summary>Opened sessions of the key that have not finished: the ones that hold the key's rate-limit slots.</summary>
+    /// <summary>Opened sessions of the key that have not finished (capped by <see cref="SignerOptions.MaxOpenSessionsPerKey"/>).</summary>
     public int OpenedCount(string keyId) => _sessions.Values.Count(s => s.Opened && s.KeyId == keyId);
 
     /// <summary>Unopened and opened sessions of the key, after dropping expired ones.</summary>

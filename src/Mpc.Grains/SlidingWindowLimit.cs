@@ -11,7 +11,10 @@ internal sealed class SlidingWindowLimit(int limit, TimeSpan window, string coun
 {
     private readonly Dictionary<string, Queue<DateTimeOffset>> _recorded = [];
 
-    /// <summary>The per-key signing limit: a signature counts when it is released.</summary>
+    /// <summary>
+    /// The per-key signing limit: a signature counts when its nonce round runs, whatever becomes of it (released,
+    /// refused at SignFinish, abandoned): each used a nonce and the server's work, and each refused one is audited.
+    /// </summary>
     public static SlidingWindowLimit Signatures(SignerOptions options, TimeProvider time) =>
         new(options.MaxSignaturesPerKey, options.SignatureRateWindow, "signatures", time);
 
@@ -20,34 +23,28 @@ internal sealed class SlidingWindowLimit(int limit, TimeSpan window, string coun
         new(options.MaxPaillierKeysPerUser, options.PaillierKeyRateWindow,
             "new Paillier keys (key generations, refreshes, enrolments, backups, restores and imports)", time);
 
-    /// <summary>
-    /// Throws ResourceExhausted, naming <paramref name="holder"/> and when to retry, if one more for
-    /// <paramref name="subject"/> (on top of <paramref name="inFlight"/> already under way, not yet recorded) would
-    /// exceed the limit.
-    /// </summary>
-    public void Check(string subject, string holder, int inFlight = 0)
+    /// <summary>The per-user limit on certificate chains set: a chain counts when its write starts, stored or not.</summary>
+    public static SlidingWindowLimit CertificateChains(SignerOptions options, TimeProvider time) =>
+        new(options.MaxCertificateChainsPerUser, options.CertificateChainRateWindow, "certificate chains set", time);
+
+    /// <summary>Throws ResourceExhausted, naming <paramref name="holder"/> and when to retry, if one more for <paramref name="subject"/> would exceed the limit.</summary>
+    public void Check(string subject, string holder)
     {
-        if (limit <= 0)
+        if (WaitFor(subject) is { } seconds)
         {
-            return;
+            throw new SignerException(SignerErrorKind.ResourceExhausted,
+                $"{holder} reached its limit of {limit} {counted} per {Describe(window)}; retry in {seconds} s.")
+            {
+                Reason = ErrorReasons.RateLimited,
+                RetryAfter = TimeSpan.FromSeconds(seconds),
+            };
         }
-        DateTimeOffset now = time.GetUtcNow();
-        Queue<DateTimeOffset> recent = Recent(subject, now);
-        if (recent.Count + inFlight < limit)
-        {
-            return;
-        }
-        DateTimeOffset freesAt = recent.Count > 0 ? recent.Peek() + window : now + window;
-        int seconds = Math.Max(1, (int)Math.Ceiling((freesAt - now).TotalSeconds));
-        throw new SignerException(SignerErrorKind.ResourceExhausted,
-            $"{holder} reached its limit of {limit} {counted} per {Describe(window)}; retry in {seconds} s.")
-        {
-            Reason = ErrorReasons.RateLimited,
-            RetryAfter = TimeSpan.FromSeconds(seconds),
-        };
     }
 
-    public void Record(string subject)
+    /// <summary>Whether one more for <paramref name="subject"/> is within the limit now (<see cref="Check"/> would pass).</summary>
+    public bool HasRoom(string subject) => WaitFor(subject) is null;
+
+    private void Record(string subject)
     {
         if (limit > 0)
         {
@@ -61,6 +58,23 @@ internal sealed class SlidingWindowLimit(int limit, TimeSpan window, string coun
     {
         Check(subject, holder);
         Record(subject);
+    }
+
+    /// <summary>Whole seconds until one more for <paramref name="subject"/> fits (at least 1); null when it fits now.</summary>
+    private int? WaitFor(string subject)
+    {
+        if (limit <= 0)
+        {
+            return null;
+        }
+        DateTimeOffset now = time.GetUtcNow();
+        Queue<DateTimeOffset> recent = Recent(subject, now);
+        if (recent.Count < limit)
+        {
+            return null;
+        }
+        DateTimeOffset freesAt = recent.Peek() + window;
+        return Math.Max(1, (int)Math.Ceiling((freesAt - now).TotalSeconds));
     }
 
     private Queue<DateTimeOffset> Recent(string subject, DateTimeOffset now)

@@ -54,6 +54,7 @@ public sealed class UserKeysGrain : Grain, IUserKeysGrain, ISigningSessionsGrain
             Refreshes = new RefreshSessions(options.Value, time),
             SigningRate = SlidingWindowLimit.Signatures(options.Value, time),
             PaillierKeyRate = SlidingWindowLimit.PaillierKeys(options.Value, time),
+            CertificateChainRate = SlidingWindowLimit.CertificateChains(options.Value, time),
             Options = options.Value,
             Time = time,
             Backend = backend,

@@ -53,9 +53,9 @@ internal sealed class FlakyState<T>(T state) : IPersistentState<T>
 /// <summary>An audit trail that keeps what it is given, for assertions.</summary>
 internal sealed class RecordingAudit : IKeyAuditTrail
 {
-    private readonly List<(string KeyId, AuditEventKind Kind, string Outcome)> _events = [];
+    private readonly List<(string KeyId, AuditEventKind Kind, string Outcome, string Detail)> _events = [];
 
-    public IReadOnlyList<(string KeyId, AuditEventKind Kind, string Outcome)> Events
+    public IReadOnlyList<(string KeyId, AuditEventKind Kind, string Outcome, string Detail)> Events
     {
         get
         {
@@ -70,7 +70,7 @@ internal sealed class RecordingAudit : IKeyAuditTrail
     {
         lock (_events)
         {
-            _events.Add((keyId, kind, outcome));
+            _events.Add((keyId, kind, outcome, detail));
         }
     }
 }

@@ -37,6 +37,8 @@ public class GrainClusterFixture : IAsyncLifetime
 
     internal RecordingAudit Audit => Silo.GetRequiredService<RecordingAudit>();
 
+    internal ShareSealer Sealer => Silo.GetRequiredService<ShareSealer>();
+
     private IServiceProvider Silo => Cluster.Silos[0].ServiceProvider;
 
     /// <summary>The grain's clock: the system's, unless a fixture moves its own.</summary>
@@ -333,6 +335,49 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
     }
 
     /// <summary>Key generation rounds 1-4 through the grain (the client's side in process).</summary>
+    [Fact]
+    public async Task A_certificate_subject_with_control_and_bidi_characters_is_audited_without_them()
+    {
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("certificate-subject-user");
+        KeySummary key = await CreateKey(grain, "key-certificate-subject");
+        // A one-certificate chain needs only the key's own public key in its leaf; an unrelated key signs it.
+        var name = new X500DistinguishedNameBuilder();
+        name.AddCommonName("Alice\r\u001b[1A\u001b[2KMallory\u202Egnp.exe\u2066x\u0085");
+        using var issuer = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(name.Build(), PublicKey.CreateFromSubjectPublicKeyInfo(key.PublicKey, out _), HashAlgorithmName.SHA256);
+        using X509Certificate2 leaf = request.Create(new X500DistinguishedName("CN=Issuer"), X509SignatureGenerator.CreateForECDsa(issuer),
+            DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), RandomNumberGenerator.GetBytes(16));
+        Assert.Contains('\u001b', leaf.Subject);
+
+        await grain.SetCertificateChain(key.KeyId, [leaf.RawData]);
+
+        string detail = Assert.Single(fixture.Audit.Events, e => e.KeyId == key.KeyId && e.Kind == AuditEventKind.Certificate).Detail;
+        Assert.DoesNotContain(detail, c => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069');
+        Assert.Contains("Alice??[1A?[2KMallory?gnp.exe?x?", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stored_share_that_unseals_but_does_not_import_is_Internal_without_its_reason_and_stays_stored()
+    {
+        const string user = "damaged-share-user";
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>(user);
+        KeySummary key = await CreateKey(grain, "key-damaged-share");
+        // Sealed correctly under the configured key-encryption key, but not a server key share: the server's own data is
+        // damaged, which no request of the client's can cause or mend.
+        string purpose = "";
+        fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state => purpose = Assert.Single(state.Keys[key.KeyId].Devices.Values).SealPurpose);
+        byte[] damaged = await fixture.Sealer.SealAsync(new byte[] { 0, 0, 0, 99, 1, 2, 3 }, new SealContext(user, key.KeyId, purpose), CancellationToken.None);
+        fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state => state.Keys[key.KeyId].Devices.Values.Single().SealedShare = damaged);
+        await fixture.GrainFactory.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        SignerException e = await Assert.ThrowsAsync<SignerException>(() => grain.BeginSign(key.KeyId, new DeviceShare("", [])));
+        Assert.Equal(SignerErrorKind.Internal, e.Kind);
+        Assert.Equal($"The stored share of key '{key.KeyId}' cannot be used (the server's log says why); nothing was changed.", e.Message);
+        // Nothing stored was touched: the damaged share is still there for the operator to restore or inspect.
+        Assert.Single(await grain.ListDevices(key.KeyId));
+        fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state => Assert.Equal(damaged, state.Keys[key.KeyId].Devices.Values.Single().SealedShare));
+    }
+
     private async Task<KeySummary> CreateKey(IUserKeysGrain grain, string keyId)
     {
         (KeySummary key, ClientKeyShare share) = await CreateKeyWithShare(grain, keyId);

@@ -110,6 +110,8 @@ internal sealed class KeyAdministration(UserKeysContext context)
         StoredKey key = context.Keys.Require(keyId);
         List<byte[]> chain = CertificateChains.Parse(chainDer, key.CurveKind, key.PublicKey);
         UserStateLimits.RequireChainCapacity(context.Keys.State, keyId, chain);
+        // Each write rewrites the user's whole key record and adds an audit entry: charged as it starts, stored or not.
+        context.CertificateChainRate.Take(context.UserId, "This user");
         key = await context.Keys.CommitAsync(new KeyChange(keyId, current =>
         {
             current!.CertificateChain = chain;
@@ -120,7 +122,9 @@ internal sealed class KeyAdministration(UserKeysContext context)
         if (key.CertificateChain.Count > 0)
         {
             using X509Certificate2 leaf = X509CertificateLoader.LoadCertificate(key.CertificateChain[0]);
-            subject = leaf.Subject;
+            // The subject is the user's text, and `mpc audit` prints the log: nothing in it may move a terminal's cursor or
+            // reorder what follows.
+            subject = ClientText.Printable(leaf.Subject);
         }
         context.Audit.Record(keyId, AuditEventKind.Certificate, "", default, AuditOutcomes.Ok, subject);
         return context.Summarize(key);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
 using Mpc.Grains.Abstractions;
 using Mpc.Grains.Sealing;
@@ -35,7 +36,20 @@ internal sealed class ShareCache(string userId, ShareSealer sealer, IBigNumBacke
         }
         try
         {
-            ServerKeyShare share = ServerKeyShare.ImportSecret(secret, backend);
+            ServerKeyShare share;
+            try
+            {
+                share = ServerKeyShare.ImportSecret(secret, backend);
+            }
+            catch (MpcProtocolException e)
+            {
+                // The server's own data, unsealed with its own key, is damaged: nothing the client sent or can change, so not a
+                // refusal of its request. The operator gets the reason (the failed check's field names, never its values); the
+                // client only hears that the share cannot be used.
+                logger.LogError("The stored share of key {KeyId}, device {DeviceId} unsealed but is not a usable server key share ({Code}: {Reason})",
+                    key.KeyId, device.DeviceId, e.Code, e.Message);
+                throw new SignerException(SignerErrorKind.Internal, $"The stored share of key '{key.KeyId}' cannot be used (the server's log says why); nothing was changed.");
+            }
             if (device.ShareId.Length == 0)
             {
                 // A pair sealed before share ids existed: its id is derived data, written with the next state write.

@@ -25,6 +25,9 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         await ReRunInterruptedCheck(keyId);
         StoredKey key = await context.RequireCurrentSignableKeyAsync(keyId);
         StoredDevice stored = DeviceRules.RequireSigning(key, device);
+        // Refused here, unaudited, while the key's window is full: every session begun is one the window had room for,
+        // so rate-limited refusals at SignNonce (each audited) cannot be had at will.
+        context.SigningRate.Check(keyId, $"Key '{keyId}'");
         context.PurgeExpired();
         SignServerSession session = (await context.Signs.CommitmentFor(keyId, stored.DeviceId, () => OpenSession(key, stored)))!;
         return session.Commitment.Encode();
@@ -51,12 +54,16 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         }
         try
         {
-            context.SigningRate.Check(keyId, $"Key '{keyId}'", opened);
+            // Charged as the nonce round starts, whatever becomes of the signature: released, refused at SignFinish
+            // (audited, after the server's proof check) or abandoned, it used a nonce and the server's work.
+            context.SigningRate.Take(keyId, $"Key '{keyId}'");
         }
         catch (SignerException)
         {
-            // Refused before the nonce is opened: the session is burnt (and spent) having revealed nothing.
-            context.Signs.Remove(sessionId);
+            // Refused before the nonce is opened: the session is burnt (and spent) having revealed nothing, and so is every
+            // other commitment of the key, each of which would be refused now too. New ones wait for room (BeginSign), so
+            // each place that frees in the window buys at most one audited refusal, however many devices hold commitments.
+            context.Signs.RemoveUnopened(keyId);
             context.Audit.Record(keyId, AuditEventKind.Sign, stored.DeviceId, decoded.Digest, AuditOutcomes.RateLimited);
             throw;
         }
@@ -133,10 +140,10 @@ internal sealed class SigningRounds(UserKeysContext context, FinalCheckRecovery 
         }
         checkFinished(checkId);
         context.Metrics.Signed(EcCurve.NameOf(key.CurveKind), SignerMetrics.Since(pending.NonceAt ?? SignerMetrics.Start()));
-        context.SigningRate.Record(keyId);
         context.Audit.Record(keyId, AuditEventKind.Sign, pending.DeviceId, pending.Digest, AuditOutcomes.Ok);
         byte[]? next = null;
-        if (wantNextCommitment && key.Devices.TryGetValue(pending.DeviceId, out StoredDevice? device) && !device.Revoked)
+        // None while the key's window is full, as BeginSign would refuse: the client asks BeginSign and hears when to retry.
+        if (wantNextCommitment && context.SigningRate.HasRoom(keyId) && key.Devices.TryGetValue(pending.DeviceId, out StoredDevice? device) && !device.Revoked)
         {
             // One of the device's unopened commitments if it already holds the maximum, so a caller that
             // throws the next commitment away (a one-shot process) never makes the pool grow.

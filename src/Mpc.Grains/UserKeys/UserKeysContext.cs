@@ -29,11 +29,14 @@ internal sealed class UserKeysContext
 
     public required RefreshSessions Refreshes { get; init; }
 
-    /// <summary>Per key: signatures released (<see cref="SignerOptions.MaxSignaturesPerKey"/>).</summary>
+    /// <summary>Per key: signatures whose nonce round ran, released or not (<see cref="SignerOptions.MaxSignaturesPerKey"/>).</summary>
     public required SlidingWindowLimit SigningRate { get; init; }
 
     /// <summary>For this user: rounds that make a new Paillier key (<see cref="SignerOptions.MaxPaillierKeysPerUser"/>).</summary>
     public required SlidingWindowLimit PaillierKeyRate { get; init; }
+
+    /// <summary>For this user: certificate chains set (<see cref="SignerOptions.MaxCertificateChainsPerUser"/>).</summary>
+    public required SlidingWindowLimit CertificateChainRate { get; init; }
 
     public required SignerOptions Options { get; init; }
 

@@ -64,6 +64,8 @@ public sealed class ServerConfigurationTests
     [InlineData("Mpc:Signer:MaxPaillierKeysPerUser", "-1", "0 (no limit) or more")]
     [InlineData("Mpc:Signer:PaillierKeyRateWindow", "00:00:00", "above 00:00:00")]
     [InlineData("Mpc:Signer:PaillierKeyRateWindow", "2.00:00:00", "at most 1.00:00:00")]
+    [InlineData("Mpc:Signer:MaxCertificateChainsPerUser", "-1", "0 (no limit) or more")]
+    [InlineData("Mpc:Signer:CertificateChainRateWindow", "00:00:00", "above 00:00:00")]
     [InlineData("Mpc:Cluster:AdvertisedIPAddress", "pod-ip", "an IP address")]
     [InlineData("Mpc:KeyEncryption:Provider", "kms", "file or pkcs11")]
     public void A_bad_value_names_the_setting_and_what_it_allows(string key, string value, string allowed)

@@ -31,7 +31,7 @@ public sealed class RateLimitTests : IAsyncLifetime
     public Task DisposeAsync() => _server.DisposeAsync();
 
     [Fact]
-    public async Task The_fourth_signature_in_a_window_is_ResourceExhausted_audited_and_the_key_signs_again_after_the_window()
+    public async Task The_fourth_signature_in_a_window_is_refused_at_BeginSign_with_RetryInfo_unaudited_and_the_key_signs_again_after_the_window()
     {
         string token = _server.Token("rate-user");
         using var client = new MpcSignerClient(_server.Address, token, new MpcSignerClientOptions { DeviceProfileStore = _server.DeviceProfiles });
@@ -52,12 +52,14 @@ public sealed class RateLimitTests : IAsyncLifetime
         Assert.InRange(refused.RetryAfter.Value, TimeSpan.FromSeconds(1), Window);
         Assert.False((await client.GetKeyAsync(key.KeyId)).Frozen);
 
-        // Every refusal is in the chain, with the digest it refused.
-        MpcAuditPage log = await AuditLogs.WaitForEntriesAsync(client, key.KeyId, 5);
+        // The third signature brought no next commitment, so the fourth was refused at BeginSign, before any session or
+        // digest: nothing of it is in the chain (the key generation and three signatures are).
+        MpcAuditPage log = await AuditLogs.WaitForEntriesAsync(client, key.KeyId, 4);
         Assert.True(MpcAuditLog.Verify(key.KeyId, log.Entries).IsValid);
-        MpcAuditEntry entry = Assert.Single(log.Entries, e => e.Outcome == "rate-limited");
-        Assert.Equal("sign", entry.Event);
-        Assert.Equal(refusedDigest, entry.Digest);
+        Assert.Equal(3, log.Entries.Count(e => e.Event == "sign" && e.Outcome == "ok"));
+        Assert.DoesNotContain(log.Entries, e => e.Outcome == "rate-limited");
+        await Task.Delay(300);
+        Assert.Equal(4, (await client.GetAuditLogAsync(key.KeyId)).Entries.Count);
 
         // The window slides: once the earlier signatures are older than it, the key signs again.
         await Task.Delay(Window + TimeSpan.FromMilliseconds(200));
