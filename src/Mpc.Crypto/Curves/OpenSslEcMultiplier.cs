@@ -27,11 +27,20 @@ internal interface IScalarMultiplier
 internal sealed class ManagedScalarMultiplier : IScalarMultiplier
 {
     private readonly Org.BouncyCastle.Math.EC.Multiplier.FixedPointCombMultiplier _comb = new();
+    private readonly Func<ECPoint, BigInteger, ECPoint> _variableBase;
+
+    public ManagedScalarMultiplier()
+        : this(static (point, k) => point.Multiply(k))
+    {
+    }
+
+    /// <summary>With the variable-base multiplication replaced, so a test can see the scalar BouncyCastle is handed.</summary>
+    internal ManagedScalarMultiplier(Func<ECPoint, BigInteger, ECPoint> variableBase) => _variableBase = variableBase;
 
     public string Name => "managed";
 
     public ECPoint Multiply(EcCurve curve, ECPoint? point, BigInteger k) =>
-        (point is null ? _comb.Multiply(curve.G, k) : point.Multiply(k)).Normalize();
+        (point is null ? _comb.Multiply(curve.G, k) : _variableBase(point, k)).Normalize();
 
     public ECPoint SumOfTwoMultiplies(EcCurve curve, BigInteger a, ECPoint point, BigInteger b) =>
         ECAlgorithms.SumOfTwoMultiplies(curve.G, a, point, b).Normalize();
