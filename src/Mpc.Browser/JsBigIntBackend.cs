@@ -1,14 +1,21 @@
 using System.Runtime.Versioning;
+using System.Security.Cryptography;
 using Mpc.Crypto.BigNum;
 using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Utilities;
 
 namespace Mpc.Browser;
 
 /// <summary>
 /// The browser's big-number backend: modular exponentiation and prime search in the JavaScript engine's native BigInt
 /// (about 8× faster than BouncyCastle interpreted in WebAssembly; docs/benchmarks.md, "Browser"), Paillier decryption
-/// (never needed by the client) from the managed backend. Variable-time, like the managed backend: JS BigInt arithmetic gives no timing guarantee (the module uses a
-/// fixed window, so the sequence of squarings and multiplications does not depend on the exponent's bits).
+/// (never needed by the client) from the managed backend. Variable-time, like the managed backend: JS BigInt arithmetic
+/// gives no timing guarantee. What the module does promise: <see cref="ModPow"/> hands it the exponent padded to the
+/// modulus' length, and its fixed window then runs the same squarings and multiplications, on operands of the same
+/// length, for every exponent up to that length (the c3 prover's α, β and masks are secret); an exponent longer than the
+/// modulus (the ring-Pedersen masks γ, δ, m, μ exceed N̂ by up to 386 bits) is padded to whole bytes only, so its byte
+/// length shows. Padding costs a 4096-bit C^α where α has about 256 bits (Node, loaded machine: 10 ms to 158 ms).
+/// The public-exponent batch calls are not padded.
 /// </summary>
 [SupportedOSPlatform("browser")]
 public sealed class JsBigIntBackend : IBigNumBackend
@@ -35,9 +42,49 @@ public sealed class JsBigIntBackend : IBigNumBackend
         {
             throw new ArgumentException("ModPow needs an odd modulus > 1 and an exponent ≥ 0.");
         }
+        // The exponent may be secret (the c3 prover's α, β and masks) and the backend is not told its range, so it is
+        // padded to the modulus' byte length: the module reads all the bytes it is handed, so the window count no
+        // longer tells the exponent's length.
+        byte[] modulusBytes = modulus.ToByteArrayUnsigned();
+        byte[] exponentBytes = BigIntegers.AsUnsignedByteArray(Math.Max(modulusBytes.Length, BigIntegers.GetUnsignedByteLength(exponent)), exponent);
+        try
+        {
+            return Power(value, exponentBytes, modulus, modulusBytes);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(exponentBytes);
+        }
+    }
+
+    /// <summary>Public bases and exponents (a verifier's): not padded, so a 128-bit challenge costs 128 bits, not the modulus'.</summary>
+    public BigInteger[] PublicFixedBasePowMany(BigInteger value, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(exponents);
+        BigNumGuards.CheckModPowManyArguments(Enumerable.Repeat(value, exponents.Count).ToArray(), exponents, modulus);
+        byte[] modulusBytes = modulus.ToByteArrayUnsigned();
+        return exponents.Select(exponent => Power(value, exponent.ToByteArrayUnsigned(), modulus, modulusBytes)).ToArray();
+    }
+
+    /// <summary>Public bases and exponents only (a verifier's batch check): not padded, like <see cref="PublicFixedBasePowMany"/>.</summary>
+    public BigInteger PublicProductOfPowers(IReadOnlyList<BigInteger> values, IReadOnlyList<BigInteger> exponents, BigInteger modulus)
+    {
+        BigNumGuards.CheckModPowManyArguments(values, exponents, modulus);
+        byte[] modulusBytes = modulus.ToByteArrayUnsigned();
+        BigInteger product = BigInteger.One;
+        for (int i = 0; i < values.Count; i++)
+        {
+            product = ((IBigNumBackend)this).ModMultiply(product, Power(values[i], exponents[i].ToByteArrayUnsigned(), modulus, modulusBytes), modulus);
+        }
+        return product;
+    }
+
+    private static BigInteger Power(BigInteger value, byte[] exponentBytes, BigInteger modulus, byte[] modulusBytes)
+    {
         // JS BigInt's % keeps the dividend's sign: reduce here so the module only ever sees values in [0, modulus).
         BigInteger reduced = value.Mod(modulus);
-        return new BigInteger(1, JsBigInt.ModPow(reduced.ToByteArrayUnsigned(), exponent.ToByteArrayUnsigned(), modulus.ToByteArrayUnsigned()));
+        return new BigInteger(1, JsBigInt.ModPow(reduced.ToByteArrayUnsigned(), exponentBytes, modulusBytes));
     }
 
     // The prime searches run whole in JS: one exponentiation per candidate, hundreds of candidates per prime; from
