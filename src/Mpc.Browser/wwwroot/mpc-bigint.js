@@ -44,39 +44,45 @@ export function modPowBytes(value, exponent, modulus) {
 
 /**
  * Fixed-window exponentiation over `exponentBits` bits of the exponent (default: its own length, for public exponents),
- * rounded up to whole windows. For a given modulus and exponentBits the sequence of operations is the same for every
- * exponent below 2^exponentBits: WINDOW_BITS squarings, then one multiplication by a table entry, per window, zero
- * windows included. table[0] is 1 + modulus, which is ≡ 1 but as long as the modulus, so a zero window multiplies
- * operands of the same size as any other (with 1 V8 takes its one-digit shortcut and the following % returns at once:
- * the product is already reduced). Still dependent on the exponent: which table entry is read (an index by the window's
- * value: no cache-timing promise), and the time of each BigInt operation, which V8 does not promise constant for
- * operands of one length. `onMultiply(factor)`, for tests, sees the multiplier of every window after the first.
+ * rounded up to whole windows. For a given modulus and exponentBits the sequence of operations, and the length of every
+ * operand, is the same for every exponent below 2^exponentBits and every base: WINDOW_BITS squarings, then one
+ * multiplication by a table entry, per window, zero windows included. Every value is kept as x + modulus·2^64 with x in
+ * [0, modulus) (`lift`), which has exactly bits(modulus) + 64 bits whatever x is: with plain residues the accumulator
+ * stayed 1 through the leading zero windows and a zero window multiplied by 1, and V8 takes one-digit shortcuts there
+ * (and % returns at once when the product is already below the modulus), so the time told the exponent's length.
+ * Still dependent on the exponent: which table entry is read (an index by the window's value: no cache-timing
+ * promise), and the time of each BigInt operation, which V8 does not promise constant for operands of one length.
+ * `onProduct(a, b)`, for tests, sees the operands of every multiplication and squaring of the window loop.
  */
-export function modPowBigInt(value, exponent, modulus, exponentBits = bitLength(exponent), onMultiply = undefined) {
+export function modPowBigInt(value, exponent, modulus, exponentBits = bitLength(exponent), onProduct = undefined) {
   if (modulus <= 1n || exponent < 0n || value < 0n || value >= modulus) {
     throw new RangeError('modPow needs 0 <= value < modulus, modulus > 1 and exponent >= 0');
   }
   if (bitLength(exponent) > exponentBits) {
     throw new RangeError('the exponent is longer than the length it is padded to');
   }
+  const offset = modulus << 64n;
+  const lift = x => x + offset;
+  const multiply = (a, b) => {
+    onProduct?.(a, b);
+    return lift((a * b) % modulus);
+  };
   const size = 1 << WINDOW_BITS;
   const table = new Array(size);
-  table[0] = 1n + modulus;
+  table[0] = lift(1n);
+  const base = lift(value);
   for (let i = 1; i < size; i++) {
-    table[i] = (table[i - 1] * value) % modulus;
+    table[i] = lift((table[i - 1] * base) % modulus);
   }
   const windows = Math.max(1, Math.ceil(exponentBits / WINDOW_BITS));
   const padded = exponent.toString(2).padStart(windows * WINDOW_BITS, '0');
   let result = table[parseInt(padded.slice(0, WINDOW_BITS), 2)];
   for (let i = WINDOW_BITS; i < padded.length; i += WINDOW_BITS) {
     for (let j = 0; j < WINDOW_BITS; j++) {
-      result = (result * result) % modulus;
+      result = multiply(result, result);
     }
-    const factor = table[parseInt(padded.slice(i, i + WINDOW_BITS), 2)];
-    onMultiply?.(factor);
-    result = (result * factor) % modulus;
+    result = multiply(result, table[parseInt(padded.slice(i, i + WINDOW_BITS), 2)]);
   }
-  // One window of zeros leaves table[0] = 1 + modulus unreduced.
   return result % modulus;
 }
 
