@@ -10,12 +10,12 @@ namespace Mpc.Browser;
 /// The browser's big-number backend: modular exponentiation and prime search in the JavaScript engine's native BigInt
 /// (about 8× faster than BouncyCastle interpreted in WebAssembly; docs/benchmarks.md, "Browser"), Paillier decryption
 /// (never needed by the client) from the managed backend. Variable-time, like the managed backend: JS BigInt arithmetic
-/// gives no timing guarantee. What the module does promise: <see cref="ModPow"/> hands it the exponent padded to the
-/// modulus' length, and its fixed window then runs the same squarings and multiplications, on operands of the same
-/// length, for every exponent up to that length (the c3 prover's α, β and masks are secret); an exponent longer than the
-/// modulus (the ring-Pedersen masks γ, δ, m, μ exceed N̂ by up to 384 bits) is padded to whole bytes only, so its byte
-/// length shows. Padding costs a 4096-bit C^α where α has about 256 bits (Node, loaded machine: 4.5 ms to 89 ms).
-/// The public-exponent batch calls are not padded.
+/// gives no timing guarantee. What the module does promise: handed an exponent padded to a public length, its fixed
+/// window runs the same squarings and multiplications, on operands of the same length, for every exponent up to that
+/// length. <see cref="ModPowSecret"/> pads to the secret's range (the c3 prover's α, β and masks); <see cref="ModPow"/>,
+/// told nothing, to the modulus' length (sound but dear: a 256-bit α so padded mod a 4096-bit N² would cost 143 ms in
+/// Node instead of 9); an exponent longer than its padding keeps its own byte length, which shows. The public-exponent
+/// batch calls are not padded.
 /// </summary>
 [SupportedOSPlatform("browser")]
 public sealed class JsBigIntBackend : IBigNumBackend
@@ -50,6 +50,29 @@ public sealed class JsBigIntBackend : IBigNumBackend
         try
         {
             return Power(value, exponentBytes, modulus, modulusBytes);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(exponentBytes);
+        }
+    }
+
+    /// <summary>
+    /// For a secret exponent from a public range (the c3 prover's α, β and masks): padded to that range's length (or
+    /// the exponent's own, should a dishonest caller exceed it) instead of the modulus', so C^α mod N² costs α's 256
+    /// bits, not N²'s 4096.
+    /// </summary>
+    public BigInteger ModPowSecret(BigInteger value, BigInteger exponent, BigInteger modulus, int exponentBits)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(exponent);
+        ArgumentNullException.ThrowIfNull(modulus);
+        BigNumGuards.CheckModPowArguments(exponent, modulus);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(exponentBits);
+        byte[] exponentBytes = BigIntegers.AsUnsignedByteArray(Math.Max((exponentBits + 7) / 8, BigIntegers.GetUnsignedByteLength(exponent)), exponent);
+        try
+        {
+            return Power(value, exponentBytes, modulus, modulus.ToByteArrayUnsigned());
         }
         finally
         {
