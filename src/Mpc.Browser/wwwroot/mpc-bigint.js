@@ -35,7 +35,8 @@ export function bigIntToBytes(value) {
 /**
  * value^exponent mod modulus for unsigned big-endian value in [0, modulus), exponent ≥ 0, odd modulus > 1. The exponent
  * is read over all of its bytes, leading zeros included: the caller pads a secret exponent to a public length
- * (JsBigIntBackend: the modulus' length), and that length, not the exponent's, sets the number of windows.
+ * (JsBigIntBackend: the secret's range for ModPowSecret, the modulus' length for ModPow), and that length, not the
+ * exponent's, sets the number of windows.
  */
 export function modPowBytes(value, exponent, modulus) {
   const exponentBytes = viewOf(exponent);
