@@ -4,9 +4,14 @@
 const WINDOW_BITS = 5;
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
+/** A Uint8Array as it is; a .NET memory view copied out (it is valid only until the imported call returns). */
+function viewOf(bytes) {
+  return typeof bytes.slice === 'function' && !(bytes instanceof Uint8Array) ? bytes.slice() : bytes;
+}
+
 /** Unsigned big-endian bytes (a Uint8Array or a .NET memory view, read before this returns) as a BigInt. */
 export function bytesToBigInt(bytes) {
-  const view = typeof bytes.slice === 'function' && !(bytes instanceof Uint8Array) ? bytes.slice() : bytes;
+  const view = viewOf(bytes);
   let hex = '0x0';
   for (let i = 0; i < view.length; i++) {
     hex += HEX[view[i]];
@@ -27,36 +32,59 @@ export function bigIntToBytes(value) {
   return bytes;
 }
 
-/** value^exponent mod modulus for unsigned big-endian value in [0, modulus), exponent ≥ 0, odd modulus > 1. */
+/**
+ * value^exponent mod modulus for unsigned big-endian value in [0, modulus), exponent ≥ 0, odd modulus > 1. The exponent
+ * is read over all of its bytes, leading zeros included: the caller pads a secret exponent to a public length
+ * (JsBigIntBackend: the secret's range for ModPowSecret, the modulus' length for ModPow), and that length, not the
+ * exponent's, sets the number of windows.
+ */
 export function modPowBytes(value, exponent, modulus) {
-  return bigIntToBytes(modPowBigInt(bytesToBigInt(value), bytesToBigInt(exponent), bytesToBigInt(modulus)));
+  const exponentBytes = viewOf(exponent);
+  return bigIntToBytes(modPowBigInt(bytesToBigInt(value), bytesToBigInt(exponentBytes), bytesToBigInt(modulus), 8 * exponentBytes.length));
 }
 
 /**
- * Fixed-window exponentiation: WINDOW_BITS squarings then one multiplication per window, table[0] = 1 included, so
- * the sequence of operations depends on the exponent's length only, not on its bits (BigInt arithmetic itself makes
- * no timing promise).
+ * Fixed-window exponentiation over `exponentBits` bits of the exponent (default: its own length, for public exponents),
+ * rounded up to whole windows. For a given modulus and exponentBits the sequence of operations, and the length of every
+ * operand, is the same for every exponent below 2^exponentBits and every base: WINDOW_BITS squarings, then one
+ * multiplication by a table entry, per window, zero windows included. Every value is kept as x + modulus·2^64 with x in
+ * [0, modulus) (`lift`), which has exactly bits(modulus) + 64 bits whatever x is: with plain residues the accumulator
+ * stayed 1 through the leading zero windows and a zero window multiplied by 1, and V8 takes one-digit shortcuts there
+ * (and % returns at once when the product is already below the modulus), so the time told the exponent's length.
+ * Still dependent on the exponent: which table entry is read (an index by the window's value: no cache-timing
+ * promise), and the time of each BigInt operation, which V8 does not promise constant for operands of one length.
+ * `onProduct(a, b)`, for tests, sees the operands of every multiplication and squaring of the window loop.
  */
-export function modPowBigInt(value, exponent, modulus) {
+export function modPowBigInt(value, exponent, modulus, exponentBits = bitLength(exponent), onProduct = undefined) {
   if (modulus <= 1n || exponent < 0n || value < 0n || value >= modulus) {
     throw new RangeError('modPow needs 0 <= value < modulus, modulus > 1 and exponent >= 0');
   }
+  if (bitLength(exponent) > exponentBits) {
+    throw new RangeError('the exponent is longer than the length it is padded to');
+  }
+  const offset = modulus << 64n;
+  const lift = x => x + offset;
+  const multiply = (a, b) => {
+    onProduct?.(a, b);
+    return lift((a * b) % modulus);
+  };
   const size = 1 << WINDOW_BITS;
   const table = new Array(size);
-  table[0] = 1n;
+  table[0] = lift(1n);
+  const base = lift(value);
   for (let i = 1; i < size; i++) {
-    table[i] = (table[i - 1] * value) % modulus;
+    table[i] = lift((table[i - 1] * base) % modulus);
   }
-  const bits = exponent.toString(2);
-  const padded = '0'.repeat((WINDOW_BITS - (bits.length % WINDOW_BITS)) % WINDOW_BITS) + bits;
+  const windows = Math.max(1, Math.ceil(exponentBits / WINDOW_BITS));
+  const padded = exponent.toString(2).padStart(windows * WINDOW_BITS, '0');
   let result = table[parseInt(padded.slice(0, WINDOW_BITS), 2)];
   for (let i = WINDOW_BITS; i < padded.length; i += WINDOW_BITS) {
     for (let j = 0; j < WINDOW_BITS; j++) {
-      result = (result * result) % modulus;
+      result = multiply(result, result);
     }
-    result = (result * table[parseInt(padded.slice(i, i + WINDOW_BITS), 2)]) % modulus;
+    result = multiply(result, table[parseInt(padded.slice(i, i + WINDOW_BITS), 2)]);
   }
-  return result;
+  return result % modulus;
 }
 
 // Prime search for the device's ring-Pedersen parameters: the whole search runs here, in native BigInt, because each

@@ -25,4 +25,26 @@ public static class BigNumBackendExtensions
         }
         return backend.ModPow(inverse, exponent.Negate(), modulus);
     }
+
+    /// <summary>
+    /// <see cref="ModPowSigned(IBigNumBackend, BigInteger, BigInteger, BigInteger)"/> for a secret exponent with
+    /// |exponent| &lt; 2^<paramref name="exponentBits"/> (<see cref="IBigNumBackend.ModPowSecret"/>).
+    /// </summary>
+    public static BigInteger ModPowSigned(this IBigNumBackend backend, BigInteger value, BigInteger exponent, BigInteger modulus, int exponentBits)
+    {
+        if (exponent.SignValue >= 0)
+        {
+            return backend.ModPowSecret(value, exponent, modulus, exponentBits);
+        }
+        BigInteger inverse;
+        try
+        {
+            inverse = value.Mod(modulus).ModInverse(modulus);
+        }
+        catch (ArithmeticException)
+        {
+            throw Error.Of(MpcErrorCode.ProofFailed, "A value is not invertible modulo its modulus.");
+        }
+        return backend.ModPowSecret(inverse, exponent.Negate(), modulus, exponentBits);
+    }
 }

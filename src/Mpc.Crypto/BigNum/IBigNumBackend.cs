@@ -22,6 +22,14 @@ public interface IBigNumBackend
     BigInteger ModPow(BigInteger value, BigInteger exponent, BigInteger modulus);
 
     /// <summary>
+    /// <see cref="ModPow"/> for a secret exponent from a public range, below 2^<paramref name="exponentBits"/> when the
+    /// caller is honest: a backend whose running time follows the exponent's length pads it to that many bits rather
+    /// than to the modulus' (the browser's JS BigInt: a 256-bit α raised mod a 4096-bit N² pays for 256 bits, not 4096).
+    /// The default is <see cref="ModPow"/>.
+    /// </summary>
+    BigInteger ModPowSecret(BigInteger value, BigInteger exponent, BigInteger modulus, int exponentBits) => ModPow(value, exponent, modulus);
+
+    /// <summary>
     /// values[i]^exponents[i] mod modulus for every i, against ONE odd modulus &gt; 1, exponents ≥ 0: the proofs' many
     /// exponentiations share one modulus, so its set-up (on OpenSSL one BN_CTX and one Montgomery context) is paid once,
     /// not per power. Same results, guards and timing guarantees as <see cref="ModPow"/> call by call.

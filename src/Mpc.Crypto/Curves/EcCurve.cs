@@ -132,7 +132,8 @@ public sealed class EcCurve
 
     /// <summary>
     /// k·P for a secret scalar k and a validated point P (null: the generator), constant-time through OpenSSL when
-    /// available. For public scalars (verification) plain BouncyCastle arithmetic is fine.
+    /// available; otherwise by a sequence of point operations that does not depend on k (<see cref="ManagedScalarMultiplier"/>).
+    /// For public scalars (verification) plain BouncyCastle arithmetic is fine.
     /// </summary>
     public ECPoint MultiplySecret(ECPoint? point, BigInteger k)
     {

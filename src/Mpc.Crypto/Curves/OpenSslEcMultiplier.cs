@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using CryptographicException = System.Security.Cryptography.CryptographicException;
 using CryptographicOperations = System.Security.Cryptography.CryptographicOperations;
+using RandomNumberGenerator = System.Security.Cryptography.RandomNumberGenerator;
 using Mpc.Crypto.BigNum;
 using Org.BouncyCastle.Math;
 using Org.BouncyCastle.Math.EC;
@@ -10,8 +11,9 @@ namespace Mpc.Crypto.Curves;
 
 /// <summary>
 /// Scalar multiplication. OpenSSL's <c>EC_POINT_mul</c> is constant-time in a secret scalar (a Montgomery ladder,
-/// or nistz256 on P-256) and several times faster than BouncyCastle; BouncyCastle's variable-base wNAF multiplier,
-/// the fallback, is neither. Verification sums (public scalars) use whichever is faster on the curve.
+/// or nistz256 on P-256) and several times faster than BouncyCastle. The fallback, <see cref="ManagedScalarMultiplier"/>,
+/// runs an operation sequence independent of the secret scalar (fixed-point comb; blinded Montgomery ladder) on top of
+/// field arithmetic that promises nothing. Verification sums (public scalars) use whichever is faster on the curve.
 /// </summary>
 internal interface IScalarMultiplier
 {
@@ -24,17 +26,113 @@ internal interface IScalarMultiplier
     ECPoint SumOfTwoMultiplies(EcCurve curve, BigInteger a, ECPoint point, BigInteger b);
 }
 
+/// <summary>
+/// BouncyCastle, for when libcrypto is missing or MPC_BIGNUM_BACKEND=managed, and always in the browser. A secret
+/// scalar times a variable point (k2·R1, x2·Q1, the c3 prover's a·R2, b·R2, the device ECDH) is blinded and run
+/// through a Montgomery ladder (<see cref="Blind"/>, <see cref="MontgomeryLadder"/>); BouncyCastle's own
+/// <c>point.Multiply</c> (wNAF, GLV on secp256k1) does as many doublings as k has bits and an addition per non-zero
+/// digit, so its running time told a server that knows R1 the length of k2 (a Minerva-style lattice attack on the key).
+/// </summary>
 internal sealed class ManagedScalarMultiplier : IScalarMultiplier
 {
+    /// <summary>
+    /// Bits of randomness in the multiple of q added to k (at least this many: the draw is uniform over more than
+    /// 2^64 multiples). Coron's countermeasure; 64 is the size usually recommended against partial-nonce lattices.
+    /// </summary>
+    internal const int BlindingBits = 64;
+
+    // The generator path keeps BouncyCastle's fixed-point comb: its loop runs a number of times fixed by q's length
+    // (not k's), each a lookup that reads every table entry and selects by mask, then one TwicePlus with an entry
+    // that is never the identity (the table is offset). It refuses scalars longer than q, so it is not blinded.
     private readonly Org.BouncyCastle.Math.EC.Multiplier.FixedPointCombMultiplier _comb = new();
+    private readonly Func<ECPoint, BigInteger, ECPoint> _variableBase;
+
+    public ManagedScalarMultiplier()
+        : this(MontgomeryLadder.Multiply)
+    {
+    }
+
+    /// <summary>With the variable-base multiplication replaced, so a test can see the scalar BouncyCastle is handed.</summary>
+    internal ManagedScalarMultiplier(Func<ECPoint, BigInteger, ECPoint> variableBase) => _variableBase = variableBase;
 
     public string Name => "managed";
 
     public ECPoint Multiply(EcCurve curve, ECPoint? point, BigInteger k) =>
-        (point is null ? _comb.Multiply(curve.G, k) : point.Multiply(k)).Normalize();
+        (point is null ? _comb.Multiply(curve.G, k) : _variableBase(point, Blind(curve, k))).Normalize();
+
+    /// <summary>
+    /// k' = k + c·q for k in [1, q-1], with c fresh from the CSPRNG and uniform in [⌈2^(L-1)/q⌉, ⌊2^L/q⌋ - 1],
+    /// L = bits(q) + <see cref="BlindingBits"/> + 1: then 2^(L-1) &lt; k' &lt; 2^L, so every k' has exactly L bits
+    /// whatever k is (a c drawn from a power-of-two range with its top bit forced would not do: q is just below a power
+    /// of two on all three curves, and c·q's length would then depend on c and, at the border, on k). k'·P = k·P
+    /// because q·P is the identity (cofactor 1: every valid point has order q). Only k's last addition touches k; the
+    /// bounds and c are public or random. The upper bits of k' are not all random: on orders close to 2^bits(q)
+    /// (secp256k1, P-384) a 64-bit c leaves k's top bits visible in k' = c·2^bits(q) + (k - c·(2^bits(q) - q)), so the
+    /// ladder's regularity, not the blinding, is what keeps the digits out of the operation sequence; the blinding
+    /// fixes the length and makes every intermediate point differ from call to call.
+    /// </summary>
+    internal static BigInteger Blind(EcCurve curve, BigInteger k)
+    {
+        BigInteger q = curve.Order;
+        int length = q.BitLength + BlindingBits + 1;
+        BigInteger low = BigInteger.One.ShiftLeft(length - 1).Add(q).Subtract(BigInteger.One).Divide(q);
+        BigInteger high = BigInteger.One.ShiftLeft(length).Divide(q).Subtract(BigInteger.One);
+        BigInteger span = high.Subtract(low).Add(BigInteger.One);
+        Span<byte> buffer = stackalloc byte[(span.BitLength + 128 + 7) / 8];
+        try
+        {
+            // 128 extra bits make the reduction's bias negligible, as for every other bounded draw.
+            RandomNumberGenerator.Fill(buffer);
+            BigInteger c = low.Add(new BigInteger(1, buffer).Mod(span));
+            BigInteger blinded = k.Add(c.Multiply(q));
+            if (blinded.BitLength != length)
+            {
+                throw new InvalidOperationException("A blinded scalar fell outside its fixed length; k was not in [1, q-1].");
+            }
+            return blinded;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(buffer);
+        }
+    }
 
     public ECPoint SumOfTwoMultiplies(EcCurve curve, BigInteger a, ECPoint point, BigInteger b) =>
         ECAlgorithms.SumOfTwoMultiplies(curve.G, a, point, b).Normalize();
+}
+
+/// <summary>
+/// The Montgomery ladder, written here because BouncyCastle 2.x dropped its MontgomeryLadderMultiplier. Every bit of k,
+/// whatever its value, costs one point addition and one doubling; the bit only picks which of the two running points
+/// (whose difference is always P) is added to and which is doubled, by array index rather than by branch. So the
+/// sequence of field operations depends on k.BitLength alone, which <see cref="ManagedScalarMultiplier.Blind"/> fixes.
+/// Not promised: BouncyCastle's field arithmetic (its reductions branch on intermediate values), the cache line of the
+/// two-entry array, and the second-highest bit, at which one of the points is still affine (a cheaper addition).
+/// </summary>
+internal static class MontgomeryLadder
+{
+    /// <summary>k·P for k &gt; 0 and a valid point P.</summary>
+    public static ECPoint Multiply(ECPoint point, BigInteger k)
+    {
+        int bits = k.BitLength;
+        byte[] scalar = Org.BouncyCastle.Utilities.BigIntegers.AsUnsignedByteArray((bits + 7) / 8, k);
+        try
+        {
+            ECPoint[] r = [point.Curve.Infinity, point];
+            for (int i = bits - 1; i >= 0; i--)
+            {
+                int bit = (scalar[scalar.Length - 1 - (i >> 3)] >> (i & 7)) & 1;
+                r[1 - bit] = r[1 - bit].Add(r[bit]);
+                r[bit] = r[bit].Twice();
+            }
+            // As BouncyCastle's own multipliers do: a result off the curve (a fault) is never returned.
+            return ECAlgorithms.ValidatePoint(r[0]);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(scalar);
+        }
+    }
 }
 
 internal static class ScalarMultipliers

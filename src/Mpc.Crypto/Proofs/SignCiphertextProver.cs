@@ -44,14 +44,14 @@ internal static class SignCiphertextProver
         BigInteger n = key.N, nSquared = key.NSquared;
         BigInteger nHat = verifierParameters.N, s = verifierParameters.S;
         BigInteger c3 = backend.ModMultiply(
-            backend.ModMultiply(backend.ModPowSigned(encryptedShare, alpha, nSquared), key.GPow(beta), nSquared),
+            backend.ModMultiply(backend.ModPowSigned(encryptedShare, alpha, nSquared, SignCiphertextProofParameters.AlphaBits(curve)), key.GPow(beta), nSquared),
             secrets.RhoPowN,
             nSquared);
 
         byte[] bx = curve.EncodePoint(curve.MultiplySecret(r2, secrets.A));
         byte[] by = curve.EncodePoint(curve.MultiplySecret(r2, secrets.B));
-        BigInteger bigS = backend.ModMultiply(backend.ModPowSigned(s, alpha, nHat), secrets.TPowM, nHat);
-        BigInteger bigT = backend.ModMultiply(backend.ModPowSigned(s, beta, nHat), secrets.TPowMu, nHat);
+        BigInteger bigS = backend.ModMultiply(backend.ModPowSigned(s, alpha, nHat, SignCiphertextProofParameters.AlphaBits(curve)), secrets.TPowM, nHat);
+        BigInteger bigT = backend.ModMultiply(backend.ModPowSigned(s, beta, nHat, SignCiphertextProofParameters.BetaBits(curve)), secrets.TPowMu, nHat);
 
         BigInteger e = SignCiphertextChecks.Challenge(
             curve, n, encryptedShare, c3, r2, x1Point, x2Point, verifierParameters, binding,

@@ -58,17 +58,23 @@ public sealed class SignCiphertextRandomness : IDisposable
         BigInteger rTilde = key.RandomUnit();
         BigInteger rho = key.RandomUnit();
 
+        // Bounds for the secret exponents (ModPowSigned pads to them on a backend that needs it): ±2^bits is closed,
+        // so |a| < 2^(bits+1); |γ| ≤ 2^bits·N̂ < 2^(bits + bits(N̂)).
+        int aBits = SignCiphertextProofParameters.AlphaMaskBits(curve) + 1;
+        int bBits = SignCiphertextProofParameters.BetaMaskBits(curve) + 1;
+        int gammaBits = SignCiphertextProofParameters.ResponseMaskBits + nHat.BitLength;
+        int mBits = SignCiphertextProofParameters.CommitmentMaskBits + nHat.BitLength;
         BigInteger commitmentA = backend.ModMultiply(
-            backend.ModMultiply(backend.ModPowSigned(encryptedShare, a, nSquared), key.GPow(b), nSquared),
+            backend.ModMultiply(backend.ModPowSigned(encryptedShare, a, nSquared, aBits), key.GPow(b), nSquared),
             backend.ModPow(rTilde, n, nSquared),
             nSquared);
         var secrets = new Secrets(
             a, b, gamma, delta, m, mu, rTilde, rho,
             commitmentA,
-            E: Commit(backend, s, a, t, gamma, nHat),
-            F: Commit(backend, s, b, t, delta, nHat),
-            TPowM: backend.ModPowSigned(t, m, nHat),
-            TPowMu: backend.ModPowSigned(t, mu, nHat),
+            E: backend.ModMultiply(backend.ModPowSigned(s, a, nHat, aBits), backend.ModPowSigned(t, gamma, nHat, gammaBits), nHat),
+            F: backend.ModMultiply(backend.ModPowSigned(s, b, nHat, bBits), backend.ModPowSigned(t, delta, nHat, gammaBits), nHat),
+            TPowM: backend.ModPowSigned(t, m, nHat, mBits),
+            TPowMu: backend.ModPowSigned(t, mu, nHat, mBits),
             RhoPowN: backend.ModPow(rho, n, nSquared));
         return new SignCiphertextRandomness(curve.Kind, n, encryptedShare, verifierParameters, secrets);
     }

@@ -50,6 +50,52 @@ public sealed class ScalarMultiplierTests
         Assert.True(curve.SumOfTwoMultiplies(cancelling, p, scalar).IsInfinity);
     }
 
+    [Theory]
+    [MemberData(nameof(CurveTestData.AllCurves), MemberType = typeof(CurveTestData))]
+    public void The_managed_variable_base_multiplication_equals_plain_BouncyCastle_for_edge_and_random_scalars(CurveKind kind)
+    {
+        EcCurve curve = EcCurve.Get(kind);
+        var managed = new ManagedScalarMultiplier();
+        ECPoint point = curve.G.Multiply(curve.RandomScalar()).Normalize();
+        BigInteger[] edgeScalars = [BigInteger.One, BigInteger.Two, curve.Order.Subtract(BigInteger.One), curve.Order.Subtract(BigInteger.Two), curve.HalfOrder];
+        for (int i = 0; i < 16; i++)
+        {
+            BigInteger k = i < edgeScalars.Length ? edgeScalars[i] : curve.RandomScalar();
+            Assert.Equal(point.Multiply(k).Normalize(), managed.Multiply(curve, point, k));
+            Assert.Equal(curve.G.Multiply(k).Normalize(), managed.Multiply(curve, curve.G, k));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CurveTestData.AllCurves), MemberType = typeof(CurveTestData))]
+    public void The_scalar_handed_to_the_variable_base_multiplier_has_one_length_for_every_k_and_is_fresh_each_call(CurveKind kind)
+    {
+        // The server knows everything about k2 but its value, so the multiplication must not reveal k's bit length
+        // (the operation count of a wNAF or ladder) nor repeat its digits from call to call.
+        EcCurve curve = EcCurve.Get(kind);
+        var handed = new List<BigInteger>();
+        var managed = new ManagedScalarMultiplier((p, k) =>
+        {
+            handed.Add(k);
+            return p.Multiply(k);
+        });
+        ECPoint point = curve.G.Multiply(curve.RandomScalar()).Normalize();
+        BigInteger[] scalars = [BigInteger.One, BigInteger.One, curve.Order.Subtract(BigInteger.One), curve.Order.Subtract(BigInteger.One), curve.RandomScalar()];
+        foreach (BigInteger k in scalars)
+        {
+            Assert.Equal(point.Multiply(k).Normalize(), managed.Multiply(curve, point, k));
+        }
+
+        Assert.Equal(scalars.Length, handed.Count);
+        for (int i = 0; i < scalars.Length; i++)
+        {
+            Assert.Equal(scalars[i], handed[i].Mod(curve.Order));
+            Assert.Equal(handed[0].BitLength, handed[i].BitLength);
+        }
+        Assert.NotEqual(handed[0], handed[1]);
+        Assert.NotEqual(handed[2], handed[3]);
+    }
+
     [Fact]
     public void A_zero_scalar_is_refused()
     {
