@@ -56,10 +56,10 @@ public sealed class PaillierPublicKey
 
     /// <summary>(1 + mN)·r^N mod N² for a given r: the form proofs need to recompute.</summary>
     public BigInteger EncryptWithNonce(BigInteger plaintext, BigInteger nonce) =>
-        Backend.ModMultiply(GPow(plaintext), Backend.ModPow(nonce, N, NSquared), NSquared);
+        Backend.ModMultiply(GPow(plaintext), Backend.ModPowPublicExponent(nonce, N, NSquared), NSquared);
 
     /// <summary>Draws r ∈ Z*_N and computes r^N mod N²: the expensive, precomputable part of encryption.</summary>
-    public PaillierRandomness CreateRandomness() => new(N, Backend.ModPow(RandomUnit(), N, NSquared));
+    public PaillierRandomness CreateRandomness() => new(N, Backend.ModPowPublicExponent(RandomUnit(), N, NSquared));
 
     /// <summary>Homomorphic addition: Enc(a)·Enc(b) = Enc(a + b).</summary>
     public BigInteger Add(BigInteger left, BigInteger right) => Backend.ModMultiply(left.Mod(NSquared), right.Mod(NSquared), NSquared);

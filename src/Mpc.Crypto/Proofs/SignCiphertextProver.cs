@@ -62,7 +62,7 @@ internal static class SignCiphertextProver
             z2: secrets.B.Add(e.Multiply(beta)),
             z3: secrets.Gamma.Add(e.Multiply(secrets.M)),
             z4: secrets.Delta.Add(e.Multiply(secrets.Mu)),
-            w: backend.ModMultiply(secrets.RTilde, backend.ModPow(secrets.Rho, e, n), n));
+            w: backend.ModMultiply(secrets.RTilde, backend.ModPowPublicExponent(secrets.Rho, e, n), n));
         return c3;
     }
 }

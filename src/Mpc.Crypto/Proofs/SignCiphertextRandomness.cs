@@ -66,7 +66,7 @@ public sealed class SignCiphertextRandomness : IDisposable
         int mBits = SignCiphertextProofParameters.CommitmentMaskBits + nHat.BitLength;
         BigInteger commitmentA = backend.ModMultiply(
             backend.ModMultiply(backend.ModPowSigned(encryptedShare, a, nSquared, aBits), key.GPow(b), nSquared),
-            backend.ModPow(rTilde, n, nSquared),
+            backend.ModPowPublicExponent(rTilde, n, nSquared),
             nSquared);
         var secrets = new Secrets(
             a, b, gamma, delta, m, mu, rTilde, rho,
@@ -75,7 +75,7 @@ public sealed class SignCiphertextRandomness : IDisposable
             F: backend.ModMultiply(backend.ModPowSigned(s, b, nHat, bBits), backend.ModPowSigned(t, delta, nHat, gammaBits), nHat),
             TPowM: backend.ModPowSigned(t, m, nHat, mBits),
             TPowMu: backend.ModPowSigned(t, mu, nHat, mBits),
-            RhoPowN: backend.ModPow(rho, n, nSquared));
+            RhoPowN: backend.ModPowPublicExponent(rho, n, nSquared));
         return new SignCiphertextRandomness(curve.Kind, n, encryptedShare, verifierParameters, secrets);
     }
 
