@@ -19,9 +19,7 @@ public sealed record MpcAuditEntry(
 {
     internal static MpcAuditEntry From(AuditEntry entry) => new(
         entry.Sequence,
-        entry.TimestampUnixMs is >= MinUnixMs and <= MaxUnixMs
-            ? DateTimeOffset.FromUnixTimeMilliseconds(entry.TimestampUnixMs)
-            : throw new MpcSignerException(MpcErrorReason.MalformedMessage, $"audit entry {entry.Sequence} has a timestamp out of range ({entry.TimestampUnixMs} ms)"),
+        ServerTimestamp.From(entry.TimestampUnixMs, $"audit entry {entry.Sequence}"),
         entry.Event,
         entry.DeviceId,
         entry.Digest.ToByteArray(),
@@ -29,10 +27,6 @@ public sealed record MpcAuditEntry(
         entry.Detail,
         entry.PreviousHash.ToByteArray(),
         entry.Hash.ToByteArray());
-
-    // DateTimeOffset's range in Unix milliseconds (years 1 to 9999).
-    private const long MinUnixMs = -62_135_596_800_000;
-    private const long MaxUnixMs = 253_402_300_799_999;
 }
 
 /// <summary>

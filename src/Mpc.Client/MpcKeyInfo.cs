@@ -21,7 +21,7 @@ public sealed record MpcKeyInfo(
                 info.PublicKeyPem,
                 info.PublicKey.ToByteArray(),
                 info.Status == KeyStatus.Frozen,
-                DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),
+                ServerTimestamp.From(info.CreatedUnixMs, $"the server's record of key {info.KeyId}"),
                 [.. info.CertificateChain.Select(c => System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(c.Span))])
             {
                 Imported = info.Imported,

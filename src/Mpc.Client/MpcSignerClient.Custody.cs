@@ -405,9 +405,9 @@ public sealed record MpcDeviceInfo(
         info.DeviceId,
         info.Kind,
         info.Label,
-        DateTimeOffset.FromUnixTimeMilliseconds(info.CreatedUnixMs),
-        info.RefreshedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(info.RefreshedUnixMs),
-        info.RevokedUnixMs == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(info.RevokedUnixMs),
+        ServerTimestamp.From(info.CreatedUnixMs, $"device {info.DeviceId}"),
+        info.RefreshedUnixMs == 0 ? null : ServerTimestamp.From(info.RefreshedUnixMs, $"device {info.DeviceId}"),
+        info.RevokedUnixMs == 0 ? null : ServerTimestamp.From(info.RevokedUnixMs, $"device {info.DeviceId}"),
         info.MustRefresh,
         Convert.ToHexStringLower(info.ShareId.Span));
 }

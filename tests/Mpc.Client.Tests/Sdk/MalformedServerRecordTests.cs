@@ -6,14 +6,14 @@ using Mpc.Transport.V1;
 namespace Mpc.Client.Tests.Sdk;
 
 /// <summary>
-/// A server (or something on the way) whose answers to GetKey, ListKeys and GetAudit carry values this SDK cannot
+/// A server (or something on the way) whose answers to GetKey, ListKeys, GetAudit and ListDevices carry values this SDK cannot
 /// read: each is a <see cref="MpcSignerException"/> with <see cref="MpcErrorReason.MalformedMessage"/>, as every other
 /// reply that fails a check here, not a CryptographicException or ArgumentOutOfRangeException from deep inside.
 /// </summary>
 [Collection("server")]
 public sealed class MalformedServerRecordTests(ServerFixture server)
 {
-    /// <summary>Puts a certificate that does not parse into every KeyInfo, and a timestamp beyond year 9999 into every audit entry.</summary>
+    /// <summary>Puts a certificate that does not parse into every KeyInfo, and a timestamp no calendar holds into the first audit entry and device.</summary>
     private sealed class LyingWire() : DelegatingHandler(new SocketsHttpHandler())
     {
         private static readonly ByteString NotACertificate = ByteString.CopyFrom(0x30, 0x03, 0x02, 0x01, 0x01);
@@ -27,6 +27,7 @@ public sealed class MalformedServerRecordTests(ServerFixture server)
                 "GetKey" => await GrpcFrames.Edited(response.Content, KeyInfo.Parser, k => k.CertificateChain.Add(NotACertificate), cancellationToken),
                 "ListKeys" => await GrpcFrames.Edited(response.Content, ListKeysResponse.Parser, l => l.Keys[0].CertificateChain.Add(NotACertificate), cancellationToken),
                 "GetAudit" => await GrpcFrames.Edited(response.Content, GetAuditResponse.Parser, a => a.Entries[0].TimestampUnixMs = long.MaxValue, cancellationToken),
+                "ListDevices" => await GrpcFrames.Edited(response.Content, ListDevicesResponse.Parser, l => l.Devices[0].CreatedUnixMs = long.MinValue, cancellationToken),
                 _ => response.Content,
             };
             return response;
@@ -49,9 +50,12 @@ public sealed class MalformedServerRecordTests(ServerFixture server)
         MpcSignerException getKey = await Assert.ThrowsAsync<MpcSignerException>(() => lying.GetKeyAsync(keyId));
         MpcSignerException listKeys = await Assert.ThrowsAsync<MpcSignerException>(() => lying.ListKeysAsync());
         MpcSignerException audit = await Assert.ThrowsAsync<MpcSignerException>(() => lying.GetAuditAsync(keyId));
+        MpcSignerException devices = await Assert.ThrowsAsync<MpcSignerException>(() => lying.ListDevicesAsync(keyId));
 
-        Assert.All(new[] { getKey, listKeys, audit }, e => Assert.Equal(MpcErrorReason.MalformedMessage, e.Reason));
+        Assert.All(new[] { getKey, listKeys, audit, devices }, e => Assert.Equal(MpcErrorReason.MalformedMessage, e.Reason));
         Assert.Equal($"the server's record of key {keyId} does not parse (CryptographicException)", getKey.Message);
         Assert.Equal("audit entry 1 has a timestamp out of range (9223372036854775807 ms)", audit.Message);
+        Assert.StartsWith("device ", devices.Message, StringComparison.Ordinal);
+        Assert.EndsWith(" has a timestamp out of range (-9223372036854775808 ms)", devices.Message, StringComparison.Ordinal);
     }
 }
