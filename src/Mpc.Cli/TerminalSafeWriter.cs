@@ -35,9 +35,25 @@ internal sealed class TerminalSafeWriter(TextWriter inner) : TextWriter
         (char.IsControl(c) && c is not '\n' and not '\t')
         || c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 
-    /// <summary><paramref name="text"/> with every unsafe character (<see cref="IsUnsafe"/>) as '?'.</summary>
-    public static string Clean(string text) =>
-        text.Any(IsUnsafe) ? string.Concat(text.Select(c => IsUnsafe(c) ? '?' : c)) : text;
+    /// <summary>
+    /// <paramref name="text"/> with every unsafe character (<see cref="IsUnsafe"/>) as '?', except a carriage return
+    /// right before a line feed: Windows' line end (Environment.NewLine, e.g. in indented JSON), which moves nothing.
+    /// </summary>
+    public static string Clean(string text)
+    {
+        if (!text.Any(IsUnsafe))
+        {
+            return text;
+        }
+        return string.Create(text.Length, text, static (cleaned, source) =>
+        {
+            for (int i = 0; i < source.Length; i++)
+            {
+                bool lineEnd = source[i] == '\r' && i + 1 < source.Length && source[i + 1] == '\n';
+                cleaned[i] = IsUnsafe(source[i]) && !lineEnd ? '?' : source[i];
+            }
+        });
+    }
 
     public override void Write(char value) => inner.Write(IsUnsafe(value) ? '?' : value);
 
