@@ -127,6 +127,57 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
     }
 
     [ChromiumFact]
+    public async Task A_mistyped_passphrase_does_not_replace_device_parameters_that_lack_its_layer_and_the_right_one_then_does()
+    {
+        await app.Server.StartAsync(app.Origin);
+        string token = await app.Server.TokenAsync("browser-device-migration-typo-user");
+        string server = app.Server.WebAddress.ToString();
+        await using IBrowserContext context = await app.Browser.NewContextAsync();
+        IPage page = await OpenHarness(context, app, output);
+
+        // As before the device record had the passphrase layer: a share sealed under the passphrase, the device
+        // parameters under the profile's key only (the record of a first open without a passphrase, put back).
+        await Evaluate(page, OpenSigner, new[] { server, token });
+        await Evaluate(page, """
+            async () => {
+              const request = indexedDB.open('mpc-signer');
+              const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
+              window.singleLayer = await new Promise(resolve => { const read = db.transaction('device').objectStore('device').get('profile'); read.onsuccess = () => resolve(read.result); });
+              db.close();
+            }
+            """);
+        await Evaluate(page, OpenSigner, new[] { server, token, Passphrase });
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        string keyId = key.GetProperty("keyId").GetString()!;
+        await Evaluate(page, """
+            async () => {
+              const request = indexedDB.open('mpc-signer');
+              const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
+              await new Promise((resolve, reject) => { const tx = db.transaction('device', 'readwrite'); tx.objectStore('device').put(window.singleLayer, 'profile'); tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
+              db.close();
+            }
+            """);
+        string planted = (await Evaluate(page, DumpIndexedDb)).GetRawText();
+
+        // A typo opens nothing and changes nothing.
+        await page.ReloadAsync();
+        string refused = await page.EvaluateAsync<string>("""
+            async ([server, token]) => {
+              const { MpcSigner } = await import('./mpc-signer.js');
+              try { await MpcSigner.open({ server, token, passphrase: 'not the passphrase' }); return 'opened'; } catch (e) { return e.message; }
+            }
+            """, new[] { server, token });
+        Assert.Contains("this passphrase opens none of the stored shares sealed under one (mistyped?); nothing was changed", refused, StringComparison.Ordinal);
+        Assert.Equal(planted, (await Evaluate(page, DumpIndexedDb)).GetRawText());
+
+        // The right one replaces the parameters (as in the test above), and the key opens and signs.
+        await page.ReloadAsync();
+        Assert.True((await Evaluate(page, OpenSigner, new[] { server, token, Passphrase })).GetProperty("created").GetBoolean());
+        Assert.Equal(keyId, Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray()).GetProperty("keyId").GetString());
+        AssertOpensslVerifies(key.GetProperty("publicKeyPem").GetString()!, "after the typo", await Sign(page, keyId, "after the typo"));
+    }
+
+    [ChromiumFact]
     public async Task Records_sealed_at_once_by_the_first_calls_of_a_new_profile_all_open_under_the_one_stored_key()
     {
         await using IBrowserContext context = await app.Browser.NewContextAsync();

@@ -245,11 +245,39 @@ export async function sealDevice(secret, passphrase) {
  * The device parameters, or null when none are stored yet, or when `passphrase` is given but the stored record has
  * no passphrase layer (sealed before it was set, or before this version): a copy of the profile taken meanwhile
  * already holds that trapdoor, so it is not sealed again but replaced by new parameters (the caller makes them).
+ * Replaced only under the passphrase the stored shares already have, though: new parameters sealed under a mistyped
+ * one would refuse the right one at every later open.
  */
 export async function openDevice(passphrase) {
   const record = await run(DEVICE, 'readonly', store => store.get('profile'));
-  if (!record || (passphrase && !record.passphrase)) {
+  if (!record) {
+    return null;
+  }
+  if (passphrase && !record.passphrase) {
+    await requirePassphraseOfStoredShares(passphrase);
     return null;
   }
   return await openLayers('device', 'profile', record, passphrase);
+}
+
+/**
+ * Refuses `passphrase` unless it opens one of the stored shares sealed under a passphrase (each try is one PBKDF2;
+ * shares opened in other sessions may have other passphrases, so every one is tried before refusing). With no such
+ * share there is nothing to check it against: it is this browser's first passphrase.
+ */
+async function requirePassphraseOfStoredShares(passphrase) {
+  const layered = (await run(SHARES, 'readonly', store => store.getAll())).filter(record => record.passphrase);
+  for (const record of layered) {
+    try {
+      (await openLayers('share', record.keyId, record, passphrase)).fill(0);
+      return;
+    } catch (e) {
+      if (!(e instanceof VaultError)) {
+        throw e;
+      }
+    }
+  }
+  if (layered.length > 0) {
+    throw new VaultError('this passphrase opens none of the stored shares sealed under one (mistyped?); nothing was changed');
+  }
 }
