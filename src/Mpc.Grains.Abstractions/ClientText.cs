@@ -17,8 +17,12 @@ public static class ClientText
         return text.Length > MaxEchoedLength ? text[..MaxEchoedLength] + "…" : text;
     }
 
-    /// <summary><paramref name="text"/> with every control character and bidi formatting character (U+202A–U+202E, U+2066–U+2069) replaced by '?'.</summary>
+    /// <summary>
+    /// <paramref name="text"/> with every control character and bidi formatting character (U+061C, U+200E, U+200F,
+    /// U+202A–U+202E, U+2066–U+2069: the set the CLI's TerminalSafeWriter also replaces) replaced by '?'.
+    /// </summary>
     public static string Printable(string? text) => new([.. (text ?? "").Select(c => IsHidden(c) ? '?' : c)]);
 
-    private static bool IsHidden(char c) => char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069';
+    private static bool IsHidden(char c) =>
+        char.IsControl(c) || c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 }
