@@ -100,7 +100,7 @@ public sealed class EncryptedDlogProof
         return new EncryptedDlogProof(
             bigS, bigA, bigY, bigD,
             z1: alpha.Add(e.Multiply(x)),
-            z2: backend.ModMultiply(r, backend.ModPow(nonce, e, n0), n0),
+            z2: backend.ModMultiply(r, backend.ModPowPublicExponent(nonce, e, n0), n0),
             z3: gamma.Add(e.Multiply(mu)));
     }
 
@@ -162,11 +162,11 @@ public sealed class EncryptedDlogProof
         // The three equalities are independent: all cores; the first failing one in order is reported.
         int failed = ProofParallel.FirstFailure(3, i => i switch
         {
-            0 => backend.ModMultiply(key.GPow(Z1), backend.ModPow(Z2, n0, n0Squared), n0Squared)
-                .Equals(backend.ModMultiply(A, backend.ModPow(ciphertext, e, n0Squared), n0Squared)),
+            0 => backend.ModMultiply(key.GPow(Z1), backend.ModPowPublicExponent(Z2, n0, n0Squared), n0Squared)
+                .Equals(backend.ModMultiply(A, backend.ModPowPublicExponent(ciphertext, e, n0Squared), n0Squared)),
             1 => curve.MultiplyBase(Z1).Equals(bigY.Add(X.Multiply(e)).Normalize()),
             _ => verifierSecret is null
-                ? Commit(backend, s, Z1, t, Z3, nHat).Equals(backend.ModMultiply(D, backend.ModPow(S, e, nHat), nHat))
+                ? Commit(backend, s, Z1, t, Z3, nHat).Equals(backend.ModMultiply(D, backend.ModPowPublicExponent(S, e, nHat), nHat))
                 : RingPedersenHoldsModOwnPrime(verifierSecret, e),
         });
         switch (failed)

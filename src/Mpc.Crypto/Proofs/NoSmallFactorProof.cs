@@ -185,10 +185,10 @@ public sealed class NoSmallFactorProof
         // first failing one in order is reported, as a sequential check would.
         return ProofParallel.FirstFailure(3, i => i switch
         {
-            0 => Commit(backend, s, Z1, t, W1, nHat).Equals(backend.ModMultiply(A, backend.ModPow(P, e, nHat), nHat)),
-            1 => Commit(backend, s, Z2, t, W2, nHat).Equals(backend.ModMultiply(B, backend.ModPow(Q, e, nHat), nHat)),
+            0 => Commit(backend, s, Z1, t, W1, nHat).Equals(backend.ModMultiply(A, backend.ModPowPublicExponent(P, e, nHat), nHat)),
+            1 => Commit(backend, s, Z2, t, W2, nHat).Equals(backend.ModMultiply(B, backend.ModPowPublicExponent(Q, e, nHat), nHat)),
             _ => Commit(backend, Q, Z1, t, V, nHat).Equals(
-                backend.ModMultiply(T, backend.ModPow(Commit(backend, s, n0, t, Sigma, nHat), e, nHat), nHat)),
+                backend.ModMultiply(T, backend.ModPowPublicExponent(Commit(backend, s, n0, t, Sigma, nHat), e, nHat), nHat)),
         });
     }
 
