@@ -1,4 +1,5 @@
 using System.Text;
+using Mpc.Text;
 
 namespace Mpc.Cli;
 
@@ -31,9 +32,7 @@ internal sealed class TerminalSafeWriter(TextWriter inner) : TextWriter
     }
 
     /// <summary>True for a character that must not reach a terminal as it is.</summary>
-    public static bool IsUnsafe(char c) =>
-        (char.IsControl(c) && c is not '\n' and not '\t')
-        || c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+    public static bool IsUnsafe(char c) => c is not '\n' and not '\t' && HiddenCharacters.IsHidden(c);
 
     /// <summary>
     /// <paramref name="text"/> with every unsafe character (<see cref="IsUnsafe"/>) as '?', except a carriage return

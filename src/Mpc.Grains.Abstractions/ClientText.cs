@@ -1,3 +1,5 @@
+using Mpc.Text;
+
 namespace Mpc.Grains.Abstractions;
 
 /// <summary>
@@ -19,10 +21,8 @@ public static class ClientText
 
     /// <summary>
     /// <paramref name="text"/> with every control character and bidi formatting character (U+061C, U+200E, U+200F,
-    /// U+202A–U+202E, U+2066–U+2069: the set the CLI's TerminalSafeWriter also replaces) replaced by '?'.
+    /// U+202A–U+202E, U+2066–U+2069: <see cref="HiddenCharacters"/>, which the CLI's TerminalSafeWriter also uses) replaced by '?'.
     /// </summary>
-    public static string Printable(string? text) => new([.. (text ?? "").Select(c => IsHidden(c) ? '?' : c)]);
+    public static string Printable(string? text) => new([.. (text ?? "").Select(c => HiddenCharacters.IsHidden(c) ? '?' : c)]);
 
-    private static bool IsHidden(char c) =>
-        char.IsControl(c) || c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 }
