@@ -30,7 +30,7 @@ internal sealed class CadesSignedData
     /// <param name="subjectPublicKeyInfo">The signing key's public key; the first certificate must be for it.</param>
     /// <param name="chain">DER certificates, the signer's first, then its issuers.</param>
     /// <param name="signingTime">The signing-time attribute (whole seconds).</param>
-    /// <exception cref="MpcSignerException"><see cref="MpcErrorReason.DocumentSignature"/>: no certificate, one that does not parse, or one for another key.</exception>
+    /// <exception cref="MpcSignerException"><see cref="MpcErrorReason.DocumentSignature"/>: no certificate, one that does not parse, one for another key, or one not valid at <paramref name="signingTime"/>.</exception>
     public CadesSignedData(ReadOnlySpan<byte> document, HashAlgorithmName digest, ReadOnlySpan<byte> subjectPublicKeyInfo, IReadOnlyList<byte[]> chain, DateTimeOffset signingTime)
     {
         ArgumentNullException.ThrowIfNull(chain);
@@ -52,6 +52,10 @@ internal sealed class CadesSignedData
         {
             throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The certificate {_signer.SubjectText} is not for this key: its public key differs.");
         }
+        // Every verifier refuses a signing time outside the certificate's validity, and signing-certificate-v2 would
+        // commit the signature to it for good: a stale certificate (the server returns the stored chain, and could
+        // return an older one for the same key) is refused before the key signs anything.
+        _signer.RequireValidAt(signingTime);
 
         byte[] messageDigest = CryptographicOperations.HashData(digest, document);
         var attributes = new AsnWriter(AsnEncodingRules.DER);
@@ -160,7 +164,9 @@ internal sealed class CadesSignedData
     }
 
     /// <summary>The fields of the signer's certificate the CMS names: issuer, serial number, subject and public key, read from its DER.</summary>
-    private sealed record SignerCertificate(ReadOnlyMemory<byte> Issuer, ReadOnlyMemory<byte> SerialNumber, ReadOnlyMemory<byte> Subject, ReadOnlyMemory<byte> SubjectPublicKeyInfo)
+    private sealed record SignerCertificate(
+        ReadOnlyMemory<byte> Issuer, ReadOnlyMemory<byte> SerialNumber, DateTimeOffset NotBefore, DateTimeOffset NotAfter,
+        ReadOnlyMemory<byte> Subject, ReadOnlyMemory<byte> SubjectPublicKeyInfo)
     {
         private static readonly Asn1Tag Version = new(TagClass.ContextSpecific, 0, isConstructed: true);
 
@@ -179,16 +185,41 @@ internal sealed class CadesSignedData
                 ReadOnlyMemory<byte> serial = tbs.ReadIntegerBytes();
                 tbs.ReadEncodedValue(); // signature algorithm
                 ReadOnlyMemory<byte> issuer = tbs.ReadEncodedValue();
-                tbs.ReadEncodedValue(); // validity
+                AsnReader validity = tbs.ReadSequence();
+                DateTimeOffset notBefore = ReadTime(validity), notAfter = ReadTime(validity);
+                validity.ThrowIfNotEmpty();
                 ReadOnlyMemory<byte> subject = tbs.ReadEncodedValue();
                 ReadOnlyMemory<byte> subjectPublicKeyInfo = tbs.ReadEncodedValue();
-                return new SignerCertificate(issuer, serial, subject, subjectPublicKeyInfo);
+                return new SignerCertificate(issuer, serial, notBefore, notAfter, subject, subjectPublicKeyInfo);
             }
             catch (AsnContentException e)
             {
                 throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signer's certificate is not a DER X.509 certificate.", e);
             }
         }
+
+        /// <summary>Refuses a signing time (as written: whole seconds) outside [notBefore, notAfter] (RFC 5280 §4.1.2.5).</summary>
+        public void RequireValidAt(DateTimeOffset signingTime)
+        {
+            DateTimeOffset utc = signingTime.ToUniversalTime();
+            DateTimeOffset written = new(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+            if (written < NotBefore)
+            {
+                throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                    $"The certificate {SubjectText} is not valid yet (from {NotBefore:u}); a signature made at {written:u} would not verify.");
+            }
+            if (written > NotAfter)
+            {
+                throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                    $"The certificate {SubjectText} expired at {NotAfter:u}; a signature made at {written:u} would not verify: store or pass a current certificate.");
+            }
+        }
+
+        /// <summary>UTCTime (years 1950 to 2049) or GeneralizedTime, as RFC 5280 allows in a validity.</summary>
+        private static DateTimeOffset ReadTime(AsnReader validity) =>
+            validity.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime)
+                ? validity.ReadUtcTime(twoDigitYearMax: 2049)
+                : validity.ReadGeneralizedTime();
 
         /// <summary>The subject as text for messages ("CN=..."), or a placeholder where the platform cannot format names (browser WebAssembly).</summary>
         public string SubjectText

@@ -136,6 +136,43 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public void A_certificate_outside_its_validity_at_the_signing_time_is_refused_before_anything_is_signed()
+    {
+        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=Carol", key, HashAlgorithmName.SHA256);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 expired = request.CreateSelfSigned(now.AddDays(-30), now.AddDays(-1));
+        using X509Certificate2 future = request.CreateSelfSigned(now.AddDays(1), now.AddDays(30));
+        // After 2049 X.509 writes GeneralizedTime: read as well as UTCTime.
+        using X509Certificate2 longLived = request.CreateSelfSigned(now.AddDays(-1), new DateTimeOffset(2060, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        byte[] document = "terms"u8.ToArray();
+
+        var late = Assert.Throws<MpcSignerException>(() => CadesSignature.Sign(document, key, [expired]));
+        Assert.Equal(MpcErrorReason.DocumentSignature, late.Reason);
+        Assert.StartsWith($"The certificate CN=Carol expired at {expired.NotAfter.ToUniversalTime():u}; a signature made at ", late.Message, StringComparison.Ordinal);
+        var early = Assert.Throws<MpcSignerException>(() => CadesSignature.Sign(document, key, [future]));
+        Assert.StartsWith($"The certificate CN=Carol is not valid yet (from {future.NotBefore.ToUniversalTime():u})", early.Message, StringComparison.Ordinal);
+        // The bounds are inclusive, at the whole second the signing-time attribute records.
+        Assert.NotNull(CadesSignature.Verify(document, CadesSignature.Sign(document, key, [expired], expired.NotAfter.AddMilliseconds(999))));
+        Assert.NotNull(CadesSignature.Verify(document, CadesSignature.Sign(document, key, [longLived]), [longLived]));
+    }
+
+    [Fact]
+    public async Task An_expired_certificate_the_server_returns_as_the_keys_chain_is_refused()
+    {
+        using MpcSignerClient client = server.Client("cms-expired");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        // A certificate that really was this key's, once: what a server could hand back instead of the current one.
+        using X509Certificate2 old = await client.CreateSelfSignedCertificateAsync(
+            key, new X500DistinguishedName("CN=Alice, T=Former Director"), DateTimeOffset.UtcNow.AddDays(-400), DateTimeOffset.UtcNow.AddDays(-35));
+
+        var refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.SignCmsAsync(key, "terms"u8.ToArray()));
+
+        Assert.Equal(MpcErrorReason.DocumentSignature, refused.Reason);
+        Assert.StartsWith("The certificate CN=Alice, T=Former Director expired at ", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SetCertificateChain_refuses_another_keys_certificate_and_garbage_and_keeps_the_stored_chain()
     {
         using MpcSignerClient client = server.Client("cms-chain");
