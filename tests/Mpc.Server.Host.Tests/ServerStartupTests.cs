@@ -118,6 +118,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
             ["Mpc__Cluster__Mode"] = "redis",
             ["Mpc__Cluster__RedisConnectionString"] = $"127.0.0.1:{closed},password=not-in-the-message",
             ["Mpc__Cluster__ClusterId"] = "unreachable",
+            [ClusterOptions.PlainSiloTrafficSetting] = "true",
         }, "--urls", "http://127.0.0.1:0", "--data", FreshData);
 
         Assert.Equal(69, result.ExitCode);
@@ -139,6 +140,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
             ["Mpc__Cluster__Mode"] = "redis",
             ["Mpc__Cluster__RedisConnectionString"] = redis.ConnectionString,
             ["Mpc__Cluster__ClusterId"] = "not-durable",
+            [ClusterOptions.PlainSiloTrafficSetting] = "true",
         };
 
         ProcessResult refused = ProcessRunner.Server(cluster, "--urls", "http://127.0.0.1:0", "--data", FreshData);
@@ -151,7 +153,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
             SingleLine(refused.Stderr));
 
         using var accepted = new SiloProcess("accepted", FreshData, Path.Combine(_root.Path, "kek"), redis.ConnectionString, "not-durable",
-            new Dictionary<string, string> { ["Mpc__Cluster__AllowNonDurableRedis"] = "true" });
+            PlainSiloTraffic.Environment, new Dictionary<string, string> { ["Mpc__Cluster__AllowNonDurableRedis"] = "true" });
         await accepted.StartAsync();
         Assert.True(await accepted.IsServingAsync());
     }
