@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Mpc.Server;
 
 namespace Mpc.Server.Tests.Configuration;
@@ -164,6 +166,35 @@ public sealed class SiloTlsTests : IDisposable
 
         SiloTlsFiles serverOnly = _ca.Issue("server-only", clientAuthentication: false);
         Assert.Contains("does not allow both serverAuth and clientAuth", Assert.Single(LoadRefused(serverOnly).Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plain_silo_traffic_is_one_start_up_warning_and_tls_is_none()
+    {
+        // Building checks that Redis is durable (RedisDurabilityCheck), so a real one answers.
+        using var redis = new RedisProcess(Directory.CreateDirectory(_root.File("redis")).FullName);
+        await redis.StartAsync();
+        try
+        {
+            Assert.Single(await StartupWarningsAsync(redis, cluster => cluster.PlainSiloTraffic = true), w => w.Contains(ClusterOptions.PlainSiloTrafficSetting, StringComparison.Ordinal));
+            Assert.DoesNotContain(await StartupWarningsAsync(redis, _ca.Issue("silo").ApplyTo), w => w.Contains(ClusterOptions.PlainSiloTrafficSetting, StringComparison.Ordinal));
+        }
+        finally
+        {
+            await redis.StopAsync();
+        }
+    }
+
+    private async Task<string[]> StartupWarningsAsync(RedisProcess redis, Action<ClusterOptions> siloTraffic)
+    {
+        var warnings = new CapturedWarnings();
+        var options = new MpcServerOptions { DataDirectory = _root.File($"data-{Guid.NewGuid():N}"), Urls = "http://127.0.0.1:0", Quiet = true };
+        options.Cluster.Mode = ClusterOptions.Redis;
+        options.Cluster.RedisConnectionString = redis.ConnectionString;
+        options.Cluster.SiloPort = 1;
+        siloTraffic(options.Cluster);
+        await using WebApplication app = MpcServerHost.Build(options, configureSilo: silo => silo.Services.AddSingleton(warnings.Provider()));
+        return [.. warnings.Containing("")];
     }
 
     private static SiloTls Load(SiloTlsFiles files) => SiloTls.Load(Options(files), TimeProvider.System);
