@@ -170,10 +170,26 @@ public sealed class SiloTls : IDisposable
     /// <summary>The certificate with the key of <paramref name="keyPath"/>, or null with a problem that names the file and never the key.</summary>
     private static X509Certificate2? WithKey(X509Certificate2 certificate, string keyPath, List<string> problems)
     {
-        if (ReadText(ClusterTlsOptions.KeyPathSetting, keyPath, problems) is not { } pem)
+        // Bytes and chars, not a string: both copies of the key's text are wiped once the key is imported.
+        if (ReadFile(ClusterTlsOptions.KeyPathSetting, keyPath, problems) is not { } file)
         {
             return null;
         }
+        char[] pem = [];
+        try
+        {
+            pem = System.Text.Encoding.UTF8.GetChars(file);
+            return WithKey(certificate, pem, keyPath, problems);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(file);
+            CryptographicOperations.ZeroMemory(System.Runtime.InteropServices.MemoryMarshal.AsBytes(pem.AsSpan()));
+        }
+    }
+
+    private static X509Certificate2? WithKey(X509Certificate2 certificate, ReadOnlySpan<char> pem, string keyPath, List<string> problems)
+    {
         try
         {
             return certificate.GetKeyAlgorithm() switch
@@ -183,14 +199,10 @@ public sealed class SiloTls : IDisposable
                 string other => Refuse($"setting {ClusterTlsOptions.CertificatePathSetting} holds a certificate for a key type this server cannot use ({other}); use an EC or RSA key"),
             };
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
-            // ImportFromPem: no key PEM of the type (or an encrypted one); CopyWithPrivateKey: a key that is not the certificate's.
-            return Refuse($"setting {ClusterTlsOptions.KeyPathSetting}='{keyPath}' holds no unencrypted PEM private key " +
-                $"(PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY) of the certificate in {ClusterTlsOptions.CertificatePathSetting}");
-        }
-        catch (CryptographicException)
-        {
+            // ImportFromPem: no key PEM of the type, or an encrypted one; CopyWithPrivateKey: a key that is not the
+            // certificate's. The parser's own message is not repeated: it may quote the file.
             return Refuse($"setting {ClusterTlsOptions.KeyPathSetting}='{keyPath}' holds no unencrypted PEM private key " +
                 $"(PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY) of the certificate in {ClusterTlsOptions.CertificatePathSetting}");
         }
@@ -202,14 +214,14 @@ public sealed class SiloTls : IDisposable
         }
     }
 
-    private static X509Certificate2 WithEcdsaKey(X509Certificate2 certificate, string pem)
+    private static X509Certificate2 WithEcdsaKey(X509Certificate2 certificate, ReadOnlySpan<char> pem)
     {
         using ECDsa key = ECDsa.Create();
         key.ImportFromPem(pem);
         return certificate.CopyWithPrivateKey(key);
     }
 
-    private static X509Certificate2 WithRsaKey(X509Certificate2 certificate, string pem)
+    private static X509Certificate2 WithRsaKey(X509Certificate2 certificate, ReadOnlySpan<char> pem)
     {
         using RSA key = RSA.Create();
         key.ImportFromPem(pem);
@@ -247,11 +259,14 @@ public sealed class SiloTls : IDisposable
     private static bool Allows(X509EnhancedKeyUsageExtension usage, string purpose) =>
         usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == purpose);
 
-    private static string? ReadText(string setting, string path, List<string> problems)
+    private static string? ReadText(string setting, string path, List<string> problems) =>
+        ReadFile(setting, path, problems) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
+
+    private static byte[]? ReadFile(string setting, string path, List<string> problems)
     {
         try
         {
-            return File.ReadAllText(path);
+            return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
