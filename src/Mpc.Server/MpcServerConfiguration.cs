@@ -122,6 +122,18 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
             o => o.Cluster.AdvertisedIPAddress, o => string.IsNullOrEmpty(o.Cluster.AdvertisedIPAddress) || IPAddress.TryParse(o.Cluster.AdvertisedIPAddress, out _)),
         new("Cluster:SiloPort", "a port from 1 to 65535, or unset",
             o => o.Cluster.SiloPort, o => o.Cluster.SiloPort is null or (>= 1 and <= 65535)),
+        // Silo-to-silo traffic carries import seed shares and refresh factors: in Redis mode it is TLS, or plain on the operator's word.
+        new("Cluster:Tls:CertificatePath",
+            $"mutual TLS between silos in redis mode ({ClusterTlsOptions.CertificatePathSetting}, {ClusterTlsOptions.KeyPathSetting} and " +
+            $"{ClusterTlsOptions.CaPathSetting}; docs/operations.md, TLS), or {ClusterOptions.PlainSiloTrafficSetting}=true when the silo port is on a " +
+            "private network only the signer pods reach",
+            o => o.Cluster.Tls.CertificatePath, o => !o.Cluster.IsRedis || o.Cluster.Tls.IsAnySet || o.Cluster.PlainSiloTraffic),
+        TlsFile("Cluster:Tls:CertificatePath", "this silo's PEM certificate", o => o.Cluster.Tls.CertificatePath),
+        TlsFile("Cluster:Tls:KeyPath", "the PEM private key of that certificate", o => o.Cluster.Tls.KeyPath),
+        TlsFile("Cluster:Tls:CaPath", "the PEM CA certificate(s) that every silo's certificate chains to", o => o.Cluster.Tls.CaPath),
+        new("Cluster:PlainSiloTraffic",
+            $"false (or unset) while {ClusterTlsOptions.CertificatePathSetting}, {ClusterTlsOptions.KeyPathSetting} and {ClusterTlsOptions.CaPathSetting} are set: silo traffic is then TLS",
+            o => o.Cluster.PlainSiloTraffic ? "true" : "false", o => !(o.Cluster.PlainSiloTraffic && o.Cluster.Tls.IsAnySet)),
         new("KeyEncryption:Provider", $"{KeyEncryptionOptions.FileProvider} or {KeyEncryptionOptions.Pkcs11Provider}",
             o => o.KeyEncryption.Provider, o => o.KeyEncryption.Provider is KeyEncryptionOptions.FileProvider or KeyEncryptionOptions.Pkcs11Provider),
         new("KeyEncryption:Pkcs11:KeyLabel", "a non-empty label",
@@ -208,6 +220,12 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
     private static Rule Duration(string path, Func<MpcServerOptions, TimeSpan> value, TimeSpan maximum) =>
         new(path, $"a duration above 00:00:00 and at most {maximum.ToString("c", CultureInfo.InvariantCulture)}",
             o => value(o), o => value(o) > TimeSpan.Zero && value(o) <= maximum);
+
+    /// <summary>One of the three silo TLS files: set when either of the others is (half a TLS set-up is no TLS).</summary>
+    private static Rule TlsFile(string path, string what, Func<MpcServerOptions, string?> value) =>
+        new(path,
+            $"{what}, set together with the other two of {ClusterTlsOptions.CertificatePathSetting}, {ClusterTlsOptions.KeyPathSetting} and {ClusterTlsOptions.CaPathSetting}",
+            o => value(o), o => !string.IsNullOrEmpty(value(o)) || !o.Cluster.Tls.IsAnySet);
 
     /// <summary>A duration where zero is allowed (and means <paramref name="zeroMeans"/>, when given).</summary>
     private static Rule DurationFromZero(string path, Func<MpcServerOptions, TimeSpan> value, TimeSpan maximum, string? zeroMeans = null) =>

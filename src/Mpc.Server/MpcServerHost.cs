@@ -77,20 +77,28 @@ public static class MpcServerHost
         // Embedded grain files belong to one process. Redis-mode silos keep no state there and may share it
         // (compose shares the development token key that way), so they take no lock.
         DataDirectoryLock? dataLock = options.Cluster.IsRedis ? null : DataDirectoryLock.Acquire(dataDirectory);
+        SiloTls? siloTls = null;
         try
         {
             // After the lock: starting the same server twice names the other server, not just its port.
             ListenUrls.EnsureAvailable(options.Urls);
-            WebApplication app = Compose(builder, options, bigNum, dataDirectory, configureSilo, dataLock);
+            // Before the silo is configured: a certificate Orleans would refuse only once the silo starts is one line here.
+            siloTls = options.Cluster.IsRedis && options.Cluster.Tls.IsSet ? SiloTls.Load(options.Cluster.Tls, TimeProvider.System) : null;
+            WebApplication app = Compose(builder, options, bigNum, dataDirectory, configureSilo, dataLock, siloTls);
+            // Resolved once so that the container owns them: disposing the app releases the lock and the TLS key.
             if (dataLock is not null)
             {
-                // Resolved once so that the container owns it: disposing the app releases the lock.
                 _ = app.Services.GetRequiredService<DataDirectoryLock>();
+            }
+            if (siloTls is not null)
+            {
+                _ = app.Services.GetRequiredService<SiloTls>();
             }
             return app;
         }
         catch
         {
+            siloTls?.Dispose();
             dataLock?.Dispose();
             throw;
         }
@@ -98,7 +106,7 @@ public static class MpcServerHost
 
     private static WebApplication Compose(
         WebApplicationBuilder builder, MpcServerOptions options, ServerBigNumBackend bigNum, string dataDirectory,
-        Action<ISiloBuilder>? configureSilo, DataDirectoryLock? dataLock)
+        Action<ISiloBuilder>? configureSilo, DataDirectoryLock? dataLock, SiloTls? siloTls)
     {
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
@@ -121,6 +129,10 @@ public static class MpcServerHost
         {
             builder.Services.AddSingleton(_ => dataLock);
         }
+        if (siloTls is not null)
+        {
+            builder.Services.AddSingleton(_ => siloTls);
+        }
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<SignerMetrics>();
@@ -138,7 +150,7 @@ public static class MpcServerHost
 
         builder.UseOrleans(silo =>
         {
-            SiloSetup.Configure(silo, options.Cluster, dataDirectory);
+            SiloSetup.Configure(silo, options.Cluster, dataDirectory, siloTls);
             configureSilo?.Invoke(silo);
         });
 
@@ -159,6 +171,7 @@ public static class MpcServerHost
         LogBigNumBackend(startupLogger, bigNum);
         LogPlainHttpBeyondLoopback(startupLogger, listenUrls);
         AuthenticationSetup.LogStartupWarnings(startupLogger, options);
+        LogPlainSiloTraffic(startupLogger, options.Cluster, siloTls);
         if (options.Cluster.IsRedis)
         {
             // Before the silo runs, and as one line: the silo writes freezes to this Redis.
@@ -199,6 +212,20 @@ public static class MpcServerHost
             logger.LogWarning(
                 "Listening on plain http beyond loopback ({Urls}): {Setting}=true says a TLS-terminating proxy is the only way in; without one, tokens and key material cross the network in clear",
                 string.Join(", ", plain), MpcServerOptions.PlainHttpBehindTlsProxySetting);
+        }
+    }
+
+    /// <summary>
+    /// The validator let Redis mode without silo TLS through only on the operator's word (PlainSiloTraffic): a warning,
+    /// shown even with Quiet, so that a private network that is not in fact private can be noticed in the log.
+    /// </summary>
+    private static void LogPlainSiloTraffic(ILogger logger, ClusterOptions cluster, SiloTls? siloTls)
+    {
+        if (cluster.IsRedis && siloTls is null)
+        {
+            logger.LogWarning(
+                "Silo-to-silo traffic on port {Port} is plain TCP: {Setting}=true says only the signer pods reach it; without that, import seed shares and refresh factors cross the network in clear",
+                cluster.SiloPort ?? ClusterOptions.DefaultRedisSiloPort, ClusterOptions.PlainSiloTrafficSetting);
         }
     }
 

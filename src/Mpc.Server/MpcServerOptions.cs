@@ -108,6 +108,9 @@ public sealed class ClusterOptions
     public const string Embedded = "embedded";
     public const string Redis = "redis";
 
+    /// <summary>The silo port in Redis mode when <see cref="SiloPort"/> is unset.</summary>
+    public const int DefaultRedisSiloPort = 11111;
+
     /// <summary>"embedded" (default) or "redis".</summary>
     public string Mode { get; set; } = Embedded;
 
@@ -122,10 +125,23 @@ public sealed class ClusterOptions
     public string? AdvertisedIPAddress { get; set; }
 
     /// <summary>
-    /// Silo-to-silo port (plain TCP, no TLS: keep it on a private network); null: 11111 in Redis mode, a free port in
-    /// embedded mode. There is no gateway port: the silo runs without an Orleans gateway.
+    /// Silo-to-silo port (mutual TLS with <see cref="Tls"/>, else plain TCP on <see cref="PlainSiloTraffic"/>); null:
+    /// 11111 in Redis mode, a free port in embedded mode. There is no gateway port: the silo runs without an Orleans gateway.
     /// </summary>
     public int? SiloPort { get; set; }
+
+    /// <summary>Mutual TLS on the silo port (Redis mode): this silo's certificate and key, and the CA its peers' certificates chain to.</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
+    public const string PlainSiloTrafficSetting = "Mpc__Cluster__PlainSiloTraffic";
+
+    /// <summary>
+    /// The operator's word that the silo port is on a private network only the signer pods reach (a NetworkPolicy, a
+    /// mesh with mTLS). Off, Redis mode without <see cref="Tls"/> is refused at start-up: grain calls between silos carry
+    /// import seed shares and refresh factors. On, the silo starts without TLS and logs one warning. Embedded mode (one
+    /// silo on loopback, no silo-to-silo traffic) needs neither.
+    /// </summary>
+    public bool PlainSiloTraffic { get; set; }
 
     public const string AllowNonDurableRedisSetting = "Mpc__Cluster__AllowNonDurableRedis";
 
@@ -136,6 +152,32 @@ public sealed class ClusterOptions
     public bool AllowNonDurableRedis { get; set; }
 
     public bool IsRedis => string.Equals(Mode, Redis, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// Mutual TLS between silos: every silo presents <see cref="CertificatePath"/> and accepts a peer only if the peer's
+/// certificate chains to a CA of <see cref="CaPath"/> (those CAs alone, never the system's roots). All three or none.
+/// </summary>
+public sealed class ClusterTlsOptions
+{
+    public const string CertificatePathSetting = "Mpc__Cluster__Tls__CertificatePath";
+    public const string KeyPathSetting = "Mpc__Cluster__Tls__KeyPath";
+    public const string CaPathSetting = "Mpc__Cluster__Tls__CaPath";
+
+    /// <summary>This silo's certificate (PEM; the first certificate in the file), usable for both TLS server and client authentication.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The certificate's private key (PEM, unencrypted: PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY).</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>The CA certificate(s) (PEM) that issue silo certificates; during a CA rotation, the old and the new one.</summary>
+    public string? CaPath { get; set; }
+
+    /// <summary>Whether any of the three is set.</summary>
+    public bool IsAnySet => !string.IsNullOrEmpty(CertificatePath) || !string.IsNullOrEmpty(KeyPath) || !string.IsNullOrEmpty(CaPath);
+
+    /// <summary>Whether all three are set.</summary>
+    public bool IsSet => !string.IsNullOrEmpty(CertificatePath) && !string.IsNullOrEmpty(KeyPath) && !string.IsNullOrEmpty(CaPath);
 }
 
 /// <summary>

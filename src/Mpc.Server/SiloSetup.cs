@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Mpc.Grains;
 using Mpc.Grains.Storage;
 using Orleans.Configuration;
+using Orleans.Hosting;
 using StackExchange.Redis;
 
 namespace Mpc.Server;
@@ -17,7 +18,8 @@ internal static class SiloSetup
     /// <summary>Orleans' value for "no gateway" (<see cref="EndpointOptions.GatewayPort"/>).</summary>
     private const int NoGateway = 0;
 
-    public static void Configure(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory)
+    /// <summary>Configures <paramref name="silo"/>; in Redis mode, <paramref name="tls"/> is the silo port's mutual TLS, or null when PlainSiloTraffic said plain TCP.</summary>
+    public static void Configure(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory, SiloTls? tls)
     {
         if (!cluster.IsRedis)
         {
@@ -41,7 +43,7 @@ internal static class SiloSetup
         var redis = ConfigurationOptions.Parse(cluster.RedisConnectionString);
         // A key store must not give up on a brief Redis restart: keep retrying the connection.
         redis.AbortOnConnectFail = false;
-        int siloPort = cluster.SiloPort ?? 11111;
+        int siloPort = cluster.SiloPort ?? ClusterOptions.DefaultRedisSiloPort;
         IPAddress advertised = cluster.AdvertisedIPAddress is { Length: > 0 } text
             ? IPAddress.Parse(text)
             : FirstNonLoopbackAddress();
@@ -66,6 +68,10 @@ internal static class SiloSetup
             o.NumVotesForDeathDeclaration = 2;
         });
         silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+        if (tls is not null)
+        {
+            silo.UseTls(tls.Configure);
+        }
         silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
         silo.AddRedisGrainStorage(StorageNames.Keys, o => o.ConfigurationOptions = redis.Clone());
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Mpc.Server;
 using StackExchange.Redis;
 using YamlDotNet.RepresentationModel;
@@ -207,6 +208,69 @@ public sealed class HelmChartTests
         Assert.Equal("/etc/mpc-signer/auth/issuer.pem", EnvValue(SignerContainer(staticKey), "Mpc__Auth__PublicKeyFile"));
         Assert.DoesNotContain(Env(SignerContainer(staticKey)), e => Scalar(e, "name") == "Mpc__Auth__AdminSubjects");
     }
+
+    [Fact]
+    public void Silo_tls_values_mount_the_secret_read_only_and_point_the_three_settings_at_its_files()
+    {
+        List<YamlMappingNode> objects = Render("silo-tls-values.yaml");
+        YamlMappingNode pod = Assert.IsType<YamlMappingNode>(Node(Object(objects, "StatefulSet", Release), "spec", "template", "spec"));
+        YamlMappingNode signer = SignerContainer(objects);
+        Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == ClusterOptions.PlainSiloTrafficSetting);
+
+        YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == "mpc-signer-silo-tls");
+        YamlMappingNode mount = Assert.Single(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
+        Assert.Equal("true", Scalar(mount, "readOnly"));
+        Assert.Equal("0440", Scalar(volume, "secret", "defaultMode"));
+        // The keys of a kubernetes.io/tls Secret with its CA, as cert-manager writes it, each at the path a setting names.
+        var items = Sequence(volume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!);
+        string directory = Scalar(mount, "mountPath")!;
+        Assert.Equal(
+            new Dictionary<string, string?>
+            {
+                [ClusterTlsOptions.CertificatePathSetting] = $"{directory}/{items["tls.crt"]}",
+                [ClusterTlsOptions.KeyPathSetting] = $"{directory}/{items["tls.key"]}",
+                [ClusterTlsOptions.CaPathSetting] = $"{directory}/{items["ca.crt"]}",
+            },
+            new[] { ClusterTlsOptions.CertificatePathSetting, ClusterTlsOptions.KeyPathSetting, ClusterTlsOptions.CaPathSetting }
+                .ToDictionary(name => name, name => EnvValue(signer, name)));
+        Assert.Equal(3, items.Count);
+
+        // The server's own settings check accepts the rendering (the files themselves are read at start-up).
+        MpcServerOptions options = MpcServerConfiguration.Bind(Configuration(signer));
+        Assert.True(options.Cluster.IsRedis && options.Cluster.Tls.IsSet && !options.Cluster.PlainSiloTraffic);
+    }
+
+    [Theory]
+    [InlineData("static-key-values.yaml")]
+    [InlineData("authority-external-redis-values.yaml")]
+    public void Without_silo_tls_the_chart_says_plain_silo_traffic_and_the_network_policy_guards_the_silo_port(string ciValues)
+    {
+        List<YamlMappingNode> objects = Render(ciValues);
+        YamlMappingNode signer = SignerContainer(objects);
+        Assert.Equal("true", EnvValue(signer, ClusterOptions.PlainSiloTrafficSetting));
+        Assert.DoesNotContain(Env(signer), e => Scalar(e, "name")!.StartsWith("Mpc__Cluster__Tls__", StringComparison.Ordinal));
+        Assert.DoesNotContain(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "mountPath")!.Contains("cluster-tls", StringComparison.Ordinal));
+        int silo = int.Parse(EnvValue(signer, "Mpc__Cluster__SiloPort")!);
+        YamlMappingNode policy = Object(objects, "NetworkPolicy", Release);
+        Assert.Contains(Sequence(policy, "spec", "ingress").Cast<YamlMappingNode>(), r => Ports(r).SequenceEqual([silo]) && Node(r, "from") is not null);
+
+        MpcServerOptions options = MpcServerConfiguration.Bind(Configuration(signer));
+        Assert.True(options.Cluster.PlainSiloTraffic && !options.Cluster.Tls.IsAnySet);
+        // Without that line the server would refuse to start: the chart cannot drop it by accident.
+        var withoutPlain = Env(signer).Where(e => Scalar(e, "name") != ClusterOptions.PlainSiloTrafficSetting).ToList();
+        ServerStartupException refused = Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Bind(Configuration(withoutPlain)));
+        Assert.Contains(ClusterOptions.PlainSiloTrafficSetting, Assert.Single(refused.Problems), StringComparison.Ordinal);
+    }
+
+    /// <summary>The container's literal Mpc__* variables as configuration (values taken from Secrets are left out).</summary>
+    private static IConfiguration Configuration(YamlMappingNode container) => Configuration(Env(container));
+
+    private static IConfiguration Configuration(List<YamlMappingNode> env) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(env
+                .Where(e => Scalar(e, "name")!.StartsWith("Mpc__", StringComparison.Ordinal) && Scalar(e, "value") is not null)
+                .Select(e => new KeyValuePair<string, string?>(Scalar(e, "name")!.Replace("__", ":", StringComparison.Ordinal), Scalar(e, "value"))))
+            .Build();
 
     // ---- the renderer's own semantics, against what Helm prints for the same templates -----------------
 

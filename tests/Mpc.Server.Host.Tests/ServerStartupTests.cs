@@ -118,6 +118,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
             ["Mpc__Cluster__Mode"] = "redis",
             ["Mpc__Cluster__RedisConnectionString"] = $"127.0.0.1:{closed},password=not-in-the-message",
             ["Mpc__Cluster__ClusterId"] = "unreachable",
+            [ClusterOptions.PlainSiloTrafficSetting] = "true",
         }, "--urls", "http://127.0.0.1:0", "--data", FreshData);
 
         Assert.Equal(69, result.ExitCode);
@@ -139,6 +140,7 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
             ["Mpc__Cluster__Mode"] = "redis",
             ["Mpc__Cluster__RedisConnectionString"] = redis.ConnectionString,
             ["Mpc__Cluster__ClusterId"] = "not-durable",
+            [ClusterOptions.PlainSiloTrafficSetting] = "true",
         };
 
         ProcessResult refused = ProcessRunner.Server(cluster, "--urls", "http://127.0.0.1:0", "--data", FreshData);
@@ -151,9 +153,70 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
             SingleLine(refused.Stderr));
 
         using var accepted = new SiloProcess("accepted", FreshData, Path.Combine(_root.Path, "kek"), redis.ConnectionString, "not-durable",
-            new Dictionary<string, string> { ["Mpc__Cluster__AllowNonDurableRedis"] = "true" });
+            PlainSiloTraffic.Environment, new Dictionary<string, string> { ["Mpc__Cluster__AllowNonDurableRedis"] = "true" });
         await accepted.StartAsync();
         Assert.True(await accepted.IsServingAsync());
+    }
+
+    /// <summary>Redis mode settings whose Redis is never reached: the silo TLS checks come first.</summary>
+    private static Dictionary<string, string> RedisMode(params (string Key, string Value)[] more)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Mpc__Cluster__Mode"] = "redis",
+            ["Mpc__Cluster__RedisConnectionString"] = $"127.0.0.1:{ClusterPorts.Free()}",
+            ["Mpc__Cluster__ClusterId"] = "silo-tls",
+        };
+        foreach ((string key, string value) in more)
+        {
+            environment[key] = value;
+        }
+        return environment;
+    }
+
+    [Fact]
+    public void A_redis_mode_silo_without_silo_tls_or_the_plain_setting_is_one_line_and_exit_code_2()
+    {
+        ProcessResult result = ProcessRunner.Server(RedisMode(), "--urls", "http://127.0.0.1:0", "--data", FreshData);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            "error: setting Mpc__Cluster__Tls__CertificatePath is not set: expected mutual TLS between silos in redis mode " +
+            "(Mpc__Cluster__Tls__CertificatePath, Mpc__Cluster__Tls__KeyPath and Mpc__Cluster__Tls__CaPath; docs/operations.md, TLS), " +
+            "or Mpc__Cluster__PlainSiloTraffic=true when the silo port is on a private network only the signer pods reach",
+            SingleLine(result.Stderr));
+        Assert.Equal("", result.Stdout.Trim());
+    }
+
+    [Fact]
+    public void Half_the_silo_tls_settings_is_one_line_naming_the_missing_one()
+    {
+        using var ca = new TestClusterCa(Path.Combine(_root.Path, "tls"));
+        SiloTlsFiles files = ca.Issue("silo");
+        ProcessResult result = ProcessRunner.Server(
+            RedisMode((ClusterTlsOptions.CertificatePathSetting, files.CertificatePath), (ClusterTlsOptions.CaPathSetting, files.CaPath)),
+            "--urls", "http://127.0.0.1:0", "--data", FreshData);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            "error: setting Mpc__Cluster__Tls__KeyPath is not set: expected the PEM private key of that certificate, set together with the other two " +
+            "of Mpc__Cluster__Tls__CertificatePath, Mpc__Cluster__Tls__KeyPath and Mpc__Cluster__Tls__CaPath",
+            SingleLine(result.Stderr));
+    }
+
+    [Fact]
+    public void An_unreadable_silo_certificate_is_one_line_naming_the_file_and_exit_code_2()
+    {
+        using var ca = new TestClusterCa(Path.Combine(_root.Path, "tls"));
+        SiloTlsFiles files = ca.Issue("silo");
+        string missing = Path.Combine(_root.Path, "tls", "gone.crt");
+        ProcessResult result = ProcessRunner.Server(
+            RedisMode([.. (files with { CertificatePath = missing }).Environment.Select(pair => (pair.Key, pair.Value))]),
+            "--urls", "http://127.0.0.1:0", "--data", FreshData);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith($"error: setting Mpc__Cluster__Tls__CertificatePath='{missing}' cannot be read: ", SingleLine(result.Stderr), StringComparison.Ordinal);
+        Assert.DoesNotContain("PRIVATE KEY", result.Stderr + result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -100,9 +100,13 @@ public sealed class RedisProcess : IDisposable
     }
 }
 
-/// <summary>One `mpc-server` process in Redis cluster mode.</summary>
+/// <summary>
+/// One `mpc-server` process in Redis cluster mode. <paramref name="siloTraffic"/> is the silo port's set-up, which Redis
+/// mode requires: <see cref="SiloTlsFiles.Environment"/> (mutual TLS, certificates of a <see cref="TestClusterCa"/>) or
+/// <see cref="PlainSiloTraffic.Environment"/>.
+/// </summary>
 public sealed class SiloProcess(string name, string dataDirectory, string masterKeyDirectory, string redis, string clusterId,
-    IReadOnlyDictionary<string, string>? environment = null) : IDisposable
+    IReadOnlyDictionary<string, string> siloTraffic, IReadOnlyDictionary<string, string>? environment = null) : IDisposable
 {
     private readonly ProcessOutputTail _output = new(kept: 40);
     private Process? _process;
@@ -132,7 +136,8 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
         }
     }
 
-    private async Task StartOnceAsync()
+    /// <summary>Starts the silo and waits until it reports SERVING, without <see cref="StartAsync"/>'s second start on exit code 69.</summary>
+    public async Task StartOnceAsync()
     {
         var start = new ProcessStartInfo("dotnet", [ProcessRunner.ServerDll,
             "--urls", Url.ToString().TrimEnd('/'), "--data", dataDirectory, "--master-key-dir", masterKeyDirectory])
@@ -146,7 +151,7 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
         start.Environment["Mpc__Cluster__ClusterId"] = clusterId;
         start.Environment["Mpc__Cluster__AdvertisedIPAddress"] = "127.0.0.1";
         start.Environment["Mpc__Cluster__SiloPort"] = SiloPort.ToString();
-        foreach ((string variable, string value) in environment ?? new Dictionary<string, string>())
+        foreach ((string variable, string value) in siloTraffic.Concat(environment ?? new Dictionary<string, string>()))
         {
             start.Environment[variable] = value;
         }

@@ -25,6 +25,7 @@ public sealed class ClusterFailoverTests : IDisposable
     private readonly TempDirectory _root = new("mpc-cluster-");
     private readonly List<SiloProcess> _silos = [];
     private readonly RedisProcess _redis;
+    private readonly TestClusterCa _ca;
     private readonly ConcurrentDictionary<string, int> _rValues = new();
     private readonly ConcurrentBag<(int User, DateTime At)> _successes = [];
     private readonly ConcurrentBag<string> _errors = [];
@@ -37,6 +38,7 @@ public sealed class ClusterFailoverTests : IDisposable
         _output = output;
         Directory.CreateDirectory(_root.File("redis"));
         _redis = new RedisProcess(_root.File("redis"));
+        _ca = new TestClusterCa(_root.File("tls"));
     }
 
     private string DataDirectory => _root.File("data");
@@ -56,7 +58,7 @@ public sealed class ClusterFailoverTests : IDisposable
         string clusterId = "test-" + Guid.NewGuid().ToString("N")[..8];
         for (int i = 0; i < 3; i++)
         {
-            _silos.Add(new SiloProcess($"silo{i}", DataDirectory, MasterKeyDirectory, _redis.ConnectionString, clusterId));
+            _silos.Add(new SiloProcess($"silo{i}", DataDirectory, MasterKeyDirectory, _redis.ConnectionString, clusterId, _ca.Issue($"silo{i}").Environment));
         }
         await Task.WhenAll(_silos.Select(s => s.StartAsync()));
 
@@ -220,6 +222,7 @@ public sealed class ClusterFailoverTests : IDisposable
             silo.Dispose();
         }
         _redis.Dispose();
+        _ca.Dispose();
         _root.Dispose();
     }
 }

@@ -23,11 +23,13 @@ public sealed class ClusterHsmTests : IDisposable
     private readonly TempDirectory _root = new("mpc-cluster-hsm-");
     private readonly List<SiloProcess> _silos = [];
     private readonly RedisProcess _redis;
+    private readonly TestClusterCa _ca;
 
     public ClusterHsmTests()
     {
         Directory.CreateDirectory(_root.File("redis"));
         _redis = new RedisProcess(_root.File("redis"));
+        _ca = new TestClusterCa(_root.File("tls"));
     }
 
     [Fact]
@@ -53,7 +55,7 @@ public sealed class ClusterHsmTests : IDisposable
         string clusterId = "hsm-" + Guid.NewGuid().ToString("N")[..8];
         for (int i = 0; i < 2; i++)
         {
-            _silos.Add(new SiloProcess($"silo{i}", dataDirectory, unusedKeyDirectory, _redis.ConnectionString, clusterId, environment));
+            _silos.Add(new SiloProcess($"silo{i}", dataDirectory, unusedKeyDirectory, _redis.ConnectionString, clusterId, _ca.Issue($"silo{i}").Environment, environment));
         }
         // One after the other: the first start creates the master key in the token, the second finds it.
         foreach (SiloProcess silo in _silos)
@@ -203,6 +205,7 @@ public sealed class ClusterHsmTests : IDisposable
             silo.Dispose();
         }
         _redis.Dispose();
+        _ca.Dispose();
         _root.Dispose();
     }
 }

@@ -40,6 +40,8 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private readonly TempDirectory _root = new("mpc-duplicate-");
     private readonly RedisProcess _redis;
+    /// <summary>The silos talk mutual TLS, as a production cluster does: each has its certificate from this CA.</summary>
+    private readonly TestClusterCa _ca;
     private readonly ServerFixture _stale;
     private readonly ServerFixture _fresh;
     /// <summary>The device's ring-Pedersen parameters, one set for both silos' clients (safe primes are slow).</summary>
@@ -53,17 +55,18 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         _output = output;
         Directory.CreateDirectory(_root.File("redis"));
         _redis = new RedisProcess(_root.File("redis"));
+        _ca = new TestClusterCa(_root.File("tls"));
         string dataDirectory = _root.File("data");
         string clusterId = "duplicate-" + Guid.NewGuid().ToString("N")[..8];
         // A never reads the membership table on its own during the test and does not probe B: it stays unaware that B
         // declared it dead, which is what a partitioned or paused silo looks like to its own activations.
-        _stale = Silo(dataDirectory, clusterId, _staleFatal, membership =>
+        _stale = Silo("stale", dataDirectory, clusterId, _staleFatal, membership =>
         {
             membership.TableRefreshTimeout = TimeSpan.FromMinutes(10);
             membership.ProbeTimeout = TimeSpan.FromMinutes(1);
             membership.IAmAliveTablePublishTimeout = TimeSpan.FromMinutes(10);
         });
-        _fresh = Silo(dataDirectory, clusterId, _freshFatal, membership => membership.TableRefreshTimeout = TimeSpan.FromSeconds(2));
+        _fresh = Silo("fresh", dataDirectory, clusterId, _freshFatal, membership => membership.TableRefreshTimeout = TimeSpan.FromSeconds(2));
     }
 
     public async Task InitializeAsync()
@@ -101,6 +104,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     {
         _redis.Dispose();
         _ringPedersen.Dispose();
+        _ca.Dispose();
         _root.Dispose();
     }
 
@@ -447,7 +451,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         return (commitment.ServerSessionId, session.HandleOpening(SignOpening.Decode(opened.Opening.Span, key.Curve)));
     }
 
-    private ServerFixture Silo(string dataDirectory, string clusterId, RecordingFatalErrorHandler fatal, Action<ClusterMembershipOptions> membership) =>
+    private ServerFixture Silo(string name, string dataDirectory, string clusterId, RecordingFatalErrorHandler fatal, Action<ClusterMembershipOptions> membership) =>
         new(dataDirectory, _ringPedersen)
         {
             ConfigureOptions = options =>
@@ -457,6 +461,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
                 options.Cluster.ClusterId = clusterId;
                 options.Cluster.AdvertisedIPAddress = "127.0.0.1";
                 options.Cluster.SiloPort = ClusterPorts.Free();
+                _ca.Issue(name).ApplyTo(options.Cluster);
                 options.Quiet = true;
             },
             ConfigureSilo = silo =>

@@ -25,8 +25,9 @@ public sealed class RedisAuthTests : IDisposable
             Assert.Equal("0", redis.Cli("dbsize").Trim());
 
             string clusterId = "auth-" + Guid.NewGuid().ToString("N")[..8];
+            // One silo, and the explicit plain setting kept in use by a spawned silo (SiloTlsTests covers TLS).
             using var silo = new SiloProcess("silo", _root.File("data"), _root.File("kek"),
-                redis.ConnectionString, clusterId);
+                redis.ConnectionString, clusterId, PlainSiloTraffic.Environment);
             await silo.StartAsync(); // returns once the health service answers SERVING: the silo is active in the cluster
 
             // The silo wrote its membership entry through the authenticated connection.
@@ -49,7 +50,7 @@ public sealed class RedisAuthTests : IDisposable
         {
             string wrong = $"127.0.0.1:{redis.Port},password={Convert.ToHexString(RandomNumberGenerator.GetBytes(24))}";
             using var silo = new SiloProcess("silo", _root.File("data"), _root.File("kek"),
-                wrong, "auth-" + Guid.NewGuid().ToString("N")[..8]);
+                wrong, "auth-" + Guid.NewGuid().ToString("N")[..8], PlainSiloTraffic.Environment);
             Exception failure = await Record.ExceptionAsync(silo.StartAsync);
             Assert.NotNull(failure);
             Assert.Equal("0", redis.Cli("dbsize").Trim());

@@ -77,6 +77,7 @@ public sealed class DataDirectoryLockTests : IDisposable
             options.Cluster.Mode = ClusterOptions.Redis;
             options.Cluster.RedisConnectionString = redis;
             options.Cluster.SiloPort = 1;
+            options.Cluster.PlainSiloTraffic = true;
         }
         return options;
     }

@@ -184,6 +184,9 @@ public sealed class ListenTransportTests : IDisposable
         options.Cluster.RedisConnectionString = redis.ConnectionString;
         options.Cluster.AdvertisedIPAddress = "127.0.0.1";
         options.Cluster.SiloPort = ClusterPorts.Free();
+        // With silo TLS, which also configures Orleans' gateway side: still no gateway.
+        using var ca = new TestClusterCa(_root.File("tls"));
+        ca.Issue("silo").ApplyTo(options.Cluster);
 
         await using WebApplication app = MpcServerHost.Build(options);
         ILocalSiloDetails silo = app.Services.GetRequiredService<ILocalSiloDetails>();

@@ -86,7 +86,7 @@ public sealed class ServerConfigurationTests
     [Fact]
     public void Redis_mode_without_a_connection_string_says_what_is_missing()
     {
-        string line = Assert.Single(Refused(("Mpc:Cluster:Mode", "redis")).Problems);
+        string line = Assert.Single(Refused(("Mpc:Cluster:Mode", "redis"), ("Mpc:Cluster:PlainSiloTraffic", "true")).Problems);
         Assert.Contains("Mpc__Cluster__RedisConnectionString is not set", line);
     }
 

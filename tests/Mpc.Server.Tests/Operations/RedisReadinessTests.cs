@@ -27,6 +27,8 @@ public sealed class RedisReadinessTests : IAsyncLifetime, IDisposable
                 options.Cluster.ClusterId = "health-" + Guid.NewGuid().ToString("N");
                 options.Cluster.AdvertisedIPAddress = "127.0.0.1";
                 options.Cluster.SiloPort = ClusterPorts.Free();
+                // One silo: no silo-to-silo traffic to protect.
+                options.Cluster.PlainSiloTraffic = true;
             },
         };
     }
