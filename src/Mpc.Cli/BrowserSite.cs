@@ -4,9 +4,10 @@ namespace Mpc.Cli;
 
 /// <summary>
 /// Where <c>mpc demo --browser</c> finds the published browser client (src/Mpc.Browser's wwwroot), in this order:
-/// --site; $MPC_BROWSER_SITE; browser/wwwroot beside mpc (an installed layout); else, in a source checkout (Mpc.sln
-/// and src/Mpc.Browser above the current directory or mpc itself), a publish cached in artifacts/browser-site,
-/// published first when missing or older than the sources it is built from.
+/// --site; $MPC_BROWSER_SITE; browser/wwwroot beside mpc (an installed layout); else, in the source checkout this mpc
+/// was built from (<see cref="BuiltFrom"/>), a publish cached in artifacts/browser-site, published first when missing
+/// or older than the sources it is built from. A checkout around the current directory is never published: running
+/// mpc inside someone else's checkout must not build and serve that checkout's code.
 /// </summary>
 internal sealed record BrowserSite(string Directory, string? PublishProject, string? PublishOutput)
 {
@@ -19,10 +20,21 @@ internal sealed record BrowserSite(string Directory, string? PublishProject, str
     /// <summary>The source folders the browser client is built from: a change in any makes the cached publish stale.</summary>
     private static readonly string[] SourceFolders = ["src/Mpc.Browser", "src/Mpc.Client", "src/Mpc.Protocol", "src/Mpc.Crypto", "src/Shared"];
 
+    /// <summary>The assembly metadata key under which Mpc.Cli.csproj records the checkout it is built in.</summary>
+    public const string BuiltFromKey = "MpcSourceCheckout";
+
     /// <summary>True when the site must be published (into <see cref="PublishOutput"/>) before it is served.</summary>
     public bool NeedsPublish => PublishProject is not null;
 
-    public static BrowserSite Resolve(string? site, string? configured, string toolDirectory, string workingDirectory)
+    /// <summary>The source checkout this mpc was built from, as the build recorded it; null if it recorded none.</summary>
+    public static string? BuiltFrom => typeof(BrowserSite).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), inherit: false)
+        .OfType<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == BuiltFromKey)?.Value;
+
+    /// <summary>
+    /// The site to serve. <paramref name="workingDirectory"/> only names, in the error, a checkout that was found there
+    /// but is not <paramref name="builtFrom"/> (<see cref="BuiltFrom"/>).
+    /// </summary>
+    public static BrowserSite Resolve(string? site, string? configured, string toolDirectory, string workingDirectory, string? builtFrom)
     {
         if (site is not null)
         {
@@ -37,11 +49,15 @@ internal sealed record BrowserSite(string Directory, string? PublishProject, str
         {
             return new BrowserSite(beside, null, null);
         }
-        string? checkout = FindCheckout(workingDirectory) ?? FindCheckout(toolDirectory);
+        string? checkout = builtFrom is not null && IsCheckout(builtFrom) ? Path.GetFullPath(builtFrom) : null;
         if (checkout is null)
         {
-            throw new ServerProcessException(
-                $"no browser client beside mpc ({beside}) and no source checkout here: publish it with `dotnet publish src/Mpc.Browser -c Release -o artifacts/browser` and pass --site artifacts/browser/wwwroot");
+            string from = builtFrom is null ? "" : $" and the checkout mpc was built from ({builtFrom}) is gone";
+            throw FindCheckout(workingDirectory) is { } here
+                ? new ServerProcessException(
+                    $"no browser client beside mpc ({beside}){from}; the checkout here ({here}) is not the one mpc was built from, so it is not published: build and run mpc from it, or pass --site DIR/wwwroot after `dotnet publish src/Mpc.Browser -c Release -o DIR`")
+                : new ServerProcessException(
+                    $"no browser client beside mpc ({beside}){from}: publish it with `dotnet publish src/Mpc.Browser -c Release -o artifacts/browser` and pass --site artifacts/browser/wwwroot");
         }
         string output = Path.Combine(checkout, CacheDirectory);
         string wwwroot = Path.Combine(output, "wwwroot");
@@ -87,14 +103,16 @@ internal sealed record BrowserSite(string Directory, string? PublishProject, str
     {
         for (DirectoryInfo? directory = new(start); directory is not null; directory = directory.Parent)
         {
-            if (File.Exists(Path.Combine(directory.FullName, "Mpc.sln"))
-                && File.Exists(Path.Combine(directory.FullName, "src", "Mpc.Browser", "Mpc.Browser.csproj")))
+            if (IsCheckout(directory.FullName))
             {
                 return directory.FullName;
             }
         }
         return null;
     }
+
+    private static bool IsCheckout(string directory) =>
+        File.Exists(Path.Combine(directory, "Mpc.sln")) && File.Exists(Path.Combine(directory, "src", "Mpc.Browser", "Mpc.Browser.csproj"));
 
     /// <summary>Whether the cache has no stamp, or a source file (outside bin/ and obj/) is newer than it.</summary>
     private static bool IsStale(string checkout, string output)

@@ -17,7 +17,7 @@ internal static class DemoCommand
         var curveOption = new Option<string>("--curve") { Description = "secp256k1, p256 or p384", DefaultValueFactory = _ => "p256" };
         var outOption = new Option<DirectoryInfo?>("--out") { Description = "Directory for the server data, document, signature and public key (default: a new temporary directory)" };
         var browserOption = new Option<bool>("--browser") { Description = "Serve the browser example page (sign in the browser) instead, print its URL, and run until Ctrl+C" };
-        var siteOption = new Option<DirectoryInfo?>("--site") { Description = $"With --browser: the published browser client's wwwroot (dotnet publish src/Mpc.Browser -c Release -o DIR; then DIR/wwwroot); default ${BrowserSiteVariable}, else browser/wwwroot beside mpc, else (in a source checkout) published once into {BrowserSite.CacheDirectory}" };
+        var siteOption = new Option<DirectoryInfo?>("--site") { Description = $"With --browser: the published browser client's wwwroot (dotnet publish src/Mpc.Browser -c Release -o DIR; then DIR/wwwroot); default ${BrowserSiteVariable}, else browser/wwwroot beside mpc, else (mpc built from a source checkout) published once into that checkout's {BrowserSite.CacheDirectory}" };
         var command = new Command("demo", "Start mpc-server on a loopback port, create a split key, sign a sample document and verify it.") { curveOption, outOption, browserOption, siteOption };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(() => parse.GetValue(browserOption)
             ? RunBrowser(parse.GetValue(siteOption), parse.GetValue(outOption), cancellationToken)
@@ -36,7 +36,7 @@ internal static class DemoCommand
     {
         ServerProgram program = ServerProcess.Locate();
         BrowserSite browserSite = BrowserSite.Resolve(site?.FullName, Environment.GetEnvironmentVariable(BrowserSiteVariable),
-            AppContext.BaseDirectory, Environment.CurrentDirectory);
+            AppContext.BaseDirectory, Environment.CurrentDirectory, BrowserSite.BuiltFrom);
         await browserSite.PublishAsync(cancellationToken);
         string siteDirectory = browserSite.Directory;
         string directory = outDirectory?.FullName ?? Directory.CreateTempSubdirectory("mpc-demo-").FullName;

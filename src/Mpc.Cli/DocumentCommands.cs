@@ -67,7 +67,7 @@ internal static class DocumentCommands
         try
         {
             byte[] cms = await client.SignCmsAsync(key, document, chain, cancellationToken);
-            await File.WriteAllBytesAsync(outPath, cms, cancellationToken);
+            await OutputFile.WriteAsync(outPath, cms, cancellationToken);
             Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId} as {chain[0].Subject}; CMS (CAdES-BES, detached) written to {outPath}.");
         }
         finally

@@ -136,7 +136,7 @@ internal static class KeyCommands
             }
             MpcSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = !parse.GetValue(highSAllowed) }, cancellationToken);
             byte[] encoded = formatValue == "raw" ? signature.ToP1363() : signature.ToDer();
-            await File.WriteAllBytesAsync(parse.GetValue(output)!, encoded, cancellationToken);
+            await OutputFile.WriteAsync(parse.GetValue(output)!, encoded, cancellationToken);
             Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId}; signature written to {parse.GetValue(output)}.");
             return 0;
         }));

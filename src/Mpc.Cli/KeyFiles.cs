@@ -117,9 +117,17 @@ internal static class KeyFileLocks
     /// The lock on an existing key file (refresh, handover, passphrase), taken before it is read: the share the command
     /// replaces is then the one any other command left. A missing file is refused first, so no lock file is made for a typo.
     /// </summary>
-    public static KeyFileLock LockExisting(string path) => File.Exists(path)
+    public static KeyFileLock LockExisting(string path) => LockExisting(path, "key file", "--key");
+
+    /// <summary>
+    /// The same lock on an existing backup a command rewrites (passphrase --backup): two re-wraps at once would each
+    /// read the old file, and the one that lands last would silently undo the other's new passphrase.
+    /// </summary>
+    public static KeyFileLock LockExistingBackup(string path) => LockExisting(path, "backup file", "--backup");
+
+    private static KeyFileLock LockExisting(string path, string kind, string option) => File.Exists(path)
         ? KeyFileLock.Acquire(path)
-        : throw CliException.LocalInput($"key file not found: {path}; check --key");
+        : throw CliException.LocalInput($"{kind} not found: {path}; check {option}");
 
     /// <summary>
     /// The lock on a key file the command is about to create (import, restore, enrol), once no file has that name:

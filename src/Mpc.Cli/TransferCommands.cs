@@ -188,6 +188,7 @@ internal static class TransferCommands
             }
             else
             {
+                using KeyFileLock held = KeyFileLocks.LockExistingBackup(backup!);
                 byte[] rewrapped = ClientShareBackup.ChangePassphrase(File.ReadAllBytes(backup!), oldPassphrase, newPassphrase);
                 SecretFile.WriteAtomically(backup!, rewrapped);
                 Console.Error.WriteLine($"{backup} re-wrapped under the new passphrase.");

@@ -15,17 +15,55 @@ public sealed partial class MpcSignerClient
         return new MpcAuditPage(keyId, [.. response.Entries.Select(MpcAuditEntry.From)], response.HeadSequence, response.HeadHash.ToByteArray(), response.Unpersisted);
     }
 
-    /// <summary>The whole persisted audit log of a key, fetched page by page.</summary>
+    /// <summary>The largest page the server returns (GetAuditRequest.max_count 0), asked for by name so a shorter page means the log ended.</summary>
+    private const int AuditPageSize = 1000;
+
+    /// <summary>
+    /// The whole persisted audit log of a key, fetched page by page up to the head the first page reports (entries
+    /// persisted meanwhile are for the next fetch). Pages that do not add up to that head in sequence order are
+    /// <see cref="MpcErrorReason.MalformedMessage"/>.
+    /// </summary>
     public async Task<MpcAuditPage> GetAuditLogAsync(string keyId, CancellationToken cancellationToken = default)
     {
-        var entries = new List<MpcAuditEntry>();
-        MpcAuditPage page;
-        do
+        MpcAuditPage first = await GetAuditAsync(keyId, 1, AuditPageSize, cancellationToken).ConfigureAwait(false);
+        // The head bounds the loop: a server that kept raising it could otherwise keep the client paging forever.
+        long head = first.HeadSequence;
+        if (head < 0)
         {
-            page = await GetAuditAsync(keyId, entries.Count + 1, 0, cancellationToken).ConfigureAwait(false);
-            entries.AddRange(page.Entries);
+            throw MalformedAudit(keyId, $"reports a negative head ({head})");
         }
-        while (page.Entries.Count > 0 && entries.Count < page.HeadSequence);
-        return page with { Entries = entries };
+        var entries = new List<MpcAuditEntry>();
+        for (MpcAuditPage page = first; ;)
+        {
+            if (page.Entries.Count > AuditPageSize)
+            {
+                throw MalformedAudit(keyId, $"sent {page.Entries.Count} entries in a page of at most {AuditPageSize}");
+            }
+            foreach (MpcAuditEntry entry in page.Entries)
+            {
+                if (entries.Count == head)
+                {
+                    break;
+                }
+                if (entry.Sequence != entries.Count + 1)
+                {
+                    throw MalformedAudit(keyId, $"sent entry {entry.Sequence} where entry {entries.Count + 1} belongs");
+                }
+                entries.Add(entry);
+            }
+            if (entries.Count == head)
+            {
+                return first with { Entries = entries };
+            }
+            // Every page before the head is full, so each one advances by a whole page and the loop ends at the head.
+            if (page.Entries.Count < AuditPageSize)
+            {
+                throw MalformedAudit(keyId, $"stopped at entry {entries.Count} of {head} with a page of {page.Entries.Count}");
+            }
+            page = await GetAuditAsync(keyId, entries.Count + 1, AuditPageSize, cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    private static MpcSignerException MalformedAudit(string keyId, string problem) =>
+        new(MpcErrorReason.MalformedMessage, $"the server's audit log of key {keyId} {problem}");
 }

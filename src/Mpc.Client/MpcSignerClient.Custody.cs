@@ -6,6 +6,7 @@ using Mpc.Client.KeyStore;
 using Mpc.Crypto;
 using Mpc.Crypto.Curves;
 using Mpc.Crypto.Proofs;
+using Mpc.Protocol;
 using Mpc.Protocol.Keys;
 using Mpc.Protocol.Messages;
 using Mpc.Protocol.Refresh;
@@ -106,6 +107,7 @@ public sealed partial class MpcSignerClient
         PendingShareHandler? savePending,
         CancellationToken cancellationToken)
     {
+        label = RequireLabel(label);
         EcCurve c = EcCurve.Get(curve);
         BigInteger d = c.DecodeScalar(privateKey.Span, "private key");
         using var clock = new OperationClock("import", _logger, curve);
@@ -116,7 +118,7 @@ public sealed partial class MpcSignerClient
             Curve = c.Name,
             PublicKey = ByteString.CopyFrom(publicKey),
             SeedShare = ByteString.CopyFrom(seed),
-            Label = label ?? "",
+            Label = label,
             Request = ByteString.CopyFrom(session.Start().Encode()),
         };
         CryptographicOperations.ZeroMemory(seed);
@@ -175,11 +177,19 @@ public sealed partial class MpcSignerClient
         MpcKeyInfo.From(await Call(o => _admin.UnfreezeKeyAsync(
             new UnfreezeKeyRequest { UserId = userId, KeyId = keyId, RevokeDeviceId = revokeDeviceId ?? "" }, o).ResponseAsync, cancellationToken).ConfigureAwait(false));
 
+    /// <summary>
+    /// The label as sent, refused here with the server's wording (<see cref="DeviceLabels"/>) before a device parameter is
+    /// loaded or a round trip spent on a refusal.
+    /// </summary>
+    private static string RequireLabel(string? label) =>
+        DeviceLabels.IsValid(label) ? label ?? "" : throw new ArgumentException(DeviceLabels.Invalid, nameof(label));
+
     private Task<ClientKeyShare> RefreshFrom(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken) =>
         Checked(() => RefreshCore(source, purpose, label, savePending, cancellationToken));
 
     private async Task<ClientKeyShare> RefreshCore(ClientKeyShare source, Transport.V1.RefreshPurpose purpose, string label, PendingShareHandler? savePending, CancellationToken cancellationToken)
     {
+        label = RequireLabel(label);
         using var clock = new OperationClock(purpose.ToString().ToLowerInvariant(), _logger, source.Curve, source.KeyId);
         RingPedersenSecret ringPedersen = await clock.DeviceSetup(() => DeviceParametersAsync(cancellationToken)).ConfigureAwait(false);
         Protocol.Messages.RefreshPurpose protocolPurpose = purpose switch
@@ -196,7 +206,7 @@ public sealed partial class MpcSignerClient
             DeviceId = source.DeviceId,
             ShareId = ByteString.CopyFrom(source.ShareId),
             Purpose = purpose,
-            Label = label ?? "",
+            Label = label,
             Request = ByteString.CopyFrom(session.Start().Encode()),
         };
         return await RunRefresh(session, source.Curve, source.KeyId, o => _grpc.BeginRefreshAsync(request, o).ResponseAsync, savePending, clock, cancellationToken).ConfigureAwait(false);

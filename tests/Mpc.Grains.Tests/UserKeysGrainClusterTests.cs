@@ -378,6 +378,40 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
         fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state => Assert.Equal(damaged, state.Keys[key.KeyId].Devices.Values.Single().SealedShare));
     }
 
+    /// <summary>Labels that would print as something else: a control character, or a bidi mark, embedding, override or isolate.</summary>
+    private static readonly string[] HiddenLabels =
+        ["phone\u202Egnp.exe", "\u2066laptop\u2069", "work\u200Fphone", "work\u200Ephone", "a\u061Cb", "x\u202Ay", "tab\there", "bell\u0007", "nl\u0085"];
+
+    [Fact]
+    public async Task A_device_label_with_a_control_or_bidi_character_is_InvalidArgument_at_the_first_round_and_nothing_is_stored()
+    {
+        const string user = "hidden-label-user";
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>(user);
+        (KeySummary key, ClientKeyShare primary) = await CreateKeyWithShare(grain, "hidden-label");
+        using ClientKeyShare primaryShare = primary;
+
+        foreach (string label in HiddenLabels)
+        {
+            foreach (RefreshPurpose purpose in new[] { RefreshPurpose.Enrol, RefreshPurpose.Backup })
+            {
+                using var session = RefreshClientSession.FromShare(primaryShare, purpose, fixture.RingPedersen, BigNumBackends.Default);
+                SignerException refused = await Assert.ThrowsAsync<SignerException>(() => grain.BeginRefresh(key.KeyId,
+                    new RefreshStart(new DeviceShare(primaryShare.DeviceId, primaryShare.ShareId), purpose, label, session.Start().Encode())));
+                Assert.Equal(SignerErrorKind.InvalidArgument, refused.Kind);
+                Assert.Equal(Mpc.Protocol.DeviceLabels.Invalid, refused.Message);
+            }
+            SignerException import = await Assert.ThrowsAsync<SignerException>(() => grain.BeginImport("hidden-label-import", ImportOf(out _) with { Label = label }));
+            Assert.Equal(SignerErrorKind.InvalidArgument, import.Kind);
+            Assert.Equal(Mpc.Protocol.DeviceLabels.Invalid, import.Message);
+        }
+
+        Assert.Single(await grain.ListDevices(key.KeyId));
+        Assert.Null(await fixture.GrainFactory.GetGrain<IKeyOwnerGrain>("hidden-label-import").GetOwner());
+        // Plain Unicode is a label like any other.
+        using ClientKeyShare backup = await Refresh(grain, primaryShare, RefreshPurpose.Backup, "Zoë's phone ✓");
+        Assert.Equal("Zoë's phone ✓", (await grain.ListDevices(key.KeyId)).Single(d => d.DeviceId == backup.DeviceId).Label);
+    }
+
     private async Task<KeySummary> CreateKey(IUserKeysGrain grain, string keyId)
     {
         (KeySummary key, ClientKeyShare share) = await CreateKeyWithShare(grain, keyId);

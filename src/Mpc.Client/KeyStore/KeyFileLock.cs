@@ -6,7 +6,8 @@ namespace Mpc.Client.KeyStore;
 /// An exclusive lock on one key file path, held by whatever writes the key file or its side files (<c>FILE.pending</c>,
 /// its set-aside copies, the CLI's <c>FILE.unconfirmed</c>) for as long as it works on them: those side files have
 /// fixed names, so two writers at once would move or delete each other's share. Every <c>mpc</c> command that writes
-/// a key file and <see cref="PendingKeyFile"/> take it. It is an operating-system lock on <c>FILE.lock</c> (flock on
+/// a key file and <see cref="PendingKeyFile"/> take it, and <c>mpc passphrase --backup</c> takes it on the backup it
+/// re-wraps. It is an operating-system lock on <c>FILE.lock</c> (flock on
 /// Unix, an exclusive open on Windows), which the system drops when the holder's process ends, however it ends: a
 /// killed command never blocks the next one. The lock file itself is kept (it is empty): deleting it would let a third
 /// writer lock a new file of that name while a second still holds the old one.

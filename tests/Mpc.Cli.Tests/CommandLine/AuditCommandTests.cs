@@ -34,4 +34,23 @@ public sealed class AuditCommandTests(ServerFixture server)
         Assert.Equal(3, exit);
         Assert.Contains("BROKEN at sequence 3", failed.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_server_whose_audit_pages_never_reach_its_head_is_a_one_line_error()
+    {
+        using MpcSignerClient honest = server.Client("audit-cli-lying");
+        using MpcKey key = await honest.CreateKeyAsync(CurveKind.P256);
+        var wire = new LyingAuditPages(from => LyingAuditPages.Entries(from, 1), headSequence: long.MaxValue / 2);
+        using var lying = new MpcSignerClient(server.Address, server.Token("audit-cli-lying"),
+            new MpcSignerClientOptions { DeviceProfileStore = server.DeviceProfiles, HttpHandler = wire });
+
+        var output = new StringWriter();
+        Exception refused = await Assert.ThrowsAnyAsync<Exception>(
+            () => AuditCommand.RunAsync(lying, key.KeyId, json: false, null, output, new StringWriter(), CancellationToken.None));
+        (CliExit exit, string line) = CliErrors.Describe(refused, server: null);
+
+        Assert.Equal(CliExit.Failed, exit);
+        Assert.Equal($"the server's audit log of key {key.KeyId} stopped at entry 1 of {long.MaxValue / 2} with a page of 1", line);
+        Assert.Equal("", output.ToString());
+    }
 }

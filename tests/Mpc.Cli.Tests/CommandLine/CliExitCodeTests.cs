@@ -194,6 +194,62 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
         Assert.False(File.Exists(P("doc.sig")) || File.Exists(P("x.backup")) || File.Exists(P("new.key")) || File.Exists(P("restored.key")) || File.Exists(P("imported.key")));
     }
 
+    [Theory]
+    [InlineData("der")]
+    [InlineData("cms")]
+    public async Task A_signature_replaces_an_existing_out_file_in_one_step_and_leaves_no_temporary_file(string format)
+    {
+        (_, string keyFile) = await KeyFileAsync($"replace-{format}.key");
+        string certificate = P($"replace-{format}.pem");
+        if (format == "cms")
+        {
+            Assert.Equal(0, Mpc(["cert", .. Connection, "--key", keyFile, "--subject", "CN=replace", "--out", certificate]).ExitCode);
+        }
+        File.WriteAllText(P("replace.txt"), "replace me\n");
+        string directory = Directory.CreateDirectory(P($"out-{format}")).FullName;
+        string output = Path.Combine(directory, "doc.sig");
+        File.WriteAllText(output, "an older signature");
+        // A second name for the old file: a write in place would change what it shows, a rename leaves it alone.
+        string oldName = P($"old-{format}.sig");
+        Assert.Equal(0, ProcessRunner.Run("ln", [output, oldName], new Dictionary<string, string>()).ExitCode);
+        string[] cms = format == "cms" ? ["--format", "cms", "--cert", certificate] : [];
+
+        ProcessResult signed = Mpc(["sign", .. Connection, "--key", keyFile, "--in", P("replace.txt"), "--out", output, .. cms]);
+
+        Assert.True(signed.ExitCode == 0, signed.Stderr);
+        Assert.Equal("an older signature", File.ReadAllText(oldName));
+        byte[] written = File.ReadAllBytes(output);
+        if (format == "der")
+        {
+            using var publicKey = System.Security.Cryptography.ECDsa.Create();
+            publicKey.ImportFromPem(ClientKeyFile.ReadPublicInfo(keyFile).PublicKeyPem);
+            Assert.True(publicKey.VerifyData("replace me\n"u8, written, HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence));
+        }
+        else
+        {
+            var cmsSigned = new System.Security.Cryptography.Pkcs.SignedCms(new System.Security.Cryptography.Pkcs.ContentInfo("replace me\n"u8.ToArray()), detached: true);
+            cmsSigned.Decode(written);
+            cmsSigned.CheckSignature(verifySignatureOnly: true);
+        }
+        Assert.Equal(["doc.sig"], Directory.GetFiles(directory).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task An_out_path_that_cannot_be_written_exits_6_with_one_line_naming_it()
+    {
+        (_, string keyFile) = await KeyFileAsync("unwritable.key");
+        File.WriteAllText(P("unwritable.txt"), "unwritable\n");
+        Directory.CreateDirectory(P("a-directory"));
+        string[] Sign(string output) => ["sign", .. Connection, "--key", keyFile, "--in", P("unwritable.txt"), "--out", output];
+
+        string missing = FailedWith(Mpc(Sign(P("no-such-directory/doc.sig"))), CliExit.LocalInput,
+            $"cannot write {P("no-such-directory/doc.sig")}", "check --out");
+        string directory = FailedWith(Mpc(Sign(P("a-directory"))), CliExit.LocalInput, $"cannot write {P("a-directory")}", "check --out");
+
+        Assert.All(new[] { missing, directory }, line => Assert.DoesNotContain(".tmp", line, StringComparison.Ordinal));
+        Assert.Empty(Directory.GetFileSystemEntries(P("a-directory")));
+    }
+
     [Fact]
     public void Unprotected_is_described_as_storing_only_where_a_key_file_is_written()
     {

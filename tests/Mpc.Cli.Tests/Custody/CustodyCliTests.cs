@@ -500,6 +500,33 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         SignAndVerify(keyFile, publicKeyPem, "after-killed-handover");
     }
 
+    [Fact]
+    public void A_backup_whose_lock_another_command_holds_keeps_its_passphrase_and_is_refused_like_a_key_file()
+    {
+        string backup = P("locked.backup");
+        EcCurve curve = EcCurve.Get(CurveKind.P256);
+        var identity = new BackupIdentity(User, "key", "backup-1", CurveKind.P256, curve.EncodePoint(curve.MultiplyBase(curve.RandomScalar())), DateTimeOffset.UtcNow);
+        File.WriteAllBytes(backup, ClientShareBackup.Seal(RandomNumberGenerator.GetBytes(32), identity, _environment["MPC_BACKUP_PASSPHRASE"]));
+        byte[] before = File.ReadAllBytes(backup);
+        _environment["NEW_BACKUP"] = "a new backup passphrase";
+        string[] passphrase = ["passphrase", "--backup", backup, "--old-env", "MPC_BACKUP_PASSPHRASE", "--new-env", "NEW_BACKUP"];
+
+        // Another command re-wrapping or replacing the backup holds its lock, as refresh and handover hold a key file's.
+        using (KeyFileLock.Acquire(backup))
+        {
+            ProcessResult refused = Mpc(passphrase);
+            RefusedWith(refused, $"another mpc command (or program) is using {backup}: let it finish, then run this again");
+            Assert.Equal(6, refused.ExitCode);
+            Assert.Single(refused.Stderr.Trim().Split('\n'));
+            Assert.Equal(before, File.ReadAllBytes(backup));
+        }
+
+        Succeeded(Mpc(passphrase));
+        byte[] secret = ClientShareBackup.Open(File.ReadAllBytes(backup), _environment["NEW_BACKUP"], out BackupIdentity reopened);
+        Assert.Equal(identity.DeviceId, reopened.DeviceId);
+        CryptographicOperations.ZeroMemory(secret);
+    }
+
     /// <summary>
     /// Reads <paramref name="process"/>'s stderr line by line until one contains <paramref name="expected"/> (fails if it
     /// ends first): the lines read, that one included.

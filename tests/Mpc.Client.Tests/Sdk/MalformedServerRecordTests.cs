@@ -7,7 +7,7 @@ namespace Mpc.Client.Tests.Sdk;
 
 /// <summary>
 /// A server (or something on the way) whose answers to GetKey, ListKeys, GetAudit and ListDevices carry values this SDK cannot
-/// read: each is a <see cref="MpcSignerException"/> with <see cref="MpcErrorReason.MalformedMessage"/>, as every other
+/// read, or whose audit pages do not add up to the head they claim: each is a <see cref="MpcSignerException"/> with <see cref="MpcErrorReason.MalformedMessage"/>, as every other
 /// reply that fails a check here, not a CryptographicException or ArgumentOutOfRangeException from deep inside.
 /// </summary>
 [Collection("server")]
@@ -58,4 +58,54 @@ public sealed class MalformedServerRecordTests(ServerFixture server)
         Assert.StartsWith("device ", devices.Message, StringComparison.Ordinal);
         Assert.EndsWith(" has a timestamp out of range (-9223372036854775808 ms)", devices.Message, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string> LyingAuditLogs => ["one entry a page", "a page that does not advance", "a full page that skips a sequence", "a repeated sequence"];
+
+    [Theory]
+    [MemberData(nameof(LyingAuditLogs))]
+    public async Task An_audit_log_whose_pages_do_not_reach_the_head_in_order_is_MalformedMessage_after_a_few_pages(string lie)
+    {
+        string keyId = await KeyWithAuditEntryAsync("lying-audit-pages");
+        Func<long, IEnumerable<AuditEntry>> page = lie switch
+        {
+            "one entry a page" => from => LyingAuditPages.Entries(from, 1),
+            "a page that does not advance" => from => from == 1 ? LyingAuditPages.Entries(1, LyingAuditPages.FullPage) : [],
+            "a full page that skips a sequence" => from => LyingAuditPages.Entries(from == 1 ? 1 : from + 1, LyingAuditPages.FullPage),
+            _ => from => from == 1 ? LyingAuditPages.Entries(1, LyingAuditPages.FullPage) : LyingAuditPages.Entries(from - 1, LyingAuditPages.FullPage),
+        };
+        var wire = new LyingAuditPages(page, headSequence: long.MaxValue / 2);
+        using MpcSignerClient lying = Lying("lying-audit-pages", wire);
+
+        MpcSignerException e = await Assert.ThrowsAsync<MpcSignerException>(() => lying.GetAuditLogAsync(keyId));
+
+        Assert.Equal(MpcErrorReason.MalformedMessage, e.Reason);
+        Assert.Null(e.Status);
+        Assert.InRange(wire.Calls, 1, 2);
+    }
+
+    [Fact]
+    public async Task Entries_past_the_first_pages_head_are_left_for_the_next_fetch()
+    {
+        string keyId = await KeyWithAuditEntryAsync("audit-past-head");
+        // The head is 1500; the second page also carries entries persisted after the first page was read.
+        var wire = new LyingAuditPages(from => LyingAuditPages.Entries(from, from == 1 ? LyingAuditPages.FullPage : 700), headSequence: 1500);
+        using MpcSignerClient lying = Lying("audit-past-head", wire);
+
+        MpcAuditPage log = await lying.GetAuditLogAsync(keyId);
+
+        Assert.Equal(1500, log.HeadSequence);
+        Assert.Equal(Enumerable.Range(1, 1500).Select(i => (long)i), log.Entries.Select(e => e.Sequence));
+        Assert.Equal(2, wire.Calls);
+    }
+
+    private async Task<string> KeyWithAuditEntryAsync(string user)
+    {
+        using MpcSignerClient honest = server.Client(user);
+        using MpcKey key = await honest.CreateKeyAsync(CurveKind.P256);
+        await AuditLogs.WaitForEntriesAsync(honest, key.KeyId, 1);
+        return key.KeyId;
+    }
+
+    private MpcSignerClient Lying(string user, DelegatingHandler wire) =>
+        new(server.Address, server.Token(user), new MpcSignerClientOptions { DeviceProfileStore = server.DeviceProfiles, HttpHandler = wire });
 }
