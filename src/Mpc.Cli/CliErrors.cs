@@ -127,6 +127,9 @@ internal static class CliErrors
         UnauthorizedAccessException => (CliExit.LocalInput, $"{e.Message.TrimEnd('.')}: check the path and the file's permissions"),
         IOException => (CliExit.LocalInput, e.Message.TrimEnd('.')),
         CryptographicException => (CliExit.LocalInput, $"invalid key, certificate or signature data ({e.Message})"),
+        // .NET appends " (Parameter 'label')" to an ArgumentException's message: the parameter is the SDK's, not an option.
+        ArgumentException { ParamName: { } parameter } argument =>
+            (CliExit.Usage, argument.Message.Replace($" (Parameter '{parameter}')", "", StringComparison.Ordinal)),
         FormatException or ArgumentException => (CliExit.Usage, e.Message),
         OperationCanceledException => (CliExit.Cancelled, "cancelled"),
         _ => (CliExit.Failed, $"unexpected {e.GetType().Name}: {e.Message} (please report this)"),

@@ -7,6 +7,7 @@ using Mpc.Client;
 using Mpc.Client.Custody;
 using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
+using Mpc.Protocol;
 
 namespace Mpc.Cli.Tests.CommandLine;
 
@@ -292,6 +293,8 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
         Assert.Equal(CliExit.LocalInput, Exit(new MpcSignerException(MpcErrorReason.KdfDowngrade, "weaker")));
         Assert.Equal(CliExit.Cancelled, Exit(new OperationCanceledException()));
         Assert.Equal(130, (int)CliExit.Cancelled);
+        // The SDK's argument refusals (a device label with a bidi mark) read as the rule, without .NET's parameter suffix.
+        Assert.Equal((CliExit.Usage, DeviceLabels.Invalid), CliErrors.Describe(new ArgumentException(DeviceLabels.Invalid, "label"), url));
         (CliExit unexpected, string text) = CliErrors.Describe(new InvalidOperationException("first line\nsecond line"), url);
         Assert.Equal(CliExit.Failed, unexpected);
         Assert.StartsWith("unexpected InvalidOperationException: first line second line", text, StringComparison.Ordinal);
