@@ -38,7 +38,7 @@ internal static class DocumentCommands
             // Back-dated a little so that a verifier whose clock is slightly behind accepts it at once.
             DateTimeOffset now = DateTimeOffset.UtcNow;
             using X509Certificate2 certificate = await client.CreateSelfSignedCertificateAsync(key, name, now.AddMinutes(-5), now.AddDays(validDays), cancellationToken);
-            await File.WriteAllTextAsync(parse.GetValue(output)!, SignerCertificates.ToPem([certificate]), cancellationToken);
+            await OutputFile.WriteAsync(parse.GetValue(output)!, System.Text.Encoding.UTF8.GetBytes(SignerCertificates.ToPem([certificate])), cancellationToken);
             Console.Error.WriteLine($"Certificate stored in the record of key {key.KeyId} and written to {parse.GetValue(output)}.");
             Console.WriteLine($"Subject: {certificate.Subject}");
             Console.WriteLine($"Serial: {certificate.SerialNumber}");
