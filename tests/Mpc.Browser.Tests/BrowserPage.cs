@@ -23,10 +23,30 @@ internal static class BrowserPage
         }
         """;
 
-    /// <summary>Every record of every IndexedDB store, bytes as hex, a CryptoKey as its algorithm and extractable flag.</summary>
-    public const string DumpIndexedDb = """
-        async () => {
-          const request = indexedDB.open('mpc-signer');
+    /// <summary>
+    /// The vault database (mpc-vault.js: one per user) given as the argument, else the only one in the profile; a
+    /// JavaScript expression inside an async function.
+    /// </summary>
+    private const string VaultDatabaseName = """
+        (await (async database => {
+          if (database) { return database; }
+          const names = (await indexedDB.databases()).map(d => d.name).filter(name => name.startsWith('mpc-signer/user/'));
+          if (names.length !== 1) { throw new Error(`expected one user's vault, found ${names.length}`); }
+          return names[0];
+        })(database))
+        """;
+
+    /// <summary>The name of <paramref name="userId"/>'s vault database: "mpc-signer/user/" + SHA-256 of the user id, hex.</summary>
+    public static string VaultDatabaseOf(string userId) =>
+        "mpc-signer/user/" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(userId)));
+
+    /// <summary>
+    /// Every record of every store of a vault database (the argument, else the profile's only one), bytes as hex, a
+    /// CryptoKey as its algorithm and extractable flag.
+    /// </summary>
+    public const string DumpIndexedDb = $$"""
+        async database => {
+          const request = indexedDB.open({{VaultDatabaseName}});
           const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
           const hex = bytes => Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
           const show = v => v instanceof CryptoKey ? { cryptoKey: v.algorithm.name, extractable: v.extractable }
@@ -48,7 +68,8 @@ internal static class BrowserPage
     /// </summary>
     public static Task EditShareRecord(IPage page, string keyId, string edit) => Evaluate(page, $$"""
         async keyId => {
-          const request = indexedDB.open('mpc-signer');
+          const database = null;
+          const request = indexedDB.open({{VaultDatabaseName}});
           const db = await new Promise(resolve => { request.onsuccess = () => resolve(request.result); });
           const tx = db.transaction('shares', 'readwrite');
           const store = tx.objectStore('shares');

@@ -3,7 +3,8 @@
 export type Curve = 'p256' | 'p384' | 'secp256k1';
 
 /**
- * What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done",
+ * What the worker reports while it works: "loading", "loaded", "vault-adopted" (with `adopted`: records of the earlier
+ * single-user vault taken into this user's), "device-setup", "device-ready", "keygen", "keygen-done",
  * "refresh", "backup", "restore", "enrol", and after handOver(): "handover-wait" (with `until`), "handover-enrolled"
  * and "handover-done" (with `deviceId`).
  */
@@ -16,6 +17,8 @@ export interface Progress {
   /** device-ready: how long the device parameters took. */
   milliseconds?: number;
   keyId?: string;
+  /** vault-adopted: how many records of the earlier single-user vault the server vouched for as this user's. */
+  adopted?: number;
   /** handover-wait: when the wait for the new device ends (ISO 8601). */
   until?: string;
   /** handover-enrolled, handover-done: the new device's id. */
@@ -40,6 +43,12 @@ export interface OpenOptions {
   server: string | URL;
   /** The user's bearer token. */
   token: string;
+  /**
+   * The user whose vault (this browser's IndexedDB database of that user: shares, pending records, enrolment request,
+   * device parameters) the signer opens; by default the token's "sub". Needed when the token has none; refused when it
+   * differs from the token's "sub".
+   */
+  userId?: string;
   /**
    * Optional: seal the shares this signer stores, and the device parameters, also under this passphrase
    * (PBKDF2-SHA256, 600 000 iterations, AES-256-GCM, inside the non-extractable key's layer); needed by
@@ -127,7 +136,11 @@ export interface HandOverResult {
 }
 
 export declare class MpcSigner {
-  /** Starts the worker, connects, and loads (or creates once) this browser's device parameters. */
+  /**
+   * Starts the worker, connects, opens the user's own vault in this browser (adopting, on the first open, what the
+   * earlier single-user vault holds of keys the server lists for this user), and loads (or creates once per user) the
+   * device parameters. Rejects when there is no user (no `userId`, no "sub" in the token).
+   */
   static open(options: OpenOptions): Promise<MpcSigner>;
   /** Whether open() created the device parameters, and how long that took. */
   readonly device: { created: boolean; milliseconds: number };
