@@ -84,6 +84,36 @@ internal static class BrowserPage
         }
         """, keyId);
 
+    /// <summary>
+    /// The set-up most browser tests repeat: a harness page in <paramref name="context"/> with the signer open
+    /// (window.signer) on the test server for <paramref name="token"/>, and what open() reported (device.created, stages).
+    /// </summary>
+    public static async Task<(IPage Page, JsonElement Opened)> OpenSignerPage(
+        IBrowserContext context, BrowserApp app, ITestOutputHelper output, string token, string? passphrase = null)
+    {
+        IPage page = await OpenHarness(context, app, output);
+        return (page, await OpenSignerIn(page, app, token, passphrase));
+    }
+
+    /// <summary>Opens the signer (window.signer) in <paramref name="page"/> on the test server for <paramref name="token"/>.</summary>
+    public static Task<JsonElement> OpenSignerIn(IPage page, BrowserApp app, string token, string? passphrase = null) =>
+        Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token, passphrase ?? "" });
+
+    /// <summary>A new P-256 key made by window.signer: its id and public key PEM.</summary>
+    public static async Task<(string KeyId, string PublicKeyPem)> CreateKey(IPage page)
+    {
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        return (key.GetProperty("keyId").GetString()!, key.GetProperty("publicKeyPem").GetString()!);
+    }
+
+    /// <summary>The key ids window.signer.openStoredKeys() opens, in order.</summary>
+    public static async Task<string[]> StoredKeyIds(IPage page) =>
+        (await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray().Select(k => k.GetProperty("keyId").GetString()!).Order().ToArray();
+
+    /// <summary>What a page-side call rejected with (its message), or "ok" when it resolved.</summary>
+    public static async Task<string> ErrorOf(IPage page, string expression, object? argument = null) =>
+        await page.EvaluateAsync<string>($"async argument => {{ try {{ await ({expression})(argument); return 'ok'; }} catch (e) {{ return e.message; }} }}", argument);
+
     public static async Task<IPage> OpenHarness(IBrowserContext context, BrowserApp app, ITestOutputHelper output)
     {
         IPage page = await context.NewPageAsync();
