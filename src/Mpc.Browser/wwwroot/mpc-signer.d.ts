@@ -182,7 +182,7 @@ export declare class MpcSigner {
   restoreTimed(file: Uint8Array | ArrayBuffer, options: RestoreOptions): Promise<KeyDescription & { milliseconds: number }>;
   /**
    * New device: starts an enrolment; carry `request` to the existing device, show `code` here. Valid 15 minutes; its
-   * private key is sealed in IndexedDB like a share, so a reload keeps it (one per browser: a new request replaces it).
+   * private key is sealed in IndexedDB like a share, so a reload keeps it (one per user in a browser: a new request replaces it).
    */
   requestEnrolment(keyId: string): Promise<EnrolmentRequest>;
   /**

@@ -151,7 +151,7 @@ export class MpcSigner {
    * New device, step 1 of an enrolment (the SDK's DeviceEnrolmentRequest; `mpc device request` on the CLI): returns
    * `{ request, code, expiresAt }`. Carry `request` to the existing device by any channel and show `code` here: the
    * user types it there. The request's private key is sealed in IndexedDB like a share (valid 15 minutes, so a reload
-   * keeps it; one per browser: a new request replaces it).
+   * keeps it; one per user in a browser: a new request replaces it).
    */
   requestEnrolment(keyId) {
     return this.#call('requestEnrolment', { keyId });

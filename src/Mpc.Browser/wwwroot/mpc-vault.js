@@ -253,7 +253,7 @@ export async function openShare(record, passphrase) {
 }
 
 // A new device's pending enrolment request (the CLI's pending file, DeviceEnrolmentRequest.ExportSecret): sealed with
-// the same layers as a share, one per browser (a new request replaces it), deleted once the handover opened, was
+// the same layers as a share, one per user in a browser (a new request replaces it), deleted once the handover opened, was
 // refused, or the request expired. Its key id and expiry sit in clear beside it; the expiry that counts is the one
 // inside the sealed bytes, checked by the SDK.
 const ENROLMENT_RECORD = 'request';
