@@ -82,6 +82,9 @@ public sealed class BrowserVaultPartitionTests(BrowserApp app, ITestOutputHelper
         Assert.NotEqual(deviceA, deviceB);
         Assert.Equal([keyB], vaultB.RootElement.GetProperty("shares").EnumerateArray().Select(r => r.GetProperty("keyId").GetString()!));
         Assert.Empty(vaultB.RootElement.GetProperty("pending").EnumerateArray());
+        // And no database besides (looking for the earlier single vault creates none).
+        Assert.Equal(new[] { VaultDatabaseOf(UserA), VaultDatabaseOf(UserB) }.Order(StringComparer.Ordinal),
+            (await pageA.EvaluateAsync<string[]>("async () => (await indexedDB.databases()).map(d => d.name)")).Order(StringComparer.Ordinal));
     }
 
     [ChromiumFact]

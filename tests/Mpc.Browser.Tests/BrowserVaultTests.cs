@@ -75,9 +75,9 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
         await app.Server.StartAsync(app.Origin);
         string token = await app.Server.TokenAsync("browser-device-copy-user");
         await using IBrowserContext context = await app.Browser.NewContextAsync();
-        IPage page = await OpenHarness(context, app, output);
-        Assert.True((await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token, Passphrase })).GetProperty("created").GetBoolean());
-        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        (IPage page, JsonElement opened) = await OpenSignerPage(context, app, output, token, Passphrase);
+        Assert.True(opened.GetProperty("created").GetBoolean());
+        (string keyId, string pem) = await CreateKey(page);
 
         JsonElement copy = await Evaluate(page, OpenDeviceRecordAsACopy, Passphrase);
         Assert.Null(Modulus(copy, "outerModulus"));
@@ -87,10 +87,9 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
 
         // Reopened with the passphrase: the stored parameters are used again, and the key signs.
         await page.ReloadAsync();
-        Assert.False((await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token, Passphrase })).GetProperty("created").GetBoolean());
-        string keyId = key.GetProperty("keyId").GetString()!;
-        Assert.Equal(keyId, Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray()).GetProperty("keyId").GetString());
-        AssertOpensslVerifies(key.GetProperty("publicKeyPem").GetString()!, "signed with a sealed device", await Sign(page, keyId, "signed with a sealed device"));
+        Assert.False((await OpenSignerIn(page, app, token, Passphrase)).GetProperty("created").GetBoolean());
+        Assert.Equal([keyId], await StoredKeyIds(page));
+        AssertOpensslVerifies(pem, "signed with a sealed device", await Sign(page, keyId, "signed with a sealed device"));
     }
 
     [ChromiumFact]
