@@ -158,8 +158,8 @@ public sealed class BrowserVaultPartitionTests(BrowserApp app, ITestOutputHelper
 
     /// <summary>
     /// Writes the vault as the earlier version left it: database "mpc-signer", version 3, one non-extractable sealing
-    /// key, associated data v1 ‖ kind ‖ name; the given share (its passphrase layer as it was), a device record, and
-    /// a share of a key no user of this server has.
+    /// key, associated data v1 ‖ kind ‖ name; the given share (its passphrase layer as it was), also as a set-aside
+    /// record of its key, a device record, and a share of a key no user of this server has.
     /// </summary>
     private const string WriteLegacyVault = """
         async json => {
@@ -186,9 +186,10 @@ public sealed class BrowserVaultPartitionTests(BrowserApp app, ITestOutputHelper
           const stranger = { keyId: 'key-of-nobody-here', curve: 'p256', publicKeyPem: share.publicKeyPem,
             ...await seal('share', 'key-of-nobody-here', crypto.getRandomValues(new Uint8Array(64))) };
           const device = await seal('device', 'profile', crypto.getRandomValues(new Uint8Array(64)));
-          const tx = db.transaction(['wrapping', 'shares', 'device'], 'readwrite');
+          const tx = db.transaction(['wrapping', 'shares', 'pending', 'device'], 'readwrite');
           tx.objectStore('wrapping').put(key, 'aes-gcm');
           tx.objectStore('shares').put(owned);
+          tx.objectStore('pending').put({ ...owned, ...await seal('share', share.keyId, bytes(share.inner)) }, `unconfirmed:${share.keyId}:00112233445566ff`);
           tx.objectStore('shares').put(stranger);
           tx.objectStore('device').put(device, 'profile');
           await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
@@ -205,10 +206,10 @@ public sealed class BrowserVaultPartitionTests(BrowserApp app, ITestOutputHelper
           const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
           const read = db.transaction('shares').objectStore('shares').getAllKeys();
           const names = await new Promise((resolve, reject) => { read.onsuccess = () => resolve(read.result); read.onerror = () => reject(read.error); });
-          const device = db.transaction('device').objectStore('device').count();
-          const devices = await new Promise(resolve => { device.onsuccess = () => resolve(device.result); });
+          const count = store => new Promise(resolve => { const r = db.transaction(store).objectStore(store).count(); r.onsuccess = () => resolve(r.result); });
+          const [devices, pending] = [await count('device'), await count('pending')];
           db.close();
-          return { shares: names.sort(), devices };
+          return { shares: names.sort(), devices, pending };
         }
         """;
 
@@ -240,7 +241,9 @@ public sealed class BrowserVaultPartitionTests(BrowserApp app, ITestOutputHelper
         // Another user opens first: the server lists no such key for them, so nothing is adopted or removed.
         (IPage otherPage, _) = await OpenSignerPage(context, app, output, otherToken);
         Assert.Empty(await StoredKeyIds(otherPage));
-        Assert.Equal(legacyKeys, (await Evaluate(otherPage, LegacyShareKeyIds)).GetProperty("shares").EnumerateArray().Select(k => k.GetString()!));
+        JsonElement untouched = await Evaluate(otherPage, LegacyShareKeyIds);
+        Assert.Equal(legacyKeys, untouched.GetProperty("shares").EnumerateArray().Select(k => k.GetString()!));
+        Assert.Equal(1, untouched.GetProperty("pending").GetInt32());
 
         // The owner: the key adopted (still under its passphrase), new device parameters (the old record is nobody's), and it signs.
         (IPage ownerPage, JsonElement opened) = await OpenSignerPage(context, app, output, ownerToken, Passphrase);
@@ -253,12 +256,14 @@ public sealed class BrowserVaultPartitionTests(BrowserApp app, ITestOutputHelper
             JsonElement adopted = Assert.Single(vault.RootElement.GetProperty("shares").EnumerateArray());
             Assert.Equal("mpc-signer/browser-seal/v2", adopted.GetProperty("format").GetString());
             Assert.Equal(share.GetProperty("passphrase").GetProperty("salt").GetString(), adopted.GetProperty("passphrase").GetProperty("salt").GetString());
+            Assert.Equal(keyId, Assert.Single(vault.RootElement.GetProperty("pending").EnumerateArray()).GetProperty("keyId").GetString());
         }
 
         // What the owner's server does not list stays for its user, and so does the database with its device record.
         JsonElement left = await Evaluate(ownerPage, LegacyShareKeyIds);
         Assert.Equal(["key-of-nobody-here"], left.GetProperty("shares").EnumerateArray().Select(k => k.GetString()!));
         Assert.Equal(1, left.GetProperty("devices").GetInt32());
+        Assert.Equal(0, left.GetProperty("pending").GetInt32());
 
         // Opened again, the owner finds the one key; the other user still none.
         await ownerPage.ReloadAsync();

@@ -329,7 +329,7 @@ async function requirePassphraseOfStoredShares(passphrase) {
 // - a share record: the server lists its key id for this user with the same public key (the record's, in clear);
 // - a pending or set-aside record (`pending:KEY`, `unconfirmed:KEY:RANDOM`) and the enrolment request: the server
 //   lists KEY for this user (they carry no public key; a key generation the server never stored is not listed, and
-//   its pending record stays behind);
+//   its pending record stays behind), and no legacy share record of KEY holds another public key;
 // - the device record (the ring-Pedersen trapdoor): never; it may have served several users, and new parameters cost
 //   one device setup.
 // An adopted record is opened with the legacy sealing key and legacy associated data, sealed again under this user's
@@ -400,18 +400,26 @@ export async function adoptLegacyRecords(listServerKeys) {
     const serverKeys = new Map((await listServerKeys()).map(key => [key.keyId, key]));
     const listed = keyId => typeof keyId === 'string' && serverKeys.has(keyId);
     const moves = [];
+    // A key id the server lists for this user beside a stored public key that is not the server's: not this user's
+    // key after all, so neither its share nor its pending records are adopted.
+    const disowned = new Set();
     for (const record of legacy.shares) {
-      if (listed(record.keyId) && samePem(serverKeys.get(record.keyId).publicKeyPem, record.publicKeyPem)) {
+      if (!listed(record.keyId)) {
+        continue;
+      }
+      if (samePem(serverKeys.get(record.keyId).publicKeyPem, record.publicKeyPem)) {
         moves.push({ store: SHARES, name: record.keyId, kind: 'share', record });
+      } else {
+        disowned.add(record.keyId);
       }
     }
     for (const [name, record] of legacy.pending) {
       const ownName = name === pendingName(record?.keyId) || (typeof name === 'string' && name.startsWith(`unconfirmed:${record?.keyId}:`));
-      if (ownName && listed(record.keyId)) {
+      if (ownName && listed(record.keyId) && !disowned.has(record.keyId)) {
         moves.push({ store: PENDING, name, kind: 'share', record });
       }
     }
-    if (legacy.enrolment && listed(legacy.enrolment.keyId)) {
+    if (legacy.enrolment && listed(legacy.enrolment.keyId) && !disowned.has(legacy.enrolment.keyId)) {
       moves.push({ store: ENROLMENT, name: ENROLMENT_RECORD, kind: 'enrolment', record: legacy.enrolment });
     }
     for (const move of moves) {
