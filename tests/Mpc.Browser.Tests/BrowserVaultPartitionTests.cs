@@ -245,9 +245,27 @@ public sealed class BrowserVaultPartitionTests(BrowserApp app, ITestOutputHelper
         Assert.Equal(legacyKeys, untouched.GetProperty("shares").EnumerateArray().Select(k => k.GetString()!));
         Assert.Equal(1, untouched.GetProperty("pending").GetInt32());
 
-        // The owner: the key adopted (still under its passphrase), new device parameters (the old record is nobody's), and it signs.
-        (IPage ownerPage, JsonElement opened) = await OpenSignerPage(context, app, output, ownerToken, Passphrase);
-        Assert.Contains("vault-adopted", opened.GetProperty("stages").EnumerateArray().Select(s => s.GetString()));
+        // The owner, passphrase mistyped: the key is adopted (the server lists it), but no device parameters are sealed
+        // under the typo, which would refuse the right passphrase at every later open.
+        IPage ownerPage = await OpenHarness(context, app, output);
+        JsonElement mistyped = await Evaluate(ownerPage, """
+            async ([server, token]) => {
+              const { MpcSigner } = await import('./mpc-signer.js');
+              const stages = [];
+              try { await MpcSigner.open({ server, token, passphrase: 'not the passphrase', onProgress: p => stages.push(p.stage) }); return { error: 'opened', stages }; }
+              catch (e) { return { error: e.message, stages }; }
+            }
+            """, new[] { app.Server.WebAddress.ToString(), ownerToken });
+        Assert.Contains("this passphrase opens none of the stored shares sealed under one (mistyped?)", mistyped.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("vault-adopted", mistyped.GetProperty("stages").EnumerateArray().Select(s => s.GetString()));
+        using (JsonDocument vault = JsonDocument.Parse((await Evaluate(ownerPage, DumpIndexedDb, VaultDatabaseOf(Owner))).GetString()!))
+        {
+            Assert.Empty(vault.RootElement.GetProperty("device").EnumerateArray());
+        }
+
+        // The right passphrase: new device parameters (the old record is nobody's), the adopted key opens under it and signs.
+        await ownerPage.ReloadAsync();
+        JsonElement opened = await OpenSignerIn(ownerPage, app, ownerToken, Passphrase);
         Assert.True(opened.GetProperty("created").GetBoolean());
         Assert.Equal([keyId], await StoredKeyIds(ownerPage));
         AssertOpensslVerifies(pem, "signed after the move", await Sign(ownerPage, keyId, "signed after the move"));

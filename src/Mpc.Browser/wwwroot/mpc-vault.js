@@ -286,12 +286,16 @@ export async function sealDevice(secret, passphrase) {
  * The device parameters, or null when none are stored yet, or when `passphrase` is given but the stored record has
  * no passphrase layer (sealed before it was set, or before this version): a copy of the profile taken meanwhile
  * already holds that trapdoor, so it is not sealed again but replaced by new parameters (the caller makes them).
- * Replaced only under the passphrase the stored shares already have, though: new parameters sealed under a mistyped
- * one would refuse the right one at every later open.
+ * New or replaced only under the passphrase the stored shares already have, though: new parameters sealed under a
+ * mistyped one would refuse the right one at every later open. (No device record beside passphrase-sealed shares is
+ * what adopting the earlier single vault leaves: its device record is never adopted.)
  */
 export async function openDevice(passphrase) {
   const record = await run(DEVICE, 'readonly', store => store.get('profile'));
   if (!record) {
+    if (passphrase) {
+      await requirePassphraseOfStoredShares(passphrase);
+    }
     return null;
   }
   if (passphrase && !record.passphrase) {
