@@ -45,8 +45,8 @@ export interface OpenOptions {
   token: string;
   /**
    * The user whose vault (this browser's IndexedDB database of that user: shares, pending records, enrolment request,
-   * device parameters) the signer opens; by default the token's "sub". Needed when the token has none; refused when it
-   * differs from the token's "sub".
+   * device parameters) the signer opens; by default the token's "sub". Needed when the token has none (then the
+   * caller vouches that it is the token's user); refused when it differs from the token's "sub".
    */
   userId?: string;
   /**
@@ -137,8 +137,8 @@ export interface HandOverResult {
 
 export declare class MpcSigner {
   /**
-   * Starts the worker, connects, opens the user's own vault in this browser (adopting, on the first open, what the
-   * earlier single-user vault holds of keys the server lists for this user), and loads (or creates once per user) the
+   * Starts the worker, connects, opens the user's own vault in this browser (adopting what the earlier single-user
+   * vault, while there is one, holds of keys the server lists for this user), and loads (or creates once per user) the
    * device parameters. Rejects when there is no user (no `userId`, no "sub" in the token).
    */
   static open(options: OpenOptions): Promise<MpcSigner>;

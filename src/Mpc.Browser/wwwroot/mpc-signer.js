@@ -40,8 +40,8 @@ export class MpcSigner {
    * user's device parameters in this browser, creating them the first time (progress stage "device-setup"). The user
    * is `userId` if given, else the token's "sub": it selects the user's own vault (IndexedDB database), so users of
    * one browser profile never see or settle each other's records; no user, or a `userId` other than the token's
-   * "sub", is refused. The first open by a user adopts what the earlier single-user vault holds of that user's keys
-   * (progress stage "vault-adopted"; docs/key-custody.md, "In the browser"). With `passphrase`,
+   * "sub", is refused. While the earlier single-user vault exists, an open adopts what it holds of keys the server lists
+   * for this user (progress stage "vault-adopted"; docs/key-custody.md, "One vault per user"). With `passphrase`,
    * shares sealed from now on carry a second layer under it (PBKDF2-SHA256, 600 000 iterations, AES-GCM), and
    * openStoredKeys() needs it for such shares; the device parameters carry it too (open() needs it once they do),
    * and ones stored without it are replaced by new ones.
@@ -52,11 +52,12 @@ export class MpcSigner {
     signer.#userId = user;
     try {
       await signer.#call('connect', { server: String(server), token, userId: user, passphrase });
+      signer.device = await signer.#call('setupDevice');
     } catch (e) {
+      // A refused open (a wrong passphrase, a server that cannot be asked) leaves no worker holding the token.
       signer.close();
       throw e;
     }
-    signer.device = await signer.#call('setupDevice');
     return signer;
   }
 
