@@ -32,7 +32,7 @@ internal static partial class BrowserVault
 
     /// <summary>
     /// Seals a new device's pending enrolment (<see cref="DeviceEnrolmentRequest.ExportSecret"/>; the worker zeroes its
-    /// copy; <see cref="BrowserSecrets.Hand"/>) as the browser's one pending enrolment, with its expiry beside it; resolves once stored.
+    /// copy; <see cref="BrowserSecrets.Hand"/>) as this user's one pending enrolment in the browser, with its expiry beside it; resolves once stored.
     /// </summary>
     public static async ValueTask StorePendingEnrolmentAsync(DeviceEnrolmentRequest request)
     {

@@ -23,10 +23,30 @@ internal static class BrowserPage
         }
         """;
 
-    /// <summary>Every record of every IndexedDB store, bytes as hex, a CryptoKey as its algorithm and extractable flag.</summary>
-    public const string DumpIndexedDb = """
-        async () => {
-          const request = indexedDB.open('mpc-signer');
+    /// <summary>
+    /// The vault database (mpc-vault.js: one per user) given as the argument, else the only one in the profile; a
+    /// JavaScript expression inside an async function.
+    /// </summary>
+    private const string VaultDatabaseName = """
+        (await (async database => {
+          if (database) { return database; }
+          const names = (await indexedDB.databases()).map(d => d.name).filter(name => name.startsWith('mpc-signer/user/'));
+          if (names.length !== 1) { throw new Error(`expected one user's vault, found ${names.length}`); }
+          return names[0];
+        })(database))
+        """;
+
+    /// <summary>The name of <paramref name="userId"/>'s vault database: "mpc-signer/user/" + SHA-256 of the user id, hex.</summary>
+    public static string VaultDatabaseOf(string userId) =>
+        "mpc-signer/user/" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(userId)));
+
+    /// <summary>
+    /// Every record of every store of a vault database (the argument, else the profile's only one), bytes as hex, a
+    /// CryptoKey as its algorithm and extractable flag.
+    /// </summary>
+    public const string DumpIndexedDb = $$"""
+        async database => {
+          const request = indexedDB.open({{VaultDatabaseName}});
           const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
           const hex = bytes => Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
           const show = v => v instanceof CryptoKey ? { cryptoKey: v.algorithm.name, extractable: v.extractable }
@@ -48,7 +68,8 @@ internal static class BrowserPage
     /// </summary>
     public static Task EditShareRecord(IPage page, string keyId, string edit) => Evaluate(page, $$"""
         async keyId => {
-          const request = indexedDB.open('mpc-signer');
+          const database = null;
+          const request = indexedDB.open({{VaultDatabaseName}});
           const db = await new Promise(resolve => { request.onsuccess = () => resolve(request.result); });
           const tx = db.transaction('shares', 'readwrite');
           const store = tx.objectStore('shares');
@@ -62,6 +83,36 @@ internal static class BrowserPage
           return true;
         }
         """, keyId);
+
+    /// <summary>
+    /// The set-up most browser tests repeat: a harness page in <paramref name="context"/> with the signer open
+    /// (window.signer) on the test server for <paramref name="token"/>, and what open() reported (device.created, stages).
+    /// </summary>
+    public static async Task<(IPage Page, JsonElement Opened)> OpenSignerPage(
+        IBrowserContext context, BrowserApp app, ITestOutputHelper output, string token, string? passphrase = null)
+    {
+        IPage page = await OpenHarness(context, app, output);
+        return (page, await OpenSignerIn(page, app, token, passphrase));
+    }
+
+    /// <summary>Opens the signer (window.signer) in <paramref name="page"/> on the test server for <paramref name="token"/>.</summary>
+    public static Task<JsonElement> OpenSignerIn(IPage page, BrowserApp app, string token, string? passphrase = null) =>
+        Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token, passphrase ?? "" });
+
+    /// <summary>A new P-256 key made by window.signer: its id and public key PEM.</summary>
+    public static async Task<(string KeyId, string PublicKeyPem)> CreateKey(IPage page)
+    {
+        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        return (key.GetProperty("keyId").GetString()!, key.GetProperty("publicKeyPem").GetString()!);
+    }
+
+    /// <summary>The key ids window.signer.openStoredKeys() opens, in order.</summary>
+    public static async Task<string[]> StoredKeyIds(IPage page) =>
+        (await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray().Select(k => k.GetProperty("keyId").GetString()!).Order().ToArray();
+
+    /// <summary>What a page-side call rejected with (its message), or "ok" when it resolved.</summary>
+    public static async Task<string> ErrorOf(IPage page, string expression, object? argument = null) =>
+        await page.EvaluateAsync<string>($"async argument => {{ try {{ await ({expression})(argument); return 'ok'; }} catch (e) {{ return e.message; }} }}", argument);
 
     public static async Task<IPage> OpenHarness(IBrowserContext context, BrowserApp app, ITestOutputHelper output)
     {

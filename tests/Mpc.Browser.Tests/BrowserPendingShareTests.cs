@@ -213,7 +213,7 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
     /// <summary>One record of a vault store ([store, name]), bytes as hex; the record itself is kept as window.planted.</summary>
     private const string StoreRecord = """
         async ([store, name]) => {
-          const request = indexedDB.open('mpc-signer');
+          const request = indexedDB.open((await indexedDB.databases()).find(d => d.name.startsWith('mpc-signer/user/')).name);
           const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
           const read = db.transaction(store).objectStore(store).get(name);
           window.planted = await new Promise((resolve, reject) => { read.onsuccess = () => resolve(read.result); read.onerror = () => reject(read.error); });
@@ -225,7 +225,7 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
     /// <summary>Puts window.planted as the pending record of the key, as a run whose reply was lost would have left it.</summary>
     private const string PlantPendingRecord = """
         async keyId => {
-          const request = indexedDB.open('mpc-signer');
+          const request = indexedDB.open((await indexedDB.databases()).find(d => d.name.startsWith('mpc-signer/user/')).name);
           const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
           const tx = db.transaction('pending', 'readwrite');
           tx.objectStore('pending').put(window.planted, `pending:${keyId}`);
@@ -239,7 +239,7 @@ public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper o
     private static async Task<string[]> PendingStoreNames(IPage page) =>
         (await Evaluate(page, """
             async () => {
-              const request = indexedDB.open('mpc-signer');
+              const request = indexedDB.open((await indexedDB.databases()).find(d => d.name.startsWith('mpc-signer/user/')).name);
               const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
               const all = db.transaction('pending').objectStore('pending').getAllKeys();
               const names = await new Promise((resolve, reject) => { all.onsuccess = () => resolve(all.result); all.onerror = () => reject(all.error); });

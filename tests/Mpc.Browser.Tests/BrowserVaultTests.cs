@@ -22,7 +22,8 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
     /// </summary>
     private const string OpenDeviceRecordAsACopy = """
         async passphrase => {
-          const request = indexedDB.open('mpc-signer');
+          const database = (await indexedDB.databases()).find(d => d.name.startsWith('mpc-signer/user/')).name;
+          const request = indexedDB.open(database);
           const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
           const get = (store, name) => new Promise((resolve, reject) => {
             const read = db.transaction(store).objectStore(store).get(name);
@@ -32,7 +33,10 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
           const record = await get('device', 'profile');
           const key = await get('wrapping', 'aes-gcm');
           db.close();
-          const associatedData = kind => new TextEncoder().encode(`mpc-signer/browser-seal/v1\u0000${kind}\u0000profile`);
+          // The outer layer names the user (the hash in the database's name); the passphrase layer does not.
+          const user = database.slice('mpc-signer/user/'.length);
+          const associatedData = kind => new TextEncoder().encode(kind === 'device'
+            ? `mpc-signer/browser-seal/v2\u0000${user}\u0000${kind}\u0000profile` : `mpc-signer/browser-seal/v1\u0000${kind}\u0000profile`);
           const hex = bytes => Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
           const trapdoorModulus = bytes => {
             const fields = [];
@@ -71,9 +75,9 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
         await app.Server.StartAsync(app.Origin);
         string token = await app.Server.TokenAsync("browser-device-copy-user");
         await using IBrowserContext context = await app.Browser.NewContextAsync();
-        IPage page = await OpenHarness(context, app, output);
-        Assert.True((await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token, Passphrase })).GetProperty("created").GetBoolean());
-        JsonElement key = await Evaluate(page, "async () => await window.signer.createKey({ curve: 'p256' })");
+        (IPage page, JsonElement opened) = await OpenSignerPage(context, app, output, token, Passphrase);
+        Assert.True(opened.GetProperty("created").GetBoolean());
+        (string keyId, string pem) = await CreateKey(page);
 
         JsonElement copy = await Evaluate(page, OpenDeviceRecordAsACopy, Passphrase);
         Assert.Null(Modulus(copy, "outerModulus"));
@@ -83,10 +87,9 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
 
         // Reopened with the passphrase: the stored parameters are used again, and the key signs.
         await page.ReloadAsync();
-        Assert.False((await Evaluate(page, OpenSigner, new[] { app.Server.WebAddress.ToString(), token, Passphrase })).GetProperty("created").GetBoolean());
-        string keyId = key.GetProperty("keyId").GetString()!;
-        Assert.Equal(keyId, Assert.Single((await Evaluate(page, "async () => await window.signer.openStoredKeys()")).EnumerateArray()).GetProperty("keyId").GetString());
-        AssertOpensslVerifies(key.GetProperty("publicKeyPem").GetString()!, "signed with a sealed device", await Sign(page, keyId, "signed with a sealed device"));
+        Assert.False((await OpenSignerIn(page, app, token, Passphrase)).GetProperty("created").GetBoolean());
+        Assert.Equal([keyId], await StoredKeyIds(page));
+        AssertOpensslVerifies(pem, "signed with a sealed device", await Sign(page, keyId, "signed with a sealed device"));
     }
 
     [ChromiumFact]
@@ -140,7 +143,7 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
         await Evaluate(page, OpenSigner, new[] { server, token });
         await Evaluate(page, """
             async () => {
-              const request = indexedDB.open('mpc-signer');
+              const request = indexedDB.open((await indexedDB.databases()).find(d => d.name.startsWith('mpc-signer/user/')).name);
               const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
               window.singleLayer = await new Promise(resolve => { const read = db.transaction('device').objectStore('device').get('profile'); read.onsuccess = () => resolve(read.result); });
               db.close();
@@ -151,7 +154,7 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
         string keyId = key.GetProperty("keyId").GetString()!;
         await Evaluate(page, """
             async () => {
-              const request = indexedDB.open('mpc-signer');
+              const request = indexedDB.open((await indexedDB.databases()).find(d => d.name.startsWith('mpc-signer/user/')).name);
               const db = await new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
               await new Promise((resolve, reject) => { const tx = db.transaction('device', 'readwrite'); tx.objectStore('device').put(window.singleLayer, 'profile'); tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); });
               db.close();
@@ -186,6 +189,7 @@ public sealed class BrowserVaultTests(BrowserApp app, ITestOutputHelper output)
         JsonElement opened = await Evaluate(page, """
             async () => {
               const vault = await import('./mpc-vault.js');
+              await vault.selectUser('browser-sealing-key-race-user');
               const secrets = [1, 2, 3, 4].map(i => crypto.getRandomValues(new Uint8Array(32)));
               const sealed = await Promise.allSettled(secrets.map((secret, i) => vault.sealPendingShare({ keyId: `key-${i}`, curve: 'p256' }, secret.slice())));
               const errors = sealed.filter(s => s.status === 'rejected').map(s => String(s.reason?.name ?? s.reason));

@@ -3,7 +3,8 @@
 export type Curve = 'p256' | 'p384' | 'secp256k1';
 
 /**
- * What the worker reports while it works: "loading", "loaded", "device-setup", "device-ready", "keygen", "keygen-done",
+ * What the worker reports while it works: "loading", "loaded", "vault-adopted" (with `adopted`: records of the earlier
+ * single-user vault taken into this user's), "device-setup", "device-ready", "keygen", "keygen-done",
  * "refresh", "backup", "restore", "enrol", and after handOver(): "handover-wait" (with `until`), "handover-enrolled"
  * and "handover-done" (with `deviceId`).
  */
@@ -16,6 +17,8 @@ export interface Progress {
   /** device-ready: how long the device parameters took. */
   milliseconds?: number;
   keyId?: string;
+  /** vault-adopted: how many records of the earlier single-user vault the server vouched for as this user's. */
+  adopted?: number;
   /** handover-wait: when the wait for the new device ends (ISO 8601). */
   until?: string;
   /** handover-enrolled, handover-done: the new device's id. */
@@ -40,6 +43,12 @@ export interface OpenOptions {
   server: string | URL;
   /** The user's bearer token. */
   token: string;
+  /**
+   * The user whose vault (this browser's IndexedDB database of that user: shares, pending records, enrolment request,
+   * device parameters) the signer opens; by default the token's "sub". Needed when the token has none (then the
+   * caller vouches that it is the token's user); refused when it differs from the token's "sub".
+   */
+  userId?: string;
   /**
    * Optional: seal the shares this signer stores, and the device parameters, also under this passphrase
    * (PBKDF2-SHA256, 600 000 iterations, AES-256-GCM, inside the non-extractable key's layer); needed by
@@ -127,7 +136,11 @@ export interface HandOverResult {
 }
 
 export declare class MpcSigner {
-  /** Starts the worker, connects, and loads (or creates once) this browser's device parameters. */
+  /**
+   * Starts the worker, connects, opens the user's own vault in this browser (adopting what the earlier single-user
+   * vault, while there is one, holds of keys the server lists for this user), and loads (or creates once per user) the
+   * device parameters. Rejects when there is no user (no `userId`, no "sub" in the token).
+   */
   static open(options: OpenOptions): Promise<MpcSigner>;
   /** Whether open() created the device parameters, and how long that took. */
   readonly device: { created: boolean; milliseconds: number };
@@ -169,7 +182,7 @@ export declare class MpcSigner {
   restoreTimed(file: Uint8Array | ArrayBuffer, options: RestoreOptions): Promise<KeyDescription & { milliseconds: number }>;
   /**
    * New device: starts an enrolment; carry `request` to the existing device, show `code` here. Valid 15 minutes; its
-   * private key is sealed in IndexedDB like a share, so a reload keeps it (one per browser: a new request replaces it).
+   * private key is sealed in IndexedDB like a share, so a reload keeps it (one per user in a browser: a new request replaces it).
    */
   requestEnrolment(keyId: string): Promise<EnrolmentRequest>;
   /**

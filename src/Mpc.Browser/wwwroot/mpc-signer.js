@@ -37,16 +37,27 @@ export class MpcSigner {
 
   /**
    * Starts the worker, connects it to `server` (the signing service's gRPC-Web address) with `token`, and loads this
-   * browser's device parameters, creating them the first time (progress stage "device-setup"). With `passphrase`,
+   * user's device parameters in this browser, creating them the first time (progress stage "device-setup"). The user
+   * is `userId` if given, else the token's "sub": it selects the user's own vault (IndexedDB database), so users of
+   * one browser profile never see or settle each other's records; no user, or a `userId` other than the token's
+   * "sub", is refused. While the earlier single-user vault exists, an open adopts what it holds of keys the server lists
+   * for this user (progress stage "vault-adopted"; docs/key-custody.md, "One vault per user"). With `passphrase`,
    * shares sealed from now on carry a second layer under it (PBKDF2-SHA256, 600 000 iterations, AES-GCM), and
    * openStoredKeys() needs it for such shares; the device parameters carry it too (open() needs it once they do),
    * and ones stored without it are replaced by new ones.
    */
-  static async open({ server, token, passphrase, onProgress, workerUrl = new URL('./mpc-worker.js', import.meta.url) }) {
+  static async open({ server, token, userId, passphrase, onProgress, workerUrl = new URL('./mpc-worker.js', import.meta.url) }) {
+    const user = userOf(token, userId);
     const signer = new MpcSigner(new Worker(workerUrl, { type: 'module' }), onProgress);
-    signer.#userId = subjectOf(token);
-    await signer.#call('connect', { server: String(server), token, passphrase });
-    signer.device = await signer.#call('setupDevice');
+    signer.#userId = user;
+    try {
+      await signer.#call('connect', { server: String(server), token, userId: user, passphrase });
+      signer.device = await signer.#call('setupDevice');
+    } catch (e) {
+      // A refused open (a wrong passphrase, a server that cannot be asked) leaves no worker holding the token.
+      signer.close();
+      throw e;
+    }
     return signer;
   }
 
@@ -141,7 +152,7 @@ export class MpcSigner {
    * New device, step 1 of an enrolment (the SDK's DeviceEnrolmentRequest; `mpc device request` on the CLI): returns
    * `{ request, code, expiresAt }`. Carry `request` to the existing device by any channel and show `code` here: the
    * user types it there. The request's private key is sealed in IndexedDB like a share (valid 15 minutes, so a reload
-   * keeps it; one per browser: a new request replaces it).
+   * keeps it; one per user in a browser: a new request replaces it).
    */
   requestEnrolment(keyId) {
     return this.#call('requestEnrolment', { keyId });
@@ -274,6 +285,29 @@ function derCertificates(item) {
   }
   return [...item.matchAll(/-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/g)]
     .map(([, body]) => Uint8Array.from(atob(body.replace(/\s+/g, '')), c => c.charCodeAt(0)));
+}
+
+/**
+ * The user whose vault the signer opens: `userId`, else the token's "sub". No single-user fallback: a shared name for
+ * "no user" would put every such user back into one vault, the collision the partition exists to prevent. A `userId`
+ * other than the token's "sub" is refused: the server answers for the token's user, and its answers (which keys to
+ * adopt, which pending share it holds) must not land in another user's vault.
+ */
+function userOf(token, userId) {
+  const subject = subjectOf(token);
+  if (userId !== undefined && userId !== null) {
+    if (typeof userId !== 'string' || userId.length === 0) {
+      throw new Error('userId must be a non-empty string');
+    }
+    if (subject !== undefined && subject !== userId) {
+      throw new Error('userId is not the token\'s "sub": the signer opens the vault of the token\'s user only');
+    }
+    return userId;
+  }
+  if (typeof subject !== 'string' || subject.length === 0) {
+    throw new Error('the token has no "sub": pass { userId } so the signer opens that user\'s own vault in this browser');
+  }
+  return subject;
 }
 
 /** The "sub" of a JWT bearer token, or undefined (the token is opaque to the signer otherwise). */

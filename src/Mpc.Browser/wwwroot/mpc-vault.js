@@ -1,25 +1,61 @@
-// The share at rest: IndexedDB database "mpc-signer" holds a non-extractable AES-256-GCM key (a CryptoKey made with
-// extractable: false: no script can export its bytes, though the browser keeps them in the profile's IndexedDB files)
-// and, per key, the share sealed under it. The associated data names the record (format, version, key id), so a record moved to another key id or a
-// changed byte fails to open. docs/key-custody.md ("In the browser") says what this does and does not protect.
+// The share at rest, one IndexedDB database per user ("mpc-signer/user/" + SHA-256 of the user id, hex): a
+// non-extractable AES-256-GCM key (a CryptoKey made with extractable: false: no script can export its bytes, though the
+// browser keeps them in the profile's IndexedDB files) and, per key, the share sealed under it. The associated data
+// names the user (the same hash), the record's kind and its name (key id), so a record moved to another key id or into
+// another user's database, or a changed byte, fails to open. docs/key-custody.md ("In the browser") says what this does
+// and does not protect.
+//
+// Why a database per user rather than the user id in every key name: two users of one browser profile (a shared
+// computer) then share nothing, not the sealing key, not the device record (the ring-Pedersen trapdoor), not the one
+// enrolment slot, not a pending record that settling would show to the wrong server account; every store and every
+// query stays as it was, so no listing can pick up another user's record by a missed prefix. The user id is in the
+// associated data as well as in the name, so the partition is cryptographic: a record copied into another user's
+// database (even with that database's sealing key swapped for the first user's) fails its integrity check.
 
-const DATABASE = 'mpc-signer';
-const VERSION = 3;
+const DATABASE_PREFIX = 'mpc-signer/user/';
+const VERSION = 1;
 const WRAPPING = 'wrapping';
 const SHARES = 'shares';
 const DEVICE = 'device';
-// Version 2: a key generation, refresh, restore or enrolment seals its new share here before the server stores it or
-// switches to it (see sealPendingShare).
+// A key generation, refresh, restore or enrolment seals its new share here before the server stores it or switches
+// to it (see sealPendingShare).
 const PENDING = 'pending';
-// Version 3: a new device's pending enrolment request (see sealPendingEnrolment).
+// A new device's pending enrolment request (see sealPendingEnrolment).
 const ENROLMENT = 'enrolment';
-const FORMAT = 'mpc-signer/browser-seal/v1';
+const FORMAT = 'mpc-signer/browser-seal/v2';
+// The one database of the versions before the partition (IndexedDB version 3, FORMAT_V1, no user in the associated
+// data): read only to adopt its records (adoptLegacyRecords), never written except to delete what was adopted.
+const LEGACY_DATABASE = 'mpc-signer';
+const FORMAT_V1 = 'mpc-signer/browser-seal/v1';
 
 export class VaultError extends Error {}
 
+// This worker's user: its database name and the user's tag in the associated data (selectUser).
+let partition;
+
+/**
+ * Selects the user whose partition every later call reads and writes; must come first. The user id is hashed: the
+ * database name and the associated data then hold neither an unbounded string nor characters a name cannot.
+ */
+export async function selectUser(userId) {
+  if (typeof userId !== 'string' || userId.length === 0) {
+    throw new VaultError('the vault needs the user id: open the signer with a token that has a "sub", or pass { userId }');
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(userId)));
+  const tag = Array.from(digest, b => b.toString(16).padStart(2, '0')).join('');
+  partition = { name: DATABASE_PREFIX + tag, tag };
+}
+
+function currentPartition() {
+  if (!partition) {
+    throw new VaultError('internal error: the vault was used before selectUser()');
+  }
+  return partition;
+}
+
 function database() {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DATABASE, VERSION);
+    const request = indexedDB.open(currentPartition().name, VERSION);
     request.onupgradeneeded = () => {
       const db = request.result;
       for (const [name, options] of [[WRAPPING], [SHARES, { keyPath: 'keyId' }], [DEVICE], [PENDING], [ENROLMENT]]) {
@@ -50,7 +86,7 @@ async function run(store, mode, action) {
   }
 }
 
-/** The sealing key: made once per browser profile, never extractable. */
+/** The sealing key: made once per user in this browser profile, never extractable. */
 async function sealingKey() {
   const stored = await run(WRAPPING, 'readonly', store => store.get('aes-gcm'));
   if (stored) {
@@ -68,7 +104,12 @@ async function sealingKey() {
   return await run(WRAPPING, 'readonly', store => store.get('aes-gcm'));
 }
 
-const associatedData = (kind, name) => new TextEncoder().encode(`${FORMAT}\u0000${kind}\u0000${name}`);
+const associatedData = (kind, name) => new TextEncoder().encode(`${FORMAT}\u0000${currentPartition().tag}\u0000${kind}\u0000${name}`);
+// The passphrase layer's associated data has no user: that layer sits inside the outer one, which binds the whole
+// inner ciphertext to the user, and so a record adopted from the legacy database keeps its passphrase layer as it is
+// (re-sealing it would need the passphrase).
+const passphraseAssociatedData = (kind, name) => new TextEncoder().encode(`${FORMAT_V1}\u0000${kind}-passphrase\u0000${name}`);
+const legacyAssociatedData = (kind, name) => new TextEncoder().encode(`${FORMAT_V1}\u0000${kind}\u0000${name}`);
 
 async function seal(kind, name, plaintext) {
   const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -85,7 +126,7 @@ async function open(kind, name, record, remedy = 'restore it from a backup') {
     return new Uint8Array(await crypto.subtle.decrypt(
       { name: 'AES-GCM', iv: record.iv, additionalData: associatedData(kind, name) }, await sealingKey(), record.sealed));
   } catch {
-    throw new VaultError(`the stored ${kind} ${name} fails its integrity check (changed, corrupt, or sealed in another browser profile): ${remedy}`);
+    throw new VaultError(`the stored ${kind} ${name} fails its integrity check (changed, corrupt, sealed in another browser profile, or moved from another user's vault): ${remedy}`);
   }
 }
 
@@ -112,7 +153,7 @@ async function sealLayers(kind, name, secret, passphrase) {
   }
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const inner = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: associatedData(`${kind}-passphrase`, name) },
+  const inner = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: passphraseAssociatedData(kind, name) },
     await passphraseKey(passphrase, salt, PASSPHRASE_ITERATIONS, 'encrypt'), secret));
   return { ...await seal(kind, name, inner), passphrase: { kdf: PASSPHRASE_KDF, iterations: PASSPHRASE_ITERATIONS, salt, iv } };
 }
@@ -135,7 +176,7 @@ async function openLayers(kind, name, record, passphrase, remedy) {
       throw new VaultError(`the stored ${kind} ${name} is also sealed under a passphrase: open the signer with { passphrase }`);
     }
     try {
-      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: layer.iv, additionalData: associatedData(`${kind}-passphrase`, name) },
+      return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: layer.iv, additionalData: passphraseAssociatedData(kind, name) },
         await passphraseKey(passphrase, layer.salt, layer.iterations, 'decrypt'), opened));
     } catch {
       throw new VaultError(`the stored ${kind} ${name} does not open with this passphrase (wrong passphrase, or the record was changed)`);
@@ -212,7 +253,7 @@ export async function openShare(record, passphrase) {
 }
 
 // A new device's pending enrolment request (the CLI's pending file, DeviceEnrolmentRequest.ExportSecret): sealed with
-// the same layers as a share, one per browser (a new request replaces it), deleted once the handover opened, was
+// the same layers as a share, one per user in a browser (a new request replaces it), deleted once the handover opened, was
 // refused, or the request expired. Its key id and expiry sit in clear beside it; the expiry that counts is the one
 // inside the sealed bytes, checked by the SDK.
 const ENROLMENT_RECORD = 'request';
@@ -245,12 +286,16 @@ export async function sealDevice(secret, passphrase) {
  * The device parameters, or null when none are stored yet, or when `passphrase` is given but the stored record has
  * no passphrase layer (sealed before it was set, or before this version): a copy of the profile taken meanwhile
  * already holds that trapdoor, so it is not sealed again but replaced by new parameters (the caller makes them).
- * Replaced only under the passphrase the stored shares already have, though: new parameters sealed under a mistyped
- * one would refuse the right one at every later open.
+ * New or replaced only under the passphrase the stored shares already have, though: new parameters sealed under a
+ * mistyped one would refuse the right one at every later open. (No device record beside passphrase-sealed shares is
+ * what adopting the earlier single vault leaves: its device record is never adopted.)
  */
 export async function openDevice(passphrase) {
   const record = await run(DEVICE, 'readonly', store => store.get('profile'));
   if (!record) {
+    if (passphrase) {
+      await requirePassphraseOfStoredShares(passphrase);
+    }
     return null;
   }
   if (passphrase && !record.passphrase) {
@@ -280,4 +325,190 @@ async function requirePassphraseOfStoredShares(passphrase) {
   if (layered.length > 0) {
     throw new VaultError('this passphrase opens none of the stored shares sealed under one (mistyped?); nothing was changed');
   }
+}
+
+// Migration from the single database of earlier versions ("mpc-signer", IndexedDB version 3, associated data without
+// the user). Its records belong to whichever user stored them, which it does not say; they are adopted into the
+// partition of the user opening the signer only when the server, asked with that user's token, vouches for them:
+// - a share record: the server lists its key id for this user with the same public key (the record's, in clear);
+// - a pending or set-aside record (`pending:KEY`, `unconfirmed:KEY:RANDOM`) and the enrolment request: the server
+//   lists KEY for this user (they carry no public key; a key generation the server never stored is not listed, and
+//   its pending record stays behind), and no legacy share record of KEY holds another public key;
+// - the device record (the ring-Pedersen trapdoor): never; it may have served several users, and new parameters cost
+//   one device setup.
+// An adopted record is opened with the legacy sealing key and legacy associated data, sealed again under this user's
+// key and associated data (its passphrase layer untouched), added to this user's database without replacing anything
+// there, and only then deleted from the legacy database: a failure in between leaves a copy in both, never none.
+// Anything else stays where it is (another user adopts it at their open); once no share, pending, set-aside or
+// enrolment record is left, the legacy database is deleted with its sealing key and device record.
+
+/** The legacy database if it exists (opening must not create it), or null. */
+function legacyDatabase() {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(LEGACY_DATABASE);
+    // Fires only for a database that does not exist yet: aborting leaves none behind.
+    request.onupgradeneeded = () => request.transaction.abort();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => (request.error?.name === 'AbortError' ? resolve(null) : reject(request.error));
+  });
+}
+
+const requestResult = request => new Promise((resolve, reject) => {
+  request.onsuccess = () => resolve(request.result);
+  request.onerror = () => reject(request.error);
+});
+
+/** The legacy records that a user could adopt, with the legacy sealing key; null when there is no legacy database. */
+async function readLegacy() {
+  const db = await legacyDatabase();
+  if (!db) {
+    return null;
+  }
+  try {
+    const stores = [WRAPPING, SHARES, PENDING, ENROLMENT].filter(name => db.objectStoreNames.contains(name));
+    const transaction = db.transaction(stores, 'readonly');
+    const read = (store, action) => (stores.includes(store) ? requestResult(action(transaction.objectStore(store))) : undefined);
+    const [key, shares, pendingNames, pending, enrolment] = await Promise.all([
+      read(WRAPPING, store => store.get('aes-gcm')),
+      read(SHARES, store => store.getAll()),
+      read(PENDING, store => store.getAllKeys()),
+      read(PENDING, store => store.getAll()),
+      read(ENROLMENT, store => store.get(ENROLMENT_RECORD)),
+    ]);
+    return {
+      key,
+      shares: shares ?? [],
+      pending: (pendingNames ?? []).map((name, i) => [name, pending[i]]),
+      enrolment,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+const samePem = (a, b) => typeof a === 'string' && typeof b === 'string' && a.replace(/\s+/g, '') === b.replace(/\s+/g, '');
+
+/**
+ * Adopts the legacy records this user's server vouches for (the rule above). `listServerKeys` (the server's
+ * ListKeys for this user's token) is called only when the legacy database holds something to adopt. Returns the
+ * names adopted and how many records were left for other users.
+ */
+export async function adoptLegacyRecords(listServerKeys) {
+  const legacy = await readLegacy();
+  if (!legacy) {
+    return { adopted: [], left: 0 };
+  }
+  const candidates = legacy.shares.length + legacy.pending.length + (legacy.enrolment ? 1 : 0);
+  const adopted = [];
+  if (candidates > 0 && legacy.key) {
+    const serverKeys = new Map((await listServerKeys()).map(key => [key.keyId, key]));
+    const listed = keyId => typeof keyId === 'string' && serverKeys.has(keyId);
+    const moves = [];
+    // A key id the server lists for this user beside a stored public key that is not the server's: not this user's
+    // key after all, so neither its share nor its pending records are adopted.
+    const disowned = new Set();
+    for (const record of legacy.shares) {
+      if (!listed(record.keyId)) {
+        continue;
+      }
+      if (samePem(serverKeys.get(record.keyId).publicKeyPem, record.publicKeyPem)) {
+        moves.push({ store: SHARES, name: record.keyId, kind: 'share', record });
+      } else {
+        disowned.add(record.keyId);
+      }
+    }
+    for (const [name, record] of legacy.pending) {
+      const ownName = name === pendingName(record?.keyId) || (typeof name === 'string' && name.startsWith(`unconfirmed:${record?.keyId}:`));
+      if (ownName && listed(record.keyId) && !disowned.has(record.keyId)) {
+        moves.push({ store: PENDING, name, kind: 'share', record });
+      }
+    }
+    if (legacy.enrolment && listed(legacy.enrolment.keyId) && !disowned.has(legacy.enrolment.keyId)) {
+      moves.push({ store: ENROLMENT, name: ENROLMENT_RECORD, kind: 'enrolment', record: legacy.enrolment });
+    }
+    for (const move of moves) {
+      if (await adoptOne(legacy.key, move)) {
+        adopted.push(move);
+      }
+    }
+    await deleteLegacyRecords(adopted);
+  }
+  const left = await deleteLegacyDatabaseIfDone();
+  return { adopted: adopted.map(({ store, name }) => `${store}/${name}`), left };
+}
+
+/**
+ * One legacy record sealed again for this user and added to this user's database. False, with nothing written, when
+ * its outer layer does not open under the legacy key (changed or planted: left for whoever can explain it) or this
+ * user's database already holds a record of that name (never replaced: it may be the newer share).
+ */
+async function adoptOne(legacyKey, { store, name, kind, record }) {
+  if (record?.format !== FORMAT_V1 || !(record.iv instanceof Uint8Array) || !(record.sealed instanceof Uint8Array)) {
+    return false;
+  }
+  let opened;
+  try {
+    opened = new Uint8Array(await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: record.iv, additionalData: legacyAssociatedData(kind, record.keyId) }, legacyKey, record.sealed));
+  } catch {
+    return false;
+  }
+  let resealed;
+  try {
+    resealed = { ...record, ...await seal(kind, record.keyId, opened) };
+  } finally {
+    opened.fill(0);
+  }
+  try {
+    // add, not put: an existing record of this user is never replaced by an adopted one.
+    await run(store, 'readwrite', target => (store === SHARES ? target.add(resealed) : target.add(resealed, name)));
+    return true;
+  } catch (e) {
+    if (e?.name === 'ConstraintError') {
+      return false;
+    }
+    throw e;
+  }
+}
+
+async function deleteLegacyRecords(adopted) {
+  if (adopted.length === 0) {
+    return;
+  }
+  const db = await legacyDatabase();
+  if (!db) {
+    return;
+  }
+  try {
+    const transaction = db.transaction([...new Set(adopted.map(move => move.store))], 'readwrite');
+    for (const { store, name } of adopted) {
+      transaction.objectStore(store).delete(name);
+    }
+    await new Promise((resolve, reject) => {
+      transaction.oncomplete = resolve;
+      transaction.onerror = () => reject(transaction.error);
+      transaction.onabort = () => reject(transaction.error ?? new Error('IndexedDB transaction aborted'));
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** Deletes the legacy database once nobody can adopt anything from it; how many records it still holds for others. */
+async function deleteLegacyDatabaseIfDone() {
+  const legacy = await readLegacy();
+  if (!legacy) {
+    return 0;
+  }
+  const left = legacy.shares.length + legacy.pending.length + (legacy.enrolment ? 1 : 0);
+  if (left === 0) {
+    await new Promise((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(LEGACY_DATABASE);
+      request.onsuccess = resolve;
+      request.onerror = () => reject(request.error);
+      // Another tab of an older version holds it open: it is deleted once that tab closes.
+      request.onblocked = resolve;
+    });
+  }
+  return left;
 }

@@ -143,15 +143,25 @@ async function confirmOpenShare(key) {
 }
 
 const operations = {
-  async connect({ server, token, passphrase }) {
-    (await runtime()).Connect(server, token);
+  /**
+   * Connects, selects the user's partition of the vault (before anything is read or sealed), and adopts the records
+   * of the earlier single-user vault that the server lists for this user (vault.adoptLegacyRecords).
+   */
+  async connect({ server, token, userId, passphrase }) {
+    const signer = await runtime();
+    await vault.selectUser(userId);
+    signer.Connect(server, token);
     sharePassphrase = passphrase || undefined;
+    const { adopted } = await vault.adoptLegacyRecords(async () => JSON.parse(await signer.ListKeys()));
+    if (adopted.length > 0) {
+      progress('vault-adopted', { adopted: adopted.length });
+    }
     return true;
   },
 
   /**
-   * Loads the sealed device parameters, or creates and seals them (the slow step: prime search): once per browser
-   * profile, and again when a passphrase is given but the stored ones lack its layer (vault.openDevice).
+   * Loads the sealed device parameters, or creates and seals them (the slow step: prime search): once per user of a
+   * browser profile, and again when a passphrase is given but the stored ones lack its layer (vault.openDevice).
    */
   async setupDevice() {
     const signer = await runtime();
@@ -160,7 +170,7 @@ const operations = {
       handToDotnet(stored, () => signer.ImportDevice());
       return { created: false, milliseconds: 0 };
     }
-    progress('device-setup', { note: 'creating this device\'s proof parameters (once per browser profile)' });
+    progress('device-setup', { note: 'creating this device\'s proof parameters (once per user of this browser profile)' });
     const milliseconds = signer.SetupDevice();
     signer.ExportDevice();
     await withSecret(takeFromDotnet(), secret => vault.sealDevice(secret, sharePassphrase));
