@@ -378,9 +378,9 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
         fixture.Storage.Edit<UserKeysState>("keys", grain.GetGrainId(), state => Assert.Equal(damaged, state.Keys[key.KeyId].Devices.Values.Single().SealedShare));
     }
 
-    /// <summary>Labels that would print as something else: a control character, or a bidi mark, embedding, override or isolate.</summary>
+    /// <summary>Labels that would print as something else: a control character, a bidi mark, embedding, override or isolate, or a character that does not show (format, separators).</summary>
     private static readonly string[] HiddenLabels =
-        ["phone\u202Egnp.exe", "\u2066laptop\u2069", "work\u200Fphone", "work\u200Ephone", "a\u061Cb", "x\u202Ay", "tab\there", "bell\u0007", "nl\u0085"];
+        ["phone\u202Egnp.exe", "\u2066laptop\u2069", "work\u200Fphone", "work\u200Ephone", "a\u061Cb", "x\u202Ay", "tab\there", "bell\u0007", "nl\u0085", "pho\u200Bne", "\uFEFFwork", "tag\U000E0041", "para\u2029graph"];
 
     [Fact]
     public async Task A_device_label_with_a_control_or_bidi_character_is_InvalidArgument_at_the_first_round_and_nothing_is_stored()

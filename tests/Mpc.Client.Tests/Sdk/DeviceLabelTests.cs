@@ -6,13 +6,24 @@ using Mpc.Protocol;
 namespace Mpc.Client.Tests.Sdk;
 
 /// <summary>
-/// A device label the server would refuse (<see cref="DeviceLabels"/>: a control character or a bidi mark) is refused by
+/// A device label the server would refuse (<see cref="DeviceLabels"/>: a control, format or invisible character) is refused by
 /// the SDK before anything is sent, with the server's wording, for every call that carries one.
 /// </summary>
 [Collection("server")]
 public sealed class DeviceLabelTests(ServerFixture server)
 {
-    public static TheoryData<string> HiddenLabels => ["phone\u202Egnp.exe", "\u2066laptop\u2069", "work\u200Fphone", "a\u061Cb", "tab\there", new string('x', DeviceLabels.MaxLength + 1)];
+    public static TheoryData<string> HiddenLabels => ["phone\u202Egnp.exe", "\u2066laptop\u2069", "work\u200Fphone", "a\u061Cb", "tab\there", "pho\u200Bne", "lap\u200Dtop", "\uFEFFwork", "soft\u00ADhyphen", "tag\U000E0041", "line\u2028break", new string('x', DeviceLabels.MaxLength + 1)];
+
+    [Fact]
+    public void A_lone_surrogate_is_not_a_label_but_emoji_and_accents_are()
+    {
+        // Not in the theory above: xUnit's theory data would carry it as U+FFFD. gRPC would send it so too.
+        Assert.False(DeviceLabels.IsValid("lone\uD800surrogate"));
+        Assert.False(DeviceLabels.IsValid("\uDC00"));
+        Assert.True(DeviceLabels.IsValid("Zoë's phone \U0001F4F1"));
+        Assert.True(DeviceLabels.IsValid("\u2764\uFE0F work"));
+        Assert.True(DeviceLabels.IsValid(""));
+    }
 
     [Theory]
     [MemberData(nameof(HiddenLabels))]
