@@ -73,7 +73,7 @@ internal static class SiloSetup
         {
             silo.UseTls(tls.Configure);
         }
-        // Clone() keeps the certificate callbacks (RedisTlsClusterTests: a silo with the wrong CA never reads its state).
+        // Clone() keeps the certificate callbacks: RedisTlsClusterTests fails when these providers get options without them.
         silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
         silo.AddRedisGrainStorage(StorageNames.Keys, o => o.ConfigurationOptions = redis.Clone());
     }
