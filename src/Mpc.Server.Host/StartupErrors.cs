@@ -63,6 +63,12 @@ internal static class StartupErrors
         {
             switch (cause)
             {
+                case StackExchange.Redis.RedisConnectionException { FailureType: StackExchange.Redis.ConnectionFailureType.AuthenticationFailure }:
+                    // A refused password, or a TLS handshake either side refused: "did not answer" would send the operator to the wrong place.
+                    return (ServerExit.Unavailable,
+                        "Redis refused the connection (AuthenticationFailure): check the password in Mpc__Cluster__RedisConnectionString and, over TLS, " +
+                        "that Redis's certificate chains to Mpc__Cluster__Redis__CaPath and names the host, and whether Redis requires " +
+                        "Mpc__Cluster__Redis__CertificatePath (docs/operations.md, TLS)");
                 case StackExchange.Redis.RedisConnectionException redis:
                     return (ServerExit.Unavailable,
                         $"Redis did not answer ({redis.FailureType}): check that it runs and that Mpc__Cluster__RedisConnectionString names it");

@@ -110,8 +110,8 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
             o => o.DataDirectory, o => !string.IsNullOrWhiteSpace(o.DataDirectory)),
         new("MasterKeyDirectory", "a directory path outside the data directory, or unset for <data>-kek",
             o => o.MasterKeyDirectory, o => o.MasterKeyDirectory is null || !string.IsNullOrWhiteSpace(o.MasterKeyDirectory)),
-        new("Cluster:Mode", $"{ClusterOptions.Embedded} or {ClusterOptions.Redis}",
-            o => o.Cluster.Mode, o => o.Cluster.IsRedis || string.Equals(o.Cluster.Mode, ClusterOptions.Embedded, StringComparison.OrdinalIgnoreCase)),
+        new("Cluster:Mode", $"{ClusterOptions.EmbeddedMode} or {ClusterOptions.RedisMode}",
+            o => o.Cluster.Mode, o => o.Cluster.IsRedis || string.Equals(o.Cluster.Mode, ClusterOptions.EmbeddedMode, StringComparison.OrdinalIgnoreCase)),
         new("Cluster:RedisConnectionString", "a StackExchange.Redis connection string such as redis:6379 (required when Mpc__Cluster__Mode=redis)",
             o => o.Cluster.RedisConnectionString, o => !o.Cluster.IsRedis || !string.IsNullOrWhiteSpace(o.Cluster.RedisConnectionString)),
         new("Cluster:ServiceId", "a non-empty name, the same on every silo",
@@ -134,6 +134,27 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
         new("Cluster:PlainSiloTraffic",
             $"false (or unset) while {ClusterTlsOptions.CertificatePathSetting}, {ClusterTlsOptions.KeyPathSetting} and {ClusterTlsOptions.CaPathSetting} are set: silo traffic is then TLS",
             o => o.Cluster.PlainSiloTraffic ? "true" : "false", o => !(o.Cluster.PlainSiloTraffic && o.Cluster.Tls.IsAnySet)),
+        // Redis holds each key's status record: whoever rewrites or replays it on the way undoes a freeze. Beyond loopback it is TLS, or plain on the operator's word.
+        new("Cluster:RedisConnectionString",
+            $"ssl=true in the connection string for a Redis beyond loopback (with {ClusterRedisOptions.CaPathSetting} for a private CA; docs/operations.md, TLS), " +
+            $"or {ClusterOptions.PlainRedisTrafficSetting}=true when only the signer pods and Redis reach the network between them",
+            o => o.Cluster.RedisConnectionString,
+            o => !o.Cluster.IsRedis || o.Cluster.PlainRedisTraffic
+                || RedisConnection.UsesTls(o.Cluster.RedisConnectionString) != false || RedisConnection.IsLoopbackOnly(o.Cluster.RedisConnectionString) != false),
+        new("Cluster:Redis:CaPath",
+            "the PEM CA certificate(s) that Redis's certificate chains to, with ssl=true in Mpc__Cluster__RedisConnectionString",
+            o => o.Cluster.Redis.CaPath,
+            o => string.IsNullOrEmpty(o.Cluster.Redis.CaPath) || RedisConnection.UsesTls(o.Cluster.RedisConnectionString) != false),
+        new("Cluster:Redis:CaPath",
+            $"the PEM CA certificate(s) that Redis's certificate chains to, set with {ClusterRedisOptions.CertificatePathSetting} and {ClusterRedisOptions.KeyPathSetting}",
+            o => o.Cluster.Redis.CaPath,
+            o => !string.IsNullOrEmpty(o.Cluster.Redis.CaPath) || (string.IsNullOrEmpty(o.Cluster.Redis.CertificatePath) && string.IsNullOrEmpty(o.Cluster.Redis.KeyPath))),
+        RedisClientFile("Cluster:Redis:CertificatePath", "the PEM client certificate presented to Redis", o => o.Cluster.Redis.CertificatePath),
+        RedisClientFile("Cluster:Redis:KeyPath", "the PEM private key of that certificate", o => o.Cluster.Redis.KeyPath),
+        new("Cluster:PlainRedisTraffic",
+            $"false (or unset) while Mpc__Cluster__RedisConnectionString says ssl=true or {ClusterRedisOptions.CaPathSetting} is set: Redis traffic is then TLS",
+            o => o.Cluster.PlainRedisTraffic ? "true" : "false",
+            o => !(o.Cluster.PlainRedisTraffic && (RedisConnection.UsesTls(o.Cluster.RedisConnectionString) == true || !string.IsNullOrEmpty(o.Cluster.Redis.CaPath)))),
         new("KeyEncryption:Provider", $"{KeyEncryptionOptions.FileProvider} or {KeyEncryptionOptions.Pkcs11Provider}",
             o => o.KeyEncryption.Provider, o => o.KeyEncryption.Provider is KeyEncryptionOptions.FileProvider or KeyEncryptionOptions.Pkcs11Provider),
         new("KeyEncryption:Pkcs11:KeyLabel", "a non-empty label",
@@ -226,6 +247,12 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
         new(path,
             $"{what}, set together with the other two of {ClusterTlsOptions.CertificatePathSetting}, {ClusterTlsOptions.KeyPathSetting} and {ClusterTlsOptions.CaPathSetting}",
             o => value(o), o => !string.IsNullOrEmpty(value(o)) || !o.Cluster.Tls.IsAnySet);
+
+    /// <summary>One of the two Redis client certificate files: set when the other is (a certificate without its key, or a key alone, presents nothing).</summary>
+    private static Rule RedisClientFile(string path, string what, Func<MpcServerOptions, string?> value) =>
+        new(path,
+            $"{what}, set together with the other of {ClusterRedisOptions.CertificatePathSetting} and {ClusterRedisOptions.KeyPathSetting}",
+            o => value(o), o => !string.IsNullOrEmpty(value(o)) || (string.IsNullOrEmpty(o.Cluster.Redis.CertificatePath) && string.IsNullOrEmpty(o.Cluster.Redis.KeyPath)));
 
     /// <summary>A duration where zero is allowed (and means <paramref name="zeroMeans"/>, when given).</summary>
     private static Rule DurationFromZero(string path, Func<MpcServerOptions, TimeSpan> value, TimeSpan maximum, string? zeroMeans = null) =>

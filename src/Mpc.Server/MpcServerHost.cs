@@ -78,13 +78,15 @@ public static class MpcServerHost
         // (compose shares the development token key that way), so they take no lock.
         DataDirectoryLock? dataLock = options.Cluster.IsRedis ? null : DataDirectoryLock.Acquire(dataDirectory);
         SiloTls? siloTls = null;
+        RedisTls? redisTls = null;
         try
         {
             // After the lock: starting the same server twice names the other server, not just its port.
             ListenUrls.EnsureAvailable(options.Urls);
             // Before the silo is configured: a certificate Orleans would refuse only once the silo starts is one line here.
             siloTls = options.Cluster.IsRedis && options.Cluster.Tls.IsSet ? SiloTls.Load(options.Cluster.Tls, TimeProvider.System) : null;
-            WebApplication app = Compose(builder, options, bigNum, dataDirectory, configureSilo, dataLock, siloTls);
+            redisTls = options.Cluster.IsRedis && !string.IsNullOrEmpty(options.Cluster.Redis.CaPath) ? RedisTls.Load(options.Cluster.Redis, TimeProvider.System) : null;
+            WebApplication app = Compose(builder, options, bigNum, dataDirectory, configureSilo, dataLock, siloTls, redisTls);
             // Resolved once so that the container owns them: disposing the app releases the lock and the TLS key.
             if (dataLock is not null)
             {
@@ -94,10 +96,15 @@ public static class MpcServerHost
             {
                 _ = app.Services.GetRequiredService<SiloTls>();
             }
+            if (redisTls is not null)
+            {
+                _ = app.Services.GetRequiredService<RedisTls>();
+            }
             return app;
         }
         catch
         {
+            redisTls?.Dispose();
             siloTls?.Dispose();
             dataLock?.Dispose();
             throw;
@@ -106,7 +113,7 @@ public static class MpcServerHost
 
     private static WebApplication Compose(
         WebApplicationBuilder builder, MpcServerOptions options, ServerBigNumBackend bigNum, string dataDirectory,
-        Action<ISiloBuilder>? configureSilo, DataDirectoryLock? dataLock, SiloTls? siloTls)
+        Action<ISiloBuilder>? configureSilo, DataDirectoryLock? dataLock, SiloTls? siloTls, RedisTls? redisTls)
     {
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
@@ -133,6 +140,10 @@ public static class MpcServerHost
         {
             builder.Services.AddSingleton(_ => siloTls);
         }
+        if (redisTls is not null)
+        {
+            builder.Services.AddSingleton(_ => redisTls);
+        }
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<SignerMetrics>();
@@ -150,7 +161,7 @@ public static class MpcServerHost
 
         builder.UseOrleans(silo =>
         {
-            SiloSetup.Configure(silo, options.Cluster, dataDirectory, siloTls);
+            SiloSetup.Configure(silo, options.Cluster, dataDirectory, siloTls, redisTls);
             configureSilo?.Invoke(silo);
         });
 
@@ -172,12 +183,13 @@ public static class MpcServerHost
         LogPlainHttpBeyondLoopback(startupLogger, listenUrls);
         AuthenticationSetup.LogStartupWarnings(startupLogger, options);
         LogPlainSiloTraffic(startupLogger, options.Cluster, siloTls);
+        LogPlainRedisTraffic(startupLogger, options.Cluster);
         if (options.Cluster.IsRedis)
         {
             // Before the silo runs, and as one line: the silo writes freezes to this Redis.
             try
             {
-                RedisDurabilityCheck.Verify(options.Cluster, startupLogger);
+                RedisDurabilityCheck.Verify(options.Cluster, redisTls, startupLogger);
             }
             catch
             {
@@ -226,6 +238,20 @@ public static class MpcServerHost
             logger.LogWarning(
                 "Silo-to-silo traffic on port {Port} is plain TCP: {Setting}=true says only the signer pods reach it; without that, import seed shares and refresh factors cross the network in clear",
                 cluster.SiloPort ?? ClusterOptions.DefaultRedisSiloPort, ClusterOptions.PlainSiloTrafficSetting);
+        }
+    }
+
+    /// <summary>
+    /// The validator let plain Redis beyond loopback through only on the operator's word (PlainRedisTraffic): a warning,
+    /// shown even with Quiet, so that a network that is not in fact private can be noticed in the log.
+    /// </summary>
+    private static void LogPlainRedisTraffic(ILogger logger, ClusterOptions cluster)
+    {
+        if (cluster.IsRedis && cluster.PlainRedisTraffic)
+        {
+            logger.LogWarning(
+                "Traffic to Redis is plain TCP: {Setting}=true says only the signer pods and Redis reach the network between them; without that, whoever can rewrite or replay a key's status record on the way can undo its freeze",
+                ClusterOptions.PlainRedisTrafficSetting);
         }
     }
 

@@ -105,14 +105,14 @@ public sealed class BigNumServerOptions
 /// </summary>
 public sealed class ClusterOptions
 {
-    public const string Embedded = "embedded";
-    public const string Redis = "redis";
+    public const string EmbeddedMode = "embedded";
+    public const string RedisMode = "redis";
 
     /// <summary>The silo port in Redis mode when <see cref="SiloPort"/> is unset.</summary>
     public const int DefaultRedisSiloPort = 11111;
 
     /// <summary>"embedded" (default) or "redis".</summary>
-    public string Mode { get; set; } = Embedded;
+    public string Mode { get; set; } = EmbeddedMode;
 
     /// <summary>StackExchange.Redis connection string, e.g. "redis:6379"; required in Redis mode.</summary>
     public string? RedisConnectionString { get; set; }
@@ -143,6 +143,19 @@ public sealed class ClusterOptions
     /// </summary>
     public bool PlainSiloTraffic { get; set; }
 
+    /// <summary>TLS to Redis: the CA(s) Redis's certificate must chain to, and a client certificate for Redis's tls-auth-clients.</summary>
+    public ClusterRedisOptions Redis { get; set; } = new();
+
+    public const string PlainRedisTrafficSetting = "Mpc__Cluster__PlainRedisTraffic";
+
+    /// <summary>
+    /// The operator's word that the path between the silos and a Redis beyond loopback is a private network only the
+    /// signer pods and Redis reach (a NetworkPolicy). Off, a connection string without ssl=true to a host that is not
+    /// loopback is refused at start-up: Redis holds each key's status record, and whoever can rewrite or replay it on
+    /// the way can undo a freeze. On, the server starts and logs one warning. Loopback Redis needs neither.
+    /// </summary>
+    public bool PlainRedisTraffic { get; set; }
+
     public const string AllowNonDurableRedisSetting = "Mpc__Cluster__AllowNonDurableRedis";
 
     /// <summary>
@@ -151,7 +164,7 @@ public sealed class ClusterOptions
     /// </summary>
     public bool AllowNonDurableRedis { get; set; }
 
-    public bool IsRedis => string.Equals(Mode, Redis, StringComparison.OrdinalIgnoreCase);
+    public bool IsRedis => string.Equals(Mode, RedisMode, StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>
@@ -178,6 +191,30 @@ public sealed class ClusterTlsOptions
 
     /// <summary>Whether all three are set.</summary>
     public bool IsSet => !string.IsNullOrEmpty(CertificatePath) && !string.IsNullOrEmpty(KeyPath) && !string.IsNullOrEmpty(CaPath);
+}
+
+/// <summary>
+/// TLS to Redis (ssl=true in the connection string): Redis's certificate must chain to a CA of <see cref="CaPath"/>
+/// (those CAs alone, never the system's roots) and name the host (sslHost, else the endpoint's host); with
+/// <see cref="CertificatePath"/> and <see cref="KeyPath"/>, the silo presents that certificate (Redis tls-auth-clients).
+/// </summary>
+public sealed class ClusterRedisOptions
+{
+    public const string CaPathSetting = "Mpc__Cluster__Redis__CaPath";
+    public const string CertificatePathSetting = "Mpc__Cluster__Redis__CertificatePath";
+    public const string KeyPathSetting = "Mpc__Cluster__Redis__KeyPath";
+
+    /// <summary>The CA certificate(s) (PEM) that issue Redis's server certificate; during a CA rotation, the old and the new one.</summary>
+    public string? CaPath { get; set; }
+
+    /// <summary>The client certificate (PEM) presented to Redis, usable for TLS client authentication; with <see cref="KeyPath"/> and <see cref="CaPath"/>.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The client certificate's private key (PEM, unencrypted: PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY).</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>Whether a client certificate is set (both files).</summary>
+    public bool HasClientCertificate => !string.IsNullOrEmpty(CertificatePath) && !string.IsNullOrEmpty(KeyPath);
 }
 
 /// <summary>

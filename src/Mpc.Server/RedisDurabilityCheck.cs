@@ -14,12 +14,12 @@ namespace Mpc.Server;
 /// </summary>
 public static class RedisDurabilityCheck
 {
-    /// <summary>Checks every primary <paramref name="cluster"/>'s connection string names; throws <see cref="ServerStartupException"/> on a non-durable one.</summary>
-    public static void Verify(ClusterOptions cluster, ILogger logger)
+    /// <summary>Checks every primary <paramref name="cluster"/>'s connection string names (over <paramref name="tls"/> when set); throws <see cref="ServerStartupException"/> on a non-durable one.</summary>
+    public static void Verify(ClusterOptions cluster, RedisTls? tls, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(cluster);
         ArgumentNullException.ThrowIfNull(logger);
-        ConfigurationOptions redis = ConfigurationOptions.Parse(cluster.RedisConnectionString!);
+        ConfigurationOptions redis = RedisConnection.Options(cluster, tls);
         redis.AbortOnConnectFail = true;
         redis.AllowAdmin = true; // CONFIG GET; this connection runs nothing else and is closed before the silo starts
         using ConnectionMultiplexer connection = ConnectionMultiplexer.Connect(redis);

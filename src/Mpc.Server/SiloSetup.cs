@@ -18,12 +18,15 @@ internal static class SiloSetup
     /// <summary>Orleans' value for "no gateway" (<see cref="EndpointOptions.GatewayPort"/>).</summary>
     private const int NoGateway = 0;
 
-    /// <summary>Configures <paramref name="silo"/>; in Redis mode, <paramref name="tls"/> is the silo port's mutual TLS, or null when PlainSiloTraffic said plain TCP.</summary>
-    public static void Configure(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory, SiloTls? tls)
+    /// <summary>
+    /// Configures <paramref name="silo"/>; in Redis mode, <paramref name="tls"/> is the silo port's mutual TLS, or null when
+    /// PlainSiloTraffic said plain TCP, and <paramref name="redisTls"/> the private-CA check of Redis's certificate, or null.
+    /// </summary>
+    public static void Configure(ISiloBuilder silo, ClusterOptions cluster, string dataDirectory, SiloTls? tls, RedisTls? redisTls)
     {
         if (!cluster.IsRedis)
         {
-            if (!string.Equals(cluster.Mode, ClusterOptions.Embedded, StringComparison.OrdinalIgnoreCase))
+            if (!string.Equals(cluster.Mode, ClusterOptions.EmbeddedMode, StringComparison.OrdinalIgnoreCase))
             {
                 throw new InvalidOperationException($"Cluster mode '{cluster.Mode}' is unknown; use 'embedded' or 'redis'.");
             }
@@ -40,9 +43,7 @@ internal static class SiloSetup
         {
             throw new InvalidOperationException("Redis cluster mode needs Mpc:Cluster:RedisConnectionString (env Mpc__Cluster__RedisConnectionString).");
         }
-        var redis = ConfigurationOptions.Parse(cluster.RedisConnectionString);
-        // A key store must not give up on a brief Redis restart: keep retrying the connection.
-        redis.AbortOnConnectFail = false;
+        ConfigurationOptions redis = RedisConnection.Options(cluster, redisTls);
         int siloPort = cluster.SiloPort ?? ClusterOptions.DefaultRedisSiloPort;
         IPAddress advertised = cluster.AdvertisedIPAddress is { Length: > 0 } text
             ? IPAddress.Parse(text)
@@ -72,6 +73,7 @@ internal static class SiloSetup
         {
             silo.UseTls(tls.Configure);
         }
+        // Clone() keeps the certificate callbacks: RedisTlsClusterTests fails when these providers get options without them.
         silo.UseRedisClustering(o => o.ConfigurationOptions = redis.Clone());
         silo.AddRedisGrainStorage(StorageNames.Keys, o => o.ConfigurationOptions = redis.Clone());
     }

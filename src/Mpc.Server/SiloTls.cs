@@ -42,13 +42,13 @@ public sealed class SiloTls : IDisposable
         var authorities = new X509Certificate2Collection();
         try
         {
-            X509Certificate2? publicOnly = ReadCertificate(ClusterTlsOptions.CertificatePathSetting, options.CertificatePath!, problems);
-            ReadAuthorities(options.CaPath!, authorities, problems);
+            X509Certificate2? publicOnly = TlsFiles.ReadCertificate(ClusterTlsOptions.CertificatePathSetting, options.CertificatePath!, problems);
+            TlsFiles.ReadAuthorities(ClusterTlsOptions.CaPathSetting, options.CaPath!, authorities, problems);
             if (publicOnly is not null)
             {
                 using (publicOnly)
                 {
-                    certificate = WithKey(publicOnly, options.KeyPath!, problems);
+                    certificate = TlsFiles.WithKey(publicOnly, ClusterTlsOptions.CertificatePathSetting, ClusterTlsOptions.KeyPathSetting, options.KeyPath!, problems);
                 }
             }
             if (certificate is not null)
@@ -64,10 +64,7 @@ public sealed class SiloTls : IDisposable
         catch
         {
             certificate?.Dispose();
-            foreach (X509Certificate2 authority in authorities)
-            {
-                authority.Dispose();
-            }
+            TlsFiles.Dispose(authorities);
             throw;
         }
     }
@@ -94,152 +91,21 @@ public sealed class SiloTls : IDisposable
     public bool IsTrustedPeer(X509Certificate2 peer, X509Chain? presented)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        return ChainsTo(_authorities, peer, presented);
-    }
-
-    private static bool ChainsTo(X509Certificate2Collection authorities, X509Certificate2 peer, X509Chain? presented)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        if (presented is not null)
-        {
-            chain.ChainPolicy.ExtraStore.AddRange(presented.ChainPolicy.ExtraStore);
-        }
-        try
-        {
-            return chain.Build(peer);
-        }
-        finally
-        {
-            foreach (X509ChainElement element in chain.ChainElements)
-            {
-                element.Certificate.Dispose();
-            }
-        }
+        return TlsFiles.ChainsTo(_authorities, peer, presented);
     }
 
     public void Dispose()
     {
         Certificate.Dispose();
-        foreach (X509Certificate2 authority in _authorities)
-        {
-            authority.Dispose();
-        }
-    }
-
-    private static X509Certificate2? ReadCertificate(string setting, string path, List<string> problems)
-    {
-        if (ReadText(setting, path, problems) is not { } pem)
-        {
-            return null;
-        }
-        try
-        {
-            return X509Certificate2.CreateFromPem(pem);
-        }
-        catch (CryptographicException)
-        {
-            problems.Add($"setting {setting}='{path}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
-            return null;
-        }
-    }
-
-    private static void ReadAuthorities(string path, X509Certificate2Collection authorities, List<string> problems)
-    {
-        if (ReadText(ClusterTlsOptions.CaPathSetting, path, problems) is not { } pem)
-        {
-            return;
-        }
-        try
-        {
-            authorities.ImportFromPem(pem);
-        }
-        catch (CryptographicException)
-        {
-            // Reported below as "no CA certificate".
-        }
-        if (authorities.Count == 0)
-        {
-            problems.Add($"setting {ClusterTlsOptions.CaPathSetting}='{path}' holds no PEM CA certificate (-----BEGIN CERTIFICATE-----)");
-        }
-    }
-
-    /// <summary>The certificate with the key of <paramref name="keyPath"/>, or null with a problem that names the file and never the key.</summary>
-    private static X509Certificate2? WithKey(X509Certificate2 certificate, string keyPath, List<string> problems)
-    {
-        // Bytes and chars, not a string: both copies of the key's text are wiped once the key is imported.
-        if (ReadFile(ClusterTlsOptions.KeyPathSetting, keyPath, problems) is not { } file)
-        {
-            return null;
-        }
-        char[] pem = [];
-        try
-        {
-            pem = System.Text.Encoding.UTF8.GetChars(file);
-            return WithKey(certificate, pem, keyPath, problems);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(file);
-            CryptographicOperations.ZeroMemory(System.Runtime.InteropServices.MemoryMarshal.AsBytes(pem.AsSpan()));
-        }
-    }
-
-    private static X509Certificate2? WithKey(X509Certificate2 certificate, ReadOnlySpan<char> pem, string keyPath, List<string> problems)
-    {
-        try
-        {
-            return certificate.GetKeyAlgorithm() switch
-            {
-                "1.2.840.10045.2.1" => WithEcdsaKey(certificate, pem),
-                "1.2.840.113549.1.1.1" => WithRsaKey(certificate, pem),
-                string other => Refuse($"setting {ClusterTlsOptions.CertificatePathSetting} holds a certificate for a key type this server cannot use ({other}); use an EC or RSA key"),
-            };
-        }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
-        {
-            // ImportFromPem: no key PEM of the type, or an encrypted one; CopyWithPrivateKey: a key that is not the
-            // certificate's. The parser's own message is not repeated: it may quote the file.
-            return Refuse($"setting {ClusterTlsOptions.KeyPathSetting}='{keyPath}' holds no unencrypted PEM private key " +
-                $"(PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY) of the certificate in {ClusterTlsOptions.CertificatePathSetting}");
-        }
-
-        X509Certificate2? Refuse(string problem)
-        {
-            problems.Add(problem);
-            return null;
-        }
-    }
-
-    private static X509Certificate2 WithEcdsaKey(X509Certificate2 certificate, ReadOnlySpan<char> pem)
-    {
-        using ECDsa key = ECDsa.Create();
-        key.ImportFromPem(pem);
-        return certificate.CopyWithPrivateKey(key);
-    }
-
-    private static X509Certificate2 WithRsaKey(X509Certificate2 certificate, ReadOnlySpan<char> pem)
-    {
-        using RSA key = RSA.Create();
-        key.ImportFromPem(pem);
-        return certificate.CopyWithPrivateKey(key);
+        TlsFiles.Dispose(_authorities);
     }
 
     private static void CheckCertificate(X509Certificate2 certificate, string path, X509Certificate2Collection authorities, TimeProvider time, List<string> problems)
     {
         string setting = $"setting {ClusterTlsOptions.CertificatePathSetting}='{path}'";
-        DateTime now = time.GetUtcNow().UtcDateTime;
-        if (certificate.NotAfter.ToUniversalTime() < now)
+        if (TlsFiles.ValidityProblem(certificate, setting, time) is { } invalid)
         {
-            problems.Add($"{setting} holds a certificate that expired on {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z; issue a new one");
-            return;
-        }
-        if (certificate.NotBefore.ToUniversalTime() > now)
-        {
-            problems.Add($"{setting} holds a certificate valid only from {certificate.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z; check the clock or issue a new one");
+            problems.Add(invalid);
             return;
         }
         // The same silo accepts connections and makes them: the certificate serves as TLS server and as TLS client.
@@ -250,7 +116,7 @@ public sealed class SiloTls : IDisposable
             return;
         }
         // Peers check this silo's certificate against the same CAs: a certificate they would refuse is refused here, in one line.
-        if (!ChainsTo(authorities, certificate, presented: null))
+        if (!TlsFiles.ChainsTo(authorities, certificate, presented: null))
         {
             problems.Add($"{setting} holds a certificate not issued by a CA of {ClusterTlsOptions.CaPathSetting}; the other silos would refuse it");
         }
@@ -258,20 +124,4 @@ public sealed class SiloTls : IDisposable
 
     private static bool Allows(X509EnhancedKeyUsageExtension usage, string purpose) =>
         usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == purpose);
-
-    private static string? ReadText(string setting, string path, List<string> problems) =>
-        ReadFile(setting, path, problems) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
-
-    private static byte[]? ReadFile(string setting, string path, List<string> problems)
-    {
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            problems.Add($"setting {setting}='{path}' cannot be read: {e.Message.ReplaceLineEndings(" ")}");
-            return null;
-        }
-    }
 }

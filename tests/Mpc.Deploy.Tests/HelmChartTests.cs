@@ -262,6 +262,70 @@ public sealed class HelmChartTests
         Assert.Contains(ClusterOptions.PlainSiloTrafficSetting, Assert.Single(refused.Problems), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void External_redis_tls_values_mount_the_ca_and_client_secrets_read_only_and_say_ssl_in_the_connection_string()
+    {
+        List<YamlMappingNode> objects = Render("external-redis-tls-values.yaml");
+        YamlMappingNode pod = Assert.IsType<YamlMappingNode>(Node(Object(objects, "StatefulSet", Release), "spec", "template", "spec"));
+        YamlMappingNode signer = SignerContainer(objects);
+        string connectionString = EnvValue(signer, "Mpc__Cluster__RedisConnectionString")!;
+        Assert.Equal("redis.storage.svc.cluster.local:6380,password=$(MPC_REDIS_PASSWORD),ssl=true,sslHost=redis.storage.svc.cluster.local", connectionString);
+        ConfigurationOptions parsed = ConfigurationOptions.Parse(connectionString);
+        Assert.True(parsed.Ssl);
+        Assert.Equal("redis.storage.svc.cluster.local", parsed.SslHost);
+        Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == ClusterOptions.PlainRedisTrafficSetting);
+
+        var expected = new Dictionary<string, (string Secret, string Key)>
+        {
+            [ClusterRedisOptions.CaPathSetting] = ("mpc-signer-redis-ca", "ca.crt"),
+            [ClusterRedisOptions.CertificatePathSetting] = ("mpc-signer-redis-client", "tls.crt"),
+            [ClusterRedisOptions.KeyPathSetting] = ("mpc-signer-redis-client", "tls.key"),
+        };
+        foreach ((string setting, (string secret, string key)) in expected)
+        {
+            YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == secret);
+            YamlMappingNode mount = Assert.Single(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
+            Assert.Equal("true", Scalar(mount, "readOnly"));
+            Assert.Equal("0440", Scalar(volume, "secret", "defaultMode"));
+            var items = Sequence(volume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!);
+            Assert.Equal($"{Scalar(mount, "mountPath")}/{items[key]}", EnvValue(signer, setting));
+        }
+
+        // The server's own settings check accepts the rendering (the files themselves are read at start-up).
+        MpcServerOptions options = MpcServerConfiguration.Bind(Configuration(signer));
+        Assert.True(options.Cluster.Redis.HasClientCertificate && !options.Cluster.PlainRedisTraffic);
+    }
+
+    [Fact]
+    public void The_bundled_redis_is_plain_on_the_operators_word_and_an_external_plain_redis_needs_that_word_too()
+    {
+        YamlMappingNode bundled = SignerContainer(Render("static-key-values.yaml"));
+        Assert.Equal("true", EnvValue(bundled, ClusterOptions.PlainRedisTrafficSetting));
+        Assert.DoesNotContain(Env(bundled), e => Scalar(e, "name")!.StartsWith("Mpc__Cluster__Redis__", StringComparison.Ordinal));
+        Assert.True(MpcServerConfiguration.Bind(Configuration(bundled)).Cluster.PlainRedisTraffic);
+        // Without that line the server would refuse to start: the chart cannot drop it by accident.
+        var withoutPlain = Env(bundled).Where(e => Scalar(e, "name") != ClusterOptions.PlainRedisTrafficSetting).ToList();
+        ServerStartupException refused = Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Bind(Configuration(withoutPlain)));
+        Assert.Contains(ClusterOptions.PlainRedisTrafficSetting, Assert.Single(refused.Problems), StringComparison.Ordinal);
+
+        Assert.Equal("true", EnvValue(SignerContainer(Render("authority-external-redis-values.yaml")), ClusterOptions.PlainRedisTrafficSetting));
+
+        // An external Redis with neither TLS nor plainTraffic renders no acknowledgement, so the server refuses it.
+        string values = Path.Combine(Path.GetTempPath(), $"mpc-external-plain-{Guid.NewGuid():N}-values.yaml");
+        File.WriteAllText(values, File.ReadAllText(Path.Combine(Chart, "ci", "authority-external-redis-values.yaml")).Replace("plainTraffic: true", "plainTraffic: false", StringComparison.Ordinal));
+        try
+        {
+            YamlMappingNode external = SignerContainer(HelmTemplate.Render(Chart, Release, Namespace, values).Select(o => o.Document).ToList());
+            Assert.DoesNotContain(Env(external), e => Scalar(e, "name") == ClusterOptions.PlainRedisTrafficSetting);
+            ServerStartupException plain = Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Bind(Configuration(external)));
+            Assert.Contains(ClusterOptions.PlainRedisTrafficSetting, Assert.Single(plain.Problems), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(values);
+        }
+    }
+
     /// <summary>The container's literal Mpc__* variables as configuration (values taken from Secrets are left out).</summary>
     private static IConfiguration Configuration(YamlMappingNode container) => Configuration(Env(container));
 

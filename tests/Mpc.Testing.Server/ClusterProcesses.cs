@@ -8,27 +8,33 @@ namespace Mpc.Testing;
 
 /// <summary>
 /// A redis-server process on a loopback port with append-only persistence (fsync on every write unless
-/// <c>appendFsync</c> names another policy), and with AUTH when given a password.
+/// <c>appendFsync</c> names another policy), and with AUTH when given a password. With <c>tls</c>, the port speaks TLS
+/// only (no plain port) with that certificate, and with <c>requireClientCertificate</c> Redis's tls-auth-clients.
 /// </summary>
 public sealed class RedisProcess : IDisposable
 {
     private readonly string? _password;
     private readonly string _appendFsync;
+    private readonly RedisTlsFiles? _tls;
+    private readonly bool _requireClientCertificate;
     private Process? _process;
 
-    public RedisProcess(string directory, string? password = null, string appendFsync = "always")
+    public RedisProcess(string directory, string? password = null, string appendFsync = "always", RedisTlsFiles? tls = null, bool requireClientCertificate = false)
     {
         Directory = directory;
         Port = ClusterPorts.Free();
         _password = password;
         _appendFsync = appendFsync;
+        _tls = tls;
+        _requireClientCertificate = requireClientCertificate;
     }
 
     public string Directory { get; }
 
     public int Port { get; }
 
-    public string ConnectionString => _password is null ? $"127.0.0.1:{Port}" : $"127.0.0.1:{Port},password={_password}";
+    public string ConnectionString =>
+        $"127.0.0.1:{Port}" + (_password is null ? "" : $",password={_password}") + (_tls is null ? "" : ",ssl=true");
 
     public async Task StartAsync()
     {
@@ -36,8 +42,12 @@ public sealed class RedisProcess : IDisposable
         {
             throw new InvalidOperationException("redis-server is not installed; .ci/run installs it (apt-get install -y redis-server).");
         }
+        string[] listen = _tls is null
+            ? ["--port", Port.ToString()]
+            : ["--port", "0", "--tls-port", Port.ToString(), "--tls-cert-file", _tls.CertificatePath, "--tls-key-file", _tls.KeyPath,
+               "--tls-ca-cert-file", _tls.CaPath, "--tls-auth-clients", _requireClientCertificate ? "yes" : "no"];
         _process = Process.Start(new ProcessStartInfo("/usr/bin/redis-server",
-            ["--port", Port.ToString(), "--bind", "127.0.0.1", "--dir", Directory, "--appendonly", "yes", "--appendfsync", _appendFsync, "--save", "", "--daemonize", "no",
+            [.. listen, "--bind", "127.0.0.1", "--dir", Directory, "--appendonly", "yes", "--appendfsync", _appendFsync, "--save", "", "--daemonize", "no",
              .. (_password is null ? Array.Empty<string>() : ["--requirepass", _password])])
         {
             RedirectStandardOutput = true,
@@ -73,7 +83,11 @@ public sealed class RedisProcess : IDisposable
 
     public string Cli(bool authenticate, params string[] args)
     {
-        var start = new ProcessStartInfo("redis-cli", ["-p", Port.ToString(), .. args])
+        // Over TLS, redis-cli presents Redis's own certificate (serverAuth and clientAuth) when Redis requires one.
+        string[] tls = _tls is null
+            ? []
+            : ["--tls", "--cacert", _tls.CaPath, .. (_requireClientCertificate ? new[] { "--cert", _tls.CertificatePath, "--key", _tls.KeyPath } : [])];
+        var start = new ProcessStartInfo("redis-cli", ["-p", Port.ToString(), .. tls, .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

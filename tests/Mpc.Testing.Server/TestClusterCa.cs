@@ -50,8 +50,11 @@ public sealed class TestClusterCa : IDisposable
     /// <summary>The CA's PEM certificate.</summary>
     public string CaPath { get; }
 
-    /// <summary>Issues a certificate for <paramref name="silo"/> and writes it and its key beside the CA certificate.</summary>
-    public SiloTlsFiles Issue(string silo, DateTimeOffset? notAfter = null, bool clientAuthentication = true)
+    /// <summary>
+    /// Issues a certificate for <paramref name="silo"/> and writes it and its key beside the CA certificate. Its subject
+    /// alternative names are <paramref name="hosts"/> (IP addresses or DNS names), or the name alone.
+    /// </summary>
+    public SiloTlsFiles Issue(string silo, DateTimeOffset? notAfter = null, bool clientAuthentication = true, IReadOnlyList<string>? hosts = null)
     {
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={silo}", key, HashAlgorithmName.SHA256);
@@ -64,7 +67,17 @@ public sealed class TestClusterCa : IDisposable
         }
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, critical: false));
         var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName(silo);
+        foreach (string host in hosts ?? [silo])
+        {
+            if (System.Net.IPAddress.TryParse(host, out System.Net.IPAddress? address))
+            {
+                names.AddIpAddress(address);
+            }
+            else
+            {
+                names.AddDnsName(host);
+            }
+        }
         request.CertificateExtensions.Add(names.Build());
         DateTimeOffset now = DateTimeOffset.UtcNow;
         using X509Certificate2 certificate = request.Create(_certificate, now.AddMinutes(-5), notAfter ?? now.AddDays(1), RandomNumberGenerator.GetBytes(16));
@@ -83,6 +96,17 @@ public sealed class TestClusterCa : IDisposable
     {
         _certificate.Dispose();
         _key.Dispose();
+    }
+}
+
+/// <summary>A Redis server certificate's files for redis-server's --tls-* options, from a <see cref="TestClusterCa"/>.</summary>
+public sealed record RedisTlsFiles(string CertificatePath, string KeyPath, string CaPath)
+{
+    /// <summary>A certificate for the loopback Redis of <see cref="RedisProcess"/> (127.0.0.1 and localhost).</summary>
+    public static RedisTlsFiles Loopback(TestClusterCa ca, string name = "redis")
+    {
+        SiloTlsFiles files = ca.Issue(name, hosts: ["127.0.0.1", "localhost"]);
+        return new RedisTlsFiles(files.CertificatePath, files.KeyPath, files.CaPath);
     }
 }
 

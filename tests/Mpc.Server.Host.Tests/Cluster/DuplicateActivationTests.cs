@@ -456,7 +456,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         {
             ConfigureOptions = options =>
             {
-                options.Cluster.Mode = Mpc.Server.ClusterOptions.Redis;
+                options.Cluster.Mode = Mpc.Server.ClusterOptions.RedisMode;
                 options.Cluster.RedisConnectionString = _redis.ConnectionString;
                 options.Cluster.ClusterId = clusterId;
                 options.Cluster.AdvertisedIPAddress = "127.0.0.1";

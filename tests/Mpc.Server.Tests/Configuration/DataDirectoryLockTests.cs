@@ -74,7 +74,7 @@ public sealed class DataDirectoryLockTests : IDisposable
         var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0", Quiet = true };
         if (redis is not null)
         {
-            options.Cluster.Mode = ClusterOptions.Redis;
+            options.Cluster.Mode = ClusterOptions.RedisMode;
             options.Cluster.RedisConnectionString = redis;
             options.Cluster.SiloPort = 1;
             options.Cluster.PlainSiloTraffic = true;

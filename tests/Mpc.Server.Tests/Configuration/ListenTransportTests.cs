@@ -180,7 +180,7 @@ public sealed class ListenTransportTests : IDisposable
         Directory.CreateDirectory(redis.Directory);
         await redis.StartAsync();
         var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "http://127.0.0.1:0", Quiet = true };
-        options.Cluster.Mode = ClusterOptions.Redis;
+        options.Cluster.Mode = ClusterOptions.RedisMode;
         options.Cluster.RedisConnectionString = redis.ConnectionString;
         options.Cluster.AdvertisedIPAddress = "127.0.0.1";
         options.Cluster.SiloPort = ClusterPorts.Free();

@@ -21,7 +21,7 @@ public sealed class RedisDurabilityCheckTests : IDisposable
         int closed = ClusterPorts.Free();
         var logger = new RecordingLogger();
 
-        RedisDurabilityCheck.Verify(Cluster($"{redis.ConnectionString},127.0.0.1:{closed}"), logger);
+        RedisDurabilityCheck.Verify(Cluster($"{redis.ConnectionString},127.0.0.1:{closed}"), tls: null, logger);
 
         string warning = Assert.Single(logger.Warnings);
         Assert.Contains($"127.0.0.1:{closed}", warning, StringComparison.Ordinal);
@@ -37,7 +37,7 @@ public sealed class RedisDurabilityCheckTests : IDisposable
         int closed = ClusterPorts.Free();
 
         var e = Assert.Throws<ServerStartupException>(() => RedisDurabilityCheck.Verify(
-            Cluster($"{durable.ConnectionString},127.0.0.1:{closed},{everySecond.ConnectionString}"), new RecordingLogger()));
+            Cluster($"{durable.ConnectionString},127.0.0.1:{closed},{everySecond.ConnectionString}"), tls: null, new RecordingLogger()));
 
         Assert.Contains($"Redis at 127.0.0.1:{everySecond.Port} runs with appendonly yes and appendfsync everysec", e.Message, StringComparison.Ordinal);
     }
@@ -48,7 +48,7 @@ public sealed class RedisDurabilityCheckTests : IDisposable
         using RedisProcess redis = await StartedRedis("durable", "always");
         var logger = new RecordingLogger();
 
-        RedisDurabilityCheck.Verify(Cluster(redis.ConnectionString), logger);
+        RedisDurabilityCheck.Verify(Cluster(redis.ConnectionString), tls: null, logger);
 
         Assert.Empty(logger.Warnings);
     }
@@ -61,7 +61,7 @@ public sealed class RedisDurabilityCheckTests : IDisposable
     }
 
     private static ClusterOptions Cluster(string connectionString) =>
-        new() { Mode = ClusterOptions.Redis, RedisConnectionString = connectionString };
+        new() { Mode = ClusterOptions.RedisMode, RedisConnectionString = connectionString };
 
     private sealed class RecordingLogger : ILogger
     {

@@ -189,7 +189,7 @@ public sealed class SiloTlsTests : IDisposable
     {
         var warnings = new CapturedWarnings();
         var options = new MpcServerOptions { DataDirectory = _root.File($"data-{Guid.NewGuid():N}"), Urls = "http://127.0.0.1:0", Quiet = true };
-        options.Cluster.Mode = ClusterOptions.Redis;
+        options.Cluster.Mode = ClusterOptions.RedisMode;
         options.Cluster.RedisConnectionString = redis.ConnectionString;
         options.Cluster.SiloPort = 1;
         siloTraffic(options.Cluster);

@@ -22,7 +22,7 @@ public sealed class RedisReadinessTests : IAsyncLifetime, IDisposable
         {
             ConfigureOptions = options =>
             {
-                options.Cluster.Mode = ClusterOptions.Redis;
+                options.Cluster.Mode = ClusterOptions.RedisMode;
                 options.Cluster.RedisConnectionString = _redis.ConnectionString;
                 options.Cluster.ClusterId = "health-" + Guid.NewGuid().ToString("N");
                 options.Cluster.AdvertisedIPAddress = "127.0.0.1";

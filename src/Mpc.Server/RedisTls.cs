@@ -1,0 +1,110 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using StackExchange.Redis;
+
+namespace Mpc.Server;
+
+/// <summary>
+/// TLS to Redis with a private CA: Redis's certificate must chain to a CA of <see cref="ClusterRedisOptions.CaPath"/>,
+/// those CAs alone (a certificate any public CA issued for the host is refused), and must name the host the connection
+/// string gives (sslHost, else the endpoint). Optionally this silo's client certificate for Redis's tls-auth-clients.
+/// Redis holds each key's status record: whoever can rewrite it on the way can undo a freeze (docs/service.md).
+/// </summary>
+public sealed class RedisTls : IDisposable
+{
+    private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
+
+    private readonly X509Certificate2Collection _authorities;
+
+    private RedisTls(X509Certificate2Collection authorities, X509Certificate2? clientCertificate)
+    {
+        _authorities = authorities;
+        ClientCertificate = clientCertificate;
+    }
+
+    /// <summary>The certificate this silo presents to Redis, with its private key; null without one.</summary>
+    public X509Certificate2? ClientCertificate { get; }
+
+    /// <summary>
+    /// Reads and checks the files of <paramref name="options"/> (<see cref="ClusterRedisOptions.CaPath"/> set); throws
+    /// <see cref="ServerStartupException"/> with one line per problem. No line carries a key's bytes.
+    /// </summary>
+    public static RedisTls Load(ClusterRedisOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        var problems = new List<string>();
+        var authorities = new X509Certificate2Collection();
+        X509Certificate2? certificate = null;
+        try
+        {
+            TlsFiles.ReadAuthorities(ClusterRedisOptions.CaPathSetting, options.CaPath!, authorities, problems);
+            if (options.HasClientCertificate
+                && TlsFiles.ReadCertificate(ClusterRedisOptions.CertificatePathSetting, options.CertificatePath!, problems) is { } publicOnly)
+            {
+                using (publicOnly)
+                {
+                    certificate = TlsFiles.WithKey(publicOnly, ClusterRedisOptions.CertificatePathSetting, ClusterRedisOptions.KeyPathSetting, options.KeyPath!, problems);
+                }
+            }
+            if (certificate is not null)
+            {
+                CheckClientCertificate(certificate, options.CertificatePath!, time, problems);
+            }
+            if (problems.Count > 0)
+            {
+                throw new ServerStartupException(string.Join('\n', problems));
+            }
+            return new RedisTls(authorities, certificate);
+        }
+        catch
+        {
+            certificate?.Dispose();
+            TlsFiles.Dispose(authorities);
+            throw;
+        }
+    }
+
+    /// <summary>Sets the server check and, with a client certificate, its selection on <paramref name="redis"/> (which must say ssl=true).</summary>
+    public void Apply(ConfigurationOptions redis)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        redis.CertificateValidation += (_, certificate, chain, errors) => IsTrustedServer(certificate, chain, errors);
+        if (ClientCertificate is { } client)
+        {
+            redis.CertificateSelection += (_, _, _, _, _) => client;
+        }
+    }
+
+    /// <summary>
+    /// Whether Redis's <paramref name="certificate"/> chains to one of the CAs, with those as the only roots, and the TLS
+    /// layer found nothing else wrong (a name that is not the host's, no certificate). The TLS layer's chain verdict,
+    /// made against the system's roots, is not used: with it, any public CA could vouch for the Redis host.
+    /// </summary>
+    public bool IsTrustedServer(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
+        && certificate is X509Certificate2 server
+        && TlsFiles.ChainsTo(_authorities, server, chain);
+
+    public void Dispose()
+    {
+        ClientCertificate?.Dispose();
+        TlsFiles.Dispose(_authorities);
+    }
+
+    private static void CheckClientCertificate(X509Certificate2 certificate, string path, TimeProvider time, List<string> problems)
+    {
+        string setting = $"setting {ClusterRedisOptions.CertificatePathSetting}='{path}'";
+        if (TlsFiles.ValidityProblem(certificate, setting, time) is { } invalid)
+        {
+            problems.Add(invalid);
+            return;
+        }
+        if (certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is { } usage
+            && !usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == ClientAuthentication))
+        {
+            problems.Add($"{setting} holds a certificate whose extended key usage does not allow clientAuth; issue one that does");
+        }
+    }
+}
