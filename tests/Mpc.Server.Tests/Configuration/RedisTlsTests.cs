@@ -31,14 +31,6 @@ public sealed class RedisTlsTests : IDisposable
         _root.Dispose();
     }
 
-    private static ServerStartupException Refused(params (string Key, string Value)[] settings) =>
-        Assert.Throws<ServerStartupException>(() => Bind(settings));
-
-    private static MpcServerOptions Bind(params (string Key, string Value)[] settings) =>
-        MpcServerConfiguration.Bind(new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
-            .Build());
-
     /// <summary>Redis mode with plain silo traffic (the silo port is not what these tests are about).</summary>
     private static (string, string)[] RedisMode(string connectionString, params (string, string)[] more) =>
         [("Mpc:Cluster:Mode", "redis"), ("Mpc:Cluster:RedisConnectionString", connectionString), ("Mpc:Cluster:PlainSiloTraffic", "true"), .. more];
@@ -46,7 +38,7 @@ public sealed class RedisTlsTests : IDisposable
     [Fact]
     public void Plain_redis_beyond_loopback_without_the_acknowledgement_is_one_line_naming_both_ways()
     {
-        string line = Assert.Single(Refused(RedisMode("redis.internal:6379,password=hunter2")).Problems);
+        string line = Assert.Single(MpcSettings.Refused(RedisMode("redis.internal:6379,password=hunter2")).Problems);
         Assert.Equal(
             "setting Mpc__Cluster__RedisConnectionString=(value hidden) is not allowed: expected ssl=true in the connection string for a Redis beyond loopback " +
             "(with Mpc__Cluster__Redis__CaPath for a private CA; docs/operations.md, TLS), or Mpc__Cluster__PlainRedisTraffic=true when only the signer pods " +
@@ -54,17 +46,17 @@ public sealed class RedisTlsTests : IDisposable
             line);
         Assert.DoesNotContain("hunter2", line, StringComparison.Ordinal);
         // One endpoint beyond loopback is enough.
-        Assert.Single(Refused(RedisMode("127.0.0.1:6379,10.0.0.7:6379")).Problems);
+        Assert.Single(MpcSettings.Refused(RedisMode("127.0.0.1:6379,10.0.0.7:6379")).Problems);
     }
 
     [Fact]
     public void Loopback_redis_tls_or_the_acknowledgement_each_start_and_embedded_mode_needs_none()
     {
-        Assert.False(Bind(RedisMode("127.0.0.1:6379")).Cluster.PlainRedisTraffic);
-        Assert.False(Bind(RedisMode("localhost:6379,[::1]:6380")).Cluster.PlainRedisTraffic);
-        Assert.Equal("redis.internal:6380,ssl=true", Bind(RedisMode("redis.internal:6380,ssl=true")).Cluster.RedisConnectionString);
-        Assert.True(Bind(RedisMode("redis.internal:6379", ("Mpc:Cluster:PlainRedisTraffic", "true"))).Cluster.PlainRedisTraffic);
-        Assert.Null(Bind(("Mpc:Cluster:RedisConnectionString", "redis.internal:6379")).Cluster.Redis.CaPath);
+        Assert.False(MpcSettings.Bind(RedisMode("127.0.0.1:6379")).Cluster.PlainRedisTraffic);
+        Assert.False(MpcSettings.Bind(RedisMode("localhost:6379,[::1]:6380")).Cluster.PlainRedisTraffic);
+        Assert.Equal("redis.internal:6380,ssl=true", MpcSettings.Bind(RedisMode("redis.internal:6380,ssl=true")).Cluster.RedisConnectionString);
+        Assert.True(MpcSettings.Bind(RedisMode("redis.internal:6379", ("Mpc:Cluster:PlainRedisTraffic", "true"))).Cluster.PlainRedisTraffic);
+        Assert.Null(MpcSettings.Bind(("Mpc:Cluster:RedisConnectionString", "redis.internal:6379")).Cluster.Redis.CaPath);
     }
 
     [Fact]
@@ -72,14 +64,14 @@ public sealed class RedisTlsTests : IDisposable
     {
         foreach (string connectionString in new[] { "127.0.0.1:6379", "redis.internal:6380,ssl=false" })
         {
-            string line = Assert.Single(Refused(RedisMode(connectionString, ("Mpc:Cluster:Redis:CaPath", _ca.CaPath))).Problems,
+            string line = Assert.Single(MpcSettings.Refused(RedisMode(connectionString, ("Mpc:Cluster:Redis:CaPath", _ca.CaPath))).Problems,
                 problem => problem.Contains("Mpc__Cluster__Redis__CaPath=", StringComparison.Ordinal));
             Assert.Equal(
                 $"setting Mpc__Cluster__Redis__CaPath='{_ca.CaPath}' is not allowed: expected the PEM CA certificate(s) that Redis's certificate chains to, " +
                 "with ssl=true in Mpc__Cluster__RedisConnectionString",
                 line);
         }
-        Assert.Equal(_ca.CaPath, Bind(RedisMode("redis.internal:6380,ssl=true", ("Mpc:Cluster:Redis:CaPath", _ca.CaPath))).Cluster.Redis.CaPath);
+        Assert.Equal(_ca.CaPath, MpcSettings.Bind(RedisMode("redis.internal:6380,ssl=true", ("Mpc:Cluster:Redis:CaPath", _ca.CaPath))).Cluster.Redis.CaPath);
     }
 
     [Fact]
@@ -90,21 +82,21 @@ public sealed class RedisTlsTests : IDisposable
         Assert.Equal(
             "setting Mpc__Cluster__Redis__KeyPath is not set: expected the PEM private key of that certificate, set together with the other of " +
             "Mpc__Cluster__Redis__CertificatePath and Mpc__Cluster__Redis__KeyPath",
-            Assert.Single(Refused(RedisMode(Tls, ("Mpc:Cluster:Redis:CaPath", _ca.CaPath), ("Mpc:Cluster:Redis:CertificatePath", client.CertificatePath))).Problems));
+            Assert.Single(MpcSettings.Refused(RedisMode(Tls, ("Mpc:Cluster:Redis:CaPath", _ca.CaPath), ("Mpc:Cluster:Redis:CertificatePath", client.CertificatePath))).Problems));
         Assert.StartsWith(
             "setting Mpc__Cluster__Redis__CertificatePath is not set",
-            Assert.Single(Refused(RedisMode(Tls, ("Mpc:Cluster:Redis:CaPath", _ca.CaPath), ("Mpc:Cluster:Redis:KeyPath", client.KeyPath))).Problems),
+            Assert.Single(MpcSettings.Refused(RedisMode(Tls, ("Mpc:Cluster:Redis:CaPath", _ca.CaPath), ("Mpc:Cluster:Redis:KeyPath", client.KeyPath))).Problems),
             StringComparison.Ordinal);
         Assert.Equal(
             "setting Mpc__Cluster__Redis__CaPath is not set: expected the PEM CA certificate(s) that Redis's certificate chains to, set with " +
             "Mpc__Cluster__Redis__CertificatePath and Mpc__Cluster__Redis__KeyPath",
-            Assert.Single(Refused(RedisMode(Tls, ("Mpc:Cluster:Redis:CertificatePath", client.CertificatePath), ("Mpc:Cluster:Redis:KeyPath", client.KeyPath))).Problems));
+            Assert.Single(MpcSettings.Refused(RedisMode(Tls, ("Mpc:Cluster:Redis:CertificatePath", client.CertificatePath), ("Mpc:Cluster:Redis:KeyPath", client.KeyPath))).Problems));
     }
 
     [Fact]
     public void The_acknowledgement_beside_tls_is_refused()
     {
-        string line = Assert.Single(Refused(RedisMode("redis.internal:6380,ssl=true", ("Mpc:Cluster:PlainRedisTraffic", "true"))).Problems);
+        string line = Assert.Single(MpcSettings.Refused(RedisMode("redis.internal:6380,ssl=true", ("Mpc:Cluster:PlainRedisTraffic", "true"))).Problems);
         Assert.StartsWith("setting Mpc__Cluster__PlainRedisTraffic='true' is not allowed: expected false (or unset) while", line, StringComparison.Ordinal);
     }
 

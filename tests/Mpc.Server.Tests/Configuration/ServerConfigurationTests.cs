@@ -11,23 +11,10 @@ namespace Mpc.Server.Tests.Configuration;
 /// </summary>
 public sealed class ServerConfigurationTests
 {
-    private static ServerStartupException Refused(params (string Key, string Value)[] settings)
-    {
-        IConfiguration configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
-            .Build();
-        return Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Bind(configuration));
-    }
-
-    private static MpcServerOptions Bound(params (string Key, string Value)[] settings) =>
-        MpcServerConfiguration.Bind(new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
-            .Build());
-
     [Fact]
     public void A_number_setting_given_a_word_is_one_line_naming_the_setting_the_value_and_what_is_allowed()
     {
-        ServerStartupException e = Refused(("Mpc:Signer:MaxSignaturesPerKey", "lots"));
+        ServerStartupException e = MpcSettings.Refused(("Mpc:Signer:MaxSignaturesPerKey", "lots"));
 
         string line = Assert.Single(e.Problems);
         Assert.Equal(e.Message, line);
@@ -40,7 +27,7 @@ public sealed class ServerConfigurationTests
     [Fact]
     public void Every_bad_value_is_reported_at_once_each_on_its_own_line()
     {
-        ServerStartupException e = Refused(
+        ServerStartupException e = MpcSettings.Refused(
             ("Mpc:Signer:MaxSignaturesPerKey", "-4"),
             ("Mpc:Cluster:Mode", "kubernetes"),
             ("Mpc:Signer:SignatureRateWindow", "00:00:00"),
@@ -70,7 +57,7 @@ public sealed class ServerConfigurationTests
     [InlineData("Mpc:KeyEncryption:Provider", "kms", "file or pkcs11")]
     public void A_bad_value_names_the_setting_and_what_it_allows(string key, string value, string allowed)
     {
-        string line = Assert.Single(Refused((key, value)).Problems);
+        string line = Assert.Single(MpcSettings.Refused((key, value)).Problems);
         Assert.Contains(ServerSettings.EnvironmentVariable(key) + "='" + value + "'", line);
         Assert.Contains(allowed, line);
     }
@@ -78,7 +65,7 @@ public sealed class ServerConfigurationTests
     [Fact]
     public void A_misspelt_setting_is_refused_without_echoing_its_value()
     {
-        string line = Assert.Single(Refused(("Mpc:Cluster:RedisPasword", "hunter2")).Problems);
+        string line = Assert.Single(MpcSettings.Refused(("Mpc:Cluster:RedisPasword", "hunter2")).Problems);
         Assert.Contains("unknown setting Mpc__Cluster__RedisPasword", line);
         Assert.DoesNotContain("hunter2", line);
     }
@@ -86,7 +73,7 @@ public sealed class ServerConfigurationTests
     [Fact]
     public void Redis_mode_without_a_connection_string_says_what_is_missing()
     {
-        string line = Assert.Single(Refused(("Mpc:Cluster:Mode", "redis"), ("Mpc:Cluster:PlainSiloTraffic", "true")).Problems);
+        string line = Assert.Single(MpcSettings.Refused(("Mpc:Cluster:Mode", "redis"), ("Mpc:Cluster:PlainSiloTraffic", "true")).Problems);
         Assert.Contains("Mpc__Cluster__RedisConnectionString is not set", line);
     }
 
@@ -153,7 +140,7 @@ public sealed class ServerConfigurationTests
     [InlineData("http://127.0.0.1:7443;http://10.0.0.5:7443")]
     public void Plain_http_beyond_loopback_is_refused_in_one_line_naming_the_setting_that_would_allow_it(string urls)
     {
-        string line = Assert.Single(Refused(("Mpc:Urls", urls), ("Mpc:Auth:PublicKeyFile", "issuer.pem")).Problems);
+        string line = Assert.Single(MpcSettings.Refused(("Mpc:Urls", urls), ("Mpc:Auth:PublicKeyFile", "issuer.pem")).Problems);
 
         Assert.StartsWith($"setting Mpc__Urls='{urls}' is not allowed: expected https:// beyond loopback", line);
         Assert.Contains(MpcServerOptions.PlainHttpBehindTlsProxySetting + "=true", line);
@@ -169,7 +156,7 @@ public sealed class ServerConfigurationTests
     [InlineData("https://192.168.1.20:7443;http://127.0.0.1:7444")]
     [InlineData("https://signer.example.com")]
     public void Plain_http_on_loopback_and_https_anywhere_are_accepted(string urls) =>
-        Assert.Equal(urls, Bound(("Mpc:Urls", urls), ("Mpc:Auth:PublicKeyFile", "issuer.pem")).Urls);
+        Assert.Equal(urls, MpcSettings.Bind(("Mpc:Urls", urls), ("Mpc:Auth:PublicKeyFile", "issuer.pem")).Urls);
 
     [Theory]
     [InlineData("http://0.0.0.0:7443")]
@@ -177,7 +164,7 @@ public sealed class ServerConfigurationTests
     [InlineData("http://signer.internal:7443")]
     public void Plain_http_beyond_loopback_is_accepted_when_the_operator_says_a_tls_proxy_is_in_front(string urls)
     {
-        MpcServerOptions options = Bound(("Mpc:Urls", urls), ("Mpc:PlainHttpBehindTlsProxy", "true"), ("Mpc:Auth:PublicKeyFile", "issuer.pem"));
+        MpcServerOptions options = MpcSettings.Bind(("Mpc:Urls", urls), ("Mpc:PlainHttpBehindTlsProxy", "true"), ("Mpc:Auth:PublicKeyFile", "issuer.pem"));
 
         Assert.Equal(urls, options.Urls);
         Assert.True(options.PlainHttpBehindTlsProxy);
@@ -191,7 +178,7 @@ public sealed class ServerConfigurationTests
     public void The_development_key_beyond_loopback_is_refused_in_one_line_naming_the_three_ways_out(string urls)
     {
         // Its private half lies in the data directory: a copy of that directory would mint any user's and any operator's token.
-        string line = Assert.Single(Refused(("Mpc:Urls", urls)).Problems);
+        string line = Assert.Single(MpcSettings.Refused(("Mpc:Urls", urls)).Problems);
 
         Assert.StartsWith($"setting Mpc__Urls='{urls}' is not allowed: expected loopback only", line, StringComparison.Ordinal);
         Assert.Contains(AuthOptions.AuthoritySetting, line, StringComparison.Ordinal);
@@ -204,14 +191,14 @@ public sealed class ServerConfigurationTests
     [InlineData("Mpc:Auth:PublicKeyFile", "issuer.pem")]
     [InlineData("Mpc:Auth:AllowDevelopmentKey", "true")]
     public void Beyond_loopback_tokens_need_an_identity_provider_or_the_operators_word_for_the_development_key(string key, string value) =>
-        Assert.Equal("https://0.0.0.0:7443", Bound(("Mpc:Urls", "https://0.0.0.0:7443"), (key, value)).Urls);
+        Assert.Equal("https://0.0.0.0:7443", MpcSettings.Bind(("Mpc:Urls", "https://0.0.0.0:7443"), (key, value)).Urls);
 
     [Theory]
     [InlineData("http://127.0.0.1:7443;http://[::1]:7444")]
     [InlineData("http://localhost:7443")]
     [InlineData("http://unix:/run/mpc-signer/grpc.sock")]
     public void The_development_key_on_loopback_needs_no_setting(string urls) =>
-        Assert.True(Bound(("Mpc:Urls", urls)).Auth.UsesDevelopmentKey);
+        Assert.True(MpcSettings.Bind(("Mpc:Urls", urls)).Auth.UsesDevelopmentKey);
 
     [Fact]
     public void Options_built_in_code_are_checked_before_anything_touches_the_disk()

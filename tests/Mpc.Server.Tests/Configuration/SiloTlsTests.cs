@@ -31,14 +31,6 @@ public sealed class SiloTlsTests : IDisposable
         _root.Dispose();
     }
 
-    private static ServerStartupException Refused(params (string Key, string Value)[] settings) =>
-        Assert.Throws<ServerStartupException>(() => Bind(settings));
-
-    private static MpcServerOptions Bind(params (string Key, string Value)[] settings) =>
-        MpcServerConfiguration.Bind(new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
-            .Build());
-
     private static (string, string)[] RedisMode(params (string, string)[] more) =>
         [("Mpc:Cluster:Mode", "redis"), ("Mpc:Cluster:RedisConnectionString", Redis), .. more];
 
@@ -48,7 +40,7 @@ public sealed class SiloTlsTests : IDisposable
     [Fact]
     public void Redis_mode_without_tls_or_the_plain_setting_is_one_line_naming_both_ways()
     {
-        string line = Assert.Single(Refused(RedisMode()).Problems);
+        string line = Assert.Single(MpcSettings.Refused(RedisMode()).Problems);
         Assert.Equal(
             "setting Mpc__Cluster__Tls__CertificatePath is not set: expected mutual TLS between silos in redis mode (Mpc__Cluster__Tls__CertificatePath, " +
             "Mpc__Cluster__Tls__KeyPath and Mpc__Cluster__Tls__CaPath; docs/operations.md, TLS), or Mpc__Cluster__PlainSiloTraffic=true when the silo " +
@@ -59,16 +51,16 @@ public sealed class SiloTlsTests : IDisposable
     [Fact]
     public void Redis_mode_starts_on_either_tls_or_the_plain_setting_and_embedded_mode_needs_neither()
     {
-        Assert.True(Bind(RedisMode(("Mpc:Cluster:PlainSiloTraffic", "true"))).Cluster.PlainSiloTraffic);
-        Assert.True(Bind(RedisMode(Settings(_ca.Issue("silo")))).Cluster.Tls.IsSet);
-        Assert.False(Bind().Cluster.Tls.IsAnySet);
+        Assert.True(MpcSettings.Bind(RedisMode(("Mpc:Cluster:PlainSiloTraffic", "true"))).Cluster.PlainSiloTraffic);
+        Assert.True(MpcSettings.Bind(RedisMode(Settings(_ca.Issue("silo")))).Cluster.Tls.IsSet);
+        Assert.False(MpcSettings.Bind().Cluster.Tls.IsAnySet);
     }
 
     [Fact]
     public void Half_the_tls_settings_name_the_missing_one()
     {
         SiloTlsFiles files = _ca.Issue("silo");
-        string line = Assert.Single(Refused(RedisMode(
+        string line = Assert.Single(MpcSettings.Refused(RedisMode(
             ("Mpc:Cluster:Tls:CertificatePath", files.CertificatePath), ("Mpc:Cluster:Tls:KeyPath", files.KeyPath))).Problems);
         Assert.Equal(
             "setting Mpc__Cluster__Tls__CaPath is not set: expected the PEM CA certificate(s) that every silo's certificate chains to, set together " +
@@ -76,13 +68,13 @@ public sealed class SiloTlsTests : IDisposable
             line);
 
         // Half a set-up is refused in embedded mode too: it would not be what the operator meant.
-        Assert.Equal(2, Refused(("Mpc:Cluster:Tls:CaPath", files.CaPath)).Problems.Count);
+        Assert.Equal(2, MpcSettings.Refused(("Mpc:Cluster:Tls:CaPath", files.CaPath)).Problems.Count);
     }
 
     [Fact]
     public void Tls_and_the_plain_setting_together_are_refused()
     {
-        string line = Assert.Single(Refused(RedisMode([.. Settings(_ca.Issue("silo")), ("Mpc:Cluster:PlainSiloTraffic", "true")])).Problems);
+        string line = Assert.Single(MpcSettings.Refused(RedisMode([.. Settings(_ca.Issue("silo")), ("Mpc:Cluster:PlainSiloTraffic", "true")])).Problems);
         Assert.StartsWith("setting Mpc__Cluster__PlainSiloTraffic='true' is not allowed: expected false (or unset) while", line, StringComparison.Ordinal);
     }
 
