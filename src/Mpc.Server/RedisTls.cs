@@ -13,8 +13,6 @@ namespace Mpc.Server;
 /// </summary>
 public sealed class RedisTls : IDisposable
 {
-    private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
-
     private readonly X509Certificate2Collection _authorities;
 
     private RedisTls(X509Certificate2Collection authorities, X509Certificate2? clientCertificate)
@@ -101,8 +99,7 @@ public sealed class RedisTls : IDisposable
             problems.Add(invalid);
             return;
         }
-        if (certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is { } usage
-            && !usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == ClientAuthentication))
+        if (!TlsFiles.UsageAllows(certificate, TlsFiles.ClientAuthentication))
         {
             problems.Add($"{setting} holds a certificate whose extended key usage does not allow clientAuth; issue one that does");
         }

@@ -13,9 +13,6 @@ namespace Mpc.Server;
 /// </summary>
 public sealed class SiloTls : IDisposable
 {
-    private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
-    private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
-
     private readonly X509Certificate2Collection _authorities;
 
     private SiloTls(X509Certificate2 certificate, X509Certificate2Collection authorities)
@@ -109,8 +106,7 @@ public sealed class SiloTls : IDisposable
             return;
         }
         // The same silo accepts connections and makes them: the certificate serves as TLS server and as TLS client.
-        if (certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is { } usage
-            && !(Allows(usage, ServerAuthentication) && Allows(usage, ClientAuthentication)))
+        if (!TlsFiles.UsageAllows(certificate, TlsFiles.ServerAuthentication, TlsFiles.ClientAuthentication))
         {
             problems.Add($"{setting} holds a certificate whose extended key usage does not allow both serverAuth and clientAuth; issue one with both");
             return;
@@ -121,7 +117,4 @@ public sealed class SiloTls : IDisposable
             problems.Add($"{setting} holds a certificate not issued by a CA of {ClusterTlsOptions.CaPathSetting}; the other silos would refuse it");
         }
     }
-
-    private static bool Allows(X509EnhancedKeyUsageExtension usage, string purpose) =>
-        usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == purpose);
 }

@@ -112,6 +112,17 @@ internal static class TlsFiles
         return null;
     }
 
+    /// <summary>The TLS server purpose of an extended key usage (RFC 5280 id-kp-serverAuth).</summary>
+    public const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
+
+    /// <summary>The TLS client purpose of an extended key usage (RFC 5280 id-kp-clientAuth).</summary>
+    public const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>Whether <paramref name="certificate"/> may serve every one of <paramref name="purposes"/>: it has no extended key usage (any use), or one that lists them all.</summary>
+    public static bool UsageAllows(X509Certificate2 certificate, params string[] purposes) =>
+        certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>().FirstOrDefault() is not { } usage
+        || purposes.All(purpose => usage.EnhancedKeyUsages.Cast<Oid>().Any(oid => oid.Value == purpose));
+
     public static void Dispose(X509Certificate2Collection certificates)
     {
         foreach (X509Certificate2 certificate in certificates)
