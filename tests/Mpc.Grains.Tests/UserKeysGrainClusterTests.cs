@@ -214,6 +214,31 @@ public sealed class UserKeysGrainClusterTests(GrainClusterFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task A_key_id_with_a_key_generation_in_progress_begins_no_import_and_the_reverse_so_neither_replaces_the_other()
+    {
+        // Without the cross checks, an import finished under the id of a key generation in progress was then replaced
+        // by the key generation's store (the imported key's server share gone, and with it every device's share).
+        IUserKeysGrain grain = fixture.GrainFactory.GetGrain<IUserKeysGrain>("same-id-user");
+        using var keyGen = new KeyGenClientSession(CurveKind.P256, fixture.RingPedersen, BigNumBackends.Default);
+        byte[] commitment = await grain.BeginKeyGen("same-id-1", keyGen.Start().Encode());
+        SignerException import = await Assert.ThrowsAsync<SignerException>(() => grain.BeginImport("same-id-1", ImportOf(out _)));
+
+        await grain.BeginImport("same-id-2", ImportOf(out _));
+        using var second = new KeyGenClientSession(CurveKind.P256, fixture.RingPedersen, BigNumBackends.Default);
+        SignerException keyGenAfterImport = await Assert.ThrowsAsync<SignerException>(() => grain.BeginKeyGen("same-id-2", second.Start().Encode()));
+
+        foreach (SignerException e in new[] { import, keyGenAfterImport })
+        {
+            Assert.Equal(SignerErrorKind.FailedPrecondition, e.Kind);
+            Assert.Contains("already exists", e.Message, StringComparison.Ordinal);
+        }
+        // The first of each pair goes on: the key generation stores its key, the only one under its id.
+        KeyGenCompletion stored = await grain.CompleteKeyGen("same-id-1", keyGen.HandleCommitment(KeyGenCommitment.Decode(commitment)).Encode());
+        Assert.Equal("same-id-1", stored.Key.KeyId);
+        Assert.Equal(["same-id-1"], (await grain.ListKeys()).Select(k => k.KeyId));
+    }
+
+    [Fact]
     public async Task A_store_refused_by_a_cap_reached_since_the_first_round_claims_no_key_id()
     {
         // 63 live pairs: two key generations begin, the first one's key takes the 64th place, and the second is refused

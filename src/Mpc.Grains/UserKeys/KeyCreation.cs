@@ -14,7 +14,7 @@ internal sealed class KeyCreation(UserKeysContext context)
     public byte[] BeginKeyGen(string keyId, byte[] request)
     {
         Identifiers.RequireKeyId(keyId);
-        if (context.Keys.Contains(keyId) || context.KeyGens.Contains(keyId))
+        if (context.Keys.Contains(keyId) || context.KeyGens.Contains(keyId) || context.Refreshes.AnyFor(keyId))
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
         }
@@ -154,6 +154,8 @@ internal sealed class KeyCreation(UserKeysContext context)
     /// </summary>
     public async Task<(StoredKey Key, StoredDevice Device)> StoreNewKey(string keyId, ServerKeyShare share, string label, bool imported, IReadOnlyList<byte[]> certificateChain)
     {
+        // A new key never replaces a stored one: that would destroy its server shares, and every device's share with them.
+        RequireNoKey(keyId, context.Keys.Find(keyId));
         UserStateLimits.RequireKeyCapacity(context.Keys.State, inProgress: 0);
         UserStateLimits.RequireDeviceCapacity(context.Keys.State);
         DateTimeOffset now = context.Time.GetUtcNow();
@@ -166,8 +168,9 @@ internal sealed class KeyCreation(UserKeysContext context)
         }
         await ClaimKeyId(keyId);
         StoredDevice device = await context.Shares.Seal(keyId, ClientKeyShare.PrimaryDevice, DeviceKind.Device, label, share, now);
-        StoredKey stored = await context.Keys.CommitAsync(new KeyChange(keyId, _ =>
+        StoredKey stored = await context.Keys.CommitAsync(new KeyChange(keyId, existing =>
         {
+            RequireNoKey(keyId, existing);
             var key = new StoredKey
             {
                 KeyId = keyId,
@@ -183,5 +186,13 @@ internal sealed class KeyCreation(UserKeysContext context)
         }, imported ? "The imported key could not be stored; nothing was kept. Try again." : "The key could not be stored; nothing was kept. Try again."));
         context.Shares.Keep(keyId, device.DeviceId, share);
         return (stored, device);
+    }
+
+    private static void RequireNoKey(string keyId, StoredKey? existing)
+    {
+        if (existing is not null)
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists; nothing was stored.");
+        }
     }
 }

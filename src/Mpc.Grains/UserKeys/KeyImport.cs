@@ -18,7 +18,7 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
     public RefreshStarted Begin(string keyId, ImportStart start, Func<PendingRefresh, RefreshRequest, RefreshStarted> open)
     {
         Identifiers.RequireKeyId(keyId);
-        if (context.Keys.Contains(keyId) || context.Refreshes.AnyFor(keyId))
+        if (context.Keys.Contains(keyId) || context.Refreshes.AnyFor(keyId) || context.KeyGens.Contains(keyId))
         {
             throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
         }
@@ -63,10 +63,6 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
 
     public async Task<RefreshCompletion> Store(PendingRefresh pending, ServerKeyShare share)
     {
-        if (context.Keys.Contains(pending.KeyId))
-        {
-            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{pending.KeyId}' already exists.");
-        }
         EcCurve curve = EcCurve.Get(pending.Curve);
         (StoredKey stored, StoredDevice device) = await creation.StoreNewKey(pending.KeyId, share, pending.Label, imported: true, pending.Import!.CertificateChain);
         context.Logger.LogInformation("Imported key {KeyId} on {Curve}", pending.KeyId, curve.Name);
