@@ -7,8 +7,9 @@ namespace Mpc.Deploy.Tests;
 
 /// <summary>
 /// The Helm chart in deploy/helm/mpc-signer, rendered with each of its ci/*-values.yaml files: the PIN
-/// mount passes the server's own PIN file rule, the NetworkPolicy admits exactly the server's ports,
-/// Redis requires a password from a Secret and the signer connects with it. <see cref="DeploymentManifestTests"/>
+/// mount passes the server's own PIN file rule, the NetworkPolicy admits exactly the server's ports but the probe
+/// port, Redis requires a password from a Secret and the signer connects with it, and tls.secretName serves gRPC over
+/// https with the probes on the plain probe port. <see cref="DeploymentManifestTests"/>
 /// checks the rest (ports, probes, images, environment names) against the same rendering.
 /// </summary>
 public sealed class HelmChartTests
