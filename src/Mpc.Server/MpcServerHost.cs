@@ -124,7 +124,7 @@ public static class MpcServerHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Information);
         string listenUrls = GrpcWebSetup.ListenUrls(ServerTelemetry.ListenUrls(options.Urls, options.Metrics), options.Urls, options.Web);
-        builder.WebHost.UseUrls(listenUrls);
+        builder.WebHost.UseUrls(HealthPort.ListenUrls(listenUrls, options.Urls, options.Health));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = GrpcWebSetup.Protocols(endpoint, ServerTelemetry.ProtocolsFor(endpoint, options.Metrics), options.Web));
@@ -180,6 +180,7 @@ public static class MpcServerHost
         WebApplication app = builder.Build();
         ILogger startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MpcServerHost));
         LogBigNumBackend(startupLogger, bigNum);
+        // Without the probe port: it answers health alone, so no token or share crosses it in clear.
         LogPlainHttpBeyondLoopback(startupLogger, listenUrls);
         AuthenticationSetup.LogStartupWarnings(startupLogger, options);
         LogPlainSiloTraffic(startupLogger, options.Cluster, siloTls);
@@ -201,6 +202,7 @@ public static class MpcServerHost
         // The container created the provider, so it disposes it (logout, library finalized) with the app.
         _ = app.Services.GetRequiredService<IKeyEncryptionKeyProvider>();
         ServerTelemetry.MapScrapeEndpoint(app, options.Metrics);
+        HealthPort.RestrictToHealth(app, options.Health);
         app.UseMpcGrpcWeb(options.Web);
         app.UseAuthentication();
         app.UseAuthorization();

@@ -50,6 +50,9 @@ public sealed class MpcServerOptions
     /// <summary>The Prometheus scrape endpoint (Mpc__Metrics__Port); off unless a port is given.</summary>
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>The plain-text port for kubelet health probes (Mpc__Health__Port); off unless a port is given.</summary>
+    public HealthOptions Health { get; set; } = new();
+
     /// <summary>gRPC-Web for browser clients (Mpc__Web__AllowedOrigins); off unless an origin is given.</summary>
     public WebOptions Web { get; set; } = new();
 

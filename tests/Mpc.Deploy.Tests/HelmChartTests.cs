@@ -7,8 +7,9 @@ namespace Mpc.Deploy.Tests;
 
 /// <summary>
 /// The Helm chart in deploy/helm/mpc-signer, rendered with each of its ci/*-values.yaml files: the PIN
-/// mount passes the server's own PIN file rule, the NetworkPolicy admits exactly the server's ports,
-/// Redis requires a password from a Secret and the signer connects with it. <see cref="DeploymentManifestTests"/>
+/// mount passes the server's own PIN file rule, the NetworkPolicy admits exactly the server's ports but the probe
+/// port, Redis requires a password from a Secret and the signer connects with it, and tls.secretName serves gRPC over
+/// https with the probes on the plain probe port. <see cref="DeploymentManifestTests"/>
 /// checks the rest (ports, probes, images, environment names) against the same rendering.
 /// </summary>
 public sealed class HelmChartTests
@@ -106,7 +107,12 @@ public sealed class HelmChartTests
         int grpc = new Uri(EnvValue(container, "Mpc__Urls")!).Port;
         int silo = int.Parse(EnvValue(container, "Mpc__Cluster__SiloPort")!);
         int metrics = int.Parse(EnvValue(container, "Mpc__Metrics__Port")!);
-        Assert.Equal(new Dictionary<string, int> { ["grpc"] = grpc, ["silo"] = silo, ["metrics"] = metrics }, containerPorts);
+        var serverPorts = new Dictionary<string, int> { ["grpc"] = grpc, ["silo"] = silo, ["metrics"] = metrics };
+        if (EnvValue(container, HealthOptions.PortSetting) is { } health)
+        {
+            serverPorts["health"] = int.Parse(health);
+        }
+        Assert.Equal(serverPorts, containerPorts);
         YamlNode annotations = Node(statefulSet, "spec", "template", "metadata", "annotations")!;
         Assert.Equal(metrics.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(annotations, "prometheus.io/port"));
 
@@ -130,8 +136,9 @@ public sealed class HelmChartTests
         Assert.Equal(["podSelector"], peer.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
         AssertSelects(Labels(Node(peer, "podSelector", "matchLabels")), podLabels);
 
-        // No port of the signer is left out of the policy, and none is open that the server does not use.
-        Assert.Equal(containerPorts.Values.Order(), rules.SelectMany(Ports).Order());
+        // No port of the signer is left out of the policy but the probe port (the kubelet probes from the node, which a
+        // NetworkPolicy never blocks; other pods have no business there), and none is open that the server does not use.
+        Assert.Equal(containerPorts.Where(p => p.Key != "health").Select(p => p.Value).Order(), rules.SelectMany(Ports).Order());
     }
 
     [Fact]
@@ -260,6 +267,73 @@ public sealed class HelmChartTests
         var withoutPlain = Env(signer).Where(e => Scalar(e, "name") != ClusterOptions.PlainSiloTrafficSetting).ToList();
         ServerStartupException refused = Assert.Throws<ServerStartupException>(() => MpcServerConfiguration.Bind(Configuration(withoutPlain)));
         Assert.Contains(ClusterOptions.PlainSiloTrafficSetting, Assert.Single(refused.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Grpc_tls_values_serve_https_with_the_secrets_certificate_and_probe_the_plain_probe_port()
+    {
+        List<YamlMappingNode> objects = Render("grpc-tls-values.yaml");
+        YamlMappingNode statefulSet = Object(objects, "StatefulSet", Release);
+        YamlMappingNode pod = Assert.IsType<YamlMappingNode>(Node(statefulSet, "spec", "template", "spec"));
+        YamlMappingNode signer = SignerContainer(objects);
+        Assert.Equal("https://0.0.0.0:7443", EnvValue(signer, "Mpc__Urls"));
+        Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == MpcServerOptions.PlainHttpBehindTlsProxySetting);
+
+        // The certificate and key of the kubernetes.io/tls Secret, each at the path Kestrel's default certificate setting names.
+        YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == "mpc-signer-grpc-tls");
+        YamlMappingNode mount = Assert.Single(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
+        Assert.Equal("true", Scalar(mount, "readOnly"));
+        Assert.Equal("0440", Scalar(volume, "secret", "defaultMode"));
+        var items = Sequence(volume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!);
+        Assert.Equal(["tls.crt", "tls.key"], items.Keys.Order(StringComparer.Ordinal));
+        string directory = Scalar(mount, "mountPath")!;
+        Assert.Equal($"{directory}/{items["tls.crt"]}", EnvValue(signer, "Kestrel__Certificates__Default__Path"));
+        Assert.Equal($"{directory}/{items["tls.key"]}", EnvValue(signer, "Kestrel__Certificates__Default__KeyPath"));
+
+        // Every probe asks the plain probe port, which the server opens for health alone; the grpc port stays TLS.
+        int probePort = int.Parse(EnvValue(signer, HealthOptions.PortSetting)!);
+        Assert.Equal(probePort, int.Parse(Scalar(Assert.Single(Sequence(signer, "ports").Cast<YamlMappingNode>(), p => Scalar(p, "name") == "health"), "containerPort")!));
+        foreach (string probe in (string[])["startupProbe", "readinessProbe", "livenessProbe"])
+        {
+            Assert.Equal(probePort.ToString(System.Globalization.CultureInfo.InvariantCulture), Scalar(signer, probe, "grpc", "port"));
+        }
+
+        // Clients reach the gRPC port alone, and no longer as h2c; no Service and no NetworkPolicy rule opens the probe port.
+        foreach (YamlMappingNode service in objects.Where(o => Scalar(o, "kind") == "Service" && Scalar(o, "metadata", "name")!.StartsWith(Release, StringComparison.Ordinal) && !Scalar(o, "metadata", "name")!.EndsWith("-redis", StringComparison.Ordinal)))
+        {
+            YamlMappingNode port = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(service, "spec", "ports")));
+            Assert.Equal(("grpc", "7443", "grpc"), (Scalar(port, "name"), Scalar(port, "port"), Scalar(port, "targetPort")));
+            Assert.Null(Scalar(port, "appProtocol"));
+        }
+        Assert.DoesNotContain(Sequence(Object(objects, "NetworkPolicy", Release), "spec", "ingress").Cast<YamlMappingNode>(), r => Ports(r).Contains(probePort));
+        // The metrics port follows the gRPC URLs' scheme.
+        Assert.Equal("https", Scalar(statefulSet, "spec", "template", "metadata", "annotations", "prometheus.io/scheme"));
+
+        // The server's own settings check accepts the rendering without the plain-http acknowledgement.
+        MpcServerOptions options = MpcServerConfiguration.Bind(Configuration(signer));
+        Assert.Equal((probePort, false), (options.Health.Port, options.PlainHttpBehindTlsProxy));
+    }
+
+    [Theory]
+    [InlineData("static-key-values.yaml")]
+    [InlineData("authority-external-redis-values.yaml")]
+    [InlineData("silo-tls-values.yaml")]
+    [InlineData("external-redis-tls-values.yaml")]
+    public void Without_grpc_tls_the_chart_serves_h2c_behind_the_proxy_and_probes_the_grpc_port(string ciValues)
+    {
+        List<YamlMappingNode> objects = Render(ciValues);
+        YamlMappingNode signer = SignerContainer(objects);
+        Assert.Equal("http://0.0.0.0:7443", EnvValue(signer, "Mpc__Urls"));
+        Assert.Equal("true", EnvValue(signer, MpcServerOptions.PlainHttpBehindTlsProxySetting));
+        Assert.DoesNotContain(Env(signer), e => Scalar(e, "name")!.StartsWith("Kestrel__", StringComparison.Ordinal) || Scalar(e, "name") == HealthOptions.PortSetting);
+        Assert.DoesNotContain(Sequence(signer, "ports").Cast<YamlMappingNode>(), p => Scalar(p, "name") == "health");
+        foreach (string probe in (string[])["startupProbe", "readinessProbe", "livenessProbe"])
+        {
+            Assert.Equal("7443", Scalar(signer, probe, "grpc", "port"));
+        }
+        Assert.All(objects.Where(o => Scalar(o, "kind") == "Service" && Scalar(o, "metadata", "name") is Release or Release + "-headless"),
+            service => Assert.Equal("kubernetes.io/h2c", Scalar(Assert.Single(Sequence(service, "spec", "ports")), "appProtocol")));
+        Assert.Null(Scalar(Object(objects, "StatefulSet", Release), "spec", "template", "metadata", "annotations", "prometheus.io/scheme"));
     }
 
     [Fact]

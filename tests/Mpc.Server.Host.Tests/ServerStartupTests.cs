@@ -247,6 +247,21 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     }
 
     [Fact]
+    public void A_probe_port_that_is_the_grpc_port_is_one_line_and_exit_code_2()
+    {
+        string data = FreshData;
+        ProcessResult result = ProcessRunner.Server(
+            new Dictionary<string, string> { [HealthOptions.PortSetting] = "7443" }, "--urls", "http://127.0.0.1:7443", "--data", data);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            "error: setting Mpc__Health__Port='7443' is not allowed: expected a port from 1 to 65535 that is none of the gRPC ports " +
+            "(of which one must be TCP), the metrics port, the gRPC-Web port and the silo port, or unset for no probe port",
+            SingleLine(result.Stderr));
+        Assert.False(Directory.Exists(data));
+    }
+
+    [Fact]
     public void A_word_for_a_number_in_the_environment_is_one_line_and_exit_code_2()
     {
         ProcessResult result = ProcessRunner.Server(

@@ -27,13 +27,7 @@ public sealed class ListenTransportTests : IDisposable
     public async Task An_https_url_serves_tls_with_the_certificate_in_kestrels_default_certificate_settings()
     {
         using X509Certificate2 certificate = SelfSignedLoopbackCertificate();
-        string certificateFile = _root.File("server.pem");
-        string keyFile = _root.File("server-key.pem");
-        File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
-        using (ECDsa key = certificate.GetECDsaPrivateKey()!)
-        {
-            File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
-        }
+        (string certificateFile, string keyFile) = WritePem(certificate);
         var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0", Quiet = true };
 
         await using WebApplication app = MpcServerHost.Build(options,
@@ -54,6 +48,40 @@ public sealed class ListenTransportTests : IDisposable
         Assert.Equal("https", address.Scheme);
         Assert.Equal(ServingStatus.Serving, health.Status);
         Assert.Equal(certificate.GetCertHashString(), presented);
+    }
+
+    [Fact]
+    public async Task Beside_https_the_probe_port_answers_health_in_plain_h2c_and_is_not_logged_as_plain_signing_traffic()
+    {
+        using X509Certificate2 certificate = SelfSignedLoopbackCertificate();
+        (string certificateFile, string keyFile) = WritePem(certificate);
+        int probePort = ClusterPorts.Free();
+        var warnings = new CapturedWarnings();
+        var options = new MpcServerOptions
+        {
+            DataDirectory = DataDirectory,
+            Urls = "https://0.0.0.0:0",
+            Health = { Port = probePort },
+            Quiet = true,
+            Auth = { AllowDevelopmentKey = true },
+        };
+
+        await using WebApplication app = MpcServerHost.Build(options,
+            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"],
+            configureSilo: silo => silo.Services.AddSingleton(warnings.Provider()));
+        await app.StartAsync();
+
+        // What a kubelet gRPC probe does: h2c to the pod's address at the probe port.
+        using GrpcChannel probe = GrpcChannel.ForAddress($"http://127.0.0.1:{probePort}");
+        foreach (string name in (string[])["", ServerHealth.Liveness])
+        {
+            Assert.Equal(ServingStatus.Serving, (await new Health.HealthClient(probe).CheckAsync(new HealthCheckRequest { Service = name })).Status);
+        }
+        // The gRPC port itself stays TLS only.
+        int grpcPort = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single(a => a.StartsWith("https://", StringComparison.Ordinal))).Port;
+        using GrpcChannel plainToGrpcPort = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await new Health.HealthClient(plainToGrpcPort).CheckAsync(new HealthCheckRequest()));
+        Assert.Empty(warnings.Containing("plain http"));
     }
 
     [Fact]
@@ -193,6 +221,17 @@ public sealed class ListenTransportTests : IDisposable
 
         Assert.Equal(options.Cluster.SiloPort, silo.SiloAddress.Endpoint.Port);
         Assert.Null(silo.GatewayAddress);
+    }
+
+    /// <summary>The certificate and its key as PEM files, for Kestrel's default certificate settings.</summary>
+    private (string CertificateFile, string KeyFile) WritePem(X509Certificate2 certificate)
+    {
+        string certificateFile = _root.File("server.pem");
+        string keyFile = _root.File("server-key.pem");
+        File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+        using ECDsa key = certificate.GetECDsaPrivateKey()!;
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        return (certificateFile, keyFile);
     }
 
     /// <summary>An EC certificate for 127.0.0.1 and localhost, valid for a day.</summary>
