@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Mpc.Server;
 using StackExchange.Redis;
@@ -368,6 +371,153 @@ public sealed class HelmChartTests
         // The server's own settings check accepts the rendering (the files themselves are read at start-up).
         MpcServerOptions options = MpcServerConfiguration.Bind(Configuration(signer));
         Assert.True(options.Cluster.Redis.HasClientCertificate && !options.Cluster.PlainRedisTraffic);
+    }
+
+    [Fact]
+    public void Bundled_redis_tls_values_serve_redis_on_tls_only_and_the_signers_trust_the_secrets_ca_alone()
+    {
+        List<YamlMappingNode> objects = Render("bundled-redis-tls-values.yaml");
+        string redisName = Release + "-redis";
+        YamlMappingNode redisPod = Assert.IsType<YamlMappingNode>(Node(Object(objects, "StatefulSet", redisName), "spec", "template", "spec"));
+        YamlMappingNode redis = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(redisPod, "containers")));
+        string[] args = Strings(redis, "args");
+        Assert.Equal("0", ArgAfter(args, "--port"));
+        Assert.Equal("6379", ArgAfter(args, "--tls-port"));
+        Assert.Equal("no", ArgAfter(args, "--tls-auth-clients"));
+        Assert.Equal("$(REDIS_PASSWORD)", ArgAfter(args, "--requirepass"));
+
+        // Redis's three files come from the Secret, read-only, by name; its probes speak TLS and trust the same CA.
+        YamlMappingNode redisVolume = Assert.Single(Sequence(redisPod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == "mpc-signer-redis-tls");
+        YamlMappingNode redisMount = Assert.Single(Sequence(redis, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(redisVolume, "name"));
+        Assert.Equal("true", Scalar(redisMount, "readOnly"));
+        Assert.Equal("0440", Scalar(redisVolume, "secret", "defaultMode"));
+        var redisItems = Sequence(redisVolume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!);
+        string redisDirectory = Scalar(redisMount, "mountPath")!;
+        Assert.Equal($"{redisDirectory}/{redisItems["tls.crt"]}", ArgAfter(args, "--tls-cert-file"));
+        Assert.Equal($"{redisDirectory}/{redisItems["tls.key"]}", ArgAfter(args, "--tls-key-file"));
+        Assert.Equal($"{redisDirectory}/{redisItems["ca.crt"]}", ArgAfter(args, "--tls-ca-cert-file"));
+        foreach (string probe in new[] { "readinessProbe", "livenessProbe" })
+        {
+            string[] command = Strings(redis, probe, "exec", "command");
+            Assert.Contains("--tls", command);
+            Assert.Equal($"{redisDirectory}/{redisItems["ca.crt"]}", ArgAfter(command, "--cacert"));
+        }
+
+        // The signers: ssl=true naming the Service, the CA alone from the same Secret (never Redis's key), no plain word.
+        YamlMappingNode pod = Assert.IsType<YamlMappingNode>(Node(Object(objects, "StatefulSet", Release), "spec", "template", "spec"));
+        YamlMappingNode signer = SignerContainer(objects);
+        ConfigurationOptions parsed = ConfigurationOptions.Parse(EnvValue(signer, "Mpc__Cluster__RedisConnectionString")!);
+        Assert.True(parsed.Ssl);
+        Assert.Equal(redisName, parsed.SslHost);
+        Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == ClusterOptions.PlainRedisTrafficSetting);
+        YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == "mpc-signer-redis-tls");
+        YamlMappingNode mount = Assert.Single(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
+        Assert.Equal("true", Scalar(mount, "readOnly"));
+        YamlMappingNode item = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(volume, "secret", "items")));
+        Assert.Equal("ca.crt", Scalar(item, "key"));
+        Assert.Equal($"{Scalar(mount, "mountPath")}/{Scalar(item, "path")}", EnvValue(signer, ClusterRedisOptions.CaPathSetting));
+
+        // The server's own settings check accepts the rendering (the files themselves are read at start-up).
+        MpcServerOptions options = MpcServerConfiguration.Bind(Configuration(signer));
+        Assert.False(options.Cluster.PlainRedisTraffic);
+    }
+
+    [Fact]
+    public async Task The_bundled_redis_tls_arguments_start_a_tls_only_redis_that_its_probe_and_the_signers_connection_reach()
+    {
+        List<YamlMappingNode> objects = Render("bundled-redis-tls-values.yaml");
+        string redisName = Release + "-redis";
+        YamlMappingNode redis = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(Object(objects, "StatefulSet", redisName), "spec", "template", "spec", "containers")));
+        string mountPath = Scalar(Assert.Single(Sequence(redis, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == "redis-tls"), "mountPath")!;
+
+        // The Secret as cert-manager writes it, for a certificate naming the Service only, at a directory of this machine.
+        using var directory = new TempDirectory();
+        using var ca = new TestClusterCa(Path.Combine(directory.Path, "ca"), "mpc-test-redis-ca");
+        SiloTlsFiles issued = ca.Issue("redis", clientAuthentication: false, hosts: [redisName]);
+        string secret = Directory.CreateDirectory(Path.Combine(directory.Path, "secret")).FullName;
+        File.Copy(issued.CertificatePath, Path.Combine(secret, "tls.crt"));
+        File.Copy(issued.KeyPath, Path.Combine(secret, "tls.key"));
+        File.Copy(issued.CaPath, Path.Combine(secret, "ca.crt"));
+        string data = Directory.CreateDirectory(Path.Combine(directory.Path, "data")).FullName;
+        int port = ClusterPorts.Free();
+        const string password = "bundled-redis-tls-test";
+        string Local(string arg) => arg.Replace(mountPath, secret, StringComparison.Ordinal).Replace("$(REDIS_PASSWORD)", password, StringComparison.Ordinal);
+
+        string[] args = Strings(redis, "args");
+        Assert.Equal("redis-server", args[0]);
+        args[Array.IndexOf(args, "--tls-port") + 1] = port.ToString();
+        args[Array.IndexOf(args, "--dir") + 1] = data;
+        using var server = Process.Start(new ProcessStartInfo("/usr/bin/redis-server", [.. args.Skip(1).Select(Local), "--bind", "127.0.0.1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            // The readiness probe as rendered (its port and paths moved here) answers PONG once Redis is up.
+            string[] probe = Strings(redis, "readinessProbe", "exec", "command").Select(Local).ToArray();
+            probe[Array.IndexOf(probe, "-p") + 1] = port.ToString();
+            string answer = "";
+            for (int i = 0; i < 100 && answer != "PONG"; i++)
+            {
+                answer = RedisCli(probe, password).Trim();
+                if (answer != "PONG")
+                {
+                    await Task.Delay(100);
+                }
+            }
+            Assert.Equal("PONG", answer);
+            // No plain port: the same command without TLS gets no answer.
+            Assert.NotEqual("PONG", RedisCli(["redis-cli", "-p", port.ToString(), "ping"], password).Trim());
+
+            // The signers' connection string (its host moved to this port) with the CA alone as root: connects, and the
+            // certificate is checked against the Service's name.
+            YamlMappingNode signer = SignerContainer(objects);
+            ConfigurationOptions options = ConfigurationOptions.Parse(EnvValue(signer, "Mpc__Cluster__RedisConnectionString")!
+                .Replace($"{redisName}:6379,", $"127.0.0.1:{port},", StringComparison.Ordinal)
+                .Replace("$(MPC_REDIS_PASSWORD)", password, StringComparison.Ordinal));
+            using X509Certificate2 root = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(secret, "ca.crt")));
+            options.CertificateValidation += (_, certificate, _, errors) =>
+            {
+                if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                {
+                    return false;
+                }
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(root);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            };
+            options.ConnectTimeout = 5000;
+            await using ConnectionMultiplexer connection = await ConnectionMultiplexer.ConnectAsync(options);
+            Assert.Equal("PONG", ((string?)await connection.GetDatabase().ExecuteAsync("PING"))!);
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+    }
+
+    private static string RedisCli(string[] command, string password)
+    {
+        var start = new ProcessStartInfo(command[0], command.Skip(1)) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["REDISCLI_AUTH"] = password; // as the chart's REDISCLI_AUTH: no password on the command line
+        using Process cli = Process.Start(start)!;
+        string output = cli.StandardOutput.ReadToEnd();
+        cli.StandardError.ReadToEnd();
+        cli.WaitForExit();
+        return output;
+    }
+
+    private static string[] Strings(YamlMappingNode node, params string[] path) => Sequence(node, path).Select(n => ((YamlScalarNode)n).Value!).ToArray();
+
+    private static string ArgAfter(string[] args, string name)
+    {
+        int index = Array.IndexOf(args, name);
+        Assert.True(index >= 0 && index + 1 < args.Length, $"{name} is missing from [{string.Join(", ", args)}]");
+        return args[index + 1];
     }
 
     [Fact]
