@@ -162,6 +162,10 @@ public static class MpcServerHost
         builder.UseOrleans(silo =>
         {
             SiloSetup.Configure(silo, options.Cluster, dataDirectory, siloTls, redisTls);
+            // Replaces Orleans' FailFast (a stack trace, exit code 134) with one line and a documented exit code; after
+            // Orleans' own registration, and before configureSilo, which tests use to record the call instead.
+            silo.Services.AddSingleton<IFatalErrorHandler>(sp =>
+                new SiloFatalErrorHandler(sp.GetServices<ILoggerProvider>(), Console.Error, Environment.Exit));
             configureSilo?.Invoke(silo);
         });
 
