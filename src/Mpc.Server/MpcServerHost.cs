@@ -247,11 +247,12 @@ public static class MpcServerHost
 
     /// <summary>
     /// The validator let plain Redis beyond loopback through only on the operator's word (PlainRedisTraffic): a warning,
-    /// shown even with Quiet, so that a network that is not in fact private can be noticed in the log.
+    /// shown even with Quiet, so that a network that is not in fact private can be noticed in the log. Plain Redis on
+    /// loopback needs no word, so the setting with a loopback Redis warns of nothing.
     /// </summary>
     private static void LogPlainRedisTraffic(ILogger logger, ClusterOptions cluster)
     {
-        if (cluster.IsRedis && cluster.PlainRedisTraffic)
+        if (cluster.IsRedis && cluster.PlainRedisTraffic && RedisConnection.IsLoopbackOnly(cluster.RedisConnectionString) != true)
         {
             logger.LogWarning(
                 "Traffic to Redis is plain TCP: {Setting}=true says only the signer pods and Redis reach the network between them; without that, whoever can rewrite or replay a key's status record on the way can undo its freeze",
