@@ -4,8 +4,9 @@ using Mpc.Text;
 namespace Mpc.Cli;
 
 /// <summary>
-/// stdout and stderr of `mpc`: every control character but the line feed and the tab, and every bidirectional
-/// formatting character, is written as '?'. Much of what the CLI prints is not its own text: audit entries and device
+/// stdout and stderr of `mpc`: every character that does not show as itself (<see cref="HiddenCharacters"/>: control
+/// characters but the line feed and the tab, bidi formatting, zero-width and other format characters, line separators,
+/// lone surrogates) is written as '?'. Much of what the CLI prints is not its own text: audit entries and device
 /// labels from the server, certificate subjects from a .p7s someone sent, messages that quote them. An escape sequence
 /// or a carriage return in one of those could move the cursor and overwrite lines ("Verified OK" over a failure, a
 /// refusal erased from the audit listing), and a bidi override could reorder what is shown. Filtering the two writers
@@ -31,30 +32,17 @@ internal sealed class TerminalSafeWriter(TextWriter inner) : TextWriter
         Console.SetError(new TerminalSafeWriter(Console.Error));
     }
 
-    /// <summary>True for a character that must not reach a terminal as it is.</summary>
-    public static bool IsUnsafe(char c) => c is not '\n' and not '\t' && HiddenCharacters.IsHidden(c);
-
     /// <summary>
-    /// <paramref name="text"/> with every unsafe character (<see cref="IsUnsafe"/>) as '?', except a carriage return
-    /// right before a line feed: Windows' line end (Environment.NewLine, e.g. in indented JSON), which moves nothing.
+    /// <paramref name="text"/> with every hidden code point and lone surrogate (<see cref="HiddenCharacters"/>) as one '?',
+    /// except the line feed, the tab and a carriage return right before a line feed: Windows' line end
+    /// (Environment.NewLine, e.g. in indented JSON), which moves nothing.
     /// </summary>
-    public static string Clean(string text)
-    {
-        if (!text.Any(IsUnsafe))
-        {
-            return text;
-        }
-        return string.Create(text.Length, text, static (cleaned, source) =>
-        {
-            for (int i = 0; i < source.Length; i++)
-            {
-                bool lineEnd = source[i] == '\r' && i + 1 < source.Length && source[i + 1] == '\n';
-                cleaned[i] = IsUnsafe(source[i]) && !lineEnd ? '?' : source[i];
-            }
-        });
-    }
+    public static string Clean(string text) => HiddenCharacters.Replace(text, '?', static (source, i) =>
+        source[i] is '\n' or '\t' || (source[i] == '\r' && i + 1 < source.Length && source[i + 1] == '\n'));
 
-    public override void Write(char value) => inner.Write(IsUnsafe(value) ? '?' : value);
+    // A char written alone cannot be checked as half of a surrogate pair, so a lone half is written as '?'; callers that
+    // print emoji write strings.
+    public override void Write(char value) => inner.Write(Clean(value.ToString()));
 
     public override void Write(string? value)
     {

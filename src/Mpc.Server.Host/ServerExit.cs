@@ -21,6 +21,12 @@ internal enum ServerExit
     /// </summary>
     Unavailable = 69,
 
+    /// <summary>
+    /// The cluster declared this silo dead (or its membership service failed) while it ran: it stopped at once, so that
+    /// no grain runs on it beside another activation (<see cref="SiloFatalErrorHandler"/>). An orchestrator should restart it.
+    /// </summary>
+    DeclaredDead = SiloFatalErrorHandler.ExitCode,
+
     /// <summary>Interrupted before it was running, as shells report SIGINT.</summary>
     Cancelled = 130,
 }

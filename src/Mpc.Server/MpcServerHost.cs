@@ -162,6 +162,10 @@ public static class MpcServerHost
         builder.UseOrleans(silo =>
         {
             SiloSetup.Configure(silo, options.Cluster, dataDirectory, siloTls, redisTls);
+            // Replaces Orleans' FailFast (a stack trace, exit code 134) with one line and a documented exit code; after
+            // Orleans' own registration, and before configureSilo, which tests use to record the call instead.
+            silo.Services.AddSingleton<IFatalErrorHandler>(sp =>
+                new SiloFatalErrorHandler(sp.GetServices<ILoggerProvider>(), Console.Error, Environment.Exit));
             configureSilo?.Invoke(silo);
         });
 
@@ -245,11 +249,12 @@ public static class MpcServerHost
 
     /// <summary>
     /// The validator let plain Redis beyond loopback through only on the operator's word (PlainRedisTraffic): a warning,
-    /// shown even with Quiet, so that a network that is not in fact private can be noticed in the log.
+    /// shown even with Quiet, so that a network that is not in fact private can be noticed in the log. Plain Redis on
+    /// loopback needs no word, so the setting with a loopback Redis warns of nothing.
     /// </summary>
     private static void LogPlainRedisTraffic(ILogger logger, ClusterOptions cluster)
     {
-        if (cluster.IsRedis && cluster.PlainRedisTraffic)
+        if (cluster.IsRedis && cluster.PlainRedisTraffic && RedisConnection.IsLoopbackOnly(cluster.RedisConnectionString) != true)
         {
             logger.LogWarning(
                 "Traffic to Redis is plain TCP: {Setting}=true says only the signer pods and Redis reach the network between them; without that, whoever can rewrite or replay a key's status record on the way can undo its freeze",

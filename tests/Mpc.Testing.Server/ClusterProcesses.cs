@@ -211,6 +211,31 @@ public sealed class SiloProcess(string name, string dataDirectory, string master
         }
     }
 
+    /// <summary>SIGSTOP: the silo freezes, as in a long pause of its VM, answering no probe and reading nothing, until <see cref="Resume"/>.</summary>
+    public void Pause() => Signal("-STOP");
+
+    /// <summary>SIGCONT: a paused silo runs on from where it was.</summary>
+    public void Resume() => Signal("-CONT");
+
+    /// <summary>Waits for a running silo to end by itself: its exit code and what it printed last.</summary>
+    public async Task<(int ExitCode, string Output)> WaitForExitAsync(TimeSpan timeout)
+    {
+        Process process = _process ?? throw new InvalidOperationException($"{Name} is not running");
+        await process.WaitForExitAsync().WaitAsync(timeout);
+        process.WaitForExit(); // drains the redirected output
+        int exitCode = process.ExitCode;
+        process.Dispose();
+        _process = null;
+        return (exitCode, _output.ToString());
+    }
+
+    private void Signal(string signal)
+    {
+        Process process = _process ?? throw new InvalidOperationException($"{Name} is not running");
+        using Process kill = Process.Start("kill", [signal, process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     /// <summary>SIGKILL: no graceful shutdown, the silo simply vanishes.</summary>
     public void Kill()
     {

@@ -137,7 +137,7 @@ public sealed class SiloTlsClusterTests(TlsClusterFixture cluster, Xunit.Abstrac
         // It reaches Redis and sees the active silos, but no TLS handshake with them succeeds (each side refuses the
         // other's certificate). Whichever Orleans notices first ends it before it ever reports SERVING: its own join check
         // (the active silos did not answer within the join timeout: exit code 69, one line), or the active silos, which
-        // cannot probe it, declaring it dead (the silo then ends itself with Environment.FailFast: SIGABRT, 134).
+        // cannot probe it, declaring it dead (the silo then ends itself: one line, exit code 75, DeclaredDeadSiloTests).
         var clock = System.Diagnostics.Stopwatch.StartNew();
         SiloExitedException exited = await Assert.ThrowsAsync<SiloExitedException>(rogue.StartOnceAsync);
         output.WriteLine($"the rogue silo exited with {exited.ExitCode} after {clock.Elapsed.TotalSeconds:0} s");
@@ -145,17 +145,16 @@ public sealed class SiloTlsClusterTests(TlsClusterFixture cluster, Xunit.Abstrac
         string members = cluster.Redis.Cli("--scan", "--pattern", "*members*");
         string table = string.Join('\n', members.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(k => cluster.Redis.Cli("hgetall", k)));
         output.WriteLine(table);
-        Assert.True(exited.ExitCode is 69 or 134, exited.Message);
-        if (exited.ExitCode == 69)
-        {
-            Assert.Contains("error: the silos the membership table lists as active did not answer within the join timeout", exited.Message, StringComparison.Ordinal);
-        }
+        Assert.True(exited.ExitCode is 69 or SiloFatalErrorHandler.ExitCode, exited.Message);
+        Assert.Contains(exited.ExitCode == 69
+            ? "error: the silos the membership table lists as active did not answer within the join timeout"
+            : "error: the cluster declared this silo dead", exited.Message, StringComparison.Ordinal);
         Assert.All(cluster.Silos, silo => Assert.Contains($"127.0.0.1:{silo.SiloPort}", table, StringComparison.Ordinal));
         // Its entry was never Active (3); when the others declared it dead, it is Dead (6) with their votes.
         string rogueEntry = RogueEntry(table, rogue.SiloPort).Replace(" ", "", StringComparison.Ordinal);
         Assert.NotEqual("", rogueEntry);
         Assert.DoesNotContain("\"Status\":3", rogueEntry, StringComparison.Ordinal);
-        if (exited.ExitCode == 134)
+        if (exited.ExitCode == SiloFatalErrorHandler.ExitCode)
         {
             Assert.Contains("\"Status\":6", rogueEntry, StringComparison.Ordinal);
         }
