@@ -154,12 +154,31 @@ internal static class AuthenticationSetup
         {
             context.ErrorDescription = description[..MaxReasonLength] + "…";
         }
+        if (context.ErrorDescription is not { Length: > 0 } && Describe(context.AuthenticateFailure) is { } refused)
+        {
+            // JwtBearer describes only some refusals; the rest say what is wrong with the token by their type alone
+            // (never by their message, which may quote the token). The header then carries it as the others.
+            context.ErrorDescription = refused;
+        }
         string reason = context.ErrorDescription is { Length: > 0 } known ? known
             : context.AuthenticateFailure is null ? "a bearer token is required (authorization: Bearer <JWT>)"
+            // Not a refusal of the token: the identity provider's keys could not be fetched, which may pass.
             : "the server could not validate the token; try again later";
         SetGrpcStatus(context.Response, Grpc.Core.StatusCode.Unauthenticated, reason);
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// A refusal of the token itself that JwtBearer gives no description, from its type (SecurityTokenInvalidTypeException
+    /// is "InvalidType"); null for a failure that is not the token's.
+    /// </summary>
+    private static string? Describe(Exception? failure) => failure switch
+    {
+        // SecurityTokenMalformedException is one; a header or payload that is not JSON is a plain ArgumentException.
+        ArgumentException => "The token is not a well-formed JWT",
+        SecurityTokenException refused => $"The token is not valid here ({refused.GetType().Name.Replace("SecurityToken", "", StringComparison.Ordinal).Replace("Exception", "", StringComparison.Ordinal)})",
+        _ => null,
+    };
 
     internal static void SetGrpcStatus(HttpResponse response, Grpc.Core.StatusCode status, string message)
     {

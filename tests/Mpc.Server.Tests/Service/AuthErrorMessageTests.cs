@@ -66,6 +66,21 @@ public sealed class AuthErrorMessageTests(ServerFixture server) : IDisposable
         Assert.StartsWith("Unauthenticated: the token was refused: ", refused.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("a.b.c")]
+    [InlineData("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")]
+    public async Task A_token_that_is_not_a_jwt_or_is_unsigned_is_refused_for_what_it_is_not_as_a_passing_failure(string token)
+    {
+        // "try again later" belongs to a server that could not fetch its identity provider's keys: a token that can
+        // never pass must say so, or a user retries it forever.
+        using var client = new MpcSignerClient(server.Address, token);
+        MpcSignerException refused = await Assert.ThrowsAsync<MpcSignerException>(() => client.ListKeysAsync());
+        Assert.Equal(StatusCode.Unauthenticated, refused.Status);
+        Assert.StartsWith("Unauthenticated: the token was refused: ", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("try again", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_user_token_on_admin_unfreeze_names_the_missing_mpc_admin_scope()
     {
