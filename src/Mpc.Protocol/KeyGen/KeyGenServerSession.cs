@@ -34,7 +34,7 @@ public sealed class KeyGenServerSession : IDisposable
 
     /// <param name="keyId">1–64 characters from [A-Za-z0-9_-]; chosen by the server.</param>
     /// <param name="backend">Big-number backend for the Paillier work.</param>
-    /// <param name="paillierModulusBits">2048 (default) or 3072.</param>
+    /// <param name="paillierModulusBits">An even number of bits from 2048 (default) to 4096.</param>
     public KeyGenServerSession(string keyId, IBigNumBackend backend, int paillierModulusBits = 2048)
     {
         KeyIds.Require(keyId);
