@@ -1,3 +1,4 @@
+using CryptographicOperations = System.Security.Cryptography.CryptographicOperations;
 using RandomNumberGenerator = System.Security.Cryptography.RandomNumberGenerator;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
@@ -117,13 +118,19 @@ public sealed class KeyGenServerSession : IDisposable
             var reply = new KeyGenServerShare(curve.EncodePoint(_q1!), _q1Proof!, _salt!, setup);
             var share = new ServerKeyShare(KeyId, curve.Kind, x1, paillier, setup.EncryptedShare, publicKey, ringPedersen);
             _x1 = null;
+            _salt = null; // opened: the reply owns it now (a caller may dispose the session before it sends the reply)
             return new KeyGenServerOutput(reply, share);
         });
 
+    /// <summary>Forgets x1 and zeroes the commitment salt of a session dropped before it opened its commitment.</summary>
     public void Dispose()
     {
         _x1 = null;
-        _salt = null;
+        if (_salt is not null)
+        {
+            CryptographicOperations.ZeroMemory(_salt);
+            _salt = null;
+        }
     }
 
     public override string ToString() => $"KeyGenServerSession({KeyId}, {_gate.State})";
