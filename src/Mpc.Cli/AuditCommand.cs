@@ -76,7 +76,7 @@ internal static partial class AuditCommand
     }
 
     /// <summary>The format --expect-head takes, quoted in every error about it.</summary>
-    private const string HeadFormat = "SEQ:HEX as N:H from the line 'chain verified: N entries, head H', or HEX alone";
+    private const string HeadFormat = "SEQ:HEX (N:H from the line 'chain verified: N entries, head H') or HEX alone";
 
     /// <summary>The remembered head, or null without one. A malformed value is a usage error naming the format, never a broken chain.</summary>
     internal static MpcAuditHead? ParseHead(string? text)

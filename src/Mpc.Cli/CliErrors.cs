@@ -18,7 +18,7 @@ internal enum CliExit
 {
     Ok = 0,
 
-    /// <summary>Any other failure: the server failed while answering, its answer failed a check here, an unexpected error.</summary>
+    /// <summary>Any other failure: the server's answer failed a check here, an unexpected error. (Any status the server sends, Internal included, is <see cref="Refused"/>.)</summary>
     Failed = 1,
 
     /// <summary>The command line is wrong: unknown or missing option, malformed value, options that exclude each other, no server given.</summary>
@@ -27,7 +27,7 @@ internal enum CliExit
     /// <summary>Something checked here does not verify: a signature, a CMS, an audit chain, a handover or its confirmation code.</summary>
     VerificationFailed = 3,
 
-    /// <summary>The server answered with a refusal: token, permission, unknown key, frozen key, rate limit...</summary>
+    /// <summary>The server answered with a status: a refusal (token, permission, unknown key, frozen key, rate limit...) or its own failure (Internal).</summary>
     Refused = 4,
 
     /// <summary>No answer from the server: nothing listening, unknown host, TLS handshake failed, timed out.</summary>

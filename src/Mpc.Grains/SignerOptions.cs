@@ -5,7 +5,7 @@ namespace Mpc.Grains;
 /// <summary>Server-side policy for keys and protocol sessions.</summary>
 public sealed class SignerOptions
 {
-    /// <summary>Paillier modulus size for new keys: 2048 (default) or 3072.</summary>
+    /// <summary>Paillier modulus size for new keys: an even number of bits from 2048 (default) to 4096.</summary>
     public int PaillierModulusBits { get; set; } = 2048;
 
     /// <summary>How long a key generation may wait between its two calls.</summary>

@@ -24,7 +24,7 @@ internal static class ServerCommand
         var pkcs11Library = new Option<string?>("--pkcs11-library") { Description = "PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so" };
         var pkcs11Token = new Option<string?>("--pkcs11-token") { Description = "Label of the token holding the master key" };
         var pkcs11KeyLabel = new Option<string?>("--pkcs11-key-label") { Description = $"Label of the master key in the token (default {Pkcs11Options.DefaultKeyLabel})" };
-        var pkcs11PinFile = new Option<string?>("--pkcs11-pin-file") { Description = $"File holding the token's user PIN (mode 600); without it the PIN comes from ${Pkcs11ServerOptions.DefaultPinEnvironmentVariable}" };
+        var pkcs11PinFile = new Option<string?>("--pkcs11-pin-file") { Description = $"File holding the token's user PIN, mode 0600 or 0400 (0640 or 0440 when the file's group is one the server runs in, as with a Kubernetes fsGroup); without it the PIN comes from ${Pkcs11ServerOptions.DefaultPinEnvironmentVariable}" };
         var pkcs11CreateKey = new Option<bool>("--pkcs11-create-key") { Description = "Generate the master key in the token if it is missing (first set-up)" };
         var command = new RootCommand("mpc-server: the mpc-signer signing server, gRPC and an Orleans silo in one process. Settings come from appsettings.json beside the program, Mpc__* environment variables and --Mpc:Section:Name=value arguments (docs/operations.md); the options here win.")
         {

@@ -30,21 +30,8 @@ internal static class HealthPort
     /// The probe port's rule: unset, or in range, with a TCP gRPC URL to take the host from, and none of the other
     /// ports the server opens (gRPC, metrics, gRPC-Web, silo).
     /// </summary>
-    internal static bool IsPortValid(MpcServerOptions options)
-    {
-        if (options.Health.Port is not { } port)
-        {
-            return true;
-        }
-        if (!Mpc.Server.ListenUrls.TryParse(options.Urls, out var grpc))
-        {
-            return true; // the URLs' own rule reports them; one problem, one line
-        }
-        int? silo = options.Cluster.SiloPort ?? (options.Cluster.IsRedis ? ClusterOptions.DefaultRedisSiloPort : null);
-        return port is >= 1 and <= 65535
-            && grpc.Any(url => url.Port >= 0) && grpc.All(url => url.Port != port)
-            && port != options.Metrics.Port && port != options.Web.Port && port != silo;
-    }
+    internal static bool IsPortValid(MpcServerOptions options) =>
+        options.Health.Port is not { } port || ServerPorts.IsOwnPort(options, port, options.Metrics.Port, options.Web.Port);
 
     /// <summary>
     /// On the probe port, grpc.health.v1.Health answers and every other path is 404 (a gRPC client reads Unimplemented).

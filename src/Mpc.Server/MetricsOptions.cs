@@ -3,6 +3,9 @@ namespace Mpc.Server;
 /// <summary>The Prometheus scrape endpoint (Mpc__Metrics__Port); docs/operations.md describes it.</summary>
 public sealed class MetricsOptions
 {
+    /// <summary>The configuration key, as an environment variable.</summary>
+    public const string PortSetting = "Mpc__Metrics__Port";
+
     /// <summary>The scrape path.</summary>
     public const string Path = "/metrics";
 

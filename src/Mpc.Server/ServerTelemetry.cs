@@ -54,36 +54,25 @@ internal static class ServerTelemetry
         }
     }
 
-    /// <summary>
-    /// The URLs Kestrel listens on: the gRPC URLs, then, with a metrics port, each of their distinct scheme and host
-    /// at that port. Refuses a metrics port that is out of range or one of the gRPC ports.
-    /// </summary>
+    /// <summary>The URLs Kestrel listens on: the gRPC URLs, then, with a metrics port, each distinct scheme and host of the TCP ones at that port.</summary>
     public static string ListenUrls(string grpcUrls, MetricsOptions metrics)
     {
-        if (metrics.Port is not { } port)
+        if (metrics.Port is not { } port || !Mpc.Server.ListenUrls.TryParse(grpcUrls, out var grpc))
         {
             return grpcUrls;
         }
-        if (port is < 1 or > 65535)
-        {
-            throw new InvalidOperationException($"Mpc__Metrics__Port is {port}: give a TCP port from 1 to 65535, or leave it unset for no /metrics endpoint.");
-        }
-        var grpc = grpcUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(BindingAddress.Parse)
-            .Where(address => !address.IsNamedPipe && !address.IsUnixPipe)
-            .ToList();
-        if (grpc.Count == 0)
-        {
-            throw new InvalidOperationException("Mpc__Metrics__Port needs a TCP gRPC URL (Mpc__Urls) to take the host from.");
-        }
-        if (grpc.Any(address => address.Port == port))
-        {
-            throw new InvalidOperationException(
-                $"Mpc__Metrics__Port {port} is also a gRPC port (Mpc__Urls): the gRPC port speaks HTTP/2 only; give /metrics a port of its own.");
-        }
-        IEnumerable<string> scrape = grpc.Select(address => $"{address.Scheme}://{address.Host}:{port}").Distinct(StringComparer.OrdinalIgnoreCase);
+        IEnumerable<string> scrape = grpc.Where(url => url.Port >= 0)
+            .Select(url => $"{url.Scheme}://{url.Host}:{port}")
+            .Distinct(StringComparer.OrdinalIgnoreCase);
         return string.Join(';', [grpcUrls, .. scrape]);
     }
+
+    /// <summary>
+    /// The metrics port's rule: unset, or in range, with a TCP gRPC URL to take the host from, and neither a gRPC port
+    /// (which speaks HTTP/2 only) nor the silo port. The gRPC-Web and probe ports' rules name the metrics port.
+    /// </summary>
+    internal static bool IsPortValid(MpcServerOptions options) =>
+        options.Metrics.Port is not { } port || ServerPorts.IsOwnPort(options, port);
 
     /// <summary>HTTP/1.1 on the metrics port (what Prometheus speaks), HTTP/2 (gRPC) everywhere else.</summary>
     public static HttpProtocols ProtocolsFor(ListenOptions endpoint, MetricsOptions metrics) =>

@@ -165,6 +165,19 @@ public sealed class RefreshTests(EngineFixture engine)
     }
 
     [Fact]
+    public void The_server_share_still_opens_its_commitment_after_the_server_session_is_disposed()
+    {
+        TwoPartyKey key = engine.Key(CurveKind.P256);
+        (RefreshServerSession server, RefreshClientSession client) = Sessions(key);
+        RefreshServerShare share = server.HandleContribution(client.HandleCommitment(server.HandleRequest(client.Start())));
+        // A session dropped after round 4 (its refresh expired, or the grain gave up) zeroes only what it still owns.
+        server.Dispose();
+
+        RefreshClientOutput output = client.HandleServerShare(RefreshServerShare.Decode(share.Encode(), CurveKind.P256));
+        Assert.Equal(key.Client.PublicKey, output.Share.PublicKey);
+    }
+
+    [Fact]
     public void A_new_server_share_that_does_not_complete_the_public_key_is_refused()
     {
         TwoPartyKey key = engine.Key(CurveKind.P256);

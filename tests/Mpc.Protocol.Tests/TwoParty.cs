@@ -15,12 +15,16 @@ public static class TwoParty
 {
     public static TwoPartyKey KeyGen(CurveKind curve, RingPedersenSecret auxiliary, IBigNumBackend backend)
     {
-        var server = new KeyGenServerSession(KeyIds.New(), backend);
         var client = new KeyGenClientSession(curve, auxiliary, backend);
         KeyGenRequest request = KeyGenRequest.Decode(client.Start().Encode());
-        KeyGenCommitment commitment = KeyGenCommitment.Decode(server.HandleRequest(request).Encode());
-        KeyGenClientShare clientShare = KeyGenClientShare.Decode(client.HandleCommitment(commitment).Encode(), curve);
-        KeyGenServerOutput output = server.HandleClientShare(clientShare);
+        KeyGenServerOutput output;
+        // Disposed before its reply is encoded, as the user grain does: the reply must not lose its commitment's opening.
+        using (var server = new KeyGenServerSession(KeyIds.New(), backend))
+        {
+            KeyGenCommitment commitment = KeyGenCommitment.Decode(server.HandleRequest(request).Encode());
+            KeyGenClientShare clientShare = KeyGenClientShare.Decode(client.HandleCommitment(commitment).Encode(), curve);
+            output = server.HandleClientShare(clientShare);
+        }
         ClientKeyShare clientKey = client.HandleServerShare(KeyGenServerShare.Decode(output.Message.Encode(), curve));
         return new TwoPartyKey(output.Share, clientKey);
     }

@@ -262,6 +262,21 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
     }
 
     [Fact]
+    public void A_metrics_port_out_of_range_is_one_line_and_exit_code_2()
+    {
+        string data = FreshData;
+        ProcessResult result = ProcessRunner.Server(
+            new Dictionary<string, string> { [MetricsOptions.PortSetting] = "70000" }, "--urls", "http://127.0.0.1:7443", "--data", data);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            "error: setting Mpc__Metrics__Port='70000' is not allowed: expected a port from 1 to 65535 that is none of the gRPC ports " +
+            "(of which one must be TCP), the gRPC-Web port, the probe port and the silo port, or unset for no scrape endpoint",
+            SingleLine(result.Stderr));
+        Assert.False(Directory.Exists(data));
+    }
+
+    [Fact]
     public void A_word_for_a_number_in_the_environment_is_one_line_and_exit_code_2()
     {
         ProcessResult result = ProcessRunner.Server(

@@ -35,7 +35,7 @@ public sealed class PaillierPrivateKey : IDisposable
     /// <summary>φ(N) = (p-1)(q-1).</summary>
     internal BigInteger Phi => Live(_p).Subtract(BigInteger.One).Multiply(_q.Subtract(BigInteger.One));
 
-    /// <summary>Generates a key with a modulus of exactly <paramref name="modulusBits"/> bits (2048 by default, 3072 available).</summary>
+    /// <summary>Generates a key with a modulus of exactly <paramref name="modulusBits"/> bits (even, from 2048, the default, to 4096).</summary>
     public static PaillierPrivateKey Generate(IBigNumBackend backend, int modulusBits = 2048)
     {
         if (modulusBits < PaillierPublicKey.MinimumModulusBits)

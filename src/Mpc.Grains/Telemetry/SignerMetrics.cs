@@ -71,12 +71,12 @@ public sealed class SignerMetrics
 
     public void GrainDeactivated() => _grains.Add(-1);
 
+    /// <summary>The tag of a grain's refusal. No grain refuses with PermissionDenied: key ownership is checked before the grain (SignerService).</summary>
     public static string Reason(SignerErrorKind kind) => kind switch
     {
         SignerErrorKind.InvalidArgument => "invalid_argument",
         SignerErrorKind.NotFound => "not_found",
         SignerErrorKind.FailedPrecondition => "failed_precondition",
-        SignerErrorKind.PermissionDenied => "permission_denied",
         SignerErrorKind.ResourceExhausted => "resource_exhausted",
         _ => "internal",
     };

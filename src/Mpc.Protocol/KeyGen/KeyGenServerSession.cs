@@ -1,3 +1,4 @@
+using CryptographicOperations = System.Security.Cryptography.CryptographicOperations;
 using RandomNumberGenerator = System.Security.Cryptography.RandomNumberGenerator;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
@@ -34,7 +35,7 @@ public sealed class KeyGenServerSession : IDisposable
 
     /// <param name="keyId">1–64 characters from [A-Za-z0-9_-]; chosen by the server.</param>
     /// <param name="backend">Big-number backend for the Paillier work.</param>
-    /// <param name="paillierModulusBits">2048 (default) or 3072.</param>
+    /// <param name="paillierModulusBits">An even number of bits from 2048 (default) to 4096.</param>
     public KeyGenServerSession(string keyId, IBigNumBackend backend, int paillierModulusBits = 2048)
     {
         KeyIds.Require(keyId);
@@ -117,13 +118,19 @@ public sealed class KeyGenServerSession : IDisposable
             var reply = new KeyGenServerShare(curve.EncodePoint(_q1!), _q1Proof!, _salt!, setup);
             var share = new ServerKeyShare(KeyId, curve.Kind, x1, paillier, setup.EncryptedShare, publicKey, ringPedersen);
             _x1 = null;
+            _salt = null; // opened: the reply owns it now (a caller may dispose the session before it sends the reply)
             return new KeyGenServerOutput(reply, share);
         });
 
+    /// <summary>Forgets x1 and zeroes the commitment salt of a session dropped before it opened its commitment.</summary>
     public void Dispose()
     {
         _x1 = null;
-        _salt = null;
+        if (_salt is not null)
+        {
+            CryptographicOperations.ZeroMemory(_salt);
+            _salt = null;
+        }
     }
 
     public override string ToString() => $"KeyGenServerSession({KeyId}, {_gate.State})";

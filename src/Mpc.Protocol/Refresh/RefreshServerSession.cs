@@ -1,3 +1,4 @@
+using CryptographicOperations = System.Security.Cryptography.CryptographicOperations;
 using RandomNumberGenerator = System.Security.Cryptography.RandomNumberGenerator;
 using Mpc.Crypto;
 using Mpc.Crypto.BigNum;
@@ -152,7 +153,9 @@ public sealed class RefreshServerSession : IDisposable
             _pending = new ServerKeyShare(KeyId, _curve.Kind, x1, paillier, setup.EncryptedShare, _publicKey, ringPedersen);
             _x1 = null;
             _r1 = null;
-            return new RefreshServerShare(_curve.EncodeScalar(r1), _salt!, _curve.EncodePoint(q1), setup);
+            var reply = new RefreshServerShare(_curve.EncodeScalar(r1), _salt!, _curve.EncodePoint(q1), setup);
+            _salt = null; // opened: the reply owns it now (a caller may dispose the session before it sends the reply)
+            return reply;
         });
 
     /// <summary>
@@ -174,11 +177,16 @@ public sealed class RefreshServerSession : IDisposable
             return pending;
         });
 
+    /// <summary>Forgets x1 and r1, zeroes the commitment salt of a session dropped before it opened its commitment, and disposes an unconfirmed new share.</summary>
     public void Dispose()
     {
         _x1 = null;
         _r1 = null;
-        _salt = null;
+        if (_salt is not null)
+        {
+            CryptographicOperations.ZeroMemory(_salt);
+            _salt = null;
+        }
         _pending?.Dispose();
         _pending = null;
     }

@@ -44,22 +44,15 @@ public sealed class PrometheusEndpointTests(ScrapedServer scraped, ITestOutputHe
     }
 
     [Fact]
-    public void A_metrics_port_that_is_the_grpc_port_is_refused_at_start_up()
+    public void A_metrics_port_that_is_the_grpc_port_is_refused_before_the_data_directory_is_made()
     {
-        var data = new TempDirectory("mpc-metrics-port-");
-        string dataDirectory = data.Path;
-        try
-        {
-            var options = new MpcServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:7443", Metrics = { Port = 7443 } };
-            var refused = Assert.Throws<InvalidOperationException>(() => MpcServerHost.Build(options));
-            Assert.Contains("Mpc__Metrics__Port", refused.Message, StringComparison.Ordinal);
-            options.Metrics.Port = 70000;
-            refused = Assert.Throws<InvalidOperationException>(() => MpcServerHost.Build(options));
-            Assert.Contains("1 to 65535", refused.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            data.Dispose();
-        }
+        using var root = new TempDirectory("mpc-metrics-port-");
+        string dataDirectory = Path.Combine(root.Path, "data");
+        var options = new MpcServerOptions { DataDirectory = dataDirectory, Urls = "http://127.0.0.1:7443", Metrics = { Port = 7443 } };
+
+        ServerStartupException refused = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options));
+
+        Assert.StartsWith($"setting {MetricsOptions.PortSetting}='7443' is not allowed", refused.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dataDirectory));
     }
 }
