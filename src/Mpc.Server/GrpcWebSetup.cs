@@ -52,7 +52,8 @@ public static class GrpcWebSetup
     }
 
     /// <summary>
-    /// The web port's rule: set exactly when origins are, in range, and none of the gRPC ports nor the metrics port.
+    /// The web port's rule: set exactly when origins are, in range, with a TCP gRPC URL to take the host from, and none of
+    /// the gRPC ports, the metrics port and the silo port (<see cref="ServerPorts"/>).
     /// </summary>
     internal static bool IsPortValid(MpcServerOptions options)
     {
@@ -65,8 +66,7 @@ public static class GrpcWebSetup
         {
             return !enabled;
         }
-        return enabled && port is >= 1 and <= 65535 && port != options.Metrics.Port
-            && (!Mpc.Server.ListenUrls.TryParse(options.Urls, out var grpc) || grpc.All(url => url.Port != port));
+        return enabled && ServerPorts.IsOwnPort(options, port, options.Metrics.Port);
     }
 
     /// <summary>Registers gRPC-Web and the CORS policy (none when gRPC-Web is off).</summary>

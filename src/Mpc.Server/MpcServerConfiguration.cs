@@ -104,7 +104,7 @@ public sealed class MpcServerOptionsValidator : IValidateOptions<MpcServerOption
             "origins separated by ';' such as https://app.example.com (https, or http on localhost or a loopback address; no path, no wildcard), or unset for no gRPC-Web",
             o => o.Web.AllowedOrigins, o => WebOrigins.TryParse(o.Web.AllowedOrigins, out _)),
         new("Web:Port",
-            "a port from 1 to 65535 that is neither a gRPC port nor the metrics port; required with Mpc__Web__AllowedOrigins and only with it",
+            "a port from 1 to 65535 that is none of the gRPC ports (of which one must be TCP), the metrics port and the silo port; required with Mpc__Web__AllowedOrigins and only with it",
             o => o.Web.Port, GrpcWebSetup.IsPortValid),
         new("Health:Port",
             "a port from 1 to 65535 that is none of the gRPC ports (of which one must be TCP), the metrics port, the gRPC-Web port and the silo port, or unset for no probe port",

@@ -1,7 +1,7 @@
 namespace Mpc.Server;
 
 /// <summary>
-/// The rule the ports opened beside the gRPC URLs share (metrics, probe): each a port of its own. A clash of two of
+/// The rule the ports opened beside the gRPC URLs share (metrics, gRPC-Web, probe): each a port of its own. A clash of two of
 /// them is one line: the rule of the later setting names the earlier (the probe port's names the metrics port, not
 /// the other way round), as the gRPC-Web port's names the metrics port.
 /// </summary>

@@ -71,8 +71,8 @@ public sealed class WebOriginsTests
     [Theory]
     [InlineData("https://app.example.com", null, "required with")]
     [InlineData(null, 7080, "required with")]
-    [InlineData("https://app.example.com", 7443, "neither a gRPC port")]
-    [InlineData("https://app.example.com", 9464, "nor the metrics port")]
+    [InlineData("https://app.example.com", 7443, "none of the gRPC ports")]
+    [InlineData("https://app.example.com", 9464, "the metrics port and the silo port")]
     [InlineData("https://app.example.com", 70000, "from 1 to 65535")]
     public void The_web_port_is_set_exactly_with_origins_and_is_a_port_of_its_own(string? origins, int? port, string allowed)
     {
