@@ -124,7 +124,9 @@ internal static class CliErrors
         ServerProcessException => (CliExit.LocalInput, e.Message),
         FileNotFoundException notFound => (CliExit.LocalInput, $"file not found: {notFound.FileName ?? notFound.Message}; check the path"),
         DirectoryNotFoundException => (CliExit.LocalInput, $"{e.Message.TrimEnd('.')}: check the path"),
-        UnauthorizedAccessException => (CliExit.LocalInput, $"{e.Message.TrimEnd('.')}: check the path and the file's permissions"),
+        UnauthorizedAccessException => (CliExit.LocalInput, DirectoryNamed(e.Message) is { } directory
+            ? $"{directory} is a directory, not a file: check the path"
+            : $"{e.Message.TrimEnd('.')}: check the path and the file's permissions"),
         IOException => (CliExit.LocalInput, e.Message.TrimEnd('.')),
         CryptographicException => (CliExit.LocalInput, $"invalid key, certificate or signature data ({e.Message})"),
         // .NET appends " (Parameter 'label')" to an ArgumentException's message: the parameter is the SDK's, not an option.
@@ -134,6 +136,31 @@ internal static class CliErrors
         OperationCanceledException => (CliExit.Cancelled, "cancelled"),
         _ => (CliExit.Failed, $"unexpected {e.GetType().Name}: {e.Message} (please report this)"),
     };
+
+    /// <summary>
+    /// The path of "Access to the path 'P' is denied." when P is a directory this user may read: .NET reports opening one
+    /// as a file so (EISDIR and EACCES alike), and a user told about permissions looks in the wrong place. Null
+    /// otherwise (a directory this user may not read is a permission problem after all), the message then shown as it is.
+    /// </summary>
+    private static string? DirectoryNamed(string message)
+    {
+        int start = message.IndexOf('\'');
+        int end = message.LastIndexOf('\'');
+        if (start < 0 || end <= start + 1)
+        {
+            return null;
+        }
+        string path = message[(start + 1)..end];
+        try
+        {
+            _ = Directory.EnumerateFileSystemEntries(path).Any();
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
 
     private static string TheServer(string? server) => server is null ? "the server" : $"the server at {server}";
 

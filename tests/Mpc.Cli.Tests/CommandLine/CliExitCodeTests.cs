@@ -115,6 +115,18 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public void A_directory_where_a_file_belongs_is_named_as_a_directory_not_as_a_permission_problem()
+    {
+        // .NET reports opening a directory as "Access to the path ... is denied", which sends a user to chmod.
+        string directory = Directory.CreateDirectory(P("not-a-key")).FullName;
+        File.WriteAllText(P("doc.txt"), "signed\n");
+        string line = FailedWith(Mpc("sign", "--key", directory, "--in", P("doc.txt"), "--out", P("doc.sig"), "--unprotected"), CliExit.LocalInput,
+            $"{directory} is a directory, not a file", "check the path");
+        Assert.DoesNotContain("permission", line, StringComparison.Ordinal);
+        FailedWith(Mpc("verify", "--pub", directory, "--in", P("doc.txt"), "--sig", P("doc.txt")), CliExit.LocalInput, $"{directory} is a directory, not a file");
+    }
+
+    [Fact]
     public void A_signature_that_does_not_verify_exits_3()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
