@@ -86,6 +86,31 @@ internal static class KeyCommands
         return command;
     }
 
+    /// <summary>`mpc keys`: the user's keys as the server holds them, so a frozen key shows before a signature is refused.</summary>
+    public static Command ListKeys()
+    {
+        Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token();
+        var command = new Command("keys", "List your keys on the server: id, curve, status (active or frozen), creation time and certificate subject.") { server, token };
+        command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
+        {
+            using MpcSignerClient client = CommonOptions.Client(parse, server, token);
+            IReadOnlyList<MpcKeyInfo> keys = await client.ListKeysAsync(cancellationToken);
+            Console.WriteLine($"{"KEY",-32} {"CURVE",-9} {"STATUS",-7} {"CREATED",-20} CERTIFICATE");
+            foreach (MpcKeyInfo key in keys.OrderBy(k => k.CreatedAt))
+            {
+                string certificate = key.CertificateChain.Count > 0 ? key.CertificateChain[0].Subject : "-";
+                string origin = key.Imported ? " (imported)" : "";
+                Console.WriteLine($"{key.KeyId,-32} {EcCurve.Get(key.Curve).Name,-9} {(key.Frozen ? "frozen" : "active"),-7} {key.CreatedAt:yyyy-MM-dd HH:mm:ss}  {certificate}{origin}");
+            }
+            if (keys.Any(k => k.Frozen))
+            {
+                Console.Error.WriteLine("A frozen key signs nothing until an operator lifts the freeze (mpc admin unfreeze); docs/service.md says why keys freeze.");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
     public static Command Sign()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token(), passphraseEnv = CommonOptions.PassphraseEnv();

@@ -7,6 +7,7 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
     DemoCommand.Create(),
     KeyCommands.KeyGen(),
     KeyCommands.PublicKey(),
+    KeyCommands.ListKeys(),
     KeyCommands.Sign(),
     KeyCommands.Verify(),
     DocumentCommands.Cert(),

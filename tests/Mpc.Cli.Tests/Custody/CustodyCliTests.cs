@@ -291,6 +291,11 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         }
         await server.FreezeInStorageAsync(owner, keyId);
         string[] ownerConnection = ConnectionWithTokenFile(server.Token(owner));
+        // `mpc keys` shows the freeze before anything is refused, and says who lifts it.
+        ProcessResult listed = Mpc(["keys", .. ownerConnection]);
+        Succeeded(listed);
+        Assert.Matches($@"(?m)^{keyId}\s+P-256\s+frozen\s", listed.Stdout);
+        Assert.Contains("mpc admin unfreeze", listed.Stderr, StringComparison.Ordinal);
         File.WriteAllText(P("d.txt"), "after the freeze\n");
         RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "frozen");
         RefusedWith(Mpc(["refresh", .. ownerConnection, "--key", keyFile]), "only an operator");
@@ -303,6 +308,10 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "must be refreshed");
         Succeeded(Mpc(["refresh", .. ownerConnection, "--key", keyFile]));
         Succeeded(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]));
+        ProcessResult active = Mpc(["keys", .. ownerConnection]);
+        Succeeded(active);
+        Assert.Matches($@"(?m)^{keyId}\s+P-256\s+active\s", active.Stdout);
+        Assert.Equal("", active.Stderr);
     }
 
     [Fact]
