@@ -123,7 +123,9 @@ internal static class CliErrors
         // The mpc-server program `mpc demo` starts is missing or did not start.
         ServerProcessException => (CliExit.LocalInput, e.Message),
         FileNotFoundException notFound => (CliExit.LocalInput, $"file not found: {notFound.FileName ?? notFound.Message}; check the path"),
-        DirectoryNotFoundException => (CliExit.LocalInput, $"{e.Message.TrimEnd('.')}: check the path"),
+        DirectoryNotFoundException => (CliExit.LocalInput, MissingDirectory(e.Message) is { } missing
+            ? $"the directory {missing} does not exist: check the path"
+            : $"{e.Message.TrimEnd('.')}: check the path"),
         UnauthorizedAccessException => (CliExit.LocalInput, DirectoryNamed(e.Message) is { } directory
             ? $"{directory} is a directory, not a file: check the path"
             : $"{e.Message.TrimEnd('.')}: check the path and the file's permissions"),
@@ -144,13 +146,10 @@ internal static class CliErrors
     /// </summary>
     private static string? DirectoryNamed(string message)
     {
-        int start = message.IndexOf('\'');
-        int end = message.LastIndexOf('\'');
-        if (start < 0 || end <= start + 1)
+        if (QuotedPath(message) is not { } path)
         {
             return null;
         }
-        string path = message[(start + 1)..end];
         try
         {
             _ = Directory.EnumerateFileSystemEntries(path).Any();
@@ -160,6 +159,23 @@ internal static class CliErrors
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The directory that is missing in "Could not find a part of the path 'P'.": P may be a file the command makes
+    /// beside the one named (a key file's lock), so the line names the directory the user gave, not P.
+    /// </summary>
+    private static string? MissingDirectory(string message) =>
+        QuotedPath(message) is { } path && Path.GetDirectoryName(path) is { Length: > 0 } directory && !Directory.Exists(directory)
+            ? directory
+            : null;
+
+    /// <summary>The path .NET's file-system messages quote ('P'), or null.</summary>
+    private static string? QuotedPath(string message)
+    {
+        int start = message.IndexOf('\'');
+        int end = message.LastIndexOf('\'');
+        return start >= 0 && end > start + 1 ? message[(start + 1)..end] : null;
     }
 
     private static string TheServer(string? server) => server is null ? "the server" : $"the server at {server}";

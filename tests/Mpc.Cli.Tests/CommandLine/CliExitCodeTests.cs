@@ -124,6 +124,11 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
             $"{directory} is a directory, not a file", "check the path");
         Assert.DoesNotContain("permission", line, StringComparison.Ordinal);
         FailedWith(Mpc("verify", "--pub", directory, "--in", P("doc.txt"), "--sig", P("doc.txt")), CliExit.LocalInput, $"{directory} is a directory, not a file");
+        // A key file in a directory that does not exist names that directory, not the lock file made beside the key.
+        string missing = Path.Combine(directory, "no-such-dir");
+        string missingLine = FailedWith(Mpc("keygen", "--out", Path.Combine(missing, "k.key"), "--unprotected", "--server", "http://127.0.0.1:1"),
+            CliExit.LocalInput, $"the directory {missing} does not exist: check the path");
+        Assert.DoesNotContain(".lock", missingLine, StringComparison.Ordinal);
     }
 
     [Fact]
