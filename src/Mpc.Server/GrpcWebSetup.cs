@@ -39,17 +39,8 @@ public static class GrpcWebSetup
         web.Port is { } port && endpoint.IPEndPoint?.Port == port ? HttpProtocols.Http1AndHttp2 : otherwise;
 
     /// <summary>The listen URLs with, when gRPC-Web is on, each distinct scheme and host of the gRPC URLs at the web port.</summary>
-    public static string ListenUrls(string listenUrls, string grpcUrls, WebOptions web)
-    {
-        if (web.Port is not { } port || !WebOrigins.From(web).IsEnabled || !Mpc.Server.ListenUrls.TryParse(grpcUrls, out var grpc))
-        {
-            return listenUrls;
-        }
-        IEnumerable<string> browser = grpc.Where(url => url.Port >= 0)
-            .Select(url => $"{url.Scheme}://{url.Host}:{port}")
-            .Distinct(StringComparer.OrdinalIgnoreCase);
-        return string.Join(';', [listenUrls, .. browser]);
-    }
+    public static string ListenUrls(string listenUrls, string grpcUrls, WebOptions web) =>
+        WebOrigins.From(web).IsEnabled ? ServerPorts.AddBesideGrpc(listenUrls, grpcUrls, web.Port) : listenUrls;
 
     /// <summary>
     /// The web port's rule: set exactly when origins are, in range, with a TCP gRPC URL to take the host from, and none of

@@ -13,18 +13,9 @@ internal static class HealthPort
     private static readonly PathString HealthService = "/" + Health.Descriptor.FullName;
 
     /// <summary>The listen URLs with, when a probe port is set, http:// at that port on each distinct host of the gRPC URLs.</summary>
-    public static string ListenUrls(string listenUrls, string grpcUrls, HealthOptions health)
-    {
-        if (health.Port is not { } port || !Mpc.Server.ListenUrls.TryParse(grpcUrls, out var grpc))
-        {
-            return listenUrls;
-        }
-        // Always http: the kubelet's gRPC probe speaks h2c only, and the port carries nothing a probe does not ask for.
-        IEnumerable<string> probe = grpc.Where(url => url.Port >= 0)
-            .Select(url => $"http://{url.Host}:{port}")
-            .Distinct(StringComparer.OrdinalIgnoreCase);
-        return string.Join(';', [listenUrls, .. probe]);
-    }
+    // Always http: the kubelet's gRPC probe speaks h2c only, and the port carries nothing a probe does not ask for.
+    public static string ListenUrls(string listenUrls, string grpcUrls, HealthOptions health) =>
+        ServerPorts.AddBesideGrpc(listenUrls, grpcUrls, health.Port, Uri.UriSchemeHttp);
 
     /// <summary>
     /// The probe port's rule: unset, or in range, with a TCP gRPC URL to take the host from, and none of the other

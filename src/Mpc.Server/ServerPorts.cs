@@ -7,6 +7,22 @@ namespace Mpc.Server;
 /// </summary>
 internal static class ServerPorts
 {
+    /// <summary>
+    /// <paramref name="listenUrls"/> and, when <paramref name="port"/> is set and <paramref name="grpcUrls"/> parse,
+    /// <paramref name="port"/> on each distinct host of the TCP gRPC URLs, in their scheme or in <paramref name="scheme"/>.
+    /// </summary>
+    public static string AddBesideGrpc(string listenUrls, string grpcUrls, int? port, string? scheme = null)
+    {
+        if (port is not { } beside || !ListenUrls.TryParse(grpcUrls, out var grpc))
+        {
+            return listenUrls;
+        }
+        IEnumerable<string> added = grpc.Where(url => url.Port >= 0)
+            .Select(url => $"{scheme ?? url.Scheme}://{url.Host}:{beside}")
+            .Distinct(StringComparer.OrdinalIgnoreCase);
+        return string.Join(';', [listenUrls, .. added]);
+    }
+
     /// <summary>The silo's port as the rules see it: the one set, Redis mode's default, or none (embedded mode picks a free one).</summary>
     public static int? Silo(MpcServerOptions options) =>
         options.Cluster.SiloPort ?? (options.Cluster.IsRedis ? ClusterOptions.DefaultRedisSiloPort : null);

@@ -55,17 +55,7 @@ internal static class ServerTelemetry
     }
 
     /// <summary>The URLs Kestrel listens on: the gRPC URLs, then, with a metrics port, each distinct scheme and host of the TCP ones at that port.</summary>
-    public static string ListenUrls(string grpcUrls, MetricsOptions metrics)
-    {
-        if (metrics.Port is not { } port || !Mpc.Server.ListenUrls.TryParse(grpcUrls, out var grpc))
-        {
-            return grpcUrls;
-        }
-        IEnumerable<string> scrape = grpc.Where(url => url.Port >= 0)
-            .Select(url => $"{url.Scheme}://{url.Host}:{port}")
-            .Distinct(StringComparer.OrdinalIgnoreCase);
-        return string.Join(';', [grpcUrls, .. scrape]);
-    }
+    public static string ListenUrls(string grpcUrls, MetricsOptions metrics) => ServerPorts.AddBesideGrpc(grpcUrls, grpcUrls, metrics.Port);
 
     /// <summary>
     /// The metrics port's rule: unset, or in range, with a TCP gRPC URL to take the host from, and neither a gRPC port
