@@ -246,32 +246,17 @@ public sealed class ServerStartupTests(RunningServerFixture running) : IClassFix
         Assert.Equal(0, properties.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
     }
 
-    [Fact]
-    public void A_probe_port_that_is_the_grpc_port_is_one_line_and_exit_code_2()
+    [Theory]
+    [InlineData(HealthOptions.PortSetting, "7443", "the metrics port, the gRPC-Web port and the silo port, or unset for no probe port")]
+    [InlineData(MetricsOptions.PortSetting, "70000", "the gRPC-Web port, the probe port and the silo port, or unset for no scrape endpoint")]
+    public void A_port_beside_grpc_that_is_not_its_own_is_one_line_and_exit_code_2_before_the_data_directory(string setting, string port, string others)
     {
         string data = FreshData;
-        ProcessResult result = ProcessRunner.Server(
-            new Dictionary<string, string> { [HealthOptions.PortSetting] = "7443" }, "--urls", "http://127.0.0.1:7443", "--data", data);
+        ProcessResult result = ProcessRunner.Server(new Dictionary<string, string> { [setting] = port }, "--urls", "http://127.0.0.1:7443", "--data", data);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Equal(
-            "error: setting Mpc__Health__Port='7443' is not allowed: expected a port from 1 to 65535 that is none of the gRPC ports " +
-            "(of which one must be TCP), the metrics port, the gRPC-Web port and the silo port, or unset for no probe port",
-            SingleLine(result.Stderr));
-        Assert.False(Directory.Exists(data));
-    }
-
-    [Fact]
-    public void A_metrics_port_out_of_range_is_one_line_and_exit_code_2()
-    {
-        string data = FreshData;
-        ProcessResult result = ProcessRunner.Server(
-            new Dictionary<string, string> { [MetricsOptions.PortSetting] = "70000" }, "--urls", "http://127.0.0.1:7443", "--data", data);
-
-        Assert.Equal(2, result.ExitCode);
-        Assert.Equal(
-            "error: setting Mpc__Metrics__Port='70000' is not allowed: expected a port from 1 to 65535 that is none of the gRPC ports " +
-            "(of which one must be TCP), the gRPC-Web port, the probe port and the silo port, or unset for no scrape endpoint",
+            $"error: setting {setting}='{port}' is not allowed: expected a port from 1 to 65535 that is none of the gRPC ports (of which one must be TCP), {others}",
             SingleLine(result.Stderr));
         Assert.False(Directory.Exists(data));
     }
