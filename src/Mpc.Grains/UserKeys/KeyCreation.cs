@@ -13,11 +13,7 @@ internal sealed class KeyCreation(UserKeysContext context)
 {
     public byte[] BeginKeyGen(string keyId, byte[] request)
     {
-        Identifiers.RequireKeyId(keyId);
-        if (context.Keys.Contains(keyId) || context.KeyGens.Contains(keyId) || context.Refreshes.AnyFor(keyId))
-        {
-            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
-        }
+        RequireUnusedKeyId(keyId);
         context.PurgeExpired();
         context.KeyGens.RequireRoom();
         // Every cap the store will check, before the client and the server spend a key generation on a refusal.
@@ -38,6 +34,19 @@ internal sealed class KeyCreation(UserKeysContext context)
         }
         context.KeyGens.Add(keyId, session, decoded.Curve);
         return commitment.Encode();
+    }
+
+    /// <summary>
+    /// A key generation or an import starts only on an id no key, key generation or import (a refresh of its own) holds:
+    /// two under one id would end with the second store replacing the first key.
+    /// </summary>
+    public void RequireUnusedKeyId(string keyId)
+    {
+        Identifiers.RequireKeyId(keyId);
+        if (context.Keys.Contains(keyId) || context.KeyGens.Contains(keyId) || context.Refreshes.AnyFor(keyId))
+        {
+            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
+        }
     }
 
     /// <summary>Rounds 3 → 4: the key is stored before this returns.</summary>

@@ -17,11 +17,7 @@ internal sealed class KeyImport(UserKeysContext context, KeyCreation creation)
 {
     public RefreshStarted Begin(string keyId, ImportStart start, Func<PendingRefresh, RefreshRequest, RefreshStarted> open)
     {
-        Identifiers.RequireKeyId(keyId);
-        if (context.Keys.Contains(keyId) || context.Refreshes.AnyFor(keyId) || context.KeyGens.Contains(keyId))
-        {
-            throw new SignerException(SignerErrorKind.FailedPrecondition, $"Key '{keyId}' already exists.");
-        }
+        creation.RequireUnusedKeyId(keyId);
         context.PurgeExpired();
         context.Refreshes.RequireRoomForImport();
         // Every cap the store will check, before the client and the server spend a refresh on a refusal.
