@@ -39,6 +39,19 @@ public sealed class HelmChartTests
     private static string? EnvValue(YamlMappingNode container, string name) =>
         Env(container).Where(e => Scalar(e, "name") == name).Select(e => Scalar(e, "value")).SingleOrDefault();
 
+    /// <summary>
+    /// The volume of Secret <paramref name="secretName"/> in <paramref name="pod"/>, mounted read-only into
+    /// <paramref name="container"/> with mode 0440: the mount's directory and the Secret's keys by the file names they get.
+    /// </summary>
+    private static (string Directory, Dictionary<string, string> Items) SecretMount(YamlMappingNode pod, YamlMappingNode container, string secretName)
+    {
+        YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == secretName);
+        YamlMappingNode mount = Assert.Single(Sequence(container, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
+        Assert.Equal("true", Scalar(mount, "readOnly"));
+        Assert.Equal("0440", Scalar(volume, "secret", "defaultMode"));
+        return (Scalar(mount, "mountPath")!, Sequence(volume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!));
+    }
+
     [Theory]
     [MemberData(nameof(CiValueFiles))]
     public void Every_template_renders_objects_in_the_release_namespace(string ciValues)
@@ -227,13 +240,8 @@ public sealed class HelmChartTests
         YamlMappingNode signer = SignerContainer(objects);
         Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == ClusterOptions.PlainSiloTrafficSetting);
 
-        YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == "mpc-signer-silo-tls");
-        YamlMappingNode mount = Assert.Single(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
-        Assert.Equal("true", Scalar(mount, "readOnly"));
-        Assert.Equal("0440", Scalar(volume, "secret", "defaultMode"));
         // The keys of a kubernetes.io/tls Secret with its CA, as cert-manager writes it, each at the path a setting names.
-        var items = Sequence(volume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!);
-        string directory = Scalar(mount, "mountPath")!;
+        (string directory, Dictionary<string, string> items) = SecretMount(pod, signer, "mpc-signer-silo-tls");
         Assert.Equal(
             new Dictionary<string, string?>
             {
@@ -283,13 +291,8 @@ public sealed class HelmChartTests
         Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == MpcServerOptions.PlainHttpBehindTlsProxySetting);
 
         // The certificate and key of the kubernetes.io/tls Secret, each at the path Kestrel's default certificate setting names.
-        YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == "mpc-signer-grpc-tls");
-        YamlMappingNode mount = Assert.Single(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
-        Assert.Equal("true", Scalar(mount, "readOnly"));
-        Assert.Equal("0440", Scalar(volume, "secret", "defaultMode"));
-        var items = Sequence(volume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!);
+        (string directory, Dictionary<string, string> items) = SecretMount(pod, signer, "mpc-signer-grpc-tls");
         Assert.Equal(["tls.crt", "tls.key"], items.Keys.Order(StringComparer.Ordinal));
-        string directory = Scalar(mount, "mountPath")!;
         Assert.Equal($"{directory}/{items["tls.crt"]}", EnvValue(signer, "Kestrel__Certificates__Default__Path"));
         Assert.Equal($"{directory}/{items["tls.key"]}", EnvValue(signer, "Kestrel__Certificates__Default__KeyPath"));
 
@@ -360,12 +363,8 @@ public sealed class HelmChartTests
         };
         foreach ((string setting, (string secret, string key)) in expected)
         {
-            YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == secret);
-            YamlMappingNode mount = Assert.Single(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
-            Assert.Equal("true", Scalar(mount, "readOnly"));
-            Assert.Equal("0440", Scalar(volume, "secret", "defaultMode"));
-            var items = Sequence(volume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!);
-            Assert.Equal($"{Scalar(mount, "mountPath")}/{items[key]}", EnvValue(signer, setting));
+            (string directory, Dictionary<string, string> items) = SecretMount(pod, signer, secret);
+            Assert.Equal($"{directory}/{items[key]}", EnvValue(signer, setting));
         }
 
         // The server's own settings check accepts the rendering (the files themselves are read at start-up).
@@ -387,12 +386,7 @@ public sealed class HelmChartTests
         Assert.Equal("$(REDIS_PASSWORD)", ArgAfter(args, "--requirepass"));
 
         // Redis's three files come from the Secret, read-only, by name; its probes speak TLS and trust the same CA.
-        YamlMappingNode redisVolume = Assert.Single(Sequence(redisPod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == "mpc-signer-redis-tls");
-        YamlMappingNode redisMount = Assert.Single(Sequence(redis, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(redisVolume, "name"));
-        Assert.Equal("true", Scalar(redisMount, "readOnly"));
-        Assert.Equal("0440", Scalar(redisVolume, "secret", "defaultMode"));
-        var redisItems = Sequence(redisVolume, "secret", "items").Cast<YamlMappingNode>().ToDictionary(i => Scalar(i, "key")!, i => Scalar(i, "path")!);
-        string redisDirectory = Scalar(redisMount, "mountPath")!;
+        (string redisDirectory, Dictionary<string, string> redisItems) = SecretMount(redisPod, redis, "mpc-signer-redis-tls");
         Assert.Equal($"{redisDirectory}/{redisItems["tls.crt"]}", ArgAfter(args, "--tls-cert-file"));
         Assert.Equal($"{redisDirectory}/{redisItems["tls.key"]}", ArgAfter(args, "--tls-key-file"));
         Assert.Equal($"{redisDirectory}/{redisItems["ca.crt"]}", ArgAfter(args, "--tls-ca-cert-file"));
@@ -410,12 +404,9 @@ public sealed class HelmChartTests
         Assert.True(parsed.Ssl);
         Assert.Equal(redisName, parsed.SslHost);
         Assert.DoesNotContain(Env(signer), e => Scalar(e, "name") == ClusterOptions.PlainRedisTrafficSetting);
-        YamlMappingNode volume = Assert.Single(Sequence(pod, "volumes").Cast<YamlMappingNode>(), v => Scalar(v, "secret", "secretName") == "mpc-signer-redis-tls");
-        YamlMappingNode mount = Assert.Single(Sequence(signer, "volumeMounts").Cast<YamlMappingNode>(), m => Scalar(m, "name") == Scalar(volume, "name"));
-        Assert.Equal("true", Scalar(mount, "readOnly"));
-        YamlMappingNode item = Assert.IsType<YamlMappingNode>(Assert.Single(Sequence(volume, "secret", "items")));
-        Assert.Equal("ca.crt", Scalar(item, "key"));
-        Assert.Equal($"{Scalar(mount, "mountPath")}/{Scalar(item, "path")}", EnvValue(signer, ClusterRedisOptions.CaPathSetting));
+        (string directory, Dictionary<string, string> items) = SecretMount(pod, signer, "mpc-signer-redis-tls");
+        Assert.Equal("ca.crt", Assert.Single(items.Keys));
+        Assert.Equal($"{directory}/{items["ca.crt"]}", EnvValue(signer, ClusterRedisOptions.CaPathSetting));
 
         // The server's own settings check accepts the rendering (the files themselves are read at start-up).
         MpcServerOptions options = MpcServerConfiguration.Bind(Configuration(signer));
