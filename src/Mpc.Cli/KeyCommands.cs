@@ -100,7 +100,7 @@ internal static class KeyCommands
             {
                 string certificate = key.CertificateChain.Count > 0 ? key.CertificateChain[0].Subject : "-";
                 string origin = key.Imported ? " (imported)" : "";
-                Console.WriteLine($"{key.KeyId,-32} {EcCurve.Get(key.Curve).Name,-9} {(key.Frozen ? "frozen" : "active"),-7} {key.CreatedAt:yyyy-MM-dd HH:mm:ss}  {certificate}{origin}");
+                Console.WriteLine($"{key.KeyId,-32} {EcCurve.NameOf(key.Curve),-9} {(key.Frozen ? "frozen" : "active"),-7} {key.CreatedAt:yyyy-MM-dd HH:mm:ss}  {certificate}{origin}");
             }
             if (keys.Any(k => k.Frozen))
             {
