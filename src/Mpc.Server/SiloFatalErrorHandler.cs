@@ -43,8 +43,10 @@ public sealed class SiloFatalErrorHandler : IFatalErrorHandler
 
     public void OnFatalException(object? sender = null, string? context = null, Exception? exception = null)
     {
-        // Orleans' text (the silo's address, the membership entry) is in its own log line, flushed below; this line
-        // only says what happened and what to do, and never carries an exception's message.
+        // Orleans' text (the silo's address, the membership entry) is in its own log line, flushed first, so that this
+        // line is the last the silo prints: an operator reading the tail of its output sees what happened and what to
+        // do. It never carries an exception's message.
+        FlushLogs();
         string what = exception is null
             ? "the cluster declared this silo dead"
             : $"this silo's cluster membership failed ({exception.GetType().Name} in {Sanitise(context)})";
@@ -52,7 +54,6 @@ public sealed class SiloFatalErrorHandler : IFatalErrorHandler
             $"error: {what}; it stops at once, because its users' grains may already be active on another silo. " +
             "Start it again: it joins the cluster as a new silo");
         _error.Flush();
-        FlushLogs();
         _exit(ExitCode);
     }
 

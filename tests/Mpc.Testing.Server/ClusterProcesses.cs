@@ -122,7 +122,7 @@ public sealed class RedisProcess : IDisposable
 public sealed class SiloProcess(string name, string dataDirectory, string masterKeyDirectory, string redis, string clusterId,
     IReadOnlyDictionary<string, string> siloTraffic, IReadOnlyDictionary<string, string>? environment = null) : IDisposable
 {
-    private readonly ProcessOutputTail _output = new(kept: 40);
+    private readonly ProcessOutputTail _output = new(kept: 100);
     private Process? _process;
 
     public string Name { get; } = name;
