@@ -90,8 +90,10 @@ public sealed class BrowserEnrolmentTests(BrowserApp app, ITestOutputHelper outp
         (string request, string code) = await RequestWithCliAsync(cli, environment, keyId);
         await Evaluate(page, HandOverKeepingCompletion, new[] { keyId, request, code });
 
-        // Past the request's lifetime and the grace after it, with no enrolment: the wait gives up.
-        await Evaluate(page, "async () => await window.signer.advanceClockForTest(18)");
+        // Past the wait's end (the request's 15 minutes, the 5 minutes a new device's clock may lag and the 2 minutes of
+        // grace: 22 minutes on), with no enrolment: the wait gives up at its next poll. (18 minutes, from before the lag
+        // was counted, left the test waiting out the last 4 minutes in real time.)
+        await Evaluate(page, "async () => await window.signer.advanceClockForTest(23)");
         string message = (await Evaluate(page, "async () => (await window.completion).error ?? 'resolved'")).GetString()!;
         Assert.Contains("no new device enrolled", message, StringComparison.Ordinal);
         Assert.Contains("call refresh(keyId) on this device after the new device has enrolled", message, StringComparison.Ordinal);
