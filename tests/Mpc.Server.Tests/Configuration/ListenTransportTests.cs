@@ -51,6 +51,47 @@ public sealed class ListenTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_certificate_renewed_in_place_is_presented_on_new_connections_without_a_restart()
+    {
+        using X509Certificate2 first = SelfSignedLoopbackCertificate();
+        (string certificateFile, string keyFile) = WritePem(first);
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0", Quiet = true };
+        await using WebApplication app = MpcServerHost.Build(options,
+            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"]);
+        await app.StartAsync();
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        Assert.Equal(first.SerialNumber, await PresentedSerialAsync(address, first));
+
+        using X509Certificate2 renewed = SelfSignedLoopbackCertificate();
+        WritePem(renewed);
+        // Within the check interval, plus the time a slow machine takes to connect.
+        string? presented = null;
+        var deadline = DateTime.UtcNow + ReloadingCertificate.CheckInterval + TimeSpan.FromSeconds(10);
+        while (presented != renewed.SerialNumber && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+            presented = await PresentedSerialAsync(address, first, renewed);
+        }
+        Assert.Equal(renewed.SerialNumber, presented);
+    }
+
+    /// <summary>The serial of the certificate the server presents on a new connection (one gRPC health call), one of <paramref name="trusted"/>.</summary>
+    private static async Task<string?> PresentedSerialAsync(Uri address, params X509Certificate2[] trusted)
+    {
+        string? presented = null;
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, remote, _, _) =>
+        {
+            presented = remote?.GetSerialNumberString();
+            return trusted.Any(certificate => certificate.GetCertHashString() == remote?.GetCertHashString());
+        };
+        using GrpcChannel channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler });
+        HealthCheckResponse health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = "liveness" });
+        Assert.Equal(ServingStatus.Serving, health.Status);
+        return presented;
+    }
+
+    [Fact]
     public async Task Beside_https_the_probe_port_answers_health_in_plain_h2c_and_is_not_logged_as_plain_signing_traffic()
     {
         using X509Certificate2 certificate = SelfSignedLoopbackCertificate();
