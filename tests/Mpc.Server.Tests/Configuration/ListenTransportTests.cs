@@ -154,6 +154,32 @@ public sealed class ListenTransportTests : IDisposable
     }
 
     [Fact]
+    public void An_https_key_that_is_not_the_certificates_or_an_expired_certificate_is_one_line_that_shows_no_key()
+    {
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0" };
+        using X509Certificate2 certificate = SelfSignedLoopbackCertificate();
+        (string certificateFile, _) = WritePem(certificate);
+        using ECDsa other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        string otherKey = _root.File("other-key.pem");
+        File.WriteAllText(otherKey, other.ExportPkcs8PrivateKeyPem());
+
+        var e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options,
+            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={otherKey}"]));
+
+        Assert.Equal(
+            $"setting Kestrel__Certificates__Default__KeyPath='{otherKey}' holds no unencrypted PEM private key " +
+            "(PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY) of the certificate in Kestrel__Certificates__Default__Path",
+            Assert.Single(e.Problems));
+        Assert.DoesNotContain(File.ReadAllText(otherKey).Split('\n')[1], e.Message, StringComparison.Ordinal);
+
+        using X509Certificate2 expired = SelfSignedLoopbackCertificate(DateTimeOffset.UtcNow.AddMinutes(-1));
+        (certificateFile, string keyFile) = WritePem(expired);
+        e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options,
+            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"]));
+        Assert.StartsWith($"setting Kestrel__Certificates__Default__Path='{certificateFile}' holds a certificate that expired on ", Assert.Single(e.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Kestrel_endpoints_are_refused_because_they_would_replace_the_listen_urls_and_their_checks()
     {
         var options = new MpcServerOptions { DataDirectory = DataDirectory };
@@ -275,8 +301,8 @@ public sealed class ListenTransportTests : IDisposable
         return (certificateFile, keyFile);
     }
 
-    /// <summary>An EC certificate for 127.0.0.1 and localhost, valid for a day.</summary>
-    private static X509Certificate2 SelfSignedLoopbackCertificate()
+    /// <summary>An EC certificate for 127.0.0.1 and localhost, valid for a day (or until <paramref name="notAfter"/>).</summary>
+    private static X509Certificate2 SelfSignedLoopbackCertificate(DateTimeOffset? notAfter = null)
     {
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
@@ -285,7 +311,7 @@ public sealed class ListenTransportTests : IDisposable
         names.AddIpAddress(System.Net.IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), notAfter ?? DateTimeOffset.UtcNow.AddDays(1));
     }
 
     public void Dispose() => _root.Dispose();
