@@ -29,8 +29,7 @@ public sealed class ReloadingCertificateTests : IDisposable
     public void Renewed_files_are_served_once_the_check_interval_has_passed()
     {
         SiloTlsFiles first = _ca.Issue("server");
-        using ReloadingCertificate certificate = Load(first);
-        string served = certificate.Certificate.SerialNumber;
+        using ReloadingCertificate certificate = Load(first, out string served);
 
         SiloTlsFiles renewed = _ca.Issue("server"); // the same two paths, rewritten
         Assert.Equal(first.CertificatePath, renewed.CertificatePath);
@@ -49,8 +48,7 @@ public sealed class ReloadingCertificateTests : IDisposable
     public void A_half_written_renewal_keeps_the_current_certificate_with_one_warning_until_the_key_arrives()
     {
         SiloTlsFiles live = _ca.Issue("server");
-        using ReloadingCertificate certificate = Load(live);
-        string served = certificate.Certificate.SerialNumber;
+        using ReloadingCertificate certificate = Load(live, out string served);
         SiloTlsFiles next = _ca.Issue("next");
 
         // The certificate is written, its key not yet: the old key is not the new certificate's.
@@ -74,8 +72,7 @@ public sealed class ReloadingCertificateTests : IDisposable
     public void A_renewal_the_check_refuses_and_a_truncated_file_keep_the_current_certificate()
     {
         SiloTlsFiles live = _ca.Issue("server");
-        using ReloadingCertificate certificate = Load(live);
-        string served = certificate.Certificate.SerialNumber;
+        using ReloadingCertificate certificate = Load(live, out string served);
 
         SiloTlsFiles expired = _ca.Issue("expired", notAfter: DateTimeOffset.UtcNow.AddMinutes(-1));
         File.Copy(expired.CertificatePath, live.CertificatePath, overwrite: true);
@@ -124,6 +121,14 @@ public sealed class ReloadingCertificateTests : IDisposable
         Assert.Equal(
             $"setting Key='{other.KeyPath}' holds no unencrypted PEM private key (PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY) of the certificate in Certificate",
             Assert.Single(e.Problems));
+    }
+
+    /// <summary><see cref="Load(SiloTlsFiles)"/>, with the serial of the certificate it serves first.</summary>
+    private ReloadingCertificate Load(SiloTlsFiles files, out string served)
+    {
+        ReloadingCertificate certificate = Load(files);
+        served = certificate.Certificate.SerialNumber;
+        return certificate;
     }
 
     private ReloadingCertificate Load(SiloTlsFiles files)
