@@ -19,7 +19,7 @@ internal static class ListenUrls
 {
     private const string Remedy = "choose another with --urls or Mpc__Urls";
     private const string KestrelEndpoints = "Kestrel:Endpoints";
-    private const string DefaultCertificate = "Kestrel:Certificates:Default";
+    internal const string DefaultCertificate = "Kestrel:Certificates:Default";
     private static readonly string DefaultCertificatePath = ServerSettings.EnvironmentVariable(DefaultCertificate + ":Path");
 
     public static bool TryParse(string? urls, out ImmutableArray<ListenUrl> parsed)

@@ -77,20 +77,27 @@ public static class MpcServerHost
         // Embedded grain files belong to one process. Redis-mode silos keep no state there and may share it
         // (compose shares the development token key that way), so they take no lock.
         DataDirectoryLock? dataLock = options.Cluster.IsRedis ? null : DataDirectoryLock.Acquire(dataDirectory);
+        ReloadingCertificate? httpsCertificate = null;
         SiloTls? siloTls = null;
         RedisTls? redisTls = null;
         try
         {
             // After the lock: starting the same server twice names the other server, not just its port.
             ListenUrls.EnsureAvailable(options.Urls);
+            // Kestrel would read these files only once the silo is up, and then fail with a stack trace: one line here.
+            httpsCertificate = HttpsCertificate.Load(builder.Configuration, options.Urls, TimeProvider.System);
             // Before the silo is configured: a certificate Orleans would refuse only once the silo starts is one line here.
             siloTls = options.Cluster.IsRedis && options.Cluster.Tls.IsSet ? SiloTls.Load(options.Cluster.Tls, TimeProvider.System) : null;
             redisTls = options.Cluster.IsRedis && !string.IsNullOrEmpty(options.Cluster.Redis.CaPath) ? RedisTls.Load(options.Cluster.Redis, TimeProvider.System) : null;
-            WebApplication app = Compose(builder, options, bigNum, dataDirectory, configureSilo, dataLock, siloTls, redisTls);
+            WebApplication app = Compose(builder, options, bigNum, dataDirectory, configureSilo, dataLock, httpsCertificate, siloTls, redisTls);
             // Resolved once so that the container owns them: disposing the app releases the lock and the TLS key.
             if (dataLock is not null)
             {
                 _ = app.Services.GetRequiredService<DataDirectoryLock>();
+            }
+            if (httpsCertificate is not null)
+            {
+                _ = app.Services.GetRequiredService<ReloadingCertificate>();
             }
             if (siloTls is not null)
             {
@@ -106,6 +113,7 @@ public static class MpcServerHost
         {
             redisTls?.Dispose();
             siloTls?.Dispose();
+            httpsCertificate?.Dispose();
             dataLock?.Dispose();
             throw;
         }
@@ -113,7 +121,7 @@ public static class MpcServerHost
 
     private static WebApplication Compose(
         WebApplicationBuilder builder, MpcServerOptions options, ServerBigNumBackend bigNum, string dataDirectory,
-        Action<ISiloBuilder>? configureSilo, DataDirectoryLock? dataLock, SiloTls? siloTls, RedisTls? redisTls)
+        Action<ISiloBuilder>? configureSilo, DataDirectoryLock? dataLock, ReloadingCertificate? httpsCertificate, SiloTls? siloTls, RedisTls? redisTls)
     {
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
@@ -129,12 +137,20 @@ public static class MpcServerHost
         {
             kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = GrpcWebSetup.Protocols(endpoint, ServerTelemetry.ProtocolsFor(endpoint, options.Metrics), options.Web));
             kestrel.Limits.MaxRequestBodySize = MaxReceiveMessageBytes + 1024;
+            if (httpsCertificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => HttpsCertificate.Use(https, httpsCertificate));
+            }
         });
 
         builder.Services.AddSingleton(options);
         if (dataLock is not null)
         {
             builder.Services.AddSingleton(_ => dataLock);
+        }
+        if (httpsCertificate is not null)
+        {
+            builder.Services.AddSingleton(_ => httpsCertificate);
         }
         if (siloTls is not null)
         {
@@ -183,6 +199,9 @@ public static class MpcServerHost
 
         WebApplication app = builder.Build();
         ILogger startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MpcServerHost));
+        ILogger certificateLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ReloadingCertificate>();
+        httpsCertificate?.LogTo(certificateLogger);
+        siloTls?.LogTo(certificateLogger);
         LogBigNumBackend(startupLogger, bigNum);
         // Without the probe port: it answers health alone, so no token or share crosses it in clear.
         LogPlainHttpBeyondLoopback(startupLogger, listenUrls);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
 using Orleans.Connections.Security;
 
 namespace Mpc.Server;
@@ -13,45 +14,41 @@ namespace Mpc.Server;
 /// </summary>
 public sealed class SiloTls : IDisposable
 {
+    private readonly ReloadingCertificate _certificate;
     private readonly X509Certificate2Collection _authorities;
 
-    private SiloTls(X509Certificate2 certificate, X509Certificate2Collection authorities)
+    private SiloTls(ReloadingCertificate certificate, X509Certificate2Collection authorities)
     {
-        Certificate = certificate;
+        _certificate = certificate;
         _authorities = authorities;
     }
 
-    /// <summary>This silo's certificate, with its private key.</summary>
-    public X509Certificate2 Certificate { get; }
+    /// <summary>This silo's certificate, with its key: the renewed one once its files are rewritten (<see cref="ReloadingCertificate"/>).</summary>
+    public X509Certificate2 Certificate => _certificate.Certificate;
 
     /// <summary>
     /// Reads and checks the three files of <paramref name="options"/>; throws <see cref="ServerStartupException"/> with
     /// one line per problem (a file that cannot be read or holds no PEM of its kind, a key that is not the certificate's,
     /// a certificate that is expired, not for TLS client and server use, or not issued by one of the CAs). No line
-    /// carries a key's bytes or a parser's message about them.
+    /// carries a key's bytes or a parser's message about them. A renewed certificate passes the same checks against the
+    /// CAs read here: the CA file is read at start-up only.
     /// </summary>
     public static SiloTls Load(ClusterTlsOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         var problems = new List<string>();
-        X509Certificate2? certificate = null;
+        var authorityProblems = new List<string>();
+        ReloadingCertificate? certificate = null;
         var authorities = new X509Certificate2Collection();
         try
         {
-            X509Certificate2? publicOnly = TlsFiles.ReadCertificate(ClusterTlsOptions.CertificatePathSetting, options.CertificatePath!, problems);
-            TlsFiles.ReadAuthorities(ClusterTlsOptions.CaPathSetting, options.CaPath!, authorities, problems);
-            if (publicOnly is not null)
-            {
-                using (publicOnly)
-                {
-                    certificate = TlsFiles.WithKey(publicOnly, ClusterTlsOptions.CertificatePathSetting, ClusterTlsOptions.KeyPathSetting, options.KeyPath!, problems);
-                }
-            }
-            if (certificate is not null)
-            {
-                CheckCertificate(certificate, options.CertificatePath!, authorities, time, problems);
-            }
+            // The CAs first, for the certificate's check; their problems after the certificate's, as an operator reads the settings.
+            TlsFiles.ReadAuthorities(ClusterTlsOptions.CaPathSetting, options.CaPath!, authorities, authorityProblems);
+            var files = new CertificateFiles(ClusterTlsOptions.CertificatePathSetting, options.CertificatePath!, ClusterTlsOptions.KeyPathSetting, options.KeyPath!);
+            certificate = ReloadingCertificate.TryLoad(
+                files, (loaded, found) => CheckCertificate(loaded, options.CertificatePath!, authorities, time, found), time, problems);
+            problems.AddRange(authorityProblems);
             if (problems.Count > 0)
             {
                 throw new ServerStartupException(string.Join('\n', problems));
@@ -66,11 +63,18 @@ public sealed class SiloTls : IDisposable
         }
     }
 
+    /// <summary>Where a renewal this silo cannot use is reported (<see cref="ReloadingCertificate.LogTo"/>).</summary>
+    public void LogTo(ILogger logger) => _certificate.LogTo(logger);
+
     /// <summary>Orleans' TLS options: this certificate both ways, a peer certificate required both ways and checked by <see cref="IsTrustedPeer"/>.</summary>
     public void Configure(TlsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // Orleans checks at start-up that a certificate for client use is set; the selectors then give each new
+        // connection, accepted or made, the current one, so a renewal needs no restart.
         options.LocalCertificate = Certificate;
+        options.LocalServerCertificateSelector = (_, _) => _certificate.Certificate;
+        options.LocalClientCertificateSelector = (_, _, _, _, _) => _certificate.Certificate;
         options.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
         // Orleans' default (AllowCertificate) would silently connect without a client certificate the certificate's
         // extended key usage does not allow; Load has checked it does, and this keeps it required.
@@ -93,7 +97,7 @@ public sealed class SiloTls : IDisposable
 
     public void Dispose()
     {
-        Certificate.Dispose();
+        _certificate.Dispose();
         TlsFiles.Dispose(_authorities);
     }
 

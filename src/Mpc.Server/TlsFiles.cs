@@ -10,12 +10,12 @@ namespace Mpc.Server;
 /// </summary>
 internal static class TlsFiles
 {
-    public static X509Certificate2? ReadCertificate(string setting, string path, List<string> problems)
+    public static X509Certificate2? ReadCertificate(string setting, string path, List<string> problems) =>
+        ReadText(setting, path, problems) is { } pem ? ParseCertificate(setting, path, pem, problems) : null;
+
+    /// <summary>The first certificate of <paramref name="pem"/> (the text of <paramref name="path"/>), or null with a problem.</summary>
+    public static X509Certificate2? ParseCertificate(string setting, string path, string pem, List<string> problems)
     {
-        if (ReadText(setting, path, problems) is not { } pem)
-        {
-            return null;
-        }
         try
         {
             return X509Certificate2.CreateFromPem(pem);
@@ -175,7 +175,7 @@ internal static class TlsFiles
     private static string? ReadText(string setting, string path, List<string> problems) =>
         ReadFile(setting, path, problems) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
 
-    private static byte[]? ReadFile(string setting, string path, List<string> problems)
+    public static byte[]? ReadFile(string setting, string path, List<string> problems)
     {
         try
         {

@@ -27,27 +27,64 @@ public sealed class ListenTransportTests : IDisposable
     public async Task An_https_url_serves_tls_with_the_certificate_in_kestrels_default_certificate_settings()
     {
         using X509Certificate2 certificate = SelfSignedLoopbackCertificate();
+        await using WebApplication app = BuildServing(certificate);
+        Uri address = await StartAsync(app);
+
+        Assert.Equal("https", address.Scheme);
+        Assert.Equal(certificate.SerialNumber, await PresentedSerialAsync(address, certificate));
+    }
+
+    [Fact]
+    public async Task A_certificate_renewed_in_place_is_presented_on_new_connections_without_a_restart()
+    {
+        using X509Certificate2 first = SelfSignedLoopbackCertificate();
+        await using WebApplication app = BuildServing(first);
+        Uri address = await StartAsync(app);
+        Assert.Equal(first.SerialNumber, await PresentedSerialAsync(address, first));
+
+        using X509Certificate2 renewed = SelfSignedLoopbackCertificate();
+        WritePem(renewed);
+        // Within the check interval, plus the time a slow machine takes to connect.
+        string? presented = null;
+        var deadline = DateTime.UtcNow + ReloadingCertificate.CheckInterval + TimeSpan.FromSeconds(10);
+        while (presented != renewed.SerialNumber && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+            presented = await PresentedSerialAsync(address, first, renewed);
+        }
+        Assert.Equal(renewed.SerialNumber, presented);
+    }
+
+    /// <summary>A server on an https:// loopback URL with <paramref name="certificate"/> in Kestrel's default certificate settings (PEM files).</summary>
+    private WebApplication BuildServing(X509Certificate2 certificate)
+    {
         (string certificateFile, string keyFile) = WritePem(certificate);
         var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0", Quiet = true };
-
-        await using WebApplication app = MpcServerHost.Build(options,
+        return MpcServerHost.Build(options,
             [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"]);
-        await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+    }
 
+    /// <summary>Starts <paramref name="app"/> and returns the address it listens on.</summary>
+    private static async Task<Uri> StartAsync(WebApplication app)
+    {
+        await app.StartAsync();
+        return new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+    }
+
+    /// <summary>The serial of the certificate the server presents on a new connection (one gRPC health call), one of <paramref name="trusted"/>.</summary>
+    private static async Task<string?> PresentedSerialAsync(Uri address, params X509Certificate2[] trusted)
+    {
         string? presented = null;
         using var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (_, remote, _, _) =>
         {
-            presented = remote?.GetCertHashString();
-            return presented == certificate.GetCertHashString();
+            presented = remote?.GetSerialNumberString();
+            return trusted.Any(certificate => certificate.GetCertHashString() == remote?.GetCertHashString());
         };
         using GrpcChannel channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler });
         HealthCheckResponse health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = "liveness" });
-
-        Assert.Equal("https", address.Scheme);
         Assert.Equal(ServingStatus.Serving, health.Status);
-        Assert.Equal(certificate.GetCertHashString(), presented);
+        return presented;
     }
 
     [Fact]
@@ -110,6 +147,32 @@ public sealed class ListenTransportTests : IDisposable
         Assert.StartsWith($"setting Kestrel__Certificates__Default__Path='{missing}' cannot be read: ", line);
         Assert.DoesNotContain('\n', line);
         Assert.False(Directory.Exists(DataDirectory));
+    }
+
+    [Fact]
+    public void An_https_key_that_is_not_the_certificates_or_an_expired_certificate_is_one_line_that_shows_no_key()
+    {
+        var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0" };
+        using X509Certificate2 certificate = SelfSignedLoopbackCertificate();
+        (string certificateFile, _) = WritePem(certificate);
+        using ECDsa other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        string otherKey = _root.File("other-key.pem");
+        File.WriteAllText(otherKey, other.ExportPkcs8PrivateKeyPem());
+
+        var e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options,
+            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={otherKey}"]));
+
+        Assert.Equal(
+            $"setting Kestrel__Certificates__Default__KeyPath='{otherKey}' holds no unencrypted PEM private key " +
+            "(PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY) of the certificate in Kestrel__Certificates__Default__Path",
+            Assert.Single(e.Problems));
+        Assert.DoesNotContain(File.ReadAllText(otherKey).Split('\n')[1], e.Message, StringComparison.Ordinal);
+
+        using X509Certificate2 expired = SelfSignedLoopbackCertificate(DateTimeOffset.UtcNow.AddMinutes(-1));
+        (certificateFile, string keyFile) = WritePem(expired);
+        e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options,
+            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"]));
+        Assert.StartsWith($"setting Kestrel__Certificates__Default__Path='{certificateFile}' holds a certificate that expired on ", Assert.Single(e.Problems), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -234,8 +297,8 @@ public sealed class ListenTransportTests : IDisposable
         return (certificateFile, keyFile);
     }
 
-    /// <summary>An EC certificate for 127.0.0.1 and localhost, valid for a day.</summary>
-    private static X509Certificate2 SelfSignedLoopbackCertificate()
+    /// <summary>An EC certificate for 127.0.0.1 and localhost, valid for a day (or until <paramref name="notAfter"/>).</summary>
+    private static X509Certificate2 SelfSignedLoopbackCertificate(DateTimeOffset? notAfter = null)
     {
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
@@ -244,7 +307,7 @@ public sealed class ListenTransportTests : IDisposable
         names.AddIpAddress(System.Net.IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), notAfter ?? DateTimeOffset.UtcNow.AddDays(1));
     }
 
     public void Dispose() => _root.Dispose();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Mpc.Server;
+using Orleans.Connections.Security;
 
 namespace Mpc.Server.Tests.Configuration;
 
@@ -104,6 +105,35 @@ public sealed class SiloTlsTests : IDisposable
         using SiloTls tls = Load(_ca.Issue("silo-a") with { CaPath = bundle });
         using X509Certificate2 rotated = CertificateAt(_other.Issue("silo-b").CertificatePath);
         Assert.True(tls.IsTrustedPeer(rotated, presented: null));
+    }
+
+    [Fact]
+    public void The_certificate_selectors_given_to_orleans_return_a_renewal_of_the_files_and_refuse_one_of_another_ca()
+    {
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        SiloTlsFiles files = _ca.Issue("silo-a");
+        using SiloTls tls = SiloTls.Load(Options(files), time);
+        var options = new TlsOptions();
+        tls.Configure(options);
+        string first = options.LocalServerCertificateSelector!(null!, null).Thumbprint;
+
+        _ca.Issue("silo-a"); // renewed in place
+        time.Now += ReloadingCertificate.CheckInterval;
+        X509Certificate2 server = options.LocalServerCertificateSelector!(null!, null);
+        X509Certificate2? client = options.LocalClientCertificateSelector!(null!, "silo-b", new X509CertificateCollection(), null, []);
+        using (X509Certificate2 renewed = CertificateAt(files.CertificatePath))
+        {
+            Assert.NotEqual(first, server.Thumbprint);
+            Assert.Equal(renewed.Thumbprint, server.Thumbprint);
+            Assert.Equal(renewed.Thumbprint, client?.Thumbprint);
+        }
+
+        // The CA file is read at start-up only: a certificate of another CA is refused, and the renewed one stays.
+        SiloTlsFiles foreign = _other.Issue("silo-a");
+        File.Copy(foreign.CertificatePath, files.CertificatePath, overwrite: true);
+        File.Copy(foreign.KeyPath, files.KeyPath, overwrite: true);
+        time.Now += ReloadingCertificate.CheckInterval;
+        Assert.Equal(server.Thumbprint, options.LocalServerCertificateSelector!(null!, null).Thumbprint);
     }
 
     [Fact]
