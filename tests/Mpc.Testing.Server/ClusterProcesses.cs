@@ -103,6 +103,19 @@ public sealed class RedisProcess : IDisposable
         return output;
     }
 
+    /// <summary>
+    /// The Orleans membership-table value (JSON, spaces removed) of the silo on loopback <paramref name="siloPort"/>, or
+    /// "" when none names it: its "Status" is 3 while Active, 6 once declared Dead.
+    /// </summary>
+    public string MembershipEntry(int siloPort) =>
+        Cli("--scan", "--pattern", "*members*").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(key => Cli("hgetall", key).Split('\n'))
+            .FirstOrDefault(line => line.Contains($"127.0.0.1:{siloPort}", StringComparison.Ordinal) && line.Contains("Status", StringComparison.Ordinal))
+            ?.Replace(" ", "", StringComparison.Ordinal) ?? "";
+
+    /// <summary>Whether the membership table lists the silo on <paramref name="siloPort"/> as Dead (6).</summary>
+    public bool IsDeclaredDead(int siloPort) => MembershipEntry(siloPort).Contains("\"Status\":6", StringComparison.Ordinal);
+
     public void Dispose()
     {
         if (_process is { HasExited: false })

@@ -80,13 +80,18 @@ public sealed class ClusterFailoverTests : IDisposable
         using var stop = new CancellationTokenSource();
         Task[] workers = [.. Enumerable.Range(0, Users).Select(u => Task.Run(() => Worker(u, shares[u], spkis[u], tokens, stop.Token)))];
 
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        // Each user signs a few times through the three silos before the kill.
+        await WaitUntil(TimeSpan.FromSeconds(30), () => Enumerable.Range(0, Users).All(u => _successes.Count(s => s.User == u) >= 3),
+            () => "not every user signed three times before the kill: " + string.Join("; ", _errors.Take(5)));
         int beforeKill = _successes.Count;
-        Assert.True(beforeKill > 0, "nothing signed before the kill: " + string.Join("; ", _errors.Take(5)));
         DateTime killedAt = DateTime.UtcNow;
         _silos[1].Kill();
 
-        await Task.Delay(TimeSpan.FromSeconds(32));
+        // Until every user has signed again and the cluster has declared the killed silo dead (so that the Redis restart
+        // below comes after the failover, as it did with a fixed wait of 32 s): the bound on recovery is asserted below.
+        await WaitUntil(TimeSpan.FromSeconds(40),
+            () => Enumerable.Range(0, Users).All(u => _successes.Any(s => s.User == u && s.At > killedAt)) && _redis.IsDeclaredDead(_silos[1].SiloPort),
+            () => "the killed silo was not declared dead, or a user did not sign again: " + _redis.MembershipEntry(_silos[1].SiloPort));
         var recovery = new List<double>();
         for (int u = 0; u < Users; u++)
         {
@@ -103,12 +108,8 @@ public sealed class ClusterFailoverTests : IDisposable
         await Task.Delay(TimeSpan.FromSeconds(2));
         await _redis.StartAsync();
         DateTime redisBackAt = DateTime.UtcNow;
-        await Task.Delay(TimeSpan.FromSeconds(15));
-        for (int u = 0; u < Users; u++)
-        {
-            Assert.True(_successes.Any(s => s.User == u && s.At > redisBackAt),
-                $"user {u} did not sign after the Redis restart; errors: {string.Join("; ", _errors.TakeLast(5))}");
-        }
+        await WaitUntil(TimeSpan.FromSeconds(15), () => Enumerable.Range(0, Users).All(u => _successes.Any(s => s.User == u && s.At > redisBackAt)),
+            () => $"not every user signed within 15 s of the Redis restart; errors: {string.Join("; ", _errors.TakeLast(5))}");
 
         // The killed silo rejoins and serves every user.
         await _silos[1].StartAsync();
@@ -161,6 +162,17 @@ public sealed class ClusterFailoverTests : IDisposable
         _output.WriteLine($"signatures in total: {_successes.Count + Users + 1}, transport errors: {_errors.Count}, invalid or repeated: {_invalid}");
         Assert.Equal(0, _invalid);
         Assert.Equal(_successes.Count + Users + 1, _rValues.Count);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="failure"/>'s text after <paramref name="timeout"/>.</summary>
+    private static async Task WaitUntil(TimeSpan timeout, Func<bool> condition, Func<string> failure)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < timeout, failure());
+            await Task.Delay(250);
+        }
     }
 
     /// <summary>Signs in a loop through one silo; on a transport failure moves to the next silo, as a load balancer would.</summary>

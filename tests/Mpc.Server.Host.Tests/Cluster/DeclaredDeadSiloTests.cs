@@ -39,9 +39,9 @@ public sealed class DeclaredDeadSiloTests(Xunit.Abstractions.ITestOutputHelper o
         // Paused, it answers no probe: the survivor declares it dead (Dead, 6) in the membership table within seconds.
         var clock = Stopwatch.StartNew();
         paused.Pause();
-        while (!MembershipEntry(paused.SiloPort).Contains("\"Status\":6", StringComparison.Ordinal))
+        while (!_redis!.IsDeclaredDead(paused.SiloPort))
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the paused silo was not declared dead within 60 s: " + MembershipEntry(paused.SiloPort));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the paused silo was not declared dead within 60 s: " + _redis.MembershipEntry(paused.SiloPort));
             await Task.Delay(500);
         }
         output.WriteLine($"declared dead after {clock.Elapsed.TotalSeconds:0} s");
@@ -55,16 +55,6 @@ public sealed class DeclaredDeadSiloTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.DoesNotContain("FATAL EXCEPTION", printed, StringComparison.Ordinal);
         Assert.DoesNotContain("Current stack", printed, StringComparison.Ordinal);
         Assert.True(await survivor.IsServingAsync(), "the survivor stopped serving");
-    }
-
-    /// <summary>The membership-table value naming the silo on <paramref name="port"/>, spaces removed, or "".</summary>
-    private string MembershipEntry(int port)
-    {
-        string keys = _redis!.Cli("--scan", "--pattern", "*members*");
-        return keys.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .SelectMany(key => _redis.Cli("hgetall", key).Split('\n'))
-            .FirstOrDefault(line => line.Contains($"127.0.0.1:{port}", StringComparison.Ordinal) && line.Contains("Status", StringComparison.Ordinal))
-            ?.Replace(" ", "", StringComparison.Ordinal) ?? "";
     }
 
     public void Dispose()

@@ -151,7 +151,7 @@ public sealed class SiloTlsClusterTests(TlsClusterFixture cluster, Xunit.Abstrac
             : "error: the cluster declared this silo dead", exited.Message, StringComparison.Ordinal);
         Assert.All(cluster.Silos, silo => Assert.Contains($"127.0.0.1:{silo.SiloPort}", table, StringComparison.Ordinal));
         // Its entry was never Active (3); when the others declared it dead, it is Dead (6) with their votes.
-        string rogueEntry = RogueEntry(table, rogue.SiloPort).Replace(" ", "", StringComparison.Ordinal);
+        string rogueEntry = cluster.Redis.MembershipEntry(rogue.SiloPort);
         Assert.NotEqual("", rogueEntry);
         Assert.DoesNotContain("\"Status\":3", rogueEntry, StringComparison.Ordinal);
         if (exited.ExitCode == SiloFatalErrorHandler.ExitCode)
@@ -164,10 +164,6 @@ public sealed class SiloTlsClusterTests(TlsClusterFixture cluster, Xunit.Abstrac
             Assert.True(await silo.IsServingAsync(), $"{silo.Name} stopped serving after the rogue silo's attempt");
         }
     }
-
-    /// <summary>The membership-table value naming the rogue silo's endpoint, or "" when it never wrote one.</summary>
-    private static string RogueEntry(string table, int port) =>
-        table.Split('\n').FirstOrDefault(line => line.Contains($"127.0.0.1:{port}", StringComparison.Ordinal) && line.Contains("Status", StringComparison.Ordinal)) ?? "";
 
     /// <summary>A TLS client handshake with the silo port, which must present a certificate of <paramref name="authority"/>.</summary>
     private static async Task<SslStream> HandshakeAsync(int port, X509Certificate2? certificate, X509Certificate2 authority)
