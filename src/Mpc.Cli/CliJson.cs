@@ -5,7 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 namespace Mpc.Cli;
 
 /// <summary>
-/// The one way `mpc` writes JSON (the --json of audit): one indented document on stdout, an
+/// The one way `mpc` writes JSON (the --json of audit, keys and device list): one indented document on stdout, an
 /// object at the top, camelCase names, byte arrays as lower-case hex, times as Unix milliseconds, a missing value as
 /// null. Text from the server (labels, certificate subjects, audit details) is escaped by JSON as it is, not replaced as
 /// <see cref="TerminalSafeWriter"/> replaces it in the human output: the encoder writes every character outside printable
@@ -14,6 +14,8 @@ namespace Mpc.Cli;
 /// </summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(HexBytes), typeof(UnixMilliseconds)])]
 [JsonSerializable(typeof(AuditCommand.AuditJson))]
+[JsonSerializable(typeof(KeyCommands.KeysJson))]
+[JsonSerializable(typeof(CustodyCommands.DevicesJson))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>Writes <paramref name="document"/> (one of the types above) to <paramref name="output"/> as one JSON document.</summary>
