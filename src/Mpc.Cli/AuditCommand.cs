@@ -1,19 +1,17 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Mpc.Client;
 
 namespace Mpc.Cli;
 
 /// <summary>`mpc audit`: fetch a key's audit log, print it, verify the chain on this machine.</summary>
-internal static partial class AuditCommand
+internal static class AuditCommand
 {
     public static Command Create()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token();
         var keyId = new Option<string>("--key-id") { Description = "The key whose audit log to fetch", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print the entries and the verdict as JSON" };
+        Option<bool> json = CommonOptions.Json("the entries and the verdict");
         var expectHead = new Option<string?>("--expect-head")
         {
             Description = $"A head remembered from an earlier run, as {HeadFormat}: fails (exit 3) if the chain no longer holds it (truncated or rewritten)",
@@ -46,7 +44,8 @@ internal static partial class AuditCommand
         }
         if (json)
         {
-            await output.WriteLineAsync(ToJson(log, result));
+            await CliJson.WriteAsync(output, new AuditJson(log.KeyId, result.IsValid, result.Count, Convert.ToHexStringLower(result.HeadHash),
+                result.FirstBadSequence, result.Error, log.Unpersisted, log.Entries));
         }
         else
         {
@@ -112,33 +111,9 @@ internal static partial class AuditCommand
             ? entry.Sequence
             : null;
 
-    private static string ToJson(MpcAuditPage log, MpcAuditVerification result) => JsonSerializer.Serialize(
-        new AuditJson(log.KeyId, result.IsValid, result.Count, Convert.ToHexStringLower(result.HeadHash), result.FirstBadSequence, result.Error, log.Unpersisted, log.Entries),
-        AuditJsonContext.Default.AuditJson);
-
     /// <summary>
-    /// The --json document. The SDK's entries as they are: camelCase names, byte arrays as lower-case hex, times as
-    /// Unix milliseconds. Serialized through generated code, not reflection, so the natively compiled `mpc` prints the same.
+    /// The --json document (<see cref="CliJson"/>): the verdict and the SDK's entries as they are.
     /// </summary>
     internal sealed record AuditJson(
         string KeyId, bool Verified, int EntryCount, string Head, long? FirstBadSequence, string? Error, int Unpersisted, IReadOnlyList<MpcAuditEntry> Entries);
-
-    [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(HexBytes), typeof(UnixMilliseconds)])]
-    [JsonSerializable(typeof(AuditJson))]
-    internal sealed partial class AuditJsonContext : JsonSerializerContext;
-
-    private sealed class HexBytes : JsonConverter<byte[]>
-    {
-        public override byte[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => Convert.FromHexString(reader.GetString()!);
-
-        public override void Write(Utf8JsonWriter writer, byte[] value, JsonSerializerOptions options) => writer.WriteStringValue(Convert.ToHexStringLower(value));
-    }
-
-    private sealed class UnixMilliseconds : JsonConverter<DateTimeOffset>
-    {
-        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64());
-
-        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteNumberValue(value.ToUnixTimeMilliseconds());
-    }
 }

@@ -33,6 +33,9 @@ internal static class CommonOptions
     public static Option<bool> OpenUnprotected(string more = "") =>
         new(UnprotectedOption) { Description = $"Accept a key file stored without a passphrase (made with {UnprotectedOption}); without this such a file is refused{more}" };
 
+    /// <summary>--json: <paramref name="what"/> as one JSON document on stdout, written by <see cref="CliJson"/>.</summary>
+    public static Option<bool> Json(string what) => new("--json") { Description = $"Print {what} as one JSON document (docs/operations.md, \"JSON output\")" };
+
     /// <summary>
     /// Adds, to every command that talks to a server, <c>--insecure-http</c> and <c>--ca-cert</c>; and to every command
     /// that takes a token or passphrase, hidden <c>--token</c> / <c>--passphrase</c> options that exist only to be

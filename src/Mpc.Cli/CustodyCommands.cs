@@ -78,20 +78,41 @@ internal static class CustodyCommands
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token();
         var keyId = KeyIdOption();
-        var command = new Command("list", "List the key's devices and backups.") { server, token, keyId };
+        Option<bool> json = CommonOptions.Json("the devices and backups");
+        var command = new Command("list", "List the key's devices and backups.") { server, token, keyId, json };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
-            IReadOnlyList<MpcDeviceInfo> devices = await client.ListDevicesAsync(parse.GetValue(keyId)!, cancellationToken);
-            Console.WriteLine($"{"DEVICE",-24} {"KIND",-7} {"STATE",-14} {"CREATED",-20} {"REFRESHED",-20} LABEL");
-            foreach (MpcDeviceInfo device in devices)
+            string id = parse.GetValue(keyId)!;
+            DeviceJson[] devices = [.. (await client.ListDevicesAsync(id, cancellationToken)).Select(DeviceJson.Of)];
+            if (parse.GetValue(json))
             {
-                string stateText = device.Revoked ? "revoked" : device.MustRefresh ? "must-refresh" : "active";
-                Console.WriteLine($"{device.DeviceId,-24} {device.Kind,-7} {stateText,-14} {device.CreatedAt:yyyy-MM-dd HH:mm:ss}  {(device.RefreshedAt is { } r ? r.ToString("yyyy-MM-dd HH:mm:ss") : "-"),-20} {device.Label}");
+                await CliJson.WriteAsync(Console.Out, new DevicesJson(id, devices));
+                return 0;
+            }
+            Console.WriteLine($"{"DEVICE",-24} {"KIND",-7} {"STATE",-14} {"CREATED",-20} {"REFRESHED",-20} LABEL");
+            foreach (DeviceJson device in devices)
+            {
+                Console.WriteLine($"{device.DeviceId,-24} {device.Kind,-7} {device.State,-14} {device.CreatedAt:yyyy-MM-dd HH:mm:ss}  {(device.RefreshedAt is { } r ? r.ToString("yyyy-MM-dd HH:mm:ss") : "-"),-20} {device.Label}");
             }
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>`mpc device list --json` (<see cref="CliJson"/>): <c>{"keyId": ..., "devices": [...]}</c>, in the server's order, as the text lists them.</summary>
+    internal sealed record DevicesJson(string KeyId, IReadOnlyList<DeviceJson> Devices);
+
+    /// <summary>
+    /// One device or backup as `mpc device list` shows it: kind "device" or "backup", state "active", "must-refresh" or
+    /// "revoked", refreshedAt and revokedAt null until they happen, and its current share id (hex).
+    /// </summary>
+    internal sealed record DeviceJson(
+        string DeviceId, string Kind, string Label, string State, DateTimeOffset CreatedAt, DateTimeOffset? RefreshedAt, DateTimeOffset? RevokedAt, string ShareId)
+    {
+        public static DeviceJson Of(MpcDeviceInfo device) => new(
+            device.DeviceId, device.Kind, device.Label, device.Revoked ? "revoked" : device.MustRefresh ? "must-refresh" : "active",
+            device.CreatedAt, device.RefreshedAt, device.RevokedAt, device.ShareId);
     }
 
     private static Command RevokeDevice()

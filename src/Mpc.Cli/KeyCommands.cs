@@ -90,25 +90,45 @@ internal static class KeyCommands
     public static Command ListKeys()
     {
         Option<string?> server = CommonOptions.Server(), token = CommonOptions.Token();
-        var command = new Command("keys", "List your keys on the server: id, curve, status (active or frozen), creation time and certificate subject.") { server, token };
+        Option<bool> json = CommonOptions.Json("the keys");
+        var command = new Command("keys", "List your keys on the server: id, curve, status (active or frozen), creation time and certificate subject.") { server, token, json };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             using MpcSignerClient client = CommonOptions.Client(parse, server, token);
-            IReadOnlyList<MpcKeyInfo> keys = await client.ListKeysAsync(cancellationToken);
-            Console.WriteLine($"{"KEY",-32} {"CURVE",-9} {"STATUS",-7} {"CREATED",-20} CERTIFICATE");
-            foreach (MpcKeyInfo key in keys.OrderBy(k => k.CreatedAt))
+            KeyJson[] keys = [.. (await client.ListKeysAsync(cancellationToken)).OrderBy(k => k.CreatedAt).Select(KeyJson.Of)];
+            if (parse.GetValue(json))
             {
-                string certificate = key.CertificateChain.Count > 0 ? key.CertificateChain[0].Subject : "-";
-                string origin = key.Imported ? " (imported)" : "";
-                Console.WriteLine($"{key.KeyId,-32} {EcCurve.NameOf(key.Curve),-9} {(key.Frozen ? "frozen" : "active"),-7} {key.CreatedAt:yyyy-MM-dd HH:mm:ss}  {certificate}{origin}");
+                await CliJson.WriteAsync(Console.Out, new KeysJson(keys));
             }
-            if (keys.Any(k => k.Frozen))
+            else
+            {
+                Console.WriteLine($"{"KEY",-32} {"CURVE",-9} {"STATUS",-7} {"CREATED",-20} CERTIFICATE");
+                foreach (KeyJson key in keys)
+                {
+                    string origin = key.Imported ? " (imported)" : "";
+                    Console.WriteLine($"{key.KeyId,-32} {key.Curve,-9} {key.Status,-7} {key.CreatedAt:yyyy-MM-dd HH:mm:ss}  {key.CertificateSubject ?? "-"}{origin}");
+                }
+            }
+            if (keys.Any(k => k.Status == KeyJson.Frozen))
             {
                 Console.Error.WriteLine("A frozen key signs nothing until an operator lifts the freeze (mpc admin unfreeze); docs/service.md says why keys freeze.");
             }
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>`mpc keys --json` (<see cref="CliJson"/>): <c>{"keys": [...]}</c>, oldest first, as the text lists them.</summary>
+    internal sealed record KeysJson(IReadOnlyList<KeyJson> Keys);
+
+    /// <summary>One key as `mpc keys` shows it: its curve by name, "active" or "frozen", its certificate's subject or null.</summary>
+    internal sealed record KeyJson(string KeyId, string Curve, string Status, DateTimeOffset CreatedAt, string? CertificateSubject, bool Imported)
+    {
+        public const string Frozen = "frozen";
+
+        public static KeyJson Of(MpcKeyInfo key) => new(
+            key.KeyId, EcCurve.NameOf(key.Curve), key.Frozen ? Frozen : "active", key.CreatedAt,
+            key.CertificateChain.Count > 0 ? key.CertificateChain[0].Subject : null, key.Imported);
     }
 
     public static Command Sign()

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Mpc.Client;
 using Mpc.Client.Custody;
@@ -107,6 +109,30 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         using MpcSignerClient client = server.Client(User);
         return (await client.ListKeysAsync()).Count;
     }
+
+    /// <summary>The stdout of a successful `mpc ... --json`, parsed: one JSON document and nothing else.</summary>
+    private JsonElement JsonOf(params string[] args)
+    {
+        ProcessResult result = Mpc([.. args, "--json"]);
+        Succeeded(result);
+        using var document = JsonDocument.Parse(result.Stdout);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>The key <paramref name="keyId"/> in `mpc keys --json`, which lists it exactly once.</summary>
+    private JsonElement ListedKey(string[] connection, string keyId) =>
+        Assert.Single(JsonOf(["keys", .. connection]).GetProperty("keys").EnumerateArray(), k => k.GetProperty("keyId").GetString() == keyId);
+
+    /// <summary>The device <paramref name="deviceId"/> in `mpc device list --key-id KEY --json`, which lists it exactly once.</summary>
+    private JsonElement ListedDevice(string keyId, string deviceId)
+    {
+        JsonElement listed = JsonOf(["device", "list", .. Connection, "--key-id", keyId]);
+        Assert.Equal(keyId, listed.GetProperty("keyId").GetString());
+        return Assert.Single(listed.GetProperty("devices").EnumerateArray(), d => d.GetProperty("deviceId").GetString() == deviceId);
+    }
+
+    /// <summary>A label as a person may type it: quotes, a backslash, an apostrophe and a non-ASCII letter (the server refuses control characters).</summary>
+    private const string LaptopLabel = "Zoë's \"work\" laptop \\ <2>";
 
     [Fact]
     public async Task A_ca_issued_pkcs12_is_imported_signs_cms_that_openssl_verifies_and_survives_refresh_backup_and_devices()
@@ -218,7 +244,7 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
             {
                 string shownStderr = ReadStderrUntil(handingOver, "Handover code: ");
                 handoverCode = HandoverCodeOf(shownStderr, "");
-                enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--handover-code", handoverCode, "--out", P("laptop.key"), "--label", "laptop"]);
+                enrolled = Mpc(["device", "enrol", .. Connection, "--pending", P("laptop.pending"), "--handover", P("laptop.handover"), "--handover-code", handoverCode, "--out", P("laptop.key"), "--label", LaptopLabel]);
                 handedOver = await ResultOfAsync(handingOver, shownStderr);
             }
             finally
@@ -246,6 +272,18 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         string devices = Mpc(["device", "list", .. Connection, "--key-id", keyId]).Stdout;
         Assert.Contains(laptopDevice, devices, StringComparison.Ordinal);
         Assert.Matches(new Regex($@"{laptopDevice}\s+device\s+revoked"), devices);
+        // The JSON form: the label exactly as the server holds it (quotes, backslash, non-ASCII escaped by JSON, not replaced).
+        JsonElement laptop = ListedDevice(keyId, laptopDevice);
+        Assert.Equal(LaptopLabel, laptop.GetProperty("label").GetString());
+        Assert.Equal("device", laptop.GetProperty("kind").GetString());
+        Assert.Equal("revoked", laptop.GetProperty("state").GetString());
+        Assert.True(laptop.GetProperty("revokedAt").GetInt64() >= laptop.GetProperty("createdAt").GetInt64());
+        JsonElement[] listedDevices = [.. JsonOf(["device", "list", .. Connection, "--key-id", keyId]).GetProperty("devices").EnumerateArray()];
+        Assert.Contains(listedDevices, d => d.GetProperty("label").GetString() == "phone" && d.GetProperty("state").GetString() == "active");
+        Assert.Contains(listedDevices, d => d.GetProperty("label").GetString() == "safe deposit box" && d.GetProperty("kind").GetString() == "backup");
+        JsonElement importedKey = ListedKey(Connection, keyId);
+        Assert.True(importedKey.GetProperty("imported").GetBoolean());
+        Assert.Equal(X509CertificateLoader.LoadCertificateFromFile(P("alice.crt")).Subject, importedKey.GetProperty("certificateSubject").GetString());
 
         // The audit log holds every step, and its chain verifies.
         ProcessResult audit = Mpc(["audit", .. Connection, "--key-id", keyId]);
@@ -296,6 +334,7 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         Succeeded(listed);
         Assert.Matches($@"(?m)^{keyId}\s+P-256\s+frozen\s", listed.Stdout);
         Assert.Contains("mpc admin unfreeze", listed.Stderr, StringComparison.Ordinal);
+        Assert.Equal("frozen", ListedKey(ownerConnection, keyId).GetProperty("status").GetString());
         File.WriteAllText(P("d.txt"), "after the freeze\n");
         RefusedWith(Mpc(["sign", .. ownerConnection, "--key", keyFile, "--in", P("d.txt"), "--out", P("d.sig")]), "frozen");
         RefusedWith(Mpc(["refresh", .. ownerConnection, "--key", keyFile]), "only an operator");
@@ -312,6 +351,41 @@ public sealed partial class CustodyCliTests(ServerFixture server) : IDisposable
         Succeeded(active);
         Assert.Matches($@"(?m)^{keyId}\s+P-256\s+active\s", active.Stdout);
         Assert.Equal("", active.Stderr);
+        JsonElement listedKey = ListedKey(ownerConnection, keyId);
+        Assert.Equal("active", listedKey.GetProperty("status").GetString());
+        Assert.Equal("P-256", listedKey.GetProperty("curve").GetString());
+        Assert.Equal(JsonValueKind.Null, listedKey.GetProperty("certificateSubject").ValueKind);
+        Assert.False(listedKey.GetProperty("imported").GetBoolean());
+    }
+
+    [Fact]
+    public void Keys_and_device_list_as_json_name_the_key_keygen_made_and_its_one_device()
+    {
+        // A new user: the list is there, and empty.
+        Assert.Empty(JsonOf(["keys", .. Connection]).GetProperty("keys").EnumerateArray());
+
+        ProcessResult made = Mpc(["keygen", .. Connection, "--curve", "secp256k1", "--out", P("listed.key")]);
+        Succeeded(made);
+        string keyId = KeyIdOf(made)!;
+
+        JsonElement keys = JsonOf(["keys", .. Connection]);
+        JsonElement key = Assert.Single(keys.GetProperty("keys").EnumerateArray());
+        Assert.Equal(["keyId", "curve", "status", "createdAt", "certificateSubject", "imported"], key.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(keyId, key.GetProperty("keyId").GetString());
+        Assert.Equal("secp256k1", key.GetProperty("curve").GetString());
+        Assert.Equal("active", key.GetProperty("status").GetString());
+        Assert.InRange(DateTimeOffset.FromUnixTimeMilliseconds(key.GetProperty("createdAt").GetInt64()), DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.Equal(JsonValueKind.Null, key.GetProperty("certificateSubject").ValueKind);
+
+        JsonElement device = Assert.Single(JsonOf(["device", "list", .. Connection, "--key-id", keyId]).GetProperty("devices").EnumerateArray());
+        Assert.Equal(["deviceId", "kind", "label", "state", "createdAt", "refreshedAt", "revokedAt", "shareId"], device.EnumerateObject().Select(p => p.Name));
+        KeyFileInfo keyFile = ClientKeyFile.ReadPublicInfo(P("listed.key"));
+        Assert.Equal(keyFile.DeviceId, device.GetProperty("deviceId").GetString());
+        Assert.Equal(keyFile.ShareId, device.GetProperty("shareId").GetString());
+        Assert.Equal("device", device.GetProperty("kind").GetString());
+        Assert.Equal("active", device.GetProperty("state").GetString());
+        Assert.Equal(JsonValueKind.Null, device.GetProperty("refreshedAt").ValueKind);
+        Assert.Equal(JsonValueKind.Null, device.GetProperty("revokedAt").ValueKind);
     }
 
     [Fact]
