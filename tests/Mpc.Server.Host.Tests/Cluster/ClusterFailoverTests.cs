@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Mpc.Client;
@@ -22,6 +21,7 @@ public sealed class ClusterCollection;
 public sealed class ClusterFailoverTests : IDisposable
 {
     private const int Users = 6;
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
     private readonly TempDirectory _root = new("mpc-cluster-");
     private readonly List<SiloProcess> _silos = [];
     private readonly RedisProcess _redis;
@@ -81,7 +81,7 @@ public sealed class ClusterFailoverTests : IDisposable
         Task[] workers = [.. Enumerable.Range(0, Users).Select(u => Task.Run(() => Worker(u, shares[u], spkis[u], tokens, stop.Token)))];
 
         // Each user signs a few times through the three silos before the kill.
-        await WaitUntil(TimeSpan.FromSeconds(30), () => Enumerable.Range(0, Users).All(u => _successes.Count(s => s.User == u) >= 3),
+        await Poll.UntilAsync(TimeSpan.FromSeconds(30), Interval, () => Enumerable.Range(0, Users).All(u => _successes.Count(s => s.User == u) >= 3),
             () => "not every user signed three times before the kill: " + string.Join("; ", _errors.Take(5)));
         int beforeKill = _successes.Count;
         DateTime killedAt = DateTime.UtcNow;
@@ -89,7 +89,7 @@ public sealed class ClusterFailoverTests : IDisposable
 
         // Until every user has signed again and the cluster has declared the killed silo dead (so that the Redis restart
         // below comes after the failover, as it did with a fixed wait of 32 s): the bound on recovery is asserted below.
-        await WaitUntil(TimeSpan.FromSeconds(40),
+        await Poll.UntilAsync(TimeSpan.FromSeconds(40), Interval,
             () => Enumerable.Range(0, Users).All(u => _successes.Any(s => s.User == u && s.At > killedAt)) && _redis.IsDeclaredDead(_silos[1].SiloPort),
             () => "the killed silo was not declared dead, or a user did not sign again: " + _redis.MembershipEntry(_silos[1].SiloPort));
         var recovery = new List<double>();
@@ -108,7 +108,7 @@ public sealed class ClusterFailoverTests : IDisposable
         await Task.Delay(TimeSpan.FromSeconds(2));
         await _redis.StartAsync();
         DateTime redisBackAt = DateTime.UtcNow;
-        await WaitUntil(TimeSpan.FromSeconds(15), () => Enumerable.Range(0, Users).All(u => _successes.Any(s => s.User == u && s.At > redisBackAt)),
+        await Poll.UntilAsync(TimeSpan.FromSeconds(15), Interval, () => Enumerable.Range(0, Users).All(u => _successes.Any(s => s.User == u && s.At > redisBackAt)),
             () => $"not every user signed within 15 s of the Redis restart; errors: {string.Join("; ", _errors.TakeLast(5))}");
 
         // The killed silo rejoins and serves every user.
@@ -162,17 +162,6 @@ public sealed class ClusterFailoverTests : IDisposable
         _output.WriteLine($"signatures in total: {_successes.Count + Users + 1}, transport errors: {_errors.Count}, invalid or repeated: {_invalid}");
         Assert.Equal(0, _invalid);
         Assert.Equal(_successes.Count + Users + 1, _rValues.Count);
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="failure"/>'s text after <paramref name="timeout"/>.</summary>
-    private static async Task WaitUntil(TimeSpan timeout, Func<bool> condition, Func<string> failure)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < timeout, failure());
-            await Task.Delay(250);
-        }
     }
 
     /// <summary>Signs in a loop through one silo; on a transport failure moves to the next silo, as a load balancer would.</summary>

@@ -39,11 +39,8 @@ public sealed class DeclaredDeadSiloTests(Xunit.Abstractions.ITestOutputHelper o
         // Paused, it answers no probe: the survivor declares it dead (Dead, 6) in the membership table within seconds.
         var clock = Stopwatch.StartNew();
         paused.Pause();
-        while (!_redis!.IsDeclaredDead(paused.SiloPort))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the paused silo was not declared dead within 60 s: " + _redis.MembershipEntry(paused.SiloPort));
-            await Task.Delay(500);
-        }
+        await Poll.UntilAsync(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500), () => _redis!.IsDeclaredDead(paused.SiloPort),
+            () => "the paused silo was not declared dead within 60 s: " + _redis!.MembershipEntry(paused.SiloPort));
         output.WriteLine($"declared dead after {clock.Elapsed.TotalSeconds:0} s");
 
         paused.Resume();

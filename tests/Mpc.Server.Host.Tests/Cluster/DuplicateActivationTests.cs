@@ -334,12 +334,8 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         // Right after start-up a silo may not yet see the other as active, and then places every grain on the one it
         // sees: wait until membership shows both, and give the directory a moment between attempts.
         IManagementGrain management = server.Grains.GetGrain<IManagementGrain>(0);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while ((await management.GetHosts(onlyActive: true)).Count < 2)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the two silos did not see each other as active in 60 s");
-            await Task.Delay(200);
-        }
+        await Poll.UntilAsync(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200), async () => (await management.GetHosts(onlyActive: true)).Count >= 2,
+            () => "the two silos did not see each other as active in 60 s");
         for (int attempt = 0; attempt < 64; attempt++)
         {
             if (attempt > 0)
@@ -417,15 +413,10 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     /// next call for the grain runs (timer and calls do not interleave), so from here on A's copy of the status record
     /// is storage's.
     /// </summary>
-    private static async Task MarkerClearedAsync(IGrainStorage storage, string user, string keyId)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while ((await ReadStatusAsync(storage, user)).Keys.GetValueOrDefault(keyId)?.PendingCheck is not null)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "A's idle timer did not clear the signature's marker in 30 s");
-            await Task.Delay(50);
-        }
-    }
+    private static Task MarkerClearedAsync(IGrainStorage storage, string user, string keyId) =>
+        Poll.UntilAsync(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50),
+            async () => (await ReadStatusAsync(storage, user)).Keys.GetValueOrDefault(keyId)?.PendingCheck is null,
+            () => "A's idle timer did not clear the signature's marker in 30 s");
 
     private static async Task<KeyStatusState> ReadStatusAsync(IGrainStorage storage, string user)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mpc.Client;
 using Mpc.Crypto.BigNum;
 using Mpc.Crypto.Curves;
@@ -41,13 +40,6 @@ public sealed class RandomnessPoolTests(ServerFixture server)
         await WaitForAsync(() => key.PreparedRandomness == 4);
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the randomness pool did not reach the expected size in 60 s");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition) =>
+        Poll.UntilAsync(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50), condition, () => "the randomness pool did not reach the expected size in 60 s");
 }
