@@ -46,13 +46,9 @@ public sealed class ListenTransportTests : IDisposable
         WritePem(renewed);
         // Within the check interval, plus the time a slow machine takes to connect.
         string? presented = null;
-        var deadline = DateTime.UtcNow + ReloadingCertificate.CheckInterval + TimeSpan.FromSeconds(10);
-        while (presented != renewed.SerialNumber && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(250);
-            presented = await PresentedSerialAsync(address, first, renewed);
-        }
-        Assert.Equal(renewed.SerialNumber, presented);
+        await Poll.UntilAsync(ReloadingCertificate.CheckInterval + TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(250),
+            async () => (presented = await PresentedSerialAsync(address, first, renewed)) == renewed.SerialNumber,
+            () => $"the server still presents serial {presented}, not the renewed {renewed.SerialNumber}");
     }
 
     /// <summary>A server on an https:// loopback URL with <paramref name="certificate"/> in Kestrel's default certificate settings (PEM files).</summary>
@@ -61,8 +57,12 @@ public sealed class ListenTransportTests : IDisposable
         (string certificateFile, string keyFile) = WritePem(certificate);
         var options = new MpcServerOptions { DataDirectory = DataDirectory, Urls = "https://127.0.0.1:0", Quiet = true };
         return MpcServerHost.Build(options,
-            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"]);
+            PemSettings(certificateFile, keyFile));
     }
+
+    /// <summary>Kestrel's default certificate as PEM files, as command-line settings.</summary>
+    private static string[] PemSettings(string certificateFile, string keyFile) =>
+        [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"];
 
     /// <summary>Starts <paramref name="app"/> and returns the address it listens on.</summary>
     private static async Task<Uri> StartAsync(WebApplication app)
@@ -104,7 +104,7 @@ public sealed class ListenTransportTests : IDisposable
         };
 
         await using WebApplication app = MpcServerHost.Build(options,
-            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"],
+            PemSettings(certificateFile, keyFile),
             configureSilo: silo => silo.Services.AddSingleton(warnings.Provider()));
         await app.StartAsync();
 
@@ -160,7 +160,7 @@ public sealed class ListenTransportTests : IDisposable
         File.WriteAllText(otherKey, other.ExportPkcs8PrivateKeyPem());
 
         var e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options,
-            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={otherKey}"]));
+            PemSettings(certificateFile, otherKey)));
 
         Assert.Equal(
             $"setting Kestrel__Certificates__Default__KeyPath='{otherKey}' holds no unencrypted PEM private key " +
@@ -171,7 +171,7 @@ public sealed class ListenTransportTests : IDisposable
         using X509Certificate2 expired = SelfSignedLoopbackCertificate(DateTimeOffset.UtcNow.AddMinutes(-1));
         (certificateFile, string keyFile) = WritePem(expired);
         e = Assert.Throws<ServerStartupException>(() => MpcServerHost.Build(options,
-            [$"--Kestrel:Certificates:Default:Path={certificateFile}", $"--Kestrel:Certificates:Default:KeyPath={keyFile}"]));
+            PemSettings(certificateFile, keyFile)));
         Assert.StartsWith($"setting Kestrel__Certificates__Default__Path='{certificateFile}' holds a certificate that expired on ", Assert.Single(e.Problems), StringComparison.Ordinal);
     }
 
