@@ -17,6 +17,7 @@ using Mpc.Server;
 using Mpc.Transport.V1;
 using Orleans;
 using Orleans.Configuration;
+using Orleans.Hosting;
 using Orleans.Runtime;
 using Orleans.Storage;
 using KeyStatus = Mpc.Grains.Abstractions.KeyStatus;
@@ -46,6 +47,8 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     private readonly ServerFixture _fresh;
     /// <summary>The device's ring-Pedersen parameters, one set for both silos' clients (safe primes are slow).</summary>
     private readonly RingPedersenSecret _ringPedersen = RingPedersenSecret.Generate(BigNumBackends.Default);
+    /// <summary>A's membership table, cut off at the partition so that nothing (its timer, B's gossip) tells A it was declared dead.</summary>
+    private readonly MembershipTablePartition _stalePartition = new();
     private readonly RecordingFatalErrorHandler _staleFatal = new();
     private readonly RecordingFatalErrorHandler _freshFatal = new();
     private readonly Xunit.Abstractions.ITestOutputHelper _output;
@@ -58,14 +61,14 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         _ca = new TestClusterCa(_root.File("tls"));
         string dataDirectory = _root.File("data");
         string clusterId = "duplicate-" + Guid.NewGuid().ToString("N")[..8];
-        // A never reads the membership table on its own during the test and does not probe B: it stays unaware that B
-        // declared it dead, which is what a partitioned or paused silo looks like to its own activations.
+        // A cannot read the membership table after the partition and does not probe B: it stays unaware that B declared
+        // it dead, which is what a partitioned or paused silo looks like to its own activations.
         _stale = Silo("stale", dataDirectory, clusterId, _staleFatal, membership =>
         {
             membership.TableRefreshTimeout = TimeSpan.FromMinutes(10);
             membership.ProbeTimeout = TimeSpan.FromMinutes(1);
             membership.IAmAliveTablePublishTimeout = TimeSpan.FromMinutes(10);
-        });
+        }, _stalePartition.Wrap);
         _fresh = Silo("fresh", dataDirectory, clusterId, _freshFatal, membership => membership.TableRefreshTimeout = TimeSpan.FromSeconds(2));
     }
 
@@ -87,6 +90,8 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     {
         // Bounded: a silo that was declared dead may take a while to give up on its peer.
         Log($"stopping; A told it was declared dead: {_staleFatal.Called}");
+        // The partition heals, so that A can leave the cluster.
+        _stalePartition.Cut = false;
         foreach (ServerFixture server in new[] { _fresh, _stale })
         {
             try
@@ -291,11 +296,12 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>
-    /// The partition: B declares A dead in the Redis membership table; A keeps running and is not told, so B's next call
-    /// for the user activates the grain a second time.
+    /// The partition: A can no longer reach the membership table, and B declares A dead in it; A keeps running and is not
+    /// told, so B's next call for the user activates the grain a second time.
     /// </summary>
     private async Task PartitionAsync()
     {
+        _stalePartition.Cut = true;
         SiloAddress staleSilo = _stale.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
         var membership = _fresh.Services.GetRequiredService<IClusterMembershipService>();
         Assert.True(await membership.TryKill(staleSilo), "B could not declare A dead");
@@ -442,7 +448,9 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         return (commitment.ServerSessionId, session.HandleOpening(SignOpening.Decode(opened.Opening.Span, key.Curve)));
     }
 
-    private ServerFixture Silo(string name, string dataDirectory, string clusterId, RecordingFatalErrorHandler fatal, Action<ClusterMembershipOptions> membership) =>
+    private ServerFixture Silo(
+        string name, string dataDirectory, string clusterId, RecordingFatalErrorHandler fatal, Action<ClusterMembershipOptions> membership,
+        Action<ISiloBuilder>? configure = null) =>
         new(dataDirectory, _ringPedersen)
         {
             ConfigureOptions = options =>
@@ -463,6 +471,7 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
                 // Orleans' default ends the process when a silo learns it was declared dead; here that would end
                 // the test run, so the silo records it instead (and the test checks A had not learnt it in time).
                 silo.Services.AddSingleton<IFatalErrorHandler>(fatal);
+                configure?.Invoke(silo);
             },
         };
 
