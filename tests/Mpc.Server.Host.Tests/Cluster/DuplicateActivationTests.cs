@@ -305,12 +305,15 @@ public sealed class DuplicateActivationTests : IAsyncLifetime, IDisposable
         SiloAddress staleSilo = _stale.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
         var membership = _fresh.Services.GetRequiredService<IClusterMembershipService>();
         Assert.True(await membership.TryKill(staleSilo), "B could not declare A dead");
-        for (int attempt = 0; membership.CurrentSnapshot.GetSiloStatus(staleSilo) != SiloStatus.Dead; attempt++)
+        await Poll.UntilAsync(TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200), async () =>
         {
-            Assert.True(attempt < 50, "B did not see A dead within 10 s");
+            if (membership.CurrentSnapshot.GetSiloStatus(staleSilo) == SiloStatus.Dead)
+            {
+                return true;
+            }
             await membership.Refresh();
-            await Task.Delay(200);
-        }
+            return false;
+        }, () => "B did not see A dead within 10 s");
         Log("B sees A dead");
     }
 
