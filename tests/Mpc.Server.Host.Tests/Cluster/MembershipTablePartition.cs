@@ -7,8 +7,9 @@ namespace Mpc.Server.Host.Tests.Cluster;
 
 /// <summary>
 /// Cuts a silo off from the membership table: while <see cref="Cut"/>, every call of that silo's table fails as an
-/// unreachable table would. A silo cut off cannot read that another silo declared it dead, however its refresh was
-/// triggered (its own timer, a peer's gossip, a refused connection), so its activations stay the ones it made.
+/// unreachable table would. A silo cut off cannot read that another silo declared it dead, whatever started its refresh
+/// (its own timer, a peer asking it to refresh), since the refresh reads the table; so its activations stay the ones
+/// it made. Only table reads were seen to tell a silo; a snapshot applied without one would not be cut off here.
 /// </summary>
 internal sealed class MembershipTablePartition
 {
