@@ -1,6 +1,7 @@
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Mpc.Server;
+using Mpc.Testing;
 using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Mpc.Server.Tests.Operations;
@@ -67,12 +68,9 @@ public sealed class RedisReadinessTests : IAsyncLifetime, IDisposable
         await _redis.StartAsync();
         // The Redis client reconnects on its own (AbortOnConnectFail is off); readiness follows within seconds.
         ServingStatus status = ServingStatus.Unknown;
-        for (int attempt = 0; attempt < 60 && status != ServingStatus.Serving; attempt++)
-        {
-            await Task.Delay(500);
-            status = await CheckAsync(ServerHealth.Readiness);
-        }
-        Assert.Equal(ServingStatus.Serving, status);
+        await Poll.UntilAsync(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(500),
+            async () => (status = await CheckAsync(ServerHealth.Readiness)) == ServingStatus.Serving,
+            () => $"readiness was still {status} 30 s after Redis came back");
     }
 
     private async Task<ServingStatus> CheckAsync(string service)

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Mpc.Client;
 using Mpc.Crypto.Curves;
 using Mpc.Server;
+using Mpc.Testing;
 
 namespace Mpc.Server.Tests.Service;
 
@@ -90,19 +91,18 @@ public sealed class IdentityProviderTests(IdentityProviderFixture fixture) : ICl
         fixture.Current = next;
         int fetchesBefore = Provider.JwksFetches;
 
-        // The first token with the unknown kid makes the server refetch the JWKS (at most once a second).
-        StatusCode status = StatusCode.Unknown;
+        // The first token with the unknown kid makes the server refetch the JWKS (at most once a second); until then
+        // the new key's tokens are Unauthenticated, never anything else.
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(20) && status != StatusCode.OK)
+        await Poll.UntilAsync(TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(250), async () =>
         {
-            status = await ListKeysStatus(Provider.Token(next, "rotation"));
+            StatusCode status = await ListKeysStatus(Provider.Token(next, "rotation"));
             if (status != StatusCode.OK)
             {
                 Assert.Equal(StatusCode.Unauthenticated, status);
-                await Task.Delay(250);
             }
-        }
-        Assert.Equal(StatusCode.OK, status);
+            return status == StatusCode.OK;
+        }, () => $"the rotated-in key's tokens were still refused after 20 s; JWKS fetches {fetchesBefore} -> {Provider.JwksFetches}");
         Assert.True(Provider.JwksFetches > fetchesBefore);
         StatusCode oldStatus = await ListKeysStatus(Provider.Token(old, "rotation"));
         Assert.True(oldStatus == StatusCode.Unauthenticated, $"old key: {oldStatus}; fetches {fetchesBefore} -> {Provider.JwksFetches}; {clock.Elapsed}");
@@ -114,13 +114,9 @@ public sealed class IdentityProviderTests(IdentityProviderFixture fixture) : ICl
     {
         TestIdentityProvider.SigningKey rsa = Provider.AddKey(rsa: true);
         StatusCode status = StatusCode.Unknown;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(20) && status != StatusCode.OK)
-        {
-            status = await ListKeysStatus(Provider.Token(rsa, "rsa-user"));
-            await Task.Delay(status == StatusCode.OK ? 0 : 250);
-        }
-        Assert.Equal(StatusCode.OK, status);
+        await Poll.UntilAsync(TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(250),
+            async () => (status = await ListKeysStatus(Provider.Token(rsa, "rsa-user"))) == StatusCode.OK,
+            () => $"an RS256 token from the JWKS still got {status} after 20 s");
     }
 
     [Fact]
