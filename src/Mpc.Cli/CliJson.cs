@@ -13,7 +13,7 @@ namespace Mpc.Cli;
 /// generated code, not reflection, so the natively compiled `mpc` prints the same.
 /// </summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, Converters = [typeof(HexBytes), typeof(UnixMilliseconds)])]
-[JsonSerializable(typeof(AuditCommand.AuditJson))]
+[JsonSerializable(typeof(Mpc.Client.MpcAuditEntry))]
 [JsonSerializable(typeof(KeyCommands.KeysJson))]
 [JsonSerializable(typeof(CustodyCommands.DevicesJson))]
 internal sealed partial class CliJson : JsonSerializerContext

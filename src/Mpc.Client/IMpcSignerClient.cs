@@ -88,6 +88,9 @@ public interface IMpcSignerClient : IDisposable
     /// <summary>The whole persisted audit log of a key, fetched page by page.</summary>
     Task<MpcAuditPage> GetAuditLogAsync(string keyId, CancellationToken cancellationToken = default);
 
+    /// <summary>A key's persisted audit log from an entry on, page by page as it is fetched (one page held at a time).</summary>
+    IAsyncEnumerable<MpcAuditPage> ReadAuditLogAsync(string keyId, long fromSequence = 1, CancellationToken cancellationToken = default);
+
     /// <summary>Loads or creates this device's proof parameters now, before anything is sent.</summary>
     Task<DeviceProfileSource> PrepareDeviceProfileAsync(CancellationToken cancellationToken = default);
 

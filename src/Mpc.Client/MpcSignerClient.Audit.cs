@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Mpc.Transport.V1;
 
 namespace Mpc.Client;
@@ -19,48 +20,72 @@ public sealed partial class MpcSignerClient
     private const int AuditPageSize = 1000;
 
     /// <summary>
-    /// The whole persisted audit log of a key, fetched page by page up to the head the first page reports (entries
-    /// persisted meanwhile are for the next fetch). Pages that do not add up to that head in sequence order are
-    /// <see cref="MpcErrorReason.MalformedMessage"/>.
+    /// The whole persisted audit log of a key in one page, fetched through <see cref="ReadAuditLogAsync"/> (entries
+    /// persisted meanwhile are for the next fetch). A long log is better read page by page with that method and an
+    /// <see cref="MpcAuditChainVerifier"/>, which hold one page at a time.
     /// </summary>
     public async Task<MpcAuditPage> GetAuditLogAsync(string keyId, CancellationToken cancellationToken = default)
     {
-        MpcAuditPage first = await GetAuditAsync(keyId, 1, AuditPageSize, cancellationToken).ConfigureAwait(false);
+        MpcAuditPage? first = null;
+        var entries = new List<MpcAuditEntry>();
+        await foreach (MpcAuditPage page in ReadAuditLogAsync(keyId, 1, cancellationToken).ConfigureAwait(false))
+        {
+            first ??= page;
+            entries.AddRange(page.Entries);
+        }
+        return first! with { Entries = entries };
+    }
+
+    /// <summary>
+    /// A key's persisted audit log from <paramref name="fromSequence"/> (1 = the first entry) up to the head the first page
+    /// reports, page by page as it is fetched, so the caller holds one page at a time: at least one page, each with the
+    /// next entries in sequence order and the first page's head and unpersisted count. A head below
+    /// <paramref name="fromSequence"/> gives one empty page (whether that is a truncated chain is the verifier's to say).
+    /// Pages that do not add up to that head in sequence order are <see cref="MpcErrorReason.MalformedMessage"/>.
+    /// </summary>
+    public async IAsyncEnumerable<MpcAuditPage> ReadAuditLogAsync(
+        string keyId, long fromSequence = 1, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fromSequence, 1);
+        MpcAuditPage first = await GetAuditAsync(keyId, fromSequence, AuditPageSize, cancellationToken).ConfigureAwait(false);
         // The head bounds the loop: a server that kept raising it could otherwise keep the client paging forever.
         long head = first.HeadSequence;
         if (head < 0)
         {
             throw MalformedAudit(keyId, $"reports a negative head ({head})");
         }
-        var entries = new List<MpcAuditEntry>();
+        long next = fromSequence;
         for (MpcAuditPage page = first; ;)
         {
             if (page.Entries.Count > AuditPageSize)
             {
                 throw MalformedAudit(keyId, $"sent {page.Entries.Count} entries in a page of at most {AuditPageSize}");
             }
+            var taken = new List<MpcAuditEntry>(Math.Min(page.Entries.Count, AuditPageSize));
             foreach (MpcAuditEntry entry in page.Entries)
             {
-                if (entries.Count == head)
+                if (next > head)
                 {
                     break;
                 }
-                if (entry.Sequence != entries.Count + 1)
+                if (entry.Sequence != next)
                 {
-                    throw MalformedAudit(keyId, $"sent entry {entry.Sequence} where entry {entries.Count + 1} belongs");
+                    throw MalformedAudit(keyId, $"sent entry {entry.Sequence} where entry {next} belongs");
                 }
-                entries.Add(entry);
+                taken.Add(entry);
+                next++;
             }
-            if (entries.Count == head)
+            yield return first with { Entries = taken };
+            if (next > head)
             {
-                return first with { Entries = entries };
+                yield break;
             }
             // Every page before the head is full, so each one advances by a whole page and the loop ends at the head.
             if (page.Entries.Count < AuditPageSize)
             {
-                throw MalformedAudit(keyId, $"stopped at entry {entries.Count} of {head} with a page of {page.Entries.Count}");
+                throw MalformedAudit(keyId, $"stopped at entry {next - 1} of {head} with a page of {page.Entries.Count}");
             }
-            page = await GetAuditAsync(keyId, entries.Count + 1, AuditPageSize, cancellationToken).ConfigureAwait(false);
+            page = await GetAuditAsync(keyId, next, AuditPageSize, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text.Json;
 using Grpc.Core;
 using Mpc.Cli;
 using Mpc.Client;
@@ -108,6 +109,17 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
         FailedWith(Mpc([.. audit, "--expect-head", "2:" + head[..^1]]), CliExit.Usage, "not hex", "SEQ:HEX");
         FailedWith(Mpc([.. audit, "--expect-head", "2:" + head[..^2]]), CliExit.Usage, "31 bytes, not 32", "SEQ:HEX");
         FailedWith(Mpc([.. audit, "--expect-head", "0:" + head]), CliExit.Usage, "SEQ is an entry number from 1");
+
+        // --since continues from the head: nothing after it yet, and the JSON document, written as the log comes, is whole.
+        ProcessResult since = Mpc([.. audit, "--since", "2:" + head, "--json"]);
+        Assert.True(since.ExitCode == 0, since.Stderr);
+        using (JsonDocument document = JsonDocument.Parse(since.Stdout))
+        {
+            Assert.Empty(document.RootElement.GetProperty("entries").EnumerateArray());
+            Assert.Equal(2, document.RootElement.GetProperty("entryCount").GetInt64());
+            Assert.Equal(head, document.RootElement.GetProperty("head").GetString());
+        }
+        FailedWith(Mpc([.. audit, "--since", head]), CliExit.Usage, "--since", "SEQ:HEX");
 
         // A head this chain does not hold at all is what a rewritten log looks like.
         string other = head[..^1] + (head[^1] == '0' ? '1' : '0');

@@ -98,6 +98,43 @@ public sealed class MalformedServerRecordTests(ServerFixture server)
         Assert.Equal(2, wire.Calls);
     }
 
+    [Fact]
+    public async Task A_log_read_from_an_entry_on_comes_page_by_page_up_to_the_first_pages_head()
+    {
+        string keyId = await KeyWithAuditEntryAsync("audit-read-pages");
+        var wire = new LyingAuditPages(from => LyingAuditPages.Entries(from, LyingAuditPages.FullPage), headSequence: 2500);
+        using MpcSignerClient lying = Lying("audit-read-pages", wire);
+
+        var pages = new List<MpcAuditPage>();
+        await foreach (MpcAuditPage page in lying.ReadAuditLogAsync(keyId, fromSequence: 100))
+        {
+            pages.Add(page);
+        }
+
+        Assert.Equal([1000, 1000, 401], pages.Select(p => p.Entries.Count));
+        Assert.Equal(Enumerable.Range(100, 2401).Select(i => (long)i), pages.SelectMany(p => p.Entries).Select(e => e.Sequence));
+        Assert.All(pages, p => Assert.Equal(2500, p.HeadSequence));
+        Assert.Equal(3, wire.Calls);
+
+        // A head below the first entry asked for (a shorter chain than the caller saw) is one empty page, not an error.
+        var shorter = new LyingAuditPages(from => [], headSequence: 50);
+        using MpcSignerClient behind = Lying("audit-read-pages", shorter);
+        MpcAuditPage only = Assert.Single(await ToListAsync(behind.ReadAuditLogAsync(keyId, fromSequence: 100)));
+        Assert.Empty(only.Entries);
+        Assert.Equal(50, only.HeadSequence);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ToListAsync(behind.ReadAuditLogAsync(keyId, fromSequence: 0)));
+    }
+
+    private static async Task<List<MpcAuditPage>> ToListAsync(IAsyncEnumerable<MpcAuditPage> pages)
+    {
+        var list = new List<MpcAuditPage>();
+        await foreach (MpcAuditPage page in pages)
+        {
+            list.Add(page);
+        }
+        return list;
+    }
+
     private async Task<string> KeyWithAuditEntryAsync(string user)
     {
         using MpcSignerClient honest = server.Client(user);

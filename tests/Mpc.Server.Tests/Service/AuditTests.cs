@@ -157,6 +157,82 @@ public sealed class AuditTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_verified_head_is_continued_from_fetching_only_the_entries_after_it_and_a_chain_that_lost_or_changed_it_fails()
+    {
+        using MpcSignerClient client = server.Client("audit-continue");
+        using MpcKey key = await client.CreateKeyAsync(CurveKind.P256);
+        await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+        await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+        MpcAuditVerification earlier = MpcAuditLog.Verify(key.KeyId, (await AuditLogs.WaitForEntriesAsync(client, key.KeyId, 3)).Entries);
+        Assert.True(earlier.IsValid, earlier.Error);
+        MpcAuditHead head = earlier.Head;
+        Assert.Equal(3, head.Sequence);
+        for (int i = 0; i < 3; i++)
+        {
+            await client.SignDigestAsync(key, RandomNumberGenerator.GetBytes(32));
+        }
+        MpcAuditPage log = await AuditLogs.WaitForEntriesAsync(client, key.KeyId, 6);
+
+        // Fetched from the remembered entry on: that entry and the three after it, nothing before.
+        MpcAuditChainVerifier verifier = MpcAuditChainVerifier.ContinuingFrom(key.KeyId, head);
+        Assert.Equal(3, verifier.FirstSequence);
+        var fetched = new List<long>();
+        await foreach (MpcAuditPage page in client.ReadAuditLogAsync(key.KeyId, verifier.FirstSequence))
+        {
+            Assert.Equal(6, page.HeadSequence);
+            foreach (MpcAuditEntry entry in page.Entries)
+            {
+                fetched.Add(entry.Sequence);
+                Assert.True(verifier.Add(entry));
+            }
+        }
+        Assert.Equal([3L, 4L, 5L, 6L], fetched);
+        MpcAuditVerification continued = verifier.Result();
+        Assert.True(continued.IsValid, continued.Error);
+        Assert.Equal(6, continued.Count);
+        Assert.Equal(log.HeadHash, continued.HeadHash);
+        MpcAuditHead whole = MpcAuditLog.Verify(key.KeyId, log.Entries).Head;
+        Assert.Equal((whole.Sequence, Convert.ToHexStringLower(whole.Hash)), (continued.Head.Sequence, Convert.ToHexStringLower(continued.Head.Hash)));
+
+        // Entries 1 and 2 rewritten and everything re-hashed: entry 3 is no longer the one remembered.
+        List<MpcAuditEntry> rewritten = Rehash(key.KeyId, [.. log.Entries.Select((e, i) => i == 1 ? e with { Digest = new byte[32] } : e)]);
+        MpcAuditVerification forged = Continue(key.KeyId, head, rewritten.Skip(2));
+        Assert.False(forged.IsValid);
+        Assert.Equal(3, forged.FirstBadSequence);
+        Assert.Contains("entry 3 differs from the one seen before", forged.Error, StringComparison.Ordinal);
+        Assert.Equal(0, forged.Count);
+
+        // The chain ends before the remembered entry (the server dropped the newest entries).
+        MpcAuditVerification truncated = Continue(key.KeyId, head, []);
+        Assert.False(truncated.IsValid);
+        Assert.Equal(3, truncated.FirstBadSequence);
+        Assert.Contains("no longer reaches entry 3", truncated.Error, StringComparison.Ordinal);
+
+        // After the remembered entry, the checks are those of a whole chain.
+        MpcAuditVerification altered = Continue(key.KeyId, head, log.Entries.Skip(2).Select(e => e.Sequence == 5 ? e with { Outcome = "refused" } : e));
+        Assert.False(altered.IsValid);
+        Assert.Equal(5, altered.FirstBadSequence);
+        Assert.Equal(4, altered.Count);
+        Assert.Contains("entry 5 was altered", altered.Error, StringComparison.Ordinal);
+        MpcAuditVerification skipped = Continue(key.KeyId, head, log.Entries.Skip(3));
+        Assert.False(skipped.IsValid);
+        Assert.Contains("entry 3 is missing", skipped.Error, StringComparison.Ordinal);
+
+        Assert.Throws<ArgumentException>(() => MpcAuditChainVerifier.ContinuingFrom(key.KeyId, head with { Sequence = 0 }));
+        Assert.Throws<ArgumentException>(() => MpcAuditChainVerifier.ContinuingFrom(key.KeyId, head with { Hash = new byte[31] }));
+    }
+
+    private static MpcAuditVerification Continue(string keyId, MpcAuditHead head, IEnumerable<MpcAuditEntry> entries)
+    {
+        MpcAuditChainVerifier verifier = MpcAuditChainVerifier.ContinuingFrom(keyId, head);
+        foreach (MpcAuditEntry entry in entries)
+        {
+            verifier.Add(entry);
+        }
+        return verifier.Result();
+    }
+
+    [Fact]
     public async Task The_audit_log_of_another_users_key_is_permission_denied()
     {
         using MpcSignerClient owner = server.Client("audit-owner");
