@@ -202,6 +202,7 @@ public static class MpcServerHost
         ILogger certificateLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ReloadingCertificate>();
         httpsCertificate?.LogTo(certificateLogger);
         siloTls?.LogTo(certificateLogger);
+        redisTls?.LogTo(certificateLogger);
         LogBigNumBackend(startupLogger, bigNum);
         // Without the probe port: it answers health alone, so no token or share crosses it in clear.
         LogPlainHttpBeyondLoopback(startupLogger, listenUrls);

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
 namespace Mpc.Server;
@@ -13,55 +14,62 @@ namespace Mpc.Server;
 /// </summary>
 public sealed class RedisTls : IDisposable
 {
-    private readonly X509Certificate2Collection _authorities;
+    private readonly ReloadingAuthorities _authorities;
+    private readonly ReloadingCertificate? _clientCertificate;
 
-    private RedisTls(X509Certificate2Collection authorities, X509Certificate2? clientCertificate)
+    private RedisTls(ReloadingAuthorities authorities, ReloadingCertificate? clientCertificate)
     {
         _authorities = authorities;
-        ClientCertificate = clientCertificate;
+        _clientCertificate = clientCertificate;
     }
 
-    /// <summary>The certificate this silo presents to Redis, with its private key; null without one.</summary>
-    public X509Certificate2? ClientCertificate { get; }
+    /// <summary>
+    /// The certificate this silo presents to Redis, with its private key (the renewed one once its files are rewritten:
+    /// <see cref="ReloadingCertificate"/>); null without one.
+    /// </summary>
+    public X509Certificate2? ClientCertificate => _clientCertificate?.Certificate;
 
     /// <summary>
     /// Reads and checks the files of <paramref name="options"/> (<see cref="ClusterRedisOptions.CaPath"/> set); throws
-    /// <see cref="ServerStartupException"/> with one line per problem. No line carries a key's bytes.
+    /// <see cref="ServerStartupException"/> with one line per problem. No line carries a key's bytes. Both files are looked
+    /// at again as connections are made (<see cref="ReloadingAuthorities"/>, <see cref="ReloadingCertificate"/>), so a
+    /// renewal or a CA rotation needs no restart.
     /// </summary>
     public static RedisTls Load(ClusterRedisOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         var problems = new List<string>();
-        var authorities = new X509Certificate2Collection();
-        X509Certificate2? certificate = null;
+        ReloadingAuthorities? authorities = null;
+        ReloadingCertificate? certificate = null;
         try
         {
-            TlsFiles.ReadAuthorities(ClusterRedisOptions.CaPathSetting, options.CaPath!, authorities, problems);
-            if (options.HasClientCertificate
-                && TlsFiles.ReadCertificate(ClusterRedisOptions.CertificatePathSetting, options.CertificatePath!, problems) is { } publicOnly)
+            authorities = ReloadingAuthorities.TryLoad(ClusterRedisOptions.CaPathSetting, options.CaPath!, time, problems);
+            if (options.HasClientCertificate)
             {
-                using (publicOnly)
-                {
-                    certificate = TlsFiles.WithKey(publicOnly, ClusterRedisOptions.CertificatePathSetting, ClusterRedisOptions.KeyPathSetting, options.KeyPath!, problems);
-                }
-            }
-            if (certificate is not null)
-            {
-                CheckClientCertificate(certificate, options.CertificatePath!, time, problems);
+                var files = new CertificateFiles(ClusterRedisOptions.CertificatePathSetting, options.CertificatePath!, ClusterRedisOptions.KeyPathSetting, options.KeyPath!);
+                certificate = ReloadingCertificate.TryLoad(
+                    files, (loaded, found) => CheckClientCertificate(loaded, options.CertificatePath!, time, found), time, problems);
             }
             if (problems.Count > 0)
             {
                 throw new ServerStartupException(string.Join('\n', problems));
             }
-            return new RedisTls(authorities, certificate);
+            return new RedisTls(authorities!, certificate);
         }
         catch
         {
             certificate?.Dispose();
-            TlsFiles.Dispose(authorities);
+            authorities?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Where a renewal this silo cannot use, and a change of the CA file, are reported (<see cref="ReloadingCertificate.LogTo"/>).</summary>
+    public void LogTo(ILogger logger)
+    {
+        _authorities.LogTo(logger);
+        _clientCertificate?.LogTo(logger);
     }
 
     /// <summary>Sets the server check and, with a client certificate, its selection on <paramref name="redis"/> (which must say ssl=true).</summary>
@@ -69,9 +77,10 @@ public sealed class RedisTls : IDisposable
     {
         ArgumentNullException.ThrowIfNull(redis);
         redis.CertificateValidation += (_, certificate, chain, errors) => IsTrustedServer(certificate, chain, errors);
-        if (ClientCertificate is { } client)
+        if (_clientCertificate is { } client)
         {
-            redis.CertificateSelection += (_, _, _, _, _) => client;
+            // Each new connection (a reconnect included) gets the current certificate.
+            redis.CertificateSelection += (_, _, _, _, _) => client.Certificate;
         }
     }
 
@@ -83,12 +92,12 @@ public sealed class RedisTls : IDisposable
     public bool IsTrustedServer(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
         (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
         && certificate is X509Certificate2 server
-        && TlsFiles.ChainsTo(_authorities, server, chain);
+        && _authorities.Issued(server, chain);
 
     public void Dispose()
     {
-        ClientCertificate?.Dispose();
-        TlsFiles.Dispose(_authorities);
+        _clientCertificate?.Dispose();
+        _authorities.Dispose();
     }
 
     private static void CheckClientCertificate(X509Certificate2 certificate, string path, TimeProvider time, List<string> problems)

@@ -27,24 +27,21 @@ public sealed record CertificateFiles(string CertificateSetting, string Certific
 public sealed class ReloadingCertificate : IDisposable
 {
     /// <summary>How often, at most, the files are looked at: a renewal is served within this much of being written.</summary>
-    public static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan CheckInterval = FileRecheck.Interval;
 
     private readonly CertificateFiles _files;
     private readonly Action<X509Certificate2, List<string>> _check;
-    private readonly TimeProvider _time;
-    private readonly Lock _checking = new();
+    private readonly FileRecheck _recheck;
     private ILogger _logger = NullLogger.Instance;
     private volatile Loaded _current;
-    private long _nextCheckTicks;
     private byte[]? _refused;
 
     private ReloadingCertificate(CertificateFiles files, Action<X509Certificate2, List<string>> check, TimeProvider time, Loaded current)
     {
         _files = files;
         _check = check;
-        _time = time;
+        _recheck = new FileRecheck(time);
         _current = current;
-        _nextCheckTicks = time.GetUtcNow().UtcTicks + CheckInterval.Ticks;
     }
 
     /// <summary>The current certificate, with its private key; looks at the files first when a check is due.</summary>
@@ -106,27 +103,8 @@ public sealed class ReloadingCertificate : IDisposable
     /// </summary>
     public void Dispose() => _current.Certificate.Dispose();
 
-    private void RefreshIfDue()
-    {
-        long now = _time.GetUtcNow().UtcTicks;
-        // One caller looks at the files; the handshakes that arrive meanwhile take the current certificate, not a wait.
-        if (now < Interlocked.Read(ref _nextCheckTicks) || !_checking.TryEnter())
-        {
-            return;
-        }
-        try
-        {
-            if (now >= _nextCheckTicks)
-            {
-                Interlocked.Exchange(ref _nextCheckTicks, now + CheckInterval.Ticks);
-                Refresh();
-            }
-        }
-        finally
-        {
-            _checking.Exit();
-        }
-    }
+    // One caller looks at the files; the handshakes that arrive meanwhile take the current certificate, not a wait.
+    private void RefreshIfDue() => _recheck.IfDue(Refresh);
 
     private void Refresh()
     {

@@ -15,9 +15,9 @@ namespace Mpc.Server;
 public sealed class SiloTls : IDisposable
 {
     private readonly ReloadingCertificate _certificate;
-    private readonly X509Certificate2Collection _authorities;
+    private readonly ReloadingAuthorities _authorities;
 
-    private SiloTls(ReloadingCertificate certificate, X509Certificate2Collection authorities)
+    private SiloTls(ReloadingCertificate certificate, ReloadingAuthorities authorities)
     {
         _certificate = certificate;
         _authorities = authorities;
@@ -30,8 +30,8 @@ public sealed class SiloTls : IDisposable
     /// Reads and checks the three files of <paramref name="options"/>; throws <see cref="ServerStartupException"/> with
     /// one line per problem (a file that cannot be read or holds no PEM of its kind, a key that is not the certificate's,
     /// a certificate that is expired, not for TLS client and server use, or not issued by one of the CAs). No line
-    /// carries a key's bytes or a parser's message about them. A renewed certificate passes the same checks against the
-    /// CAs read here: the CA file is read at start-up only.
+    /// carries a key's bytes or a parser's message about them. A renewed certificate passes the same checks, against the
+    /// CAs of the file as it is then (<see cref="ReloadingAuthorities"/>: a rotation adds a CA, then certificates it issued).
     /// </summary>
     public static SiloTls Load(ClusterTlsOptions options, TimeProvider time)
     {
@@ -40,11 +40,11 @@ public sealed class SiloTls : IDisposable
         var problems = new List<string>();
         var authorityProblems = new List<string>();
         ReloadingCertificate? certificate = null;
-        var authorities = new X509Certificate2Collection();
+        ReloadingAuthorities? authorities = null;
         try
         {
             // The CAs first, for the certificate's check; their problems after the certificate's, as an operator reads the settings.
-            TlsFiles.ReadAuthorities(ClusterTlsOptions.CaPathSetting, options.CaPath!, authorities, authorityProblems);
+            authorities = ReloadingAuthorities.TryLoad(ClusterTlsOptions.CaPathSetting, options.CaPath!, time, authorityProblems);
             var files = new CertificateFiles(ClusterTlsOptions.CertificatePathSetting, options.CertificatePath!, ClusterTlsOptions.KeyPathSetting, options.KeyPath!);
             certificate = ReloadingCertificate.TryLoad(
                 files, (loaded, found) => CheckCertificate(loaded, options.CertificatePath!, authorities, time, found), time, problems);
@@ -53,18 +53,22 @@ public sealed class SiloTls : IDisposable
             {
                 throw new ServerStartupException(string.Join('\n', problems));
             }
-            return new SiloTls(certificate!, authorities);
+            return new SiloTls(certificate!, authorities!);
         }
         catch
         {
             certificate?.Dispose();
-            TlsFiles.Dispose(authorities);
+            authorities?.Dispose();
             throw;
         }
     }
 
-    /// <summary>Where a renewal this silo cannot use is reported (<see cref="ReloadingCertificate.LogTo"/>).</summary>
-    public void LogTo(ILogger logger) => _certificate.LogTo(logger);
+    /// <summary>Where a renewal this silo cannot use, and a change of the CA file, are reported (<see cref="ReloadingCertificate.LogTo"/>).</summary>
+    public void LogTo(ILogger logger)
+    {
+        _certificate.LogTo(logger);
+        _authorities.LogTo(logger);
+    }
 
     /// <summary>Orleans' TLS options: this certificate both ways, a peer certificate required both ways and checked by <see cref="IsTrustedPeer"/>.</summary>
     public void Configure(TlsOptions options)
@@ -87,21 +91,21 @@ public sealed class SiloTls : IDisposable
     /// Whether <paramref name="peer"/> chains to one of the cluster CAs, with those as the only roots (the TLS layer's own
     /// verdict, made against the system's roots and the host name, is not used). Intermediates the peer sent are used to
     /// build the chain, never as anchors. No revocation check: a private cluster CA publishes no CRL; rotate the CA to
-    /// withdraw a certificate (docs/operations.md, TLS).
+    /// withdraw a certificate (docs/operations.md, TLS). The CAs are those of the file as it is now (<see cref="ReloadingAuthorities"/>).
     /// </summary>
     public bool IsTrustedPeer(X509Certificate2 peer, X509Chain? presented)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        return TlsFiles.ChainsTo(_authorities, peer, presented);
+        return _authorities.Issued(peer, presented);
     }
 
     public void Dispose()
     {
         _certificate.Dispose();
-        TlsFiles.Dispose(_authorities);
+        _authorities.Dispose();
     }
 
-    private static void CheckCertificate(X509Certificate2 certificate, string path, X509Certificate2Collection authorities, TimeProvider time, List<string> problems)
+    private static void CheckCertificate(X509Certificate2 certificate, string path, ReloadingAuthorities? authorities, TimeProvider time, List<string> problems)
     {
         string setting = $"setting {ClusterTlsOptions.CertificatePathSetting}='{path}'";
         if (TlsFiles.ValidityProblem(certificate, setting, time) is { } invalid)
@@ -115,8 +119,9 @@ public sealed class SiloTls : IDisposable
             problems.Add($"{setting} holds a certificate whose extended key usage does not allow both serverAuth and clientAuth; issue one with both");
             return;
         }
-        // Peers check this silo's certificate against the same CAs: a certificate they would refuse is refused here, in one line.
-        if (!TlsFiles.ChainsTo(authorities, certificate, presented: null))
+        // Peers check this silo's certificate against the same CAs: a certificate they would refuse is refused here, in one
+        // line. Without readable CAs at start-up, that file's own line says so.
+        if (authorities is not null && !authorities.Issued(certificate, presented: null))
         {
             problems.Add($"{setting} holds a certificate not issued by a CA of {ClusterTlsOptions.CaPathSetting}; the other silos would refuse it");
         }

@@ -29,10 +29,15 @@ internal static class TlsFiles
 
     public static void ReadAuthorities(string setting, string path, X509Certificate2Collection authorities, List<string> problems)
     {
-        if (ReadText(setting, path, problems) is not { } pem)
+        if (ReadText(setting, path, problems) is { } pem)
         {
-            return;
+            ParseAuthorities(setting, path, pem, authorities, problems);
         }
+    }
+
+    /// <summary>The CA certificates of <paramref name="pem"/> (the file of <paramref name="setting"/>) into <paramref name="authorities"/>, or a problem when it holds none.</summary>
+    public static void ParseAuthorities(string setting, string path, string pem, X509Certificate2Collection authorities, List<string> problems)
+    {
         try
         {
             authorities.ImportFromPem(pem);

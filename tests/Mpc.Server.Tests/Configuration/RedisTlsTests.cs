@@ -161,6 +161,33 @@ public sealed class RedisTlsTests : IDisposable
     }
 
     [Fact]
+    public void A_renewed_client_certificate_and_a_changed_ca_file_are_used_without_a_restart()
+    {
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        SiloTlsFiles client = _ca.Issue("signer");
+        string caPath = _root.File("redis-ca.crt");
+        File.Copy(_ca.CaPath, caPath);
+        using RedisTls tls = RedisTls.Load(new ClusterRedisOptions { CaPath = caPath, CertificatePath = client.CertificatePath, KeyPath = client.KeyPath }, time);
+        string first = tls.ClientCertificate!.Thumbprint;
+
+        // Renewed in place: after the check, the certificate Apply's selection gives each new connection is the new one.
+        _ca.Issue("signer");
+        time.Now += ReloadingCertificate.CheckInterval;
+        using (X509Certificate2 renewed = CertificateAt(client.CertificatePath))
+        {
+            Assert.NotEqual(first, renewed.Thumbprint);
+            Assert.Equal(renewed.Thumbprint, tls.ClientCertificate!.Thumbprint);
+        }
+
+        // Redis moved to a certificate of another CA: trusted once ca.crt holds that CA, and only then.
+        using X509Certificate2 moved = CertificateAt(RedisTlsFiles.Loopback(_other, "redis").CertificatePath);
+        Assert.False(tls.IsTrustedServer(moved, chain: null, SslPolicyErrors.RemoteCertificateChainErrors));
+        File.WriteAllText(caPath, File.ReadAllText(_ca.CaPath) + "\n" + File.ReadAllText(_other.CaPath));
+        time.Now += ReloadingCertificate.CheckInterval;
+        Assert.True(tls.IsTrustedServer(moved, chain: null, SslPolicyErrors.RemoteCertificateChainErrors));
+    }
+
+    [Fact]
     public async Task Plain_redis_traffic_beyond_loopback_is_one_start_up_warning_naming_the_risk_and_on_loopback_none()
     {
         // Building checks that Redis is durable (RedisDurabilityCheck), so a real one answers.

@@ -128,12 +128,63 @@ public sealed class SiloTlsTests : IDisposable
             Assert.Equal(renewed.Thumbprint, client?.Thumbprint);
         }
 
-        // The CA file is read at start-up only: a certificate of another CA is refused, and the renewed one stays.
+        // A certificate of a CA that ca.crt does not hold is refused, and the renewed one stays.
         SiloTlsFiles foreign = _other.Issue("silo-a");
         File.Copy(foreign.CertificatePath, files.CertificatePath, overwrite: true);
         File.Copy(foreign.KeyPath, files.KeyPath, overwrite: true);
         time.Now += ReloadingCertificate.CheckInterval;
         Assert.Equal(server.Thumbprint, options.LocalServerCertificateSelector!(null!, null).Thumbprint);
+    }
+
+    [Fact]
+    public void A_ca_rotation_needs_no_restart_a_ca_added_to_the_file_is_trusted_a_removed_one_no_longer_and_a_broken_file_changes_nothing()
+    {
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        var warnings = new CapturedWarnings();
+        SiloTlsFiles files = _ca.Issue("silo-a");
+        using SiloTls tls = SiloTls.Load(Options(files), time);
+        tls.LogTo(warnings.Provider().CreateLogger(nameof(SiloTls)));
+        var options = new TlsOptions();
+        tls.Configure(options);
+        using X509Certificate2 oldPeer = CertificateAt(_ca.Issue("silo-b").CertificatePath);
+        using X509Certificate2 newPeer = CertificateAt(_other.Issue("silo-c").CertificatePath);
+        Assert.False(tls.IsTrustedPeer(newPeer, presented: null));
+
+        // Step 1: ca.crt holds the old and the new CA; seen at the next check, not before.
+        string oldCa = File.ReadAllText(_ca.CaPath), newCa = File.ReadAllText(_other.CaPath);
+        File.WriteAllText(files.CaPath, oldCa + "\n" + newCa);
+        Assert.False(tls.IsTrustedPeer(newPeer, presented: null));
+        time.Now += ReloadingCertificate.CheckInterval;
+        Assert.True(tls.IsTrustedPeer(newPeer, presented: null));
+        Assert.True(tls.IsTrustedPeer(oldPeer, presented: null));
+
+        // Step 2: this silo's certificate renewed by the new CA passes the renewal's check against the CAs of now.
+        SiloTlsFiles renewed = _other.Issue("silo-a");
+        File.Copy(renewed.CertificatePath, files.CertificatePath, overwrite: true);
+        File.Copy(renewed.KeyPath, files.KeyPath, overwrite: true);
+        time.Now += ReloadingCertificate.CheckInterval;
+        using (X509Certificate2 expected = CertificateAt(files.CertificatePath))
+        {
+            Assert.Equal(expected.Thumbprint, options.LocalServerCertificateSelector!(null!, null).Thumbprint);
+        }
+
+        // A ca.crt that holds no certificate (emptied, half-written) keeps the CAs in use, with one warning.
+        File.WriteAllText(files.CaPath, "-----BEGIN CERTIFICATE-----\nMIIB");
+        for (int i = 0; i < 3; i++)
+        {
+            time.Now += ReloadingCertificate.CheckInterval;
+            Assert.True(tls.IsTrustedPeer(newPeer, presented: null));
+            Assert.True(tls.IsTrustedPeer(oldPeer, presented: null));
+        }
+        string warning = Assert.Single(warnings.Containing("Kept the current CAs"));
+        Assert.Contains(ClusterTlsOptions.CaPathSetting, warning, StringComparison.Ordinal);
+        Assert.Contains("holds no PEM CA certificate", warning, StringComparison.Ordinal);
+
+        // Step 3: the old CA removed; its certificates are no longer trusted.
+        File.WriteAllText(files.CaPath, newCa);
+        time.Now += ReloadingCertificate.CheckInterval;
+        Assert.False(tls.IsTrustedPeer(oldPeer, presented: null));
+        Assert.True(tls.IsTrustedPeer(newPeer, presented: null));
     }
 
     [Fact]
