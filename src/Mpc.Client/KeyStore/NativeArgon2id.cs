@@ -4,7 +4,8 @@ namespace Mpc.Client.KeyStore;
 
 /// <summary>
 /// Argon2id through the reference implementation, libargon2 (the Password Hashing Competition's code, Debian's
-/// <c>libargon2-1</c>), when the system has it. It fills its lanes on threads of its own and uses SIMD: on this project's
+/// <c>libargon2-1</c>), when the system has it. It fills its lanes on threads of its own, in compiled C (Debian builds its
+/// portable code, 64-bit scalar arithmetic without SIMD: Debian bookworm's library holds no vector multiply): on this project's
 /// 2-core machines RFC 9106's second option (t=3, 64 MiB, p=4) takes about 0.08 s there against about 0.7 s in
 /// BouncyCastle's single-threaded managed code, and every sealed command pays one. The output is the same function's
 /// (tests compare the two); where the library does not load (another OS, the browser) BouncyCastle computes it.
