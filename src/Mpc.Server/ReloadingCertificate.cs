@@ -2,7 +2,6 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mpc.Server;
 
@@ -27,42 +26,17 @@ public sealed record CertificateFiles(string CertificateSetting, string Certific
 public sealed class ReloadingCertificate : IDisposable
 {
     /// <summary>How often, at most, the files are looked at: a renewal is served within this much of being written.</summary>
-    public static readonly TimeSpan CheckInterval = FileRecheck.Interval;
+    public static readonly TimeSpan CheckInterval = MountedFile<Loaded>.Interval;
 
-    private readonly CertificateFiles _files;
-    private readonly Action<X509Certificate2, List<string>> _check;
-    private readonly FileRecheck _recheck;
-    private ILogger _logger = NullLogger.Instance;
-    private volatile Loaded _current;
-    private byte[]? _refused;
+    private readonly MountedFile<Loaded> _file;
 
-    private ReloadingCertificate(CertificateFiles files, Action<X509Certificate2, List<string>> check, TimeProvider time, Loaded current)
-    {
-        _files = files;
-        _check = check;
-        _recheck = new FileRecheck(time);
-        _current = current;
-    }
+    private ReloadingCertificate(MountedFile<Loaded> file) => _file = file;
 
     /// <summary>The current certificate, with its private key; looks at the files first when a check is due.</summary>
-    public X509Certificate2 Certificate
-    {
-        get
-        {
-            RefreshIfDue();
-            return _current.Certificate;
-        }
-    }
+    public X509Certificate2 Certificate => _file.Current.Certificate;
 
     /// <summary>The current certificate with the intermediates its file holds, ready for a TLS handshake; looks at the files first when a check is due.</summary>
-    public SslStreamCertificateContext Context
-    {
-        get
-        {
-            RefreshIfDue();
-            return _current.Context;
-        }
-    }
+    public SslStreamCertificateContext Context => _file.Current.Context;
 
     /// <summary>
     /// Reads the files, or throws <see cref="ServerStartupException"/> with one line per problem. <paramref name="check"/>
@@ -81,9 +55,9 @@ public sealed class ReloadingCertificate : IDisposable
         ArgumentNullException.ThrowIfNull(check);
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(problems);
-        return TlsFiles.ReadFile(files.CertificateSetting, files.CertificatePath, problems) is { } file
-            && Read(files, file, check, problems) is { } loaded
-            ? new ReloadingCertificate(files, check, time, loaded)
+        return MountedFile<Loaded>.TryLoad(files.CertificateSetting, files.CertificatePath, "certificate",
+            (file, found) => Read(files, file, check, found), Describe, time, problems) is { } loaded
+            ? new ReloadingCertificate(loaded)
             : null;
     }
 
@@ -91,50 +65,16 @@ public sealed class ReloadingCertificate : IDisposable
     /// Where a failed renewal is reported. The certificate is loaded before the application's logging exists (so that a
     /// bad file stops start-up in one line), and no connection, hence no renewal, comes before the host sets this.
     /// </summary>
-    public void LogTo(ILogger logger)
-    {
-        ArgumentNullException.ThrowIfNull(logger);
-        _logger = logger;
-    }
+    public void LogTo(ILogger logger) => _file.LogTo(logger);
 
     /// <summary>
     /// Disposes the current certificate. Replaced ones are not disposed when replaced: a handshake that started with one
     /// may still be using it; the finalizer releases them (a renewal comes every few weeks).
     /// </summary>
-    public void Dispose() => _current.Certificate.Dispose();
+    public void Dispose() => _file.Loaded.Certificate.Dispose();
 
-    // One caller looks at the files; the handshakes that arrive meanwhile take the current certificate, not a wait.
-    private void RefreshIfDue() => _recheck.IfDue(Refresh);
-
-    private void Refresh()
-    {
-        var problems = new List<string>();
-        byte[]? file = TlsFiles.ReadFile(_files.CertificateSetting, _files.CertificatePath, problems);
-        if (file is not null && file.AsSpan().SequenceEqual(_current.CertificateFile))
-        {
-            _refused = null;
-            return;
-        }
-        if (file is not null && Read(_files, file, _check, problems) is { } renewed)
-        {
-            _current = renewed;
-            _refused = null;
-            _logger.LogInformation(
-                "Loaded the renewed certificate of {Setting} (serial {Serial}, valid until {NotAfter:yyyy-MM-dd HH:mm:ss}Z); new connections present it",
-                _files.CertificateSetting, renewed.Certificate.SerialNumber, renewed.Certificate.NotAfter.ToUniversalTime());
-            return;
-        }
-        // Once per state of the files: a half-written renewal is one line, not one every few seconds until it is complete.
-        byte[] refused = file ?? [];
-        if (_refused is null || !refused.AsSpan().SequenceEqual(_refused))
-        {
-            _refused = refused;
-            _logger.LogWarning(
-                "Kept the current certificate of {Setting} (serial {Serial}, valid until {NotAfter:yyyy-MM-dd HH:mm:ss}Z): the files changed but do not load ({Problems}); trying again every {Seconds} s",
-                _files.CertificateSetting, _current.Certificate.SerialNumber, _current.Certificate.NotAfter.ToUniversalTime(),
-                string.Join("; ", problems), CheckInterval.TotalSeconds);
-        }
-    }
+    private static string Describe(Loaded loaded) =>
+        $"serial {loaded.Certificate.SerialNumber}, valid until {loaded.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z";
 
     private static Loaded? Read(CertificateFiles files, byte[] file, Action<X509Certificate2, List<string>> check, List<string> problems)
     {
@@ -155,7 +95,7 @@ public sealed class ReloadingCertificate : IDisposable
         }
         // Built once per certificate, offline: a handshake then sends the chain of the file (cert-manager's tls.crt holds
         // the issuer after the leaf) without building it again or fetching anything.
-        return new Loaded(file, certificate, SslStreamCertificateContext.Create(certificate, intermediates, offline: true));
+        return new Loaded(certificate, SslStreamCertificateContext.Create(certificate, intermediates, offline: true));
     }
 
     /// <summary>The certificates of the file after the leaf, or null with a problem when one does not parse.</summary>
@@ -187,6 +127,6 @@ public sealed class ReloadingCertificate : IDisposable
         return intermediates;
     }
 
-    /// <summary>What one load produced: the certificate file's bytes (to notice a change), the certificate, its handshake context.</summary>
-    private sealed record Loaded(byte[] CertificateFile, X509Certificate2 Certificate, SslStreamCertificateContext Context);
+    /// <summary>What one load produced: the certificate and its handshake context.</summary>
+    private sealed record Loaded(X509Certificate2 Certificate, SslStreamCertificateContext Context);
 }
