@@ -91,6 +91,9 @@ public interface IMpcSignerClient : IDisposable
     /// <summary>A key's persisted audit log from an entry on, page by page as it is fetched (one page held at a time).</summary>
     IAsyncEnumerable<MpcAuditPage> ReadAuditLogAsync(string keyId, long fromSequence = 1, CancellationToken cancellationToken = default);
 
+    /// <summary>Verifies a key's audit log without keeping it: all of it, or what follows a head verified before.</summary>
+    Task<MpcAuditVerification> VerifyAuditLogAsync(string keyId, MpcAuditHead? since = null, CancellationToken cancellationToken = default);
+
     /// <summary>Loads or creates this device's proof parameters now, before anything is sent.</summary>
     Task<DeviceProfileSource> PrepareDeviceProfileAsync(CancellationToken cancellationToken = default);
 

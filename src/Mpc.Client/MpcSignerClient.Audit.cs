@@ -89,6 +89,28 @@ public sealed partial class MpcSignerClient
         }
     }
 
+    /// <summary>
+    /// Fetches and verifies a key's audit log page by page without keeping it (<see cref="MpcAuditChainVerifier"/>): the
+    /// whole chain, or with <paramref name="since"/> (the <see cref="MpcAuditVerification.Head"/> of an earlier
+    /// verification) only the entries after it, which must chain onto it. Remember the result's
+    /// <see cref="MpcAuditVerification.Head"/> for the next call. Fetching stops at the first entry that breaks the chain.
+    /// </summary>
+    public async Task<MpcAuditVerification> VerifyAuditLogAsync(string keyId, MpcAuditHead? since = null, CancellationToken cancellationToken = default)
+    {
+        MpcAuditChainVerifier verifier = since is null ? MpcAuditChainVerifier.FromStart(keyId) : MpcAuditChainVerifier.ContinuingFrom(keyId, since);
+        await foreach (MpcAuditPage page in ReadAuditLogAsync(keyId, verifier.FirstSequence, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (MpcAuditEntry entry in page.Entries)
+            {
+                if (!verifier.Add(entry))
+                {
+                    return verifier.Result();
+                }
+            }
+        }
+        return verifier.Result();
+    }
+
     private static MpcSignerException MalformedAudit(string keyId, string problem) =>
         new(MpcErrorReason.MalformedMessage, $"the server's audit log of key {keyId} {problem}");
 }

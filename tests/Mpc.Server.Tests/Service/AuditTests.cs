@@ -218,6 +218,21 @@ public sealed class AuditTests(ServerFixture server)
         Assert.False(skipped.IsValid);
         Assert.Contains("entry 3 is missing", skipped.Error, StringComparison.Ordinal);
 
+        // The SDK's one call: the whole chain, then only what follows its head.
+        MpcAuditVerification all = await client.VerifyAuditLogAsync(key.KeyId);
+        Assert.True(all.IsValid, all.Error);
+        Assert.Equal(6, all.Count);
+        MpcAuditVerification since = await client.VerifyAuditLogAsync(key.KeyId, head);
+        Assert.True(since.IsValid, since.Error);
+        Assert.Equal(all.HeadHash, since.HeadHash);
+        MpcAuditVerification nothingNew = await client.VerifyAuditLogAsync(key.KeyId, all.Head);
+        Assert.True(nothingNew.IsValid, nothingNew.Error);
+        Assert.Equal(6, nothingNew.Count);
+        // A remembered entry 3 the server's chain does not hold (the rewritten one above).
+        MpcAuditVerification notHeld = await client.VerifyAuditLogAsync(key.KeyId, head with { Hash = rewritten[2].Hash });
+        Assert.False(notHeld.IsValid);
+        Assert.Contains("entry 3 differs from the one seen before", notHeld.Error, StringComparison.Ordinal);
+
         Assert.Throws<ArgumentException>(() => MpcAuditChainVerifier.ContinuingFrom(key.KeyId, head with { Sequence = 0 }));
         Assert.Throws<ArgumentException>(() => MpcAuditChainVerifier.ContinuingFrom(key.KeyId, head with { Hash = new byte[31] }));
     }
