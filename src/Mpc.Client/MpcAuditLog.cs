@@ -151,6 +151,12 @@ public sealed class MpcAuditChainVerifier
         {
             return false;
         }
+        if (_last == long.MaxValue)
+        {
+            // No sequence follows the largest; whatever comes after it is not part of the chain.
+            _chainFailure = new(false, _last, _previous ?? [], null, $"an entry follows entry {long.MaxValue}, the last sequence a chain can have");
+            return false;
+        }
         long expected = _last == 0 ? FirstSequence : _last + 1;
         if (entry is null)
         {

@@ -55,6 +55,8 @@ public sealed partial class MpcSignerClient
             throw MalformedAudit(keyId, $"reports a negative head ({head})");
         }
         long next = fromSequence;
+        // Whether the head has been reached; kept apart from next so that a head of long.MaxValue does not overflow it.
+        bool atHead = head < fromSequence;
         for (MpcAuditPage page = first; ;)
         {
             if (page.Entries.Count > AuditPageSize)
@@ -64,7 +66,7 @@ public sealed partial class MpcSignerClient
             var taken = new List<MpcAuditEntry>(Math.Min(page.Entries.Count, AuditPageSize));
             foreach (MpcAuditEntry entry in page.Entries)
             {
-                if (next > head)
+                if (atHead)
                 {
                     break;
                 }
@@ -73,10 +75,11 @@ public sealed partial class MpcSignerClient
                     throw MalformedAudit(keyId, $"sent entry {entry.Sequence} where entry {next} belongs");
                 }
                 taken.Add(entry);
-                next++;
+                atHead = next == head;
+                next = atHead ? next : next + 1;
             }
             yield return first with { Entries = taken };
-            if (next > head)
+            if (atHead)
             {
                 yield break;
             }

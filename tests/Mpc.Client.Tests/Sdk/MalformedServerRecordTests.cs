@@ -123,6 +123,12 @@ public sealed class MalformedServerRecordTests(ServerFixture server)
         Assert.Empty(only.Entries);
         Assert.Equal(50, only.HeadSequence);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => ToListAsync(behind.ReadAuditLogAsync(keyId, fromSequence: 0)));
+
+        // A head at the last sequence there can be is read to without overflowing past it.
+        var last = new LyingAuditPages(from => LyingAuditPages.Entries(from, 1), headSequence: long.MaxValue);
+        using MpcSignerClient atEnd = Lying("audit-read-pages", last);
+        MpcAuditPage final = Assert.Single(await ToListAsync(atEnd.ReadAuditLogAsync(keyId, fromSequence: long.MaxValue)));
+        Assert.Equal(long.MaxValue, Assert.Single(final.Entries).Sequence);
     }
 
     private static async Task<List<MpcAuditPage>> ToListAsync(IAsyncEnumerable<MpcAuditPage> pages)

@@ -237,6 +237,24 @@ public sealed class AuditTests(ServerFixture server)
         Assert.Throws<ArgumentException>(() => MpcAuditChainVerifier.ContinuingFrom(key.KeyId, head with { Hash = new byte[31] }));
     }
 
+    [Fact]
+    public void Nothing_follows_the_last_sequence_a_chain_can_have()
+    {
+        const string keyId = "key-at-the-end";
+        byte[] previous = RandomNumberGenerator.GetBytes(32);
+        byte[] hash = AuditChain.Hash(keyId, long.MaxValue, 1, "sign", "primary", [], "ok", "", previous);
+        var last = new MpcAuditEntry(long.MaxValue, DateTimeOffset.FromUnixTimeMilliseconds(1), "sign", "primary", [], "ok", "", previous, hash);
+        MpcAuditChainVerifier verifier = MpcAuditChainVerifier.ContinuingFrom(keyId, new MpcAuditHead(long.MaxValue, hash));
+
+        Assert.True(verifier.Add(last));
+        Assert.True(verifier.Result().IsValid);
+        Assert.False(verifier.Add(last));
+        MpcAuditVerification after = verifier.Result();
+        Assert.False(after.IsValid);
+        Assert.Equal(long.MaxValue, after.Count);
+        Assert.Contains("the last sequence a chain can have", after.Error, StringComparison.Ordinal);
+    }
+
     private static MpcAuditVerification Continue(string keyId, MpcAuditHead head, IEnumerable<MpcAuditEntry> entries)
     {
         MpcAuditChainVerifier verifier = MpcAuditChainVerifier.ContinuingFrom(keyId, head);
