@@ -46,7 +46,17 @@ public sealed record MpcAuditPage(string KeyId, IReadOnlyList<MpcAuditEntry> Ent
 /// </summary>
 /// <param name="Sequence">The remembered entry's sequence; 0 when only the hash is known.</param>
 /// <param name="Hash">The remembered entry's hash.</param>
-public sealed record MpcAuditHead(long Sequence, byte[] Hash);
+public sealed record MpcAuditHead(long Sequence, byte[] Hash)
+{
+    /// <summary>Same sequence and the same hash bytes (a record would compare the arrays by reference).</summary>
+    public bool Equals(MpcAuditHead? other) =>
+        other is not null && Sequence == other.Sequence && (Hash ?? []).AsSpan().SequenceEqual(other.Hash ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(Sequence, Hash is { Length: >= 4 } ? BitConverter.ToInt32(Hash, 0) : 0);
+
+    /// <summary>SEQ:HEX, the form <c>mpc audit --since</c> and <c>--expect-head</c> take.</summary>
+    public override string ToString() => $"{Sequence}:{Convert.ToHexStringLower(Hash ?? [])}";
+}
 
 /// <summary>The outcome of <see cref="MpcAuditLog.Verify"/> or of an <see cref="MpcAuditChainVerifier"/>.</summary>
 /// <param name="IsValid">True when every check held.</param>

@@ -192,7 +192,9 @@ public sealed class AuditTests(ServerFixture server)
         Assert.Equal(6, continued.Count);
         Assert.Equal(log.HeadHash, continued.HeadHash);
         MpcAuditHead whole = MpcAuditLog.Verify(key.KeyId, log.Entries).Head;
-        Assert.Equal((whole.Sequence, Convert.ToHexStringLower(whole.Hash)), (continued.Head.Sequence, Convert.ToHexStringLower(continued.Head.Hash)));
+        Assert.Equal(whole, continued.Head);
+        Assert.Equal($"6:{Convert.ToHexStringLower(log.HeadHash)}", continued.Head.ToString());
+        Assert.NotEqual(whole, whole with { Hash = new byte[32] });
 
         // Entries 1 and 2 rewritten and everything re-hashed: entry 3 is no longer the one remembered.
         List<MpcAuditEntry> rewritten = Rehash(key.KeyId, [.. log.Entries.Select((e, i) => i == 1 ? e with { Digest = new byte[32] } : e)]);
