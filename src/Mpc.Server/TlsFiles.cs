@@ -10,9 +10,6 @@ namespace Mpc.Server;
 /// </summary>
 internal static class TlsFiles
 {
-    public static X509Certificate2? ReadCertificate(string setting, string path, List<string> problems) =>
-        ReadText(setting, path, problems) is { } pem ? ParseCertificate(setting, path, pem, problems) : null;
-
     /// <summary>The first certificate of <paramref name="pem"/> (the text of <paramref name="path"/>), or null with a problem.</summary>
     public static X509Certificate2? ParseCertificate(string setting, string path, string pem, List<string> problems)
     {
@@ -24,14 +21,6 @@ internal static class TlsFiles
         {
             problems.Add($"setting {setting}='{path}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
             return null;
-        }
-    }
-
-    public static void ReadAuthorities(string setting, string path, X509Certificate2Collection authorities, List<string> problems)
-    {
-        if (ReadText(setting, path, problems) is { } pem)
-        {
-            ParseAuthorities(setting, path, pem, authorities, problems);
         }
     }
 
@@ -176,9 +165,6 @@ internal static class TlsFiles
         key.ImportFromPem(pem);
         return certificate.CopyWithPrivateKey(key);
     }
-
-    private static string? ReadText(string setting, string path, List<string> problems) =>
-        ReadFile(setting, path, problems) is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null;
 
     public static byte[]? ReadFile(string setting, string path, List<string> problems)
     {
