@@ -18,7 +18,7 @@ internal enum CliExit
 {
     Ok = 0,
 
-    /// <summary>Any other failure: the server's answer failed a check here, an unexpected error. (Any status the server sends, Internal included, is <see cref="Refused"/>.)</summary>
+    /// <summary>Any other failure: the server's answer failed a check here, a time-stamping authority refused or answered wrongly, an unexpected error. (Any status the server sends, Internal included, is <see cref="Refused"/>.)</summary>
     Failed = 1,
 
     /// <summary>The command line is wrong: unknown or missing option, malformed value, options that exclude each other, no server given.</summary>
@@ -30,7 +30,7 @@ internal enum CliExit
     /// <summary>The server answered with a status: a refusal (token, permission, unknown key, frozen key, rate limit...) or its own failure (Internal).</summary>
     Refused = 4,
 
-    /// <summary>No answer from the server: nothing listening, unknown host, TLS handshake failed, timed out.</summary>
+    /// <summary>No answer from the server (or from the time-stamping authority of `mpc sign --tsa`): nothing listening, unknown host, TLS handshake failed, timed out.</summary>
     Unreachable = 5,
 
     /// <summary>A local file, passphrase, password, key file or token is missing or unusable.</summary>
@@ -116,6 +116,9 @@ internal static class CliErrors
         MpcSignerException { Reason: MpcErrorReason.UnrecognisedFormat } =>
             (CliExit.LocalInput, $"{e.Message}: give --in a PKCS#12 (.p12/.pfx) or a PEM private key (PKCS#8 or SEC1)"),
         MpcSignerException { Reason: MpcErrorReason.UnsupportedCurve } => (CliExit.Usage, e.Message),
+        // A time-stamping authority is another server: no answer is Unreachable, a refusal or a wrong answer Failed.
+        MpcSignerException { Reason: MpcErrorReason.TimestampUnavailable } => (CliExit.Unreachable, e.Message),
+        MpcSignerException { Reason: MpcErrorReason.TimestampRefused } => (CliExit.Failed, e.Message),
         MpcSignerException local when IsLocalInput(local.Reason) => (CliExit.LocalInput, Hint(local)),
         MpcSignerException => (CliExit.Failed, e.Message), // a protocol check of the server's answer failed
         MpcProtocolException { Code: MpcErrorCode.UnsupportedCurve } => (CliExit.Usage, e.Message),

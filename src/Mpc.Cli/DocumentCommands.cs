@@ -9,7 +9,7 @@ using Mpc.Protocol.Keys;
 
 namespace Mpc.Cli;
 
-/// <summary>`mpc cert`, and the CMS (CAdES-BES) forms of `mpc sign` and `mpc verify`.</summary>
+/// <summary>`mpc cert`, and the CMS (CAdES-BES, or -B-T with a time-stamp) forms of `mpc sign` and `mpc verify`.</summary>
 internal static class DocumentCommands
 {
     public static Command Cert()
@@ -49,8 +49,12 @@ internal static class DocumentCommands
         return command;
     }
 
-    /// <summary>`mpc sign --format cms`: a detached DER CMS, with the key record's chain or the one in <paramref name="certificateFile"/>.</summary>
-    public static async Task SignCms(MpcSignerClient client, MpcKey key, byte[] document, string? certificateFile, string outPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// `mpc sign --format cms`: a detached DER CMS, with the key record's chain or the one in <paramref name="certificateFile"/>,
+    /// time-stamped by <paramref name="timestampAuthority"/> when given. Nothing is written unless every step succeeded.
+    /// </summary>
+    public static async Task SignCms(
+        MpcSignerClient client, MpcKey key, byte[] document, string? certificateFile, Uri? timestampAuthority, string outPath, CancellationToken cancellationToken)
     {
         X509Certificate2[] chain;
         if (certificateFile is not null)
@@ -67,8 +71,16 @@ internal static class DocumentCommands
         try
         {
             byte[] cms = await client.SignCmsAsync(key, document, chain, cancellationToken);
+            string profile = "CAdES-BES, detached";
+            if (timestampAuthority is not null)
+            {
+                using var authority = new TimestampAuthority(timestampAuthority);
+                cms = await CadesSignature.AddTimestampAsync(document, cms, authority, cancellationToken);
+                CadesTimestamp stamp = CadesSignature.Verify(document, cms).Timestamp!;
+                profile = $"CAdES-B-T, detached, time-stamped {stamp.Time.UtcDateTime:u} by {stamp.Authority.Subject}";
+            }
             await OutputFile.WriteAsync(outPath, cms, cancellationToken);
-            Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId} as {chain[0].Subject}; CMS (CAdES-BES, detached) written to {outPath}.");
+            Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId} as {chain[0].Subject}; CMS ({profile}) written to {outPath}.");
         }
         finally
         {
@@ -83,7 +95,7 @@ internal static class DocumentCommands
     /// `mpc verify --format cms`. Who signed is established only against --ca; --untrusted checks that the
     /// document is intact and says plainly that the signer is unverified.
     /// </summary>
-    public static async Task<int> VerifyCms(string documentFile, string signatureFile, string? caFile, bool untrusted, CancellationToken cancellationToken)
+    public static async Task<int> VerifyCms(string documentFile, string signatureFile, string? caFile, bool untrusted, string? tsaCaFile, CancellationToken cancellationToken)
     {
         if (caFile is null && !untrusted)
         {
@@ -96,18 +108,32 @@ internal static class DocumentCommands
         byte[] document = await File.ReadAllBytesAsync(documentFile, cancellationToken);
         byte[] signature = await File.ReadAllBytesAsync(signatureFile, cancellationToken);
         X509Certificate2Collection? anchors = caFile is null ? null : ReadCertificates(caFile, "--ca");
+        X509Certificate2Collection? timestampAnchors = tsaCaFile is null ? null : ReadCertificates(tsaCaFile, "--tsa-ca");
         CadesVerification result;
         try
         {
-            result = CadesSignature.Verify(document, signature, anchors);
+            result = CadesSignature.Verify(document, signature, anchors, timestampAnchors: timestampAnchors);
         }
         catch (MpcSignerException e)
         {
-            string message = e.Message.Replace("the given trust anchors", caFile, StringComparison.Ordinal);
+            string message = e.Message;
+            if (tsaCaFile is not null)
+            {
+                message = message.Replace("the given time-stamp trust anchors", tsaCaFile, StringComparison.Ordinal)
+                    .Replace("time-stamp trust anchors were given", $"--tsa-ca {tsaCaFile} was given", StringComparison.Ordinal);
+            }
+            if (caFile is not null)
+            {
+                message = message.Replace("the given trust anchors", caFile, StringComparison.Ordinal);
+            }
             Console.WriteLine($"Verification failure: {message}");
             return (int)CliExit.VerificationFailed;
         }
-        string time = result.SigningTime is { } at ? $"; signing time {at.UtcDateTime:u} (as claimed by the signer)" : "";
+        string time = (result.Timestamp is { } stamp
+                ? $"; time-stamped {stamp.Time.UtcDateTime:u} by {stamp.Authority.Subject}"
+                    + (stamp.ChainValidated ? $", trusted through {tsaCaFile}" : " (its authority NOT checked against any trust anchor: pass --tsa-ca)")
+                : "")
+            + (result.SigningTime is { } at ? $"; signing time {at.UtcDateTime:u} (as claimed by the signer)" : "");
         if (result.ChainValidated)
         {
             Console.WriteLine($"Verified OK: signed by {result.SignerCertificate.Subject}, trusted through {caFile}{time}");
@@ -118,6 +144,12 @@ internal static class DocumentCommands
         }
         return 0;
     }
+
+    /// <summary>The --tsa value as an absolute http(s) URL, or a usage error.</summary>
+    public static Uri TimestampAuthorityUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out Uri? url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? url
+            : throw CliException.Usage($"--tsa \"{value}\" is not an http:// or https:// URL of a time-stamping authority");
 
     private static X500DistinguishedName ParseSubject(string subject)
     {

@@ -144,9 +144,13 @@ internal static class KeyCommands
         };
         Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES) with the key's certificate");
         var cert = new Option<string?>("--cert") { Description = "With --format cms: signer certificate (PEM or DER; a PEM chain leaf first) instead of the key record's" };
+        var tsa = new Option<string?>("--tsa")
+        {
+            Description = "With --format cms: an RFC 3161 time-stamping authority's http(s) URL; the CMS gets its signature time-stamp (CAdES-B-T)",
+        };
         var command = new Command("sign", "Sign a document (SHA-256; SHA-384 for P-384) with the server; writes a DER ECDSA signature, r||s, or a CMS.")
         {
-            server, token, keyFile, input, output, passphraseEnv, unprotected, highSAllowed, format, cert,
+            server, token, keyFile, input, output, passphraseEnv, unprotected, highSAllowed, format, cert, tsa,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
@@ -154,6 +158,11 @@ internal static class KeyCommands
             if (parse.GetValue(cert) is not null && formatValue != "cms")
             {
                 throw CliException.Usage("--cert applies only to --format cms");
+            }
+            Uri? timestampAuthority = parse.GetValue(tsa) is { } tsaValue ? DocumentCommands.TimestampAuthorityUrl(tsaValue) : null;
+            if (timestampAuthority is not null && formatValue != "cms")
+            {
+                throw CliException.Usage("--tsa applies only to --format cms");
             }
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             // The key file decrypts on its own thread while the connection is made and the server's first commitment
@@ -176,7 +185,7 @@ internal static class KeyCommands
             using MpcKey _ = key;
             if (formatValue == "cms")
             {
-                await DocumentCommands.SignCms(client, key, document, parse.GetValue(cert), parse.GetValue(output)!, cancellationToken);
+                await DocumentCommands.SignCms(client, key, document, parse.GetValue(cert), timestampAuthority, parse.GetValue(output)!, cancellationToken);
                 return 0;
             }
             MpcSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = !parse.GetValue(highSAllowed) }, cancellationToken);
@@ -196,21 +205,25 @@ internal static class KeyCommands
         Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES)");
         var ca = new Option<string?>("--ca") { Description = "With --format cms: trusted certificate(s), PEM or DER; the signer's certificate must chain to one" };
         var untrusted = new Option<bool>("--untrusted") { Description = "With --format cms: check only that the document is intact, not who signed" };
+        var tsaCa = new Option<string?>("--tsa-ca")
+        {
+            Description = "With --format cms: trusted time-stamping authority certificate(s), PEM or DER; the CMS must carry a signature time-stamp that chains to one",
+        };
         var command = new Command("verify", "Verify a signature over a document (SHA-256; SHA-384 for P-384): DER or r||s ECDSA, or a CMS.")
         {
-            publicKey, input, signatureFile, format, ca, untrusted,
+            publicKey, input, signatureFile, format, ca, untrusted, tsaCa,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
             if (parse.GetValue(format) == "cms")
             {
                 return parse.GetValue(publicKey) is null
-                    ? await DocumentCommands.VerifyCms(parse.GetValue(input)!, parse.GetValue(signatureFile)!, parse.GetValue(ca), parse.GetValue(untrusted), cancellationToken)
+                    ? await DocumentCommands.VerifyCms(parse.GetValue(input)!, parse.GetValue(signatureFile)!, parse.GetValue(ca), parse.GetValue(untrusted), parse.GetValue(tsaCa), cancellationToken)
                     : throw CliException.Usage("--pub does not apply to --format cms: the certificate is in the signature; pass --ca");
             }
-            if (parse.GetValue(ca) is not null || parse.GetValue(untrusted))
+            if (parse.GetValue(ca) is not null || parse.GetValue(untrusted) || parse.GetValue(tsaCa) is not null)
             {
-                throw CliException.Usage("--ca and --untrusted apply only to --format cms");
+                throw CliException.Usage("--ca, --untrusted and --tsa-ca apply only to --format cms");
             }
             string publicKeyFile = parse.GetValue(publicKey) ?? throw CliException.Usage("--pub is required for --format der and raw");
             (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint q) = ReadPublicKey(await File.ReadAllTextAsync(publicKeyFile, cancellationToken));

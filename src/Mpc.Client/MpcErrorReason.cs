@@ -207,4 +207,10 @@ public enum MpcErrorReason
 
     /// <summary>A document signature (CMS/CAdES) could not be made or does not verify.</summary>
     DocumentSignature = 160,
+
+    /// <summary>The time-stamping authority did not answer: unreachable, timed out, or an HTTP error status (<see cref="Documents.TimestampAuthority"/>).</summary>
+    TimestampUnavailable = 161,
+
+    /// <summary>The time-stamping authority refused the request, or answered with a token that does not match it or does not verify.</summary>
+    TimestampRefused = 162,
 }

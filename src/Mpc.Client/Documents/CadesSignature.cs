@@ -16,6 +16,11 @@ public static class CadesSignature
     internal const string Sha384Oid = "2.16.840.1.101.3.4.2.2";
     internal const string Sha512Oid = "2.16.840.1.101.3.4.2.3";
 
+    /// <summary>id-aa-signatureTimeStampToken (RFC 3161 appendix A; CAdES-B-T): an unsigned attribute holding a time-stamp token over the signature value.</summary>
+    internal const string SignatureTimestampOid = "1.2.840.113549.1.9.16.2.14";
+
+    private const string TimeStampingUsageOid = "1.3.6.1.5.5.7.3.8";
+
     /// <summary>
     /// Signs <paramref name="document"/> and returns the DER CMS (a ".p7s"). <paramref name="chain"/> is the signer's
     /// certificate first, then its issuers (the trust anchor may be left out). With <see cref="MpcECDsa"/> this blocks
@@ -43,29 +48,58 @@ public static class CadesSignature
     }
 
     /// <summary>
+    /// Adds a signature time-stamp from <paramref name="authority"/> to a detached CAdES signature over
+    /// <paramref name="document"/> (CAdES-BES becomes CAdES-B-T) and returns the new CMS. The time-stamp is an unsigned
+    /// attribute over the signature value: the signed part is not touched, and anyone holding the signature can add it
+    /// later, such as a web application's back end for a signature its user's browser made. Only a signature that
+    /// verifies (<see cref="Verify"/>, without trust anchors) is time-stamped, and the result is verified again,
+    /// time-stamp included, before it is returned.
+    /// </summary>
+    /// <exception cref="MpcSignerException">
+    /// <see cref="MpcErrorReason.DocumentSignature"/>: the signature does not verify;
+    /// <see cref="MpcErrorReason.TimestampUnavailable"/> or <see cref="MpcErrorReason.TimestampRefused"/>: see
+    /// <see cref="TimestampAuthority"/>.
+    /// </exception>
+    public static async Task<byte[]> AddTimestampAsync(
+        ReadOnlyMemory<byte> document, ReadOnlyMemory<byte> signature, TimestampAuthority authority, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        // A token over a broken signature would lend it a date.
+        Verify(document.Span, signature.Span);
+        SignedCms cms = Decode(document.Span, signature.Span);
+        SignerInfo signer = cms.SignerInfos[0];
+        byte[] token = await authority.TimestampAsync(signer, DigestByOid(signer.DigestAlgorithm.Value), cancellationToken).ConfigureAwait(false);
+        signer.AddUnsignedAttribute(new AsnEncodedData(SignatureTimestampOid, token));
+        byte[] stamped = cms.Encode();
+        // The re-encoding must have kept the signed part (and the token) intact.
+        CadesVerification check = Verify(document.Span, stamped);
+        return check.Timestamp is not null
+            ? stamped
+            : throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The time-stamp was not kept in the re-encoded signature.");
+    }
+
+    /// <summary>
     /// Verifies a detached CAdES-BES signature over <paramref name="document"/>: the message digest, the signature
     /// value under the signer's certificate, and that signing-certificate-v2 names that certificate. With
     /// <paramref name="trustAnchors"/> the signer's certificate must also chain to one of them at
     /// <paramref name="verificationTime"/> (default now; revocation is not checked). Without them nothing about
     /// who the signer is has been established: <see cref="CadesVerification.ChainValidated"/> is false.
+    /// <para>
+    /// Every signature time-stamp the signature carries (CAdES-B-T, <see cref="AddTimestampAsync"/>) must be a token over
+    /// this signature value, signed by a certificate for time-stamping only; <see cref="CadesVerification.Timestamp"/>
+    /// is the earliest. With <paramref name="timestampAnchors"/> a time-stamp is required and its authority's
+    /// certificate must chain to one of them at the time-stamp's time; the signer's chain is then checked at that time
+    /// (unless <paramref name="verificationTime"/> is given), since the time-stamp proves the signature existed then.
+    /// </para>
     /// Throws <see cref="MpcSignerException"/> on any failure.
     /// </summary>
-    public static CadesVerification Verify(ReadOnlySpan<byte> document, ReadOnlySpan<byte> signature, X509Certificate2Collection? trustAnchors = null, DateTimeOffset? verificationTime = null)
+    public static CadesVerification Verify(
+        ReadOnlySpan<byte> document, ReadOnlySpan<byte> signature, X509Certificate2Collection? trustAnchors = null,
+        DateTimeOffset? verificationTime = null, X509Certificate2Collection? timestampAnchors = null)
     {
-        var cms = new SignedCms(new ContentInfo(document.ToArray()), detached: true);
-        try
-        {
-            cms.Decode(signature);
-        }
-        catch (CryptographicException)
-        {
-            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature is not a DER CMS SignedData.");
-        }
-        if (cms.SignerInfos.Count != 1)
-        {
-            throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signature has {cms.SignerInfos.Count} signers; exactly one is supported.");
-        }
+        SignedCms cms = Decode(document, signature);
         SignerInfo signerInfo = cms.SignerInfos[0];
+
         X509Certificate2 certificate = signerInfo.Certificate
             ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature does not include its signer's certificate.");
 
@@ -113,12 +147,86 @@ public static class CadesSignature
             ? new Pkcs9SigningTime(time.RawData).SigningTime
             : null;
 
+        CadesTimestamp? timestamp = VerifyTimestamps(signerInfo, cms.Certificates, timestampAnchors);
         IReadOnlyList<X509Certificate2> validatedChain = [];
         if (trustAnchors is { Count: > 0 })
         {
-            validatedChain = BuildChain(certificate, cms.Certificates, trustAnchors, verificationTime ?? DateTimeOffset.UtcNow);
+            DateTimeOffset at = verificationTime ?? (timestamp is { ChainValidated: true } ? timestamp.Time : DateTimeOffset.UtcNow);
+            validatedChain = BuildChain(certificate, cms.Certificates, trustAnchors, at, usage: null)
+                ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                    $"The signature's certificate ({certificate.Subject}) is not trusted by the given trust anchors{ChainFailure(certificate, cms.Certificates, trustAnchors, at, null)}.");
         }
-        return new CadesVerification(certificate, [.. cms.Certificates], signingTime, digestAlgorithm, trustAnchors is { Count: > 0 }, validatedChain);
+        return new CadesVerification(certificate, [.. cms.Certificates], signingTime, digestAlgorithm, trustAnchors is { Count: > 0 }, validatedChain, timestamp);
+    }
+
+    /// <summary>The detached CMS over <paramref name="document"/>, with exactly one signer.</summary>
+    private static SignedCms Decode(ReadOnlySpan<byte> document, ReadOnlySpan<byte> signature)
+    {
+        var cms = new SignedCms(new ContentInfo(document.ToArray()), detached: true);
+        try
+        {
+            cms.Decode(signature);
+        }
+        catch (CryptographicException)
+        {
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature is not a DER CMS SignedData.");
+        }
+        return cms.SignerInfos.Count == 1
+            ? cms
+            : throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signature has {cms.SignerInfos.Count} signers; exactly one is supported.");
+    }
+
+    /// <summary>
+    /// Checks every signature time-stamp of <paramref name="signer"/> and returns the earliest, or null when there is
+    /// none (refused when <paramref name="anchors"/> are given).
+    /// </summary>
+    private static CadesTimestamp? VerifyTimestamps(SignerInfo signer, X509Certificate2Collection included, X509Certificate2Collection? anchors)
+    {
+        CadesTimestamp? earliest = null;
+        foreach (CryptographicAttributeObject attribute in signer.UnsignedAttributes)
+        {
+            if (attribute.Oid.Value != SignatureTimestampOid)
+            {
+                continue;
+            }
+            foreach (AsnEncodedData value in attribute.Values)
+            {
+                CadesTimestamp stamp = VerifyTimestamp(signer, value.RawData, included, anchors);
+                if (earliest is null || stamp.Time < earliest.Time)
+                {
+                    earliest = stamp;
+                }
+            }
+        }
+        return earliest is not null || anchors is not { Count: > 0 }
+            ? earliest
+            : throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature has no time-stamp, and time-stamp trust anchors were given.");
+    }
+
+    private static CadesTimestamp VerifyTimestamp(SignerInfo signer, byte[] encoded, X509Certificate2Collection included, X509Certificate2Collection? anchors)
+    {
+        if (!Rfc3161TimestampToken.TryDecode(encoded, out Rfc3161TimestampToken? token, out int consumed) || consumed != encoded.Length)
+        {
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature's time-stamp is not an RFC 3161 time-stamp token.");
+        }
+        // Over this signature value (the message imprint), signed by the certificate the token names, which must carry
+        // the time-stamping usage alone, as a critical extension (RFC 3161 §2.3).
+        if (!token.VerifySignatureForSignerInfo(signer, out X509Certificate2? authority, included) || authority is null)
+        {
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                "The signature's time-stamp does not verify: it is not over this signature, its own signature is not valid, or its certificate is not for time-stamping.");
+        }
+        DateTimeOffset time = token.TokenInfo.Timestamp;
+        TimeSpan? accuracy = token.TokenInfo.AccuracyInMicroseconds is long microseconds ? TimeSpan.FromMicroseconds(microseconds) : null;
+        if (anchors is not { Count: > 0 })
+        {
+            return new CadesTimestamp(time, accuracy, authority, ChainValidated: false, []);
+        }
+        X509Certificate2Collection candidates = [.. included, .. token.AsSignedCms().Certificates];
+        IReadOnlyList<X509Certificate2> chain = BuildChain(authority, candidates, anchors, time, TimeStampingUsageOid)
+            ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                $"The time-stamp's authority ({authority.Subject}) is not trusted by the given time-stamp trust anchors{ChainFailure(authority, candidates, anchors, time, TimeStampingUsageOid)}.");
+        return new CadesTimestamp(time, accuracy, authority, ChainValidated: true, chain);
     }
 
     /// <summary>SHA-384 for P-384 (and SHA-512 above), SHA-256 otherwise: the digest the curve's security level calls for.</summary>
@@ -169,35 +277,67 @@ public static class CadesSignature
         return null;
     }
 
-    private static X509Certificate2[] BuildChain(X509Certificate2 certificate, X509Certificate2Collection included, X509Certificate2Collection trustAnchors, DateTimeOffset at)
+    /// <summary>The chain from <paramref name="certificate"/> to one of <paramref name="trustAnchors"/> at <paramref name="at"/>, or null.</summary>
+    private static X509Certificate2[]? BuildChain(
+        X509Certificate2 certificate, X509Certificate2Collection included, X509Certificate2Collection trustAnchors, DateTimeOffset at, string? usage)
     {
-        using var chain = new X509Chain();
+        using X509Chain chain = NewChain(included, trustAnchors, at, usage);
+        return chain.Build(certificate) ? [.. chain.ChainElements.Select(e => e.Certificate)] : null;
+    }
+
+    /// <summary>Why <see cref="BuildChain"/> found no chain, as ": reason; reason", or nothing when the platform gives no reason.</summary>
+    private static string ChainFailure(
+        X509Certificate2 certificate, X509Certificate2Collection included, X509Certificate2Collection trustAnchors, DateTimeOffset at, string? usage)
+    {
+        using X509Chain chain = NewChain(included, trustAnchors, at, usage);
+        chain.Build(certificate);
+        string reasons = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
+        return reasons.Length > 0 ? ": " + reasons : "";
+    }
+
+    private static X509Chain NewChain(X509Certificate2Collection included, X509Certificate2Collection trustAnchors, DateTimeOffset at, string? usage)
+    {
+        var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(trustAnchors);
         chain.ChainPolicy.ExtraStore.AddRange(included);
-        // CAdES-BES carries no revocation data, and this verifier fetches none: said in docs/service.md.
+        // CAdES-BES and -B-T carry no revocation data, and this verifier fetches none: said in docs/service.md.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = at.UtcDateTime;
         chain.ChainPolicy.VerificationTimeIgnored = false;
         chain.ChainPolicy.DisableCertificateDownloads = true;
-        if (!chain.Build(certificate))
+        if (usage is not null)
         {
-            string reasons = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
-            throw new MpcSignerException(MpcErrorReason.DocumentSignature, 
-                $"The signature's certificate ({certificate.Subject}) is not trusted by the given trust anchors{(reasons.Length > 0 ? ": " + reasons : "")}.");
+            chain.ChainPolicy.ApplicationPolicy.Add(new Oid(usage));
         }
-        return [.. chain.ChainElements.Select(e => e.Certificate)];
+        return chain;
     }
 }
 
 /// <summary>
-/// A verified CAdES-BES signature. <see cref="ChainValidated"/> says whether the signer's certificate was checked
-/// against trust anchors; when false, <see cref="SignerCertificate"/> is only what the signature claims.
+/// A verified CAdES-BES (or -B-T) signature. <see cref="ChainValidated"/> says whether the signer's certificate was
+/// checked against trust anchors; when false, <see cref="SignerCertificate"/> is only what the signature claims.
+/// <see cref="SigningTime"/> is the signer's own claim; <see cref="Timestamp"/>, when present, is a time-stamping
+/// authority's.
 /// </summary>
 public sealed record CadesVerification(
     X509Certificate2 SignerCertificate,
     IReadOnlyList<X509Certificate2> IncludedCertificates,
     DateTimeOffset? SigningTime,
     HashAlgorithmName DigestAlgorithm,
+    bool ChainValidated,
+    IReadOnlyList<X509Certificate2> ValidatedChain,
+    CadesTimestamp? Timestamp = null);
+
+/// <summary>
+/// A verified signature time-stamp: an RFC 3161 token over the signature value, signed by <see cref="Authority"/> (a
+/// certificate for time-stamping only) at <see cref="Time"/>, give or take <see cref="Accuracy"/> when the token states
+/// it. <see cref="ChainValidated"/> says whether the authority was checked against time-stamp trust anchors; when false,
+/// the time is only what an unchecked authority claims.
+/// </summary>
+public sealed record CadesTimestamp(
+    DateTimeOffset Time,
+    TimeSpan? Accuracy,
+    X509Certificate2 Authority,
     bool ChainValidated,
     IReadOnlyList<X509Certificate2> ValidatedChain);

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using Mpc.Client;
 using Mpc.Client.KeyStore;
 using Mpc.Crypto.Curves;
+using Mpc.Testing.Server;
 
 namespace Mpc.Cli.Tests.Documents;
 
@@ -91,6 +93,70 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.Equal(0, Cli(["sign", .. connection, "--format", "raw", "--in", document, "--out", raw]).ExitCode);
         Assert.Equal(64, new FileInfo(raw).Length);
         Assert.Equal((0, "Verified OK"), ResultOf(Cli("verify", "--format", "raw", "--pub", publicKey, "--in", document, "--sig", raw)));
+    }
+
+    [Fact]
+    public async Task Sign_with_a_time_stamping_authority_and_verify_against_its_ca_through_the_cli()
+    {
+        const string user = "cms-cli-tsa";
+        string keyFile = _root.File("tsa.key");
+        string certificateFile = _root.File("signer.pem");
+        using (MpcSignerClient client = server.Client(user))
+        using (MpcKey key = await client.CreateKeyAsync(CurveKind.P256))
+        {
+            ClientKeyFile.Save(keyFile, key.Share, user, KeyFileProtection.Unprotected());
+            using X509Certificate2 certificate = await client.CreateSelfSignedCertificateAsync(
+                key, new X500DistinguishedName("CN=Ivan"), DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+        }
+        await using TestTimestampAuthority tsa = await TestTimestampAuthority.StartAsync();
+        string tsaCaFile = _root.File("tsa-ca.pem");
+        File.WriteAllText(tsaCaFile, tsa.Ca.ExportCertificatePem());
+        string tokenFile = _root.File("token");
+        File.WriteAllText(tokenFile, server.Token(user));
+        string document = _root.File("filing.txt");
+        File.WriteAllText(document, "Annual filing, 2026.\n");
+        string signature = _root.File("filing.p7s"), plain = _root.File("filing-bes.p7s");
+        string[] sign = ["sign", "--server", server.Address.ToString(), "--token-file", tokenFile, "--key", keyFile, "--unprotected", "--format", "cms", "--in", document];
+
+        ProcessResult signed = Cli([.. sign, "--tsa", tsa.Url.ToString(), "--out", signature]);
+        Assert.True(signed.ExitCode == 0, signed.Stderr);
+        Assert.Matches(@"CMS \(CAdES-B-T, detached, time-stamped \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ by CN=Test TSA\) written to ", signed.Stderr);
+        Assert.Equal(1, tsa.Requests);
+
+        ProcessResult verified = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile, "--tsa-ca", tsaCaFile);
+        Assert.True(verified.ExitCode == 0, verified.Stdout + verified.Stderr);
+        Assert.Matches($@"^Verified OK: signed by CN=Ivan, trusted through {Regex.Escape(certificateFile)}; time-stamped [-0-9]+ [:0-9]+Z by CN=Test TSA, trusted through {Regex.Escape(tsaCaFile)}; signing time ", verified.Stdout);
+        ProcessResult unanchored = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted");
+        Assert.Equal(0, unanchored.ExitCode);
+        Assert.Contains("by CN=Test TSA (its authority NOT checked against any trust anchor: pass --tsa-ca)", unanchored.Stdout, StringComparison.Ordinal);
+
+        // --tsa-ca asks for a time-stamp from that authority: none, or one from another, does not verify.
+        Assert.Equal(0, Cli([.. sign, "--out", plain]).ExitCode);
+        ProcessResult none = Cli("verify", "--format", "cms", "--in", document, "--signature", plain, "--ca", certificateFile, "--tsa-ca", tsaCaFile);
+        Assert.Equal((3, $"Verification failure: The signature has no time-stamp, and --tsa-ca {tsaCaFile} was given."), ResultOf(none));
+        ProcessResult otherAuthority = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted", "--tsa-ca", certificateFile);
+        Assert.Equal(3, otherAuthority.ExitCode);
+        Assert.StartsWith($"Verification failure: The time-stamp's authority (CN=Test TSA) is not trusted by {certificateFile}", otherAuthority.Stdout, StringComparison.Ordinal);
+
+        // An authority that refuses, or none listening: one line, its exit code, and no signature file.
+        string refusedFile = _root.File("refused.p7s");
+        tsa.Mode = TestTimestampAuthority.Answer.Reject;
+        ProcessResult refused = Cli([.. sign, "--tsa", tsa.Url.ToString(), "--out", refusedFile]);
+        Assert.Equal((1, $"error: The time-stamping authority {tsa.Url}: it refused the request: status 2 (rejection), badAlg: \"this authority does not take that digest\"."),
+            (refused.ExitCode, refused.Stderr.Trim()));
+        ProcessResult unreachable = Cli([.. sign, "--tsa", "http://127.0.0.1:9/", "--out", refusedFile]);
+        Assert.Equal(5, unreachable.ExitCode);
+        Assert.StartsWith("error: The time-stamping authority http://127.0.0.1:9/ could not be reached", unreachable.Stderr.Trim(), StringComparison.Ordinal);
+        Assert.False(File.Exists(refusedFile));
+
+        ProcessResult notUrl = Cli([.. sign, "--tsa", "tsa.example", "--out", refusedFile]);
+        Assert.Equal((2, "error: --tsa \"tsa.example\" is not an http:// or https:// URL of a time-stamping authority"), (notUrl.ExitCode, notUrl.Stderr.Trim()));
+        ProcessResult derWithTsa = Cli("sign", "--key", keyFile, "--unprotected", "--format", "der", "--tsa", tsa.Url.ToString(), "--in", document, "--out", refusedFile);
+        Assert.Equal((2, "error: --tsa applies only to --format cms"), (derWithTsa.ExitCode, derWithTsa.Stderr.Trim()));
+        ProcessResult derWithTsaCa = Cli("verify", "--format", "der", "--pub", certificateFile, "--tsa-ca", tsaCaFile, "--in", document, "--sig", signature);
+        Assert.Equal((2, "error: --ca, --untrusted and --tsa-ca apply only to --format cms"), (derWithTsaCa.ExitCode, derWithTsaCa.Stderr.Trim()));
+        Assert.False(File.Exists(refusedFile));
     }
 
     [Fact]
