@@ -11,6 +11,7 @@ var root = new RootCommand("mpc: two-party (split-key) ECDSA signing. The key is
     KeyCommands.Sign(),
     KeyCommands.Verify(),
     DocumentCommands.Cert(),
+    DocumentCommands.Timestamp(),
     TransferCommands.Import(),
     CustodyCommands.Refresh(),
     TransferCommands.Backup(),

@@ -135,6 +135,15 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.Equal(0, Cli([.. sign, "--out", plain]).ExitCode);
         ProcessResult none = Cli("verify", "--format", "cms", "--in", document, "--signature", plain, "--ca", certificateFile, "--tsa-ca", tsaCaFile);
         Assert.Equal((3, $"Verification failure: The signature has no time-stamp, and --tsa-ca {tsaCaFile} was given."), ResultOf(none));
+        // mpc timestamp adds one to an existing signature, with no key or server; only to one that verifies.
+        string later = _root.File("filing-later.p7s");
+        ProcessResult wrongDocument = Cli("timestamp", "--in", certificateFile, "--sig", plain, "--tsa", tsa.Url.ToString(), "--out", later);
+        Assert.Equal((3, "error: The document does not match the signature: nothing was time-stamped"), (wrongDocument.ExitCode, wrongDocument.Stderr.Trim()));
+        Assert.Equal(1, tsa.Requests);
+        ProcessResult stampedLater = Cli("timestamp", "--in", document, "--sig", plain, "--tsa", tsa.Url.ToString(), "--out", later);
+        Assert.True(stampedLater.ExitCode == 0, stampedLater.Stderr);
+        Assert.Matches($@"^Time-stamped [-0-9]+ [:0-9]+Z by CN=Test TSA; CMS \(CAdES-B-T, detached\) written to {Regex.Escape(later)}\.$", stampedLater.Stderr.Trim());
+        Assert.Equal(0, Cli("verify", "--format", "cms", "--in", document, "--signature", later, "--ca", certificateFile, "--tsa-ca", tsaCaFile).ExitCode);
         ProcessResult otherAuthority = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted", "--tsa-ca", certificateFile);
         Assert.Equal(3, otherAuthority.ExitCode);
         Assert.StartsWith($"Verification failure: The time-stamp's authority (CN=Test TSA) is not trusted by {certificateFile}", otherAuthority.Stdout, StringComparison.Ordinal);
