@@ -58,30 +58,29 @@ internal static class DocumentCommands
         var input = new Option<string>("--in") { Description = "The document the CMS signs", Required = true };
         var signatureFile = new Option<string>("--sig", "--signature") { Description = "The detached CMS (DER, .p7s)", Required = true };
         var tsa = new Option<string>("--tsa") { Description = "An RFC 3161 time-stamping authority's http(s) URL", Required = true };
+        Option<string?> tsaCa = TsaCaOption("the new time-stamp must chain to one");
         var output = new Option<string>("--out") { Description = "Where to write the time-stamped CMS (CAdES-B-T)", Required = true };
         var command = new Command("timestamp", "Add an RFC 3161 signature time-stamp to a detached CMS that verifies (CAdES-BES becomes CAdES-B-T); no key or server needed.")
         {
-            input, signatureFile, tsa, output,
+            input, signatureFile, tsa, tsaCa, output,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            Uri authorityUrl = TimestampAuthorityUrl(parse.GetValue(tsa)!);
+            var request = new TimestampRequest(TimestampAuthorityUrl(parse.GetValue(tsa)!), parse.GetValue(tsaCa));
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
             byte[] signature = await File.ReadAllBytesAsync(parse.GetValue(signatureFile)!, cancellationToken);
-            using var authority = new TimestampAuthority(authorityUrl);
-            byte[] stamped;
             try
             {
-                stamped = await CadesSignature.AddTimestampAsync(document, signature, authority, cancellationToken);
+                // Before anything is sent: what was given must be a signature over the document.
+                CadesSignature.Verify(document, signature);
             }
-            catch (MpcSignerException e) when (e.Reason == MpcErrorReason.DocumentSignature)
+            catch (MpcSignerException e)
             {
-                // The authority was not asked: what was given is not a signature over the document.
                 throw CliException.VerificationFailed($"{e.Message.TrimEnd('.')}: nothing was time-stamped");
             }
+            (byte[] stamped, string stampedBy) = await request.StampAsync(document, signature, cancellationToken);
             await OutputFile.WriteAsync(parse.GetValue(output)!, stamped, cancellationToken);
-            CadesTimestamp stamp = CadesSignature.Verify(document, stamped).Timestamp!;
-            Console.Error.WriteLine($"Time-stamped {stamp.Time.UtcDateTime:u} by {stamp.Authority.Subject}; CMS (CAdES-B-T, detached) written to {parse.GetValue(output)}.");
+            Console.Error.WriteLine($"Time-stamped {stampedBy}; CMS (CAdES-B-T, detached) written to {parse.GetValue(output)}.");
             return 0;
         }));
         return command;
@@ -92,7 +91,7 @@ internal static class DocumentCommands
     /// time-stamped by <paramref name="timestampAuthority"/> when given. Nothing is written unless every step succeeded.
     /// </summary>
     public static async Task SignCms(
-        MpcSignerClient client, MpcKey key, byte[] document, string? certificateFile, Uri? timestampAuthority, string outPath, CancellationToken cancellationToken)
+        MpcSignerClient client, MpcKey key, byte[] document, string? certificateFile, TimestampRequest? timestampAuthority, string outPath, CancellationToken cancellationToken)
     {
         X509Certificate2[] chain;
         if (certificateFile is not null)
@@ -112,10 +111,8 @@ internal static class DocumentCommands
             string profile = "CAdES-BES, detached";
             if (timestampAuthority is not null)
             {
-                using var authority = new TimestampAuthority(timestampAuthority);
-                cms = await CadesSignature.AddTimestampAsync(document, cms, authority, cancellationToken);
-                CadesTimestamp stamp = CadesSignature.Verify(document, cms).Timestamp!;
-                profile = $"CAdES-B-T, detached, time-stamped {stamp.Time.UtcDateTime:u} by {stamp.Authority.Subject}";
+                (cms, string stampedBy) = await timestampAuthority.StampAsync(document, cms, cancellationToken);
+                profile = $"CAdES-B-T, detached, time-stamped {stampedBy}";
             }
             await OutputFile.WriteAsync(outPath, cms, cancellationToken);
             Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId} as {chain[0].Subject}; CMS ({profile}) written to {outPath}.");
@@ -181,6 +178,52 @@ internal static class DocumentCommands
             Console.WriteLine($"Signature intact; signer NOT verified: the certificate {result.SignerCertificate.Subject} was not checked against any trust anchor{time}");
         }
         return 0;
+    }
+
+    /// <summary>`mpc verify --format jws`: the JWS must verify under the key and sign the document (as its payload, or detached).</summary>
+    public static int VerifyJws(string jws, byte[] subjectPublicKeyInfo, byte[] document)
+    {
+        JwsVerification result;
+        try
+        {
+            result = JwsSignature.VerifyDetached(jws, subjectPublicKeyInfo, document);
+        }
+        catch (MpcSignerException e)
+        {
+            Console.WriteLine($"Verification failure: {e.Message}");
+            return (int)CliExit.VerificationFailed;
+        }
+        Console.WriteLine($"Verified OK: {result.Algorithm}, payload {(result.PayloadWasDetached ? "detached" : "embedded")}, header {result.Header}");
+        return 0;
+    }
+
+    /// <summary>--tsa-ca of `mpc sign`, `mpc timestamp` and `mpc verify`.</summary>
+    public static Option<string?> TsaCaOption(string what) => new("--tsa-ca")
+    {
+        Description = $"Trusted time-stamping authority certificate(s), PEM or DER: {what}",
+    };
+
+    /// <summary>--tsa and --tsa-ca: where to ask for a time-stamp, and whom to trust for it.</summary>
+    internal sealed record TimestampRequest(Uri Url, string? CaFile)
+    {
+        /// <summary>The CMS with a new signature time-stamp, and "TIME by AUTHORITY, trusted through FILE" (or why it was not checked).</summary>
+        public async Task<(byte[] Cms, string StampedBy)> StampAsync(byte[] document, byte[] cms, CancellationToken cancellationToken)
+        {
+            X509Certificate2Collection? anchors = CaFile is null ? null : ReadCertificates(CaFile, "--tsa-ca");
+            using var authority = new TimestampAuthority(Url);
+            byte[] stamped;
+            try
+            {
+                stamped = await CadesSignature.AddTimestampAsync(document, cms, authority, anchors, cancellationToken);
+            }
+            catch (MpcSignerException e) when (CaFile is not null && e.Reason == MpcErrorReason.TimestampRefused)
+            {
+                throw new CliException(e.Message.Replace("the given time-stamp trust anchors", CaFile, StringComparison.Ordinal));
+            }
+            CadesTimestamp stamp = CadesSignature.Verify(document, stamped, timestampAnchors: anchors).Timestamp!;
+            return (stamped, $"{stamp.Time.UtcDateTime:u} by {stamp.Authority.Subject}"
+                + (stamp.ChainValidated ? $", trusted through {CaFile}" : " (its authority NOT checked against any trust anchor: pass --tsa-ca)"));
+        }
     }
 
     /// <summary>The --tsa value as an absolute http(s) URL, or a usage error.</summary>

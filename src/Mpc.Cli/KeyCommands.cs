@@ -142,15 +142,16 @@ internal static class KeyCommands
         {
             Description = "Allow s in the upper half of the order (plain ECDSA); by default s is low, as libsecp256k1 and @noble/curves require",
         };
-        Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES) with the key's certificate");
+        Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES) with the key's certificate; jws: compact JWS (ES256, ES384 or ES256K) with the document as payload");
         var cert = new Option<string?>("--cert") { Description = "With --format cms: signer certificate (PEM or DER; a PEM chain leaf first) instead of the key record's" };
         var tsa = new Option<string?>("--tsa")
         {
             Description = "With --format cms: an RFC 3161 time-stamping authority's http(s) URL; the CMS gets its signature time-stamp (CAdES-B-T)",
         };
+        Option<string?> tsaCa = DocumentCommands.TsaCaOption("with --tsa, the new time-stamp must chain to one");
         var command = new Command("sign", "Sign a document (SHA-256; SHA-384 for P-384) with the server; writes a DER ECDSA signature, r||s, or a CMS.")
         {
-            server, token, keyFile, input, output, passphraseEnv, unprotected, highSAllowed, format, cert, tsa,
+            server, token, keyFile, input, output, passphraseEnv, unprotected, highSAllowed, format, cert, tsa, tsaCa,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(parse, async () =>
         {
@@ -159,7 +160,9 @@ internal static class KeyCommands
             {
                 throw CliException.Usage("--cert applies only to --format cms");
             }
-            Uri? timestampAuthority = parse.GetValue(tsa) is { } tsaValue ? DocumentCommands.TimestampAuthorityUrl(tsaValue) : null;
+            DocumentCommands.TimestampRequest? timestampAuthority = parse.GetValue(tsa) is { } tsaValue
+                ? new(DocumentCommands.TimestampAuthorityUrl(tsaValue), parse.GetValue(tsaCa))
+                : parse.GetValue(tsaCa) is null ? null : throw CliException.Usage("--tsa-ca applies only with --tsa");
             if (timestampAuthority is not null && formatValue != "cms")
             {
                 throw CliException.Usage("--tsa applies only to --format cms");
@@ -188,6 +191,13 @@ internal static class KeyCommands
                 await DocumentCommands.SignCms(client, key, document, parse.GetValue(cert), timestampAuthority, parse.GetValue(output)!, cancellationToken);
                 return 0;
             }
+            if (formatValue == "jws")
+            {
+                string jws = await client.SignJwsAsync(key, document, cancellationToken: cancellationToken);
+                await OutputFile.WriteAsync(parse.GetValue(output)!, System.Text.Encoding.ASCII.GetBytes(jws), cancellationToken);
+                Console.Error.WriteLine($"Signed {document.Length} bytes with key {key.KeyId}; JWS ({Mpc.Client.Documents.JwsSignature.AlgorithmFor(key.Curve)}, compact) written to {parse.GetValue(output)}.");
+                return 0;
+            }
             MpcSignature signature = await client.SignDataAsync(key, document, new MpcSignOptions { LowS = !parse.GetValue(highSAllowed) }, cancellationToken);
             byte[] encoded = formatValue == "raw" ? signature.ToP1363() : signature.ToDer();
             await OutputFile.WriteAsync(parse.GetValue(output)!, encoded, cancellationToken);
@@ -202,13 +212,10 @@ internal static class KeyCommands
         var publicKey = new Option<string?>("--pub") { Description = "Public key PEM (der and raw formats)" };
         var input = new Option<string>("--in") { Description = "Document", Required = true };
         var signatureFile = new Option<string>("--sig", "--signature") { Description = "Signature file", Required = true };
-        Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES)");
+        Option<string> format = Format("der: DER ECDSA signature; raw: r||s; cms: detached CMS (CAdES-BES or -B-T); jws: compact JWS whose payload is the document (or detached)");
         var ca = new Option<string?>("--ca") { Description = "With --format cms: trusted certificate(s), PEM or DER; the signer's certificate must chain to one" };
         var untrusted = new Option<bool>("--untrusted") { Description = "With --format cms: check only that the document is intact, not who signed" };
-        var tsaCa = new Option<string?>("--tsa-ca")
-        {
-            Description = "With --format cms: trusted time-stamping authority certificate(s), PEM or DER; the CMS must carry a signature time-stamp that chains to one",
-        };
+        Option<string?> tsaCa = DocumentCommands.TsaCaOption("with --format cms, the CMS must carry a signature time-stamp that chains to one");
         var command = new Command("verify", "Verify a signature over a document (SHA-256; SHA-384 for P-384): DER or r||s ECDSA, or a CMS.")
         {
             publicKey, input, signatureFile, format, ca, untrusted, tsaCa,
@@ -225,9 +232,14 @@ internal static class KeyCommands
             {
                 throw CliException.Usage("--ca, --untrusted and --tsa-ca apply only to --format cms");
             }
-            string publicKeyFile = parse.GetValue(publicKey) ?? throw CliException.Usage("--pub is required for --format der and raw");
+            string publicKeyFile = parse.GetValue(publicKey) ?? throw CliException.Usage("--pub is required for --format der, raw and jws");
             (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint q) = ReadPublicKey(await File.ReadAllTextAsync(publicKeyFile, cancellationToken));
             byte[] document = await File.ReadAllBytesAsync(parse.GetValue(input)!, cancellationToken);
+            if (parse.GetValue(format) == "jws")
+            {
+                return DocumentCommands.VerifyJws(
+                    await File.ReadAllTextAsync(parse.GetValue(signatureFile)!, cancellationToken), PublicKeyEncoding.ToSubjectPublicKeyInfo(curve, q), document);
+            }
             byte[] der = await File.ReadAllBytesAsync(parse.GetValue(signatureFile)!, cancellationToken);
             (Org.BouncyCastle.Math.BigInteger r, Org.BouncyCastle.Math.BigInteger s) = parse.GetValue(format) == "raw" ? ParseRaw(der, curve) : ParseDer(der, curve);
             bool ok = curve.Verify(q, Digest.Parse(MpcSignerClient.HashFor(curve.Kind, document)), r, s);
@@ -253,7 +265,7 @@ internal static class KeyCommands
     private static Option<string> Format(string description)
     {
         var format = new Option<string>("--format") { Description = description, DefaultValueFactory = _ => "der" };
-        format.AcceptOnlyFromAmong("der", "raw", "cms");
+        format.AcceptOnlyFromAmong("der", "raw", "cms", "jws");
         return format;
     }
 

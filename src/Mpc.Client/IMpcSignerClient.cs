@@ -82,6 +82,9 @@ public interface IMpcSignerClient : IDisposable
     /// <summary>Signs a document as a detached CAdES-BES CMS, with the given chain or the one stored with the key.</summary>
     Task<byte[]> SignCmsAsync(MpcKey key, ReadOnlyMemory<byte> document, IReadOnlyList<X509Certificate2>? chain = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Signs a payload as a compact JWS (ES256, ES384 or ES256K by the key's curve).</summary>
+    Task<string> SignJwsAsync(MpcKey key, ReadOnlyMemory<byte> payload, Documents.JwsOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>One page of a key's audit log.</summary>
     Task<MpcAuditPage> GetAuditAsync(string keyId, long fromSequence = 1, int maxCount = 0, CancellationToken cancellationToken = default);
 

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography.X509Certificates;
 using Mpc.Client.Documents;
 
@@ -30,6 +31,22 @@ public sealed partial class MpcSignerClient
             throw;
         }
         return certificate;
+    }
+
+    /// <summary>
+    /// Signs <paramref name="payload"/> as a JWS in the compact serialization (<see cref="JwsSignature"/>): "alg" ES256,
+    /// ES384 or ES256K by the key's curve, the rest of the protected header from <paramref name="options"/>, s low. One
+    /// signature round with the server; the result is verified before it is returned.
+    /// </summary>
+    public async Task<string> SignJwsAsync(MpcKey key, ReadOnlyMemory<byte> payload, JwsOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        options ??= new JwsOptions();
+        string header = Base64Url.EncodeToString(JwsSignature.Header(key.Curve, options));
+        string encodedPayload = Base64Url.EncodeToString(payload.Span);
+        MpcSignature signature = await SignDataAsync(
+            key, System.Text.Encoding.ASCII.GetBytes(header + "." + encodedPayload), options: null, cancellationToken).ConfigureAwait(false);
+        return $"{header}.{(options.DetachedPayload ? "" : encodedPayload)}.{Base64Url.EncodeToString(signature.ToP1363())}";
     }
 
     /// <summary>

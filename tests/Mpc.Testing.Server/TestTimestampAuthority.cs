@@ -57,9 +57,27 @@ public sealed class TestTimestampAuthority : IAsyncDisposable
 
         /// <summary>Answers after 10 s.</summary>
         Slow,
+
+        /// <summary>Sends its headers and 10 bytes of a 1000-byte body, then nothing for 10 s.</summary>
+        StallBody,
+
+        /// <summary>Sends its headers and 10 bytes of a 1000-byte body, then drops the connection.</summary>
+        CutBody,
+
+        /// <summary>Announces a 2 MiB body (Content-Length) and sends it.</summary>
+        HugeDeclared,
+
+        /// <summary>Streams 1.5 MiB without a Content-Length.</summary>
+        HugeStreamed,
     }
 
     public Answer Mode { get; set; } = Answer.Grant;
+
+    /// <summary>The status text of <see cref="Answer.Reject"/>.</summary>
+    public string RejectText { get; set; } = "this authority does not take that digest";
+
+    /// <summary>Added to this machine's clock for the tokens' time (a TSA whose clock is wrong).</summary>
+    public TimeSpan ClockOffset { get; set; }
 
     public Uri Url { get; private set; } = null!;
 
@@ -118,13 +136,36 @@ public sealed class TestTimestampAuthority : IAsyncDisposable
             case Answer.Garbage:
                 reply = RandomNumberGenerator.GetBytes(300);
                 break;
+            case Answer.StallBody or Answer.CutBody:
+                context.Response.ContentType = "application/timestamp-reply";
+                context.Response.ContentLength = 1000;
+                await context.Response.Body.WriteAsync(new byte[10], context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                if (Mode == Answer.CutBody)
+                {
+                    context.Abort();
+                    return;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
+                return;
+            case Answer.HugeDeclared:
+                context.Response.ContentLength = 2 << 20;
+                await context.Response.Body.WriteAsync(new byte[2 << 20], context.RequestAborted);
+                return;
+            case Answer.HugeStreamed:
+                for (int i = 0; i < 24; i++)
+                {
+                    await context.Response.Body.WriteAsync(new byte[64 << 10], context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                }
+                return;
             case Answer.Slow:
                 await Task.Delay(TimeSpan.FromSeconds(10), context.RequestAborted);
                 reply = Grant(request);
                 break;
             case Answer.Reject:
                 reply = new TimeStampResponseGenerator(_tokens, TspAlgorithms.Allowed)
-                    .GenerateFailResponse(PkiStatus.Rejection, PkiFailureInfo.BadAlg, "this authority does not take that digest").GetEncoded();
+                    .GenerateFailResponse(PkiStatus.Rejection, PkiFailureInfo.BadAlg, RejectText).GetEncoded();
                 break;
             case Answer.OtherImprint:
                 reply = Grant(new TimeStampRequestGenerator { }.Generate(
@@ -149,7 +190,7 @@ public sealed class TestTimestampAuthority : IAsyncDisposable
         // The request as asked for, certificate included (the test's variants change only the digest or the nonce).
         TimeStampRequest asked = generator.Generate(request.MessageImprintAlgOid, request.GetMessageImprintDigest(), request.Nonce);
         return new TimeStampResponseGenerator(_tokens, TspAlgorithms.Allowed)
-            .Generate(asked, new Org.BouncyCastle.Math.BigInteger(64, new Org.BouncyCastle.Security.SecureRandom()), DateTime.UtcNow)
+            .Generate(asked, new Org.BouncyCastle.Math.BigInteger(64, new Org.BouncyCastle.Security.SecureRandom()), DateTime.UtcNow + ClockOffset)
             .GetEncoded();
     }
 

@@ -52,16 +52,19 @@ public static class CadesSignature
     /// <paramref name="document"/> (CAdES-BES becomes CAdES-B-T) and returns the new CMS. The time-stamp is an unsigned
     /// attribute over the signature value: the signed part is not touched, and anyone holding the signature can add it
     /// later, such as a web application's back end for a signature its user's browser made. Only a signature that
-    /// verifies (<see cref="Verify"/>, without trust anchors) is time-stamped, and the result is verified again,
-    /// time-stamp included, before it is returned.
+    /// verifies (<see cref="Verify"/>, without trust anchors) is time-stamped. The result is verified again, the new
+    /// time-stamp included: with <paramref name="timestampAnchors"/> its authority must chain to one of them, and its
+    /// time must be within <see cref="ClockSkew"/> (plus its stated accuracy) of this machine's clock.
     /// </summary>
     /// <exception cref="MpcSignerException">
-    /// <see cref="MpcErrorReason.DocumentSignature"/>: the signature does not verify;
+    /// <see cref="MpcErrorReason.DocumentSignature"/>: the signature does not verify (the authority is not asked);
     /// <see cref="MpcErrorReason.TimestampUnavailable"/> or <see cref="MpcErrorReason.TimestampRefused"/>: see
-    /// <see cref="TimestampAuthority"/>.
+    /// <see cref="TimestampAuthority"/>; also TimestampRefused for a token <see cref="Verify"/> refuses (such as one whose
+    /// authority <paramref name="timestampAnchors"/> do not trust) or a time too far from this machine's clock.
     /// </exception>
     public static async Task<byte[]> AddTimestampAsync(
-        ReadOnlyMemory<byte> document, ReadOnlyMemory<byte> signature, TimestampAuthority authority, CancellationToken cancellationToken = default)
+        ReadOnlyMemory<byte> document, ReadOnlyMemory<byte> signature, TimestampAuthority authority,
+        X509Certificate2Collection? timestampAnchors = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(authority);
         // A token over a broken signature would lend it a date.
@@ -71,12 +74,37 @@ public static class CadesSignature
         byte[] token = await authority.TimestampAsync(signer, DigestByOid(signer.DigestAlgorithm.Value), cancellationToken).ConfigureAwait(false);
         signer.AddUnsignedAttribute(new AsnEncodedData(SignatureTimestampOid, token));
         byte[] stamped = cms.Encode();
-        // The re-encoding must have kept the signed part (and the token) intact.
-        CadesVerification check = Verify(document.Span, stamped);
-        return check.Timestamp is not null
-            ? stamped
-            : throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The time-stamp was not kept in the re-encoded signature.");
+
+        // The re-encoding must have kept the signed part, and the new token must be there (the CMS may have had one).
+        try
+        {
+            Verify(document.Span, stamped, timestampAnchors: timestampAnchors);
+        }
+        catch (MpcSignerException e) when (e.Reason == MpcErrorReason.DocumentSignature)
+        {
+            // The signature verified before the token was added: what fails now is the authority's answer.
+            throw new MpcSignerException(MpcErrorReason.TimestampRefused, $"The time-stamping authority {authority.Shown} answered with a time-stamp that is refused: {e.Message}", e);
+        }
+        SignerInfo stampedSigner = Decode(document.Span, stamped).SignerInfos[0];
+        if (!TimestampTokens(stampedSigner).Any(value => value.AsSpan().SequenceEqual(token)))
+        {
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The time-stamp was not kept in the re-encoded signature.");
+        }
+        CadesTimestamp stamp = VerifyTimestamp(stampedSigner, token, [], timestampAnchors, DateTimeOffset.UtcNow);
+        TimeSpan off = (stamp.Time - DateTimeOffset.UtcNow).Duration();
+        if (off > ClockSkew + (stamp.Accuracy ?? TimeSpan.Zero))
+        {
+            throw new MpcSignerException(MpcErrorReason.TimestampRefused,
+                $"The time-stamp's time {stamp.Time.UtcDateTime:u} is {off.TotalMinutes:0} minutes from this machine's clock: check this machine's clock, or the authority {stamp.Authority.Subject}.");
+        }
+        return stamped;
     }
+
+    /// <summary>
+    /// How far a time-stamp's time may lie from this machine's clock when it is made, or ahead of it when it is verified,
+    /// and how far the signer's claimed signing-time may lie after a trusted time-stamp: clocks drift.
+    /// </summary>
+    public static TimeSpan ClockSkew { get; } = TimeSpan.FromMinutes(10);
 
     /// <summary>
     /// Verifies a detached CAdES-BES signature over <paramref name="document"/>: the message digest, the signature
@@ -86,10 +114,14 @@ public static class CadesSignature
     /// who the signer is has been established: <see cref="CadesVerification.ChainValidated"/> is false.
     /// <para>
     /// Every signature time-stamp the signature carries (CAdES-B-T, <see cref="AddTimestampAsync"/>) must be a token over
-    /// this signature value, signed by a certificate for time-stamping only; <see cref="CadesVerification.Timestamp"/>
-    /// is the earliest. With <paramref name="timestampAnchors"/> a time-stamp is required and its authority's
-    /// certificate must chain to one of them at the time-stamp's time; the signer's chain is then checked at that time
-    /// (unless <paramref name="verificationTime"/> is given), since the time-stamp proves the signature existed then.
+    /// this signature value, with SHA-2 digests, signed by a certificate whose one extended key usage, critical, is
+    /// time-stamping. With <paramref name="timestampAnchors"/> a time-stamp from an authority that chains to one of them
+    /// now (at <paramref name="verificationTime"/> when given) is required: tokens of other authorities are ignored, the
+    /// earliest trusted one is <see cref="CadesVerification.Timestamp"/>, its time must not be ahead of now by more than
+    /// <see cref="ClockSkew"/>, and a signing-time claimed more than <see cref="ClockSkew"/> after it is refused. A signer's
+    /// chain that does not validate now is then checked at the time-stamp's latest time (its time plus its accuracy),
+    /// since the time-stamp proves the signature existed by then: a certificate that has expired since still validates.
+    /// Without time-stamp anchors <see cref="CadesVerification.Timestamp"/> is the earliest token, reported as unchecked.
     /// </para>
     /// Throws <see cref="MpcSignerException"/> on any failure.
     /// </summary>
@@ -147,14 +179,24 @@ public static class CadesSignature
             ? new Pkcs9SigningTime(time.RawData).SigningTime
             : null;
 
-        CadesTimestamp? timestamp = VerifyTimestamps(signerInfo, cms.Certificates, timestampAnchors);
+        DateTimeOffset now = verificationTime ?? DateTimeOffset.UtcNow;
+        CadesTimestamp? timestamp = VerifyTimestamps(signerInfo, cms.Certificates, timestampAnchors, now);
+        if (timestamp is { ChainValidated: true } && signingTime > timestamp.LatestTime + ClockSkew)
+        {
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                $"The signing time the signer claims ({signingTime.Value.UtcDateTime:u}) is after the trusted time-stamp ({timestamp.Time.UtcDateTime:u}), which proves the signature existed earlier: the claim is false.");
+        }
         IReadOnlyList<X509Certificate2> validatedChain = [];
         if (trustAnchors is { Count: > 0 })
         {
-            DateTimeOffset at = verificationTime ?? (timestamp is { ChainValidated: true } ? timestamp.Time : DateTimeOffset.UtcNow);
-            validatedChain = BuildChain(certificate, cms.Certificates, trustAnchors, at, usage: null)
+            // A trusted time-stamp proves the signature existed at its latest time, when the certificate may still have
+            // been valid; a verification time given by the caller is used as given.
+            validatedChain = BuildChain(certificate, cms.Certificates, trustAnchors, now, usage: null)
+                ?? (verificationTime is null && timestamp is { ChainValidated: true }
+                    ? BuildChain(certificate, cms.Certificates, trustAnchors, timestamp.LatestTime, usage: null)
+                    : null)
                 ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature,
-                    $"The signature's certificate ({certificate.Subject}) is not trusted by the given trust anchors{ChainFailure(certificate, cms.Certificates, trustAnchors, at, null)}.");
+                    $"The signature's certificate ({certificate.Subject}) is not trusted by the given trust anchors{ChainFailure(certificate, cms.Certificates, trustAnchors, now, null)}.");
         }
         return new CadesVerification(certificate, [.. cms.Certificates], signingTime, digestAlgorithm, trustAnchors is { Count: > 0 }, validatedChain, timestamp);
     }
@@ -176,57 +218,87 @@ public static class CadesSignature
             : throw new MpcSignerException(MpcErrorReason.DocumentSignature, $"The signature has {cms.SignerInfos.Count} signers; exactly one is supported.");
     }
 
+    private static IEnumerable<byte[]> TimestampTokens(SignerInfo signer) =>
+        signer.UnsignedAttributes.Cast<CryptographicAttributeObject>()
+            .Where(attribute => attribute.Oid.Value == SignatureTimestampOid)
+            .SelectMany(attribute => attribute.Values.Cast<AsnEncodedData>(), (_, value) => value.RawData);
+
     /// <summary>
-    /// Checks every signature time-stamp of <paramref name="signer"/> and returns the earliest, or null when there is
-    /// none (refused when <paramref name="anchors"/> are given).
+    /// Checks every signature time-stamp of <paramref name="signer"/> (each must verify, <see cref="VerifyTimestamp"/>)
+    /// and returns the earliest by its latest time, among those whose authority <paramref name="anchors"/> trust when
+    /// they are given (then one is required); null when there is none and no anchors.
     /// </summary>
-    private static CadesTimestamp? VerifyTimestamps(SignerInfo signer, X509Certificate2Collection included, X509Certificate2Collection? anchors)
+    private static CadesTimestamp? VerifyTimestamps(SignerInfo signer, X509Certificate2Collection included, X509Certificate2Collection? anchors, DateTimeOffset now)
     {
-        CadesTimestamp? earliest = null;
-        foreach (CryptographicAttributeObject attribute in signer.UnsignedAttributes)
+        CadesTimestamp[] stamps = [.. TimestampTokens(signer).Select(token => VerifyTimestamp(signer, token, included, anchors, now))];
+        if (anchors is not { Count: > 0 })
         {
-            if (attribute.Oid.Value != SignatureTimestampOid)
-            {
-                continue;
-            }
-            foreach (AsnEncodedData value in attribute.Values)
-            {
-                CadesTimestamp stamp = VerifyTimestamp(signer, value.RawData, included, anchors);
-                if (earliest is null || stamp.Time < earliest.Time)
-                {
-                    earliest = stamp;
-                }
-            }
+            return stamps.MinBy(stamp => stamp.LatestTime);
         }
-        return earliest is not null || anchors is not { Count: > 0 }
-            ? earliest
-            : throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature has no time-stamp, and time-stamp trust anchors were given.");
+        if (stamps.Length == 0)
+        {
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature has no time-stamp, and time-stamp trust anchors were given.");
+        }
+        // Anyone handling the file can add a token of their own: one from an authority not trusted here is ignored.
+        if (stamps.Where(stamp => stamp.ChainValidated).MinBy(stamp => stamp.LatestTime) is { } trusted)
+        {
+            return trusted.Time <= now + ClockSkew
+                ? trusted
+                : throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                    $"The time-stamp's time {trusted.Time.UtcDateTime:u} is in the future (by {(trusted.Time - now).TotalMinutes:0} minutes): check this machine's clock, or the authority {trusted.Authority.Subject}.");
+        }
+        CadesTimestamp untrusted = stamps[0];
+        throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+            $"The time-stamp's authority ({untrusted.Authority.Subject}) is not trusted by the given time-stamp trust anchors{ChainFailure(untrusted.Authority, Candidates(untrusted), anchors, now, TimeStampingUsageOid)}.");
     }
 
-    private static CadesTimestamp VerifyTimestamp(SignerInfo signer, byte[] encoded, X509Certificate2Collection included, X509Certificate2Collection? anchors)
+    /// <summary>
+    /// One signature time-stamp token: an RFC 3161 token (no trailing bytes) over this signature value with a SHA-2
+    /// digest, signed with a SHA-2 digest by the certificate it names (ESSCertID or ESSCertIDv2), which must have
+    /// time-stamping as its one extended key usage, critical (RFC 3161 §2.3). With <paramref name="anchors"/>, whether
+    /// that certificate chains to one of them at <paramref name="now"/> (not at the token's own time, which the
+    /// authority's key itself asserts) is <see cref="CadesTimestamp.ChainValidated"/>.
+    /// </summary>
+    private static CadesTimestamp VerifyTimestamp(SignerInfo signer, byte[] encoded, X509Certificate2Collection included, X509Certificate2Collection? anchors, DateTimeOffset now)
     {
         if (!Rfc3161TimestampToken.TryDecode(encoded, out Rfc3161TimestampToken? token, out int consumed) || consumed != encoded.Length)
         {
             throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature's time-stamp is not an RFC 3161 time-stamp token.");
         }
-        // Over this signature value (the message imprint), signed by the certificate the token names, which must carry
-        // the time-stamping usage alone, as a critical extension (RFC 3161 §2.3).
         if (!token.VerifySignatureForSignerInfo(signer, out X509Certificate2? authority, included) || authority is null)
         {
             throw new MpcSignerException(MpcErrorReason.DocumentSignature,
                 "The signature's time-stamp does not verify: it is not over this signature, its own signature is not valid, or its certificate is not for time-stamping.");
         }
+        if (!IsSha2(token.TokenInfo.HashAlgorithmId.Value) || !IsSha2(token.AsSignedCms().SignerInfos[0].DigestAlgorithm.Value))
+        {
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                $"The signature's time-stamp uses digest {token.TokenInfo.HashAlgorithmId.Value} or {token.AsSignedCms().SignerInfos[0].DigestAlgorithm.Value}; SHA-256, SHA-384 or SHA-512 is required.");
+        }
+        if (!ForTimeStampingOnly(authority))
+        {
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                $"The time-stamp's authority ({authority.Subject}) has a certificate whose extended key usage is not time-stamping alone, marked critical (RFC 3161).");
+        }
         DateTimeOffset time = token.TokenInfo.Timestamp;
         TimeSpan? accuracy = token.TokenInfo.AccuracyInMicroseconds is long microseconds ? TimeSpan.FromMicroseconds(microseconds) : null;
+        var stamp = new CadesTimestamp(time, accuracy, authority, chainValidated: false, [], token);
         if (anchors is not { Count: > 0 })
         {
-            return new CadesTimestamp(time, accuracy, authority, ChainValidated: false, []);
+            return stamp;
         }
-        X509Certificate2Collection candidates = [.. included, .. token.AsSignedCms().Certificates];
-        IReadOnlyList<X509Certificate2> chain = BuildChain(authority, candidates, anchors, time, TimeStampingUsageOid)
-            ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature,
-                $"The time-stamp's authority ({authority.Subject}) is not trusted by the given time-stamp trust anchors{ChainFailure(authority, candidates, anchors, time, TimeStampingUsageOid)}.");
-        return new CadesTimestamp(time, accuracy, authority, ChainValidated: true, chain);
+        X509Certificate2[]? chain = BuildChain(authority, [.. included, .. Candidates(stamp)], anchors, now, TimeStampingUsageOid);
+        return chain is null ? stamp : new CadesTimestamp(time, accuracy, authority, chainValidated: true, chain, token);
+    }
+
+    private static X509Certificate2Collection Candidates(CadesTimestamp stamp) => stamp.Token.AsSignedCms().Certificates;
+
+    private static bool IsSha2(string? oid) => oid is Sha256Oid or Sha384Oid or Sha512Oid;
+
+    private static bool ForTimeStampingOnly(X509Certificate2 certificate)
+    {
+        X509EnhancedKeyUsageExtension[] usages = [.. certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>()];
+        return usages is [{ Critical: true } usage] && usage.EnhancedKeyUsages is [{ Value: TimeStampingUsageOid }];
     }
 
     /// <summary>SHA-384 for P-384 (and SHA-512 above), SHA-256 otherwise: the digest the curve's security level calls for.</summary>
@@ -340,4 +412,13 @@ public sealed record CadesTimestamp(
     TimeSpan? Accuracy,
     X509Certificate2 Authority,
     bool ChainValidated,
-    IReadOnlyList<X509Certificate2> ValidatedChain);
+    IReadOnlyList<X509Certificate2> ValidatedChain)
+{
+    internal CadesTimestamp(DateTimeOffset time, TimeSpan? accuracy, X509Certificate2 authority, bool chainValidated, IReadOnlyList<X509Certificate2> validatedChain, Rfc3161TimestampToken token)
+        : this(time, accuracy, authority, chainValidated, validatedChain) => Token = token;
+
+    /// <summary>The latest time the token may have been made: <see cref="Time"/> plus <see cref="Accuracy"/>.</summary>
+    public DateTimeOffset LatestTime => Time + (Accuracy ?? TimeSpan.Zero);
+
+    internal Rfc3161TimestampToken Token { get; } = null!;
+}

@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
+using Mpc.Text;
 
 namespace Mpc.Client.Documents;
 
@@ -10,7 +11,7 @@ namespace Mpc.Client.Documents;
 /// its own clock: the signature-time-stamp attribute of CAdES-B-T (ETSI EN 319 122-1), which proves that the signature
 /// existed at that time, so it stays verifiable after the signer's certificate expires. Nothing secret is sent: the
 /// request carries a digest of the (public) signature value and a fresh nonce. Use it through
-/// <see cref="CadesSignature.AddTimestampAsync(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, TimestampAuthority, CancellationToken)"/>.
+/// <see cref="CadesSignature.AddTimestampAsync"/>.
 /// </summary>
 public sealed class TimestampAuthority : IDisposable
 {
@@ -40,15 +41,19 @@ public sealed class TimestampAuthority : IDisposable
     /// <summary>Where requests are posted.</summary>
     public Uri Url { get; }
 
+    /// <summary>The URL as messages show it: scheme, host, port and path, without user information or query (which may carry credentials).</summary>
+    internal string Shown => Url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+
     /// <summary>
     /// Asks for a time-stamp token over <paramref name="signer"/>'s signature value and returns its DER (a CMS
     /// ContentInfo, as the TSA sent it), checked against the request: granted, over that value's
-    /// <paramref name="digest"/>, with this request's nonce, and signed by the certificate it includes, which must be for
-    /// time-stamping only (RFC 3161 §2.3). Whether that certificate is trusted is the verifier's decision
-    /// (<see cref="CadesSignature.Verify"/> with time-stamp trust anchors).
+    /// <paramref name="digest"/>, with this request's nonce, and signed by the certificate it includes, which must carry
+    /// the time-stamping usage (RFC 3161 §2.3; the caller's <see cref="CadesSignature.Verify"/> then requires it to be the
+    /// only one, and the authority's trust when given anchors).
     /// </summary>
     /// <exception cref="MpcSignerException">
-    /// <see cref="MpcErrorReason.TimestampUnavailable"/>: no answer, or an HTTP error status;
+    /// <see cref="MpcErrorReason.TimestampUnavailable"/>: no answer within the client's timeout (the whole exchange), a
+    /// connection cut, or an HTTP error status;
     /// <see cref="MpcErrorReason.TimestampRefused"/>: the TSA refused the request, or its answer does not match it.
     /// </exception>
     internal async Task<byte[]> TimestampAsync(SignerInfo signer, HashAlgorithmName digest, CancellationToken cancellationToken)
@@ -80,7 +85,7 @@ public sealed class TimestampAuthority : IDisposable
         }
         if (!token.VerifySignatureForSignerInfo(signer, out _))
         {
-            throw Refused("its token's signature does not verify, or its certificate is not for time-stamping only");
+            throw Refused("its token's signature does not verify, or its certificate is not for time-stamping");
         }
         return tokenBytes.ToArray();
     }
@@ -100,35 +105,49 @@ public sealed class TimestampAuthority : IDisposable
         content.Headers.ContentType = new MediaTypeHeaderValue(QueryMediaType);
         using var message = new HttpRequestMessage(HttpMethod.Post, Url) { Content = content };
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(ReplyMediaType));
+        // HttpClient's timeout ends when the headers arrive; the body must not stall the caller for ever either.
+        using var exchange = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (_http.Timeout != Timeout.InfiniteTimeSpan)
+        {
+            exchange.CancelAfter(_http.Timeout);
+        }
         try
         {
-            using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, exchange.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 throw new MpcSignerException(MpcErrorReason.TimestampUnavailable,
-                    $"The time-stamping authority {Url} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}: check the URL.");
+                    $"The time-stamping authority {Shown} answered HTTP {(int)response.StatusCode} {HiddenCharacters.Replace(response.ReasonPhrase ?? "", '?')}: check the URL.");
             }
             if (response.Content.Headers.ContentLength > MaxResponseBytes)
             {
                 throw Refused($"its reply is {response.Content.Headers.ContentLength} bytes, more than the {MaxResponseBytes} read");
             }
-            Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            Stream body = await response.Content.ReadAsStreamAsync(exchange.Token).ConfigureAwait(false);
             await using (body.ConfigureAwait(false))
             {
-                return await ReadBoundedAsync(body, cancellationToken).ConfigureAwait(false);
+                return await ReadBoundedAsync(body, exchange.Token).ConfigureAwait(false);
             }
         }
         catch (HttpRequestException e)
         {
             throw new MpcSignerException(MpcErrorReason.TimestampUnavailable,
-                $"The time-stamping authority {Url} could not be reached ({e.Message.TrimEnd('.')}): check the URL and the network.", e);
+                $"The time-stamping authority {Shown} could not be reached ({OneLine(e.Message)}): check the URL and the network.", e);
         }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        catch (IOException e)
+        {
+            // HttpIOException: the connection ended or broke while the reply was read.
+            throw new MpcSignerException(MpcErrorReason.TimestampUnavailable,
+                $"The time-stamping authority {Shown} broke off its reply ({OneLine(e.Message)}).", e);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             throw new MpcSignerException(MpcErrorReason.TimestampUnavailable,
-                $"The time-stamping authority {Url} did not answer within {_http.Timeout.TotalSeconds:0} s.", e);
+                $"The time-stamping authority {Shown} did not answer within {_http.Timeout.TotalSeconds:0.#} s.", e);
         }
     }
+
+    private static string OneLine(string text) => HiddenCharacters.Replace(text, ' ').TrimEnd('.');
 
     private async Task<byte[]> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
     {
@@ -175,10 +194,11 @@ public sealed class TimestampAuthority : IDisposable
                 }
             }
             string? failure = statusInfo.HasData ? FailureNames(statusInfo.ReadBitString(out _)) : null;
-            string said = string.Join(" ", text);
+            // The authority's own words, shown as text: nothing that moves a cursor or reorders a line, and no split pair.
+            string said = HiddenCharacters.Replace(string.Join(" ", text), '?');
             if (said.Length > 200)
             {
-                said = said[..200] + "...";
+                said = said[..(char.IsHighSurrogate(said[199]) ? 199 : 200)] + "...";
             }
             return ($"it refused the request: status {status} ({StatusName(status)})"
                 + (failure is null ? "" : $", {failure}")
@@ -211,7 +231,7 @@ public sealed class TimestampAuthority : IDisposable
         return names.Length == 0 ? null : string.Join(", ", names);
     }
 
-    /// <summary>A positive 64-bit nonce from the CSPRNG (RFC 3161 §2.4.1: a large random number), matched in the reply.</summary>
+    /// <summary>A positive nonce with 63 random bits from the CSPRNG (RFC 3161 §2.4.1: a large random number), matched in the reply.</summary>
     private static byte[] Nonce()
     {
         byte[] nonce = RandomNumberGenerator.GetBytes(9);
@@ -221,5 +241,5 @@ public sealed class TimestampAuthority : IDisposable
     }
 
     private MpcSignerException Refused(string why, Exception? inner = null) =>
-        new(MpcErrorReason.TimestampRefused, $"The time-stamping authority {Url}: {why}.", inner);
+        new(MpcErrorReason.TimestampRefused, $"The time-stamping authority {Shown}: {why}.", inner);
 }

@@ -119,9 +119,9 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         string signature = _root.File("filing.p7s"), plain = _root.File("filing-bes.p7s");
         string[] sign = ["sign", "--server", server.Address.ToString(), "--token-file", tokenFile, "--key", keyFile, "--unprotected", "--format", "cms", "--in", document];
 
-        ProcessResult signed = Cli([.. sign, "--tsa", tsa.Url.ToString(), "--out", signature]);
+        ProcessResult signed = Cli([.. sign, "--tsa", tsa.Url.ToString(), "--tsa-ca", tsaCaFile, "--out", signature]);
         Assert.True(signed.ExitCode == 0, signed.Stderr);
-        Assert.Matches(@"CMS \(CAdES-B-T, detached, time-stamped \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ by CN=Test TSA\) written to ", signed.Stderr);
+        Assert.Matches($@"CMS \(CAdES-B-T, detached, time-stamped \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ by CN=Test TSA, trusted through {Regex.Escape(tsaCaFile)}\) written to ", signed.Stderr);
         Assert.Equal(1, tsa.Requests);
 
         ProcessResult verified = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--ca", certificateFile, "--tsa-ca", tsaCaFile);
@@ -142,14 +142,18 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.Equal(1, tsa.Requests);
         ProcessResult stampedLater = Cli("timestamp", "--in", document, "--sig", plain, "--tsa", tsa.Url.ToString(), "--out", later);
         Assert.True(stampedLater.ExitCode == 0, stampedLater.Stderr);
-        Assert.Matches($@"^Time-stamped [-0-9]+ [:0-9]+Z by CN=Test TSA; CMS \(CAdES-B-T, detached\) written to {Regex.Escape(later)}\.$", stampedLater.Stderr.Trim());
+        Assert.Matches($@"^Time-stamped [-0-9]+ [:0-9]+Z by CN=Test TSA \(its authority NOT checked against any trust anchor: pass --tsa-ca\); CMS \(CAdES-B-T, detached\) written to {Regex.Escape(later)}\.$", stampedLater.Stderr.Trim());
         Assert.Equal(0, Cli("verify", "--format", "cms", "--in", document, "--signature", later, "--ca", certificateFile, "--tsa-ca", tsaCaFile).ExitCode);
         ProcessResult otherAuthority = Cli("verify", "--format", "cms", "--in", document, "--signature", signature, "--untrusted", "--tsa-ca", certificateFile);
         Assert.Equal(3, otherAuthority.ExitCode);
         Assert.StartsWith($"Verification failure: The time-stamp's authority (CN=Test TSA) is not trusted by {certificateFile}", otherAuthority.Stdout, StringComparison.Ordinal);
 
-        // An authority that refuses, or none listening: one line, its exit code, and no signature file.
+        // An authority that refuses, one that --tsa-ca does not trust, or none listening: one line, its exit code, and no signature file.
         string refusedFile = _root.File("refused.p7s");
+        ProcessResult distrusted = Cli([.. sign, "--tsa", tsa.Url.ToString(), "--tsa-ca", certificateFile, "--out", refusedFile]);
+        Assert.Equal(1, distrusted.ExitCode);
+        Assert.StartsWith($"error: The time-stamping authority {tsa.Url} answered with a time-stamp that is refused: The time-stamp's authority (CN=Test TSA) is not trusted by {certificateFile}",
+            distrusted.Stderr.Trim(), StringComparison.Ordinal);
         tsa.Mode = TestTimestampAuthority.Answer.Reject;
         ProcessResult refused = Cli([.. sign, "--tsa", tsa.Url.ToString(), "--out", refusedFile]);
         Assert.Equal((1, $"error: The time-stamping authority {tsa.Url}: it refused the request: status 2 (rejection), badAlg: \"this authority does not take that digest\"."),
@@ -163,6 +167,8 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.Equal((2, "error: --tsa \"tsa.example\" is not an http:// or https:// URL of a time-stamping authority"), (notUrl.ExitCode, notUrl.Stderr.Trim()));
         ProcessResult derWithTsa = Cli("sign", "--key", keyFile, "--unprotected", "--format", "der", "--tsa", tsa.Url.ToString(), "--in", document, "--out", refusedFile);
         Assert.Equal((2, "error: --tsa applies only to --format cms"), (derWithTsa.ExitCode, derWithTsa.Stderr.Trim()));
+        ProcessResult caWithoutTsa = Cli([.. sign, "--tsa-ca", tsaCaFile, "--out", refusedFile]);
+        Assert.Equal((2, "error: --tsa-ca applies only with --tsa"), (caWithoutTsa.ExitCode, caWithoutTsa.Stderr.Trim()));
         ProcessResult derWithTsaCa = Cli("verify", "--format", "der", "--pub", certificateFile, "--tsa-ca", tsaCaFile, "--in", document, "--sig", signature);
         Assert.Equal((2, "error: --ca, --untrusted and --tsa-ca apply only to --format cms"), (derWithTsaCa.ExitCode, derWithTsaCa.Stderr.Trim()));
         Assert.False(File.Exists(refusedFile));

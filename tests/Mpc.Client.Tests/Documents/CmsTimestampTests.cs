@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
 using Mpc.Client;
 using Mpc.Client.Documents;
 using Mpc.Crypto.Curves;
@@ -97,8 +98,10 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         CadesVerification result = CadesSignature.Verify(document, stamped, [certificate], timestampAnchors: [_tsa.Ca]);
         Assert.True(result.ChainValidated);
         Assert.True(result.Timestamp!.Time < certificate.NotAfter.ToUniversalTime());
-        // An untrusted time-stamp proves nothing: the chain is checked now, and fails.
-        Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, stamped, [certificate]));
+        // A time-stamp whose authority is not trusted proves nothing: the chain is checked now, and fails.
+        await using TestTimestampAuthority stranger = await TestTimestampAuthority.StartAsync("Stranger TSA");
+        var untrusted = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, stamped, [certificate], timestampAnchors: [stranger.Ca]));
+        Assert.StartsWith("The time-stamp's authority (CN=Test TSA) is not trusted by the given time-stamp trust anchors", untrusted.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -107,6 +110,8 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
     [InlineData(TestTimestampAuthority.Answer.OtherNonce, MpcErrorReason.TimestampRefused, "its token does not match the request")]
     [InlineData(TestTimestampAuthority.Answer.Garbage, MpcErrorReason.TimestampRefused, "its token does not match the request")]
     [InlineData(TestTimestampAuthority.Answer.HttpError, MpcErrorReason.TimestampUnavailable, "answered HTTP 500")]
+    [InlineData(TestTimestampAuthority.Answer.HugeDeclared, MpcErrorReason.TimestampRefused, "its reply is 2097152 bytes, more than the 1048576 read")]
+    [InlineData(TestTimestampAuthority.Answer.HugeStreamed, MpcErrorReason.TimestampRefused, "its reply is longer than the 1048576 bytes read")]
     public async Task An_authority_that_refuses_or_answers_wrongly_is_reported_and_nothing_is_returned(
         TestTimestampAuthority.Answer answer, MpcErrorReason reason, string expected)
     {
@@ -114,8 +119,7 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         _tsa.Mode = answer;
         using var authority = new TimestampAuthority(_tsa.Url);
         var refused = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, cms, authority));
-        Assert.Equal(reason, refused.Reason);
-        Assert.Contains(expected, refused.Message, StringComparison.Ordinal);
+        Assert.True(reason == refused.Reason && refused.Message.Contains(expected, StringComparison.Ordinal), refused.Reason + ": " + refused.Message);
         Assert.StartsWith($"The time-stamping authority {_tsa.Url}", refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', refused.Message);
         Assert.Equal(1, _tsa.Requests);
@@ -125,24 +129,41 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
     public async Task An_authority_that_does_not_answer_in_time_or_at_all_is_unavailable()
     {
         (byte[] document, byte[] cms) = SoftwareSignature("CN=Erin");
-        _tsa.Mode = TestTimestampAuthority.Answer.Slow;
-        using (var patient = new HttpClient { Timeout = TimeSpan.FromSeconds(1) })
-        using (var authority = new TimestampAuthority(_tsa.Url, patient))
+        // Slow before its headers, and silent in the middle of its body: the client's timeout covers both.
+        foreach (TestTimestampAuthority.Answer slowly in new[] { TestTimestampAuthority.Answer.Slow, TestTimestampAuthority.Answer.StallBody })
         {
+            _tsa.Mode = slowly;
+            using var impatient = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+            using var authority = new TimestampAuthority(_tsa.Url, impatient);
             var slow = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, cms, authority));
             Assert.Equal(MpcErrorReason.TimestampUnavailable, slow.Reason);
-            Assert.Contains("did not answer within 1 s", slow.Message, StringComparison.Ordinal);
+            Assert.Equal($"The time-stamping authority {_tsa.Url} did not answer within 1 s.", slow.Message);
         }
+        _tsa.Mode = TestTimestampAuthority.Answer.Slow;
 
-        using var closed = new TimestampAuthority(new Uri($"http://127.0.0.1:{ClosedPort()}/"));
+        // A connection dropped in the middle of the reply (or, when the drop wins the race, before its headers).
+        _tsa.Mode = TestTimestampAuthority.Answer.CutBody;
+        using (var authority = new TimestampAuthority(_tsa.Url))
+        {
+            var cut = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, cms, authority));
+            Assert.Equal(MpcErrorReason.TimestampUnavailable, cut.Reason);
+            Assert.Matches($"^The time-stamping authority {Regex.Escape(_tsa.Url.ToString())} (broke off its reply|could not be reached) \\(", cut.Message);
+        }
+        _tsa.Mode = TestTimestampAuthority.Answer.Slow;
+
+        // Credentials in the URL (user information, an API key in the query) never reach a message.
+        int port = ClosedPort();
+        using var closed = new TimestampAuthority(new Uri($"http://account:s3cret@127.0.0.1:{port}/tsa?apikey=XYZ"));
         var unreachable = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, cms, closed));
         Assert.Equal(MpcErrorReason.TimestampUnavailable, unreachable.Reason);
-        Assert.Contains("could not be reached", unreachable.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"The time-stamping authority http://127.0.0.1:{port}/tsa could not be reached", unreachable.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", unreachable.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("XYZ", unreachable.Message, StringComparison.Ordinal);
 
         // The caller's cancellation is a cancellation, not an unavailable authority.
         using var cancelled = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         using var authority2 = new TimestampAuthority(_tsa.Url);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => CadesSignature.AddTimestampAsync(document, cms, authority2, cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => CadesSignature.AddTimestampAsync(document, cms, authority2, cancellationToken: cancelled.Token));
     }
 
     [Fact]
@@ -175,12 +196,15 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         var moved = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, grace.Encode()));
         Assert.Equal("The signature's time-stamp does not verify: it is not over this signature, its own signature is not valid, or its certificate is not for time-stamping.", moved.Message);
 
-        // The token is the CMS's last element and ends with its own ECDSA signature: one bit of it changed.
+        // One digit of a time inside the token (the CMS's last element: its time, its signed attributes' or its
+        // certificate's) changed, so that it still decodes but its signature no longer holds.
         byte[] altered = (byte[])stamped.Clone();
-        altered[^1] ^= 0x01;
+        int at = stamped.AsSpan().LastIndexOf(System.Text.Encoding.ASCII.GetBytes(DateTime.UtcNow.Year.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(at > cms.Length, "no time found inside the token");
+        altered[at + 3] = (byte)(altered[at + 3] == (byte)'9' ? '8' : altered[at + 3] + 1);
         var tampered = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, altered));
-        Assert.Equal(MpcErrorReason.DocumentSignature, tampered.Reason);
-        Assert.Contains("time-stamp", tampered.Message, StringComparison.Ordinal);
+        Assert.Contains(tampered.Message, new[] { moved.Message, "The signature's time-stamp is not an RFC 3161 time-stamp token." });
+        Assert.NotNull(CadesSignature.Verify(document, stamped).Timestamp); // the unaltered one holds
 
         await using TestTimestampAuthority stranger = await TestTimestampAuthority.StartAsync("Stranger TSA");
         var untrusted = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, stamped, timestampAnchors: [stranger.Ca]));
@@ -188,6 +212,138 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
 
         var missing = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, cms, timestampAnchors: [_tsa.Ca]));
         Assert.Equal("The signature has no time-stamp, and time-stamp trust anchors were given.", missing.Message);
+    }
+
+    [Fact]
+    public async Task The_authoritys_words_reach_the_message_as_one_line_of_visible_text()
+    {
+        (byte[] document, byte[] cms) = SoftwareSignature("CN=Kim");
+        _tsa.Mode = TestTimestampAuthority.Answer.Reject;
+        _tsa.RejectText = "busy\n\u001b[2K\rgranted \u202Eok";
+        using var authority = new TimestampAuthority(_tsa.Url);
+        var refused = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, cms, authority));
+        Assert.EndsWith(": \"busy??[2K?granted ?ok\".", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_anchors_the_new_time_stamp_must_be_trusted_and_near_this_machines_clock()
+    {
+        (byte[] document, byte[] cms) = SoftwareSignature("CN=Liam");
+        using var authority = new TimestampAuthority(_tsa.Url);
+        byte[] stamped = await CadesSignature.AddTimestampAsync(document, cms, authority, [_tsa.Ca]);
+        Assert.True(CadesSignature.Verify(document, stamped, timestampAnchors: [_tsa.Ca]).Timestamp!.ChainValidated);
+
+        // A second time-stamp is added beside the first, and is the one the signature now carries last.
+        byte[] twice = await CadesSignature.AddTimestampAsync(document, stamped, authority);
+        Assert.Equal(2, HandMadeTimestamps.Decode(document, twice).SignerInfos[0].UnsignedAttributes[0].Values.Count);
+
+        await using TestTimestampAuthority stranger = await TestTimestampAuthority.StartAsync("Stranger TSA");
+        var untrusted = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, cms, authority, [stranger.Ca]));
+        Assert.Equal(MpcErrorReason.TimestampRefused, untrusted.Reason);
+        Assert.StartsWith($"The time-stamping authority {_tsa.Url} answered with a time-stamp that is refused: The time-stamp's authority (CN=Test TSA) is not trusted by the given time-stamp trust anchors",
+            untrusted.Message, StringComparison.Ordinal);
+
+        _tsa.ClockOffset = TimeSpan.FromHours(-1);
+        var behind = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, cms, authority));
+        Assert.Equal(MpcErrorReason.TimestampRefused, behind.Reason);
+        Assert.Contains("is 60 minutes from this machine's clock: check this machine's clock, or the authority CN=Test TSA.", behind.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_authority_certificate_that_expired_is_not_trusted_even_for_a_time_it_claims_was_before()
+    {
+        // The authority's key may have leaked after its certificate expired: its word about the past is worth nothing now.
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 ca = HandMadeTimestamps.Ca("Old TSA Root", now.AddYears(-5), now.AddYears(5));
+        using X509Certificate2 oldAuthority = HandMadeTimestamps.Authority(ca, "Old TSA", now.AddYears(-3), now.AddYears(-1));
+        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using X509Certificate2 signer = SelfSigned("CN=Expired Signer", key, now.AddYears(-2), now.AddYears(-1));
+        byte[] document = "backdated"u8.ToArray();
+        byte[] cms = CadesSignature.Sign(document, key, [signer], now.AddMonths(-18));
+        byte[] stamped = HandMadeTimestamps.WithToken(document, cms,
+            HandMadeTimestamps.Token(oldAuthority, HandMadeTimestamps.SignatureValue(document, cms), now.AddMonths(-18)));
+
+        var refused = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, stamped, [signer], timestampAnchors: [ca]));
+        Assert.StartsWith("The time-stamp's authority (CN=Old TSA) is not trusted by the given time-stamp trust anchors", refused.Message, StringComparison.Ordinal);
+        // Checked at a time the caller chooses, inside both certificates' lives, it holds.
+        Assert.True(CadesSignature.Verify(document, stamped, [signer], now.AddMonths(-17), [ca]).Timestamp!.ChainValidated);
+    }
+
+    [Fact]
+    public void A_token_with_other_key_usages_or_sha1_is_refused()
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 ca = HandMadeTimestamps.Ca("TSA Root", now.AddYears(-1), now.AddYears(5));
+        (byte[] document, byte[] cms) = SoftwareSignature("CN=Mia");
+        byte[] value = HandMadeTimestamps.SignatureValue(document, cms);
+
+        using X509Certificate2 multiPurpose = HandMadeTimestamps.Authority(ca, "Multi Purpose", now.AddDays(-1), now.AddYears(1),
+            "1.3.6.1.5.5.7.3.1", HandMadeTimestamps.TimeStamping);
+        var usages = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document,
+            HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(multiPurpose, value, now))));
+        Assert.Equal("The time-stamp's authority (CN=Multi Purpose) has a certificate whose extended key usage is not time-stamping alone, marked critical (RFC 3161).", usages.Message);
+
+        using X509Certificate2 authority = HandMadeTimestamps.Authority(ca, "Good TSA", now.AddDays(-1), now.AddYears(1));
+        var sha1 = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document,
+            HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(authority, value, now, sha1: true))));
+        Assert.StartsWith("The signature's time-stamp uses digest 1.3.14.3.2.26", sha1.Message, StringComparison.Ordinal);
+        Assert.NotNull(CadesSignature.Verify(document, HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(authority, value, now)),
+            timestampAnchors: [ca]).Timestamp);
+    }
+
+    [Fact]
+    public void A_tokens_accuracy_counts_against_the_signer_and_a_signing_time_after_it_or_a_future_time_is_refused()
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 ca = HandMadeTimestamps.Ca("TSA Root", now.AddYears(-1), now.AddYears(5));
+        using X509Certificate2 authority = HandMadeTimestamps.Authority(ca, "Good TSA", now.AddYears(-1), now.AddYears(1));
+
+        // The signer's certificate expired yesterday; the token says one minute before that, give or take an hour.
+        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        DateTimeOffset expired = new(now.AddDays(-1).UtcDateTime.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        using X509Certificate2 signer = SelfSigned("CN=Nora", key, now.AddDays(-30), expired);
+        byte[] document = "accuracy"u8.ToArray();
+        byte[] cms = CadesSignature.Sign(document, key, [signer], expired.AddMinutes(-2));
+        byte[] value = HandMadeTimestamps.SignatureValue(document, cms);
+        byte[] exact = HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(authority, value, expired.AddMinutes(-1)));
+        Assert.True(CadesSignature.Verify(document, exact, [signer], timestampAnchors: [ca]).ChainValidated);
+        byte[] vague = HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(authority, value, expired.AddMinutes(-1), accuracyMicroseconds: 3_600_000_000));
+        var late = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, vague, [signer], timestampAnchors: [ca]));
+        Assert.StartsWith("The signature's certificate (CN=Nora) is not trusted by the given trust anchors", late.Message, StringComparison.Ordinal);
+
+        // A signing time claimed two hours after a trusted time-stamp is false.
+        (byte[] now2, byte[] fresh) = SoftwareSignature("CN=Omar");
+        byte[] backdatedStamp = HandMadeTimestamps.WithToken(now2, fresh,
+            HandMadeTimestamps.Token(authority, HandMadeTimestamps.SignatureValue(now2, fresh), now.AddHours(-2)));
+        var claim = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(now2, backdatedStamp, timestampAnchors: [ca]));
+        Assert.StartsWith("The signing time the signer claims (", claim.Message, StringComparison.Ordinal);
+        Assert.EndsWith("which proves the signature existed earlier: the claim is false.", claim.Message, StringComparison.Ordinal);
+        Assert.NotNull(CadesSignature.Verify(now2, backdatedStamp).Timestamp); // untrusted: reported, not held against the signer
+
+        // A trusted authority's time an hour ahead of this machine's clock.
+        byte[] future = HandMadeTimestamps.WithToken(now2, fresh,
+            HandMadeTimestamps.Token(authority, HandMadeTimestamps.SignatureValue(now2, fresh), now.AddHours(1)));
+        var ahead = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(now2, future, timestampAnchors: [ca]));
+        Assert.StartsWith("The time-stamp's time ", ahead.Message, StringComparison.Ordinal);
+        Assert.Contains(" is in the future (by 60 minutes)", ahead.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_from_an_authority_not_trusted_here_is_ignored_beside_a_trusted_one()
+    {
+        (byte[] document, byte[] cms) = SoftwareSignature("CN=Pia");
+        using var authority = new TimestampAuthority(_tsa.Url);
+        byte[] stamped = await CadesSignature.AddTimestampAsync(document, cms, authority);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 otherCa = HandMadeTimestamps.Ca("Other Root", now.AddYears(-1), now.AddYears(5));
+        using X509Certificate2 other = HandMadeTimestamps.Authority(otherCa, "Other TSA", now.AddYears(-1), now.AddYears(1));
+        // Added by someone handling the file, and a minute earlier, so that it would be the one reported if it counted.
+        byte[] both = HandMadeTimestamps.WithToken(document, stamped,
+            HandMadeTimestamps.Token(other, HandMadeTimestamps.SignatureValue(document, stamped), now.AddMinutes(-1)));
+
+        Assert.Equal(_tsa.Certificate.Thumbprint, CadesSignature.Verify(document, both, timestampAnchors: [_tsa.Ca]).Timestamp!.Authority.Thumbprint);
+        Assert.Equal(other.Thumbprint, CadesSignature.Verify(document, both, timestampAnchors: [otherCa]).Timestamp!.Authority.Thumbprint);
+        Assert.Equal(other.Thumbprint, CadesSignature.Verify(document, both).Timestamp!.Authority.Thumbprint); // the earliest, unchecked
     }
 
     private (byte[] Document, byte[] Cms) SoftwareSignature(string subject)
