@@ -174,6 +174,37 @@ public sealed class CmsCliTests(ServerFixture server) : IDisposable
         Assert.False(File.Exists(refusedFile));
     }
 
+    [Theory]
+    [InlineData(CurveKind.P256, "ES256")]
+    [InlineData(CurveKind.Secp256k1, "ES256K")]
+    public async Task Sign_and_verify_as_jws_through_the_cli(CurveKind curve, string algorithm)
+    {
+        string user = "jws-cli-" + algorithm;
+        string keyFile = _root.File(algorithm + ".key"), publicKey = _root.File(algorithm + ".pub.pem");
+        using (MpcSignerClient client = server.Client(user))
+        using (MpcKey key = await client.CreateKeyAsync(curve))
+        {
+            ClientKeyFile.Save(keyFile, key.Share, user, KeyFileProtection.Unprotected());
+        }
+        File.WriteAllText(publicKey, Cli("pubkey", "--key", keyFile, "--unprotected").Stdout);
+        string tokenFile = _root.File(algorithm + ".token");
+        File.WriteAllText(tokenFile, server.Token(user));
+        string document = _root.File(algorithm + ".json"), jws = _root.File(algorithm + ".jws");
+        File.WriteAllText(document, """{"filing":"2026-annual"}""");
+
+        ProcessResult signed = Cli("sign", "--server", server.Address.ToString(), "--token-file", tokenFile, "--key", keyFile, "--unprotected",
+            "--format", "jws", "--in", document, "--out", jws);
+        Assert.True(signed.ExitCode == 0, signed.Stderr);
+        Assert.Contains($"JWS ({algorithm}, compact) written to {jws}", signed.Stderr, StringComparison.Ordinal);
+        Assert.Matches("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$", File.ReadAllText(jws));
+
+        Assert.Equal((0, $$"""Verified OK: {{algorithm}}, payload embedded, header {"alg":"{{algorithm}}"}"""),
+            ResultOf(Cli("verify", "--format", "jws", "--pub", publicKey, "--in", document, "--sig", jws)));
+        File.AppendAllText(document, " ");
+        Assert.Equal((3, "Verification failure: The JWS does not verify: its payload is not the document."),
+            ResultOf(Cli("verify", "--format", "jws", "--pub", publicKey, "--in", document, "--sig", jws)));
+    }
+
     [Fact]
     public async Task Control_characters_in_a_certificate_subject_reach_the_terminal_as_question_marks()
     {
