@@ -83,7 +83,7 @@ public sealed class CliExitCodeTests(ServerFixture server) : IDisposable
         string missing = FailedWith(Mpc("sign"), CliExit.Usage, "Option '--key' is required", "(see mpc sign --help)");
         Assert.DoesNotContain("Description", missing, StringComparison.Ordinal);
         FailedWith(Mpc("device", "list", "--bogus"), CliExit.Usage, "'--bogus'", "(see mpc device list --help)");
-        FailedWith(Mpc("verify", "--in", "x", "--sig", "y", "--format", "pem"), CliExit.Usage, "'pem'", "'der' 'raw' 'cms'");
+        FailedWith(Mpc("verify", "--in", "x", "--sig", "y", "--format", "pem"), CliExit.Usage, "'pem'", "'der' 'raw' 'cms' 'jws'");
         FailedWith(Mpc("keygen", "--curve", "ed25519", "--out", P("k.key"), "--unprotected"), CliExit.Usage, "Unsupported curve 'ed25519'");
         FailedWith(Mpc("device", "list", "--key-id", "k", "--server", "ftp://signer.example"), CliExit.Usage, "not an http(s) URL", "https://HOST:PORT");
         FailedWith(Mpc("audit", "--key-id", "k", "--expect-head", "2:not-hex"), CliExit.Usage, "SEQ:HEX");
