@@ -165,6 +165,11 @@ public static partial class BrowserSigner
         return Convert.ToBase64String(cms.Assemble(signature.ToDer()));
     }
 
+    /// <summary>Signs <paramref name="data"/> as a compact JWS (the SDK's <c>SignJwsAsync</c>: ES256, ES384 or ES256K by the curve), verified.</summary>
+    [JSExport]
+    public static Task<string> SignJws(string keyId, [JSMarshalAs<JSType.Array<JSType.Number>>] byte[] data) =>
+        Session.Client.SignJwsAsync(Session.Key(keyId), data);
+
     /// <summary>How many signatures of <paramref name="keyId"/> have their randomness prepared (it is computed when the worker is idle).</summary>
     [JSExport]
     public static int PreparedRandomness(string keyId) => Session.Key(keyId).PreparedRandomness;

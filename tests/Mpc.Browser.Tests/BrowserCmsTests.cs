@@ -10,7 +10,7 @@ namespace Mpc.Browser.Tests;
 
 /// <summary>
 /// sign(bytes, { format: 'cms' }): a detached CMS SignedData made in the browser, for a certificate a CA issued to the
-/// browser's key, checked with <c>openssl cms -verify</c> against that CA.
+/// browser's key, checked with <c>openssl cms -verify</c> against that CA; and { format: 'jws' }, a compact JWS.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class BrowserCmsTests(BrowserApp app, ITestOutputHelper output)
@@ -45,6 +45,14 @@ public sealed class BrowserCmsTests(BrowserApp app, ITestOutputHelper output)
             async ([keyId, leaf]) => { try { await window.signer.sign(keyId, 'x', { format: 'cms', certificates: [leaf] }); return 'signed'; } catch (e) { return e.message; } }
             """, new[] { keyId, wrong.ExportCertificatePem() })).GetString()!;
         Assert.Contains("is not for this key", error, StringComparison.Ordinal);
+
+        // The same key signs a JSON payload as a compact JWS, checked here by the SDK's verifier against its public key.
+        const string claims = "{\"filing\":\"diploma-12\"}";
+        string jws = (await Evaluate(page, "async ([keyId, text]) => await window.signer.sign(keyId, text, { format: 'jws' })", new[] { keyId, claims })).GetString()!;
+        using ECDsa browserKey = ECDsa.Create();
+        browserKey.ImportFromPem(pem);
+        Mpc.Client.Documents.JwsVerification verified = Mpc.Client.Documents.JwsSignature.Verify(jws, browserKey.ExportSubjectPublicKeyInfo());
+        Assert.Equal(("ES256", claims), (verified.Algorithm, System.Text.Encoding.UTF8.GetString(verified.Payload)));
     }
 
     private static X509Certificate2 Issue(X509Certificate2 ca, string publicKeyPem, string subject)

@@ -78,15 +78,19 @@ export class MpcSigner {
    * Signs `bytes` (a string is UTF-8 encoded; hashed with SHA-256, SHA-384 on P-384). format 'der' (the default): the
    * DER ECDSA signature, verified before it is returned. format 'cms': a detached CMS SignedData (CAdES-BES attributes)
    * with `certificates` (the signer's first; DER bytes or PEM text, a PEM text may hold the whole chain), which
-   * `openssl cms -verify -binary -content FILE` checks.
+   * `openssl cms -verify -binary -content FILE` checks. format 'jws': a compact JSON Web Signature (a string) with the
+   * bytes as its payload and "alg" ES256, ES384 or ES256K by the key's curve, which any JOSE library verifies.
    */
   async sign(keyId, bytes, { format = 'der', certificates = [] } = {}) {
     const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : new Uint8Array(bytes);
     if (format === 'der') {
       return (await this.#call('sign', { keyId, data })).der;
     }
+    if (format === 'jws') {
+      return (await this.#call('signJws', { keyId, data })).jws;
+    }
     if (format !== 'cms') {
-      throw new Error(`unknown signature format ${format}: 'der' or 'cms'`);
+      throw new Error(`unknown signature format ${format}: 'der', 'cms' or 'jws'`);
     }
     const chain = certificates.flatMap(derCertificates);
     if (chain.length === 0) {

@@ -285,6 +285,10 @@ const operations = {
     return { der, milliseconds: performance.now() - started };
   },
 
+  async signJws({ keyId, data }) {
+    return { jws: await (await runtime()).SignJws(keyId, Array.from(data)) };
+  },
+
   async signCms({ keyId, data, chain }) {
     const signer = await runtime();
     const cms = Uint8Array.from(atob(await signer.SignCms(keyId, Array.from(data), chain.join(','))), c => c.charCodeAt(0));
