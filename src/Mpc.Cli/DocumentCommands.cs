@@ -171,7 +171,10 @@ internal static class DocumentCommands
             + (result.SigningTime is { } at ? $"; signing time {at.UtcDateTime:u} (as claimed by the signer)" : "");
         if (result.ChainValidated)
         {
-            Console.WriteLine($"Verified OK: signed by {result.SignerCertificate.Subject}, trusted through {caFile}{time}");
+            string when = result.Timestamp is { ChainValidated: true } stamp2 && result.ChainValidatedAt == stamp2.LatestTime
+                ? $" (valid when time-stamped, {stamp2.LatestTime.UtcDateTime:u}; no longer valid now)"
+                : "";
+            Console.WriteLine($"Verified OK: signed by {result.SignerCertificate.Subject}, trusted through {caFile}{when}{time}");
         }
         else
         {

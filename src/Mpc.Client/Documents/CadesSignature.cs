@@ -187,18 +187,22 @@ public static class CadesSignature
                 $"The signing time the signer claims ({signingTime.Value.UtcDateTime:u}) is after the trusted time-stamp ({timestamp.Time.UtcDateTime:u}), which proves the signature existed earlier: the claim is false.");
         }
         IReadOnlyList<X509Certificate2> validatedChain = [];
+        DateTimeOffset? validatedAt = null;
         if (trustAnchors is { Count: > 0 })
         {
-            // A trusted time-stamp proves the signature existed at its latest time, when the certificate may still have
-            // been valid; a verification time given by the caller is used as given.
-            validatedChain = BuildChain(certificate, cms.Certificates, trustAnchors, now, usage: null)
-                ?? (verificationTime is null && timestamp is { ChainValidated: true }
-                    ? BuildChain(certificate, cms.Certificates, trustAnchors, timestamp.LatestTime, usage: null)
-                    : null)
-                ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature,
-                    $"The signature's certificate ({certificate.Subject}) is not trusted by the given trust anchors{ChainFailure(certificate, cms.Certificates, trustAnchors, now, null)}.");
+            validatedAt = now;
+            X509Certificate2[]? chain = BuildChain(certificate, cms.Certificates, trustAnchors, now, usage: null);
+            if (chain is null && verificationTime is null && timestamp is { ChainValidated: true })
+            {
+                // A trusted time-stamp proves the signature existed at its latest time, when the certificate may still
+                // have been valid; a verification time given by the caller is used as given.
+                validatedAt = timestamp.LatestTime;
+                chain = BuildChain(certificate, cms.Certificates, trustAnchors, timestamp.LatestTime, usage: null);
+            }
+            validatedChain = chain ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                $"The signature's certificate ({certificate.Subject}) is not trusted by the given trust anchors{ChainFailure(certificate, cms.Certificates, trustAnchors, now, null)}.");
         }
-        return new CadesVerification(certificate, [.. cms.Certificates], signingTime, digestAlgorithm, trustAnchors is { Count: > 0 }, validatedChain, timestamp);
+        return new CadesVerification(certificate, [.. cms.Certificates], signingTime, digestAlgorithm, trustAnchors is { Count: > 0 }, validatedChain, timestamp, validatedAt);
     }
 
     /// <summary>The detached CMS over <paramref name="document"/>, with exactly one signer.</summary>
@@ -390,7 +394,8 @@ public static class CadesSignature
 /// A verified CAdES-BES (or -B-T) signature. <see cref="ChainValidated"/> says whether the signer's certificate was
 /// checked against trust anchors; when false, <see cref="SignerCertificate"/> is only what the signature claims.
 /// <see cref="SigningTime"/> is the signer's own claim; <see cref="Timestamp"/>, when present, is a time-stamping
-/// authority's.
+/// authority's. <see cref="ChainValidatedAt"/> is when the chain was found valid: the verification time, or a trusted
+/// time-stamp's latest time when the certificate is no longer valid at the verification time.
 /// </summary>
 public sealed record CadesVerification(
     X509Certificate2 SignerCertificate,
@@ -399,7 +404,8 @@ public sealed record CadesVerification(
     HashAlgorithmName DigestAlgorithm,
     bool ChainValidated,
     IReadOnlyList<X509Certificate2> ValidatedChain,
-    CadesTimestamp? Timestamp = null);
+    CadesTimestamp? Timestamp = null,
+    DateTimeOffset? ChainValidatedAt = null);
 
 /// <summary>
 /// A verified signature time-stamp: an RFC 3161 token over the signature value, signed by <see cref="Authority"/> (a

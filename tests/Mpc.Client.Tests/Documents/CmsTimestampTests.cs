@@ -66,8 +66,10 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         ProcessResult tokenText = ProcessRunner.OpenSsl("ts", "-reply", "-token_in", "-in", tokenFile, "-token_out", "-text");
         Assert.Contains($"Hash Algorithm: {digest}", tokenText.Stdout, StringComparison.Ordinal);
 
+        DateTimeOffset verifiedFrom = DateTimeOffset.UtcNow;
         CadesVerification result = CadesSignature.Verify(document, stamped, [certificate], timestampAnchors: [_tsa.Ca]);
         Assert.True(result.ChainValidated);
+        Assert.InRange(result.ChainValidatedAt!.Value, verifiedFrom, DateTimeOffset.UtcNow); // valid now: checked now
         CadesTimestamp stamp = Assert.IsType<CadesTimestamp>(result.Timestamp);
         Assert.True(stamp.ChainValidated);
         Assert.Equal(_tsa.Certificate.Thumbprint, stamp.Authority.Thumbprint);
@@ -98,6 +100,7 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         CadesVerification result = CadesSignature.Verify(document, stamped, [certificate], timestampAnchors: [_tsa.Ca]);
         Assert.True(result.ChainValidated);
         Assert.True(result.Timestamp!.Time < certificate.NotAfter.ToUniversalTime());
+        Assert.Equal(result.Timestamp.LatestTime, result.ChainValidatedAt);
         // A time-stamp whose authority is not trusted proves nothing: the chain is checked now, and fails.
         await using TestTimestampAuthority stranger = await TestTimestampAuthority.StartAsync("Stranger TSA");
         var untrusted = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, stamped, [certificate], timestampAnchors: [stranger.Ca]));
