@@ -214,7 +214,7 @@ internal static class DocumentCommands
         {
             X509Certificate2Collection? anchors = CaFile is null ? null : ReadCertificates(CaFile, "--tsa-ca");
             using var authority = new TimestampAuthority(Url);
-            byte[] stamped;
+            TimestampedSignature stamped;
             try
             {
                 stamped = await CadesSignature.AddTimestampAsync(document, cms, authority, anchors, cancellationToken);
@@ -223,8 +223,9 @@ internal static class DocumentCommands
             {
                 throw new CliException(e.Message.Replace("the given time-stamp trust anchors", CaFile, StringComparison.Ordinal));
             }
-            CadesTimestamp stamp = CadesSignature.Verify(document, stamped, timestampAnchors: anchors).Timestamp!;
-            return (stamped, $"{stamp.Time.UtcDateTime:u} by {stamp.Authority.Subject}"
+            // The new time-stamp, not the earliest the CMS carries (mpc timestamp may add one beside another).
+            CadesTimestamp stamp = stamped.Timestamp;
+            return (stamped.Signature, $"{stamp.Time.UtcDateTime:u} by {stamp.Authority.Subject}"
                 + (stamp.ChainValidated ? $", trusted through {CaFile}" : " (its authority NOT checked against any trust anchor: pass --tsa-ca)"));
         }
     }

@@ -49,12 +49,13 @@ public static class CadesSignature
 
     /// <summary>
     /// Adds a signature time-stamp from <paramref name="authority"/> to a detached CAdES signature over
-    /// <paramref name="document"/> (CAdES-BES becomes CAdES-B-T) and returns the new CMS. The time-stamp is an unsigned
-    /// attribute over the signature value: the signed part is not touched, and anyone holding the signature can add it
-    /// later, such as a web application's back end for a signature its user's browser made. Only a signature that
-    /// verifies (<see cref="Verify"/>, without trust anchors) is time-stamped. The result is verified again, the new
-    /// time-stamp included: with <paramref name="timestampAnchors"/> its authority must chain to one of them, and its
-    /// time must be within <see cref="ClockSkew"/> (plus its stated accuracy) of this machine's clock.
+    /// <paramref name="document"/> (CAdES-BES becomes CAdES-B-T) and returns the new CMS with the time-stamp just added.
+    /// The time-stamp is an unsigned attribute over the signature value: the signed part is not touched, and anyone
+    /// holding the signature can add it later, such as a web application's back end for a signature its user's browser
+    /// made. Only a signature that verifies (<see cref="Verify"/>, without trust anchors) is time-stamped. The result is
+    /// verified again, the new time-stamp included: with <paramref name="timestampAnchors"/> the new time-stamp's own
+    /// authority must chain to one of them (a trusted time-stamp the signature already had does not stand in for it), and
+    /// its time must be within <see cref="ClockSkew"/> (plus its stated accuracy) of this machine's clock.
     /// </summary>
     /// <exception cref="MpcSignerException">
     /// <see cref="MpcErrorReason.DocumentSignature"/>: the signature does not verify (the authority is not asked);
@@ -62,7 +63,7 @@ public static class CadesSignature
     /// <see cref="TimestampAuthority"/>; also TimestampRefused for a token <see cref="Verify"/> refuses (such as one whose
     /// authority <paramref name="timestampAnchors"/> do not trust) or a time too far from this machine's clock.
     /// </exception>
-    public static async Task<byte[]> AddTimestampAsync(
+    public static async Task<TimestampedSignature> AddTimestampAsync(
         ReadOnlyMemory<byte> document, ReadOnlyMemory<byte> signature, TimestampAuthority authority,
         X509Certificate2Collection? timestampAnchors = null, CancellationToken cancellationToken = default)
     {
@@ -76,28 +77,35 @@ public static class CadesSignature
         byte[] stamped = cms.Encode();
 
         // The re-encoding must have kept the signed part, and the new token must be there (the CMS may have had one).
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        CadesTimestamp stamp;
         try
         {
             Verify(document.Span, stamped, timestampAnchors: timestampAnchors);
+            SignedCms stampedCms = Decode(document.Span, stamped);
+            SignerInfo stampedSigner = stampedCms.SignerInfos[0];
+            if (!TimestampTokens(stampedSigner).Any(value => value.AsSpan().SequenceEqual(token)))
+            {
+                throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The time-stamp was not kept in the re-encoded signature.");
+            }
+            stamp = VerifyTimestamp(stampedSigner, token, stampedCms.Certificates, timestampAnchors, now);
+            if (timestampAnchors is { Count: > 0 } && !stamp.ChainValidated)
+            {
+                throw Untrusted(stamp, stampedCms.Certificates, timestampAnchors, now);
+            }
         }
         catch (MpcSignerException e) when (e.Reason == MpcErrorReason.DocumentSignature)
         {
             // The signature verified before the token was added: what fails now is the authority's answer.
             throw new MpcSignerException(MpcErrorReason.TimestampRefused, $"The time-stamping authority {authority.Shown} answered with a time-stamp that is refused: {e.Message}", e);
         }
-        SignerInfo stampedSigner = Decode(document.Span, stamped).SignerInfos[0];
-        if (!TimestampTokens(stampedSigner).Any(value => value.AsSpan().SequenceEqual(token)))
-        {
-            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The time-stamp was not kept in the re-encoded signature.");
-        }
-        CadesTimestamp stamp = VerifyTimestamp(stampedSigner, token, [], timestampAnchors, DateTimeOffset.UtcNow);
-        TimeSpan off = (stamp.Time - DateTimeOffset.UtcNow).Duration();
+        TimeSpan off = (stamp.Time - now).Duration();
         if (off > ClockSkew + (stamp.Accuracy ?? TimeSpan.Zero))
         {
             throw new MpcSignerException(MpcErrorReason.TimestampRefused,
                 $"The time-stamp's time {stamp.Time.UtcDateTime:u} is {off.TotalMinutes:0} minutes from this machine's clock: check this machine's clock, or the authority {stamp.Authority.Subject}.");
         }
-        return stamped;
+        return new TimestampedSignature(stamped, stamp);
     }
 
     /// <summary>
@@ -115,13 +123,16 @@ public static class CadesSignature
     /// <para>
     /// Every signature time-stamp the signature carries (CAdES-B-T, <see cref="AddTimestampAsync"/>) must be a token over
     /// this signature value, with SHA-2 digests, signed by a certificate whose one extended key usage, critical, is
-    /// time-stamping. With <paramref name="timestampAnchors"/> a time-stamp from an authority that chains to one of them
-    /// now (at <paramref name="verificationTime"/> when given) is required: tokens of other authorities are ignored, the
+    /// time-stamping, and whose stated accuracy is at most <see cref="ClockSkew"/>: a token that is not (malformed, over
+    /// another signature, SHA-1) makes the verification fail, as any other change to the file does. With
+    /// <paramref name="timestampAnchors"/> a time-stamp from an authority that chains to one of them now (at
+    /// <paramref name="verificationTime"/> when given) is required: valid tokens of other authorities are ignored, the
     /// earliest trusted one is <see cref="CadesVerification.Timestamp"/>, its time must not be ahead of now by more than
     /// <see cref="ClockSkew"/>, and a signing-time claimed more than <see cref="ClockSkew"/> after it is refused. A signer's
-    /// chain that does not validate now is then checked at the time-stamp's latest time (its time plus its accuracy),
-    /// since the time-stamp proves the signature existed by then: a certificate that has expired since still validates.
-    /// Without time-stamp anchors <see cref="CadesVerification.Timestamp"/> is the earliest token, reported as unchecked.
+    /// chain that fails now only because a certificate has expired (not for any other reason) is then checked at the
+    /// time-stamp's latest time (its time plus its accuracy, at most now), since the time-stamp proves the signature
+    /// existed by then. Without time-stamp anchors <see cref="CadesVerification.Timestamp"/> is the earliest token,
+    /// reported as unchecked.
     /// </para>
     /// Throws <see cref="MpcSignerException"/> on any failure.
     /// </summary>
@@ -191,13 +202,14 @@ public static class CadesSignature
         if (trustAnchors is { Count: > 0 })
         {
             validatedAt = now;
-            X509Certificate2[]? chain = BuildChain(certificate, cms.Certificates, trustAnchors, now, usage: null);
-            if (chain is null && verificationTime is null && timestamp is { ChainValidated: true })
+            X509Certificate2[]? chain = BuildChain(certificate, cms.Certificates, trustAnchors, now, usage: null, out X509ChainStatusFlags problems);
+            if (chain is null && problems == X509ChainStatusFlags.NotTimeValid && verificationTime is null && timestamp is { ChainValidated: true })
             {
-                // A trusted time-stamp proves the signature existed at its latest time, when the certificate may still
-                // have been valid; a verification time given by the caller is used as given.
-                validatedAt = timestamp.LatestTime;
-                chain = BuildChain(certificate, cms.Certificates, trustAnchors, timestamp.LatestTime, usage: null);
+                // A trusted time-stamp proves the signature existed by its latest time, when the certificate may still
+                // have been valid: that rescues an expired certificate and nothing else (not an untrusted or mis-issued
+                // one). A verification time given by the caller is used as given.
+                validatedAt = timestamp.LatestTime < now ? timestamp.LatestTime : now;
+                chain = BuildChain(certificate, cms.Certificates, trustAnchors, validatedAt.Value, usage: null, out _);
             }
             validatedChain = chain ?? throw new MpcSignerException(MpcErrorReason.DocumentSignature,
                 $"The signature's certificate ({certificate.Subject}) is not trusted by the given trust anchors{ChainFailure(certificate, cms.Certificates, trustAnchors, now, null)}.");
@@ -251,10 +263,12 @@ public static class CadesSignature
                 : throw new MpcSignerException(MpcErrorReason.DocumentSignature,
                     $"The time-stamp's time {trusted.Time.UtcDateTime:u} is in the future (by {(trusted.Time - now).TotalMinutes:0} minutes): check this machine's clock, or the authority {trusted.Authority.Subject}.");
         }
-        CadesTimestamp untrusted = stamps[0];
-        throw new MpcSignerException(MpcErrorReason.DocumentSignature,
-            $"The time-stamp's authority ({untrusted.Authority.Subject}) is not trusted by the given time-stamp trust anchors{ChainFailure(untrusted.Authority, Candidates(untrusted), anchors, now, TimeStampingUsageOid)}.");
+        throw Untrusted(stamps[0], included, anchors, now);
     }
+
+    private static MpcSignerException Untrusted(CadesTimestamp stamp, X509Certificate2Collection included, X509Certificate2Collection anchors, DateTimeOffset now) =>
+        new(MpcErrorReason.DocumentSignature,
+            $"The time-stamp's authority ({stamp.Authority.Subject}) is not trusted by the given time-stamp trust anchors{ChainFailure(stamp.Authority, [.. included, .. Candidates(stamp)], anchors, now, TimeStampingUsageOid)}.");
 
     /// <summary>
     /// One signature time-stamp token: an RFC 3161 token (no trailing bytes) over this signature value with a SHA-2
@@ -286,12 +300,18 @@ public static class CadesSignature
         }
         DateTimeOffset time = token.TokenInfo.Timestamp;
         TimeSpan? accuracy = token.TokenInfo.AccuracyInMicroseconds is long microseconds ? TimeSpan.FromMicroseconds(microseconds) : null;
+        if (accuracy > ClockSkew)
+        {
+            // A time this vague would stretch every check made against it (signing-time, the signer's chain, the clock).
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature,
+                $"The signature's time-stamp is accurate only to within {accuracy.Value.TotalMinutes:0} minutes; at most {ClockSkew.TotalMinutes:0} are accepted.");
+        }
         var stamp = new CadesTimestamp(time, accuracy, authority, chainValidated: false, [], token);
         if (anchors is not { Count: > 0 })
         {
             return stamp;
         }
-        X509Certificate2[]? chain = BuildChain(authority, [.. included, .. Candidates(stamp)], anchors, now, TimeStampingUsageOid);
+        X509Certificate2[]? chain = BuildChain(authority, [.. included, .. Candidates(stamp)], anchors, now, TimeStampingUsageOid, out _);
         return chain is null ? stamp : new CadesTimestamp(time, accuracy, authority, chainValidated: true, chain, token);
     }
 
@@ -353,12 +373,18 @@ public static class CadesSignature
         return null;
     }
 
-    /// <summary>The chain from <paramref name="certificate"/> to one of <paramref name="trustAnchors"/> at <paramref name="at"/>, or null.</summary>
+    /// <summary>
+    /// The chain from <paramref name="certificate"/> to one of <paramref name="trustAnchors"/> at <paramref name="at"/>, or
+    /// null and what was wrong with it (<paramref name="problems"/>).
+    /// </summary>
     private static X509Certificate2[]? BuildChain(
-        X509Certificate2 certificate, X509Certificate2Collection included, X509Certificate2Collection trustAnchors, DateTimeOffset at, string? usage)
+        X509Certificate2 certificate, X509Certificate2Collection included, X509Certificate2Collection trustAnchors, DateTimeOffset at, string? usage,
+        out X509ChainStatusFlags problems)
     {
         using X509Chain chain = NewChain(included, trustAnchors, at, usage);
-        return chain.Build(certificate) ? [.. chain.ChainElements.Select(e => e.Certificate)] : null;
+        bool built = chain.Build(certificate);
+        problems = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, status) => all | status.Status);
+        return built ? [.. chain.ChainElements.Select(e => e.Certificate)] : null;
     }
 
     /// <summary>Why <see cref="BuildChain"/> found no chain, as ": reason; reason", or nothing when the platform gives no reason.</summary>
@@ -406,6 +432,9 @@ public sealed record CadesVerification(
     IReadOnlyList<X509Certificate2> ValidatedChain,
     CadesTimestamp? Timestamp = null,
     DateTimeOffset? ChainValidatedAt = null);
+
+/// <summary>What <see cref="CadesSignature.AddTimestampAsync"/> returns: the CMS with the new time-stamp, and that time-stamp.</summary>
+public sealed record TimestampedSignature(byte[] Signature, CadesTimestamp Timestamp);
 
 /// <summary>
 /// A verified signature time-stamp: an RFC 3161 token over the signature value, signed by <see cref="Authority"/> (a

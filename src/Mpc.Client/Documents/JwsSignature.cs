@@ -14,6 +14,15 @@ namespace Mpc.Client.Documents;
 /// </summary>
 public static class JwsSignature
 {
+    /// <summary>
+    /// The longest protected header <see cref="Verify"/> reads, in base64url characters (48 KiB of JSON): room for an
+    /// "x5c" chain of several certificates, not for a header built to make the parser work.
+    /// </summary>
+    public const int MaxHeaderLength = 64 * 1024;
+
+    // Strict: a header that is not UTF-8 is refused rather than read with replacement characters.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>The JWS "alg" for a key on <paramref name="curve"/>.</summary>
     public static string AlgorithmFor(CurveKind curve) => curve switch
     {
@@ -58,10 +67,12 @@ public static class JwsSignature
 
     /// <summary>
     /// Verifies a compact JWS under <paramref name="subjectPublicKeyInfo"/> (a P-256, P-384 or secp256k1 public key,
-    /// DER SubjectPublicKeyInfo) and returns its header and payload. In this order: three parts of canonical unpadded
-    /// base64url; a header that is one JSON object with unique names whose "alg" is the key's algorithm (no "none", no
-    /// other algorithm) and with no "crit" (no extension is understood here); a signature of exactly twice the scalar
-    /// length; r and s in [1, n − 1] and the signature valid over the signing input.
+    /// DER SubjectPublicKeyInfo with the named curve and the uncompressed point, as .NET and OpenSSL write it) and returns its header and payload. Surrounding ASCII white space is ignored. In this
+    /// order: three parts of canonical unpadded base64url, the header at most <see cref="MaxHeaderLength"/> characters; a
+    /// header that is UTF-8 JSON, one object with unique names, whose "alg" is the key's algorithm (no "none", no other
+    /// algorithm), with no "crit" (no extension is understood here) and no "b64" (RFC 7797's unencoded payload); for a
+    /// detached check, a payload part that is empty or the document; a signature of exactly twice the scalar length; r
+    /// and s in [1, n − 1] and the signature valid over the signing input.
     /// </summary>
     /// <exception cref="MpcSignerException"><see cref="MpcErrorReason.DocumentSignature"/> on any failure.</exception>
     /// <exception cref="ArgumentException"><paramref name="subjectPublicKeyInfo"/> is not a key on one of those curves.</exception>
@@ -78,14 +89,21 @@ public static class JwsSignature
     {
         ArgumentNullException.ThrowIfNull(jws);
         (EcCurve curve, Org.BouncyCastle.Math.EC.ECPoint publicKey) = ReadPublicKey(subjectPublicKeyInfo);
-        string[] parts = jws.Trim().Split('.');
+        // Only ASCII white space (a trailing newline in a file): string.Trim would also drop characters the JWS must not contain.
+        string[] parts = jws.Trim(' ', '\t', '\r', '\n').Split('.');
         if (parts.Length != 3)
         {
             throw Refused($"it has {parts.Length} dot-separated parts; the compact serialization has 3");
         }
+        if (parts[0].Length > MaxHeaderLength)
+        {
+            throw Refused($"its header is {parts[0].Length} characters; at most {MaxHeaderLength} are read");
+        }
         byte[] header = Decode(parts[0], "header");
         byte[] payload = Decode(parts[1], "payload");
         byte[] signature = Decode(parts[2], "signature");
+        string algorithm = AlgorithmFor(curve.Kind);
+        string headerText = ReadHeader(header, algorithm);
         if (detachedPayload is not null)
         {
             if (parts[1].Length > 0 && !payload.AsSpan().SequenceEqual(detachedPayload))
@@ -94,8 +112,6 @@ public static class JwsSignature
             }
             payload = detachedPayload;
         }
-        string algorithm = AlgorithmFor(curve.Kind);
-        ReadHeader(header, algorithm);
         if (signature.Length != 2 * curve.ScalarLength)
         {
             throw Refused($"its signature is {signature.Length} bytes; {algorithm} signatures are {2 * curve.ScalarLength} (r‖s)");
@@ -110,29 +126,33 @@ public static class JwsSignature
         {
             throw Refused("its signature does not verify under the public key");
         }
-        return new JwsVerification(algorithm, Encoding.UTF8.GetString(header), payload, PayloadWasDetached: parts[1].Length == 0);
+        return new JwsVerification(algorithm, headerText, payload, PayloadWasDetached: parts[1].Length == 0);
     }
 
     private static (EcCurve Curve, Org.BouncyCastle.Math.EC.ECPoint Point) ReadPublicKey(ReadOnlySpan<byte> subjectPublicKeyInfo)
     {
         try
         {
-            if (Org.BouncyCastle.Security.PublicKeyFactory.CreateKey(subjectPublicKeyInfo.ToArray()) is Org.BouncyCastle.Crypto.Parameters.ECPublicKeyParameters { PublicKeyParamSet: { } oid } key
-                && PublicKeyEncoding.CurveOf(oid) is { } kind)
-            {
-                EcCurve curve = EcCurve.Get(kind);
-                return (curve, curve.DecodePoint(key.Q.GetEncoded(true), "public key"));
-            }
+            return PublicKeyEncoding.FromSubjectPublicKeyInfo(subjectPublicKeyInfo);
         }
-        catch (Exception e) when (e is ArgumentException or IOException or InvalidCastException or Mpc.Crypto.MpcProtocolException)
+        catch (FormatException)
         {
-            // Reported below in one line.
+            throw new ArgumentException("The public key is not a P-256, P-384 or secp256k1 SubjectPublicKeyInfo.", nameof(subjectPublicKeyInfo));
         }
-        throw new ArgumentException("The public key is not a P-256, P-384 or secp256k1 SubjectPublicKeyInfo.", nameof(subjectPublicKeyInfo));
     }
 
-    private static void ReadHeader(byte[] header, string algorithm)
+    /// <summary>The header's text, once it is known to be a header this verifier reads as its signer meant it.</summary>
+    private static string ReadHeader(byte[] header, string algorithm)
     {
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(header);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Refused("its header is not UTF-8");
+        }
         try
         {
             using JsonDocument document = JsonDocument.Parse(header);
@@ -158,6 +178,11 @@ public static class JwsSignature
             {
                 throw Refused("its header has \"crit\" extensions, which this verifier does not understand");
             }
+            if (names.Contains("b64"))
+            {
+                // RFC 7797: "b64": false changes what is signed; this verifier reads only the RFC 7515 signing input.
+                throw Refused("its header has \"b64\" (RFC 7797 unencoded payload), which this verifier does not support");
+            }
             if (alg != algorithm)
             {
                 throw Refused($"its header's alg is {(alg is null ? "missing" : "\"" + alg + "\"")}; a key on this curve signs {algorithm}");
@@ -167,6 +192,12 @@ public static class JwsSignature
         {
             throw Refused("its header is not JSON");
         }
+        catch (InvalidOperationException)
+        {
+            // A name escaping half a surrogate pair ("\ud800") is JSON that no string can hold.
+            throw Refused("its header has a name that is not valid Unicode");
+        }
+        return text;
     }
 
     /// <summary>Unpadded base64url, canonical: re-encoding gives the same text (no stray bits in the last character).</summary>

@@ -65,6 +65,45 @@ public static class PublicKeyEncoding
         }
     }
 
+    /// <summary>
+    /// The curve and point of a DER SubjectPublicKeyInfo exactly as <see cref="ToSubjectPublicKeyInfo"/> writes it:
+    /// id-ecPublicKey, a named curve the service signs on, an uncompressed valid point, no trailing bytes.
+    /// </summary>
+    /// <exception cref="FormatException">Anything else, in one line that names no key material.</exception>
+    public static (EcCurve Curve, ECPoint Point) FromSubjectPublicKeyInfo(ReadOnlySpan<byte> der)
+    {
+        try
+        {
+            // The algorithm and the curve are read before any point: a key of another kind is refused as such.
+            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(der.ToArray()));
+            if (!info.Algorithm.Algorithm.Equals(Org.BouncyCastle.Asn1.X9.X9ObjectIdentifiers.IdECPublicKey)
+                || info.Algorithm.Parameters is not DerObjectIdentifier oid
+                || CurveOf(oid) is not { } kind)
+            {
+                throw new FormatException("not a key on a curve the service signs on");
+            }
+            EcCurve curve = EcCurve.Get(kind);
+            byte[] uncompressed = info.PublicKey.GetOctets();
+            if (uncompressed.Length != 1 + 2 * curve.FieldLength || uncompressed[0] != 0x04)
+            {
+                throw new FormatException("not an uncompressed point");
+            }
+            byte[] compressed = new byte[1 + curve.FieldLength];
+            compressed[0] = (byte)(0x02 | (uncompressed[^1] & 1));
+            uncompressed.AsSpan(1, curve.FieldLength).CopyTo(compressed.AsSpan(1));
+            ECPoint point = curve.DecodePoint(compressed, "public key");
+            // Written again, the key must be the same bytes: this is what checks y, of which the compression kept one bit.
+            return ToSubjectPublicKeyInfo(curve, point).AsSpan().SequenceEqual(der)
+                ? (curve, point)
+                : throw new FormatException("not a canonical key on the named curve");
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidCastException or IOException or MpcProtocolException
+            or Org.BouncyCastle.Asn1.Asn1Exception)
+        {
+            throw new FormatException("not a valid public key", e);
+        }
+    }
+
     /// <summary>The curve a named-curve OID stands for; null for any curve the service does not sign on. The one OID table, both ways.</summary>
     public static CurveKind? CurveOf(DerObjectIdentifier oid) =>
         Enum.GetValues<CurveKind>().Select(kind => (CurveKind?)kind).FirstOrDefault(kind => CurveOid(kind!.Value).Equals(oid));

@@ -40,8 +40,11 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
 
         DateTimeOffset before = DateTimeOffset.UtcNow.AddSeconds(-1);
         using var authority = new TimestampAuthority(_tsa.Url);
-        byte[] stamped = await CadesSignature.AddTimestampAsync(document, cms, authority);
+        TimestampedSignature added = await CadesSignature.AddTimestampAsync(document, cms, authority);
+        byte[] stamped = added.Signature;
         DateTimeOffset after = DateTimeOffset.UtcNow.AddSeconds(1);
+        Assert.InRange(added.Timestamp.Time, before, after);
+        Assert.False(added.Timestamp.ChainValidated); // no anchors given
 
         // The signed part is untouched: the same signature value over the same signed attributes.
         SignerInfo original = Decode(document, cms).SignerInfos[0], timestamped = Decode(document, stamped).SignerInfos[0];
@@ -90,7 +93,7 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         using X509Certificate2 certificate = SelfSigned("CN=Short Lived", key, now.AddMinutes(-1), now.AddSeconds(3));
         byte[] document = "signed before the certificate expired"u8.ToArray();
         using var authority = new TimestampAuthority(_tsa.Url);
-        byte[] stamped = await CadesSignature.AddTimestampAsync(document, CadesSignature.Sign(document, key, [certificate]), authority);
+        byte[] stamped = (await CadesSignature.AddTimestampAsync(document, CadesSignature.Sign(document, key, [certificate]), authority)).Signature;
 
         await Task.Delay(certificate.NotAfter.ToUniversalTime() - DateTime.UtcNow + TimeSpan.FromSeconds(1.5));
 
@@ -189,8 +192,8 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         (byte[] document, byte[] cms) = SoftwareSignature("CN=Grace");
         (byte[] otherDocument, byte[] otherCms) = SoftwareSignature("CN=Heidi");
         using var authority = new TimestampAuthority(_tsa.Url);
-        byte[] stamped = await CadesSignature.AddTimestampAsync(document, cms, authority);
-        byte[] otherStamped = await CadesSignature.AddTimestampAsync(otherDocument, otherCms, authority);
+        byte[] stamped = (await CadesSignature.AddTimestampAsync(document, cms, authority)).Signature;
+        byte[] otherStamped = (await CadesSignature.AddTimestampAsync(otherDocument, otherCms, authority)).Signature;
 
         // Heidi's token moved onto Grace's signature: a valid token, over another signature value.
         SignedCms grace = Decode(document, cms);
@@ -233,12 +236,25 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
     {
         (byte[] document, byte[] cms) = SoftwareSignature("CN=Liam");
         using var authority = new TimestampAuthority(_tsa.Url);
-        byte[] stamped = await CadesSignature.AddTimestampAsync(document, cms, authority, [_tsa.Ca]);
+        TimestampedSignature first = await CadesSignature.AddTimestampAsync(document, cms, authority, [_tsa.Ca]);
+        Assert.True(first.Timestamp.ChainValidated);
+        byte[] stamped = first.Signature;
         Assert.True(CadesSignature.Verify(document, stamped, timestampAnchors: [_tsa.Ca]).Timestamp!.ChainValidated);
 
-        // A second time-stamp is added beside the first, and is the one the signature now carries last.
-        byte[] twice = await CadesSignature.AddTimestampAsync(document, stamped, authority);
-        Assert.Equal(2, HandMadeTimestamps.Decode(document, twice).SignerInfos[0].UnsignedAttributes[0].Values.Count);
+        // A second time-stamp is added beside the first, and is the one returned (the CMS reports the earliest).
+        await Task.Delay(1100);
+        TimestampedSignature twice = await CadesSignature.AddTimestampAsync(document, stamped, authority, [_tsa.Ca]);
+        Assert.Equal(2, HandMadeTimestamps.Decode(document, twice.Signature).SignerInfos[0].UnsignedAttributes[0].Values.Count);
+        Assert.True(twice.Timestamp.Time > first.Timestamp.Time);
+        Assert.Equal(first.Timestamp.Time, CadesSignature.Verify(document, twice.Signature, timestampAnchors: [_tsa.Ca]).Timestamp!.Time);
+
+        // With anchors, the new token must be trusted itself: the trusted one already there does not stand in for it.
+        await using TestTimestampAuthority other = await TestTimestampAuthority.StartAsync("Other TSA");
+        using var otherAuthority = new TimestampAuthority(other.Url);
+        var besideTrusted = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, stamped, otherAuthority, [_tsa.Ca]));
+        Assert.Equal(MpcErrorReason.TimestampRefused, besideTrusted.Reason);
+        Assert.StartsWith($"The time-stamping authority {other.Url} answered with a time-stamp that is refused: The time-stamp's authority (CN=Other TSA) is not trusted by the given time-stamp trust anchors",
+            besideTrusted.Message, StringComparison.Ordinal);
 
         await using TestTimestampAuthority stranger = await TestTimestampAuthority.StartAsync("Stranger TSA");
         var untrusted = await Assert.ThrowsAsync<MpcSignerException>(() => CadesSignature.AddTimestampAsync(document, cms, authority, [stranger.Ca]));
@@ -301,7 +317,7 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         using X509Certificate2 ca = HandMadeTimestamps.Ca("TSA Root", now.AddYears(-1), now.AddYears(5));
         using X509Certificate2 authority = HandMadeTimestamps.Authority(ca, "Good TSA", now.AddYears(-1), now.AddYears(1));
 
-        // The signer's certificate expired yesterday; the token says one minute before that, give or take an hour.
+        // The signer's certificate expired yesterday; the token says one minute before that, give or take nine minutes.
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         DateTimeOffset expired = new(now.AddDays(-1).UtcDateTime.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
         using X509Certificate2 signer = SelfSigned("CN=Nora", key, now.AddDays(-30), expired);
@@ -310,7 +326,7 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         byte[] value = HandMadeTimestamps.SignatureValue(document, cms);
         byte[] exact = HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(authority, value, expired.AddMinutes(-1)));
         Assert.True(CadesSignature.Verify(document, exact, [signer], timestampAnchors: [ca]).ChainValidated);
-        byte[] vague = HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(authority, value, expired.AddMinutes(-1), accuracyMicroseconds: 3_600_000_000));
+        byte[] vague = HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(authority, value, expired.AddMinutes(-1), accuracyMicroseconds: 540_000_000));
         var late = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, vague, [signer], timestampAnchors: [ca]));
         Assert.StartsWith("The signature's certificate (CN=Nora) is not trusted by the given trust anchors", late.Message, StringComparison.Ordinal);
 
@@ -336,7 +352,7 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
     {
         (byte[] document, byte[] cms) = SoftwareSignature("CN=Pia");
         using var authority = new TimestampAuthority(_tsa.Url);
-        byte[] stamped = await CadesSignature.AddTimestampAsync(document, cms, authority);
+        byte[] stamped = (await CadesSignature.AddTimestampAsync(document, cms, authority)).Signature;
         DateTimeOffset now = DateTimeOffset.UtcNow;
         using X509Certificate2 otherCa = HandMadeTimestamps.Ca("Other Root", now.AddYears(-1), now.AddYears(5));
         using X509Certificate2 other = HandMadeTimestamps.Authority(otherCa, "Other TSA", now.AddYears(-1), now.AddYears(1));
@@ -347,6 +363,38 @@ public sealed class CmsTimestampTests(ServerFixture server) : IAsyncLifetime, ID
         Assert.Equal(_tsa.Certificate.Thumbprint, CadesSignature.Verify(document, both, timestampAnchors: [_tsa.Ca]).Timestamp!.Authority.Thumbprint);
         Assert.Equal(other.Thumbprint, CadesSignature.Verify(document, both, timestampAnchors: [otherCa]).Timestamp!.Authority.Thumbprint);
         Assert.Equal(other.Thumbprint, CadesSignature.Verify(document, both).Timestamp!.Authority.Thumbprint); // the earliest, unchecked
+    }
+
+    [Fact]
+    public void A_vague_token_junk_in_the_attribute_or_a_certificate_not_yet_valid_is_not_rescued()
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 ca = HandMadeTimestamps.Ca("TSA Root", now.AddYears(-1), now.AddYears(5));
+        using X509Certificate2 authority = HandMadeTimestamps.Authority(ca, "Good TSA", now.AddYears(-1), now.AddYears(1));
+        (byte[] document, byte[] cms) = SoftwareSignature("CN=Quinn");
+        byte[] value = HandMadeTimestamps.SignatureValue(document, cms);
+
+        // "Give or take an hour" would stretch the signing-time and chain checks by an hour.
+        var vague = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document,
+            HandMadeTimestamps.WithToken(document, cms, HandMadeTimestamps.Token(authority, value, now, accuracyMicroseconds: 3_600_000_000))));
+        Assert.Equal("The signature's time-stamp is accurate only to within 60 minutes; at most 10 are accepted.", vague.Message);
+
+        // Something that is no token at all in the signature-time-stamp attribute (a DER OCTET STRING).
+        var junk = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, HandMadeTimestamps.WithToken(document, cms, [0x04, 0x02, 0xAB, 0xCD]),
+            timestampAnchors: [ca]));
+        Assert.Equal("The signature's time-stamp is not an RFC 3161 time-stamp token.", junk.Message);
+
+        // A signer's certificate valid only from five minutes on: the token's latest time (now + 9 minutes) would
+        // validate it, but the chain is never checked at a time after now.
+        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using X509Certificate2 early = SelfSigned("CN=Not Yet", key, now.AddMinutes(5), now.AddDays(1));
+        byte[] earlyDocument = "not yet"u8.ToArray();
+        byte[] earlyCms = CadesSignature.Sign(earlyDocument, key, [early], now.AddMinutes(6));
+        byte[] earlyStamped = HandMadeTimestamps.WithToken(earlyDocument, earlyCms,
+            HandMadeTimestamps.Token(authority, HandMadeTimestamps.SignatureValue(earlyDocument, earlyCms), now, accuracyMicroseconds: 540_000_000));
+        var notYet = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(earlyDocument, earlyStamped, [early], timestampAnchors: [ca]));
+        Assert.StartsWith("The signature's certificate (CN=Not Yet) is not trusted by the given trust anchors", notYet.Message, StringComparison.Ordinal);
+        Assert.True(CadesSignature.Verify(earlyDocument, earlyStamped, [early], now.AddMinutes(6), [ca]).ChainValidated); // in its life, it holds
     }
 
     private (byte[] Document, byte[] Cms) SoftwareSignature(string subject)

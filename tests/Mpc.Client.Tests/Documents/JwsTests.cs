@@ -130,14 +130,16 @@ public sealed class JwsTests(ServerFixture server) : IDisposable
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         byte[] spki = key.ExportSubjectPublicKeyInfo();
         byte[] payload = "pay 10"u8.ToArray();
-        string Signed(string headerJson, byte[]? body = null)
+        string SignedBytes(byte[] header)
         {
-            string input = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(headerJson)) + "." + Base64Url.EncodeToString(body ?? payload);
+            string input = Base64Url.EncodeToString(header) + "." + Base64Url.EncodeToString(payload);
             return input + "." + Base64Url.EncodeToString(key.SignData(Encoding.ASCII.GetBytes(input), HashAlgorithmName.SHA256));
         }
+        string Signed(string headerJson) => SignedBytes(Encoding.UTF8.GetBytes(headerJson));
         string valid = Signed("""{"alg":"ES256"}""");
         Assert.Equal(payload, JwsSignature.Verify(valid, spki).Payload);
 
+        string long1;
         (string Jws, string Why)[] refused =
         [
             (valid + ".x", "it has 4 dot-separated parts; the compact serialization has 3"),
@@ -150,6 +152,11 @@ public sealed class JwsTests(ServerFixture server) : IDisposable
             (Signed("""{"alg":"ES256","crit":["exp"],"exp":1}"""), "its header has \"crit\" extensions, which this verifier does not understand"),
             (Signed("""["ES256"]"""), "its header is not a JSON object"),
             (Signed("""{"alg":"ES256" """), "its header is not JSON"),
+            (SignedBytes([.. """{"alg":"ES256","kid":" """u8, 0xC3, 0x28, .. "\"}"u8]), "its header is not UTF-8"),
+            (Signed("""{"alg":"ES256","\ud800":1}"""), "its header has a name that is not valid Unicode"),
+            (Signed("""{"alg":"ES256","b64":false}"""), "its header has \"b64\" (RFC 7797 unencoded payload), which this verifier does not support"),
+            (long1 = Signed("""{"alg":"ES256","kid":""" + "\"" + new string('k', 49_200) + "\"}"), $"its header is {long1.IndexOf('.')} characters; at most {JwsSignature.MaxHeaderLength} are read"),
+            ("\u00a0" + valid, "its header is not base64url"),
             (valid + "=", "its signature is not canonical unpadded base64url"),
             (valid.Replace('-', '+').Replace('_', '/') is var standard && standard != valid ? standard : valid[..^1] + "+", "its signature is not base64url"),
             (valid[..^2], "its signature is 63 bytes; ES256 signatures are 64 (r‖s)"),
@@ -173,6 +180,15 @@ public sealed class JwsTests(ServerFixture server) : IDisposable
         using ECDsa p521 = ECDsa.Create(ECCurve.NamedCurves.nistP521);
         Assert.Throws<ArgumentException>(() => JwsSignature.Verify(valid, p521.ExportSubjectPublicKeyInfo()));
         Assert.Throws<ArgumentException>(() => JwsSignature.Verify(valid, "not a key"u8));
+        // Keys of other kinds, each of which BouncyCastle's key factory refuses in its own way.
+        using RSA rsa = RSA.Create(2048);
+        Assert.Throws<ArgumentException>(() => JwsSignature.Verify(valid, rsa.ExportSubjectPublicKeyInfo()));
+        Assert.Throws<ArgumentException>(() => JwsSignature.Verify(valid, Convert.FromHexString("302a300506032b6570032100" + new string('1', 64)))); // Ed25519
+        Assert.Throws<ArgumentException>(() => JwsSignature.Verify(valid, Convert.FromHexString("3013300706052b8104000a03080004" + "0102030405"))); // secp256k1, no point
+        Assert.Throws<ArgumentException>(() => JwsSignature.Verify(valid, Convert.FromHexString("3009300706052b8104000a"))); // no key at all
+        Assert.Throws<ArgumentException>(() => JwsSignature.Verify(valid, [.. spki, 0x00])); // trailing byte
+        // Surrounding ASCII white space (a file's trailing newline) is not part of the JWS.
+        Assert.Equal(payload, JwsSignature.Verify(" " + valid + "\r\n", spki).Payload);
     }
 
     private static byte[] Der(byte[] rs)
