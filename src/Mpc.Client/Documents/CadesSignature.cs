@@ -140,6 +140,21 @@ public static class CadesSignature
         ReadOnlySpan<byte> document, ReadOnlySpan<byte> signature, X509Certificate2Collection? trustAnchors = null,
         DateTimeOffset? verificationTime = null, X509Certificate2Collection? timestampAnchors = null)
     {
+        try
+        {
+            return VerifyDecoded(document, signature, trustAnchors, verificationTime, timestampAnchors);
+        }
+        catch (Exception e) when (e is CryptographicException or System.Formats.Asn1.AsnContentException)
+        {
+            // SignedCms decodes its certificates, attributes and time-stamp tokens only when they are first read.
+            throw new MpcSignerException(MpcErrorReason.DocumentSignature, "The signature is not a well-formed CMS: a part of it (a certificate, an attribute or a time-stamp) does not decode.", e);
+        }
+    }
+
+    private static CadesVerification VerifyDecoded(
+        ReadOnlySpan<byte> document, ReadOnlySpan<byte> signature, X509Certificate2Collection? trustAnchors,
+        DateTimeOffset? verificationTime, X509Certificate2Collection? timestampAnchors)
+    {
         SignedCms cms = Decode(document, signature);
         SignerInfo signerInfo = cms.SignerInfos[0];
 
@@ -224,6 +239,9 @@ public static class CadesSignature
         try
         {
             cms.Decode(signature);
+            // Decoded lazily otherwise, and thrown from wherever they are first read.
+            _ = cms.SignerInfos.Count;
+            _ = cms.Certificates.Count;
         }
         catch (CryptographicException)
         {

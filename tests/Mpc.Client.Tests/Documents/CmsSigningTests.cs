@@ -136,6 +136,25 @@ public sealed class CmsSigningTests(ServerFixture server) : IDisposable
     }
 
     [Fact]
+    public void A_cms_whose_included_certificate_does_not_decode_is_refused_as_a_bad_signature()
+    {
+        // SignedCms decodes its certificates only when they are read: a CryptographicException escaped from there.
+        using X509Certificate2 certificate = SoftwareCertificate("CN=Broken", out ECDsa key);
+        using (key)
+        {
+            byte[] document = "broken certificate"u8.ToArray();
+            byte[] cms = CadesSignature.Sign(document, key, [certificate]);
+            int at = cms.AsSpan().IndexOf(certificate.RawData);
+            Assert.True(at > 0);
+            byte[] broken = (byte[])cms.Clone();
+            broken[at + 4] = 0x31; // the TBSCertificate's SEQUENCE tag, now a SET: the CMS still decodes, the certificate does not
+            var refused = Assert.Throws<MpcSignerException>(() => CadesSignature.Verify(document, broken, [certificate]));
+            Assert.Equal(MpcErrorReason.DocumentSignature, refused.Reason);
+            Assert.Equal("The signature is not a DER CMS SignedData.", refused.Message);
+        }
+    }
+
+    [Fact]
     public void A_certificate_outside_its_validity_at_the_signing_time_is_refused_before_anything_is_signed()
     {
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
