@@ -27,6 +27,11 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
     private static readonly SemaphoreSlim OwnerKeyLock = new(1, 1);
     private static byte[]? s_ownerShare;
 
+    // The signing-reply tests' key: they leave sessions open, which the other tests' signatures must not wait for.
+    private const string RepliesUser = "grpc-fuzz-replies";
+    private static readonly SemaphoreSlim RepliesKeyLock = new(1, 1);
+    private static byte[]? s_repliesShare;
+
     // The refusals a malformed request may get. Internal, Unknown, DataLoss, Unimplemented or Unavailable mean the
     // server failed on the input instead of refusing it.
     private static readonly StatusCode[] ClientErrors =
@@ -209,5 +214,91 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
         MpcAuditVerification after = await _client.VerifyAuditLogAsync(_key.KeyId);
         Assert.True(after.IsValid, after.Error);
         Assert.True(after.Count >= honest.Count);
+    }
+
+    /// <summary>Replies the SDK turns into its own records: refused as <see cref="MpcSignerException"/>, or read without failing.</summary>
+    [Theory]
+    [InlineData("/GetKey")]
+    [InlineData("/ListKeys")]
+    [InlineData("/ListDevices")]
+    public async Task Mutated_key_and_device_replies_are_MpcSignerException_or_read(string method)
+    {
+        var wire = new ReplacedGrpcReplies(method);
+        byte[]? original = null;
+        wire.Reply = reply => original ??= reply;
+        using var client = new MpcSignerClient(server.Address, server.Token(Owner),
+            new MpcSignerClientOptions { DeviceProfileStore = server.DeviceProfiles, HttpHandler = wire });
+        Func<Task> call = method switch
+        {
+            "/GetKey" => () => client.GetKeyAsync(_key.KeyId),
+            "/ListKeys" => () => client.ListKeysAsync(),
+            _ => () => client.ListDevicesAsync(_key.KeyId),
+        };
+        await call();
+        Assert.NotNull(original);
+
+        var mutations = new Mutations($"{method} replies");
+        foreach (Mutant mutant in mutations.Of(original, Mutations.Iterations(150)))
+        {
+            wire.Reply = _ => mutant.Bytes;
+            await mutations.CheckAsync(mutant, _ => call(), e => e is MpcSignerException { Message: var m } && !m.Contains('\n', StringComparison.Ordinal));
+        }
+    }
+
+    /// <summary>A signature whose server replies are mutated: MpcSignerException, or a signature that verifies.</summary>
+    [Theory]
+    [InlineData("/BeginSign")]
+    [InlineData("/SignNonce")]
+    [InlineData("/SignFinish")]
+    public async Task Mutated_signing_replies_are_MpcSignerException_or_a_signature_that_verifies(string method)
+    {
+        var wire = new ReplacedGrpcReplies(method);
+        using var client = new MpcSignerClient(server.Address, server.Token(RepliesUser),
+            new MpcSignerClientOptions { DeviceProfileStore = server.DeviceProfiles, HttpHandler = wire });
+        await RepliesKeyLock.WaitAsync();
+        try
+        {
+            s_repliesShare ??= await ExportedNewKey(RepliesUser);
+        }
+        finally
+        {
+            RepliesKeyLock.Release();
+        }
+        using MpcKey key = client.OpenKey(Mpc.Protocol.Keys.ClientKeyShare.ImportSecret(s_repliesShare, Mpc.Crypto.BigNum.BigNumBackends.Default));
+        var mutations = new Mutations($"{method} replies to the SDK");
+        // A refused reply leaves its session open on the server until it expires, and a key has at most 64 open: 20 for
+        // each of the three methods stay below (more iterations only add ResourceExhausted refusals, which pass).
+        for (int i = 0; i < Mutations.Iterations(20); i++)
+        {
+            Mutant? mutant = null;
+            wire.Reply = reply => (mutant = mutations.Of(reply, 1).Single() with { Index = i }).Bytes;
+            byte[] digest = RandomNumberGenerator.GetBytes(32);
+            try
+            {
+                MpcSignature signature = await client.SignDigestAsync(key, digest);
+                Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature),
+                    $"A mutated {method} reply gave a signature that does not verify. Repeat with {mutations.Reproduce}, mutant {mutant}.");
+            }
+            catch (MpcSignerException e) when (!e.Message.Contains('\n', StringComparison.Ordinal))
+            {
+                // Refused: what a mutated reply should get.
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                throw mutations.Failure(mutant ?? new Mutant(i, "none", []), e, method);
+            }
+        }
+        // The sessions the refusals left open keep the key from signing until they expire (a few seconds): the stored
+        // key itself is checked, not a new signature.
+        MpcKeyInfo info = await client.GetKeyAsync(key.KeyId);
+        Assert.False(info.Frozen);
+        Assert.Equal(key.SubjectPublicKeyInfo, info.SubjectPublicKeyInfo);
+    }
+
+    private async Task<byte[]> ExportedNewKey(string user)
+    {
+        using MpcSignerClient owner = server.Client(user);
+        using MpcKey created = await owner.CreateKeyAsync(CurveKind.P256);
+        return created.Share.ExportSecret();
     }
 }
