@@ -227,4 +227,23 @@ public sealed class MessageFuzzTests(EngineFixture engine)
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(export.AsSpan(at), curve);
         return export;
     }
+
+    [Fact]
+    public void A_mutated_ring_Pedersen_secret_is_refused_or_imports_as_the_secret_it_spells()
+    {
+        byte[] secret = engine.Auxiliary.ExportSecret();
+        var mutations = new Mutations("ring-Pedersen secret");
+        // Each import that gets past the framing checks the parameters (big-number work): fewer than the messages.
+        foreach (Mutant mutant in mutations.Of(secret, Mutations.Iterations(60)))
+        {
+            mutations.Check(mutant, bytes =>
+            {
+                using Crypto.Proofs.RingPedersenSecret imported = Crypto.Proofs.RingPedersenSecret.ImportSecret(bytes, engine.Backend);
+                if (!imported.ExportSecret().AsSpan().SequenceEqual(bytes))
+                {
+                    throw mutations.Failure(mutant, null, "imported as a secret that exports to other bytes");
+                }
+            }, Documented);
+        }
+    }
 }
