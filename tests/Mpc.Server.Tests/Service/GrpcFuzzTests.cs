@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -300,5 +301,32 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
         using MpcSignerClient owner = server.Client(user);
         using MpcKey created = await owner.CreateKeyAsync(CurveKind.P256);
         return created.Share.ExportSecret();
+    }
+
+    [Fact]
+    public async Task Mutated_certificate_chains_get_a_client_error_and_the_stored_chain_stays()
+    {
+        using ECDsa issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        X509SignatureGenerator signer = X509SignatureGenerator.CreateForECDsa(issuerKey);
+        byte[] issuer = CraftedCertificates.SelfIssued("CN=Fuzz Issuer", new PublicKey(issuerKey), signer);
+        byte[] leaf = CraftedCertificates.Issue("CN=Fuzz Leaf", PublicKey.CreateFromSubjectPublicKeyInfo(_key.SubjectPublicKeyInfo, out _), "CN=Fuzz Issuer", signer);
+        SetCertificateChainRequest Request(byte[] first, byte[] second) =>
+            new() { KeyId = _key.KeyId, CertificateChain = { ByteString.CopyFrom(first), ByteString.CopyFrom(second) } };
+        await _raw.Client.SetCertificateChainAsync(Request(leaf, issuer), _raw.Headers);
+        Google.Protobuf.Collections.RepeatedField<ByteString> stored = (await _raw.Client.GetKeyAsync(new GetKeyRequest { KeyId = _key.KeyId }, _raw.Headers)).CertificateChain;
+        Assert.Equal(2, stored.Count);
+
+        var mutations = new Mutations("certificate chains");
+        foreach ((string which, Mutant mutant) in mutations.Of([("leaf", leaf), ("issuer", issuer)], Mutations.Iterations(40) * 2))
+        {
+            SetCertificateChainRequest request = which == "leaf" ? Request(mutant.Bytes, issuer) : Request(leaf, mutant.Bytes);
+            StatusCode status = await RawSigner.StatusOf(async () => await _raw.Client.SetCertificateChainAsync(request, _raw.Headers));
+            AssertClientError(mutations, which, mutant, status);
+            KeyInfo after = await _raw.Client.GetKeyAsync(new GetKeyRequest { KeyId = _key.KeyId }, _raw.Headers);
+            // Refused: the stored chain is the one before. Accepted: it is exactly the chain sent.
+            Assert.Equal(status == StatusCode.OK ? request.CertificateChain : stored, after.CertificateChain);
+            stored = after.CertificateChain;
+        }
+        await AssertKeyUnchanged();
     }
 }
