@@ -58,6 +58,23 @@ public sealed class ImportedKeyFuzzTests
         CustodyTestData.AssertOneLine(e);
     }
 
+    [Fact]
+    public void A_certificate_whose_key_BIT_STRING_has_bad_padding_is_a_corrupt_certificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Padded", key, HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        byte[] der = certificate.RawData;
+        // The subject public key: BIT STRING of 66 bytes (pad count 0, then 04 || x || y); one pad bit claimed.
+        int bitString = der.AsSpan().IndexOf(new byte[] { 0x03, 0x42, 0x00, 0x04 });
+        Assert.True(bitString > 0);
+        der[bitString + 2] = 0x01;
+
+        MpcSignerException e = Refusal(Pem("PRIVATE KEY", key.ExportPkcs8PrivateKey()) + Pem("CERTIFICATE", der));
+        Assert.Equal(MpcErrorReason.ImportCorrupt, e.Reason);
+        CustodyTestData.AssertOneLine(e);
+    }
+
     [Theory]
     [InlineData(new byte[] { 0x06, 0x09, 0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x04, 0x0B }, "scrypt")]
     [InlineData(new byte[] { 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05, 0x7F }, "an unknown PKCS#5 OID")]

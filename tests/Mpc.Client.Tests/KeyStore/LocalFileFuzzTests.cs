@@ -77,6 +77,21 @@ public sealed class LocalFileFuzzTests(KeyStoreFixture fixture) : IClassFixture<
         }
     }
 
+    [Theory]
+    [InlineData(0x80000000u)]
+    [InlineData(0xFFFFFFFFu)]
+    public void A_share_secret_with_a_curve_number_beyond_int_is_corrupt_input(uint curve)
+    {
+        byte[] secret = fixture.Share.ExportSecret();
+        // Version (4 + 4 bytes), key id (4 + its length), then the curve field's length and value.
+        int at = 8 + 4 + Encoding.UTF8.GetByteCount(fixture.Share.KeyId) + 4;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(secret.AsSpan(at), curve);
+
+        MpcSignerException e = Assert.Throws<MpcSignerException>(() => ClientShareSecret.Import(secret));
+        Assert.Equal(MpcErrorReason.CorruptInput, e.Reason);
+        Assert.Contains("not supported", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Mutated_key_files_are_refused_or_load_the_saved_share_and_stay_as_they_were()
     {
