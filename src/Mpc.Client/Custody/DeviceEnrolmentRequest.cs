@@ -129,8 +129,9 @@ public sealed class DeviceEnrolmentRequest : IDisposable
             privateKey = reader.ReadByteArray("private key", exactLength: PrivateKeyLength);
             reader.EnsureEnd(Kind);
         }
-        catch (MpcProtocolException e)
+        catch (Exception e) when (e is MpcProtocolException or FormatException)
         {
+            // MpcProtocolException: the framing; FormatException: a field that fails its rule (CustodyFields' readers).
             CryptographicOperations.ZeroMemory(privateKey);
             throw new MpcSignerException(MpcErrorReason.CorruptInput, $"{Kind} is truncated or corrupt", e);
         }

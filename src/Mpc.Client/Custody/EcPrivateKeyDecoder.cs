@@ -27,7 +27,7 @@ internal static class EcPrivateKeyDecoder
     {
         try
         {
-            return PrivateKeyInfo.GetInstance(Asn1Object.FromByteArray(der));
+            return PrivateKeyInfo.GetInstance(ReadDer(der));
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException)
         {
@@ -40,12 +40,13 @@ internal static class EcPrivateKeyDecoder
         EncryptedPrivateKeyInfo encrypted;
         try
         {
-            encrypted = EncryptedPrivateKeyInfo.GetInstance(Asn1Object.FromByteArray(der));
+            encrypted = EncryptedPrivateKeyInfo.GetInstance(ReadDer(der));
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException)
         {
             throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s encrypted private key is truncated or corrupt", e);
         }
+        RequirePbkdf2(encrypted, fileName);
         if (password.IsEmpty)
         {
             throw new MpcSignerException(MpcErrorReason.ImportPasswordRequired, $"{fileName}'s private key is encrypted: give its password");
@@ -103,18 +104,23 @@ internal static class EcPrivateKeyDecoder
     /// <summary>The SEC1 ECPrivateKey: curve from the PKCS#8 algorithm parameters or its own, d, and the optional public key.</summary>
     internal static ImportedKey FromSec1(byte[] der, X962Parameters? outerParameters, List<byte[]> certificates, ImportedKeyFormat format, string fileName)
     {
-        ECPrivateKeyStructure structure;
         X962Parameters? innerParameters;
+        byte[]? storedPublicKey;
+        byte[] octets;
         try
         {
-            structure = ECPrivateKeyStructure.GetInstance(Asn1Object.FromByteArray(der));
+            var structure = ECPrivateKeyStructure.GetInstance(ReadDer(der));
             innerParameters = structure.Parameters is null ? null : X962Parameters.GetInstance(structure.Parameters);
+            // The optional [1] public key is parsed here, not where it is compared: a BIT STRING with pad bits
+            // (not a whole number of bytes) is an IOException from BouncyCastle, which is a corrupt file.
+            storedPublicKey = structure.PublicKey?.GetOctets();
+            octets = structure.PrivateKey.GetOctets();
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException)
         {
+            CryptographicOperations.ZeroMemory(der);
             throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s EC private key is truncated or corrupt", e);
         }
-        byte[] octets = structure.PrivateKey.GetOctets();
         try
         {
             CurveKind kind = CurveOf(outerParameters, innerParameters, fileName);
@@ -138,7 +144,7 @@ internal static class EcPrivateKeyDecoder
                     throw new MpcSignerException(MpcErrorReason.InconsistentKey, $"{fileName}'s private key is outside [1, q-1] for {curve.Name}", e);
                 }
                 ECPoint q = curve.MultiplyBase(d);
-                if (structure.PublicKey is { } stored && !SamePoint(curve, stored.GetOctets(), q))
+                if (storedPublicKey is not null && !SamePoint(curve, storedPublicKey, q))
                 {
                     throw new MpcSignerException(MpcErrorReason.InconsistentKey, $"{fileName}'s stored public key does not match its private key");
                 }
@@ -209,14 +215,20 @@ internal static class EcPrivateKeyDecoder
         }
         SubjectPublicKeyInfo leafKey;
         string subject;
+        byte[] leafPoint;
+        X962Parameters? leafCurve;
         try
         {
-            var leaf = X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(certificates[0]));
+            var leaf = X509CertificateStructure.GetInstance(ReadDer(certificates[0]));
             leafKey = leaf.SubjectPublicKeyInfo;
             subject = leaf.Subject.ToString();
+            leafPoint = leafKey.PublicKey.GetOctets();
+            leafCurve = leafKey.Algorithm.Algorithm.Equals(X9ObjectIdentifiers.IdECPublicKey)
+                ? X962Parameters.GetOptional(leafKey.Algorithm.Parameters)
+                : null;
             foreach (byte[] other in certificates.Skip(1))
             {
-                X509CertificateStructure.GetInstance(Asn1Object.FromByteArray(other));
+                X509CertificateStructure.GetInstance(ReadDer(other));
             }
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidCastException or InvalidOperationException)
@@ -224,10 +236,9 @@ internal static class EcPrivateKeyDecoder
             throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName} has a corrupt certificate", e);
         }
         EcCurve curve = EcCurve.Get(kind);
-        bool matches = leafKey.Algorithm.Algorithm.Equals(X9ObjectIdentifiers.IdECPublicKey)
-            && X962Parameters.GetOptional(leafKey.Algorithm.Parameters) is { IsNamedCurve: true } leafCurve
+        bool matches = leafCurve is { IsNamedCurve: true }
             && CurveOfOrNull(leafCurve.NamedCurve) == kind
-            && SamePoint(curve, leafKey.PublicKey.GetOctets(), q);
+            && SamePoint(curve, leafPoint, q);
         if (!matches)
         {
             throw new MpcSignerException(MpcErrorReason.CertificateMismatch,
@@ -237,4 +248,42 @@ internal static class EcPrivateKeyDecoder
     }
 
     private static CurveKind? CurveOfOrNull(DerObjectIdentifier oid) => PublicKeyEncoding.CurveOf(oid);
+
+    /// <summary>
+    /// One DER object. BouncyCastle returns null for empty input (an empty PEM body): that is an IOException here, like
+    /// any other unreadable DER, which every caller maps to a corrupt file.
+    /// </summary>
+    private static Asn1Object ReadDer(byte[] der) =>
+        Asn1Object.FromByteArray(der) ?? throw new IOException("no DER object (empty input)");
+
+    /// <summary>
+    /// PBES2 with PBKDF2 only, checked before the password is used: BouncyCastle derives with PBKDF2 whatever the file's
+    /// key derivation names (scrypt, an unknown OID), or fails with a NullReferenceException on other parameters.
+    /// </summary>
+    private static void RequirePbkdf2(EncryptedPrivateKeyInfo encrypted, string fileName)
+    {
+        AlgorithmIdentifier scheme = encrypted.EncryptionAlgorithm;
+        if (!scheme.Algorithm.Equals(PkcsObjectIdentifiers.IdPbeS2))
+        {
+            return;
+        }
+        DerObjectIdentifier? kdf;
+        try
+        {
+            kdf = PbeS2Parameters.GetInstance(scheme.Parameters)?.KeyDerivationFunc?.Algorithm;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidCastException or InvalidOperationException)
+        {
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s encrypted private key has corrupt PBES2 parameters", e);
+        }
+        if (kdf is null)
+        {
+            throw new MpcSignerException(MpcErrorReason.ImportCorrupt, $"{fileName}'s encrypted private key has no PBES2 parameters");
+        }
+        if (!kdf.Equals(PkcsObjectIdentifiers.IdPbkdf2))
+        {
+            throw new MpcSignerException(MpcErrorReason.UnsupportedAlgorithm,
+                $"{fileName}'s private key is encrypted with key derivation {kdf.Id}; only PBKDF2 is supported (PBES2)");
+        }
+    }
 }

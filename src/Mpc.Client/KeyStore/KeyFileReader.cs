@@ -40,6 +40,11 @@ internal static class KeyFileReader
     /// <summary>Parses and checks the form of every field; nothing here needs the passphrase.</summary>
     internal static ParsedFile Parse(byte[] bytes)
     {
+        // JSON text is UTF-8; System.Text.Json only finds a bad byte when a string is read, as an InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+        {
+            throw KeyFileError.Corrupt("the file is not UTF-8 text");
+        }
         KeyFileDto dto;
         try
         {
@@ -50,8 +55,7 @@ internal static class KeyFileReader
                 throw KeyFileError.Corrupt("the document is not a JSON object");
             }
             // Format and version first, so a newer file is reported as such rather than as unknown fields.
-            if (!root.TryGetProperty("format", out JsonElement format) || format.ValueKind != JsonValueKind.String
-                || format.GetString() != KeyFileFormat.Format)
+            if (!root.TryGetProperty("format", out JsonElement format) || !IsFormat(format))
             {
                 throw KeyFileError.Corrupt($"not an {KeyFileFormat.Format} file");
             }
@@ -167,6 +171,22 @@ internal static class KeyFileReader
             throw KeyFileError.Corrupt($"'shareId' is not {KeyFileFormat.ShareIdHexLength} lowercase hex characters");
         }
         return (deviceId, shareId);
+    }
+
+    /// <summary>
+    /// Whether the "format" value is ours. An escaped lone surrogate ("\uDC00") makes System.Text.Json throw
+    /// InvalidOperationException when it unescapes the string: such a value is simply not our format.
+    /// </summary>
+    private static bool IsFormat(JsonElement format)
+    {
+        try
+        {
+            return format.ValueKind == JsonValueKind.String && format.ValueEquals(KeyFileFormat.Format);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static string Require(string? value, string field) =>

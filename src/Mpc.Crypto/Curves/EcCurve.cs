@@ -78,6 +78,23 @@ public sealed class EcCurve
 
     public static string NameOf(CurveKind kind) => Get(kind).Name;
 
+    /// <summary>
+    /// Reads a curve written as its <see cref="CurveKind"/> number (<c>WriteUInt32((uint)kind)</c>): the one place a wire
+    /// or file value becomes a curve, so any number outside the enum, 2³¹ and above included, is
+    /// <see cref="MpcErrorCode.UnsupportedCurve"/> and never an overflow.
+    /// </summary>
+    public static EcCurve ReadFrom(ref Encoding.WireReader reader, string field = "curve")
+    {
+        uint value = reader.ReadUInt32(field);
+        return value switch
+        {
+            (uint)CurveKind.Secp256k1 => Secp256k1Curve,
+            (uint)CurveKind.P256 => P256Curve,
+            (uint)CurveKind.P384 => P384Curve,
+            _ => throw new MpcProtocolException(MpcErrorCode.UnsupportedCurve, $"Curve {value} is not supported."),
+        };
+    }
+
     /// <summary>Parses "secp256k1", "p256"/"P-256"/"prime256v1", "p384"/"P-384"/"secp384r1".</summary>
     public static CurveKind Parse(string name) => name.Trim().ToLowerInvariant() switch
     {

@@ -42,7 +42,9 @@ public static class PublicKeyEncoding
             {
                 throw new FormatException("not a valid public key");
             }
-            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(der));
+            // An empty body parses to no object at all (null), not to an error.
+            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(der))
+                ?? throw new FormatException("not a valid public key");
             byte[] uncompressed = info.PublicKey.GetOctets();
             if (uncompressed.Length != 1 + 2 * curve.FieldLength || uncompressed[0] != 0x04)
             {

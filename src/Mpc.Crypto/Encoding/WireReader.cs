@@ -9,6 +9,8 @@ public ref struct WireReader
     /// <summary>No single field of any message is larger than this (a 128-round proof is ~70 KiB in total).</summary>
     public const int MaxFieldLength = 1 << 20;
 
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private ReadOnlySpan<byte> _remaining;
 
     public WireReader(ReadOnlySpan<byte> data) => _remaining = data;
@@ -52,7 +54,16 @@ public ref struct WireReader
         {
             throw Error.Malformed($"{field} is too long");
         }
-        return System.Text.Encoding.UTF8.GetString(value);
+        try
+        {
+            return StrictUtf8.GetString(value);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            // WireWriter writes strings as UTF-8 (a lone surrogate as U+FFFD's bytes), so invalid UTF-8 was never written:
+            // decoding it leniently would accept bytes that re-encode differently, two spellings of one message.
+            throw Error.Malformed($"{field} is not valid UTF-8");
+        }
     }
 
     public uint ReadUInt32(string field)

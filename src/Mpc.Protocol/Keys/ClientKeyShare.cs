@@ -131,7 +131,7 @@ public sealed class ClientKeyShare : IDisposable
             throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Unsupported client key share version.");
         }
         string keyId = reader.ReadString("key id", ProtocolLimits.MaxKeyIdLength);
-        EcCurve curve = EcCurve.Get((CurveKind)reader.ReadUInt32("curve"));
+        EcCurve curve = EcCurve.ReadFrom(ref reader);
         BigInteger x2 = curve.DecodeScalar(reader.ReadBytes("x2"), "x2");
         var paillier = new PaillierPublicKey(reader.ReadBigInteger("N", ProtocolLimits.MaxModulusBits), backend);
         BigInteger encryptedShare = reader.ReadBigInteger("c_key", ProtocolLimits.MaxCiphertextBits);

@@ -135,7 +135,7 @@ public sealed class ServerKeyShare : IDisposable
             throw new MpcProtocolException(MpcErrorCode.MalformedMessage, "Unsupported server key share version.");
         }
         string keyId = reader.ReadString("key id", ProtocolLimits.MaxKeyIdLength);
-        EcCurve curve = EcCurve.Get((CurveKind)reader.ReadUInt32("curve"));
+        EcCurve curve = EcCurve.ReadFrom(ref reader);
         BigInteger x1 = curve.DecodeScalar(reader.ReadBytes("x1"), "x1");
         var paillier = PaillierPrivateKey.ReadSecretFrom(ref reader, backend);
         BigInteger encryptedShare = reader.ReadBigInteger("c_key", ProtocolLimits.MaxCiphertextBits);

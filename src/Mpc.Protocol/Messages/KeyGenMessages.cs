@@ -15,7 +15,7 @@ public sealed record KeyGenRequest(CurveKind Curve, byte[] ClientNonce)
     public static KeyGenRequest Decode(ReadOnlySpan<byte> data)
     {
         var reader = new WireReader(data);
-        CurveKind curve = EcCurve.Get((CurveKind)reader.ReadUInt32("curve")).Kind;
+        CurveKind curve = EcCurve.ReadFrom(ref reader).Kind;
         byte[] nonce = reader.ReadByteArray("client nonce", ProtocolLimits.NonceLength);
         reader.EnsureEnd(nameof(KeyGenRequest));
         return new KeyGenRequest(curve, nonce);

@@ -39,7 +39,7 @@ public sealed record RefreshRequest(RefreshPurpose Purpose, CurveKind Curve, byt
         {
             throw ProtocolError.Malformed("refresh purpose");
         }
-        CurveKind curve = EcCurve.Get((CurveKind)reader.ReadUInt32("curve")).Kind;
+        CurveKind curve = EcCurve.ReadFrom(ref reader).Kind;
         byte[] nonce = reader.ReadByteArray("client nonce", ProtocolLimits.NonceLength);
         reader.EnsureEnd(nameof(RefreshRequest));
         return new RefreshRequest((RefreshPurpose)purpose, curve, nonce);

@@ -1,4 +1,5 @@
 using Mpc.Crypto.Curves;
+using Mpc.Crypto.Encoding;
 
 namespace Mpc.Crypto.Tests.Curves;
 
@@ -58,6 +59,35 @@ public sealed class CurveParseTests
     {
         MpcProtocolException e = Assert.Throws<MpcProtocolException>(() => EcCurve.Get((CurveKind)kind));
 
+        Assert.Equal(MpcErrorCode.UnsupportedCurve, e.Code);
+    }
+
+    [Theory]
+    [InlineData(1u, CurveKind.Secp256k1)]
+    [InlineData(2u, CurveKind.P256)]
+    [InlineData(3u, CurveKind.P384)]
+    public void ReadFrom_reads_the_curve_numbers_the_wire_carries(uint value, CurveKind expected)
+    {
+        byte[] data = new WireWriter().WriteUInt32(value).ToArray();
+        var reader = new WireReader(data);
+        Assert.Equal(expected, EcCurve.ReadFrom(ref reader).Kind);
+        Assert.True(reader.IsEmpty);
+    }
+
+    [Theory]
+    [InlineData(0u)]
+    [InlineData(4u)]
+    [InlineData(0x7FFFFFFFu)]
+    [InlineData(0x80000000u)]
+    [InlineData(0xFFFFFFFFu)]
+    public void ReadFrom_refuses_any_other_number_as_an_unsupported_curve_never_an_overflow(uint value)
+    {
+        byte[] data = new WireWriter().WriteUInt32(value).ToArray();
+        MpcProtocolException e = Assert.Throws<MpcProtocolException>(() =>
+        {
+            var reader = new WireReader(data);
+            EcCurve.ReadFrom(ref reader);
+        });
         Assert.Equal(MpcErrorCode.UnsupportedCurve, e.Code);
     }
 }

@@ -34,6 +34,29 @@ public sealed class WireEncodingTests
         reader.EnsureEnd("message");
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0x61, 0xC3 })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xC0, 0xAF })]
+    public void A_string_that_is_not_valid_UTF8_is_malformed_not_replaced(byte[] text)
+    {
+        byte[] data = new WireWriter().WriteBytes(text).ToArray();
+        MpcProtocolException e = Assert.Throws<MpcProtocolException>(() =>
+        {
+            var reader = new WireReader(data);
+            reader.ReadString("key id");
+        });
+        Assert.Equal(MpcErrorCode.MalformedMessage, e.Code);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_is_written_as_valid_UTF8_and_read_back_as_the_replacement_character()
+    {
+        var reader = new WireReader(new WireWriter().WriteString("a\uD800b").ToArray());
+        Assert.Equal("a\uFFFDb", reader.ReadString("label"));
+    }
+
     [Fact]
     public void The_encoding_is_a_length_prefix_then_the_bytes()
     {
