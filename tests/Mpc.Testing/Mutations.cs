@@ -15,8 +15,8 @@ public sealed record Mutant(int Index, string Description, byte[] Bytes)
 /// ranges and changed 4-byte big-endian length fields (the framing <see cref="Mpc.Crypto.Encoding.WireWriter"/> writes),
 /// applied to a valid input. A fuzz test feeds every mutant to the code under test through <see cref="Check"/>, which
 /// lets the documented refusal pass and turns anything else into a failure that names the seed and the mutant.
-/// The number of mutants comes from <c>MPC_FUZZ_ITERATIONS</c> and the seed from <c>MPC_FUZZ_SEED</c> (a fresh one
-/// per run when unset; a failure prints it, and setting it repeats the run exactly).
+/// The number of mutants comes from <c>MPC_FUZZ_ITERATIONS</c> and the seed from <c>MPC_FUZZ_SEED</c> (a fixed one when
+/// unset, a fresh one for "random"; a failure prints it, and setting it repeats the run exactly).
 /// </summary>
 public sealed class Mutations
 {
@@ -26,10 +26,16 @@ public sealed class Mutations
     // Values a length or count field is most likely to be mishandled with.
     private static readonly uint[] InterestingLengths = [0, 1, 2, 3, 4, 0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF];
 
-    private static readonly Lazy<int> s_runSeed = new(() =>
-        int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out int seed)
-            ? seed
-            : Random.Shared.Next());
+    // Unset, the same mutants every run: a test run (CI's above all) must not pass or fail by the draw. "random" searches afresh.
+    private const int DefaultSeed = 20261204;
+
+    private static readonly Lazy<int> s_runSeed = new(() => Environment.GetEnvironmentVariable(SeedVariable) switch
+    {
+        null or "" => DefaultSeed,
+        "random" => Random.Shared.Next(),
+        string text when int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seed) => seed,
+        string text => throw new InvalidOperationException($"{SeedVariable}={text} is neither an integer nor \"random\"."),
+    });
 
     // Bytes that mean something to the text formats fuzzed here (JSON, PEM, base64).
     private const string Syntax = "\"{}[],:\\-=\n0A+/ ";
@@ -44,7 +50,7 @@ public sealed class Mutations
         _random = new Random(Mix(Seed, target));
     }
 
-    /// <summary>This run's seed: <c>MPC_FUZZ_SEED</c>, or one drawn once per test process.</summary>
+    /// <summary>This run's seed: <c>MPC_FUZZ_SEED</c> (an integer, or "random" for one drawn once per test process), else a fixed one.</summary>
     public static int RunSeed => s_runSeed.Value;
 
     /// <summary><c>MPC_FUZZ_ITERATIONS</c> when set (a positive number), else <paramref name="defaultCount"/>.</summary>

@@ -42,18 +42,11 @@ public static class PublicKeyEncoding
             {
                 throw new FormatException("not a valid public key");
             }
-            // An empty body parses to no object at all (null), not to an error.
-            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(der))
-                ?? throw new FormatException("not a valid public key");
-            byte[] uncompressed = info.PublicKey.GetOctets();
-            if (uncompressed.Length != 1 + 2 * curve.FieldLength || uncompressed[0] != 0x04)
+            (EcCurve named, ECPoint point) = FromSubjectPublicKeyInfo(der);
+            if (named.Kind != curve.Kind)
             {
-                throw new FormatException("not an uncompressed point");
+                throw new FormatException("not a key on the named curve");
             }
-            byte[] compressed = new byte[1 + curve.FieldLength];
-            compressed[0] = (byte)(0x02 | (uncompressed[^1] & 1));
-            uncompressed.AsSpan(1, curve.FieldLength).CopyTo(compressed.AsSpan(1));
-            ECPoint point = curve.DecodePoint(compressed, "public key");
             if (!string.Equals(ToPem(curve, point), pem, StringComparison.Ordinal))
             {
                 throw new FormatException("not a canonical key on the named curve");
@@ -77,7 +70,9 @@ public static class PublicKeyEncoding
         try
         {
             // The algorithm and the curve are read before any point: a key of another kind is refused as such.
-            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(der.ToArray()));
+            // An empty input parses to no object at all (null), not to an error.
+            var info = SubjectPublicKeyInfo.GetInstance(Asn1Object.FromByteArray(der.ToArray()))
+                ?? throw new FormatException("not a valid public key");
             if (!info.Algorithm.Algorithm.Equals(Org.BouncyCastle.Asn1.X9.X9ObjectIdentifiers.IdECPublicKey)
                 || info.Algorithm.Parameters is not DerObjectIdentifier oid
                 || CurveOf(oid) is not { } kind)
