@@ -110,32 +110,29 @@ public sealed class MessageFuzzTests(EngineFixture engine)
             var server = new SignServerSession(key.Server, key.Client.DeviceId);
             var client = new SignClientSession(key.Client, Digest.Parse(digest));
             byte[] original = [];
+            Mutant? applied = null;
             Func<byte[], byte[]> mutate = bytes =>
             {
                 original = bytes;
-                Mutant mutant = mutations.Of(bytes, 1).Single();
-                return mutant.Bytes;
+                applied = mutations.Of(bytes, 1).Single() with { Index = i };
+                return applied.Bytes;
             };
-            Mutant? applied = null;
             try
             {
                 byte[] commitment = server.Commitment.Encode();
                 if (stage == nameof(SignCommitment))
                 {
-                    applied = new Mutant(i, "see seed", mutate(commitment));
-                    commitment = applied.Bytes;
+                    commitment = mutate(commitment);
                 }
                 byte[] nonce = client.HandleCommitment(SignCommitment.Decode(commitment)).Encode();
                 if (stage == nameof(SignNonce))
                 {
-                    applied = new Mutant(i, "see seed", mutate(nonce));
-                    nonce = applied.Bytes;
+                    nonce = mutate(nonce);
                 }
                 byte[] opening = server.HandleNonce(SignNonce.Decode(nonce, Curve)).Encode();
                 if (stage == nameof(SignOpening))
                 {
-                    applied = new Mutant(i, "see seed", mutate(opening));
-                    opening = applied.Bytes;
+                    opening = mutate(opening);
                 }
                 SignCiphertext ciphertext = client.HandleOpening(SignOpening.Decode(opening, Curve));
                 SignServerOutcome outcome = server.HandleCiphertext(SignCiphertext.Decode(ciphertext.Encode(), Curve, key.Server.PaillierModulusBits));
