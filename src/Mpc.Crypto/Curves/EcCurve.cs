@@ -86,13 +86,10 @@ public sealed class EcCurve
     public static EcCurve ReadFrom(ref Encoding.WireReader reader, string field = "curve")
     {
         uint value = reader.ReadUInt32(field);
-        return value switch
-        {
-            (uint)CurveKind.Secp256k1 => Secp256k1Curve,
-            (uint)CurveKind.P256 => P256Curve,
-            (uint)CurveKind.P384 => P384Curve,
-            _ => throw new MpcProtocolException(MpcErrorCode.UnsupportedCurve, $"Curve {value} is not supported."),
-        };
+        // Get refuses every other number below 2³¹; the ones above are refused here rather than cast to a negative kind.
+        return value <= int.MaxValue
+            ? Get((CurveKind)(int)value)
+            : throw new MpcProtocolException(MpcErrorCode.UnsupportedCurve, $"Curve {value} is not supported.");
     }
 
     /// <summary>Parses "secp256k1", "p256"/"P-256"/"prime256v1", "p384"/"P-384"/"secp384r1".</summary>

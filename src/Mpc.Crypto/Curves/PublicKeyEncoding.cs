@@ -26,38 +26,29 @@ public static class PublicKeyEncoding
     /// <exception cref="FormatException">Anything else, in one line that names no key material.</exception>
     public static ECPoint FromPem(EcCurve curve, string pem)
     {
+        if (!System.Security.Cryptography.PemEncoding.TryFind(pem, out System.Security.Cryptography.PemFields fields)
+            || pem[fields.Label] is not "PUBLIC KEY")
+        {
+            throw new FormatException("not a PUBLIC KEY PEM");
+        }
+        byte[] der;
         try
         {
-            if (!System.Security.Cryptography.PemEncoding.TryFind(pem, out System.Security.Cryptography.PemFields fields)
-                || pem[fields.Label] is not "PUBLIC KEY")
-            {
-                throw new FormatException("not a PUBLIC KEY PEM");
-            }
-            byte[] der;
-            try
-            {
-                der = Convert.FromBase64String(pem[fields.Base64Data].ToString());
-            }
-            catch (FormatException)
-            {
-                throw new FormatException("not a valid public key");
-            }
-            (EcCurve named, ECPoint point) = FromSubjectPublicKeyInfo(der);
-            if (named.Kind != curve.Kind)
-            {
-                throw new FormatException("not a key on the named curve");
-            }
-            if (!string.Equals(ToPem(curve, point), pem, StringComparison.Ordinal))
-            {
-                throw new FormatException("not a canonical key on the named curve");
-            }
-            return point;
+            der = Convert.FromBase64String(pem[fields.Base64Data].ToString());
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or MpcProtocolException
-            or Org.BouncyCastle.Asn1.Asn1Exception)
+        catch (FormatException)
         {
-            throw new FormatException("not a valid public key", e);
+            throw new FormatException("not a valid public key");
         }
+        // FromSubjectPublicKeyInfo turns every parsing failure into a FormatException of its own.
+        (EcCurve named, ECPoint point) = FromSubjectPublicKeyInfo(der);
+        if (named.Kind != curve.Kind)
+        {
+            throw new FormatException("not a key on the named curve");
+        }
+        return string.Equals(ToPem(curve, point), pem, StringComparison.Ordinal)
+            ? point
+            : throw new FormatException("not a canonical key on the named curve");
     }
 
     /// <summary>
