@@ -6,7 +6,9 @@
 #                     with @noble/curves (independent low-s verifiers), chromium (headless browser tests of
 #                     tests/Mpc.Browser.Tests), libargon2 (the client's fast Argon2id); Debian/Ubuntu packages through
 #                     apt-get (as root, or through sudo)
-#   ./build.sh test   deps, then the whole test suite: dotnet test Mpc.sln -c Release
+#   ./build.sh test   deps, then the whole test suite: dotnet build Mpc.sln -c Release, then
+#                     dotnet test Mpc.sln -c Release --no-build (built first, the test assemblies run two at a time,
+#                     one per MSBuild node; with the build inside dotnet test they ran one after another)
 #   ./build.sh native the mpc CLI compiled to native code (Native AOT) into artifacts/native/mpc, with mpc-server
 #                     beside it for `mpc demo`: no JIT and no runtime start, about half of a keygen's wall clock
 #                     (needs clang; `deps` installs it)
@@ -69,7 +71,8 @@ case "${1:-}" in
     require_dotnet
     install_dependencies
     export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-    exec dotnet test Mpc.sln -c Release "$@"
+    dotnet build Mpc.sln -c Release || exit $?
+    exec dotnet test Mpc.sln -c Release --no-build "$@"
     ;;
   native)
     shift
