@@ -130,6 +130,16 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
             ("GetAudit", new GetAuditRequest { KeyId = _key.KeyId, FromSequence = 1, MaxCount = 5 }.ToByteArray()),
             ("ListDevices", new ListDevicesRequest { KeyId = _key.KeyId }.ToByteArray()),
             ("BeginKeyGen", new BeginKeyGenRequest { Request = ByteString.CopyFrom(new KeyGenRequest(CurveKind.P256, new byte[32]).Encode()) }.ToByteArray()),
+            ("BeginRefresh", new BeginRefreshRequest
+            {
+                KeyId = _key.KeyId,
+                DeviceId = _key.Share.DeviceId,
+                ShareId = ByteString.CopyFrom(_key.Share.ShareId),
+                Purpose = Transport.V1.RefreshPurpose.Refresh,
+                Request = ByteString.CopyFrom(new RefreshRequest(Protocol.Messages.RefreshPurpose.Refresh, CurveKind.P256, new byte[32]).Encode()),
+            }.ToByteArray()),
+            ("ConfirmKeyGen", new ConfirmKeyGenRequest { KeyId = _key.KeyId }.ToByteArray()),
+            ("ListKeys", new ListKeysRequest().ToByteArray()),
         };
         var keyGenHeaders = new Metadata { { "authorization", "Bearer " + server.Token(KeyGenUser) } };
         var mutations = new Mutations("gRPC request bodies");
