@@ -102,15 +102,7 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
     }
 
     /// <summary>The stored key as before: same public key, not frozen, and it signs a digest that verifies.</summary>
-    private async Task AssertKeyUnchanged()
-    {
-        MpcKeyInfo info = await _client.GetKeyAsync(_key.KeyId);
-        Assert.False(info.Frozen);
-        Assert.Equal(_key.SubjectPublicKeyInfo, info.SubjectPublicKeyInfo);
-        byte[] digest = RandomNumberGenerator.GetBytes(32);
-        MpcSignature signature = await _client.SignDigestAsync(_key, digest);
-        Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, _key.SubjectPublicKeyInfo, digest, signature));
-    }
+    private Task AssertKeyUnchanged() => StoredKeyAssert.SignsAsBefore(_client, _key);
 
     private async Task<SignNonceRequest> NonceRequest()
     {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Mpc.Client;
@@ -79,12 +78,30 @@ public sealed class KeyLifecycleFuzzTests(ITestOutputHelper output) : IAsyncLife
     {
         using MpcSignerClient client = _server.Client(user);
         using MpcKey key = client.OpenKey(ClientKeyShare.ImportSecret(share, BigNumBackends.Default));
-        MpcKeyInfo info = await client.GetKeyAsync(key.KeyId);
-        Assert.False(info.Frozen);
-        Assert.Equal(key.SubjectPublicKeyInfo, info.SubjectPublicKeyInfo);
-        byte[] digest = RandomNumberGenerator.GetBytes(32);
-        MpcSignature signature = await client.SignDigestAsync(key, digest);
-        Assert.True(IndependentVerifiers.FromSubjectPublicKeyInfo(CurveKind.P256, key.SubjectPublicKeyInfo, digest, signature));
+        await StoredKeyAssert.SignsAsBefore(client, key);
+    }
+
+    /// <summary>Rounds 1 to 3 of a refresh of <paramref name="source"/>'s pair: the session, the server's answer and the client's contribution.</summary>
+    private async Task<(RefreshClientSession Session, BeginRefreshResponse Started, RefreshContribution Contribution)> StartRefresh(RawSigner raw, ClientKeyShare source)
+    {
+        var session = RefreshClientSession.FromShare(source, Protocol.Messages.RefreshPurpose.Refresh, _server.RingPedersen, BigNumBackends.Default);
+        try
+        {
+            BeginRefreshResponse started = await raw.Client.BeginRefreshAsync(new BeginRefreshRequest
+            {
+                KeyId = source.KeyId,
+                DeviceId = source.DeviceId,
+                ShareId = ByteString.CopyFrom(source.ShareId),
+                Purpose = Transport.V1.RefreshPurpose.Refresh,
+                Request = ByteString.CopyFrom(session.Start().Encode()),
+            }, raw.Headers);
+            return (session, started, session.HandleCommitment(RefreshCommitment.Decode(started.Commitment.Span)));
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
     }
 
     [Fact]
@@ -121,16 +138,8 @@ public sealed class KeyLifecycleFuzzTests(ITestOutputHelper output) : IAsyncLife
         for (int i = 0; i < Mutations.Iterations(10); i++)
         {
             using ClientKeyShare source = ClientKeyShare.ImportSecret(current, BigNumBackends.Default);
-            using var session = RefreshClientSession.FromShare(source, Protocol.Messages.RefreshPurpose.Refresh, _server.RingPedersen, BigNumBackends.Default);
-            BeginRefreshResponse started = await raw.Client.BeginRefreshAsync(new BeginRefreshRequest
-            {
-                KeyId = source.KeyId,
-                DeviceId = source.DeviceId,
-                ShareId = ByteString.CopyFrom(source.ShareId),
-                Purpose = Transport.V1.RefreshPurpose.Refresh,
-                Request = ByteString.CopyFrom(session.Start().Encode()),
-            }, raw.Headers);
-            RefreshContribution contribution = session.HandleCommitment(RefreshCommitment.Decode(started.Commitment.Span));
+            (RefreshClientSession session, BeginRefreshResponse started, RefreshContribution contribution) = await StartRefresh(raw, source);
+            using RefreshClientSession disposed = session;
             Mutant mutant = mutations.Of(contribution.Encode(), 1).Single() with { Index = i };
             ContinueRefreshResponse? continued = null;
             StatusCode status = await RawSigner.StatusOf(async () => continued = await raw.Client.ContinueRefreshAsync(new ContinueRefreshRequest
@@ -169,16 +178,8 @@ public sealed class KeyLifecycleFuzzTests(ITestOutputHelper output) : IAsyncLife
         for (int i = 0; i < Mutations.Iterations(5); i++)
         {
             using ClientKeyShare source = ClientKeyShare.ImportSecret(current, BigNumBackends.Default);
-            using var session = RefreshClientSession.FromShare(source, Protocol.Messages.RefreshPurpose.Refresh, _server.RingPedersen, BigNumBackends.Default);
-            BeginRefreshResponse started = await raw.Client.BeginRefreshAsync(new BeginRefreshRequest
-            {
-                KeyId = source.KeyId,
-                DeviceId = source.DeviceId,
-                ShareId = ByteString.CopyFrom(source.ShareId),
-                Purpose = Transport.V1.RefreshPurpose.Refresh,
-                Request = ByteString.CopyFrom(session.Start().Encode()),
-            }, raw.Headers);
-            RefreshContribution contribution = session.HandleCommitment(RefreshCommitment.Decode(started.Commitment.Span));
+            (RefreshClientSession session, BeginRefreshResponse started, RefreshContribution contribution) = await StartRefresh(raw, source);
+            using RefreshClientSession disposed = session;
             ContinueRefreshResponse continued = await raw.Client.ContinueRefreshAsync(new ContinueRefreshRequest
             {
                 KeyId = source.KeyId,
