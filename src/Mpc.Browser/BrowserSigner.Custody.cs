@@ -4,9 +4,7 @@ using System.Security.Cryptography;
 using Mpc.Client;
 using Mpc.Client.Custody;
 using Mpc.Client.KeyStore;
-using Mpc.Crypto.Curves;
 using Mpc.Protocol.Keys;
-using Org.BouncyCastle.Asn1.X509;
 
 namespace Mpc.Browser;
 
@@ -112,7 +110,7 @@ public static partial class BrowserSigner
             try
             {
                 file = ClientShareBackup.Seal(secret,
-                    new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, CompressedPublicKey(key), DateTimeOffset.UtcNow), passphrase);
+                    new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, key.Share.EncodedPublicKey, DateTimeOffset.UtcNow), passphrase);
             }
             finally
             {
@@ -157,16 +155,5 @@ public static partial class BrowserSigner
             Session.Add(restored);
             return Describe(restored);
         }
-    }
-
-    /// <summary>The joint public key, compressed SEC1, read from the key's public SubjectPublicKeyInfo.</summary>
-    private static byte[] CompressedPublicKey(MpcKey key)
-    {
-        // SubjectPublicKeyInfo holds the uncompressed point 04 ‖ X ‖ Y; compressed is (02 | Y's parity) ‖ X.
-        byte[] point = SubjectPublicKeyInfo.GetInstance(key.SubjectPublicKeyInfo).PublicKey.GetBytes();
-        EcCurve curve = EcCurve.Get(key.Curve);
-        byte[] compressed = [(byte)(0x02 | (point[^1] & 1)), .. point.AsSpan(1, curve.FieldLength)];
-        curve.DecodePoint(compressed, "public key"); // checks it (on the curve, not the identity)
-        return compressed;
     }
 }

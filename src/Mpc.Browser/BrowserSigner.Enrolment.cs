@@ -116,7 +116,7 @@ public static partial class BrowserSigner
         try
         {
             sealedHandover = DeviceHandover.Seal(request, code, secret,
-                new HandoverIdentity(userId, key.KeyId, key.Share.DeviceId, key.Curve, CompressedPublicKey(key)), Session.Clock);
+                new HandoverIdentity(userId, key.KeyId, key.Share.DeviceId, key.Curve, key.Share.EncodedPublicKey), Session.Clock);
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -13,16 +12,15 @@ using Microsoft.Playwright;
 namespace Mpc.Browser.Tests;
 
 /// <summary>
-/// src/Mpc.Browser published once into a temp directory, served by Kestrel on a loopback port, and a headless
-/// Chromium (the Debian package, through Playwright) to open it. <see cref="SkipReason"/> says why the tests cannot run.
-/// Published with the test hooks (<c>-p:MpcBrowserTestHooks=true</c>: BrowserSigner.ShareScalarHexForTest), once for
-/// every test class of the "browser" collection.
+/// src/Mpc.Browser as published for the tests (<see cref="PublishedBrowserApp"/>), served by Kestrel on a loopback port
+/// of its own, a headless Chromium (the Debian package, through Playwright) to open it, and the mpc-server processes
+/// the pages call: one of each for every browser collection. <see cref="SkipReason"/> says why the tests cannot run.
 /// </summary>
 public sealed class BrowserApp : IAsyncLifetime
 {
     public const string ChromiumPath = "/usr/bin/chromium";
 
-    private readonly string _publishDirectory = Directory.CreateTempSubdirectory("mpc-browser-").FullName;
+    private string _publishDirectory = null!;
     private WebApplication? _site;
     private IPlaywright? _playwright;
 
@@ -53,7 +51,7 @@ public sealed class BrowserApp : IAsyncLifetime
         {
             return;
         }
-        await PublishAsync();
+        _publishDirectory = await PublishedBrowserApp.DirectoryAsync();
         _site = Serve(Path.Combine(_publishDirectory, "wwwroot"));
         await _site.StartAsync();
         Address = new Uri(_site.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
@@ -79,32 +77,6 @@ public sealed class BrowserApp : IAsyncLifetime
         {
             await _site.StopAsync();
             await _site.DisposeAsync();
-        }
-        try
-        {
-            Directory.Delete(_publishDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private async Task PublishAsync()
-    {
-        string project = Path.Combine(RepositoryRoot(), "src", "Mpc.Browser", "Mpc.Browser.csproj");
-        var start = new ProcessStartInfo("dotnet", ["publish", project, "-c", "Release", "-o", _publishDirectory, "--nologo", "-p:MpcBrowserTestHooks=true"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"dotnet publish {project} failed ({process.ExitCode}):\n{await output}\n{await errors}");
         }
     }
 
@@ -139,9 +111,21 @@ public sealed class BrowserApp : IAsyncLifetime
     }
 }
 
-/// <summary>The browser test classes share one published app, one Chromium and one server.</summary>
+/// <summary>Most browser test classes: they share one site, one Chromium and one server, one test at a time.</summary>
 [CollectionDefinition(Name)]
 public sealed class BrowserCollection : ICollectionFixture<BrowserApp>
 {
     public const string Name = "browser";
+}
+
+/// <summary>
+/// Backups, restores and shares left pending, the longest browser tests (about 300 of 670 s): a site, a Chromium and a
+/// server of their own, so that xunit runs them beside the "browser" collection. A test mostly waits on one core (the
+/// page's single-threaded WebAssembly, or the server), so two collections at once take about half the time of one after
+/// the other on two cores.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class BrowserCustodyCollection : ICollectionFixture<BrowserApp>
+{
+    public const string Name = "browser-custody";
 }

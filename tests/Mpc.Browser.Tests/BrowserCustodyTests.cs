@@ -13,7 +13,7 @@ namespace Mpc.Browser.Tests;
 /// from a backup, and keys move between the browser and the mpc command line (mpc backup / mpc restore) in both
 /// directions. Every signature is checked with the openssl command line. The times printed are docs/benchmarks.md's.
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserCustodyCollection.Name)]
 public sealed class BrowserCustodyTests(BrowserApp app, ITestOutputHelper output)
 {
     private const string Passphrase = "correct horse battery staple";

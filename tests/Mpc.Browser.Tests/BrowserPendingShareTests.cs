@@ -10,7 +10,7 @@ namespace Mpc.Browser.Tests;
 /// record before the server switches to it, so a reply lost after the switch leaves a working share. The loss is made
 /// with the test build's hook (<c>-p:MpcBrowserTestHooks=true</c>: the refresh fails after the server call returned).
 /// </summary>
-[Collection(BrowserCollection.Name)]
+[Collection(BrowserCustodyCollection.Name)]
 public sealed class BrowserPendingShareTests(BrowserApp app, ITestOutputHelper output)
 {
     [ChromiumFact]

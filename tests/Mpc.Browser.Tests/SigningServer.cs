@@ -78,6 +78,9 @@ public sealed class SigningServer : IAsyncDisposable
         ProcessStartInfo start = Describe(["--urls", "http://127.0.0.1:0", "--data", _dataDirectory]);
         start.Environment["Mpc__Web__Port"] = webPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Mpc__Web__AllowedOrigins"] = _origin;
+        // A pool of 4 ready Paillier keys, as the other test servers keep (Mpc.Testing's TestServerPool), not the
+        // default 16: filling it takes cores from the pages, and each browser collection runs a server of its own.
+        start.Environment["Mpc__KeyGen__PrimePoolSize"] = "4";
         if (_exampleDirectory is not null)
         {
             start.Environment["Mpc__Web__ServeExample"] = "true";
