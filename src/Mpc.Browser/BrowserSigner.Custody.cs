@@ -110,7 +110,7 @@ public static partial class BrowserSigner
             try
             {
                 file = ClientShareBackup.Seal(secret,
-                    new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, key.Share.EncodedPublicKey, DateTimeOffset.UtcNow), passphrase);
+                    new BackupIdentity(userId, share.KeyId, share.DeviceId, share.Curve, share.EncodedPublicKey, DateTimeOffset.UtcNow), passphrase);
             }
             finally
             {

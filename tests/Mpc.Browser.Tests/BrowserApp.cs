@@ -97,18 +97,6 @@ public sealed class BrowserApp : IAsyncLifetime
         site.MapGet("/harness.html", () => Results.Content("<!DOCTYPE html><html><head><title>harness</title></head><body></body></html>", "text/html"));
         return site;
     }
-
-    internal static string RepositoryRoot()
-    {
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Mpc.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("Mpc.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 /// <summary>Most browser test classes: they share one site, one Chromium and one server, one test at a time.</summary>
@@ -120,9 +108,8 @@ public sealed class BrowserCollection : ICollectionFixture<BrowserApp>
 
 /// <summary>
 /// Backups, restores and shares left pending, the longest browser tests (about 300 of 670 s): a site, a Chromium and a
-/// server of their own, so that xunit runs them beside the "browser" collection. A test mostly waits on one core (the
-/// page's single-threaded WebAssembly, or the server), so two collections at once take about half the time of one after
-/// the other on two cores.
+/// server of their own, so that xunit runs them beside the "browser" collection. In CI on a slow 2-core host the
+/// project took 12 min beside another test assembly, against 17 min as one collection (docs/architecture.md).
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class BrowserCustodyCollection : ICollectionFixture<BrowserApp>

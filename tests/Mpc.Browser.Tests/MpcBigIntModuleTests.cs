@@ -37,7 +37,7 @@ public sealed class MpcBigIntModuleTests
 
     private static JsonElement[] RunNode(NumericsInteger modulus, NumericsInteger value, NumericsInteger[] exponents)
     {
-        string root = BrowserApp.RepositoryRoot();
+        string root = Repository.Root;
         var start = new ProcessStartInfo("node")
         {
             RedirectStandardOutput = true,

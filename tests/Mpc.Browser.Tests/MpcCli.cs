@@ -20,7 +20,7 @@ public sealed class MpcCli : IDisposable
     public async Task<(string Stdout, string Stderr)> RunWithStderrAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        string dll = Path.Combine(BrowserApp.RepositoryRoot(), "src", "Mpc.Cli", "bin", configuration, "net10.0", "mpc.dll");
+        string dll = Repository.PathOf("src", "Mpc.Cli", "bin", configuration, "net10.0", "mpc.dll");
         var start = new ProcessStartInfo("dotnet", [dll, .. arguments])
         {
             RedirectStandardOutput = true,

@@ -19,7 +19,7 @@ internal static class PublishedBrowserApp
     {
         string directory = Directory.CreateTempSubdirectory("mpc-browser-").FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(directory);
-        string project = Path.Combine(BrowserApp.RepositoryRoot(), "src", "Mpc.Browser", "Mpc.Browser.csproj");
+        string project = Repository.PathOf("src", "Mpc.Browser", "Mpc.Browser.csproj");
         var start = new ProcessStartInfo("dotnet", ["publish", project, "-c", "Release", "-o", directory, "--nologo", "-p:MpcBrowserTestHooks=true"])
         {
             RedirectStandardOutput = true,

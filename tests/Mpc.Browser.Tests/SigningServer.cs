@@ -78,9 +78,9 @@ public sealed class SigningServer : IAsyncDisposable
         ProcessStartInfo start = Describe(["--urls", "http://127.0.0.1:0", "--data", _dataDirectory]);
         start.Environment["Mpc__Web__Port"] = webPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Mpc__Web__AllowedOrigins"] = _origin;
-        // A pool of 4 ready Paillier keys, as the other test servers keep (Mpc.Testing's TestServerPool), not the
-        // default 16: filling it takes cores from the pages, and each browser collection runs a server of its own.
-        start.Environment["Mpc__KeyGen__PrimePoolSize"] = "4";
+        // The test servers' pool size, not the default 16: filling it takes cores from the pages, and each browser
+        // collection runs a server of its own.
+        start.Environment[TestServerPool.Variable] = TestServerPool.Size.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (_exampleDirectory is not null)
         {
             start.Environment["Mpc__Web__ServeExample"] = "true";
@@ -146,7 +146,7 @@ public sealed class SigningServer : IAsyncDisposable
     private static string ServerDll()
     {
         string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
-        string path = Path.Combine(BrowserApp.RepositoryRoot(), "src", "Mpc.Server.Host", "bin", configuration, "net10.0", "mpc-server.dll");
+        string path = Repository.PathOf("src", "Mpc.Server.Host", "bin", configuration, "net10.0", "mpc-server.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException($"mpc-server not built: {path}");
     }
 
