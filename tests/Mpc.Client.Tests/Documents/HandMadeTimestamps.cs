@@ -44,7 +44,7 @@ internal static class HandMadeTimestamps
         HashAlgorithmName digest = sha1 ? HashAlgorithmName.SHA1 : HashAlgorithmName.SHA256;
         string digestOid = sha1 ? "1.3.14.3.2.26" : "2.16.840.1.101.3.4.2.1";
         var info = new Rfc3161TimestampTokenInfo(new Oid("1.3.6.1.4.1.99999.1"), new Oid(digestOid),
-            CryptographicOperations.HashData(digest, signatureValue), RandomNumberGenerator.GetBytes(8), time, accuracyMicroseconds);
+            CryptographicOperations.HashData(digest, signatureValue), PositiveSerial(), time, accuracyMicroseconds);
         var cms = new SignedCms(new ContentInfo(new Oid("1.2.840.113549.1.9.16.1.4"), info.Encode()), detached: false);
         var signer = new CmsSigner(SubjectIdentifierType.IssuerAndSerialNumber, authority)
         {
@@ -62,6 +62,17 @@ internal static class HandMadeTimestamps
         signer.SignedAttributes.Add(new AsnEncodedData("1.2.840.113549.1.9.16.2.47", names.Encode()));
         cms.ComputeSignature(signer);
         return cms.Encode();
+    }
+
+    /// <summary>
+    /// A random positive serial number in minimal DER form: Rfc3161TimestampTokenInfo writes the bytes as the INTEGER's
+    /// contents and refuses a redundant leading byte, which 8 plain random bytes have once in 256 tokens.
+    /// </summary>
+    private static byte[] PositiveSerial()
+    {
+        byte[] serial = RandomNumberGenerator.GetBytes(8);
+        serial[0] = (byte)((serial[0] & 0x7F) | 0x40);
+        return serial;
     }
 
     public static byte[] SignatureValue(byte[] document, byte[] cms) => Decode(document, cms).SignerInfos[0].GetSignature();
