@@ -24,6 +24,10 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
     // Key generations left pending count against their user's cap: mutated BeginKeyGen bodies are another user's.
     private const string KeyGenUser = "grpc-fuzz-keygen";
 
+    // Likewise for imports, four of which may wait per user: each mutated BeginImport is a user of its own, so no mutant
+    // is refused for the room taken by the ones accepted before it (the room is checked before the request is read).
+    private const string ImportUser = "grpc-fuzz-import";
+
     // One key for the class (key generation takes a second or two); each test opens it afresh.
     private static readonly SemaphoreSlim OwnerKeyLock = new(1, 1);
     private static byte[]? s_ownerShare;
@@ -132,14 +136,66 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
             }.ToByteArray()),
             ("ConfirmKeyGen", new ConfirmKeyGenRequest { KeyId = _key.KeyId }.ToByteArray()),
             ("ListKeys", new ListKeysRequest().ToByteArray()),
+            // The first messages of an enrolment, a backup and an import (a restore starts as a refresh of the backup's
+            // pair). Four enrolments and backups may wait per key, and the room is checked before the request is read:
+            // the mutants after the fourth accepted one are refused for room (ResourceExhausted; about a fifth of these 80).
+            ("BeginRefresh", FirstMessageOf(Transport.V1.RefreshPurpose.Enrol, Protocol.Messages.RefreshPurpose.Enrol, "fuzzed phone")),
+            ("BeginRefresh", FirstMessageOf(Transport.V1.RefreshPurpose.Backup, Protocol.Messages.RefreshPurpose.Backup, "fuzzed backup")),
+            ("BeginImport", ImportFirstMessage()),
         };
         var keyGenHeaders = new Metadata { { "authorization", "Bearer " + server.Token(KeyGenUser) } };
         var mutations = new Mutations("gRPC request bodies");
         foreach ((string method, Mutant mutant) in mutations.Of(originals, Mutations.Iterations(40) * originals.Count))
         {
-            AssertClientError(mutations, method, mutant, await SendRaw(method, mutant.Bytes, method == "BeginKeyGen" ? keyGenHeaders : _raw.Headers));
+            Metadata headers = method switch
+            {
+                "BeginKeyGen" => keyGenHeaders,
+                "BeginImport" => new Metadata { { "authorization", "Bearer " + server.Token($"{ImportUser}-{mutant.Index}") } },
+                _ => _raw.Headers,
+            };
+            AssertClientError(mutations, method, mutant, await SendRaw(method, mutant.Bytes, headers));
         }
         await AssertKeyUnchanged();
+    }
+
+    /// <summary>A well-formed BeginRefresh of the owner's pair for <paramref name="purpose"/>, as the SDK sends it.</summary>
+    private byte[] FirstMessageOf(Transport.V1.RefreshPurpose purpose, Protocol.Messages.RefreshPurpose protocolPurpose, string label) =>
+        new BeginRefreshRequest
+        {
+            KeyId = _key.KeyId,
+            DeviceId = _key.Share.DeviceId,
+            ShareId = ByteString.CopyFrom(_key.Share.ShareId),
+            Purpose = purpose,
+            Label = label,
+            Request = ByteString.CopyFrom(new RefreshRequest(protocolPurpose, CurveKind.P256, RandomNumberGenerator.GetBytes(32)).Encode()),
+        }.ToByteArray();
+
+    /// <summary>A well-formed BeginImport of a fresh private key (its seed share and public key as the SDK makes them), with a certificate.</summary>
+    private byte[] ImportFirstMessage()
+    {
+        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using X509Certificate2 certificate = new CertificateRequest("CN=fuzzed import", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        byte[] scalar = key.ExportParameters(includePrivateParameters: true).D!;
+        try
+        {
+            using var session = Mpc.Protocol.Refresh.RefreshClientSession.ForImport(CurveKind.P256,
+                new Org.BouncyCastle.Math.BigInteger(1, scalar), server.RingPedersen, Mpc.Crypto.BigNum.BigNumBackends.Default,
+                out byte[] seed, out byte[] publicKey);
+            return new BeginImportRequest
+            {
+                Curve = EcCurve.Get(CurveKind.P256).Name,
+                PublicKey = ByteString.CopyFrom(publicKey),
+                SeedShare = ByteString.CopyFrom(seed),
+                CertificateChain = { ByteString.CopyFrom(certificate.RawData) },
+                Label = "fuzzed import",
+                Request = ByteString.CopyFrom(session.Start().Encode()),
+            }.ToByteArray();
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(scalar);
+        }
     }
 
     [Fact]
