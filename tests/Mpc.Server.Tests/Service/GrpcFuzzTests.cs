@@ -126,14 +126,7 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
             ("GetAudit", new GetAuditRequest { KeyId = _key.KeyId, FromSequence = 1, MaxCount = 5 }.ToByteArray()),
             ("ListDevices", new ListDevicesRequest { KeyId = _key.KeyId }.ToByteArray()),
             ("BeginKeyGen", new BeginKeyGenRequest { Request = ByteString.CopyFrom(new KeyGenRequest(CurveKind.P256, new byte[32]).Encode()) }.ToByteArray()),
-            ("BeginRefresh", new BeginRefreshRequest
-            {
-                KeyId = _key.KeyId,
-                DeviceId = _key.Share.DeviceId,
-                ShareId = ByteString.CopyFrom(_key.Share.ShareId),
-                Purpose = Transport.V1.RefreshPurpose.Refresh,
-                Request = ByteString.CopyFrom(new RefreshRequest(Protocol.Messages.RefreshPurpose.Refresh, CurveKind.P256, new byte[32]).Encode()),
-            }.ToByteArray()),
+            ("BeginRefresh", FirstMessageOf(Transport.V1.RefreshPurpose.Refresh, Protocol.Messages.RefreshPurpose.Refresh, label: "")),
             ("ConfirmKeyGen", new ConfirmKeyGenRequest { KeyId = _key.KeyId }.ToByteArray()),
             ("ListKeys", new ListKeysRequest().ToByteArray()),
             // The first messages of an enrolment, a backup and an import (a restore starts as a refresh of the backup's
@@ -158,7 +151,7 @@ public sealed class GrpcFuzzTests(ServerFixture server) : IAsyncLifetime
         await AssertKeyUnchanged();
     }
 
-    /// <summary>A well-formed BeginRefresh of the owner's pair for <paramref name="purpose"/>, as the SDK sends it.</summary>
+    /// <summary>A well-formed BeginRefresh of the owner's pair for <paramref name="purpose"/>, as the SDK sends it (a refresh has no label).</summary>
     private byte[] FirstMessageOf(Transport.V1.RefreshPurpose purpose, Protocol.Messages.RefreshPurpose protocolPurpose, string label) =>
         new BeginRefreshRequest
         {
